@@ -1,0 +1,93 @@
+import { BaseError } from '../shared/errors/base.js'
+
+/**
+ * Typed errors of the agent SDK. Every one carries a stable snake_case `code`:
+ * the host's code where the host sent one, else one of AGENT_ERROR_CODES.
+ */
+export const AGENT_ERROR_CODES = {
+  agent_key_invalid: 'agent_key_invalid',
+  enclave_unavailable: 'enclave_unavailable',
+  response_invalid: 'response_invalid',
+  response_signer_mismatch: 'response_signer_mismatch',
+  request_invalid: 'request_invalid',
+  transaction_unsupported: 'transaction_unsupported',
+} as const
+
+/** The owner's policy refused the request (`policy_*` codes); `rule` names the rule, `remaining` the budget left if known. */
+export class PolicyDeniedError extends BaseError {
+  override name = 'PolicyDeniedError'
+  readonly rule: string | undefined
+  readonly remaining: string | undefined
+  constructor(code: string, message: string, params: { rule?: string | undefined; remaining?: string | undefined }) {
+    super(code, message, {
+      metaMessages: [
+        ...(params.rule ? [`Rule: ${params.rule}`] : []),
+        ...(params.remaining ? [`Remaining: ${params.remaining}`] : []),
+      ],
+    })
+    this.rule = params.rule
+    this.remaining = params.remaining
+  }
+}
+
+/** Out of policy, held for the owner: nothing was signed. Retry the same call after the owner approves `pendingId`. */
+export class ApprovalPendingError extends BaseError {
+  override name = 'ApprovalPendingError'
+  readonly pendingId: string | undefined
+  readonly retryAfterMs: number | undefined
+  /** How to proceed: the owner approves (signed) and the agent retries the same request. */
+  readonly waitForApproval: string
+  constructor(message: string, params: { pendingId?: string | undefined; retryAfterMs?: number | undefined }) {
+    const hint = `Ask the owner to approve pending request ${params.pendingId ?? '(unknown id)'} (bursar approve), then retry the same call${
+      params.retryAfterMs !== undefined ? ` after ~${params.retryAfterMs} ms` : ''
+    }.`
+    super('approval_pending', message, { metaMessages: [hint] })
+    this.pendingId = params.pendingId
+    this.retryAfterMs = params.retryAfterMs
+    this.waitForApproval = hint
+  }
+}
+
+/** The owner revoked this agent key: it will never be served again. */
+export class AgentRevokedError extends BaseError {
+  override name = 'AgentRevokedError'
+  constructor(message: string) {
+    super('agent_revoked', message)
+  }
+}
+
+/** Risk controls froze this agent until the owner unfreezes it. */
+export class AgentFrozenError extends BaseError {
+  override name = 'AgentFrozenError'
+  constructor(message: string) {
+    super('agent_frozen', message)
+  }
+}
+
+/** The host or its enclave could not be reached or answered 503 / timed out; nothing was signed as far as the SDK knows. */
+export class EnclaveUnavailableError extends BaseError {
+  override name = 'EnclaveUnavailableError'
+  readonly retryAfterMs: number | undefined
+  constructor(message: string, params: { cause?: unknown; details?: string; retryAfterMs?: number | undefined } = {}) {
+    super(AGENT_ERROR_CODES.enclave_unavailable, message, { cause: params.cause, details: params.details })
+    this.retryAfterMs = params.retryAfterMs
+  }
+}
+
+/** Any other refusal or malformed exchange; `code` is the host's code or an AGENT_ERROR_CODES entry. */
+export class BursarRequestError extends BaseError {
+  override name = 'BursarRequestError'
+  readonly status: number | undefined
+  constructor(code: string, message: string, params: { status?: number | undefined; cause?: unknown; details?: string } = {}) {
+    super(code, message, { cause: params.cause, details: params.details })
+    this.status = params.status
+  }
+}
+
+/** A key file or key object that is not a valid bursar agent key. */
+export class AgentKeyError extends BaseError {
+  override name = 'AgentKeyError'
+  constructor(message: string, params: { cause?: unknown } = {}) {
+    super(AGENT_ERROR_CODES.agent_key_invalid, message, params)
+  }
+}

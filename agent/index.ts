@@ -1,0 +1,24 @@
+/**
+ * bursar/agent: the agent-side SDK. Agents hold only an Ed25519 request key;
+ * wallet keys stay in the bursar enclave. Entry point of the package export.
+ */
+export { bursarAccount } from './bursarAccount.js'
+export type { BursarAccountParameters } from './bursarAccount.js'
+export { createPayingFetch } from './createPayingFetch.js'
+export type { CreatePayingFetchParameters, PayingFetch } from './createPayingFetch.js'
+export { generateAgentKey } from './generateAgentKey.js'
+export type { GenerateAgentKeyParameters } from './generateAgentKey.js'
+export { AgentKeySchema, loadAgentKey } from './loadAgentKey.js'
+export type { AgentKey } from './loadAgentKey.js'
+export { requestSignature } from './requestSignature.js'
+export type { AgentOperation, AgentRequestContext, RequestSignatureParameters, SignResponse } from './requestSignature.js'
+export {
+  AGENT_ERROR_CODES,
+  AgentFrozenError,
+  AgentKeyError,
+  AgentRevokedError,
+  ApprovalPendingError,
+  BursarRequestError,
+  EnclaveUnavailableError,
+  PolicyDeniedError,
+} from './errors.js'

@@ -1,0 +1,131 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { hashMessage, recoverMessageAddress } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  AgentFrozenError,
+  AgentRevokedError,
+  ApprovalPendingError,
+  BursarRequestError,
+  EnclaveUnavailableError,
+  PolicyDeniedError,
+} from './errors.js'
+import { generateAgentKey } from './generateAgentKey.js'
+import { type MockBursarHostReturnType, mockBursarHost } from './mockBursarHost.js'
+import { requestSignature } from './requestSignature.js'
+
+const WALLET_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d' as const
+const wallet = privateKeyToAccount(WALLET_KEY).address
+const agentKey = generateAgentKey()
+const op = { op: 'signMessage', message: { text: 'hello bursar' } } as const
+
+let host: MockBursarHostReturnType | undefined
+afterEach(async () => {
+  await host?.stop()
+  host = undefined
+})
+
+const start = (decide?: Parameters<typeof mockBursarHost>[0]['decide']) =>
+  mockBursarHost({ agentPublicKeys: [agentKey.publicKey], walletKey: WALLET_KEY, decide }).then((h) => {
+    host = h
+    return h
+  })
+
+describe('requestSignature', () => {
+  it('posts {request: text, signature} with an Ed25519 signature over the exact text; returns the enclave signature', async () => {
+    const h = await start()
+    const res = await requestSignature({ host: h.url, agentKey, wallet, operation: op, context: { reason: 'test' } })
+    expect(await recoverMessageAddress({ message: 'hello bursar', signature: res.signature })).toBe(wallet)
+    expect(res.signedHash).toBe(hashMessage('hello bursar'))
+    const seen = h.requests[0]
+    expect(seen?.request).toMatchObject({ v: 1, op: 'signMessage', agentId: agentKey.agentId, wallet, context: { reason: 'test' } })
+    expect(seen?.request.nonce).toMatch(/^[0-9a-f]{32}$/)
+    // the text is what was signed: a one-character change breaks the signature (independent @noble verify in the host)
+    const text = seen?.text ?? ''
+    expect(text).toBe(JSON.stringify(JSON.parse(text)))
+  })
+
+  it('a forged agent signature is refused by the host (proves the host really verifies)', async () => {
+    const h = await start()
+    const other = generateAgentKey()
+    const forged = { ...agentKey, privateKey: other.privateKey } // right agentId, wrong key
+    await expect(requestSignature({ host: h.url, agentKey: forged, wallet, operation: op })).rejects.toMatchObject({
+      code: 'agent_signature_invalid',
+    })
+    expect(h.requests).toHaveLength(0)
+  })
+
+  it.each([
+    [403, { code: 'policy_per_tx_cap_exceeded', message: 'cap', rule: 'perTxCap', remaining: '5000' }, PolicyDeniedError],
+    [403, { code: 'policy_denied', message: 'no' }, PolicyDeniedError],
+    [202, { code: 'approval_pending', message: 'held', pendingId: 'pnd_1', retryAfterMs: 1000 }, ApprovalPendingError],
+    [403, { code: 'agent_revoked', message: 'gone' }, AgentRevokedError],
+    [403, { code: 'agent_frozen', message: 'frozen' }, AgentFrozenError],
+    [503, { code: 'enclave_not_ready', message: 'booting' }, EnclaveUnavailableError],
+    [502, { code: 'enclave_unavailable', message: 'down' }, EnclaveUnavailableError],
+    [409, { code: 'request_replayed', message: 'seen' }, BursarRequestError],
+    [500, { message: 'no code' }, BursarRequestError],
+  ])('maps HTTP %i %j to a typed error', async (status, body, Type) => {
+    const h = await start(() => ({ status, body }))
+    const err = await requestSignature({ host: h.url, agentKey, wallet, operation: op }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(Type)
+    const expected = err instanceof EnclaveUnavailableError ? 'enclave_unavailable' : 'code' in body ? body.code : 'response_invalid'
+    expect((err as { code: string }).code).toBe(expected)
+    if (err instanceof PolicyDeniedError) {
+      const b = body as { rule?: string; remaining?: string }
+      expect([err.rule, err.remaining]).toEqual([b.rule, b.remaining])
+    }
+    if (err instanceof ApprovalPendingError) {
+      expect(err.pendingId).toBe('pnd_1')
+      expect(err.waitForApproval).toContain('pnd_1')
+    }
+  })
+
+  it('retries request_stale once with a fresh nonce and issuedAt, then gives up', async () => {
+    const h = await start((_, i) => (i === 0 ? { status: 401, body: { code: 'request_stale', message: 'old' } } : undefined))
+    const res = await requestSignature({ host: h.url, agentKey, wallet, operation: op })
+    expect(res.signature).toMatch(/^0x[0-9a-f]{130}$/)
+    expect(h.requests).toHaveLength(2)
+    expect(h.requests[0]?.request.nonce).not.toBe(h.requests[1]?.request.nonce)
+
+    await h.stop()
+    const h2 = await start(() => ({ status: 401, body: { code: 'request_not_yet_valid', message: 'future' } }))
+    await expect(requestSignature({ host: h2.url, agentKey, wallet, operation: op })).rejects.toMatchObject({
+      code: 'request_not_yet_valid',
+    })
+    expect(h2.requests).toHaveLength(2)
+  })
+
+  it('connection refused and a host that never answers are EnclaveUnavailableError', async () => {
+    const h = await start()
+    const url = h.url
+    await h.stop()
+    await expect(requestSignature({ host: url, agentKey, wallet, operation: op })).rejects.toBeInstanceOf(EnclaveUnavailableError)
+
+    const silent = createServer(() => {})
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r))
+    const port = (silent.address() as AddressInfo).port
+    try {
+      const err = await requestSignature({ host: `http://127.0.0.1:${port}`, agentKey, wallet, operation: op, timeoutMs: 200 }).catch(
+        (e: unknown) => e,
+      )
+      expect(err).toBeInstanceOf(EnclaveUnavailableError)
+    } finally {
+      silent.closeAllConnections()
+      silent.close()
+    }
+  })
+
+  it('a malformed 200 answer is a response_invalid error', async () => {
+    const h = await start(() => ({ status: 200, body: { signature: '0x1234' } }))
+    await expect(requestSignature({ host: h.url, agentKey, wallet, operation: op })).rejects.toMatchObject({ code: 'response_invalid' })
+  })
+
+  it('refuses to send a request that does not match AgentRequestSchema', async () => {
+    const h = await start()
+    const bad = { op: 'signMessage', message: { text: 'x'.repeat(5000) } } as const
+    await expect(requestSignature({ host: h.url, agentKey, wallet, operation: bad })).rejects.toMatchObject({ code: 'request_invalid' })
+    expect(h.requests).toHaveLength(0)
+  })
+})

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto'
+import type { LocalAccount } from 'viem'
+import { BaseError } from '../../shared/errors/base.js'
+import type { OwnerActType } from '../../shared/owner/ownerActTypes.js'
+import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
+import type { WalletInfo } from '../../shared/protocol/messages.js'
+
+export class HostRequestError extends BaseError {
+  constructor(
+    code: string,
+    message: string,
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(code, message)
+  }
+}
+
+/**
+ * Owner-side client: signs acts with the owner's key and posts them to the
+ * host. For acts on a wallet it uses seq = max(host's ownerSeq, the highest
+ * seq this client has used) + 1, so a host that under-reports cannot get a
+ * stale act replayed, and one that over-reports only causes a refusal.
+ */
+export class OwnerClient {
+  private readonly highWater = new Map<string, number>()
+
+  constructor(
+    readonly host: string,
+    readonly account: LocalAccount,
+  ) {}
+
+  async createWallet(label = ''): Promise<{ wallet: `0x${string}`; owner: string; ownerSeq: number }> {
+    const message = {
+      owner: this.account.address,
+      label,
+      nonce: `0x${randomBytes(32).toString('hex')}`,
+      issuedAt: String(Date.now()),
+    }
+    return this.post('CreateWallet', message) as Promise<{ wallet: `0x${string}`; owner: string; ownerSeq: number }>
+  }
+
+  /** Signs and sends an act on an existing wallet, filling `seq`. */
+  async act(primaryType: Exclude<OwnerActType, 'CreateWallet'>, wallet: string, fields: Record<string, unknown>, policy?: string) {
+    const info = await this.wallet(wallet)
+    const seq = Math.max(info.ownerSeq, this.highWater.get(wallet.toLowerCase()) ?? 0) + 1
+    this.highWater.set(wallet.toLowerCase(), seq)
+    return this.post(primaryType, { wallet, ...fields, seq: String(seq) }, policy)
+  }
+
+  async post(primaryType: OwnerActType, message: Record<string, unknown>, policy?: string): Promise<Record<string, unknown>> {
+    const body = await signOwnerAct({ account: this.account, primaryType, message })
+    return this.request('POST', '/v1/owner/acts', { ...body, ...(policy ? { policy } : {}) })
+  }
+
+  async wallet(address: string): Promise<WalletInfo> {
+    return (await this.request('GET', `/v1/wallets/${address}`)) as unknown as WalletInfo
+  }
+
+  async wallets(): Promise<WalletInfo[]> {
+    return ((await this.request('GET', '/v1/wallets')) as { wallets: WalletInfo[] }).wallets
+  }
+
+  async request(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+    let res: Response
+    try {
+      res = await fetch(`${this.host}${path}`, {
+        method,
+        headers: body ? { 'content-type': 'application/json' } : {},
+        body: body ? JSON.stringify(body) : undefined,
+      })
+    } catch (cause) {
+      throw new HostRequestError('enclave_unavailable', `Cannot reach the bursar host at ${this.host}: is it running (make sim)?`, 0, {})
+    }
+    const json = (await res.json().catch(() => ({}))) as Record<string, unknown>
+    if (!res.ok) {
+      throw new HostRequestError(String(json.code ?? 'http_error'), String(json.message ?? res.statusText), res.status, json)
+    }
+    return json
+  }
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Runs INSIDE the Nitro enclave as the image's entrypoint (PID 1). The enclave
+# has no network: its only channel is vsock to the parent instance (CID 3).
+#   host  ──vsock:5005──▶ socat VSOCK-LISTEN ──▶ Unix socket ──▶ node dist/enclave.mjs
+#   node ──https://kms.<region>.amazonaws.com:8443──▶ 127.0.0.1:8443 (via /etc/hosts)
+#        ──socat──▶ vsock 3:8000 ──▶ host vsock-proxy ──▶ kms.<region>.amazonaws.com:443
+#   node (AWS SDK credentials) ──▶ 127.0.0.1:8002 ──socat──▶ vsock 3:8002 ──▶ host vsock-proxy ──▶ IMDS
+# TLS to KMS is end to end (the enclave checks KMS's certificate); the host
+# only relays bytes. Set BURSAR_ENTRYPOINT_DRY_RUN=1 to print what would run.
+set -euo pipefail
+
+: "${BURSAR_KMS_REGION:?BURSAR_KMS_REGION must be set (baked into the image: see deploy/nitro/Dockerfile)}"
+: "${BURSAR_KMS_KEY_ID:?BURSAR_KMS_KEY_ID must be set (baked into the image: see deploy/nitro/Dockerfile)}"
+if [[ ! "$BURSAR_KMS_REGION" =~ ^[a-z]{2}(-[a-z]+)+-[0-9]$ ]]; then
+  echo "entrypoint: BURSAR_KMS_REGION '$BURSAR_KMS_REGION' is not an AWS region" >&2
+  exit 2
+fi
+
+PARENT_CID=3
+VSOCK_PORT="${BURSAR_VSOCK_PORT:-5005}"
+SOCKET="${BURSAR_ENCLAVE_SOCKET:-/run/bursar/enclave.sock}"
+KMS_LOCAL_PORT="${BURSAR_KMS_LOCAL_PORT:-8443}"
+KMS_PROXY_PORT="${BURSAR_KMS_PROXY_PORT:-8000}"
+IMDS_LOCAL_PORT="${BURSAR_IMDS_LOCAL_PORT:-8002}"
+IMDS_PROXY_PORT="${BURSAR_IMDS_PROXY_PORT:-8002}"
+APP_DIR="${BURSAR_APP_DIR:-/app}"
+HOSTS_FILE="${BURSAR_HOSTS_FILE:-/etc/hosts}"
+DRY_RUN="${BURSAR_ENTRYPOINT_DRY_RUN:-0}"
+KMS_HOST="kms.${BURSAR_KMS_REGION}.amazonaws.com"
+
+for port in "$VSOCK_PORT" "$KMS_LOCAL_PORT" "$KMS_PROXY_PORT" "$IMDS_LOCAL_PORT" "$IMDS_PROXY_PORT"; do
+  if [[ ! "$port" =~ ^[0-9]{1,5}$ ]] || (( port < 1 || port > 65535 )); then
+    echo "entrypoint: invalid port '$port'" >&2
+    exit 2
+  fi
+done
+
+# Prints (dry run) or starts a long-running helper in the background.
+start() {
+  if [[ "$DRY_RUN" == "1" ]]; then
+    printf 'RUN %s\n' "$*"
+  else
+    "$@" &
+  fi
+}
+
+# The enclave's loopback interface starts down.
+if [[ "$DRY_RUN" == "1" ]]; then printf 'RUN ip link set dev lo up\n'; else ip link set dev lo up; fi
+
+# Resolve the KMS host name to the local forwarder; TLS still verifies kms.<region>.amazonaws.com.
+if [[ "$DRY_RUN" == "1" ]]; then
+  printf 'HOSTS 127.0.0.1 %s >> %s\n' "$KMS_HOST" "$HOSTS_FILE"
+else
+  printf '127.0.0.1 %s\n' "$KMS_HOST" >> "$HOSTS_FILE"
+fi
+
+start socat "TCP-LISTEN:${KMS_LOCAL_PORT},bind=127.0.0.1,fork,reuseaddr" "VSOCK-CONNECT:${PARENT_CID}:${KMS_PROXY_PORT}"
+start socat "TCP-LISTEN:${IMDS_LOCAL_PORT},bind=127.0.0.1,fork,reuseaddr" "VSOCK-CONNECT:${PARENT_CID}:${IMDS_PROXY_PORT}"
+
+if [[ "$DRY_RUN" != "1" ]]; then mkdir -p "$(dirname "$SOCKET")"; fi
+start socat "VSOCK-LISTEN:${VSOCK_PORT},fork,reuseaddr" "UNIX-CONNECT:${SOCKET}"
+
+export BURSAR_MODE=nitro
+export BURSAR_ENCLAVE_LISTEN="unix:${SOCKET}"
+export BURSAR_KMS_ENDPOINT="https://${KMS_HOST}:${KMS_LOCAL_PORT}"
+export AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:${IMDS_LOCAL_PORT}"
+export AWS_REGION="$BURSAR_KMS_REGION"
+
+if [[ "$DRY_RUN" == "1" ]]; then
+  for name in BURSAR_MODE BURSAR_ENCLAVE_LISTEN BURSAR_KMS_ENDPOINT BURSAR_KMS_REGION BURSAR_KMS_KEY_ID AWS_EC2_METADATA_SERVICE_ENDPOINT; do
+    printf 'ENV %s=%s\n' "$name" "${!name}"
+  done
+  printf 'EXEC node %s/dist/enclave.mjs\n' "$APP_DIR"
+  exit 0
+fi
+exec node "${APP_DIR}/dist/enclave.mjs"

@@ -1,0 +1,155 @@
+/**
+ * TRUST: the enclave's state holder and single writer. Everything the host
+ * hands in (snapshots, replayed entries, requests) is checked here or in the
+ * handlers; everything that leaves is either public (addresses, audit
+ * entries, signatures) or sealed.
+ */
+import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto'
+import type { AuditEntry, AuditEntryBody } from '../shared/audit/auditEntry.js'
+import { EnclaveError } from '../shared/errors/EnclaveError.js'
+import type { Persist } from '../shared/protocol/messages.js'
+import { AuditChain } from './audit/AuditChain.js'
+import { SpendLedger, type SpendLedgerJson } from './ledger/SpendLedger.js'
+import type { NsmProvider } from './nsm/NsmProvider.js'
+import { type Phase, canTransition } from './protocol/phase.js'
+import type { Sealer } from './seal/Sealer.js'
+import { ReplayCache } from './state/ReplayCache.js'
+import { SerialQueue } from './state/SerialQueue.js'
+import { decodeSnapshot, encodeSnapshot } from './state/snapshotCodec.js'
+import type { WalletRecord } from './state/stateTypes.js'
+
+export type EnclaveParameters = {
+  mode: 'sim' | 'nitro'
+  sealer: Sealer
+  nsm: NsmProvider
+  configVersion: string
+  log: (line: string) => void
+  now?: () => number
+  /** Snapshot after this many audit entries (owner acts always snapshot). */
+  snapshotEvery?: number
+}
+
+/** A request's accumulated side effects, turned into the response's `persist`. */
+export type Tx = { entries: string[]; lastHash: `0x${string}` | null; snapshot: boolean }
+
+export const SNAPSHOT_PURPOSE = 'enclave-state'
+
+export class Enclave {
+  phase: Phase = 'awaiting_state'
+  readonly queue = new SerialQueue()
+  readonly startedAt: number
+  readonly replay: ReplayCache
+  readonly now: () => number
+  stateVersion = 0
+  wallets = new Map<string, WalletRecord>()
+  createNonces = new Map<string, number>()
+  audit!: AuditChain
+  receiptKey!: KeyObject
+  receiptPublicKeyDer!: Uint8Array
+  private entriesSinceSnapshot = 0
+  private fresh = true
+
+  constructor(readonly params: EnclaveParameters) {
+    this.now = params.now ?? Date.now
+    this.startedAt = this.now()
+    this.replay = new ReplayCache(this.startedAt)
+  }
+
+  transition(to: Phase): void {
+    if (!canTransition(this.phase, to)) this.halt(`illegal transition ${this.phase} → ${to}`)
+    this.phase = to
+  }
+
+  /** A broken invariant: stop signing for good; only hello answers from here on. */
+  halt(why: string): never {
+    this.params.log(`HALT: ${why}`)
+    this.phase = 'halted'
+    throw new EnclaveError('enclave_halted', 'Enclave halted on a broken invariant')
+  }
+
+  /** Unseals the host's newest snapshot (or starts fresh) and moves to 'loading'. */
+  async loadSnapshot(blob: Uint8Array | null): Promise<void> {
+    if (blob) {
+      const { plaintext, version } = await this.params.sealer.unseal({ blob, purpose: SNAPSHOT_PURPOSE, walletId: '' })
+      const s = decodeSnapshot(plaintext)
+      if (s.stateVersion !== version) throw new EnclaveError('state_invalid', 'Snapshot version does not match its seal')
+      this.stateVersion = s.stateVersion
+      this.setReceiptKey(createPrivateKey({ key: Buffer.from(s.receiptKeyPkcs8), format: 'der', type: 'pkcs8' }))
+      this.audit = new AuditChain({ head: s.auditHead ?? undefined, signer: this.signer })
+      this.createNonces = new Map(s.createNonces)
+      this.wallets = new Map(
+        s.wallets.map((w) => [w.address.toLowerCase(), { ...w, ledger: SpendLedger.fromJSON(w.ledger as SpendLedgerJson) }]),
+      )
+      this.fresh = false
+    } else {
+      this.setReceiptKey(generateKeyPairSync('ed25519').privateKey)
+      this.audit = new AuditChain({ signer: this.signer })
+    }
+    this.transition('loading')
+  }
+
+  private setReceiptKey(key: KeyObject): void {
+    this.receiptKey = key
+    this.receiptPublicKeyDer = createPublicKey(key).export({ format: 'der', type: 'spki' })
+  }
+
+  readonly signer = (bytes: Uint8Array): Uint8Array => sign(null, bytes, this.receiptKey)
+
+  get isFresh(): boolean {
+    return this.fresh
+  }
+
+  get receiptPublicKeyHex(): `0x${string}` {
+    return `0x${Buffer.from(this.receiptPublicKeyDer).toString('hex')}`
+  }
+
+  beginTx(): Tx {
+    return { entries: [], lastHash: null, snapshot: false }
+  }
+
+  /** Appends one audit entry (the chain fills seq/prevHash) and records it for the host to store. */
+  appendEntry(tx: Tx, body: Omit<AuditEntryBody, 'time' | 'stateVersion'>): { entry: AuditEntry; hash: `0x${string}` } {
+    const res = this.audit.append({ ...body, time: this.now(), stateVersion: this.stateVersion } as AuditEntryBody)
+    tx.entries.push(JSON.stringify({ ...res.entry, hash: res.hash }))
+    tx.lastHash = res.hash as `0x${string}`
+    this.entriesSinceSnapshot++
+    return res as { entry: AuditEntry; hash: `0x${string}` }
+  }
+
+  /** Turns a tx into the response's persist block: a checkpoint over the head, and a snapshot when due. */
+  async finishTx(tx: Tx): Promise<Persist> {
+    const checkpoint = tx.entries.length > 0 ? this.audit.checkpoint(this.now()) : null
+    const due = tx.snapshot || this.entriesSinceSnapshot >= (this.params.snapshotEvery ?? 1000)
+    const sealed = due ? await this.sealSnapshot() : null
+    return { entries: tx.entries, checkpoint, sealed }
+  }
+
+  /** Seals the whole state; the version only ever grows. */
+  async sealSnapshot(): Promise<NonNullable<Persist['sealed']>> {
+    this.stateVersion++
+    const head = this.audit.head()
+    const plaintext = encodeSnapshot({
+      stateVersion: this.stateVersion,
+      createdAt: this.now(),
+      receiptKeyPkcs8: this.receiptKey.export({ format: 'der', type: 'pkcs8' }),
+      auditHead: head.seq >= 0 ? (head as { seq: number; hash: `0x${string}` }) : null,
+      auditChain: null,
+      createNonces: [...this.createNonces],
+      wallets: [...this.wallets.values()].map((w) => this.serializeWallet(w)),
+    })
+    const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: this.stateVersion, plaintext })
+    this.entriesSinceSnapshot = 0
+    return { version: this.stateVersion, auditSeq: head.seq, blob }
+  }
+
+  /** Wallet record with its ledger as plain JSON, for the snapshot. */
+  private serializeWallet(w: WalletRecord): WalletRecord {
+    return { ...w, ledger: (w.ledger as SpendLedger).toJSON() }
+  }
+
+  wallet(address: string): WalletRecord {
+    const w = this.wallets.get(address.toLowerCase())
+    if (!w) throw new EnclaveError('wallet_not_found', `No wallet ${address} in this enclave`)
+    return w
+  }
+}

@@ -1,0 +1,44 @@
+import { type KeyObject, createPublicKey, verify } from 'node:crypto'
+import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import { type AgentRequest, AgentRequestSchema } from '../../shared/schemas/agentRequest.js'
+import type { Enclave } from '../Enclave.js'
+import type { AgentRecord, WalletRecord } from '../state/stateTypes.js'
+
+const keyCache = new Map<string, KeyObject>()
+
+/**
+ * Authenticates an agent request: parses the exact text the agent signed,
+ * finds the registered agent, and checks its Ed25519 signature over those
+ * bytes. SECURITY: nothing from the text is trusted before the signature
+ * verifies against the key the owner registered.
+ */
+export function verifyAgentRequest(
+  enclave: Enclave,
+  text: string,
+  signatureHex: string,
+): { request: AgentRequest; wallet: WalletRecord; agent: AgentRecord } {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    throw new EnclaveError('request_invalid', 'Agent request is not JSON')
+  }
+  const parsed = AgentRequestSchema.safeParse(json)
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]
+    throw new EnclaveError('request_invalid', `Agent request: ${i?.path.join('.')} ${i?.message}`.slice(0, 200))
+  }
+  const request = parsed.data
+  const wallet = enclave.wallet(request.wallet)
+  const agent = wallet.agents.get(request.agentId)
+  if (!agent) throw new EnclaveError('agent_not_found', 'Agent is not registered on this wallet')
+  let key = keyCache.get(agent.agentId)
+  if (!key) {
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(agent.publicKey).toString('base64url') }, format: 'jwk' })
+    keyCache.set(agent.agentId, key)
+  }
+  if (!verify(null, Buffer.from(text, 'utf8'), key, Buffer.from(signatureHex, 'hex'))) {
+    throw new EnclaveError('agent_signature_invalid', 'Agent signature does not verify')
+  }
+  return { request, wallet, agent }
+}

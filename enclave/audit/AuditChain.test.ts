@@ -1,0 +1,75 @@
+import { ed25519 } from '@noble/curves/ed25519.js'
+import { describe, expect, it } from 'vitest'
+import type { AuditEntry } from '../../shared/audit/auditEntry.js'
+import { auditCheckpointMessage } from '../../shared/audit/auditCheckpointMessage.js'
+import { GENESIS_HASH } from '../../shared/audit/hashAuditEntry.js'
+import { mockAuditBody, mockAuditLog } from '../../shared/audit/mockAuditLog.js'
+import { verifyAuditLog } from '../../shared/audit/verifyAuditLog.js'
+import { AuditChain } from './AuditChain.js'
+
+const reference = mockAuditLog({ n: 12, checkpointEvery: 4 })
+const signer = reference.signer
+
+describe('AuditChain', () => {
+  it('builds the same chain as an independent construction, and verifyAuditLog accepts it', () => {
+    const chain = new AuditChain({ signer })
+    expect(chain.head()).toEqual({ seq: -1, hash: GENESIS_HASH })
+    const entries: AuditEntry[] = []
+    const checkpoints = []
+    for (let i = 0; i < 12; i++) {
+      const { entry, hash } = chain.append(mockAuditBody(i))
+      entries.push(entry)
+      expect(hash).toBe(reference.hashes[i])
+      if ((i + 1) % 4 === 0) checkpoints.push(chain.checkpoint(entry.time + 1))
+    }
+    expect(entries).toEqual(reference.entries)
+    expect(checkpoints).toEqual(reference.checkpoints) // Ed25519 is deterministic
+    expect(chain.head()).toEqual({ seq: 11, hash: reference.hashes[11] })
+    expect(verifyAuditLog({ entries, checkpoints, publicKey: reference.publicKeyHex }).ok).toBe(true)
+  })
+
+  it('signs checkpoints that an independent Ed25519 implementation verifies', () => {
+    const chain = new AuditChain({ signer })
+    chain.append(mockAuditBody(0))
+    const cp = chain.checkpoint(42)
+    expect(cp).toMatchObject({ seq: 0, head: reference.hashes[0], time: 42 })
+    const ok = ed25519.verify(Buffer.from(cp.signature.slice(2), 'hex'), auditCheckpointMessage(cp), Buffer.from(reference.publicKeyHex, 'hex'))
+    expect(ok).toBe(true)
+  })
+
+  it('refuses a body that does not match the schema, and a checkpoint of an empty chain', () => {
+    const chain = new AuditChain({ signer })
+    expect(() => chain.append({ ...mockAuditBody(0), reason: 'x'.repeat(281) })).toThrow(expect.objectContaining({ code: 'audit_bad_entry' }))
+    expect(chain.head().seq).toBe(-1) // nothing appended
+    expect(() => chain.checkpoint(1)).toThrow(expect.objectContaining({ code: 'audit_chain_empty' }))
+  })
+
+  it('round-trips its head through toJSON/fromJSON and continues the same chain', () => {
+    const chain = new AuditChain({ signer })
+    for (let i = 0; i < 5; i++) chain.append(mockAuditBody(i))
+    const restored = AuditChain.fromJSON(JSON.parse(JSON.stringify(chain)), signer)
+    expect(restored.append(mockAuditBody(5)).hash).toBe(reference.hashes[5])
+    expect(() => AuditChain.fromJSON({ seq: 3 }, signer)).toThrow(expect.objectContaining({ code: 'audit_bad_entry' }))
+  })
+
+  it('resumes from the entries after a snapshot head, and refuses a gap or a broken link', () => {
+    const head = { seq: 3, hash: reference.hashes[3] as string }
+    const after = reference.entries.slice(4)
+    expect(new AuditChain({ head, signer }).resumeFrom(after)).toEqual({ seq: 11, hash: reference.hashes[11] })
+
+    const gap = new AuditChain({ head, signer })
+    expect(() => gap.resumeFrom([after[0]!, after[2]!])).toThrow(expect.objectContaining({ code: 'audit_resume_gap' }))
+    expect(gap.head()).toEqual(head) // all or nothing
+    expect(() => gap.resumeFrom(reference.entries.slice(3))).toThrow(expect.objectContaining({ code: 'audit_resume_gap' }))
+
+    const edited = structuredClone(after)
+    edited[1]!.reason = 'rewritten by the host'
+    expect(() => new AuditChain({ head, signer }).resumeFrom(edited)).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' }))
+    const otherBranch = mockAuditLog({ n: 12, seedByte: 1 })
+    otherBranch.entries.length = 0
+    for (let i = 0; i < 6; i++) otherBranch.append({ reason: `other ${i}` })
+    expect(() => new AuditChain({ head, signer }).resumeFrom(otherBranch.entries.slice(4))).toThrow(
+      expect.objectContaining({ code: 'audit_resume_mismatch' }),
+    )
+  })
+})

@@ -1,0 +1,117 @@
+// Trusted (enclave): owns the audit chain head and signs checkpoints with the
+// attested receipt key. The host stores the entries; it never extends the chain.
+import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
+import {
+  type AuditCheckpoint,
+  type AuditEntry,
+  type AuditEntryBody,
+  type AuditHead,
+  AuditEntrySchema,
+  AuditHeadSchema,
+} from '../../shared/audit/auditEntry.js'
+import { auditCheckpointMessage } from '../../shared/audit/auditCheckpointMessage.js'
+import { AUDIT_CODES, AuditError } from '../../shared/audit/AuditError.js'
+import { GENESIS_HASH, hashCanonicalAuditEntry } from '../../shared/audit/hashAuditEntry.js'
+
+/** Ed25519 signature (64 bytes) by the enclave's attested receipt key over `message`. */
+export type AuditSigner = (message: Uint8Array) => Uint8Array
+
+export type AuditChainParameters = {
+  /** Head restored from a sealed snapshot; an empty chain when absent. */
+  head?: AuditHead | undefined
+  signer: AuditSigner
+}
+
+export type AuditAppendReturnType = { entry: AuditEntry; hash: string }
+
+/** The enclave's append-only, hash-linked audit chain (one entry per decision). */
+export class AuditChain {
+  #seq: number
+  #hash: string
+  readonly #signer: AuditSigner
+
+  constructor(params: AuditChainParameters) {
+    const head = AuditHeadSchema.safeParse(params.head ?? { seq: -1, hash: GENESIS_HASH })
+    if (!head.success) throw new AuditError(AUDIT_CODES.badEntry, 'Invalid audit head', { cause: head.error })
+    if (head.data.seq === -1 && head.data.hash !== GENESIS_HASH)
+      throw new AuditError(AUDIT_CODES.badEntry, 'An empty chain must have the genesis head')
+    this.#seq = head.data.seq
+    this.#hash = head.data.hash
+    this.#signer = params.signer
+  }
+
+  /** Appends one entry after the head; the body is schema-checked so the chain never holds an entry no verifier accepts. */
+  append(body: AuditEntryBody): AuditAppendReturnType {
+    const parsed = AuditEntrySchema.safeParse({ ...body, seq: this.#seq + 1, prevHash: this.#hash })
+    if (!parsed.success)
+      throw new AuditError(AUDIT_CODES.badEntry, 'Audit entry does not match the schema', {
+        details: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      })
+    const entry = parsed.data
+    // Canonicalized once; this string is exactly what the hash covers.
+    const hash = hashCanonicalAuditEntry(entry.prevHash, canonicalJson(entry))
+    this.#seq = entry.seq
+    this.#hash = hash
+    return { entry, hash }
+  }
+
+  /** Signs the current head: `{ seq, head, time, signature }` (see auditCheckpointMessage for the bytes). */
+  checkpoint(now: number): AuditCheckpoint {
+    if (this.#seq < 0) throw new AuditError(AUDIT_CODES.chainEmpty, 'Cannot checkpoint an empty audit chain')
+    if (!Number.isSafeInteger(now) || now < 0)
+      throw new AuditError(AUDIT_CODES.badEntry, 'Checkpoint time must be a non-negative integer (ms)')
+    const seq = this.#seq
+    const head = this.#hash
+    const signature = this.#signer(auditCheckpointMessage({ seq, head, time: now }))
+    if (signature.length !== 64)
+      throw new AuditError(AUDIT_CODES.badEntry, 'Audit signer must return a 64-byte Ed25519 signature')
+    return { seq, head, time: now, signature: `0x${Buffer.from(signature).toString('hex')}` }
+  }
+
+  head(): AuditHead {
+    return { seq: this.#seq, hash: this.#hash }
+  }
+
+  /**
+   * Replays entries the host supplies after a snapshot's head, checking each
+   * continues the chain; all-or-nothing. Throws audit_resume_gap on a
+   * sequence gap and audit_resume_mismatch on a broken link or bad entry.
+   */
+  resumeFrom(entries: readonly AuditEntry[]): AuditHead {
+    let seq = this.#seq
+    let hash = this.#hash
+    for (const candidate of entries) {
+      const parsed = AuditEntrySchema.safeParse(candidate)
+      if (!parsed.success)
+        throw new AuditError(AUDIT_CODES.resumeMismatch, 'Supplied audit entry is malformed', {
+          details: `after seq ${seq}`,
+        })
+      const entry = parsed.data
+      // SECURITY: the host chooses what it supplies; only an exact continuation of our sealed head is accepted.
+      if (entry.seq !== seq + 1)
+        throw new AuditError(AUDIT_CODES.resumeGap, 'Supplied audit entries do not continue the head', {
+          details: `expected seq ${seq + 1}, got ${entry.seq}`,
+        })
+      if (entry.prevHash !== hash)
+        throw new AuditError(AUDIT_CODES.resumeMismatch, 'Supplied audit entry does not link to the head', {
+          details: `seq ${entry.seq}: expected prevHash ${hash}, got ${entry.prevHash}`,
+        })
+      seq = entry.seq
+      hash = hashCanonicalAuditEntry(hash, canonicalJson(entry))
+    }
+    this.#seq = seq
+    this.#hash = hash
+    return this.head()
+  }
+
+  /** The head only: what the sealed snapshot keeps. */
+  toJSON(): AuditHead {
+    return this.head()
+  }
+
+  static fromJSON(json: unknown, signer: AuditSigner): AuditChain {
+    const head = AuditHeadSchema.safeParse(json)
+    if (!head.success) throw new AuditError(AUDIT_CODES.badEntry, 'Invalid audit chain snapshot')
+    return new AuditChain({ head: head.data, signer })
+  }
+}

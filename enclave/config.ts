@@ -1,0 +1,23 @@
+import { z } from 'zod'
+import type { ListenAddress } from './transport/serveFrames.js'
+
+/** The enclave's only configuration: environment variables, parsed once. */
+export const EnclaveEnvSchema = z.object({
+  /** unix:/path/to.sock (default), tcp:127.0.0.1:PORT (loopback only). */
+  BURSAR_ENCLAVE_LISTEN: z.string().default('unix:./data/enclave.sock'),
+  BURSAR_DATA_DIR: z.string().default('./data'),
+  BURSAR_CONFIG_VERSION: z.string().default('1'),
+  BURSAR_SNAPSHOT_EVERY: z.coerce.number().int().positive().default(1000),
+  /** A partial frame that stalls this long closes its connection (slow-client defence). */
+  BURSAR_FRAME_STALL_MS: z.coerce.number().int().positive().default(10_000),
+})
+export type EnclaveEnv = z.infer<typeof EnclaveEnvSchema>
+
+/** Parses a listen spec; refuses non-loopback TCP (the enclave never listens on a network). */
+export function parseListen(spec: string): ListenAddress {
+  if (spec.startsWith('unix:')) return { kind: 'unix', path: spec.slice(5) }
+  const m = /^tcp:(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})$/.exec(spec)
+  if (m) return { kind: 'tcp', host: m[1] === 'localhost' ? '127.0.0.1' : m[1]!.replace(/[[\]]/g, ''), port: Number(m[2]) }
+  console.error(`BURSAR_ENCLAVE_LISTEN must be unix:/path or tcp:127.0.0.1:PORT, got ${spec}`)
+  process.exit(2)
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod'
+
+/**
+ * Everything that changes a spend ledger, as plain JSON. The audit log stores
+ * these inside its entries; on restart the enclave replays them in order
+ * through `SpendLedger.apply`, the same function used live, so the rebuilt
+ * ledger equals the live one. Amounts are base-unit decimal strings, times
+ * are milliseconds since the epoch.
+ */
+const address = z.string().regex(/^0x[0-9a-f]{40}$/, 'lowercase address')
+const asset = z.union([address, z.literal('native')])
+const amount = z.string().regex(/^(0|[1-9][0-9]{0,77})$/)
+const agentId = z.string().min(1).max(64)
+const at = z.number().int().nonnegative()
+const ident = z.string().min(1).max(80)
+
+export const LedgerEventSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('spend'),
+      agentId,
+      chainId: z.number().int().positive(),
+      asset,
+      amount,
+      payTo: address.nullable(),
+      host: z.string().max(253).nullable(),
+      at,
+      /** eip3009 validBefore (unix seconds): the authorization is money until then. */
+      validBefore: z.number().int().nonnegative().nullable(),
+      permitId: ident.optional(),
+      preApprovalId: ident.optional(),
+      pendingId: ident.optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal('request'), agentId, at }).strict(),
+  z.object({ type: z.literal('denial'), agentId, code: z.string().max(64), at }).strict(),
+  z
+    .object({ type: z.literal('pending_created'), pendingId: ident, agentId, digest: z.string().max(80), at, expiresAt: at })
+    .strict(),
+  z.object({ type: z.literal('pending_resolved'), pendingId: ident, approve: z.boolean(), at }).strict(),
+  z.object({ type: z.literal('pending_used'), pendingId: ident, at }).strict(),
+  z
+    .object({
+      type: z.literal('permit_issued'),
+      permitId: ident,
+      agentId,
+      chainId: z.number().int().positive(),
+      asset,
+      amount,
+      payTo: address.nullable(),
+      host: z.string().max(253).nullable(),
+      expiresAt: at,
+      exceedCaps: z.boolean(),
+      at,
+    })
+    .strict(),
+  z.object({ type: z.literal('permit_used'), permitId: ident, amount, at }).strict(),
+  /** A permit cancelled before use: its held amount returns to the budget. */
+  z.object({ type: z.literal('budget_released'), permitId: ident, at }).strict(),
+  z.object({ type: z.literal('agent_frozen'), agentId, reason: z.string().max(280), at }).strict(),
+  z.object({ type: z.literal('agent_unfrozen'), agentId, at }).strict(),
+])
+export type LedgerEvent = z.infer<typeof LedgerEventSchema>
+export type SpendEvent = Extract<LedgerEvent, { type: 'spend' }>

@@ -1,0 +1,295 @@
+import { BaseError } from '../../shared/errors/base.js'
+import type { LedgerEvent } from './LedgerEvent.js'
+import { TimeSeries } from './TimeSeries.js'
+
+/**
+ * The spend ledger of one wallet: rolling spend sums per (agent, chain,
+ * asset), pre-approval usage, request and denial counters, pending requests,
+ * spend permits and frozen agents. `apply(event)` is the only mutator and is
+ * deterministic, so replaying the audit log's events rebuilds the same state.
+ * Reads take an explicit `now`; nothing here looks at the wall clock.
+ */
+export const HOUR_MS = 3_600_000
+/** Spends are kept 27 h: the longest calendar day (25 h, DST) plus margin; the rolling window is 24 h. */
+export const SPEND_RETENTION_MS = 27 * HOUR_MS
+/** Counters keep at most this many newest entries; policy limits never exceed it, so decisions stay exact. */
+export const COUNTER_MAX = 10_000
+const SWEEP_EVERY_MS = 10 * 60_000
+
+export type PendingStatus = 'pending' | 'approved' | 'rejected' | 'used'
+export type PendingRecord = {
+  pendingId: string
+  agentId: string
+  digest: string
+  createdAt: number
+  expiresAt: number
+  status: PendingStatus
+  resolvedAt: number | null
+}
+export type PermitRecord = Omit<Extract<LedgerEvent, { type: 'permit_issued' }>, 'type' | 'at'> & {
+  issuedAt: number
+  used: boolean
+  spent: string | null
+  released: boolean
+  closedAt: number | null
+}
+export type FrozenRecord = { reason: string; at: number }
+
+export type SpendLedgerJson = {
+  v: 1
+  spends: Record<string, [number, string][]>
+  preApprovals: Record<string, [number, string][]>
+  requests: Record<string, [number, string][]>
+  denials: Record<string, [number, string][]>
+  pendings: PendingRecord[]
+  permits: PermitRecord[]
+  frozen: Record<string, FrozenRecord>
+  riskResetAt: Record<string, number>
+  lastSweepAt: number
+}
+
+export class LedgerInvariantError extends BaseError {
+  constructor(message: string) {
+    super('ledger_invariant', message)
+  }
+}
+
+export function spendKey(agentId: string, chainId: number, asset: string): string {
+  return `${agentId}|${chainId}|${asset.toLowerCase()}`
+}
+
+export class SpendLedger {
+  private spends = new Map<string, TimeSeries>()
+  private preApprovals = new Map<string, TimeSeries>()
+  private requests = new Map<string, TimeSeries>()
+  private denials = new Map<string, TimeSeries>()
+  private pendings = new Map<string, PendingRecord>()
+  private pendingByDigest = new Map<string, string>()
+  private permits = new Map<string, PermitRecord>()
+  private holdsByKey = new Map<string, Set<string>>()
+  private frozen = new Map<string, FrozenRecord>()
+  private riskResetAt = new Map<string, number>()
+  private lastSweepAt = 0
+
+  /** Applies one event; throws LedgerInvariantError (a bug or tampering: halt) if it is illegal in this state. */
+  apply(e: LedgerEvent): void {
+    switch (e.type) {
+      case 'spend': {
+        series(this.spends, spendKey(e.agentId, e.chainId, e.asset)).add(e.at, BigInt(e.amount))
+        if (e.preApprovalId) {
+          series(this.preApprovals, `${e.agentId}|${e.preApprovalId}`).add(e.at, BigInt(e.amount))
+          series(this.preApprovals, `${e.agentId}|${e.preApprovalId}|n`).add(e.at, 1n)
+        }
+        break
+      }
+      case 'request':
+        counter(this.requests, e.agentId, e.at)
+        break
+      case 'denial':
+        counter(this.denials, e.agentId, e.at)
+        break
+      case 'pending_created': {
+        if (this.pendings.has(e.pendingId)) throw new LedgerInvariantError(`pending ${e.pendingId} exists`)
+        const p: PendingRecord = {
+          pendingId: e.pendingId,
+          agentId: e.agentId,
+          digest: e.digest,
+          createdAt: e.at,
+          expiresAt: e.expiresAt,
+          status: 'pending',
+          resolvedAt: null,
+        }
+        this.addPending(p)
+        break
+      }
+      case 'pending_resolved': {
+        const p = this.livePending(e.pendingId, 'pending', e.at)
+        p.status = e.approve ? 'approved' : 'rejected'
+        p.resolvedAt = e.at
+        break
+      }
+      case 'pending_used': {
+        const p = this.livePending(e.pendingId, 'approved', e.at)
+        p.status = 'used'
+        break
+      }
+      case 'permit_issued': {
+        if (this.permits.has(e.permitId)) throw new LedgerInvariantError(`permit ${e.permitId} exists`)
+        const { type: _t, at, ...rest } = e
+        this.addPermit({ ...rest, issuedAt: at, used: false, spent: null, released: false, closedAt: null })
+        break
+      }
+      case 'permit_used': {
+        const p = this.livePermit(e.permitId, e.at)
+        if (BigInt(e.amount) > BigInt(p.amount)) throw new LedgerInvariantError(`permit ${e.permitId} overspent`)
+        p.used = true
+        p.spent = e.amount
+        p.closedAt = e.at
+        break
+      }
+      case 'budget_released': {
+        const p = this.livePermit(e.permitId, e.at)
+        p.released = true
+        p.closedAt = e.at
+        break
+      }
+      case 'agent_frozen':
+        this.frozen.set(e.agentId, { reason: e.reason, at: e.at })
+        break
+      case 'agent_unfrozen':
+        this.frozen.delete(e.agentId)
+        this.riskResetAt.set(e.agentId, e.at)
+        break
+    }
+    if (e.at >= this.lastSweepAt + SWEEP_EVERY_MS) this.sweep(e.at)
+  }
+
+  /** Spend recorded for (agent, chain, asset) at times > t (the rolling window is t = now − 24 h). */
+  spentAfter(agentId: string, chainId: number, asset: string, t: number): bigint {
+    return this.spends.get(spendKey(agentId, chainId, asset))?.sumAfter(t) ?? 0n
+  }
+
+  /** Amount held by live (unused, unreleased, unexpired at now) cap-bound permits, minus `exceptPermitId`'s. */
+  held(agentId: string, chainId: number, asset: string, now: number, exceptPermitId?: string): bigint {
+    let sum = 0n
+    for (const id of this.holdsByKey.get(spendKey(agentId, chainId, asset)) ?? []) {
+      const p = this.permits.get(id)
+      if (p && id !== exceptPermitId && !p.used && !p.released && p.expiresAt > now) sum += BigInt(p.amount)
+    }
+    return sum
+  }
+
+  preApprovalUsage(agentId: string, preApprovalId: string, t: number): { count: number; amount: bigint } {
+    const s = this.preApprovals.get(`${agentId}|${preApprovalId}`)
+    // Entries in one millisecond merge, so the count lives in a parallel series of 1s.
+    const c = this.preApprovals.get(`${agentId}|${preApprovalId}|n`)
+    return { count: Number(c?.sumAfter(t) ?? 0n), amount: s?.sumAfter(t) ?? 0n }
+  }
+
+  requestsAfter(agentId: string, t: number): number {
+    return Number(this.requests.get(agentId)?.sumAfter(t) ?? 0n)
+  }
+
+  denialsAfter(agentId: string, t: number): number {
+    return Number(this.denials.get(agentId)?.sumAfter(Math.max(t, this.riskResetAt.get(agentId) ?? -1)) ?? 0n)
+  }
+
+  /** When the owner last unfroze the agent (risk windows start after it), or -1. */
+  riskResetTime(agentId: string): number {
+    return this.riskResetAt.get(agentId) ?? -1
+  }
+
+  frozenInfo(agentId: string): FrozenRecord | undefined {
+    return this.frozen.get(agentId)
+  }
+
+  getPending(pendingId: string): Readonly<PendingRecord> | undefined {
+    return this.pendings.get(pendingId)
+  }
+
+  /** The latest pending request of this agent with this digest, if any. */
+  findPending(agentId: string, digest: string): Readonly<PendingRecord> | undefined {
+    const id = this.pendingByDigest.get(`${agentId}|${digest}`)
+    return id === undefined ? undefined : this.pendings.get(id)
+  }
+
+  getPermit(permitId: string): Readonly<PermitRecord> | undefined {
+    return this.permits.get(permitId)
+  }
+
+  toJSON(): SpendLedgerJson {
+    const dump = (m: Map<string, TimeSeries>) =>
+      Object.fromEntries([...m].filter(([, s]) => s.size > 0).map(([k, s]) => [k, s.toJSON()]))
+    return {
+      v: 1,
+      spends: dump(this.spends),
+      preApprovals: dump(this.preApprovals),
+      requests: dump(this.requests),
+      denials: dump(this.denials),
+      pendings: [...this.pendings.values()].map((p) => ({ ...p })),
+      permits: [...this.permits.values()].map((p) => ({ ...p })),
+      frozen: Object.fromEntries(this.frozen),
+      riskResetAt: Object.fromEntries(this.riskResetAt),
+      lastSweepAt: this.lastSweepAt,
+    }
+  }
+
+  static fromJSON(json: SpendLedgerJson): SpendLedger {
+    if (json.v !== 1) throw new LedgerInvariantError('unknown ledger snapshot version')
+    const l = new SpendLedger()
+    const load = (m: Map<string, TimeSeries>, o: Record<string, [number, string][]>) => {
+      for (const [k, v] of Object.entries(o)) m.set(k, TimeSeries.fromJSON(v))
+    }
+    load(l.spends, json.spends)
+    load(l.preApprovals, json.preApprovals)
+    load(l.requests, json.requests)
+    load(l.denials, json.denials)
+    for (const p of json.pendings) l.addPending({ ...p })
+    for (const p of json.permits) l.addPermit({ ...p })
+    for (const [k, v] of Object.entries(json.frozen)) l.frozen.set(k, { ...v })
+    for (const [k, v] of Object.entries(json.riskResetAt)) l.riskResetAt.set(k, v)
+    l.lastSweepAt = json.lastSweepAt
+    return l
+  }
+
+  private addPending(p: PendingRecord): void {
+    this.pendings.set(p.pendingId, p)
+    this.pendingByDigest.set(`${p.agentId}|${p.digest}`, p.pendingId)
+  }
+
+  private addPermit(p: PermitRecord): void {
+    this.permits.set(p.permitId, p)
+    if (p.exceedCaps) return
+    const k = spendKey(p.agentId, p.chainId, p.asset)
+    let s = this.holdsByKey.get(k)
+    if (!s) this.holdsByKey.set(k, (s = new Set()))
+    s.add(p.permitId)
+  }
+
+  private livePending(id: string, status: PendingStatus, at: number): PendingRecord {
+    const p = this.pendings.get(id)
+    if (!p || p.status !== status || at >= p.expiresAt) throw new LedgerInvariantError(`pending ${id} is not ${status}`)
+    return p
+  }
+
+  private livePermit(id: string, at: number): PermitRecord {
+    const p = this.permits.get(id)
+    if (!p || p.used || p.released || at >= p.expiresAt) throw new LedgerInvariantError(`permit ${id} is not live`)
+    return p
+  }
+
+  /** Drops what no window can see any more, so the ledger stays bounded (deterministic: driven by event time). */
+  private sweep(at: number): void {
+    this.lastSweepAt = at
+    const cutoff = at - SPEND_RETENTION_MS
+    for (const m of [this.spends, this.preApprovals, this.denials, this.requests]) {
+      for (const [k, s] of m) {
+        s.prune(m === this.requests ? at - 2 * HOUR_MS : cutoff)
+        if (s.size === 0) m.delete(k)
+      }
+    }
+    for (const [id, p] of this.pendings) {
+      if (p.expiresAt >= cutoff) continue
+      this.pendings.delete(id)
+      const k = `${p.agentId}|${p.digest}`
+      if (this.pendingByDigest.get(k) === id) this.pendingByDigest.delete(k)
+    }
+    for (const [id, p] of this.permits) {
+      if (p.expiresAt >= cutoff) continue
+      this.permits.delete(id)
+      this.holdsByKey.get(spendKey(p.agentId, p.chainId, p.asset))?.delete(id)
+    }
+  }
+}
+
+function series(m: Map<string, TimeSeries>, k: string): TimeSeries {
+  let s = m.get(k)
+  if (!s) m.set(k, (s = new TimeSeries()))
+  return s
+}
+
+function counter(m: Map<string, TimeSeries>, k: string, at: number): void {
+  const s = series(m, k)
+  s.add(at, 1n)
+  s.keepLast(COUNTER_MAX)
+}

@@ -1,0 +1,104 @@
+/**
+ * Exact windowed sums and counts over timestamped amounts: entries kept in
+ * time order with running (prefix) sums, so "total after t" is a binary
+ * search, O(log n), never a scan and never an approximation. Counters add
+ * 1n per event and read `sumAfter` (entries in the same millisecond merge).
+ */
+export class TimeSeries {
+  private times: number[] = []
+  private amounts: bigint[] = []
+  /** cum[i] = base + amounts[head..i]; valid for i >= head. */
+  private cum: bigint[] = []
+  private head = 0
+  private base = 0n
+
+  get size(): number {
+    return this.times.length - this.head
+  }
+
+  /** Adds an entry; in time order it is O(1), out of order (clock moved back) it re-sorts the tail. */
+  add(at: number, amount: bigint): void {
+    const n = this.times.length
+    const last = n > this.head ? this.times[n - 1]! : Number.NEGATIVE_INFINITY
+    if (at === last) {
+      // Same millisecond: merge (exact, and keeps bursts compact).
+      this.amounts[n - 1]! += amount
+      this.cum[n - 1]! += amount
+      return
+    }
+    if (at > last) {
+      this.times.push(at)
+      this.amounts.push(amount)
+      this.cum.push(this.prefix(n) + amount)
+      return
+    }
+    const i = this.upperBound(at)
+    this.times.splice(i, 0, at)
+    this.amounts.splice(i, 0, amount)
+    this.cum.splice(i, 0, 0n)
+    for (let j = i; j < this.times.length; j++) this.cum[j] = this.prefix(j) + this.amounts[j]!
+  }
+
+  /** Sum of amounts of entries with time > t (conservative for entries dated in the future). */
+  sumAfter(t: number): bigint {
+    const n = this.times.length
+    return this.prefix(n) - this.prefix(this.upperBound(t))
+  }
+
+  /** Drops entries with time <= t. */
+  prune(t: number): void {
+    const i = this.upperBound(t)
+    if (i === this.head) return
+    this.base = this.prefix(i)
+    this.head = i
+    if (this.head > 64 && this.head * 2 > this.times.length) this.compact()
+  }
+
+  /** Keeps only the newest n entries (counters whose limit is at most n stay exact for every decision). */
+  keepLast(n: number): void {
+    const i = this.times.length - n
+    if (i <= this.head) return
+    this.base = this.prefix(i)
+    this.head = i
+    if (this.head > 64 && this.head * 2 > this.times.length) this.compact()
+  }
+
+  /** Plain JSON: [time, amount] pairs of live entries. */
+  toJSON(): [number, string][] {
+    const out: [number, string][] = []
+    for (let i = this.head; i < this.times.length; i++) out.push([this.times[i]!, this.amounts[i]!.toString()])
+    return out
+  }
+
+  static fromJSON(entries: readonly (readonly [number, string])[]): TimeSeries {
+    const s = new TimeSeries()
+    for (const [t, a] of entries) s.add(t, BigInt(a))
+    return s
+  }
+
+  /** Sum of entries before index i (i >= head). */
+  private prefix(i: number): bigint {
+    return i > this.head ? this.cum[i - 1]! : this.base
+  }
+
+  /** First index >= head whose time is > t. */
+  private upperBound(t: number): number {
+    let lo = this.head
+    let hi = this.times.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.times[mid]! <= t) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
+  private compact(): void {
+    const b = this.base
+    this.times = this.times.slice(this.head)
+    this.amounts = this.amounts.slice(this.head)
+    this.cum = this.cum.slice(this.head).map((c) => c - b)
+    this.head = 0
+    this.base = 0n
+  }
+}

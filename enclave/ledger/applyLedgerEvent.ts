@@ -1,0 +1,13 @@
+import { LedgerEventSchema } from './LedgerEvent.js'
+import type { LedgerEvent } from './LedgerEvent.js'
+import { LedgerInvariantError } from './SpendLedger.js'
+import type { SpendLedger } from './SpendLedger.js'
+
+/** Schema-checks one event (e.g. read back from a stored audit entry) and applies it: the replay path and the live path share `SpendLedger.apply`. */
+export function applyLedgerEvent(ledger: SpendLedger, event: unknown): LedgerEvent {
+  const r = LedgerEventSchema.safeParse(event)
+  if (!r.success) throw new LedgerInvariantError(`malformed ledger event: ${r.error.issues[0]?.message ?? 'invalid'}`)
+  const e = r.data
+  ledger.apply(e)
+  return e
+}

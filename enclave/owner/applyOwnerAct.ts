@@ -1,0 +1,156 @@
+import { privateKeyToAddress } from 'viem/accounts'
+import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
+import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import type { HandlerResult } from '../protocol/HandlerResult.js'
+import type { Enclave } from '../Enclave.js'
+import { generateSignerKey } from '../sign/generateSignerKey.js'
+import type { WalletRecord } from '../state/stateTypes.js'
+import { OWNER_RULE } from '../state/loadState.js'
+import { installPolicy } from './installPolicy.js'
+import { ledgerOwnerAct, newWalletLedger } from './ledgerOps.js'
+import { type VerifiedOwnerAct, verifyOwnerAct } from './verifyOwnerAct.js'
+
+const CREATE_WINDOW_MS = 10 * 60_000
+
+export type OwnerActParameters = { primaryType: string; message: string; signature: string; policy?: string | undefined }
+
+/**
+ * Applies one owner act inside the enclave's single writer. Every act is
+ * audited and followed by a snapshot. SECURITY: acts on a wallet must carry
+ * seq = ownerSeq + 1; lower is stale/replayed, higher proves a rollback.
+ */
+export async function applyOwnerAct(
+  enclave: Enclave,
+  params: OwnerActParameters,
+): Promise<HandlerResult> {
+  const act = await verifyOwnerAct(params)
+  const tx = enclave.beginTx()
+  tx.snapshot = true
+  let result: Record<string, unknown>
+  if (act.primaryType === 'CreateWallet') {
+    result = createWallet(enclave, act, tx)
+  } else {
+    const wallet = enclave.wallet(act.message.wallet)
+    // SECURITY: only the wallet's owner acts on it.
+    if (act.signer.toLowerCase() !== wallet.owner.toLowerCase()) {
+      throw new EnclaveError('owner_not_authorized', 'Signer is not the owner of this wallet')
+    }
+    const seq = Number(act.message.seq)
+    if (seq <= wallet.ownerSeq) {
+      throw new EnclaveError('owner_act_stale', `Owner act seq ${seq} is not newer than ${wallet.ownerSeq}`, {
+        metaMessages: ['Fetch the wallet state and sign again with seq = ownerSeq + 1.'],
+      })
+    }
+    if (act.primaryType === 'Resync') {
+      wallet.ownerSeq = seq
+      wallet.rolledBack = false
+      enclave.appendEntry(tx, entryBody(wallet, null, 'wallet_resynced', null))
+      return { ok: true, result: { wallet: wallet.address, ownerSeq: seq }, persist: await enclave.finishTx(tx) }
+    }
+    if (seq > wallet.ownerSeq + 1 || wallet.rolledBack) {
+      // SECURITY: the owner knows a newer state than ours: we were handed an old snapshot.
+      if (!wallet.rolledBack) {
+        wallet.rolledBack = true
+        enclave.appendEntry(tx, { ...entryBody(wallet, null, 'wallet_resynced', null), verdict: 'deny', code: 'state_rollback_detected' })
+        const error = { code: 'state_rollback_detected', message: `Owner act seq ${seq} is ahead of this enclave's ${wallet.ownerSeq}: state was rolled back; signing stops until a Resync act` }
+        return { ok: false, error, persist: await enclave.finishTx(tx) }
+      }
+      throw new EnclaveError('wallet_rolled_back', 'This wallet was rolled back; sign a Resync act first')
+    }
+    wallet.ownerSeq = seq
+    result = applyWalletAct(enclave, wallet, act, params.policy, tx)
+  }
+  return { ok: true, result, persist: await enclave.finishTx(tx) }
+}
+
+function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primaryType: 'CreateWallet' }>, tx: ReturnType<Enclave['beginTx']>) {
+  const m = act.message
+  if (act.signer.toLowerCase() !== m.owner.toLowerCase()) {
+    throw new EnclaveError('owner_signature_invalid', 'CreateWallet must be signed by the owner it names')
+  }
+  const now = enclave.now()
+  const issuedAt = Number(m.issuedAt)
+  if (Math.abs(now - issuedAt) > CREATE_WINDOW_MS) {
+    throw new EnclaveError('owner_act_stale', 'CreateWallet issuedAt is outside the 10-minute window; sign a fresh one')
+  }
+  for (const [n, t] of enclave.createNonces) if (now - t > 2 * CREATE_WINDOW_MS) enclave.createNonces.delete(n)
+  if (enclave.createNonces.has(m.nonce.toLowerCase())) throw new EnclaveError('owner_act_replayed', 'CreateWallet nonce already used')
+  enclave.createNonces.set(m.nonce.toLowerCase(), issuedAt)
+  const key = generateSignerKey()
+  const address = privateKeyToAddress(`0x${Buffer.from(key.privateKey).toString('hex')}`)
+  const wallet: WalletRecord = {
+    address,
+    privateKey: key.privateKey,
+    owner: m.owner as `0x${string}`,
+    label: m.label,
+    createdAt: now,
+    ownerSeq: 0,
+    rolledBack: false,
+    agents: new Map(),
+    policies: new Map(),
+    ledger: newWalletLedger(),
+  }
+  enclave.wallets.set(address.toLowerCase(), wallet)
+  enclave.appendEntry(tx, entryBody(wallet, null, 'wallet_created', null))
+  return { wallet: address, owner: wallet.owner, ownerSeq: 0 }
+}
+
+function applyWalletAct(
+  enclave: Enclave,
+  wallet: WalletRecord,
+  act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'Resync' }>,
+  policyText: string | undefined,
+  tx: ReturnType<Enclave['beginTx']>,
+): Record<string, unknown> {
+  const base = { wallet: wallet.address, ownerSeq: wallet.ownerSeq }
+  switch (act.primaryType) {
+    case 'RegisterAgent': {
+      const m = act.message
+      const pub = Buffer.from(m.agentPublicKey.slice(2), 'hex')
+      if (agentIdFromPublicKey(pub) !== m.agentId) throw new EnclaveError('owner_act_invalid', 'agentId does not match agentPublicKey')
+      if (wallet.agents.has(m.agentId)) throw new EnclaveError('agent_exists', 'Agent already registered on this wallet')
+      wallet.agents.set(m.agentId, { agentId: m.agentId, publicKey: pub, label: m.label, status: 'active', registeredAt: enclave.now() })
+      enclave.appendEntry(tx, entryBody(wallet, m.agentId, 'agent_registered', null))
+      return { ...base, agentId: m.agentId }
+    }
+    case 'SetPolicy': {
+      const rec = installPolicy(wallet, act.message, policyText)
+      enclave.appendEntry(tx, entryBody(wallet, act.message.agentId, 'policy_set', { version: rec.version, hash: rec.hash }))
+      return { ...base, agentId: act.message.agentId, policyVersion: rec.version, policyHash: rec.hash }
+    }
+    case 'RevokeAgent': {
+      const agent = wallet.agents.get(act.message.agentId)
+      if (!agent) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
+      agent.status = 'revoked'
+      enclave.appendEntry(tx, entryBody(wallet, agent.agentId, 'agent_revoked', null))
+      return { ...base, agentId: agent.agentId, status: 'revoked' }
+    }
+    default: {
+      const out = ledgerOwnerAct(enclave, wallet, act)
+      enclave.appendEntry(tx, { ...entryBody(wallet, out.agentId, out.event, null), ledger: out.events })
+      return { ...base, ...out.result }
+    }
+  }
+}
+
+export function entryBody(
+  wallet: WalletRecord,
+  agentId: string | null,
+  event: import('../../shared/audit/auditEntry.js').AuditEvent,
+  policy: { version: number; hash: string } | null,
+) {
+  return {
+    event,
+    wallet: wallet.address,
+    agentId,
+    action: null,
+    reason: null,
+    policy,
+    verdict: 'info' as const,
+    rule: OWNER_RULE as string | null,
+    code: null,
+    signedHash: null,
+    requestId: null,
+    ledger: [] as unknown[],
+  }
+}

@@ -1,0 +1,36 @@
+import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import { PolicyInvalidError, parsePolicy, policyHash } from '../../shared/schemas/policy.js'
+import type { PolicyRecord, WalletRecord } from '../state/stateTypes.js'
+
+export type SetPolicyMessage = { wallet: string; agentId: string; version: string; policyHash: string }
+
+/**
+ * Installs an owner-signed policy. SECURITY: the owner signed the canonical
+ * hash, so the policy text must hash to it, name this wallet and agent, and
+ * carry a version newer than the installed one (an older one never wins).
+ */
+export function installPolicy(wallet: WalletRecord, m: SetPolicyMessage, text: string | undefined): PolicyRecord {
+  if (!text) throw new EnclaveError('policy_invalid', 'SetPolicy needs the policy JSON alongside the signed act')
+  let policy: ReturnType<typeof parsePolicy>
+  try {
+    policy = parsePolicy(text)
+  } catch (err) {
+    const lines = err instanceof PolicyInvalidError ? (err.metaMessages ?? []).slice(0, 5).join('; ') : ''
+    throw new EnclaveError('policy_invalid', `Policy is invalid: ${lines}`.slice(0, 500))
+  }
+  const hash = policyHash(policy)
+  if (hash !== m.policyHash.toLowerCase()) throw new EnclaveError('policy_hash_mismatch', 'Policy does not hash to the signed policyHash')
+  if (policy.wallet.toLowerCase() !== wallet.address.toLowerCase() || policy.agentId !== m.agentId) {
+    throw new EnclaveError('policy_invalid', 'Policy names another wallet or agent than the signed act')
+  }
+  if (String(policy.version) !== m.version) throw new EnclaveError('policy_invalid', 'Policy version differs from the signed version')
+  const agent = wallet.agents.get(m.agentId)
+  if (!agent || agent.status !== 'active') throw new EnclaveError('agent_not_found', 'Register the agent before setting its policy')
+  const current = wallet.policies.get(m.agentId)
+  if (current && policy.version <= current.version) {
+    throw new EnclaveError('policy_version_not_newer', `Policy version ${policy.version} is not newer than ${current.version}`)
+  }
+  const rec: PolicyRecord = { agentId: m.agentId, json: text, version: policy.version, hash }
+  wallet.policies.set(m.agentId, rec)
+  return rec
+}

@@ -1,0 +1,108 @@
+import type { AuditEvent } from '../../shared/audit/auditEntry.js'
+import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import type { Enclave } from '../Enclave.js'
+import type { LedgerEvent } from '../ledger/LedgerEvent.js'
+import { SpendLedger } from '../ledger/SpendLedger.js'
+import { applyLedgerEvent } from '../ledger/applyLedgerEvent.js'
+import type { WalletRecord } from '../state/stateTypes.js'
+import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
+
+/** A fresh wallet's ledger. */
+export function newWalletLedger(): SpendLedger {
+  return new SpendLedger()
+}
+
+export function ledgerOf(wallet: WalletRecord): SpendLedger {
+  return wallet.ledger as SpendLedger
+}
+
+/** Replays ledger events stored in audit entries (restart path; same function as live). */
+export function replayLedgerEvents(enclave: Enclave, wallet: WalletRecord, events: unknown[]): void {
+  const ledger = ledgerOf(wallet)
+  try {
+    for (const e of events) applyLedgerEvent(ledger, e)
+  } catch (err) {
+    enclave.halt(`replayed ledger event rejected: ${(err as Error).message}`)
+  }
+}
+
+/** Applies events produced live; an illegal event is a broken invariant. */
+export function applyEvents(enclave: Enclave, wallet: WalletRecord, events: LedgerEvent[]): void {
+  replayLedgerEvents(enclave, wallet, events)
+}
+
+type LedgerAct = Extract<VerifiedOwnerAct, { primaryType: 'FreezeAgent' | 'ResolvePending' | 'IssuePermit' }>
+
+/** Owner acts that change the ledger: freeze/unfreeze, approve/reject a pending request, issue a permit. */
+export function ledgerOwnerAct(
+  enclave: Enclave,
+  wallet: WalletRecord,
+  act: LedgerAct,
+): { agentId: string | null; event: AuditEvent; events: LedgerEvent[]; result: Record<string, unknown> } {
+  const at = enclave.now()
+  const ledger = ledgerOf(wallet)
+  let events: LedgerEvent[]
+  let out: ReturnType<typeof ledgerOwnerAct>
+  switch (act.primaryType) {
+    case 'FreezeAgent': {
+      const m = act.message
+      if (!wallet.agents.has(m.agentId)) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
+      const isFrozen = ledger.frozenInfo(m.agentId) !== undefined
+      if (m.frozen === isFrozen) {
+        events = []
+      } else {
+        events = m.frozen
+          ? [{ type: 'agent_frozen', agentId: m.agentId, reason: 'owner', at }]
+          : [{ type: 'agent_unfrozen', agentId: m.agentId, at }]
+      }
+      out = { agentId: m.agentId, event: m.frozen ? 'agent_frozen' : 'agent_unfrozen', events, result: { agentId: m.agentId, frozen: m.frozen } }
+      break
+    }
+    case 'ResolvePending': {
+      const m = act.message
+      const p = ledger.getPending(m.pendingId)
+      if (!p) throw new EnclaveError('pending_not_found', `No pending request ${m.pendingId}`)
+      if (p.status !== 'pending' || p.expiresAt <= at) {
+        throw new EnclaveError('pending_not_found', `Pending request ${m.pendingId} is ${p.expiresAt <= at ? 'expired' : p.status}`)
+      }
+      events = [{ type: 'pending_resolved', pendingId: m.pendingId, approve: m.approve, at }]
+      out = { agentId: p.agentId, event: m.approve ? 'pending_approved' : 'pending_rejected', events, result: { pendingId: m.pendingId, approved: m.approve } }
+      break
+    }
+    case 'IssuePermit': {
+      const m = act.message
+      if (!wallet.agents.has(m.agentId)) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
+      if (ledger.getPermit(m.permitId)) throw new EnclaveError('owner_act_replayed', `Permit ${m.permitId} already exists`)
+      const zero = /^0x0{40}$/i.test(m.payTo)
+      events = [
+        {
+          type: 'permit_issued',
+          permitId: m.permitId,
+          agentId: m.agentId,
+          chainId: Number(m.chainId),
+          asset: m.asset.toLowerCase(),
+          amount: m.amount,
+          payTo: zero ? null : m.payTo.toLowerCase(),
+          host: m.host === '' ? null : m.host.toLowerCase(),
+          expiresAt: Number(m.expiresAt),
+          exceedCaps: m.exceedCaps,
+          at,
+        },
+      ]
+      out = { agentId: m.agentId, event: 'permit_issued', events, result: { permitId: m.permitId } }
+      break
+    }
+  }
+  applyEvents(enclave, wallet, out.events)
+  return out
+}
+
+/** Public ledger view for owners: frozen agents, pending requests, permits. */
+export function describeLedger(wallet: WalletRecord) {
+  const json = ledgerOf(wallet).toJSON()
+  return {
+    frozen: Object.keys(json.frozen),
+    pending: json.pendings.map((p) => ({ ...p, id: p.pendingId })) as Record<string, unknown>[],
+    permits: json.permits as unknown as Record<string, unknown>[],
+  }
+}

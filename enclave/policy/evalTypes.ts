@@ -1,0 +1,59 @@
+import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
+import type { Policy } from '../../shared/schemas/policy.js'
+import type { SpendLedger } from '../ledger/SpendLedger.js'
+import type { LedgerEvent } from '../ledger/LedgerEvent.js'
+import type { LocalTime } from './localTime.js'
+import type { PolicyCode } from './policyCodes.js'
+
+/** What one value-moving action spends, normalized (lowercase addresses, `native` for the chain coin). */
+export type SpendFacts = { chainId: number; asset: string; amount: bigint; payTo: string | null }
+
+/** Everything a rule check may read: the decoded action, the ledger (read only) and an explicit `now`. */
+export type EvalContext = {
+  policy: Policy
+  action: DecodedAction
+  agentId: string
+  ledger: SpendLedger
+  now: number
+  /** Lowercase host of context.resourceUrl (advisory), or null. */
+  host: string | null
+  spend: SpendFacts | null
+  /** Local time in the policy time zone (computed lazily). */
+  local: () => LocalTime
+}
+
+/** One condition's outcome, kept for explanations; `code` is what it contributes to a denial (set on failed allow conditions and on held deny predicates). */
+export type Check = {
+  name: string
+  ok: boolean
+  code?: PolicyCode
+  message: string
+  remaining?: string
+}
+
+export type EvaluatePolicyParameters = {
+  policy: Policy
+  /** What the enclave decoded from the bytes it would sign (never the agent's description). */
+  action: DecodedAction
+  /** Advisory service context from the SDK: resourceUrl feeds host lists only; reason is never interpreted. */
+  context?: { resourceUrl?: string | undefined; reason?: string | undefined } | undefined
+  agentId: string
+  ledger: SpendLedger
+  /** Milliseconds since the epoch: the only clock evaluation uses. */
+  now: number
+  /** A spend permit the agent names for this payment. */
+  permitId?: string | undefined
+  /** Identifies "exactly this request" for pending approvals; default actionDigest(agentId, action). */
+  requestDigest?: string | undefined
+}
+
+export type PolicyVerdict =
+  | { verdict: 'allow'; rule: string; events: LedgerEvent[] }
+  | { verdict: 'deny'; code: PolicyCode; rule: string; message: string; remaining?: string; events: LedgerEvent[] }
+  | { verdict: 'pending'; code: 'approval_pending'; rule: string; message: string; pendingId: string; expiresAt: number; events: LedgerEvent[] }
+
+/** Per-stage and per-rule record of what passed and failed (explainPolicy). */
+export type PolicyTrace = {
+  stages: Check[]
+  rules: { rule: string; effect: 'allow' | 'deny'; ok: boolean; checks: Check[] }[]
+}

@@ -1,0 +1,67 @@
+import type { Cap } from '../../../shared/schemas/policy.js'
+import { HOUR_MS } from '../../ledger/SpendLedger.js'
+import type { Check, EvalContext } from '../evalTypes.js'
+
+export type CheckCapsParameters = {
+  caps: readonly Cap[] | undefined
+  ctx: EvalContext
+  /** Budgets are required for every spend; rule caps apply only where listed. */
+  required: boolean
+  /** Label in messages and check names (`budget` or `rule`). */
+  scope: string
+  /** A permit being used: its own hold is not counted against it. */
+  exceptPermitId?: string | undefined
+}
+
+/**
+ * Per-transaction, rolling 24 h (spends at times > now − 24 h) and calendar-day
+ * (spends at or after local midnight in the policy time zone) caps for the
+ * action's (chain, asset). Totals are the agent's exact ledger sums plus
+ * amounts held by live permits; `remaining` is what is left before this spend.
+ */
+export function checkCaps({ caps, ctx, required, scope, exceptPermitId }: CheckCapsParameters): Check[] {
+  const s = ctx.spend
+  if (!s) return []
+  const cap = caps?.find((c) => c.chainId === s.chainId && c.asset.toLowerCase() === s.asset)
+  if (!cap) {
+    if (!required) return []
+    return [
+      {
+        name: `${scope}.missing`,
+        ok: false,
+        code: 'policy_no_budget_for_asset',
+        message: `no budget for ${s.asset} on chain ${s.chainId}`,
+      },
+    ]
+  }
+  const out: Check[] = []
+  const { ledger, agentId, now } = ctx
+  if (cap.perTx !== undefined) {
+    const max = BigInt(cap.perTx)
+    const ok = s.amount <= max
+    out.push({
+      name: `${scope}.perTx`,
+      ok,
+      ...(ok ? {} : { code: 'policy_per_tx_cap_exceeded' as const, remaining: cap.perTx }),
+      message: `amount ${s.amount} ${ok ? '≤' : '>'} per-transaction cap ${max}`,
+    })
+  }
+  if (cap.rolling24h === undefined && cap.calendarDay === undefined) return out
+  const held = ledger.held(agentId, s.chainId, s.asset, now, exceptPermitId)
+  const windowed = (name: string, max: bigint, since: number, code: Check['code']) => {
+    const used = ledger.spentAfter(agentId, s.chainId, s.asset, since) + held
+    const ok = used + s.amount <= max
+    const left = max > used ? max - used : 0n
+    out.push({
+      name: `${scope}.${name}`,
+      ok,
+      ...(ok ? {} : { code, remaining: left.toString() }),
+      message: `${name}: used ${used} (incl. held ${held}) + ${s.amount} ${ok ? '≤' : '>'} ${max}`,
+    })
+  }
+  if (cap.rolling24h !== undefined)
+    windowed('rolling24h', BigInt(cap.rolling24h), now - 24 * HOUR_MS, 'policy_daily_cap_exceeded')
+  if (cap.calendarDay !== undefined)
+    windowed('calendarDay', BigInt(cap.calendarDay), ctx.local().dayStart - 1, 'policy_calendar_day_cap_exceeded')
+  return out
+}

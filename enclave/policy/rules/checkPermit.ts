@@ -1,0 +1,27 @@
+import type { Check, EvalContext } from '../evalTypes.js'
+
+const ZERO = '0x0000000000000000000000000000000000000000'
+
+/**
+ * A single-use spend permit named by the agent: it must be this agent's, live
+ * (unused, not released, not expired), match the action's chain and asset and
+ * its pay-to/host lock, and cover the amount.
+ */
+export function checkPermit(permitId: string, ctx: EvalContext): Check {
+  const name = `permit.${permitId}`
+  const p = ctx.ledger.getPermit(permitId)
+  const s = ctx.spend
+  if (!p || p.agentId !== ctx.agentId)
+    return { name, ok: false, code: 'policy_permit_invalid', message: 'no such permit for this agent' }
+  if (p.used || p.released || ctx.now >= p.expiresAt)
+    return { name, ok: false, code: 'policy_permit_invalid', message: p.used ? 'permit already used' : 'permit expired or released' }
+  if (!s || s.chainId !== p.chainId || s.asset !== p.asset.toLowerCase())
+    return { name, ok: false, code: 'policy_permit_mismatch', message: 'permit is for another chain or asset' }
+  if (p.payTo !== null && p.payTo !== ZERO && p.payTo.toLowerCase() !== s.payTo)
+    return { name, ok: false, code: 'policy_permit_mismatch', message: `permit is locked to pay-to ${p.payTo}` }
+  if (p.host !== null && p.host !== '' && p.host !== ctx.host)
+    return { name, ok: false, code: 'policy_permit_mismatch', message: `permit is locked to host ${p.host}` }
+  if (s.amount > BigInt(p.amount))
+    return { name, ok: false, code: 'policy_permit_amount_exceeded', message: `amount ${s.amount} > permit ${p.amount}`, remaining: p.amount }
+  return { name, ok: true, message: `permit covers ${s.amount} of ${p.amount}` }
+}

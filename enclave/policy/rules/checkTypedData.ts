@@ -1,0 +1,24 @@
+import type { TypedDataMatcher } from '../../../shared/schemas/policy.js'
+import type { Check, EvalContext } from '../evalTypes.js'
+
+/** typed_data: some matcher must equal the decoded domain (fields it sets) and list the primary type. */
+export function checkTypedData(matchers: readonly TypedDataMatcher[] | undefined, ctx: EvalContext): Check | null {
+  const a = ctx.action
+  if (a.kind !== 'typed_data') return null
+  const ok =
+    matchers?.some(
+      (m) =>
+        m.primaryTypes.includes(a.primaryType) &&
+        (m.domainName === undefined || m.domainName === a.domainName) &&
+        (m.domainVersion === undefined || m.domainVersion === a.domainVersion) &&
+        (m.chainId === undefined || m.chainId === a.chainId) &&
+        (m.verifyingContract === undefined ||
+          m.verifyingContract.toLowerCase() === a.verifyingContract?.toLowerCase()),
+    ) ?? false
+  return {
+    name: 'typedData',
+    ok,
+    ...(ok ? {} : { code: 'policy_typed_data_not_allowed' as const }),
+    message: `typed data ${a.primaryType} (domain ${a.domainName ?? '-'}, ${a.verifyingContract ?? '-'}, chain ${a.chainId ?? '-'}) ${ok ? 'matches' : 'matches no'} typedData entry`,
+  }
+}

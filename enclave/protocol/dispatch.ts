@@ -1,0 +1,79 @@
+/**
+ * TRUST: turns an untrusted message into a typed request and routes it to
+ * its handler, if the current phase accepts it. Unknown types, schema
+ * failures and phase violations are typed errors; thrown BaseErrors become
+ * `{ code, message }` and nothing else (no stacks, no details) leaves.
+ */
+import { BaseError } from '../../shared/errors/base.js'
+import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import { EnclaveRequestSchema, PROTOCOL_VERSION } from '../../shared/protocol/messages.js'
+import type { Enclave } from '../Enclave.js'
+import { handleAgentSign } from '../agent/handleAgentSign.js'
+import { handleAttest } from '../attest/handleAttest.js'
+import { applyOwnerAct } from '../owner/applyOwnerAct.js'
+import { describeWallets } from '../owner/describeWallets.js'
+import { finishLoad, replayEntries } from '../state/loadState.js'
+import type { HandlerResult } from './HandlerResult.js'
+import { PHASE_ACCEPTS } from './phase.js'
+
+export const ENCLAVE_VERSION = '0.1.0'
+
+/** Handles one decoded frame message. Never throws. */
+export async function dispatch(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
+  try {
+    return await route(enclave, msg)
+  } catch (err) {
+    if (err instanceof EnclaveError) return { ok: false, error: { code: err.code, message: err.shortMessage, ...err.extra } }
+    if (err instanceof BaseError) return { ok: false, error: err.toWire() }
+    enclave.params.log(`internal error: ${(err as Error)?.stack ?? String(err)}`)
+    return { ok: false, error: { code: 'internal_error', message: 'Internal error' } }
+  }
+}
+
+async function route(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
+  const type = (msg as { type?: unknown } | null)?.type
+  const parsed = EnclaveRequestSchema.safeParse(msg)
+  if (!parsed.success) {
+    const known = EnclaveRequestSchema.options.some((o) => o.shape.type.value === type)
+    if (!known) return fail('message_unknown_type', `Unknown message type ${String(type).slice(0, 40)}`)
+    const issue = parsed.error.issues[0]
+    return fail('message_invalid', `Invalid ${String(type)}: ${issue?.path.join('.')} ${issue?.message}`.slice(0, 200))
+  }
+  const req = parsed.data
+  if (!PHASE_ACCEPTS[enclave.phase].includes(req.type)) {
+    const code = enclave.phase === 'halted' ? 'enclave_halted' : enclave.phase === 'ready' ? 'phase_illegal' : 'enclave_not_ready'
+    return fail(code, `${req.type} is not accepted in phase ${enclave.phase}`)
+  }
+  switch (req.type) {
+    case 'hello':
+      if (req.protocolVersion !== PROTOCOL_VERSION) {
+        return fail('protocol_version_unsupported', `Enclave speaks protocol ${PROTOCOL_VERSION}, not ${req.protocolVersion}`)
+      }
+      return {
+        ok: true,
+        result: { protocolVersion: PROTOCOL_VERSION, mode: enclave.params.mode, phase: enclave.phase, enclaveVersion: ENCLAVE_VERSION },
+      }
+    case 'loadState':
+      return enclave.queue.run(async () => {
+        await enclave.loadSnapshot(req.snapshot)
+        const head = enclave.audit.head()
+        return { ok: true, result: { stateVersion: enclave.stateVersion, auditHead: head.seq >= 0 ? head : null } }
+      })
+    case 'replayEntries':
+      return enclave.queue.run(() => replayEntries(enclave, req.entries))
+    case 'finishLoad':
+      return enclave.queue.run(() => finishLoad(enclave))
+    case 'ownerAct':
+      return enclave.queue.run(() => applyOwnerAct(enclave, req))
+    case 'agentSign':
+      return handleAgentSign(enclave, req)
+    case 'attest':
+      return handleAttest(enclave, req.nonce)
+    case 'getWallets':
+      return { ok: true, result: { wallets: describeWallets(enclave) } }
+  }
+}
+
+function fail(code: ConstructorParameters<typeof EnclaveError>[0], message: string): HandlerResult {
+  return { ok: false, error: { code, message } }
+}

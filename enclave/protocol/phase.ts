@@ -1,0 +1,25 @@
+/**
+ * TRUST: the enclave's life cycle. The host drives it with loadState →
+ * replayEntries* → finishLoad; anything else out of order is refused, and a
+ * broken invariant moves to 'halted' for good (qos state.rs).
+ */
+export type Phase = 'awaiting_state' | 'loading' | 'ready' | 'halted'
+
+export const ALLOWED_TRANSITIONS: Record<Phase, readonly Phase[]> = {
+  awaiting_state: ['loading', 'halted'],
+  loading: ['ready', 'halted'],
+  ready: ['halted'],
+  halted: [],
+}
+
+/** Which requests each phase accepts (hello is always accepted). */
+export const PHASE_ACCEPTS: Record<Phase, readonly string[]> = {
+  awaiting_state: ['hello', 'loadState'],
+  loading: ['hello', 'replayEntries', 'finishLoad'],
+  ready: ['hello', 'ownerAct', 'agentSign', 'attest', 'getWallets'],
+  halted: ['hello'],
+}
+
+export function canTransition(from: Phase, to: Phase): boolean {
+  return ALLOWED_TRANSITIONS[from].includes(to)
+}

@@ -1,0 +1,117 @@
+import { type Hex, getAddress } from 'viem'
+import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
+import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
+import { type X402Requirements, checkRequirements } from './checkRequirements.js'
+import { findRegistryEntry } from './findRegistryEntry.js'
+import { type Eip3009PrimaryType, hashEip3009 } from './hashEip3009.js'
+import { normalizeEip712Domain } from './normalizeEip712Domain.js'
+import { parseEip712Integer } from './parseEip712Integer.js'
+import { type DecodeResult, deny } from './signingPlan.js'
+
+export type DecodeEip3009Parameters = {
+  typedData: TypedDataJson
+  primaryType: Eip3009PrimaryType
+  wallet: string
+  registry: readonly TokenRegistryEntry[]
+  requirements: X402Requirements | undefined
+}
+
+const FIELDS = [
+  ['from', 'address'],
+  ['to', 'address'],
+  ['value', 'uint256'],
+  ['validAfter', 'uint256'],
+  ['validBefore', 'uint256'],
+  ['nonce', 'bytes32'],
+] as const
+const DOMAIN_KEYS = ['chainId', 'name', 'verifyingContract', 'version']
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/
+const BYTES32 = /^0x[0-9a-fA-F]{64}$/
+const MAX_SECONDS = BigInt(Number.MAX_SAFE_INTEGER)
+
+/**
+ * Decodes an EIP-3009 TransferWithAuthorization / ReceiveWithAuthorization
+ * (the x402 exact scheme) only in its exact shape, under the registry's
+ * domain for its token, signed by the wallet itself.
+ */
+export function decodeEip3009({ typedData, primaryType, wallet, registry, requirements }: DecodeEip3009Parameters): DecodeResult {
+  const shape = (why: string) => deny('sign_eip3009_shape_invalid', `${primaryType}: ${why}`)
+  // SECURITY: exactly the EIP-3009 types — no extra struct can change what the token contract hashes.
+  for (const name of Object.keys(typedData.types)) {
+    if (name !== primaryType && name !== 'EIP712Domain') return shape(`unexpected type ${name.slice(0, 40)}`)
+  }
+  const fields = typedData.types[primaryType]
+  if (!fields || fields.length !== FIELDS.length) return shape('fields are not from,to,value,validAfter,validBefore,nonce')
+  for (let i = 0; i < FIELDS.length; i++) {
+    const want = FIELDS[i]!
+    if (fields[i]?.name !== want[0] || fields[i]?.type !== want[1]) return shape(`field ${i} is not ${want[1]} ${want[0]}`)
+  }
+  const dom = normalizeEip712Domain(typedData)
+  if (!dom.ok) return shape(dom.message)
+  const domainKeys = Object.keys(typedData.domain).sort()
+  if (domainKeys.join() !== DOMAIN_KEYS.join() || dom.chainId === null) {
+    return shape('domain must have exactly name, version, chainId, verifyingContract')
+  }
+  const chainId = dom.chainId
+  const asset = typedData.domain.verifyingContract!
+  const found = findRegistryEntry({ registry, chainId, asset })
+  if (!found) return deny('sign_domain_not_in_registry', `Token ${asset} on chain ${chainId} is not in the registry`)
+  if ('ambiguous' in found) return deny('sign_registry_ambiguous', `Registry has conflicting entries for ${asset}`)
+  const entry = found.entry
+  // SECURITY: the domain comes from the registry; anything else is refused, never "corrected".
+  if (typedData.domain.name !== entry.name || typedData.domain.version !== entry.version) {
+    return deny('sign_domain_mismatch', `Domain name/version differ from the registry entry for ${asset}`)
+  }
+
+  const m = typedData.message
+  const keys = Object.keys(m)
+  if (keys.length !== FIELDS.length || !FIELDS.every(([k]) => Object.hasOwn(m, k))) {
+    return shape('message keys are not exactly from,to,value,validAfter,validBefore,nonce')
+  }
+  const { from, to, nonce } = m
+  if (typeof from !== 'string' || !ADDRESS.test(from)) return shape('from is not an address')
+  if (typeof to !== 'string' || !ADDRESS.test(to)) return shape('to is not an address')
+  if (typeof nonce !== 'string' || !BYTES32.test(nonce)) return shape('nonce is not bytes32')
+  const value = parseEip712Integer(m.value, { signed: false, bits: 256 })
+  const validAfter = parseEip712Integer(m.validAfter, { signed: false, bits: 256 })
+  const validBefore = parseEip712Integer(m.validBefore, { signed: false, bits: 256 })
+  if (value === undefined) return shape('value is not a uint256')
+  if (validAfter === undefined || validAfter > MAX_SECONDS) return shape('validAfter is not a time in seconds')
+  if (validBefore === undefined || validBefore > MAX_SECONDS) return shape('validBefore is not a time in seconds')
+  // SECURITY: the wallet only authorizes moving its own funds.
+  if (from.toLowerCase() !== wallet.toLowerCase()) return deny('sign_from_not_wallet', 'Authorization from is not the wallet')
+
+  const denied = checkRequirements({
+    requirements,
+    chainId,
+    payment: { asset, payTo: to, amount: value, scheme: 'exact', entry },
+  })
+  if (denied) return denied
+
+  const digest = hashEip3009({
+    entry,
+    primaryType,
+    from: from as Hex,
+    to: to as Hex,
+    value,
+    validAfter,
+    validBefore,
+    nonce: nonce as Hex,
+  })
+  return {
+    ok: true,
+    action: {
+      kind: 'eip3009',
+      primaryType,
+      chainId,
+      asset: getAddress(asset),
+      amount: value.toString(),
+      payTo: getAddress(to),
+      from: getAddress(from),
+      validAfter: Number(validAfter),
+      validBefore: Number(validBefore),
+      nonce: nonce.toLowerCase(),
+    },
+    plan: { kind: 'typedData', digest },
+  }
+}

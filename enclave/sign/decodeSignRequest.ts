@@ -1,0 +1,45 @@
+/**
+ * TRUST: the enclave's seam between what an agent asks and what gets signed.
+ * The agent's description is never trusted: the structured request is decoded
+ * and checked here, the digest is computed here, and signPlan signs exactly it.
+ */
+import type { Address } from 'viem'
+import type { AgentRequest } from '../../shared/schemas/agentRequest.js'
+import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
+import { decodeMessage } from './decodeMessage.js'
+import { decodeTransaction } from './decodeTransaction.js'
+import { decodeTypedData } from './decodeTypedData.js'
+import { type DecodeResult, deny } from './signingPlan.js'
+
+export type DecodeSignRequestParameters = {
+  /** Already parsed with AgentRequestSchema and signature-checked. */
+  request: AgentRequest
+  /** The wallet the agent is bound to (its key signs). */
+  wallet: Address
+  /** The policy's token registry: the only source of payment domains. */
+  registry: readonly TokenRegistryEntry[]
+}
+
+/** Decodes an agent's sign request into the action policy evaluates and the plan signPlan executes; refusals are values and it never throws. */
+export function decodeSignRequest({ request, wallet, registry }: DecodeSignRequestParameters): DecodeResult {
+  try {
+    if (request.wallet.toLowerCase() !== wallet.toLowerCase()) {
+      return deny('sign_wallet_mismatch', 'Request names a different wallet')
+    }
+    const requirements = request.context?.requirements
+    switch (request.op) {
+      case 'signTypedData':
+        return decodeTypedData({ typedData: request.typedData, wallet, registry, requirements })
+      case 'signTransaction':
+        return decodeTransaction({ transaction: request.transaction, wallet, requirements })
+      case 'signMessage':
+        return decodeMessage({ message: request.message })
+      default:
+        // SECURITY: there is no op that signs a caller-supplied digest.
+        return deny('sign_op_unsupported', `Unsupported op ${String((request as { op?: unknown }).op).slice(0, 40)}`)
+    }
+  } catch {
+    // Input that slipped past the schema (a bug upstream) is refused, never signed.
+    return deny('sign_request_malformed', 'Request could not be decoded')
+  }
+}

@@ -1,0 +1,73 @@
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import { type Hex, bytesToHex, domainSeparator, hexToBytes, keccak256, toBytes } from 'viem'
+import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
+
+export type Eip3009PrimaryType = 'TransferWithAuthorization' | 'ReceiveWithAuthorization'
+
+export type HashEip3009Parameters = {
+  entry: TokenRegistryEntry
+  primaryType: Eip3009PrimaryType
+  from: Hex
+  to: Hex
+  value: bigint
+  validAfter: bigint
+  validBefore: bigint
+  nonce: Hex
+}
+
+const FIELDS = 'address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce'
+const TYPE_HASH: Record<Eip3009PrimaryType, Uint8Array> = {
+  TransferWithAuthorization: hexToBytes(keccak256(toBytes(`TransferWithAuthorization(${FIELDS})`))),
+  ReceiveWithAuthorization: hexToBytes(keccak256(toBytes(`ReceiveWithAuthorization(${FIELDS})`))),
+}
+
+// Domain separators per registry token; values only, so a changed registry cannot leave a stale entry.
+const DOMAIN_CACHE = new Map<string, Uint8Array>()
+const DOMAIN_CACHE_MAX = 1024
+
+function domainOf(entry: TokenRegistryEntry): Uint8Array {
+  const key = `${entry.chainId}\u0000${entry.asset.toLowerCase()}\u0000${entry.name}\u0000${entry.version}`
+  let sep = DOMAIN_CACHE.get(key)
+  if (sep) return sep
+  sep = hexToBytes(
+    domainSeparator({
+      domain: { name: entry.name, version: entry.version, chainId: entry.chainId, verifyingContract: entry.asset as Hex },
+    }),
+  )
+  if (DOMAIN_CACHE.size >= DOMAIN_CACHE_MAX) DOMAIN_CACHE.clear()
+  DOMAIN_CACHE.set(key, sep)
+  return sep
+}
+
+function putHex(buf: Uint8Array, offset: number, hex: string): void {
+  // Right-aligns `hex` (no 0x, even length, already validated) in the 32-byte word at `offset`.
+  const start = offset + 32 - hex.length / 2
+  for (let i = 0; i < hex.length; i += 2) buf[start + i / 2] = Number.parseInt(hex.slice(i, i + 2), 16)
+}
+
+function putUint(buf: Uint8Array, offset: number, n: bigint): void {
+  const hex = n.toString(16)
+  putHex(buf, offset, hex.length % 2 ? `0${hex}` : hex)
+}
+
+/**
+ * The EIP-712 digest of an EIP-3009 authorization, hashed directly with the
+ * registry entry's cached domain separator (the hot path of x402 payments);
+ * equal to viem's hashTypedData for the same typed data (tested).
+ */
+export function hashEip3009(p: HashEip3009Parameters): Hex {
+  const struct = new Uint8Array(7 * 32)
+  struct.set(TYPE_HASH[p.primaryType], 0)
+  putHex(struct, 32, p.from.slice(2))
+  putHex(struct, 64, p.to.slice(2))
+  putUint(struct, 96, p.value)
+  putUint(struct, 128, p.validAfter)
+  putUint(struct, 160, p.validBefore)
+  putHex(struct, 192, p.nonce.slice(2))
+  const outer = new Uint8Array(66)
+  outer[0] = 0x19
+  outer[1] = 0x01
+  outer.set(domainOf(p.entry), 2)
+  outer.set(keccak_256(struct), 34)
+  return bytesToHex(keccak_256(outer))
+}

@@ -1,0 +1,100 @@
+import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
+import { parseEip712Integer } from './parseEip712Integer.js'
+
+export type NormalizeTypedMessageParameters = { types: TypedDataJson['types']; primaryType: string; message: unknown }
+export type NormalizeTypedMessageReturnType = { ok: true; message: Record<string, unknown> } | { ok: false; message: string }
+
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/
+const RESERVED = new Set(['__proto__', 'constructor', 'prototype'])
+const INT = /^(u?)int([0-9]{1,3})$/
+const BYTES_N = /^bytes([0-9]{1,2})$/
+const ARRAY = /^(.*)\[([0-9]*)\]$/
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/
+const HEX = /^0x(?:[0-9a-fA-F]{2})*$/
+const MAX_DEPTH = 32
+const ATOMIC = /^(address|bool|string|bytes|bytes[0-9]{1,2}|u?int[0-9]{1,3})$/
+
+class Refusal {
+  constructor(readonly message: string) {}
+}
+
+function fail(path: string, why: string): never {
+  throw new Refusal(`${path.slice(0, 80)}: ${why}`)
+}
+
+function atomic(type: string, value: unknown, path: string): unknown {
+  const int = INT.exec(type)
+  if (int) {
+    const bits = Number(int[2])
+    if (bits < 8 || bits > 256 || bits % 8) fail(path, `invalid type ${type}`)
+    const n = parseEip712Integer(value, { signed: int[1] !== 'u', bits })
+    return n ?? fail(path, `not a ${type}`)
+  }
+  const bytesN = BYTES_N.exec(type)
+  if (bytesN) {
+    const size = Number(bytesN[1])
+    if (size < 1 || size > 32) fail(path, `invalid type ${type}`)
+    if (typeof value !== 'string' || !HEX.test(value) || value.length !== 2 + 2 * size) fail(path, `not ${type}`)
+    return value
+  }
+  switch (type) {
+    case 'address':
+      return typeof value === 'string' && ADDRESS.test(value) ? value : fail(path, 'not an address')
+    case 'bool':
+      return typeof value === 'boolean' ? value : fail(path, 'not a bool')
+    case 'string':
+      return typeof value === 'string' ? value : fail(path, 'not a string')
+    case 'bytes':
+      return typeof value === 'string' && HEX.test(value) ? value : fail(path, 'not bytes')
+  }
+  return fail(path, `unknown type ${type.slice(0, 40)}`)
+}
+
+/**
+ * Checks a JSON EIP-712 message against its types strictly (every field
+ * present, no extra keys, exact value types and ranges, declared struct names
+ * only) and returns it in viem's form (integers as bigint). Never throws.
+ */
+export function normalizeTypedMessage({ types, primaryType, message }: NormalizeTypedMessageParameters): NormalizeTypedMessageReturnType {
+  const value = (type: string, v: unknown, path: string, depth: number): unknown => {
+    if (depth > MAX_DEPTH) fail(path, 'nested too deep')
+    const arr = ARRAY.exec(type)
+    if (arr) {
+      if (!Array.isArray(v)) fail(path, `not an array of ${arr[1]}`)
+      if (arr[2] !== '' && v.length !== Number(arr[2])) fail(path, `length is not ${arr[2]}`)
+      return v.map((item, i) => value(arr[1]!, item, `${path}[${i}]`, depth + 1))
+    }
+    if (Object.hasOwn(types, type)) return struct(type, v, path, depth + 1)
+    return atomic(type, v, path)
+  }
+  const struct = (type: string, v: unknown, path: string, depth: number): Record<string, unknown> => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, `not a ${type} struct`)
+    const fields = types[type]!
+    const obj = v as Record<string, unknown>
+    if (Object.keys(obj).length !== fields.length) fail(path, `keys are not exactly the fields of ${type}`)
+    const out: Record<string, unknown> = {}
+    for (const f of fields) {
+      if (!Object.hasOwn(obj, f.name)) fail(path, `missing ${f.name.slice(0, 40)}`)
+      out[f.name] = value(f.type, obj[f.name], `${path}.${f.name}`, depth)
+    }
+    return out
+  }
+  try {
+    for (const [name, fields] of Object.entries(types)) {
+      if (!IDENT.test(name) || ATOMIC.test(name) || RESERVED.has(name)) fail('types', `invalid struct name ${name.slice(0, 40)}`)
+      const seen = new Set<string>()
+      for (const f of fields) {
+        if (!IDENT.test(f.name) || RESERVED.has(f.name) || seen.has(f.name)) fail(name, `invalid or duplicate field ${f.name.slice(0, 40)}`)
+        seen.add(f.name)
+      }
+    }
+    if (primaryType === 'EIP712Domain' || !Object.hasOwn(types, primaryType)) {
+      fail('primaryType', 'must name a declared struct other than EIP712Domain')
+    }
+    return { ok: true, message: struct(primaryType, message, primaryType, 0) }
+  } catch (err) {
+    if (err instanceof Refusal) return { ok: false, message: err.message }
+    // A RangeError (stack) or similar from hostile input is still a refusal, never a crash.
+    return { ok: false, message: 'typed data could not be checked' }
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * TRUST: the only place a wallet key signs. It signs the digest of a plan
+ * built by decodeSignRequest, synchronously, exactly as viem's local account
+ * would (RFC 6979 deterministic nonce, low-s, v = 27 + yParity).
+ */
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { type Hex, bytesToHex, hexToBytes, keccak256, serializeTransaction } from 'viem'
+import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import type { SigningPlan } from './signingPlan.js'
+
+export type SignPlanParameters = { privateKey: Uint8Array | Hex; plan: SigningPlan }
+export type SignPlanReturnType = { signature: Hex; signedHash: Hex; serializedTransaction?: Hex }
+
+const DIGEST = /^0x[0-9a-fA-F]{64}$/
+
+// 8-bit wNAF tables for k·G (noble v1's default, which viem uses; v2 defaults to 6): ~25% faster
+// signing for ~10 MB, built lazily on the first signature. Same constant-time ladder, bigger table.
+secp256k1.Point.BASE.precompute(8)
+
+/** Signs a decoded plan's digest with a wallet key; for a transaction, also returns the signed EIP-1559 serialization. */
+export function signPlan({ privateKey, plan }: SignPlanParameters): SignPlanReturnType {
+  if (!DIGEST.test(plan.digest)) throw new EnclaveError('sign_plan_inconsistent', 'Plan digest is not 32 bytes')
+  if (plan.kind === 'transaction') {
+    // SECURITY: the transaction that gets serialized must be the one whose hash is signed.
+    if (keccak256(serializeTransaction(plan.transaction)) !== plan.digest.toLowerCase()) {
+      throw new EnclaveError('sign_plan_inconsistent', 'Plan digest does not match its transaction')
+    }
+  }
+  const key = typeof privateKey === 'string' ? hexToBytes(privateKey) : privateKey
+  if (key.length !== 32) throw new EnclaveError('sign_key_invalid', 'Private key is not 32 bytes')
+  let sig: Uint8Array
+  try {
+    // 'recovered' = recovery byte || r || s; prehash false: the digest is already keccak.
+    sig = secp256k1.sign(hexToBytes(plan.digest as Hex), key, { prehash: false, lowS: true, format: 'recovered' })
+  } catch (cause) {
+    // The key stays out of the error: only the code and a fixed message.
+    throw new EnclaveError('sign_key_invalid', 'Private key is not a valid secp256k1 scalar', { cause: scrub(cause) })
+  }
+  const yParity = sig[0]!
+  const out = new Uint8Array(65)
+  out.set(sig.subarray(1), 0)
+  out[64] = 27 + yParity
+  const signature = bytesToHex(out)
+  if (plan.kind !== 'transaction') return { signature, signedHash: plan.digest }
+  const serializedTransaction = serializeTransaction(plan.transaction, {
+    r: bytesToHex(sig.subarray(1, 33)),
+    s: bytesToHex(sig.subarray(33, 65)),
+    yParity,
+  })
+  return { signature, signedHash: plan.digest, serializedTransaction }
+}
+
+function scrub(cause: unknown): string {
+  return cause instanceof Error ? cause.name : 'unknown'
+}

@@ -1,0 +1,32 @@
+/** In-memory shapes of the enclave's trusted state (what sealed snapshots hold). */
+export type AgentRecord = {
+  agentId: string
+  publicKey: Uint8Array // raw Ed25519, 32 bytes
+  label: string
+  status: 'active' | 'revoked'
+  registeredAt: number
+}
+
+export type PolicyRecord = {
+  agentId: string
+  /** The exact policy JSON text the owner signed the hash of. */
+  json: string
+  version: number
+  hash: `0x${string}`
+}
+
+export type WalletRecord = {
+  address: `0x${string}`
+  privateKey: Uint8Array // secp256k1 scalar, never leaves the enclave unsealed
+  owner: `0x${string}`
+  label: string
+  createdAt: number
+  /** Owner acts applied to this wallet; the next act must carry ownerSeq + 1. */
+  ownerSeq: number
+  /** Set when an owner act proves the state was rolled back; signing stops until Resync. */
+  rolledBack: boolean
+  agents: Map<string, AgentRecord>
+  policies: Map<string, PolicyRecord>
+  /** SpendLedger JSON (pending, permits, freezes, rolling windows). */
+  ledger: unknown
+}

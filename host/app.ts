@@ -1,0 +1,54 @@
+/**
+ * UNTRUSTED: the host's HTTP API as a fastify plugin tree. Routes forward to
+ * the enclave and store what it says to store; nothing here decides policy.
+ */
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { type ZodTypeProvider, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { BaseError } from '../shared/errors/base.js'
+import type { EnclaveGateway } from './enclave/EnclaveGateway.js'
+import { errorStatus } from './plugins/errorStatus.js'
+import { ownerReadGuard } from './plugins/ownerReadGuard.js'
+import { agentRoutes } from './routes/agent.js'
+import { attestationRoutes } from './routes/attestation.js'
+import { auditRoutes } from './routes/audit.js'
+import { healthRoutes } from './routes/health.js'
+import { ownerRoutes } from './routes/owner.js'
+import { dashboardRoutes } from './routes/dashboard.js'
+import type { Store } from './storage/Store.js'
+
+export type BuildAppParameters = {
+  gateway: EnclaveGateway
+  store: Store
+  auditToken?: string | undefined
+  logger?: boolean
+}
+
+export async function buildApp(params: BuildAppParameters): Promise<FastifyInstance> {
+  const app = Fastify({ logger: params.logger ?? false, bodyLimit: 1024 * 1024 }).withTypeProvider<ZodTypeProvider>()
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  await app.register(swagger, {
+    openapi: { info: { title: 'bursar host API', version: '0.1.0', description: 'Untrusted host in front of the bursar signing enclave' } },
+    transform: jsonSchemaTransform,
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  app.setErrorHandler((err, _req, reply) => {
+    const e = err as Error & { validation?: unknown; statusCode?: number; code?: string }
+    if (e.validation) return reply.code(400).send({ code: 'request_invalid', message: e.message.slice(0, 300) })
+    if (err instanceof BaseError) return reply.code(errorStatus(err.code)).send(err.toWire())
+    if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ code: 'request_invalid', message: e.message })
+    app.log.error(err)
+    // SECURITY: no 5xx detail leaves the host.
+    return reply.code(500).send({ code: 'internal_error', message: 'Internal error' })
+  })
+  await app.register(healthRoutes(params.gateway))
+  await app.register(ownerRoutes(params.gateway))
+  await app.register(agentRoutes(params.gateway))
+  await app.register(attestationRoutes(params.gateway))
+  await app.register(auditRoutes(params.store, ownerReadGuard(params.auditToken)))
+  await app.register(dashboardRoutes())
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  return app
+}

@@ -1,0 +1,14 @@
+import { z } from 'zod'
+
+/** The host's configuration: environment variables, parsed once. */
+export const HostEnvSchema = z.object({
+  BURSAR_PORT: z.coerce.number().int().min(0).max(65535).default(8402),
+  BURSAR_BIND: z.string().default('127.0.0.1'),
+  /** unix:/path (default) or tcp:127.0.0.1:PORT — where the enclave (or its vsock bridge) listens. */
+  BURSAR_ENCLAVE: z.string().default('unix:./data/enclave.sock'),
+  BURSAR_DATA_DIR: z.string().default('./data'),
+  BURSAR_STORAGE: z.enum(['sqlite']).default('sqlite'),
+  BURSAR_AUDIT_TOKEN: z.string().optional(),
+  BURSAR_ENCLAVE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+})
+export type HostEnv = z.infer<typeof HostEnvSchema>

@@ -1,0 +1,132 @@
+/**
+ * UNTRUSTED side: carries frames to the enclave and back. Pipelines many
+ * requests over one connection (matched by id), times each out, and
+ * reconnects with backoff. It decides nothing about their content.
+ */
+import { EventEmitter } from 'node:events'
+import net from 'node:net'
+import { BaseError } from '../../shared/errors/base.js'
+import { decodeFrameBody, encodeFrame } from '../../shared/protocol/frame.js'
+import { FrameReader } from '../../shared/protocol/FrameReader.js'
+import { type EnclaveRequest, type ResponseFrame, ResponseFrameSchema } from '../../shared/protocol/messages.js'
+
+export type EnclaveAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number }
+
+export class EnclaveUnavailableError extends BaseError {
+  constructor(code: 'enclave_unavailable' | 'enclave_timeout', message: string) {
+    super(code, message, { metaMessages: ['Check that the enclave process is running (make sim starts both).'] })
+  }
+}
+
+type Pending = { resolve: (r: ResponseFrame) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+
+export class EnclaveClient extends EventEmitter {
+  private socket: net.Socket | null = null
+  private reader = new FrameReader()
+  private nextId = 1
+  private readonly pending = new Map<number, Pending>()
+  private closed = false
+  private backoffMs = 50
+  connected = false
+
+  constructor(
+    readonly address: EnclaveAddress,
+    readonly timeoutMs = 10_000,
+  ) {
+    super()
+  }
+
+  /** Connects (and keeps reconnecting until close()). Resolves on the first connection. */
+  start(): Promise<void> {
+    return new Promise((resolve) => {
+      this.once('connected', () => resolve())
+      this.connect()
+    })
+  }
+
+  private connect(): void {
+    if (this.closed) return
+    const s =
+      this.address.kind === 'unix' ? net.connect(this.address.path) : net.connect(this.address.port, this.address.host)
+    s.setNoDelay(true)
+    this.reader = new FrameReader()
+    s.on('connect', () => {
+      this.socket = s
+      this.connected = true
+      this.backoffMs = 50
+      this.emit('connected')
+    })
+    s.on('data', (chunk: Buffer) => this.onData(chunk))
+    s.on('error', () => {})
+    s.on('close', () => {
+      const was = this.connected
+      this.connected = false
+      this.socket = null
+      this.failAll(new EnclaveUnavailableError('enclave_unavailable', 'Connection to the enclave closed'))
+      if (was) this.emit('disconnected')
+      if (!this.closed) {
+        setTimeout(() => this.connect(), this.backoffMs).unref()
+        this.backoffMs = Math.min(this.backoffMs * 2, 2_000)
+      }
+    })
+  }
+
+  private onData(chunk: Buffer): void {
+    let bodies: Buffer[]
+    try {
+      bodies = this.reader.push(chunk)
+    } catch {
+      this.socket?.destroy()
+      return
+    }
+    for (const body of bodies) {
+      const parsed = ResponseFrameSchema.safeParse(safeDecode(body))
+      if (!parsed.success) continue
+      const p = this.pending.get(parsed.data.id)
+      if (!p) continue
+      this.pending.delete(parsed.data.id)
+      clearTimeout(p.timer)
+      p.resolve(parsed.data)
+    }
+  }
+
+  /** Sends one request and waits for its response frame. */
+  call(msg: EnclaveRequest, timeoutMs = this.timeoutMs): Promise<ResponseFrame> {
+    const socket = this.socket
+    if (!socket || !this.connected) {
+      return Promise.reject(new EnclaveUnavailableError('enclave_unavailable', 'Enclave is not connected'))
+    }
+    const id = this.nextId
+    this.nextId = this.nextId >= 2 ** 31 ? 1 : this.nextId + 1
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id)
+        reject(new EnclaveUnavailableError('enclave_timeout', `Enclave did not answer ${msg.type} in ${timeoutMs} ms`))
+      }, timeoutMs)
+      this.pending.set(id, { resolve, reject, timer })
+      socket.write(encodeFrame({ id, msg }))
+    })
+  }
+
+  private failAll(err: Error): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer)
+      p.reject(err)
+      this.pending.delete(id)
+    }
+  }
+
+  close(): void {
+    this.closed = true
+    this.socket?.destroy()
+    this.failAll(new EnclaveUnavailableError('enclave_unavailable', 'Client closed'))
+  }
+}
+
+function safeDecode(body: Buffer): unknown {
+  try {
+    return decodeFrameBody(body)
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * UNTRUSTED side: the host's one way to talk to the enclave. Every response's
+ * `persist` block (audit entries, checkpoint, sealed snapshot) is stored
+ * before the result is handed on, so a signature that reaches a client is
+ * already on disk. On (re)connect it hands the enclave its newest state.
+ */
+import { type EnclaveRequest, PROTOCOL_VERSION, type ResponseFrame } from '../../shared/protocol/messages.js'
+import type { Store } from '../storage/Store.js'
+import { type EnclaveAddress, EnclaveClient } from './EnclaveClient.js'
+
+export type GatewayStatus = {
+  connected: boolean
+  ready: boolean
+  phase: string
+  stateVersion: number | null
+  auditHead: { seq: number; hash: string } | null
+  mode: string | null
+  receiptPublicKey: string | null
+  lastError: string | null
+}
+
+const REPLAY_CHUNK_BYTES = 4 * 1024 * 1024
+
+export class EnclaveGateway {
+  readonly client: EnclaveClient
+  status: GatewayStatus = {
+    connected: false,
+    ready: false,
+    phase: 'disconnected',
+    stateVersion: null,
+    auditHead: null,
+    mode: null,
+    receiptPublicKey: null,
+    lastError: null,
+  }
+  private loading: Promise<void> | null = null
+
+  constructor(
+    address: EnclaveAddress,
+    readonly store: Store,
+    readonly log: (line: string) => void = () => {},
+    timeoutMs = 10_000,
+  ) {
+    this.client = new EnclaveClient(address, timeoutMs)
+    this.client.on('connected', () => {
+      this.status.connected = true
+      this.loading = this.bootstrap().catch((err: Error) => {
+        this.status.lastError = err.message
+        this.log(`enclave bootstrap failed: ${err.message}`)
+      })
+    })
+    this.client.on('disconnected', () => {
+      this.status = { ...this.status, connected: false, ready: false, phase: 'disconnected' }
+    })
+  }
+
+  /** Connects and waits until the enclave is ready (state loaded) or the timeout passes. */
+  async start(readyTimeoutMs = 30_000): Promise<void> {
+    await this.client.start()
+    const until = Date.now() + readyTimeoutMs
+    while (!this.status.ready) {
+      if (this.status.lastError) throw new Error(`enclave did not load its state: ${this.status.lastError}`)
+      if (Date.now() > until) throw new Error('enclave did not become ready in time')
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
+
+  /** Sends a request; stores what the response says to store; returns the response. */
+  async call(msg: EnclaveRequest, timeoutMs?: number): Promise<ResponseFrame> {
+    const res = await this.client.call(msg, timeoutMs)
+    if (res.persist) await this.store.persist(res.persist)
+    return res
+  }
+
+  private async bootstrap(): Promise<void> {
+    const hello = await this.client.call({ type: 'hello', protocolVersion: PROTOCOL_VERSION })
+    if (!hello.ok) throw new Error(`hello refused: ${hello.error.code}`)
+    const h = hello.result as { phase: string; mode: string }
+    this.status.mode = h.mode
+    this.status.phase = h.phase
+    if (h.phase === 'ready') {
+      // The enclave kept running while we reconnected: nothing to load.
+      this.status.ready = true
+      return
+    }
+    if (h.phase !== 'awaiting_state') throw new Error(`enclave is in phase ${h.phase}`)
+    const snap = await this.store.latestSnapshot()
+    const loaded = await this.call({ type: 'loadState', snapshot: snap?.blob ?? null }, 60_000)
+    if (!loaded.ok) throw new Error(`loadState refused: ${loaded.error.code}: ${loaded.error.message}`)
+    let after = snap?.auditSeq ?? -1
+    let replayed = 0
+    for (;;) {
+      const texts = await this.store.entriesAfter(after, 2_000)
+      if (texts.length === 0) break
+      // Keep frames well under the limit.
+      let chunk: string[] = []
+      let bytes = 0
+      const flush = async () => {
+        if (chunk.length === 0) return
+        const r = await this.call({ type: 'replayEntries', entries: chunk }, 60_000)
+        if (!r.ok) throw new Error(`replay refused: ${r.error.code}: ${r.error.message}`)
+        replayed += chunk.length
+        chunk = []
+        bytes = 0
+      }
+      for (const t of texts) {
+        if (bytes + t.length > REPLAY_CHUNK_BYTES) await flush()
+        chunk.push(t)
+        bytes += t.length
+      }
+      await flush()
+      after = (JSON.parse(texts[texts.length - 1]!) as { seq: number }).seq
+    }
+    const ready = await this.call({ type: 'finishLoad' }, 60_000)
+    if (!ready.ok) throw new Error(`finishLoad refused: ${ready.error.code}: ${ready.error.message}`)
+    const r = ready.result as { stateVersion: number; auditHead: GatewayStatus['auditHead']; receiptPublicKey: string }
+    this.status = {
+      ...this.status,
+      ready: true,
+      phase: 'ready',
+      stateVersion: r.stateVersion,
+      auditHead: r.auditHead,
+      receiptPublicKey: r.receiptPublicKey,
+      lastError: null,
+    }
+    this.log(`enclave ready: state v${r.stateVersion}, ${replayed} entries replayed, audit head ${r.auditHead?.seq ?? -1}`)
+  }
+
+  close(): void {
+    this.client.close()
+  }
+}

@@ -1,0 +1,46 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { OwnerActBodySchema as OwnerActBody, WalletInfoSchema } from '../../shared/protocol/messages.js'
+import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
+import { errorStatus } from '../plugins/errorStatus.js'
+import { forward } from './forward.js'
+
+
+/** Owner acts (EIP-712 signed; the host cannot forge them) and the public wallet view. */
+export function ownerRoutes(gateway: EnclaveGateway): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/v1/owner/acts',
+      {
+        schema: {
+          tags: ['owner'],
+          summary: 'Apply an owner-signed act (CreateWallet, RegisterAgent, SetPolicy, RevokeAgent, FreezeAgent, ResolvePending, IssuePermit, Resync)',
+          body: OwnerActBody,
+        },
+      },
+      async (req, reply) => forward(gateway, { type: 'ownerAct', ...req.body }, reply),
+    )
+    app.get(
+      '/v1/wallets',
+      { schema: { tags: ['owner'], summary: 'Public view of every wallet' } },
+      async (_req, reply) => {
+        const res = await gateway.call({ type: 'getWallets' })
+        if (!res.ok) return reply.code(errorStatus(res.error.code)).send(res.error)
+        return reply.send(res.result as { wallets: z.infer<typeof WalletInfoSchema>[] })
+      },
+    )
+    app.get(
+      '/v1/wallets/:address',
+      { schema: { tags: ['owner'], summary: 'One wallet', params: z.object({ address: z.string().regex(/^0x[0-9a-fA-F]{40}$/) }) } },
+      async (req, reply) => {
+        const res = await gateway.call({ type: 'getWallets' })
+        if (!res.ok) return reply.code(errorStatus(res.error.code)).send(res.error)
+        const w = (res.result as { wallets: z.infer<typeof WalletInfoSchema>[] }).wallets.find(
+          (x) => x.address.toLowerCase() === req.params.address.toLowerCase(),
+        )
+        if (!w) return reply.code(404).send({ code: 'wallet_not_found', message: `No wallet ${req.params.address}` })
+        return reply.send(w)
+      },
+    )
+  }
+}

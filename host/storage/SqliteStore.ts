@@ -1,0 +1,117 @@
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import type { Persist } from '../../shared/protocol/messages.js'
+import type { AuditQuery, Store, StoredCheckpoint, StoredSnapshot } from './Store.js'
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE snapshots(version INTEGER PRIMARY KEY, audit_seq INTEGER NOT NULL, blob BLOB NOT NULL, stored_at INTEGER NOT NULL);
+   CREATE TABLE audit_entries(seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, time INTEGER NOT NULL, event TEXT NOT NULL,
+     wallet TEXT, agent_id TEXT, verdict TEXT NOT NULL, body TEXT NOT NULL);
+   CREATE INDEX audit_wallet ON audit_entries(wallet, seq);
+   CREATE INDEX audit_agent ON audit_entries(agent_id, seq);
+   CREATE INDEX audit_time ON audit_entries(time);
+   CREATE TABLE audit_checkpoints(seq INTEGER PRIMARY KEY, head TEXT NOT NULL, time INTEGER NOT NULL, signature TEXT NOT NULL);
+   CREATE TABLE audit_conflicts(seq INTEGER NOT NULL, hash TEXT NOT NULL, body TEXT NOT NULL, stored_at INTEGER NOT NULL);`,
+]
+const KEEP_SNAPSHOTS = 5
+
+/** Embedded default storage: one SQLite file (WAL) under the data directory. */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite'
+  private readonly db: Database.Database
+  private readonly stmts
+
+  constructor(file: string) {
+    mkdirSync(path.dirname(file), { recursive: true })
+    this.db = new Database(file)
+    this.db.pragma('journal_mode = WAL')
+    this.db.pragma('synchronous = NORMAL')
+    this.migrate()
+    const db = this.db
+    this.stmts = {
+      insertEntry: db.prepare(
+        'INSERT INTO audit_entries(seq, hash, time, event, wallet, agent_id, verdict, body) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(seq) DO NOTHING',
+      ),
+      entryHash: db.prepare('SELECT hash FROM audit_entries WHERE seq = ?'),
+      conflict: db.prepare('INSERT INTO audit_conflicts(seq, hash, body, stored_at) VALUES (?,?,?,?)'),
+      insertCheckpoint: db.prepare('INSERT OR REPLACE INTO audit_checkpoints(seq, head, time, signature) VALUES (?,?,?,?)'),
+      insertSnapshot: db.prepare('INSERT INTO snapshots(version, audit_seq, blob, stored_at) VALUES (?,?,?,?)'),
+      pruneSnapshots: db.prepare('DELETE FROM snapshots WHERE version <= (SELECT MAX(version) FROM snapshots) - ?'),
+      latestSnapshot: db.prepare('SELECT version, audit_seq AS auditSeq, blob FROM snapshots ORDER BY version DESC LIMIT 1'),
+      entriesAfter: db.prepare('SELECT body FROM audit_entries WHERE seq > ? ORDER BY seq LIMIT ?').pluck(),
+      checkpoints: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE seq > ? ORDER BY seq LIMIT ?'),
+      latestCheckpoint: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1'),
+    }
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
+    const done = new Set(this.db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[])
+    MIGRATIONS.forEach((sql, i) => {
+      if (done.has(i + 1)) return
+      this.db.transaction(() => {
+        this.db.exec(sql)
+        this.db.prepare('INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)').run(i + 1, Date.now())
+      })()
+    })
+  }
+
+  private readonly persistTx = (p: Persist) =>
+    this.db.transaction(() => {
+      const now = Date.now()
+      for (const text of p.entries) {
+        const e = JSON.parse(text) as Record<string, unknown>
+        const r = this.stmts.insertEntry.run(e.seq, e.hash, e.time, e.event, e.wallet ?? null, e.agentId ?? null, e.verdict, text)
+        if (r.changes === 0 && this.stmts.entryHash.get(e.seq) !== undefined) {
+          const existing = (this.stmts.entryHash.get(e.seq) as { hash: string }).hash
+          if (existing !== e.hash) this.stmts.conflict.run(e.seq, e.hash, text, now)
+        }
+      }
+      if (p.checkpoint) {
+        const c = p.checkpoint
+        this.stmts.insertCheckpoint.run(c.seq, c.head, c.time, c.signature)
+      }
+      if (p.sealed) {
+        this.stmts.insertSnapshot.run(p.sealed.version, p.sealed.auditSeq, Buffer.from(p.sealed.blob), now)
+        this.stmts.pruneSnapshots.run(KEEP_SNAPSHOTS)
+      }
+    })()
+
+  async persist(p: Persist): Promise<void> {
+    this.persistTx(p)
+  }
+
+  async latestSnapshot(): Promise<StoredSnapshot | null> {
+    const row = this.stmts.latestSnapshot.get() as { version: number; auditSeq: number; blob: Buffer } | undefined
+    return row ? { version: row.version, auditSeq: row.auditSeq, blob: new Uint8Array(row.blob) } : null
+  }
+
+  async entriesAfter(after: number, limit: number): Promise<string[]> {
+    return this.stmts.entriesAfter.all(after, limit) as string[]
+  }
+
+  async queryEntries(q: AuditQuery): Promise<string[]> {
+    const where: string[] = ['seq > ?']
+    const args: unknown[] = [q.afterSeq ?? -1]
+    if (q.wallet) where.push('lower(wallet) = lower(?)') && args.push(q.wallet)
+    if (q.agentId) where.push('agent_id = ?') && args.push(q.agentId)
+    if (q.verdict) where.push('verdict = ?') && args.push(q.verdict)
+    if (q.fromTime !== undefined) where.push('time >= ?') && args.push(q.fromTime)
+    if (q.toTime !== undefined) where.push('time < ?') && args.push(q.toTime)
+    const sql = `SELECT body FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`
+    return this.db.prepare(sql).pluck().all(...args, q.limit) as string[]
+  }
+
+  async checkpoints(afterSeq: number, limit: number): Promise<StoredCheckpoint[]> {
+    return this.stmts.checkpoints.all(afterSeq, limit) as StoredCheckpoint[]
+  }
+
+  async latestCheckpoint(): Promise<StoredCheckpoint | null> {
+    return (this.stmts.latestCheckpoint.get() as StoredCheckpoint | undefined) ?? null
+  }
+
+  async close(): Promise<void> {
+    this.db.close()
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * `bursar demo`: the first thing a newcomer runs. Starts a local chain with
+ * real USDC (Circle's FiatTokenV2_2 on anvil), a paid API protected by x402
+ * (reference packages + reference facilitator), a bursar host + simulated
+ * enclave, an owner, a wallet and an agent with a policy; pays a few calls
+ * within the cap, hits the cap, shows the refusal and the audit of it.
+ */
+import { privateKeyToAccount } from 'viem/accounts'
+import { createPayingFetch } from '../agent/createPayingFetch.js'
+import { OwnerClient } from '../cli/lib/OwnerClient.js'
+import { parseAuditJsonl } from '../shared/audit/exportFormats.js'
+import { formatAuditEntry } from '../shared/audit/formatAuditEntry.js'
+import { verifyAuditLog } from '../shared/audit/verifyAuditLog.js'
+import { deployFiatToken } from './devchain/deployFiatToken.js'
+import { setupAgent } from './devchain/setupAgent.js'
+import { startAnvil } from './devchain/startAnvil.js'
+import { startPaidApi } from './devchain/startPaidApi.js'
+import { startStack } from './lib/startStack.js'
+
+const CHAIN = 84532
+const PRICE = 10_000n // 0.01 USDC
+
+export async function runDemo(opts: { json?: boolean; host?: string } = {}): Promise<number> {
+  const out: Record<string, unknown> = { calls: [] as unknown[] }
+  const say = (line: string) => opts.json || process.stdout.write(`${line}\n`)
+  const usdc = (v: bigint) => `${(Number(v) / 1e6).toFixed(2)} USDC`
+  say('▶ starting a local chain (anvil, chain id 84532) and deploying Circle FiatTokenV2_2 …')
+  const anvil = await startAnvil({ chainId: CHAIN })
+  const stops: Array<() => Promise<unknown>> = [() => anvil.stop()]
+  try {
+    const [deployer, admin, facilitator, ownerKey, merchantKey] = anvil.accounts
+    const token = await deployFiatToken({ rpcUrl: anvil.rpcUrl, deployer: deployer!, admin: admin! })
+    const merchant = privateKeyToAccount(merchantKey!).address
+    const owner = privateKeyToAccount(ownerKey!)
+    let host = opts.host ?? process.env.BURSAR_HOST_URL
+    if (!host || !(await fetch(`${host}/readyz`).then((r) => r.ok, () => false))) {
+      say('▶ starting bursar (host + simulated enclave, temporary data dir) …')
+      const stack = await startStack()
+      stops.push(() => stack.stop())
+      host = stack.url
+    } else say(`▶ using the running bursar at ${host}`)
+    const api = await startPaidApi({ rpcUrl: anvil.rpcUrl, chain: anvil.chain, asset: token.address, payTo: merchant, price: PRICE, facilitatorKey: facilitator! })
+    stops.push(() => api.stop())
+    say(`▶ paid API (x402 v2, exact scheme, ${usdc(PRICE)} per call): ${api.url}/paid`)
+
+    const wallet = (await new OwnerClient(host, owner).createWallet('demo')).wallet
+    await token.mint(wallet, 1_000_000n)
+    say(`▶ owner ${owner.address} created wallet ${wallet} inside the enclave (funded with ${usdc(1_000_000n)})`)
+    const { agentKey, policy } = await setupAgent({
+      host,
+      owner,
+      wallet,
+      label: 'demo agent',
+      policy: {
+        version: 1,
+        timeZone: 'UTC',
+        tokens: [{ chainId: CHAIN, asset: token.address, name: 'USD Coin', version: '2', decimals: 6 }],
+        budgets: [{ chainId: CHAIN, asset: token.address, perTx: '20000', rolling24h: '30000' }],
+        rules: [{ id: 'pay-apis', effect: 'allow', kinds: ['eip3009'], payTo: { in: [merchant] }, hosts: { in: ['127.0.0.1'] }, maxValiditySeconds: 600 }],
+      },
+    })
+    say(`▶ agent ${agentKey.agentId} registered; owner-signed policy: ≤ ${usdc(20_000n)} per call, ≤ ${usdc(30_000n)} per 24 h, only to ${merchant}`)
+    out.wallet = wallet
+    out.agentId = agentKey.agentId
+    out.policyVersion = policy.version
+
+    const pay = createPayingFetch({ host, agentKey, wallet, reason: 'demo: fetch a paid report' })
+    for (let i = 1; i <= 4; i++) {
+      try {
+        const res = await pay(`${api.url}/paid`)
+        const line = `  call ${i}: HTTP ${res.status} — paid ${usdc(PRICE)}, merchant balance ${usdc(await token.balanceOf(merchant))}`
+        ;(out.calls as unknown[]).push({ call: i, status: res.status })
+        say(line)
+      } catch (err) {
+        const e = err as { code?: string; shortMessage?: string; rule?: string; remaining?: string }
+        ;(out.calls as unknown[]).push({ call: i, refused: e.code, remaining: e.remaining })
+        say(`  call ${i}: REFUSED by the enclave — ${e.code}${e.remaining ? ` (remaining ${usdc(BigInt(e.remaining))})` : ''}; no payment header was sent`)
+      }
+    }
+    const jsonl = await fetch(`${host}/v1/audit/export?format=jsonl`).then((r) => r.text())
+    const log = parseAuditJsonl(jsonl)
+    const ready = (await fetch(`${host}/readyz`).then((r) => r.json())) as { receiptPublicKey: string }
+    const verdict = verifyAuditLog({ entries: log.entries, hashes: log.hashes, checkpoints: log.checkpoints, publicKey: ready.receiptPublicKey })
+    say('\n▶ audit trail for this agent (hash-chained, checkpoints signed by the enclave):')
+    for (const e of log.entries.filter((x) => x.agentId === agentKey.agentId)) say(`  ${formatAuditEntry(e)}`)
+    say(`\n▶ audit chain verification: ${verdict.ok ? `OK, ${verdict.count} entries, head #${verdict.head.seq}` : `BROKEN at #${verdict.seq}: ${verdict.code}`}`)
+    say(`  merchant settlements on chain: ${api.settlements.length}`)
+    out.auditOk = verdict.ok
+    out.settlements = api.settlements.length
+    if (opts.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
+    return verdict.ok ? 0 : 1
+  } finally {
+    for (const s of stops.reverse()) await s().catch(() => {})
+  }
+}

@@ -1,0 +1,124 @@
+import type { AddressInfo } from 'node:net'
+import type { Network } from '@x402/core/types'
+import { ExactEvmScheme } from '@x402/evm/exact/server'
+import { EVM_NETWORK_CHAIN_ID_MAP } from '@x402/evm/v1'
+import { paymentMiddleware, x402ResourceServer } from '@x402/express'
+import express from 'express'
+import type { Address, Chain, Hex } from 'viem'
+import { type LocalSettlement, createLocalFacilitator } from './createLocalFacilitator.js'
+import { v1PaymentHandler } from './v1PaymentHandler.js'
+
+/**
+ * Dev-chain fixture: an x402 paid API on loopback, built from the reference
+ * packages (`@x402/express` middleware + `x402ResourceServer`) with the
+ * reference facilitator running in-process against the local chain.
+ */
+export type StartPaidApiParameters = {
+  rpcUrl: string
+  chain: Chain
+  /** The FiatToken proxy address. */
+  asset: Address
+  payTo: Address
+  /** Default price in the token's base units (USDC: 6 decimals). */
+  price: bigint | string
+  facilitatorKey: Hex
+  /** Paid routes, `'GET /path'` → optional price override. Default `{ 'GET /paid': {} }`. */
+  routes?: Record<string, { price?: bigint | string | undefined }> | undefined
+  /** EIP-712 domain of the asset (default USD Coin / 2). */
+  tokenName?: string | undefined
+  tokenVersion?: string | undefined
+  /** Also serve `GET /v1/paid` in x402 v1 framing (default true when the chain has a v1 name). */
+  v1?: boolean | undefined
+}
+
+export type StartPaidApiReturnType = {
+  url: string
+  /** `eip155:<chainId>` */
+  network: Network
+  /** v1 network name, when the v1 route is served. */
+  v1Network: string | undefined
+  settlements: LocalSettlement[]
+  facilitatorAddress: Address
+  stop: () => Promise<void>
+}
+
+/** Starts an express server on 127.0.0.1 whose routes answer 402 until paid with an `exact` EIP-3009 payment. */
+export async function startPaidApi(params: StartPaidApiParameters): Promise<StartPaidApiReturnType> {
+  const network = `eip155:${params.chain.id}` as Network
+  const v1Network = params.v1 === false ? undefined : v1NameFor(params.chain.id)
+  const local = createLocalFacilitator({
+    rpcUrl: params.rpcUrl,
+    chain: params.chain,
+    facilitatorKey: params.facilitatorKey,
+    v1Networks: v1Network ? [v1Network] : [],
+  })
+  const extra = { name: params.tokenName ?? 'USD Coin', version: params.tokenVersion ?? '2' }
+
+  const server = new x402ResourceServer(local.client).register(network, new ExactEvmScheme())
+  await server.initialize()
+
+  const routes = params.routes ?? { 'GET /paid': {} }
+  const config = Object.fromEntries(
+    Object.entries(routes).map(([key, r]) => [
+      key,
+      {
+        accepts: {
+          scheme: 'exact',
+          network,
+          payTo: params.payTo,
+          price: { asset: params.asset, amount: String(r.price ?? params.price), extra },
+          maxTimeoutSeconds: 300,
+        },
+        description: `bursar devchain resource ${key}`,
+        mimeType: 'application/json',
+      },
+    ]),
+  )
+
+  const app = express()
+  app.use(paymentMiddleware(config, server, undefined, undefined, false))
+  for (const key of Object.keys(routes)) {
+    const [method, path] = key.split(' ') as [string, string]
+    app[method.toLowerCase() as 'get' | 'post'](path, (req, res) => {
+      res.json({ ok: true, route: key, path: req.path })
+    })
+  }
+  if (v1Network) {
+    app.get(
+      '/v1/paid',
+      v1PaymentHandler({
+        facilitator: local.facilitator,
+        network: v1Network,
+        asset: params.asset,
+        payTo: params.payTo,
+        amount: String(params.price),
+        extra,
+        body: (req) => ({ ok: true, route: 'GET /v1/paid', path: req.path }),
+      }),
+    )
+  }
+
+  const listener = app.listen(0, '127.0.0.1')
+  await new Promise<void>((resolve, reject) => {
+    listener.once('listening', resolve)
+    listener.once('error', reject)
+  })
+  const { port } = listener.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    network,
+    v1Network,
+    settlements: local.settlements,
+    facilitatorAddress: local.address,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        listener.close(() => resolve())
+        listener.closeAllConnections()
+      }),
+  }
+}
+
+function v1NameFor(chainId: number): string | undefined {
+  const hit = Object.entries(EVM_NETWORK_CHAIN_ID_MAP).find(([, id]) => id === chainId)
+  return hit?.[0]
+}

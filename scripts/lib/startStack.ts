@@ -1,0 +1,107 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+
+export type Stack = {
+  url: string
+  dataDir: string
+  socketPath: string
+  enclave: ChildProcess
+  host: ChildProcess
+  logs: string[]
+  stopEnclave(): Promise<void>
+  startEnclave(): Promise<void>
+  stopHost(): Promise<void>
+  startHost(): Promise<void>
+  waitReady(timeoutMs?: number): Promise<void>
+  stop(): Promise<void>
+}
+
+/** Starts a real simulated enclave + host (built bundles from dist/) on a temp data dir and a free port. */
+export async function startStack(opts: { dataDir?: string; env?: Record<string, string> } = {}): Promise<Stack> {
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'bursar-'))
+  const socketPath = path.join(dataDir, 'enclave.sock')
+  const logs: string[] = []
+  let port = 0
+  const env = {
+    ...process.env,
+    BURSAR_DATA_DIR: dataDir,
+    BURSAR_ENCLAVE_LISTEN: `unix:${socketPath}`,
+    BURSAR_ENCLAVE: `unix:${socketPath}`,
+    ...opts.env,
+  }
+  const spawnNode = (file: string, extra: Record<string, string>) => {
+    const c = spawn(process.execPath, [path.join(repoRoot, file)], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
+    c.stderr!.on('data', (d: Buffer) => logs.push(d.toString()))
+    return c
+  }
+  const stack: Stack = {
+    url: '',
+    dataDir,
+    socketPath,
+    enclave: null as unknown as ChildProcess,
+    host: null as unknown as ChildProcess,
+    logs,
+    async startEnclave() {
+      stack.enclave = spawnNode('dist/enclave.sim.mjs', {})
+      await waitFor(() => logs.join('').includes('enclave listening'), 20_000, 'enclave listening', logs)
+    },
+    async stopEnclave() {
+      await kill(stack.enclave)
+      logs.length = 0
+    },
+    async startHost() {
+      stack.host = spawnNode('dist/host.mjs', { BURSAR_PORT: String(port) })
+      const listening = new Promise<number>((resolve) => {
+        stack.host.stdout!.on('data', (d: Buffer) => {
+          const m = /"port":(\d+)/.exec(d.toString())
+          if (m) resolve(Number(m[1]))
+        })
+      })
+      port = await withTimeout(listening, 20_000, 'host listening', logs)
+      stack.url = `http://127.0.0.1:${port}`
+    },
+    async stopHost() {
+      await kill(stack.host)
+    },
+    async waitReady(timeoutMs = 20_000) {
+      await waitFor(async () => (await fetch(`${stack.url}/readyz`).catch(() => null))?.ok === true, timeoutMs, 'readyz', logs)
+    },
+    async stop() {
+      await Promise.all([kill(stack.host), kill(stack.enclave)])
+    },
+  }
+  await stack.startEnclave()
+  await stack.startHost()
+  await stack.waitReady()
+  return stack
+}
+
+async function kill(c: ChildProcess | null): Promise<void> {
+  if (!c || c.exitCode !== null || c.signalCode !== null) return
+  await new Promise<void>((resolve) => {
+    c.once('exit', () => resolve())
+    c.kill('SIGTERM')
+    setTimeout(() => c.kill('SIGKILL'), 3_000).unref()
+  })
+}
+
+export async function waitFor(fn: () => boolean | Promise<boolean>, timeoutMs: number, what: string, logs: string[] = []) {
+  const until = Date.now() + timeoutMs
+  while (!(await fn())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}\n${logs.join('').slice(-3000)}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string, logs: string[]): Promise<T> {
+  let t: NodeJS.Timeout
+  const timeout = new Promise<never>((_, rej) => {
+    t = setTimeout(() => rej(new Error(`timed out waiting for ${what}\n${logs.join('').slice(-3000)}`)), ms)
+  })
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t))
+}

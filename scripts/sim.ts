@@ -1,0 +1,68 @@
+/**
+ * `make sim`: builds if needed, starts the simulated enclave and the host
+ * with the embedded SQLite storage, waits until ready, prints where to go.
+ * Ctrl-C stops both.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { buildEnclave } from './buildEnclave.js'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const dataDir = path.resolve(process.env.BURSAR_DATA_DIR ?? path.join(root, 'data'))
+const port = Number(process.env.BURSAR_PORT ?? 8402)
+mkdirSync(dataDir, { recursive: true })
+
+const t0 = Date.now()
+await buildEnclave({ quiet: true })
+const sock = path.join(dataDir, 'enclave.sock')
+const env = { ...process.env, BURSAR_DATA_DIR: dataDir, BURSAR_ENCLAVE_LISTEN: `unix:${sock}`, BURSAR_ENCLAVE: `unix:${sock}`, BURSAR_PORT: String(port) }
+const children: ChildProcess[] = []
+const start = (name: string, file: string) => {
+  const c = spawn(process.execPath, [path.join(root, file)], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+  c.on('exit', (code, sig) => {
+    if (!stopping) {
+      console.error(`${name} exited (${code ?? sig}); stopping`)
+      stop(1)
+    }
+  })
+  children.push(c)
+  return c
+}
+let stopping = false
+const stop = (code = 0) => {
+  stopping = true
+  for (const c of children) c.kill('SIGTERM')
+  setTimeout(() => process.exit(code), 300).unref()
+}
+process.on('SIGINT', () => stop(0))
+process.on('SIGTERM', () => stop(0))
+
+start('enclave', 'dist/enclave.sim.mjs')
+start('host', 'dist/host.mjs')
+const url = `http://127.0.0.1:${port}`
+for (;;) {
+  const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false)
+  if (ok) break
+  if (Date.now() - t0 > 60_000) {
+    console.error('bursar did not become ready in 60 s; see the logs above')
+    stop(1)
+  }
+  await new Promise((r) => setTimeout(r, 100))
+}
+console.log(`
+bursar is running in SIMULATION mode (not secure: local sealing key, simulation attestation CA)  [ready in ${((Date.now() - t0) / 1000).toFixed(1)} s]
+
+  API + dashboard   ${url}/
+  OpenAPI docs      ${url}/docs
+  readiness         curl ${url}/readyz
+  data              ${dataDir}
+
+Try next (in another terminal):
+  npx bursar demo                                   # local chain + paid x402 API + agent, end to end
+  npx bursar owner wallet create --host ${url}      # owner key from BURSAR_OWNER_KEY or ~/.bursar/owner.key
+  npx bursar attestation fetch --host ${url} --root ${path.join(dataDir, 'sim-pki', 'SIMULATION-ROOT-NOT-SECURE.pem')}
+  npx bursar audit verify --host ${url}
+
+Ctrl-C stops both processes.`)

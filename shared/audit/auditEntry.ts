@@ -1,0 +1,96 @@
+import { z } from 'zod'
+import { DecodedActionSchema } from '../schemas/decodedAction.js'
+
+/**
+ * One audit-chain entry: the enclave appends one per decision. The entry's
+ * hash (see `hashAuditEntry`) covers every field here; exports add `hash`
+ * beside it. Byte layouts are specified in docs/audit.md.
+ */
+export const HASH_HEX_REGEX = /^0x[0-9a-f]{64}$/
+const hash = z.string().regex(HASH_HEX_REGEX)
+const anyCaseHash = z.string().regex(/^0x[0-9a-fA-F]{64}$/)
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
+const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+
+export const AUDIT_EVENTS = [
+  'sign_allowed',
+  'sign_denied',
+  'sign_pending',
+  'pending_approved',
+  'pending_rejected',
+  'pending_expired',
+  'agent_registered',
+  'agent_revoked',
+  'agent_frozen',
+  'agent_unfrozen',
+  'policy_set',
+  'wallet_created',
+  'wallet_resynced',
+  'permit_issued',
+  'budget_released',
+  'enclave_started',
+  'state_loaded',
+] as const
+export const AuditEventSchema = z.enum(AUDIT_EVENTS)
+export type AuditEvent = z.infer<typeof AuditEventSchema>
+
+export const AuditVerdictSchema = z.enum(['allow', 'deny', 'pending', 'info'])
+export type AuditVerdict = z.infer<typeof AuditVerdictSchema>
+
+export const AuditEntrySchema = z
+  .object({
+    /** 0-based position in the chain. */
+    seq: uint,
+    /** Hash of the entry at seq - 1; GENESIS_HASH (32 zero bytes) for seq 0. */
+    prevHash: hash,
+    /** Enclave clock, ms since the epoch. */
+    time: uint,
+    event: AuditEventSchema,
+    wallet: address.nullable(),
+    agentId: z.string().max(128).nullable(),
+    /** What the enclave decoded from the bytes it was asked to sign. */
+    action: DecodedActionSchema.nullable(),
+    /** Advisory resource URL the SDK reported (absent when none). */
+    resourceUrl: z.string().max(2048).optional(),
+    /** The agent's stated reason: data only, never interpreted. */
+    reason: z.string().max(280).nullable(),
+    policy: z.object({ version: uint, hash: anyCaseHash }).strict().nullable(),
+    verdict: AuditVerdictSchema,
+    rule: z.string().max(128).nullable(),
+    code: z.string().max(128).nullable(),
+    /** The 32-byte digest the enclave signed, if it signed. */
+    signedHash: anyCaseHash.nullable(),
+    requestId: z.string().max(128).nullable(),
+    /** Opaque ledger events the enclave replays on restart; hashed, never interpreted here. */
+    ledger: z.array(z.unknown()),
+    stateVersion: uint,
+  })
+  .strict()
+export type AuditEntry = z.infer<typeof AuditEntrySchema>
+/** What the appender supplies; the chain fills in seq and prevHash. */
+export type AuditEntryBody = Omit<AuditEntry, 'seq' | 'prevHash'>
+
+/** A head of the chain: the entry hash at seq (seq -1 and GENESIS_HASH for an empty chain). */
+export const AuditHeadSchema = z.object({ seq: z.number().int().min(-1), hash }).strict()
+export type AuditHead = z.infer<typeof AuditHeadSchema>
+
+/** The enclave's Ed25519 signature over a head (see `auditCheckpointMessage`). */
+export const AuditCheckpointSchema = z
+  .object({
+    seq: uint,
+    head: hash,
+    time: uint,
+    signature: z.string().regex(/^0x[0-9a-f]{128}$/),
+  })
+  .strict()
+export type AuditCheckpoint = z.infer<typeof AuditCheckpointSchema>
+
+/** Returned to an agent with each signature: its entry's hash and a checkpoint covering it. */
+export const AuditReceiptSchema = z
+  .object({ seq: uint, entryHash: hash, checkpoint: AuditCheckpointSchema })
+  .strict()
+export type AuditReceipt = z.infer<typeof AuditReceiptSchema>
+
+export function isAuditEntry(value: unknown): value is AuditEntry {
+  return AuditEntrySchema.safeParse(value).success
+}

@@ -1,0 +1,35 @@
+import { BaseError } from '../errors/base.js'
+
+/** Deterministic JSON (sorted keys, no whitespace, RFC 8785 style for the value kinds bursar uses) so both sides hash the same bytes. */
+export function canonicalJson(value: unknown): string {
+  return encode(value)
+}
+
+function encode(v: unknown): string {
+  if (v === null) return 'null'
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v)
+    case 'boolean':
+      return v ? 'true' : 'false'
+    case 'number':
+      if (!Number.isFinite(v)) throw new CanonicalJsonError('non-finite number')
+      return JSON.stringify(v)
+    case 'object': {
+      if (Array.isArray(v)) return `[${v.map(encode).join(',')}]`
+      const obj = v as Record<string, unknown>
+      const keys = Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort()
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${encode(obj[k])}`).join(',')}}`
+    }
+    default:
+      throw new CanonicalJsonError(`unsupported value of type ${typeof v} (encode bigints as decimal strings)`)
+  }
+}
+
+export class CanonicalJsonError extends BaseError {
+  constructor(what: string) {
+    super('canonical_json_unsupported', `Cannot canonicalize: ${what}`)
+  }
+}

@@ -1,0 +1,41 @@
+/** Root of every bursar error: a stable snake_case `code`, a short human message, optional details and cause (viem style). */
+export type BaseErrorParameters = {
+  details?: string | undefined
+  metaMessages?: string[] | undefined
+  cause?: unknown
+}
+
+export class BaseError extends Error {
+  override name = 'BursarError'
+  readonly code: string
+  readonly shortMessage: string
+  readonly details: string | undefined
+  readonly metaMessages: string[] | undefined
+
+  constructor(code: string, shortMessage: string, params: BaseErrorParameters = {}) {
+    const lines = [shortMessage]
+    if (params.metaMessages?.length) lines.push('', ...params.metaMessages)
+    if (params.details) lines.push('', `Details: ${params.details}`)
+    super(lines.join('\n'), params.cause === undefined ? undefined : { cause: params.cause })
+    this.code = code
+    this.shortMessage = shortMessage
+    this.details = params.details
+    this.metaMessages = params.metaMessages
+  }
+
+  /** Walks the cause chain; returns the first error matching `fn`, or the deepest one. */
+  walk(fn?: (err: unknown) => boolean): unknown {
+    let err: unknown = this
+    while (err instanceof Error) {
+      if (fn?.(err)) return err
+      if (err.cause === undefined) break
+      err = err.cause
+    }
+    return fn ? null : err
+  }
+
+  /** What may cross a trust boundary: the code and short message only. */
+  toWire(): { code: string; message: string } {
+    return { code: this.code, message: this.shortMessage }
+  }
+}

@@ -1,0 +1,149 @@
+import { z } from 'zod'
+
+/**
+ * THE host↔enclave protocol: every request and response that crosses the
+ * channel, as one zod discriminated union each. Both sides parse with these
+ * schemas; nothing else defines a wire shape.
+ */
+export const PROTOCOL_VERSION = 1
+
+const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes')
+const hex = z.string().regex(/^0x[0-9a-fA-F]*$/)
+
+/** An owner act: EIP-712 message (JSON text) + the owner's signature; SetPolicy carries the policy JSON text. */
+export const OwnerActBodySchema = z
+  .object({
+    primaryType: z.string().max(64),
+    message: z.string().max(64 * 1024),
+    signature: hex.max(2 + 2 * 65 * 4),
+    policy: z.string().max(256 * 1024).optional(),
+  })
+  .strict()
+
+/** An agent's request: the exact JSON text it signed and its Ed25519 signature (hex, 64 bytes). */
+export const AgentSignBodySchema = z
+  .object({
+    request: z.string().max(64 * 1024),
+    signature: z.string().regex(/^[0-9a-fA-F]{128}$/),
+  })
+  .strict()
+
+export const EnclaveRequestSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), protocolVersion: z.number().int() }).strict(),
+  /** The newest sealed snapshot the host has (null on first start). */
+  z.object({ type: z.literal('loadState'), snapshot: bytes.nullable() }).strict(),
+  /** Audit entries recorded after the snapshot's head, in order, as stored JSON text. */
+  z.object({ type: z.literal('replayEntries'), entries: z.array(z.string().max(1 << 20)).max(10_000) }).strict(),
+  z.object({ type: z.literal('finishLoad') }).strict(),
+  z.object({ type: z.literal('ownerAct'), ...OwnerActBodySchema.shape }).strict(),
+  z.object({ type: z.literal('agentSign'), ...AgentSignBodySchema.shape }).strict(),
+  z.object({ type: z.literal('attest'), nonce: bytes.refine((b) => b.length <= 512, 'nonce too long').nullable() }).strict(),
+  z.object({ type: z.literal('getWallets') }).strict(),
+])
+export type EnclaveRequest = z.infer<typeof EnclaveRequestSchema>
+export type EnclaveRequestType = EnclaveRequest['type']
+
+export const RequestFrameSchema = z
+  .object({ id: z.number().int().nonnegative().max(2 ** 32), msg: z.unknown() })
+  .strict()
+
+export const CheckpointSchema = z
+  .object({ seq: z.number().int().nonnegative(), head: hex, time: z.number().int(), signature: hex })
+  .strict()
+export type WireCheckpoint = z.infer<typeof CheckpointSchema>
+
+/** What the host must persist from a response before it forwards the result. */
+export const PersistSchema = z
+  .object({
+    /** New audit entries (JSON text of entry + hash), in sequence order. */
+    entries: z.array(z.string()),
+    checkpoint: CheckpointSchema.nullable(),
+    /** A new sealed snapshot covering the audit chain up to `auditSeq` (inclusive; -1 = none). */
+    sealed: z.object({ version: z.number().int(), auditSeq: z.number().int(), blob: bytes }).strict().nullable(),
+  })
+  .strict()
+export type Persist = z.infer<typeof PersistSchema>
+
+export const WireErrorSchema = z
+  .object({
+    code: z.string(),
+    message: z.string(),
+    rule: z.string().optional(),
+    remaining: z.string().optional(),
+    pendingId: z.string().optional(),
+    retryAfterMs: z.number().optional(),
+  })
+  .strict()
+export type WireError = z.infer<typeof WireErrorSchema>
+
+export const ResponseFrameSchema = z.discriminatedUnion('ok', [
+  z.object({ id: z.number().int(), ok: z.literal(true), result: z.unknown(), persist: PersistSchema.optional() }).strict(),
+  z.object({ id: z.number().int(), ok: z.literal(false), error: WireErrorSchema, persist: PersistSchema.optional() }).strict(),
+])
+export type ResponseFrame = z.infer<typeof ResponseFrameSchema>
+
+export const AuditHeadSchema = z.object({ seq: z.number().int(), hash: hex }).strict()
+
+export const HelloResultSchema = z
+  .object({
+    protocolVersion: z.number().int(),
+    mode: z.enum(['sim', 'nitro']),
+    phase: z.string(),
+    enclaveVersion: z.string(),
+  })
+  .strict()
+
+export const LoadStateResultSchema = z
+  .object({ stateVersion: z.number().int(), auditHead: AuditHeadSchema.nullable() })
+  .strict()
+
+export const ReadyResultSchema = z
+  .object({
+    phase: z.literal('ready'),
+    stateVersion: z.number().int(),
+    auditHead: AuditHeadSchema.nullable(),
+    receiptPublicKey: hex,
+    wallets: z.number().int(),
+  })
+  .strict()
+
+export const AgentSignResultSchema = z
+  .object({
+    signature: hex,
+    signedHash: hex,
+    serializedTransaction: hex.optional(),
+    receipt: z
+      .object({ seq: z.number().int(), entryHash: hex, stateVersion: z.number().int(), checkpoint: CheckpointSchema })
+      .strict(),
+  })
+  .strict()
+export type AgentSignResult = z.infer<typeof AgentSignResultSchema>
+
+export const AttestResultSchema = z
+  .object({ document: bytes, userDataInputs: z.record(z.string(), z.unknown()), receiptPublicKey: hex })
+  .strict()
+
+export const WalletInfoSchema = z
+  .object({
+    address: hex,
+    owner: hex,
+    label: z.string(),
+    ownerSeq: z.number().int(),
+    rolledBack: z.boolean(),
+    createdAt: z.number().int(),
+    agents: z.array(
+      z
+        .object({
+          agentId: z.string(),
+          label: z.string(),
+          status: z.enum(['active', 'revoked']),
+          frozen: z.boolean(),
+          policy: z.object({ version: z.number().int(), hash: hex, json: z.string() }).strict().nullable(),
+        })
+        .strict(),
+    ),
+    pending: z.array(z.record(z.string(), z.unknown())),
+    permits: z.array(z.record(z.string(), z.unknown())),
+  })
+  .strict()
+export type WalletInfo = z.infer<typeof WalletInfoSchema>

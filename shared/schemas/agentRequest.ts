@@ -1,0 +1,94 @@
+import { z } from 'zod'
+
+/**
+ * What an agent signs (Ed25519, over the exact UTF-8 bytes of the JSON text
+ * it sends): the host forwards the text unchanged, the enclave verifies the
+ * signature over those bytes and only then parses them with this schema.
+ * Numbers that can exceed 2^53 (amounts, nonces, gas) are decimal strings.
+ */
+const hex = z.string().regex(/^0x[0-9a-fA-F]*$/)
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
+const uint = z.string().regex(/^(0|[1-9][0-9]*)$/)
+
+/** EIP-712 typed data as JSON (viem's TypedDataDefinition with bigints as decimal strings). */
+export const TypedDataJsonSchema = z
+  .object({
+    domain: z
+      .object({
+        name: z.string().optional(),
+        version: z.string().optional(),
+        chainId: z.union([z.number().int(), uint]).optional(),
+        verifyingContract: address.optional(),
+        salt: hex.optional(),
+      })
+      .strict(),
+    types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }).strict())),
+    primaryType: z.string(),
+    message: z.record(z.string(), z.unknown()),
+  })
+  .strict()
+export type TypedDataJson = z.infer<typeof TypedDataJsonSchema>
+
+/** An unsigned EIP-1559 transaction (fields as viem's TransactionSerializableEIP1559, bigints as strings). */
+export const TransactionJsonSchema = z
+  .object({
+    type: z.literal('eip1559').optional(),
+    chainId: z.number().int().positive(),
+    to: address,
+    nonce: z.number().int().nonnegative(),
+    gas: uint,
+    maxFeePerGas: uint,
+    maxPriorityFeePerGas: uint,
+    value: uint.optional(),
+    data: hex.optional(),
+  })
+  .strict()
+export type TransactionJson = z.infer<typeof TransactionJsonSchema>
+
+export const X402RequirementsJsonSchema = z
+  .object({
+    scheme: z.string(),
+    network: z.string(),
+    asset: z.string(),
+    amount: z.string(),
+    payTo: z.string(),
+    maxTimeoutSeconds: z.number().optional(),
+    extra: z.record(z.string(), z.unknown()).optional(),
+  })
+  .passthrough()
+
+export const AgentRequestContextSchema = z
+  .object({
+    /** Advisory: the resource the SDK says it is paying for (used only by host allow/deny lists). */
+    resourceUrl: z.string().max(2048).optional(),
+    /** The agent's stated reason, stored as data, never interpreted. */
+    reason: z.string().max(280).optional(),
+    /** The 402's requirements the SDK answered, advisory; `extra` is only compared against the registry. */
+    requirements: X402RequirementsJsonSchema.optional(),
+  })
+  .strict()
+
+const base = {
+  v: z.literal(1),
+  agentId: z.string().regex(/^agt_[0-9a-f]{40}$/),
+  wallet: address,
+  /** 16 random bytes, hex; unique per agent. */
+  nonce: z.string().regex(/^[0-9a-f]{32}$/),
+  /** Milliseconds since the epoch, agent's clock. */
+  issuedAt: z.number().int().nonnegative(),
+  context: AgentRequestContextSchema.optional(),
+}
+
+export const AgentRequestSchema = z.discriminatedUnion('op', [
+  z.object({ ...base, op: z.literal('signTypedData'), typedData: TypedDataJsonSchema }).strict(),
+  z.object({ ...base, op: z.literal('signTransaction'), transaction: TransactionJsonSchema }).strict(),
+  z
+    .object({
+      ...base,
+      op: z.literal('signMessage'),
+      /** EIP-191 personal message: UTF-8 text or raw bytes as hex. */
+      message: z.union([z.object({ text: z.string().max(4096) }).strict(), z.object({ raw: hex.max(8194) }).strict()]),
+    })
+    .strict(),
+])
+export type AgentRequest = z.infer<typeof AgentRequestSchema>

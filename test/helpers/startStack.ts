@@ -1,0 +1,1 @@
+export { type Stack, repoRoot, startStack, waitFor } from '../../scripts/lib/startStack.js'

@@ -1,0 +1,112 @@
+/**
+ * What can be checked of deploy/nitro here without Docker, nitro-cli or vsock:
+ * shell syntax, the exact relays the scripts would start (dry run, with fake
+ * socat/ip/vsock-proxy on PATH that record any call), the key policy's shape,
+ * and the Dockerfile's reproducibility markers. Nothing opens a vsock.
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { runNitroCli } from '../../cli/commands/nitro.js'
+
+const dir = resolve(dirname(fileURLToPath(import.meta.url)), '../../deploy/nitro')
+const fakeBin = mkdtempSync(join(tmpdir(), 'bursar-fakebin-'))
+const marker = join(fakeBin, 'CALLED')
+for (const tool of ['socat', 'ip', 'vsock-proxy', 'nitro-cli', 'node']) {
+  writeFileSync(join(fakeBin, tool), `#!/bin/sh\necho "${tool} $*" >> "${marker}"\n`)
+  chmodSync(join(fakeBin, tool), 0o755)
+}
+
+function run(script: string, env: Record<string, string>) {
+  const r = spawnSync('bash', [join(dir, script)], { env: { PATH: `${fakeBin}:/usr/bin:/bin`, ...env }, encoding: 'utf8' })
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+describe('deploy/nitro scripts', () => {
+  it('parse (bash -n)', () => {
+    for (const s of ['entrypoint.sh', 'host-bridge.sh']) execFileSync('bash', ['-n', join(dir, s)])
+  })
+
+  it('entrypoint dry run prints the relays and the node command, and runs nothing', () => {
+    const r = run('entrypoint.sh', { BURSAR_ENTRYPOINT_DRY_RUN: '1', BURSAR_KMS_REGION: 'eu-west-1', BURSAR_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/k' })
+    expect(r.status).toBe(0)
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'RUN ip link set dev lo up',
+      'HOSTS 127.0.0.1 kms.eu-west-1.amazonaws.com >> /etc/hosts',
+      'RUN socat TCP-LISTEN:8443,bind=127.0.0.1,fork,reuseaddr VSOCK-CONNECT:3:8000',
+      'RUN socat TCP-LISTEN:8002,bind=127.0.0.1,fork,reuseaddr VSOCK-CONNECT:3:8002',
+      'RUN socat VSOCK-LISTEN:5005,fork,reuseaddr UNIX-CONNECT:/run/bursar/enclave.sock',
+      'ENV BURSAR_MODE=nitro',
+      'ENV BURSAR_ENCLAVE_LISTEN=unix:/run/bursar/enclave.sock',
+      'ENV BURSAR_KMS_ENDPOINT=https://kms.eu-west-1.amazonaws.com:8443',
+      'ENV BURSAR_KMS_REGION=eu-west-1',
+      'ENV BURSAR_KMS_KEY_ID=arn:aws:kms:eu-west-1:111122223333:key/k',
+      'ENV AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:8002',
+      'EXEC node /app/dist/enclave.mjs',
+    ])
+    expect(existsSync(marker)).toBe(false)
+  })
+
+  it('entrypoint refuses missing or malformed settings before starting anything', () => {
+    expect(run('entrypoint.sh', { BURSAR_ENTRYPOINT_DRY_RUN: '1', BURSAR_KMS_KEY_ID: 'k' }).status).not.toBe(0)
+    const badRegion = run('entrypoint.sh', { BURSAR_ENTRYPOINT_DRY_RUN: '1', BURSAR_KMS_REGION: 'eu-west-1; rm -rf /', BURSAR_KMS_KEY_ID: 'k' })
+    expect(badRegion.status).toBe(2)
+    const badPort = run('entrypoint.sh', { BURSAR_ENTRYPOINT_DRY_RUN: '1', BURSAR_KMS_REGION: 'us-east-1', BURSAR_KMS_KEY_ID: 'k', BURSAR_VSOCK_PORT: '70000' })
+    expect(badPort.status).toBe(2)
+    expect(existsSync(marker)).toBe(false)
+  })
+
+  it('host bridge dry run prints vsock-proxy for KMS and IMDS, the Unix→vsock relay and the host command', () => {
+    const r = run('host-bridge.sh', { BURSAR_BRIDGE_DRY_RUN: '1', BURSAR_KMS_REGION: 'eu-west-1', BURSAR_ENCLAVE_CID: '16', BURSAR_HOST_CMD: 'node /opt/bursar/dist/host.mjs' })
+    expect(r.status).toBe(0)
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'RUN vsock-proxy 8000 kms.eu-west-1.amazonaws.com 443 --config /etc/nitro_enclaves/vsock-proxy.yaml',
+      'RUN vsock-proxy 8002 169.254.169.254 80 --config /etc/nitro_enclaves/vsock-proxy.yaml',
+      'RUN socat UNIX-LISTEN:/run/bursar/enclave.sock,fork,unlink-early,mode=660 VSOCK-CONNECT:16:5005',
+      'ENV BURSAR_ENCLAVE=unix:/run/bursar/enclave.sock',
+      'EXEC node /opt/bursar/dist/host.mjs',
+    ])
+    expect(existsSync(marker)).toBe(false)
+  })
+})
+
+describe('deploy/nitro/kms-key-policy.template.json', () => {
+  const policy = JSON.parse(readFileSync(join(dir, 'kms-key-policy.template.json'), 'utf8'))
+  const sid = (s: string) => policy.Statement.find((x: { Sid: string }) => x.Sid === s)
+
+  it('allows Decrypt/GenerateDataKey only under the attestation conditions nitro pcrs prints', async () => {
+    const allow = sid('EnclaveUseOnlyWithAttestation')
+    expect(allow.Effect).toBe('Allow')
+    expect(allow.Action.sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey'])
+    const r = await runNitroCli(['pcrs', '--eif-measurements', join(dir, 'sample-describe-eif.SAMPLE.json'), '--json'])
+    const printed = JSON.parse(r.stdout).keyPolicyCondition
+    expect(Object.keys(allow.Condition)).toEqual(Object.keys(printed))
+    expect(Object.keys(allow.Condition.StringEqualsIgnoreCase).sort()).toEqual(Object.keys(printed.StringEqualsIgnoreCase).sort())
+  })
+
+  it('explicitly denies every cryptographic use when the attestation condition is absent', () => {
+    const deny = sid('DenyEveryUseWithoutAttestation')
+    expect(deny.Effect).toBe('Deny')
+    expect(deny.Principal).toEqual({ AWS: '*' })
+    expect(deny.Condition).toEqual({ Null: { 'kms:RecipientAttestation:ImageSha384': 'true' } })
+    for (const action of ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:Encrypt', 'kms:ReEncrypt*']) expect(deny.Action).toContain(action)
+    const admin = sid('KeyAdministrationNoCryptoUse')
+    for (const a of admin.Action as string[]) expect(a).not.toMatch(/Decrypt|Encrypt|GenerateDataKey/)
+  })
+})
+
+describe('deploy/nitro/Dockerfile', () => {
+  const text = readFileSync(join(dir, 'Dockerfile'), 'utf8')
+  it('pins the base image by digest, installs from the lockfile and fixes timestamps', () => {
+    expect(text).toMatch(/ARG NODE_IMAGE=node:[^\s@]+@sha256:[0-9a-f]{64}/)
+    expect(text).toContain('RUN npm ci --ignore-scripts')
+    expect(text).toContain('COPY package.json package-lock.json ./')
+    expect(text).toMatch(/SOURCE_DATE_EPOCH/)
+    expect(text).toContain('snapshot.debian.org')
+    expect(text).toContain('ENTRYPOINT ["/app/entrypoint.sh"]')
+    expect(text).not.toMatch(/apt-get install(?![^\n]*--no-install-recommends)/)
+  })
+})
