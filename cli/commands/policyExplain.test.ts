@@ -1,0 +1,83 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { runPolicyExplain } from './policyExplain.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'bursar-policy-explain-'))
+const EXAMPLE = new URL('../../examples/policy.example.yaml', import.meta.url).pathname
+const USDC = '0x036CbD53842c5426634e7929541eC2318f3dCF7e'
+const file = (name: string, v: unknown) => {
+  const p = join(dir, name)
+  writeFileSync(p, typeof v === 'string' ? v : JSON.stringify(v))
+  return p
+}
+// Tuesday 2026-11-24 10:00 Berlin (09:00Z): inside the example's office hours.
+const NOW = '2026-11-24T09:00:00Z'
+const s = Date.parse(NOW) / 1000
+const payment = (amount: string, url = 'https://api.example-data.com/v1/quote') => ({
+  action: {
+    kind: 'eip3009',
+    primaryType: 'TransferWithAuthorization',
+    chainId: 84532,
+    asset: USDC,
+    amount,
+    payTo: '0x4444444444444444444444444444444444444444',
+    from: '0x1111111111111111111111111111111111111111',
+    validAfter: s - 5,
+    validBefore: s + 300,
+    nonce: `0x${'01'.repeat(32)}`,
+  },
+  context: { resourceUrl: url },
+})
+
+describe('bursar owner policy explain', () => {
+  it('allows a small x402 payment under the example policy', () => {
+    const r = runPolicyExplain({ policy: EXAMPLE, request: file('ok.json', payment('500000')), now: NOW })
+    expect(r.exitCode).toBe(0)
+    expect(r.stdout).toMatch(/^ALLOW {2}by rules\.x402-data-apis/)
+    expect(r.stdout).toContain('request, spend')
+  })
+
+  it('explains a pending request (rule cap exceeded, onViolation: pending) as JSON', () => {
+    const r = runPolicyExplain({ policy: EXAMPLE, request: file('big.json', payment('1000001')), now: NOW, json: true })
+    expect(r.exitCode).toBe(1)
+    const j = JSON.parse(r.stdout)
+    expect(j.verdict).toMatchObject({ verdict: 'pending', code: 'approval_pending', rule: 'rules.x402-data-apis' })
+    expect(j.trace.rules.find((x: { rule: string }) => x.rule === 'x402-data-apis').checks.at(-1)).toMatchObject({ ok: false, code: 'policy_per_tx_cap_exceeded' })
+  })
+
+  it('replays a ledger (event list) so budgets count earlier spends', () => {
+    const spend = { type: 'spend', agentId: 'agt_0123456789abcdef0123456789abcdef01234567', chainId: 84532, asset: USDC.toLowerCase(), amount: '40000000', payTo: null, host: null, at: Date.parse(NOW) - 60_000, validBefore: null }
+    const r = runPolicyExplain({ policy: EXAMPLE, request: file('p.json', payment('1')), ledger: file('l.json', [spend]), now: NOW })
+    expect(r.exitCode).toBe(1)
+    // The rule passes but the calendar-day budget is spent; the rule says ask the owner.
+    expect(r.stdout).toMatch(/^PENDING {2}pnd_[0-9a-f]{32} {2}\(budget\.calendarDay\)/)
+    expect(r.stdout).toContain('used 40000000 (incl. held 0) + 1 > 40000000')
+    // Without the ledger the same request is allowed.
+    expect(runPolicyExplain({ policy: EXAMPLE, request: file('p.json', payment('1')), now: NOW }).exitCode).toBe(0)
+  })
+
+  it('reports invalid input with exit 2 and a precise path', () => {
+    const bad = runPolicyExplain({ policy: file('bad.yaml', 'version: 0\n'), request: file('x.json', payment('1')), now: NOW })
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toContain('version:')
+    const badReq = runPolicyExplain({ policy: EXAMPLE, request: file('y.json', { kind: 'eip3009' }), now: NOW })
+    expect(badReq.exitCode).toBe(2)
+    expect(runPolicyExplain({ policy: EXAMPLE, request: file('z.json', payment('1')), now: 'yesterday' }).exitCode).toBe(2)
+  })
+
+  it('runs as a real process (commander parsing, exit code, stdout)', async () => {
+    const req = file('proc.json', payment('1', 'https://elsewhere.example/'))
+    const script = `import { policyExplainCommand } from ${JSON.stringify(new URL('./policyExplain.ts', import.meta.url).pathname)}
+await policyExplainCommand().parseAsync(process.argv.slice(1), { from: 'user' })`
+    const args = ['--import', 'tsx', '--input-type=module', '-e', script, '--', '--policy', EXAMPLE, '--request', req, '--now', NOW]
+    const r = await promisify(execFile)(process.execPath, args).catch((e: { code: number; stdout: string }) => e)
+    expect('code' in r ? r.code : 0).toBe(1)
+    // Host not allowlisted under a rule with onViolation: pending → the owner is asked.
+    expect(r.stdout).toMatch(/^PENDING {2}pnd_[0-9a-f]{32} {2}\(rules\.x402-data-apis\)/)
+    expect(r.stdout).toContain('resource host elsewhere.example fails in list  [policy_host_not_allowed]')
+  }, 30_000)
+})
