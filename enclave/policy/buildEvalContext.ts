@@ -39,7 +39,8 @@ function hostOf(url: string | undefined): string | null {
   if (!url) return null
   try {
     const h = new URL(url).hostname.toLowerCase().replace(/\.$/, '')
-    return h === '' ? null : h
+    // Longer than DNS allows: not a host name (and it must fit ledger events on replay).
+    return h === '' || h.length > 253 ? null : h
   } catch {
     return null
   }

@@ -39,7 +39,7 @@ export function decidePolicy(p: EvaluatePolicyParameters, trace?: PolicyTrace): 
       const n = ledger.denialsAfter(agentId, now - burst.windowMinutes * 60_000) + 1
       if (n >= burst.count) freeze = `risk: ${n} denials within ${burst.windowMinutes} min`
     }
-    if (freeze) events.push({ type: 'agent_frozen', agentId, reason: freeze, at: now })
+    if (freeze) events.push({ type: 'agent_frozen', agentId, reason: freeze.slice(0, 280), at: now })
     const { code, rule, message, remaining } = f
     return { verdict: 'deny', code, rule, message, ...(remaining === undefined ? {} : { remaining }), events }
   }

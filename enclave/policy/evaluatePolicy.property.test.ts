@@ -84,3 +84,20 @@ describe('evaluatePolicy: property', () => {
     )
   })
 })
+
+describe('evaluatePolicy: events always replay', () => {
+  it('every event of every verdict passes the ledger event schema (replay never halts on agent-chosen input)', async () => {
+    const { LedgerEventSchema } = await import('../ledger/LedgerEvent.js')
+    const policy = mockPolicy({
+      budgets: [{ chainId: MOCK_CHAIN, asset: MOCK_USDC, perTx: `1${'0'.repeat(70)}` }],
+      risk: { spendSpike: [{ chainId: MOCK_CHAIN, asset: MOCK_USDC, multiplierPct: 100, baselineHours: 1, minimum: '0' }], denialBurst: { count: 1, windowMinutes: 1 } },
+    })
+    const now = Date.UTC(2026, 10, 24)
+    const huge = `9${'9'.repeat(69)}`
+    const longHost = `https://${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.${'e'.repeat(60)}.com/`
+    for (const [amount, url] of [[huge, longHost], [`${huge}9`, longHost], ['1', 'https://ok.example/']] as const) {
+      const v = evaluatePolicy({ policy, action: mockPayment(amount, now), context: { resourceUrl: url }, agentId: AGENTS[0]!, ledger: new SpendLedger(), now })
+      for (const e of v.events) expect(LedgerEventSchema.safeParse(JSON.parse(JSON.stringify(e))).success, JSON.stringify(e)).toBe(true)
+    }
+  })
+})

@@ -44,10 +44,7 @@ export class EnclaveGateway {
     this.client = new EnclaveClient(address, timeoutMs)
     this.client.on('connected', () => {
       this.status.connected = true
-      this.loading = this.bootstrap().catch((err: Error) => {
-        this.status.lastError = err.message
-        this.log(`enclave bootstrap failed: ${err.message}`)
-      })
+      this.loading = this.bootstrapWithRetry()
     })
     this.client.on('disconnected', () => {
       this.status = { ...this.status, connected: false, ready: false, phase: 'disconnected' }
@@ -59,8 +56,7 @@ export class EnclaveGateway {
     await this.client.start()
     const until = Date.now() + readyTimeoutMs
     while (!this.status.ready) {
-      if (this.status.lastError) throw new Error(`enclave did not load its state: ${this.status.lastError}`)
-      if (Date.now() > until) throw new Error('enclave did not become ready in time')
+      if (Date.now() > until) throw new Error(`enclave did not become ready in time: ${this.status.lastError ?? 'no answer'}`)
       await new Promise((r) => setTimeout(r, 20))
     }
   }
@@ -70,6 +66,20 @@ export class EnclaveGateway {
     const res = await this.client.call(msg, timeoutMs)
     if (res.persist) await this.store.persist(res.persist)
     return res
+  }
+
+  /** Bootstraps; a refused or failed load (e.g. KMS down) is retried with backoff while connected. */
+  private async bootstrapWithRetry(): Promise<void> {
+    for (let delay = 1_000; this.client.connected && !this.status.ready; delay = Math.min(delay * 2, 30_000)) {
+      try {
+        await this.bootstrap()
+        return
+      } catch (err) {
+        this.status.lastError = (err as Error).message
+        this.log(`enclave bootstrap failed (retrying in ${delay} ms): ${(err as Error).message}`)
+        await new Promise((r) => setTimeout(r, delay).unref())
+      }
+    }
   }
 
   private async bootstrap(): Promise<void> {
