@@ -95,8 +95,10 @@ describe('evaluatePolicy: events always replay', () => {
     const now = Date.UTC(2026, 10, 24)
     const huge = `9${'9'.repeat(69)}`
     const longHost = `https://${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.${'e'.repeat(60)}.com/`
-    for (const [amount, url] of [[huge, longHost], [`${huge}9`, longHost], ['1', 'https://ok.example/']] as const) {
-      const v = evaluatePolicy({ policy, action: mockPayment(amount, now), context: { resourceUrl: url }, agentId: AGENTS[0]!, ledger: new SpendLedger(), now })
+    const plain = mockPolicy({ budgets: policy.budgets })
+    for (const [amount, url, p] of [[huge, longHost, plain], [huge, longHost, policy], [`${huge}9`, longHost, policy]] as const) {
+      const v = evaluatePolicy({ policy: p, action: mockPayment(amount, now), context: { resourceUrl: url }, agentId: AGENTS[0]!, ledger: new SpendLedger(), now })
+      if (p === plain) expect(v.events.find((e) => e.type === 'spend')).toMatchObject({ host: null, amount: huge })
       for (const e of v.events) expect(LedgerEventSchema.safeParse(JSON.parse(JSON.stringify(e))).success, JSON.stringify(e)).toBe(true)
     }
   })
