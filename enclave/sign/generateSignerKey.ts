@@ -3,7 +3,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { type Address, bytesToHex } from 'viem'
 import { publicKeyToAddress } from 'viem/accounts'
 
-const N = secp256k1.Point.CURVE().n
+const N = secp256k1.CURVE.n
 
 /** Generates a wallet key inside the enclave from the OS CSPRNG, rejecting (not reducing) scalars outside [1, n-1]. */
 export function generateSignerKey(): { privateKey: Uint8Array; address: Address } {

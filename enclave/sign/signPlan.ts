@@ -13,9 +13,7 @@ export type SignPlanReturnType = { signature: Hex; signedHash: Hex; serializedTr
 
 const DIGEST = /^0x[0-9a-fA-F]{64}$/
 
-// 8-bit wNAF tables for k·G (noble v1's default, which viem uses; v2 defaults to 6): ~25% faster
-// signing for ~10 MB, built lazily on the first signature. Same constant-time ladder, bigger table.
-secp256k1.Point.BASE.precompute(8)
+// noble v1.9 (the copy viem itself uses): its signer is ~20% faster than v2's on this machine.
 
 /** Signs a decoded plan's digest with a wallet key; for a transaction, also returns the signed EIP-1559 serialization. */
 export function signPlan({ privateKey, plan }: SignPlanParameters): SignPlanReturnType {
@@ -30,8 +28,11 @@ export function signPlan({ privateKey, plan }: SignPlanParameters): SignPlanRetu
   if (key.length !== 32) throw new EnclaveError('sign_key_invalid', 'Private key is not 32 bytes')
   let sig: Uint8Array
   try {
-    // 'recovered' = recovery byte || r || s; prehash false: the digest is already keccak.
-    sig = secp256k1.sign(hexToBytes(plan.digest as Hex), key, { prehash: false, lowS: true, format: 'recovered' })
+    // The digest is already keccak (no prehash); RFC 6979 nonce, low-s, recovery bit.
+    const s = secp256k1.sign(hexToBytes(plan.digest as Hex), key, { lowS: true })
+    sig = new Uint8Array(65)
+    sig[0] = s.recovery
+    sig.set(s.toCompactRawBytes(), 1)
   } catch (cause) {
     // The key stays out of the error: only the code and a fixed message.
     throw new EnclaveError('sign_key_invalid', 'Private key is not a valid secp256k1 scalar', { cause: scrub(cause) })

@@ -1,0 +1,104 @@
+/**
+ * In-process enclave throughput: the hot path (agent auth → replay → decode →
+ * policy → sign → ledger → audit + checkpoint) without sockets or HTTP, to
+ * show the enclave's own ceiling next to the end-to-end figure.
+ */
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { privateKeyToAccount } from 'viem/accounts'
+import { Enclave } from '../../enclave/Enclave.js'
+import { handleAgentSign } from '../../enclave/agent/handleAgentSign.js'
+import { applyOwnerAct } from '../../enclave/owner/applyOwnerAct.js'
+import { finishLoad } from '../../enclave/state/loadState.js'
+import { createSimSealer } from '../../enclave/seal/simSealer.js'
+import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
+import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
+import { parsePolicy, policyHash } from '../../shared/schemas/policy.js'
+
+const USDC = '0x036CbD53842c5426634e7929541eC2318f3dCF7e'
+const PAY_TO = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C'
+
+export async function benchEnclaveInProcess(n = 3000): Promise<{ name: string; opsPerSec: number }[]> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bursar-bench-'))
+  const enclave = new Enclave({
+    mode: 'sim',
+    sealer: createSimSealer({ keyFile: path.join(dir, 'k') }),
+    nsm: { kind: 'mock', attest: async () => new Uint8Array() },
+    configVersion: '1',
+    log: () => {},
+  })
+  await enclave.loadSnapshot(null)
+  await finishLoad(enclave)
+  const owner = privateKeyToAccount(`0x${'11'.repeat(32)}`)
+  const act = async (primaryType: Parameters<typeof signOwnerAct>[0]['primaryType'], message: Record<string, unknown>, policy?: string) => {
+    const body = await signOwnerAct({ account: owner, primaryType, message })
+    const r = await applyOwnerAct(enclave, { ...body, policy })
+    if (!r.ok) throw new Error(JSON.stringify(r.error))
+    return r.result as Record<string, unknown>
+  }
+  const created = await act('CreateWallet', { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) })
+  const wallet = created.wallet as `0x${string}`
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url')
+  const agentId = agentIdFromPublicKey(raw)
+  await act('RegisterAgent', { wallet, agentId, agentPublicKey: `0x${raw.toString('hex')}`, label: '', seq: '1' })
+  const policy = parsePolicy({
+    version: 1,
+    wallet,
+    agentId,
+    timeZone: 'UTC',
+    tokens: [{ chainId: 84532, asset: USDC, name: 'USDC', version: '2', decimals: 6 }],
+    budgets: [{ chainId: 84532, asset: USDC, perTx: '1000', rolling24h: '1000000000000' }],
+    rules: [{ id: 'pay', effect: 'allow', kinds: ['eip3009'], payTo: { in: [PAY_TO] }, maxValiditySeconds: 3600 }],
+  })
+  await act('SetPolicy', { wallet, agentId, version: '1', policyHash: policyHash(policy), seq: '2' }, JSON.stringify(policy))
+  await new Promise((r) => setTimeout(r, 2_100)) // past the start floor
+  const make = () => {
+    const now = Date.now()
+    const text = JSON.stringify({
+      v: 1,
+      agentId,
+      wallet,
+      nonce: randomBytes(16).toString('hex'),
+      issuedAt: now,
+      op: 'signTypedData',
+      typedData: {
+        domain: { name: 'USDC', version: '2', chainId: 84532, verifyingContract: USDC },
+        types: {
+          TransferWithAuthorization: [
+            { name: 'from', type: 'address' },
+            { name: 'to', type: 'address' },
+            { name: 'value', type: 'uint256' },
+            { name: 'validAfter', type: 'uint256' },
+            { name: 'validBefore', type: 'uint256' },
+            { name: 'nonce', type: 'bytes32' },
+          ],
+        },
+        primaryType: 'TransferWithAuthorization',
+        message: {
+          from: wallet,
+          to: PAY_TO,
+          value: '10',
+          validAfter: '0',
+          validBefore: String(Math.floor(now / 1000) + 600),
+          nonce: `0x${randomBytes(32).toString('hex')}`,
+        },
+      },
+    })
+    return { request: text, signature: sign(null, Buffer.from(text), privateKey).toString('hex') }
+  }
+  const reqs = Array.from({ length: n }, make)
+  const t0 = performance.now()
+  for (const r of reqs) {
+    const res = await handleAgentSign(enclave, r)
+    if (!res.ok) throw new Error(JSON.stringify(res.error))
+  }
+  const secs = (performance.now() - t0) / 1000
+  return [{ name: 'enclave hot path in process (auth+policy+sign+ledger+audit)', opsPerSec: n / secs }]
+}
+
+if (process.argv[1]?.endsWith('enclaveInProcess.ts')) {
+  console.table(await benchEnclaveInProcess())
+}
