@@ -7,7 +7,7 @@
 import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto'
 import type { AuditEntry, AuditEntryBody } from '../shared/audit/auditEntry.js'
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
-import type { Persist } from '../shared/protocol/messages.js'
+import type { Persist, WireCheckpoint } from '../shared/protocol/messages.js'
 import { AuditChain } from './audit/AuditChain.js'
 import { SpendLedger, type SpendLedgerJson } from './ledger/SpendLedger.js'
 import type { NsmProvider } from './nsm/NsmProvider.js'
@@ -31,6 +31,7 @@ export type EnclaveParameters = {
 
 /** A request's accumulated side effects, turned into the response's `persist`. */
 export type Tx = { entries: string[]; lastHash: `0x${string}` | null; snapshot: boolean }
+export type PendingPersist = { entries: string[]; sealed: Persist['sealed'] }
 
 export const SNAPSHOT_PURPOSE = 'enclave-state'
 
@@ -116,12 +117,47 @@ export class Enclave {
     return res as { entry: AuditEntry; hash: `0x${string}` }
   }
 
-  /** Turns a tx into the response's persist block: a checkpoint over the head, and a snapshot when due. */
-  async finishTx(tx: Tx): Promise<Persist> {
-    const checkpoint = tx.entries.length > 0 ? this.audit.checkpoint(this.now()) : null
+  /**
+   * Inside the single writer: closes a tx's entries and seals a snapshot when
+   * due (a snapshot always covers exactly the entries appended so far).
+   */
+  async sealTx(tx: Tx): Promise<PendingPersist> {
     const due = tx.snapshot || this.entriesSinceSnapshot >= (this.params.snapshotEvery ?? 1000)
     const sealed = due ? await this.sealSnapshot() : null
-    return { entries: tx.entries, checkpoint, sealed }
+    return { entries: tx.entries, sealed }
+  }
+
+  /**
+   * Outside the writer: adds a checkpoint covering the tx's entries. Checkpoints
+   * are batched: every response completed in the same turn shares one Ed25519
+   * signature over the head (checkpoint.seq ≥ each entry's seq).
+   */
+  async completeTx(p: PendingPersist): Promise<Persist> {
+    const checkpoint = p.entries.length > 0 ? await this.batchedCheckpoint() : null
+    return { entries: p.entries, checkpoint, sealed: p.sealed }
+  }
+
+  /** sealTx + completeTx, for rare paths (owner acts, load) that stay inside the writer. */
+  async finishTx(tx: Tx): Promise<Persist> {
+    return this.completeTx(await this.sealTx(tx))
+  }
+
+  private pendingCheckpoint: Promise<WireCheckpoint> | null = null
+
+  private batchedCheckpoint(): Promise<WireCheckpoint> {
+    if (!this.pendingCheckpoint) {
+      this.pendingCheckpoint = new Promise((resolve, reject) =>
+        setImmediate(() => {
+          this.pendingCheckpoint = null
+          try {
+            resolve(this.audit.checkpoint(this.now()) as WireCheckpoint)
+          } catch (err) {
+            reject(err)
+          }
+        }),
+      )
+    }
+    return this.pendingCheckpoint
   }
 
   /** Seals the whole state; the version only ever grows. */

@@ -6,7 +6,7 @@ import type { AgentRequest } from '../../shared/schemas/agentRequest.js'
 import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
 import { type Policy, parsePolicy } from '../../shared/schemas/policy.js'
 import type { WireError } from '../../shared/protocol/messages.js'
-import type { Enclave, Tx } from '../Enclave.js'
+import type { Enclave, PendingPersist, Tx } from '../Enclave.js'
 import type { LedgerEvent } from '../ledger/LedgerEvent.js'
 import { applyEvents, ledgerOf } from '../owner/ledgerOps.js'
 import { evaluatePolicy } from '../policy/evaluatePolicy.js'
@@ -26,10 +26,17 @@ const policyCache = new Map<string, Policy>()
  */
 export async function handleAgentSign(enclave: Enclave, req: { request: string; signature: string }): Promise<HandlerResult> {
   const { request, wallet, agent } = verifyAgentRequest(enclave, req.request, req.signature)
-  return enclave.queue.run(() => decide(enclave, request, wallet, agent))
+  const decided = await enclave.queue.run(() => decide(enclave, request, wallet, agent))
+  // Outside the writer: wait for the (batched) checkpoint that covers this entry.
+  const persist = await enclave.completeTx(decided.pending)
+  if (!decided.res.ok) return { ...decided.res, persist }
+  const result = decided.res.result as { receipt: Record<string, unknown> }
+  return { ok: true, result: { ...result, receipt: { ...result.receipt, checkpoint: persist.checkpoint } }, persist }
 }
 
-async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, agent: AgentRecord): Promise<HandlerResult> {
+type Decided = { res: HandlerResult; pending: PendingPersist }
+
+async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, agent: AgentRecord): Promise<Decided> {
   const now = enclave.now()
   const replay = enclave.replay.check(agent.agentId, r.nonce, r.issuedAt, now)
   if (replay !== 'ok') {
@@ -87,17 +94,19 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
     signedHash: signed.signedHash,
     ledger: verdict.events,
   })
-  const persist = await enclave.finishTx(tx)
-  const checkpoint = persist.checkpoint!
+  const stateVersion = enclave.stateVersion
+  const pending = await enclave.sealTx(tx)
   return {
-    ok: true,
-    result: {
-      signature: signed.signature,
-      signedHash: signed.signedHash,
-      ...(signed.serializedTransaction ? { serializedTransaction: signed.serializedTransaction } : {}),
-      receipt: { seq: entry.seq, entryHash: hash, stateVersion: enclave.stateVersion, checkpoint },
+    res: {
+      ok: true,
+      result: {
+        signature: signed.signature,
+        signedHash: signed.signedHash,
+        ...(signed.serializedTransaction ? { serializedTransaction: signed.serializedTransaction } : {}),
+        receipt: { seq: entry.seq, entryHash: hash, stateVersion },
+      },
     },
-    persist,
+    pending,
   }
 }
 
@@ -111,7 +120,7 @@ async function refuse(
   error: WireError,
   event: AuditEvent = 'sign_denied',
   verdict: 'deny' | 'pending' = 'deny',
-): Promise<HandlerResult> {
+): Promise<Decided> {
   applyEvents(enclave, base.wallet, events)
   enclave.appendEntry(base.tx, {
     ...entryFields(base, action),
@@ -122,7 +131,7 @@ async function refuse(
     signedHash: null,
     ledger: events,
   })
-  return { ok: false, error, persist: await enclave.finishTx(base.tx) }
+  return { res: { ok: false, error }, pending: await enclave.sealTx(base.tx) }
 }
 
 function entryFields(base: Base, action: DecodedAction | null) {
