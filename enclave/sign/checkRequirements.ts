@@ -13,6 +13,13 @@ export type CheckRequirementsParameters = {
 }
 
 const NETWORK = /^eip155:([1-9][0-9]{0,15})$/
+/** x402 v1 network names (as in @x402/evm's v1 map) → chain id. */
+const V1_NETWORKS: Record<string, number> = {
+  ethereum: 1, sepolia: 11155111, abstract: 2741, 'abstract-testnet': 11124, 'base-sepolia': 84532, base: 8453,
+  'avalanche-fuji': 43113, avalanche: 43114, iotex: 4689, sei: 1329, 'sei-testnet': 1328, polygon: 137,
+  'polygon-amoy': 80002, peaq: 3338, story: 1514, educhain: 41923, 'skale-base-sepolia': 324705682, megaeth: 4326,
+  monad: 143, stable: 988, 'stable-testnet': 2201, celo: 42220, flare: 14,
+}
 const AMOUNT = /^(0|[1-9][0-9]{0,77})$/
 
 /**
@@ -23,7 +30,8 @@ const AMOUNT = /^(0|[1-9][0-9]{0,77})$/
 export function checkRequirements({ requirements: r, chainId, payment }: CheckRequirementsParameters): SignDenial | undefined {
   if (!r) return undefined
   const net = NETWORK.exec(r.network)
-  if (!net || Number(net[1]) !== chainId) {
+  const netChain = net ? Number(net[1]) : Object.hasOwn(V1_NETWORKS, r.network) ? V1_NETWORKS[r.network] : undefined
+  if (netChain !== chainId) {
     return deny('sign_chain_mismatch', `Requirements network ${r.network.slice(0, 40)} is not eip155:${chainId}`)
   }
   if (!payment) return undefined

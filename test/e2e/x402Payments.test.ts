@@ -103,6 +103,15 @@ describe('x402 + EIP-1559 through bursar, settled on anvil with FiatTokenV2_2', 
     expect(api.settlements.length).toBe(3)
   })
 
+  it('pays an x402 v1 server (X-PAYMENT, JSON 402 body) through the reference client', async () => {
+    const { agentKey } = await setupAgent({ host: stack.url, owner, wallet, policy: basePolicy() })
+    const pay = createPayingFetch({ host: stack.url, agentKey, wallet })
+    const before = await token.balanceOf(merchant)
+    const res = await pay(`${api.url}/v1/paid`)
+    expect(res.status).toBe(200)
+    expect(await token.balanceOf(merchant)).toBe(before + PRICE)
+  })
+
   it('refuses a host the policy does not allow (advisory context) and a revoked agent', async () => {
     const policy = basePolicy()
     policy.rules[0] = { ...policy.rules[0]!, hosts: { in: ['api.example.com'] } }
