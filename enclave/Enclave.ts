@@ -4,7 +4,7 @@
  * handlers; everything that leaves is either public (addresses, audit
  * entries, signatures) or sealed.
  */
-import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto'
+import { type KeyObject, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
 import type { AuditEntry, AuditEntryBody } from '../shared/audit/auditEntry.js'
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import type { Persist, WireCheckpoint } from '../shared/protocol/messages.js'
@@ -47,6 +47,8 @@ export class Enclave {
   audit!: AuditChain
   receiptKey!: KeyObject
   receiptPublicKeyDer!: Uint8Array
+  /** Authenticates each stored entry to this enclave (HMAC-SHA256 over its hash), so replayed entries cannot be forged. */
+  entryMacKey!: Uint8Array
   private entriesSinceSnapshot = 0
   private fresh = true
 
@@ -77,6 +79,7 @@ export class Enclave {
       this.stateVersion = s.stateVersion
       this.setReceiptKey(createPrivateKey({ key: Buffer.from(s.receiptKeyPkcs8), format: 'der', type: 'pkcs8' }))
       this.audit = new AuditChain({ head: s.auditHead ?? undefined, signer: this.signer })
+      this.entryMacKey = s.entryMacKey
       this.createNonces = new Map(s.createNonces)
       this.wallets = new Map(
         s.wallets.map((w) => [w.address.toLowerCase(), { ...w, ledger: SpendLedger.fromJSON(w.ledger as SpendLedgerJson) }]),
@@ -85,6 +88,7 @@ export class Enclave {
     } else {
       this.setReceiptKey(generateKeyPairSync('ed25519').privateKey)
       this.audit = new AuditChain({ signer: this.signer })
+      this.entryMacKey = randomBytes(32)
     }
     this.transition('loading')
   }
@@ -104,6 +108,11 @@ export class Enclave {
     return `0x${Buffer.from(this.receiptPublicKeyDer).toString('hex')}`
   }
 
+  /** HMAC-SHA256(entryMacKey, entry hash) as hex: proof that this enclave wrote the entry. */
+  entryMac(hash: string): string {
+    return createHmac('sha256', this.entryMacKey).update(hash).digest('hex')
+  }
+
   beginTx(): Tx {
     return { entries: [], lastHash: null, snapshot: false }
   }
@@ -111,7 +120,7 @@ export class Enclave {
   /** Appends one audit entry (the chain fills seq/prevHash) and records it for the host to store. */
   appendEntry(tx: Tx, body: Omit<AuditEntryBody, 'time' | 'stateVersion'>): { entry: AuditEntry; hash: `0x${string}` } {
     const res = this.audit.append({ ...body, time: this.now(), stateVersion: this.stateVersion } as AuditEntryBody)
-    tx.entries.push(JSON.stringify({ ...res.entry, hash: res.hash }))
+    tx.entries.push(JSON.stringify({ ...res.entry, hash: res.hash, mac: this.entryMac(res.hash) }))
     tx.lastHash = res.hash as `0x${string}`
     this.entriesSinceSnapshot++
     return res as { entry: AuditEntry; hash: `0x${string}` }
@@ -170,6 +179,7 @@ export class Enclave {
       receiptKeyPkcs8: this.receiptKey.export({ format: 'der', type: 'pkcs8' }),
       auditHead: head.seq >= 0 ? (head as { seq: number; hash: `0x${string}` }) : null,
       auditChain: null,
+      entryMacKey: this.entryMacKey,
       createNonces: [...this.createNonces],
       wallets: [...this.wallets.values()].map((w) => this.serializeWallet(w)),
     })

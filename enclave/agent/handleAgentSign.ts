@@ -77,9 +77,8 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
     return refuse(enclave, base, action, verdict.events, error)
   }
   if (verdict.verdict === 'pending') {
-    const created = verdict.events.find((e) => e.type === 'pending_created') as { pendingId: string } | undefined
-    const error: WireError = { code: 'approval_pending', message: verdict.message, rule: verdict.rule }
-    if (created) error.pendingId = created.pendingId
+    // The verdict names the pending request whether it was created now or earlier (asking again returns the same id).
+    const error: WireError = { code: 'approval_pending', message: verdict.message, rule: verdict.rule, pendingId: verdict.pendingId }
     return refuse(enclave, base, action, verdict.events, error, 'sign_pending', 'pending')
   }
   // SECURITY: sign exactly the digest the decoder computed, then count it before anything else can run.

@@ -57,8 +57,15 @@ export async function applyOwnerAct(
       }
       throw new EnclaveError('wallet_rolled_back', 'This wallet was rolled back; sign a Resync act first')
     }
+    // A refused act leaves no entry and no snapshot, so it must not move the live seq either.
+    const prevSeq = wallet.ownerSeq
     wallet.ownerSeq = seq
-    result = applyWalletAct(enclave, wallet, act, params.policy, tx)
+    try {
+      result = applyWalletAct(enclave, wallet, act, params.policy, tx)
+    } catch (err) {
+      wallet.ownerSeq = prevSeq
+      throw err
+    }
   }
   return { ok: true, result, persist: await enclave.finishTx(tx) }
 }

@@ -1,4 +1,7 @@
 import { type AuditEntry, AuditEntrySchema } from '../../shared/audit/auditEntry.js'
+import { timingSafeEqual } from 'node:crypto'
+import { hashCanonicalAuditEntry } from '../../shared/audit/hashAuditEntry.js'
+import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { Enclave } from '../Enclave.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
@@ -6,6 +9,24 @@ import { replayLedgerEvents } from '../owner/ledgerOps.js'
 
 /** Marks entries written by owner acts: these are always followed by a snapshot. */
 export const OWNER_RULE = 'owner_act'
+
+/**
+ * Only agent requests write entries that a snapshot may not cover yet; every
+ * other event (owner acts, load) is sealed in the same step. Replayed entries
+ * carry a MAC only this enclave can make; these allowlists are a second line:
+ * no replayed entry may carry owner-only ledger effects (approvals, permits,
+ * unfreezes, releases).
+ */
+const REPLAYABLE_EVENTS: ReadonlySet<string> = new Set(['sign_allowed', 'sign_denied', 'sign_pending'])
+const AGENT_LEDGER_EVENTS: ReadonlySet<string> = new Set([
+  'request',
+  'denial',
+  'spend',
+  'pending_created',
+  'pending_used',
+  'permit_used',
+  'agent_frozen',
+])
 
 /**
  * Re-applies entries recorded after the snapshot. SECURITY: the chain must
@@ -16,20 +37,37 @@ export async function replayEntries(enclave: Enclave, texts: string[]): Promise<
   const entries: AuditEntry[] = []
   for (const text of texts) {
     let parsed: unknown
+    let mac: unknown
     try {
-      const { hash: _hash, ...body } = JSON.parse(text) as Record<string, unknown>
+      const { hash: _hash, mac: m, ...body } = JSON.parse(text) as Record<string, unknown>
       parsed = body
+      mac = m
     } catch {
       throw new EnclaveError('state_invalid', 'Replayed entry is not JSON')
     }
     const r = AuditEntrySchema.safeParse(parsed)
     if (!r.success) throw new EnclaveError('state_invalid', 'Replayed entry does not match the audit schema')
+    // SECURITY: the host can compute hash links itself, not this MAC: only entries this enclave wrote replay.
+    const hash = hashCanonicalAuditEntry(r.data.prevHash, canonicalJson(r.data))
+    const expected = Buffer.from(enclave.entryMac(hash), 'hex')
+    const got = typeof mac === 'string' && /^[0-9a-f]{64}$/.test(mac) ? Buffer.from(mac, 'hex') : Buffer.alloc(32)
+    if (!timingSafeEqual(expected, got)) {
+      throw new EnclaveError('state_invalid', `Replayed entry ${r.data.seq} was not written by this enclave`)
+    }
     entries.push(r.data)
   }
   enclave.audit.resumeFrom(entries)
   for (const e of entries) {
     if (e.rule === OWNER_RULE) {
       enclave.halt(`owner act at seq ${e.seq} is newer than the snapshot: rollback`)
+    }
+    // SECURITY: anything but an agent decision after the snapshot is a rollback or a forged entry.
+    if (!REPLAYABLE_EVENTS.has(e.event)) enclave.halt(`${e.event} entry at seq ${e.seq} cannot follow the snapshot`)
+    for (const l of e.ledger) {
+      const type = (l as { type?: unknown } | null)?.type
+      if (typeof type !== 'string' || !AGENT_LEDGER_EVENTS.has(type)) {
+        enclave.halt(`replayed entry at seq ${e.seq} carries a ${String(type).slice(0, 40)} ledger event no agent request writes`)
+      }
     }
     if (e.ledger.length > 0 && e.wallet) replayLedgerEvents(enclave, enclave.wallet(e.wallet), e.ledger)
   }

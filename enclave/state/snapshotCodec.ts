@@ -9,6 +9,7 @@ export type SnapshotState = {
   receiptKeyPkcs8: Uint8Array
   auditHead: { seq: number; hash: `0x${string}` } | null
   auditChain: unknown
+  entryMacKey: Uint8Array
   createNonces: Array<[string, number]>
   wallets: WalletRecord[]
 }
@@ -22,6 +23,7 @@ export function encodeSnapshot(s: SnapshotState): Uint8Array {
     receiptKeyPkcs8: s.receiptKeyPkcs8,
     auditHead: s.auditHead,
     auditChain: JSON.stringify(s.auditChain ?? null),
+    entryMacKey: s.entryMacKey,
     createNonces: s.createNonces,
     wallets: s.wallets.map((w) => ({
       ...w,
@@ -48,6 +50,7 @@ export function decodeSnapshot(bytes: Uint8Array): SnapshotState {
       receiptKeyPkcs8: raw.receiptKeyPkcs8,
       auditHead: raw.auditHead ?? null,
       auditChain: JSON.parse(raw.auditChain),
+      entryMacKey: raw.entryMacKey,
       createNonces: raw.createNonces,
       wallets: (raw.wallets as any[]).map((w) => ({
         ...w,

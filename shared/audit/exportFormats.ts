@@ -70,7 +70,8 @@ export function parseAuditJsonl(text: string): AuditExport {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('not a JSON object')
     const { type, ...rest } = value as Record<string, unknown>
     if (type === 'entry') {
-      const { hash, ...entry } = rest
+      // `mac` is the enclave's private authenticator for replay; auditors ignore it.
+      const { hash, mac: _mac, ...entry } = rest
       if (hash !== undefined && typeof hash !== 'string') throw bad('hash is not a string')
       out.entries.push(entry as AuditEntry)
       out.hashes.push(hash)
