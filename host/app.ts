@@ -22,6 +22,8 @@ export type BuildAppParameters = {
   gateway: EnclaveGateway
   store: Store
   auditToken?: string | undefined
+  /** Audit read access: 'owner' (default: owner read tokens, or the operator's auditToken) or 'open'. */
+  auditAuth?: 'owner' | 'open' | undefined
   logger?: boolean
 }
 
@@ -47,7 +49,9 @@ export async function buildApp(params: BuildAppParameters): Promise<FastifyInsta
   await app.register(ownerRoutes(params.gateway))
   await app.register(agentRoutes(params.gateway))
   await app.register(attestationRoutes(params.gateway))
-  await app.register(auditRoutes(params.store, ownerReadGuard(params.auditToken)))
+  await app.register(
+    auditRoutes(params.store, params.gateway, ownerReadGuard({ mode: params.auditAuth ?? 'owner', operatorToken: params.auditToken })),
+  )
   await app.register(dashboardRoutes())
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   return app

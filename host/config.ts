@@ -8,7 +8,10 @@ export const HostEnvSchema = z.object({
   BURSAR_ENCLAVE: z.string().default('unix:./data/enclave.sock'),
   BURSAR_DATA_DIR: z.string().default('./data'),
   BURSAR_STORAGE: z.enum(['sqlite']).default('sqlite'),
-  BURSAR_AUDIT_TOKEN: z.string().optional(),
+  /** Operator/auditor bearer token for the whole audit log (and its export). */
+  BURSAR_AUDIT_TOKEN: z.string().min(16, 'BURSAR_AUDIT_TOKEN must be at least 16 characters').optional(),
+  /** owner: audit reads need an owner read token or BURSAR_AUDIT_TOKEN; open: anyone reads (simulation convenience). */
+  BURSAR_AUDIT_AUTH: z.enum(['owner', 'open']).default('owner'),
   BURSAR_ENCLAVE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 })
 export type HostEnv = z.infer<typeof HostEnvSchema>

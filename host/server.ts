@@ -29,7 +29,7 @@ async function openStore(): Promise<Store> {
 
 const store = await openStore()
 const gateway = new EnclaveGateway(parseEnclave(env.BURSAR_ENCLAVE), store, log, env.BURSAR_ENCLAVE_TIMEOUT_MS)
-const app = await buildApp({ gateway, store, auditToken: env.BURSAR_AUDIT_TOKEN })
+const app = await buildApp({ gateway, store, auditToken: env.BURSAR_AUDIT_TOKEN, auditAuth: env.BURSAR_AUDIT_AUTH })
 app.server.keepAliveTimeout = 65_000
 app.server.requestTimeout = 30_000
 await app.listen({ port: env.BURSAR_PORT, host: env.BURSAR_BIND })

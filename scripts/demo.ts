@@ -33,11 +33,14 @@ export async function runDemo(opts: { json?: boolean; host?: string } = {}): Pro
     const merchant = privateKeyToAccount(merchantKey!).address
     const owner = privateKeyToAccount(ownerKey!)
     let host = opts.host ?? process.env.BURSAR_HOST_URL
+    // Reading the whole audit log takes the operator token: our own stack's, or the running host's from the environment.
+    let auditToken = process.env.BURSAR_AUDIT_TOKEN
     if (!host || !(await fetch(`${host}/readyz`).then((r) => r.ok, () => false))) {
       say('▶ starting bursar (host + simulated enclave, temporary data dir) …')
       const stack = await startStack()
       stops.push(() => stack.stop())
       host = stack.url
+      auditToken = stack.auditToken
     } else say(`▶ using the running bursar at ${host}`)
     const api = await startPaidApi({ rpcUrl: anvil.rpcUrl, chain: anvil.chain, asset: token.address, payTo: merchant, price: PRICE, facilitatorKey: facilitator! })
     stops.push(() => api.stop())
@@ -77,7 +80,12 @@ export async function runDemo(opts: { json?: boolean; host?: string } = {}): Pro
         say(`  call ${i}: REFUSED by the enclave — ${e.code}${e.remaining ? ` (remaining ${usdc(BigInt(e.remaining))})` : ''}; no payment header was sent`)
       }
     }
-    const jsonl = await fetch(`${host}/v1/audit/export?format=jsonl`).then((r) => r.text())
+    const exportRes = await fetch(`${host}/v1/audit/export?format=jsonl`, { headers: auditToken ? { authorization: `Bearer ${auditToken}` } : {} })
+    if (!exportRes.ok) {
+      say(`\n▶ cannot read the audit log (HTTP ${exportRes.status}): set BURSAR_AUDIT_TOKEN to the host's operator token`)
+      return 1
+    }
+    const jsonl = await exportRes.text()
     const log = parseAuditJsonl(jsonl)
     const ready = (await fetch(`${host}/readyz`).then((r) => r.json())) as { receiptPublicKey: string }
     const verdict = verifyAuditLog({ entries: log.entries, hashes: log.hashes, checkpoints: log.checkpoints, publicKey: ready.receiptPublicKey })

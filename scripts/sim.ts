@@ -17,7 +17,16 @@ mkdirSync(dataDir, { recursive: true })
 const t0 = Date.now()
 await buildEnclave({ quiet: true })
 const sock = path.join(dataDir, 'enclave.sock')
-const env = { ...process.env, BURSAR_DATA_DIR: dataDir, BURSAR_ENCLAVE_LISTEN: `unix:${sock}`, BURSAR_ENCLAVE: `unix:${sock}`, BURSAR_PORT: String(port) }
+// Simulation convenience: audit reads open to anyone on loopback unless BURSAR_AUDIT_AUTH=owner is set (the host's own default).
+const auditAuth = process.env.BURSAR_AUDIT_AUTH ?? 'open'
+const env = {
+  ...process.env,
+  BURSAR_DATA_DIR: dataDir,
+  BURSAR_ENCLAVE_LISTEN: `unix:${sock}`,
+  BURSAR_ENCLAVE: `unix:${sock}`,
+  BURSAR_PORT: String(port),
+  BURSAR_AUDIT_AUTH: auditAuth,
+}
 const children: ChildProcess[] = []
 const start = (name: string, file: string) => {
   const c = spawn(process.execPath, [path.join(root, file)], { env, stdio: ['ignore', 'ignore', 'inherit'] })
@@ -63,6 +72,18 @@ Try next (in another terminal):
   npx bursar demo                                   # local chain + paid x402 API + agent, end to end
   npx bursar owner wallet create --host ${url}      # owner key from BURSAR_OWNER_KEY or ~/.bursar/owner.key
   npx bursar attestation fetch --host ${url} --root ${path.join(dataDir, 'sim-pki', 'SIMULATION-ROOT-NOT-SECURE.pem')}
-  npx bursar audit verify --host ${url}
-
+  npx bursar audit verify --host ${url} --public-key <receiptPublicKey from /readyz>
+  npx bursar audit query --host ${url}              # your wallets' decisions (owner key)
+${
+  auditAuth === 'open'
+    ? `
+NOTE: audit reads are OPEN here (BURSAR_AUDIT_AUTH=open, set by make sim for convenience): anyone who can reach
+${url} reads every decision. A real host runs with the default BURSAR_AUDIT_AUTH=owner: owners send a read token
+(npx bursar audit token), the operator/auditor sends Authorization: Bearer <BURSAR_AUDIT_TOKEN>.
+`
+    : `
+Audit reads need credentials (BURSAR_AUDIT_AUTH=owner): owners use their key (npx bursar audit query / npx bursar audit token);
+the operator/auditor sends Authorization: Bearer <BURSAR_AUDIT_TOKEN>${process.env.BURSAR_AUDIT_TOKEN ? ' (as set in your environment)' : ' (none set: export BURSAR_AUDIT_TOKEN before make sim)'}.
+`
+}
 Ctrl-C stops both processes.`)

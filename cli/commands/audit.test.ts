@@ -160,7 +160,7 @@ describe('bursar audit export / tail', () => {
 
   it('registers verify, export and tail', () => {
     const cmd = auditCommand()
-    expect(cmd.commands.map((c) => c.name())).toEqual(['verify', 'export', 'tail'])
+    expect(cmd.commands.map((c) => c.name())).toEqual(['verify', 'export', 'tail', 'query', 'token'])
     const verify = cmd.commands[0]!
     expect(verify.options.map((o) => o.long)).toEqual(expect.arrayContaining(['--file', '--host', '--public-key', '--attestation', '--root', '--since-head', '--json', '--header']))
   })

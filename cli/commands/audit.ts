@@ -9,10 +9,43 @@ import { GENESIS_HASH, hashAuditEntry } from '../../shared/audit/hashAuditEntry.
 import { verifyAuditLog } from '../../shared/audit/verifyAuditLog.js'
 import { computeAttestationUserData } from '../../shared/attestation/commitment.js'
 import { verifyAttestation } from '../../shared/attestation/verifyAttestation.js'
+import { AUDIT_READ_SCHEME, signAuditReadToken } from '../../shared/owner/auditReadAuth.js'
+import { loadOwnerAccount } from '../lib/loadOwnerAccount.js'
 
 /** Exit codes: 0 verified, 1 proven broken (or attestation refused), 2 usage or I/O error (nothing proven). */
 export type CliResult = { exitCode: 0 | 1 | 2; stdout: string; stderr: string }
 const usage = (msg: string): CliResult => ({ exitCode: 2, stdout: '', stderr: `${msg}\n` })
+
+/**
+ * How to authenticate audit reads: `token` (the operator's BURSAR_AUDIT_TOKEN,
+ * sent as Bearer: the whole log) or `owner` (sign a short-lived AuditRead
+ * with the owner key: that owner's wallets only). Neither: no Authorization
+ * (a host in open mode).
+ */
+export type AuditAuthOptions = {
+  token?: string | undefined
+  owner?: boolean | undefined
+  keyFile?: string | undefined
+}
+
+/** Lifetime of the read tokens the CLI signs for itself. */
+const OWN_TOKEN_TTL_MS = 5 * 60 * 1000
+
+async function authHeaders(opts: AuditAuthOptions & { header?: string[] | undefined }): Promise<Record<string, string> | string> {
+  const headers = parseHeaders(opts.header)
+  if (headers === null) return "--header must be 'Name: value'"
+  if (opts.token && (opts.owner || opts.keyFile)) return 'give --token (operator) or --owner/--key-file (owner key), not both'
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`
+  else if (opts.owner || opts.keyFile) {
+    try {
+      const account = loadOwnerAccount(opts.keyFile)
+      headers.authorization = `${AUDIT_READ_SCHEME} ${await signAuditReadToken({ account, expiresAt: Date.now() + OWN_TOKEN_TTL_MS })}`
+    } catch (err) {
+      return `cannot use the owner key: ${(err as Error).message}`
+    }
+  }
+  return headers
+}
 
 export type AuditVerifyOptions = {
   file?: string | undefined
@@ -26,7 +59,7 @@ export type AuditVerifyOptions = {
   allowDebug?: boolean | undefined
   sinceHead?: string | undefined
   json?: boolean | undefined
-}
+} & AuditAuthOptions
 
 /** `bursar audit verify`: loads an export (file or host), the enclave key (hex or attested), and verifies. */
 export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResult> {
@@ -35,8 +68,8 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
   if (opts.attestation && !opts.root) return usage('--attestation needs --root (the pinned root certificate, PEM)')
   const sinceHead = opts.sinceHead === undefined ? undefined : parseHead(opts.sinceHead)
   if (sinceHead === null) return usage('--since-head must be SEQ:0xHASH (or 0xHASH)')
-  const headers = parseHeaders(opts.header)
-  if (headers === null) return usage("--header must be 'Name: value'")
+  const headers = await authHeaders(opts)
+  if (typeof headers === 'string') return usage(headers)
 
   let publicKey: Uint8Array | string
   let expectedHead: AuditHead | undefined
@@ -54,7 +87,14 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
 
   let text: string
   try {
-    text = opts.file ? await readFile(opts.file, 'utf8') : await fetchText(`${trimHost(opts.host)}/v1/audit/export?format=jsonl`, headers)
+    if (opts.file) text = await readFile(opts.file, 'utf8')
+    else {
+      const res = await fetchAudit(`${trimHost(opts.host)}/v1/audit/export?format=jsonl`, headers)
+      // The chain is global: an owner-scoped export has gaps by design and proves nothing either way.
+      if (res.scope === 'owner')
+        return usage('the host served an owner-scoped export (your wallets only): verifying the chain needs the whole log; use --token (the operator BURSAR_AUDIT_TOKEN) or --file')
+      text = res.body
+    }
   } catch (err) {
     return usage(`cannot load the export: ${(err as Error).message}`)
   }
@@ -97,19 +137,25 @@ async function attestedKey(docPath: string, rootPath: string, inputsPath: string
   return { publicKey: doc.publicKey, auditHead }
 }
 
-export type AuditExportOptions = { host: string; format?: 'jsonl' | 'csv' | undefined; out?: string | undefined; header?: string[] | undefined }
+export type AuditExportOptions = {
+  host: string
+  format?: 'jsonl' | 'csv' | undefined
+  out?: string | undefined
+  header?: string[] | undefined
+} & AuditAuthOptions
 
 /** `bursar audit export`: downloads the host's export as is (verify it with `audit verify --file`). */
 export async function runAuditExport(opts: AuditExportOptions): Promise<CliResult> {
-  const headers = parseHeaders(opts.header)
-  if (headers === null) return usage("--header must be 'Name: value'")
+  const headers = await authHeaders(opts)
+  if (typeof headers === 'string') return usage(headers)
   const format = opts.format ?? 'jsonl'
   if (format !== 'jsonl' && format !== 'csv') return usage('--format must be jsonl or csv')
   try {
-    const body = await fetchText(`${trimHost(opts.host)}/v1/audit/export?format=${format}`, headers)
-    if (!opts.out) return { exitCode: 0, stdout: body, stderr: '' }
+    const { body, scope } = await fetchAudit(`${trimHost(opts.host)}/v1/audit/export?format=${format}`, headers)
+    const note = scope === 'owner' ? 'note: owner-scoped export (your wallets only, not a verifiable chain)\n' : ''
+    if (!opts.out) return { exitCode: 0, stdout: body, stderr: note }
     await writeFile(opts.out, body)
-    return { exitCode: 0, stdout: '', stderr: `wrote ${Buffer.byteLength(body)} bytes to ${opts.out}\n` }
+    return { exitCode: 0, stdout: '', stderr: `${note}wrote ${Buffer.byteLength(body)} bytes to ${opts.out}\n` }
   } catch (err) {
     return usage(`export failed: ${(err as Error).message}`)
   }
@@ -123,7 +169,7 @@ export type AuditTailOptions = {
   after?: number | undefined
   signal?: AbortSignal | undefined
   write?: ((line: string) => void) | undefined
-}
+} & AuditAuthOptions
 
 /**
  * `bursar audit tail`: polls /v1/audit/entries?after=SEQ and prints new
@@ -131,24 +177,38 @@ export type AuditTailOptions = {
  * Runs until the signal aborts.
  */
 export async function runAuditTail(opts: AuditTailOptions): Promise<CliResult> {
-  const headers = parseHeaders(opts.header)
-  if (headers === null) return usage("--header must be 'Name: value'")
+  let headers = await authHeaders(opts)
+  if (typeof headers === 'string') return usage(headers)
+  let signedAt = Date.now()
   const write = opts.write ?? ((l: string) => process.stdout.write(`${l}\n`))
   let after = opts.after ?? -1
   // Without a starting point, the first entry must be genesis; after --after SEQ the first is trusted as is.
   let prevHash: string | undefined = after === -1 ? GENESIS_HASH : undefined
   let broken = false
   while (!opts.signal?.aborted) {
-    let page: { entries: (AuditEntry & { hash?: string })[]; next: number | null }
+    let page: { entries: (AuditEntry & { hash?: string })[]; next: number | null; scope?: 'all' | 'owner' }
+    if ((opts.owner || opts.keyFile) && Date.now() - signedAt > OWN_TOKEN_TTL_MS / 2) {
+      const fresh = await authHeaders(opts) // the owner read token is short-lived: sign a new one as it ages
+      if (typeof fresh === 'string') return usage(fresh)
+      headers = fresh
+      signedAt = Date.now()
+    }
     try {
-      page = JSON.parse(await fetchText(`${trimHost(opts.host)}/v1/audit/entries?after=${after}`, headers, opts.signal))
+      page = JSON.parse((await fetchAudit(`${trimHost(opts.host)}/v1/audit/entries?after=${after}`, headers, opts.signal)).body)
     } catch (err) {
       if (opts.signal?.aborted) break
       return usage(`tail failed: ${(err as Error).message}`)
     }
     for (const raw of page.entries) {
-      const { hash: _recorded, type: _type, ...entry } = raw as AuditEntry & { hash?: string; type?: string }
-      if (entry.seq !== after + 1 || (prevHash !== undefined && entry.prevHash !== prevHash)) {
+      // `mac` is the enclave's private replay authenticator: not part of the entry an auditor hashes.
+      const { hash: recorded, type: _type, mac: _mac, ...entry } = raw as AuditEntry & { hash?: string; type?: string; mac?: string }
+      if (page.scope === 'owner') {
+        // Owner scope skips other wallets' entries: only each entry's own recorded hash can be checked.
+        if (recorded !== undefined && hashAuditEntry(entry) !== recorded) {
+          broken = true
+          write(`!! ENTRY MODIFIED at seq ${entry.seq}: does not hash to its recorded hash`)
+        }
+      } else if (entry.seq !== after + 1 || (prevHash !== undefined && entry.prevHash !== prevHash)) {
         broken = true
         write(`!! CHAIN BROKEN at seq ${entry.seq}: does not follow seq ${after}${prevHash ? ` (${prevHash})` : ''}`)
       }
@@ -159,6 +219,80 @@ export async function runAuditTail(opts: AuditTailOptions): Promise<CliResult> {
     if (page.next === null || page.entries.length === 0) await sleep(opts.intervalMs ?? 2000, opts.signal)
   }
   return { exitCode: broken ? 1 : 0, stdout: '', stderr: '' }
+}
+
+export type AuditQueryOptions = {
+  host: string
+  wallet?: string | undefined
+  agent?: string | undefined
+  verdict?: string | undefined
+  /** ISO 8601 or ms since the epoch. */
+  since?: string | undefined
+  until?: string | undefined
+  /** Most entries to print (default 1000). */
+  limit?: number | undefined
+  header?: string[] | undefined
+  json?: boolean | undefined
+} & AuditAuthOptions
+
+/**
+ * `bursar audit query`: the owner's own decisions (a read token signed with
+ * the owner key, unless --token gives the operator's), filtered, all pages.
+ */
+export async function runAuditQuery(opts: AuditQueryOptions): Promise<CliResult> {
+  const auth = opts.token ? opts : { ...opts, owner: true }
+  const headers = await authHeaders(auth)
+  if (typeof headers === 'string') return usage(headers)
+  const max = opts.limit ?? 1000
+  const params = new URLSearchParams()
+  for (const [k, v] of [['wallet', opts.wallet], ['agent', opts.agent], ['verdict', opts.verdict], ['from', opts.since], ['to', opts.until]] as const) {
+    if (v === undefined) continue
+    if ((k === 'from' || k === 'to') && !/^\d+$/.test(v) && Number.isNaN(Date.parse(v))) return usage(`--${k === 'from' ? 'since' : 'until'} must be ISO 8601 or ms`)
+    params.set(k, k === 'from' || k === 'to' ? String(/^\d+$/.test(v) ? Number(v) : Date.parse(v)) : v)
+  }
+  const entries: (AuditEntry & { hash?: string })[] = []
+  const checkpoints: unknown[] = []
+  let scope: string | undefined
+  try {
+    for (let after = -1; entries.length < max; ) {
+      params.set('after', String(after))
+      params.set('limit', String(Math.min(1000, max - entries.length)))
+      const page = JSON.parse((await fetchAudit(`${trimHost(opts.host)}/v1/audit/entries?${params}`, headers)).body) as {
+        scope?: string
+        entries: (AuditEntry & { hash?: string })[]
+        checkpoints: unknown[]
+        next: number | null
+      }
+      scope = page.scope
+      entries.push(...page.entries)
+      checkpoints.push(...page.checkpoints)
+      if (page.next === null) break
+      after = page.next
+    }
+  } catch (err) {
+    return usage(`query failed: ${(err as Error).message}`)
+  }
+  if (opts.json) return { exitCode: 0, stdout: `${JSON.stringify({ scope, entries, checkpoints })}\n`, stderr: '' }
+  const lines = entries.map(({ hash: _h, type: _t, ...e }: AuditEntry & { hash?: string; type?: string }) => formatAuditEntry(e))
+  return { exitCode: 0, stdout: lines.length ? `${lines.join('\n')}\n` : '', stderr: `${entries.length} entries (scope: ${scope ?? 'unknown'})\n` }
+}
+
+/** `bursar audit token`: signs an owner read token (EIP-712 AuditRead) for curl or the dashboard. */
+export async function runAuditToken(opts: { keyFile?: string | undefined; ttlMinutes?: number | undefined }): Promise<CliResult> {
+  const ttl = opts.ttlMinutes ?? 60
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 24 * 60) return usage('--ttl must be 1..1440 minutes')
+  try {
+    const account = loadOwnerAccount(opts.keyFile)
+    const expiresAt = Date.now() + ttl * 60_000
+    const token = await signAuditReadToken({ account, expiresAt })
+    return {
+      exitCode: 0,
+      stdout: `${token}\n`,
+      stderr: `owner ${account.address}, expires ${new Date(expiresAt).toISOString()}; send it as: Authorization: ${AUDIT_READ_SCHEME} <token>\n`,
+    }
+  } catch (err) {
+    return usage(`cannot sign: ${(err as Error).message}`)
+  }
 }
 
 export function auditCommand(): Command {
@@ -182,6 +316,9 @@ export function auditCommand(): Command {
     .option('--allow-debug', 'accept a debug-mode (simulation) attestation')
     .option('--since-head <seq:hash>', 'a head you saw before: refuse a rolled-back log')
     .option('--json', 'machine-readable result')
+    .option('--token <token>', 'operator/auditor token (BURSAR_AUDIT_TOKEN on the host), sent as Bearer', process.env.BURSAR_AUDIT_TOKEN)
+    .option('--owner', 'sign a read token with the owner key (works only where the host serves owners the whole log)')
+    .option('--key-file <file>', 'owner key file (implies --owner)')
     .action(async (o) => out(await runAuditVerify(o)))
   audit
     .command('export')
@@ -190,6 +327,9 @@ export function auditCommand(): Command {
     .addOption(new Option('--format <format>', 'export format').choices(['jsonl', 'csv']).default('jsonl'))
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--header <k: v>', 'extra request header (repeatable)', collect)
+    .option('--token <token>', 'operator/auditor token (whole log), sent as Bearer', process.env.BURSAR_AUDIT_TOKEN)
+    .option('--owner', 'sign a read token with the owner key (your wallets only)')
+    .option('--key-file <file>', 'owner key file (implies --owner; default BURSAR_OWNER_KEY or ~/.bursar/owner.key)')
     .action(async (o) => out(await runAuditExport(o)))
   audit
     .command('tail')
@@ -198,6 +338,9 @@ export function auditCommand(): Command {
     .option('--interval <ms>', 'poll interval', (v) => Number.parseInt(v, 10), 2000)
     .option('--after <seq>', 'start after this seq', (v) => Number.parseInt(v, 10))
     .option('--header <k: v>', 'extra request header (repeatable)', collect)
+    .option('--token <token>', 'operator/auditor token (whole log), sent as Bearer', process.env.BURSAR_AUDIT_TOKEN)
+    .option('--owner', 'sign read tokens with the owner key (your wallets only)')
+    .option('--key-file <file>', 'owner key file (implies --owner)')
     .action(async (o) => {
       const controller = new AbortController()
       const stop = () => controller.abort()
@@ -205,6 +348,27 @@ export function auditCommand(): Command {
       out(await runAuditTail({ ...o, intervalMs: o.interval, signal: controller.signal }))
       process.off('SIGINT', stop)
     })
+  audit
+    .command('query')
+    .description("your wallets' decisions (owner key), filtered; --token for the operator's full view")
+    .requiredOption('--host <url>', 'host base URL')
+    .option('--wallet <address>', 'one wallet')
+    .option('--agent <agentId>', 'one agent')
+    .addOption(new Option('--verdict <verdict>', 'one verdict').choices(['allow', 'deny', 'pending', 'info']))
+    .option('--since <time>', 'ISO 8601 or ms: entries at or after')
+    .option('--until <time>', 'ISO 8601 or ms: entries before')
+    .option('--limit <n>', 'most entries to print', (v) => Number.parseInt(v, 10), 1000)
+    .option('--key-file <file>', 'owner key file (default BURSAR_OWNER_KEY or ~/.bursar/owner.key)')
+    .option('--token <token>', 'operator/auditor token instead of the owner key')
+    .option('--header <k: v>', 'extra request header (repeatable)', collect)
+    .option('--json', 'print JSON {scope, entries, checkpoints}')
+    .action(async (o) => out(await runAuditQuery(o)))
+  audit
+    .command('token')
+    .description('sign an owner read token for the audit API (Authorization: Bursar-Owner <token>)')
+    .option('--key-file <file>', 'owner key file (default BURSAR_OWNER_KEY or ~/.bursar/owner.key)')
+    .option('--ttl <minutes>', 'lifetime, 1..1440', (v) => Number.parseInt(v, 10), 60)
+    .action(async (o) => out(await runAuditToken({ keyFile: o.keyFile, ttlMinutes: o.ttl })))
   return audit
 }
 
@@ -226,11 +390,14 @@ function parseHeaders(list: string[] | undefined): Record<string, string> | null
 
 const trimHost = (host: string | undefined) => (host ?? '').replace(/\/+$/, '')
 
-async function fetchText(url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<string> {
+async function fetchAudit(url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<{ body: string; scope: string | null }> {
   const res = await fetch(url, { headers, signal })
   const body = await res.text()
-  if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}: ${body.slice(0, 200)}`)
-  return body
+  if (!res.ok) {
+    const hint = res.status === 401 ? ' (pass --token <BURSAR_AUDIT_TOKEN> or --owner to sign a read token with your owner key)' : ''
+    throw new Error(`${url} answered HTTP ${res.status}: ${body.slice(0, 300)}${hint}`)
+  }
+  return { body, scope: res.headers.get('x-bursar-audit-scope') }
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

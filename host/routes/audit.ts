@@ -1,53 +1,209 @@
+import { Readable } from 'node:stream'
+import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { Store } from '../storage/Store.js'
-import { ownerReadGuard } from '../plugins/ownerReadGuard.js'
+import { CheckpointSchema, type WalletInfo } from '../../shared/protocol/messages.js'
+import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
+import { errorStatus } from '../plugins/errorStatus.js'
+import type { AuditScope, ownerReadGuard } from '../plugins/ownerReadGuard.js'
+import type { AuditQuery, Store, StoredCheckpoint } from '../storage/Store.js'
+import { auditExport } from './auditExport.js'
 
-const Query = z.object({
-  wallet: z.string().regex(/^0x[0-9a-fA-F]{40}$/).optional(),
-  agent: z.string().max(64).optional(),
-  verdict: z.enum(['allow', 'deny', 'pending', 'info']).optional(),
-  from: z.coerce.number().int().optional(),
-  to: z.coerce.number().int().optional(),
-  after: z.coerce.number().int().min(-1).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
+/** ms since the epoch, or an ISO 8601 date-time. */
+const time = z
+  .string()
+  .max(40)
+  .refine((s) => /^\d{1,16}$/.test(s) || !Number.isNaN(Date.parse(s)), 'ms since the epoch or ISO 8601')
+  .describe('ms since the epoch or ISO 8601')
+
+export const AuditEntriesQuerySchema = z
+  .object({
+    wallet: address.optional(),
+    agent: z.string().max(64).optional(),
+    verdict: z.enum(['allow', 'deny', 'pending', 'info']).optional(),
+    from: time.optional().describe('entries at or after this time'),
+    to: time.optional().describe('entries before this time'),
+    after: z.coerce.number().int().min(-1).optional().describe('cursor: entries with seq > after (use `next`)'),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict()
+
+const ErrorBody = z.object({ code: z.string(), message: z.string() })
+export const AuditEntriesResponseSchema = z.object({
+  scope: z.enum(['all', 'owner']).describe('owner: only the wallets the token owner owns (not a contiguous chain)'),
+  entries: z.array(z.record(z.string(), z.unknown())).describe('stored entries (AuditEntry + recorded hash), ascending seq'),
+  checkpoints: z.array(CheckpointSchema).describe('signed checkpoints for the returned range (owner scope: at returned seqs)'),
+  next: z.number().int().nullable().describe('pass as `after` for the next page; null when this page is the last'),
 })
+export const AuditHeadResponseSchema = z.object({ checkpoint: CheckpointSchema.nullable() })
 
-/** Audit log reads (owner-authenticated): query with cursor pagination, export, checkpoints. */
-export function auditRoutes(store: Store, guard: ReturnType<typeof ownerReadGuard>): FastifyPluginAsyncZod {
+const AUTH_DOC =
+  'Authorization: `Bursar-Owner <base64url(JSON {owner, expiresAt, signature})>` (EIP-712 AuditRead signed by the owner: that owner’s wallets) or `Bearer <BURSAR_AUDIT_TOKEN>` (operator: everything). Unneeded when BURSAR_AUDIT_AUTH=open.'
+
+type Guard = ReturnType<typeof ownerReadGuard>
+
+/** Audit log reads: query with cursor pagination (owner-scoped or full), streamed export, public signed head. */
+export function auditRoutes(store: Store, gateway: EnclaveGateway, guard: Guard): FastifyPluginAsyncZod {
   return async (app) => {
+    const authorize = async (req: Parameters<Guard>[0], reply: FastifyReply): Promise<AuditScope | null> => {
+      const scope = await guard(req)
+      if ('status' in scope) {
+        reply.code(scope.status).header('www-authenticate', 'Bursar-Owner, Bearer').send({ code: scope.code, message: scope.message })
+        return null
+      }
+      return scope
+    }
+    const ownedWallets = async (owner: string, reply: FastifyReply): Promise<string[] | null> => {
+      const res = await gateway.call({ type: 'getWallets' })
+      if (!res.ok) {
+        reply.code(errorStatus(res.error.code)).send({ code: res.error.code, message: res.error.message })
+        return null
+      }
+      // SECURITY: ownership comes from the enclave's wallet view, never from the request.
+      const wallets = (res.result as { wallets: WalletInfo[] }).wallets
+      return wallets.filter((w) => w.owner.toLowerCase() === owner.toLowerCase()).map((w) => w.address.toLowerCase())
+    }
+
     app.get(
       '/v1/audit/entries',
-      { schema: { tags: ['audit'], summary: 'Query audit entries (cursor = after)', querystring: Query }, preHandler: guard },
-      async (req) => {
+      {
+        schema: {
+          tags: ['audit'],
+          summary: 'Query audit entries (cursor pagination: after + limit → next)',
+          description: AUTH_DOC,
+          querystring: AuditEntriesQuerySchema,
+          response: { 200: AuditEntriesResponseSchema, 401: ErrorBody, 403: ErrorBody, 503: ErrorBody },
+        },
+      },
+      async (req, reply) => {
+        const scope = await authorize(req, reply)
+        if (!scope) return reply
         const q = req.query
-        const texts = await store.queryEntries({
+        const query: AuditQuery = {
           wallet: q.wallet,
           agentId: q.agent,
           verdict: q.verdict,
-          fromTime: q.from,
-          toTime: q.to,
+          fromTime: toMs(q.from),
+          toTime: toMs(q.to),
           afterSeq: q.after,
           limit: q.limit,
-        })
+        }
+        let texts: string[]
+        if (scope.kind === 'owner') {
+          const owned = await ownedWallets(scope.owner, reply)
+          if (!owned) return reply
+          if (q.wallet && !owned.includes(q.wallet.toLowerCase()))
+            return reply.code(403).send({ code: 'audit_wallet_not_owned', message: `${q.wallet} is not a wallet of ${scope.owner}: query one of yours` })
+          texts = await queryWallets(store, q.wallet ? [q.wallet] : owned, query)
+        } else texts = await store.queryEntries(query)
         const entries = texts.map((t) => JSON.parse(t) as { seq: number })
         const last = entries[entries.length - 1]
-        const first = entries[0]
-        const checkpoints = first ? await store.checkpoints(first.seq - 1, 1_000_000).then((c) => c.filter((x) => x.seq <= (last?.seq ?? 0))) : []
-        return { entries, checkpoints: checkpoints.slice(-1), next: entries.length === q.limit && last ? last.seq : null }
+        const checkpoints = scope.kind === 'owner' ? await exactCheckpoints(store, entries.map((e) => e.seq)) : await rangeCheckpoints(store, entries)
+        return {
+          scope: scope.kind === 'owner' ? ('owner' as const) : ('all' as const),
+          entries,
+          checkpoints,
+          next: entries.length === q.limit && last ? last.seq : null,
+        }
       },
     )
+
     app.get(
       '/v1/audit/export',
       {
-        schema: { tags: ['audit'], summary: 'Whole log as JSONL (entries then checkpoints) or CSV', querystring: z.object({ format: z.enum(['jsonl', 'csv']).default('jsonl') }) },
-        preHandler: guard,
+        schema: {
+          tags: ['audit'],
+          summary: 'Whole log, streamed: JSONL (verifiable, operator) or CSV; an owner token gets its wallets only',
+          description: `${AUTH_DOC} The chain is global: a verifiable export needs the operator token (or open mode); an owner token gets its own entries and the checkpoints at their seqs (X-Bursar-Audit-Scope: owner).`,
+          querystring: z.object({ format: z.enum(['jsonl', 'csv']).default('jsonl') }).strict(),
+          response: { 401: ErrorBody, 503: ErrorBody },
+        },
       },
       async (req, reply) => {
-        const { exportJsonl, exportCsv } = await import('./auditExport.js')
-        const body = req.query.format === 'csv' ? await exportCsv(store) : await exportJsonl(store)
-        return reply.type(req.query.format === 'csv' ? 'text/csv' : 'application/x-ndjson').send(body)
+        const scope = await authorize(req, reply)
+        if (!scope) return reply
+        const format = req.query.format
+        reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+        if (scope.kind === 'owner') {
+          const owned = await ownedWallets(scope.owner, reply)
+          if (!owned) return reply
+          reply.header('x-bursar-audit-scope', 'owner')
+          return reply.send(Readable.from(ownerExport(store, owned, format)) as never)
+        }
+        reply.header('x-bursar-audit-scope', 'all')
+        return reply.send(Readable.from(auditExport(store, format)) as never)
       },
     )
+
+    app.get(
+      '/v1/audit/head',
+      {
+        schema: {
+          tags: ['audit'],
+          summary: 'Latest signed checkpoint (public: it is signed by the enclave receipt key)',
+          response: { 200: AuditHeadResponseSchema },
+        },
+      },
+      async () => ({ checkpoint: await store.latestCheckpoint() }),
+    )
+  }
+}
+
+function toMs(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  return /^\d+$/.test(v) ? Number(v) : Date.parse(v)
+}
+
+/** One page over several wallets: each wallet's page, merged by seq, cut to the limit. */
+async function queryWallets(store: Store, wallets: string[], q: AuditQuery): Promise<string[]> {
+  const pages = await Promise.all(wallets.map((w) => store.queryEntries({ ...q, wallet: w })))
+  const rows = pages.flat().map((t) => ({ t, seq: (JSON.parse(t) as { seq: number }).seq }))
+  rows.sort((a, b) => a.seq - b.seq)
+  return rows.slice(0, q.limit).map((r) => r.t)
+}
+
+/** Checkpoints at exactly these seqs (what an owner can check without the other wallets' entries). */
+async function exactCheckpoints(store: Store, seqs: number[]): Promise<StoredCheckpoint[]> {
+  const out: StoredCheckpoint[] = []
+  for (const seq of seqs) {
+    const [c] = await store.checkpoints(seq - 1, 1)
+    if (c && c.seq === seq) out.push(c)
+  }
+  return out
+}
+
+/** Checkpoints from the first returned seq through the first one covering the last returned seq. */
+async function rangeCheckpoints(store: Store, entries: { seq: number }[]): Promise<StoredCheckpoint[]> {
+  const first = entries[0]
+  const last = entries[entries.length - 1]
+  if (!first || !last) return []
+  const cps = await store.checkpoints(first.seq - 1, 10_000)
+  const cut = cps.findIndex((c) => c.seq >= last.seq)
+  return cut < 0 ? cps : cps.slice(0, cut + 1)
+}
+
+async function* ownerExport(store: Store, wallets: string[], format: 'jsonl' | 'csv'): AsyncGenerator<string> {
+  const { AUDIT_CSV_COLUMNS, toAuditCsv } = await import('../../shared/audit/exportFormats.js')
+  if (format === 'csv') yield `${AUDIT_CSV_COLUMNS.join(',')}\r\n`
+  if (wallets.length === 0) return
+  for (let after = -1; ; ) {
+    const texts = await queryWallets(store, wallets, { afterSeq: after, limit: 1_000 })
+    if (texts.length === 0) return
+    // biome-ignore lint/suspicious/noExplicitAny: the stored entries, served as stored
+    const rows = texts.map((t) => JSON.parse(t) as any)
+    after = rows[rows.length - 1].seq
+    if (format === 'csv') {
+      const csv = toAuditCsv({ entries: rows.map(({ hash: _h, ...e }) => e), hashes: rows.map((r) => r.hash) })
+      yield csv.slice(csv.indexOf('\r\n') + 2)
+      continue
+    }
+    const cps = new Map((await exactCheckpoints(store, rows.map((r) => r.seq))).map((c) => [c.seq, c]))
+    yield rows
+      .map((r) => {
+        const c = cps.get(r.seq)
+        return `${JSON.stringify({ type: 'entry', ...r })}\n${c ? `${JSON.stringify({ type: 'checkpoint', ...c })}\n` : ''}`
+      })
+      .join('')
   }
 }

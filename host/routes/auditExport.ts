@@ -1,38 +1,58 @@
-import type { Store } from '../storage/Store.js'
+import type { AuditEntry } from '../../shared/audit/auditEntry.js'
+import { AUDIT_CSV_COLUMNS, toAuditCsv } from '../../shared/audit/exportFormats.js'
+import type { Store, StoredCheckpoint } from '../storage/Store.js'
 
-/** JSONL export: every entry (with hash) then every checkpoint, one JSON object per line. */
-export async function exportJsonl(store: Store): Promise<string> {
-  const lines: string[] = []
-  for (let after = -1; ; ) {
-    const texts = await store.entriesAfter(after, 5_000)
-    if (texts.length === 0) break
-    for (const t of texts) lines.push(JSON.stringify({ type: 'entry', ...JSON.parse(t) }))
-    after = (JSON.parse(texts[texts.length - 1]!) as { seq: number }).seq
-  }
-  for (let after = -1; ; ) {
-    const cps = await store.checkpoints(after, 5_000)
-    if (cps.length === 0) break
-    for (const c of cps) lines.push(JSON.stringify({ type: 'checkpoint', ...c }))
-    after = cps[cps.length - 1]!.seq
-  }
-  return lines.length ? `${lines.join('\n')}\n` : ''
-}
+const PAGE = 2_000
 
-/** CSV export (human columns). */
-export async function exportCsv(store: Store): Promise<string> {
-  const { toAuditCsv } = await import('../../shared/audit/exportFormats.js')
-  const entries: unknown[] = []
-  const hashes: string[] = []
-  for (let after = -1; ; ) {
-    const texts = await store.entriesAfter(after, 5_000)
-    if (texts.length === 0) break
-    for (const t of texts) {
-      const { hash, ...entry } = JSON.parse(t) as { hash: string; seq: number }
-      entries.push(entry)
-      hashes.push(hash)
+/**
+ * The whole log as text chunks, streamed a page at a time: JSONL (entry
+ * lines with their recorded hash, each checkpoint right after the entry it
+ * covers) or CSV (RFC 4180, CRLF, formula-safe; lossy, for people). The host
+ * serves what it stored; the auditor's verifier decides whether it holds.
+ */
+export async function* auditExport(store: Store, format: 'jsonl' | 'csv'): AsyncGenerator<string> {
+  if (format === 'csv') yield `${AUDIT_CSV_COLUMNS.join(',')}\r\n`
+  let cps: StoredCheckpoint[] = []
+  let ci = 0
+  let cpAfter = -1
+  let cpsExhausted = false
+  const nextCheckpoint = async (): Promise<StoredCheckpoint | undefined> => {
+    if (ci >= cps.length && !cpsExhausted) {
+      cps = await store.checkpoints(cpAfter, PAGE)
+      ci = 0
+      cpsExhausted = cps.length < PAGE
     }
-    after = (JSON.parse(texts[texts.length - 1]!) as { seq: number }).seq
+    return cps[ci]
   }
-  // biome-ignore lint/suspicious/noExplicitAny: entries are the enclave's own, schema-checked on append
-  return toAuditCsv({ entries: entries as any, hashes })
+  for (let after = -1; ; ) {
+    const texts = await store.entriesAfter(after, PAGE)
+    if (texts.length === 0) break
+    const rows = texts.map((t) => JSON.parse(t) as AuditEntry & { hash: string })
+    after = (rows[rows.length - 1] as AuditEntry).seq
+    if (format === 'csv') {
+      const csv = toAuditCsv({ entries: rows.map(({ hash: _h, ...e }) => e as AuditEntry), hashes: rows.map((r) => r.hash) })
+      yield csv.slice(csv.indexOf('\r\n') + 2) // the header went out once, above
+      continue
+    }
+    const out: string[] = []
+    for (const row of rows) {
+      out.push(`${JSON.stringify({ type: 'entry', ...row })}\n`)
+      for (let c = await nextCheckpoint(); c && c.seq <= row.seq; c = await nextCheckpoint()) {
+        out.push(`${JSON.stringify({ type: 'checkpoint', ...c })}\n`)
+        cpAfter = c.seq
+        ci++
+      }
+    }
+    yield out.join('')
+  }
+  if (format === 'jsonl') {
+    // Checkpoints past the last stored entry (a host that dropped the tail) are served too: the verifier flags them.
+    const rest: string[] = []
+    for (let c = await nextCheckpoint(); c; c = await nextCheckpoint()) {
+      rest.push(`${JSON.stringify({ type: 'checkpoint', ...c })}\n`)
+      cpAfter = c.seq
+      ci++
+    }
+    if (rest.length) yield rest.join('')
+  }
 }

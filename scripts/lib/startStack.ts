@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -10,6 +11,8 @@ export type Stack = {
   url: string
   dataDir: string
   socketPath: string
+  /** The operator/auditor token the host was started with (BURSAR_AUDIT_TOKEN): `Authorization: Bearer <it>` reads the whole audit log. */
+  auditToken: string
   enclave: ChildProcess
   host: ChildProcess
   logs: string[]
@@ -22,7 +25,9 @@ export type Stack = {
 }
 
 /** Starts a real simulated enclave + host (built bundles from dist/) on a temp data dir and a free port. */
-export async function startStack(opts: { dataDir?: string; env?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(
+  opts: { dataDir?: string; env?: Record<string, string>; /** Extra node flags for both processes, e.g. ['--cpu-prof']. */ nodeArgs?: string[] } = {},
+): Promise<Stack> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'bursar-'))
   const socketPath = path.join(dataDir, 'enclave.sock')
   const logs: string[] = []
@@ -32,10 +37,12 @@ export async function startStack(opts: { dataDir?: string; env?: Record<string, 
     BURSAR_DATA_DIR: dataDir,
     BURSAR_ENCLAVE_LISTEN: `unix:${socketPath}`,
     BURSAR_ENCLAVE: `unix:${socketPath}`,
+    // Audit reads stay owner-authenticated (the host default); the caller gets a fresh operator token to read everything.
+    BURSAR_AUDIT_TOKEN: `bat_${randomBytes(24).toString('hex')}`,
     ...opts.env,
   }
   const spawnNode = (file: string, extra: Record<string, string>) => {
-    const c = spawn(process.execPath, [path.join(repoRoot, file)], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const c = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(repoRoot, file)], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
     c.stderr!.on('data', (d: Buffer) => logs.push(d.toString()))
     return c
   }
@@ -43,6 +50,7 @@ export async function startStack(opts: { dataDir?: string; env?: Record<string, 
     url: '',
     dataDir,
     socketPath,
+    auditToken: env.BURSAR_AUDIT_TOKEN,
     enclave: null as unknown as ChildProcess,
     host: null as unknown as ChildProcess,
     logs,
@@ -75,9 +83,14 @@ export async function startStack(opts: { dataDir?: string; env?: Record<string, 
       await Promise.all([kill(stack.host), kill(stack.enclave)])
     },
   }
-  await stack.startEnclave()
-  await stack.startHost()
-  await stack.waitReady()
+  try {
+    await stack.startEnclave()
+    await stack.startHost()
+    await stack.waitReady()
+  } catch (err) {
+    await stack.stop() // never leak a spawned process when start-up fails
+    throw err
+  }
   return stack
 }
 

@@ -1,0 +1,84 @@
+import type { Hex, LocalAccount } from 'viem'
+import { recoverTypedDataAddress } from 'viem'
+import { z } from 'zod'
+import { OWNER_DOMAIN } from './ownerActTypes.js'
+
+/**
+ * Owner read tokens for the audit log: an EIP-712 `AuditRead { owner,
+ * expiresAt }` (domain OWNER_DOMAIN, expiresAt in ms since the epoch) signed
+ * by the owner's key, sent as `Authorization: Bursar-Owner <base64url(JSON
+ * {owner, expiresAt, signature})>`. It is a short-lived bearer credential:
+ * it grants reading the entries of the owner's wallets until it expires.
+ * It authorizes no act (a different primary type from every owner act).
+ */
+export const AUDIT_READ_TYPES = {
+  AuditRead: [
+    { name: 'owner', type: 'address' },
+    { name: 'expiresAt', type: 'uint64' },
+  ],
+} as const
+
+/** The `Authorization` scheme name. */
+export const AUDIT_READ_SCHEME = 'Bursar-Owner'
+/** Longest lifetime a host accepts (a token is a bearer credential). */
+export const AUDIT_READ_MAX_LIFETIME_MS = 24 * 60 * 60 * 1000
+
+export const AuditReadTokenSchema = z
+  .object({
+    owner: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    expiresAt: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),
+  })
+  .strict()
+export type AuditReadToken = z.infer<typeof AuditReadTokenSchema>
+
+export type SignAuditReadTokenParameters = { account: LocalAccount; expiresAt: number }
+
+/** Signs a read token with the owner key; returns the value for `Authorization: Bursar-Owner <token>`. */
+export async function signAuditReadToken(params: SignAuditReadTokenParameters): Promise<string> {
+  const signature = await params.account.signTypedData({
+    domain: OWNER_DOMAIN,
+    types: AUDIT_READ_TYPES,
+    primaryType: 'AuditRead',
+    message: { owner: params.account.address, expiresAt: BigInt(params.expiresAt) },
+  })
+  const token: AuditReadToken = { owner: params.account.address, expiresAt: params.expiresAt, signature }
+  return Buffer.from(JSON.stringify(token), 'utf8').toString('base64url')
+}
+
+export type VerifyAuditReadTokenParameters = { token: string; now: number; maxLifetimeMs?: number | undefined }
+export type VerifyAuditReadTokenReturnType =
+  | { ok: true; owner: Hex; expiresAt: number }
+  | { ok: false; code: 'audit_token_malformed' | 'audit_token_expired' | 'audit_token_lifetime_too_long' | 'audit_token_invalid'; message: string }
+
+/** Checks a read token (the base64url part): well-formed, not expired, not too long-lived, signed by `owner`. A verdict, never a throw. */
+export async function verifyAuditReadToken(params: VerifyAuditReadTokenParameters): Promise<VerifyAuditReadTokenReturnType> {
+  let parsed: AuditReadToken
+  try {
+    if (params.token.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(params.token)) throw new TypeError('not base64url')
+    const r = AuditReadTokenSchema.safeParse(JSON.parse(Buffer.from(params.token, 'base64url').toString('utf8')))
+    if (!r.success) throw r.error
+    parsed = r.data
+  } catch {
+    return { ok: false, code: 'audit_token_malformed', message: 'The read token is not base64url(JSON {owner, expiresAt, signature})' }
+  }
+  if (parsed.expiresAt <= params.now) return { ok: false, code: 'audit_token_expired', message: 'The read token has expired: sign a new one' }
+  if (parsed.expiresAt - params.now > (params.maxLifetimeMs ?? AUDIT_READ_MAX_LIFETIME_MS))
+    return { ok: false, code: 'audit_token_lifetime_too_long', message: 'The read token expires too far ahead: sign one that lives at most 24 h' }
+  let signer: string
+  try {
+    signer = await recoverTypedDataAddress({
+      domain: OWNER_DOMAIN,
+      types: AUDIT_READ_TYPES,
+      primaryType: 'AuditRead',
+      message: { owner: parsed.owner as Hex, expiresAt: BigInt(parsed.expiresAt) },
+      signature: parsed.signature as Hex,
+    })
+  } catch {
+    return { ok: false, code: 'audit_token_invalid', message: 'The read token signature does not recover' }
+  }
+  // SECURITY: the token grants exactly the recovered signer's wallets; a claimed owner that did not sign gets nothing.
+  if (signer.toLowerCase() !== parsed.owner.toLowerCase())
+    return { ok: false, code: 'audit_token_invalid', message: 'The read token is not signed by its owner' }
+  return { ok: true, owner: parsed.owner as Hex, expiresAt: parsed.expiresAt }
+}
