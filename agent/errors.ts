@@ -38,7 +38,7 @@ export class ApprovalPendingError extends BaseError {
   /** How to proceed: the owner approves (signed) and the agent retries the same request. */
   readonly waitForApproval: string
   constructor(message: string, params: { pendingId?: string | undefined; retryAfterMs?: number | undefined }) {
-    const hint = `Ask the owner to approve pending request ${params.pendingId ?? '(unknown id)'} (bursar approve), then retry the same call${
+    const hint = `Ask the owner to approve pending request ${params.pendingId ?? '(unknown id)'} (bursar owner approve), then retry the same call${
       params.retryAfterMs !== undefined ? ` after ~${params.retryAfterMs} ms` : ''
     }.`
     super('approval_pending', message, { metaMessages: [hint] })

@@ -9,7 +9,7 @@ import { AGENT_ERROR_CODES, BursarRequestError, EnclaveUnavailableError } from '
 import type { AgentKey } from './loadAgentKey.js'
 import { toAgentError } from './toAgentError.js'
 
-type Base = 'v' | 'agentId' | 'wallet' | 'nonce' | 'issuedAt' | 'context'
+type Base = 'v' | 'agentId' | 'wallet' | 'nonce' | 'issuedAt' | 'context' | 'permitId'
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 /** The operation-specific part of an agent request (op + typedData | transaction | message). */
 export type AgentOperation = DistributiveOmit<AgentRequest, Base>
@@ -22,6 +22,8 @@ export type RequestSignatureParameters = {
   wallet: Hex
   operation: AgentOperation
   context?: AgentRequestContext | undefined
+  /** Use an owner-issued single-use spend permit for this signature. */
+  permitId?: string | undefined
   fetch?: typeof globalThis.fetch | undefined
   /** Per attempt; default 30 000 ms. */
   timeoutMs?: number | undefined
@@ -65,6 +67,7 @@ export async function requestSignature(params: RequestSignatureParameters): Prom
       issuedAt: Date.now(),
       ...params.operation,
       ...(params.context ? { context: params.context } : {}),
+      ...(params.permitId ? { permitId: params.permitId } : {}),
     }
     const checked = AgentRequestSchema.safeParse(request)
     if (!checked.success)

@@ -4,9 +4,11 @@ import { attestationCommand } from './commands/attestation.js'
 import { auditCommand } from './commands/audit.js'
 import { nitroCommand } from './commands/nitro.js'
 import { ownerCommand } from './commands/owner.js'
+import { policyExplainCommand } from './commands/policyExplain.js'
 
 const program = new Command('bursar').description('bursar: a signing enclave that lets AI agents pay within their owner’s limits').version('0.1.0')
 const owner = ownerCommand()
+owner.commands.find((c) => c.name() === 'policy')?.addCommand(policyExplainCommand())
 program.addCommand(owner)
 program.addCommand(attestationCommand())
 program.addCommand(auditCommand())

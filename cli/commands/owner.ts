@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { unlinkSync, writeFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
 import YAML from 'yaml'
 import { generateAgentKey } from '../../agent/generateAgentKey.js'
-import { parsePolicy, policyHash } from '../../shared/schemas/policy.js'
+import { BaseError } from '../../shared/errors/base.js'
+import { OwnerActMessageSchemas } from '../../shared/owner/ownerActTypes.js'
+import { policyHash } from '../../shared/schemas/policy.js'
+import type { WalletInfo } from '../../shared/protocol/messages.js'
 import { OwnerClient } from '../lib/OwnerClient.js'
 import { generateOwnerKeyFile, loadOwnerAccount } from '../lib/loadOwnerAccount.js'
 import { action, printResult } from '../lib/output.js'
+import { readPolicyFile } from '../lib/readPolicyFile.js'
 
 type Common = { host: string; keyFile?: string; json?: boolean }
 const client = (o: Common) => new OwnerClient(o.host, loadOwnerAccount(o.keyFile))
@@ -17,13 +21,33 @@ const common = (c: Command) =>
     .option('--json', 'print JSON')
 const walletOpt = (c: Command) => c.requiredOption('--wallet <address>', 'wallet address')
 const agentOpt = (c: Command) => c.requiredOption('--agent <agentId>', 'agent id (agt_…)')
+const usage = (code: string, message: string, hint: string) => new BaseError(code, message, { metaMessages: [hint] })
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/
+const ZERO = `0x${'0'.repeat(40)}`
+
+function checkWallet(w: string): string {
+  if (!ADDRESS.test(w)) throw usage('usage_invalid', `--wallet ${w} is not a 0x-prefixed 20-byte address`, 'List your wallets with `bursar owner wallet list`.')
+  return w
+}
+
+function findAgent(w: WalletInfo, agentId: string) {
+  const a = w.agents.find((x) => x.agentId === agentId)
+  if (!a) throw usage('agent_not_found', `No agent ${agentId} on wallet ${w.address}`, `List them with \`bursar owner agent list --wallet ${w.address}\`.`)
+  return a
+}
+
+/** The owner's wallets holding an open pending request `id` (or all of them when id is undefined). */
+async function myWallets(c: OwnerClient, wallet: string | undefined): Promise<WalletInfo[]> {
+  if (wallet) return [await c.wallet(checkWallet(wallet))]
+  return (await c.wallets()).filter((w) => w.owner.toLowerCase() === c.account.address.toLowerCase())
+}
 
 /** `bursar owner …`: every owner act, signed with the owner's EVM key (EIP-712). */
 export function ownerCommand(): Command {
   const owner = new Command('owner').description('owner acts: wallets, agents, policies, approvals (signed with your owner key)')
 
   const key = owner.command('key').description('owner key')
-  common(key.command('generate').description('create ~/.bursar/owner.key (0600)'))
+  common(key.command('generate').description('create ~/.bursar/owner.key (0600), or --key-file'))
     .option('--force', 'replace an existing key')
     .action(action(async (o: Common & { force?: boolean }) => {
       const acct = generateOwnerKeyFile(o.keyFile, o.force)
@@ -36,78 +60,118 @@ export function ownerCommand(): Command {
 
   const wallet = owner.command('wallet').description('wallets')
   common(wallet.command('create').description('create a wallet inside the enclave'))
-    .option('--label <label>', 'label', '')
+    .option('--label <label>', 'label (≤ 64 chars)', '')
     .action(action(async (o: Common & { label: string }) => {
+      if (o.label.length > 64) throw usage('usage_invalid', '--label is longer than 64 characters', 'Use a shorter label.')
       const r = await client(o).createWallet(o.label)
       printResult(!!o.json, r, () => `wallet created: ${r.wallet}\nowner: ${r.owner}\nnext: bursar owner agent add --wallet ${r.wallet}`)
     }))
-  common(wallet.command('list').description('wallets in the enclave')).action(action(async (o: Common) => {
-    const ws = await client(o).wallets()
-    printResult(!!o.json, ws, () =>
-      ws.length === 0 ? 'no wallets' : ws.map((w) => `${w.address}  ${w.label}  owner ${w.owner}  seq ${w.ownerSeq}  agents ${w.agents.length}${w.rolledBack ? '  ROLLED BACK' : ''}`).join('\n'),
-    )
-  }))
+  common(wallet.command('list').description('wallets in the enclave'))
+    .option('--all', 'include wallets of other owners')
+    .action(action(async (o: Common & { all?: boolean }) => {
+      const c = client(o)
+      const ws = o.all ? await c.wallets() : await myWallets(c, undefined)
+      printResult(!!o.json, ws, () =>
+        ws.length === 0
+          ? `no wallets for ${c.account.address}; create one with \`bursar owner wallet create\``
+          : ws.map((w) => `${w.address}  ${w.label || '-'}  owner ${w.owner}  seq ${w.ownerSeq}  agents ${w.agents.length}${w.rolledBack ? '  ROLLED BACK' : ''}`).join('\n'),
+      )
+    }))
 
   const agent = owner.command('agent').description('agents')
   walletOpt(common(agent.command('add').description('generate an agent key and register it on a wallet')))
     .option('--label <label>', 'label', '')
-    .option('--out <file>', 'where to write the agent key file (0600)')
+    .option('--out <file>', 'where to write the agent key file (0600; default ./<agentId>.json)')
     .action(action(async (o: Common & { wallet: string; label: string; out?: string }) => {
-      const k = generateAgentKey({ wallet: o.wallet as `0x${string}`, host: o.host })
-      await client(o).act('RegisterAgent', o.wallet, { agentId: k.agentId, agentPublicKey: `0x${k.publicKey}`, label: o.label })
+      const c = client(o)
+      const k = generateAgentKey({ wallet: checkWallet(o.wallet) as `0x${string}`, host: c.host })
       const out = o.out ?? `${k.agentId}.json`
-      writeFileSync(out, `${JSON.stringify(k, null, 2)}\n`, { mode: 0o600 })
+      // The key file first (never overwriting one), so a registered agent always has its key on disk.
+      try {
+        writeFileSync(out, `${JSON.stringify(k, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
+      } catch (cause) {
+        const code = (cause as NodeJS.ErrnoException).code
+        throw usage('agent_key_file_unwritable', `Cannot write ${out}: ${code ?? (cause as Error).message}`, code === 'EEXIST' ? 'Pick another --out: an existing key file is never overwritten.' : 'Pick a writable --out path.')
+      }
+      try {
+        await c.act('RegisterAgent', o.wallet, { agentId: k.agentId, agentPublicKey: `0x${k.publicKey}`, label: o.label })
+      } catch (err) {
+        unlinkSync(out)
+        throw err
+      }
       printResult(!!o.json, { agentId: k.agentId, keyFile: out }, () => `agent registered: ${k.agentId}\nkey file: ${out} (keep it secret; give it to the agent backend)\nnext: bursar owner policy set --wallet ${o.wallet} --agent ${k.agentId} policy.yaml`)
     }))
+  walletOpt(common(agent.command('list').description('agents on a wallet'))).action(action(async (o: Common & { wallet: string }) => {
+    const w = await client(o).wallet(checkWallet(o.wallet))
+    printResult(!!o.json, w.agents, () =>
+      w.agents.length === 0
+        ? 'no agents'
+        : w.agents.map((a) => `${a.agentId}  ${a.label || '-'}  ${a.status}${a.frozen ? '  FROZEN' : ''}  policy ${a.policy ? `v${a.policy.version}` : 'none'}`).join('\n'),
+    )
+  }))
   agentOpt(walletOpt(common(agent.command('revoke').description('revoke an agent (permanent)')))).action(
     action(async (o: Common & { wallet: string; agent: string }) => {
-      const r = await client(o).act('RevokeAgent', o.wallet, { agentId: o.agent })
+      const r = await client(o).act('RevokeAgent', checkWallet(o.wallet), { agentId: o.agent })
       printResult(!!o.json, r, () => `agent ${o.agent} revoked`)
     }),
   )
   for (const frozen of [true, false]) {
     agentOpt(walletOpt(common(agent.command(frozen ? 'freeze' : 'unfreeze').description(frozen ? 'stop an agent signing' : 'let a frozen agent sign again')))).action(
       action(async (o: Common & { wallet: string; agent: string }) => {
-        const r = await client(o).act('FreezeAgent', o.wallet, { agentId: o.agent, frozen })
+        const r = await client(o).act('FreezeAgent', checkWallet(o.wallet), { agentId: o.agent, frozen })
         printResult(!!o.json, r, () => `agent ${o.agent} ${frozen ? 'frozen' : 'unfrozen'}`)
       }),
     )
   }
 
   const policy = owner.command('policy').description('policies')
-  agentOpt(walletOpt(common(policy.command('set').description('sign and install a policy (YAML or JSON)'))))
+  agentOpt(walletOpt(common(policy.command('set').description('sign and install a policy (YAML or JSON); wallet and agent come from the flags'))))
     .argument('<file>', 'policy file')
     .action(action(async (file: string, o: Common & { wallet: string; agent: string }) => {
-      const raw = readFileSync(file, 'utf8')
-      const value = file.endsWith('.json') ? JSON.parse(raw) : YAML.parse(raw)
-      const p = parsePolicy({ wallet: o.wallet, agentId: o.agent, ...value })
-      const text = JSON.stringify(p)
+      const { policy: p, warnings } = readPolicyFile({ file, wallet: checkWallet(o.wallet), agentId: o.agent })
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`)
+      const c = client(o)
+      const installed = findAgent(await c.wallet(o.wallet), o.agent).policy
+      if (installed && installed.version >= p.version) {
+        throw usage('policy_version_not_newer', `${file} has version ${p.version}; the installed policy is version ${installed.version}`, `Set \`version: ${installed.version + 1}\` in ${file}.`)
+      }
       const hash = policyHash(p)
-      const r = await client(o).act('SetPolicy', o.wallet, { agentId: o.agent, version: String(p.version), policyHash: hash }, text)
+      const r = await c.act('SetPolicy', o.wallet, { agentId: o.agent, version: String(p.version), policyHash: hash }, JSON.stringify(p))
       printResult(!!o.json, r, () => `policy v${p.version} installed for ${o.agent}\nhash ${hash}`)
     }))
   agentOpt(walletOpt(common(policy.command('show').description('show the installed policy')))).action(
     action(async (o: Common & { wallet: string; agent: string }) => {
-      const w = await client(o).wallet(o.wallet)
-      const a = w.agents.find((x) => x.agentId === o.agent)
-      if (!a?.policy) throw new Error(`no policy for ${o.agent} on ${o.wallet}`)
-      const p = JSON.parse(a.policy.json)
-      printResult(!!o.json, { version: a.policy.version, hash: a.policy.hash, policy: p }, () => `# version ${a.policy!.version}  hash ${a.policy!.hash}\n${YAML.stringify(p)}`)
+      const a = findAgent(await client(o).wallet(checkWallet(o.wallet)), o.agent)
+      if (!a.policy) throw usage('policy_not_set', `No policy for ${o.agent} on ${o.wallet}`, `Install one with \`bursar owner policy set --wallet ${o.wallet} --agent ${o.agent} FILE\`.`)
+      const pol = a.policy
+      const p = JSON.parse(pol.json)
+      printResult(!!o.json, { version: pol.version, hash: pol.hash, policy: p }, () => `# version ${pol.version}  hash ${pol.hash}\n${YAML.stringify(p)}`)
     }),
   )
 
   const pending = owner.command('pending').description('out-of-policy requests waiting for you')
-  walletOpt(common(pending.command('list'))).action(action(async (o: Common & { wallet: string }) => {
-    const w = await client(o).wallet(o.wallet)
-    const open = w.pending.filter((p) => p.status === 'pending')
-    printResult(!!o.json, open, () => (open.length ? open.map((p) => `${p.pendingId}  agent ${p.agentId}  expires ${new Date(Number(p.expiresAt)).toISOString()}`).join('\n') : 'nothing pending'))
-  }))
+  common(pending.command('list').description('open pending requests (all your wallets, or --wallet)'))
+    .option('--wallet <address>', 'only this wallet')
+    .action(action(async (o: Common & { wallet?: string }) => {
+      const ws = await myWallets(client(o), o.wallet)
+      const now = Date.now()
+      const open = ws.flatMap((w) => w.pending.filter((p) => p.status === 'pending' && Number(p.expiresAt) > now).map((p): Record<string, unknown> => ({ wallet: w.address, ...p })))
+      printResult(!!o.json, open, () =>
+        open.length
+          ? open.map((p) => `${String(p.pendingId)}  wallet ${String(p.wallet)}  agent ${String(p.agentId)}  expires ${new Date(Number(p.expiresAt)).toISOString()}`).join('\n')
+          : 'nothing pending',
+      )
+    }))
   for (const approve of [true, false]) {
-    walletOpt(common(owner.command(approve ? 'approve' : 'reject').description(approve ? 'approve a pending request (used once)' : 'reject a pending request')))
+    common(owner.command(approve ? 'approve' : 'reject').description(approve ? 'approve a pending request (used once)' : 'reject a pending request'))
       .argument('<pendingId>')
-      .action(action(async (id: string, o: Common & { wallet: string }) => {
-        const r = await client(o).act('ResolvePending', o.wallet, { pendingId: id, approve })
-        printResult(!!o.json, r, () => `${id} ${approve ? 'approved: the agent can retry now' : 'rejected'}`)
+      .option('--wallet <address>', 'the wallet (default: found among your wallets)')
+      .action(action(async (id: string, o: Common & { wallet?: string }) => {
+        const c = client(o)
+        const w = (await myWallets(c, o.wallet)).find((x) => x.pending.some((p) => p.pendingId === id))
+        if (!w) throw usage('pending_not_found', `No pending request ${id} on ${o.wallet ?? 'your wallets'}`, '`bursar owner pending list` shows what is open.')
+        const r = await c.act('ResolvePending', w.address, { pendingId: id, approve })
+        printResult(!!o.json, r, () => `${id} ${approve ? 'approved: the agent can retry the same request now (once)' : 'rejected'}`)
       }))
   }
 
@@ -115,31 +179,47 @@ export function ownerCommand(): Command {
   agentOpt(walletOpt(common(permit.command('issue').description('issue an amount- and merchant-locked, expiring, single-use permit'))))
     .requiredOption('--chain <id>', 'chain id')
     .requiredOption('--asset <address>', 'token contract')
-    .requiredOption('--amount <baseUnits>', 'maximum amount in base units')
-    .option('--pay-to <address>', 'lock to this pay-to', `0x${'0'.repeat(40)}`)
-    .option('--resource-host <host>', 'lock to this x402 resource host', '')
+    .requiredOption('--amount <baseUnits>', 'maximum amount in base units (1000000 = 1 USDC)')
+    .option('--pay-to <address>', 'lock to this pay-to')
+    .option('--resource-host <host>', 'lock to this x402 resource host (advisory: prefer --pay-to)', '')
     .option('--expires-in <seconds>', 'lifetime', '3600')
+    .option('--id <permitId>', 'permit id (default: random pmt_…)')
     .option('--exceed-caps', 'let this permit go beyond the wallet caps')
     .action(action(async (o: Common & Record<string, string> & { exceedCaps?: boolean }) => {
-      const permitId = `pmt_${randomBytes(8).toString('hex')}`
-      const r = await client(o).act('IssuePermit', o.wallet!, {
+      if (!o.payTo && !o.resourceHost) throw usage('usage_invalid', 'A permit must be locked to a merchant', 'Pass --pay-to 0x… (or --resource-host).')
+      const secs = Number(o.expiresIn)
+      if (!Number.isInteger(secs) || secs <= 0) throw usage('usage_invalid', `--expires-in ${o.expiresIn} is not a positive number of seconds`, 'E.g. --expires-in 3600.')
+      const fields = {
+        wallet: checkWallet(o.wallet!),
         agentId: o.agent,
-        permitId,
+        permitId: o.id ?? `pmt_${randomBytes(8).toString('hex')}`,
         chainId: o.chain,
         asset: o.asset,
         amount: o.amount,
-        payTo: o.payTo,
+        payTo: o.payTo ?? ZERO,
         host: o.resourceHost,
-        expiresAt: String(Date.now() + Number(o.expiresIn) * 1000),
+        expiresAt: String(Date.now() + secs * 1000),
         exceedCaps: !!o.exceedCaps,
-      })
-      printResult(!!o.json, r, () => `permit issued: ${permitId}`)
+        seq: '1',
+      }
+      const flag: Record<string, string> = { chainId: '--chain', asset: '--asset', amount: '--amount', payTo: '--pay-to', host: '--resource-host', agentId: '--agent', permitId: '--id' }
+      const checked = OwnerActMessageSchemas.IssuePermit.safeParse(fields)
+      if (!checked.success) {
+        const bad = checked.error.issues.map((i) => String(i.path[0]))
+        throw usage('usage_invalid', `Invalid ${bad.map((k) => flag[k] ?? k).join(', ')}`, 'Chain ids and amounts are decimal integers (base units); addresses are 0x + 40 hex digits.')
+      }
+      const { wallet: w, seq: _s, ...msg } = fields
+      const r = await client(o).act('IssuePermit', w, msg)
+      const lock = o.payTo ? `pay-to ${o.payTo}` : `host ${o.resourceHost}`
+      printResult(!!o.json, { ...r, permitId: fields.permitId, expiresAt: Number(fields.expiresAt) }, () =>
+        `permit issued: ${fields.permitId}\n${o.amount} of ${o.asset} on chain ${o.chain}, locked to ${lock}, expires ${new Date(Number(fields.expiresAt)).toISOString()}`,
+      )
     }))
 
   walletOpt(common(owner.command('resync').description('after a detected rollback: accept the enclave state and continue from your newest seq')))
     .requiredOption('--seq <n>', 'your newest owner seq + 1')
     .action(action(async (o: Common & { wallet: string; seq: string }) => {
-      const r = await client(o).post('Resync', { wallet: o.wallet, seq: o.seq })
+      const r = await client(o).post('Resync', { wallet: checkWallet(o.wallet), seq: o.seq })
       printResult(!!o.json, r, () => `wallet ${o.wallet} resynced at seq ${o.seq}`)
     }))
   return owner

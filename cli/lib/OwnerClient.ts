@@ -25,10 +25,14 @@ export class HostRequestError extends BaseError {
 export class OwnerClient {
   private readonly highWater = new Map<string, number>()
 
+  readonly host: string
+
   constructor(
-    readonly host: string,
+    host: string,
     readonly account: LocalAccount,
-  ) {}
+  ) {
+    this.host = host.replace(/\/+$/, '')
+  }
 
   async createWallet(label = ''): Promise<{ wallet: `0x${string}`; owner: string; ownerSeq: number }> {
     const message = {
@@ -43,9 +47,20 @@ export class OwnerClient {
   /** Signs and sends an act on an existing wallet, filling `seq`. */
   async act(primaryType: Exclude<OwnerActType, 'CreateWallet'>, wallet: string, fields: Record<string, unknown>, policy?: string) {
     const info = await this.wallet(wallet)
-    const seq = Math.max(info.ownerSeq, this.highWater.get(wallet.toLowerCase()) ?? 0) + 1
-    this.highWater.set(wallet.toLowerCase(), seq)
-    return this.post(primaryType, { wallet, ...fields, seq: String(seq) }, policy)
+    const key = wallet.toLowerCase()
+    const seq = Math.max(info.ownerSeq, this.highWater.get(key) ?? 0) + 1
+    try {
+      const result = await this.post(primaryType, { wallet, ...fields, seq: String(seq) }, policy)
+      this.highWater.set(key, Math.max(seq, this.highWater.get(key) ?? 0))
+      return result
+    } catch (err) {
+      // A definite refusal (4xx) leaves the enclave's seq where it was: reusing this seq next time is right, and
+      // skipping it would look like a rollback (seq > ownerSeq + 1). An unknown outcome (unreachable, 5xx) may
+      // have applied the act, so never sign this seq again.
+      const definite = err instanceof HostRequestError && err.status >= 400 && err.status < 500
+      if (!definite) this.highWater.set(key, Math.max(seq, this.highWater.get(key) ?? 0))
+      throw err
+    }
   }
 
   async post(primaryType: OwnerActType, message: Record<string, unknown>, policy?: string): Promise<Record<string, unknown>> {

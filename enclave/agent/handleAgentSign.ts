@@ -70,6 +70,7 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
     ledger: ledgerOf(wallet),
     now,
     requestDigest: approvalKey(agent.agentId, action, ctx.resourceUrl),
+    ...(r.permitId ? { permitId: r.permitId } : {}),
   })
   if (verdict.verdict === 'deny') {
     const error: WireError = { code: verdict.code, message: verdict.message, rule: verdict.rule }

@@ -4,6 +4,7 @@ import type { Enclave } from '../Enclave.js'
 import type { LedgerEvent } from '../ledger/LedgerEvent.js'
 import { SpendLedger } from '../ledger/SpendLedger.js'
 import { applyLedgerEvent } from '../ledger/applyLedgerEvent.js'
+import { issuePermit } from '../policy/issuePermit.js'
 import type { WalletRecord } from '../state/stateTypes.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
@@ -72,23 +73,24 @@ export function ledgerOwnerAct(
     case 'IssuePermit': {
       const m = act.message
       if (!wallet.agents.has(m.agentId)) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
-      if (ledger.getPermit(m.permitId)) throw new EnclaveError('owner_act_replayed', `Permit ${m.permitId} already exists`)
-      const zero = /^0x0{40}$/i.test(m.payTo)
-      events = [
-        {
-          type: 'permit_issued',
-          permitId: m.permitId,
-          agentId: m.agentId,
-          chainId: Number(m.chainId),
-          asset: m.asset.toLowerCase(),
-          amount: m.amount,
-          payTo: zero ? null : m.payTo.toLowerCase(),
-          host: m.host === '' ? null : m.host.toLowerCase(),
-          expiresAt: Number(m.expiresAt),
-          exceedCaps: m.exceedCaps,
-          at,
-        },
-      ]
+      // SECURITY: the policy module's checks: unique id, locked to a pay-to or a host, not already expired.
+      const issued = issuePermit(ledger, {
+        permitId: m.permitId,
+        agentId: m.agentId,
+        chainId: Number(m.chainId),
+        asset: m.asset,
+        amount: m.amount,
+        payTo: m.payTo,
+        host: m.host,
+        expiresAt: Number(m.expiresAt),
+        exceedCaps: m.exceedCaps,
+        now: at,
+      })
+      if (!issued.ok) {
+        if (issued.code === 'permit_exists') throw new EnclaveError('owner_act_replayed', `Permit ${m.permitId} already exists`)
+        throw new EnclaveError('owner_act_invalid', `IssuePermit: ${issued.message}`)
+      }
+      events = issued.events
       out = { agentId: m.agentId, event: 'permit_issued', events, result: { permitId: m.permitId } }
       break
     }

@@ -77,6 +77,8 @@ const base = {
   /** Milliseconds since the epoch, agent's clock. */
   issuedAt: z.number().int().nonnegative(),
   context: AgentRequestContextSchema.optional(),
+  /** An owner-issued single-use spend permit this payment uses (checked in the enclave against the permit's locks). */
+  permitId: z.string().min(1).max(80).optional(),
 }
 
 export const AgentRequestSchema = z.discriminatedUnion('op', [
