@@ -72,7 +72,7 @@ Try next (in another terminal):
   npx bursar demo                                   # local chain + paid x402 API + agent, end to end
   npx bursar owner wallet create --host ${url}      # owner key from BURSAR_OWNER_KEY or ~/.bursar/owner.key
   npx bursar attestation fetch --host ${url} --root ${path.join(dataDir, 'sim-pki', 'SIMULATION-ROOT-NOT-SECURE.pem')}
-  npx bursar audit verify --host ${url} --public-key <receiptPublicKey from /readyz>
+  npx bursar audit verify --host ${url} --root ${path.join(dataDir, 'sim-pki', 'SIMULATION-ROOT-NOT-SECURE.pem')}
   npx bursar audit query --host ${url}              # your wallets' decisions (owner key)
 ${
   auditAuth === 'open'

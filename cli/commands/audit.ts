@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 // Auditor CLI: verifies the audit log offline with no trust in the host that served it.
 import { readFile, writeFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
@@ -64,7 +65,10 @@ export type AuditVerifyOptions = {
 /** `bursar audit verify`: loads an export (file or host), the enclave key (hex or attested), and verifies. */
 export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResult> {
   if (!opts.file === !opts.host) return usage('give exactly one of --file or --host')
-  if (!opts.publicKey === !opts.attestation) return usage('give exactly one of --public-key or --attestation')
+  const live = !opts.publicKey && !opts.attestation && !!opts.host && !!opts.root
+  if (!live && !opts.publicKey === !opts.attestation) {
+    return usage('give --public-key, or --attestation DOC --root PEM, or (with --host) just --root PEM to attest the live enclave')
+  }
   if (opts.attestation && !opts.root) return usage('--attestation needs --root (the pinned root certificate, PEM)')
   const sinceHead = opts.sinceHead === undefined ? undefined : parseHead(opts.sinceHead)
   if (sinceHead === null) return usage('--since-head must be SEQ:0xHASH (or 0xHASH)')
@@ -78,6 +82,14 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
       const attested = await attestedKey(opts.attestation, opts.root as string, opts.attestedInputs, opts.allowDebug)
       publicKey = attested.publicKey
       expectedHead = attested.auditHead
+    } catch (err) {
+      const code = (err as { code?: string }).code
+      if (code === 'ENOENT' || code === 'EACCES') return usage(`cannot read: ${(err as Error).message}`)
+      return { exitCode: 1, stdout: '', stderr: `attestation refused: ${code ?? 'error'}: ${(err as Error).message}\n` }
+    }
+  } else if (live) {
+    try {
+      publicKey = await liveAttestedKey(trimHost(opts.host), opts.root as string, opts.allowDebug)
     } catch (err) {
       const code = (err as { code?: string }).code
       if (code === 'ENOENT' || code === 'EACCES') return usage(`cannot read: ${(err as Error).message}`)
@@ -117,6 +129,22 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
       lines.push(`WARNING: entries ${result.signedHead.seq + 1}..${result.head.seq} are not covered by a checkpoint yet`)
   }
   return { exitCode: 0, stdout: `${lines.join('\n')}\n`, stderr: '' }
+}
+
+/** SECURITY: a fresh document for our own nonce, verified live against the pinned root; its public_key is the receipt key. */
+async function liveAttestedKey(host: string, rootPath: string, allowDebug: boolean | undefined): Promise<Uint8Array> {
+  const nonce = randomBytes(32)
+  const res = await fetch(`${host}/v1/attestation?nonce=${nonce.toString('hex')}`)
+  if (!res.ok) throw new AuditError('audit_bad_public_key', `GET /v1/attestation answered HTTP ${res.status}`)
+  const body = (await res.json()) as { document?: string }
+  const doc = verifyAttestation(new Uint8Array(Buffer.from(String(body.document ?? ''), 'base64')), {
+    root: await readFile(rootPath, 'utf8'),
+    maxAgeMs: 5 * 60_000,
+    expectedNonce: nonce,
+    allowDebug,
+  })
+  if (doc.publicKey === null) throw new AuditError('audit_bad_public_key', 'The attestation document carries no public_key')
+  return doc.publicKey
 }
 
 /** SECURITY: the receipt key is taken only from a document that verifies against the pinned root. */

@@ -50,6 +50,22 @@ describe('attestation through the real host and simulated enclave', () => {
     )
   })
 
+  it('bursar audit verify --host --root takes the receipt key from a live attestation', async () => {
+    const { runAuditVerify } = await import('../../cli/commands/audit.js')
+    const ok = await runAuditVerify({ host: stack.url, root: rootPem, token: stack.auditToken })
+    expect(ok.stderr).toBe('')
+    expect(ok.exitCode).toBe(0)
+    expect(ok.stdout).toMatch(/^OK: \d+ entries/)
+    // Against the AWS root the simulated enclave's key is not trusted: refused.
+    const { writeFileSync, mkdtempSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const aws = path.join(mkdtempSync(path.join(tmpdir(), 'root-')), 'aws.pem')
+    writeFileSync(aws, AWS_NITRO_ROOT_G1_PEM)
+    const refused = await runAuditVerify({ host: stack.url, root: aws, token: stack.auditToken })
+    expect(refused.exitCode).toBe(1)
+    expect(refused.stderr).toMatch(/attestation refused/)
+  })
+
   it('bursar attestation fetch verifies end to end (function and spawned CLI)', async () => {
     const r = await runAttestationFetch({ host: stack.url, root: rootPem, json: true })
     expect(r.exitCode).toBe(0)
