@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto'
+import type { Hex } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { BENCH_CHAIN_ID, BENCH_PAY_TO, BENCH_PRICE, BENCH_USDC } from './buildPaymentRequest.js'
+
+export type BenchBaselineReturnType = { name: string; opsPerSec: number; n: number; seconds: number }
+
+/**
+ * The number every end-to-end ratio divides by: viem's local
+ * account.signTypedData of an EIP-3009 TransferWithAuthorization (the x402
+ * payment) in this process on one core, each with a fresh EIP-3009 nonce.
+ */
+export async function benchBaseline({ durationMs = 3000 }: { durationMs?: number } = {}): Promise<BenchBaselineReturnType> {
+  const account = privateKeyToAccount(`0x${randomBytes(32).toString('hex')}`)
+  const nonces = Array.from({ length: 1024 }, () => `0x${randomBytes(32).toString('hex')}` as Hex)
+  const now = BigInt(Math.floor(Date.now() / 1000))
+  const signOne = (i: number) =>
+    account.signTypedData({
+      domain: { name: 'USDC', version: '2', chainId: BENCH_CHAIN_ID, verifyingContract: BENCH_USDC },
+      types: {
+        TransferWithAuthorization: [
+          { name: 'from', type: 'address' },
+          { name: 'to', type: 'address' },
+          { name: 'value', type: 'uint256' },
+          { name: 'validAfter', type: 'uint256' },
+          { name: 'validBefore', type: 'uint256' },
+          { name: 'nonce', type: 'bytes32' },
+        ],
+      },
+      primaryType: 'TransferWithAuthorization',
+      message: {
+        from: account.address,
+        to: BENCH_PAY_TO,
+        value: BigInt(BENCH_PRICE),
+        validAfter: now - 600n,
+        validBefore: now + 300n,
+        nonce: nonces[i & 1023]!,
+      },
+    })
+  for (let i = 0; i < 200; i++) await signOne(i) // warm-up (JIT)
+  let n = 0
+  const start = performance.now()
+  while (performance.now() - start < durationMs) {
+    for (let k = 0; k < 20; k++) await signOne(n++)
+  }
+  const seconds = (performance.now() - start) / 1000
+  return { name: 'viem account.signTypedData EIP-3009, in process, 1 core', opsPerSec: Math.round(n / seconds), n, seconds: Math.round(seconds * 100) / 100 }
+}

@@ -1,0 +1,122 @@
+import { rmSync } from 'node:fs'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { type Stack, startStack } from '../lib/startStack.js'
+import type { BenchAgent } from './buildPaymentRequest.js'
+import { LoadGenerator } from './LoadGenerator.js'
+import type { RunLoadReturnType } from './runLoad.js'
+import { type ProcessSample, ProcessSampler } from './ProcessSampler.js'
+import { setupBenchAgents } from './setupBenchAgents.js'
+
+export type BenchEndToEndParameters = {
+  levels: number[]
+  warmupMs?: number | undefined
+  durationMs?: number | undefined
+  wallets?: number | undefined
+  agentsPerWallet?: number | undefined
+  /** Extra node flags for the enclave and host (e.g. --cpu-prof). */
+  nodeArgs?: string[] | undefined
+  /** Sample enclave/host RSS during the run at this concurrency (default: the highest level). */
+  rssAt?: number | undefined
+  /** Successful responses to keep per level for independent verification. */
+  collect?: number | undefined
+  /** Smoke mode: this many requests per level instead of a timed window. */
+  requests?: number | undefined
+  log?: ((line: string) => void) | undefined
+}
+
+/**
+ * One level's load result plus what its processes used over warm-up + window:
+ * CPU % of one core, max RSS, and CPU microseconds per answered request
+ * (1e6 / that is the throughput ceiling of a process given one whole core).
+ */
+export type EndToEndLevel = RunLoadReturnType & ProcessSample & { cpuUsPerRequest: Record<string, number> }
+
+export type BenchEndToEndReturnType = {
+  levels: EndToEndLevel[]
+  /** Max RSS during the levels run at `rssAt` (the highest by default). */
+  rssMaxMb: { enclave: number; host: number }
+  /** RSS once agents are set up, before any load. */
+  rssIdleMb: { enclave: number; host: number }
+  /** What the host stored by the end: audit entries and the newest sealed snapshot's size (the whole state, resealed every 1,000 entries). */
+  stateAtEnd: { auditEntries: number; snapshotBytes: number; snapshots: number }
+  agents: BenchAgent[]
+  pids: { enclave: number; host: number; loadGenerator: number }
+}
+
+/**
+ * Starts the real stack (built enclave + host bundles), creates wallets and
+ * agents through owner acts, then drives /v1/agent/sign from a separate
+ * load-generator process at each concurrency level; samples the enclave's
+ * and host's RSS during the chosen level. Everything it spawns is stopped.
+ */
+export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<BenchEndToEndReturnType> {
+  const log = params.log ?? (() => {})
+  let stack: Stack | undefined
+  let load: LoadGenerator | undefined
+  try {
+    stack = await startStack({ nodeArgs: params.nodeArgs })
+    const enclaveStarted = Date.now()
+    const owner = privateKeyToAccount(generatePrivateKey())
+    const agents = await setupBenchAgents({
+      url: stack.url,
+      owner,
+      wallets: params.wallets ?? 4,
+      agentsPerWallet: params.agentsPerWallet ?? 16,
+    })
+    log(`  ${agents.length} agents on ${params.wallets ?? 4} wallets registered with policies`)
+    load = await LoadGenerator.start()
+    // A fresh enclave refuses requests issued in its first 2 s; don't spend the warm-up on retries.
+    await new Promise((r) => setTimeout(r, Math.max(0, enclaveStarted + 2_100 - Date.now())))
+    const rssAt = params.rssAt ?? Math.max(...params.levels)
+    const pids = { enclave: stack.enclave.pid ?? -1, host: stack.host.pid ?? -1, loadGenerator: load.pid }
+    const idle = new ProcessSampler({ enclave: pids.enclave, host: pids.host })
+    idle.start()
+    const { maxRssMb: idleRss } = idle.stop()
+    const rssIdleMb = { enclave: idleRss.enclave ?? Number.NaN, host: idleRss.host ?? Number.NaN }
+    const levels: EndToEndLevel[] = []
+    const rssMaxMb = { enclave: 0, host: 0 }
+    for (const concurrency of params.levels) {
+      const sampler = new ProcessSampler(pids)
+      sampler.start()
+      const r = await load.run({
+        url: stack.url,
+        agents,
+        concurrency,
+        warmupMs: params.warmupMs,
+        durationMs: params.durationMs,
+        requests: params.requests,
+        collect: params.collect,
+      })
+      const used = sampler.stop()
+      const cpuUsPerRequest: Record<string, number> = {}
+      for (const k of Object.keys(pids)) cpuUsPerRequest[k] = Math.round((used.cpuSeconds[k] ?? 0) * 1e6 / Math.max(1, r.answeredAll))
+      if (concurrency === rssAt) {
+        rssMaxMb.enclave = Math.max(rssMaxMb.enclave, used.maxRssMb.enclave ?? 0)
+        rssMaxMb.host = Math.max(rssMaxMb.host, used.maxRssMb.host ?? 0)
+      }
+      const cpu = Object.entries(used.cpuPct).map(([k, v]) => `${k} ${v}%`).join(', ')
+      const us = Object.entries(cpuUsPerRequest).map(([k, v]) => `${k} ${v}`).join(', ')
+      log(`  c=${concurrency}: ${r.opsPerSec} ops/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.failed} failed; cpu % ${cpu}; cpu µs/request ${us}`)
+      levels.push({ ...r, ...used, cpuUsPerRequest })
+    }
+    return { levels, rssMaxMb, rssIdleMb, stateAtEnd: readState(stack.dataDir), agents, pids }
+  } finally {
+    await load?.close()
+    await stack?.stop()
+    if (stack) rmSync(stack.dataDir, { recursive: true, force: true })
+  }
+}
+
+function readState(dataDir: string): BenchEndToEndReturnType['stateAtEnd'] {
+  const db = new Database(path.join(dataDir, 'bursar.db'), { readonly: true, fileMustExist: true })
+  try {
+    const entries = db.prepare('SELECT COUNT(*) FROM audit_entries').pluck().get() as number
+    const snap = db.prepare('SELECT length(blob) FROM snapshots ORDER BY version DESC LIMIT 1').pluck().get() as number | undefined
+    const versions = db.prepare('SELECT MAX(version) FROM snapshots').pluck().get() as number | null
+    return { auditEntries: entries, snapshotBytes: snap ?? 0, snapshots: versions ?? 0 }
+  } finally {
+    db.close()
+  }
+}

@@ -1,0 +1,155 @@
+import { Agent, request } from 'node:http'
+import type { KeyObject } from 'node:crypto'
+import { ed25519PrivateKeyFromSeed } from '../../agent/ed25519PrivateKeyFromSeed.js'
+import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
+import { type BenchAgent, buildPaymentRequest } from './buildPaymentRequest.js'
+
+export type RunLoadParameters = {
+  /** Host base URL (http only; loopback). */
+  url: string
+  agents: BenchAgent[]
+  concurrency: number
+  /** Closed loop for warmupMs, then measure for durationMs (ignored when `requests` is set). */
+  warmupMs?: number | undefined
+  durationMs?: number | undefined
+  /** Send exactly this many requests instead (smoke mode; all of them count). */
+  requests?: number | undefined
+  /** Keep up to this many successful (typedData, signature) pairs for independent verification. */
+  collect?: number | undefined
+}
+
+export type LoadSample = { wallet: `0x${string}`; typedData: TypedDataJson; signature: `0x${string}`; signedHash: `0x${string}` }
+
+export type RunLoadReturnType = {
+  concurrency: number
+  ok: number
+  failed: number
+  /** Refusal codes (or transport errors) and how often each happened. */
+  errors: Record<string, number>
+  /** SDK-style waits on request_before_enclave_start (not failures). */
+  retried: number
+  /** Every request answered in the whole call (warm-up and tail included), for CPU-per-request figures. */
+  answeredAll: number
+  seconds: number
+  opsPerSec: number
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number }
+  samples: LoadSample[]
+}
+
+const SIGNATURE = /^0x[0-9a-f]{130}$/
+const HASH = /^0x[0-9a-f]{64}$/
+
+/**
+ * Closed-loop load generator: `concurrency` loops, each building a fresh
+ * signed agent request (round-robin over the agents), POSTing it to
+ * /v1/agent/sign over a keep-alive HTTP agent and checking the answer. Only
+ * requests that start and finish inside the measured window count.
+ */
+export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnType> {
+  const base = new URL(params.url)
+  const http = new Agent({ keepAlive: true, maxSockets: params.concurrency, maxFreeSockets: params.concurrency })
+  const keys: KeyObject[] = params.agents.map((a) => ed25519PrivateKeyFromSeed(a.seed))
+  const errors: Record<string, number> = {}
+  const latencies: number[] = []
+  const samples: LoadSample[] = []
+  let ok = 0
+  let failed = 0
+  let retried = 0
+  let issued = 0
+  let answeredAll = 0
+
+  const smoke = params.requests !== undefined
+  const t0 = performance.now()
+  const measureFrom = smoke ? t0 : t0 + (params.warmupMs ?? 1000)
+  const measureTo = smoke ? Number.POSITIVE_INFINITY : measureFrom + (params.durationMs ?? 5000)
+  const more = () => (smoke ? issued < params.requests! : performance.now() < measureTo)
+
+  const post = (body: string) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        {
+          agent: http,
+          host: base.hostname,
+          port: base.port,
+          path: '/v1/agent/sign',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
+          res.on('error', reject)
+        },
+      )
+      req.on('error', reject)
+      req.end(body)
+    })
+
+  const loop = async () => {
+    while (more()) {
+      const i = issued++
+      const agent = params.agents[i % params.agents.length]!
+      const key = keys[i % keys.length]!
+      const start = performance.now()
+      let outcome: string
+      let answer: Record<string, unknown> = {}
+      let built: ReturnType<typeof buildPaymentRequest>
+      for (;;) {
+        built = buildPaymentRequest({ agentId: agent.agentId, wallet: agent.wallet, key })
+        try {
+          const res = await post(JSON.stringify({ request: built.text, signature: built.signature }))
+          answer = JSON.parse(res.text) as Record<string, unknown>
+          if (res.status === 200 && typeof answer.signature === 'string' && SIGNATURE.test(answer.signature) && HASH.test(String(answer.signedHash)))
+            outcome = 'ok'
+          else outcome = String(answer.code ?? `http_${res.status}`)
+        } catch (err) {
+          outcome = `transport_${(err as NodeJS.ErrnoException).code ?? 'error'}`
+        }
+        if (outcome !== 'request_before_enclave_start') break
+        // As the SDK does: a fresh enclave refuses older requests; wait out its floor and sign afresh.
+        retried++
+        await new Promise((r) => setTimeout(r, Math.min(Math.max(Number(answer.retryAfterMs ?? 100), 1), 5_000)))
+      }
+      const end = performance.now()
+      answeredAll++
+      if (start < measureFrom || end > measureTo) continue
+      if (outcome === 'ok') {
+        ok++
+        latencies.push(end - start)
+        if (samples.length < (params.collect ?? 0))
+          samples.push({ wallet: agent.wallet, typedData: built.typedData, signature: answer.signature as `0x${string}`, signedHash: answer.signedHash as `0x${string}` })
+      } else {
+        failed++
+        errors[outcome] = (errors[outcome] ?? 0) + 1
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: params.concurrency }, loop))
+  http.destroy()
+  const seconds = ((smoke ? performance.now() : measureTo) - measureFrom) / 1000
+  latencies.sort((a, b) => a - b)
+  const q = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN)
+  return {
+    concurrency: params.concurrency,
+    ok,
+    failed,
+    errors,
+    retried,
+    answeredAll,
+    seconds: round(seconds),
+    opsPerSec: Math.round(ok / seconds),
+    latencyMs: {
+      p50: q(0.5),
+      p90: q(0.9),
+      p99: q(0.99),
+      max: round(latencies[latencies.length - 1] ?? Number.NaN),
+      mean: round(latencies.reduce((s, x) => s + x, 0) / Math.max(1, latencies.length)),
+    },
+    samples,
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100
+}

@@ -1,0 +1,135 @@
+/**
+ * Reads a V8 .cpuprofile (node --cpu-prof) and reports where self time goes:
+ * the top functions and the top source modules. For an esbuild bundle
+ * (dist/*.mjs) each bundled line is mapped back to the module it came from
+ * through esbuild's `// path/to/module.js` section comments.
+ *
+ *   npx tsx scripts/bench/summarizeCpuProfile.ts <file.cpuprofile> [top]
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { formatCpuProfileSummary } from './formatCpuProfileSummary.js'
+
+type CallFrame = { functionName: string; url: string; lineNumber: number; columnNumber: number }
+type ProfileNode = { id: number; callFrame: CallFrame; hitCount?: number }
+type CpuProfile = { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+
+export type CpuProfileEntry = { name: string; module: string; selfMs: number; pct: number; busyPct: number }
+export type SummarizeCpuProfileReturnType = {
+  totalMs: number
+  /** Share of the profile spent idle (waiting on I/O): 100 − this is how busy the process was. */
+  idlePct: number
+  top: CpuProfileEntry[]
+  modules: CpuProfileEntry[]
+}
+
+/** Aggregates self time per function (name + module + line) and per module; percentages of all samples and of non-idle samples. */
+export function summarizeCpuProfile(file: string, top = 15): SummarizeCpuProfileReturnType {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const selfUs = new Map<number, number>()
+  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+  const bundles = new Map<string, ModuleIndex | null>()
+  const fns = new Map<string, { name: string; module: string; us: number }>()
+  const mods = new Map<string, number>()
+  let totalUs = 0
+  let idleUs = 0
+  for (const [id, us] of selfUs) {
+    const f = byId.get(id)!.callFrame // every sample id is a node id of the same profile
+    totalUs += us
+    if (f.functionName === '(idle)') idleUs += us
+    let mapped = bundles.get(f.url)
+    if (mapped === undefined) {
+      mapped = indexBundle(f.url)
+      bundles.set(f.url, mapped)
+    }
+    const module = moduleOf(f, mapped)
+    const name = `${f.functionName || '(anonymous)'}${f.url ? `:${f.lineNumber + 1}` : ''}`
+    const key = `${name}@${module}`
+    const e = fns.get(key) ?? { name, module, us: 0 }
+    e.us += us
+    fns.set(key, e)
+    const pkg = packageOf(module)
+    mods.set(pkg, (mods.get(pkg) ?? 0) + us)
+  }
+  const busyUs = Math.max(1, totalUs - idleUs)
+  const entry = (name: string, module: string, us: number): CpuProfileEntry => ({
+    name,
+    module,
+    selfMs: Math.round(us / 100) / 10,
+    pct: Math.round((us / totalUs) * 1000) / 10,
+    busyPct: name === '(idle)' ? 0 : Math.round((us / busyUs) * 1000) / 10,
+  })
+  return {
+    totalMs: Math.round(totalUs / 1000),
+    idlePct: Math.round((idleUs / Math.max(1, totalUs)) * 1000) / 10,
+    top: [...fns.values()]
+      .filter((e) => e.name !== '(idle)')
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
+      .map((e) => entry(e.name, e.module, e.us)),
+    modules: [...mods.entries()]
+      .filter(([m]) => m !== '(idle)')
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([m, us]) => entry(m, m, us)),
+  }
+}
+
+type ModuleIndex = { lines: number[]; paths: string[] }
+
+function indexBundle(url: string): ModuleIndex | null {
+  if (!url.startsWith('file://') || !url.endsWith('.mjs')) return null
+  const file = fileURLToPath(url)
+  if (!existsSync(file)) return null
+  const lines: number[] = []
+  const paths: string[] = []
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      const m = /^\/\/ ((?:node_modules|enclave|host|shared|agent|scripts|cli)\/\S+\.[cm]?[jt]s)$/.exec(line)
+      if (m) {
+        lines.push(i)
+        paths.push(m[1]!)
+      }
+    })
+  return { lines, paths }
+}
+
+function moduleOf(f: CallFrame, index: ModuleIndex | null): string {
+  if (!f.url) return f.functionName.startsWith('(') ? f.functionName : '(native)'
+  if (f.url.startsWith('node:')) return f.url
+  if (!index) return f.url.replace(/^file:\/\/.*?\/node_modules\//, 'node_modules/')
+  let lo = 0
+  let hi = index.lines.length - 1
+  let found = -1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    if (index.lines[mid]! <= f.lineNumber) {
+      found = mid
+      lo = mid + 1
+    } else hi = mid - 1
+  }
+  return found < 0 ? '(bundle prelude)' : index.paths[found]!
+}
+
+/** node_modules/@scope/pkg/… → @scope/pkg; node_modules/pkg/… → pkg; own code → its directory; node:internal/x → node:internal. */
+function packageOf(module: string): string {
+  const nm = module.lastIndexOf('node_modules/')
+  if (nm >= 0) {
+    const parts = module.slice(nm + 13).split('/')
+    return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!
+  }
+  if (module.startsWith('node:')) return module.split('/').slice(0, 2).join('/')
+  if (/^(enclave|host|shared|agent)\//.test(module)) return module.split('/').slice(0, 2).join('/')
+  return module
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const file = process.argv[2]
+  if (!file) {
+    console.error('usage: summarizeCpuProfile.ts <file.cpuprofile> [top]')
+    process.exit(2)
+  }
+  console.log(formatCpuProfileSummary(file, summarizeCpuProfile(file, Number(process.argv[3] ?? 15))))
+}

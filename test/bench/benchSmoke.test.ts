@@ -1,0 +1,29 @@
+import { type TypedDataDefinition, recoverTypedDataAddress } from 'viem'
+import { describe, expect, it } from 'vitest'
+import { benchEndToEnd } from '../../scripts/bench/benchEndToEnd.js'
+
+// Keeps `make bench` from rotting: the same path (real stack, owner-registered agents, load-generator process,
+// signed agent requests over keep-alive HTTP) with a few hundred requests and no timing assertions.
+describe('bench smoke: end-to-end path through the real host + enclave', () => {
+  it('completes a few hundred signed x402 requests at two concurrency levels; every answer is a valid wallet signature', async () => {
+    const perLevel = 150
+    const r = await benchEndToEnd({ levels: [1, 16], requests: perLevel, wallets: 2, agentsPerWallet: 4, collect: perLevel })
+    expect(r.agents.length).toBe(8)
+    expect(new Set(r.agents.map((a) => a.agentId)).size).toBe(8)
+    for (const level of r.levels) {
+      expect(level.errors).toEqual({})
+      expect(level.failed).toBe(0)
+      expect(level.ok).toBe(perLevel)
+      expect(level.samples.length).toBe(perLevel)
+      // Independent check of every signature: viem recovers the wallet that the request paid from.
+      for (const s of level.samples) {
+        const recovered = await recoverTypedDataAddress({ ...(s.typedData as unknown as TypedDataDefinition), signature: s.signature })
+        expect(recovered.toLowerCase()).toBe(s.wallet.toLowerCase())
+      }
+      // Every request carried a fresh EIP-3009 nonce, so every signature is distinct.
+      expect(new Set(level.samples.map((s) => s.signature)).size).toBe(perLevel)
+    }
+    expect(r.rssMaxMb.enclave).toBeGreaterThan(0)
+    expect(r.rssMaxMb.host).toBeGreaterThan(0)
+  })
+})
