@@ -10,6 +10,7 @@ import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import type { Persist, WireCheckpoint } from '../shared/protocol/messages.js'
 import { AuditChain } from './audit/AuditChain.js'
 import { SpendLedger, type SpendLedgerJson } from './ledger/SpendLedger.js'
+import { SignerPool } from './sign/SignerPool.js'
 import type { NsmProvider } from './nsm/NsmProvider.js'
 import { type Phase, canTransition } from './protocol/phase.js'
 import type { Sealer } from './seal/Sealer.js'
@@ -27,6 +28,8 @@ export type EnclaveParameters = {
   now?: () => number
   /** Snapshot after this many audit entries (owner acts always snapshot). */
   snapshotEvery?: number
+  /** secp256k1 signing off the writer thread (default: inline). */
+  signer?: SignerPool
 }
 
 /** A request's accumulated side effects, turned into the response's `persist`. */
@@ -52,7 +55,11 @@ export class Enclave {
   private entriesSinceSnapshot = 0
   private fresh = true
 
+  /** secp256k1 signing pool (wallet keys). */
+  readonly signer: SignerPool
+
   constructor(readonly params: EnclaveParameters) {
+    this.signer = params.signer ?? new SignerPool({ size: 0, entry: '' })
     this.now = params.now ?? Date.now
     this.startedAt = this.now()
     this.replay = new ReplayCache(this.startedAt)
@@ -78,7 +85,7 @@ export class Enclave {
       if (s.stateVersion !== version) throw new EnclaveError('state_invalid', 'Snapshot version does not match its seal')
       this.stateVersion = s.stateVersion
       this.setReceiptKey(createPrivateKey({ key: Buffer.from(s.receiptKeyPkcs8), format: 'der', type: 'pkcs8' }))
-      this.audit = new AuditChain({ head: s.auditHead ?? undefined, signer: this.signer })
+      this.audit = new AuditChain({ head: s.auditHead ?? undefined, signer: this.receiptSigner })
       this.entryMacKey = s.entryMacKey
       this.createNonces = new Map(s.createNonces)
       this.wallets = new Map(
@@ -87,7 +94,7 @@ export class Enclave {
       this.fresh = false
     } else {
       this.setReceiptKey(generateKeyPairSync('ed25519').privateKey)
-      this.audit = new AuditChain({ signer: this.signer })
+      this.audit = new AuditChain({ signer: this.receiptSigner })
       this.entryMacKey = randomBytes(32)
     }
     this.transition('loading')
@@ -98,7 +105,7 @@ export class Enclave {
     this.receiptPublicKeyDer = createPublicKey(key).export({ format: 'der', type: 'spki' })
   }
 
-  readonly signer = (bytes: Uint8Array): Uint8Array => sign(null, bytes, this.receiptKey)
+  readonly receiptSigner = (bytes: Uint8Array): Uint8Array => sign(null, bytes, this.receiptKey)
 
   get isFresh(): boolean {
     return this.fresh
@@ -131,7 +138,7 @@ export class Enclave {
    * due (a snapshot always covers exactly the entries appended so far).
    */
   async sealTx(tx: Tx): Promise<PendingPersist> {
-    const due = tx.snapshot || this.entriesSinceSnapshot >= (this.params.snapshotEvery ?? 1000)
+    const due = tx.snapshot || this.entriesSinceSnapshot >= (this.params.snapshotEvery ?? 5000)
     const sealed = due ? await this.sealSnapshot() : null
     return { entries: tx.entries, sealed }
   }

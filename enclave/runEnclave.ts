@@ -1,10 +1,13 @@
 import { Enclave, type EnclaveParameters } from './Enclave.js'
+import { SignerPool } from './sign/SignerPool.js'
 import { dispatch } from './protocol/dispatch.js'
 import { type ListenAddress, serveFrames } from './transport/serveFrames.js'
 
 /** Starts the enclave process: state holder + frame server. Shared by main.ts and main.sim.ts. */
-export async function runEnclave(params: EnclaveParameters & { listen: ListenAddress; stallTimeoutMs?: number }) {
-  const enclave = new Enclave(params)
+export async function runEnclave(params: EnclaveParameters & { listen: ListenAddress; stallTimeoutMs?: number; signWorkers?: number }) {
+  // Signing threads run this same bundle as workers (main*.ts dispatch on isMainThread).
+  const signer = new SignerPool({ size: params.signWorkers ?? 0, entry: process.argv[1] ?? '' })
+  const enclave = new Enclave({ ...params, signer })
   const server = await serveFrames({
     listen: params.listen,
     log: params.log,
@@ -15,7 +18,7 @@ export async function runEnclave(params: EnclaveParameters & { listen: ListenAdd
     },
   })
   const where = params.listen.kind === 'unix' ? params.listen.path : `${params.listen.host}:${params.listen.port}`
-  params.log(`enclave listening on ${where} (mode ${params.mode})`)
+  params.log(`enclave listening on ${where} (mode ${params.mode}, ${signer.size} signing worker(s))`)
   const shutdown = () => {
     server.close()
     process.exit(0)

@@ -12,7 +12,7 @@ import { applyEvents, ledgerOf } from '../owner/ledgerOps.js'
 import { evaluatePolicy } from '../policy/evaluatePolicy.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 import { decodeSignRequest } from '../sign/decodeSignRequest.js'
-import { signPlan } from '../sign/signPlan.js'
+import type { SignPlanReturnType } from '../sign/signPlan.js'
 import type { AgentRecord, PolicyRecord, WalletRecord } from '../state/stateTypes.js'
 import { verifyAgentRequest } from './verifyAgentRequest.js'
 
@@ -27,14 +27,26 @@ const policyCache = new Map<string, Policy>()
 export async function handleAgentSign(enclave: Enclave, req: { request: string; signature: string }): Promise<HandlerResult> {
   const { request, wallet, agent } = verifyAgentRequest(enclave, req.request, req.signature)
   const decided = await enclave.queue.run(() => decide(enclave, request, wallet, agent))
-  // Outside the writer: wait for the (batched) checkpoint that covers this entry.
-  const persist = await enclave.completeTx(decided.pending)
+  // Outside the writer: the (batched) checkpoint covering this entry, and the signature from the signer pool.
+  const [persist, signed] = await Promise.all([enclave.completeTx(decided.pending), decided.signing?.catch((e: Error) => e)])
   if (!decided.res.ok) return { ...decided.res, persist }
+  if (!signed || signed instanceof Error) {
+    return { ok: false, error: { code: 'internal_error', message: 'Signing failed; the request was counted and audited' }, persist }
+  }
   const result = decided.res.result as { receipt: Record<string, unknown> }
-  return { ok: true, result: { ...result, receipt: { ...result.receipt, checkpoint: persist.checkpoint } }, persist }
+  return {
+    ok: true,
+    result: {
+      signature: signed.signature,
+      signedHash: signed.signedHash,
+      ...(signed.serializedTransaction ? { serializedTransaction: signed.serializedTransaction } : {}),
+      receipt: { ...result.receipt, checkpoint: persist.checkpoint },
+    },
+    persist,
+  }
 }
 
-type Decided = { res: HandlerResult; pending: PendingPersist }
+type Decided = { res: HandlerResult; pending: PendingPersist; signing?: Promise<SignPlanReturnType> }
 
 async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, agent: AgentRecord): Promise<Decided> {
   const now = enclave.now()
@@ -82,8 +94,8 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
     const error: WireError = { code: 'approval_pending', message: verdict.message, rule: verdict.rule, pendingId: verdict.pendingId }
     return refuse(enclave, base, action, verdict.events, error, 'sign_pending', 'pending')
   }
-  // SECURITY: sign exactly the digest the decoder computed, then count it before anything else can run.
-  const signed = signPlan({ privateKey: wallet.privateKey, plan: decoded.plan })
+  // SECURITY: count the spend and audit the exact digest in this synchronous step; the signature over that
+  // digest is made off the writer thread (a failed signing leaves budget counted, never the reverse).
   applyEvents(enclave, wallet, verdict.events)
   const { entry, hash } = enclave.appendEntry(tx, {
     ...entryFields(base, action),
@@ -91,23 +103,14 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
     verdict: 'allow',
     rule: verdict.rule,
     code: null,
-    signedHash: signed.signedHash,
+    signedHash: decoded.plan.digest,
     ledger: verdict.events,
   })
+  const signing = enclave.signer.sign(wallet.privateKey, decoded.plan)
+  signing.catch(() => {}) // awaited by the caller; never an unhandled rejection
   const stateVersion = enclave.stateVersion
   const pending = await enclave.sealTx(tx)
-  return {
-    res: {
-      ok: true,
-      result: {
-        signature: signed.signature,
-        signedHash: signed.signedHash,
-        ...(signed.serializedTransaction ? { serializedTransaction: signed.serializedTransaction } : {}),
-        receipt: { seq: entry.seq, entryHash: hash, stateVersion },
-      },
-    },
-    pending,
-  }
+  return { res: { ok: true, result: { receipt: { seq: entry.seq, entryHash: hash, stateVersion } } }, pending, signing }
 }
 
 type Base = { wallet: WalletRecord; agent: AgentRecord; r: AgentRequest; rec: PolicyRecord | undefined; tx: Tx }

@@ -45,6 +45,11 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
         bytes = encodeFrame({ id, ok: false, error: { code: 'internal_error', message: 'Response could not be encoded' } })
         log(`encode failure: ${(err as Error).message}`)
       }
+      // Responses finished in the same turn leave in one write.
+      if (!socket.writableCorked) {
+        socket.cork()
+        process.nextTick(() => socket.uncork())
+      }
       socket.write(bytes)
       // SECURITY: a peer that never reads cannot make us buffer without bound.
       if (socket.writableLength > MAX_UNSENT_BYTES) socket.destroy()

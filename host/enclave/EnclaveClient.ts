@@ -104,6 +104,10 @@ export class EnclaveClient extends EventEmitter {
         reject(new EnclaveUnavailableError('enclave_timeout', `Enclave did not answer ${msg.type} in ${timeoutMs} ms`))
       }, timeoutMs)
       this.pending.set(id, { resolve, reject, timer })
+      if (!socket.writableCorked) {
+        socket.cork()
+        process.nextTick(() => socket.uncork())
+      }
       socket.write(encodeFrame({ id, msg }))
     })
   }

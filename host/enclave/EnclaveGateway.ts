@@ -4,7 +4,7 @@
  * before the result is handed on, so a signature that reaches a client is
  * already on disk. On (re)connect it hands the enclave its newest state.
  */
-import { type EnclaveRequest, PROTOCOL_VERSION, type ResponseFrame } from '../../shared/protocol/messages.js'
+import { type EnclaveRequest, type Persist, PROTOCOL_VERSION, type ResponseFrame } from '../../shared/protocol/messages.js'
 import type { Store } from '../storage/Store.js'
 import { type EnclaveAddress, EnclaveClient } from './EnclaveClient.js'
 
@@ -64,8 +64,33 @@ export class EnclaveGateway {
   /** Sends a request; stores what the response says to store; returns the response. */
   async call(msg: EnclaveRequest, timeoutMs?: number): Promise<ResponseFrame> {
     const res = await this.client.call(msg, timeoutMs)
-    if (res.persist) await this.store.persist(res.persist)
+    if (res.persist) await this.persist(res.persist)
     return res
+  }
+
+  private queued: Array<{ p: Persist; resolve: () => void; reject: (e: Error) => void }> = []
+  private flushScheduled = false
+
+  /** Group commit: responses that arrive in the same turn are stored in one transaction; none is answered before it commits. */
+  private persist(p: Persist): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ p, resolve, reject })
+      if (this.flushScheduled) return
+      this.flushScheduled = true
+      setImmediate(() => {
+        this.flushScheduled = false
+        const batch = this.queued
+        this.queued = []
+        this.store.persistMany(batch.map((b) => b.p)).then(
+          () => {
+            for (const b of batch) b.resolve()
+          },
+          (err: Error) => {
+            for (const b of batch) b.reject(err)
+          },
+        )
+      })
+    })
   }
 
   /** Bootstraps; a refused or failed load (e.g. KMS down) is retried with backoff while connected. */

@@ -57,8 +57,13 @@ export class SqliteStore implements Store {
     })
   }
 
-  private readonly persistTx = (p: Persist) =>
+  private readonly persistTx = (ps: Persist[]) =>
     this.db.transaction(() => {
+      for (const p of ps) this.persistOne(p)
+    })()
+
+  private persistOne(p: Persist): void {
+    {
       const now = Date.now()
       for (const text of p.entries) {
         const e = JSON.parse(text) as Record<string, unknown>
@@ -76,10 +81,15 @@ export class SqliteStore implements Store {
         this.stmts.insertSnapshot.run(p.sealed.version, p.sealed.auditSeq, Buffer.from(p.sealed.blob), now)
         this.stmts.pruneSnapshots.run(KEEP_SNAPSHOTS)
       }
-    })()
+    }
+  }
 
   async persist(p: Persist): Promise<void> {
-    this.persistTx(p)
+    this.persistTx([p])
+  }
+
+  async persistMany(ps: Persist[]): Promise<void> {
+    this.persistTx(ps)
   }
 
   async latestSnapshot(): Promise<StoredSnapshot | null> {

@@ -17,6 +17,8 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres'
   /** Stores a response's entries, checkpoint and snapshot atomically (write new, then switch). */
   persist(p: Persist): Promise<void>
+  /** Several responses' persist blocks in one transaction, in order (group commit). */
+  persistMany(ps: Persist[]): Promise<void>
   latestSnapshot(): Promise<StoredSnapshot | null>
   /** Entry texts with seq > after, ascending. */
   entriesAfter(after: number, limit: number): Promise<string[]>

@@ -1,0 +1,87 @@
+import { Worker } from 'node:worker_threads'
+import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import type { SigningPlan } from './signingPlan.js'
+import { type SignPlanReturnType, signPlan } from './signPlan.js'
+import type { SignJob, SignJobResult } from './signWorker.js'
+
+type Waiting = { resolve: (v: SignPlanReturnType) => void; reject: (e: Error) => void }
+
+/**
+ * secp256k1 signing off the writer thread. Jobs queued in one turn go to a
+ * worker as one message (round-robin). With no workers it signs inline.
+ * The entry file is the enclave's own bundle, started as a worker
+ * (main*.ts dispatch on isMainThread), so PCR0 covers the worker code too.
+ */
+export class SignerPool {
+  private readonly workers: Worker[] = []
+  private readonly waiting = new Map<number, Waiting>()
+  private batch: SignJob[] = []
+  private nextId = 1
+  private next = 0
+  private scheduled = false
+
+  constructor(params: { size: number; entry: string }) {
+    for (let i = 0; i < params.size; i++) {
+      const w = new Worker(params.entry, { workerData: { bursarRole: 'signer' } })
+      w.on('message', (results: SignJobResult[]) => this.settle(results))
+      w.on('error', (err) => this.failAll(err))
+      w.unref()
+      this.workers.push(w)
+    }
+  }
+
+  get size(): number {
+    return this.workers.length
+  }
+
+  sign(privateKey: Uint8Array, plan: SigningPlan): Promise<SignPlanReturnType> {
+    if (this.workers.length === 0) {
+      try {
+        return Promise.resolve(signPlan({ privateKey, plan }))
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    }
+    const id = this.nextId++
+    this.batch.push({ id, privateKey, plan })
+    if (!this.scheduled) {
+      this.scheduled = true
+      setImmediate(() => this.flush())
+    }
+    return new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject }))
+  }
+
+  private flush(): void {
+    this.scheduled = false
+    const jobs = this.batch
+    this.batch = []
+    if (jobs.length === 0) return
+    // Split a large batch over the workers so they sign in parallel.
+    const per = Math.ceil(jobs.length / this.workers.length)
+    for (let i = 0; i < jobs.length; i += per) {
+      const w = this.workers[this.next++ % this.workers.length]!
+      w.postMessage(jobs.slice(i, i + per))
+    }
+  }
+
+  private settle(results: SignJobResult[]): void {
+    for (const r of results) {
+      const w = this.waiting.get(r.id)
+      if (!w) continue
+      this.waiting.delete(r.id)
+      if (r.ok) w.resolve(r.value)
+      else w.reject(new EnclaveError(r.code as 'internal_error', 'Signing failed'))
+    }
+  }
+
+  private failAll(err: Error): void {
+    for (const [id, w] of this.waiting) {
+      this.waiting.delete(id)
+      w.reject(new EnclaveError('internal_error', 'Signer worker failed', { cause: err }))
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()))
+  }
+}
