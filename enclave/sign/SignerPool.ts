@@ -22,7 +22,11 @@ export class SignerPool {
 
   constructor(params: { size: number; entry: string }) {
     for (let i = 0; i < params.size; i++) {
-      const w = new Worker(params.entry, { workerData: { bursarRole: 'signer' } })
+      // A signer holds no state: a small heap keeps the enclave's memory down.
+      const w = new Worker(params.entry, {
+        workerData: { bursarRole: 'signer' },
+        resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 },
+      })
       w.on('message', (results: SignJobResult[]) => this.settle(results))
       w.on('error', (err) => this.failAll(err))
       w.unref()
