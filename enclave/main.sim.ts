@@ -21,7 +21,9 @@ if (!isMainThread) {
   runSignWorker()
 } else {
   const env = EnclaveEnvSchema.extend({
-    BURSAR_SEALER: z.enum(['sim', 'kms']).default('sim'),
+    /** nitro here = the production KMS sealing path with the simulated NSM (no /dev/nsm outside an enclave). */
+    BURSAR_MODE: z.enum(['sim', 'nitro']).default('sim'),
+    BURSAR_SEALER: z.enum(['sim', 'kms']).optional(),
     BURSAR_KMS_KEY_ID: z.string().default('alias/bursar-sim'),
     BURSAR_KMS_ENDPOINT: z.string().url().optional(),
   }).parse(process.env)
@@ -33,7 +35,7 @@ if (!isMainThread) {
     measuredFile: process.argv[1] ?? '',
   })
   const sealer =
-    env.BURSAR_SEALER === 'kms'
+    (env.BURSAR_SEALER ?? (env.BURSAR_MODE === 'nitro' ? 'kms' : 'sim')) === 'kms'
       ? createKmsSealer({
           keyId: env.BURSAR_KMS_KEY_ID,
           nsm,

@@ -14,6 +14,10 @@ const dataDir = path.resolve(process.env.BURSAR_DATA_DIR ?? path.join(root, 'dat
 const port = Number(process.env.BURSAR_PORT ?? 8402)
 mkdirSync(dataDir, { recursive: true })
 
+if (process.env.BURSAR_MODE === 'nitro' && !process.env.BURSAR_KMS_ENDPOINT) {
+  console.error('BURSAR_MODE=nitro needs BURSAR_KMS_ENDPOINT (and BURSAR_KMS_KEY_ID): in simulation it runs the KMS sealing path with the simulated NSM. On AWS, see docs/nitro.md.')
+  process.exit(2)
+}
 const t0 = Date.now()
 await buildEnclave({ quiet: true })
 const sock = path.join(dataDir, 'enclave.sock')

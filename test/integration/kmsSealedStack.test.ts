@@ -16,7 +16,7 @@ const owner = privateKeyToAccount('0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b
  * process with the simulated NSM, against a loopback KMS that checks the
  * attestation with the project's verifier.
  */
-describe('enclave process sealing through KMS (BURSAR_SEALER=kms)', () => {
+describe('enclave process sealing through KMS (BURSAR_MODE=nitro with the simulated NSM)', () => {
   let kms: KmsServer
   let stack: Stack
   beforeAll(async () => {
@@ -26,7 +26,7 @@ describe('enclave process sealing through KMS (BURSAR_SEALER=kms)', () => {
     kms = await startKmsServer({ attestationRoot: readFileSync(path.join(dataDir, 'sim-pki', 'SIMULATION-ROOT-NOT-SECURE.pem')) })
     stack = await startStack({
       dataDir,
-      env: { BURSAR_SEALER: 'kms', BURSAR_KMS_ENDPOINT: kms.endpoint, BURSAR_KMS_KEY_ID: kms.keyId },
+      env: { BURSAR_MODE: 'nitro', BURSAR_KMS_ENDPOINT: kms.endpoint, BURSAR_KMS_KEY_ID: kms.keyId },
     })
   })
   afterAll(async () => {
