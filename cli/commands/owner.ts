@@ -139,6 +139,12 @@ export function ownerCommand(): Command {
       const r = await c.act('SetPolicy', o.wallet, { agentId: o.agent, version: String(p.version), policyHash: hash }, JSON.stringify(p))
       printResult(!!o.json, r, () => `policy v${p.version} installed for ${o.agent}\nhash ${hash}`)
     }))
+  agentOpt(walletOpt(common(policy.command('revoke').description('revoke the agent policy: it signs nothing until you set a newer one')))).action(
+    action(async (o: Common & { wallet: string; agent: string }) => {
+      const r = await client(o).act('RevokePolicy', o.wallet, { agentId: o.agent })
+      printResult(!!o.json, r, () => `policy of ${o.agent} revoked; set a newer version to let it sign again`)
+    }),
+  )
   agentOpt(walletOpt(common(policy.command('show').description('show the installed policy')))).action(
     action(async (o: Common & { wallet: string; agent: string }) => {
       const a = findAgent(await client(o).wallet(checkWallet(o.wallet)), o.agent)

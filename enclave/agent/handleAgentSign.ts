@@ -63,7 +63,10 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
   if (wallet.rolledBack) {
     return refuse(enclave, base, null, [], { code: 'wallet_rolled_back', message: 'Wallet state was rolled back; the owner must resync' })
   }
-  if (!rec) return refuse(enclave, base, null, [], { code: 'agent_no_policy', message: 'No policy is set for this agent' })
+  if (!rec || rec.revoked) {
+    const message = rec ? 'The owner revoked this agent’s policy' : 'No policy is set for this agent'
+    return refuse(enclave, base, null, [], { code: 'agent_no_policy', message })
+  }
   const policy = cachedPolicy(rec)
   const decoded = decodeSignRequest({ request: r, wallet: wallet.address, registry: policy.tokens })
   if (!decoded.ok) {

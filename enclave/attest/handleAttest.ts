@@ -23,7 +23,9 @@ export async function handleAttest(enclave: Enclave, nonce: Uint8Array | null): 
 export function attestationInputs(enclave: Enclave) {
   const policies: string[] = []
   for (const w of enclave.wallets.values()) {
-    for (const p of w.policies.values()) policies.push(`${w.address.toLowerCase()}/${p.agentId}/${p.version}/${p.hash.toLowerCase()}`)
+    for (const p of w.policies.values()) {
+      if (!p.revoked) policies.push(`${w.address.toLowerCase()}/${p.agentId}/${p.version}/${p.hash.toLowerCase()}`)
+    }
   }
   policies.sort()
   const policySetHash = `0x${createHash('sha256').update(policies.join('\n')).digest('hex')}` as `0x${string}`

@@ -125,6 +125,15 @@ function applyWalletAct(
       enclave.appendEntry(tx, entryBody(wallet, act.message.agentId, 'policy_set', { version: rec.version, hash: rec.hash }))
       return { ...base, agentId: act.message.agentId, policyVersion: rec.version, policyHash: rec.hash }
     }
+    case 'RevokePolicy': {
+      // The agent stays registered but has no policy: every request is refused (agent_no_policy) until a new SetPolicy,
+      // whose version must still be newer than the revoked one.
+      const rec = wallet.policies.get(act.message.agentId)
+      if (!rec || rec.revoked) throw new EnclaveError('agent_no_policy', 'This agent has no policy to revoke')
+      rec.revoked = true
+      enclave.appendEntry(tx, entryBody(wallet, act.message.agentId, 'policy_revoked', { version: rec.version, hash: rec.hash }))
+      return { ...base, agentId: act.message.agentId, policyVersion: rec.version, revoked: true }
+    }
     case 'RevokeAgent': {
       const agent = wallet.agents.get(act.message.agentId)
       if (!agent) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')

@@ -20,7 +20,7 @@ export function describeWallets(enclave: Enclave): WalletInfo[] {
           label: a.label,
           status: a.status,
           frozen: ledger.frozen.includes(a.agentId),
-          policy: p ? { version: p.version, hash: p.hash, json: p.json } : null,
+          policy: p && !p.revoked ? { version: p.version, hash: p.hash, json: p.json } : null,
         }
       }),
       pending: ledger.pending,

@@ -13,6 +13,8 @@ export type PolicyRecord = {
   json: string
   version: number
   hash: `0x${string}`
+  /** Revoked by the owner: the agent is refused until a newer policy is set. */
+  revoked?: boolean
 }
 
 export type WalletRecord = {

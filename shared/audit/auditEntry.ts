@@ -24,6 +24,7 @@ export const AUDIT_EVENTS = [
   'agent_frozen',
   'agent_unfrozen',
   'policy_set',
+  'policy_revoked',
   'wallet_created',
   'wallet_resynced',
   'permit_issued',

@@ -23,6 +23,7 @@ export const OWNER_ACT_TYPES = {
   RegisterAgent: [wallet, agentId, { name: 'agentPublicKey', type: 'bytes' }, { name: 'label', type: 'string' }, seq],
   SetPolicy: [wallet, agentId, { name: 'version', type: 'uint64' }, { name: 'policyHash', type: 'bytes32' }, seq],
   RevokeAgent: [wallet, agentId, seq],
+  RevokePolicy: [wallet, agentId, seq],
   FreezeAgent: [wallet, agentId, { name: 'frozen', type: 'bool' }, seq],
   ResolvePending: [wallet, { name: 'pendingId', type: 'string' }, { name: 'approve', type: 'bool' }, seq],
   IssuePermit: [
@@ -65,6 +66,7 @@ export const OwnerActMessageSchemas = {
     .object({ wallet: address, agentId: agent, version: uint, policyHash: z.string().regex(/^0x[0-9a-f]{64}$/), seq: uint })
     .strict(),
   RevokeAgent: z.object({ wallet: address, agentId: agent, seq: uint }).strict(),
+  RevokePolicy: z.object({ wallet: address, agentId: agent, seq: uint }).strict(),
   FreezeAgent: z.object({ wallet: address, agentId: agent, frozen: z.boolean(), seq: uint }).strict(),
   ResolvePending: z
     .object({ wallet: address, pendingId: z.string().max(80), approve: z.boolean(), seq: uint })
