@@ -7,6 +7,7 @@
 import { type KeyObject, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
 import type { AuditEntry, AuditEntryBody } from '../shared/audit/auditEntry.js'
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
+import { MAX_FRAME_BYTES } from '../shared/protocol/frame.js'
 import type { Persist, WireCheckpoint } from '../shared/protocol/messages.js'
 import { AuditChain } from './audit/AuditChain.js'
 import { SpendLedger, type SpendLedgerJson } from './ledger/SpendLedger.js'
@@ -37,6 +38,8 @@ export type Tx = { entries: string[]; lastHash: `0x${string}` | null; snapshot: 
 export type PendingPersist = { entries: string[]; sealed: Persist['sealed'] }
 
 export const SNAPSHOT_PURPOSE = 'enclave-state'
+/** Leaves room in a response frame for the entries and checkpoint beside the snapshot. */
+export const MAX_SNAPSHOT_BYTES = MAX_FRAME_BYTES - 1024 * 1024
 
 export class Enclave {
   phase: Phase = 'awaiting_state'
@@ -139,7 +142,15 @@ export class Enclave {
    */
   async sealTx(tx: Tx): Promise<PendingPersist> {
     const due = tx.snapshot || this.entriesSinceSnapshot >= (this.params.snapshotEvery ?? 5000)
-    const sealed = due ? await this.sealSnapshot() : null
+    let sealed = due ? await this.sealSnapshot() : null
+    if (sealed && sealed.blob.length > MAX_SNAPSHOT_BYTES) {
+      // A periodic snapshot too large to frame is skipped (the entries still go out and replay); an owner act's
+      // snapshot cannot be skipped (replay refuses owner acts after the snapshot): stop rather than lose it.
+      if (tx.snapshot) this.halt(`snapshot of ${sealed.blob.length} bytes exceeds ${MAX_SNAPSHOT_BYTES}`)
+      this.params.log(`snapshot of ${sealed.blob.length} bytes skipped (limit ${MAX_SNAPSHOT_BYTES}); entries replay instead`)
+      this.entriesSinceSnapshot = 0
+      sealed = null
+    }
     return { entries: tx.entries, sealed }
   }
 

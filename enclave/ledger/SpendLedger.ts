@@ -14,7 +14,10 @@ export const HOUR_MS = 3_600_000
 export const SPEND_RETENTION_MS = 27 * HOUR_MS
 /** Counters keep at most this many newest entries; policy limits never exceed it, so decisions stay exact. */
 export const COUNTER_MAX = 10_000
-const SWEEP_EVERY_MS = 10 * 60_000
+/** Spends older than this are merged into COALESCE_BUCKET_MS buckets stamped at the bucket end. */
+export const COALESCE_AFTER_MS = 60_000
+export const COALESCE_BUCKET_MS = 60_000
+const SWEEP_EVERY_MS = 60_000
 
 export type PendingStatus = 'pending' | 'approved' | 'rejected' | 'used'
 export type PendingRecord = {
@@ -265,6 +268,8 @@ export class SpendLedger {
     for (const m of [this.spends, this.preApprovals, this.denials, this.requests]) {
       for (const [k, s] of m) {
         s.prune(m === this.requests ? at - 2 * HOUR_MS : cutoff)
+        // Spend sums older than a minute: per-minute buckets, conservative (see TimeSeries.coalesce).
+        if (m === this.spends || m === this.preApprovals) s.coalesce(at - COALESCE_AFTER_MS, COALESCE_BUCKET_MS)
         if (s.size === 0) m.delete(k)
       }
     }

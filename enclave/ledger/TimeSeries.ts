@@ -63,6 +63,37 @@ export class TimeSeries {
     if (this.head > 64 && this.head * 2 > this.times.length) this.compact()
   }
 
+  /**
+   * Merges entries at or before `before` into buckets of `bucketMs`, each
+   * stamped at its bucket's END. Conservative by construction: an entry only
+   * ever moves later, so every "sum after t" it was in still includes it (a
+   * spend may stay in a rolling window up to bucketMs longer, never shorter).
+   * Keeps a day of spends at ≤ 1,440 entries per key whatever the rate.
+   */
+  coalesce(before: number, bucketMs: number): void {
+    const edge = Math.floor(before / bucketMs) * bucketMs
+    const end = this.upperBound(edge)
+    if (end - this.head < 2) return
+    const times: number[] = []
+    const amounts: bigint[] = []
+    for (let i = this.head; i < end; i++) {
+      const b = Math.ceil(this.times[i]! / bucketMs) * bucketMs
+      if (times.length > 0 && times[times.length - 1] === b) amounts[amounts.length - 1]! += this.amounts[i]!
+      else {
+        times.push(b)
+        amounts.push(this.amounts[i]!)
+      }
+    }
+    if (times.length === end - this.head) return
+    const cum: bigint[] = []
+    let run = this.base
+    for (const a of amounts) cum.push((run += a))
+    this.times = [...times, ...this.times.slice(end)]
+    this.amounts = [...amounts, ...this.amounts.slice(end)]
+    this.cum = [...cum, ...this.cum.slice(end)]
+    this.head = 0
+  }
+
   /** Plain JSON: [time, amount] pairs of live entries. */
   toJSON(): [number, string][] {
     const out: [number, string][] = []

@@ -6,7 +6,7 @@ import { BaseError } from '../errors/base.js'
  * big-endian length, then that many bytes of CBOR. The length is checked
  * against MAX_FRAME_BYTES before any buffer is allocated for the body.
  */
-export const MAX_FRAME_BYTES = 8 * 1024 * 1024
+export const MAX_FRAME_BYTES = 32 * 1024 * 1024
 
 export class FrameError extends BaseError {
   constructor(code: 'frame_too_large' | 'frame_invalid_cbor' | 'frame_empty', shortMessage: string) {

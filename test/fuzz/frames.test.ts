@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { encode } from 'cborg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { decodeFrameBody, encodeFrame } from '../../shared/protocol/frame.js'
+import { MAX_FRAME_BYTES, decodeFrameBody, encodeFrame } from '../../shared/protocol/frame.js'
 import { FrameReader } from '../../shared/protocol/FrameReader.js'
 import { repoRoot, waitFor } from '../helpers/startStack.js'
 
@@ -130,7 +130,7 @@ describe('frame robustness against a running enclave', () => {
     for (let i = 0; i < 20; i++) {
       const d = connect(sock)
       const b = Buffer.alloc(4)
-      b.writeUInt32BE(8 * 1024 * 1024 + 1 + i, 0)
+      b.writeUInt32BE(MAX_FRAME_BYTES + 1 + i, 0)
       d.s.write(b)
       await waitFor(() => d.isClosed(), 5_000, 'close')
     }
