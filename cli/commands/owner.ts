@@ -181,6 +181,16 @@ export function ownerCommand(): Command {
       }))
   }
 
+  const budget = owner.command('budget').description('agent budgets')
+  agentOpt(walletOpt(common(budget.command('credit').description('give budget back in the current windows (e.g. an authorization that expired unsettled); signed by you'))))
+    .requiredOption('--chain <id>', 'chain id')
+    .requiredOption('--asset <address>', 'token contract')
+    .requiredOption('--amount <baseUnits>', 'amount in base units')
+    .action(action(async (o: Common & { wallet: string; agent: string; chain: string; asset: string; amount: string }) => {
+      const r = await client(o).act('CreditBudget', o.wallet, { agentId: o.agent, chainId: o.chain, asset: o.asset, amount: o.amount })
+      printResult(!!o.json, r, () => `credited ${o.amount} to ${o.agent}'s budget on chain ${o.chain}`)
+    }))
+
   const permit = owner.command('permit').description('single-use spend permits')
   agentOpt(walletOpt(common(permit.command('issue').description('issue an amount- and merchant-locked, expiring, single-use permit'))))
     .requiredOption('--chain <id>', 'chain id')

@@ -57,6 +57,10 @@ export const LedgerEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('permit_used'), permitId: ident, amount, at }).strict(),
   /** A permit cancelled before use: its held amount returns to the budget. */
   z.object({ type: z.literal('budget_released'), permitId: ident, at }).strict(),
+  /** The owner gives budget back (e.g. an authorization that expired unsettled): counts against spends in the window. */
+  z
+    .object({ type: z.literal('budget_credit'), agentId, chainId: z.number().int().positive(), asset, amount, at })
+    .strict(),
   z.object({ type: z.literal('agent_frozen'), agentId, reason: z.string().max(280), at }).strict(),
   z.object({ type: z.literal('agent_unfrozen'), agentId, at }).strict(),
 ])

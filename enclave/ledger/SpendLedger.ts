@@ -41,6 +41,7 @@ export type FrozenRecord = { reason: string; at: number }
 export type SpendLedgerJson = {
   v: 1
   spends: Record<string, [number, string][]>
+  credits?: Record<string, [number, string][]>
   preApprovals: Record<string, [number, string][]>
   requests: Record<string, [number, string][]>
   denials: Record<string, [number, string][]>
@@ -63,6 +64,7 @@ export function spendKey(agentId: string, chainId: number, asset: string): strin
 
 export class SpendLedger {
   private spends = new Map<string, TimeSeries>()
+  private credits = new Map<string, TimeSeries>()
   private preApprovals = new Map<string, TimeSeries>()
   private requests = new Map<string, TimeSeries>()
   private denials = new Map<string, TimeSeries>()
@@ -85,6 +87,9 @@ export class SpendLedger {
         }
         break
       }
+      case 'budget_credit':
+        series(this.credits, spendKey(e.agentId, e.chainId, e.asset)).add(e.at, BigInt(e.amount))
+        break
       case 'request':
         counter(this.requests, e.agentId, e.at)
         break
@@ -152,6 +157,11 @@ export class SpendLedger {
     return this.spends.get(spendKey(agentId, chainId, asset))?.sumAfter(t) ?? 0n
   }
 
+  /** Owner-signed budget credits after t (they offset spends in the same window). */
+  creditedAfter(agentId: string, chainId: number, asset: string, t: number): bigint {
+    return this.credits.get(spendKey(agentId, chainId, asset))?.sumAfter(t) ?? 0n
+  }
+
   /** Amount held by live (unused, unreleased, unexpired at now) cap-bound permits, minus `exceptPermitId`'s. */
   held(agentId: string, chainId: number, asset: string, now: number, exceptPermitId?: string): bigint {
     let sum = 0n
@@ -206,6 +216,7 @@ export class SpendLedger {
     return {
       v: 1,
       spends: dump(this.spends),
+      credits: dump(this.credits),
       preApprovals: dump(this.preApprovals),
       requests: dump(this.requests),
       denials: dump(this.denials),
@@ -224,6 +235,7 @@ export class SpendLedger {
       for (const [k, v] of Object.entries(o)) m.set(k, TimeSeries.fromJSON(v))
     }
     load(l.spends, json.spends)
+    load(l.credits, json.credits ?? {})
     load(l.preApprovals, json.preApprovals)
     load(l.requests, json.requests)
     load(l.denials, json.denials)
@@ -265,7 +277,7 @@ export class SpendLedger {
   private sweep(at: number): void {
     this.lastSweepAt = at
     const cutoff = at - SPEND_RETENTION_MS
-    for (const m of [this.spends, this.preApprovals, this.denials, this.requests]) {
+    for (const m of [this.spends, this.credits, this.preApprovals, this.denials, this.requests]) {
       for (const [k, s] of m) {
         s.prune(m === this.requests ? at - 2 * HOUR_MS : cutoff)
         // Spend sums older than a minute: per-minute buckets, conservative (see TimeSeries.coalesce).

@@ -32,7 +32,7 @@ export function applyEvents(enclave: Enclave, wallet: WalletRecord, events: Ledg
   replayLedgerEvents(enclave, wallet, events)
 }
 
-type LedgerAct = Extract<VerifiedOwnerAct, { primaryType: 'FreezeAgent' | 'ResolvePending' | 'IssuePermit' }>
+type LedgerAct = Extract<VerifiedOwnerAct, { primaryType: 'FreezeAgent' | 'ResolvePending' | 'IssuePermit' | 'CreditBudget' }>
 
 /** Owner acts that change the ledger: freeze/unfreeze, approve/reject a pending request, issue a permit. */
 export function ledgerOwnerAct(
@@ -68,6 +68,15 @@ export function ledgerOwnerAct(
       }
       events = [{ type: 'pending_resolved', pendingId: m.pendingId, approve: m.approve, at }]
       out = { agentId: p.agentId, event: m.approve ? 'pending_approved' : 'pending_rejected', events, result: { pendingId: m.pendingId, approved: m.approve } }
+      break
+    }
+    case 'CreditBudget': {
+      // SECURITY: budget comes back only on the owner's signature, never on the host's word.
+      const m = act.message
+      if (!wallet.agents.has(m.agentId)) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
+      if (BigInt(m.amount) === 0n) throw new EnclaveError('owner_act_invalid', 'A budget credit must be positive')
+      events = [{ type: 'budget_credit', agentId: m.agentId, chainId: Number(m.chainId), asset: m.asset.toLowerCase(), amount: m.amount, at }]
+      out = { agentId: m.agentId, event: 'budget_released', events, result: { agentId: m.agentId, credited: m.amount } }
       break
     }
     case 'IssuePermit': {

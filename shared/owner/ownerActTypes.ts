@@ -39,6 +39,14 @@ export const OWNER_ACT_TYPES = {
     { name: 'exceedCaps', type: 'bool' },
     seq,
   ],
+  CreditBudget: [
+    wallet,
+    agentId,
+    { name: 'chainId', type: 'uint256' },
+    { name: 'asset', type: 'address' },
+    { name: 'amount', type: 'uint256' },
+    seq,
+  ],
   Resync: [wallet, seq],
 } as const
 
@@ -85,6 +93,9 @@ export const OwnerActMessageSchemas = {
       exceedCaps: z.boolean(),
       seq: uint,
     })
+    .strict(),
+  CreditBudget: z
+    .object({ wallet: address, agentId: agent, chainId: uint, asset: address, amount: uint, seq: uint })
     .strict(),
   Resync: z.object({ wallet: address, seq: uint }).strict(),
 } as const satisfies Record<OwnerActType, z.ZodType>

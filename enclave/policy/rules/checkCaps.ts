@@ -49,7 +49,10 @@ export function checkCaps({ caps, ctx, required, scope, exceptPermitId }: CheckC
   if (cap.rolling24h === undefined && cap.calendarDay === undefined) return out
   const held = ledger.held(agentId, s.chainId, s.asset, now, exceptPermitId)
   const windowed = (name: string, max: bigint, since: number, code: Check['code']) => {
-    const used = ledger.spentAfter(agentId, s.chainId, s.asset, since) + held
+    // Owner-signed credits offset spends in the same window (never below zero: a credit is not a new cap).
+    const gross = ledger.spentAfter(agentId, s.chainId, s.asset, since) + held
+    const credit = ledger.creditedAfter(agentId, s.chainId, s.asset, since)
+    const used = gross > credit ? gross - credit : 0n
     const ok = used + s.amount <= max
     const left = max > used ? max - used : 0n
     out.push({
