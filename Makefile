@@ -22,7 +22,8 @@ sim: install
 test: install
 	npx tsc --noEmit -p .
 	npx tsx scripts/checkBoundaries.ts
-	npx vitest run --reporter=default
+	npx vitest run --reporter=default --reporter=json --outputFile=.vitest-results.json; status=$$?; \
+	  node scripts/testSummary.mjs .vitest-results.json || true; exit $$status
 
 bench: install
 	npx tsx scripts/bench.ts
