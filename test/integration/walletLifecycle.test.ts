@@ -23,6 +23,10 @@ describe('foundation: real enclave + host processes over a Unix socket', () => {
     const doc = (await (await fetch(`${stack.url}/openapi.json`)).json()) as { paths: Record<string, unknown> }
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/owner/acts', '/v1/agent/sign', '/v1/attestation', '/readyz']))
     expect((await fetch(`${stack.url}/docs`)).status).toBeLessThan(400)
+    const page = await fetch(`${stack.url}/`)
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toMatch(/text\/html/)
+    expect(await page.text()).toContain('bursar — owner dashboard')
   })
 
   it('creates a wallet from an owner-signed act; state survives a restart of both processes', async () => {
