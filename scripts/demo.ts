@@ -32,7 +32,8 @@ export async function runDemo(opts: { json?: boolean; host?: string } = {}): Pro
     const token = await deployFiatToken({ rpcUrl: anvil.rpcUrl, deployer: deployer!, admin: admin! })
     const merchant = privateKeyToAccount(merchantKey!).address
     const owner = privateKeyToAccount(ownerKey!)
-    let host = opts.host ?? process.env.BURSAR_HOST_URL
+    // A running `make sim` on the default port is used when nothing else is named (BURSAR_HOST_URL='' forces a fresh one).
+    let host = opts.host ?? process.env.BURSAR_HOST_URL ?? 'http://127.0.0.1:8402'
     // Reading the whole audit log takes the operator token: our own stack's, or the running host's from the environment.
     let auditToken = process.env.BURSAR_AUDIT_TOKEN
     if (!host || !(await fetch(`${host}/readyz`).then((r) => r.ok, () => false))) {
