@@ -157,9 +157,18 @@ export class SpendLedger {
     return this.spends.get(spendKey(agentId, chainId, asset))?.sumAfter(t) ?? 0n
   }
 
-  /** Owner-signed budget credits after t (they offset spends in the same window). */
+  /**
+   * Owner-signed credits usable in the window after t: never more than the spends in that window made before the
+   * newest credit, so a credit stops counting once the spends it gave back leave the window.
+   */
   creditedAfter(agentId: string, chainId: number, asset: string, t: number): bigint {
-    return this.credits.get(spendKey(agentId, chainId, asset))?.sumAfter(t) ?? 0n
+    const c = this.credits.get(spendKey(agentId, chainId, asset))
+    const credited = c?.sumAfter(t) ?? 0n
+    if (credited === 0n) return 0n
+    const spends = this.spends.get(spendKey(agentId, chainId, asset))
+    const last = c!.lastTime()!
+    const before = (spends?.sumAfter(t) ?? 0n) - (spends?.sumAfter(last) ?? 0n)
+    return credited < before ? credited : before > 0n ? before : 0n
   }
 
   /** Amount held by live (unused, unreleased, unexpired at now) cap-bound permits, minus `exceptPermitId`'s. */
@@ -194,6 +203,13 @@ export class SpendLedger {
 
   frozenInfo(agentId: string): FrozenRecord | undefined {
     return this.frozen.get(agentId)
+  }
+
+  /** Requests of this agent still waiting for the owner at `now`. */
+  openPendingCount(agentId: string, now: number): number {
+    let n = 0
+    for (const p of this.pendings.values()) if (p.agentId === agentId && p.status === 'pending' && p.expiresAt > now) n++
+    return n
   }
 
   getPending(pendingId: string): Readonly<PendingRecord> | undefined {
@@ -286,7 +302,8 @@ export class SpendLedger {
       }
     }
     for (const [id, p] of this.pendings) {
-      if (p.expiresAt >= cutoff) continue
+      // An expired pending can no longer be approved or used: drop it at once (bounded state).
+      if (p.expiresAt >= at) continue
       this.pendings.delete(id)
       const k = `${p.agentId}|${p.digest}`
       if (this.pendingByDigest.get(k) === id) this.pendingByDigest.delete(k)

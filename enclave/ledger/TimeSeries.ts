@@ -39,6 +39,11 @@ export class TimeSeries {
     for (let j = i; j < this.times.length; j++) this.cum[j] = this.prefix(j) + this.amounts[j]!
   }
 
+  /** Time of the newest live entry, or null. */
+  lastTime(): number | null {
+    return this.times.length > this.head ? this.times[this.times.length - 1]! : null
+  }
+
   /** Sum of amounts of entries with time > t (conservative for entries dated in the future). */
   sumAfter(t: number): bigint {
     const n = this.times.length

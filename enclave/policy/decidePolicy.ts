@@ -13,6 +13,9 @@ import { checkValidityWindow } from './rules/checkValidityWindow.js'
 import { checkVelocity } from './rules/checkVelocity.js'
 import { evaluateRule } from './rules/evaluateRule.js'
 
+/** Open approval requests one agent may have at a time (beyond: policy_pending_limit). */
+export const MAX_OPEN_PENDING = 64
+
 const DEFAULT_PENDING_TTL_S = 900
 type Failure = { code: PolicyCode; rule: string; message: string; remaining?: string | undefined; pending: boolean }
 
@@ -167,6 +170,10 @@ export function decidePolicy(p: EvaluatePolicyParameters, trace?: PolicyTrace): 
   const message = `${failure.message}; waiting for the owner's approval`
   if (prior?.status === 'pending' && now < prior.expiresAt)
     return { verdict: 'pending', code: 'approval_pending', rule: failure.rule, message, pendingId: prior.pendingId, expiresAt: prior.expiresAt, events: base }
+  // SECURITY: an agent cannot grow state without bound by asking for approval over and over.
+  if (ledger.openPendingCount(agentId, now) >= MAX_OPEN_PENDING) {
+    return deny({ ...failure, code: 'policy_pending_limit', message: `${failure.message}; ${MAX_OPEN_PENDING} requests already wait for the owner` })
+  }
   const pendingId = `pnd_${createHash('sha256').update(`${agentId}|${digest}|${now}`).digest('hex').slice(0, 32)}`
   const expiresAt = now + (policy.pendingTtlSeconds ?? DEFAULT_PENDING_TTL_S) * 1000
   const created: LedgerEvent = { type: 'pending_created', pendingId, agentId, digest, at: now, expiresAt }

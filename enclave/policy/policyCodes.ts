@@ -31,6 +31,7 @@ export const POLICY_CODES = {
   policy_no_matching_rule: 'policy_no_matching_rule',
   policy_pre_approval_exhausted: 'policy_pre_approval_exhausted',
   policy_permit_invalid: 'policy_permit_invalid',
+  policy_pending_limit: 'policy_pending_limit',
   policy_permit_mismatch: 'policy_permit_mismatch',
   policy_permit_amount_exceeded: 'policy_permit_amount_exceeded',
   policy_risk_spend_spike: 'policy_risk_spend_spike',

@@ -19,6 +19,9 @@ export function checkPermit(permitId: string, ctx: EvalContext): Check {
     return { name, ok: false, code: 'policy_permit_mismatch', message: 'permit is for another chain or asset' }
   if (p.payTo !== null && p.payTo !== ZERO && p.payTo.toLowerCase() !== s.payTo)
     return { name, ok: false, code: 'policy_permit_mismatch', message: `permit is locked to pay-to ${p.payTo}` }
+  // SECURITY: the host is the SDK's word; a permit without a pay-to lock covers only x402 (EIP-3009) payments.
+  if ((p.payTo === null || p.payTo === ZERO) && ctx.action.kind !== 'eip3009')
+    return { name, ok: false, code: 'policy_permit_mismatch', message: 'a permit without a pay-to lock covers x402 payments only' }
   if (p.host !== null && p.host !== '' && p.host !== ctx.host)
     return { name, ok: false, code: 'policy_permit_mismatch', message: `permit is locked to host ${p.host}` }
   if (s.amount > BigInt(p.amount))
