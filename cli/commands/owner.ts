@@ -42,6 +42,15 @@ async function myWallets(c: OwnerClient, wallet: string | undefined): Promise<Wa
   return (await c.wallets()).filter((w) => w.owner.toLowerCase() === c.account.address.toLowerCase())
 }
 
+function describeSummary(s: Record<string, unknown>): string {
+  const parts = [String(s.kind ?? '?')]
+  if (s.amount !== undefined) parts.push(`${s.amount} of ${s.asset ?? 'native'} on chain ${s.chainId}`)
+  if (s.payTo) parts.push(`to ${s.payTo}`)
+  if (s.spender) parts.push(`spender ${s.spender}`)
+  if (s.host) parts.push(`for ${s.host}`)
+  return parts.join(' ')
+}
+
 /** `bursar owner …`: every owner act, signed with the owner's EVM key (EIP-712). */
 export function ownerCommand(): Command {
   const owner = new Command('owner').description('owner acts: wallets, agents, policies, approvals (signed with your owner key)')
@@ -164,7 +173,12 @@ export function ownerCommand(): Command {
       const open = ws.flatMap((w) => w.pending.filter((p) => p.status === 'pending' && Number(p.expiresAt) > now).map((p): Record<string, unknown> => ({ wallet: w.address, ...p })))
       printResult(!!o.json, open, () =>
         open.length
-          ? open.map((p) => `${String(p.pendingId)}  wallet ${String(p.wallet)}  agent ${String(p.agentId)}  expires ${new Date(Number(p.expiresAt)).toISOString()}`).join('\n')
+          ? open
+              .map((p) => {
+                const what = p.summary ? describeSummary(p.summary as Record<string, unknown>) : ''
+                return `${String(p.pendingId)}  wallet ${String(p.wallet)}  agent ${String(p.agentId)}  expires ${new Date(Number(p.expiresAt)).toISOString()}\n    ${what}`
+              })
+              .join('\n')
           : 'nothing pending',
       )
     }))
@@ -176,8 +190,10 @@ export function ownerCommand(): Command {
         const c = client(o)
         const w = (await myWallets(c, o.wallet)).find((x) => x.pending.some((p) => p.pendingId === id))
         if (!w) throw usage('pending_not_found', `No pending request ${id} on ${o.wallet ?? 'your wallets'}`, '`bursar owner pending list` shows what is open.')
-        const r = await c.act('ResolvePending', w.address, { pendingId: id, approve })
-        printResult(!!o.json, r, () => `${id} ${approve ? 'approved: the agent can retry the same request now (once)' : 'rejected'}`)
+        // The signature commits to the digest of the purchase shown below (checked against what the host serves).
+        const r = await c.resolvePending(w.address, id, approve)
+        const what = r.summary ? describeSummary(r.summary) : '(details unavailable)'
+        printResult(!!o.json, r, () => `${id} ${approve ? 'approved' : 'rejected'}: ${what}${approve ? '\nthe agent can retry the same request now (once)' : ''}`)
       }))
   }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { LocalAccount } from 'viem'
 import { BaseError } from '../../shared/errors/base.js'
 import type { OwnerActType } from '../../shared/owner/ownerActTypes.js'
+import { approvalDigest } from '../../shared/owner/approvalSummary.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import type { WalletInfo } from '../../shared/protocol/messages.js'
 
@@ -61,6 +62,26 @@ export class OwnerClient {
       if (!definite) this.highWater.set(key, Math.max(seq, this.highWater.get(key) ?? 0))
       throw err
     }
+  }
+
+  /**
+   * Approves or rejects a pending request, signing the digest of the purchase it shows. SECURITY: the summary the
+   * host serves is re-hashed here; a host that shows one purchase under another's id is caught before signing.
+   */
+  async resolvePending(wallet: string, pendingId: string, approve: boolean) {
+    const info = await this.wallet(wallet)
+    const p = info.pending.find((x) => x.pendingId === pendingId || x.id === pendingId) as
+      | { digest?: string; summary?: Record<string, unknown> }
+      | undefined
+    let digest = `0x${'00'.repeat(32)}`
+    if (p?.summary && typeof p.digest === 'string') {
+      digest = approvalDigest(p.summary)
+      if (digest !== p.digest.toLowerCase()) {
+        throw new HostRequestError('pending_summary_mismatch', 'The host shows details that do not match this pending request: not signing', 0, {})
+      }
+    }
+    const result = await this.act('ResolvePending', wallet, { pendingId, digest, approve })
+    return { ...result, summary: p?.summary ?? null }
   }
 
   async post(primaryType: OwnerActType, message: Record<string, unknown>, policy?: string): Promise<Record<string, unknown>> {

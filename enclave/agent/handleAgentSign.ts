@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto'
 import type { AuditEvent } from '../../shared/audit/auditEntry.js'
-import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import { approvalDigest, approvalSummary } from '../../shared/owner/approvalSummary.js'
 import type { AgentRequest } from '../../shared/schemas/agentRequest.js'
 import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
 import { type Policy, parsePolicy } from '../../shared/schemas/policy.js'
@@ -77,6 +76,7 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
     return refuse(enclave, base, null, events, { code: decoded.code, message: decoded.message })
   }
   const action = decoded.action
+  const summary = approvalSummary(agent.agentId, action, ctx.resourceUrl)
   const verdict = evaluatePolicy({
     policy,
     action,
@@ -84,7 +84,8 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
     agentId: agent.agentId,
     ledger: ledgerOf(wallet),
     now,
-    requestDigest: approvalKey(agent.agentId, action, ctx.resourceUrl),
+    requestDigest: approvalDigest(summary),
+    requestSummary: summary,
     ...(r.permitId ? { permitId: r.permitId } : {}),
   })
   if (verdict.verdict === 'deny') {
@@ -160,20 +161,6 @@ function cachedPolicy(rec: PolicyRecord): Policy {
     policyCache.set(rec.hash, p)
   }
   return p
-}
-
-/**
- * What an owner approval is bound to: the decoded payment without its
- * volatile parts (EIP-3009 nonce and validity window), so the agent's retry
- * of the same purchase matches while any other amount, payee or asset does not.
- */
-export function approvalKey(agentId: string, action: DecodedAction, resourceUrl: string | undefined): string {
-  const { nonce: _n, validAfter: _a, validBefore: _b, ...stable } = action as Record<string, unknown>
-  let host: string | null = null
-  try {
-    host = resourceUrl ? new URL(resourceUrl).host.toLowerCase() : null
-  } catch {}
-  return `0x${createHash('sha256').update(canonicalJson({ ...stable, agentId, host })).digest('hex')}`
 }
 
 function replayMessage(code: string): string {

@@ -35,7 +35,16 @@ export const LedgerEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('request'), agentId, at }).strict(),
   z.object({ type: z.literal('denial'), agentId, code: z.string().max(64), at }).strict(),
   z
-    .object({ type: z.literal('pending_created'), pendingId: ident, agentId, digest: z.string().max(80), at, expiresAt: at })
+    .object({
+      type: z.literal('pending_created'),
+      pendingId: ident,
+      agentId,
+      digest: z.string().max(80),
+      at,
+      expiresAt: at,
+      /** What is being approved (preimage of digest), for the owner to see and check. */
+      summary: z.record(z.string(), z.unknown()).optional(),
+    })
     .strict(),
   z.object({ type: z.literal('pending_resolved'), pendingId: ident, approve: z.boolean(), at }).strict(),
   z.object({ type: z.literal('pending_used'), pendingId: ident, at }).strict(),

@@ -28,6 +28,7 @@ export type PendingRecord = {
   expiresAt: number
   status: PendingStatus
   resolvedAt: number | null
+  summary?: Record<string, unknown>
 }
 export type PermitRecord = Omit<Extract<LedgerEvent, { type: 'permit_issued' }>, 'type' | 'at'> & {
   issuedAt: number
@@ -106,6 +107,7 @@ export class SpendLedger {
           expiresAt: e.expiresAt,
           status: 'pending',
           resolvedAt: null,
+          ...(e.summary ? { summary: e.summary } : {}),
         }
         this.addPending(p)
         break

@@ -63,6 +63,10 @@ export function ledgerOwnerAct(
       const m = act.message
       const p = ledger.getPending(m.pendingId)
       if (!p) throw new EnclaveError('pending_not_found', `No pending request ${m.pendingId}`)
+      // SECURITY: the owner signed the digest of what they were shown; it must be this pending's purchase.
+      if (p.digest.toLowerCase() !== m.digest.toLowerCase()) {
+        throw new EnclaveError('owner_act_invalid', 'The approval was signed for another purchase than this pending request')
+      }
       if (p.status !== 'pending' || p.expiresAt <= at) {
         throw new EnclaveError('pending_not_found', `Pending request ${m.pendingId} is ${p.expiresAt <= at ? 'expired' : p.status}`)
       }

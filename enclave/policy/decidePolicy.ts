@@ -176,6 +176,14 @@ export function decidePolicy(p: EvaluatePolicyParameters, trace?: PolicyTrace): 
   }
   const pendingId = `pnd_${createHash('sha256').update(`${agentId}|${digest}|${now}`).digest('hex').slice(0, 32)}`
   const expiresAt = now + (policy.pendingTtlSeconds ?? DEFAULT_PENDING_TTL_S) * 1000
-  const created: LedgerEvent = { type: 'pending_created', pendingId, agentId, digest, at: now, expiresAt }
+  const created: LedgerEvent = {
+    type: 'pending_created',
+    pendingId,
+    agentId,
+    digest,
+    at: now,
+    expiresAt,
+    ...(p.requestSummary ? { summary: p.requestSummary } : {}),
+  }
   return { verdict: 'pending', code: 'approval_pending', rule: failure.rule, message, pendingId, expiresAt, events: [...base, created] }
 }

@@ -45,6 +45,8 @@ export type EvaluatePolicyParameters = {
   permitId?: string | undefined
   /** Identifies "exactly this request" for pending approvals; default actionDigest(agentId, action). */
   requestDigest?: string | undefined
+  /** The preimage of requestDigest, kept with a pending request so the owner can see and check what they approve. */
+  requestSummary?: Record<string, unknown> | undefined
 }
 
 export type PolicyVerdict =

@@ -25,7 +25,14 @@ export const OWNER_ACT_TYPES = {
   RevokeAgent: [wallet, agentId, seq],
   RevokePolicy: [wallet, agentId, seq],
   FreezeAgent: [wallet, agentId, { name: 'frozen', type: 'bool' }, seq],
-  ResolvePending: [wallet, { name: 'pendingId', type: 'string' }, { name: 'approve', type: 'bool' }, seq],
+  ResolvePending: [
+    wallet,
+    { name: 'pendingId', type: 'string' },
+    /** SHA-256 of the approved purchase's summary (shared/owner/approvalSummary.ts): binds the signature to it. */
+    { name: 'digest', type: 'bytes32' },
+    { name: 'approve', type: 'bool' },
+    seq,
+  ],
   IssuePermit: [
     wallet,
     agentId,
@@ -77,7 +84,7 @@ export const OwnerActMessageSchemas = {
   RevokePolicy: z.object({ wallet: address, agentId: agent, seq: uint }).strict(),
   FreezeAgent: z.object({ wallet: address, agentId: agent, frozen: z.boolean(), seq: uint }).strict(),
   ResolvePending: z
-    .object({ wallet: address, pendingId: z.string().max(80), approve: z.boolean(), seq: uint })
+    .object({ wallet: address, pendingId: z.string().max(80), digest: z.string().regex(/^0x[0-9a-fA-F]{64}$/), approve: z.boolean(), seq: uint })
     .strict(),
   IssuePermit: z
     .object({

@@ -51,7 +51,7 @@ describe('adversarial: the host cannot forge owner acts, policies or signing pay
         message: { wallet, agentId: hostAgent.agentId, agentPublicKey: hostAgent.publicKeyHex, label: 'host', seq: await seq() },
       }),
       await signOwnerAct({ account: mallory, primaryType: 'FreezeAgent', message: { wallet, agentId: agent.agentId, frozen: true, seq: await seq() } }),
-      await signOwnerAct({ account: mallory, primaryType: 'ResolvePending', message: { wallet, pendingId: 'p', approve: true, seq: await seq() } }),
+      await signOwnerAct({ account: mallory, primaryType: 'ResolvePending', message: { wallet, pendingId: 'p', digest: `0x${'00'.repeat(32)}`, approve: true, seq: await seq() } }),
       await signOwnerAct({ account: mallory, primaryType: 'Resync', message: { wallet, seq: '99' } }),
     ]
     for (const body of forged) expect(refusalCode(await host.call({ type: 'ownerAct', ...body }))).toBe('owner_not_authorized')

@@ -140,7 +140,7 @@ describe('x402 + EIP-1559 through bursar, settled on anvil with FiatTokenV2_2', 
     expect(err).toBeInstanceOf(ApprovalPendingError)
     expect(err.pendingId).toBeTruthy()
     const settled = pricey.settlements.length
-    await client.act('ResolvePending', wallet, { pendingId: err.pendingId, approve: true })
+    await client.resolvePending(wallet, err.pendingId!, true)
     expect((await pay(`${pricey.url}/paid`)).status).toBe(200)
     expect(pricey.settlements.length).toBe(settled + 1)
     // The approval is used up.

@@ -66,7 +66,7 @@ describe('audit trail: every decision of a realistic run, and receipts (real hos
     expect(pending).toBeInstanceOf(ApprovalPendingError)
     const denied = await pay(500n, OTHER_PAYEE).catch((e: unknown) => e)
     expect(denied).toBeInstanceOf(PolicyDeniedError)
-    await s.client.act('ResolvePending', s.wallet, { pendingId: (pending as ApprovalPendingError).pendingId, approve: true })
+    await s.client.resolvePending(s.wallet, (pending as ApprovalPendingError).pendingId!, true)
     const approved = await pay(5_000n)
     expect(await verifyEip3009(s.wallet, approved.operation, approved.signature)).toBe(true)
     await s.client.act('FreezeAgent', s.wallet, { agentId: s.agentKey.agentId, frozen: true })

@@ -56,7 +56,7 @@ describe('policy: owner approvals through the host (real host + enclave)', () =>
     const listed = (await s.client.wallet(s.wallet)).pending.find((p) => p.pendingId === id)
     expect(listed).toMatchObject({ status: 'pending', agentId: s.agentKey.agentId })
 
-    await s.client.act('ResolvePending', s.wallet, { pendingId: id, approve: true })
+    await s.client.resolvePending(s.wallet, id, true)
     // Eight retries of the same purchase (fresh EIP-3009 nonces) race: exactly one signs.
     const results = await Promise.allSettled(Array.from({ length: 8 }, () => ask(5_000n)))
     const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
@@ -79,17 +79,37 @@ describe('policy: owner approvals through the host (real host + enclave)', () =>
 
   it('a rejected request is denied until it expires; a second answer to the same pending request is refused', async () => {
     const id = await pendingOf(7_000n)
-    await s.client.act('ResolvePending', s.wallet, { pendingId: id, approve: false })
+    await s.client.resolvePending(s.wallet, id, false)
     const err = await ask(7_000n).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(PolicyDeniedError)
     expect((err as PolicyDeniedError).code).toBe('policy_per_tx_cap_exceeded')
     expect((err as PolicyDeniedError).message).toMatch(/rejected/)
-    await expect(s.client.act('ResolvePending', s.wallet, { pendingId: id, approve: true })).rejects.toMatchObject({ code: 'pending_not_found' })
-    await expect(s.client.act('ResolvePending', s.wallet, { pendingId: 'pnd_nope', approve: true })).rejects.toMatchObject({ code: 'pending_not_found' })
+    await expect(s.client.resolvePending(s.wallet, id, true)).rejects.toMatchObject({ code: 'pending_not_found' })
+    await expect(s.client.resolvePending(s.wallet, 'pnd_nope', true)).rejects.toMatchObject({ code: 'pending_not_found' })
     // Within the cap still signs.
     expect((await ask(1_000n)).signature).toMatch(/^0x/)
   })
 
   // Expiry is not exercised here: the shortest pendingTtlSeconds the schema accepts is 30 s and the enclave clock is real.
   // evaluatePolicy.approvals.test.ts covers expiry with an explicit `now`.
+
+  it('an approval binds to the purchase: the digest of another pending request under this id is refused', async () => {
+    const small = await pendingOf(2_000n)
+    const big = await pendingOf(90_000n)
+    const pend = (await s.client.wallet(s.wallet)).pending as Array<{ pendingId: string; digest: string; summary: Record<string, unknown> }>
+    const a = pend.find((p) => p.pendingId === small)!
+    const b = pend.find((p) => p.pendingId === big)!
+    expect(a.summary).toMatchObject({ kind: 'eip3009', amount: '2000', agentId: s.agentKey.agentId })
+    // What a host would do: show the owner the small purchase, get a signature for the big one's id.
+    const { signOwnerAct } = await import('../../shared/owner/signOwnerAct.js')
+    const w = await s.client.wallet(s.wallet)
+    const forged = await signOwnerAct({
+      account: s.owner,
+      primaryType: 'ResolvePending',
+      message: { wallet: s.wallet, pendingId: big, digest: a.digest, approve: true, seq: String(w.ownerSeq + 1) },
+    })
+    await expect(s.client.request('POST', '/v1/owner/acts', forged)).rejects.toMatchObject({ code: 'owner_act_invalid' })
+    await expect(ask(90_000n)).rejects.toBeInstanceOf(ApprovalPendingError)
+    expect(b.digest).not.toBe(a.digest)
+  })
 })
