@@ -28,7 +28,9 @@ export class SignerPool {
         resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 },
       })
       w.on('message', (results: SignJobResult[]) => this.settle(results))
-      w.on('error', (err) => this.failAll(err))
+      // A dead signer is dropped (its in-flight jobs fail, counted and audited already); with none left, sign inline.
+      w.on('error', (err) => this.drop(w, err))
+      w.on('exit', (code) => this.drop(w, new Error(`signer exited with code ${code}`)))
       w.unref()
       this.workers.push(w)
     }
@@ -60,6 +62,19 @@ export class SignerPool {
     const jobs = this.batch
     this.batch = []
     if (jobs.length === 0) return
+    if (this.workers.length === 0) {
+      // Every signer died: sign on this thread rather than leave requests hanging.
+      this.settle(
+        jobs.map((j): SignJobResult => {
+          try {
+            return { id: j.id, ok: true, value: signPlan({ privateKey: j.privateKey, plan: j.plan }) }
+          } catch (err) {
+            return { id: j.id, ok: false, code: (err as { code?: string }).code ?? 'internal_error' }
+          }
+        }),
+      )
+      return
+    }
     // Split a large batch over the workers so they sign in parallel.
     const per = Math.ceil(jobs.length / this.workers.length)
     for (let i = 0; i < jobs.length; i += per) {
@@ -78,6 +93,13 @@ export class SignerPool {
     }
   }
 
+  private drop(w: Worker, err: Error): void {
+    const i = this.workers.indexOf(w)
+    if (i < 0) return
+    this.workers.splice(i, 1)
+    this.failAll(err)
+  }
+
   private failAll(err: Error): void {
     for (const [id, w] of this.waiting) {
       this.waiting.delete(id)
@@ -86,6 +108,7 @@ export class SignerPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()))
+    const ws = this.workers.splice(0)
+    await Promise.all(ws.map((w) => w.terminate()))
   }
 }
