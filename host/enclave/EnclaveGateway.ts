@@ -65,6 +65,11 @@ export class EnclaveGateway {
   async call(msg: EnclaveRequest, timeoutMs?: number): Promise<ResponseFrame> {
     const res = await this.client.call(msg, timeoutMs)
     if (res.persist) await this.persist(res.persist)
+    // The enclave stopped on a broken invariant: stop saying ready (it answers only hello from now on).
+    if (!res.ok && res.error.code === 'enclave_halted' && this.status.ready) {
+      this.status = { ...this.status, ready: false, phase: 'halted', lastError: res.error.message }
+      this.log(`enclave halted: ${res.error.message}`)
+    }
     return res
   }
 
