@@ -34,7 +34,7 @@ export type EnclaveParameters = {
 }
 
 /** A request's accumulated side effects, turned into the response's `persist`. */
-export type Tx = { entries: string[]; lastHash: `0x${string}` | null; snapshot: boolean }
+export type Tx = { entries: string[]; snapshot: boolean }
 export type PendingPersist = { entries: string[]; sealed: Persist['sealed'] }
 
 export const SNAPSHOT_PURPOSE = 'enclave-state'
@@ -124,14 +124,13 @@ export class Enclave {
   }
 
   beginTx(): Tx {
-    return { entries: [], lastHash: null, snapshot: false }
+    return { entries: [], snapshot: false }
   }
 
   /** Appends one audit entry (the chain fills seq/prevHash) and records it for the host to store. */
   appendEntry(tx: Tx, body: Omit<AuditEntryBody, 'time' | 'stateVersion'>): { entry: AuditEntry; hash: `0x${string}` } {
     const res = this.audit.append({ ...body, time: this.now(), stateVersion: this.stateVersion } as AuditEntryBody)
     tx.entries.push(JSON.stringify({ ...res.entry, hash: res.hash, mac: this.entryMac(res.hash) }))
-    tx.lastHash = res.hash as `0x${string}`
     this.entriesSinceSnapshot++
     return res as { entry: AuditEntry; hash: `0x${string}` }
   }
@@ -196,7 +195,6 @@ export class Enclave {
       createdAt: this.now(),
       receiptKeyPkcs8: this.receiptKey.export({ format: 'der', type: 'pkcs8' }),
       auditHead: head.seq >= 0 ? (head as { seq: number; hash: `0x${string}` }) : null,
-      auditChain: null,
       entryMacKey: this.entryMacKey,
       createNonces: [...this.createNonces],
       wallets: [...this.wallets.values()].map((w) => this.serializeWallet(w)),

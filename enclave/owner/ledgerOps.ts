@@ -4,6 +4,7 @@ import type { Enclave } from '../Enclave.js'
 import type { LedgerEvent } from '../ledger/LedgerEvent.js'
 import { SpendLedger } from '../ledger/SpendLedger.js'
 import { applyLedgerEvent } from '../ledger/applyLedgerEvent.js'
+import { resolvePending } from '../policy/resolvePending.js'
 import { issuePermit } from '../policy/issuePermit.js'
 import type { WalletRecord } from '../state/stateTypes.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
@@ -67,10 +68,9 @@ export function ledgerOwnerAct(
       if (p.digest.toLowerCase() !== m.digest.toLowerCase()) {
         throw new EnclaveError('owner_act_invalid', 'The approval was signed for another purchase than this pending request')
       }
-      if (p.status !== 'pending' || p.expiresAt <= at) {
-        throw new EnclaveError('pending_not_found', `Pending request ${m.pendingId} is ${p.expiresAt <= at ? 'expired' : p.status}`)
-      }
-      events = [{ type: 'pending_resolved', pendingId: m.pendingId, approve: m.approve, at }]
+      const r = resolvePending(ledger, { pendingId: m.pendingId, approve: m.approve, now: at })
+      if (!r.ok) throw new EnclaveError('pending_not_found', r.message)
+      events = r.events
       out = { agentId: p.agentId, event: m.approve ? 'pending_approved' : 'pending_rejected', events, result: { pendingId: m.pendingId, approved: m.approve } }
       break
     }

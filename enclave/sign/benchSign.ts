@@ -4,6 +4,7 @@ import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import { decodeSignRequest } from './decodeSignRequest.js'
 import { MOCK_PAY_TO, MOCK_PRIVATE_KEY, MOCK_REGISTRY, MOCK_USDC, MOCK_WALLET, mockSignRequest } from './mockSignRequest.js'
 import { signPlan } from './signPlan.js'
+import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 
 export type BenchSignParameters = { durationMs?: number }
 export type BenchSignReturnType = { name: string; opsPerSec: number }[]
@@ -12,14 +13,7 @@ const NONCE = `0x${'5a'.repeat(32)}` as Hex
 const TYPED: TypedDataJson = {
   domain: { name: 'USDC', version: '2', chainId: 84532, verifyingContract: MOCK_USDC },
   types: {
-    TransferWithAuthorization: [
-      { name: 'from', type: 'address' },
-      { name: 'to', type: 'address' },
-      { name: 'value', type: 'uint256' },
-      { name: 'validAfter', type: 'uint256' },
-      { name: 'validBefore', type: 'uint256' },
-      { name: 'nonce', type: 'bytes32' },
-    ],
+    TransferWithAuthorization: [...EIP3009_FIELDS],
   },
   primaryType: 'TransferWithAuthorization',
   message: { from: MOCK_WALLET, to: MOCK_PAY_TO, value: '10000', validAfter: '0', validBefore: '1900000000', nonce: NONCE },

@@ -7,6 +7,7 @@ import { type Eip3009PrimaryType, hashEip3009 } from './hashEip3009.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
 import { parseEip712Integer } from './parseEip712Integer.js'
 import { type DecodeResult, deny } from './signingPlan.js'
+import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 
 export type DecodeEip3009Parameters = {
   typedData: TypedDataJson
@@ -16,14 +17,7 @@ export type DecodeEip3009Parameters = {
   requirements: X402Requirements | undefined
 }
 
-const FIELDS = [
-  ['from', 'address'],
-  ['to', 'address'],
-  ['value', 'uint256'],
-  ['validAfter', 'uint256'],
-  ['validBefore', 'uint256'],
-  ['nonce', 'bytes32'],
-] as const
+const FIELDS = EIP3009_FIELDS
 const DOMAIN_KEYS = ['chainId', 'name', 'verifyingContract', 'version']
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/
@@ -44,7 +38,7 @@ export function decodeEip3009({ typedData, primaryType, wallet, registry, requir
   if (!fields || fields.length !== FIELDS.length) return shape('fields are not from,to,value,validAfter,validBefore,nonce')
   for (let i = 0; i < FIELDS.length; i++) {
     const want = FIELDS[i]!
-    if (fields[i]?.name !== want[0] || fields[i]?.type !== want[1]) return shape(`field ${i} is not ${want[1]} ${want[0]}`)
+    if (fields[i]?.name !== want.name || fields[i]?.type !== want.type) return shape(`field ${i} is not ${want.type} ${want.name}`)
   }
   const dom = normalizeEip712Domain(typedData)
   if (!dom.ok) return shape(dom.message)
@@ -65,7 +59,7 @@ export function decodeEip3009({ typedData, primaryType, wallet, registry, requir
 
   const m = typedData.message
   const keys = Object.keys(m)
-  if (keys.length !== FIELDS.length || !FIELDS.every(([k]) => Object.hasOwn(m, k))) {
+  if (keys.length !== FIELDS.length || !FIELDS.every((f) => Object.hasOwn(m, f.name))) {
     return shape('message keys are not exactly from,to,value,validAfter,validBefore,nonce')
   }
   const { from, to, nonce } = m

@@ -8,7 +8,6 @@ export type SnapshotState = {
   createdAt: number
   receiptKeyPkcs8: Uint8Array
   auditHead: { seq: number; hash: `0x${string}` } | null
-  auditChain: unknown
   entryMacKey: Uint8Array
   createNonces: Array<[string, number]>
   wallets: WalletRecord[]
@@ -22,7 +21,6 @@ export function encodeSnapshot(s: SnapshotState): Uint8Array {
     createdAt: s.createdAt,
     receiptKeyPkcs8: s.receiptKeyPkcs8,
     auditHead: s.auditHead,
-    auditChain: JSON.stringify(s.auditChain ?? null),
     entryMacKey: s.entryMacKey,
     createNonces: s.createNonces,
     wallets: s.wallets.map((w) => ({
@@ -49,7 +47,6 @@ export function decodeSnapshot(bytes: Uint8Array): SnapshotState {
       createdAt: raw.createdAt,
       receiptKeyPkcs8: raw.receiptKeyPkcs8,
       auditHead: raw.auditHead ?? null,
-      auditChain: JSON.parse(raw.auditChain),
       entryMacKey: raw.entryMacKey,
       createNonces: raw.createNonces,
       wallets: (raw.wallets as any[]).map((w) => ({

@@ -68,9 +68,10 @@ export class SqliteStore implements Store {
       for (const text of p.entries) {
         const e = JSON.parse(text) as Record<string, unknown>
         const r = this.stmts.insertEntry.run(e.seq, e.hash, e.time, e.event, e.wallet ?? null, e.agentId ?? null, e.verdict, text)
-        if (r.changes === 0 && this.stmts.entryHash.get(e.seq) !== undefined) {
-          const existing = (this.stmts.entryHash.get(e.seq) as { hash: string }).hash
-          if (existing !== e.hash) this.stmts.conflict.run(e.seq, e.hash, text, now)
+        if (r.changes === 0) {
+          // Same seq already stored: keep the first, record a different one as evidence of a fork.
+          const existing = this.stmts.entryHash.get(e.seq) as { hash: string } | undefined
+          if (existing && existing.hash !== e.hash) this.stmts.conflict.run(e.seq, e.hash, text, now)
         }
       }
       if (p.checkpoint) {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { BENCH_CHAIN_ID, BENCH_PAY_TO, BENCH_PRICE, BENCH_USDC } from './buildPaymentRequest.js'
+import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 
 export type BenchBaselineReturnType = { name: string; opsPerSec: number; n: number; seconds: number }
 
@@ -18,14 +19,7 @@ export async function benchBaseline({ durationMs = 3000 }: { durationMs?: number
     account.signTypedData({
       domain: { name: 'USDC', version: '2', chainId: BENCH_CHAIN_ID, verifyingContract: BENCH_USDC },
       types: {
-        TransferWithAuthorization: [
-          { name: 'from', type: 'address' },
-          { name: 'to', type: 'address' },
-          { name: 'value', type: 'uint256' },
-          { name: 'validAfter', type: 'uint256' },
-          { name: 'validBefore', type: 'uint256' },
-          { name: 'nonce', type: 'bytes32' },
-        ],
+        TransferWithAuthorization: [...EIP3009_FIELDS],
       },
       primaryType: 'TransferWithAuthorization',
       message: {

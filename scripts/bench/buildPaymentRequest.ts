@@ -1,5 +1,6 @@
 import { type KeyObject, randomBytes, sign } from 'node:crypto'
 import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
+import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 
 /** The bench's token (Base Sepolia USDC registry entry) and merchant; policies in setupBenchAgents allow exactly these. */
 export const BENCH_CHAIN_ID = 84532
@@ -33,14 +34,7 @@ export function buildPaymentRequest(params: BuildPaymentRequestParameters): Buil
   const typedData: TypedDataJson = {
     domain: { name: 'USDC', version: '2', chainId: BENCH_CHAIN_ID, verifyingContract: BENCH_USDC },
     types: {
-      TransferWithAuthorization: [
-        { name: 'from', type: 'address' },
-        { name: 'to', type: 'address' },
-        { name: 'value', type: 'uint256' },
-        { name: 'validAfter', type: 'uint256' },
-        { name: 'validBefore', type: 'uint256' },
-        { name: 'nonce', type: 'bytes32' },
-      ],
+      TransferWithAuthorization: [...EIP3009_FIELDS],
     },
     primaryType: 'TransferWithAuthorization',
     message: {

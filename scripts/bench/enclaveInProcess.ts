@@ -16,6 +16,7 @@ import { createSimSealer } from '../../enclave/seal/simSealer.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { parsePolicy, policyHash } from '../../shared/schemas/policy.js'
+import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 
 const USDC = '0x036CbD53842c5426634e7929541eC2318f3dCF7e'
 const PAY_TO = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C'
@@ -67,14 +68,7 @@ export async function benchEnclaveInProcess(n = 3000): Promise<{ name: string; o
       typedData: {
         domain: { name: 'USDC', version: '2', chainId: 84532, verifyingContract: USDC },
         types: {
-          TransferWithAuthorization: [
-            { name: 'from', type: 'address' },
-            { name: 'to', type: 'address' },
-            { name: 'value', type: 'uint256' },
-            { name: 'validAfter', type: 'uint256' },
-            { name: 'validBefore', type: 'uint256' },
-            { name: 'nonce', type: 'bytes32' },
-          ],
+          TransferWithAuthorization: [...EIP3009_FIELDS],
         },
         primaryType: 'TransferWithAuthorization',
         message: {

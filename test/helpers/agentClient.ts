@@ -13,6 +13,7 @@ import type { AuditEntry } from '../../shared/audit/auditEntry.js'
 import { AUDIT_READ_SCHEME, signAuditReadToken } from '../../shared/owner/auditReadAuth.js'
 import type { Policy } from '../../shared/schemas/policy.js'
 import { type Stack, repoRoot, startStack } from './startStack.js'
+import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 
 /** Test token (Base Sepolia USDC address; these tests only sign, nothing touches a chain). */
 export const CHAIN_ID = 84532
@@ -45,14 +46,7 @@ export function paymentPolicy(params: { perTx: string; rolling24h: string; versi
   }
 }
 
-export const TRANSFER_TYPES = [
-  { name: 'from', type: 'address' },
-  { name: 'to', type: 'address' },
-  { name: 'value', type: 'uint256' },
-  { name: 'validAfter', type: 'uint256' },
-  { name: 'validBefore', type: 'uint256' },
-  { name: 'nonce', type: 'bytes32' },
-] as const
+export const TRANSFER_TYPES = EIP3009_FIELDS
 
 /** An EIP-3009 TransferWithAuthorization from `wallet` under the registry's domain (fresh random nonce). */
 export function eip3009(params: { wallet: Hex; value: bigint; to?: Hex; nonce?: Hex }): Extract<AgentOperation, { op: 'signTypedData' }> {

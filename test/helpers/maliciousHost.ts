@@ -29,6 +29,7 @@ import {
 import type { AgentRequest, TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import { type Policy, parsePolicy, policyHash } from '../../shared/schemas/policy.js'
 import { repoRoot, waitFor } from './startStack.js'
+import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 
 export type SealedSnapshot = { version: number; auditSeq: number; blob: Uint8Array }
 
@@ -330,14 +331,7 @@ export function paymentPolicy(params: { perTx: string; rolling24h: string; versi
   }
 }
 
-const TRANSFER_TYPES = [
-  { name: 'from', type: 'address' },
-  { name: 'to', type: 'address' },
-  { name: 'value', type: 'uint256' },
-  { name: 'validAfter', type: 'uint256' },
-  { name: 'validBefore', type: 'uint256' },
-  { name: 'nonce', type: 'bytes32' },
-]
+const TRANSFER_TYPES = EIP3009_FIELDS
 
 /** An EIP-3009 TransferWithAuthorization from `wallet` (domain overridable to test forgeries). */
 export function eip3009(params: {
@@ -351,7 +345,7 @@ export function eip3009(params: {
     op: 'signTypedData',
     typedData: {
       domain: { name: TOKEN_ENTRY.name, version: TOKEN_ENTRY.version, chainId: CHAIN_ID, verifyingContract: TOKEN, ...params.domain },
-      types: { TransferWithAuthorization: TRANSFER_TYPES },
+      types: { TransferWithAuthorization: [...TRANSFER_TYPES] },
       primaryType: 'TransferWithAuthorization',
       message: {
         from: params.wallet,
