@@ -75,12 +75,16 @@ describe('host HTTP robustness against malformed requests', () => {
   })
 
   it('oversized and wrong-type bodies are refused cleanly; the host and enclave still answer', async () => {
+    // The host answers 413 before reading the whole body and may close while we still write (EPIPE): both refuse it.
     const big = await fetch(`${stack.url}/v1/agent/sign`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ request: 'x'.repeat(2 * 1024 * 1024), signature: '00'.repeat(64) }),
-    })
-    expect(big.status).toBe(413)
+    }).then(
+      (r) => r.status,
+      (e: { cause?: { code?: string } }) => e.cause?.code,
+    )
+    expect([413, 'EPIPE', 'ECONNRESET']).toContain(big)
     const wrongType = await fetch(`${stack.url}/v1/owner/acts`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' })
     expect(wrongType.status).toBeGreaterThanOrEqual(400)
     expect(wrongType.status).toBeLessThan(500)
