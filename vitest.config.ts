@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: [
+      'core/**/*.test.ts',
+      'sim/**/*.test.ts',
       'enclave/**/*.test.ts',
       'host/**/*.test.ts',
       'shared/**/*.test.ts',

@@ -20,7 +20,7 @@ import { describeMachine } from './bench/describeMachine.js'
 import { formatCpuProfileSummary } from './bench/formatCpuProfileSummary.js'
 import { type SummarizeCpuProfileReturnType, summarizeCpuProfile } from './bench/summarizeCpuProfile.js'
 import { buildEnclave } from './buildEnclave.js'
-import { benchSign } from '../enclave/sign/benchSign.js'
+import { benchSign } from './bench/benchSign.js'
 import { repoRoot } from './lib/startStack.js'
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000)

@@ -23,7 +23,7 @@ export async function buildEnclave(opts: { quiet?: boolean } = {}): Promise<Reco
     logLevel: 'warning' as const,
   }
   const targets = [
-    { entry: 'enclave/main.sim.ts', out: 'dist/enclave.sim.mjs' },
+    { entry: 'sim/main.sim.ts', out: 'dist/enclave.sim.mjs' },
     { entry: 'enclave/main.ts', out: 'dist/enclave.mjs' },
   ]
   const out: Record<string, string> = {}

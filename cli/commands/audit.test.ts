@@ -8,7 +8,7 @@ import type { AuditEntry } from '../../shared/audit/auditEntry.js'
 import { parseAuditCsv, toAuditCsv, toAuditJsonl } from '../../shared/audit/exportFormats.js'
 import { mockAuditLog } from '../../shared/audit/mockAuditLog.js'
 import { computeAttestationUserData } from '../../shared/attestation/commitment.js'
-import { createMockNsm } from '../../enclave/nsm/mockNsm.js'
+import { createMockNsm } from '../../sim/mockNsm.js'
 import { auditCommand, runAuditExport, runAuditTail, runAuditVerify } from './audit.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'bursar-audit-cli-'))

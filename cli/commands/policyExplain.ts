@@ -5,12 +5,12 @@ import YAML from 'yaml'
 import { z } from 'zod'
 import { DecodedActionSchema, ServiceContextSchema } from '../../shared/schemas/decodedAction.js'
 import { parsePolicy, PolicyInvalidError } from '../../shared/schemas/policy.js'
-import { LedgerEventSchema } from '../../enclave/ledger/LedgerEvent.js'
-import { SpendLedger } from '../../enclave/ledger/SpendLedger.js'
-import type { SpendLedgerJson } from '../../enclave/ledger/SpendLedger.js'
-import type { Check } from '../../enclave/policy/evalTypes.js'
-import { explainPolicy } from '../../enclave/policy/explainPolicy.js'
-import type { ExplainPolicyReturnType } from '../../enclave/policy/explainPolicy.js'
+import { LedgerEventSchema } from '../../core/ledger/LedgerEvent.js'
+import { SpendLedger } from '../../core/ledger/SpendLedger.js'
+import type { SpendLedgerJson } from '../../core/ledger/SpendLedger.js'
+import type { Check } from '../../core/policy/evalTypes.js'
+import { explainPolicy } from '../../core/policy/explainPolicy.js'
+import type { ExplainPolicyReturnType } from '../../core/policy/explainPolicy.js'
 
 /** Exit codes: 0 allow, 1 deny or pending, 2 unreadable or invalid input. */
 export type PolicyExplainResult = { exitCode: 0 | 1 | 2; stdout: string; stderr: string }

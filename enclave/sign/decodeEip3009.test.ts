@@ -6,7 +6,7 @@ import { DecodedActionSchema } from '../../shared/schemas/decodedAction.js'
 import type { AgentRequest, TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import { AgentRequestSchema } from '../../shared/schemas/agentRequest.js'
 import { decodeSignRequest } from './decodeSignRequest.js'
-import { MOCK_PAY_TO, MOCK_PRIVATE_KEY, MOCK_REGISTRY, MOCK_USDC, MOCK_WALLET, mockSignRequest } from './mockSignRequest.js'
+import { MOCK_PAY_TO, MOCK_PRIVATE_KEY, MOCK_REGISTRY, MOCK_USDC, MOCK_WALLET, mockSignRequest } from '../../test/helpers/mockSignRequest.js'
 import { signPlan } from './signPlan.js'
 
 const account = privateKeyToAccount(MOCK_PRIVATE_KEY)

@@ -3,7 +3,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import type { AgentRequest } from '../../shared/schemas/agentRequest.js'
 import { decodeSignRequest } from './decodeSignRequest.js'
-import { MOCK_PRIVATE_KEY, MOCK_REGISTRY, MOCK_WALLET, mockSignRequest } from './mockSignRequest.js'
+import { MOCK_PRIVATE_KEY, MOCK_REGISTRY, MOCK_WALLET, mockSignRequest } from '../../test/helpers/mockSignRequest.js'
 import { signPlan } from './signPlan.js'
 
 const account = privateKeyToAccount(MOCK_PRIVATE_KEY)

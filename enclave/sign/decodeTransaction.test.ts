@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { AgentRequest, TransactionJson } from '../../shared/schemas/agentRequest.js'
 import { DecodedActionSchema } from '../../shared/schemas/decodedAction.js'
 import { decodeSignRequest } from './decodeSignRequest.js'
-import { MOCK_PAY_TO, MOCK_PRIVATE_KEY, MOCK_REGISTRY, MOCK_USDC, MOCK_WALLET, mockSignRequest } from './mockSignRequest.js'
+import { MOCK_PAY_TO, MOCK_PRIVATE_KEY, MOCK_REGISTRY, MOCK_USDC, MOCK_WALLET, mockSignRequest } from '../../test/helpers/mockSignRequest.js'
 import { signPlan } from './signPlan.js'
 
 const account = privateKeyToAccount(MOCK_PRIVATE_KEY)

@@ -3,7 +3,7 @@ import { type Hex, bytesToHex, hexToBytes, keccak256, recoverAddress, serializeT
 import { privateKeyToAddress, sign } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
-import { MOCK_PAY_TO, MOCK_PRIVATE_KEY } from './mockSignRequest.js'
+import { MOCK_PAY_TO, MOCK_PRIVATE_KEY } from '../../test/helpers/mockSignRequest.js'
 import { signPlan } from './signPlan.js'
 import type { SigningPlan } from './signingPlan.js'
 

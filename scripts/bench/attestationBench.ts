@@ -3,7 +3,7 @@ import { generateKeyPairSync, sign, verify } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createMockNsm } from '../../enclave/nsm/mockNsm.js'
+import { createMockNsm } from '../../sim/mockNsm.js'
 import { CertCache } from '../../shared/attestation/CertCache.js'
 import { verifyAttestation } from '../../shared/attestation/verifyAttestation.js'
 

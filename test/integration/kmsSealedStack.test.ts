@@ -4,7 +4,7 @@ import path from 'node:path'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
-import { createMockNsm } from '../../enclave/nsm/mockNsm.js'
+import { createMockNsm } from '../../sim/mockNsm.js'
 import { type KmsServer, startKmsServer } from '../fixtures/kmsServer.js'
 import { type Stack, repoRoot, startStack } from '../helpers/startStack.js'
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { KMSClient } from '@aws-sdk/client-kms'
-import { type MockNsm, createMockNsm } from '../../enclave/nsm/mockNsm.js'
+import { type MockNsm, createMockNsm } from '../../sim/mockNsm.js'
 import { type KmsServer, type StartKmsServerParameters, startKmsServer } from '../fixtures/kmsServer.js'
 
 export type KmsTestEnv = { nsm: MockNsm; rootPem: string; server: KmsServer; client: KMSClient; close(): Promise<void> }

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type CreateMockNsmParameters, createMockNsm, type MockNsm } from '../../enclave/nsm/mockNsm.js'
+import { type CreateMockNsmParameters, createMockNsm, type MockNsm } from '../../sim/mockNsm.js'
 
 export type TestMockNsm = { nsm: MockNsm; dir: string; pkiDir: string; measuredFile: string; rootPem: () => string }
 

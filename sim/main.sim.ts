@@ -9,12 +9,12 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { isMainThread } from 'node:worker_threads'
-import { EnclaveEnvSchema, parseListen } from './config.js'
-import { createMockNsm } from './nsm/mockNsm.js'
-import { runEnclave } from './runEnclave.js'
-import { runSignWorker } from './sign/signWorker.js'
-import { createKmsSealer } from './seal/kmsSealer.js'
-import { createSimSealer } from './seal/simSealer.js'
+import { EnclaveEnvSchema, parseListen } from '../enclave/config.js'
+import { createMockNsm } from './mockNsm.js'
+import { runEnclave } from '../enclave/runEnclave.js'
+import { runSignWorker } from '../enclave/sign/signWorker.js'
+import { createKmsSealer } from '../enclave/seal/kmsSealer.js'
+import { createSimSealer } from './simSealer.js'
 
 if (!isMainThread) {
   // A signing thread of this same bundle (see sign/SignerPool.ts).

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { HOUR_MS, SpendLedger } from '../ledger/SpendLedger.js'
 import { issuePermit } from './issuePermit.js'
-import { MOCK_AGENT, MOCK_CHAIN, MOCK_PAYTO, MOCK_USDC, mockDecide, mockPayment, mockPolicy } from './mockPolicy.js'
+import { MOCK_AGENT, MOCK_CHAIN, MOCK_PAYTO, MOCK_USDC, mockDecide, mockPayment, mockPolicy } from '../../test/helpers/mockPolicy.js'
 import { resolvePending } from './resolvePending.js'
 
 const T0 = Date.UTC(2026, 10, 24, 12)

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decode, encode } from 'cborg'
 import { describe, expect, it } from 'vitest'
-import { SealError } from './SealError.js'
+import { SealError } from '../enclave/seal/SealError.js'
 import { createSimSealer } from './simSealer.js'
 
 const dir = () => mkdtempSync(join(tmpdir(), 'bursar-sim-seal-'))

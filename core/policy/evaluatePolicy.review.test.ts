@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { HOUR_MS, SpendLedger } from '../ledger/SpendLedger.js'
 import { MAX_OPEN_PENDING } from './decidePolicy.js'
 import { issuePermit } from './issuePermit.js'
-import { MOCK_AGENT, MOCK_CHAIN, MOCK_USDC, mockDecide, mockPayment, mockPolicy } from './mockPolicy.js'
+import { MOCK_AGENT, MOCK_CHAIN, MOCK_USDC, mockDecide, mockPayment, mockPolicy } from '../../test/helpers/mockPolicy.js'
 
 /** Regressions from the security review (each failed before its fix). */
 const T0 = Date.UTC(2026, 10, 24, 12)

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { SpendLedger } from '../ledger/SpendLedger.js'
 import { evaluatePolicy } from './evaluatePolicy.js'
 import { explainPolicy } from './explainPolicy.js'
-import { MOCK_AGENT, MOCK_PAYTO, mockPayment, mockPolicy } from './mockPolicy.js'
+import { MOCK_AGENT, MOCK_PAYTO, mockPayment, mockPolicy } from '../../test/helpers/mockPolicy.js'
 
 const T0 = Date.UTC(2026, 10, 24, 12)
 

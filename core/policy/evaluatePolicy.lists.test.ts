@@ -3,7 +3,7 @@ import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
 import type { PolicyRule } from '../../shared/schemas/policy.js'
 import { SpendLedger } from '../ledger/SpendLedger.js'
 import { evaluatePolicy } from './evaluatePolicy.js'
-import { MOCK_AGENT, MOCK_CHAIN, MOCK_PAYTO, MOCK_USDC, mockPayment, mockPolicy } from './mockPolicy.js'
+import { MOCK_AGENT, MOCK_CHAIN, MOCK_PAYTO, MOCK_USDC, mockPayment, mockPolicy } from '../../test/helpers/mockPolicy.js'
 
 const T0 = Date.UTC(2026, 10, 24, 12)
 const OTHER = '0x3333333333333333333333333333333333333333'

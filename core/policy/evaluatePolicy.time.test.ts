@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { Policy } from '../../shared/schemas/policy.js'
 import { SpendLedger } from '../ledger/SpendLedger.js'
 import { evaluatePolicy } from './evaluatePolicy.js'
-import { MOCK_AGENT, mockDecide, mockPayment, mockPolicy } from './mockPolicy.js'
+import { MOCK_AGENT, mockDecide, mockPayment, mockPolicy } from '../../test/helpers/mockPolicy.js'
 
 const at = (iso: string) => Date.parse(iso)
 const officeHours = mockPolicy({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { HOUR_MS, SpendLedger } from '../ledger/SpendLedger.js'
 import { evaluatePolicy } from './evaluatePolicy.js'
-import { MOCK_AGENT, MOCK_CHAIN, MOCK_PAYTO, MOCK_USDC, mockPayment, mockPolicy } from './mockPolicy.js'
+import { MOCK_AGENT, MOCK_CHAIN, MOCK_PAYTO, MOCK_USDC, mockPayment, mockPolicy } from '../../test/helpers/mockPolicy.js'
 
 const T0 = Date.UTC(2026, 10, 24, 12) // Tuesday 12:00 UTC
 const spendAt = (l: SpendLedger, at: number, amount: string) =>

@@ -1,9 +1,9 @@
 import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
 import { parsePolicy } from '../../shared/schemas/policy.js'
 import type { Policy } from '../../shared/schemas/policy.js'
-import type { SpendLedger } from '../ledger/SpendLedger.js'
-import type { EvaluatePolicyParameters, PolicyVerdict } from './evalTypes.js'
-import { evaluatePolicy } from './evaluatePolicy.js'
+import type { SpendLedger } from '../../core/ledger/SpendLedger.js'
+import type { EvaluatePolicyParameters, PolicyVerdict } from '../../core/policy/evalTypes.js'
+import { evaluatePolicy } from '../../core/policy/evaluatePolicy.js'
 
 /** Test doubles: a small valid policy, payment actions, and "evaluate then apply" as the enclave does it. */
 export const MOCK_AGENT = 'agt_0123456789abcdef0123456789abcdef01234567'

@@ -6,9 +6,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { closeSync, constants, fstatSync, openSync, readSync, writeSync, fsyncSync } from 'node:fs'
 import { decode, encode } from 'cborg'
-import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
-import { SealError } from './SealError.js'
-import type { SealContext, Sealer, UnsealParameters } from './Sealer.js'
+import { canonicalJson } from '../shared/canonical/canonicalJson.js'
+import { SealError } from '../enclave/seal/SealError.js'
+import type { SealContext, Sealer, UnsealParameters } from '../enclave/seal/Sealer.js'
 
 export type CreateSimSealerParameters = {
   /** Path of the 32-byte sealing key; created with mode 0600 on first run. */

@@ -4,7 +4,7 @@ import type { LedgerEvent } from '../ledger/LedgerEvent.js'
 import { HOUR_MS, SpendLedger } from '../ledger/SpendLedger.js'
 import { evaluatePolicy } from './evaluatePolicy.js'
 import { issuePermit } from './issuePermit.js'
-import { MOCK_CHAIN, MOCK_PAYTO, MOCK_USDC, mockPayment, mockPolicy } from './mockPolicy.js'
+import { MOCK_CHAIN, MOCK_PAYTO, MOCK_USDC, mockPayment, mockPolicy } from '../../test/helpers/mockPolicy.js'
 
 const AGENTS = ['agt_0123456789abcdef0123456789abcdef01234567', 'agt_ffffffffffffffffffffffffffffffffffffffff']
 const TZ = 'America/New_York'
