@@ -1,4 +1,5 @@
 import { BaseError } from '../shared/errors/base.js'
+import { wireCode } from '../shared/errors/errorCodes.js'
 
 /**
  * Typed errors of the agent SDK. Every one carries a stable snake_case `code`:
@@ -19,7 +20,7 @@ export class PolicyDeniedError extends BaseError {
   readonly rule: string | undefined
   readonly remaining: string | undefined
   constructor(code: string, message: string, params: { rule?: string | undefined; remaining?: string | undefined }) {
-    super(code, message, {
+    super(wireCode(code), message, {
       metaMessages: [
         ...(params.rule ? [`Rule: ${params.rule}`] : []),
         ...(params.remaining ? [`Remaining: ${params.remaining}`] : []),
@@ -79,7 +80,7 @@ export class BursarRequestError extends BaseError {
   override name = 'BursarRequestError'
   readonly status: number | undefined
   constructor(code: string, message: string, params: { status?: number | undefined; cause?: unknown; details?: string } = {}) {
-    super(code, message, { cause: params.cause, details: params.details })
+    super(wireCode(code), message, { cause: params.cause, details: params.details })
     this.status = params.status
   }
 }

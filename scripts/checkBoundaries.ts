@@ -16,9 +16,13 @@ import { build } from 'esbuild'
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const rel = (p: string) => path.relative(root, p)
 
-/** Budgets (physical lines of project source in the closure, tests excluded). */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 7000)
-export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 3300)
+/**
+ * Budgets, in source lines: non-blank lines that are not comments, of project files in the closure (tests are
+ * never in it). Physical lines are printed beside them. At 3d8d5af the closure was 4,700 source lines (5,915
+ * physical) in 93 files, 3,736 of them in enclave/.
+ */
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 5400)
+export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js']
 const CORE_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg']
@@ -46,7 +50,15 @@ function walk(dir: string): string[] {
 }
 const importRe = /(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm
 const imports = (file: string) => [...readFileSync(file, 'utf8').matchAll(importRe)].map((m) => (m[1] ?? m[2] ?? m[3])!)
-const lineCount = (f: string) => readFileSync(f, 'utf8').split('\n').length
+const physicalLines = (f: string) => readFileSync(f, 'utf8').split('\n').length
+/** Source lines: not blank, not a comment line (//, /*, * continuation). */
+const lineCount = (f: string) =>
+  readFileSync(f, 'utf8')
+    .split('\n')
+    .filter((l) => {
+      const t = l.trim()
+      return t !== '' && !t.startsWith('//') && !t.startsWith('/*') && !t.startsWith('*')
+    }).length
 const pkgOf = (spec: string) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!)
 
 const problems: string[] = []
@@ -88,14 +100,19 @@ for (const d of SIM_ONLY_DEPS) if (external.has(d)) problems.push(`enclave/main.
 const byDir = new Map<string, number>()
 for (const f of closure) byDir.set(f.split('/')[0]!, (byDir.get(f.split('/')[0]!) ?? 0) + lineCount(path.join(root, f)))
 const total = [...byDir.values()].reduce((a, b) => a + b, 0)
+const physical = closure.reduce((n, f) => n + physicalLines(path.join(root, f)), 0)
 const shell = byDir.get('enclave') ?? 0
 if (total > TRUSTED_CLOSURE_BUDGET) problems.push(`trusted closure has ${total} lines (budget ${TRUSTED_CLOSURE_BUDGET})`)
 if (shell > ENCLAVE_SHELL_BUDGET) problems.push(`enclave/ shell in the closure has ${shell} lines (budget ${ENCLAVE_SHELL_BUDGET})`)
 
 if (process.argv.includes('--list')) for (const f of closure) console.log(`${String(lineCount(path.join(root, f))).padStart(5)}  ${f}`)
+if (process.argv.includes('--json')) {
+  console.log(JSON.stringify({ sourceLines: total, physicalLines: physical, files: closure, byDir: Object.fromEntries(byDir) }))
+  process.exit(problems.length ? 1 : 0)
+}
 const parts = [...byDir].map(([d, n]) => `${d}/ ${n}`).join(', ')
 console.log(
-  `trusted closure: ${total} lines in ${closure.length} files (${parts}); budget ${TRUSTED_CLOSURE_BUDGET}, enclave shell ${shell}/${ENCLAVE_SHELL_BUDGET}; packages: ${[...external].filter((p) => !p.startsWith('node:')).sort().join(', ')}`,
+  `trusted closure: ${total} source lines (${physical} physical) in ${closure.length} files (${parts}); budget ${TRUSTED_CLOSURE_BUDGET}; enclave/ shell ${shell}/${ENCLAVE_SHELL_BUDGET}; packages: ${[...external].filter((p) => !p.startsWith('node:')).sort().join(', ')}`,
 )
 
 if (problems.length) {

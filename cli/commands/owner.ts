@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../shared/errors/errorCodes.js'
 import { randomBytes } from 'node:crypto'
 import { unlinkSync, writeFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
@@ -21,7 +22,7 @@ const common = (c: Command) =>
     .option('--json', 'print JSON')
 const walletOpt = (c: Command) => c.requiredOption('--wallet <address>', 'wallet address')
 const agentOpt = (c: Command) => c.requiredOption('--agent <agentId>', 'agent id (agt_…)')
-const usage = (code: string, message: string, hint: string) => new BaseError(code, message, { metaMessages: [hint] })
+const usage = (code: ErrorCode, message: string, hint: string) => new BaseError(code, message, { metaMessages: [hint] })
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/
 const ZERO = `0x${'0'.repeat(40)}`
 

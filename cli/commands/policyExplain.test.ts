@@ -50,7 +50,7 @@ describe('bursar owner policy explain', () => {
   })
 
   it('replays a ledger (event list) so budgets count earlier spends', () => {
-    const spend = { type: 'spend', agentId: 'agt_0123456789abcdef0123456789abcdef01234567', chainId: 84532, asset: USDC.toLowerCase(), amount: '40000000', payTo: null, host: null, at: Date.parse(NOW) - 60_000, validBefore: null }
+    const spend = { type: 'spend', agentId: 'agt_0123456789abcdef0123456789abcdef01234567', chainId: 84532, asset: USDC.toLowerCase(), amount: '40000000', payTo: null, role: 'authorization', host: null, at: Date.parse(NOW) - 60_000, validBefore: null }
     const r = runPolicyExplain({ policy: EXAMPLE, request: file('p.json', payment('1')), ledger: file('l.json', [spend]), now: NOW })
     expect(r.exitCode).toBe(1)
     // The rule passes but the calendar-day budget is spent; the rule says ask the owner.

@@ -1,3 +1,4 @@
+import { wireCode } from '../../shared/errors/errorCodes.js'
 import { randomBytes } from 'node:crypto'
 import type { LocalAccount } from 'viem'
 import { BaseError } from '../../shared/errors/base.js'
@@ -13,7 +14,7 @@ export class HostRequestError extends BaseError {
     readonly status: number,
     readonly body: Record<string, unknown>,
   ) {
-    super(code, message)
+    super(wireCode(code), message)
   }
 }
 

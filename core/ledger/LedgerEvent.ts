@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { ApprovalSummarySchema } from '../../shared/owner/approvalSummary.js'
 
 /**
  * Everything that changes a spend ledger, as plain JSON. The audit log stores
@@ -23,10 +24,12 @@ export const LedgerEventSchema = z.discriminatedUnion('type', [
       asset,
       amount,
       payTo: address.nullable(),
+      /** How the signature lets someone take it (transfer, authorization, allowance, value, fee). */
+      role: z.enum(['transfer', 'authorization', 'allowance', 'value', 'fee']),
       host: z.string().max(253).nullable(),
       at,
-      /** eip3009 validBefore (unix seconds): the authorization is money until then. */
-      validBefore: z.number().int().nonnegative().nullable(),
+      /** Unix seconds until which the signature is money (null: no end, e.g. a transaction until mined). */
+      validBefore: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullable(),
       permitId: ident.optional(),
       preApprovalId: ident.optional(),
       pendingId: ident.optional(),
@@ -39,11 +42,14 @@ export const LedgerEventSchema = z.discriminatedUnion('type', [
       type: z.literal('pending_created'),
       pendingId: ident,
       agentId,
-      digest: z.string().max(80),
+      /** Identity a retry must match (the action minus its kind's free fields; core/policy/approvalRequest.ts). */
+      key: z.string().regex(/^0x[0-9a-f]{64}$/),
+      /** SHA-256 of `summary`: what the owner's ResolvePending signs. */
+      digest: z.string().regex(/^0x[0-9a-f]{64}$/),
       at,
       expiresAt: at,
-      /** What is being approved (preimage of digest), for the owner to see and check. */
-      summary: z.record(z.string(), z.unknown()).optional(),
+      /** What is being approved, in full, for the owner to see and check. */
+      summary: ApprovalSummarySchema,
     })
     .strict(),
   z.object({ type: z.literal('pending_resolved'), pendingId: ident, approve: z.boolean(), at }).strict(),

@@ -1,7 +1,19 @@
+import type { ApprovalSummary } from '../../shared/owner/approvalSummary.js'
 import { describe, expect, it } from 'vitest'
 import { applyLedgerEvent } from './applyLedgerEvent.js'
 import type { LedgerEvent } from './LedgerEvent.js'
 import { HOUR_MS, LedgerInvariantError, SpendLedger } from './SpendLedger.js'
+const K1 = `0x${'d1'.repeat(32)}`
+const K2 = `0x${'d2'.repeat(32)}`
+const K3 = `0x${'d3'.repeat(32)}`
+const SUMMARY = {
+  agentId: 'agt_x',
+  host: null,
+  describe: 'message',
+  action: { kind: 'raw_message', length: 1, message: { text: 'x' } },
+  free: [],
+  validForSeconds: null,
+} as ApprovalSummary
 
 const A = 'agt_0123456789abcdef0123456789abcdef01234567'
 const USDC = '0x036cbd53842c5426634e7929541ec2318f3dcf7e'
@@ -9,7 +21,7 @@ const PAYTO = '0x2222222222222222222222222222222222222222'
 const T0 = Date.UTC(2026, 10, 24, 12)
 
 const spend = (at: number, amount: string, extra: Partial<LedgerEvent> = {}): LedgerEvent =>
-  ({ type: 'spend', agentId: A, chainId: 84532, asset: USDC, amount, payTo: PAYTO, host: null, at, validBefore: null, ...extra }) as LedgerEvent
+  ({ type: 'spend', agentId: A, chainId: 84532, asset: USDC, amount, payTo: PAYTO, role: 'authorization', host: null, at, validBefore: null, ...extra }) as LedgerEvent
 const permit = (id: string, amount: string, at: number, exceedCaps = false): LedgerEvent => ({
   type: 'permit_issued',
   permitId: id,
@@ -30,7 +42,7 @@ function sample(): LedgerEvent[] {
     spend(T0 + 1, '50', { preApprovalId: 'nightly' }),
     { type: 'request', agentId: A, at: T0 + 2 },
     { type: 'denial', agentId: A, code: 'policy_daily_cap_exceeded', at: T0 + 3 },
-    { type: 'pending_created', pendingId: 'pnd_1', agentId: A, digest: '0xd1', at: T0 + 4, expiresAt: T0 + 900_000 },
+    { type: 'pending_created', pendingId: 'pnd_1', agentId: A, key: K1, digest: K1, at: T0 + 4, summary: SUMMARY, expiresAt: T0 + 900_000 },
     { type: 'pending_resolved', pendingId: 'pnd_1', approve: true, at: T0 + 5 },
     permit('pmt_1', '1000', T0 + 6),
     permit('pmt_2', '400', T0 + 7),
@@ -52,7 +64,7 @@ describe('SpendLedger', () => {
       expect(x.requestsAfter(A, T0)).toBe(1)
       expect(x.denialsAfter(A, T0)).toBe(1)
       expect(x.getPending('pnd_1')?.status).toBe('approved')
-      expect(x.findPending(A, '0xd1')?.pendingId).toBe('pnd_1')
+      expect(x.findPending(A, K1)?.pendingId).toBe('pnd_1')
       expect(x.frozenInfo(A)?.reason).toBe('manual')
     }
   })
@@ -98,13 +110,13 @@ describe('SpendLedger', () => {
 
   it('a pending request is resolved once and used once, only before it expires', () => {
     const l = new SpendLedger()
-    l.apply({ type: 'pending_created', pendingId: 'p', agentId: A, digest: '0xd', at: T0, expiresAt: T0 + 1000 })
+    l.apply({ type: 'pending_created', pendingId: 'p', agentId: A, key: K2, digest: K2, at: T0, summary: SUMMARY, expiresAt: T0 + 1000 })
     expect(() => l.apply({ type: 'pending_used', pendingId: 'p', at: T0 + 1 })).toThrow(LedgerInvariantError)
     l.apply({ type: 'pending_resolved', pendingId: 'p', approve: true, at: T0 + 1 })
     expect(() => l.apply({ type: 'pending_resolved', pendingId: 'p', approve: false, at: T0 + 2 })).toThrow(LedgerInvariantError)
     l.apply({ type: 'pending_used', pendingId: 'p', at: T0 + 3 })
     expect(() => l.apply({ type: 'pending_used', pendingId: 'p', at: T0 + 4 })).toThrow(LedgerInvariantError)
-    l.apply({ type: 'pending_created', pendingId: 'q', agentId: A, digest: '0xe', at: T0, expiresAt: T0 + 1000 })
+    l.apply({ type: 'pending_created', pendingId: 'q', agentId: A, key: K3, digest: K3, at: T0, summary: SUMMARY, expiresAt: T0 + 1000 })
     expect(() => l.apply({ type: 'pending_resolved', pendingId: 'q', approve: true, at: T0 + 1000 })).toThrow(LedgerInvariantError)
   })
 

@@ -1,4 +1,5 @@
 import { BaseError } from '../../shared/errors/base.js'
+import type { ApprovalSummary } from '../../shared/owner/approvalSummary.js'
 import type { LedgerEvent } from './LedgerEvent.js'
 import { TimeSeries } from './TimeSeries.js'
 
@@ -23,12 +24,13 @@ export type PendingStatus = 'pending' | 'approved' | 'rejected' | 'used'
 export type PendingRecord = {
   pendingId: string
   agentId: string
+  key: string
   digest: string
   createdAt: number
   expiresAt: number
   status: PendingStatus
   resolvedAt: number | null
-  summary?: Record<string, unknown>
+  summary: ApprovalSummary
 }
 export type PermitRecord = Omit<Extract<LedgerEvent, { type: 'permit_issued' }>, 'type' | 'at'> & {
   issuedAt: number
@@ -102,12 +104,13 @@ export class SpendLedger {
         const p: PendingRecord = {
           pendingId: e.pendingId,
           agentId: e.agentId,
+          key: e.key,
           digest: e.digest,
           createdAt: e.at,
           expiresAt: e.expiresAt,
           status: 'pending',
           resolvedAt: null,
-          ...(e.summary ? { summary: e.summary } : {}),
+          summary: e.summary,
         }
         this.addPending(p)
         break
@@ -218,9 +221,9 @@ export class SpendLedger {
     return this.pendings.get(pendingId)
   }
 
-  /** The latest pending request of this agent with this digest, if any. */
-  findPending(agentId: string, digest: string): Readonly<PendingRecord> | undefined {
-    const id = this.pendingByDigest.get(`${agentId}|${digest}`)
+  /** The latest pending request of this agent with this approval key, if any. */
+  findPending(agentId: string, key: string): Readonly<PendingRecord> | undefined {
+    const id = this.pendingByDigest.get(`${agentId}|${key}`)
     return id === undefined ? undefined : this.pendings.get(id)
   }
 
@@ -267,7 +270,7 @@ export class SpendLedger {
 
   private addPending(p: PendingRecord): void {
     this.pendings.set(p.pendingId, p)
-    this.pendingByDigest.set(`${p.agentId}|${p.digest}`, p.pendingId)
+    this.pendingByDigest.set(`${p.agentId}|${p.key}`, p.pendingId)
   }
 
   private addPermit(p: PermitRecord): void {
@@ -307,7 +310,7 @@ export class SpendLedger {
       // An expired pending can no longer be approved or used: drop it at once (bounded state).
       if (p.expiresAt >= at) continue
       this.pendings.delete(id)
-      const k = `${p.agentId}|${p.digest}`
+      const k = `${p.agentId}|${p.key}`
       if (this.pendingByDigest.get(k) === id) this.pendingByDigest.delete(k)
     }
     for (const [id, p] of this.permits) {

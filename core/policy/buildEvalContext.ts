@@ -1,37 +1,23 @@
-import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
-import type { EvalContext, EvaluatePolicyParameters, SpendFacts } from './evalTypes.js'
+import { factsOf } from '../kinds/kindTable.js'
+import type { EvalContext, EvaluatePolicyParameters } from './evalTypes.js'
 import { localTime } from './localTime.js'
 import type { LocalTime } from './localTime.js'
 
-/** Normalizes what rules read: the spend facts of the action, the advisory resource host, lazy local time. */
+/** Normalizes what rules read: the action's facts from its kind, the advisory resource host, lazy local time. */
 export function buildEvalContext(p: EvaluatePolicyParameters): EvalContext {
   let local: LocalTime | undefined
+  const facts = factsOf(p.action)
+  const nonFee = facts.spends.filter((s) => s.role !== 'fee')
   return {
     policy: p.policy,
     action: p.action,
+    facts,
+    primary: nonFee.length === 1 ? nonFee[0]! : null,
     agentId: p.agentId,
     ledger: p.ledger,
     now: p.now,
     host: hostOf(p.context?.resourceUrl),
-    spend: spendOf(p.action),
     local: () => (local ??= localTime(p.now, p.policy.timeZone)),
-  }
-}
-
-function spendOf(a: DecodedAction): SpendFacts | null {
-  switch (a.kind) {
-    case 'eip3009':
-    case 'erc20_transfer':
-      return { chainId: a.chainId, asset: a.asset.toLowerCase(), amount: BigInt(a.amount), payTo: a.payTo.toLowerCase() }
-    case 'erc20_approve':
-      // SECURITY: an allowance lets the spender pull funds without the enclave: counted as spent when signed.
-      return { chainId: a.chainId, asset: a.asset.toLowerCase(), amount: BigInt(a.amount), payTo: null }
-    case 'native_transfer':
-      return { chainId: a.chainId, asset: 'native', amount: BigInt(a.amount), payTo: a.payTo.toLowerCase() }
-    case 'contract_call':
-      return a.value === '0' ? null : { chainId: a.chainId, asset: 'native', amount: BigInt(a.value), payTo: null }
-    default:
-      return null
   }
 }
 

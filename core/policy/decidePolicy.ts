@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
 import type { LedgerEvent } from '../ledger/LedgerEvent.js'
-import { actionDigest } from './actionDigest.js'
+import { approvalRequest, withinApprovedValidity } from './approvalRequest.js'
 import { buildEvalContext } from './buildEvalContext.js'
 import type { Check, EvalContext, EvaluatePolicyParameters, PolicyTrace, PolicyVerdict } from './evalTypes.js'
 import type { PolicyCode } from './policyCodes.js'
@@ -50,20 +51,23 @@ export function decidePolicy(p: EvaluatePolicyParameters, trace?: PolicyTrace): 
     deny({ code: c.code ?? 'policy_no_matching_rule', rule, message: c.message, remaining: c.remaining })
   const allow = (rule: string, extra: LedgerEvent[], tag: Record<string, string>): PolicyVerdict => {
     const events = [...base, ...extra]
-    const s = ctx.spend
-    if (s && s.amount > 0n)
+    // SECURITY: every way the signature lets someone take funds is counted now, fees included.
+    for (const s of ctx.facts.spends) {
+      if (s.amount === 0n) continue
       events.push({
         type: 'spend',
         agentId,
         chainId: s.chainId,
         asset: s.asset,
         amount: s.amount.toString(),
-        payTo: s.payTo,
+        payTo: s.to,
+        role: s.role,
         host: ctx.host,
         at: now,
-        validBefore: ctx.action.kind === 'eip3009' ? ctx.action.validBefore : null,
-        ...tag,
+        validBefore: ctx.facts.validUntil,
+        ...(s === ctx.primary ? tag : {}),
       })
+    }
     return { verdict: 'allow', rule, events }
   }
   /** Budgets then risk; null when the spend may proceed. */
@@ -103,19 +107,29 @@ export function decidePolicy(p: EvaluatePolicyParameters, trace?: PolicyTrace): 
     const bad = stage(checkPermit(p.permitId, ctx))
     if (bad) return denyCheck(bad)
     const permit = ledger.getPermit(p.permitId)!
-    if (!permit.exceedCaps) {
-      const b = checkCaps({ caps: policy.budgets, ctx, required: true, scope: 'budget', exceptPermitId: p.permitId })
-      for (const c of b) stage(c)
-      const badCap = b.find((c) => !c.ok)
-      if (badCap) return denyCheck(badCap)
-    }
-    const used: LedgerEvent = { type: 'permit_used', permitId: p.permitId, amount: (ctx.spend?.amount ?? 0n).toString(), at: now }
+    // An exceedCaps permit lifts the caps for the payment it covers; fees stay under the budgets.
+    const capped = permit.exceedCaps ? ctx.facts.spends.filter((s) => s !== ctx.primary) : ctx.facts.spends
+    const b = checkCaps({ caps: policy.budgets, ctx, spends: capped, required: true, scope: 'budget', exceptPermitId: p.permitId })
+    for (const c of b) stage(c)
+    const badCap = b.find((c) => !c.ok)
+    if (badCap) return denyCheck(badCap)
+    const used: LedgerEvent = { type: 'permit_used', permitId: p.permitId, amount: (ctx.primary?.amount ?? 0n).toString(), at: now }
     return allow(`permit.${p.permitId}`, [used], { permitId: p.permitId })
   }
 
-  // 4. This exact request, approved by the owner.
-  const digest = p.requestDigest ?? actionDigest(agentId, p.action)
-  const prior = ledger.findPending(agentId, digest)
+  // 4. This exact request, approved by the owner: identical but for its kind's free fields, whose validity stays
+  // within the span the owner signed.
+  const approval = approvalRequest({ agentId, host: ctx.host, action: p.action, facts: ctx.facts, now })
+  const prior = ledger.findPending(agentId, approval.key)
+  if (prior?.status === 'approved' && now < prior.expiresAt && !withinApprovedValidity(prior.summary, ctx.facts, now)) {
+    // The approved purchase, but valid longer than the owner approved: refused; the approval stays for a proper retry.
+    const span = prior.summary.validForSeconds
+    return deny({
+      code: 'policy_validity_window_too_long',
+      rule: `pending.${prior.pendingId}`,
+      message: `the owner approved this purchase valid for at most ${span === null ? 'no limit' : `${span}s`}`,
+    })
+  }
   if (prior?.status === 'approved' && now < prior.expiresAt) {
     stage({ name: `pending.${prior.pendingId}`, ok: true, message: 'approved by the owner' })
     return allow(`pending.${prior.pendingId}`, [{ type: 'pending_used', pendingId: prior.pendingId, at: now }], {
@@ -148,7 +162,7 @@ export function decidePolicy(p: EvaluatePolicyParameters, trace?: PolicyTrace): 
   }
   failure ??= anyKind
     ? { code: 'policy_no_matching_rule', rule: 'rules', message: 'no allow rule matches', pending: false }
-    : { code: 'policy_kind_not_allowed', rule: 'rules', message: `no allow rule covers ${p.action.kind}`, pending: false }
+    : { code: 'policy_kind_not_allowed', rule: 'rules', message: `no allow rule covers ${p.action.kind}: add it to a rule's kinds`, pending: false }
 
   // 6. Offline pre-approvals the owner authorized in advance.
   for (const pa of policy.preApprovals ?? []) {
@@ -174,16 +188,17 @@ export function decidePolicy(p: EvaluatePolicyParameters, trace?: PolicyTrace): 
   if (ledger.openPendingCount(agentId, now) >= MAX_OPEN_PENDING) {
     return deny({ ...failure, code: 'policy_pending_limit', message: `${failure.message}; ${MAX_OPEN_PENDING} requests already wait for the owner` })
   }
-  const pendingId = `pnd_${createHash('sha256').update(`${agentId}|${digest}|${now}`).digest('hex').slice(0, 32)}`
+  const pendingId = `pnd_${bytesToHex(sha256(utf8ToBytes(`${agentId}|${approval.key}|${now}`))).slice(0, 32)}`
   const expiresAt = now + (policy.pendingTtlSeconds ?? DEFAULT_PENDING_TTL_S) * 1000
   const created: LedgerEvent = {
     type: 'pending_created',
     pendingId,
     agentId,
-    digest,
+    key: approval.key,
+    digest: approval.digest,
     at: now,
     expiresAt,
-    ...(p.requestSummary ? { summary: p.requestSummary } : {}),
+    summary: approval.summary,
   }
   return { verdict: 'pending', code: 'approval_pending', rule: failure.rule, message, pendingId, expiresAt, events: [...base, created] }
 }

@@ -1,23 +1,24 @@
 import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
 import type { Policy } from '../../shared/schemas/policy.js'
+import type { ActionFacts, Spend } from '../kinds/KindSpec.js'
 import type { SpendLedger } from '../ledger/SpendLedger.js'
 import type { LedgerEvent } from '../ledger/LedgerEvent.js'
 import type { LocalTime } from './localTime.js'
 import type { PolicyCode } from './policyCodes.js'
 
-/** What one value-moving action spends, normalized (lowercase addresses, `native` for the chain coin). */
-export type SpendFacts = { chainId: number; asset: string; amount: bigint; payTo: string | null }
-
-/** Everything a rule check may read: the decoded action, the ledger (read only) and an explicit `now`. */
+/** Everything a rule check may read: the decoded action, its facts (from its kind), the ledger (read only) and an explicit `now`. */
 export type EvalContext = {
   policy: Policy
   action: DecodedAction
+  /** What the action's kind says it moves, to whom and until when. */
+  facts: ActionFacts
+  /** The one non-fee spend (what permits and pre-approvals match), or null when there is none or several. */
+  primary: Spend | null
   agentId: string
   ledger: SpendLedger
   now: number
   /** Lowercase host of context.resourceUrl (advisory), or null. */
   host: string | null
-  spend: SpendFacts | null
   /** Local time in the policy time zone (computed lazily). */
   local: () => LocalTime
 }
@@ -43,10 +44,6 @@ export type EvaluatePolicyParameters = {
   now: number
   /** A spend permit the agent names for this payment. */
   permitId?: string | undefined
-  /** Identifies "exactly this request" for pending approvals; default actionDigest(agentId, action). */
-  requestDigest?: string | undefined
-  /** The preimage of requestDigest, kept with a pending request so the owner can see and check what they approve. */
-  requestSummary?: Record<string, unknown> | undefined
 }
 
 export type PolicyVerdict =

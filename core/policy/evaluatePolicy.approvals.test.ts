@@ -30,10 +30,13 @@ describe('pending approvals', () => {
 
     applyAll(l, resolvePending(l, { pendingId: first.pendingId, approve: true, now: T0 + 2000 }))
     expect(resolvePending(l, { pendingId: first.pendingId, approve: true, now: T0 + 2001 })).toMatchObject({ ok: false, code: 'pending_already_resolved' })
-    // Another request (different nonce) is not covered by the approval.
-    const other = mockDecide(l, { policy: askOwner, action: mockPayment('500', T0, { nonce: `0x${'cd'.repeat(32)}` }), now: T0 + 3000 })
-    expect(other.verdict).toBe('pending')
-    const ok = mockDecide(l, { policy: askOwner, action: big, now: T0 + 4000 })
+    // Another amount or payee is not covered by the approval.
+    const more = mockDecide(l, { policy: askOwner, action: mockPayment('501', T0), now: T0 + 3000 })
+    expect(more.verdict).toBe('pending')
+    expect(more).not.toMatchObject({ pendingId: first.pendingId })
+    // The x402 retry of the same purchase (fresh nonce and window) is: the nonce is the kind's free field.
+    const retry = mockPayment('500', T0 + 4000, { nonce: `0x${'cd'.repeat(32)}` })
+    const ok = mockDecide(l, { policy: askOwner, action: retry, now: T0 + 4000 })
     expect(ok).toMatchObject({ verdict: 'allow', rule: `pending.${first.pendingId}` })
     expect(ok.events.map((e) => e.type)).toEqual(['request', 'pending_used', 'spend'])
     expect(l.spentAfter(MOCK_AGENT, MOCK_CHAIN, MOCK_USDC, 0)).toBe(500n)
@@ -103,7 +106,7 @@ describe('spend permits', () => {
 
   it("a cap-bound permit cannot be used past the budget, and another agent's permit is refused", () => {
     const l = new SpendLedger()
-    l.apply({ type: 'spend', agentId: MOCK_AGENT, chainId: MOCK_CHAIN, asset: MOCK_USDC, amount: '4500', payTo: null, host: null, at: T0, validBefore: null })
+    l.apply({ type: 'spend', agentId: MOCK_AGENT, chainId: MOCK_CHAIN, asset: MOCK_USDC, amount: '4500', payTo: null, role: 'authorization', host: null, at: T0, validBefore: null })
     issue(l)
     expect(mockDecide(l, { policy, action: mockPayment('501', T0 + 1), now: T0 + 1, permitId: 'pmt' })).toMatchObject({ code: 'policy_daily_cap_exceeded', remaining: '500' })
     expect(mockDecide(l, { policy, action: mockPayment('500', T0 + 2), now: T0 + 2, permitId: 'pmt' }).verdict).toBe('allow')

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { HOUR_MS, SpendLedger } from '../ledger/SpendLedger.js'
 import { evaluatePolicy } from './evaluatePolicy.js'
-import { MOCK_AGENT, MOCK_CHAIN, MOCK_PAYTO, MOCK_USDC, mockPayment, mockPolicy } from '../../test/helpers/mockPolicy.js'
+import { MOCK_AGENT, MOCK_CHAIN, MOCK_PAYTO, MOCK_TX, MOCK_USDC, mockPayment, mockPolicy } from '../../test/helpers/mockPolicy.js'
 
 const T0 = Date.UTC(2026, 10, 24, 12) // Tuesday 12:00 UTC
 const spendAt = (l: SpendLedger, at: number, amount: string) =>
-  l.apply({ type: 'spend', agentId: MOCK_AGENT, chainId: MOCK_CHAIN, asset: MOCK_USDC, amount, payTo: MOCK_PAYTO, host: null, at, validBefore: null })
+  l.apply({ type: 'spend', agentId: MOCK_AGENT, chainId: MOCK_CHAIN, asset: MOCK_USDC, amount, payTo: MOCK_PAYTO, role: 'authorization', host: null, at, validBefore: null })
 const budget = (b: Record<string, string>, tz = 'UTC') =>
   mockPolicy({ timeZone: tz, budgets: [{ chainId: MOCK_CHAIN, asset: MOCK_USDC, ...b }] })
 
@@ -140,10 +140,10 @@ describe('evaluatePolicy: caps', () => {
     })
     const ledger = new SpendLedger()
     const ev = (action: Parameters<typeof evaluatePolicy>[0]['action']) => evaluatePolicy({ policy, action, agentId: MOCK_AGENT, ledger, now: T0 })
-    expect(ev({ kind: 'native_transfer', chainId: MOCK_CHAIN, amount: '10', payTo: MOCK_PAYTO }).verdict).toBe('allow')
-    expect(ev({ kind: 'native_transfer', chainId: MOCK_CHAIN, amount: '11', payTo: MOCK_PAYTO })).toMatchObject({ code: 'policy_per_tx_cap_exceeded' })
-    expect(ev({ kind: 'contract_call', chainId: MOCK_CHAIN, to: MOCK_PAYTO, value: '11', selector: '0x12345678' })).toMatchObject({ code: 'policy_per_tx_cap_exceeded' })
-    const zero = ev({ kind: 'contract_call', chainId: MOCK_CHAIN, to: MOCK_PAYTO, value: '0', selector: '0x12345678' })
+    expect(ev({ kind: 'native_transfer', ...MOCK_TX, chainId: MOCK_CHAIN, amount: '10', payTo: MOCK_PAYTO }).verdict).toBe('allow')
+    expect(ev({ kind: 'native_transfer', ...MOCK_TX, chainId: MOCK_CHAIN, amount: '11', payTo: MOCK_PAYTO })).toMatchObject({ code: 'policy_per_tx_cap_exceeded' })
+    expect(ev({ kind: 'contract_call', ...MOCK_TX, chainId: MOCK_CHAIN, to: MOCK_PAYTO, value: '11', selector: '0x12345678', data: '0x12345678' })).toMatchObject({ code: 'policy_per_tx_cap_exceeded' })
+    const zero = ev({ kind: 'contract_call', ...MOCK_TX, chainId: MOCK_CHAIN, to: MOCK_PAYTO, value: '0', selector: '0x12345678', data: '0x12345678' })
     expect(zero.verdict).toBe('allow')
     expect(zero.events.map((e) => e.type)).toEqual(['request'])
   })

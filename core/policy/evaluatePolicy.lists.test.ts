@@ -3,13 +3,13 @@ import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
 import type { PolicyRule } from '../../shared/schemas/policy.js'
 import { SpendLedger } from '../ledger/SpendLedger.js'
 import { evaluatePolicy } from './evaluatePolicy.js'
-import { MOCK_AGENT, MOCK_CHAIN, MOCK_PAYTO, MOCK_USDC, mockPayment, mockPolicy } from '../../test/helpers/mockPolicy.js'
+import { MOCK_AGENT, MOCK_CHAIN, MOCK_PAYTO, MOCK_TX, MOCK_USDC, mockPayment, mockPolicy } from '../../test/helpers/mockPolicy.js'
 
 const T0 = Date.UTC(2026, 10, 24, 12)
 const OTHER = '0x3333333333333333333333333333333333333333'
 const pay = mockPayment('10', T0)
-const approve = (spender: string): DecodedAction => ({ kind: 'erc20_approve', chainId: MOCK_CHAIN, asset: MOCK_USDC, amount: '10', spender })
-const call = (to: string, selector = '0xa9059cbb'): DecodedAction => ({ kind: 'contract_call', chainId: MOCK_CHAIN, to, value: '0', selector })
+const approve = (spender: string): DecodedAction => ({ kind: 'erc20_approve', ...MOCK_TX, chainId: MOCK_CHAIN, asset: MOCK_USDC, amount: '10', spender, method: 'approve' })
+const call = (to: string, selector = '0xa9059cbb'): DecodedAction => ({ kind: 'contract_call', ...MOCK_TX, chainId: MOCK_CHAIN, to, value: '0', selector, data: selector })
 const typed = (over: Partial<Extract<DecodedAction, { kind: 'typed_data' }>> = {}): DecodedAction => ({
   kind: 'typed_data',
   chainId: MOCK_CHAIN,
@@ -17,9 +17,10 @@ const typed = (over: Partial<Extract<DecodedAction, { kind: 'typed_data' }>> = {
   domainName: 'example-login',
   domainVersion: '1',
   primaryType: 'Login',
+  typedData: { domain: { name: 'example-login', version: '1' }, types: { Login: [] }, primaryType: 'Login', message: {} },
   ...over,
 })
-const msg = (length: number): DecodedAction => ({ kind: 'raw_message', length })
+const msg = (length: number): DecodedAction => ({ kind: 'raw_message', length, message: { raw: `0x${'00'.repeat(length)}` } })
 const allow = (r: Partial<Extract<PolicyRule, { effect: 'allow' }>>): PolicyRule => ({ id: 'r', effect: 'allow', kinds: ['eip3009'], ...r })
 
 type Row = { name: string; rules: PolicyRule[]; action?: DecodedAction; url?: string; code: string | null }

@@ -59,6 +59,10 @@ describe('review regressions', () => {
     const transfer = {
       kind: 'erc20_transfer' as const,
       chainId: MOCK_CHAIN,
+      nonce: 0,
+      gas: '0',
+      maxFeePerGas: '0',
+      maxPriorityFeePerGas: '0',
       asset: MOCK_USDC,
       amount: '100',
       payTo: '0x4444444444444444444444444444444444444444',

@@ -31,7 +31,7 @@ describe('risk controls', () => {
     const l = new SpendLedger()
     // Baseline: 100 per hour for the previous 23 hours → average 100, k × avg = 300, minimum 500 dominates.
     for (let h = 2; h <= 24; h++)
-      l.apply({ type: 'spend', agentId: MOCK_AGENT, chainId: MOCK_CHAIN, asset: MOCK_USDC, amount: '100', payTo: MOCK_PAYTO, host: null, at: T0 - h * HOUR_MS + 1, validBefore: null })
+      l.apply({ type: 'spend', agentId: MOCK_AGENT, chainId: MOCK_CHAIN, asset: MOCK_USDC, amount: '100', payTo: MOCK_PAYTO, role: 'authorization', host: null, at: T0 - h * HOUR_MS + 1, validBefore: null })
     const go = (amount: string, now: number) => mockDecide(l, { policy, action: mockPayment(amount, now), now })
     expect(go('500', T0).verdict).toBe('allow') // 500 is not > 500
     const spike = go('1', T0 + 1)
@@ -47,7 +47,7 @@ describe('risk controls', () => {
     })
     const l = new SpendLedger()
     for (const h of [2, 3])
-      l.apply({ type: 'spend', agentId: MOCK_AGENT, chainId: MOCK_CHAIN, asset: MOCK_USDC, amount: '1000', payTo: MOCK_PAYTO, host: null, at: T0 - h * HOUR_MS + 1, validBefore: null })
+      l.apply({ type: 'spend', agentId: MOCK_AGENT, chainId: MOCK_CHAIN, asset: MOCK_USDC, amount: '1000', payTo: MOCK_PAYTO, role: 'authorization', host: null, at: T0 - h * HOUR_MS + 1, validBefore: null })
     const go = (amount: string, now: number) => mockDecide(l, { policy, action: mockPayment(amount, now), now })
     expect(go('2000', T0).verdict).toBe('allow') // 2000 = 2 × 1000, not above
     expect(go('1', T0 + 1)).toMatchObject({ code: 'policy_risk_spend_spike' })

@@ -1,62 +1,83 @@
+/**
+ * TRUST: the agent hot path. Untrusted work runs before the single writer —
+ * authentication, freshness and replay, decoding (bounded by the typed-data
+ * limits) — so one request cannot hold up another wallet's. The writer only
+ * evaluates → counts → plans the signature → audits, in one synchronous step,
+ * so budget accounting is exact under any concurrency.
+ */
 import type { AuditEvent } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
-import { approvalDigest, approvalSummary } from '../../shared/owner/approvalSummary.js'
+import type { AgentDryRunResult, WireError } from '../../shared/protocol/messages.js'
 import type { AgentRequest } from '../../shared/schemas/agentRequest.js'
 import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
 import { type Policy, parsePolicy } from '../../shared/schemas/policy.js'
-import type { WireError } from '../../shared/protocol/messages.js'
-import type { Enclave, PendingPersist, Tx } from '../Enclave.js'
+import { decodeSignRequest } from '../../core/decode/decodeSignRequest.js'
+import type { DecodeResult } from '../../core/decode/signingPlan.js'
+import { describeAction, factsOf } from '../../core/kinds/kindTable.js'
 import type { LedgerEvent } from '../../core/ledger/LedgerEvent.js'
-import { applyEvents, ledgerOf } from '../owner/ledgerOps.js'
 import { evaluatePolicy } from '../../core/policy/evaluatePolicy.js'
+import type { Enclave, PendingPersist, Tx } from '../Enclave.js'
+import { applyEvents, ledgerOf } from '../owner/ledgerOps.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
-import { decodeSignRequest } from '../sign/decodeSignRequest.js'
 import type { SignPlanReturnType } from '../sign/signPlan.js'
 import type { AgentRecord, PolicyRecord, WalletRecord } from '../state/stateTypes.js'
 import { verifyAgentRequest } from './verifyAgentRequest.js'
 
 const policyCache = new Map<string, Policy>()
 
-/**
- * The hot path: authenticate → replay check → decode what is to be signed →
- * policy → sign → ledger → audit, all inside the single writer so budget
- * accounting is exact under any concurrency. SECURITY: budget is counted in
- * the same synchronous step that produces the signature.
- */
+/** Authenticates and decodes outside the writer, then decides, counts and audits inside it; signs off the writer thread. */
 export async function handleAgentSign(enclave: Enclave, req: { request: string; signature: string }): Promise<HandlerResult> {
   const { request, wallet, agent } = verifyAgentRequest(enclave, req.request, req.signature)
-  const decided = await enclave.queue.run(() => decide(enclave, request, wallet, agent))
+  checkFreshness(enclave, agent.agentId, request)
+  // SECURITY: decoding is bounded (typed-data limits) and runs before the queue against the current policy;
+  // the writer re-decodes only if the policy changed while this request waited.
+  const prepared = prepare(request, wallet, agent)
+  const decided = await enclave.queue.run(() => decide(enclave, request, wallet, agent, prepared))
+  if (decided.dryRun) return { ok: true, result: decided.dryRun }
   // Outside the writer: the (batched) checkpoint covering this entry, and the signature from the signer pool.
-  const [persist, signed] = await Promise.all([enclave.completeTx(decided.pending), decided.signing?.catch((e: Error) => e)])
+  const [persist, signed] = await Promise.all([enclave.completeTx(decided.pending!), decided.signing?.catch((e: Error) => e)])
   if (!decided.res.ok) return { ...decided.res, persist }
   if (!signed || signed instanceof Error) {
     return { ok: false, error: { code: 'internal_error', message: 'Signing failed; the request was counted and audited' }, persist }
   }
-  const result = decided.res.result as { receipt: Record<string, unknown> }
+  const receipt = (decided.res.result as { receipt: { seq: number; entryHash: string; stateVersion: number } }).receipt
   return {
     ok: true,
     result: {
       signature: signed.signature,
       signedHash: signed.signedHash,
       ...(signed.serializedTransaction ? { serializedTransaction: signed.serializedTransaction } : {}),
-      receipt: { ...result.receipt, checkpoint: persist.checkpoint },
+      receipt: { ...receipt, checkpoint: persist.checkpoint },
     },
     persist,
   }
 }
 
-type Decided = { res: HandlerResult; pending: PendingPersist; signing?: Promise<SignPlanReturnType> }
-
-async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, agent: AgentRecord): Promise<Decided> {
+/** Replay, staleness and clock checks, before the queue: a request never goes stale waiting behind others. */
+function checkFreshness(enclave: Enclave, agentId: string, r: AgentRequest): void {
   const now = enclave.now()
-  const replay = enclave.replay.check(agent.agentId, r.nonce, r.issuedAt, now)
-  if (replay !== 'ok') {
-    const retry = replay === 'request_before_enclave_start' ? enclave.replay.startedAt + enclave.replay.futureSkewMs - now + 1 : undefined
-    throw new EnclaveError(replay, replayMessage(replay), retry ? { extra: { retryAfterMs: Math.max(1, retry) } } : {})
-  }
+  const replay = enclave.replay.check(agentId, r.nonce, r.issuedAt, now)
+  if (replay === 'ok') return
+  const retry = replay === 'request_before_enclave_start' ? enclave.replay.startedAt + enclave.replay.futureSkewMs - now + 1 : undefined
+  throw new EnclaveError(replay, REPLAY_MESSAGES[replay], retry ? { extra: { retryAfterMs: Math.max(1, retry) } } : {})
+}
+
+type Prepared = { policyHash: string | null; decoded: DecodeResult | null }
+
+function prepare(r: AgentRequest, wallet: WalletRecord, agent: AgentRecord): Prepared {
+  const rec = wallet.policies.get(agent.agentId)
+  if (!rec || rec.revoked) return { policyHash: null, decoded: null }
+  const policy = cachedPolicy(rec)
+  return { policyHash: rec.hash, decoded: decodeSignRequest({ request: r, wallet: wallet.address, registry: policy.tokens }) }
+}
+
+type Decided = { res: HandlerResult; pending?: PendingPersist; signing?: Promise<SignPlanReturnType>; dryRun?: AgentDryRunResult }
+type Base = { wallet: WalletRecord; agent: AgentRecord; r: AgentRequest; rec: PolicyRecord | undefined; tx: Tx }
+
+async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, agent: AgentRecord, pre: Prepared): Promise<Decided> {
+  const now = enclave.now()
   const tx = enclave.beginTx()
   const rec = wallet.policies.get(agent.agentId)
-  const ctx = { resourceUrl: r.context?.resourceUrl, reason: r.context?.reason }
   const base = { wallet, agent, r, rec, tx }
   if (agent.status === 'revoked') return refuse(enclave, base, null, [], { code: 'agent_revoked', message: 'Agent was revoked by its owner' })
   if (wallet.rolledBack) {
@@ -67,7 +88,8 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
     return refuse(enclave, base, null, [], { code: 'agent_no_policy', message })
   }
   const policy = cachedPolicy(rec)
-  const decoded = decodeSignRequest({ request: r, wallet: wallet.address, registry: policy.tokens })
+  const decoded =
+    pre.policyHash === rec.hash && pre.decoded ? pre.decoded : decodeSignRequest({ request: r, wallet: wallet.address, registry: policy.tokens })
   if (!decoded.ok) {
     const events: LedgerEvent[] = [
       { type: 'request', agentId: agent.agentId, at: now },
@@ -76,18 +98,16 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
     return refuse(enclave, base, null, events, { code: decoded.code, message: decoded.message })
   }
   const action = decoded.action
-  const summary = approvalSummary(agent.agentId, action, ctx.resourceUrl)
   const verdict = evaluatePolicy({
     policy,
     action,
-    context: ctx,
+    context: { resourceUrl: r.context?.resourceUrl, reason: r.context?.reason },
     agentId: agent.agentId,
     ledger: ledgerOf(wallet),
     now,
-    requestDigest: approvalDigest(summary),
-    requestSummary: summary,
     ...(r.permitId ? { permitId: r.permitId } : {}),
   })
+  if (r.dryRun) return { res: { ok: true, result: null }, dryRun: dryRunResult(action, verdict) }
   if (verdict.verdict === 'deny') {
     const error: WireError = { code: verdict.code, message: verdict.message, rule: verdict.rule }
     if (verdict.remaining !== undefined) error.remaining = verdict.remaining
@@ -117,7 +137,11 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
   return { res: { ok: true, result: { receipt: { seq: entry.seq, entryHash: hash, stateVersion } } }, pending, signing }
 }
 
-type Base = { wallet: WalletRecord; agent: AgentRecord; r: AgentRequest; rec: PolicyRecord | undefined; tx: Tx }
+function dryRunResult(action: DecodedAction, v: ReturnType<typeof evaluatePolicy>): AgentDryRunResult {
+  const spends = factsOf(action).spends.map((s) => ({ chainId: s.chainId, asset: s.asset, amount: s.amount.toString(), to: s.to, role: s.role }))
+  const base = { dryRun: true as const, verdict: v.verdict, rule: v.rule, describe: describeAction(action), spends }
+  return v.verdict === 'allow' ? base : { ...base, code: v.code, message: v.message }
+}
 
 async function refuse(
   enclave: Enclave,
@@ -128,6 +152,10 @@ async function refuse(
   event: AuditEvent = 'sign_denied',
   verdict: 'deny' | 'pending' = 'deny',
 ): Promise<Decided> {
+  if (base.r.dryRun) {
+    const spends = action ? factsOf(action).spends.map((s) => ({ ...s, amount: s.amount.toString() })) : []
+    return { res: { ok: true, result: null }, dryRun: { dryRun: true, verdict: 'deny', code: error.code, message: error.message, spends } }
+  }
   applyEvents(enclave, base.wallet, events)
   enclave.appendEntry(base.tx, {
     ...entryFields(base, action),
@@ -158,20 +186,15 @@ function cachedPolicy(rec: PolicyRecord): Policy {
   let p = policyCache.get(rec.hash)
   if (!p) {
     p = parsePolicy(rec.json)
+    if (policyCache.size >= 4096) policyCache.clear() // bounded: a cache, not state
     policyCache.set(rec.hash, p)
   }
   return p
 }
 
-function replayMessage(code: string): string {
-  switch (code) {
-    case 'request_replayed':
-      return 'This request (agent, nonce) was already seen'
-    case 'request_stale':
-      return 'Request issuedAt is too old; sign a fresh request'
-    case 'request_not_yet_valid':
-      return 'Request issuedAt is in the future; check the agent clock'
-    default:
-      return 'Request was issued before this enclave started; sign a fresh request'
-  }
-}
+const REPLAY_MESSAGES = {
+  request_replayed: 'This request (agent, nonce) was already seen',
+  request_stale: 'Request issuedAt is too old; sign a fresh request',
+  request_not_yet_valid: 'Request issuedAt is in the future; check the agent clock',
+  request_before_enclave_start: 'Request was issued before this enclave started; sign a fresh request',
+} as const

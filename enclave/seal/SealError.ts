@@ -1,4 +1,5 @@
 import { BaseError, type BaseErrorParameters } from '../../shared/errors/base.js'
+import type { ErrorCode } from '../../shared/errors/errorCodes.js'
 
 /** Stable codes for every way sealing or unsealing can fail (sim and KMS sealers, CMS parsing). */
 export const SEAL_ERROR_CODES = [
@@ -18,7 +19,7 @@ export const SEAL_ERROR_CODES = [
   'seal_kms_key_unusable',
   'seal_kms_response_invalid',
   'seal_kms_error',
-] as const
+] as const satisfies readonly ErrorCode[]
 
 export type SealErrorCode = (typeof SEAL_ERROR_CODES)[number]
 

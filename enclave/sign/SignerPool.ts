@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
-import type { SigningPlan } from './signingPlan.js'
+import type { SigningPlan } from '../../core/decode/signingPlan.js'
 import { type SignPlanReturnType, signPlan } from './signPlan.js'
 import type { SignJob, SignJobResult } from './signWorker.js'
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { MOCK_PAY_TO, MOCK_PRIVATE_KEY } from '../../test/helpers/mockSignRequest.js'
 import { signPlan } from './signPlan.js'
-import type { SigningPlan } from './signingPlan.js'
+import type { SigningPlan } from '../../core/decode/signingPlan.js'
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
 

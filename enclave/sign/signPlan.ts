@@ -6,7 +6,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { type Hex, bytesToHex, hexToBytes, keccak256, serializeTransaction } from 'viem'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
-import type { SigningPlan } from './signingPlan.js'
+import type { SigningPlan } from '../../core/decode/signingPlan.js'
 
 export type SignPlanParameters = { privateKey: Uint8Array | Hex; plan: SigningPlan }
 export type SignPlanReturnType = { signature: Hex; signedHash: Hex; serializedTransaction?: Hex }

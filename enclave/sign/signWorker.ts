@@ -4,7 +4,7 @@
  * checked, counted and audited; it decides nothing.
  */
 import { parentPort } from 'node:worker_threads'
-import type { SigningPlan } from './signingPlan.js'
+import type { SigningPlan } from '../../core/decode/signingPlan.js'
 import { type SignPlanReturnType, signPlan } from './signPlan.js'
 
 export type SignJob = { id: number; privateKey: Uint8Array; plan: SigningPlan }

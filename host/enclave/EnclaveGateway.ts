@@ -4,7 +4,15 @@
  * before the result is handed on, so a signature that reaches a client is
  * already on disk. On (re)connect it hands the enclave its newest state.
  */
-import { type EnclaveRequest, type Persist, PROTOCOL_VERSION, type ResponseFrame } from '../../shared/protocol/messages.js'
+import {
+  type EnclaveRequest,
+  HelloResultSchema,
+  type Persist,
+  PROTOCOL_VERSION,
+  RESULT_SCHEMAS,
+  type ResultOf,
+  type TypedResponse,
+} from '../../shared/protocol/messages.js'
 import type { Store } from '../storage/Store.js'
 import { type EnclaveAddress, EnclaveClient } from './EnclaveClient.js'
 
@@ -62,9 +70,17 @@ export class EnclaveGateway {
   }
 
   /** Sends a request; stores what the response says to store; returns the response. */
-  async call(msg: EnclaveRequest, timeoutMs?: number): Promise<ResponseFrame> {
+  async call<T extends EnclaveRequest>(msg: T, timeoutMs?: number): Promise<TypedResponse<T['type']>> {
     const res = await this.client.call(msg, timeoutMs)
     if (res.persist) await this.persist(res.persist)
+    if (res.ok) {
+      const parsed = RESULT_SCHEMAS[msg.type].safeParse(res.result)
+      if (!parsed.success) {
+        this.log(`enclave ${msg.type} result does not match its schema: ${parsed.error.issues[0]?.message ?? ''}`)
+        return { ok: false, error: { code: 'internal_error', message: 'Enclave answer does not match its schema' } }
+      }
+      return { ok: true, result: parsed.data as ResultOf<T['type']>, ...(res.persist ? { persist: res.persist } : {}) }
+    }
     // The enclave stopped on a broken invariant: stop saying ready (it answers only hello from now on).
     if (!res.ok && res.error.code === 'enclave_halted' && this.status.ready) {
       this.status = { ...this.status, ready: false, phase: 'halted', lastError: res.error.message }
@@ -115,7 +131,7 @@ export class EnclaveGateway {
   private async bootstrap(): Promise<void> {
     const hello = await this.client.call({ type: 'hello', protocolVersion: PROTOCOL_VERSION })
     if (!hello.ok) throw new Error(`hello refused: ${hello.error.code}`)
-    const h = hello.result as { phase: string; mode: string }
+    const h = HelloResultSchema.parse(hello.result)
     this.status.mode = h.mode
     this.status.phase = h.phase
     if (h.phase === 'ready') {
@@ -153,7 +169,7 @@ export class EnclaveGateway {
     }
     const ready = await this.call({ type: 'finishLoad' }, 60_000)
     if (!ready.ok) throw new Error(`finishLoad refused: ${ready.error.code}: ${ready.error.message}`)
-    const r = ready.result as { stateVersion: number; auditHead: GatewayStatus['auditHead']; receiptPublicKey: string }
+    const r = ready.result
     this.status = {
       ...this.status,
       ready: true,

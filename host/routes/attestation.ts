@@ -19,7 +19,7 @@ export function attestationRoutes(gateway: EnclaveGateway): FastifyPluginAsyncZo
         const nonce = req.query.nonce ? new Uint8Array(Buffer.from(req.query.nonce.replace(/^0x/, ''), 'hex')) : null
         const res = await gateway.call({ type: 'attest', nonce })
         if (!res.ok) return reply.code(errorStatus(res.error.code)).send(res.error)
-        const r = res.result as { document: Uint8Array; userDataInputs: unknown; receiptPublicKey: string }
+        const r = res.result
         return reply.send({
           document: Buffer.from(r.document).toString('base64'),
           userDataInputs: r.userDataInputs,

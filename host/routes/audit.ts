@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { CheckpointSchema, type WalletInfo } from '../../shared/protocol/messages.js'
+import { CheckpointSchema } from '../../shared/protocol/messages.js'
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
 import { errorStatus } from '../plugins/errorStatus.js'
 import type { AuditScope, ownerReadGuard } from '../plugins/ownerReadGuard.js'
@@ -61,7 +61,7 @@ export function auditRoutes(store: Store, gateway: EnclaveGateway, guard: Guard)
         return null
       }
       // SECURITY: ownership comes from the enclave's wallet view, never from the request.
-      const wallets = (res.result as { wallets: WalletInfo[] }).wallets
+      const wallets = res.result.wallets
       return wallets.filter((w) => w.owner.toLowerCase() === owner.toLowerCase()).map((w) => w.address.toLowerCase())
     }
 

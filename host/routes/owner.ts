@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { OwnerActBodySchema as OwnerActBody, WalletInfoSchema } from '../../shared/protocol/messages.js'
+import { OwnerActBodySchema as OwnerActBody } from '../../shared/protocol/messages.js'
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
 import { errorStatus } from '../plugins/errorStatus.js'
 import { forward } from './forward.js'
@@ -26,7 +26,7 @@ export function ownerRoutes(gateway: EnclaveGateway): FastifyPluginAsyncZod {
       async (_req, reply) => {
         const res = await gateway.call({ type: 'getWallets' })
         if (!res.ok) return reply.code(errorStatus(res.error.code)).send(res.error)
-        return reply.send(res.result as { wallets: z.infer<typeof WalletInfoSchema>[] })
+        return reply.send(res.result)
       },
     )
     app.get(
@@ -35,7 +35,7 @@ export function ownerRoutes(gateway: EnclaveGateway): FastifyPluginAsyncZod {
       async (req, reply) => {
         const res = await gateway.call({ type: 'getWallets' })
         if (!res.ok) return reply.code(errorStatus(res.error.code)).send(res.error)
-        const w = (res.result as { wallets: z.infer<typeof WalletInfoSchema>[] }).wallets.find(
+        const w = res.result.wallets.find(
           (x) => x.address.toLowerCase() === req.params.address.toLowerCase(),
         )
         if (!w) return reply.code(404).send({ code: 'wallet_not_found', message: `No wallet ${req.params.address}` })

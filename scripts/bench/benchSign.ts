@@ -1,7 +1,7 @@
 import { type Hex, hashTypedData } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
-import { decodeSignRequest } from '../../enclave/sign/decodeSignRequest.js'
+import { decodeSignRequest } from '../../core/decode/decodeSignRequest.js'
 import { MOCK_PAY_TO, MOCK_PRIVATE_KEY, MOCK_REGISTRY, MOCK_USDC, MOCK_WALLET, mockSignRequest } from '../../test/helpers/mockSignRequest.js'
 import { signPlan } from '../../enclave/sign/signPlan.js'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'

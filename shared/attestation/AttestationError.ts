@@ -1,4 +1,5 @@
 import { BaseError } from '../errors/base.js'
+import type { ErrorCode } from '../errors/errorCodes.js'
 
 /** Stable codes naming which verification rule refused a document. */
 export const ATTESTATION_ERROR_CODES = [
@@ -16,7 +17,7 @@ export const ATTESTATION_ERROR_CODES = [
   'attestation_nonce_mismatch',
   'attestation_user_data_mismatch',
   'attestation_public_key_mismatch',
-] as const
+] as const satisfies readonly ErrorCode[]
 
 export type AttestationErrorCode = (typeof ATTESTATION_ERROR_CODES)[number]
 

@@ -1,4 +1,5 @@
 import { BaseError, type BaseErrorParameters } from '../errors/base.js'
+import type { ErrorCode } from '../errors/errorCodes.js'
 
 /**
  * Stable codes for audit-chain verdicts and errors. Verifiers return the
@@ -45,7 +46,7 @@ export const AUDIT_CODES = {
   receiptEntryMissing: 'receipt_entry_missing',
   receiptEntryMismatch: 'receipt_entry_mismatch',
   receiptChainBroken: 'receipt_chain_broken',
-} as const
+} as const satisfies Record<string, ErrorCode>
 export type AuditCode = (typeof AUDIT_CODES)[keyof typeof AUDIT_CODES]
 
 /** Thrown for bad input to the audit library (never for a broken log: that is a verdict). */

@@ -65,7 +65,7 @@ describe('CSV export', () => {
   it('flattens other action kinds and null actions', () => {
     const log = mockAuditLog({ n: 0 })
     log.append({ event: 'policy_set', action: null, verdict: 'info', resourceUrl: undefined })
-    log.append({ action: { kind: 'erc20_approve', chainId: 1, asset: '0x036CbD53842c5426634e7929541eC2318f3dCF7e', amount: '5', spender: '0x3333333333333333333333333333333333333333' } })
+    log.append({ action: { kind: 'erc20_approve', chainId: 1, nonce: 0, gas: '0', maxFeePerGas: '0', maxPriorityFeePerGas: '0', asset: '0x036CbD53842c5426634e7929541eC2318f3dCF7e', amount: '5', spender: '0x3333333333333333333333333333333333333333', method: 'approve' } })
     const rows = parseAuditCsv(toAuditCsv(log))
     expect(rows[0]).toMatchObject({ event: 'policy_set', kind: '', amount: '', payTo: '', resourceUrl: '', verdict: 'info' })
     expect(rows[1]).toMatchObject({ kind: 'erc20_approve', amount: '5', payTo: '0x3333333333333333333333333333333333333333' })

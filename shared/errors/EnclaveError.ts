@@ -1,5 +1,5 @@
 import { BaseError, type BaseErrorParameters } from './base.js'
-import type { ProtocolErrorCode } from '../protocol/errorCodes.js'
+import type { ErrorCode } from './errorCodes.js'
 
 /** A refusal or failure inside the enclave that is reported to the host as `{ code, message }`. */
 export class EnclaveError extends BaseError {
@@ -7,7 +7,7 @@ export class EnclaveError extends BaseError {
   readonly extra: { rule?: string; remaining?: string; pendingId?: string; retryAfterMs?: number }
 
   constructor(
-    code: ProtocolErrorCode | `policy_${string}` | `sign_${string}` | `seal_${string}` | `audit_${string}` | `attestation_${string}`,
+    code: ErrorCode,
     shortMessage: string,
     params: BaseErrorParameters & { extra?: EnclaveError['extra'] } = {},
   ) {

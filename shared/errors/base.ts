@@ -1,3 +1,5 @@
+import type { ErrorCode } from './errorCodes.js'
+
 /** Root of every bursar error: a stable snake_case `code`, a short human message, optional details and cause (viem style). */
 export type BaseErrorParameters = {
   details?: string | undefined
@@ -7,12 +9,12 @@ export type BaseErrorParameters = {
 
 export class BaseError extends Error {
   override name = 'BursarError'
-  readonly code: string
+  readonly code: ErrorCode
   readonly shortMessage: string
   readonly details: string | undefined
   readonly metaMessages: string[] | undefined
 
-  constructor(code: string, shortMessage: string, params: BaseErrorParameters = {}) {
+  constructor(code: ErrorCode, shortMessage: string, params: BaseErrorParameters = {}) {
     const lines = [shortMessage]
     if (params.metaMessages?.length) lines.push('', ...params.metaMessages)
     if (params.details) lines.push('', `Details: ${params.details}`)
@@ -35,7 +37,7 @@ export class BaseError extends Error {
   }
 
   /** What may cross a trust boundary: the code and short message only. */
-  toWire(): { code: string; message: string } {
+  toWire(): { code: ErrorCode; message: string } {
     return { code: this.code, message: this.shortMessage }
   }
 }

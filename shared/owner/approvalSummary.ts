@@ -1,25 +1,30 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
+import { z } from 'zod'
 import { canonicalJson } from '../canonical/canonicalJson.js'
-import type { DecodedAction } from '../schemas/decodedAction.js'
+import { DecodedActionSchema } from '../schemas/decodedAction.js'
 
 /**
- * What an owner approves when answering a pending request: the decoded
- * purchase without its volatile parts (EIP-3009 nonce and validity window),
- * the agent and the resource host. The agent's retry of the same purchase
- * (new nonce) matches it; any other amount, payee, asset or chain does not.
+ * What an owner sees and signs when answering a pending request: the whole
+ * decoded action (every field that reaches the signature), the agent, the
+ * advisory resource host, which fields a retry may change (`free`, e.g. an
+ * x402 retry's fresh nonce and validity window) and how long the retried
+ * signature may stay valid (`validForSeconds`, null = no end). The enclave
+ * builds it (core/policy/approvalRequest.ts); ResolvePending signs its digest.
  */
-export type ApprovalSummary = Record<string, unknown> & { agentId: string; host: string | null }
+export const ApprovalSummarySchema = z
+  .object({
+    agentId: z.string(),
+    host: z.string().nullable(),
+    describe: z.string(),
+    action: DecodedActionSchema,
+    free: z.array(z.string()),
+    validForSeconds: z.number().int().nonnegative().nullable(),
+  })
+  .strict()
+export type ApprovalSummary = z.infer<typeof ApprovalSummarySchema>
 
-export function approvalSummary(agentId: string, action: DecodedAction, resourceUrl: string | undefined): ApprovalSummary {
-  const { nonce: _n, validAfter: _a, validBefore: _b, ...stable } = action as Record<string, unknown>
-  let host: string | null = null
-  try {
-    host = resourceUrl ? new URL(resourceUrl).host.toLowerCase() : null
-  } catch {}
-  return { ...stable, agentId, host }
-}
-
-/** 0x + SHA-256 of the summary's canonical JSON: the pending id's digest, and what ResolvePending signs. */
-export function approvalDigest(summary: Record<string, unknown>): `0x${string}` {
-  return `0x${createHash('sha256').update(canonicalJson(summary)).digest('hex')}`
+/** 0x + SHA-256 of the summary's canonical JSON: what ResolvePending signs, re-computed by owner tools from what they show. */
+export function approvalDigest(summary: ApprovalSummary | Record<string, unknown>): `0x${string}` {
+  return `0x${bytesToHex(sha256(utf8ToBytes(canonicalJson(summary))))}`
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { AuditCheckpointSchema, AuditHeadSchema } from '../audit/auditEntry.js'
 
 /**
  * THE host↔enclave protocol: every request and response that crosses the
@@ -47,9 +48,8 @@ export const RequestFrameSchema = z
   .object({ id: z.number().int().nonnegative().max(2 ** 32), msg: z.unknown() })
   .strict()
 
-export const CheckpointSchema = z
-  .object({ seq: z.number().int().nonnegative(), head: hex, time: z.number().int(), signature: hex })
-  .strict()
+/** The enclave's signed checkpoint over an audit head: one schema, from shared/audit. */
+export const CheckpointSchema = AuditCheckpointSchema
 export type WireCheckpoint = z.infer<typeof CheckpointSchema>
 
 /** What the host must persist from a response before it forwards the result. */
@@ -82,7 +82,7 @@ export const ResponseFrameSchema = z.discriminatedUnion('ok', [
 ])
 export type ResponseFrame = z.infer<typeof ResponseFrameSchema>
 
-export const AuditHeadSchema = z.object({ seq: z.number().int(), hash: hex }).strict()
+export { AuditHeadSchema }
 
 export const HelloResultSchema = z
   .object({
@@ -107,7 +107,7 @@ export const ReadyResultSchema = z
   })
   .strict()
 
-export const AgentSignResultSchema = z
+export const AgentSignedResultSchema = z
   .object({
     signature: hex,
     signedHash: hex,
@@ -117,7 +117,27 @@ export const AgentSignResultSchema = z
       .strict(),
   })
   .strict()
+/** A dry run's answer: what the enclave would decide now; nothing was signed, counted or audited. */
+export const AgentDryRunResultSchema = z
+  .object({
+    dryRun: z.literal(true),
+    verdict: z.enum(['allow', 'deny', 'pending']),
+    code: z.string().optional(),
+    rule: z.string().optional(),
+    message: z.string().optional(),
+    /** The kind's description of what would be signed (absent when it could not be decoded). */
+    describe: z.string().optional(),
+    /** What the signature would let someone take, fees included (amounts in base units). */
+    spends: z.array(
+      z.object({ chainId: z.number().int(), asset: z.string(), amount: z.string(), to: z.string().nullable(), role: z.string() }).strict(),
+    ),
+  })
+  .strict()
+/** The agentSign result: a signature with its receipt, or (dryRun requests) a dry-run verdict. */
+export const AgentSignResultSchema = z.union([AgentSignedResultSchema, AgentDryRunResultSchema])
 export type AgentSignResult = z.infer<typeof AgentSignResultSchema>
+export type AgentSignedResult = z.infer<typeof AgentSignedResultSchema>
+export type AgentDryRunResult = z.infer<typeof AgentDryRunResultSchema>
 
 export const AttestResultSchema = z
   .object({ document: bytes, userDataInputs: z.record(z.string(), z.unknown()), receiptPublicKey: hex })
@@ -147,3 +167,24 @@ export const WalletInfoSchema = z
   })
   .strict()
 export type WalletInfo = z.infer<typeof WalletInfoSchema>
+
+/** What an owner act returns (its fields depend on the act; owner receipts extend it). */
+export const OwnerActResultSchema = z.record(z.string(), z.unknown())
+export const GetWalletsResultSchema = z.object({ wallets: z.array(WalletInfoSchema) }).strict()
+
+/** ONE result schema per request type, parsed on both sides (the enclave checks what it sends, the host what it gets). */
+export const RESULT_SCHEMAS = {
+  hello: HelloResultSchema,
+  loadState: LoadStateResultSchema,
+  replayEntries: LoadStateResultSchema,
+  finishLoad: ReadyResultSchema,
+  ownerAct: OwnerActResultSchema,
+  agentSign: AgentSignResultSchema,
+  attest: AttestResultSchema,
+  getWallets: GetWalletsResultSchema,
+} as const satisfies { [T in EnclaveRequestType]: z.ZodType }
+export type ResultOf<T extends EnclaveRequestType> = z.infer<(typeof RESULT_SCHEMAS)[T]>
+/** A response whose result is parsed with its request's result schema. */
+export type TypedResponse<T extends EnclaveRequestType> =
+  | { ok: true; result: ResultOf<T>; persist?: Persist | undefined }
+  | { ok: false; error: WireError; persist?: Persist | undefined }

@@ -79,6 +79,8 @@ const base = {
   context: AgentRequestContextSchema.optional(),
   /** An owner-issued single-use spend permit this payment uses (checked in the enclave against the permit's locks). */
   permitId: z.string().min(1).max(80).optional(),
+  /** Ask what the enclave would decide, without signing, counting or auditing (the enclave's own dry run). */
+  dryRun: z.literal(true).optional(),
 }
 
 export const AgentRequestSchema = z.discriminatedUnion('op', [

@@ -1,85 +1,173 @@
 import { z } from 'zod'
+import { TypedDataJsonSchema } from './agentRequest.js'
 
 /**
- * What the enclave decoded from the bytes it is asked to sign: the only input
- * policy evaluation sees. Never built from the agent's own description.
- * Amounts are exact base-unit integers as decimal strings.
+ * What the enclave decoded from the exact bytes it is asked to sign: the only
+ * input policy evaluation sees, never built from the agent's description.
+ * One schema per action kind (core/kinds/ holds what each kind means: its
+ * spends, validity, approval identity and audit line). Amounts are exact
+ * base-unit integers as decimal strings; addresses are checksummed.
  */
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
-const uint = z.string().regex(/^(0|[1-9][0-9]*)$/)
+const uint = z.string().regex(/^(0|[1-9][0-9]{0,77})$/)
+const chainId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
+const seconds = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+
+/** The fields of an unsigned EIP-1559 transaction that are not its call: they bound its fee and order. */
+const tx = {
+  chainId,
+  nonce: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  gas: uint,
+  maxFeePerGas: uint,
+  maxPriorityFeePerGas: uint,
+}
+
+export const ACTION_KINDS = [
+  'eip3009',
+  'erc2612_permit',
+  'permit2_transfer',
+  'permit2_allowance',
+  'erc20_transfer',
+  'erc20_approve',
+  'permit2_approve',
+  'native_transfer',
+  'contract_call',
+  'typed_data',
+  'raw_message',
+] as const
+export const ActionKindSchema = z.enum(ACTION_KINDS)
+export type ActionKind = z.infer<typeof ActionKindSchema>
 
 export const DecodedActionSchema = z.discriminatedUnion('kind', [
-  // EIP-3009 TransferWithAuthorization / ReceiveWithAuthorization (x402 exact scheme).
+  /** EIP-3009 TransferWithAuthorization / ReceiveWithAuthorization (typed data; x402 exact). */
   z
     .object({
       kind: z.literal('eip3009'),
       primaryType: z.enum(['TransferWithAuthorization', 'ReceiveWithAuthorization']),
-      chainId: z.number().int().positive(),
-      asset: address, // token contract = EIP-712 verifyingContract
-      amount: uint, // value
-      payTo: address, // to
+      chainId,
+      asset: address,
+      amount: uint,
+      payTo: address,
       from: address,
-      validAfter: z.number().int().nonnegative(), // unix seconds
-      validBefore: z.number().int().nonnegative(), // unix seconds
+      validAfter: seconds,
+      validBefore: seconds,
       nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
     })
     .strict(),
-  // EIP-1559 transaction carrying an ERC-20 transfer / transferFrom.
+  /** EIP-2612 Permit (typed data): an allowance of `amount` to `spender` once submitted. */
   z
     .object({
-      kind: z.literal('erc20_transfer'),
-      chainId: z.number().int().positive(),
+      kind: z.literal('erc2612_permit'),
+      chainId,
       asset: address,
+      owner: address,
+      spender: address,
       amount: uint,
-      payTo: address,
-      from: address, // token owner (wallet for transfer; decoded `from` for transferFrom)
-      method: z.enum(['transfer', 'transferFrom']),
+      nonce: uint,
+      deadline: uint,
     })
     .strict(),
-  // EIP-1559 transaction carrying an ERC-20 approve.
+  /** Permit2 PermitTransferFrom / PermitWitnessTransferFrom (typed data): `spender` may move `amount` once. */
   z
     .object({
-      kind: z.literal('erc20_approve'),
-      chainId: z.number().int().positive(),
+      kind: z.literal('permit2_transfer'),
+      primaryType: z.enum(['PermitTransferFrom', 'PermitWitnessTransferFrom']),
+      chainId,
       asset: address,
       amount: uint,
       spender: address,
+      /** The recipient when the spender is an x402 Permit2 proxy that pays the witness's `to`; else null. */
+      payTo: address.nullable(),
+      nonce: uint,
+      deadline: uint,
+      /** The witness struct (x402: {to, validAfter[, facilitator]}), values as strings. */
+      witness: z.object({ type: z.string().max(64), fields: z.record(z.string(), z.string()) }).strict().nullable(),
     })
     .strict(),
-  // EIP-1559 transaction moving native value with empty calldata.
+  /** Permit2 PermitSingle (typed data, AllowanceTransfer): an allowance until `expiration`. */
   z
     .object({
-      kind: z.literal('native_transfer'),
-      chainId: z.number().int().positive(),
-      amount: uint, // wei
-      payTo: address,
+      kind: z.literal('permit2_allowance'),
+      chainId,
+      asset: address,
+      amount: uint,
+      spender: address,
+      expiration: seconds,
+      nonce: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+      sigDeadline: uint,
     })
     .strict(),
-  // EIP-1559 transaction with calldata bursar does not decode (contract call).
+  /** EIP-1559 transaction calling an ERC-20 transfer / transferFrom. */
+  z
+    .object({
+      kind: z.literal('erc20_transfer'),
+      ...tx,
+      asset: address,
+      amount: uint,
+      payTo: address,
+      from: address,
+      method: z.enum(['transfer', 'transferFrom']),
+    })
+    .strict(),
+  /** EIP-1559 transaction calling an ERC-20 approve / increaseAllowance / decreaseAllowance. */
+  z
+    .object({
+      kind: z.literal('erc20_approve'),
+      ...tx,
+      asset: address,
+      /** Allowance the call grants (approve: the new allowance; increaseAllowance: the increase; decrease: 0). */
+      amount: uint,
+      spender: address,
+      method: z.enum(['approve', 'increaseAllowance', 'decreaseAllowance']),
+    })
+    .strict(),
+  /** EIP-1559 transaction calling Permit2.approve(token, spender, amount, expiration). */
+  z
+    .object({
+      kind: z.literal('permit2_approve'),
+      ...tx,
+      asset: address,
+      amount: uint,
+      spender: address,
+      expiration: seconds,
+    })
+    .strict(),
+  /** EIP-1559 transaction moving native value with empty calldata. */
+  z.object({ kind: z.literal('native_transfer'), ...tx, amount: uint, payTo: address }).strict(),
+  /** EIP-1559 transaction calling a contract that is neither a token nor Permit2. */
   z
     .object({
       kind: z.literal('contract_call'),
-      chainId: z.number().int().positive(),
+      ...tx,
       to: address,
       value: uint,
-      selector: z.string().regex(/^0x[0-9a-fA-F]{8}$/),
+      selector: z.string().regex(/^0x[0-9a-f]{8}$/),
+      data: z.string().regex(/^0x([0-9a-f]{2})*$/),
     })
     .strict(),
-  // Any other EIP-712 typed data (allowed only by domain + primaryType).
+  /** Any other EIP-712 typed data (allowed only by domain + primaryType matchers); the whole content is kept. */
   z
     .object({
       kind: z.literal('typed_data'),
-      chainId: z.number().int().positive().nullable(),
+      chainId: chainId.nullable(),
       verifyingContract: address.nullable(),
       domainName: z.string().nullable(),
       domainVersion: z.string().nullable(),
       primaryType: z.string(),
+      typedData: TypedDataJsonSchema,
     })
     .strict(),
-  // EIP-191 personal message (off unless the policy allows it).
-  z.object({ kind: z.literal('raw_message'), length: z.number().int().nonnegative() }).strict(),
+  /** EIP-191 personal message (off unless the policy allows it); the whole message is kept. */
+  z
+    .object({
+      kind: z.literal('raw_message'),
+      length: z.number().int().nonnegative(),
+      message: z.union([z.object({ text: z.string() }).strict(), z.object({ raw: z.string() }).strict()]),
+    })
+    .strict(),
 ])
 export type DecodedAction = z.infer<typeof DecodedActionSchema>
+export type ActionOf<K extends ActionKind> = Extract<DecodedAction, { kind: K }>
 
 /** Service context the SDK reports; advisory (the agent can lie about it), checked only against host allow/deny lists. */
 export const ServiceContextSchema = z

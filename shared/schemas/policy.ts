@@ -3,6 +3,7 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
 import { z } from 'zod'
 import { canonicalJson } from '../canonical/canonicalJson.js'
 import { BaseError } from '../errors/base.js'
+import { ACTION_KINDS, ActionKindSchema } from './decodedAction.js'
 import { TokenRegistryEntrySchema } from './tokenRegistry.js'
 
 /**
@@ -26,17 +27,7 @@ const hostPattern = z
 /** A token contract address, or `native` for the chain's native coin. */
 export const AssetRefSchema = z.union([address, z.literal('native')])
 
-export const ACTION_KINDS = [
-  'eip3009',
-  'erc20_transfer',
-  'erc20_approve',
-  'native_transfer',
-  'contract_call',
-  'typed_data',
-  'raw_message',
-] as const
-export const ActionKindSchema = z.enum(ACTION_KINDS)
-export type ActionKind = z.infer<typeof ActionKindSchema>
+export { ACTION_KINDS, ActionKindSchema, type ActionKind } from './decodedAction.js'
 
 /** `{ in: [...] }` = the value must be listed; `{ notIn: [...] }` = it must not be. */
 function setOf<T extends z.ZodType>(item: T) {
@@ -119,7 +110,7 @@ export const AllowRuleSchema = z
   .object({
     ...predicates,
     effect: z.literal('allow'),
-    kinds: z.array(ActionKindSchema).min(1).max(7),
+    kinds: z.array(ActionKindSchema).min(1).max(ACTION_KINDS.length),
     /** raw_message: longest message (bytes) allowed. */
     maxMessageLength: z.number().int().nonnegative().max(1 << 20).optional(),
     /** eip3009: validBefore − now must be ≤ this many seconds (and validAfter ≤ now). */
@@ -133,7 +124,7 @@ export const AllowRuleSchema = z
 export type AllowRule = z.infer<typeof AllowRuleSchema>
 
 export const DenyRuleSchema = z
-  .object({ ...predicates, effect: z.literal('deny'), kinds: z.array(ActionKindSchema).min(1).max(7).optional() })
+  .object({ ...predicates, effect: z.literal('deny'), kinds: z.array(ActionKindSchema).min(1).max(ACTION_KINDS.length).optional() })
   .strict()
 export type DenyRule = z.infer<typeof DenyRuleSchema>
 

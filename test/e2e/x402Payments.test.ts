@@ -31,7 +31,11 @@ describe('x402 + EIP-1559 through bursar, settled on anvil with FiatTokenV2_2', 
     version: 1,
     timeZone: 'UTC',
     tokens: [{ chainId: CHAIN, asset: token.address, name: 'USD Coin', version: '2', decimals: 6 }],
-    budgets: [{ chainId: CHAIN, asset: token.address, perTx: '50000', rolling24h: '35000' }],
+    budgets: [
+      { chainId: CHAIN, asset: token.address, perTx: '50000', rolling24h: '35000' },
+      // Transactions pay gas in the native coin: the fee (gas × maxFeePerGas) counts against this budget.
+      { chainId: CHAIN, asset: 'native', perTx: '10000000000000000', rolling24h: '100000000000000000' },
+    ],
     rules: [
       {
         id: 'x402-merchant',

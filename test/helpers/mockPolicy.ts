@@ -50,3 +50,6 @@ export function mockDecide(ledger: SpendLedger, p: Omit<EvaluatePolicyParameters
   for (const e of v.events) ledger.apply(e)
   return v
 }
+
+/** Fee fields of a transaction action with a zero fee (tests of what a transaction moves besides its fee). */
+export const MOCK_TX = { nonce: 0, gas: '0', maxFeePerGas: '0', maxPriorityFeePerGas: '0' } as const

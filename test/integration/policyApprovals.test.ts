@@ -99,7 +99,7 @@ describe('policy: owner approvals through the host (real host + enclave)', () =>
     const pend = (await s.client.wallet(s.wallet)).pending as Array<{ pendingId: string; digest: string; summary: Record<string, unknown> }>
     const a = pend.find((p) => p.pendingId === small)!
     const b = pend.find((p) => p.pendingId === big)!
-    expect(a.summary).toMatchObject({ kind: 'eip3009', amount: '2000', agentId: s.agentKey.agentId })
+    expect(a.summary).toMatchObject({ action: { kind: 'eip3009', amount: '2000' }, agentId: s.agentKey.agentId, free: ['nonce', 'validAfter', 'validBefore'] })
     // What a host would do: show the owner the small purchase, get a signature for the big one's id.
     const { signOwnerAct } = await import('../../shared/owner/signOwnerAct.js')
     const w = await s.client.wallet(s.wallet)

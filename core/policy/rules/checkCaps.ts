@@ -1,10 +1,14 @@
 import type { Cap } from '../../../shared/schemas/policy.js'
+import type { Spend } from '../../kinds/KindSpec.js'
 import { HOUR_MS } from '../../ledger/SpendLedger.js'
 import type { Check, EvalContext } from '../evalTypes.js'
+import { spendTotals } from '../spendTotals.js'
 
 export type CheckCapsParameters = {
   caps: readonly Cap[] | undefined
   ctx: EvalContext
+  /** The spends to check (default: all of the action's, fees included). */
+  spends?: readonly Spend[] | undefined
   /** Budgets are required for every spend; rule caps apply only where listed. */
   required: boolean
   /** Label in messages and check names (`budget` or `rule`). */
@@ -15,56 +19,57 @@ export type CheckCapsParameters = {
 
 /**
  * Per-transaction, rolling 24 h (spends at times > now − 24 h) and calendar-day
- * (spends at or after local midnight in the policy time zone) caps for the
- * action's (chain, asset). Totals are the agent's exact ledger sums plus
- * amounts held by live permits; `remaining` is what is left before this spend.
+ * (spends at or after local midnight in the policy time zone) caps for each
+ * (chain, asset) the action spends, fees included. Totals are the agent's
+ * exact ledger sums plus amounts held by live permits; `remaining` is what is
+ * left before this spend.
  */
-export function checkCaps({ caps, ctx, required, scope, exceptPermitId }: CheckCapsParameters): Check[] {
-  const s = ctx.spend
-  if (!s) return []
-  const cap = caps?.find((c) => c.chainId === s.chainId && c.asset.toLowerCase() === s.asset)
-  if (!cap) {
-    if (!required) return []
-    return [
-      {
-        name: `${scope}.missing`,
-        ok: false,
-        code: 'policy_no_budget_for_asset',
-        message: `no budget for ${s.asset} on chain ${s.chainId}`,
-      },
-    ]
-  }
+export function checkCaps({ caps, ctx, spends, required, scope, exceptPermitId }: CheckCapsParameters): Check[] {
   const out: Check[] = []
-  const { ledger, agentId, now } = ctx
-  if (cap.perTx !== undefined) {
-    const max = BigInt(cap.perTx)
-    const ok = s.amount <= max
-    out.push({
-      name: `${scope}.perTx`,
-      ok,
-      ...(ok ? {} : { code: 'policy_per_tx_cap_exceeded' as const, remaining: cap.perTx }),
-      message: `amount ${s.amount} ${ok ? '≤' : '>'} per-transaction cap ${max}`,
-    })
+  for (const s of spendTotals(spends ?? ctx.facts.spends)) {
+    const cap = caps?.find((c) => c.chainId === s.chainId && c.asset.toLowerCase() === s.asset)
+    const label = scope
+    if (!cap) {
+      // A zero total (e.g. a zero fee) takes nothing: no budget is needed for it.
+      if (required && s.amount > 0n)
+        out.push({
+          name: `${label}.missing`,
+          ok: false,
+          code: 'policy_no_budget_for_asset',
+          message: `no budget for ${s.asset} on chain ${s.chainId}: add one under budgets:`,
+        })
+      continue
+    }
+    const { ledger, agentId, now } = ctx
+    if (cap.perTx !== undefined) {
+      const max = BigInt(cap.perTx)
+      const ok = s.amount <= max
+      out.push({
+        name: `${label}.perTx`,
+        ok,
+        ...(ok ? {} : { code: 'policy_per_tx_cap_exceeded' as const, remaining: cap.perTx }),
+        message: `${s.asset}: amount ${s.amount} ${ok ? '≤' : '>'} per-transaction cap ${max}`,
+      })
+    }
+    if (cap.rolling24h === undefined && cap.calendarDay === undefined) continue
+    const held = ledger.held(agentId, s.chainId, s.asset, now, exceptPermitId)
+    const windowed = (name: string, max: bigint, since: number, code: Check['code']) => {
+      // Owner-signed credits offset spends in the same window (never below zero: a credit is not a new cap).
+      const gross = ledger.spentAfter(agentId, s.chainId, s.asset, since) + held
+      const credit = ledger.creditedAfter(agentId, s.chainId, s.asset, since)
+      const used = gross > credit ? gross - credit : 0n
+      const ok = used + s.amount <= max
+      const left = max > used ? max - used : 0n
+      out.push({
+        name: `${label}.${name}`,
+        ok,
+        ...(ok ? {} : { code, remaining: left.toString() }),
+        message: `${s.asset} ${name}: used ${used} (incl. held ${held}) + ${s.amount} ${ok ? '≤' : '>'} ${max}`,
+      })
+    }
+    if (cap.rolling24h !== undefined) windowed('rolling24h', BigInt(cap.rolling24h), now - 24 * HOUR_MS, 'policy_daily_cap_exceeded')
+    if (cap.calendarDay !== undefined)
+      windowed('calendarDay', BigInt(cap.calendarDay), ctx.local().dayStart - 1, 'policy_calendar_day_cap_exceeded')
   }
-  if (cap.rolling24h === undefined && cap.calendarDay === undefined) return out
-  const held = ledger.held(agentId, s.chainId, s.asset, now, exceptPermitId)
-  const windowed = (name: string, max: bigint, since: number, code: Check['code']) => {
-    // Owner-signed credits offset spends in the same window (never below zero: a credit is not a new cap).
-    const gross = ledger.spentAfter(agentId, s.chainId, s.asset, since) + held
-    const credit = ledger.creditedAfter(agentId, s.chainId, s.asset, since)
-    const used = gross > credit ? gross - credit : 0n
-    const ok = used + s.amount <= max
-    const left = max > used ? max - used : 0n
-    out.push({
-      name: `${scope}.${name}`,
-      ok,
-      ...(ok ? {} : { code, remaining: left.toString() }),
-      message: `${name}: used ${used} (incl. held ${held}) + ${s.amount} ${ok ? '≤' : '>'} ${max}`,
-    })
-  }
-  if (cap.rolling24h !== undefined)
-    windowed('rolling24h', BigInt(cap.rolling24h), now - 24 * HOUR_MS, 'policy_daily_cap_exceeded')
-  if (cap.calendarDay !== undefined)
-    windowed('calendarDay', BigInt(cap.calendarDay), ctx.local().dayStart - 1, 'policy_calendar_day_cap_exceeded')
   return out
 }

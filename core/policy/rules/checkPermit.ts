@@ -4,23 +4,23 @@ const ZERO = '0x0000000000000000000000000000000000000000'
 
 /**
  * A single-use spend permit named by the agent: it must be this agent's, live
- * (unused, not released, not expired), match the action's chain and asset and
- * its pay-to/host lock, and cover the amount.
+ * (unused, not released, not expired), match the action's one non-fee spend
+ * (chain, asset, its pay-to/host lock) and cover its amount.
  */
 export function checkPermit(permitId: string, ctx: EvalContext): Check {
   const name = `permit.${permitId}`
   const p = ctx.ledger.getPermit(permitId)
-  const s = ctx.spend
+  const s = ctx.primary
   if (!p || p.agentId !== ctx.agentId)
     return { name, ok: false, code: 'policy_permit_invalid', message: 'no such permit for this agent' }
   if (p.used || p.released || ctx.now >= p.expiresAt)
     return { name, ok: false, code: 'policy_permit_invalid', message: p.used ? 'permit already used' : 'permit expired or released' }
-  if (!s || s.chainId !== p.chainId || s.asset !== p.asset.toLowerCase())
-    return { name, ok: false, code: 'policy_permit_mismatch', message: 'permit is for another chain or asset' }
-  if (p.payTo !== null && p.payTo !== ZERO && p.payTo.toLowerCase() !== s.payTo)
+  if (!s || s.role === 'allowance' || s.chainId !== p.chainId || s.asset !== p.asset.toLowerCase())
+    return { name, ok: false, code: 'policy_permit_mismatch', message: 'permit is for another chain or asset, or the action is not one payment' }
+  if (p.payTo !== null && p.payTo !== ZERO && p.payTo.toLowerCase() !== s.to)
     return { name, ok: false, code: 'policy_permit_mismatch', message: `permit is locked to pay-to ${p.payTo}` }
-  // SECURITY: the host is the SDK's word; a permit without a pay-to lock covers only x402 (EIP-3009) payments.
-  if ((p.payTo === null || p.payTo === ZERO) && ctx.action.kind !== 'eip3009')
+  // SECURITY: the host is the SDK's word; a permit without a pay-to lock covers only x402 authorizations.
+  if ((p.payTo === null || p.payTo === ZERO) && s.role !== 'authorization')
     return { name, ok: false, code: 'policy_permit_mismatch', message: 'a permit without a pay-to lock covers x402 payments only' }
   if (p.host !== null && p.host !== '' && p.host !== ctx.host)
     return { name, ok: false, code: 'policy_permit_mismatch', message: `permit is locked to host ${p.host}` }

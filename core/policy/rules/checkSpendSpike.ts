@@ -1,5 +1,6 @@
 import { HOUR_MS } from '../../ledger/SpendLedger.js'
 import type { Check, EvalContext } from '../evalTypes.js'
+import { spendTotals } from '../spendTotals.js'
 
 /**
  * Risk control: fails (and the agent is frozen) when the last hour's spend,
@@ -7,10 +8,10 @@ import type { Check, EvalContext } from '../evalTypes.js'
  * hourly average of the previous baselineHours hours. Exact bigint maths.
  */
 export function checkSpendSpike(ctx: EvalContext): Check | null {
-  const s = ctx.spend
   const rules = ctx.policy.risk?.spendSpike
-  if (!s || !rules) return null
+  if (!rules || ctx.facts.spends.length === 0) return null
   const { ledger, agentId, now } = ctx
+  for (const s of spendTotals(ctx.facts.spends))
   for (const r of rules) {
     if (r.chainId !== s.chainId || r.asset.toLowerCase() !== s.asset) continue
     const lastHour = ledger.spentAfter(agentId, s.chainId, s.asset, Math.max(now - HOUR_MS, ledger.riskResetTime(agentId))) + s.amount

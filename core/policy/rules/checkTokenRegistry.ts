@@ -1,15 +1,17 @@
 import type { Check, EvalContext } from '../evalTypes.js'
 
-/** Token actions (eip3009, erc20_*) must name an asset listed in the policy's token registry for that chain. */
+/** Every token an action moves or allows must be listed in the policy's token registry for its chain. */
 export function checkTokenRegistry(ctx: EvalContext): Check | null {
-  const a = ctx.action
-  if (a.kind !== 'eip3009' && a.kind !== 'erc20_transfer' && a.kind !== 'erc20_approve') return null
-  const asset = a.asset.toLowerCase()
-  const ok = ctx.policy.tokens.some((t) => t.chainId === a.chainId && t.asset.toLowerCase() === asset)
+  const { tokens, chainId } = ctx.facts
+  if (tokens.length === 0) return null
+  const missing = tokens.find((t) => !ctx.policy.tokens.some((e) => e.chainId === chainId && e.asset.toLowerCase() === t))
   return {
     name: 'tokens',
-    ok,
-    ...(ok ? {} : { code: 'policy_asset_not_in_registry' as const }),
-    message: `asset ${asset} on chain ${a.chainId} ${ok ? 'is' : 'is not'} in the token registry`,
+    ok: missing === undefined,
+    ...(missing === undefined ? {} : { code: 'policy_asset_not_in_registry' as const }),
+    message:
+      missing === undefined
+        ? `token ${tokens.join(', ')} on chain ${chainId} is in the token registry`
+        : `token ${missing} on chain ${chainId} is not in the token registry: add it under tokens:`,
   }
 }

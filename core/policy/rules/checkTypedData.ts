@@ -1,10 +1,10 @@
 import type { TypedDataMatcher } from '../../../shared/schemas/policy.js'
 import type { Check, EvalContext } from '../evalTypes.js'
 
-/** typed_data: some matcher must equal the decoded domain (fields it sets) and list the primary type. */
+/** Generic typed data: some matcher must equal the decoded domain (fields it sets) and list the primary type. */
 export function checkTypedData(matchers: readonly TypedDataMatcher[] | undefined, ctx: EvalContext): Check | null {
-  const a = ctx.action
-  if (a.kind !== 'typed_data') return null
+  const a = ctx.facts.typedData
+  if (!a) return null
   const ok =
     matchers?.some(
       (m) =>
@@ -12,8 +12,7 @@ export function checkTypedData(matchers: readonly TypedDataMatcher[] | undefined
         (m.domainName === undefined || m.domainName === a.domainName) &&
         (m.domainVersion === undefined || m.domainVersion === a.domainVersion) &&
         (m.chainId === undefined || m.chainId === a.chainId) &&
-        (m.verifyingContract === undefined ||
-          m.verifyingContract.toLowerCase() === a.verifyingContract?.toLowerCase()),
+        (m.verifyingContract === undefined || m.verifyingContract.toLowerCase() === a.verifyingContract?.toLowerCase()),
     ) ?? false
   return {
     name: 'typedData',

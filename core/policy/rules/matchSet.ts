@@ -1,10 +1,12 @@
 /**
- * Evaluates an `{ in }` / `{ notIn }` predicate. A value the action does not
- * have (null) never satisfies `in`; it satisfies `notIn` in allow rules only
- * (a deny rule never matches on a field the action lacks).
+ * Evaluates an `{ in }` / `{ notIn }` predicate over the values an action has
+ * for a field (several for e.g. payees). An allow rule's predicate holds when
+ * every value passes (`in` also needs at least one value); a deny rule's holds
+ * when any value is caught (a deny rule never matches on a field the action
+ * lacks).
  */
-export function matchSet<T>(set: { in: readonly T[] } | { notIn: readonly T[] }, value: T | null, mode: 'allow' | 'deny', eq: (a: T, b: T) => boolean): boolean {
-  if ('in' in set) return value !== null && set.in.some((x) => eq(x, value))
-  if (value === null) return mode === 'allow'
-  return !set.notIn.some((x) => eq(x, value))
+export function matchSet<T>(set: { in: readonly T[] } | { notIn: readonly T[] }, values: readonly T[], mode: 'allow' | 'deny', eq: (a: T, b: T) => boolean): boolean {
+  const listed = (v: T) => ('in' in set ? set.in : set.notIn).some((x) => eq(x, v))
+  if ('in' in set) return mode === 'allow' ? values.length > 0 && values.every(listed) : values.some(listed)
+  return mode === 'allow' ? !values.some(listed) : values.some((v) => !listed(v))
 }

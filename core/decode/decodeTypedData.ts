@@ -3,6 +3,9 @@ import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
 import { type X402Requirements, checkRequirements } from './checkRequirements.js'
 import { decodeEip3009 } from './decodeEip3009.js'
+import { decodeErc2612Permit } from './decodeErc2612Permit.js'
+import { decodePermit2 } from './decodePermit2.js'
+import { MONEY_PRIMARY_TYPES, PERMIT2_ADDRESS } from './knownContracts.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
 import { normalizeTypedMessage } from './normalizeTypedMessage.js'
 import { type DecodeResult, deny } from './signingPlan.js'
@@ -15,20 +18,31 @@ export type DecodeTypedDataParameters = {
 }
 
 /**
- * Decodes EIP-712 typed data: EIP-3009 authorizations strictly (as x402
- * payments), anything else as generic typed data after full validation, with
- * the digest computed here from the validated structure.
+ * Decodes EIP-712 typed data: EIP-3009 authorizations, Permit2 transfers and
+ * allowances and EIP-2612 permits strictly (each a kind that counts what it
+ * lets someone take); other money-moving shapes are refused; anything else is
+ * generic typed data after full validation. The digest is computed here.
  */
 export function decodeTypedData({ typedData, wallet, registry, requirements }: DecodeTypedDataParameters): DecodeResult {
   const { primaryType } = typedData
   if (primaryType === 'TransferWithAuthorization' || primaryType === 'ReceiveWithAuthorization') {
     return decodeEip3009({ typedData, primaryType, wallet, registry, requirements })
   }
+  const vc = typedData.domain.verifyingContract?.toLowerCase()
+  if (vc === PERMIT2_ADDRESS || typedData.domain.name === 'Permit2') return decodePermit2({ typedData, requirements })
+  if (primaryType === 'Permit') return decodeErc2612Permit({ typedData, wallet, registry })
+  // SECURITY: anything else that moves funds, or any typed data for a registry token, is a kind or refused.
+  if (MONEY_PRIMARY_TYPES.has(primaryType)) {
+    return deny('sign_kind_unsupported', `${primaryType} is not a supported way to move funds`)
+  }
+  if (vc !== undefined && registry.some((t) => t.asset.toLowerCase() === vc)) {
+    return deny('sign_token_action_unknown', `Typed data for token ${vc} is not a known token action`)
+  }
   const malformed = (why: string) => deny('sign_typed_data_malformed', why)
   const dom = normalizeEip712Domain(typedData)
   if (!dom.ok) return malformed(dom.message)
   const msg = normalizeTypedMessage({ types: typedData.types, primaryType, message: typedData.message })
-  if (!msg.ok) return malformed(msg.message)
+  if (!msg.ok) return msg.tooLarge ? deny('sign_typed_data_too_large', msg.message) : malformed(msg.message)
   if (dom.chainId !== null) {
     const denied = checkRequirements({ requirements, chainId: dom.chainId })
     if (denied) return denied
@@ -55,6 +69,7 @@ export function decodeTypedData({ typedData, wallet, registry, requirements }: D
       domainName: d.name ?? null,
       domainVersion: d.version ?? null,
       primaryType,
+      typedData,
     },
     plan: { kind: 'typedData', digest },
   }

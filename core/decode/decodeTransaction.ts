@@ -1,26 +1,31 @@
 import { type Hex, type TransactionSerializableEIP1559, getAddress, keccak256, serializeTransaction } from 'viem'
-import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
 import type { TransactionJson } from '../../shared/schemas/agentRequest.js'
+import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
+import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
 import { type X402Requirements, checkRequirements } from './checkRequirements.js'
-import { ERC20_SELECTORS, decodeErc20Call } from './decodeErc20Call.js'
+import { ERC20_SELECTORS, UNSUPPORTED_TOKEN_SELECTORS, decodeErc20Call, decodePermit2Call } from './decodeErc20Call.js'
+import { PERMIT2_ADDRESS } from './knownContracts.js'
 import { parseEip712Integer } from './parseEip712Integer.js'
 import { type DecodeResult, deny } from './signingPlan.js'
 
 export type DecodeTransactionParameters = {
   transaction: TransactionJson
   wallet: string
+  registry: readonly TokenRegistryEntry[]
   requirements: X402Requirements | undefined
 }
 
 const HEX = /^0x(?:[0-9a-fA-F]{2})*$/
 
 /**
- * Decodes an unsigned EIP-1559 transaction: a native transfer, an ERC-20
- * transfer / transferFrom / approve (decoded from canonical calldata), or an
- * opaque contract call by selector; the digest is the keccak of the unsigned
+ * Decodes an unsigned EIP-1559 transaction into one kind: a native transfer
+ * (empty calldata), an ERC-20 transfer / allowance (canonical calldata, on any
+ * contract), a Permit2 approve, or a call to a contract that is neither a
+ * registry token nor Permit2. Every kind keeps the fee fields (the fee counts
+ * against the native budget). The digest is the keccak of the unsigned
  * serialization, computed here.
  */
-export function decodeTransaction({ transaction: t, wallet, requirements }: DecodeTransactionParameters): DecodeResult {
+export function decodeTransaction({ transaction: t, wallet, registry, requirements }: DecodeTransactionParameters): DecodeResult {
   const malformed = (why: string) => deny('sign_tx_malformed', why)
   const u256 = (v: string | undefined) => (v === undefined ? 0n : parseEip712Integer(v, { signed: false, bits: 256 }))
   const gas = u256(t.gas)
@@ -35,32 +40,47 @@ export function decodeTransaction({ transaction: t, wallet, requirements }: Deco
   const data = (t.data ?? '0x').toLowerCase() as Hex
   if (!HEX.test(data)) return malformed('data is not even-length hex')
   const to = getAddress(t.to)
+  const fee = { chainId: t.chainId, nonce: t.nonce, gas: gas.toString(), maxFeePerGas: maxFeePerGas.toString(), maxPriorityFeePerGas: maxPriorityFeePerGas.toString() }
+  const selector = data.slice(0, 10)
+  const isRegistryToken = registry.some((e) => e.chainId === t.chainId && e.asset.toLowerCase() === to.toLowerCase())
 
   let action: DecodedAction
   if (data === '0x') {
-    action = { kind: 'native_transfer', chainId: t.chainId, amount: value.toString(), payTo: to }
+    action = { kind: 'native_transfer', ...fee, amount: value.toString(), payTo: to }
   } else if (data.length < 10) {
     return deny('sign_calldata_unknown', 'calldata shorter than a 4-byte selector')
-  } else if (ERC20_SELECTORS.has(data.slice(0, 10))) {
+  } else if (to.toLowerCase() === PERMIT2_ADDRESS) {
+    const call = decodePermit2Call(data)
+    if (!call || call.method !== 'permit2Approve') return deny('sign_token_call_unsupported', 'only Permit2.approve is supported')
+    if (value !== 0n) return deny('sign_erc20_native_value', 'Permit2 call with non-zero native value')
+    action = { kind: 'permit2_approve', ...fee, asset: getAddress(call.token), amount: call.amount.toString(), spender: getAddress(call.spender), expiration: call.expiration }
+  } else if (ERC20_SELECTORS.has(selector)) {
     const call = decodeErc20Call(data)
     if (!call) return deny('sign_calldata_malformed', 'ERC-20 calldata is not canonically encoded')
-    // SECURITY: an ERC-20 call that also sends native value would move money policy does not see.
+    // SECURITY: a token call that also sends native value would move money policy does not see.
     if (value !== 0n) return deny('sign_erc20_native_value', 'ERC-20 call with non-zero native value')
-    if (call.method === 'approve') {
-      action = { kind: 'erc20_approve', chainId: t.chainId, asset: to, amount: call.amount.toString(), spender: getAddress(call.spender) }
-    } else {
+    if (call.method === 'transfer' || call.method === 'transferFrom') {
       action = {
         kind: 'erc20_transfer',
-        chainId: t.chainId,
+        ...fee,
         asset: to,
         amount: call.amount.toString(),
         payTo: getAddress(call.to),
         from: getAddress(call.method === 'transfer' ? wallet : call.from),
         method: call.method,
       }
+    } else if (call.method === 'permit2Approve') {
+      return deny('sign_token_call_unsupported', 'unexpected Permit2 call')
+    } else {
+      // decreaseAllowance only lowers an allowance: it grants nothing (its fee still counts).
+      const amount = call.method === 'decreaseAllowance' ? '0' : call.amount.toString()
+      action = { kind: 'erc20_approve', ...fee, asset: to, amount, spender: getAddress(call.spender), method: call.method }
     }
+  } else if (UNSUPPORTED_TOKEN_SELECTORS.has(selector) || isRegistryToken) {
+    // SECURITY: a call to a registry token is a decoded token action or refused, never an anonymous contract call.
+    return deny('sign_token_call_unsupported', `${selector} on ${to} is not a token call bursar decodes`)
   } else {
-    action = { kind: 'contract_call', chainId: t.chainId, to, value: value.toString(), selector: data.slice(0, 10) }
+    action = { kind: 'contract_call', ...fee, to, value: value.toString(), selector, data }
   }
 
   const payment = action.kind === 'erc20_transfer' ? { asset: to, payTo: action.payTo, amount: BigInt(action.amount) } : undefined

@@ -31,7 +31,7 @@ export function decodeSignRequest({ request, wallet, registry }: DecodeSignReque
       case 'signTypedData':
         return decodeTypedData({ typedData: request.typedData, wallet, registry, requirements })
       case 'signTransaction':
-        return decodeTransaction({ transaction: request.transaction, wallet, requirements })
+        return decodeTransaction({ transaction: request.transaction, wallet, registry, requirements })
       case 'signMessage':
         return decodeMessage({ message: request.message })
       default:

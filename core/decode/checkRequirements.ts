@@ -9,7 +9,7 @@ export type CheckRequirementsParameters = {
   /** The chain actually signed for. */
   chainId: number
   /** What is actually signed, when it is a payment. */
-  payment?: { asset: string; payTo: string; amount: bigint; scheme?: string; entry?: TokenRegistryEntry } | undefined
+  payment?: { asset: string; payTo: string; amount: bigint; scheme?: string; entry?: TokenRegistryEntry; amountIsMax?: boolean } | undefined
 }
 
 const NETWORK = /^eip155:([1-9][0-9]{0,15})$/
@@ -39,7 +39,7 @@ export function checkRequirements({ requirements: r, chainId, payment }: CheckRe
   if (payment.scheme !== undefined && r.scheme !== payment.scheme) return mismatch('scheme')
   if (r.asset.toLowerCase() !== payment.asset.toLowerCase()) return mismatch('asset')
   if (r.payTo.toLowerCase() !== payment.payTo.toLowerCase()) return mismatch('payTo')
-  if (!AMOUNT.test(r.amount) || BigInt(r.amount) !== payment.amount) return mismatch('amount')
+  if (!AMOUNT.test(r.amount) || (payment.amountIsMax ? BigInt(r.amount) > payment.amount : BigInt(r.amount) !== payment.amount)) return mismatch('amount')
   const extra = r.extra
   if (payment.entry && extra) {
     // SECURITY: the merchant's domain hint never chooses the domain; it can only disagree with the registry.

@@ -2,7 +2,9 @@ import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import { parseEip712Integer } from './parseEip712Integer.js'
 
 export type NormalizeTypedMessageParameters = { types: TypedDataJson['types']; primaryType: string; message: unknown }
-export type NormalizeTypedMessageReturnType = { ok: true; message: Record<string, unknown> } | { ok: false; message: string }
+export type NormalizeTypedMessageReturnType =
+  | { ok: true; message: Record<string, unknown> }
+  | { ok: false; message: string; tooLarge?: true }
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 const RESERVED = new Set(['__proto__', 'constructor', 'prototype'])
@@ -11,15 +13,28 @@ const BYTES_N = /^bytes([0-9]{1,2})$/
 const ARRAY = /^(.*)\[([0-9]*)\]$/
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/
 const HEX = /^0x(?:[0-9a-fA-F]{2})*$/
-const MAX_DEPTH = 32
+/**
+ * SECURITY: limits that bound the work of checking and hashing one request
+ * (viem re-derives a struct's type string per instance): a request within
+ * them decodes in milliseconds, so one agent cannot stall the writer.
+ */
+export const TYPED_DATA_LIMITS = { maxTypes: 32, maxFieldsPerType: 64, maxDepth: 8, maxValues: 512, maxArrayLength: 256 } as const
+const MAX_DEPTH = TYPED_DATA_LIMITS.maxDepth
 const ATOMIC = /^(address|bool|string|bytes|bytes[0-9]{1,2}|u?int[0-9]{1,3})$/
 
 class Refusal {
-  constructor(readonly message: string) {}
+  constructor(
+    readonly message: string,
+    readonly tooLarge = false,
+  ) {}
 }
 
 function fail(path: string, why: string): never {
   throw new Refusal(`${path.slice(0, 80)}: ${why}`)
+}
+
+function tooLarge(why: string): never {
+  throw new Refusal(`typed data too large: ${why}`, true)
 }
 
 function atomic(type: string, value: unknown, path: string): unknown {
@@ -56,11 +71,14 @@ function atomic(type: string, value: unknown, path: string): unknown {
  * only) and returns it in viem's form (integers as bigint). Never throws.
  */
 export function normalizeTypedMessage({ types, primaryType, message }: NormalizeTypedMessageParameters): NormalizeTypedMessageReturnType {
+  let values = 0
   const value = (type: string, v: unknown, path: string, depth: number): unknown => {
-    if (depth > MAX_DEPTH) fail(path, 'nested too deep')
+    if (depth > MAX_DEPTH) tooLarge(`nested deeper than ${MAX_DEPTH}`)
+    if (++values > TYPED_DATA_LIMITS.maxValues) tooLarge(`more than ${TYPED_DATA_LIMITS.maxValues} values`)
     const arr = ARRAY.exec(type)
     if (arr) {
       if (!Array.isArray(v)) fail(path, `not an array of ${arr[1]}`)
+      if (v.length > TYPED_DATA_LIMITS.maxArrayLength) tooLarge(`array longer than ${TYPED_DATA_LIMITS.maxArrayLength}`)
       if (arr[2] !== '' && v.length !== Number(arr[2])) fail(path, `length is not ${arr[2]}`)
       return v.map((item, i) => value(arr[1]!, item, `${path}[${i}]`, depth + 1))
     }
@@ -80,7 +98,10 @@ export function normalizeTypedMessage({ types, primaryType, message }: Normalize
     return out
   }
   try {
-    for (const [name, fields] of Object.entries(types)) {
+    const entries = Object.entries(types)
+    if (entries.length > TYPED_DATA_LIMITS.maxTypes) tooLarge(`more than ${TYPED_DATA_LIMITS.maxTypes} types`)
+    for (const [name, fields] of entries) {
+      if (fields.length > TYPED_DATA_LIMITS.maxFieldsPerType) tooLarge(`${name.slice(0, 40)} has more than ${TYPED_DATA_LIMITS.maxFieldsPerType} fields`)
       if (!IDENT.test(name) || ATOMIC.test(name) || RESERVED.has(name)) fail('types', `invalid struct name ${name.slice(0, 40)}`)
       const seen = new Set<string>()
       for (const f of fields) {
@@ -93,7 +114,7 @@ export function normalizeTypedMessage({ types, primaryType, message }: Normalize
     }
     return { ok: true, message: struct(primaryType, message, primaryType, 0) }
   } catch (err) {
-    if (err instanceof Refusal) return { ok: false, message: err.message }
+    if (err instanceof Refusal) return err.tooLarge ? { ok: false, message: err.message, tooLarge: true } : { ok: false, message: err.message }
     // A RangeError (stack) or similar from hostile input is still a refusal, never a crash.
     return { ok: false, message: 'typed data could not be checked' }
   }

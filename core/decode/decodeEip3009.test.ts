@@ -7,7 +7,7 @@ import type { AgentRequest, TypedDataJson } from '../../shared/schemas/agentRequ
 import { AgentRequestSchema } from '../../shared/schemas/agentRequest.js'
 import { decodeSignRequest } from './decodeSignRequest.js'
 import { MOCK_PAY_TO, MOCK_PRIVATE_KEY, MOCK_REGISTRY, MOCK_USDC, MOCK_WALLET, mockSignRequest } from '../../test/helpers/mockSignRequest.js'
-import { signPlan } from './signPlan.js'
+import { signPlan } from '../../enclave/sign/signPlan.js'
 
 const account = privateKeyToAccount(MOCK_PRIVATE_KEY)
 const NONCE = `0x${'5a'.repeat(32)}` as Hex

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { AgentRequest } from '../../shared/schemas/agentRequest.js'
 import { decodeSignRequest } from './decodeSignRequest.js'
 import { MOCK_PRIVATE_KEY, MOCK_REGISTRY, MOCK_WALLET, mockSignRequest } from '../../test/helpers/mockSignRequest.js'
-import { signPlan } from './signPlan.js'
+import { signPlan } from '../../enclave/sign/signPlan.js'
 
 const account = privateKeyToAccount(MOCK_PRIVATE_KEY)
 const decode = (message: { text: string } | { raw: string }) =>
@@ -14,7 +14,7 @@ describe('decodeSignRequest: EIP-191 personal messages', () => {
   it('signs text exactly as viem signMessage', async () => {
     const text = 'bursar says hi ✓ — ünïcode'
     const r = decode({ text })
-    expect(r.ok && r.action).toEqual({ kind: 'raw_message', length: new TextEncoder().encode(text).length })
+    expect(r.ok && r.action).toEqual({ kind: 'raw_message', length: new TextEncoder().encode(text).length, message: { text } })
     if (!r.ok) return
     const out = signPlan({ privateKey: MOCK_PRIVATE_KEY, plan: r.plan })
     expect(out.signature).toBe(await account.signMessage({ message: text }))
@@ -24,7 +24,7 @@ describe('decodeSignRequest: EIP-191 personal messages', () => {
   it('signs raw bytes with the EIP-191 prefix, so a 32-byte "digest" is never signed bare', async () => {
     const raw = `0x${'42'.repeat(32)}` as Hex
     const r = decode({ raw })
-    expect(r.ok && r.action).toEqual({ kind: 'raw_message', length: 32 })
+    expect(r.ok && r.action).toMatchObject({ kind: 'raw_message', length: 32 })
     if (!r.ok) return
     expect(r.plan.digest).toBe(hashMessage({ raw }))
     expect(r.plan.digest).not.toBe(raw)

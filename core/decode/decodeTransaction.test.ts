@@ -5,7 +5,7 @@ import type { AgentRequest, TransactionJson } from '../../shared/schemas/agentRe
 import { DecodedActionSchema } from '../../shared/schemas/decodedAction.js'
 import { decodeSignRequest } from './decodeSignRequest.js'
 import { MOCK_PAY_TO, MOCK_PRIVATE_KEY, MOCK_REGISTRY, MOCK_USDC, MOCK_WALLET, mockSignRequest } from '../../test/helpers/mockSignRequest.js'
-import { signPlan } from './signPlan.js'
+import { signPlan } from '../../enclave/sign/signPlan.js'
 
 const account = privateKeyToAccount(MOCK_PRIVATE_KEY)
 const SPENDER = '0x000000000022D473030F116dDEE9F6B43aC78BA3'
@@ -42,25 +42,28 @@ async function signsLikeViem(t: TransactionJson) {
 
 describe('decodeSignRequest: EIP-1559 transactions', () => {
   it('decodes a native transfer and signs it byte for byte as viem', async () => {
-    expect(await signsLikeViem(tx({ value: '1000000000000000000' }))).toEqual({ kind: 'native_transfer', chainId: 84532, amount: '1000000000000000000', payTo: MOCK_PAY_TO })
+    expect(await signsLikeViem(tx({ value: '1000000000000000000' }))).toMatchObject({ kind: 'native_transfer', chainId: 84532, amount: '1000000000000000000', payTo: MOCK_PAY_TO })
   })
 
   it('decodes ERC-20 transfer, transferFrom and approve', async () => {
-    expect(await signsLikeViem(tx({ to: MOCK_USDC, data: transferData }))).toEqual({
+    expect(await signsLikeViem(tx({ to: MOCK_USDC, data: transferData }))).toMatchObject({
       kind: 'erc20_transfer', chainId: 84532, asset: MOCK_USDC, amount: '1234', payTo: MOCK_PAY_TO, from: MOCK_WALLET, method: 'transfer',
     })
     const tf = encodeFunctionData({ abi: erc20Abi, functionName: 'transferFrom', args: [SPENDER, MOCK_PAY_TO, 99n] })
-    expect(await signsLikeViem(tx({ to: MOCK_USDC.toLowerCase(), data: tf }))).toEqual({
+    expect(await signsLikeViem(tx({ to: MOCK_USDC.toLowerCase(), data: tf }))).toMatchObject({
       kind: 'erc20_transfer', chainId: 84532, asset: MOCK_USDC, amount: '99', payTo: MOCK_PAY_TO, from: SPENDER, method: 'transferFrom',
     })
     const max = (1n << 256n) - 1n
     const ap = encodeFunctionData({ abi: erc20Abi, functionName: 'approve', args: [SPENDER, max] })
-    expect(await signsLikeViem(tx({ to: MOCK_USDC, data: ap }))).toEqual({ kind: 'erc20_approve', chainId: 84532, asset: MOCK_USDC, amount: max.toString(), spender: SPENDER })
+    expect(await signsLikeViem(tx({ to: MOCK_USDC, data: ap }))).toMatchObject({ kind: 'erc20_approve', chainId: 84532, asset: MOCK_USDC, amount: max.toString(), spender: SPENDER, method: 'approve' })
   })
 
   it('reports other calldata as a contract call by selector', async () => {
     const data = encodeFunctionData({ abi: erc20Abi, functionName: 'balanceOf', args: [MOCK_WALLET] })
-    expect(await signsLikeViem(tx({ to: MOCK_USDC, data, value: '5' }))).toEqual({ kind: 'contract_call', chainId: 84532, to: MOCK_USDC, value: '5', selector: '0x70a08231' })
+    const other = '0x7777777777777777777777777777777777777777'
+    expect(await signsLikeViem(tx({ to: other, data, value: '5' }))).toMatchObject({ kind: 'contract_call', chainId: 84532, to: other, value: '5', selector: '0x70a08231', data })
+    // SECURITY: any other call to a registry token is refused, never an anonymous contract call.
+    expect(decodeSignRequest({ request: mockSignRequest({ op: 'signTransaction', transaction: tx({ to: MOCK_USDC, data }) }), wallet: MOCK_WALLET, registry: MOCK_REGISTRY })).toMatchObject({ ok: false, code: 'sign_token_call_unsupported' })
     // A 32-byte "digest" as calldata is just an unknown call, never a bare-hash signature.
     expect(await signsLikeViem(tx({ data: `0x${'ee'.repeat(32)}` }))).toMatchObject({ kind: 'contract_call', selector: '0xeeeeeeee' })
   })

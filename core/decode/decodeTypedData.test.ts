@@ -6,7 +6,7 @@ import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import { DecodedActionSchema } from '../../shared/schemas/decodedAction.js'
 import { decodeSignRequest } from './decodeSignRequest.js'
 import { MOCK_PAY_TO, MOCK_PRIVATE_KEY, MOCK_REGISTRY, MOCK_USDC, MOCK_WALLET, mockSignRequest } from '../../test/helpers/mockSignRequest.js'
-import { signPlan } from './signPlan.js'
+import { signPlan } from '../../enclave/sign/signPlan.js'
 
 const account = privateKeyToAccount(MOCK_PRIVATE_KEY)
 
@@ -67,15 +67,17 @@ const decode = (typedData: TypedDataJson) =>
   decodeSignRequest({ request: mockSignRequest({ op: 'signTypedData', typedData }), wallet: MOCK_WALLET, registry: MOCK_REGISTRY })
 
 describe('decodeSignRequest: generic typed data', () => {
-  it('decodes a Permit as typed_data and signs exactly what viem signs', async () => {
+  it('decodes an EIP-2612 Permit as an allowance (erc2612_permit) and signs exactly what viem signs', async () => {
     const r = decode(permit())
     expect(r.ok && DecodedActionSchema.parse(r.action)).toEqual({
-      kind: 'typed_data',
+      kind: 'erc2612_permit',
       chainId: 84532,
-      verifyingContract: MOCK_USDC,
-      domainName: 'USDC',
-      domainVersion: '2',
-      primaryType: 'Permit',
+      asset: MOCK_USDC,
+      owner: MOCK_WALLET,
+      spender: MOCK_PAY_TO,
+      amount: '1000000',
+      nonce: '0',
+      deadline: '1900000000',
     })
     if (!r.ok) return
     const viemTd = { ...permit(), domain: { ...permit().domain, chainId: 84532 }, message: { owner: MOCK_WALLET, spender: MOCK_PAY_TO, value: 1000000n, nonce: 0n, deadline: 1900000000n } }
@@ -125,8 +127,8 @@ describe('decodeSignRequest: generic typed data', () => {
 
   it('refuses a typed-data chain that the x402 requirements do not name', () => {
     const request = mockSignRequest(
-      { op: 'signTypedData', typedData: permit() },
-      { requirements: { scheme: 'exact', network: 'eip155:1', asset: MOCK_USDC, amount: '1', payTo: MOCK_PAY_TO } },
+      { op: 'signTypedData', typedData: mail() },
+      { requirements: { scheme: 'exact', network: 'eip155:84532', asset: MOCK_USDC, amount: '1', payTo: MOCK_PAY_TO } },
     )
     expect(decodeSignRequest({ request, wallet: MOCK_WALLET, registry: MOCK_REGISTRY })).toMatchObject({ ok: false, code: 'sign_chain_mismatch' })
   })

@@ -1,0 +1,60 @@
+import { type TypedDataDefinition, getAddress, hashTypedData } from 'viem'
+import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
+import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
+import { checkStructTypes } from './checkStructTypes.js'
+import { findRegistryEntry } from './findRegistryEntry.js'
+import { normalizeEip712Domain } from './normalizeEip712Domain.js'
+import { normalizeTypedMessage } from './normalizeTypedMessage.js'
+import { type DecodeResult, deny } from './signingPlan.js'
+
+export type DecodeErc2612PermitParameters = { typedData: TypedDataJson; wallet: string; registry: readonly TokenRegistryEntry[] }
+
+const PERMIT = [
+  { name: 'owner', type: 'address' },
+  { name: 'spender', type: 'address' },
+  { name: 'value', type: 'uint256' },
+  { name: 'nonce', type: 'uint256' },
+  { name: 'deadline', type: 'uint256' },
+] as const
+
+/** Decodes an EIP-2612 Permit for a registry token (its domain from the registry), signed by the wallet as owner. */
+export function decodeErc2612Permit({ typedData, wallet, registry }: DecodeErc2612PermitParameters): DecodeResult {
+  const shape = (why: string) => deny('sign_permit_shape_invalid', `Permit: ${why}`)
+  if (!checkStructTypes(typedData.types, { Permit: PERMIT })) {
+    return deny('sign_kind_unsupported', 'Permit typed data that is not EIP-2612 (owner, spender, value, nonce, deadline)')
+  }
+  const dom = normalizeEip712Domain(typedData)
+  if (!dom.ok) return shape(dom.message)
+  const asset = typedData.domain.verifyingContract
+  if (dom.chainId === null || !asset) return shape('domain needs chainId and verifyingContract')
+  const found = findRegistryEntry({ registry, chainId: dom.chainId, asset })
+  if (!found) return deny('sign_domain_not_in_registry', `Token ${asset} on chain ${dom.chainId} is not in the registry`)
+  if ('ambiguous' in found) return deny('sign_registry_ambiguous', `Registry has conflicting entries for ${asset}`)
+  if (typedData.domain.name !== found.entry.name || typedData.domain.version !== found.entry.version) {
+    return deny('sign_domain_mismatch', `Domain name/version differ from the registry entry for ${asset}`)
+  }
+  const norm = normalizeTypedMessage({ types: typedData.types, primaryType: 'Permit', message: typedData.message })
+  if (!norm.ok) return shape(norm.message)
+  const m = norm.message
+  if (String(m.owner).toLowerCase() !== wallet.toLowerCase()) return deny('sign_from_not_wallet', 'Permit owner is not the wallet')
+  let digest: `0x${string}`
+  try {
+    digest = hashTypedData({ domain: dom.domain, types: typedData.types, primaryType: 'Permit', message: m } as unknown as TypedDataDefinition)
+  } catch {
+    return shape('does not hash under EIP-712')
+  }
+  return {
+    ok: true,
+    action: {
+      kind: 'erc2612_permit',
+      chainId: dom.chainId,
+      asset: getAddress(asset),
+      owner: getAddress(m.owner as string),
+      spender: getAddress(m.spender as string),
+      amount: String(m.value),
+      nonce: String(m.nonce),
+      deadline: String(m.deadline),
+    },
+    plan: { kind: 'typedData', digest },
+  }
+}

@@ -1,0 +1,141 @@
+import { type TypedDataDefinition, getAddress, hashTypedData } from 'viem'
+import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
+import { type X402Requirements, checkRequirements } from './checkRequirements.js'
+import { checkStructTypes } from './checkStructTypes.js'
+import { PERMIT2_ADDRESS, X402_EXACT_PERMIT2_PROXY, X402_PERMIT2_PROXIES } from './knownContracts.js'
+import { normalizeEip712Domain } from './normalizeEip712Domain.js'
+import { normalizeTypedMessage } from './normalizeTypedMessage.js'
+import { type DecodeResult, deny } from './signingPlan.js'
+
+export type DecodePermit2Parameters = { typedData: TypedDataJson; requirements: X402Requirements | undefined }
+
+const TOKEN_PERMISSIONS = [
+  { name: 'token', type: 'address' },
+  { name: 'amount', type: 'uint256' },
+] as const
+const TRANSFER = [
+  { name: 'permitted', type: 'TokenPermissions' },
+  { name: 'spender', type: 'address' },
+  { name: 'nonce', type: 'uint256' },
+  { name: 'deadline', type: 'uint256' },
+] as const
+const PERMIT_DETAILS = [
+  { name: 'token', type: 'address' },
+  { name: 'amount', type: 'uint160' },
+  { name: 'expiration', type: 'uint48' },
+  { name: 'nonce', type: 'uint48' },
+] as const
+const PERMIT_SINGLE = [
+  { name: 'details', type: 'PermitDetails' },
+  { name: 'spender', type: 'address' },
+  { name: 'sigDeadline', type: 'uint256' },
+] as const
+const ATOMIC_WITNESS = /^(address|uint256|bytes32|uint48|uint160|bool)$/
+
+type Msg = Record<string, unknown>
+const str = (v: unknown) => (typeof v === 'bigint' ? v.toString() : String(v))
+
+/**
+ * Decodes Permit2 typed data (domain {name: "Permit2", chainId,
+ * verifyingContract: Permit2}): a signature transfer (PermitTransferFrom, or
+ * PermitWitnessTransferFrom with a flat witness struct) or an allowance
+ * (PermitSingle). Batch forms are refused: one token per signature.
+ */
+export function decodePermit2({ typedData, requirements }: DecodePermit2Parameters): DecodeResult {
+  const { primaryType } = typedData
+  const shape = (why: string) => deny('sign_permit2_shape_invalid', `Permit2 ${primaryType}: ${why}`)
+  const dom = normalizeEip712Domain(typedData)
+  if (!dom.ok) return shape(dom.message)
+  const d = typedData.domain
+  if (d.name !== 'Permit2' || d.version !== undefined || d.salt !== undefined || dom.chainId === null) {
+    return shape('domain must be exactly {name: "Permit2", chainId, verifyingContract}')
+  }
+  if (d.verifyingContract?.toLowerCase() !== PERMIT2_ADDRESS) return shape('verifyingContract is not the canonical Permit2')
+  const chainId = dom.chainId
+  let expected: Record<string, readonly { name: string; type: string }[]>
+  let witnessType: string | null = null
+  if (primaryType === 'PermitTransferFrom') {
+    expected = { PermitTransferFrom: TRANSFER, TokenPermissions: TOKEN_PERMISSIONS }
+  } else if (primaryType === 'PermitWitnessTransferFrom') {
+    const fields = typedData.types.PermitWitnessTransferFrom
+    witnessType = fields?.[4]?.name === 'witness' ? (fields[4]?.type ?? null) : null
+    const wFields = witnessType ? typedData.types[witnessType] : undefined
+    if (!witnessType || !wFields || witnessType === 'TokenPermissions' || !wFields.every((f) => ATOMIC_WITNESS.test(f.type))) {
+      return shape('witness must be one flat struct of atomic fields')
+    }
+    expected = {
+      PermitWitnessTransferFrom: [...TRANSFER, { name: 'witness', type: witnessType }],
+      TokenPermissions: TOKEN_PERMISSIONS,
+      [witnessType]: wFields,
+    }
+  } else if (primaryType === 'PermitSingle') {
+    expected = { PermitSingle: PERMIT_SINGLE, PermitDetails: PERMIT_DETAILS }
+  } else {
+    return deny('sign_kind_unsupported', `Permit2 ${primaryType.slice(0, 40)} is not supported (one token per signature)`)
+  }
+  if (!checkStructTypes(typedData.types, expected)) return shape('types are not the Permit2 types')
+  const norm = normalizeTypedMessage({ types: typedData.types, primaryType, message: typedData.message })
+  if (!norm.ok) return shape(norm.message)
+  let digest: `0x${string}`
+  try {
+    digest = hashTypedData({ domain: dom.domain, types: typedData.types, primaryType, message: norm.message } as unknown as TypedDataDefinition)
+  } catch {
+    return shape('does not hash under EIP-712')
+  }
+  const m = norm.message as Msg
+  if (primaryType === 'PermitSingle') {
+    const det = m.details as Msg
+    return {
+      ok: true,
+      action: {
+        kind: 'permit2_allowance',
+        chainId,
+        asset: getAddress(det.token as string),
+        amount: str(det.amount),
+        spender: getAddress(m.spender as string),
+        expiration: Number(det.expiration),
+        nonce: Number(det.nonce),
+        sigDeadline: str(m.sigDeadline),
+      },
+      plan: { kind: 'typedData', digest },
+    }
+  }
+  const permitted = m.permitted as Msg
+  const spender = getAddress(m.spender as string)
+  const w = witnessType ? (m.witness as Msg) : null
+  const witness = w ? { type: witnessType!, fields: Object.fromEntries(Object.entries(w).map(([k, v]) => [k, str(v)])) } : null
+  // SECURITY: only an x402 proxy is known to pay exactly the witness's `to`; any other spender picks the recipient.
+  const toField = witness?.fields.to
+  const payTo = X402_PERMIT2_PROXIES.has(spender.toLowerCase()) && toField ? getAddress(toField) : null
+  if (X402_PERMIT2_PROXIES.has(spender.toLowerCase()) && !payTo) return shape('an x402 proxy permit needs a witness with `to`')
+  const asset = getAddress(permitted.token as string)
+  const amount = BigInt(permitted.amount as bigint)
+  if (payTo) {
+    const exact = spender.toLowerCase() === X402_EXACT_PERMIT2_PROXY
+    const denied = checkRequirements({
+      requirements,
+      chainId,
+      payment: { asset, payTo, amount, ...(exact ? {} : { amountIsMax: true }) },
+    })
+    if (denied) return denied
+  } else {
+    const denied = checkRequirements({ requirements, chainId })
+    if (denied) return denied
+  }
+  return {
+    ok: true,
+    action: {
+      kind: 'permit2_transfer',
+      primaryType,
+      chainId,
+      asset,
+      amount: amount.toString(),
+      spender,
+      payTo,
+      nonce: str(m.nonce),
+      deadline: str(m.deadline),
+      witness,
+    },
+    plan: { kind: 'typedData', digest },
+  }
+}

@@ -1,0 +1,54 @@
+import type { ActionKind, ActionOf } from '../../shared/schemas/decodedAction.js'
+
+/** Why a spend lets someone take funds: all count against budgets when the signature leaves the enclave. */
+export type SpendRole = 'transfer' | 'authorization' | 'allowance' | 'value' | 'fee'
+
+/** One way a signature moves or exposes funds. Addresses lowercase; `native` is the chain's coin. */
+export type Spend = {
+  chainId: number
+  asset: string
+  amount: bigint
+  /** Who receives or may pull the funds (payee, spender); null for fees. */
+  to: string | null
+  role: SpendRole
+}
+
+/** What policy rules read about an action. Every rule reads these facts; none switches on the kind. */
+export type ActionFacts = {
+  chainId: number | null
+  /** Everything the signature lets someone take, fees included. */
+  spends: Spend[]
+  /** Token contracts moved or allowed (lowercase); each must be in the policy's token registry. */
+  tokens: string[]
+  /** Recipients of transfers, authorizations and native value (lowercase). */
+  payees: string[]
+  /** Allowance spenders (lowercase). */
+  spenders: string[]
+  /** The contract a transaction calls and its selector (calls that are not token or Permit2 actions). */
+  contract: { to: string; selector: string } | null
+  /** Unix seconds: from when and until when the signature is money (until null = no end: until mined or revoked). */
+  validFrom: number | null
+  validUntil: number | null
+  /** EIP-712 domain and primary type, for typed-data matchers (generic typed data only). */
+  typedData: { chainId: number | null; verifyingContract: string | null; domainName: string | null; domainVersion: string | null; primaryType: string } | null
+  /** Personal message length in bytes. */
+  messageLength: number | null
+}
+
+/**
+ * What one action kind means. The table in kindTable.ts maps every kind to
+ * one of these: a kind without an answer to every question does not compile.
+ */
+export type KindSpec<K extends ActionKind> = {
+  kind: K
+  /** One human line for the audit log and the owner. */
+  describe: (a: ActionOf<K>) => string
+  /** The facts policy reads: spends, counterparties, validity. */
+  facts: (a: ActionOf<K>) => ActionFacts
+  /**
+   * Fields an owner approval does not bind: a retry after approval may change
+   * only these (e.g. an x402 retry's fresh nonce and validity window); the
+   * validity they set stays within the span the owner approved.
+   */
+  approvalFree: readonly Exclude<keyof ActionOf<K>, 'kind'>[]
+}

@@ -1,0 +1,19 @@
+import type { ActionFacts, Spend } from './KindSpec.js'
+
+/** Facts with nothing in them; kinds fill what applies. */
+export function emptyFacts(chainId: number | null): ActionFacts {
+  return { chainId, spends: [], tokens: [], payees: [], spenders: [], contract: null, validFrom: null, validUntil: null, typedData: null, messageLength: null }
+}
+
+/** A transaction's worst-case fee, gas × maxFeePerGas, in the chain's native coin. */
+export function feeSpend(t: { chainId: number; gas: string; maxFeePerGas: string }): Spend {
+  return { chainId: t.chainId, asset: 'native', amount: BigInt(t.gas) * BigInt(t.maxFeePerGas), to: null, role: 'fee' }
+}
+
+/** Unix seconds as a number, or null when beyond any usable time (treated as no end). */
+export function secondsOrNull(v: string | number): number | null {
+  const n = typeof v === 'number' ? v : Number(v)
+  return Number.isSafeInteger(n) ? n : null
+}
+
+export const lower = (s: string) => s.toLowerCase()

@@ -1,0 +1,39 @@
+import { sha256 } from '@noble/hashes/sha2.js'
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
+import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
+import { type ApprovalSummary, approvalDigest } from '../../shared/owner/approvalSummary.js'
+import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
+import type { ActionFacts } from '../kinds/KindSpec.js'
+import { approvalFreeFields, describeAction } from '../kinds/kindTable.js'
+
+export type ApprovalRequestParameters = { agentId: string; host: string | null; action: DecodedAction; facts: ActionFacts; now: number }
+/** `key` matches a retry (everything but the kind's free fields); `digest` is what the owner signs. */
+export type ApprovalRequest = { key: string; digest: `0x${string}`; summary: ApprovalSummary }
+
+/** Validity spans the owner approves are shown rounded up to 10 s, so a retry a moment later fits the same bound. */
+const SPAN_STEP_S = 10
+
+/**
+ * Builds the approval identity of a request. SECURITY: the key covers every
+ * field of the decoded action except the kind's declared free fields, so an
+ * approval cannot be reused for other arguments, gas, fees, message content
+ * or amounts; the free fields' effect (how long the signature is money) is
+ * bounded by `validForSeconds`, which the owner sees and signs.
+ */
+export function approvalRequest({ agentId, host, action, facts, now }: ApprovalRequestParameters): ApprovalRequest {
+  const free = approvalFreeFields(action)
+  const bound = Object.fromEntries(Object.entries(action).filter(([k]) => !free.includes(k)))
+  const key = `0x${bytesToHex(sha256(utf8ToBytes(canonicalJson({ agentId, host, bound }))))}`
+  const nowSec = Math.floor(now / 1000)
+  const validForSeconds =
+    facts.validUntil === null ? null : Math.max(SPAN_STEP_S, Math.ceil((facts.validUntil - nowSec) / SPAN_STEP_S) * SPAN_STEP_S)
+  const summary: ApprovalSummary = { agentId, host, describe: describeAction(action), action, free: [...free], validForSeconds }
+  return { key, digest: approvalDigest(summary), summary }
+}
+
+/** Does a retry's validity stay within what the owner approved? */
+export function withinApprovedValidity(summary: ApprovalSummary, facts: ActionFacts, now: number): boolean {
+  const nowSec = Math.floor(now / 1000)
+  if (summary.validForSeconds === null) return facts.validUntil === null || facts.validUntil > nowSec
+  return facts.validUntil !== null && facts.validUntil > nowSec && facts.validUntil - nowSec <= summary.validForSeconds
+}
