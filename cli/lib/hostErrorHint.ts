@@ -9,7 +9,11 @@ export function hostErrorHint(code: string): string | undefined {
       return 'Another act landed first: run the command again (it signs with the next seq).'
     case 'state_rollback_detected':
     case 'wallet_rolled_back':
-      return 'The enclave state is older than your last act: see docs/security.md, then `bursar owner resync --wallet … --seq …`.'
+      return 'The enclave state is older than your last act: run `bursar owner wallet resync --wallet …`, then repeat the acts it lost (see docs/security.md, "Owner receipts and rollback").'
+    case 'owner_receipt_invalid':
+      return 'Do not trust this answer: the host did not return a receipt signed by the enclave. Check the wallet with `bursar owner wallet list` and prefer another host.'
+    case 'owner_not_admitted':
+      return 'Wallet creation is limited to the owners the operator allowlisted (BURSAR_OWNER_ALLOWLIST).'
     case 'policy_version_not_newer':
       return 'Raise `version:` in the policy file above the installed one (`bursar owner policy show`).'
     case 'policy_hash_mismatch':
@@ -26,6 +30,7 @@ export function hostErrorHint(code: string): string | undefined {
     case 'enclave_not_ready':
       return 'Start the host and enclave (`make sim`) or pass --host / BURSAR_HOST_URL.'
     default:
+      if (code.startsWith('limit_')) return 'A bound on the enclave state (docs/security.md, "Bounded state"): remove something first or use another wallet or enclave.'
       return undefined
   }
 }

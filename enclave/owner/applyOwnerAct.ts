@@ -6,7 +6,9 @@ import type { Enclave } from '../Enclave.js'
 import { generateSignerKey } from '../sign/generateSignerKey.js'
 import type { WalletRecord } from '../state/stateTypes.js'
 import { OWNER_RULE } from '../state/loadState.js'
+import { LIMIT_CODES, OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
 import { installPolicy } from './installPolicy.js'
+import { signOwnerReceipt } from './signOwnerReceipt.js'
 import { ledgerOwnerAct, newWalletLedger } from './ledgerOps.js'
 import { type VerifiedOwnerAct, verifyOwnerAct } from './verifyOwnerAct.js'
 
@@ -24,9 +26,16 @@ export async function applyOwnerAct(
   params: OwnerActParameters,
 ): Promise<HandlerResult> {
   const act = await verifyOwnerAct(params)
+  // SECURITY: bounded state. A state-growing act is refused once the sealed state is half the frame limit, so
+  // shrinking acts (freeze, revoke) always still fit (docs/security.md, "Bounded state").
+  if (STATE_GROWING.has(act.primaryType) && enclave.lastSnapshotBytes > OWNER_LIMITS.stateSoftBytes) {
+    throw new EnclaveError(LIMIT_CODES.stateSoftBytes, `The enclave state is ${enclave.lastSnapshotBytes} bytes sealed (limit ${OWNER_LIMITS.stateSoftBytes} for growing acts)`, {
+      metaMessages: ['Freeze, revoke and resolve still work; ask the operator to move wallets to another enclave.'],
+    })
+  }
   const tx = enclave.beginTx()
   tx.snapshot = true
-  let result: Record<string, unknown>
+  let result: Record<string, unknown> & { wallet: string; ownerSeq: number }
   if (act.primaryType === 'CreateWallet') {
     result = createWallet(enclave, act, tx)
   } else {
@@ -45,7 +54,8 @@ export async function applyOwnerAct(
       wallet.ownerSeq = seq
       wallet.rolledBack = false
       enclave.appendEntry(tx, entryBody(wallet, null, 'wallet_resynced', null))
-      return { ok: true, result: { wallet: wallet.address, ownerSeq: seq }, persist: await enclave.finishTx(tx) }
+      const persist = await enclave.finishTx(tx)
+      return { ok: true, result: { wallet: wallet.address, ownerSeq: seq, receipt: signOwnerReceipt(enclave, act, wallet.address, seq) }, persist }
     }
     if (seq > wallet.ownerSeq + 1 || wallet.rolledBack) {
       // SECURITY: the owner knows a newer state than ours: we were handed an old snapshot.
@@ -67,8 +77,12 @@ export async function applyOwnerAct(
       throw err
     }
   }
-  return { ok: true, result, persist: await enclave.finishTx(tx) }
+  const persist = await enclave.finishTx(tx)
+  return { ok: true, result: { ...result, receipt: signOwnerReceipt(enclave, act, result.wallet, result.ownerSeq) }, persist }
 }
+
+/** Acts that add records to the sealed state (the others replace or remove). */
+const STATE_GROWING: ReadonlySet<string> = new Set(['CreateWallet', 'RegisterAgent', 'SetPolicy', 'IssuePermit', 'CreditBudget'])
 
 function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primaryType: 'CreateWallet' }>, tx: ReturnType<Enclave['beginTx']>) {
   const m = act.message
@@ -76,12 +90,25 @@ function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primary
     throw new EnclaveError('owner_signature_invalid', 'CreateWallet must be signed by the owner it names')
   }
   const now = enclave.now()
+  // Safe: the schema bounds issuedAt to [1, MAX_TIME_MS] < 2^53.
   const issuedAt = Number(m.issuedAt)
   if (Math.abs(now - issuedAt) > CREATE_WINDOW_MS) {
     throw new EnclaveError('owner_act_stale', 'CreateWallet issuedAt is outside the 10-minute window; sign a fresh one')
   }
+  const admission = enclave.params.admission
+  // SECURITY: admission control, enforced here (not by the host): only allowlisted owners create wallets.
+  if (admission.kind === 'allowlist' && !admission.owners.has(m.owner.toLowerCase())) {
+    throw new EnclaveError('owner_not_admitted', `Owner ${m.owner} may not create wallets in this enclave`, {
+      metaMessages: ['Ask the operator to add your owner address to BURSAR_OWNER_ALLOWLIST.'],
+    })
+  }
+  limit(enclave.wallets.size < OWNER_LIMITS.walletsTotal, 'walletsTotal', `This enclave holds its maximum of ${OWNER_LIMITS.walletsTotal} wallets`)
+  let mine = 0
+  for (const w of enclave.wallets.values()) if (w.owner.toLowerCase() === m.owner.toLowerCase()) mine++
+  limit(mine < OWNER_LIMITS.walletsPerOwner, 'walletsPerOwner', `Owner ${m.owner} already has ${OWNER_LIMITS.walletsPerOwner} wallets (the maximum)`)
   for (const [n, t] of enclave.createNonces) if (now - t > 2 * CREATE_WINDOW_MS) enclave.createNonces.delete(n)
   if (enclave.createNonces.has(m.nonce.toLowerCase())) throw new EnclaveError('owner_act_replayed', 'CreateWallet nonce already used')
+  limit(enclave.createNonces.size < OWNER_LIMITS.createNonces, 'createNonces', 'Too many wallets were created in the last 20 minutes; retry later')
   enclave.createNonces.set(m.nonce.toLowerCase(), issuedAt)
   const key = generateSignerKey()
   const address = privateKeyToAddress(`0x${Buffer.from(key.privateKey).toString('hex')}`)
@@ -99,7 +126,7 @@ function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primary
   }
   enclave.wallets.set(address.toLowerCase(), wallet)
   enclave.appendEntry(tx, entryBody(wallet, null, 'wallet_created', null))
-  return { wallet: address, owner: wallet.owner, ownerSeq: 0 }
+  return { wallet: address as string, owner: wallet.owner, ownerSeq: 0 }
 }
 
 function applyWalletAct(
@@ -108,7 +135,7 @@ function applyWalletAct(
   act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'Resync' }>,
   policyText: string | undefined,
   tx: ReturnType<Enclave['beginTx']>,
-): Record<string, unknown> {
+): Record<string, unknown> & { wallet: string; ownerSeq: number } {
   const base = { wallet: wallet.address, ownerSeq: wallet.ownerSeq }
   switch (act.primaryType) {
     case 'RegisterAgent': {
@@ -116,6 +143,7 @@ function applyWalletAct(
       const pub = Buffer.from(m.agentPublicKey.slice(2), 'hex')
       if (agentIdFromPublicKey(pub) !== m.agentId) throw new EnclaveError('owner_act_invalid', 'agentId does not match agentPublicKey')
       if (wallet.agents.has(m.agentId)) throw new EnclaveError('agent_exists', 'Agent already registered on this wallet')
+      limit(wallet.agents.size < OWNER_LIMITS.agentsPerWallet, 'agentsPerWallet', `Wallet ${wallet.address} already has ${OWNER_LIMITS.agentsPerWallet} agents (the maximum, revoked ones included)`)
       wallet.agents.set(m.agentId, { agentId: m.agentId, publicKey: pub, label: m.label, status: 'active', registeredAt: enclave.now() })
       enclave.appendEntry(tx, entryBody(wallet, m.agentId, 'agent_registered', null))
       return { ...base, agentId: m.agentId }
@@ -147,6 +175,11 @@ function applyWalletAct(
       return { ...base, ...out.result }
     }
   }
+}
+
+/** Refuses a state-growing act past a bound with the limit's typed code. */
+function limit(ok: boolean, which: keyof typeof LIMIT_CODES, message: string): void {
+  if (!ok) throw new EnclaveError(LIMIT_CODES[which], message, { metaMessages: ['See docs/security.md, "Bounded state", for every limit.'] })
 }
 
 export function entryBody(

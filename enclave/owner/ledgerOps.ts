@@ -1,7 +1,8 @@
 import type { AuditEvent } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { Enclave } from '../Enclave.js'
-import type { LedgerEvent } from '../../core/ledger/LedgerEvent.js'
+import { type LedgerEvent, LedgerEventSchema } from '../../core/ledger/LedgerEvent.js'
+import { LIMIT_CODES, OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import { applyLedgerEvent } from '../../core/ledger/applyLedgerEvent.js'
 import { resolvePending } from '../../core/policy/resolvePending.js'
@@ -31,6 +32,27 @@ export function replayLedgerEvents(enclave: Enclave, wallet: WalletRecord, event
 /** Applies events produced live; an illegal event is a broken invariant. */
 export function applyEvents(enclave: Enclave, wallet: WalletRecord, events: LedgerEvent[]): void {
   replayLedgerEvents(enclave, wallet, events)
+}
+
+/**
+ * SECURITY: validate first, then apply. An owner act's events are schema-checked and applied to a copy of the
+ * ledger; if either fails, the act is refused with a typed error and nothing has changed. So a request's content
+ * can never reach `halt` (finding 1 of issue 13); only a failure on the real ledger after this check would.
+ */
+export function checkEvents(wallet: WalletRecord, events: LedgerEvent[]): void {
+  for (const e of events) {
+    const r = LedgerEventSchema.safeParse(e)
+    if (!r.success) {
+      const issue = r.error.issues[0]
+      throw new EnclaveError('owner_act_invalid', `The act's ledger effect is invalid: ${issue?.path.join('.')} ${issue?.message}`.slice(0, 200))
+    }
+  }
+  const probe = SpendLedger.fromJSON(ledgerOf(wallet).toJSON())
+  try {
+    for (const e of events) probe.apply(e)
+  } catch (err) {
+    throw new EnclaveError('owner_act_invalid', `The act cannot apply to this wallet's ledger: ${(err as Error).message}`.slice(0, 200))
+  }
 }
 
 type LedgerAct = Extract<VerifiedOwnerAct, { primaryType: 'FreezeAgent' | 'ResolvePending' | 'IssuePermit' | 'CreditBudget' }>
@@ -79,6 +101,7 @@ export function ledgerOwnerAct(
       const m = act.message
       if (!wallet.agents.has(m.agentId)) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
       if (BigInt(m.amount) === 0n) throw new EnclaveError('owner_act_invalid', 'A budget credit must be positive')
+      // Number() is exact: the schema bounds chainId to [1, 2^53 - 1].
       events = [{ type: 'budget_credit', agentId: m.agentId, chainId: Number(m.chainId), asset: m.asset.toLowerCase(), amount: m.amount, at }]
       out = { agentId: m.agentId, event: 'budget_released', events, result: { agentId: m.agentId, credited: m.amount } }
       break
@@ -86,6 +109,15 @@ export function ledgerOwnerAct(
     case 'IssuePermit': {
       const m = act.message
       if (!wallet.agents.has(m.agentId)) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
+      // Number() is exact: the schema bounds chainId to [1, 2^53 - 1] and expiresAt to [1, 8.64e15].
+      const expiresAt = Number(m.expiresAt)
+      if (expiresAt > at + OWNER_LIMITS.permitLifetimeMs) {
+        throw new EnclaveError(LIMIT_CODES.permitLifetimeMs, `A permit may expire at most ${OWNER_LIMITS.permitLifetimeMs / 86_400_000} days ahead`)
+      }
+      const held = ledger.toJSON().permits.filter((p) => p.agentId === m.agentId).length
+      if (held >= OWNER_LIMITS.permitsPerAgent) {
+        throw new EnclaveError(LIMIT_CODES.permitsPerAgent, `Agent ${m.agentId} already has ${OWNER_LIMITS.permitsPerAgent} permits in the ledger (closed ones leave 27 h after they expire)`)
+      }
       // SECURITY: the policy module's checks: unique id, locked to a pay-to or a host, not already expired.
       const issued = issuePermit(ledger, {
         permitId: m.permitId,
@@ -95,7 +127,7 @@ export function ledgerOwnerAct(
         amount: m.amount,
         payTo: m.payTo,
         host: m.host,
-        expiresAt: Number(m.expiresAt),
+        expiresAt,
         exceedCaps: m.exceedCaps,
         now: at,
       })
@@ -108,6 +140,7 @@ export function ledgerOwnerAct(
       break
     }
   }
+  checkEvents(wallet, out.events)
   applyEvents(enclave, wallet, out.events)
   return out
 }

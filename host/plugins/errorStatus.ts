@@ -9,6 +9,7 @@ const EXACT: Record<string, number> = {
   agent_signature_invalid: 401,
   owner_signature_invalid: 401,
   owner_not_authorized: 403,
+  owner_not_admitted: 403,
   agent_revoked: 403,
   agent_frozen: 403,
   agent_no_policy: 403,
@@ -39,6 +40,8 @@ const PREFIX: Array<[string, number]> = [
   ['audit_', 400],
   ['seal_', 500],
   ['state_', 500],
+  /** Bounded state: a limit the act would pass (shared/owner/ownerLimits.ts). */
+  ['limit_', 429],
 ]
 
 export function errorStatus(code: string): number {

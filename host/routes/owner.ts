@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { OwnerActBodySchema as OwnerActBody, WalletInfoSchema } from '../../shared/protocol/messages.js'
+import { OwnerActBodySchema as OwnerActBody, OwnerActResultSchema, WalletInfoSchema } from '../../shared/protocol/messages.js'
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
 import { errorStatus } from '../plugins/errorStatus.js'
-import { forward } from './forward.js'
 
 
 /** Owner acts (EIP-712 signed; the host cannot forge them) and the public wallet view. */
@@ -18,7 +17,14 @@ export function ownerRoutes(gateway: EnclaveGateway): FastifyPluginAsyncZod {
           body: OwnerActBody,
         },
       },
-      async (req, reply) => forward(gateway, { type: 'ownerAct', ...req.body }, reply),
+      async (req, reply) => {
+        const res = await gateway.call({ type: 'ownerAct', ...req.body })
+        if (!res.ok) return reply.code(errorStatus(res.error.code)).send(res.error)
+        // The enclave's answer is parsed, not trusted blindly: the owner's tools verify its receipt again.
+        const result = OwnerActResultSchema.safeParse(res.result)
+        if (!result.success) return reply.code(502).send({ code: 'internal_error', message: 'Enclave answered an owner act with an unexpected result' })
+        return reply.code(200).send(result.data)
+      },
     )
     app.get(
       '/v1/wallets',

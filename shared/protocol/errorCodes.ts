@@ -42,6 +42,17 @@ export const PROTOCOL_ERROR_CODES = {
   policy_hash_mismatch: 'policy_hash_mismatch',
   pending_not_found: 'pending_not_found',
   approval_pending: 'approval_pending',
+  /** Bounded state (shared/owner/ownerLimits.ts): a state-growing act past a limit. */
+  limit_wallets_total: 'limit_wallets_total',
+  limit_wallets_per_owner: 'limit_wallets_per_owner',
+  limit_agents_per_wallet: 'limit_agents_per_wallet',
+  limit_policy_size: 'limit_policy_size',
+  limit_permits_per_agent: 'limit_permits_per_agent',
+  limit_permit_lifetime: 'limit_permit_lifetime',
+  limit_create_nonces: 'limit_create_nonces',
+  limit_state_size: 'limit_state_size',
+  /** Wallet creation is admission-controlled: this owner is not on the operator's allowlist. */
+  owner_not_admitted: 'owner_not_admitted',
 } as const
 
 export type ProtocolErrorCode = keyof typeof PROTOCOL_ERROR_CODES

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { OwnerReceiptSchema } from '../owner/ownerReceipt.js'
 
 /**
  * THE host↔enclave protocol: every request and response that crosses the
@@ -118,6 +119,27 @@ export const AgentSignResultSchema = z
   })
   .strict()
 export type AgentSignResult = z.infer<typeof AgentSignResultSchema>
+
+/** Result of an applied owner act: what changed, and the enclave's signed receipt (shared/owner/ownerReceipt.ts). */
+export const OwnerActResultSchema = z
+  .object({
+    wallet: hex,
+    ownerSeq: z.number().int().nonnegative(),
+    owner: hex.optional(),
+    agentId: z.string().optional(),
+    policyVersion: z.number().int().optional(),
+    policyHash: hex.optional(),
+    revoked: z.boolean().optional(),
+    status: z.literal('revoked').optional(),
+    frozen: z.boolean().optional(),
+    pendingId: z.string().optional(),
+    approved: z.boolean().optional(),
+    credited: z.string().optional(),
+    permitId: z.string().optional(),
+    receipt: OwnerReceiptSchema,
+  })
+  .strict()
+export type OwnerActResult = z.infer<typeof OwnerActResultSchema>
 
 export const AttestResultSchema = z
   .object({ document: bytes, userDataInputs: z.record(z.string(), z.unknown()), receiptPublicKey: hex })
