@@ -38,16 +38,23 @@ if (!isMainThread) {
     pkiDir: path.join(env.BURSAR_DATA_DIR, 'sim-pki'),
     measuredFile: process.argv[1] ?? '',
   })
-  const sealer =
-    (env.BURSAR_SEALER ?? (env.BURSAR_MODE === 'nitro' ? 'kms' : 'sim')) === 'kms'
-      ? createKmsSealer({
-          keyId: env.BURSAR_KMS_KEY_ID,
-          nsm,
-          endpoint: env.BURSAR_KMS_ENDPOINT,
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'sim', secretAccessKey: 'sim' },
-        })
-      : createSimSealer({ keyFile: path.join(env.BURSAR_DATA_DIR, 'sim-sealing.key') })
+  let sealer: ReturnType<typeof createSimSealer> | ReturnType<typeof createKmsSealer>
+  try {
+    sealer =
+      (env.BURSAR_SEALER ?? (env.BURSAR_MODE === 'nitro' ? 'kms' : 'sim')) === 'kms'
+        ? createKmsSealer({
+            keyId: env.BURSAR_KMS_KEY_ID,
+            nsm,
+            endpoint: env.BURSAR_KMS_ENDPOINT,
+            region: 'us-east-1',
+            credentials: { accessKeyId: 'sim', secretAccessKey: 'sim' },
+          })
+        : createSimSealer({ keyFile: path.join(env.BURSAR_DATA_DIR, 'sim-sealing.key') })
+  } catch (err) {
+    // E.g. BURSAR_KMS_KEY_ID is an alias: refuse to start, saying why.
+    log(`refusing to start: ${(err as Error).message.split('\n')[0]}`)
+    process.exit(2)
+  }
   log(`sealer: ${sealer.kind}`)
   const admission = parseAdmission(env.BURSAR_OWNER_ALLOWLIST)
   if (admission.kind === 'open') {

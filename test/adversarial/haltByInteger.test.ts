@@ -44,6 +44,8 @@ describe('halt by integer: out-of-range integers in owner acts are refused, neve
   const seqOf = async () => (await new OwnerClient(victim.stack.url, stranger).wallet(strangerWallet)).ownerSeq
 
   it('every hostile integer is refused with owner_act_invalid and the enclave stays ready', async () => {
+    // This stack runs with open wallet creation (the simulation default), and says so loudly.
+    expect(victim.stack.logs.join('')).toMatch(/WALLET CREATION IS OPEN/)
     const seq = String((await seqOf()) + 1)
     const permit = { wallet: strangerWallet, agentId: strangerAgent, permitId: 'pmt_x', chainId: String(CHAIN_ID), asset: TOKEN, amount: '1', payTo: MERCHANT, host: '', expiresAt: String(Date.now() + 60_000), exceedCaps: false, seq }
     const credit = { wallet: strangerWallet, agentId: strangerAgent, chainId: String(CHAIN_ID), asset: TOKEN, amount: '1', seq }
