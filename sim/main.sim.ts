@@ -52,7 +52,8 @@ if (!isMainThread) {
         : createSimSealer({ keyFile: path.join(env.BURSAR_DATA_DIR, 'sim-sealing.key') })
   } catch (err) {
     // E.g. BURSAR_KMS_KEY_ID is an alias: refuse to start, saying why.
-    log(`refusing to start: ${(err as Error).message.split('\n')[0]}`)
+    const e = err as { shortMessage?: string; details?: string; message: string }
+    log(`refusing to start: ${e.shortMessage ?? e.message.split('\n')[0]}${e.details ? `: ${e.details}` : ''}`)
     process.exit(2)
   }
   log(`sealer: ${sealer.kind}`)
