@@ -8,15 +8,15 @@
  */
 export const OWNER_LIMITS = {
   /** Wallets in one enclave (also the attestation commitment's wallet list, ≤ 1000). */
-  walletsTotal: 64,
+  walletsTotal: 32,
   /** Wallets one owner address may create. */
   walletsPerOwner: 4,
   /** Agents registered on one wallet (revoked ones count: their records stay for the audit). */
   agentsPerWallet: 16,
   /** Canonical policy JSON (what the enclave stores and hashes), bytes. */
-  policyBytes: 16 * 1024,
+  policyBytes: 12 * 1024,
   /** Permits of one agent still held in the ledger (live, or closed but not yet swept). */
-  permitsPerAgent: 32,
+  permitsPerAgent: 16,
   /** How far ahead an IssuePermit may expire (so closed permits age out of the ledger). */
   permitLifetimeMs: 30 * 86_400_000,
   /** CreateWallet nonces remembered (they expire after 20 minutes). */
