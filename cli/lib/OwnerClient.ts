@@ -166,7 +166,7 @@ export class OwnerClient {
     } else {
       this.marks.pin(this.host, key, 'first-use')
       this.options.onNotice?.(
-        `notice: pinned the receipt key of ${this.host} on first use (${key.slice(0, 18)}…); pass --root <pem> to verify it by attestation instead`,
+        `warning: pinned the receipt key of ${this.host} on first use (${key.slice(0, 18)}…, trust on first use); pass --root <pem> to verify it by attestation instead`,
       )
     }
     return key

@@ -71,11 +71,12 @@ const agent = z.string().regex(/^agt_[0-9a-f]{40}$/)
 const MAX_UINT256 = (1n << 256n) - 1n
 /** Latest time a Date can hold (ms): below 2^53, so ms timestamps stay exact numbers. */
 export const MAX_TIME_MS = 8_640_000_000_000_000
-const decimal = (maxDigits: number) => z.string().regex(new RegExp(`^(0|[1-9][0-9]{0,${maxDigits - 1}})$`), 'expected a decimal integer')
+const decimal = (maxDigits: number) => new RegExp(`^(0|[1-9][0-9]{0,${maxDigits - 1}})$`)
+// zod runs every check even after one fails, so each refinement is total: it re-tests the shape itself.
 /** A decimal string within [min, max] (both safe integers). */
 export const safeUintString = (min: number, max: number) =>
-  decimal(16).refine((v) => Number(v) >= min && Number(v) <= max, `expected an integer in [${min}, ${max}]`)
-const uint256 = decimal(78).refine((v) => BigInt(v) <= MAX_UINT256, 'exceeds uint256')
+  z.string().refine((v) => decimal(16).test(v) && Number(v) >= min && Number(v) <= max, `expected a decimal integer in [${min}, ${max}]`)
+const uint256 = z.string().refine((v) => decimal(78).test(v) && BigInt(v) <= MAX_UINT256, 'expected a decimal uint256')
 const seqField = safeUintString(0, Number.MAX_SAFE_INTEGER)
 /** EVM chain ids are positive and (as everywhere in bursar) safe integers. */
 const chainIdField = safeUintString(1, Number.MAX_SAFE_INTEGER)
