@@ -19,7 +19,7 @@ import { ReplayCache } from './state/ReplayCache.js'
 import { SerialQueue } from './state/SerialQueue.js'
 import { decodeSnapshot, encodeSnapshot } from './state/snapshotCodec.js'
 import type { WalletRecord } from './state/stateTypes.js'
-import type { Admission } from './owner/parseAdmission.js'
+import type { Admission } from '../shared/owner/parseAdmission.js'
 
 export type EnclaveParameters = {
   mode: 'sim' | 'nitro'

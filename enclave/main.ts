@@ -13,25 +13,22 @@ import { createNitroNsm } from './nsm/nitroNsm.js'
 import { runEnclave } from './runEnclave.js'
 import { runSignWorker } from './sign/signWorker.js'
 import { createKmsSealer } from './seal/kmsSealer.js'
-import { parseAdmission } from './owner/parseAdmission.js'
+import { parseAdmission } from '../shared/owner/parseAdmission.js'
 
 if (!isMainThread) {
   // A signing thread of this same bundle (see sign/SignerPool.ts).
   runSignWorker()
 } else {
   const parsed = EnclaveEnvSchema.extend({
-    /** SECURITY: a full key ARN; an alias could be re-pointed by whoever holds the host's KMS credentials. */
+    // SECURITY: a full key ARN (an alias could be re-pointed by the host's KMS credentials); an owner allowlist (never open).
     BURSAR_KMS_KEY_ID: z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[0-9a-fA-F-]{32,36}$/, 'must be a full KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not an alias'),
-    /** SECURITY: wallet creation is admission-controlled; a Nitro enclave never runs open. */
     BURSAR_OWNER_ALLOWLIST: z.string().regex(/^0x[0-9a-fA-F]{40}(,0x[0-9a-fA-F]{40})*$/, 'must list the owner addresses allowed to create wallets (0x…,0x…)'),
     BURSAR_KMS_ENDPOINT: z.string().url().optional(),
     BURSAR_KMS_REGION: z.string().default('us-east-1'),
     BURSAR_NSM_ADDON: z.string().default('/app/native/nsm_ioctl.node'),
   }).safeParse(process.env)
-  if (!parsed.success) {
-    for (const i of parsed.error.issues) process.stderr.write(`[enclave] refusing to start: ${i.path.join('.')} ${i.message}\n`)
-    process.exit(2)
-  }
+  for (const i of parsed.error?.issues ?? []) process.stderr.write(`[enclave] refusing to start: ${i.path.join('.')} ${i.message}\n`)
+  if (!parsed.success) process.exit(2)
   const env = parsed.data
   const log = (line: string) => process.stderr.write(`[enclave] ${line}\n`)
   const nsm = createNitroNsm({ addonPath: env.BURSAR_NSM_ADDON })

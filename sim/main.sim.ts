@@ -15,7 +15,7 @@ import { runEnclave } from '../enclave/runEnclave.js'
 import { runSignWorker } from '../enclave/sign/signWorker.js'
 import { createKmsSealer } from '../enclave/seal/kmsSealer.js'
 import { createSimSealer } from './simSealer.js'
-import { parseAdmission } from '../enclave/owner/parseAdmission.js'
+import { parseAdmission } from '../shared/owner/parseAdmission.js'
 
 if (!isMainThread) {
   // A signing thread of this same bundle (see sign/SignerPool.ts).

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { computeAttestationUserData } from '../../shared/attestation/commitment.js'
 import type { Enclave } from '../Enclave.js'
-import { attestedConfigVersion } from '../owner/parseAdmission.js'
+import { attestedConfigVersion } from '../../shared/owner/parseAdmission.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 
 /**

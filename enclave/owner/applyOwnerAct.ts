@@ -6,9 +6,9 @@ import type { Enclave } from '../Enclave.js'
 import { generateSignerKey } from '../sign/generateSignerKey.js'
 import type { WalletRecord } from '../state/stateTypes.js'
 import { OWNER_RULE } from '../state/loadState.js'
-import { LIMIT_CODES, OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
+import { OWNER_LIMITS, checkCreateWallet, checkLimit } from '../../shared/owner/ownerLimits.js'
 import { installPolicy } from './installPolicy.js'
-import { signOwnerReceipt } from './signOwnerReceipt.js'
+import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.js'
 import { ledgerOwnerAct, newWalletLedger } from './ledgerOps.js'
 import { type VerifiedOwnerAct, verifyOwnerAct } from './verifyOwnerAct.js'
 
@@ -28,10 +28,9 @@ export async function applyOwnerAct(
   const act = await verifyOwnerAct(params)
   // SECURITY: bounded state. A state-growing act is refused once the sealed state is half the frame limit, so
   // shrinking acts (freeze, revoke) always still fit (docs/security.md, "Bounded state").
-  if (STATE_GROWING.has(act.primaryType) && enclave.lastSnapshotBytes > OWNER_LIMITS.stateSoftBytes) {
-    throw new EnclaveError(LIMIT_CODES.stateSoftBytes, `The enclave state is ${enclave.lastSnapshotBytes} bytes sealed (limit ${OWNER_LIMITS.stateSoftBytes} for growing acts)`, {
-      metaMessages: ['Freeze, revoke and resolve still work; ask the operator to move wallets to another enclave.'],
-    })
+  if (STATE_GROWING.has(act.primaryType)) {
+    const size = enclave.lastSnapshotBytes
+    checkLimit(size <= OWNER_LIMITS.stateSoftBytes, 'stateSoftBytes', `The sealed state is ${size} bytes (limit ${OWNER_LIMITS.stateSoftBytes} for growing acts; freeze and revoke still work)`)
   }
   const tx = enclave.beginTx()
   tx.snapshot = true
@@ -95,20 +94,10 @@ function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primary
   if (Math.abs(now - issuedAt) > CREATE_WINDOW_MS) {
     throw new EnclaveError('owner_act_stale', 'CreateWallet issuedAt is outside the 10-minute window; sign a fresh one')
   }
-  const admission = enclave.params.admission
-  // SECURITY: admission control, enforced here (not by the host): only allowlisted owners create wallets.
-  if (admission.kind === 'allowlist' && !admission.owners.has(m.owner.toLowerCase())) {
-    throw new EnclaveError('owner_not_admitted', `Owner ${m.owner} may not create wallets in this enclave`, {
-      metaMessages: ['Ask the operator to add your owner address to BURSAR_OWNER_ALLOWLIST.'],
-    })
-  }
-  limit(enclave.wallets.size < OWNER_LIMITS.walletsTotal, 'walletsTotal', `This enclave holds its maximum of ${OWNER_LIMITS.walletsTotal} wallets`)
-  let mine = 0
-  for (const w of enclave.wallets.values()) if (w.owner.toLowerCase() === m.owner.toLowerCase()) mine++
-  limit(mine < OWNER_LIMITS.walletsPerOwner, 'walletsPerOwner', `Owner ${m.owner} already has ${OWNER_LIMITS.walletsPerOwner} wallets (the maximum)`)
   for (const [n, t] of enclave.createNonces) if (now - t > 2 * CREATE_WINDOW_MS) enclave.createNonces.delete(n)
   if (enclave.createNonces.has(m.nonce.toLowerCase())) throw new EnclaveError('owner_act_replayed', 'CreateWallet nonce already used')
-  limit(enclave.createNonces.size < OWNER_LIMITS.createNonces, 'createNonces', 'Too many wallets were created in the last 20 minutes; retry later')
+  const owners = [...enclave.wallets.values()].map((w) => w.owner)
+  checkCreateWallet({ admission: enclave.params.admission, owner: m.owner, owners, createNonces: enclave.createNonces.size })
   enclave.createNonces.set(m.nonce.toLowerCase(), issuedAt)
   const key = generateSignerKey()
   const address = privateKeyToAddress(`0x${Buffer.from(key.privateKey).toString('hex')}`)
@@ -143,7 +132,7 @@ function applyWalletAct(
       const pub = Buffer.from(m.agentPublicKey.slice(2), 'hex')
       if (agentIdFromPublicKey(pub) !== m.agentId) throw new EnclaveError('owner_act_invalid', 'agentId does not match agentPublicKey')
       if (wallet.agents.has(m.agentId)) throw new EnclaveError('agent_exists', 'Agent already registered on this wallet')
-      limit(wallet.agents.size < OWNER_LIMITS.agentsPerWallet, 'agentsPerWallet', `Wallet ${wallet.address} already has ${OWNER_LIMITS.agentsPerWallet} agents (the maximum, revoked ones included)`)
+      checkLimit(wallet.agents.size < OWNER_LIMITS.agentsPerWallet, 'agentsPerWallet', `Wallet ${wallet.address} already has ${OWNER_LIMITS.agentsPerWallet} agents (the maximum, revoked ones included)`)
       wallet.agents.set(m.agentId, { agentId: m.agentId, publicKey: pub, label: m.label, status: 'active', registeredAt: enclave.now() })
       enclave.appendEntry(tx, entryBody(wallet, m.agentId, 'agent_registered', null))
       return { ...base, agentId: m.agentId }
@@ -177,9 +166,15 @@ function applyWalletAct(
   }
 }
 
-/** Refuses a state-growing act past a bound with the limit's typed code. */
-function limit(ok: boolean, which: keyof typeof LIMIT_CODES, message: string): void {
-  if (!ok) throw new EnclaveError(LIMIT_CODES[which], message, { metaMessages: ['See docs/security.md, "Bounded state", for every limit.'] })
+/**
+ * SECURITY: the receipt of an applied act, signed by the attested receipt key after its snapshot is sealed; owner
+ * tools keep it as a high-water mark (rollback) and as proof the act reached the enclave.
+ */
+function signOwnerReceipt(enclave: Enclave, act: VerifiedOwnerAct, wallet: string, ownerSeq: number) {
+  const head = enclave.audit.head()
+  const actHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
+  const body = { v: 1 as const, act: act.primaryType, actHash, wallet: wallet.toLowerCase(), ownerSeq, stateVersion: enclave.stateVersion, auditHead: head, time: enclave.now() }
+  return makeOwnerReceipt(body, enclave.receiptSigner)
 }
 
 export function entryBody(

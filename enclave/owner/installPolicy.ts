@@ -1,6 +1,6 @@
 import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
-import { LIMIT_CODES, OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
+import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import { PolicyInvalidError, parsePolicy, policyHash } from '../../shared/schemas/policy.js'
 import type { PolicyRecord, WalletRecord } from '../state/stateTypes.js'
 
@@ -25,11 +25,7 @@ export function installPolicy(wallet: WalletRecord, m: SetPolicyMessage, text: s
   // refuses a policy whose canonical form passes the size limit.
   const canonical = canonicalJson(policy)
   const bytes = Buffer.byteLength(canonical, 'utf8')
-  if (bytes > OWNER_LIMITS.policyBytes) {
-    throw new EnclaveError(LIMIT_CODES.policyBytes, `Policy is ${bytes} bytes as canonical JSON (limit ${OWNER_LIMITS.policyBytes})`, {
-      metaMessages: ['Shorten lists (allow/deny sets, typed-data matchers) or split the agent.'],
-    })
-  }
+  checkLimit(bytes <= OWNER_LIMITS.policyBytes, 'policyBytes', `Policy is ${bytes} bytes as canonical JSON (limit ${OWNER_LIMITS.policyBytes}); shorten its lists`)
   const hash = policyHash(policy)
   if (hash !== m.policyHash.toLowerCase()) throw new EnclaveError('policy_hash_mismatch', 'Policy does not hash to the signed policyHash')
   if (policy.wallet.toLowerCase() !== wallet.address.toLowerCase() || policy.agentId !== m.agentId) {

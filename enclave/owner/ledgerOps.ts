@@ -1,8 +1,9 @@
 import type { AuditEvent } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { Enclave } from '../Enclave.js'
-import { type LedgerEvent, LedgerEventSchema } from '../../core/ledger/LedgerEvent.js'
-import { LIMIT_CODES, OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
+import type { LedgerEvent } from '../../core/ledger/LedgerEvent.js'
+import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
+import { checkIssuePermit } from '../../shared/owner/ownerLimits.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import { applyLedgerEvent } from '../../core/ledger/applyLedgerEvent.js'
 import { resolvePending } from '../../core/policy/resolvePending.js'
@@ -32,27 +33,6 @@ export function replayLedgerEvents(enclave: Enclave, wallet: WalletRecord, event
 /** Applies events produced live; an illegal event is a broken invariant. */
 export function applyEvents(enclave: Enclave, wallet: WalletRecord, events: LedgerEvent[]): void {
   replayLedgerEvents(enclave, wallet, events)
-}
-
-/**
- * SECURITY: validate first, then apply. An owner act's events are schema-checked and applied to a copy of the
- * ledger; if either fails, the act is refused with a typed error and nothing has changed. So a request's content
- * can never reach `halt` (finding 1 of issue 13); only a failure on the real ledger after this check would.
- */
-export function checkEvents(wallet: WalletRecord, events: LedgerEvent[]): void {
-  for (const e of events) {
-    const r = LedgerEventSchema.safeParse(e)
-    if (!r.success) {
-      const issue = r.error.issues[0]
-      throw new EnclaveError('owner_act_invalid', `The act's ledger effect is invalid: ${issue?.path.join('.')} ${issue?.message}`.slice(0, 200))
-    }
-  }
-  const probe = SpendLedger.fromJSON(ledgerOf(wallet).toJSON())
-  try {
-    for (const e of events) probe.apply(e)
-  } catch (err) {
-    throw new EnclaveError('owner_act_invalid', `The act cannot apply to this wallet's ledger: ${(err as Error).message}`.slice(0, 200))
-  }
 }
 
 type LedgerAct = Extract<VerifiedOwnerAct, { primaryType: 'FreezeAgent' | 'ResolvePending' | 'IssuePermit' | 'CreditBudget' }>
@@ -111,13 +91,8 @@ export function ledgerOwnerAct(
       if (!wallet.agents.has(m.agentId)) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
       // Number() is exact: the schema bounds chainId to [1, 2^53 - 1] and expiresAt to [1, 8.64e15].
       const expiresAt = Number(m.expiresAt)
-      if (expiresAt > at + OWNER_LIMITS.permitLifetimeMs) {
-        throw new EnclaveError(LIMIT_CODES.permitLifetimeMs, `A permit may expire at most ${OWNER_LIMITS.permitLifetimeMs / 86_400_000} days ahead`)
-      }
       const held = ledger.toJSON().permits.filter((p) => p.agentId === m.agentId).length
-      if (held >= OWNER_LIMITS.permitsPerAgent) {
-        throw new EnclaveError(LIMIT_CODES.permitsPerAgent, `Agent ${m.agentId} already has ${OWNER_LIMITS.permitsPerAgent} permits in the ledger (closed ones leave 27 h after they expire)`)
-      }
+      checkIssuePermit({ expiresAt, now: at, agentId: m.agentId, held })
       // SECURITY: the policy module's checks: unique id, locked to a pay-to or a host, not already expired.
       const issued = issuePermit(ledger, {
         permitId: m.permitId,
@@ -140,7 +115,9 @@ export function ledgerOwnerAct(
       break
     }
   }
-  checkEvents(wallet, out.events)
+  // SECURITY: validate first, then apply: an act whose effects would be invalid is refused before anything changes.
+  const checked = checkLedgerEvents(ledger, out.events)
+  if (!checked.ok) throw new EnclaveError('owner_act_invalid', `The act's ledger effect is invalid: ${checked.message}`.slice(0, 200))
   applyEvents(enclave, wallet, out.events)
   return out
 }

@@ -1,3 +1,6 @@
+import { EnclaveError } from '../errors/EnclaveError.js'
+import type { Admission } from './parseAdmission.js'
+
 /**
  * Bounds on the enclave's owner-driven state (docs/security.md, "Bounded
  * state"). Every state-growing owner act past one of these is refused with
@@ -36,3 +39,35 @@ export const LIMIT_CODES = {
   createNonces: 'limit_create_nonces',
   stateSoftBytes: 'limit_state_size',
 } as const satisfies Record<keyof typeof OWNER_LIMITS, `limit_${string}`>
+
+/** Refuses a state-growing act past a bound with the limit's typed code. */
+export function checkLimit(ok: boolean, which: keyof typeof LIMIT_CODES, message: string): void {
+  if (!ok) throw new EnclaveError(LIMIT_CODES[which], message, { metaMessages: ['See docs/security.md, "Bounded state", for every limit.'] })
+}
+
+/**
+ * CreateWallet's admission and bounds, from counts of the enclave's state. SECURITY: admission control is
+ * enforced in the enclave (not by the host): only allowlisted owners create wallets.
+ */
+export function checkCreateWallet(p: { admission: Admission; owner: string; owners: Iterable<string>; createNonces: number }): void {
+  if (p.admission.kind === 'allowlist' && !p.admission.owners.has(p.owner.toLowerCase())) {
+    throw new EnclaveError('owner_not_admitted', `Owner ${p.owner} may not create wallets in this enclave`, {
+      metaMessages: ['Ask the operator to add your owner address to BURSAR_OWNER_ALLOWLIST.'],
+    })
+  }
+  let total = 0
+  let mine = 0
+  for (const o of p.owners) {
+    total++
+    if (o.toLowerCase() === p.owner.toLowerCase()) mine++
+  }
+  checkLimit(total < OWNER_LIMITS.walletsTotal, 'walletsTotal', `This enclave holds its maximum of ${OWNER_LIMITS.walletsTotal} wallets`)
+  checkLimit(mine < OWNER_LIMITS.walletsPerOwner, 'walletsPerOwner', `Owner ${p.owner} already has ${OWNER_LIMITS.walletsPerOwner} wallets (the maximum)`)
+  checkLimit(p.createNonces < OWNER_LIMITS.createNonces, 'createNonces', 'Too many wallets were created in the last 20 minutes; retry later')
+}
+
+/** IssuePermit's bounds: lifetime, and permits of this agent still held in the ledger. */
+export function checkIssuePermit(p: { expiresAt: number; now: number; agentId: string; held: number }): void {
+  checkLimit(p.expiresAt <= p.now + OWNER_LIMITS.permitLifetimeMs, 'permitLifetimeMs', `A permit may expire at most ${OWNER_LIMITS.permitLifetimeMs / 86_400_000} days ahead`)
+  checkLimit(p.held < OWNER_LIMITS.permitsPerAgent, 'permitsPerAgent', `Agent ${p.agentId} already has ${OWNER_LIMITS.permitsPerAgent} permits in the ledger (closed ones leave 27 h after they expire)`)
+}

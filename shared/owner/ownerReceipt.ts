@@ -39,6 +39,11 @@ export function ownerReceiptPayload(body: OwnerReceiptBody): Uint8Array {
   return new Uint8Array(Buffer.from(`bursar-owner-receipt:${canonicalJson(OwnerReceiptBodySchema.parse(body))}`, 'utf8'))
 }
 
+/** Signs a receipt body with the enclave's receipt key (`sign` = Ed25519 over the payload). */
+export function makeOwnerReceipt(body: OwnerReceiptBody, sign: (payload: Uint8Array) => Uint8Array): OwnerReceipt {
+  return { ...body, signature: `0x${Buffer.from(sign(ownerReceiptPayload(body))).toString('hex')}` }
+}
+
 /** The EIP-712 digest of an owner act (what `actHash` carries). */
 export function ownerActHash(primaryType: OwnerActType, message: Record<string, unknown>): `0x${string}` {
   // biome-ignore lint/suspicious/noExplicitAny: fixed types from ownerTypedData

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import { EnclaveError } from '../errors/EnclaveError.js'
 
 /**
  * Who may create wallets (finding 2 of issue 13): `open` (anyone, simulation
