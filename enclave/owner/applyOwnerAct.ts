@@ -43,7 +43,7 @@ export async function applyOwnerAct(
     if (act.signer.toLowerCase() !== wallet.owner.toLowerCase()) {
       throw new EnclaveError('owner_not_authorized', 'Signer is not the owner of this wallet')
     }
-    const seq = Number(act.message.seq)
+    const seq = Number(act.message.seq) // exact: the schema bounds seq to [0, 2^53 - 1]
     if (seq <= wallet.ownerSeq) {
       throw new EnclaveError('owner_act_stale', `Owner act seq ${seq} is not newer than ${wallet.ownerSeq}`, {
         metaMessages: ['Fetch the wallet state and sign again with seq = ownerSeq + 1.'],
