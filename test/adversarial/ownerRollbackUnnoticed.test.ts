@@ -73,7 +73,7 @@ describe('owner rollback unnoticed: receipts and on-disk high-water marks catch 
     agentKey = JSON.parse(readFileSync(path.join(work, 'agent.json'), 'utf8')) as AgentKey
     writeFileSync(path.join(work, 'policy.json'), JSON.stringify(paymentPolicy({ perTx: '1000000', rolling24h: '100000000' })))
     json(await cli(['policy', 'set', '--wallet', wallet, '--agent', String(added.agentId), 'policy.json', '--json']))
-  }, 60_000)
+  }, 180_000)
   afterAll(async () => {
     await stack?.stop()
   })
@@ -117,7 +117,7 @@ describe('owner rollback unnoticed: receipts and on-disk high-water marks catch 
     expect(resynced.ownerSeq).toBeGreaterThan(3)
     json(await cli(['agent', 'revoke', '--wallet', wallet, '--agent', agentKey.agentId, '--json']))
     expect((await pay()).json.code).toBe('agent_revoked')
-  }, 120_000)
+  }, 300_000)
 
   it('a host that answers an act without forwarding it is detected (no receipt, forged receipt, replayed receipt)', async () => {
     // A second agent on the wallet, then a faking proxy in front of the real host.
@@ -168,5 +168,5 @@ describe('owner rollback unnoticed: receipts and on-disk high-water marks catch 
     const ok = json(await cli(['agent', 'unfreeze', '--wallet', wallet, '--agent', agent2, '--json']))
     expect(ok.frozen).toBe(false)
     expect(existsSync(path.join(stateDir, 'owner-marks.json'))).toBe(true)
-  }, 120_000)
+  }, 300_000)
 })
