@@ -4,12 +4,15 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { generatePrivateKey } from 'viem/accounts'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ownerReceiptPayload } from '../../shared/owner/ownerReceipt.js'
 import { type CliResult, eip3009, paymentPolicy, postSign, runCli, signedBody, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
 import { type Stack, startStack } from '../helpers/startStack.js'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
+import { OwnerClient } from '../../cli/lib/OwnerClient.js'
+import { OwnerMarks } from '../../cli/lib/OwnerMarks.js'
+import { AWS_NITRO_ROOT_G1_PEM } from '../../shared/attestation/awsNitroRootG1.js'
 
 /**
  * Finding 4 of issue 13 (reproduced on 3d8d5af): the CLI took seq = host's
@@ -169,4 +172,15 @@ describe('owner rollback unnoticed: receipts and on-disk high-water marks catch 
     expect(ok.frozen).toBe(false)
     expect(existsSync(path.join(stateDir, 'owner-marks.json'))).toBe(true)
   }, 300_000)
+
+  it('with --root the receipt key comes from a verified attestation; a document that does not chain to the root is refused', async () => {
+    const owner = privateKeyToAccount(generatePrivateKey())
+    const root = readFileSync(path.join(stack.dataDir, 'sim-pki', 'SIMULATION-ROOT-NOT-SECURE.pem'), 'utf8')
+    const marks = new OwnerMarks(path.join(work, 'attested-marks.json'))
+    const created = await new OwnerClient(stack.url, owner, { marks, root, allowDebug: true }).createWallet('attested')
+    expect(marks.host(stack.url)?.pinnedBy).toBe('attestation')
+    expect(marks.wallet(stack.url, created.wallet)?.stateVersion).toBe(created.receipt.stateVersion)
+    const wrong = new OwnerClient(stack.url, owner, { root: AWS_NITRO_ROOT_G1_PEM, allowDebug: true })
+    await expect(wrong.createWallet('x')).rejects.toMatchObject({ code: 'owner_receipt_key_unverified' })
+  }, 60_000)
 })
