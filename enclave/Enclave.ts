@@ -19,12 +19,15 @@ import { ReplayCache } from './state/ReplayCache.js'
 import { SerialQueue } from './state/SerialQueue.js'
 import { decodeSnapshot, encodeSnapshot } from './state/snapshotCodec.js'
 import type { WalletRecord } from './state/stateTypes.js'
+import type { Admission } from '../shared/owner/parseAdmission.js'
 
 export type EnclaveParameters = {
   mode: 'sim' | 'nitro'
   sealer: Sealer
   nsm: NsmProvider
   configVersion: string
+  /** Who may create wallets (fixed at start, bound into the attested config version). */
+  admission: Admission
   log: (line: string) => void
   now?: () => number
   /** Snapshot after this many audit entries (owner acts always snapshot). */
@@ -56,6 +59,8 @@ export class Enclave {
   /** Authenticates each stored entry to this enclave (HMAC-SHA256 over its hash), so replayed entries cannot be forged. */
   entryMacKey!: Uint8Array
   private entriesSinceSnapshot = 0
+  /** Size of the last sealed snapshot (the state-size guard for state-growing owner acts reads it). */
+  lastSnapshotBytes = 0
   private fresh = true
 
   /** secp256k1 signing pool (wallet keys). */
@@ -85,6 +90,7 @@ export class Enclave {
     if (blob) {
       const { plaintext, version } = await this.params.sealer.unseal({ blob, purpose: SNAPSHOT_PURPOSE, walletId: '' })
       const s = decodeSnapshot(plaintext)
+      this.lastSnapshotBytes = blob.length
       if (s.stateVersion !== version) throw new EnclaveError('state_invalid', 'Snapshot version does not match its seal')
       this.stateVersion = s.stateVersion
       this.setReceiptKey(createPrivateKey({ key: Buffer.from(s.receiptKeyPkcs8), format: 'der', type: 'pkcs8' }))
@@ -200,6 +206,7 @@ export class Enclave {
       wallets: [...this.wallets.values()].map((w) => this.serializeWallet(w)),
     })
     const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: this.stateVersion, plaintext })
+    this.lastSnapshotBytes = blob.length
     this.entriesSinceSnapshot = 0
     return { version: this.stateVersion, auditSeq: head.seq, blob }
   }

@@ -15,6 +15,7 @@ import { runEnclave } from '../enclave/runEnclave.js'
 import { runSignWorker } from '../enclave/sign/signWorker.js'
 import { createKmsSealer } from '../enclave/seal/kmsSealer.js'
 import { createSimSealer } from './simSealer.js'
+import { parseAdmission } from '../shared/owner/parseAdmission.js'
 
 if (!isMainThread) {
   // A signing thread of this same bundle (see sign/SignerPool.ts).
@@ -24,7 +25,10 @@ if (!isMainThread) {
     /** nitro here = the production KMS sealing path with the simulated NSM (no /dev/nsm outside an enclave). */
     BURSAR_MODE: z.enum(['sim', 'nitro']).default('sim'),
     BURSAR_SEALER: z.enum(['sim', 'kms']).optional(),
-    BURSAR_KMS_KEY_ID: z.string().default('alias/bursar-sim'),
+    /** A full key ARN, as in Nitro mode (kmsSealer refuses aliases). */
+    BURSAR_KMS_KEY_ID: z.string().default('arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000000'),
+    /** Owner addresses allowed to create wallets (comma-separated); unset = OPEN (simulation only). */
+    BURSAR_OWNER_ALLOWLIST: z.string().optional(),
     BURSAR_KMS_ENDPOINT: z.string().url().optional(),
   }).parse(process.env)
   const log = (line: string) => process.stderr.write(`[enclave] ${line}\n`)
@@ -34,22 +38,37 @@ if (!isMainThread) {
     pkiDir: path.join(env.BURSAR_DATA_DIR, 'sim-pki'),
     measuredFile: process.argv[1] ?? '',
   })
-  const sealer =
-    (env.BURSAR_SEALER ?? (env.BURSAR_MODE === 'nitro' ? 'kms' : 'sim')) === 'kms'
-      ? createKmsSealer({
-          keyId: env.BURSAR_KMS_KEY_ID,
-          nsm,
-          endpoint: env.BURSAR_KMS_ENDPOINT,
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'sim', secretAccessKey: 'sim' },
-        })
-      : createSimSealer({ keyFile: path.join(env.BURSAR_DATA_DIR, 'sim-sealing.key') })
+  let sealer: ReturnType<typeof createSimSealer> | ReturnType<typeof createKmsSealer>
+  try {
+    sealer =
+      (env.BURSAR_SEALER ?? (env.BURSAR_MODE === 'nitro' ? 'kms' : 'sim')) === 'kms'
+        ? createKmsSealer({
+            keyId: env.BURSAR_KMS_KEY_ID,
+            nsm,
+            endpoint: env.BURSAR_KMS_ENDPOINT,
+            region: 'us-east-1',
+            credentials: { accessKeyId: 'sim', secretAccessKey: 'sim' },
+          })
+        : createSimSealer({ keyFile: path.join(env.BURSAR_DATA_DIR, 'sim-sealing.key') })
+  } catch (err) {
+    // E.g. BURSAR_KMS_KEY_ID is an alias: refuse to start, saying why.
+    const e = err as { shortMessage?: string; details?: string; message: string }
+    log(`refusing to start: ${e.shortMessage ?? e.message.split('\n')[0]}${e.details ? `: ${e.details}` : ''}`)
+    process.exit(2)
+  }
   log(`sealer: ${sealer.kind}`)
+  const admission = parseAdmission(env.BURSAR_OWNER_ALLOWLIST)
+  if (admission.kind === 'open') {
+    log('*** WALLET CREATION IS OPEN: anyone who reaches this host can create wallets. Set BURSAR_OWNER_ALLOWLIST=0x…,0x… to restrict it (Nitro mode requires it) ***')
+  } else {
+    log(`wallet creation: ${admission.owners.size} allowlisted owner(s)`)
+  }
   await runEnclave({
     mode: 'sim',
     nsm,
     sealer,
     configVersion: env.BURSAR_CONFIG_VERSION,
+    admission,
     snapshotEvery: env.BURSAR_SNAPSHOT_EVERY,
     stallTimeoutMs: env.BURSAR_FRAME_STALL_MS,
     signWorkers: env.BURSAR_SIGN_WORKERS,

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../../shared/errors/errorCodes.js'
 import { randomBytes } from 'node:crypto'
-import { unlinkSync, writeFileSync } from 'node:fs'
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
 import YAML from 'yaml'
 import { generateAgentKey } from '../../agent/generateAgentKey.js'
@@ -9,16 +9,39 @@ import { OwnerActMessageSchemas } from '../../shared/owner/ownerActTypes.js'
 import { policyHash } from '../../shared/schemas/policy.js'
 import type { WalletInfo } from '../../shared/protocol/messages.js'
 import { OwnerClient } from '../lib/OwnerClient.js'
+import { OwnerMarks, defaultMarksFile } from '../lib/OwnerMarks.js'
 import { generateOwnerKeyFile, loadOwnerAccount } from '../lib/loadOwnerAccount.js'
 import { action, printResult } from '../lib/output.js'
 import { readPolicyFile } from '../lib/readPolicyFile.js'
 
-type Common = { host: string; keyFile?: string; json?: boolean }
-const client = (o: Common) => new OwnerClient(o.host, loadOwnerAccount(o.keyFile))
+type Common = { host: string; keyFile?: string; json?: boolean; root?: string; allowDebug?: boolean }
+/**
+ * Every command's client keeps the owner's high-water marks on disk (BURSAR_STATE_DIR or ~/.bursar/state), so a
+ * rolled-back enclave is caught across invocations; receipts are checked against the attested (--root) or
+ * first-use-pinned receipt key.
+ */
+const client = (o: Common) => {
+  let root: string | undefined
+  if (o.root) {
+    try {
+      root = readFileSync(o.root, 'utf8')
+    } catch (cause) {
+      throw usage('usage_invalid', `Cannot read --root ${o.root}: ${(cause as Error).message}`, 'Pass the PEM of the attestation root (AWS Nitro Root-G1, or the simulation root in data/sim-pki).')
+    }
+  }
+  return new OwnerClient(o.host, loadOwnerAccount(o.keyFile), {
+    marks: new OwnerMarks(defaultMarksFile()),
+    root,
+    allowDebug: o.allowDebug,
+    onNotice: (line) => process.stderr.write(`${line}\n`),
+  })
+}
 const common = (c: Command) =>
   c
     .addOption(new Option('--host <url>', 'bursar host').env('BURSAR_HOST_URL').default('http://127.0.0.1:8402'))
     .option('--key-file <file>', 'owner key file (default: BURSAR_OWNER_KEY or ~/.bursar/owner.key)')
+    .option('--root <pem>', 'attestation root: verify the enclave receipt key by attestation (default: pin it on first use)')
+    .option('--allow-debug', 'with --root: accept a debug-mode (or simulated) enclave')
     .option('--json', 'print JSON')
 const walletOpt = (c: Command) => c.requiredOption('--wallet <address>', 'wallet address')
 const agentOpt = (c: Command) => c.requiredOption('--agent <agentId>', 'agent id (agt_…)')
@@ -249,11 +272,11 @@ export function ownerCommand(): Command {
       )
     }))
 
-  walletOpt(common(owner.command('resync').description('after a detected rollback: accept the enclave state and continue from your newest seq')))
-    .requiredOption('--seq <n>', 'your newest owner seq + 1')
-    .action(action(async (o: Common & { wallet: string; seq: string }) => {
-      const r = await client(o).post('Resync', { wallet: checkWallet(o.wallet), seq: o.seq })
-      printResult(!!o.json, r, () => `wallet ${o.wallet} resynced at seq ${o.seq}`)
-    }))
+  const resync = action(async (o: Common & { wallet: string }) => {
+    const r = await client(o).resync(checkWallet(o.wallet))
+    printResult(!!o.json, r, () => `wallet ${o.wallet} resynced at seq ${r.ownerSeq}: the enclave signs for it again with the state it has.\nrepeat any act it lost (revoke, freeze, policy) now`)
+  })
+  walletOpt(common(wallet.command('resync').description('after a detected rollback: accept the enclave state and continue from your newest seq'))).action(resync)
+  walletOpt(common(owner.command('resync').description('same as `owner wallet resync`'))).action(resync)
   return owner
 }

@@ -1,11 +1,15 @@
 import { wireCode } from '../../shared/errors/errorCodes.js'
 import { randomBytes } from 'node:crypto'
 import type { LocalAccount } from 'viem'
+import { computeAttestationUserData } from '../../shared/attestation/commitment.js'
+import { verifyAttestation } from '../../shared/attestation/verifyAttestation.js'
 import { BaseError } from '../../shared/errors/base.js'
 import type { OwnerActType } from '../../shared/owner/ownerActTypes.js'
 import { approvalDigest } from '../../shared/owner/approvalSummary.js'
+import { isOwnerReceiptSigned, ownerActHash } from '../../shared/owner/ownerReceipt.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
-import type { WalletInfo } from '../../shared/protocol/messages.js'
+import { type OwnerActResult, OwnerActResultSchema, type WalletInfo } from '../../shared/protocol/messages.js'
+import { OwnerMarks } from './OwnerMarks.js'
 
 export class HostRequestError extends BaseError {
   constructor(
@@ -13,56 +17,91 @@ export class HostRequestError extends BaseError {
     message: string,
     readonly status: number,
     readonly body: Record<string, unknown>,
+    metaMessages?: string[],
   ) {
-    super(wireCode(code), message)
+    super(wireCode(code), message, { metaMessages })
   }
 }
 
+export type OwnerClientOptions = {
+  /** High-water marks (default: in memory only; the CLI passes the on-disk file). */
+  marks?: OwnerMarks | undefined
+  /** Attestation root (PEM): the receipt key is taken from a document verified against it instead of pinned on first use. */
+  root?: string | undefined
+  allowDebug?: boolean | undefined
+  /** Where notices go (e.g. "receipt key pinned on first use"). */
+  onNotice?: ((line: string) => void) | undefined
+}
+
 /**
- * Owner-side client: signs acts with the owner's key and posts them to the
- * host. For acts on a wallet it uses seq = max(host's ownerSeq, the highest
- * seq this client has used) + 1, so a host that under-reports cannot get a
- * stale act replayed, and one that over-reports only causes a refusal.
+ * Owner-side client: signs acts with the owner's key, posts them to the
+ * host, and checks the enclave's signed receipt of each. SECURITY: it keeps
+ * the owner's high-water marks (seq, state version, audit head) per host and
+ * wallet and signs the next act with seq = max(mark, host's ownerSeq) + 1, so
+ * an enclave restarted on an older snapshot sees a seq from the future and
+ * stops signing for the wallet (state_rollback_detected); an answer without
+ * a valid receipt means the host did not forward the act.
  */
 export class OwnerClient {
-  private readonly highWater = new Map<string, number>()
-
   readonly host: string
+  readonly marks: OwnerMarks
 
   constructor(
     host: string,
     readonly account: LocalAccount,
+    private readonly options: OwnerClientOptions = {},
   ) {
     this.host = host.replace(/\/+$/, '')
+    this.marks = options.marks ?? new OwnerMarks(null)
   }
 
-  async createWallet(label = ''): Promise<{ wallet: `0x${string}`; owner: string; ownerSeq: number }> {
+  async createWallet(label = ''): Promise<OwnerActResult & { wallet: `0x${string}`; owner: string }> {
     const message = {
       owner: this.account.address,
       label,
       nonce: `0x${randomBytes(32).toString('hex')}`,
       issuedAt: String(Date.now()),
     }
-    return this.post('CreateWallet', message) as Promise<{ wallet: `0x${string}`; owner: string; ownerSeq: number }>
+    const key = await this.receiptKey()
+    const result = await this.post('CreateWallet', message)
+    this.checkReceipt({ result, key, primaryType: 'CreateWallet', message, wallet: result.wallet, seq: 0 })
+    return result as OwnerActResult & { wallet: `0x${string}`; owner: string }
   }
 
-  /** Signs and sends an act on an existing wallet, filling `seq`. */
-  async act(primaryType: Exclude<OwnerActType, 'CreateWallet'>, wallet: string, fields: Record<string, unknown>, policy?: string) {
+  /** Signs and sends an act on an existing wallet, filling `seq` from the marks and the host. */
+  async act(primaryType: Exclude<OwnerActType, 'CreateWallet'>, wallet: string, fields: Record<string, unknown>, policy?: string): Promise<OwnerActResult> {
+    const key = await this.receiptKey()
     const info = await this.wallet(wallet)
-    const key = wallet.toLowerCase()
-    const seq = Math.max(info.ownerSeq, this.highWater.get(key) ?? 0) + 1
+    const mark = this.marks.wallet(this.host, wallet)
+    // SECURITY: never below our own newest receipt: a rolled-back enclave then sees seq > its ownerSeq + 1.
+    const seq = Math.max(info.ownerSeq, mark?.ownerSeq ?? 0) + 1
+    const message = { wallet, ...fields, seq: String(seq) }
+    let result: OwnerActResult
     try {
-      const result = await this.post(primaryType, { wallet, ...fields, seq: String(seq) }, policy)
-      this.highWater.set(key, Math.max(seq, this.highWater.get(key) ?? 0))
-      return result
+      result = await this.post(primaryType, message, policy)
     } catch (err) {
+      if (err instanceof HostRequestError && (err.code === 'state_rollback_detected' || err.code === 'wallet_rolled_back')) {
+        throw this.rollbackError(wallet, info.ownerSeq, mark?.ownerSeq)
+      }
       // A definite refusal (4xx) leaves the enclave's seq where it was: reusing this seq next time is right, and
-      // skipping it would look like a rollback (seq > ownerSeq + 1). An unknown outcome (unreachable, 5xx) may
-      // have applied the act, so never sign this seq again.
+      // skipping it would look like a rollback. An unknown outcome (unreachable, 5xx) may have applied the act,
+      // so never sign this seq again.
       const definite = err instanceof HostRequestError && err.status >= 400 && err.status < 500
-      if (!definite) this.highWater.set(key, Math.max(seq, this.highWater.get(key) ?? 0))
+      if (!definite) this.marks.bumpSeq(this.host, wallet, seq)
       throw err
     }
+    try {
+      this.checkReceipt({ result, key, primaryType, message, wallet, seq, reset: primaryType === 'Resync' })
+    } catch (err) {
+      this.marks.bumpSeq(this.host, wallet, seq)
+      throw err
+    }
+    return result
+  }
+
+  /** After a detected rollback: accept the enclave's state as it is and continue from our newest seq. */
+  resync(wallet: string): Promise<OwnerActResult> {
+    return this.act('Resync', wallet, {})
   }
 
   /**
@@ -85,9 +124,87 @@ export class OwnerClient {
     return { ...result, summary: p?.summary ?? null }
   }
 
-  async post(primaryType: OwnerActType, message: Record<string, unknown>, policy?: string): Promise<Record<string, unknown>> {
+  async post(primaryType: OwnerActType, message: Record<string, unknown>, policy?: string): Promise<OwnerActResult> {
     const body = await signOwnerAct({ account: this.account, primaryType, message })
-    return this.request('POST', '/v1/owner/acts', { ...body, ...(policy ? { policy } : {}) })
+    const json = await this.request('POST', '/v1/owner/acts', { ...body, ...(policy ? { policy } : {}) })
+    const parsed = OwnerActResultSchema.safeParse(json)
+    if (!parsed.success) throw receiptInvalid('the answer carries no enclave receipt')
+    return parsed.data
+  }
+
+  /**
+   * The Ed25519 key that signs this host's enclave receipts: pinned in the marks; with a root, taken from an
+   * attestation document verified against it; otherwise pinned on first use (and said so).
+   */
+  async receiptKey(): Promise<string> {
+    const pinned = this.marks.host(this.host)
+    if (pinned && (pinned.pinnedBy === 'attestation' || !this.options.root)) return pinned.receiptPublicKey
+    const nonce = randomBytes(32)
+    const att = await this.request('GET', `/v1/attestation?nonce=${nonce.toString('hex')}`)
+    const key = `0x${String(att.signerPublicKey ?? '').replace(/^0x/, '').toLowerCase()}`
+    if (this.options.root) {
+      try {
+        verifyAttestation(new Uint8Array(Buffer.from(String(att.document ?? ''), 'base64')), {
+          root: this.options.root,
+          maxAgeMs: 300_000,
+          allowDebug: this.options.allowDebug === true,
+          expectedNonce: new Uint8Array(nonce),
+          expectedPublicKey: key,
+          expectedUserData: computeAttestationUserData(att.userDataInputs as Parameters<typeof computeAttestationUserData>[0]),
+        })
+      } catch (cause) {
+        throw new BaseError('owner_receipt_key_unverified', `The attestation from ${this.host} does not verify against --root`, {
+          cause,
+          metaMessages: [`${(cause as Error).message.split('\n')[0]}`, 'Check --root, or the host is not running the enclave you expect.'],
+        })
+      }
+      if (pinned && pinned.receiptPublicKey !== key) {
+        throw new BaseError('owner_receipt_key_changed', `The enclave behind ${this.host} has another receipt key than the one pinned on first use`, {
+          metaMessages: ['The first contact may have been with an impostor: check your wallets on a host you trust.'],
+        })
+      }
+      this.marks.pin(this.host, key, 'attestation')
+    } else {
+      this.marks.pin(this.host, key, 'first-use')
+      this.options.onNotice?.(
+        `warning: pinned the receipt key of ${this.host} on first use (${key.slice(0, 18)}…, trust on first use); pass --root <pem> to verify it by attestation instead`,
+      )
+    }
+    return key
+  }
+
+  private checkReceipt(p: {
+    result: OwnerActResult
+    key: string
+    primaryType: OwnerActType
+    message: Record<string, unknown>
+    wallet: string
+    seq: number
+    reset?: boolean
+  }): void {
+    const r = p.result.receipt
+    if (!isOwnerReceiptSigned(r, p.key)) throw receiptInvalid('its signature does not verify under the enclave receipt key')
+    if (r.act !== p.primaryType || r.actHash.toLowerCase() !== ownerActHash(p.primaryType, p.message)) throw receiptInvalid('it is for another act')
+    if (r.wallet.toLowerCase() !== p.wallet.toLowerCase() || r.ownerSeq !== p.seq) throw receiptInvalid('it is for another wallet or seq')
+    const mark = this.marks.wallet(this.host, p.wallet)
+    if (!p.reset && mark && mark.stateVersion >= 0 && (r.stateVersion <= mark.stateVersion || r.auditHead.seq <= mark.auditSeq)) {
+      throw this.rollbackError(p.wallet, r.ownerSeq, mark.ownerSeq, `state version ${r.stateVersion} / audit seq ${r.auditHead.seq} is not past your mark ${mark.stateVersion} / ${mark.auditSeq}`)
+    }
+    const wallet = p.wallet.toLowerCase()
+    this.marks.record(this.host, wallet, { ownerSeq: r.ownerSeq, stateVersion: r.stateVersion, auditSeq: r.auditHead.seq, auditHash: r.auditHead.hash, act: r.act, time: r.time }, p.reset)
+  }
+
+  private rollbackError(wallet: string, hostSeq: number, markSeq: number | undefined, why?: string): HostRequestError {
+    return new HostRequestError(
+      'state_rollback_detected',
+      `The enclave behind ${this.host} was rolled back: wallet ${wallet} is at owner seq ${hostSeq} there, but you hold its receipt for seq ${markSeq ?? '?'}${why ? ` (${why})` : ''}`,
+      409,
+      {},
+      [
+        'Acts you made after that state are lost there (e.g. a revoke or freeze); the enclave now signs nothing for this wallet.',
+        `Run \`bursar owner wallet resync --wallet ${wallet}\`, then repeat the lost acts.`,
+      ],
+    )
   }
 
   async wallet(address: string): Promise<WalletInfo> {
@@ -115,4 +232,10 @@ export class OwnerClient {
     }
     return json
   }
+}
+
+function receiptInvalid(why: string): HostRequestError {
+  return new HostRequestError('owner_receipt_invalid', `The host's answer is not backed by an enclave receipt: ${why}`, 0, {}, [
+    'The act may never have reached the enclave. Do not rely on it: check the wallet (`bursar owner wallet list`) or use another host.',
+  ])
 }

@@ -1,6 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
 import type { LedgerEvent } from '../ledger/LedgerEvent.js'
+import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { approvalRequest, withinApprovedValidity } from './approvalRequest.js'
 import { buildEvalContext } from './buildEvalContext.js'
 import type { Check, EvalContext, EvaluatePolicyParameters, PolicyTrace, PolicyVerdict } from './evalTypes.js'
@@ -16,6 +17,8 @@ import { evaluateRule } from './rules/evaluateRule.js'
 
 /** Open approval requests one agent may have at a time (beyond: policy_pending_limit). */
 export const MAX_OPEN_PENDING = 64
+/** SECURITY: the largest summary a pending request keeps (canonical JSON bytes): sealed state stays bounded. */
+export const MAX_PENDING_SUMMARY_BYTES = 4096
 
 const DEFAULT_PENDING_TTL_S = 900
 type Failure = { code: PolicyCode; rule: string; message: string; remaining?: string | undefined; pending: boolean }
@@ -187,6 +190,10 @@ export function decidePolicy(p: EvaluatePolicyParameters, trace?: PolicyTrace): 
   // SECURITY: an agent cannot grow state without bound by asking for approval over and over.
   if (ledger.openPendingCount(agentId, now) >= MAX_OPEN_PENDING) {
     return deny({ ...failure, code: 'policy_pending_limit', message: `${failure.message}; ${MAX_OPEN_PENDING} requests already wait for the owner` })
+  }
+  // SECURITY: a summary holds the whole action (typed data, calldata, message); a huge one is not queued for the owner.
+  if (canonicalJson(approval.summary).length > MAX_PENDING_SUMMARY_BYTES) {
+    return deny({ ...failure, code: 'policy_pending_limit', message: `${failure.message}; too large (> ${MAX_PENDING_SUMMARY_BYTES} bytes) to queue for the owner's approval` })
   }
   const pendingId = `pnd_${bytesToHex(sha256(utf8ToBytes(`${agentId}|${approval.key}|${now}`))).slice(0, 32)}`
   const expiresAt = now + (policy.pendingTtlSeconds ?? DEFAULT_PENDING_TTL_S) * 1000

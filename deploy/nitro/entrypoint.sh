@@ -11,6 +11,10 @@ set -euo pipefail
 
 : "${BURSAR_KMS_REGION:?BURSAR_KMS_REGION must be set (baked into the image: see deploy/nitro/Dockerfile)}"
 : "${BURSAR_KMS_KEY_ID:?BURSAR_KMS_KEY_ID must be set (baked into the image: see deploy/nitro/Dockerfile)}"
+if [[ ! "$BURSAR_KMS_KEY_ID" =~ ^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/ ]]; then
+  echo "entrypoint: BURSAR_KMS_KEY_ID must be a full KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not an alias" >&2
+  exit 2
+fi
 if [[ ! "$BURSAR_KMS_REGION" =~ ^[a-z]{2}(-[a-z]+)+-[0-9]$ ]]; then
   echo "entrypoint: BURSAR_KMS_REGION '$BURSAR_KMS_REGION' is not an AWS region" >&2
   exit 2

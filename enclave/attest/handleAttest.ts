@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { computeAttestationUserData } from '../../shared/attestation/commitment.js'
 import type { Enclave } from '../Enclave.js'
+import { attestedConfigVersion } from '../../shared/owner/parseAdmission.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 
 /**
@@ -31,7 +32,7 @@ export function attestationInputs(enclave: Enclave) {
   const policySetHash = `0x${createHash('sha256').update(policies.join('\n')).digest('hex')}` as `0x${string}`
   const head = enclave.audit.head()
   return {
-    configVersion: enclave.params.configVersion,
+    configVersion: attestedConfigVersion(enclave.params.configVersion, enclave.params.admission),
     stateVersion: enclave.stateVersion,
     policySetHash,
     auditHead: { seq: head.seq, hash: head.hash as `0x${string}` },

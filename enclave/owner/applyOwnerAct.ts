@@ -6,7 +6,9 @@ import type { Enclave } from '../Enclave.js'
 import { generateSignerKey } from '../sign/generateSignerKey.js'
 import type { WalletRecord } from '../state/stateTypes.js'
 import { OWNER_RULE } from '../state/loadState.js'
+import { OWNER_LIMITS, checkCreateWallet, checkLimit } from '../../shared/owner/ownerLimits.js'
 import { installPolicy } from './installPolicy.js'
+import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.js'
 import { ledgerOwnerAct, newWalletLedger } from './ledgerOps.js'
 import { type VerifiedOwnerAct, verifyOwnerAct } from './verifyOwnerAct.js'
 
@@ -24,9 +26,15 @@ export async function applyOwnerAct(
   params: OwnerActParameters,
 ): Promise<HandlerResult> {
   const act = await verifyOwnerAct(params)
+  // SECURITY: bounded state. A state-growing act is refused once the sealed state is half the frame limit, so
+  // shrinking acts (freeze, revoke) always still fit (docs/security.md, "Bounded state").
+  if (STATE_GROWING.has(act.primaryType)) {
+    const size = enclave.lastSnapshotBytes
+    checkLimit(size <= OWNER_LIMITS.stateSoftBytes, 'stateSoftBytes', `The sealed state is ${size} bytes (limit ${OWNER_LIMITS.stateSoftBytes} for growing acts; freeze and revoke still work)`)
+  }
   const tx = enclave.beginTx()
   tx.snapshot = true
-  let result: Record<string, unknown>
+  let result: Record<string, unknown> & { wallet: string; ownerSeq: number }
   if (act.primaryType === 'CreateWallet') {
     result = createWallet(enclave, act, tx)
   } else {
@@ -35,7 +43,7 @@ export async function applyOwnerAct(
     if (act.signer.toLowerCase() !== wallet.owner.toLowerCase()) {
       throw new EnclaveError('owner_not_authorized', 'Signer is not the owner of this wallet')
     }
-    const seq = Number(act.message.seq)
+    const seq = Number(act.message.seq) // exact: the schema bounds seq to [0, 2^53 - 1]
     if (seq <= wallet.ownerSeq) {
       throw new EnclaveError('owner_act_stale', `Owner act seq ${seq} is not newer than ${wallet.ownerSeq}`, {
         metaMessages: ['Fetch the wallet state and sign again with seq = ownerSeq + 1.'],
@@ -45,7 +53,8 @@ export async function applyOwnerAct(
       wallet.ownerSeq = seq
       wallet.rolledBack = false
       enclave.appendEntry(tx, entryBody(wallet, null, 'wallet_resynced', null))
-      return { ok: true, result: { wallet: wallet.address, ownerSeq: seq }, persist: await enclave.finishTx(tx) }
+      const persist = await enclave.finishTx(tx)
+      return { ok: true, result: { wallet: wallet.address, ownerSeq: seq, receipt: signOwnerReceipt(enclave, act, wallet.address, seq) }, persist }
     }
     if (seq > wallet.ownerSeq + 1 || wallet.rolledBack) {
       // SECURITY: the owner knows a newer state than ours: we were handed an old snapshot.
@@ -67,8 +76,12 @@ export async function applyOwnerAct(
       throw err
     }
   }
-  return { ok: true, result, persist: await enclave.finishTx(tx) }
+  const persist = await enclave.finishTx(tx)
+  return { ok: true, result: { ...result, receipt: signOwnerReceipt(enclave, act, result.wallet, result.ownerSeq) }, persist }
 }
+
+/** Acts that add records to the sealed state (the others replace or remove). */
+const STATE_GROWING: ReadonlySet<string> = new Set(['CreateWallet', 'RegisterAgent', 'SetPolicy', 'IssuePermit', 'CreditBudget'])
 
 function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primaryType: 'CreateWallet' }>, tx: ReturnType<Enclave['beginTx']>) {
   const m = act.message
@@ -76,12 +89,15 @@ function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primary
     throw new EnclaveError('owner_signature_invalid', 'CreateWallet must be signed by the owner it names')
   }
   const now = enclave.now()
+  // Safe: the schema bounds issuedAt to [1, MAX_TIME_MS] < 2^53.
   const issuedAt = Number(m.issuedAt)
   if (Math.abs(now - issuedAt) > CREATE_WINDOW_MS) {
     throw new EnclaveError('owner_act_stale', 'CreateWallet issuedAt is outside the 10-minute window; sign a fresh one')
   }
   for (const [n, t] of enclave.createNonces) if (now - t > 2 * CREATE_WINDOW_MS) enclave.createNonces.delete(n)
   if (enclave.createNonces.has(m.nonce.toLowerCase())) throw new EnclaveError('owner_act_replayed', 'CreateWallet nonce already used')
+  const owners = [...enclave.wallets.values()].map((w) => w.owner)
+  checkCreateWallet({ admission: enclave.params.admission, owner: m.owner, owners, createNonces: enclave.createNonces.size })
   enclave.createNonces.set(m.nonce.toLowerCase(), issuedAt)
   const key = generateSignerKey()
   const address = privateKeyToAddress(`0x${Buffer.from(key.privateKey).toString('hex')}`)
@@ -99,7 +115,7 @@ function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primary
   }
   enclave.wallets.set(address.toLowerCase(), wallet)
   enclave.appendEntry(tx, entryBody(wallet, null, 'wallet_created', null))
-  return { wallet: address, owner: wallet.owner, ownerSeq: 0 }
+  return { wallet: address as string, owner: wallet.owner, ownerSeq: 0 }
 }
 
 function applyWalletAct(
@@ -108,7 +124,7 @@ function applyWalletAct(
   act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'Resync' }>,
   policyText: string | undefined,
   tx: ReturnType<Enclave['beginTx']>,
-): Record<string, unknown> {
+): Record<string, unknown> & { wallet: string; ownerSeq: number } {
   const base = { wallet: wallet.address, ownerSeq: wallet.ownerSeq }
   switch (act.primaryType) {
     case 'RegisterAgent': {
@@ -116,6 +132,7 @@ function applyWalletAct(
       const pub = Buffer.from(m.agentPublicKey.slice(2), 'hex')
       if (agentIdFromPublicKey(pub) !== m.agentId) throw new EnclaveError('owner_act_invalid', 'agentId does not match agentPublicKey')
       if (wallet.agents.has(m.agentId)) throw new EnclaveError('agent_exists', 'Agent already registered on this wallet')
+      checkLimit(wallet.agents.size < OWNER_LIMITS.agentsPerWallet, 'agentsPerWallet', `Wallet ${wallet.address} already has ${OWNER_LIMITS.agentsPerWallet} agents (the maximum, revoked ones included)`)
       wallet.agents.set(m.agentId, { agentId: m.agentId, publicKey: pub, label: m.label, status: 'active', registeredAt: enclave.now() })
       enclave.appendEntry(tx, entryBody(wallet, m.agentId, 'agent_registered', null))
       return { ...base, agentId: m.agentId }
@@ -147,6 +164,17 @@ function applyWalletAct(
       return { ...base, ...out.result }
     }
   }
+}
+
+/**
+ * SECURITY: the receipt of an applied act, signed by the attested receipt key after its snapshot is sealed; owner
+ * tools keep it as a high-water mark (rollback) and as proof the act reached the enclave.
+ */
+function signOwnerReceipt(enclave: Enclave, act: VerifiedOwnerAct, wallet: string, ownerSeq: number) {
+  const head = enclave.audit.head()
+  const actHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
+  const body = { v: 1 as const, act: act.primaryType, actHash, wallet: wallet.toLowerCase(), ownerSeq, stateVersion: enclave.stateVersion, auditHead: head, time: enclave.now() }
+  return makeOwnerReceipt(body, enclave.receiptSigner)
 }
 
 export function entryBody(

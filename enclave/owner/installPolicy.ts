@@ -1,4 +1,6 @@
+import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import { PolicyInvalidError, parsePolicy, policyHash } from '../../shared/schemas/policy.js'
 import type { PolicyRecord, WalletRecord } from '../state/stateTypes.js'
 
@@ -8,6 +10,7 @@ export type SetPolicyMessage = { wallet: string; agentId: string; version: strin
  * Installs an owner-signed policy. SECURITY: the owner signed the canonical
  * hash, so the policy text must hash to it, name this wallet and agent, and
  * carry a version newer than the installed one (an older one never wins).
+ * It is stored as canonical JSON (the hashed form), at most OWNER_LIMITS.policyBytes.
  */
 export function installPolicy(wallet: WalletRecord, m: SetPolicyMessage, text: string | undefined): PolicyRecord {
   if (!text) throw new EnclaveError('policy_invalid', 'SetPolicy needs the policy JSON alongside the signed act')
@@ -18,6 +21,11 @@ export function installPolicy(wallet: WalletRecord, m: SetPolicyMessage, text: s
     const lines = err instanceof PolicyInvalidError ? (err.metaMessages ?? []).slice(0, 5).join('; ') : ''
     throw new EnclaveError('policy_invalid', `Policy is invalid: ${lines}`.slice(0, 500))
   }
+  // SECURITY: bounded state: the enclave keeps the canonical JSON (what the hash covers), never the sent text, and
+  // refuses a policy whose canonical form passes the size limit.
+  const canonical = canonicalJson(policy)
+  const bytes = Buffer.byteLength(canonical, 'utf8')
+  checkLimit(bytes <= OWNER_LIMITS.policyBytes, 'policyBytes', `Policy is ${bytes} bytes as canonical JSON (limit ${OWNER_LIMITS.policyBytes}); shorten its lists`)
   const hash = policyHash(policy)
   if (hash !== m.policyHash.toLowerCase()) throw new EnclaveError('policy_hash_mismatch', 'Policy does not hash to the signed policyHash')
   if (policy.wallet.toLowerCase() !== wallet.address.toLowerCase() || policy.agentId !== m.agentId) {
@@ -30,7 +38,7 @@ export function installPolicy(wallet: WalletRecord, m: SetPolicyMessage, text: s
   if (current && policy.version <= current.version) {
     throw new EnclaveError('policy_version_not_newer', `Policy version ${policy.version} is not newer than ${current.version}`)
   }
-  const rec: PolicyRecord = { agentId: m.agentId, json: text, version: policy.version, hash }
+  const rec: PolicyRecord = { agentId: m.agentId, json: canonical, version: policy.version, hash }
   wallet.policies.set(m.agentId, rec)
   return rec
 }

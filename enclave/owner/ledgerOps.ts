@@ -2,6 +2,8 @@ import type { AuditEvent } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { Enclave } from '../Enclave.js'
 import type { LedgerEvent } from '../../core/ledger/LedgerEvent.js'
+import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
+import { checkIssuePermit } from '../../shared/owner/ownerLimits.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import { applyLedgerEvent } from '../../core/ledger/applyLedgerEvent.js'
 import { resolvePending } from '../../core/policy/resolvePending.js'
@@ -79,6 +81,7 @@ export function ledgerOwnerAct(
       const m = act.message
       if (!wallet.agents.has(m.agentId)) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
       if (BigInt(m.amount) === 0n) throw new EnclaveError('owner_act_invalid', 'A budget credit must be positive')
+      // Number() is exact: the schema bounds chainId to [1, 2^53 - 1].
       events = [{ type: 'budget_credit', agentId: m.agentId, chainId: Number(m.chainId), asset: m.asset.toLowerCase(), amount: m.amount, at }]
       out = { agentId: m.agentId, event: 'budget_released', events, result: { agentId: m.agentId, credited: m.amount } }
       break
@@ -86,6 +89,10 @@ export function ledgerOwnerAct(
     case 'IssuePermit': {
       const m = act.message
       if (!wallet.agents.has(m.agentId)) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
+      // Number() is exact: the schema bounds chainId to [1, 2^53 - 1] and expiresAt to [1, 8.64e15].
+      const expiresAt = Number(m.expiresAt)
+      const held = ledger.toJSON().permits.filter((p) => p.agentId === m.agentId).length
+      checkIssuePermit({ expiresAt, now: at, agentId: m.agentId, held })
       // SECURITY: the policy module's checks: unique id, locked to a pay-to or a host, not already expired.
       const issued = issuePermit(ledger, {
         permitId: m.permitId,
@@ -95,7 +102,7 @@ export function ledgerOwnerAct(
         amount: m.amount,
         payTo: m.payTo,
         host: m.host,
-        expiresAt: Number(m.expiresAt),
+        expiresAt,
         exceedCaps: m.exceedCaps,
         now: at,
       })
@@ -108,6 +115,9 @@ export function ledgerOwnerAct(
       break
     }
   }
+  // SECURITY: validate first, then apply: an act whose effects would be invalid is refused before anything changes.
+  const checked = checkLedgerEvents(ledger, out.events)
+  if (!checked.ok) throw new EnclaveError('owner_act_invalid', `The act's ledger effect is invalid: ${checked.message}`.slice(0, 200))
   applyEvents(enclave, wallet, out.events)
   return out
 }

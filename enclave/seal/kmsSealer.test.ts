@@ -4,7 +4,7 @@ import { SealError } from './SealError.js'
 
 const nsm = { kind: 'mock' as const, attest: async () => new Uint8Array() }
 // Never used: every case below fails before any request (the endpoint is a closed loopback port).
-const sealer = createKmsSealer({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, keyId: 'alias/x', nsm })
+const sealer = createKmsSealer({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, keyId: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab', nsm })
 
 async function codeOf(fn: () => unknown): Promise<string> {
   const e = await Promise.resolve().then(fn).then(() => null, (err: unknown) => err)
@@ -15,6 +15,10 @@ async function codeOf(fn: () => unknown): Promise<string> {
 describe('createKmsSealer (no KMS needed)', () => {
   it('refuses bad parameters before calling KMS', async () => {
     expect(await codeOf(() => createKmsSealer({ keyId: '', nsm }))).toBe('seal_options_invalid')
+    // SECURITY: an alias (or bare key id) could be re-pointed by whoever controls the host's KMS credentials.
+    for (const keyId of ['alias/bursar', 'arn:aws:kms:us-east-1:111122223333:alias/bursar', '1234abcd-12ab-34cd-56ef-1234567890ab']) {
+      expect(await codeOf(() => createKmsSealer({ keyId, nsm }))).toBe('seal_options_invalid')
+    }
     expect(await codeOf(() => sealer.seal({ purpose: '', walletId: 'w', version: 1, plaintext: new Uint8Array() }))).toBe('seal_options_invalid')
     expect(await codeOf(() => sealer.seal({ purpose: 'p', walletId: '(enclave)', version: 1, plaintext: new Uint8Array() }))).toBe('seal_options_invalid')
     expect(await codeOf(() => sealer.seal({ purpose: 'p', walletId: 'w', version: -1, plaintext: new Uint8Array() }))).toBe('seal_options_invalid')

@@ -23,7 +23,7 @@ import { SealError } from './SealError.js'
 import type { SealContext, Sealer, UnsealParameters } from './Sealer.js'
 
 export type CreateKmsSealerParameters = {
-  /** Symmetric KMS key (key ARN recommended: then the KeyId KMS answers with is checked too). */
+  /** Symmetric KMS key: a full key ARN (aliases are refused: the host's credentials could re-point one); KMS's answers must name it. */
   keyId: string
   nsm: NsmProvider
   /** A ready client (tests, custom transports). Otherwise one is built from endpoint/region/credentials. */
@@ -48,6 +48,8 @@ const MAX_LABEL_CHARS = 256
 /** Creates the Nitro Sealer: per-blob KMS data keys delivered only to this attested enclave, AES-256-GCM bound to purpose, wallet and version. */
 export function createKmsSealer(params: CreateKmsSealerParameters): KmsSealer {
   if (typeof params.keyId !== 'string' || params.keyId.length === 0) options('keyId is required')
+  // SECURITY: only a full key ARN pins the key; an alias is resolved with whatever credentials the host supplies.
+  if (!isKeyArn(params.keyId)) options(`keyId must be a full KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not ${params.keyId.slice(0, 80)}`)
   const { keyId, nsm } = params
   const client =
     params.kmsClient ??
@@ -87,7 +89,7 @@ export function createKmsSealer(params: CreateKmsSealerParameters): KmsSealer {
     // SECURITY: with a Recipient, KMS never returns Plaintext; one present means the key crossed the host in clear.
     if (out.Plaintext !== undefined && out.Plaintext.length > 0) responseInvalid(operation, 'Plaintext present although a Recipient was sent')
     if (!(out.CiphertextForRecipient instanceof Uint8Array)) responseInvalid(operation, 'CiphertextForRecipient missing')
-    if (isKeyArn(keyId) && out.KeyId !== keyId) responseInvalid(operation, `answered for key ${String(out.KeyId)}, expected ${keyId}`)
+    if (out.KeyId !== keyId) responseInvalid(operation, `answered for key ${String(out.KeyId)}, expected ${keyId}`)
     return decryptCiphertextForRecipient({ cms: out.CiphertextForRecipient, rsaPrivateKey: key, expectedLength: 32 })
   }
 
@@ -191,7 +193,7 @@ function checkContext(ctx: SealContext): void {
 }
 
 function isKeyArn(id: string): boolean {
-  return /^arn:aws[a-z-]*:kms:[^:]+:\d{12}:key\/.+$/.test(id)
+  return /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[0-9a-fA-F-]{32,36}$/.test(id)
 }
 
 function responseInvalid(operation: string, why: string): never {

@@ -9,7 +9,7 @@ export type AgentRecord = {
 
 export type PolicyRecord = {
   agentId: string
-  /** The exact policy JSON text the owner signed the hash of. */
+  /** The canonical JSON of the policy (canonicalJson of the parsed policy: exactly what the owner's hash covers). */
   json: string
   version: number
   hash: `0x${string}`

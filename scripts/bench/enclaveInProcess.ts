@@ -11,6 +11,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { Enclave } from '../../enclave/Enclave.js'
 import { handleAgentSign } from '../../enclave/agent/handleAgentSign.js'
 import { applyOwnerAct } from '../../enclave/owner/applyOwnerAct.js'
+import { parseAdmission } from '../../shared/owner/parseAdmission.js'
 import { finishLoad } from '../../enclave/state/loadState.js'
 import { createSimSealer } from '../../sim/simSealer.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
@@ -28,6 +29,7 @@ export async function benchEnclaveInProcess(n = 3000): Promise<{ name: string; o
     sealer: createSimSealer({ keyFile: path.join(dir, 'k') }),
     nsm: { kind: 'mock', attest: async () => new Uint8Array() },
     configVersion: '1',
+    admission: parseAdmission(undefined),
     log: () => {},
   })
   await enclave.loadSnapshot(null)

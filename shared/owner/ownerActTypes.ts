@@ -60,13 +60,33 @@ export const OWNER_ACT_TYPES = {
 export type OwnerActType = keyof typeof OWNER_ACT_TYPES
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
-const uint = z.string().regex(/^(0|[1-9][0-9]{0,77})$/)
 const agent = z.string().regex(/^agt_[0-9a-f]{40}$/)
+
+/**
+ * SECURITY: every integer is range-checked here, before the enclave converts
+ * it: decimal strings (EIP-712 uints) whose value fits what they mean, so no
+ * `Number(...)` downstream loses precision and no ledger event built from an
+ * act can fail its own schema (finding 1 of issue 13: halt by integer).
+ */
+const MAX_UINT256 = (1n << 256n) - 1n
+/** Latest time a Date can hold (ms): below 2^53, so ms timestamps stay exact numbers. */
+export const MAX_TIME_MS = 8_640_000_000_000_000
+const decimal = (maxDigits: number) => new RegExp(`^(0|[1-9][0-9]{0,${maxDigits - 1}})$`)
+// zod runs every check even after one fails, so each refinement is total: it re-tests the shape itself.
+/** A decimal string within [min, max] (both safe integers). */
+export const safeUintString = (min: number, max: number) =>
+  z.string().refine((v) => decimal(16).test(v) && Number(v) >= min && Number(v) <= max, `expected a decimal integer in [${min}, ${max}]`)
+const uint256 = z.string().refine((v) => decimal(78).test(v) && BigInt(v) <= MAX_UINT256, 'expected a decimal uint256')
+const seqField = safeUintString(0, Number.MAX_SAFE_INTEGER)
+/** EVM chain ids are positive and (as everywhere in bursar) safe integers. */
+const chainIdField = safeUintString(1, Number.MAX_SAFE_INTEGER)
+const timeMs = safeUintString(1, MAX_TIME_MS)
+const version = safeUintString(1, Number.MAX_SAFE_INTEGER)
 
 /** Message schemas (JSON form: uint64/uint256 as decimal strings). */
 export const OwnerActMessageSchemas = {
   CreateWallet: z
-    .object({ owner: address, label: z.string().max(64), nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/), issuedAt: uint })
+    .object({ owner: address, label: z.string().max(64), nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/), issuedAt: timeMs })
     .strict(),
   RegisterAgent: z
     .object({
@@ -74,37 +94,37 @@ export const OwnerActMessageSchemas = {
       agentId: agent,
       agentPublicKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
       label: z.string().max(64),
-      seq: uint,
+      seq: seqField,
     })
     .strict(),
   SetPolicy: z
-    .object({ wallet: address, agentId: agent, version: uint, policyHash: z.string().regex(/^0x[0-9a-f]{64}$/), seq: uint })
+    .object({ wallet: address, agentId: agent, version, policyHash: z.string().regex(/^0x[0-9a-f]{64}$/), seq: seqField })
     .strict(),
-  RevokeAgent: z.object({ wallet: address, agentId: agent, seq: uint }).strict(),
-  RevokePolicy: z.object({ wallet: address, agentId: agent, seq: uint }).strict(),
-  FreezeAgent: z.object({ wallet: address, agentId: agent, frozen: z.boolean(), seq: uint }).strict(),
+  RevokeAgent: z.object({ wallet: address, agentId: agent, seq: seqField }).strict(),
+  RevokePolicy: z.object({ wallet: address, agentId: agent, seq: seqField }).strict(),
+  FreezeAgent: z.object({ wallet: address, agentId: agent, frozen: z.boolean(), seq: seqField }).strict(),
   ResolvePending: z
-    .object({ wallet: address, pendingId: z.string().max(80), digest: z.string().regex(/^0x[0-9a-fA-F]{64}$/), approve: z.boolean(), seq: uint })
+    .object({ wallet: address, pendingId: z.string().max(80), digest: z.string().regex(/^0x[0-9a-fA-F]{64}$/), approve: z.boolean(), seq: seqField })
     .strict(),
   IssuePermit: z
     .object({
       wallet: address,
       agentId: agent,
       permitId: z.string().min(1).max(80),
-      chainId: uint,
+      chainId: chainIdField,
       asset: address,
-      amount: uint,
+      amount: uint256,
       payTo: address,
       host: z.string().max(253),
-      expiresAt: uint,
+      expiresAt: timeMs,
       exceedCaps: z.boolean(),
-      seq: uint,
+      seq: seqField,
     })
     .strict(),
   CreditBudget: z
-    .object({ wallet: address, agentId: agent, chainId: uint, asset: address, amount: uint, seq: uint })
+    .object({ wallet: address, agentId: agent, chainId: chainIdField, asset: address, amount: uint256, seq: seqField })
     .strict(),
-  Resync: z.object({ wallet: address, seq: uint }).strict(),
+  Resync: z.object({ wallet: address, seq: seqField }).strict(),
 } as const satisfies Record<OwnerActType, z.ZodType>
 
 export function isOwnerActType(t: string): t is OwnerActType {

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { AuditCheckpointSchema, AuditHeadSchema } from '../audit/auditEntry.js'
+import { OwnerReceiptSchema } from '../owner/ownerReceipt.js'
 
 /**
  * THE host↔enclave protocol: every request and response that crosses the
@@ -139,6 +140,27 @@ export type AgentSignResult = z.infer<typeof AgentSignResultSchema>
 export type AgentSignedResult = z.infer<typeof AgentSignedResultSchema>
 export type AgentDryRunResult = z.infer<typeof AgentDryRunResultSchema>
 
+/** Result of an applied owner act: what changed, and the enclave's signed receipt (shared/owner/ownerReceipt.ts). */
+export const OwnerActResultSchema = z
+  .object({
+    wallet: hex,
+    ownerSeq: z.number().int().nonnegative(),
+    owner: hex.optional(),
+    agentId: z.string().optional(),
+    policyVersion: z.number().int().optional(),
+    policyHash: hex.optional(),
+    revoked: z.boolean().optional(),
+    status: z.literal('revoked').optional(),
+    frozen: z.boolean().optional(),
+    pendingId: z.string().optional(),
+    approved: z.boolean().optional(),
+    credited: z.string().optional(),
+    permitId: z.string().optional(),
+    receipt: OwnerReceiptSchema,
+  })
+  .strict()
+export type OwnerActResult = z.infer<typeof OwnerActResultSchema>
+
 export const AttestResultSchema = z
   .object({ document: bytes, userDataInputs: z.record(z.string(), z.unknown()), receiptPublicKey: hex })
   .strict()
@@ -168,8 +190,6 @@ export const WalletInfoSchema = z
   .strict()
 export type WalletInfo = z.infer<typeof WalletInfoSchema>
 
-/** What an owner act returns (its fields depend on the act; owner receipts extend it). */
-export const OwnerActResultSchema = z.record(z.string(), z.unknown())
 export const GetWalletsResultSchema = z.object({ wallets: z.array(WalletInfoSchema) }).strict()
 
 /** ONE result schema per request type, parsed on both sides (the enclave checks what it sends, the host what it gets). */

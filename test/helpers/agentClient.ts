@@ -1,6 +1,8 @@
 // Test helpers for cross-process tests that go through the real host HTTP API (no frames, no mocks).
 import { spawn } from 'node:child_process'
 import { randomBytes, sign } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { type Hex, type LocalAccount, verifyTypedData } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
@@ -168,12 +170,21 @@ export async function stackWithAgent(policy: PolicyBody, opts: { dataDir?: strin
 
 export type CliResult = { code: number; stdout: string; stderr: string }
 
+/** Owner high-water marks of CLI runs in this test process (not ~/.bursar/state); pass BURSAR_STATE_DIR to override. */
+let cliStateDir: string | undefined
+
 /** Spawns the real CLI (`node bin/bursar.mjs …`) and collects its output. */
 export function runCli(args: string[], env: Record<string, string | undefined> = {}, cwd = repoRoot): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const c = spawn(process.execPath, [path.join(repoRoot, 'bin/bursar.mjs'), ...args], {
       cwd,
-      env: { ...process.env, BURSAR_OWNER_KEY: undefined, BURSAR_HOST_URL: undefined, ...env },
+      env: {
+        ...process.env,
+        BURSAR_OWNER_KEY: undefined,
+        BURSAR_HOST_URL: undefined,
+        BURSAR_STATE_DIR: (cliStateDir ??= mkdtempSync(path.join(tmpdir(), 'bursar-cli-state-'))),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''

@@ -71,7 +71,7 @@ describe('KMS failures', () => {
   })
 
   it('an unknown key is seal_kms_key_unusable; a closed port is seal_kms_unavailable', async () => {
-    const wrongKey = createKmsSealer({ kmsClient: env.client, keyId: 'alias/does-not-exist', nsm: env.nsm })
+    const wrongKey = createKmsSealer({ kmsClient: env.client, keyId: 'arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000', nsm: env.nsm })
     expect((await errorOf(wrongKey.seal({ purpose: 'p', walletId: 'w', version: 1, plaintext: new Uint8Array(1) }))).code).toBe('seal_kms_key_unusable')
     const gone = await startKmsServer({ attestationRoot: env.rootPem })
     await gone.close()

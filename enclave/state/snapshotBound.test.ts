@@ -1,0 +1,102 @@
+import { MAX_PENDING_SUMMARY_BYTES } from '../../core/policy/decidePolicy.js'
+import { describe, expect, it } from 'vitest'
+import { SpendLedger } from '../../core/ledger/SpendLedger.js'
+import { MAX_OPEN_PENDING } from '../../core/policy/decidePolicy.js'
+import { OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
+import { MAX_SNAPSHOT_BYTES } from '../Enclave.js'
+import { encodeSnapshot } from './snapshotCodec.js'
+import type { AgentRecord, PolicyRecord, WalletRecord } from './stateTypes.js'
+
+const T0 = 1_800_000_000_000
+const addr = (i: number) => `0x${i.toString(16).padStart(40, 'f')}` as `0x${string}`
+const agentId = (w: number, a: number) => `agt_${(w * 1000 + a).toString(16).padStart(40, 'a')}`
+
+/** One wallet at every owner-driven bound: max agents, max-size canonical policies, max permits per agent. */
+function fullWallet(w: number, withAgentTraffic: boolean): WalletRecord {
+  const agents = new Map<string, AgentRecord>()
+  const policies = new Map<string, PolicyRecord>()
+  const ledger = new SpendLedger()
+  for (let a = 0; a < OWNER_LIMITS.agentsPerWallet; a++) {
+    const id = agentId(w, a)
+    agents.set(id, { agentId: id, publicKey: new Uint8Array(32).fill(7), label: 'l'.repeat(64), status: 'active', registeredAt: T0 })
+    policies.set(id, { agentId: id, json: `{"p":"${'x'.repeat(OWNER_LIMITS.policyBytes - 8)}"}`, version: Number.MAX_SAFE_INTEGER, hash: `0x${'ab'.repeat(32)}` })
+    for (let p = 0; p < OWNER_LIMITS.permitsPerAgent; p++) {
+      ledger.apply({
+        type: 'permit_issued', permitId: `pmt_${w}_${a}_${p}_`.padEnd(80, 'p'), agentId: id, chainId: Number.MAX_SAFE_INTEGER, asset: addr(p),
+        amount: ((1n << 256n) - 1n).toString(), payTo: addr(p + 1), host: 'h'.repeat(253), expiresAt: T0 + OWNER_LIMITS.permitLifetimeMs, exceedCaps: false, at: T0,
+      })
+    }
+    if (withAgentTraffic) agentTraffic(ledger, id)
+  }
+  return {
+    address: addr(w), privateKey: new Uint8Array(32), owner: addr(w + 1_000_000), label: 'w'.repeat(64), createdAt: T0,
+    ownerSeq: Number.MAX_SAFE_INTEGER, rolledBack: false, agents, policies, ledger: ledger.toJSON(),
+  }
+}
+
+/**
+ * What one agent's own traffic can hold in the ledger at the core/ledger caps: COUNTER_MAX requests and denials
+ * at distinct milliseconds, one asset's spends over 27 h in per-minute buckets, and MAX_OPEN_PENDING pendings
+ * with a 512-byte summary each.
+ */
+/** A pending summary at the enclave's cap (MAX_PENDING_SUMMARY_BYTES of canonical JSON). */
+const SUMMARY = {
+  agentId: 'agt_x',
+  host: null,
+  describe: 'message',
+  action: { kind: 'raw_message' as const, length: 1, message: { text: 'y'.repeat(MAX_PENDING_SUMMARY_BYTES - 200) } },
+  free: [],
+  validForSeconds: null,
+}
+
+function agentTraffic(ledger: SpendLedger, id: string): void {
+  const t = T0 + 1
+  for (let m = 0; m < 27 * 60; m++) ledger.apply({ type: 'spend', agentId: id, chainId: 8453, asset: addr(9), amount: '999999999999', payTo: addr(8), role: 'authorization', host: null, at: t + m * 60_000, validBefore: null })
+  const end = t + 27 * 60 * 60_000
+  for (let i = 0; i < 10_000; i++) ledger.apply({ type: 'request', agentId: id, at: end + i })
+  for (let i = 0; i < 10_000; i++) ledger.apply({ type: 'denial', agentId: id, code: 'policy_x', at: end + i })
+  for (let i = 0; i < MAX_OPEN_PENDING; i++) {
+    ledger.apply({ type: 'pending_created', pendingId: `pnd_${id}_${i}`, agentId: id, key: `0x${'cd'.repeat(32)}`, digest: `0x${'cd'.repeat(32)}`, at: end, expiresAt: end + 86_400_000, summary: SUMMARY })
+  }
+}
+
+function snapshotBytes(wallets: WalletRecord[]): number {
+  return encodeSnapshot({
+    stateVersion: Number.MAX_SAFE_INTEGER, createdAt: T0, receiptKeyPkcs8: new Uint8Array(48), auditHead: { seq: Number.MAX_SAFE_INTEGER, hash: `0x${'ef'.repeat(32)}` },
+    entryMacKey: new Uint8Array(32), createNonces: Array.from({ length: OWNER_LIMITS.createNonces }, (_, i) => [`0x${i.toString(16).padStart(64, '0')}`, T0]), wallets,
+  }).length
+}
+
+/**
+ * The worst-case sealed snapshot implied by the owner limits (docs/security.md, "Bounded state"). Sealing adds
+ * a fixed header (AES-GCM IV + tag + CBOR envelope, < 1 KiB).
+ */
+describe('worst-case snapshot size from the limits', () => {
+  it('every owner-driven bound at once fits under the state-size guard, itself half the frame limit', () => {
+    const one = snapshotBytes([fullWallet(0, false)])
+    const empty = snapshotBytes([])
+    const worst = empty + (one - empty) * OWNER_LIMITS.walletsTotal
+    expect(OWNER_LIMITS.stateSoftBytes * 2).toBeLessThanOrEqual(MAX_SNAPSHOT_BYTES)
+    expect(worst).toBeLessThan(OWNER_LIMITS.stateSoftBytes)
+    expect({ perWallet: one - empty, worst, soft: OWNER_LIMITS.stateSoftBytes, max: MAX_SNAPSHOT_BYTES }).toMatchInlineSnapshot(`
+      {
+        "max": 32505856,
+        "perWallet": 399435,
+        "soft": 15728640,
+        "worst": 12862071,
+      }
+    `)
+  })
+
+  it('one agent\'s own traffic at the core/ledger caps (measured: see docs/security.md for what it implies)', () => {
+    const base = snapshotBytes([fullWallet(0, false)])
+    const traffic = snapshotBytes([fullWallet(0, true)])
+    const perAgent = Math.round((traffic - base) / OWNER_LIMITS.agentsPerWallet)
+    expect({ perAgent, agentsThatFitTheGuardHeadroom: Math.floor((MAX_SNAPSHOT_BYTES - OWNER_LIMITS.stateSoftBytes) / perAgent) }).toMatchInlineSnapshot(`
+      {
+        "agentsThatFitTheGuardHeadroom": 33,
+        "perAgent": 503075,
+      }
+    `)
+  })
+})

@@ -1,0 +1,73 @@
+import { EnclaveError } from '../errors/EnclaveError.js'
+import type { Admission } from './parseAdmission.js'
+
+/**
+ * Bounds on the enclave's owner-driven state (docs/security.md, "Bounded
+ * state"). Every state-growing owner act past one of these is refused with
+ * the typed code beside it, before anything changes, so no owner — or
+ * stranger who made himself one — can grow the sealed snapshot past the
+ * frame limit. The worst-case snapshot these imply is computed in
+ * enclave/state/snapshotBound.test.ts.
+ */
+export const OWNER_LIMITS = {
+  /** Wallets in one enclave (also the attestation commitment's wallet list, ≤ 1000). */
+  walletsTotal: 32,
+  /** Wallets one owner address may create. */
+  walletsPerOwner: 4,
+  /** Agents registered on one wallet (revoked ones count: their records stay for the audit). */
+  agentsPerWallet: 16,
+  /** Canonical policy JSON (what the enclave stores and hashes), bytes. */
+  policyBytes: 12 * 1024,
+  /** Permits of one agent still held in the ledger (live, or closed but not yet swept). */
+  permitsPerAgent: 16,
+  /** How far ahead an IssuePermit may expire (so closed permits age out of the ledger). */
+  permitLifetimeMs: 30 * 86_400_000,
+  /** CreateWallet nonces remembered (they expire after 20 minutes). */
+  createNonces: 1024,
+  /** Last sealed snapshot size above which state-growing owner acts are refused (half the snapshot limit). */
+  stateSoftBytes: 15 * 1024 * 1024,
+} as const
+
+/** Error code per limit (shared/protocol/errorCodes.ts lists them; HTTP 429 in host/plugins/errorStatus.ts). */
+export const LIMIT_CODES = {
+  walletsTotal: 'limit_wallets_total',
+  walletsPerOwner: 'limit_wallets_per_owner',
+  agentsPerWallet: 'limit_agents_per_wallet',
+  policyBytes: 'limit_policy_size',
+  permitsPerAgent: 'limit_permits_per_agent',
+  permitLifetimeMs: 'limit_permit_lifetime',
+  createNonces: 'limit_create_nonces',
+  stateSoftBytes: 'limit_state_size',
+} as const satisfies Record<keyof typeof OWNER_LIMITS, `limit_${string}`>
+
+/** Refuses a state-growing act past a bound with the limit's typed code. */
+export function checkLimit(ok: boolean, which: keyof typeof LIMIT_CODES, message: string): void {
+  if (!ok) throw new EnclaveError(LIMIT_CODES[which], message, { metaMessages: ['See docs/security.md, "Bounded state", for every limit.'] })
+}
+
+/**
+ * CreateWallet's admission and bounds, from counts of the enclave's state. SECURITY: admission control is
+ * enforced in the enclave (not by the host): only allowlisted owners create wallets.
+ */
+export function checkCreateWallet(p: { admission: Admission; owner: string; owners: Iterable<string>; createNonces: number }): void {
+  if (p.admission.kind === 'allowlist' && !p.admission.owners.has(p.owner.toLowerCase())) {
+    throw new EnclaveError('owner_not_admitted', `Owner ${p.owner} may not create wallets in this enclave`, {
+      metaMessages: ['Ask the operator to add your owner address to BURSAR_OWNER_ALLOWLIST.'],
+    })
+  }
+  let total = 0
+  let mine = 0
+  for (const o of p.owners) {
+    total++
+    if (o.toLowerCase() === p.owner.toLowerCase()) mine++
+  }
+  checkLimit(total < OWNER_LIMITS.walletsTotal, 'walletsTotal', `This enclave holds its maximum of ${OWNER_LIMITS.walletsTotal} wallets`)
+  checkLimit(mine < OWNER_LIMITS.walletsPerOwner, 'walletsPerOwner', `Owner ${p.owner} already has ${OWNER_LIMITS.walletsPerOwner} wallets (the maximum)`)
+  checkLimit(p.createNonces < OWNER_LIMITS.createNonces, 'createNonces', 'Too many wallets were created in the last 20 minutes; retry later')
+}
+
+/** IssuePermit's bounds: lifetime, and permits of this agent still held in the ledger. */
+export function checkIssuePermit(p: { expiresAt: number; now: number; agentId: string; held: number }): void {
+  checkLimit(p.expiresAt <= p.now + OWNER_LIMITS.permitLifetimeMs, 'permitLifetimeMs', `A permit may expire at most ${OWNER_LIMITS.permitLifetimeMs / 86_400_000} days ahead`)
+  checkLimit(p.held < OWNER_LIMITS.permitsPerAgent, 'permitsPerAgent', `Agent ${p.agentId} already has ${OWNER_LIMITS.permitsPerAgent} permits in the ledger (closed ones leave 27 h after they expire)`)
+}

@@ -1,0 +1,62 @@
+import { createPublicKey, verify } from 'node:crypto'
+import { hashTypedData } from 'viem'
+import { z } from 'zod'
+import { canonicalJson } from '../canonical/canonicalJson.js'
+import type { OwnerActType } from './ownerActTypes.js'
+import { ownerTypedData } from './ownerTypedData.js'
+
+const hex = z.string().regex(/^0x[0-9a-fA-F]*$/)
+const count = z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER)
+
+/**
+ * What the enclave's attested receipt key (Ed25519) signs for every applied
+ * owner act: which act (its EIP-712 digest), on which wallet, the wallet's
+ * owner seq after it, the enclave's state version and audit head. Owner
+ * tools keep these as high-water marks: a lower number later means the
+ * enclave was rolled back; a missing or bad receipt means the host answered
+ * without forwarding.
+ */
+export const OwnerReceiptBodySchema = z
+  .object({
+    v: z.literal(1),
+    act: z.string().max(64),
+    /** EIP-712 digest of the act the owner signed (hashTypedData). */
+    actHash: hex.length(66),
+    wallet: hex.length(42),
+    ownerSeq: count,
+    stateVersion: count,
+    auditHead: z.object({ seq: count, hash: hex }).strict(),
+    time: z.number().int().nonnegative(),
+  })
+  .strict()
+export type OwnerReceiptBody = z.infer<typeof OwnerReceiptBodySchema>
+
+export const OwnerReceiptSchema = OwnerReceiptBodySchema.extend({ signature: hex.max(2 + 128) }).strict()
+export type OwnerReceipt = z.infer<typeof OwnerReceiptSchema>
+
+/** The exact bytes the receipt key signs: a domain tag and the canonical JSON of the body. */
+export function ownerReceiptPayload(body: OwnerReceiptBody): Uint8Array {
+  return new Uint8Array(Buffer.from(`bursar-owner-receipt:${canonicalJson(OwnerReceiptBodySchema.parse(body))}`, 'utf8'))
+}
+
+/** Signs a receipt body with the enclave's receipt key (`sign` = Ed25519 over the payload). */
+export function makeOwnerReceipt(body: OwnerReceiptBody, sign: (payload: Uint8Array) => Uint8Array): OwnerReceipt {
+  return { ...body, signature: `0x${Buffer.from(sign(ownerReceiptPayload(body))).toString('hex')}` }
+}
+
+/** The EIP-712 digest of an owner act (what `actHash` carries). */
+export function ownerActHash(primaryType: OwnerActType, message: Record<string, unknown>): `0x${string}` {
+  // biome-ignore lint/suspicious/noExplicitAny: fixed types from ownerTypedData
+  return hashTypedData(ownerTypedData(primaryType, message) as any)
+}
+
+/** True when `receipt` is signed by the Ed25519 key whose SPKI DER is `publicKeyHex`. */
+export function isOwnerReceiptSigned(receipt: OwnerReceipt, publicKeyHex: string): boolean {
+  try {
+    const key = createPublicKey({ key: Buffer.from(publicKeyHex.replace(/^0x/, ''), 'hex'), format: 'der', type: 'spki' })
+    const { signature, ...body } = receipt
+    return verify(null, ownerReceiptPayload(body), key, Buffer.from(signature.slice(2), 'hex'))
+  } catch {
+    return false
+  }
+}
