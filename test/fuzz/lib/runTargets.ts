@@ -33,8 +33,8 @@ export type RunTargetsParameters = {
   onProgress?: (p: { done: number; rssMb: number; target: string; index: number }) => void
 }
 
-/** Inputs stay at or under 64 KiB (bigger ones are a size-limit question, covered by the live enclave and the frame tests). */
-const MAX_INPUT_BYTES = 64 * 1024
+/** Generated inputs stay at or under 16 KiB (bigger ones are a size-limit question, covered by the live enclave and the frame tests). */
+const MAX_INPUT_BYTES = 16 * 1024
 
 type Prepared = { target: Target; trees: unknown[]; splice: unknown[]; bytes: Uint8Array[]; texts: string[] }
 
