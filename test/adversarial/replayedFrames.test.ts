@@ -51,7 +51,7 @@ describe('adversarial: replayed frames (exact bytes, real enclave)', () => {
     a.write(captured)
     const [first] = await a.waitFor(1)
     expect(first!.ok).toBe(true)
-    expect(await verifyPayment(wallet, capturedReq.parsed, (first!.result as AgentSignOk).signature)).toBe(true)
+    expect(await verifyPayment(wallet, capturedReq.parsed, ((first as { result: AgentSignOk }).result).signature)).toBe(true)
     const b = await rawConnection(host.socketPath, keepPersist(host))
     for (let i = 0; i < 5; i++) {
       a.write(captured)

@@ -48,7 +48,7 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 
 /** Applies 1–4 byte-level mutations (size capped at `maxLen`). */
 export function mutateBytes(rng: Rng, input: Uint8Array, others: readonly Uint8Array[], maxLen = 16 * 1024): Uint8Array {
-  let b = new Uint8Array(input)
+  let b: Uint8Array = new Uint8Array(input)
   const rounds = 1 + rng.int(4)
   for (let r = 0; r < rounds; r++) {
     const len = b.length

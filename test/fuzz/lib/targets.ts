@@ -13,7 +13,6 @@ import { decryptCiphertextForRecipient } from '../../../enclave/kms/decryptCiphe
 import { decodeKmsBlob } from '../../../enclave/kms/decodeKmsBlob.js'
 import { parseCiphertextForRecipient } from '../../../enclave/kms/parseCiphertextForRecipient.js'
 import { verifyOwnerAct } from '../../../enclave/owner/verifyOwnerAct.js'
-import { decodeSignRequest } from '../../../enclave/sign/decodeSignRequest.js'
 import { unsafeParseAttestationDoc } from '../../../shared/attestation/unsafeParseAttestationDoc.js'
 import { verifyAttestation } from '../../../shared/attestation/verifyAttestation.js'
 import { BaseError } from '../../../shared/errors/base.js'
@@ -170,8 +169,8 @@ export function agentRequestSeeds(): unknown[] {
       op: 'signTransaction',
       transaction: { type: 'eip1559', chainId: 1, to: MOCK_PAY_TO, nonce: 7, gas: '21000', maxFeePerGas: '30000000000', maxPriorityFeePerGas: '1', value: '1000000000000000' },
     }),
-    mockSignRequest({ op: 'signMessage', message: 'hello bursar' }),
-    mockSignRequest({ op: 'signMessage', message: { raw: `0x${'de'.repeat(40)}` } } as never),
+    mockSignRequest({ op: 'signMessage', message: { text: 'hello bursar' } }),
+    mockSignRequest({ op: 'signMessage', message: { raw: `0x${'de'.repeat(40)}` } }),
   ]
 }
 
@@ -232,8 +231,21 @@ function requestFrameSeeds(agentReq: unknown[], acts: ReturnType<typeof ownerAct
   return msgs.map((msg, i) => ({ id: i + 1, msg }))
 }
 
+type DecodeSignRequest = (p: { request: unknown; wallet: string; registry: unknown }) => unknown
+
+/** The enclave's decoder (moving from enclave/sign to core/decode with issue 12: found wherever it lives). */
+async function loadDecoder(): Promise<DecodeSignRequest> {
+  for (const p of ['../../../core/decode/decodeSignRequest.js', '../../../enclave/sign/decodeSignRequest.js']) {
+    try {
+      return ((await import(p)) as { decodeSignRequest: DecodeSignRequest }).decodeSignRequest
+    } catch {}
+  }
+  throw new TypeError('decodeSignRequest not found (core/decode or enclave/sign)')
+}
+
 /** Builds every target (async: attestation and CMS seeds are generated with real keys). */
 export async function buildTargets(): Promise<Target[]> {
+  const decodeSignRequest = await loadDecoder()
   const agentReq = agentRequestSeeds()
   const acts = ownerActSeeds()
   const policies = policySeeds()
