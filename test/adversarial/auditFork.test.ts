@@ -2,6 +2,7 @@ import type { Hex, LocalAccount } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
 import { verifyAuditLog } from '../../shared/audit/verifyAuditLog.js'
+import { auditLogOf } from '../helpers/auditLogOf.js'
 import {
   type AgentSignOk,
   type MaliciousHost,
@@ -15,14 +16,6 @@ import {
   startWithAgent,
   verifyPayment,
 } from '../helpers/maliciousHost.js'
-
-function asLog(texts: string[]) {
-  const entries = texts.map((t) => {
-    const { hash: _h, mac: _m, ...e } = JSON.parse(t) as AuditEntry & { hash: string; mac?: string }
-    return e as AuditEntry
-  })
-  return { entries, hashes: texts.map((t) => (JSON.parse(t) as { hash: string }).hash) }
-}
 
 /**
  * Attack: the host forks the audit chain — it restarts the enclave on its
@@ -81,10 +74,10 @@ describe('adversarial: audit fork (real enclave, offline verifier)', () => {
     const seqA = (JSON.parse(branchA.at(-1)!) as AuditEntry).seq
     const cpA = host.checkpoints.filter((c) => c.seq === seqA)
     expect(new Set(cpA.map((c) => c.head)).size).toBe(2)
-    const logB = asLog([...prefix, ...branchB])
+    const logB = auditLogOf([...prefix, ...branchB])
     const cpB = cpA.filter((c) => c.head === logB.hashes.at(-1))
     expect(verifyAuditLog({ ...logB, checkpoints: cpB, publicKey }).ok).toBe(true)
-    expect(verifyAuditLog({ ...asLog([...prefix, ...branchA]), checkpoints: cpA.filter((c) => c !== cpB[0]), publicKey }).ok).toBe(true)
+    expect(verifyAuditLog({ ...auditLogOf([...prefix, ...branchA]), checkpoints: cpA.filter((c) => c !== cpB[0]), publicKey }).ok).toBe(true)
     // The branch's own signed head first, then the other branch's head for the same seq.
     expect(verifyAuditLog({ ...logB, checkpoints: [...cpB, ...cpA.filter((c) => c !== cpB[0])], publicKey })).toMatchObject({ ok: false, code: 'audit_fork' })
   })

@@ -2,6 +2,7 @@ import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
 import { verifyAuditLog } from '../../shared/audit/verifyAuditLog.js'
+import { auditLogOf } from '../helpers/auditLogOf.js'
 import { verifyReceipt } from '../../shared/audit/verifyReceipt.js'
 import {
   type AgentSignOk,
@@ -13,15 +14,6 @@ import {
   startWithAgent,
   verifyPayment,
 } from '../helpers/maliciousHost.js'
-
-/** Splits stored entry texts into AuditEntry objects and their recorded hashes (as an export does). */
-function asLog(texts: string[]) {
-  const entries = texts.map((t) => {
-    const { hash: _h, mac: _m, ...e } = JSON.parse(t) as AuditEntry & { hash: string; mac?: string }
-    return e as AuditEntry
-  })
-  return { entries, hashes: texts.map((t) => (JSON.parse(t) as { hash: string }).hash) }
-}
 
 /**
  * Attack: the host serves a truncated audit log — the tail cut off (hiding
@@ -56,14 +48,14 @@ describe('adversarial: audit truncation (real enclave, offline verifier)', () =>
   })
 
   it('the full log verifies, and so does every receipt against it', () => {
-    const log = asLog(host.entries)
+    const log = auditLogOf(host.entries)
     expect(verifyAuditLog({ ...log, checkpoints: host.checkpoints, publicKey })).toMatchObject({ ok: true, count: host.entries.length })
     for (const receipt of receipts) expect(verifyReceipt({ receipt, entries: log.entries, publicKey }).ok).toBe(true)
   })
 
   it('tail cut off: the last receipt → receipt_entry_missing; the signed head it carries → audit_truncated', () => {
     const last = receipts.at(-1)!
-    const cut = asLog(host.entries.filter((t) => (JSON.parse(t) as AuditEntry).seq < last.seq - 1))
+    const cut = auditLogOf(host.entries.filter((t) => (JSON.parse(t) as AuditEntry).seq < last.seq - 1))
     expect(verifyReceipt({ receipt: last, entries: cut.entries, publicKey })).toMatchObject({ ok: false, code: 'receipt_entry_missing' })
     // Served with the checkpoints for the entries it kept, the log alone looks whole…
     const kept = host.checkpoints.filter((c) => c.seq < last.seq - 1)
@@ -78,7 +70,7 @@ describe('adversarial: audit truncation (real enclave, offline verifier)', () =>
 
   it('an entry cut from the middle → audit_sequence_gap at its seq; a receipt for it → receipt_entry_missing', () => {
     const victim = receipts[2]!
-    const holed = asLog(host.entries.filter((t) => (JSON.parse(t) as AuditEntry).seq !== victim.seq))
+    const holed = auditLogOf(host.entries.filter((t) => (JSON.parse(t) as AuditEntry).seq !== victim.seq))
     expect(verifyAuditLog({ ...holed, checkpoints: host.checkpoints, publicKey })).toMatchObject({ ok: false, code: 'audit_sequence_gap', seq: victim.seq })
     expect(verifyReceipt({ receipt: victim, entries: holed.entries, publicKey })).toMatchObject({ ok: false, code: 'receipt_entry_missing' })
   })
@@ -89,6 +81,6 @@ describe('adversarial: audit truncation (real enclave, offline verifier)', () =>
     expect(r.ok).toBe(true)
     const receipt = (r as { result: AgentSignOk }).result.receipt
     expect(receipt.seq).toBeGreaterThan(receipts.at(-1)!.seq)
-    expect(verifyAuditLog({ ...asLog(host.entries), checkpoints: host.checkpoints, publicKey }).ok).toBe(true)
+    expect(verifyAuditLog({ ...auditLogOf(host.entries), checkpoints: host.checkpoints, publicKey }).ok).toBe(true)
   })
 })
