@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 
-.PHONY: sim test bench install build typecheck check-boundaries demo clean
+.PHONY: sim test bench install build typecheck check-boundaries demo clean soak fuzz
 
 $(NODE_MODULES_STAMP): package.json package-lock.json
 	@command -v node >/dev/null || { echo "Node.js 20+ is required (https://nodejs.org)"; exit 1; }
@@ -36,3 +36,11 @@ typecheck: install
 
 clean:
 	rm -rf dist data
+
+## Crash soak: SIGKILL enclave/host at random points under steady payments (SOAK_CYCLES, SEED, SOAK_TARGETS).
+soak: install build
+	npx tsx scripts/soak.ts
+
+## Fuzz parsers, schemas and a live enclave (SEED, COUNT; default 1,000,000 inputs).
+fuzz: install build
+	npx tsx scripts/fuzz.ts
