@@ -64,6 +64,8 @@ export function bursarAccount(params: BursarAccountParameters): LocalAccount {
       context,
       fetch: params.fetch,
       timeoutMs: params.timeoutMs,
+      // Typed data was already hashed here (what viem cannot hash is refused before sending); the enclave parses it.
+      precheck: operation.op !== 'signTypedData',
     })
     params.onReceipt?.(response, operation.op)
     return response

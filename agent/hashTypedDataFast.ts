@@ -8,7 +8,7 @@ type WordEncoder = (value: unknown, out: Uint8Array, off: number) => boolean
 type StructEncoder = (value: unknown) => Uint8Array | undefined
 
 const DOMAIN_CACHE = new Map<string, Uint8Array>()
-const ENCODERS = new WeakMap<object, Map<string, StructEncoder | null>>()
+const ENCODERS = new Map<string, StructEncoder | null>()
 const CACHE_MAX = 256
 const HEX = /^0x[0-9a-fA-F]*$/
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/
@@ -62,15 +62,13 @@ function domainSeparator(domain: TypedDataDefinition['domain']): Uint8Array | un
 }
 
 function encoderFor(types: Types, primaryType: string): StructEncoder | undefined {
-  let perTypes = ENCODERS.get(types)
-  if (!perTypes) {
-    perTypes = new Map()
-    ENCODERS.set(types, perTypes)
-  }
-  let enc = perTypes.get(primaryType)
+  // Keyed by content, not identity: a caller may reuse and change one `types` object between calls.
+  const key = `${primaryType}\u0000${JSON.stringify(types)}`
+  let enc = ENCODERS.get(key)
   if (enc === undefined) {
     enc = compileStruct(types, primaryType, new Map())
-    perTypes.set(primaryType, enc)
+    if (ENCODERS.size >= CACHE_MAX) ENCODERS.clear()
+    ENCODERS.set(key, enc)
   }
   return enc ?? undefined
 }

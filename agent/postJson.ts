@@ -1,4 +1,4 @@
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http'
+import { type ClientRequest, Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 
 export type PostJsonParameters = {
@@ -9,9 +9,31 @@ export type PostJsonParameters = {
 export type PostJsonReturnType = { status: number; text: string }
 
 // One keep-alive pool per protocol for the whole process: no TCP (or TLS) handshake per request. Idle sockets are unref'd by Node.
+const SWEEP_MS = 100
 const POOLS = {
   http: new HttpAgent({ keepAlive: true, scheduling: 'lifo' }),
   https: new HttpsAgent({ keepAlive: true, scheduling: 'lifo' }),
+}
+
+// Deadlines are swept by one timer for all requests (a socket timeout per request costs more than the request's own writes).
+const IN_FLIGHT = new Set<{ req: ClientRequest; deadline: number }>()
+let sweeper: NodeJS.Timeout | undefined
+
+function watchDeadline(w: { req: ClientRequest; deadline: number }): void {
+  IN_FLIGHT.add(w)
+  if (sweeper) return
+  sweeper = setInterval(() => {
+    const now = Date.now()
+    for (const x of IN_FLIGHT)
+      if (x.deadline <= now) {
+        IN_FLIGHT.delete(x)
+        x.req.destroy(Object.assign(new Error('no answer before the deadline'), { code: 'ETIMEDOUT' }))
+      }
+    if (IN_FLIGHT.size === 0) {
+      clearInterval(sweeper)
+      sweeper = undefined
+    }
+  }, SWEEP_MS).unref()
 }
 
 /**
@@ -42,7 +64,6 @@ function postOnce({ url, body, timeoutMs }: PostJsonParameters): Promise<PostJso
         path: `${url.pathname}${url.search}`,
         method: 'POST',
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        timeout: timeoutMs,
       },
       (res: IncomingMessage) => {
         const chunks: Buffer[] = []
@@ -51,7 +72,9 @@ function postOnce({ url, body, timeoutMs }: PostJsonParameters): Promise<PostJso
         res.on('error', reject)
       },
     )
-    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })))
+    const watch = { req, deadline: Date.now() + timeoutMs }
+    watchDeadline(watch)
+    req.on('close', () => IN_FLIGHT.delete(watch))
     req.on('error', (err) => reject(Object.assign(err, { reusedSocket: req.reusedSocket })))
     req.end(body)
   })

@@ -1,4 +1,4 @@
-import { type KeyObject, randomBytes, sign } from 'node:crypto'
+import { type KeyObject, randomFillSync, sign } from 'node:crypto'
 import type { Hex } from 'viem'
 import { PROTOCOL_ERROR_CODES as C } from '../shared/protocol/errorCodes.js'
 import { AgentRequestSchema } from '../shared/schemas/agentRequest.js'
@@ -27,13 +27,32 @@ export type RequestSignatureParameters = {
   fetch?: typeof globalThis.fetch | undefined
   /** Per attempt; default 30 000 ms. */
   timeoutMs?: number | undefined
+  /**
+   * Check the request against AgentRequestSchema before sending (default true), so a bad one fails here with
+   * `request_invalid` instead of at the enclave, which parses every request with the same schema anyway.
+   */
+  precheck?: boolean | undefined
 }
 
+const PRECHECK_SKIPPED = { success: true } as const
 const SIGNATURE = /^0x[0-9a-fA-F]{130}$/
 const HASH = /^0x[0-9a-fA-F]{64}$/
 const HEX = /^0x[0-9a-fA-F]+$/
 // The Ed25519 key object per agent key (building it from the seed costs more than signing with it).
 const KEYS = new WeakMap<AgentKey, { seed: string; key: KeyObject }>()
+
+// Request nonces come from a pooled CSPRNG buffer (one randomFillSync per 256 nonces); bytes are never reused.
+const NONCE_POOL = Buffer.alloc(16 * 256)
+let noncePos = NONCE_POOL.length
+
+function freshNonce(): string {
+  if (noncePos >= NONCE_POOL.length) {
+    randomFillSync(NONCE_POOL)
+    noncePos = 0
+  }
+  noncePos += 16
+  return NONCE_POOL.toString('hex', noncePos - 16, noncePos)
+}
 
 function keyOf(agentKey: AgentKey): KeyObject {
   const hit = KEYS.get(agentKey)
@@ -71,13 +90,13 @@ export async function requestSignature(params: RequestSignatureParameters): Prom
       v: 1,
       agentId: params.agentKey.agentId,
       wallet: params.wallet,
-      nonce: randomBytes(16).toString('hex'),
+      nonce: freshNonce(),
       issuedAt: Date.now(),
       ...params.operation,
       ...(params.context ? { context: params.context } : {}),
       ...(params.permitId ? { permitId: params.permitId } : {}),
     }
-    const checked = AgentRequestSchema.safeParse(request)
+    const checked = params.precheck === false ? PRECHECK_SKIPPED : AgentRequestSchema.safeParse(request)
     if (!checked.success)
       throw new BursarRequestError(AGENT_ERROR_CODES.request_invalid, 'agent request does not match AgentRequestSchema', {
         cause: checked.error,

@@ -96,6 +96,8 @@ function describePair(p: SdkPair): string {
     `raw ${p.raw.opsPerSec} sig/s (${p.raw.cpuUsPerOp} µs cpu)`,
     `SDK c=1 ${p.c1.opsPerSec}/s p50 ${p.c1.p50Ms} ms, ${p.c1.cpuUsPerOp} µs cpu (${r.cpuC1}×)`,
     `c=64 ${p.c64.opsPerSec}/s (${r.tputC64}×), ${p.c64.cpuUsPerOp} µs cpu (${r.cpuC64}×)`,
+    `floor ${p.floor1.cpuUsPerOp}/${p.floor64.cpuUsPerOp} µs (c=1/64)`,
+    `sys ${p.c1.sysUsPerOp}/${p.c64.sysUsPerOp} µs`,
     `paid fetch ${p.paidFetch.cpuUsPerOp} µs vs free ${p.freeFetch.cpuUsPerOp} µs`,
     `fail ${p.c1.failed + p.c64.failed + p.paidFetch.failed}`,
   ].join('; ')

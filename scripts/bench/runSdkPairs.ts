@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
+import { Agent as HttpAgent, request as httpRequest } from 'node:http'
 import { Session } from 'node:inspector/promises'
 import { type AgentKey, bursarAccount, createPayingFetch } from 'bursar/agent'
 import type { Hex } from 'viem'
@@ -26,8 +27,19 @@ export type RunSdkPairsParameters = {
 }
 
 /** One timed run inside the agent process: rate, this process's CPU per operation, latency quantiles. */
-export type SdkRun = { n: number; failed: number; errors: Record<string, number>; opsPerSec: number; cpuUsPerOp: number; p50Ms: number; p99Ms: number }
-export type SdkPair = { raw: SdkRun; c1: SdkRun; c64: SdkRun; freeFetch: SdkRun; paidFetch: SdkRun }
+export type SdkRun = {
+  n: number
+  failed: number
+  errors: Record<string, number>
+  opsPerSec: number
+  /** This process's CPU (user + system, all threads) per finished operation; `sysUsPerOp` is the kernel's part. */
+  cpuUsPerOp: number
+  sysUsPerOp: number
+  p50Ms: number
+  p99Ms: number
+}
+/** One A B pair; `floor1`/`floor64` = a bare keep-alive HTTP POST round trip (no crypto) at 1 and 64 in flight, the transport's share. */
+export type SdkPair = { raw: SdkRun; c1: SdkRun; c64: SdkRun; floor1: SdkRun; floor64: SdkRun; freeFetch: SdkRun; paidFetch: SdkRun }
 export type SdkSample = { typedData: ReturnType<typeof eip3009>; signature: Hex }
 export type RunSdkPairsReturnType = { pairs: SdkPair[]; samples: SdkSample[]; paidStatuses: Record<string, number> }
 
@@ -81,6 +93,22 @@ export async function runSdkPairs(params: RunSdkPairsParameters): Promise<RunSdk
     paidStatuses[`${url.endsWith('/paid') ? 'paid' : 'free'} ${res.status}`] = (paidStatuses[`${url.endsWith('/paid') ? 'paid' : 'free'} ${res.status}`] ?? 0) + 1
     if (res.status !== 200) throw new Error(`resource answered HTTP ${res.status}`)
   }
+  const floorAgent = new HttpAgent({ keepAlive: true, scheduling: 'lifo' })
+  const floorBody = JSON.stringify({ request: 'x'.repeat(900), signature: 'ab'.repeat(64) })
+  const floorUrl = new URL(`${params.resourceUrl}/floor`)
+  const floor = () =>
+    new Promise<unknown>((resolve, reject) => {
+      const req = httpRequest(
+        { agent: floorAgent, hostname: floorUrl.hostname, port: floorUrl.port, path: floorUrl.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': floorBody.length } },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))))
+        },
+      )
+      req.on('error', reject)
+      req.end(floorBody)
+    })
   const paid = () => fetchText(`${params.resourceUrl}/paid`, (u) => pay(u))
   const free = () => fetchText(`${params.resourceUrl}/free`, (u) => fetch(u))
 
@@ -91,15 +119,18 @@ export async function runSdkPairs(params: RunSdkPairsParameters): Promise<RunSdk
   await run(viaSdk, 1, 300)
   await run(paid, 1, 300)
   await run(free, 1, 200)
+  await run(floor, 64, 200)
 
   const pairs: SdkPair[] = []
   for (let i = 0; i < params.pairs; i++) {
     const a = await run(raw, 1, params.windowsMs.raw)
     const c1 = await run(viaSdk, 1, params.windowsMs.c1)
     const c64 = await run(viaSdk, 64, params.windowsMs.c64)
+    const floor1 = await run(floor, 1, params.windowsMs.paidFetch / 2)
+    const floor64 = await run(floor, 64, params.windowsMs.paidFetch / 2)
     const freeFetch = await run(free, 1, params.windowsMs.paidFetch / 2)
     const paidFetch = await run(paid, 1, params.windowsMs.paidFetch)
-    pairs.push({ raw: a, c1, c64, freeFetch, paidFetch })
+    pairs.push({ raw: a, c1, c64, floor1, floor64, freeFetch, paidFetch })
   }
   if (params.profile) {
     const { prefix, windowMs } = params.profile
@@ -160,6 +191,7 @@ async function timedRun(p: { op: () => Promise<unknown>; concurrency: number; wi
     errors,
     opsPerSec: Math.round(lat.length / seconds),
     cpuUsPerOp: Math.round((cpu.user + cpu.system) / Math.max(1, lat.length)),
+    sysUsPerOp: Math.round(cpu.system / Math.max(1, lat.length)),
     p50Ms: q(0.5),
     p99Ms: q(0.99),
   }

@@ -72,6 +72,11 @@ app.get('/paid', (_req, res) => {
 app.get('/free', (_req, res) => {
   res.json({ ok: true, paid: false })
 })
+// The transport floor: a POST of an agent-request-sized body answered with a sign-answer-sized JSON, no work.
+const ECHO_ANSWER = JSON.stringify({ signature: `0x${'ab'.repeat(65)}`, signedHash: `0x${'cd'.repeat(32)}`, receipt: { pad: 'x'.repeat(400) } })
+app.post('/floor', express.raw({ type: '*/*' }), (_req, res) => {
+  res.type('application/json').send(ECHO_ANSWER)
+})
 const listener = app.listen(0, '127.0.0.1', () => {
   process.send!({ type: 'ready', port: (listener.address() as AddressInfo).port })
 })
