@@ -1,5 +1,5 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { type TypedDataDefinition, getTypesForEIP712Domain, hashDomain, hashTypedData, hexToBytes } from 'viem'
+import { type TypedDataDefinition, getAddress, getTypesForEIP712Domain, hashDomain, hashTypedData, hexToBytes } from 'viem'
 
 type Field = { name: string; type: string }
 type Types = Record<string, readonly Field[]>
@@ -10,10 +10,12 @@ type StructEncoder = (value: unknown) => Uint8Array | undefined
 const DOMAIN_CACHE = new Map<string, Uint8Array>()
 const ENCODERS = new Map<string, StructEncoder | null>()
 const CACHE_MAX = 256
+// Mixed-case addresses whose EIP-55 checksum was checked (x402 sends checksummed ones, and the same few repeat).
+const CHECKSUMMED = new Map<string, boolean>()
 const HEX = /^0x[0-9a-fA-F]*$/
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/
-const INT = /^(u?)int(\d*)$/
-const BYTES_N = /^bytes(\d+)$/
+const INT = /^(u?)int(8|16|24|32|40|48|56|64|72|80|88|96|104|112|120|128|136|144|152|160|168|176|184|192|200|208|216|224|232|240|248|256)$/
+const BYTES_N = /^bytes([1-9]|[12][0-9]|3[0-2])$/
 const PREFIX = new Uint8Array([0x19, 0x01])
 
 /**
@@ -66,7 +68,7 @@ function encoderFor(types: Types, primaryType: string): StructEncoder | undefine
   const key = `${primaryType}\u0000${JSON.stringify(types)}`
   let enc = ENCODERS.get(key)
   if (enc === undefined) {
-    enc = compileStruct(types, primaryType, new Map())
+    enc = typesLookValid(types) ? compileStruct(types, primaryType, new Map()) : null
     if (ENCODERS.size >= CACHE_MAX) ENCODERS.clear()
     ENCODERS.set(key, enc)
   }
@@ -79,7 +81,7 @@ function encodeType(types: Types, primary: string): string | null {
   const visit = (t: string): boolean => {
     for (const f of types[t] ?? []) {
       if (f.type.endsWith(']')) return false
-      if (types[f.type] && f.type !== primary && !deps.has(f.type)) {
+      if (Object.hasOwn(types, f.type) && f.type !== primary && !deps.has(f.type)) {
         deps.add(f.type)
         if (!visit(f.type)) return false
       }
@@ -91,8 +93,35 @@ function encodeType(types: Types, primary: string): string | null {
   return [primary, ...[...deps].sort()].map(one).join('')
 }
 
+/** viem's strict isAddress: all-lowercase, or a correct EIP-55 checksum. */
+function checksumOk(a: string): boolean {
+  if (a.toLowerCase() === a) return true
+  let ok = CHECKSUMMED.get(a)
+  if (ok === undefined) {
+    ok = getAddress(a) === a
+    if (CHECKSUMMED.size >= CACHE_MAX) CHECKSUMMED.clear()
+    CHECKSUMMED.set(a, ok)
+  }
+  return ok
+}
+
+/** The type checks viem's validateTypedData makes on `types` (every struct, reachable or not); false → viem decides. */
+function typesLookValid(types: Types): boolean {
+  const solidityLike = (t: string) => t === 'address' || t === 'bool' || t === 'string' || /^(bytes|u?int)/.test(t)
+  for (const [name, fields] of Object.entries(types)) {
+    if (solidityLike(name) || !Array.isArray(fields)) return false
+    for (const f of fields) {
+      const t = f?.type
+      if (typeof t !== 'string' || typeof f.name !== 'string') return false
+      if (!Object.hasOwn(types, t) && !(t === 'address' || t === 'bool' || t === 'string' || t === 'bytes' || BYTES_N.test(t) || INT.test(t)))
+        return false
+    }
+  }
+  return true
+}
+
 function compileStruct(types: Types, name: string, compiling: Map<string, StructEncoder | null>): StructEncoder | null {
-  const fields = types[name]
+  const fields = Object.hasOwn(types, name) ? types[name] : undefined
   if (!Array.isArray(fields) || compiling.has(name)) return null // unknown or recursive: viem decides
   compiling.set(name, null)
   const typeString = encodeType(types, name)
@@ -119,7 +148,7 @@ function compileStruct(types: Types, name: string, compiling: Map<string, Struct
 }
 
 function wordEncoder(types: Types, type: string, compiling: Map<string, StructEncoder | null>): WordEncoder | null {
-  if (types[type]) {
+  if (Object.hasOwn(types, type)) {
     const sub = compileStruct(types, type, new Map(compiling))
     if (!sub) return null
     return (v, out, off) => {
@@ -131,7 +160,7 @@ function wordEncoder(types: Types, type: string, compiling: Map<string, StructEn
   }
   if (type === 'address')
     return (v, out, off) => {
-      if (typeof v !== 'string' || !ADDRESS.test(v)) return false
+      if (typeof v !== 'string' || !ADDRESS.test(v) || !checksumOk(v)) return false
       out.set(Buffer.from(v.slice(2), 'hex'), off + 12)
       return true
     }
