@@ -17,6 +17,7 @@ export async function forkBenchChild<R = unknown>(file: string, nodeArgs: string
     cwd: repoRoot,
     execArgv: [...nodeArgs, '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced', // structured clone: bigints in the samples survive IPC
   })
   const ready = await new Promise<R>((resolve, reject) => {
     child.once('message', (m) => resolve(m as R))

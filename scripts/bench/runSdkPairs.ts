@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { Agent as HttpAgent, request as httpRequest } from 'node:http'
 import { Session } from 'node:inspector/promises'
-import { type AgentKey, bursarAccount, createPayingFetch } from 'bursar/agent'
+import { type AgentKey, SECP256K1_ENGINE, type Secp256k1Engine, bursarAccount, createPayingFetch } from 'bursar/agent'
 import type { Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
@@ -41,7 +41,7 @@ export type SdkRun = {
 /** One A B pair; `floor1`/`floor64` = a bare keep-alive HTTP POST round trip (no crypto) at 1 and 64 in flight, the transport's share. */
 export type SdkPair = { raw: SdkRun; c1: SdkRun; c64: SdkRun; floor1: SdkRun; floor64: SdkRun; freeFetch: SdkRun; paidFetch: SdkRun }
 export type SdkSample = { typedData: ReturnType<typeof eip3009>; signature: Hex }
-export type RunSdkPairsReturnType = { pairs: SdkPair[]; samples: SdkSample[]; paidStatuses: Record<string, number> }
+export type RunSdkPairsReturnType = { pairs: SdkPair[]; samples: SdkSample[]; paidStatuses: Record<string, number>; engine: Secp256k1Engine }
 
 /** An x402 `exact` payment as @x402/evm builds it: EIP-3009 TransferWithAuthorization, fresh 32-byte nonce. */
 function eip3009(from: Hex) {
@@ -138,7 +138,7 @@ export async function runSdkPairs(params: RunSdkPairsParameters): Promise<RunSdk
     await profiled(`${prefix}-c1.cpuprofile`, () => run(viaSdk, 1, windowMs))
     await profiled(`${prefix}-paid.cpuprofile`, () => run(paid, 1, windowMs))
   }
-  return { pairs, samples, paidStatuses }
+  return { pairs, samples, paidStatuses, engine: SECP256K1_ENGINE }
 }
 
 /** Runs `fn` under the V8 CPU profiler (the one behind --cpu-prof) and writes the profile to `file`. */
