@@ -4,20 +4,21 @@ import {
   type SignableMessage,
   type TransactionSerializable,
   type TypedDataDefinition,
-  isAddressEqual,
+  hashMessage,
+  hexToBytes,
+  keccak256,
   parseSignature,
-  recoverMessageAddress,
-  recoverTransactionAddress,
-  recoverTypedDataAddress,
   serializeTransaction,
   toHex,
 } from 'viem'
 import { type LocalAccount, toAccount } from 'viem/accounts'
 import type { TransactionJson, TypedDataJson } from '../shared/schemas/agentRequest.js'
 import { AGENT_ERROR_CODES, AgentKeyError, BursarRequestError } from './errors.js'
+import { hashTypedDataFast } from './hashTypedDataFast.js'
 import { type AgentKey, loadAgentKey } from './loadAgentKey.js'
 import { type AgentOperation, type AgentRequestContext, type SignResponse, requestSignature } from './requestSignature.js'
 import { toJsonValue } from './toJsonValue.js'
+import { WalletSignatureCheck } from './WalletSignatureCheck.js'
 
 export type BursarAccountParameters = {
   /** Host base URL; defaults to the key file's `host`. */
@@ -39,9 +40,11 @@ export type BursarAccountParameters = {
 /**
  * A viem custom Account whose keys live in the bursar enclave: every
  * signTypedData / signTransaction / signMessage becomes an agent request to
- * the host, and the answer is checked (the signature must recover to the
- * wallet address) before it is returned. Plugs into @x402/fetch and viem
- * wallet clients unchanged.
+ * the host, and the answer is checked before it is returned: the signature
+ * must be the wallet's over the digest the SDK computed itself from what the
+ * caller asked (WalletSignatureCheck: the wallet's key is proven from the
+ * first answer, then every answer must recover to it). Plugs into
+ * @x402/fetch and viem wallet clients unchanged.
  */
 export function bursarAccount(params: BursarAccountParameters): LocalAccount {
   const agentKey = typeof params.agentKey === 'string' ? loadAgentKey(params.agentKey) : params.agentKey
@@ -61,18 +64,14 @@ export function bursarAccount(params: BursarAccountParameters): LocalAccount {
       context,
       fetch: params.fetch,
       timeoutMs: params.timeoutMs,
+      // Typed data was already hashed here (what viem cannot hash is refused before sending); the enclave parses it.
+      precheck: operation.op !== 'signTypedData',
     })
     params.onReceipt?.(response, operation.op)
     return response
   }
-  // SECURITY: the host is untrusted; a signature that does not recover to the wallet is refused here.
-  const mustBeSigner = (recovered: Address, what: string) => {
-    if (!isAddressEqual(recovered, address))
-      throw new BursarRequestError(
-        AGENT_ERROR_CODES.response_signer_mismatch,
-        `bursar host returned a ${what} signature from ${recovered}, not ${address}`,
-      )
-  }
+  // SECURITY: the host is untrusted; a signature that is not the wallet's over the SDK's own digest is refused here.
+  const walletCheck = new WalletSignatureCheck(address)
 
   return toAccount({
     address,
@@ -87,33 +86,36 @@ export function bursarAccount(params: BursarAccountParameters): LocalAccount {
         primaryType: def.primaryType,
         message: toJsonValue(def.message ?? {}),
       } as TypedDataJson
+      // The digest comes first: typed data viem cannot hash is refused before anything is sent.
+      const digest = hashTypedDataFast(def)
       const { signature } = await ask({ op: 'signTypedData', typedData: json })
-      mustBeSigner(await recoverTypedDataAddress({ ...def, signature } as Parameters<typeof recoverTypedDataAddress>[0]), 'typed-data')
+      walletCheck.check(digest, signature, 'typed-data')
       return signature
     },
     async signMessage({ message }) {
+      const digest = hexToBytes(hashMessage(message))
       const { signature } = await ask({ op: 'signMessage', message: toMessageJson(message) })
-      mustBeSigner(await recoverMessageAddress({ message, signature }), 'message')
+      walletCheck.check(digest, signature, 'message')
       return signature
     },
     async signTransaction(transaction) {
       const tx = toTransactionJson(transaction)
+      const unsigned = {
+        type: 'eip1559',
+        chainId: tx.chainId,
+        to: tx.to as Address,
+        nonce: tx.nonce,
+        gas: BigInt(tx.gas),
+        maxFeePerGas: BigInt(tx.maxFeePerGas),
+        maxPriorityFeePerGas: BigInt(tx.maxPriorityFeePerGas),
+        ...(tx.value !== undefined ? { value: BigInt(tx.value) } : {}),
+        ...(tx.data !== undefined ? { data: tx.data as Hex } : {}),
+      } as const
+      const digest = hexToBytes(keccak256(serializeTransaction(unsigned)))
       const { signature } = await ask({ op: 'signTransaction', transaction: tx })
-      const serialized = serializeTransaction(
-        {
-          type: 'eip1559',
-          chainId: tx.chainId,
-          to: tx.to as Address,
-          nonce: tx.nonce,
-          gas: BigInt(tx.gas),
-          maxFeePerGas: BigInt(tx.maxFeePerGas),
-          maxPriorityFeePerGas: BigInt(tx.maxPriorityFeePerGas),
-          ...(tx.value !== undefined ? { value: BigInt(tx.value) } : {}),
-          ...(tx.data !== undefined ? { data: tx.data as Hex } : {}),
-        },
-        parseSignature(signature),
-      )
-      mustBeSigner(await recoverTransactionAddress({ serializedTransaction: serialized }), 'transaction')
+      walletCheck.check(digest, signature, 'transaction')
+      // What is returned is built here from what was asked plus the checked signature, never the host's serialization.
+      const serialized = serializeTransaction(unsigned, parseSignature(signature))
       return serialized
     },
   })

@@ -11,6 +11,8 @@ export type { GenerateAgentKeyParameters } from './generateAgentKey.js'
 export { AgentKeySchema, loadAgentKey } from './loadAgentKey.js'
 export type { AgentKey } from './loadAgentKey.js'
 export { requestSignature } from './requestSignature.js'
+export { SECP256K1_ENGINE } from './recoverSecp256k1.js'
+export type { Secp256k1Engine } from './recoverSecp256k1.js'
 export type { AgentOperation, AgentRequestContext, RequestSignatureParameters, SignResponse } from './requestSignature.js'
 export {
   AGENT_ERROR_CODES,

@@ -21,6 +21,11 @@ export type MockBursarHostParameters = {
   decide?: ((request: AgentRequest, index: number) => { status: number; body: unknown } | undefined) | undefined
   /** Sign with this key instead of walletKey (a lying host). */
   signWith?: Hex | undefined
+  /** Rewrite the honest answer before it is sent (a tampering host); `signFor` signs any other request with the wallet. */
+  tamper?:
+    | ((answer: Record<string, unknown>, request: AgentRequest, index: number, signFor: (r: AgentRequest) => Promise<Record<string, unknown>>) =>
+        Promise<Record<string, unknown>> | Record<string, unknown>)
+    | undefined
 }
 
 export type MockBursarHostReturnType = {
@@ -60,7 +65,9 @@ export async function mockBursarHost(params: MockBursarHostParameters): Promise<
     requests.push(entry)
     const scripted = params.decide?.(request, requests.length - 1)
     if (scripted) return (entry.status = send(scripted.status, scripted.body))
-    entry.status = send(200, await signFor(request, signer))
+    const answer: Record<string, unknown> = await signFor(request, signer)
+    const sent = params.tamper ? await params.tamper(answer, request, requests.length - 1, (r) => signFor(r, signer)) : answer
+    entry.status = send(200, sent)
     return entry.status
   }
 

@@ -6,7 +6,8 @@
  *   3. attestation verify (cold / cached chain / raw ES384)   4. audit append + verify
  *   5. enclave + host RSS at c = 64, enclave decode+sign micro-bench, in-process enclave ceiling
  *   6. a profiled c = 64 run (--cpu-prof in enclave and host), top self time per process
- * Env: BENCH_DURATION_MS (per level, default 5000), BENCH_SKIP_PROFILE=1.
+ *   7. the agent SDK as agents run it (`bursar/agent` in its own process, interleaved with the raw baseline there)
+ * Env: BENCH_DURATION_MS (per level, default 5000), BENCH_SKIP_PROFILE=1, BENCH_SDK_PAIRS (default 5).
  */
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -21,6 +22,8 @@ import { formatCpuProfileSummary } from './bench/formatCpuProfileSummary.js'
 import { type SummarizeCpuProfileReturnType, summarizeCpuProfile } from './bench/summarizeCpuProfile.js'
 import { buildEnclave } from './buildEnclave.js'
 import { benchSign } from './bench/benchSign.js'
+import { benchSdk } from './bench/benchSdk.js'
+import { summarizeSdk } from './bench/summarizeSdk.js'
 import { repoRoot } from './lib/startStack.js'
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000)
@@ -84,6 +87,10 @@ if (process.env.BENCH_SKIP_PROFILE !== '1') {
   else say(`   (no profile written in ${dir}: ${readdirSync(dir).join(', ')})`)
 }
 
+say(`7. agent SDK: bursar/agent in one agent process vs raw viem signatures there, ${Number(process.env.BENCH_SDK_PAIRS ?? 5)} interleaved pairs…`)
+const sdkRun = await benchSdk({ pairs: Number(process.env.BENCH_SDK_PAIRS ?? 5), log: say })
+const sdk = summarizeSdk(sdkRun)
+
 // ---- table ----
 const base = baseline.opsPerSec
 const rows: string[][] = [['measure', 'value', 'ratio / note']]
@@ -123,6 +130,7 @@ for (const a of attestation) rows.push([a.name, `${fmt(a.opsPerSec)} ops/s`, `${
 for (const a of audit) rows.push([`${a.name} (100k)`, `${fmt(a.opsPerSec)} entries/s`, `${a.seconds} s`])
 rows.push(['enclave RSS, max during c=64', `${fmt(e2e.rssMaxMb.enclave, 1)} MB`, `idle after setup ${fmt(e2e.rssIdleMb.enclave, 1)} MB`])
 rows.push(['host RSS, max during c=64', `${fmt(e2e.rssMaxMb.host, 1)} MB`, `idle after setup ${fmt(e2e.rssIdleMb.host, 1)} MB`])
+rows.push(...sdk.rows)
 const w0 = Math.max(...rows.map((r) => r[0]!.length))
 const w1 = Math.max(...rows.map((r) => r[1]!.length))
 say()
@@ -150,10 +158,12 @@ const goals = [
     cached >= 0.8 * raw ? '' : `${fmt(0.8 * raw - cached)} ops/s short`,
   ),
   goal('enclave RSS ≤ 128 MB', e2e.rssMaxMb.enclave <= 128, `${fmt(e2e.rssMaxMb.enclave, 1)} MB`, e2e.rssMaxMb.enclave <= 128 ? '' : `${fmt(e2e.rssMaxMb.enclave - 128, 1)} MB over`),
+  ...sdk.goals,
 ]
 say()
 say('goals:')
-for (const g of goals) say(`  ${g.pass ? 'PASS' : 'MISS'}  ${g.name.padEnd(44)} ${g.actual}${g.gap ? `  (${g.gap})` : ''}`)
+for (const g of goals) say(`  ${g.pass ? 'PASS' : 'MISS'}  ${g.name.padEnd(56)} ${g.actual}${g.gap ? `  (${g.gap})` : ''}`)
+for (const n of sdk.notes) say(`  ${n}`)
 
 const noisy = Math.max(...e2e.levels.map((l) => l.cpuPct.others ?? 0), ...e2e.sustained.map((l) => l.cpuPct.others ?? 0))
 if (noisy > 25) say(`  NOTE: other processes used up to ${noisy}% of a core during the end-to-end runs: this machine was shared, figures are low.`)
@@ -196,6 +206,7 @@ writeFileSync(
       audit,
       goals,
       profile: profile && { c64: stripSamples(profile.run), enclave: profile.enclave, host: profile.host },
+      agentSdk: sdk.json,
       wallSeconds: Math.round((Date.now() - t0) / 1000),
     },
     null,

@@ -9,8 +9,8 @@ export const BENCH_PAY_TO = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C'
 export const BENCH_RESOURCE_URL = 'https://api.example.com/paid/report'
 export const BENCH_PRICE = '10000'
 
-/** One agent as the load generator needs it: id, raw Ed25519 seed (hex) and the wallet it pays from. */
-export type BenchAgent = { agentId: string; seed: string; wallet: `0x${string}` }
+/** One agent as the load generator needs it: id, raw Ed25519 seed and public key (hex) and the wallet it pays from. */
+export type BenchAgent = { agentId: string; seed: string; publicKey: string; wallet: `0x${string}` }
 
 export type BuildPaymentRequestParameters = {
   agentId: string

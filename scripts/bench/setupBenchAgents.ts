@@ -8,6 +8,8 @@ export type SetupBenchAgentsParameters = {
   owner: LocalAccount
   wallets: number
   agentsPerWallet: number
+  /** x402 resource hosts the policy allows (default only the bench's api.example.com). */
+  hosts?: string[] | undefined
 }
 
 /**
@@ -29,7 +31,7 @@ export async function setupBenchAgents(params: SetupBenchAgentsParameters): Prom
         chains: { in: [BENCH_CHAIN_ID] },
         assets: { in: [BENCH_USDC] },
         payTo: { in: [BENCH_PAY_TO] },
-        hosts: { in: ['api.example.com'] },
+        hosts: { in: params.hosts ?? ['api.example.com'] },
         maxValiditySeconds: 3600,
       },
     ],
@@ -41,7 +43,7 @@ export async function setupBenchAgents(params: SetupBenchAgentsParameters): Prom
     // Owner acts on one wallet are sequential (seq = ownerSeq + 1); wallets proceed in parallel.
     for (let a = 0; a < params.agentsPerWallet; a++) {
       const { agentKey } = await setupAgent({ host: params.url, owner: params.owner, wallet, label: `bench-${w}-${a}`, policy })
-      out.push({ agentId: agentKey.agentId, seed: agentKey.privateKey, wallet })
+      out.push({ agentId: agentKey.agentId, seed: agentKey.privateKey, publicKey: agentKey.publicKey, wallet })
     }
     return out
   }

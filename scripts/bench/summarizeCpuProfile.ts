@@ -99,7 +99,10 @@ function indexBundle(url: string): ModuleIndex | null {
 function moduleOf(f: CallFrame, index: ModuleIndex | null): string {
   if (!f.url) return f.functionName.startsWith('(') ? f.functionName : '(native)'
   if (f.url.startsWith('node:')) return f.url
-  if (!index) return f.url.replace(/^file:\/\/.*?\/node_modules\//, 'node_modules/')
+  if (!index)
+    return f.url.includes('/node_modules/')
+      ? f.url.replace(/^file:\/\/.*?\/node_modules\//, 'node_modules/')
+      : f.url.replace(/^file:\/\/.*?\/(?=(?:agent|shared|scripts|cli|core|enclave|host)\/)/, '')
   let lo = 0
   let hi = index.lines.length - 1
   let found = -1
@@ -121,7 +124,7 @@ function packageOf(module: string): string {
     return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!
   }
   if (module.startsWith('node:')) return module.split('/').slice(0, 2).join('/')
-  if (/^(enclave|host|shared|agent)\//.test(module)) return module.split('/').slice(0, 2).join('/')
+  if (/^(enclave|host|shared|agent|core)\//.test(module)) return module.split('/').slice(0, 2).join('/')
   return module
 }
 
