@@ -10,7 +10,6 @@ import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { MAX_FRAME_BYTES } from '../shared/protocol/frame.js'
 import type { Persist, WireCheckpoint } from '../shared/protocol/messages.js'
 import { AuditChain } from './audit/AuditChain.js'
-import { SpendLedger, type SpendLedgerJson } from '../core/ledger/SpendLedger.js'
 import { SignerPool } from './sign/SignerPool.js'
 import type { NsmProvider } from './nsm/NsmProvider.js'
 import { type Phase, canTransition } from './protocol/phase.js'
@@ -18,7 +17,7 @@ import type { Sealer } from './seal/Sealer.js'
 import { ReplayCache } from './state/ReplayCache.js'
 import { SerialQueue } from './state/SerialQueue.js'
 import { decodeSnapshot, encodeSnapshot } from './state/snapshotCodec.js'
-import type { WalletRecord } from './state/stateTypes.js'
+import type { WalletRecord } from '../core/state/stateTypes.js'
 import type { Admission } from '../shared/owner/parseAdmission.js'
 
 export type EnclaveParameters = {
@@ -98,7 +97,7 @@ export class Enclave {
       this.entryMacKey = s.entryMacKey
       this.createNonces = new Map(s.createNonces)
       this.wallets = new Map(
-        s.wallets.map((w) => [w.address.toLowerCase(), { ...w, ledger: SpendLedger.fromJSON(w.ledger as SpendLedgerJson) }]),
+        s.wallets.map((w) => [w.address.toLowerCase(), w]),
       )
       this.fresh = false
     } else {
@@ -203,17 +202,12 @@ export class Enclave {
       auditHead: head.seq >= 0 ? (head as { seq: number; hash: `0x${string}` }) : null,
       entryMacKey: this.entryMacKey,
       createNonces: [...this.createNonces],
-      wallets: [...this.wallets.values()].map((w) => this.serializeWallet(w)),
+      wallets: [...this.wallets.values()],
     })
     const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: this.stateVersion, plaintext })
     this.lastSnapshotBytes = blob.length
     this.entriesSinceSnapshot = 0
     return { version: this.stateVersion, auditSeq: head.seq, blob }
-  }
-
-  /** Wallet record with its ledger as plain JSON, for the snapshot. */
-  private serializeWallet(w: WalletRecord): WalletRecord {
-    return { ...w, ledger: (w.ledger as SpendLedger).toJSON() }
   }
 
   wallet(address: string): WalletRecord {

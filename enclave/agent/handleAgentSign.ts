@@ -20,7 +20,7 @@ import type { Enclave, PendingPersist, Tx } from '../Enclave.js'
 import { applyEvents, ledgerOf } from '../owner/ledgerOps.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 import type { SignPlanReturnType } from '../sign/signPlan.js'
-import type { AgentRecord, PolicyRecord, WalletRecord } from '../state/stateTypes.js'
+import type { AgentRecord, PolicyRecord, WalletRecord } from '../../core/state/stateTypes.js'
 import { verifyAgentRequest } from './verifyAgentRequest.js'
 
 const policyCache = new Map<string, Policy>()

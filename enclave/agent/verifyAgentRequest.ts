@@ -2,7 +2,7 @@ import { type KeyObject, createPublicKey, verify } from 'node:crypto'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { type AgentRequest, AgentRequestSchema } from '../../shared/schemas/agentRequest.js'
 import type { Enclave } from '../Enclave.js'
-import type { AgentRecord, WalletRecord } from '../state/stateTypes.js'
+import type { AgentRecord, WalletRecord } from '../../core/state/stateTypes.js'
 
 const keyCache = new Map<string, KeyObject>()
 

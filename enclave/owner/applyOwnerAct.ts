@@ -4,13 +4,13 @@ import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 import type { Enclave } from '../Enclave.js'
 import { generateSignerKey } from '../sign/generateSignerKey.js'
-import type { WalletRecord } from '../state/stateTypes.js'
+import type { WalletRecord } from '../../core/state/stateTypes.js'
 import { OWNER_RULE } from '../state/loadState.js'
 import { OWNER_LIMITS, checkCreateWallet, checkLimit } from '../../shared/owner/ownerLimits.js'
-import { installPolicy } from './installPolicy.js'
+import { installPolicy } from '../../core/owner/installPolicy.js'
 import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.js'
 import { ledgerOwnerAct, newWalletLedger } from './ledgerOps.js'
-import { type VerifiedOwnerAct, verifyOwnerAct } from './verifyOwnerAct.js'
+import { type VerifiedOwnerAct, verifyOwnerAct } from '../../core/owner/verifyOwnerAct.js'
 
 const CREATE_WINDOW_MS = 10 * 60_000
 
@@ -139,6 +139,7 @@ function applyWalletAct(
     }
     case 'SetPolicy': {
       const rec = installPolicy(wallet, act.message, policyText)
+      wallet.policies.set(rec.agentId, rec)
       enclave.appendEntry(tx, entryBody(wallet, act.message.agentId, 'policy_set', { version: rec.version, hash: rec.hash }))
       return { ...base, agentId: act.message.agentId, policyVersion: rec.version, policyHash: rec.hash }
     }

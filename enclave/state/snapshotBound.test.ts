@@ -5,7 +5,7 @@ import { MAX_OPEN_PENDING } from '../../core/policy/decidePolicy.js'
 import { OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
 import { MAX_SNAPSHOT_BYTES } from '../Enclave.js'
 import { encodeSnapshot } from './snapshotCodec.js'
-import type { AgentRecord, PolicyRecord, WalletRecord } from './stateTypes.js'
+import type { AgentRecord, PolicyRecord, WalletRecord } from '../../core/state/stateTypes.js'
 
 const T0 = 1_800_000_000_000
 const addr = (i: number) => `0x${i.toString(16).padStart(40, 'f')}` as `0x${string}`
@@ -30,7 +30,7 @@ function fullWallet(w: number, withAgentTraffic: boolean): WalletRecord {
   }
   return {
     address: addr(w), privateKey: new Uint8Array(32), owner: addr(w + 1_000_000), label: 'w'.repeat(64), createdAt: T0,
-    ownerSeq: Number.MAX_SAFE_INTEGER, rolledBack: false, agents, policies, ledger: ledger.toJSON(),
+    ownerSeq: Number.MAX_SAFE_INTEGER, rolledBack: false, agents, policies, ledger,
   }
 }
 
@@ -94,8 +94,8 @@ describe('worst-case snapshot size from the limits', () => {
     const perAgent = Math.round((traffic - base) / OWNER_LIMITS.agentsPerWallet)
     expect({ perAgent, agentsThatFitTheGuardHeadroom: Math.floor((MAX_SNAPSHOT_BYTES - OWNER_LIMITS.stateSoftBytes) / perAgent) }).toMatchInlineSnapshot(`
       {
-        "agentsThatFitTheGuardHeadroom": 33,
-        "perAgent": 503075,
+        "agentsThatFitTheGuardHeadroom": 22,
+        "perAgent": 733539,
       }
     `)
   })

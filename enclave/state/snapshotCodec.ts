@@ -1,6 +1,7 @@
 import { decode, encode } from 'cborg'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
-import type { AgentRecord, PolicyRecord, WalletRecord } from './stateTypes.js'
+import { SpendLedger } from '../../core/ledger/SpendLedger.js'
+import type { AgentRecord, PolicyRecord, WalletRecord } from '../../core/state/stateTypes.js'
 
 /** Plain form of the enclave's state, sealed as one snapshot. */
 export type SnapshotState = {
@@ -27,7 +28,7 @@ export function encodeSnapshot(s: SnapshotState): Uint8Array {
       ...w,
       agents: [...w.agents.values()],
       policies: [...w.policies.values()],
-      ledger: JSON.stringify(w.ledger ?? null),
+      ledger: JSON.stringify(w.ledger.toJSON()),
     })),
   })
 }
@@ -53,7 +54,7 @@ export function decodeSnapshot(bytes: Uint8Array): SnapshotState {
         ...w,
         agents: new Map((w.agents as AgentRecord[]).map((a) => [a.agentId, a])),
         policies: new Map((w.policies as PolicyRecord[]).map((p) => [p.agentId, p])),
-        ledger: JSON.parse(w.ledger),
+        ledger: SpendLedger.fromJSON(JSON.parse(w.ledger)),
       })),
     }
   } catch (cause) {

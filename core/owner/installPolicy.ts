@@ -7,12 +7,13 @@ import type { PolicyRecord, WalletRecord } from '../state/stateTypes.js'
 export type SetPolicyMessage = { wallet: string; agentId: string; version: string; policyHash: string }
 
 /**
- * Installs an owner-signed policy. SECURITY: the owner signed the canonical
+ * Checks an owner-signed policy and returns the record to install (pure: the
+ * shell installs it). SECURITY: the owner signed the canonical
  * hash, so the policy text must hash to it, name this wallet and agent, and
  * carry a version newer than the installed one (an older one never wins).
  * It is stored as canonical JSON (the hashed form), at most OWNER_LIMITS.policyBytes.
  */
-export function installPolicy(wallet: WalletRecord, m: SetPolicyMessage, text: string | undefined): PolicyRecord {
+export function installPolicy(wallet: Readonly<WalletRecord>, m: SetPolicyMessage, text: string | undefined): PolicyRecord {
   if (!text) throw new EnclaveError('policy_invalid', 'SetPolicy needs the policy JSON alongside the signed act')
   let policy: ReturnType<typeof parsePolicy>
   try {
@@ -24,7 +25,7 @@ export function installPolicy(wallet: WalletRecord, m: SetPolicyMessage, text: s
   // SECURITY: bounded state: the enclave keeps the canonical JSON (what the hash covers), never the sent text, and
   // refuses a policy whose canonical form passes the size limit.
   const canonical = canonicalJson(policy)
-  const bytes = Buffer.byteLength(canonical, 'utf8')
+  const bytes = new TextEncoder().encode(canonical).length
   checkLimit(bytes <= OWNER_LIMITS.policyBytes, 'policyBytes', `Policy is ${bytes} bytes as canonical JSON (limit ${OWNER_LIMITS.policyBytes}); shorten its lists`)
   const hash = policyHash(policy)
   if (hash !== m.policyHash.toLowerCase()) throw new EnclaveError('policy_hash_mismatch', 'Policy does not hash to the signed policyHash')
@@ -38,7 +39,5 @@ export function installPolicy(wallet: WalletRecord, m: SetPolicyMessage, text: s
   if (current && policy.version <= current.version) {
     throw new EnclaveError('policy_version_not_newer', `Policy version ${policy.version} is not newer than ${current.version}`)
   }
-  const rec: PolicyRecord = { agentId: m.agentId, json: canonical, version: policy.version, hash }
-  wallet.policies.set(m.agentId, rec)
-  return rec
+  return { agentId: m.agentId, json: canonical, version: policy.version, hash }
 }

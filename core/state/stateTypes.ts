@@ -1,3 +1,5 @@
+import type { SpendLedger } from '../ledger/SpendLedger.js'
+
 /** In-memory shapes of the enclave's trusted state (what sealed snapshots hold). */
 export type AgentRecord = {
   agentId: string
@@ -29,6 +31,6 @@ export type WalletRecord = {
   rolledBack: boolean
   agents: Map<string, AgentRecord>
   policies: Map<string, PolicyRecord>
-  /** SpendLedger JSON (pending, permits, freezes, rolling windows). */
-  ledger: unknown
+  /** The wallet's spend ledger (pending requests, permits, freezes, rolling windows). */
+  ledger: SpendLedger
 }
