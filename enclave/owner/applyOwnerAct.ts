@@ -66,15 +66,9 @@ export async function applyOwnerAct(
       }
       throw new EnclaveError('wallet_rolled_back', 'This wallet was rolled back; sign a Resync act first')
     }
-    // A refused act leaves no entry and no snapshot, so it must not move the live seq either.
-    const prevSeq = wallet.ownerSeq
+    result = applyWalletAct(enclave, wallet, act, params.policy, tx, seq)
+    // Only an applied act moves the seq: a refused one (it threw above) leaves no entry, no snapshot, no change.
     wallet.ownerSeq = seq
-    try {
-      result = applyWalletAct(enclave, wallet, act, params.policy, tx)
-    } catch (err) {
-      wallet.ownerSeq = prevSeq
-      throw err
-    }
   }
   const persist = await enclave.finishTx(tx)
   return { ok: true, result: { ...result, receipt: signOwnerReceipt(enclave, act, result.wallet, result.ownerSeq) }, persist }
@@ -124,8 +118,9 @@ function applyWalletAct(
   act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'Resync' }>,
   policyText: string | undefined,
   tx: ReturnType<Enclave['beginTx']>,
+  seq: number,
 ): Record<string, unknown> & { wallet: string; ownerSeq: number } {
-  const base = { wallet: wallet.address, ownerSeq: wallet.ownerSeq }
+  const base = { wallet: wallet.address, ownerSeq: seq }
   switch (act.primaryType) {
     case 'RegisterAgent': {
       const m = act.message
