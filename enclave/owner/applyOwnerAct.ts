@@ -1,5 +1,4 @@
 import { privateKeyToAddress } from 'viem/accounts'
-import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 import type { Enclave } from '../Enclave.js'
@@ -7,7 +6,7 @@ import { generateSignerKey } from '../sign/generateSignerKey.js'
 import type { WalletRecord } from '../../core/state/stateTypes.js'
 import { OWNER_RULE } from '../state/loadState.js'
 import { OWNER_LIMITS, checkCreateWallet, checkLimit } from '../../shared/owner/ownerLimits.js'
-import { installPolicy } from '../../core/owner/installPolicy.js'
+import { applyWalletChange, walletActChange } from '../../core/owner/walletActChange.js'
 import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.js'
 import { ledgerOwnerAct, newWalletLedger } from './ledgerOps.js'
 import { type VerifiedOwnerAct, verifyOwnerAct } from '../../core/owner/verifyOwnerAct.js'
@@ -122,37 +121,14 @@ function applyWalletAct(
 ): Record<string, unknown> & { wallet: string; ownerSeq: number } {
   const base = { wallet: wallet.address, ownerSeq: seq }
   switch (act.primaryType) {
-    case 'RegisterAgent': {
-      const m = act.message
-      const pub = Buffer.from(m.agentPublicKey.slice(2), 'hex')
-      if (agentIdFromPublicKey(pub) !== m.agentId) throw new EnclaveError('owner_act_invalid', 'agentId does not match agentPublicKey')
-      if (wallet.agents.has(m.agentId)) throw new EnclaveError('agent_exists', 'Agent already registered on this wallet')
-      checkLimit(wallet.agents.size < OWNER_LIMITS.agentsPerWallet, 'agentsPerWallet', `Wallet ${wallet.address} already has ${OWNER_LIMITS.agentsPerWallet} agents (the maximum, revoked ones included)`)
-      wallet.agents.set(m.agentId, { agentId: m.agentId, publicKey: pub, label: m.label, status: 'active', registeredAt: enclave.now() })
-      enclave.appendEntry(tx, entryBody(wallet, m.agentId, 'agent_registered', null))
-      return { ...base, agentId: m.agentId }
-    }
-    case 'SetPolicy': {
-      const rec = installPolicy(wallet, act.message, policyText)
-      wallet.policies.set(rec.agentId, rec)
-      enclave.appendEntry(tx, entryBody(wallet, act.message.agentId, 'policy_set', { version: rec.version, hash: rec.hash }))
-      return { ...base, agentId: act.message.agentId, policyVersion: rec.version, policyHash: rec.hash }
-    }
-    case 'RevokePolicy': {
-      // The agent stays registered but has no policy: every request is refused (agent_no_policy) until a new SetPolicy,
-      // whose version must still be newer than the revoked one.
-      const rec = wallet.policies.get(act.message.agentId)
-      if (!rec || rec.revoked) throw new EnclaveError('agent_no_policy', 'This agent has no policy to revoke')
-      rec.revoked = true
-      enclave.appendEntry(tx, entryBody(wallet, act.message.agentId, 'policy_revoked', { version: rec.version, hash: rec.hash }))
-      return { ...base, agentId: act.message.agentId, policyVersion: rec.version, revoked: true }
-    }
+    case 'RegisterAgent':
+    case 'SetPolicy':
+    case 'RevokePolicy':
     case 'RevokeAgent': {
-      const agent = wallet.agents.get(act.message.agentId)
-      if (!agent) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
-      agent.status = 'revoked'
-      enclave.appendEntry(tx, entryBody(wallet, agent.agentId, 'agent_revoked', null))
-      return { ...base, agentId: agent.agentId, status: 'revoked' }
+      const out = walletActChange({ wallet, act, policyText, now: enclave.now() })
+      applyWalletChange(wallet, out.change)
+      enclave.appendEntry(tx, entryBody(wallet, out.agentId, out.event, out.policy))
+      return { ...base, ...out.result }
     }
     default: {
       const out = ledgerOwnerAct(enclave, wallet, act)

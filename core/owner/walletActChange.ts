@@ -1,0 +1,83 @@
+import { hexToBytes } from 'viem'
+import type { AuditEvent } from '../../shared/audit/auditEntry.js'
+import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
+import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
+import type { AgentRecord, PolicyRecord, WalletRecord } from '../state/stateTypes.js'
+import { installPolicy } from './installPolicy.js'
+import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
+
+export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: 'RegisterAgent' | 'SetPolicy' | 'RevokePolicy' | 'RevokeAgent' }>
+
+/** What a wallet act changes: the shell applies it with applyWalletChange, the one mutator of agents and policies. */
+export type WalletChange =
+  | { type: 'agent_registered'; agent: AgentRecord }
+  | { type: 'policy_set'; policy: PolicyRecord }
+  | { type: 'policy_revoked'; agentId: string }
+  | { type: 'agent_revoked'; agentId: string }
+
+export type WalletActOutcome = {
+  change: WalletChange
+  agentId: string
+  event: AuditEvent
+  policy: { version: number; hash: string } | null
+  result: Record<string, unknown>
+}
+
+export type WalletActChangeParameters = { wallet: Readonly<WalletRecord>; act: WalletAct; policyText: string | undefined; now: number }
+
+/**
+ * The owner's wallet acts (register an agent, set or revoke its policy,
+ * revoke the agent) as a pure function: it reads the wallet, refuses with a
+ * typed error (nothing has changed then), and returns the change to apply.
+ */
+export function walletActChange({ wallet, act, policyText, now }: WalletActChangeParameters): WalletActOutcome {
+  switch (act.primaryType) {
+    case 'RegisterAgent': {
+      const m = act.message
+      const publicKey = hexToBytes(m.agentPublicKey as `0x${string}`)
+      if (agentIdFromPublicKey(publicKey) !== m.agentId) throw new EnclaveError('owner_act_invalid', 'agentId does not match agentPublicKey')
+      if (wallet.agents.has(m.agentId)) throw new EnclaveError('agent_exists', 'Agent already registered on this wallet')
+      const max = OWNER_LIMITS.agentsPerWallet
+      checkLimit(wallet.agents.size < max, 'agentsPerWallet', `Wallet ${wallet.address} already has ${max} agents (the maximum, revoked ones included)`)
+      const agent: AgentRecord = { agentId: m.agentId, publicKey, label: m.label, status: 'active', registeredAt: now }
+      return { change: { type: 'agent_registered', agent }, agentId: m.agentId, event: 'agent_registered', policy: null, result: { agentId: m.agentId } }
+    }
+    case 'SetPolicy': {
+      const rec = installPolicy(wallet, act.message, policyText)
+      const policy = { version: rec.version, hash: rec.hash }
+      return { change: { type: 'policy_set', policy: rec }, agentId: rec.agentId, event: 'policy_set', policy, result: { agentId: rec.agentId, policyVersion: rec.version, policyHash: rec.hash } }
+    }
+    case 'RevokePolicy': {
+      // The agent stays registered with no policy: refused (agent_no_policy) until a newer SetPolicy.
+      const { agentId } = act.message
+      const rec = wallet.policies.get(agentId)
+      if (!rec || rec.revoked) throw new EnclaveError('agent_no_policy', 'This agent has no policy to revoke')
+      const policy = { version: rec.version, hash: rec.hash }
+      return { change: { type: 'policy_revoked', agentId }, agentId, event: 'policy_revoked', policy, result: { agentId, policyVersion: rec.version, revoked: true } }
+    }
+    case 'RevokeAgent': {
+      const { agentId } = act.message
+      if (!wallet.agents.has(agentId)) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
+      return { change: { type: 'agent_revoked', agentId }, agentId, event: 'agent_revoked', policy: null, result: { agentId, status: 'revoked' } }
+    }
+  }
+}
+
+/** The one mutator of a wallet's agents and policies. */
+export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
+  switch (c.type) {
+    case 'agent_registered':
+      wallet.agents.set(c.agent.agentId, c.agent)
+      return
+    case 'policy_set':
+      wallet.policies.set(c.policy.agentId, c.policy)
+      return
+    case 'policy_revoked':
+      wallet.policies.set(c.agentId, { ...wallet.policies.get(c.agentId)!, revoked: true })
+      return
+    case 'agent_revoked':
+      wallet.agents.set(c.agentId, { ...wallet.agents.get(c.agentId)!, status: 'revoked' })
+      return
+  }
+}
