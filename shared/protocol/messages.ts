@@ -41,6 +41,8 @@ export const EnclaveRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('agentSign'), ...AgentSignBodySchema.shape }).strict(),
   z.object({ type: z.literal('attest'), nonce: bytes.refine((b) => b.length <= 512, 'nonce too long').nullable() }).strict(),
   z.object({ type: z.literal('getWallets') }).strict(),
+  /** An agent's signed read of its own state (AgentReadRequest text + Ed25519 signature). */
+  z.object({ type: z.literal('agentStatus'), ...AgentSignBodySchema.shape }).strict(),
 ])
 export type EnclaveRequest = z.infer<typeof EnclaveRequestSchema>
 export type EnclaveRequestType = EnclaveRequest['type']
@@ -190,6 +192,50 @@ export const WalletInfoSchema = z
   .strict()
 export type WalletInfo = z.infer<typeof WalletInfoSchema>
 
+const amount = z.string().regex(/^(0|[1-9][0-9]*)$/)
+const windowLeft = z.object({ limit: amount, used: amount, remaining: amount }).strict()
+
+/** agentStatus: the authenticated agent, and for readStatus what its policy leaves it right now (from the ledger). */
+export const AgentStatusResultSchema = z
+  .object({
+    agentId: z.string(),
+    wallet: hex,
+    op: z.enum(['readStatus', 'readPayments']),
+    limit: z.number().int().optional(),
+    status: z
+      .object({
+        now: z.number().int(),
+        revoked: z.boolean(),
+        frozen: z.boolean(),
+        policy: z.object({ version: z.number().int(), hash: hex, expiresAt: z.number().int().nullable() }).strict().nullable(),
+        budgets: z.array(
+          z
+            .object({
+              chainId: z.number().int(),
+              asset: z.string(),
+              symbol: z.string().nullable(),
+              decimals: z.number().int().nullable(),
+              perTx: amount.nullable(),
+              rolling24h: windowLeft.nullable(),
+              calendarDay: windowLeft.nullable(),
+            })
+            .strict(),
+        ),
+        velocity: z
+          .object({
+            perMinute: z.object({ limit: z.number().int(), used: z.number().int() }).strict().nullable(),
+            perHour: z.object({ limit: z.number().int(), used: z.number().int() }).strict().nullable(),
+          })
+          .strict(),
+        permits: z.array(z.record(z.string(), z.unknown())),
+        pending: z.array(z.record(z.string(), z.unknown())),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+export type AgentStatusResult = z.infer<typeof AgentStatusResultSchema>
+
 export const GetWalletsResultSchema = z.object({ wallets: z.array(WalletInfoSchema) }).strict()
 
 /** ONE result schema per request type, parsed on both sides (the enclave checks what it sends, the host what it gets). */
@@ -202,6 +248,7 @@ export const RESULT_SCHEMAS = {
   agentSign: AgentSignResultSchema,
   attest: AttestResultSchema,
   getWallets: GetWalletsResultSchema,
+  agentStatus: AgentStatusResultSchema,
 } as const satisfies { [T in EnclaveRequestType]: z.ZodType }
 export type ResultOf<T extends EnclaveRequestType> = z.infer<(typeof RESULT_SCHEMAS)[T]>
 /** A response whose result is parsed with its request's result schema. */
