@@ -9,6 +9,7 @@ import type { TypedDataDefinition } from 'viem'
 import { toAccount } from 'viem/accounts'
 import { postSignedRequest } from '../../agent/postSignedRequest.js'
 import { toJsonValue } from '../../agent/toJsonValue.js'
+import { toRequirementsJson } from '../../agent/toRequirementsJson.js'
 import { BaseError } from '../../shared/errors/base.js'
 import { wireCode } from '../../shared/errors/errorCodes.js'
 import type { McpContext } from './McpContext.js'
@@ -54,12 +55,12 @@ async function prepare(ctx: McpContext, url: string): Promise<Prepared> {
   const client = new x402Client().setSpendControls(false).register('eip155:*', new ExactEvmScheme(capture))
   for (const name of NETWORKS) client.registerV1(name, new ExactEvmSchemeV1(capture))
   client.onBeforePaymentCreation(async ({ selectedRequirements }) => {
-    selected = toRequirements(selectedRequirements)
+    selected = toRequirementsJson(selectedRequirements)
   })
   await client.createPaymentPayload(required).catch(() => {})
   if (!typedData || !selected)
     throw new QuoteError('quote_unsupported', 'The 402 offers no payment option bursar can quote (EVM exact scheme)')
-  return { kind: 'paid', accepts: (required.accepts as PaymentRequirements[]).map(toRequirements), selected, typedData }
+  return { kind: 'paid', accepts: (required.accepts as PaymentRequirements[]).map(toRequirementsJson), selected, typedData }
 }
 
 class QuoteError extends BaseError {
@@ -104,19 +105,6 @@ function toDecision(body: unknown): DryRunDecision {
 
 function context(url: string, r: Requirements, reason?: string) {
   return { ...(url.length <= 2048 ? { resourceUrl: url } : {}), ...(reason ? { reason: reason.slice(0, 280) } : {}), requirements: r }
-}
-
-function toRequirements(r: PaymentRequirements): Requirements {
-  const v1 = r as PaymentRequirements & { maxAmountRequired?: string }
-  return {
-    scheme: r.scheme,
-    network: r.network,
-    asset: r.asset,
-    amount: r.amount ?? v1.maxAmountRequired ?? '',
-    payTo: r.payTo,
-    ...(typeof r.maxTimeoutSeconds === 'number' ? { maxTimeoutSeconds: r.maxTimeoutSeconds } : {}),
-    ...(r.extra ? { extra: r.extra } : {}),
-  }
 }
 
 const ids = (ctx: McpContext) => ({ agentId: ctx.agentKey.agentId, wallet: ctx.wallet })

@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import { BaseError } from '../../shared/errors/base.js'
+import { findBaseError } from '../../agent/findBaseError.js'
 import { ownerHint } from './ownerHint.js'
 
 /** A tool answer: a short human line followed by the JSON an LLM (or a program) reads; `structuredContent` carries the same object. */
@@ -30,10 +30,4 @@ export function refusalResult(err: unknown, ids: { agentId: string; wallet: stri
     ownerCanDo: ownerHint(code, { ...ids, pendingId: any.pendingId }),
   }
   return toolResult(`Refused (${code}): ${data.message}`, data, true)
-}
-
-function findBaseError(err: unknown): BaseError | undefined {
-  let e: unknown = err
-  for (let i = 0; i < 8 && e instanceof Error; i++, e = e.cause) if (e instanceof BaseError) return e
-  return undefined
 }
