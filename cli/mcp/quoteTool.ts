@@ -17,7 +17,17 @@ import { readBody } from './readBody.js'
 import { refusalResult, toolResult } from './toolResult.js'
 
 type Requirements = { scheme: string; network: string; asset: string; amount: string; payTo: string; maxTimeoutSeconds?: number; extra?: Record<string, unknown> }
-export type DryRunDecision = { verdict: 'allow' | 'deny' | 'pending' | 'unknown'; code?: string; rule?: string; message?: string; pendingId?: string; remaining?: string }
+type Spend = { chainId: number; asset: string; amount: string; to: string | null; role: string }
+export type DryRunDecision = {
+  verdict: 'allow' | 'deny' | 'pending' | 'unknown'
+  code?: string
+  rule?: string
+  message?: string
+  remaining?: string
+  /** The enclave's own description of what it would sign, and what that signature would let someone take. */
+  describe?: string
+  spends?: Spend[]
+}
 type Prepared =
   | { kind: 'free'; status: number; body: Awaited<ReturnType<typeof readBody>> }
   | { kind: 'paid'; accepts: Requirements[]; selected: Requirements; typedData: Record<string, unknown> }
@@ -79,8 +89,8 @@ async function dryRun(ctx: McpContext, p: Extract<Prepared, { kind: 'paid' }>, u
     })
     return toDecision(body)
   } catch (err) {
-    const e = err as { code?: string; shortMessage?: string; rule?: string; pendingId?: string; remaining?: string }
-    if (e.code === 'approval_pending') return { verdict: 'pending', code: e.code, rule: e.rule, message: e.shortMessage, pendingId: e.pendingId }
+    const e = err as { code?: string; shortMessage?: string; rule?: string; remaining?: string }
+    if (e.code === 'approval_pending') return { verdict: 'pending', code: e.code, rule: e.rule, message: e.shortMessage }
     if (typeof e.code === 'string' && (e.code.startsWith('policy_') || e.code === 'agent_frozen' || e.code === 'agent_revoked' || e.code === 'agent_no_policy'))
       return { verdict: 'deny', code: e.code, rule: e.rule, message: e.shortMessage, ...(e.remaining ? { remaining: e.remaining } : {}) }
     if (e.code === 'request_invalid') return { verdict: 'unknown', message: 'this bursar host has no enclave dry run (update it)' }
@@ -88,18 +98,20 @@ async function dryRun(ctx: McpContext, p: Extract<Prepared, { kind: 'paid' }>, u
   }
 }
 
+/** The enclave's dry-run answer (`{ dryRun: true, verdict, code?, rule?, message?, describe?, spends }`). */
 function toDecision(body: unknown): DryRunDecision {
   const b = (body ?? {}) as Record<string, unknown>
-  const v = (b.verdict ?? (b.dryRun as Record<string, unknown> | undefined)?.verdict) as string | undefined
-  const src = (typeof b.dryRun === 'object' && b.dryRun !== null ? b.dryRun : b) as Record<string, unknown>
-  const str = (k: string) => (typeof src[k] === 'string' ? (src[k] as string) : undefined)
-  const verdict = v === 'allow' || v === 'deny' || v === 'pending' ? v : 'unknown'
+  if (b.dryRun !== true) return { verdict: 'unknown', message: 'the host answered something other than a dry run' }
+  const str = (k: string) => (typeof b[k] === 'string' ? { [k]: b[k] as string } : {})
+  const verdict = b.verdict === 'allow' || b.verdict === 'deny' || b.verdict === 'pending' ? b.verdict : 'unknown'
   return {
     verdict,
-    ...(str('code') ? { code: str('code') } : {}),
-    ...(str('rule') ? { rule: str('rule') } : {}),
-    ...(str('message') ? { message: str('message') } : {}),
-    ...(str('remaining') ? { remaining: str('remaining') } : {}),
+    ...str('code'),
+    ...str('rule'),
+    ...str('message'),
+    ...str('remaining'),
+    ...str('describe'),
+    ...(Array.isArray(b.spends) ? { spends: b.spends as Spend[] } : {}),
   }
 }
 
@@ -123,7 +135,7 @@ export async function quoteTool(ctx: McpContext, args: { url: string }): Promise
       price: { amount: s.amount, asset: s.asset, payTo: s.payTo, scheme: s.scheme, network: s.network },
       accepts: p.accepts,
       decision,
-      wouldSpend: decision.verdict === 'allow' ? s.amount : '0',
+      wouldSpend: decision.verdict === 'allow' ? (decision.spends ?? []) : [],
     })
   } catch (err) {
     return refusalResult(err, ids(ctx))
