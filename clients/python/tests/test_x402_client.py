@@ -1,11 +1,14 @@
 """The official x402 Python client, with bursar's signer, pays the reference x402 server on anvil within the owner's
 policy and is refused beyond it (no payment header sent); reads show the ledger."""
 
+import asyncio
+
 import pytest
+from x402.http.clients import x402HttpxClient
 from x402.http.clients.requests import x402_requests
 
 from bursar import BursarSigner, PolicyDeniedError, agent_payments, agent_status, load_agent_key
-from bursar.x402 import bursar_x402_client
+from bursar.x402 import bursar_x402_async_client, bursar_x402_client
 from conftest import erc20_balance, server_state
 
 PRICE = 10_000
@@ -45,9 +48,14 @@ def test_pays_within_policy_and_is_refused_beyond_it(devstack):
     assert pricey["requests"] and not any(r["paymentHeader"] for r in pricey["requests"])
     assert pricey["settlements"] == 0
 
-    # Two more within the rolling 24 h budget (35 000), then the budget refuses: remaining 5 000.
-    for _ in range(2):
-        assert session.get(devstack["api"] + "/paid").status_code == 200
+    # Two more within the rolling 24 h budget (35 000): one through x402's httpx client, one through requests.
+    async def with_httpx():
+        async with x402HttpxClient(bursar_x402_async_client(signer)) as client:
+            return await client.get(devstack["api"] + "/paid")
+
+    assert asyncio.run(with_httpx()).status_code == 200
+    assert session.get(devstack["api"] + "/paid").status_code == 200
+    # Then the budget refuses: remaining 5 000.
     with pytest.raises(Exception) as info:
         session.get(devstack["api"] + "/paid")
     denied = _find(info.value, PolicyDeniedError)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+import contextvars
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from typing import Any, Iterator
@@ -82,7 +82,8 @@ class BursarSigner:
             raise AgentKeyError("no wallet: pass wallet= or put it in the key file")
         self.reason = reason
         self.timeout = timeout
-        self._local = threading.local()
+        # Per thread and per asyncio task: concurrent payments never see each other's context.
+        self._ctx: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(f"bursar_ctx_{id(self)}", default=None)
         self.receipts: list[dict[str, Any]] = []
 
     @property
@@ -92,21 +93,20 @@ class BursarSigner:
     @contextmanager
     def context(self, *, resource_url: str | None = None, reason: str | None = None, requirements: dict[str, Any] | None = None) -> Iterator[None]:
         """Advisory context for the payments signed inside the block (resource URL, stated reason, x402 requirements)."""
-        prev = getattr(self._local, "ctx", None)
-        self._local.ctx = {k: v for k, v in {"resourceUrl": resource_url, "reason": reason, "requirements": requirements}.items() if v}
+        token = self._ctx.set({k: v for k, v in {"resourceUrl": resource_url, "reason": reason, "requirements": requirements}.items() if v})
         try:
             yield
         finally:
-            self._local.ctx = prev
+            self._ctx.reset(token)
 
     def set_call_context(self, *, resource_url: str | None = None, reason: str | None = None, requirements: dict[str, Any] | None = None) -> None:
-        """Sets the current thread's advisory context for the next payment (used by the x402 client hook)."""
-        ctx = dict(getattr(self._local, "ctx", None) or {})
+        """Sets the current thread's (or asyncio task's) advisory context for the next payment (used by the x402 client hook)."""
+        ctx = dict(self._ctx.get() or {})
         ctx.update({k: v for k, v in {"resourceUrl": resource_url, "reason": reason, "requirements": requirements}.items() if v})
-        self._local.ctx = ctx
+        self._ctx.set(ctx)
 
     def _context(self) -> dict[str, Any] | None:
-        ctx = dict(getattr(self._local, "ctx", None) or {})
+        ctx = dict(self._ctx.get() or {})
         if self.reason and "reason" not in ctx:
             ctx["reason"] = self.reason
         out: dict[str, Any] = {}

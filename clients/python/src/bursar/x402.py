@@ -50,3 +50,10 @@ def bursar_x402_client(signer: BursarSigner) -> Any:
     from x402 import x402ClientSync
 
     return register_bursar(x402ClientSync(), signer)
+
+
+def bursar_x402_async_client(signer: BursarSigner) -> Any:
+    """An async ``x402Client`` that pays through bursar: use it with ``x402.http.clients.x402HttpxClient``."""
+    from x402 import x402Client
+
+    return register_bursar(x402Client(), signer)
