@@ -1,6 +1,6 @@
 import type { Hex } from 'viem'
 import { z } from 'zod'
-import { type AgentStatusResult, AgentStatusResultSchema } from '../shared/protocol/messages.js'
+import { AgentStatusResultSchema } from '../shared/protocol/messages.js'
 import { AgentReadRequestSchema } from '../shared/schemas/agentReadRequest.js'
 import { AGENT_ERROR_CODES, BursarRequestError } from './errors.js'
 import type { AgentKey } from './loadAgentKey.js'
@@ -14,16 +14,41 @@ export type AgentReadParameters = {
   timeoutMs?: number | undefined
 }
 
+const amount = z.string().regex(/^(0|[1-9][0-9]*)$/)
+const windowLeft = z.object({ limit: amount, used: amount, remaining: amount }).nullable()
+/** The enclave's status view (core/policy/budgetStatus.ts), checked here: the host in between is untrusted. */
+export const AgentStatusViewSchema = z.object({
+  now: z.number().int(),
+  revoked: z.boolean(),
+  frozen: z.boolean(),
+  policy: z.object({ version: z.number().int(), hash: z.string(), expiresAt: z.number().int().nullable() }).nullable(),
+  budgets: z.array(
+    z.object({
+      chainId: z.number().int(),
+      asset: z.string(),
+      symbol: z.string().nullable(),
+      decimals: z.number().int().nullable(),
+      perTx: amount.nullable(),
+      rolling24h: windowLeft,
+      calendarDay: windowLeft,
+    }),
+  ),
+  permits: z.array(z.record(z.string(), z.unknown())),
+  pending: z.array(z.object({ id: z.string(), status: z.string(), expiresAt: z.number().int(), summary: z.unknown() })),
+})
+export type AgentStatusView = z.infer<typeof AgentStatusViewSchema>
+
 const PaymentsSchema = z.object({ agentId: z.string(), entries: z.array(z.record(z.string(), z.unknown())) })
 export type AgentPayments = z.infer<typeof PaymentsSchema>
 
 /** The agent's remaining budget per cap and window, live permits and pending requests, as the enclave computes them. */
-export async function readAgentStatus(params: AgentReadParameters): Promise<NonNullable<AgentStatusResult['status']>> {
+export async function readAgentStatus(params: AgentReadParameters): Promise<AgentStatusView> {
   const body = await signedRead(params, 'readStatus', '/v1/agent/status')
   const parsed = AgentStatusResultSchema.safeParse(body)
-  if (!parsed.success || !parsed.data.status)
-    throw new BursarRequestError(AGENT_ERROR_CODES.response_invalid, 'bursar host sent a malformed status', { cause: parsed.error })
-  return parsed.data.status
+  const view = AgentStatusViewSchema.safeParse(parsed.success ? parsed.data.status : undefined)
+  if (!view.success)
+    throw new BursarRequestError(AGENT_ERROR_CODES.response_invalid, 'bursar host sent a malformed status', { cause: view.error })
+  return view.data
 }
 
 /** This agent's newest audit entries (allowed, refused, pending), newest first. */

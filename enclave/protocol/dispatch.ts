@@ -72,8 +72,7 @@ async function route(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
       return handleAttest(enclave, req.nonce)
     case 'getWallets':
       return { ok: true, result: { wallets: describeWallets(enclave) } }
-    case 'agentStatus':
-      return handleAgentStatus(enclave, req)
+    case 'agentStatus': return handleAgentStatus(enclave, req)
   }
 }
 

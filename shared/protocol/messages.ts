@@ -192,47 +192,9 @@ export const WalletInfoSchema = z
   .strict()
 export type WalletInfo = z.infer<typeof WalletInfoSchema>
 
-const amount = z.string().regex(/^(0|[1-9][0-9]*)$/)
-const windowLeft = z.object({ limit: amount, used: amount, remaining: amount }).strict()
-
-/** agentStatus: the authenticated agent, and for readStatus what its policy leaves it right now (from the ledger). */
+/** agentStatus: the authenticated agent and, for readStatus, core/policy/budgetStatus's view of its ledger. */
 export const AgentStatusResultSchema = z
-  .object({
-    agentId: z.string(),
-    wallet: hex,
-    op: z.enum(['readStatus', 'readPayments']),
-    limit: z.number().int().optional(),
-    status: z
-      .object({
-        now: z.number().int(),
-        revoked: z.boolean(),
-        frozen: z.boolean(),
-        policy: z.object({ version: z.number().int(), hash: hex, expiresAt: z.number().int().nullable() }).strict().nullable(),
-        budgets: z.array(
-          z
-            .object({
-              chainId: z.number().int(),
-              asset: z.string(),
-              symbol: z.string().nullable(),
-              decimals: z.number().int().nullable(),
-              perTx: amount.nullable(),
-              rolling24h: windowLeft.nullable(),
-              calendarDay: windowLeft.nullable(),
-            })
-            .strict(),
-        ),
-        velocity: z
-          .object({
-            perMinute: z.object({ limit: z.number().int(), used: z.number().int() }).strict().nullable(),
-            perHour: z.object({ limit: z.number().int(), used: z.number().int() }).strict().nullable(),
-          })
-          .strict(),
-        permits: z.array(z.record(z.string(), z.unknown())),
-        pending: z.array(z.record(z.string(), z.unknown())),
-      })
-      .strict()
-      .optional(),
-  })
+  .object({ agentId: z.string(), wallet: hex, op: z.enum(['readStatus', 'readPayments']), limit: z.number().int().optional(), status: z.record(z.string(), z.unknown()).optional() })
   .strict()
 export type AgentStatusResult = z.infer<typeof AgentStatusResultSchema>
 
