@@ -25,11 +25,21 @@ describe('bursar mcp over stdio: an MCP client pays x402 resources through a rea
   let api: StartPaidApiReturnType
   let pricey: StartPaidApiReturnType
   let client: Client
+  let approvals: Client
+  let ownerClient: OwnerClient
   let agentKey: AgentKey
   let wallet: Address
   let merchant: Address
 
-  const call = async (name: string, args: Record<string, unknown> = {}) => (await client.callTool({ name, arguments: args })) as ToolOut
+  const call = async (name: string, args: Record<string, unknown> = {}, c: Client = client) => (await c.callTool({ name, arguments: args })) as ToolOut
+  const spawnMcp = async (key: AgentKey, file: string) => {
+    const keyFile = path.join(stack.dataDir, file)
+    writeFileSync(keyFile, JSON.stringify(key), { mode: 0o600 })
+    const c = new Client({ name: 'bursar-test', version: '1.0.0' })
+    const args = [path.join(repoRoot, 'bin/bursar.mjs'), 'mcp', '--key', keyFile]
+    await c.connect(new StdioClientTransport({ command: process.execPath, args, cwd: repoRoot, stderr: 'ignore' }))
+    return c
+  }
 
   beforeAll(async () => {
     anvil = await startAnvil({ chainId: CHAIN })
@@ -61,20 +71,16 @@ describe('bursar mcp over stdio: an MCP client pays x402 resources through a rea
       ],
     }
     ;({ agentKey } = await setupAgent({ host: stack.url, owner, wallet, policy }))
-    const keyFile = path.join(stack.dataDir, 'agent.key.json')
-    writeFileSync(keyFile, JSON.stringify(agentKey), { mode: 0o600 })
-    client = new Client({ name: 'bursar-test', version: '1.0.0' })
-    await client.connect(
-      new StdioClientTransport({
-        command: process.execPath,
-        args: [path.join(repoRoot, 'bin/bursar.mjs'), 'mcp', '--key', keyFile],
-        cwd: repoRoot,
-        stderr: 'ignore',
-      }),
-    )
+    client = await spawnMcp(agentKey, 'agent.key.json')
+    // A second agent whose over-cap purchases go to the owner instead of being refused.
+    const held = { ...policy, budgets: [], rules: [{ ...policy.rules[0]!, caps: [{ chainId: CHAIN, asset: token.address, perTx: '20000' }], onViolation: 'pending' as const }] }
+    const second = await setupAgent({ host: stack.url, owner, wallet, policy: held })
+    ownerClient = second.client
+    approvals = await spawnMcp(second.agentKey, 'approvals.key.json')
   }, 120_000)
   afterAll(async () => {
     await client?.close()
+    await approvals?.close()
     await Promise.all([api?.stop(), pricey?.stop()])
     await stack?.stop()
     await anvil?.stop()
@@ -85,6 +91,22 @@ describe('bursar mcp over stdio: an MCP client pays x402 resources through a rea
     expect(tools.map((t) => t.name).sort()).toEqual(['approval_status', 'budget', 'fetch_paid', 'payments', 'quote', 'request_approval'])
     const fetchPaid = tools.find((t) => t.name === 'fetch_paid')!
     expect(fetchPaid.inputSchema.required).toEqual(expect.arrayContaining(['url', 'reason']))
+  })
+
+  it('quote is the enclave’s own dry run: nothing signed, counted or audited; its verdict is what fetch_paid then gets', async () => {
+    const q = (await call('quote', { url: `${api.url}/paid` })).structuredContent as { price: { amount: string; payTo: string }; decision: { verdict: string; spends?: { amount: string }[] } }
+    expect(q.price).toMatchObject({ amount: String(PRICE), payTo: merchant })
+    expect(q.decision.verdict).toBe('allow')
+    expect(q.decision.spends?.map((x) => x.amount)).toEqual([String(PRICE)])
+    const denied = (await call('quote', { url: `${pricey.url}/paid` })).structuredContent as { decision: { verdict: string; code: string } }
+    expect(denied.decision).toMatchObject({ verdict: 'deny', code: 'policy_per_tx_cap_exceeded' })
+    const free = (await call('quote', { url: `${api.url}/free` })).structuredContent as { paymentRequired: boolean }
+    expect(free.paymentRequired).toBe(false)
+    // Quotes spent nothing and left no audit entry; no payment header reached either server.
+    const b = (await call('budget')).structuredContent as { budgets: { rolling24h: { remaining: string } }[] }
+    expect(b.budgets[0]!.rolling24h.remaining).toBe('35000')
+    expect(((await call('payments')).structuredContent as { payments: unknown[] }).payments).toEqual([])
+    expect([...api.requests, ...pricey.requests].some((r) => r.paymentHeader)).toBe(false)
   })
 
   it('fetch_paid pays and settles; budget and payments match the ledger; over the cap is a refusal and no payment header reaches the server', async () => {
@@ -126,6 +148,24 @@ describe('bursar mcp over stdio: an MCP client pays x402 resources through a rea
     const allowed = p.payments.filter((x) => x.verdict === 'allow')
     expect(allowed.map((x) => x.seq)).toEqual([out.paid.auditSeq])
     expect(allowed[0]!.amount).toBe(String(PRICE))
+  })
+
+  it('request_approval → the owner approves → approval_status says so → fetch_paid pays once', async () => {
+    const asked = await call('request_approval', { url: `${pricey.url}/paid`, reason: 'the full report' }, approvals)
+    expect(asked.isError).toBeFalsy()
+    const id = (asked.structuredContent as { id: string }).id
+    expect(id).toBeTruthy()
+    expect((await call('approval_status', { id }, approvals)).structuredContent).toMatchObject({ status: 'pending' })
+    const before = pricey.settlements.length
+    expect((await call('fetch_paid', { url: `${pricey.url}/paid`, reason: 'the full report' }, approvals)).structuredContent).toMatchObject({ code: 'approval_pending', pendingId: id })
+    await ownerClient.resolvePending(wallet, id, true)
+    expect((await call('approval_status', { id }, approvals)).structuredContent).toMatchObject({ status: 'approved' })
+    const paid = await call('fetch_paid', { url: `${pricey.url}/paid`, reason: 'the full report' }, approvals)
+    expect(paid.structuredContent).toMatchObject({ status: 200, paid: { amount: '60000' } })
+    expect(pricey.settlements.length).toBe(before + 1)
+    expect((await call('approval_status', { id }, approvals)).structuredContent).toMatchObject({ status: 'used' })
+    // Within the rule's cap no approval is needed.
+    expect((await call('request_approval', { url: `${api.url}/paid`, reason: 'small' }, approvals)).structuredContent).toMatchObject({ needed: false })
   })
 
   it('bad tool input is an error result, never a crash; the server keeps serving', async () => {
