@@ -21,8 +21,7 @@ export type AgentStatusViewParameters = {
  */
 export function agentStatusView({ wallet, revoked, agentId, now }: AgentStatusViewParameters) {
   const ledger = wallet.ledger as SpendLedger
-  const record = wallet.policies.get(agentId)
-  const rec = record?.revoked ? undefined : record
+  const rec = [wallet.policies.get(agentId)].find((r) => r && !r.revoked)
   const policy = rec ? parsePolicy(rec.json) : null
   const budgets = (policy?.budgets ?? []).map((cap) => {
     const spend = { chainId: cap.chainId, asset: cap.asset.toLowerCase(), amount: 2n ** 256n, payTo: null }
