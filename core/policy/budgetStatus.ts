@@ -24,9 +24,9 @@ export function agentStatusView({ wallet, revoked, agentId, now }: AgentStatusVi
   const rec = [wallet.policies.get(agentId)].find((r) => r && !r.revoked)
   const policy = rec ? parsePolicy(rec.json) : null
   const budgets = (policy?.budgets ?? []).map((cap) => {
-    const spend = { chainId: cap.chainId, asset: cap.asset.toLowerCase(), amount: 2n ** 256n, payTo: null }
-    const ctx = { policy, agentId, ledger, now, spend, local: () => localTime(now, policy!.timeZone) } as unknown as EvalContext
-    const checks = checkCaps({ caps: [cap], ctx, required: true, scope: 'b' })
+    const spend = { chainId: cap.chainId, asset: cap.asset.toLowerCase(), amount: 2n ** 256n, to: null, role: 'transfer' as const }
+    const ctx = { policy, agentId, ledger, now, local: () => localTime(now, policy!.timeZone) } as unknown as EvalContext
+    const checks = checkCaps({ caps: [cap], ctx, spends: [spend], required: true, scope: 'b' })
     const left = (name: string, limit: string | undefined) => {
       const remaining = checks.find((c) => c.name === `b.${name}`)?.remaining
       return limit === undefined || remaining === undefined ? null : { limit, used: String(BigInt(limit) - BigInt(remaining)), remaining }
