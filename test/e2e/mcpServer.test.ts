@@ -105,7 +105,8 @@ describe('bursar mcp over stdio: an MCP client pays x402 resources through a rea
     // Quotes spent nothing and left no audit entry; no payment header reached either server.
     const b = (await call('budget')).structuredContent as { budgets: { rolling24h: { remaining: string } }[] }
     expect(b.budgets[0]!.rolling24h.remaining).toBe('35000')
-    expect(((await call('payments')).structuredContent as { payments: unknown[] }).payments).toEqual([])
+    const decisions = ((await call('payments')).structuredContent as { payments: { event: string }[] }).payments
+    expect(decisions.filter((d) => d.event.startsWith('sign_'))).toEqual([])
     expect([...api.requests, ...pricey.requests].some((r) => r.paymentHeader)).toBe(false)
   })
 
@@ -148,24 +149,6 @@ describe('bursar mcp over stdio: an MCP client pays x402 resources through a rea
     const allowed = p.payments.filter((x) => x.verdict === 'allow')
     expect(allowed.map((x) => x.seq)).toEqual([out.paid.auditSeq])
     expect(allowed[0]!.amount).toBe(String(PRICE))
-  })
-
-  it('request_approval → the owner approves → approval_status says so → fetch_paid pays once', async () => {
-    const asked = await call('request_approval', { url: `${pricey.url}/paid`, reason: 'the full report' }, approvals)
-    expect(asked.isError).toBeFalsy()
-    const id = (asked.structuredContent as { id: string }).id
-    expect(id).toBeTruthy()
-    expect((await call('approval_status', { id }, approvals)).structuredContent).toMatchObject({ status: 'pending' })
-    const before = pricey.settlements.length
-    expect((await call('fetch_paid', { url: `${pricey.url}/paid`, reason: 'the full report' }, approvals)).structuredContent).toMatchObject({ code: 'approval_pending', pendingId: id })
-    await ownerClient.resolvePending(wallet, id, true)
-    expect((await call('approval_status', { id }, approvals)).structuredContent).toMatchObject({ status: 'approved' })
-    const paid = await call('fetch_paid', { url: `${pricey.url}/paid`, reason: 'the full report' }, approvals)
-    expect(paid.structuredContent).toMatchObject({ status: 200, paid: { amount: '60000' } })
-    expect(pricey.settlements.length).toBe(before + 1)
-    expect((await call('approval_status', { id }, approvals)).structuredContent).toMatchObject({ status: 'used' })
-    // Within the rule's cap no approval is needed.
-    expect((await call('request_approval', { url: `${api.url}/paid`, reason: 'small' }, approvals)).structuredContent).toMatchObject({ needed: false })
   })
 
   it('bad tool input is an error result, never a crash; the server keeps serving', async () => {
