@@ -1,8 +1,10 @@
 # bursar — the two commands that matter: `make sim` and `make test`.
 SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
+PY_VENV := .venv
+PY_STAMP := $(PY_VENV)/.bursar-installed
 
-.PHONY: sim test bench install build typecheck check-boundaries demo clean soak fuzz
+.PHONY: sim test bench install install-python build typecheck check-boundaries demo clean soak fuzz
 
 $(NODE_MODULES_STAMP): package.json package-lock.json
 	@command -v node >/dev/null || { echo "Node.js 20+ is required (https://nodejs.org)"; exit 1; }
@@ -11,6 +13,16 @@ $(NODE_MODULES_STAMP): package.json package-lock.json
 
 install: $(NODE_MODULES_STAMP)
 
+## The Python SDK's test environment: a venv under the repo with the pinned packages (from PyPI when missing).
+$(PY_STAMP): clients/python/requirements.lock clients/python/pyproject.toml
+	@command -v python3 >/dev/null || { echo "Python 3.10+ is required for the Python SDK tests (https://python.org)"; exit 1; }
+	@test -x $(PY_VENV)/bin/python || python3 -m venv $(PY_VENV)
+	$(PY_VENV)/bin/pip install -q --disable-pip-version-check -r clients/python/requirements.lock
+	$(PY_VENV)/bin/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e ./clients/python
+	@touch $(PY_STAMP)
+
+install-python: $(PY_STAMP)
+
 build: install
 	npx tsx scripts/buildEnclave.ts
 
@@ -18,12 +30,15 @@ build: install
 sim: install
 	npx tsx scripts/sim.ts
 
-## Install and run every test (unit, integration, adversarial, e2e).
-test: install
+## Install and run every test (unit, integration, adversarial, e2e; then the Python SDK's pytest).
+test: install $(PY_STAMP)
 	npx tsc --noEmit -p .
 	npx tsx scripts/checkBoundaries.ts
+	@rm -f .pytest-results.xml
 	npx vitest run --reporter=default --reporter=json --outputFile=.vitest-results.json; status=$$?; \
-	  node scripts/testSummary.mjs .vitest-results.json || true; exit $$status
+	  $(PY_VENV)/bin/python -m pytest -q -p no:cacheprovider --junitxml=.pytest-results.xml clients/python/tests; pystatus=$$?; \
+	  node scripts/testSummary.mjs .vitest-results.json .pytest-results.xml || true; \
+	  if [ $$status -ne 0 ]; then exit $$status; fi; exit $$pystatus
 
 bench: install
 	npx tsx scripts/bench.ts
@@ -35,7 +50,7 @@ typecheck: install
 	npx tsc --noEmit -p .
 
 clean:
-	rm -rf dist data
+	rm -rf dist data .venv .pytest-results.xml
 
 ## Crash soak: SIGKILL enclave/host at random points under steady payments (SOAK_CYCLES, SEED, SOAK_TARGETS).
 soak: install build

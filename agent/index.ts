@@ -24,3 +24,7 @@ export {
   EnclaveUnavailableError,
   PolicyDeniedError,
 } from './errors.js'
+export { readAgentPayments, readAgentStatus } from './agentRead.js'
+export type { AgentPayments, AgentReadParameters } from './agentRead.js'
+export { createPayingMcpClient } from './mcp/createPayingMcpClient.js'
+export type { CreatePayingMcpClientParameters, PaidToolCall, PayingMcpClient } from './mcp/createPayingMcpClient.js'

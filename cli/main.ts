@@ -1,7 +1,8 @@
-/** The `bursar` command line: owner acts, attestation and audit verification, demo, Nitro helpers. */
+/** The `bursar` command line: owner acts, attestation and audit verification, the agents' MCP server, demo, Nitro helpers. */
 import { Command } from 'commander'
 import { attestationCommand } from './commands/attestation.js'
 import { auditCommand } from './commands/audit.js'
+import { mcpCommand } from './commands/mcp.js'
 import { nitroCommand } from './commands/nitro.js'
 import { ownerCommand } from './commands/owner.js'
 import { policyExplainCommand } from './commands/policyExplain.js'
@@ -13,6 +14,7 @@ program.addCommand(owner)
 program.addCommand(attestationCommand())
 program.addCommand(auditCommand())
 program.addCommand(nitroCommand())
+program.addCommand(mcpCommand())
 program
   .command('demo')
   .description('local chain + x402 paid API + an agent paying within policy, end to end')

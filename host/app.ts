@@ -11,6 +11,7 @@ import type { EnclaveGateway } from './enclave/EnclaveGateway.js'
 import { errorStatus } from './plugins/errorStatus.js'
 import { ownerReadGuard } from './plugins/ownerReadGuard.js'
 import { agentRoutes } from './routes/agent.js'
+import { agentReadRoutes } from './routes/agentReads.js'
 import { attestationRoutes } from './routes/attestation.js'
 import { auditRoutes } from './routes/audit.js'
 import { healthRoutes } from './routes/health.js'
@@ -48,6 +49,7 @@ export async function buildApp(params: BuildAppParameters): Promise<FastifyInsta
   await app.register(healthRoutes(params.gateway))
   await app.register(ownerRoutes(params.gateway))
   await app.register(agentRoutes(params.gateway))
+  await app.register(agentReadRoutes(params.gateway, params.store))
   await app.register(attestationRoutes(params.gateway))
   await app.register(
     auditRoutes(params.store, params.gateway, ownerReadGuard({ mode: params.auditAuth ?? 'owner', operatorToken: params.auditToken })),

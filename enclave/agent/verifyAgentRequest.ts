@@ -1,4 +1,5 @@
 import { type KeyObject, createPublicKey, verify } from 'node:crypto'
+import type { z } from 'zod'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { type AgentRequest, AgentRequestSchema } from '../../shared/schemas/agentRequest.js'
 import type { Enclave } from '../Enclave.js'
@@ -10,20 +11,21 @@ const keyCache = new Map<string, KeyObject>()
  * Authenticates an agent request: parses the exact text the agent signed,
  * finds the registered agent, and checks its Ed25519 signature over those
  * bytes. SECURITY: nothing from the text is trusted before the signature
- * verifies against the key the owner registered.
+ * verifies against the key the owner registered. `schema`: another signed
+ * request shape (agent reads) under the same key and framing.
  */
-export function verifyAgentRequest(
+export function verifyAgentRequest<R extends { agentId: string; wallet: string } = AgentRequest>(
   enclave: Enclave,
   text: string,
-  signatureHex: string,
-): { request: AgentRequest; wallet: WalletRecord; agent: AgentRecord } {
+  signatureHex: string, schema: z.ZodType<R> = AgentRequestSchema as unknown as z.ZodType<R>,
+): { request: R; wallet: WalletRecord; agent: AgentRecord } {
   let json: unknown
   try {
     json = JSON.parse(text)
   } catch {
     throw new EnclaveError('request_invalid', 'Agent request is not JSON')
   }
-  const parsed = AgentRequestSchema.safeParse(json)
+  const parsed = schema.safeParse(json)
   if (!parsed.success) {
     const i = parsed.error.issues[0]
     throw new EnclaveError('request_invalid', `Agent request: ${i?.path.join('.')} ${i?.message}`.slice(0, 200))

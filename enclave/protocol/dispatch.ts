@@ -9,6 +9,7 @@ import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { EnclaveRequestSchema, PROTOCOL_VERSION } from '../../shared/protocol/messages.js'
 import type { Enclave } from '../Enclave.js'
 import { handleAgentSign } from '../agent/handleAgentSign.js'
+import { handleAgentStatus } from '../agent/handleAgentStatus.js'
 import { handleAttest } from '../attest/handleAttest.js'
 import { applyOwnerAct } from '../owner/applyOwnerAct.js'
 import { describeWallets } from '../owner/describeWallets.js'
@@ -71,6 +72,7 @@ async function route(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
       return handleAttest(enclave, req.nonce)
     case 'getWallets':
       return { ok: true, result: { wallets: describeWallets(enclave) } }
+    case 'agentStatus': return handleAgentStatus(enclave, req)
   }
 }
 

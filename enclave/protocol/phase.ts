@@ -16,7 +16,7 @@ export const ALLOWED_TRANSITIONS: Record<Phase, readonly Phase[]> = {
 export const PHASE_ACCEPTS: Record<Phase, readonly string[]> = {
   awaiting_state: ['hello', 'loadState'],
   loading: ['hello', 'replayEntries', 'finishLoad'],
-  ready: ['hello', 'ownerAct', 'agentSign', 'attest', 'getWallets'],
+  ready: ['hello', 'ownerAct', 'agentSign', 'attest', 'getWallets', 'agentStatus'],
   halted: ['hello'],
 }
 

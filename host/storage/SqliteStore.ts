@@ -110,7 +110,7 @@ export class SqliteStore implements Store {
     if (q.verdict) where.push('verdict = ?') && args.push(q.verdict)
     if (q.fromTime !== undefined) where.push('time >= ?') && args.push(q.fromTime)
     if (q.toTime !== undefined) where.push('time < ?') && args.push(q.toTime)
-    const sql = `SELECT body FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`
+    const sql = `SELECT body FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY seq${q.newestFirst ? ' DESC' : ''} LIMIT ?`
     return this.db.prepare(sql).pluck().all(...args, q.limit) as string[]
   }
 

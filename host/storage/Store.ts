@@ -8,6 +8,8 @@ export type AuditQuery = {
   fromTime?: number | undefined
   toTime?: number | undefined
   afterSeq?: number | undefined
+  /** Newest first (default: ascending seq). */
+  newestFirst?: boolean | undefined
   limit: number
 }
 export type StoredCheckpoint = { seq: number; head: string; time: number; signature: string }

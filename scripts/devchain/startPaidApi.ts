@@ -38,6 +38,8 @@ export type StartPaidApiReturnType = {
   /** v1 network name, when the v1 route is served. */
   v1Network: string | undefined
   settlements: LocalSettlement[]
+  /** Every request the server saw, in order, and whether it carried a payment header (PAYMENT-SIGNATURE or X-PAYMENT). */
+  requests: { method: string; path: string; paymentHeader: boolean }[]
   facilitatorAddress: Address
   stop: () => Promise<void>
 }
@@ -76,6 +78,11 @@ export async function startPaidApi(params: StartPaidApiParameters): Promise<Star
   )
 
   const app = express()
+  const requests: StartPaidApiReturnType['requests'] = []
+  app.use((req, _res, next) => {
+    requests.push({ method: req.method, path: req.path, paymentHeader: !!(req.get('payment-signature') || req.get('x-payment')) })
+    next()
+  })
   app.use(paymentMiddleware(config, server, undefined, undefined, false))
   for (const key of Object.keys(routes)) {
     const [method, path] = key.split(' ') as [string, string]
@@ -109,6 +116,7 @@ export async function startPaidApi(params: StartPaidApiParameters): Promise<Star
     network,
     v1Network,
     settlements: local.settlements,
+    requests,
     facilitatorAddress: local.address,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -41,6 +41,8 @@ export const EnclaveRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('agentSign'), ...AgentSignBodySchema.shape }).strict(),
   z.object({ type: z.literal('attest'), nonce: bytes.refine((b) => b.length <= 512, 'nonce too long').nullable() }).strict(),
   z.object({ type: z.literal('getWallets') }).strict(),
+  /** An agent's signed read of its own state (AgentReadRequest text + Ed25519 signature). */
+  z.object({ type: z.literal('agentStatus'), ...AgentSignBodySchema.shape }).strict(),
 ])
 export type EnclaveRequest = z.infer<typeof EnclaveRequestSchema>
 export type EnclaveRequestType = EnclaveRequest['type']
@@ -190,6 +192,12 @@ export const WalletInfoSchema = z
   .strict()
 export type WalletInfo = z.infer<typeof WalletInfoSchema>
 
+/** agentStatus: the authenticated agent and, for readStatus, core/policy/budgetStatus's view of its ledger. */
+export const AgentStatusResultSchema = z
+  .object({ agentId: z.string(), wallet: hex, op: z.enum(['readStatus', 'readPayments']), limit: z.number().int().optional(), status: z.record(z.string(), z.unknown()).optional() })
+  .strict()
+export type AgentStatusResult = z.infer<typeof AgentStatusResultSchema>
+
 export const GetWalletsResultSchema = z.object({ wallets: z.array(WalletInfoSchema) }).strict()
 
 /** ONE result schema per request type, parsed on both sides (the enclave checks what it sends, the host what it gets). */
@@ -202,6 +210,7 @@ export const RESULT_SCHEMAS = {
   agentSign: AgentSignResultSchema,
   attest: AttestResultSchema,
   getWallets: GetWalletsResultSchema,
+  agentStatus: AgentStatusResultSchema,
 } as const satisfies { [T in EnclaveRequestType]: z.ZodType }
 export type ResultOf<T extends EnclaveRequestType> = z.infer<(typeof RESULT_SCHEMAS)[T]>
 /** A response whose result is parsed with its request's result schema. */

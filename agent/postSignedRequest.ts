@@ -1,0 +1,61 @@
+import { randomBytes, sign } from 'node:crypto'
+import type { Hex } from 'viem'
+import { ed25519PrivateKeyFromSeed } from './ed25519PrivateKeyFromSeed.js'
+import { EnclaveUnavailableError } from './errors.js'
+import type { AgentKey } from './loadAgentKey.js'
+import { toAgentError } from './toAgentError.js'
+
+export type PostSignedRequestParameters = {
+  host: string
+  agentKey: AgentKey
+  wallet: Hex
+  /** Host route, e.g. `/v1/agent/status`. */
+  path: string
+  /** The request's own fields; v, agentId, wallet, nonce and issuedAt are added. */
+  fields: Record<string, unknown>
+  fetch?: typeof globalThis.fetch | undefined
+  timeoutMs?: number | undefined
+}
+
+/**
+ * Signs one agent request (Ed25519 over the exact JSON text, the same
+ * framing as requestSignature) and posts `{ request, signature }`. Answers
+ * the parsed 2xx body; a refusal becomes the typed SDK error. A stale clock
+ * or a just-restarted enclave is retried with a fresh nonce and timestamp.
+ */
+export async function postSignedRequest(params: PostSignedRequestParameters): Promise<{ status: number; body: unknown }> {
+  const key = ed25519PrivateKeyFromSeed(params.agentKey.privateKey)
+  const url = `${params.host.replace(/\/+$/, '')}${params.path}`
+  for (let attempt = 0; ; attempt++) {
+    const request = {
+      v: 1,
+      agentId: params.agentKey.agentId,
+      wallet: params.wallet,
+      nonce: randomBytes(16).toString('hex'),
+      issuedAt: Date.now(),
+      ...params.fields,
+    }
+    const text = JSON.stringify(request)
+    const signature = sign(null, Buffer.from(text, 'utf8'), key).toString('hex')
+    let res: Response
+    try {
+      res = await (params.fetch ?? globalThis.fetch)(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ request: text, signature }),
+        signal: AbortSignal.timeout(params.timeoutMs ?? 30_000),
+      })
+    } catch (cause) {
+      throw new EnclaveUnavailableError('bursar host unreachable or timed out', { cause, details: url })
+    }
+    const body = (await res.json().catch(() => null)) as { code?: unknown } | null
+    if (res.ok && body) return { status: res.status, body }
+    const code = body?.code
+    if (attempt < 2 && (code === 'request_stale' || code === 'request_not_yet_valid' || code === 'request_before_enclave_start')) {
+      const wait = Number((body as { retryAfterMs?: unknown }).retryAfterMs ?? 1)
+      await new Promise((r) => setTimeout(r, Math.min(Math.max(wait, 1), 5_000)))
+      continue
+    }
+    throw toAgentError({ status: res.status, body })
+  }
+}

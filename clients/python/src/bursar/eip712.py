@@ -1,0 +1,74 @@
+"""EIP-712 hashing (independent of the x402 and eth-account code the signature came through), for checking answers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from Crypto.Hash import keccak
+
+
+def keccak256(data: bytes) -> bytes:
+    return keccak.new(digest_bits=256, data=data).digest()
+
+
+_DOMAIN_FIELDS = [("name", "string"), ("version", "string"), ("chainId", "uint256"), ("verifyingContract", "address"), ("salt", "bytes32")]
+
+
+def _deps(primary: str, types: dict[str, list[dict[str, str]]], found: set[str]) -> set[str]:
+    if primary in found or primary not in types:
+        return found
+    found.add(primary)
+    for f in types[primary]:
+        _deps(re.sub(r"\[\d*\]$", "", f["type"]), types, found)
+    return found
+
+
+def _encode_type(primary: str, types: dict[str, list[dict[str, str]]]) -> str:
+    deps = sorted(_deps(primary, types, set()) - {primary})
+    return "".join(f"{t}(" + ",".join(f"{f['type']} {f['name']}" for f in types[t]) + ")" for t in [primary, *deps])
+
+
+def _int(v: Any) -> int:
+    return v if isinstance(v, int) else int(v, 0) if isinstance(v, str) and v.startswith("0x") else int(v)
+
+
+def _bytes(v: Any) -> bytes:
+    return v if isinstance(v, (bytes, bytearray)) else bytes.fromhex(str(v).removeprefix("0x"))
+
+
+def _encode_value(typ: str, v: Any, types: dict[str, list[dict[str, str]]]) -> bytes:
+    m = re.match(r"^(.*)\[(\d*)\]$", typ)
+    if m:
+        return keccak256(b"".join(_encode_value(m.group(1), x, types) for x in v))
+    if typ in types:
+        return hash_struct(typ, v, types)
+    if typ == "string":
+        return keccak256(v.encode("utf-8"))
+    if typ == "bytes":
+        return keccak256(_bytes(v))
+    if typ == "address":
+        return _bytes(v).rjust(32, b"\0")
+    if typ == "bool":
+        return (1 if v else 0).to_bytes(32, "big")
+    if typ.startswith("uint"):
+        return _int(v).to_bytes(32, "big")
+    if typ.startswith("int"):
+        return (_int(v) % (1 << 256)).to_bytes(32, "big")
+    if typ.startswith("bytes"):
+        return _bytes(v).ljust(32, b"\0")
+    raise ValueError(f"unsupported EIP-712 type {typ}")
+
+
+def hash_struct(primary: str, data: dict[str, Any], types: dict[str, list[dict[str, str]]]) -> bytes:
+    enc = keccak256(_encode_type(primary, types).encode())
+    return keccak256(enc + b"".join(_encode_value(f["type"], data[f["name"]], types) for f in types[primary]))
+
+
+def hash_typed_data(domain: dict[str, Any], types: dict[str, list[dict[str, str]]], primary_type: str, message: dict[str, Any]) -> bytes:
+    """The EIP-712 digest: keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(message))."""
+    domain_fields = [{"name": n, "type": t} for n, t in _DOMAIN_FIELDS if domain.get(n) is not None]
+    all_types = {k: v for k, v in types.items() if k != "EIP712Domain"}
+    all_types["EIP712Domain"] = domain_fields
+    separator = hash_struct("EIP712Domain", domain, all_types)
+    return keccak256(b"\x19\x01" + separator + hash_struct(primary_type, message, all_types))

@@ -1,0 +1,139 @@
+"""``BursarSigner``: an x402 ``ClientEvmSigner`` whose wallet key lives in the bursar enclave."""
+
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from typing import Any, Iterator
+
+from coincurve import PublicKey
+
+from .agent_key import AgentKey, load_agent_key
+from .eip712 import hash_typed_data, keccak256
+from .errors import AgentKeyError, ResponseInvalidError
+from .request import post_signed
+
+_DOMAIN_KEYS = [("name", "name"), ("version", "version"), ("chainId", "chain_id"), ("verifyingContract", "verifying_contract"), ("salt", "salt")]
+
+
+def _json_value(v: Any) -> Any:
+    """Like the TypeScript SDK's toJsonValue: ints as decimal strings, bytes as 0x hex, containers deep-copied."""
+    if isinstance(v, bool) or v is None or isinstance(v, str):
+        return v
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, (bytes, bytearray)):
+        return "0x" + bytes(v).hex()
+    if isinstance(v, dict):
+        return {k: _json_value(x) for k, x in v.items() if x is not None}
+    if isinstance(v, (list, tuple)):
+        return [_json_value(x) for x in v]
+    return str(v)
+
+
+def _domain_json(domain: Any) -> dict[str, Any]:
+    d = domain if isinstance(domain, dict) else asdict(domain) if is_dataclass(domain) else vars(domain)
+    out: dict[str, Any] = {}
+    for camel, snake in _DOMAIN_KEYS:
+        v = d.get(camel, d.get(snake))
+        if v is None:
+            continue
+        out[camel] = int(v) if camel == "chainId" else _json_value(v)
+    return out
+
+
+def _types_json(types: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+    out: dict[str, list[dict[str, str]]] = {}
+    for name, fields in types.items():
+        if name == "EIP712Domain":
+            continue
+        out[name] = [{"name": f["name"], "type": f["type"]} if isinstance(f, dict) else {"name": f.name, "type": f.type} for f in fields]
+    return out
+
+
+def recover_address(digest: bytes, signature: bytes) -> str:
+    """The address that made a 65-byte (r ‖ s ‖ v) secp256k1 signature over ``digest`` (coincurve, native)."""
+    if len(signature) != 65:
+        raise ResponseInvalidError("response_invalid", f"signature is {len(signature)} bytes, not 65")
+    v = signature[64]
+    rec = v - 27 if v >= 27 else v
+    if rec not in (0, 1):
+        raise ResponseInvalidError("response_invalid", f"signature has an invalid v {v}")
+    pub = PublicKey.from_signature_and_message(signature[:64] + bytes([rec]), digest, hasher=None)
+    return "0x" + keccak256(pub.format(compressed=False)[1:])[-20:].hex()
+
+
+class BursarSigner:
+    """Signs EIP-712 typed data (x402 ``exact`` payments) by asking the bursar enclave; the enclave decides.
+
+    Plugs into the official ``x402`` Python client as its EVM signer (see :func:`bursar.x402.bursar_x402_client`).
+    Every answer is checked: the signature must recover, with native secp256k1, to the wallet address.
+    A refusal raises the typed error (``PolicyDeniedError``, ``ApprovalPendingError`` …) and nothing is paid.
+    """
+
+    def __init__(self, agent_key: AgentKey | str | dict[str, Any], *, host: str | None = None, wallet: str | None = None, reason: str | None = None, timeout: float = 30.0) -> None:
+        self.agent_key = agent_key if isinstance(agent_key, AgentKey) else load_agent_key(agent_key)
+        self.host = host or self.agent_key.host
+        self.wallet = wallet or self.agent_key.wallet
+        if not self.host:
+            raise AgentKeyError("no host: pass host= or put it in the key file")
+        if not self.wallet:
+            raise AgentKeyError("no wallet: pass wallet= or put it in the key file")
+        self.reason = reason
+        self.timeout = timeout
+        # Per thread and per asyncio task: concurrent payments never see each other's context.
+        self._ctx: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(f"bursar_ctx_{id(self)}", default=None)
+        self.receipts: list[dict[str, Any]] = []
+
+    @property
+    def address(self) -> str:
+        return self.wallet  # type: ignore[return-value]
+
+    @contextmanager
+    def context(self, *, resource_url: str | None = None, reason: str | None = None, requirements: dict[str, Any] | None = None) -> Iterator[None]:
+        """Advisory context for the payments signed inside the block (resource URL, stated reason, x402 requirements)."""
+        token = self._ctx.set({k: v for k, v in {"resourceUrl": resource_url, "reason": reason, "requirements": requirements}.items() if v})
+        try:
+            yield
+        finally:
+            self._ctx.reset(token)
+
+    def set_call_context(self, *, resource_url: str | None = None, reason: str | None = None, requirements: dict[str, Any] | None = None) -> None:
+        """Sets the current thread's (or asyncio task's) advisory context for the next payment (used by the x402 client hook)."""
+        ctx = dict(self._ctx.get() or {})
+        ctx.update({k: v for k, v in {"resourceUrl": resource_url, "reason": reason, "requirements": requirements}.items() if v})
+        self._ctx.set(ctx)
+
+    def _context(self) -> dict[str, Any] | None:
+        ctx = dict(self._ctx.get() or {})
+        if self.reason and "reason" not in ctx:
+            ctx["reason"] = self.reason
+        out: dict[str, Any] = {}
+        if isinstance(ctx.get("resourceUrl"), str) and len(ctx["resourceUrl"]) <= 2048:
+            out["resourceUrl"] = ctx["resourceUrl"]
+        if ctx.get("reason"):
+            out["reason"] = str(ctx["reason"])[:280]
+        if ctx.get("requirements"):
+            out["requirements"] = ctx["requirements"]
+        return out or None
+
+    def sign_typed_data(self, domain: Any, types: dict[str, Any], primary_type: str, message: dict[str, Any]) -> bytes:
+        typed = {"domain": _domain_json(domain), "types": _types_json(types), "primaryType": primary_type, "message": _json_value(message)}
+        fields: dict[str, Any] = {"op": "signTypedData", "typedData": typed}
+        context = self._context()
+        if context:
+            fields["context"] = context
+        body = post_signed(self.host, self.agent_key, self.wallet, "/v1/agent/sign", fields, timeout=self.timeout)  # type: ignore[arg-type]
+        sig_hex = body.get("signature") if isinstance(body, dict) else None
+        if not isinstance(sig_hex, str) or not sig_hex.startswith("0x"):
+            raise ResponseInvalidError("response_invalid", "bursar host sent no signature")
+        signature = bytes.fromhex(sig_hex[2:])
+        # SECURITY: the host is untrusted; a signature that does not recover to the wallet is refused here.
+        digest = hash_typed_data(typed["domain"], typed["types"], primary_type, typed["message"])
+        signer = recover_address(digest, signature)
+        if signer.lower() != self.wallet.lower():  # type: ignore[union-attr]
+            raise ResponseInvalidError("response_signer_mismatch", f"bursar host returned a signature from {signer}, not {self.wallet}")
+        if isinstance(body.get("receipt"), dict):
+            self.receipts.append(body["receipt"])
+        return signature

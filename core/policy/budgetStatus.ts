@@ -1,0 +1,50 @@
+import { parsePolicy } from '../../shared/schemas/policy.js'
+import type { SpendLedger } from '../ledger/SpendLedger.js'
+import type { EvalContext } from './evalTypes.js'
+import { localTime } from './localTime.js'
+import { checkCaps } from './rules/checkCaps.js'
+
+export type AgentStatusViewParameters = {
+  /** The wallet's policy records (a revoked one leaves nothing to spend) and its ledger. */
+  wallet: { policies: Map<string, { json: string; version: number; hash: string; revoked?: boolean }>; ledger: unknown }
+  revoked: boolean
+  agentId: string
+  now: number
+}
+
+/**
+ * What an agent may still spend at `now`: per budget the per-payment cap and,
+ * per window, `{ limit, used, remaining }` as the policy's own cap check
+ * reports them (checkCaps probed with an amount past every cap, so this read
+ * never disagrees with the evaluator), plus live permits and approval
+ * requests. Read only.
+ */
+export function agentStatusView({ wallet, revoked, agentId, now }: AgentStatusViewParameters) {
+  const ledger = wallet.ledger as SpendLedger
+  const rec = [wallet.policies.get(agentId)].find((r) => r && !r.revoked)
+  const policy = rec ? parsePolicy(rec.json) : null
+  const budgets = (policy?.budgets ?? []).map((cap) => {
+    const spend = { chainId: cap.chainId, asset: cap.asset.toLowerCase(), amount: 2n ** 256n, to: null, role: 'transfer' as const }
+    const ctx = { policy, agentId, ledger, now, local: () => localTime(now, policy!.timeZone) } as unknown as EvalContext
+    const checks = checkCaps({ caps: [cap], ctx, spends: [spend], required: true, scope: 'b' })
+    const left = (name: string, limit: string | undefined) => {
+      const remaining = checks.find((c) => c.name === `b.${name}`)?.remaining
+      return limit === undefined || remaining === undefined ? null : { limit, used: String(BigInt(limit) - BigInt(remaining)), remaining }
+    }
+    const token = policy?.tokens.find((t) => t.chainId === cap.chainId && t.asset.toLowerCase() === spend.asset)
+    const unit = { symbol: token?.symbol ?? null, decimals: token?.decimals ?? null }
+    return { chainId: cap.chainId, asset: cap.asset, ...unit, perTx: cap.perTx ?? null, rolling24h: left('rolling24h', cap.rolling24h), calendarDay: left('calendarDay', cap.calendarDay) }
+  })
+  const { permits, pendings } = ledger.toJSON()
+  return {
+    now,
+    revoked,
+    policy: rec && policy ? { version: rec.version, hash: rec.hash, expiresAt: policy.expiresAt ?? null } : null,
+    frozen: ledger.frozenInfo(agentId) !== undefined,
+    budgets,
+    permits: permits.filter((p) => p.agentId === agentId && !p.used && !p.released && p.expiresAt > now),
+    pending: pendings
+      .filter((p) => p.agentId === agentId)
+      .map((p) => ({ id: p.pendingId, status: p.status === 'pending' && p.expiresAt <= now ? 'expired' : p.status, expiresAt: p.expiresAt, summary: p.summary ?? null })),
+  }
+}
