@@ -73,11 +73,12 @@ export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
     case 'policy_set':
       wallet.policies.set(c.policy.agentId, c.policy)
       return
+    // SECURITY: revocations change the live records in place, so a request already holding them sees the change.
     case 'policy_revoked':
-      wallet.policies.set(c.agentId, { ...wallet.policies.get(c.agentId)!, revoked: true })
+      wallet.policies.get(c.agentId)!.revoked = true
       return
     case 'agent_revoked':
-      wallet.agents.set(c.agentId, { ...wallet.agents.get(c.agentId)!, status: 'revoked' })
+      wallet.agents.get(c.agentId)!.status = 'revoked'
       return
   }
 }

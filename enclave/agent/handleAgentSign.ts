@@ -74,8 +74,10 @@ function prepare(r: AgentRequest, wallet: WalletRecord, agent: AgentRecord): Pre
 type Decided = { res: HandlerResult; pending?: PendingPersist; signing?: Promise<SignPlanReturnType>; dryRun?: AgentDryRunResult }
 type Base = { wallet: WalletRecord; agent: AgentRecord; r: AgentRequest; rec: PolicyRecord | undefined; tx: Tx }
 
-async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, agent: AgentRecord, pre: Prepared): Promise<Decided> {
+async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, authed: AgentRecord, pre: Prepared): Promise<Decided> {
   const now = enclave.now()
+  // SECURITY: the writer reads the live agent record (an owner act may have revoked it while this request waited).
+  const agent = wallet.agents.get(authed.agentId) ?? authed
   const tx = enclave.beginTx()
   const rec = wallet.policies.get(agent.agentId)
   const base = { wallet, agent, r, rec, tx }
