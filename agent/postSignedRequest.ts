@@ -48,8 +48,9 @@ export async function postSignedRequest(params: PostSignedRequestParameters): Pr
     } catch (cause) {
       throw new EnclaveUnavailableError('bursar host unreachable or timed out', { cause, details: url })
     }
-    const body = (await res.json().catch(() => null)) as { code?: unknown } | null
-    if (res.ok && body) return { status: res.status, body }
+    const body = (await res.json().catch(() => null)) as { code?: unknown; dryRun?: unknown } | null
+    // A refusal may come with a 2xx status (202 approval_pending): a code is success only inside a dry-run answer.
+    if (res.ok && body && (typeof body.code !== 'string' || body.dryRun === true)) return { status: res.status, body }
     const code = body?.code
     if (attempt < 2 && (code === 'request_stale' || code === 'request_not_yet_valid' || code === 'request_before_enclave_start')) {
       const wait = Number((body as { retryAfterMs?: unknown }).retryAfterMs ?? 1)
