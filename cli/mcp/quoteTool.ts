@@ -176,7 +176,9 @@ export async function requestApprovalTool(ctx: McpContext, args: { url: string; 
         })
       return refusalResult(err, ids(ctx))
     }
-    return toolResult('The enclave allowed it meanwhile: nothing was sent to the merchant; call fetch_paid', { url: args.url, needed: false })
+    // The policy changed between the dry run and this request: the enclave signed (and counted) an authorization that
+    // goes nowhere — never to the merchant. Say so rather than pretend nothing happened.
+    return toolResult('The policy allowed it meanwhile (the owner changed it): no approval needed; the authorization bursar signed was not sent to the merchant. Call fetch_paid.', { url: args.url, needed: false, signedUnused: true })
   } catch (err) {
     return refusalResult(err, ids(ctx))
   }

@@ -162,6 +162,12 @@ describe('bursar mcp approvals: request_approval → bursar owner approve|reject
     expect(refused.isError).toBe(true)
     expect(refused.structuredContent).toMatchObject({ refused: true, paid: false, code: 'policy_per_tx_cap_exceeded', rule: expect.any(String) })
     expect(String(refused.structuredContent!.message)).toMatch(/rejected/)
+    expect(refused.structuredContent).toMatchObject({ rejectedByOwner: true })
+    expect(String(refused.structuredContent!.ownerCanDo)).toMatch(/rejected this purchase: do not retry/)
+    // Asking again is refused plainly too, and sends nothing.
+    const again = await call('request_approval', { url, reason: 'please' })
+    expect(again.isError).toBe(true)
+    expect(again.structuredContent).toMatchObject({ refused: true, code: 'policy_per_tx_cap_exceeded', rejectedByOwner: true })
     expect(headers(pricey2)).toBe(0)
     expect(pricey2.settlements.length).toBe(0)
   })
