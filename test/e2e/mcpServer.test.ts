@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
-import type { Address } from 'viem'
+import type { Address, LocalAccount } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
@@ -11,6 +11,7 @@ import { type DeployFiatTokenReturnType, deployFiatToken } from '../../scripts/d
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 import { type StartAnvilReturnType, startAnvil } from '../../scripts/devchain/startAnvil.js'
 import { type StartPaidApiReturnType, startPaidApi } from '../../scripts/devchain/startPaidApi.js'
+import { auditEntries } from '../helpers/agentClient.js'
 import { type Stack, repoRoot, startStack } from '../helpers/startStack.js'
 
 const CHAIN = 84532
@@ -25,8 +26,7 @@ describe('bursar mcp over stdio: an MCP client pays x402 resources through a rea
   let api: StartPaidApiReturnType
   let pricey: StartPaidApiReturnType
   let client: Client
-  let approvals: Client
-  let ownerClient: OwnerClient
+  let owner: LocalAccount
   let agentKey: AgentKey
   let wallet: Address
   let merchant: Address
@@ -45,7 +45,7 @@ describe('bursar mcp over stdio: an MCP client pays x402 resources through a rea
     anvil = await startAnvil({ chainId: CHAIN })
     const [deployer, admin, facilitator, ownerKey, merchantKey] = anvil.accounts
     token = await deployFiatToken({ rpcUrl: anvil.rpcUrl, deployer: deployer!, admin: admin! })
-    const owner = privateKeyToAccount(ownerKey!)
+    owner = privateKeyToAccount(ownerKey!)
     merchant = privateKeyToAccount(merchantKey!).address
     stack = await startStack()
     wallet = (await new OwnerClient(stack.url, owner).createWallet('mcp')).wallet
@@ -72,15 +72,9 @@ describe('bursar mcp over stdio: an MCP client pays x402 resources through a rea
     }
     ;({ agentKey } = await setupAgent({ host: stack.url, owner, wallet, policy }))
     client = await spawnMcp(agentKey, 'agent.key.json')
-    // A second agent whose over-cap purchases go to the owner instead of being refused.
-    const held = { ...policy, budgets: [], rules: [{ ...policy.rules[0]!, caps: [{ chainId: CHAIN, asset: token.address, perTx: '20000' }], onViolation: 'pending' as const }] }
-    const second = await setupAgent({ host: stack.url, owner, wallet, policy: held })
-    ownerClient = second.client
-    approvals = await spawnMcp(second.agentKey, 'approvals.key.json')
   }, 120_000)
   afterAll(async () => {
     await client?.close()
-    await approvals?.close()
     await Promise.all([api?.stop(), pricey?.stop()])
     await stack?.stop()
     await anvil?.stop()
@@ -115,6 +109,13 @@ describe('bursar mcp over stdio: an MCP client pays x402 resources through a rea
     const b0 = (await call('budget')).structuredContent as { budgets: { rolling24h: { remaining: string } }[] }
     expect(b0.budgets[0]!.rolling24h.remaining).toBe('35000')
 
+    // What quote says right before is what the enclave then decides for fetch_paid (same verdict, code, rule, amount).
+    const [qOk, qNo] = (await Promise.all([call('quote', { url: `${api.url}/paid` }), call('quote', { url: `${pricey.url}/paid` })])).map(
+      (r) => r.structuredContent as { decision: { verdict: string; code?: string; rule?: string; spends?: { amount: string; to: string | null }[] } },
+    )
+    expect(qOk!.decision.verdict).toBe('allow')
+    expect(qNo!.decision).toMatchObject({ verdict: 'deny', code: 'policy_per_tx_cap_exceeded', rule: expect.any(String) })
+
     const paid = await call('fetch_paid', { url: `${api.url}/paid`, reason: 'weather data for the report' })
     expect(paid.isError).toBeFalsy()
     const out = paid.structuredContent as { status: number; body: string; paid: { amount: string; payTo: string; asset: string; scheme: string; auditSeq: number; transaction: string } }
@@ -123,6 +124,7 @@ describe('bursar mcp over stdio: an MCP client pays x402 resources through a rea
     expect(out.paid).toMatchObject({ scheme: 'exact', amount: String(PRICE), payTo: merchant, asset: token.address })
     expect(typeof out.paid.auditSeq).toBe('number')
     expect(out.paid.transaction).toMatch(/^0x[0-9a-f]{64}$/)
+    expect(qOk!.decision.spends?.map((x) => [x.amount, x.to?.toLowerCase()])).toEqual([[out.paid.amount, out.paid.payTo.toLowerCase()]])
     expect(api.settlements.length).toBe(1)
     expect(await token.balanceOf(merchant)).toBe(before + PRICE)
 
@@ -130,6 +132,8 @@ describe('bursar mcp over stdio: an MCP client pays x402 resources through a rea
     const refused = await call('fetch_paid', { url: `${pricey.url}/paid`, reason: 'premium report' })
     expect(refused.isError).toBe(true)
     expect(refused.structuredContent).toMatchObject({ refused: true, paid: false, code: 'policy_per_tx_cap_exceeded' })
+    expect(refused.structuredContent).toMatchObject({ code: qNo!.decision.code, rule: qNo!.decision.rule })
+    expect(String(refused.structuredContent!.message)).not.toBe('')
     expect(String(refused.structuredContent!.ownerCanDo)).toMatch(/bursar owner/)
     expect(pricey.requests.length).toBeGreaterThan(0)
     expect(pricey.requests.some((r) => r.paymentHeader)).toBe(false)
@@ -142,6 +146,10 @@ describe('bursar mcp over stdio: an MCP client pays x402 resources through a rea
     // budget() is the ledger: one settled spend of PRICE out of 35 000.
     const b1 = (await call('budget')).structuredContent as { budgets: { perTx: string; rolling24h: { remaining: string; used: string } }[] }
     expect(b1.budgets[0]).toMatchObject({ perTx: '50000', rolling24h: { used: String(PRICE), remaining: String(35_000n - PRICE) } })
+    // …and the same as the owner's own audit log says this agent was allowed to spend (read with the owner's key).
+    const ownerView = await auditEntries(stack.url, owner, { wallet, agent: agentKey.agentId })
+    const spent = ownerView.filter((e) => e.verdict === 'allow' && e.action).reduce((t, e) => t + BigInt((e.action as { amount: string }).amount), 0n)
+    expect(String(spent)).toBe(b1.budgets[0]!.rolling24h.used)
 
     // payments(): this agent's decisions, newest first — the refusal, then the payment with the audit seq fetch_paid reported.
     const p = (await call('payments', { limit: 5 })).structuredContent as { payments: { seq: number; verdict: string; code: string | null; amount?: string }[] }
