@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { readBody } from './readBody.js'
 
-const res = (body: BodyInit, type: string) => new Response(body, { headers: { 'content-type': type } })
+const res = (body: string | Uint8Array<ArrayBuffer>, type: string) => new Response(body, { headers: { 'content-type': type } })
 
 describe('fetch_paid body: what the LLM gets back', () => {
   it('a short text body is whole, with no note', async () => {

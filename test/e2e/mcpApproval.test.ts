@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -84,9 +84,13 @@ describe('bursar mcp approvals: request_approval → bursar owner approve|reject
     const { agentKey } = await setupAgent({ host: stack.url, owner: ownerAccount, wallet, policy })
     const keyFile = path.join(cliDir, 'agent.key.json')
     writeFileSync(keyFile, JSON.stringify(agentKey), { mode: 0o600 })
+    // Started the way the README's MCP config block says (examples/mcp.example.json), from another directory.
+    const example = JSON.parse(readFileSync(path.join(repoRoot, 'examples/mcp.example.json'), 'utf8')) as { mcpServers: { bursar: { command: string; args: string[] } } }
+    const { command, args } = example.mcpServers.bursar
+    expect(command).toBe('node')
+    const real = args.map((a) => a.replace('/path/to/bursar', repoRoot).replace('/home/me/.bursar/agt_research-bot.json', keyFile))
     client = new Client({ name: 'bursar-approval-test', version: '1.0.0' })
-    const args = [path.join(repoRoot, 'bin/bursar.mjs'), 'mcp', '--key', keyFile]
-    await client.connect(new StdioClientTransport({ command: process.execPath, args, cwd: repoRoot, stderr: 'ignore' }))
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: real, cwd: cliDir, stderr: 'ignore' }))
   }, 120_000)
   afterAll(async () => {
     await client?.close()
