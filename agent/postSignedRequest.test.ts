@@ -42,3 +42,24 @@ describe('postSignedRequest: a refusal is an error even with a 2xx status', () =
     expect((await post(await host(200, { agentId: agentKey.agentId, entries: [] }))).body).toMatchObject({ entries: [] })
   })
 })
+
+describe('postSignedRequest: an enclave that just started', () => {
+  it('request_before_enclave_start without retryAfterMs waits out the 2 s start floor and signs afresh', async () => {
+    const seen: string[] = []
+    server = createServer((req, res) => {
+      let b = ''
+      req.on('data', (d: Buffer) => (b += d.toString()))
+      req.on('end', () => {
+        seen.push(JSON.parse(JSON.parse(b).request).nonce)
+        const early = seen.length === 1
+        res.writeHead(early ? 409 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(early ? { code: 'request_before_enclave_start', message: 'x' } : { agentId: agentKey.agentId, entries: [] }))
+      })
+    })
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r))
+    const t0 = Date.now()
+    await post(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2_000)
+    expect(seen.length).toBe(2)
+    expect(seen[0]).not.toBe(seen[1])
+  })
+})
