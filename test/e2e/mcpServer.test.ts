@@ -51,7 +51,7 @@ describe('bursar mcp over stdio: an MCP client pays x402 resources through a rea
     wallet = (await new OwnerClient(stack.url, owner).createWallet('mcp')).wallet
     await token.mint(wallet, 1_000_000n)
     const common = { rpcUrl: anvil.rpcUrl, chain: anvil.chain, asset: token.address, facilitatorKey: facilitator!, payTo: merchant }
-    api = await startPaidApi({ ...common, price: PRICE })
+    api = await startPaidApi({ ...common, price: PRICE, routes: { 'GET /paid': {}, 'POST /report': {} } })
     pricey = await startPaidApi({ ...common, price: 60_000n })
     const policy = {
       version: 1,
@@ -157,6 +157,17 @@ describe('bursar mcp over stdio: an MCP client pays x402 resources through a rea
     const allowed = p.payments.filter((x) => x.verdict === 'allow')
     expect(allowed.map((x) => x.seq)).toEqual([out.paid.auditSeq])
     expect(allowed[0]!.amount).toBe(String(PRICE))
+  })
+
+  it('fetch_paid POST with headers and a body: paid, and the paid retry is the same POST', async () => {
+    const r = await call('fetch_paid', { url: `${api.url}/report`, method: 'POST', headers: { 'content-type': 'application/json', 'x-trace': 't1' }, body: '{"q":"tides"}', reason: 'a report' })
+    expect(r.isError).toBeFalsy()
+    const out = r.structuredContent as { status: number; body: string; paid: { amount: string } }
+    expect(out.status).toBe(200)
+    expect(JSON.parse(out.body)).toMatchObject({ ok: true, route: 'POST /report' })
+    expect(out.paid.amount).toBe(String(PRICE))
+    const posts = api.requests.filter((x) => x.path === '/report')
+    expect(posts.map((x) => [x.method, x.paymentHeader])).toEqual([['POST', false], ['POST', true]])
   })
 
   it('bad tool input is an error result, never a crash; the server keeps serving', async () => {
