@@ -139,6 +139,13 @@ describe('bursar mcp over stdio: an MCP client pays x402 resources through a rea
     expect(pricey.requests.some((r) => r.paymentHeader)).toBe(false)
     expect(pricey.settlements.length).toBe(0)
 
+    // This policy refuses over-cap purchases outright: asking the owner is not available, and says so.
+    const ask = await call('request_approval', { url: `${pricey.url}/paid`, reason: 'premium report' })
+    expect(ask.isError).toBe(true)
+    expect(ask.structuredContent).toMatchObject({ refused: true, code: 'approval_unavailable', policyCode: 'policy_per_tx_cap_exceeded', rule: qNo!.decision.rule })
+    expect(String(ask.structuredContent!.ownerCanDo)).toMatch(/Do not ask again/)
+    expect(pricey.requests.some((r) => r.paymentHeader)).toBe(false)
+
     // An agent-side ceiling below the price: refused before anything is signed.
     const capped = await call('fetch_paid', { url: `${api.url}/paid`, reason: 'cheap only', max_amount: '9999' })
     expect(capped.structuredContent).toMatchObject({ refused: true, code: 'max_amount_exceeded' })
