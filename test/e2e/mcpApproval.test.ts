@@ -116,6 +116,10 @@ describe('bursar mcp approvals: request_approval → bursar owner approve|reject
     const id = (asked.structuredContent as { id: string }).id
     expect(id).toMatch(/^pnd_/)
     expect((await call('approval_status', { id })).structuredContent).toMatchObject({ status: 'pending' })
+    // budget() lists the open request too, and asking spent nothing.
+    const b = (await call('budget')).structuredContent as { pending: { id: string; status: string }[]; budgets: { rolling24h: { used: string } }[] }
+    expect(b.pending).toEqual([expect.objectContaining({ id, status: 'pending' })])
+    expect(b.budgets[0]!.rolling24h.used).toBe('0')
 
     // Before the owner answers, fetch_paid is a refusal result naming the same request; no payment header is sent.
     const early = await call('fetch_paid', { url, reason: 'the full report' })
