@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { Address, LocalAccount } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -175,6 +177,35 @@ describe('bursar mcp over stdio: an MCP client pays x402 resources through a rea
     expect(out.paid.amount).toBe(String(PRICE))
     const posts = api.requests.filter((x) => x.path === '/report')
     expect(posts.map((x) => [x.method, x.paymentHeader])).toEqual([['POST', false], ['POST', true]])
+  })
+
+  it('bursar mcp --http serves the same tools over Streamable HTTP on loopback: the same budget, the same verdict', async () => {
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/bursar.mjs'), 'mcp', '--http', '--port', '0', '--key', path.join(stack.dataDir, 'agent.key.json')], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let err = ''
+        child.stderr.on('data', (d: Buffer) => {
+          err += d.toString()
+          const m = /on (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(err)
+          if (m) resolve(m[1]!)
+        })
+        child.once('exit', (code) => reject(new Error(`bursar mcp --http exited ${code}: ${err}`)))
+      })
+      const http = new Client({ name: 'bursar-http-test', version: '1.0.0' })
+      await http.connect(new StreamableHTTPClientTransport(new URL(url)))
+      expect((await http.listTools()).tools.length).toBe(6)
+      const viaHttp = (await http.callTool({ name: 'budget', arguments: {} })) as ToolOut
+      const viaStdio = await call('budget')
+      expect((viaHttp.structuredContent as { budgets: unknown }).budgets).toEqual((viaStdio.structuredContent as { budgets: unknown }).budgets)
+      const q = (await http.callTool({ name: 'quote', arguments: { url: `${pricey.url}/paid` } })) as ToolOut
+      expect(q.structuredContent).toMatchObject({ decision: { verdict: 'deny', code: 'policy_per_tx_cap_exceeded' } })
+      await http.close()
+    } finally {
+      child.kill()
+    }
   })
 
   it('bad tool input is an error result, never a crash; the server keeps serving', async () => {
