@@ -48,11 +48,13 @@ export async function postSignedRequest(params: PostSignedRequestParameters): Pr
     } catch (cause) {
       throw new EnclaveUnavailableError('bursar host unreachable or timed out', { cause, details: url })
     }
-    const body = (await res.json().catch(() => null)) as { code?: unknown } | null
-    if (res.ok && body) return { status: res.status, body }
+    const body = (await res.json().catch(() => null)) as { code?: unknown; dryRun?: unknown } | null
+    // A refusal may come with a 2xx status (202 approval_pending): a code is success only inside a dry-run answer.
+    if (res.ok && body && (typeof body.code !== 'string' || body.dryRun === true)) return { status: res.status, body }
     const code = body?.code
     if (attempt < 2 && (code === 'request_stale' || code === 'request_not_yet_valid' || code === 'request_before_enclave_start')) {
-      const wait = Number((body as { retryAfterMs?: unknown }).retryAfterMs ?? 1)
+      // The enclave's read path names no retryAfterMs: its start floor is 2 s after it started.
+      const wait = Number((body as { retryAfterMs?: unknown }).retryAfterMs ?? (code === 'request_before_enclave_start' ? 2_100 : 1))
       await new Promise((r) => setTimeout(r, Math.min(Math.max(wait, 1), 5_000)))
       continue
     }

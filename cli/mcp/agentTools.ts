@@ -59,7 +59,7 @@ export async function approvalStatusTool(ctx: McpContext, args: { id: string }):
     const next: Record<string, string> = {
       pending: 'Waiting for the owner (bursar owner approve).',
       approved: 'Approved: call fetch_paid again with the same url to pay, once.',
-      rejected: 'The owner rejected it.',
+      rejected: 'The owner rejected it: nothing was or will be paid for it. Do not retry this purchase (fetch_paid and request_approval refuse it until the request expires); tell the user.',
       used: 'Approved and already used.',
       expired: 'Expired before the owner answered: ask again with request_approval.',
     }

@@ -13,6 +13,7 @@ import { toRequirementsJson } from '../../agent/toRequirementsJson.js'
 import { BaseError } from '../../shared/errors/base.js'
 import { wireCode } from '../../shared/errors/errorCodes.js'
 import type { McpContext } from './McpContext.js'
+import { ownerHint } from './ownerHint.js'
 import { readBody } from './readBody.js'
 import { refusalResult, toolResult } from './toolResult.js'
 
@@ -154,8 +155,22 @@ export async function requestApprovalTool(ctx: McpContext, args: { url: string; 
     const decision = await dryRun(ctx, p, args.url, args.reason)
     if (decision.verdict === 'allow')
       return toolResult('Within policy already: call fetch_paid, no approval needed', { url: args.url, decision, needed: false })
-    if (decision.verdict !== 'pending')
-      return refusalResult(new QuoteError(wireCode(decision.code ?? 'approval_unavailable'), decision.message ?? 'The policy does not send this purchase to the owner for approval'), ids(ctx))
+    // The owner already rejected this purchase: the rule's own refusal, flagged rejectedByOwner by refusalResult.
+    if (decision.verdict === 'deny' && decision.code && /the owner rejected this request/.test(decision.message ?? ''))
+      return refusalResult(new QuoteError(wireCode(decision.code), decision.message!), ids(ctx))
+    if (decision.verdict !== 'pending') {
+      const code = 'approval_unavailable'
+      const data = {
+        refused: true,
+        paid: false,
+        code,
+        ...(decision.code ? { policyCode: decision.code } : {}),
+        ...(decision.rule ? { rule: decision.rule } : {}),
+        message: decision.message ?? 'The policy does not send this purchase to the owner for approval',
+        ownerCanDo: ownerHint(code, ids(ctx)),
+      }
+      return toolResult(`Refused (${code}): the policy refuses this purchase outright (${decision.code ?? decision.verdict}); nothing was sent to the owner`, data, true)
+    }
     // SECURITY: a pending verdict signs nothing; the enclave answers approval_pending with the id the owner approves.
     try {
       await postSignedRequest({
@@ -176,7 +191,9 @@ export async function requestApprovalTool(ctx: McpContext, args: { url: string; 
         })
       return refusalResult(err, ids(ctx))
     }
-    return toolResult('The enclave allowed it meanwhile: nothing was sent to the merchant; call fetch_paid', { url: args.url, needed: false })
+    // The policy changed between the dry run and this request: the enclave signed (and counted) an authorization that
+    // goes nowhere — never to the merchant. Say so rather than pretend nothing happened.
+    return toolResult('The policy allowed it meanwhile (the owner changed it): no approval needed; the authorization bursar signed was not sent to the merchant. Call fetch_paid.', { url: args.url, needed: false, signedUnused: true })
   } catch (err) {
     return refusalResult(err, ids(ctx))
   }

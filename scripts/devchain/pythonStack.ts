@@ -1,5 +1,6 @@
 // A dev stack for the Python SDK's tests: anvil + FiatToken, a real host + simulated enclave, two reference x402
-// paid APIs (one priced within the agent's per-payment cap, one above it), a wallet and an agent under a policy.
+// paid APIs (one priced within the agent's per-payment cap, one above it), a wallet and an agent under a policy;
+// plus a second agent and paid API for the examples/python test.
 // Prints one JSON line (where everything is) and a /state URL, then runs until stdin closes or SIGTERM.
 import { existsSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -27,6 +28,8 @@ await token.mint(wallet, 1_000_000n)
 const common = { rpcUrl: anvil.rpcUrl, chain: anvil.chain, asset: token.address, facilitatorKey: facilitator!, payTo: merchant }
 const api = await startPaidApi({ ...common, price: 10_000n })
 const pricey = await startPaidApi({ ...common, price: 60_000n })
+// Its own paid API and agent for examples/python (so the SDK tests' counts stay theirs).
+const exampleApi = await startPaidApi({ ...common, price: 10_000n })
 const policy = {
   version: 1,
   timeZone: 'UTC',
@@ -39,10 +42,12 @@ const policy = {
 const { agentKey } = await setupAgent({ host: stack.url, owner, wallet, policy })
 const keyFile = path.join(stack.dataDir, 'agent.key.json')
 writeFileSync(keyFile, JSON.stringify(agentKey), { mode: 0o600 })
+const exampleKeyFile = path.join(stack.dataDir, 'example-agent.key.json')
+writeFileSync(exampleKeyFile, JSON.stringify((await setupAgent({ host: stack.url, owner, wallet, policy })).agentKey), { mode: 0o600 })
 
 const state = createServer((_req, res) => {
   const view = (a: typeof api) => ({ settlements: a.settlements.length, requests: a.requests })
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ api: view(api), pricey: view(pricey) }))
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ api: view(api), pricey: view(pricey), exampleApi: view(exampleApi) }))
 }).listen(0, '127.0.0.1')
 await new Promise((r) => state.once('listening', r))
 
@@ -51,7 +56,7 @@ const stop = async () => {
   if (stopping) return
   stopping = true
   state.close()
-  await Promise.allSettled([api.stop(), pricey.stop()])
+  await Promise.allSettled([api.stop(), pricey.stop(), exampleApi.stop()])
   await stack.stop().catch(() => {})
   await anvil.stop().catch(() => {})
   process.exit(0)
@@ -71,6 +76,8 @@ process.stdout.write(
     rpcUrl: anvil.rpcUrl,
     api: api.url,
     pricey: pricey.url,
+    exampleKeyFile,
+    exampleApi: exampleApi.url,
     state: `http://127.0.0.1:${(state.address() as AddressInfo).port}`,
   })}\n`,
 )

@@ -77,7 +77,7 @@ export const ERROR_CODES = {
   pending_summary_mismatch: { status: 409, meaning: 'The host shows details that do not match the pending request\'s digest', hint: 'Do not approve through this host' },
   permit_exists: { status: 409, meaning: 'A permit with this id exists', hint: 'Choose another permit id' },
   permit_invalid: { status: 400, meaning: 'The permit is not locked to a pay-to or host, or already expired', hint: 'Lock it to a pay-to or host with a future expiry' },
-  approval_pending: { status: 202, meaning: 'Out of policy: waiting for the owner\'s approval', hint: 'The owner approves with `bursar owner pending approve`; retry after' },
+  approval_pending: { status: 202, meaning: 'Out of policy: waiting for the owner\'s approval', hint: 'The owner approves with `bursar owner approve <pendingId>`; retry after' },
   policy_agent_mismatch: { status: 403, meaning: 'The policy is for another agent', hint: 'Install a policy for this agent' },
   policy_expired: { status: 403, meaning: 'The policy has expired', hint: 'Install a newer policy' },
   policy_velocity_exceeded: { status: 429, meaning: 'Too many requests in the policy\'s velocity window', hint: 'Wait, or ask the owner to raise `velocity`' },

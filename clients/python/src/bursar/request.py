@@ -76,7 +76,9 @@ def post_signed(host: str, agent_key: AgentKey, wallet: str, path: str, fields: 
         if ok:
             return body
         if attempt < 2 and code in _RETRY:
-            wait = body.get("retryAfterMs", 1) if isinstance(body.get("retryAfterMs"), (int, float)) else 1
+            # The enclave's read path names no retryAfterMs: its start floor is 2 s after it started.
+            default = 2100 if code == "request_before_enclave_start" else 1
+            wait = body["retryAfterMs"] if isinstance(body.get("retryAfterMs"), (int, float)) else default
             time.sleep(min(max(wait, 1), 5000) / 1000)
             continue
         raise to_agent_error(status, body)
