@@ -102,7 +102,7 @@ describe('adversarial: an over-long Permit2 witness type name', () => {
           witness: { to: m.witness.to, validAfter: BigInt(m.witness.validAfter) },
         } as never,
         signature: r.json.signature as Hex,
-      })
+      } as never)
       expect(ok).toBe(true)
     }
     // Only the honest payments count: a third 1,000 fits, a fourth does not.

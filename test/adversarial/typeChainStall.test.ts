@@ -93,7 +93,7 @@ describe('adversarial: a typed-data type chain that makes hashing quadratic', ()
       primaryType: 'T0',
       message: td.message as never,
       signature: r.json.signature as Hex,
-    })
+    } as never)
     expect(ok).toBe(true)
   })
 })
