@@ -32,7 +32,19 @@ export function decodeSignRequest(params: DecodeSignRequestParameters): DecodeRe
   if (r.ok && !DecodedActionSchema.safeParse(r.action).success) {
     return deny('sign_action_out_of_bounds', `The decoded ${r.action.kind} action exceeds the enclave's field bounds`)
   }
+  // SECURITY: a lone surrogate is hashed as U+FFFD and changes in transit (CBOR, UTF-8): what is signed, audited and
+  // shown to the owner must be exactly what was sent.
+  if (r.ok && hasLoneSurrogate(r.action)) return deny('sign_request_malformed', 'The request contains text that is not well-formed Unicode')
   return r
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+function hasLoneSurrogate(v: unknown): boolean {
+  if (typeof v === 'string') return LONE_SURROGATE.test(v)
+  if (Array.isArray(v)) return v.some(hasLoneSurrogate)
+  if (typeof v === 'object' && v !== null) return Object.entries(v).some(([k, x]) => LONE_SURROGATE.test(k) || hasLoneSurrogate(x))
+  return false
 }
 
 function decodeUnchecked({ request, wallet, registry }: DecodeSignRequestParameters): DecodeResult {
