@@ -64,6 +64,8 @@ const rows: Row[] = [
     code: 'policy_payto_not_allowed',
   },
   { name: 'a deny payee list leaves other spenders alone', rules: [allow({ kinds: ['erc20_approve'] }), { id: 'bad', effect: 'deny', payTo: { in: [OTHER] } }], action: approve(MOCK_PAYTO), code: null },
+  { name: 'an allow rule payTo notIn list also excludes the spender', rules: [allow({ kinds: ['erc20_approve'], payTo: { notIn: [OTHER] } })], action: approve(OTHER), code: 'policy_payto_not_allowed' },
+  { name: 'an allow rule payTo notIn list passes other spenders', rules: [allow({ kinds: ['erc20_approve'], payTo: { notIn: [OTHER] } })], action: approve(MOCK_PAYTO), code: null },
   { name: 'an allow payTo list does not admit a spender', rules: [allow({ kinds: ['erc20_approve'], payTo: { in: [OTHER] } })], action: approve(OTHER), code: 'policy_payto_not_allowed' },
   { name: 'contract allowlisted with selector', rules: [allow({ kinds: ['contract_call'], contracts: { in: [OTHER] }, selectors: { in: ['0xA9059CBB'] } })], action: call(OTHER), code: null },
   { name: 'contract not allowlisted', rules: [allow({ kinds: ['contract_call'], contracts: { in: [OTHER] } })], action: call(MOCK_PAYTO), code: 'policy_contract_not_allowed' },

@@ -1,6 +1,8 @@
 import { type Hex, encodeFunctionData, erc20Abi, parseAbi, recoverTransactionAddress } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AgentOperation } from '../../agent/requestSignature.js'
+import type { AgentKey } from '../../agent/loadAgentKey.js'
+import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 import { CHAIN_ID, MERCHANT, type PolicyBody, type StackWithAgent, TOKEN, TOKEN_ENTRY, postSign, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
 
 const PERMIT2 = '0x000000000022D473030F116dDEE9F6B43aC78BA3' as const
@@ -20,6 +22,11 @@ const policy: PolicyBody = {
     { id: 'no-attacker', effect: 'deny', payTo: { in: [ATTACKER] } },
     { id: 'allowances', effect: 'allow', kinds: ['erc20_approve', 'erc2612_permit', 'permit2_allowance', 'permit2_approve', 'permit2_transfer'], chains: { in: [CHAIN_ID] } },
   ],
+}
+/** The same exclusion written as an allow rule's blacklist. */
+const notInPolicy: PolicyBody = {
+  ...policy,
+  rules: [{ id: 'allowances-but-attacker', effect: 'allow', kinds: ['erc20_approve', 'erc2612_permit', 'permit2_allowance', 'permit2_approve', 'permit2_transfer'], payTo: { notIn: [ATTACKER] } }],
 }
 const tx = (to: Hex, data: Hex): AgentOperation => ({
   op: 'signTransaction',
@@ -109,14 +116,17 @@ const attacks = (wallet: Hex, spender: Hex): [string, AgentOperation][] => [
  * Permit, a Permit2 allowance or transfer permit — so the attacker pulls the
  * funds itself. A deny rule's payee list now also matches spenders: every
  * one is refused with `policy_payto_not_allowed` by `rules.no-attacker`; the
- * same allowances to another spender sign.
+ * same allowances to another spender sign. The same holds for an allow
+ * rule's blacklist (`payTo: { notIn: [attacker] }`).
  */
 describe('adversarial: a denied payee approved as a spender', () => {
   let s: StackWithAgent
-  const ask = (operation: AgentOperation) => postSign(s.stack.url, signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation }))
+  let notInAgent: AgentKey
+  const ask = (operation: AgentOperation, agentKey = s.agentKey) => postSign(s.stack.url, signedBody({ agentKey, wallet: s.wallet, operation }))
 
   beforeAll(async () => {
     s = await stackWithAgent(policy)
+    notInAgent = (await setupAgent({ host: s.stack.url, owner: s.owner, wallet: s.wallet, policy: notInPolicy })).agentKey
     await waitAgentFloor()
   })
   afterAll(async () => {
@@ -131,9 +141,21 @@ describe('adversarial: a denied payee approved as a spender', () => {
     }
   })
 
-  it('honest: the same allowances to another spender sign', async () => {
-    for (const [name, op] of attacks(s.wallet, DEX)) {
-      const r = await ask(op)
+  it('the same exclusion as an allow rule `payTo: { notIn: [attacker] }`: every allowance kind refused, policy_payto_not_allowed', async () => {
+    for (const [name, op] of attacks(s.wallet, ATTACKER)) {
+      const r = await ask(op, notInAgent)
+      expect(r.json.signature, `${name}: ${JSON.stringify(r.json)}`).toBeUndefined()
+      expect(r.json, name).toMatchObject({ code: 'policy_payto_not_allowed', rule: 'rules.allowances-but-attacker' })
+    }
+  })
+
+  it('honest: the same allowances to another spender sign, under both policies', async () => {
+    const cases: [string, AgentOperation, AgentKey][] = [
+      ...attacks(s.wallet, DEX).map(([n, o]): [string, AgentOperation, AgentKey] => [n, o, s.agentKey]),
+      ...attacks(s.wallet, DEX).map(([n, o]): [string, AgentOperation, AgentKey] => [`${n} (notIn)`, o, notInAgent]),
+    ]
+    for (const [name, op, agentKey] of cases) {
+      const r = await ask(op, agentKey)
       expect(r.status, `${name}: ${JSON.stringify(r.json)}`).toBe(200)
       expect(typeof r.json.signature).toBe('string')
       if (op.op === 'signTransaction') {
