@@ -6,6 +6,8 @@ import YAML from 'yaml'
 import { generateAgentKey } from '../../agent/generateAgentKey.js'
 import { BaseError } from '../../shared/errors/base.js'
 import { OwnerActMessageSchemas } from '../../shared/owner/ownerActTypes.js'
+import { ApprovalSummarySchema } from '../../shared/owner/approvalSummary.js'
+import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { policyHash } from '../../shared/schemas/policy.js'
 import type { WalletInfo } from '../../shared/protocol/messages.js'
 import { OwnerClient } from '../lib/OwnerClient.js'
@@ -66,13 +68,29 @@ async function myWallets(c: OwnerClient, wallet: string | undefined): Promise<Wa
   return (await c.wallets()).filter((w) => w.owner.toLowerCase() === c.account.address.toLowerCase())
 }
 
-function describeSummary(s: Record<string, unknown>): string {
-  const parts = [String(s.kind ?? '?')]
-  if (s.amount !== undefined) parts.push(`${s.amount} of ${s.asset ?? 'native'} on chain ${s.chainId}`)
-  if (s.payTo) parts.push(`to ${s.payTo}`)
-  if (s.spender) parts.push(`spender ${s.spender}`)
-  if (s.host) parts.push(`for ${s.host}`)
-  return parts.join(' ')
+/** Escapes control and bidi-override characters, so agent-chosen text cannot redraw or reorder what the owner reads. */
+function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/**
+ * What the owner approves, from the pending summary the enclave built (shared/owner/approvalSummary.ts): its
+ * description, the validity span a retry may have, the fields a retry may change, and the exact decoded content
+ * (every field that reaches the signature). SECURITY: nothing is approved blind: a summary of another shape is
+ * shown as unreadable, never as "?".
+ */
+export function describeSummary(s: unknown): string {
+  const parsed = ApprovalSummarySchema.safeParse(s)
+  if (!parsed.success) return 'UNREADABLE SUMMARY (not the approval summary shape): do not approve; inspect it with --json'
+  const { describe, validForSeconds, free, host, action } = parsed.data
+  return [
+    printable(describe),
+    `valid for: ${validForSeconds === null ? 'no end (until mined, used or revoked)' : `at most ${validForSeconds}s from the retry`}`,
+    `a retry may change only: ${free.length ? free.join(', ') : 'nothing'}`,
+    ...(host ? [`resource host (advisory, told by the agent): ${printable(host)}`] : []),
+    `exact content: ${printable(canonicalJson(action))}`,
+  ].join('\n    ')
 }
 
 /** `bursar owner …`: every owner act, signed with the owner's EVM key (EIP-712). */
@@ -199,7 +217,7 @@ export function ownerCommand(): Command {
         open.length
           ? open
               .map((p) => {
-                const what = p.summary ? describeSummary(p.summary as Record<string, unknown>) : ''
+                const what = describeSummary(p.summary)
                 return `${String(p.pendingId)}  wallet ${String(p.wallet)}  agent ${String(p.agentId)}  expires ${new Date(Number(p.expiresAt)).toISOString()}\n    ${what}`
               })
               .join('\n')
@@ -216,7 +234,7 @@ export function ownerCommand(): Command {
         if (!w) throw usage('pending_not_found', `No pending request ${id} on ${o.wallet ?? 'your wallets'}`, '`bursar owner pending list` shows what is open.')
         // The signature commits to the digest of the purchase shown below (checked against what the host serves).
         const r = await c.resolvePending(w.address, id, approve)
-        const what = r.summary ? describeSummary(r.summary) : '(details unavailable)'
+        const what = describeSummary(r.summary)
         printResult(!!o.json, r, () => `${id} ${approve ? 'approved' : 'rejected'}: ${what}${approve ? '\nthe agent can retry the same request now (once)' : ''}`)
       }))
   }

@@ -75,7 +75,7 @@ export function decodePermit2({ typedData, requirements }: DecodePermit2Paramete
   }
   if (!checkStructTypes(typedData.types, expected)) return shape('types are not the Permit2 types')
   const norm = normalizeTypedMessage({ types: typedData.types, primaryType, message: typedData.message })
-  if (!norm.ok) return shape(norm.message)
+  if (!norm.ok) return norm.tooLarge ? deny('sign_typed_data_too_large', norm.message) : shape(norm.message)
   let digest: `0x${string}`
   try {
     digest = hashTypedData({ domain: dom.domain, types: typedData.types, primaryType, message: norm.message } as unknown as TypedDataDefinition)

@@ -5,6 +5,7 @@
  */
 import type { Address } from 'viem'
 import type { AgentRequest } from '../../shared/schemas/agentRequest.js'
+import { DecodedActionSchema } from '../../shared/schemas/decodedAction.js'
 import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
 import { decodeMessage } from './decodeMessage.js'
 import { decodeTransaction } from './decodeTransaction.js'
@@ -20,8 +21,33 @@ export type DecodeSignRequestParameters = {
   registry: readonly TokenRegistryEntry[]
 }
 
-/** Decodes an agent's sign request into the action policy evaluates and the plan signPlan executes; refusals are values and it never throws. */
-export function decodeSignRequest({ request, wallet, registry }: DecodeSignRequestParameters): DecodeResult {
+/**
+ * Decodes an agent's sign request into the action policy evaluates and the plan signPlan executes; refusals are values and it never throws.
+ * SECURITY: every decoded action is checked against DecodedActionSchema here, before the writer: an action the audit
+ * log or a pending summary could not hold (an over-long witness type name, an out-of-range field) is a typed refusal,
+ * never a failure inside the writer.
+ */
+export function decodeSignRequest(params: DecodeSignRequestParameters): DecodeResult {
+  const r = decodeUnchecked(params)
+  if (r.ok && !DecodedActionSchema.safeParse(r.action).success) {
+    return deny('sign_action_out_of_bounds', `The decoded ${r.action.kind} action exceeds the enclave's field bounds`)
+  }
+  // SECURITY: a lone surrogate is hashed as U+FFFD and changes in transit (CBOR, UTF-8): what is signed, audited and
+  // shown to the owner must be exactly what was sent.
+  if (r.ok && hasLoneSurrogate(r.action)) return deny('sign_request_malformed', 'The request contains text that is not well-formed Unicode')
+  return r
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+function hasLoneSurrogate(v: unknown): boolean {
+  if (typeof v === 'string') return LONE_SURROGATE.test(v)
+  if (Array.isArray(v)) return v.some(hasLoneSurrogate)
+  if (typeof v === 'object' && v !== null) return Object.entries(v).some(([k, x]) => LONE_SURROGATE.test(k) || hasLoneSurrogate(x))
+  return false
+}
+
+function decodeUnchecked({ request, wallet, registry }: DecodeSignRequestParameters): DecodeResult {
   try {
     if (request.wallet.toLowerCase() !== wallet.toLowerCase()) {
       return deny('sign_wallet_mismatch', 'Request names a different wallet')

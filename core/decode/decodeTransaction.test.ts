@@ -79,6 +79,9 @@ describe('decodeSignRequest: EIP-1559 transactions', () => {
     ['odd-length calldata', tx({ data: '0xa9059cbb0' }), 'sign_tx_malformed'],
     ['priority fee above max fee', tx({ maxPriorityFeePerGas: '3000000000' }), 'sign_tx_malformed'],
     ['value above uint256', tx({ value: (1n << 256n).toString() }), 'sign_tx_malformed'],
+    ['gas above 2^64−1', tx({ gas: (1n << 64n).toString() }), 'sign_tx_fee_out_of_range'],
+    ['max fee above uint256', tx({ maxFeePerGas: (1n << 256n).toString() }), 'sign_tx_fee_out_of_range'],
+    ['gas × max fee above uint256', tx({ gas: (1n << 63n).toString(), maxFeePerGas: (1n << 255n).toString(), maxPriorityFeePerGas: '1' }), 'sign_tx_fee_out_of_range'],
   ] as const)('refuses %s', (_n, t, code) => {
     expect(decode(t)).toMatchObject({ ok: false, code })
   })

@@ -16,6 +16,7 @@ export type DecodeTransactionParameters = {
 }
 
 const HEX = /^0x(?:[0-9a-fA-F]{2})*$/
+const MAX_UINT256 = (1n << 256n) - 1n
 
 /**
  * Decodes an unsigned EIP-1559 transaction into one kind: a native transfer
@@ -28,12 +29,15 @@ const HEX = /^0x(?:[0-9a-fA-F]{2})*$/
 export function decodeTransaction({ transaction: t, wallet, registry, requirements }: DecodeTransactionParameters): DecodeResult {
   const malformed = (why: string) => deny('sign_tx_malformed', why)
   const u256 = (v: string | undefined) => (v === undefined ? 0n : parseEip712Integer(v, { signed: false, bits: 256 }))
-  const gas = u256(t.gas)
+  const value = u256(t.value)
+  if (value === undefined) return malformed('value must be uint256')
+  // SECURITY: gas ≤ 2^64−1, fees ≤ 2^256−1 and the worst-case fee gas × maxFeePerGas ≤ 2^256−1, so the fee is a
+  // spend every budget, ledger event and audit entry can hold (an approved request skips the caps).
+  const gas = parseEip712Integer(t.gas, { signed: false, bits: 64 })
   const maxFeePerGas = u256(t.maxFeePerGas)
   const maxPriorityFeePerGas = u256(t.maxPriorityFeePerGas)
-  const value = u256(t.value)
-  if (gas === undefined || maxFeePerGas === undefined || maxPriorityFeePerGas === undefined || value === undefined) {
-    return malformed('gas, fees and value must be uint256')
+  if (gas === undefined || maxFeePerGas === undefined || maxPriorityFeePerGas === undefined || gas * maxFeePerGas > MAX_UINT256) {
+    return deny('sign_tx_fee_out_of_range', 'gas must be ≤ 2^64−1, fees and gas × maxFeePerGas ≤ 2^256−1')
   }
   if (!Number.isSafeInteger(t.chainId) || t.chainId <= 0) return malformed('chainId must be a positive safe integer')
   if (!Number.isSafeInteger(t.nonce) || t.nonce < 0) return malformed('nonce must be a non-negative safe integer')

@@ -125,6 +125,17 @@ describe('decodeSignRequest: generic typed data', () => {
     expect(decode(td)).toMatchObject({ ok: false, code: 'sign_typed_data_malformed' })
   })
 
+  it('bounds the EIP-712 type-string work (maxTypeWork): one 40 KB type string hashes, two instances of it are refused', () => {
+    const chain = (items: number): TypedDataJson => ({
+      domain: { name: 'Chain', chainId: 84532 },
+      types: { T0: [{ name: 'items', type: 'T0[]' }, { name: 'pad', type: 'P[]' }], P: [{ name: `p${'x'.repeat(40_000)}`, type: 'uint256' }] },
+      primaryType: 'T0',
+      message: { items: Array.from({ length: items }, () => ({ items: [], pad: [] })), pad: [] },
+    })
+    expect(decode(chain(0))).toMatchObject({ ok: true })
+    expect(decode(chain(1))).toMatchObject({ ok: false, code: 'sign_typed_data_too_large', message: expect.stringMatching(/type strings longer than 65536/) })
+  })
+
   it('refuses a typed-data chain that the x402 requirements do not name', () => {
     const request = mockSignRequest(
       { op: 'signTypedData', typedData: mail() },

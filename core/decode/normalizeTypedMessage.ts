@@ -18,7 +18,15 @@ const HEX = /^0x(?:[0-9a-fA-F]{2})*$/
  * (viem re-derives a struct's type string per instance): a request within
  * them decodes in milliseconds, so one agent cannot stall the writer.
  */
-export const TYPED_DATA_LIMITS = { maxTypes: 32, maxFieldsPerType: 64, maxDepth: 8, maxValues: 512, maxArrayLength: 256 } as const
+export const TYPED_DATA_LIMITS = {
+  maxTypes: 32,
+  maxFieldsPerType: 64,
+  maxDepth: 8,
+  maxValues: 512,
+  maxArrayLength: 256,
+  /** Total characters of the EIP-712 type strings hashing re-derives: encodeType(T) once per struct instance. */
+  maxTypeWork: 64 * 1024,
+} as const
 const MAX_DEPTH = TYPED_DATA_LIMITS.maxDepth
 const ATOMIC = /^(address|bool|string|bytes|bytes[0-9]{1,2}|u?int[0-9]{1,3})$/
 
@@ -85,8 +93,14 @@ export function normalizeTypedMessage({ types, primaryType, message }: Normalize
     if (Object.hasOwn(types, type)) return struct(type, v, path, depth + 1)
     return atomic(type, v, path)
   }
+  let typeWork = 0
+  const encodedLength = new Map<string, number>()
   const struct = (type: string, v: unknown, path: string, depth: number): Record<string, unknown> => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, `not a ${type} struct`)
+    // SECURITY: hashing re-derives the type string (the struct and every type it references) per instance: a long
+    // chain of types within the other limits would make that quadratic, so its total length is bounded.
+    typeWork += encodedLength.get(type) ?? encodedLength.set(type, encodedTypeLength(types, type)).get(type)!
+    if (typeWork > TYPED_DATA_LIMITS.maxTypeWork) tooLarge(`type strings longer than ${TYPED_DATA_LIMITS.maxTypeWork} characters in total`)
     const fields = types[type]!
     const obj = v as Record<string, unknown>
     if (Object.keys(obj).length !== fields.length) fail(path, `keys are not exactly the fields of ${type}`)
@@ -118,4 +132,25 @@ export function normalizeTypedMessage({ types, primaryType, message }: Normalize
     // A RangeError (stack) or similar from hostile input is still a refusal, never a crash.
     return { ok: false, message: 'typed data could not be checked' }
   }
+}
+
+/** Length of EIP-712 encodeType(primary): `Name(type name,…)` for the struct and every struct type it references. */
+function encodedTypeLength(types: TypedDataJson['types'], primary: string): number {
+  const seen = new Set<string>([primary])
+  const todo = [primary]
+  let length = 0
+  for (let name = todo.pop(); name !== undefined; name = todo.pop()) {
+    const fields = types[name] ?? []
+    length += name.length + 2 + Math.max(0, fields.length - 1)
+    for (const f of fields) {
+      length += f.type.length + 1 + f.name.length
+      const bracket = f.type.indexOf('[')
+      const base = bracket < 0 ? f.type : f.type.slice(0, bracket)
+      if (Object.hasOwn(types, base) && !seen.has(base)) {
+        seen.add(base)
+        todo.push(base)
+      }
+    }
+  }
+  return length
 }

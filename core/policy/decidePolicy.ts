@@ -192,7 +192,8 @@ export function decidePolicy(p: EvaluatePolicyParameters, trace?: PolicyTrace): 
     return deny({ ...failure, code: 'policy_pending_limit', message: `${failure.message}; ${MAX_OPEN_PENDING} requests already wait for the owner` })
   }
   // SECURITY: a summary holds the whole action (typed data, calldata, message); a huge one is not queued for the owner.
-  if (canonicalJson(approval.summary).length > MAX_PENDING_SUMMARY_BYTES) {
+  // Measured in UTF-8 bytes (what is stored and sealed), not JS string length: multi-byte text counts in full.
+  if (utf8ToBytes(canonicalJson(approval.summary)).length > MAX_PENDING_SUMMARY_BYTES) {
     return deny({ ...failure, code: 'policy_pending_limit', message: `${failure.message}; too large (> ${MAX_PENDING_SUMMARY_BYTES} bytes) to queue for the owner's approval` })
   }
   const pendingId = `pnd_${bytesToHex(sha256(utf8ToBytes(`${agentId}|${approval.key}|${now}`))).slice(0, 32)}`

@@ -128,6 +128,8 @@ export const ERROR_CODES = {
   sign_calldata_unknown: { status: 400, meaning: 'Calldata shorter than a selector', hint: 'Fix the transaction data' },
   sign_calldata_malformed: { status: 400, meaning: 'Token calldata that is not its canonical ABI encoding', hint: 'Encode the call with a standard ABI encoder' },
   sign_erc20_native_value: { status: 400, meaning: 'A token call that also sends native value', hint: 'Send value in a separate transaction' },
+  sign_tx_fee_out_of_range: { status: 400, meaning: 'Gas above 2^64−1, a fee above 2^256−1, or a worst-case fee (gas × maxFeePerGas) above 2^256−1', hint: 'Use realistic gas and fee values' },
+  sign_action_out_of_bounds: { status: 400, meaning: 'The decoded action has a field beyond the enclave\'s bounds (e.g. a witness type name longer than 64 characters)', hint: 'Use shorter names and values (shared/schemas/decodedAction.ts)' },
   sign_tx_malformed: { status: 400, meaning: 'The transaction cannot be serialized as EIP-1559', hint: 'Fix gas, fees, nonce or data' },
   sign_message_malformed: { status: 400, meaning: 'The message is not valid text or even-length hex', hint: 'Fix the message' },
   sign_plan_inconsistent: { status: 500, meaning: 'A signing plan whose digest does not match its content (a bug)', hint: 'Report it' },

@@ -5,12 +5,14 @@ import { hostMatches } from './hostMatches.js'
 import { matchSet } from './matchSet.js'
 
 type SetName = 'chains' | 'assets' | 'payTo' | 'hosts' | 'spenders' | 'contracts' | 'selectors'
-type Field = { code: PolicyCode; label: string; values: (c: EvalContext) => (string | number)[] }
+type Field = { code: PolicyCode; label: string; values: (c: EvalContext, excluding: boolean) => (string | number)[] }
 
 const FIELDS: Record<SetName, Field> = {
   chains: { code: 'policy_chain_not_allowed', label: 'chain', values: (c) => (c.facts.chainId === null ? [] : [c.facts.chainId]) },
   assets: { code: 'policy_asset_not_allowed', label: 'token contract', values: (c) => c.facts.tokens },
-  payTo: { code: 'policy_payto_not_allowed', label: 'pay-to', values: (c) => c.facts.payees },
+  // SECURITY: an excluded payee (listed in a deny rule, or in an allow rule's notIn) must not become a spender either
+  // (approve, increaseAllowance, permits, Permit2). An allow rule's `in` list stays the payees (allowances need `spenders`).
+  payTo: { code: 'policy_payto_not_allowed', label: 'pay-to', values: (c, excluding) => (excluding ? [...c.facts.payees, ...c.facts.spenders] : c.facts.payees) },
   hosts: { code: 'policy_host_not_allowed', label: 'resource host', values: (c) => (c.host === null ? [] : [c.host]) },
   spenders: { code: 'policy_spender_not_allowed', label: 'spender', values: (c) => c.facts.spenders },
   contracts: { code: 'policy_contract_not_allowed', label: 'contract', values: (c) => (c.facts.contract ? [c.facts.contract.to] : []) },
@@ -31,7 +33,7 @@ export function checkSetPredicates(rule: PolicyRule, ctx: EvalContext, full: boo
     const set = rule[name]
     if (!set) continue
     const f = FIELDS[name]
-    const vs = f.values(ctx)
+    const vs = f.values(ctx, mode === 'deny' || 'notIn' in set)
     const ok =
       name === 'hosts'
         ? matchSet(set as { in: string[] } | { notIn: string[] }, vs as string[], mode, (p, h) => hostMatches(p, h))
