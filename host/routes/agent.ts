@@ -11,6 +11,16 @@ import { AgentSignOnce } from './agentSignOnce.js'
  */
 export function agentRoutes(gateway: EnclaveGateway, store: Store): FastifyPluginAsyncZod {
   const once = new AgentSignOnce(gateway, store)
+  // Fetch marks are batched: one store transaction per event-loop turn, off the answer's path.
+  let marks: { agentId: string; nonce: string }[] = []
+  const markFetched = (key: { agentId: string; nonce: string }) => {
+    if (marks.push(key) > 1) return
+    setImmediate(() => {
+      const batch = marks
+      marks = []
+      store.markAnswersFetched(batch, Date.now()).catch(() => {})
+    })
+  }
   return async (app) => {
     app.post(
       '/v1/agent/sign',
@@ -27,9 +37,7 @@ export function agentRoutes(gateway: EnclaveGateway, store: Store): FastifyPlugi
         const key = answer.stored
         if (key) {
           // 'finish': the whole answer was handed to the agent's connection (not when the agent hung up first).
-          reply.raw.once('finish', () => {
-            store.markAnswerFetched(key.agentId, key.nonce, Date.now()).catch(() => {})
-          })
+          reply.raw.once('finish', () => markFetched(key))
         }
         return reply.code(answer.status).send(answer.body)
       },

@@ -110,8 +110,13 @@ export class SqliteStore implements Store {
     return (this.stmts.answer.get(agentId, nonce) as StoredAgentAnswer | undefined) ?? null
   }
 
-  async markAnswerFetched(agentId: string, nonce: string, at: number): Promise<void> {
-    this.stmts.fetched.run(at, agentId, nonce)
+  private readonly fetchedTx = (keys: { agentId: string; nonce: string }[], at: number) =>
+    this.db.transaction(() => {
+      for (const k of keys) this.stmts.fetched.run(at, k.agentId, k.nonce)
+    })()
+
+  async markAnswersFetched(keys: { agentId: string; nonce: string }[], at: number): Promise<void> {
+    this.fetchedTx(keys, at)
   }
 
   async latestSnapshot(): Promise<StoredSnapshot | null> {

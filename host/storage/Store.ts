@@ -42,8 +42,8 @@ export interface Store {
   persistMany(ps: Persist[], answers?: AgentAnswer[]): Promise<void>
   /** The stored answer for (agent, nonce), if that request was decided. */
   agentAnswer(agentId: string, nonce: string): Promise<StoredAgentAnswer | null>
-  /** Records that an answer was written out to the agent in full (the first time and the count). */
-  markAnswerFetched(agentId: string, nonce: string, at: number): Promise<void>
+  /** Records that answers were written out to their agents in full (the first time and the count), in one transaction. */
+  markAnswersFetched(keys: { agentId: string; nonce: string }[], at: number): Promise<void>
   latestSnapshot(): Promise<StoredSnapshot | null>
   /** Entry texts with seq > after, ascending. */
   entriesAfter(after: number, limit: number): Promise<string[]>
