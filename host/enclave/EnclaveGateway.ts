@@ -199,9 +199,10 @@ export type AnswerKey = { agentId: string; nonce: string; requestHash: string }
 
 /** The host's answer to a decided agent request, as it will be released (status and body), with its audit entry's seq. */
 function toAnswer(key: AnswerKey, persist: Persist, res: { ok: true; result: unknown } | { ok: false; error: { code: string } }): AgentAnswer {
-  let auditSeq: number | null = null
-  for (const text of persist.entries) {
-    const e = JSON.parse(text) as { seq?: number; requestId?: string | null }
+  // The decision's entry: the receipt names it on a signature; a refusal's is the last entry of its block.
+  let auditSeq: number | null = res.ok ? ((res.result as { receipt?: { seq?: unknown } }).receipt?.seq as number | undefined) ?? null : null
+  if (auditSeq === null && persist.entries.length > 0) {
+    const e = JSON.parse(persist.entries[persist.entries.length - 1]!) as { seq?: number; requestId?: string | null }
     if (e.requestId === key.nonce && typeof e.seq === 'number') auditSeq = e.seq
   }
   return {
