@@ -11,6 +11,7 @@ export const AGENT_ERROR_CODES = {
   response_invalid: 'response_invalid',
   response_signer_mismatch: 'response_signer_mismatch',
   request_invalid: 'request_invalid',
+  request_outcome_unknown: 'request_outcome_unknown',
   transaction_unsupported: 'transaction_unsupported',
 } as const
 
@@ -72,6 +73,28 @@ export class EnclaveUnavailableError extends BaseError {
   constructor(message: string, params: { cause?: unknown; details?: string; retryAfterMs?: number | undefined } = {}) {
     super(AGENT_ERROR_CODES.enclave_unavailable, message, { cause: params.cause, details: params.details })
     this.retryAfterMs = params.retryAfterMs
+  }
+}
+
+/**
+ * No answer arrived before the request's deadline although the SDK resent the SAME signed bytes (timeouts, dropped
+ * connections, 503s): the payment MAY have been signed. After `expiresAt` the enclave can no longer sign it, so the
+ * outcome is fixed; look up `requestId` (`bursar audit query --request <id>`) before paying again.
+ */
+export class RequestOutcomeUnknownError extends BaseError {
+  override name = 'RequestOutcomeUnknownError'
+  /** The request's nonce: the audit's requestId and the host's answer key. */
+  readonly requestId: string
+  readonly expiresAt: number
+  readonly attempts: number
+  constructor(message: string, params: { requestId: string; expiresAt: number; attempts: number; cause?: unknown }) {
+    super('request_outcome_unknown', message, {
+      cause: params.cause,
+      metaMessages: [`Request id: ${params.requestId}`, `Deadline: ${new Date(params.expiresAt).toISOString()}`],
+    })
+    this.requestId = params.requestId
+    this.expiresAt = params.expiresAt
+    this.attempts = params.attempts
   }
 }
 

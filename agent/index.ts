@@ -22,6 +22,7 @@ export {
   ApprovalPendingError,
   BursarRequestError,
   EnclaveUnavailableError,
+  RequestOutcomeUnknownError,
   PolicyDeniedError,
 } from './errors.js'
 export { readAgentPayments, readAgentStatus } from './agentRead.js'

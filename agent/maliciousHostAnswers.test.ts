@@ -91,7 +91,7 @@ describe('a malicious host cannot make the SDK return a signature that is not th
   it('a tampered message signature is refused', async () => {
     const account = await start({
       tamper: async (answer, _r, i, signFor) =>
-        i === 0 ? answer : signFor({ v: 1, agentId: agentKey.agentId, wallet, nonce: '0'.repeat(32), issuedAt: 0, op: 'signMessage', message: { text: 'other' } }),
+        i === 0 ? answer : signFor({ v: 1, agentId: agentKey.agentId, wallet, nonce: '0'.repeat(32), issuedAt: 0, expiresAt: 30_000, op: 'signMessage', message: { text: 'other' } }),
     })
     expect(await codeOf(account.signMessage({ message: 'hello' }))).toBe('accepted')
     expect(await codeOf(account.signMessage({ message: 'hello' }))).toBe('response_signer_mismatch')

@@ -1,5 +1,6 @@
 import { randomBytes, sign } from 'node:crypto'
 import type { Hex } from 'viem'
+import { REQUEST_MAX_LIFETIME_MS } from '../shared/schemas/agentRequest.js'
 import { ed25519PrivateKeyFromSeed } from './ed25519PrivateKeyFromSeed.js'
 import { EnclaveUnavailableError } from './errors.js'
 import type { AgentKey } from './loadAgentKey.js'
@@ -11,7 +12,7 @@ export type PostSignedRequestParameters = {
   wallet: Hex
   /** Host route, e.g. `/v1/agent/status`. */
   path: string
-  /** The request's own fields; v, agentId, wallet, nonce and issuedAt are added. */
+  /** The request's own fields; v, agentId, wallet, nonce and issuedAt (and expiresAt on `/sign`) are added. */
   fields: Record<string, unknown>
   fetch?: typeof globalThis.fetch | undefined
   timeoutMs?: number | undefined
@@ -27,12 +28,15 @@ export async function postSignedRequest(params: PostSignedRequestParameters): Pr
   const key = ed25519PrivateKeyFromSeed(params.agentKey.privateKey)
   const url = `${params.host.replace(/\/+$/, '')}${params.path}`
   for (let attempt = 0; ; attempt++) {
+    const issuedAt = Date.now()
     const request = {
       v: 1,
       agentId: params.agentKey.agentId,
       wallet: params.wallet,
       nonce: randomBytes(16).toString('hex'),
-      issuedAt: Date.now(),
+      issuedAt,
+      // Sign requests carry their deadline (the enclave signs nothing after it); reads do not.
+      ...(params.path.endsWith('/sign') ? { expiresAt: issuedAt + Math.min(params.timeoutMs ?? REQUEST_MAX_LIFETIME_MS, REQUEST_MAX_LIFETIME_MS) } : {}),
       ...params.fields,
     }
     const text = JSON.stringify(request)

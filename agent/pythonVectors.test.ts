@@ -12,13 +12,14 @@ const file = path.join(repoRoot, 'clients/python/tests/vectors/ts_requests.json'
 describe('request vectors shared with the Python SDK', () => {
   const committed = JSON.parse(readFileSync(file, 'utf8')) as { vectors: RequestVector[] }
 
-  it('the TypeScript SDK still produces the committed request bytes (up to nonce and issuedAt)', async () => {
+  it('the TypeScript SDK still produces the committed request bytes (up to nonce, issuedAt and expiresAt)', async () => {
     const fresh = await tsRequestVectors()
     expect(fresh.map((v) => v.name)).toEqual(committed.vectors.map((v) => v.name))
     fresh.forEach((v, i) => {
       const c = committed.vectors[i]!
-      const { nonce, issuedAt } = JSON.parse(c.request) as { nonce: string; issuedAt: number }
-      const pinned = JSON.stringify({ ...JSON.parse(v.request), nonce, issuedAt })
+      const { nonce, issuedAt, expiresAt } = JSON.parse(c.request) as { nonce: string; issuedAt: number; expiresAt?: number }
+      // Sign requests carry expiresAt (issuedAt + the SDK timeout); reads do not.
+      const pinned = JSON.stringify({ ...JSON.parse(v.request), nonce, issuedAt, expiresAt })
       expect(pinned).toBe(c.request)
       expect(v.path).toBe(c.path)
     })

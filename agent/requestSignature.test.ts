@@ -10,6 +10,7 @@ import {
   BursarRequestError,
   EnclaveUnavailableError,
   PolicyDeniedError,
+  RequestOutcomeUnknownError,
 } from './errors.js'
 import { generateAgentKey } from './generateAgentKey.js'
 import { type MockBursarHostReturnType, mockBursarHost } from './mockBursarHost.js'
@@ -68,7 +69,8 @@ describe('requestSignature', () => {
     [500, { message: 'no code' }, BursarRequestError],
   ])('maps HTTP %i %j to a typed error', async (status, body, Type) => {
     const h = await start(() => ({ status, body }))
-    const err = await requestSignature({ host: h.url, agentKey, wallet, operation: op }).catch((e: unknown) => e)
+    // A 503 is resent until the deadline (short here); the host said it did not forward it, so: unavailable.
+    const err = await requestSignature({ host: h.url, agentKey, wallet, operation: op, timeoutMs: 300 }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(Type)
     const expected = err instanceof EnclaveUnavailableError ? 'enclave_unavailable' : 'code' in body ? body.code : 'response_invalid'
     expect((err as { code: string }).code).toBe(expected)
@@ -97,7 +99,7 @@ describe('requestSignature', () => {
     expect(h2.requests).toHaveLength(2)
   })
 
-  it('connection refused and a host that never answers are EnclaveUnavailableError', async () => {
+  it('connection refused is EnclaveUnavailableError at once; a host that never answers is RequestOutcomeUnknownError at the deadline', async () => {
     const h = await start()
     const url = h.url
     await h.stop()
@@ -110,7 +112,9 @@ describe('requestSignature', () => {
       const err = await requestSignature({ host: `http://127.0.0.1:${port}`, agentKey, wallet, operation: op, timeoutMs: 200 }).catch(
         (e: unknown) => e,
       )
-      expect(err).toBeInstanceOf(EnclaveUnavailableError)
+      expect(err).toBeInstanceOf(RequestOutcomeUnknownError)
+      expect((err as RequestOutcomeUnknownError).code).toBe('request_outcome_unknown')
+      expect((err as RequestOutcomeUnknownError).requestId).toMatch(/^[0-9a-f]{32}$/)
     } finally {
       silent.closeAllConnections()
       silent.close()
@@ -127,5 +131,33 @@ describe('requestSignature', () => {
     const bad = { op: 'signMessage', message: { text: 'x'.repeat(5000) } } as const
     await expect(requestSignature({ host: h.url, agentKey, wallet, operation: bad })).rejects.toMatchObject({ code: 'request_invalid' })
     expect(h.requests).toHaveLength(0)
+  })
+
+  it('signs expiresAt = issuedAt + timeoutMs (at most 30 s) into the request', async () => {
+    const h = await start()
+    await requestSignature({ host: h.url, agentKey, wallet, operation: op, timeoutMs: 5_000 })
+    await requestSignature({ host: h.url, agentKey, wallet, operation: op, timeoutMs: 120_000 })
+    const [a, b] = h.requests.map((r) => r.request as { issuedAt: number; expiresAt: number })
+    expect(a!.expiresAt - a!.issuedAt).toBe(5_000)
+    expect(b!.expiresAt - b!.issuedAt).toBe(30_000)
+    expect(h.requests[0]!.text.indexOf('"expiresAt"')).toBeGreaterThan(h.requests[0]!.text.indexOf('"issuedAt"'))
+  })
+
+  it('a 503 is resent as the SAME bytes (never a second request) until an answer arrives', async () => {
+    const h = await start((_, i) => (i < 3 ? { status: 503, body: { code: 'enclave_timeout', message: 'slow' } } : undefined))
+    const res = await requestSignature({ host: h.url, agentKey, wallet, operation: op, timeoutMs: 10_000 })
+    expect(res.signature).toMatch(/^0x[0-9a-f]{130}$/)
+    expect(h.requests).toHaveLength(4)
+    expect(new Set(h.requests.map((r) => r.text)).size).toBe(1)
+  })
+
+  it('a resend refused as already seen is RequestOutcomeUnknownError (not a fresh request)', async () => {
+    const h = await start((_, i) =>
+      i === 0 ? { status: 503, body: { code: 'enclave_timeout', message: 'slow' } } : { status: 409, body: { code: 'request_replayed', message: 'seen' } },
+    )
+    const err = await requestSignature({ host: h.url, agentKey, wallet, operation: op, timeoutMs: 5_000 }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(RequestOutcomeUnknownError)
+    expect((err as RequestOutcomeUnknownError).requestId).toBe((h.requests[0]!.request as { nonce: string }).nonce)
+    expect(new Set(h.requests.map((r) => r.text)).size).toBe(1)
   })
 })

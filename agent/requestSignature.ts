@@ -1,15 +1,15 @@
 import { type KeyObject, randomFillSync, sign } from 'node:crypto'
 import type { Hex } from 'viem'
 import { PROTOCOL_ERROR_CODES as C } from '../shared/protocol/errorCodes.js'
-import { AgentRequestSchema } from '../shared/schemas/agentRequest.js'
+import { AgentRequestSchema, REQUEST_MAX_LIFETIME_MS } from '../shared/schemas/agentRequest.js'
 import type { AgentRequest } from '../shared/schemas/agentRequest.js'
 import { ed25519PrivateKeyFromSeed } from './ed25519PrivateKeyFromSeed.js'
-import { AGENT_ERROR_CODES, BursarRequestError, EnclaveUnavailableError } from './errors.js'
+import { AGENT_ERROR_CODES, BursarRequestError, EnclaveUnavailableError, RequestOutcomeUnknownError } from './errors.js'
 import type { AgentKey } from './loadAgentKey.js'
 import { postJson } from './postJson.js'
 import { toAgentError } from './toAgentError.js'
 
-type Base = 'v' | 'agentId' | 'wallet' | 'nonce' | 'issuedAt' | 'context' | 'permitId'
+type Base = 'v' | 'agentId' | 'wallet' | 'nonce' | 'issuedAt' | 'expiresAt' | 'context' | 'permitId'
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 /** The operation-specific part of an agent request (op + typedData | transaction | message). */
 export type AgentOperation = DistributiveOmit<AgentRequest, Base>
@@ -25,7 +25,10 @@ export type RequestSignatureParameters = {
   /** Use an owner-issued single-use spend permit for this signature. */
   permitId?: string | undefined
   fetch?: typeof globalThis.fetch | undefined
-  /** Per attempt; default 30 000 ms. */
+  /**
+   * The request's lifetime and deadline (expiresAt = issuedAt + timeoutMs), resends included; default and
+   * maximum 30 000 ms (the enclave's replay window).
+   */
   timeoutMs?: number | undefined
   /**
    * Check the request against AgentRequestSchema before sending (default true), so a bad one fails here with
@@ -74,24 +77,37 @@ export type SignResponse = {
  * serialized ONCE, its UTF-8 bytes are signed with the agent's Ed25519 key
  * (key object built once per agent key), and `{ request: text, signature }`
  * is posted over a process-wide keep-alive pool (or `params.fetch` if
- * given). A `request_stale` / `request_not_yet_valid` answer (clock skew) is
- * retried once with a fresh nonce and timestamp; every other refusal becomes
- * a typed error. The answer's shape is checked here; whether its signature
- * is the wallet's is the caller's check (bursarAccount does it).
+ * given). The request carries its deadline (`expiresAt` = issuedAt + the
+ * timeout, at most 30 s), covered by the signature: the enclave signs
+ * nothing for it afterwards.
+ *
+ * Exactly once: on a timeout, a dropped connection or a 503 the SAME signed
+ * bytes are resent with bounded backoff until the deadline (the host answers a
+ * resend with the answer the first copy got); then a typed
+ * RequestOutcomeUnknownError carries the request id. Never a silent second
+ * request: a fresh nonce is used only after a refusal that proves nothing was
+ * decided (`request_stale` / `request_not_yet_valid` on the first send, once;
+ * `request_before_enclave_start`, twice). Every other refusal becomes a typed
+ * error. The answer's shape is checked here; whether its signature is the
+ * wallet's is the caller's check (bursarAccount does it).
  */
 export async function requestSignature(params: RequestSignatureParameters): Promise<SignResponse> {
   const key = keyOf(params.agentKey)
   const url = `${params.host.replace(/\/+$/, '')}/v1/agent/sign`
   const target = params.fetch ? undefined : new URL(url)
-  const timeoutMs = params.timeoutMs ?? 30_000
+  const lifetimeMs = Math.min(Math.max(Math.floor(params.timeoutMs ?? REQUEST_MAX_LIFETIME_MS), 1), REQUEST_MAX_LIFETIME_MS)
+  const post = (body: string, timeoutMs: number) =>
+    target ? postJson({ url: target, body, timeoutMs }) : viaFetch(params.fetch!, url, body, timeoutMs)
 
   for (let attempt = 0; ; attempt++) {
+    const issuedAt = Date.now()
     const request = {
       v: 1,
       agentId: params.agentKey.agentId,
       wallet: params.wallet,
       nonce: freshNonce(),
-      issuedAt: Date.now(),
+      issuedAt,
+      expiresAt: issuedAt + lifetimeMs,
       ...params.operation,
       ...(params.context ? { context: params.context } : {}),
       ...(params.permitId ? { permitId: params.permitId } : {}),
@@ -106,21 +122,12 @@ export async function requestSignature(params: RequestSignatureParameters): Prom
     const signature = sign(null, Buffer.from(text, 'utf8'), key).toString('hex')
 
     const envelope = `{"request":${JSON.stringify(text)},"signature":"${signature}"}`
-
-    let res: { status: number; text: string }
-    try {
-      res = target
-        ? await postJson({ url: target, body: envelope, timeoutMs })
-        : await viaFetch(params.fetch!, url, envelope, timeoutMs)
-    } catch (cause) {
-      throw new EnclaveUnavailableError('bursar host unreachable or timed out', { cause, details: url })
-    }
+    const { res, resent } = await sendUntilDeadline(post, envelope, request.nonce, request.expiresAt, url)
     const ok = res.status >= 200 && res.status < 300
     let body: unknown
     try {
       body = JSON.parse(res.text)
     } catch (cause) {
-      if (res.status === 503) throw new EnclaveUnavailableError('bursar host answered 503', { cause })
       throw new BursarRequestError(AGENT_ERROR_CODES.response_invalid, `bursar host sent non-JSON (HTTP ${res.status})`, {
         status: res.status,
         cause,
@@ -129,8 +136,18 @@ export async function requestSignature(params: RequestSignatureParameters): Prom
     const code = (body as { code?: unknown } | null)?.code
     // A refusal may come with a 2xx status (e.g. 202 approval_pending): a code without a signature is never success.
     if (!ok || (typeof code === 'string' && (body as { signature?: unknown }).signature === undefined)) {
-      if (attempt === 0 && (code === C.request_stale || code === C.request_not_yet_valid)) continue
-      if (attempt < 2 && code === 'request_before_enclave_start') {
+      if (resent && typeof code === 'string' && UNDECIDED.has(code)) {
+        // A resend refused before the writer (e.g. the enclave restarted and remembers the nonce, the host lost the
+        // answer): an earlier copy may have been decided. Never sign afresh here.
+        throw new RequestOutcomeUnknownError('the request was resent and refused as already seen; its first copy may have been signed', {
+          requestId: request.nonce,
+          expiresAt: request.expiresAt,
+          attempts: 2,
+          cause: toAgentError({ status: res.status, body }),
+        })
+      }
+      if (!resent && attempt === 0 && (code === C.request_stale || code === C.request_not_yet_valid)) continue
+      if (!resent && attempt < 2 && code === 'request_before_enclave_start') {
         // The enclave restarted moments ago and refuses anything older: wait out its floor, sign afresh.
         const wait = Number((body as { retryAfterMs?: unknown }).retryAfterMs ?? 1_000)
         await new Promise((r) => setTimeout(r, Math.min(Math.max(wait, 1), 5_000)))
@@ -150,6 +167,58 @@ export async function requestSignature(params: RequestSignatureParameters): Prom
         status: res.status,
       })
     return b as SignResponse
+  }
+}
+
+/** Refusals made before the enclave's writer: they say nothing about whether an earlier copy was decided. */
+const UNDECIDED = new Set<string>([C.request_replayed, C.request_stale, C.request_not_yet_valid, C.request_before_enclave_start])
+/** 503 codes by which the host says it did not forward the request (nothing can have been decided by this copy). */
+const NOT_FORWARDED = new Set<string>([C.enclave_not_ready, C.enclave_busy])
+const BACKOFF_MIN_MS = 50
+const BACKOFF_MAX_MS = 2_000
+
+type Post = (body: string, timeoutMs: number) => Promise<{ status: number; text: string }>
+
+/**
+ * Posts the same signed bytes until an answer other than 503 arrives or the deadline passes (bounded exponential
+ * backoff with jitter). After the deadline: RequestOutcomeUnknownError if any copy may have reached the enclave,
+ * EnclaveUnavailableError if none can have (connection refused, host not ready).
+ */
+async function sendUntilDeadline(post: Post, envelope: string, requestId: string, expiresAt: number, url: string) {
+  let maybeSent = false
+  let lastCause: unknown
+  let backoff = BACKOFF_MIN_MS
+  for (let attempt = 0; ; attempt++) {
+    const left = expiresAt - Date.now()
+    if (left <= 0 && attempt > 0) {
+      if (!maybeSent) throw new EnclaveUnavailableError('bursar host unreachable or not ready', { cause: lastCause, details: url })
+      throw new RequestOutcomeUnknownError(`no answer before the request's deadline after ${attempt} attempt(s); it may have been signed`, {
+        requestId,
+        expiresAt,
+        attempts: attempt,
+        cause: lastCause,
+      })
+    }
+    try {
+      const res = await post(envelope, Math.max(left, 1))
+      if (res.status !== 503) return { res, resent: attempt > 0 && maybeSent }
+      let code: unknown
+      try {
+        code = (JSON.parse(res.text) as { code?: unknown } | null)?.code
+      } catch {}
+      if (code === C.enclave_halted) return { res, resent: attempt > 0 && maybeSent }
+      if (typeof code !== 'string' || !NOT_FORWARDED.has(code)) maybeSent = true
+      lastCause = toAgentError({ status: res.status, body: { code, message: 'bursar host answered 503' } })
+    } catch (cause) {
+      lastCause = cause
+      const errno = (cause as NodeJS.ErrnoException).code ?? ((cause as { cause?: { code?: string } }).cause?.code)
+      if (errno !== 'ECONNREFUSED') maybeSent = true
+      // Nothing ever reached a host: fail fast as before (there is nothing to resend the answer for).
+      else if (!maybeSent) throw new EnclaveUnavailableError('bursar host unreachable', { cause, details: url })
+    }
+    const wait = Math.min(backoff, Math.max(expiresAt - Date.now(), 0))
+    backoff = Math.min(backoff * 2, BACKOFF_MAX_MS)
+    await new Promise((r) => setTimeout(r, wait / 2 + Math.random() * (wait / 2)))
   }
 }
 

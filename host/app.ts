@@ -48,7 +48,7 @@ export async function buildApp(params: BuildAppParameters): Promise<FastifyInsta
   })
   await app.register(healthRoutes(params.gateway))
   await app.register(ownerRoutes(params.gateway))
-  await app.register(agentRoutes(params.gateway))
+  await app.register(agentRoutes(params.gateway, params.store))
   await app.register(agentReadRoutes(params.gateway, params.store))
   await app.register(attestationRoutes(params.gateway))
   await app.register(

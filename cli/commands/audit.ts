@@ -62,6 +62,29 @@ export type AuditVerifyOptions = {
   json?: boolean | undefined
 } & AuditAuthOptions
 
+type RequestAnswer = {
+  requestId: string
+  agentId: string
+  status: number
+  code: string | null
+  signed: boolean
+  auditSeq: number | null
+  decidedAt: number
+  fetchedAt: number | null
+  fetchCount: number
+}
+
+function formatAnswer(a: RequestAnswer): string {
+  const what = a.signed ? 'SIGNED' : `refused (${a.code ?? `HTTP ${a.status}`})`
+  const fetched =
+    a.fetchedAt !== null
+      ? `fetched by the agent at ${new Date(a.fetchedAt).toISOString()} (${a.fetchCount}x)`
+      : a.signed
+        ? 'NEVER FETCHED by the agent: signed but the answer was not delivered (the agent may resend the same request before its deadline)'
+        : 'never fetched by the agent'
+  return `request ${a.requestId}: ${what} at ${new Date(a.decidedAt).toISOString()} (audit seq ${a.auditSeq ?? '?'}), ${fetched}`
+}
+
 /** `bursar audit verify`: loads an export (file or host), the enclave key (hex or attested), and verifies. */
 export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResult> {
   if (!opts.file === !opts.host) return usage('give exactly one of --file or --host')
@@ -261,6 +284,8 @@ export type AuditQueryOptions = {
   limit?: number | undefined
   header?: string[] | undefined
   json?: boolean | undefined
+  /** One agent request id (its nonce): its decision and whether the agent fetched the answer. */
+  request?: string | undefined
 } & AuditAuthOptions
 
 /**
@@ -273,13 +298,15 @@ export async function runAuditQuery(opts: AuditQueryOptions): Promise<CliResult>
   if (typeof headers === 'string') return usage(headers)
   const max = opts.limit ?? 1000
   const params = new URLSearchParams()
-  for (const [k, v] of [['wallet', opts.wallet], ['agent', opts.agent], ['verdict', opts.verdict], ['from', opts.since], ['to', opts.until]] as const) {
+  if (opts.request !== undefined && !/^[0-9a-f]{32}$/.test(opts.request)) return usage('--request must be a request id (32 hex digits, the request nonce)')
+  for (const [k, v] of [['wallet', opts.wallet], ['agent', opts.agent], ['verdict', opts.verdict], ['from', opts.since], ['to', opts.until], ['request', opts.request]] as const) {
     if (v === undefined) continue
     if ((k === 'from' || k === 'to') && !/^\d+$/.test(v) && Number.isNaN(Date.parse(v))) return usage(`--${k === 'from' ? 'since' : 'until'} must be ISO 8601 or ms`)
     params.set(k, k === 'from' || k === 'to' ? String(/^\d+$/.test(v) ? Number(v) : Date.parse(v)) : v)
   }
   const entries: (AuditEntry & { hash?: string })[] = []
   const checkpoints: unknown[] = []
+  const answers: RequestAnswer[] = []
   let scope: string | undefined
   try {
     for (let after = -1; entries.length < max; ) {
@@ -290,8 +317,10 @@ export async function runAuditQuery(opts: AuditQueryOptions): Promise<CliResult>
         entries: (AuditEntry & { hash?: string })[]
         checkpoints: unknown[]
         next: number | null
+        answers?: RequestAnswer[]
       }
       scope = page.scope
+      if (page.answers) answers.push(...page.answers)
       entries.push(...page.entries)
       checkpoints.push(...page.checkpoints)
       if (page.next === null) break
@@ -300,8 +329,13 @@ export async function runAuditQuery(opts: AuditQueryOptions): Promise<CliResult>
   } catch (err) {
     return usage(`query failed: ${(err as Error).message}`)
   }
-  if (opts.json) return { exitCode: 0, stdout: `${JSON.stringify({ scope, entries, checkpoints })}\n`, stderr: '' }
+  if (opts.json) return { exitCode: 0, stdout: `${JSON.stringify({ scope, entries, checkpoints, ...(opts.request ? { answers } : {}) })}\n`, stderr: '' }
   const lines = entries.map(({ hash: _h, type: _t, ...e }: AuditEntry & { hash?: string; type?: string }) => formatAuditEntry(e))
+  if (opts.request) {
+    if (entries.length === 0) lines.push(`request ${opts.request}: no decision recorded (never reached the enclave's writer, or not one of your wallets)`)
+    for (const a of answers) lines.push(formatAnswer(a))
+    if (entries.length > 0 && answers.length === 0) lines.push(`request ${opts.request}: no stored answer on this host (decided before answers were stored, or the host lost it)`)
+  }
   return { exitCode: 0, stdout: lines.length ? `${lines.join('\n')}\n` : '', stderr: `${entries.length} entries (scope: ${scope ?? 'unknown'})\n` }
 }
 
@@ -386,6 +420,7 @@ export function auditCommand(): Command {
     .option('--since <time>', 'ISO 8601 or ms: entries at or after')
     .option('--until <time>', 'ISO 8601 or ms: entries before')
     .option('--limit <n>', 'most entries to print', (v) => Number.parseInt(v, 10), 1000)
+    .option('--request <id>', 'one agent request id (RequestOutcomeUnknownError.requestId): its decision and whether the agent fetched it')
     .option('--key-file <file>', 'owner key file (default BURSAR_OWNER_KEY or ~/.bursar/owner.key)')
     .option('--token <token>', 'operator/auditor token instead of the owner key')
     .option('--header <k: v>', 'extra request header (repeatable)', collect)

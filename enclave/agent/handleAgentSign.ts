@@ -8,7 +8,7 @@
 import type { AuditEvent } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { AgentDryRunResult, WireError } from '../../shared/protocol/messages.js'
-import type { AgentRequest } from '../../shared/schemas/agentRequest.js'
+import { type AgentRequest, REQUEST_MAX_LIFETIME_MS } from '../../shared/schemas/agentRequest.js'
 import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
 import { type Policy, parsePolicy } from '../../shared/schemas/policy.js'
 import { decodeSignRequest } from '../../core/decode/decodeSignRequest.js'
@@ -56,6 +56,11 @@ export async function handleAgentSign(enclave: Enclave, req: { request: string; 
 /** Replay, staleness and clock checks, before the queue: a request never goes stale waiting behind others. */
 function checkFreshness(enclave: Enclave, agentId: string, r: AgentRequest): void {
   const now = enclave.now()
+  // The deadline is covered by the agent's signature and may not outlive the replay window (so a decided request's
+  // nonce is still remembered whenever it could still be signed).
+  if (r.expiresAt <= r.issuedAt || r.expiresAt > r.issuedAt + REQUEST_MAX_LIFETIME_MS) {
+    throw new EnclaveError('request_deadline_invalid', `expiresAt must be after issuedAt and at most ${REQUEST_MAX_LIFETIME_MS} ms after it`)
+  }
   const replay = enclave.replay.check(agentId, r.nonce, r.issuedAt, now)
   if (replay === 'ok') return
   const retry = replay === 'request_before_enclave_start' ? enclave.replay.startedAt + enclave.replay.futureSkewMs - now + 1 : undefined
@@ -81,6 +86,11 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
   const tx = enclave.beginTx()
   const rec = wallet.policies.get(agent.agentId)
   const base = { wallet, agent, r, rec, tx }
+  // SECURITY: the agent's deadline, by the enclave's clock, at decision time: a request its agent has given up on
+  // (e.g. it waited behind a stalled writer) is refused and audited, never signed or counted.
+  if (now > r.expiresAt && !r.dryRun) {
+    return refuse(enclave, base, null, [], { code: 'request_expired', message: 'The request’s deadline passed before it was decided; nothing was signed' })
+  }
   if (agent.status === 'revoked') return refuse(enclave, base, null, [], { code: 'agent_revoked', message: 'Agent was revoked by its owner' })
   if (wallet.rolledBack) {
     return refuse(enclave, base, null, [], { code: 'wallet_rolled_back', message: 'Wallet state was rolled back; the owner must resync' })

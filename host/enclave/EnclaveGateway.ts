@@ -13,7 +13,8 @@ import {
   type ResultOf,
   type TypedResponse,
 } from '../../shared/protocol/messages.js'
-import type { Store } from '../storage/Store.js'
+import { errorStatus } from '../../shared/errors/errorCodes.js'
+import type { AgentAnswer, Store } from '../storage/Store.js'
 import { type EnclaveAddress, EnclaveClient } from './EnclaveClient.js'
 
 export type GatewayStatus = {
@@ -69,18 +70,23 @@ export class EnclaveGateway {
     }
   }
 
-  /** Sends a request; stores what the response says to store; returns the response. */
-  async call<T extends EnclaveRequest>(msg: T, timeoutMs?: number): Promise<TypedResponse<T['type']>> {
+  /**
+   * Sends a request; stores what the response says to store; returns the response. `answer`: the agent request this
+   * is (agentSign): a decided answer is stored under (agent, nonce) in the same transaction as its persist block.
+   */
+  async call<T extends EnclaveRequest>(msg: T, timeoutMs?: number, answer?: AnswerKey): Promise<TypedResponse<T['type']>> {
     const res = await this.client.call(msg, timeoutMs)
-    if (res.persist) await this.persist(res.persist)
+    let typed: TypedResponse<T['type']> | undefined
     if (res.ok) {
       const parsed = RESULT_SCHEMAS[msg.type].safeParse(res.result)
       if (!parsed.success) {
         this.log(`enclave ${msg.type} result does not match its schema: ${parsed.error.issues[0]?.message ?? ''}`)
-        return { ok: false, error: { code: 'internal_error', message: 'Enclave answer does not match its schema' } }
-      }
-      return { ok: true, result: parsed.data as ResultOf<T['type']>, ...(res.persist ? { persist: res.persist } : {}) }
+        typed = { ok: false, error: { code: 'internal_error', message: 'Enclave answer does not match its schema' } }
+      } else typed = { ok: true, result: parsed.data as ResultOf<T['type']>, ...(res.persist ? { persist: res.persist } : {}) }
     }
+    if (res.persist) await this.persist(res.persist, answer ? toAnswer(answer, res.persist, typed ?? res) : undefined)
+    if (typed) return typed
+    if (res.ok) throw new Error('unreachable: an ok response is typed above')
     // The enclave stopped on a broken invariant: stop saying ready (it answers only hello from now on).
     if (!res.ok && res.error.code === 'enclave_halted' && this.status.ready) {
       this.status = { ...this.status, ready: false, phase: 'halted', lastError: res.error.message }
@@ -89,20 +95,21 @@ export class EnclaveGateway {
     return res
   }
 
-  private queued: Array<{ p: Persist; resolve: () => void; reject: (e: Error) => void }> = []
+  private queued: Array<{ p: Persist; answer: AgentAnswer | undefined; resolve: () => void; reject: (e: Error) => void }> = []
   private flushScheduled = false
 
   /** Group commit: responses that arrive in the same turn are stored in one transaction; none is answered before it commits. */
-  private persist(p: Persist): Promise<void> {
+  private persist(p: Persist, answer?: AgentAnswer): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queued.push({ p, resolve, reject })
+      this.queued.push({ p, answer, resolve, reject })
       if (this.flushScheduled) return
       this.flushScheduled = true
       setImmediate(() => {
         this.flushScheduled = false
         const batch = this.queued
         this.queued = []
-        this.store.persistMany(batch.map((b) => b.p)).then(
+        const answers = batch.flatMap((b) => (b.answer ? [b.answer] : []))
+        this.store.persistMany(batch.map((b) => b.p), answers).then(
           () => {
             for (const b of batch) b.resolve()
           },
@@ -184,5 +191,25 @@ export class EnclaveGateway {
 
   close(): void {
     this.client.close()
+  }
+}
+
+/** Which agent request a call answers: (agent, nonce) and the hash of its signed bytes. */
+export type AnswerKey = { agentId: string; nonce: string; requestHash: string }
+
+/** The host's answer to a decided agent request, as it will be released (status and body), with its audit entry's seq. */
+function toAnswer(key: AnswerKey, persist: Persist, res: { ok: true; result: unknown } | { ok: false; error: { code: string } }): AgentAnswer {
+  // The decision's entry: the receipt names it on a signature; a refusal's is the last entry of its block.
+  let auditSeq: number | null = res.ok ? ((res.result as { receipt?: { seq?: unknown } }).receipt?.seq as number | undefined) ?? null : null
+  if (auditSeq === null && persist.entries.length > 0) {
+    const e = JSON.parse(persist.entries[persist.entries.length - 1]!) as { seq?: number; requestId?: string | null }
+    if (e.requestId === key.nonce && typeof e.seq === 'number') auditSeq = e.seq
+  }
+  return {
+    ...key,
+    status: res.ok ? 200 : errorStatus(res.error.code),
+    body: JSON.stringify(res.ok ? res.result : res.error),
+    auditSeq,
+    decidedAt: Date.now(),
   }
 }

@@ -1,11 +1,26 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { AgentSignBodySchema as AgentSignBody } from '../../shared/protocol/messages.js'
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
-import { forward } from './forward.js'
+import type { Store } from '../storage/Store.js'
+import { AgentSignOnce } from './agentSignOnce.js'
 
-
-/** The agent hot path: forwards the signed request text unchanged; the enclave decides. */
-export function agentRoutes(gateway: EnclaveGateway): FastifyPluginAsyncZod {
+/**
+ * The agent hot path: forwards the signed request text unchanged; the enclave decides. A resend of the same
+ * signed bytes gets the answer the first copy got (AgentSignOnce); whether an answer was written out to the
+ * agent in full is recorded for the owner (`bursar audit query --request <id>`).
+ */
+export function agentRoutes(gateway: EnclaveGateway, store: Store): FastifyPluginAsyncZod {
+  const once = new AgentSignOnce(gateway, store)
+  // Fetch marks are batched: one store transaction per event-loop turn, off the answer's path.
+  let marks: { agentId: string; nonce: string }[] = []
+  const markFetched = (key: { agentId: string; nonce: string }) => {
+    if (marks.push(key) > 1) return
+    setImmediate(() => {
+      const batch = marks
+      marks = []
+      store.markAnswersFetched(batch, Date.now()).catch(() => {})
+    })
+  }
   return async (app) => {
     app.post(
       '/v1/agent/sign',
@@ -13,10 +28,19 @@ export function agentRoutes(gateway: EnclaveGateway): FastifyPluginAsyncZod {
         schema: {
           tags: ['agent'],
           summary: 'Ask the enclave to sign (typed data, EIP-1559 transaction or message) under the agent policy',
+          description: 'Resending the identical signed request returns the answer the first copy got; the same nonce with other bytes is refused (request_nonce_reused).',
           body: AgentSignBody,
         },
       },
-      async (req, reply) => forward(gateway, { type: 'agentSign', ...req.body }, reply),
+      async (req, reply) => {
+        const answer = await once.sign(req.body)
+        const key = answer.stored
+        if (key) {
+          // 'finish': the whole answer was handed to the agent's connection (not when the agent hung up first).
+          reply.raw.once('finish', () => markFetched(key))
+        }
+        return reply.code(answer.status).send(answer.body)
+      },
     )
   }
 }

@@ -25,6 +25,7 @@ export const AuditEntriesQuerySchema = z
     from: time.optional().describe('entries at or after this time'),
     to: time.optional().describe('entries before this time'),
     after: z.coerce.number().int().min(-1).optional().describe('cursor: entries with seq > after (use `next`)'),
+    request: z.string().regex(/^[0-9a-f]{32}$/).optional().describe('one agent request id (its nonce): its decision, and whether the agent fetched the answer'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
   .strict()
@@ -35,6 +36,22 @@ export const AuditEntriesResponseSchema = z.object({
   entries: z.array(z.record(z.string(), z.unknown())).describe('stored entries (AuditEntry + recorded hash), ascending seq'),
   checkpoints: z.array(CheckpointSchema).describe('signed checkpoints for the returned range (owner scope: at returned seqs)'),
   next: z.number().int().nullable().describe('pass as `after` for the next page; null when this page is the last'),
+  answers: z
+    .array(
+      z.object({
+        requestId: z.string(),
+        agentId: z.string(),
+        status: z.number().int(),
+        code: z.string().nullable(),
+        signed: z.boolean(),
+        auditSeq: z.number().int().nullable(),
+        decidedAt: z.number().int(),
+        fetchedAt: z.number().int().nullable(),
+        fetchCount: z.number().int(),
+      }),
+    )
+    .optional()
+    .describe('with `request`: the answer the host stored for it and whether it was ever written out to the agent in full (host-side record, untrusted)'),
 })
 export const AuditHeadResponseSchema = z.object({ checkpoint: CheckpointSchema.nullable() })
 
@@ -87,6 +104,7 @@ export function auditRoutes(store: Store, gateway: EnclaveGateway, guard: Guard)
           fromTime: toMs(q.from),
           toTime: toMs(q.to),
           afterSeq: q.after,
+          requestId: q.request,
           limit: q.limit,
         }
         let texts: string[]
@@ -105,6 +123,7 @@ export function auditRoutes(store: Store, gateway: EnclaveGateway, guard: Guard)
           entries,
           checkpoints,
           next: entries.length === q.limit && last ? last.seq : null,
+          ...(q.request ? { answers: await answersOf(store, q.request, entries as unknown as { agentId?: string | null }[]) } : {}),
         }
       },
     )
@@ -206,4 +225,27 @@ async function* ownerExport(store: Store, wallets: string[], format: 'jsonl' | '
       })
       .join('')
   }
+}
+
+/** The stored answers for one request id, for the agents of the entries the caller may see (owner scope included). */
+async function answersOf(store: Store, requestId: string, entries: { agentId?: string | null }[]) {
+  const agents = new Set(entries.map((e) => e.agentId).filter((a): a is string => typeof a === 'string'))
+  const out = []
+  for (const agentId of agents) {
+    const a = await store.agentAnswer(agentId, requestId)
+    if (!a) continue
+    const body = JSON.parse(a.body) as { code?: unknown; signature?: unknown }
+    out.push({
+      requestId,
+      agentId,
+      status: a.status,
+      code: typeof body.code === 'string' ? body.code : null,
+      signed: typeof body.signature === 'string',
+      auditSeq: a.auditSeq,
+      decidedAt: a.decidedAt,
+      fetchedAt: a.fetchedAt,
+      fetchCount: a.fetchCount,
+    })
+  }
+  return out
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import type { Persist } from '../../shared/protocol/messages.js'
-import type { AuditQuery, Store, StoredCheckpoint, StoredSnapshot } from './Store.js'
+import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot } from './Store.js'
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE snapshots(version INTEGER PRIMARY KEY, audit_seq INTEGER NOT NULL, blob BLOB NOT NULL, stored_at INTEGER NOT NULL);
@@ -13,6 +13,10 @@ const MIGRATIONS: string[] = [
    CREATE INDEX audit_time ON audit_entries(time);
    CREATE TABLE audit_checkpoints(seq INTEGER PRIMARY KEY, head TEXT NOT NULL, time INTEGER NOT NULL, signature TEXT NOT NULL);
    CREATE TABLE audit_conflicts(seq INTEGER NOT NULL, hash TEXT NOT NULL, body TEXT NOT NULL, stored_at INTEGER NOT NULL);`,
+  // Exactly-once answers to agent requests (issue 23): one row per decided (agent, nonce), first answer wins.
+  `CREATE TABLE agent_answers(agent_id TEXT NOT NULL, nonce TEXT NOT NULL, request_hash TEXT NOT NULL, status INTEGER NOT NULL,
+     body TEXT NOT NULL, audit_seq INTEGER, decided_at INTEGER NOT NULL, fetched_at INTEGER, fetch_count INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY(agent_id, nonce));`,
 ]
 const KEEP_SNAPSHOTS = 5
 
@@ -42,6 +46,14 @@ export class SqliteStore implements Store {
       entriesAfter: db.prepare('SELECT body FROM audit_entries WHERE seq > ? ORDER BY seq LIMIT ?').pluck(),
       checkpoints: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE seq > ? ORDER BY seq LIMIT ?'),
       latestCheckpoint: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1'),
+      insertAnswer: db.prepare(
+        'INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body, audit_seq, decided_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING',
+      ),
+      answer: db.prepare(
+        `SELECT agent_id AS agentId, nonce, request_hash AS requestHash, status, body, audit_seq AS auditSeq, decided_at AS decidedAt,
+           fetched_at AS fetchedAt, fetch_count AS fetchCount FROM agent_answers WHERE agent_id = ? AND nonce = ?`,
+      ),
+      fetched: db.prepare('UPDATE agent_answers SET fetched_at = COALESCE(fetched_at, ?), fetch_count = fetch_count + 1 WHERE agent_id = ? AND nonce = ?'),
     }
   }
 
@@ -57,9 +69,10 @@ export class SqliteStore implements Store {
     })
   }
 
-  private readonly persistTx = (ps: Persist[]) =>
+  private readonly persistTx = (ps: Persist[], answers: AgentAnswer[] = []) =>
     this.db.transaction(() => {
       for (const p of ps) this.persistOne(p)
+      for (const a of answers) this.stmts.insertAnswer.run(a.agentId, a.nonce, a.requestHash, a.status, a.body, a.auditSeq, a.decidedAt)
     })()
 
   private persistOne(p: Persist): void {
@@ -89,8 +102,21 @@ export class SqliteStore implements Store {
     this.persistTx([p])
   }
 
-  async persistMany(ps: Persist[]): Promise<void> {
-    this.persistTx(ps)
+  async persistMany(ps: Persist[], answers?: AgentAnswer[]): Promise<void> {
+    this.persistTx(ps, answers)
+  }
+
+  async agentAnswer(agentId: string, nonce: string): Promise<StoredAgentAnswer | null> {
+    return (this.stmts.answer.get(agentId, nonce) as StoredAgentAnswer | undefined) ?? null
+  }
+
+  private readonly fetchedTx = (keys: { agentId: string; nonce: string }[], at: number) =>
+    this.db.transaction(() => {
+      for (const k of keys) this.stmts.fetched.run(at, k.agentId, k.nonce)
+    })()
+
+  async markAnswersFetched(keys: { agentId: string; nonce: string }[], at: number): Promise<void> {
+    this.fetchedTx(keys, at)
   }
 
   async latestSnapshot(): Promise<StoredSnapshot | null> {
@@ -108,6 +134,7 @@ export class SqliteStore implements Store {
     if (q.wallet) where.push('lower(wallet) = lower(?)') && args.push(q.wallet)
     if (q.agentId) where.push('agent_id = ?') && args.push(q.agentId)
     if (q.verdict) where.push('verdict = ?') && args.push(q.verdict)
+    if (q.requestId) where.push("json_extract(body, '$.requestId') = ?") && args.push(q.requestId)
     if (q.fromTime !== undefined) where.push('time >= ?') && args.push(q.fromTime)
     if (q.toTime !== undefined) where.push('time < ?') && args.push(q.toTime)
     const sql = `SELECT body FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY seq${q.newestFirst ? ' DESC' : ''} LIMIT ?`

@@ -8,19 +8,42 @@ export type AuditQuery = {
   fromTime?: number | undefined
   toTime?: number | undefined
   afterSeq?: number | undefined
+  /** Entries of one agent request (its nonce, the entry's requestId). */
+  requestId?: string | undefined
   /** Newest first (default: ascending seq). */
   newestFirst?: boolean | undefined
   limit: number
 }
 export type StoredCheckpoint = { seq: number; head: string; time: number; signature: string }
+/**
+ * The answer the host released for one decided agent request, keyed by (agent, request nonce): a resend of the
+ * same signed bytes (`requestHash`) gets this answer again. Written in the same transaction as the persist block
+ * that audited the decision, so an answer released is an answer stored.
+ */
+export type AgentAnswer = {
+  agentId: string
+  nonce: string
+  /** sha256 of the signed request text and its signature (what a resend must repeat exactly). */
+  requestHash: string
+  status: number
+  /** The JSON body the host answered with. */
+  body: string
+  auditSeq: number | null
+  decidedAt: number
+}
+export type StoredAgentAnswer = AgentAnswer & { fetchedAt: number | null; fetchCount: number }
 
 /** What the host keeps for the enclave. Implementations: SQLite (default), PostgreSQL. */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres'
   /** Stores a response's entries, checkpoint and snapshot atomically (write new, then switch). */
   persist(p: Persist): Promise<void>
-  /** Several responses' persist blocks in one transaction, in order (group commit). */
-  persistMany(ps: Persist[]): Promise<void>
+  /** Several responses' persist blocks in one transaction, in order (group commit), with the agent answers they decided. */
+  persistMany(ps: Persist[], answers?: AgentAnswer[]): Promise<void>
+  /** The stored answer for (agent, nonce), if that request was decided. */
+  agentAnswer(agentId: string, nonce: string): Promise<StoredAgentAnswer | null>
+  /** Records that answers were written out to their agents in full (the first time and the count), in one transaction. */
+  markAnswersFetched(keys: { agentId: string; nonce: string }[], at: number): Promise<void>
   latestSnapshot(): Promise<StoredSnapshot | null>
   /** Entry texts with seq > after, ascending. */
   entriesAfter(after: number, limit: number): Promise<string[]>

@@ -53,6 +53,7 @@ export function buildPaymentRequest(params: BuildPaymentRequestParameters): Buil
     wallet: params.wallet,
     nonce: randomBytes(16).toString('hex'),
     issuedAt: now,
+    expiresAt: now + 30_000,
     op: 'signTypedData',
     typedData,
     context: {

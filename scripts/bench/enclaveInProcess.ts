@@ -66,6 +66,7 @@ export async function benchEnclaveInProcess(n = 3000): Promise<{ name: string; o
       wallet,
       nonce: randomBytes(16).toString('hex'),
       issuedAt: now,
+      expiresAt: now + 30_000,
       op: 'signTypedData',
       typedData: {
         domain: { name: 'USDC', version: '2', chainId: 84532, verifyingContract: USDC },

@@ -27,7 +27,8 @@ export async function tsRequestVectors(agentKey: AgentKey = vectorKey()): Promis
   const capture: typeof fetch = async (input, init) => {
     const body = JSON.parse(String(init?.body)) as { request: string; signature: string }
     out.push({ name, path: new URL(String(input)).pathname, ...body })
-    throw new Error('captured')
+    // A refusal (not a transport error, which the SDK would resend until the deadline).
+    return new Response(JSON.stringify({ code: 'request_invalid', message: 'captured' }), { status: 400 })
   }
   const host = 'http://127.0.0.1:1'
   const account = bursarAccount({

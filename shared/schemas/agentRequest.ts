@@ -68,6 +68,9 @@ export const AgentRequestContextSchema = z
   })
   .strict()
 
+/** The longest a request may live (expiresAt - issuedAt): the enclave's replay window on issuedAt. */
+export const REQUEST_MAX_LIFETIME_MS = 30_000
+
 const base = {
   v: z.literal(1),
   agentId: z.string().regex(/^agt_[0-9a-f]{40}$/),
@@ -76,6 +79,11 @@ const base = {
   nonce: z.string().regex(/^[0-9a-f]{32}$/),
   /** Milliseconds since the epoch, agent's clock. */
   issuedAt: z.number().int().nonnegative(),
+  /**
+   * The agent's deadline (ms since the epoch, agent's clock): the enclave signs nothing for this request after it,
+   * by its own clock. At most issuedAt + REQUEST_MAX_LIFETIME_MS (the replay window), else `request_deadline_invalid`.
+   */
+  expiresAt: z.number().int().nonnegative(),
   context: AgentRequestContextSchema.optional(),
   /** An owner-issued single-use spend permit this payment uses (checked in the enclave against the permit's locks). */
   permitId: z.string().min(1).max(80).optional(),

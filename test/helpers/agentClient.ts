@@ -96,12 +96,14 @@ export type SignedBody = { request: string; signature: string }
 
 /** Builds and signs an agent request body by hand (what the SDK sends), so a test can capture and resend exact bytes. */
 export function signedBody(params: { agentKey: AgentKey; wallet: Hex; operation: AgentOperation; extra?: Record<string, unknown> }): SignedBody {
+  const issuedAt = Date.now()
   const request = {
     v: 1,
     agentId: params.agentKey.agentId,
     wallet: params.wallet,
     nonce: randomBytes(16).toString('hex'),
-    issuedAt: Date.now(),
+    issuedAt,
+    expiresAt: issuedAt + 30_000,
     ...params.operation,
     ...params.extra,
   }

@@ -283,15 +283,19 @@ export function signAgentRequest(params: {
   operation: Operation
   signer?: KeyObject
   issuedAt?: number
+  /** Default issuedAt + 30 s (the longest allowed). */
+  expiresAt?: number
   nonce?: string
   context?: AgentRequest['context']
 }): { request: string; signature: string; parsed: AgentRequest } {
+  const issuedAt = params.issuedAt ?? Date.now()
   const parsed = {
     v: 1,
     agentId: params.agent.agentId,
     wallet: params.wallet,
     nonce: params.nonce ?? randomBytes(16).toString('hex'),
-    issuedAt: params.issuedAt ?? Date.now(),
+    issuedAt,
+    expiresAt: params.expiresAt ?? issuedAt + 30_000,
     ...params.operation,
     ...(params.context ? { context: params.context } : {}),
   } as AgentRequest

@@ -24,6 +24,7 @@ export function mockSignRequest(body: Body, context?: AgentRequest['context']): 
     wallet: MOCK_WALLET,
     nonce: '0123456789abcdef0123456789abcdef',
     issuedAt: 1_700_000_000_000,
+    expiresAt: 1_700_000_030_000,
     ...(context ? { context } : {}),
     ...body,
   } as AgentRequest

@@ -105,3 +105,44 @@ def test_refusals_are_typed_and_carry_the_rule():
             signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
     finally:
         host.close()
+
+
+def test_sign_requests_carry_a_signed_deadline_and_503_is_resent_as_the_same_bytes():
+    wallet = Account.create()
+    raw: list[str] = []
+    calls = {"n": 0}
+
+    def answer(req):
+        calls["n"] += 1
+        raw.append(json.dumps(req, separators=(",", ":"), ensure_ascii=False))
+        if calls["n"] <= 2:
+            return 503, {"code": "enclave_timeout", "message": "slow"}
+        return 200, {"signature": _sign_as(wallet, req), "signedHash": "0x" + "00" * 32, "receipt": {}}
+
+    host = _Host(answer)
+    try:
+        signer = BursarSigner(_key(wallet.address), host=host.url, timeout=5.0)
+        sig = signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
+        assert len(sig) == 65
+        assert len(host.requests) == 3 and len(set(raw)) == 1  # a resend of the same request, never a second one
+        req = host.requests[0]
+        assert req["expiresAt"] - req["issuedAt"] == 5000
+        assert list(req)[:6] == ["v", "agentId", "wallet", "nonce", "issuedAt", "expiresAt"]
+    finally:
+        host.close()
+
+
+def test_no_answer_before_the_deadline_is_request_outcome_unknown_with_the_request_id():
+    from bursar import RequestOutcomeUnknownError
+
+    wallet = Account.create()
+    host = _Host(lambda req: (503, {"code": "enclave_timeout", "message": "slow"}))
+    try:
+        signer = BursarSigner(_key(wallet.address), host=host.url, timeout=0.5)
+        with pytest.raises(RequestOutcomeUnknownError) as info:
+            signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
+        assert info.value.code == "request_outcome_unknown"
+        assert info.value.request_id == host.requests[0]["nonce"]
+        assert len({r["nonce"] for r in host.requests}) == 1 and len(host.requests) >= 2
+    finally:
+        host.close()

@@ -16,7 +16,7 @@ KEY = load_agent_key(VECTORS["agentKey"])
 def _python_fields(vector: dict) -> dict:
     """The request fields as the Python SDK builds them from Python-native inputs (not copied from the TS text)."""
     ts = json.loads(vector["request"])
-    fields = {k: v for k, v in ts.items() if k not in ("v", "agentId", "wallet", "nonce", "issuedAt")}
+    fields = {k: v for k, v in ts.items() if k not in ("v", "agentId", "wallet", "nonce", "issuedAt", "expiresAt")}
     inp = vector.get("typedDataInput")
     if inp:
         # What the x402 Python client hands a signer: ints and bytes, a domain with snake_case fields.
@@ -32,7 +32,7 @@ def _python_fields(vector: dict) -> dict:
 @pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: v["name"])
 def test_request_bytes_and_signature_match_the_typescript_sdk(vector):
     ts = json.loads(vector["request"])
-    request = build_request(KEY, ts["wallet"], _python_fields(vector), nonce=ts["nonce"], issued_at=ts["issuedAt"])
+    request = build_request(KEY, ts["wallet"], _python_fields(vector), nonce=ts["nonce"], issued_at=ts["issuedAt"], expires_at=ts.get("expiresAt"))
     text, signature = sign_request(KEY, request)
     assert text == vector["request"]
     assert text.encode("utf-8") == vector["request"].encode("utf-8")

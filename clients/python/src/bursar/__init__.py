@@ -9,6 +9,7 @@ from .errors import (
     BursarError,
     EnclaveUnavailableError,
     PolicyDeniedError,
+    RequestOutcomeUnknownError,
     ResponseInvalidError,
 )
 from .reads import agent_payments, agent_status
@@ -25,6 +26,7 @@ __all__ = [
     "BursarSigner",
     "EnclaveUnavailableError",
     "PolicyDeniedError",
+    "RequestOutcomeUnknownError",
     "ResponseInvalidError",
     "agent_id_from_public_key",
     "agent_payments",

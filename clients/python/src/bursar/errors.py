@@ -44,6 +44,20 @@ class EnclaveUnavailableError(BursarError):
     """The host or its enclave could not be reached (or answered 503); nothing was signed as far as the SDK knows."""
 
 
+class RequestOutcomeUnknownError(BursarError):
+    """No answer before the request's deadline although the SDK resent the SAME signed bytes: it may have been signed.
+
+    After ``expires_at`` the enclave can no longer sign it; look ``request_id`` up (``bursar audit query --request``)
+    before paying again.
+    """
+
+    def __init__(self, message: str, *, request_id: str, expires_at: int, attempts: int) -> None:
+        super().__init__("request_outcome_unknown", message)
+        self.request_id = request_id
+        self.expires_at = expires_at
+        self.attempts = attempts
+
+
 class AgentKeyError(BursarError):
     """A key file that is not a valid, self-consistent bursar agent key."""
 

@@ -8,6 +8,7 @@ kept, the same escapes), the UTF-8 bytes are signed with the agent's Ed25519 key
 from __future__ import annotations
 
 import json
+import random
 import secrets
 import time
 import urllib.error
@@ -15,7 +16,7 @@ import urllib.request
 from typing import Any
 
 from .agent_key import AgentKey
-from .errors import BursarError, EnclaveUnavailableError, ResponseInvalidError, to_agent_error
+from .errors import BursarError, EnclaveUnavailableError, RequestOutcomeUnknownError, ResponseInvalidError, to_agent_error
 
 _RETRY = {"request_stale", "request_not_yet_valid", "request_before_enclave_start"}
 
@@ -30,16 +31,36 @@ def request_text(obj: dict[str, Any]) -> str:
     return text
 
 
-def build_request(agent_key: AgentKey, wallet: str, fields: dict[str, Any], *, nonce: str | None = None, issued_at: int | None = None) -> dict[str, Any]:
-    """The request object in the TypeScript SDK's key order: v, agentId, wallet, nonce, issuedAt, then the fields."""
-    return {
+# The longest a sign request may live (expiresAt - issuedAt): the enclave's replay window.
+REQUEST_MAX_LIFETIME_MS = 30_000
+# Refusals made before the enclave decides: on a resend they say nothing about the first copy.
+_UNDECIDED = {"request_replayed", "request_stale", "request_not_yet_valid", "request_before_enclave_start"}
+# 503 codes by which the host says it did not forward the request.
+_NOT_FORWARDED = {"enclave_not_ready", "enclave_busy"}
+
+
+def build_request(
+    agent_key: AgentKey,
+    wallet: str,
+    fields: dict[str, Any],
+    *,
+    nonce: str | None = None,
+    issued_at: int | None = None,
+    expires_at: int | None = None,
+) -> dict[str, Any]:
+    """The request object in the TypeScript SDK's key order: v, agentId, wallet, nonce, issuedAt, expiresAt (sign requests), then the fields."""
+    issued = issued_at if issued_at is not None else int(time.time() * 1000)
+    request: dict[str, Any] = {
         "v": 1,
         "agentId": agent_key.agent_id,
         "wallet": wallet,
         "nonce": nonce if nonce is not None else secrets.token_hex(16),
-        "issuedAt": issued_at if issued_at is not None else int(time.time() * 1000),
-        **fields,
+        "issuedAt": issued,
     }
+    if expires_at is not None:
+        request["expiresAt"] = expires_at
+    request.update(fields)
+    return request
 
 
 def sign_request(agent_key: AgentKey, request: dict[str, Any]) -> tuple[str, str]:
@@ -48,23 +69,79 @@ def sign_request(agent_key: AgentKey, request: dict[str, Any]) -> tuple[str, str
     return text, agent_key.signing_key().sign(text.encode("utf-8")).hex()
 
 
+def _post_once(url: str, data: bytes, timeout: float) -> tuple[int, bytes]:
+    req = urllib.request.Request(url, data=data, method="POST", headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as res:
+            return res.status, res.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def _refused_connection(e: BaseException) -> bool:
+    reason = getattr(e, "reason", e)
+    return isinstance(reason, ConnectionRefusedError)
+
+
+def _send_until_deadline(url: str, data: bytes, request_id: str, expires_at: int | None, timeout: float) -> tuple[int, bytes, bool]:
+    """Posts the same bytes; on a timeout, a dropped connection or a 503 resends them with bounded backoff until the
+    deadline (sign requests only). Returns (status, raw body, resent)."""
+    maybe_sent = False
+    backoff = 0.05
+    attempt = 0
+    while True:
+        left = (expires_at / 1000 - time.time()) if expires_at is not None else timeout
+        if attempt > 0 and left <= 0:
+            if not maybe_sent:
+                raise EnclaveUnavailableError("enclave_unavailable", f"bursar host unreachable or not ready: {url}")
+            raise RequestOutcomeUnknownError(
+                f"no answer before the request's deadline after {attempt} attempt(s); it may have been signed (request id {request_id})",
+                request_id=request_id,
+                expires_at=expires_at or 0,
+                attempts=attempt,
+            )
+        attempt += 1
+        try:
+            status, raw = _post_once(url, data, max(min(left, timeout), 0.001))
+            if expires_at is None or status != 503:
+                return status, raw, attempt > 1 and maybe_sent
+            try:
+                code = json.loads(raw.decode("utf-8")).get("code")
+            except (ValueError, AttributeError):
+                code = None
+            if code == "enclave_halted":
+                return status, raw, attempt > 1 and maybe_sent
+            if code not in _NOT_FORWARDED:
+                maybe_sent = True
+        except (urllib.error.URLError, OSError) as e:
+            if expires_at is None or (_refused_connection(e) and not maybe_sent):
+                raise EnclaveUnavailableError("enclave_unavailable", f"bursar host unreachable: {url} ({e})") from e
+            if not _refused_connection(e):
+                maybe_sent = True
+        if expires_at is not None:
+            wait = min(backoff, max(expires_at / 1000 - time.time(), 0))
+            backoff = min(backoff * 2, 2.0)
+            time.sleep(wait / 2 + random.random() * wait / 2)
+
+
 def post_signed(host: str, agent_key: AgentKey, wallet: str, path: str, fields: dict[str, Any], *, timeout: float = 30.0) -> Any:
     """Signs and posts one request; answers the parsed 2xx body, raises the typed error otherwise.
 
-    A stale clock or a just-restarted enclave is retried with a fresh nonce and timestamp (at most twice).
+    A sign request carries its deadline (``expiresAt`` = issuedAt + timeout, at most 30 s), covered by the signature:
+    the enclave signs nothing for it afterwards. On a timeout, a dropped connection or a 503 the SAME signed bytes
+    are resent until the deadline (the host answers a resend with the first copy's answer), then
+    RequestOutcomeUnknownError carries the request id: never a silent second request. A stale clock or a
+    just-restarted enclave (refused before any decision) is retried with a fresh nonce and timestamp (at most twice).
     """
     url = host.rstrip("/") + path
+    is_sign = path.endswith("/sign")
+    lifetime = min(max(int(timeout * 1000), 1), REQUEST_MAX_LIFETIME_MS)
     for attempt in range(3):
-        text, signature = sign_request(agent_key, build_request(agent_key, wallet, fields))
+        issued_at = int(time.time() * 1000)
+        request = build_request(agent_key, wallet, fields, issued_at=issued_at, expires_at=issued_at + lifetime if is_sign else None)
+        text, signature = sign_request(agent_key, request)
         data = json.dumps({"request": text, "signature": signature}, ensure_ascii=False).encode("utf-8")
-        req = urllib.request.Request(url, data=data, method="POST", headers={"content-type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as res:
-                status, raw = res.status, res.read()
-        except urllib.error.HTTPError as e:
-            status, raw = e.code, e.read()
-        except (urllib.error.URLError, OSError) as e:
-            raise EnclaveUnavailableError("enclave_unavailable", f"bursar host unreachable: {url} ({e})") from e
+        status, raw, resent = _send_until_deadline(url, data, request["nonce"], request.get("expiresAt"), timeout)
         try:
             body = json.loads(raw.decode("utf-8"))
         except ValueError as e:
@@ -72,9 +149,16 @@ def post_signed(host: str, agent_key: AgentKey, wallet: str, path: str, fields: 
                 raise EnclaveUnavailableError("enclave_unavailable", "bursar host answered 503") from e
             raise ResponseInvalidError("response_invalid", f"bursar host sent non-JSON (HTTP {status})", status=status) from e
         code = body.get("code") if isinstance(body, dict) else None
-        ok = 200 <= status < 300 and not (isinstance(code, str) and "signature" not in body and path.endswith("/sign"))
+        ok = 200 <= status < 300 and not (isinstance(code, str) and "signature" not in body and is_sign)
         if ok:
             return body
+        if resent and code in _UNDECIDED:
+            raise RequestOutcomeUnknownError(
+                "the request was resent and refused as already seen; its first copy may have been signed",
+                request_id=request["nonce"],
+                expires_at=request.get("expiresAt", 0),
+                attempts=2,
+            )
         if attempt < 2 and code in _RETRY:
             # The enclave's read path names no retryAfterMs: its start floor is 2 s after it started.
             default = 2100 if code == "request_before_enclave_start" else 1

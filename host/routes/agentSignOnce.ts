@@ -1,0 +1,120 @@
+/**
+ * UNTRUSTED: exactly-once answers to agent sign requests (issue 23). An agent
+ * that timed out or lost its connection resends the SAME signed bytes; the
+ * enclave's replay cache refuses a nonce it has seen, so the host answers a
+ * resend itself: from its store (the answer was stored in the same
+ * transaction as the decision's audit entries) or by awaiting the copy still
+ * in flight. The same nonce with other bytes is refused. Nothing here decides
+ * policy or can make a signature: a stored answer is only ever one the enclave
+ * gave for these exact bytes, and the agent SDK checks it like any answer.
+ */
+import { createHash } from 'node:crypto'
+import { BaseError } from '../../shared/errors/base.js'
+import { errorStatus } from '../../shared/errors/errorCodes.js'
+import { REQUEST_MAX_LIFETIME_MS } from '../../shared/schemas/agentRequest.js'
+import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
+import type { Store } from '../storage/Store.js'
+
+export type SignOnceAnswer = {
+  status: number
+  body: unknown
+  /** (agent, nonce) when the answer is stored (a decided request): the route records whether it was fetched. */
+  stored: { agentId: string; nonce: string } | null
+}
+
+type Outcome = { hash: string; status: number; body: unknown; stored: boolean }
+type Id = { agentId: string; nonce: string; expiresAt: number | undefined }
+
+const NONCE_REUSED = {
+  status: errorStatus('request_nonce_reused'),
+  body: { code: 'request_nonce_reused', message: 'This request nonce was already used with other bytes; resend the identical request or sign a new one' },
+  stored: null,
+} as const
+// Extra time the host waits for the enclave beyond the request's own deadline (a decision right at the deadline).
+const DEADLINE_MARGIN_MS = 5_000
+
+export class AgentSignOnce {
+  private readonly inflight = new Map<string, Promise<Outcome>>()
+
+  constructor(
+    private readonly gateway: EnclaveGateway,
+    private readonly store: Store,
+  ) {}
+
+  /** Copies in flight (tests and health). */
+  get inFlight(): number {
+    return this.inflight.size
+  }
+
+  async sign(body: { request: string; signature: string }): Promise<SignOnceAnswer> {
+    const id = idOf(body.request)
+    // Not even the ids parse: the enclave refuses it (request_invalid); nothing to remember.
+    if (!id) return this.forwardPlain(body)
+    const hash = createHash('sha256').update(body.request).update('\n').update(body.signature).digest('hex')
+    const key = `${id.agentId}:${id.nonce}`
+    // Two rounds at most: a copy with other bytes that the enclave refused before deciding (a forged signature,
+    // say) does not block the genuine one.
+    for (let round = 0; round < 2; round++) {
+      let p = this.inflight.get(key)
+      if (!p) {
+        const mine = this.resolve(id, body, hash)
+        p = mine
+        this.inflight.set(key, mine)
+        void mine.then(() => {
+          if (this.inflight.get(key) === mine) this.inflight.delete(key)
+        })
+      }
+      const out = await p
+      if (out.hash === hash) return { status: out.status, body: out.body, stored: out.stored ? { agentId: id.agentId, nonce: id.nonce } : null }
+      if (out.stored) return NONCE_REUSED
+    }
+    return NONCE_REUSED
+  }
+
+  /** The stored answer for this (agent, nonce), else the enclave's (stored with the decision). Never rejects. */
+  private async resolve(id: Id, body: { request: string; signature: string }, hash: string): Promise<Outcome> {
+    try {
+      const prior = await this.store.agentAnswer(id.agentId, id.nonce)
+      if (prior) return { hash: prior.requestHash, status: prior.status, body: JSON.parse(prior.body) as unknown, stored: true }
+      // Wait for the enclave as long as the request can still be decided (a stalled writer must not turn a decided
+      // request into an unstored answer).
+      const defaultMs = this.gateway.client.timeoutMs
+      const untilDeadline = id.expiresAt !== undefined ? id.expiresAt - Date.now() + DEADLINE_MARGIN_MS : 0
+      const timeoutMs = Math.min(Math.max(defaultMs, untilDeadline), REQUEST_MAX_LIFETIME_MS + 2 * DEADLINE_MARGIN_MS)
+      const res = await this.gateway.call({ type: 'agentSign', ...body }, timeoutMs, { agentId: id.agentId, nonce: id.nonce, requestHash: hash })
+      const stored = res.persist !== undefined
+      return res.ok ? { hash, status: 200, body: res.result, stored } : { hash, status: errorStatus(res.error.code), body: res.error, stored }
+    } catch (err) {
+      return { hash, ...failure(err), stored: false }
+    }
+  }
+
+  private async forwardPlain(body: { request: string; signature: string }): Promise<SignOnceAnswer> {
+    try {
+      const res = await this.gateway.call({ type: 'agentSign', ...body })
+      return res.ok ? { status: 200, body: res.result, stored: null } : { status: errorStatus(res.error.code), body: res.error, stored: null }
+    } catch (err) {
+      return { ...failure(err), stored: null }
+    }
+  }
+}
+
+function failure(err: unknown): { status: number; body: unknown } {
+  if (err instanceof BaseError) return { status: errorStatus(err.code), body: err.toWire() }
+  // SECURITY: no 5xx detail leaves the host.
+  return { status: 500, body: { code: 'internal_error', message: 'Internal error' } }
+}
+
+/** (agentId, nonce, expiresAt) from the request text, untrusted (the enclave authenticates it); null if absent. */
+function idOf(text: string): Id | null {
+  let j: unknown
+  try {
+    j = JSON.parse(text)
+  } catch {
+    return null
+  }
+  if (j === null || typeof j !== 'object') return null
+  const { agentId, nonce, expiresAt } = j as Record<string, unknown>
+  if (typeof agentId !== 'string' || typeof nonce !== 'string' || agentId.length > 64 || nonce.length > 64) return null
+  return { agentId, nonce, expiresAt: typeof expiresAt === 'number' && Number.isFinite(expiresAt) ? expiresAt : undefined }
+}
