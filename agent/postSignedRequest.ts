@@ -57,7 +57,7 @@ export async function postSignedRequest(params: PostSignedRequestParameters): Pr
     if (res.ok && body && (typeof body.code !== 'string' || body.dryRun === true)) return { status: res.status, body }
     const code = body?.code
     if (attempt < 2 && (code === 'request_stale' || code === 'request_not_yet_valid' || code === 'request_before_enclave_start')) {
-      // The enclave's read path names no retryAfterMs: its start floor is 2 s after it started.
+      // The enclave names retryAfterMs for its start floor (2 s after it started); 2.1 s covers an older enclave.
       const wait = Number((body as { retryAfterMs?: unknown }).retryAfterMs ?? (code === 'request_before_enclave_start' ? 2_100 : 1))
       await new Promise((r) => setTimeout(r, Math.min(Math.max(wait, 1), 5_000)))
       continue

@@ -21,6 +21,7 @@ import { applyEvents, ledgerOf } from '../owner/ledgerOps.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 import type { SignPlanReturnType } from '../sign/signPlan.js'
 import type { AgentRecord, PolicyRecord, WalletRecord } from '../../core/state/stateTypes.js'
+import { replayRefusal } from './replayRefusal.js'
 import { verifyAgentRequest } from './verifyAgentRequest.js'
 
 const policyCache = new Map<string, Policy>()
@@ -63,8 +64,7 @@ function checkFreshness(enclave: Enclave, agentId: string, r: AgentRequest): voi
   }
   const replay = enclave.replay.check(agentId, r.nonce, r.issuedAt, now)
   if (replay === 'ok') return
-  const retry = replay === 'request_before_enclave_start' ? enclave.replay.startedAt + enclave.replay.futureSkewMs - now + 1 : undefined
-  throw new EnclaveError(replay, REPLAY_MESSAGES[replay], retry ? { extra: { retryAfterMs: Math.max(1, retry) } } : {})
+  throw replayRefusal(enclave.replay, replay, now)
 }
 
 type Prepared = { policyHash: string | null; decoded: DecodeResult | null }
@@ -203,10 +203,3 @@ function cachedPolicy(rec: PolicyRecord): Policy {
   }
   return p
 }
-
-const REPLAY_MESSAGES = {
-  request_replayed: 'This request (agent, nonce) was already seen',
-  request_stale: 'Request issuedAt is too old; sign a fresh request',
-  request_not_yet_valid: 'Request issuedAt is in the future; check the agent clock',
-  request_before_enclave_start: 'Request was issued before this enclave started; sign a fresh request',
-} as const

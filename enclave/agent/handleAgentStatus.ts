@@ -3,14 +3,15 @@
  * signing); nothing is signed, counted or audited. readPayments only proves who asks: the host filters by that id.
  */
 import { agentStatusView } from '../../core/policy/budgetStatus.js'
-import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { AgentReadRequestSchema } from '../../shared/schemas/agentReadRequest.js'
+import { replayRefusal } from './replayRefusal.js'
 import { verifyAgentRequest } from './verifyAgentRequest.js'
 
 export async function handleAgentStatus(enclave: Parameters<typeof verifyAgentRequest>[0], req: { request: string; signature: string }) {
   const { request: r, wallet, agent } = verifyAgentRequest(enclave, req.request, req.signature, AgentReadRequestSchema)
-  const fresh = enclave.replay.check(agent.agentId, r.nonce, r.issuedAt, enclave.now())
-  if (fresh !== 'ok') throw new EnclaveError(fresh, `Agent read request refused: ${fresh}`)
-  const status = r.op === 'readStatus' ? { status: agentStatusView({ wallet, agentId: agent.agentId, revoked: agent.status === 'revoked', now: enclave.now() }) } : {}
+  const now = enclave.now()
+  const fresh = enclave.replay.check(agent.agentId, r.nonce, r.issuedAt, now)
+  if (fresh !== 'ok') throw replayRefusal(enclave.replay, fresh, now)
+  const status = r.op === 'readStatus' ? { status: agentStatusView({ wallet, agentId: agent.agentId, revoked: agent.status === 'revoked', now }) } : {}
   return { ok: true as const, result: { agentId: agent.agentId, wallet: wallet.address, op: r.op, ...(r.limit ? { limit: r.limit } : {}), ...status } }
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -8,6 +9,7 @@ import {
   newAgent,
   paymentPolicy,
   refusalCode,
+  resign,
   signAgentRequest,
   startWithAgent,
   verifyPayment,
@@ -106,6 +108,13 @@ describe('adversarial: replayed and altered agent requests', () => {
     const res = await host.agentSign(captured)
     expect(refusalCode(res)).toBe('request_before_enclave_start')
     expect(hasSignature(res)).toBe(false)
+    // A read signed now, inside the new enclave's start floor, is refused the same way and says when to retry.
+    const read = JSON.stringify({ v: 1, agentId: agent.agentId, wallet, nonce: randomBytes(16).toString('hex'), issuedAt: Date.now(), op: 'readStatus' })
+    const early = await host.conn!.call({ type: 'agentStatus', request: read, signature: resign(read, agent.privateKey) })
+    expect(refusalCode(early)).toBe('request_before_enclave_start')
+    const retryAfterMs = early.ok ? 0 : Number(early.error.retryAfterMs)
+    expect(retryAfterMs).toBeGreaterThan(0)
+    expect(retryAfterMs).toBeLessThanOrEqual(2_001)
     // Still refused once the new floor has passed (the request predates this process).
     await host.waitAgentFloor()
     const later = await host.agentSign(captured)
