@@ -64,6 +64,8 @@ async function route(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
       return enclave.queue.run(() => replayEntries(enclave, req.entries))
     case 'finishLoad':
       return enclave.queue.run(() => finishLoad(enclave))
+    case 'catchUp':
+      return { ok: true, ...(await enclave.catchUp(req.storedThrough, req.snapshotVersion)) }
     case 'ownerAct':
       return enclave.queue.run(() => applyOwnerAct(enclave, req))
     case 'agentSign':

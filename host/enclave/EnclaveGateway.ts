@@ -2,8 +2,11 @@
  * UNTRUSTED side: the host's one way to talk to the enclave. Every response's
  * `persist` block (audit entries, checkpoint, sealed snapshot) is stored
  * before the result is handed on, so a signature that reaches a client is
- * already on disk. On (re)connect it hands the enclave its newest state.
+ * already on disk. On (re)connect it hands the enclave its newest state, or,
+ * if the enclave kept running, asks it (catchUp) for what a crash may have
+ * kept from the store and stores that before it serves (SECURITY.md F1).
  */
+import { existsSync, unlinkSync } from 'node:fs'
 import {
   type EnclaveRequest,
   HelloResultSchema,
@@ -28,6 +31,8 @@ export type GatewayStatus = {
 }
 
 const REPLAY_CHUNK_BYTES = 4 * 1024 * 1024
+/** How often a ready host tells the enclave what it has stored, so the enclave can forget it (catchUp). */
+const ACK_EVERY_MS = 2_000
 
 export class EnclaveGateway {
   readonly client: EnclaveClient
@@ -42,6 +47,15 @@ export class EnclaveGateway {
     lastError: null,
   }
   private loading: Promise<void> | null = null
+  /** While a host catches up with a running enclave, other requests wait (nothing is served before it is stored). */
+  private catchingUp: Promise<void> | null = null
+  /** Every entry up to this seq is in the store; the newest stored snapshot version (both as told to the enclave). */
+  private storedThrough = -1
+  private snapshotVersion = 0
+  private acked = { through: -2, version: -1 }
+  private readonly ackTimer: NodeJS.Timeout
+  /** TEST HOOK (host only): if this file exists, the host SIGKILLs itself after an agent answer, before storing it. */
+  private readonly crashFlag = process.env.BURSAR_TEST_CRASH_BEFORE_PERSIST
 
   constructor(
     address: EnclaveAddress,
@@ -57,6 +71,19 @@ export class EnclaveGateway {
     this.client.on('disconnected', () => {
       this.status = { ...this.status, connected: false, ready: false, phase: 'disconnected' }
     })
+    this.ackTimer = setInterval(() => void this.ack().catch((err: Error) => this.log(`catchUp ack failed: ${err.message}`)), ACK_EVERY_MS)
+    this.ackTimer.unref()
+  }
+
+  /** Tells a ready enclave how far the store is complete; stores whatever it sends back (catchUp). */
+  private async ack(force = false) {
+    if (!force && (!this.status.ready || this.catchingUp)) return
+    this.storedThrough = await this.store.storedThrough(this.storedThrough)
+    if (!force && this.storedThrough === this.acked.through && this.snapshotVersion === this.acked.version) return
+    const r = await this.call({ type: 'catchUp', storedThrough: this.storedThrough, snapshotVersion: this.snapshotVersion })
+    if (!r.ok) throw new Error(`catchUp refused: ${r.error.code}: ${r.error.message}`)
+    this.acked = { through: this.storedThrough, version: this.snapshotVersion }
+    return r.result
   }
 
   /** Connects and waits until the enclave is ready (state loaded) or the timeout passes. */
@@ -71,7 +98,12 @@ export class EnclaveGateway {
 
   /** Sends a request; stores what the response says to store; returns the response. */
   async call<T extends EnclaveRequest>(msg: T, timeoutMs?: number): Promise<TypedResponse<T['type']>> {
+    if (this.catchingUp && msg.type !== 'catchUp') await this.catchingUp.catch(() => {})
     const res = await this.client.call(msg, timeoutMs)
+    if (res.persist && this.crashFlag && msg.type === 'agentSign' && res.persist.entries.length > 0 && existsSync(this.crashFlag)) {
+      unlinkSync(this.crashFlag)
+      process.kill(process.pid, 'SIGKILL')
+    }
     if (res.persist) await this.persist(res.persist)
     if (res.ok) {
       const parsed = RESULT_SCHEMAS[msg.type].safeParse(res.result)
@@ -104,6 +136,7 @@ export class EnclaveGateway {
         this.queued = []
         this.store.persistMany(batch.map((b) => b.p)).then(
           () => {
+            for (const b of batch) if (b.p.sealed) this.snapshotVersion = Math.max(this.snapshotVersion, b.p.sealed.version)
             for (const b of batch) b.resolve()
           },
           (err: Error) => {
@@ -134,13 +167,23 @@ export class EnclaveGateway {
     const h = HelloResultSchema.parse(hello.result)
     this.status.mode = h.mode
     this.status.phase = h.phase
+    const snap = await this.store.latestSnapshot()
+    this.snapshotVersion = Math.max(this.snapshotVersion, snap?.version ?? 0)
     if (h.phase === 'ready') {
-      // The enclave kept running while we reconnected: nothing to load.
-      this.status.ready = true
+      // The enclave kept running while we were away: store what it answered that we may not have stored, then serve.
+      const done = this.ack(true)
+      this.catchingUp = done.then(() => {})
+      try {
+        const r = (await done)!
+        this.status = { ...this.status, ready: true, phase: 'ready', stateVersion: r.stateVersion, auditHead: r.auditHead, receiptPublicKey: r.receiptPublicKey, lastError: null }
+        this.log(`enclave ready (kept running): ${r.resent} kept entries re-sent, audit head ${r.auditHead?.seq ?? -1}`)
+      } finally {
+        this.catchingUp = null
+      }
       return
     }
-    if (h.phase !== 'awaiting_state') throw new Error(`enclave is in phase ${h.phase}`)
-    const snap = await this.store.latestSnapshot()
+    // A load cut short (e.g. the host restarted mid-load) is restarted: loadState is accepted again in 'loading'.
+    if (h.phase !== 'awaiting_state' && h.phase !== 'loading') throw new Error(`enclave is in phase ${h.phase}`)
     const loaded = await this.call({ type: 'loadState', snapshot: snap?.blob ?? null }, 60_000)
     if (!loaded.ok) throw new Error(`loadState refused: ${loaded.error.code}: ${loaded.error.message}`)
     let after = snap?.auditSeq ?? -1
@@ -170,6 +213,7 @@ export class EnclaveGateway {
     const ready = await this.call({ type: 'finishLoad' }, 60_000)
     if (!ready.ok) throw new Error(`finishLoad refused: ${ready.error.code}: ${ready.error.message}`)
     const r = ready.result
+    this.storedThrough = await this.store.storedThrough(this.storedThrough)
     this.status = {
       ...this.status,
       ready: true,
@@ -183,6 +227,7 @@ export class EnclaveGateway {
   }
 
   close(): void {
+    clearInterval(this.ackTimer)
     this.client.close()
   }
 }
