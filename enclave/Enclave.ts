@@ -13,6 +13,7 @@ import { AuditChain } from './audit/AuditChain.js'
 import { SignerPool } from './sign/SignerPool.js'
 import type { NsmProvider } from './nsm/NsmProvider.js'
 import { type Phase, canTransition } from './protocol/phase.js'
+import { ReleaseInOrder } from './protocol/releaseInOrder.js'
 import type { Sealer } from './seal/Sealer.js'
 import { ReplayCache } from './state/ReplayCache.js'
 import { SerialQueue } from './state/SerialQueue.js'
@@ -49,6 +50,7 @@ export const MAX_UNSTORED_BYTES = 16 * 1024 * 1024
 export class Enclave {
   phase: Phase = 'awaiting_state'
   readonly queue = new SerialQueue()
+  readonly releaseOrder = new ReleaseInOrder()
   readonly startedAt: number
   readonly replay: ReplayCache
   readonly now: () => number

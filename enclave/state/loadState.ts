@@ -84,6 +84,7 @@ export async function replayEntries(enclave: Enclave, texts: string[]): Promise<
 /** Ends loading: records the start in the audit chain, seals a snapshot, and opens for requests. */
 export async function finishLoad(enclave: Enclave): Promise<HandlerResult> {
   refuseIfBroken(enclave)
+  enclave.releaseOrder.reset(enclave.audit.head().seq + 1)
   const tx = enclave.beginTx()
   tx.snapshot = true
   enclave.appendEntry(tx, {

@@ -53,6 +53,9 @@ export class EnclaveGateway {
   private storedThrough = -1
   private snapshotVersion = 0
   private acked = { through: -2, version: -1 }
+  /** Highest seq stored by this process; a hole below it that outlives a tick is asked for again (a few times). */
+  private maxStored = -1
+  private holeTicks = 0
   private readonly ackTimer: NodeJS.Timeout
   /** TEST HOOK (host only): if this file exists, the host SIGKILLs itself after an agent answer, before storing it. */
   private readonly crashFlag = process.env.BURSAR_TEST_CRASH_BEFORE_PERSIST
@@ -71,7 +74,15 @@ export class EnclaveGateway {
     this.client.on('disconnected', () => {
       this.status = { ...this.status, connected: false, ready: false, phase: 'disconnected' }
     })
-    this.ackTimer = setInterval(() => void this.ack().catch((err: Error) => this.log(`catchUp ack failed: ${err.message}`)), ACK_EVERY_MS)
+    this.client.on('latePersist', (p: Persist) => void this.persist(p).catch((err: Error) => this.log(`late persist failed: ${err.message}`)))
+    let acking = false
+    this.ackTimer = setInterval(() => {
+      if (acking) return
+      acking = true
+      void this.ack()
+        .catch((err: Error) => this.log(`catchUp ack failed: ${err.message}`))
+        .finally(() => (acking = false))
+    }, ACK_EVERY_MS)
     this.ackTimer.unref()
   }
 
@@ -79,7 +90,9 @@ export class EnclaveGateway {
   private async ack(force = false) {
     if (!force && (!this.status.ready || this.catchingUp)) return
     this.storedThrough = await this.store.storedThrough(this.storedThrough)
-    if (!force && this.storedThrough === this.acked.through && this.snapshotVersion === this.acked.version) return
+    const same = this.storedThrough === this.acked.through && this.snapshotVersion === this.acked.version
+    this.holeTicks = same && this.maxStored > this.storedThrough ? this.holeTicks + 1 : 0
+    if (!force && same && (this.holeTicks < 2 || this.holeTicks > 4)) return
     const r = await this.call({ type: 'catchUp', storedThrough: this.storedThrough, snapshotVersion: this.snapshotVersion })
     if (!r.ok) throw new Error(`catchUp refused: ${r.error.code}: ${r.error.message}`)
     this.acked = { through: this.storedThrough, version: this.snapshotVersion }
@@ -136,7 +149,11 @@ export class EnclaveGateway {
         this.queued = []
         this.store.persistMany(batch.map((b) => b.p)).then(
           () => {
-            for (const b of batch) if (b.p.sealed) this.snapshotVersion = Math.max(this.snapshotVersion, b.p.sealed.version)
+            for (const b of batch) {
+              if (b.p.sealed) this.snapshotVersion = Math.max(this.snapshotVersion, b.p.sealed.version)
+              const last = b.p.entries[b.p.entries.length - 1]
+              if (last) this.maxStored = Math.max(this.maxStored, (JSON.parse(last) as { seq: number }).seq)
+            }
             for (const b of batch) b.resolve()
           },
           (err: Error) => {
