@@ -47,8 +47,12 @@ export class EnclaveGateway {
     lastError: null,
   }
   private loading: Promise<void> | null = null
-  /** While a host catches up with a running enclave, other requests wait (nothing is served before it is stored). */
-  private catchingUp: Promise<void> | null = null
+  /**
+   * From connect until hello shows the enclave is not ready, or a ready one's catchUp is stored, other requests
+   * wait: nothing is served before what the enclave kept is stored.
+   */
+  private gate: Promise<void> | null = null
+  private openGate: () => void = () => {}
   /** Every entry up to this seq is in the store; the newest stored snapshot version (both as told to the enclave). */
   private storedThrough = -1
   private snapshotVersion = 0
@@ -73,6 +77,7 @@ export class EnclaveGateway {
     })
     this.client.on('disconnected', () => {
       this.status = { ...this.status, connected: false, ready: false, phase: 'disconnected' }
+      this.openGate()
     })
     this.client.on('latePersist', (p: Persist) => void this.persist(p).catch((err: Error) => this.log(`late persist failed: ${err.message}`)))
     let acking = false
@@ -88,7 +93,7 @@ export class EnclaveGateway {
 
   /** Tells a ready enclave how far the store is complete; stores whatever it sends back (catchUp). */
   private async ack(force = false) {
-    if (!force && (!this.status.ready || this.catchingUp)) return
+    if (!force && (!this.status.ready || this.gate)) return
     this.storedThrough = await this.store.storedThrough(this.storedThrough)
     const same = this.storedThrough === this.acked.through && this.snapshotVersion === this.acked.version
     this.holeTicks = same && this.maxStored > this.storedThrough ? this.holeTicks + 1 : 0
@@ -111,7 +116,7 @@ export class EnclaveGateway {
 
   /** Sends a request; stores what the response says to store; returns the response. */
   async call<T extends EnclaveRequest>(msg: T, timeoutMs?: number): Promise<TypedResponse<T['type']>> {
-    if (this.catchingUp && msg.type !== 'catchUp') await this.catchingUp.catch(() => {})
+    if (this.gate && msg.type !== 'catchUp') await this.gate
     const res = await this.client.call(msg, timeoutMs)
     if (res.persist && this.crashFlag && msg.type === 'agentSign' && res.persist.entries.length > 0 && existsSync(this.crashFlag)) {
       unlinkSync(this.crashFlag)
@@ -171,6 +176,7 @@ export class EnclaveGateway {
         await this.bootstrap()
         return
       } catch (err) {
+        this.openGate()
         this.status.lastError = (err as Error).message
         this.log(`enclave bootstrap failed (retrying in ${delay} ms): ${(err as Error).message}`)
         await new Promise((r) => setTimeout(r, delay).unref())
@@ -179,6 +185,14 @@ export class EnclaveGateway {
   }
 
   private async bootstrap(): Promise<void> {
+    if (!this.gate) {
+      this.gate = new Promise((resolve) => {
+        this.openGate = () => {
+          this.gate = null
+          resolve()
+        }
+      })
+    }
     const hello = await this.client.call({ type: 'hello', protocolVersion: PROTOCOL_VERSION })
     if (!hello.ok) throw new Error(`hello refused: ${hello.error.code}`)
     const h = HelloResultSchema.parse(hello.result)
@@ -188,17 +202,13 @@ export class EnclaveGateway {
     this.snapshotVersion = Math.max(this.snapshotVersion, snap?.version ?? 0)
     if (h.phase === 'ready') {
       // The enclave kept running while we were away: store what it answered that we may not have stored, then serve.
-      const done = this.ack(true)
-      this.catchingUp = done.then(() => {})
-      try {
-        const r = (await done)!
-        this.status = { ...this.status, ready: true, phase: 'ready', stateVersion: r.stateVersion, auditHead: r.auditHead, receiptPublicKey: r.receiptPublicKey, lastError: null }
-        this.log(`enclave ready (kept running): ${r.resent} kept entries re-sent, audit head ${r.auditHead?.seq ?? -1}`)
-      } finally {
-        this.catchingUp = null
-      }
+      const r = (await this.ack(true))!
+      this.status = { ...this.status, ready: true, phase: 'ready', stateVersion: r.stateVersion, auditHead: r.auditHead, receiptPublicKey: r.receiptPublicKey, lastError: null }
+      this.openGate()
+      this.log(`enclave ready (kept running): ${r.resent} kept entries re-sent, audit head ${r.auditHead?.seq ?? -1}`)
       return
     }
+    this.openGate() // loading: requests get the enclave's own refusal (enclave_not_ready) meanwhile
     // A load cut short (e.g. the host restarted mid-load) is restarted: loadState is accepted again in 'loading'.
     if (h.phase !== 'awaiting_state' && h.phase !== 'loading') throw new Error(`enclave is in phase ${h.phase}`)
     const loaded = await this.call({ type: 'loadState', snapshot: snap?.blob ?? null }, 60_000)
