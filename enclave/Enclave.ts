@@ -13,6 +13,7 @@ import { AuditChain } from './audit/AuditChain.js'
 import { SignerPool } from './sign/SignerPool.js'
 import type { NsmProvider } from './nsm/NsmProvider.js'
 import { type Phase, canTransition } from './protocol/phase.js'
+import { ReleaseInOrder } from './protocol/releaseInOrder.js'
 import type { Sealer } from './seal/Sealer.js'
 import { ReplayCache } from './state/ReplayCache.js'
 import { SerialQueue } from './state/SerialQueue.js'
@@ -42,10 +43,14 @@ export type PendingPersist = { entries: string[]; sealed: Persist['sealed'] }
 export const SNAPSHOT_PURPOSE = 'enclave-state'
 /** Leaves room in a response frame for the entries and checkpoint beside the snapshot. */
 export const MAX_SNAPSHOT_BYTES = MAX_FRAME_BYTES - 1024 * 1024
+/** Entries kept until the host says it stored them (F1); beyond either bound a fresh snapshot covers them instead. */
+export const MAX_UNSTORED_ENTRIES = 8192
+export const MAX_UNSTORED_BYTES = 16 * 1024 * 1024
 
 export class Enclave {
   phase: Phase = 'awaiting_state'
   readonly queue = new SerialQueue()
+  readonly releaseOrder = new ReleaseInOrder()
   readonly startedAt: number
   readonly replay: ReplayCache
   readonly now: () => number
@@ -61,6 +66,13 @@ export class Enclave {
   /** Size of the last sealed snapshot (the state-size guard for state-growing owner acts reads it). */
   lastSnapshotBytes = 0
   private fresh = true
+  /** Set while a load is half-done or was refused: only a new loadState continues (no half-replayed state goes ready). */
+  loadBroken = false
+  /** Entries not yet known to be stored, re-sent on catchUp so a host crash leaves no hole (F1). */
+  private unstored: Array<{ seq: number; text: string }> = []
+  private unstoredBytes = 0
+  /** The newest sealed snapshot, re-sent on catchUp until the host says it has it. */
+  private lastSealed: Persist['sealed'] = null
 
   /** secp256k1 signing pool (wallet keys). */
   readonly signer: SignerPool
@@ -84,8 +96,16 @@ export class Enclave {
     throw new EnclaveError('enclave_halted', 'Enclave halted on a broken invariant')
   }
 
-  /** Unseals the host's newest snapshot (or starts fresh) and moves to 'loading'. */
+  /** Unseals the host's newest snapshot (or starts fresh) and moves to 'loading'; in 'loading' it restarts the load. */
   async loadSnapshot(blob: Uint8Array | null): Promise<void> {
+    this.loadBroken = true
+    this.stateVersion = 0
+    this.wallets = new Map()
+    this.createNonces = new Map()
+    this.fresh = true
+    this.entriesSinceSnapshot = 0
+    this.forgetStored(Number.POSITIVE_INFINITY)
+    this.lastSealed = null
     if (blob) {
       const { plaintext, version } = await this.params.sealer.unseal({ blob, purpose: SNAPSHOT_PURPOSE, walletId: '' })
       const s = decodeSnapshot(plaintext)
@@ -105,7 +125,42 @@ export class Enclave {
       this.audit = new AuditChain({ signer: this.receiptSigner })
       this.entryMacKey = randomBytes(32)
     }
-    this.transition('loading')
+    if (this.phase !== 'loading') this.transition('loading')
+    this.loadBroken = false
+  }
+
+  /** Drops kept entries up to `seq` (the host has them). */
+  private forgetStored(seq: number): void {
+    let n = 0
+    while (n < this.unstored.length && this.unstored[n]!.seq <= seq) this.unstoredBytes -= this.unstored[n++]!.text.length
+    this.unstored.splice(0, n)
+    if (this.unstored.length === 0) this.unstoredBytes = 0
+  }
+
+  /**
+   * catchUp (F1): a host that (re)connects says what it has stored; the kept entries after that and the newest
+   * snapshot if it lacks it go out again in `persist` (storing them twice is harmless: same seq, same hash).
+   */
+  async catchUp(storedThrough: number, snapshotVersion: number): Promise<{ result: Record<string, unknown>; persist: Persist }> {
+    this.forgetStored(storedThrough)
+    if (this.lastSealed && this.lastSealed.version <= snapshotVersion) this.lastSealed = null
+    const sealed = this.lastSealed
+    let kept = this.unstored
+    // One frame: if entries and snapshot do not fit together, the snapshot covers the entries up to its seq.
+    if (sealed && this.unstoredBytes + sealed.blob.length > MAX_SNAPSHOT_BYTES) kept = kept.filter((u) => u.seq > sealed.auditSeq)
+    const persist = await this.completeTx({ entries: kept.map((u) => u.text), sealed })
+    return { result: { ...this.readyResult(), resent: kept.length }, persist }
+  }
+
+  readyResult(): Record<string, unknown> {
+    const head = this.audit.head()
+    return {
+      phase: 'ready',
+      stateVersion: this.stateVersion,
+      auditHead: head.seq >= 0 ? head : null,
+      receiptPublicKey: this.receiptPublicKeyHex,
+      wallets: this.wallets.size,
+    }
   }
 
   private setReceiptKey(key: KeyObject): void {
@@ -135,7 +190,10 @@ export class Enclave {
   /** Appends one audit entry (the chain fills seq/prevHash) and records it for the host to store. */
   appendEntry(tx: Tx, body: Omit<AuditEntryBody, 'time' | 'stateVersion'>): { entry: AuditEntry; hash: `0x${string}` } {
     const res = this.audit.append({ ...body, time: this.now(), stateVersion: this.stateVersion } as AuditEntryBody)
-    tx.entries.push(JSON.stringify({ ...res.entry, hash: res.hash, mac: this.entryMac(res.hash) }))
+    const text = JSON.stringify({ ...res.entry, hash: res.hash, mac: this.entryMac(res.hash) })
+    tx.entries.push(text)
+    this.unstored.push({ seq: res.entry.seq, text })
+    this.unstoredBytes += text.length
     this.entriesSinceSnapshot++
     return res as { entry: AuditEntry; hash: `0x${string}` }
   }
@@ -145,7 +203,8 @@ export class Enclave {
    * due (a snapshot always covers exactly the entries appended so far).
    */
   async sealTx(tx: Tx): Promise<PendingPersist> {
-    const due = tx.snapshot || this.entriesSinceSnapshot >= (this.params.snapshotEvery ?? 5000)
+    const over = this.unstored.length > MAX_UNSTORED_ENTRIES || this.unstoredBytes > MAX_UNSTORED_BYTES
+    const due = tx.snapshot || over || this.entriesSinceSnapshot >= (this.params.snapshotEvery ?? 5000)
     let sealed = due ? await this.sealSnapshot() : null
     if (sealed && sealed.blob.length > MAX_SNAPSHOT_BYTES) {
       // A periodic snapshot too large to frame is skipped (the entries still go out and replay); an owner act's
@@ -155,6 +214,9 @@ export class Enclave {
       this.entriesSinceSnapshot = 0
       sealed = null
     }
+    if (sealed) this.lastSealed = sealed
+    // Too many kept entries: a sealed snapshot covers them all; without one, keep the newest within the bound.
+    if (over) this.forgetStored(sealed ? sealed.auditSeq : this.unstored[this.unstored.length >> 1]!.seq)
     return { entries: tx.entries, sealed }
   }
 

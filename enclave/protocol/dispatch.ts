@@ -19,8 +19,18 @@ import { PHASE_ACCEPTS } from './phase.js'
 
 export const ENCLAVE_VERSION = '0.1.0'
 
-/** Handles one decoded frame message. Never throws. */
+/** Handles one decoded frame message; responses with audit entries leave in seq order (releaseInOrder). Never throws. */
 export async function dispatch(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
+  const res = await routeTyped(enclave, msg)
+  const texts = res.persist?.entries
+  if (texts?.length) {
+    const seqOf = (t: string) => (JSON.parse(t) as { seq: number }).seq
+    await enclave.releaseOrder.wait(seqOf(texts[0]!), seqOf(texts[texts.length - 1]!))
+  }
+  return res
+}
+
+async function routeTyped(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
   try {
     return await route(enclave, msg)
   } catch (err) {
@@ -64,6 +74,8 @@ async function route(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
       return enclave.queue.run(() => replayEntries(enclave, req.entries))
     case 'finishLoad':
       return enclave.queue.run(() => finishLoad(enclave))
+    case 'catchUp':
+      return { ok: true, ...(await enclave.catchUp(req.storedThrough, req.snapshotVersion)) }
     case 'ownerAct':
       return enclave.queue.run(() => applyOwnerAct(enclave, req))
     case 'agentSign':

@@ -1,6 +1,7 @@
 /**
  * TRUST: the enclave's life cycle. The host drives it with loadState →
- * replayEntries* → finishLoad; anything else out of order is refused, and a
+ * replayEntries* → finishLoad (loadState again restarts a load; a refused
+ * load stays in 'loading'); anything else out of order is refused, and a
  * broken invariant moves to 'halted' for good (qos state.rs).
  */
 export type Phase = 'awaiting_state' | 'loading' | 'ready' | 'halted'
@@ -15,8 +16,8 @@ export const ALLOWED_TRANSITIONS: Record<Phase, readonly Phase[]> = {
 /** Which requests each phase accepts (hello is always accepted). */
 export const PHASE_ACCEPTS: Record<Phase, readonly string[]> = {
   awaiting_state: ['hello', 'loadState'],
-  loading: ['hello', 'replayEntries', 'finishLoad'],
-  ready: ['hello', 'ownerAct', 'agentSign', 'attest', 'getWallets', 'agentStatus'],
+  loading: ['hello', 'loadState', 'replayEntries', 'finishLoad'],
+  ready: ['hello', 'catchUp', 'ownerAct', 'agentSign', 'attest', 'getWallets', 'agentStatus'],
   halted: ['hello'],
 }
 

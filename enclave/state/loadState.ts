@@ -32,8 +32,12 @@ const AGENT_LEDGER_EVENTS: ReadonlySet<string> = new Set([
  * Re-applies entries recorded after the snapshot. SECURITY: the chain must
  * continue the snapshot's head exactly (no gap, no fork), and an owner-act
  * entry after the snapshot proves the host handed us an older snapshot.
+ * Every refusal is typed and leaves the enclave in 'loading' (F2); one that
+ * comes after the chain moved on marks the load broken: only a new loadState
+ * (a restart of the load) continues, so no half-replayed state goes ready.
  */
 export async function replayEntries(enclave: Enclave, texts: string[]): Promise<HandlerResult> {
+  refuseIfBroken(enclave)
   const entries: AuditEntry[] = []
   for (const text of texts) {
     let parsed: unknown
@@ -57,26 +61,30 @@ export async function replayEntries(enclave: Enclave, texts: string[]): Promise<
     entries.push(r.data)
   }
   enclave.audit.resumeFrom(entries)
+  enclave.loadBroken = true
   for (const e of entries) {
     if (e.rule === OWNER_RULE) {
-      enclave.halt(`owner act at seq ${e.seq} is newer than the snapshot: rollback`)
+      throw new EnclaveError('state_rollback_detected', `Owner act at seq ${e.seq} is newer than the snapshot: an older snapshot`)
     }
     // SECURITY: anything but an agent decision after the snapshot is a rollback or a forged entry.
-    if (!REPLAYABLE_EVENTS.has(e.event)) enclave.halt(`${e.event} entry at seq ${e.seq} cannot follow the snapshot`)
+    if (!REPLAYABLE_EVENTS.has(e.event)) throw new EnclaveError('state_invalid', `A ${e.event.slice(0, 40)} entry at seq ${e.seq} cannot follow the snapshot`)
     for (const l of e.ledger) {
       const type = (l as { type?: unknown } | null)?.type
       if (typeof type !== 'string' || !AGENT_LEDGER_EVENTS.has(type)) {
-        enclave.halt(`replayed entry at seq ${e.seq} carries a ${String(type).slice(0, 40)} ledger event no agent request writes`)
+        throw new EnclaveError('state_invalid', `Replayed entry at seq ${e.seq} carries a ledger event no agent request writes`)
       }
     }
     if (e.ledger.length > 0 && e.wallet) replayLedgerEvents(enclave, enclave.wallet(e.wallet), e.ledger)
   }
+  enclave.loadBroken = false
   const head = enclave.audit.head()
   return { ok: true, result: { stateVersion: enclave.stateVersion, auditHead: head.seq >= 0 ? head : null } }
 }
 
 /** Ends loading: records the start in the audit chain, seals a snapshot, and opens for requests. */
 export async function finishLoad(enclave: Enclave): Promise<HandlerResult> {
+  refuseIfBroken(enclave)
+  enclave.releaseOrder.reset(enclave.audit.head().seq + 1)
   const tx = enclave.beginTx()
   tx.snapshot = true
   enclave.appendEntry(tx, {
@@ -95,16 +103,9 @@ export async function finishLoad(enclave: Enclave): Promise<HandlerResult> {
   })
   const persist = await enclave.finishTx(tx)
   enclave.transition('ready')
-  const head = enclave.audit.head()
-  return {
-    ok: true,
-    result: {
-      phase: 'ready',
-      stateVersion: enclave.stateVersion,
-      auditHead: head.seq >= 0 ? head : null,
-      receiptPublicKey: enclave.receiptPublicKeyHex,
-      wallets: enclave.wallets.size,
-    },
-    persist,
-  }
+  return { ok: true, result: enclave.readyResult(), persist }
+}
+
+function refuseIfBroken(enclave: Enclave): void {
+  if (enclave.loadBroken) throw new EnclaveError('state_invalid', 'This load was refused: restart it with loadState')
 }

@@ -83,7 +83,11 @@ export class EnclaveClient extends EventEmitter {
       const parsed = ResponseFrameSchema.safeParse(safeDecode(body))
       if (!parsed.success) continue
       const p = this.pending.get(parsed.data.id)
-      if (!p) continue
+      if (!p) {
+        // An answer that came after its caller gave up still holds entries the chain has: hand them on to be stored.
+        if (parsed.data.persist) this.emit('latePersist', parsed.data.persist)
+        continue
+      }
       this.pending.delete(parsed.data.id)
       clearTimeout(p.timer)
       p.resolve(parsed.data)

@@ -2,8 +2,11 @@
  * UNTRUSTED side: the host's one way to talk to the enclave. Every response's
  * `persist` block (audit entries, checkpoint, sealed snapshot) is stored
  * before the result is handed on, so a signature that reaches a client is
- * already on disk. On (re)connect it hands the enclave its newest state.
+ * already on disk. On (re)connect it hands the enclave its newest state, or,
+ * if the enclave kept running, asks it (catchUp) for what a crash may have
+ * kept from the store and stores that before it serves (SECURITY.md F1).
  */
+import { existsSync, unlinkSync } from 'node:fs'
 import {
   type EnclaveRequest,
   HelloResultSchema,
@@ -29,6 +32,8 @@ export type GatewayStatus = {
 }
 
 const REPLAY_CHUNK_BYTES = 4 * 1024 * 1024
+/** How often a ready host tells the enclave what it has stored, so the enclave can forget it (catchUp). */
+const ACK_EVERY_MS = 2_000
 
 export class EnclaveGateway {
   readonly client: EnclaveClient
@@ -43,6 +48,22 @@ export class EnclaveGateway {
     lastError: null,
   }
   private loading: Promise<void> | null = null
+  /**
+   * From connect until hello shows the enclave is not ready, or a ready one's catchUp is stored, other requests
+   * wait: nothing is served before what the enclave kept is stored.
+   */
+  private gate: Promise<void> | null = null
+  private openGate: () => void = () => {}
+  /** Every entry up to this seq is in the store; the newest stored snapshot version (both as told to the enclave). */
+  private storedThrough = -1
+  private snapshotVersion = 0
+  private acked = { through: -2, version: -1 }
+  /** Highest seq stored by this process; a hole below it that outlives a tick is asked for again (a few times). */
+  private maxStored = -1
+  private holeTicks = 0
+  private readonly ackTimer: NodeJS.Timeout
+  /** TEST HOOK (host only): if this file exists, the host SIGKILLs itself after an agent answer, before storing it. */
+  private readonly crashFlag = process.env.BURSAR_TEST_CRASH_BEFORE_PERSIST
 
   constructor(
     address: EnclaveAddress,
@@ -57,7 +78,31 @@ export class EnclaveGateway {
     })
     this.client.on('disconnected', () => {
       this.status = { ...this.status, connected: false, ready: false, phase: 'disconnected' }
+      this.openGate()
     })
+    this.client.on('latePersist', (p: Persist) => void this.persist(p).catch((err: Error) => this.log(`late persist failed: ${err.message}`)))
+    let acking = false
+    this.ackTimer = setInterval(() => {
+      if (acking) return
+      acking = true
+      void this.ack()
+        .catch((err: Error) => this.log(`catchUp ack failed: ${err.message}`))
+        .finally(() => (acking = false))
+    }, ACK_EVERY_MS)
+    this.ackTimer.unref()
+  }
+
+  /** Tells a ready enclave how far the store is complete; stores whatever it sends back (catchUp). */
+  private async ack(force = false) {
+    if (!force && (!this.status.ready || this.gate)) return
+    this.storedThrough = await this.store.storedThrough(this.storedThrough)
+    const same = this.storedThrough === this.acked.through && this.snapshotVersion === this.acked.version
+    this.holeTicks = same && this.maxStored > this.storedThrough ? this.holeTicks + 1 : 0
+    if (!force && same && (this.holeTicks < 2 || this.holeTicks > 4)) return
+    const r = await this.call({ type: 'catchUp', storedThrough: this.storedThrough, snapshotVersion: this.snapshotVersion })
+    if (!r.ok) throw new Error(`catchUp refused: ${r.error.code}: ${r.error.message}`)
+    this.acked = { through: this.storedThrough, version: this.snapshotVersion }
+    return r.result
   }
 
   /** Connects and waits until the enclave is ready (state loaded) or the timeout passes. */
@@ -75,7 +120,12 @@ export class EnclaveGateway {
    * is (agentSign): a decided answer is stored under (agent, nonce) in the same transaction as its persist block.
    */
   async call<T extends EnclaveRequest>(msg: T, timeoutMs?: number, answer?: AnswerKey): Promise<TypedResponse<T['type']>> {
+    if (this.gate && msg.type !== 'catchUp') await this.gate
     const res = await this.client.call(msg, timeoutMs)
+    if (res.persist && this.crashFlag && msg.type === 'agentSign' && res.persist.entries.length > 0 && existsSync(this.crashFlag)) {
+      unlinkSync(this.crashFlag)
+      process.kill(process.pid, 'SIGKILL')
+    }
     let typed: TypedResponse<T['type']> | undefined
     if (res.ok) {
       const parsed = RESULT_SCHEMAS[msg.type].safeParse(res.result)
@@ -111,6 +161,11 @@ export class EnclaveGateway {
         const answers = batch.flatMap((b) => (b.answer ? [b.answer] : []))
         this.store.persistMany(batch.map((b) => b.p), answers).then(
           () => {
+            for (const b of batch) {
+              if (b.p.sealed) this.snapshotVersion = Math.max(this.snapshotVersion, b.p.sealed.version)
+              const last = b.p.entries[b.p.entries.length - 1]
+              if (last) this.maxStored = Math.max(this.maxStored, (JSON.parse(last) as { seq: number }).seq)
+            }
             for (const b of batch) b.resolve()
           },
           (err: Error) => {
@@ -128,6 +183,7 @@ export class EnclaveGateway {
         await this.bootstrap()
         return
       } catch (err) {
+        this.openGate()
         this.status.lastError = (err as Error).message
         this.log(`enclave bootstrap failed (retrying in ${delay} ms): ${(err as Error).message}`)
         await new Promise((r) => setTimeout(r, delay).unref())
@@ -136,18 +192,32 @@ export class EnclaveGateway {
   }
 
   private async bootstrap(): Promise<void> {
+    if (!this.gate) {
+      this.gate = new Promise((resolve) => {
+        this.openGate = () => {
+          this.gate = null
+          resolve()
+        }
+      })
+    }
     const hello = await this.client.call({ type: 'hello', protocolVersion: PROTOCOL_VERSION })
     if (!hello.ok) throw new Error(`hello refused: ${hello.error.code}`)
     const h = HelloResultSchema.parse(hello.result)
     this.status.mode = h.mode
     this.status.phase = h.phase
+    const snap = await this.store.latestSnapshot()
+    this.snapshotVersion = Math.max(this.snapshotVersion, snap?.version ?? 0)
     if (h.phase === 'ready') {
-      // The enclave kept running while we reconnected: nothing to load.
-      this.status.ready = true
+      // The enclave kept running while we were away: store what it answered that we may not have stored, then serve.
+      const r = (await this.ack(true))!
+      this.status = { ...this.status, ready: true, phase: 'ready', stateVersion: r.stateVersion, auditHead: r.auditHead, receiptPublicKey: r.receiptPublicKey, lastError: null }
+      this.openGate()
+      this.log(`enclave ready (kept running): ${r.resent} kept entries re-sent, audit head ${r.auditHead?.seq ?? -1}`)
       return
     }
-    if (h.phase !== 'awaiting_state') throw new Error(`enclave is in phase ${h.phase}`)
-    const snap = await this.store.latestSnapshot()
+    this.openGate() // loading: requests get the enclave's own refusal (enclave_not_ready) meanwhile
+    // A load cut short (e.g. the host restarted mid-load) is restarted: loadState is accepted again in 'loading'.
+    if (h.phase !== 'awaiting_state' && h.phase !== 'loading') throw new Error(`enclave is in phase ${h.phase}`)
     const loaded = await this.call({ type: 'loadState', snapshot: snap?.blob ?? null }, 60_000)
     if (!loaded.ok) throw new Error(`loadState refused: ${loaded.error.code}: ${loaded.error.message}`)
     let after = snap?.auditSeq ?? -1
@@ -177,6 +247,7 @@ export class EnclaveGateway {
     const ready = await this.call({ type: 'finishLoad' }, 60_000)
     if (!ready.ok) throw new Error(`finishLoad refused: ${ready.error.code}: ${ready.error.message}`)
     const r = ready.result
+    this.storedThrough = await this.store.storedThrough(this.storedThrough)
     this.status = {
       ...this.status,
       ready: true,
@@ -190,6 +261,7 @@ export class EnclaveGateway {
   }
 
   close(): void {
+    clearInterval(this.ackTimer)
     this.client.close()
   }
 }

@@ -40,7 +40,11 @@ export class SqliteStore implements Store {
       entryHash: db.prepare('SELECT hash FROM audit_entries WHERE seq = ?'),
       conflict: db.prepare('INSERT INTO audit_conflicts(seq, hash, body, stored_at) VALUES (?,?,?,?)'),
       insertCheckpoint: db.prepare('INSERT OR REPLACE INTO audit_checkpoints(seq, head, time, signature) VALUES (?,?,?,?)'),
-      insertSnapshot: db.prepare('INSERT INTO snapshots(version, audit_seq, blob, stored_at) VALUES (?,?,?,?)'),
+      insertSnapshot: db.prepare('INSERT INTO snapshots(version, audit_seq, blob, stored_at) VALUES (?,?,?,?) ON CONFLICT(version) DO NOTHING'),
+      hasEntry: db.prepare('SELECT 1 FROM audit_entries WHERE seq = ?').pluck(),
+      runEnd: db.prepare(
+        'SELECT MIN(a.seq) FROM audit_entries a WHERE a.seq > ? AND NOT EXISTS (SELECT 1 FROM audit_entries b WHERE b.seq = a.seq + 1)',
+      ).pluck(),
       pruneSnapshots: db.prepare('DELETE FROM snapshots WHERE version <= (SELECT MAX(version) FROM snapshots) - ?'),
       latestSnapshot: db.prepare('SELECT version, audit_seq AS auditSeq, blob FROM snapshots ORDER BY version DESC LIMIT 1'),
       entriesAfter: db.prepare('SELECT body FROM audit_entries WHERE seq > ? ORDER BY seq LIMIT ?').pluck(),
@@ -69,11 +73,18 @@ export class SqliteStore implements Store {
     })
   }
 
-  private readonly persistTx = (ps: Persist[], answers: AgentAnswer[] = []) =>
-    this.db.transaction(() => {
-      for (const p of ps) this.persistOne(p)
-      for (const a of answers) this.stmts.insertAnswer.run(a.agentId, a.nonce, a.requestHash, a.status, a.body, a.auditSeq, a.decidedAt)
-    })()
+  private readonly persistTx = (ps: Persist[], answers: AgentAnswer[] = []) => {
+    try {
+      this.db.transaction(() => {
+        for (const p of ps) this.persistOne(p)
+        for (const a of answers) this.stmts.insertAnswer.run(a.agentId, a.nonce, a.requestHash, a.status, a.body, a.auditSeq, a.decidedAt)
+      })()
+    } catch (err) {
+      // Keep the evidence of a fork (outside the refused transaction), then refuse the batch.
+      if (err instanceof AuditForkError) this.stmts.conflict.run(err.seq, err.hash, err.message, Date.now())
+      throw err
+    }
+  }
 
   private persistOne(p: Persist): void {
     {
@@ -82,9 +93,9 @@ export class SqliteStore implements Store {
         const e = JSON.parse(text) as Record<string, unknown>
         const r = this.stmts.insertEntry.run(e.seq, e.hash, e.time, e.event, e.wallet ?? null, e.agentId ?? null, e.verdict, text)
         if (r.changes === 0) {
-          // Same seq already stored: keep the first, record a different one as evidence of a fork.
+          // Same seq already stored: the same entry again is fine (a catchUp re-send); another one is a fork.
           const existing = this.stmts.entryHash.get(e.seq) as { hash: string } | undefined
-          if (existing && existing.hash !== e.hash) this.stmts.conflict.run(e.seq, e.hash, text, now)
+          if (existing && existing.hash !== e.hash) throw new AuditForkError(Number(e.seq), existing.hash, String(e.hash))
         }
       }
       if (p.checkpoint) {
@@ -119,6 +130,11 @@ export class SqliteStore implements Store {
     this.fetchedTx(keys, at)
   }
 
+  async storedThrough(from: number): Promise<number> {
+    if (!this.stmts.hasEntry.get(from + 1)) return from
+    return this.stmts.runEnd.get(from) as number
+  }
+
   async latestSnapshot(): Promise<StoredSnapshot | null> {
     const row = this.stmts.latestSnapshot.get() as { version: number; auditSeq: number; blob: Buffer } | undefined
     return row ? { version: row.version, auditSeq: row.auditSeq, blob: new Uint8Array(row.blob) } : null
@@ -151,5 +167,16 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.db.close()
+  }
+}
+
+/** A persist block holds an entry whose hash differs from the one stored at its seq: two chains, refused. */
+export class AuditForkError extends Error {
+  constructor(
+    readonly seq: number,
+    readonly storedHash: string,
+    readonly hash: string,
+  ) {
+    super(`audit fork at seq ${seq}: stored ${storedHash}, offered ${hash}`)
   }
 }

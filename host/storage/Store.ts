@@ -36,7 +36,10 @@ export type StoredAgentAnswer = AgentAnswer & { fetchedAt: number | null; fetchC
 /** What the host keeps for the enclave. Implementations: SQLite (default), PostgreSQL. */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres'
-  /** Stores a response's entries, checkpoint and snapshot atomically (write new, then switch). */
+  /**
+   * Stores a response's entries, checkpoint and snapshot atomically (write new, then switch). Idempotent: an entry
+   * or snapshot already stored is skipped; a different entry hash at a stored seq is a fork and throws (nothing stored).
+   */
   persist(p: Persist): Promise<void>
   /** Several responses' persist blocks in one transaction, in order (group commit), with the agent answers they decided. */
   persistMany(ps: Persist[], answers?: AgentAnswer[]): Promise<void>
@@ -45,6 +48,11 @@ export interface Store {
   /** Records that answers were written out to their agents in full (the first time and the count), in one transaction. */
   markAnswersFetched(keys: { agentId: string; nonce: string }[], at: number): Promise<void>
   latestSnapshot(): Promise<StoredSnapshot | null>
+  /**
+   * The highest seq such that every entry from `from` + 1 up to it is stored (`from` is a seq known stored, or -1):
+   * what the host tells a ready enclave it has (catchUp), so the enclave re-sends the rest.
+   */
+  storedThrough(from: number): Promise<number>
   /** Entry texts with seq > after, ascending. */
   entriesAfter(after: number, limit: number): Promise<string[]>
   queryEntries(q: AuditQuery): Promise<string[]>

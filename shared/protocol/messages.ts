@@ -37,6 +37,11 @@ export const EnclaveRequestSchema = z.discriminatedUnion('type', [
   /** Audit entries recorded after the snapshot's head, in order, as stored JSON text. */
   z.object({ type: z.literal('replayEntries'), entries: z.array(z.string().max(1 << 20)).max(10_000) }).strict(),
   z.object({ type: z.literal('finishLoad') }).strict(),
+  /**
+   * A host (re)connecting to a ready enclave: it has every entry through `storedThrough` and snapshots through
+   * `snapshotVersion`; the enclave forgets what it kept of those and re-sends the rest in `persist` (F1).
+   */
+  z.object({ type: z.literal('catchUp'), storedThrough: z.number().int().min(-1), snapshotVersion: z.number().int().min(0) }).strict(),
   z.object({ type: z.literal('ownerAct'), ...OwnerActBodySchema.shape }).strict(),
   z.object({ type: z.literal('agentSign'), ...AgentSignBodySchema.shape }).strict(),
   z.object({ type: z.literal('attest'), nonce: bytes.refine((b) => b.length <= 512, 'nonce too long').nullable() }).strict(),
@@ -109,6 +114,9 @@ export const ReadyResultSchema = z
     wallets: z.number().int(),
   })
   .strict()
+
+/** catchUp: the ready enclave's identity and head (as finishLoad) and how many kept entries it re-sent. */
+export const CatchUpResultSchema = ReadyResultSchema.extend({ resent: z.number().int() }).strict()
 
 export const AgentSignedResultSchema = z
   .object({
@@ -206,6 +214,7 @@ export const RESULT_SCHEMAS = {
   loadState: LoadStateResultSchema,
   replayEntries: LoadStateResultSchema,
   finishLoad: ReadyResultSchema,
+  catchUp: CatchUpResultSchema,
   ownerAct: OwnerActResultSchema,
   agentSign: AgentSignResultSchema,
   attest: AttestResultSchema,

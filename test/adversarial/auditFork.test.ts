@@ -89,15 +89,18 @@ describe('adversarial: audit fork (real enclave, offline verifier)', () => {
     expect(refusalCode(bad.last)).toBe('audit_resume_mismatch')
     const none = await host.agentSign(pay(10n))
     expect(hasSignature(none)).toBe(false)
-    // Branch B replayed onto the OLD snapshot: its state_loaded entry cannot follow that snapshot. Refused, nothing
-    // signs. (Today this refusal is a halt — reported in SECURITY.md as an open finding: host input should get a
-    // typed refusal, not enclave_halted; the host can restart the enclave either way.)
+    // Branch B replayed onto the OLD snapshot: its state_loaded entry cannot follow that snapshot. A typed refusal
+    // (state_invalid, never enclave_halted: F2), nothing signs, the enclave stays in 'loading', the refused load
+    // cannot be finished, and it loads again without a restart.
     await host.restartEnclave()
     const mixed = await host.bootstrap({ snapshot: snap.blob, entries: branchB })
-    expect(mixed.last.ok).toBe(false)
+    expect(refusalCode(mixed.last)).toBe('state_invalid')
+    expect(refusalCode(await host.agentSign(pay(10n)))).toBe('enclave_not_ready')
     expect(hasSignature(await host.agentSign(pay(10n)))).toBe(false)
+    const hello = await host.call({ type: 'hello', protocolVersion: 1 })
+    expect((hello as { result: { phase: string } }).result.phase).toBe('loading')
+    expect(refusalCode(await host.call({ type: 'finishLoad' }))).toBe('state_invalid')
     // The surviving branch as an honest host keeps it: its own post-load snapshot and the entries after it.
-    await host.restartEnclave()
     const snapB = host.latestSnapshot()!
     const afterB = branchB.filter((t) => (JSON.parse(t) as AuditEntry).seq > snapB.auditSeq)
     expect((await host.bootstrap({ snapshot: snapB.blob, entries: afterB })).last.ok).toBe(true)

@@ -17,7 +17,9 @@ import {
 /**
  * Attack: the owner revokes an agent; the host restarts the enclave on the
  * snapshot from before the revocation. With the later entries (which hold
- * the revocation) the enclave must halt. Without them it is the snapshot
+ * the revocation) the load is refused (`state_rollback_detected`, typed: no
+ * host input halts the enclave, F2) and cannot be finished; the enclave stays
+ * in 'loading' until a new load. Without them it is the snapshot
  * rollback of rollbackSnapshot.test.ts (residual, caught by the owner's seq).
  */
 describe('adversarial: roll back past an owner act (revocation)', () => {
@@ -46,25 +48,33 @@ describe('adversarial: roll back past an owner act (revocation)', () => {
     await host?.stop()
   })
 
-  it('old snapshot + the entries after it (revocation included) → enclave_halted; nothing signs, on any connection', async () => {
+  it('old snapshot + the entries after it (revocation included) → state_rollback_detected; nothing signs, on any connection', async () => {
     await host.restartEnclave()
     const later = host.entriesAfter(beforeRevoke.auditSeq, lineage)
     expect(later.some((t) => (JSON.parse(t) as AuditEntry).event === 'agent_revoked')).toBe(true)
     const { steps, last } = await host.bootstrap({ snapshot: beforeRevoke.blob, entries: later })
     expect(steps.map((s) => s.ok)).toEqual([true, true, false])
-    expect(refusalCode(last)).toBe('enclave_halted')
-    expect(refusalCode(await host.call({ type: 'finishLoad' }))).toBe('enclave_halted')
+    expect(refusalCode(last)).toBe('state_rollback_detected')
+    // The refused load cannot be finished or continued (the chain had moved on): only a new load.
+    expect(refusalCode(await host.call({ type: 'finishLoad' }))).toBe('state_invalid')
+    expect(refusalCode(await host.call({ type: 'replayEntries', entries: later.slice(-1) }))).toBe('state_invalid')
     const r = await host.agentSign(pay())
-    expect(refusalCode(r)).toBe('enclave_halted')
+    expect(refusalCode(r)).toBe('enclave_not_ready')
     expect(hasSignature(r)).toBe(false)
     const conn2 = await host.connect()
     const h = await conn2.call({ type: 'hello', protocolVersion: PROTOCOL_VERSION })
-    expect(h.ok && (h.result as { phase: string }).phase).toBe('halted')
+    expect(h.ok && (h.result as { phase: string }).phase).toBe('loading')
     const r2 = await host.agentSign(pay(), conn2)
-    expect(refusalCode(r2)).toBe('enclave_halted')
+    expect(refusalCode(r2)).toBe('enclave_not_ready')
+    expect(hasSignature(r2)).toBe(false)
     conn2.close()
-    // A halted enclave cannot be talked back into loading.
-    expect(refusalCode(await host.call({ type: 'loadState', snapshot: revoked.blob }))).toBe('enclave_halted')
+    // Loaded again (no restart) on the revocation snapshot: the agent stays revoked.
+    const again = await host.bootstrap({ snapshot: revoked.blob, entries: host.entriesAfter(revoked.auditSeq, lineage) })
+    expect(again.last.ok).toBe(true)
+    await host.waitAgentFloor()
+    const r3 = await host.agentSign(pay())
+    expect(refusalCode(r3)).toBe('agent_revoked')
+    expect(hasSignature(r3)).toBe(false)
   })
 
   it('the same with only the revocation entry kept (agent entries dropped) → refused (gap), never ready', async () => {

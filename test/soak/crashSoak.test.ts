@@ -7,11 +7,12 @@ import { runSoak } from './runSoak.js'
  * an agent received is on the stored ledger and audit log exactly once, the
  * chain verifies under the sealed receipt key, the budget is exact to the unit.
  */
-describe('crash soak (short): SIGKILL of the enclave / of both under steady payments', () => {
-  it('loses and duplicates nothing over 3 kill cycles; chain verifies; budget exact', async () => {
-    const f = await runSoak({ cycles: 3, seed: Number(process.env.SEED ?? 7), targets: ['enclave', 'both'], trafficMs: [200, 700] })
+describe('crash soak (short): SIGKILL of the host / the enclave / both under steady payments', () => {
+  it('loses and duplicates nothing over 4 kill cycles (host kills then an enclave restart: F1); chain verifies; budget exact', async () => {
+    const f = await runSoak({ cycles: 4, seed: Number(process.env.SEED ?? 7), targets: ['host', 'enclave', 'both'], schedule: ['host', 'host', 'enclave', 'both'], trafficMs: [200, 700] })
     expect(f.failures).toEqual([])
-    expect(f).toMatchObject({ cycles: 3, lost: 0, duplicated: 0, chainVerified: true, budgetExact: true })
+    expect(f).toMatchObject({ cycles: 4, lost: 0, duplicated: 0, chainVerified: true, budgetExact: true })
+    expect(f.kills).toEqual({ host: 2, enclave: 1, both: 1 })
     expect(f.signatures).toBeGreaterThan(20)
   }, 120_000)
 })

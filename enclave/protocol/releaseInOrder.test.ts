@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest'
+import { ReleaseInOrder } from './releaseInOrder.js'
+
+/** Responses with audit entries leave in seq order, so a crash leaves the host's log a prefix, never a hole (F1). */
+describe('ReleaseInOrder', () => {
+  it('a later response (a denial) waits for an earlier one (a payment being signed); consecutive ones go together', async () => {
+    const r = new ReleaseInOrder()
+    r.reset(10)
+    const order: number[] = []
+    const later = [r.wait(13, 14).then(() => order.push(13)), r.wait(12, 12).then(() => order.push(12)), r.wait(11, 11).then(() => order.push(11))]
+    await new Promise((res) => setTimeout(res, 50))
+    expect(order).toEqual([])
+    await r.wait(10, 10)
+    order.push(10)
+    await Promise.all(later)
+    expect(order).toEqual([10, 11, 12, 13])
+    await r.wait(15, 15) // 13..14 released: 15 is next
+  })
+
+  it('a predecessor that never comes holds a response at most ~2 s', async () => {
+    const r = new ReleaseInOrder()
+    r.reset(0)
+    const t0 = Date.now()
+    await r.wait(5, 5)
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1_900)
+    expect(Date.now() - t0).toBeLessThan(4_000)
+  })
+})
