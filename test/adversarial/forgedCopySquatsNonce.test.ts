@@ -67,7 +67,10 @@ describe('adversarial: forged copies squat on an agent request nonce', () => {
       let flooding = true
       const forgedAnswers: string[] = []
       const flood = Array.from({ length: 48 }, async () => {
-        while (flooding) forgedAnswers.push(String((await post(forged())).json.code))
+        while (flooding) {
+          const a = await post(forged())
+          forgedAnswers.push(`${a.status} ${String(a.json.code)}${a.json.signature === undefined ? '' : ' SIGNED'}`)
+        }
       })
       await new Promise((r) => setTimeout(r, 30))
       const answer = await post(genuine)
@@ -75,7 +78,9 @@ describe('adversarial: forged copies squat on an agent request nonce', () => {
       await Promise.all(flood)
       expect([round, answer.status, answer.json.code]).toEqual([round, 200, undefined])
       expect(await verifyEip3009(s.wallet, op, answer.json.signature as Hex)).toBe(true)
-      expect(new Set(forgedAnswers)).toEqual(new Set(['agent_signature_invalid']))
+      // Forged copies: refused by the enclave, or (once the genuine one is decided) request_nonce_reused; never signed.
+      expect(forgedAnswers.length).toBeGreaterThan(0)
+      for (const a of new Set(forgedAnswers)) expect(['401 agent_signature_invalid', '409 request_nonce_reused']).toContain(a)
       const entries = (await auditEntries(s.stack.url, s.owner, { agent: s.agentKey.agentId })).filter((e) => e.requestId === nonce)
       expect(entries.map((e) => e.event)).toEqual(['sign_allowed'])
     }
