@@ -9,6 +9,7 @@ import {
   HelloResultSchema,
   type Persist,
   PROTOCOL_VERSION,
+  type ResponseFrame,
   RESULT_SCHEMAS,
   type ResultOf,
   type TypedResponse,
@@ -55,6 +56,7 @@ export class EnclaveGateway {
       this.status.connected = true
       this.loading = this.bootstrapWithRetry()
     })
+    this.client.on('late', (frame: ResponseFrame, tag: LateTag | undefined) => this.storeLate(frame, tag))
     this.client.on('disconnected', () => {
       this.status = { ...this.status, connected: false, ready: false, phase: 'disconnected' }
     })
@@ -75,7 +77,7 @@ export class EnclaveGateway {
    * is (agentSign): a decided answer is stored under (agent, nonce) in the same transaction as its persist block.
    */
   async call<T extends EnclaveRequest>(msg: T, timeoutMs?: number, answer?: AnswerKey): Promise<TypedResponse<T['type']>> {
-    const res = await this.client.call(msg, timeoutMs)
+    const res = await this.client.call(msg, timeoutMs, { type: msg.type, answer } satisfies LateTag)
     let typed: TypedResponse<T['type']> | undefined
     if (res.ok) {
       const parsed = RESULT_SCHEMAS[msg.type].safeParse(res.result)
@@ -93,6 +95,23 @@ export class EnclaveGateway {
       this.log(`enclave halted: ${res.error.message}`)
     }
     return res
+  }
+
+  /**
+   * A response that arrived after its call timed out (the caller already got enclave_timeout): its persist block is
+   * stored all the same (the enclave's log must have no hole), with the agent answer it decided, so a resend and the
+   * owner's view (`audit query --request`) find it.
+   */
+  private storeLate(frame: ResponseFrame, tag: LateTag | undefined): void {
+    if (!frame.persist) return
+    let answer: AgentAnswer | undefined
+    if (tag?.answer) {
+      const parsed = frame.ok ? RESULT_SCHEMAS.agentSign.safeParse(frame.result) : null
+      if (!frame.ok) answer = toAnswer(tag.answer, frame.persist, frame)
+      else if (parsed?.success) answer = toAnswer(tag.answer, frame.persist, { ok: true, result: parsed.data })
+    }
+    this.log(`enclave answered ${tag?.type ?? 'a request'} after its timeout: storing its persist block`)
+    this.persist(frame.persist, answer).catch((e: Error) => this.log(`storing a late persist block failed: ${e.message}`))
   }
 
   private queued: Array<{ p: Persist; answer: AgentAnswer | undefined; resolve: () => void; reject: (e: Error) => void }> = []
@@ -193,6 +212,9 @@ export class EnclaveGateway {
     this.client.close()
   }
 }
+
+/** What a timed-out call was, so its late answer can still be stored. */
+type LateTag = { type: EnclaveRequest['type']; answer: AnswerKey | undefined }
 
 /** Which agent request a call answers: (agent, nonce) and the hash of its signed bytes. */
 export type AnswerKey = { agentId: string; nonce: string; requestHash: string }

@@ -1,10 +1,9 @@
+import type { Hex, LocalAccount } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
-import type { LocalAccount } from 'viem'
 import { auditEntries, eip3009, paymentPolicy, postSign, signedBody, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
 import { type Stack, startStack } from '../helpers/startStack.js'
 
@@ -41,10 +40,10 @@ describe('adversarial: the enclave answers after the host stopped waiting', () =
 
   it('a late answer is stored: its entry is in the audit, the owner sees the answer, the enclave restarts', async () => {
     const pid = stack.enclave.pid!
-    const body = signedBody({ agentKey, wallet, operation: eip3009({ wallet, value: AMOUNT }) })
-    const parsed = JSON.parse(body.request) as { nonce: string; issuedAt: number }
     // A 1 s deadline: the host waits deadline + 5 s = ~6 s; the enclave is stopped for 7.5 s.
-    const late = signedBody({ agentKey, wallet, operation: eip3009({ wallet, value: AMOUNT }), extra: { nonce: parsed.nonce, expiresAt: parsed.issuedAt + 1_000 } })
+    const issuedAt = Date.now()
+    const late = signedBody({ agentKey, wallet, operation: eip3009({ wallet, value: AMOUNT }), extra: { issuedAt, expiresAt: issuedAt + 1_000 } })
+    const parsed = JSON.parse(late.request) as { nonce: string }
     process.kill(pid, 'SIGSTOP')
     let resumed = false
     const resume = setTimeout(() => {
@@ -57,7 +56,7 @@ describe('adversarial: the enclave answers after the host stopped waiting', () =
       expect([answer.status, answer.json.code]).toEqual([503, 'enclave_timeout'])
       expect(Date.now() - t0).toBeLessThan(STALL_MS)
     } finally {
-      await new Promise((r) => setTimeout(r, Math.max(0, STALL_MS - 0)))
+      await new Promise((r) => setTimeout(r, STALL_MS))
       if (!resumed) {
         clearTimeout(resume)
         process.kill(pid, 'SIGCONT')
@@ -91,6 +90,5 @@ describe('adversarial: the enclave answers after the host stopped waiting', () =
     expect(await verifyEip3009(wallet, op2, after.json.signature as Hex)).toBe(true)
     entries = await auditEntries(stack.url, owner, { agent: agentKey.agentId })
     expect(entries.filter((e) => e.event === 'sign_allowed')).toHaveLength(2)
-    void body
   }, 120_000)
 })
