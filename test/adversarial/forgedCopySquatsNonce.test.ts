@@ -83,6 +83,9 @@ describe('adversarial: forged copies squat on an agent request nonce', () => {
       for (const a of new Set(forgedAnswers)) expect(['401 agent_signature_invalid', '409 request_nonce_reused']).toContain(a)
       const entries = (await auditEntries(s.stack.url, s.owner, { agent: s.agentKey.agentId })).filter((e) => e.requestId === nonce)
       expect(entries.map((e) => e.event)).toEqual(['sign_allowed'])
+      // After the decision, the genuine TEXT with a forged signature does not read the stored answer (no signature leak).
+      const peek = await post(forged())
+      expect([peek.status, peek.json.code, peek.json.signature]).toEqual([409, 'request_nonce_reused', undefined])
     }
   }, 120_000)
 
