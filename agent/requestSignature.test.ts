@@ -151,6 +151,14 @@ describe('requestSignature', () => {
     expect(new Set(h.requests.map((r) => r.text)).size).toBe(1)
   })
 
+  it('request_nonce_reused (the host says other bytes used this nonce) is RequestOutcomeUnknownError, on the first send too', async () => {
+    const h = await start(() => ({ status: 409, body: { code: 'request_nonce_reused', message: 'other bytes' } }))
+    const err = await requestSignature({ host: h.url, agentKey, wallet, operation: op, timeoutMs: 5_000 }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(RequestOutcomeUnknownError)
+    expect((err as RequestOutcomeUnknownError).requestId).toBe((h.requests[0]!.request as { nonce: string }).nonce)
+    expect(h.requests).toHaveLength(1)
+  })
+
   it('a resend refused as already seen is RequestOutcomeUnknownError (not a fresh request)', async () => {
     const h = await start((_, i) =>
       i === 0 ? { status: 503, body: { code: 'enclave_timeout', message: 'slow' } } : { status: 409, body: { code: 'request_replayed', message: 'seen' } },

@@ -136,6 +136,17 @@ export async function requestSignature(params: RequestSignatureParameters): Prom
     const code = (body as { code?: unknown } | null)?.code
     // A refusal may come with a 2xx status (e.g. 202 approval_pending): a code without a signature is never success.
     if (!ok || (typeof code === 'string' && (body as { signature?: unknown }).signature === undefined)) {
+      if (code === C.request_nonce_reused) {
+        // SECURITY: this SDK signs one text per nonce, so "other bytes used this nonce" means the host's view of this
+        // request is not ours (a host bug or a lie): whether it was signed is unknown. A plain refusal here would
+        // invite a fresh request, i.e. a second authorization for the same purchase.
+        throw new RequestOutcomeUnknownError('the host says this request nonce was used with other bytes; this request may have been signed', {
+          requestId: request.nonce,
+          expiresAt: request.expiresAt,
+          attempts: resent ? 2 : 1,
+          cause: toAgentError({ status: res.status, body }),
+        })
+      }
       if (resent && typeof code === 'string' && UNDECIDED.has(code)) {
         // A resend refused before the writer (e.g. the enclave restarted and remembers the nonce, the host lost the
         // answer): an earlier copy may have been decided. Never sign afresh here.

@@ -18,13 +18,17 @@ export class EnclaveUnavailableError extends BaseError {
   }
 }
 
-type Pending = { resolve: (r: ResponseFrame) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+type Pending = { resolve: (r: ResponseFrame) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; tag: unknown }
+/** Timed-out calls remembered (per connection) so their late answers are still handed on: bounded. */
+const MAX_TIMED_OUT = 4_096
 
 export class EnclaveClient extends EventEmitter {
   private socket: net.Socket | null = null
   private reader = new FrameReader()
   private nextId = 1
   private readonly pending = new Map<number, Pending>()
+  /** Calls that timed out on this connection (id → the caller's tag): a late answer is emitted as 'late'. */
+  private readonly timedOut = new Map<number, unknown>()
   private closed = false
   private backoffMs = 50
   connected = false
@@ -62,6 +66,7 @@ export class EnclaveClient extends EventEmitter {
       const was = this.connected
       this.connected = false
       this.socket = null
+      this.timedOut.clear()
       this.failAll(new EnclaveUnavailableError('enclave_unavailable', 'Connection to the enclave closed'))
       if (was) this.emit('disconnected')
       if (!this.closed) {
@@ -84,8 +89,13 @@ export class EnclaveClient extends EventEmitter {
       if (!parsed.success) continue
       const p = this.pending.get(parsed.data.id)
       if (!p) {
-        // An answer that came after its caller gave up still holds entries the chain has: hand them on to be stored.
-        if (parsed.data.persist) this.emit('latePersist', parsed.data.persist)
+        // An answer after its call timed out: the enclave decided and audited it anyway. SECURITY (F1): its persist
+        // block is part of the enclave's log; dropping it would leave a hole the enclave's next load refuses.
+        if (this.timedOut.has(parsed.data.id)) {
+          const tag = this.timedOut.get(parsed.data.id)
+          this.timedOut.delete(parsed.data.id)
+          this.emit('late', parsed.data, tag)
+        } else if (parsed.data.persist) this.emit('late', parsed.data, undefined)
         continue
       }
       this.pending.delete(parsed.data.id)
@@ -94,8 +104,11 @@ export class EnclaveClient extends EventEmitter {
     }
   }
 
-  /** Sends one request and waits for its response frame. */
-  call(msg: EnclaveRequest, timeoutMs = this.timeoutMs): Promise<ResponseFrame> {
+  /**
+   * Sends one request and waits for its response frame. `tag`: handed back with a response that arrives after
+   * the timeout (the 'late' event).
+   */
+  call(msg: EnclaveRequest, timeoutMs = this.timeoutMs, tag?: unknown): Promise<ResponseFrame> {
     const socket = this.socket
     if (!socket || !this.connected) {
       return Promise.reject(new EnclaveUnavailableError('enclave_unavailable', 'Enclave is not connected'))
@@ -105,9 +118,11 @@ export class EnclaveClient extends EventEmitter {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id)
+        this.timedOut.set(id, tag)
+        if (this.timedOut.size > MAX_TIMED_OUT) this.timedOut.delete(this.timedOut.keys().next().value!)
         reject(new EnclaveUnavailableError('enclave_timeout', `Enclave did not answer ${msg.type} in ${timeoutMs} ms`))
       }, timeoutMs)
-      this.pending.set(id, { resolve, reject, timer })
+      this.pending.set(id, { resolve, reject, timer, tag })
       if (!socket.writableCorked) {
         socket.cork()
         process.nextTick(() => socket.uncork())

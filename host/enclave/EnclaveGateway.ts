@@ -12,6 +12,7 @@ import {
   HelloResultSchema,
   type Persist,
   PROTOCOL_VERSION,
+  type ResponseFrame,
   RESULT_SCHEMAS,
   type ResultOf,
   type TypedResponse,
@@ -76,11 +77,11 @@ export class EnclaveGateway {
       this.status.connected = true
       this.loading = this.bootstrapWithRetry()
     })
+    this.client.on('late', (frame: ResponseFrame, tag: LateTag | undefined) => this.storeLate(frame, tag))
     this.client.on('disconnected', () => {
       this.status = { ...this.status, connected: false, ready: false, phase: 'disconnected' }
       this.openGate()
     })
-    this.client.on('latePersist', (p: Persist) => void this.persist(p).catch((err: Error) => this.log(`late persist failed: ${err.message}`)))
     let acking = false
     this.ackTimer = setInterval(() => {
       if (acking) return
@@ -121,7 +122,7 @@ export class EnclaveGateway {
    */
   async call<T extends EnclaveRequest>(msg: T, timeoutMs?: number, answer?: AnswerKey): Promise<TypedResponse<T['type']>> {
     if (this.gate && msg.type !== 'catchUp') await this.gate
-    const res = await this.client.call(msg, timeoutMs)
+    const res = await this.client.call(msg, timeoutMs, { type: msg.type, answer } satisfies LateTag)
     if (res.persist && this.crashFlag && msg.type === 'agentSign' && res.persist.entries.length > 0 && existsSync(this.crashFlag)) {
       unlinkSync(this.crashFlag)
       process.kill(process.pid, 'SIGKILL')
@@ -143,6 +144,23 @@ export class EnclaveGateway {
       this.log(`enclave halted: ${res.error.message}`)
     }
     return res
+  }
+
+  /**
+   * A response that arrived after its call timed out (the caller already got enclave_timeout): its persist block is
+   * stored all the same (the enclave's log must have no hole), with the agent answer it decided, so a resend and the
+   * owner's view (`audit query --request`) find it.
+   */
+  private storeLate(frame: ResponseFrame, tag: LateTag | undefined): void {
+    if (!frame.persist) return
+    let answer: AgentAnswer | undefined
+    if (tag?.answer) {
+      const parsed = frame.ok ? RESULT_SCHEMAS.agentSign.safeParse(frame.result) : null
+      if (!frame.ok) answer = toAnswer(tag.answer, frame.persist, frame)
+      else if (parsed?.success) answer = toAnswer(tag.answer, frame.persist, { ok: true, result: parsed.data })
+    }
+    this.log(`enclave answered ${tag?.type ?? 'a request'} after its timeout: storing its persist block`)
+    this.persist(frame.persist, answer).catch((e: Error) => this.log(`storing a late persist block failed: ${e.message}`))
   }
 
   private queued: Array<{ p: Persist; answer: AgentAnswer | undefined; resolve: () => void; reject: (e: Error) => void }> = []
@@ -265,6 +283,9 @@ export class EnclaveGateway {
     this.client.close()
   }
 }
+
+/** What a timed-out call was, so its late answer can still be stored. */
+type LateTag = { type: EnclaveRequest['type']; answer: AnswerKey | undefined }
 
 /** Which agent request a call answers: (agent, nonce) and the hash of its signed bytes. */
 export type AnswerKey = { agentId: string; nonce: string; requestHash: string }

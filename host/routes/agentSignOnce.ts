@@ -13,7 +13,7 @@ import { BaseError } from '../../shared/errors/base.js'
 import { errorStatus } from '../../shared/errors/errorCodes.js'
 import { REQUEST_MAX_LIFETIME_MS } from '../../shared/schemas/agentRequest.js'
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
-import type { Store } from '../storage/Store.js'
+import type { Store, StoredAgentAnswer } from '../storage/Store.js'
 
 export type SignOnceAnswer = {
   status: number
@@ -22,7 +22,8 @@ export type SignOnceAnswer = {
   stored: { agentId: string; nonce: string } | null
 }
 
-type Outcome = { hash: string; status: number; body: unknown; stored: boolean }
+/** `replayed`: the enclave refused these bytes as already seen, before deciding (another copy claimed the nonce). */
+type Outcome = { hash: string; status: number; body: unknown; stored: boolean; replayed?: boolean }
 type Id = { agentId: string; nonce: string; expiresAt: number | undefined }
 
 const NONCE_REUSED = {
@@ -34,7 +35,10 @@ const NONCE_REUSED = {
 const DEADLINE_MARGIN_MS = 5_000
 
 export class AgentSignOnce {
+  /** One entry per (agent, nonce, bytes) in flight: identical copies share it. */
   private readonly inflight = new Map<string, Promise<Outcome>>()
+  /** The enclave calls in flight per (agent, nonce), whatever their bytes: a copy refused as replayed waits for them. */
+  private readonly decisions = new Map<string, Set<Promise<Outcome>>>()
 
   constructor(
     private readonly gateway: EnclaveGateway,
@@ -50,32 +54,56 @@ export class AgentSignOnce {
     const id = idOf(body.request)
     // Not even the ids parse: the enclave refuses it (request_invalid); nothing to remember.
     if (!id) return this.forwardPlain(body)
-    const hash = createHash('sha256').update(body.request).update('\n').update(body.signature).digest('hex')
+    const hash = requestHash(body)
     const key = `${id.agentId}:${id.nonce}`
-    // Two rounds at most: a copy with other bytes that the enclave refused before deciding (a forged signature,
-    // say) does not block the genuine one.
-    for (let round = 0; round < 2; round++) {
-      let p = this.inflight.get(key)
-      if (!p) {
-        const mine = this.resolve(id, body, hash)
-        p = mine
-        this.inflight.set(key, mine)
-        void mine.then(() => {
-          if (this.inflight.get(key) === mine) this.inflight.delete(key)
-        })
-      }
-      const out = await p
-      if (out.hash === hash) return { status: out.status, body: out.body, stored: out.stored ? { agentId: id.agentId, nonce: id.nonce } : null }
-      if (out.stored) return NONCE_REUSED
+    // SECURITY: copies with other bytes never wait behind each other (forged copies under a victim's nonce, each
+    // refused by the enclave before it claims the nonce, cannot keep the genuine copy from the enclave); the
+    // enclave's replay cache decides which bytes get the nonce, the store says what the others get.
+    const slot = `${key}:${hash}`
+    let p = this.inflight.get(slot)
+    if (!p) {
+      const decision = this.resolve(id, body, hash)
+      let pending = this.decisions.get(key)
+      if (!pending) this.decisions.set(key, (pending = new Set()))
+      pending.add(decision)
+      void decision.then(() => {
+        const s = this.decisions.get(key)
+        s?.delete(decision)
+        if (s?.size === 0) this.decisions.delete(key)
+      })
+      const mine = decision.then(async (out) => (out.replayed ? this.afterReplayed(id, key, decision, out) : out))
+      p = mine
+      this.inflight.set(slot, mine)
+      void mine.then(() => {
+        if (this.inflight.get(slot) === mine) this.inflight.delete(slot)
+      })
     }
+    const out = await p
+    if (out.hash === hash) return { status: out.status, body: out.body, stored: out.stored ? { agentId: id.agentId, nonce: id.nonce } : null }
     return NONCE_REUSED
+  }
+
+  /**
+   * These bytes were refused as replayed before the writer: another copy of the nonce claimed it (other bytes in
+   * flight now, or already decided). Waits for the other enclave calls of this nonce (never for a copy that is
+   * itself waiting: no cycles), then answers from the store: the decided answer (request_nonce_reused for other
+   * bytes), else the enclave's own refusal.
+   */
+  private async afterReplayed(id: Id, key: string, self: Promise<Outcome>, out: Outcome): Promise<Outcome> {
+    try {
+      await Promise.all([...(this.decisions.get(key) ?? [])].filter((d) => d !== self))
+      const prior = await this.store.agentAnswer(id.agentId, id.nonce)
+      return prior ? fromStored(prior) : out
+    } catch {
+      return out
+    }
   }
 
   /** The stored answer for this (agent, nonce), else the enclave's (stored with the decision). Never rejects. */
   private async resolve(id: Id, body: { request: string; signature: string }, hash: string): Promise<Outcome> {
     try {
       const prior = await this.store.agentAnswer(id.agentId, id.nonce)
-      if (prior) return { hash: prior.requestHash, status: prior.status, body: JSON.parse(prior.body) as unknown, stored: true }
+      if (prior) return fromStored(prior)
       // Wait for the enclave as long as the request can still be decided (a stalled writer must not turn a decided
       // request into an unstored answer).
       const defaultMs = this.gateway.client.timeoutMs
@@ -83,7 +111,8 @@ export class AgentSignOnce {
       const timeoutMs = Math.min(Math.max(defaultMs, untilDeadline), REQUEST_MAX_LIFETIME_MS + 2 * DEADLINE_MARGIN_MS)
       const res = await this.gateway.call({ type: 'agentSign', ...body }, timeoutMs, { agentId: id.agentId, nonce: id.nonce, requestHash: hash })
       const stored = res.persist !== undefined
-      return res.ok ? { hash, status: 200, body: res.result, stored } : { hash, status: errorStatus(res.error.code), body: res.error, stored }
+      if (res.ok) return { hash, status: 200, body: res.result, stored }
+      return { hash, status: errorStatus(res.error.code), body: res.error, stored, replayed: !stored && res.error.code === 'request_replayed' }
     } catch (err) {
       return { hash, ...failure(err), stored: false }
     }
@@ -97,6 +126,19 @@ export class AgentSignOnce {
       return { ...failure(err), stored: null }
     }
   }
+}
+
+/**
+ * What makes two copies the same request: the exact request text and its signature's bytes. SECURITY: the enclave
+ * decodes the signature's hex in either case, so the hash does too (lower case); otherwise a copy with upper-cased
+ * hex — the same signed request — would read as other bytes and its answer would go to whoever sent it first.
+ */
+export function requestHash(body: { request: string; signature: string }): string {
+  return createHash('sha256').update(body.request).update('\n').update(body.signature.toLowerCase()).digest('hex')
+}
+
+function fromStored(prior: StoredAgentAnswer): Outcome {
+  return { hash: prior.requestHash, status: prior.status, body: JSON.parse(prior.body) as unknown, stored: true }
 }
 
 function failure(err: unknown): { status: number; body: unknown } {

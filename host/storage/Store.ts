@@ -23,7 +23,7 @@ export type StoredCheckpoint = { seq: number; head: string; time: number; signat
 export type AgentAnswer = {
   agentId: string
   nonce: string
-  /** sha256 of the signed request text and its signature (what a resend must repeat exactly). */
+  /** sha256 of the signed request text and its signature, hex lower-cased (`requestHash`: what a resend must repeat). */
   requestHash: string
   status: number
   /** The JSON body the host answered with. */

@@ -146,3 +146,18 @@ def test_no_answer_before_the_deadline_is_request_outcome_unknown_with_the_reque
         assert len({r["nonce"] for r in host.requests}) == 1 and len(host.requests) >= 2
     finally:
         host.close()
+
+
+def test_request_nonce_reused_is_request_outcome_unknown_not_a_plain_refusal():
+    from bursar import RequestOutcomeUnknownError
+
+    wallet = Account.create()
+    host = _Host(lambda req: (409, {"code": "request_nonce_reused", "message": "other bytes"}))
+    try:
+        signer = BursarSigner(_key(wallet.address), host=host.url, timeout=5.0)
+        with pytest.raises(RequestOutcomeUnknownError) as info:
+            signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
+        assert info.value.request_id == host.requests[0]["nonce"]
+        assert len(host.requests) == 1
+    finally:
+        host.close()

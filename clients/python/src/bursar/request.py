@@ -152,6 +152,15 @@ def post_signed(host: str, agent_key: AgentKey, wallet: str, path: str, fields: 
         ok = 200 <= status < 300 and not (isinstance(code, str) and "signature" not in body and is_sign)
         if ok:
             return body
+        if is_sign and code == "request_nonce_reused":
+            # SECURITY: one text per nonce here, so "other bytes used this nonce" means the host's view of this
+            # request is not ours: whether it was signed is unknown (never invite a second authorization).
+            raise RequestOutcomeUnknownError(
+                "the host says this request nonce was used with other bytes; this request may have been signed",
+                request_id=request["nonce"],
+                expires_at=request.get("expiresAt", 0),
+                attempts=2 if resent else 1,
+            )
         if resent and code in _UNDECIDED:
             raise RequestOutcomeUnknownError(
                 "the request was resent and refused as already seen; its first copy may have been signed",
