@@ -1,6 +1,6 @@
 import { canonicalJson } from '../canonical/canonicalJson.js'
 import { type AuditEntry, type AuditReceipt, AuditEntrySchema, AuditReceiptSchema } from './auditEntry.js'
-import { AUDIT_CODES, type AuditCode } from './AuditError.js'
+import { AUDIT_CODES, type AuditCode } from './auditCodes.js'
 import { hashCanonicalAuditEntry } from './hashAuditEntry.js'
 import { type Ed25519PublicKeyInput, toEd25519PublicKey } from './toEd25519PublicKey.js'
 import { verifyAuditCheckpoint } from './verifyAuditCheckpoint.js'
