@@ -85,19 +85,3 @@ export const AuditCheckpointSchema = z
   })
   .strict()
 export type AuditCheckpoint = z.infer<typeof AuditCheckpointSchema>
-
-/** Returned to an agent with each signature: its entry's hash and a checkpoint covering it. */
-export const AuditReceiptSchema = z
-  .object({
-    seq: uint,
-    entryHash: hash,
-    checkpoint: AuditCheckpointSchema,
-    /** The enclave's state version after the decision, as the enclave returns it (informational: not covered by the checkpoint). */
-    stateVersion: uint.optional(),
-  })
-  .strict()
-export type AuditReceipt = z.infer<typeof AuditReceiptSchema>
-
-export function isAuditEntry(value: unknown): value is AuditEntry {
-  return AuditEntrySchema.safeParse(value).success
-}
