@@ -1,4 +1,3 @@
-import { createPublicKey, verify } from 'node:crypto'
 import { hashTypedData } from 'viem'
 import { z } from 'zod'
 import { canonicalJson } from '../canonical/canonicalJson.js'
@@ -48,15 +47,4 @@ export function makeOwnerReceipt(body: OwnerReceiptBody, sign: (payload: Uint8Ar
 export function ownerActHash(primaryType: OwnerActType, message: Record<string, unknown>): `0x${string}` {
   // biome-ignore lint/suspicious/noExplicitAny: fixed types from ownerTypedData
   return hashTypedData(ownerTypedData(primaryType, message) as any)
-}
-
-/** True when `receipt` is signed by the Ed25519 key whose SPKI DER is `publicKeyHex`. */
-export function isOwnerReceiptSigned(receipt: OwnerReceipt, publicKeyHex: string): boolean {
-  try {
-    const key = createPublicKey({ key: Buffer.from(publicKeyHex.replace(/^0x/, ''), 'hex'), format: 'der', type: 'spki' })
-    const { signature, ...body } = receipt
-    return verify(null, ownerReceiptPayload(body), key, Buffer.from(signature.slice(2), 'hex'))
-  } catch {
-    return false
-  }
 }
