@@ -168,12 +168,3 @@ export const DecodedActionSchema = z.discriminatedUnion('kind', [
 ])
 export type DecodedAction = z.infer<typeof DecodedActionSchema>
 export type ActionOf<K extends ActionKind> = Extract<DecodedAction, { kind: K }>
-
-/** Service context the SDK reports; advisory (the agent can lie about it), checked only against host allow/deny lists. */
-export const ServiceContextSchema = z
-  .object({
-    resourceUrl: z.string().max(2048).optional(),
-    reason: z.string().max(280).optional(),
-  })
-  .strict()
-export type ServiceContext = z.infer<typeof ServiceContextSchema>
