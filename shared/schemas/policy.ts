@@ -255,10 +255,6 @@ export function parsePolicy(json: unknown): Policy {
   throw new PolicyInvalidError(r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`))
 }
 
-export function isPolicy(value: unknown): value is Policy {
-  return PolicySchema.safeParse(value).success
-}
-
 /** 0x + sha256 hex of the policy's canonical JSON: what the owner's SetPolicy act signs. */
 export function policyHash(policy: Policy): `0x${string}` {
   return `0x${bytesToHex(sha256(utf8ToBytes(canonicalJson(policy))))}`
