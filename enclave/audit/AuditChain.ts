@@ -68,6 +68,7 @@ export class AuditChain {
     return { seq, head, time: now, signature: `0x${Buffer.from(signature).toString('hex')}` }
   }
 
+  /** The head: what the sealed snapshot keeps (a new AuditChain({ head }) continues from it). */
   head(): AuditHead {
     return { seq: this.#seq, hash: this.#hash }
   }
@@ -102,16 +103,5 @@ export class AuditChain {
     this.#seq = seq
     this.#hash = hash
     return this.head()
-  }
-
-  /** The head only: what the sealed snapshot keeps. */
-  toJSON(): AuditHead {
-    return this.head()
-  }
-
-  static fromJSON(json: unknown, signer: AuditSigner): AuditChain {
-    const head = AuditHeadSchema.safeParse(json)
-    if (!head.success) throw new AuditError('audit_bad_entry', 'Invalid audit chain snapshot')
-    return new AuditChain({ head: head.data, signer })
   }
 }
