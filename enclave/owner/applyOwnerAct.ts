@@ -1,4 +1,3 @@
-import { privateKeyToAddress } from 'viem/accounts'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 import type { Enclave } from '../Enclave.js'
@@ -93,11 +92,10 @@ function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primary
   const owners = [...enclave.wallets.values()].map((w) => w.owner)
   checkCreateWallet({ admission: enclave.params.admission, owner: m.owner, owners, createNonces: enclave.createNonces.size })
   enclave.createNonces.set(m.nonce.toLowerCase(), issuedAt)
-  const key = generateSignerKey()
-  const address = privateKeyToAddress(`0x${Buffer.from(key.privateKey).toString('hex')}`)
+  const { privateKey, address } = generateSignerKey()
   const wallet: WalletRecord = {
     address,
-    privateKey: key.privateKey,
+    privateKey,
     owner: m.owner as `0x${string}`,
     label: m.label,
     createdAt: now,
