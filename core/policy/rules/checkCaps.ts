@@ -28,12 +28,11 @@ export function checkCaps({ caps, ctx, spends, required, scope, exceptPermitId }
   const out: Check[] = []
   for (const s of spendTotals(spends ?? ctx.facts.spends)) {
     const cap = caps?.find((c) => c.chainId === s.chainId && c.asset.toLowerCase() === s.asset)
-    const label = scope
     if (!cap) {
       // A zero total (e.g. a zero fee) takes nothing: no budget is needed for it.
       if (required && s.amount > 0n)
         out.push({
-          name: `${label}.missing`,
+          name: `${scope}.missing`,
           ok: false,
           code: 'policy_no_budget_for_asset',
           message: `no budget for ${s.asset} on chain ${s.chainId}: add one under budgets:`,
@@ -45,7 +44,7 @@ export function checkCaps({ caps, ctx, spends, required, scope, exceptPermitId }
       const max = BigInt(cap.perTx)
       const ok = s.amount <= max
       out.push({
-        name: `${label}.perTx`,
+        name: `${scope}.perTx`,
         ok,
         ...(ok ? {} : { code: 'policy_per_tx_cap_exceeded' as const, remaining: cap.perTx }),
         message: `${s.asset}: amount ${s.amount} ${ok ? '≤' : '>'} per-transaction cap ${max}`,
@@ -61,7 +60,7 @@ export function checkCaps({ caps, ctx, spends, required, scope, exceptPermitId }
       const ok = used + s.amount <= max
       const left = max > used ? max - used : 0n
       out.push({
-        name: `${label}.${name}`,
+        name: `${scope}.${name}`,
         ok,
         ...(ok ? {} : { code, remaining: left.toString() }),
         message: `${s.asset} ${name}: used ${used} (incl. held ${held}) + ${s.amount} ${ok ? '≤' : '>'} ${max}`,
