@@ -48,14 +48,9 @@ export function decodeEip3009({ typedData, primaryType, wallet, registry, requir
   }
   const chainId = dom.chainId
   const asset = typedData.domain.verifyingContract!
-  const found = findRegistryEntry({ registry, chainId, asset })
-  if (!found) return deny('sign_domain_not_in_registry', `Token ${asset} on chain ${chainId} is not in the registry`)
-  if ('ambiguous' in found) return deny('sign_registry_ambiguous', `Registry has conflicting entries for ${asset}`)
+  const found = findRegistryEntry({ registry, chainId, asset, domain: typedData.domain })
+  if (!found.ok) return found
   const entry = found.entry
-  // SECURITY: the domain comes from the registry; anything else is refused, never "corrected".
-  if (typedData.domain.name !== entry.name || typedData.domain.version !== entry.version) {
-    return deny('sign_domain_mismatch', `Domain name/version differ from the registry entry for ${asset}`)
-  }
 
   const m = typedData.message
   const keys = Object.keys(m)
