@@ -15,19 +15,17 @@ const count = z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER)
  * enclave was rolled back; a missing or bad receipt means the host answered
  * without forwarding.
  */
-export const OwnerReceiptBodySchema = z
-  .object({
-    v: z.literal(1),
-    act: z.string().max(64),
-    /** EIP-712 digest of the act the owner signed (hashTypedData). */
-    actHash: hex.length(66),
-    wallet: hex.length(42),
-    ownerSeq: count,
-    stateVersion: count,
-    auditHead: z.object({ seq: count, hash: hex }).strict(),
-    time: z.number().int().nonnegative(),
-  })
-  .strict()
+export const OwnerReceiptBodySchema = z.strictObject({
+  v: z.literal(1),
+  act: z.string().max(64),
+  /** EIP-712 digest of the act the owner signed (hashTypedData). */
+  actHash: hex.length(66),
+  wallet: hex.length(42),
+  ownerSeq: count,
+  stateVersion: count,
+  auditHead: z.strictObject({ seq: count, hash: hex }),
+  time: z.number().int().nonnegative(),
+})
 export type OwnerReceiptBody = z.infer<typeof OwnerReceiptBodySchema>
 
 export const OwnerReceiptSchema = OwnerReceiptBodySchema.extend({ signature: hex.max(2 + 128) }).strict()
