@@ -41,13 +41,8 @@ export class SignerPool {
   }
 
   sign(privateKey: Uint8Array, plan: SigningPlan): Promise<SignPlanReturnType> {
-    if (this.workers.length === 0) {
-      try {
-        return Promise.resolve(signPlan({ privateKey, plan }))
-      } catch (err) {
-        return Promise.reject(err)
-      }
-    }
+    // No workers: sign now, on this thread (the executor runs synchronously; a throw becomes the rejection).
+    if (this.workers.length === 0) return new Promise((resolve) => resolve(signPlan({ privateKey, plan })))
     const id = this.nextId++
     this.batch.push({ id, privateKey, plan })
     if (!this.scheduled) {
