@@ -72,4 +72,3 @@ export const LedgerEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('agent_unfrozen'), agentId, at }),
 ])
 export type LedgerEvent = z.infer<typeof LedgerEventSchema>
-export type SpendEvent = Extract<LedgerEvent, { type: 'spend' }>

@@ -36,7 +36,6 @@ export const AuditEventSchema = z.enum(AUDIT_EVENTS)
 export type AuditEvent = z.infer<typeof AuditEventSchema>
 
 export const AuditVerdictSchema = z.enum(['allow', 'deny', 'pending', 'info'])
-export type AuditVerdict = z.infer<typeof AuditVerdictSchema>
 
 export const AuditEntrySchema = z.strictObject({
   /** 0-based position in the chain. */
