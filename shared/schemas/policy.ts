@@ -27,7 +27,6 @@ const hostPattern = z
 /** A token contract address, or `native` for the chain's native coin. */
 export const AssetRefSchema = z.union([address, z.literal('native')])
 
-export { ACTION_KINDS, ActionKindSchema, type ActionKind } from './decodedAction.js'
 
 /** `{ in: [...] }` = the value must be listed; `{ notIn: [...] }` = it must not be. */
 function setOf<T extends z.ZodType>(item: T) {

@@ -1,4 +1,4 @@
-import type { ActionKind } from '../../../shared/schemas/policy.js'
+import type { ActionKind } from '../../../shared/schemas/decodedAction.js'
 import type { Check, EvalContext } from '../evalTypes.js'
 import { checkResult } from './checkResult.js'
 
