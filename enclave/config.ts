@@ -13,7 +13,6 @@ export const EnclaveEnvSchema = z.object({
   /** A partial frame that stalls this long closes its connection (slow-client defence). */
   BURSAR_FRAME_STALL_MS: z.coerce.number().int().positive().default(10_000),
 })
-export type EnclaveEnv = z.infer<typeof EnclaveEnvSchema>
 
 /** Parses a listen spec; refuses non-loopback TCP (the enclave never listens on a network). */
 export function parseListen(spec: string): ListenAddress {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import YAML from 'yaml'
 import { z } from 'zod'
-import { DecodedActionSchema, ServiceContextSchema } from '../../shared/schemas/decodedAction.js'
+import { DecodedActionSchema } from '../../shared/schemas/decodedAction.js'
 import { parsePolicy, PolicyInvalidError } from '../../shared/schemas/policy.js'
 import { LedgerEventSchema } from '../../core/ledger/LedgerEvent.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
@@ -15,6 +15,14 @@ import type { ExplainPolicyReturnType } from '../../core/policy/explainPolicy.js
 /** Exit codes: 0 allow, 1 deny or pending, 2 unreadable or invalid input. */
 export type PolicyExplainResult = { exitCode: 0 | 1 | 2; stdout: string; stderr: string }
 export type PolicyExplainOptions = { policy: string; request: string; ledger?: string | undefined; now?: string | undefined; json?: boolean | undefined }
+
+/** Service context the SDK reports; advisory (the agent can lie about it), checked only against host allow/deny lists. */
+const ServiceContextSchema = z
+  .object({
+    resourceUrl: z.string().max(2048).optional(),
+    reason: z.string().max(280).optional(),
+  })
+  .strict()
 
 const RequestFileSchema = z.union([
   DecodedActionSchema,

@@ -9,7 +9,8 @@ export function checkStructTypes(types: TypedDataJson['types'], expected: Record
   const names = Object.keys(types).filter((n) => n !== 'EIP712Domain')
   if (names.length !== Object.keys(expected).length) return false
   for (const n of names) {
-    const want = expected[n]
+    // Own keys only: a struct named like an Object.prototype member (constructor, toString) matches nothing.
+    const want = Object.hasOwn(expected, n) ? expected[n] : undefined
     const got = types[n]
     if (!want || !got || got.length !== want.length) return false
     if (!want.every((f, i) => got[i]?.name === f.name && got[i]?.type === f.type)) return false

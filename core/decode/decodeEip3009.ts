@@ -2,6 +2,7 @@ import { type Hex, getAddress } from 'viem'
 import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
 import { type X402Requirements, checkRequirements } from './checkRequirements.js'
+import { checkStructTypes } from './checkStructTypes.js'
 import { findRegistryEntry } from './findRegistryEntry.js'
 import { type Eip3009PrimaryType, hashEip3009 } from './hashEip3009.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
@@ -31,14 +32,8 @@ const MAX_SECONDS = BigInt(Number.MAX_SAFE_INTEGER)
 export function decodeEip3009({ typedData, primaryType, wallet, registry, requirements }: DecodeEip3009Parameters): DecodeResult {
   const shape = (why: string) => deny('sign_eip3009_shape_invalid', `${primaryType}: ${why}`)
   // SECURITY: exactly the EIP-3009 types — no extra struct can change what the token contract hashes.
-  for (const name of Object.keys(typedData.types)) {
-    if (name !== primaryType && name !== 'EIP712Domain') return shape(`unexpected type ${name.slice(0, 40)}`)
-  }
-  const fields = typedData.types[primaryType]
-  if (!fields || fields.length !== FIELDS.length) return shape('fields are not from,to,value,validAfter,validBefore,nonce')
-  for (let i = 0; i < FIELDS.length; i++) {
-    const want = FIELDS[i]!
-    if (fields[i]?.name !== want.name || fields[i]?.type !== want.type) return shape(`field ${i} is not ${want.type} ${want.name}`)
+  if (!checkStructTypes(typedData.types, { [primaryType]: FIELDS })) {
+    return shape('types are not exactly (EIP712Domain and) address from, address to, uint256 value, uint256 validAfter, uint256 validBefore, bytes32 nonce')
   }
   const dom = normalizeEip712Domain(typedData)
   if (!dom.ok) return shape(dom.message)
@@ -48,14 +43,9 @@ export function decodeEip3009({ typedData, primaryType, wallet, registry, requir
   }
   const chainId = dom.chainId
   const asset = typedData.domain.verifyingContract!
-  const found = findRegistryEntry({ registry, chainId, asset })
-  if (!found) return deny('sign_domain_not_in_registry', `Token ${asset} on chain ${chainId} is not in the registry`)
-  if ('ambiguous' in found) return deny('sign_registry_ambiguous', `Registry has conflicting entries for ${asset}`)
+  const found = findRegistryEntry({ registry, chainId, asset, domain: typedData.domain })
+  if (!found.ok) return found
   const entry = found.entry
-  // SECURITY: the domain comes from the registry; anything else is refused, never "corrected".
-  if (typedData.domain.name !== entry.name || typedData.domain.version !== entry.version) {
-    return deny('sign_domain_mismatch', `Domain name/version differ from the registry entry for ${asset}`)
-  }
 
   const m = typedData.message
   const keys = Object.keys(m)

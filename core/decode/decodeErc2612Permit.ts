@@ -27,12 +27,8 @@ export function decodeErc2612Permit({ typedData, wallet, registry }: DecodeErc26
   if (!dom.ok) return shape(dom.message)
   const asset = typedData.domain.verifyingContract
   if (dom.chainId === null || !asset) return shape('domain needs chainId and verifyingContract')
-  const found = findRegistryEntry({ registry, chainId: dom.chainId, asset })
-  if (!found) return deny('sign_domain_not_in_registry', `Token ${asset} on chain ${dom.chainId} is not in the registry`)
-  if ('ambiguous' in found) return deny('sign_registry_ambiguous', `Registry has conflicting entries for ${asset}`)
-  if (typedData.domain.name !== found.entry.name || typedData.domain.version !== found.entry.version) {
-    return deny('sign_domain_mismatch', `Domain name/version differ from the registry entry for ${asset}`)
-  }
+  const found = findRegistryEntry({ registry, chainId: dom.chainId, asset, domain: typedData.domain })
+  if (!found.ok) return found
   const norm = normalizeTypedMessage({ types: typedData.types, primaryType: 'Permit', message: typedData.message })
   if (!norm.ok) return shape(norm.message)
   const m = norm.message

@@ -110,18 +110,11 @@ export function decodePermit2({ typedData, requirements }: DecodePermit2Paramete
   if (X402_PERMIT2_PROXIES.has(spender.toLowerCase()) && !payTo) return shape('an x402 proxy permit needs a witness with `to`')
   const asset = getAddress(permitted.token as string)
   const amount = BigInt(permitted.amount as bigint)
-  if (payTo) {
-    const exact = spender.toLowerCase() === X402_EXACT_PERMIT2_PROXY
-    const denied = checkRequirements({
-      requirements,
-      chainId,
-      payment: { asset, payTo, amount, ...(exact ? {} : { amountIsMax: true }) },
-    })
-    if (denied) return denied
-  } else {
-    const denied = checkRequirements({ requirements, chainId })
-    if (denied) return denied
-  }
+  // A proxy payment is compared with the requirements (through the upto proxy its amount is a maximum); any other only by chain.
+  const amountIsMax = spender.toLowerCase() !== X402_EXACT_PERMIT2_PROXY
+  const payment = payTo ? { asset, payTo, amount, ...(amountIsMax ? { amountIsMax } : {}) } : undefined
+  const denied = checkRequirements({ requirements, chainId, payment })
+  if (denied) return denied
   return {
     ok: true,
     action: {

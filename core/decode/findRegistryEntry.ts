@@ -1,19 +1,26 @@
 import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
+import { type SignDenial, deny } from './signingPlan.js'
 
-export type FindRegistryEntryParameters = { registry: readonly TokenRegistryEntry[]; chainId: number; asset: string }
-export type FindRegistryEntryReturnType = { entry: TokenRegistryEntry } | { ambiguous: true } | undefined
+/** `domain` is the typed data's: its name and version must be the entry's. */
+export type FindRegistryEntryParameters = { registry: readonly TokenRegistryEntry[]; chainId: number; asset: string; domain: { name?: string; version?: string } }
 
 /**
  * Looks up the registry entry for (chainId, asset), comparing addresses
  * case-insensitively; two entries for one token that disagree are ambiguous.
+ * SECURITY: the domain comes from the registry; a domain with another name or
+ * version is refused, never "corrected".
  */
-export function findRegistryEntry({ registry, chainId, asset }: FindRegistryEntryParameters): FindRegistryEntryReturnType {
+export function findRegistryEntry({ registry, chainId, asset, domain }: FindRegistryEntryParameters): { ok: true; entry: TokenRegistryEntry } | SignDenial {
   const want = asset.toLowerCase()
   let found: TokenRegistryEntry | undefined
   for (const e of registry) {
     if (e.chainId !== chainId || e.asset.toLowerCase() !== want) continue
-    if (found && (found.name !== e.name || found.version !== e.version)) return { ambiguous: true }
+    if (found && (found.name !== e.name || found.version !== e.version)) return deny('sign_registry_ambiguous', `Registry has conflicting entries for ${asset}`)
     found = e
   }
-  return found ? { entry: found } : undefined
+  if (!found) return deny('sign_domain_not_in_registry', `Token ${asset} on chain ${chainId} is not in the registry`)
+  if (domain.name !== found.name || domain.version !== found.version) {
+    return deny('sign_domain_mismatch', `Domain name/version differ from the registry entry for ${asset}`)
+  }
+  return { ok: true, entry: found }
 }

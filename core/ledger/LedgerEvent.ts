@@ -16,68 +16,59 @@ const at = z.number().int().nonnegative()
 const ident = z.string().min(1).max(80)
 
 export const LedgerEventSchema = z.discriminatedUnion('type', [
-  z
-    .object({
-      type: z.literal('spend'),
-      agentId,
-      chainId: z.number().int().positive(),
-      asset,
-      amount,
-      payTo: address.nullable(),
-      /** How the signature lets someone take it (transfer, authorization, allowance, value, fee). */
-      role: z.enum(['transfer', 'authorization', 'allowance', 'value', 'fee']),
-      host: z.string().max(253).nullable(),
-      at,
-      /** Unix seconds until which the signature is money (null: no end, e.g. a transaction until mined). */
-      validBefore: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullable(),
-      permitId: ident.optional(),
-      preApprovalId: ident.optional(),
-      pendingId: ident.optional(),
-    })
-    .strict(),
-  z.object({ type: z.literal('request'), agentId, at }).strict(),
-  z.object({ type: z.literal('denial'), agentId, code: z.string().max(64), at }).strict(),
-  z
-    .object({
-      type: z.literal('pending_created'),
-      pendingId: ident,
-      agentId,
-      /** Identity a retry must match (the action minus its kind's free fields; core/policy/approvalRequest.ts). */
-      key: z.string().regex(/^0x[0-9a-f]{64}$/),
-      /** SHA-256 of `summary`: what the owner's ResolvePending signs. */
-      digest: z.string().regex(/^0x[0-9a-f]{64}$/),
-      at,
-      expiresAt: at,
-      /** What is being approved, in full, for the owner to see and check. */
-      summary: ApprovalSummarySchema,
-    })
-    .strict(),
-  z.object({ type: z.literal('pending_resolved'), pendingId: ident, approve: z.boolean(), at }).strict(),
-  z.object({ type: z.literal('pending_used'), pendingId: ident, at }).strict(),
-  z
-    .object({
-      type: z.literal('permit_issued'),
-      permitId: ident,
-      agentId,
-      chainId: z.number().int().positive(),
-      asset,
-      amount,
-      payTo: address.nullable(),
-      host: z.string().max(253).nullable(),
-      expiresAt: at,
-      exceedCaps: z.boolean(),
-      at,
-    })
-    .strict(),
-  z.object({ type: z.literal('permit_used'), permitId: ident, amount, at }).strict(),
+  z.strictObject({
+    type: z.literal('spend'),
+    agentId,
+    chainId: z.number().int().positive(),
+    asset,
+    amount,
+    payTo: address.nullable(),
+    /** How the signature lets someone take it (transfer, authorization, allowance, value, fee). */
+    role: z.enum(['transfer', 'authorization', 'allowance', 'value', 'fee']),
+    host: z.string().max(253).nullable(),
+    at,
+    /** Unix seconds until which the signature is money (null: no end, e.g. a transaction until mined). */
+    validBefore: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullable(),
+    permitId: ident.optional(),
+    preApprovalId: ident.optional(),
+    pendingId: ident.optional(),
+  }),
+  z.strictObject({ type: z.literal('request'), agentId, at }),
+  z.strictObject({ type: z.literal('denial'), agentId, code: z.string().max(64), at }),
+  z.strictObject({
+    type: z.literal('pending_created'),
+    pendingId: ident,
+    agentId,
+    /** Identity a retry must match (the action minus its kind's free fields; core/policy/approvalRequest.ts). */
+    key: z.string().regex(/^0x[0-9a-f]{64}$/),
+    /** SHA-256 of `summary`: what the owner's ResolvePending signs. */
+    digest: z.string().regex(/^0x[0-9a-f]{64}$/),
+    at,
+    expiresAt: at,
+    /** What is being approved, in full, for the owner to see and check. */
+    summary: ApprovalSummarySchema,
+  }),
+  z.strictObject({ type: z.literal('pending_resolved'), pendingId: ident, approve: z.boolean(), at }),
+  z.strictObject({ type: z.literal('pending_used'), pendingId: ident, at }),
+  z.strictObject({
+    type: z.literal('permit_issued'),
+    permitId: ident,
+    agentId,
+    chainId: z.number().int().positive(),
+    asset,
+    amount,
+    payTo: address.nullable(),
+    host: z.string().max(253).nullable(),
+    expiresAt: at,
+    exceedCaps: z.boolean(),
+    at,
+  }),
+  z.strictObject({ type: z.literal('permit_used'), permitId: ident, amount, at }),
   /** A permit cancelled before use: its held amount returns to the budget. */
-  z.object({ type: z.literal('budget_released'), permitId: ident, at }).strict(),
+  z.strictObject({ type: z.literal('budget_released'), permitId: ident, at }),
   /** The owner gives budget back (e.g. an authorization that expired unsettled): counts against spends in the window. */
-  z
-    .object({ type: z.literal('budget_credit'), agentId, chainId: z.number().int().positive(), asset, amount, at })
-    .strict(),
-  z.object({ type: z.literal('agent_frozen'), agentId, reason: z.string().max(280), at }).strict(),
-  z.object({ type: z.literal('agent_unfrozen'), agentId, at }).strict(),
+  z.strictObject({ type: z.literal('budget_credit'), agentId, chainId: z.number().int().positive(), asset, amount, at }),
+  z.strictObject({ type: z.literal('agent_frozen'), agentId, reason: z.string().max(280), at }),
+  z.strictObject({ type: z.literal('agent_unfrozen'), agentId, at }),
 ])
 export type LedgerEvent = z.infer<typeof LedgerEventSchema>
-export type SpendEvent = Extract<LedgerEvent, { type: 'spend' }>

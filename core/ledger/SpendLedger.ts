@@ -101,18 +101,8 @@ export class SpendLedger {
         break
       case 'pending_created': {
         if (this.pendings.has(e.pendingId)) throw new LedgerInvariantError(`pending ${e.pendingId} exists`)
-        const p: PendingRecord = {
-          pendingId: e.pendingId,
-          agentId: e.agentId,
-          key: e.key,
-          digest: e.digest,
-          createdAt: e.at,
-          expiresAt: e.expiresAt,
-          status: 'pending',
-          resolvedAt: null,
-          summary: e.summary,
-        }
-        this.addPending(p)
+        const { type: _t, at, ...rest } = e
+        this.addPending({ ...rest, createdAt: at, status: 'pending', resolvedAt: null })
         break
       }
       case 'pending_resolved': {

@@ -52,20 +52,12 @@ export class TimeSeries {
 
   /** Drops entries with time <= t. */
   prune(t: number): void {
-    const i = this.upperBound(t)
-    if (i === this.head) return
-    this.base = this.prefix(i)
-    this.head = i
-    if (this.head > 64 && this.head * 2 > this.times.length) this.compact()
+    this.dropBefore(this.upperBound(t))
   }
 
   /** Keeps only the newest n entries (counters whose limit is at most n stay exact for every decision). */
   keepLast(n: number): void {
-    const i = this.times.length - n
-    if (i <= this.head) return
-    this.base = this.prefix(i)
-    this.head = i
-    if (this.head > 64 && this.head * 2 > this.times.length) this.compact()
+    this.dropBefore(this.times.length - n)
   }
 
   /**
@@ -127,6 +119,14 @@ export class TimeSeries {
       else hi = mid
     }
     return lo
+  }
+
+  /** Drops the entries before index i (none if i <= head), folding their sum into `base`. */
+  private dropBefore(i: number): void {
+    if (i <= this.head) return
+    this.base = this.prefix(i)
+    this.head = i
+    if (this.head > 64 && this.head * 2 > this.times.length) this.compact()
   }
 
   private compact(): void {

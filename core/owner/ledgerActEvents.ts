@@ -20,22 +20,15 @@ export type LedgerAct = Extract<VerifiedOwnerAct, { primaryType: 'FreezeAgent' |
  */
 export function ledgerActEvents({ wallet, act, now: at }: LedgerActEventsParameters): LedgerActOutcome {
   const ledger = wallet.ledger
-  let events: LedgerEvent[]
-  let out: LedgerActOutcome
   switch (act.primaryType) {
     case 'FreezeAgent': {
       const m = act.message
       if (!wallet.agents.has(m.agentId)) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
       const isFrozen = ledger.frozenInfo(m.agentId) !== undefined
-      if (m.frozen === isFrozen) {
-        events = []
-      } else {
-        events = m.frozen
-          ? [{ type: 'agent_frozen', agentId: m.agentId, reason: 'owner', at }]
-          : [{ type: 'agent_unfrozen', agentId: m.agentId, at }]
-      }
-      out = { agentId: m.agentId, event: m.frozen ? 'agent_frozen' : 'agent_unfrozen', events, result: { agentId: m.agentId, frozen: m.frozen } }
-      break
+      let events: LedgerEvent[] = []
+      if (m.frozen && !isFrozen) events = [{ type: 'agent_frozen', agentId: m.agentId, reason: 'owner', at }]
+      if (!m.frozen && isFrozen) events = [{ type: 'agent_unfrozen', agentId: m.agentId, at }]
+      return { agentId: m.agentId, event: m.frozen ? 'agent_frozen' : 'agent_unfrozen', events, result: { agentId: m.agentId, frozen: m.frozen } }
     }
     case 'ResolvePending': {
       const m = act.message
@@ -47,9 +40,7 @@ export function ledgerActEvents({ wallet, act, now: at }: LedgerActEventsParamet
       }
       const r = resolvePending(ledger, { pendingId: m.pendingId, approve: m.approve, now: at })
       if (!r.ok) throw new EnclaveError('pending_not_found', r.message)
-      events = r.events
-      out = { agentId: p.agentId, event: m.approve ? 'pending_approved' : 'pending_rejected', events, result: { pendingId: m.pendingId, approved: m.approve } }
-      break
+      return { agentId: p.agentId, event: m.approve ? 'pending_approved' : 'pending_rejected', events: r.events, result: { pendingId: m.pendingId, approved: m.approve } }
     }
     case 'CreditBudget': {
       // SECURITY: budget comes back only on the owner's signature, never on the host's word.
@@ -57,9 +48,8 @@ export function ledgerActEvents({ wallet, act, now: at }: LedgerActEventsParamet
       if (!wallet.agents.has(m.agentId)) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
       if (BigInt(m.amount) === 0n) throw new EnclaveError('owner_act_invalid', 'A budget credit must be positive')
       // Number() is exact: the schema bounds chainId to [1, 2^53 - 1].
-      events = [{ type: 'budget_credit', agentId: m.agentId, chainId: Number(m.chainId), asset: m.asset.toLowerCase(), amount: m.amount, at }]
-      out = { agentId: m.agentId, event: 'budget_released', events, result: { agentId: m.agentId, credited: m.amount } }
-      break
+      const events: LedgerEvent[] = [{ type: 'budget_credit', agentId: m.agentId, chainId: Number(m.chainId), asset: m.asset.toLowerCase(), amount: m.amount, at }]
+      return { agentId: m.agentId, event: 'budget_released', events, result: { agentId: m.agentId, credited: m.amount } }
     }
     case 'IssuePermit': {
       const m = act.message
@@ -85,10 +75,7 @@ export function ledgerActEvents({ wallet, act, now: at }: LedgerActEventsParamet
         if (issued.code === 'permit_exists') throw new EnclaveError('owner_act_replayed', `Permit ${m.permitId} already exists`)
         throw new EnclaveError('owner_act_invalid', `IssuePermit: ${issued.message}`)
       }
-      events = issued.events
-      out = { agentId: m.agentId, event: 'permit_issued', events, result: { permitId: m.permitId } }
-      break
+      return { agentId: m.agentId, event: 'permit_issued', events: issued.events, result: { permitId: m.permitId } }
     }
   }
-  return out
 }

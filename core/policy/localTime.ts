@@ -14,15 +14,7 @@ export type LocalTime = {
 
 const formatters = new Map<string, Intl.DateTimeFormat>()
 const dayStarts = new Map<string, number>()
-const WEEKDAYS: Record<string, LocalTime['weekday']> = {
-  Mon: 'mon',
-  Tue: 'tue',
-  Wed: 'wed',
-  Thu: 'thu',
-  Fri: 'fri',
-  Sat: 'sat',
-  Sun: 'sun',
-}
+const WEEKDAYS: readonly LocalTime['weekday'][] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']
 
 export function localTime(now: number, timeZone: string): LocalTime {
   const p = parts(now, timeZone)
@@ -55,7 +47,8 @@ function parts(t: number, timeZone: string): Omit<LocalTime, 'dayStart'> {
   for (const x of f.formatToParts(t)) o[x.type] = x.value
   return {
     date: `${o.year}-${o.month}-${o.day}`,
-    weekday: WEEKDAYS[o.weekday ?? ''] ?? 'mon',
+    // en-US short weekdays (Mon, Tue, …) lower-cased.
+    weekday: WEEKDAYS.find((d) => d === o.weekday?.toLowerCase()) ?? 'mon',
     minuteOfDay: Number(o.hour) * 60 + Number(o.minute),
   }
 }

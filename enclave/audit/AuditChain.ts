@@ -10,7 +10,7 @@ import {
   AuditHeadSchema,
 } from '../../shared/audit/auditEntry.js'
 import { auditCheckpointMessage } from '../../shared/audit/auditCheckpointMessage.js'
-import { AUDIT_CODES, AuditError } from '../../shared/audit/AuditError.js'
+import { AuditError } from '../../shared/audit/AuditError.js'
 import { GENESIS_HASH, hashCanonicalAuditEntry } from '../../shared/audit/hashAuditEntry.js'
 
 /** Ed25519 signature (64 bytes) by the enclave's attested receipt key over `message`. */
@@ -32,9 +32,9 @@ export class AuditChain {
 
   constructor(params: AuditChainParameters) {
     const head = AuditHeadSchema.safeParse(params.head ?? { seq: -1, hash: GENESIS_HASH })
-    if (!head.success) throw new AuditError(AUDIT_CODES.badEntry, 'Invalid audit head', { cause: head.error })
+    if (!head.success) throw new AuditError('audit_bad_entry', 'Invalid audit head', { cause: head.error })
     if (head.data.seq === -1 && head.data.hash !== GENESIS_HASH)
-      throw new AuditError(AUDIT_CODES.badEntry, 'An empty chain must have the genesis head')
+      throw new AuditError('audit_bad_entry', 'An empty chain must have the genesis head')
     this.#seq = head.data.seq
     this.#hash = head.data.hash
     this.#signer = params.signer
@@ -44,7 +44,7 @@ export class AuditChain {
   append(body: AuditEntryBody): AuditAppendReturnType {
     const parsed = AuditEntrySchema.safeParse({ ...body, seq: this.#seq + 1, prevHash: this.#hash })
     if (!parsed.success)
-      throw new AuditError(AUDIT_CODES.badEntry, 'Audit entry does not match the schema', {
+      throw new AuditError('audit_bad_entry', 'Audit entry does not match the schema', {
         details: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
       })
     const entry = parsed.data
@@ -57,17 +57,18 @@ export class AuditChain {
 
   /** Signs the current head: `{ seq, head, time, signature }` (see auditCheckpointMessage for the bytes). */
   checkpoint(now: number): AuditCheckpoint {
-    if (this.#seq < 0) throw new AuditError(AUDIT_CODES.chainEmpty, 'Cannot checkpoint an empty audit chain')
+    if (this.#seq < 0) throw new AuditError('audit_chain_empty', 'Cannot checkpoint an empty audit chain')
     if (!Number.isSafeInteger(now) || now < 0)
-      throw new AuditError(AUDIT_CODES.badEntry, 'Checkpoint time must be a non-negative integer (ms)')
+      throw new AuditError('audit_bad_entry', 'Checkpoint time must be a non-negative integer (ms)')
     const seq = this.#seq
     const head = this.#hash
     const signature = this.#signer(auditCheckpointMessage({ seq, head, time: now }))
     if (signature.length !== 64)
-      throw new AuditError(AUDIT_CODES.badEntry, 'Audit signer must return a 64-byte Ed25519 signature')
+      throw new AuditError('audit_bad_entry', 'Audit signer must return a 64-byte Ed25519 signature')
     return { seq, head, time: now, signature: `0x${Buffer.from(signature).toString('hex')}` }
   }
 
+  /** The head: what the sealed snapshot keeps (a new AuditChain({ head }) continues from it). */
   head(): AuditHead {
     return { seq: this.#seq, hash: this.#hash }
   }
@@ -83,17 +84,17 @@ export class AuditChain {
     for (const candidate of entries) {
       const parsed = AuditEntrySchema.safeParse(candidate)
       if (!parsed.success)
-        throw new AuditError(AUDIT_CODES.resumeMismatch, 'Supplied audit entry is malformed', {
+        throw new AuditError('audit_resume_mismatch', 'Supplied audit entry is malformed', {
           details: `after seq ${seq}`,
         })
       const entry = parsed.data
       // SECURITY: the host chooses what it supplies; only an exact continuation of our sealed head is accepted.
       if (entry.seq !== seq + 1)
-        throw new AuditError(AUDIT_CODES.resumeGap, 'Supplied audit entries do not continue the head', {
+        throw new AuditError('audit_resume_gap', 'Supplied audit entries do not continue the head', {
           details: `expected seq ${seq + 1}, got ${entry.seq}`,
         })
       if (entry.prevHash !== hash)
-        throw new AuditError(AUDIT_CODES.resumeMismatch, 'Supplied audit entry does not link to the head', {
+        throw new AuditError('audit_resume_mismatch', 'Supplied audit entry does not link to the head', {
           details: `seq ${entry.seq}: expected prevHash ${hash}, got ${entry.prevHash}`,
         })
       seq = entry.seq
@@ -102,16 +103,5 @@ export class AuditChain {
     this.#seq = seq
     this.#hash = hash
     return this.head()
-  }
-
-  /** The head only: what the sealed snapshot keeps. */
-  toJSON(): AuditHead {
-    return this.head()
-  }
-
-  static fromJSON(json: unknown, signer: AuditSigner): AuditChain {
-    const head = AuditHeadSchema.safeParse(json)
-    if (!head.success) throw new AuditError(AUDIT_CODES.badEntry, 'Invalid audit chain snapshot')
-    return new AuditChain({ head: head.data, signer })
   }
 }

@@ -24,9 +24,7 @@ export function decryptCiphertextForRecipient(params: DecryptCiphertextForRecipi
   const parsed = parseCiphertextForRecipient(params.cms)
   const want = params.expectedLength
   if (want !== undefined && parsed.ciphertext.length !== (Math.floor(want / 16) + 1) * 16) {
-    throw new SealError('seal_recipient_decrypt_failed', 'KMS answer could not be opened', {
-      details: `ciphertext is ${parsed.ciphertext.length} bytes, expected a ${want}-byte plaintext`,
-    })
+    throw notOpened(`ciphertext is ${parsed.ciphertext.length} bytes, expected a ${want}-byte plaintext`)
   }
   let cek: Buffer
   try {
@@ -35,17 +33,12 @@ export function decryptCiphertextForRecipient(params: DecryptCiphertextForRecipi
       parsed.encryptedKey,
     )
   } catch (cause) {
-    throw new SealError('seal_recipient_decrypt_failed', 'KMS answer could not be opened', {
-      details: 'RSA-OAEP unwrap failed',
-      cause,
-    })
+    throw notOpened('RSA-OAEP unwrap failed', cause)
   }
   // SECURITY: the content key must be exactly an AES-256 key; anything else is not what KMS sends.
   if (cek.length !== 32) {
     cek.fill(0)
-    throw new SealError('seal_recipient_decrypt_failed', 'KMS answer could not be opened', {
-      details: `content key is ${cek.length} bytes, expected 32`,
-    })
+    throw notOpened(`content key is ${cek.length} bytes, expected 32`)
   }
   try {
     const decipher = createDecipheriv('aes-256-cbc', cek, parsed.iv)
@@ -54,7 +47,7 @@ export function decryptCiphertextForRecipient(params: DecryptCiphertextForRecipi
     const plaintext = unpad(padded)
     if (want !== undefined && plaintext.length !== want) {
       plaintext.fill(0)
-      throw new SealError('seal_recipient_decrypt_failed', 'KMS answer could not be opened', { details: 'plaintext length differs from the expected one' })
+      throw notOpened('plaintext length differs from the expected one')
     }
     return plaintext
   } finally {
@@ -69,10 +62,14 @@ function unpad(padded: Buffer): Uint8Array {
   for (let i = 1; ok && i <= n; i++) ok = padded[padded.length - i] === n
   if (!ok) {
     padded.fill(0)
-    // SECURITY: same code and message as every other failure here (no distinguishable padding error).
-    throw new SealError('seal_recipient_decrypt_failed', 'KMS answer could not be opened', { details: 'PKCS#7 padding check failed' })
+    throw notOpened('PKCS#7 padding check failed')
   }
   const out = new Uint8Array(padded.subarray(0, padded.length - n))
   padded.fill(0)
   return out
+}
+
+/** SECURITY: every failure to open an answer has the same code and message (no distinguishable padding error). */
+function notOpened(details: string, cause?: unknown): SealError {
+  return new SealError('seal_recipient_decrypt_failed', 'KMS answer could not be opened', { details, cause })
 }

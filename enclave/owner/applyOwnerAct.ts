@@ -1,14 +1,14 @@
-import { privateKeyToAddress } from 'viem/accounts'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 import type { Enclave } from '../Enclave.js'
 import { generateSignerKey } from '../sign/generateSignerKey.js'
 import type { WalletRecord } from '../../core/state/stateTypes.js'
+import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import { OWNER_RULE } from '../state/loadState.js'
 import { OWNER_LIMITS, checkCreateWallet, checkLimit } from '../../shared/owner/ownerLimits.js'
 import { applyWalletChange, walletActChange } from '../../core/owner/walletActChange.js'
 import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.js'
-import { ledgerOwnerAct, newWalletLedger } from './ledgerOps.js'
+import { ledgerOwnerAct } from './ledgerOps.js'
 import { type VerifiedOwnerAct, verifyOwnerAct } from '../../core/owner/verifyOwnerAct.js'
 
 const CREATE_WINDOW_MS = 10 * 60_000
@@ -92,11 +92,10 @@ function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primary
   const owners = [...enclave.wallets.values()].map((w) => w.owner)
   checkCreateWallet({ admission: enclave.params.admission, owner: m.owner, owners, createNonces: enclave.createNonces.size })
   enclave.createNonces.set(m.nonce.toLowerCase(), issuedAt)
-  const key = generateSignerKey()
-  const address = privateKeyToAddress(`0x${Buffer.from(key.privateKey).toString('hex')}`)
+  const { privateKey, address } = generateSignerKey()
   const wallet: WalletRecord = {
     address,
-    privateKey: key.privateKey,
+    privateKey,
     owner: m.owner as `0x${string}`,
     label: m.label,
     createdAt: now,
@@ -104,7 +103,7 @@ function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primary
     rolledBack: false,
     agents: new Map(),
     policies: new Map(),
-    ledger: newWalletLedger(),
+    ledger: new SpendLedger(),
   }
   enclave.wallets.set(address.toLowerCase(), wallet)
   enclave.appendEntry(tx, entryBody(wallet, null, 'wallet_created', null))

@@ -1,11 +1,10 @@
 import type { WalletInfo } from '../../shared/protocol/messages.js'
 import type { Enclave } from '../Enclave.js'
-import { describeLedger } from './ledgerOps.js'
 
-/** Public view of every wallet (no key material): what owners and the dashboard read. */
+/** Public view of every wallet (no key material): what owners and the dashboard read, with frozen agents, pending requests and permits. */
 export function describeWallets(enclave: Enclave): WalletInfo[] {
   return [...enclave.wallets.values()].map((w) => {
-    const ledger = describeLedger(w)
+    const ledger = w.ledger.toJSON()
     return {
       address: w.address,
       owner: w.owner,
@@ -19,11 +18,11 @@ export function describeWallets(enclave: Enclave): WalletInfo[] {
           agentId: a.agentId,
           label: a.label,
           status: a.status,
-          frozen: ledger.frozen.includes(a.agentId),
+          frozen: Object.hasOwn(ledger.frozen, a.agentId),
           policy: p && !p.revoked ? { version: p.version, hash: p.hash, json: p.json } : null,
         }
       }),
-      pending: ledger.pending,
+      pending: ledger.pendings.map((p) => ({ ...p, id: p.pendingId })),
       permits: ledger.permits,
     }
   })

@@ -2,15 +2,10 @@ import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { Enclave } from '../Enclave.js'
 import type { LedgerEvent } from '../../core/ledger/LedgerEvent.js'
 import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
-import { SpendLedger } from '../../core/ledger/SpendLedger.js'
+import type { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import { applyLedgerEvent } from '../../core/ledger/applyLedgerEvent.js'
 import type { WalletRecord } from '../../core/state/stateTypes.js'
 import { type LedgerActOutcome, ledgerActEvents } from '../../core/owner/ledgerActEvents.js'
-
-/** A fresh wallet's ledger. */
-export function newWalletLedger(): SpendLedger {
-  return new SpendLedger()
-}
 
 export function ledgerOf(wallet: WalletRecord): SpendLedger {
   return wallet.ledger
@@ -42,14 +37,4 @@ export function ledgerOwnerAct(enclave: Enclave, wallet: WalletRecord, act: Ledg
   if (!checked.ok) throw new EnclaveError('owner_act_invalid', `The act's ledger effect is invalid: ${checked.message}`.slice(0, 200))
   applyEvents(enclave, wallet, out.events)
   return out
-}
-
-/** Public ledger view for owners: frozen agents, pending requests, permits. */
-export function describeLedger(wallet: WalletRecord) {
-  const json = ledgerOf(wallet).toJSON()
-  return {
-    frozen: Object.keys(json.frozen),
-    pending: json.pendings.map((p) => ({ ...p, id: p.pendingId })) as Record<string, unknown>[],
-    permits: json.permits as unknown as Record<string, unknown>[],
-  }
 }

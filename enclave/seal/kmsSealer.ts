@@ -34,8 +34,6 @@ export type CreateKmsSealerParameters = {
   /** Default: the SDK's provider chain (env vars, or IMDS forwarded by the host). */
   credentials?: KMSClientConfig['credentials']
   maxAttempts?: number | undefined
-  /** Refuse blobs older than a version this sealer already saw for the same purpose/wallet (default true). */
-  rejectOlderVersions?: boolean | undefined
 }
 
 export type KmsSealer = Sealer & { readonly kind: 'kms'; readonly keyId: string }
@@ -60,7 +58,6 @@ export function createKmsSealer(params: CreateKmsSealerParameters): KmsSealer {
       maxAttempts: params.maxAttempts ?? 3,
       requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 },
     })
-  const rejectOlder = params.rejectOlderVersions ?? true
   const highWater = new Map<string, number>()
   let rsa: Promise<{ privateKey: KeyObject; spki: Uint8Array }> | undefined
 
@@ -164,8 +161,9 @@ export function createKmsSealer(params: CreateKmsSealerParameters): KmsSealer {
       } finally {
         dataKey.fill(0)
       }
+      // SECURITY: a blob older than one this sealer already saw for the same purpose/wallet is a rollback.
       const max = highWater.get(`${b.purpose}\u0000${b.walletId}`)
-      if (rejectOlder && max !== undefined && b.version < max) {
+      if (max !== undefined && b.version < max) {
         throw new SealError('seal_version_rollback', 'Sealed blob is older than one this enclave already saw', {
           details: `blob version ${b.version}, newest seen ${max}`,
         })

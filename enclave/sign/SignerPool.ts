@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { SigningPlan } from '../../core/decode/signingPlan.js'
 import { type SignPlanReturnType, signPlan } from './signPlan.js'
-import type { SignJob, SignJobResult } from './signWorker.js'
+import { type SignJob, type SignJobResult, signJobs } from './signWorker.js'
 
 type Waiting = { resolve: (v: SignPlanReturnType) => void; reject: (e: Error) => void }
 
@@ -41,13 +41,8 @@ export class SignerPool {
   }
 
   sign(privateKey: Uint8Array, plan: SigningPlan): Promise<SignPlanReturnType> {
-    if (this.workers.length === 0) {
-      try {
-        return Promise.resolve(signPlan({ privateKey, plan }))
-      } catch (err) {
-        return Promise.reject(err)
-      }
-    }
+    // No workers: sign now, on this thread (the executor runs synchronously; a throw becomes the rejection).
+    if (this.workers.length === 0) return new Promise((resolve) => resolve(signPlan({ privateKey, plan })))
     const id = this.nextId++
     this.batch.push({ id, privateKey, plan })
     if (!this.scheduled) {
@@ -64,15 +59,7 @@ export class SignerPool {
     if (jobs.length === 0) return
     if (this.workers.length === 0) {
       // Every signer died: sign on this thread rather than leave requests hanging.
-      this.settle(
-        jobs.map((j): SignJobResult => {
-          try {
-            return { id: j.id, ok: true, value: signPlan({ privateKey: j.privateKey, plan: j.plan }) }
-          } catch (err) {
-            return { id: j.id, ok: false, code: (err as { code?: string }).code ?? 'internal_error' }
-          }
-        }),
-      )
+      this.settle(signJobs(jobs))
       return
     }
     // Split a large batch over the workers so they sign in parallel.

@@ -12,14 +12,16 @@ export type SignJobResult = { id: number; ok: true; value: SignPlanReturnType } 
 
 /** Runs the worker loop: batches of jobs in, batches of results out. */
 export function runSignWorker(): void {
-  parentPort?.on('message', (jobs: SignJob[]) => {
-    const out: SignJobResult[] = jobs.map((j) => {
-      try {
-        return { id: j.id, ok: true, value: signPlan({ privateKey: j.privateKey, plan: j.plan }) }
-      } catch (err) {
-        return { id: j.id, ok: false, code: (err as { code?: string }).code ?? 'internal_error' }
-      }
-    })
-    parentPort?.postMessage(out)
+  parentPort?.on('message', (jobs: SignJob[]) => parentPort?.postMessage(signJobs(jobs)))
+}
+
+/** Signs a batch; a failed job carries its error code only (the key stays out of it). */
+export function signJobs(jobs: SignJob[]): SignJobResult[] {
+  return jobs.map((j) => {
+    try {
+      return { id: j.id, ok: true, value: signPlan({ privateKey: j.privateKey, plan: j.plan }) }
+    } catch (err) {
+      return { id: j.id, ok: false, code: (err as { code?: string }).code ?? 'internal_error' }
+    }
   })
 }

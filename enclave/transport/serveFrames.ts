@@ -7,7 +7,7 @@
 import { existsSync, unlinkSync } from 'node:fs'
 import net from 'node:net'
 import { BaseError } from '../../shared/errors/base.js'
-import { FrameError, decodeFrameBody, encodeFrame } from '../../shared/protocol/frame.js'
+import { decodeFrameBody, encodeFrame } from '../../shared/protocol/frame.js'
 import { FrameReader } from '../../shared/protocol/FrameReader.js'
 import { RequestFrameSchema } from '../../shared/protocol/messages.js'
 
@@ -112,7 +112,6 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
 }
 
 function wireError(err: unknown, fallback = 'internal_error'): { code: string; message: string } {
-  if (err instanceof FrameError) return err.toWire()
   if (err instanceof BaseError) return err.toWire()
   if (err && typeof err === 'object' && 'issues' in err) return { code: 'message_invalid', message: 'Frame does not match the protocol schema' }
   return { code: fallback, message: fallback === 'internal_error' ? 'Internal error' : 'Invalid message' }

@@ -10,18 +10,16 @@ const Address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected 0x + 40 hex di
 const Count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
 
 /** What the enclave commits to in its attestation user_data (docs/attestation.md, "Commitment"). */
-export const AttestationUserDataInputsSchema = z
-  .object({
-    configVersion: z.string().min(1).max(128),
-    stateVersion: Count,
-    policySetHash: Hex32,
-    auditHead: z.object({ seq: Count, hash: Hex32 }).strict(),
-    wallets: z
-      .array(Address)
-      .max(1000)
-      .refine((ws) => new Set(ws.map((w) => w.toLowerCase())).size === ws.length, 'duplicate wallet'),
-  })
-  .strict()
+export const AttestationUserDataInputsSchema = z.strictObject({
+  configVersion: z.string().min(1).max(128),
+  stateVersion: Count,
+  policySetHash: Hex32,
+  auditHead: z.strictObject({ seq: Count, hash: Hex32 }),
+  wallets: z
+    .array(Address)
+    .max(1000)
+    .refine((ws) => new Set(ws.map((w) => w.toLowerCase())).size === ws.length, 'duplicate wallet'),
+})
 
 export type AttestationUserDataInputs = z.infer<typeof AttestationUserDataInputsSchema>
 

@@ -36,68 +36,47 @@ export const AuditEventSchema = z.enum(AUDIT_EVENTS)
 export type AuditEvent = z.infer<typeof AuditEventSchema>
 
 export const AuditVerdictSchema = z.enum(['allow', 'deny', 'pending', 'info'])
-export type AuditVerdict = z.infer<typeof AuditVerdictSchema>
 
-export const AuditEntrySchema = z
-  .object({
-    /** 0-based position in the chain. */
-    seq: uint,
-    /** Hash of the entry at seq - 1; GENESIS_HASH (32 zero bytes) for seq 0. */
-    prevHash: hash,
-    /** Enclave clock, ms since the epoch. */
-    time: uint,
-    event: AuditEventSchema,
-    wallet: address.nullable(),
-    agentId: z.string().max(128).nullable(),
-    /** What the enclave decoded from the bytes it was asked to sign. */
-    action: DecodedActionSchema.nullable(),
-    /** Advisory resource URL the SDK reported (absent when none). */
-    resourceUrl: z.string().max(2048).optional(),
-    /** The agent's stated reason: data only, never interpreted. */
-    reason: z.string().max(280).nullable(),
-    policy: z.object({ version: uint, hash: anyCaseHash }).strict().nullable(),
-    verdict: AuditVerdictSchema,
-    rule: z.string().max(128).nullable(),
-    code: z.string().max(128).nullable(),
-    /** The 32-byte digest the enclave signed, if it signed. */
-    signedHash: anyCaseHash.nullable(),
-    requestId: z.string().max(128).nullable(),
-    /** Opaque ledger events the enclave replays on restart; hashed, never interpreted here. */
-    ledger: z.array(z.unknown()),
-    stateVersion: uint,
-  })
-  .strict()
+export const AuditEntrySchema = z.strictObject({
+  /** 0-based position in the chain. */
+  seq: uint,
+  /** Hash of the entry at seq - 1; GENESIS_HASH (32 zero bytes) for seq 0. */
+  prevHash: hash,
+  /** Enclave clock, ms since the epoch. */
+  time: uint,
+  event: AuditEventSchema,
+  wallet: address.nullable(),
+  agentId: z.string().max(128).nullable(),
+  /** What the enclave decoded from the bytes it was asked to sign. */
+  action: DecodedActionSchema.nullable(),
+  /** Advisory resource URL the SDK reported (absent when none). */
+  resourceUrl: z.string().max(2048).optional(),
+  /** The agent's stated reason: data only, never interpreted. */
+  reason: z.string().max(280).nullable(),
+  policy: z.strictObject({ version: uint, hash: anyCaseHash }).nullable(),
+  verdict: AuditVerdictSchema,
+  rule: z.string().max(128).nullable(),
+  code: z.string().max(128).nullable(),
+  /** The 32-byte digest the enclave signed, if it signed. */
+  signedHash: anyCaseHash.nullable(),
+  requestId: z.string().max(128).nullable(),
+  /** Opaque ledger events the enclave replays on restart; hashed, never interpreted here. */
+  ledger: z.array(z.unknown()),
+  stateVersion: uint,
+})
 export type AuditEntry = z.infer<typeof AuditEntrySchema>
 /** What the appender supplies; the chain fills in seq and prevHash. */
 export type AuditEntryBody = Omit<AuditEntry, 'seq' | 'prevHash'>
 
 /** A head of the chain: the entry hash at seq (seq -1 and GENESIS_HASH for an empty chain). */
-export const AuditHeadSchema = z.object({ seq: z.number().int().min(-1), hash }).strict()
+export const AuditHeadSchema = z.strictObject({ seq: z.number().int().min(-1), hash })
 export type AuditHead = z.infer<typeof AuditHeadSchema>
 
 /** The enclave's Ed25519 signature over a head (see `auditCheckpointMessage`). */
-export const AuditCheckpointSchema = z
-  .object({
-    seq: uint,
-    head: hash,
-    time: uint,
-    signature: z.string().regex(/^0x[0-9a-f]{128}$/),
-  })
-  .strict()
+export const AuditCheckpointSchema = z.strictObject({
+  seq: uint,
+  head: hash,
+  time: uint,
+  signature: z.string().regex(/^0x[0-9a-f]{128}$/),
+})
 export type AuditCheckpoint = z.infer<typeof AuditCheckpointSchema>
-
-/** Returned to an agent with each signature: its entry's hash and a checkpoint covering it. */
-export const AuditReceiptSchema = z
-  .object({
-    seq: uint,
-    entryHash: hash,
-    checkpoint: AuditCheckpointSchema,
-    /** The enclave's state version after the decision, as the enclave returns it (informational: not covered by the checkpoint). */
-    stateVersion: uint.optional(),
-  })
-  .strict()
-export type AuditReceipt = z.infer<typeof AuditReceiptSchema>
-
-export function isAuditEntry(value: unknown): value is AuditEntry {
-  return AuditEntrySchema.safeParse(value).success
-}

@@ -1,6 +1,7 @@
 import { canonicalJson } from '../canonical/canonicalJson.js'
 import type { AuditCheckpoint, AuditEntry } from './auditEntry.js'
-import { AUDIT_CODES, AuditError } from './AuditError.js'
+import { AUDIT_CODES } from './auditCodes.js'
+import { AuditError } from './AuditError.js'
 import { hashAuditEntry } from './hashAuditEntry.js'
 
 /**

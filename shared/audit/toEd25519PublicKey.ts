@@ -1,5 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
-import { AUDIT_CODES, AuditError } from './AuditError.js'
+import { AUDIT_CODES } from './auditCodes.js'
+import { AuditError } from './AuditError.js'
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the 32 raw key bytes follow. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')

@@ -6,7 +6,7 @@ import {
   AuditCheckpointSchema,
   AuditEntrySchema,
 } from './auditEntry.js'
-import { AUDIT_CODES, type AuditCode } from './AuditError.js'
+import { AUDIT_CODES, type AuditCode } from './auditCodes.js'
 import { GENESIS_HASH, hashCanonicalAuditEntry } from './hashAuditEntry.js'
 import { type Ed25519PublicKeyInput, toEd25519PublicKey } from './toEd25519PublicKey.js'
 import { verifyAuditCheckpoint } from './verifyAuditCheckpoint.js'

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { AuditCheckpoint, AuditReceipt } from './auditEntry.js'
+import type { AuditCheckpoint } from './auditEntry.js'
+import type { AuditReceipt } from './verifyReceipt.js'
 import { mockAuditLog } from './mockAuditLog.js'
 import { parseAuditJsonl, toAuditJsonl } from './exportFormats.js'
 import { verifyReceipt } from './verifyReceipt.js'

@@ -1,9 +1,24 @@
+import { z } from 'zod'
 import { canonicalJson } from '../canonical/canonicalJson.js'
-import { type AuditEntry, type AuditReceipt, AuditEntrySchema, AuditReceiptSchema } from './auditEntry.js'
-import { AUDIT_CODES, type AuditCode } from './AuditError.js'
+import { type AuditEntry, AuditCheckpointSchema, AuditEntrySchema, HASH_HEX_REGEX } from './auditEntry.js'
+import { AUDIT_CODES, type AuditCode } from './auditCodes.js'
 import { hashCanonicalAuditEntry } from './hashAuditEntry.js'
 import { type Ed25519PublicKeyInput, toEd25519PublicKey } from './toEd25519PublicKey.js'
 import { verifyAuditCheckpoint } from './verifyAuditCheckpoint.js'
+
+const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+
+/** Returned to an agent with each signature: its entry's hash and a checkpoint covering it. */
+export const AuditReceiptSchema = z
+  .object({
+    seq: uint,
+    entryHash: z.string().regex(HASH_HEX_REGEX),
+    checkpoint: AuditCheckpointSchema,
+    /** The enclave's state version after the decision, as the enclave returns it (informational: not covered by the checkpoint). */
+    stateVersion: uint.optional(),
+  })
+  .strict()
+export type AuditReceipt = z.infer<typeof AuditReceiptSchema>
 
 export type VerifyReceiptParameters = {
   receipt: AuditReceipt

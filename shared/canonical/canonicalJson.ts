@@ -1,11 +1,7 @@
 import { BaseError } from '../errors/base.js'
 
 /** Deterministic JSON (sorted keys, no whitespace, RFC 8785 style for the value kinds bursar uses) so both sides hash the same bytes. */
-export function canonicalJson(value: unknown): string {
-  return encode(value)
-}
-
-function encode(v: unknown): string {
+export function canonicalJson(v: unknown): string {
   if (v === null) return 'null'
   switch (typeof v) {
     case 'string':
@@ -16,12 +12,12 @@ function encode(v: unknown): string {
       if (!Number.isFinite(v)) throw new CanonicalJsonError('non-finite number')
       return JSON.stringify(v)
     case 'object': {
-      if (Array.isArray(v)) return `[${v.map(encode).join(',')}]`
+      if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
       const obj = v as Record<string, unknown>
       const keys = Object.keys(obj)
         .filter((k) => obj[k] !== undefined)
         .sort()
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${encode(obj[k])}`).join(',')}}`
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`
     }
     default:
       throw new CanonicalJsonError(`unsupported value of type ${typeof v} (encode bigints as decimal strings)`)

@@ -12,16 +12,14 @@ import { DecodedActionSchema } from '../schemas/decodedAction.js'
  * signature may stay valid (`validForSeconds`, null = no end). The enclave
  * builds it (core/policy/approvalRequest.ts); ResolvePending signs its digest.
  */
-export const ApprovalSummarySchema = z
-  .object({
-    agentId: z.string(),
-    host: z.string().nullable(),
-    describe: z.string(),
-    action: DecodedActionSchema,
-    free: z.array(z.string()),
-    validForSeconds: z.number().int().nonnegative().nullable(),
-  })
-  .strict()
+export const ApprovalSummarySchema = z.strictObject({
+  agentId: z.string(),
+  host: z.string().nullable(),
+  describe: z.string(),
+  action: DecodedActionSchema,
+  free: z.array(z.string()),
+  validForSeconds: z.number().int().nonnegative().nullable(),
+})
 export type ApprovalSummary = z.infer<typeof ApprovalSummarySchema>
 
 /** 0x + SHA-256 of the summary's canonical JSON: what ResolvePending signs, re-computed by owner tools from what they show. */

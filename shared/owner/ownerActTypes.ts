@@ -85,46 +85,34 @@ const version = safeUintString(1, Number.MAX_SAFE_INTEGER)
 
 /** Message schemas (JSON form: uint64/uint256 as decimal strings). */
 export const OwnerActMessageSchemas = {
-  CreateWallet: z
-    .object({ owner: address, label: z.string().max(64), nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/), issuedAt: timeMs })
-    .strict(),
-  RegisterAgent: z
-    .object({
-      wallet: address,
-      agentId: agent,
-      agentPublicKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
-      label: z.string().max(64),
-      seq: seqField,
-    })
-    .strict(),
-  SetPolicy: z
-    .object({ wallet: address, agentId: agent, version, policyHash: z.string().regex(/^0x[0-9a-f]{64}$/), seq: seqField })
-    .strict(),
-  RevokeAgent: z.object({ wallet: address, agentId: agent, seq: seqField }).strict(),
-  RevokePolicy: z.object({ wallet: address, agentId: agent, seq: seqField }).strict(),
-  FreezeAgent: z.object({ wallet: address, agentId: agent, frozen: z.boolean(), seq: seqField }).strict(),
-  ResolvePending: z
-    .object({ wallet: address, pendingId: z.string().max(80), digest: z.string().regex(/^0x[0-9a-fA-F]{64}$/), approve: z.boolean(), seq: seqField })
-    .strict(),
-  IssuePermit: z
-    .object({
-      wallet: address,
-      agentId: agent,
-      permitId: z.string().min(1).max(80),
-      chainId: chainIdField,
-      asset: address,
-      amount: uint256,
-      payTo: address,
-      host: z.string().max(253),
-      expiresAt: timeMs,
-      exceedCaps: z.boolean(),
-      seq: seqField,
-    })
-    .strict(),
-  CreditBudget: z
-    .object({ wallet: address, agentId: agent, chainId: chainIdField, asset: address, amount: uint256, seq: seqField })
-    .strict(),
-  Resync: z.object({ wallet: address, seq: seqField }).strict(),
+  CreateWallet: z.strictObject({ owner: address, label: z.string().max(64), nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/), issuedAt: timeMs }),
+  RegisterAgent: z.strictObject({
+    wallet: address,
+    agentId: agent,
+    agentPublicKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
+    label: z.string().max(64),
+    seq: seqField,
+  }),
+  SetPolicy: z.strictObject({ wallet: address, agentId: agent, version, policyHash: z.string().regex(/^0x[0-9a-f]{64}$/), seq: seqField }),
+  RevokeAgent: z.strictObject({ wallet: address, agentId: agent, seq: seqField }),
+  RevokePolicy: z.strictObject({ wallet: address, agentId: agent, seq: seqField }),
+  FreezeAgent: z.strictObject({ wallet: address, agentId: agent, frozen: z.boolean(), seq: seqField }),
+  ResolvePending: z.strictObject({ wallet: address, pendingId: z.string().max(80), digest: z.string().regex(/^0x[0-9a-fA-F]{64}$/), approve: z.boolean(), seq: seqField }),
+  IssuePermit: z.strictObject({
+    wallet: address,
+    agentId: agent,
+    permitId: z.string().min(1).max(80),
+    chainId: chainIdField,
+    asset: address,
+    amount: uint256,
+    payTo: address,
+    host: z.string().max(253),
+    expiresAt: timeMs,
+    exceedCaps: z.boolean(),
+    seq: seqField,
+  }),
+  CreditBudget: z.strictObject({ wallet: address, agentId: agent, chainId: chainIdField, asset: address, amount: uint256, seq: seqField }),
+  Resync: z.strictObject({ wallet: address, seq: seqField }),
 } as const satisfies Record<OwnerActType, z.ZodType>
 
 export function isOwnerActType(t: string): t is OwnerActType {

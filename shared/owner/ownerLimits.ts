@@ -55,13 +55,9 @@ export function checkCreateWallet(p: { admission: Admission; owner: string; owne
       metaMessages: ['Ask the operator to add your owner address to BURSAR_OWNER_ALLOWLIST.'],
     })
   }
-  let total = 0
-  let mine = 0
-  for (const o of p.owners) {
-    total++
-    if (o.toLowerCase() === p.owner.toLowerCase()) mine++
-  }
-  checkLimit(total < OWNER_LIMITS.walletsTotal, 'walletsTotal', `This enclave holds its maximum of ${OWNER_LIMITS.walletsTotal} wallets`)
+  const owners = [...p.owners]
+  const mine = owners.filter((o) => o.toLowerCase() === p.owner.toLowerCase()).length
+  checkLimit(owners.length < OWNER_LIMITS.walletsTotal, 'walletsTotal', `This enclave holds its maximum of ${OWNER_LIMITS.walletsTotal} wallets`)
   checkLimit(mine < OWNER_LIMITS.walletsPerOwner, 'walletsPerOwner', `Owner ${p.owner} already has ${OWNER_LIMITS.walletsPerOwner} wallets (the maximum)`)
   checkLimit(p.createNonces < OWNER_LIMITS.createNonces, 'createNonces', 'Too many wallets were created in the last 20 minutes; retry later')
 }

@@ -1,4 +1,3 @@
-import { createPublicKey, verify } from 'node:crypto'
 import { hashTypedData } from 'viem'
 import { z } from 'zod'
 import { canonicalJson } from '../canonical/canonicalJson.js'
@@ -16,19 +15,17 @@ const count = z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER)
  * enclave was rolled back; a missing or bad receipt means the host answered
  * without forwarding.
  */
-export const OwnerReceiptBodySchema = z
-  .object({
-    v: z.literal(1),
-    act: z.string().max(64),
-    /** EIP-712 digest of the act the owner signed (hashTypedData). */
-    actHash: hex.length(66),
-    wallet: hex.length(42),
-    ownerSeq: count,
-    stateVersion: count,
-    auditHead: z.object({ seq: count, hash: hex }).strict(),
-    time: z.number().int().nonnegative(),
-  })
-  .strict()
+export const OwnerReceiptBodySchema = z.strictObject({
+  v: z.literal(1),
+  act: z.string().max(64),
+  /** EIP-712 digest of the act the owner signed (hashTypedData). */
+  actHash: hex.length(66),
+  wallet: hex.length(42),
+  ownerSeq: count,
+  stateVersion: count,
+  auditHead: z.strictObject({ seq: count, hash: hex }),
+  time: z.number().int().nonnegative(),
+})
 export type OwnerReceiptBody = z.infer<typeof OwnerReceiptBodySchema>
 
 export const OwnerReceiptSchema = OwnerReceiptBodySchema.extend({ signature: hex.max(2 + 128) }).strict()
@@ -48,15 +45,4 @@ export function makeOwnerReceipt(body: OwnerReceiptBody, sign: (payload: Uint8Ar
 export function ownerActHash(primaryType: OwnerActType, message: Record<string, unknown>): `0x${string}` {
   // biome-ignore lint/suspicious/noExplicitAny: fixed types from ownerTypedData
   return hashTypedData(ownerTypedData(primaryType, message) as any)
-}
-
-/** True when `receipt` is signed by the Ed25519 key whose SPKI DER is `publicKeyHex`. */
-export function isOwnerReceiptSigned(receipt: OwnerReceipt, publicKeyHex: string): boolean {
-  try {
-    const key = createPublicKey({ key: Buffer.from(publicKeyHex.replace(/^0x/, ''), 'hex'), format: 'der', type: 'spki' })
-    const { signature, ...body } = receipt
-    return verify(null, ownerReceiptPayload(body), key, Buffer.from(signature.slice(2), 'hex'))
-  } catch {
-    return false
-  }
 }

@@ -41,15 +41,9 @@ export class FrameReader {
   }
 
   private peekLength(): number {
-    const first = this.chunks[0]!
-    if (first.length >= 4) return first.readUInt32BE(0)
-    return this.concatFirst(4).readUInt32BE(0)
-  }
-
-  private concatFirst(n: number): Buffer {
-    const merged = Buffer.concat(this.chunks)
-    this.chunks = [merged]
-    return merged.subarray(0, n)
+    // The 4-byte prefix may span chunks: merge them first.
+    if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks)]
+    return this.chunks[0]!.readUInt32BE(0)
   }
 
   private take(n: number): Buffer {

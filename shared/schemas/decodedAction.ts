@@ -40,140 +40,111 @@ export type ActionKind = z.infer<typeof ActionKindSchema>
 
 export const DecodedActionSchema = z.discriminatedUnion('kind', [
   /** EIP-3009 TransferWithAuthorization / ReceiveWithAuthorization (typed data; x402 exact). */
-  z
-    .object({
-      kind: z.literal('eip3009'),
-      primaryType: z.enum(['TransferWithAuthorization', 'ReceiveWithAuthorization']),
-      chainId,
-      asset: address,
-      amount: uint,
-      payTo: address,
-      from: address,
-      validAfter: seconds,
-      validBefore: seconds,
-      nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
-    })
-    .strict(),
+  z.strictObject({
+    kind: z.literal('eip3009'),
+    primaryType: z.enum(['TransferWithAuthorization', 'ReceiveWithAuthorization']),
+    chainId,
+    asset: address,
+    amount: uint,
+    payTo: address,
+    from: address,
+    validAfter: seconds,
+    validBefore: seconds,
+    nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
+  }),
   /** EIP-2612 Permit (typed data): an allowance of `amount` to `spender` once submitted. */
-  z
-    .object({
-      kind: z.literal('erc2612_permit'),
-      chainId,
-      asset: address,
-      owner: address,
-      spender: address,
-      amount: uint,
-      nonce: uint,
-      deadline: uint,
-    })
-    .strict(),
+  z.strictObject({
+    kind: z.literal('erc2612_permit'),
+    chainId,
+    asset: address,
+    owner: address,
+    spender: address,
+    amount: uint,
+    nonce: uint,
+    deadline: uint,
+  }),
   /** Permit2 PermitTransferFrom / PermitWitnessTransferFrom (typed data): `spender` may move `amount` once. */
-  z
-    .object({
-      kind: z.literal('permit2_transfer'),
-      primaryType: z.enum(['PermitTransferFrom', 'PermitWitnessTransferFrom']),
-      chainId,
-      asset: address,
-      amount: uint,
-      spender: address,
-      /** The recipient when the spender is an x402 Permit2 proxy that pays the witness's `to`; else null. */
-      payTo: address.nullable(),
-      nonce: uint,
-      deadline: uint,
-      /** The witness struct (x402: {to, validAfter[, facilitator]}), values as strings. */
-      witness: z.object({ type: z.string().max(64), fields: z.record(z.string(), z.string()) }).strict().nullable(),
-    })
-    .strict(),
+  z.strictObject({
+    kind: z.literal('permit2_transfer'),
+    primaryType: z.enum(['PermitTransferFrom', 'PermitWitnessTransferFrom']),
+    chainId,
+    asset: address,
+    amount: uint,
+    spender: address,
+    /** The recipient when the spender is an x402 Permit2 proxy that pays the witness's `to`; else null. */
+    payTo: address.nullable(),
+    nonce: uint,
+    deadline: uint,
+    /** The witness struct (x402: {to, validAfter[, facilitator]}), values as strings. */
+    witness: z.strictObject({ type: z.string().max(64), fields: z.record(z.string(), z.string()) }).nullable(),
+  }),
   /** Permit2 PermitSingle (typed data, AllowanceTransfer): an allowance until `expiration`. */
-  z
-    .object({
-      kind: z.literal('permit2_allowance'),
-      chainId,
-      asset: address,
-      amount: uint,
-      spender: address,
-      expiration: seconds,
-      nonce: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-      sigDeadline: uint,
-    })
-    .strict(),
+  z.strictObject({
+    kind: z.literal('permit2_allowance'),
+    chainId,
+    asset: address,
+    amount: uint,
+    spender: address,
+    expiration: seconds,
+    nonce: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    sigDeadline: uint,
+  }),
   /** EIP-1559 transaction calling an ERC-20 transfer / transferFrom. */
-  z
-    .object({
-      kind: z.literal('erc20_transfer'),
-      ...tx,
-      asset: address,
-      amount: uint,
-      payTo: address,
-      from: address,
-      method: z.enum(['transfer', 'transferFrom']),
-    })
-    .strict(),
+  z.strictObject({
+    kind: z.literal('erc20_transfer'),
+    ...tx,
+    asset: address,
+    amount: uint,
+    payTo: address,
+    from: address,
+    method: z.enum(['transfer', 'transferFrom']),
+  }),
   /** EIP-1559 transaction calling an ERC-20 approve / increaseAllowance / decreaseAllowance. */
-  z
-    .object({
-      kind: z.literal('erc20_approve'),
-      ...tx,
-      asset: address,
-      /** Allowance the call grants (approve: the new allowance; increaseAllowance: the increase; decrease: 0). */
-      amount: uint,
-      spender: address,
-      method: z.enum(['approve', 'increaseAllowance', 'decreaseAllowance']),
-    })
-    .strict(),
+  z.strictObject({
+    kind: z.literal('erc20_approve'),
+    ...tx,
+    asset: address,
+    /** Allowance the call grants (approve: the new allowance; increaseAllowance: the increase; decrease: 0). */
+    amount: uint,
+    spender: address,
+    method: z.enum(['approve', 'increaseAllowance', 'decreaseAllowance']),
+  }),
   /** EIP-1559 transaction calling Permit2.approve(token, spender, amount, expiration). */
-  z
-    .object({
-      kind: z.literal('permit2_approve'),
-      ...tx,
-      asset: address,
-      amount: uint,
-      spender: address,
-      expiration: seconds,
-    })
-    .strict(),
+  z.strictObject({
+    kind: z.literal('permit2_approve'),
+    ...tx,
+    asset: address,
+    amount: uint,
+    spender: address,
+    expiration: seconds,
+  }),
   /** EIP-1559 transaction moving native value with empty calldata. */
-  z.object({ kind: z.literal('native_transfer'), ...tx, amount: uint, payTo: address }).strict(),
+  z.strictObject({ kind: z.literal('native_transfer'), ...tx, amount: uint, payTo: address }),
   /** EIP-1559 transaction calling a contract that is neither a token nor Permit2. */
-  z
-    .object({
-      kind: z.literal('contract_call'),
-      ...tx,
-      to: address,
-      value: uint,
-      selector: z.string().regex(/^0x[0-9a-f]{8}$/),
-      data: z.string().regex(/^0x([0-9a-f]{2})*$/),
-    })
-    .strict(),
+  z.strictObject({
+    kind: z.literal('contract_call'),
+    ...tx,
+    to: address,
+    value: uint,
+    selector: z.string().regex(/^0x[0-9a-f]{8}$/),
+    data: z.string().regex(/^0x([0-9a-f]{2})*$/),
+  }),
   /** Any other EIP-712 typed data (allowed only by domain + primaryType matchers); the whole content is kept. */
-  z
-    .object({
-      kind: z.literal('typed_data'),
-      chainId: chainId.nullable(),
-      verifyingContract: address.nullable(),
-      domainName: z.string().nullable(),
-      domainVersion: z.string().nullable(),
-      primaryType: z.string(),
-      typedData: TypedDataJsonSchema,
-    })
-    .strict(),
+  z.strictObject({
+    kind: z.literal('typed_data'),
+    chainId: chainId.nullable(),
+    verifyingContract: address.nullable(),
+    domainName: z.string().nullable(),
+    domainVersion: z.string().nullable(),
+    primaryType: z.string(),
+    typedData: TypedDataJsonSchema,
+  }),
   /** EIP-191 personal message (off unless the policy allows it); the whole message is kept. */
-  z
-    .object({
-      kind: z.literal('raw_message'),
-      length: z.number().int().nonnegative(),
-      message: z.union([z.object({ text: z.string() }).strict(), z.object({ raw: z.string() }).strict()]),
-    })
-    .strict(),
+  z.strictObject({
+    kind: z.literal('raw_message'),
+    length: z.number().int().nonnegative(),
+    message: z.union([z.strictObject({ text: z.string() }), z.strictObject({ raw: z.string() })]),
+  }),
 ])
 export type DecodedAction = z.infer<typeof DecodedActionSchema>
 export type ActionOf<K extends ActionKind> = Extract<DecodedAction, { kind: K }>
-
-/** Service context the SDK reports; advisory (the agent can lie about it), checked only against host allow/deny lists. */
-export const ServiceContextSchema = z
-  .object({
-    resourceUrl: z.string().max(2048).optional(),
-    reason: z.string().max(280).optional(),
-  })
-  .strict()
-export type ServiceContext = z.infer<typeof ServiceContextSchema>

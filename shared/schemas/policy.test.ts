@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { canonicalJson } from '../canonical/canonicalJson.js'
-import { isPolicy, parsePolicy, PolicyInvalidError, policyHash } from './policy.js'
+import { PolicySchema, parsePolicy, PolicyInvalidError, policyHash } from './policy.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { createHash } from 'node:crypto'
 
@@ -23,7 +23,7 @@ describe('PolicySchema', () => {
     const p = parsePolicy(example)
     expect(p).toEqual(example)
     expect(canonicalJson(p)).toBe(canonicalJson(example))
-    expect(isPolicy(example)).toBe(true)
+    expect(PolicySchema.safeParse(example).success).toBe(true)
   })
 
   it('policyHash is 0x + sha256(canonical JSON), checked with node:crypto', () => {

@@ -27,13 +27,12 @@ const hostPattern = z
 /** A token contract address, or `native` for the chain's native coin. */
 export const AssetRefSchema = z.union([address, z.literal('native')])
 
-export { ACTION_KINDS, ActionKindSchema, type ActionKind } from './decodedAction.js'
 
 /** `{ in: [...] }` = the value must be listed; `{ notIn: [...] }` = it must not be. */
 function setOf<T extends z.ZodType>(item: T) {
   return z.union([
-    z.object({ in: z.array(item).min(1).max(1000) }).strict(),
-    z.object({ notIn: z.array(item).min(1).max(1000) }).strict(),
+    z.strictObject({ in: z.array(item).min(1).max(1000) }),
+    z.strictObject({ notIn: z.array(item).min(1).max(1000) }),
   ])
 }
 export const AddressSetSchema = setOf(address)
@@ -46,41 +45,37 @@ const timeZone = z.string().refine(isTimeZone, 'expected an IANA time zone such 
 
 /** Local time window: on these weekdays, from start (inclusive) to end (exclusive). */
 export const TimeWindowSchema = z
-  .object({
+  .strictObject({
     days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).min(1).max(7),
     start: hhmm,
     end: hhmm,
     timeZone: timeZone.optional(),
   })
-  .strict()
   .refine((w) => w.start < w.end, { message: 'start must be before end (split overnight windows in two)', path: ['end'] })
 export type TimeWindow = z.infer<typeof TimeWindowSchema>
 
 /** Spend limits for one (chain, asset): per transaction, rolling 24 h, calendar day in the policy time zone. */
 export const CapSchema = z
-  .object({
+  .strictObject({
     chainId,
     asset: AssetRefSchema,
     perTx: amount.optional(),
     rolling24h: amount.optional(),
     calendarDay: amount.optional(),
   })
-  .strict()
   .refine((c) => c.perTx !== undefined || c.rolling24h !== undefined || c.calendarDay !== undefined, {
     message: 'a cap needs at least one of perTx, rolling24h, calendarDay',
   })
 export type Cap = z.infer<typeof CapSchema>
 
 /** Matches EIP-712 typed data: every field given must equal the decoded domain; primaryType must be listed. */
-export const TypedDataMatcherSchema = z
-  .object({
-    domainName: z.string().max(128).optional(),
-    domainVersion: z.string().max(32).optional(),
-    verifyingContract: address.optional(),
-    chainId: chainId.optional(),
-    primaryTypes: z.array(z.string().min(1).max(128)).min(1).max(64),
-  })
-  .strict()
+export const TypedDataMatcherSchema = z.strictObject({
+  domainName: z.string().max(128).optional(),
+  domainVersion: z.string().max(32).optional(),
+  verifyingContract: address.optional(),
+  chainId: chainId.optional(),
+  primaryTypes: z.array(z.string().min(1).max(128)).min(1).max(64),
+})
 export type TypedDataMatcher = z.infer<typeof TypedDataMatcherSchema>
 
 /** Predicates shared by allow and deny rules; a rule matches when every predicate it has holds. */
@@ -106,26 +101,22 @@ const predicates = {
   timeWindows: z.array(TimeWindowSchema).min(1).max(32).optional(),
 }
 
-export const AllowRuleSchema = z
-  .object({
-    ...predicates,
-    effect: z.literal('allow'),
-    kinds: z.array(ActionKindSchema).min(1).max(ACTION_KINDS.length),
-    /** raw_message: longest message (bytes) allowed. */
-    maxMessageLength: z.number().int().nonnegative().max(1 << 20).optional(),
-    /** eip3009: validBefore − now must be ≤ this many seconds (and validAfter ≤ now). */
-    maxValiditySeconds: z.number().int().positive().max(7 * 86400).optional(),
-    /** Rule-level caps (on the agent's totals per chain+asset); narrower than `budgets`. */
-    caps: z.array(CapSchema).max(64).optional(),
-    /** What happens when this rule is the closest match but fails: deny (default) or ask the owner. */
-    onViolation: z.enum(['deny', 'pending']).optional(),
-  })
-  .strict()
+export const AllowRuleSchema = z.strictObject({
+  ...predicates,
+  effect: z.literal('allow'),
+  kinds: z.array(ActionKindSchema).min(1).max(ACTION_KINDS.length),
+  /** raw_message: longest message (bytes) allowed. */
+  maxMessageLength: z.number().int().nonnegative().max(1 << 20).optional(),
+  /** eip3009: validBefore − now must be ≤ this many seconds (and validAfter ≤ now). */
+  maxValiditySeconds: z.number().int().positive().max(7 * 86400).optional(),
+  /** Rule-level caps (on the agent's totals per chain+asset); narrower than `budgets`. */
+  caps: z.array(CapSchema).max(64).optional(),
+  /** What happens when this rule is the closest match but fails: deny (default) or ask the owner. */
+  onViolation: z.enum(['deny', 'pending']).optional(),
+})
 export type AllowRule = z.infer<typeof AllowRuleSchema>
 
-export const DenyRuleSchema = z
-  .object({ ...predicates, effect: z.literal('deny'), kinds: z.array(ActionKindSchema).min(1).max(ACTION_KINDS.length).optional() })
-  .strict()
+export const DenyRuleSchema = z.strictObject({ ...predicates, effect: z.literal('deny'), kinds: z.array(ActionKindSchema).min(1).max(ACTION_KINDS.length).optional() })
 export type DenyRule = z.infer<typeof DenyRuleSchema>
 
 export const PolicyRuleSchema = z.discriminatedUnion('effect', [AllowRuleSchema, DenyRuleSchema])
@@ -133,7 +124,7 @@ export type PolicyRule = z.infer<typeof PolicyRuleSchema>
 
 /** An offline pre-approval: a recurring payment pattern the owner authorized in advance (no waiting). */
 export const PreApprovalSchema = z
-  .object({
+  .strictObject({
     id,
     description: z.string().max(280).optional(),
     kinds: z.array(z.enum(['eip3009', 'erc20_transfer', 'native_transfer'])).min(1).max(3),
@@ -147,40 +138,34 @@ export const PreApprovalSchema = z
     maxAmountPerDay: amount.optional(),
     expiresAt: ms.optional(),
   })
-  .strict()
   .refine((p) => (p.payTo === undefined) !== (p.host === undefined), {
     message: 'a pre-approval is locked to exactly one of payTo or host',
   })
 export type PreApproval = z.infer<typeof PreApprovalSchema>
 
-export const RiskControlsSchema = z
-  .object({
-    /** Freeze when last hour's spend > max(multiplierPct/100 × average of the previous baselineHours hours, minimum). */
-    spendSpike: z
-      .array(
-        z
-          .object({
-            chainId,
-            asset: AssetRefSchema,
-            multiplierPct: z.number().int().min(100).max(100_000),
-            baselineHours: z.number().int().min(1).max(23),
-            minimum: amount,
-          })
-          .strict(),
-      )
-      .max(16)
-      .optional(),
-    /** Freeze after `count` denials within `windowMinutes`. */
-    denialBurst: z
-      .object({ count: z.number().int().min(1).max(10_000), windowMinutes: z.number().int().min(1).max(1440) })
-      .strict()
-      .optional(),
-  })
-  .strict()
+export const RiskControlsSchema = z.strictObject({
+  /** Freeze when last hour's spend > max(multiplierPct/100 × average of the previous baselineHours hours, minimum). */
+  spendSpike: z
+    .array(
+      z.strictObject({
+        chainId,
+        asset: AssetRefSchema,
+        multiplierPct: z.number().int().min(100).max(100_000),
+        baselineHours: z.number().int().min(1).max(23),
+        minimum: amount,
+      }),
+    )
+    .max(16)
+    .optional(),
+  /** Freeze after `count` denials within `windowMinutes`. */
+  denialBurst: z
+    .strictObject({ count: z.number().int().min(1).max(10_000), windowMinutes: z.number().int().min(1).max(1440) })
+    .optional(),
+})
 export type RiskControls = z.infer<typeof RiskControlsSchema>
 
 export const PolicySchema = z
-  .object({
+  .strictObject({
     version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
     wallet: address,
     agentId: z.string().regex(/^agt_[0-9a-f]{40}$/),
@@ -195,15 +180,13 @@ export const PolicySchema = z
     /** Ordered rules: any matching deny wins; otherwise the first allow rule that passes. */
     rules: z.array(PolicyRuleSchema).max(128),
     velocity: z
-      .object({ perMinute: z.number().int().positive().max(10_000).optional(), perHour: z.number().int().positive().max(10_000).optional() })
-      .strict()
+      .strictObject({ perMinute: z.number().int().positive().max(10_000).optional(), perHour: z.number().int().positive().max(10_000).optional() })
       .optional(),
     preApprovals: z.array(PreApprovalSchema).max(64).optional(),
     /** How long a pending request (and its approval) lives; default 900 s. */
     pendingTtlSeconds: z.number().int().min(30).max(7 * 86400).optional(),
     risk: RiskControlsSchema.optional(),
   })
-  .strict()
   .superRefine((p, ctx) => {
     dupes(p.rules.map((r) => r.id), ['rules'], 'rule id', ctx)
     dupes(p.tokens.map((t) => `${t.chainId}:${t.asset.toLowerCase()}`), ['tokens'], 'token', ctx)
@@ -253,10 +236,6 @@ export function parsePolicy(json: unknown): Policy {
   const r = PolicySchema.safeParse(value)
   if (r.success) return r.data
   throw new PolicyInvalidError(r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`))
-}
-
-export function isPolicy(value: unknown): value is Policy {
-  return PolicySchema.safeParse(value).success
 }
 
 /** 0x + sha256 hex of the policy's canonical JSON: what the owner's SetPolicy act signs. */

@@ -2,6 +2,8 @@ import type { Cap } from '../../../shared/schemas/policy.js'
 import type { Spend } from '../../kinds/KindSpec.js'
 import { HOUR_MS } from '../../ledger/SpendLedger.js'
 import type { Check, EvalContext } from '../evalTypes.js'
+import { checkResult } from './checkResult.js'
+import type { PolicyCode } from '../policyCodes.js'
 import { spendTotals } from '../spendTotals.js'
 
 export type CheckCapsParameters = {
@@ -28,12 +30,11 @@ export function checkCaps({ caps, ctx, spends, required, scope, exceptPermitId }
   const out: Check[] = []
   for (const s of spendTotals(spends ?? ctx.facts.spends)) {
     const cap = caps?.find((c) => c.chainId === s.chainId && c.asset.toLowerCase() === s.asset)
-    const label = scope
     if (!cap) {
       // A zero total (e.g. a zero fee) takes nothing: no budget is needed for it.
       if (required && s.amount > 0n)
         out.push({
-          name: `${label}.missing`,
+          name: `${scope}.missing`,
           ok: false,
           code: 'policy_no_budget_for_asset',
           message: `no budget for ${s.asset} on chain ${s.chainId}: add one under budgets:`,
@@ -44,28 +45,20 @@ export function checkCaps({ caps, ctx, spends, required, scope, exceptPermitId }
     if (cap.perTx !== undefined) {
       const max = BigInt(cap.perTx)
       const ok = s.amount <= max
-      out.push({
-        name: `${label}.perTx`,
-        ok,
-        ...(ok ? {} : { code: 'policy_per_tx_cap_exceeded' as const, remaining: cap.perTx }),
-        message: `${s.asset}: amount ${s.amount} ${ok ? '≤' : '>'} per-transaction cap ${max}`,
-      })
+      const message = `${s.asset}: amount ${s.amount} ${ok ? '≤' : '>'} per-transaction cap ${max}`
+      out.push(checkResult(`${scope}.perTx`, ok, 'policy_per_tx_cap_exceeded', message, cap.perTx))
     }
     if (cap.rolling24h === undefined && cap.calendarDay === undefined) continue
     const held = ledger.held(agentId, s.chainId, s.asset, now, exceptPermitId)
-    const windowed = (name: string, max: bigint, since: number, code: Check['code']) => {
+    const windowed = (name: string, max: bigint, since: number, code: PolicyCode) => {
       // Owner-signed credits offset spends in the same window (never below zero: a credit is not a new cap).
       const gross = ledger.spentAfter(agentId, s.chainId, s.asset, since) + held
       const credit = ledger.creditedAfter(agentId, s.chainId, s.asset, since)
       const used = gross > credit ? gross - credit : 0n
       const ok = used + s.amount <= max
       const left = max > used ? max - used : 0n
-      out.push({
-        name: `${label}.${name}`,
-        ok,
-        ...(ok ? {} : { code, remaining: left.toString() }),
-        message: `${s.asset} ${name}: used ${used} (incl. held ${held}) + ${s.amount} ${ok ? '≤' : '>'} ${max}`,
-      })
+      const message = `${s.asset} ${name}: used ${used} (incl. held ${held}) + ${s.amount} ${ok ? '≤' : '>'} ${max}`
+      out.push(checkResult(`${scope}.${name}`, ok, code, message, left.toString()))
     }
     if (cap.rolling24h !== undefined) windowed('rolling24h', BigInt(cap.rolling24h), now - 24 * HOUR_MS, 'policy_daily_cap_exceeded')
     if (cap.calendarDay !== undefined)

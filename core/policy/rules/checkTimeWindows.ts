@@ -1,5 +1,6 @@
 import type { TimeWindow } from '../../../shared/schemas/policy.js'
 import type { Check, EvalContext } from '../evalTypes.js'
+import { checkResult } from './checkResult.js'
 import { localTime } from '../localTime.js'
 
 const toMin = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))
@@ -13,10 +14,5 @@ export function checkTimeWindows(windows: readonly TimeWindow[] | undefined, ctx
     shown = `${l.weekday} ${String(Math.floor(l.minuteOfDay / 60)).padStart(2, '0')}:${String(l.minuteOfDay % 60).padStart(2, '0')} ${w.timeZone ?? ctx.policy.timeZone}`
     return w.days.includes(l.weekday) && l.minuteOfDay >= toMin(w.start) && l.minuteOfDay < toMin(w.end)
   })
-  return {
-    name: 'timeWindows',
-    ok,
-    ...(ok ? {} : { code: 'policy_outside_time_window' as const }),
-    message: `local time ${shown} is ${ok ? 'inside' : 'outside'} the allowed windows`,
-  }
+  return checkResult('timeWindows', ok, 'policy_outside_time_window', `local time ${shown} is ${ok ? 'inside' : 'outside'} the allowed windows`)
 }

@@ -1,5 +1,6 @@
 import type { TypedDataMatcher } from '../../../shared/schemas/policy.js'
 import type { Check, EvalContext } from '../evalTypes.js'
+import { checkResult } from './checkResult.js'
 
 /** Generic typed data: some matcher must equal the decoded domain (fields it sets) and list the primary type. */
 export function checkTypedData(matchers: readonly TypedDataMatcher[] | undefined, ctx: EvalContext): Check | null {
@@ -14,10 +15,6 @@ export function checkTypedData(matchers: readonly TypedDataMatcher[] | undefined
         (m.chainId === undefined || m.chainId === a.chainId) &&
         (m.verifyingContract === undefined || m.verifyingContract.toLowerCase() === a.verifyingContract?.toLowerCase()),
     ) ?? false
-  return {
-    name: 'typedData',
-    ok,
-    ...(ok ? {} : { code: 'policy_typed_data_not_allowed' as const }),
-    message: `typed data ${a.primaryType} (domain ${a.domainName ?? '-'}, ${a.verifyingContract ?? '-'}, chain ${a.chainId ?? '-'}) ${ok ? 'matches' : 'matches no'} typedData entry`,
-  }
+  const what = `typed data ${a.primaryType} (domain ${a.domainName ?? '-'}, ${a.verifyingContract ?? '-'}, chain ${a.chainId ?? '-'})`
+  return checkResult('typedData', ok, 'policy_typed_data_not_allowed', `${what} ${ok ? 'matches' : 'matches no'} typedData entry`)
 }
