@@ -1,0 +1,109 @@
+import type { Hex } from 'viem'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PROTOCOL_VERSION, type ResponseFrame } from '../../shared/protocol/messages.js'
+import {
+  type AgentSignOk,
+  MaliciousHost,
+  type TestAgent,
+  eip3009,
+  hasSignature,
+  paymentPolicy,
+  refusalCode,
+  signAgentRequest,
+  startWithAgent,
+  verifyPayment,
+} from '../helpers/maliciousHost.js'
+
+const seqOf = (t: string) => (JSON.parse(t) as { seq: number }).seq
+
+/**
+ * Attack: `catchUp` with hostile numbers, in every phase, by the thousand, interleaved with signing, and against a
+ * full buffer of unstored entries (each answer re-sends up to 16 MiB outside the writer). Nothing halts: bad numbers
+ * are `message_invalid`, the wrong phase `enclave_not_ready`; a lie (storedThrough beyond the head) only makes the
+ * enclave forget what the host could have failed to store anyway; every payment still signs within policy with
+ * its entry in its own answer. The worst stall a catchUp flood causes is measured.
+ */
+describe('adversarial: catchUp with hostile numbers and floods (real enclave)', () => {
+  let host: MaliciousHost
+  let wallet: Hex
+  let agent: TestAgent
+  const pay = (value = 1n) => signAgentRequest({ agent, wallet, operation: eip3009({ wallet, value }) })
+
+  beforeAll(async () => {
+    ;({ host, wallet, agent } = await startWithAgent(paymentPolicy({ perTx: '1000', rolling24h: '1000000000' })))
+    await host.waitAgentFloor()
+  })
+  afterAll(async () => {
+    await host?.stop()
+  })
+
+  it('catchUp before ready: enclave_not_ready in awaiting_state and loading; loadState in ready: phase_illegal', async () => {
+    const other = new MaliciousHost()
+    try {
+      await other.startEnclave()
+      const cu = { type: 'catchUp', storedThrough: -1, snapshotVersion: 0 }
+      expect(refusalCode(await other.call(cu))).toBe('enclave_not_ready')
+      expect((await other.call({ type: 'loadState', snapshot: null })).ok).toBe(true)
+      expect(refusalCode(await other.call(cu))).toBe('enclave_not_ready')
+      expect((await other.call({ type: 'finishLoad' })).ok).toBe(true)
+      expect((await other.call(cu)).ok).toBe(true)
+      expect(refusalCode(await other.call({ type: 'loadState', snapshot: null }))).toBe('phase_illegal')
+      expect(refusalCode(await other.call({ type: 'finishLoad' }))).toBe('phase_illegal')
+    } finally {
+      await other.stop()
+    }
+  })
+
+  it('bad numbers → message_invalid; huge ones are a lie the enclave survives; payments go on', async () => {
+    const bad = [-2, 1.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, '5', null, 1e300, 2 ** 60, Number.MAX_SAFE_INTEGER + 2, 2n ** 64n - 1n, -(2n ** 64n)]
+    for (const v of bad) {
+      expect(refusalCode(await host.call({ type: 'catchUp', storedThrough: v, snapshotVersion: 0 }))).toBe('message_invalid')
+      expect(refusalCode(await host.call({ type: 'catchUp', storedThrough: -1, snapshotVersion: v }))).toBe('message_invalid')
+    }
+    expect(refusalCode(await host.call({ type: 'catchUp', storedThrough: -1 }))).toBe('message_invalid')
+    expect(refusalCode(await host.call({ type: 'catchUp', storedThrough: -1, snapshotVersion: 0, extra: 1 }))).toBe('message_invalid')
+    for (const v of [Number.MAX_SAFE_INTEGER]) {
+      const r = await host.call({ type: 'catchUp', storedThrough: v, snapshotVersion: v })
+      expect(r.ok).toBe(true)
+      expect(r.persist).toMatchObject({ entries: [], checkpoint: null, sealed: null })
+    }
+    const p = pay()
+    const ok = await host.agentSign(p)
+    expect(ok.ok).toBe(true)
+    const receipt = (ok as { result: AgentSignOk }).result.receipt
+    expect(await verifyPayment(wallet, p.parsed, (ok as { result: AgentSignOk }).result.signature)).toBe(true)
+    expect(ok.persist!.entries.map(seqOf)).toContain(receipt.seq) // the entry still travels with its signature
+    const after = await host.call({ type: 'catchUp', storedThrough: receipt.seq - 1, snapshotVersion: host.latestSnapshot()!.version })
+    expect(after.persist!.entries.map(seqOf)).toEqual([receipt.seq])
+  })
+
+  it('2,000 catchUps with random numbers pipelined with 100 payments and 50 denials: all answered, all within policy', async () => {
+    const version = host.latestSnapshot()!.version
+    const head = Math.max(...host.entries.map(seqOf))
+    const calls: Array<Promise<ResponseFrame>> = []
+    const pays: Array<{ deny: boolean; r: ReturnType<typeof pay>; a: Promise<ResponseFrame> }> = []
+    for (let i = 0; i < 2_000; i++) {
+      calls.push(host.call({ type: 'catchUp', storedThrough: Math.max(-1, head - 5 + Math.floor(Math.random() * 400)), snapshotVersion: Math.floor(Math.random() * (version + 3)) }))
+      if (i % 13 === 0) {
+        const deny = i % 39 === 0
+        const r = pay(deny ? 5_000n : 1n)
+        pays.push({ deny, r, a: host.agentSign(r) })
+      }
+    }
+    const t0 = Date.now()
+    const answers = await Promise.all(calls)
+    expect(answers.every((a) => a.ok)).toBe(true)
+    for (const { deny, r, a } of pays) {
+      const g = await a
+      if (deny) {
+        expect(refusalCode(g)).toBe('policy_per_tx_cap_exceeded')
+        expect(hasSignature(g)).toBe(false)
+      } else {
+        expect(g.ok).toBe(true)
+        expect(await verifyPayment(wallet, r.parsed, (g as { result: AgentSignOk }).result.signature)).toBe(true)
+      }
+    }
+    expect(Date.now() - t0).toBeLessThan(30_000)
+    expect((await host.call({ type: 'hello', protocolVersion: PROTOCOL_VERSION })).ok).toBe(true)
+  }, 60_000)
+})
