@@ -106,4 +106,52 @@ describe('adversarial: catchUp with hostile numbers and floods (real enclave)', 
     expect(Date.now() - t0).toBeLessThan(30_000)
     expect((await host.call({ type: 'hello', protocolVersion: PROTOCOL_VERSION })).ok).toBe(true)
   }, 60_000)
+
+  it('a full buffer of unstored entries (the 16 MiB bound) re-sent by 20 catchUps on 4 connections: the worst stall stays bounded', async () => {
+    const context = { resourceUrl: `https://x.example/${'u'.repeat(2000)}`, reason: 'r'.repeat(280) }
+    const n = 8_300
+    const t0 = Date.now()
+    const denials: Array<Promise<ResponseFrame>> = []
+    for (let i = 0; i < n; i++) {
+      denials.push(host.agentSign(signAgentRequest({ agent, wallet, operation: eip3009({ wallet, value: 5_000n }), context })))
+      if (i % 500 === 499) {
+        await Promise.all(denials.slice(-500))
+      }
+    }
+    const codes = new Set((await Promise.all(denials)).map(refusalCode))
+    expect([...codes]).toEqual(['policy_per_tx_cap_exceeded'])
+    const fillMs = Date.now() - t0
+    const flood = await host.connect()
+    const one0 = Date.now()
+    const one = await flood.call({ type: 'catchUp', storedThrough: -1, snapshotVersion: 0 })
+    const oneMs = Date.now() - one0
+    expect(one.ok).toBe(true)
+    const bytes = one.persist!.entries.reduce((a, t) => a + t.length, 0) + (one.persist!.sealed?.blob.length ?? 0)
+    // 4 connections × 5 catchUps at once (each stays under the 64 MiB a connection may leave unsent), while the
+    // honest connection asks hello and pays.
+    const conns = [flood, ...(await Promise.all([1, 2, 3].map(() => host.connect())))]
+    const f0 = Date.now()
+    const floods = conns.flatMap((c) => Array.from({ length: 5 }, () => c.call({ type: 'catchUp', storedThrough: -1, snapshotVersion: 0 })))
+    const h0 = Date.now()
+    await host.call({ type: 'hello', protocolVersion: PROTOCOL_VERSION })
+    const helloMs = Date.now() - h0
+    const p = pay()
+    const s0 = Date.now()
+    const ok = await host.agentSign(p)
+    const signMs = Date.now() - s0
+    expect(ok.ok).toBe(true)
+    expect(await verifyPayment(wallet, p.parsed, (ok as { result: AgentSignOk }).result.signature)).toBe(true)
+    const late = new Promise<'cut'>((r) => setTimeout(() => r('cut'), 15_000))
+    const answered = (await Promise.all(floods.map((f) => Promise.race([f, late])))).filter((r) => r !== 'cut' && r.ok).length
+    const floodMs = Date.now() - f0
+    for (const c of conns) c.close()
+    console.log(
+      `catchUp stall: ${n} denials in ${fillMs} ms; one catchUp re-sends ${one.persist!.entries.length} entries + snapshot ` +
+        `= ${(bytes / 2 ** 20).toFixed(1)} MiB in ${oneMs} ms; 20 at once on 4 connections: ${answered} answered in ${floodMs} ms; ` +
+        `hello meanwhile ${helloMs} ms, a payment ${signMs} ms`,
+    )
+    expect(one.persist!.entries.length).toBeLessThanOrEqual(8_193)
+    expect(helloMs).toBeLessThan(15_000)
+    expect(signMs).toBeLessThan(15_000)
+  }, 180_000)
 })
