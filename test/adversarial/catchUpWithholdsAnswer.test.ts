@@ -65,10 +65,19 @@ describe('adversarial: catchUp while answers wait in seq order (real enclave)', 
           expect(hasSignature(g as ResponseFrame)).toBe(false)
         } else {
           expect((g as ResponseFrame).ok).toBe(true)
-          expect(await verifyPayment(wallet, r.parsed, ((g as ResponseFrame & { result: AgentSignOk }).result).signature)).toBe(true)
+          const res = (g as ResponseFrame & { result: AgentSignOk }).result
+          expect(await verifyPayment(wallet, r.parsed, res.signature)).toBe(true)
+          expect((g as ResponseFrame).persist!.entries.map(seqOf)).toContain(res.receipt.seq) // its entry travels with it
         }
       }
     }
     expect(stuck).toEqual([])
   }, 120_000)
+
+  it('afterwards honest traffic resumes: one payment signs, its entry in its answer', async () => {
+    const p = pay(1n)
+    const ok = await within(host.agentSign(p), 6_000)
+    expect(ok !== 'never' && ok.ok).toBe(true)
+    expect(await verifyPayment(wallet, p.parsed, ((ok as ResponseFrame & { result: AgentSignOk }).result).signature)).toBe(true)
+  })
 })
