@@ -155,4 +155,23 @@ describe('adversarial: catchUp with hostile numbers and floods (real enclave)', 
     expect(helloMs).toBeLessThan(15_000)
     expect(signMs).toBeLessThan(15_000)
   }, 180_000)
+
+  it('multi-byte agent text: the unstored bound counts UTF-8 bytes, so a catchUp answer always fits one frame', async () => {
+    // '€' is one UTF-16 unit and three UTF-8 bytes: counted in units, 16 Mi of them were up to 48 MiB on the wire.
+    const context = { resourceUrl: `https://x.example/${'€'.repeat(2000)}`, reason: '€'.repeat(280) }
+    const version = host.latestSnapshot()!.version
+    const storedThrough = Math.max(...host.entries.map(seqOf))
+    expect((await host.call({ type: 'catchUp', storedThrough, snapshotVersion: version })).ok).toBe(true) // all stored
+    const denials: Array<Promise<ResponseFrame>> = []
+    for (let i = 0; i < 4_400; i++) {
+      denials.push(host.agentSign(signAgentRequest({ agent, wallet, operation: eip3009({ wallet, value: 5_000n }), context })))
+      if (i % 500 === 499) await Promise.all(denials.slice(-500))
+    }
+    expect(new Set((await Promise.all(denials)).map(refusalCode))).toEqual(new Set(['policy_per_tx_cap_exceeded']))
+    const r = await host.call({ type: 'catchUp', storedThrough, snapshotVersion: version })
+    expect(r.ok ? 'ok' : r.error.code).toBe('ok')
+    const bytes = r.persist!.entries.reduce((a, t) => a + Buffer.byteLength(t), 0) + (r.persist!.sealed?.blob.length ?? 0)
+    console.log(`multi-byte catchUp: ${r.persist!.entries.length} entries, ${(bytes / 2 ** 20).toFixed(1)} MiB`)
+    expect(bytes).toBeLessThan(32 * 2 ** 20)
+  }, 120_000)
 })
