@@ -132,7 +132,7 @@ export class Enclave {
   /** Drops kept entries up to `seq` (the host has them). */
   private forgetStored(seq: number): void {
     let n = 0
-    while (n < this.unstored.length && this.unstored[n]!.seq <= seq) this.unstoredBytes -= this.unstored[n++]!.text.length
+    while (n < this.unstored.length && this.unstored[n]!.seq <= seq) this.unstoredBytes -= Buffer.byteLength(this.unstored[n++]!.text)
     this.unstored.splice(0, n)
     if (this.unstored.length === 0) this.unstoredBytes = 0
   }
@@ -193,7 +193,7 @@ export class Enclave {
     const text = JSON.stringify({ ...res.entry, hash: res.hash, mac: this.entryMac(res.hash) })
     tx.entries.push(text)
     this.unstored.push({ seq: res.entry.seq, text })
-    this.unstoredBytes += text.length
+    this.unstoredBytes += Buffer.byteLength(text) // UTF-8, as on the wire: a catchUp answer must fit one frame
     this.entriesSinceSnapshot++
     return res as { entry: AuditEntry; hash: `0x${string}` }
   }
@@ -216,7 +216,7 @@ export class Enclave {
     }
     if (sealed) this.lastSealed = sealed
     // Too many kept entries: a sealed snapshot covers them all; without one, keep the newest within the bound.
-    if (over) this.forgetStored(sealed ? sealed.auditSeq : this.unstored[this.unstored.length >> 1]!.seq)
+    if (over) this.forgetStored(sealed ? sealed.auditSeq : (this.unstored[this.unstored.length >> 1]?.seq ?? -1))
     return { entries: tx.entries, sealed }
   }
 

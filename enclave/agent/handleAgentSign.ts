@@ -80,6 +80,8 @@ type Decided = { res: HandlerResult; pending?: PendingPersist; signing?: Promise
 type Base = { wallet: WalletRecord; agent: AgentRecord; r: AgentRequest; rec: PolicyRecord | undefined; tx: Tx }
 
 async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, authed: AgentRecord, pre: Prepared): Promise<Decided> {
+  // SECURITY: a request queued before a halt (a broken invariant) is not decided on the state that broke it.
+  if (enclave.phase !== 'ready') throw new EnclaveError('enclave_halted', 'Enclave halted on a broken invariant')
   const now = enclave.now()
   // SECURITY: the writer reads the live agent record (an owner act may have revoked it while this request waited).
   const agent = wallet.agents.get(authed.agentId) ?? authed

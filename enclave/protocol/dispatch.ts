@@ -51,10 +51,11 @@ async function route(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
     return fail('message_invalid', `Invalid ${String(type)}: ${issue?.path.join('.')} ${issue?.message}`.slice(0, 200))
   }
   const req = parsed.data
-  if (!PHASE_ACCEPTS[enclave.phase].includes(req.type)) {
-    const code = enclave.phase === 'halted' ? 'enclave_halted' : enclave.phase === 'ready' ? 'phase_illegal' : 'enclave_not_ready'
-    return fail(code, `${req.type} is not accepted in phase ${enclave.phase}`)
-  }
+  if (!PHASE_ACCEPTS[enclave.phase].includes(req.type)) return phaseRefusal(enclave, req.type)
+  // SECURITY: checked again in the writer: a request queued behind a phase change (finishLoad and loadState in one
+  // write) runs only if its phase still holds (loadAfterReady).
+  const serial = (job: () => Promise<HandlerResult>) =>
+    enclave.queue.run(() => (PHASE_ACCEPTS[enclave.phase].includes(req.type) ? job() : phaseRefusal(enclave, req.type)))
   switch (req.type) {
     case 'hello':
       if (req.protocolVersion !== PROTOCOL_VERSION) {
@@ -65,19 +66,19 @@ async function route(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
         result: { protocolVersion: PROTOCOL_VERSION, mode: enclave.params.mode, phase: enclave.phase, enclaveVersion: ENCLAVE_VERSION },
       }
     case 'loadState':
-      return enclave.queue.run(async () => {
+      return serial(async () => {
         await enclave.loadSnapshot(req.snapshot)
         const head = enclave.audit.head()
         return { ok: true, result: { stateVersion: enclave.stateVersion, auditHead: head.seq >= 0 ? head : null } }
       })
     case 'replayEntries':
-      return enclave.queue.run(() => replayEntries(enclave, req.entries))
+      return serial(() => replayEntries(enclave, req.entries))
     case 'finishLoad':
-      return enclave.queue.run(() => finishLoad(enclave))
+      return serial(() => finishLoad(enclave))
     case 'catchUp':
       return { ok: true, ...(await enclave.catchUp(req.storedThrough, req.snapshotVersion)) }
     case 'ownerAct':
-      return enclave.queue.run(() => applyOwnerAct(enclave, req))
+      return serial(() => applyOwnerAct(enclave, req))
     case 'agentSign':
       return handleAgentSign(enclave, req)
     case 'attest':
@@ -86,6 +87,11 @@ async function route(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
       return { ok: true, result: { wallets: describeWallets(enclave) } }
     case 'agentStatus': return handleAgentStatus(enclave, req)
   }
+}
+
+function phaseRefusal(enclave: Enclave, type: string): HandlerResult {
+  const code = enclave.phase === 'halted' ? 'enclave_halted' : enclave.phase === 'ready' ? 'phase_illegal' : 'enclave_not_ready'
+  return fail(code, `${type} is not accepted in phase ${enclave.phase}`)
 }
 
 function fail(code: ConstructorParameters<typeof EnclaveError>[0], message: string): HandlerResult {

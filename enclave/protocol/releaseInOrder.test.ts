@@ -25,4 +25,25 @@ describe('ReleaseInOrder', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1_900)
     expect(Date.now() - t0).toBeLessThan(4_000)
   })
+
+  it('a response that next jumped past (a catchUp re-sent its entries) still leaves (catchUpWithholdsAnswer)', async () => {
+    const r = new ReleaseInOrder()
+    r.reset(10)
+    let left = false
+    const denial = r.wait(11, 11).then(() => (left = true))
+    await r.wait(10, 12) // the catchUp: entries 10..12 (a payment being signed, the waiting denial, one more)
+    await new Promise((res) => setTimeout(res, 50))
+    expect(left).toBe(true)
+    await denial
+  })
+
+  it('two responses waiting at the same first seq both leave, in order', async () => {
+    const r = new ReleaseInOrder()
+    r.reset(10)
+    const order: string[] = []
+    const both = [r.wait(11, 11).then(() => order.push('answer')), r.wait(11, 13).then(() => order.push('catchUp'))]
+    await r.wait(10, 10)
+    await Promise.race([Promise.all(both), new Promise((res) => setTimeout(res, 500))])
+    expect(order.sort()).toEqual(['answer', 'catchUp'])
+  })
 })
