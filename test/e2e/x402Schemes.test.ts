@@ -1,4 +1,4 @@
-import type { Address } from 'viem'
+import { type Address, getAddress } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPayingFetch } from '../../agent/createPayingFetch.js'
@@ -124,7 +124,7 @@ describe('x402 exact-via-Permit2 and upto through bursar, settled on anvil', () 
       primaryType: 'PermitWitnessTransferFrom',
       spender: X402_EXACT_PERMIT2_PROXY,
       payTo: merchant,
-      asset: token.address,
+      asset: getAddress(token.address),
       amount: EXACT_PRICE.toString(),
     })
     expect(entry?.resourceUrl).toBe(`${api.url}/exact`)
@@ -142,7 +142,7 @@ describe('x402 exact-via-Permit2 and upto through bursar, settled on anvil', () 
     const entry = (await allowed()).at(-1)
     expect(entry?.action).toMatchObject({
       kind: 'upto',
-      asset: token.address,
+      asset: getAddress(token.address),
       amount: UPTO_MAX.toString(),
       payTo: merchant,
       facilitator: api.facilitatorAddress,
