@@ -84,6 +84,34 @@ describe('decodePermit2: x402 exact via Permit2 and upto', () => {
     expect(decode(upto({ witnessFields: [UPTO_WITNESS[1]!, UPTO_WITNESS[0]!, UPTO_WITNESS[2]!] }))).toMatchObject({ ok: false, code: 'sign_permit2_shape_invalid' })
   })
 
+  it('PermitSingle (AllowanceTransfer) stays an allowance: token, amount, spender, expiration, nonce, sigDeadline', () => {
+    const spender = '0x5B38Da6a701c568545dCfcB03FcB875f56beddC4'
+    const td: TypedDataJson = {
+      domain: { name: 'Permit2', chainId: 84532, verifyingContract: PERMIT2 },
+      types: {
+        PermitSingle: [
+          { name: 'details', type: 'PermitDetails' },
+          { name: 'spender', type: 'address' },
+          { name: 'sigDeadline', type: 'uint256' },
+        ],
+        PermitDetails: [
+          { name: 'token', type: 'address' },
+          { name: 'amount', type: 'uint160' },
+          { name: 'expiration', type: 'uint48' },
+          { name: 'nonce', type: 'uint48' },
+        ],
+      },
+      primaryType: 'PermitSingle',
+      message: { details: { token: MOCK_USDC, amount: '10', expiration: 1900000000, nonce: 3 }, spender, sigDeadline: '1900000300' },
+    }
+    const r = decode(td)
+    expect(r).toEqual({
+      ok: true,
+      action: { kind: 'permit2_allowance', chainId: 84532, asset: MOCK_USDC, amount: '10', spender, expiration: 1900000000, nonce: 3, sigDeadline: '1900000300' },
+      plan: { kind: 'typedData', digest: hashTypedData(td as never) },
+    })
+  })
+
   it('the advisory requirements must agree: scheme, payee, and an upto amount no larger than the signed maximum', () => {
     expect(decode(upto(), requirements('exact', '20000'))).toMatchObject({ ok: false, code: 'sign_requirements_mismatch' })
     expect(decode(exact(), requirements('upto', '20000'))).toMatchObject({ ok: false, code: 'sign_requirements_mismatch' })

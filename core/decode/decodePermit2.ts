@@ -91,20 +91,9 @@ export function decodePermit2({ typedData, requirements }: DecodePermit2Paramete
   const m = norm.message as Msg
   if (primaryType === 'PermitSingle') {
     const det = m.details as Msg
-    return {
-      ok: true,
-      action: {
-        kind: 'permit2_allowance',
-        chainId,
-        asset: getAddress(det.token as string),
-        amount: str(det.amount),
-        spender: getAddress(m.spender as string),
-        expiration: Number(det.expiration),
-        nonce: Number(det.nonce),
-        sigDeadline: str(m.sigDeadline),
-      },
-      plan: { kind: 'typedData', digest },
-    }
+    const [asset, spender] = [getAddress(det.token as string), getAddress(m.spender as string)]
+    const action = { kind: 'permit2_allowance', chainId, asset, amount: str(det.amount), spender, expiration: Number(det.expiration), nonce: Number(det.nonce), sigDeadline: str(m.sigDeadline) } as const
+    return { ok: true, action, plan: { kind: 'typedData', digest } }
   }
   const permitted = m.permitted as Msg
   const spender = getAddress(m.spender as string)
