@@ -3,6 +3,7 @@ import { x402Client } from '@x402/core/client'
 import type { PaymentRequirements } from '@x402/core/types'
 import { ExactEvmScheme } from '@x402/evm/exact/client'
 import { ExactEvmSchemeV1 } from '@x402/evm/exact/v1/client'
+import { UptoEvmScheme } from '@x402/evm/upto/client'
 import { NETWORKS } from '@x402/evm/v1'
 import { wrapFetchWithPayment } from '@x402/fetch'
 import type { LocalAccount } from 'viem/accounts'
@@ -15,7 +16,15 @@ export type CreatePayingFetchParameters = Omit<BursarAccountParameters, 'context
   fetch?: typeof globalThis.fetch | undefined
   /** Default reason recorded with every payment (≤ 280 chars); a per-call `reason` overrides it. */
   reason?: string | undefined
+  /**
+   * The x402 schemes this fetch pays with, in order of preference when a 402 offers several
+   * (default `['exact', 'upto']`). Whatever is chosen, the enclave's policy decides.
+   */
+  schemes?: readonly PayingScheme[] | undefined
 }
+
+/** `exact` (EIP-3009 or Permit2, as the server asks) and `upto` (a Permit2 maximum the server settles within). */
+export type PayingScheme = 'exact' | 'upto'
 
 export type PayingFetch = ((input: FetchInput, init?: RequestInit, options?: { reason?: string }) => Promise<Response>) & {
   /** The bursar viem Account behind this fetch (usable with viem clients too). */
@@ -28,14 +37,15 @@ type CallContext = { resourceUrl: string; reason: string | undefined; requiremen
 
 /**
  * `fetch` that pays x402 402s through bursar: @x402/fetch + the reference
- * `exact` EVM scheme (v2, and v1 network names) + a bursarAccount. The
+ * EVM schemes (`exact` v2 by EIP-3009 or Permit2, and v1 network names;
+ * `upto`) + a bursarAccount. The
  * resource URL and the 402's selected requirements travel to the enclave as
  * advisory context. A refused payment rethrows the typed bursar error and
  * sends no payment header. Budget limits are the enclave's job, so the x402
  * client's own USD spend caps are off.
  */
 export function createPayingFetch(params: CreatePayingFetchParameters): PayingFetch {
-  const { fetch: resourceFetch, reason: defaultReason, ...accountParams } = params
+  const { fetch: resourceFetch, reason: defaultReason, schemes = ['exact', 'upto'], ...accountParams } = params
   const store = new AsyncLocalStorage<CallContext>()
   const account = bursarAccount({
     ...accountParams,
@@ -50,8 +60,15 @@ export function createPayingFetch(params: CreatePayingFetchParameters): PayingFe
     },
   })
 
-  const client = new x402Client().setSpendControls(false).register('eip155:*', new ExactEvmScheme(account))
-  for (const name of NETWORKS) client.registerV1(name, new ExactEvmSchemeV1(account))
+  // The first offer in the caller's order of schemes (the client has already kept only registered ones).
+  const rank = (r: PaymentRequirements) => schemes.indexOf(r.scheme as PayingScheme)
+  const client = new x402Client((_v, offers) => [...offers].sort((a, b) => rank(a) - rank(b))[0] as PaymentRequirements)
+  client.setSpendControls(false)
+  if (schemes.includes('exact')) {
+    client.register('eip155:*', new ExactEvmScheme(account))
+    for (const name of NETWORKS) client.registerV1(name, new ExactEvmSchemeV1(account))
+  }
+  if (schemes.includes('upto')) client.register('eip155:*', new UptoEvmScheme(account))
   client.onBeforePaymentCreation(async ({ selectedRequirements }) => {
     const c = store.getStore()
     if (c) c.requirements = toRequirementsJson(selectedRequirements)

@@ -19,9 +19,15 @@ program
   .command('demo')
   .description('local chain + x402 paid API + an agent paying within policy, end to end')
   .option('--json', 'print JSON')
-  .action(async (o: { json?: boolean }) => {
-    const { runDemo } = await import('../scripts/demo.js')
-    process.exitCode = await runDemo({ json: !!o.json })
+  .option('--scheme <scheme>', 'what the paid API asks for: exact (EIP-3009), permit2 (exact via Permit2) or upto', 'exact')
+  .action(async (o: { json?: boolean; scheme: string }) => {
+    const { DEMO_SCHEMES, runDemo } = await import('../scripts/demo.js')
+    if (!(DEMO_SCHEMES as readonly string[]).includes(o.scheme)) {
+      process.stderr.write(`error: --scheme ${o.scheme}: one of ${DEMO_SCHEMES.join(', ')} (batch-settlement and auth-capture: not yet)\n`)
+      process.exitCode = 2
+      return
+    }
+    process.exitCode = await runDemo({ json: !!o.json, scheme: o.scheme as (typeof DEMO_SCHEMES)[number] })
   })
 program.command('sim').description('start host + simulated enclave (same as make sim)').action(async () => {
   await import('../scripts/sim.js')

@@ -60,6 +60,40 @@ describe('bursar owner policy explain', () => {
     expect(runPolicyExplain({ policy: EXAMPLE, request: file('p.json', payment('1')), now: NOW }).exitCode).toBe(0)
   })
 
+  it('explains x402 upto: the signed maximum against the caps, and the facilitator allowlist', () => {
+    const facilitator = '0x90F79bf6EB2c4f870365E785982E1f101E93b906'
+    const policy = file('upto.json', {
+      version: 1,
+      wallet: '0x1111111111111111111111111111111111111111',
+      agentId: 'agt_0123456789abcdef0123456789abcdef01234567',
+      timeZone: 'UTC',
+      tokens: [{ chainId: 84532, asset: USDC, name: 'USDC', version: '2', decimals: 6 }],
+      facilitators: [facilitator],
+      budgets: [{ chainId: 84532, asset: USDC, perTx: '20000' }],
+      rules: [{ id: 'upto', effect: 'allow', kinds: ['upto'], maxValiditySeconds: 600 }],
+    })
+    const upto = (amount: string, by: string) => ({
+      kind: 'upto',
+      chainId: 84532,
+      asset: USDC,
+      amount,
+      payTo: '0x4444444444444444444444444444444444444444',
+      facilitator: by,
+      nonce: '1',
+      deadline: String(s + 300),
+      validAfter: '0',
+    })
+    const ok = runPolicyExplain({ policy, request: file('u1.json', upto('20000', facilitator)), now: NOW })
+    expect(ok.exitCode).toBe(0)
+    expect(ok.stdout).toContain(`✓ facilitators`)
+    const other = runPolicyExplain({ policy, request: file('u2.json', upto('5', '0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65')), now: NOW })
+    expect(other.exitCode).toBe(1)
+    expect(other.stdout).toMatch(/^DENY {3}policy_facilitator_not_allowed {2}\(facilitators\)/)
+    expect(other.stdout).toContain('is not on the facilitator allowlist: add it under facilitators:  [policy_facilitator_not_allowed]')
+    const max = runPolicyExplain({ policy, request: file('u3.json', upto('20001', facilitator)), now: NOW })
+    expect(max.stdout).toMatch(/^DENY {3}policy_per_tx_cap_exceeded/)
+  })
+
   it('reports invalid input with exit 2 and a precise path', () => {
     const bad = runPolicyExplain({ policy: file('bad.yaml', 'version: 0\n'), request: file('x.json', payment('1')), now: NOW })
     expect(bad.exitCode).toBe(2)

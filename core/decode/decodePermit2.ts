@@ -2,7 +2,7 @@ import { type TypedDataDefinition, getAddress, hashTypedData } from 'viem'
 import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import { type X402Requirements, checkRequirements } from './checkRequirements.js'
 import { checkStructTypes } from './checkStructTypes.js'
-import { PERMIT2_ADDRESS, X402_EXACT_PERMIT2_PROXY, X402_PERMIT2_PROXIES } from './knownContracts.js'
+import { PERMIT2_ADDRESS, X402_PROXY_WITNESS, X402_UPTO_PERMIT2_PROXY } from './knownContracts.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
 import { normalizeTypedMessage } from './normalizeTypedMessage.js'
 import { type DecodeResult, deny } from './signingPlan.js'
@@ -40,6 +40,10 @@ const str = (v: unknown) => (typeof v === 'bigint' ? v.toString() : String(v))
  * verifyingContract: Permit2}): a signature transfer (PermitTransferFrom, or
  * PermitWitnessTransferFrom with a flat witness struct) or an allowance
  * (PermitSingle). Batch forms are refused: one token per signature.
+ * Through the canonical x402 exact proxy the witness must be exactly
+ * `Witness(address to,uint256 validAfter)` and the payee is its `to`; through
+ * the upto proxy exactly `Witness(address to,address facilitator,uint256
+ * validAfter)`, decoded as an `upto` action (the amount is a maximum).
  */
 export function decodePermit2({ typedData, requirements }: DecodePermit2Parameters): DecodeResult {
   const { primaryType } = typedData
@@ -63,10 +67,12 @@ export function decodePermit2({ typedData, requirements }: DecodePermit2Paramete
     if (!witnessType || !wFields || witnessType === 'TokenPermissions' || !wFields.every((f) => ATOMIC_WITNESS.test(f.type))) {
       return shape('witness must be one flat struct of atomic fields')
     }
+    // SECURITY: a permit to an x402 proxy carries exactly that proxy's `Witness` (what it hashes and pays by), nothing else.
+    const proxyWitness = X402_PROXY_WITNESS.get(String(typedData.message.spender).toLowerCase())
     expected = {
       PermitWitnessTransferFrom: [...TRANSFER, { name: 'witness', type: witnessType }],
       TokenPermissions: TOKEN_PERMISSIONS,
-      [witnessType]: wFields,
+      ...(proxyWitness ? { Witness: proxyWitness } : { [witnessType]: wFields }),
     }
   } else if (primaryType === 'PermitSingle') {
     expected = { PermitSingle: PERMIT_SINGLE, PermitDetails: PERMIT_DETAILS }
@@ -85,20 +91,9 @@ export function decodePermit2({ typedData, requirements }: DecodePermit2Paramete
   const m = norm.message as Msg
   if (primaryType === 'PermitSingle') {
     const det = m.details as Msg
-    return {
-      ok: true,
-      action: {
-        kind: 'permit2_allowance',
-        chainId,
-        asset: getAddress(det.token as string),
-        amount: str(det.amount),
-        spender: getAddress(m.spender as string),
-        expiration: Number(det.expiration),
-        nonce: Number(det.nonce),
-        sigDeadline: str(m.sigDeadline),
-      },
-      plan: { kind: 'typedData', digest },
-    }
+    const [asset, spender] = [getAddress(det.token as string), getAddress(m.spender as string)]
+    const action = { kind: 'permit2_allowance', chainId, asset, amount: str(det.amount), spender, expiration: Number(det.expiration), nonce: Number(det.nonce), sigDeadline: str(m.sigDeadline) } as const
+    return { ok: true, action, plan: { kind: 'typedData', digest } }
   }
   const permitted = m.permitted as Msg
   const spender = getAddress(m.spender as string)
@@ -106,29 +101,24 @@ export function decodePermit2({ typedData, requirements }: DecodePermit2Paramete
   const witness = w ? { type: witnessType!, fields: Object.fromEntries(Object.entries(w).map(([k, v]) => [k, str(v)])) } : null
   // SECURITY: only an x402 proxy is known to pay exactly the witness's `to`; any other spender picks the recipient.
   const toField = witness?.fields.to
-  const payTo = X402_PERMIT2_PROXIES.has(spender.toLowerCase()) && toField ? getAddress(toField) : null
-  if (X402_PERMIT2_PROXIES.has(spender.toLowerCase()) && !payTo) return shape('an x402 proxy permit needs a witness with `to`')
+  const proxy = X402_PROXY_WITNESS.has(spender.toLowerCase())
+  const payTo = proxy && toField ? getAddress(toField) : null
+  if (proxy && !payTo) return shape('an x402 proxy permit needs a witness with `to`')
   const asset = getAddress(permitted.token as string)
   const amount = BigInt(permitted.amount as bigint)
   // A proxy payment is compared with the requirements (through the upto proxy its amount is a maximum); any other only by chain.
-  const amountIsMax = spender.toLowerCase() !== X402_EXACT_PERMIT2_PROXY
-  const payment = payTo ? { asset, payTo, amount, ...(amountIsMax ? { amountIsMax } : {}) } : undefined
+  const upto = spender.toLowerCase() === X402_UPTO_PERMIT2_PROXY
+  const payment = payTo ? { asset, payTo, amount, scheme: upto ? 'upto' : 'exact', ...(upto ? { amountIsMax: true } : {}) } : undefined
   const denied = checkRequirements({ requirements, chainId, payment })
   if (denied) return denied
+  const plan = { kind: 'typedData', digest } as const
+  const f = witness?.fields as { facilitator: string; validAfter: string } | undefined
+  if (upto && f && payTo) {
+    return { ok: true, action: { kind: 'upto', chainId, asset, amount: amount.toString(), payTo, facilitator: getAddress(f.facilitator), nonce: str(m.nonce), deadline: str(m.deadline), validAfter: f.validAfter }, plan }
+  }
   return {
     ok: true,
-    action: {
-      kind: 'permit2_transfer',
-      primaryType,
-      chainId,
-      asset,
-      amount: amount.toString(),
-      spender,
-      payTo,
-      nonce: str(m.nonce),
-      deadline: str(m.deadline),
-      witness,
-    },
-    plan: { kind: 'typedData', digest },
+    action: { kind: 'permit2_transfer', primaryType, chainId, asset, amount: amount.toString(), spender, payTo, nonce: str(m.nonce), deadline: str(m.deadline), witness },
+    plan,
   }
 }

@@ -24,6 +24,8 @@ export type ActionFacts = {
   payees: string[]
   /** Allowance spenders (lowercase). */
   spenders: string[]
+  /** x402 facilitators the signature lets settle (upto's witness; lowercase): each must be on the policy's allowlist. */
+  facilitators: string[]
   /** The contract a transaction calls and its selector (calls that are not token or Permit2 actions). */
   contract: { to: string; selector: string } | null
   /** Unix seconds: from when and until when the signature is money (until null = no end: until mined or revoked). */

@@ -32,6 +32,12 @@ const CASES: { [K in ActionKind]: { action: ActionOf<K>; spends: unknown[]; vali
     validUntil: 1_800_000_300,
     free: ['nonce', 'deadline'],
   },
+  upto: {
+    action: { kind: 'upto', chainId: 84532, asset: T, amount: '7', payTo: P, facilitator: S, nonce: '2', deadline: '1800000300', validAfter: '0' },
+    spends: [{ chainId: 84532, asset: t(T), amount: 7n, to: t(P), role: 'authorization' }],
+    validUntil: 1_800_000_300,
+    free: ['nonce', 'deadline', 'validAfter'],
+  },
   permit2_allowance: {
     action: { kind: 'permit2_allowance', chainId: 84532, asset: T, amount: '8', spender: S, expiration: 1_800_003_600, nonce: 0, sigDeadline: '1800000300' },
     spends: [{ chainId: 84532, asset: t(T), amount: 8n, to: t(S), role: 'allowance' }],

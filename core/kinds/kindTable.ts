@@ -11,6 +11,7 @@ import { permit2ApproveKind } from './permit2ApproveKind.js'
 import { permit2TransferKind } from './permit2TransferKind.js'
 import { rawMessageKind } from './rawMessageKind.js'
 import { typedDataKind } from './typedDataKind.js'
+import { uptoKind } from './uptoKind.js'
 
 /** THE table of action kinds: every kind in ACTION_KINDS must be here, with every answer (a missing one is a compile error). */
 export type KindTable = { readonly [K in ActionKind]: KindSpec<K> }
@@ -19,6 +20,7 @@ export const KINDS: KindTable = {
   eip3009: eip3009Kind,
   erc2612_permit: erc2612PermitKind,
   permit2_transfer: permit2TransferKind,
+  upto: uptoKind,
   permit2_allowance: permit2AllowanceKind,
   erc20_transfer: erc20TransferKind,
   erc20_approve: erc20ApproveKind,

@@ -10,7 +10,7 @@ import { checkCaps } from './rules/checkCaps.js'
 import { checkPermit } from './rules/checkPermit.js'
 import { checkPreApproval } from './rules/checkPreApproval.js'
 import { checkSpendSpike } from './rules/checkSpendSpike.js'
-import { checkTokenRegistry } from './rules/checkTokenRegistry.js'
+import { checkFacilitators, checkTokenRegistry } from './rules/checkTokenRegistry.js'
 import { checkValidityWindow } from './rules/checkValidityWindow.js'
 import { checkVelocity } from './rules/checkVelocity.js'
 import { evaluateRule } from './rules/evaluateRule.js'
@@ -25,7 +25,7 @@ type Failure = { code: PolicyCode; rule: string; message: string; remaining?: st
 
 /**
  * The policy decision, in order: binding and expiry, frozen agent, velocity,
- * token registry, authorization validity, deny rules (any match wins), a named
+ * token registry, facilitator allowlist, authorization validity, deny rules (any match wins), a named
  * permit, an owner-approved pending request, allow rules + budgets + risk,
  * pre-approvals, then deny or ask the owner. Reads the ledger, never writes
  * it: the verdict carries the events the caller applies if it proceeds.
@@ -83,14 +83,14 @@ export function decidePolicy(p: EvaluatePolicyParameters, trace?: PolicyTrace): 
     return spike ? deny({ code: spike.code!, rule: spike.name, message: spike.message }, `risk: ${spike.message}`) : null
   }
 
-  // 1. Binding, expiry, frozen agent, velocity, registry, authorization validity.
+  // 1. Binding, expiry, frozen agent, velocity, registry, facilitators, authorization validity.
   if (agentId !== policy.agentId)
     return deny({ code: 'policy_agent_mismatch', rule: 'policy.agentId', message: 'policy is for another agent' })
   if (policy.expiresAt !== undefined && now >= policy.expiresAt)
     return deny({ code: 'policy_expired', rule: 'policy.expiresAt', message: `policy expired at ${new Date(policy.expiresAt).toISOString()}` })
   const frozen = ledger.frozenInfo(agentId)
   if (frozen) return deny({ code: 'agent_frozen', rule: 'frozen', message: `agent frozen: ${frozen.reason}` }, undefined)
-  for (const c of [checkVelocity, checkTokenRegistry, (x: EvalContext) => checkValidityWindow(undefined, x)]) {
+  for (const c of [checkVelocity, checkTokenRegistry, checkFacilitators, (x: EvalContext) => checkValidityWindow(undefined, x)]) {
     const bad = stage(c(ctx))
     if (bad) return denyCheck(bad)
   }

@@ -4,13 +4,16 @@ import type { Network, PaymentPayload, PaymentRequirements, SettleResponse } fro
 import { toFacilitatorEvmSigner } from '@x402/evm'
 import { ExactEvmScheme } from '@x402/evm/exact/facilitator'
 import { ExactEvmSchemeV1 } from '@x402/evm/exact/v1/facilitator'
+import { UptoEvmScheme } from '@x402/evm/upto/facilitator'
 import { type Chain, type Hex, createPublicClient, createWalletClient, http } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 
 /**
- * Dev-chain fixture: the x402 reference facilitator (`@x402/evm` exact
- * scheme, EIP-3009) running in-process against a local chain, so no remote
- * facilitator is ever contacted. Every successful settlement is recorded.
+ * Dev-chain fixture: the x402 reference facilitator (`@x402/evm`: `exact`
+ * by EIP-3009 or Permit2, and `upto`) running in-process against a local
+ * chain, so no remote facilitator is ever contacted. Every successful
+ * settlement is recorded. Permit2 payments need Permit2 and the x402 proxies
+ * on the chain (installX402Permit2).
  */
 export type CreateLocalFacilitatorParameters = {
   rpcUrl: string
@@ -26,9 +29,13 @@ export type LocalSettlement = {
   network: string
   transaction: Hex
   payer: string | undefined
+  /** What moved: the facilitator's settled amount (upto: the server's chosen amount), else the required amount. */
   amount: string
   payTo: string
   asset: string
+  scheme: string
+  /** exact: 'eip3009' or 'permit2'; upto: 'permit2'. */
+  assetTransferMethod: string
 }
 
 export type CreateLocalFacilitatorReturnType = {
@@ -46,10 +53,12 @@ export function createLocalFacilitator(params: CreateLocalFacilitatorParameters)
   const pub = createPublicClient({ chain: params.chain, transport })
   const wallet = createWalletClient({ chain: params.chain, transport, account })
   // Explicit adapter rather than spreading a viem client: the facilitator only
-  // needs these calls, all bound to the loopback chain.
+  // needs these calls, all bound to the loopback chain. Reads are eth_calls
+  // from the facilitator's address, as from a viem wallet client: the upto
+  // proxy lets only the witness's facilitator settle, simulation included.
   const signer = toFacilitatorEvmSigner({
     address: account.address,
-    readContract: (a) => pub.readContract(a as Parameters<typeof pub.readContract>[0]),
+    readContract: (a) => pub.readContract({ ...(a as Parameters<typeof pub.readContract>[0]), account: account.address }),
     verifyTypedData: (a) => pub.verifyTypedData(a as Parameters<typeof pub.verifyTypedData>[0]),
     writeContract: (a) => wallet.writeContract(a as Parameters<typeof wallet.writeContract>[0]),
     sendTransaction: (a) => wallet.sendTransaction(a as Parameters<typeof wallet.sendTransaction>[0]),
@@ -58,7 +67,7 @@ export function createLocalFacilitator(params: CreateLocalFacilitatorParameters)
   })
 
   const network = `eip155:${params.chain.id}` as Network
-  const facilitator = new x402Facilitator().register(network, new ExactEvmScheme(signer))
+  const facilitator = new x402Facilitator().register(network, new ExactEvmScheme(signer)).register(network, new UptoEvmScheme(signer))
   const v1 = params.v1Networks ?? []
   if (v1.length > 0) facilitator.registerV1(v1 as Network[], new ExactEvmSchemeV1(signer))
 
@@ -66,14 +75,17 @@ export function createLocalFacilitator(params: CreateLocalFacilitatorParameters)
   facilitator.onAfterSettle(async ({ paymentPayload, requirements, result }) => {
     if (!result.success) return
     const req = requirements as PaymentRequirements & { maxAmountRequired?: string }
+    const settled = (result as SettleResponse & { amount?: string }).amount
     settlements.push({
       x402Version: paymentPayload.x402Version,
       network: result.network,
       transaction: result.transaction as Hex,
       payer: result.payer,
-      amount: req.amount ?? req.maxAmountRequired ?? '',
+      amount: settled ?? req.amount ?? req.maxAmountRequired ?? '',
       payTo: req.payTo,
       asset: req.asset,
+      scheme: req.scheme,
+      assetTransferMethod: String(req.extra?.assetTransferMethod ?? 'eip3009'),
     })
   })
 

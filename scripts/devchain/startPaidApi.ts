@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net'
 import type { Network } from '@x402/core/types'
 import { ExactEvmScheme } from '@x402/evm/exact/server'
+import { UptoEvmScheme } from '@x402/evm/upto/server'
 import { EVM_NETWORK_CHAIN_ID_MAP } from '@x402/evm/v1'
-import { paymentMiddleware, x402ResourceServer } from '@x402/express'
+import { paymentMiddleware, setSettlementOverrides, x402ResourceServer } from '@x402/express'
 import express from 'express'
 import type { Address, Chain, Hex } from 'viem'
 import { type LocalSettlement, createLocalFacilitator } from './createLocalFacilitator.js'
@@ -22,13 +23,24 @@ export type StartPaidApiParameters = {
   /** Default price in the token's base units (USDC: 6 decimals). */
   price: bigint | string
   facilitatorKey: Hex
-  /** Paid routes, `'GET /path'` → optional price override. Default `{ 'GET /paid': {} }`. */
-  routes?: Record<string, { price?: bigint | string | undefined }> | undefined
+  /** Paid routes, `'GET /path'` → how it is paid. Default `{ 'GET /paid': {} }` (exact, EIP-3009, `price`). */
+  routes?: Record<string, PaidRoute> | undefined
   /** EIP-712 domain of the asset (default USD Coin / 2). */
   tokenName?: string | undefined
   tokenVersion?: string | undefined
   /** Also serve `GET /v1/paid` in x402 v1 framing (default true when the chain has a v1 name). */
   v1?: boolean | undefined
+}
+
+/** One paid route: the scheme it asks for and the price (upto: the signed maximum, and what the handler then charges). */
+export type PaidRoute = {
+  price?: bigint | string | undefined
+  /** Default 'exact'. */
+  scheme?: 'exact' | 'upto' | undefined
+  /** exact only: 'eip3009' (default) or 'permit2' (`extra.assetTransferMethod`); upto is always Permit2. */
+  assetTransferMethod?: 'eip3009' | 'permit2' | undefined
+  /** upto only: the amount the handler settles (≤ price; default the price), set with setSettlementOverrides. */
+  charge?: bigint | string | undefined
 }
 
 export type StartPaidApiReturnType = {
@@ -44,7 +56,7 @@ export type StartPaidApiReturnType = {
   stop: () => Promise<void>
 }
 
-/** Starts an express server on 127.0.0.1 whose routes answer 402 until paid with an `exact` EIP-3009 payment. */
+/** Starts an express server on 127.0.0.1 whose routes answer 402 until paid (`exact` by EIP-3009 or Permit2, or `upto`). */
 export async function startPaidApi(params: StartPaidApiParameters): Promise<StartPaidApiReturnType> {
   const network = `eip155:${params.chain.id}` as Network
   const v1Network = params.v1 === false ? undefined : v1NameFor(params.chain.id)
@@ -56,7 +68,7 @@ export async function startPaidApi(params: StartPaidApiParameters): Promise<Star
   })
   const extra = { name: params.tokenName ?? 'USD Coin', version: params.tokenVersion ?? '2' }
 
-  const server = new x402ResourceServer(local.client).register(network, new ExactEvmScheme())
+  const server = new x402ResourceServer(local.client).register(network, new ExactEvmScheme()).register(network, new UptoEvmScheme())
   await server.initialize()
 
   const routes = params.routes ?? { 'GET /paid': {} }
@@ -65,10 +77,14 @@ export async function startPaidApi(params: StartPaidApiParameters): Promise<Star
       key,
       {
         accepts: {
-          scheme: 'exact',
+          scheme: r.scheme ?? 'exact',
           network,
           payTo: params.payTo,
-          price: { asset: params.asset, amount: String(r.price ?? params.price), extra },
+          price: {
+            asset: params.asset,
+            amount: String(r.price ?? params.price),
+            extra: r.scheme !== 'upto' && r.assetTransferMethod === 'permit2' ? { ...extra, assetTransferMethod: 'permit2' } : extra,
+          },
           maxTimeoutSeconds: 300,
         },
         description: `bursar devchain resource ${key}`,
@@ -84,9 +100,11 @@ export async function startPaidApi(params: StartPaidApiParameters): Promise<Star
     next()
   })
   app.use(paymentMiddleware(config, server, undefined, undefined, false))
-  for (const key of Object.keys(routes)) {
+  for (const [key, r] of Object.entries(routes)) {
     const [method, path] = key.split(' ') as [string, string]
     app[method.toLowerCase() as 'get' | 'post'](path, (req, res) => {
+      // upto: the server settles what the work cost, within the signed maximum.
+      if (r.scheme === 'upto') setSettlementOverrides(res, { amount: String(r.charge ?? r.price ?? params.price) })
       res.json({ ok: true, route: key, path: req.path })
     })
   }

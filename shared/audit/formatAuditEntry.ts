@@ -12,7 +12,9 @@ export function formatAuditEntry(entry: AuditEntry): string {
   if (entry.action) {
     const amount = a.amount ?? a.value
     const to = a.payTo ?? a.spender ?? a.to ?? a.verifyingContract
-    parts.push(`${String(a.kind)}${amount === undefined ? '' : ` ${String(amount)}`}${a.asset ? ` of ${String(a.asset)}` : ''}${to ? ` → ${String(to)}` : ''}${a.chainId ? ` on chain ${String(a.chainId)}` : ''}`)
+    // x402 schemes by what was decoded: Permit2 through the exact proxy pays the witness's `to`; upto signs a maximum.
+    const scheme = a.kind === 'upto' ? ' (x402 upto: at most)' : a.kind === 'permit2_transfer' && a.payTo ? ' (x402 exact via Permit2)' : ''
+    parts.push(`${String(a.kind)}${scheme}${amount === undefined ? '' : ` ${String(amount)}`}${a.asset ? ` of ${String(a.asset)}` : ''}${to ? ` → ${String(to)}` : ''}${a.facilitator ? ` settled by ${String(a.facilitator)}` : ''}${a.chainId ? ` on chain ${String(a.chainId)}` : ''}`)
   }
   if (entry.resourceUrl) parts.push(`for ${JSON.stringify(entry.resourceUrl)}`)
   if (entry.reason) parts.push(`reason ${JSON.stringify(entry.reason)}`)

@@ -86,6 +86,7 @@ export const ERROR_CODES = {
   policy_expired: { status: 403, meaning: 'The policy has expired', hint: 'Install a newer policy' },
   policy_velocity_exceeded: { status: 429, meaning: 'Too many requests in the policy\'s velocity window', hint: 'Wait, or ask the owner to raise `velocity`' },
   policy_asset_not_in_registry: { status: 403, meaning: 'The token is not in the policy\'s token registry', hint: 'Add it under `tokens:` in the policy' },
+  policy_facilitator_not_allowed: { status: 403, meaning: 'The x402 facilitator that would settle (upto) is not on the policy\'s facilitator allowlist', hint: 'Ask the owner to add it under `facilitators:` in the policy' },
   policy_not_yet_valid: { status: 403, meaning: 'The signature is not valid yet (validAfter in the future)', hint: 'Use a validity window that starts now' },
   policy_authorization_expired: { status: 403, meaning: 'The signature\'s validity already ended', hint: 'Use a validity window that ends in the future' },
   policy_validity_window_too_long: { status: 403, meaning: 'The signature would stay valid longer than the policy (or the approval) allows', hint: 'Use a shorter validity (x402 maxTimeoutSeconds)' },

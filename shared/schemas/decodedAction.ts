@@ -26,6 +26,7 @@ export const ACTION_KINDS = [
   'eip3009',
   'erc2612_permit',
   'permit2_transfer',
+  'upto',
   'permit2_allowance',
   'erc20_transfer',
   'erc20_approve',
@@ -78,6 +79,11 @@ export const DecodedActionSchema = z.discriminatedUnion('kind', [
     /** The witness struct (x402: {to, validAfter[, facilitator]}), values as strings. */
     witness: z.strictObject({ type: z.string().max(64), fields: z.record(z.string(), z.string()) }).nullable(),
   }),
+  /**
+   * x402 upto (typed data): Permit2 PermitWitnessTransferFrom to the canonical upto proxy, witness {to, facilitator,
+   * validAfter}: `facilitator` may move up to `amount` to `payTo`, once, from `validAfter` until `deadline`.
+   */
+  z.strictObject({ kind: z.literal('upto'), chainId, asset: address, amount: uint, payTo: address, facilitator: address, nonce: uint, deadline: uint, validAfter: uint }),
   /** Permit2 PermitSingle (typed data, AllowanceTransfer): an allowance until `expiration`. */
   z.strictObject({
     kind: z.literal('permit2_allowance'),

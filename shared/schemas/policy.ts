@@ -175,6 +175,8 @@ export const PolicySchema = z
     expiresAt: ms.optional(),
     /** The token registry: an ERC-20 asset not listed here is refused. */
     tokens: z.array(TokenRegistryEntrySchema).max(64),
+    /** x402 facilitators that may settle an `upto` authorization (the witness's facilitator); absent = none. */
+    facilitators: z.array(address).max(64).optional(),
     /** Hard ceilings per chain+asset applied to every spend (except owner approvals and exceedCaps permits). */
     budgets: z.array(CapSchema).max(64),
     /** Ordered rules: any matching deny wins; otherwise the first allow rule that passes. */

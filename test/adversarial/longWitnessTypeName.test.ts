@@ -15,7 +15,12 @@ const policy: PolicyBody = {
   rules: [{ id: 'x402', effect: 'allow', kinds: ['permit2_transfer'], payTo: { in: [MERCHANT] }, maxValiditySeconds: 600 }],
 }
 
-const witnessPermit = (witnessType: string, amount = 1000n): Extract<AgentOperation, { op: 'signTypedData' }> => ({
+/**
+ * A witness transfer with a witness struct named `witnessType`. The x402 proxies hash only their own `Witness`
+ * struct (a permit to them under another name is refused as a shape), so other names go to another spender: the
+ * merchant itself, which is then the payee.
+ */
+const witnessPermit = (witnessType: string, amount = 1000n, spender: Hex = witnessType === 'Witness' ? X402_PROXY : MERCHANT): Extract<AgentOperation, { op: 'signTypedData' }> => ({
   op: 'signTypedData',
   typedData: {
     domain: { name: 'Permit2', chainId: CHAIN_ID, verifyingContract: PERMIT2 },
@@ -39,7 +44,7 @@ const witnessPermit = (witnessType: string, amount = 1000n): Extract<AgentOperat
     primaryType: 'PermitWitnessTransferFrom',
     message: {
       permitted: { token: TOKEN, amount: amount.toString() },
-      spender: X402_PROXY,
+      spender,
       nonce: String(Date.now()),
       deadline: String(Math.floor(Date.now() / 1000) + 300),
       witness: { to: MERCHANT, validAfter: '0' },
@@ -80,6 +85,12 @@ describe('adversarial: an over-long Permit2 witness type name', () => {
     const many = await Promise.all(Array.from({ length: 10 }, () => ask(witnessPermit(`W${'y'.repeat(80)}`))))
     for (const r of many) expect(r.json).toMatchObject({ code: 'sign_action_out_of_bounds' })
     expect(many.every((r) => r.json.signature === undefined)).toBe(true)
+    // To the x402 proxy any witness struct but its own `Witness` is refused as a shape, whatever the name's length.
+    for (const name of [`Witness${'X'.repeat(58)}`, `Witness${'X'.repeat(57)}`, 'Pay']) {
+      const r = await ask(witnessPermit(name, 1000n, X402_PROXY))
+      expect(r.json).toMatchObject({ code: 'sign_permit2_shape_invalid' })
+      expect(r.json.signature).toBeUndefined()
+    }
   })
 
   it('honest: a 64-character witness type name and the x402 `Witness` both sign (nothing was counted for the refused ones: both fit the 3,000 rolling cap)', async () => {

@@ -3,23 +3,43 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { repoRoot } from '../helpers/startStack.js'
 
+type DemoOut = { scheme: string; calls: Array<{ status?: number; refused?: string }>; auditOk: boolean; settlements: number; settled: string[] }
+
+function demo(args: string[]): { status: number | null; stderr: string; out: DemoOut | undefined } {
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin/bursar.mjs'), 'demo', '--json', ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, BURSAR_HOST_URL: '' },
+  })
+  const at = r.stdout.indexOf('{')
+  return { status: r.status, stderr: r.stderr, out: at < 0 ? undefined : (JSON.parse(r.stdout.slice(at)) as DemoOut) }
+}
+
 /** `bursar demo` is the first thing a newcomer runs: keep it working, end to end, as a real process. */
 describe('bursar demo', () => {
   it('pays three calls, is refused on the fourth with no payment, and the audit log verifies', () => {
-    const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin/bursar.mjs'), 'demo', '--json'], {
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: { ...process.env, BURSAR_HOST_URL: '' },
-    })
-    expect(r.status, r.stderr).toBe(0)
-    const out = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as {
-      calls: Array<{ status?: number; refused?: string }>
-      auditOk: boolean
-      settlements: number
-    }
-    expect(out.calls.slice(0, 3).every((c) => c.status === 200)).toBe(true)
-    expect(out.calls[3]?.refused).toBe('policy_daily_cap_exceeded')
-    expect(out.settlements).toBe(3)
-    expect(out.auditOk).toBe(true)
+    const { status, stderr, out } = demo([])
+    expect(status, stderr).toBe(0)
+    expect(out?.scheme).toBe('exact')
+    expect(out?.calls.slice(0, 3).every((c) => c.status === 200)).toBe(true)
+    expect(out?.calls[3]?.refused).toBe('policy_daily_cap_exceeded')
+    expect(out?.settlements).toBe(3)
+    expect(out?.auditOk).toBe(true)
+  })
+
+  it('--scheme permit2 and --scheme upto: three paid, the fourth refused; upto settles less than the maximum it counts', () => {
+    const permit2 = demo(['--scheme', 'permit2'])
+    expect(permit2.status, permit2.stderr).toBe(0)
+    expect(permit2.out?.calls.map((c) => c.status ?? c.refused)).toEqual([200, 200, 200, 'policy_daily_cap_exceeded'])
+    expect(permit2.out?.settled).toEqual(['10000', '10000', '10000'])
+    const upto = demo(['--scheme', 'upto'])
+    expect(upto.status, upto.stderr).toBe(0)
+    // The 10,000 maximum counts three times against the 30,000 rolling cap; each call settles 4,000.
+    expect(upto.out?.calls.map((c) => c.status ?? c.refused)).toEqual([200, 200, 200, 'policy_daily_cap_exceeded'])
+    expect(upto.out?.settled).toEqual(['4000', '4000', '4000'])
+    expect(upto.out?.auditOk).toBe(true)
+    const batch = demo(['--scheme', 'batch'])
+    expect(batch.status).toBe(2)
+    expect(batch.stderr).toMatch(/not yet/)
   })
 })

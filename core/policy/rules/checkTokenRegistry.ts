@@ -11,3 +11,12 @@ export function checkTokenRegistry(ctx: EvalContext): Check | null {
   }
   return { name: 'tokens', ok: true, message: `token ${tokens.join(', ')} on chain ${chainId} is in the token registry` }
 }
+
+/** Every x402 facilitator an action lets settle (upto) must be on the policy's facilitator allowlist. */
+export function checkFacilitators(ctx: EvalContext): Check | null {
+  const { facilitators } = ctx.facts
+  if (facilitators.length === 0) return null
+  const missing = facilitators.find((f) => !(ctx.policy.facilitators ?? []).some((a) => a.toLowerCase() === f))
+  const why = missing === undefined ? `facilitator ${facilitators.join(', ')} is on the facilitator allowlist` : `facilitator ${missing} is not on the facilitator allowlist: add it under facilitators:`
+  return checkResult('facilitators', missing === undefined, 'policy_facilitator_not_allowed', why)
+}
