@@ -22,6 +22,7 @@ export {
   ApprovalPendingError,
   BursarRequestError,
   EnclaveUnavailableError,
+  PaymentIdConflictError,
   RequestOutcomeUnknownError,
   PolicyDeniedError,
 } from './errors.js'
