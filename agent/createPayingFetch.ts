@@ -164,7 +164,13 @@ class IdempotentX402Client extends x402Client {
     const select = (this as unknown as { selectPaymentRequirements: (v: number, r: PaymentRequirements[]) => PaymentRequirements })
       .selectPaymentRequirements
     const selected = select.call(this, paymentRequired.x402Version, paymentRequired.accepts)
-    return this.ids.once(id, purchaseFingerprint(paymentRequired, c.resourceUrl, selected), create)
+    try {
+      return await this.ids.once(id, purchaseFingerprint(paymentRequired, c.resourceUrl, selected), create)
+    } catch (err) {
+      // Refusals made here (outside super's failure hooks) are surfaced typed too.
+      if (c.error === undefined) c.error = err
+      throw err
+    }
   }
 }
 
