@@ -1,3 +1,6 @@
+import { mkdtempSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { PaymentPayload, PaymentRequired } from '@x402/core/types'
 import { decodePaymentSignatureHeader, encodePaymentRequiredHeader } from '@x402/core/http'
 import { declarePaymentIdentifierExtension, extractPaymentIdentifier, validatePaymentIdentifier } from '@x402/extensions/payment-identifier'
@@ -51,8 +54,31 @@ describe('PaymentIdentifierStore: one identifier, one payment', () => {
     expect(called).toBe(false)
   })
 
+  it('with a file, a store opened after a restart knows paid and unknown identifiers (mode 0600)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bursar-payid-')), 'ids.jsonl')
+    const first = new PaymentIdentifierStore({ file })
+    await first.once('pay_file_0123456789abcdef', 'fp', async () => payload(1))
+    const unknown = new RequestOutcomeUnknownError('no answer', { requestId: 'req-9', expiresAt: 123, attempts: 2 })
+    await expect(first.once('pay_unknown_0123456789ab', 'fp', async () => Promise.reject(unknown))).rejects.toBe(unknown)
+    await expect(first.once('pay_denied_0123456789abc', 'fp', async () => Promise.reject(new Error('refused')))).rejects.toThrow()
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+
+    const restarted = new PaymentIdentifierStore({ file })
+    let calls = 0
+    const create = async () => ((calls += 1), payload(2))
+    expect(await restarted.once('pay_file_0123456789abcdef', 'fp', create)).toEqual(payload(1))
+    await expect(restarted.once('pay_file_0123456789abcdef', 'fp-other', create)).rejects.toBeInstanceOf(PaymentIdConflictError)
+    const err = await restarted.once('pay_unknown_0123456789ab', 'fp', create).catch((e) => e)
+    expect(err).toBeInstanceOf(RequestOutcomeUnknownError)
+    expect(err).toMatchObject({ requestId: 'req-9', expiresAt: 123 })
+    expect(calls).toBe(0)
+    // The refused one was not written: a retry after the restart asks again.
+    expect(await restarted.once('pay_denied_0123456789abc', 'fp', create)).toEqual(payload(2))
+    expect(calls).toBe(1)
+  })
+
   it('refuses identifiers outside the spec (16-128 of A-Z a-z 0-9 _ -) and stays bounded', async () => {
-    const store = new PaymentIdentifierStore(3)
+    const store = new PaymentIdentifierStore({ maxEntries: 3 })
     for (const bad of ['short', 'pay_has space_0123456789', 'x'.repeat(129)])
       await expect(store.once(bad, 'fp', async () => payload(0))).rejects.toMatchObject({ code: 'request_invalid' })
     for (let i = 0; i < 5; i++) await store.once(`pay_bounded_${i}_0123456789`, 'fp', async () => payload(i))

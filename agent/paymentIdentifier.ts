@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { appendFileSync, existsSync, readFileSync } from 'node:fs'
 import type { PaymentPayload, PaymentRequired, PaymentRequirements } from '@x402/core/types'
 import { canonicalJson } from '../shared/canonical/canonicalJson.js'
 import { AGENT_ERROR_CODES, BursarRequestError, PaymentIdConflictError, RequestOutcomeUnknownError } from './errors.js'
@@ -56,12 +57,33 @@ type Entry = { fingerprint: string; payload: Promise<PaymentPayload> }
  * use the enclave refused (nothing signed) is forgotten, so the retry asks
  * again; one whose outcome is unknown (RequestOutcomeUnknownError) is kept
  * and its retry rethrows that error: never a silent second payment.
- * Held in memory (bounded, oldest first out): a new process does not know
- * the identifiers of the last one.
+ * In memory (bounded, oldest first out) unless `file` is given: then every
+ * paid or unknown identifier is appended (JSON lines, mode 0600) and a store
+ * opened on the same file after a restart knows them.
  */
 export class PaymentIdentifierStore {
   readonly #entries = new Map<string, Entry>()
-  constructor(readonly maxEntries = 10_000) {}
+  readonly maxEntries: number
+  readonly file: string | undefined
+
+  constructor(options: { maxEntries?: number | undefined; file?: string | undefined } = {}) {
+    this.maxEntries = options.maxEntries ?? 10_000
+    this.file = options.file
+    if (this.file && existsSync(this.file))
+      for (const line of readFileSync(this.file, 'utf8').split('\n')) {
+        let r: Persisted
+        try {
+          r = JSON.parse(line) as Persisted
+        } catch {
+          continue // blank, or a line cut by a crash while writing it (its payload was never sent)
+        }
+        const payload = r.payload
+          ? Promise.resolve(r.payload)
+          : Promise.reject(new RequestOutcomeUnknownError(`payment identifier ${r.id}: the outcome of its request is unknown`, r.unknown!))
+        payload.catch(() => {})
+        this.#set(r.id, { fingerprint: r.fingerprint, payload })
+      }
+  }
 
   async once(id: string, fingerprint: string, create: () => Promise<PaymentPayload>): Promise<PaymentPayload> {
     if (!isValidPaymentId(id))
@@ -75,20 +97,40 @@ export class PaymentIdentifierStore {
       return seen.payload
     }
     const entry: Entry = { fingerprint, payload: create() }
-    this.#entries.set(id, entry)
-    while (this.#entries.size > this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string)
+    this.#set(id, entry)
     try {
-      return await entry.payload
+      const payload = await entry.payload
+      this.#persist({ id, fingerprint, payload })
+      return payload
     } catch (err) {
       // Only an outcome the SDK cannot know pins the identifier; a refusal signed nothing, so a retry may ask again.
-      if (!findOutcomeUnknown(err) && this.#entries.get(id) === entry) this.#entries.delete(id)
+      const unknown = findOutcomeUnknown(err)
+      if (unknown) this.#persist({ id, fingerprint, unknown: { requestId: unknown.requestId, expiresAt: unknown.expiresAt, attempts: unknown.attempts } })
+      else if (this.#entries.get(id) === entry) this.#entries.delete(id)
       throw err
     }
   }
+
+  #set(id: string, entry: Entry): void {
+    this.#entries.delete(id)
+    this.#entries.set(id, entry)
+    while (this.#entries.size > this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string)
+  }
+
+  #persist(record: Persisted): void {
+    if (this.file) appendFileSync(this.file, `${JSON.stringify(record)}\n`, { mode: 0o600 })
+  }
 }
 
-function findOutcomeUnknown(err: unknown): boolean {
+type Persisted = {
+  id: string
+  fingerprint: string
+  payload?: PaymentPayload
+  unknown?: { requestId: string; expiresAt: number; attempts: number }
+}
+
+function findOutcomeUnknown(err: unknown): RequestOutcomeUnknownError | undefined {
   let e: unknown = err
-  for (let i = 0; i < 8 && e instanceof Error; i++, e = e.cause) if (e instanceof RequestOutcomeUnknownError) return true
-  return false
+  for (let i = 0; i < 8 && e instanceof Error; i++, e = e.cause) if (e instanceof RequestOutcomeUnknownError) return e
+  return undefined
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { type Address, type Hex, recoverTypedDataAddress } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -5,6 +8,7 @@ import { readAgentStatus } from '../../agent/agentRead.js'
 import { createPayingFetch } from '../../agent/createPayingFetch.js'
 import { PaymentIdConflictError } from '../../agent/errors.js'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
+import { PaymentIdentifierStore } from '../../agent/paymentIdentifier.js'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { type DeployFiatTokenReturnType, deployFiatToken } from '../../scripts/devchain/deployFiatToken.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
@@ -191,7 +195,7 @@ describe('x402 payment-identifier: one identifier, one signed payment', () => {
     expect(BigInt(await used())).toBe(BigInt(usedBefore) + 2n * PRICE)
   })
 
-  it('across SDK processes the identifier is not remembered: the merchant refuses the second payload (409); the enclave counted its signature', async () => {
+  it('with the default in-memory store a restarted agent does not remember the identifier: the merchant refuses the second payload (409); the enclave counted its signature', async () => {
     const id = 'pay_restart_0123456789abcdef'
     const first = createPayingFetch({ host: stack.url, agentKey, wallet })
     expect((await first(`${api.url}/paid`, undefined, { paymentId: id })).status).toBe(200)
@@ -206,5 +210,26 @@ describe('x402 payment-identifier: one identifier, one signed payment', () => {
     expect(await token.balanceOf(merchant)).toBe(balance)
     // That authorization is valid and left the agent: the enclave counts it (conservative, never under-counted).
     expect(await allowed()).toBe(allowedBefore + 1)
+  })
+
+  it('with a file-backed identifier store, a restarted agent resends the identical payload: replayed, counted once', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bursar-payid-')), 'ids.jsonl')
+    const id = 'pay_persisted_0123456789abcdef'
+    const rec = recorder()
+    const first = createPayingFetch({ host: stack.url, agentKey, wallet, fetch: rec.fetch, paymentIdentifiers: new PaymentIdentifierStore({ file }) })
+    rec.drop()
+    await expect(first(`${api.url}/paid`, undefined, { paymentId: id })).rejects.toThrow(/fetch failed/)
+    const [allowedBefore, usedBefore, settled, balance] = [await allowed(), await used(), api.settlements.length, await token.balanceOf(merchant)]
+
+    const restarted = createPayingFetch({ host: stack.url, agentKey, wallet, fetch: rec.fetch, paymentIdentifiers: new PaymentIdentifierStore({ file }) })
+    const res = await restarted(`${api.url}/paid`, undefined, { paymentId: id })
+    expect(res.status).toBe(200)
+    expect(rec.headers.length).toBe(2)
+    expect(rec.headers[1]).toBe(rec.headers[0])
+    expect(api.paymentIds.at(-1)).toMatchObject({ id, outcome: 'replayed' })
+    expect(api.settlements.length).toBe(settled)
+    expect(await token.balanceOf(merchant)).toBe(balance)
+    expect(await allowed()).toBe(allowedBefore)
+    expect(await used()).toBe(usedBefore)
   })
 })
