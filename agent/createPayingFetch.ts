@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { x402Client } from '@x402/core/client'
-import type { PaymentRequirements } from '@x402/core/types'
+import type { PaymentPayload, PaymentRequired, PaymentRequirements } from '@x402/core/types'
 import { ExactEvmScheme } from '@x402/evm/exact/client'
 import { ExactEvmSchemeV1 } from '@x402/evm/exact/v1/client'
 import { UptoEvmScheme } from '@x402/evm/upto/client'
@@ -9,6 +9,13 @@ import { wrapFetchWithPayment } from '@x402/fetch'
 import type { LocalAccount } from 'viem/accounts'
 import { BaseError } from '../shared/errors/base.js'
 import { type BursarAccountParameters, bursarAccount } from './bursarAccount.js'
+import {
+  PaymentIdentifierStore,
+  generatePaymentId,
+  offeredPaymentIdentifier,
+  purchaseFingerprint,
+  withPaymentIdentifier,
+} from './paymentIdentifier.js'
 import type { AgentRequestContext } from './requestSignature.js'
 
 export type CreatePayingFetchParameters = Omit<BursarAccountParameters, 'context' | 'fetch'> & {
@@ -21,19 +28,33 @@ export type CreatePayingFetchParameters = Omit<BursarAccountParameters, 'context
    * (default `['exact', 'upto']`). Whatever is chosen, the enclave's policy decides.
    */
   schemes?: readonly PayingScheme[] | undefined
+  /**
+   * Where payment identifiers are remembered (default: a new in-memory store per fetch). Share one store
+   * between fetches that may retry each other's purchases.
+   */
+  paymentIdentifiers?: PaymentIdentifierStore | undefined
 }
+
+/** Per call: `reason` (advisory, audited) and `paymentId`, the purchase's idempotency key (x402 `payment-identifier`). */
+export type PayingFetchOptions = { reason?: string | undefined; paymentId?: string | undefined }
 
 /** `exact` (EIP-3009 or Permit2, as the server asks) and `upto` (a Permit2 maximum the server settles within). */
 export type PayingScheme = 'exact' | 'upto'
 
-export type PayingFetch = ((input: FetchInput, init?: RequestInit, options?: { reason?: string }) => Promise<Response>) & {
+export type PayingFetch = ((input: FetchInput, init?: RequestInit, options?: PayingFetchOptions) => Promise<Response>) & {
   /** The bursar viem Account behind this fetch (usable with viem clients too). */
   account: LocalAccount
 }
 
 type FetchInput = Parameters<typeof globalThis.fetch>[0]
 
-type CallContext = { resourceUrl: string; reason: string | undefined; requirements?: AgentRequestContext['requirements']; error?: unknown }
+type CallContext = {
+  resourceUrl: string
+  reason: string | undefined
+  paymentId: string | undefined
+  requirements?: AgentRequestContext['requirements']
+  error?: unknown
+}
 
 /**
  * `fetch` that pays x402 402s through bursar: @x402/fetch + the reference
@@ -43,9 +64,25 @@ type CallContext = { resourceUrl: string; reason: string | undefined; requiremen
  * advisory context. A refused payment rethrows the typed bursar error and
  * sends no payment header. Budget limits are the enclave's job, so the x402
  * client's own USD spend caps are off.
+ *
+ * Idempotency (x402 `payment-identifier`): a call given `paymentId` pays at
+ * most once for that identifier. The first call signs; a retry of the same
+ * purchase (same resource and selected offer) sends the identical payment
+ * payload (the same signature, no new enclave request: counted once); the
+ * identifier with another purchase is refused (PaymentIdConflictError) before
+ * anything is signed. When the server's 402 offers the extension, the
+ * identifier goes into the payload (`extensions['payment-identifier'].info.id`)
+ * so the merchant deduplicates too; a server that requires one and a call
+ * without `paymentId` gets a fresh identifier.
  */
 export function createPayingFetch(params: CreatePayingFetchParameters): PayingFetch {
-  const { fetch: resourceFetch, reason: defaultReason, schemes = ['exact', 'upto'], ...accountParams } = params
+  const {
+    fetch: resourceFetch,
+    reason: defaultReason,
+    schemes = ['exact', 'upto'],
+    paymentIdentifiers = new PaymentIdentifierStore(),
+    ...accountParams
+  } = params
   const store = new AsyncLocalStorage<CallContext>()
   const account = bursarAccount({
     ...accountParams,
@@ -62,7 +99,11 @@ export function createPayingFetch(params: CreatePayingFetchParameters): PayingFe
 
   // The first offer in the caller's order of schemes (the client has already kept only registered ones).
   const rank = (r: PaymentRequirements) => schemes.indexOf(r.scheme as PayingScheme)
-  const client = new x402Client((_v, offers) => [...offers].sort((a, b) => rank(a) - rank(b))[0] as PaymentRequirements)
+  const client = new IdempotentX402Client(
+    (_v, offers) => [...offers].sort((a, b) => rank(a) - rank(b))[0] as PaymentRequirements,
+    () => store.getStore(),
+    paymentIdentifiers,
+  )
   client.setSpendControls(false)
   if (schemes.includes('exact')) {
     client.register('eip155:*', new ExactEvmScheme(account))
@@ -79,9 +120,9 @@ export function createPayingFetch(params: CreatePayingFetchParameters): PayingFe
   })
   const paying = wrapFetchWithPayment(resourceFetch ?? globalThis.fetch, client)
 
-  const payingFetch = async (input: FetchInput, init?: RequestInit, options?: { reason?: string }) => {
+  const payingFetch = async (input: FetchInput, init?: RequestInit, options?: PayingFetchOptions) => {
     const resourceUrl = input instanceof Request ? input.url : String(input)
-    const ctx: CallContext = { resourceUrl, reason: options?.reason ?? defaultReason }
+    const ctx: CallContext = { resourceUrl, reason: options?.reason ?? defaultReason, paymentId: options?.paymentId }
     return store.run(ctx, async () => {
       try {
         return await paying(input, init)
@@ -93,6 +134,44 @@ export function createPayingFetch(params: CreatePayingFetchParameters): PayingFe
     })
   }
   return Object.assign(payingFetch, { account })
+}
+
+/**
+ * x402Client with payment identifiers: under a caller's `paymentId` the
+ * payload is made once (PaymentIdentifierStore) and reused for a retry of
+ * the same purchase; the identifier is echoed into the payload when the
+ * server offers the extension.
+ */
+class IdempotentX402Client extends x402Client {
+  constructor(
+    selector: ConstructorParameters<typeof x402Client>[0],
+    private readonly call: () => CallContext | undefined,
+    private readonly ids: PaymentIdentifierStore,
+  ) {
+    super(selector)
+  }
+
+  override async createPaymentPayload(paymentRequired: PaymentRequired): Promise<PaymentPayload> {
+    const c = this.call()
+    const offered = paymentRequired.x402Version >= 2 ? offeredPaymentIdentifier(paymentRequired.extensions) : undefined
+    const id = c?.paymentId ?? (offered?.required ? generatePaymentId() : undefined)
+    const create = async () => {
+      const payload = await super.createPaymentPayload(paymentRequired)
+      return offered && id ? withPaymentIdentifier(payload, paymentRequired, id) : payload
+    }
+    if (!c?.paymentId || !id) return create()
+    // The offer super() will pay (same filters, policies and selector); private in the typings, public at runtime.
+    const select = (this as unknown as { selectPaymentRequirements: (v: number, r: PaymentRequirements[]) => PaymentRequirements })
+      .selectPaymentRequirements
+    const selected = select.call(this, paymentRequired.x402Version, paymentRequired.accepts)
+    try {
+      return await this.ids.once(id, purchaseFingerprint(paymentRequired, c.resourceUrl, selected), create)
+    } catch (err) {
+      // Refusals made here (outside super's failure hooks) are surfaced typed too.
+      if (c.error === undefined) c.error = err
+      throw err
+    }
+  }
 }
 
 /** The requirements as the wire schema wants them (v1's maxAmountRequired read as amount). */

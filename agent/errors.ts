@@ -11,6 +11,7 @@ export const AGENT_ERROR_CODES = {
   response_invalid: 'response_invalid',
   response_signer_mismatch: 'response_signer_mismatch',
   request_invalid: 'request_invalid',
+  payment_id_conflict: 'payment_id_conflict',
   request_outcome_unknown: 'request_outcome_unknown',
   transaction_unsupported: 'transaction_unsupported',
 } as const
@@ -95,6 +96,19 @@ export class RequestOutcomeUnknownError extends BaseError {
     this.requestId = params.requestId
     this.expiresAt = params.expiresAt
     this.attempts = params.attempts
+  }
+}
+
+/**
+ * x402 payment identifier (the `payment-identifier` extension's idempotency key) already used by this SDK for
+ * another purchase (other resource, price, payee, asset or scheme): nothing was signed. One identifier, one payment.
+ */
+export class PaymentIdConflictError extends BaseError {
+  override name = 'PaymentIdConflictError'
+  readonly paymentId: string
+  constructor(message: string, params: { paymentId: string }) {
+    super(AGENT_ERROR_CODES.payment_id_conflict, message, { metaMessages: [`Payment identifier: ${params.paymentId}`] })
+    this.paymentId = params.paymentId
   }
 }
 

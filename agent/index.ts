@@ -5,7 +5,8 @@
 export { bursarAccount } from './bursarAccount.js'
 export type { BursarAccountParameters } from './bursarAccount.js'
 export { createPayingFetch } from './createPayingFetch.js'
-export type { CreatePayingFetchParameters, PayingFetch } from './createPayingFetch.js'
+export type { CreatePayingFetchParameters, PayingFetch, PayingFetchOptions } from './createPayingFetch.js'
+export { PaymentIdentifierStore, generatePaymentId, isValidPaymentId } from './paymentIdentifier.js'
 export { generateAgentKey } from './generateAgentKey.js'
 export type { GenerateAgentKeyParameters } from './generateAgentKey.js'
 export { AgentKeySchema, loadAgentKey } from './loadAgentKey.js'
@@ -22,6 +23,7 @@ export {
   ApprovalPendingError,
   BursarRequestError,
   EnclaveUnavailableError,
+  PaymentIdConflictError,
   RequestOutcomeUnknownError,
   PolicyDeniedError,
 } from './errors.js'

@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import type { Network } from '@x402/core/types'
 import { ExactEvmScheme } from '@x402/evm/exact/server'
 import { UptoEvmScheme } from '@x402/evm/upto/server'
 import { EVM_NETWORK_CHAIN_ID_MAP } from '@x402/evm/v1'
 import { paymentMiddleware, setSettlementOverrides, x402ResourceServer } from '@x402/express'
+import { PAYMENT_IDENTIFIER, declarePaymentIdentifierExtension, extractPaymentIdentifier } from '@x402/extensions/payment-identifier'
 import express from 'express'
 import type { Address, Chain, Hex } from 'viem'
+import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { type LocalSettlement, createLocalFacilitator } from './createLocalFacilitator.js'
 import { v1PaymentHandler } from './v1PaymentHandler.js'
 
@@ -30,6 +33,12 @@ export type StartPaidApiParameters = {
   tokenVersion?: string | undefined
   /** Also serve `GET /v1/paid` in x402 v1 framing (default true when the chain has a v1 name). */
   v1?: boolean | undefined
+  /**
+   * Offer x402's `payment-identifier` extension on every route (`'required'`: clients must send one) and
+   * deduplicate like the reference example: a settled identifier resent with the identical payload is served
+   * again without a second settlement; the identifier with another payload is refused 409.
+   */
+  paymentIdentifier?: boolean | 'required' | undefined
 }
 
 /** One paid route: the scheme it asks for and the price (upto: the signed maximum, and what the handler then charges). */
@@ -52,6 +61,8 @@ export type StartPaidApiReturnType = {
   settlements: LocalSettlement[]
   /** Every request the server saw, in order, and whether it carried a payment header (PAYMENT-SIGNATURE or X-PAYMENT). */
   requests: { method: string; path: string; paymentHeader: boolean }[]
+  /** With `paymentIdentifier`: every identified payment seen, the payload's hash and what the server did. */
+  paymentIds: { id: string; payloadHash: string; outcome: 'new' | 'replayed' | 'conflict' }[]
   facilitatorAddress: Address
   stop: () => Promise<void>
 }
@@ -89,6 +100,9 @@ export async function startPaidApi(params: StartPaidApiParameters): Promise<Star
         },
         description: `bursar devchain resource ${key}`,
         mimeType: 'application/json',
+        ...(params.paymentIdentifier
+          ? { extensions: { [PAYMENT_IDENTIFIER]: declarePaymentIdentifierExtension(params.paymentIdentifier === 'required') } }
+          : {}),
       },
     ]),
   )
@@ -99,6 +113,35 @@ export async function startPaidApi(params: StartPaidApiParameters): Promise<Star
     requests.push({ method: req.method, path: req.path, paymentHeader: !!(req.get('payment-signature') || req.get('x-payment')) })
     next()
   })
+  const paymentIds: StartPaidApiReturnType['paymentIds'] = []
+  if (params.paymentIdentifier) {
+    // identifier → hash of the payload that settled under it (recorded after settlement).
+    const settledIds = new Map<string, string>()
+    const hashOf = (payload: unknown) => createHash('sha256').update(canonicalJson(payload)).digest('hex')
+    server.onAfterSettle(async ({ paymentPayload }) => {
+      const id = extractPaymentIdentifier(paymentPayload as Parameters<typeof extractPaymentIdentifier>[0])
+      if (id) settledIds.set(id, hashOf(paymentPayload))
+    })
+    app.use((req, res, next) => {
+      const header = req.get('payment-signature')
+      if (!header) return next()
+      let payload: Parameters<typeof extractPaymentIdentifier>[0]
+      try {
+        payload = JSON.parse(Buffer.from(header, 'base64').toString('utf8'))
+      } catch {
+        return next()
+      }
+      const id = extractPaymentIdentifier(payload)
+      if (!id) return next()
+      const payloadHash = hashOf(payload)
+      const settled = settledIds.get(id)
+      const outcome = settled === undefined ? 'new' : settled === payloadHash ? 'replayed' : 'conflict'
+      paymentIds.push({ id, payloadHash, outcome })
+      if (outcome === 'new') return next()
+      if (outcome === 'conflict') return void res.status(409).json({ error: 'payment_identifier_conflict', paymentId: id })
+      res.json({ ok: true, route: `${req.method} ${req.path}`, path: req.path, replayed: true })
+    })
+  }
   app.use(paymentMiddleware(config, server, undefined, undefined, false))
   for (const [key, r] of Object.entries(routes)) {
     const [method, path] = key.split(' ') as [string, string]
@@ -135,6 +178,7 @@ export async function startPaidApi(params: StartPaidApiParameters): Promise<Star
     v1Network,
     settlements: local.settlements,
     requests,
+    paymentIds,
     facilitatorAddress: local.address,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -63,6 +63,7 @@ export const ERROR_CODES = {
   request_nonce_reused: { status: 409, meaning: 'This (agent, nonce) was already used for a request with other bytes', hint: 'Resend the identical signed bytes, or sign a new request with a fresh nonce' },
   request_outcome_unknown: { status: 504, meaning: 'No answer before the request\'s deadline: it may have been signed (the SDK resent the same bytes and never got an answer)', hint: 'Look the request id up (`bursar audit query --request <id>`) before paying again; after its deadline it can no longer be signed' },
   request_before_enclave_start: { status: 409, meaning: 'The request was signed before the enclave restarted', hint: 'Wait retryAfterMs and sign afresh (the SDK does this)' },
+  payment_id_conflict: { status: 409, meaning: 'This x402 payment identifier was already used for another purchase: nothing was signed', hint: 'Retry the same purchase with the same identifier, or use a new identifier for a new purchase' },
   response_invalid: { status: 502, meaning: 'The host\'s answer is not a valid bursar response', hint: 'Check that --host points at a bursar host' },
   response_signer_mismatch: { status: 502, meaning: 'The host returned a signature that is not the wallet\'s', hint: 'Do not trust this host' },
   transaction_unsupported: { status: 400, meaning: 'bursar signs EIP-1559 transactions only', hint: 'Send an EIP-1559 transaction' },
