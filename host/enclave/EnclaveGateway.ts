@@ -178,12 +178,9 @@ export class EnclaveGateway {
         this.queued = []
         const answers = batch.flatMap((b) => (b.answer ? [b.answer] : []))
         this.store.persistMany(batch.map((b) => b.p), answers).then(
-          () => {
-            for (const b of batch) {
-              if (b.p.sealed) this.snapshotVersion = Math.max(this.snapshotVersion, b.p.sealed.version)
-              const last = b.p.entries[b.p.entries.length - 1]
-              if (last) this.maxStored = Math.max(this.maxStored, (JSON.parse(last) as { seq: number }).seq)
-            }
+          (maxSeq) => {
+            this.maxStored = Math.max(this.maxStored, maxSeq)
+            for (const b of batch) if (b.p.sealed) this.snapshotVersion = Math.max(this.snapshotVersion, b.p.sealed.version)
             for (const b of batch) b.resolve()
           },
           (err: Error) => {

@@ -73,11 +73,14 @@ export class SqliteStore implements Store {
     })
   }
 
-  private readonly persistTx = (ps: Persist[], answers: AgentAnswer[] = []) => {
+  /** Returns the highest entry seq stored (-1 if none). */
+  private readonly persistTx = (ps: Persist[], answers: AgentAnswer[] = []): number => {
     try {
-      this.db.transaction(() => {
-        for (const p of ps) this.persistOne(p)
+      return this.db.transaction(() => {
+        let maxSeq = -1
+        for (const p of ps) maxSeq = Math.max(maxSeq, this.persistOne(p))
         for (const a of answers) this.stmts.insertAnswer.run(a.agentId, a.nonce, a.requestHash, a.status, a.body, a.auditSeq, a.decidedAt)
+        return maxSeq
       })()
     } catch (err) {
       // Keep the evidence of a fork (outside the refused transaction), then refuse the batch.
@@ -86,11 +89,14 @@ export class SqliteStore implements Store {
     }
   }
 
-  private persistOne(p: Persist): void {
+  /** Returns the highest entry seq in the block (-1 if none). */
+  private persistOne(p: Persist): number {
+    let maxSeq = -1
     {
       const now = Date.now()
       for (const text of p.entries) {
         const e = JSON.parse(text) as Record<string, unknown>
+        maxSeq = Math.max(maxSeq, Number(e.seq))
         const r = this.stmts.insertEntry.run(e.seq, e.hash, e.time, e.event, e.wallet ?? null, e.agentId ?? null, e.verdict, text)
         if (r.changes === 0) {
           // Same seq already stored: the same entry again is fine (a catchUp re-send); another one is a fork.
@@ -107,14 +113,15 @@ export class SqliteStore implements Store {
         this.stmts.pruneSnapshots.run(KEEP_SNAPSHOTS)
       }
     }
+    return maxSeq
   }
 
   async persist(p: Persist): Promise<void> {
     this.persistTx([p])
   }
 
-  async persistMany(ps: Persist[], answers?: AgentAnswer[]): Promise<void> {
-    this.persistTx(ps, answers)
+  async persistMany(ps: Persist[], answers?: AgentAnswer[]): Promise<number> {
+    return this.persistTx(ps, answers)
   }
 
   async agentAnswer(agentId: string, nonce: string): Promise<StoredAgentAnswer | null> {

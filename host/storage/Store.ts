@@ -41,8 +41,11 @@ export interface Store {
    * or snapshot already stored is skipped; a different entry hash at a stored seq is a fork and throws (nothing stored).
    */
   persist(p: Persist): Promise<void>
-  /** Several responses' persist blocks in one transaction, in order (group commit), with the agent answers they decided. */
-  persistMany(ps: Persist[], answers?: AgentAnswer[]): Promise<void>
+  /**
+   * Several responses' persist blocks in one transaction, in order (group commit), with the agent answers they
+   * decided. Resolves to the highest entry seq in the blocks (-1 if none), read while storing them.
+   */
+  persistMany(ps: Persist[], answers?: AgentAnswer[]): Promise<number>
   /** The stored answer for (agent, nonce), if that request was decided. */
   agentAnswer(agentId: string, nonce: string): Promise<StoredAgentAnswer | null>
   /** Records that answers were written out to their agents in full (the first time and the count), in one transaction. */
