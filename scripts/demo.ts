@@ -9,18 +9,21 @@
  * less). The Permit2 schemes put canonical Permit2 and bursar's test x402
  * proxies on the local chain.
  */
+import { existsSync } from 'node:fs'
+import path from 'node:path'
 import { privateKeyToAccount } from 'viem/accounts'
 import { createPayingFetch } from '../agent/createPayingFetch.js'
 import { OwnerClient } from '../cli/lib/OwnerClient.js'
 import { parseAuditJsonl } from '../shared/audit/exportFormats.js'
 import { formatAuditEntry } from '../shared/audit/formatAuditEntry.js'
 import { verifyAuditLog } from '../shared/audit/verifyAuditLog.js'
+import { buildEnclave } from './buildEnclave.js'
 import { deployFiatToken } from './devchain/deployFiatToken.js'
 import { approvePermit2AsOwner, installX402Permit2 } from './devchain/installX402Permit2.js'
 import { setupAgent } from './devchain/setupAgent.js'
 import { startAnvil } from './devchain/startAnvil.js'
 import { startPaidApi } from './devchain/startPaidApi.js'
-import { startStack } from './lib/startStack.js'
+import { repoRoot, startStack } from './lib/startStack.js'
 
 const CHAIN = 84532
 const PRICE = 10_000n // 0.01 USDC
@@ -49,6 +52,11 @@ export async function runDemo(opts: { json?: boolean; host?: string; scheme?: De
     let auditToken = process.env.BURSAR_AUDIT_TOKEN
     if (!host || !(await fetch(`${host}/readyz`).then((r) => r.ok, () => false))) {
       say('▶ starting bursar (host + simulated enclave, temporary data dir) …')
+      // A fresh clone has no bundles yet (`make sim` builds them); an existing build is used as is, like pythonStack.
+      if (!existsSync(path.join(repoRoot, 'dist/enclave.sim.mjs')) || !existsSync(path.join(repoRoot, 'dist/host.mjs'))) {
+        say('▶ building the enclave and host bundles …')
+        await buildEnclave({ quiet: true })
+      }
       const stack = await startStack()
       stops.push(() => stack.stop())
       host = stack.url
