@@ -8,6 +8,11 @@ export const HostEnvSchema = z.object({
   BURSAR_ENCLAVE: z.string().default('unix:./data/enclave.sock'),
   BURSAR_DATA_DIR: z.string().default('./data'),
   BURSAR_STORAGE: z.enum(['sqlite']).default('sqlite'),
+  /** postgres://… selects PostgresStore (scale-out mode, docs/scale.md); unset: SQLite under BURSAR_DATA_DIR. */
+  BURSAR_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'BURSAR_DATABASE_URL must be a postgres:// URL')
+    .optional(),
   /** Operator/auditor bearer token for the whole audit log (and its export). */
   BURSAR_AUDIT_TOKEN: z.string().min(16, 'BURSAR_AUDIT_TOKEN must be at least 16 characters').optional(),
   /** owner: audit reads need an owner read token or BURSAR_AUDIT_TOKEN; open: anyone reads (simulation convenience). */
