@@ -19,6 +19,8 @@ import {
 } from '../../shared/protocol/messages.js'
 import { errorStatus } from '../../shared/errors/errorCodes.js'
 import type { AgentAnswer, Store } from '../storage/Store.js'
+import { LeaseLostError } from '../storage/storeErrors.js'
+import { BaseError } from '../../shared/errors/base.js'
 import { type EnclaveAddress, EnclaveClient } from './EnclaveClient.js'
 
 export type GatewayStatus = {
@@ -71,6 +73,8 @@ export class EnclaveGateway {
     readonly store: Store,
     readonly log: (line: string) => void = () => {},
     timeoutMs = 10_000,
+    /** Scale-out mode (docs/scale.md): load only while holding the wallet group's lease; check it before each request. */
+    private readonly lease?: GatewayLease,
   ) {
     this.client = new EnclaveClient(address, timeoutMs)
     this.client.on('connected', () => {
@@ -122,6 +126,7 @@ export class EnclaveGateway {
    */
   async call<T extends EnclaveRequest>(msg: T, timeoutMs?: number, answer?: AnswerKey): Promise<TypedResponse<T['type']>> {
     if (this.gate && msg.type !== 'catchUp') await this.gate
+    if (this.lease && msg.type !== 'hello') this.lease.check()
     const res = await this.client.call(msg, timeoutMs, { type: msg.type, answer } satisfies LateTag)
     if (res.persist && this.crashFlag && msg.type === 'agentSign' && res.persist.entries.length > 0 && existsSync(this.crashFlag)) {
       unlinkSync(this.crashFlag)
@@ -135,7 +140,16 @@ export class EnclaveGateway {
         typed = { ok: false, error: { code: 'internal_error', message: 'Enclave answer does not match its schema' } }
       } else typed = { ok: true, result: parsed.data as ResultOf<T['type']>, ...(res.persist ? { persist: res.persist } : {}) }
     }
-    if (res.persist) await this.persist(res.persist, answer ? toAnswer(answer, res.persist, typed ?? res) : undefined)
+    if (res.persist) {
+      try {
+        await this.persist(res.persist, answer ? toAnswer(answer, res.persist, typed ?? res) : undefined)
+      } catch (err) {
+        if (!(err instanceof LeaseLostError)) throw err
+        // The database refused our epoch: another host holds the group. Nothing was stored, so nothing is released.
+        this.lease?.lost(err.message)
+        throw new BaseError('lease_not_held', 'This host lost the wallet group lease; the answer was not stored and is not released')
+      }
+    }
     if (typed) return typed
     if (res.ok) throw new Error('unreachable: an ok response is typed above')
     // The enclave stopped on a broken invariant: stop saying ready (it answers only hello from now on).
@@ -222,6 +236,11 @@ export class EnclaveGateway {
     this.status.phase = h.phase
     const snap = await this.store.latestSnapshot()
     this.snapshotVersion = Math.max(this.snapshotVersion, snap?.version ?? 0)
+    if (h.phase === 'ready' && this.lease) {
+      // Scale-out: this enclave loaded its state under an earlier lease, another host may have served since.
+      this.lease.lost('the enclave is already loaded (host restarted alone): restart the pair so it loads afresh')
+      throw new Error('enclave already loaded under an earlier lease')
+    }
     if (h.phase === 'ready') {
       // The enclave kept running while we were away: store what it answered that we may not have stored, then serve.
       const r = (await this.ack(true))!
@@ -233,6 +252,18 @@ export class EnclaveGateway {
     this.openGate() // loading: requests get the enclave's own refusal (enclave_not_ready) meanwhile
     // A load cut short (e.g. the host restarted mid-load) is restarted: loadState is accepted again in 'loading'.
     if (h.phase !== 'awaiting_state' && h.phase !== 'loading') throw new Error(`enclave is in phase ${h.phase}`)
+    if (this.lease) {
+      this.status.phase = 'standby'
+      await this.lease.waitHeld()
+      // Read the newest snapshot only now: the previous holder's last persist committed before our takeover did.
+      const newer = await this.store.latestSnapshot()
+      if (newer && newer.version !== snap?.version) return this.loadFrom(newer)
+    }
+    return this.loadFrom(snap)
+  }
+
+  private async loadFrom(snap: Awaited<ReturnType<Store['latestSnapshot']>>): Promise<void> {
+    this.snapshotVersion = Math.max(this.snapshotVersion, snap?.version ?? 0)
     const loaded = await this.call({ type: 'loadState', snapshot: snap?.blob ?? null }, 60_000)
     if (!loaded.ok) throw new Error(`loadState refused: ${loaded.error.code}: ${loaded.error.message}`)
     let after = snap?.auditSeq ?? -1
@@ -280,6 +311,9 @@ export class EnclaveGateway {
     this.client.close()
   }
 }
+
+/** What the gateway needs from the lease keeper (scale-out mode). */
+export type GatewayLease = { waitHeld(): Promise<void>; check(): void; lost(why: string): void }
 
 /** What a timed-out call was, so its late answer can still be stored. */
 type LateTag = { type: EnclaveRequest['type']; answer: AnswerKey | undefined }
