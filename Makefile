@@ -4,7 +4,7 @@ NODE_MODULES_STAMP := node_modules/.package-lock.json
 PY_VENV := .venv
 PY_STAMP := $(PY_VENV)/.bursar-installed
 
-.PHONY: sim test bench install install-python build typecheck check-boundaries demo clean soak fuzz
+.PHONY: sim cluster test test-cluster bench install install-python build typecheck check-boundaries demo clean soak fuzz
 
 $(NODE_MODULES_STAMP): package.json package-lock.json
 	@command -v node >/dev/null || { echo "Node.js 20+ is required (https://nodejs.org)"; exit 1; }
@@ -29,6 +29,10 @@ build: install
 ## Start the host + simulated enclave (SQLite under ./data) and print where to go.
 sim: install
 	npx tsx scripts/sim.ts
+
+## Scale-out mode: PostgreSQL (apt-installed when missing) + 3 host + simulated-enclave pairs on 8402–8404; Ctrl-C stops all.
+cluster: install
+	npx tsx scripts/cluster.ts
 
 ## Install and run every test (unit, integration, adversarial, e2e; then the Python SDK's pytest).
 test: install $(PY_STAMP)
