@@ -7,7 +7,7 @@ import { OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 import { type Cluster, startCluster } from '../../scripts/lib/startCluster.js'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
-import type { PolicyBody } from './agentClient.js'
+import { type PolicyBody, waitAgentFloor } from './agentClient.js'
 import { freshDatabase } from './postgres.js'
 
 export type ClusterWithAgent = { cluster: Cluster; owner: LocalAccount; wallet: Hex; agentKey: AgentKey }
@@ -21,6 +21,9 @@ export async function clusterWithAgent(policy: PolicyBody, opts: { pairs?: numbe
     const url = cluster.pairs[cluster.pairs.length - 1]!.url
     const { wallet } = await new OwnerClient(url, owner).createWallet('cluster')
     const { agentKey } = await setupAgent({ host: url, owner, wallet, policy })
+    // Every enclave (standbys too) refuses requests issued before its start + 2 s: a takeover by the last-started
+    // enclave must not catch requests from before then (docs/scale.md, "Failover").
+    await waitAgentFloor()
     return { cluster, owner, wallet, agentKey }
   } catch (err) {
     await cluster.stop()
