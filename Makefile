@@ -44,6 +44,10 @@ test: install $(PY_STAMP)
 	  node scripts/testSummary.mjs .vitest-results.json .pytest-results.xml || true; \
 	  if [ $$status -ne 0 ]; then exit $$status; fi; exit $$pystatus
 
+## Scale-out tests only (PostgreSQL started by scripts/pg/ensurePostgres.ts): stores, cluster cap, failover, stale holder.
+test-cluster: install
+	npx vitest run host/storage test/cluster test/adversarial/staleLeaseHolder.test.ts
+
 bench: install
 	npx tsx scripts/bench.ts
 

@@ -21,8 +21,8 @@ export const HostEnvSchema = z.object({
   BURSAR_PUBLIC_URL: z.string().url().optional(),
   /** Lease time-to-live; renewed every fifth of it. A dead holder is replaced after at most this long. */
   BURSAR_LEASE_TTL_MS: z.coerce.number().int().min(200).max(600_000).default(3_000),
-  /** TEST HOOK: skip the host's own lease clock check, leaving only the database's fencing (test/cluster). */
-  BURSAR_TEST_SKIP_LEASE_CLOCK: z.enum(['1']).optional(),
+  /** TEST HOOK: the host ignores its own lease clock and refused renewals, leaving only the database's fencing (test/adversarial/staleLeaseHolder). */
+  BURSAR_TEST_ONLY_DB_FENCING: z.enum(['1']).optional(),
   /** Operator/auditor bearer token for the whole audit log (and its export). */
   BURSAR_AUDIT_TOKEN: z.string().min(16, 'BURSAR_AUDIT_TOKEN must be at least 16 characters').optional(),
   /** owner: audit reads need an owner read token or BURSAR_AUDIT_TOKEN; open: anyone reads (simulation convenience). */

@@ -47,7 +47,7 @@ if (store.kind === 'postgres') {
     url: '',
     ttlMs: env.BURSAR_LEASE_TTL_MS,
     log,
-    skipLocalCheck: env.BURSAR_TEST_SKIP_LEASE_CLOCK === '1',
+    onlyDatabaseFencing: env.BURSAR_TEST_ONLY_DB_FENCING === '1',
     onLost: () => {
       // Crash-only: this enclave's state may be behind the new holder's; the supervisor restarts the pair as a standby.
       log('exiting: lease lost (restart this host and its enclave together)')
