@@ -16,6 +16,7 @@ import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot } from './Store.js'
 import { AuditForkError, LeaseLostError } from './storeErrors.js'
 
+const KEEP_SNAPSHOTS = 5
 const MIGRATIONS: string[] = [
   `CREATE TABLE snapshots(version BIGINT PRIMARY KEY, audit_seq BIGINT NOT NULL, blob BYTEA NOT NULL, stored_at BIGINT NOT NULL);
    CREATE TABLE audit_entries(seq BIGINT PRIMARY KEY, hash TEXT NOT NULL, time BIGINT NOT NULL, event TEXT NOT NULL,
@@ -32,8 +33,46 @@ const MIGRATIONS: string[] = [
      expires_at TIMESTAMPTZ NOT NULL, acquired_at TIMESTAMPTZ NOT NULL);
    CREATE TABLE lease_history(grp TEXT NOT NULL, epoch BIGINT NOT NULL, holder TEXT NOT NULL, holder_url TEXT NOT NULL,
      acquired_at TIMESTAMPTZ NOT NULL, previous_expired_at TIMESTAMPTZ, PRIMARY KEY(grp, epoch));`,
+  // One persist block (group commit) in one statement: fence check, entries, fork check, checkpoints, snapshots,
+  // answers. BL001: the lease epoch is not current (nothing stored); BF001: a different hash at a stored seq.
+  `CREATE FUNCTION bursar_persist(p_grp text, p_epoch bigint,
+     e_seq bigint[], e_hash text[], e_time bigint[], e_event text[], e_wallet text[], e_agent text[], e_verdict text[], e_body text[],
+     c_seq bigint[], c_head text[], c_time bigint[], c_sig text[],
+     s_version bigint[], s_audit bigint[], s_blob bytea[],
+     a_agent text[], a_nonce text[], a_hash text[], a_status int[], a_body text[], a_seq bigint[], a_decided bigint[],
+     p_now bigint) RETURNS void LANGUAGE plpgsql AS $fn$
+   DECLARE f record;
+   BEGIN
+     IF p_grp IS NOT NULL THEN
+       PERFORM 1 FROM leases WHERE grp = p_grp AND epoch = p_epoch AND expires_at > clock_timestamp() FOR SHARE;
+       IF NOT FOUND THEN RAISE EXCEPTION 'lease epoch % of group % is not current', p_epoch, p_grp USING ERRCODE = 'BL001'; END IF;
+     END IF;
+     IF cardinality(e_seq) > 0 THEN
+       INSERT INTO audit_entries(seq, hash, time, event, wallet, agent_id, verdict, body, epoch)
+         SELECT s, h, t, ev, w, a, v, b, p_epoch FROM unnest(e_seq, e_hash, e_time, e_event, e_wallet, e_agent, e_verdict, e_body) AS x(s, h, t, ev, w, a, v, b)
+       ON CONFLICT (seq) DO NOTHING;
+       SELECT a.seq, a.hash AS stored, x.h AS offered INTO f FROM unnest(e_seq, e_hash) AS x(s, h) JOIN audit_entries a ON a.seq = x.s WHERE a.hash <> x.h LIMIT 1;
+       IF FOUND THEN
+         RAISE EXCEPTION 'audit fork at seq %', f.seq USING ERRCODE = 'BF001', DETAIL = json_build_object('seq', f.seq, 'stored', f.stored, 'offered', f.offered)::text;
+       END IF;
+     END IF;
+     IF cardinality(c_seq) > 0 THEN
+       INSERT INTO audit_checkpoints(seq, head, time, signature)
+         SELECT DISTINCT ON (s) s, h, t, g FROM unnest(c_seq, c_head, c_time, c_sig) WITH ORDINALITY AS x(s, h, t, g, o) ORDER BY s, o DESC
+       ON CONFLICT (seq) DO UPDATE SET head = EXCLUDED.head, time = EXCLUDED.time, signature = EXCLUDED.signature;
+     END IF;
+     IF cardinality(s_version) > 0 THEN
+       INSERT INTO snapshots(version, audit_seq, blob, stored_at) SELECT v, a, b, p_now FROM unnest(s_version, s_audit, s_blob) AS x(v, a, b)
+       ON CONFLICT (version) DO NOTHING;
+       DELETE FROM snapshots WHERE version <= (SELECT MAX(version) FROM snapshots) - ${KEEP_SNAPSHOTS};
+     END IF;
+     IF cardinality(a_agent) > 0 THEN
+       INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body, audit_seq, decided_at)
+         SELECT * FROM unnest(a_agent, a_nonce, a_hash, a_status, a_body, a_seq, a_decided)
+       ON CONFLICT DO NOTHING;
+     END IF;
+   END $fn$;`,
 ]
-const KEEP_SNAPSHOTS = 5
 /** An arbitrary constant: the advisory lock that serializes migrations of hosts starting at once. */
 const MIGRATION_LOCK = 0x62757273
 
@@ -164,106 +203,66 @@ export class PostgresStore implements Store {
     return this.serial(() => this.persistTx(ps, answers))
   }
 
+  /** One round trip: the whole block is one call of `bursar_persist` (one statement, so one transaction). */
   private async persistTx(ps: Persist[], answers: AgentAnswer[]): Promise<number> {
     const fence = this.fence
-    const seqs: number[] = []
-    const hashes: string[] = []
-    const times: number[] = []
-    const events: string[] = []
-    const wallets: (string | null)[] = []
-    const agents: (string | null)[] = []
-    const verdicts: string[] = []
-    const bodies: string[] = []
+    const e = { seq: [] as number[], hash: [] as string[], time: [] as number[], event: [] as string[], wallet: [] as (string | null)[], agent: [] as (string | null)[], verdict: [] as string[], body: [] as string[] }
+    const ck = { seq: [] as number[], head: [] as string[], time: [] as number[], sig: [] as string[] }
+    const sn = { version: [] as number[], auditSeq: [] as number[], blob: [] as Buffer[] }
     let maxSeq = -1
     for (const p of ps) {
       for (const text of p.entries) {
-        const e = JSON.parse(text) as Record<string, unknown>
-        const seq = Number(e.seq)
+        const x = JSON.parse(text) as Record<string, unknown>
+        const seq = Number(x.seq)
         maxSeq = Math.max(maxSeq, seq)
-        seqs.push(seq)
-        hashes.push(String(e.hash))
-        times.push(Number(e.time))
-        events.push(String(e.event))
-        wallets.push((e.wallet as string | null | undefined) ?? null)
-        agents.push((e.agentId as string | null | undefined) ?? null)
-        verdicts.push(String(e.verdict))
-        bodies.push(text)
+        e.seq.push(seq)
+        e.hash.push(String(x.hash))
+        e.time.push(Number(x.time))
+        e.event.push(String(x.event))
+        e.wallet.push((x.wallet as string | null | undefined) ?? null)
+        e.agent.push((x.agentId as string | null | undefined) ?? null)
+        e.verdict.push(String(x.verdict))
+        e.body.push(text)
+      }
+      if (p.checkpoint) {
+        ck.seq.push(p.checkpoint.seq)
+        ck.head.push(p.checkpoint.head)
+        ck.time.push(p.checkpoint.time)
+        ck.sig.push(p.checkpoint.signature)
+      }
+      if (p.sealed) {
+        sn.version.push(p.sealed.version)
+        sn.auditSeq.push(p.sealed.auditSeq)
+        sn.blob.push(Buffer.from(p.sealed.blob))
       }
     }
-    const c = await this.pool.connect()
-    let fork: AuditForkError | null = null
     try {
-      await c.query('BEGIN')
-      if (fence) {
-        const ok = await c.query('SELECT 1 FROM leases WHERE grp = $1 AND epoch = $2 AND expires_at > clock_timestamp() FOR SHARE', [fence.group, fence.epoch])
-        if (ok.rowCount === 0) throw new LeaseLostError(fence.group, fence.epoch)
-      }
-      if (seqs.length > 0) {
-        await c.query(
-          `INSERT INTO audit_entries(seq, hash, time, event, wallet, agent_id, verdict, body, epoch)
-             SELECT s, h, t, ev, w, a, v, b, $9 FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-               AS x(s, h, t, ev, w, a, v, b)
-           ON CONFLICT (seq) DO NOTHING`,
-          [seqs, hashes, times, events, wallets, agents, verdicts, bodies, fence?.epoch ?? null],
-        )
-        // Same seq already stored: the same entry again is fine (a catchUp re-send); another one is a fork.
-        const f = await c.query<{ seq: number; stored: string; offered: string; body: string }>(
-          `SELECT a.seq, a.hash AS stored, x.h AS offered, x.b AS body FROM unnest($1::bigint[], $2::text[], $3::text[]) AS x(s, h, b)
-             JOIN audit_entries a ON a.seq = x.s WHERE a.hash <> x.h LIMIT 1`,
-          [seqs, hashes, bodies],
-        )
-        const row = f.rows[0]
-        if (row) fork = new AuditForkError(row.seq, row.stored, row.offered)
-      }
-      if (fork) throw fork
-      const now = Date.now()
-      for (const p of ps) {
-        if (p.checkpoint) {
-          const k = p.checkpoint
-          await c.query(
-            `INSERT INTO audit_checkpoints(seq, head, time, signature) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (seq) DO UPDATE SET head = EXCLUDED.head, time = EXCLUDED.time, signature = EXCLUDED.signature`,
-            [k.seq, k.head, k.time, k.signature],
-          )
-        }
-        if (p.sealed) {
-          await c.query('INSERT INTO snapshots(version, audit_seq, blob, stored_at) VALUES ($1, $2, $3, $4) ON CONFLICT (version) DO NOTHING', [
-            p.sealed.version,
-            p.sealed.auditSeq,
-            Buffer.from(p.sealed.blob),
-            now,
-          ])
-          await c.query('DELETE FROM snapshots WHERE version <= (SELECT MAX(version) FROM snapshots) - $1', [KEEP_SNAPSHOTS])
-        }
-      }
-      if (answers.length > 0) {
-        await c.query(
-          `INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body, audit_seq, decided_at)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::bigint[], $7::bigint[])
-           ON CONFLICT DO NOTHING`,
-          [
-            answers.map((a) => a.agentId),
-            answers.map((a) => a.nonce),
-            answers.map((a) => a.requestHash),
-            answers.map((a) => a.status),
-            answers.map((a) => a.body),
-            answers.map((a) => a.auditSeq),
-            answers.map((a) => a.decidedAt),
-          ],
-        )
-      }
-      await c.query('COMMIT')
+      await this.pool.query(
+        'SELECT bursar_persist($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)',
+        [
+          fence?.group ?? null,
+          fence?.epoch ?? null,
+          e.seq, e.hash, e.time, e.event, e.wallet, e.agent, e.verdict, e.body,
+          ck.seq, ck.head, ck.time, ck.sig,
+          sn.version, sn.auditSeq, sn.blob,
+          answers.map((a) => a.agentId), answers.map((a) => a.nonce), answers.map((a) => a.requestHash), answers.map((a) => a.status),
+          answers.map((a) => a.body), answers.map((a) => a.auditSeq), answers.map((a) => a.decidedAt),
+          Date.now(),
+        ],
+      )
       return maxSeq
     } catch (err) {
-      await c.query('ROLLBACK').catch(() => {})
-      // Keep the evidence of a fork (outside the refused transaction), then refuse the batch.
-      if (err instanceof AuditForkError) {
-        const body = bodies[seqs.indexOf(err.seq)] ?? err.message
-        await c.query('INSERT INTO audit_conflicts(seq, hash, body, stored_at) VALUES ($1, $2, $3, $4)', [err.seq, err.hash, body, Date.now()]).catch(() => {})
+      const pgErr = err as { code?: string; detail?: string }
+      if (pgErr.code === 'BL001' && fence) throw new LeaseLostError(fence.group, fence.epoch)
+      if (pgErr.code === 'BF001') {
+        // Keep the evidence of a fork (outside the refused transaction), then refuse the batch.
+        const f = JSON.parse(pgErr.detail ?? '{}') as { seq: number; stored: string; offered: string }
+        const fork = new AuditForkError(Number(f.seq), f.stored, f.offered)
+        const body = e.body[e.seq.indexOf(fork.seq)] ?? fork.message
+        await this.pool.query('INSERT INTO audit_conflicts(seq, hash, body, stored_at) VALUES ($1, $2, $3, $4)', [fork.seq, fork.hash, body, Date.now()]).catch(() => {})
+        throw fork
       }
       throw err
-    } finally {
-      c.release()
     }
   }
 
