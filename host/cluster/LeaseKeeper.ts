@@ -70,6 +70,11 @@ export class LeaseKeeper {
     }
   }
 
+  /** Reads the group's lease row again (a standby that does not know the holder yet). */
+  async refresh(): Promise<void> {
+    if (this.role === 'standby') this.current = await this.opts.store.currentLease(this.opts.group)
+  }
+
   /** The database refused a persist: another host holds the lease now. */
   lost(why: string): void {
     if (this.role === 'lost') return

@@ -32,14 +32,15 @@ export function clusterRoutes(keeper: LeaseKeeper, node: string) {
 /** The root onRequest hook: requests pass through on the holder, are forwarded from a standby. */
 export function clusterForwardHook(keeper: LeaseKeeper, node: string): onRequestHookHandler {
   return (req, reply, done) => {
-      const path = req.url.split('?')[0]!
-      if (LOCAL.has(path) || keeper.role === 'holder') return done()
+    const path = req.url.split('?')[0]!
+    if (LOCAL.has(path) || keeper.role === 'holder') return done()
+    const refuse = (why: string) => {
+      reply.code(503).header('retry-after', '1').send({ code: 'lease_not_held', message: why, hint: ERROR_CODES.lease_not_held.hint })
+    }
+    if (keeper.role === 'lost') return refuse('This host lost the wallet group lease and is stopping')
+    if (req.headers[FORWARDED]) return refuse('Forwarded to a host that does not hold the lease (a takeover is under way)')
+    const forward = () => {
       const target = keeper.current?.url
-      const refuse = (why: string) => {
-        reply.code(503).header('retry-after', '1').send({ code: 'lease_not_held', message: why, hint: ERROR_CODES.lease_not_held.hint })
-      }
-      if (keeper.role === 'lost') return refuse('This host lost the wallet group lease and is stopping')
-      if (req.headers[FORWARDED]) return refuse('Forwarded to a host that does not hold the lease (a takeover is under way)')
       if (!target || target === keeper.opts.url) return refuse('No host holds the wallet group lease right now')
       reply.hijack()
       const headers: http.OutgoingHttpHeaders = {}
@@ -58,5 +59,9 @@ export function clusterForwardHook(keeper: LeaseKeeper, node: string): onRequest
         reply.raw.end(JSON.stringify({ code: 'lease_not_held', message: 'The lease holder did not answer (it may be failing over)', hint: ERROR_CODES.lease_not_held.hint }))
       })
       req.raw.pipe(up)
+    }
+    // No holder known yet (just started): read the lease row once before refusing.
+    if (keeper.current && keeper.current.url !== keeper.opts.url) return forward()
+    keeper.refresh().then(forward, () => refuse('The lease table could not be read'))
   }
 }

@@ -236,11 +236,7 @@ export class EnclaveGateway {
     this.status.phase = h.phase
     const snap = await this.store.latestSnapshot()
     this.snapshotVersion = Math.max(this.snapshotVersion, snap?.version ?? 0)
-    if (h.phase === 'ready' && this.lease) {
-      // Scale-out: this enclave loaded its state under an earlier lease, another host may have served since.
-      this.lease.lost('the enclave is already loaded (host restarted alone): restart the pair so it loads afresh')
-      throw new Error('enclave already loaded under an earlier lease')
-    }
+    if (h.phase === 'ready' && this.lease) return this.resumeUnderLease(this.lease)
     if (h.phase === 'ready') {
       // The enclave kept running while we were away: store what it answered that we may not have stored, then serve.
       const r = (await this.ack(true))!
@@ -260,6 +256,33 @@ export class EnclaveGateway {
       if (newer && newer.version !== snap?.version) return this.loadFrom(newer)
     }
     return this.loadFrom(snap)
+  }
+
+  /**
+   * Scale-out, host restarted alone: the enclave kept its state from an earlier lease. Once this host holds the
+   * lease (so nobody else writes), what the enclave kept is stored (catchUp, fenced by our epoch; a fork with another
+   * holder's entries is refused); then the enclave may serve only if its audit head is the store's newest entry —
+   * i.e. no other holder wrote after it. Otherwise the lease is given up (crash-only: restart the pair).
+   */
+  private async resumeUnderLease(lease: GatewayLease): Promise<void> {
+    this.status.phase = 'standby'
+    await lease.waitHeld()
+    let r: Awaited<ReturnType<EnclaveGateway['ack']>>
+    try {
+      r = (await this.ack(true))!
+    } catch (err) {
+      lease.lost(`the kept enclave's entries could not be stored (${(err as Error).message}): restart the pair`)
+      throw err
+    }
+    const newest = (await this.store.queryEntries({ newestFirst: true, limit: 1 }))[0]
+    const head = newest ? (JSON.parse(newest) as { seq: number; hash: string }) : null
+    if ((head?.seq ?? -1) !== (r.auditHead?.seq ?? -1) || (head && head.hash !== r.auditHead?.hash)) {
+      lease.lost(`the enclave's audit head ${r.auditHead?.seq ?? -1} is not the store's ${head?.seq ?? -1} (another holder served): restart the pair`)
+      throw new Error('enclave state is behind the store')
+    }
+    this.status = { ...this.status, ready: true, phase: 'ready', stateVersion: r.stateVersion, auditHead: r.auditHead, receiptPublicKey: r.receiptPublicKey, lastError: null }
+    this.openGate()
+    this.log(`enclave ready under a new lease (kept running, head ${r.auditHead?.seq ?? -1} is the store's newest): ${r.resent} kept entries stored`)
   }
 
   private async loadFrom(snap: Awaited<ReturnType<Store['latestSnapshot']>>): Promise<void> {

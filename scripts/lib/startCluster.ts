@@ -21,6 +21,8 @@ export type ClusterPair = {
   logs: string[]
   /** Starts (or restarts) the enclave, then the host. */
   start(): Promise<void>
+  /** Starts the host alone again (after it exited; its enclave kept running). */
+  startHost(): Promise<void>
   /** Sends a signal to both processes (host first). */
   signal(sig: NodeJS.Signals): void
   /** Stops both (SIGTERM, then SIGKILL) and waits for them to exit. */
@@ -97,6 +99,24 @@ export async function startCluster(opts: {
         logs.length = 0
         pair.enclave = spawnNode('dist/enclave.sim.mjs', { BURSAR_DATA_DIR: enclaveDir, BURSAR_ENCLAVE_LISTEN: `unix:${sock}` }, 'enclave')
         await waitFor(() => logs.join('').includes('enclave listening'), 20_000, `pair ${index + 1} enclave listening`, logs)
+        await pair.startHost()
+        if (opts.supervise) {
+          const h = pair.host
+          const e = pair.enclave
+          const restart = () => {
+            if (stopping || pair.host !== h) return
+            pair.host = null as unknown as ChildProcess // once per generation
+            opts.log?.(`[cluster] pair ${index + 1} exited: restarting it as a standby with a fresh enclave`)
+            void Promise.all([kill(h), kill(e)])
+              .then(() => new Promise((r) => setTimeout(r, 300)))
+              .then(() => (stopping ? undefined : pair.start()))
+              .catch((err: Error) => opts.log?.(`[cluster] pair ${index + 1} restart failed: ${err.message}`))
+          }
+          h.once('exit', restart)
+          e.once('exit', restart)
+        }
+      },
+      async startHost() {
         pair.host = spawnNode(
           'dist/host.mjs',
           { BURSAR_DATA_DIR: path.join(dataDir, `host-${index + 1}`), BURSAR_ENCLAVE: `unix:${sock}`, BURSAR_PORT: String(pair.port), BURSAR_CLUSTER_NODE: `pair-${index + 1}` },
@@ -114,21 +134,6 @@ export async function startCluster(opts: {
         })
         if (!opts.ports) pair.port = port
         pair.url = `http://127.0.0.1:${port}`
-        if (opts.supervise) {
-          const h = pair.host
-          const e = pair.enclave
-          const restart = () => {
-            if (stopping || pair.host !== h) return
-            pair.host = null as unknown as ChildProcess // once per generation
-            opts.log?.(`[cluster] pair ${index + 1} exited: restarting it as a standby with a fresh enclave`)
-            void Promise.all([kill(h), kill(e)])
-              .then(() => new Promise((r) => setTimeout(r, 300)))
-              .then(() => (stopping ? undefined : pair.start()))
-              .catch((err: Error) => opts.log?.(`[cluster] pair ${index + 1} restart failed: ${err.message}`))
-          }
-          h.once('exit', restart)
-          e.once('exit', restart)
-        }
       },
       signal(sig) {
         for (const c of [pair.host, pair.enclave]) if (alive(c)) c.kill(sig)
