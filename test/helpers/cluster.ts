@@ -12,9 +12,9 @@ import { freshDatabase } from './postgres.js'
 
 export type ClusterWithAgent = { cluster: Cluster; owner: LocalAccount; wallet: Hex; agentKey: AgentKey }
 
-export async function clusterWithAgent(policy: PolicyBody, opts: { pairs?: number; env?: Record<string, string> } = {}): Promise<ClusterWithAgent> {
+export async function clusterWithAgent(policy: PolicyBody, opts: { pairs?: number; env?: Record<string, string>; supervise?: boolean } = {}): Promise<ClusterWithAgent> {
   const databaseUrl = await freshDatabase()
-  const cluster = await startCluster({ databaseUrl, pairs: opts.pairs ?? 3, ...(opts.env ? { env: opts.env } : {}) })
+  const cluster = await startCluster({ databaseUrl, pairs: opts.pairs ?? 3, supervise: opts.supervise ?? false, ...(opts.env ? { env: opts.env } : {}) })
   try {
     const owner = privateKeyToAccount(generatePrivateKey())
     // Through a standby on purpose: it forwards to the holder.
