@@ -18,6 +18,7 @@ export type ClusterPair = {
   port: number
   enclave: ChildProcess
   host: ChildProcess
+  /** stderr of every generation of this pair's processes (the newest 1,000–2,000 chunks). */
   logs: string[]
   /** Starts (or restarts) the enclave, then the host. */
   start(): Promise<void>
@@ -68,10 +69,12 @@ export async function startCluster(opts: {
   const mk = (index: number): ClusterPair => {
     const sock = path.join(dataDir, `pair-${index + 1}.sock`)
     const logs: string[] = []
+    let listening = 0
     const spawnNode = (file: string, extra: Record<string, string>, tag: string) => {
       const c = spawn(process.execPath, [path.join(repoRoot, file)], { env: { ...base, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
       c.stderr!.on('data', (d: Buffer) => {
         const s = d.toString()
+        if (s.includes('enclave listening')) listening++
         logs.push(s)
         if (logs.length > 2_000) logs.splice(0, 1_000)
         opts.log?.(s.trimEnd().replace(/^/gm, `[pair ${index + 1} ${tag}] `))
@@ -96,9 +99,9 @@ export async function startCluster(opts: {
       host: null as unknown as ChildProcess,
       logs,
       async start() {
-        logs.length = 0
+        const before = listening
         pair.enclave = spawnNode('dist/enclave.sim.mjs', { BURSAR_DATA_DIR: enclaveDir, BURSAR_ENCLAVE_LISTEN: `unix:${sock}` }, 'enclave')
-        await waitFor(() => logs.join('').includes('enclave listening'), 20_000, `pair ${index + 1} enclave listening`, logs)
+        await waitFor(() => listening > before, 20_000, `pair ${index + 1} enclave listening`, logs)
         await pair.startHost()
         if (opts.supervise) {
           const h = pair.host
