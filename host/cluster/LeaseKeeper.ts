@@ -42,7 +42,15 @@ export class LeaseKeeper {
 
   constructor(readonly opts: LeaseKeeperOptions) {}
 
+  /**
+   * No takeover before this (performance.now): an enclave refuses requests issued before its own start + 2 s, so a
+   * pair that just started must not become the holder while resends from before its start are still arriving
+   * (the SDK would report their outcome as unknown). The host starts after its enclave, so its start + 2.5 s is later.
+   */
+  private acquireAfter = 0
+
   start(): void {
+    this.acquireAfter = performance.now() + 2_500
     const every = Math.max(50, Math.floor(this.opts.ttlMs / 5))
     const run = () => {
       if (this.ticking) return
@@ -96,6 +104,10 @@ export class LeaseKeeper {
       return
     }
     const t = performance.now()
+    if (t < this.acquireAfter) {
+      this.current = await store.currentLease(group)
+      return
+    }
     const got = await store.acquireLease(group, node, url, ttlMs)
     if (!got) {
       this.current = await store.currentLease(group)
