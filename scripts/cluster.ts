@@ -39,10 +39,11 @@ console.log(`
 bursar cluster (SIMULATION, scale-out mode) ready in ${((Date.now() - t0) / 1000).toFixed(1)} s
 
   PostgreSQL   ${databaseUrl}${pg ? '   (throwaway: removed on Ctrl-C)' : ''}
-${cluster.pairs.map((p) => `  pair ${p.index + 1}       ${p.url}/   ${p === holder?.pair ? '(holds the wallet group lease)' : '(standby: forwards to the holder)'}`).join('\n')}
+${cluster.pairs.map((p) => `  pair ${p.index + 1}       ${p.url}/   host pid ${p.host.pid}, enclave pid ${p.enclave.pid}   ${p === holder?.pair ? '(holds the wallet group lease)' : '(standby: forwards to the holder)'}`).join('\n')}
 
   Any URL serves every request; see who holds the lease:  curl ${cluster.pairs[0]!.url}/v1/cluster
-  Try a failover: kill the holder's host (its pid is in \`ps\`); another pair takes over within the lease TTL (3 s).
+  Try a failover: kill -9 the holder's host and enclave pids; another pair takes over after the lease TTL (3 s)
+  and the killed pair comes back as a standby (a pair is restarted whole whenever one of its processes exits).
   Audit reads are OPEN (simulation convenience); docs/scale.md explains leases, fencing and failover.
 
 Ctrl-C stops all pairs and PostgreSQL.`)

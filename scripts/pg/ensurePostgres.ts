@@ -5,7 +5,7 @@
  * /tmp, which every user can traverse). CLI: `npx tsx scripts/pg/ensurePostgres.ts` prints the URL and keeps the
  * cluster until Ctrl-C.
  */
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -94,6 +94,12 @@ export async function startPostgres(opts: { log?: (s: string) => void } = {}): P
       lastErr = err
       continue
     }
+    // A watchdog outside this process: whatever ends it (SIGKILL included), the throwaway cluster goes with it.
+    const ctl = process.getuid?.() === 0 ? `runuser -u postgres -- ${path.join(bin, 'pg_ctl')}` : path.join(bin, 'pg_ctl')
+    spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ${ctl} -D '${data}' -m immediate -w stop >/dev/null 2>&1; rm -rf '${dir}'`], {
+      detached: true,
+      stdio: 'ignore',
+    }).unref()
     let stopped = false
     const stop = () => {
       if (stopped) return
