@@ -20,7 +20,7 @@ describe('adversarial: a stale lease holder resumes after a takeover', () => {
   beforeAll(async () => {
     s = await clusterWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * BigInt(ALLOWED)).toString() }), {
       pairs: 2,
-      env: { BURSAR_LEASE_TTL_MS: '1000', BURSAR_TEST_ONLY_DB_FENCING: '1' },
+      env: { BURSAR_LEASE_TTL_MS: '2000', BURSAR_TEST_ONLY_DB_FENCING: '1' },
     })
   }, 120_000)
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { type ClusterWithAgent, clusterWithAgent, storedEntries } from '../helpe
 import { releasePostgres } from '../helpers/postgres.js'
 
 const policy = paymentPolicy({ perTx: '1000', rolling24h: '5000' })
-const env = { BURSAR_LEASE_TTL_MS: '1000' }
+const env = { BURSAR_LEASE_TTL_MS: '2000' }
 
 /**
  * Scale-out: a host restarted alone finds its enclave still loaded. It may serve again only if nobody wrote after
