@@ -17,10 +17,10 @@ import { describeAction, factsOf } from '../../core/kinds/kindTable.js'
 import type { LedgerEvent } from '../../core/ledger/LedgerEvent.js'
 import { evaluatePolicy } from '../../core/policy/evaluatePolicy.js'
 import type { Enclave, PendingPersist, Tx } from '../Enclave.js'
-import { applyEvents, ledgerOf } from '../owner/ledgerOps.js'
+import { applyEvents } from '../owner/ledgerOps.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 import type { SignPlanReturnType } from '../sign/signPlan.js'
-import type { AgentRecord, PolicyRecord, WalletRecord } from '../../core/state/stateTypes.js'
+import type { AgentRecord, PolicyRecord, WalletView } from '../../core/state/stateTypes.js'
 import { replayRefusal } from './replayRefusal.js'
 import { verifyAgentRequest } from './verifyAgentRequest.js'
 
@@ -69,7 +69,7 @@ function checkFreshness(enclave: Enclave, agentId: string, r: AgentRequest): voi
 
 type Prepared = { policyHash: string | null; decoded: DecodeResult | null }
 
-function prepare(r: AgentRequest, wallet: WalletRecord, agent: AgentRecord): Prepared {
+function prepare(r: AgentRequest, wallet: WalletView, agent: Readonly<AgentRecord>): Prepared {
   const rec = wallet.policies.get(agent.agentId)
   if (!rec || rec.revoked) return { policyHash: null, decoded: null }
   const policy = cachedPolicy(rec)
@@ -77,9 +77,9 @@ function prepare(r: AgentRequest, wallet: WalletRecord, agent: AgentRecord): Pre
 }
 
 type Decided = { res: HandlerResult; pending?: PendingPersist; signing?: Promise<SignPlanReturnType>; dryRun?: AgentDryRunResult }
-type Base = { wallet: WalletRecord; agent: AgentRecord; r: AgentRequest; rec: PolicyRecord | undefined; tx: Tx }
+type Base = { wallet: WalletView; agent: Readonly<AgentRecord>; r: AgentRequest; rec: Readonly<PolicyRecord> | undefined; tx: Tx }
 
-async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, authed: AgentRecord, pre: Prepared): Promise<Decided> {
+async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, authed: Readonly<AgentRecord>, pre: Prepared): Promise<Decided> {
   // SECURITY: a request queued before a halt (a broken invariant) is not decided on the state that broke it.
   if (enclave.phase !== 'ready') throw new EnclaveError('enclave_halted', 'Enclave halted on a broken invariant')
   const now = enclave.now()
@@ -117,7 +117,7 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
     action,
     context: { resourceUrl: r.context?.resourceUrl, reason: r.context?.reason },
     agentId: agent.agentId,
-    ledger: ledgerOf(wallet),
+    ledger: wallet.ledger,
     now,
     ...(r.permitId ? { permitId: r.permitId } : {}),
   })
@@ -146,7 +146,7 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
   })
   const signing = enclave.signer.sign(wallet.privateKey, decoded.plan)
   signing.catch(() => {}) // awaited by the caller; never an unhandled rejection
-  const stateVersion = enclave.stateVersion
+  const stateVersion = enclave.state.version
   const pending = await enclave.sealTx(tx)
   return { res: { ok: true, result: { receipt: { seq: entry.seq, entryHash: hash, stateVersion } } }, pending, signing }
 }
@@ -196,7 +196,7 @@ function entryFields(base: Base, action: DecodedAction | null) {
   }
 }
 
-function cachedPolicy(rec: PolicyRecord): Policy {
+function cachedPolicy(rec: Readonly<PolicyRecord>): Policy {
   let p = policyCache.get(rec.hash)
   if (!p) {
     p = parsePolicy(rec.json)

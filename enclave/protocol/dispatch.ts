@@ -69,7 +69,7 @@ async function route(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
       return serial(async () => {
         await enclave.loadSnapshot(req.snapshot)
         const head = enclave.audit.head()
-        return { ok: true, result: { stateVersion: enclave.stateVersion, auditHead: head.seq >= 0 ? head : null } }
+        return { ok: true, result: { stateVersion: enclave.state.version, auditHead: head.seq >= 0 ? head : null } }
       })
     case 'replayEntries':
       return serial(() => replayEntries(enclave, req.entries))

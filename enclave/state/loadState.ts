@@ -5,7 +5,7 @@ import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { Enclave } from '../Enclave.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
-import { replayLedgerEvents } from '../owner/ledgerOps.js'
+import { applyEvents } from '../owner/ledgerOps.js'
 
 /** Marks entries written by owner acts: these are always followed by a snapshot. */
 export const OWNER_RULE = 'owner_act'
@@ -74,11 +74,11 @@ export async function replayEntries(enclave: Enclave, texts: string[]): Promise<
         throw new EnclaveError('state_invalid', `Replayed entry at seq ${e.seq} carries a ledger event no agent request writes`)
       }
     }
-    if (e.ledger.length > 0 && e.wallet) replayLedgerEvents(enclave, enclave.wallet(e.wallet), e.ledger)
+    if (e.ledger.length > 0 && e.wallet) applyEvents(enclave, enclave.wallet(e.wallet), e.ledger)
   }
   enclave.loadBroken = false
   const head = enclave.audit.head()
-  return { ok: true, result: { stateVersion: enclave.stateVersion, auditHead: head.seq >= 0 ? head : null } }
+  return { ok: true, result: { stateVersion: enclave.state.version, auditHead: head.seq >= 0 ? head : null } }
 }
 
 /** Ends loading: records the start in the audit chain, seals a snapshot, and opens for requests. */

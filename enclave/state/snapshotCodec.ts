@@ -1,7 +1,7 @@
 import { decode, encode } from 'cborg'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
-import type { AgentRecord, PolicyRecord, WalletRecord } from '../../core/state/stateTypes.js'
+import type { AgentRecord, PolicyRecord, WalletRecord, WalletView } from '../../core/state/stateTypes.js'
 
 /** Plain form of the enclave's state, sealed as one snapshot. */
 export type SnapshotState = {
@@ -15,7 +15,7 @@ export type SnapshotState = {
 }
 
 /** Serializes state for sealing (CBOR; Maps become arrays; ledger stays JSON text). */
-export function encodeSnapshot(s: SnapshotState): Uint8Array {
+export function encodeSnapshot(s: Omit<SnapshotState, 'wallets'> & { wallets: readonly WalletView[] }): Uint8Array {
   return encode({
     v: 1,
     stateVersion: s.stateVersion,
