@@ -256,7 +256,7 @@ export class Enclave {
       stateVersion,
       createdAt: this.now(),
       receiptKeyPkcs8: this.receiptKey.export({ format: 'der', type: 'pkcs8' }),
-      auditHead: head.seq >= 0 ? (head as { seq: number; hash: `0x${string}` }) : null,
+      auditHead: head.seq >= 0 ? head : null,
       entryMacKey: this.entryMacKey,
       createNonces: [...this.state.createNonces],
       wallets: [...this.state.wallets.values()],
