@@ -6,7 +6,7 @@
  */
 import { BaseError } from '../../shared/errors/base.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
-import { EnclaveRequestSchema, PROTOCOL_VERSION } from '../../shared/protocol/messages.js'
+import { EnclaveRequestSchema, PROTOCOL_VERSION } from '../../shared/protocol/requests.js'
 import type { Enclave } from '../Enclave.js'
 import { handleAgentSign } from '../agent/handleAgentSign.js'
 import { handleAgentStatus } from '../agent/handleAgentStatus.js'
