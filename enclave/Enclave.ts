@@ -5,7 +5,7 @@
  * entries, signatures) or sealed.
  */
 import { type KeyObject, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
-import type { AuditEntry, AuditEntryBody } from '../shared/audit/auditEntry.js'
+import type { AuditEntry, AuditEntryBody, AuditEvent } from '../shared/audit/auditEntry.js'
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { MAX_FRAME_BYTES } from '../shared/protocol/frame.js'
 import type { Persist, WireCheckpoint } from '../shared/protocol/messages.js'
@@ -190,6 +190,12 @@ export class Enclave {
     this.unstoredBytes += Buffer.byteLength(text) // UTF-8, as on the wire: a catchUp answer must fit one frame
     this.entriesSinceSnapshot++
     return res as { entry: AuditEntry; hash: `0x${string}` }
+  }
+
+  /** Appends an informational entry (owner acts, load): no action, request, policy or ledger unless `fields` has them. */
+  appendInfo(tx: Tx, event: AuditEvent, fields: Partial<Omit<AuditEntryBody, 'time' | 'stateVersion' | 'event'>> = {}): void {
+    const none = { wallet: null, agentId: null, action: null, reason: null, policy: null, rule: null, code: null, signedHash: null, requestId: null }
+    this.appendEntry(tx, { ...none, event, verdict: 'info', ledger: [], ...fields })
   }
 
   /**

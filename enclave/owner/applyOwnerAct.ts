@@ -48,7 +48,7 @@ export async function applyOwnerAct(
     }
     if (act.primaryType === 'Resync') {
       enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: seq, rolledBack: false })
-      enclave.appendEntry(tx, entryBody(wallet, null, 'wallet_resynced', null))
+      enclave.appendInfo(tx, 'wallet_resynced', { wallet: wallet.address, rule: OWNER_RULE })
       const persist = await enclave.finishTx(tx)
       return { ok: true, result: { wallet: wallet.address, ownerSeq: seq, receipt: signOwnerReceipt(enclave, act, wallet.address, seq) }, persist }
     }
@@ -56,7 +56,7 @@ export async function applyOwnerAct(
       // SECURITY: the owner knows a newer state than ours: we were handed an old snapshot.
       if (!wallet.rolledBack) {
         enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: wallet.ownerSeq, rolledBack: true })
-        enclave.appendEntry(tx, { ...entryBody(wallet, null, 'wallet_resynced', null), verdict: 'deny', code: 'state_rollback_detected' })
+        enclave.appendInfo(tx, 'wallet_resynced', { wallet: wallet.address, rule: OWNER_RULE, verdict: 'deny', code: 'state_rollback_detected' })
         const error = { code: 'state_rollback_detected', message: `Owner act seq ${seq} is ahead of this enclave's ${wallet.ownerSeq}: state was rolled back; signing stops until a Resync act` }
         return { ok: false, error, persist: await enclave.finishTx(tx) }
       }
@@ -77,7 +77,7 @@ function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primary
   const { wallets, createNonces } = enclave.state
   const change = createWalletChange({ act, wallets, createNonces, admission: enclave.params.admission, now: enclave.now(), newKey: generateSignerKey })
   enclave.state.apply(change)
-  enclave.appendEntry(tx, entryBody(change.wallet, null, 'wallet_created', null))
+  enclave.appendInfo(tx, 'wallet_created', { wallet: change.wallet.address, rule: OWNER_RULE })
   return { wallet: change.wallet.address as string, owner: change.wallet.owner, ownerSeq: 0 }
 }
 
@@ -97,12 +97,12 @@ function applyWalletAct(
     case 'RevokeAgent': {
       const out = walletActChange({ wallet, act, policyText, now: enclave.now() })
       enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: out.change })
-      enclave.appendEntry(tx, entryBody(wallet, out.agentId, out.event, out.policy))
+      enclave.appendInfo(tx, out.event, { wallet: wallet.address, agentId: out.agentId, policy: out.policy, rule: OWNER_RULE })
       return { ...base, ...out.result }
     }
     default: {
       const out = ledgerOwnerAct(enclave, wallet, act)
-      enclave.appendEntry(tx, { ...entryBody(wallet, out.agentId, out.event, null), ledger: out.events })
+      enclave.appendInfo(tx, out.event, { wallet: wallet.address, agentId: out.agentId, ledger: out.events, rule: OWNER_RULE })
       return { ...base, ...out.result }
     }
   }
@@ -117,26 +117,4 @@ function signOwnerReceipt(enclave: Enclave, act: VerifiedOwnerAct, wallet: strin
   const actHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
   const body = { v: 1 as const, act: act.primaryType, actHash, wallet: wallet.toLowerCase(), ownerSeq, stateVersion: enclave.state.version, auditHead: head, time: enclave.now() }
   return makeOwnerReceipt(body, enclave.receiptSigner)
-}
-
-export function entryBody(
-  wallet: WalletView,
-  agentId: string | null,
-  event: import('../../shared/audit/auditEntry.js').AuditEvent,
-  policy: { version: number; hash: string } | null,
-) {
-  return {
-    event,
-    wallet: wallet.address,
-    agentId,
-    action: null,
-    reason: null,
-    policy,
-    verdict: 'info' as const,
-    rule: OWNER_RULE as string | null,
-    code: null,
-    signedHash: null,
-    requestId: null,
-    ledger: [] as unknown[],
-  }
 }

@@ -87,20 +87,7 @@ export async function finishLoad(enclave: Enclave): Promise<HandlerResult> {
   enclave.releaseOrder.reset(enclave.audit.head().seq + 1)
   const tx = enclave.beginTx()
   tx.snapshot = true
-  enclave.appendEntry(tx, {
-    event: enclave.isFresh ? 'enclave_started' : 'state_loaded',
-    wallet: null,
-    agentId: null,
-    action: null,
-    reason: null,
-    policy: null,
-    verdict: 'info',
-    rule: null,
-    code: null,
-    signedHash: null,
-    requestId: null,
-    ledger: [],
-  })
+  enclave.appendInfo(tx, enclave.isFresh ? 'enclave_started' : 'state_loaded')
   const persist = await enclave.finishTx(tx)
   enclave.transition('ready')
   return { ok: true, result: enclave.readyResult(), persist }
