@@ -146,15 +146,14 @@ export class Enclave {
     return { result: { ...this.readyResult(), resent: kept.length }, persist }
   }
 
-  readyResult(): Record<string, unknown> {
+  /** The state's version and audit head (null for an empty chain): what loadState and replayEntries answer. */
+  headResult() {
     const head = this.audit.head()
-    return {
-      phase: 'ready',
-      stateVersion: this.state.version,
-      auditHead: head.seq >= 0 ? head : null,
-      receiptPublicKey: this.receiptPublicKeyHex,
-      wallets: this.state.wallets.size,
-    }
+    return { stateVersion: this.state.version, auditHead: head.seq >= 0 ? head : null }
+  }
+
+  readyResult(): Record<string, unknown> {
+    return { phase: 'ready', ...this.headResult(), receiptPublicKey: this.receiptPublicKeyHex, wallets: this.state.wallets.size }
   }
 
   private setReceiptKey(key: KeyObject): void {

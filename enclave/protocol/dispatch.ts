@@ -68,8 +68,7 @@ async function route(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
     case 'loadState':
       return serial(async () => {
         await enclave.loadSnapshot(req.snapshot)
-        const head = enclave.audit.head()
-        return { ok: true, result: { stateVersion: enclave.state.version, auditHead: head.seq >= 0 ? head : null } }
+        return { ok: true, result: enclave.headResult() }
       })
     case 'replayEntries':
       return serial(() => replayEntries(enclave, req.entries))

@@ -77,8 +77,7 @@ export async function replayEntries(enclave: Enclave, texts: string[]): Promise<
     if (e.ledger.length > 0 && e.wallet) applyEvents(enclave, enclave.wallet(e.wallet), e.ledger)
   }
   enclave.loadBroken = false
-  const head = enclave.audit.head()
-  return { ok: true, result: { stateVersion: enclave.state.version, auditHead: head.seq >= 0 ? head : null } }
+  return { ok: true, result: enclave.headResult() }
 }
 
 /** Ends loading: records the start in the audit chain, seals a snapshot, and opens for requests. */
