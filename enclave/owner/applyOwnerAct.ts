@@ -42,9 +42,7 @@ export async function applyOwnerAct(
     }
     const seq = Number(act.message.seq) // exact: the schema bounds seq to [0, 2^53 - 1]
     if (seq <= wallet.ownerSeq) {
-      throw new EnclaveError('owner_act_stale', `Owner act seq ${seq} is not newer than ${wallet.ownerSeq}`, {
-        metaMessages: ['Fetch the wallet state and sign again with seq = ownerSeq + 1.'],
-      })
+      throw new EnclaveError('owner_act_stale', `Owner act seq ${seq} is not newer than ${wallet.ownerSeq}`)
     }
     if (act.primaryType === 'Resync') {
       enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: seq, rolledBack: false })

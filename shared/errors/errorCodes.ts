@@ -26,7 +26,7 @@ export const ERROR_CODES = {
   wallet_rolled_back: { status: 409, meaning: 'This wallet was rolled back; it signs nothing until the owner resyncs', hint: 'The enclave state is older than your last act: run `bursar owner wallet resync --wallet …`, then repeat the acts it lost' },
   owner_signature_invalid: { status: 401, meaning: 'The owner act\'s EIP-712 signature does not verify', hint: 'The act did not verify as signed by your key: check --key-file / BURSAR_OWNER_KEY' },
   owner_act_invalid: { status: 400, meaning: 'The owner act is malformed or would make the state invalid', hint: 'Fix the act\'s fields; nothing was changed' },
-  owner_act_stale: { status: 409, meaning: 'The owner act\'s seq is not newer than the wallet\'s', hint: 'Another act landed first: run the command again (it signs with the next seq)' },
+  owner_act_stale: { status: 409, meaning: 'The owner act\'s seq is not newer than the wallet\'s', hint: 'Another act landed first: fetch the wallet state and run the command again (it signs with seq = ownerSeq + 1)' },
   owner_act_replayed: { status: 409, meaning: 'This owner act was already applied', hint: 'Nothing to do: it already took effect' },
   owner_not_authorized: { status: 403, meaning: 'The signer is not this wallet\'s owner', hint: 'This wallet belongs to another owner key: check --key-file / BURSAR_OWNER_KEY (`bursar owner key show`)' },
   owner_key_missing: { status: 400, meaning: 'No owner key file', hint: 'Create one with `bursar owner key generate` or set BURSAR_OWNER_KEY' },
