@@ -1,12 +1,12 @@
 import { parsePolicy } from '../../shared/schemas/policy.js'
-import type { WalletView } from '../state/stateTypes.js'
+import type { LedgerView } from '../state/stateTypes.js'
 import type { EvalContext } from './evalTypes.js'
 import { localTime } from './localTime.js'
 import { checkCaps } from './rules/checkCaps.js'
 
 export type AgentStatusViewParameters = {
   /** The wallet's policy records (a revoked one leaves nothing to spend) and its ledger. */
-  wallet: Pick<WalletView, 'policies' | 'ledger'>
+  wallet: { policies: ReadonlyMap<string, { json: string; version: number; hash: string; revoked?: boolean }>; ledger: LedgerView }
   revoked: boolean
   agentId: string
   now: number

@@ -41,7 +41,7 @@ export type WalletRecord = {
 export type LedgerView = Omit<SpendLedger, 'apply'>
 
 /** A wallet as handlers and the core read it; changes go through `EnclaveState.apply`. */
-export type WalletView = { readonly [K in Exclude<keyof WalletRecord, 'agents' | 'policies' | 'ledger'>]: WalletRecord[K] } & {
+export type WalletView = Readonly<Omit<WalletRecord, 'agents' | 'policies' | 'ledger'>> & {
   readonly agents: ReadonlyMap<string, Readonly<AgentRecord>>
   readonly policies: ReadonlyMap<string, Readonly<PolicyRecord>>
   readonly ledger: LedgerView
