@@ -4,7 +4,7 @@ import { type AuditHead, AuditHeadSchema } from '../../shared/audit/auditEntry.j
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { SpendLedgerJsonSchema } from '../../core/ledger/LedgerEvent.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
-import type { WalletRecord, WalletView } from '../../core/state/stateTypes.js'
+import type { AgentRecord, PolicyRecord, WalletRecord, WalletView } from '../../core/state/stateTypes.js'
 
 /** Plain form of the enclave's state, sealed as one snapshot. */
 export type SnapshotState = {
@@ -40,6 +40,15 @@ const SnapshotSchema = z.strictObject({
     ledger: z.string(), // the ledger's JSON text (SpendLedgerJsonSchema)
   })),
 })
+
+/**
+ * Compile-time: sealed records have exactly the fields of the in-memory ones, so a field added to a record cannot be
+ * left out of the schema (the strict schema would refuse the next load) nor silently dropped.
+ */
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false
+type Sealed = z.infer<typeof SnapshotSchema>['wallets'][number]
+export type SealedFieldsMatch = [SameKeys<Sealed, WalletRecord>, SameKeys<Sealed['agents'][number], AgentRecord>, SameKeys<Sealed['policies'][number], PolicyRecord>] extends [true, true, true] ? true : never
+const sealedFieldsMatch: SealedFieldsMatch = true
 
 /** Serializes state for sealing (CBOR; Maps become arrays; ledger stays JSON text). */
 export function encodeSnapshot(s: Omit<SnapshotState, 'wallets'> & { wallets: readonly WalletView[] }): Uint8Array {
