@@ -181,7 +181,7 @@ export async function startCluster(opts: {
       // A restart that was under way when stopping began may have spawned a process after its pair was stopped.
       await new Promise((r) => setTimeout(r, 400))
       await Promise.all(pairs.map((p) => p.stop()))
-      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true })
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
     },
   }
   try {
