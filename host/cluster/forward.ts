@@ -41,6 +41,8 @@ export function clusterForwardHook(keeper: LeaseKeeper, node: string): onRequest
     if (req.headers[FORWARDED]) return refuse('Forwarded to a host that does not hold the lease (a takeover is under way)')
     const forward = () => {
       const target = keeper.current?.url
+      // Readiness with no holder to ask: this host's own status (phase standby, not ready).
+      if ((!target || target === keeper.opts.url) && path === '/readyz') return done()
       if (!target || target === keeper.opts.url) return refuse('No host holds the wallet group lease right now')
       reply.hijack()
       const headers: http.OutgoingHttpHeaders = {}

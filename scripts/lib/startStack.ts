@@ -24,6 +24,30 @@ export type Stack = {
   stop(): Promise<void>
 }
 
+/**
+ * BURSAR_TEST_STORE=postgres: every stack stores in PostgreSQL (one throwaway cluster per test process, one database
+ * per data dir, so a stack restarted on the same data dir finds its state) instead of SQLite — the scale-out store
+ * under the whole integration suite (docs/scale.md).
+ */
+const pgDatabases = new Map<string, string>()
+let pgCluster: Promise<{ url: string }> | null = null
+async function databaseFor(dataDir: string): Promise<string> {
+  const known = pgDatabases.get(dataDir)
+  if (known) return known
+  const { startPostgres } = await import('../pg/ensurePostgres.js')
+  pgCluster ??= startPostgres()
+  const { url } = await pgCluster
+  const { default: pg } = await import('pg')
+  const name = `s_${randomBytes(6).toString('hex')}`
+  const c = new pg.Client({ connectionString: url })
+  await c.connect()
+  await c.query(`CREATE DATABASE ${name}`)
+  await c.end()
+  const db = url.replace(/\/postgres$/, `/${name}`)
+  pgDatabases.set(dataDir, db)
+  return db
+}
+
 /** Starts a real simulated enclave + host (built bundles from dist/) on a temp data dir and a free port. */
 export async function startStack(
   opts: { dataDir?: string; env?: Record<string, string>; /** Extra node flags for both processes, e.g. ['--cpu-prof']. */ nodeArgs?: string[] } = {},
@@ -39,6 +63,7 @@ export async function startStack(
     BURSAR_ENCLAVE: `unix:${socketPath}`,
     // Audit reads stay owner-authenticated (the host default); the caller gets a fresh operator token to read everything.
     BURSAR_AUDIT_TOKEN: `bat_${randomBytes(24).toString('hex')}`,
+    ...(process.env.BURSAR_TEST_STORE === 'postgres' && !opts.env?.BURSAR_DATABASE_URL ? { BURSAR_DATABASE_URL: await databaseFor(dataDir) } : {}),
     ...opts.env,
   }
   const spawnNode = (file: string, extra: Record<string, string>) => {
