@@ -6,10 +6,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { buildEnclave } from './buildEnclave.js'
+import { ensureBundles } from './buildEnclave.js'
+import { packageRoot } from './lib/packageRoot.js'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const root = packageRoot(import.meta.url)
 const dataDir = path.resolve(process.env.BURSAR_DATA_DIR ?? path.join(root, 'data'))
 const port = Number(process.env.BURSAR_PORT ?? 8402)
 mkdirSync(dataDir, { recursive: true })
@@ -19,7 +19,7 @@ if (process.env.BURSAR_MODE === 'nitro' && !process.env.BURSAR_KMS_ENDPOINT) {
   process.exit(2)
 }
 const t0 = Date.now()
-await buildEnclave({ quiet: true })
+await ensureBundles(undefined, { rebuild: true })
 const sock = path.join(dataDir, 'enclave.sock')
 // Simulation convenience: audit reads open to anyone on loopback unless BURSAR_AUDIT_AUTH=owner is set (the host's own default).
 const auditAuth = process.env.BURSAR_AUDIT_AUTH ?? 'open'
@@ -64,6 +64,9 @@ for (;;) {
   }
   await new Promise((r) => setTimeout(r, 100))
 }
+// The simulated NSM writes its PKI (and the root PEM the commands below name) on the first attestation: ask once now,
+// so `bursar attestation fetch --root …` works the first time it is pasted.
+await fetch(`${url}/v1/attestation?nonce=${'00'.repeat(32)}`).then((r) => r.arrayBuffer(), () => undefined)
 console.log(`
 bursar is running in SIMULATION mode (not secure: local sealing key, simulation attestation CA)  [ready in ${((Date.now() - t0) / 1000).toFixed(1)} s]
 
