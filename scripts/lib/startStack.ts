@@ -26,12 +26,17 @@ export type Stack = {
 
 /** Starts a real simulated enclave + host (built bundles from dist/) on a temp data dir and a free port. */
 export async function startStack(
-  opts: { dataDir?: string; env?: Record<string, string>; /** Extra node flags for both processes, e.g. ['--cpu-prof']. */ nodeArgs?: string[] } = {},
+  opts: {
+    dataDir?: string
+    env?: Record<string, string>
+    /** Extra node flags for both processes, e.g. ['--cpu-prof']. */ nodeArgs?: string[]
+    /** The host's port (default: a free one). */ port?: number
+  } = {},
 ): Promise<Stack> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'bursar-'))
   const socketPath = path.join(dataDir, 'enclave.sock')
   const logs: string[] = []
-  let port = 0
+  let port = opts.port ?? 0
   const env = {
     ...process.env,
     BURSAR_DATA_DIR: dataDir,
