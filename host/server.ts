@@ -4,6 +4,7 @@
  */
 import path from 'node:path'
 import { buildApp } from './app.js'
+import { hostLogging } from './logging.js'
 import { HostEnvSchema } from './config.js'
 import type { EnclaveAddress } from './enclave/EnclaveClient.js'
 import { EnclaveGateway } from './enclave/EnclaveGateway.js'
@@ -11,7 +12,9 @@ import { SqliteStore } from './storage/SqliteStore.js'
 import type { Store } from './storage/Store.js'
 
 const env = HostEnvSchema.parse(process.env)
-const log = (line: string) => process.stderr.write(`[host] ${line}\n`)
+// Until the app's pino logger exists, lines go to stderr as text; then as JSON lines through it (host/logging.ts).
+let logLine: (line: string) => void = (line: string) => process.stderr.write(`[host] ${line}\n`)
+const log = (line: string) => logLine(line)
 
 function parseEnclave(spec: string): EnclaveAddress {
   if (spec.startsWith('unix:')) return { kind: 'unix', path: spec.slice(5) }
@@ -29,7 +32,15 @@ async function openStore(): Promise<Store> {
 
 const store = await openStore()
 const gateway = new EnclaveGateway(parseEnclave(env.BURSAR_ENCLAVE), store, log, env.BURSAR_ENCLAVE_TIMEOUT_MS)
-const app = await buildApp({ gateway, store, auditToken: env.BURSAR_AUDIT_TOKEN, auditAuth: env.BURSAR_AUDIT_AUTH })
+const app = await buildApp({
+  gateway,
+  store,
+  auditToken: env.BURSAR_AUDIT_TOKEN,
+  auditAuth: env.BURSAR_AUDIT_AUTH,
+  logging: hostLogging(env.BURSAR_LOG_LEVEL),
+  metrics: { token: env.BURSAR_METRICS_TOKEN },
+})
+logLine = (line: string) => app.log.info({ component: 'gateway' }, line)
 app.server.keepAliveTimeout = 65_000
 app.server.requestTimeout = 30_000
 await app.listen({ port: env.BURSAR_PORT, host: env.BURSAR_BIND })

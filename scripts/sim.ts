@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { ensureBundles } from './buildEnclave.js'
 import { packageRoot } from './lib/packageRoot.js'
+import { pipePretty } from './lib/prettyHostLog.js'
 
 const root = packageRoot(import.meta.url)
 const dataDir = path.resolve(process.env.BURSAR_DATA_DIR ?? path.join(root, 'data'))
@@ -32,8 +33,11 @@ const env = {
   BURSAR_AUDIT_AUTH: auditAuth,
 }
 const children: ChildProcess[] = []
+// The host logs JSON lines (host/logging.ts); here they are shown one readable line each (BURSAR_LOG_FORMAT=json keeps JSON).
+const pretty = process.env.BURSAR_LOG_FORMAT !== 'json'
 const start = (name: string, file: string) => {
-  const c = spawn(process.execPath, [path.join(root, file)], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+  const c = spawn(process.execPath, [path.join(root, file)], { env, stdio: ['ignore', 'ignore', name === 'host' && pretty ? 'pipe' : 'inherit'] })
+  if (c.stderr) pipePretty(c.stderr, process.stderr)
   c.on('exit', (code, sig) => {
     if (!stopping) {
       console.error(`${name} exited (${code ?? sig}); stopping`)
@@ -72,6 +76,7 @@ bursar is running in SIMULATION mode (not secure: local sealing key, simulation 
 
   API + dashboard   ${url}/
   OpenAPI docs      ${url}/docs
+  metrics           curl ${url}/metrics        (Prometheus; host logs below, JSON with BURSAR_LOG_FORMAT=json)
   readiness         curl ${url}/readyz
   data              ${dataDir}
 
