@@ -1,3 +1,5 @@
+import { InvalidArgumentError, Option } from 'commander'
+
 /** The one environment variable every CLI command reads for the bursar host (`--host` wins). */
 export const HOST_ENV = 'BURSAR_HOST_URL'
 /** Where `make sim` / `bursar sim` / `bursar devchain` listen by default. */
@@ -13,11 +15,26 @@ export function checkHostUrl(value: string): { ok: true; url: string } | { ok: f
   try {
     url = new URL(trimmed)
   } catch {
-    return { ok: false, message: `--host ${value} is not a URL: write it with its scheme, e.g. http://${trimmed}` }
+    return { ok: false, message: `--host ${value} has no http:// or https:// scheme: write it as http://${trimmed}` }
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     // `127.0.0.1:8402` parses as scheme "127.0.0.1:"; `localhost:8402` as scheme "localhost:".
     return { ok: false, message: `--host ${value} has no http:// or https:// scheme: write it as http://${trimmed}` }
   }
   return { ok: true, url: trimmed }
+}
+
+/** commander argParser for --host: refuses a value without an http(s) scheme before any request is made. */
+export function parseHostArg(value: string): string {
+  const checked = checkHostUrl(value)
+  if (!checked.ok) throw new InvalidArgumentError(checked.message)
+  return checked.url
+}
+
+/**
+ * The --host option every command shares: `--host <url>`, else BURSAR_HOST_URL, else http://127.0.0.1:8402 (the
+ * make sim / devchain host); the value is checked (scheme) before use.
+ */
+export function hostOption(description = 'bursar host'): Option {
+  return new Option('--host <url>', `${description} (env ${HOST_ENV})`).env(HOST_ENV).default(DEFAULT_HOST).argParser(parseHostArg)
 }

@@ -209,6 +209,8 @@ export const ERROR_CODES = {
   ledger_invariant: { status: 500, meaning: 'A ledger event is illegal in the ledger\'s state (a bug or tampering)', hint: 'Report it with the enclave log' },
   canonical_json_unsupported: { status: 400, meaning: 'A value has no canonical JSON form', hint: 'Use plain JSON values' },
   usage_invalid: { status: 400, meaning: 'A command-line option is missing or malformed', hint: 'See the command help (--help)' },
+  confirmation_required: { status: 400, meaning: 'A permanent act needs confirmation', hint: 'Answer the question on a terminal, or pass --yes' },
+  host_not_bursar: { status: 502, meaning: 'The URL answered, but not as a bursar host', hint: 'Check --host / BURSAR_HOST_URL: GET <host>/readyz of a bursar host answers {"ready":…,"phase":…}' },
   not_found: { status: 404, meaning: 'No such route', hint: 'Check the URL' },
   dashboard_missing: { status: 404, meaning: 'The dashboard files are not installed', hint: 'Rebuild (`make sim`)' },
   nitro_measurements_invalid: { status: 400, meaning: 'The measurements file is malformed', hint: 'Re-run `nitro-cli build-enclave`' },
