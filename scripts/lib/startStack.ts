@@ -44,6 +44,9 @@ export async function startStack(
     BURSAR_ENCLAVE: `unix:${socketPath}`,
     // Audit reads stay owner-authenticated (the host default); the caller gets a fresh operator token to read everything.
     BURSAR_AUDIT_TOKEN: `bat_${randomBytes(24).toString('hex')}`,
+    // The host logs one JSON line per request at info; harness stacks (tests, bench, devchain) keep warnings and
+    // errors only, so `logs` stays small under load and the bench measures what it measured before logging.
+    BURSAR_LOG_LEVEL: process.env.BURSAR_LOG_LEVEL ?? 'warn',
     ...opts.env,
   }
   const spawnNode = (file: string, extra: Record<string, string>) => {

@@ -147,7 +147,7 @@ describe('host operations: /metrics (Prometheus), JSON logs with request ids, /r
     // A payment to anyone but the merchant goes to the owner (pending) instead of being refused outright.
     // A deny rule refuses outright (nothing overrides it).
     policy.rules = [{ id: 'never-dead', effect: 'deny', payTo: { in: [DEAD] } }, ...policy.rules.map((r) => (r.effect === 'allow' ? { ...r, onViolation: 'pending' as const } : r))]
-    s = await stackWithAgent(policy)
+    s = await stackWithAgent(policy, { env: { BURSAR_LOG_LEVEL: 'info' } })
     await waitAgentFloor()
   })
   afterAll(async () => {
