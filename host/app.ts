@@ -21,6 +21,8 @@ import { healthRoutes } from './routes/health.js'
 import { ownerRoutes } from './routes/owner.js'
 import { dashboardRoutes } from './routes/dashboard.js'
 import type { Store } from './storage/Store.js'
+import type { LeaseKeeper } from './cluster/LeaseKeeper.js'
+import { clusterForwardHook, clusterRoutes } from './cluster/forward.js'
 
 export type BuildAppParameters = {
   gateway: EnclaveGateway
@@ -33,6 +35,8 @@ export type BuildAppParameters = {
   logging?: ReturnType<typeof hostLogging> | undefined
   /** Serve GET /metrics (host/metrics.ts); BURSAR_METRICS_TOKEN, when set, is required as a bearer token. */
   metrics?: { token?: string | undefined } | undefined
+  /** Scale-out mode: requests are forwarded to the lease holder unless this host holds it (docs/scale.md). */
+  cluster?: { keeper: LeaseKeeper; node: string } | undefined
 }
 
 export async function buildApp(params: BuildAppParameters): Promise<FastifyInstance> {
@@ -58,6 +62,10 @@ export async function buildApp(params: BuildAppParameters): Promise<FastifyInsta
     return reply.code(500).send({ code: 'internal_error', message: 'Internal error' })
   })
   if (params.metrics) registerMetrics(app, new HostMetrics(params.gateway), params.metrics.token)
+  if (params.cluster) {
+    app.addHook('onRequest', clusterForwardHook(params.cluster.keeper, params.cluster.node))
+    await app.register(clusterRoutes(params.cluster.keeper, params.cluster.node))
+  }
   await app.register(healthRoutes(params.gateway))
   await app.register(ownerRoutes(params.gateway))
   await app.register(agentRoutes(params.gateway, params.store))
