@@ -10,7 +10,8 @@ import type { FastifyInstance, onRequestHookHandler } from 'fastify'
 import { ERROR_CODES } from '../../shared/errors/errorCodes.js'
 import type { LeaseKeeper } from './LeaseKeeper.js'
 
-const LOCAL = new Set(['/healthz', '/v1/cluster'])
+// /metrics: each host is scraped for its own numbers (a standby's would otherwise be the holder's).
+const LOCAL = new Set(['/healthz', '/v1/cluster', '/metrics'])
 const FORWARDED = 'x-bursar-forwarded'
 const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'upgrade', 'proxy-connection'])
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 })

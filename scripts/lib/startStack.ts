@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { packageRoot } from './packageRoot.js'
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+export const repoRoot = packageRoot(import.meta.url)
 
 export type Stack = {
   url: string
@@ -50,12 +50,17 @@ async function databaseFor(dataDir: string): Promise<string> {
 
 /** Starts a real simulated enclave + host (built bundles from dist/) on a temp data dir and a free port. */
 export async function startStack(
-  opts: { dataDir?: string; env?: Record<string, string>; /** Extra node flags for both processes, e.g. ['--cpu-prof']. */ nodeArgs?: string[] } = {},
+  opts: {
+    dataDir?: string
+    env?: Record<string, string>
+    /** Extra node flags for both processes, e.g. ['--cpu-prof']. */ nodeArgs?: string[]
+    /** The host's port (default: a free one). */ port?: number
+  } = {},
 ): Promise<Stack> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'bursar-'))
   const socketPath = path.join(dataDir, 'enclave.sock')
   const logs: string[] = []
-  let port = 0
+  let port = opts.port ?? 0
   const env = {
     ...process.env,
     BURSAR_DATA_DIR: dataDir,
@@ -64,6 +69,9 @@ export async function startStack(
     // Audit reads stay owner-authenticated (the host default); the caller gets a fresh operator token to read everything.
     BURSAR_AUDIT_TOKEN: `bat_${randomBytes(24).toString('hex')}`,
     ...(process.env.BURSAR_TEST_STORE === 'postgres' && !opts.env?.BURSAR_DATABASE_URL ? { BURSAR_DATABASE_URL: await databaseFor(dataDir) } : {}),
+    // The host logs one JSON line per request at info; harness stacks (tests, bench, devchain) keep warnings and
+    // errors only, so `logs` stays small under load and the bench measures what it measured before logging.
+    BURSAR_LOG_LEVEL: process.env.BURSAR_LOG_LEVEL ?? 'warn',
     ...opts.env,
   }
   const spawnNode = (file: string, extra: Record<string, string>) => {
