@@ -17,6 +17,8 @@ import { auditRoutes } from './routes/audit.js'
 import { healthRoutes } from './routes/health.js'
 import { ownerRoutes } from './routes/owner.js'
 import { dashboardRoutes } from './routes/dashboard.js'
+import { corsHook } from './plugins/corsHook.js'
+import type { PendingWebhooks } from './webhooks/PendingWebhooks.js'
 import type { Store } from './storage/Store.js'
 
 export type BuildAppParameters = {
@@ -26,6 +28,10 @@ export type BuildAppParameters = {
   /** Audit read access: 'owner' (default: owner read tokens, or the operator's auditToken) or 'open'. */
   auditAuth?: 'owner' | 'open' | undefined
   logger?: boolean
+  /** Origins allowed to call the API from a browser (a console run from a local copy): '*' or a list; none by default. */
+  corsOrigins?: readonly string[] | undefined
+  /** Pending-approval webhooks (host/webhooks/PendingWebhooks.ts). */
+  webhooks?: PendingWebhooks | undefined
 }
 
 export async function buildApp(params: BuildAppParameters): Promise<FastifyInstance> {
@@ -46,9 +52,11 @@ export async function buildApp(params: BuildAppParameters): Promise<FastifyInsta
     // SECURITY: no 5xx detail leaves the host.
     return reply.code(500).send({ code: 'internal_error', message: 'Internal error' })
   })
+  if (params.corsOrigins?.length) corsHook(app, params.corsOrigins)
   await app.register(healthRoutes(params.gateway))
-  await app.register(ownerRoutes(params.gateway))
-  await app.register(agentRoutes(params.gateway, params.store))
+  // Owner reads (console wallets): owner read tokens always, whatever BURSAR_AUDIT_AUTH says.
+  await app.register(ownerRoutes(params.gateway, ownerReadGuard({ mode: 'owner', operatorToken: params.auditToken })))
+  await app.register(agentRoutes(params.gateway, params.store, params.webhooks))
   await app.register(agentReadRoutes(params.gateway, params.store))
   await app.register(attestationRoutes(params.gateway))
   await app.register(

@@ -13,5 +13,24 @@ export const HostEnvSchema = z.object({
   /** owner: audit reads need an owner read token or BURSAR_AUDIT_TOKEN; open: anyone reads (simulation convenience). */
   BURSAR_AUDIT_AUTH: z.enum(['owner', 'open']).default('owner'),
   BURSAR_ENCLAVE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** Browser origins allowed to call the API (an owner console run from a local copy): comma-separated, or '*'. */
+  BURSAR_CORS_ORIGINS: z.string().default(''),
+  /** Pending-approval webhooks: JSON {"0xwallet": "https://…"} (Slack incoming webhooks work as they are). */
+  BURSAR_WEBHOOKS: z
+    .string()
+    .default('{}')
+    .transform((s, ctx) => {
+      try {
+        const v = z.record(z.string().regex(/^0x[0-9a-fA-F]{40}$/), z.url({ protocol: /^https?$/ })).parse(JSON.parse(s))
+        return v
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'BURSAR_WEBHOOKS must be JSON {"0xwallet": "https://…"}' })
+        return z.NEVER
+      }
+    }),
+  /** Base URL of the console in webhook links (default http://BIND:PORT). */
+  BURSAR_PUBLIC_URL: z.string().optional(),
+  BURSAR_WEBHOOK_BACKOFF_MS: z.coerce.number().int().positive().default(1_000),
+  BURSAR_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
 })
 export type HostEnv = z.infer<typeof HostEnvSchema>

@@ -8,6 +8,7 @@ import { HostEnvSchema } from './config.js'
 import type { EnclaveAddress } from './enclave/EnclaveClient.js'
 import { EnclaveGateway } from './enclave/EnclaveGateway.js'
 import { SqliteStore } from './storage/SqliteStore.js'
+import { PendingWebhooks } from './webhooks/PendingWebhooks.js'
 import type { Store } from './storage/Store.js'
 
 const env = HostEnvSchema.parse(process.env)
@@ -29,13 +30,29 @@ async function openStore(): Promise<Store> {
 
 const store = await openStore()
 const gateway = new EnclaveGateway(parseEnclave(env.BURSAR_ENCLAVE), store, log, env.BURSAR_ENCLAVE_TIMEOUT_MS)
-const app = await buildApp({ gateway, store, auditToken: env.BURSAR_AUDIT_TOKEN, auditAuth: env.BURSAR_AUDIT_AUTH })
+// The port is known only after listen (BURSAR_PORT=0): links are built lazily from this.
+let publicUrl = env.BURSAR_PUBLIC_URL ?? `http://${env.BURSAR_BIND}:${env.BURSAR_PORT}`
+const webhooks = Object.keys(env.BURSAR_WEBHOOKS).length
+  ? new PendingWebhooks({
+      gateway,
+      urls: env.BURSAR_WEBHOOKS,
+      get publicUrl() {
+        return publicUrl
+      },
+      backoffMs: env.BURSAR_WEBHOOK_BACKOFF_MS,
+      maxAttempts: env.BURSAR_WEBHOOK_MAX_ATTEMPTS,
+      log,
+    })
+  : undefined
+const corsOrigins = env.BURSAR_CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean)
+const app = await buildApp({ gateway, store, auditToken: env.BURSAR_AUDIT_TOKEN, auditAuth: env.BURSAR_AUDIT_AUTH, corsOrigins, webhooks })
 app.server.keepAliveTimeout = 65_000
 app.server.requestTimeout = 30_000
 await app.listen({ port: env.BURSAR_PORT, host: env.BURSAR_BIND })
 const addr = app.server.address()
 const port = typeof addr === 'object' && addr ? addr.port : env.BURSAR_PORT
 log(`listening on http://${env.BURSAR_BIND}:${port}`)
+if (!env.BURSAR_PUBLIC_URL) publicUrl = `http://${env.BURSAR_BIND}:${port}`
 process.stdout.write(`${JSON.stringify({ event: 'listening', port })}\n`)
 gateway.start(120_000).catch((err: Error) => log(`enclave not ready: ${err.message}`))
 

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { buildConsole } from './buildConsole.js'
 import { buildEnclave } from './buildEnclave.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -20,6 +21,8 @@ if (process.env.BURSAR_MODE === 'nitro' && !process.env.BURSAR_KMS_ENDPOINT) {
 }
 const t0 = Date.now()
 await buildEnclave({ quiet: true })
+// The owner console (dist/console): rebuilt only when its sources changed.
+await buildConsole({ quiet: true })
 const sock = path.join(dataDir, 'enclave.sock')
 // Simulation convenience: audit reads open to anyone on loopback unless BURSAR_AUDIT_AUTH=owner is set (the host's own default).
 const auditAuth = process.env.BURSAR_AUDIT_AUTH ?? 'open'
@@ -30,6 +33,8 @@ const env = {
   BURSAR_ENCLAVE: `unix:${sock}`,
   BURSAR_PORT: String(port),
   BURSAR_AUDIT_AUTH: auditAuth,
+  // A console run from a local copy (console/README.md) may call this loopback host.
+  BURSAR_CORS_ORIGINS: process.env.BURSAR_CORS_ORIGINS ?? '*',
 }
 const children: ChildProcess[] = []
 const start = (name: string, file: string) => {
@@ -67,7 +72,8 @@ for (;;) {
 console.log(`
 bursar is running in SIMULATION mode (not secure: local sealing key, simulation attestation CA)  [ready in ${((Date.now() - t0) / 1000).toFixed(1)} s]
 
-  API + dashboard   ${url}/
+  owner console     ${url}/   (sign in with your browser wallet)
+  API               ${url}/v1/…
   OpenAPI docs      ${url}/docs
   readiness         curl ${url}/readyz
   data              ${dataDir}

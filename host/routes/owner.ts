@@ -3,9 +3,10 @@ import { z } from 'zod'
 import { OwnerActBodySchema as OwnerActBody } from '../../shared/protocol/messages.js'
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
 import { errorStatus } from '../plugins/errorStatus.js'
+import type { ownerReadGuard } from '../plugins/ownerReadGuard.js'
 
 /** Owner acts (EIP-712 signed; the host cannot forge them) and the public wallet view. */
-export function ownerRoutes(gateway: EnclaveGateway): FastifyPluginAsyncZod {
+export function ownerRoutes(gateway: EnclaveGateway, guard: ReturnType<typeof ownerReadGuard>): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/v1/owner/acts',
@@ -28,6 +29,25 @@ export function ownerRoutes(gateway: EnclaveGateway): FastifyPluginAsyncZod {
       if (!res.ok) return reply.code(errorStatus(res.error.code)).send(res.error)
       return reply.send(res.result)
     })
+    app.get(
+      '/v1/owner/wallets',
+      {
+        schema: {
+          tags: ['owner'],
+          summary: 'The wallets of the owner who signed the read token (Authorization: Bursar-Owner <token>)',
+          description: 'What the owner console reads. The operator token (Bearer) reads every wallet.',
+        },
+      },
+      async (req, reply) => {
+        const scope = await guard(req)
+        if ('status' in scope) return reply.code(scope.status).header('www-authenticate', 'Bursar-Owner').send({ code: scope.code, message: scope.message })
+        const res = await gateway.call({ type: 'getWallets' })
+        if (!res.ok) return reply.code(errorStatus(res.error.code)).send(res.error)
+        // SECURITY: ownership comes from the enclave's wallet view and the recovered token signer, never the request.
+        const wallets = scope.kind === 'owner' ? res.result.wallets.filter((w) => w.owner.toLowerCase() === scope.owner.toLowerCase()) : res.result.wallets
+        return reply.send({ owner: scope.kind === 'owner' ? scope.owner : null, wallets })
+      },
+    )
     app.get(
       '/v1/wallets/:address',
       { schema: { tags: ['owner'], summary: 'One wallet', params: z.object({ address: z.string().regex(/^0x[0-9a-fA-F]{40}$/) }) } },
