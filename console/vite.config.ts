@@ -15,6 +15,9 @@ export default defineConfig({
   resolve: {
     alias: {
       'node:crypto': path.join(here, 'src/nodeCrypto.browser.ts'),
+      'node:fs': path.join(here, 'src/nodeStubs.browser.ts'),
+      'node:os': path.join(here, 'src/nodeStubs.browser.ts'),
+      'node:path': path.join(here, 'src/nodeStubs.browser.ts'),
     },
   },
   build: {

@@ -4,10 +4,13 @@
  * console bundle only, so the console runs the very same shared/ verifier code the CLI runs.
  */
 import { ed25519 } from '@noble/curves/ed25519'
-import { sha256 } from '@noble/hashes/sha2.js'
+import { p384 } from '@noble/curves/nist'
+import { sha256, sha384 } from '@noble/hashes/sha2.js'
 
 type Bytes = Uint8Array
 const ED25519_SPKI_PREFIX = '302a300506032b6570032100'
+/** SubjectPublicKeyInfo of an uncompressed P-384 point (id-ecPublicKey, secp384r1): the 97 point bytes follow. */
+const P384_SPKI_PREFIX = '3076301006072a8648ce3d020106052b81040022036200'
 const toHex = (b: Bytes) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
 const fromHex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (x) => Number.parseInt(x, 16))
 const bytesOf = (v: string | Bytes, enc?: string): Bytes =>
@@ -30,21 +33,32 @@ export function createHash(alg: string) {
   return api as { update(v: string | Bytes, enc?: string): typeof api; digest(enc: 'hex'): string; digest(): Bytes }
 }
 
-export type KeyObject = { type: 'public'; asymmetricKeyType: 'ed25519'; raw: Bytes }
+export type KeyObject =
+  | { type: 'public'; asymmetricKeyType: 'ed25519'; raw: Bytes; asymmetricKeyDetails?: undefined }
+  | { type: 'public'; asymmetricKeyType: 'ec'; raw: Bytes; asymmetricKeyDetails: { namedCurve: 'secp384r1' } }
 
-/** Ed25519 SPKI DER (or raw 32 bytes) → a key object the shim's `verify` takes. */
+/** Ed25519 or P-384 SPKI DER → a key object the shim's `verify` takes (the attestation chain is all P-384). */
 export function createPublicKey(input: { key: Bytes | string; format?: string; type?: string } | string): KeyObject {
   if (typeof input === 'string') throw new TypeError('PEM keys are not supported in the console')
   const der = typeof input.key === 'string' ? fromHex(input.key) : new Uint8Array(input.key)
   const hex = toHex(der)
   if (der.length === 44 && hex.startsWith(ED25519_SPKI_PREFIX)) return { type: 'public', asymmetricKeyType: 'ed25519', raw: der.slice(12) }
-  throw new TypeError('not an Ed25519 SPKI public key')
+  if (der.length === 120 && hex.startsWith(P384_SPKI_PREFIX))
+    return { type: 'public', asymmetricKeyType: 'ec', raw: der.slice(23), asymmetricKeyDetails: { namedCurve: 'secp384r1' } }
+  throw new TypeError('not an Ed25519 or P-384 SPKI public key')
 }
 
-/** Ed25519 verify (algorithm null, as node's one-shot API). */
-export function verify(_alg: null, data: Bytes, key: KeyObject, signature: Bytes): boolean {
+/** node's one-shot verify: Ed25519 (algorithm null) or ECDSA P-384 over SHA-384 (DER or r‖s signatures). */
+export function verify(alg: string | null, data: Bytes, key: KeyObject | { key: KeyObject; dsaEncoding?: 'der' | 'ieee-p1363' }, signature: Bytes): boolean {
+  const k = 'key' in key ? key.key : key
   try {
-    return ed25519.verify(new Uint8Array(signature), new Uint8Array(data), key.raw)
+    if (alg === null && k.asymmetricKeyType === 'ed25519') return ed25519.verify(new Uint8Array(signature), new Uint8Array(data), k.raw)
+    if (alg === 'sha384' && k.asymmetricKeyType === 'ec') {
+      const format = 'dsaEncoding' in key && key.dsaEncoding === 'ieee-p1363' ? 'compact' : 'der'
+      // X.509 and COSE signatures are not normalized to low S.
+      return p384.verify(new Uint8Array(signature), sha384(new Uint8Array(data)), k.raw, { lowS: false, prehash: false, format })
+    }
+    return false
   } catch {
     return false
   }
