@@ -15,16 +15,16 @@ export const HostEnvSchema = z.object({
   BURSAR_ENCLAVE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /** Browser origins allowed to call the API (an owner console run from a local copy): comma-separated, or '*'. */
   BURSAR_CORS_ORIGINS: z.string().default(''),
-  /** Pending-approval webhooks: JSON {"0xwallet": "https://…"} (Slack incoming webhooks work as they are). */
+  /** Pending-approval webhooks: JSON {"0xwallet": "https://…", "*": "https://… (every other wallet)"}; Slack incoming webhooks work as they are. */
   BURSAR_WEBHOOKS: z
     .string()
     .default('{}')
     .transform((s, ctx) => {
       try {
-        const v = z.record(z.string().regex(/^0x[0-9a-fA-F]{40}$/), z.url({ protocol: /^https?$/ })).parse(JSON.parse(s))
+        const v = z.record(z.string().regex(/^(0x[0-9a-fA-F]{40}|\*)$/), z.url({ protocol: /^https?$/ })).parse(JSON.parse(s))
         return v
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'BURSAR_WEBHOOKS must be JSON {"0xwallet": "https://…"}' })
+        ctx.addIssue({ code: 'custom', message: 'BURSAR_WEBHOOKS must be JSON {"0xwallet" or "*": "https://…"}' })
         return z.NEVER
       }
     }),

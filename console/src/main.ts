@@ -22,7 +22,7 @@ import { budgetViews, formatUnits, velocity } from './spend.js'
 type StoredEntry = AuditEntry & { hash?: string; mac?: string }
 type Agent = WalletInfo['agents'][number]
 type Editor = { wallet: string; agent: Agent; text: string; baseline: string }
-type Ready = { phase?: string; mode?: string; stateVersion?: number; auditHead?: { seq: number; hash: string } | null; receiptPublicKey?: string }
+type Ready = { phase?: string; mode?: string; stateVersion?: number; receiptPublicKey?: string; signedHead?: number | null }
 
 const params = new URLSearchParams(location.search)
 const state = {
@@ -45,6 +45,7 @@ const state = {
 }
 
 const app = document.getElementById('app')!
+app.replaceChildren()
 const short = (s: string, n = 10) => (s.length > n + 4 ? `${s.slice(0, n)}…${s.slice(-4)}` : s)
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
 const update = () => {
@@ -65,6 +66,8 @@ function routeFromHash(): void {
 
 async function loadReady(): Promise<void> {
   state.ready = await fetch(`${state.host}/readyz`).then((r) => r.json() as Promise<Ready>, () => null)
+  const head = await fetch(`${state.host}/v1/audit/head`).then((r) => r.json() as Promise<{ checkpoint?: { seq: number } | null }>, () => null)
+  if (state.ready) state.ready.signedHead = head?.checkpoint?.seq ?? null
 }
 
 async function loadOwnerData(): Promise<void> {
@@ -157,7 +160,7 @@ function view(): TemplateResult {
       <h1>bursar <span>owner console</span></h1>
       <div class="enclave" data-testid="enclave-status">
         ${r
-          ? html`enclave <b>${r.phase ?? '?'}</b> (${r.mode ?? '?'} mode) · state v${r.stateVersion ?? '?'} · audit head #${r.auditHead?.seq ?? '-'}`
+          ? html`enclave <b>${r.phase ?? '?'}</b> (${r.mode ?? '?'} mode) · state v${r.stateVersion ?? '?'} · signed audit head #${r.signedHead ?? '-'}`
           : 'host not reachable'}
       </div>
       <div class="who">
@@ -221,7 +224,7 @@ function pendingView(w: WalletInfo, p: Record<string, unknown>): TemplateResult 
   const digest = parsed.success ? approvalDigest(parsed.data) : null
   const matches = digest !== null && digest === String(p.digest ?? '').toLowerCase()
   const focus = state.focusPending === id
-  return html`<div class="pending ${focus ? 'focus' : ''}" data-testid="pending" data-pending=${id}>
+  return html`<div class="pending-card ${focus ? 'focus' : ''}" data-testid="pending" data-pending=${id}>
     <p><b>${parsed.success ? parsed.data.describe : 'UNREADABLE SUMMARY: do not approve'}</b></p>
     <table class="fields">
       <tr><th>pending id</th><td>${id}</td></tr>

@@ -6,6 +6,7 @@
 import { ed25519 } from '@noble/curves/ed25519'
 import { p384 } from '@noble/curves/nist'
 import { sha256, sha384 } from '@noble/hashes/sha2.js'
+import { Buffer } from 'buffer'
 
 type Bytes = Uint8Array
 const ED25519_SPKI_PREFIX = '302a300506032b6570032100'
@@ -27,7 +28,7 @@ export function createHash(alg: string) {
     },
     digest(enc?: string): string | Bytes {
       const d = h.digest()
-      return enc === 'hex' ? toHex(d) : d
+      return enc === 'hex' ? toHex(d) : Buffer.from(d)
     },
   }
   return api as { update(v: string | Bytes, enc?: string): typeof api; digest(enc: 'hex'): string; digest(): Bytes }
@@ -64,8 +65,9 @@ export function verify(alg: string | null, data: Bytes, key: KeyObject | { key: 
   }
 }
 
-export function randomBytes(n: number): Bytes {
-  return crypto.getRandomValues(new Uint8Array(n))
+/** A Buffer, as node's: callers use `.toString('hex')`. */
+export function randomBytes(n: number): Buffer {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(n)))
 }
 
 export function timingSafeEqual(a: Bytes, b: Bytes): boolean {

@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import type { Hex } from 'viem'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ApprovalPendingError } from '../../agent/errors.js'
+import { requestSignature } from '../../agent/requestSignature.js'
+import { OwnerClient } from '../../cli/lib/OwnerClient.js'
+import { approvalDigest } from '../../shared/owner/approvalSummary.js'
+import { type StackWithAgent, CHAIN_ID, MERCHANT, TOKEN, eip3009, paymentPolicy, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
+import { type ConsoleBrowser, openConsoleBrowser } from '../helpers/consoleBrowser.js'
+
+/**
+ * The owner console in a real browser (Debian Chromium via playwright-core) against a real host + simulated
+ * enclave; the owner's wallet is a test EIP-1193 provider signing with a viem local account. The page is the
+ * only thing that acts as the owner here: the checks read the enclave's answers and the agent's signatures.
+ */
+describe('owner console in the browser (real host + enclave, injected EIP-1193 wallet)', () => {
+  let s: StackWithAgent
+  let b: ConsoleBrowser
+  let otherWallet: string
+  const ask = (value: bigint) => {
+    const operation = eip3009({ wallet: s.wallet, value })
+    return requestSignature({ host: s.stack.url, agentKey: s.agentKey, wallet: s.wallet, operation }).then((r) => ({ ...r, operation }))
+  }
+  const notice = () => b.page.getByTestId('notice')
+
+  beforeAll(async () => {
+    const policy = paymentPolicy({ perTx: '100000', rolling24h: '10000' })
+    const rule = policy.rules[0]!
+    if (rule.effect !== 'allow') throw new TypeError('expected an allow rule')
+    // Up to 1,000 per payment on its own; above that, ask the owner.
+    policy.rules[0] = { ...rule, caps: [{ chainId: CHAIN_ID, asset: TOKEN, perTx: '1000' }], onViolation: 'pending' }
+    s = await stackWithAgent(policy)
+    // Another owner's wallet on the same host: the console must not show it.
+    otherWallet = (await new OwnerClient(s.stack.url, privateKeyToAccount(generatePrivateKey())).createWallet('not yours')).wallet
+    b = await openConsoleBrowser({ owner: s.owner })
+    await waitAgentFloor()
+    // Some history for the chart and the decisions table.
+    for (const v of [300n, 450n, 700n]) await ask(v)
+  }, 180_000)
+  afterAll(async () => {
+    await b?.close()
+    await s?.stack.stop()
+  })
+
+  it('connects the wallet and shows only this owner’s wallets, agents, policy and spend', async () => {
+    const { page } = b
+    await page.goto(`${s.stack.url}/`)
+    await page.getByTestId('connect').click()
+    await expect.poll(() => page.getByTestId('owner-address').textContent()).toBe(s.owner.address)
+    const wallet = page.locator(`[data-testid=wallet][data-wallet="${s.wallet}"]`)
+    await wallet.waitFor()
+    expect(await page.locator(`[data-wallet="${otherWallet}"]`).count()).toBe(0)
+    expect(await page.getByTestId('wallet').count()).toBe(1)
+    const agent = page.locator(`[data-testid=agent][data-agent="${s.agentKey.agentId}"]`)
+    expect(await agent.getByTestId('agent-status').textContent()).toBe('active')
+    expect(await agent.getByTestId('agent-policy').textContent()).toContain('policy v1')
+    // 300 + 450 + 700 spent of the 10,000 rolling cap (USDC, 6 decimals).
+    expect(await agent.getByTestId('remaining-rolling').textContent()).toBe('0.00855')
+    await agent.locator('.chart canvas').first().waitFor()
+    // The only thing signed so far: the read token (AuditRead), never an act.
+    expect(b.signed.map((x) => x.primaryType)).toEqual(['AuditRead'])
+    await b.shot('wallets')
+  })
+
+  it('approve a pending request: every bound field shown, the agent’s retried payment is signed exactly once', async () => {
+    const { page } = b
+    const err = await ask(5_000n).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ApprovalPendingError)
+    const id = (err as ApprovalPendingError).pendingId!
+    const card = page.locator(`[data-testid=pending][data-pending="${id}"]`)
+    await card.waitFor({ timeout: 15_000 })
+    expect(await card.getByTestId('bound-amount').textContent()).toBe('5000')
+    expect((await card.getByTestId('bound-payTo').textContent())?.toLowerCase()).toBe(MERCHANT.toLowerCase())
+    expect((await card.getByTestId('bound-asset').textContent())?.toLowerCase()).toBe(TOKEN.toLowerCase())
+    expect(await card.textContent()).toContain("matches the enclave's")
+    await b.shot('pending')
+    await card.getByTestId('approve').click()
+    await expect.poll(() => notice().textContent(), { timeout: 15_000 }).toContain('done')
+    // The wallet signed a ResolvePending over the digest of exactly the summary the enclave holds.
+    const act = b.signed.find((x) => x.primaryType === 'ResolvePending')!
+    const info = await s.client.wallet(s.wallet)
+    const p = info.pending.find((x) => x.pendingId === id)!
+    expect(String(act.message.wallet).toLowerCase()).toBe(s.wallet.toLowerCase())
+    expect(act.message).toMatchObject({ pendingId: id, approve: true, digest: approvalDigest(p.summary as Record<string, unknown>) })
+    expect(p.status).toBe('approved')
+    // The agent retries the same purchase (fresh EIP-3009 nonces), eight at once: exactly one signs.
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => ask(5_000n)))
+    const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+    expect(ok.length).toBe(1)
+    expect(await verifyEip3009(s.wallet, ok[0]!.operation, ok[0]!.signature as Hex)).toBe(true)
+    await expect.poll(async () => (await s.client.wallet(s.wallet)).pending.find((x) => x.pendingId === id)?.status).toBe('used')
+  })
+
+  it('policy editor: an error is shown precisely (path and line), then a valid policy is signed and becomes active', async () => {
+    const { page } = b
+    const agent = page.locator(`[data-testid=agent][data-agent="${s.agentKey.agentId}"]`)
+    await agent.getByTestId('edit-policy').click()
+    const editor = page.getByTestId('policy-editor')
+    const text = editor.getByTestId('policy-text')
+    const current = await text.inputValue()
+    expect(current).toMatch(/^version: 2$/m)
+    // An unquoted amount: YAML reads it as a number, the enclave's schema wants a decimal string.
+    const bad = current.replace(/rolling24h: "10000"/, 'rolling24h: 20000')
+    expect(bad).not.toBe(current)
+    await text.fill(bad)
+    const errors = editor.getByTestId('policy-errors')
+    await errors.waitFor()
+    const line = bad.split('\n').findIndex((l) => l.includes('rolling24h: 20000')) + 1
+    expect(await errors.textContent()).toContain(`line ${line}: budgets.0.rolling24h: Invalid input: expected string, received number (YAML read this as the number 20000: quote it`)
+    expect(await editor.getByTestId('policy-sign').isDisabled()).toBe(true)
+    await b.shot('policy-error')
+    await text.fill(bad.replace('rolling24h: 20000', 'rolling24h: "20000"'))
+    await editor.getByTestId('policy-valid').waitFor()
+    const diff = await editor.getByTestId('policy-diff').textContent()
+    expect(diff).toContain('- version: 1')
+    expect(diff).toContain('+ version: 2')
+    expect(diff).toContain('+     rolling24h: "20000"')
+    await b.shot('policy-diff')
+    await editor.getByTestId('policy-sign').click()
+    await expect.poll(() => notice().textContent(), { timeout: 15_000 }).toContain('Policy v2: done')
+    const a = (await s.client.wallet(s.wallet)).agents[0]!
+    expect(a.policy?.version).toBe(2)
+    expect(JSON.parse(a.policy!.json).budgets[0].rolling24h).toBe('20000')
+    await expect.poll(() => agent.getByTestId('agent-policy').textContent()).toContain('policy v2')
+  })
+
+  it('audit view: chain intact, attestation verified against the pasted root; a tampered entry shows the chain broken', async () => {
+    const { page } = b
+    await page.getByTestId('tab-audit').click()
+    await page.getByTestId('verify-audit').click()
+    await expect.poll(() => page.getByTestId('audit-verdict').textContent(), { timeout: 15_000 }).toContain('Chain intact')
+    const root = readFileSync(path.join(s.stack.dataDir, 'sim-pki', 'SIMULATION-ROOT-NOT-SECURE.pem'), 'utf8')
+    await page.getByTestId('root-pem').fill(root)
+    await page.getByTestId('check-attestation').click()
+    await expect.poll(() => page.getByTestId('attestation').textContent(), { timeout: 15_000 }).toContain('verified against your root')
+    await b.shot('audit')
+
+    // The host's operator edits one stored decision (the 450 payment becomes 45).
+    const db = new Database(path.join(s.stack.dataDir, 'bursar.db'))
+    const row = db.prepare(`SELECT seq, body FROM audit_entries WHERE event = 'sign_allowed' AND body LIKE '%"amount":"450"%'`).get() as { seq: number; body: string }
+    db.prepare('UPDATE audit_entries SET body = ? WHERE seq = ?').run(row.body.replace('"amount":"450"', '"amount":"45"'), row.seq)
+    db.close()
+    await page.getByTestId('verify-audit').click()
+    await expect.poll(() => page.getByTestId('audit-verdict').textContent(), { timeout: 15_000 }).toContain(`CHAIN BROKEN at seq ${row.seq}`)
+    await b.shot('audit-broken')
+  })
+
+  it('one-click revoke (with confirm): the agent’s next request is refused', async () => {
+    const { page } = b
+    await page.getByRole('link', { name: 'Wallets' }).click()
+    const agent = page.locator(`[data-testid=agent][data-agent="${s.agentKey.agentId}"]`)
+    await agent.waitFor()
+    await agent.getByTestId('revoke').click()
+    await agent.getByTestId('revoke-confirm').click()
+    await expect.poll(() => notice().textContent(), { timeout: 15_000 }).toContain('Revoke: done')
+    await expect.poll(() => agent.getByTestId('agent-status').textContent()).toBe('revoked')
+    const err = await ask(300n).catch((e: unknown) => e)
+    expect((err as { code?: string }).code).toBe('agent_revoked')
+    expect((await s.client.wallet(s.wallet)).agents[0]!.status).toBe('revoked')
+  })
+})
