@@ -15,13 +15,13 @@ export function drawBudgetChart(el: HTMLElement, b: BudgetView, now: number): vo
   const today = [0, ...b.points.map((p) => toUnits(p.today)), toUnits(b.today)]
   const series: uPlot.Series[] = [
     {},
-    { label: 'rolling 24 h', stroke: '#1f6feb', width: 2, paths: uPlot.paths.stepped?.({ align: 1 }) },
-    { label: 'calendar day', stroke: '#8250df', width: 1.5, paths: uPlot.paths.stepped?.({ align: 1 }) },
+    { label: 'rolling 24 h', stroke: '#1f6feb', fill: 'rgba(31,111,235,.08)', width: 2, paths: uPlot.paths.stepped?.({ align: 1 }), points: { show: false } },
+    { label: 'calendar day', stroke: '#8250df', width: 1.5, paths: uPlot.paths.stepped?.({ align: 1 }), points: { show: false } },
   ]
   const data: (number | null)[][] = [xs, rolling, today]
   const cap = (label: string, v: string | undefined, color: string) => {
     if (v === undefined) return
-    series.push({ label, stroke: color, dash: [6, 4], width: 1.5 })
+    series.push({ label, stroke: color, dash: [6, 4], width: 1.5, points: { show: false } })
     data.push(xs.map(() => toUnits(BigInt(v))))
   }
   cap('rolling 24 h cap', b.cap.rolling24h, '#cf222e')
@@ -32,7 +32,7 @@ export function drawBudgetChart(el: HTMLElement, b: BudgetView, now: number): vo
       height: 170,
       title: `${b.symbol} spent vs caps (last 24 h)`,
       series,
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max, 1) * 1.1] } },
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] } },
       axes: [{}, { size: 60 }],
     },
     data as uPlot.AlignedData,
