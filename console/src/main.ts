@@ -16,6 +16,7 @@ import { type Policy, policyHash } from '../../shared/schemas/policy.js'
 import { type AuditCheck, type AttestationView, checkAttestation, verifyOwnerAudit } from './auditView.js'
 import { drawBudgetChart } from './budgetChart.js'
 import { type OwnerSession, connectOwner, ownerGet, ownerWallets } from './ownerSession.js'
+import { dryRunPolicy } from './dryRun.js'
 import { diffLines } from './policyDiff.js'
 import { budgetViews, formatUnits, velocity } from './spend.js'
 
@@ -330,6 +331,7 @@ function editorView(ed: Editor): TemplateResult {
   const tooOld = r.ok && r.policy.version <= installed
   const diff = r.ok ? diffLines(ed.baseline, policyYaml(r.policy)) : []
   const hash = r.ok ? policyHash(r.policy) : null
+  const dry = r.ok ? dryRunPolicy(r.policy, state.entries.filter((e) => e.agentId === ed.agent.agentId)) : null
   return html`<section class="editor" id="policy-editor" data-testid="policy-editor">
     <h2>Policy for ${ed.agent.label || ed.agent.agentId} <small>(installed: ${installed ? `v${installed}` : 'none'})</small></h2>
     <p class="meta">YAML, checked as you type with the enclave's own schema. The wallet and agent are bound for you.</p>
@@ -346,6 +348,15 @@ function editorView(ed: Editor): TemplateResult {
           <pre class="diff" data-testid="policy-diff">${diff
             .filter((d, i, all) => d.op !== ' ' || all.slice(Math.max(0, i - 2), i + 3).some((x) => x.op !== ' '))
             .map((d) => html`<span class=${d.op === '+' ? 'add' : d.op === '-' ? 'del' : ''}>${d.op} ${d.text}\n</span>`)}</pre>`
+      : nothing}
+    ${dry
+      ? html`<h3>Dry run against recent decisions</h3>
+          <p data-testid="policy-dry-run"><b>${dry.changes.length} of the last ${dry.considered}</b> decisions would change under this policy
+            <span class="meta">(replayed in order through the enclave's evaluator; approvals and permits left out)</span></p>
+          ${dry.changes.length
+            ? html`<table><tr><th>#</th><th>time</th><th>amount</th><th>was</th><th>would be</th></tr>
+                ${dry.changes.slice(-20).map((c) => html`<tr><td>${c.seq}</td><td>${time(c.time)}</td><td>${c.amount ?? ''}</td><td>${c.was}</td><td class=${c.now}>${c.now}: ${c.why}</td></tr>`)}</table>`
+            : nothing}`
       : nothing}
     <button class="primary" data-testid="policy-sign" ?disabled=${!r.ok || tooOld || !!state.busy}
       @click=${() => {

@@ -112,12 +112,18 @@ describe('owner console in the browser (real host + enclave, injected EIP-1193 w
     expect(await errors.textContent()).toContain(`line ${line}: budgets.0.rolling24h: Invalid input: expected string, received number (YAML read this as the number 20000: quote it`)
     expect(await editor.getByTestId('policy-sign').isDisabled()).toBe(true)
     await b.shot('policy-error')
-    await text.fill(bad.replace('rolling24h: 20000', 'rolling24h: "20000"'))
+    // Valid: a larger rolling budget, and the rule asks the owner above 400 instead of 1,000.
+    const good = bad.replace('rolling24h: 20000', 'rolling24h: "20000"').replace('perTx: "1000"', 'perTx: "400"')
+    expect(good).toContain('perTx: "400"')
+    await text.fill(good)
     await editor.getByTestId('policy-valid').waitFor()
     const diff = await editor.getByTestId('policy-diff').textContent()
     expect(diff).toContain('- version: 1')
     expect(diff).toContain('+ version: 2')
     expect(diff).toContain('+     rolling24h: "20000"')
+    expect(diff).toContain('+         perTx: "400"')
+    // Dry run: the 450 and 700 payments (allowed under v1) would now wait for the owner; nothing else changes.
+    expect(await editor.getByTestId('policy-dry-run').textContent()).toMatch(/^2 of the last \d+ decisions would change/)
     await b.shot('policy-diff')
     await editor.getByTestId('policy-sign').click()
     await expect.poll(() => notice().textContent(), { timeout: 15_000 }).toContain('Policy v2: done')
@@ -148,11 +154,18 @@ describe('owner console in the browser (real host + enclave, injected EIP-1193 w
     await b.shot('audit-broken')
   })
 
-  it('one-click revoke (with confirm): the agent’s next request is refused', async () => {
+  it('freeze, unfreeze, then one-click revoke (with confirm): the agent’s next request is refused', async () => {
     const { page } = b
     await page.getByRole('link', { name: 'Wallets' }).click()
     const agent = page.locator(`[data-testid=agent][data-agent="${s.agentKey.agentId}"]`)
     await agent.waitFor()
+    // Freeze stops the agent at once; unfreeze lets it sign again.
+    await agent.getByTestId('freeze').click()
+    await expect.poll(() => agent.getByTestId('agent-status').textContent(), { timeout: 15_000 }).toBe('frozen')
+    expect(((await ask(300n).catch((e: unknown) => e)) as { code?: string }).code).toBe('agent_frozen')
+    await agent.getByTestId('freeze').click()
+    await expect.poll(() => agent.getByTestId('agent-status').textContent(), { timeout: 15_000 }).toBe('active')
+    expect((await ask(300n)).signature).toMatch(/^0x/)
     await agent.getByTestId('revoke').click()
     await agent.getByTestId('revoke-confirm').click()
     await expect.poll(() => notice().textContent(), { timeout: 15_000 }).toContain('Revoke: done')
