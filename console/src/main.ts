@@ -11,6 +11,7 @@ import { checkPolicyText } from '../../cli/lib/checkPolicyText.js'
 import type { AuditCheckpoint, AuditEntry } from '../../shared/audit/auditEntry.js'
 import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { ApprovalSummarySchema, approvalDigest } from '../../shared/owner/approvalSummary.js'
+import { OwnerActMessageSchemas } from '../../shared/owner/ownerActTypes.js'
 import type { WalletInfo } from '../../shared/protocol/messages.js'
 import { type Policy, policyHash } from '../../shared/schemas/policy.js'
 import { type AuditCheck, type AttestationView, checkAttestation, verifyOwnerAudit } from './auditView.js'
@@ -304,8 +305,72 @@ function agentView(w: WalletInfo, a: Agent): TemplateResult {
                   }}>Yes, revoke (sign)</button>
                 <button @click=${() => ((state.confirmRevoke = null), update())}>Cancel</button></span>`
             : html`<button class="danger" data-testid="revoke" ?disabled=${!!state.busy} @click=${() => ((state.confirmRevoke = a.agentId), update())}>Revoke</button>`}
-        </div>`}
+        </div>
+        ${policy ? moneyActions(w, a, policy) : nothing}`}
   </article>`
+}
+
+/** Base units from a decimal amount in token units ("1.5" with 6 decimals → 1500000), or null. */
+function toBaseUnits(v: string, decimals: number): string | null {
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(v.trim())
+  if (!m || (m[2] ?? '').length > decimals) return null
+  return (BigInt(m[1]!) * 10n ** BigInt(decimals) + BigInt((m[2] ?? '').padEnd(decimals, '0') || '0')).toString()
+}
+
+/** Issue a single-use permit and credit budget back: owner acts like the CLI's `permit issue` / `budget credit`. */
+function moneyActions(w: WalletInfo, a: Agent, policy: Policy): TemplateResult {
+  const tokens = policy.tokens
+  if (!tokens.length) return html``
+  const form = (e: Event) => new FormData(e.target as HTMLFormElement)
+  const token = (f: FormData) => tokens[Number(f.get('token'))]!
+  const fail = (text: string) => ((state.notice = { kind: 'error', text }), update())
+  const issue = (e: Event) => {
+    e.preventDefault()
+    const f = form(e)
+    const t = token(f)
+    const amount = toBaseUnits(String(f.get('amount')), t.decimals)
+    const minutes = Number(f.get('minutes'))
+    const fields = {
+      agentId: a.agentId,
+      permitId: `pmt_${Array.from(crypto.getRandomValues(new Uint8Array(8)), (x) => x.toString(16).padStart(2, '0')).join('')}`,
+      chainId: String(t.chainId),
+      asset: t.asset,
+      amount: amount ?? '',
+      payTo: String(f.get('payTo')).trim(),
+      host: '',
+      expiresAt: String(Date.now() + minutes * 60_000),
+      exceedCaps: f.get('exceedCaps') === 'on',
+    }
+    const checked = OwnerActMessageSchemas.IssuePermit.safeParse({ ...fields, wallet: w.address, seq: '1' })
+    if (!amount || !Number.isInteger(minutes) || minutes <= 0 || !checked.success)
+      return fail(`Permit not issued: ${checked.success ? 'amount or lifetime invalid' : checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+    return act(`Permit ${fields.permitId}`, (s) => s.client.act('IssuePermit', w.address, fields))
+  }
+  const credit = (e: Event) => {
+    e.preventDefault()
+    const f = form(e)
+    const t = token(f)
+    const amount = toBaseUnits(String(f.get('amount')), t.decimals)
+    if (!amount || amount === '0') return fail('Credit not given: enter a positive amount')
+    return act('Credit budget', (s) => s.client.act('CreditBudget', w.address, { agentId: a.agentId, chainId: String(t.chainId), asset: t.asset, amount }))
+  }
+  const tokenSelect = html`<select name="token">${tokens.map((t, i) => html`<option value=${i}>${t.symbol ?? t.name} (chain ${t.chainId})</option>`)}</select>`
+  return html`<details class="more">
+    <summary>Permits and budget</summary>
+    <form class="inline" data-testid="permit-form" @submit=${issue}>
+      <b>Single-use permit</b> ${tokenSelect}
+      <input name="amount" placeholder="amount, e.g. 2.5" size="10" required>
+      <input name="payTo" placeholder="pay-to 0x…" size="44" required>
+      <input name="minutes" type="number" value="60" min="1" style="width:5rem"> min
+      <label><input name="exceedCaps" type="checkbox"> may exceed caps</label>
+      <button ?disabled=${!!state.busy}>Issue permit (sign)</button>
+    </form>
+    <form class="inline" data-testid="credit-form" @submit=${credit}>
+      <b>Credit budget back</b> ${tokenSelect}
+      <input name="amount" placeholder="amount" size="10" required>
+      <button ?disabled=${!!state.busy}>Credit (sign)</button>
+    </form>
+  </details>`
 }
 
 // ---------------------------------------------------------------- policy editor

@@ -154,7 +154,7 @@ describe('owner console in the browser (real host + enclave, injected EIP-1193 w
     await b.shot('audit-broken')
   })
 
-  it('freeze, unfreeze, then one-click revoke (with confirm): the agent’s next request is refused', async () => {
+  it('freeze, unfreeze, a permit, a budget credit, then one-click revoke (with confirm): the agent’s next request is refused', async () => {
     const { page } = b
     await page.getByRole('link', { name: 'Wallets' }).click()
     const agent = page.locator(`[data-testid=agent][data-agent="${s.agentKey.agentId}"]`)
@@ -166,6 +166,20 @@ describe('owner console in the browser (real host + enclave, injected EIP-1193 w
     await agent.getByTestId('freeze').click()
     await expect.poll(() => agent.getByTestId('agent-status').textContent(), { timeout: 15_000 }).toBe('active')
     expect((await ask(300n)).signature).toMatch(/^0x/)
+    // A single-use permit locked to the merchant, and budget credited back: both signed in the wallet.
+    await agent.locator('details.more > summary').click()
+    const permit = agent.getByTestId('permit-form')
+    await permit.locator('input[name=amount]').fill('0.002')
+    await permit.locator('input[name=payTo]').fill(MERCHANT)
+    await permit.getByRole('button').click()
+    await expect.poll(() => notice().textContent(), { timeout: 15_000 }).toMatch(/^Permit pmt_[0-9a-f]{16}: done/)
+    const permits = (await s.client.wallet(s.wallet)).permits
+    expect(permits).toEqual([expect.objectContaining({ agentId: s.agentKey.agentId, amount: '2000', payTo: MERCHANT.toLowerCase() })])
+    const credit = agent.getByTestId('credit-form')
+    await credit.locator('input[name=amount]').fill('0.001')
+    await credit.getByRole('button').click()
+    await expect.poll(() => notice().textContent(), { timeout: 15_000 }).toContain('Credit budget: done')
+    expect(b.signed.find((x) => x.primaryType === 'CreditBudget')?.message).toMatchObject({ agentId: s.agentKey.agentId, amount: '1000', chainId: String(CHAIN_ID) })
     await agent.getByTestId('revoke').click()
     await agent.getByTestId('revoke-confirm').click()
     await expect.poll(() => notice().textContent(), { timeout: 15_000 }).toContain('Revoke: done')
