@@ -19,6 +19,7 @@ import { ownerRoutes } from './routes/owner.js'
 import { dashboardRoutes } from './routes/dashboard.js'
 import { corsHook } from './plugins/corsHook.js'
 import type { PendingWebhooks } from './webhooks/PendingWebhooks.js'
+import type { WebhookSettings } from './webhooks/WebhookSettings.js'
 import type { Store } from './storage/Store.js'
 
 export type BuildAppParameters = {
@@ -30,8 +31,9 @@ export type BuildAppParameters = {
   logger?: boolean
   /** Origins allowed to call the API from a browser (a console run from a local copy): '*' or a list; none by default. */
   corsOrigins?: readonly string[] | undefined
-  /** Pending-approval webhooks (host/webhooks/PendingWebhooks.ts). */
+  /** Pending-approval webhooks (host/webhooks/PendingWebhooks.ts) and the owners' signed settings for them. */
   webhooks?: PendingWebhooks | undefined
+  webhookSettings?: WebhookSettings | undefined
 }
 
 export async function buildApp(params: BuildAppParameters): Promise<FastifyInstance> {
@@ -55,7 +57,7 @@ export async function buildApp(params: BuildAppParameters): Promise<FastifyInsta
   if (params.corsOrigins?.length) corsHook(app, params.corsOrigins)
   await app.register(healthRoutes(params.gateway))
   // Owner reads (console wallets): owner read tokens always, whatever BURSAR_AUDIT_AUTH says.
-  await app.register(ownerRoutes(params.gateway, ownerReadGuard({ mode: 'owner', operatorToken: params.auditToken })))
+  await app.register(ownerRoutes(params.gateway, ownerReadGuard({ mode: 'owner', operatorToken: params.auditToken }), params.webhookSettings))
   await app.register(agentRoutes(params.gateway, params.store, params.webhooks))
   await app.register(agentReadRoutes(params.gateway, params.store))
   await app.register(attestationRoutes(params.gateway))

@@ -9,6 +9,7 @@ import type { EnclaveAddress } from './enclave/EnclaveClient.js'
 import { EnclaveGateway } from './enclave/EnclaveGateway.js'
 import { SqliteStore } from './storage/SqliteStore.js'
 import { PendingWebhooks } from './webhooks/PendingWebhooks.js'
+import { WebhookSettings } from './webhooks/WebhookSettings.js'
 import type { Store } from './storage/Store.js'
 
 const env = HostEnvSchema.parse(process.env)
@@ -32,20 +33,20 @@ const store = await openStore()
 const gateway = new EnclaveGateway(parseEnclave(env.BURSAR_ENCLAVE), store, log, env.BURSAR_ENCLAVE_TIMEOUT_MS)
 // The port is known only after listen (BURSAR_PORT=0): links are built lazily from this.
 let publicUrl = env.BURSAR_PUBLIC_URL ?? `http://${env.BURSAR_BIND}:${env.BURSAR_PORT}`
-const webhooks = Object.keys(env.BURSAR_WEBHOOKS).length
-  ? new PendingWebhooks({
-      gateway,
-      urls: env.BURSAR_WEBHOOKS,
-      get publicUrl() {
-        return publicUrl
-      },
-      backoffMs: env.BURSAR_WEBHOOK_BACKOFF_MS,
-      maxAttempts: env.BURSAR_WEBHOOK_MAX_ATTEMPTS,
-      log,
-    })
-  : undefined
+const webhookSettings = new WebhookSettings(path.join(env.BURSAR_DATA_DIR, 'webhooks.json'))
+const webhooks = new PendingWebhooks({
+  gateway,
+  urls: env.BURSAR_WEBHOOKS,
+  settings: webhookSettings,
+  get publicUrl() {
+    return publicUrl
+  },
+  backoffMs: env.BURSAR_WEBHOOK_BACKOFF_MS,
+  maxAttempts: env.BURSAR_WEBHOOK_MAX_ATTEMPTS,
+  log,
+})
 const corsOrigins = env.BURSAR_CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean)
-const app = await buildApp({ gateway, store, auditToken: env.BURSAR_AUDIT_TOKEN, auditAuth: env.BURSAR_AUDIT_AUTH, corsOrigins, webhooks })
+const app = await buildApp({ gateway, store, auditToken: env.BURSAR_AUDIT_TOKEN, auditAuth: env.BURSAR_AUDIT_AUTH, corsOrigins, webhooks, webhookSettings })
 app.server.keepAliveTimeout = 65_000
 app.server.requestTimeout = 30_000
 await app.listen({ port: env.BURSAR_PORT, host: env.BURSAR_BIND })

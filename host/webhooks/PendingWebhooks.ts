@@ -1,16 +1,19 @@
 /**
  * UNTRUSTED host: tells an owner that an agent waits for approval. When the enclave answers an agent with
- * `approval_pending`, the wallet's webhook (BURSAR_WEBHOOKS: {"0xwallet": "https://…", "*": …}) gets one JSON POST per
+ * `approval_pending`, the wallet's webhook (set by its owner with a signed SetWebhook, else BURSAR_WEBHOOKS: {"0xwallet": "https://…", "*": …}) gets one JSON POST per
  * pending request, Slack-compatible (`text`), with a link to approve in the console. Retried with exponential
  * backoff until a 2xx, the attempt limit or the request's expiry. It carries no secret (no token, no signature):
  * the receiver learns only what the owner's console shows, and approving still needs the owner's wallet.
  */
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
+import type { WebhookSettings } from './WebhookSettings.js'
 
 export type PendingWebhooksParameters = {
   gateway: EnclaveGateway
-  /** wallet address (any case) → webhook URL; '*' for every other wallet. */
+  /** Operator configuration (BURSAR_WEBHOOKS): wallet address (any case) → webhook URL; '*' for every other wallet. */
   urls: Readonly<Record<string, string>>
+  /** The owners' own signed settings (PUT /v1/owner/webhooks): they win over the operator's. */
+  settings?: WebhookSettings | undefined
   /** Base URL of the console in links (BURSAR_PUBLIC_URL). */
   publicUrl: string
   maxAttempts?: number | undefined
@@ -47,7 +50,8 @@ export class PendingWebhooks {
 
   /** Called with the (untrusted) wallet the agent named and the pendingId the enclave answered; never throws. */
   onPending(wallet: string, pendingId: string): void {
-    const url = this.urls.get(wallet.toLowerCase()) ?? this.urls.get('*')
+    const own = this.p.settings?.get(wallet)
+    const url = own ? own.url : (this.urls.get(wallet.toLowerCase()) ?? this.urls.get('*'))
     if (!url || this.seen.has(pendingId)) return
     // Once per pending request: asking again returns the same id, and must not page the owner again.
     if (this.seen.size >= SEEN_MAX) this.seen.delete(this.seen.values().next().value as string)

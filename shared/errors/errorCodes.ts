@@ -210,6 +210,8 @@ export const ERROR_CODES = {
   usage_invalid: { status: 400, meaning: 'A command-line option is missing or malformed', hint: 'See the command help (--help)' },
   not_found: { status: 404, meaning: 'No such route', hint: 'Check the URL' },
   dashboard_missing: { status: 404, meaning: 'The dashboard files are not installed', hint: 'Rebuild (`make sim`)' },
+  webhook_setting_invalid: { status: 400, meaning: 'The webhook setting is malformed, stale or not signed by the wallet\'s owner', hint: 'Sign a fresh SetWebhook with the owner key (the console does it)' },
+  webhook_setting_stale: { status: 409, meaning: 'A newer webhook setting for this wallet is already stored', hint: 'Sign a fresh one (issuedAt = now)' },
   nitro_measurements_invalid: { status: 400, meaning: 'The measurements file is malformed', hint: 'Re-run `nitro-cli build-enclave`' },
 } as const satisfies Record<string, ErrorCodeInfo>
 
