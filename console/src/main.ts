@@ -12,6 +12,7 @@ import type { AuditCheckpoint, AuditEntry } from '../../shared/audit/auditEntry.
 import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { ApprovalSummarySchema, approvalDigest } from '../../shared/owner/approvalSummary.js'
 import { OwnerActMessageSchemas } from '../../shared/owner/ownerActTypes.js'
+import { signWebhookSetting } from '../../shared/owner/webhookSetting.js'
 import type { WalletInfo } from '../../shared/protocol/messages.js'
 import { type Policy, policyHash } from '../../shared/schemas/policy.js'
 import { type AuditCheck, type AttestationView, checkAttestation, verifyOwnerAudit } from './auditView.js'
@@ -44,6 +45,8 @@ const state = {
   busy: null as string | null,
   notice: null as { kind: 'ok' | 'error'; text: string } | null,
   focusPending: null as string | null,
+  /** wallet → the webhook URL the host keeps for it (owner-signed), as last read. */
+  hooks: new Map<string, string | null>(),
 }
 
 const app = document.getElementById('app')!
@@ -76,6 +79,11 @@ async function loadOwnerData(): Promise<void> {
   const s = state.session
   if (!s) return
   state.wallets = await ownerWallets(s)
+  for (const w of state.wallets) {
+    if (state.hooks.has(w.address)) continue
+    const h = await ownerGet<{ url: string | null }>(s, `/v1/owner/webhooks/${w.address}`).catch(() => ({ url: null }))
+    state.hooks.set(w.address, h.url)
+  }
   const entries: StoredEntry[] = []
   const checkpoints: AuditCheckpoint[] = []
   for (let after = -1; ; ) {
@@ -205,6 +213,7 @@ function walletView(w: WalletInfo): TemplateResult {
       : nothing}
     ${open.length ? html`<h3>Waiting for you (${open.length})</h3>${open.map((p) => pendingView(w, p))}` : nothing}
     ${w.agents.map((a) => agentView(w, a))}
+    ${webhookView(w)}
     ${w.permits.length
       ? html`<h3>Permits</h3>
           <table>
@@ -217,6 +226,30 @@ function walletView(w: WalletInfo): TemplateResult {
           </table>`
       : nothing}
   </section>`
+}
+
+/** Where this wallet's pending approvals are announced: a URL the owner signs for (SetWebhook, host setting). */
+function webhookView(w: WalletInfo): TemplateResult {
+  const current = state.hooks.get(w.address) ?? null
+  const save = (e: Event) => {
+    e.preventDefault()
+    const url = String(new FormData(e.target as HTMLFormElement).get('url') ?? '').trim()
+    return act(url ? 'Webhook' : 'Webhook removed', async (s) => {
+      const body = await signWebhookSetting({ account: s.client.account, wallet: w.address, url, issuedAt: Date.now() })
+      const res = await fetch(`${s.client.host}/v1/owner/webhooks`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      const j = (await res.json().catch(() => ({}))) as { code?: string; message?: string }
+      if (!res.ok) throw new Error(`${j.code ?? res.status}: ${j.message ?? ''}`)
+      state.hooks.set(w.address, url || null)
+    })
+  }
+  return html`<details class="more" data-testid="webhook">
+    <summary>Notifications ${current ? html`<span class="meta">→ ${current}</span>` : html`<span class="meta">(none)</span>`}</summary>
+    <p class="meta">When an agent asks for approval, the host POSTs this URL once (JSON, Slack-compatible <code>text</code>, a link back here; no secrets), retrying with backoff.</p>
+    <form class="inline" @submit=${save}>
+      <input name="url" type="url" size="60" placeholder="https://hooks.slack.com/services/…" .value=${current ?? ''}>
+      <button ?disabled=${!!state.busy}>Save (sign)</button>
+    </form>
+  </details>`
 }
 
 /** Every field the approval binds: the enclave's summary, re-hashed here to the digest the wallet will sign. */

@@ -8,6 +8,7 @@ import { ApprovalPendingError } from '../../agent/errors.js'
 import { requestSignature } from '../../agent/requestSignature.js'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { approvalDigest } from '../../shared/owner/approvalSummary.js'
+import { AUDIT_READ_SCHEME, signAuditReadToken } from '../../shared/owner/auditReadAuth.js'
 import { type StackWithAgent, CHAIN_ID, MERCHANT, TOKEN, eip3009, paymentPolicy, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
 import { type ConsoleBrowser, openConsoleBrowser } from '../helpers/consoleBrowser.js'
 
@@ -63,6 +64,18 @@ describe('owner console in the browser (real host + enclave, injected EIP-1193 w
     // The only thing signed so far: the read token (AuditRead), never an act.
     expect(b.signed.map((x) => x.primaryType)).toEqual(['AuditRead'])
     await b.shot('wallets')
+  })
+
+  it("sets the wallet's approval webhook with a signed SetWebhook", async () => {
+    const hook = b.page.getByTestId('webhook')
+    await hook.locator('summary').click()
+    await hook.locator('input[name=url]').fill('https://hooks.example/bursar')
+    await hook.getByRole('button').click()
+    await expect.poll(() => notice().textContent(), { timeout: 15_000 }).toContain('Webhook: done')
+    expect(b.signed.at(-1)).toMatchObject({ primaryType: 'SetWebhook', message: { url: 'https://hooks.example/bursar' } })
+    const token = await signAuditReadToken({ account: s.owner, expiresAt: Date.now() + 60_000 })
+    const got = await fetch(`${s.stack.url}/v1/owner/webhooks/${s.wallet}`, { headers: { authorization: `${AUDIT_READ_SCHEME} ${token}` } })
+    expect(await got.json()).toMatchObject({ url: 'https://hooks.example/bursar' })
   })
 
   it('approve a pending request: every bound field shown, the agent’s retried payment is signed exactly once', async () => {
