@@ -34,6 +34,8 @@ export type BuildAppParameters = {
   /** Pending-approval webhooks (host/webhooks/PendingWebhooks.ts) and the owners' signed settings for them. */
   webhooks?: PendingWebhooks | undefined
   webhookSettings?: WebhookSettings | undefined
+  /** Accept http:// webhook URLs from owners (BURSAR_WEBHOOK_ALLOW_HTTP=1). */
+  allowHttpWebhooks?: boolean | undefined
 }
 
 export async function buildApp(params: BuildAppParameters): Promise<FastifyInstance> {
@@ -57,7 +59,7 @@ export async function buildApp(params: BuildAppParameters): Promise<FastifyInsta
   if (params.corsOrigins?.length) corsHook(app, params.corsOrigins)
   await app.register(healthRoutes(params.gateway))
   // Owner reads (console wallets): owner read tokens always, whatever BURSAR_AUDIT_AUTH says.
-  await app.register(ownerRoutes(params.gateway, ownerReadGuard({ mode: 'owner', operatorToken: params.auditToken }), params.webhookSettings))
+  await app.register(ownerRoutes(params.gateway, ownerReadGuard({ mode: 'owner', operatorToken: params.auditToken }), params.webhookSettings, params.allowHttpWebhooks))
   await app.register(agentRoutes(params.gateway, params.store, params.webhooks))
   await app.register(agentReadRoutes(params.gateway, params.store))
   await app.register(attestationRoutes(params.gateway))

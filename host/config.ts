@@ -30,6 +30,8 @@ export const HostEnvSchema = z.object({
     }),
   /** Base URL of the console in webhook links (default http://BIND:PORT). */
   BURSAR_PUBLIC_URL: z.string().optional(),
+  /** Owner-set webhook URLs must be https unless this is 1 (simulation, tests on loopback). */
+  BURSAR_WEBHOOK_ALLOW_HTTP: z.enum(['0', '1']).default('0'),
   BURSAR_WEBHOOK_BACKOFF_MS: z.coerce.number().int().positive().default(1_000),
   BURSAR_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
 })

@@ -46,7 +46,7 @@ const webhooks = new PendingWebhooks({
   log,
 })
 const corsOrigins = env.BURSAR_CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean)
-const app = await buildApp({ gateway, store, auditToken: env.BURSAR_AUDIT_TOKEN, auditAuth: env.BURSAR_AUDIT_AUTH, corsOrigins, webhooks, webhookSettings })
+const app = await buildApp({ gateway, store, auditToken: env.BURSAR_AUDIT_TOKEN, auditAuth: env.BURSAR_AUDIT_AUTH, corsOrigins, webhooks, webhookSettings, allowHttpWebhooks: env.BURSAR_WEBHOOK_ALLOW_HTTP === '1' })
 app.server.keepAliveTimeout = 65_000
 app.server.requestTimeout = 30_000
 await app.listen({ port: env.BURSAR_PORT, host: env.BURSAR_BIND })

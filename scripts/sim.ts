@@ -35,6 +35,8 @@ const env = {
   BURSAR_AUDIT_AUTH: auditAuth,
   // A console run from a local copy (console/README.md) may call this loopback host.
   BURSAR_CORS_ORIGINS: process.env.BURSAR_CORS_ORIGINS ?? '*',
+  // Owners may point approval webhooks at a local http receiver while trying things out.
+  BURSAR_WEBHOOK_ALLOW_HTTP: process.env.BURSAR_WEBHOOK_ALLOW_HTTP ?? '1',
 }
 const children: ChildProcess[] = []
 const start = (name: string, file: string) => {

@@ -8,7 +8,13 @@ import { WEBHOOK_SETTING_SKEW_MS, WebhookSettingSchema, webhookSettingSigner } f
 import type { WebhookSettings } from '../webhooks/WebhookSettings.js'
 
 /** Owner acts (EIP-712 signed; the host cannot forge them) and the public wallet view. */
-export function ownerRoutes(gateway: EnclaveGateway, guard: ReturnType<typeof ownerReadGuard>, webhooks?: WebhookSettings): FastifyPluginAsyncZod {
+export function ownerRoutes(
+  gateway: EnclaveGateway,
+  guard: ReturnType<typeof ownerReadGuard>,
+  webhooks?: WebhookSettings,
+  /** Accept http:// webhook URLs from owners (simulation); otherwise https only. */
+  allowHttpWebhooks = false,
+): FastifyPluginAsyncZod {
   return async (app) => {
     const walletOf = async (address: string) => {
       const res = await gateway.call({ type: 'getWallets' })
@@ -28,6 +34,8 @@ export function ownerRoutes(gateway: EnclaveGateway, guard: ReturnType<typeof ow
         const s = req.body
         const bad = (message: string) => reply.code(400).send({ code: 'webhook_setting_invalid', message })
         if (Math.abs(s.issuedAt - Date.now()) > WEBHOOK_SETTING_SKEW_MS) return bad('issuedAt is more than 10 minutes from now: sign a fresh setting')
+        // SECURITY: the host POSTs wherever an owner points it; plain http only where the operator allows it.
+        if (s.url && !allowHttpWebhooks && !s.url.startsWith('https://')) return bad('The webhook URL must be https:// on this host')
         const w = await walletOf(s.wallet)
         if (!w) return reply.code(404).send({ code: 'wallet_not_found', message: `No wallet ${s.wallet}` })
         // SECURITY: only the wallet's owner (per the enclave's view) chooses where its approvals are announced.

@@ -37,7 +37,7 @@ describe('pending-approval webhook (real host + enclave, local receiver)', () =>
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
     hookBase = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`
     const url = `${hookBase}/hook`
-    stack = await startStack({ env: { BURSAR_WEBHOOKS: JSON.stringify({ '*': url }), BURSAR_WEBHOOK_BACKOFF_MS: '200', BURSAR_PUBLIC_URL: 'https://console.example' } })
+    stack = await startStack({ env: { BURSAR_WEBHOOKS: JSON.stringify({ '*': url }), BURSAR_WEBHOOK_BACKOFF_MS: '200', BURSAR_PUBLIC_URL: 'https://console.example', BURSAR_WEBHOOK_ALLOW_HTTP: '1' } })
   })
   afterAll(async () => {
     await stack?.stop()
@@ -95,6 +95,7 @@ describe('pending-approval webhook (real host + enclave, local receiver)', () =>
     const url = `${hookBase}/owner-hook`
     expect(await put(await signWebhookSetting({ account: stranger, wallet, url, issuedAt: Date.now() }))).toMatchObject({ status: 400, json: { code: 'webhook_setting_invalid' } })
     expect(await put(await signWebhookSetting({ account: owner, wallet, url, issuedAt: Date.now() - 3_600_000 }))).toMatchObject({ status: 400 })
+    expect(await put({ ...(await signWebhookSetting({ account: owner, wallet, url: 'ftp://x.example/', issuedAt: Date.now() })) })).toMatchObject({ status: 400 })
     const first = await signWebhookSetting({ account: owner, wallet, url, issuedAt: Date.now() })
     expect(await put(first)).toMatchObject({ status: 200, json: { url } })
     // Replaying the same (or an older) signed setting cannot undo a later change.
