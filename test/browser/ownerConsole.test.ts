@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import type { Hex } from 'viem'
@@ -11,6 +13,7 @@ import { approvalDigest } from '../../shared/owner/approvalSummary.js'
 import { AUDIT_READ_SCHEME, signAuditReadToken } from '../../shared/owner/auditReadAuth.js'
 import { type StackWithAgent, CHAIN_ID, MERCHANT, TOKEN, eip3009, paymentPolicy, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
 import { type ConsoleBrowser, openConsoleBrowser } from '../helpers/consoleBrowser.js'
+import { repoRoot } from '../helpers/startStack.js'
 
 /**
  * The owner console in a real browser (Debian Chromium via playwright-core) against a real host + simulated
@@ -33,7 +36,8 @@ describe('owner console in the browser (real host + enclave, injected EIP-1193 w
     if (rule.effect !== 'allow') throw new TypeError('expected an allow rule')
     // Up to 1,000 per payment on its own; above that, ask the owner.
     policy.rules[0] = { ...rule, caps: [{ chainId: CHAIN_ID, asset: TOKEN, perTx: '1000' }], onViolation: 'pending' }
-    s = await stackWithAgent(policy)
+    // CORS open so the last test can run the console from a local copy on another origin.
+    s = await stackWithAgent(policy, { env: { BURSAR_CORS_ORIGINS: '*' } })
     // Another owner's wallet on the same host: the console must not show it.
     otherWallet = (await new OwnerClient(s.stack.url, privateKeyToAccount(generatePrivateKey())).createWallet('not yours')).wallet
     b = await openConsoleBrowser({ owner: s.owner })
@@ -200,5 +204,34 @@ describe('owner console in the browser (real host + enclave, injected EIP-1193 w
     const err = await ask(300n).catch((e: unknown) => e)
     expect((err as { code?: string }).code).toBe('agent_revoked')
     expect((await s.client.wallet(s.wallet)).agents[0]!.status).toBe('revoked')
+  })
+
+  it('runs from a local copy: dist/console served from another origin, reading and verifying against the host', async () => {
+    const dir = path.join(repoRoot, 'dist', 'console')
+    const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css' }
+    const server = createServer((req, res) => {
+      const name = (req.url ?? '/').split('?')[0] === '/' ? 'index.html' : (req.url ?? '').split('?')[0]!.replace(/^\/+/, '')
+      if (!/^(index\.html|assets\/[A-Za-z0-9_.-]+)$/.test(name)) return res.writeHead(404).end()
+      try {
+        res.writeHead(200, { 'content-type': types[path.extname(name)] ?? 'application/octet-stream' }).end(readFileSync(path.join(dir, name)))
+      } catch {
+        res.writeHead(404).end()
+      }
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const local = `http://localhost:${(server.address() as AddressInfo).port}`
+      const { page } = b
+      await page.goto(`${local}/?host=${encodeURIComponent(s.stack.url)}`)
+      await page.getByTestId('connect').click()
+      await page.locator(`[data-testid=wallet][data-wallet="${s.wallet}"]`).waitFor({ timeout: 15_000 })
+      expect(await page.locator('nav .host').textContent()).toBe(`host ${s.stack.url}`)
+      await page.getByTestId('tab-audit').click()
+      await page.getByTestId('verify-audit').click()
+      // The tampered entry is still there: the local copy finds it too.
+      await expect.poll(() => page.getByTestId('audit-verdict').textContent(), { timeout: 15_000 }).toContain('CHAIN BROKEN')
+    } finally {
+      server.close()
+    }
   })
 })
