@@ -54,7 +54,7 @@ describe('owner console in the browser (real host + enclave, injected EIP-1193 w
     const { page } = b
     await page.goto(`${s.stack.url}/`)
     await page.getByTestId('connect').click()
-    await expect.poll(() => page.getByTestId('owner-address').textContent()).toBe(s.owner.address)
+    await expect.poll(() => page.getByTestId('owner-address').textContent(), { timeout: 15_000 }).toBe(s.owner.address)
     const wallet = page.locator(`[data-testid=wallet][data-wallet="${s.wallet}"]`)
     await wallet.waitFor()
     expect(await page.locator(`[data-wallet="${otherWallet}"]`).count()).toBe(0)
@@ -108,7 +108,7 @@ describe('owner console in the browser (real host + enclave, injected EIP-1193 w
     const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
     expect(ok.length).toBe(1)
     expect(await verifyEip3009(s.wallet, ok[0]!.operation, ok[0]!.signature as Hex)).toBe(true)
-    await expect.poll(async () => (await s.client.wallet(s.wallet)).pending.find((x) => x.pendingId === id)?.status).toBe('used')
+    await expect.poll(async () => (await s.client.wallet(s.wallet)).pending.find((x) => x.pendingId === id)?.status, { timeout: 15_000 }).toBe('used')
   })
 
   it('policy editor: an error is shown precisely (path and line), then a valid policy is signed and becomes active', async () => {
@@ -147,7 +147,7 @@ describe('owner console in the browser (real host + enclave, injected EIP-1193 w
     const a = (await s.client.wallet(s.wallet)).agents[0]!
     expect(a.policy?.version).toBe(2)
     expect(JSON.parse(a.policy!.json).budgets[0].rolling24h).toBe('20000')
-    await expect.poll(() => agent.getByTestId('agent-policy').textContent()).toContain('policy v2')
+    await expect.poll(() => agent.getByTestId('agent-policy').textContent(), { timeout: 15_000 }).toContain('policy v2')
   })
 
   it('audit view: chain intact, attestation verified against the pasted root; a tampered entry shows the chain broken', async () => {
@@ -200,7 +200,7 @@ describe('owner console in the browser (real host + enclave, injected EIP-1193 w
     await agent.getByTestId('revoke').click()
     await agent.getByTestId('revoke-confirm').click()
     await expect.poll(() => notice().textContent(), { timeout: 15_000 }).toContain('Revoke: done')
-    await expect.poll(() => agent.getByTestId('agent-status').textContent()).toBe('revoked')
+    await expect.poll(() => agent.getByTestId('agent-status').textContent(), { timeout: 15_000 }).toBe('revoked')
     const err = await ask(300n).catch((e: unknown) => e)
     expect((err as { code?: string }).code).toBe('agent_revoked')
     expect((await s.client.wallet(s.wallet)).agents[0]!.status).toBe('revoked')
