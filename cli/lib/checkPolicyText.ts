@@ -27,7 +27,7 @@ export function checkPolicyText({ text, format, wallet, agentId, name }: CheckPo
     doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false })
     const err = doc.errors[0]
     if (err) {
-      const line = err.linePos?.[0]?.line ?? null
+      const line = err.linePos?.[0]?.line ?? lines.linePos(err.pos[0]).line
       return { ok: false, code: 'policy_file_unparsable', issues: [{ path: '(root)', message: err.message.split('\n')[0] ?? '', line }] }
     }
     value = doc.toJS()

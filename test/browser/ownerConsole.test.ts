@@ -93,6 +93,9 @@ describe('owner console in the browser (real host + enclave, injected EIP-1193 w
     expect((await card.getByTestId('bound-payTo').textContent())?.toLowerCase()).toBe(MERCHANT.toLowerCase())
     expect((await card.getByTestId('bound-asset').textContent())?.toLowerCase()).toBe(TOKEN.toLowerCase())
     expect(await card.textContent()).toContain("matches the enclave's")
+    // The webhook's approve link lands on this request.
+    await page.goto(`${s.stack.url}/#/approve/${s.wallet}/${id}`)
+    await expect.poll(() => card.getAttribute('class'), { timeout: 15_000 }).toContain('focus')
     await b.shot('pending')
     await card.getByTestId('approve').click()
     await expect.poll(() => notice().textContent(), { timeout: 15_000 }).toContain('done')
