@@ -142,6 +142,8 @@ describe('owner console in the browser (real host + enclave, injected EIP-1193 w
     expect(diff).toContain('+ version: 2')
     expect(diff).toContain('+     rolling24h: "20000"')
     expect(diff).toContain('+         perTx: "400"')
+    // Only what changed (and a little context): the unchanged token registry is not in the diff.
+    expect(diff).not.toContain('decimals')
     // Dry run: the 450 and 700 payments (allowed under v1) would now wait for the owner; nothing else changes.
     expect(await editor.getByTestId('policy-dry-run').textContent()).toMatch(/^2 of the last \d+ decisions would change/)
     await b.shot('policy-diff')

@@ -3,14 +3,16 @@ import { type TemplateResult, html, nothing } from 'lit'
 import YAML from 'yaml'
 import { checkPolicyText } from '../../../cli/lib/checkPolicyText.js'
 import type { WalletInfo } from '../../../shared/protocol/messages.js'
-import { type Policy, policyHash } from '../../../shared/schemas/policy.js'
+import { type Policy, PolicySchema, policyHash } from '../../../shared/schemas/policy.js'
 import { dryRunPolicy } from '../dryRun.js'
 import { diffLines } from '../policyDiff.js'
 import { type Agent, type Editor, act, state, time, update } from '../store.js'
 
+/** YAML of a policy without its binding, keys in the schema's order (so the diff shows only real changes). */
 function policyYaml(p: Policy | null): string {
   if (!p) return ''
-  const { wallet: _w, agentId: _a, ...body } = p
+  const parsed = PolicySchema.safeParse(p)
+  const { wallet: _w, agentId: _a, ...body } = parsed.success ? parsed.data : p
   return YAML.stringify(body)
 }
 
