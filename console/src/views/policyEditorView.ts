@@ -5,7 +5,7 @@ import { checkPolicyText } from '../../../cli/lib/checkPolicyText.js'
 import type { WalletInfo } from '../../../shared/protocol/messages.js'
 import { type Policy, PolicySchema, policyHash } from '../../../shared/schemas/policy.js'
 import { dryRunPolicy } from '../dryRun.js'
-import { diffLines } from '../policyDiff.js'
+import { type DiffLine, diffLines } from '../policyDiff.js'
 import { type Agent, type Editor, act, state, time, update } from '../store.js'
 
 /** YAML of a policy without its binding, keys in the schema's order (so the diff shows only real changes). */
@@ -45,9 +45,9 @@ export function editorView(ed: Editor): TemplateResult {
     ${tooOld ? html`<p class="bad" data-testid="policy-errors">version ${r.ok ? r.policy.version : ''} is not newer than the installed v${installed}: set <code>version: ${installed + 1}</code></p>` : nothing}
     ${r.ok
       ? html`<h3>Changes against the installed policy</h3>
-          <pre class="diff" data-testid="policy-diff">${diff
-            .filter((d, i, all) => d.op !== ' ' || all.slice(Math.max(0, i - 2), i + 3).some((x) => x.op !== ' '))
-            .map((d) => html`<span class=${d.op === '+' ? 'add' : d.op === '-' ? 'del' : ''}>${d.op} ${d.text}\n</span>`)}</pre>`
+          <pre class="diff" data-testid="policy-diff">${withContext(diff).map((d) =>
+            d === null ? html`<span class="gap">⋯\n</span>` : html`<span class=${d.op === '+' ? 'add' : d.op === '-' ? 'del' : ''}>${d.op} ${d.text}\n</span>`,
+          )}</pre>`
       : nothing}
     ${dry
       ? html`<h3>Dry run against recent decisions</h3>
@@ -69,4 +69,15 @@ export function editorView(ed: Editor): TemplateResult {
       }}>Sign and install</button>
     <button @click=${() => ((state.editor = null), update())}>Close</button>
   </section>`
+}
+
+/** The changed lines with two lines of context each; null marks skipped unchanged lines. */
+function withContext(diff: DiffLine[]): (DiffLine | null)[] {
+  const keep = diff.map((_d, i) => diff.slice(Math.max(0, i - 2), i + 3).some((x) => x.op !== ' '))
+  const out: (DiffLine | null)[] = []
+  diff.forEach((d, i) => {
+    if (keep[i]) out.push(d)
+    else if (out.at(-1) !== null) out.push(null)
+  })
+  return out
 }
