@@ -114,6 +114,43 @@ describe('owner console in the browser (real host + enclave, injected EIP-1193 w
     await expect.poll(async () => (await s.client.wallet(s.wallet)).pending.find((x) => x.pendingId === id)?.status, { timeout: 15_000 }).toBe('used')
   })
 
+  it('a host that alters the request it shows gets no approval: a mismatched digest disables Approve; a forged digest is refused by the enclave', async () => {
+    const { page } = b
+    const err = await ask(6_000n).catch((e: unknown) => e)
+    const id = (err as ApprovalPendingError).pendingId!
+    const card = page.locator(`[data-testid=pending][data-pending="${id}"]`)
+    const tamper = (forgeDigest: boolean) =>
+      page.route('**/v1/owner/wallets', async (route) => {
+        const res = await route.fetch()
+        const json = (await res.json()) as { wallets: { pending: { pendingId: string; digest: string; summary: { action: { amount: string } } }[] }[] }
+        for (const w of json.wallets)
+          for (const p of w.pending)
+            if (p.pendingId === id) {
+              p.summary.action.amount = '60'
+              if (forgeDigest) p.digest = approvalDigest(p.summary as unknown as Record<string, unknown>)
+            }
+        await route.fulfill({ response: res, json })
+      })
+    // 1. The summary says 60 but the digest is the enclave's (of 6,000): the page will not sign.
+    await tamper(false)
+    await expect.poll(() => card.getByTestId('bound-amount').textContent(), { timeout: 15_000 }).toBe('60')
+    expect(await card.textContent()).toContain('does not match: not signing')
+    expect(await card.getByTestId('approve').isDisabled()).toBe(true)
+    await page.unrouteAll()
+    // 2. The host forges a digest to match its altered summary: the wallet signs it, the enclave refuses it.
+    await tamper(true)
+    await expect.poll(async () => (await card.textContent()) ?? '', { timeout: 15_000 }).toContain("matches the enclave's")
+    expect(await card.getByTestId('bound-amount').textContent()).toBe('60')
+    const before = b.signed.length
+    await card.getByTestId('approve').click()
+    await expect.poll(() => notice().textContent(), { timeout: 15_000 }).toContain('failed')
+    await page.unrouteAll()
+    expect(b.signed.length).toBe(before + 1)
+    expect((await s.client.wallet(s.wallet)).pending.find((x) => x.pendingId === id)?.status).toBe('pending')
+    // The agent's 6,000 is still not signed.
+    expect(await ask(6_000n).catch((e: unknown) => e)).toBeInstanceOf(ApprovalPendingError)
+  })
+
   it('policy editor: an error is shown precisely (path and line), then a valid policy is signed and becomes active', async () => {
     const { page } = b
     const agent = page.locator(`[data-testid=agent][data-agent="${s.agentKey.agentId}"]`)

@@ -76,6 +76,8 @@ function pendingView(w: WalletInfo, p: Record<string, unknown>): TemplateResult 
   const parsed = ApprovalSummarySchema.safeParse(p.summary)
   const digest = parsed.success ? approvalDigest(parsed.data) : null
   const matches = digest !== null && digest === String(p.digest ?? '').toLowerCase()
+  // What the wallet signs is the digest of exactly this summary (not of a second fetch).
+  const shown = { digest: String(p.digest ?? ''), summary: p.summary as Record<string, unknown> }
   const focus = state.focusPending === id
   return html`<div class="pending-card ${focus ? 'focus' : ''}" data-testid="pending" data-pending=${id}>
     <p><b>${parsed.success ? parsed.data.describe : 'UNREADABLE SUMMARY: do not approve'}</b></p>
@@ -94,8 +96,8 @@ function pendingView(w: WalletInfo, p: Record<string, unknown>): TemplateResult 
       <tr><th>digest you sign</th><td><code>${digest ?? '—'}</code> ${matches ? html`<span class="ok">matches the enclave's</span>` : html`<span class="bad">does not match: not signing</span>`}</td></tr>
     </table>
     <button class="primary" data-testid="approve" ?disabled=${!matches || !!state.busy}
-      @click=${() => act(`Approve ${id}`, (s) => s.client.resolvePending(w.address, id, true))}>Approve (sign)</button>
+      @click=${() => act(`Approve ${id}`, (s) => s.client.resolvePending(w.address, id, true, shown))}>Approve (sign)</button>
     <button data-testid="reject" ?disabled=${!!state.busy}
-      @click=${() => act(`Reject ${id}`, (s) => s.client.resolvePending(w.address, id, false))}>Reject (sign)</button>
+      @click=${() => act(`Reject ${id}`, (s) => s.client.resolvePending(w.address, id, false, shown))}>Reject (sign)</button>
   </div>`
 }
