@@ -213,6 +213,34 @@ describe('owner console in the browser (real host + enclave, injected EIP-1193 w
     await b.shot('audit-broken')
   })
 
+  it('a wallet whose enclave is behind the owner’s marks is shown rolled back; Resync (signed) lets it act again', async () => {
+    const { page } = b
+    await page.getByRole('link', { name: 'Wallets' }).click()
+    // The owner's browser holds a receipt newer than the enclave's state (as after a rollback of the host's store).
+    await page.evaluate(
+      ({ host, wallet }) => {
+        // Runs in the page (no DOM types in the Node tsconfig).
+        const store = (globalThis as unknown as { localStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void } }).localStorage
+        const marks = JSON.parse(store.getItem('bursar.ownerMarks.v1') ?? '{}')
+        marks.hosts[host].wallets[wallet].ownerSeq += 3
+        store.setItem('bursar.ownerMarks.v1', JSON.stringify(marks))
+      },
+      { host: s.stack.url, wallet: s.wallet.toLowerCase() },
+    )
+    await page.reload()
+    await page.getByTestId('connect').click()
+    const agent = page.locator(`[data-testid=agent][data-agent="${s.agentKey.agentId}"]`)
+    await agent.getByTestId('freeze').click()
+    await expect.poll(() => notice().textContent(), { timeout: 15_000 }).toContain('state_rollback_detected')
+    await page.getByTestId('rolled-back').waitFor({ timeout: 15_000 })
+    expect(((await ask(300n).catch((e: unknown) => e)) as { code?: string }).code).toBe('wallet_rolled_back')
+    await b.shot('rolled-back')
+    await page.getByTestId('resync').click()
+    await expect.poll(() => notice().textContent(), { timeout: 15_000 }).toContain('Resync: done')
+    await expect.poll(() => page.getByTestId('rolled-back').count(), { timeout: 15_000 }).toBe(0)
+    expect((await ask(300n)).signature).toMatch(/^0x/)
+  })
+
   it('freeze, unfreeze, a permit, a budget credit, then one-click revoke (with confirm): the agent’s next request is refused', async () => {
     const { page } = b
     await page.getByRole('link', { name: 'Wallets' }).click()

@@ -26,8 +26,8 @@ function walletView(w: WalletInfo): TemplateResult {
     <h2><code>${w.address}</code> ${w.label}</h2>
     <p class="meta">owner seq ${w.ownerSeq} · ${w.agents.length} agent(s) · created ${time(w.createdAt)}</p>
     ${w.rolledBack
-      ? html`<p class="danger">This wallet's enclave state was rolled back: it signs nothing until you resync.
-          <button @click=${() => act('Resync', (s) => s.client.resync(w.address))}>Resync (sign)</button></p>`
+      ? html`<p class="danger" data-testid="rolled-back">This wallet's enclave state was rolled back: it signs nothing until you resync.
+          <button data-testid="resync" ?disabled=${!!state.busy} @click=${() => act('Resync', (s) => s.client.resync(w.address))}>Resync (sign)</button></p>`
       : nothing}
     ${open.length ? html`<h3>Waiting for you (${open.length})</h3>${open.map((p) => pendingView(w, p))}` : nothing}
     ${w.agents.map((a) => agentView(w, a))}
