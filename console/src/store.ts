@@ -57,7 +57,12 @@ export async function loadReady(): Promise<void> {
   if (state.ready) state.ready.signedHead = head?.checkpoint?.seq ?? null
 }
 
-export async function loadOwnerData(): Promise<void> {
+/**
+ * Re-reads the owner's wallets and the audit entries: only the entries after the last one held (the periodic
+ * refresh; the log only grows), or all of them again (`full`: sign-in and every audit check, so an entry changed
+ * in place on the host is seen).
+ */
+export async function loadOwnerData(full = true): Promise<void> {
   const s = state.session
   if (!s) return
   state.wallets = await ownerWallets(s)
@@ -66,9 +71,11 @@ export async function loadOwnerData(): Promise<void> {
     const h = await ownerGet<{ url: string | null }>(s, `/v1/owner/webhooks/${w.address}`).catch(() => ({ url: null }))
     state.hooks.set(w.address, h.url)
   }
-  const entries: StoredEntry[] = []
-  const checkpoints: AuditCheckpoint[] = []
-  for (let after = -1; ; ) {
+  const last = state.entries.at(-1)?.seq
+  const incremental = !full && last !== undefined
+  const entries: StoredEntry[] = incremental ? [...state.entries] : []
+  const checkpoints: AuditCheckpoint[] = incremental ? [...state.checkpoints] : []
+  for (let after = incremental ? last : -1; ; ) {
     const page = await ownerGet<{ scope: string; entries: StoredEntry[]; checkpoints: AuditCheckpoint[]; next: number | null }>(
       s,
       `/v1/audit/entries?after=${after}&limit=1000`,
@@ -87,7 +94,7 @@ export async function loadOwnerData(): Promise<void> {
 export async function refresh(): Promise<void> {
   try {
     await loadReady()
-    await loadOwnerData()
+    await loadOwnerData(false)
   } catch (err) {
     state.notice = { kind: 'error', text: (err as Error).message }
   }
