@@ -108,6 +108,12 @@ export async function checkAttestation(p: { host: string; rootPem: string | null
       expectedUserData: computeAttestationUserData(res.userDataInputs as Parameters<typeof computeAttestationUserData>[0]),
     })
     const mode = d.debugMode ? ' — DEBUG/SIMULATED enclave (PCR0-2 zero): not production' : ''
+    // The attested receipt key now backs the owner's receipts and audit checks (as the CLI's --root); a different
+    // key pinned earlier is left alone and flagged above.
+    if (p.session && (pinned === undefined || pinned === receiptKey)) {
+      p.session.client.marks.pin(p.session.client.host, receiptKey, 'attestation')
+      p.session.saveMarks()
+    }
     return { ...base, ...docOf(d), verified: true, verdict: `verified against your root: chain, ES384 signature, fresh nonce, receipt key and policy-set/audit-head commitment${mode}` }
   } catch (err) {
     const d = (() => {

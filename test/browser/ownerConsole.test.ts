@@ -201,6 +201,9 @@ describe('owner console in the browser (real host + enclave, injected EIP-1193 w
     await page.getByTestId('root-pem').fill(root)
     await page.getByTestId('check-attestation').click()
     await expect.poll(() => page.getByTestId('attestation').textContent(), { timeout: 15_000 }).toContain('verified against your root')
+    // From now on the receipt key backing the owner's acts and audit checks is the attested one.
+    await page.getByTestId('verify-audit').click()
+    await expect.poll(() => page.locator('section').first().textContent(), { timeout: 15_000 }).toContain('(verified by attestation)')
     await b.shot('audit')
 
     // The host's operator edits one stored decision (the 450 payment becomes 45).
