@@ -21,6 +21,8 @@ import { corsHook } from './plugins/corsHook.js'
 import type { PendingWebhooks } from './webhooks/PendingWebhooks.js'
 import type { WebhookSettings } from './webhooks/WebhookSettings.js'
 import type { Store } from './storage/Store.js'
+import type { LeaseKeeper } from './cluster/LeaseKeeper.js'
+import { clusterForwardHook, clusterRoutes } from './cluster/forward.js'
 
 export type BuildAppParameters = {
   gateway: EnclaveGateway
@@ -36,6 +38,8 @@ export type BuildAppParameters = {
   webhookSettings?: WebhookSettings | undefined
   /** Accept http:// webhook URLs from owners (BURSAR_WEBHOOK_ALLOW_HTTP=1). */
   allowHttpWebhooks?: boolean | undefined
+  /** Scale-out mode: requests are forwarded to the lease holder unless this host holds it (docs/scale.md). */
+  cluster?: { keeper: LeaseKeeper; node: string } | undefined
 }
 
 export async function buildApp(params: BuildAppParameters): Promise<FastifyInstance> {
@@ -56,7 +60,12 @@ export async function buildApp(params: BuildAppParameters): Promise<FastifyInsta
     // SECURITY: no 5xx detail leaves the host.
     return reply.code(500).send({ code: 'internal_error', message: 'Internal error' })
   })
+  // CORS first: a preflight is answered here, and forwarded answers keep the headers.
   if (params.corsOrigins?.length) corsHook(app, params.corsOrigins)
+  if (params.cluster) {
+    app.addHook('onRequest', clusterForwardHook(params.cluster.keeper, params.cluster.node))
+    await app.register(clusterRoutes(params.cluster.keeper, params.cluster.node))
+  }
   await app.register(healthRoutes(params.gateway))
   // Owner reads (console wallets): owner read tokens always, whatever BURSAR_AUDIT_AUTH says.
   await app.register(ownerRoutes(params.gateway, ownerReadGuard({ mode: 'owner', operatorToken: params.auditToken }), params.webhookSettings, params.allowHttpWebhooks))
