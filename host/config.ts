@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { LOG_LEVELS } from './logging.js'
 
 /** The host's configuration: environment variables, parsed once. */
 export const HostEnvSchema = z.object({
@@ -47,5 +48,9 @@ export const HostEnvSchema = z.object({
   BURSAR_WEBHOOK_ALLOW_HTTP: z.enum(['0', '1']).default('0'),
   BURSAR_WEBHOOK_BACKOFF_MS: z.coerce.number().int().positive().default(1_000),
   BURSAR_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  /** pino level of the host's JSON logs on stderr (one line per request at info). */
+  BURSAR_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /** When set, GET /metrics needs `Authorization: Bearer <it>`; unset, /metrics is open like /readyz. */
+  BURSAR_METRICS_TOKEN: z.string().min(16, 'BURSAR_METRICS_TOKEN must be at least 16 characters').optional(),
 })
 export type HostEnv = z.infer<typeof HostEnvSchema>
