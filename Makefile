@@ -4,7 +4,7 @@ NODE_MODULES_STAMP := node_modules/.package-lock.json
 PY_VENV := .venv
 PY_STAMP := $(PY_VENV)/.bursar-installed
 
-.PHONY: sim cluster test test-cluster bench install install-python build typecheck check-boundaries demo clean soak fuzz
+.PHONY: sim cluster test test-cluster bench install install-python build console typecheck check-boundaries demo clean soak fuzz
 
 $(NODE_MODULES_STAMP): package.json package-lock.json
 	@command -v node >/dev/null || { echo "Node.js 20+ is required (https://nodejs.org)"; exit 1; }
@@ -26,6 +26,10 @@ install-python: $(PY_STAMP)
 build: install
 	npx tsx scripts/buildEnclave.ts
 
+## The owner console (console/ → dist/console, Vite); `make sim` and the browser tests build it when its sources change.
+console: install
+	npx tsx scripts/buildConsole.ts
+
 ## Start the host + simulated enclave (SQLite under ./data) and print where to go.
 sim: install
 	npx tsx scripts/sim.ts
@@ -37,6 +41,7 @@ cluster: install
 ## Install and run every test (unit, integration, adversarial, e2e; then the Python SDK's pytest).
 test: install $(PY_STAMP)
 	npx tsc --noEmit -p .
+	npx tsc --noEmit -p console
 	npx tsx scripts/checkBoundaries.ts
 	@rm -f .pytest-results.xml
 	npx vitest run --reporter=default --reporter=json --outputFile=.vitest-results.json; status=$$?; \
@@ -56,6 +61,7 @@ demo: install
 
 typecheck: install
 	npx tsc --noEmit -p .
+	npx tsc --noEmit -p console
 
 clean:
 	rm -rf dist data .venv .pytest-results.xml

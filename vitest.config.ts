@@ -12,6 +12,7 @@ export default defineConfig({
       'cli/**/*.test.ts',
       'scripts/**/*.test.ts',
       'test/**/*.test.ts',
+      'console/**/*.test.ts',
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -20,6 +20,9 @@ import { auditRoutes } from './routes/audit.js'
 import { healthRoutes } from './routes/health.js'
 import { ownerRoutes } from './routes/owner.js'
 import { dashboardRoutes } from './routes/dashboard.js'
+import { corsHook } from './plugins/corsHook.js'
+import type { PendingWebhooks } from './webhooks/PendingWebhooks.js'
+import type { WebhookSettings } from './webhooks/WebhookSettings.js'
 import type { Store } from './storage/Store.js'
 import type { LeaseKeeper } from './cluster/LeaseKeeper.js'
 import { clusterForwardHook, clusterRoutes } from './cluster/forward.js'
@@ -31,6 +34,13 @@ export type BuildAppParameters = {
   /** Audit read access: 'owner' (default: owner read tokens, or the operator's auditToken) or 'open'. */
   auditAuth?: 'owner' | 'open' | undefined
   logger?: boolean
+  /** Origins allowed to call the API from a browser (a console run from a local copy): '*' or a list; none by default. */
+  corsOrigins?: readonly string[] | undefined
+  /** Pending-approval webhooks (host/webhooks/PendingWebhooks.ts) and the owners' signed settings for them. */
+  webhooks?: PendingWebhooks | undefined
+  webhookSettings?: WebhookSettings | undefined
+  /** Accept http:// webhook URLs from owners (BURSAR_WEBHOOK_ALLOW_HTTP=1). */
+  allowHttpWebhooks?: boolean | undefined
   /** The host's pino logger and request ids (host/logging.ts); default: no logging (tests). */
   logging?: ReturnType<typeof hostLogging> | undefined
   /** Serve GET /metrics (host/metrics.ts); BURSAR_METRICS_TOKEN, when set, is required as a bearer token. */
@@ -61,14 +71,17 @@ export async function buildApp(params: BuildAppParameters): Promise<FastifyInsta
     // SECURITY: no 5xx detail leaves the host.
     return reply.code(500).send({ code: 'internal_error', message: 'Internal error' })
   })
+  // CORS first: a preflight is answered here, and forwarded answers keep the headers.
+  if (params.corsOrigins?.length) corsHook(app, params.corsOrigins)
   if (params.metrics) registerMetrics(app, new HostMetrics(params.gateway), params.metrics.token)
   if (params.cluster) {
     app.addHook('onRequest', clusterForwardHook(params.cluster.keeper, params.cluster.node))
     await app.register(clusterRoutes(params.cluster.keeper, params.cluster.node))
   }
   await app.register(healthRoutes(params.gateway))
-  await app.register(ownerRoutes(params.gateway))
-  await app.register(agentRoutes(params.gateway, params.store))
+  // Owner reads (console wallets): owner read tokens always, whatever BURSAR_AUDIT_AUTH says.
+  await app.register(ownerRoutes(params.gateway, ownerReadGuard({ mode: 'owner', operatorToken: params.auditToken }), params.webhookSettings, params.allowHttpWebhooks))
+  await app.register(agentRoutes(params.gateway, params.store, params.webhooks))
   await app.register(agentReadRoutes(params.gateway, params.store))
   await app.register(attestationRoutes(params.gateway))
   await app.register(

@@ -18,7 +18,7 @@ export const HostEnvSchema = z.object({
   BURSAR_CLUSTER_GROUP: z.string().min(1).max(64).default('default'),
   /** This host's name in the lease table (default: hostname:port). */
   BURSAR_CLUSTER_NODE: z.string().min(1).max(128).optional(),
-  /** The URL other hosts forward to while this host holds the lease (default: http://BURSAR_BIND:port). */
+  /** This host's public URL: other hosts forward to it while it holds the lease, and webhook approve links point at it (default: http://BURSAR_BIND:port). */
   BURSAR_PUBLIC_URL: z.string().url().optional(),
   /** Lease time-to-live; renewed every fifth of it. A dead holder is replaced after at most this long. */
   BURSAR_LEASE_TTL_MS: z.coerce.number().int().min(200).max(600_000).default(3_000),
@@ -29,6 +29,25 @@ export const HostEnvSchema = z.object({
   /** owner: audit reads need an owner read token or BURSAR_AUDIT_TOKEN; open: anyone reads (simulation convenience). */
   BURSAR_AUDIT_AUTH: z.enum(['owner', 'open']).default('owner'),
   BURSAR_ENCLAVE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** Browser origins allowed to call the API (an owner console run from a local copy): comma-separated, or '*'. */
+  BURSAR_CORS_ORIGINS: z.string().default(''),
+  /** Pending-approval webhooks: JSON {"0xwallet": "https://…", "*": "https://… (every other wallet)"}; Slack incoming webhooks work as they are. */
+  BURSAR_WEBHOOKS: z
+    .string()
+    .default('{}')
+    .transform((s, ctx) => {
+      try {
+        const v = z.record(z.string().regex(/^(0x[0-9a-fA-F]{40}|\*)$/), z.url({ protocol: /^https?$/ })).parse(JSON.parse(s))
+        return v
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'BURSAR_WEBHOOKS must be JSON {"0xwallet" or "*": "https://…"}' })
+        return z.NEVER
+      }
+    }),
+  /** Owner-set webhook URLs must be https unless this is 1 (simulation, tests on loopback). */
+  BURSAR_WEBHOOK_ALLOW_HTTP: z.enum(['0', '1']).default('0'),
+  BURSAR_WEBHOOK_BACKOFF_MS: z.coerce.number().int().positive().default(1_000),
+  BURSAR_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
   /** pino level of the host's JSON logs on stderr (one line per request at info). */
   BURSAR_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   /** When set, GET /metrics needs `Authorization: Bearer <it>`; unset, /metrics is open like /readyz. */

@@ -12,6 +12,8 @@ import type { EnclaveAddress } from './enclave/EnclaveClient.js'
 import { EnclaveGateway } from './enclave/EnclaveGateway.js'
 import { SqliteStore } from './storage/SqliteStore.js'
 import type { PostgresStore } from './storage/PostgresStore.js'
+import { PendingWebhooks } from './webhooks/PendingWebhooks.js'
+import { WebhookSettings } from './webhooks/WebhookSettings.js'
 import type { Store } from './storage/Store.js'
 
 const env = HostEnvSchema.parse(process.env)
@@ -59,6 +61,21 @@ if (store.kind === 'postgres') {
   })
 }
 const gateway = new EnclaveGateway(parseEnclave(env.BURSAR_ENCLAVE), store, log, env.BURSAR_ENCLAVE_TIMEOUT_MS, keeper)
+// The port is known only after listen (BURSAR_PORT=0): links are built lazily from this.
+let publicUrl = env.BURSAR_PUBLIC_URL ?? `http://${env.BURSAR_BIND}:${env.BURSAR_PORT}`
+const webhookSettings = new WebhookSettings(path.join(env.BURSAR_DATA_DIR, 'webhooks.json'))
+const webhooks = new PendingWebhooks({
+  gateway,
+  urls: env.BURSAR_WEBHOOKS,
+  settings: webhookSettings,
+  get publicUrl() {
+    return publicUrl
+  },
+  backoffMs: env.BURSAR_WEBHOOK_BACKOFF_MS,
+  maxAttempts: env.BURSAR_WEBHOOK_MAX_ATTEMPTS,
+  log,
+})
+const corsOrigins = env.BURSAR_CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean)
 const app = await buildApp({
   gateway,
   store,
@@ -67,6 +84,10 @@ const app = await buildApp({
   logging: hostLogging(env.BURSAR_LOG_LEVEL),
   metrics: { token: env.BURSAR_METRICS_TOKEN },
   cluster: keeper ? { keeper, get node() { return node } } : undefined,
+  corsOrigins,
+  webhooks,
+  webhookSettings,
+  allowHttpWebhooks: env.BURSAR_WEBHOOK_ALLOW_HTTP === '1',
 })
 logLine = (line: string) => app.log.info({ component: 'gateway' }, line)
 app.server.keepAliveTimeout = 65_000
@@ -75,6 +96,7 @@ await app.listen({ port: env.BURSAR_PORT, host: env.BURSAR_BIND })
 const addr = app.server.address()
 const port = typeof addr === 'object' && addr ? addr.port : env.BURSAR_PORT
 log(`listening on http://${env.BURSAR_BIND}:${port}`)
+if (!env.BURSAR_PUBLIC_URL) publicUrl = `http://${env.BURSAR_BIND}:${port}`
 process.stdout.write(`${JSON.stringify({ event: 'listening', port })}\n`)
 if (keeper) {
   node ||= `${hostname()}:${port}`

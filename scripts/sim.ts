@@ -4,7 +4,7 @@
  * Ctrl-C stops both.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { ensureBundles } from './buildEnclave.js'
 import { packageRoot } from './lib/packageRoot.js'
@@ -21,6 +21,12 @@ if (process.env.BURSAR_MODE === 'nitro' && !process.env.BURSAR_KMS_ENDPOINT) {
 }
 const t0 = Date.now()
 await ensureBundles(undefined, { rebuild: true })
+// The owner console (dist/console): rebuilt only when its sources changed, and only from a source checkout (an
+// installed package without console/ serves what it ships, else the read-only page).
+if (existsSync(path.join(root, 'console', 'vite.config.ts'))) {
+  const { buildConsole } = await import('./buildConsole.js')
+  await buildConsole({ quiet: true })
+}
 const sock = path.join(dataDir, 'enclave.sock')
 // Simulation convenience: audit reads open to anyone on loopback unless BURSAR_AUDIT_AUTH=owner is set (the host's own default).
 const auditAuth = process.env.BURSAR_AUDIT_AUTH ?? 'open'
@@ -31,6 +37,10 @@ const env = {
   BURSAR_ENCLAVE: `unix:${sock}`,
   BURSAR_PORT: String(port),
   BURSAR_AUDIT_AUTH: auditAuth,
+  // A console run from a local copy (console/README.md) may call this loopback host.
+  BURSAR_CORS_ORIGINS: process.env.BURSAR_CORS_ORIGINS ?? '*',
+  // Owners may point approval webhooks at a local http receiver while trying things out.
+  BURSAR_WEBHOOK_ALLOW_HTTP: process.env.BURSAR_WEBHOOK_ALLOW_HTTP ?? '1',
 }
 const children: ChildProcess[] = []
 // The host logs JSON lines (host/logging.ts); here they are shown one readable line each (BURSAR_LOG_FORMAT=json keeps JSON).
@@ -74,7 +84,8 @@ await fetch(`${url}/v1/attestation?nonce=${'00'.repeat(32)}`).then((r) => r.arra
 console.log(`
 bursar is running in SIMULATION mode (not secure: local sealing key, simulation attestation CA)  [ready in ${((Date.now() - t0) / 1000).toFixed(1)} s]
 
-  API + dashboard   ${url}/
+  owner console     ${url}/   (sign in with your browser wallet)
+  API               ${url}/v1/…
   OpenAPI docs      ${url}/docs
   metrics           curl ${url}/metrics        (Prometheus; host logs below, JSON with BURSAR_LOG_FORMAT=json)
   readiness         curl ${url}/readyz

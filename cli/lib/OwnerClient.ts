@@ -109,11 +109,14 @@ export class OwnerClient {
    * Approves or rejects a pending request, signing the digest of the purchase it shows. SECURITY: the summary the
    * host serves is re-hashed here; a host that shows one purchase under another's id is caught before signing.
    */
-  async resolvePending(wallet: string, pendingId: string, approve: boolean) {
-    const info = await this.wallet(wallet)
-    const p = info.pending.find((x) => x.pendingId === pendingId || x.id === pendingId) as
-      | { digest?: string; summary?: Record<string, unknown> }
-      | undefined
+  async resolvePending(wallet: string, pendingId: string, approve: boolean, shown?: { digest?: string; summary?: Record<string, unknown> }) {
+    // SECURITY: a page passes the very summary it displayed (`shown`), so the signature binds what the owner read,
+    // never a second fetch that a host could answer differently.
+    const p =
+      shown ??
+      ((await this.wallet(wallet)).pending.find((x) => x.pendingId === pendingId || x.id === pendingId) as
+        | { digest?: string; summary?: Record<string, unknown> }
+        | undefined)
     let digest = `0x${'00'.repeat(32)}`
     if (p?.summary && typeof p.digest === 'string') {
       digest = approvalDigest(p.summary)

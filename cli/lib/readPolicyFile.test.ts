@@ -49,3 +49,20 @@ describe('readPolicyFile', () => {
     expect(failure(write('list.yaml', '- 1\n- 2\n')).metaMessages).toEqual(['  (root): expected a mapping of policy fields'])
   })
 })
+
+describe('checkPolicyText (the console editor and the CLI)', () => {
+  it('puts every issue on its line; a syntax error too', async () => {
+    const { checkPolicyText } = await import('./checkPolicyText.js')
+    const text = 'version: 2\ntimeZone: UTC\ntokens: []\nbudgets:\n  - chainId: 1\n    asset: native\n    perTx: 5\nrules: []\nvelocity:\n  perMinute: 0\n'
+    const r = checkPolicyText({ text, format: 'yaml', wallet: WALLET, agentId: AGENT, name: 'p' })
+    expect(r.ok).toBe(false)
+    if (r.ok) return
+    expect(r.issues.map((i) => [i.path, i.line])).toEqual([
+      ['budgets.0.perTx', 7],
+      ['velocity.perMinute', 10],
+    ])
+    const broken = checkPolicyText({ text: 'version: 1\nrules: [\n', format: 'yaml', wallet: WALLET, agentId: AGENT, name: 'p' })
+    expect(broken).toMatchObject({ ok: false, code: 'policy_file_unparsable' })
+    if (!broken.ok) expect(broken.issues[0]!.line).toBeGreaterThan(1)
+  })
+})

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { AgentSignBodySchema as AgentSignBody } from '../../shared/protocol/messages.js'
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
 import type { Store } from '../storage/Store.js'
+import type { PendingWebhooks } from '../webhooks/PendingWebhooks.js'
 import { AgentSignOnce } from './agentSignOnce.js'
 
 /**
@@ -9,7 +10,7 @@ import { AgentSignOnce } from './agentSignOnce.js'
  * signed bytes gets the answer the first copy got (AgentSignOnce); whether an answer was written out to the
  * agent in full is recorded for the owner (`bursar audit query --request <id>`).
  */
-export function agentRoutes(gateway: EnclaveGateway, store: Store): FastifyPluginAsyncZod {
+export function agentRoutes(gateway: EnclaveGateway, store: Store, webhooks?: PendingWebhooks): FastifyPluginAsyncZod {
   const once = new AgentSignOnce(gateway, store)
   // Fetch marks are batched: one store transaction per event-loop turn, off the answer's path.
   let marks: { agentId: string; nonce: string }[] = []
@@ -34,6 +35,8 @@ export function agentRoutes(gateway: EnclaveGateway, store: Store): FastifyPlugi
       },
       async (req, reply) => {
         const answer = await once.sign(req.body)
+        const b = answer.body as { code?: unknown; pendingId?: unknown }
+        if (webhooks && b?.code === 'approval_pending' && typeof b.pendingId === 'string') webhooks.onPending(walletOf(req.body.request), b.pendingId)
         const key = answer.stored
         if (key) {
           // 'finish': the whole answer was handed to the agent's connection (not when the agent hung up first).
@@ -42,5 +45,15 @@ export function agentRoutes(gateway: EnclaveGateway, store: Store): FastifyPlugi
         return reply.code(answer.status).send(answer.body)
       },
     )
+  }
+}
+
+/** The wallet the (untrusted) request names; the webhook looks the pending id up in the enclave's view of it. */
+function walletOf(text: string): string {
+  try {
+    const w = (JSON.parse(text) as { wallet?: unknown }).wallet
+    return typeof w === 'string' ? w : ''
+  } catch {
+    return ''
   }
 }

@@ -3,10 +3,67 @@ import { z } from 'zod'
 import { OwnerActBodySchema as OwnerActBody } from '../../shared/protocol/messages.js'
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
 import { errorStatus } from '../plugins/errorStatus.js'
+import type { ownerReadGuard } from '../plugins/ownerReadGuard.js'
+import { WEBHOOK_SETTING_SKEW_MS, WebhookSettingSchema, webhookSettingSigner } from '../../shared/owner/webhookSetting.js'
+import type { WebhookSettings } from '../webhooks/WebhookSettings.js'
 
 /** Owner acts (EIP-712 signed; the host cannot forge them) and the public wallet view. */
-export function ownerRoutes(gateway: EnclaveGateway): FastifyPluginAsyncZod {
+export function ownerRoutes(
+  gateway: EnclaveGateway,
+  guard: ReturnType<typeof ownerReadGuard>,
+  webhooks?: WebhookSettings,
+  /** Accept http:// webhook URLs from owners (simulation); otherwise https only. */
+  allowHttpWebhooks = false,
+): FastifyPluginAsyncZod {
   return async (app) => {
+    const walletOf = async (address: string) => {
+      const res = await gateway.call({ type: 'getWallets' })
+      return res.ok ? res.result.wallets.find((w) => w.address.toLowerCase() === address.toLowerCase()) : undefined
+    }
+    app.put(
+      '/v1/owner/webhooks',
+      {
+        schema: {
+          tags: ['owner'],
+          summary: 'Set (or clear, url "") the pending-approval webhook of a wallet: an EIP-712 SetWebhook signed by its owner',
+          body: WebhookSettingSchema,
+        },
+      },
+      async (req, reply) => {
+        if (!webhooks) return reply.code(404).send({ code: 'not_found', message: 'This host keeps no webhook settings' })
+        const s = req.body
+        const bad = (message: string) => reply.code(400).send({ code: 'webhook_setting_invalid', message })
+        if (Math.abs(s.issuedAt - Date.now()) > WEBHOOK_SETTING_SKEW_MS) return bad('issuedAt is more than 10 minutes from now: sign a fresh setting')
+        // SECURITY: the host POSTs wherever an owner points it; plain http only where the operator allows it.
+        if (s.url && !allowHttpWebhooks && !s.url.startsWith('https://')) return bad('The webhook URL must be https:// on this host')
+        const w = await walletOf(s.wallet)
+        if (!w) return reply.code(404).send({ code: 'wallet_not_found', message: `No wallet ${s.wallet}` })
+        // SECURITY: only the wallet's owner (per the enclave's view) chooses where its approvals are announced.
+        const signer = await webhookSettingSigner(s)
+        if (!signer || signer.toLowerCase() !== w.owner.toLowerCase()) return bad("The setting is not signed by the wallet's owner")
+        if (!webhooks.put(s)) return reply.code(409).send({ code: 'webhook_setting_stale', message: 'A newer setting for this wallet is stored' })
+        return reply.send({ wallet: w.address, url: s.url, issuedAt: s.issuedAt })
+      },
+    )
+    app.get(
+      '/v1/owner/webhooks/:address',
+      {
+        schema: {
+          tags: ['owner'],
+          summary: "A wallet's webhook setting (owner read token: the URL may itself be a secret, e.g. a Slack webhook)",
+          params: z.object({ address: z.string().regex(/^0x[0-9a-fA-F]{40}$/) }),
+        },
+      },
+      async (req, reply) => {
+        const scope = await guard(req)
+        if ('status' in scope) return reply.code(scope.status).send({ code: scope.code, message: scope.message })
+        const w = await walletOf(req.params.address)
+        if (!w || (scope.kind === 'owner' && w.owner.toLowerCase() !== scope.owner.toLowerCase()))
+          return reply.code(404).send({ code: 'wallet_not_found', message: `No wallet ${req.params.address} of yours` })
+        const s = webhooks?.get(w.address)
+        return reply.send({ wallet: w.address, url: s?.url ?? null, issuedAt: s?.issuedAt ?? null })
+      },
+    )
     app.post(
       '/v1/owner/acts',
       {
@@ -28,6 +85,25 @@ export function ownerRoutes(gateway: EnclaveGateway): FastifyPluginAsyncZod {
       if (!res.ok) return reply.code(errorStatus(res.error.code)).send(res.error)
       return reply.send(res.result)
     })
+    app.get(
+      '/v1/owner/wallets',
+      {
+        schema: {
+          tags: ['owner'],
+          summary: 'The wallets of the owner who signed the read token (Authorization: Bursar-Owner <token>)',
+          description: 'What the owner console reads. The operator token (Bearer) reads every wallet.',
+        },
+      },
+      async (req, reply) => {
+        const scope = await guard(req)
+        if ('status' in scope) return reply.code(scope.status).header('www-authenticate', 'Bursar-Owner').send({ code: scope.code, message: scope.message })
+        const res = await gateway.call({ type: 'getWallets' })
+        if (!res.ok) return reply.code(errorStatus(res.error.code)).send(res.error)
+        // SECURITY: ownership comes from the enclave's wallet view and the recovered token signer, never the request.
+        const wallets = scope.kind === 'owner' ? res.result.wallets.filter((w) => w.owner.toLowerCase() === scope.owner.toLowerCase()) : res.result.wallets
+        return reply.send({ owner: scope.kind === 'owner' ? scope.owner : null, wallets })
+      },
+    )
     app.get(
       '/v1/wallets/:address',
       { schema: { tags: ['owner'], summary: 'One wallet', params: z.object({ address: z.string().regex(/^0x[0-9a-fA-F]{40}$/) }) } },

@@ -214,6 +214,8 @@ export const ERROR_CODES = {
   host_not_bursar: { status: 502, meaning: 'The URL answered, but not as a bursar host', hint: 'Check --host / BURSAR_HOST_URL: GET <host>/readyz of a bursar host answers {"ready":…,"phase":…}' },
   not_found: { status: 404, meaning: 'No such route', hint: 'Check the URL' },
   dashboard_missing: { status: 404, meaning: 'The dashboard files are not installed', hint: 'Rebuild (`make sim`)' },
+  webhook_setting_invalid: { status: 400, meaning: 'The webhook setting is malformed, stale or not signed by the wallet\'s owner', hint: 'Sign a fresh SetWebhook with the owner key (the console does it)' },
+  webhook_setting_stale: { status: 409, meaning: 'A newer webhook setting for this wallet is already stored', hint: 'Sign a fresh one (issuedAt = now)' },
   nitro_measurements_invalid: { status: 400, meaning: 'The measurements file is malformed', hint: 'Re-run `nitro-cli build-enclave`' },
 } as const satisfies Record<string, ErrorCodeInfo>
 

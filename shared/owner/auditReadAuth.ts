@@ -43,7 +43,14 @@ export async function signAuditReadToken(params: SignAuditReadTokenParameters): 
     message: { owner: params.account.address, expiresAt: BigInt(params.expiresAt) },
   })
   const token: AuditReadToken = { owner: params.account.address, expiresAt: params.expiresAt, signature }
-  return Buffer.from(JSON.stringify(token), 'utf8').toString('base64url')
+  return base64Url(JSON.stringify(token))
+}
+
+/** base64url of UTF-8 text without Buffer, so the browser console signs tokens with this same function. */
+function base64Url(text: string): string {
+  let bin = ''
+  for (const b of new TextEncoder().encode(text)) bin += String.fromCharCode(b)
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
 export type VerifyAuditReadTokenParameters = { token: string; now: number; maxLifetimeMs?: number | undefined }

@@ -26,7 +26,11 @@ describe('foundation: real enclave + host processes over a Unix socket', () => {
     const page = await fetch(`${stack.url}/`)
     expect(page.status).toBe(200)
     expect(page.headers.get('content-type')).toMatch(/text\/html/)
-    expect(await page.text()).toContain('bursar — owner dashboard')
+    // The owner console when dist/console is built (make sim, the browser tests), else the read-only page.
+    expect(await page.text()).toMatch(/bursar — owner (console|dashboard)/)
+    const legacy = await fetch(`${stack.url}/dashboard`)
+    expect(legacy.headers.get('content-type')).toMatch(/text\/html; charset=utf-8/)
+    expect(await legacy.text()).toContain('bursar — owner dashboard')
   })
 
   it('creates a wallet from an owner-signed act; state survives a restart of both processes', async () => {
