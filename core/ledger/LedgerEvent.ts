@@ -68,6 +68,11 @@ export const LedgerEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('budget_released'), permitId: ident, at }),
   /** The owner gives budget back (e.g. an authorization that expired unsettled): counts against spends in the window. */
   z.strictObject({ type: z.literal('budget_credit'), agentId, chainId: z.number().int().positive(), asset, amount, at }),
+  /**
+   * x402 batch-settlement: a deposit locked `locked` in channel `channelId`, or a voucher raised the channel's highest
+   * signed running total to `signed` (what the next voucher's increase is counted from). Never swept.
+   */
+  z.strictObject({ type: z.literal('channel'), agentId, channelId: z.string().regex(/^0x[0-9a-f]{64}$/), chainId: z.number().int().positive(), asset: address, locked: amount, signed: amount, at }),
   z.strictObject({ type: z.literal('agent_frozen'), agentId, reason: z.string().max(280), at }),
   z.strictObject({ type: z.literal('agent_unfrozen'), agentId, at }),
 ])

@@ -40,6 +40,8 @@ export type PermitRecord = Omit<Extract<LedgerEvent, { type: 'permit_issued' }>,
   closedAt: number | null
 }
 export type FrozenRecord = { reason: string; at: number }
+/** A batch-settlement channel of this wallet: everything deposited into it and the highest voucher total signed. */
+export type ChannelRecord = { chainId: number; asset: string; deposited: bigint; signed: bigint }
 
 export type SpendLedgerJson = {
   v: 1
@@ -53,6 +55,7 @@ export type SpendLedgerJson = {
   frozen: Record<string, FrozenRecord>
   riskResetAt: Record<string, number>
   lastSweepAt: number
+  channels?: Record<string, { chainId: number; asset: string; deposited: string; signed: string }>
 }
 
 export class LedgerInvariantError extends BaseError {
@@ -78,6 +81,7 @@ export class SpendLedger {
   private frozen = new Map<string, FrozenRecord>()
   private riskResetAt = new Map<string, number>()
   private lastSweepAt = 0
+  private channels = new Map<string, ChannelRecord>()
 
   /** Applies one event; throws LedgerInvariantError (a bug or tampering: halt) if it is illegal in this state. */
   apply(e: LedgerEvent): void {
@@ -134,6 +138,14 @@ export class SpendLedger {
         const p = this.livePermit(e.permitId, e.at)
         p.released = true
         p.closedAt = e.at
+        break
+      }
+      case 'channel': {
+        const c = this.channels.get(e.channelId) ?? { chainId: e.chainId, asset: e.asset, deposited: 0n, signed: 0n }
+        if (c.chainId !== e.chainId || c.asset !== e.asset) throw new LedgerInvariantError(`channel ${e.channelId} changed token`)
+        c.deposited += BigInt(e.locked)
+        if (BigInt(e.signed) > c.signed) c.signed = BigInt(e.signed)
+        this.channels.set(e.channelId, c)
         break
       }
       case 'agent_frozen':
@@ -196,6 +208,21 @@ export class SpendLedger {
     return this.riskResetAt.get(agentId) ?? -1
   }
 
+  /** The batch-settlement channel, if a deposit or voucher for it was signed. */
+  channel(channelId: string): Readonly<ChannelRecord> | undefined {
+    return this.channels.get(channelId)
+  }
+
+  /** Funds locked in escrow and not yet promised by a voucher: deposited − highest signed total (≥ 0), per channel or over all of (chain, asset). */
+  locked(chainId: number, asset: string, channelId?: string): bigint {
+    let sum = 0n
+    for (const [id, c] of this.channels) {
+      if (c.chainId !== chainId || c.asset !== asset || (channelId !== undefined && id !== channelId)) continue
+      if (c.deposited > c.signed) sum += c.deposited - c.signed
+    }
+    return sum
+  }
+
   frozenInfo(agentId: string): FrozenRecord | undefined {
     return this.frozen.get(agentId)
   }
@@ -236,6 +263,7 @@ export class SpendLedger {
       frozen: Object.fromEntries(this.frozen),
       riskResetAt: Object.fromEntries(this.riskResetAt),
       lastSweepAt: this.lastSweepAt,
+      channels: Object.fromEntries([...this.channels].map(([k, c]) => [k, { ...c, deposited: c.deposited.toString(), signed: c.signed.toString() }])),
     }
   }
 
@@ -255,6 +283,7 @@ export class SpendLedger {
     for (const [k, v] of Object.entries(json.frozen)) l.frozen.set(k, { ...v })
     for (const [k, v] of Object.entries(json.riskResetAt)) l.riskResetAt.set(k, v)
     l.lastSweepAt = json.lastSweepAt
+    for (const [k, c] of Object.entries(json.channels ?? {})) l.channels.set(k, { ...c, deposited: BigInt(c.deposited), signed: BigInt(c.signed) })
     return l
   }
 

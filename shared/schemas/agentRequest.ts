@@ -65,6 +65,16 @@ export const AgentRequestContextSchema = z
     reason: z.string().max(280).optional(),
     /** The 402's requirements the SDK answered, advisory; `extra` is only compared against the registry. */
     requirements: X402RequirementsJsonSchema.optional(),
+    /**
+     * x402 batch-settlement: the channel a voucher or escrow deposit is for (bound by the enclave: the channel id is
+     * recomputed from `config`, a deposit's EIP-3009 nonce from the id and `depositSalt`). Not advisory once bound.
+     */
+    batchChannel: z
+      .strictObject({
+        config: z.strictObject({ payer: address, payerAuthorizer: address, receiver: address, receiverAuthorizer: address, token: address, withdrawDelay: z.number().int().nonnegative().max(2 ** 40 - 1), salt: z.string().regex(/^0x[0-9a-fA-F]{64}$/) }),
+        depositSalt: z.string().regex(/^(0x[0-9a-fA-F]{1,64}|[0-9]{1,78})$/).optional(),
+      })
+      .optional(),
   })
   .strict()
 
