@@ -4,6 +4,7 @@ import type { PaymentPayload, PaymentRequired, PaymentRequirements } from '@x402
 import { ExactEvmScheme } from '@x402/evm/exact/client'
 import { ExactEvmSchemeV1 } from '@x402/evm/exact/v1/client'
 import { UptoEvmScheme } from '@x402/evm/upto/client'
+import { type BatchChannelContext, BursarBatchSettlementScheme, type BursarBatchSettlementOptions } from './batchSettlementScheme.js'
 import { NETWORKS } from '@x402/evm/v1'
 import { wrapFetchWithPayment } from '@x402/fetch'
 import type { LocalAccount } from 'viem/accounts'
@@ -25,9 +26,11 @@ export type CreatePayingFetchParameters = Omit<BursarAccountParameters, 'context
   reason?: string | undefined
   /**
    * The x402 schemes this fetch pays with, in order of preference when a 402 offers several
-   * (default `['exact', 'upto']`). Whatever is chosen, the enclave's policy decides.
+   * (default `['exact', 'upto', 'batch-settlement']`). Whatever is chosen, the enclave's policy decides.
    */
   schemes?: readonly PayingScheme[] | undefined
+  /** batch-settlement: where channel state is kept and how the escrow is read (defaults: in memory, no chain reads). */
+  batchSettlement?: BursarBatchSettlementOptions | undefined
   /**
    * Where payment identifiers are remembered (default: a new in-memory store per fetch). Share one store
    * between fetches that may retry each other's purchases.
@@ -38,8 +41,11 @@ export type CreatePayingFetchParameters = Omit<BursarAccountParameters, 'context
 /** Per call: `reason` (advisory, audited) and `paymentId`, the purchase's idempotency key (x402 `payment-identifier`). */
 export type PayingFetchOptions = { reason?: string | undefined; paymentId?: string | undefined }
 
-/** `exact` (EIP-3009 or Permit2, as the server asks) and `upto` (a Permit2 maximum the server settles within). */
-export type PayingScheme = 'exact' | 'upto'
+/**
+ * `exact` (EIP-3009 or Permit2, as the server asks), `upto` (a Permit2 maximum the server settles within) and
+ * `batch-settlement` (an escrow deposit, then vouchers with a running total).
+ */
+export type PayingScheme = 'exact' | 'upto' | 'batch-settlement'
 
 export type PayingFetch = ((input: FetchInput, init?: RequestInit, options?: PayingFetchOptions) => Promise<Response>) & {
   /** The bursar viem Account behind this fetch (usable with viem clients too). */
@@ -53,13 +59,14 @@ type CallContext = {
   reason: string | undefined
   paymentId: string | undefined
   requirements?: AgentRequestContext['requirements']
+  batchChannel?: BatchChannelContext | undefined
   error?: unknown
 }
 
 /**
  * `fetch` that pays x402 402s through bursar: @x402/fetch + the reference
  * EVM schemes (`exact` v2 by EIP-3009 or Permit2, and v1 network names;
- * `upto`) + a bursarAccount. The
+ * `upto`; `batch-settlement`) + a bursarAccount. The
  * resource URL and the 402's selected requirements travel to the enclave as
  * advisory context. A refused payment rethrows the typed bursar error and
  * sends no payment header. Budget limits are the enclave's job, so the x402
@@ -79,8 +86,9 @@ export function createPayingFetch(params: CreatePayingFetchParameters): PayingFe
   const {
     fetch: resourceFetch,
     reason: defaultReason,
-    schemes = ['exact', 'upto'],
+    schemes = ['exact', 'upto', 'batch-settlement'],
     paymentIdentifiers = new PaymentIdentifierStore(),
+    batchSettlement,
     ...accountParams
   } = params
   const store = new AsyncLocalStorage<CallContext>()
@@ -93,6 +101,7 @@ export function createPayingFetch(params: CreatePayingFetchParameters): PayingFe
         ...(c.resourceUrl.length <= 2048 ? { resourceUrl: c.resourceUrl } : {}),
         ...(c.reason ? { reason: c.reason.slice(0, 280) } : {}),
         ...(c.requirements ? { requirements: c.requirements } : {}),
+        ...(c.batchChannel ? { batchChannel: c.batchChannel } : {}),
       }
     },
   })
@@ -110,6 +119,20 @@ export function createPayingFetch(params: CreatePayingFetchParameters): PayingFe
     for (const name of NETWORKS) client.registerV1(name, new ExactEvmSchemeV1(account))
   }
   if (schemes.includes('upto')) client.register('eip155:*', new UptoEvmScheme(account))
+  if (schemes.includes('batch-settlement')) {
+    // Each signature is made with the channel it is for in the request context (set for that signature only).
+    const withChannel = async <T>(channel: BatchChannelContext, sign: () => Promise<T>): Promise<T> => {
+      const c = store.getStore()
+      if (!c) throw new Error('batch-settlement signing outside a paying fetch call')
+      c.batchChannel = channel
+      try {
+        return await sign()
+      } finally {
+        c.batchChannel = undefined
+      }
+    }
+    client.register('eip155:*', new BursarBatchSettlementScheme(account, withChannel, batchSettlement))
+  }
   client.onBeforePaymentCreation(async ({ selectedRequirements }) => {
     const c = store.getStore()
     if (c) c.requirements = toRequirementsJson(selectedRequirements)

@@ -26,6 +26,7 @@ const AGENT_LEDGER_EVENTS: ReadonlySet<string> = new Set([
   'pending_used',
   'permit_used',
   'agent_frozen',
+  'channel',
 ])
 
 /**
