@@ -7,6 +7,7 @@ import { DecodedActionSchema } from '../../shared/schemas/decodedAction.js'
 import { parsePolicy, PolicyInvalidError } from '../../shared/schemas/policy.js'
 import { LedgerEventSchema } from '../../core/ledger/LedgerEvent.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
+import { bindAction } from '../../core/kinds/kindTable.js'
 import type { SpendLedgerJson } from '../../core/ledger/SpendLedger.js'
 import type { Check } from '../../core/policy/evalTypes.js'
 import { explainPolicy } from '../../core/policy/explainPolicy.js'
@@ -47,7 +48,8 @@ export function runPolicyExplain(o: PolicyExplainOptions): PolicyExplainResult {
     now = o.now === undefined ? Date.now() : Date.parse(o.now)
     if (!Number.isFinite(now)) return fail(`--now: not an ISO date: ${o.now}`)
     const ledger = o.ledger === undefined ? new SpendLedger() : loadLedger(readStructured(o.ledger))
-    out = explainPolicy({ policy, action: r.action, context: r.context, agentId: r.agentId ?? policy.agentId, ledger, now, permitId: r.permitId })
+    // A batch voucher counts from the channel's highest signed total in the ledger, as in the enclave's writer.
+    out = explainPolicy({ policy, action: bindAction(r.action, ledger), context: r.context, agentId: r.agentId ?? policy.agentId, ledger, now, permitId: r.permitId })
   } catch (e) {
     if (e instanceof PolicyInvalidError) return fail(`${e.shortMessage}\n${(e.metaMessages ?? []).map((m) => `  ${m}`).join('\n')}`)
     if (e instanceof z.ZodError) return fail(`invalid input:\n${e.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`)
