@@ -19,11 +19,11 @@ program
   .command('demo')
   .description('local chain + x402 paid API + an agent paying within policy, end to end')
   .option('--json', 'print JSON')
-  .option('--scheme <scheme>', 'what the paid API asks for: exact (EIP-3009), permit2 (exact via Permit2) or upto', 'exact')
+  .option('--scheme <scheme>', 'what the paid API asks for: exact (EIP-3009), permit2 (exact via Permit2), upto or batch (batch-settlement)', 'exact')
   .action(async (o: { json?: boolean; scheme: string }) => {
     const { DEMO_SCHEMES, runDemo } = await import('../scripts/demo.js')
     if (!(DEMO_SCHEMES as readonly string[]).includes(o.scheme)) {
-      process.stderr.write(`error: --scheme ${o.scheme}: one of ${DEMO_SCHEMES.join(', ')} (batch-settlement and auth-capture: not yet)\n`)
+      process.stderr.write(`error: --scheme ${o.scheme}: one of ${DEMO_SCHEMES.join(', ')} (auth-capture: not yet)\n`)
       process.exitCode = 2
       return
     }
