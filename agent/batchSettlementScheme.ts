@@ -7,6 +7,43 @@ import type { AgentRequestContext } from './requestSignature.js'
 
 /** The channel a batch-settlement signature is for, as the enclave binds it (shared/schemas/agentRequest.ts). */
 export type BatchChannelContext = NonNullable<AgentRequestContext['batchChannel']>
+/** What one escrow signature is for, sent beside it in the request context. */
+export type SignatureBinding = Pick<AgentRequestContext, 'batchChannel' | 'authCapture'>
+/** Runs `sign` with `binding` in the request context the enclave sees (for that signature only). */
+export type WithBinding = <T>(binding: SignatureBinding, sign: () => Promise<T>) => Promise<T>
+
+/**
+ * A signer for a reference x402 client that draws a secret (a salt) inside its own signing step: each signing call
+ * is answered with a unique placeholder and remembered, so the real signature can be made afterwards with what the
+ * enclave needs to bind it (the salt is in the finished payload).
+ */
+export class DeferredSigner {
+  private readonly asked = new Map<Hex, TypedDataDefinition>()
+  readonly signer: { address: `0x${string}`; signTypedData: (td: unknown) => Promise<Hex> }
+
+  constructor(private readonly account: LocalAccount) {
+    this.signer = {
+      address: account.address,
+      signTypedData: async (td) => {
+        const placeholder = `0x${randomBytes(65).toString('hex')}` as Hex
+        this.asked.set(placeholder, td as TypedDataDefinition)
+        return placeholder
+      },
+    }
+  }
+
+  /** Signs (through the account) what the client asked for under `placeholder`. */
+  async sign(placeholder: Hex): Promise<Hex> {
+    const td = this.asked.get(placeholder)
+    if (!td) throw new Error('x402 escrow scheme: a signature the reference client asked for is missing')
+    this.asked.delete(placeholder)
+    return this.account.signTypedData(td)
+  }
+
+  forget(placeholders: readonly (Hex | undefined)[]): void {
+    for (const p of placeholders) if (p) this.asked.delete(p)
+  }
+}
 
 export type BursarBatchSettlementOptions = {
   /** Where channel state (charged running total, balance) is kept between payments (default: in memory). */
@@ -26,26 +63,16 @@ type Voucher = { type: 'voucher'; channelConfig: BatchChannelContext['config']; 
  * signatures are made afterwards — deposit first, then the voucher: a refused deposit leaves no voucher counted.
  */
 export class BursarBatchSettlementScheme extends BatchSettlementEvmScheme {
-  private readonly asked: Map<Hex, TypedDataDefinition>
+  private readonly deferred: DeferredSigner
 
   constructor(
-    private readonly account: LocalAccount,
-    /** Runs `sign` with `channel` in the request context the enclave sees. */
-    private readonly withChannel: <T>(channel: BatchChannelContext, sign: () => Promise<T>) => Promise<T>,
+    account: LocalAccount,
+    private readonly bind: WithBinding,
     options: BursarBatchSettlementOptions = {},
   ) {
-    const asked = new Map<Hex, TypedDataDefinition>()
-    const signer = {
-      address: account.address,
-      signTypedData: async (td: unknown) => {
-        const placeholder = `0x${randomBytes(65).toString('hex')}` as Hex
-        asked.set(placeholder, td as TypedDataDefinition)
-        return placeholder
-      },
-      ...(options.readContract ? { readContract: options.readContract } : {}),
-    }
-    super(signer as never, { storage: options.storage })
-    this.asked = asked
+    const deferred = new DeferredSigner(account)
+    super({ ...deferred.signer, ...(options.readContract ? { readContract: options.readContract } : {}) } as never, { storage: options.storage })
+    this.deferred = deferred
   }
 
   override async createPaymentPayload(x402Version: number, requirements: PaymentRequirements, context?: PaymentPayloadContext): Promise<PaymentPayloadResult> {
@@ -56,19 +83,12 @@ export class BursarBatchSettlementScheme extends BatchSettlementEvmScheme {
       if (payload.type === 'deposit') {
         const auth = payload.deposit.authorization.erc3009Authorization
         if (!auth) throw new Error('batch-settlement: only EIP-3009 deposits are signed through bursar (assetTransferMethod permit2 is not supported)')
-        auth.signature = await this.withChannel({ config, depositSalt: auth.salt }, () => this.signAsked(auth.signature))
+        auth.signature = await this.bind({ batchChannel: { config, depositSalt: auth.salt } }, () => this.deferred.sign(auth.signature))
       }
-      payload.voucher.signature = await this.withChannel({ config }, () => this.signAsked(payload.voucher.signature))
+      payload.voucher.signature = await this.bind({ batchChannel: { config } }, () => this.deferred.sign(payload.voucher.signature))
     } finally {
-      for (const s of [payload.voucher.signature, (payload as Deposit).deposit?.authorization.erc3009Authorization?.signature]) if (s) this.asked.delete(s)
+      this.deferred.forget([payload.voucher.signature, (payload as Deposit).deposit?.authorization.erc3009Authorization?.signature])
     }
     return result
-  }
-
-  private async signAsked(placeholder: Hex): Promise<Hex> {
-    const td = this.asked.get(placeholder)
-    if (!td) throw new Error('batch-settlement: a signature the reference client asked for is missing')
-    this.asked.delete(placeholder)
-    return this.account.signTypedData(td)
   }
 }

@@ -4,7 +4,8 @@ import type { PaymentPayload, PaymentRequired, PaymentRequirements } from '@x402
 import { ExactEvmScheme } from '@x402/evm/exact/client'
 import { ExactEvmSchemeV1 } from '@x402/evm/exact/v1/client'
 import { UptoEvmScheme } from '@x402/evm/upto/client'
-import { type BatchChannelContext, BursarBatchSettlementScheme, type BursarBatchSettlementOptions } from './batchSettlementScheme.js'
+import { BursarAuthCaptureScheme } from './authCaptureScheme.js'
+import { BursarBatchSettlementScheme, type BursarBatchSettlementOptions, type SignatureBinding, type WithBinding } from './batchSettlementScheme.js'
 import { NETWORKS } from '@x402/evm/v1'
 import { wrapFetchWithPayment } from '@x402/fetch'
 import type { LocalAccount } from 'viem/accounts'
@@ -26,7 +27,7 @@ export type CreatePayingFetchParameters = Omit<BursarAccountParameters, 'context
   reason?: string | undefined
   /**
    * The x402 schemes this fetch pays with, in order of preference when a 402 offers several
-   * (default `['exact', 'upto', 'batch-settlement']`). Whatever is chosen, the enclave's policy decides.
+   * (default `['exact', 'upto', 'batch-settlement', 'auth-capture']`). Whatever is chosen, the enclave's policy decides.
    */
   schemes?: readonly PayingScheme[] | undefined
   /** batch-settlement: where channel state is kept and how the escrow is read (defaults: in memory, no chain reads). */
@@ -43,9 +44,10 @@ export type PayingFetchOptions = { reason?: string | undefined; paymentId?: stri
 
 /**
  * `exact` (EIP-3009 or Permit2, as the server asks), `upto` (a Permit2 maximum the server settles within) and
- * `batch-settlement` (an escrow deposit, then vouchers with a running total).
+ * `batch-settlement` (an escrow deposit, then vouchers with a running total) and `auth-capture` (an authorization
+ * into an escrow the operator captures from).
  */
-export type PayingScheme = 'exact' | 'upto' | 'batch-settlement'
+export type PayingScheme = 'exact' | 'upto' | 'batch-settlement' | 'auth-capture'
 
 export type PayingFetch = ((input: FetchInput, init?: RequestInit, options?: PayingFetchOptions) => Promise<Response>) & {
   /** The bursar viem Account behind this fetch (usable with viem clients too). */
@@ -59,14 +61,15 @@ type CallContext = {
   reason: string | undefined
   paymentId: string | undefined
   requirements?: AgentRequestContext['requirements']
-  batchChannel?: BatchChannelContext | undefined
+  /** Context bound to one signature (a batch channel, an auth-capture PaymentInfo): set for that signature only. */
+  binding?: SignatureBinding | undefined
   error?: unknown
 }
 
 /**
  * `fetch` that pays x402 402s through bursar: @x402/fetch + the reference
  * EVM schemes (`exact` v2 by EIP-3009 or Permit2, and v1 network names;
- * `upto`; `batch-settlement`) + a bursarAccount. The
+ * `upto`; `batch-settlement`; `auth-capture`) + a bursarAccount. The
  * resource URL and the 402's selected requirements travel to the enclave as
  * advisory context. A refused payment rethrows the typed bursar error and
  * sends no payment header. Budget limits are the enclave's job, so the x402
@@ -86,7 +89,7 @@ export function createPayingFetch(params: CreatePayingFetchParameters): PayingFe
   const {
     fetch: resourceFetch,
     reason: defaultReason,
-    schemes = ['exact', 'upto', 'batch-settlement'],
+    schemes = ['exact', 'upto', 'batch-settlement', 'auth-capture'],
     paymentIdentifiers = new PaymentIdentifierStore(),
     batchSettlement,
     ...accountParams
@@ -101,7 +104,7 @@ export function createPayingFetch(params: CreatePayingFetchParameters): PayingFe
         ...(c.resourceUrl.length <= 2048 ? { resourceUrl: c.resourceUrl } : {}),
         ...(c.reason ? { reason: c.reason.slice(0, 280) } : {}),
         ...(c.requirements ? { requirements: c.requirements } : {}),
-        ...(c.batchChannel ? { batchChannel: c.batchChannel } : {}),
+        ...c.binding,
       }
     },
   })
@@ -119,20 +122,19 @@ export function createPayingFetch(params: CreatePayingFetchParameters): PayingFe
     for (const name of NETWORKS) client.registerV1(name, new ExactEvmSchemeV1(account))
   }
   if (schemes.includes('upto')) client.register('eip155:*', new UptoEvmScheme(account))
-  if (schemes.includes('batch-settlement')) {
-    // Each signature is made with the channel it is for in the request context (set for that signature only).
-    const withChannel = async <T>(channel: BatchChannelContext, sign: () => Promise<T>): Promise<T> => {
-      const c = store.getStore()
-      if (!c) throw new Error('batch-settlement signing outside a paying fetch call')
-      c.batchChannel = channel
-      try {
-        return await sign()
-      } finally {
-        c.batchChannel = undefined
-      }
+  // batch-settlement and auth-capture: each signature is made with what it is for in the request context.
+  const bind: WithBinding = async (binding, sign) => {
+    const c = store.getStore()
+    if (!c) throw new Error('x402 escrow signing outside a paying fetch call')
+    c.binding = binding
+    try {
+      return await sign()
+    } finally {
+      c.binding = undefined
     }
-    client.register('eip155:*', new BursarBatchSettlementScheme(account, withChannel, batchSettlement))
   }
+  if (schemes.includes('batch-settlement')) client.register('eip155:*', new BursarBatchSettlementScheme(account, bind, batchSettlement))
+  if (schemes.includes('auth-capture')) client.register('eip155:*', new BursarAuthCaptureScheme(account, bind))
   client.onBeforePaymentCreation(async ({ selectedRequirements }) => {
     const c = store.getStore()
     if (c) c.requirements = toRequirementsJson(selectedRequirements)

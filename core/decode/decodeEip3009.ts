@@ -8,6 +8,7 @@ import { type Eip3009PrimaryType, hashEip3009 } from './hashEip3009.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
 import { parseEip712Integer } from './parseEip712Integer.js'
 import { type DecodeResult, deny } from './signingPlan.js'
+import { type AuthCapturePayment, bindAuthCapture, isAuthCaptureCollector } from './decodeAuthCapture.js'
 import { type BatchChannel, bindBatchDeposit } from './decodeBatchSettlement.js'
 import { X402_BATCH_ERC3009_COLLECTOR, X402_BATCH_SETTLEMENT } from './knownContracts.js'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
@@ -20,6 +21,8 @@ export type DecodeEip3009Parameters = {
   requirements: X402Requirements | undefined
   /** x402 batch-settlement: the channel a deposit to the canonical collector is for. */
   channel?: BatchChannel | undefined
+  /** x402 auth-capture: the PaymentInfo an authorization to an escrow's collector is for. */
+  authCapture?: AuthCapturePayment | undefined
 }
 
 const FIELDS = EIP3009_FIELDS
@@ -33,7 +36,7 @@ const MAX_SECONDS = BigInt(Number.MAX_SAFE_INTEGER)
  * (the x402 exact scheme) only in its exact shape, under the registry's
  * domain for its token, signed by the wallet itself.
  */
-export function decodeEip3009({ typedData, primaryType, wallet, registry, requirements, channel }: DecodeEip3009Parameters): DecodeResult {
+export function decodeEip3009({ typedData, primaryType, wallet, registry, requirements, channel, authCapture }: DecodeEip3009Parameters): DecodeResult {
   const shape = (why: string) => deny('sign_eip3009_shape_invalid', `${primaryType}: ${why}`)
   // SECURITY: exactly the EIP-3009 types — no extra struct can change what the token contract hashes.
   if (!checkStructTypes(typedData.types, { [primaryType]: FIELDS })) {
@@ -70,11 +73,15 @@ export function decodeEip3009({ typedData, primaryType, wallet, registry, requir
   if (from.toLowerCase() !== wallet.toLowerCase()) return deny('sign_from_not_wallet', 'Authorization from is not the wallet')
 
   // x402 batch-settlement: a receive authorization to the escrow's deposit collector is a deposit into one channel.
+  // x402 auth-capture: a receive authorization to an escrow's token collector is an authorization for a PaymentInfo.
   const deposit = to.toLowerCase() === X402_BATCH_ERC3009_COLLECTOR
-  if (deposit && primaryType !== 'ReceiveWithAuthorization') return shape('a deposit to the batch-settlement collector is a ReceiveWithAuthorization')
+  const auth = isAuthCaptureCollector(to)
+  if ((deposit || auth) && primaryType !== 'ReceiveWithAuthorization') return shape('an authorization to an x402 escrow collector is a ReceiveWithAuthorization')
   const bound = deposit ? bindBatchDeposit({ channel, wallet, chainId, asset, nonce, requirements }) : null
   if (bound && !bound.ok) return bound
-  const denied = deposit ? undefined : checkRequirements({ requirements, chainId, payment: { asset, payTo: to, amount: value, scheme: 'exact', entry } })
+  const held = auth ? bindAuthCapture({ p: authCapture, collector: to.toLowerCase(), chainId, asset, value, validBefore, nonce, requirements }) : null
+  if (held && !held.ok) return held
+  const denied = deposit || auth ? undefined : checkRequirements({ requirements, chainId, payment: { asset, payTo: to, amount: value, scheme: 'exact', entry } })
   if (denied) return denied
 
   const digest = hashEip3009({
@@ -88,6 +95,12 @@ export function decodeEip3009({ typedData, primaryType, wallet, registry, requir
     nonce: nonce as Hex,
   })
   const plan = { kind: 'typedData', digest } as const
+  if (held?.ok) {
+    const { p, escrow } = held
+    const [receiver, operator, feeReceiver] = [getAddress(p.receiver), getAddress(p.operator), getAddress(p.feeReceiver)]
+    const action = { kind: 'auth_capture', chainId, asset: getAddress(asset), amount: value.toString(), receiver, operator, feeReceiver, maxFeeBps: p.maxFeeBps, escrow, validAfter: Number(validAfter), validBefore: Number(validBefore), captureDeadline: p.authorizationExpiry, refundDeadline: p.refundExpiry, nonce: nonce.toLowerCase() } as const
+    return { ok: true, action, plan }
+  }
   if (bound?.ok) {
     const [validFrom, validTo] = [Number(validAfter), Number(validBefore)]
     const action = { kind: 'batch_deposit', chainId, asset: bound.token, amount: value.toString(), channelId: bound.id, receiver: bound.receiver, escrow: getAddress(X402_BATCH_SETTLEMENT), validAfter: validFrom, validBefore: validTo, nonce: nonce.toLowerCase() } as const

@@ -5,6 +5,7 @@ import { type X402Requirements, checkRequirements } from './checkRequirements.js
 import { decodeEip3009 } from './decodeEip3009.js'
 import { decodeErc2612Permit } from './decodeErc2612Permit.js'
 import { decodePermit2 } from './decodePermit2.js'
+import type { AuthCapturePayment } from './decodeAuthCapture.js'
 import { type BatchChannel, decodeBatchVoucher } from './decodeBatchSettlement.js'
 import { MONEY_PRIMARY_TYPES, PERMIT2_ADDRESS, X402_BATCH_SETTLEMENT } from './knownContracts.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
@@ -17,6 +18,7 @@ export type DecodeTypedDataParameters = {
   registry: readonly TokenRegistryEntry[]
   requirements: X402Requirements | undefined
   channel?: BatchChannel | undefined
+  authCapture?: AuthCapturePayment | undefined
 }
 
 /**
@@ -25,10 +27,10 @@ export type DecodeTypedDataParameters = {
  * lets someone take); other money-moving shapes are refused; anything else is
  * generic typed data after full validation. The digest is computed here.
  */
-export function decodeTypedData({ typedData, wallet, registry, requirements, channel }: DecodeTypedDataParameters): DecodeResult {
+export function decodeTypedData({ typedData, wallet, registry, requirements, channel, authCapture }: DecodeTypedDataParameters): DecodeResult {
   const { primaryType } = typedData
   if (primaryType === 'TransferWithAuthorization' || primaryType === 'ReceiveWithAuthorization') {
-    return decodeEip3009({ typedData, primaryType, wallet, registry, requirements, channel })
+    return decodeEip3009({ typedData, primaryType, wallet, registry, requirements, channel, authCapture })
   }
   const vc = typedData.domain.verifyingContract?.toLowerCase()
   // SECURITY: anything for the batch-settlement escrow is a voucher of a bound channel, or refused.

@@ -1,6 +1,7 @@
 import type { ActionKind, ActionOf, DecodedAction } from '../../shared/schemas/decodedAction.js'
 import type { SpendLedger } from '../ledger/SpendLedger.js'
 import type { ActionFacts, KindSpec } from './KindSpec.js'
+import { authCaptureKind } from './authCaptureKind.js'
 import { batchDepositKind } from './batchDepositKind.js'
 import { batchVoucherKind } from './batchVoucherKind.js'
 import { contractCallKind } from './contractCallKind.js'
@@ -26,6 +27,7 @@ export const KINDS: KindTable = {
   upto: uptoKind,
   batch_deposit: batchDepositKind,
   batch_voucher: batchVoucherKind,
+  auth_capture: authCaptureKind,
   permit2_allowance: permit2AllowanceKind,
   erc20_transfer: erc20TransferKind,
   erc20_approve: erc20ApproveKind,

@@ -128,6 +128,7 @@ export const ERROR_CODES = {
   sign_registry_ambiguous: { status: 400, meaning: 'The registry has conflicting entries for this token', hint: 'Fix the policy\'s `tokens:`' },
   sign_eip3009_shape_invalid: { status: 400, meaning: 'Not an exact EIP-3009 authorization', hint: 'Use the EIP-3009 types' },
   sign_batch_channel_invalid: { status: 400, meaning: 'A batch-settlement voucher or deposit does not bind a channel whose payer and voucher signer are the wallet', hint: 'Send the channel config (and a deposit\'s salt) in context.batchChannel, as the bursar SDK does' },
+  sign_auth_capture_invalid: { status: 400, meaning: 'An authorization to an x402 auth-capture escrow\'s collector does not match the PaymentInfo it names', hint: 'Send the PaymentInfo in context.authCapture, as the bursar SDK does' },
   sign_batch_voucher_invalid: { status: 400, meaning: 'Not an exact batch-settlement Voucher (domain, types)', hint: 'Use the canonical x402 Batch Settlement domain and Voucher type' },
   sign_permit2_shape_invalid: { status: 400, meaning: 'Not an exact Permit2 message (domain, types, witness)', hint: 'Use the canonical Permit2 types and domain' },
   sign_permit_shape_invalid: { status: 400, meaning: 'Not an exact EIP-2612 Permit', hint: 'Use the EIP-2612 Permit types' },

@@ -30,6 +30,7 @@ export const ACTION_KINDS = [
   'upto',
   'batch_deposit',
   'batch_voucher',
+  'auth_capture',
   'permit2_allowance',
   'erc20_transfer',
   'erc20_approve',
@@ -99,6 +100,12 @@ export const DecodedActionSchema = z.discriminatedUnion('kind', [
    * only the increase counts.
    */
   z.strictObject({ kind: z.literal('batch_voucher'), chainId, asset: address, channelId: bytes32, receiver: address, escrow: address, total: uint, signedBefore: uint }),
+  /**
+   * x402 auth-capture (typed data): an EIP-3009 ReceiveWithAuthorization of `amount` to an auth-capture escrow's
+   * collector, bound to a PaymentInfo: `operator` may capture up to `amount` to `receiver` (a fee of at most
+   * `maxFeeBps` to `feeReceiver`) until `captureDeadline`, void it, or refund until `refundDeadline`.
+   */
+  z.strictObject({ kind: z.literal('auth_capture'), chainId, asset: address, amount: uint, receiver: address, operator: address, feeReceiver: address, maxFeeBps: z.number().int().min(0).max(10_000), escrow: address, validAfter: seconds, validBefore: seconds, captureDeadline: seconds, refundDeadline: seconds, nonce: bytes32 }),
   /** Permit2 PermitSingle (typed data, AllowanceTransfer): an allowance until `expiration`. */
   z.strictObject({
     kind: z.literal('permit2_allowance'),

@@ -175,9 +175,9 @@ export const PolicySchema = z
     expiresAt: ms.optional(),
     /** The token registry: an ERC-20 asset not listed here is refused. */
     tokens: z.array(TokenRegistryEntrySchema).max(64),
-    /** x402 facilitators that may settle an `upto` authorization (the witness's facilitator); absent = none. */
+    /** x402 facilitators that may settle an `upto` authorization (the witness's facilitator) or capture an `auth_capture` one (its operator); absent = none. */
     facilitators: z.array(address).max(64).optional(),
-    /** x402 batch-settlement escrow contracts deposits and vouchers may go through; absent = none. */
+    /** x402 escrow contracts batch-settlement deposits and vouchers and auth-capture authorizations may go through; absent = none. */
     escrows: z.array(address).max(64).optional(),
     /**
      * Budget for funds locked in escrow (deposited and not yet promised by a voucher), per chain+asset: at most
