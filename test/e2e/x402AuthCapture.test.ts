@@ -96,4 +96,14 @@ describe('x402 auth-capture through bursar (authorization signed within policy)'
     const fee = await pay(offer({ feeBps: 100 }))
     expect(fee).toMatchObject({ res: { code: 'policy_payto_not_allowed' }, headers: [] })
   })
+  it('a void, refund or reclaim gives nothing back by itself; the owner’s signed CreditBudget does, exactly', async () => {
+    // 2,500 counted so far against the 20,000 rolling cap: five 3,500 holds fit (20,000 in all), a sixth does not.
+    for (let i = 0; i < 5; i++) expect(((await pay(offer({ amount: 3_500n }))).res as Response).status).toBe(200)
+    const full = await pay(offer({ amount: 3_500n }))
+    expect(full).toMatchObject({ res: { code: 'policy_daily_cap_exceeded' }, headers: [] })
+    // The operator voided one hold (the host cannot prove it): the owner, having checked the chain, credits it back.
+    await s.client.act('CreditBudget', s.wallet, { agentId: s.agentKey.agentId, chainId: String(CHAIN_ID), asset: TOKEN, amount: '3500' })
+    expect(((await pay(offer({ amount: 3_500n }))).res as Response).status).toBe(200)
+    expect(await pay(offer({ amount: 1n }))).toMatchObject({ res: { code: 'policy_daily_cap_exceeded' }, headers: [] })
+  })
 })
