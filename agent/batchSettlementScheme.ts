@@ -11,6 +11,8 @@ export type BatchChannelContext = NonNullable<AgentRequestContext['batchChannel'
 export type SignatureBinding = Pick<AgentRequestContext, 'batchChannel' | 'authCapture'>
 /** Runs `sign` with `binding` in the request context the enclave sees (for that signature only). */
 export type WithBinding = <T>(binding: SignatureBinding, sign: () => Promise<T>) => Promise<T>
+/** Asks the enclave what it would decide for this typed data (its dry run: nothing signed or counted); throws the typed refusal. */
+export type Preflight = (typedData: TypedDataDefinition, binding: SignatureBinding) => Promise<void>
 
 /**
  * A signer for a reference x402 client that draws a secret (a salt) inside its own signing step: each signing call
@@ -30,6 +32,11 @@ export class DeferredSigner {
         return placeholder
       },
     }
+  }
+
+  /** What the client asked to sign under `placeholder`. */
+  askedFor(placeholder: Hex): TypedDataDefinition | undefined {
+    return this.asked.get(placeholder)
   }
 
   /** Signs (through the account) what the client asked for under `placeholder`. */
@@ -60,7 +67,8 @@ type Voucher = { type: 'voucher'; channelConfig: BatchChannelContext['config']; 
  * running totals; every signature it asks for is made by the enclave with the channel it is for, so the enclave can
  * bind it (the channel id from the config; a deposit's EIP-3009 nonce from the id and its salt). The reference
  * client draws the deposit salt itself, so its signing calls are answered with placeholders and the real
- * signatures are made afterwards — deposit first, then the voucher: a refused deposit leaves no voucher counted.
+ * signatures are made afterwards — deposit first, then the voucher: a refused deposit leaves no voucher counted, and
+ * the voucher is dry-run by the enclave before the deposit, so a voucher it would refuse locks no deposit.
  */
 export class BursarBatchSettlementScheme extends BatchSettlementEvmScheme {
   private readonly deferred: DeferredSigner
@@ -69,6 +77,7 @@ export class BursarBatchSettlementScheme extends BatchSettlementEvmScheme {
     account: LocalAccount,
     private readonly bind: WithBinding,
     options: BursarBatchSettlementOptions = {},
+    private readonly preflight?: Preflight | undefined,
   ) {
     const deferred = new DeferredSigner(account)
     super({ ...deferred.signer, ...(options.readContract ? { readContract: options.readContract } : {}) } as never, { storage: options.storage })
@@ -83,6 +92,9 @@ export class BursarBatchSettlementScheme extends BatchSettlementEvmScheme {
       if (payload.type === 'deposit') {
         const auth = payload.deposit.authorization.erc3009Authorization
         if (!auth) throw new Error('batch-settlement: only EIP-3009 deposits are signed through bursar (assetTransferMethod permit2 is not supported)')
+        // The voucher is signed after the deposit: ask first whether it would be, so a refused voucher locks nothing.
+        const voucher = this.deferred.askedFor(payload.voucher.signature)
+        if (voucher && this.preflight) await this.preflight(voucher, { batchChannel: { config } })
         auth.signature = await this.bind({ batchChannel: { config, depositSalt: auth.salt } }, () => this.deferred.sign(auth.signature))
       }
       payload.voucher.signature = await this.bind({ batchChannel: { config } }, () => this.deferred.sign(payload.voucher.signature))

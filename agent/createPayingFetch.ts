@@ -5,7 +5,11 @@ import { ExactEvmScheme } from '@x402/evm/exact/client'
 import { ExactEvmSchemeV1 } from '@x402/evm/exact/v1/client'
 import { UptoEvmScheme } from '@x402/evm/upto/client'
 import { BursarAuthCaptureScheme } from './authCaptureScheme.js'
-import { BursarBatchSettlementScheme, type BursarBatchSettlementOptions, type SignatureBinding, type WithBinding } from './batchSettlementScheme.js'
+import { BursarBatchSettlementScheme, type BursarBatchSettlementOptions, type Preflight, type SignatureBinding, type WithBinding } from './batchSettlementScheme.js'
+import { loadAgentKey } from './loadAgentKey.js'
+import { postSignedRequest } from './postSignedRequest.js'
+import { toAgentError } from './toAgentError.js'
+import { toJsonValue } from './toJsonValue.js'
 import { NETWORKS } from '@x402/evm/v1'
 import { wrapFetchWithPayment } from '@x402/fetch'
 import type { LocalAccount } from 'viem/accounts'
@@ -133,7 +137,22 @@ export function createPayingFetch(params: CreatePayingFetchParameters): PayingFe
       c.binding = undefined
     }
   }
-  if (schemes.includes('batch-settlement')) client.register('eip155:*', new BursarBatchSettlementScheme(account, bind, batchSettlement))
+  const preflight: Preflight = async (td, binding) => {
+    const key = typeof accountParams.agentKey === 'string' ? loadAgentKey(accountParams.agentKey) : accountParams.agentKey
+    const host = accountParams.host ?? key.host
+    const typedData = { domain: toJsonValue(td.domain ?? {}), types: toJsonValue(td.types), primaryType: td.primaryType, message: toJsonValue(td.message ?? {}) }
+    const c = store.getStore()
+    const { body } = await postSignedRequest({
+      host: host!,
+      agentKey: key,
+      wallet: (accountParams.wallet ?? key.wallet ?? account.address) as `0x${string}`,
+      path: '/v1/agent/sign',
+      fields: { op: 'signTypedData', typedData, context: { ...(c?.requirements ? { requirements: c.requirements } : {}), ...(c && c.resourceUrl.length <= 2048 ? { resourceUrl: c.resourceUrl } : {}), ...binding }, dryRun: true },
+    })
+    const b = body as { dryRun?: boolean; verdict?: string }
+    if (b.dryRun === true && b.verdict !== 'allow') throw toAgentError({ status: 403, body })
+  }
+  if (schemes.includes('batch-settlement')) client.register('eip155:*', new BursarBatchSettlementScheme(account, bind, batchSettlement, preflight))
   if (schemes.includes('auth-capture')) client.register('eip155:*', new BursarAuthCaptureScheme(account, bind))
   client.onBeforePaymentCreation(async ({ selectedRequirements }) => {
     const c = store.getStore()

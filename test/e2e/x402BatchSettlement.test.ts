@@ -35,6 +35,7 @@ describe('x402 batch-settlement through bursar, claimed and settled on anvil', (
   let pricey: StartPaidApiReturnType
   let otherPayee: StartPaidApiReturnType
   let big: StartPaidApiReturnType
+  let steep: StartPaidApiReturnType
   let owner: ReturnType<typeof privateKeyToAccount>
   let wallet: Address
   let merchant: Address
@@ -44,7 +45,7 @@ describe('x402 batch-settlement through bursar, claimed and settled on anvil', (
 
   beforeAll(async () => {
     anvil = await startAnvil({ chainId: CHAIN })
-    const [deployer, admin, facilitator, ownerKey, merchantKey, strangerKey, facilitator2] = anvil.accounts
+    const [deployer, admin, facilitator, ownerKey, merchantKey, strangerKey, facilitator2, facilitator3] = anvil.accounts
     token = await deployFiatToken({ rpcUrl: anvil.rpcUrl, deployer: deployer!, admin: admin! })
     await installX402BatchSettlement({ rpcUrl: anvil.rpcUrl })
     owner = privateKeyToAccount(ownerKey!)
@@ -58,6 +59,7 @@ describe('x402 batch-settlement through bursar, claimed and settled on anvil', (
     api = await startPaidApi({ ...common, payTo: merchant, price: PRICE, routes: route(PRICE) })
     pricey = await startPaidApi({ ...common, payTo: merchant, price: 2_000n, routes: route(2_000n) })
     otherPayee = await startPaidApi({ ...common, payTo: stranger, price: PRICE, routes: route(PRICE) })
+    steep = await startPaidApi({ ...common, facilitatorKey: facilitator3!, payTo: merchant, price: 2_000n, routes: route(2_000n) })
     big = await startPaidApi({ ...common, facilitatorKey: facilitator2!, payTo: merchant, price: 1_400n, routes: route(1_400n) })
     const scope = { chains: { in: [CHAIN] }, assets: { in: [token.address] }, payTo: { in: [merchant] }, hosts: { in: ['127.0.0.1'] } }
     const policy = {
@@ -77,7 +79,7 @@ describe('x402 batch-settlement through bursar, claimed and settled on anvil', (
     await waitAgentFloor()
   }, 120_000)
   afterAll(async () => {
-    await Promise.all([api?.stop(), pricey?.stop(), otherPayee?.stop(), big?.stop()])
+    await Promise.all([api?.stop(), pricey?.stop(), otherPayee?.stop(), big?.stop(), steep?.stop()])
     await stack?.stop()
     await anvil?.stop()
   })
@@ -140,6 +142,11 @@ describe('x402 batch-settlement through bursar, claimed and settled on anvil', (
     // balance, so only a voucher is asked for; its increase is above the 1,500 per-tx cap.
     const perTx = await refusal(`${pricey.url}/batch`)
     expect(perTx).toMatchObject({ code: 'policy_per_tx_cap_exceeded', remaining: PER_TX.toString() })
+    // A new channel whose first voucher (2,000) is above the per-tx cap: the enclave's dry run of the voucher refuses it
+    // before the deposit is signed, so nothing is locked for it.
+    const depositsBefore = (await allowed()).filter((e) => e.action?.kind === 'batch_deposit').length
+    expect(await refusal(`${steep.url}/batch`)).toMatchObject({ code: 'policy_per_tx_cap_exceeded' })
+    expect((await allowed()).filter((e) => e.action?.kind === 'batch_deposit').length).toBe(depositsBefore)
     // A new channel (another receiverAuthorizer) whose deposit (the server asks for 10× the 1,400 price) fits its
     // channel's budget, but the first channel still locks 8,000 (20,000 deposited, 12,000 promised): 22,000 > 20,000.
     expect(await refusal(`${big.url}/batch`)).toMatchObject({ code: 'policy_locked_funds_exceeded', rule: 'lockedFunds.total' })
