@@ -73,6 +73,9 @@ describe('decode: x402 batch-settlement', () => {
     expect(decode(voucher(idOf(c), '5'), { config: c }, { ...requirements, scheme: 'exact' })).toMatchObject({ ok: false, code: 'sign_requirements_mismatch' })
     const extra = voucher(idOf(c), '5', { types: { Voucher: [{ name: 'channelId', type: 'bytes32' }, { name: 'maxClaimableAmount', type: 'uint256' }] } })
     expect(decode(extra, { config: c })).toMatchObject({ ok: false, code: 'sign_batch_voucher_invalid' })
+    // voucherForLookAlikeEscrow: the same domain name on another contract.
+    const lookAlike = voucher(idOf(c), '5', { domain: { name: 'x402 Batch Settlement', version: '1', chainId: 84532, verifyingContract: AUTHORIZER } })
+    expect(decode(lookAlike, { config: c })).toMatchObject({ ok: false, code: 'sign_batch_voucher_invalid' })
     const refund = voucher(idOf(c), '5', { primaryType: 'Refund' })
     expect(decode(refund, { config: c })).toMatchObject({ ok: false, code: 'sign_batch_voucher_invalid' })
     const tooBig = voucher(idOf(c), (2n ** 128n).toString())

@@ -32,15 +32,10 @@ export function bindBatchChannel(ch: BatchChannel | undefined, wallet: string, c
   if (c.payerAuthorizer.toLowerCase() !== w && c.payerAuthorizer !== ZERO) return bad('payerAuthorizer is neither the wallet nor zero')
   const id = hashTypedData({ domain: domainOf(chainId), types: CHANNEL_TYPES, primaryType: 'ChannelConfig', message: c } as unknown as TypedDataDefinition)
   const [receiver, token] = [getAddress(c.receiver), getAddress(c.token)]
-  const denied = checkRequirements({ requirements, chainId })
-  if (denied) return denied
-  if (requirements) {
-    const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
-    if (requirements.scheme !== 'batch-settlement' || !same(requirements.payTo, receiver) || !same(requirements.asset, token)) {
-      return deny('sign_requirements_mismatch', 'Requirements scheme, payTo or asset differs from the batch-settlement channel')
-    }
-  }
-  return { ok: true, id, receiver, token }
+  const r = requirements
+  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
+  if (r && (r.scheme !== 'batch-settlement' || !same(r.payTo, receiver) || !same(r.asset, token))) return deny('sign_requirements_mismatch', 'Requirements scheme, payTo or asset differs from the batch-settlement channel')
+  return checkRequirements({ requirements, chainId }) ?? { ok: true, id, receiver, token }
 }
 
 /**
@@ -53,7 +48,8 @@ export function decodeBatchVoucher(p: { typedData: TypedDataJson; wallet: string
   const shape = (why: string) => deny('sign_batch_voucher_invalid', `batch-settlement voucher: ${why}`)
   const dom = normalizeEip712Domain(typedData)
   const d = typedData.domain
-  if (!dom.ok || dom.chainId === null || d.name !== 'x402 Batch Settlement' || d.version !== '1' || d.salt !== undefined) {
+  // SECURITY: the canonical escrow only — a voucher for a look-alike contract is a signature the policy cannot place.
+  if (!dom.ok || dom.chainId === null || d.name !== 'x402 Batch Settlement' || d.version !== '1' || d.salt !== undefined || d.verifyingContract?.toLowerCase() !== X402_BATCH_SETTLEMENT) {
     return shape('domain must be exactly {name: "x402 Batch Settlement", version: "1", chainId, verifyingContract}')
   }
   if (typedData.primaryType !== 'Voucher' || !checkStructTypes(typedData.types, { Voucher: VOUCHER })) {

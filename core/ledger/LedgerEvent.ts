@@ -73,6 +73,8 @@ export const LedgerEventSchema = z.discriminatedUnion('type', [
    * signed running total to `signed` (what the next voucher's increase is counted from). Never swept.
    */
   z.strictObject({ type: z.literal('channel'), agentId, channelId: z.string().regex(/^0x[0-9a-f]{64}$/), chainId: z.number().int().positive(), asset: address, locked: amount, signed: amount, at }),
+  /** The owner saw `amount` leave channel `channelId` (withdrawn or refunded): it no longer counts as locked. */
+  z.strictObject({ type: z.literal('channel_released'), channelId: z.string().regex(/^0x[0-9a-f]{64}$/), amount, at }),
   z.strictObject({ type: z.literal('agent_frozen'), agentId, reason: z.string().max(280), at }),
   z.strictObject({ type: z.literal('agent_unfrozen'), agentId, at }),
 ])

@@ -41,7 +41,7 @@ export type PermitRecord = Omit<Extract<LedgerEvent, { type: 'permit_issued' }>,
 }
 export type FrozenRecord = { reason: string; at: number }
 /** A batch-settlement channel of this wallet: everything deposited into it and the highest voucher total signed. */
-export type ChannelRecord = { chainId: number; asset: string; deposited: bigint; signed: bigint }
+export type ChannelRecord = { chainId: number; asset: string; deposited: bigint; signed: bigint; released?: bigint }
 
 export type SpendLedgerJson = {
   v: 1
@@ -55,7 +55,7 @@ export type SpendLedgerJson = {
   frozen: Record<string, FrozenRecord>
   riskResetAt: Record<string, number>
   lastSweepAt: number
-  channels?: Record<string, { chainId: number; asset: string; deposited: string; signed: string }>
+  channels?: Record<string, { chainId: number; asset: string; deposited: string; signed: string; released?: string }>
 }
 
 export class LedgerInvariantError extends BaseError {
@@ -148,6 +148,12 @@ export class SpendLedger {
         this.channels.set(e.channelId, c)
         break
       }
+      case 'channel_released': {
+        const c = this.channels.get(e.channelId)
+        if (!c) throw new LedgerInvariantError(`channel ${e.channelId} unknown`)
+        c.released = (c.released ?? 0n) + BigInt(e.amount)
+        break
+      }
       case 'agent_frozen':
         this.frozen.set(e.agentId, { reason: e.reason, at: e.at })
         break
@@ -213,12 +219,13 @@ export class SpendLedger {
     return this.channels.get(channelId)
   }
 
-  /** Funds locked in escrow and not yet promised by a voucher: deposited − highest signed total (≥ 0), per channel or over all of (chain, asset). */
+  /** Funds locked in escrow, not yet promised by a voucher nor released by the owner: deposited − highest signed total − released (≥ 0), per channel or over all of (chain, asset). */
   locked(chainId: number, asset: string, channelId?: string): bigint {
     let sum = 0n
     for (const [id, c] of this.channels) {
       if (c.chainId !== chainId || c.asset !== asset || (channelId !== undefined && id !== channelId)) continue
-      if (c.deposited > c.signed) sum += c.deposited - c.signed
+      const held = c.deposited - c.signed - (c.released ?? 0n)
+      if (held > 0n) sum += held
     }
     return sum
   }
@@ -263,7 +270,9 @@ export class SpendLedger {
       frozen: Object.fromEntries(this.frozen),
       riskResetAt: Object.fromEntries(this.riskResetAt),
       lastSweepAt: this.lastSweepAt,
-      channels: Object.fromEntries([...this.channels].map(([k, c]) => [k, { ...c, deposited: c.deposited.toString(), signed: c.signed.toString() }])),
+      ...(this.channels.size > 0
+        ? { channels: Object.fromEntries([...this.channels].map(([k, c]) => [k, { chainId: c.chainId, asset: c.asset, deposited: c.deposited.toString(), signed: c.signed.toString(), ...(c.released ? { released: c.released.toString() } : {}) }])) }
+        : {}),
     }
   }
 
@@ -283,7 +292,7 @@ export class SpendLedger {
     for (const [k, v] of Object.entries(json.frozen)) l.frozen.set(k, { ...v })
     for (const [k, v] of Object.entries(json.riskResetAt)) l.riskResetAt.set(k, v)
     l.lastSweepAt = json.lastSweepAt
-    for (const [k, c] of Object.entries(json.channels ?? {})) l.channels.set(k, { ...c, deposited: BigInt(c.deposited), signed: BigInt(c.signed) })
+    for (const [k, c] of Object.entries(json.channels ?? {})) l.channels.set(k, { chainId: c.chainId, asset: c.asset, deposited: BigInt(c.deposited), signed: BigInt(c.signed), ...(c.released ? { released: BigInt(c.released) } : {}) })
     return l
   }
 
