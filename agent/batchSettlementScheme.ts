@@ -59,7 +59,12 @@ export type BursarBatchSettlementOptions = {
   readContract?: ((args: { address: `0x${string}`; abi: readonly unknown[]; functionName: string; args?: readonly unknown[] }) => Promise<unknown>) | undefined
 }
 
-type Deposit = { type: 'deposit'; channelConfig: BatchChannelContext['config']; voucher: { signature: Hex }; deposit: { authorization: { erc3009Authorization?: { salt: string; signature: Hex } } } }
+type Deposit = {
+  type: 'deposit'
+  channelConfig: BatchChannelContext['config']
+  voucher: { signature: Hex }
+  deposit: { authorization: { erc3009Authorization?: { salt: string; signature: Hex }; permit2Authorization?: { signature: Hex } } }
+}
 type Voucher = { type: 'voucher'; channelConfig: BatchChannelContext['config']; voucher: { signature: Hex } }
 
 /**
@@ -90,16 +95,18 @@ export class BursarBatchSettlementScheme extends BatchSettlementEvmScheme {
     const config = payload.channelConfig
     try {
       if (payload.type === 'deposit') {
-        const auth = payload.deposit.authorization.erc3009Authorization
-        if (!auth) throw new Error('batch-settlement: only EIP-3009 deposits are signed through bursar (assetTransferMethod permit2 is not supported)')
+        const { erc3009Authorization: auth, permit2Authorization: permit } = payload.deposit.authorization
         // The voucher is signed after the deposit: ask first whether it would be, so a refused voucher locks nothing.
         const voucher = this.deferred.askedFor(payload.voucher.signature)
         if (voucher && this.preflight) await this.preflight(voucher, { batchChannel: { config } })
-        auth.signature = await this.bind({ batchChannel: { config, depositSalt: auth.salt } }, () => this.deferred.sign(auth.signature))
+        // EIP-3009: the nonce binds the channel through the salt; Permit2: the witness names the channel itself.
+        if (auth) auth.signature = await this.bind({ batchChannel: { config, depositSalt: auth.salt } }, () => this.deferred.sign(auth.signature))
+        if (permit) permit.signature = await this.bind({ batchChannel: { config } }, () => this.deferred.sign(permit.signature))
       }
       payload.voucher.signature = await this.bind({ batchChannel: { config } }, () => this.deferred.sign(payload.voucher.signature))
     } finally {
-      this.deferred.forget([payload.voucher.signature, (payload as Deposit).deposit?.authorization.erc3009Authorization?.signature])
+      const a = (payload as Deposit).deposit?.authorization
+      this.deferred.forget([payload.voucher.signature, a?.erc3009Authorization?.signature, a?.permit2Authorization?.signature])
     }
     return result
   }

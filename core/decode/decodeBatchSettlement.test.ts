@@ -106,4 +106,22 @@ describe('decode: x402 batch-settlement', () => {
     expect(r).toMatchObject({ ok: false, code: 'sign_requirements_mismatch' })
     expect(decode(deposit(idOf(c), 77n, { to: AUTHORIZER }), { config: c, depositSalt: '77' }, null)).toMatchObject({ ok: true, action: { kind: 'eip3009', payTo: AUTHORIZER } })
   })
+  it('a Permit2 deposit: PermitWitnessTransferFrom to the Permit2 deposit collector, witness DepositWitness(channelId) of the named channel', () => {
+    const c = config()
+    const permit = (channelId: string, spender = '0x4020425FAf3B746C082C2f942b4E5159887B0005', witnessType = 'DepositWitness'): TypedDataJson => ({
+      domain: { name: 'Permit2', chainId: 84532, verifyingContract: '0x000000000022D473030F116dDEE9F6B43aC78BA3' },
+      types: {
+        PermitWitnessTransferFrom: [{ name: 'permitted', type: 'TokenPermissions' }, { name: 'spender', type: 'address' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }, { name: 'witness', type: witnessType }],
+        TokenPermissions: [{ name: 'token', type: 'address' }, { name: 'amount', type: 'uint256' }],
+        [witnessType]: [{ name: 'channelId', type: 'bytes32' }],
+      },
+      primaryType: 'PermitWitnessTransferFrom',
+      message: { permitted: { token: MOCK_USDC, amount: '7000' }, spender, nonce: '255', deadline: '1900000000', witness: { channelId } },
+    })
+    expect(decode(permit(idOf(c)), { config: c })).toMatchObject({ ok: true, action: { kind: 'batch_deposit', amount: '7000', channelId: idOf(c).toLowerCase(), validBefore: 1900000000, nonce: `0x${'0'.repeat(62)}ff` } })
+    expect(decode(permit(idOf(config({ salt: `0x${'11'.repeat(32)}` }))), { config: c })).toMatchObject({ ok: false, code: 'sign_batch_channel_invalid' })
+    expect(decode(permit(idOf(c)))).toMatchObject({ ok: false, code: 'sign_batch_channel_invalid' })
+    expect(decode(permit(idOf(c), COLLECTOR, 'DepositWitness'), { config: c })).toMatchObject({ ok: true, action: { kind: 'permit2_transfer' } })
+    expect(decode(permit(idOf(c), undefined, 'Witness2'), { config: c })).toMatchObject({ ok: false, code: 'sign_permit2_shape_invalid' })
+  })
 })

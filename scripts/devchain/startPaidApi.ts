@@ -47,7 +47,7 @@ export type PaidRoute = {
   price?: bigint | string | undefined
   /** Default 'exact'. batch-settlement: an escrow deposit, then one voucher per request (claimed by `claimAndSettle`). */
   scheme?: 'exact' | 'upto' | 'batch-settlement' | undefined
-  /** exact only: 'eip3009' (default) or 'permit2' (`extra.assetTransferMethod`); upto is always Permit2. */
+  /** exact and batch-settlement: 'eip3009' (default) or 'permit2' (`extra.assetTransferMethod`); upto is always Permit2. */
   assetTransferMethod?: 'eip3009' | 'permit2' | undefined
   /** upto only: the amount the handler settles (≤ price; default the price), set with setSettlementOverrides. */
   charge?: bigint | string | undefined

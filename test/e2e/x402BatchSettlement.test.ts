@@ -6,6 +6,7 @@ import type { AgentKey } from '../../agent/loadAgentKey.js'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { type DeployFiatTokenReturnType, deployFiatToken } from '../../scripts/devchain/deployFiatToken.js'
 import { X402_BATCH_SETTLEMENT, installX402BatchSettlement } from '../../scripts/devchain/installX402BatchSettlement.js'
+import { approvePermit2AsOwner, installX402Permit2 } from '../../scripts/devchain/installX402Permit2.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 import { type StartAnvilReturnType, startAnvil } from '../../scripts/devchain/startAnvil.js'
 import { type StartPaidApiReturnType, startPaidApi } from '../../scripts/devchain/startPaidApi.js'
@@ -36,6 +37,7 @@ describe('x402 batch-settlement through bursar, claimed and settled on anvil', (
   let otherPayee: StartPaidApiReturnType
   let big: StartPaidApiReturnType
   let steep: StartPaidApiReturnType
+  let viaPermit2: StartPaidApiReturnType
   let owner: ReturnType<typeof privateKeyToAccount>
   let wallet: Address
   let merchant: Address
@@ -45,20 +47,23 @@ describe('x402 batch-settlement through bursar, claimed and settled on anvil', (
 
   beforeAll(async () => {
     anvil = await startAnvil({ chainId: CHAIN })
-    const [deployer, admin, facilitator, ownerKey, merchantKey, strangerKey, facilitator2, facilitator3] = anvil.accounts
+    const [deployer, admin, facilitator, ownerKey, merchantKey, strangerKey, facilitator2, facilitator3, facilitator4] = anvil.accounts
     token = await deployFiatToken({ rpcUrl: anvil.rpcUrl, deployer: deployer!, admin: admin! })
     await installX402BatchSettlement({ rpcUrl: anvil.rpcUrl })
+    await installX402Permit2({ rpcUrl: anvil.rpcUrl })
     owner = privateKeyToAccount(ownerKey!)
     merchant = privateKeyToAccount(merchantKey!).address
     stranger = privateKeyToAccount(strangerKey!).address
     stack = await startStack()
     wallet = (await new OwnerClient(stack.url, owner).createWallet('agents')).wallet
     await token.mint(wallet, 1_000_000n)
+    await approvePermit2AsOwner({ rpcUrl: anvil.rpcUrl, token: token.address, owner: wallet })
     const common = { rpcUrl: anvil.rpcUrl, chain: anvil.chain, asset: token.address, facilitatorKey: facilitator!, v1: false }
     const route = (price: bigint) => ({ 'GET /batch': { scheme: 'batch-settlement' as const, price } })
     api = await startPaidApi({ ...common, payTo: merchant, price: PRICE, routes: route(PRICE) })
     pricey = await startPaidApi({ ...common, payTo: merchant, price: 2_000n, routes: route(2_000n) })
     otherPayee = await startPaidApi({ ...common, payTo: stranger, price: PRICE, routes: route(PRICE) })
+    viaPermit2 = await startPaidApi({ ...common, facilitatorKey: facilitator4!, payTo: merchant, price: 500n, routes: { 'GET /batch': { scheme: 'batch-settlement', price: 500n, assetTransferMethod: 'permit2' } } })
     steep = await startPaidApi({ ...common, facilitatorKey: facilitator3!, payTo: merchant, price: 2_000n, routes: route(2_000n) })
     big = await startPaidApi({ ...common, facilitatorKey: facilitator2!, payTo: merchant, price: 1_400n, routes: route(1_400n) })
     const scope = { chains: { in: [CHAIN] }, assets: { in: [token.address] }, payTo: { in: [merchant] }, hosts: { in: ['127.0.0.1'] } }
@@ -79,7 +84,7 @@ describe('x402 batch-settlement through bursar, claimed and settled on anvil', (
     await waitAgentFloor()
   }, 120_000)
   afterAll(async () => {
-    await Promise.all([api?.stop(), pricey?.stop(), otherPayee?.stop(), big?.stop(), steep?.stop()])
+    await Promise.all([api?.stop(), pricey?.stop(), otherPayee?.stop(), big?.stop(), steep?.stop(), viaPermit2?.stop()])
     await stack?.stop()
     await anvil?.stop()
   })
@@ -152,5 +157,16 @@ describe('x402 batch-settlement through bursar, claimed and settled on anvil', (
     expect(await refusal(`${big.url}/batch`)).toMatchObject({ code: 'policy_locked_funds_exceeded', rule: 'lockedFunds.total' })
     expect(headers.length).toBe(seen)
     expect(await token.balanceOf(wallet)).toBe(before)
+  }, 60_000)
+  it('a Permit2 deposit (witness = the channel id) into a new channel, then vouchers; the claim pays exactly their total', async () => {
+    const before = await token.balanceOf(merchant)
+    for (let i = 0; i < 3; i++) expect((await pay()(`${viaPermit2.url}/batch`)).status).toBe(200)
+    const entries = await allowed()
+    const deposit = entries.filter((e) => e.action?.kind === 'batch_deposit').at(-1)
+    // 10× the 500 price, bound to the new channel through the Permit2 witness; 8,000 + 5,000 locked ≤ 20,000.
+    expect(deposit?.action).toMatchObject({ kind: 'batch_deposit', amount: '5000', receiver: merchant })
+    expect(entries.filter((e) => e.action?.kind === 'batch_voucher').slice(-3).map((v) => (v.action as { total: string }).total)).toEqual(['500', '1000', '1500'])
+    await viaPermit2.claimAndSettle()
+    expect(await token.balanceOf(merchant)).toBe(before + 1_500n)
   }, 60_000)
 })

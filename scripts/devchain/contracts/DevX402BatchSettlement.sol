@@ -82,6 +82,7 @@ contract DevX402BatchSettlement {
     }
 
     address constant ERC3009_COLLECTOR = 0x4020806089470a89826cB9fB1f4059150b550004;
+    address constant PERMIT2_COLLECTOR = 0x4020425FAf3B746C082C2f942b4E5159887B0005;
     bytes32 public constant CHANNEL_CONFIG_TYPEHASH = keccak256(
         "ChannelConfig(address payer,address payerAuthorizer,address receiver,address receiverAuthorizer,address token,uint40 withdrawDelay,bytes32 salt)"
     );
@@ -142,7 +143,7 @@ contract DevX402BatchSettlement {
 
     /** Pulls `amount` through the collector (which must credit this contract exactly) into the config's channel. */
     function deposit(ChannelConfig calldata config, uint128 amount, address collector, bytes calldata collectorData) external {
-        require(collector == ERC3009_COLLECTOR, "unknown collector");
+        require(collector == ERC3009_COLLECTOR || collector == PERMIT2_COLLECTOR, "unknown collector");
         require(amount > 0, "zero deposit");
         require(config.withdrawDelay >= 900 && config.withdrawDelay <= 2592000, "withdrawDelay out of range");
         bytes32 id = getChannelId(config);
@@ -229,6 +230,52 @@ contract DevX402Erc3009DepositCollector {
         bytes32 nonce = keccak256(abi.encode(channelId, salt));
         IDevErc3009(token).receiveWithAuthorization(payer, address(this), amount, validAfter, validBefore, nonce, signature);
         require(IDevErc3009(token).transfer(ESCROW, amount), "transfer failed");
+    }
+}
+
+interface IDevPermit2Witness {
+    struct TokenPermissions {
+        address token;
+        uint256 amount;
+    }
+    struct PermitTransferFrom {
+        TokenPermissions permitted;
+        uint256 nonce;
+        uint256 deadline;
+    }
+    struct SignatureTransferDetails {
+        address to;
+        uint256 requestedAmount;
+    }
+
+    function permitWitnessTransferFrom(
+        PermitTransferFrom calldata permit,
+        SignatureTransferDetails calldata transferDetails,
+        address owner,
+        bytes32 witness,
+        string calldata witnessTypeString,
+        bytes calldata signature
+    ) external;
+}
+
+/** Pulls the payer's Permit2 witness transfer (witness = the channel id) straight into the escrow. */
+contract DevX402Permit2DepositCollector {
+    address constant ESCROW = 0x4020074e9dF2ce1deE5A9C1b5c3f541D02a10003;
+    address constant PERMIT2 = 0x000000000022D473030F116dDEE9F6B43aC78BA3;
+    bytes32 constant DEPOSIT_WITNESS_TYPEHASH = keccak256("DepositWitness(bytes32 channelId)");
+    string constant WITNESS_TYPE_STRING = "DepositWitness witness)DepositWitness(bytes32 channelId)TokenPermissions(address token,uint256 amount)";
+
+    function collect(address payer, address token, uint256 amount, bytes32 channelId, bytes calldata data) external {
+        require(msg.sender == ESCROW, "only the escrow");
+        (uint256 nonce, uint256 deadline, bytes memory signature, ) = abi.decode(data, (uint256, uint256, bytes, bytes));
+        IDevPermit2Witness(PERMIT2).permitWitnessTransferFrom(
+            IDevPermit2Witness.PermitTransferFrom(IDevPermit2Witness.TokenPermissions(token, amount), nonce, deadline),
+            IDevPermit2Witness.SignatureTransferDetails(ESCROW, amount),
+            payer,
+            keccak256(abi.encode(DEPOSIT_WITNESS_TYPEHASH, channelId)),
+            WITNESS_TYPE_STRING,
+            signature
+        );
     }
 }
 
