@@ -5,11 +5,11 @@ import type { LocalAccount } from 'viem/accounts'
 import { DeferredSigner, type WithBinding } from './batchSettlementScheme.js'
 
 type Extra = { captureAuthorizer: Hex; feeRecipient: Hex; captureDeadline: number; refundDeadline: number; minFeeBps: number; maxFeeBps: number }
-type Payload = { authorization?: { validBefore: string }; permit2Authorization?: unknown; signature: Hex; salt: Hex }
+type Payload = { authorization?: { validBefore: string }; permit2Authorization?: { deadline: string }; signature: Hex; salt: Hex }
 
 /**
  * x402 `auth-capture` paid through bursar: the reference client (@x402/evm) builds the PaymentInfo and its EIP-3009
- * authorization to the escrow's collector; the enclave signs it with the PaymentInfo beside it (the nonce commits to
+ * (or Permit2) authorization to the escrow's collector; the enclave signs it with the PaymentInfo beside it (the nonce commits to
  * it), so the policy sees the receiver, the operator, the fee receiver and the deadlines. The client draws the salt
  * itself, so its signing call is answered with a placeholder and the real signature is made afterwards.
  */
@@ -29,14 +29,14 @@ export class BursarAuthCaptureScheme extends AuthCaptureEvmScheme {
     const result = await super.createPaymentPayload(x402Version, r, context)
     const p = result.payload as unknown as Payload
     try {
-      if (!p.authorization) throw new Error('auth-capture: only EIP-3009 authorizations are signed through bursar (assetTransferMethod permit2 is not supported)')
       const e = r.extra as unknown as Extra
       const authCapture = {
         operator: e.captureAuthorizer,
         receiver: r.payTo,
         token: r.asset,
         maxAmount: r.amount,
-        preApprovalExpiry: Number(p.authorization.validBefore),
+        // EIP-3009 validBefore or the Permit2 deadline: both are the PaymentInfo's preApprovalExpiry.
+        preApprovalExpiry: Number(p.authorization?.validBefore ?? p.permit2Authorization?.deadline),
         authorizationExpiry: e.captureDeadline,
         refundExpiry: e.refundDeadline,
         minFeeBps: e.minFeeBps,

@@ -25,10 +25,10 @@ async function reference(req = requirements()): Promise<{ typedData: TypedDataJs
   let typedData: TypedDataJson | undefined
   const signer = { address: MOCK_WALLET, signTypedData: async (td: unknown) => ((typedData = toJsonValue(td) as TypedDataJson), `0x${'11'.repeat(65)}` as const) }
   const r = await new AuthCaptureEvmScheme(signer as never).createPaymentPayload(2, req as never)
-  const p = r.payload as { authorization: { validBefore: string }; salt: `0x${string}` }
+  const p = r.payload as { authorization?: { validBefore: string }; permit2Authorization?: { deadline: string }; salt: `0x${string}` }
   const e = req.extra
   const payment: Payment = {
-    operator: e.captureAuthorizer, receiver: req.payTo, token: req.asset, maxAmount: req.amount, preApprovalExpiry: Number(p.authorization.validBefore),
+    operator: e.captureAuthorizer, receiver: req.payTo, token: req.asset, maxAmount: req.amount, preApprovalExpiry: Number(p.authorization?.validBefore ?? p.permit2Authorization?.deadline),
     authorizationExpiry: e.captureDeadline, refundExpiry: e.refundDeadline, minFeeBps: e.minFeeBps, maxFeeBps: e.maxFeeBps, feeReceiver: e.feeRecipient, salt: p.salt,
   }
   return { typedData: typedData!, payment }
@@ -59,5 +59,12 @@ describe('decode: x402 auth-capture', () => {
     const { typedData, payment } = await reference()
     expect(decode(typedData, payment, { ...requirements(), payTo: FEES })).toMatchObject({ ok: false, code: 'sign_requirements_mismatch' })
     expect(decode(typedData, payment, { ...requirements(), scheme: 'exact' })).toMatchObject({ ok: false, code: 'sign_requirements_mismatch' })
+  })
+  it('the Permit2 variant: a PermitTransferFrom to the escrow’s Permit2 collector, its nonce the PaymentInfo hash', async () => {
+    const { typedData, payment } = await reference(requirements({ assetTransferMethod: 'permit2' }))
+    expect(typedData.primaryType).toBe('PermitTransferFrom')
+    expect(decode(typedData, payment, requirements({ assetTransferMethod: 'permit2' }))).toMatchObject({ ok: true, action: { kind: 'auth_capture', amount: '2500', receiver: MOCK_PAY_TO, operator: OPERATOR, escrow: ESCROW } })
+    expect(decode(typedData, { ...payment, receiver: FEES }, null)).toMatchObject({ ok: false, code: 'sign_auth_capture_invalid' })
+    expect(decode(typedData, undefined, null)).toMatchObject({ ok: false, code: 'sign_auth_capture_invalid' })
   })
 })

@@ -5,10 +5,12 @@ import { type SignDenial, deny } from './signingPlan.js'
 
 export type AuthCapturePayment = NonNullable<NonNullable<AgentRequest['context']>['authCapture']>
 
-/** The canonical x402 auth-capture deployments: EIP-3009 token collector → its escrow (v1.1, v1.0). */
+/** The canonical x402 auth-capture deployments: EIP-3009 and Permit2 token collectors → their escrow (v1.1, v1.0). */
 export const X402_AUTH_CAPTURE_COLLECTORS: ReadonlyMap<string, `0x${string}`> = new Map([
   ['0x8612dfdc421f80336cd14e8ef9cb1e765db5ab88', '0xf96815976523E00e65Be8f34cA5e64b4f41EB19c'],
+  ['0xd69831aed5bfe262067ec4c751f4f830ecdd446e', '0xf96815976523E00e65Be8f34cA5e64b4f41EB19c'],
   ['0x0e3df9510de65469c4518d7843919c0b8c7a7757', '0xBdEA0D1bcC5966192B070Fdf62aB4EF5b4420cff'],
+  ['0x992476b9ee81d52a5bda0622c333938d0af0ab26', '0xBdEA0D1bcC5966192B070Fdf62aB4EF5b4420cff'],
 ])
 const PAYMENT_INFO_TYPEHASH = keccak256(
   new TextEncoder().encode(
@@ -18,6 +20,13 @@ const PAYMENT_INFO_TYPEHASH = keccak256(
 const INFO = parseAbiParameters('bytes32,address,address,address,address,uint120,uint48,uint48,uint48,uint16,uint16,address,uint256')
 
 type Bound = { ok: true; escrow: `0x${string}`; p: AuthCapturePayment }
+
+/** The auth_capture action of a bound authorization (EIP-3009 or Permit2). */
+export function authCaptureAction({ p, escrow }: Bound, a: { chainId: number; asset: string; amount: bigint; validAfter: number; nonce: string }) {
+  const [receiver, operator, feeReceiver] = [getAddress(p.receiver), getAddress(p.operator), getAddress(p.feeReceiver)]
+  const [validBefore, captureDeadline, refundDeadline] = [p.preApprovalExpiry, p.authorizationExpiry, p.refundExpiry]
+  return { kind: 'auth_capture', ...a, asset: getAddress(a.asset), amount: a.amount.toString(), receiver, operator, feeReceiver, maxFeeBps: p.maxFeeBps, escrow, validBefore, captureDeadline, refundDeadline, nonce: a.nonce.toLowerCase() } as const
+}
 
 /**
  * Binds an EIP-3009 authorization to an auth-capture escrow's token collector to the PaymentInfo the agent names:
@@ -45,4 +54,5 @@ export function bindAuthCapture(q: { p: AuthCapturePayment | undefined; collecto
   return denied ?? { ok: true, escrow, p }
 }
 
-export const isAuthCaptureCollector = (to: string): boolean => X402_AUTH_CAPTURE_COLLECTORS.has(to.toLowerCase())
+/** An EIP-3009 collector takes a ReceiveWithAuthorization, a Permit2 collector a PermitTransferFrom (never the other). */
+export const isAuthCaptureCollector = (to: string, permit2: boolean): boolean => X402_AUTH_CAPTURE_COLLECTORS.has(to.toLowerCase()) && permit2 === ['0xd69831aed5bfe262067ec4c751f4f830ecdd446e', '0x992476b9ee81d52a5bda0622c333938d0af0ab26'].includes(to.toLowerCase())

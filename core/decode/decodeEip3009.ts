@@ -8,7 +8,7 @@ import { type Eip3009PrimaryType, hashEip3009 } from './hashEip3009.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
 import { parseEip712Integer } from './parseEip712Integer.js'
 import { type DecodeResult, deny } from './signingPlan.js'
-import { type AuthCapturePayment, bindAuthCapture, isAuthCaptureCollector } from './decodeAuthCapture.js'
+import { type AuthCapturePayment, authCaptureAction, bindAuthCapture, isAuthCaptureCollector } from './decodeAuthCapture.js'
 import { type BatchChannel, bindBatchDeposit } from './decodeBatchSettlement.js'
 import { X402_BATCH_ERC3009_COLLECTOR, X402_BATCH_SETTLEMENT } from './knownContracts.js'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
@@ -75,7 +75,7 @@ export function decodeEip3009({ typedData, primaryType, wallet, registry, requir
   // x402 batch-settlement: a receive authorization to the escrow's deposit collector is a deposit into one channel.
   // x402 auth-capture: a receive authorization to an escrow's token collector is an authorization for a PaymentInfo.
   const deposit = to.toLowerCase() === X402_BATCH_ERC3009_COLLECTOR
-  const auth = isAuthCaptureCollector(to)
+  const auth = isAuthCaptureCollector(to, false)
   if ((deposit || auth) && primaryType !== 'ReceiveWithAuthorization') return shape('an authorization to an x402 escrow collector is a ReceiveWithAuthorization')
   const bound = deposit ? bindBatchDeposit({ channel, wallet, chainId, asset, nonce, requirements }) : null
   if (bound && !bound.ok) return bound
@@ -95,12 +95,7 @@ export function decodeEip3009({ typedData, primaryType, wallet, registry, requir
     nonce: nonce as Hex,
   })
   const plan = { kind: 'typedData', digest } as const
-  if (held?.ok) {
-    const { p, escrow } = held
-    const [receiver, operator, feeReceiver] = [getAddress(p.receiver), getAddress(p.operator), getAddress(p.feeReceiver)]
-    const action = { kind: 'auth_capture', chainId, asset: getAddress(asset), amount: value.toString(), receiver, operator, feeReceiver, maxFeeBps: p.maxFeeBps, escrow, validAfter: Number(validAfter), validBefore: Number(validBefore), captureDeadline: p.authorizationExpiry, refundDeadline: p.refundExpiry, nonce: nonce.toLowerCase() } as const
-    return { ok: true, action, plan }
-  }
+  if (held?.ok) return { ok: true, action: authCaptureAction(held, { chainId, asset, amount: value, validAfter: Number(validAfter), nonce }), plan }
   if (bound?.ok) {
     const [validFrom, validTo] = [Number(validAfter), Number(validBefore)]
     const action = { kind: 'batch_deposit', chainId, asset: bound.token, amount: value.toString(), channelId: bound.id, receiver: bound.receiver, escrow: getAddress(X402_BATCH_SETTLEMENT), validAfter: validFrom, validBefore: validTo, nonce: nonce.toLowerCase() } as const

@@ -35,7 +35,7 @@ export function decodeTypedData({ typedData, wallet, registry, requirements, cha
   const vc = typedData.domain.verifyingContract?.toLowerCase()
   // SECURITY: anything for the batch-settlement escrow is a voucher of a bound channel, or refused.
   if (vc === X402_BATCH_SETTLEMENT || typedData.domain.name === 'x402 Batch Settlement') return decodeBatchVoucher({ typedData, wallet, channel, requirements })
-  if (vc === PERMIT2_ADDRESS || typedData.domain.name === 'Permit2') return decodePermit2({ typedData, requirements, wallet, channel })
+  if (vc === PERMIT2_ADDRESS || typedData.domain.name === 'Permit2') return decodePermit2({ typedData, requirements, wallet, channel, authCapture })
   if (primaryType === 'Permit') return decodeErc2612Permit({ typedData, wallet, registry })
   // SECURITY: anything else that moves funds, or any typed data for a registry token, is a kind or refused.
   if (MONEY_PRIMARY_TYPES.has(primaryType)) {

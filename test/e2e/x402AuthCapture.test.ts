@@ -20,7 +20,7 @@ const policy: PolicyBody = {
   budgets: [{ chainId: CHAIN_ID, asset: TOKEN, perTx: CAP.toString(), rolling24h: '20000' }],
   rules: [{ id: 'x402-auth-capture', effect: 'allow', kinds: ['auth_capture'], payTo: { in: [MERCHANT] }, maxValiditySeconds: 600 }],
 }
-const offer = (p: { amount?: bigint; operator?: Hex; feeBps?: number } = {}): PaymentRequirements => ({
+const offer = (p: { amount?: bigint; operator?: Hex; feeBps?: number; permit2?: boolean } = {}): PaymentRequirements => ({
   scheme: 'auth-capture',
   network: `eip155:${CHAIN_ID}`,
   asset: TOKEN,
@@ -30,6 +30,7 @@ const offer = (p: { amount?: bigint; operator?: Hex; feeBps?: number } = {}): Pa
   extra: {
     name: TOKEN_ENTRY.name, version: TOKEN_ENTRY.version, captureAuthorizer: p.operator ?? OPERATOR, feeRecipient: OTHER_PAYEE,
     captureDeadline: Math.floor(Date.now() / 1000) + 3600, refundDeadline: Math.floor(Date.now() / 1000) + 86400, minFeeBps: 0, maxFeeBps: p.feeBps ?? 0,
+    ...(p.permit2 ? { assetTransferMethod: 'permit2' } : {}),
   },
 })
 
@@ -96,14 +97,33 @@ describe('x402 auth-capture through bursar (authorization signed within policy)'
     const fee = await pay(offer({ feeBps: 100 }))
     expect(fee).toMatchObject({ res: { code: 'policy_payto_not_allowed' }, headers: [] })
   })
+  it('the Permit2 variant: a PermitTransferFrom from the wallet to the escrow’s Permit2 collector verifies (viem); audited as auth_capture', async () => {
+    const { res, headers } = await pay(offer({ permit2: true }))
+    expect((res as Response).status).toBe(200)
+    const payload = JSON.parse(Buffer.from(headers[0]!, 'base64').toString()).payload as { permit2Authorization: { permitted: { token: Hex; amount: string }; spender: Hex; nonce: string; deadline: string }; signature: Hex }
+    const a = payload.permit2Authorization
+    expect(a.spender).toBe('0xD69831Aed5bfe262067ec4c751f4F830EcdD446e')
+    const ok = await verifyTypedData({
+      address: s.wallet,
+      domain: { name: 'Permit2', chainId: CHAIN_ID, verifyingContract: '0x000000000022D473030F116dDEE9F6B43aC78BA3' },
+      types: { PermitTransferFrom: [{ name: 'permitted', type: 'TokenPermissions' }, { name: 'spender', type: 'address' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }], TokenPermissions: [{ name: 'token', type: 'address' }, { name: 'amount', type: 'uint256' }] },
+      primaryType: 'PermitTransferFrom',
+      message: { permitted: { token: a.permitted.token, amount: BigInt(a.permitted.amount) }, spender: a.spender, nonce: BigInt(a.nonce), deadline: BigInt(a.deadline) },
+      signature: payload.signature,
+    })
+    expect(ok).toBe(true)
+    const last = (await auditEntries(s.stack.url, s.owner, { agent: s.agentKey.agentId })).filter((e) => e.event === 'sign_allowed').at(-1)
+    expect(last?.action).toMatchObject({ kind: 'auth_capture', amount: '2500', receiver: MERCHANT, operator: OPERATOR, escrow: ESCROW })
+  })
+
   it('a void, refund or reclaim gives nothing back by itself; the owner’s signed CreditBudget does, exactly', async () => {
-    // 2,500 counted so far against the 20,000 rolling cap: five 3,500 holds fit (20,000 in all), a sixth does not.
-    for (let i = 0; i < 5; i++) expect(((await pay(offer({ amount: 3_500n }))).res as Response).status).toBe(200)
-    const full = await pay(offer({ amount: 3_500n }))
+    // 5,000 counted so far against the 20,000 rolling cap: three 5,000 holds fit (20,000 in all), a fourth does not.
+    for (let i = 0; i < 3; i++) expect(((await pay(offer({ amount: 5_000n }))).res as Response).status).toBe(200)
+    const full = await pay(offer({ amount: 5_000n }))
     expect(full).toMatchObject({ res: { code: 'policy_daily_cap_exceeded' }, headers: [] })
     // The operator voided one hold (the host cannot prove it): the owner, having checked the chain, credits it back.
-    await s.client.act('CreditBudget', s.wallet, { agentId: s.agentKey.agentId, chainId: String(CHAIN_ID), asset: TOKEN, amount: '3500' })
-    expect(((await pay(offer({ amount: 3_500n }))).res as Response).status).toBe(200)
+    await s.client.act('CreditBudget', s.wallet, { agentId: s.agentKey.agentId, chainId: String(CHAIN_ID), asset: TOKEN, amount: '5000' })
+    expect(((await pay(offer({ amount: 5_000n }))).res as Response).status).toBe(200)
     expect(await pay(offer({ amount: 1n }))).toMatchObject({ res: { code: 'policy_daily_cap_exceeded' }, headers: [] })
   })
 })
