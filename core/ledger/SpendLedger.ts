@@ -214,6 +214,10 @@ export class SpendLedger {
     return this.riskResetAt.get(agentId) ?? -1
   }
 
+  channelCount(): number {
+    return this.channels.size
+  }
+
   /** The batch-settlement channel, if a deposit or voucher for it was signed. */
   channel(channelId: string): Readonly<ChannelRecord> | undefined {
     return this.channels.get(channelId)

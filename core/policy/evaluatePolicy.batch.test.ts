@@ -3,6 +3,7 @@ import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
 import { bindAction } from '../kinds/kindTable.js'
 import { SpendLedger } from '../ledger/SpendLedger.js'
 import { explainPolicy } from './explainPolicy.js'
+import { MAX_CHANNELS_PER_WALLET } from './rules/checkEscrow.js'
 import { MOCK_AGENT, MOCK_CHAIN, MOCK_PAYTO, MOCK_USDC, mockDecide, mockPolicy } from '../../test/helpers/mockPolicy.js'
 
 const T0 = Date.UTC(2026, 10, 24, 12)
@@ -111,5 +112,14 @@ describe('policy: x402 batch-settlement', () => {
     decide(l, voucher(10))
     const out = explainPolicy({ policy: policy(), action: bindAction(voucher(9), l), agentId: MOCK_AGENT, ledger: l, now: T0 })
     expect(out.trace.stages).toContainEqual(expect.objectContaining({ name: 'channel', ok: false, code: 'policy_voucher_total_decreased' }))
+  })
+  it('channelFlood: a wallet keeps at most MAX_CHANNELS_PER_WALLET channels; existing ones keep working', () => {
+    const l = new SpendLedger()
+    const p = policy({ budgets: [{ chainId: MOCK_CHAIN, asset: MOCK_USDC, perTx: '1000', rolling24h: '100000' }] })
+    const id = (i: number) => `0x${i.toString(16).padStart(64, '0')}`
+    for (let i = 0; i < MAX_CHANNELS_PER_WALLET; i++) expect(decide(l, voucher(1, id(i)), p).verdict).toBe('allow')
+    expect(decide(l, voucher(1, id(MAX_CHANNELS_PER_WALLET)), p)).toMatchObject({ verdict: 'deny', code: 'policy_channel_limit' })
+    expect(decide(l, deposit(5, id(MAX_CHANNELS_PER_WALLET)), p)).toMatchObject({ verdict: 'deny', code: 'policy_channel_limit' })
+    expect(decide(l, voucher(2, id(0)), p).verdict).toBe('allow')
   })
 })

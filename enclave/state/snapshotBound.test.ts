@@ -2,6 +2,7 @@ import { MAX_PENDING_SUMMARY_BYTES } from '../../core/policy/decidePolicy.js'
 import { describe, expect, it } from 'vitest'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import { MAX_OPEN_PENDING } from '../../core/policy/decidePolicy.js'
+import { MAX_CHANNELS_PER_WALLET } from '../../core/policy/rules/checkEscrow.js'
 import { OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
 import { MAX_SNAPSHOT_BYTES } from '../Enclave.js'
 import { encodeSnapshot } from './snapshotCodec.js'
@@ -96,6 +97,25 @@ describe('worst-case snapshot size from the limits', () => {
       {
         "agentsThatFitTheGuardHeadroom": 22,
         "perAgent": 733539,
+      }
+    `)
+  })
+  it('one wallet at the batch-settlement channel cap (every channel with the largest amounts; measured)', () => {
+    const base = fullWallet(0, false)
+    const empty = snapshotBytes([base])
+    const max = ((1n << 128n) - 1n).toString()
+    for (let i = 0; i < MAX_CHANNELS_PER_WALLET; i++) {
+      const channelId = `0x${i.toString(16).padStart(64, '0')}`
+      base.ledger.apply({ type: 'channel', agentId: agentId(0, 0), channelId, chainId: Number.MAX_SAFE_INTEGER, asset: addr(i), locked: max, signed: max, at: T0 })
+      base.ledger.apply({ type: 'channel_released', channelId, amount: max, at: T0 })
+    }
+    const perWallet = snapshotBytes([base]) - empty
+    // All wallets at the cap stay well inside the headroom between the owner guard and the frame limit.
+    expect(perWallet * OWNER_LIMITS.walletsTotal).toBeLessThan((MAX_SNAPSHOT_BYTES - OWNER_LIMITS.stateSoftBytes) / 4)
+    expect({ perWallet, allWallets: perWallet * OWNER_LIMITS.walletsTotal }).toMatchInlineSnapshot(`
+      {
+        "allWallets": 2531744,
+        "perWallet": 79117,
       }
     `)
   })

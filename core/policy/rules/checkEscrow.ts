@@ -1,6 +1,9 @@
 import type { Check, EvalContext } from '../evalTypes.js'
 import { checkResult } from './checkResult.js'
 
+/** SECURITY: batch-settlement channels one wallet's ledger keeps (never pruned: each holds its highest signed total). */
+export const MAX_CHANNELS_PER_WALLET = 256
+
 /**
  * x402 batch-settlement: the escrow must be on the policy's `escrows`; a voucher's running total may not go below
  * the highest already signed for its channel; a deposit keeps the funds locked in escrow (deposited, not yet promised
@@ -12,6 +15,7 @@ export function checkEscrow(ctx: EvalContext): Check | null {
   const missing = escrows.find((e) => !(ctx.policy.escrows ?? []).some((a) => a.toLowerCase() === e))
   if (missing !== undefined) return checkResult('escrows', false, 'policy_escrow_not_allowed', `escrow ${missing} is not on the escrow allowlist: add it under escrows:`)
   if (!c) return { name: 'escrows', ok: true, message: `escrow ${escrows.join(', ')} is allowed` }
+  if (!ctx.ledger.channel(c.id) && ctx.ledger.channelCount() >= MAX_CHANNELS_PER_WALLET) return checkResult('channel', false, 'policy_channel_limit', `the wallet already has ${MAX_CHANNELS_PER_WALLET} batch-settlement channels`)
   if (c.total !== null) {
     const ok = c.total >= c.signedBefore
     return checkResult('channel', ok, 'policy_voucher_total_decreased', `voucher total ${c.total} ${ok ? '≥' : '<'} highest signed ${c.signedBefore} for channel ${c.id}`)
