@@ -1,5 +1,5 @@
 import type { ActionKind, ActionOf } from '../../shared/schemas/decodedAction.js'
-import type { SpendLedger } from '../ledger/SpendLedger.js'
+import type { LedgerView } from '../state/stateTypes.js'
 
 /** Why a spend lets someone take funds: all count against budgets when the signature leaves the enclave. */
 export type SpendRole = 'transfer' | 'authorization' | 'allowance' | 'value' | 'fee'
@@ -65,5 +65,5 @@ export type KindSpec<K extends ActionKind> = {
    * For kinds whose meaning depends on what the enclave already signed (a batch voucher's increase): fills those
    * fields from the ledger. Runs in the writer, right before policy, so concurrent requests see each other.
    */
-  bind?: (a: ActionOf<K>, ledger: SpendLedger) => ActionOf<K>
+  bind?: (a: ActionOf<K>, ledger: LedgerView) => ActionOf<K>
 }

@@ -1,5 +1,5 @@
 import type { ActionKind, ActionOf, DecodedAction } from '../../shared/schemas/decodedAction.js'
-import type { SpendLedger } from '../ledger/SpendLedger.js'
+import type { LedgerView } from '../state/stateTypes.js'
 import type { ActionFacts, KindSpec } from './KindSpec.js'
 import { authCaptureKind } from './authCaptureKind.js'
 import { batchDepositKind } from './batchDepositKind.js'
@@ -48,7 +48,7 @@ export function factsOf(a: DecodedAction): ActionFacts {
 }
 
 /** The action with its ledger-dependent fields filled (a batch voucher's signedBefore); in the writer, before policy. */
-export function bindAction(a: DecodedAction, ledger: SpendLedger): DecodedAction {
+export function bindAction(a: DecodedAction, ledger: LedgerView): DecodedAction {
   const b = spec(a).bind
   return b ? b(a, ledger) : a
 }

@@ -2,7 +2,7 @@ import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import { PolicyInvalidError, parsePolicy, policyHash } from '../../shared/schemas/policy.js'
-import type { PolicyRecord, WalletRecord } from '../state/stateTypes.js'
+import type { PolicyRecord, WalletView } from '../state/stateTypes.js'
 
 export type SetPolicyMessage = { wallet: string; agentId: string; version: string; policyHash: string }
 
@@ -13,7 +13,7 @@ export type SetPolicyMessage = { wallet: string; agentId: string; version: strin
  * carry a version newer than the installed one (an older one never wins).
  * It is stored as canonical JSON (the hashed form), at most OWNER_LIMITS.policyBytes.
  */
-export function installPolicy(wallet: Readonly<WalletRecord>, m: SetPolicyMessage, text: string | undefined): PolicyRecord {
+export function installPolicy(wallet: WalletView, m: SetPolicyMessage, text: string | undefined): PolicyRecord {
   if (!text) throw new EnclaveError('policy_invalid', 'SetPolicy needs the policy JSON alongside the signed act')
   let policy: ReturnType<typeof parsePolicy>
   try {

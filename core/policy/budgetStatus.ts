@@ -1,12 +1,12 @@
 import { parsePolicy } from '../../shared/schemas/policy.js'
-import type { SpendLedger } from '../ledger/SpendLedger.js'
+import type { LedgerView } from '../state/stateTypes.js'
 import type { EvalContext } from './evalTypes.js'
 import { localTime } from './localTime.js'
 import { checkCaps } from './rules/checkCaps.js'
 
 export type AgentStatusViewParameters = {
   /** The wallet's policy records (a revoked one leaves nothing to spend) and its ledger. */
-  wallet: { policies: Map<string, { json: string; version: number; hash: string; revoked?: boolean }>; ledger: unknown }
+  wallet: { policies: ReadonlyMap<string, { json: string; version: number; hash: string; revoked?: boolean }>; ledger: LedgerView }
   revoked: boolean
   agentId: string
   now: number
@@ -20,7 +20,7 @@ export type AgentStatusViewParameters = {
  * requests. Read only.
  */
 export function agentStatusView({ wallet, revoked, agentId, now }: AgentStatusViewParameters) {
-  const ledger = wallet.ledger as SpendLedger
+  const ledger = wallet.ledger
   const rec = [wallet.policies.get(agentId)].find((r) => r && !r.revoked)
   const policy = rec ? parsePolicy(rec.json) : null
   const budgets = (policy?.budgets ?? []).map((cap) => {

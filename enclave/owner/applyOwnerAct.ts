@@ -2,16 +2,14 @@ import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 import type { Enclave } from '../Enclave.js'
 import { generateSignerKey } from '../sign/generateSignerKey.js'
-import type { WalletRecord } from '../../core/state/stateTypes.js'
-import { SpendLedger } from '../../core/ledger/SpendLedger.js'
+import type { WalletView } from '../../core/state/stateTypes.js'
 import { OWNER_RULE } from '../state/loadState.js'
-import { OWNER_LIMITS, checkCreateWallet, checkLimit } from '../../shared/owner/ownerLimits.js'
-import { applyWalletChange, walletActChange } from '../../core/owner/walletActChange.js'
+import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
+import { createWalletChange } from '../../core/owner/createWalletChange.js'
+import { walletActChange } from '../../core/owner/walletActChange.js'
 import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.js'
 import { ledgerOwnerAct } from './ledgerOps.js'
 import { type VerifiedOwnerAct, verifyOwnerAct } from '../../core/owner/verifyOwnerAct.js'
-
-const CREATE_WINDOW_MS = 10 * 60_000
 
 export type OwnerActParameters = { primaryType: string; message: string; signature: string; policy?: string | undefined }
 
@@ -44,22 +42,19 @@ export async function applyOwnerAct(
     }
     const seq = Number(act.message.seq) // exact: the schema bounds seq to [0, 2^53 - 1]
     if (seq <= wallet.ownerSeq) {
-      throw new EnclaveError('owner_act_stale', `Owner act seq ${seq} is not newer than ${wallet.ownerSeq}`, {
-        metaMessages: ['Fetch the wallet state and sign again with seq = ownerSeq + 1.'],
-      })
+      throw new EnclaveError('owner_act_stale', `Owner act seq ${seq} is not newer than ${wallet.ownerSeq}`)
     }
     if (act.primaryType === 'Resync') {
-      wallet.ownerSeq = seq
-      wallet.rolledBack = false
-      enclave.appendEntry(tx, entryBody(wallet, null, 'wallet_resynced', null))
+      enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: seq, rolledBack: false })
+      enclave.appendInfo(tx, 'wallet_resynced', { wallet: wallet.address, rule: OWNER_RULE })
       const persist = await enclave.finishTx(tx)
       return { ok: true, result: { wallet: wallet.address, ownerSeq: seq, receipt: signOwnerReceipt(enclave, act, wallet.address, seq) }, persist }
     }
     if (seq > wallet.ownerSeq + 1 || wallet.rolledBack) {
       // SECURITY: the owner knows a newer state than ours: we were handed an old snapshot.
       if (!wallet.rolledBack) {
-        wallet.rolledBack = true
-        enclave.appendEntry(tx, { ...entryBody(wallet, null, 'wallet_resynced', null), verdict: 'deny', code: 'state_rollback_detected' })
+        enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: wallet.ownerSeq, rolledBack: true })
+        enclave.appendInfo(tx, 'wallet_resynced', { wallet: wallet.address, rule: OWNER_RULE, verdict: 'deny', code: 'state_rollback_detected' })
         const error = { code: 'state_rollback_detected', message: `Owner act seq ${seq} is ahead of this enclave's ${wallet.ownerSeq}: state was rolled back; signing stops until a Resync act` }
         return { ok: false, error, persist: await enclave.finishTx(tx) }
       }
@@ -67,7 +62,7 @@ export async function applyOwnerAct(
     }
     result = applyWalletAct(enclave, wallet, act, params.policy, tx, seq)
     // Only an applied act moves the seq: a refused one (it threw above) leaves no entry, no snapshot, no change.
-    wallet.ownerSeq = seq
+    enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: seq, rolledBack: false })
   }
   const persist = await enclave.finishTx(tx)
   return { ok: true, result: { ...result, receipt: signOwnerReceipt(enclave, act, result.wallet, result.ownerSeq) }, persist }
@@ -77,42 +72,16 @@ export async function applyOwnerAct(
 const STATE_GROWING: ReadonlySet<string> = new Set(['CreateWallet', 'RegisterAgent', 'SetPolicy', 'IssuePermit', 'CreditBudget'])
 
 function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primaryType: 'CreateWallet' }>, tx: ReturnType<Enclave['beginTx']>) {
-  const m = act.message
-  if (act.signer.toLowerCase() !== m.owner.toLowerCase()) {
-    throw new EnclaveError('owner_signature_invalid', 'CreateWallet must be signed by the owner it names')
-  }
-  const now = enclave.now()
-  // Safe: the schema bounds issuedAt to [1, MAX_TIME_MS] < 2^53.
-  const issuedAt = Number(m.issuedAt)
-  if (Math.abs(now - issuedAt) > CREATE_WINDOW_MS) {
-    throw new EnclaveError('owner_act_stale', 'CreateWallet issuedAt is outside the 10-minute window; sign a fresh one')
-  }
-  for (const [n, t] of enclave.createNonces) if (now - t > 2 * CREATE_WINDOW_MS) enclave.createNonces.delete(n)
-  if (enclave.createNonces.has(m.nonce.toLowerCase())) throw new EnclaveError('owner_act_replayed', 'CreateWallet nonce already used')
-  const owners = [...enclave.wallets.values()].map((w) => w.owner)
-  checkCreateWallet({ admission: enclave.params.admission, owner: m.owner, owners, createNonces: enclave.createNonces.size })
-  enclave.createNonces.set(m.nonce.toLowerCase(), issuedAt)
-  const { privateKey, address } = generateSignerKey()
-  const wallet: WalletRecord = {
-    address,
-    privateKey,
-    owner: m.owner as `0x${string}`,
-    label: m.label,
-    createdAt: now,
-    ownerSeq: 0,
-    rolledBack: false,
-    agents: new Map(),
-    policies: new Map(),
-    ledger: new SpendLedger(),
-  }
-  enclave.wallets.set(address.toLowerCase(), wallet)
-  enclave.appendEntry(tx, entryBody(wallet, null, 'wallet_created', null))
-  return { wallet: address as string, owner: wallet.owner, ownerSeq: 0 }
+  const { wallets, createNonces } = enclave.state
+  const change = createWalletChange({ act, wallets, createNonces, admission: enclave.params.admission, now: enclave.now(), newKey: generateSignerKey })
+  enclave.state.apply(change)
+  enclave.appendInfo(tx, 'wallet_created', { wallet: change.wallet.address, rule: OWNER_RULE })
+  return { wallet: change.wallet.address as string, owner: change.wallet.owner, ownerSeq: 0 }
 }
 
 function applyWalletAct(
   enclave: Enclave,
-  wallet: WalletRecord,
+  wallet: WalletView,
   act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'Resync' }>,
   policyText: string | undefined,
   tx: ReturnType<Enclave['beginTx']>,
@@ -125,13 +94,13 @@ function applyWalletAct(
     case 'RevokePolicy':
     case 'RevokeAgent': {
       const out = walletActChange({ wallet, act, policyText, now: enclave.now() })
-      applyWalletChange(wallet, out.change)
-      enclave.appendEntry(tx, entryBody(wallet, out.agentId, out.event, out.policy))
+      enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: out.change })
+      enclave.appendInfo(tx, out.event, { wallet: wallet.address, agentId: out.agentId, policy: out.policy, rule: OWNER_RULE })
       return { ...base, ...out.result }
     }
     default: {
       const out = ledgerOwnerAct(enclave, wallet, act)
-      enclave.appendEntry(tx, { ...entryBody(wallet, out.agentId, out.event, null), ledger: out.events })
+      enclave.appendInfo(tx, out.event, { wallet: wallet.address, agentId: out.agentId, ledger: out.events, rule: OWNER_RULE })
       return { ...base, ...out.result }
     }
   }
@@ -144,28 +113,6 @@ function applyWalletAct(
 function signOwnerReceipt(enclave: Enclave, act: VerifiedOwnerAct, wallet: string, ownerSeq: number) {
   const head = enclave.audit.head()
   const actHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
-  const body = { v: 1 as const, act: act.primaryType, actHash, wallet: wallet.toLowerCase(), ownerSeq, stateVersion: enclave.stateVersion, auditHead: head, time: enclave.now() }
+  const body = { v: 1 as const, act: act.primaryType, actHash, wallet: wallet.toLowerCase(), ownerSeq, stateVersion: enclave.state.version, auditHead: head, time: enclave.now() }
   return makeOwnerReceipt(body, enclave.receiptSigner)
-}
-
-export function entryBody(
-  wallet: WalletRecord,
-  agentId: string | null,
-  event: import('../../shared/audit/auditEntry.js').AuditEvent,
-  policy: { version: number; hash: string } | null,
-) {
-  return {
-    event,
-    wallet: wallet.address,
-    agentId,
-    action: null,
-    reason: null,
-    policy,
-    verdict: 'info' as const,
-    rule: OWNER_RULE as string | null,
-    code: null,
-    signedHash: null,
-    requestId: null,
-    ledger: [] as unknown[],
-  }
 }

@@ -3,7 +3,7 @@ import type { Enclave } from '../Enclave.js'
 
 /** Public view of every wallet (no key material): what owners and the dashboard read, with frozen agents, pending requests and permits. */
 export function describeWallets(enclave: Enclave): WalletInfo[] {
-  return [...enclave.wallets.values()].map((w) => {
+  return [...enclave.state.wallets.values()].map((w) => {
     const ledger = w.ledger.toJSON()
     return {
       address: w.address,
