@@ -115,6 +115,11 @@ describe('worst-case snapshot size from the limits', () => {
       base.ledger.apply({ type: 'channel_released', channelId, amount: max, at: T0 })
     }
     const perWallet = snapshotBytes([base]) - empty
+    // The sealed form decodes back (SnapshotSchema) with every channel's totals intact.
+    const state = { stateVersion: 1, createdAt: T0, receiptKeyPkcs8: new Uint8Array(48), auditHead: null, entryMacKey: new Uint8Array(32), createNonces: [], wallets: [base] }
+    const back = decodeSnapshot(encodeSnapshot(state as never)).wallets[0]!.ledger
+    expect(back.channelCount()).toBe(MAX_CHANNELS_PER_WALLET)
+    expect(back.channel(`0x${'0'.repeat(63)}5`)).toEqual({ chainId: Number.MAX_SAFE_INTEGER, asset: addr(5), deposited: (1n << 128n) - 1n, signed: (1n << 128n) - 1n, released: (1n << 128n) - 1n })
     // All wallets at the cap stay well inside the headroom between the owner guard and the frame limit.
     expect(perWallet * OWNER_LIMITS.walletsTotal).toBeLessThan((MAX_SNAPSHOT_BYTES - OWNER_LIMITS.stateSoftBytes) / 4)
     expect({ perWallet, allWallets: perWallet * OWNER_LIMITS.walletsTotal }).toMatchInlineSnapshot(`
