@@ -26,6 +26,7 @@ export type PermitRecord = z.infer<typeof PermitRecordSchema>
 export type FrozenRecord = { reason: string; at: number }
 /** A batch-settlement channel of this wallet: everything deposited into it and the highest voucher total signed. */
 export type ChannelRecord = { chainId: number; asset: string; deposited: bigint; signed: bigint; released?: bigint }
+/** Inferred from SpendLedgerJsonSchema (LedgerEvent.ts, what sealed snapshots are decoded by): a new field goes there. */
 export type SpendLedgerJson = z.infer<typeof SpendLedgerJsonSchema>
 
 export class LedgerInvariantError extends BaseError {
