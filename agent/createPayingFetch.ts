@@ -4,6 +4,12 @@ import type { PaymentPayload, PaymentRequired, PaymentRequirements } from '@x402
 import { ExactEvmScheme } from '@x402/evm/exact/client'
 import { ExactEvmSchemeV1 } from '@x402/evm/exact/v1/client'
 import { UptoEvmScheme } from '@x402/evm/upto/client'
+import { BursarAuthCaptureScheme } from './authCaptureScheme.js'
+import { BursarBatchSettlementScheme, type BursarBatchSettlementOptions, type Preflight, type SignatureBinding, type WithBinding } from './batchSettlementScheme.js'
+import { loadAgentKey } from './loadAgentKey.js'
+import { postSignedRequest } from './postSignedRequest.js'
+import { toAgentError } from './toAgentError.js'
+import { toJsonValue } from './toJsonValue.js'
 import { NETWORKS } from '@x402/evm/v1'
 import { wrapFetchWithPayment } from '@x402/fetch'
 import type { LocalAccount } from 'viem/accounts'
@@ -25,9 +31,11 @@ export type CreatePayingFetchParameters = Omit<BursarAccountParameters, 'context
   reason?: string | undefined
   /**
    * The x402 schemes this fetch pays with, in order of preference when a 402 offers several
-   * (default `['exact', 'upto']`). Whatever is chosen, the enclave's policy decides.
+   * (default `['exact', 'upto', 'batch-settlement', 'auth-capture']`). Whatever is chosen, the enclave's policy decides.
    */
   schemes?: readonly PayingScheme[] | undefined
+  /** batch-settlement: where channel state is kept and how the escrow is read (defaults: in memory, no chain reads). */
+  batchSettlement?: BursarBatchSettlementOptions | undefined
   /**
    * Where payment identifiers are remembered (default: a new in-memory store per fetch). Share one store
    * between fetches that may retry each other's purchases.
@@ -38,8 +46,12 @@ export type CreatePayingFetchParameters = Omit<BursarAccountParameters, 'context
 /** Per call: `reason` (advisory, audited) and `paymentId`, the purchase's idempotency key (x402 `payment-identifier`). */
 export type PayingFetchOptions = { reason?: string | undefined; paymentId?: string | undefined }
 
-/** `exact` (EIP-3009 or Permit2, as the server asks) and `upto` (a Permit2 maximum the server settles within). */
-export type PayingScheme = 'exact' | 'upto'
+/**
+ * `exact` (EIP-3009 or Permit2, as the server asks), `upto` (a Permit2 maximum the server settles within) and
+ * `batch-settlement` (an escrow deposit, then vouchers with a running total) and `auth-capture` (an authorization
+ * into an escrow the operator captures from).
+ */
+export type PayingScheme = 'exact' | 'upto' | 'batch-settlement' | 'auth-capture'
 
 export type PayingFetch = ((input: FetchInput, init?: RequestInit, options?: PayingFetchOptions) => Promise<Response>) & {
   /** The bursar viem Account behind this fetch (usable with viem clients too). */
@@ -53,13 +65,15 @@ type CallContext = {
   reason: string | undefined
   paymentId: string | undefined
   requirements?: AgentRequestContext['requirements']
+  /** Context bound to one signature (a batch channel, an auth-capture PaymentInfo): set for that signature only. */
+  binding?: SignatureBinding | undefined
   error?: unknown
 }
 
 /**
  * `fetch` that pays x402 402s through bursar: @x402/fetch + the reference
  * EVM schemes (`exact` v2 by EIP-3009 or Permit2, and v1 network names;
- * `upto`) + a bursarAccount. The
+ * `upto`; `batch-settlement`; `auth-capture`) + a bursarAccount. The
  * resource URL and the 402's selected requirements travel to the enclave as
  * advisory context. A refused payment rethrows the typed bursar error and
  * sends no payment header. Budget limits are the enclave's job, so the x402
@@ -79,8 +93,9 @@ export function createPayingFetch(params: CreatePayingFetchParameters): PayingFe
   const {
     fetch: resourceFetch,
     reason: defaultReason,
-    schemes = ['exact', 'upto'],
+    schemes = ['exact', 'upto', 'batch-settlement', 'auth-capture'],
     paymentIdentifiers = new PaymentIdentifierStore(),
+    batchSettlement,
     ...accountParams
   } = params
   const store = new AsyncLocalStorage<CallContext>()
@@ -93,6 +108,7 @@ export function createPayingFetch(params: CreatePayingFetchParameters): PayingFe
         ...(c.resourceUrl.length <= 2048 ? { resourceUrl: c.resourceUrl } : {}),
         ...(c.reason ? { reason: c.reason.slice(0, 280) } : {}),
         ...(c.requirements ? { requirements: c.requirements } : {}),
+        ...c.binding,
       }
     },
   })
@@ -110,6 +126,34 @@ export function createPayingFetch(params: CreatePayingFetchParameters): PayingFe
     for (const name of NETWORKS) client.registerV1(name, new ExactEvmSchemeV1(account))
   }
   if (schemes.includes('upto')) client.register('eip155:*', new UptoEvmScheme(account))
+  // batch-settlement and auth-capture: each signature is made with what it is for in the request context.
+  const bind: WithBinding = async (binding, sign) => {
+    const c = store.getStore()
+    if (!c) throw new Error('x402 escrow signing outside a paying fetch call')
+    c.binding = binding
+    try {
+      return await sign()
+    } finally {
+      c.binding = undefined
+    }
+  }
+  const preflight: Preflight = async (td, binding) => {
+    const key = typeof accountParams.agentKey === 'string' ? loadAgentKey(accountParams.agentKey) : accountParams.agentKey
+    const host = accountParams.host ?? key.host
+    const typedData = { domain: toJsonValue(td.domain ?? {}), types: toJsonValue(td.types), primaryType: td.primaryType, message: toJsonValue(td.message ?? {}) }
+    const c = store.getStore()
+    const { body } = await postSignedRequest({
+      host: host!,
+      agentKey: key,
+      wallet: (accountParams.wallet ?? key.wallet ?? account.address) as `0x${string}`,
+      path: '/v1/agent/sign',
+      fields: { op: 'signTypedData', typedData, context: { ...(c?.requirements ? { requirements: c.requirements } : {}), ...(c && c.resourceUrl.length <= 2048 ? { resourceUrl: c.resourceUrl } : {}), ...binding }, dryRun: true },
+    })
+    const b = body as { dryRun?: boolean; verdict?: string }
+    if (b.dryRun === true && b.verdict !== 'allow') throw toAgentError({ status: 403, body })
+  }
+  if (schemes.includes('batch-settlement')) client.register('eip155:*', new BursarBatchSettlementScheme(account, bind, batchSettlement, preflight))
+  if (schemes.includes('auth-capture')) client.register('eip155:*', new BursarAuthCaptureScheme(account, bind))
   client.onBeforePaymentCreation(async ({ selectedRequirements }) => {
     const c = store.getStore()
     if (c) c.requirements = toRequirementsJson(selectedRequirements)

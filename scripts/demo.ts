@@ -6,8 +6,11 @@
  * within the cap, hits the cap, shows the refusal and the audit of it.
  * `--scheme` picks what the API asks for: `exact` (EIP-3009, default),
  * `permit2` (exact via Permit2) or `upto` (a Permit2 maximum; the API settles
- * less). The Permit2 schemes put canonical Permit2 and bursar's test x402
- * proxies on the local chain.
+ * less) or `batch` (batch-settlement: one escrow deposit, limited by the
+ * locked-funds budget, then one voucher per call counting only the increase of
+ * the running total; the merchant claims and settles at the end). The Permit2
+ * schemes put canonical Permit2 and bursar's test x402 proxies on the local
+ * chain; `batch` puts bursar's test escrow and deposit collector there.
  */
 import { privateKeyToAccount } from 'viem/accounts'
 import { createPayingFetch } from '../agent/createPayingFetch.js'
@@ -17,6 +20,7 @@ import { formatAuditEntry } from '../shared/audit/formatAuditEntry.js'
 import { verifyAuditLog } from '../shared/audit/verifyAuditLog.js'
 import { ensureBundles } from './buildEnclave.js'
 import { deployFiatToken } from './devchain/deployFiatToken.js'
+import { X402_BATCH_SETTLEMENT, installX402BatchSettlement } from './devchain/installX402BatchSettlement.js'
 import { approvePermit2AsOwner, installX402Permit2 } from './devchain/installX402Permit2.js'
 import { setupAgent } from './devchain/setupAgent.js'
 import { startAnvil } from './devchain/startAnvil.js'
@@ -28,7 +32,7 @@ const PRICE = 10_000n // 0.01 USDC
 /** upto: each call signs PRICE as its maximum and the API settles this much. */
 const UPTO_CHARGE = 4_000n
 
-export const DEMO_SCHEMES = ['exact', 'permit2', 'upto'] as const
+export const DEMO_SCHEMES = ['exact', 'permit2', 'upto', 'batch'] as const
 export type DemoScheme = (typeof DEMO_SCHEMES)[number]
 
 export async function runDemo(opts: { json?: boolean; host?: string; scheme?: DemoScheme } = {}): Promise<number> {
@@ -67,12 +71,23 @@ export async function runDemo(opts: { json?: boolean; host?: string; scheme?: De
       host = stack.url
       auditToken = stack.auditToken
     }
-    if (scheme !== 'exact') {
+    const permit2 = scheme === 'permit2' || scheme === 'upto'
+    if (permit2) {
       await installX402Permit2({ rpcUrl: anvil.rpcUrl })
       say('▶ canonical Permit2 and the x402 exact/upto Permit2 proxies (bursar test contracts) placed on the chain')
     }
+    if (scheme === 'batch') {
+      await installX402BatchSettlement({ rpcUrl: anvil.rpcUrl })
+      say('▶ the x402 batch-settlement escrow and its EIP-3009 deposit collector (bursar test contracts) placed on the chain')
+    }
     const route =
-      scheme === 'upto' ? { scheme: 'upto' as const, charge: UPTO_CHARGE } : scheme === 'permit2' ? { assetTransferMethod: 'permit2' as const } : {}
+      scheme === 'upto'
+        ? { scheme: 'upto' as const, charge: UPTO_CHARGE }
+        : scheme === 'permit2'
+          ? { assetTransferMethod: 'permit2' as const }
+          : scheme === 'batch'
+            ? { scheme: 'batch-settlement' as const }
+            : {}
     const api = await startPaidApi({
       rpcUrl: anvil.rpcUrl,
       chain: anvil.chain,
@@ -86,13 +101,15 @@ export async function runDemo(opts: { json?: boolean; host?: string; scheme?: De
     say(
       scheme === 'upto'
         ? `▶ paid API (x402 v2, upto scheme: signs up to ${usdc(PRICE)}, settles ${usdc(UPTO_CHARGE)} per call): ${api.url}/paid`
-        : `▶ paid API (x402 v2, exact scheme${scheme === 'permit2' ? ' via Permit2' : ''}, ${usdc(PRICE)} per call): ${api.url}/paid`,
+        : scheme === 'batch'
+          ? `▶ paid API (x402 v2, batch-settlement: an escrow deposit, then a voucher of ${usdc(PRICE)} more per call): ${api.url}/paid`
+          : `▶ paid API (x402 v2, exact scheme${scheme === 'permit2' ? ' via Permit2' : ''}, ${usdc(PRICE)} per call): ${api.url}/paid`,
     )
 
     const wallet = (await new OwnerClient(host, owner).createWallet('demo')).wallet
     await token.mint(wallet, 1_000_000n)
     say(`▶ owner ${owner.address} created wallet ${wallet} inside the enclave (funded with ${usdc(1_000_000n)})`)
-    if (scheme !== 'exact') {
+    if (permit2) {
       await approvePermit2AsOwner({ rpcUrl: anvil.rpcUrl, token: token.address, owner: wallet })
       say('▶ the wallet approved Permit2 on USDC once (local chain: sent by impersonation)')
     }
@@ -106,16 +123,20 @@ export async function runDemo(opts: { json?: boolean; host?: string; scheme?: De
         timeZone: 'UTC',
         tokens: [{ chainId: CHAIN, asset: token.address, name: 'USD Coin', version: '2', decimals: 6 }],
         ...(scheme === 'upto' ? { facilitators: [api.facilitatorAddress] } : {}),
+        // batch: the escrow, and at most 0.10 USDC locked in it (the server asks for a deposit of 10 calls).
+        ...(scheme === 'batch' ? { escrows: [X402_BATCH_SETTLEMENT], lockedFunds: [{ chainId: CHAIN, asset: token.address, perChannel: '100000', total: '100000' }] } : {}),
         budgets: [{ chainId: CHAIN, asset: token.address, perTx: '20000', rolling24h: '30000' }],
         rules: [
           {
             id: 'pay-apis',
             effect: 'allow',
-            kinds: [scheme === 'upto' ? 'upto' : scheme === 'permit2' ? 'permit2_transfer' : 'eip3009'],
+            kinds: [scheme === 'upto' ? 'upto' : scheme === 'permit2' ? 'permit2_transfer' : scheme === 'batch' ? 'batch_deposit' : 'eip3009'],
             payTo: { in: [merchant] },
             hosts: { in: ['127.0.0.1'] },
             maxValiditySeconds: 600,
           },
+          // A voucher is money until claimed (no validity bound covers it): its own rule; budgets count its increase.
+          ...(scheme === 'batch' ? [{ id: 'vouchers', effect: 'allow' as const, kinds: ['batch_voucher' as const], payTo: { in: [merchant] }, hosts: { in: ['127.0.0.1'] } }] : []),
         ],
       },
     })
@@ -128,7 +149,12 @@ export async function runDemo(opts: { json?: boolean; host?: string; scheme?: De
     for (let i = 1; i <= 4; i++) {
       try {
         const res = await pay(`${api.url}/paid`)
-        const paid = scheme === 'upto' ? `signed up to ${usdc(PRICE)} (counted), settled ${usdc(UPTO_CHARGE)}` : `paid ${usdc(PRICE)}`
+        const paid =
+          scheme === 'upto'
+            ? `signed up to ${usdc(PRICE)} (counted), settled ${usdc(UPTO_CHARGE)}`
+            : scheme === 'batch'
+              ? `voucher +${usdc(PRICE)} (counted), escrow holds ${usdc(await token.balanceOf(X402_BATCH_SETTLEMENT))}`
+              : `paid ${usdc(PRICE)}`
         const line = `  call ${i}: HTTP ${res.status} — ${paid}, merchant balance ${usdc(await token.balanceOf(merchant))}`
         ;(out.calls as unknown[]).push({ call: i, status: res.status })
         say(line)
@@ -137,6 +163,15 @@ export async function runDemo(opts: { json?: boolean; host?: string; scheme?: De
         ;(out.calls as unknown[]).push({ call: i, refused: e.code, remaining: e.remaining })
         say(`  call ${i}: REFUSED by the enclave — ${e.code}${e.remaining ? ` (remaining ${usdc(BigInt(e.remaining))})` : ''}; no payment header was sent`)
       }
+    }
+    let settled = api.settlements.map((x) => x.amount)
+    if (scheme === 'batch') {
+      // The merchant claims every channel's latest voucher and settles: paid exactly the running total.
+      const before = await token.balanceOf(merchant)
+      const { claims } = await api.claimAndSettle()
+      const got = (await token.balanceOf(merchant)) - before
+      settled = [got.toString()]
+      say(`▶ merchant claimed ${claims.reduce((n, c) => n + c.vouchers, 0)} channel voucher(s) and settled: received ${usdc(got)}; merchant balance ${usdc(await token.balanceOf(merchant))}`)
     }
     const exportRes = await fetch(`${host}/v1/audit/export?format=jsonl`, { headers: auditToken ? { authorization: `Bearer ${auditToken}` } : {} })
     if (!exportRes.ok) {
@@ -153,7 +188,7 @@ export async function runDemo(opts: { json?: boolean; host?: string; scheme?: De
     say(`  merchant settlements on chain: ${api.settlements.length}`)
     out.auditOk = verdict.ok
     out.settlements = api.settlements.length
-    out.settled = api.settlements.map((x) => x.amount)
+    out.settled = settled
     if (opts.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
     return verdict.ok ? 0 : 1
   } finally {

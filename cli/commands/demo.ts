@@ -9,7 +9,7 @@ export function demoCommand(): Command {
   return new Command('demo')
     .description('local chain + x402 paid API + an agent paying within policy, end to end')
     .option('--json', 'print JSON')
-    .option('--scheme <scheme>', 'what the paid API asks for: exact (EIP-3009), permit2 (exact via Permit2) or upto', 'exact')
+    .option('--scheme <scheme>', 'what the paid API asks for: exact (EIP-3009), permit2 (exact via Permit2), upto or batch (batch-settlement)', 'exact')
     .addOption(new Option('--host <url>', 'use this running bursar host (default: start a temporary one; never a host you did not name)').env(HOST_ENV))
     .action(async (o: { json?: boolean; scheme: string; host?: string }) => {
       const { loadDevTools } = await import('../lib/devTools.js')
@@ -18,7 +18,7 @@ export function demoCommand(): Command {
       if (!demo) return
       const { DEMO_SCHEMES, runDemo } = demo
       if (!(DEMO_SCHEMES as readonly string[]).includes(o.scheme)) {
-        process.stderr.write(`error: --scheme ${o.scheme}: one of ${DEMO_SCHEMES.join(', ')} (batch-settlement and auth-capture: not yet)\n`)
+        process.stderr.write(`error: --scheme ${o.scheme}: one of ${DEMO_SCHEMES.join(', ')} (auth-capture: not yet)\n`)
         process.exitCode = 2
         return
       }

@@ -292,6 +292,14 @@ export function ownerCommand(): Command {
       printResult(!!o.json, r, () => `credited ${o.amount} to ${o.agent}'s budget on chain ${o.chain}`)
     }))
 
+  walletOpt(common(budget.command('release-locked').description('x402 batch-settlement: stop counting funds you saw leave a channel (withdrawn, refunded) as locked; signed by you')))
+    .requiredOption('--channel <id>', 'the channel id (bytes32)')
+    .requiredOption('--amount <baseUnits>', 'amount in base units, at most what is still locked in the channel')
+    .action(action(async (o: Common & { wallet: string; channel: string; amount: string }) => {
+      const r = await client(o).act('ReleaseLocked', o.wallet, { channelId: o.channel, amount: o.amount })
+      printResult(!!o.json, r, () => `released ${o.amount} locked in channel ${o.channel}`)
+    }))
+
   const permit = owner.command('permit').description('single-use spend permits')
   agentOpt(walletOpt(common(permit.command('issue').description('issue an amount- and merchant-locked, expiring, single-use permit'))))
     .requiredOption('--chain <id>', 'chain id')

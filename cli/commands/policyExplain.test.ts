@@ -114,4 +114,29 @@ await policyExplainCommand().parseAsync(process.argv.slice(1), { from: 'user' })
     expect(r.stdout).toMatch(/^PENDING {2}pnd_[0-9a-f]{32} {2}\(rules\.x402-data-apis\)/)
     expect(r.stdout).toContain('resource host elsewhere.example fails in list  [policy_host_not_allowed]')
   }, 30_000)
+  it('batch-settlement: a voucher counts from the channel’s highest signed total in the ledger; a lower one is explained', () => {
+    const AGENT = 'agt_0123456789abcdef0123456789abcdef01234567'
+    const ESCROW = '0x4020074e9dF2ce1deE5A9C1b5c3f541D02a10003'
+    const MERCHANT = '0x4444444444444444444444444444444444444444'
+    const CH = `0x${'c1'.repeat(32)}`
+    const policy = file('batch-policy.json', {
+      version: 1, wallet: '0x1111111111111111111111111111111111111111', agentId: AGENT, timeZone: 'UTC',
+      tokens: [{ chainId: 84532, asset: USDC, name: 'USDC', version: '2', decimals: 6 }],
+      escrows: [ESCROW],
+      lockedFunds: [{ chainId: 84532, asset: USDC, perChannel: '5000' }],
+      budgets: [{ chainId: 84532, asset: USDC, perTx: '1000' }],
+      rules: [{ id: 'batch', effect: 'allow', kinds: ['batch_voucher', 'batch_deposit'], payTo: { in: [MERCHANT] } }],
+    })
+    const voucher = (total: string) => file(`v${total}.json`, { kind: 'batch_voucher', chainId: 84532, asset: USDC, channelId: CH, receiver: MERCHANT, escrow: ESCROW, total, signedBefore: '0' })
+    const ledger = file('ch.json', [{ type: 'channel', agentId: AGENT, channelId: CH, chainId: 84532, asset: USDC.toLowerCase(), locked: '4000', signed: '2500', at: Date.parse(NOW) - 1000 }])
+    // 2,500 already signed: a running total of 3,400 adds 900 (within the 1,000 per-tx cap); 3,600 adds 1,100.
+    expect(runPolicyExplain({ policy, request: voucher('3400'), ledger, now: NOW })).toMatchObject({ exitCode: 0 })
+    expect(runPolicyExplain({ policy, request: voucher('3600'), ledger, now: NOW }).stdout).toContain('amount 1100 > per-transaction cap 1000')
+    const lower = runPolicyExplain({ policy, request: voucher('2000'), ledger, now: NOW })
+    expect(lower.exitCode).toBe(1)
+    expect(lower.stdout).toContain('voucher total 2000 < highest signed 2500')
+    // 1,500 still locked in the channel (4,000 deposited, 2,500 promised): a 3,501 deposit would make 5,001 > 5,000.
+    const deposit = file('d.json', { kind: 'batch_deposit', chainId: 84532, asset: USDC, amount: '3501', channelId: CH, receiver: MERCHANT, escrow: ESCROW, validAfter: 0, validBefore: s + 300, nonce: `0x${'ab'.repeat(32)}` })
+    expect(runPolicyExplain({ policy, request: deposit, ledger, now: NOW }).stdout).toContain('locked perChannel: 1500 + 3501 > 5000')
+  })
 })

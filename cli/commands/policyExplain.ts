@@ -7,6 +7,7 @@ import { DecodedActionSchema } from '../../shared/schemas/decodedAction.js'
 import { parsePolicy, PolicyInvalidError } from '../../shared/schemas/policy.js'
 import { LedgerEventSchema, SpendLedgerJsonSchema } from '../../core/ledger/LedgerEvent.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
+import { bindAction } from '../../core/kinds/kindTable.js'
 import type { Check } from '../../core/policy/evalTypes.js'
 import { explainPolicy } from '../../core/policy/explainPolicy.js'
 import type { ExplainPolicyReturnType } from '../../core/policy/explainPolicy.js'
@@ -62,7 +63,8 @@ export function runPolicyExplain(o: PolicyExplainOptions): PolicyExplainResult {
     now = o.now === undefined ? Date.now() : Date.parse(o.now)
     if (!Number.isFinite(now)) return fail(`--now: not an ISO date: ${o.now}`)
     const ledger = o.ledger === undefined ? new SpendLedger() : loadLedger(readStructured(o.ledger))
-    out = explainPolicy({ policy, action: r.action, context: r.context, agentId: r.agentId ?? policy.agentId, ledger, now, permitId: r.permitId })
+    // A batch voucher counts from the channel's highest signed total in the ledger, as in the enclave's writer.
+    out = explainPolicy({ policy, action: bindAction(r.action, ledger), context: r.context, agentId: r.agentId ?? policy.agentId, ledger, now, permitId: r.permitId })
   } catch (e) {
     if (e instanceof PolicyInvalidError)
       return fail(`${o.policy}: ${e.shortMessage}\n${(e.metaMessages ?? []).map((m) => `  ${m}`).join('\n')}\nFix the fields above (docs/policy.md lists every field; examples/policy.example.yaml is a complete policy).`)

@@ -8,6 +8,9 @@ import { type Eip3009PrimaryType, hashEip3009 } from './hashEip3009.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
 import { parseEip712Integer } from './parseEip712Integer.js'
 import { type DecodeResult, deny } from './signingPlan.js'
+import { type AuthCapturePayment, authCaptureAction, bindAuthCapture, isAuthCaptureCollector } from './decodeAuthCapture.js'
+import { type BatchChannel, bindBatchDeposit } from './decodeBatchSettlement.js'
+import { X402_BATCH_ERC3009_COLLECTOR, X402_BATCH_SETTLEMENT } from './knownContracts.js'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 
 export type DecodeEip3009Parameters = {
@@ -16,6 +19,10 @@ export type DecodeEip3009Parameters = {
   wallet: string
   registry: readonly TokenRegistryEntry[]
   requirements: X402Requirements | undefined
+  /** x402 batch-settlement: the channel a deposit to the canonical collector is for. */
+  channel?: BatchChannel | undefined
+  /** x402 auth-capture: the PaymentInfo an authorization to an escrow's collector is for. */
+  authCapture?: AuthCapturePayment | undefined
 }
 
 const FIELDS = EIP3009_FIELDS
@@ -29,7 +36,7 @@ const MAX_SECONDS = BigInt(Number.MAX_SAFE_INTEGER)
  * (the x402 exact scheme) only in its exact shape, under the registry's
  * domain for its token, signed by the wallet itself.
  */
-export function decodeEip3009({ typedData, primaryType, wallet, registry, requirements }: DecodeEip3009Parameters): DecodeResult {
+export function decodeEip3009({ typedData, primaryType, wallet, registry, requirements, channel, authCapture }: DecodeEip3009Parameters): DecodeResult {
   const shape = (why: string) => deny('sign_eip3009_shape_invalid', `${primaryType}: ${why}`)
   // SECURITY: exactly the EIP-3009 types — no extra struct can change what the token contract hashes.
   if (!checkStructTypes(typedData.types, { [primaryType]: FIELDS })) {
@@ -65,11 +72,16 @@ export function decodeEip3009({ typedData, primaryType, wallet, registry, requir
   // SECURITY: the wallet only authorizes moving its own funds.
   if (from.toLowerCase() !== wallet.toLowerCase()) return deny('sign_from_not_wallet', 'Authorization from is not the wallet')
 
-  const denied = checkRequirements({
-    requirements,
-    chainId,
-    payment: { asset, payTo: to, amount: value, scheme: 'exact', entry },
-  })
+  // x402 batch-settlement: a receive authorization to the escrow's deposit collector is a deposit into one channel.
+  // x402 auth-capture: a receive authorization to an escrow's token collector is an authorization for a PaymentInfo.
+  const deposit = to.toLowerCase() === X402_BATCH_ERC3009_COLLECTOR
+  const auth = isAuthCaptureCollector(to, false)
+  if ((deposit || auth) && primaryType !== 'ReceiveWithAuthorization') return shape('an authorization to an x402 escrow collector is a ReceiveWithAuthorization')
+  const bound = deposit ? bindBatchDeposit({ channel, wallet, chainId, asset, nonce, requirements }) : null
+  if (bound && !bound.ok) return bound
+  const held = auth ? bindAuthCapture({ p: authCapture, collector: to.toLowerCase(), chainId, asset, value, validBefore, nonce, requirements }) : null
+  if (held && !held.ok) return held
+  const denied = deposit || auth ? undefined : checkRequirements({ requirements, chainId, payment: { asset, payTo: to, amount: value, scheme: 'exact', entry } })
   if (denied) return denied
 
   const digest = hashEip3009({
@@ -82,6 +94,13 @@ export function decodeEip3009({ typedData, primaryType, wallet, registry, requir
     validBefore,
     nonce: nonce as Hex,
   })
+  const plan = { kind: 'typedData', digest } as const
+  if (held?.ok) return { ok: true, action: authCaptureAction(held, { chainId, asset, amount: value, validAfter: Number(validAfter), nonce }), plan }
+  if (bound?.ok) {
+    const [validFrom, validTo] = [Number(validAfter), Number(validBefore)]
+    const action = { kind: 'batch_deposit', chainId, asset: bound.token, amount: value.toString(), channelId: bound.id, receiver: bound.receiver, escrow: getAddress(X402_BATCH_SETTLEMENT), validAfter: validFrom, validBefore: validTo, nonce: nonce.toLowerCase() } as const
+    return { ok: true, action, plan }
+  }
   return {
     ok: true,
     action: {
@@ -96,6 +115,6 @@ export function decodeEip3009({ typedData, primaryType, wallet, registry, requir
       validBefore: Number(validBefore),
       nonce: nonce.toLowerCase(),
     },
-    plan: { kind: 'typedData', digest },
+    plan,
   }
 }

@@ -2,12 +2,14 @@ import { type TypedDataDefinition, getAddress, hashTypedData } from 'viem'
 import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import { type X402Requirements, checkRequirements } from './checkRequirements.js'
 import { checkStructTypes } from './checkStructTypes.js'
-import { PERMIT2_ADDRESS, X402_PROXY_WITNESS, X402_UPTO_PERMIT2_PROXY } from './knownContracts.js'
+import { type AuthCapturePayment, authCaptureAction, bindAuthCapture, isAuthCaptureCollector } from './decodeAuthCapture.js'
+import { type BatchChannel, bindBatchChannel } from './decodeBatchSettlement.js'
+import { PERMIT2_ADDRESS, X402_BATCH_PERMIT2_COLLECTOR, X402_BATCH_SETTLEMENT, X402_PROXY_WITNESS, X402_UPTO_PERMIT2_PROXY } from './knownContracts.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
 import { normalizeTypedMessage } from './normalizeTypedMessage.js'
 import { type DecodeResult, deny } from './signingPlan.js'
 
-export type DecodePermit2Parameters = { typedData: TypedDataJson; requirements: X402Requirements | undefined }
+export type DecodePermit2Parameters = { typedData: TypedDataJson; requirements: X402Requirements | undefined; wallet?: string; channel?: BatchChannel | undefined; authCapture?: AuthCapturePayment | undefined }
 
 const TOKEN_PERMISSIONS = [
   { name: 'token', type: 'address' },
@@ -45,7 +47,7 @@ const str = (v: unknown) => (typeof v === 'bigint' ? v.toString() : String(v))
  * the upto proxy exactly `Witness(address to,address facilitator,uint256
  * validAfter)`, decoded as an `upto` action (the amount is a maximum).
  */
-export function decodePermit2({ typedData, requirements }: DecodePermit2Parameters): DecodeResult {
+export function decodePermit2({ typedData, requirements, wallet = '', channel, authCapture }: DecodePermit2Parameters): DecodeResult {
   const { primaryType } = typedData
   const shape = (why: string) => deny('sign_permit2_shape_invalid', `Permit2 ${primaryType}: ${why}`)
   const dom = normalizeEip712Domain(typedData)
@@ -112,6 +114,23 @@ export function decodePermit2({ typedData, requirements }: DecodePermit2Paramete
   const denied = checkRequirements({ requirements, chainId, payment })
   if (denied) return denied
   const plan = { kind: 'typedData', digest } as const
+  // x402 batch-settlement: a permit to the escrow's Permit2 deposit collector is a deposit into the witness's channel.
+  if (spender.toLowerCase() === X402_BATCH_PERMIT2_COLLECTOR) {
+    const dw = typedData.types.DepositWitness
+    if (witnessType !== 'DepositWitness' || dw?.length !== 1 || dw[0]?.name !== 'channelId' || dw[0].type !== 'bytes32') return shape('a deposit carries exactly DepositWitness(bytes32 channelId)')
+    const b = bindBatchChannel(channel, wallet, chainId, requirements)
+    if (!b.ok) return b
+    if (b.id !== witness?.fields.channelId?.toLowerCase() || b.token !== asset) return deny('sign_batch_channel_invalid', 'batch-settlement deposit: the witness channel or token is not the named channel’s')
+    const [nonce, validBefore] = [`0x${BigInt(str(m.nonce)).toString(16).padStart(64, '0')}`, Number(str(m.deadline))]
+    if (!Number.isSafeInteger(validBefore)) return shape('deadline is not a time in seconds')
+    return { ok: true, action: { kind: 'batch_deposit', chainId, asset, amount: amount.toString(), channelId: b.id, receiver: b.receiver, escrow: getAddress(X402_BATCH_SETTLEMENT), validAfter: 0, validBefore, nonce }, plan }
+  }
+  // x402 auth-capture: a plain permit to an escrow's Permit2 collector, its nonce the escrow's hash of the PaymentInfo.
+  if (primaryType === 'PermitTransferFrom' && isAuthCaptureCollector(spender, true)) {
+    const nonce = `0x${BigInt(str(m.nonce)).toString(16).padStart(64, '0')}`
+    const held = bindAuthCapture({ p: authCapture, collector: spender.toLowerCase(), chainId, asset, value: amount, validBefore: BigInt(str(m.deadline)), nonce, requirements })
+    return held.ok ? { ok: true, action: authCaptureAction(held, { chainId, asset, amount, validAfter: 0, nonce }), plan } : held
+  }
   const f = witness?.fields as { facilitator: string; validAfter: string } | undefined
   if (upto && f && payTo) {
     return { ok: true, action: { kind: 'upto', chainId, asset, amount: amount.toString(), payTo, facilitator: getAddress(f.facilitator), nonce: str(m.nonce), deadline: str(m.deadline), validAfter: f.validAfter }, plan }

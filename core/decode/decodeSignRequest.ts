@@ -55,7 +55,7 @@ function decodeUnchecked({ request, wallet, registry }: DecodeSignRequestParamet
     const requirements = request.context?.requirements
     switch (request.op) {
       case 'signTypedData':
-        return decodeTypedData({ typedData: request.typedData, wallet, registry, requirements })
+        return decodeTypedData({ typedData: request.typedData, wallet, registry, requirements, channel: request.context?.batchChannel, authCapture: request.context?.authCapture })
       case 'signTransaction':
         return decodeTransaction({ transaction: request.transaction, wallet, registry, requirements })
       case 'signMessage':

@@ -5,7 +5,9 @@ import { type X402Requirements, checkRequirements } from './checkRequirements.js
 import { decodeEip3009 } from './decodeEip3009.js'
 import { decodeErc2612Permit } from './decodeErc2612Permit.js'
 import { decodePermit2 } from './decodePermit2.js'
-import { MONEY_PRIMARY_TYPES, PERMIT2_ADDRESS } from './knownContracts.js'
+import type { AuthCapturePayment } from './decodeAuthCapture.js'
+import { type BatchChannel, decodeBatchVoucher } from './decodeBatchSettlement.js'
+import { MONEY_PRIMARY_TYPES, PERMIT2_ADDRESS, X402_BATCH_SETTLEMENT } from './knownContracts.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
 import { normalizeTypedMessage } from './normalizeTypedMessage.js'
 import { type DecodeResult, deny } from './signingPlan.js'
@@ -15,6 +17,8 @@ export type DecodeTypedDataParameters = {
   wallet: string
   registry: readonly TokenRegistryEntry[]
   requirements: X402Requirements | undefined
+  channel?: BatchChannel | undefined
+  authCapture?: AuthCapturePayment | undefined
 }
 
 /**
@@ -23,13 +27,15 @@ export type DecodeTypedDataParameters = {
  * lets someone take); other money-moving shapes are refused; anything else is
  * generic typed data after full validation. The digest is computed here.
  */
-export function decodeTypedData({ typedData, wallet, registry, requirements }: DecodeTypedDataParameters): DecodeResult {
+export function decodeTypedData({ typedData, wallet, registry, requirements, channel, authCapture }: DecodeTypedDataParameters): DecodeResult {
   const { primaryType } = typedData
   if (primaryType === 'TransferWithAuthorization' || primaryType === 'ReceiveWithAuthorization') {
-    return decodeEip3009({ typedData, primaryType, wallet, registry, requirements })
+    return decodeEip3009({ typedData, primaryType, wallet, registry, requirements, channel, authCapture })
   }
   const vc = typedData.domain.verifyingContract?.toLowerCase()
-  if (vc === PERMIT2_ADDRESS || typedData.domain.name === 'Permit2') return decodePermit2({ typedData, requirements })
+  // SECURITY: anything for the batch-settlement escrow is a voucher of a bound channel, or refused.
+  if (vc === X402_BATCH_SETTLEMENT || typedData.domain.name === 'x402 Batch Settlement') return decodeBatchVoucher({ typedData, wallet, channel, requirements })
+  if (vc === PERMIT2_ADDRESS || typedData.domain.name === 'Permit2') return decodePermit2({ typedData, requirements, wallet, channel, authCapture })
   if (primaryType === 'Permit') return decodeErc2612Permit({ typedData, wallet, registry })
   // SECURITY: anything else that moves funds, or any typed data for a registry token, is a kind or refused.
   if (MONEY_PRIMARY_TYPES.has(primaryType)) {

@@ -22,3 +22,8 @@ export const MONEY_PRIMARY_TYPES: ReadonlySet<string> = new Set([
   'PermitBatchTransferFrom',
   'PermitBatchWitnessTransferFrom',
 ])
+
+/** x402 batch-settlement: the escrow (channels, vouchers) and its EIP-3009 deposit collector. */
+export const X402_BATCH_SETTLEMENT = '0x4020074e9df2ce1dee5a9c1b5c3f541d02a10003'
+export const X402_BATCH_ERC3009_COLLECTOR = '0x4020806089470a89826cb9fb1f4059150b550004'
+export const X402_BATCH_PERMIT2_COLLECTOR = '0x4020425faf3b746c082c2f942b4e5159887b0005'

@@ -1,4 +1,5 @@
 import type { ActionKind, ActionOf } from '../../shared/schemas/decodedAction.js'
+import type { LedgerView } from '../state/stateTypes.js'
 
 /** Why a spend lets someone take funds: all count against budgets when the signature leaves the enclave. */
 export type SpendRole = 'transfer' | 'authorization' | 'allowance' | 'value' | 'fee'
@@ -26,6 +27,13 @@ export type ActionFacts = {
   spenders: string[]
   /** x402 facilitators the signature lets settle (upto's witness; lowercase): each must be on the policy's allowlist. */
   facilitators: string[]
+  /** x402 escrow contracts the signature commits funds through (batch-settlement; lowercase): each must be on the policy's `escrows`. */
+  escrows: string[]
+  /**
+   * The batch-settlement channel the signature is for: `lock` is what a deposit locks in escrow, `total` a voucher's
+   * running total and `signedBefore` the highest total signed for the channel before it (the voucher counts the increase).
+   */
+  channel: { id: string; chainId: number; asset: string; lock: bigint; total: bigint | null; signedBefore: bigint } | null
   /** The contract a transaction calls and its selector (calls that are not token or Permit2 actions). */
   contract: { to: string; selector: string } | null
   /** Unix seconds: from when and until when the signature is money (until null = no end: until mined or revoked). */
@@ -53,4 +61,9 @@ export type KindSpec<K extends ActionKind> = {
    * validity they set stays within the span the owner approved.
    */
   approvalFree: readonly Exclude<keyof ActionOf<K>, 'kind'>[]
+  /**
+   * For kinds whose meaning depends on what the enclave already signed (a batch voucher's increase): fills those
+   * fields from the ledger. Runs in the writer, right before policy, so concurrent requests see each other.
+   */
+  bind?: (a: ActionOf<K>, ledger: LedgerView) => ActionOf<K>
 }

@@ -7,6 +7,7 @@ const W = '0x1111111111111111111111111111111111111111'
 const T = '0x036CbD53842c5426634e7929541eC2318f3dCF7e'
 const P = '0x2222222222222222222222222222222222222222'
 const S = '0x3333333333333333333333333333333333333333'
+const B = '0x4020074e9dF2ce1deE5A9C1b5c3f541D02a10003'
 const t = (s: string) => s.toLowerCase()
 const TX = { chainId: 84532, nonce: 7, gas: '21000', maxFeePerGas: '3', maxPriorityFeePerGas: '1' } as const
 const FEE = { chainId: 84532, asset: 'native', amount: 63_000n, to: null, role: 'fee' }
@@ -37,6 +38,27 @@ const CASES: { [K in ActionKind]: { action: ActionOf<K>; spends: unknown[]; vali
     spends: [{ chainId: 84532, asset: t(T), amount: 7n, to: t(P), role: 'authorization' }],
     validUntil: 1_800_000_300,
     free: ['nonce', 'deadline', 'validAfter'],
+  },
+  batch_deposit: {
+    action: { kind: 'batch_deposit', chainId: 84532, asset: T, amount: '50', channelId: `0x${'cd'.repeat(32)}`, receiver: P, escrow: B, validAfter: 0, validBefore: 1_800_000_600, nonce: `0x${'ef'.repeat(32)}` },
+    // A deposit pays no one: it is limited by the locked-funds budget, not counted as a spend.
+    spends: [],
+    validUntil: 1_800_000_600,
+    free: ['nonce', 'validAfter', 'validBefore'],
+  },
+  batch_voucher: {
+    action: { kind: 'batch_voucher', chainId: 84532, asset: T, channelId: `0x${'cd'.repeat(32)}`, receiver: P, escrow: B, total: '10', signedBefore: '3' },
+    // Only the increase over the highest total already signed for the channel counts.
+    spends: [{ chainId: 84532, asset: t(T), amount: 7n, to: t(P), role: 'authorization' }],
+    validUntil: null,
+    free: ['signedBefore'],
+  },
+  auth_capture: {
+    action: { kind: 'auth_capture', chainId: 84532, asset: T, amount: '40', receiver: P, operator: S, feeReceiver: S, maxFeeBps: 100, escrow: B, validAfter: 0, validBefore: 1_800_000_300, captureDeadline: 1_800_003_600, refundDeadline: 1_800_086_400, nonce: `0x${'ef'.repeat(32)}` },
+    // The authorized amount counts when signed (capture may take less; void/refund give back only by owner credit).
+    spends: [{ chainId: 84532, asset: t(T), amount: 40n, to: t(P), role: 'authorization' }],
+    validUntil: 1_800_000_300,
+    free: ['nonce', 'validAfter', 'validBefore'],
   },
   permit2_allowance: {
     action: { kind: 'permit2_allowance', chainId: 84532, asset: T, amount: '8', spender: S, expiration: 1_800_003_600, nonce: 0, sigDeadline: '1800000300' },
@@ -114,6 +136,10 @@ describe('the table of action kinds', () => {
       if (c.free.includes(field)) expect(key(changed), `${kind}.${field} is free`).toBe(base)
       else expect(key(changed), `${kind}.${field} is bound`).not.toBe(base)
     }
+  })
+
+  it('a batch voucher that does not raise its channel’s highest signed total counts nothing', () => {
+    for (const total of ['3', '2', '0']) expect(factsOf({ ...CASES.batch_voucher.action, total }).spends[0]?.amount).toBe(0n)
   })
 
   it('every allowance-like method counts its allowance when signed', () => {

@@ -1,5 +1,9 @@
 import type { ActionKind, ActionOf, DecodedAction } from '../../shared/schemas/decodedAction.js'
+import type { LedgerView } from '../state/stateTypes.js'
 import type { ActionFacts, KindSpec } from './KindSpec.js'
+import { authCaptureKind } from './authCaptureKind.js'
+import { batchDepositKind } from './batchDepositKind.js'
+import { batchVoucherKind } from './batchVoucherKind.js'
 import { contractCallKind } from './contractCallKind.js'
 import { eip3009Kind } from './eip3009Kind.js'
 import { erc20ApproveKind } from './erc20ApproveKind.js'
@@ -21,6 +25,9 @@ export const KINDS: KindTable = {
   erc2612_permit: erc2612PermitKind,
   permit2_transfer: permit2TransferKind,
   upto: uptoKind,
+  batch_deposit: batchDepositKind,
+  batch_voucher: batchVoucherKind,
+  auth_capture: authCaptureKind,
   permit2_allowance: permit2AllowanceKind,
   erc20_transfer: erc20TransferKind,
   erc20_approve: erc20ApproveKind,
@@ -38,6 +45,12 @@ function spec<K extends ActionKind>(a: ActionOf<K>): KindSpec<K> {
 /** The facts policy reads about an action, from its kind's module. */
 export function factsOf(a: DecodedAction): ActionFacts {
   return spec(a).facts(a)
+}
+
+/** The action with its ledger-dependent fields filled (a batch voucher's signedBefore); in the writer, before policy. */
+export function bindAction(a: DecodedAction, ledger: LedgerView): DecodedAction {
+  const b = spec(a).bind
+  return b ? b(a, ledger) : a
 }
 
 /** The audit/owner line of an action. */

@@ -2,7 +2,7 @@ import type { ActionFacts, Spend } from './KindSpec.js'
 
 /** Facts with nothing in them; kinds fill what applies. */
 export function emptyFacts(chainId: number | null): ActionFacts {
-  return { chainId, spends: [], tokens: [], payees: [], spenders: [], facilitators: [], contract: null, validFrom: null, validUntil: null, typedData: null, messageLength: null }
+  return { chainId, spends: [], tokens: [], payees: [], spenders: [], facilitators: [], escrows: [], channel: null, contract: null, validFrom: null, validUntil: null, typedData: null, messageLength: null }
 }
 
 /** A transaction's worst-case fee, gas × maxFeePerGas, in the chain's native coin. */

@@ -71,6 +71,13 @@ export const LedgerEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('budget_released'), permitId: ident, at }),
   /** The owner gives budget back (e.g. an authorization that expired unsettled): counts against spends in the window. */
   z.strictObject({ type: z.literal('budget_credit'), agentId, chainId: z.number().int().positive(), asset, amount, at }),
+  /**
+   * x402 batch-settlement: a deposit locked `locked` in channel `channelId`, or a voucher raised the channel's highest
+   * signed running total to `signed` (what the next voucher's increase is counted from). Never swept.
+   */
+  z.strictObject({ type: z.literal('channel'), agentId, channelId: z.string().regex(/^0x[0-9a-f]{64}$/), chainId: z.number().int().positive(), asset: address, locked: amount, signed: amount, at }),
+  /** The owner saw `amount` leave channel `channelId` (withdrawn or refunded): it no longer counts as locked. */
+  z.strictObject({ type: z.literal('channel_released'), channelId: z.string().regex(/^0x[0-9a-f]{64}$/), amount, at }),
   z.strictObject({ type: z.literal('agent_frozen'), agentId, reason: z.string().max(280), at }),
   z.strictObject({ type: z.literal('agent_unfrozen'), agentId, at }),
 ])
@@ -102,4 +109,8 @@ export const SpendLedgerJsonSchema = z.strictObject({
   frozen: z.record(z.string(), z.strictObject({ reason: z.string(), at })),
   riskResetAt: z.record(z.string(), at),
   lastSweepAt: at,
+  /** x402 batch-settlement channels (absent when none). */
+  channels: z
+    .record(z.string().regex(/^0x[0-9a-f]{64}$/), z.strictObject({ chainId: z.number().int().positive(), asset: address, deposited: amount, signed: amount, released: amount.optional() }))
+    .optional(),
 })

@@ -24,6 +24,8 @@ export type PendingRecord = z.infer<typeof PendingRecordSchema>
 export type PendingStatus = PendingRecord['status']
 export type PermitRecord = z.infer<typeof PermitRecordSchema>
 export type FrozenRecord = { reason: string; at: number }
+/** A batch-settlement channel of this wallet: everything deposited into it and the highest voucher total signed. */
+export type ChannelRecord = { chainId: number; asset: string; deposited: bigint; signed: bigint; released?: bigint }
 /** Inferred from SpendLedgerJsonSchema (LedgerEvent.ts, what sealed snapshots are decoded by): a new field goes there. */
 export type SpendLedgerJson = z.infer<typeof SpendLedgerJsonSchema>
 
@@ -50,6 +52,7 @@ export class SpendLedger {
   private frozen = new Map<string, FrozenRecord>()
   private riskResetAt = new Map<string, number>()
   private lastSweepAt = 0
+  private channels = new Map<string, ChannelRecord>()
 
   /** Applies one event; throws LedgerInvariantError (a bug or tampering: halt) if it is illegal in this state. */
   apply(e: LedgerEvent): void {
@@ -106,6 +109,20 @@ export class SpendLedger {
         const p = this.livePermit(e.permitId, e.at)
         p.released = true
         p.closedAt = e.at
+        break
+      }
+      case 'channel': {
+        const c = this.channels.get(e.channelId) ?? { chainId: e.chainId, asset: e.asset, deposited: 0n, signed: 0n }
+        if (c.chainId !== e.chainId || c.asset !== e.asset) throw new LedgerInvariantError(`channel ${e.channelId} changed token`)
+        c.deposited += BigInt(e.locked)
+        if (BigInt(e.signed) > c.signed) c.signed = BigInt(e.signed)
+        this.channels.set(e.channelId, c)
+        break
+      }
+      case 'channel_released': {
+        const c = this.channels.get(e.channelId)
+        if (!c) throw new LedgerInvariantError(`channel ${e.channelId} unknown`)
+        c.released = (c.released ?? 0n) + BigInt(e.amount)
         break
       }
       case 'agent_frozen':
@@ -168,6 +185,26 @@ export class SpendLedger {
     return this.riskResetAt.get(agentId) ?? -1
   }
 
+  channelCount(): number {
+    return this.channels.size
+  }
+
+  /** The batch-settlement channel, if a deposit or voucher for it was signed. */
+  channel(channelId: string): Readonly<ChannelRecord> | undefined {
+    return this.channels.get(channelId)
+  }
+
+  /** Funds locked in escrow, not yet promised by a voucher nor released by the owner: deposited − highest signed total − released (≥ 0), per channel or over all of (chain, asset). */
+  locked(chainId: number, asset: string, channelId?: string): bigint {
+    let sum = 0n
+    for (const [id, c] of this.channels) {
+      if (c.chainId !== chainId || c.asset !== asset || (channelId !== undefined && id !== channelId)) continue
+      const held = c.deposited - c.signed - (c.released ?? 0n)
+      if (held > 0n) sum += held
+    }
+    return sum
+  }
+
   frozenInfo(agentId: string): FrozenRecord | undefined {
     return this.frozen.get(agentId)
   }
@@ -208,6 +245,9 @@ export class SpendLedger {
       frozen: Object.fromEntries(this.frozen),
       riskResetAt: Object.fromEntries(this.riskResetAt),
       lastSweepAt: this.lastSweepAt,
+      ...(this.channels.size > 0
+        ? { channels: Object.fromEntries([...this.channels].map(([k, c]) => [k, { chainId: c.chainId, asset: c.asset, deposited: c.deposited.toString(), signed: c.signed.toString(), ...(c.released ? { released: c.released.toString() } : {}) }])) }
+        : {}),
     }
   }
 
@@ -227,6 +267,7 @@ export class SpendLedger {
     for (const [k, v] of Object.entries(json.frozen)) l.frozen.set(k, { ...v })
     for (const [k, v] of Object.entries(json.riskResetAt)) l.riskResetAt.set(k, v)
     l.lastSweepAt = json.lastSweepAt
+    for (const [k, c] of Object.entries(json.channels ?? {})) l.channels.set(k, { chainId: c.chainId, asset: c.asset, deposited: BigInt(c.deposited), signed: BigInt(c.signed), ...(c.released ? { released: BigInt(c.released) } : {}) })
     return l
   }
 

@@ -10,7 +10,7 @@ import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 export type LedgerActEventsParameters = { wallet: WalletView; act: LedgerAct; now: number }
 export type LedgerActOutcome = { agentId: string | null; event: AuditEvent; events: LedgerEvent[]; result: Record<string, unknown> }
 
-export type LedgerAct = Extract<VerifiedOwnerAct, { primaryType: 'FreezeAgent' | 'ResolvePending' | 'IssuePermit' | 'CreditBudget' }>
+export type LedgerAct = Extract<VerifiedOwnerAct, { primaryType: 'FreezeAgent' | 'ResolvePending' | 'IssuePermit' | 'CreditBudget' | 'ReleaseLocked' }>
 
 /**
  * Owner acts that change a wallet's ledger (freeze/unfreeze, approve/reject a
@@ -50,6 +50,15 @@ export function ledgerActEvents({ wallet, act, now: at }: LedgerActEventsParamet
       // Number() is exact: the schema bounds chainId to [1, 2^53 - 1].
       const events: LedgerEvent[] = [{ type: 'budget_credit', agentId: m.agentId, chainId: Number(m.chainId), asset: m.asset.toLowerCase(), amount: m.amount, at }]
       return { agentId: m.agentId, event: 'budget_released', events, result: { agentId: m.agentId, credited: m.amount } }
+    }
+    case 'ReleaseLocked': {
+      // SECURITY: locked funds come back only on the owner's signature (after they checked the chain), never the host's.
+      const m = act.message
+      const id = m.channelId.toLowerCase()
+      const c = ledger.channel(id)
+      const held = c ? ledger.locked(c.chainId, c.asset, id) : 0n
+      if (BigInt(m.amount) === 0n || BigInt(m.amount) > held) throw new EnclaveError('owner_act_invalid', `ReleaseLocked: between 1 and the ${held} still locked in the channel`)
+      return { agentId: null, event: 'budget_released', events: [{ type: 'channel_released', channelId: id, amount: m.amount, at }], result: { channelId: id, released: m.amount } }
     }
     case 'IssuePermit': {
       const m = act.message

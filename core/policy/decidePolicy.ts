@@ -10,6 +10,7 @@ import { checkCaps } from './rules/checkCaps.js'
 import { checkPermit } from './rules/checkPermit.js'
 import { checkPreApproval } from './rules/checkPreApproval.js'
 import { checkSpendSpike } from './rules/checkSpendSpike.js'
+import { checkEscrow } from './rules/checkEscrow.js'
 import { checkFacilitators, checkTokenRegistry } from './rules/checkTokenRegistry.js'
 import { checkValidityWindow } from './rules/checkValidityWindow.js'
 import { checkVelocity } from './rules/checkVelocity.js'
@@ -25,7 +26,7 @@ type Failure = { code: PolicyCode; rule: string; message: string; remaining?: st
 
 /**
  * The policy decision, in order: binding and expiry, frozen agent, velocity,
- * token registry, facilitator allowlist, authorization validity, deny rules (any match wins), a named
+ * token registry, facilitator allowlist, escrow (allowlist, voucher order, locked funds), authorization validity, deny rules (any match wins), a named
  * permit, an owner-approved pending request, allow rules + budgets + risk,
  * pre-approvals, then deny or ask the owner. Reads the ledger, never writes
  * it: the verdict carries the events the caller applies if it proceeds.
@@ -71,6 +72,12 @@ export function decidePolicy(p: EvaluatePolicyParameters, trace?: PolicyTrace): 
         ...(s === ctx.primary ? tag : {}),
       })
     }
+    // A batch-settlement deposit locks funds; a voucher raises the channel's highest signed total.
+    const ch = ctx.facts.channel
+    if (ch && (ch.lock > 0n || (ch.total ?? 0n) > ch.signedBefore)) {
+      const signed = (ch.total ?? 0n).toString()
+      events.push({ type: 'channel', agentId, channelId: ch.id, chainId: ch.chainId, asset: ch.asset, locked: ch.lock.toString(), signed, at: now })
+    }
     return { verdict: 'allow', rule, events }
   }
   /** Budgets then risk; null when the spend may proceed. */
@@ -90,7 +97,7 @@ export function decidePolicy(p: EvaluatePolicyParameters, trace?: PolicyTrace): 
     return deny({ code: 'policy_expired', rule: 'policy.expiresAt', message: `policy expired at ${new Date(policy.expiresAt).toISOString()}` })
   const frozen = ledger.frozenInfo(agentId)
   if (frozen) return deny({ code: 'agent_frozen', rule: 'frozen', message: `agent frozen: ${frozen.reason}` }, undefined)
-  for (const c of [checkVelocity, checkTokenRegistry, checkFacilitators, (x: EvalContext) => checkValidityWindow(undefined, x)]) {
+  for (const c of [checkVelocity, checkTokenRegistry, checkFacilitators, checkEscrow, (x: EvalContext) => checkValidityWindow(undefined, x)]) {
     const bad = stage(c(ctx))
     if (bad) return denyCheck(bad)
   }

@@ -13,7 +13,7 @@ import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
 import { type Policy, parsePolicy } from '../../shared/schemas/policy.js'
 import { decodeSignRequest } from '../../core/decode/decodeSignRequest.js'
 import type { DecodeResult } from '../../core/decode/signingPlan.js'
-import { describeAction, factsOf } from '../../core/kinds/kindTable.js'
+import { bindAction, describeAction, factsOf } from '../../core/kinds/kindTable.js'
 import type { LedgerEvent } from '../../core/ledger/LedgerEvent.js'
 import { evaluatePolicy } from '../../core/policy/evaluatePolicy.js'
 import type { Enclave, PendingPersist, Tx } from '../Enclave.js'
@@ -110,7 +110,8 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, aut
     ]
     return refuse(enclave, base, null, events, { code: decoded.code, message: decoded.message })
   }
-  const action = decoded.action
+  // In the writer: fields that depend on what was already signed (a batch voucher's highest signed total).
+  const action = bindAction(decoded.action, wallet.ledger)
   const verdict = evaluatePolicy({
     policy,
     action,

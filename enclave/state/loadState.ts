@@ -18,7 +18,7 @@ export const OWNER_RULE = 'owner_act'
  * unfreezes, releases).
  */
 const REPLAYABLE_EVENTS: ReadonlySet<string> = new Set(['sign_allowed', 'sign_denied', 'sign_pending'])
-const AGENT_LEDGER_EVENTS: ReadonlySet<string> = new Set(['request', 'denial', 'spend', 'pending_created', 'pending_used', 'permit_used', 'agent_frozen'])
+const AGENT_LEDGER_EVENTS: ReadonlySet<string> = new Set(['request', 'denial', 'spend', 'pending_created', 'pending_used', 'permit_used', 'agent_frozen', 'channel'])
 
 /**
  * Re-applies entries recorded after the snapshot. SECURITY: the chain must

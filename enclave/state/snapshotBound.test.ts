@@ -2,6 +2,7 @@ import { MAX_PENDING_SUMMARY_BYTES } from '../../core/policy/decidePolicy.js'
 import { describe, expect, it } from 'vitest'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import { MAX_OPEN_PENDING } from '../../core/policy/decidePolicy.js'
+import { MAX_CHANNELS_PER_WALLET } from '../../core/policy/rules/checkEscrow.js'
 import { OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
 import { MAX_SNAPSHOT_BYTES } from '../Enclave.js'
 import { decode, encode } from 'cborg'
@@ -101,6 +102,30 @@ describe('worst-case snapshot size from the limits', () => {
       {
         "agentsThatFitTheGuardHeadroom": 22,
         "perAgent": 733539,
+      }
+    `)
+  })
+  it('one wallet at the batch-settlement channel cap (every channel with the largest amounts; measured)', () => {
+    const base = fullWallet(0, false)
+    const empty = snapshotBytes([base])
+    const max = ((1n << 128n) - 1n).toString()
+    for (let i = 0; i < MAX_CHANNELS_PER_WALLET; i++) {
+      const channelId = `0x${i.toString(16).padStart(64, '0')}`
+      base.ledger.apply({ type: 'channel', agentId: agentId(0, 0), channelId, chainId: Number.MAX_SAFE_INTEGER, asset: addr(i), locked: max, signed: max, at: T0 })
+      base.ledger.apply({ type: 'channel_released', channelId, amount: max, at: T0 })
+    }
+    const perWallet = snapshotBytes([base]) - empty
+    // The sealed form decodes back (SnapshotSchema) with every channel's totals intact.
+    const state = { stateVersion: 1, createdAt: T0, receiptKeyPkcs8: new Uint8Array(48), auditHead: null, entryMacKey: new Uint8Array(32), createNonces: [], wallets: [base] }
+    const back = decodeSnapshot(encodeSnapshot(state as never)).wallets[0]!.ledger
+    expect(back.channelCount()).toBe(MAX_CHANNELS_PER_WALLET)
+    expect(back.channel(`0x${'0'.repeat(63)}5`)).toEqual({ chainId: Number.MAX_SAFE_INTEGER, asset: addr(5), deposited: (1n << 128n) - 1n, signed: (1n << 128n) - 1n, released: (1n << 128n) - 1n })
+    // All wallets at the cap stay well inside the headroom between the owner guard and the frame limit.
+    expect(perWallet * OWNER_LIMITS.walletsTotal).toBeLessThan((MAX_SNAPSHOT_BYTES - OWNER_LIMITS.stateSoftBytes) / 4)
+    expect({ perWallet, allWallets: perWallet * OWNER_LIMITS.walletsTotal }).toMatchInlineSnapshot(`
+      {
+        "allWallets": 2531744,
+        "perWallet": 79117,
       }
     `)
   })

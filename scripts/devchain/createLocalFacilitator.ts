@@ -5,12 +5,13 @@ import { toFacilitatorEvmSigner } from '@x402/evm'
 import { ExactEvmScheme } from '@x402/evm/exact/facilitator'
 import { ExactEvmSchemeV1 } from '@x402/evm/exact/v1/facilitator'
 import { UptoEvmScheme } from '@x402/evm/upto/facilitator'
+import { BatchSettlementEvmScheme } from '@x402/evm/batch-settlement/facilitator'
 import { type Chain, type Hex, createPublicClient, createWalletClient, http } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 
 /**
  * Dev-chain fixture: the x402 reference facilitator (`@x402/evm`: `exact`
- * by EIP-3009 or Permit2, and `upto`) running in-process against a local
+ * by EIP-3009 or Permit2, `upto` and `batch-settlement`) running in-process against a local
  * chain, so no remote facilitator is ever contacted. Every successful
  * settlement is recorded. Permit2 payments need Permit2 and the x402 proxies
  * on the chain (installX402Permit2).
@@ -67,7 +68,11 @@ export function createLocalFacilitator(params: CreateLocalFacilitatorParameters)
   })
 
   const network = `eip155:${params.chain.id}` as Network
-  const facilitator = new x402Facilitator().register(network, new ExactEvmScheme(signer)).register(network, new UptoEvmScheme(signer))
+  // batch-settlement: the facilitator's key also signs claim batches as the channels' receiverAuthorizer.
+  const facilitator = new x402Facilitator()
+    .register(network, new ExactEvmScheme(signer))
+    .register(network, new UptoEvmScheme(signer))
+    .register(network, new BatchSettlementEvmScheme(signer, account))
   const v1 = params.v1Networks ?? []
   if (v1.length > 0) facilitator.registerV1(v1 as Network[], new ExactEvmSchemeV1(signer))
 

@@ -48,12 +48,10 @@ export function permit2RuntimeCode(): Hex {
   return `0x${m[1].toLowerCase()}`
 }
 
-/** Compiles bursar's test proxies with solc-js (cancun, optimizer on); cached per process. */
-export function x402Permit2Code(): X402Permit2Code {
-  if (compiled) return compiled
+/** Compiles one of bursar's test contract files (scripts/devchain/contracts) with solc-js (cancun, optimizer on): runtime code by contract name. */
+export function compileDevContracts(file: string, names: readonly string[]): Record<string, Hex> {
   const require = createRequire(import.meta.url)
   const solc = require('solc') as { compile: (input: string) => string }
-  const file = 'DevX402Permit2Proxies.sol'
   const here = dirname(fileURLToPath(import.meta.url))
   const input = {
     language: 'Solidity',
@@ -78,7 +76,14 @@ export function x402Permit2Code(): X402Permit2Code {
     if (Object.keys(c.evm.deployedBytecode.immutableReferences ?? {}).length > 0) throw new Error(`${name} has immutables`)
     return `0x${c.evm.deployedBytecode.object}`
   }
-  compiled = { permit2: permit2RuntimeCode(), exactProxy: runtime('DevX402ExactPermit2Proxy'), uptoProxy: runtime('DevX402UptoPermit2Proxy') }
+  return Object.fromEntries(names.map((n) => [n, runtime(n)]))
+}
+
+/** Compiles bursar's test proxies; cached per process. */
+export function x402Permit2Code(): X402Permit2Code {
+  if (compiled) return compiled
+  const c = compileDevContracts('DevX402Permit2Proxies.sol', ['DevX402ExactPermit2Proxy', 'DevX402UptoPermit2Proxy'])
+  compiled = { permit2: permit2RuntimeCode(), exactProxy: c.DevX402ExactPermit2Proxy!, uptoProxy: c.DevX402UptoPermit2Proxy! }
   return compiled
 }
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import type { Network } from '@x402/core/types'
 import { ExactEvmScheme } from '@x402/evm/exact/server'
 import { UptoEvmScheme } from '@x402/evm/upto/server'
+import { BatchSettlementEvmScheme } from '@x402/evm/batch-settlement/server'
 import { EVM_NETWORK_CHAIN_ID_MAP } from '@x402/evm/v1'
 import { paymentMiddleware, setSettlementOverrides, x402ResourceServer } from '@x402/express'
 import { PAYMENT_IDENTIFIER, declarePaymentIdentifierExtension, extractPaymentIdentifier } from '@x402/extensions/payment-identifier'
@@ -46,9 +47,9 @@ export type StartPaidApiParameters = {
 /** One paid route: the scheme it asks for and the price (upto: the signed maximum, and what the handler then charges). */
 export type PaidRoute = {
   price?: bigint | string | undefined
-  /** Default 'exact'. */
-  scheme?: 'exact' | 'upto' | undefined
-  /** exact only: 'eip3009' (default) or 'permit2' (`extra.assetTransferMethod`); upto is always Permit2. */
+  /** Default 'exact'. batch-settlement: an escrow deposit, then one voucher per request (claimed by `claimAndSettle`). */
+  scheme?: 'exact' | 'upto' | 'batch-settlement' | undefined
+  /** exact and batch-settlement: 'eip3009' (default) or 'permit2' (`extra.assetTransferMethod`); upto is always Permit2. */
   assetTransferMethod?: 'eip3009' | 'permit2' | undefined
   /** upto only: the amount the handler settles (≤ price; default the price), set with setSettlementOverrides. */
   charge?: bigint | string | undefined
@@ -66,6 +67,8 @@ export type StartPaidApiReturnType = {
   /** With `paymentIdentifier`: every identified payment seen, the payload's hash and what the server did. */
   paymentIds: { id: string; payloadHash: string; outcome: 'new' | 'replayed' | 'conflict' }[]
   facilitatorAddress: Address
+  /** batch-settlement: claims every channel's latest voucher through the facilitator, then settles to payTo. */
+  claimAndSettle: () => Promise<{ claims: { vouchers: number; transaction: string }[]; settle: { transaction: string } | null }>
   stop: () => Promise<void>
 }
 
@@ -81,7 +84,11 @@ export async function startPaidApi(params: StartPaidApiParameters): Promise<Star
   })
   const extra = { name: params.tokenName ?? 'USD Coin', version: params.tokenVersion ?? '2' }
 
-  const server = new x402ResourceServer(local.client).register(network, new ExactEvmScheme()).register(network, new UptoEvmScheme())
+  const batch = new BatchSettlementEvmScheme(params.payTo)
+  const server = new x402ResourceServer(local.client)
+    .register(network, new ExactEvmScheme())
+    .register(network, new UptoEvmScheme())
+    .register(network, batch)
   await server.initialize()
 
   const routes = params.routes ?? { 'GET /paid': {} }
@@ -182,6 +189,12 @@ export async function startPaidApi(params: StartPaidApiParameters): Promise<Star
     requests,
     paymentIds,
     facilitatorAddress: local.address,
+    claimAndSettle: async () => {
+      const manager = batch.createChannelManager(local.client, network, params.asset)
+      const claims = await manager.claim()
+      const settle = claims.length > 0 ? await manager.settle() : null
+      return { claims, settle }
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         listener.close(() => resolve())

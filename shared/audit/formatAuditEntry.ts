@@ -10,10 +10,11 @@ export function formatAuditEntry(entry: AuditEntry): string {
   if (entry.agentId) parts.push(`agent ${entry.agentId}`)
   if (entry.wallet) parts.push(`wallet ${entry.wallet}`)
   if (entry.action) {
-    const amount = a.amount ?? a.value
-    const to = a.payTo ?? a.spender ?? a.to ?? a.verifyingContract
+    // batch-settlement: a voucher shows its running total and what it added over the channel's highest signed total.
+    const amount = a.kind === 'batch_voucher' ? `running total ${String(a.total)} (+${BigInt(String(a.total)) > BigInt(String(a.signedBefore)) ? BigInt(String(a.total)) - BigInt(String(a.signedBefore)) : 0n})` : (a.amount ?? a.value)
+    const to = a.payTo ?? a.receiver ?? a.spender ?? a.to ?? a.verifyingContract
     // x402 schemes by what was decoded: Permit2 through the exact proxy pays the witness's `to`; upto signs a maximum.
-    const scheme = a.kind === 'upto' ? ' (x402 upto: at most)' : a.kind === 'permit2_transfer' && a.payTo ? ' (x402 exact via Permit2)' : ''
+    const scheme = a.kind === 'upto' ? ' (x402 upto: at most)' : a.kind === 'permit2_transfer' && a.payTo ? ' (x402 exact via Permit2)' : a.kind === 'batch_deposit' ? ' (x402 batch-settlement escrow: locks)' : ''
     parts.push(`${String(a.kind)}${scheme}${amount === undefined ? '' : ` ${String(amount)}`}${a.asset ? ` of ${String(a.asset)}` : ''}${to ? ` → ${String(to)}` : ''}${a.facilitator ? ` settled by ${String(a.facilitator)}` : ''}${a.chainId ? ` on chain ${String(a.chainId)}` : ''}`)
   }
   if (entry.resourceUrl) parts.push(`for ${JSON.stringify(entry.resourceUrl)}`)

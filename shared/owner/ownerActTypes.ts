@@ -54,6 +54,8 @@ export const OWNER_ACT_TYPES = {
     { name: 'amount', type: 'uint256' },
     seq,
   ],
+  /** x402 batch-settlement: funds the owner saw leave a channel (withdrawn, refunded) stop counting as locked. */
+  ReleaseLocked: [wallet, { name: 'channelId', type: 'bytes32' }, { name: 'amount', type: 'uint256' }, seq],
   Resync: [wallet, seq],
 } as const
 
@@ -112,6 +114,7 @@ export const OwnerActMessageSchemas = {
     seq: seqField,
   }),
   CreditBudget: z.strictObject({ wallet: address, agentId: agent, chainId: chainIdField, asset: address, amount: uint256, seq: seqField }),
+  ReleaseLocked: z.strictObject({ wallet: address, channelId: z.string().regex(/^0x[0-9a-fA-F]{64}$/), amount: uint256, seq: seqField }),
   Resync: z.strictObject({ wallet: address, seq: seqField }),
 } as const satisfies Record<OwnerActType, z.ZodType>
 

@@ -122,6 +122,8 @@ export const OwnerActResultSchema = z
     pendingId: z.string().optional(),
     approved: z.boolean().optional(),
     credited: z.string().optional(),
+    channelId: hex.optional(),
+    released: z.string().optional(),
     permitId: z.string().optional(),
     receipt: OwnerReceiptSchema,
   })

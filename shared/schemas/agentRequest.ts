@@ -8,6 +8,7 @@ import { z } from 'zod'
  */
 const hex = z.string().regex(/^0x[0-9a-fA-F]*$/)
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
+const u48 = z.number().int().nonnegative().max(2 ** 48 - 1)
 const uint = z.string().regex(/^(0|[1-9][0-9]*)$/)
 
 /** EIP-712 typed data as JSON (viem's TypedDataDefinition with bigints as decimal strings). */
@@ -65,6 +66,23 @@ export const AgentRequestContextSchema = z
     reason: z.string().max(280).optional(),
     /** The 402's requirements the SDK answered, advisory; `extra` is only compared against the registry. */
     requirements: X402RequirementsJsonSchema.optional(),
+    /**
+     * x402 batch-settlement: the channel a voucher or escrow deposit is for (bound by the enclave: the channel id is
+     * recomputed from `config`, a deposit's EIP-3009 nonce from the id and `depositSalt`). Not advisory once bound.
+     */
+    batchChannel: z
+      .strictObject({
+        config: z.strictObject({ payer: address, payerAuthorizer: address, receiver: address, receiverAuthorizer: address, token: address, withdrawDelay: z.number().int().nonnegative().max(2 ** 40 - 1), salt: z.string().regex(/^0x[0-9a-fA-F]{64}$/) }),
+        depositSalt: z.string().regex(/^(0x[0-9a-fA-F]{1,64}|[0-9]{1,78})$/).optional(),
+      })
+      .optional(),
+    /** x402 auth-capture: the PaymentInfo an authorization to the escrow's collector is for (bound by its nonce). */
+    authCapture: z
+      .strictObject({
+        operator: address, receiver: address, token: address, maxAmount: z.string().regex(/^[0-9]{1,36}$/), preApprovalExpiry: u48, authorizationExpiry: u48,
+        refundExpiry: u48, minFeeBps: z.number().int().min(0).max(65_535), maxFeeBps: z.number().int().min(0).max(65_535), feeReceiver: address, salt: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
+      })
+      .optional(),
   })
   .strict()
 

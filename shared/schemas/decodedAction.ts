@@ -11,6 +11,7 @@ import { TypedDataJsonSchema } from './agentRequest.js'
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
 const uint = z.string().regex(/^(0|[1-9][0-9]{0,77})$/)
 const chainId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
+const bytes32 = z.string().regex(/^0x[0-9a-f]{64}$/)
 const seconds = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 
 /** The fields of an unsigned EIP-1559 transaction that are not its call: they bound its fee and order. */
@@ -27,6 +28,9 @@ export const ACTION_KINDS = [
   'erc2612_permit',
   'permit2_transfer',
   'upto',
+  'batch_deposit',
+  'batch_voucher',
+  'auth_capture',
   'permit2_allowance',
   'erc20_transfer',
   'erc20_approve',
@@ -84,6 +88,24 @@ export const DecodedActionSchema = z.discriminatedUnion('kind', [
    * validAfter}: `facilitator` may move up to `amount` to `payTo`, once, from `validAfter` until `deadline`.
    */
   z.strictObject({ kind: z.literal('upto'), chainId, asset: address, amount: uint, payTo: address, facilitator: address, nonce: uint, deadline: uint, validAfter: uint }),
+  /**
+   * x402 batch-settlement escrow deposit (typed data): an EIP-3009 ReceiveWithAuthorization of `amount` to the
+   * canonical deposit collector, whose nonce binds it to channel `channelId` (payer = the wallet, vouchers signed
+   * only by the wallet, funds claimable by `receiver` only against vouchers). Counts against the locked-funds budget.
+   */
+  z.strictObject({ kind: z.literal('batch_deposit'), chainId, asset: address, amount: uint, channelId: bytes32, receiver: address, escrow: address, validAfter: seconds, validBefore: seconds, nonce: bytes32 }),
+  /**
+   * x402 batch-settlement voucher (typed data): `receiver` may claim up to `total` (cumulative) from channel
+   * `channelId`. `signedBefore` is the highest total the enclave signed for the channel before (set in the writer):
+   * only the increase counts.
+   */
+  z.strictObject({ kind: z.literal('batch_voucher'), chainId, asset: address, channelId: bytes32, receiver: address, escrow: address, total: uint, signedBefore: uint }),
+  /**
+   * x402 auth-capture (typed data): an EIP-3009 ReceiveWithAuthorization of `amount` to an auth-capture escrow's
+   * collector, bound to a PaymentInfo: `operator` may capture up to `amount` to `receiver` (a fee of at most
+   * `maxFeeBps` to `feeReceiver`) until `captureDeadline`, void it, or refund until `refundDeadline`.
+   */
+  z.strictObject({ kind: z.literal('auth_capture'), chainId, asset: address, amount: uint, receiver: address, operator: address, feeReceiver: address, maxFeeBps: z.number().int().min(0).max(10_000), escrow: address, validAfter: seconds, validBefore: seconds, captureDeadline: seconds, refundDeadline: seconds, nonce: bytes32 }),
   /** Permit2 PermitSingle (typed data, AllowanceTransfer): an allowance until `expiration`. */
   z.strictObject({
     kind: z.literal('permit2_allowance'),

@@ -175,8 +175,15 @@ export const PolicySchema = z
     expiresAt: ms.optional(),
     /** The token registry: an ERC-20 asset not listed here is refused. */
     tokens: z.array(TokenRegistryEntrySchema).max(64),
-    /** x402 facilitators that may settle an `upto` authorization (the witness's facilitator); absent = none. */
+    /** x402 facilitators that may settle an `upto` authorization (the witness's facilitator) or capture an `auth_capture` one (its operator); absent = none. */
     facilitators: z.array(address).max(64).optional(),
+    /** x402 escrow contracts batch-settlement deposits and vouchers and auth-capture authorizations may go through; absent = none. */
+    escrows: z.array(address).max(64).optional(),
+    /**
+     * Budget for funds locked in escrow (deposited and not yet promised by a voucher), per chain+asset: at most
+     * `perChannel` in one channel and `total` over all of the wallet's channels. A deposit in an asset not listed is refused.
+     */
+    lockedFunds: z.array(z.strictObject({ chainId, asset: address, perChannel: amount.optional(), total: amount.optional() })).max(64).optional(),
     /** Hard ceilings per chain+asset applied to every spend (except owner approvals and exceedCaps permits). */
     budgets: z.array(CapSchema).max(64),
     /** Ordered rules: any matching deny wins; otherwise the first allow rule that passes. */

@@ -38,8 +38,16 @@ describe('bursar demo', () => {
     expect(upto.out?.calls.map((c) => c.status ?? c.refused)).toEqual([200, 200, 200, 'policy_daily_cap_exceeded'])
     expect(upto.out?.settled).toEqual(['4000', '4000', '4000'])
     expect(upto.out?.auditOk).toBe(true)
+  })
+
+  it('--scheme batch: one escrow deposit, three vouchers paid (each counts its increase), the fourth refused; the claim pays the running total', () => {
     const batch = demo(['--scheme', 'batch'])
-    expect(batch.status).toBe(2)
-    expect(batch.stderr).toMatch(/not yet/)
+    expect(batch.status, batch.stderr).toBe(0)
+    expect(batch.out?.calls.map((c) => c.status ?? c.refused)).toEqual([200, 200, 200, 'policy_daily_cap_exceeded'])
+    expect(batch.out?.settled).toEqual(['30000'])
+    expect(batch.out?.auditOk).toBe(true)
+    const bad = demo(['--scheme', 'auth-capture'])
+    expect(bad.status).toBe(2)
+    expect(bad.stderr).toMatch(/not yet/)
   })
 })

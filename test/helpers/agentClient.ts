@@ -153,17 +153,18 @@ export async function waitAgentFloor(ms = 2_100): Promise<void> {
   await new Promise((r) => setTimeout(r, ms))
 }
 
-export type StackWithAgent = { stack: Stack; owner: LocalAccount; client: OwnerClient; wallet: Hex; agentKey: AgentKey; policy: Policy }
+export type StackWithAgent = { stack: Stack; owner: LocalAccount; ownerKey: Hex; client: OwnerClient; wallet: Hex; agentKey: AgentKey; policy: Policy }
 
 /** A real stack with one wallet (random owner) and one agent under `policy`. */
 export async function stackWithAgent(policy: PolicyBody, opts: { dataDir?: string; env?: Record<string, string> } = {}): Promise<StackWithAgent> {
   const stack = await startStack(opts)
   try {
-    const owner = privateKeyToAccount(generatePrivateKey())
+    const ownerKey = generatePrivateKey()
+    const owner = privateKeyToAccount(ownerKey)
     const client = new OwnerClient(stack.url, owner)
     const { wallet } = await client.createWallet('test')
     const set = await setupAgent({ host: stack.url, owner, wallet, policy })
-    return { stack, owner, client, wallet, agentKey: set.agentKey, policy: set.policy }
+    return { stack, owner, ownerKey, client, wallet, agentKey: set.agentKey, policy: set.policy }
   } catch (err) {
     await stack.stop()
     throw err
