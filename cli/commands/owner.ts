@@ -14,7 +14,7 @@ import { OwnerClient } from '../lib/OwnerClient.js'
 import { OwnerMarks, defaultMarksFile } from '../lib/OwnerMarks.js'
 import { generateOwnerKeyFile, loadOwnerAccount } from '../lib/loadOwnerAccount.js'
 import { action, printResult } from '../lib/output.js'
-import { readPolicyFile } from '../lib/readPolicyFile.js'
+import { readPolicyFile, readWalletPolicyFile } from '../lib/readPolicyFile.js'
 
 type Common = { host: string; keyFile?: string; json?: boolean; root?: string; allowDebug?: boolean }
 /**
@@ -128,6 +128,30 @@ export function ownerCommand(): Command {
           : ws.map((w) => `${w.address}  ${w.label || '-'}  owner ${w.owner}  seq ${w.ownerSeq}  agents ${w.agents.length}${w.rolledBack ? '  ROLLED BACK' : ''}`).join('\n'),
       )
     }))
+
+  const walletPolicy = wallet.command('policy').description('the wallet policy: wallet-wide caps across all agents')
+  walletOpt(common(walletPolicy.command('set').description('sign and install a wallet policy (YAML or JSON); the wallet comes from --wallet')))
+    .argument('<file>', 'wallet policy file')
+    .action(action(async (file: string, o: Common & { wallet: string }) => {
+      const { policy: p, warnings } = readWalletPolicyFile({ file, wallet: checkWallet(o.wallet) })
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`)
+      const c = client(o)
+      const installed = (await c.wallet(o.wallet)).walletPolicy
+      if (installed && installed.version >= p.version) {
+        throw usage('policy_version_not_newer', `${file} has version ${p.version}; the installed wallet policy is version ${installed.version}`, `Set \`version: ${installed.version + 1}\` in ${file}.`)
+      }
+      const hash = policyHash(p)
+      const r = await c.act('SetWalletPolicy', o.wallet, { version: String(p.version), policyHash: hash }, JSON.stringify(p))
+      printResult(!!o.json, r, () => `wallet policy v${p.version} installed on ${o.wallet} (${p.budgets.length} wallet-wide caps)\nhash ${hash}`)
+    }))
+  walletOpt(common(walletPolicy.command('show').description('show the installed wallet policy'))).action(
+    action(async (o: Common & { wallet: string }) => {
+      const pol = (await client(o).wallet(checkWallet(o.wallet))).walletPolicy
+      if (!pol) throw usage('policy_not_set', `No wallet policy on ${o.wallet}`, `Install one with \`bursar owner wallet policy set --wallet ${o.wallet} FILE\`.`)
+      const p = JSON.parse(pol.json)
+      printResult(!!o.json, { version: pol.version, hash: pol.hash, policy: p }, () => `# wallet policy version ${pol.version}  hash ${pol.hash}\n${YAML.stringify(p)}`)
+    }),
+  )
 
   const agent = owner.command('agent').description('agents')
   walletOpt(common(agent.command('add').description('generate an agent key and register it on a wallet')))

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
 import YAML from 'yaml'
 import { BaseError } from '../../shared/errors/base.js'
+import type { z } from 'zod'
 import { type Policy, PolicySchema } from '../../shared/schemas/policy.js'
+import { type WalletPolicy, WalletPolicySchema } from '../../shared/schemas/walletPolicy.js'
 
 export type ReadPolicyFileParameters = { file: string; wallet: string; agentId: string }
 export type ReadPolicyFileReturnType = { policy: Policy; warnings: string[] }
@@ -13,6 +15,15 @@ export type ReadPolicyFileReturnType = { policy: Policy; warnings: string[] }
  * invalid policy, each offending path.
  */
 export function readPolicyFile({ file, wallet, agentId }: ReadPolicyFileParameters): ReadPolicyFileReturnType {
+  return readPolicyDocument(PolicySchema, { file, wallet, agentId })
+}
+
+/** The same for a wallet policy (`bursar owner wallet policy set`): bound to --wallet, no agent. */
+export function readWalletPolicyFile({ file, wallet }: { file: string; wallet: string }): { policy: WalletPolicy; warnings: string[] } {
+  return readPolicyDocument(WalletPolicySchema, { file, wallet })
+}
+
+function readPolicyDocument<T>(schema: z.ZodType<T>, { file, wallet, agentId }: { file: string; wallet: string; agentId?: string }): { policy: T; warnings: string[] } {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -37,8 +48,8 @@ export function readPolicyFile({ file, wallet, agentId }: ReadPolicyFileParamete
   const warnings: string[] = []
   if (body.wallet !== undefined && String(body.wallet).toLowerCase() !== wallet.toLowerCase())
     warnings.push(`${file} names wallet ${String(body.wallet)}; using --wallet ${wallet}`)
-  if (body.agentId !== undefined && body.agentId !== agentId) warnings.push(`${file} names agent ${String(body.agentId)}; using --agent ${agentId}`)
-  const parsed = PolicySchema.safeParse({ ...body, wallet, agentId })
+  if (agentId !== undefined && body.agentId !== undefined && body.agentId !== agentId) warnings.push(`${file} names agent ${String(body.agentId)}; using --agent ${agentId}`)
+  const parsed = schema.safeParse({ ...body, wallet, ...(agentId === undefined ? {} : { agentId }) })
   if (parsed.success) return { policy: parsed.data, warnings }
   const issues = parsed.error.issues.map((i) => {
     const where = i.path.length ? i.path.join('.') : '(root)'

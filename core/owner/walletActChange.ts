@@ -3,22 +3,23 @@ import type { AuditEvent } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
-import type { AgentRecord, PolicyRecord, WalletRecord } from '../state/stateTypes.js'
-import { installPolicy } from './installPolicy.js'
+import type { AgentRecord, PolicyRecord, WalletPolicyRecord, WalletRecord } from '../state/stateTypes.js'
+import { installPolicy, installWalletPolicy } from './installPolicy.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
-export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: 'RegisterAgent' | 'SetPolicy' | 'RevokePolicy' | 'RevokeAgent' }>
+export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: 'RegisterAgent' | 'SetPolicy' | 'SetWalletPolicy' | 'RevokePolicy' | 'RevokeAgent' }>
 
 /** What a wallet act changes: the shell applies it with applyWalletChange, the one mutator of agents and policies. */
 export type WalletChange =
   | { type: 'agent_registered'; agent: AgentRecord }
   | { type: 'policy_set'; policy: PolicyRecord }
+  | { type: 'wallet_policy_set'; policy: WalletPolicyRecord }
   | { type: 'policy_revoked'; agentId: string }
   | { type: 'agent_revoked'; agentId: string }
 
 export type WalletActOutcome = {
   change: WalletChange
-  agentId: string
+  agentId: string | null
   event: AuditEvent
   policy: { version: number; hash: string } | null
   result: Record<string, unknown>
@@ -48,6 +49,11 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
       const policy = { version: rec.version, hash: rec.hash }
       return { change: { type: 'policy_set', policy: rec }, agentId: rec.agentId, event: 'policy_set', policy, result: { agentId: rec.agentId, policyVersion: rec.version, policyHash: rec.hash } }
     }
+    case 'SetWalletPolicy': {
+      const rec = installWalletPolicy(wallet, act.message, policyText)
+      const policy = { version: rec.version, hash: rec.hash }
+      return { change: { type: 'wallet_policy_set', policy: rec }, agentId: null, event: 'wallet_policy_set', policy, result: { policyVersion: rec.version, policyHash: rec.hash } }
+    }
     case 'RevokePolicy': {
       // The agent stays registered with no policy: refused (agent_no_policy) until a newer SetPolicy.
       const { agentId } = act.message
@@ -72,6 +78,9 @@ export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
       return
     case 'policy_set':
       wallet.policies.set(c.policy.agentId, c.policy)
+      return
+    case 'wallet_policy_set':
+      wallet.walletPolicy = c.policy
       return
     // SECURITY: revocations change the live records in place, so a request already holding them sees the change.
     case 'policy_revoked':

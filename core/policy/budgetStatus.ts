@@ -1,4 +1,5 @@
-import { parsePolicy } from '../../shared/schemas/policy.js'
+import { type Cap, parsePolicy } from '../../shared/schemas/policy.js'
+import { parseWalletPolicy } from '../../shared/schemas/walletPolicy.js'
 import type { SpendLedger } from '../ledger/SpendLedger.js'
 import type { EvalContext } from './evalTypes.js'
 import { localTime } from './localTime.js'
@@ -6,7 +7,7 @@ import { checkCaps } from './rules/checkCaps.js'
 
 export type AgentStatusViewParameters = {
   /** The wallet's policy records (a revoked one leaves nothing to spend) and its ledger. */
-  wallet: { policies: Map<string, { json: string; version: number; hash: string; revoked?: boolean }>; ledger: unknown }
+  wallet: { policies: Map<string, { json: string; version: number; hash: string; revoked?: boolean }>; ledger: unknown; walletPolicy?: { json: string } | undefined }
   revoked: boolean
   agentId: string
   now: number
@@ -17,16 +18,18 @@ export type AgentStatusViewParameters = {
  * per window, `{ limit, used, remaining }` as the policy's own cap check
  * reports them (checkCaps probed with an amount past every cap, so this read
  * never disagrees with the evaluator), plus live permits and approval
- * requests. Read only.
+ * requests, and the wallet-wide caps (`walletBudgets`, all agents together). Read only.
  */
 export function agentStatusView({ wallet, revoked, agentId, now }: AgentStatusViewParameters) {
   const ledger = wallet.ledger as SpendLedger
   const rec = [wallet.policies.get(agentId)].find((r) => r && !r.revoked)
   const policy = rec ? parsePolicy(rec.json) : null
-  const budgets = (policy?.budgets ?? []).map((cap) => {
+  const wp = wallet.walletPolicy ? parseWalletPolicy(wallet.walletPolicy.json) : null
+  const view = (cap: Cap, timeZone: string, walletWide: boolean) => {
     const spend = { chainId: cap.chainId, asset: cap.asset.toLowerCase(), amount: 2n ** 256n, to: null, role: 'transfer' as const }
-    const ctx = { policy, agentId, ledger, now, local: () => localTime(now, policy!.timeZone) } as unknown as EvalContext
-    const checks = checkCaps({ caps: [cap], ctx, spends: [spend], required: true, scope: 'b' })
+    const dayStart = () => localTime(now, timeZone).dayStart
+    const ctx = { policy, agentId, ledger, now, local: () => localTime(now, timeZone) } as unknown as EvalContext
+    const checks = checkCaps({ caps: [cap], ctx, spends: [spend], required: true, scope: 'b', ...(walletWide ? { wallet: { dayStart } } : {}) })
     const left = (name: string, limit: string | undefined) => {
       const remaining = checks.find((c) => c.name === `b.${name}`)?.remaining
       return limit === undefined || remaining === undefined ? null : { limit, used: String(BigInt(limit) - BigInt(remaining)), remaining }
@@ -34,7 +37,10 @@ export function agentStatusView({ wallet, revoked, agentId, now }: AgentStatusVi
     const token = policy?.tokens.find((t) => t.chainId === cap.chainId && t.asset.toLowerCase() === spend.asset)
     const unit = { symbol: token?.symbol ?? null, decimals: token?.decimals ?? null }
     return { chainId: cap.chainId, asset: cap.asset, ...unit, perTx: cap.perTx ?? null, rolling24h: left('rolling24h', cap.rolling24h), calendarDay: left('calendarDay', cap.calendarDay) }
-  })
+  }
+  const budgets = (policy?.budgets ?? []).map((cap) => view(cap, policy!.timeZone, false))
+  // Wallet-wide caps: what all of the wallet's agents together have left (this agent's spends included).
+  const walletBudgets = (wp?.budgets ?? []).map((cap) => view(cap, wp!.timeZone, true))
   const { permits, pendings } = ledger.toJSON()
   return {
     now,
@@ -42,6 +48,7 @@ export function agentStatusView({ wallet, revoked, agentId, now }: AgentStatusVi
     policy: rec && policy ? { version: rec.version, hash: rec.hash, expiresAt: policy.expiresAt ?? null } : null,
     frozen: ledger.frozenInfo(agentId) !== undefined,
     budgets,
+    walletBudgets,
     permits: permits.filter((p) => p.agentId === agentId && !p.used && !p.released && p.expiresAt > now),
     pending: pendings
       .filter((p) => p.agentId === agentId)

@@ -19,6 +19,9 @@ export type PolicyRecord = {
   revoked?: boolean
 }
 
+/** The wallet-level policy (shared/schemas/walletPolicy.ts): wallet-wide caps across all agents. */
+export type WalletPolicyRecord = { json: string; version: number; hash: `0x${string}` }
+
 export type WalletRecord = {
   address: `0x${string}`
   privateKey: Uint8Array // secp256k1 scalar, never leaves the enclave unsealed
@@ -31,6 +34,8 @@ export type WalletRecord = {
   rolledBack: boolean
   agents: Map<string, AgentRecord>
   policies: Map<string, PolicyRecord>
+  /** Owner-signed wallet-level policy; absent: no wallet-wide caps. */
+  walletPolicy?: WalletPolicyRecord | undefined
   /** The wallet's spend ledger (pending requests, permits, freezes, rolling windows). */
   ledger: SpendLedger
 }

@@ -11,6 +11,7 @@ import type { AgentDryRunResult, WireError } from '../../shared/protocol/message
 import { type AgentRequest, REQUEST_MAX_LIFETIME_MS } from '../../shared/schemas/agentRequest.js'
 import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
 import { type Policy, parsePolicy } from '../../shared/schemas/policy.js'
+import { type WalletPolicy, parseWalletPolicy } from '../../shared/schemas/walletPolicy.js'
 import { decodeSignRequest } from '../../core/decode/decodeSignRequest.js'
 import type { DecodeResult } from '../../core/decode/signingPlan.js'
 import { describeAction, factsOf } from '../../core/kinds/kindTable.js'
@@ -20,11 +21,11 @@ import type { Enclave, PendingPersist, Tx } from '../Enclave.js'
 import { applyEvents, ledgerOf } from '../owner/ledgerOps.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 import type { SignPlanReturnType } from '../sign/signPlan.js'
-import type { AgentRecord, PolicyRecord, WalletRecord } from '../../core/state/stateTypes.js'
+import type { AgentRecord, PolicyRecord, WalletPolicyRecord, WalletRecord } from '../../core/state/stateTypes.js'
 import { replayRefusal } from './replayRefusal.js'
 import { verifyAgentRequest } from './verifyAgentRequest.js'
 
-const policyCache = new Map<string, Policy>()
+const policyCache = new Map<string, Policy | WalletPolicy>()
 
 /** Authenticates and decodes outside the writer, then decides, counts and audits inside it; signs off the writer thread. */
 export async function handleAgentSign(enclave: Enclave, req: { request: string; signature: string }): Promise<HandlerResult> {
@@ -120,6 +121,7 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
     ledger: ledgerOf(wallet),
     now,
     ...(r.permitId ? { permitId: r.permitId } : {}),
+    walletPolicy: cachedPolicy(wallet.walletPolicy, true),
   })
   if (r.dryRun) return { res: { ok: true, result: null }, dryRun: dryRunResult(action, verdict) }
   if (verdict.verdict === 'deny') {
@@ -196,10 +198,13 @@ function entryFields(base: Base, action: DecodedAction | null) {
   }
 }
 
-function cachedPolicy(rec: PolicyRecord): Policy {
+function cachedPolicy(rec: PolicyRecord): Policy
+function cachedPolicy(rec: WalletPolicyRecord | undefined, wallet: true): WalletPolicy | null
+function cachedPolicy(rec: { json: string; hash: string } | undefined, wallet?: true): Policy | WalletPolicy | null {
+  if (!rec) return null
   let p = policyCache.get(rec.hash)
   if (!p) {
-    p = parsePolicy(rec.json)
+    p = wallet ? parseWalletPolicy(rec.json) : parsePolicy(rec.json)
     if (policyCache.size >= 4096) policyCache.clear() // bounded: a cache, not state
     policyCache.set(rec.hash, p)
   }

@@ -74,7 +74,7 @@ export async function applyOwnerAct(
 }
 
 /** Acts that add records to the sealed state (the others replace or remove). */
-const STATE_GROWING: ReadonlySet<string> = new Set(['CreateWallet', 'RegisterAgent', 'SetPolicy', 'IssuePermit', 'CreditBudget'])
+const STATE_GROWING: ReadonlySet<string> = new Set(['CreateWallet', 'RegisterAgent', 'SetPolicy', 'SetWalletPolicy', 'IssuePermit', 'CreditBudget'])
 
 function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primaryType: 'CreateWallet' }>, tx: ReturnType<Enclave['beginTx']>) {
   const m = act.message
@@ -122,6 +122,7 @@ function applyWalletAct(
   switch (act.primaryType) {
     case 'RegisterAgent':
     case 'SetPolicy':
+    case 'SetWalletPolicy':
     case 'RevokePolicy':
     case 'RevokeAgent': {
       const out = walletActChange({ wallet, act, policyText, now: enclave.now() })

@@ -12,6 +12,7 @@ export function describeWallets(enclave: Enclave): WalletInfo[] {
       ownerSeq: w.ownerSeq,
       rolledBack: w.rolledBack,
       createdAt: w.createdAt,
+      walletPolicy: w.walletPolicy ?? null,
       agents: [...w.agents.values()].map((a) => {
         const p = w.policies.get(a.agentId)
         return {

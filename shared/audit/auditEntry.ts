@@ -25,6 +25,7 @@ export const AUDIT_EVENTS = [
   'agent_unfrozen',
   'policy_set',
   'policy_revoked',
+  'wallet_policy_set',
   'wallet_created',
   'wallet_resynced',
   'permit_issued',

@@ -183,6 +183,8 @@ export const WalletInfoSchema = z
     ownerSeq: z.number().int(),
     rolledBack: z.boolean(),
     createdAt: z.number().int(),
+    /** The wallet-level policy (wallet-wide caps), or null. */
+    walletPolicy: z.object({ version: z.number().int(), hash: hex, json: z.string() }).strict().nullable(),
     agents: z.array(
       z
         .object({
