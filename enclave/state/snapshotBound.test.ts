@@ -11,7 +11,7 @@ const T0 = 1_800_000_000_000
 const addr = (i: number) => `0x${i.toString(16).padStart(40, 'f')}` as `0x${string}`
 const agentId = (w: number, a: number) => `agt_${(w * 1000 + a).toString(16).padStart(40, 'a')}`
 
-/** One wallet at every owner-driven bound: max agents, max-size canonical policies, max permits per agent. */
+/** One wallet at every owner-driven bound: max agents, max-size canonical policies (the wallet policy too), max permits per agent. */
 function fullWallet(w: number, withAgentTraffic: boolean): WalletRecord {
   const agents = new Map<string, AgentRecord>()
   const policies = new Map<string, PolicyRecord>()
@@ -31,6 +31,7 @@ function fullWallet(w: number, withAgentTraffic: boolean): WalletRecord {
   return {
     address: addr(w), privateKey: new Uint8Array(32), owner: addr(w + 1_000_000), label: 'w'.repeat(64), createdAt: T0,
     ownerSeq: Number.MAX_SAFE_INTEGER, rolledBack: false, agents, policies, ledger,
+    walletPolicy: { json: `{"p":"${'x'.repeat(OWNER_LIMITS.policyBytes - 8)}"}`, version: Number.MAX_SAFE_INTEGER, hash: `0x${'ab'.repeat(32)}` },
   }
 }
 
@@ -81,9 +82,9 @@ describe('worst-case snapshot size from the limits', () => {
     expect({ perWallet: one - empty, worst, soft: OWNER_LIMITS.stateSoftBytes, max: MAX_SNAPSHOT_BYTES }).toMatchInlineSnapshot(`
       {
         "max": 32505856,
-        "perWallet": 399435,
+        "perWallet": 411835,
         "soft": 15728640,
-        "worst": 12862071,
+        "worst": 13258871,
       }
     `)
   })
