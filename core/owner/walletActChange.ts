@@ -3,17 +3,18 @@ import type { AuditEvent } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
-import type { AgentRecord, PolicyRecord, WalletPolicyRecord, WalletRecord } from '../state/stateTypes.js'
+import type { AgentRecord, Governance, PolicyRecord, WalletPolicyRecord, WalletRecord } from '../state/stateTypes.js'
 import { installPolicy, installWalletPolicy } from './installPolicy.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
-export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: 'RegisterAgent' | 'SetPolicy' | 'SetWalletPolicy' | 'RevokePolicy' | 'RevokeAgent' }>
+export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: 'RegisterAgent' | 'SetPolicy' | 'SetWalletPolicy' | 'RevokePolicy' | 'RevokeAgent' | 'SetOwners' }>
 
 /** What a wallet act changes: the shell applies it with applyWalletChange, the one mutator of agents and policies. */
 export type WalletChange =
   | { type: 'agent_registered'; agent: AgentRecord }
   | { type: 'policy_set'; policy: PolicyRecord }
   | { type: 'wallet_policy_set'; policy: WalletPolicyRecord }
+  | { type: 'owners_set'; governance: Governance }
   | { type: 'policy_revoked'; agentId: string }
   | { type: 'agent_revoked'; agentId: string }
 
@@ -62,6 +63,13 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
       const policy = { version: rec.version, hash: rec.hash }
       return { change: { type: 'policy_revoked', agentId }, agentId, event: 'policy_revoked', policy, result: { agentId, policyVersion: rec.version, revoked: true } }
     }
+    case 'SetOwners': {
+      const m = act.message
+      const q = (v: string) => Number(v) // exact: the schema bounds thresholds to [1, MAX_OWNERS]
+      const thresholds = { stop: q(m.stopQuorum), approve: q(m.approveQuorum), loosen: q(m.loosenQuorum), agents: q(m.agentsQuorum), owners: q(m.ownersQuorum) }
+      const governance: Governance = { owners: m.owners.map((o) => o.toLowerCase() as `0x${string}`), thresholds, delayMs: Number(m.delaySeconds) * 1000 }
+      return { change: { type: 'owners_set', governance }, agentId: null, event: 'owners_set', policy: null, result: { owners: governance.owners } }
+    }
     case 'RevokeAgent': {
       const { agentId } = act.message
       if (!wallet.agents.has(agentId)) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
@@ -81,6 +89,9 @@ export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
       return
     case 'wallet_policy_set':
       wallet.walletPolicy = c.policy
+      return
+    case 'owners_set':
+      wallet.governance = c.governance
       return
     // SECURITY: revocations change the live records in place, so a request already holding them sees the change.
     case 'policy_revoked':

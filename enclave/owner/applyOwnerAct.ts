@@ -6,9 +6,12 @@ import type { WalletRecord } from '../../core/state/stateTypes.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import { OWNER_RULE } from '../state/loadState.js'
 import { OWNER_LIMITS, checkCreateWallet, checkLimit } from '../../shared/owner/ownerLimits.js'
-import { applyWalletChange, walletActChange } from '../../core/owner/walletActChange.js'
+import { type WalletActOutcome, applyWalletChange, walletActChange } from '../../core/owner/walletActChange.js'
+import { type LedgerActOutcome, ledgerActEvents } from '../../core/owner/ledgerActEvents.js'
+import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
+import { actClass, isOwner, liveProposals, quorumStep } from '../../core/owner/quorum.js'
 import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.js'
-import { ledgerOwnerAct } from './ledgerOps.js'
+import { applyEvents } from './ledgerOps.js'
 import { type VerifiedOwnerAct, verifyOwnerAct } from '../../core/owner/verifyOwnerAct.js'
 
 const CREATE_WINDOW_MS = 10 * 60_000
@@ -38,24 +41,15 @@ export async function applyOwnerAct(
     result = createWallet(enclave, act, tx)
   } else {
     const wallet = enclave.wallet(act.message.wallet)
-    // SECURITY: only the wallet's owner acts on it.
-    if (act.signer.toLowerCase() !== wallet.owner.toLowerCase()) {
-      throw new EnclaveError('owner_not_authorized', 'Signer is not the owner of this wallet')
-    }
+    // SECURITY: only the wallet's owners act on it (quorumStep checks again, with the class's threshold).
+    if (!isOwner(wallet, act.signer)) throw new EnclaveError('owner_not_authorized', 'Signer is not an owner of this wallet')
     const seq = Number(act.message.seq) // exact: the schema bounds seq to [0, 2^53 - 1]
     if (seq <= wallet.ownerSeq) {
       throw new EnclaveError('owner_act_stale', `Owner act seq ${seq} is not newer than ${wallet.ownerSeq}`, {
         metaMessages: ['Fetch the wallet state and sign again with seq = ownerSeq + 1.'],
       })
     }
-    if (act.primaryType === 'Resync') {
-      wallet.ownerSeq = seq
-      wallet.rolledBack = false
-      enclave.appendEntry(tx, entryBody(wallet, null, 'wallet_resynced', null))
-      const persist = await enclave.finishTx(tx)
-      return { ok: true, result: { wallet: wallet.address, ownerSeq: seq, receipt: signOwnerReceipt(enclave, act, wallet.address, seq) }, persist }
-    }
-    if (seq > wallet.ownerSeq + 1 || wallet.rolledBack) {
+    if (act.primaryType !== 'Resync' && (seq > wallet.ownerSeq + 1 || wallet.rolledBack)) {
       // SECURITY: the owner knows a newer state than ours: we were handed an old snapshot.
       if (!wallet.rolledBack) {
         wallet.rolledBack = true
@@ -65,16 +59,42 @@ export async function applyOwnerAct(
       }
       throw new EnclaveError('wallet_rolled_back', 'This wallet was rolled back; sign a Resync act first')
     }
-    result = applyWalletAct(enclave, wallet, act, params.policy, tx, seq)
-    // Only an applied act moves the seq: a refused one (it threw above) leaves no entry, no snapshot, no change.
+    // The act's effect is computed first (pure; a refusal changes nothing), then the owners' quorum decides whether it
+    // applies now or waits for more signatures. Co-signers need not resend the policy text: the proposal keeps it.
+    const now = enclave.now()
+    const proposalHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
+    const policyText = params.policy ?? liveProposals(wallet, now).find((x) => x.actHash === proposalHash)?.policy ?? undefined
+    const plan = act.primaryType === 'Resync' ? null : planWalletAct(wallet, act, policyText, now)
+    const q = quorumStep({ wallet, act, cls: actClass(act, true), policyText: plan?.policyText ?? null, now, seq })
+    if (!q.apply) {
+      wallet.proposals = q.proposals
+      const reason = `${act.primaryType} signed by ${act.signer} (${q.proposal.signers.length} of ${q.proposal.threshold})`
+      enclave.appendEntry(tx, { ...entryBody(wallet, plan?.agentId ?? null, 'owner_act_signed', null), reason, requestId: proposalHash })
+      const persist = await enclave.finishTx(tx)
+      const { actHash, primaryType, actClass: cls, signers, threshold, expiresAt } = q.proposal
+      const proposal = { actHash, act: primaryType, actClass: cls, signers, threshold, expiresAt }
+      return { ok: true, result: { wallet: wallet.address, ownerSeq: wallet.ownerSeq, proposal, receipt: signOwnerReceipt(enclave, act, wallet.address, wallet.ownerSeq) }, persist }
+    }
+    if (act.primaryType === 'Resync') {
+      wallet.ownerSeq = seq
+      wallet.rolledBack = false
+      wallet.proposals = []
+      enclave.appendEntry(tx, entryBody(wallet, null, 'wallet_resynced', null))
+      const persist = await enclave.finishTx(tx)
+      return { ok: true, result: { wallet: wallet.address, ownerSeq: seq, receipt: signOwnerReceipt(enclave, act, wallet.address, seq) }, persist }
+    }
+    result = { wallet: wallet.address, ownerSeq: seq, ...applyPlan(enclave, wallet, plan!, tx) }
+    // Only an applied act moves the seq: a refused one (it threw above) leaves no entry, no snapshot, no change. The
+    // move ends every other open proposal (they were signed for this seq).
     wallet.ownerSeq = seq
+    wallet.proposals = liveProposals(wallet, now)
   }
   const persist = await enclave.finishTx(tx)
   return { ok: true, result: { ...result, receipt: signOwnerReceipt(enclave, act, result.wallet, result.ownerSeq) }, persist }
 }
 
 /** Acts that add records to the sealed state (the others replace or remove). */
-const STATE_GROWING: ReadonlySet<string> = new Set(['CreateWallet', 'RegisterAgent', 'SetPolicy', 'SetWalletPolicy', 'IssuePermit', 'CreditBudget'])
+const STATE_GROWING: ReadonlySet<string> = new Set(['CreateWallet', 'RegisterAgent', 'SetPolicy', 'SetWalletPolicy', 'SetOwners', 'IssuePermit', 'CreditBudget'])
 
 function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primaryType: 'CreateWallet' }>, tx: ReturnType<Enclave['beginTx']>) {
   const m = act.message
@@ -110,32 +130,43 @@ function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primary
   return { wallet: address as string, owner: wallet.owner, ownerSeq: 0 }
 }
 
-function applyWalletAct(
-  enclave: Enclave,
-  wallet: WalletRecord,
-  act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'Resync' }>,
-  policyText: string | undefined,
-  tx: ReturnType<Enclave['beginTx']>,
-  seq: number,
-): Record<string, unknown> & { wallet: string; ownerSeq: number } {
-  const base = { wallet: wallet.address, ownerSeq: seq }
+type Plan =
+  | { kind: 'wallet'; out: WalletActOutcome; policyText: string | null }
+  | { kind: 'ledger'; out: LedgerActOutcome; policyText: null }
+
+/** What an act would change, computed purely from the wallet (a refusal throws; nothing has changed then). */
+function planWalletAct(wallet: WalletRecord, act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'Resync' }>, policyText: string | undefined, now: number): Plan & { agentId: string | null } {
   switch (act.primaryType) {
     case 'RegisterAgent':
     case 'SetPolicy':
     case 'SetWalletPolicy':
     case 'RevokePolicy':
-    case 'RevokeAgent': {
-      const out = walletActChange({ wallet, act, policyText, now: enclave.now() })
-      applyWalletChange(wallet, out.change)
-      enclave.appendEntry(tx, entryBody(wallet, out.agentId, out.event, out.policy))
-      return { ...base, ...out.result }
+    case 'RevokeAgent':
+    case 'SetOwners': {
+      const out = walletActChange({ wallet, act, policyText, now })
+      const text = out.change.type === 'policy_set' || out.change.type === 'wallet_policy_set' ? out.change.policy.json : null
+      return { kind: 'wallet', out, policyText: text, agentId: out.agentId }
     }
     default: {
-      const out = ledgerOwnerAct(enclave, wallet, act)
-      enclave.appendEntry(tx, { ...entryBody(wallet, out.agentId, out.event, null), ledger: out.events })
-      return { ...base, ...out.result }
+      const out = ledgerActEvents({ wallet, act, now })
+      // SECURITY: validate the events on the ledger first: an act whose effects would be invalid is refused unchanged.
+      const checked = checkLedgerEvents(wallet.ledger, out.events)
+      if (!checked.ok) throw new EnclaveError('owner_act_invalid', `The act's ledger effect is invalid: ${checked.message}`.slice(0, 200))
+      return { kind: 'ledger', out, policyText: null, agentId: out.agentId }
     }
   }
+}
+
+/** Applies a planned act through the one mutator of its kind and audits it. */
+function applyPlan(enclave: Enclave, wallet: WalletRecord, plan: Plan, tx: ReturnType<Enclave['beginTx']>): Record<string, unknown> {
+  if (plan.kind === 'wallet') {
+    applyWalletChange(wallet, plan.out.change)
+    enclave.appendEntry(tx, entryBody(wallet, plan.out.agentId, plan.out.event, plan.out.policy))
+  } else {
+    applyEvents(enclave, wallet, plan.out.events)
+    enclave.appendEntry(tx, { ...entryBody(wallet, plan.out.agentId, plan.out.event, null), ledger: plan.out.events })
+  }
+  return plan.out.result
 }
 
 /**

@@ -1,8 +1,10 @@
 import type { WalletInfo } from '../../shared/protocol/messages.js'
 import type { Enclave } from '../Enclave.js'
+import { governanceOf, liveProposals } from '../../core/owner/quorum.js'
 
 /** Public view of every wallet (no key material): what owners and the dashboard read, with frozen agents, pending requests and permits. */
 export function describeWallets(enclave: Enclave): WalletInfo[] {
+  const now = enclave.now()
   return [...enclave.wallets.values()].map((w) => {
     const ledger = w.ledger.toJSON()
     return {
@@ -13,6 +15,8 @@ export function describeWallets(enclave: Enclave): WalletInfo[] {
       rolledBack: w.rolledBack,
       createdAt: w.createdAt,
       walletPolicy: w.walletPolicy ?? null,
+      governance: (({ owners, thresholds, delayMs }) => ({ owners, thresholds, delaySeconds: delayMs / 1000 }))(governanceOf(w)),
+      proposals: liveProposals(w, now).map(({ primaryType, createdAt: _c, ...p }) => ({ ...p, act: primaryType })),
       agents: [...w.agents.values()].map((a) => {
         const p = w.policies.get(a.agentId)
         return {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import { MAX_OPEN_PENDING } from '../../core/policy/decidePolicy.js'
 import { OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
+import { MAX_OWNERS } from '../../shared/owner/ownerActTypes.js'
 import { MAX_SNAPSHOT_BYTES } from '../Enclave.js'
 import { encodeSnapshot } from './snapshotCodec.js'
 import type { AgentRecord, PolicyRecord, WalletRecord } from '../../core/state/stateTypes.js'
@@ -11,7 +12,7 @@ const T0 = 1_800_000_000_000
 const addr = (i: number) => `0x${i.toString(16).padStart(40, 'f')}` as `0x${string}`
 const agentId = (w: number, a: number) => `agt_${(w * 1000 + a).toString(16).padStart(40, 'a')}`
 
-/** One wallet at every owner-driven bound: max agents, max-size canonical policies (the wallet policy too), max permits per agent. */
+/** One wallet at every owner-driven bound: max agents, max-size canonical policies (the wallet policy too), max permits per agent, 10 owners and 4 open proposals each holding a max-size policy. */
 function fullWallet(w: number, withAgentTraffic: boolean): WalletRecord {
   const agents = new Map<string, AgentRecord>()
   const policies = new Map<string, PolicyRecord>()
@@ -32,6 +33,12 @@ function fullWallet(w: number, withAgentTraffic: boolean): WalletRecord {
     address: addr(w), privateKey: new Uint8Array(32), owner: addr(w + 1_000_000), label: 'w'.repeat(64), createdAt: T0,
     ownerSeq: Number.MAX_SAFE_INTEGER, rolledBack: false, agents, policies, ledger,
     walletPolicy: { json: `{"p":"${'x'.repeat(OWNER_LIMITS.policyBytes - 8)}"}`, version: Number.MAX_SAFE_INTEGER, hash: `0x${'ab'.repeat(32)}` },
+    governance: { owners: Array.from({ length: MAX_OWNERS }, (_, i) => addr(i)), thresholds: { stop: 10, approve: 10, loosen: 10, agents: 10, owners: 10 }, delayMs: 30 * 86_400_000 },
+    proposals: Array.from({ length: OWNER_LIMITS.proposalsPerWallet }, (_, i) => ({
+      actHash: `0x${'cd'.repeat(32)}`, primaryType: 'SetWalletPolicy', message: JSON.stringify({ wallet: addr(w), version: String(Number.MAX_SAFE_INTEGER), policyHash: `0x${'ab'.repeat(32)}`, seq: String(Number.MAX_SAFE_INTEGER) }),
+      policy: `{"p":"${'x'.repeat(OWNER_LIMITS.policyBytes - 8)}"}`, actClass: 'loosen' as const, threshold: 10, signers: Array.from({ length: MAX_OWNERS - 1 }, (_, j) => addr(j)),
+      seq: Number.MAX_SAFE_INTEGER, createdAt: T0 + i, expiresAt: T0 + i,
+    })),
   }
 }
 
@@ -82,9 +89,9 @@ describe('worst-case snapshot size from the limits', () => {
     expect({ perWallet: one - empty, worst, soft: OWNER_LIMITS.stateSoftBytes, max: MAX_SNAPSHOT_BYTES }).toMatchInlineSnapshot(`
       {
         "max": 32505856,
-        "perWallet": 411835,
+        "perWallet": 464718,
         "soft": 15728640,
-        "worst": 13258871,
+        "worst": 14951127,
       }
     `)
   })

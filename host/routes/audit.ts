@@ -79,7 +79,9 @@ export function auditRoutes(store: Store, gateway: EnclaveGateway, guard: Guard)
       }
       // SECURITY: ownership comes from the enclave's wallet view, never from the request.
       const wallets = res.result.wallets
-      return wallets.filter((w) => w.owner.toLowerCase() === owner.toLowerCase()).map((w) => w.address.toLowerCase())
+      // Every key in a wallet's owner set (issue 19 quorum) reads its audit, not only the creating owner.
+      const mine = (w: (typeof wallets)[number]) => [w.owner, ...w.governance.owners].some((o) => o.toLowerCase() === owner.toLowerCase())
+      return wallets.filter(mine).map((w) => w.address.toLowerCase())
     }
 
     app.get(

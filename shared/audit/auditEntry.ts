@@ -26,6 +26,8 @@ export const AUDIT_EVENTS = [
   'policy_set',
   'policy_revoked',
   'wallet_policy_set',
+  'owners_set',
+  'owner_act_signed',
   'wallet_created',
   'wallet_resynced',
   'permit_issued',

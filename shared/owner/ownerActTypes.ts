@@ -56,6 +56,19 @@ export const OWNER_ACT_TYPES = {
     seq,
   ],
   Resync: [wallet, seq],
+  /** The owner set and the m-of-n threshold per class of act (stop, approve, loosen, agents, owners). */
+  SetOwners: [
+    wallet,
+    { name: 'owners', type: 'address[]' },
+    { name: 'stopQuorum', type: 'uint8' },
+    { name: 'approveQuorum', type: 'uint8' },
+    { name: 'loosenQuorum', type: 'uint8' },
+    { name: 'agentsQuorum', type: 'uint8' },
+    { name: 'ownersQuorum', type: 'uint8' },
+    /** How long an act that widens what an agent may do waits before it takes effect. */
+    { name: 'delaySeconds', type: 'uint64' },
+    seq,
+  ],
 } as const
 
 export type OwnerActType = keyof typeof OWNER_ACT_TYPES
@@ -83,6 +96,9 @@ const seqField = safeUintString(0, Number.MAX_SAFE_INTEGER)
 const chainIdField = safeUintString(1, Number.MAX_SAFE_INTEGER)
 const timeMs = safeUintString(1, MAX_TIME_MS)
 const version = safeUintString(1, Number.MAX_SAFE_INTEGER)
+/** Owner keys per wallet (bounded state: a proposal's signer list is at most this long). */
+export const MAX_OWNERS = 10
+const quorum = safeUintString(1, MAX_OWNERS)
 
 /** Message schemas (JSON form: uint64/uint256 as decimal strings). */
 export const OwnerActMessageSchemas = {
@@ -115,6 +131,20 @@ export const OwnerActMessageSchemas = {
   }),
   CreditBudget: z.strictObject({ wallet: address, agentId: agent, chainId: chainIdField, asset: address, amount: uint256, seq: seqField }),
   Resync: z.strictObject({ wallet: address, seq: seqField }),
+  SetOwners: z
+    .strictObject({
+      wallet: address,
+      owners: z.array(address).min(1).max(MAX_OWNERS),
+      stopQuorum: quorum,
+      approveQuorum: quorum,
+      loosenQuorum: quorum,
+      agentsQuorum: quorum,
+      ownersQuorum: quorum,
+      delaySeconds: safeUintString(0, 30 * 86_400),
+      seq: seqField,
+    })
+    .refine((m) => new Set(m.owners.map((o) => o.toLowerCase())).size === m.owners.length, 'owners must be distinct')
+    .refine((m) => [m.stopQuorum, m.approveQuorum, m.loosenQuorum, m.agentsQuorum, m.ownersQuorum].every((q) => Number(q) <= m.owners.length), 'a threshold exceeds the number of owners'),
 } as const satisfies Record<OwnerActType, z.ZodType>
 
 export function isOwnerActType(t: string): t is OwnerActType {

@@ -150,6 +150,11 @@ export type AgentSignResult = z.infer<typeof AgentSignResultSchema>
 export type AgentSignedResult = z.infer<typeof AgentSignedResultSchema>
 export type AgentDryRunResult = z.infer<typeof AgentDryRunResultSchema>
 
+/** An owner act waiting for more owners' signatures (core/owner/quorum.ts): who has signed, of how many needed. */
+export const ProposalViewSchema = z
+  .object({ actHash: hex, act: z.string(), actClass: z.string(), signers: z.array(hex), threshold: z.number().int(), expiresAt: z.number().int() })
+  .strict()
+
 /** Result of an applied owner act: what changed, and the enclave's signed receipt (shared/owner/ownerReceipt.ts). */
 export const OwnerActResultSchema = z
   .object({
@@ -166,6 +171,9 @@ export const OwnerActResultSchema = z
     approved: z.boolean().optional(),
     credited: z.string().optional(),
     permitId: z.string().optional(),
+    owners: z.array(hex).optional(),
+    /** The act was recorded as one owner's signature and waits for more (nothing else changed; ownerSeq unchanged). */
+    proposal: ProposalViewSchema.optional(),
     receipt: OwnerReceiptSchema,
   })
   .strict()
@@ -185,6 +193,12 @@ export const WalletInfoSchema = z
     createdAt: z.number().int(),
     /** The wallet-level policy (wallet-wide caps), or null. */
     walletPolicy: z.object({ version: z.number().int(), hash: hex, json: z.string() }).strict().nullable(),
+    /** Owner keys and the threshold per class of act (m of n), and the loosening delay. */
+    governance: z
+      .object({ owners: z.array(hex), thresholds: z.record(z.string(), z.number().int()), delaySeconds: z.number().int() })
+      .strict(),
+    /** Acts waiting for more owners' signatures: the exact message to co-sign (and its policy text). */
+    proposals: z.array(ProposalViewSchema.extend({ message: z.string(), policy: z.string().nullable(), seq: z.number().int() }).strict()),
     agents: z.array(
       z
         .object({
