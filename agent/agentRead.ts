@@ -34,6 +34,8 @@ export const AgentStatusViewSchema = z.object({
   budgets: z.array(capLeft),
   /** Wallet-wide caps (the wallet policy): what all of the wallet's agents together have left. */
   walletBudgets: z.array(capLeft).optional(),
+  /** Owner-approved loosenings of this agent's (or the wallet's) policy still waiting out the time lock. */
+  scheduled: z.array(z.object({ wallet: z.boolean(), version: z.number().int(), widens: z.array(z.string()), effectiveAt: z.number().int() })).optional(),
   permits: z.array(z.record(z.string(), z.unknown())),
   pending: z.array(z.object({ id: z.string(), status: z.string(), expiresAt: z.number().int(), summary: z.unknown() })),
 })

@@ -105,7 +105,9 @@ function proposalLine(wallet: string, p: ProposalView): string {
 /** An act's result: applied (the human line), or one signature of several (who signed, how many more, how to co-sign). */
 function printAct(json: boolean, r: Partial<OwnerActResult> & Record<string, unknown>, human: () => string): void {
   const p = r.proposal
-  printResult(json, r, () => (p ? `nothing changed yet: ${proposalLine(String(r.wallet), p)}` : human()))
+  const s = r.scheduled
+  const later = s && `accepted, but it widens ${s.widens.join(', ')}: it takes effect at ${new Date(s.effectiveAt).toISOString()} unless an owner cancels it\n  cancel: bursar owner scheduled cancel --wallet ${String(r.wallet)} ${s.actHash}`
+  printResult(json, r, () => (p ? `nothing changed yet: ${proposalLine(String(r.wallet), p)}` : later || human()))
 }
 
 export function ownerCommand(): Command {
@@ -207,6 +209,24 @@ export function ownerCommand(): Command {
     .action(action(async (actHash: string, o: Common & { wallet: string }) => {
       const r = await client(o).cosign(checkWallet(o.wallet), actHash)
       printAct(!!o.json, r, () => `${r.act} applied with your signature (owner seq ${r.ownerSeq})`)
+    }))
+
+  const scheduled = owner.command('scheduled').description('policy loosenings waiting out the wallet delay (time lock)')
+  common(scheduled.command('list').description('what is scheduled, what it widens and when it takes effect (all your wallets, or --wallet)'))
+    .option('--wallet <address>', 'only this wallet')
+    .action(action(async (o: Common & { wallet?: string }) => {
+      const all = (await myWallets(client(o), o.wallet)).flatMap((w) => w.scheduled.map((x) => ({ wallet: w.address, ...x })))
+      printResult(!!o.json, all, () =>
+        all.length === 0
+          ? 'nothing is scheduled'
+          : all.map((x) => `${x.agentId ?? 'wallet policy'} v${x.version} on ${x.wallet}: takes effect ${new Date(x.effectiveAt).toISOString()}\n  widens: ${x.widens.join(', ')}\n  cancel: bursar owner scheduled cancel --wallet ${x.wallet} ${x.actHash}`).join('\n'),
+      )
+    }))
+  walletOpt(common(scheduled.command('cancel').description('cancel a scheduled loosening (any owner: a stop-class act)')))
+    .argument('<actHash>', 'the act hash from `scheduled list`')
+    .action(action(async (actHash: string, o: Common & { wallet: string }) => {
+      const r = await client(o).act('CancelScheduled', checkWallet(o.wallet), { actHash: actHash.toLowerCase() })
+      printAct(!!o.json, r, () => `cancelled ${actHash}: the policy in force stays`)
     }))
 
   const agent = owner.command('agent').description('agents')

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
 import { SpendLedger } from '../ledger/SpendLedger.js'
 import type { Governance, WalletRecord } from '../state/stateTypes.js'
 import { PROPOSAL_TTL_MS, actClass, liveProposals, quorumStep } from './quorum.js'
@@ -49,9 +50,9 @@ describe('quorum (pure): m-of-n per class of act', () => {
     expect(liveProposals({ ...w, ownerSeq: 6 }, T0)).toEqual([])
   })
 
-  it('at most 4 open proposals per wallet', () => {
+  it(`at most ${OWNER_LIMITS.proposalsPerWallet} open proposals per wallet`, () => {
     const w = wallet()
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < OWNER_LIMITS.proposalsPerWallet; i++) {
       const r = step(w, { ...freeze(A, false), message: { ...freeze(A, false).message, agentId: `agt_${String(i).repeat(40)}` } } as VerifiedOwnerAct)
       if (r.apply) throw new Error('unreachable')
       w.proposals = r.proposals

@@ -37,7 +37,7 @@ export function actClass(act: VerifiedOwnerAct, widens: boolean): ActClass {
       return FIXED_CLASS[act.primaryType] ?? 'owners'
   }
 }
-const FIXED_CLASS: Partial<Record<OwnerActType, ActClass>> = { RevokeAgent: 'stop', RevokePolicy: 'stop', IssuePermit: 'approve', CreditBudget: 'approve', RegisterAgent: 'agents' }
+const FIXED_CLASS: Partial<Record<OwnerActType, ActClass>> = { RevokeAgent: 'stop', RevokePolicy: 'stop', CancelScheduled: 'stop', IssuePermit: 'approve', CreditBudget: 'approve', RegisterAgent: 'agents' }
 
 /** Proposals still open: unexpired, and for the next seq (any applied act moves the seq and ends the others). */
 export function liveProposals(wallet: Readonly<WalletRecord>, now: number): Proposal[] {

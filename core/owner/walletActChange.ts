@@ -3,11 +3,11 @@ import type { AuditEvent } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
-import type { AgentRecord, Governance, PolicyRecord, WalletPolicyRecord, WalletRecord } from '../state/stateTypes.js'
+import type { AgentRecord, Governance, PolicyRecord, Scheduled, WalletPolicyRecord, WalletRecord } from '../state/stateTypes.js'
 import { installPolicy, installWalletPolicy } from './installPolicy.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
-export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: 'RegisterAgent' | 'SetPolicy' | 'SetWalletPolicy' | 'RevokePolicy' | 'RevokeAgent' | 'SetOwners' }>
+export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: 'RegisterAgent' | 'SetPolicy' | 'SetWalletPolicy' | 'RevokePolicy' | 'RevokeAgent' | 'SetOwners' | 'CancelScheduled' }>
 
 /** What a wallet act changes: the shell applies it with applyWalletChange, the one mutator of agents and policies. */
 export type WalletChange =
@@ -15,6 +15,10 @@ export type WalletChange =
   | { type: 'policy_set'; policy: PolicyRecord }
   | { type: 'wallet_policy_set'; policy: WalletPolicyRecord }
   | { type: 'owners_set'; governance: Governance }
+  /** A widening policy act waiting out the wallet's delay (replaces what was scheduled for the same agent). */
+  | { type: 'scheduled'; item: Scheduled }
+  /** Scheduled loosenings dropped: one by act hash, or every one of an agent (a stop act on it). */
+  | { type: 'scheduled_cancelled'; actHash?: string; agentId?: string }
   | { type: 'policy_revoked'; agentId: string }
   | { type: 'agent_revoked'; agentId: string }
 
@@ -70,6 +74,12 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
       const governance: Governance = { owners: m.owners.map((o) => o.toLowerCase() as `0x${string}`), thresholds, delayMs: Number(m.delaySeconds) * 1000 }
       return { change: { type: 'owners_set', governance }, agentId: null, event: 'owners_set', policy: null, result: { owners: governance.owners } }
     }
+    case 'CancelScheduled': {
+      const { actHash } = act.message
+      const s = wallet.scheduled?.find((x) => x.actHash === actHash)
+      if (!s) throw new EnclaveError('proposal_not_found', `No loosening ${actHash} waits out the delay (it may have taken effect)`)
+      return { change: { type: 'scheduled_cancelled', actHash }, agentId: s.agentId, event: 'scheduled_cancelled', policy: null, result: { cancelled: actHash } }
+    }
     case 'RevokeAgent': {
       const { agentId } = act.message
       if (!wallet.agents.has(agentId)) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
@@ -86,9 +96,17 @@ export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
       return
     case 'policy_set':
       wallet.policies.set(c.policy.agentId, c.policy)
+      wallet.scheduled = wallet.scheduled?.filter((s) => s.agentId !== c.policy.agentId)
       return
     case 'wallet_policy_set':
       wallet.walletPolicy = c.policy
+      wallet.scheduled = wallet.scheduled?.filter((s) => s.agentId !== null)
+      return
+    case 'scheduled':
+      wallet.scheduled = [...(wallet.scheduled ?? []).filter((s) => s.agentId !== c.item.agentId), c.item]
+      return
+    case 'scheduled_cancelled':
+      wallet.scheduled = wallet.scheduled?.filter((s) => s.actHash !== c.actHash && (c.agentId === undefined || s.agentId !== c.agentId))
       return
     case 'owners_set':
       wallet.governance = c.governance
@@ -96,9 +114,11 @@ export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
     // SECURITY: revocations change the live records in place, so a request already holding them sees the change.
     case 'policy_revoked':
       wallet.policies.get(c.agentId)!.revoked = true
+      wallet.scheduled = wallet.scheduled?.filter((s) => s.agentId !== c.agentId)
       return
     case 'agent_revoked':
       wallet.agents.get(c.agentId)!.status = 'revoked'
+      wallet.scheduled = wallet.scheduled?.filter((s) => s.agentId !== c.agentId)
       return
   }
 }

@@ -3,11 +3,13 @@ import { parseWalletPolicy } from '../../shared/schemas/walletPolicy.js'
 import type { SpendLedger } from '../ledger/SpendLedger.js'
 import type { EvalContext } from './evalTypes.js'
 import { localTime } from './localTime.js'
+import type { WalletRecord } from '../state/stateTypes.js'
+import { policyAt } from '../owner/timeLock.js'
 import { checkCaps } from './rules/checkCaps.js'
 
 export type AgentStatusViewParameters = {
   /** The wallet's policy records (a revoked one leaves nothing to spend) and its ledger. */
-  wallet: { policies: Map<string, { json: string; version: number; hash: string; revoked?: boolean }>; ledger: unknown; walletPolicy?: { json: string } | undefined }
+  wallet: Pick<WalletRecord, 'policies' | 'walletPolicy' | 'scheduled'> & { ledger: unknown }
   revoked: boolean
   agentId: string
   now: number
@@ -22,9 +24,11 @@ export type AgentStatusViewParameters = {
  */
 export function agentStatusView({ wallet, revoked, agentId, now }: AgentStatusViewParameters) {
   const ledger = wallet.ledger as SpendLedger
-  const rec = [wallet.policies.get(agentId)].find((r) => r && !r.revoked)
+  // What is in force now (a scheduled widening only after its delay), and what is scheduled: the agent is told.
+  const rec = [policyAt(wallet, agentId, now)].find((r) => r && !r.revoked)
   const policy = rec ? parsePolicy(rec.json) : null
-  const wp = wallet.walletPolicy ? parseWalletPolicy(wallet.walletPolicy.json) : null
+  const wrec = policyAt(wallet, null, now)
+  const wp = wrec ? parseWalletPolicy(wrec.json) : null
   const view = (cap: Cap, timeZone: string, walletWide: boolean) => {
     const spend = { chainId: cap.chainId, asset: cap.asset.toLowerCase(), amount: 2n ** 256n, to: null, role: 'transfer' as const }
     const dayStart = () => localTime(now, timeZone).dayStart
@@ -49,6 +53,9 @@ export function agentStatusView({ wallet, revoked, agentId, now }: AgentStatusVi
     frozen: ledger.frozenInfo(agentId) !== undefined,
     budgets,
     walletBudgets,
+    scheduled: (wallet.scheduled ?? [])
+      .filter((s) => (s.agentId === agentId || s.agentId === null) && s.effectiveAt > now)
+      .map((s) => ({ wallet: s.agentId === null, version: s.policy.version, widens: s.widens, effectiveAt: s.effectiveAt })),
     permits: permits.filter((p) => p.agentId === agentId && !p.used && !p.released && p.expiresAt > now),
     pending: pendings
       .filter((p) => p.agentId === agentId)

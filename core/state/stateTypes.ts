@@ -45,6 +45,18 @@ export type Proposal = {
   expiresAt: number
 }
 
+/** A widening policy act accepted by the owners' quorum, waiting out the wallet's delay (core/owner/timeLock.ts). */
+export type Scheduled = {
+  actHash: `0x${string}`
+  /** The agent whose policy it replaces, or null for the wallet policy. */
+  agentId: string | null
+  policy: PolicyRecord | WalletPolicyRecord
+  /** What it widens (core/owner/policyWidening.ts). */
+  widens: string[]
+  scheduledAt: number
+  effectiveAt: number
+}
+
 export type WalletRecord = {
   address: `0x${string}`
   privateKey: Uint8Array // secp256k1 scalar, never leaves the enclave unsealed
@@ -61,6 +73,7 @@ export type WalletRecord = {
   walletPolicy?: WalletPolicyRecord | undefined
   governance?: Governance | undefined
   proposals?: Proposal[] | undefined
+  scheduled?: Scheduled[] | undefined
   /** The wallet's spend ledger (pending requests, permits, freezes, rolling windows). */
   ledger: SpendLedger
 }

@@ -23,6 +23,7 @@ import type { HandlerResult } from '../protocol/HandlerResult.js'
 import type { SignPlanReturnType } from '../sign/signPlan.js'
 import type { AgentRecord, PolicyRecord, WalletPolicyRecord, WalletRecord } from '../../core/state/stateTypes.js'
 import { replayRefusal } from './replayRefusal.js'
+import { policyAt } from '../../core/owner/timeLock.js'
 import { verifyAgentRequest } from './verifyAgentRequest.js'
 
 const policyCache = new Map<string, Policy | WalletPolicy>()
@@ -33,7 +34,7 @@ export async function handleAgentSign(enclave: Enclave, req: { request: string; 
   checkFreshness(enclave, agent.agentId, request)
   // SECURITY: decoding is bounded (typed-data limits) and runs before the queue against the current policy;
   // the writer re-decodes only if the policy changed while this request waited.
-  const prepared = prepare(request, wallet, agent)
+  const prepared = prepare(request, wallet, agent, enclave.now())
   const decided = await enclave.queue.run(() => decide(enclave, request, wallet, agent, prepared))
   if (decided.dryRun) return { ok: true, result: decided.dryRun }
   // Outside the writer: the (batched) checkpoint covering this entry, and the signature from the signer pool.
@@ -70,8 +71,8 @@ function checkFreshness(enclave: Enclave, agentId: string, r: AgentRequest): voi
 
 type Prepared = { policyHash: string | null; decoded: DecodeResult | null }
 
-function prepare(r: AgentRequest, wallet: WalletRecord, agent: AgentRecord): Prepared {
-  const rec = wallet.policies.get(agent.agentId)
+function prepare(r: AgentRequest, wallet: WalletRecord, agent: AgentRecord, now: number): Prepared {
+  const rec = policyAt(wallet, agent.agentId, now)
   if (!rec || rec.revoked) return { policyHash: null, decoded: null }
   const policy = cachedPolicy(rec)
   return { policyHash: rec.hash, decoded: decodeSignRequest({ request: r, wallet: wallet.address, registry: policy.tokens }) }
@@ -87,7 +88,8 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
   // SECURITY: the writer reads the live agent record (an owner act may have revoked it while this request waited).
   const agent = wallet.agents.get(authed.agentId) ?? authed
   const tx = enclave.beginTx()
-  const rec = wallet.policies.get(agent.agentId)
+  // The policy in force now: a widening the owners scheduled counts only once its delay has passed.
+  const rec = policyAt(wallet, agent.agentId, now)
   const base = { wallet, agent, r, rec, tx }
   // SECURITY: the agent's deadline, by the enclave's clock, at decision time: a request its agent has given up on
   // (e.g. it waited behind a stalled writer) is refused and audited, never signed or counted.
@@ -121,7 +123,7 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
     ledger: ledgerOf(wallet),
     now,
     ...(r.permitId ? { permitId: r.permitId } : {}),
-    walletPolicy: cachedPolicy(wallet.walletPolicy, true),
+    walletPolicy: cachedPolicy(policyAt(wallet, null, now), true),
   })
   if (r.dryRun) return { res: { ok: true, result: null }, dryRun: dryRunResult(action, verdict) }
   if (verdict.verdict === 'deny') {

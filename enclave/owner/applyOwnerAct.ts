@@ -10,6 +10,7 @@ import { type WalletActOutcome, applyWalletChange, walletActChange } from '../..
 import { type LedgerActOutcome, ledgerActEvents } from '../../core/owner/ledgerActEvents.js'
 import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
 import { actClass, isOwner, liveProposals, quorumStep } from '../../core/owner/quorum.js'
+import { promoteDue, timeLockChange, widenings } from '../../core/owner/timeLock.js'
 import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.js'
 import { applyEvents } from './ledgerOps.js'
 import { type VerifiedOwnerAct, verifyOwnerAct } from '../../core/owner/verifyOwnerAct.js'
@@ -62,10 +63,11 @@ export async function applyOwnerAct(
     // The act's effect is computed first (pure; a refusal changes nothing), then the owners' quorum decides whether it
     // applies now or waits for more signatures. Co-signers need not resend the policy text: the proposal keeps it.
     const now = enclave.now()
+    promoteDue(wallet, now)
     const proposalHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
     const policyText = params.policy ?? liveProposals(wallet, now).find((x) => x.actHash === proposalHash)?.policy ?? undefined
     const plan = act.primaryType === 'Resync' ? null : planWalletAct(wallet, act, policyText, now)
-    const q = quorumStep({ wallet, act, cls: actClass(act, true), policyText: plan?.policyText ?? null, now, seq })
+    const q = quorumStep({ wallet, act, cls: actClass(act, (plan?.widens.length ?? 0) > 0), policyText: plan?.policyText ?? null, now, seq })
     if (!q.apply) {
       wallet.proposals = q.proposals
       const reason = `${act.primaryType} signed by ${act.signer} (${q.proposal.signers.length} of ${q.proposal.threshold})`
@@ -83,7 +85,7 @@ export async function applyOwnerAct(
       const persist = await enclave.finishTx(tx)
       return { ok: true, result: { wallet: wallet.address, ownerSeq: seq, receipt: signOwnerReceipt(enclave, act, wallet.address, seq) }, persist }
     }
-    result = { wallet: wallet.address, ownerSeq: seq, ...applyPlan(enclave, wallet, plan!, tx) }
+    result = { wallet: wallet.address, ownerSeq: seq, ...applyPlan(enclave, wallet, plan!, tx, proposalHash, now) }
     // Only an applied act moves the seq: a refused one (it threw above) leaves no entry, no snapshot, no change. The
     // move ends every other open proposal (they were signed for this seq).
     wallet.ownerSeq = seq
@@ -131,8 +133,8 @@ function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primary
 }
 
 type Plan =
-  | { kind: 'wallet'; out: WalletActOutcome; policyText: string | null }
-  | { kind: 'ledger'; out: LedgerActOutcome; policyText: null }
+  | { kind: 'wallet'; out: WalletActOutcome; policyText: string | null; widens: string[] }
+  | { kind: 'ledger'; out: LedgerActOutcome; policyText: null; widens: string[] }
 
 /** What an act would change, computed purely from the wallet (a refusal throws; nothing has changed then). */
 function planWalletAct(wallet: WalletRecord, act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'Resync' }>, policyText: string | undefined, now: number): Plan & { agentId: string | null } {
@@ -142,31 +144,41 @@ function planWalletAct(wallet: WalletRecord, act: Exclude<VerifiedOwnerAct, { pr
     case 'SetWalletPolicy':
     case 'RevokePolicy':
     case 'RevokeAgent':
-    case 'SetOwners': {
+    case 'SetOwners':
+    case 'CancelScheduled': {
       const out = walletActChange({ wallet, act, policyText, now })
       const text = out.change.type === 'policy_set' || out.change.type === 'wallet_policy_set' ? out.change.policy.json : null
-      return { kind: 'wallet', out, policyText: text, agentId: out.agentId }
+      return { kind: 'wallet', out, policyText: text, agentId: out.agentId, widens: widenings(wallet, out.change, now) }
     }
     default: {
       const out = ledgerActEvents({ wallet, act, now })
       // SECURITY: validate the events on the ledger first: an act whose effects would be invalid is refused unchanged.
       const checked = checkLedgerEvents(wallet.ledger, out.events)
       if (!checked.ok) throw new EnclaveError('owner_act_invalid', `The act's ledger effect is invalid: ${checked.message}`.slice(0, 200))
-      return { kind: 'ledger', out, policyText: null, agentId: out.agentId }
+      return { kind: 'ledger', out, policyText: null, agentId: out.agentId, widens: [] }
     }
   }
 }
 
 /** Applies a planned act through the one mutator of its kind and audits it. */
-function applyPlan(enclave: Enclave, wallet: WalletRecord, plan: Plan, tx: ReturnType<Enclave['beginTx']>): Record<string, unknown> {
-  if (plan.kind === 'wallet') {
-    applyWalletChange(wallet, plan.out.change)
-    enclave.appendEntry(tx, entryBody(wallet, plan.out.agentId, plan.out.event, plan.out.policy))
-  } else {
+function applyPlan(enclave: Enclave, wallet: WalletRecord, plan: Plan, tx: ReturnType<Enclave['beginTx']>, actHash: `0x${string}`, now: number): Record<string, unknown> {
+  if (plan.kind === 'ledger') {
     applyEvents(enclave, wallet, plan.out.events)
+    // A freeze also cancels the agent's loosenings still waiting out the delay.
+    if (plan.out.event === 'agent_frozen') applyWalletChange(wallet, { type: 'scheduled_cancelled', agentId: plan.out.agentId! })
     enclave.appendEntry(tx, { ...entryBody(wallet, plan.out.agentId, plan.out.event, null), ledger: plan.out.events })
+    return plan.out.result
   }
-  return plan.out.result
+  const change = timeLockChange(wallet, plan.out.change, plan.widens, actHash, now)
+  applyWalletChange(wallet, change)
+  if (change.type !== 'scheduled') {
+    enclave.appendEntry(tx, entryBody(wallet, plan.out.agentId, plan.out.event, plan.out.policy))
+    return plan.out.result
+  }
+  const { effectiveAt, widens } = change.item
+  const reason = `takes effect ${new Date(effectiveAt).toISOString()} unless an owner cancels; widens ${widens.join(', ')}`.slice(0, 280)
+  enclave.appendEntry(tx, { ...entryBody(wallet, plan.out.agentId, 'policy_scheduled', plan.out.policy), reason, requestId: actHash })
+  return { ...plan.out.result, scheduled: { actHash, effectiveAt, widens } }
 }
 
 /**

@@ -12,7 +12,7 @@ const T0 = 1_800_000_000_000
 const addr = (i: number) => `0x${i.toString(16).padStart(40, 'f')}` as `0x${string}`
 const agentId = (w: number, a: number) => `agt_${(w * 1000 + a).toString(16).padStart(40, 'a')}`
 
-/** One wallet at every owner-driven bound: max agents, max-size canonical policies (the wallet policy too), max permits per agent, 10 owners and 4 open proposals each holding a max-size policy. */
+/** One wallet at every owner-driven bound: max agents, max-size canonical policies (the wallet policy too), max permits per agent, 10 owners, open proposals and scheduled loosenings each holding a max-size policy. */
 function fullWallet(w: number, withAgentTraffic: boolean): WalletRecord {
   const agents = new Map<string, AgentRecord>()
   const policies = new Map<string, PolicyRecord>()
@@ -38,6 +38,11 @@ function fullWallet(w: number, withAgentTraffic: boolean): WalletRecord {
       actHash: `0x${'cd'.repeat(32)}`, primaryType: 'SetWalletPolicy', message: JSON.stringify({ wallet: addr(w), version: String(Number.MAX_SAFE_INTEGER), policyHash: `0x${'ab'.repeat(32)}`, seq: String(Number.MAX_SAFE_INTEGER) }),
       policy: `{"p":"${'x'.repeat(OWNER_LIMITS.policyBytes - 8)}"}`, actClass: 'loosen' as const, threshold: 10, signers: Array.from({ length: MAX_OWNERS - 1 }, (_, j) => addr(j)),
       seq: Number.MAX_SAFE_INTEGER, createdAt: T0 + i, expiresAt: T0 + i,
+    })),
+    scheduled: Array.from({ length: OWNER_LIMITS.scheduledPerWallet }, (_, i) => ({
+      actHash: `0x${'cd'.repeat(32)}`, agentId: agentId(w, i),
+      policy: { agentId: agentId(w, i), json: `{"p":"${'x'.repeat(OWNER_LIMITS.policyBytes - 8)}"}`, version: Number.MAX_SAFE_INTEGER, hash: `0x${'ab'.repeat(32)}` },
+      widens: Array.from({ length: 16 }, (_, j) => `rules.${'r'.repeat(62)}${j} (deny rule removed or changed)`), scheduledAt: T0, effectiveAt: T0,
     })),
   }
 }
@@ -89,9 +94,9 @@ describe('worst-case snapshot size from the limits', () => {
     expect({ perWallet: one - empty, worst, soft: OWNER_LIMITS.stateSoftBytes, max: MAX_SNAPSHOT_BYTES }).toMatchInlineSnapshot(`
       {
         "max": 32505856,
-        "perWallet": 464718,
+        "perWallet": 480176,
         "soft": 15728640,
-        "worst": 14951127,
+        "worst": 15445783,
       }
     `)
   })

@@ -28,6 +28,8 @@ export const AUDIT_EVENTS = [
   'wallet_policy_set',
   'owners_set',
   'owner_act_signed',
+  'policy_scheduled',
+  'scheduled_cancelled',
   'wallet_created',
   'wallet_resynced',
   'permit_issued',

@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   limit_policy_size: { status: 429, meaning: 'The canonical policy is larger than allowed', hint: 'Shorten the policy (fewer rules, lists, pre-approvals)' },
   limit_permits_per_agent: { status: 429, meaning: 'The agent has its maximum number of permits', hint: 'Wait for permits to be used or expire, or revoke one' },
   limit_proposals_per_wallet: { status: 429, meaning: 'The wallet has its maximum of owner acts waiting for signatures', hint: 'Co-sign or let one expire (24 h); any applied act also ends them' },
+  limit_scheduled_per_wallet: { status: 429, meaning: 'The wallet has its maximum of loosenings waiting out the time lock', hint: 'Wait until one takes effect, or cancel one (`bursar owner scheduled cancel`)' },
   limit_permit_lifetime: { status: 429, meaning: 'The permit lives longer than allowed', hint: 'Use an expiry within 30 days' },
   limit_create_nonces: { status: 429, meaning: 'Too many wallets were created recently', hint: 'Retry in a few minutes' },
   limit_state_size: { status: 429, meaning: 'The sealed state is near its size limit: growing acts are refused', hint: 'Remove agents or policies, or move wallets to another enclave; freeze, revoke and resolve still work' },

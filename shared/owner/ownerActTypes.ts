@@ -56,6 +56,8 @@ export const OWNER_ACT_TYPES = {
     seq,
   ],
   Resync: [wallet, seq],
+  /** Cancels a widening policy act still waiting out the wallet's delay (any owner: a stop-class act). */
+  CancelScheduled: [wallet, { name: 'actHash', type: 'bytes32' }, seq],
   /** The owner set and the m-of-n threshold per class of act (stop, approve, loosen, agents, owners). */
   SetOwners: [
     wallet,
@@ -131,6 +133,7 @@ export const OwnerActMessageSchemas = {
   }),
   CreditBudget: z.strictObject({ wallet: address, agentId: agent, chainId: chainIdField, asset: address, amount: uint256, seq: seqField }),
   Resync: z.strictObject({ wallet: address, seq: seqField }),
+  CancelScheduled: z.strictObject({ wallet: address, actHash: z.string().regex(/^0x[0-9a-f]{64}$/), seq: seqField }),
   SetOwners: z
     .strictObject({
       wallet: address,

@@ -172,6 +172,9 @@ export const OwnerActResultSchema = z
     credited: z.string().optional(),
     permitId: z.string().optional(),
     owners: z.array(hex).optional(),
+    /** A widening policy act accepted but waiting out the wallet's delay (cancellable by any owner meanwhile). */
+    scheduled: z.object({ actHash: hex, effectiveAt: z.number().int(), widens: z.array(z.string()) }).strict().optional(),
+    cancelled: hex.optional(),
     /** The act was recorded as one owner's signature and waits for more (nothing else changed; ownerSeq unchanged). */
     proposal: ProposalViewSchema.optional(),
     receipt: OwnerReceiptSchema,
@@ -197,6 +200,12 @@ export const WalletInfoSchema = z
     governance: z
       .object({ owners: z.array(hex), thresholds: z.record(z.string(), z.number().int()), delaySeconds: z.number().int() })
       .strict(),
+    /** Widening policy acts waiting out the delay: what they widen and when they take effect. */
+    scheduled: z.array(
+      z
+        .object({ actHash: hex, agentId: z.string().nullable(), version: z.number().int(), hash: hex, widens: z.array(z.string()), scheduledAt: z.number().int(), effectiveAt: z.number().int() })
+        .strict(),
+    ),
     /** Acts waiting for more owners' signatures: the exact message to co-sign (and its policy text). */
     proposals: z.array(ProposalViewSchema.extend({ message: z.string(), policy: z.string().nullable(), seq: z.number().int() }).strict()),
     agents: z.array(
