@@ -66,7 +66,7 @@ function findAgent(w: WalletInfo, agentId: string) {
 async function myWallets(c: OwnerClient, wallet: string | undefined): Promise<WalletInfo[]> {
   if (wallet) return [await c.wallet(checkWallet(wallet))]
   const me = c.account.address.toLowerCase()
-  return (await c.wallets()).filter((w) => w.owner.toLowerCase() === me || w.governance.owners.some((o) => o.toLowerCase() === me))
+  return (await c.wallets()).filter((w) => w.governance.owners.some((o) => o.toLowerCase() === me))
 }
 
 /** Escapes control and bidi-override characters, so agent-chosen text cannot redraw or reorder what the owner reads. */

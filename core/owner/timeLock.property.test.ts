@@ -6,7 +6,7 @@ import { SpendLedger } from '../ledger/SpendLedger.js'
 import { evaluatePolicy } from '../policy/evaluatePolicy.js'
 import type { WalletRecord } from '../state/stateTypes.js'
 import { actClass } from './quorum.js'
-import { policyAt, promoteDue, timeLockChange, widenings } from './timeLock.js'
+import { policyAt, timeLockChange, widenings } from './timeLock.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 import { applyWalletChange, walletActChange } from './walletActChange.js'
 
@@ -77,7 +77,7 @@ describe('time lock: property', () => {
         }
         for (const o of ops) {
           now += o.dt
-          promoteDue(wallet, now)
+          applyWalletChange(wallet, { type: 'scheduled_due', now })
           check()
           if (o.k === 'wait') continue
           if (o.k === 'cancel') {

@@ -1,7 +1,7 @@
 import { parsePolicy } from '../../shared/schemas/policy.js'
 import { parseWalletPolicy } from '../../shared/schemas/walletPolicy.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
-import type { PolicyRecord, Scheduled, WalletPolicyRecord, WalletRecord } from '../state/stateTypes.js'
+import type { PolicyRecord, WalletPolicyRecord, WalletRecord } from '../state/stateTypes.js'
 import { policyWidenings, walletPolicyWidenings } from './policyWidening.js'
 import { governanceOf } from './quorum.js'
 import type { WalletChange } from './walletActChange.js'
@@ -47,14 +47,4 @@ export function timeLockChange(wallet: Readonly<WalletRecord>, c: WalletChange, 
   checkLimit(others.length < OWNER_LIMITS.scheduledPerWallet, 'scheduledPerWallet', `Wallet already has ${others.length} loosenings waiting out the delay`)
   // Bounded state: at most 16 paths are kept (the act waits the same either way).
   return { type: 'scheduled', item: { actHash, agentId, policy: c.policy, widens: widens.slice(0, 16), scheduledAt: now, effectiveAt: now + delayMs } }
-}
-
-/** Moves scheduled policies whose delay has passed into force (run by the writer before an owner act). */
-export function promoteDue(wallet: WalletRecord, now: number): void {
-  for (const s of wallet.scheduled ?? []) {
-    if (s.effectiveAt > now) continue
-    if (s.agentId === null) wallet.walletPolicy = s.policy as WalletPolicyRecord
-    else wallet.policies.set(s.agentId, s.policy as PolicyRecord)
-  }
-  wallet.scheduled = (wallet.scheduled ?? []).filter((s) => s.effectiveAt > now)
 }

@@ -3,7 +3,7 @@ import type { AuditEvent } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
-import type { AgentRecord, Governance, PolicyRecord, Scheduled, WalletPolicyRecord, WalletRecord } from '../state/stateTypes.js'
+import type { AgentRecord, Governance, PolicyRecord, Proposal, Scheduled, WalletPolicyRecord, WalletRecord } from '../state/stateTypes.js'
 import { installPolicy, installWalletPolicy } from './installPolicy.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
@@ -19,6 +19,10 @@ export type WalletChange =
   | { type: 'scheduled'; item: Scheduled }
   /** Scheduled loosenings dropped: one by act hash, or every one of an agent (a stop act on it). */
   | { type: 'scheduled_cancelled'; actHash?: string; agentId?: string }
+  /** Scheduled loosenings whose delay has passed come into force (idempotent: a pure function of the time). */
+  | { type: 'scheduled_due'; now: number }
+  /** The open proposals (core/owner/quorum.ts) after a signature was added or an applied act ended them. */
+  | { type: 'proposals_set'; proposals: Proposal[] }
   | { type: 'policy_revoked'; agentId: string }
   | { type: 'agent_revoked'; agentId: string }
 
@@ -110,6 +114,17 @@ export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
       return
     case 'owners_set':
       wallet.governance = c.governance
+      return
+    case 'proposals_set':
+      wallet.proposals = c.proposals
+      return
+    case 'scheduled_due':
+      for (const s of wallet.scheduled ?? []) {
+        if (s.effectiveAt > c.now) continue
+        if (s.agentId === null) wallet.walletPolicy = s.policy as WalletPolicyRecord
+        else wallet.policies.set(s.agentId, s.policy as PolicyRecord)
+      }
+      wallet.scheduled = wallet.scheduled?.filter((s) => s.effectiveAt > c.now)
       return
     // SECURITY: revocations change the live records in place, so a request already holding them sees the change.
     case 'policy_revoked':

@@ -10,7 +10,7 @@ import { type WalletActOutcome, applyWalletChange, walletActChange } from '../..
 import { type LedgerActOutcome, ledgerActEvents } from '../../core/owner/ledgerActEvents.js'
 import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
 import { actClass, isOwner, liveProposals, quorumStep } from '../../core/owner/quorum.js'
-import { promoteDue, timeLockChange, widenings } from '../../core/owner/timeLock.js'
+import { timeLockChange, widenings } from '../../core/owner/timeLock.js'
 import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.js'
 import { applyEvents } from './ledgerOps.js'
 import { type VerifiedOwnerAct, verifyOwnerAct } from '../../core/owner/verifyOwnerAct.js'
@@ -63,13 +63,13 @@ export async function applyOwnerAct(
     // The act's effect is computed first (pure; a refusal changes nothing), then the owners' quorum decides whether it
     // applies now or waits for more signatures. Co-signers need not resend the policy text: the proposal keeps it.
     const now = enclave.now()
-    promoteDue(wallet, now)
+    applyWalletChange(wallet, { type: 'scheduled_due', now })
     const proposalHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
     const policyText = params.policy ?? liveProposals(wallet, now).find((x) => x.actHash === proposalHash)?.policy ?? undefined
     const plan = act.primaryType === 'Resync' ? null : planWalletAct(wallet, act, policyText, now)
     const q = quorumStep({ wallet, act, cls: actClass(act, (plan?.widens.length ?? 0) > 0), policyText: plan?.policyText ?? null, now, seq })
     if (!q.apply) {
-      wallet.proposals = q.proposals
+      applyWalletChange(wallet, { type: 'proposals_set', proposals: q.proposals })
       const reason = `${act.primaryType} signed by ${act.signer} (${q.proposal.signers.length} of ${q.proposal.threshold})`
       enclave.appendEntry(tx, { ...entryBody(wallet, plan?.agentId ?? null, 'owner_act_signed', null), reason, requestId: proposalHash })
       const persist = await enclave.finishTx(tx)
@@ -80,7 +80,7 @@ export async function applyOwnerAct(
     if (act.primaryType === 'Resync') {
       wallet.ownerSeq = seq
       wallet.rolledBack = false
-      wallet.proposals = []
+      applyWalletChange(wallet, { type: 'proposals_set', proposals: [] })
       enclave.appendEntry(tx, entryBody(wallet, null, 'wallet_resynced', null))
       const persist = await enclave.finishTx(tx)
       return { ok: true, result: { wallet: wallet.address, ownerSeq: seq, receipt: signOwnerReceipt(enclave, act, wallet.address, seq) }, persist }
@@ -89,7 +89,7 @@ export async function applyOwnerAct(
     // Only an applied act moves the seq: a refused one (it threw above) leaves no entry, no snapshot, no change. The
     // move ends every other open proposal (they were signed for this seq).
     wallet.ownerSeq = seq
-    wallet.proposals = liveProposals(wallet, now)
+    applyWalletChange(wallet, { type: 'proposals_set', proposals: liveProposals(wallet, now) })
   }
   const persist = await enclave.finishTx(tx)
   return { ok: true, result: { ...result, receipt: signOwnerReceipt(enclave, act, result.wallet, result.ownerSeq) }, persist }

@@ -151,9 +151,8 @@ export type AgentSignedResult = z.infer<typeof AgentSignedResultSchema>
 export type AgentDryRunResult = z.infer<typeof AgentDryRunResultSchema>
 
 /** An owner act waiting for more owners' signatures (core/owner/quorum.ts): who has signed, of how many needed. */
-export const ProposalViewSchema = z
-  .object({ actHash: hex, act: z.string(), actClass: z.string(), signers: z.array(hex), threshold: z.number().int(), expiresAt: z.number().int() })
-  .strict()
+const int = z.number().int()
+export const ProposalViewSchema = z.strictObject({ actHash: hex, act: z.string(), actClass: z.string(), signers: z.array(hex), threshold: int, expiresAt: int })
 
 /** Result of an applied owner act: what changed, and the enclave's signed receipt (shared/owner/ownerReceipt.ts). */
 export const OwnerActResultSchema = z
@@ -197,15 +196,9 @@ export const WalletInfoSchema = z
     /** The wallet-level policy (wallet-wide caps), or null. */
     walletPolicy: z.object({ version: z.number().int(), hash: hex, json: z.string() }).strict().nullable(),
     /** Owner keys and the threshold per class of act (m of n), and the loosening delay. */
-    governance: z
-      .object({ owners: z.array(hex), thresholds: z.record(z.string(), z.number().int()), delaySeconds: z.number().int() })
-      .strict(),
+    governance: z.strictObject({ owners: z.array(hex), thresholds: z.record(z.string(), int), delaySeconds: int }),
     /** Widening policy acts waiting out the delay: what they widen and when they take effect. */
-    scheduled: z.array(
-      z
-        .object({ actHash: hex, agentId: z.string().nullable(), version: z.number().int(), hash: hex, widens: z.array(z.string()), scheduledAt: z.number().int(), effectiveAt: z.number().int() })
-        .strict(),
-    ),
+    scheduled: z.array(z.strictObject({ actHash: hex, agentId: z.string().nullable(), version: int, hash: hex, widens: z.array(z.string()), scheduledAt: int, effectiveAt: int })),
     /** Acts waiting for more owners' signatures: the exact message to co-sign (and its policy text). */
     proposals: z.array(ProposalViewSchema.extend({ message: z.string(), policy: z.string().nullable(), seq: z.number().int() }).strict()),
     agents: z.array(
