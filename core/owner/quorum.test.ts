@@ -50,15 +50,24 @@ describe('quorum (pure): m-of-n per class of act', () => {
     expect(liveProposals({ ...w, ownerSeq: 6 }, T0)).toEqual([])
   })
 
-  it(`at most ${OWNER_LIMITS.proposalsPerWallet} open proposals per wallet`, () => {
-    const w = wallet()
-    for (let i = 0; i < OWNER_LIMITS.proposalsPerWallet; i++) {
-      const r = step(w, { ...freeze(A, false), message: { ...freeze(A, false).message, agentId: `agt_${String(i).repeat(40)}` } } as VerifiedOwnerAct)
+  it(`at most ${OWNER_LIMITS.proposalsPerWallet} open proposals per wallet, one per proposing owner (a rogue owner cannot fill them)`, () => {
+    const D = '0x00000000000000000000000000000000000000dd' as const
+    const w = wallet({ governance: { ...gov, owners: [A, B, C, D] } })
+    const unfreeze = (who: `0x${string}`, i: number) => ({ ...freeze(who, false), message: { ...freeze(who, false).message, agentId: `agt_${String(i).repeat(40)}` } }) as VerifiedOwnerAct
+    for (let i = 0; i < 5; i++) {
+      // A proposes again and again: each new proposal replaces A's previous one.
+      const r = step(w, unfreeze(A, i))
       if (r.apply) throw new Error('unreachable')
       w.proposals = r.proposals
     }
-    const fifth = { ...freeze(B, false), message: { ...freeze(B, false).message, agentId: `agt_${'9'.repeat(40)}` } } as VerifiedOwnerAct
-    expect(() => step(w, fifth)).toThrow(/waiting for signatures/)
+    expect(w.proposals!.map((x) => JSON.parse(x.message).agentId)).toEqual([`agt_${'4'.repeat(40)}`])
+    for (const [who, i] of [[B, 5], [C, 6]] as const) {
+      const r = step(w, unfreeze(who, i))
+      if (r.apply) throw new Error('unreachable')
+      w.proposals = r.proposals
+    }
+    expect(w.proposals).toHaveLength(OWNER_LIMITS.proposalsPerWallet)
+    expect(() => step(w, unfreeze(D, 7))).toThrow(/waiting for signatures/)
   })
 
   it('classes: stop for freeze, revoke, reject and narrowing; loosen for unfreeze and widening; approve, agents, owners', () => {

@@ -65,7 +65,10 @@ export function quorumStep(p: { wallet: Readonly<WalletRecord>; act: VerifiedOwn
     throw new EnclaveError('owner_act_replayed', `You already signed this act; it waits for ${threshold - signers.length} more owner(s)`)
   }
   if (signers.length + 1 >= threshold) return { apply: true }
-  if (!found) checkLimit(live.length < OWNER_LIMITS.proposalsPerWallet, 'proposalsPerWallet', `Wallet already has ${live.length} acts waiting for signatures`)
+  // SECURITY: one open proposal per proposing owner (a new one replaces the owner's previous one), so a rogue owner
+  // cannot fill the wallet's slots and block the others from proposing (e.g. its own removal).
+  const open = found ? live : live.filter((x) => x.signers[0]?.toLowerCase() !== p.act.signer.toLowerCase())
+  if (!found) checkLimit(open.length < OWNER_LIMITS.proposalsPerWallet, 'proposalsPerWallet', `Wallet already has ${open.length} acts waiting for signatures`)
   const proposal: Proposal = found
     ? { ...found, threshold, signers: [...signers, p.act.signer] }
     : {
@@ -80,5 +83,5 @@ export function quorumStep(p: { wallet: Readonly<WalletRecord>; act: VerifiedOwn
         createdAt: p.now,
         expiresAt: p.now + PROPOSAL_TTL_MS,
       }
-  return { apply: false, proposal, proposals: [...live.filter((x) => x !== found), proposal] }
+  return { apply: false, proposal, proposals: [...open.filter((x) => x !== found), proposal] }
 }
