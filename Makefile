@@ -4,7 +4,7 @@ NODE_MODULES_STAMP := node_modules/.package-lock.json
 PY_VENV := .venv
 PY_STAMP := $(PY_VENV)/.bursar-installed
 
-.PHONY: sim test bench install install-python build typecheck check-boundaries demo clean soak fuzz
+.PHONY: sim cluster test test-cluster bench install install-python build typecheck check-boundaries demo clean soak fuzz
 
 $(NODE_MODULES_STAMP): package.json package-lock.json
 	@command -v node >/dev/null || { echo "Node.js 20+ is required (https://nodejs.org)"; exit 1; }
@@ -30,6 +30,10 @@ build: install
 sim: install
 	npx tsx scripts/sim.ts
 
+## Scale-out mode: PostgreSQL (apt-installed when missing) + 3 host + simulated-enclave pairs on 8402–8404; Ctrl-C stops all.
+cluster: install
+	npx tsx scripts/cluster.ts
+
 ## Install and run every test (unit, integration, adversarial, e2e; then the Python SDK's pytest).
 test: install $(PY_STAMP)
 	npx tsc --noEmit -p .
@@ -39,6 +43,10 @@ test: install $(PY_STAMP)
 	  $(PY_VENV)/bin/python -m pytest -q -p no:cacheprovider --junitxml=.pytest-results.xml clients/python/tests; pystatus=$$?; \
 	  node scripts/testSummary.mjs .vitest-results.json .pytest-results.xml || true; \
 	  if [ $$status -ne 0 ]; then exit $$status; fi; exit $$pystatus
+
+## Scale-out tests only, longer (PostgreSQL started by scripts/pg/ensurePostgres.ts): stores, cluster cap, 5 failovers, stale holder.
+test-cluster: install
+	BURSAR_CLUSTER_FAILOVERS=5 npx vitest run host/storage test/cluster test/adversarial/staleLeaseHolder.test.ts
 
 bench: install
 	npx tsx scripts/bench.ts

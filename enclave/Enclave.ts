@@ -5,7 +5,7 @@
  * entries, signatures) or sealed.
  */
 import { type KeyObject, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
-import type { AuditEntry, AuditEntryBody } from '../shared/audit/auditEntry.js'
+import type { AuditEntry, AuditEntryBody, AuditEvent } from '../shared/audit/auditEntry.js'
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { MAX_FRAME_BYTES } from '../shared/protocol/frame.js'
 import type { Persist, WireCheckpoint } from '../shared/protocol/messages.js'
@@ -16,9 +16,10 @@ import { type Phase, canTransition } from './protocol/phase.js'
 import { ReleaseInOrder } from './protocol/releaseInOrder.js'
 import type { Sealer } from './seal/Sealer.js'
 import { ReplayCache } from './state/ReplayCache.js'
+import { EnclaveState } from './state/EnclaveState.js'
 import { SerialQueue } from './state/SerialQueue.js'
 import { decodeSnapshot, encodeSnapshot } from './state/snapshotCodec.js'
-import type { WalletRecord } from '../core/state/stateTypes.js'
+import type { WalletView } from '../core/state/stateTypes.js'
 import type { Admission } from '../shared/owner/parseAdmission.js'
 
 export type EnclaveParameters = {
@@ -54,9 +55,8 @@ export class Enclave {
   readonly startedAt: number
   readonly replay: ReplayCache
   readonly now: () => number
-  stateVersion = 0
-  wallets = new Map<string, WalletRecord>()
-  createNonces = new Map<string, number>()
+  /** The sealed state: read through its views, changed only by `state.apply` (inside the writer). */
+  readonly state = new EnclaveState()
   audit!: AuditChain
   receiptKey!: KeyObject
   receiptPublicKeyDer!: Uint8Array
@@ -99,9 +99,7 @@ export class Enclave {
   /** Unseals the host's newest snapshot (or starts fresh) and moves to 'loading'; in 'loading' it restarts the load. */
   async loadSnapshot(blob: Uint8Array | null): Promise<void> {
     this.loadBroken = true
-    this.stateVersion = 0
-    this.wallets = new Map()
-    this.createNonces = new Map()
+    this.state.apply({ type: 'loaded', stateVersion: 0, wallets: [], createNonces: [] })
     this.fresh = true
     this.entriesSinceSnapshot = 0
     this.forgetStored(Number.POSITIVE_INFINITY)
@@ -111,14 +109,10 @@ export class Enclave {
       const s = decodeSnapshot(plaintext)
       this.lastSnapshotBytes = blob.length
       if (s.stateVersion !== version) throw new EnclaveError('state_invalid', 'Snapshot version does not match its seal')
-      this.stateVersion = s.stateVersion
       this.setReceiptKey(createPrivateKey({ key: Buffer.from(s.receiptKeyPkcs8), format: 'der', type: 'pkcs8' }))
       this.audit = new AuditChain({ head: s.auditHead ?? undefined, signer: this.receiptSigner })
       this.entryMacKey = s.entryMacKey
-      this.createNonces = new Map(s.createNonces)
-      this.wallets = new Map(
-        s.wallets.map((w) => [w.address.toLowerCase(), w]),
-      )
+      this.state.apply({ type: 'loaded', stateVersion: s.stateVersion, wallets: s.wallets, createNonces: s.createNonces })
       this.fresh = false
     } else {
       this.setReceiptKey(generateKeyPairSync('ed25519').privateKey)
@@ -152,15 +146,14 @@ export class Enclave {
     return { result: { ...this.readyResult(), resent: kept.length }, persist }
   }
 
-  readyResult(): Record<string, unknown> {
+  /** The state's version and audit head (null for an empty chain): what loadState and replayEntries answer. */
+  headResult() {
     const head = this.audit.head()
-    return {
-      phase: 'ready',
-      stateVersion: this.stateVersion,
-      auditHead: head.seq >= 0 ? head : null,
-      receiptPublicKey: this.receiptPublicKeyHex,
-      wallets: this.wallets.size,
-    }
+    return { stateVersion: this.state.version, auditHead: head.seq >= 0 ? head : null }
+  }
+
+  readyResult(): Record<string, unknown> {
+    return { phase: 'ready', ...this.headResult(), receiptPublicKey: this.receiptPublicKeyHex, wallets: this.state.wallets.size }
   }
 
   private setReceiptKey(key: KeyObject): void {
@@ -189,13 +182,19 @@ export class Enclave {
 
   /** Appends one audit entry (the chain fills seq/prevHash) and records it for the host to store. */
   appendEntry(tx: Tx, body: Omit<AuditEntryBody, 'time' | 'stateVersion'>): { entry: AuditEntry; hash: `0x${string}` } {
-    const res = this.audit.append({ ...body, time: this.now(), stateVersion: this.stateVersion } as AuditEntryBody)
+    const res = this.audit.append({ ...body, time: this.now(), stateVersion: this.state.version } as AuditEntryBody)
     const text = JSON.stringify({ ...res.entry, hash: res.hash, mac: this.entryMac(res.hash) })
     tx.entries.push(text)
     this.unstored.push({ seq: res.entry.seq, text })
     this.unstoredBytes += Buffer.byteLength(text) // UTF-8, as on the wire: a catchUp answer must fit one frame
     this.entriesSinceSnapshot++
     return res as { entry: AuditEntry; hash: `0x${string}` }
+  }
+
+  /** Appends an informational entry (owner acts, load): no action, request, policy or ledger unless `fields` has them. */
+  appendInfo(tx: Tx, event: AuditEvent, fields: Partial<Omit<AuditEntryBody, 'time' | 'stateVersion' | 'event'>> = {}): void {
+    const none = { wallet: null, agentId: null, action: null, reason: null, policy: null, rule: null, code: null, signedHash: null, requestId: null }
+    this.appendEntry(tx, { ...none, event, verdict: 'info', ledger: [], ...fields })
   }
 
   /**
@@ -255,26 +254,25 @@ export class Enclave {
 
   /** Seals the whole state; the version only ever grows. */
   async sealSnapshot(): Promise<NonNullable<Persist['sealed']>> {
-    this.stateVersion++
+    this.state.apply({ type: 'version_bumped' })
+    const stateVersion = this.state.version
     const head = this.audit.head()
     const plaintext = encodeSnapshot({
-      stateVersion: this.stateVersion,
+      stateVersion,
       createdAt: this.now(),
       receiptKeyPkcs8: this.receiptKey.export({ format: 'der', type: 'pkcs8' }),
-      auditHead: head.seq >= 0 ? (head as { seq: number; hash: `0x${string}` }) : null,
+      auditHead: head.seq >= 0 ? head : null,
       entryMacKey: this.entryMacKey,
-      createNonces: [...this.createNonces],
-      wallets: [...this.wallets.values()],
+      createNonces: [...this.state.createNonces],
+      wallets: [...this.state.wallets.values()],
     })
-    const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: this.stateVersion, plaintext })
+    const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: stateVersion, plaintext })
     this.lastSnapshotBytes = blob.length
     this.entriesSinceSnapshot = 0
-    return { version: this.stateVersion, auditSeq: head.seq, blob }
+    return { version: stateVersion, auditSeq: head.seq, blob }
   }
 
-  wallet(address: string): WalletRecord {
-    const w = this.wallets.get(address.toLowerCase())
-    if (!w) throw new EnclaveError('wallet_not_found', `No wallet ${address} in this enclave`)
-    return w
+  wallet(address: string): WalletView {
+    return this.state.wallet(address)
   }
 }

@@ -5,7 +5,6 @@ import type { ListenAddress } from './transport/serveFrames.js'
 export const EnclaveEnvSchema = z.object({
   /** unix:/path/to.sock (default), tcp:127.0.0.1:PORT (loopback only). */
   BURSAR_ENCLAVE_LISTEN: z.string().default('unix:./data/enclave.sock'),
-  BURSAR_DATA_DIR: z.string().default('./data'),
   BURSAR_CONFIG_VERSION: z.string().default('1'),
   BURSAR_SNAPSHOT_EVERY: z.coerce.number().int().positive().default(5000),
   /** secp256k1 signing threads (0 = sign on the writer thread). */

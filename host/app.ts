@@ -18,6 +18,8 @@ import { healthRoutes } from './routes/health.js'
 import { ownerRoutes } from './routes/owner.js'
 import { dashboardRoutes } from './routes/dashboard.js'
 import type { Store } from './storage/Store.js'
+import type { LeaseKeeper } from './cluster/LeaseKeeper.js'
+import { clusterForwardHook, clusterRoutes } from './cluster/forward.js'
 
 export type BuildAppParameters = {
   gateway: EnclaveGateway
@@ -26,6 +28,8 @@ export type BuildAppParameters = {
   /** Audit read access: 'owner' (default: owner read tokens, or the operator's auditToken) or 'open'. */
   auditAuth?: 'owner' | 'open' | undefined
   logger?: boolean
+  /** Scale-out mode: requests are forwarded to the lease holder unless this host holds it (docs/scale.md). */
+  cluster?: { keeper: LeaseKeeper; node: string } | undefined
 }
 
 export async function buildApp(params: BuildAppParameters): Promise<FastifyInstance> {
@@ -46,6 +50,10 @@ export async function buildApp(params: BuildAppParameters): Promise<FastifyInsta
     // SECURITY: no 5xx detail leaves the host.
     return reply.code(500).send({ code: 'internal_error', message: 'Internal error' })
   })
+  if (params.cluster) {
+    app.addHook('onRequest', clusterForwardHook(params.cluster.keeper, params.cluster.node))
+    await app.register(clusterRoutes(params.cluster.keeper, params.cluster.node))
+  }
   await app.register(healthRoutes(params.gateway))
   await app.register(ownerRoutes(params.gateway))
   await app.register(agentRoutes(params.gateway, params.store))

@@ -8,6 +8,21 @@ export const HostEnvSchema = z.object({
   BURSAR_ENCLAVE: z.string().default('unix:./data/enclave.sock'),
   BURSAR_DATA_DIR: z.string().default('./data'),
   BURSAR_STORAGE: z.enum(['sqlite']).default('sqlite'),
+  /** postgres://… selects PostgresStore (scale-out mode, docs/scale.md); unset: SQLite under BURSAR_DATA_DIR. */
+  BURSAR_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'BURSAR_DATABASE_URL must be a postgres:// URL')
+    .optional(),
+  /** Scale-out mode: the wallet group this host serves under a lease (one group = one enclave's wallet set today). */
+  BURSAR_CLUSTER_GROUP: z.string().min(1).max(64).default('default'),
+  /** This host's name in the lease table (default: hostname:port). */
+  BURSAR_CLUSTER_NODE: z.string().min(1).max(128).optional(),
+  /** The URL other hosts forward to while this host holds the lease (default: http://BURSAR_BIND:port). */
+  BURSAR_PUBLIC_URL: z.string().url().optional(),
+  /** Lease time-to-live; renewed every fifth of it. A dead holder is replaced after at most this long. */
+  BURSAR_LEASE_TTL_MS: z.coerce.number().int().min(200).max(600_000).default(3_000),
+  /** TEST HOOK: the host ignores its own lease clock and refused renewals, leaving only the database's fencing (test/adversarial/staleLeaseHolder). */
+  BURSAR_TEST_ONLY_DB_FENCING: z.enum(['1']).optional(),
   /** Operator/auditor bearer token for the whole audit log (and its export). */
   BURSAR_AUDIT_TOKEN: z.string().min(16, 'BURSAR_AUDIT_TOKEN must be at least 16 characters').optional(),
   /** owner: audit reads need an owner read token or BURSAR_AUDIT_TOKEN; open: anyone reads (simulation convenience). */

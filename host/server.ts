@@ -2,12 +2,15 @@
  * UNTRUSTED host entrypoint: storage + enclave gateway + HTTP API. Listens,
  * hands the enclave its state, and closes gracefully on SIGINT/SIGTERM.
  */
+import { hostname } from 'node:os'
 import path from 'node:path'
+import { LeaseKeeper } from './cluster/LeaseKeeper.js'
 import { buildApp } from './app.js'
 import { HostEnvSchema } from './config.js'
 import type { EnclaveAddress } from './enclave/EnclaveClient.js'
 import { EnclaveGateway } from './enclave/EnclaveGateway.js'
 import { SqliteStore } from './storage/SqliteStore.js'
+import type { PostgresStore } from './storage/PostgresStore.js'
 import type { Store } from './storage/Store.js'
 
 const env = HostEnvSchema.parse(process.env)
@@ -24,12 +27,42 @@ function parseEnclave(spec: string): EnclaveAddress {
 }
 
 async function openStore(): Promise<Store> {
+  if (env.BURSAR_DATABASE_URL) {
+    // Loaded only in PostgreSQL mode: the SQLite default pays nothing for it.
+    const { PostgresStore } = await import('./storage/PostgresStore.js')
+    return PostgresStore.open(env.BURSAR_DATABASE_URL)
+  }
   return new SqliteStore(path.join(env.BURSAR_DATA_DIR, 'bursar.db'))
 }
 
 const store = await openStore()
-const gateway = new EnclaveGateway(parseEnclave(env.BURSAR_ENCLAVE), store, log, env.BURSAR_ENCLAVE_TIMEOUT_MS)
-const app = await buildApp({ gateway, store, auditToken: env.BURSAR_AUDIT_TOKEN, auditAuth: env.BURSAR_AUDIT_AUTH })
+/** Scale-out mode (PostgreSQL): a lease per wallet group; the URL is known once listening. */
+let keeper: LeaseKeeper | undefined
+let node = env.BURSAR_CLUSTER_NODE ?? ''
+if (store.kind === 'postgres') {
+  keeper = new LeaseKeeper({
+    store: store as PostgresStore,
+    group: env.BURSAR_CLUSTER_GROUP,
+    node: '',
+    url: '',
+    ttlMs: env.BURSAR_LEASE_TTL_MS,
+    log,
+    onlyDatabaseFencing: env.BURSAR_TEST_ONLY_DB_FENCING === '1',
+    onLost: () => {
+      // Crash-only: this enclave's state may be behind the new holder's; the supervisor restarts the pair as a standby.
+      log('exiting: lease lost (restart this host and its enclave together)')
+      setTimeout(() => process.exit(75), 50)
+    },
+  })
+}
+const gateway = new EnclaveGateway(parseEnclave(env.BURSAR_ENCLAVE), store, log, env.BURSAR_ENCLAVE_TIMEOUT_MS, keeper)
+const app = await buildApp({
+  gateway,
+  store,
+  auditToken: env.BURSAR_AUDIT_TOKEN,
+  auditAuth: env.BURSAR_AUDIT_AUTH,
+  cluster: keeper ? { keeper, get node() { return node } } : undefined,
+})
 app.server.keepAliveTimeout = 65_000
 app.server.requestTimeout = 30_000
 await app.listen({ port: env.BURSAR_PORT, host: env.BURSAR_BIND })
@@ -37,7 +70,14 @@ const addr = app.server.address()
 const port = typeof addr === 'object' && addr ? addr.port : env.BURSAR_PORT
 log(`listening on http://${env.BURSAR_BIND}:${port}`)
 process.stdout.write(`${JSON.stringify({ event: 'listening', port })}\n`)
-gateway.start(120_000).catch((err: Error) => log(`enclave not ready: ${err.message}`))
+if (keeper) {
+  node ||= `${hostname()}:${port}`
+  keeper.opts.node = node
+  keeper.opts.url = env.BURSAR_PUBLIC_URL ?? `http://${env.BURSAR_BIND}:${port}`
+  keeper.start()
+  log(`scale-out mode: node ${node}, wallet group ${env.BURSAR_CLUSTER_GROUP}, lease ttl ${env.BURSAR_LEASE_TTL_MS} ms`)
+}
+gateway.start(keeper ? 2 ** 31 - 1 : 120_000).catch((err: Error) => log(`enclave not ready: ${err.message}`))
 
 let closing = false
 const shutdown = async () => {
@@ -45,6 +85,7 @@ const shutdown = async () => {
   closing = true
   const force = setTimeout(() => process.exit(1), 5_000)
   force.unref()
+  await keeper?.stop()
   await app.close()
   gateway.close()
   await store.close()

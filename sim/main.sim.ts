@@ -22,6 +22,7 @@ if (!isMainThread) {
   runSignWorker()
 } else {
   const env = EnclaveEnvSchema.extend({
+    BURSAR_DATA_DIR: z.string().default('./data'),
     /** nitro here = the production KMS sealing path with the simulated NSM (no /dev/nsm outside an enclave). */
     BURSAR_MODE: z.enum(['sim', 'nitro']).default('sim'),
     BURSAR_SEALER: z.enum(['sim', 'kms']).optional(),

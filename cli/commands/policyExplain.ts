@@ -6,9 +6,8 @@ import { z } from 'zod'
 import { DecodedActionSchema } from '../../shared/schemas/decodedAction.js'
 import { parsePolicy, PolicyInvalidError } from '../../shared/schemas/policy.js'
 import { parseWalletPolicy } from '../../shared/schemas/walletPolicy.js'
-import { LedgerEventSchema } from '../../core/ledger/LedgerEvent.js'
+import { LedgerEventSchema, SpendLedgerJsonSchema } from '../../core/ledger/LedgerEvent.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
-import type { SpendLedgerJson } from '../../core/ledger/SpendLedger.js'
 import type { Check } from '../../core/policy/evalTypes.js'
 import { explainPolicy } from '../../core/policy/explainPolicy.js'
 import type { ExplainPolicyReturnType } from '../../core/policy/explainPolicy.js'
@@ -92,7 +91,7 @@ function readStructured(file: string): unknown {
 }
 
 function loadLedger(v: unknown): SpendLedger {
-  if (!Array.isArray(v)) return SpendLedger.fromJSON(v as SpendLedgerJson)
+  if (!Array.isArray(v)) return SpendLedger.fromJSON(SpendLedgerJsonSchema.parse(v))
   const l = new SpendLedger()
   for (const e of v) l.apply(LedgerEventSchema.parse(e))
   return l

@@ -15,6 +15,33 @@ const agentId = z.string().min(1).max(64)
 const at = z.number().int().nonnegative()
 const ident = z.string().min(1).max(80)
 
+export const PendingCreatedSchema = z.strictObject({
+  type: z.literal('pending_created'),
+  pendingId: ident,
+  agentId,
+  /** Identity a retry must match (the action minus its kind's free fields; core/policy/approvalRequest.ts). */
+  key: z.string().regex(/^0x[0-9a-f]{64}$/),
+  /** SHA-256 of `summary`: what the owner's ResolvePending signs. */
+  digest: z.string().regex(/^0x[0-9a-f]{64}$/),
+  at,
+  expiresAt: at,
+  /** What is being approved, in full, for the owner to see and check. */
+  summary: ApprovalSummarySchema,
+})
+export const PermitIssuedSchema = z.strictObject({
+  type: z.literal('permit_issued'),
+  permitId: ident,
+  agentId,
+  chainId: z.number().int().positive(),
+  asset,
+  amount,
+  payTo: address.nullable(),
+  host: z.string().max(253).nullable(),
+  expiresAt: at,
+  exceedCaps: z.boolean(),
+  at,
+})
+
 export const LedgerEventSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('spend'),
@@ -35,34 +62,10 @@ export const LedgerEventSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('request'), agentId, at }),
   z.strictObject({ type: z.literal('denial'), agentId, code: z.string().max(64), at }),
-  z.strictObject({
-    type: z.literal('pending_created'),
-    pendingId: ident,
-    agentId,
-    /** Identity a retry must match (the action minus its kind's free fields; core/policy/approvalRequest.ts). */
-    key: z.string().regex(/^0x[0-9a-f]{64}$/),
-    /** SHA-256 of `summary`: what the owner's ResolvePending signs. */
-    digest: z.string().regex(/^0x[0-9a-f]{64}$/),
-    at,
-    expiresAt: at,
-    /** What is being approved, in full, for the owner to see and check. */
-    summary: ApprovalSummarySchema,
-  }),
+  PendingCreatedSchema,
   z.strictObject({ type: z.literal('pending_resolved'), pendingId: ident, approve: z.boolean(), at }),
   z.strictObject({ type: z.literal('pending_used'), pendingId: ident, at }),
-  z.strictObject({
-    type: z.literal('permit_issued'),
-    permitId: ident,
-    agentId,
-    chainId: z.number().int().positive(),
-    asset,
-    amount,
-    payTo: address.nullable(),
-    host: z.string().max(253).nullable(),
-    expiresAt: at,
-    exceedCaps: z.boolean(),
-    at,
-  }),
+  PermitIssuedSchema,
   z.strictObject({ type: z.literal('permit_used'), permitId: ident, amount, at }),
   /** A permit cancelled before use: its held amount returns to the budget. */
   z.strictObject({ type: z.literal('budget_released'), permitId: ident, at }),
@@ -72,3 +75,31 @@ export const LedgerEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('agent_unfrozen'), agentId, at }),
 ])
 export type LedgerEvent = z.infer<typeof LedgerEventSchema>
+
+/** The ledger's records and JSON form (sealed inside snapshots), derived from the events that create them. */
+export const PendingRecordSchema = PendingCreatedSchema.omit({ type: true, at: true }).extend({
+  createdAt: at,
+  status: z.enum(['pending', 'approved', 'rejected', 'used']),
+  resolvedAt: at.nullable(),
+})
+export const PermitRecordSchema = PermitIssuedSchema.omit({ type: true, at: true }).extend({
+  issuedAt: at,
+  used: z.boolean(),
+  spent: amount.nullable(),
+  released: z.boolean(),
+  closedAt: at.nullable(),
+})
+const series = z.record(z.string(), z.array(z.tuple([at, z.string().regex(/^[0-9]+$/)])))
+export const SpendLedgerJsonSchema = z.strictObject({
+  v: z.literal(1),
+  spends: series,
+  credits: series.optional(),
+  preApprovals: series,
+  requests: series,
+  denials: series,
+  pendings: z.array(PendingRecordSchema),
+  permits: z.array(PermitRecordSchema),
+  frozen: z.record(z.string(), z.strictObject({ reason: z.string(), at })),
+  riskResetAt: z.record(z.string(), at),
+  lastSweepAt: at,
+})

@@ -1,6 +1,6 @@
 import { BaseError } from '../../shared/errors/base.js'
-import type { ApprovalSummary } from '../../shared/owner/approvalSummary.js'
-import type { LedgerEvent } from './LedgerEvent.js'
+import type { z } from 'zod'
+import type { LedgerEvent, PendingRecordSchema, PermitRecordSchema, SpendLedgerJsonSchema } from './LedgerEvent.js'
 import { TimeSeries } from './TimeSeries.js'
 
 /**
@@ -20,40 +20,11 @@ export const COALESCE_AFTER_MS = 60_000
 export const COALESCE_BUCKET_MS = 60_000
 const SWEEP_EVERY_MS = 60_000
 
-export type PendingStatus = 'pending' | 'approved' | 'rejected' | 'used'
-export type PendingRecord = {
-  pendingId: string
-  agentId: string
-  key: string
-  digest: string
-  createdAt: number
-  expiresAt: number
-  status: PendingStatus
-  resolvedAt: number | null
-  summary: ApprovalSummary
-}
-export type PermitRecord = Omit<Extract<LedgerEvent, { type: 'permit_issued' }>, 'type' | 'at'> & {
-  issuedAt: number
-  used: boolean
-  spent: string | null
-  released: boolean
-  closedAt: number | null
-}
+export type PendingRecord = z.infer<typeof PendingRecordSchema>
+export type PendingStatus = PendingRecord['status']
+export type PermitRecord = z.infer<typeof PermitRecordSchema>
 export type FrozenRecord = { reason: string; at: number }
-
-export type SpendLedgerJson = {
-  v: 1
-  spends: Record<string, [number, string][]>
-  credits?: Record<string, [number, string][]>
-  preApprovals: Record<string, [number, string][]>
-  requests: Record<string, [number, string][]>
-  denials: Record<string, [number, string][]>
-  pendings: PendingRecord[]
-  permits: PermitRecord[]
-  frozen: Record<string, FrozenRecord>
-  riskResetAt: Record<string, number>
-  lastSweepAt: number
-}
+export type SpendLedgerJson = z.infer<typeof SpendLedgerJsonSchema>
 
 export class LedgerInvariantError extends BaseError {
   constructor(message: string) {

@@ -3,7 +3,7 @@ import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import { PolicyInvalidError, parsePolicy, policyHash } from '../../shared/schemas/policy.js'
 import { parseWalletPolicy } from '../../shared/schemas/walletPolicy.js'
-import type { PolicyRecord, WalletPolicyRecord, WalletRecord } from '../state/stateTypes.js'
+import type { PolicyRecord, WalletPolicyRecord, WalletView } from '../state/stateTypes.js'
 
 export type SetPolicyMessage = { wallet: string; agentId: string; version: string; policyHash: string }
 export type SetWalletPolicyMessage = { wallet: string; version: string; policyHash: string }
@@ -15,7 +15,7 @@ export type SetWalletPolicyMessage = { wallet: string; version: string; policyHa
  * carry a version newer than the installed one (an older one never wins).
  * It is stored as canonical JSON (the hashed form), at most OWNER_LIMITS.policyBytes.
  */
-export function installPolicy(wallet: Readonly<WalletRecord>, m: SetPolicyMessage, text: string | undefined): PolicyRecord {
+export function installPolicy(wallet: WalletView, m: SetPolicyMessage, text: string | undefined): PolicyRecord {
   const { policy, json, hash } = signedDocument(parsePolicy, m, text)
   if (policy.wallet.toLowerCase() !== wallet.address.toLowerCase() || policy.agentId !== m.agentId) {
     throw new EnclaveError('policy_invalid', 'Policy names another wallet or agent than the signed act')
@@ -27,7 +27,7 @@ export function installPolicy(wallet: Readonly<WalletRecord>, m: SetPolicyMessag
 }
 
 /** The same checks for the wallet-level policy (wallet-wide caps): hash, wallet, newer version, size. */
-export function installWalletPolicy(wallet: Readonly<WalletRecord>, m: SetWalletPolicyMessage, text: string | undefined): WalletPolicyRecord {
+export function installWalletPolicy(wallet: WalletView, m: SetWalletPolicyMessage, text: string | undefined): WalletPolicyRecord {
   const { policy, json, hash } = signedDocument(parseWalletPolicy, m, text)
   if (policy.wallet.toLowerCase() !== wallet.address.toLowerCase()) throw new EnclaveError('policy_invalid', 'Wallet policy names another wallet than the signed act')
   checkNewer(policy.version, wallet.walletPolicy?.version)

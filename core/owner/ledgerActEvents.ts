@@ -4,10 +4,10 @@ import { checkIssuePermit } from '../../shared/owner/ownerLimits.js'
 import type { LedgerEvent } from '../ledger/LedgerEvent.js'
 import { issuePermit } from '../policy/issuePermit.js'
 import { resolvePending } from '../policy/resolvePending.js'
-import type { WalletRecord } from '../state/stateTypes.js'
+import type { WalletView } from '../state/stateTypes.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
-export type LedgerActEventsParameters = { wallet: Readonly<WalletRecord>; act: LedgerAct; now: number }
+export type LedgerActEventsParameters = { wallet: WalletView; act: LedgerAct; now: number }
 export type LedgerActOutcome = { agentId: string | null; event: AuditEvent; events: LedgerEvent[]; result: Record<string, unknown> }
 
 export type LedgerAct = Extract<VerifiedOwnerAct, { primaryType: 'FreezeAgent' | 'ResolvePending' | 'IssuePermit' | 'CreditBudget' }>

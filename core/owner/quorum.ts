@@ -2,18 +2,18 @@ import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import type { OwnerActType } from '../../shared/owner/ownerActTypes.js'
 import { ownerActHash } from '../../shared/owner/ownerReceipt.js'
-import type { ActClass, Governance, Proposal, WalletRecord } from '../state/stateTypes.js'
+import type { ActClass, Governance, Proposal, WalletView } from '../state/stateTypes.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
 /** A proposal waits at most this long for the other owners. */
 export const PROPOSAL_TTL_MS = 24 * 3_600_000
 
 /** The wallet's owner set and thresholds; a wallet that never set one is ruled by its creating owner alone. */
-export function governanceOf(wallet: Readonly<WalletRecord>): Governance {
+export function governanceOf(wallet: WalletView): Governance {
   return wallet.governance ?? { owners: [wallet.owner], thresholds: { stop: 1, approve: 1, loosen: 1, agents: 1, owners: 1 }, delayMs: 0 }
 }
 
-export function isOwner(wallet: Readonly<WalletRecord>, who: string): boolean {
+export function isOwner(wallet: WalletView, who: string): boolean {
   return governanceOf(wallet).owners.some((o) => o.toLowerCase() === who.toLowerCase())
 }
 
@@ -40,7 +40,7 @@ export function actClass(act: VerifiedOwnerAct, widens: boolean): ActClass {
 const FIXED_CLASS: Partial<Record<OwnerActType, ActClass>> = { RevokeAgent: 'stop', RevokePolicy: 'stop', CancelScheduled: 'stop', IssuePermit: 'approve', CreditBudget: 'approve', RegisterAgent: 'agents' }
 
 /** Proposals still open: unexpired, and for the next seq (any applied act moves the seq and ends the others). */
-export function liveProposals(wallet: Readonly<WalletRecord>, now: number): Proposal[] {
+export function liveProposals(wallet: WalletView, now: number): Proposal[] {
   return (wallet.proposals ?? []).filter((x) => x.expiresAt > now && x.seq > wallet.ownerSeq)
 }
 
@@ -52,7 +52,7 @@ export type QuorumOutcome = { apply: true } | { apply: false; proposal: Proposal
  * it). When this signature completes the class's threshold the act applies; otherwise the returned proposal list
  * (bounded, expiring) is what the shell stores.
  */
-export function quorumStep(p: { wallet: Readonly<WalletRecord>; act: VerifiedOwnerAct; cls: ActClass; policyText: string | null; now: number; seq: number }): QuorumOutcome {
+export function quorumStep(p: { wallet: WalletView; act: VerifiedOwnerAct; cls: ActClass; policyText: string | null; now: number; seq: number }): QuorumOutcome {
   const gov = governanceOf(p.wallet)
   if (!isOwner(p.wallet, p.act.signer)) throw new EnclaveError('owner_not_authorized', 'Signer is not an owner of this wallet')
   const threshold = gov.thresholds[p.cls]

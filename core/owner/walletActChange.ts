@@ -3,7 +3,7 @@ import type { AuditEvent } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
-import type { AgentRecord, Governance, PolicyRecord, Proposal, Scheduled, WalletPolicyRecord, WalletRecord } from '../state/stateTypes.js'
+import type { AgentRecord, Governance, PolicyRecord, Proposal, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
 import { installPolicy, installWalletPolicy } from './installPolicy.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
@@ -34,7 +34,7 @@ export type WalletActOutcome = {
   result: Record<string, unknown>
 }
 
-export type WalletActChangeParameters = { wallet: Readonly<WalletRecord>; act: WalletAct; policyText: string | undefined; now: number }
+export type WalletActChangeParameters = { wallet: WalletView; act: WalletAct; policyText: string | undefined; now: number }
 
 /**
  * The owner's wallet acts (register an agent, set or revoke its policy,

@@ -1,15 +1,14 @@
 import { type Cap, parsePolicy } from '../../shared/schemas/policy.js'
 import { parseWalletPolicy } from '../../shared/schemas/walletPolicy.js'
-import type { SpendLedger } from '../ledger/SpendLedger.js'
+import type { LedgerView } from '../state/stateTypes.js'
 import type { EvalContext } from './evalTypes.js'
 import { localTime } from './localTime.js'
-import type { WalletRecord } from '../state/stateTypes.js'
-import { policyAt } from '../owner/timeLock.js'
+import { type WalletPolicies, policyAt } from '../owner/timeLock.js'
 import { checkCaps } from './rules/checkCaps.js'
 
 export type AgentStatusViewParameters = {
   /** The wallet's policy records (a revoked one leaves nothing to spend) and its ledger. */
-  wallet: Pick<WalletRecord, 'policies' | 'walletPolicy' | 'scheduled'> & { ledger: unknown }
+  wallet: WalletPolicies & { ledger: LedgerView }
   revoked: boolean
   agentId: string
   now: number
@@ -23,7 +22,7 @@ export type AgentStatusViewParameters = {
  * requests, and the wallet-wide caps (`walletBudgets`, all agents together). Read only.
  */
 export function agentStatusView({ wallet, revoked, agentId, now }: AgentStatusViewParameters) {
-  const ledger = wallet.ledger as SpendLedger
+  const ledger = wallet.ledger
   // What is in force now (a scheduled widening only after its delay), and what is scheduled: the agent is told.
   const rec = [policyAt(wallet, agentId, now)].find((r) => r && !r.revoked)
   const policy = rec ? parsePolicy(rec.json) : null

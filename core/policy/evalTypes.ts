@@ -2,7 +2,7 @@ import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
 import type { Policy } from '../../shared/schemas/policy.js'
 import type { WalletPolicy } from '../../shared/schemas/walletPolicy.js'
 import type { ActionFacts, Spend } from '../kinds/KindSpec.js'
-import type { SpendLedger } from '../ledger/SpendLedger.js'
+import type { LedgerView } from '../state/stateTypes.js'
 import type { LedgerEvent } from '../ledger/LedgerEvent.js'
 import type { LocalTime } from './localTime.js'
 import type { PolicyCode } from './policyCodes.js'
@@ -16,7 +16,7 @@ export type EvalContext = {
   /** The one non-fee spend (what permits and pre-approvals match), or null when there is none or several. */
   primary: Spend | null
   agentId: string
-  ledger: SpendLedger
+  ledger: LedgerView
   now: number
   /** Lowercase host of context.resourceUrl (advisory), or null. */
   host: string | null
@@ -40,7 +40,7 @@ export type EvaluatePolicyParameters = {
   /** Advisory service context from the SDK: resourceUrl feeds host lists only; reason is never interpreted. */
   context?: { resourceUrl?: string | undefined; reason?: string | undefined } | undefined
   agentId: string
-  ledger: SpendLedger
+  ledger: LedgerView
   /** Milliseconds since the epoch: the only clock evaluation uses. */
   now: number
   /** A spend permit the agent names for this payment. */

@@ -1,5 +1,5 @@
 import type { LedgerEvent } from '../ledger/LedgerEvent.js'
-import type { SpendLedger } from '../ledger/SpendLedger.js'
+import type { LedgerView } from '../state/stateTypes.js'
 
 const ZERO = '0x0000000000000000000000000000000000000000'
 
@@ -23,7 +23,7 @@ export type IssuePermitReturnType =
   | { ok: false; code: 'permit_exists' | 'permit_invalid'; message: string }
 
 /** Turns the owner's (signed, verified by the caller) IssuePermit act into ledger events, refusing unlocked or already-expired permits. */
-export function issuePermit(ledger: SpendLedger, p: IssuePermitParameters): IssuePermitReturnType {
+export function issuePermit(ledger: LedgerView, p: IssuePermitParameters): IssuePermitReturnType {
   if (ledger.getPermit(p.permitId)) return { ok: false, code: 'permit_exists', message: `permit ${p.permitId} exists` }
   const payTo = p.payTo === null || p.payTo.toLowerCase() === ZERO ? null : p.payTo.toLowerCase()
   const host = p.host === null || p.host === '' ? null : p.host.toLowerCase()

@@ -1,5 +1,5 @@
 import type { LedgerEvent } from '../ledger/LedgerEvent.js'
-import type { SpendLedger } from '../ledger/SpendLedger.js'
+import type { LedgerView } from '../state/stateTypes.js'
 
 export type ResolvePendingParameters = { pendingId: string; approve: boolean; now: number }
 export type ResolvePendingReturnType =
@@ -11,7 +11,7 @@ export type ResolvePendingReturnType =
  * the events to apply. Once approved, exactly that request (same digest) is
  * allowed once, until the pending request's expiry.
  */
-export function resolvePending(ledger: SpendLedger, { pendingId, approve, now }: ResolvePendingParameters): ResolvePendingReturnType {
+export function resolvePending(ledger: LedgerView, { pendingId, approve, now }: ResolvePendingParameters): ResolvePendingReturnType {
   const p = ledger.getPending(pendingId)
   if (!p) return { ok: false, code: 'pending_not_found', message: `no pending request ${pendingId}` }
   if (now >= p.expiresAt) return { ok: false, code: 'pending_expired', message: `pending request ${pendingId} expired` }

@@ -1,4 +1,6 @@
+import type { LedgerEvent } from '../ledger/LedgerEvent.js'
 import type { SpendLedger } from '../ledger/SpendLedger.js'
+import type { WalletChange } from '../owner/walletActChange.js'
 
 /** In-memory shapes of the enclave's trusted state (what sealed snapshots hold). */
 export type AgentRecord = {
@@ -77,3 +79,27 @@ export type WalletRecord = {
   /** The wallet's spend ledger (pending requests, permits, freezes, rolling windows). */
   ledger: SpendLedger
 }
+
+/** The ledger as handlers and the core read it: every query, not its mutator. */
+export type LedgerView = Omit<SpendLedger, 'apply'>
+
+/** A wallet as handlers and the core read it; changes go through `EnclaveState.apply`. */
+export type WalletView = Readonly<Omit<WalletRecord, 'agents' | 'policies' | 'ledger'>> & {
+  readonly agents: ReadonlyMap<string, Readonly<AgentRecord>>
+  readonly policies: ReadonlyMap<string, Readonly<PolicyRecord>>
+  readonly ledger: LedgerView
+}
+
+/**
+ * Every change to the enclave's sealed state, as a value: computed by the pure core (owner acts, policy verdicts)
+ * or by loading, and applied by `EnclaveState.apply`, the one mutator, inside the single writer.
+ */
+export type StateChange =
+  | { type: 'loaded'; stateVersion: number; wallets: WalletRecord[]; createNonces: Array<[string, number]> }
+  | { type: 'version_bumped' }
+  /** A new wallet; CreateWallet nonces issued before `pruneBefore` are forgotten (their window is long past). */
+  | { type: 'wallet_created'; wallet: WalletRecord; nonce: string; issuedAt: number; pruneBefore: number }
+  | { type: 'wallet_changed'; wallet: string; change: WalletChange }
+  /** Ledger events, schema-checked again as they are applied (live and replayed alike). */
+  | { type: 'ledger'; wallet: string; events: readonly unknown[] }
+  | { type: 'owner_seq'; wallet: string; ownerSeq: number; rolledBack: boolean }

@@ -18,11 +18,10 @@ import { describeAction, factsOf } from '../../core/kinds/kindTable.js'
 import type { LedgerEvent } from '../../core/ledger/LedgerEvent.js'
 import { evaluatePolicy } from '../../core/policy/evaluatePolicy.js'
 import type { Enclave, PendingPersist, Tx } from '../Enclave.js'
-import { applyEvents, ledgerOf } from '../owner/ledgerOps.js'
+import { applyEvents } from '../owner/ledgerOps.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 import type { SignPlanReturnType } from '../sign/signPlan.js'
-import type { AgentRecord, PolicyRecord, WalletPolicyRecord, WalletRecord } from '../../core/state/stateTypes.js'
-import { replayRefusal } from './replayRefusal.js'
+import type { AgentRecord, PolicyRecord, WalletPolicyRecord, WalletView } from '../../core/state/stateTypes.js'
 import { policyAt } from '../../core/owner/timeLock.js'
 import { verifyAgentRequest } from './verifyAgentRequest.js'
 
@@ -36,21 +35,20 @@ export async function handleAgentSign(enclave: Enclave, req: { request: string; 
   // the writer re-decodes only if the policy changed while this request waited.
   const prepared = prepare(request, wallet, agent, enclave.now())
   const decided = await enclave.queue.run(() => decide(enclave, request, wallet, agent, prepared))
-  if (decided.dryRun) return { ok: true, result: decided.dryRun }
+  if ('dryRun' in decided) return { ok: true, result: decided.dryRun }
   // Outside the writer: the (batched) checkpoint covering this entry, and the signature from the signer pool.
-  const [persist, signed] = await Promise.all([enclave.completeTx(decided.pending!), decided.signing?.catch((e: Error) => e)])
-  if (!decided.res.ok) return { ...decided.res, persist }
+  const [persist, signed] = await Promise.all([enclave.completeTx(decided.pending), 'signing' in decided ? decided.signing.catch((e: Error) => e) : null])
+  if ('error' in decided) return { ok: false, error: decided.error, persist }
   if (!signed || signed instanceof Error) {
     return { ok: false, error: { code: 'internal_error', message: 'Signing failed; the request was counted and audited' }, persist }
   }
-  const receipt = (decided.res.result as { receipt: { seq: number; entryHash: string; stateVersion: number } }).receipt
   return {
     ok: true,
     result: {
       signature: signed.signature,
       signedHash: signed.signedHash,
       ...(signed.serializedTransaction ? { serializedTransaction: signed.serializedTransaction } : {}),
-      receipt: { ...receipt, checkpoint: persist.checkpoint },
+      receipt: { ...decided.receipt, checkpoint: persist.checkpoint },
     },
     persist,
   }
@@ -64,24 +62,25 @@ function checkFreshness(enclave: Enclave, agentId: string, r: AgentRequest): voi
   if (r.expiresAt <= r.issuedAt || r.expiresAt > r.issuedAt + REQUEST_MAX_LIFETIME_MS) {
     throw new EnclaveError('request_deadline_invalid', `expiresAt must be after issuedAt and at most ${REQUEST_MAX_LIFETIME_MS} ms after it`)
   }
-  const replay = enclave.replay.check(agentId, r.nonce, r.issuedAt, now)
-  if (replay === 'ok') return
-  throw replayRefusal(enclave.replay, replay, now)
+  enclave.replay.admit(agentId, r.nonce, r.issuedAt, now)
 }
 
 type Prepared = { policyHash: string | null; decoded: DecodeResult | null }
 
-function prepare(r: AgentRequest, wallet: WalletRecord, agent: AgentRecord, now: number): Prepared {
+function prepare(r: AgentRequest, wallet: WalletView, agent: Readonly<AgentRecord>, now: number): Prepared {
   const rec = policyAt(wallet, agent.agentId, now)
   if (!rec || rec.revoked) return { policyHash: null, decoded: null }
   const policy = cachedPolicy(rec)
   return { policyHash: rec.hash, decoded: decodeSignRequest({ request: r, wallet: wallet.address, registry: policy.tokens }) }
 }
 
-type Decided = { res: HandlerResult; pending?: PendingPersist; signing?: Promise<SignPlanReturnType>; dryRun?: AgentDryRunResult }
-type Base = { wallet: WalletRecord; agent: AgentRecord; r: AgentRequest; rec: PolicyRecord | undefined; tx: Tx }
+type Decided =
+  | { dryRun: AgentDryRunResult }
+  | { error: WireError; pending: PendingPersist }
+  | { receipt: { seq: number; entryHash: string; stateVersion: number }; pending: PendingPersist; signing: Promise<SignPlanReturnType> }
+type Base = { wallet: WalletView; agent: Readonly<AgentRecord>; r: AgentRequest; rec: Readonly<PolicyRecord> | undefined; tx: Tx }
 
-async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, authed: AgentRecord, pre: Prepared): Promise<Decided> {
+async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, authed: Readonly<AgentRecord>, pre: Prepared): Promise<Decided> {
   // SECURITY: a request queued before a halt (a broken invariant) is not decided on the state that broke it.
   if (enclave.phase !== 'ready') throw new EnclaveError('enclave_halted', 'Enclave halted on a broken invariant')
   const now = enclave.now()
@@ -120,12 +119,12 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
     action,
     context: { resourceUrl: r.context?.resourceUrl, reason: r.context?.reason },
     agentId: agent.agentId,
-    ledger: ledgerOf(wallet),
+    ledger: wallet.ledger,
     now,
     ...(r.permitId ? { permitId: r.permitId } : {}),
     walletPolicy: cachedPolicy(policyAt(wallet, null, now), true),
   })
-  if (r.dryRun) return { res: { ok: true, result: null }, dryRun: dryRunResult(action, verdict) }
+  if (r.dryRun) return { dryRun: dryRunResult(action, verdict) }
   if (verdict.verdict === 'deny') {
     const error: WireError = { code: verdict.code, message: verdict.message, rule: verdict.rule }
     if (verdict.remaining !== undefined) error.remaining = verdict.remaining
@@ -150,9 +149,9 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletRecord, a
   })
   const signing = enclave.signer.sign(wallet.privateKey, decoded.plan)
   signing.catch(() => {}) // awaited by the caller; never an unhandled rejection
-  const stateVersion = enclave.stateVersion
+  const stateVersion = enclave.state.version
   const pending = await enclave.sealTx(tx)
-  return { res: { ok: true, result: { receipt: { seq: entry.seq, entryHash: hash, stateVersion } } }, pending, signing }
+  return { receipt: { seq: entry.seq, entryHash: hash, stateVersion }, pending, signing }
 }
 
 function dryRunResult(action: DecodedAction, v: ReturnType<typeof evaluatePolicy>): AgentDryRunResult {
@@ -170,10 +169,8 @@ async function refuse(
   event: AuditEvent = 'sign_denied',
   verdict: 'deny' | 'pending' = 'deny',
 ): Promise<Decided> {
-  if (base.r.dryRun) {
-    const spends = action ? factsOf(action).spends.map((s) => ({ ...s, amount: s.amount.toString() })) : []
-    return { res: { ok: true, result: null }, dryRun: { dryRun: true, verdict: 'deny', code: error.code, message: error.message, spends } }
-  }
+  // A dry run reaches here only before a verdict (nothing decoded to describe): deny, with no spends.
+  if (base.r.dryRun) return { dryRun: { dryRun: true, verdict: 'deny', code: error.code, message: error.message, spends: [] } }
   applyEvents(enclave, base.wallet, events)
   enclave.appendEntry(base.tx, {
     ...entryFields(base, action),
@@ -184,7 +181,7 @@ async function refuse(
     signedHash: null,
     ledger: events,
   })
-  return { res: { ok: false, error }, pending: await enclave.sealTx(base.tx) }
+  return { error, pending: await enclave.sealTx(base.tx) }
 }
 
 function entryFields(base: Base, action: DecodedAction | null) {
@@ -200,7 +197,7 @@ function entryFields(base: Base, action: DecodedAction | null) {
   }
 }
 
-function cachedPolicy(rec: PolicyRecord): Policy
+function cachedPolicy(rec: Readonly<PolicyRecord>): Policy
 function cachedPolicy(rec: WalletPolicyRecord | undefined, wallet: true): WalletPolicy | null
 function cachedPolicy(rec: { json: string; hash: string } | undefined, wallet?: true): Policy | WalletPolicy | null {
   if (!rec) return null

@@ -4,14 +4,12 @@
  */
 import { agentStatusView } from '../../core/policy/budgetStatus.js'
 import { AgentReadRequestSchema } from '../../shared/schemas/agentReadRequest.js'
-import { replayRefusal } from './replayRefusal.js'
 import { verifyAgentRequest } from './verifyAgentRequest.js'
 
 export async function handleAgentStatus(enclave: Parameters<typeof verifyAgentRequest>[0], req: { request: string; signature: string }) {
   const { request: r, wallet, agent } = verifyAgentRequest(enclave, req.request, req.signature, AgentReadRequestSchema)
   const now = enclave.now()
-  const fresh = enclave.replay.check(agent.agentId, r.nonce, r.issuedAt, now)
-  if (fresh !== 'ok') throw replayRefusal(enclave.replay, fresh, now)
+  enclave.replay.admit(agent.agentId, r.nonce, r.issuedAt, now)
   const status = r.op === 'readStatus' ? { status: agentStatusView({ wallet, agentId: agent.agentId, revoked: agent.status === 'revoked', now }) } : {}
   return { ok: true as const, result: { agentId: agent.agentId, wallet: wallet.address, op: r.op, ...(r.limit ? { limit: r.limit } : {}), ...status } }
 }

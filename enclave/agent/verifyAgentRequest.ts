@@ -3,7 +3,7 @@ import type { z } from 'zod'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { type AgentRequest, AgentRequestSchema } from '../../shared/schemas/agentRequest.js'
 import type { Enclave } from '../Enclave.js'
-import type { AgentRecord, WalletRecord } from '../../core/state/stateTypes.js'
+import type { AgentRecord, WalletView } from '../../core/state/stateTypes.js'
 
 const keyCache = new Map<string, KeyObject>()
 
@@ -18,7 +18,7 @@ export function verifyAgentRequest<R extends { agentId: string; wallet: string }
   enclave: Enclave,
   text: string,
   signatureHex: string, schema: z.ZodType<R> = AgentRequestSchema as unknown as z.ZodType<R>,
-): { request: R; wallet: WalletRecord; agent: AgentRecord } {
+): { request: R; wallet: WalletView; agent: Readonly<AgentRecord> } {
   let json: unknown
   try {
     json = JSON.parse(text)

@@ -23,7 +23,7 @@ export async function handleAttest(enclave: Enclave, nonce: Uint8Array | null): 
 /** The commitment inputs: policy-set hash over every (wallet, agent, version, hash) sorted. */
 export function attestationInputs(enclave: Enclave) {
   const policies: string[] = []
-  for (const w of enclave.wallets.values()) {
+  for (const w of enclave.state.wallets.values()) {
     for (const p of w.policies.values()) {
       if (!p.revoked) policies.push(`${w.address.toLowerCase()}/${p.agentId}/${p.version}/${p.hash.toLowerCase()}`)
     }
@@ -33,9 +33,9 @@ export function attestationInputs(enclave: Enclave) {
   const head = enclave.audit.head()
   return {
     configVersion: attestedConfigVersion(enclave.params.configVersion, enclave.params.admission),
-    stateVersion: enclave.stateVersion,
+    stateVersion: enclave.state.version,
     policySetHash,
     auditHead: { seq: head.seq, hash: head.hash as `0x${string}` },
-    wallets: [...enclave.wallets.values()].map((w) => w.address.toLowerCase() as `0x${string}`).sort(),
+    wallets: [...enclave.state.wallets.values()].map((w) => w.address.toLowerCase() as `0x${string}`).sort(),
   }
 }

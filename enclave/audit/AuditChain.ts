@@ -74,20 +74,14 @@ export class AuditChain {
   }
 
   /**
-   * Replays entries the host supplies after a snapshot's head, checking each
-   * continues the chain; all-or-nothing. Throws audit_resume_gap on a
-   * sequence gap and audit_resume_mismatch on a broken link or bad entry.
+   * Replays entries the host supplies after a snapshot's head (schema-parsed by the caller: AuditEntry values),
+   * checking each continues the chain; all-or-nothing. Throws audit_resume_gap on a sequence gap and
+   * audit_resume_mismatch on a broken link.
    */
   resumeFrom(entries: readonly AuditEntry[]): AuditHead {
     let seq = this.#seq
     let hash = this.#hash
-    for (const candidate of entries) {
-      const parsed = AuditEntrySchema.safeParse(candidate)
-      if (!parsed.success)
-        throw new AuditError('audit_resume_mismatch', 'Supplied audit entry is malformed', {
-          details: `after seq ${seq}`,
-        })
-      const entry = parsed.data
+    for (const entry of entries) {
       // SECURITY: the host chooses what it supplies; only an exact continuation of our sealed head is accepted.
       if (entry.seq !== seq + 1)
         throw new AuditError('audit_resume_gap', 'Supplied audit entries do not continue the head', {

@@ -23,8 +23,6 @@ export const MAX_CMS_BYTES = 16 * 1024
 export type ParsedCiphertextForRecipient = {
   /** RSA-OAEP(SHA-256, MGF1-SHA-256) wrapped content-encryption key. */
   encryptedKey: Uint8Array
-  /** Recipient's subjectKeyIdentifier, or null when the issuerAndSerialNumber form is used. */
-  subjectKeyIdentifier: Uint8Array | null
   /** AES-256-CBC IV (16 bytes). */
   iv: Uint8Array
   /** AES-256-CBC ciphertext with PKCS#7 padding; constructed chunks already concatenated. */
@@ -57,8 +55,6 @@ export function parseCiphertextForRecipient(cms: Uint8Array): ParsedCiphertextFo
   checkOaepParams(ktri.keyEncryptionAlgorithm.parameters)
   const encryptedKey = bytes(ktri.encryptedKey.buffer)
   if (encryptedKey.length === 0) malformed('encryptedKey is empty')
-  const ski = ktri.rid.subjectKeyIdentifier
-  const subjectKeyIdentifier = ski === undefined ? null : bytes(ski.buffer)
 
   const eci = enveloped.encryptedContentInfo
   if (eci.contentType !== OID_DATA) unsupported(`encrypted content type ${eci.contentType} is not id-data`)
@@ -78,7 +74,7 @@ export function parseCiphertextForRecipient(cms: Uint8Array): ParsedCiphertextFo
     malformed('encryptedContent is absent')
   }
   if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) malformed(`ciphertext length ${ciphertext.length} is not a positive multiple of 16`)
-  return { encryptedKey, subjectKeyIdentifier, iv, ciphertext }
+  return { encryptedKey, iv, ciphertext }
 }
 
 /** RSAES-OAEP-params must say SHA-256, MGF1 with SHA-256, and an empty label (the SHA-1 defaults are refused). */

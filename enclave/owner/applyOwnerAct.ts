@@ -2,11 +2,11 @@ import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 import type { Enclave } from '../Enclave.js'
 import { generateSignerKey } from '../sign/generateSignerKey.js'
-import type { WalletRecord } from '../../core/state/stateTypes.js'
-import { SpendLedger } from '../../core/ledger/SpendLedger.js'
+import type { WalletView } from '../../core/state/stateTypes.js'
 import { OWNER_RULE } from '../state/loadState.js'
-import { OWNER_LIMITS, checkCreateWallet, checkLimit } from '../../shared/owner/ownerLimits.js'
-import { type WalletActOutcome, applyWalletChange, walletActChange } from '../../core/owner/walletActChange.js'
+import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
+import { createWalletChange } from '../../core/owner/createWalletChange.js'
+import { type WalletActOutcome, type WalletChange, walletActChange } from '../../core/owner/walletActChange.js'
 import { type LedgerActOutcome, ledgerActEvents } from '../../core/owner/ledgerActEvents.js'
 import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
 import { actClass, isOwner, liveProposals, quorumStep } from '../../core/owner/quorum.js'
@@ -15,14 +15,14 @@ import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.
 import { applyEvents } from './ledgerOps.js'
 import { type VerifiedOwnerAct, verifyOwnerAct } from '../../core/owner/verifyOwnerAct.js'
 
-const CREATE_WINDOW_MS = 10 * 60_000
-
 export type OwnerActParameters = { primaryType: string; message: string; signature: string; policy?: string | undefined }
 
 /**
  * Applies one owner act inside the enclave's single writer. Every act is
  * audited and followed by a snapshot. SECURITY: acts on a wallet must carry
- * seq = ownerSeq + 1; lower is stale/replayed, higher proves a rollback.
+ * seq = ownerSeq + 1; lower is stale/replayed, higher proves a rollback. With
+ * several owners an act may only add a signature (a proposal) until its class's
+ * threshold is met; a widening policy act then waits out the wallet's delay.
  */
 export async function applyOwnerAct(
   enclave: Enclave,
@@ -41,20 +41,19 @@ export async function applyOwnerAct(
   if (act.primaryType === 'CreateWallet') {
     result = createWallet(enclave, act, tx)
   } else {
-    const wallet = enclave.wallet(act.message.wallet)
+    const wallet = enclave.state.wallet(act.message.wallet)
+    const change = (c: WalletChange) => enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: c })
     // SECURITY: only the wallet's owners act on it (quorumStep checks again, with the class's threshold).
     if (!isOwner(wallet, act.signer)) throw new EnclaveError('owner_not_authorized', 'Signer is not an owner of this wallet')
     const seq = Number(act.message.seq) // exact: the schema bounds seq to [0, 2^53 - 1]
     if (seq <= wallet.ownerSeq) {
-      throw new EnclaveError('owner_act_stale', `Owner act seq ${seq} is not newer than ${wallet.ownerSeq}`, {
-        metaMessages: ['Fetch the wallet state and sign again with seq = ownerSeq + 1.'],
-      })
+      throw new EnclaveError('owner_act_stale', `Owner act seq ${seq} is not newer than ${wallet.ownerSeq}`)
     }
     if (act.primaryType !== 'Resync' && (seq > wallet.ownerSeq + 1 || wallet.rolledBack)) {
       // SECURITY: the owner knows a newer state than ours: we were handed an old snapshot.
       if (!wallet.rolledBack) {
-        wallet.rolledBack = true
-        enclave.appendEntry(tx, { ...entryBody(wallet, null, 'wallet_resynced', null), verdict: 'deny', code: 'state_rollback_detected' })
+        enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: wallet.ownerSeq, rolledBack: true })
+        enclave.appendInfo(tx, 'wallet_resynced', { wallet: wallet.address, rule: OWNER_RULE, verdict: 'deny', code: 'state_rollback_detected' })
         const error = { code: 'state_rollback_detected', message: `Owner act seq ${seq} is ahead of this enclave's ${wallet.ownerSeq}: state was rolled back; signing stops until a Resync act` }
         return { ok: false, error, persist: await enclave.finishTx(tx) }
       }
@@ -63,33 +62,32 @@ export async function applyOwnerAct(
     // The act's effect is computed first (pure; a refusal changes nothing), then the owners' quorum decides whether it
     // applies now or waits for more signatures. Co-signers need not resend the policy text: the proposal keeps it.
     const now = enclave.now()
-    applyWalletChange(wallet, { type: 'scheduled_due', now })
+    change({ type: 'scheduled_due', now })
     const proposalHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
     const policyText = params.policy ?? liveProposals(wallet, now).find((x) => x.actHash === proposalHash)?.policy ?? undefined
     const plan = act.primaryType === 'Resync' ? null : planWalletAct(wallet, act, policyText, now)
     const q = quorumStep({ wallet, act, cls: actClass(act, (plan?.widens.length ?? 0) > 0), policyText: plan?.policyText ?? null, now, seq })
     if (!q.apply) {
-      applyWalletChange(wallet, { type: 'proposals_set', proposals: q.proposals })
+      change({ type: 'proposals_set', proposals: q.proposals })
       const reason = `${act.primaryType} signed by ${act.signer} (${q.proposal.signers.length} of ${q.proposal.threshold})`
-      enclave.appendEntry(tx, { ...entryBody(wallet, plan?.agentId ?? null, 'owner_act_signed', null), reason, requestId: proposalHash })
+      enclave.appendInfo(tx, 'owner_act_signed', { wallet: wallet.address, agentId: plan?.agentId ?? null, rule: OWNER_RULE, reason, requestId: proposalHash })
       const persist = await enclave.finishTx(tx)
       const { actHash, primaryType, actClass: cls, signers, threshold, expiresAt } = q.proposal
       const proposal = { actHash, act: primaryType, actClass: cls, signers, threshold, expiresAt }
       return { ok: true, result: { wallet: wallet.address, ownerSeq: wallet.ownerSeq, proposal, receipt: signOwnerReceipt(enclave, act, wallet.address, wallet.ownerSeq) }, persist }
     }
     if (act.primaryType === 'Resync') {
-      wallet.ownerSeq = seq
-      wallet.rolledBack = false
-      applyWalletChange(wallet, { type: 'proposals_set', proposals: [] })
-      enclave.appendEntry(tx, entryBody(wallet, null, 'wallet_resynced', null))
+      enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: seq, rolledBack: false })
+      change({ type: 'proposals_set', proposals: [] })
+      enclave.appendInfo(tx, 'wallet_resynced', { wallet: wallet.address, rule: OWNER_RULE })
       const persist = await enclave.finishTx(tx)
       return { ok: true, result: { wallet: wallet.address, ownerSeq: seq, receipt: signOwnerReceipt(enclave, act, wallet.address, seq) }, persist }
     }
     result = { wallet: wallet.address, ownerSeq: seq, ...applyPlan(enclave, wallet, plan!, tx, proposalHash, now) }
     // Only an applied act moves the seq: a refused one (it threw above) leaves no entry, no snapshot, no change. The
     // move ends every other open proposal (they were signed for this seq).
-    wallet.ownerSeq = seq
-    applyWalletChange(wallet, { type: 'proposals_set', proposals: liveProposals(wallet, now) })
+    enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: seq, rolledBack: false })
+    change({ type: 'proposals_set', proposals: liveProposals(wallet, now) })
   }
   const persist = await enclave.finishTx(tx)
   return { ok: true, result: { ...result, receipt: signOwnerReceipt(enclave, act, result.wallet, result.ownerSeq) }, persist }
@@ -99,37 +97,11 @@ export async function applyOwnerAct(
 const STATE_GROWING: ReadonlySet<string> = new Set(['CreateWallet', 'RegisterAgent', 'SetPolicy', 'SetWalletPolicy', 'SetOwners', 'IssuePermit', 'CreditBudget'])
 
 function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primaryType: 'CreateWallet' }>, tx: ReturnType<Enclave['beginTx']>) {
-  const m = act.message
-  if (act.signer.toLowerCase() !== m.owner.toLowerCase()) {
-    throw new EnclaveError('owner_signature_invalid', 'CreateWallet must be signed by the owner it names')
-  }
-  const now = enclave.now()
-  // Safe: the schema bounds issuedAt to [1, MAX_TIME_MS] < 2^53.
-  const issuedAt = Number(m.issuedAt)
-  if (Math.abs(now - issuedAt) > CREATE_WINDOW_MS) {
-    throw new EnclaveError('owner_act_stale', 'CreateWallet issuedAt is outside the 10-minute window; sign a fresh one')
-  }
-  for (const [n, t] of enclave.createNonces) if (now - t > 2 * CREATE_WINDOW_MS) enclave.createNonces.delete(n)
-  if (enclave.createNonces.has(m.nonce.toLowerCase())) throw new EnclaveError('owner_act_replayed', 'CreateWallet nonce already used')
-  const owners = [...enclave.wallets.values()].map((w) => w.owner)
-  checkCreateWallet({ admission: enclave.params.admission, owner: m.owner, owners, createNonces: enclave.createNonces.size })
-  enclave.createNonces.set(m.nonce.toLowerCase(), issuedAt)
-  const { privateKey, address } = generateSignerKey()
-  const wallet: WalletRecord = {
-    address,
-    privateKey,
-    owner: m.owner as `0x${string}`,
-    label: m.label,
-    createdAt: now,
-    ownerSeq: 0,
-    rolledBack: false,
-    agents: new Map(),
-    policies: new Map(),
-    ledger: new SpendLedger(),
-  }
-  enclave.wallets.set(address.toLowerCase(), wallet)
-  enclave.appendEntry(tx, entryBody(wallet, null, 'wallet_created', null))
-  return { wallet: address as string, owner: wallet.owner, ownerSeq: 0 }
+  const { wallets, createNonces } = enclave.state
+  const change = createWalletChange({ act, wallets, createNonces, admission: enclave.params.admission, now: enclave.now(), newKey: generateSignerKey })
+  enclave.state.apply(change)
+  enclave.appendInfo(tx, 'wallet_created', { wallet: change.wallet.address, rule: OWNER_RULE })
+  return { wallet: change.wallet.address as string, owner: change.wallet.owner, ownerSeq: 0 }
 }
 
 type Plan =
@@ -137,7 +109,7 @@ type Plan =
   | { kind: 'ledger'; out: LedgerActOutcome; policyText: null; widens: string[] }
 
 /** What an act would change, computed purely from the wallet (a refusal throws; nothing has changed then). */
-function planWalletAct(wallet: WalletRecord, act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'Resync' }>, policyText: string | undefined, now: number): Plan & { agentId: string | null } {
+function planWalletAct(wallet: WalletView, act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'Resync' }>, policyText: string | undefined, now: number): Plan & { agentId: string | null } {
   switch (act.primaryType) {
     case 'RegisterAgent':
     case 'SetPolicy':
@@ -160,24 +132,26 @@ function planWalletAct(wallet: WalletRecord, act: Exclude<VerifiedOwnerAct, { pr
   }
 }
 
-/** Applies a planned act through the one mutator of its kind and audits it. */
-function applyPlan(enclave: Enclave, wallet: WalletRecord, plan: Plan, tx: ReturnType<Enclave['beginTx']>, actHash: `0x${string}`, now: number): Record<string, unknown> {
+/** Applies a planned act through the state's one mutator and audits it. */
+function applyPlan(enclave: Enclave, wallet: WalletView, plan: Plan, tx: ReturnType<Enclave['beginTx']>, actHash: `0x${string}`, now: number): Record<string, unknown> {
+  const change = (c: WalletChange) => enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: c })
+  const base = { wallet: wallet.address, agentId: plan.out.agentId, rule: OWNER_RULE }
   if (plan.kind === 'ledger') {
     applyEvents(enclave, wallet, plan.out.events)
     // A freeze also cancels the agent's loosenings still waiting out the delay.
-    if (plan.out.event === 'agent_frozen') applyWalletChange(wallet, { type: 'scheduled_cancelled', agentId: plan.out.agentId! })
-    enclave.appendEntry(tx, { ...entryBody(wallet, plan.out.agentId, plan.out.event, null), ledger: plan.out.events })
+    if (plan.out.event === 'agent_frozen') change({ type: 'scheduled_cancelled', agentId: plan.out.agentId! })
+    enclave.appendInfo(tx, plan.out.event, { ...base, ledger: plan.out.events })
     return plan.out.result
   }
-  const change = timeLockChange(wallet, plan.out.change, plan.widens, actHash, now)
-  applyWalletChange(wallet, change)
-  if (change.type !== 'scheduled') {
-    enclave.appendEntry(tx, entryBody(wallet, plan.out.agentId, plan.out.event, plan.out.policy))
+  const c = timeLockChange(wallet, plan.out.change, plan.widens, actHash, now)
+  change(c)
+  if (c.type !== 'scheduled') {
+    enclave.appendInfo(tx, plan.out.event, { ...base, policy: plan.out.policy })
     return plan.out.result
   }
-  const { effectiveAt, widens } = change.item
+  const { effectiveAt, widens } = c.item
   const reason = `takes effect ${new Date(effectiveAt).toISOString()} unless an owner cancels; widens ${widens.join(', ')}`.slice(0, 280)
-  enclave.appendEntry(tx, { ...entryBody(wallet, plan.out.agentId, 'policy_scheduled', plan.out.policy), reason, requestId: actHash })
+  enclave.appendInfo(tx, 'policy_scheduled', { ...base, policy: plan.out.policy, reason, requestId: actHash })
   return { ...plan.out.result, scheduled: { actHash, effectiveAt, widens } }
 }
 
@@ -188,28 +162,6 @@ function applyPlan(enclave: Enclave, wallet: WalletRecord, plan: Plan, tx: Retur
 function signOwnerReceipt(enclave: Enclave, act: VerifiedOwnerAct, wallet: string, ownerSeq: number) {
   const head = enclave.audit.head()
   const actHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
-  const body = { v: 1 as const, act: act.primaryType, actHash, wallet: wallet.toLowerCase(), ownerSeq, stateVersion: enclave.stateVersion, auditHead: head, time: enclave.now() }
+  const body = { v: 1 as const, act: act.primaryType, actHash, wallet: wallet.toLowerCase(), ownerSeq, stateVersion: enclave.state.version, auditHead: head, time: enclave.now() }
   return makeOwnerReceipt(body, enclave.receiptSigner)
-}
-
-export function entryBody(
-  wallet: WalletRecord,
-  agentId: string | null,
-  event: import('../../shared/audit/auditEntry.js').AuditEvent,
-  policy: { version: number; hash: string } | null,
-) {
-  return {
-    event,
-    wallet: wallet.address,
-    agentId,
-    action: null,
-    reason: null,
-    policy,
-    verdict: 'info' as const,
-    rule: OWNER_RULE as string | null,
-    code: null,
-    signedHash: null,
-    requestId: null,
-    ledger: [] as unknown[],
-  }
 }

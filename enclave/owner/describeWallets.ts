@@ -6,7 +6,7 @@ import { policyAt } from '../../core/owner/timeLock.js'
 /** Public view of every wallet (no key material): what owners and the dashboard read, with frozen agents, pending requests and permits. */
 export function describeWallets(enclave: Enclave): WalletInfo[] {
   const now = enclave.now()
-  return [...enclave.wallets.values()].map((w) => {
+  return [...enclave.state.wallets.values()].map((w) => {
     const ledger = w.ledger.toJSON()
     return {
       address: w.address,

@@ -1,24 +1,11 @@
 import type { Enclave } from '../Enclave.js'
-import type { LedgerEvent } from '../../core/ledger/LedgerEvent.js'
-import type { SpendLedger } from '../../core/ledger/SpendLedger.js'
-import { applyLedgerEvent } from '../../core/ledger/applyLedgerEvent.js'
-import type { WalletRecord } from '../../core/state/stateTypes.js'
+import type { WalletView } from '../../core/state/stateTypes.js'
 
-export function ledgerOf(wallet: WalletRecord): SpendLedger {
-  return wallet.ledger
-}
-
-/** Replays ledger events stored in audit entries (restart path; same function as live). */
-export function replayLedgerEvents(enclave: Enclave, wallet: WalletRecord, events: unknown[]): void {
-  const ledger = ledgerOf(wallet)
+/** Applies ledger events, live or replayed from stored audit entries (same path); an illegal event is a broken invariant. */
+export function applyEvents(enclave: Enclave, wallet: WalletView, events: readonly unknown[]): void {
   try {
-    for (const e of events) applyLedgerEvent(ledger, e)
+    enclave.state.apply({ type: 'ledger', wallet: wallet.address, events })
   } catch (err) {
     enclave.halt(`replayed ledger event rejected: ${(err as Error).message}`)
   }
-}
-
-/** Applies events produced live; an illegal event is a broken invariant. */
-export function applyEvents(enclave: Enclave, wallet: WalletRecord, events: LedgerEvent[]): void {
-  replayLedgerEvents(enclave, wallet, events)
 }

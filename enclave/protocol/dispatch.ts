@@ -6,7 +6,7 @@
  */
 import { BaseError } from '../../shared/errors/base.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
-import { EnclaveRequestSchema, PROTOCOL_VERSION } from '../../shared/protocol/messages.js'
+import { EnclaveRequestSchema, PROTOCOL_VERSION } from '../../shared/protocol/requests.js'
 import type { Enclave } from '../Enclave.js'
 import { handleAgentSign } from '../agent/handleAgentSign.js'
 import { handleAgentStatus } from '../agent/handleAgentStatus.js'
@@ -68,8 +68,7 @@ async function route(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
     case 'loadState':
       return serial(async () => {
         await enclave.loadSnapshot(req.snapshot)
-        const head = enclave.audit.head()
-        return { ok: true, result: { stateVersion: enclave.stateVersion, auditHead: head.seq >= 0 ? head : null } }
+        return { ok: true, result: enclave.headResult() }
       })
     case 'replayEntries':
       return serial(() => replayEntries(enclave, req.entries))

@@ -84,18 +84,9 @@ export class SignerPool {
     const i = this.workers.indexOf(w)
     if (i < 0) return
     this.workers.splice(i, 1)
-    this.failAll(err)
-  }
-
-  private failAll(err: Error): void {
-    for (const [id, w] of this.waiting) {
+    for (const [id, job] of this.waiting) {
       this.waiting.delete(id)
-      w.reject(new EnclaveError('internal_error', 'Signer worker failed', { cause: err }))
+      job.reject(new EnclaveError('internal_error', 'Signer worker failed', { cause: err }))
     }
-  }
-
-  async close(): Promise<void> {
-    const ws = this.workers.splice(0)
-    await Promise.all(ws.map((w) => w.terminate()))
   }
 }

@@ -1,3 +1,5 @@
+import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+
 /**
  * Agent request replay protection. Nonces are remembered for the accepted
  * time window; requests issued before this enclave process started are
@@ -5,7 +7,12 @@
  * window for captured requests. SECURITY: the floor is start + max skew,
  * because an agent clock may run ahead by up to `futureSkewMs`.
  */
-export type ReplayCheck = 'ok' | 'request_stale' | 'request_not_yet_valid' | 'request_replayed' | 'request_before_enclave_start'
+const REFUSALS = {
+  request_replayed: 'This request (agent, nonce) was already seen',
+  request_stale: 'Request issuedAt is too old; sign a fresh request',
+  request_not_yet_valid: 'Request issuedAt is in the future; check the agent clock',
+  request_before_enclave_start: 'Request was issued before this enclave started; sign a fresh request',
+} as const
 
 export class ReplayCache {
   private readonly seen = new Map<string, number>()
@@ -20,8 +27,18 @@ export class ReplayCache {
     this.floor = startedAt + futureSkewMs
   }
 
-  /** Checks and, when fresh, records (agentId, nonce). */
-  check(agentId: string, nonce: string, issuedAt: number, now: number): ReplayCheck {
+  /**
+   * Records (agentId, nonce) when fresh; otherwise throws the typed refusal (a request signed before this enclave's
+   * start says when to retry).
+   */
+  admit(agentId: string, nonce: string, issuedAt: number, now: number): void {
+    const refused = this.check(agentId, nonce, issuedAt, now)
+    if (!refused) return
+    const retry = refused === 'request_before_enclave_start' ? this.floor - now + 1 : undefined
+    throw new EnclaveError(refused, REFUSALS[refused], retry ? { extra: { retryAfterMs: Math.max(1, retry) } } : {})
+  }
+
+  private check(agentId: string, nonce: string, issuedAt: number, now: number): keyof typeof REFUSALS | null {
     if (issuedAt > now + this.futureSkewMs) return 'request_not_yet_valid'
     if (issuedAt < now - this.pastWindowMs) return 'request_stale'
     if (issuedAt < this.floor) return 'request_before_enclave_start'
@@ -29,11 +46,7 @@ export class ReplayCache {
     if (this.seen.has(key)) return 'request_replayed'
     this.seen.set(key, issuedAt)
     if (now - this.lastPrune > 1_000) this.prune(now)
-    return 'ok'
-  }
-
-  get size(): number {
-    return this.seen.size
+    return null
   }
 
   private prune(now: number): void {

@@ -5,7 +5,7 @@ import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { Enclave } from '../Enclave.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
-import { replayLedgerEvents } from '../owner/ledgerOps.js'
+import { applyEvents } from '../owner/ledgerOps.js'
 
 /** Marks entries written by owner acts: these are always followed by a snapshot. */
 export const OWNER_RULE = 'owner_act'
@@ -18,15 +18,7 @@ export const OWNER_RULE = 'owner_act'
  * unfreezes, releases).
  */
 const REPLAYABLE_EVENTS: ReadonlySet<string> = new Set(['sign_allowed', 'sign_denied', 'sign_pending'])
-const AGENT_LEDGER_EVENTS: ReadonlySet<string> = new Set([
-  'request',
-  'denial',
-  'spend',
-  'pending_created',
-  'pending_used',
-  'permit_used',
-  'agent_frozen',
-])
+const AGENT_LEDGER_EVENTS: ReadonlySet<string> = new Set(['request', 'denial', 'spend', 'pending_created', 'pending_used', 'permit_used', 'agent_frozen'])
 
 /**
  * Re-applies entries recorded after the snapshot. SECURITY: the chain must
@@ -74,11 +66,10 @@ export async function replayEntries(enclave: Enclave, texts: string[]): Promise<
         throw new EnclaveError('state_invalid', `Replayed entry at seq ${e.seq} carries a ledger event no agent request writes`)
       }
     }
-    if (e.ledger.length > 0 && e.wallet) replayLedgerEvents(enclave, enclave.wallet(e.wallet), e.ledger)
+    if (e.ledger.length > 0 && e.wallet) applyEvents(enclave, enclave.wallet(e.wallet), e.ledger)
   }
   enclave.loadBroken = false
-  const head = enclave.audit.head()
-  return { ok: true, result: { stateVersion: enclave.stateVersion, auditHead: head.seq >= 0 ? head : null } }
+  return { ok: true, result: enclave.headResult() }
 }
 
 /** Ends loading: records the start in the audit chain, seals a snapshot, and opens for requests. */
@@ -87,20 +78,7 @@ export async function finishLoad(enclave: Enclave): Promise<HandlerResult> {
   enclave.releaseOrder.reset(enclave.audit.head().seq + 1)
   const tx = enclave.beginTx()
   tx.snapshot = true
-  enclave.appendEntry(tx, {
-    event: enclave.isFresh ? 'enclave_started' : 'state_loaded',
-    wallet: null,
-    agentId: null,
-    action: null,
-    reason: null,
-    policy: null,
-    verdict: 'info',
-    rule: null,
-    code: null,
-    signedHash: null,
-    requestId: null,
-    ledger: [],
-  })
+  enclave.appendInfo(tx, enclave.isFresh ? 'enclave_started' : 'state_loaded')
   const persist = await enclave.finishTx(tx)
   enclave.transition('ready')
   return { ok: true, result: enclave.readyResult(), persist }

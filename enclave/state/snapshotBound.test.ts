@@ -5,7 +5,8 @@ import { MAX_OPEN_PENDING } from '../../core/policy/decidePolicy.js'
 import { OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
 import { MAX_OWNERS } from '../../shared/owner/ownerActTypes.js'
 import { MAX_SNAPSHOT_BYTES } from '../Enclave.js'
-import { encodeSnapshot } from './snapshotCodec.js'
+import { decode, encode } from 'cborg'
+import { decodeSnapshot, encodeSnapshot } from './snapshotCodec.js'
 import type { AgentRecord, PolicyRecord, WalletRecord } from '../../core/state/stateTypes.js'
 
 const T0 = 1_800_000_000_000
@@ -74,10 +75,14 @@ function agentTraffic(ledger: SpendLedger, id: string): void {
 }
 
 function snapshotBytes(wallets: WalletRecord[]): number {
+  return snapshot(wallets).length
+}
+
+function snapshot(wallets: WalletRecord[]): Uint8Array {
   return encodeSnapshot({
     stateVersion: Number.MAX_SAFE_INTEGER, createdAt: T0, receiptKeyPkcs8: new Uint8Array(48), auditHead: { seq: Number.MAX_SAFE_INTEGER, hash: `0x${'ef'.repeat(32)}` },
     entryMacKey: new Uint8Array(32), createNonces: Array.from({ length: OWNER_LIMITS.createNonces }, (_, i) => [`0x${i.toString(16).padStart(64, '0')}`, T0]), wallets,
-  }).length
+  })
 }
 
 /**
@@ -111,5 +116,37 @@ describe('worst-case snapshot size from the limits', () => {
         "perAgent": 733539,
       }
     `)
+  })
+})
+
+/** decodeSnapshot parses by its schema: the worst case round-trips exactly; any other shape is state_invalid. */
+describe('snapshot decoding by schema', () => {
+  it('a full wallet with agent traffic decodes to the same state', () => {
+    const wallet = fullWallet(0, true)
+    const back = decodeSnapshot(snapshot([wallet]))
+    expect(back.wallets[0]!.ledger.toJSON()).toEqual(wallet.ledger.toJSON())
+    expect({ ...back.wallets[0], ledger: null }).toEqual({ ...wallet, ledger: null })
+    expect(back.createNonces.length).toBe(OWNER_LIMITS.createNonces)
+  })
+
+  it('a wrong version, an extra or missing field, a bad key length or a malformed ledger → state_invalid', () => {
+    const raw = decode(snapshot([fullWallet(1, false)])) as Record<string, any>
+    const bad = (f: (r: Record<string, any>) => void) => {
+      const r = decode(encode(raw)) as Record<string, any>
+      f(r)
+      return () => decodeSnapshot(encode(r))
+    }
+    expect(bad(() => {})).not.toThrow()
+    for (const f of [
+      (r: Record<string, any>) => { r.v = 2 },
+      (r: Record<string, any>) => { r.wallets[0].extra = 1 },
+      (r: Record<string, any>) => { delete r.wallets[0].ownerSeq },
+      (r: Record<string, any>) => { r.wallets[0].privateKey = new Uint8Array(31) },
+      (r: Record<string, any>) => { r.wallets[0].agents[0].status = 'paused' },
+      (r: Record<string, any>) => { r.wallets[0].ledger = '{"v":1}' },
+      (r: Record<string, any>) => { r.wallets[0].ledger = JSON.stringify({ ...JSON.parse(r.wallets[0].ledger), frozen: { a: { reason: 1, at: 0 } } }) },
+    ]) {
+      expect(bad(f)).toThrow(expect.objectContaining({ code: 'state_invalid' }))
+    }
   })
 })

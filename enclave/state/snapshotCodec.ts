@@ -1,29 +1,72 @@
 import { decode, encode } from 'cborg'
+import { z } from 'zod'
+import { type AuditHead, AuditHeadSchema } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import { SpendLedgerJsonSchema } from '../../core/ledger/LedgerEvent.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
-import type { AgentRecord, PolicyRecord, WalletRecord } from '../../core/state/stateTypes.js'
+import { ACT_CLASSES, type AgentRecord, type PolicyRecord, type WalletRecord, type WalletView } from '../../core/state/stateTypes.js'
 
 /** Plain form of the enclave's state, sealed as one snapshot. */
 export type SnapshotState = {
   stateVersion: number
   createdAt: number
   receiptKeyPkcs8: Uint8Array
-  auditHead: { seq: number; hash: `0x${string}` } | null
+  auditHead: AuditHead | null
   entryMacKey: Uint8Array
   createNonces: Array<[string, number]>
   wallets: WalletRecord[]
 }
 
+const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+const bytes = (n?: number) => z.instanceof(Uint8Array).refine((b) => n === undefined || b.length === n)
+const hex = (n: number) => z.custom<`0x${string}`>((v) => typeof v === 'string' && v.length === 2 + n && /^0x[0-9a-fA-F]*$/.test(v))
+const policyRecord = { json: z.string(), version: uint, hash: hex(64) }
+
+/**
+ * The sealed snapshot's shape, as encodeSnapshot writes it. The blob is authenticated (only this enclave's sealer
+ * makes one), so this is the typed seam, not a defence: anything else means the blob is not ours.
+ */
+const SnapshotSchema = z.strictObject({
+  v: z.literal(1),
+  stateVersion: uint,
+  createdAt: uint,
+  receiptKeyPkcs8: bytes(),
+  auditHead: AuditHeadSchema.nullable(),
+  entryMacKey: bytes(32),
+  createNonces: z.array(z.tuple([z.string(), uint])),
+  wallets: z.array(z.strictObject({
+    address: hex(40), privateKey: bytes(32), owner: hex(40), label: z.string(), createdAt: uint, ownerSeq: uint, rolledBack: z.boolean(),
+    agents: z.array(z.strictObject({ agentId: z.string(), publicKey: bytes(32), label: z.string(), status: z.enum(['active', 'revoked']), registeredAt: uint })),
+    policies: z.array(z.strictObject({ agentId: z.string(), json: z.string(), version: uint, hash: hex(64), revoked: z.boolean().optional() })),
+    ledger: z.string(), // the ledger's JSON text (SpendLedgerJsonSchema)
+    // Issue 19: the wallet policy, the owner set, open proposals and scheduled loosenings.
+    walletPolicy: z.strictObject(policyRecord).optional(),
+    governance: z.strictObject({ owners: z.array(hex(40)), thresholds: z.strictObject({ stop: uint, approve: uint, loosen: uint, agents: uint, owners: uint }), delayMs: uint }).optional(),
+    proposals: z.array(z.strictObject({
+      actHash: hex(64), primaryType: z.string(), message: z.string(), policy: z.string().nullable(), actClass: z.enum(ACT_CLASSES), threshold: uint,
+      signers: z.array(hex(40)), seq: uint, createdAt: uint, expiresAt: uint,
+    })).optional(),
+    scheduled: z.array(z.strictObject({
+      actHash: hex(64), agentId: z.string().nullable(), policy: z.strictObject({ ...policyRecord, agentId: z.string().optional(), revoked: z.boolean().optional() }),
+      widens: z.array(z.string()), scheduledAt: uint, effectiveAt: uint,
+    })).optional(),
+  })),
+})
+
+/**
+ * Compile-time: sealed records have exactly the fields of the in-memory ones, so a field added to a record cannot be
+ * left out of the schema (the strict schema would refuse the next load) nor silently dropped.
+ */
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false
+type Sealed = z.infer<typeof SnapshotSchema>['wallets'][number]
+export type SealedFieldsMatch = [SameKeys<Sealed, WalletRecord>, SameKeys<Sealed['agents'][number], AgentRecord>, SameKeys<Sealed['policies'][number], PolicyRecord>] extends [true, true, true] ? true : never
+const sealedFieldsMatch: SealedFieldsMatch = true
+
 /** Serializes state for sealing (CBOR; Maps become arrays; ledger stays JSON text). */
-export function encodeSnapshot(s: SnapshotState): Uint8Array {
+export function encodeSnapshot(s: Omit<SnapshotState, 'wallets'> & { wallets: readonly WalletView[] }): Uint8Array {
   return encode({
     v: 1,
-    stateVersion: s.stateVersion,
-    createdAt: s.createdAt,
-    receiptKeyPkcs8: s.receiptKeyPkcs8,
-    auditHead: s.auditHead,
-    entryMacKey: s.entryMacKey,
-    createNonces: s.createNonces,
+    ...s,
     wallets: s.wallets.map((w) => ({
       ...w,
       agents: [...w.agents.values()],
@@ -33,28 +76,17 @@ export function encodeSnapshot(s: SnapshotState): Uint8Array {
   })
 }
 
-/** Parses a decrypted snapshot; any shape error means the blob is not ours. */
+/** Parses a decrypted snapshot by its schema; any shape error means the blob is not ours. */
 export function decodeSnapshot(bytes: Uint8Array): SnapshotState {
-  let raw: Record<string, any>
   try {
-    raw = decode(bytes) as Record<string, any>
-  } catch (cause) {
-    throw new EnclaveError('state_invalid', 'Sealed snapshot does not decode', { cause })
-  }
-  if (raw.v !== 1) throw new EnclaveError('state_invalid', `Unknown snapshot format ${String(raw.v)}`)
-  try {
+    const { v: _v, wallets, ...s } = SnapshotSchema.parse(decode(bytes))
     return {
-      stateVersion: raw.stateVersion,
-      createdAt: raw.createdAt,
-      receiptKeyPkcs8: raw.receiptKeyPkcs8,
-      auditHead: raw.auditHead ?? null,
-      entryMacKey: raw.entryMacKey,
-      createNonces: raw.createNonces,
-      wallets: (raw.wallets as any[]).map((w) => ({
+      ...s,
+      wallets: wallets.map((w) => ({
         ...w,
-        agents: new Map((w.agents as AgentRecord[]).map((a) => [a.agentId, a])),
-        policies: new Map((w.policies as PolicyRecord[]).map((p) => [p.agentId, p])),
-        ledger: SpendLedger.fromJSON(JSON.parse(w.ledger)),
+        agents: new Map(w.agents.map((a) => [a.agentId, a])),
+        policies: new Map(w.policies.map((p) => [p.agentId, p])),
+        ledger: SpendLedger.fromJSON(SpendLedgerJsonSchema.parse(JSON.parse(w.ledger))),
       })),
     }
   } catch (cause) {

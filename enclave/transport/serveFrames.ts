@@ -9,7 +9,7 @@ import net from 'node:net'
 import { BaseError } from '../../shared/errors/base.js'
 import { decodeFrameBody, encodeFrame } from '../../shared/protocol/frame.js'
 import { FrameReader } from '../../shared/protocol/FrameReader.js'
-import { RequestFrameSchema } from '../../shared/protocol/messages.js'
+import { RequestFrameSchema } from '../../shared/protocol/requests.js'
 
 export type ListenAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number }
 

@@ -19,6 +19,8 @@ import {
 } from '../../shared/protocol/messages.js'
 import { errorStatus } from '../../shared/errors/errorCodes.js'
 import type { AgentAnswer, Store } from '../storage/Store.js'
+import { LeaseLostError } from '../storage/storeErrors.js'
+import { BaseError } from '../../shared/errors/base.js'
 import { type EnclaveAddress, EnclaveClient } from './EnclaveClient.js'
 
 export type GatewayStatus = {
@@ -71,6 +73,8 @@ export class EnclaveGateway {
     readonly store: Store,
     readonly log: (line: string) => void = () => {},
     timeoutMs = 10_000,
+    /** Scale-out mode (docs/scale.md): load only while holding the wallet group's lease; check it before each request. */
+    private readonly lease?: GatewayLease,
   ) {
     this.client = new EnclaveClient(address, timeoutMs)
     this.client.on('connected', () => {
@@ -122,6 +126,7 @@ export class EnclaveGateway {
    */
   async call<T extends EnclaveRequest>(msg: T, timeoutMs?: number, answer?: AnswerKey): Promise<TypedResponse<T['type']>> {
     if (this.gate && msg.type !== 'catchUp') await this.gate
+    if (this.lease && msg.type !== 'hello') this.lease.check()
     const res = await this.client.call(msg, timeoutMs, { type: msg.type, answer } satisfies LateTag)
     if (res.persist && this.crashFlag && msg.type === 'agentSign' && res.persist.entries.length > 0 && existsSync(this.crashFlag)) {
       unlinkSync(this.crashFlag)
@@ -135,7 +140,16 @@ export class EnclaveGateway {
         typed = { ok: false, error: { code: 'internal_error', message: 'Enclave answer does not match its schema' } }
       } else typed = { ok: true, result: parsed.data as ResultOf<T['type']>, ...(res.persist ? { persist: res.persist } : {}) }
     }
-    if (res.persist) await this.persist(res.persist, answer ? toAnswer(answer, res.persist, typed ?? res) : undefined)
+    if (res.persist) {
+      try {
+        await this.persist(res.persist, answer ? toAnswer(answer, res.persist, typed ?? res) : undefined)
+      } catch (err) {
+        if (!(err instanceof LeaseLostError)) throw err
+        // The database refused our epoch: another host holds the group. Nothing was stored, so nothing is released.
+        this.lease?.lost(err.message)
+        throw new BaseError('lease_not_held', 'This host lost the wallet group lease; the answer was not stored and is not released')
+      }
+    }
     if (typed) return typed
     if (res.ok) throw new Error('unreachable: an ok response is typed above')
     // The enclave stopped on a broken invariant: stop saying ready (it answers only hello from now on).
@@ -222,6 +236,7 @@ export class EnclaveGateway {
     this.status.phase = h.phase
     const snap = await this.store.latestSnapshot()
     this.snapshotVersion = Math.max(this.snapshotVersion, snap?.version ?? 0)
+    if (h.phase === 'ready' && this.lease) return this.resumeUnderLease(this.lease)
     if (h.phase === 'ready') {
       // The enclave kept running while we were away: store what it answered that we may not have stored, then serve.
       const r = (await this.ack(true))!
@@ -233,6 +248,45 @@ export class EnclaveGateway {
     this.openGate() // loading: requests get the enclave's own refusal (enclave_not_ready) meanwhile
     // A load cut short (e.g. the host restarted mid-load) is restarted: loadState is accepted again in 'loading'.
     if (h.phase !== 'awaiting_state' && h.phase !== 'loading') throw new Error(`enclave is in phase ${h.phase}`)
+    if (this.lease) {
+      this.status.phase = 'standby'
+      await this.lease.waitHeld()
+      // Read the newest snapshot only now: the previous holder's last persist committed before our takeover did.
+      const newer = await this.store.latestSnapshot()
+      if (newer && newer.version !== snap?.version) return this.loadFrom(newer)
+    }
+    return this.loadFrom(snap)
+  }
+
+  /**
+   * Scale-out, host restarted alone: the enclave kept its state from an earlier lease. Once this host holds the
+   * lease (so nobody else writes), what the enclave kept is stored (catchUp, fenced by our epoch; a fork with another
+   * holder's entries is refused); then the enclave may serve only if its audit head is the store's newest entry —
+   * i.e. no other holder wrote after it. Otherwise the lease is given up (crash-only: restart the pair).
+   */
+  private async resumeUnderLease(lease: GatewayLease): Promise<void> {
+    this.status.phase = 'standby'
+    await lease.waitHeld()
+    let r: Awaited<ReturnType<EnclaveGateway['ack']>>
+    try {
+      r = (await this.ack(true))!
+    } catch (err) {
+      lease.lost(`the kept enclave's entries could not be stored (${(err as Error).message}): restart the pair`)
+      throw err
+    }
+    const newest = (await this.store.queryEntries({ newestFirst: true, limit: 1 }))[0]
+    const head = newest ? (JSON.parse(newest) as { seq: number; hash: string }) : null
+    if ((head?.seq ?? -1) !== (r.auditHead?.seq ?? -1) || (head && head.hash !== r.auditHead?.hash)) {
+      lease.lost(`the enclave's audit head ${r.auditHead?.seq ?? -1} is not the store's ${head?.seq ?? -1} (another holder served): restart the pair`)
+      throw new Error('enclave state is behind the store')
+    }
+    this.status = { ...this.status, ready: true, phase: 'ready', stateVersion: r.stateVersion, auditHead: r.auditHead, receiptPublicKey: r.receiptPublicKey, lastError: null }
+    this.openGate()
+    this.log(`enclave ready under a new lease (kept running, head ${r.auditHead?.seq ?? -1} is the store's newest): ${r.resent} kept entries stored`)
+  }
+
+  private async loadFrom(snap: Awaited<ReturnType<Store['latestSnapshot']>>): Promise<void> {
+    this.snapshotVersion = Math.max(this.snapshotVersion, snap?.version ?? 0)
     const loaded = await this.call({ type: 'loadState', snapshot: snap?.blob ?? null }, 60_000)
     if (!loaded.ok) throw new Error(`loadState refused: ${loaded.error.code}: ${loaded.error.message}`)
     let after = snap?.auditSeq ?? -1
@@ -280,6 +334,9 @@ export class EnclaveGateway {
     this.client.close()
   }
 }
+
+/** What the gateway needs from the lease keeper (scale-out mode). */
+export type GatewayLease = { waitHeld(): Promise<void>; check(): void; lost(why: string): void }
 
 /** What a timed-out call was, so its late answer can still be stored. */
 type LateTag = { type: EnclaveRequest['type']; answer: AnswerKey | undefined }

@@ -3,6 +3,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot } from './Store.js'
+import { AuditForkError } from './storeErrors.js'
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE snapshots(version INTEGER PRIMARY KEY, audit_seq INTEGER NOT NULL, blob BLOB NOT NULL, stored_at INTEGER NOT NULL);
@@ -177,13 +178,4 @@ export class SqliteStore implements Store {
   }
 }
 
-/** A persist block holds an entry whose hash differs from the one stored at its seq: two chains, refused. */
-export class AuditForkError extends Error {
-  constructor(
-    readonly seq: number,
-    readonly storedHash: string,
-    readonly hash: string,
-  ) {
-    super(`audit fork at seq ${seq}: stored ${storedHash}, offered ${hash}`)
-  }
-}
+export { AuditForkError } from './storeErrors.js'

@@ -46,9 +46,9 @@ export const LIMIT_CODES = {
   scheduledPerWallet: 'limit_scheduled_per_wallet',
 } as const satisfies Record<keyof typeof OWNER_LIMITS, `limit_${string}`>
 
-/** Refuses a state-growing act past a bound with the limit's typed code. */
+/** Refuses a state-growing act past a bound with the limit's typed code (docs/security.md, "Bounded state", lists them). */
 export function checkLimit(ok: boolean, which: keyof typeof LIMIT_CODES, message: string): void {
-  if (!ok) throw new EnclaveError(LIMIT_CODES[which], message, { metaMessages: ['See docs/security.md, "Bounded state", for every limit.'] })
+  if (!ok) throw new EnclaveError(LIMIT_CODES[which], message)
 }
 
 /**
@@ -57,9 +57,7 @@ export function checkLimit(ok: boolean, which: keyof typeof LIMIT_CODES, message
  */
 export function checkCreateWallet(p: { admission: Admission; owner: string; owners: Iterable<string>; createNonces: number }): void {
   if (p.admission.kind === 'allowlist' && !p.admission.owners.has(p.owner.toLowerCase())) {
-    throw new EnclaveError('owner_not_admitted', `Owner ${p.owner} may not create wallets in this enclave`, {
-      metaMessages: ['Ask the operator to add your owner address to BURSAR_OWNER_ALLOWLIST.'],
-    })
+    throw new EnclaveError('owner_not_admitted', `Owner ${p.owner} may not create wallets in this enclave`)
   }
   const owners = [...p.owners]
   const mine = owners.filter((o) => o.toLowerCase() === p.owner.toLowerCase()).length

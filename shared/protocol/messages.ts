@@ -1,60 +1,17 @@
 import { z } from 'zod'
 import { AuditCheckpointSchema, AuditHeadSchema } from '../audit/auditEntry.js'
 import { OwnerReceiptSchema } from '../owner/ownerReceipt.js'
+import type { EnclaveRequestType } from './requests.js'
 
 /**
- * THE host↔enclave protocol: every request and response that crosses the
- * channel, as one zod discriminated union each. Both sides parse with these
+ * THE host↔enclave protocol: every request (requests.ts, re-exported here) and response that crosses the channel,
+ * as one zod discriminated union each. The enclave parses the requests, the host the responses with these
  * schemas; nothing else defines a wire shape.
  */
-export const PROTOCOL_VERSION = 1
+export * from './requests.js'
 
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes')
 const hex = z.string().regex(/^0x[0-9a-fA-F]*$/)
-
-/** An owner act: EIP-712 message (JSON text) + the owner's signature; SetPolicy carries the policy JSON text. */
-export const OwnerActBodySchema = z
-  .object({
-    primaryType: z.string().max(64),
-    message: z.string().max(64 * 1024),
-    signature: hex.max(2 + 2 * 65 * 4),
-    policy: z.string().max(256 * 1024).optional(),
-  })
-  .strict()
-
-/** An agent's request: the exact JSON text it signed and its Ed25519 signature (hex, 64 bytes). */
-export const AgentSignBodySchema = z
-  .object({
-    request: z.string().max(64 * 1024),
-    signature: z.string().regex(/^[0-9a-fA-F]{128}$/),
-  })
-  .strict()
-
-export const EnclaveRequestSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('hello'), protocolVersion: z.number().int() }).strict(),
-  /** The newest sealed snapshot the host has (null on first start). */
-  z.object({ type: z.literal('loadState'), snapshot: bytes.nullable() }).strict(),
-  /** Audit entries recorded after the snapshot's head, in order, as stored JSON text. */
-  z.object({ type: z.literal('replayEntries'), entries: z.array(z.string().max(1 << 20)).max(10_000) }).strict(),
-  z.object({ type: z.literal('finishLoad') }).strict(),
-  /**
-   * A host (re)connecting to a ready enclave: it has every entry through `storedThrough` and snapshots through
-   * `snapshotVersion`; the enclave forgets what it kept of those and re-sends the rest in `persist` (F1).
-   */
-  z.object({ type: z.literal('catchUp'), storedThrough: z.number().int().min(-1), snapshotVersion: z.number().int().min(0) }).strict(),
-  z.object({ type: z.literal('ownerAct'), ...OwnerActBodySchema.shape }).strict(),
-  z.object({ type: z.literal('agentSign'), ...AgentSignBodySchema.shape }).strict(),
-  z.object({ type: z.literal('attest'), nonce: bytes.refine((b) => b.length <= 512, 'nonce too long').nullable() }).strict(),
-  z.object({ type: z.literal('getWallets') }).strict(),
-  /** An agent's signed read of its own state (AgentReadRequest text + Ed25519 signature). */
-  z.object({ type: z.literal('agentStatus'), ...AgentSignBodySchema.shape }).strict(),
-])
-export type EnclaveRequest = z.infer<typeof EnclaveRequestSchema>
-export type EnclaveRequestType = EnclaveRequest['type']
-
-export const RequestFrameSchema = z
-  .object({ id: z.number().int().nonnegative().max(2 ** 32), msg: z.unknown() })
-  .strict()
 
 /** The enclave's signed checkpoint over an audit head: one schema, from shared/audit. */
 export const CheckpointSchema = AuditCheckpointSchema
@@ -226,7 +183,7 @@ export type AgentStatusResult = z.infer<typeof AgentStatusResultSchema>
 
 export const GetWalletsResultSchema = z.object({ wallets: z.array(WalletInfoSchema) }).strict()
 
-/** ONE result schema per request type, parsed on both sides (the enclave checks what it sends, the host what it gets). */
+/** ONE result schema per request type: the host parses what it gets; the enclave's answers have these shapes. */
 export const RESULT_SCHEMAS = {
   hello: HelloResultSchema,
   loadState: LoadStateResultSchema,

@@ -1,6 +1,7 @@
 /** KMS outages and refusals surface as typed SealErrors with a next step, and nothing stored is lost. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SealError } from '../../enclave/seal/SealError.js'
+import { errorHint } from '../../shared/errors/errorCodes.js'
 import { createKmsSealer } from '../../enclave/seal/kmsSealer.js'
 import { type KmsTestEnv, startKmsTestEnv } from './kmsTestEnv.js'
 import { startKmsServer } from '../fixtures/kmsServer.js'
@@ -24,7 +25,7 @@ describe('KMS failures', () => {
     env.server.set({ fault: { status: 500, type: 'KMSInternalException', times: 2 } })
     const e1 = await errorOf(sealer.unseal({ blob, purpose: 'p', walletId: 'w' }))
     expect(e1.code).toBe('seal_kms_unavailable')
-    expect(e1.metaMessages?.join('\n')).toMatch(/Nothing stored was changed/)
+    expect(errorHint(e1.code)).toMatch(/Nothing stored was changed/)
     expect((await errorOf(sealer.seal({ purpose: 'p', walletId: 'w', version: 2, plaintext: new Uint8Array(1) }))).code).toBe('seal_kms_unavailable')
     expect((await sealer.unseal({ blob, purpose: 'p', walletId: 'w' })).plaintext).toEqual(new Uint8Array([42]))
   })
@@ -52,7 +53,7 @@ describe('KMS failures', () => {
       const e = await errorOf(sealer.seal({ purpose: 'p', walletId: 'w', version: 1, plaintext: new Uint8Array(1) }))
       expect(e.code).toBe('seal_kms_denied')
       expect(e.details).toMatch(/AccessDeniedException/)
-      expect(e.metaMessages?.join('\n')).toMatch(/bursar nitro pcrs/)
+      expect(errorHint(e.code)).toMatch(/bursar nitro pcrs/)
     } finally {
       env.server.set({ requirePcrs: {} })
     }

@@ -1,0 +1,45 @@
+import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import { checkCreateWallet } from '../../shared/owner/ownerLimits.js'
+import type { Admission } from '../../shared/owner/parseAdmission.js'
+import { SpendLedger } from '../ledger/SpendLedger.js'
+import type { StateChange, WalletView } from '../state/stateTypes.js'
+import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
+
+const CREATE_WINDOW_MS = 10 * 60_000
+
+export type CreateWalletChangeParameters = {
+  act: Extract<VerifiedOwnerAct, { primaryType: 'CreateWallet' }>
+  wallets: ReadonlyMap<string, WalletView>
+  createNonces: ReadonlyMap<string, number>
+  admission: Admission
+  now: number
+  /** The shell's key generator (the enclave's CSPRNG), called only once every check passed. */
+  newKey: () => { privateKey: Uint8Array; address: `0x${string}` }
+}
+
+/**
+ * CreateWallet as a pure function: checks the owner's signature binding, the act's freshness, its nonce (once per
+ * 20 minutes) and the admission and size limits, and returns the change that adds the wallet.
+ */
+export function createWalletChange({ act, wallets, createNonces, admission, now, newKey }: CreateWalletChangeParameters) {
+  const m = act.message
+  if (act.signer.toLowerCase() !== m.owner.toLowerCase()) {
+    throw new EnclaveError('owner_signature_invalid', 'CreateWallet must be signed by the owner it names')
+  }
+  // Safe: the schema bounds issuedAt to [1, MAX_TIME_MS] < 2^53.
+  const issuedAt = Number(m.issuedAt)
+  if (Math.abs(now - issuedAt) > CREATE_WINDOW_MS) {
+    throw new EnclaveError('owner_act_stale', 'CreateWallet issuedAt is outside the 10-minute window; sign a fresh one')
+  }
+  // Nonces older than two windows are forgotten (the change prunes them): none of them can come back in time.
+  const pruneBefore = now - 2 * CREATE_WINDOW_MS
+  const nonce = m.nonce.toLowerCase()
+  const live = [...createNonces].filter(([, t]) => t >= pruneBefore)
+  if (live.some(([n]) => n === nonce)) throw new EnclaveError('owner_act_replayed', 'CreateWallet nonce already used')
+  const owners = [...wallets.values()].map((w) => w.owner)
+  checkCreateWallet({ admission, owner: m.owner, owners, createNonces: live.length })
+  const { privateKey, address } = newKey()
+  const owner = m.owner as `0x${string}`
+  const wallet = { address, privateKey, owner, label: m.label, createdAt: now, ownerSeq: 0, rolledBack: false, agents: new Map(), policies: new Map(), ledger: new SpendLedger() }
+  return { type: 'wallet_created', wallet, nonce, issuedAt, pruneBefore } satisfies StateChange
+}

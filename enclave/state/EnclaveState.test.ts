@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest'
+import { createWalletChange } from '../../core/owner/createWalletChange.js'
+import { parseAdmission } from '../../shared/owner/parseAdmission.js'
+import { EnclaveState } from './EnclaveState.js'
+
+const T0 = 1_800_000_000_000
+const OWNER = '0x00000000000000000000000000000000000000aa'
+const key = (n: number) => () => ({ privateKey: new Uint8Array(32).fill(n), address: `0x${n.toString(16).padStart(40, '0')}` as `0x${string}` })
+const act = (nonce: string, issuedAt: number) =>
+  ({ primaryType: 'CreateWallet', signer: OWNER, message: { owner: OWNER, label: 'w', nonce, issuedAt: String(issuedAt) } }) as const
+
+/** The one mutator: CreateWallet's change, ledger events and owner seq go through apply; views are read only. */
+describe('EnclaveState.apply', () => {
+  it('adds a wallet, refuses its nonce again inside 20 minutes, prunes it after', () => {
+    const state = new EnclaveState()
+    const create = (nonce: string, now: number, n: number) =>
+      createWalletChange({ act: act(nonce, now), wallets: state.wallets, createNonces: state.createNonces, admission: parseAdmission(undefined), now, newKey: key(n) })
+    const nonce = `0x${'11'.repeat(32)}`
+    state.apply(create(nonce, T0, 1))
+    expect(state.wallet(key(1)().address).owner).toBe(OWNER)
+    expect(() => create(nonce, T0 + 60_000, 2)).toThrow(expect.objectContaining({ code: 'owner_act_replayed' }))
+    // 21 minutes later the nonce is out of every window: it is forgotten when the next wallet is created.
+    state.apply(create(`0x${'22'.repeat(32)}`, T0 + 21 * 60_000, 3))
+    expect([...state.createNonces.keys()]).toEqual([`0x${'22'.repeat(32)}`])
+    expect(state.wallets.size).toBe(2)
+  })
+
+  it('applies ledger events and owner seq; an illegal event throws (the caller halts); unknown wallets are refused', () => {
+    const state = new EnclaveState()
+    const change = createWalletChange({ act: act(`0x${'33'.repeat(32)}`, T0), wallets: state.wallets, createNonces: state.createNonces, admission: parseAdmission(undefined), now: T0, newKey: key(4) })
+    state.apply(change)
+    const wallet = change.wallet.address
+    state.apply({ type: 'ledger', wallet, events: [{ type: 'agent_frozen', agentId: 'a', reason: 'owner', at: T0 }] })
+    expect(state.wallet(wallet).ledger.frozenInfo('a')).toEqual({ reason: 'owner', at: T0 })
+    expect(() => state.apply({ type: 'ledger', wallet, events: [{ type: 'pending_used', pendingId: 'p', at: T0 }] })).toThrow()
+    state.apply({ type: 'owner_seq', wallet, ownerSeq: 3, rolledBack: true })
+    expect(state.wallet(wallet)).toMatchObject({ ownerSeq: 3, rolledBack: true })
+    expect(() => state.apply({ type: 'owner_seq', wallet: OWNER, ownerSeq: 1, rolledBack: false })).toThrow(expect.objectContaining({ code: 'wallet_not_found' }))
+    state.apply({ type: 'version_bumped' })
+    state.apply({ type: 'loaded', stateVersion: 7, wallets: [], createNonces: [] })
+    expect([state.version, state.wallets.size, state.createNonces.size]).toEqual([7, 0, 0])
+  })
+})

@@ -1,0 +1,67 @@
+import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import { applyLedgerEvent } from '../../core/ledger/applyLedgerEvent.js'
+import { applyWalletChange } from '../../core/owner/walletActChange.js'
+import type { StateChange, WalletRecord, WalletView } from '../../core/state/stateTypes.js'
+
+/**
+ * TRUST: the enclave's sealed state (its version, the wallets, recent CreateWallet nonces). The fields are private:
+ * handlers read views and change the state only through `apply`, inside the single writer, with changes the pure
+ * core computed.
+ */
+export class EnclaveState {
+  private stateVersion = 0
+  private readonly records = new Map<string, WalletRecord>()
+  private readonly nonces = new Map<string, number>()
+  /** Read-only views of the private maps. */
+  readonly wallets: ReadonlyMap<string, WalletView> = this.records
+  readonly createNonces: ReadonlyMap<string, number> = this.nonces
+
+  get version(): number {
+    return this.stateVersion
+  }
+
+  wallet(address: string): WalletView {
+    return this.record(address)
+  }
+
+  /** The one mutator. A ledger event that is illegal here throws (LedgerInvariantError); the caller halts. */
+  apply(c: StateChange): void {
+    switch (c.type) {
+      case 'loaded':
+        this.stateVersion = c.stateVersion
+        this.records.clear()
+        for (const w of c.wallets) this.records.set(w.address.toLowerCase(), w)
+        this.nonces.clear()
+        for (const [n, t] of c.createNonces) this.nonces.set(n, t)
+        return
+      case 'version_bumped':
+        this.stateVersion++
+        return
+      case 'wallet_created':
+        for (const [n, t] of this.nonces) if (t < c.pruneBefore) this.nonces.delete(n)
+        this.nonces.set(c.nonce, c.issuedAt)
+        this.records.set(c.wallet.address.toLowerCase(), c.wallet)
+        return
+      case 'wallet_changed':
+        applyWalletChange(this.record(c.wallet), c.change)
+        return
+      case 'ledger': {
+        const ledger = this.record(c.wallet).ledger
+        for (const e of c.events) applyLedgerEvent(ledger, e)
+        return
+      }
+      case 'owner_seq': {
+        const w = this.record(c.wallet)
+        w.ownerSeq = c.ownerSeq
+        w.rolledBack = c.rolledBack
+        return
+      }
+    }
+  }
+
+  private record(address: string): WalletRecord {
+    const w = this.records.get(address.toLowerCase())
+    if (!w) throw new EnclaveError('wallet_not_found', `No wallet ${address} in this enclave`)
+    return w
+  }
+}

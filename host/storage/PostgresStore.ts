@@ -1,0 +1,341 @@
+/**
+ * UNTRUSTED: the scale-out store (issue 15). Same contract as SqliteStore: one transaction per group-committed
+ * persist block, idempotent writes, a second hash at a stored seq is a refused fork (evidence kept). Persist
+ * transactions run one at a time in call order, so the stored chain only ever grows as a prefix (a crash cannot
+ * leave a later block stored and an earlier one not, which a new lease holder could not replay across).
+ *
+ * Leases with fencing: a host serves a wallet group only while it holds the group's row in `leases` (an expiring
+ * row with a monotonic epoch). Once a host holds a lease, every persist transaction first locks that row
+ * (`FOR SHARE`) and is refused (LeaseLostError, nothing stored) unless the row still carries this host's epoch and
+ * has not expired by the database's clock. A takeover updates the row, so it waits for in-flight persists of the
+ * old holder and every later one sees the new epoch: what the old holder's enclave decides after that is never
+ * stored, hence never released.
+ */
+import pg from 'pg'
+import type { Persist } from '../../shared/protocol/messages.js'
+import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot } from './Store.js'
+import { AuditForkError, LeaseLostError } from './storeErrors.js'
+
+const KEEP_SNAPSHOTS = 5
+const MIGRATIONS: string[] = [
+  `CREATE TABLE snapshots(version BIGINT PRIMARY KEY, audit_seq BIGINT NOT NULL, blob BYTEA NOT NULL, stored_at BIGINT NOT NULL);
+   CREATE TABLE audit_entries(seq BIGINT PRIMARY KEY, hash TEXT NOT NULL, time BIGINT NOT NULL, event TEXT NOT NULL,
+     wallet TEXT, agent_id TEXT, verdict TEXT NOT NULL, body TEXT NOT NULL, epoch BIGINT);
+   CREATE INDEX audit_wallet ON audit_entries(lower(wallet), seq);
+   CREATE INDEX audit_agent ON audit_entries(agent_id, seq);
+   CREATE INDEX audit_time ON audit_entries(time);
+   CREATE TABLE audit_checkpoints(seq BIGINT PRIMARY KEY, head TEXT NOT NULL, time BIGINT NOT NULL, signature TEXT NOT NULL);
+   CREATE TABLE audit_conflicts(seq BIGINT NOT NULL, hash TEXT NOT NULL, body TEXT NOT NULL, stored_at BIGINT NOT NULL);
+   CREATE TABLE agent_answers(agent_id TEXT NOT NULL, nonce TEXT NOT NULL, request_hash TEXT NOT NULL, status INTEGER NOT NULL,
+     body TEXT NOT NULL, audit_seq BIGINT, decided_at BIGINT NOT NULL, fetched_at BIGINT, fetch_count INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY(agent_id, nonce));
+   CREATE TABLE leases(grp TEXT PRIMARY KEY, holder TEXT NOT NULL, holder_url TEXT NOT NULL, epoch BIGINT NOT NULL,
+     expires_at TIMESTAMPTZ NOT NULL, acquired_at TIMESTAMPTZ NOT NULL);
+   CREATE TABLE lease_history(grp TEXT NOT NULL, epoch BIGINT NOT NULL, holder TEXT NOT NULL, holder_url TEXT NOT NULL,
+     acquired_at TIMESTAMPTZ NOT NULL, previous_expired_at TIMESTAMPTZ, PRIMARY KEY(grp, epoch));`,
+  // One persist block (group commit) in one statement: fence check, entries, fork check, checkpoints, snapshots,
+  // answers. BL001: the lease epoch is not current (nothing stored); BF001: a different hash at a stored seq.
+  `CREATE FUNCTION bursar_persist(p_grp text, p_epoch bigint,
+     e_seq bigint[], e_hash text[], e_time bigint[], e_event text[], e_wallet text[], e_agent text[], e_verdict text[], e_body text[],
+     c_seq bigint[], c_head text[], c_time bigint[], c_sig text[],
+     s_version bigint[], s_audit bigint[], s_blob bytea[],
+     a_agent text[], a_nonce text[], a_hash text[], a_status int[], a_body text[], a_seq bigint[], a_decided bigint[],
+     p_now bigint) RETURNS void LANGUAGE plpgsql AS $fn$
+   DECLARE f record;
+   BEGIN
+     IF p_grp IS NOT NULL THEN
+       PERFORM 1 FROM leases WHERE grp = p_grp AND epoch = p_epoch AND expires_at > clock_timestamp() FOR SHARE;
+       IF NOT FOUND THEN RAISE EXCEPTION 'lease epoch % of group % is not current', p_epoch, p_grp USING ERRCODE = 'BL001'; END IF;
+     END IF;
+     IF cardinality(e_seq) > 0 THEN
+       INSERT INTO audit_entries(seq, hash, time, event, wallet, agent_id, verdict, body, epoch)
+         SELECT s, h, t, ev, w, a, v, b, p_epoch FROM unnest(e_seq, e_hash, e_time, e_event, e_wallet, e_agent, e_verdict, e_body) AS x(s, h, t, ev, w, a, v, b)
+       ON CONFLICT (seq) DO NOTHING;
+       SELECT a.seq, a.hash AS stored, x.h AS offered INTO f FROM unnest(e_seq, e_hash) AS x(s, h) JOIN audit_entries a ON a.seq = x.s WHERE a.hash <> x.h LIMIT 1;
+       IF FOUND THEN
+         RAISE EXCEPTION 'audit fork at seq %', f.seq USING ERRCODE = 'BF001', DETAIL = json_build_object('seq', f.seq, 'stored', f.stored, 'offered', f.offered)::text;
+       END IF;
+     END IF;
+     IF cardinality(c_seq) > 0 THEN
+       INSERT INTO audit_checkpoints(seq, head, time, signature)
+         SELECT DISTINCT ON (s) s, h, t, g FROM unnest(c_seq, c_head, c_time, c_sig) WITH ORDINALITY AS x(s, h, t, g, o) ORDER BY s, o DESC
+       ON CONFLICT (seq) DO UPDATE SET head = EXCLUDED.head, time = EXCLUDED.time, signature = EXCLUDED.signature;
+     END IF;
+     IF cardinality(s_version) > 0 THEN
+       INSERT INTO snapshots(version, audit_seq, blob, stored_at) SELECT v, a, b, p_now FROM unnest(s_version, s_audit, s_blob) AS x(v, a, b)
+       ON CONFLICT (version) DO NOTHING;
+       DELETE FROM snapshots WHERE version <= (SELECT MAX(version) FROM snapshots) - ${KEEP_SNAPSHOTS};
+     END IF;
+     IF cardinality(a_agent) > 0 THEN
+       INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body, audit_seq, decided_at)
+         SELECT * FROM unnest(a_agent, a_nonce, a_hash, a_status, a_body, a_seq, a_decided)
+       ON CONFLICT DO NOTHING;
+     END IF;
+   END $fn$;`,
+]
+/** An arbitrary constant: the advisory lock that serializes migrations of hosts starting at once. */
+const MIGRATION_LOCK = 0x62757273
+
+/** int8 as a JS number (seqs, times and versions stay far below 2^53). */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+}
+
+export type Lease = { group: string; holder: string; url: string; epoch: number; expiresInMs: number }
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres'
+  /** Set by the host once it holds a lease: every persist then checks it inside its transaction. */
+  private fence: { group: string; epoch: number } | null = null
+  private tail: Promise<unknown> = Promise.resolve()
+
+  private constructor(readonly pool: pg.Pool) {}
+
+  static async open(url: string, opts: { max?: number } = {}): Promise<PostgresStore> {
+    const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 8, types })
+    pool.on('error', () => {}) // an idle client's broken connection: the next query reconnects
+    const store = new PostgresStore(pool)
+    await store.migrate()
+    return store
+  }
+
+  private async migrate(): Promise<void> {
+    const c = await this.pool.connect()
+    try {
+      await c.query('BEGIN')
+      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
+      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')
+      const done = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version))
+      for (const [i, sql] of MIGRATIONS.entries()) {
+        if (done.has(i + 1)) continue
+        await c.query(sql)
+        await c.query('INSERT INTO schema_migrations(version, applied_at) VALUES ($1, $2)', [i + 1, Date.now()])
+      }
+      await c.query('COMMIT')
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => {})
+      throw err
+    } finally {
+      c.release()
+    }
+  }
+
+  /** From now on every persist must carry this epoch (the host holds the group's lease). */
+  setFence(fence: { group: string; epoch: number } | null): void {
+    this.fence = fence
+  }
+
+  /**
+   * Takes the group's lease if nobody holds it or the holder's expired (by the database clock): the epoch goes up
+   * by one. Returns null when another host holds an unexpired lease.
+   */
+  async acquireLease(group: string, holder: string, url: string, ttlMs: number): Promise<Lease | null> {
+    const c = await this.pool.connect()
+    try {
+      await c.query('BEGIN')
+      const prev = await c.query<{ expires_at: Date }>('SELECT expires_at FROM leases WHERE grp = $1 FOR UPDATE', [group])
+      const r = await c.query<{ epoch: number; ms: number }>(
+        `INSERT INTO leases(grp, holder, holder_url, epoch, expires_at, acquired_at)
+           VALUES ($1, $2, $3, 1, clock_timestamp() + $4 * interval '1 millisecond', clock_timestamp())
+         ON CONFLICT (grp) DO UPDATE SET holder = EXCLUDED.holder, holder_url = EXCLUDED.holder_url, epoch = leases.epoch + 1,
+           expires_at = EXCLUDED.expires_at, acquired_at = EXCLUDED.acquired_at
+         WHERE leases.expires_at < clock_timestamp()
+         RETURNING epoch, (extract(epoch FROM expires_at - clock_timestamp()) * 1000)::float8 AS ms`,
+        [group, holder, url, ttlMs],
+      )
+      const row = r.rows[0]
+      if (!row) {
+        await c.query('ROLLBACK')
+        return null
+      }
+      await c.query(
+        'INSERT INTO lease_history(grp, epoch, holder, holder_url, acquired_at, previous_expired_at) VALUES ($1, $2, $3, $4, clock_timestamp(), $5)',
+        [group, row.epoch, holder, url, prev.rows[0]?.expires_at ?? null],
+      )
+      await c.query('COMMIT')
+      return { group, holder, url, epoch: row.epoch, expiresInMs: row.ms }
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => {})
+      throw err
+    } finally {
+      c.release()
+    }
+  }
+
+  /** Extends the lease if this host still holds it at this epoch and it has not expired; false otherwise (lost). */
+  async renewLease(group: string, holder: string, epoch: number, ttlMs: number): Promise<number | null> {
+    const r = await this.pool.query<{ ms: number }>(
+      `UPDATE leases SET expires_at = clock_timestamp() + $4 * interval '1 millisecond'
+        WHERE grp = $1 AND holder = $2 AND epoch = $3 AND expires_at > clock_timestamp()
+        RETURNING (extract(epoch FROM expires_at - clock_timestamp()) * 1000)::float8 AS ms`,
+      [group, holder, epoch, ttlMs],
+    )
+    return r.rows[0]?.ms ?? null
+  }
+
+  /** Gives the lease up at once (clean shutdown): the next host need not wait for it to expire. */
+  async releaseLease(group: string, holder: string, epoch: number): Promise<void> {
+    await this.pool.query('UPDATE leases SET expires_at = clock_timestamp() WHERE grp = $1 AND holder = $2 AND epoch = $3', [group, holder, epoch])
+  }
+
+  async currentLease(group: string): Promise<Lease | null> {
+    const r = await this.pool.query<{ holder: string; holder_url: string; epoch: number; ms: number }>(
+      `SELECT holder, holder_url, epoch, (extract(epoch FROM expires_at - clock_timestamp()) * 1000)::float8 AS ms FROM leases WHERE grp = $1`,
+      [group],
+    )
+    const row = r.rows[0]
+    return row ? { group, holder: row.holder, url: row.holder_url, epoch: row.epoch, expiresInMs: row.ms } : null
+  }
+
+  /** Serializes persist transactions in call order (see the file comment). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn)
+    this.tail = run.catch(() => {})
+    return run
+  }
+
+  async persist(p: Persist): Promise<void> {
+    await this.persistMany([p])
+  }
+
+  persistMany(ps: Persist[], answers: AgentAnswer[] = []): Promise<number> {
+    return this.serial(() => this.persistTx(ps, answers))
+  }
+
+  /** One round trip: the whole block is one call of `bursar_persist` (one statement, so one transaction). */
+  private async persistTx(ps: Persist[], answers: AgentAnswer[]): Promise<number> {
+    const fence = this.fence
+    const e = { seq: [] as number[], hash: [] as string[], time: [] as number[], event: [] as string[], wallet: [] as (string | null)[], agent: [] as (string | null)[], verdict: [] as string[], body: [] as string[] }
+    const ck = { seq: [] as number[], head: [] as string[], time: [] as number[], sig: [] as string[] }
+    const sn = { version: [] as number[], auditSeq: [] as number[], blob: [] as Buffer[] }
+    let maxSeq = -1
+    for (const p of ps) {
+      for (const text of p.entries) {
+        const x = JSON.parse(text) as Record<string, unknown>
+        const seq = Number(x.seq)
+        maxSeq = Math.max(maxSeq, seq)
+        e.seq.push(seq)
+        e.hash.push(String(x.hash))
+        e.time.push(Number(x.time))
+        e.event.push(String(x.event))
+        e.wallet.push((x.wallet as string | null | undefined) ?? null)
+        e.agent.push((x.agentId as string | null | undefined) ?? null)
+        e.verdict.push(String(x.verdict))
+        e.body.push(text)
+      }
+      if (p.checkpoint) {
+        ck.seq.push(p.checkpoint.seq)
+        ck.head.push(p.checkpoint.head)
+        ck.time.push(p.checkpoint.time)
+        ck.sig.push(p.checkpoint.signature)
+      }
+      if (p.sealed) {
+        sn.version.push(p.sealed.version)
+        sn.auditSeq.push(p.sealed.auditSeq)
+        sn.blob.push(Buffer.from(p.sealed.blob))
+      }
+    }
+    try {
+      await this.pool.query(
+        'SELECT bursar_persist($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)',
+        [
+          fence?.group ?? null,
+          fence?.epoch ?? null,
+          e.seq, e.hash, e.time, e.event, e.wallet, e.agent, e.verdict, e.body,
+          ck.seq, ck.head, ck.time, ck.sig,
+          sn.version, sn.auditSeq, sn.blob,
+          answers.map((a) => a.agentId), answers.map((a) => a.nonce), answers.map((a) => a.requestHash), answers.map((a) => a.status),
+          answers.map((a) => a.body), answers.map((a) => a.auditSeq), answers.map((a) => a.decidedAt),
+          Date.now(),
+        ],
+      )
+      return maxSeq
+    } catch (err) {
+      const pgErr = err as { code?: string; detail?: string }
+      if (pgErr.code === 'BL001' && fence) throw new LeaseLostError(fence.group, fence.epoch)
+      if (pgErr.code === 'BF001') {
+        // Keep the evidence of a fork (outside the refused transaction), then refuse the batch.
+        const f = JSON.parse(pgErr.detail ?? '{}') as { seq: number; stored: string; offered: string }
+        const fork = new AuditForkError(Number(f.seq), f.stored, f.offered)
+        const body = e.body[e.seq.indexOf(fork.seq)] ?? fork.message
+        await this.pool.query('INSERT INTO audit_conflicts(seq, hash, body, stored_at) VALUES ($1, $2, $3, $4)', [fork.seq, fork.hash, body, Date.now()]).catch(() => {})
+        throw fork
+      }
+      throw err
+    }
+  }
+
+  async agentAnswer(agentId: string, nonce: string): Promise<StoredAgentAnswer | null> {
+    const r = await this.pool.query<StoredAgentAnswer>(
+      `SELECT agent_id AS "agentId", nonce, request_hash AS "requestHash", status, body, audit_seq AS "auditSeq", decided_at AS "decidedAt",
+         fetched_at AS "fetchedAt", fetch_count AS "fetchCount" FROM agent_answers WHERE agent_id = $1 AND nonce = $2`,
+      [agentId, nonce],
+    )
+    return r.rows[0] ?? null
+  }
+
+  async markAnswersFetched(keys: { agentId: string; nonce: string }[], at: number): Promise<void> {
+    if (keys.length === 0) return
+    await this.pool.query(
+      `UPDATE agent_answers a SET fetched_at = COALESCE(a.fetched_at, $3), fetch_count = a.fetch_count + k.n
+         FROM (SELECT agent_id, nonce, count(*)::int AS n FROM unnest($1::text[], $2::text[]) AS x(agent_id, nonce) GROUP BY 1, 2) k
+        WHERE a.agent_id = k.agent_id AND a.nonce = k.nonce`,
+      [keys.map((k) => k.agentId), keys.map((k) => k.nonce), at],
+    )
+  }
+
+  async storedThrough(from: number): Promise<number> {
+    const has = await this.pool.query('SELECT 1 FROM audit_entries WHERE seq = $1', [from + 1])
+    if (has.rowCount === 0) return from
+    const r = await this.pool.query<{ end: number }>(
+      `SELECT MIN(a.seq) AS end FROM audit_entries a WHERE a.seq > $1 AND NOT EXISTS (SELECT 1 FROM audit_entries b WHERE b.seq = a.seq + 1)`,
+      [from],
+    )
+    return r.rows[0]!.end
+  }
+
+  async latestSnapshot(): Promise<StoredSnapshot | null> {
+    const r = await this.pool.query<{ version: number; auditSeq: number; blob: Buffer }>(
+      'SELECT version, audit_seq AS "auditSeq", blob FROM snapshots ORDER BY version DESC LIMIT 1',
+    )
+    const row = r.rows[0]
+    return row ? { version: row.version, auditSeq: row.auditSeq, blob: new Uint8Array(row.blob) } : null
+  }
+
+  async entriesAfter(after: number, limit: number): Promise<string[]> {
+    const r = await this.pool.query<{ body: string }>('SELECT body FROM audit_entries WHERE seq > $1 ORDER BY seq LIMIT $2', [after, limit])
+    return r.rows.map((x) => x.body)
+  }
+
+  async queryEntries(q: AuditQuery): Promise<string[]> {
+    const args: unknown[] = [q.afterSeq ?? -1]
+    const where: string[] = ['seq > $1']
+    const add = (sql: (n: string) => string, v: unknown) => {
+      args.push(v)
+      where.push(sql(`$${args.length}`))
+    }
+    if (q.wallet) add((n) => `lower(wallet) = lower(${n})`, q.wallet)
+    if (q.agentId) add((n) => `agent_id = ${n}`, q.agentId)
+    if (q.verdict) add((n) => `verdict = ${n}`, q.verdict)
+    if (q.requestId) add((n) => `(body::jsonb ->> 'requestId') = ${n}`, q.requestId)
+    if (q.fromTime !== undefined) add((n) => `time >= ${n}`, q.fromTime)
+    if (q.toTime !== undefined) add((n) => `time < ${n}`, q.toTime)
+    args.push(q.limit)
+    const sql = `SELECT body FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY seq${q.newestFirst ? ' DESC' : ''} LIMIT $${args.length}`
+    return (await this.pool.query<{ body: string }>(sql, args)).rows.map((x) => x.body)
+  }
+
+  async checkpoints(afterSeq: number, limit: number): Promise<StoredCheckpoint[]> {
+    return (await this.pool.query<StoredCheckpoint>('SELECT seq, head, time, signature FROM audit_checkpoints WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit])).rows
+  }
+
+  async latestCheckpoint(): Promise<StoredCheckpoint | null> {
+    return (await this.pool.query<StoredCheckpoint>('SELECT seq, head, time, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1')).rows[0] ?? null
+  }
+
+  async close(): Promise<void> {
+    await this.tail.catch(() => {})
+    await this.pool.end()
+  }
+}

@@ -1,0 +1,167 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import pg from 'pg'
+import { afterAll, describe, expect, it } from 'vitest'
+import { freshDatabase, releasePostgres } from '../../test/helpers/postgres.js'
+import { PostgresStore } from './PostgresStore.js'
+import { SqliteStore } from './SqliteStore.js'
+import type { Store } from './Store.js'
+import { AuditForkError, LeaseLostError } from './storeErrors.js'
+
+const entry = (seq: number, hash = `0x${seq.toString(16).padStart(64, '0')}`, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ seq, hash, time: 1, event: 'sign_denied', wallet: null, agentId: null, verdict: 'deny', ...extra })
+const blob = new Uint8Array([1, 2, 3])
+
+type Made = { store: Store; conflicts(): Promise<number[]> }
+const stores: Record<'sqlite' | 'postgres', () => Promise<Made>> = {
+  async sqlite() {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'bursar-store-')), 'b.db')
+    const store = new SqliteStore(file)
+    return {
+      store,
+      async conflicts() {
+        const db = new Database(file, { readonly: true })
+        const seqs = db.prepare('SELECT seq FROM audit_conflicts').pluck().all() as number[]
+        db.close()
+        return seqs
+      },
+    }
+  },
+  async postgres() {
+    const url = await freshDatabase()
+    const store = await PostgresStore.open(url)
+    return {
+      store,
+      async conflicts() {
+        const c = new pg.Client({ connectionString: url })
+        await c.connect()
+        const r = await c.query('SELECT seq::int AS seq FROM audit_conflicts')
+        await c.end()
+        return r.rows.map((x: { seq: number }) => x.seq)
+      },
+    }
+  },
+}
+
+afterAll(() => releasePostgres())
+
+/** The host's store is idempotent (catchUp re-sends what may be stored) and refuses a fork (SECURITY.md F1): both stores. */
+describe.each(['sqlite', 'postgres'] as const)('%s store: idempotent persist, forks refused, storedThrough, queries, answers', (kind) => {
+  it('stores the same entries and snapshot twice without error; a second hash at a stored seq throws and stores nothing', async () => {
+    const { store, conflicts } = await stores[kind]()
+    await store.persist({ entries: [entry(0), entry(1)], checkpoint: null, sealed: { version: 1, auditSeq: 1, blob } })
+    await store.persist({ entries: [entry(0), entry(1), entry(2)], checkpoint: null, sealed: { version: 1, auditSeq: 1, blob } })
+    expect(await store.entriesAfter(-1, 10)).toEqual([entry(0), entry(1), entry(2)])
+    await expect(
+      store.persistMany([
+        { entries: [entry(3)], checkpoint: null, sealed: null },
+        { entries: [entry(1, `0x${'ee'.repeat(32)}`)], checkpoint: null, sealed: null },
+      ]),
+    ).rejects.toBeInstanceOf(AuditForkError)
+    expect(await store.entriesAfter(-1, 10)).toHaveLength(3) // the whole batch was refused (entry 3 too)
+    expect(await conflicts()).toEqual([1]) // evidence kept
+    expect((await store.latestSnapshot())?.blob).toEqual(blob)
+    await store.close()
+  })
+
+  it('storedThrough: the end of the complete run after a known seq, stopping at a hole', async () => {
+    const { store } = await stores[kind]()
+    expect(await store.storedThrough(-1)).toBe(-1)
+    await store.persist({ entries: [1, 2, 3, 5, 6].map((s) => entry(s)), checkpoint: null, sealed: null })
+    expect(await store.storedThrough(-1)).toBe(-1) // seq 0 missing
+    await store.persist({ entries: [entry(0)], checkpoint: null, sealed: null })
+    expect(await store.storedThrough(-1)).toBe(3)
+    expect(await store.storedThrough(3)).toBe(3)
+    await store.persist({ entries: [entry(4)], checkpoint: null, sealed: null })
+    expect(await store.storedThrough(3)).toBe(6)
+    await store.close()
+  })
+
+  it('persistMany returns the highest seq; answers stored with the block, first answer wins; queries filter; checkpoints and snapshots keep the newest', async () => {
+    const { store } = await stores[kind]()
+    const ans = { agentId: 'ag1', nonce: 'n1', requestHash: 'h', status: 200, body: '{"a":1}', auditSeq: 1, decidedAt: 5 }
+    const W = '0xAbC0000000000000000000000000000000000001'
+    const max = await store.persistMany(
+      [
+        { entries: [entry(0, undefined, { wallet: W, agentId: 'ag1', requestId: 'n0' })], checkpoint: null, sealed: null },
+        { entries: [entry(1, undefined, { wallet: W, agentId: 'ag2', verdict: 'allow', requestId: 'n1', time: 9 })], checkpoint: { seq: 1, head: 'x', time: 2, signature: 's' }, sealed: null },
+      ],
+      [ans],
+    )
+    expect(max).toBe(1)
+    expect(await store.persistMany([], [{ ...ans, status: 500 }])).toBe(-1)
+    expect(await store.agentAnswer('ag1', 'n1')).toEqual({ ...ans, fetchedAt: null, fetchCount: 0 })
+    await store.markAnswersFetched([{ agentId: 'ag1', nonce: 'n1' }], 77)
+    await store.markAnswersFetched([{ agentId: 'ag1', nonce: 'n1' }], 99)
+    expect(await store.agentAnswer('ag1', 'n1')).toMatchObject({ fetchedAt: 77, fetchCount: 2 })
+    expect(await store.agentAnswer('ag1', 'nope')).toBeNull()
+    const seqs = async (q: Parameters<Store['queryEntries']>[0]) => (await store.queryEntries(q)).map((t) => JSON.parse(t).seq as number)
+    expect(await seqs({ wallet: W.toLowerCase(), limit: 10 })).toEqual([0, 1])
+    expect(await seqs({ agentId: 'ag2', limit: 10 })).toEqual([1])
+    expect(await seqs({ verdict: 'allow', limit: 10 })).toEqual([1])
+    expect(await seqs({ requestId: 'n0', limit: 10 })).toEqual([0])
+    expect(await seqs({ fromTime: 5, limit: 10 })).toEqual([1])
+    expect(await seqs({ toTime: 5, limit: 10 })).toEqual([0])
+    expect(await seqs({ newestFirst: true, limit: 1 })).toEqual([1])
+    expect(await store.latestCheckpoint()).toEqual({ seq: 1, head: 'x', time: 2, signature: 's' })
+    expect(await store.checkpoints(-1, 5)).toHaveLength(1)
+    for (let v = 1; v <= 8; v++) await store.persist({ entries: [], checkpoint: null, sealed: { version: v, auditSeq: 1, blob: new Uint8Array([v]) } })
+    expect(await store.latestSnapshot()).toEqual({ version: 8, auditSeq: 1, blob: new Uint8Array([8]) })
+    await store.close()
+  })
+})
+
+describe('postgres store: lease fencing (issue 15)', () => {
+  it('a persist carrying an old epoch is refused by the database once another host took the lease; the new holder persists', async () => {
+    const url = await freshDatabase()
+    const a = await PostgresStore.open(url)
+    const b = await PostgresStore.open(url)
+    const la = await a.acquireLease('g', 'A', 'http://a', 300)
+    expect(la?.epoch).toBe(1)
+    expect(await b.acquireLease('g', 'B', 'http://b', 300)).toBeNull() // held and unexpired
+    a.setFence({ group: 'g', epoch: 1 })
+    await a.persist({ entries: [entry(0)], checkpoint: null, sealed: null })
+    expect(await a.renewLease('g', 'A', 1, 300)).toBeGreaterThan(0)
+    await new Promise((r) => setTimeout(r, 400)) // A stops renewing (paused): its lease expires
+    // Expired: refused even before anyone takes over.
+    await expect(a.persist({ entries: [entry(1)], checkpoint: null, sealed: null })).rejects.toBeInstanceOf(LeaseLostError)
+    const lb = await b.acquireLease('g', 'B', 'http://b', 5_000)
+    expect(lb?.epoch).toBe(2)
+    b.setFence({ group: 'g', epoch: 2 })
+    expect(await a.renewLease('g', 'A', 1, 300)).toBeNull() // lost for good
+    await expect(a.persistMany([{ entries: [entry(1, `0x${'aa'.repeat(32)}`)], checkpoint: null, sealed: null }], [])).rejects.toBeInstanceOf(LeaseLostError)
+    await b.persist({ entries: [entry(1)], checkpoint: null, sealed: null })
+    expect(await b.entriesAfter(-1, 10)).toEqual([entry(0), entry(1)])
+    expect(await b.currentLease('g')).toMatchObject({ holder: 'B', url: 'http://b', epoch: 2 })
+    await a.close()
+    await b.close()
+  })
+
+  it('a takeover waits for an in-flight persist of the old holder; after it, the old epoch is refused (no interleaving)', async () => {
+    const url = await freshDatabase()
+    const a = await PostgresStore.open(url)
+    const b = await PostgresStore.open(url)
+    await a.acquireLease('g', 'A', 'http://a', 200)
+    a.setFence({ group: 'g', epoch: 1 })
+    // Hold A's persist transaction open (a lock on its row) while the lease expires and B tries to take it.
+    const c = await a.pool.connect()
+    await c.query('BEGIN')
+    await c.query("SELECT 1 FROM leases WHERE grp = 'g' AND epoch = 1 FOR SHARE")
+    await new Promise((r) => setTimeout(r, 300))
+    let tookOver = false
+    const take = b.acquireLease('g', 'B', 'http://b', 5_000).then((l) => {
+      tookOver = true
+      return l
+    })
+    await new Promise((r) => setTimeout(r, 200))
+    expect(tookOver).toBe(false) // blocked behind A's open transaction
+    await c.query('COMMIT')
+    c.release()
+    expect((await take)?.epoch).toBe(2)
+    await expect(a.persist({ entries: [entry(0)], checkpoint: null, sealed: null })).rejects.toBeInstanceOf(LeaseLostError)
+    await a.close()
+    await b.close()
+  })
+})

@@ -1,0 +1,23 @@
+/** A persist block holds an entry whose hash differs from the one stored at its seq: two chains, refused. */
+export class AuditForkError extends Error {
+  constructor(
+    readonly seq: number,
+    readonly storedHash: string,
+    readonly hash: string,
+  ) {
+    super(`audit fork at seq ${seq}: stored ${storedHash}, offered ${hash}`)
+  }
+}
+
+/**
+ * The database refused a persist block: this host's lease epoch is no longer the current one (another host took the
+ * wallet group) or it expired. Nothing of the block was stored; whatever the enclave answered must not be released.
+ */
+export class LeaseLostError extends Error {
+  constructor(
+    readonly group: string,
+    readonly epoch: number,
+  ) {
+    super(`lease on wallet group ${group} at epoch ${epoch} is no longer held: persist refused`)
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * Scale-out mode launcher (`make cluster`, test/cluster): N host + simulated-enclave pairs sharing one PostgreSQL.
+ * The simulated enclaves share one data folder (the simulation sealing key and PKI: in Nitro every enclave of the
+ * cluster gets the same KMS key by attestation), each listens on its own socket; each host talks to its own enclave
+ * and holds or waits for the wallet group's lease. With `supervise`, a pair whose host or enclave exits (e.g. a
+ * host that lost its lease) is restarted whole, as a standby with a fresh enclave.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { repoRoot, waitFor } from './startStack.js'
+
+export type ClusterPair = {
+  index: number
+  url: string
+  port: number
+  enclave: ChildProcess
+  host: ChildProcess
+  /** stderr of every generation of this pair's processes (the newest 1,000–2,000 chunks). */
+  logs: string[]
+  /** Starts (or restarts) the enclave, then the host. */
+  start(): Promise<void>
+  /** Starts the host alone again (after it exited; its enclave kept running). */
+  startHost(): Promise<void>
+  /** Sends a signal to both processes (host first). */
+  signal(sig: NodeJS.Signals): void
+  /** Stops both (SIGTERM, then SIGKILL) and waits for them to exit. */
+  stop(): Promise<void>
+  /** Resolves when both processes have exited. */
+  exited(): Promise<void>
+}
+
+export type Cluster = {
+  pairs: ClusterPair[]
+  dataDir: string
+  auditToken: string
+  databaseUrl: string
+  /** The pair whose host holds the lease right now (asks each live host's /v1/cluster). */
+  holder(): Promise<{ pair: ClusterPair; epoch: number } | null>
+  waitReady(timeoutMs?: number): Promise<void>
+  stop(): Promise<void>
+}
+
+export async function startCluster(opts: {
+  databaseUrl: string
+  pairs?: number
+  /** Fixed host ports (make cluster: 8402–8404); default: free ports. */
+  ports?: number[]
+  dataDir?: string
+  env?: Record<string, string>
+  supervise?: boolean
+  log?: (line: string) => void
+}): Promise<Cluster> {
+  const n = opts.pairs ?? 3
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'bursar-cluster-'))
+  const enclaveDir = path.join(dataDir, 'enclave')
+  mkdirSync(enclaveDir, { recursive: true })
+  const auditToken = `bat_${randomBytes(24).toString('hex')}`
+  const base = {
+    ...process.env,
+    BURSAR_DATABASE_URL: opts.databaseUrl,
+    BURSAR_AUDIT_TOKEN: auditToken,
+    ...opts.env,
+  }
+  let stopping = false
+  const pairs: ClusterPair[] = []
+  const mk = (index: number): ClusterPair => {
+    const sock = path.join(dataDir, `pair-${index + 1}.sock`)
+    const logs: string[] = []
+    let listening = 0
+    const spawnNode = (file: string, extra: Record<string, string>, tag: string) => {
+      const c = spawn(process.execPath, [path.join(repoRoot, file)], { env: { ...base, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
+      c.stderr!.on('data', (d: Buffer) => {
+        const s = d.toString()
+        if (s.includes('enclave listening')) listening++
+        logs.push(s)
+        if (logs.length > 2_000) logs.splice(0, 1_000)
+        opts.log?.(s.trimEnd().replace(/^/gm, `[pair ${index + 1} ${tag}] `))
+      })
+      return c
+    }
+    const alive = (c: ChildProcess | null) => !!c && c.exitCode === null && c.signalCode === null
+    const kill = async (c: ChildProcess | null) => {
+      if (!alive(c)) return
+      await new Promise<void>((resolve) => {
+        c!.once('exit', () => resolve())
+        c!.kill('SIGCONT')
+        c!.kill('SIGTERM')
+        setTimeout(() => c!.kill('SIGKILL'), 3_000).unref()
+      })
+    }
+    const pair: ClusterPair = {
+      index,
+      url: '',
+      port: opts.ports?.[index] ?? 0,
+      enclave: null as unknown as ChildProcess,
+      host: null as unknown as ChildProcess,
+      logs,
+      async start() {
+        const before = listening
+        pair.enclave = spawnNode('dist/enclave.sim.mjs', { BURSAR_DATA_DIR: enclaveDir, BURSAR_ENCLAVE_LISTEN: `unix:${sock}` }, 'enclave')
+        await waitFor(() => listening > before, 20_000, `pair ${index + 1} enclave listening`, logs)
+        await pair.startHost()
+        if (opts.supervise) {
+          const h = pair.host
+          const e = pair.enclave
+          const restart = () => {
+            if (stopping || pair.host !== h) return
+            pair.host = null as unknown as ChildProcess // once per generation
+            opts.log?.(`[cluster] pair ${index + 1} exited: restarting it as a standby with a fresh enclave`)
+            void Promise.all([kill(h), kill(e)])
+              .then(() => new Promise((r) => setTimeout(r, 300)))
+              .then(() => (stopping ? undefined : pair.start()))
+              .catch((err: Error) => opts.log?.(`[cluster] pair ${index + 1} restart failed: ${err.message}`))
+          }
+          h.once('exit', restart)
+          e.once('exit', restart)
+        }
+      },
+      async startHost() {
+        pair.host = spawnNode(
+          'dist/host.mjs',
+          { BURSAR_DATA_DIR: path.join(dataDir, `host-${index + 1}`), BURSAR_ENCLAVE: `unix:${sock}`, BURSAR_PORT: String(pair.port), BURSAR_CLUSTER_NODE: `pair-${index + 1}` },
+          'host',
+        )
+        const port = await new Promise<number>((resolve, reject) => {
+          const t = setTimeout(() => reject(new Error(`pair ${index + 1} host did not listen\n${logs.join('').slice(-2000)}`)), 20_000)
+          pair.host.stdout!.on('data', (d: Buffer) => {
+            const m = /"port":(\d+)/.exec(d.toString())
+            if (m) {
+              clearTimeout(t)
+              resolve(Number(m[1]))
+            }
+          })
+        })
+        if (!opts.ports) pair.port = port
+        pair.url = `http://127.0.0.1:${port}`
+      },
+      signal(sig) {
+        for (const c of [pair.host, pair.enclave]) if (alive(c)) c.kill(sig)
+      },
+      async stop() {
+        await Promise.all([kill(pair.host), kill(pair.enclave)])
+      },
+      async exited() {
+        await Promise.all(
+          [pair.host, pair.enclave].map((c) => (alive(c) ? new Promise<void>((r) => c.once('exit', () => r())) : Promise.resolve())),
+        )
+      },
+    }
+    return pair
+  }
+  const cluster: Cluster = {
+    pairs,
+    dataDir,
+    auditToken,
+    databaseUrl: opts.databaseUrl,
+    async holder() {
+      for (const p of pairs) {
+        const r = await fetch(`${p.url}/v1/cluster`).then((x) => (x.ok ? (x.json() as Promise<{ role: string; epoch: number | null }>) : null), () => null)
+        if (r?.role === 'holder') return { pair: p, epoch: r.epoch ?? 0 }
+      }
+      return null
+    },
+    async waitReady(timeoutMs = 30_000) {
+      await waitFor(
+        async () => {
+          const h = await cluster.holder()
+          return !!h && (await fetch(`${h.pair.url}/readyz`).then((r) => r.ok, () => false))
+        },
+        timeoutMs,
+        'a ready lease holder',
+        pairs.flatMap((p) => p.logs),
+      )
+    },
+    async stop() {
+      stopping = true
+      await Promise.all(pairs.map((p) => p.stop()))
+    },
+  }
+  try {
+    // One at a time: the first enclave creates the shared simulation sealing key and PKI.
+    for (let i = 0; i < n; i++) {
+      const p = mk(i)
+      pairs.push(p)
+      await p.start()
+    }
+    await cluster.waitReady()
+  } catch (err) {
+    await cluster.stop()
+    throw err
+  }
+  return cluster
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod'
+
+/**
+ * The host→enclave half of THE protocol: every request that crosses the channel, as one zod discriminated union,
+ * parsed by the enclave. The answers (results, persist blocks, errors) are in messages.ts, which re-exports this
+ * file: the host parses them; the enclave only takes their types.
+ */
+export const PROTOCOL_VERSION = 1
+
+const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes')
+const hex = z.string().regex(/^0x[0-9a-fA-F]*$/)
+
+/** An owner act: EIP-712 message (JSON text) + the owner's signature; SetPolicy carries the policy JSON text. */
+export const OwnerActBodySchema = z.strictObject({
+  primaryType: z.string().max(64),
+  message: z.string().max(64 * 1024),
+  signature: hex.max(2 + 2 * 65 * 4),
+  policy: z.string().max(256 * 1024).optional(),
+})
+
+/** An agent's request: the exact JSON text it signed and its Ed25519 signature (hex, 64 bytes). */
+export const AgentSignBodySchema = z.strictObject({ request: z.string().max(64 * 1024), signature: z.string().regex(/^[0-9a-fA-F]{128}$/) })
+
+export const EnclaveRequestSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), protocolVersion: z.number().int() }).strict(),
+  /** The newest sealed snapshot the host has (null on first start). */
+  z.object({ type: z.literal('loadState'), snapshot: bytes.nullable() }).strict(),
+  /** Audit entries recorded after the snapshot's head, in order, as stored JSON text. */
+  z.object({ type: z.literal('replayEntries'), entries: z.array(z.string().max(1 << 20)).max(10_000) }).strict(),
+  z.object({ type: z.literal('finishLoad') }).strict(),
+  /**
+   * A host (re)connecting to a ready enclave: it has every entry through `storedThrough` and snapshots through
+   * `snapshotVersion`; the enclave forgets what it kept of those and re-sends the rest in `persist` (F1).
+   */
+  z.object({ type: z.literal('catchUp'), storedThrough: z.number().int().min(-1), snapshotVersion: z.number().int().min(0) }).strict(),
+  z.object({ type: z.literal('ownerAct'), ...OwnerActBodySchema.shape }).strict(),
+  z.object({ type: z.literal('agentSign'), ...AgentSignBodySchema.shape }).strict(),
+  z.object({ type: z.literal('attest'), nonce: bytes.refine((b) => b.length <= 512, 'nonce too long').nullable() }).strict(),
+  z.object({ type: z.literal('getWallets') }).strict(),
+  /** An agent's signed read of its own state (AgentReadRequest text + Ed25519 signature). */
+  z.object({ type: z.literal('agentStatus'), ...AgentSignBodySchema.shape }).strict(),
+])
+export type EnclaveRequest = z.infer<typeof EnclaveRequestSchema>
+export type EnclaveRequestType = EnclaveRequest['type']
+
+export const RequestFrameSchema = z.strictObject({ id: z.number().int().nonnegative().max(2 ** 32), msg: z.unknown() })
