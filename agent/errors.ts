@@ -1,5 +1,5 @@
 import { BaseError } from '../shared/errors/base.js'
-import { wireCode } from '../shared/errors/errorCodes.js'
+import { errorHint, wireCode } from '../shared/errors/errorCodes.js'
 
 /**
  * Typed errors of the agent SDK. Every one carries a stable snake_case `code`:
@@ -26,6 +26,8 @@ export class PolicyDeniedError extends BaseError {
       metaMessages: [
         ...(params.rule ? [`Rule: ${params.rule}`] : []),
         ...(params.remaining ? [`Remaining: ${params.remaining}`] : []),
+        // What the owner can do about it, from the error table (e.g. add a missing token under `tokens:`).
+        ...(errorHint(code) ? [`What to do: ${errorHint(code)}`] : []),
       ],
     })
     this.rule = params.rule
@@ -117,7 +119,9 @@ export class BursarRequestError extends BaseError {
   override name = 'BursarRequestError'
   readonly status: number | undefined
   constructor(code: string, message: string, params: { status?: number | undefined; cause?: unknown; details?: string } = {}) {
-    super(wireCode(code), message, { cause: params.cause, details: params.details })
+    // What to do about it, from the error table (e.g. a token outside the registry: add it under `tokens:`).
+    const hint = errorHint(code)
+    super(wireCode(code), message, { cause: params.cause, details: params.details, ...(hint ? { metaMessages: [`What to do: ${hint}`] } : {}) })
     this.status = params.status
   }
 }
@@ -125,7 +129,8 @@ export class BursarRequestError extends BaseError {
 /** A key file or key object that is not a valid bursar agent key. */
 export class AgentKeyError extends BaseError {
   override name = 'AgentKeyError'
-  constructor(message: string, params: { cause?: unknown } = {}) {
-    super(AGENT_ERROR_CODES.agent_key_invalid, message, params)
+  /** `details`: what to do about it (shown as a hint). */
+  constructor(message: string, params: { cause?: unknown; details?: string } = {}) {
+    super(AGENT_ERROR_CODES.agent_key_invalid, message, { cause: params.cause, ...(params.details ? { metaMessages: [params.details] } : {}) })
   }
 }

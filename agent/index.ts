@@ -28,6 +28,8 @@ export {
   PolicyDeniedError,
 } from './errors.js'
 export { readAgentPayments, readAgentStatus } from './agentRead.js'
+export { waitForApproval } from './waitForApproval.js'
+export type { ApprovalOutcome, WaitForApprovalParameters } from './waitForApproval.js'
 export type { AgentPayments, AgentReadParameters } from './agentRead.js'
 export { createPayingMcpClient } from './mcp/createPayingMcpClient.js'
 export type { CreatePayingMcpClientParameters, PaidToolCall, PayingMcpClient } from './mcp/createPayingMcpClient.js'

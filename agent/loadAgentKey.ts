@@ -37,14 +37,34 @@ function rawPublicKeyHex(privateKey: KeyObject): string {
 export function loadAgentKey(pathOrObject: string | unknown): AgentKey {
   let raw: unknown = pathOrObject
   if (typeof pathOrObject === 'string') {
+    let text: string
     try {
-      raw = JSON.parse(readFileSync(pathOrObject, 'utf8'))
+      text = readFileSync(pathOrObject, 'utf8')
     } catch (cause) {
-      throw new AgentKeyError(`cannot read agent key file ${pathOrObject}`, { cause })
+      const code = (cause as NodeJS.ErrnoException).code
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (cause as Error).message
+      throw new AgentKeyError(`cannot read agent key file ${pathOrObject}: ${why}`, {
+        cause,
+        details: 'The owner writes it with `bursar owner agent add --wallet 0x… --out <file>` (or `bursar devchain`: .bursar/devchain/agent.key.json); pass that path.',
+      })
+    }
+    try {
+      raw = JSON.parse(text)
+    } catch (cause) {
+      throw new AgentKeyError(`agent key file ${pathOrObject} is not JSON (${(cause as Error).message})`, {
+        cause,
+        details: 'An agent key file is the JSON written by `bursar owner agent add` ({ agentId, publicKey, privateKey, wallet, host }); this is another file.',
+      })
     }
   }
   const parsed = AgentKeySchema.safeParse(raw)
-  if (!parsed.success) throw new AgentKeyError('agent key has the wrong shape', { cause: parsed.error })
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
+    throw new AgentKeyError(`agent key${typeof pathOrObject === 'string' ? ` file ${pathOrObject}` : ''} has the wrong shape: ${fields}`, {
+      cause: parsed.error,
+      details: 'Expected the JSON written by `bursar owner agent add`: agentId (agt_…), publicKey and privateKey (64 hex digits each), optional wallet and host.',
+    })
+  }
   const key = parsed.data
   const derived = rawPublicKeyHex(ed25519PrivateKeyFromSeed(key.privateKey))
   if (derived !== key.publicKey) throw new AgentKeyError('agent key: publicKey does not match privateKey')

@@ -8,6 +8,9 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { type ZodTypeProvider, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import { BaseError } from '../shared/errors/base.js'
 import type { EnclaveGateway } from './enclave/EnclaveGateway.js'
+import { hostLogging, registerRequestLogging } from './logging.js'
+import { HostMetrics, registerMetrics } from './metrics.js'
+import { completeOpenApi } from './openapi.js'
 import { errorStatus } from './plugins/errorStatus.js'
 import { ownerReadGuard } from './plugins/ownerReadGuard.js'
 import { agentRoutes } from './routes/agent.js'
@@ -28,28 +31,37 @@ export type BuildAppParameters = {
   /** Audit read access: 'owner' (default: owner read tokens, or the operator's auditToken) or 'open'. */
   auditAuth?: 'owner' | 'open' | undefined
   logger?: boolean
+  /** The host's pino logger and request ids (host/logging.ts); default: no logging (tests). */
+  logging?: ReturnType<typeof hostLogging> | undefined
+  /** Serve GET /metrics (host/metrics.ts); BURSAR_METRICS_TOKEN, when set, is required as a bearer token. */
+  metrics?: { token?: string | undefined } | undefined
   /** Scale-out mode: requests are forwarded to the lease holder unless this host holds it (docs/scale.md). */
   cluster?: { keeper: LeaseKeeper; node: string } | undefined
 }
 
 export async function buildApp(params: BuildAppParameters): Promise<FastifyInstance> {
-  const app = Fastify({ logger: params.logger ?? false, bodyLimit: 1024 * 1024 }).withTypeProvider<ZodTypeProvider>()
+  const app = (
+    params.logging ? Fastify({ ...params.logging, bodyLimit: 1024 * 1024 }) : Fastify({ logger: params.logger ?? false, bodyLimit: 1024 * 1024 })
+  ).withTypeProvider<ZodTypeProvider>()
+  if (params.logging) registerRequestLogging(app)
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   await app.register(swagger, {
     openapi: { info: { title: 'bursar host API', version: '0.1.0', description: 'Untrusted host in front of the bursar signing enclave' } },
     transform: jsonSchemaTransform,
+    transformObject: (d) => ('openapiObject' in d ? completeOpenApi(d.openapiObject as Parameters<typeof completeOpenApi>[0]) : d.swaggerObject) as never,
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
     const e = err as Error & { validation?: unknown; statusCode?: number; code?: string }
     if (e.validation) return reply.code(400).send({ code: 'request_invalid', message: e.message.slice(0, 300) })
     if (err instanceof BaseError) return reply.code(errorStatus(err.code)).send(err.toWire())
     if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ code: 'request_invalid', message: e.message })
-    app.log.error(err)
+    req.log.error({ err }, 'unhandled error')
     // SECURITY: no 5xx detail leaves the host.
     return reply.code(500).send({ code: 'internal_error', message: 'Internal error' })
   })
+  if (params.metrics) registerMetrics(app, new HostMetrics(params.gateway), params.metrics.token)
   if (params.cluster) {
     app.addHook('onRequest', clusterForwardHook(params.cluster.keeper, params.cluster.node))
     await app.register(clusterRoutes(params.cluster.keeper, params.cluster.node))

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { LOG_LEVELS } from './logging.js'
 
 /** The host's configuration: environment variables, parsed once. */
 export const HostEnvSchema = z.object({
@@ -28,5 +29,9 @@ export const HostEnvSchema = z.object({
   /** owner: audit reads need an owner read token or BURSAR_AUDIT_TOKEN; open: anyone reads (simulation convenience). */
   BURSAR_AUDIT_AUTH: z.enum(['owner', 'open']).default('owner'),
   BURSAR_ENCLAVE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** pino level of the host's JSON logs on stderr (one line per request at info). */
+  BURSAR_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /** When set, GET /metrics needs `Authorization: Bearer <it>`; unset, /metrics is open like /readyz. */
+  BURSAR_METRICS_TOKEN: z.string().min(16, 'BURSAR_METRICS_TOKEN must be at least 16 characters').optional(),
 })
 export type HostEnv = z.infer<typeof HostEnvSchema>

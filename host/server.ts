@@ -6,6 +6,7 @@ import { hostname } from 'node:os'
 import path from 'node:path'
 import { LeaseKeeper } from './cluster/LeaseKeeper.js'
 import { buildApp } from './app.js'
+import { hostLogging } from './logging.js'
 import { HostEnvSchema } from './config.js'
 import type { EnclaveAddress } from './enclave/EnclaveClient.js'
 import { EnclaveGateway } from './enclave/EnclaveGateway.js'
@@ -14,7 +15,9 @@ import type { PostgresStore } from './storage/PostgresStore.js'
 import type { Store } from './storage/Store.js'
 
 const env = HostEnvSchema.parse(process.env)
-const log = (line: string) => process.stderr.write(`[host] ${line}\n`)
+// Until the app's pino logger exists, lines go to stderr as text; then as JSON lines through it (host/logging.ts).
+let logLine: (line: string) => void = (line: string) => process.stderr.write(`[host] ${line}\n`)
+const log = (line: string) => logLine(line)
 
 function parseEnclave(spec: string): EnclaveAddress {
   if (spec.startsWith('unix:')) return { kind: 'unix', path: spec.slice(5) }
@@ -61,8 +64,11 @@ const app = await buildApp({
   store,
   auditToken: env.BURSAR_AUDIT_TOKEN,
   auditAuth: env.BURSAR_AUDIT_AUTH,
+  logging: hostLogging(env.BURSAR_LOG_LEVEL),
+  metrics: { token: env.BURSAR_METRICS_TOKEN },
   cluster: keeper ? { keeper, get node() { return node } } : undefined,
 })
+logLine = (line: string) => app.log.info({ component: 'gateway' }, line)
 app.server.keepAliveTimeout = 65_000
 app.server.requestTimeout = 30_000
 await app.listen({ port: env.BURSAR_PORT, host: env.BURSAR_BIND })

@@ -4,15 +4,42 @@
  * enclave code changes PCR0. Output is deterministic (no timestamps).
  */
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
+import { packageRoot } from './lib/packageRoot.js'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const root = packageRoot(import.meta.url)
+const BUNDLES = ['dist/enclave.sim.mjs', 'dist/enclave.mjs', 'dist/host.mjs'] as const
+
+/**
+ * Makes sure the bundles the simulation runs exist. In the repository (sources present) they are rebuilt when
+ * missing, or always with `rebuild` (`make sim`); the npm package ships them prebuilt and has no esbuild.
+ */
+export async function ensureBundles(onBuild?: () => void, opts: { rebuild?: boolean } = {}): Promise<void> {
+  const fromSource = existsSync(path.join(root, 'enclave/main.ts'))
+  const missing = BUNDLES.filter((f) => !existsSync(path.join(root, f)))
+  if (fromSource && (opts.rebuild || missing.length > 0)) {
+    onBuild?.()
+    await buildEnclave({ quiet: true })
+  } else if (missing.length > 0) throw new Error(`bursar is missing ${missing.join(', ')} in ${root}: reinstall the package`)
+}
 const banner = { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" }
 
 export async function buildEnclave(opts: { quiet?: boolean } = {}): Promise<Record<string, string>> {
+  // esbuild is a development dependency: imported only when building from the sources.
+  const esbuild = await import('esbuild')
+  // Each bundle is written to a temporary name and renamed into place, so a process starting a bundle while another
+  // rebuilds it (parallel tests, `npm pack`) never reads a half-written file.
+  const build = async (o: import('esbuild').BuildOptions & { outfile: string }) => {
+    const r = await esbuild.build({ ...o, write: false })
+    for (const f of r.outputFiles) {
+      const tmp = `${f.path}.${process.pid}.tmp`
+      mkdirSync(path.dirname(f.path), { recursive: true })
+      writeFileSync(tmp, f.contents)
+      renameSync(tmp, f.path)
+    }
+  }
   const common = {
     bundle: true,
     platform: 'node' as const,

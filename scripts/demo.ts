@@ -9,21 +9,19 @@
  * less). The Permit2 schemes put canonical Permit2 and bursar's test x402
  * proxies on the local chain.
  */
-import { existsSync } from 'node:fs'
-import path from 'node:path'
 import { privateKeyToAccount } from 'viem/accounts'
 import { createPayingFetch } from '../agent/createPayingFetch.js'
 import { OwnerClient } from '../cli/lib/OwnerClient.js'
 import { parseAuditJsonl } from '../shared/audit/exportFormats.js'
 import { formatAuditEntry } from '../shared/audit/formatAuditEntry.js'
 import { verifyAuditLog } from '../shared/audit/verifyAuditLog.js'
-import { buildEnclave } from './buildEnclave.js'
+import { ensureBundles } from './buildEnclave.js'
 import { deployFiatToken } from './devchain/deployFiatToken.js'
 import { approvePermit2AsOwner, installX402Permit2 } from './devchain/installX402Permit2.js'
 import { setupAgent } from './devchain/setupAgent.js'
 import { startAnvil } from './devchain/startAnvil.js'
 import { startPaidApi } from './devchain/startPaidApi.js'
-import { repoRoot, startStack } from './lib/startStack.js'
+import { startStack } from './lib/startStack.js'
 
 const CHAIN = 84532
 const PRICE = 10_000n // 0.01 USDC
@@ -46,22 +44,29 @@ export async function runDemo(opts: { json?: boolean; host?: string; scheme?: De
     const token = await deployFiatToken({ rpcUrl: anvil.rpcUrl, deployer: deployer!, admin: admin! })
     const merchant = privateKeyToAccount(merchantKey!).address
     const owner = privateKeyToAccount(ownerKey!)
-    // A running `make sim` on the default port is used when nothing else is named (BURSAR_HOST_URL='' forces a fresh one).
-    let host = opts.host ?? process.env.BURSAR_HOST_URL ?? 'http://127.0.0.1:8402'
-    // Reading the whole audit log takes the operator token: our own stack's, or the running host's from the environment.
+    // Only a host the user named (--host / BURSAR_HOST_URL) is used; otherwise a temporary one is started, never
+    // whatever happens to answer on port 8402.
+    let host = opts.host
+    // Reading the whole audit log takes the operator token: our own stack's, or the named host's from the environment.
     let auditToken = process.env.BURSAR_AUDIT_TOKEN
-    if (!host || !(await fetch(`${host}/readyz`).then((r) => r.ok, () => false))) {
-      say('▶ starting bursar (host + simulated enclave, temporary data dir) …')
-      // A fresh clone has no bundles yet (`make sim` builds them); an existing build is used as is, like pythonStack.
-      if (!existsSync(path.join(repoRoot, 'dist/enclave.sim.mjs')) || !existsSync(path.join(repoRoot, 'dist/host.mjs'))) {
-        say('▶ building the enclave and host bundles …')
-        await buildEnclave({ quiet: true })
+    if (host) {
+      const ready = await fetch(`${host}/readyz`).then(
+        async (r) => (r.ok ? ((await r.json().catch(() => null)) as { receiptPublicKey?: string } | null) : null),
+        () => null,
+      )
+      if (!ready?.receiptPublicKey) {
+        process.stderr.write(`✖ ${host} is not a ready bursar host (GET ${host}/readyz did not answer a bursar readiness document): start it (make sim) or drop --host / BURSAR_HOST_URL to let the demo start its own\n`)
+        return 2
       }
+      say(`▶ using the bursar host you named: ${host}`)
+    } else {
+      say('▶ starting bursar (host + simulated enclave, temporary data dir) …')
+      await ensureBundles(() => say('▶ building the enclave and host bundles …'))
       const stack = await startStack()
       stops.push(() => stack.stop())
       host = stack.url
       auditToken = stack.auditToken
-    } else say(`▶ using the running bursar at ${host}`)
+    }
     if (scheme !== 'exact') {
       await installX402Permit2({ rpcUrl: anvil.rpcUrl })
       say('▶ canonical Permit2 and the x402 exact/upto Permit2 proxies (bursar test contracts) placed on the chain')

@@ -6,10 +6,11 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { buildEnclave } from './buildEnclave.js'
+import { ensureBundles } from './buildEnclave.js'
+import { packageRoot } from './lib/packageRoot.js'
+import { pipePretty } from './lib/prettyHostLog.js'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const root = packageRoot(import.meta.url)
 const dataDir = path.resolve(process.env.BURSAR_DATA_DIR ?? path.join(root, 'data'))
 const port = Number(process.env.BURSAR_PORT ?? 8402)
 mkdirSync(dataDir, { recursive: true })
@@ -19,7 +20,7 @@ if (process.env.BURSAR_MODE === 'nitro' && !process.env.BURSAR_KMS_ENDPOINT) {
   process.exit(2)
 }
 const t0 = Date.now()
-await buildEnclave({ quiet: true })
+await ensureBundles(undefined, { rebuild: true })
 const sock = path.join(dataDir, 'enclave.sock')
 // Simulation convenience: audit reads open to anyone on loopback unless BURSAR_AUDIT_AUTH=owner is set (the host's own default).
 const auditAuth = process.env.BURSAR_AUDIT_AUTH ?? 'open'
@@ -32,8 +33,11 @@ const env = {
   BURSAR_AUDIT_AUTH: auditAuth,
 }
 const children: ChildProcess[] = []
+// The host logs JSON lines (host/logging.ts); here they are shown one readable line each (BURSAR_LOG_FORMAT=json keeps JSON).
+const pretty = process.env.BURSAR_LOG_FORMAT !== 'json'
 const start = (name: string, file: string) => {
-  const c = spawn(process.execPath, [path.join(root, file)], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+  const c = spawn(process.execPath, [path.join(root, file)], { env, stdio: ['ignore', 'ignore', name === 'host' && pretty ? 'pipe' : 'inherit'] })
+  if (c.stderr) pipePretty(c.stderr, process.stderr)
   c.on('exit', (code, sig) => {
     if (!stopping) {
       console.error(`${name} exited (${code ?? sig}); stopping`)
@@ -64,11 +68,15 @@ for (;;) {
   }
   await new Promise((r) => setTimeout(r, 100))
 }
+// The simulated NSM writes its PKI (and the root PEM the commands below name) on the first attestation: ask once now,
+// so `bursar attestation fetch --root …` works the first time it is pasted.
+await fetch(`${url}/v1/attestation?nonce=${'00'.repeat(32)}`).then((r) => r.arrayBuffer(), () => undefined)
 console.log(`
 bursar is running in SIMULATION mode (not secure: local sealing key, simulation attestation CA)  [ready in ${((Date.now() - t0) / 1000).toFixed(1)} s]
 
   API + dashboard   ${url}/
   OpenAPI docs      ${url}/docs
+  metrics           curl ${url}/metrics        (Prometheus; host logs below, JSON with BURSAR_LOG_FORMAT=json)
   readiness         curl ${url}/readyz
   data              ${dataDir}
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 // Auditor CLI: verifies the audit log offline with no trust in the host that served it.
 import { readFile, writeFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
+import { hostOption, parseHostArg } from '../lib/hostUrl.js'
 import type { AuditEntry, AuditHead } from '../../shared/audit/auditEntry.js'
 import { AuditError } from '../../shared/audit/AuditError.js'
 import { parseAuditJsonl } from '../../shared/audit/exportFormats.js'
@@ -369,7 +370,7 @@ export function auditCommand(): Command {
     .command('verify')
     .description('verify an audit export offline (exit 0 ok, 1 broken, 2 usage/IO)')
     .option('--file <export>', 'JSONL export file')
-    .option('--host <url>', 'fetch <url>/v1/audit/export?format=jsonl')
+    .addOption(new Option('--host <url>', 'fetch <url>/v1/audit/export?format=jsonl').argParser(parseHostArg))
     .option('--header <k: v>', 'extra request header (repeatable)', collect)
     .option('--public-key <hex>', 'enclave receipt key: Ed25519 raw or SPKI DER, hex')
     .option('--attestation <doc>', 'attestation document (CBOR or base64): take the key from its public_key')
@@ -385,7 +386,7 @@ export function auditCommand(): Command {
   audit
     .command('export')
     .description('download the audit export')
-    .requiredOption('--host <url>', 'host base URL')
+    .addOption(hostOption())
     .addOption(new Option('--format <format>', 'export format').choices(['jsonl', 'csv']).default('jsonl'))
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--header <k: v>', 'extra request header (repeatable)', collect)
@@ -396,7 +397,7 @@ export function auditCommand(): Command {
   audit
     .command('tail')
     .description('follow new audit entries until Ctrl-C')
-    .requiredOption('--host <url>', 'host base URL')
+    .addOption(hostOption())
     .option('--interval <ms>', 'poll interval', (v) => Number.parseInt(v, 10), 2000)
     .option('--after <seq>', 'start after this seq', (v) => Number.parseInt(v, 10))
     .option('--header <k: v>', 'extra request header (repeatable)', collect)
@@ -413,7 +414,7 @@ export function auditCommand(): Command {
   audit
     .command('query')
     .description("your wallets' decisions (owner key), filtered; --token for the operator's full view")
-    .requiredOption('--host <url>', 'host base URL')
+    .addOption(hostOption())
     .option('--wallet <address>', 'one wallet')
     .option('--agent <agentId>', 'one agent')
     .addOption(new Option('--verdict <verdict>', 'one verdict').choices(['allow', 'deny', 'pending', 'info']))

@@ -1,4 +1,5 @@
-import { Command } from 'commander'
+import { Command, Option } from 'commander'
+import { HOST_ENV, checkHostUrl, parseHostArg } from '../lib/hostUrl.js'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { Address } from 'viem'
 import { loadAgentKey } from '../../agent/loadAgentKey.js'
@@ -18,7 +19,7 @@ export function mcpCommand(): Command {
   return new Command('mcp')
     .description('serve MCP tools (fetch_paid, quote, budget, request_approval, approval_status, payments) for an agent key')
     .option('--key <file>', 'agent key file (default: $BURSAR_AGENT_KEY)')
-    .option('--host <url>', 'bursar host (default: the key file’s host, or $BURSAR_HOST)')
+    .addOption(new Option('--host <url>', 'bursar host (default: $BURSAR_HOST_URL, else the key file’s host)').argParser(parseHostArg))
     .option('--wallet <address>', 'wallet (default: the key file’s wallet)')
     .option('--http', 'serve Streamable HTTP on 127.0.0.1 instead of stdio')
     .option('--port <n>', 'port for --http (0 = any free port)', '8403')
@@ -35,7 +36,11 @@ export function mcpCommand(): Command {
       } catch (err) {
         return fail(`${err instanceof BaseError ? err.shortMessage : String(err)} — check the file or ask the owner for a new key`)
       }
-      const host = o.host ?? process.env.BURSAR_HOST ?? agentKey.host
+      // BURSAR_HOST (the old name) is still read after BURSAR_HOST_URL, the one host variable of every command.
+      const fromEnv = process.env[HOST_ENV] || process.env.BURSAR_HOST
+      const checked = !o.host && fromEnv ? checkHostUrl(fromEnv) : undefined
+      if (checked && !checked.ok) return fail(`${HOST_ENV}: ${checked.message}`)
+      const host = o.host ?? (checked?.ok ? checked.url : undefined) ?? agentKey.host
       const wallet = (o.wallet ?? agentKey.wallet) as Address | undefined
       if (!host) return fail('no host: pass --host <url> or put "host" in the key file')
       if (!wallet || !/^0x[0-9a-fA-F]{40}$/.test(wallet)) return fail('no wallet: pass --wallet <address> or put "wallet" in the key file')

@@ -13,7 +13,9 @@ import type { OwnerActResult, WalletInfo } from '../../shared/protocol/messages.
 import { OwnerClient } from '../lib/OwnerClient.js'
 import { OwnerMarks, defaultMarksFile } from '../lib/OwnerMarks.js'
 import { generateOwnerKeyFile, loadOwnerAccount } from '../lib/loadOwnerAccount.js'
+import { hostOption } from '../lib/hostUrl.js'
 import { action, printResult } from '../lib/output.js'
+import { type PendingReason, confirm, errorMeaning, humanAmount, pendingReasons } from '../lib/pendingView.js'
 import { readPolicyFile, readWalletPolicyFile } from '../lib/readPolicyFile.js'
 
 type Common = { host: string; keyFile?: string; json?: boolean; root?: string; allowDebug?: boolean }
@@ -40,7 +42,7 @@ const client = (o: Common) => {
 }
 const common = (c: Command) =>
   c
-    .addOption(new Option('--host <url>', 'bursar host').env('BURSAR_HOST_URL').default('http://127.0.0.1:8402'))
+    .addOption(hostOption())
     .option('--key-file <file>', 'owner key file (default: BURSAR_OWNER_KEY or ~/.bursar/owner.key)')
     .option('--root <pem>', 'attestation root: verify the enclave receipt key by attestation (default: pin it on first use)')
     .option('--allow-debug', 'with --root: accept a debug-mode (or simulated) enclave')
@@ -261,9 +263,20 @@ export function ownerCommand(): Command {
         : w.agents.map((a) => `${a.agentId}  ${a.label || '-'}  ${a.status}${a.frozen ? '  FROZEN' : ''}  policy ${a.policy ? `v${a.policy.version}` : 'none'}`).join('\n'),
     )
   }))
-  agentOpt(walletOpt(common(agent.command('revoke').description('revoke an agent (permanent)')))).action(
-    action(async (o: Common & { wallet: string; agent: string }) => {
-      const r = await client(o).act('RevokeAgent', checkWallet(o.wallet), { agentId: o.agent })
+  agentOpt(walletOpt(common(agent.command('revoke').description('revoke an agent (permanent; asks to confirm, or --yes)'))))
+    .option('-y, --yes', 'do not ask: revoke now (needed when not on a terminal)')
+    .action(
+    action(async (o: Common & { wallet: string; agent: string; yes?: boolean }) => {
+      checkWallet(o.wallet)
+      if (!o.yes) {
+        const what = `Revoke agent ${o.agent} on wallet ${o.wallet} for good? Its key will never sign again (freeze it instead to pause: bursar owner agent freeze).`
+        if (!process.stdin.isTTY) throw usage('confirmation_required', `${what} Not on a terminal, so nothing was done`, 'Pass --yes to revoke without asking.')
+        if (!(await confirm(`${what} [y/N] `))) {
+          printResult(!!o.json, { revoked: false }, () => 'not revoked')
+          return
+        }
+      }
+      const r = await client(o).act('RevokeAgent', o.wallet, { agentId: o.agent })
       printAct(!!o.json, r, () => `agent ${o.agent} revoked`)
     }),
   )
@@ -282,6 +295,13 @@ export function ownerCommand(): Command {
     .action(action(async (file: string, o: Common & { wallet: string; agent: string }) => {
       const { policy: p, warnings } = readPolicyFile({ file, wallet: checkWallet(o.wallet), agentId: o.agent })
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`)
+      if (p.expiresAt !== undefined && p.expiresAt <= Date.now()) {
+        throw usage(
+          'policy_expired',
+          `${file} expired at ${new Date(p.expiresAt).toISOString()} (expiresAt ${p.expiresAt}): installed, it would refuse every request`,
+          `Set a later expiresAt (ms since the epoch, e.g. ${Date.now() + 365 * 86_400_000} for a year from now) or remove it; to stop the agent use \`bursar owner agent freeze\`.`,
+        )
+      }
       const c = client(o)
       const installed = findAgent(await c.wallet(o.wallet), o.agent).policy
       if (installed && installed.version >= p.version) {
@@ -311,15 +331,31 @@ export function ownerCommand(): Command {
   common(pending.command('list').description('open pending requests (all your wallets, or --wallet)'))
     .option('--wallet <address>', 'only this wallet')
     .action(action(async (o: Common & { wallet?: string }) => {
-      const ws = await myWallets(client(o), o.wallet)
+      const c0 = client(o)
+      const ws = await myWallets(c0, o.wallet)
       const now = Date.now()
       const open = ws.flatMap((w) => w.pending.filter((p) => p.status === 'pending' && Number(p.expiresAt) > now).map((p): Record<string, unknown> => ({ wallet: w.address, ...p })))
-      printResult(!!o.json, open, () =>
-        open.length
-          ? open
+      const why = open.length ? await pendingReasons(c0, ws) : new Map<string, PendingReason>()
+      const rows = open.map((p) => {
+        const w = ws.find((x) => x.address === p.wallet)!
+        const amount = humanAmount(p.summary, w, String(p.agentId))
+        const reason = why.get(String(p.pendingId))
+        const row: Record<string, unknown> & { amountHuman?: string; why?: PendingReason } = { ...p }
+        if (amount) row.amountHuman = amount
+        if (reason) row.why = reason
+        return row
+      })
+      printResult(!!o.json, rows, () =>
+        rows.length
+          ? rows
               .map((p) => {
                 const what = describeSummary(p.summary)
-                return `${String(p.pendingId)}  wallet ${String(p.wallet)}  agent ${String(p.agentId)}  expires ${new Date(Number(p.expiresAt)).toISOString()}\n    ${what}`
+                const head = `${String(p.pendingId)}  ${p.amountHuman ?? '(amount: see content)'}  agent ${String(p.agentId)}  wallet ${String(p.wallet)}  expires ${new Date(Number(p.expiresAt)).toISOString()}`
+                const because = p.why
+                  ? `\n    why pending: ${p.why.rule ? `outside ${p.why.rule}, the closest allow rule, whose onViolation sends it to you` : errorMeaning(p.why.code) ?? String(p.why.code)}`
+                    + `${p.why.reason ? `\n    agent's reason: ${printable(p.why.reason)}` : ''}${p.why.resourceUrl ? `\n    resource: ${printable(p.why.resourceUrl)}` : ''}`
+                  : ''
+                return `${head}${because}\n    ${what}\n    approve: bursar owner approve ${String(p.pendingId)}   reject: bursar owner reject ${String(p.pendingId)}`
               })
               .join('\n')
           : 'nothing pending',
@@ -333,6 +369,13 @@ export function ownerCommand(): Command {
         const c = client(o)
         const w = (await myWallets(c, o.wallet)).find((x) => x.pending.some((p) => p.pendingId === id))
         if (!w) throw usage('pending_not_found', `No pending request ${id} on ${o.wallet ?? 'your wallets'}`, '`bursar owner pending list` shows what is open.')
+        const p = w.pending.find((x) => x.pendingId === id)!
+        if (p.status !== 'pending') {
+          throw usage('pending_already_resolved', `${id} is already ${String(p.status)}: nothing to ${approve ? 'approve' : 'reject'}`, p.status === 'rejected' ? 'The agent must ask again (a new pending request) if the purchase is still wanted.' : '`bursar owner pending list` shows what is open.')
+        }
+        if (Number(p.expiresAt) <= Date.now()) {
+          throw usage('pending_expired', `${id} expired at ${new Date(Number(p.expiresAt)).toISOString()} before it was decided`, 'The agent must ask again; the new request shows in `bursar owner pending list`.')
+        }
         // The signature commits to the digest of the purchase shown below (checked against what the host serves).
         const r = await c.resolvePending(w.address, id, approve)
         const what = describeSummary(r.summary)

@@ -48,23 +48,40 @@ const RequestFileSchema = z.union([
 export function runPolicyExplain(o: PolicyExplainOptions): PolicyExplainResult {
   let out: ExplainPolicyReturnType
   let now: number
+  const notes: string[] = []
   try {
-    const policy = parsePolicy(readStructured(o.policy))
     const req = RequestFileSchema.parse(readStructured(o.request))
     const r = 'action' in req ? req : { action: req, context: undefined, agentId: undefined, permitId: undefined }
+    // A policy file written for `owner policy set` may leave wallet and agentId out (the flags bind them): a dry run
+    // needs some, so it takes the request's payer and a placeholder agent, and says so.
+    const body = readStructured(o.policy)
+    if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
+      const b = body as Record<string, unknown>
+      const from = (r.action as { from?: unknown }).from
+      if (b.wallet === undefined) {
+        b.wallet = typeof from === 'string' ? from : `0x${'0'.repeat(40)}`
+        notes.push(`${o.policy} names no wallet: explaining for ${String(b.wallet)}${typeof from === 'string' ? ' (the request\'s payer)' : ''}`)
+      }
+      if (b.agentId === undefined) {
+        b.agentId = r.agentId ?? `agt_${'0'.repeat(40)}`
+        notes.push(`${o.policy} names no agentId: explaining for ${String(b.agentId)}`)
+      }
+    }
+    const policy = parsePolicy(body)
     now = o.now === undefined ? Date.now() : Date.parse(o.now)
     if (!Number.isFinite(now)) return fail(`--now: not an ISO date: ${o.now}`)
     const ledger = o.ledger === undefined ? new SpendLedger() : loadLedger(readStructured(o.ledger))
     const walletPolicy = o.walletPolicy === undefined ? null : parseWalletPolicy(readStructured(o.walletPolicy))
     out = explainPolicy({ policy, action: r.action, context: r.context, agentId: r.agentId ?? policy.agentId, ledger, now, permitId: r.permitId, walletPolicy })
   } catch (e) {
-    if (e instanceof PolicyInvalidError) return fail(`${e.shortMessage}\n${(e.metaMessages ?? []).map((m) => `  ${m}`).join('\n')}`)
+    if (e instanceof PolicyInvalidError)
+      return fail(`${o.policy}: ${e.shortMessage}\n${(e.metaMessages ?? []).map((m) => `  ${m}`).join('\n')}\nFix the fields above (docs/policy.md lists every field; examples/policy.example.yaml is a complete policy).`)
     if (e instanceof z.ZodError) return fail(`invalid input:\n${e.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`)
     return fail((e as Error).message)
   }
   const exitCode = out.verdict.verdict === 'allow' ? 0 : 1
   if (o.json) return { exitCode, stdout: `${JSON.stringify({ now: new Date(now).toISOString(), ...out }, null, 2)}\n`, stderr: '' }
-  return { exitCode, stdout: human(out, now), stderr: '' }
+  return { exitCode, stdout: human(out, now), stderr: notes.map((n) => `note: ${n}\n`).join('') }
 }
 
 /** `bursar owner policy explain`: why a policy allows, denies or holds a request. */

@@ -253,10 +253,15 @@ export class OwnerClient {
     } catch (cause) {
       throw new HostRequestError('enclave_unavailable', `Cannot reach the bursar host at ${this.host}: is it running (make sim)?`, 0, {})
     }
-    const json = (await res.json().catch(() => ({}))) as Record<string, unknown>
-    if (!res.ok) {
-      throw new HostRequestError(String(json.code ?? 'http_error'), String(json.message ?? res.statusText), res.status, json)
+    const json = (await res.json().catch(() => null)) as Record<string, unknown> | null
+    if (!res.ok && typeof json?.code !== 'string') {
+      // A bursar host answers every refusal with {code, message}: this is another server (or a proxy's error page).
+      throw new HostRequestError('host_not_bursar', `${this.host} answered HTTP ${res.status} ${res.statusText} to ${method} ${path} without a bursar error: is it a bursar host?`, res.status, json ?? {}, [
+        `Check --host / BURSAR_HOST_URL (now ${this.host}); \`curl ${this.host}/readyz\` on a bursar host shows {"ready":…,"phase":…}.`,
+      ])
     }
+    if (!res.ok) throw new HostRequestError(String(json!.code), String(json!.message ?? res.statusText), res.status, json!)
+    if (json === null) throw new HostRequestError('host_not_bursar', `${this.host} answered ${method} ${path} with something that is not JSON: is it a bursar host?`, res.status, {})
     return json
   }
 }

@@ -24,6 +24,7 @@ export type PendingRecord = z.infer<typeof PendingRecordSchema>
 export type PendingStatus = PendingRecord['status']
 export type PermitRecord = z.infer<typeof PermitRecordSchema>
 export type FrozenRecord = { reason: string; at: number }
+/** Inferred from SpendLedgerJsonSchema (LedgerEvent.ts, what sealed snapshots are decoded by): a new field goes there. */
 export type SpendLedgerJson = z.infer<typeof SpendLedgerJsonSchema>
 
 export class LedgerInvariantError extends BaseError {

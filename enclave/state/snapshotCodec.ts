@@ -55,7 +55,8 @@ const SnapshotSchema = z.strictObject({
 
 /**
  * Compile-time: sealed records have exactly the fields of the in-memory ones, so a field added to a record cannot be
- * left out of the schema (the strict schema would refuse the next load) nor silently dropped.
+ * left out of the schema (the strict schema would refuse the next load) nor silently dropped. If `sealedFieldsMatch`
+ * does not compile, add the new WalletRecord / AgentRecord / PolicyRecord field to SnapshotSchema above.
  */
 type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false
 type Sealed = z.infer<typeof SnapshotSchema>['wallets'][number]

@@ -10,7 +10,8 @@ import type { FastifyInstance, onRequestHookHandler } from 'fastify'
 import { ERROR_CODES } from '../../shared/errors/errorCodes.js'
 import type { LeaseKeeper } from './LeaseKeeper.js'
 
-const LOCAL = new Set(['/healthz', '/v1/cluster'])
+// /metrics: each host is scraped for its own numbers (a standby's would otherwise be the holder's).
+const LOCAL = new Set(['/healthz', '/v1/cluster', '/metrics'])
 const FORWARDED = 'x-bursar-forwarded'
 const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'upgrade', 'proxy-connection'])
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 })
@@ -41,6 +42,8 @@ export function clusterForwardHook(keeper: LeaseKeeper, node: string): onRequest
     if (req.headers[FORWARDED]) return refuse('Forwarded to a host that does not hold the lease (a takeover is under way)')
     const forward = () => {
       const target = keeper.current?.url
+      // Readiness with no holder to ask: this host's own status (phase standby, not ready).
+      if ((!target || target === keeper.opts.url) && path === '/readyz') return done()
       if (!target || target === keeper.opts.url) return refuse('No host holds the wallet group lease right now')
       reply.hijack()
       const headers: http.OutgoingHttpHeaders = {}

@@ -3,16 +3,23 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { serveFrames } from '../../enclave/transport/serveFrames.js'
+import { freshDatabase, releasePostgres } from '../../test/helpers/postgres.js'
+import { PostgresStore } from '../storage/PostgresStore.js'
 import { SqliteStore } from '../storage/SqliteStore.js'
+import type { Store } from '../storage/Store.js'
 import { EnclaveGateway } from './EnclaveGateway.js'
 
-/** A scripted enclave over a real Unix socket: ready after load, then halted. */
-describe('EnclaveGateway', () => {
+afterAll(() => releasePostgres())
+
+/** A scripted enclave over a real Unix socket: ready after load, then halted (on either store). */
+describe.each(['sqlite', 'postgres'] as const)('EnclaveGateway on %s', (kind) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'bursar-gw-'))
   const cleanup: Array<() => unknown> = []
   afterAll(async () => {
     for (const c of cleanup) await c()
   })
+  const openStore = async (): Promise<Store> =>
+    kind === 'sqlite' ? new SqliteStore(path.join(dir, 'db.sqlite')) : PostgresStore.open(await freshDatabase())
 
   it('stops reporting ready once the enclave answers enclave_halted', async () => {
     let phase = 'awaiting_state'
@@ -30,7 +37,7 @@ describe('EnclaveGateway', () => {
       },
     })
     cleanup.push(() => server.close())
-    const store = new SqliteStore(path.join(dir, 'db.sqlite'))
+    const store = await openStore()
     cleanup.push(() => store.close())
     const gw = new EnclaveGateway({ kind: 'unix', path: path.join(dir, 'e.sock') }, store)
     cleanup.push(() => gw.close())

@@ -38,9 +38,38 @@ const REPLAY_CHUNK_BYTES = 4 * 1024 * 1024
 /** How often a ready host tells the enclave what it has stored, so the enclave can forget it (catchUp). */
 const ACK_EVERY_MS = 2_000
 
+/** What the gateway tells an observer (the host's metrics): each enclave round trip and each store commit. */
+export type GatewayObserver = {
+  call(type: EnclaveRequest['type'], seconds: number, res: ResponseFrame | { ok: true }): void
+  persist(seconds: number, blocks: number, entries: number, snapshotBytes: number): void
+}
+
 export class EnclaveGateway {
   readonly client: EnclaveClient
-  status: GatewayStatus = {
+  /** Metrics hook (host/metrics.ts); none by default. */
+  observer: GatewayObserver | null = null
+  /** The newest stored audit entry (JSON text), parsed only when the status is read: /readyz stays current. */
+  private newestEntry: string | null = null
+  /**
+   * Connection, phase and keys as of the last change; `stateVersion` and `auditHead` as of the newest stored entry
+   * or snapshot (they move with every decision, not only at start).
+   */
+  get status(): GatewayStatus {
+    if (this.newestEntry !== null) {
+      const e = JSON.parse(this.newestEntry) as { seq?: number; hash?: string; stateVersion?: number }
+      this.newestEntry = null
+      if (typeof e.seq === 'number' && typeof e.hash === 'string' && e.seq > (this.current.auditHead?.seq ?? -1)) {
+        this.current.auditHead = { seq: e.seq, hash: e.hash }
+        if (typeof e.stateVersion === 'number') this.current.stateVersion = Math.max(this.current.stateVersion ?? 0, e.stateVersion)
+      }
+    }
+    if (this.snapshotVersion > (this.current.stateVersion ?? 0) && this.current.ready) this.current.stateVersion = this.snapshotVersion
+    return this.current
+  }
+  set status(s: GatewayStatus) {
+    this.current = s
+  }
+  private current: GatewayStatus = {
     connected: false,
     ready: false,
     phase: 'disconnected',
@@ -127,7 +156,9 @@ export class EnclaveGateway {
   async call<T extends EnclaveRequest>(msg: T, timeoutMs?: number, answer?: AnswerKey): Promise<TypedResponse<T['type']>> {
     if (this.gate && msg.type !== 'catchUp') await this.gate
     if (this.lease && msg.type !== 'hello') this.lease.check()
+    const t0 = performance.now()
     const res = await this.client.call(msg, timeoutMs, { type: msg.type, answer } satisfies LateTag)
+    this.observer?.call(msg.type, (performance.now() - t0) / 1000, res)
     if (res.persist && this.crashFlag && msg.type === 'agentSign' && res.persist.entries.length > 0 && existsSync(this.crashFlag)) {
       unlinkSync(this.crashFlag)
       process.kill(process.pid, 'SIGKILL')
@@ -191,10 +222,24 @@ export class EnclaveGateway {
         const batch = this.queued
         this.queued = []
         const answers = batch.flatMap((b) => (b.answer ? [b.answer] : []))
+        const t0 = performance.now()
         this.store.persistMany(batch.map((b) => b.p), answers).then(
           (maxSeq) => {
+            if (maxSeq > this.maxStored) {
+              const last = batch.findLast((b) => b.p.entries.length > 0)
+              if (last) this.newestEntry = last.p.entries[last.p.entries.length - 1]!
+            }
             this.maxStored = Math.max(this.maxStored, maxSeq)
             for (const b of batch) if (b.p.sealed) this.snapshotVersion = Math.max(this.snapshotVersion, b.p.sealed.version)
+            if (this.observer) {
+              let entries = 0
+              let snapshotBytes = 0
+              for (const b of batch) {
+                entries += b.p.entries.length
+                if (b.p.sealed) snapshotBytes = b.p.sealed.blob.length
+              }
+              this.observer.persist((performance.now() - t0) / 1000, batch.length, entries, snapshotBytes)
+            }
             for (const b of batch) b.resolve()
           },
           (err: Error) => {

@@ -52,7 +52,11 @@ async function measure(name: string, t: Target) {
 console.log(`clusterBench: ${WALLETS} wallets × 2 agents, c=${C}, ${DURATION_MS} ms per setup`)
 {
   const s = await startStack()
-  await measure('1 pair, SQLite     ', { urls: [s.url], pids: { enclave: s.enclave.pid!, host: s.host.pid! }, stop: () => s.stop() })
+  try {
+    await measure('1 pair, SQLite     ', { urls: [s.url], pids: { enclave: s.enclave.pid!, host: s.host.pid! }, stop: () => s.stop() })
+  } finally {
+    await s.stop()
+  }
 }
 const pg = await startPostgres()
 try {
@@ -69,7 +73,11 @@ try {
       pids[`host${p.index + 1}`] = p.host.pid!
       pids[`enclave${p.index + 1}`] = p.enclave.pid!
     }
-    await measure(`${n} pair${n > 1 ? 's' : ' '}, PostgreSQL`, { urls: cl.pairs.map((p) => p.url), pids, stop: () => cl.stop() })
+    try {
+      await measure(`${n} pair${n > 1 ? 's' : ' '}, PostgreSQL`, { urls: cl.pairs.map((p) => p.url), pids, stop: () => cl.stop() })
+    } finally {
+      await cl.stop()
+    }
   }
 } finally {
   pg.stop()

@@ -39,6 +39,8 @@ export type StartPaidApiParameters = {
    * again without a second settlement; the identifier with another payload is refused 409.
    */
   paymentIdentifier?: boolean | 'required' | undefined
+  /** Port on 127.0.0.1 (default: a free one). */
+  port?: number | undefined
 }
 
 /** One paid route: the scheme it asks for and the price (upto: the signed maximum, and what the handler then charges). */
@@ -166,7 +168,7 @@ export async function startPaidApi(params: StartPaidApiParameters): Promise<Star
     )
   }
 
-  const listener = app.listen(0, '127.0.0.1')
+  const listener = app.listen(params.port ?? 0, '127.0.0.1')
   await new Promise<void>((resolve, reject) => {
     listener.once('listening', resolve)
     listener.once('error', reject)

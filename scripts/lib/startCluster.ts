@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { repoRoot, waitFor } from './startStack.js'
@@ -178,6 +178,10 @@ export async function startCluster(opts: {
     async stop() {
       stopping = true
       await Promise.all(pairs.map((p) => p.stop()))
+      // A restart that was under way when stopping began may have spawned a process after its pair was stopped.
+      await new Promise((r) => setTimeout(r, 400))
+      await Promise.all(pairs.map((p) => p.stop()))
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true })
     },
   }
   try {

@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { packageRoot } from './packageRoot.js'
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+export const repoRoot = packageRoot(import.meta.url)
 
 export type Stack = {
   url: string
@@ -24,14 +24,43 @@ export type Stack = {
   stop(): Promise<void>
 }
 
+/**
+ * BURSAR_TEST_STORE=postgres: every stack stores in PostgreSQL (one throwaway cluster per test process, one database
+ * per data dir, so a stack restarted on the same data dir finds its state) instead of SQLite — the scale-out store
+ * under the whole integration suite (docs/scale.md).
+ */
+const pgDatabases = new Map<string, string>()
+let pgCluster: Promise<{ url: string }> | null = null
+async function databaseFor(dataDir: string): Promise<string> {
+  const known = pgDatabases.get(dataDir)
+  if (known) return known
+  const { startPostgres } = await import('../pg/ensurePostgres.js')
+  pgCluster ??= startPostgres()
+  const { url } = await pgCluster
+  const { default: pg } = await import('pg')
+  const name = `s_${randomBytes(6).toString('hex')}`
+  const c = new pg.Client({ connectionString: url })
+  await c.connect()
+  await c.query(`CREATE DATABASE ${name}`)
+  await c.end()
+  const db = url.replace(/\/postgres$/, `/${name}`)
+  pgDatabases.set(dataDir, db)
+  return db
+}
+
 /** Starts a real simulated enclave + host (built bundles from dist/) on a temp data dir and a free port. */
 export async function startStack(
-  opts: { dataDir?: string; env?: Record<string, string>; /** Extra node flags for both processes, e.g. ['--cpu-prof']. */ nodeArgs?: string[] } = {},
+  opts: {
+    dataDir?: string
+    env?: Record<string, string>
+    /** Extra node flags for both processes, e.g. ['--cpu-prof']. */ nodeArgs?: string[]
+    /** The host's port (default: a free one). */ port?: number
+  } = {},
 ): Promise<Stack> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'bursar-'))
   const socketPath = path.join(dataDir, 'enclave.sock')
   const logs: string[] = []
-  let port = 0
+  let port = opts.port ?? 0
   const env = {
     ...process.env,
     BURSAR_DATA_DIR: dataDir,
@@ -39,6 +68,10 @@ export async function startStack(
     BURSAR_ENCLAVE: `unix:${socketPath}`,
     // Audit reads stay owner-authenticated (the host default); the caller gets a fresh operator token to read everything.
     BURSAR_AUDIT_TOKEN: `bat_${randomBytes(24).toString('hex')}`,
+    ...(process.env.BURSAR_TEST_STORE === 'postgres' && !opts.env?.BURSAR_DATABASE_URL ? { BURSAR_DATABASE_URL: await databaseFor(dataDir) } : {}),
+    // The host logs one JSON line per request at info; harness stacks (tests, bench, devchain) keep warnings and
+    // errors only, so `logs` stays small under load and the bench measures what it measured before logging.
+    BURSAR_LOG_LEVEL: process.env.BURSAR_LOG_LEVEL ?? 'warn',
     ...opts.env,
   }
   const spawnNode = (file: string, extra: Record<string, string>) => {

@@ -94,7 +94,7 @@ describe('owner rollback unnoticed: receipts and on-disk high-water marks catch 
     await stopBoth()
     saveDb(before) // the host keeps a copy of its storage from before the revoke
     await startBoth()
-    const revoked = await cli(['agent', 'revoke', '--wallet', wallet, '--agent', agentKey.agentId, '--json'])
+    const revoked = await cli(['agent', 'revoke', '--wallet', wallet, '--agent', agentKey.agentId, '--yes', '--json'])
     expect(revoked.code, revoked.stderr).toBe(0)
     expect((await pay()).json.code).toBe('agent_revoked')
 
@@ -118,7 +118,7 @@ describe('owner rollback unnoticed: receipts and on-disk high-water marks catch 
     // What the error says to do: resync, then repeat the lost revoke.
     const resynced = json(await cli(['wallet', 'resync', '--wallet', wallet, '--json']))
     expect(resynced.ownerSeq).toBeGreaterThan(3)
-    json(await cli(['agent', 'revoke', '--wallet', wallet, '--agent', agentKey.agentId, '--json']))
+    json(await cli(['agent', 'revoke', '--wallet', wallet, '--agent', agentKey.agentId, '--yes', '--json']))
     expect((await pay()).json.code).toBe('agent_revoked')
   }, 300_000)
 

@@ -155,7 +155,11 @@ describe('owner CLI against a real stack', () => {
     const id = await pendingId(5_000n)
     expect(id).toMatch(/^pnd_/)
     const listed = json<{ pendingId: string; wallet: string; agentId: string }[]>(await owner(['pending', 'list', '--json']))
-    expect(listed).toEqual([expect.objectContaining({ pendingId: id, wallet, agentId })])
+    expect(listed).toEqual([expect.objectContaining({ pendingId: id, wallet, agentId, amountHuman: '0.005 USDC' })])
+    // In human units, with why it is pending (the code and rule from the audit entry that created it).
+    const human = (await owner(['pending', 'list'])).stdout
+    expect(human).toContain(`${id}  0.005 USDC  agent ${agentId}`)
+    expect(human).toMatch(/why pending: outside rules\.pay-merchant, the closest allow rule/)
     expect((await owner(['approve', id])).stdout).toMatch(/approved/)
     expect((await ask(5_000n)).signature).toMatch(/^0x/)
     await expect(ask(5_000n)).rejects.toBeInstanceOf(ApprovalPendingError)
@@ -163,10 +167,15 @@ describe('owner CLI against a real stack', () => {
     const id2 = await pendingId(9_000n)
     expect((await owner(['reject', id2, '--wallet', wallet, '--json'])).code).toBe(0)
     await expect(ask(9_000n)).rejects.toMatchObject({ message: expect.stringMatching(/rejected/) })
+    // An already-rejected request says so (it used to answer pending_not_found); an unknown id is not found.
     const gone = await owner(['approve', id2])
     expect(gone.code).toBe(1)
-    expect(gone.stderr).toMatch(/pending_not_found/)
-    expect(gone.stderr).toMatch(/pending list/)
+    expect(gone.stderr).toMatch(/already rejected.*\(pending_already_resolved\)/)
+    expect(gone.stderr).toMatch(/ask again/)
+    const unknown = await owner(['approve', 'pnd_00000000000000000000000000000000'])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toMatch(/pending_not_found/)
+    expect(unknown.stderr).toMatch(/pending list/)
   })
 
   it('permit issue (validated flags, --json); freeze / unfreeze; revoke', async () => {
@@ -189,7 +198,7 @@ describe('owner CLI against a real stack', () => {
     expect((await owner(['agent', 'list', '--wallet', wallet])).stdout).toMatch(/FROZEN/)
     expect((await owner(['agent', 'unfreeze', '--wallet', wallet, '--agent', agentId])).stdout).toMatch(/unfrozen/)
     expect((await pay()).signature).toMatch(/^0x/)
-    expect((await owner(['agent', 'revoke', '--wallet', wallet, '--agent', agentId])).stdout).toMatch(/revoked/)
+    expect((await owner(['agent', 'revoke', '--wallet', wallet, '--agent', agentId, '--yes'])).stdout).toMatch(/revoked/)
     await expect(pay()).rejects.toBeInstanceOf(AgentRevokedError)
   })
 

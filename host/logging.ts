@@ -1,0 +1,65 @@
+/**
+ * UNTRUSTED host: structured logs through fastify's pino. One JSON line per event on stderr (stdout carries only the
+ * machine-readable `{"event":"listening","port":…}` line), each request's lines bound to its request id (taken from
+ * a well-formed `x-request-id` header, else generated, and echoed in the response). No secrets: request lines carry
+ * method, route, path without query, status and duration; credentials and signed bodies are never logged, and
+ * the redaction list catches them should an error object carry them.
+ */
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify'
+import pino from 'pino'
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** Fastify options for the host's logger (BURSAR_LOG_LEVEL) and request ids. */
+/** One line per request at completion (instead of fastify's "incoming" + "completed" pair): no query, no headers, no body. */
+class RequestLineController extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = {
+      method: request.method,
+      route: request.routeOptions.url ?? null,
+      path: request.url.split('?', 1)[0],
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 100) / 100,
+    }
+    // 503 is the enclave loading or away (readiness probes see it at every start): a warning, not an error.
+    if (error || (reply.statusCode >= 500 && reply.statusCode !== 503)) request.log.error({ ...line, ...(error ? { err: error } : {}) }, 'request failed')
+    else if (reply.statusCode === 503) request.log.warn(line, 'request')
+    else request.log.info(line, 'request')
+  }
+}
+
+export function hostLogging(level: (typeof LOG_LEVELS)[number]): Pick<FastifyServerOptions, 'loggerInstance' | 'genReqId' | 'requestIdHeader' | 'logController'> {
+  const loggerInstance = pino(
+    {
+      level,
+      base: { service: 'bursar-host' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', '*.privateKey', '*.signature', '*.request', '*.token', '*.auditToken', '*.blob'],
+        censor: '[redacted]',
+      },
+    },
+    pino.destination({ dest: 2, sync: true }),
+  )
+  return {
+    loggerInstance,
+    requestIdHeader: false,
+    genReqId: (req: IncomingMessage) => {
+      const h = req.headers['x-request-id']
+      return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID()
+    },
+    logController: new RequestLineController(),
+  }
+}
+
+/** Echoes the request id in every response. */
+export function registerRequestLogging(app: FastifyInstance): void {
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id)
+  })
+}

@@ -1,0 +1,118 @@
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { repoRoot } from '../helpers/startStack.js'
+
+/**
+ * The npm package as a user gets it: `npm pack` (prepack builds it), the tarball installed into an empty project
+ * (dependencies from the registry / npm cache; install scripts off, so no native build is needed), then plain `node`
+ * imports `bursar/agent` and `bursar/verifier`, tsc type-checks against the shipped .d.ts, and `bursar` runs from
+ * node_modules/.bin with no TypeScript tooling installed.
+ */
+const work = mkdtempSync(path.join(tmpdir(), 'bursar-pkg-'))
+const project = path.join(work, 'project')
+let tarball = ''
+let packedFiles: string[] = []
+
+function run(cmd: string, args: string[], cwd: string, timeout = 240_000): SpawnSyncReturns<string> {
+  return spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, npm_config_update_notifier: 'false', BURSAR_HOST_URL: '' } })
+}
+const bursar = (...args: string[]) => run(process.execPath, [path.join(project, 'node_modules/.bin/bursar'), ...args], project, 30_000)
+
+beforeAll(() => {
+  const pack = run('npm', ['pack', '--json', '--pack-destination', work], repoRoot)
+  expect(pack.status, pack.stderr).toBe(0)
+  const info = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>
+  tarball = path.join(work, info[0]!.filename)
+  packedFiles = info[0]!.files.map((f) => f.path)
+  run('mkdir', ['-p', project], work)
+  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'bursar-user', private: true, type: 'module' }))
+  const install = run('npm', ['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], project)
+  expect(install.status, install.stderr).toBe(0)
+}, 400_000)
+
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+describe('npm package (npm pack → npm install into an empty project)', () => {
+  it('ships compiled JavaScript, declarations and the prebuilt bundles, and no TypeScript sources', () => {
+    expect(path.basename(tarball)).toMatch(/^bursar-\d+\.\d+\.\d+\.tgz$/)
+    for (const f of ['dist/pkg/agent/index.js', 'dist/pkg/agent/index.d.ts', 'dist/pkg/shared/attestation/verifier.js', 'dist/cli/main.js', 'dist/enclave.sim.mjs', 'dist/host.mjs', 'bin/bursar.mjs'])
+      expect(packedFiles).toContain(f)
+    expect(packedFiles.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([])
+    // Build tools are development dependencies: not installed for a user.
+    expect(existsSync(path.join(project, 'node_modules/tsx'))).toBe(false)
+    expect(existsSync(path.join(project, 'node_modules/esbuild'))).toBe(false)
+  })
+
+  it('plain node imports bursar/agent and bursar/verifier, and they work', () => {
+    writeFileSync(
+      path.join(project, 'use.mjs'),
+      `import { createPayingFetch, generateAgentKey, PolicyDeniedError } from 'bursar/agent'
+import { verifyAttestation, AttestationError, AWS_NITRO_ROOT_G1_PEM } from 'bursar/verifier'
+const agentKey = generateAgentKey({ host: 'http://127.0.0.1:9', wallet: '0x${'11'.repeat(20)}' })
+const pay = createPayingFetch({ agentKey })
+let code = 'none'
+try { verifyAttestation(new Uint8Array([1, 2, 3]), { root: AWS_NITRO_ROOT_G1_PEM, maxAgeMs: 1000 }) } catch (e) { code = e instanceof AttestationError ? e.code : String(e) }
+console.log(JSON.stringify({ pay: typeof pay, agentId: agentKey.agentId, denied: typeof PolicyDeniedError, code }))
+`,
+    )
+    const r = run(process.execPath, ['use.mjs'], project, 30_000)
+    expect(r.status, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout) as Record<string, string>
+    expect(out).toMatchObject({ pay: 'function', denied: 'function' })
+    expect(out.agentId).toMatch(/^agt_[0-9a-f]{40}$/)
+    expect(out.code).toMatch(/^attestation_/)
+  })
+
+  it('TypeScript resolves the shipped declarations (types condition)', () => {
+    writeFileSync(
+      path.join(project, 'use.ts'),
+      `import { createPayingFetch, type AgentKey } from 'bursar/agent'
+import { verifyAttestation, type VerifiedAttestation } from 'bursar/verifier'
+declare const agentKey: AgentKey
+export const pay: (url: string) => Promise<Response> = createPayingFetch({ agentKey })
+export const check = (b: Uint8Array): VerifiedAttestation => verifyAttestation(b, { root: 'pem', maxAgeMs: 1 })
+// @ts-expect-error: an unknown option is a type error (the declarations are real, not any)
+createPayingFetch({ agentKey, notAnOption: 1 })
+`,
+    )
+    writeFileSync(
+      path.join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'], typeRoots: [path.join(repoRoot, 'node_modules/@types')] },
+        files: ['use.ts'],
+      }),
+    )
+    const r = run(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', '.'], project, 60_000)
+    expect(r.status, r.stdout + r.stderr).toBe(0)
+  })
+
+  it('bursar --help runs the compiled CLI from node_modules/.bin, fast', () => {
+    const times: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now()
+      const r = bursar('--help')
+      times.push(performance.now() - t0)
+      expect(r.status, r.stderr).toBe(0)
+      expect(r.stdout).toContain('Usage: bursar')
+      expect(r.stdout).toContain('devchain')
+    }
+    // ~0.1–0.2 s on an idle 2-core box (the tsx launcher took 0.9–1.3 s); the bound leaves room for a loaded CI box.
+    expect(Math.min(...times)).toBeLessThan(800)
+    const owner = bursar('owner', 'policy', '--help')
+    expect(owner.status, owner.stderr).toBe(0)
+    expect(owner.stdout).toContain('explain')
+  })
+
+  it('bursar policy explain and a usage error work from the package; demo says it needs the repository', () => {
+    const explain = bursar('owner', 'policy', 'explain', '--policy', path.join(project, 'node_modules/bursar/examples/policy.example.yaml'), '--request', 'nope.json')
+    expect(explain.status).toBe(2)
+    expect(explain.stderr).toMatch(/nope\.json/)
+    const demo = bursar('demo')
+    expect(demo.status).toBe(2)
+    expect(demo.stderr).toContain('needs the development tools of the bursar repository')
+    expect(readFileSync(path.join(project, 'node_modules/bursar/package.json'), 'utf8')).toContain('"./agent"')
+  })
+})
