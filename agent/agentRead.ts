@@ -16,23 +16,26 @@ export type AgentReadParameters = {
 
 const amount = z.string().regex(/^(0|[1-9][0-9]*)$/)
 const windowLeft = z.object({ limit: amount, used: amount, remaining: amount }).nullable()
+const capLeft = z.object({
+  chainId: z.number().int(),
+  asset: z.string(),
+  symbol: z.string().nullable(),
+  decimals: z.number().int().nullable(),
+  perTx: amount.nullable(),
+  rolling24h: windowLeft,
+  calendarDay: windowLeft,
+})
 /** The enclave's status view (core/policy/budgetStatus.ts), checked here: the host in between is untrusted. */
 export const AgentStatusViewSchema = z.object({
   now: z.number().int(),
   revoked: z.boolean(),
   frozen: z.boolean(),
   policy: z.object({ version: z.number().int(), hash: z.string(), expiresAt: z.number().int().nullable() }).nullable(),
-  budgets: z.array(
-    z.object({
-      chainId: z.number().int(),
-      asset: z.string(),
-      symbol: z.string().nullable(),
-      decimals: z.number().int().nullable(),
-      perTx: amount.nullable(),
-      rolling24h: windowLeft,
-      calendarDay: windowLeft,
-    }),
-  ),
+  budgets: z.array(capLeft),
+  /** Wallet-wide caps (the wallet policy): what all of the wallet's agents together have left. */
+  walletBudgets: z.array(capLeft).optional(),
+  /** Owner-approved loosenings of this agent's (or the wallet's) policy still waiting out the time lock. */
+  scheduled: z.array(z.object({ wallet: z.boolean(), version: z.number().int(), widens: z.array(z.string()), effectiveAt: z.number().int() })).optional(),
   permits: z.array(z.record(z.string(), z.unknown())),
   pending: z.array(z.object({ id: z.string(), status: z.string(), expiresAt: z.number().int(), summary: z.unknown() })),
 })

@@ -9,14 +9,14 @@ import { OwnerActMessageSchemas } from '../../shared/owner/ownerActTypes.js'
 import { ApprovalSummarySchema } from '../../shared/owner/approvalSummary.js'
 import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { policyHash } from '../../shared/schemas/policy.js'
-import type { WalletInfo } from '../../shared/protocol/messages.js'
+import type { OwnerActResult, WalletInfo } from '../../shared/protocol/messages.js'
 import { OwnerClient } from '../lib/OwnerClient.js'
 import { OwnerMarks, defaultMarksFile } from '../lib/OwnerMarks.js'
 import { generateOwnerKeyFile, loadOwnerAccount } from '../lib/loadOwnerAccount.js'
 import { hostOption } from '../lib/hostUrl.js'
 import { action, printResult } from '../lib/output.js'
 import { type PendingReason, confirm, errorMeaning, humanAmount, pendingReasons } from '../lib/pendingView.js'
-import { readPolicyFile } from '../lib/readPolicyFile.js'
+import { readPolicyFile, readWalletPolicyFile } from '../lib/readPolicyFile.js'
 
 type Common = { host: string; keyFile?: string; json?: boolean; root?: string; allowDebug?: boolean }
 /**
@@ -67,7 +67,8 @@ function findAgent(w: WalletInfo, agentId: string) {
 /** The owner's wallets holding an open pending request `id` (or all of them when id is undefined). */
 async function myWallets(c: OwnerClient, wallet: string | undefined): Promise<WalletInfo[]> {
   if (wallet) return [await c.wallet(checkWallet(wallet))]
-  return (await c.wallets()).filter((w) => w.owner.toLowerCase() === c.account.address.toLowerCase())
+  const me = c.account.address.toLowerCase()
+  return (await c.wallets()).filter((w) => w.governance.owners.some((o) => o.toLowerCase() === me))
 }
 
 /** Escapes control and bidi-override characters, so agent-chosen text cannot redraw or reorder what the owner reads. */
@@ -96,6 +97,21 @@ export function describeSummary(s: unknown): string {
 }
 
 /** `bursar owner …`: every owner act, signed with the owner's EVM key (EIP-712). */
+type ProposalView = NonNullable<OwnerActResult['proposal']>
+
+function proposalLine(wallet: string, p: ProposalView): string {
+  const signed = p.signers.map((x) => `  signed: ${x}`).join('\n')
+  return `${p.act} (${p.actClass}) on ${wallet}: ${p.signers.length} of ${p.threshold} owner signatures, expires ${new Date(p.expiresAt).toISOString()}\n${signed}\n  co-sign: bursar owner proposals sign --wallet ${wallet} ${p.actHash}`
+}
+
+/** An act's result: applied (the human line), or one signature of several (who signed, how many more, how to co-sign). */
+function printAct(json: boolean, r: Partial<OwnerActResult> & Record<string, unknown>, human: () => string): void {
+  const p = r.proposal
+  const s = r.scheduled
+  const later = s && `accepted, but it widens ${s.widens.join(', ')}: it takes effect at ${new Date(s.effectiveAt).toISOString()} unless an owner cancels it\n  cancel: bursar owner scheduled cancel --wallet ${String(r.wallet)} ${s.actHash}`
+  printResult(json, r, () => (p ? `nothing changed yet: ${proposalLine(String(r.wallet), p)}` : later || human()))
+}
+
 export function ownerCommand(): Command {
   const owner = new Command('owner').description('owner acts: wallets, agents, policies, approvals (signed with your owner key)')
 
@@ -131,6 +147,90 @@ export function ownerCommand(): Command {
       )
     }))
 
+  const walletPolicy = wallet.command('policy').description('the wallet policy: wallet-wide caps across all agents')
+  walletOpt(common(walletPolicy.command('set').description('sign and install a wallet policy (YAML or JSON); the wallet comes from --wallet')))
+    .argument('<file>', 'wallet policy file')
+    .action(action(async (file: string, o: Common & { wallet: string }) => {
+      const { policy: p, warnings } = readWalletPolicyFile({ file, wallet: checkWallet(o.wallet) })
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`)
+      const c = client(o)
+      const installed = (await c.wallet(o.wallet)).walletPolicy
+      if (installed && installed.version >= p.version) {
+        throw usage('policy_version_not_newer', `${file} has version ${p.version}; the installed wallet policy is version ${installed.version}`, `Set \`version: ${installed.version + 1}\` in ${file}.`)
+      }
+      const hash = policyHash(p)
+      const r = await c.act('SetWalletPolicy', o.wallet, { version: String(p.version), policyHash: hash }, JSON.stringify(p))
+      printAct(!!o.json, r, () => `wallet policy v${p.version} installed on ${o.wallet} (${p.budgets.length} wallet-wide caps)\nhash ${hash}`)
+    }))
+  walletOpt(common(walletPolicy.command('show').description('show the installed wallet policy'))).action(
+    action(async (o: Common & { wallet: string }) => {
+      const pol = (await client(o).wallet(checkWallet(o.wallet))).walletPolicy
+      if (!pol) throw usage('policy_not_set', `No wallet policy on ${o.wallet}`, `Install one with \`bursar owner wallet policy set --wallet ${o.wallet} FILE\`.`)
+      const p = JSON.parse(pol.json)
+      printResult(!!o.json, { version: pol.version, hash: pol.hash, policy: p }, () => `# wallet policy version ${pol.version}  hash ${pol.hash}\n${YAML.stringify(p)}`)
+    }),
+  )
+
+  const owners = wallet.command('owners').description('owner keys of a wallet and the m-of-n threshold per class of act')
+  walletOpt(common(owners.command('set').description('set the owner keys and thresholds (an `owners`-class act: it needs the current owners quorum)')))
+    .requiredOption('--owner <address...>', 'owner addresses (1-10), e.g. --owner 0xA --owner 0xB --owner 0xC')
+    .option('--stop <m>', 'signatures to freeze, revoke, reject or narrow', '1')
+    .option('--approve <m>', 'signatures to approve a pending request, issue a permit or credit budget', '1')
+    .option('--loosen <m>', 'signatures to widen a policy or unfreeze an agent', '1')
+    .option('--agents <m>', 'signatures to register an agent', '1')
+    .option('--owners <m>', 'signatures to change the owner set (or resync)', '1')
+    .option('--delay <seconds>', 'how long an act that widens an agent\'s limits waits before it takes effect', '0')
+    .action(action(async (o: Common & { wallet: string; owner: string[]; stop: string; approve: string; loosen: string; agents: string; owners: string; delay: string }) => {
+      const fields = { owners: o.owner, stopQuorum: o.stop, approveQuorum: o.approve, loosenQuorum: o.loosen, agentsQuorum: o.agents, ownersQuorum: o.owners, delaySeconds: o.delay }
+      const checked = OwnerActMessageSchemas.SetOwners.safeParse({ wallet: checkWallet(o.wallet), ...fields, seq: '1' })
+      if (!checked.success) throw usage('usage_invalid', `Invalid owner set: ${checked.error.issues.map((i) => `${i.path.join('.') || '(set)'}: ${i.message}`).join('; ')}`, 'Owners are distinct 0x addresses (1-10); every threshold is between 1 and the number of owners.')
+      const r = await client(o).act('SetOwners', o.wallet, fields)
+      printAct(!!o.json, r, () => `owners of ${o.wallet}: ${o.owner.length}\nthresholds: stop ${o.stop}, approve ${o.approve}, loosen ${o.loosen}, agents ${o.agents}, owners ${o.owners}; loosening delay ${o.delay} s`)
+    }))
+  walletOpt(common(owners.command('show').description('owner keys and thresholds'))).action(
+    action(async (o: Common & { wallet: string }) => {
+      const g = (await client(o).wallet(checkWallet(o.wallet))).governance
+      printResult(!!o.json, g, () => `${g.owners.map((a) => `owner ${a}`).join('\n')}\nthresholds: ${Object.entries(g.thresholds).map(([k, v]) => `${k} ${v} of ${g.owners.length}`).join(', ')}\nloosening delay: ${g.delaySeconds} s`)
+    }),
+  )
+
+  const proposals = owner.command('proposals').description('owner acts waiting for more owners\' signatures (quorum)')
+  common(proposals.command('list').description('open acts and who has signed them (all your wallets, or --wallet)'))
+    .option('--wallet <address>', 'only this wallet')
+    .action(action(async (o: Common & { wallet?: string }) => {
+      const c = client(o)
+      const open = (await myWallets(c, o.wallet)).flatMap((w) => w.proposals.map((p) => ({ wallet: w.address, ...p, owners: w.governance.owners })))
+      printResult(!!o.json, open, () =>
+        open.length === 0
+          ? 'no acts wait for signatures'
+          : open.map((p) => `${proposalLine(p.wallet, p)}\n  not yet: ${p.owners.filter((x) => !p.signers.some((s) => s.toLowerCase() === x.toLowerCase())).join(', ') || '-'}\n  message: ${p.message}`).join('\n\n'),
+      )
+    }))
+  walletOpt(common(proposals.command('sign').description('co-sign an act another owner proposed (the message is re-hashed before signing)')))
+    .argument('<actHash>', 'the act hash from `proposals list`')
+    .action(action(async (actHash: string, o: Common & { wallet: string }) => {
+      const r = await client(o).cosign(checkWallet(o.wallet), actHash)
+      printAct(!!o.json, r, () => `${r.act} applied with your signature (owner seq ${r.ownerSeq})`)
+    }))
+
+  const scheduled = owner.command('scheduled').description('policy loosenings waiting out the wallet delay (time lock)')
+  common(scheduled.command('list').description('what is scheduled, what it widens and when it takes effect (all your wallets, or --wallet)'))
+    .option('--wallet <address>', 'only this wallet')
+    .action(action(async (o: Common & { wallet?: string }) => {
+      const all = (await myWallets(client(o), o.wallet)).flatMap((w) => w.scheduled.map((x) => ({ wallet: w.address, ...x })))
+      printResult(!!o.json, all, () =>
+        all.length === 0
+          ? 'nothing is scheduled'
+          : all.map((x) => `${x.agentId ?? 'wallet policy'} v${x.version} on ${x.wallet}: takes effect ${new Date(x.effectiveAt).toISOString()}\n  widens: ${x.widens.join(', ')}\n  cancel: bursar owner scheduled cancel --wallet ${x.wallet} ${x.actHash}`).join('\n'),
+      )
+    }))
+  walletOpt(common(scheduled.command('cancel').description('cancel a scheduled loosening (any owner: a stop-class act)')))
+    .argument('<actHash>', 'the act hash from `scheduled list`')
+    .action(action(async (actHash: string, o: Common & { wallet: string }) => {
+      const r = await client(o).act('CancelScheduled', checkWallet(o.wallet), { actHash: actHash.toLowerCase() })
+      printAct(!!o.json, r, () => `cancelled ${actHash}: the policy in force stays`)
+    }))
+
   const agent = owner.command('agent').description('agents')
   walletOpt(common(agent.command('add').description('generate an agent key and register it on a wallet')))
     .option('--label <label>', 'label', '')
@@ -146,13 +246,14 @@ export function ownerCommand(): Command {
         const code = (cause as NodeJS.ErrnoException).code
         throw usage('agent_key_file_unwritable', `Cannot write ${out}: ${code ?? (cause as Error).message}`, code === 'EEXIST' ? 'Pick another --out: an existing key file is never overwritten.' : 'Pick a writable --out path.')
       }
+      let r: OwnerActResult
       try {
-        await c.act('RegisterAgent', o.wallet, { agentId: k.agentId, agentPublicKey: `0x${k.publicKey}`, label: o.label })
+        r = await c.act('RegisterAgent', o.wallet, { agentId: k.agentId, agentPublicKey: `0x${k.publicKey}`, label: o.label })
       } catch (err) {
         unlinkSync(out)
         throw err
       }
-      printResult(!!o.json, { agentId: k.agentId, keyFile: out }, () => `agent registered: ${k.agentId}\nkey file: ${out} (keep it secret; give it to the agent backend)\nnext: bursar owner policy set --wallet ${o.wallet} --agent ${k.agentId} policy.yaml`)
+      printAct(!!o.json, r.proposal ? { ...r, agentId: k.agentId, keyFile: out } : { agentId: k.agentId, keyFile: out }, () => `agent registered: ${k.agentId}\nkey file: ${out} (keep it secret; give it to the agent backend)\nnext: bursar owner policy set --wallet ${o.wallet} --agent ${k.agentId} policy.yaml`)
     }))
   walletOpt(common(agent.command('list').description('agents on a wallet'))).action(action(async (o: Common & { wallet: string }) => {
     const w = await client(o).wallet(checkWallet(o.wallet))
@@ -176,14 +277,14 @@ export function ownerCommand(): Command {
         }
       }
       const r = await client(o).act('RevokeAgent', o.wallet, { agentId: o.agent })
-      printResult(!!o.json, r, () => `agent ${o.agent} revoked`)
+      printAct(!!o.json, r, () => `agent ${o.agent} revoked`)
     }),
   )
   for (const frozen of [true, false]) {
     agentOpt(walletOpt(common(agent.command(frozen ? 'freeze' : 'unfreeze').description(frozen ? 'stop an agent signing' : 'let a frozen agent sign again')))).action(
       action(async (o: Common & { wallet: string; agent: string }) => {
         const r = await client(o).act('FreezeAgent', checkWallet(o.wallet), { agentId: o.agent, frozen })
-        printResult(!!o.json, r, () => `agent ${o.agent} ${frozen ? 'frozen' : 'unfrozen'}`)
+        printAct(!!o.json, r, () => `agent ${o.agent} ${frozen ? 'frozen' : 'unfrozen'}`)
       }),
     )
   }
@@ -208,12 +309,12 @@ export function ownerCommand(): Command {
       }
       const hash = policyHash(p)
       const r = await c.act('SetPolicy', o.wallet, { agentId: o.agent, version: String(p.version), policyHash: hash }, JSON.stringify(p))
-      printResult(!!o.json, r, () => `policy v${p.version} installed for ${o.agent}\nhash ${hash}`)
+      printAct(!!o.json, r, () => `policy v${p.version} installed for ${o.agent}\nhash ${hash}`)
     }))
   agentOpt(walletOpt(common(policy.command('revoke').description('revoke the agent policy: it signs nothing until you set a newer one')))).action(
     action(async (o: Common & { wallet: string; agent: string }) => {
       const r = await client(o).act('RevokePolicy', o.wallet, { agentId: o.agent })
-      printResult(!!o.json, r, () => `policy of ${o.agent} revoked; set a newer version to let it sign again`)
+      printAct(!!o.json, r, () => `policy of ${o.agent} revoked; set a newer version to let it sign again`)
     }),
   )
   agentOpt(walletOpt(common(policy.command('show').description('show the installed policy')))).action(
@@ -278,7 +379,7 @@ export function ownerCommand(): Command {
         // The signature commits to the digest of the purchase shown below (checked against what the host serves).
         const r = await c.resolvePending(w.address, id, approve)
         const what = describeSummary(r.summary)
-        printResult(!!o.json, r, () => `${id} ${approve ? 'approved' : 'rejected'}: ${what}${approve ? '\nthe agent can retry the same request now (once)' : ''}`)
+        printAct(!!o.json, r, () => `${id} ${approve ? 'approved' : 'rejected'}: ${what}${approve ? '\nthe agent can retry the same request now (once)' : ''}`)
       }))
   }
 
@@ -289,7 +390,7 @@ export function ownerCommand(): Command {
     .requiredOption('--amount <baseUnits>', 'amount in base units')
     .action(action(async (o: Common & { wallet: string; agent: string; chain: string; asset: string; amount: string }) => {
       const r = await client(o).act('CreditBudget', o.wallet, { agentId: o.agent, chainId: o.chain, asset: o.asset, amount: o.amount })
-      printResult(!!o.json, r, () => `credited ${o.amount} to ${o.agent}'s budget on chain ${o.chain}`)
+      printAct(!!o.json, r, () => `credited ${o.amount} to ${o.agent}'s budget on chain ${o.chain}`)
     }))
 
   walletOpt(common(budget.command('release-locked').description('x402 batch-settlement: stop counting funds you saw leave a channel (withdrawn, refunded) as locked; signed by you')))
@@ -336,14 +437,14 @@ export function ownerCommand(): Command {
       const { wallet: w, seq: _s, ...msg } = fields
       const r = await client(o).act('IssuePermit', w, msg)
       const lock = o.payTo ? `pay-to ${o.payTo}` : `host ${o.resourceHost}`
-      printResult(!!o.json, { ...r, permitId: fields.permitId, expiresAt: Number(fields.expiresAt) }, () =>
+      printAct(!!o.json, { ...r, permitId: fields.permitId, expiresAt: Number(fields.expiresAt) }, () =>
         `permit issued: ${fields.permitId}\n${o.amount} of ${o.asset} on chain ${o.chain}, locked to ${lock}, expires ${new Date(Number(fields.expiresAt)).toISOString()}`,
       )
     }))
 
   const resync = action(async (o: Common & { wallet: string }) => {
     const r = await client(o).resync(checkWallet(o.wallet))
-    printResult(!!o.json, r, () => `wallet ${o.wallet} resynced at seq ${r.ownerSeq}: the enclave signs for it again with the state it has.\nrepeat any act it lost (revoke, freeze, policy) now`)
+    printAct(!!o.json, r, () => `wallet ${o.wallet} resynced at seq ${r.ownerSeq}: the enclave signs for it again with the state it has.\nrepeat any act it lost (revoke, freeze, policy) now`)
   })
   walletOpt(common(wallet.command('resync').description('after a detected rollback: accept the enclave state and continue from your newest seq'))).action(resync)
   walletOpt(common(owner.command('resync').description('same as `owner wallet resync`'))).action(resync)

@@ -55,9 +55,28 @@ describe('bursar owner policy explain', () => {
     expect(r.exitCode).toBe(1)
     // The rule passes but the calendar-day budget is spent; the rule says ask the owner.
     expect(r.stdout).toMatch(/^PENDING {2}pnd_[0-9a-f]{32} {2}\(budget\.calendarDay\)/)
-    expect(r.stdout).toContain('used 40000000 (incl. held 0) + 1 > 40000000')
+    expect(r.stdout).toContain('used 40000000 (holds included) + 1 > 40000000')
     // Without the ledger the same request is allowed.
     expect(runPolicyExplain({ policy: EXAMPLE, request: file('p.json', payment('1')), now: NOW }).exitCode).toBe(0)
+  })
+
+  it('checks the wallet-wide caps of a wallet policy against every agent in the ledger', () => {
+    const WALLET_EXAMPLE = new URL('../../examples/walletPolicy.example.yaml', import.meta.url).pathname
+    // Another agent of the same wallet spent 79.5 USDC today; this agent spent nothing.
+    const other = { type: 'spend', agentId: `agt_${'9'.repeat(40)}`, chainId: 84532, asset: USDC.toLowerCase(), amount: '79500000', payTo: null, role: 'authorization', host: null, at: Date.parse(NOW) - 60_000, validBefore: null }
+    const ledger = file('wl.json', [other])
+    const ok = runPolicyExplain({ policy: EXAMPLE, walletPolicy: WALLET_EXAMPLE, request: file('w1.json', payment('500000')), ledger, now: NOW })
+    expect(ok.exitCode).toBe(0)
+    expect(ok.stdout).toContain('✓ wallet.calendarDay')
+    expect(ok.stdout).toContain('all agents used 79500000 (holds included) + 500000 ≤ 80000000')
+    const over = runPolicyExplain({ policy: EXAMPLE, walletPolicy: WALLET_EXAMPLE, request: file('w2.json', payment('500001')), ledger, now: NOW, json: true })
+    expect(over.exitCode).toBe(1)
+    const j = JSON.parse(over.stdout)
+    // The rule routes violations to the owner: the wallet cap makes it a pending request, naming the wallet cap.
+    expect(j.verdict).toMatchObject({ verdict: 'pending', rule: 'wallet.calendarDay' })
+    expect(j.trace.stages.find((c: { name: string }) => c.name === 'wallet.calendarDay')).toMatchObject({ ok: false, code: 'policy_wallet_calendar_day_cap_exceeded', remaining: '500000' })
+    // Without the wallet policy the same request is allowed by the agent's own budgets.
+    expect(runPolicyExplain({ policy: EXAMPLE, request: file('w3.json', payment('500001')), ledger, now: NOW }).exitCode).toBe(0)
   })
 
   it('explains x402 upto: the signed maximum against the caps, and the facilitator allowlist', () => {

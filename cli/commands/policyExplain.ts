@@ -5,6 +5,7 @@ import YAML from 'yaml'
 import { z } from 'zod'
 import { DecodedActionSchema } from '../../shared/schemas/decodedAction.js'
 import { parsePolicy, PolicyInvalidError } from '../../shared/schemas/policy.js'
+import { parseWalletPolicy } from '../../shared/schemas/walletPolicy.js'
 import { LedgerEventSchema, SpendLedgerJsonSchema } from '../../core/ledger/LedgerEvent.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import { bindAction } from '../../core/kinds/kindTable.js'
@@ -14,7 +15,15 @@ import type { ExplainPolicyReturnType } from '../../core/policy/explainPolicy.js
 
 /** Exit codes: 0 allow, 1 deny or pending, 2 unreadable or invalid input. */
 export type PolicyExplainResult = { exitCode: 0 | 1 | 2; stdout: string; stderr: string }
-export type PolicyExplainOptions = { policy: string; request: string; ledger?: string | undefined; now?: string | undefined; json?: boolean | undefined }
+export type PolicyExplainOptions = {
+  policy: string
+  request: string
+  /** The wallet policy (wallet-wide caps across all agents; the ledger then holds every agent's spends). */
+  walletPolicy?: string | undefined
+  ledger?: string | undefined
+  now?: string | undefined
+  json?: boolean | undefined
+}
 
 /** Service context the SDK reports; advisory (the agent can lie about it), checked only against host allow/deny lists. */
 const ServiceContextSchema = z
@@ -63,8 +72,9 @@ export function runPolicyExplain(o: PolicyExplainOptions): PolicyExplainResult {
     now = o.now === undefined ? Date.now() : Date.parse(o.now)
     if (!Number.isFinite(now)) return fail(`--now: not an ISO date: ${o.now}`)
     const ledger = o.ledger === undefined ? new SpendLedger() : loadLedger(readStructured(o.ledger))
+    const walletPolicy = o.walletPolicy === undefined ? null : parseWalletPolicy(readStructured(o.walletPolicy))
     // A batch voucher counts from the channel's highest signed total in the ledger, as in the enclave's writer.
-    out = explainPolicy({ policy, action: bindAction(r.action, ledger), context: r.context, agentId: r.agentId ?? policy.agentId, ledger, now, permitId: r.permitId })
+    out = explainPolicy({ policy, action: bindAction(r.action, ledger), context: r.context, agentId: r.agentId ?? policy.agentId, ledger, now, permitId: r.permitId, walletPolicy })
   } catch (e) {
     if (e instanceof PolicyInvalidError)
       return fail(`${o.policy}: ${e.shortMessage}\n${(e.metaMessages ?? []).map((m) => `  ${m}`).join('\n')}\nFix the fields above (docs/policy.md lists every field; examples/policy.example.yaml is a complete policy).`)
@@ -82,7 +92,8 @@ export function policyExplainCommand(): Command {
     .description('explain what a policy decides for one decoded request (offline dry run)')
     .requiredOption('--policy <file>', 'policy (YAML or JSON)')
     .requiredOption('--request <file>', 'a DecodedAction JSON, or {action, context?, agentId?, permitId?}')
-    .option('--ledger <file>', 'ledger snapshot JSON, or an array of ledger events to replay')
+    .option('--wallet-policy <file>', 'wallet policy (YAML or JSON): also check its wallet-wide caps (all agents in the ledger together)')
+    .option('--ledger <file>', 'ledger snapshot JSON, or an array of ledger events to replay (every agent of the wallet)')
     .option('--now <iso>', 'evaluation time (default: now)')
     .option('--json', 'print JSON')
     .action((opts: PolicyExplainOptions) => {

@@ -4,7 +4,8 @@ import type { LocalAccount } from 'viem'
 import { computeAttestationUserData } from '../../shared/attestation/commitment.js'
 import { verifyAttestation } from '../../shared/attestation/verifyAttestation.js'
 import { BaseError } from '../../shared/errors/base.js'
-import type { OwnerActType } from '../../shared/owner/ownerActTypes.js'
+import { type OwnerActType, isOwnerActType } from '../../shared/owner/ownerActTypes.js'
+import { policyHash } from '../../shared/schemas/policy.js'
 import { approvalDigest } from '../../shared/owner/approvalSummary.js'
 import { ownerActHash } from '../../shared/owner/ownerReceipt.js'
 import { isOwnerReceiptSigned } from '../../shared/owner/verifyOwnerReceipt.js'
@@ -71,18 +72,41 @@ export class OwnerClient {
 
   /** Signs and sends an act on an existing wallet, filling `seq` from the marks and the host. */
   async act(primaryType: Exclude<OwnerActType, 'CreateWallet'>, wallet: string, fields: Record<string, unknown>, policy?: string): Promise<OwnerActResult> {
-    const key = await this.receiptKey()
     const info = await this.wallet(wallet)
     const mark = this.marks.wallet(this.host, wallet)
     // SECURITY: never below our own newest receipt: a rolled-back enclave then sees seq > its ownerSeq + 1.
     const seq = Math.max(info.ownerSeq, mark?.ownerSeq ?? 0) + 1
-    const message = { wallet, ...fields, seq: String(seq) }
+    return this.send(primaryType, wallet, { wallet, ...fields, seq: String(seq) }, info.ownerSeq, policy)
+  }
+
+  /**
+   * Co-signs an act another owner proposed (quorum): the exact message the host lists. SECURITY: the host is
+   * untrusted, so the message is re-hashed here and must give the listed act hash, and a listed policy text must hash
+   * to the message's policyHash, before this key signs anything.
+   */
+  async cosign(wallet: string, actHash: string): Promise<OwnerActResult & { act: string; message: Record<string, unknown> }> {
+    const info = await this.wallet(wallet)
+    const p = info.proposals.find((x) => x.actHash.toLowerCase() === actHash.toLowerCase())
+    if (!p) throw new HostRequestError('proposal_not_found', `No act ${actHash} waits for signatures on ${wallet}`, 0, {})
+    const act = p.act as Exclude<OwnerActType, 'CreateWallet'>
+    const message = JSON.parse(p.message) as Record<string, unknown>
+    const bad = !isOwnerActType(act) || ownerActHash(act, message) !== p.actHash.toLowerCase() || String(message.wallet).toLowerCase() !== wallet.toLowerCase()
+    if (bad || (p.policy !== null && policyHash(JSON.parse(p.policy)) !== message.policyHash)) {
+      throw new HostRequestError('proposal_mismatch', 'The host lists an act whose content does not match its hash: not signing', 0, {})
+    }
+    return { ...(await this.send(act, wallet, message, info.ownerSeq, p.policy ?? undefined)), act, message }
+  }
+
+  private async send(primaryType: Exclude<OwnerActType, 'CreateWallet'>, wallet: string, message: Record<string, unknown>, hostSeq: number, policy?: string): Promise<OwnerActResult> {
+    const key = await this.receiptKey()
+    const mark = this.marks.wallet(this.host, wallet)
+    const seq = Number(message.seq)
     let result: OwnerActResult
     try {
       result = await this.post(primaryType, message, policy)
     } catch (err) {
       if (err instanceof HostRequestError && (err.code === 'state_rollback_detected' || err.code === 'wallet_rolled_back')) {
-        throw this.rollbackError(wallet, info.ownerSeq, mark?.ownerSeq)
+        throw this.rollbackError(wallet, hostSeq, mark?.ownerSeq)
       }
       // A definite refusal (4xx) leaves the enclave's seq where it was: reusing this seq next time is right, and
       // skipping it would look like a rollback. An unknown outcome (unreachable, 5xx) may have applied the act,
@@ -92,7 +116,9 @@ export class OwnerClient {
       throw err
     }
     try {
-      this.checkReceipt({ result, key, primaryType, message, wallet, seq, reset: primaryType === 'Resync' })
+      // A signature that only joined a proposal leaves the seq where it was (seq − 1): the act has not applied yet.
+      const at = result.proposal ? seq - 1 : seq
+      this.checkReceipt({ result, key, primaryType, message, wallet, seq: at, reset: primaryType === 'Resync' && !result.proposal })
     } catch (err) {
       this.marks.bumpSeq(this.host, wallet, seq)
       throw err

@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import { readAgentPayments, readAgentStatus } from '../../agent/agentRead.js'
+import { type AgentStatusView, readAgentPayments, readAgentStatus } from '../../agent/agentRead.js'
 import type { McpContext } from './McpContext.js'
 import { refusalResult, toolResult } from './toolResult.js'
 
@@ -10,15 +10,16 @@ const ids = (ctx: McpContext) => ({ agentId: ctx.agentKey.agentId, wallet: ctx.w
 export async function budgetTool(ctx: McpContext): Promise<CallToolResult> {
   try {
     const s = await readAgentStatus(read(ctx))
-    const lines = s.budgets.map((b) => {
+    const capLine = (wallet: boolean) => (b: AgentStatusView['budgets'][number]) => {
       const unit = b.symbol ?? b.asset
       const w = [
         b.perTx !== null ? `per payment ≤ ${b.perTx}` : null,
         b.rolling24h ? `24h left ${b.rolling24h.remaining}/${b.rolling24h.limit}` : null,
         b.calendarDay ? `today left ${b.calendarDay.remaining}/${b.calendarDay.limit}` : null,
       ].filter(Boolean)
-      return `${unit} on chain ${b.chainId} (base units${b.decimals !== null ? `, ${b.decimals} decimals` : ''}): ${w.join(', ')}`
-    })
+      return `${wallet ? 'wallet-wide (all agents) ' : ''}${unit} on chain ${b.chainId} (base units${b.decimals !== null ? `, ${b.decimals} decimals` : ''}): ${w.join(', ')}`
+    }
+    const lines = [...s.budgets.map(capLine(false)), ...(s.walletBudgets ?? []).map(capLine(true))]
     const state = s.revoked ? 'REVOKED' : s.frozen ? 'FROZEN' : s.policy ? `policy v${s.policy.version}` : 'no policy'
     return toolResult([`Agent ${ctx.agentKey.agentId} (${state})`, ...lines].join('\n'), s as unknown as Record<string, unknown>)
   } catch (err) {

@@ -8,6 +8,10 @@ export function ownerHint(code: string, params: { agentId: string; wallet: strin
     case 'policy_daily_cap_exceeded':
     case 'policy_calendar_day_cap_exceeded':
       return `Nothing was paid, and this policy does not send it to the owner for approval (request_approval cannot help). The owner can raise the cap (\`bursar owner policy set ${who}\`) or give budget back (\`bursar owner budget credit ${who}\`).`
+    case 'policy_wallet_per_tx_cap_exceeded':
+    case 'policy_wallet_daily_cap_exceeded':
+    case 'policy_wallet_calendar_day_cap_exceeded':
+      return `Nothing was paid: the wallet-wide cap (all of the wallet's agents together) is reached. The owner can raise it (\`bursar owner wallet policy set --wallet ${params.wallet} FILE\`) or you wait until earlier spends leave the window.`
     case 'policy_payto_not_allowed':
     case 'policy_host_not_allowed':
     case 'policy_chain_not_allowed':

@@ -165,6 +165,24 @@ export class SpendLedger {
     return sum
   }
 
+  /**
+   * What counts against a window after t: spends plus live cap-bound permit holds, less owner credits (never below
+   * zero), for one agent, or with agentId null summed over every agent of the wallet (wallet-wide caps).
+   */
+  usedAfter(agentId: string | null, chainId: number, asset: string, t: number, now: number, exceptPermitId?: string): bigint {
+    if (agentId === null) {
+      const tail = spendKey('', chainId, asset)
+      const agents = new Set<string>()
+      for (const m of [this.spends, this.credits, this.holdsByKey]) for (const k of m.keys()) if (k.endsWith(tail)) agents.add(k.slice(0, -tail.length))
+      let sum = 0n
+      for (const a of agents) sum += this.usedAfter(a, chainId, asset, t, now, exceptPermitId)
+      return sum
+    }
+    const gross = this.spentAfter(agentId, chainId, asset, t) + this.held(agentId, chainId, asset, now, exceptPermitId)
+    const credit = this.creditedAfter(agentId, chainId, asset, t)
+    return gross > credit ? gross - credit : 0n
+  }
+
   preApprovalUsage(agentId: string, preApprovalId: string, t: number): { count: number; amount: bigint } {
     const s = this.preApprovals.get(`${agentId}|${preApprovalId}`)
     // Entries in one millisecond merge, so the count lives in a parallel series of 1s.

@@ -3,22 +3,32 @@ import type { AuditEvent } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
-import type { AgentRecord, PolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
-import { installPolicy } from './installPolicy.js'
+import type { AgentRecord, Governance, PolicyRecord, Proposal, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
+import { installPolicy, installWalletPolicy } from './installPolicy.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
-export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: 'RegisterAgent' | 'SetPolicy' | 'RevokePolicy' | 'RevokeAgent' }>
+export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: 'RegisterAgent' | 'SetPolicy' | 'SetWalletPolicy' | 'RevokePolicy' | 'RevokeAgent' | 'SetOwners' | 'CancelScheduled' }>
 
 /** What a wallet act changes: the shell applies it with applyWalletChange, the one mutator of agents and policies. */
 export type WalletChange =
   | { type: 'agent_registered'; agent: AgentRecord }
   | { type: 'policy_set'; policy: PolicyRecord }
+  | { type: 'wallet_policy_set'; policy: WalletPolicyRecord }
+  | { type: 'owners_set'; governance: Governance }
+  /** A widening policy act waiting out the wallet's delay (replaces what was scheduled for the same agent). */
+  | { type: 'scheduled'; item: Scheduled }
+  /** Scheduled loosenings dropped: one by act hash, or every one of an agent (a stop act on it). */
+  | { type: 'scheduled_cancelled'; actHash?: string; agentId?: string }
+  /** Scheduled loosenings whose delay has passed come into force (idempotent: a pure function of the time). */
+  | { type: 'scheduled_due'; now: number }
+  /** The open proposals (core/owner/quorum.ts) after a signature was added or an applied act ended them. */
+  | { type: 'proposals_set'; proposals: Proposal[] }
   | { type: 'policy_revoked'; agentId: string }
   | { type: 'agent_revoked'; agentId: string }
 
 export type WalletActOutcome = {
   change: WalletChange
-  agentId: string
+  agentId: string | null
   event: AuditEvent
   policy: { version: number; hash: string } | null
   result: Record<string, unknown>
@@ -48,6 +58,11 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
       const policy = { version: rec.version, hash: rec.hash }
       return { change: { type: 'policy_set', policy: rec }, agentId: rec.agentId, event: 'policy_set', policy, result: { agentId: rec.agentId, policyVersion: rec.version, policyHash: rec.hash } }
     }
+    case 'SetWalletPolicy': {
+      const rec = installWalletPolicy(wallet, act.message, policyText)
+      const policy = { version: rec.version, hash: rec.hash }
+      return { change: { type: 'wallet_policy_set', policy: rec }, agentId: null, event: 'wallet_policy_set', policy, result: { policyVersion: rec.version, policyHash: rec.hash } }
+    }
     case 'RevokePolicy': {
       // The agent stays registered with no policy: refused (agent_no_policy) until a newer SetPolicy.
       const { agentId } = act.message
@@ -55,6 +70,19 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
       if (!rec || rec.revoked) throw new EnclaveError('agent_no_policy', 'This agent has no policy to revoke')
       const policy = { version: rec.version, hash: rec.hash }
       return { change: { type: 'policy_revoked', agentId }, agentId, event: 'policy_revoked', policy, result: { agentId, policyVersion: rec.version, revoked: true } }
+    }
+    case 'SetOwners': {
+      const m = act.message
+      const q = (v: string) => Number(v) // exact: the schema bounds thresholds to [1, MAX_OWNERS]
+      const thresholds = { stop: q(m.stopQuorum), approve: q(m.approveQuorum), loosen: q(m.loosenQuorum), agents: q(m.agentsQuorum), owners: q(m.ownersQuorum) }
+      const governance: Governance = { owners: m.owners.map((o) => o.toLowerCase() as `0x${string}`), thresholds, delayMs: Number(m.delaySeconds) * 1000 }
+      return { change: { type: 'owners_set', governance }, agentId: null, event: 'owners_set', policy: null, result: { owners: governance.owners } }
+    }
+    case 'CancelScheduled': {
+      const { actHash } = act.message
+      const s = wallet.scheduled?.find((x) => x.actHash === actHash)
+      if (!s) throw new EnclaveError('proposal_not_found', `No loosening ${actHash} waits out the delay (it may have taken effect)`)
+      return { change: { type: 'scheduled_cancelled', actHash }, agentId: s.agentId, event: 'scheduled_cancelled', policy: null, result: { cancelled: actHash } }
     }
     case 'RevokeAgent': {
       const { agentId } = act.message
@@ -72,13 +100,40 @@ export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
       return
     case 'policy_set':
       wallet.policies.set(c.policy.agentId, c.policy)
+      wallet.scheduled = wallet.scheduled?.filter((s) => s.agentId !== c.policy.agentId)
+      return
+    case 'wallet_policy_set':
+      wallet.walletPolicy = c.policy
+      wallet.scheduled = wallet.scheduled?.filter((s) => s.agentId !== null)
+      return
+    case 'scheduled':
+      wallet.scheduled = [...(wallet.scheduled ?? []).filter((s) => s.agentId !== c.item.agentId), c.item]
+      return
+    case 'scheduled_cancelled':
+      wallet.scheduled = wallet.scheduled?.filter((s) => s.actHash !== c.actHash && (c.agentId === undefined || s.agentId !== c.agentId))
+      return
+    case 'owners_set':
+      wallet.governance = c.governance
+      return
+    case 'proposals_set':
+      wallet.proposals = c.proposals
+      return
+    case 'scheduled_due':
+      for (const s of wallet.scheduled ?? []) {
+        if (s.effectiveAt > c.now) continue
+        if (s.agentId === null) wallet.walletPolicy = s.policy as WalletPolicyRecord
+        else wallet.policies.set(s.agentId, s.policy as PolicyRecord)
+      }
+      wallet.scheduled = wallet.scheduled?.filter((s) => s.effectiveAt > c.now)
       return
     // SECURITY: revocations change the live records in place, so a request already holding them sees the change.
     case 'policy_revoked':
       wallet.policies.get(c.agentId)!.revoked = true
+      wallet.scheduled = wallet.scheduled?.filter((s) => s.agentId !== c.agentId)
       return
     case 'agent_revoked':
       wallet.agents.get(c.agentId)!.status = 'revoked'
+      wallet.scheduled = wallet.scheduled?.filter((s) => s.agentId !== c.agentId)
       return
   }
 }

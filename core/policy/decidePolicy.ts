@@ -7,6 +7,8 @@ import { buildEvalContext } from './buildEvalContext.js'
 import type { Check, EvalContext, EvaluatePolicyParameters, PolicyTrace, PolicyVerdict } from './evalTypes.js'
 import type { PolicyCode } from './policyCodes.js'
 import { checkCaps } from './rules/checkCaps.js'
+import { localTime } from './localTime.js'
+import type { Spend } from '../kinds/KindSpec.js'
 import { checkPermit } from './rules/checkPermit.js'
 import { checkPreApproval } from './rules/checkPreApproval.js'
 import { checkSpendSpike } from './rules/checkSpendSpike.js'
@@ -27,7 +29,7 @@ type Failure = { code: PolicyCode; rule: string; message: string; remaining?: st
 /**
  * The policy decision, in order: binding and expiry, frozen agent, velocity,
  * token registry, facilitator allowlist, escrow (allowlist, voucher order, locked funds), authorization validity, deny rules (any match wins), a named
- * permit, an owner-approved pending request, allow rules + budgets + risk,
+ * permit, an owner-approved pending request, allow rules + budgets + wallet-wide caps + risk,
  * pre-approvals, then deny or ask the owner. Reads the ledger, never writes
  * it: the verdict carries the events the caller applies if it proceeds.
  */
@@ -80,11 +82,18 @@ export function decidePolicy(p: EvaluatePolicyParameters, trace?: PolicyTrace): 
     }
     return { verdict: 'allow', rule, events }
   }
+  /** The agent's budgets, then the wallet-wide caps (all agents together); the first failing check, or null. */
+  const caps = (spends?: Spend[], exceptPermitId?: string): Check | null => {
+    const w = p.walletPolicy
+    const b = checkCaps({ caps: policy.budgets, ctx, spends, required: true, scope: 'budget', exceptPermitId })
+    const dayStart = () => localTime(now, w!.timeZone).dayStart
+    if (w) b.push(...checkCaps({ caps: w.budgets, ctx, spends, required: false, scope: 'wallet', exceptPermitId, wallet: { dayStart } }))
+    for (const c of b) stage(c)
+    return b.find((c) => !c.ok) ?? null
+  }
   /** Budgets then risk; null when the spend may proceed. */
   const budgetsAndRisk = (risk: boolean): PolicyVerdict | null => {
-    const b = checkCaps({ caps: policy.budgets, ctx, required: true, scope: 'budget' })
-    for (const c of b) stage(c)
-    const bad = b.find((c) => !c.ok)
+    const bad = caps()
     if (bad) return denyCheck(bad)
     const spike = risk ? stage(checkSpendSpike(ctx)) : null
     return spike ? deny({ code: spike.code!, rule: spike.name, message: spike.message }, `risk: ${spike.message}`) : null
@@ -119,9 +128,7 @@ export function decidePolicy(p: EvaluatePolicyParameters, trace?: PolicyTrace): 
     const permit = ledger.getPermit(p.permitId)!
     // An exceedCaps permit lifts the caps for the payment it covers; fees stay under the budgets.
     const capped = permit.exceedCaps ? ctx.facts.spends.filter((s) => s !== ctx.primary) : ctx.facts.spends
-    const b = checkCaps({ caps: policy.budgets, ctx, spends: capped, required: true, scope: 'budget', exceptPermitId: p.permitId })
-    for (const c of b) stage(c)
-    const badCap = b.find((c) => !c.ok)
+    const badCap = caps(capped, p.permitId)
     if (badCap) return denyCheck(badCap)
     const used: LedgerEvent = { type: 'permit_used', permitId: p.permitId, amount: (ctx.primary?.amount ?? 0n).toString(), at: now }
     return allow(`permit.${p.permitId}`, [used], { permitId: p.permitId })

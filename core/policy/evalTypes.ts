@@ -1,5 +1,6 @@
 import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
 import type { Policy } from '../../shared/schemas/policy.js'
+import type { WalletPolicy } from '../../shared/schemas/walletPolicy.js'
 import type { ActionFacts, Spend } from '../kinds/KindSpec.js'
 import type { LedgerView } from '../state/stateTypes.js'
 import type { LedgerEvent } from '../ledger/LedgerEvent.js'
@@ -44,6 +45,8 @@ export type EvaluatePolicyParameters = {
   now: number
   /** A spend permit the agent names for this payment. */
   permitId?: string | undefined
+  /** The wallet's policy: caps on all of its agents together, checked with (after) the agent's budgets. */
+  walletPolicy?: WalletPolicy | null | undefined
 }
 
 export type PolicyVerdict =

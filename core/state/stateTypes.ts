@@ -21,6 +21,44 @@ export type PolicyRecord = {
   revoked?: boolean
 }
 
+/** The wallet-level policy (shared/schemas/walletPolicy.ts): wallet-wide caps across all agents. */
+export type WalletPolicyRecord = { json: string; version: number; hash: `0x${string}` }
+
+/** Classes of owner acts, each with its own m-of-n threshold (core/owner/quorum.ts). */
+export const ACT_CLASSES = ['stop', 'approve', 'loosen', 'agents', 'owners'] as const
+export type ActClass = (typeof ACT_CLASSES)[number]
+
+/** Several owner keys and a threshold per class of act; absent: the creating owner alone, every threshold 1. */
+export type Governance = { owners: `0x${string}`[]; thresholds: Record<ActClass, number>; delayMs: number }
+
+/** An owner act waiting for more owners' signatures (each checked on arrival; it dies when any act moves the seq). */
+export type Proposal = {
+  actHash: `0x${string}`
+  primaryType: string
+  /** The signed EIP-712 message as JSON (what every co-signer signs again, seq included). */
+  message: string
+  /** SetPolicy / SetWalletPolicy: the canonical policy text its hash covers. */
+  policy: string | null
+  actClass: ActClass
+  threshold: number
+  signers: `0x${string}`[]
+  seq: number
+  createdAt: number
+  expiresAt: number
+}
+
+/** A widening policy act accepted by the owners' quorum, waiting out the wallet's delay (core/owner/timeLock.ts). */
+export type Scheduled = {
+  actHash: `0x${string}`
+  /** The agent whose policy it replaces, or null for the wallet policy. */
+  agentId: string | null
+  policy: PolicyRecord | WalletPolicyRecord
+  /** What it widens (core/owner/policyWidening.ts). */
+  widens: string[]
+  scheduledAt: number
+  effectiveAt: number
+}
+
 export type WalletRecord = {
   address: `0x${string}`
   privateKey: Uint8Array // secp256k1 scalar, never leaves the enclave unsealed
@@ -33,6 +71,11 @@ export type WalletRecord = {
   rolledBack: boolean
   agents: Map<string, AgentRecord>
   policies: Map<string, PolicyRecord>
+  /** Owner-signed wallet-level policy; absent: no wallet-wide caps. */
+  walletPolicy?: WalletPolicyRecord | undefined
+  governance?: Governance | undefined
+  proposals?: Proposal[] | undefined
+  scheduled?: Scheduled[] | undefined
   /** The wallet's spend ledger (pending requests, permits, freezes, rolling windows). */
   ledger: SpendLedger
 }

@@ -11,6 +11,7 @@ import type { AgentDryRunResult, WireError } from '../../shared/protocol/message
 import { type AgentRequest, REQUEST_MAX_LIFETIME_MS } from '../../shared/schemas/agentRequest.js'
 import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
 import { type Policy, parsePolicy } from '../../shared/schemas/policy.js'
+import { type WalletPolicy, parseWalletPolicy } from '../../shared/schemas/walletPolicy.js'
 import { decodeSignRequest } from '../../core/decode/decodeSignRequest.js'
 import type { DecodeResult } from '../../core/decode/signingPlan.js'
 import { bindAction, describeAction, factsOf } from '../../core/kinds/kindTable.js'
@@ -20,10 +21,11 @@ import type { Enclave, PendingPersist, Tx } from '../Enclave.js'
 import { applyEvents } from '../owner/ledgerOps.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 import type { SignPlanReturnType } from '../sign/signPlan.js'
-import type { AgentRecord, PolicyRecord, WalletView } from '../../core/state/stateTypes.js'
+import type { AgentRecord, PolicyRecord, WalletPolicyRecord, WalletView } from '../../core/state/stateTypes.js'
+import { policyAt } from '../../core/owner/timeLock.js'
 import { verifyAgentRequest } from './verifyAgentRequest.js'
 
-const policyCache = new Map<string, Policy>()
+const policyCache = new Map<string, Policy | WalletPolicy>()
 
 /** Authenticates and decodes outside the writer, then decides, counts and audits inside it; signs off the writer thread. */
 export async function handleAgentSign(enclave: Enclave, req: { request: string; signature: string }): Promise<HandlerResult> {
@@ -31,7 +33,7 @@ export async function handleAgentSign(enclave: Enclave, req: { request: string; 
   checkFreshness(enclave, agent.agentId, request)
   // SECURITY: decoding is bounded (typed-data limits) and runs before the queue against the current policy;
   // the writer re-decodes only if the policy changed while this request waited.
-  const prepared = prepare(request, wallet, agent)
+  const prepared = prepare(request, wallet, agent, enclave.now())
   const decided = await enclave.queue.run(() => decide(enclave, request, wallet, agent, prepared))
   if ('dryRun' in decided) return { ok: true, result: decided.dryRun }
   // Outside the writer: the (batched) checkpoint covering this entry, and the signature from the signer pool.
@@ -65,8 +67,8 @@ function checkFreshness(enclave: Enclave, agentId: string, r: AgentRequest): voi
 
 type Prepared = { policyHash: string | null; decoded: DecodeResult | null }
 
-function prepare(r: AgentRequest, wallet: WalletView, agent: Readonly<AgentRecord>): Prepared {
-  const rec = wallet.policies.get(agent.agentId)
+function prepare(r: AgentRequest, wallet: WalletView, agent: Readonly<AgentRecord>, now: number): Prepared {
+  const rec = policyAt(wallet, agent.agentId, now)
   if (!rec || rec.revoked) return { policyHash: null, decoded: null }
   const policy = cachedPolicy(rec)
   return { policyHash: rec.hash, decoded: decodeSignRequest({ request: r, wallet: wallet.address, registry: policy.tokens }) }
@@ -85,7 +87,8 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, aut
   // SECURITY: the writer reads the live agent record (an owner act may have revoked it while this request waited).
   const agent = wallet.agents.get(authed.agentId) ?? authed
   const tx = enclave.beginTx()
-  const rec = wallet.policies.get(agent.agentId)
+  // The policy in force now: a widening the owners scheduled counts only once its delay has passed.
+  const rec = policyAt(wallet, agent.agentId, now)
   const base = { wallet, agent, r, rec, tx }
   // SECURITY: the agent's deadline, by the enclave's clock, at decision time: a request its agent has given up on
   // (e.g. it waited behind a stalled writer) is refused and audited, never signed or counted.
@@ -120,6 +123,7 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, aut
     ledger: wallet.ledger,
     now,
     ...(r.permitId ? { permitId: r.permitId } : {}),
+    walletPolicy: cachedPolicy(policyAt(wallet, null, now), true),
   })
   if (r.dryRun) return { dryRun: dryRunResult(action, verdict) }
   if (verdict.verdict === 'deny') {
@@ -194,10 +198,13 @@ function entryFields(base: Base, action: DecodedAction | null) {
   }
 }
 
-function cachedPolicy(rec: Readonly<PolicyRecord>): Policy {
+function cachedPolicy(rec: Readonly<PolicyRecord>): Policy
+function cachedPolicy(rec: WalletPolicyRecord | undefined, wallet: true): WalletPolicy | null
+function cachedPolicy(rec: { json: string; hash: string } | undefined, wallet?: true): Policy | WalletPolicy | null {
+  if (!rec) return null
   let p = policyCache.get(rec.hash)
   if (!p) {
-    p = parsePolicy(rec.json)
+    p = wallet ? parseWalletPolicy(rec.json) : parsePolicy(rec.json)
     if (policyCache.size >= 4096) policyCache.clear() // bounded: a cache, not state
     policyCache.set(rec.hash, p)
   }

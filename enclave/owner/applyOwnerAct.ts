@@ -6,9 +6,13 @@ import type { WalletView } from '../../core/state/stateTypes.js'
 import { OWNER_RULE } from '../state/loadState.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import { createWalletChange } from '../../core/owner/createWalletChange.js'
-import { walletActChange } from '../../core/owner/walletActChange.js'
+import { type WalletActOutcome, type WalletChange, walletActChange } from '../../core/owner/walletActChange.js'
+import { type LedgerActOutcome, ledgerActEvents } from '../../core/owner/ledgerActEvents.js'
+import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
+import { actClass, isOwner, liveProposals, quorumStep } from '../../core/owner/quorum.js'
+import { timeLockChange, widenings } from '../../core/owner/timeLock.js'
 import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.js'
-import { ledgerOwnerAct } from './ledgerOps.js'
+import { applyEvents } from './ledgerOps.js'
 import { type VerifiedOwnerAct, verifyOwnerAct } from '../../core/owner/verifyOwnerAct.js'
 
 export type OwnerActParameters = { primaryType: string; message: string; signature: string; policy?: string | undefined }
@@ -16,7 +20,9 @@ export type OwnerActParameters = { primaryType: string; message: string; signatu
 /**
  * Applies one owner act inside the enclave's single writer. Every act is
  * audited and followed by a snapshot. SECURITY: acts on a wallet must carry
- * seq = ownerSeq + 1; lower is stale/replayed, higher proves a rollback.
+ * seq = ownerSeq + 1; lower is stale/replayed, higher proves a rollback. With
+ * several owners an act may only add a signature (a proposal) until its class's
+ * threshold is met; a widening policy act then waits out the wallet's delay.
  */
 export async function applyOwnerAct(
   enclave: Enclave,
@@ -35,22 +41,15 @@ export async function applyOwnerAct(
   if (act.primaryType === 'CreateWallet') {
     result = createWallet(enclave, act, tx)
   } else {
-    const wallet = enclave.wallet(act.message.wallet)
-    // SECURITY: only the wallet's owner acts on it.
-    if (act.signer.toLowerCase() !== wallet.owner.toLowerCase()) {
-      throw new EnclaveError('owner_not_authorized', 'Signer is not the owner of this wallet')
-    }
+    const wallet = enclave.state.wallet(act.message.wallet)
+    const change = (c: WalletChange) => enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: c })
+    // SECURITY: only the wallet's owners act on it (quorumStep checks again, with the class's threshold).
+    if (!isOwner(wallet, act.signer)) throw new EnclaveError('owner_not_authorized', 'Signer is not an owner of this wallet')
     const seq = Number(act.message.seq) // exact: the schema bounds seq to [0, 2^53 - 1]
     if (seq <= wallet.ownerSeq) {
       throw new EnclaveError('owner_act_stale', `Owner act seq ${seq} is not newer than ${wallet.ownerSeq}`)
     }
-    if (act.primaryType === 'Resync') {
-      enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: seq, rolledBack: false })
-      enclave.appendInfo(tx, 'wallet_resynced', { wallet: wallet.address, rule: OWNER_RULE })
-      const persist = await enclave.finishTx(tx)
-      return { ok: true, result: { wallet: wallet.address, ownerSeq: seq, receipt: signOwnerReceipt(enclave, act, wallet.address, seq) }, persist }
-    }
-    if (seq > wallet.ownerSeq + 1 || wallet.rolledBack) {
+    if (act.primaryType !== 'Resync' && (seq > wallet.ownerSeq + 1 || wallet.rolledBack)) {
       // SECURITY: the owner knows a newer state than ours: we were handed an old snapshot.
       if (!wallet.rolledBack) {
         enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: wallet.ownerSeq, rolledBack: true })
@@ -60,16 +59,42 @@ export async function applyOwnerAct(
       }
       throw new EnclaveError('wallet_rolled_back', 'This wallet was rolled back; sign a Resync act first')
     }
-    result = applyWalletAct(enclave, wallet, act, params.policy, tx, seq)
-    // Only an applied act moves the seq: a refused one (it threw above) leaves no entry, no snapshot, no change.
+    // The act's effect is computed first (pure; a refusal changes nothing), then the owners' quorum decides whether it
+    // applies now or waits for more signatures. Co-signers need not resend the policy text: the proposal keeps it.
+    const now = enclave.now()
+    change({ type: 'scheduled_due', now })
+    const proposalHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
+    const policyText = params.policy ?? liveProposals(wallet, now).find((x) => x.actHash === proposalHash)?.policy ?? undefined
+    const plan = act.primaryType === 'Resync' ? null : planWalletAct(wallet, act, policyText, now)
+    const q = quorumStep({ wallet, act, cls: actClass(act, (plan?.widens.length ?? 0) > 0), policyText: plan?.policyText ?? null, now, seq })
+    if (!q.apply) {
+      change({ type: 'proposals_set', proposals: q.proposals })
+      const reason = `${act.primaryType} signed by ${act.signer} (${q.proposal.signers.length} of ${q.proposal.threshold})`
+      enclave.appendInfo(tx, 'owner_act_signed', { wallet: wallet.address, agentId: plan?.agentId ?? null, rule: OWNER_RULE, reason, requestId: proposalHash })
+      const persist = await enclave.finishTx(tx)
+      const { actHash, primaryType, actClass: cls, signers, threshold, expiresAt } = q.proposal
+      const proposal = { actHash, act: primaryType, actClass: cls, signers, threshold, expiresAt }
+      return { ok: true, result: { wallet: wallet.address, ownerSeq: wallet.ownerSeq, proposal, receipt: signOwnerReceipt(enclave, act, wallet.address, wallet.ownerSeq) }, persist }
+    }
+    if (act.primaryType === 'Resync') {
+      enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: seq, rolledBack: false })
+      change({ type: 'proposals_set', proposals: [] })
+      enclave.appendInfo(tx, 'wallet_resynced', { wallet: wallet.address, rule: OWNER_RULE })
+      const persist = await enclave.finishTx(tx)
+      return { ok: true, result: { wallet: wallet.address, ownerSeq: seq, receipt: signOwnerReceipt(enclave, act, wallet.address, seq) }, persist }
+    }
+    result = { wallet: wallet.address, ownerSeq: seq, ...applyPlan(enclave, wallet, plan!, tx, proposalHash, now) }
+    // Only an applied act moves the seq: a refused one (it threw above) leaves no entry, no snapshot, no change. The
+    // move ends every other open proposal (they were signed for this seq).
     enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: seq, rolledBack: false })
+    change({ type: 'proposals_set', proposals: liveProposals(wallet, now) })
   }
   const persist = await enclave.finishTx(tx)
   return { ok: true, result: { ...result, receipt: signOwnerReceipt(enclave, act, result.wallet, result.ownerSeq) }, persist }
 }
 
 /** Acts that add records to the sealed state (the others replace or remove). */
-const STATE_GROWING: ReadonlySet<string> = new Set(['CreateWallet', 'RegisterAgent', 'SetPolicy', 'IssuePermit', 'CreditBudget'])
+const STATE_GROWING: ReadonlySet<string> = new Set(['CreateWallet', 'RegisterAgent', 'SetPolicy', 'SetWalletPolicy', 'SetOwners', 'IssuePermit', 'CreditBudget'])
 
 function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primaryType: 'CreateWallet' }>, tx: ReturnType<Enclave['beginTx']>) {
   const { wallets, createNonces } = enclave.state
@@ -79,31 +104,55 @@ function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primary
   return { wallet: change.wallet.address as string, owner: change.wallet.owner, ownerSeq: 0 }
 }
 
-function applyWalletAct(
-  enclave: Enclave,
-  wallet: WalletView,
-  act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'Resync' }>,
-  policyText: string | undefined,
-  tx: ReturnType<Enclave['beginTx']>,
-  seq: number,
-): Record<string, unknown> & { wallet: string; ownerSeq: number } {
-  const base = { wallet: wallet.address, ownerSeq: seq }
+type Plan =
+  | { kind: 'wallet'; out: WalletActOutcome; policyText: string | null; widens: string[] }
+  | { kind: 'ledger'; out: LedgerActOutcome; policyText: null; widens: string[] }
+
+/** What an act would change, computed purely from the wallet (a refusal throws; nothing has changed then). */
+function planWalletAct(wallet: WalletView, act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'Resync' }>, policyText: string | undefined, now: number): Plan & { agentId: string | null } {
   switch (act.primaryType) {
     case 'RegisterAgent':
     case 'SetPolicy':
+    case 'SetWalletPolicy':
     case 'RevokePolicy':
-    case 'RevokeAgent': {
-      const out = walletActChange({ wallet, act, policyText, now: enclave.now() })
-      enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: out.change })
-      enclave.appendInfo(tx, out.event, { wallet: wallet.address, agentId: out.agentId, policy: out.policy, rule: OWNER_RULE })
-      return { ...base, ...out.result }
+    case 'RevokeAgent':
+    case 'SetOwners':
+    case 'CancelScheduled': {
+      const out = walletActChange({ wallet, act, policyText, now })
+      const text = out.change.type === 'policy_set' || out.change.type === 'wallet_policy_set' ? out.change.policy.json : null
+      return { kind: 'wallet', out, policyText: text, agentId: out.agentId, widens: widenings(wallet, out.change, now) }
     }
     default: {
-      const out = ledgerOwnerAct(enclave, wallet, act)
-      enclave.appendInfo(tx, out.event, { wallet: wallet.address, agentId: out.agentId, ledger: out.events, rule: OWNER_RULE })
-      return { ...base, ...out.result }
+      const out = ledgerActEvents({ wallet, act, now })
+      // SECURITY: validate the events on the ledger first: an act whose effects would be invalid is refused unchanged.
+      const checked = checkLedgerEvents(wallet.ledger, out.events)
+      if (!checked.ok) throw new EnclaveError('owner_act_invalid', `The act's ledger effect is invalid: ${checked.message}`.slice(0, 200))
+      return { kind: 'ledger', out, policyText: null, agentId: out.agentId, widens: [] }
     }
   }
+}
+
+/** Applies a planned act through the state's one mutator and audits it. */
+function applyPlan(enclave: Enclave, wallet: WalletView, plan: Plan, tx: ReturnType<Enclave['beginTx']>, actHash: `0x${string}`, now: number): Record<string, unknown> {
+  const change = (c: WalletChange) => enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: c })
+  const base = { wallet: wallet.address, agentId: plan.out.agentId, rule: OWNER_RULE }
+  if (plan.kind === 'ledger') {
+    applyEvents(enclave, wallet, plan.out.events)
+    // A freeze also cancels the agent's loosenings still waiting out the delay.
+    if (plan.out.event === 'agent_frozen') change({ type: 'scheduled_cancelled', agentId: plan.out.agentId! })
+    enclave.appendInfo(tx, plan.out.event, { ...base, ledger: plan.out.events })
+    return plan.out.result
+  }
+  const c = timeLockChange(wallet, plan.out.change, plan.widens, actHash, now)
+  change(c)
+  if (c.type !== 'scheduled') {
+    enclave.appendInfo(tx, plan.out.event, { ...base, policy: plan.out.policy })
+    return plan.out.result
+  }
+  const { effectiveAt, widens } = c.item
+  const reason = `takes effect ${new Date(effectiveAt).toISOString()} unless an owner cancels; widens ${widens.join(', ')}`.slice(0, 280)
+  enclave.appendInfo(tx, 'policy_scheduled', { ...base, policy: plan.out.policy, reason, requestId: actHash })
+  return { ...plan.out.result, scheduled: { actHash, effectiveAt, widens } }
 }
 
 /**

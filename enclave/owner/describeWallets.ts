@@ -1,8 +1,11 @@
 import type { WalletInfo } from '../../shared/protocol/messages.js'
 import type { Enclave } from '../Enclave.js'
+import { governanceOf, liveProposals } from '../../core/owner/quorum.js'
+import { policyAt } from '../../core/owner/timeLock.js'
 
 /** Public view of every wallet (no key material): what owners and the dashboard read, with frozen agents, pending requests and permits. */
 export function describeWallets(enclave: Enclave): WalletInfo[] {
+  const now = enclave.now()
   return [...enclave.state.wallets.values()].map((w) => {
     const ledger = w.ledger.toJSON()
     return {
@@ -12,8 +15,14 @@ export function describeWallets(enclave: Enclave): WalletInfo[] {
       ownerSeq: w.ownerSeq,
       rolledBack: w.rolledBack,
       createdAt: w.createdAt,
+      walletPolicy: policyAt(w, null, now) ?? null,
+      governance: (({ owners, thresholds, delayMs }) => ({ owners, thresholds, delaySeconds: delayMs / 1000 }))(governanceOf(w)),
+      scheduled: (w.scheduled ?? [])
+        .filter((s) => s.effectiveAt > now)
+        .map(({ actHash, agentId, policy: { version, hash }, widens, scheduledAt, effectiveAt }) => ({ actHash, agentId, version, hash, widens, scheduledAt, effectiveAt })),
+      proposals: liveProposals(w, now).map(({ primaryType, createdAt: _c, ...p }) => ({ ...p, act: primaryType })),
       agents: [...w.agents.values()].map((a) => {
-        const p = w.policies.get(a.agentId)
+        const p = policyAt(w, a.agentId, now)
         return {
           agentId: a.agentId,
           label: a.label,

@@ -4,6 +4,7 @@ import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import { MAX_OPEN_PENDING } from '../../core/policy/decidePolicy.js'
 import { MAX_CHANNELS_PER_WALLET } from '../../core/policy/rules/checkEscrow.js'
 import { OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
+import { MAX_OWNERS } from '../../shared/owner/ownerActTypes.js'
 import { MAX_SNAPSHOT_BYTES } from '../Enclave.js'
 import { decode, encode } from 'cborg'
 import { decodeSnapshot, encodeSnapshot } from './snapshotCodec.js'
@@ -13,7 +14,7 @@ const T0 = 1_800_000_000_000
 const addr = (i: number) => `0x${i.toString(16).padStart(40, 'f')}` as `0x${string}`
 const agentId = (w: number, a: number) => `agt_${(w * 1000 + a).toString(16).padStart(40, 'a')}`
 
-/** One wallet at every owner-driven bound: max agents, max-size canonical policies, max permits per agent. */
+/** One wallet at every owner-driven bound: max agents, max-size canonical policies (the wallet policy too), max permits per agent, 10 owners, open proposals and scheduled loosenings each holding a max-size policy. */
 function fullWallet(w: number, withAgentTraffic: boolean): WalletRecord {
   const agents = new Map<string, AgentRecord>()
   const policies = new Map<string, PolicyRecord>()
@@ -33,6 +34,18 @@ function fullWallet(w: number, withAgentTraffic: boolean): WalletRecord {
   return {
     address: addr(w), privateKey: new Uint8Array(32), owner: addr(w + 1_000_000), label: 'w'.repeat(64), createdAt: T0,
     ownerSeq: Number.MAX_SAFE_INTEGER, rolledBack: false, agents, policies, ledger,
+    walletPolicy: { json: `{"p":"${'x'.repeat(OWNER_LIMITS.policyBytes - 8)}"}`, version: Number.MAX_SAFE_INTEGER, hash: `0x${'ab'.repeat(32)}` },
+    governance: { owners: Array.from({ length: MAX_OWNERS }, (_, i) => addr(i)), thresholds: { stop: 10, approve: 10, loosen: 10, agents: 10, owners: 10 }, delayMs: 30 * 86_400_000 },
+    proposals: Array.from({ length: OWNER_LIMITS.proposalsPerWallet }, (_, i) => ({
+      actHash: `0x${'cd'.repeat(32)}`, primaryType: 'SetWalletPolicy', message: JSON.stringify({ wallet: addr(w), version: String(Number.MAX_SAFE_INTEGER), policyHash: `0x${'ab'.repeat(32)}`, seq: String(Number.MAX_SAFE_INTEGER) }),
+      policy: `{"p":"${'x'.repeat(OWNER_LIMITS.policyBytes - 8)}"}`, actClass: 'loosen' as const, threshold: 10, signers: Array.from({ length: MAX_OWNERS - 1 }, (_, j) => addr(j)),
+      seq: Number.MAX_SAFE_INTEGER, createdAt: T0 + i, expiresAt: T0 + i,
+    })),
+    scheduled: Array.from({ length: OWNER_LIMITS.scheduledPerWallet }, (_, i) => ({
+      actHash: `0x${'cd'.repeat(32)}`, agentId: agentId(w, i),
+      policy: { agentId: agentId(w, i), json: `{"p":"${'x'.repeat(OWNER_LIMITS.policyBytes - 8)}"}`, version: Number.MAX_SAFE_INTEGER, hash: `0x${'ab'.repeat(32)}` },
+      widens: Array.from({ length: 16 }, (_, j) => `rules.${'r'.repeat(62)}${j} (deny rule removed or changed)`), scheduledAt: T0, effectiveAt: T0,
+    })),
   }
 }
 
@@ -87,9 +100,9 @@ describe('worst-case snapshot size from the limits', () => {
     expect({ perWallet: one - empty, worst, soft: OWNER_LIMITS.stateSoftBytes, max: MAX_SNAPSHOT_BYTES }).toMatchInlineSnapshot(`
       {
         "max": 32505856,
-        "perWallet": 399435,
+        "perWallet": 480176,
         "soft": 15728640,
-        "worst": 12862071,
+        "worst": 15445783,
       }
     `)
   })

@@ -4,7 +4,7 @@ import { type AuditHead, AuditHeadSchema } from '../../shared/audit/auditEntry.j
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { SpendLedgerJsonSchema } from '../../core/ledger/LedgerEvent.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
-import type { AgentRecord, PolicyRecord, WalletRecord, WalletView } from '../../core/state/stateTypes.js'
+import { ACT_CLASSES, type AgentRecord, type PolicyRecord, type WalletRecord, type WalletView } from '../../core/state/stateTypes.js'
 
 /** Plain form of the enclave's state, sealed as one snapshot. */
 export type SnapshotState = {
@@ -20,6 +20,7 @@ export type SnapshotState = {
 const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 const bytes = (n?: number) => z.instanceof(Uint8Array).refine((b) => n === undefined || b.length === n)
 const hex = (n: number) => z.custom<`0x${string}`>((v) => typeof v === 'string' && v.length === 2 + n && /^0x[0-9a-fA-F]*$/.test(v))
+const policyRecord = { json: z.string(), version: uint, hash: hex(64) }
 
 /**
  * The sealed snapshot's shape, as encodeSnapshot writes it. The blob is authenticated (only this enclave's sealer
@@ -38,6 +39,17 @@ const SnapshotSchema = z.strictObject({
     agents: z.array(z.strictObject({ agentId: z.string(), publicKey: bytes(32), label: z.string(), status: z.enum(['active', 'revoked']), registeredAt: uint })),
     policies: z.array(z.strictObject({ agentId: z.string(), json: z.string(), version: uint, hash: hex(64), revoked: z.boolean().optional() })),
     ledger: z.string(), // the ledger's JSON text (SpendLedgerJsonSchema)
+    // Issue 19: the wallet policy, the owner set, open proposals and scheduled loosenings.
+    walletPolicy: z.strictObject(policyRecord).optional(),
+    governance: z.strictObject({ owners: z.array(hex(40)), thresholds: z.strictObject({ stop: uint, approve: uint, loosen: uint, agents: uint, owners: uint }), delayMs: uint }).optional(),
+    proposals: z.array(z.strictObject({
+      actHash: hex(64), primaryType: z.string(), message: z.string(), policy: z.string().nullable(), actClass: z.enum(ACT_CLASSES), threshold: uint,
+      signers: z.array(hex(40)), seq: uint, createdAt: uint, expiresAt: uint,
+    })).optional(),
+    scheduled: z.array(z.strictObject({
+      actHash: hex(64), agentId: z.string().nullable(), policy: z.strictObject({ ...policyRecord, agentId: z.string().optional(), revoked: z.boolean().optional() }),
+      widens: z.array(z.string()), scheduledAt: uint, effectiveAt: uint,
+    })).optional(),
   })),
 })
 

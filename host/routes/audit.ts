@@ -79,7 +79,9 @@ export function auditRoutes(store: Store, gateway: EnclaveGateway, guard: Guard)
       }
       // SECURITY: ownership comes from the enclave's wallet view, never from the request.
       const wallets = res.result.wallets
-      return wallets.filter((w) => w.owner.toLowerCase() === owner.toLowerCase()).map((w) => w.address.toLowerCase())
+      // The wallet's owner set (issue 19): every current owner key reads it; a rotated-out key (even the creating one) does not.
+      const mine = (w: (typeof wallets)[number]) => w.governance.owners.some((o) => o.toLowerCase() === owner.toLowerCase())
+      return wallets.filter(mine).map((w) => w.address.toLowerCase())
     }
 
     app.get(

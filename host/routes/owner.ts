@@ -69,7 +69,7 @@ export function ownerRoutes(
       {
         schema: {
           tags: ['owner'],
-          summary: 'Apply an owner-signed act (CreateWallet, RegisterAgent, SetPolicy, RevokeAgent, FreezeAgent, ResolvePending, IssuePermit, Resync)',
+          summary: 'Apply an owner-signed act (CreateWallet, RegisterAgent, SetPolicy, SetWalletPolicy, RevokeAgent, RevokePolicy, FreezeAgent, ResolvePending, IssuePermit, CreditBudget, SetOwners, CancelScheduled, Resync); with several owners it may only add a signature (result.proposal)',
           body: OwnerActBody,
         },
       },

@@ -22,6 +22,7 @@ export const OWNER_ACT_TYPES = {
   ],
   RegisterAgent: [wallet, agentId, { name: 'agentPublicKey', type: 'bytes' }, { name: 'label', type: 'string' }, seq],
   SetPolicy: [wallet, agentId, { name: 'version', type: 'uint64' }, { name: 'policyHash', type: 'bytes32' }, seq],
+  SetWalletPolicy: [wallet, { name: 'version', type: 'uint64' }, { name: 'policyHash', type: 'bytes32' }, seq],
   RevokeAgent: [wallet, agentId, seq],
   RevokePolicy: [wallet, agentId, seq],
   FreezeAgent: [wallet, agentId, { name: 'frozen', type: 'bool' }, seq],
@@ -57,6 +58,21 @@ export const OWNER_ACT_TYPES = {
   /** x402 batch-settlement: funds the owner saw leave a channel (withdrawn, refunded) stop counting as locked. */
   ReleaseLocked: [wallet, { name: 'channelId', type: 'bytes32' }, { name: 'amount', type: 'uint256' }, seq],
   Resync: [wallet, seq],
+  /** Cancels a widening policy act still waiting out the wallet's delay (any owner: a stop-class act). */
+  CancelScheduled: [wallet, { name: 'actHash', type: 'bytes32' }, seq],
+  /** The owner set and the m-of-n threshold per class of act (stop, approve, loosen, agents, owners). */
+  SetOwners: [
+    wallet,
+    { name: 'owners', type: 'address[]' },
+    { name: 'stopQuorum', type: 'uint8' },
+    { name: 'approveQuorum', type: 'uint8' },
+    { name: 'loosenQuorum', type: 'uint8' },
+    { name: 'agentsQuorum', type: 'uint8' },
+    { name: 'ownersQuorum', type: 'uint8' },
+    /** How long an act that widens what an agent may do waits before it takes effect. */
+    { name: 'delaySeconds', type: 'uint64' },
+    seq,
+  ],
 } as const
 
 export type OwnerActType = keyof typeof OWNER_ACT_TYPES
@@ -84,6 +100,9 @@ const seqField = safeUintString(0, Number.MAX_SAFE_INTEGER)
 const chainIdField = safeUintString(1, Number.MAX_SAFE_INTEGER)
 const timeMs = safeUintString(1, MAX_TIME_MS)
 const version = safeUintString(1, Number.MAX_SAFE_INTEGER)
+/** Owner keys per wallet (bounded state: a proposal's signer list is at most this long). */
+export const MAX_OWNERS = 10
+const quorum = safeUintString(1, MAX_OWNERS)
 
 /** Message schemas (JSON form: uint64/uint256 as decimal strings). */
 export const OwnerActMessageSchemas = {
@@ -96,6 +115,7 @@ export const OwnerActMessageSchemas = {
     seq: seqField,
   }),
   SetPolicy: z.strictObject({ wallet: address, agentId: agent, version, policyHash: z.string().regex(/^0x[0-9a-f]{64}$/), seq: seqField }),
+  SetWalletPolicy: z.strictObject({ wallet: address, version, policyHash: z.string().regex(/^0x[0-9a-f]{64}$/), seq: seqField }),
   RevokeAgent: z.strictObject({ wallet: address, agentId: agent, seq: seqField }),
   RevokePolicy: z.strictObject({ wallet: address, agentId: agent, seq: seqField }),
   FreezeAgent: z.strictObject({ wallet: address, agentId: agent, frozen: z.boolean(), seq: seqField }),
@@ -116,6 +136,21 @@ export const OwnerActMessageSchemas = {
   CreditBudget: z.strictObject({ wallet: address, agentId: agent, chainId: chainIdField, asset: address, amount: uint256, seq: seqField }),
   ReleaseLocked: z.strictObject({ wallet: address, channelId: z.string().regex(/^0x[0-9a-fA-F]{64}$/), amount: uint256, seq: seqField }),
   Resync: z.strictObject({ wallet: address, seq: seqField }),
+  CancelScheduled: z.strictObject({ wallet: address, actHash: z.string().regex(/^0x[0-9a-f]{64}$/), seq: seqField }),
+  SetOwners: z
+    .strictObject({
+      wallet: address,
+      owners: z.array(address).min(1).max(MAX_OWNERS),
+      stopQuorum: quorum,
+      approveQuorum: quorum,
+      loosenQuorum: quorum,
+      agentsQuorum: quorum,
+      ownersQuorum: quorum,
+      delaySeconds: safeUintString(0, 30 * 86_400),
+      seq: seqField,
+    })
+    .refine((m) => new Set(m.owners.map((o) => o.toLowerCase())).size === m.owners.length, 'owners must be distinct')
+    .refine((m) => [m.stopQuorum, m.approveQuorum, m.loosenQuorum, m.agentsQuorum, m.ownersQuorum].every((q) => Number(q) <= m.owners.length), 'a threshold exceeds the number of owners'),
 } as const satisfies Record<OwnerActType, z.ZodType>
 
 export function isOwnerActType(t: string): t is OwnerActType {

@@ -24,6 +24,10 @@ export const OWNER_LIMITS = {
   permitLifetimeMs: 30 * 86_400_000,
   /** CreateWallet nonces remembered (they expire after 20 minutes). */
   createNonces: 1024,
+  /** Owner acts of one wallet waiting for more owners' signatures (each may hold a policy). */
+  proposalsPerWallet: 3,
+  /** Widening policy acts of one wallet waiting out its delay (each holds a policy). */
+  scheduledPerWallet: 2,
   /** Last sealed snapshot size above which state-growing owner acts are refused (half the snapshot limit). */
   stateSoftBytes: 15 * 1024 * 1024,
 } as const
@@ -38,6 +42,8 @@ export const LIMIT_CODES = {
   permitLifetimeMs: 'limit_permit_lifetime',
   createNonces: 'limit_create_nonces',
   stateSoftBytes: 'limit_state_size',
+  proposalsPerWallet: 'limit_proposals_per_wallet',
+  scheduledPerWallet: 'limit_scheduled_per_wallet',
 } as const satisfies Record<keyof typeof OWNER_LIMITS, `limit_${string}`>
 
 /** Refuses a state-growing act past a bound with the limit's typed code (docs/security.md, "Bounded state", lists them). */

@@ -107,6 +107,10 @@ export type AgentSignResult = z.infer<typeof AgentSignResultSchema>
 export type AgentSignedResult = z.infer<typeof AgentSignedResultSchema>
 export type AgentDryRunResult = z.infer<typeof AgentDryRunResultSchema>
 
+/** An owner act waiting for more owners' signatures (core/owner/quorum.ts): who has signed, of how many needed. */
+const int = z.number().int()
+export const ProposalViewSchema = z.strictObject({ actHash: hex, act: z.string(), actClass: z.string(), signers: z.array(hex), threshold: int, expiresAt: int })
+
 /** Result of an applied owner act: what changed, and the enclave's signed receipt (shared/owner/ownerReceipt.ts). */
 export const OwnerActResultSchema = z
   .object({
@@ -125,6 +129,12 @@ export const OwnerActResultSchema = z
     channelId: hex.optional(),
     released: z.string().optional(),
     permitId: z.string().optional(),
+    owners: z.array(hex).optional(),
+    /** A widening policy act accepted but waiting out the wallet's delay (cancellable by any owner meanwhile). */
+    scheduled: z.object({ actHash: hex, effectiveAt: z.number().int(), widens: z.array(z.string()) }).strict().optional(),
+    cancelled: hex.optional(),
+    /** The act was recorded as one owner's signature and waits for more (nothing else changed; ownerSeq unchanged). */
+    proposal: ProposalViewSchema.optional(),
     receipt: OwnerReceiptSchema,
   })
   .strict()
@@ -142,6 +152,14 @@ export const WalletInfoSchema = z
     ownerSeq: z.number().int(),
     rolledBack: z.boolean(),
     createdAt: z.number().int(),
+    /** The wallet-level policy (wallet-wide caps), or null. */
+    walletPolicy: z.object({ version: z.number().int(), hash: hex, json: z.string() }).strict().nullable(),
+    /** Owner keys and the threshold per class of act (m of n), and the loosening delay. */
+    governance: z.strictObject({ owners: z.array(hex), thresholds: z.record(z.string(), int), delaySeconds: int }),
+    /** Widening policy acts waiting out the delay: what they widen and when they take effect. */
+    scheduled: z.array(z.strictObject({ actHash: hex, agentId: z.string().nullable(), version: int, hash: hex, widens: z.array(z.string()), scheduledAt: int, effectiveAt: int })),
+    /** Acts waiting for more owners' signatures: the exact message to co-sign (and its policy text). */
+    proposals: z.array(ProposalViewSchema.extend({ message: z.string(), policy: z.string().nullable(), seq: z.number().int() }).strict()),
     agents: z.array(
       z
         .object({

@@ -234,6 +234,11 @@ export class PolicyInvalidError extends BaseError {
 
 /** Parses policy JSON (text or value); throws PolicyInvalidError listing every issue as `path: message`. */
 export function parsePolicy(json: unknown): Policy {
+  return parseWith(PolicySchema, json)
+}
+
+/** Parses JSON (text or value) with a strict schema; throws PolicyInvalidError listing every issue. */
+export function parseWith<T>(schema: z.ZodType<T>, json: unknown): T {
   let value = json
   if (typeof json === 'string') {
     try {
@@ -242,12 +247,12 @@ export function parsePolicy(json: unknown): Policy {
       throw new PolicyInvalidError([`(root): not JSON: ${(e as Error).message}`])
     }
   }
-  const r = PolicySchema.safeParse(value)
+  const r = schema.safeParse(value)
   if (r.success) return r.data
   throw new PolicyInvalidError(r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`))
 }
 
 /** 0x + sha256 hex of the policy's canonical JSON: what the owner's SetPolicy act signs. */
-export function policyHash(policy: Policy): `0x${string}` {
+export function policyHash(policy: Policy | object): `0x${string}` {
   return `0x${bytesToHex(sha256(utf8ToBytes(canonicalJson(policy))))}`
 }

@@ -1,0 +1,87 @@
+import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
+import type { OwnerActType } from '../../shared/owner/ownerActTypes.js'
+import { ownerActHash } from '../../shared/owner/ownerReceipt.js'
+import type { ActClass, Governance, Proposal, WalletView } from '../state/stateTypes.js'
+import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
+
+/** A proposal waits at most this long for the other owners. */
+export const PROPOSAL_TTL_MS = 24 * 3_600_000
+
+/** The wallet's owner set and thresholds; a wallet that never set one is ruled by its creating owner alone. */
+export function governanceOf(wallet: WalletView): Governance {
+  return wallet.governance ?? { owners: [wallet.owner], thresholds: { stop: 1, approve: 1, loosen: 1, agents: 1, owners: 1 }, delayMs: 0 }
+}
+
+export function isOwner(wallet: WalletView, who: string): boolean {
+  return governanceOf(wallet).owners.some((o) => o.toLowerCase() === who.toLowerCase())
+}
+
+/**
+ * The class of an act, which picks its threshold: anything that only stops or narrows is `stop` (one owner can stop
+ * the bleeding); approvals and budget given back are `approve`; what widens an agent's standing is `loosen`; new agents
+ * are `agents`; the owner set itself (and Resync, which accepts a possibly older state) is `owners`. `widens` is the
+ * enclave's own comparison of the old and new policy, never the caller's word.
+ */
+export function actClass(act: VerifiedOwnerAct, widens: boolean): ActClass {
+  const m = act.message as { frozen?: boolean; approve?: boolean }
+  switch (act.primaryType) {
+    case 'FreezeAgent':
+      return m.frozen ? 'stop' : 'loosen'
+    case 'ResolvePending':
+      return m.approve ? 'approve' : 'stop'
+    case 'SetPolicy':
+    case 'SetWalletPolicy':
+      return widens ? 'loosen' : 'stop'
+    default:
+      return FIXED_CLASS[act.primaryType] ?? 'owners'
+  }
+}
+const FIXED_CLASS: Partial<Record<OwnerActType, ActClass>> = { RevokeAgent: 'stop', RevokePolicy: 'stop', CancelScheduled: 'stop', IssuePermit: 'approve', CreditBudget: 'approve', RegisterAgent: 'agents' }
+
+/** Proposals still open: unexpired, and for the next seq (any applied act moves the seq and ends the others). */
+export function liveProposals(wallet: WalletView, now: number): Proposal[] {
+  return (wallet.proposals ?? []).filter((x) => x.expiresAt > now && x.seq > wallet.ownerSeq)
+}
+
+export type QuorumOutcome = { apply: true } | { apply: false; proposal: Proposal; proposals: Proposal[] }
+
+/**
+ * One owner's signature on an act, as a pure step. SECURITY: the signer must be a current owner; a signature counts
+ * once per owner, and only signatures of owners still in the set count (a removed key's partial signatures die with
+ * it). When this signature completes the class's threshold the act applies; otherwise the returned proposal list
+ * (bounded, expiring) is what the shell stores.
+ */
+export function quorumStep(p: { wallet: WalletView; act: VerifiedOwnerAct; cls: ActClass; policyText: string | null; now: number; seq: number }): QuorumOutcome {
+  const gov = governanceOf(p.wallet)
+  if (!isOwner(p.wallet, p.act.signer)) throw new EnclaveError('owner_not_authorized', 'Signer is not an owner of this wallet')
+  const threshold = gov.thresholds[p.cls]
+  if (threshold <= 1) return { apply: true }
+  const actHash = ownerActHash(p.act.primaryType, p.act.message as Record<string, unknown>)
+  const live = liveProposals(p.wallet, p.now)
+  const found = live.find((x) => x.actHash === actHash)
+  const signers = (found?.signers ?? []).filter((s) => isOwner(p.wallet, s))
+  if (signers.some((s) => s.toLowerCase() === p.act.signer.toLowerCase())) {
+    throw new EnclaveError('owner_act_replayed', `You already signed this act; it waits for ${threshold - signers.length} more owner(s)`)
+  }
+  if (signers.length + 1 >= threshold) return { apply: true }
+  // SECURITY: one open proposal per proposing owner (a new one replaces the owner's previous one), so a rogue owner
+  // cannot fill the wallet's slots and block the others from proposing (e.g. its own removal).
+  const open = found ? live : live.filter((x) => x.signers[0]?.toLowerCase() !== p.act.signer.toLowerCase())
+  if (!found) checkLimit(open.length < OWNER_LIMITS.proposalsPerWallet, 'proposalsPerWallet', `Wallet already has ${open.length} acts waiting for signatures`)
+  const proposal: Proposal = found
+    ? { ...found, threshold, signers: [...signers, p.act.signer] }
+    : {
+        actHash,
+        primaryType: p.act.primaryType,
+        message: JSON.stringify(p.act.message),
+        policy: p.policyText,
+        actClass: p.cls,
+        threshold,
+        signers: [p.act.signer],
+        seq: p.seq,
+        createdAt: p.now,
+        expiresAt: p.now + PROPOSAL_TTL_MS,
+      }
+  return { apply: false, proposal, proposals: [...open.filter((x) => x !== found), proposal] }
+}
