@@ -58,7 +58,8 @@ export async function openConsoleBrowser(params: { owner: LocalAccount }): Promi
       removeListener() {},
     }
   }, params.owner.address)
-  const dir = path.join(repoRoot, 'docs', 'console')
+  // Test artifacts under test-results/console; BURSAR_UPDATE_SCREENSHOTS=1 refreshes the README's docs/console/*.png.
+  const dir = process.env.BURSAR_UPDATE_SCREENSHOTS === '1' ? path.join(repoRoot, 'docs', 'console') : path.join(repoRoot, 'test-results', 'console')
   mkdirSync(dir, { recursive: true })
   return {
     browser,
