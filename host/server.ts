@@ -73,6 +73,7 @@ const webhooks = new PendingWebhooks({
   },
   backoffMs: env.BURSAR_WEBHOOK_BACKOFF_MS,
   maxAttempts: env.BURSAR_WEBHOOK_MAX_ATTEMPTS,
+  checkOwnerTargets: env.BURSAR_WEBHOOK_ALLOW_HTTP !== '1',
   log,
 })
 const corsOrigins = env.BURSAR_CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean)

@@ -6,6 +6,7 @@ import { errorStatus } from '../plugins/errorStatus.js'
 import type { ownerReadGuard } from '../plugins/ownerReadGuard.js'
 import { WEBHOOK_SETTING_SKEW_MS, WebhookSettingSchema, webhookSettingSigner } from '../../shared/owner/webhookSetting.js'
 import type { WebhookSettings } from '../webhooks/WebhookSettings.js'
+import { internalTargetReason } from '../webhooks/webhookTarget.js'
 
 /** Owner acts (EIP-712 signed; the host cannot forge them) and the public wallet view. */
 export function ownerRoutes(
@@ -36,6 +37,9 @@ export function ownerRoutes(
         if (Math.abs(s.issuedAt - Date.now()) > WEBHOOK_SETTING_SKEW_MS) return bad('issuedAt is more than 10 minutes from now: sign a fresh setting')
         // SECURITY: the host POSTs wherever an owner points it; plain http only where the operator allows it.
         if (s.url && !allowHttpWebhooks && !s.url.startsWith('https://')) return bad('The webhook URL must be https:// on this host')
+        // SECURITY: nor into the host's own network (loopback, private, link-local/metadata): any owner picks this URL.
+        const internal = s.url && !allowHttpWebhooks ? internalTargetReason(s.url) : null
+        if (internal) return bad(`The webhook URL must point outside this host's network: ${internal}`)
         const w = await walletOf(s.wallet)
         if (!w) return reply.code(404).send({ code: 'wallet_not_found', message: `No wallet ${s.wallet}` })
         // SECURITY: only the wallet's owner (per the enclave's view) chooses where its approvals are announced.

@@ -7,6 +7,7 @@
  */
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
 import type { WebhookSettings } from './WebhookSettings.js'
+import { resolvesInternal } from './webhookTarget.js'
 
 export type PendingWebhooksParameters = {
   gateway: EnclaveGateway
@@ -20,6 +21,8 @@ export type PendingWebhooksParameters = {
   /** First retry delay; doubles each time, capped at 60 s. */
   backoffMs?: number | undefined
   timeoutMs?: number | undefined
+  /** Refuse owner-set URLs that resolve to internal addresses at delivery (off only in simulation on loopback). */
+  checkOwnerTargets?: boolean | undefined
   log?: ((line: string) => void) | undefined
 }
 
@@ -56,12 +59,18 @@ export class PendingWebhooks {
     // Once per pending request: asking again returns the same id, and must not page the owner again.
     if (this.seen.size >= SEEN_MAX) this.seen.delete(this.seen.values().next().value as string)
     this.seen.add(pendingId)
-    const job = this.deliver(url, wallet, pendingId).catch((err: Error) => this.p.log?.(`webhook ${pendingId}: ${err.message}`))
+    const job = this.deliver(url, wallet, pendingId, !!own && this.p.checkOwnerTargets === true).catch((err: Error) => this.p.log?.(`webhook ${pendingId}: ${err.message}`))
     this.inFlight.add(job)
     void job.finally(() => this.inFlight.delete(job))
   }
 
-  private async deliver(url: string, wallet: string, pendingId: string): Promise<void> {
+  private async deliver(url: string, wallet: string, pendingId: string, checkTarget: boolean): Promise<void> {
+    // SECURITY: an owner-chosen name may resolve inward after it was accepted (DNS rebinding, an internal CNAME).
+    const internal = checkTarget ? await resolvesInternal(url) : null
+    if (internal) {
+      this.p.log?.(`webhook for ${pendingId} not sent: ${internal}`)
+      return
+    }
     const body = await this.bodyFor(wallet, pendingId)
     if (!body) return
     const max = this.p.maxAttempts ?? 6
