@@ -3,6 +3,7 @@ import { type TemplateResult, html, nothing } from 'lit'
 import type { WalletInfo } from '../../../shared/protocol/messages.js'
 import { OwnerActMessageSchemas } from '../../../shared/owner/ownerActTypes.js'
 import type { Policy } from '../../../shared/schemas/policy.js'
+import { installedPolicy } from '../installedPolicy.js'
 import { budgetViews, formatUnits, velocity } from '../spend.js'
 import { type Agent, act, short, state, time, update } from '../store.js'
 import { openEditor } from './policyEditorView.js'
@@ -10,12 +11,10 @@ import { openEditor } from './policyEditorView.js'
 export function agentView(w: WalletInfo, a: Agent): TemplateResult {
   const now = Date.now()
   const mine = state.entries.filter((e) => e.agentId === a.agentId)
-  let policy: Policy | null = null
-  try {
-    policy = a.policy ? (JSON.parse(a.policy.json) as Policy) : null
-  } catch {
-    policy = null
-  }
+  // SECURITY: the served policy text is the editor's baseline and the permit form's tokens: used only when it is
+  // the policy the wallet view hashes and the audit log records (installedPolicy), else editing and permits stay off.
+  const installed = installedPolicy(w.address, a, state.entries)
+  const policy: Policy | null = installed.ok ? installed.policy : null
   const budgets = policy ? budgetViews(policy, mine, now) : []
   const vel = velocity(mine, now)
   const recent = mine.filter((e) => e.event.startsWith('sign_') || e.event.startsWith('pending_')).slice(-8).reverse()
@@ -24,6 +23,7 @@ export function agentView(w: WalletInfo, a: Agent): TemplateResult {
     <h3>${a.label || 'agent'} <code>${a.agentId}</code>
       <span class="badge ${revoked ? 'bad' : a.frozen ? 'warn' : 'ok'}" data-testid="agent-status">${revoked ? 'revoked' : a.frozen ? 'frozen' : 'active'}</span></h3>
     <p class="meta" data-testid="agent-policy">${a.policy ? html`policy v${a.policy.version} <code title=${a.policy.hash}>${short(a.policy.hash, 18)}</code>` : 'no policy: signs nothing'}
+      ${installed.ok ? nothing : html`<span class="bad" data-testid="policy-untrusted">policy shown by the host does not check out: ${installed.reason}</span>`}
       · velocity ${vel.minute}/min${policy?.velocity?.perMinute ? ` of ${policy.velocity.perMinute}` : ''}, ${vel.hour}/h${policy?.velocity?.perHour ? ` of ${policy.velocity.perHour}` : ''}</p>
     ${budgets.map(
       (b, i) => html`<div class="budget">
@@ -53,7 +53,7 @@ export function agentView(w: WalletInfo, a: Agent): TemplateResult {
           <button data-testid="freeze" ?disabled=${!!state.busy}
             @click=${() => act(a.frozen ? 'Unfreeze' : 'Freeze', (s) => s.client.act('FreezeAgent', w.address, { agentId: a.agentId, frozen: !a.frozen }))}>
             ${a.frozen ? 'Unfreeze' : 'Freeze'}</button>
-          <button data-testid="edit-policy" ?disabled=${!!state.busy} @click=${() => openEditor(w, a, policy)}>Edit policy</button>
+          <button data-testid="edit-policy" ?disabled=${!!state.busy || !installed.ok} @click=${() => openEditor(w, a, policy)}>Edit policy</button>
           ${state.confirmRevoke === a.agentId
             ? html`<span class="danger">Revoke ${a.label || a.agentId} for good?
                 <button class="danger" data-testid="revoke-confirm"
