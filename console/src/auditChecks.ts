@@ -19,7 +19,7 @@ export type AuditCheck = {
   receiptKey: string
   keyPinnedBy: string
   head: { seq: number; ok: boolean } | null
-} & ({ ok: true; summary: string } | { ok: false; code: string; seq: number; message: string })
+} & ({ ok: true; summary: string; unvouched?: number[] } | { ok: false; code: string; seq: number; message: string })
 
 type Stored = AuditEntry & { hash?: string; mac?: string; type?: string }
 
@@ -39,7 +39,16 @@ export async function verifyOwnerAudit(p: { session: OwnerSession; scope: string
     }
     const r = verifyAuditSlice({ entries, hashes, checkpoints: p.checkpoints, publicKey: receiptKey })
     if (!r.ok) return { ...base, head, ok: false, code: r.code, seq: r.seq, message: r.message }
-    return { ...base, head, ok: true, summary: `${r.count} entries each hash to their record; ${r.linked} linked to their predecessor, ${r.signed} under an enclave-signed checkpoint` }
+    // SECURITY: only what an enclave signature reaches (a checkpoint at its seq, or a link to such an entry) is
+    // verified; the host serves the recorded hashes and chooses which checkpoints to serve.
+    const hashed = hashes.filter((h) => h !== undefined).length
+    return {
+      ...base,
+      head,
+      ok: true,
+      unvouched: r.unvouched,
+      summary: `${r.count - r.unvouched.length} of ${r.count} entries vouched for by the enclave (${r.signed} under a signed checkpoint, ${r.linked} linked to their predecessor); ${hashed} recorded hashes match`,
+    }
   } catch (err) {
     return { ...base, head, ok: false, code: 'audit_unverifiable', seq: -1, message: (err as Error).message }
   }

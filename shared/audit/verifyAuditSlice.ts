@@ -14,7 +14,18 @@ export type VerifyAuditSliceParameters = {
   publicKey: Ed25519PublicKeyInput
 }
 export type VerifyAuditSliceReturnType =
-  | { ok: true; count: number; linked: number; signed: number }
+  | {
+      ok: true
+      count: number
+      linked: number
+      signed: number
+      /**
+       * Seqs the enclave vouches for by no signature: neither under a signed checkpoint at their seq nor linked
+       * (prevHash) to a successor that is. The host could have rewritten these (and their recorded hashes) or
+       * cut entries after them; a reader must not call them verified.
+       */
+      unvouched: number[]
+    }
   | { ok: false; code: AuditCode; seq: number; message: string }
 
 /**
@@ -45,14 +56,25 @@ export function verifyAuditSlice(params: VerifyAuditSliceParameters): VerifyAudi
     prev = { seq: e.seq, hash }
   }
   let signed = 0
+  const signedSeqs = new Set<number>()
   for (const cp of [...params.checkpoints].sort((a, b) => a.seq - b.seq)) {
     if (!verifyAuditCheckpoint(cp, key)) return fail(AUDIT_CODES.checkpointInvalid, cp.seq, `checkpoint for seq ${cp.seq}: signature does not verify under the enclave key`)
     const h = bySeq.get(cp.seq)
     if (h === undefined) continue
     if (h !== cp.head) return fail(AUDIT_CODES.checkpointMismatch, cp.seq, `signed head at seq ${cp.seq} is ${cp.head}, the entry hashes to ${h}`)
-    signed++
+    if (!signedSeqs.has(cp.seq)) signed++
+    signedSeqs.add(cp.seq)
   }
-  return { ok: true, count: params.entries.length, linked, signed }
+  // Vouched: signed at its own seq, or named (prevHash, checked above) by a vouched successor right after it.
+  const unvouched: number[] = []
+  let next: { seq: number; vouched: boolean } | null = null
+  for (let i = params.entries.length - 1; i >= 0; i--) {
+    const seq = (params.entries[i] as AuditEntry).seq
+    const vouched: boolean = signedSeqs.has(seq) || (next !== null && next.vouched && next.seq === seq + 1)
+    if (!vouched) unvouched.unshift(seq)
+    next = { seq, vouched }
+  }
+  return { ok: true, count: params.entries.length, linked, signed, unvouched }
 }
 
 function fail(code: AuditCode, seq: number, message: string): VerifyAuditSliceReturnType {

@@ -15,7 +15,10 @@ export function trustView(): TemplateResult {
           </p>
           ${a
             ? a.ok
-              ? html`<p class="verdict ok" data-testid="audit-verdict">Chain intact: ${a.summary}</p>`
+              ? html`<p class="verdict ok" data-testid="audit-verdict">Chain intact: ${a.summary}</p>
+                  ${a.unvouched?.length
+                    ? html`<p class="bad" data-testid="audit-unvouched">NOT VERIFIED: no enclave signature covers seq ${a.unvouched.slice(0, 20).join(', ')}${a.unvouched.length > 20 ? ' …' : ''} (the host could have altered ${a.unvouched.length === 1 ? 'it' : 'them'}; check again after the next signed checkpoint, or verify the full log with the operator)</p>`
+                    : nothing}`
               : html`<p class="verdict bad" data-testid="audit-verdict">CHAIN BROKEN at seq ${a.seq} (${a.code}): ${a.message}</p>`
             : html`<p>Not checked yet.</p>`}
           ${a ? html`<p class="meta">enclave receipt key <code>${short(a.receiptKey, 24)}</code> (${a.keyPinnedBy})${a.head ? html` · latest signed head #${a.head.seq} ${a.head.ok ? 'signature ok' : html`<b class="bad">signature INVALID</b>`}` : nothing}</p>` : nothing}`}
