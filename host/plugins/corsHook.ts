@@ -13,7 +13,7 @@ export function corsHook(app: FastifyInstance, origins: readonly string[]): void
     reply.header('access-control-allow-origin', any ? '*' : origin)
     reply.header('vary', 'origin')
     if (req.method === 'OPTIONS') {
-      reply.header('access-control-allow-methods', 'GET, POST')
+      reply.header('access-control-allow-methods', 'GET, POST, PUT')
       reply.header('access-control-allow-headers', 'authorization, content-type')
       reply.header('access-control-max-age', '600')
       return reply.code(204).send()

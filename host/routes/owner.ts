@@ -17,6 +17,9 @@ export function ownerRoutes(
   allowHttpWebhooks = false,
 ): FastifyPluginAsyncZod {
   return async (app) => {
+    // SECURITY: the wallet's owners are governance.owners (SetOwners replaces them); `owner` stays the key that
+    // created it, which may since have been rotated out (e.g. stolen).
+    const owns = (w: { governance: { owners: readonly string[] } }, who: string) => w.governance.owners.some((o) => o.toLowerCase() === who.toLowerCase())
     const walletOf = async (address: string) => {
       const res = await gateway.call({ type: 'getWallets' })
       return res.ok ? res.result.wallets.find((w) => w.address.toLowerCase() === address.toLowerCase()) : undefined
@@ -44,7 +47,7 @@ export function ownerRoutes(
         if (!w) return reply.code(404).send({ code: 'wallet_not_found', message: `No wallet ${s.wallet}` })
         // SECURITY: only the wallet's owner (per the enclave's view) chooses where its approvals are announced.
         const signer = await webhookSettingSigner(s)
-        if (!signer || signer.toLowerCase() !== w.owner.toLowerCase()) return bad("The setting is not signed by the wallet's owner")
+        if (!signer || !owns(w, signer)) return bad("The setting is not signed by one of the wallet's owners")
         if (!webhooks.put(s)) return reply.code(409).send({ code: 'webhook_setting_stale', message: 'A newer setting for this wallet is stored' })
         return reply.send({ wallet: w.address, url: s.url, issuedAt: s.issuedAt })
       },
@@ -62,7 +65,7 @@ export function ownerRoutes(
         const scope = await guard(req)
         if ('status' in scope) return reply.code(scope.status).send({ code: scope.code, message: scope.message })
         const w = await walletOf(req.params.address)
-        if (!w || (scope.kind === 'owner' && w.owner.toLowerCase() !== scope.owner.toLowerCase()))
+        if (!w || (scope.kind === 'owner' && !owns(w, scope.owner)))
           return reply.code(404).send({ code: 'wallet_not_found', message: `No wallet ${req.params.address} of yours` })
         const s = webhooks?.get(w.address)
         return reply.send({ wallet: w.address, url: s?.url ?? null, issuedAt: s?.issuedAt ?? null })
@@ -104,7 +107,7 @@ export function ownerRoutes(
         const res = await gateway.call({ type: 'getWallets' })
         if (!res.ok) return reply.code(errorStatus(res.error.code)).send(res.error)
         // SECURITY: ownership comes from the enclave's wallet view and the recovered token signer, never the request.
-        const wallets = scope.kind === 'owner' ? res.result.wallets.filter((w) => w.owner.toLowerCase() === scope.owner.toLowerCase()) : res.result.wallets
+        const wallets = scope.kind === 'owner' ? res.result.wallets.filter((w) => owns(w, scope.owner)) : res.result.wallets
         return reply.send({ owner: scope.kind === 'owner' ? scope.owner : null, wallets })
       },
     )

@@ -8,6 +8,7 @@
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
 import type { WebhookSettings } from './WebhookSettings.js'
 import { resolvesInternal } from './webhookTarget.js'
+import { type WebhookSetting, webhookSettingSigner } from '../../shared/owner/webhookSetting.js'
 
 export type PendingWebhooksParameters = {
   gateway: EnclaveGateway
@@ -59,20 +60,30 @@ export class PendingWebhooks {
     // Once per pending request: asking again returns the same id, and must not page the owner again.
     if (this.seen.size >= SEEN_MAX) this.seen.delete(this.seen.values().next().value as string)
     this.seen.add(pendingId)
-    const job = this.deliver(url, wallet, pendingId, !!own && this.p.checkOwnerTargets === true).catch((err: Error) => this.p.log?.(`webhook ${pendingId}: ${err.message}`))
+    const job = this.deliver(url, wallet, pendingId, own ?? null).catch((err: Error) => this.p.log?.(`webhook ${pendingId}: ${err.message}`))
     this.inFlight.add(job)
     void job.finally(() => this.inFlight.delete(job))
   }
 
-  private async deliver(url: string, wallet: string, pendingId: string, checkTarget: boolean): Promise<void> {
+  private async deliver(url: string, wallet: string, pendingId: string, own: WebhookSetting | null): Promise<void> {
     // SECURITY: an owner-chosen name may resolve inward after it was accepted (DNS rebinding, an internal CNAME).
-    const internal = checkTarget ? await resolvesInternal(url) : null
+    const internal = own && this.p.checkOwnerTargets === true ? await resolvesInternal(url) : null
     if (internal) {
       this.p.log?.(`webhook for ${pendingId} not sent: ${internal}`)
       return
     }
-    const body = await this.bodyFor(wallet, pendingId)
-    if (!body) return
+    const found = await this.bodyFor(wallet, pendingId)
+    if (!found) return
+    const { body, owners } = found
+    // SECURITY: an owner-set URL speaks for its signer only while that key still owns the wallet: a key rotated out
+    // (SetOwners, e.g. after it was stolen) must not keep hearing about the wallet's pending approvals.
+    if (own) {
+      const signer = await webhookSettingSigner(own)
+      if (!signer || !owners.includes(signer.toLowerCase())) {
+        this.p.log?.(`webhook for ${pendingId} not sent: its setting was signed by ${signer ?? 'nobody'}, no longer an owner`)
+        return
+      }
+    }
     const max = this.p.maxAttempts ?? 6
     const expires = Date.parse(body.expiresAt)
     for (let attempt = 1; ; attempt++) {
@@ -94,7 +105,7 @@ export class PendingWebhooks {
   }
 
   /** The body from the enclave's own wallet view (not from the agent's words); null if it is not open there. */
-  private async bodyFor(wallet: string, pendingId: string): Promise<PendingWebhookBody | null> {
+  private async bodyFor(wallet: string, pendingId: string): Promise<{ body: PendingWebhookBody; owners: string[] } | null> {
     const res = await this.p.gateway.call({ type: 'getWallets' })
     if (!res.ok) return null
     const w = res.result.wallets.find((x) => x.address.toLowerCase() === wallet.toLowerCase())
@@ -106,7 +117,9 @@ export class PendingWebhooks {
     const resourceHost = typeof summary.host === 'string' ? summary.host : null
     const approveUrl = `${this.p.publicUrl.replace(/\/+$/, '')}/#/approve/${w.address}/${encodeURIComponent(pendingId)}`
     const expiresAt = new Date(Number(p.expiresAt ?? Date.now() + 900_000)).toISOString()
-    return {
+    // The owner set is governance.owners (SetOwners replaces it; `owner` stays the creating key).
+    const owners = w.governance.owners.map((o) => o.toLowerCase())
+    const body: PendingWebhookBody = {
       text: `bursar: agent ${slack(agentId)} asks for approval: ${slack(describe)}${resourceHost ? ` (for ${slack(resourceHost)})` : ''}. Expires ${expiresAt}. <${approveUrl}|Review and approve or reject>`,
       event: 'approval_pending',
       wallet: w.address,
@@ -117,6 +130,7 @@ export class PendingWebhooks {
       expiresAt,
       approveUrl,
     }
+    return { body, owners }
   }
 }
 
