@@ -24,6 +24,8 @@ export type PendingWebhooksParameters = {
   timeoutMs?: number | undefined
   /** Refuse owner-set URLs that resolve to internal addresses at delivery (off only in simulation on loopback). */
   checkOwnerTargets?: boolean | undefined
+  /** Deliveries in flight at once (default 64); more pending requests meanwhile are logged, not sent. */
+  maxInFlight?: number | undefined
   log?: ((line: string) => void) | undefined
 }
 
@@ -41,6 +43,8 @@ export type PendingWebhookBody = {
 }
 
 const SEEN_MAX = 10_000
+/** Deliveries (with their retries) in flight at once: an agent opening pending requests in a loop cannot make the host a request cannon. */
+const IN_FLIGHT_MAX = 64
 
 export class PendingWebhooks {
   private readonly urls: Map<string, string>
@@ -57,6 +61,10 @@ export class PendingWebhooks {
     const own = this.p.settings?.get(wallet)
     const url = own ? own.url : (this.urls.get(wallet.toLowerCase()) ?? this.urls.get('*'))
     if (!url || this.seen.has(pendingId)) return
+    if (this.inFlight.size >= (this.p.maxInFlight ?? IN_FLIGHT_MAX)) {
+      this.p.log?.(`webhook ${pendingId}: not sent, ${this.inFlight.size} deliveries already in flight`)
+      return
+    }
     // Once per pending request: asking again returns the same id, and must not page the owner again.
     if (this.seen.size >= SEEN_MAX) this.seen.delete(this.seen.values().next().value as string)
     this.seen.add(pendingId)
