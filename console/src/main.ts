@@ -37,6 +37,10 @@ function view(): TemplateResult {
       <a href="#/audit" class=${state.tab === 'audit' ? 'on' : ''} data-testid="tab-audit">Audit &amp; trust</a>
       <span class="host">host ${state.host}</span>
     </nav>
+    ${state.host !== location.origin
+      ? html`<p class="notice error" data-testid="foreign-host">This page talks to <b>${state.host}</b>, not to ${location.origin} where it was loaded from (<code>?host=</code>).
+          Connect only if you chose that host: your read token (valid 1 h, for any bursar host) and your acts go there.</p>`
+      : nothing}
     ${state.notice ? html`<p class="notice ${state.notice.kind}" data-testid="notice">${state.notice.text}</p>` : nothing}
     ${state.busy && state.busy !== 'connect' ? html`<p class="busy">${state.busy}: confirm in your wallet…</p>` : nothing}
     <main>${state.tab === 'audit' ? trustView() : walletsView()}</main>

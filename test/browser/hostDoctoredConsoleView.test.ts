@@ -51,6 +51,10 @@ describe('console against a host that doctors the wallet view', () => {
     expect(await agent.locator('h3').textContent()).toContain('<img src=x')
     expect(await page.locator('img[src=x]').count()).toBe(0)
     expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined()
+    // Served by the host it talks to: no foreign-host warning; pointed elsewhere with ?host=, a warning first.
+    expect(await page.getByTestId('foreign-host').count()).toBe(0)
+    await page.goto(`${s.stack.url}/?host=${encodeURIComponent('https://evil.example')}`)
+    await expect.poll(() => page.getByTestId('foreign-host').textContent(), { timeout: 10_000 }).toContain('https://evil.example')
     // Nothing but the read token was signed.
     expect(b.signed.map((x) => x.primaryType)).toEqual(['AuditRead'])
   }, 60_000)
