@@ -3,6 +3,8 @@ import { checkResult } from './checkResult.js'
 
 /** SECURITY: batch-settlement channels one wallet's ledger keeps (never pruned: each holds its highest signed total). */
 export const MAX_CHANNELS_PER_WALLET = 256
+/** SECURITY: a channel's deposited sum stays a uint256 (what the sealed ledger holds), whatever the budget says. */
+const MAX_DEPOSITED = 2n ** 256n - 1n
 
 /**
  * x402 batch-settlement: the escrow must be on the policy's `escrows`; a voucher's running total may not go below
@@ -22,6 +24,10 @@ export function checkEscrow(ctx: EvalContext): Check | null {
   }
   const budget = (ctx.policy.lockedFunds ?? []).find((b) => b.chainId === c.chainId && b.asset.toLowerCase() === c.asset)
   if (!budget) return checkResult('lockedFunds', false, 'policy_no_locked_budget', `no locked-funds budget for ${c.asset} on chain ${c.chainId}: add one under lockedFunds:`)
+  const deposited = ctx.ledger.channel(c.id)?.deposited ?? 0n
+  if (deposited + c.lock > MAX_DEPOSITED) {
+    return checkResult('lockedFunds', false, 'policy_locked_funds_exceeded', `${c.asset} deposited in channel ${c.id}: ${deposited} + ${c.lock} passes uint256`, (MAX_DEPOSITED - deposited).toString())
+  }
   const limit = (name: string, max: string | undefined, used: bigint): Check | null => {
     if (max === undefined) return null
     const ok = used + c.lock <= BigInt(max)
