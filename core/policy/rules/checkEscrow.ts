@@ -3,8 +3,6 @@ import { checkResult } from './checkResult.js'
 
 /** SECURITY: batch-settlement channels one wallet's ledger keeps (never pruned: each holds its highest signed total). */
 export const MAX_CHANNELS_PER_WALLET = 256
-/** SECURITY: a channel's deposited sum stays a uint256 (what the sealed ledger holds), whatever the budget says. */
-const MAX_DEPOSITED = 2n ** 256n - 1n
 
 /**
  * x402 batch-settlement: the escrow must be on the policy's `escrows`; a voucher's running total may not go below
@@ -24,15 +22,12 @@ export function checkEscrow(ctx: EvalContext): Check | null {
   }
   const budget = (ctx.policy.lockedFunds ?? []).find((b) => b.chainId === c.chainId && b.asset.toLowerCase() === c.asset)
   if (!budget) return checkResult('lockedFunds', false, 'policy_no_locked_budget', `no locked-funds budget for ${c.asset} on chain ${c.chainId}: add one under lockedFunds:`)
-  const deposited = ctx.ledger.channel(c.id)?.deposited ?? 0n
-  if (deposited + c.lock > MAX_DEPOSITED) {
-    return checkResult('lockedFunds', false, 'policy_locked_funds_exceeded', `${c.asset} deposited in channel ${c.id}: ${deposited} + ${c.lock} passes uint256`, (MAX_DEPOSITED - deposited).toString())
-  }
+  // SECURITY: a channel's deposited sum stays a uint256 (what the sealed ledger holds), whatever the budget says.
+  if ((ctx.ledger.channel(c.id)?.deposited ?? 0n) + c.lock >= 2n ** 256n) return checkResult('lockedFunds', false, 'policy_locked_funds_exceeded', `${c.asset} deposited in channel ${c.id} would pass uint256`)
   const limit = (name: string, max: string | undefined, used: bigint): Check | null => {
-    if (max === undefined) return null
-    const ok = used + c.lock <= BigInt(max)
+    if (max === undefined || used + c.lock <= BigInt(max)) return null
     const left = BigInt(max) > used ? BigInt(max) - used : 0n
-    return ok ? null : checkResult(`lockedFunds.${name}`, false, 'policy_locked_funds_exceeded', `${c.asset} locked ${name}: ${used} + ${c.lock} > ${max}`, left.toString())
+    return checkResult(`lockedFunds.${name}`, false, 'policy_locked_funds_exceeded', `${c.asset} locked ${name}: ${used} + ${c.lock} > ${max}`, left.toString())
   }
   return (
     limit('perChannel', budget.perChannel, ctx.ledger.locked(c.chainId, c.asset, c.id)) ??
