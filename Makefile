@@ -51,7 +51,7 @@ test: install $(PY_STAMP)
 
 ## Scale-out tests only, longer (PostgreSQL started by scripts/pg/ensurePostgres.ts): stores, cluster cap, 5 failovers, stale holder.
 test-cluster: install
-	BURSAR_CLUSTER_FAILOVERS=5 npx vitest run host/storage test/cluster test/adversarial/staleLeaseHolder.test.ts
+	BURSAR_TEST_CLUSTER=1 BURSAR_CLUSTER_FAILOVERS=5 npx vitest run host/storage test/cluster test/adversarial/staleLeaseHolder.test.ts
 
 bench: install
 	npx tsx scripts/bench.ts

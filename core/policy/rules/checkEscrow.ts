@@ -22,11 +22,12 @@ export function checkEscrow(ctx: EvalContext): Check | null {
   }
   const budget = (ctx.policy.lockedFunds ?? []).find((b) => b.chainId === c.chainId && b.asset.toLowerCase() === c.asset)
   if (!budget) return checkResult('lockedFunds', false, 'policy_no_locked_budget', `no locked-funds budget for ${c.asset} on chain ${c.chainId}: add one under lockedFunds:`)
+  // SECURITY: a channel's deposited sum stays a uint256 (what the sealed ledger holds), whatever the budget says.
+  if ((ctx.ledger.channel(c.id)?.deposited ?? 0n) + c.lock >= 2n ** 256n) return checkResult('lockedFunds', false, 'policy_locked_funds_exceeded', `${c.asset} deposited in channel ${c.id} would pass uint256`)
   const limit = (name: string, max: string | undefined, used: bigint): Check | null => {
-    if (max === undefined) return null
-    const ok = used + c.lock <= BigInt(max)
+    if (max === undefined || used + c.lock <= BigInt(max)) return null
     const left = BigInt(max) > used ? BigInt(max) - used : 0n
-    return ok ? null : checkResult(`lockedFunds.${name}`, false, 'policy_locked_funds_exceeded', `${c.asset} locked ${name}: ${used} + ${c.lock} > ${max}`, left.toString())
+    return checkResult(`lockedFunds.${name}`, false, 'policy_locked_funds_exceeded', `${c.asset} locked ${name}: ${used} + ${c.lock} > ${max}`, left.toString())
   }
   return (
     limit('perChannel', budget.perChannel, ctx.ledger.locked(c.chainId, c.asset, c.id)) ??
