@@ -17,7 +17,7 @@ import { packageRoot } from './lib/packageRoot.js'
 const root = packageRoot(import.meta.url)
 
 /** Modules only the repository has (devDependencies): kept out of the CLI bundle. */
-export const DEV_ONLY_EXTERNALS = ['esbuild', 'tsx', '@foundry-rs/*', 'solc', 'express', '@x402/express', '@x402/extensions', '@x402/extensions/*', '@offchainlabs/*', '@uniswap/*']
+export const DEV_ONLY_EXTERNALS = ['esbuild', 'tsx', '@foundry-rs/*', 'solc', 'express', '@x402/express', '@x402/extensions', '@x402/extensions/*', '@offchainlabs/*', '@uniswap/*', 'vite', 'playwright-core']
 
 /** Builds into a temporary directory and swaps it into place, so a process importing the old build never sees half a new one. */
 function swapInto(dest: string, fill: (tmp: string) => void | Promise<void>): Promise<void> {
