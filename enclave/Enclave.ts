@@ -8,7 +8,7 @@ import { type KeyObject, createHmac, createPrivateKey, createPublicKey, generate
 import type { AuditEntry, AuditEntryBody, AuditEvent } from '../shared/audit/auditEntry.js'
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { MAX_FRAME_BYTES } from '../shared/protocol/frame.js'
-import type { Persist, WireCheckpoint } from '../shared/protocol/messages.js'
+import type { Persist, ResultOf, WireCheckpoint } from '../shared/protocol/messages.js'
 import { AuditChain } from './audit/AuditChain.js'
 import { SignerPool } from './sign/SignerPool.js'
 import type { NsmProvider } from './nsm/NsmProvider.js'
@@ -58,16 +58,16 @@ export class Enclave {
   /** The sealed state: read through its views, changed only by `state.apply` (inside the writer). */
   readonly state = new EnclaveState()
   audit!: AuditChain
-  receiptKey!: KeyObject
-  receiptPublicKeyDer!: Uint8Array
+  private receiptKey!: KeyObject
+  private receiptKeyDer!: Uint8Array
   /** Authenticates each stored entry to this enclave (HMAC-SHA256 over its hash), so replayed entries cannot be forged. */
-  entryMacKey!: Uint8Array
+  private entryMacKey!: Uint8Array
   private entriesSinceSnapshot = 0
   /** Size of the last sealed snapshot (the state-size guard for state-growing owner acts reads it). */
-  lastSnapshotBytes = 0
+  private snapshotBytes = 0
   private fresh = true
   /** Set while a load is half-done or was refused: only a new loadState continues (no half-replayed state goes ready). */
-  loadBroken = false
+  private broken = false
   /** Entries not yet known to be stored, re-sent on catchUp so a host crash leaves no hole (F1). */
   private unstored: Array<{ seq: number; text: string }> = []
   private unstoredBytes = 0
@@ -98,7 +98,7 @@ export class Enclave {
 
   /** Unseals the host's newest snapshot (or starts fresh) and moves to 'loading'; in 'loading' it restarts the load. */
   async loadSnapshot(blob: Uint8Array | null): Promise<void> {
-    this.loadBroken = true
+    this.broken = true
     this.state.apply({ type: 'loaded', stateVersion: 0, wallets: [], createNonces: [] })
     this.fresh = true
     this.entriesSinceSnapshot = 0
@@ -107,7 +107,7 @@ export class Enclave {
     if (blob) {
       const { plaintext, version } = await this.params.sealer.unseal({ blob, purpose: SNAPSHOT_PURPOSE, walletId: '' })
       const s = decodeSnapshot(plaintext)
-      this.lastSnapshotBytes = blob.length
+      this.snapshotBytes = blob.length
       if (s.stateVersion !== version) throw new EnclaveError('state_invalid', 'Snapshot version does not match its seal')
       this.setReceiptKey(createPrivateKey({ key: Buffer.from(s.receiptKeyPkcs8), format: 'der', type: 'pkcs8' }))
       this.audit = new AuditChain({ head: s.auditHead ?? undefined, signer: this.receiptSigner })
@@ -120,7 +120,7 @@ export class Enclave {
       this.entryMacKey = randomBytes(32)
     }
     if (this.phase !== 'loading') this.transition('loading')
-    this.loadBroken = false
+    this.broken = false
   }
 
   /** Drops kept entries up to `seq` (the host has them). */
@@ -135,7 +135,7 @@ export class Enclave {
    * catchUp (F1): a host that (re)connects says what it has stored; the kept entries after that and the newest
    * snapshot if it lacks it go out again in `persist` (storing them twice is harmless: same seq, same hash).
    */
-  async catchUp(storedThrough: number, snapshotVersion: number): Promise<{ result: Record<string, unknown>; persist: Persist }> {
+  async catchUp(storedThrough: number, snapshotVersion: number): Promise<{ result: ResultOf<'catchUp'>; persist: Persist }> {
     this.forgetStored(storedThrough)
     if (this.lastSealed && this.lastSealed.version <= snapshotVersion) this.lastSealed = null
     const sealed = this.lastSealed
@@ -147,18 +147,18 @@ export class Enclave {
   }
 
   /** The state's version and audit head (null for an empty chain): what loadState and replayEntries answer. */
-  headResult() {
+  headResult(): ResultOf<'loadState'> {
     const head = this.audit.head()
     return { stateVersion: this.state.version, auditHead: head.seq >= 0 ? head : null }
   }
 
-  readyResult(): Record<string, unknown> {
+  readyResult(): ResultOf<'finishLoad'> {
     return { phase: 'ready', ...this.headResult(), receiptPublicKey: this.receiptPublicKeyHex, wallets: this.state.wallets.size }
   }
 
   private setReceiptKey(key: KeyObject): void {
     this.receiptKey = key
-    this.receiptPublicKeyDer = createPublicKey(key).export({ format: 'der', type: 'spki' })
+    this.receiptKeyDer = createPublicKey(key).export({ format: 'der', type: 'spki' })
   }
 
   readonly receiptSigner = (bytes: Uint8Array): Uint8Array => sign(null, bytes, this.receiptKey)
@@ -167,8 +167,27 @@ export class Enclave {
     return this.fresh
   }
 
+  /** Whether a load is half-done or was refused (set by loadSnapshot and by replayEntries while it applies). */
+  get loadBroken(): boolean {
+    return this.broken
+  }
+
+  markLoadBroken(broken: boolean): void {
+    this.broken = broken
+  }
+
+  /** Size of the last sealed snapshot, in bytes. */
+  get lastSnapshotBytes(): number {
+    return this.snapshotBytes
+  }
+
+  /** The receipt key's public half (SPKI DER): what attestation documents bind. */
+  get receiptPublicKeyDer(): Uint8Array {
+    return this.receiptKeyDer
+  }
+
   get receiptPublicKeyHex(): `0x${string}` {
-    return `0x${Buffer.from(this.receiptPublicKeyDer).toString('hex')}`
+    return `0x${Buffer.from(this.receiptKeyDer).toString('hex')}`
   }
 
   /** HMAC-SHA256(entryMacKey, entry hash) as hex: proof that this enclave wrote the entry. */
@@ -267,7 +286,7 @@ export class Enclave {
       wallets: [...this.state.wallets.values()],
     })
     const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: stateVersion, plaintext })
-    this.lastSnapshotBytes = blob.length
+    this.snapshotBytes = blob.length
     this.entriesSinceSnapshot = 0
     return { version: stateVersion, auditSeq: head.seq, blob }
   }

@@ -4,7 +4,7 @@ import { type X402Requirements, checkRequirements } from './checkRequirements.js
 import { checkStructTypes } from './checkStructTypes.js'
 import { X402_BATCH_SETTLEMENT } from './knownContracts.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
-import { normalizeTypedMessage } from './normalizeTypedMessage.js'
+import { hashTypedJson } from './normalizeTypedMessage.js'
 import { type DecodeResult, type SignDenial, deny } from './signingPlan.js'
 
 export type BatchChannel = NonNullable<NonNullable<AgentRequest['context']>['batchChannel']>
@@ -55,13 +55,13 @@ export function decodeBatchVoucher(p: { typedData: TypedDataJson; wallet: string
   if (typedData.primaryType !== 'Voucher' || !checkStructTypes(typedData.types, { Voucher: VOUCHER })) {
     return shape('only Voucher(bytes32 channelId,uint128 maxClaimableAmount) is signed for the payer')
   }
-  const norm = normalizeTypedMessage({ types: typedData.types, primaryType: 'Voucher', message: typedData.message })
-  if (!norm.ok) return shape(norm.message)
-  const m = norm.message as { channelId: Hex; maxClaimableAmount: bigint }
+  const h = hashTypedJson(typedData, dom.domain, shape)
+  if (!h.ok) return h
+  const m = h.message as { channelId: Hex; maxClaimableAmount: bigint }
   const ch = bindBatchChannel(p.channel, p.wallet, dom.chainId, p.requirements)
   if (!ch.ok) return ch
   if (ch.id !== m.channelId.toLowerCase()) return deny('sign_batch_channel_invalid', 'batch-settlement voucher: channelId is not the named channel’s id')
-  const digest = hashTypedData({ domain: dom.domain, types: typedData.types, primaryType: 'Voucher', message: norm.message } as unknown as TypedDataDefinition)
+  const digest = h.digest
   const [escrow, total] = [getAddress(X402_BATCH_SETTLEMENT), BigInt(m.maxClaimableAmount).toString()]
   return { ok: true, action: { kind: 'batch_voucher', chainId: dom.chainId, asset: ch.token, channelId: ch.id, receiver: ch.receiver, escrow, total, signedBefore: '0' }, plan: { kind: 'typedData', digest } }
 }

@@ -1,10 +1,10 @@
-import { type TypedDataDefinition, getAddress, hashTypedData } from 'viem'
+import { getAddress } from 'viem'
 import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
 import { checkStructTypes } from './checkStructTypes.js'
 import { findRegistryEntry } from './findRegistryEntry.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
-import { normalizeTypedMessage } from './normalizeTypedMessage.js'
+import { hashTypedJson } from './normalizeTypedMessage.js'
 import { type DecodeResult, deny } from './signingPlan.js'
 
 export type DecodeErc2612PermitParameters = { typedData: TypedDataJson; wallet: string; registry: readonly TokenRegistryEntry[] }
@@ -29,16 +29,10 @@ export function decodeErc2612Permit({ typedData, wallet, registry }: DecodeErc26
   if (dom.chainId === null || !asset) return shape('domain needs chainId and verifyingContract')
   const found = findRegistryEntry({ registry, chainId: dom.chainId, asset, domain: typedData.domain })
   if (!found.ok) return found
-  const norm = normalizeTypedMessage({ types: typedData.types, primaryType: 'Permit', message: typedData.message })
-  if (!norm.ok) return shape(norm.message)
-  const m = norm.message
+  const h = hashTypedJson(typedData, dom.domain, shape)
+  if (!h.ok) return h
+  const { message: m, digest } = h
   if (String(m.owner).toLowerCase() !== wallet.toLowerCase()) return deny('sign_from_not_wallet', 'Permit owner is not the wallet')
-  let digest: `0x${string}`
-  try {
-    digest = hashTypedData({ domain: dom.domain, types: typedData.types, primaryType: 'Permit', message: m } as unknown as TypedDataDefinition)
-  } catch {
-    return shape('does not hash under EIP-712')
-  }
   return {
     ok: true,
     action: {

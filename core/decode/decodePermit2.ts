@@ -1,4 +1,4 @@
-import { type TypedDataDefinition, getAddress, hashTypedData } from 'viem'
+import { getAddress } from 'viem'
 import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import { type X402Requirements, checkRequirements } from './checkRequirements.js'
 import { checkStructTypes } from './checkStructTypes.js'
@@ -6,7 +6,7 @@ import { type AuthCapturePayment, authCaptureAction, bindAuthCapture, isAuthCapt
 import { type BatchChannel, bindBatchChannel } from './decodeBatchSettlement.js'
 import { PERMIT2_ADDRESS, X402_BATCH_PERMIT2_COLLECTOR, X402_BATCH_SETTLEMENT, X402_PROXY_WITNESS, X402_UPTO_PERMIT2_PROXY } from './knownContracts.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
-import { normalizeTypedMessage } from './normalizeTypedMessage.js'
+import { hashTypedJson } from './normalizeTypedMessage.js'
 import { type DecodeResult, deny } from './signingPlan.js'
 
 export type DecodePermit2Parameters = { typedData: TypedDataJson; requirements: X402Requirements | undefined; wallet?: string; channel?: BatchChannel | undefined; authCapture?: AuthCapturePayment | undefined }
@@ -82,15 +82,10 @@ export function decodePermit2({ typedData, requirements, wallet = '', channel, a
     return deny('sign_kind_unsupported', `Permit2 ${primaryType.slice(0, 40)} is not supported (one token per signature)`)
   }
   if (!checkStructTypes(typedData.types, expected)) return shape('types are not the Permit2 types')
-  const norm = normalizeTypedMessage({ types: typedData.types, primaryType, message: typedData.message })
-  if (!norm.ok) return norm.tooLarge ? deny('sign_typed_data_too_large', norm.message) : shape(norm.message)
-  let digest: `0x${string}`
-  try {
-    digest = hashTypedData({ domain: dom.domain, types: typedData.types, primaryType, message: norm.message } as unknown as TypedDataDefinition)
-  } catch {
-    return shape('does not hash under EIP-712')
-  }
-  const m = norm.message as Msg
+  const h = hashTypedJson(typedData, dom.domain, shape)
+  if (!h.ok) return h
+  const { digest } = h
+  const m = h.message as Msg
   if (primaryType === 'PermitSingle') {
     const det = m.details as Msg
     const [asset, spender] = [getAddress(det.token as string), getAddress(m.spender as string)]

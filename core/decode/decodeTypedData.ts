@@ -1,4 +1,4 @@
-import { type TypedDataDefinition, getAddress, hashTypedData } from 'viem'
+import { getAddress } from 'viem'
 import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
 import { type X402Requirements, checkRequirements } from './checkRequirements.js'
@@ -9,7 +9,7 @@ import type { AuthCapturePayment } from './decodeAuthCapture.js'
 import { type BatchChannel, decodeBatchVoucher } from './decodeBatchSettlement.js'
 import { MONEY_PRIMARY_TYPES, PERMIT2_ADDRESS, X402_BATCH_SETTLEMENT } from './knownContracts.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
-import { normalizeTypedMessage } from './normalizeTypedMessage.js'
+import { hashTypedJson } from './normalizeTypedMessage.js'
 import { type DecodeResult, deny } from './signingPlan.js'
 
 export type DecodeTypedDataParameters = {
@@ -47,24 +47,10 @@ export function decodeTypedData({ typedData, wallet, registry, requirements, cha
   const malformed = (why: string) => deny('sign_typed_data_malformed', why)
   const dom = normalizeEip712Domain(typedData)
   if (!dom.ok) return malformed(dom.message)
-  const msg = normalizeTypedMessage({ types: typedData.types, primaryType, message: typedData.message })
-  if (!msg.ok) return msg.tooLarge ? deny('sign_typed_data_too_large', msg.message) : malformed(msg.message)
-  if (dom.chainId !== null) {
-    const denied = checkRequirements({ requirements, chainId: dom.chainId })
-    if (denied) return denied
-  }
-  let digest: `0x${string}`
-  try {
-    // viem validates again (types, references, sizes) and hashes; any throw is a refusal.
-    digest = hashTypedData({
-      domain: dom.domain,
-      types: typedData.types,
-      primaryType,
-      message: msg.message,
-    } as unknown as TypedDataDefinition)
-  } catch {
-    return malformed('typed data does not hash under EIP-712')
-  }
+  const h = hashTypedJson(typedData, dom.domain, malformed)
+  if (!h.ok) return h
+  const denied = dom.chainId === null ? undefined : checkRequirements({ requirements, chainId: dom.chainId })
+  if (denied) return denied
   const d = typedData.domain
   return {
     ok: true,
@@ -77,6 +63,6 @@ export function decodeTypedData({ typedData, wallet, registry, requirements, cha
       primaryType,
       typedData,
     },
-    plan: { kind: 'typedData', digest },
+    plan: { kind: 'typedData', digest: h.digest },
   }
 }

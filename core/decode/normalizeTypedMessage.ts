@@ -1,5 +1,7 @@
+import { type Hex, type TypedDataDefinition, type TypedDataDomain, hashTypedData } from 'viem'
 import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import { parseEip712Integer } from './parseEip712Integer.js'
+import { type SignDenial, deny } from './signingPlan.js'
 
 export type NormalizeTypedMessageParameters = { types: TypedDataJson['types']; primaryType: string; message: unknown }
 export type NormalizeTypedMessageReturnType =
@@ -131,6 +133,21 @@ export function normalizeTypedMessage({ types, primaryType, message }: Normalize
     if (err instanceof Refusal) return err.tooLarge ? { ok: false, message: err.message, tooLarge: true } : { ok: false, message: err.message }
     // A RangeError (stack) or similar from hostile input is still a refusal, never a crash.
     return { ok: false, message: 'typed data could not be checked' }
+  }
+}
+
+/**
+ * normalizeTypedMessage, then the EIP-712 digest under `domain` (viem validates again; a throw is a refusal): the
+ * message in viem's form and its digest, or `shape(why)` (sign_typed_data_too_large past TYPED_DATA_LIMITS).
+ */
+export function hashTypedJson(typedData: TypedDataJson, domain: TypedDataDomain, shape: (why: string) => SignDenial): { ok: true; message: Record<string, unknown>; digest: Hex } | SignDenial {
+  const { types, primaryType } = typedData
+  const norm = normalizeTypedMessage({ types, primaryType, message: typedData.message })
+  if (!norm.ok) return norm.tooLarge ? deny('sign_typed_data_too_large', norm.message) : shape(norm.message)
+  try {
+    return { ok: true, message: norm.message, digest: hashTypedData({ domain, types, primaryType, message: norm.message } as unknown as TypedDataDefinition) }
+  } catch {
+    return shape('does not hash under EIP-712')
   }
 }
 

@@ -28,7 +28,7 @@ import { verifyAgentRequest } from './verifyAgentRequest.js'
 const policyCache = new Map<string, Policy | WalletPolicy>()
 
 /** Authenticates and decodes outside the writer, then decides, counts and audits inside it; signs off the writer thread. */
-export async function handleAgentSign(enclave: Enclave, req: { request: string; signature: string }): Promise<HandlerResult> {
+export async function handleAgentSign(enclave: Enclave, req: { request: string; signature: string }): Promise<HandlerResult<'agentSign'>> {
   const { request, wallet, agent } = verifyAgentRequest(enclave, req.request, req.signature)
   checkFreshness(enclave, agent.agentId, request)
   // SECURITY: decoding is bounded (typed-data limits) and runs before the queue against the current policy;
@@ -48,7 +48,8 @@ export async function handleAgentSign(enclave: Enclave, req: { request: string; 
       signature: signed.signature,
       signedHash: signed.signedHash,
       ...(signed.serializedTransaction ? { serializedTransaction: signed.serializedTransaction } : {}),
-      receipt: { ...decided.receipt, checkpoint: persist.checkpoint },
+      // persist holds this request's entry, so it carries a checkpoint (completeTx adds one whenever there are entries).
+      receipt: { ...decided.receipt, checkpoint: persist.checkpoint! },
     },
     persist,
   }

@@ -10,7 +10,7 @@ import type { HandlerResult } from '../protocol/HandlerResult.js'
  * head, the wallets and the config version. Returns the commitment inputs so
  * a verifier can recompute user_data.
  */
-export async function handleAttest(enclave: Enclave, nonce: Uint8Array | null): Promise<HandlerResult> {
+export async function handleAttest(enclave: Enclave, nonce: Uint8Array | null): Promise<HandlerResult<'attest'>> {
   const inputs = attestationInputs(enclave)
   const document = await enclave.params.nsm.attest({
     userData: computeAttestationUserData(inputs),

@@ -27,7 +27,7 @@ export type OwnerActParameters = { primaryType: string; message: string; signatu
 export async function applyOwnerAct(
   enclave: Enclave,
   params: OwnerActParameters,
-): Promise<HandlerResult> {
+): Promise<HandlerResult<'ownerAct'>> {
   const act = await verifyOwnerAct(params)
   // SECURITY: bounded state. A state-growing act is refused once the sealed state is half the frame limit, so
   // shrinking acts (freeze, revoke) always still fit (docs/security.md, "Bounded state").

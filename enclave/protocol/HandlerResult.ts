@@ -1,6 +1,7 @@
-import type { Persist, WireError } from '../../shared/protocol/messages.js'
+import type { EnclaveRequestType, TypedResponse } from '../../shared/protocol/messages.js'
 
-/** What a handler returns: a result or a refusal (a value, not an exception), plus what the host must store. */
-export type HandlerResult =
-  | { ok: true; result: unknown; persist?: Persist | undefined }
-  | { ok: false; error: WireError; persist?: Persist | undefined }
+/**
+ * What a handler of request type T returns: its result in the shape of RESULT_SCHEMAS[T] (the schema the host
+ * parses it with) or a refusal (a value, not an exception), plus what the host must store.
+ */
+export type HandlerResult<T extends EnclaveRequestType = EnclaveRequestType> = TypedResponse<T>

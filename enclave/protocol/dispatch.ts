@@ -6,7 +6,8 @@
  */
 import { BaseError } from '../../shared/errors/base.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
-import { EnclaveRequestSchema, PROTOCOL_VERSION } from '../../shared/protocol/requests.js'
+import { type EnclaveRequest, EnclaveRequestSchema, type EnclaveRequestType, PROTOCOL_VERSION } from '../../shared/protocol/requests.js'
+import type { WireError } from '../../shared/protocol/messages.js'
 import type { Enclave } from '../Enclave.js'
 import { handleAgentSign } from '../agent/handleAgentSign.js'
 import { handleAgentStatus } from '../agent/handleAgentStatus.js'
@@ -41,6 +42,28 @@ async function routeTyped(enclave: Enclave, msg: unknown): Promise<HandlerResult
   }
 }
 
+/** One handler per request type, each returning that type's result (RESULT_SCHEMAS): a missing or mistyped one does not compile. */
+const HANDLERS: { [T in EnclaveRequestType]: (enclave: Enclave, req: Extract<EnclaveRequest, { type: T }>) => Promise<HandlerResult<T>> | HandlerResult<T> } = {
+  hello: (enclave, req) =>
+    req.protocolVersion !== PROTOCOL_VERSION
+      ? fail('protocol_version_unsupported', `Enclave speaks protocol ${PROTOCOL_VERSION}, not ${req.protocolVersion}`)
+      : { ok: true, result: { protocolVersion: PROTOCOL_VERSION, mode: enclave.params.mode, phase: enclave.phase, enclaveVersion: ENCLAVE_VERSION } },
+  loadState: async (enclave, req) => {
+    await enclave.loadSnapshot(req.snapshot)
+    return { ok: true, result: enclave.headResult() }
+  },
+  replayEntries: (enclave, req) => replayEntries(enclave, req.entries),
+  finishLoad: (enclave) => finishLoad(enclave),
+  catchUp: async (enclave, req) => ({ ok: true, ...(await enclave.catchUp(req.storedThrough, req.snapshotVersion)) }),
+  ownerAct: applyOwnerAct,
+  agentSign: handleAgentSign,
+  attest: (enclave, req) => handleAttest(enclave, req.nonce),
+  getWallets: (enclave) => ({ ok: true, result: { wallets: describeWallets(enclave) } }),
+  agentStatus: handleAgentStatus,
+}
+/** Requests that change state run in the single writer. */
+const SERIAL: ReadonlySet<EnclaveRequestType> = new Set(['loadState', 'replayEntries', 'finishLoad', 'ownerAct'])
+
 async function route(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
   const type = (msg as { type?: unknown } | null)?.type
   const parsed = EnclaveRequestSchema.safeParse(msg)
@@ -51,48 +74,20 @@ async function route(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
     return fail('message_invalid', `Invalid ${String(type)}: ${issue?.path.join('.')} ${issue?.message}`.slice(0, 200))
   }
   const req = parsed.data
-  if (!PHASE_ACCEPTS[enclave.phase].includes(req.type)) return phaseRefusal(enclave, req.type)
+  const accepted = () => PHASE_ACCEPTS[enclave.phase].includes(req.type)
+  if (!accepted()) return phaseRefusal(enclave, req.type)
+  // The request and its handler agree on T (HANDLERS' type); TypeScript cannot correlate the union here.
+  const run = () => (HANDLERS[req.type] as (e: Enclave, r: EnclaveRequest) => Promise<HandlerResult> | HandlerResult)(enclave, req)
   // SECURITY: checked again in the writer: a request queued behind a phase change (finishLoad and loadState in one
   // write) runs only if its phase still holds (loadAfterReady).
-  const serial = (job: () => Promise<HandlerResult>) =>
-    enclave.queue.run(() => (PHASE_ACCEPTS[enclave.phase].includes(req.type) ? job() : phaseRefusal(enclave, req.type)))
-  switch (req.type) {
-    case 'hello':
-      if (req.protocolVersion !== PROTOCOL_VERSION) {
-        return fail('protocol_version_unsupported', `Enclave speaks protocol ${PROTOCOL_VERSION}, not ${req.protocolVersion}`)
-      }
-      return {
-        ok: true,
-        result: { protocolVersion: PROTOCOL_VERSION, mode: enclave.params.mode, phase: enclave.phase, enclaveVersion: ENCLAVE_VERSION },
-      }
-    case 'loadState':
-      return serial(async () => {
-        await enclave.loadSnapshot(req.snapshot)
-        return { ok: true, result: enclave.headResult() }
-      })
-    case 'replayEntries':
-      return serial(() => replayEntries(enclave, req.entries))
-    case 'finishLoad':
-      return serial(() => finishLoad(enclave))
-    case 'catchUp':
-      return { ok: true, ...(await enclave.catchUp(req.storedThrough, req.snapshotVersion)) }
-    case 'ownerAct':
-      return serial(() => applyOwnerAct(enclave, req))
-    case 'agentSign':
-      return handleAgentSign(enclave, req)
-    case 'attest':
-      return handleAttest(enclave, req.nonce)
-    case 'getWallets':
-      return { ok: true, result: { wallets: describeWallets(enclave) } }
-    case 'agentStatus': return handleAgentStatus(enclave, req)
-  }
+  return SERIAL.has(req.type) ? enclave.queue.run(async () => (accepted() ? run() : phaseRefusal(enclave, req.type))) : run()
 }
 
-function phaseRefusal(enclave: Enclave, type: string): HandlerResult {
+function phaseRefusal(enclave: Enclave, type: string): { ok: false; error: WireError } {
   const code = enclave.phase === 'halted' ? 'enclave_halted' : enclave.phase === 'ready' ? 'phase_illegal' : 'enclave_not_ready'
   return fail(code, `${type} is not accepted in phase ${enclave.phase}`)
 }
 
-function fail(code: ConstructorParameters<typeof EnclaveError>[0], message: string): HandlerResult {
+function fail(code: ConstructorParameters<typeof EnclaveError>[0], message: string): { ok: false; error: WireError } {
   return { ok: false, error: { code, message } }
 }

@@ -28,7 +28,7 @@ const AGENT_LEDGER_EVENTS: ReadonlySet<string> = new Set(['request', 'denial', '
  * comes after the chain moved on marks the load broken: only a new loadState
  * (a restart of the load) continues, so no half-replayed state goes ready.
  */
-export async function replayEntries(enclave: Enclave, texts: string[]): Promise<HandlerResult> {
+export async function replayEntries(enclave: Enclave, texts: string[]): Promise<HandlerResult<'replayEntries'>> {
   refuseIfBroken(enclave)
   const entries: AuditEntry[] = []
   for (const text of texts) {
@@ -53,7 +53,7 @@ export async function replayEntries(enclave: Enclave, texts: string[]): Promise<
     entries.push(r.data)
   }
   enclave.audit.resumeFrom(entries)
-  enclave.loadBroken = true
+  enclave.markLoadBroken(true)
   for (const e of entries) {
     if (e.rule === OWNER_RULE) {
       throw new EnclaveError('state_rollback_detected', `Owner act at seq ${e.seq} is newer than the snapshot: an older snapshot`)
@@ -68,12 +68,12 @@ export async function replayEntries(enclave: Enclave, texts: string[]): Promise<
     }
     if (e.ledger.length > 0 && e.wallet) applyEvents(enclave, enclave.wallet(e.wallet), e.ledger)
   }
-  enclave.loadBroken = false
+  enclave.markLoadBroken(false)
   return { ok: true, result: enclave.headResult() }
 }
 
 /** Ends loading: records the start in the audit chain, seals a snapshot, and opens for requests. */
-export async function finishLoad(enclave: Enclave): Promise<HandlerResult> {
+export async function finishLoad(enclave: Enclave): Promise<HandlerResult<'finishLoad'>> {
   refuseIfBroken(enclave)
   enclave.releaseOrder.reset(enclave.audit.head().seq + 1)
   const tx = enclave.beginTx()
