@@ -50,7 +50,6 @@ export type ActionFacts = {
  * one of these: a kind without an answer to every question does not compile.
  */
 export type KindSpec<K extends ActionKind> = {
-  kind: K
   /** One human line for the audit log and the owner. */
   describe: (a: ActionOf<K>) => string
   /** The facts policy reads: spends, counterparties, validity. */

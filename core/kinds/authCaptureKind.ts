@@ -1,5 +1,5 @@
 import type { KindSpec } from './KindSpec.js'
-import { emptyFacts, lower } from './spendHelpers.js'
+import { lower, tokenFacts } from './spendHelpers.js'
 
 /**
  * x402 auth-capture: `amount` moves into the escrow when the operator authorizes; the operator may then capture up
@@ -7,12 +7,9 @@ import { emptyFacts, lower } from './spendHelpers.js'
  * signed; a void, refund or reclaim gives nothing back by itself (the host cannot prove it): an owner CreditBudget.
  */
 export const authCaptureKind: KindSpec<'auth_capture'> = {
-  kind: 'auth_capture',
   describe: (a) => `x402 auth-capture: authorize ${a.amount} of ${a.asset} to ${a.receiver} (fee ≤ ${a.maxFeeBps} bps to ${a.feeReceiver}), captured by ${a.operator} until ${a.captureDeadline} through escrow ${a.escrow} on chain ${a.chainId}`,
   facts: (a) => ({
-    ...emptyFacts(a.chainId),
-    spends: [{ chainId: a.chainId, asset: lower(a.asset), amount: BigInt(a.amount), to: lower(a.receiver), role: 'authorization' }],
-    tokens: [lower(a.asset)],
+    ...tokenFacts(a, a.receiver, 'authorization'),
     payees: a.maxFeeBps > 0 ? [lower(a.receiver), lower(a.feeReceiver)] : [lower(a.receiver)],
     facilitators: [lower(a.operator)],
     escrows: [lower(a.escrow)],

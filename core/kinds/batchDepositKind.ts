@@ -7,7 +7,6 @@ import { emptyFacts, lower } from './spendHelpers.js'
  * so it is not a spend: it counts against the policy's locked-funds budget (per channel and in total).
  */
 export const batchDepositKind: KindSpec<'batch_deposit'> = {
-  kind: 'batch_deposit',
   describe: (a) => `x402 batch-settlement deposit: lock ${a.amount} of ${a.asset} in channel ${a.channelId} to ${a.receiver} (escrow ${a.escrow}) on chain ${a.chainId}, valid ${a.validAfter}–${a.validBefore}`,
   facts: (a) => ({
     ...emptyFacts(a.chainId),

@@ -8,7 +8,6 @@ import { emptyFacts, lower } from './spendHelpers.js'
  * increase adds nothing. A voucher has no expiry: it is money until the channel is claimed or closed.
  */
 export const batchVoucherKind: KindSpec<'batch_voucher'> = {
-  kind: 'batch_voucher',
   describe: (a) => `x402 batch-settlement voucher: running total ${a.total} (signed before ${a.signedBefore}) of ${a.asset} in channel ${a.channelId} to ${a.receiver} on chain ${a.chainId}`,
   facts: (a) => {
     const [total, before] = [BigInt(a.total), BigInt(a.signedBefore)]

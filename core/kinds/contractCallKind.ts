@@ -3,7 +3,6 @@ import { emptyFacts, feeSpend, lower } from './spendHelpers.js'
 
 /** A call to a contract that is neither a known token action nor Permit2: its native value and fee count. */
 export const contractCallKind: KindSpec<'contract_call'> = {
-  kind: 'contract_call',
   describe: (a) => `call ${a.to} ${a.selector} (${(a.data.length - 2) / 2} bytes) with ${a.value} wei on chain ${a.chainId} (nonce ${a.nonce}, gas ${a.gas} × ${a.maxFeePerGas})`,
   facts: (a) => ({
     ...emptyFacts(a.chainId),

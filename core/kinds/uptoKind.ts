@@ -1,6 +1,6 @@
 import { X402_UPTO_PERMIT2_PROXY } from '../decode/knownContracts.js'
 import type { KindSpec } from './KindSpec.js'
-import { emptyFacts, lower, secondsOrNull } from './spendHelpers.js'
+import { lower, secondsOrNull, tokenFacts } from './spendHelpers.js'
 
 /**
  * x402 upto: a Permit2 witness transfer to the canonical upto proxy. The
@@ -8,13 +8,9 @@ import { emptyFacts, lower, secondsOrNull } from './spendHelpers.js'
  * once, from `validAfter` until `deadline`: the maximum counts when signed.
  */
 export const uptoKind: KindSpec<'upto'> = {
-  kind: 'upto',
   describe: (a) => `x402 upto: at most ${a.amount} of ${a.asset} to ${a.payTo}, settled by ${a.facilitator}, on chain ${a.chainId} until ${a.deadline}`,
   facts: (a) => ({
-    ...emptyFacts(a.chainId),
-    spends: [{ chainId: a.chainId, asset: lower(a.asset), amount: BigInt(a.amount), to: lower(a.payTo), role: 'authorization' }],
-    tokens: [lower(a.asset)],
-    payees: [lower(a.payTo)],
+    ...tokenFacts(a, a.payTo, 'authorization'),
     // The upto proxy pulls the funds (as Permit2 transfers list their spender); the facilitator chooses how much.
     spenders: [X402_UPTO_PERMIT2_PROXY],
     facilitators: [lower(a.facilitator)],
