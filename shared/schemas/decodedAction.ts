@@ -10,18 +10,17 @@ import { TypedDataJsonSchema } from './agentRequest.js'
  */
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
 const uint = z.string().regex(/^(0|[1-9][0-9]{0,77})$/)
+const safe = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 const chainId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
 const bytes32 = z.string().regex(/^0x[0-9a-f]{64}$/)
-const seconds = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+const seconds = safe
 
 /** The fields of an unsigned EIP-1559 transaction that are not its call: they bound its fee and order. */
-const tx = {
-  chainId,
-  nonce: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  gas: uint,
-  maxFeePerGas: uint,
-  maxPriorityFeePerGas: uint,
-}
+const tx = { chainId, nonce: safe, gas: uint, maxFeePerGas: uint, maxPriorityFeePerGas: uint }
+/** `amount` of token `asset` on `chainId`. */
+const token = { chainId, asset: address, amount: uint }
+/** An authorization's validity window (unix seconds). */
+const window = { validAfter: seconds, validBefore: seconds }
 
 export const ACTION_KINDS = [
   'eip3009',
@@ -45,36 +44,14 @@ export type ActionKind = z.infer<typeof ActionKindSchema>
 
 export const DecodedActionSchema = z.discriminatedUnion('kind', [
   /** EIP-3009 TransferWithAuthorization / ReceiveWithAuthorization (typed data; x402 exact). */
-  z.strictObject({
-    kind: z.literal('eip3009'),
-    primaryType: z.enum(['TransferWithAuthorization', 'ReceiveWithAuthorization']),
-    chainId,
-    asset: address,
-    amount: uint,
-    payTo: address,
-    from: address,
-    validAfter: seconds,
-    validBefore: seconds,
-    nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
-  }),
+  z.strictObject({ kind: z.literal('eip3009'), primaryType: z.enum(['TransferWithAuthorization', 'ReceiveWithAuthorization']), ...token, payTo: address, from: address, ...window, nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/) }),
   /** EIP-2612 Permit (typed data): an allowance of `amount` to `spender` once submitted. */
-  z.strictObject({
-    kind: z.literal('erc2612_permit'),
-    chainId,
-    asset: address,
-    owner: address,
-    spender: address,
-    amount: uint,
-    nonce: uint,
-    deadline: uint,
-  }),
+  z.strictObject({ kind: z.literal('erc2612_permit'), chainId, asset: address, owner: address, spender: address, amount: uint, nonce: uint, deadline: uint }),
   /** Permit2 PermitTransferFrom / PermitWitnessTransferFrom (typed data): `spender` may move `amount` once. */
   z.strictObject({
     kind: z.literal('permit2_transfer'),
     primaryType: z.enum(['PermitTransferFrom', 'PermitWitnessTransferFrom']),
-    chainId,
-    asset: address,
-    amount: uint,
+    ...token,
     spender: address,
     /** The recipient when the spender is an x402 Permit2 proxy that pays the witness's `to`; else null. */
     payTo: address.nullable(),
@@ -87,13 +64,13 @@ export const DecodedActionSchema = z.discriminatedUnion('kind', [
    * x402 upto (typed data): Permit2 PermitWitnessTransferFrom to the canonical upto proxy, witness {to, facilitator,
    * validAfter}: `facilitator` may move up to `amount` to `payTo`, once, from `validAfter` until `deadline`.
    */
-  z.strictObject({ kind: z.literal('upto'), chainId, asset: address, amount: uint, payTo: address, facilitator: address, nonce: uint, deadline: uint, validAfter: uint }),
+  z.strictObject({ kind: z.literal('upto'), ...token, payTo: address, facilitator: address, nonce: uint, deadline: uint, validAfter: uint }),
   /**
    * x402 batch-settlement escrow deposit (typed data): an EIP-3009 ReceiveWithAuthorization of `amount` to the
    * canonical deposit collector, whose nonce binds it to channel `channelId` (payer = the wallet, vouchers signed
    * only by the wallet, funds claimable by `receiver` only against vouchers). Counts against the locked-funds budget.
    */
-  z.strictObject({ kind: z.literal('batch_deposit'), chainId, asset: address, amount: uint, channelId: bytes32, receiver: address, escrow: address, validAfter: seconds, validBefore: seconds, nonce: bytes32 }),
+  z.strictObject({ kind: z.literal('batch_deposit'), ...token, channelId: bytes32, receiver: address, escrow: address, ...window, nonce: bytes32 }),
   /**
    * x402 batch-settlement voucher (typed data): `receiver` may claim up to `total` (cumulative) from channel
    * `channelId`. `signedBefore` is the highest total the enclave signed for the channel before (set in the writer):
@@ -105,58 +82,22 @@ export const DecodedActionSchema = z.discriminatedUnion('kind', [
    * collector, bound to a PaymentInfo: `operator` may capture up to `amount` to `receiver` (a fee of at most
    * `maxFeeBps` to `feeReceiver`) until `captureDeadline`, void it, or refund until `refundDeadline`.
    */
-  z.strictObject({ kind: z.literal('auth_capture'), chainId, asset: address, amount: uint, receiver: address, operator: address, feeReceiver: address, maxFeeBps: z.number().int().min(0).max(10_000), escrow: address, validAfter: seconds, validBefore: seconds, captureDeadline: seconds, refundDeadline: seconds, nonce: bytes32 }),
+  z.strictObject({ kind: z.literal('auth_capture'), ...token, receiver: address, operator: address, feeReceiver: address, maxFeeBps: z.number().int().min(0).max(10_000), escrow: address, ...window, captureDeadline: seconds, refundDeadline: seconds, nonce: bytes32 }),
   /** Permit2 PermitSingle (typed data, AllowanceTransfer): an allowance until `expiration`. */
-  z.strictObject({
-    kind: z.literal('permit2_allowance'),
-    chainId,
-    asset: address,
-    amount: uint,
-    spender: address,
-    expiration: seconds,
-    nonce: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-    sigDeadline: uint,
-  }),
+  z.strictObject({ kind: z.literal('permit2_allowance'), ...token, spender: address, expiration: seconds, nonce: safe, sigDeadline: uint }),
   /** EIP-1559 transaction calling an ERC-20 transfer / transferFrom. */
-  z.strictObject({
-    kind: z.literal('erc20_transfer'),
-    ...tx,
-    asset: address,
-    amount: uint,
-    payTo: address,
-    from: address,
-    method: z.enum(['transfer', 'transferFrom']),
-  }),
-  /** EIP-1559 transaction calling an ERC-20 approve / increaseAllowance / decreaseAllowance. */
-  z.strictObject({
-    kind: z.literal('erc20_approve'),
-    ...tx,
-    asset: address,
-    /** Allowance the call grants (approve: the new allowance; increaseAllowance: the increase; decrease: 0). */
-    amount: uint,
-    spender: address,
-    method: z.enum(['approve', 'increaseAllowance', 'decreaseAllowance']),
-  }),
+  z.strictObject({ kind: z.literal('erc20_transfer'), ...tx, asset: address, amount: uint, payTo: address, from: address, method: z.enum(['transfer', 'transferFrom']) }),
+  /**
+   * EIP-1559 transaction calling an ERC-20 approve / increaseAllowance / decreaseAllowance; `amount` is the allowance
+   * the call grants (approve: the new allowance; increaseAllowance: the increase; decrease: 0).
+   */
+  z.strictObject({ kind: z.literal('erc20_approve'), ...tx, asset: address, amount: uint, spender: address, method: z.enum(['approve', 'increaseAllowance', 'decreaseAllowance']) }),
   /** EIP-1559 transaction calling Permit2.approve(token, spender, amount, expiration). */
-  z.strictObject({
-    kind: z.literal('permit2_approve'),
-    ...tx,
-    asset: address,
-    amount: uint,
-    spender: address,
-    expiration: seconds,
-  }),
+  z.strictObject({ kind: z.literal('permit2_approve'), ...tx, asset: address, amount: uint, spender: address, expiration: seconds }),
   /** EIP-1559 transaction moving native value with empty calldata. */
   z.strictObject({ kind: z.literal('native_transfer'), ...tx, amount: uint, payTo: address }),
   /** EIP-1559 transaction calling a contract that is neither a token nor Permit2. */
-  z.strictObject({
-    kind: z.literal('contract_call'),
-    ...tx,
-    to: address,
-    value: uint,
-    selector: z.string().regex(/^0x[0-9a-f]{8}$/),
-    data: z.string().regex(/^0x([0-9a-f]{2})*$/),
-  }),
+  z.strictObject({ kind: z.literal('contract_call'), ...tx, to: address, value: uint, selector: z.string().regex(/^0x[0-9a-f]{8}$/), data: z.string().regex(/^0x([0-9a-f]{2})*$/) }),
   /** Any other EIP-712 typed data (allowed only by domain + primaryType matchers); the whole content is kept. */
   z.strictObject({
     kind: z.literal('typed_data'),
@@ -168,11 +109,7 @@ export const DecodedActionSchema = z.discriminatedUnion('kind', [
     typedData: TypedDataJsonSchema,
   }),
   /** EIP-191 personal message (off unless the policy allows it); the whole message is kept. */
-  z.strictObject({
-    kind: z.literal('raw_message'),
-    length: z.number().int().nonnegative(),
-    message: z.union([z.strictObject({ text: z.string() }), z.strictObject({ raw: z.string() })]),
-  }),
+  z.strictObject({ kind: z.literal('raw_message'), length: z.number().int().nonnegative(), message: z.union([z.strictObject({ text: z.string() }), z.strictObject({ raw: z.string() })]) }),
 ])
 export type DecodedAction = z.infer<typeof DecodedActionSchema>
 export type ActionOf<K extends ActionKind> = Extract<DecodedAction, { kind: K }>
