@@ -6,7 +6,7 @@ import { checkStructTypes } from './checkStructTypes.js'
 import { findRegistryEntry } from './findRegistryEntry.js'
 import { type Eip3009PrimaryType, hashEip3009 } from './hashEip3009.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
-import { parseEip712Integer } from './parseEip712Integer.js'
+import { normalizeTypedMessage } from './normalizeTypedMessage.js'
 import { type DecodeResult, deny } from './signingPlan.js'
 import { type AuthCapturePayment, authCaptureAction, bindAuthCapture, isAuthCaptureCollector } from './decodeAuthCapture.js'
 import { type BatchChannel, bindBatchDeposit } from './decodeBatchSettlement.js'
@@ -25,10 +25,7 @@ export type DecodeEip3009Parameters = {
   authCapture?: AuthCapturePayment | undefined
 }
 
-const FIELDS = EIP3009_FIELDS
 const DOMAIN_KEYS = ['chainId', 'name', 'verifyingContract', 'version']
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/
-const BYTES32 = /^0x[0-9a-fA-F]{64}$/
 const MAX_SECONDS = BigInt(Number.MAX_SAFE_INTEGER)
 
 /**
@@ -39,7 +36,7 @@ const MAX_SECONDS = BigInt(Number.MAX_SAFE_INTEGER)
 export function decodeEip3009({ typedData, primaryType, wallet, registry, requirements, channel, authCapture }: DecodeEip3009Parameters): DecodeResult {
   const shape = (why: string) => deny('sign_eip3009_shape_invalid', `${primaryType}: ${why}`)
   // SECURITY: exactly the EIP-3009 types — no extra struct can change what the token contract hashes.
-  if (!checkStructTypes(typedData.types, { [primaryType]: FIELDS })) {
+  if (!checkStructTypes(typedData.types, { [primaryType]: EIP3009_FIELDS })) {
     return shape('types are not exactly (EIP712Domain and) address from, address to, uint256 value, uint256 validAfter, uint256 validBefore, bytes32 nonce')
   }
   const dom = normalizeEip712Domain(typedData)
@@ -54,21 +51,11 @@ export function decodeEip3009({ typedData, primaryType, wallet, registry, requir
   if (!found.ok) return found
   const entry = found.entry
 
-  const m = typedData.message
-  const keys = Object.keys(m)
-  if (keys.length !== FIELDS.length || !FIELDS.every((f) => Object.hasOwn(m, f.name))) {
-    return shape('message keys are not exactly from,to,value,validAfter,validBefore,nonce')
-  }
-  const { from, to, nonce } = m
-  if (typeof from !== 'string' || !ADDRESS.test(from)) return shape('from is not an address')
-  if (typeof to !== 'string' || !ADDRESS.test(to)) return shape('to is not an address')
-  if (typeof nonce !== 'string' || !BYTES32.test(nonce)) return shape('nonce is not bytes32')
-  const value = parseEip712Integer(m.value, { signed: false, bits: 256 })
-  const validAfter = parseEip712Integer(m.validAfter, { signed: false, bits: 256 })
-  const validBefore = parseEip712Integer(m.validBefore, { signed: false, bits: 256 })
-  if (value === undefined) return shape('value is not a uint256')
-  if (validAfter === undefined || validAfter > MAX_SECONDS) return shape('validAfter is not a time in seconds')
-  if (validBefore === undefined || validBefore > MAX_SECONDS) return shape('validBefore is not a time in seconds')
+  // Exactly the six fields, each of its EIP-712 type (the types were checked above).
+  const norm = normalizeTypedMessage({ types: typedData.types, primaryType, message: typedData.message })
+  if (!norm.ok) return shape(norm.message)
+  const { from, to, nonce, value, validAfter, validBefore } = norm.message as { from: string; to: string; nonce: string; value: bigint; validAfter: bigint; validBefore: bigint }
+  if (validAfter > MAX_SECONDS || validBefore > MAX_SECONDS) return shape('validAfter and validBefore must be times in seconds (≤ 2^53 − 1)')
   // SECURITY: the wallet only authorizes moving its own funds.
   if (from.toLowerCase() !== wallet.toLowerCase()) return deny('sign_from_not_wallet', 'Authorization from is not the wallet')
 
