@@ -1,10 +1,13 @@
 import YAML, { LineCounter } from 'yaml'
+import type { z } from 'zod'
 import { type Policy, PolicySchema } from '../../shared/schemas/policy.js'
 
-export type CheckPolicyTextParameters = { text: string; format: 'yaml' | 'json'; wallet: string; agentId: string; name: string }
+type Common = { text: string; format: 'yaml' | 'json'; wallet: string; name: string }
+/** An agent policy (PolicySchema, bound to `agentId`), or any other policy document by its `schema` (e.g. WalletPolicySchema, no agent). */
+export type CheckPolicyTextParameters<T = Policy> = Common & ({ agentId: string; schema?: undefined } | { agentId?: undefined; schema: z.ZodType<T> })
 export type PolicyTextIssue = { path: string; message: string; line: number | null }
-export type CheckPolicyTextReturnType =
-  | { ok: true; policy: Policy; warnings: string[] }
+export type CheckPolicyTextReturnType<T = Policy> =
+  | { ok: true; policy: T; warnings: string[] }
   | { ok: false; code: 'policy_file_unparsable' | 'policy_invalid'; issues: PolicyTextIssue[] }
 
 /**
@@ -13,7 +16,9 @@ export type CheckPolicyTextReturnType =
  * and, where YAML read an address or amount as a number, says so. Shared by `bursar owner policy set` and the
  * console's live editor.
  */
-export function checkPolicyText({ text, format, wallet, agentId, name }: CheckPolicyTextParameters): CheckPolicyTextReturnType {
+export function checkPolicyText(p: Common & { agentId: string }): CheckPolicyTextReturnType
+export function checkPolicyText<T>(p: Common & { schema: z.ZodType<T> }): CheckPolicyTextReturnType<T>
+export function checkPolicyText<T>({ text, format, wallet, agentId, name, schema }: CheckPolicyTextParameters<T>): CheckPolicyTextReturnType<T | Policy> {
   const lines = new LineCounter()
   let value: unknown
   let doc: YAML.Document.Parsed | null = null
@@ -39,8 +44,8 @@ export function checkPolicyText({ text, format, wallet, agentId, name }: CheckPo
   const warnings: string[] = []
   if (body.wallet !== undefined && String(body.wallet).toLowerCase() !== wallet.toLowerCase())
     warnings.push(`${name} names wallet ${String(body.wallet)}; using --wallet ${wallet}`)
-  if (body.agentId !== undefined && body.agentId !== agentId) warnings.push(`${name} names agent ${String(body.agentId)}; using --agent ${agentId}`)
-  const parsed = PolicySchema.safeParse({ ...body, wallet, agentId })
+  if (agentId !== undefined && body.agentId !== undefined && body.agentId !== agentId) warnings.push(`${name} names agent ${String(body.agentId)}; using --agent ${agentId}`)
+  const parsed = (schema ?? PolicySchema).safeParse({ ...body, wallet, ...(agentId === undefined ? {} : { agentId }) })
   if (parsed.success) return { ok: true, policy: parsed.data, warnings }
   const issues = parsed.error.issues.map((i): PolicyTextIssue => {
     const where = i.path.length ? i.path.join('.') : '(root)'

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { BaseError } from '../../shared/errors/base.js'
-import { readPolicyFile } from './readPolicyFile.js'
+import { readPolicyFile, readWalletPolicyFile } from './readPolicyFile.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bursar-read-policy-'))
 const WALLET = '0x2222222222222222222222222222222222222222'
@@ -47,6 +47,25 @@ describe('readPolicyFile', () => {
     expect(failure(path.join(dir, 'missing.yaml')).code).toBe('policy_file_unreadable')
     expect(failure(write('broken.json', '{"version": ')).code).toBe('policy_file_unparsable')
     expect(failure(write('list.yaml', '- 1\n- 2\n')).metaMessages).toEqual(['  (root): expected a mapping of policy fields'])
+  })
+})
+
+describe('readWalletPolicyFile (the same parser, WalletPolicySchema, no agent)', () => {
+  it('binds the wallet, and names each offending path with the YAML-number tip', () => {
+    const f = write('w.yaml', `version: 1\nwallet: "0x1111111111111111111111111111111111111111"\ntimeZone: UTC\nbudgets:\n  - chainId: 1\n    asset: native\n    rolling24h: "9"\n`)
+    const r = readWalletPolicyFile({ file: f, wallet: WALLET })
+    expect(r.policy).toEqual({ version: 1, wallet: WALLET, timeZone: 'UTC', budgets: [{ chainId: 1, asset: 'native', rolling24h: '9' }] })
+    expect(r.warnings).toEqual([`${f} names wallet 0x1111111111111111111111111111111111111111; using --wallet ${WALLET}`])
+    const bad = write('wbad.yaml', 'version: 1\ntimeZone: UTC\nagentId: x\nbudgets:\n  - chainId: 1\n    asset: native\n    perTx: 5\n')
+    let e: BaseError | undefined
+    try {
+      readWalletPolicyFile({ file: bad, wallet: WALLET })
+    } catch (err) {
+      e = err as BaseError
+    }
+    expect(e?.code).toBe('policy_invalid')
+    expect(e?.metaMessages).toEqual([expect.stringMatching(/^ {2}budgets\.0\.perTx: .*\(YAML read this as the number 5: quote it/), expect.stringMatching(/^ {2}\(root\): .*agentId/)])
+    expect(() => readWalletPolicyFile({ file: write('wbroken.json', '{"v'), wallet: WALLET })).toThrow(expect.objectContaining({ code: 'policy_file_unparsable' }))
   })
 })
 
