@@ -1,6 +1,4 @@
-import { sha256 } from '@noble/hashes/sha2.js'
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
-import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
+import { canonicalHash } from '../../shared/canonical/canonicalJson.js'
 import { type ApprovalSummary, approvalDigest } from '../../shared/owner/approvalSummary.js'
 import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
 import type { ActionFacts } from '../kinds/KindSpec.js'
@@ -23,7 +21,7 @@ const SPAN_STEP_S = 10
 export function approvalRequest({ agentId, host, action, facts, now }: ApprovalRequestParameters): ApprovalRequest {
   const free = approvalFreeFields(action)
   const bound = Object.fromEntries(Object.entries(action).filter(([k]) => !free.includes(k)))
-  const key = `0x${bytesToHex(sha256(utf8ToBytes(canonicalJson({ agentId, host, bound }))))}`
+  const key = canonicalHash({ agentId, host, bound })
   const nowSec = Math.floor(now / 1000)
   const validForSeconds =
     facts.validUntil === null ? null : Math.max(SPAN_STEP_S, Math.ceil((facts.validUntil - nowSec) / SPAN_STEP_S) * SPAN_STEP_S)

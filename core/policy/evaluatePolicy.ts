@@ -4,7 +4,8 @@ import type { EvaluatePolicyParameters, PolicyVerdict } from './evalTypes.js'
 export type { EvaluatePolicyParameters, PolicyVerdict } from './evalTypes.js'
 
 /**
- * Decides one request against the policy and the ledger, synchronously and
+ * decidePolicy without a trace (the enclave calls decidePolicy itself; this name stays for tests, the console and
+ * the CLI). Decides one request against the policy and the ledger, synchronously and
  * deterministically (the only clock is `now`). The ledger is read, never
  * written: whatever the verdict, the caller applies `verdict.events` to the
  * ledger in the same step it records the audit entry (the enclave is

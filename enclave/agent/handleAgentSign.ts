@@ -16,7 +16,7 @@ import { decodeSignRequest } from '../../core/decode/decodeSignRequest.js'
 import type { DecodeResult } from '../../core/decode/signingPlan.js'
 import { bindAction, describeAction, factsOf } from '../../core/kinds/kindTable.js'
 import type { LedgerEvent } from '../../core/ledger/LedgerEvent.js'
-import { evaluatePolicy } from '../../core/policy/evaluatePolicy.js'
+import { decidePolicy } from '../../core/policy/decidePolicy.js'
 import type { Enclave, PendingPersist, Tx } from '../Enclave.js'
 import { applyEvents } from '../owner/ledgerOps.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
@@ -116,7 +116,7 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, aut
   }
   // In the writer: fields that depend on what was already signed (a batch voucher's highest signed total).
   const action = bindAction(decoded.action, wallet.ledger)
-  const verdict = evaluatePolicy({
+  const verdict = decidePolicy({
     policy,
     action,
     context: { resourceUrl: r.context?.resourceUrl, reason: r.context?.reason },
@@ -156,7 +156,7 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, aut
   return { receipt: { seq: entry.seq, entryHash: hash, stateVersion }, pending, signing }
 }
 
-function dryRunResult(action: DecodedAction, v: ReturnType<typeof evaluatePolicy>): AgentDryRunResult {
+function dryRunResult(action: DecodedAction, v: ReturnType<typeof decidePolicy>): AgentDryRunResult {
   const spends = factsOf(action).spends.map((s) => ({ chainId: s.chainId, asset: s.asset, amount: s.amount.toString(), to: s.to, role: s.role }))
   const base = { dryRun: true as const, verdict: v.verdict, rule: v.rule, describe: describeAction(action), spends }
   return v.verdict === 'allow' ? base : { ...base, code: v.code, message: v.message }

@@ -1,3 +1,5 @@
+import { sha256 } from '@noble/hashes/sha2.js'
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
 import { BaseError } from '../errors/base.js'
 
 /** Deterministic JSON (sorted keys, no whitespace, RFC 8785 style for the value kinds bursar uses) so both sides hash the same bytes. */
@@ -22,6 +24,11 @@ export function canonicalJson(v: unknown): string {
     default:
       throw new CanonicalJsonError(`unsupported value of type ${typeof v} (encode bigints as decimal strings)`)
   }
+}
+
+/** 0x + SHA-256 (hex) of the value's canonical JSON: how policies, approval summaries and approval keys are hashed. */
+export function canonicalHash(v: unknown): `0x${string}` {
+  return `0x${bytesToHex(sha256(utf8ToBytes(canonicalJson(v))))}`
 }
 
 export class CanonicalJsonError extends BaseError {

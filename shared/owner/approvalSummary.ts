@@ -1,7 +1,5 @@
-import { sha256 } from '@noble/hashes/sha2.js'
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
 import { z } from 'zod'
-import { canonicalJson } from '../canonical/canonicalJson.js'
+import { canonicalHash } from '../canonical/canonicalJson.js'
 import { DecodedActionSchema } from '../schemas/decodedAction.js'
 
 /**
@@ -24,5 +22,5 @@ export type ApprovalSummary = z.infer<typeof ApprovalSummarySchema>
 
 /** 0x + SHA-256 of the summary's canonical JSON: what ResolvePending signs, re-computed by owner tools from what they show. */
 export function approvalDigest(summary: ApprovalSummary | Record<string, unknown>): `0x${string}` {
-  return `0x${bytesToHex(sha256(utf8ToBytes(canonicalJson(summary))))}`
+  return canonicalHash(summary)
 }

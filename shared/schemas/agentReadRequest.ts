@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { AGENT_SIGNED_FIELDS } from './agentRequest.js'
 
 /**
  * An agent's signed read of its own state (Ed25519 over the exact UTF-8 JSON
@@ -10,11 +11,7 @@ import { z } from 'zod'
  */
 export const AgentReadRequestSchema = z
   .object({
-    v: z.literal(1),
-    agentId: z.string().regex(/^agt_[0-9a-f]{40}$/),
-    wallet: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
-    nonce: z.string().regex(/^[0-9a-f]{32}$/),
-    issuedAt: z.number().int().nonnegative(),
+    ...AGENT_SIGNED_FIELDS,
     op: z.enum(['readStatus', 'readPayments']),
     /** readPayments: how many of the newest entries (default 20). */
     limit: z.number().int().min(1).max(100).optional(),

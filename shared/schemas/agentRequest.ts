@@ -89,7 +89,8 @@ export const AgentRequestContextSchema = z
 /** The longest a request may live (expiresAt - issuedAt): the enclave's replay window on issuedAt. */
 export const REQUEST_MAX_LIFETIME_MS = 30_000
 
-const base = {
+/** Who asks, for which wallet, and the replay guard: the fields every agent-signed request starts with (AgentReadRequest too). */
+export const AGENT_SIGNED_FIELDS = {
   v: z.literal(1),
   agentId: z.string().regex(/^agt_[0-9a-f]{40}$/),
   wallet: address,
@@ -97,6 +98,10 @@ const base = {
   nonce: z.string().regex(/^[0-9a-f]{32}$/),
   /** Milliseconds since the epoch, agent's clock. */
   issuedAt: z.number().int().nonnegative(),
+}
+
+const base = {
+  ...AGENT_SIGNED_FIELDS,
   /**
    * The agent's deadline (ms since the epoch, agent's clock): the enclave signs nothing for this request after it,
    * by its own clock. At most issuedAt + REQUEST_MAX_LIFETIME_MS (the replay window), else `request_deadline_invalid`.

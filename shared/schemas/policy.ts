@@ -1,7 +1,5 @@
-import { sha256 } from '@noble/hashes/sha2.js'
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
 import { z } from 'zod'
-import { canonicalJson } from '../canonical/canonicalJson.js'
+import { canonicalHash } from '../canonical/canonicalJson.js'
 import { BaseError } from '../errors/base.js'
 import { ACTION_KINDS, ActionKindSchema } from './decodedAction.js'
 import { TokenRegistryEntrySchema } from './tokenRegistry.js'
@@ -254,5 +252,5 @@ export function parseWith<T>(schema: z.ZodType<T>, json: unknown): T {
 
 /** 0x + sha256 hex of the policy's canonical JSON: what the owner's SetPolicy act signs. */
 export function policyHash(policy: Policy | object): `0x${string}` {
-  return `0x${bytesToHex(sha256(utf8ToBytes(canonicalJson(policy))))}`
+  return canonicalHash(policy)
 }
