@@ -7,6 +7,7 @@
  * blob to another purpose, wallet or version (KMS EncryptionContext + GCM AAD).
  */
 import { type KeyObject, createCipheriv, createDecipheriv, generateKeyPair, randomBytes } from 'node:crypto'
+import { promisify } from 'node:util'
 import {
   DecryptCommand,
   GenerateDataKeyCommand,
@@ -63,12 +64,7 @@ export function createKmsSealer(params: CreateKmsSealerParameters): KmsSealer {
 
   /** Ephemeral RSA-2048 key for this process: KMS answers are encrypted to it, and it never leaves the enclave. */
   const recipientKey = () =>
-    (rsa ??= new Promise((resolve, reject) =>
-      generateKeyPair('rsa', { modulusLength: 2048 }, (err, publicKey, privateKey) => {
-        if (err) return reject(err)
-        resolve({ privateKey, spki: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })) })
-      }),
-    ))
+    (rsa ??= promisify(generateKeyPair)('rsa', { modulusLength: 2048 }).then(({ publicKey, privateKey }) => ({ privateKey, spki: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })) })))
 
   const recipient = async () => {
     const key = await recipientKey()
