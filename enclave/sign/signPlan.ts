@@ -4,7 +4,7 @@
  * would (RFC 6979 deterministic nonce, low-s, v = 27 + yParity).
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js'
-import { type Hex, bytesToHex, hexToBytes, keccak256, serializeTransaction } from 'viem'
+import { type Hex, bytesToHex, concatBytes, hexToBytes, keccak256, serializeTransaction } from 'viem'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { SigningPlan } from '../../core/decode/signingPlan.js'
 
@@ -26,28 +26,18 @@ export function signPlan({ privateKey, plan }: SignPlanParameters): SignPlanRetu
   }
   const key = typeof privateKey === 'string' ? hexToBytes(privateKey) : privateKey
   if (key.length !== 32) throw new EnclaveError('sign_key_invalid', 'Private key is not 32 bytes')
-  let sig: Uint8Array
+  let sig: ReturnType<typeof secp256k1.sign>
   try {
     // The digest is already keccak (no prehash); RFC 6979 nonce, low-s, recovery bit.
-    const s = secp256k1.sign(hexToBytes(plan.digest as Hex), key, { lowS: true })
-    sig = new Uint8Array(65)
-    sig[0] = s.recovery
-    sig.set(s.toCompactRawBytes(), 1)
+    sig = secp256k1.sign(hexToBytes(plan.digest as Hex), key, { lowS: true })
   } catch (cause) {
     // The key stays out of the error: only the code and a fixed message.
     throw new EnclaveError('sign_key_invalid', 'Private key is not a valid secp256k1 scalar', { cause: scrub(cause) })
   }
-  const yParity = sig[0]!
-  const out = new Uint8Array(65)
-  out.set(sig.subarray(1), 0)
-  out[64] = 27 + yParity
-  const signature = bytesToHex(out)
+  const [rs, yParity] = [sig.toCompactRawBytes(), sig.recovery]
+  const signature = bytesToHex(concatBytes([rs, new Uint8Array([27 + yParity])]))
   if (plan.kind !== 'transaction') return { signature, signedHash: plan.digest }
-  const serializedTransaction = serializeTransaction(plan.transaction, {
-    r: bytesToHex(sig.subarray(1, 33)),
-    s: bytesToHex(sig.subarray(33, 65)),
-    yParity,
-  })
+  const serializedTransaction = serializeTransaction(plan.transaction, { r: bytesToHex(rs.subarray(0, 32)), s: bytesToHex(rs.subarray(32)), yParity })
   return { signature, signedHash: plan.digest, serializedTransaction }
 }
 
