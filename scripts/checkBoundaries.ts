@@ -24,9 +24,9 @@ const rel = (p: string) => path.relative(root, p)
  * caps, quorum, time-locked loosening, key rotation) +446 and issue 14 part 2 (batch-settlement, auth-capture) +309 → 6,073. Diet12 (issue 12, third diet), step by step:
  * typed results + one typed-data hash seam 6,065; kind modules through tokenFacts, no redundant `kind` field 6,012;
  * DecodedActionSchema from shared field groups (tx, token, window; JSON Schema identical) 5,945;
- * decodeEip3009 through normalizeTypedMessage, canonicalHash, the enclave calls decidePolicy (evaluatePolicy leaves) 5,924; kmsSealer promisify 5,920; signPlan builds r‖s‖v once 5,910
+ * decodeEip3009 through normalizeTypedMessage, canonicalHash, the enclave calls decidePolicy (evaluatePolicy leaves) 5,924; kmsSealer promisify 5,920; signPlan builds r‖s‖v once 5,910; checkCaps through checkResult 5904
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 5910)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 5904)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js']

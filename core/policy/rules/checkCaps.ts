@@ -38,13 +38,7 @@ export function checkCaps({ caps, ctx, spends, required, scope, exceptPermitId, 
     const cap = caps?.find((c) => c.chainId === s.chainId && c.asset.toLowerCase() === s.asset)
     if (!cap) {
       // A zero total (e.g. a zero fee) takes nothing: no budget is needed for it.
-      if (required && s.amount > 0n)
-        out.push({
-          name: `${scope}.missing`,
-          ok: false,
-          code: 'policy_no_budget_for_asset',
-          message: `no budget for ${s.asset} on chain ${s.chainId}: add one under budgets:`,
-        })
+      if (required && s.amount > 0n) out.push(checkResult(`${scope}.missing`, false, 'policy_no_budget_for_asset', `no budget for ${s.asset} on chain ${s.chainId}: add one under budgets:`))
       continue
     }
     if (cap.perTx !== undefined) {
