@@ -21,10 +21,11 @@ const rel = (p: string) => path.relative(root, p)
  * never in it). Physical lines are printed beside them. At 3d8d5af the closure was 4,700 source lines (5,915
  * physical) in 93 files, 3,736 of them in enclave/; at 28bad34 5,790 in 122 files; after the issue-12 diet 5,515;
  * 5,318 after EnclaveState, the snapshot schema and the second diet (core12). Issue 19 (owner governance: wallet-wide
- * caps, quorum, time-locked loosening, key rotation) +446 and issue 14 part 2 (batch-settlement, auth-capture) +309 → 6,073. Diet12 (issue 12, third diet), step by step:
- * typed results + one typed-data hash seam 6,065; kind modules through tokenFacts, no redundant `kind` field 6,012;
- * DecodedActionSchema from shared field groups (tx, token, window; JSON Schema identical) 5,945;
- * decodeEip3009 through normalizeTypedMessage, canonicalHash, the enclave calls decidePolicy (evaluatePolicy leaves) 5,924; kmsSealer promisify 5,920; signPlan builds r‖s‖v once 5,910; checkCaps through checkResult 5904
+ * caps, quorum, time-locked loosening, key rotation) +446 and issue 14 part 2 (batch-settlement, auth-capture) +309 → 6,073.
+ * Diet12 (issue 12, third diet; docs/trustedClosure.md lists the files), step by step: typed results + one typed-data
+ * hash seam 6,065; kind modules through tokenFacts, no redundant `kind` field 6,012; DecodedActionSchema from shared
+ * field groups 5,945; decodeEip3009 through normalizeTypedMessage 5,931; canonicalHash, the enclave calls
+ * decidePolicy (evaluatePolicy leaves) 5,924; kmsSealer promisify 5,920; signPlan 5,910; checkCaps 5,904.
  */
 export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 5904)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
