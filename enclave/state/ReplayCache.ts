@@ -49,6 +49,19 @@ export class ReplayCache {
     return null
   }
 
+  /**
+   * A request decided elsewhere (a sealed snapshot's recent ids, a replayed entry: both authenticated). `at` is its
+   * decision time: a resend stays refused until it would be stale anyway (issuedAt ≤ at + futureSkewMs).
+   */
+  remember(key: string, at: number): void {
+    this.seen.set(key, Math.max(at, this.seen.get(key) ?? 0))
+  }
+
+  /** The ids remembered (pruned to the window as requests arrive), sealed with the snapshot for whoever loads it next. */
+  get recent(): Array<[string, number]> {
+    return [...this.seen]
+  }
+
   private prune(now: number): void {
     this.lastPrune = now
     const cutoff = now - this.pastWindowMs - this.futureSkewMs
