@@ -14,6 +14,8 @@ import { repoRoot, waitFor } from './startStack.js'
 
 export type ClusterPair = {
   index: number
+  /** The wallet group this pair serves. */
+  group: string
   url: string
   port: number
   enclave: ChildProcess
@@ -50,6 +52,11 @@ export async function startCluster(opts: {
   ports?: number[]
   dataDir?: string
   env?: Record<string, string>
+  /**
+   * Wallet groups (docs/scale.md): pair i serves groups[i % groups.length], each group in its own schema of the one
+   * database. Default: every pair serves the group `default` (one holder, the others stand by).
+   */
+  groups?: string[]
   supervise?: boolean
   log?: (line: string) => void
 }): Promise<Cluster> {
@@ -116,6 +123,7 @@ export async function startCluster(opts: {
     }
     const pair: ClusterPair = {
       index,
+      group: opts.groups?.[index % opts.groups.length] ?? 'default',
       url: '',
       port: opts.ports?.[index] ?? 0,
       enclave: null as unknown as ChildProcess,
@@ -145,7 +153,13 @@ export async function startCluster(opts: {
       async startHost() {
         pair.host = spawnNode(
           'dist/host.mjs',
-          { BURSAR_DATA_DIR: path.join(dataDir, `host-${index + 1}`), BURSAR_ENCLAVE: `unix:${sock}`, BURSAR_PORT: String(pair.port), BURSAR_CLUSTER_NODE: `pair-${index + 1}` },
+          {
+            BURSAR_DATA_DIR: path.join(dataDir, `host-${index + 1}`),
+            BURSAR_ENCLAVE: `unix:${sock}`,
+            BURSAR_PORT: String(pair.port),
+            BURSAR_CLUSTER_NODE: `pair-${index + 1}`,
+            BURSAR_CLUSTER_GROUP: pair.group,
+          },
           'host',
         )
         const port = await new Promise<number>((resolve, reject) => {
@@ -190,8 +204,11 @@ export async function startCluster(opts: {
       return null
     },
     async waitReady(timeoutMs = 30_000) {
+      const ready = (p: ClusterPair) => fetch(`${p.url}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.ok, () => false)
       await waitFor(
         async () => {
+          // Several groups: every pair answers ready (a standby forwards /readyz to its group's holder).
+          if (opts.groups) return (await Promise.all(pairs.map(ready))).every(Boolean)
           const h = await cluster.holder()
           return !!h && (await fetch(`${h.pair.url}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.ok, () => false))
         },
