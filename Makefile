@@ -49,9 +49,9 @@ test: install $(PY_STAMP)
 	  node scripts/testSummary.mjs .vitest-results.json .pytest-results.xml || true; \
 	  if [ $$status -ne 0 ]; then exit $$status; fi; exit $$pystatus
 
-## Scale-out tests only, longer (PostgreSQL started by scripts/pg/ensurePostgres.ts): stores, cluster cap, 5 failovers, stale holder.
+## Scale-out tests only, longer (PostgreSQL started by scripts/pg/ensurePostgres.ts): stores, cluster cap, 5 failovers, host restart, stale holder, replay after failover.
 test-cluster: install
-	BURSAR_TEST_CLUSTER=1 BURSAR_CLUSTER_FAILOVERS=5 npx vitest run host/storage test/cluster test/adversarial/staleLeaseHolder.test.ts
+	BURSAR_CLUSTER_FAILOVERS=5 npx vitest run host/storage test/cluster test/adversarial/staleLeaseHolder.test.ts test/adversarial/replayAfterFailover.test.ts
 
 bench: install
 	npx tsx scripts/bench.ts

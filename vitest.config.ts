@@ -14,10 +14,9 @@ export default defineConfig({
       'test/**/*.test.ts',
       'console/**/*.test.ts',
     ],
-    // The cluster failover test runs in `make test-cluster` (BURSAR_TEST_CLUSTER=1): under a loaded 2-core machine it
-    // once ended with a signature stored but not received (99 of 100; NOTES.md, issue 15), being investigated.
-    // clusterHostRestart hung once in a fresh-clone run beside another suite (its cluster never stopped): same.
-    exclude: [...configDefaults.exclude, ...(process.env.BURSAR_TEST_CLUSTER === '1' ? [] : ['test/cluster/clusterFailover.test.ts', 'test/cluster/clusterHostRestart.test.ts'])],
+    // The cluster tests run in `make test` again (issue 15: the failover test's 99 of 100 was an SDK retry and a
+    // catchUp race, both fixed; every cluster wait and teardown is bounded). `make test-cluster` runs 5 failovers.
+    exclude: [...configDefaults.exclude],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -41,14 +41,21 @@ function watchDeadline(w: { req: ClientRequest; deadline: number }): void {
  * no WHATWG fetch machinery) and returns the status and body text. A request
  * that fails on a REUSED idle socket (the server closed it as we sent) is
  * sent once more on a fresh one: the body is the same signed text, which the
- * enclave answers at most once. Rejects with the transport error otherwise.
+ * enclave answers at most once; if that copy is refused at connect, the reset
+ * is what rejects (the first copy may have been read). Rejects with the
+ * transport error otherwise.
  */
 export async function postJson(params: PostJsonParameters): Promise<PostJsonReturnType> {
   try {
     return await postOnce(params)
   } catch (err) {
-    if ((err as { reusedSocket?: boolean }).reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET') return postOnce(params)
-    throw err
+    if (!(err as { reusedSocket?: boolean }).reusedSocket || (err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err
+    // A reset on a pooled socket does not say when: the host may have read the request (and decided and stored it)
+    // before it died. If the fresh copy then finds the port closed, report the reset, never "connection refused"
+    // (which the caller reads as "nothing was sent").
+    return await postOnce(params).catch((again: NodeJS.ErrnoException) => {
+      throw again.code === 'ECONNREFUSED' ? err : again
+    })
   }
 }
 

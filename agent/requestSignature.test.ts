@@ -121,6 +121,21 @@ describe('requestSignature', () => {
     }
   })
 
+  it('a host that dies holding the request on a reused keep-alive socket is not "unavailable": its answer may be stored (resent until the deadline)', async () => {
+    // The cluster failover test once saw 99 of 100 signatures: the holder took a request on a pooled socket, decided
+    // and stored it, then was SIGKILLed; the pool's retry on a fresh socket met a closed port (ECONNREFUSED), which
+    // read as "nothing sent" (EnclaveUnavailableError), and the agent moved on without the signed payment.
+    let h!: MockBursarHostReturnType
+    h = await start((_r, i) => {
+      if (i === 1) void h.stop() // dies after reading the second request, before answering
+      return undefined
+    })
+    await requestSignature({ host: h.url, agentKey, wallet, operation: op }) // leaves an idle keep-alive socket
+    const err = await requestSignature({ host: h.url, agentKey, wallet, operation: op, timeoutMs: 400 }).catch((e: unknown) => e)
+    expect(h.requests).toHaveLength(2) // the host did get it
+    expect(err).toBeInstanceOf(RequestOutcomeUnknownError)
+  })
+
   it('a malformed 200 answer is a response_invalid error', async () => {
     const h = await start(() => ({ status: 200, body: { signature: '0x1234' } }))
     await expect(requestSignature({ host: h.url, agentKey, wallet, operation: op })).rejects.toMatchObject({ code: 'response_invalid' })

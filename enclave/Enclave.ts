@@ -113,6 +113,7 @@ export class Enclave {
       this.audit = new AuditChain({ head: s.auditHead ?? undefined, signer: this.receiptSigner })
       this.entryMacKey = s.entryMacKey
       this.state.apply({ type: 'loaded', stateVersion: s.stateVersion, wallets: s.wallets, createNonces: s.createNonces })
+      for (const [key, at] of s.replay ?? []) this.replay.remember(key, at)
       this.fresh = false
     } else {
       this.setReceiptKey(generateKeyPairSync('ed25519').privateKey)
@@ -139,7 +140,9 @@ export class Enclave {
     this.forgetStored(storedThrough)
     if (this.lastSealed && this.lastSealed.version <= snapshotVersion) this.lastSealed = null
     const sealed = this.lastSealed
-    let kept = this.unstored
+    // Not the entries whose answer has not left yet (being signed, waiting their turn): they go out in that answer,
+    // stored with it. A host that stored them first and then died would hold a decision whose answer no one has.
+    let kept = this.unstored.filter((u) => u.seq < this.releaseOrder.next)
     // One frame: if entries and snapshot do not fit together, the snapshot covers the entries up to its seq.
     if (sealed && this.unstoredBytes + sealed.blob.length > MAX_SNAPSHOT_BYTES) kept = kept.filter((u) => u.seq > sealed.auditSeq)
     const persist = await this.completeTx({ entries: kept.map((u) => u.text), sealed })
@@ -283,6 +286,7 @@ export class Enclave {
       auditHead: head.seq >= 0 ? head : null,
       entryMacKey: this.entryMacKey,
       createNonces: [...this.state.createNonces],
+      replay: this.replay.recent,
       wallets: [...this.state.wallets.values()],
     })
     const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: stateVersion, plaintext })

@@ -14,8 +14,11 @@ export const HostEnvSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'BURSAR_DATABASE_URL must be a postgres:// URL')
     .optional(),
-  /** Scale-out mode: the wallet group this host serves under a lease (one group = one enclave's wallet set today). */
-  BURSAR_CLUSTER_GROUP: z.string().min(1).max(64).default('default'),
+  /**
+   * Scale-out mode: the wallet group this host serves under a lease (one group = one enclave's wallet set today).
+   * Groups other than `default` keep their tables in their own schema (`g_<group>`), so several share one database.
+   */
+  BURSAR_CLUSTER_GROUP: z.string().regex(/^[a-z0-9_]{1,48}$/, 'BURSAR_CLUSTER_GROUP: 1–48 of a-z, 0-9, _').default('default'),
   /** This host's name in the lease table (default: hostname:port). */
   BURSAR_CLUSTER_NODE: z.string().min(1).max(128).optional(),
   /** This host's public URL: other hosts forward to it while it holds the lease, and webhook approve links point at it (default: http://BURSAR_BIND:port). */

@@ -35,7 +35,7 @@ async function openStore(): Promise<Store> {
   if (env.BURSAR_DATABASE_URL) {
     // Loaded only in PostgreSQL mode: the SQLite default pays nothing for it.
     const { PostgresStore } = await import('./storage/PostgresStore.js')
-    return PostgresStore.open(env.BURSAR_DATABASE_URL)
+    return PostgresStore.open(env.BURSAR_DATABASE_URL, { group: env.BURSAR_CLUSTER_GROUP })
   }
   return new SqliteStore(path.join(env.BURSAR_DATA_DIR, 'bursar.db'))
 }

@@ -26,8 +26,10 @@ const rel = (p: string) => path.relative(root, p)
  * hash seam 6,065; kind modules through tokenFacts, no redundant `kind` field 6,012; DecodedActionSchema from shared
  * field groups 5,945; decodeEip3009 through normalizeTypedMessage 5,931; canonicalHash, the enclave calls
  * decidePolicy (evaluatePolicy leaves) 5,924; kmsSealer promisify 5,920; signPlan 5,910; checkCaps 5,904.
+ * Issue 15: the replay state travels with the sealed state (recent request ids sealed in the snapshot and taken from
+ * replayed entries, so a new lease holder refuses a resend the previous one decided) +11 → 6,084.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 5904)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6084)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js']

@@ -12,8 +12,8 @@
 const WAIT_MS = 2_000
 
 export class ReleaseInOrder {
-  /** The lowest seq not yet released. */
-  private next = 0
+  /** The lowest seq not yet released (catchUp re-sends only entries below it: the others leave in their own answer). */
+  next = 0
   /** Waiting responses, sorted by first seq. */
   private readonly waiting: Array<{ first: number; last: number; go: () => void }> = []
 

@@ -49,6 +49,23 @@ export class ReplayCache {
     return null
   }
 
+  /**
+   * A request decided elsewhere (a sealed snapshot's recent ids, a replayed entry: both authenticated). `at` is its
+   * decision time: a resend stays refused until it would be stale anyway (issuedAt ≤ at + futureSkewMs).
+   */
+  remember(key: string, at: number): void {
+    this.seen.set(key, Math.max(at, this.seen.get(key) ?? 0))
+  }
+
+  /**
+   * The ids remembered (pruned to the window as requests arrive), sealed with the snapshot for whoever loads it next:
+   * at most the newest 200,000 (~18 MB sealed, ~6,000 decisions/s over the window), so a flood of requests cannot grow
+   * a snapshot past its frame (an owner act's snapshot that does not fit halts the enclave).
+   */
+  get recent(): Array<[string, number]> {
+    return [...this.seen].slice(-200_000)
+  }
+
   private prune(now: number): void {
     this.lastPrune = now
     const cutoff = now - this.pastWindowMs - this.futureSkewMs

@@ -67,6 +67,8 @@ export async function replayEntries(enclave: Enclave, texts: string[]): Promise<
       }
     }
     if (e.ledger.length > 0 && e.wallet) applyEvents(enclave, enclave.wallet(e.wallet), e.ledger)
+    // The replay state travels with the log: a resend of a request decided before this load is refused here too.
+    if (e.agentId && e.requestId) enclave.replay.remember(`${e.agentId}:${e.requestId}`, e.time)
   }
   enclave.markLoadBroken(false)
   return { ok: true, result: enclave.headResult() }

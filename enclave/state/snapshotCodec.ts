@@ -14,6 +14,8 @@ export type SnapshotState = {
   auditHead: AuditHead | null
   entryMacKey: Uint8Array
   createNonces: Array<[string, number]>
+  /** Recently decided agent requests ((agent:nonce, decided at)): a resend is refused by whoever loads this. */
+  replay?: Array<[string, number]> | undefined
   wallets: WalletRecord[]
 }
 
@@ -34,6 +36,7 @@ const SnapshotSchema = z.strictObject({
   auditHead: AuditHeadSchema.nullable(),
   entryMacKey: bytes(32),
   createNonces: z.array(z.tuple([z.string(), uint])),
+  replay: z.array(z.tuple([z.string(), uint])).optional(),
   wallets: z.array(z.strictObject({
     address: hex(40), privateKey: bytes(32), owner: hex(40), label: z.string(), createdAt: uint, ownerSeq: uint, rolledBack: z.boolean(),
     agents: z.array(z.strictObject({ agentId: z.string(), publicKey: bytes(32), label: z.string(), status: z.enum(['active', 'revoked']), registeredAt: uint })),

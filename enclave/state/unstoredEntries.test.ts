@@ -22,8 +22,15 @@ async function readyEnclave(): Promise<Enclave> {
     snapshotEvery: 1_000_000,
   })
   await enclave.loadSnapshot(null)
-  await finishLoad(enclave)
+  await released(enclave, await finishLoad(enclave))
   return enclave
+}
+
+/** What dispatch does once a response is built: it leaves in seq order (catchUp re-sends only answers that left). */
+async function released(enclave: Enclave, r: { persist?: { entries: string[] } }) {
+  const s = seqs(r.persist?.entries ?? [])
+  if (s.length > 0) await enclave.releaseOrder.wait(s[0]!, s[s.length - 1]!)
+  await new Promise((r) => setImmediate(r))
 }
 
 /** One agent-path entry in its own tx (what a request writes), sealed as the writer does. */
@@ -33,7 +40,9 @@ async function write(enclave: Enclave) {
     event: 'sign_denied', wallet: null, agentId: null, action: null, reason: null, policy: null,
     verdict: 'deny', rule: null, code: 'policy_x', signedHash: null, requestId: null, ledger: [],
   })
-  return enclave.sealTx(tx)
+  const p = await enclave.sealTx(tx)
+  await released(enclave, { persist: p })
+  return p
 }
 
 /** SECURITY.md F1: what the enclave keeps for a host that crashed before storing, and its bound. */
@@ -51,6 +60,19 @@ describe('enclave: entries not yet known to be stored (catchUp)', () => {
     expect(seqs(r.persist.entries)).toEqual([6, 7, 8, 9, 10])
     expect(r.persist.sealed).toBeNull()
     expect((await enclave.catchUp(10, 1)).persist).toMatchObject({ entries: [], checkpoint: null, sealed: null })
+  })
+
+  it('does not re-send an entry whose own answer has not left yet (it is stored with that answer)', async () => {
+    const enclave = await readyEnclave()
+    const tx = enclave.beginTx()
+    enclave.appendEntry(tx, {
+      event: 'sign_allowed', wallet: null, agentId: null, action: null, reason: null, policy: null,
+      verdict: 'allow', rule: null, code: null, signedHash: null, requestId: null, ledger: [],
+    })
+    const p = await enclave.sealTx(tx) // decided; its answer is still being signed
+    expect(seqs((await enclave.catchUp(0, 1)).persist.entries)).toEqual([])
+    await released(enclave, { persist: p })
+    expect(seqs((await enclave.catchUp(0, 1)).persist.entries)).toEqual([1])
   })
 
   it(`beyond ${MAX_UNSTORED_ENTRIES} unacknowledged entries it seals a fresh snapshot and keeps nothing older`, async () => {
@@ -71,7 +93,7 @@ describe('enclave: entries not yet known to be stored (catchUp)', () => {
     const enclave = await readyEnclave()
     enclave.phase = 'loading' // as a host that reconnects mid-load finds it
     await enclave.loadSnapshot(null)
-    await finishLoad(enclave)
+    await released(enclave, await finishLoad(enclave))
     expect(seqs((await enclave.catchUp(-1, 0)).persist.entries)).toEqual([0])
   })
 })

@@ -84,6 +84,12 @@ const types = {
 
 export type Lease = { group: string; holder: string; url: string; epoch: number; expiresInMs: number }
 
+/** The schema of a wallet group's tables: null (public) for `default`. Group names are checked (a-z, 0-9, _). */
+function schemaOf(group: string): string | null {
+  if (!/^[a-z0-9_]{1,48}$/.test(group)) throw new Error(`wallet group name ${JSON.stringify(group)}: 1–48 of a-z, 0-9, _`)
+  return group === 'default' ? null : `g_${group}`
+}
+
 export class PostgresStore implements Store {
   readonly kind = 'postgres'
   /** Set by the host once it holds a lease: every persist then checks it inside its transaction. */
@@ -92,19 +98,26 @@ export class PostgresStore implements Store {
 
   private constructor(readonly pool: pg.Pool) {}
 
-  static async open(url: string, opts: { max?: number } = {}): Promise<PostgresStore> {
-    const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 8, types })
+  /**
+   * `group`: the wallet group this store serves. `default` uses the database's `public` schema; any other group its
+   * own schema `g_<group>` (every table, the lease row and `bursar_persist`), so several groups — each served by its
+   * own pairs — share one PostgreSQL without their audit chains colliding.
+   */
+  static async open(url: string, opts: { max?: number; group?: string } = {}): Promise<PostgresStore> {
+    const schema = schemaOf(opts.group ?? 'default')
+    const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 8, types, ...(schema ? { options: `-c search_path=${schema}` } : {}) })
     pool.on('error', () => {}) // an idle client's broken connection: the next query reconnects
     const store = new PostgresStore(pool)
-    await store.migrate()
+    await store.migrate(schema)
     return store
   }
 
-  private async migrate(): Promise<void> {
+  private async migrate(schema: string | null): Promise<void> {
     const c = await this.pool.connect()
     try {
       await c.query('BEGIN')
       await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
+      if (schema) await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
       await c.query('CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')
       const done = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version))
       for (const [i, sql] of MIGRATIONS.entries()) {

@@ -164,4 +164,34 @@ describe('postgres store: lease fencing (issue 15)', () => {
     await a.close()
     await b.close()
   })
+
+  it('wallet groups share one database without sharing tables: separate chains, answers, snapshots and leases', async () => {
+    const url = await freshDatabase()
+    const d = await PostgresStore.open(url) // group default: the public schema
+    const g1 = await PostgresStore.open(url, { group: 'g1' })
+    const g1b = await PostgresStore.open(url, { group: 'g1' }) // a second host of g1: the same tables
+    const g2 = await PostgresStore.open(url, { group: 'g2' })
+    for (const [i, st] of [d, g1, g2].entries()) {
+      const l = await st.acquireLease(`grp${i}`, `H${i}`, `http://h${i}`, 5_000)
+      expect(l?.epoch).toBe(1) // each group's first holder
+      st.setFence({ group: `grp${i}`, epoch: 1 })
+    }
+    // The same seq, different hashes, in three groups: three chains, no fork.
+    await d.persist({ entries: [entry(0, `0x${'0d'.repeat(32)}`)], checkpoint: null, sealed: null })
+    await g1.persistMany([{ entries: [entry(0, `0x${'01'.repeat(32)}`)], checkpoint: null, sealed: { version: 1, auditSeq: 0, blob: new Uint8Array([1]) } }], [
+      { agentId: 'a', nonce: 'n', requestHash: 'h', status: 200, body: '{}', auditSeq: 0, decidedAt: 1 },
+    ])
+    await g2.persist({ entries: [entry(0, `0x${'02'.repeat(32)}`)], checkpoint: null, sealed: null })
+    const hashOf = async (st: PostgresStore) => (await st.entriesAfter(-1, 10)).map((t) => JSON.parse(t).hash as string)
+    expect(await hashOf(d)).toEqual([`0x${'0d'.repeat(32)}`])
+    expect(await hashOf(g1b)).toEqual([`0x${'01'.repeat(32)}`])
+    expect(await hashOf(g2)).toEqual([`0x${'02'.repeat(32)}`])
+    expect(await g1b.agentAnswer('a', 'n')).not.toBeNull()
+    expect(await g2.agentAnswer('a', 'n')).toBeNull()
+    expect(await g2.latestSnapshot()).toBeNull()
+    expect(await g1b.currentLease('grp1')).toMatchObject({ holder: 'H1', epoch: 1 })
+    expect(await g1b.currentLease('grp2')).toBeNull()
+    await expect(PostgresStore.open(url, { group: 'x; DROP TABLE leases' })).rejects.toThrow(/wallet group name/)
+    for (const st of [d, g1, g1b, g2]) await st.close()
+  })
 })

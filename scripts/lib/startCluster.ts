@@ -14,6 +14,8 @@ import { repoRoot, waitFor } from './startStack.js'
 
 export type ClusterPair = {
   index: number
+  /** The wallet group this pair serves. */
+  group: string
   url: string
   port: number
   enclave: ChildProcess
@@ -28,8 +30,8 @@ export type ClusterPair = {
   signal(sig: NodeJS.Signals): void
   /** Stops both (SIGTERM, then SIGKILL) and waits for them to exit. */
   stop(): Promise<void>
-  /** Resolves when both processes have exited. */
-  exited(): Promise<void>
+  /** Resolves when both processes have exited; rejects after `timeoutMs` (30 s) otherwise. */
+  exited(timeoutMs?: number): Promise<void>
 }
 
 export type Cluster = {
@@ -50,6 +52,11 @@ export async function startCluster(opts: {
   ports?: number[]
   dataDir?: string
   env?: Record<string, string>
+  /**
+   * Wallet groups (docs/scale.md): pair i serves groups[i % groups.length], each group in its own schema of the one
+   * database. Default: every pair serves the group `default` (one holder, the others stand by).
+   */
+  groups?: string[]
   supervise?: boolean
   log?: (line: string) => void
 }): Promise<Cluster> {
@@ -66,12 +73,28 @@ export async function startCluster(opts: {
   }
   let stopping = false
   const pairs: ClusterPair[] = []
+  /** Every live child: SIGKILLed (whole group) if this process exits with the cluster still running. */
+  const children = new Set<ChildProcess>()
+  const killAll = () => {
+    for (const c of children) signalGroup(c, 'SIGKILL')
+  }
+  process.once('exit', killAll)
   const mk = (index: number): ClusterPair => {
     const sock = path.join(dataDir, `pair-${index + 1}.sock`)
     const logs: string[] = []
     let listening = 0
     const spawnNode = (file: string, extra: Record<string, string>, tag: string) => {
-      const c = spawn(process.execPath, [path.join(repoRoot, file)], { env: { ...base, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
+      // Its own process group (killed whole), watched from outside: if this process dies without stopping the
+      // cluster (SIGKILL, a test worker torn down), the group is SIGKILLed within a second.
+      const c = spawn(process.execPath, [path.join(repoRoot, file)], { env: { ...base, ...extra }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+      if (c.pid) {
+        children.add(c)
+        c.once('exit', () => children.delete(c))
+        spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${c.pid} 2>/dev/null; do sleep 1; done; kill -0 ${process.pid} 2>/dev/null || kill -9 -${c.pid} 2>/dev/null`], {
+          detached: true,
+          stdio: 'ignore',
+        }).unref()
+      }
       c.stderr!.on('data', (d: Buffer) => {
         const s = d.toString()
         if (s.includes('enclave listening')) listening++
@@ -81,18 +104,26 @@ export async function startCluster(opts: {
       })
       return c
     }
-    const alive = (c: ChildProcess | null) => !!c && c.exitCode === null && c.signalCode === null
     const kill = async (c: ChildProcess | null) => {
       if (!alive(c)) return
       await new Promise<void>((resolve) => {
-        c!.once('exit', () => resolve())
-        c!.kill('SIGCONT')
-        c!.kill('SIGTERM')
-        setTimeout(() => c!.kill('SIGKILL'), 3_000).unref()
+        // Bounded: SIGTERM to the group, SIGKILL after 3 s, and no waiting past 6 s whatever happens.
+        const give = setTimeout(() => {
+          opts.log?.(`[cluster] pid ${c!.pid} did not exit after SIGKILL: not waiting for it`)
+          resolve()
+        }, 6_000)
+        c!.once('exit', () => {
+          clearTimeout(give)
+          resolve()
+        })
+        signalGroup(c!, 'SIGCONT')
+        signalGroup(c!, 'SIGTERM')
+        setTimeout(() => signalGroup(c!, 'SIGKILL'), 3_000).unref()
       })
     }
     const pair: ClusterPair = {
       index,
+      group: opts.groups?.[index % opts.groups.length] ?? 'default',
       url: '',
       port: opts.ports?.[index] ?? 0,
       enclave: null as unknown as ChildProcess,
@@ -122,7 +153,13 @@ export async function startCluster(opts: {
       async startHost() {
         pair.host = spawnNode(
           'dist/host.mjs',
-          { BURSAR_DATA_DIR: path.join(dataDir, `host-${index + 1}`), BURSAR_ENCLAVE: `unix:${sock}`, BURSAR_PORT: String(pair.port), BURSAR_CLUSTER_NODE: `pair-${index + 1}` },
+          {
+            BURSAR_DATA_DIR: path.join(dataDir, `host-${index + 1}`),
+            BURSAR_ENCLAVE: `unix:${sock}`,
+            BURSAR_PORT: String(pair.port),
+            BURSAR_CLUSTER_NODE: `pair-${index + 1}`,
+            BURSAR_CLUSTER_GROUP: pair.group,
+          },
           'host',
         )
         const port = await new Promise<number>((resolve, reject) => {
@@ -139,14 +176,16 @@ export async function startCluster(opts: {
         pair.url = `http://127.0.0.1:${port}`
       },
       signal(sig) {
-        for (const c of [pair.host, pair.enclave]) if (alive(c)) c.kill(sig)
+        for (const c of [pair.host, pair.enclave]) if (alive(c)) signalGroup(c, sig)
       },
       async stop() {
         await Promise.all([kill(pair.host), kill(pair.enclave)])
       },
-      async exited() {
-        await Promise.all(
-          [pair.host, pair.enclave].map((c) => (alive(c) ? new Promise<void>((r) => c.once('exit', () => r())) : Promise.resolve())),
+      async exited(timeoutMs = 30_000) {
+        await bounded(
+          Promise.all([pair.host, pair.enclave].map((c) => (alive(c) ? new Promise<void>((r) => c.once('exit', () => r())) : Promise.resolve()))),
+          timeoutMs,
+          `pair ${index + 1} exiting`,
         )
       },
     }
@@ -159,16 +198,19 @@ export async function startCluster(opts: {
     databaseUrl: opts.databaseUrl,
     async holder() {
       for (const p of pairs) {
-        const r = await fetch(`${p.url}/v1/cluster`).then((x) => (x.ok ? (x.json() as Promise<{ role: string; epoch: number | null }>) : null), () => null)
+        const r = await fetch(`${p.url}/v1/cluster`, { signal: AbortSignal.timeout(5_000) }).then((x) => (x.ok ? (x.json() as Promise<{ role: string; epoch: number | null }>) : null), () => null)
         if (r?.role === 'holder') return { pair: p, epoch: r.epoch ?? 0 }
       }
       return null
     },
     async waitReady(timeoutMs = 30_000) {
+      const ready = (p: ClusterPair) => fetch(`${p.url}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.ok, () => false)
       await waitFor(
         async () => {
+          // Several groups: every pair answers ready (a standby forwards /readyz to its group's holder).
+          if (opts.groups) return (await Promise.all(pairs.map(ready))).every(Boolean)
           const h = await cluster.holder()
-          return !!h && (await fetch(`${h.pair.url}/readyz`).then((r) => r.ok, () => false))
+          return !!h && (await fetch(`${h.pair.url}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.ok, () => false))
         },
         timeoutMs,
         'a ready lease holder',
@@ -177,10 +219,23 @@ export async function startCluster(opts: {
     },
     async stop() {
       stopping = true
-      await Promise.all(pairs.map((p) => p.stop()))
-      // A restart that was under way when stopping began may have spawned a process after its pair was stopped.
-      await new Promise((r) => setTimeout(r, 400))
-      await Promise.all(pairs.map((p) => p.stop()))
+      try {
+        await bounded(
+          (async () => {
+            await Promise.all(pairs.map((p) => p.stop()))
+            // A restart that was under way when stopping began may have spawned a process after its pair was stopped.
+            await new Promise((r) => setTimeout(r, 400))
+            await Promise.all(pairs.map((p) => p.stop()))
+          })(),
+          20_000,
+          'the cluster stopping',
+        )
+      } catch (err) {
+        opts.log?.(`[cluster] ${(err as Error).message}: SIGKILL to every process group left`)
+      } finally {
+        killAll()
+        process.removeListener('exit', killAll)
+      }
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
     },
   }
@@ -197,4 +252,29 @@ export async function startCluster(opts: {
     throw err
   }
   return cluster
+}
+
+const alive = (c: ChildProcess | null): c is ChildProcess => !!c && c.exitCode === null && c.signalCode === null
+
+/** Signals a child's whole process group (it was spawned detached: it leads its own group). */
+function signalGroup(c: ChildProcess, sig: NodeJS.Signals): void {
+  if (!alive(c) || !c.pid) return
+  try {
+    process.kill(-c.pid, sig)
+  } catch {
+    c.kill(sig)
+  }
+}
+
+/** `p`, or a rejection after `ms`: no teardown or wait in a cluster test hangs. */
+export async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    t = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
+  })
+  try {
+    return await Promise.race([p, timeout])
+  } finally {
+    clearTimeout(t)
+  }
 }

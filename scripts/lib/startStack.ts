@@ -138,7 +138,8 @@ async function kill(c: ChildProcess | null): Promise<void> {
 
 export async function waitFor(fn: () => boolean | Promise<boolean>, timeoutMs: number, what: string, logs: string[] = []) {
   const until = Date.now() + timeoutMs
-  while (!(await fn())) {
+  // Each check is bounded too (a fetch to a stopped process would otherwise hang the wait past its timeout).
+  while (!(await withTimeout(Promise.resolve(fn()), Math.max(until - Date.now(), 0) + 1_000, what, logs))) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}\n${logs.join('').slice(-3000)}`)
     await new Promise((r) => setTimeout(r, 25))
   }

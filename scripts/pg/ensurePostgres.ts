@@ -59,7 +59,8 @@ async function freePort(): Promise<number> {
 function runAs(bin: string, args: string[]): void {
   const root = process.getuid?.() === 0
   const [cmd, argv] = root ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args]
-  execFileSync(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] })
+  // Bounded: a synchronous call that hung would block the caller's event loop (a test worker's timeouts included).
+  execFileSync(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000, killSignal: 'SIGKILL' })
 }
 
 /** Starts a fresh cluster (fsync off: throwaway data) and returns its URL; `stop()` stops it and removes the folder. */
@@ -105,7 +106,7 @@ export async function startPostgres(opts: { log?: (s: string) => void } = {}): P
       if (stopped) return
       stopped = true
       try {
-        runAs(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'])
+        runAs(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', '-t', '15', 'stop'])
       } catch {}
       rmSync(dir, { recursive: true, force: true })
     }

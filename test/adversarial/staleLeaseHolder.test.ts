@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requestSignature } from '../../agent/requestSignature.js'
 import { waitFor } from '../../scripts/lib/startStack.js'
 import { eip3009, paymentPolicy, postSign, signedBody } from '../helpers/agentClient.js'
-import { type ClusterWithAgent, clusterWithAgent, storedEntries } from '../helpers/cluster.js'
+import { type ClusterWithAgent, clusterWithAgent, exitOf, storedEntries } from '../helpers/cluster.js'
 import { releasePostgres } from '../helpers/postgres.js'
 
 const AMOUNT = 1_000n
@@ -51,7 +51,7 @@ describe('adversarial: a stale lease holder resumes after a takeover', () => {
     // Requests straight to the stale host, queued while it is paused; its enclave would still sign 7 of them.
     const stale = Array.from({ length: 5 }, () => signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation: eip3009({ wallet: s.wallet, value: AMOUNT }) }))
     const answers = stale.map((body) => postSign(a.pair.url, body).catch((err: Error) => ({ status: 0, json: { code: `network: ${err.message}` } })))
-    const hostExit = new Promise<number | null>((r) => a.pair.host.once('exit', (code) => r(code)))
+    const hostExit = exitOf(a.pair.host, 60_000)
     a.pair.signal('SIGCONT')
     const got = await Promise.all(answers)
     for (const g of got) {

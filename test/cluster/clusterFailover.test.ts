@@ -1,4 +1,4 @@
-import type { Hex } from 'viem'
+import { type Hex, hashTypedData } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requestSignature } from '../../agent/requestSignature.js'
 import { waitFor } from '../../scripts/lib/startStack.js'
@@ -42,17 +42,24 @@ describe(`cluster failover: SIGKILL of the lease holder under load (${CYCLES}×)
     let capReached = false
     let killerDone = false
     const kills: { at: number; epoch: number; pair: number }[] = []
+    /** Every operation's outcome by its EIP-712 hash (what a sign_allowed entry names), for the diagnosis on failure. */
+    const outcomes = new Map<string, string>()
     const worker = async (w: number) => {
       for (let i = 0; !capReached; i++) {
         // Paced by the failovers: at most PER_CYCLE + 10 signatures past the last kill until every failover happened
         // (so each kill lands under load and the cap stays ahead), then run into the cap.
         while (!killerDone && received.length >= PER_CYCLE * (kills.length + 1) + 10) await new Promise((r) => setTimeout(r, 20))
         const operation = eip3009({ wallet: s.wallet, value: AMOUNT })
+        const opHash = hashTypedData(operation.typedData as Parameters<typeof hashTypedData>[0]).toLowerCase()
+        const t0 = performance.now()
+        outcomes.set(opHash, `worker ${w} in flight since ${Math.round(t0)}`)
         try {
           const r = await requestSignature({ host: urls[(w + i) % urls.length]!, agentKey: s.agentKey, wallet: s.wallet, operation })
           received.push({ operation, signature: r.signature as Hex, signedHash: r.signedHash.toLowerCase(), at: performance.now() })
+          outcomes.set(opHash, `signed (${Math.round(t0)}–${Math.round(performance.now())} ms)`)
         } catch (err) {
           const code = String((err as { code?: string }).code)
+          outcomes.set(opHash, `${code} (${Math.round(t0)}–${Math.round(performance.now())} ms): ${String((err as Error).message).split('\n')[0]}; details ${String((err as { details?: unknown }).details)}`)
           if (code === 'policy_daily_cap_exceeded') capReached = true
           // Refused at connect by a pair that is restarting: nothing was sent, nothing can be signed.
           else if (code === 'enclave_unavailable') unavailable++
@@ -90,6 +97,17 @@ describe(`cluster failover: SIGKILL of the lease holder under load (${CYCLES}×)
     )
     if (unknown.length > 0 || recoveries.some((r) => r > 2 * TTL_MS + 3_000)) {
       for (const p of s.cluster.pairs) console.log(p.logs.join('').split('\n').filter((l) => /lease|exit|ready|refus/i.test(l)).map((l) => `pair ${p.index + 1}: ${l}`).join('\n'))
+    }
+    // Diagnosis: every allowed entry not received exactly once, with what its agent saw.
+    const receivedHashes = new Set(received.map((r) => r.signedHash))
+    const seen = new Map<string, number>()
+    for (const e of entries) if (e.event === 'sign_allowed') seen.set(e.signedHash!.toLowerCase(), (seen.get(e.signedHash!.toLowerCase()) ?? 0) + 1)
+    const odd = entries.filter((e) => e.event === 'sign_allowed' && (!receivedHashes.has(e.signedHash!.toLowerCase()) || seen.get(e.signedHash!.toLowerCase())! > 1))
+    if (odd.length > 0 || received.length !== ALLOWED) {
+      console.log(`[cluster failover] kills at ${kills.map((k) => `${Math.round(k.at)} ms (epoch ${k.epoch}, pair ${k.pair})`).join(', ')}`)
+      for (const e of odd)
+        console.log(`[cluster failover] allowed seq ${e.seq} epoch ${e.storedEpoch} request ${e.requestId} at ${e.time}: stored ${seen.get(e.signedHash!.toLowerCase())}×, agent saw: ${outcomes.get(e.signedHash!.toLowerCase()) ?? 'not sent by a worker'}`)
+      for (const p of s.cluster.pairs) console.log(p.logs.join('').split('\n').filter((l) => l.trim()).slice(-60).map((l) => `pair ${p.index + 1}: ${l}`).join('\n'))
     }
     expect(unknown).toEqual([])
     expect(kills).toHaveLength(CYCLES)

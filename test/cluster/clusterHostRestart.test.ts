@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { requestSignature } from '../../agent/requestSignature.js'
 import { waitFor } from '../../scripts/lib/startStack.js'
 import { eip3009, paymentPolicy } from '../helpers/agentClient.js'
-import { type ClusterWithAgent, clusterWithAgent, storedEntries } from '../helpers/cluster.js'
+import { type ClusterWithAgent, clusterWithAgent, exitOf, storedEntries } from '../helpers/cluster.js'
 import { releasePostgres } from '../helpers/postgres.js'
 
 const policy = paymentPolicy({ perTx: '1000', rolling24h: '5000' })
@@ -27,11 +27,11 @@ describe('cluster: a host restarted alone next to its still-loaded enclave', () 
     clusters.push(s)
     const a = s.cluster.pairs[0]!
     await pay(s, a.url)
-    const exit = new Promise((r) => a.host.once('exit', r))
+    const exit = exitOf(a.host)
     a.host.kill('SIGKILL')
     await exit
     await a.startHost()
-    await waitFor(async () => (await fetch(`${a.url}/readyz`).catch(() => null))?.ok === true, 20_000, 'host ready again', a.logs)
+    await waitFor(async () => (await fetch(`${a.url}/readyz`, { signal: AbortSignal.timeout(5_000) }).catch(() => null))?.ok === true, 20_000, 'host ready again', a.logs)
     expect(a.logs.join('')).toMatch(/enclave ready under a new lease \(kept running, head \d+ is the store's newest\)/)
     await pay(s, a.url)
     const entries = await storedEntries(s.cluster.databaseUrl)
@@ -44,15 +44,14 @@ describe('cluster: a host restarted alone next to its still-loaded enclave', () 
     clusters.push(s)
     const a = (await s.cluster.holder())!.pair
     const b = s.cluster.pairs.find((p) => p !== a)!
-    let exit = new Promise((r) => a.host.once('exit', r))
+    const killed = exitOf(a.host)
     a.host.kill('SIGKILL') // A's enclave keeps running with its state
-    await exit
-    await waitFor(async () => (await s.cluster.holder())?.pair === b && (await fetch(`${b.url}/readyz`)).ok, 20_000, 'B takes over')
+    await killed
+    await waitFor(async () => (await s.cluster.holder())?.pair === b && (await fetch(`${b.url}/readyz`, { signal: AbortSignal.timeout(5_000) })).ok, 20_000, 'B takes over')
     await pay(s, b.url) // B writes after A's enclave's head
     await b.stop()
     await a.startHost()
-    exit = new Promise((r) => a.host.once('exit', (code) => r(code)))
-    expect(await exit).toBe(75)
+    expect(await exitOf(a.host, 60_000)).toBe(75)
     expect(a.logs.join('')).toMatch(/lease lost \(epoch 3\): the enclave's audit head \d+ is not the store's \d+ \(another holder served\)/)
     // Nothing was stored by the stale enclave: one chain, every entry under epoch 1 or 2.
     const entries = await storedEntries(s.cluster.databaseUrl)

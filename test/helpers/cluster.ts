@@ -5,7 +5,8 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
-import { type Cluster, startCluster } from '../../scripts/lib/startCluster.js'
+import type { ChildProcess } from 'node:child_process'
+import { bounded, type Cluster, startCluster } from '../../scripts/lib/startCluster.js'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
 import { type PolicyBody, waitAgentFloor } from './agentClient.js'
 import { freshDatabase } from './postgres.js'
@@ -43,4 +44,10 @@ export async function storedEntries(databaseUrl: string): Promise<StoredEntry[]>
   } finally {
     await c.end()
   }
+}
+
+/** The exit code of a child process, waiting at most `ms` (a cluster test fails fast rather than hang). */
+export function exitOf(c: ChildProcess, ms = 30_000): Promise<number | null> {
+  const exited = c.exitCode !== null || c.signalCode !== null
+  return bounded(exited ? Promise.resolve(c.exitCode) : new Promise((r) => c.once('exit', (code) => r(code))), ms, `pid ${c.pid} exiting`)
 }
