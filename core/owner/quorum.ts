@@ -52,10 +52,10 @@ export type QuorumOutcome = { apply: true } | { apply: false; proposal: Proposal
  * it). When this signature completes the class's threshold the act applies; otherwise the returned proposal list
  * (bounded, expiring) is what the shell stores.
  */
-export function quorumStep(p: { wallet: WalletView; act: VerifiedOwnerAct; cls: ActClass; policyText: string | null; now: number; seq: number }): QuorumOutcome {
+export function quorumStep(p: { wallet: WalletView; act: VerifiedOwnerAct; cls: ActClass; policyText: string | null; now: number; seq: number; threshold?: number }): QuorumOutcome {
   const gov = governanceOf(p.wallet)
   if (!isOwner(p.wallet, p.act.signer)) throw new EnclaveError('owner_not_authorized', 'Signer is not an owner of this wallet')
-  const threshold = gov.thresholds[p.cls]
+  const threshold = p.threshold ?? gov.thresholds[p.cls]
   if (threshold <= 1) return { apply: true }
   const actHash = ownerActHash(p.act.primaryType, p.act.message as Record<string, unknown>)
   const live = liveProposals(p.wallet, p.now)

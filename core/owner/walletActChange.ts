@@ -3,7 +3,7 @@ import type { AuditEvent } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
-import type { AgentRecord, Governance, PolicyRecord, Proposal, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
+import type { AgentRecord, Governance, KeyExit, PolicyRecord, Proposal, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
 import { installPolicy, installWalletPolicy } from './installPolicy.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
@@ -25,6 +25,8 @@ export type WalletChange =
   | { type: 'proposals_set'; proposals: Proposal[] }
   | { type: 'policy_revoked'; agentId: string }
   | { type: 'agent_revoked'; agentId: string }
+  /** The owners' key exit scheduled, or dropped (cancelled before it was due, or the key re-imported). */
+  | { type: 'exit_set'; exit: KeyExit | undefined }
 
 export type WalletActOutcome = {
   change: WalletChange
@@ -81,6 +83,9 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
     case 'CancelScheduled': {
       const { actHash } = act.message
       const s = wallet.scheduled?.find((x) => x.actHash === actHash)
+      if (!s && wallet.exit?.actHash === actHash && wallet.exit.effectiveAt > now) {
+        return { change: { type: 'exit_set', exit: undefined }, agentId: null, event: 'scheduled_cancelled', policy: null, result: { cancelled: actHash } }
+      }
       if (!s) throw new EnclaveError('proposal_not_found', `No loosening ${actHash} waits out the delay (it may have taken effect)`)
       return { change: { type: 'scheduled_cancelled', actHash }, agentId: s.agentId, event: 'scheduled_cancelled', policy: null, result: { cancelled: actHash } }
     }
@@ -117,6 +122,9 @@ export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
       return
     case 'proposals_set':
       wallet.proposals = c.proposals
+      return
+    case 'exit_set':
+      wallet.exit = c.exit
       return
     case 'scheduled_due':
       for (const s of wallet.scheduled ?? []) {

@@ -59,6 +59,9 @@ export type Scheduled = {
   effectiveAt: number
 }
 
+/** Non-custodial exit agreed by the owners (core/owner/keyExit.ts): once due, the wallet signs nothing more. */
+export type KeyExit = { actHash: `0x${string}`; recipientKey: `0x${string}`; scheduledAt: number; effectiveAt: number }
+
 export type WalletRecord = {
   address: `0x${string}`
   privateKey: Uint8Array // secp256k1 scalar, never leaves the enclave unsealed
@@ -76,6 +79,7 @@ export type WalletRecord = {
   governance?: Governance | undefined
   proposals?: Proposal[] | undefined
   scheduled?: Scheduled[] | undefined
+  exit?: KeyExit | undefined
   /** The wallet's spend ledger (pending requests, permits, freezes, rolling windows). */
   ledger: SpendLedger
 }

@@ -17,6 +17,7 @@ import type { DecodeResult } from '../../core/decode/signingPlan.js'
 import { bindAction, describeAction, factsOf } from '../../core/kinds/kindTable.js'
 import type { LedgerEvent } from '../../core/ledger/LedgerEvent.js'
 import { evaluatePolicy } from '../../core/policy/evaluatePolicy.js'
+import { exitDue } from '../../core/owner/keyExit.js'
 import type { Enclave, PendingPersist, Tx } from '../Enclave.js'
 import { applyEvents } from '../owner/ledgerOps.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
@@ -99,6 +100,8 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, aut
   if (wallet.rolledBack) {
     return refuse(enclave, base, null, [], { code: 'wallet_rolled_back', message: 'Wallet state was rolled back; the owner must resync' })
   }
+  // SECURITY: the owners took the key out (non-custodial exit): nothing more is signed here unless it is re-imported.
+  if (exitDue(wallet, now)) return refuse(enclave, base, null, [], { code: 'wallet_exported', message: 'The owners exported this wallet’s key; it signs nothing more' })
   if (!rec || rec.revoked) {
     const message = rec ? 'The owner revoked this agent’s policy' : 'No policy is set for this agent'
     return refuse(enclave, base, null, [], { code: 'agent_no_policy', message })

@@ -14,6 +14,8 @@ import { timeLockChange, widenings } from '../../core/owner/timeLock.js'
 import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.js'
 import { applyEvents } from './ledgerOps.js'
 import { type VerifiedOwnerAct, verifyOwnerAct } from '../../core/owner/verifyOwnerAct.js'
+import { type ExportPlan, exportKeyPlan } from '../../core/owner/keyExit.js'
+import { exportSealedKey, importWallet } from './keyExitShell.js'
 
 export type OwnerActParameters = { primaryType: string; message: string; signature: string; policy?: string | undefined }
 
@@ -40,6 +42,8 @@ export async function applyOwnerAct(
   let result: Record<string, unknown> & { wallet: string; ownerSeq: number }
   if (act.primaryType === 'CreateWallet') {
     result = createWallet(enclave, act, tx)
+  } else if (act.primaryType === 'ImportWallet') {
+    result = importWallet(enclave, act, tx)
   } else {
     const wallet = enclave.state.wallet(act.message.wallet)
     const change = (c: WalletChange) => enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: c })
@@ -66,7 +70,8 @@ export async function applyOwnerAct(
     const proposalHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
     const policyText = params.policy ?? liveProposals(wallet, now).find((x) => x.actHash === proposalHash)?.policy ?? undefined
     const plan = act.primaryType === 'Resync' ? null : planWalletAct(wallet, act, policyText, now)
-    const q = quorumStep({ wallet, act, cls: actClass(act, (plan?.widens.length ?? 0) > 0), policyText: plan?.policyText ?? null, now, seq })
+    const threshold = plan?.kind === 'exit' ? plan.out.threshold : undefined
+    const q = quorumStep({ wallet, act, cls: actClass(act, (plan?.widens.length ?? 0) > 0), policyText: plan?.policyText ?? null, now, seq, threshold })
     if (!q.apply) {
       change({ type: 'proposals_set', proposals: q.proposals })
       const reason = `${act.primaryType} signed by ${act.signer} (${q.proposal.signers.length} of ${q.proposal.threshold})`
@@ -107,10 +112,13 @@ function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primary
 type Plan =
   | { kind: 'wallet'; out: WalletActOutcome; policyText: string | null; widens: string[] }
   | { kind: 'ledger'; out: LedgerActOutcome; policyText: null; widens: string[] }
+  | { kind: 'exit'; out: ExportPlan; policyText: null; widens: string[] }
 
 /** What an act would change, computed purely from the wallet (a refusal throws; nothing has changed then). */
-function planWalletAct(wallet: WalletView, act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'Resync' }>, policyText: string | undefined, now: number): Plan & { agentId: string | null } {
+function planWalletAct(wallet: WalletView, act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'ImportWallet' | 'Resync' }>, policyText: string | undefined, now: number): Plan & { agentId: string | null } {
   switch (act.primaryType) {
+    case 'ExportKey':
+      return { kind: 'exit', out: exportKeyPlan(wallet, act, ownerActHash(act.primaryType, act.message), now), policyText: null, agentId: null, widens: [] }
     case 'RegisterAgent':
     case 'SetPolicy':
     case 'SetWalletPolicy':
@@ -135,6 +143,13 @@ function planWalletAct(wallet: WalletView, act: Exclude<VerifiedOwnerAct, { prim
 /** Applies a planned act through the state's one mutator and audits it. */
 function applyPlan(enclave: Enclave, wallet: WalletView, plan: Plan, tx: ReturnType<Enclave['beginTx']>, actHash: `0x${string}`, now: number): Record<string, unknown> {
   const change = (c: WalletChange) => enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: c })
+  if (plan.kind === 'exit') {
+    if (plan.out.exit) change({ type: 'exit_set', exit: plan.out.exit })
+    const exit = plan.out.exit ?? wallet.exit!
+    const reason = `wallet key sealed to X25519 key ${exit.recipientKey}; the wallet signs nothing from ${new Date(exit.effectiveAt).toISOString()} unless re-imported`
+    enclave.appendInfo(tx, plan.out.collect ? 'wallet_exported' : 'export_scheduled', { wallet: wallet.address, agentId: null, rule: OWNER_RULE, reason, requestId: exit.actHash })
+    return plan.out.collect ? { exported: exportSealedKey(wallet, exit) } : { scheduled: { actHash: exit.actHash, effectiveAt: exit.effectiveAt, widens: ['key exit'] } }
+  }
   const base = { wallet: wallet.address, agentId: plan.out.agentId, rule: OWNER_RULE }
   if (plan.kind === 'ledger') {
     applyEvents(enclave, wallet, plan.out.events)

@@ -50,6 +50,7 @@ const SnapshotSchema = z.strictObject({
       actHash: hex(64), agentId: z.string().nullable(), policy: z.strictObject({ ...policyRecord, agentId: z.string().optional(), revoked: z.boolean().optional() }),
       widens: z.array(z.string()), scheduledAt: uint, effectiveAt: uint,
     })).optional(),
+    exit: z.strictObject({ actHash: hex(64), recipientKey: hex(64), scheduledAt: uint, effectiveAt: uint }).optional(), // issue 19: key exit
   })),
 })
 
