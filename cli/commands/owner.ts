@@ -242,9 +242,22 @@ export function ownerCommand(): Command {
   walletOpt(common(owners.command('show').description('owner keys and thresholds'))).action(
     action(async (o: Common & { wallet: string }) => {
       const g = (await client(o).wallet(checkWallet(o.wallet))).governance
-      printResult(!!o.json, g, () => `${g.owners.map((a) => `owner ${a}`).join('\n')}\nthresholds: ${Object.entries(g.thresholds).map(([k, v]) => `${k} ${v} of ${g.owners.length}`).join(', ')}\nloosening delay: ${g.delaySeconds} s`)
+      const above = (g.approveAbove ?? []).map((r) => `\napprove above ${r.above} of ${r.asset} on chain ${r.chainId}: ${r.quorum} of ${g.owners.length}`).join('')
+      printResult(!!o.json, g, () => `${g.owners.map((a) => `owner ${a}`).join('\n')}\nthresholds: ${Object.entries(g.thresholds).map(([k, v]) => `${k} ${v} of ${g.owners.length}`).join(', ')}\nloosening delay: ${g.delaySeconds} s${above}`)
     }),
   )
+  walletOpt(common(owners.command('approve-above').description('approving a pending request that spends more than --above of an asset needs --quorum owners (an `owners`-class act; --quorum 1 removes the rule)')))
+    .requiredOption('--chain <id>', 'chain id')
+    .requiredOption('--asset <address>', 'token address (0x000…000 for the chain\'s coin)')
+    .requiredOption('--above <amount>', 'amount in token units (base units, e.g. 700000 for 0.7 USDC)')
+    .requiredOption('--quorum <m>', 'owner signatures needed above it')
+    .action(action(async (o: Common & { wallet: string; chain: string; asset: string; above: string; quorum: string }) => {
+      const fields = { chainId: o.chain, asset: o.asset, above: o.above, quorum: o.quorum }
+      const checked = OwnerActMessageSchemas.SetApprovalQuorum.safeParse({ wallet: checkWallet(o.wallet), ...fields, seq: '1' })
+      if (!checked.success) throw usage('usage_invalid', `Invalid rule: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'Pass a chain id, a 0x token address, a decimal amount and a quorum between 1 and 10.')
+      const r = await client(o).act('SetApprovalQuorum', o.wallet, fields)
+      printAct(!!o.json, r, () => `approvals above ${o.above} of ${o.asset} on chain ${o.chain} need ${o.quorum} owner(s)`)
+    }))
 
   const proposals = owner.command('proposals').description('owner acts waiting for more owners\' signatures (quorum)')
   common(proposals.command('list').description('open acts and who has signed them (all your wallets, or --wallet)'))

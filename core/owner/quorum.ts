@@ -4,6 +4,7 @@ import type { OwnerActType } from '../../shared/owner/ownerActTypes.js'
 import { ownerActHash } from '../../shared/owner/ownerReceipt.js'
 import type { ActClass, Governance, Proposal, WalletView } from '../state/stateTypes.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
+import { factsOf } from '../kinds/kindTable.js'
 
 /** A proposal waits at most this long for the other owners. */
 export const PROPOSAL_TTL_MS = 24 * 3_600_000
@@ -38,6 +39,22 @@ export function actClass(act: VerifiedOwnerAct, widens: boolean): ActClass {
   }
 }
 const FIXED_CLASS: Partial<Record<OwnerActType, ActClass>> = { RevokeAgent: 'stop', RevokePolicy: 'stop', CancelScheduled: 'stop', IssuePermit: 'approve', CreditBudget: 'approve', RegisterAgent: 'agents' }
+
+/**
+ * SECURITY: how many owners approve this pending request: the `approve` threshold, raised by every approval-amount
+ * rule whose (chainId, asset) the request spends more than `above` of (all its spends summed, fees included).
+ */
+export function approveThreshold(wallet: WalletView, pendingId: string): number {
+  const gov = governanceOf(wallet)
+  const p = wallet.ledger.getPending(pendingId)
+  let t = gov.thresholds.approve
+  const spends = p && gov.approveAbove?.length ? factsOf(p.summary.action).spends : []
+  for (const r of gov.approveAbove ?? []) {
+    const sum = spends.filter((s) => s.chainId === r.chainId && s.asset === r.asset).reduce((a, s) => a + s.amount, 0n)
+    if (sum > BigInt(r.above)) t = Math.max(t, Math.min(r.quorum, gov.owners.length))
+  }
+  return t
+}
 
 /** Proposals still open: unexpired, and for the next seq (any applied act moves the seq and ends the others). */
 export function liveProposals(wallet: WalletView, now: number): Proposal[] {

@@ -5,9 +5,10 @@ import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import type { AgentRecord, Governance, KeyExit, PolicyRecord, Proposal, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
 import { installPolicy, installWalletPolicy } from './installPolicy.js'
+import { governanceOf } from './quorum.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
-export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: 'RegisterAgent' | 'SetPolicy' | 'SetWalletPolicy' | 'RevokePolicy' | 'RevokeAgent' | 'SetOwners' | 'CancelScheduled' }>
+export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: 'RegisterAgent' | 'SetPolicy' | 'SetWalletPolicy' | 'RevokePolicy' | 'RevokeAgent' | 'SetOwners' | 'SetApprovalQuorum' | 'CancelScheduled' }>
 
 /** What a wallet act changes: the shell applies it with applyWalletChange, the one mutator of agents and policies. */
 export type WalletChange =
@@ -77,7 +78,17 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
       const m = act.message
       const q = (v: string) => Number(v) // exact: the schema bounds thresholds to [1, MAX_OWNERS]
       const thresholds = { stop: q(m.stopQuorum), approve: q(m.approveQuorum), loosen: q(m.loosenQuorum), agents: q(m.agentsQuorum), owners: q(m.ownersQuorum) }
-      const governance: Governance = { owners: m.owners.map((o) => o.toLowerCase() as `0x${string}`), thresholds, delayMs: Number(m.delaySeconds) * 1000 }
+      const governance: Governance = { owners: m.owners.map((o) => o.toLowerCase() as `0x${string}`), thresholds, delayMs: Number(m.delaySeconds) * 1000, approveAbove: wallet.governance?.approveAbove }
+      return { change: { type: 'owners_set', governance }, agentId: null, event: 'owners_set', policy: null, result: { owners: governance.owners } }
+    }
+    case 'SetApprovalQuorum': {
+      const m = act.message
+      const rule = { chainId: Number(m.chainId), asset: /^0x0{40}$/.test(m.asset) ? 'native' : m.asset.toLowerCase(), above: m.above, quorum: Number(m.quorum) }
+      const gov = governanceOf(wallet)
+      if (rule.quorum > gov.owners.length) throw new EnclaveError('owner_act_invalid', `quorum ${rule.quorum} exceeds the ${gov.owners.length} owners`)
+      const rest = (gov.approveAbove ?? []).filter((r) => r.chainId !== rule.chainId || r.asset !== rule.asset)
+      if (rest.length >= 8) throw new EnclaveError('owner_act_invalid', 'A wallet has at most 8 approval-amount rules')
+      const governance = { ...gov, approveAbove: rule.quorum > 1 ? [...rest, rule] : rest }
       return { change: { type: 'owners_set', governance }, agentId: null, event: 'owners_set', policy: null, result: { owners: governance.owners } }
     }
     case 'CancelScheduled': {

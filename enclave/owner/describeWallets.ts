@@ -16,7 +16,7 @@ export function describeWallets(enclave: Enclave): WalletInfo[] {
       rolledBack: w.rolledBack,
       createdAt: w.createdAt,
       walletPolicy: policyAt(w, null, now) ?? null,
-      governance: (({ owners, thresholds, delayMs }) => ({ owners, thresholds, delaySeconds: delayMs / 1000 }))(governanceOf(w)),
+      governance: (({ owners, thresholds, delayMs, approveAbove }) => ({ owners, thresholds, delaySeconds: delayMs / 1000, approveAbove: approveAbove ?? [] }))(governanceOf(w)),
       scheduled: (w.scheduled ?? [])
         .filter((s) => s.effectiveAt > now)
         .map(({ actHash, agentId, policy: { version, hash }, widens, scheduledAt, effectiveAt }) => ({ actHash, agentId, version, hash, widens, scheduledAt, effectiveAt })),

@@ -74,6 +74,8 @@ export const OWNER_ACT_TYPES = {
     { name: 'address', type: 'address' },
     { name: 'sealedKey', type: 'bytes' },
   ],
+  /** Approving a pending request that spends more than `above` of (chainId, asset) needs `quorum` owners (1: no rule). */
+  SetApprovalQuorum: [wallet, { name: 'chainId', type: 'uint256' }, { name: 'asset', type: 'address' }, { name: 'above', type: 'uint256' }, { name: 'quorum', type: 'uint8' }, seq],
   /** The owner set and the m-of-n threshold per class of act (stop, approve, loosen, agents, owners). */
   SetOwners: [
     wallet,
@@ -160,6 +162,7 @@ export const OwnerActMessageSchemas = {
     address,
     sealedKey: z.string().regex(/^0x[0-9a-fA-F]{184}$/),
   }),
+  SetApprovalQuorum: z.strictObject({ wallet: address, chainId: chainIdField, asset: address, above: uint256, quorum, seq: seqField }),
   SetOwners: z
     .strictObject({
       wallet: address,

@@ -157,7 +157,7 @@ export const WalletInfoSchema = z
     /** The wallet-level policy (wallet-wide caps), or null. */
     walletPolicy: z.object({ version: z.number().int(), hash: hex, json: z.string() }).strict().nullable(),
     /** Owner keys and the threshold per class of act (m of n), and the loosening delay. */
-    governance: z.strictObject({ owners: z.array(hex), thresholds: z.record(z.string(), int), delaySeconds: int }),
+    governance: z.strictObject({ owners: z.array(hex), thresholds: z.record(z.string(), int), delaySeconds: int, approveAbove: z.array(z.strictObject({ chainId: int, asset: z.string(), above: z.string(), quorum: int })).optional() }),
     /** Widening policy acts waiting out the delay: what they widen and when they take effect. */
     scheduled: z.array(z.strictObject({ actHash: hex, agentId: z.string().nullable(), version: int, hash: hex, widens: z.array(z.string()), scheduledAt: int, effectiveAt: int })),
     /** Acts waiting for more owners' signatures: the exact message to co-sign (and its policy text). */
