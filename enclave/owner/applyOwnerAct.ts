@@ -159,7 +159,7 @@ function applyPlan(enclave: Enclave, wallet: WalletView, plan: Plan, tx: ReturnT
     if (held) {
       change({ type: 'held_set', held: [...(wallet.held ?? []), held] })
       const reason = `${plan.act.primaryType} takes effect ${new Date(held.effectiveAt).toISOString()} unless an owner cancels`
-      enclave.appendInfo(tx, 'policy_scheduled', { ...base, reason, requestId: actHash })
+      enclave.appendInfo(tx, 'act_scheduled', { ...base, reason, requestId: actHash })
       return { ...plan.out.result, scheduled: { actHash, effectiveAt: held.effectiveAt, widens: [plan.act.primaryType] } }
     }
     applyEvents(enclave, wallet, plan.out.events)
