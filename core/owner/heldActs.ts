@@ -1,7 +1,7 @@
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import type { HeldAct, WalletView } from '../state/stateTypes.js'
 import type { LedgerAct } from './ledgerActEvents.js'
-import { governanceOf } from './quorum.js'
+import { delayAt } from './quorum.js'
 
 /**
  * SECURITY: the time lock for acts that widen what an agent may do outside its policy — an unfreeze, a permit, a
@@ -10,7 +10,7 @@ import { governanceOf } from './quorum.js'
  * Returns the held act, or null when it applies now.
  */
 export function holdAct(wallet: WalletView, act: LedgerAct, actHash: `0x${string}`, now: number): HeldAct | null {
-  const delayMs = governanceOf(wallet).delayMs
+  const delayMs = delayAt(wallet, now)
   const m = act.message as { agentId?: string; frozen?: boolean }
   const widens = act.primaryType === 'FreezeAgent' ? m.frozen === false : act.primaryType === 'IssuePermit' || act.primaryType === 'CreditBudget'
   if (!widens || delayMs === 0 || m.agentId === undefined) return null

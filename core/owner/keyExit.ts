@@ -1,6 +1,6 @@
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { KeyExit, WalletView } from '../state/stateTypes.js'
-import { governanceOf } from './quorum.js'
+import { delayAt, governanceOf } from './quorum.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
 /** SECURITY: once the owners' exit is due the wallet signs nothing more (until its key is re-imported). */
@@ -22,7 +22,7 @@ export function exportKeyPlan(wallet: WalletView, act: Extract<VerifiedOwnerAct,
     if (e.effectiveAt > now) throw new EnclaveError('export_time_locked', `The exit takes effect at ${new Date(e.effectiveAt).toISOString()} (the wallet's time lock); any owner can cancel it until then`)
     return { threshold: 1, exit: null, collect: true }
   }
-  const gov = governanceOf(wallet)
-  const exit = { actHash, recipientKey, scheduledAt: now, effectiveAt: now + gov.delayMs }
-  return { threshold: Math.max(...Object.values(gov.thresholds)), exit, collect: gov.delayMs === 0 }
+  const delayMs = delayAt(wallet, now)
+  const exit = { actHash, recipientKey, scheduledAt: now, effectiveAt: now + delayMs }
+  return { threshold: Math.max(...Object.values(governanceOf(wallet).thresholds)), exit, collect: delayMs === 0 }
 }

@@ -5,7 +5,7 @@ import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import type { AgentRecord, Governance, HeldAct, KeyExit, PolicyRecord, Proposal, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
 import { installPolicy, installWalletPolicy } from './installPolicy.js'
-import { governanceOf } from './quorum.js'
+import { delayAt, governanceOf } from './quorum.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
 export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: 'RegisterAgent' | 'SetPolicy' | 'SetWalletPolicy' | 'RevokePolicy' | 'RevokeAgent' | 'SetOwners' | 'SetApprovalQuorum' | 'CancelScheduled' }>
@@ -80,7 +80,9 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
       const m = act.message
       const q = (v: string) => Number(v) // exact: the schema bounds thresholds to [1, MAX_OWNERS]
       const thresholds = { stop: q(m.stopQuorum), approve: q(m.approveQuorum), loosen: q(m.loosenQuorum), agents: q(m.agentsQuorum), owners: q(m.ownersQuorum) }
-      const governance: Governance = { owners: m.owners.map((o) => o.toLowerCase() as `0x${string}`), thresholds, delayMs: Number(m.delaySeconds) * 1000, approveAbove: wallet.governance?.approveAbove }
+      const [delayMs, cur] = [Number(m.delaySeconds) * 1000, delayAt(wallet, now)]
+      const prevDelay = delayMs < cur ? { ms: cur, until: now + cur } : undefined
+      const governance: Governance = { owners: m.owners.map((o) => o.toLowerCase() as `0x${string}`), thresholds, delayMs, approveAbove: wallet.governance?.approveAbove, prevDelay }
       return { change: { type: 'owners_set', governance }, agentId: null, event: 'owners_set', policy: null, result: { owners: governance.owners } }
     }
     case 'SetApprovalQuorum': {

@@ -29,7 +29,7 @@ export const ACT_CLASSES = ['stop', 'approve', 'loosen', 'agents', 'owners'] as 
 export type ActClass = (typeof ACT_CLASSES)[number]
 
 /** Several owner keys and a threshold per class of act; absent: the creating owner alone, every threshold 1. */
-export type Governance = { owners: `0x${string}`[]; thresholds: Record<ActClass, number>; delayMs: number; approveAbove?: ApproveAbove[] | undefined }
+export type Governance = { owners: `0x${string}`[]; thresholds: Record<ActClass, number>; delayMs: number; approveAbove?: ApproveAbove[] | undefined; prevDelay?: { ms: number; until: number } | undefined }
 /** Approving a pending request that spends more than `above` of (chainId, asset: lowercase, `native` for the coin) needs `quorum` owners. */
 export type ApproveAbove = { chainId: number; asset: string; above: string; quorum: number }
 
