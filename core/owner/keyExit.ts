@@ -11,7 +11,8 @@ export type ExportPlan = { threshold: number; exit: KeyExit | null; collect: boo
 /**
  * The non-custodial exit as a pure step. A first ExportKey needs the strictest threshold of the owner set and is
  * scheduled the wallet's delay ahead (any owner cancels it meanwhile with CancelScheduled); with no delay it is due at
- * once. Once due, any owner collects the sealed key with the same act (same recipient: the quorum agreed on it).
+ * once. Once due, any owner collects the sealed key with the same act (same recipient: the quorum agreed on it);
+ * until the first collection any owner may still cancel it (the key has not left; the wallet signs again).
  * Before that, collecting is refused (`export_time_locked`), and a second exit to another key is refused too.
  */
 export function exportKeyPlan(wallet: WalletView, act: Extract<VerifiedOwnerAct, { primaryType: 'ExportKey' }>, actHash: `0x${string}`, now: number): ExportPlan {

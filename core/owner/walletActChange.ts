@@ -98,7 +98,8 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
     case 'CancelScheduled': {
       const { actHash } = act.message
       const s = wallet.scheduled?.find((x) => x.actHash === actHash) ?? wallet.held?.find((x) => x.actHash === actHash)
-      if (!s && wallet.exit?.actHash === actHash && wallet.exit.effectiveAt > now) {
+      // An exit can be cancelled until its key was collected (a due one then signs again: the key never left).
+      if (!s && wallet.exit?.actHash === actHash && wallet.exit.collectedAt === undefined) {
         return { change: { type: 'exit_set', exit: undefined }, agentId: null, event: 'scheduled_cancelled', policy: null, result: { cancelled: actHash } }
       }
       if (!s) throw new EnclaveError('proposal_not_found', `No loosening ${actHash} waits out the delay (it may have taken effect)`)

@@ -62,7 +62,7 @@ export type Scheduled = {
 }
 
 /** Non-custodial exit agreed by the owners (core/owner/keyExit.ts): once due, the wallet signs nothing more. */
-export type KeyExit = { actHash: `0x${string}`; recipientKey: `0x${string}`; scheduledAt: number; effectiveAt: number }
+export type KeyExit = { actHash: `0x${string}`; recipientKey: `0x${string}`; scheduledAt: number; effectiveAt: number; collectedAt?: number | undefined }
 
 /** An unfreeze, permit or budget credit accepted by the owners' quorum, waiting out the wallet's delay (core/owner/heldActs.ts). */
 export type HeldAct = { actHash: `0x${string}`; primaryType: string; message: string; signer: `0x${string}`; agentId: string; scheduledAt: number; effectiveAt: number }
