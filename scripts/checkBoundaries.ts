@@ -28,8 +28,9 @@ const rel = (p: string) => path.relative(root, p)
  * decidePolicy (evaluatePolicy leaves) 5,924; kmsSealer promisify 5,920; signPlan 5,910; checkCaps 5,904.
  * Issue 15: the replay state travels with the sealed state (recent request ids sealed in the snapshot and taken from
  * replayed entries, so a new lease holder refuses a resend the previous one decided) +11 → 6,084.
+ * Issue 19's non-custodial exit (ExportKey / ImportWallet, the sealed-key cipher, the attested import key) +158 and approval-amount rules +28 and the time lock on unfreezes, permits and credits +66, the delay floor +7, exit recipient check and cancel-until-collected +8 → 6,340.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6084)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6340)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js']

@@ -17,6 +17,7 @@ import { hostOption } from '../lib/hostUrl.js'
 import { action, printResult } from '../lib/output.js'
 import { type PendingReason, confirm, errorMeaning, humanAmount, pendingReasons } from '../lib/pendingView.js'
 import { readPolicyFile, readWalletPolicyFile } from '../lib/readPolicyFile.js'
+import { type ExportFile, decryptExport, generateX25519KeyFiles, readX25519PublicKey, readX25519SecretKey } from '../lib/keyExitFiles.js'
 
 type Common = { host: string; keyFile?: string; json?: boolean; root?: string; allowDebug?: boolean }
 /**
@@ -143,8 +144,59 @@ export function ownerCommand(): Command {
       printResult(!!o.json, ws, () =>
         ws.length === 0
           ? `no wallets for ${c.account.address}; create one with \`bursar owner wallet create\``
-          : ws.map((w) => `${w.address}  ${w.label || '-'}  owner ${w.owner}  seq ${w.ownerSeq}  agents ${w.agents.length}${w.rolledBack ? '  ROLLED BACK' : ''}`).join('\n'),
+          : ws.map((w) => `${w.address}  ${w.label || '-'}  owner ${w.owner}  seq ${w.ownerSeq}  agents ${w.agents.length}${w.rolledBack ? '  ROLLED BACK' : ''}${w.exit?.due ? '  EXPORTED (signs nothing)' : w.exit ? `  EXIT at ${new Date(w.exit.effectiveAt).toISOString()}` : ''}`).join('\n'),
       )
+    }))
+
+  // Non-custodial exit (docs/policy.md, "Exit and import").
+  walletOpt(common(wallet.command('export').description('export the wallet key sealed to your X25519 key: the strictest owners quorum, after the wallet delay; then the wallet signs nothing more')))
+    .requiredOption('--to <pubkey file>', 'the X25519 public key to seal to (hex or PEM; `bursar owner exit-key generate`)')
+    .option('--out <file>', 'where to write the sealed export (default bursar-export-<wallet>.json)')
+    .action(action(async (o: Common & { wallet: string; to: string; out?: string }) => {
+      const recipientKey = `0x${Buffer.from(readX25519PublicKey(o.to)).toString('hex')}`
+      const r = await client(o).act('ExportKey', checkWallet(o.wallet), { recipientKey })
+      const out = o.out ?? `bursar-export-${String(r.wallet).toLowerCase()}.json`
+      if (r.exported) writeFileSync(out, `${JSON.stringify(r.exported, null, 2)}\n`, { mode: 0o600 })
+      const s = r.scheduled
+      const later = s && `exit accepted: it takes effect at ${new Date(s.effectiveAt).toISOString()} (the wallet delay) unless an owner cancels it; run this command again then to collect it\n  cancel: bursar owner scheduled cancel --wallet ${String(r.wallet)} ${s.actHash}`
+      const json = r.exported ? { ...r, file: out } : r
+      printAct(!!o.json, json, () => later || `wallet key sealed to ${recipientKey}: ${out}\nthe wallet signs nothing more here unless re-imported\ndecrypt on your machine: bursar owner decrypt-export ${out} --key <your X25519 secret key file> --out <key file>`)
+    }))
+  common(wallet.command('import').description('import an existing wallet key, sealed to the enclave\'s attested import key (or bring an exported wallet back)'))
+    .requiredOption('--private-key-file <file>', 'file holding the 0x… secp256k1 private key to import')
+    .option('--label <label>', 'label (≤ 64 chars)', '')
+    .action(action(async (o: Common & { privateKeyFile: string; label: string }) => {
+      let text: string
+      try {
+        text = readFileSync(o.privateKeyFile, 'utf8').trim()
+      } catch (cause) {
+        throw usage('usage_invalid', `Cannot read ${o.privateKeyFile}: ${(cause as Error).message}`, 'Pass a file holding the 0x-prefixed private key.')
+      }
+      if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw usage('usage_invalid', `${o.privateKeyFile} does not hold a 0x-prefixed 32-byte private key`, 'E.g. the file `bursar owner decrypt-export --out` wrote.')
+      const r = await client(o).importWallet(text as `0x${string}`, o.label)
+      printResult(!!o.json, r, () => `wallet imported: ${r.wallet} (it signs through bursar under its policies)\nowner: ${r.owner}`)
+    }))
+  const exitKey = owner.command('exit-key').description('X25519 key pair for a wallet export (the secret stays on your machine)')
+  common(exitKey.command('generate').description('write a secret key file (0600) and FILE.pub'))
+    .requiredOption('--out <file>', 'secret key file to create')
+    .action(action(async (o: Common & { out: string }) => {
+      const k = generateX25519KeyFiles(o.out)
+      printResult(!!o.json, k, () => `X25519 key written: ${k.secretFile} (secret, keep it here)\npublic key: ${k.publicKey} (${k.publicFile}: pass it to \`wallet export --to\`)`)
+    }))
+  common(owner.command('decrypt-export').description('open a wallet export with your X25519 secret key, locally (no host needed)'))
+    .argument('<export file>', 'the file `wallet export` wrote')
+    .requiredOption('--key <secret file>', 'your X25519 secret key (hex or PEM)')
+    .requiredOption('--out <file>', 'where to write the wallet private key (created 0600)')
+    .action(action(async (file: string, o: Common & { key: string; out: string }) => {
+      let exp: ExportFile
+      try {
+        exp = JSON.parse(readFileSync(file, 'utf8')) as ExportFile
+      } catch (cause) {
+        throw usage('usage_invalid', `Cannot read ${file}: ${(cause as Error).message}`, 'Pass the JSON file `bursar owner wallet export` wrote.')
+      }
+      const { address, privateKey } = decryptExport(exp, readX25519SecretKey(o.key))
+      writeFileSync(o.out, `${privateKey}\n`, { mode: 0o600, flag: 'wx' })
+      printResult(!!o.json, { address, keyFile: o.out }, () => `wallet ${address}: private key written to ${o.out} (it matches the address)`)
     }))
 
   const walletPolicy = wallet.command('policy').description('the wallet policy: wallet-wide caps across all agents')
@@ -190,9 +242,22 @@ export function ownerCommand(): Command {
   walletOpt(common(owners.command('show').description('owner keys and thresholds'))).action(
     action(async (o: Common & { wallet: string }) => {
       const g = (await client(o).wallet(checkWallet(o.wallet))).governance
-      printResult(!!o.json, g, () => `${g.owners.map((a) => `owner ${a}`).join('\n')}\nthresholds: ${Object.entries(g.thresholds).map(([k, v]) => `${k} ${v} of ${g.owners.length}`).join(', ')}\nloosening delay: ${g.delaySeconds} s`)
+      const above = (g.approveAbove ?? []).map((r) => `\napprove above ${r.above} of ${r.asset} on chain ${r.chainId}: ${r.quorum} of ${g.owners.length}`).join('')
+      printResult(!!o.json, g, () => `${g.owners.map((a) => `owner ${a}`).join('\n')}\nthresholds: ${Object.entries(g.thresholds).map(([k, v]) => `${k} ${v} of ${g.owners.length}`).join(', ')}\nloosening delay: ${g.delaySeconds} s${above}`)
     }),
   )
+  walletOpt(common(owners.command('approve-above').description('approving a pending request that spends more than --above of an asset needs --quorum owners (an `owners`-class act; --quorum 1 removes the rule)')))
+    .requiredOption('--chain <id>', 'chain id')
+    .requiredOption('--asset <address>', 'token address (0x000…000 for the chain\'s coin)')
+    .requiredOption('--above <amount>', 'amount in token units (base units, e.g. 700000 for 0.7 USDC)')
+    .requiredOption('--quorum <m>', 'owner signatures needed above it')
+    .action(action(async (o: Common & { wallet: string; chain: string; asset: string; above: string; quorum: string }) => {
+      const fields = { chainId: o.chain, asset: o.asset, above: o.above, quorum: o.quorum }
+      const checked = OwnerActMessageSchemas.SetApprovalQuorum.safeParse({ wallet: checkWallet(o.wallet), ...fields, seq: '1' })
+      if (!checked.success) throw usage('usage_invalid', `Invalid rule: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'Pass a chain id, a 0x token address, a decimal amount and a quorum between 1 and 10.')
+      const r = await client(o).act('SetApprovalQuorum', o.wallet, fields)
+      printAct(!!o.json, r, () => `approvals above ${o.above} of ${o.asset} on chain ${o.chain} need ${o.quorum} owner(s)`)
+    }))
 
   const proposals = owner.command('proposals').description('owner acts waiting for more owners\' signatures (quorum)')
   common(proposals.command('list').description('open acts and who has signed them (all your wallets, or --wallet)'))
@@ -213,15 +278,22 @@ export function ownerCommand(): Command {
       printAct(!!o.json, r, () => `${r.act} applied with your signature (owner seq ${r.ownerSeq})`)
     }))
 
-  const scheduled = owner.command('scheduled').description('policy loosenings waiting out the wallet delay (time lock)')
+  const scheduled = owner.command('scheduled').description('policy loosenings and key exits waiting out the wallet delay (time lock)')
   common(scheduled.command('list').description('what is scheduled, what it widens and when it takes effect (all your wallets, or --wallet)'))
     .option('--wallet <address>', 'only this wallet')
     .action(action(async (o: Common & { wallet?: string }) => {
-      const all = (await myWallets(client(o), o.wallet)).flatMap((w) => w.scheduled.map((x) => ({ wallet: w.address, ...x })))
-      printResult(!!o.json, all, () =>
-        all.length === 0
+      const ws = await myWallets(client(o), o.wallet)
+      const all = ws.flatMap((w) => w.scheduled.map((x) => ({ wallet: w.address, ...x })))
+      const exits = ws.flatMap((w) => (w.exit && !w.exit.due ? [{ wallet: w.address, ...w.exit }] : []))
+      const held = ws.flatMap((w) => (w.held ?? []).map((x) => ({ wallet: w.address, ...x })))
+      printResult(!!o.json, o.json ? [...all, ...exits.map((x) => ({ ...x, agentId: null, widens: ['key exit'] })), ...held.map((x) => ({ ...x, widens: [x.act] }))] : all, () =>
+        all.length + exits.length + held.length === 0
           ? 'nothing is scheduled'
-          : all.map((x) => `${x.agentId ?? 'wallet policy'} v${x.version} on ${x.wallet}: takes effect ${new Date(x.effectiveAt).toISOString()}\n  widens: ${x.widens.join(', ')}\n  cancel: bursar owner scheduled cancel --wallet ${x.wallet} ${x.actHash}`).join('\n'),
+          : [
+              ...all.map((x) => `${x.agentId ?? 'wallet policy'} v${x.version} on ${x.wallet}: takes effect ${new Date(x.effectiveAt).toISOString()}\n  widens: ${x.widens.join(', ')}\n  cancel: bursar owner scheduled cancel --wallet ${x.wallet} ${x.actHash}`),
+              ...held.map((x) => `${x.act} for ${x.agentId} on ${x.wallet}: takes effect ${new Date(x.effectiveAt).toISOString()}\n  cancel: bursar owner scheduled cancel --wallet ${x.wallet} ${x.actHash}`),
+              ...exits.map((x) => `key exit of ${x.wallet} to X25519 key ${x.recipientKey}: takes effect ${new Date(x.effectiveAt).toISOString()} (then the wallet signs nothing more)\n  cancel: bursar owner scheduled cancel --wallet ${x.wallet} ${x.actHash}`),
+            ].join('\n'),
       )
     }))
   walletOpt(common(scheduled.command('cancel').description('cancel a scheduled loosening (any owner: a stop-class act)')))

@@ -12,6 +12,9 @@ import { isOwnerReceiptSigned } from '../../shared/owner/verifyOwnerReceipt.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { type OwnerActResult, OwnerActResultSchema, type WalletInfo } from '../../shared/protocol/messages.js'
 import { OwnerMarks } from './OwnerMarks.js'
+import { importKeyVouched } from './keyExitFiles.js'
+import { sealToX25519 } from '../../shared/owner/keyExitCipher.js'
+import { privateKeyToAddress } from 'viem/accounts'
 
 export class HostRequestError extends BaseError {
   constructor(
@@ -70,8 +73,28 @@ export class OwnerClient {
     return result as OwnerActResult & { wallet: `0x${string}`; owner: string }
   }
 
+  /**
+   * Imports an existing wallet key: sealed to the enclave's X25519 import key, which counts only if the enclave's
+   * receipt key (attested with --root, else pinned) signed it. A new address becomes a new wallet; an exported wallet
+   * of yours signs again.
+   */
+  async importWallet(privateKey: `0x${string}`, label = ''): Promise<OwnerActResult & { wallet: `0x${string}`; owner: string }> {
+    const key = await this.receiptKey()
+    const att = await this.request('GET', '/v1/attestation')
+    const importKey = String(att.importKey ?? '')
+    if (`0x${String(att.signerPublicKey ?? '').replace(/^0x/, '')}`.toLowerCase() !== key.toLowerCase() || !importKeyVouched(key, importKey, String(att.importKeySignature ?? ''))) {
+      throw new BaseError('owner_receipt_key_unverified', `The import key from ${this.host} is not signed by the enclave's receipt key: not sealing your key to it`)
+    }
+    const address = privateKeyToAddress(privateKey)
+    const sealed = sealToX25519(new Uint8Array(Buffer.from(importKey.slice(2), 'hex')), new Uint8Array(Buffer.from(privateKey.slice(2), 'hex')), address)
+    const message = { owner: this.account.address, label, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), address, sealedKey: `0x${Buffer.from(sealed).toString('hex')}` }
+    const result = await this.post('ImportWallet', message)
+    this.checkReceipt({ result, key, primaryType: 'ImportWallet', message, wallet: result.wallet, seq: result.ownerSeq })
+    return result as OwnerActResult & { wallet: `0x${string}`; owner: string }
+  }
+
   /** Signs and sends an act on an existing wallet, filling `seq` from the marks and the host. */
-  async act(primaryType: Exclude<OwnerActType, 'CreateWallet'>, wallet: string, fields: Record<string, unknown>, policy?: string): Promise<OwnerActResult> {
+  async act(primaryType: Exclude<OwnerActType, 'CreateWallet' | 'ImportWallet'>, wallet: string, fields: Record<string, unknown>, policy?: string): Promise<OwnerActResult> {
     const info = await this.wallet(wallet)
     const mark = this.marks.wallet(this.host, wallet)
     // SECURITY: never below our own newest receipt: a rolled-back enclave then sees seq > its ownerSeq + 1.
@@ -88,7 +111,7 @@ export class OwnerClient {
     const info = await this.wallet(wallet)
     const p = info.proposals.find((x) => x.actHash.toLowerCase() === actHash.toLowerCase())
     if (!p) throw new HostRequestError('proposal_not_found', `No act ${actHash} waits for signatures on ${wallet}`, 0, {})
-    const act = p.act as Exclude<OwnerActType, 'CreateWallet'>
+    const act = p.act as Exclude<OwnerActType, 'CreateWallet' | 'ImportWallet'>
     const message = JSON.parse(p.message) as Record<string, unknown>
     const bad = !isOwnerActType(act) || ownerActHash(act, message) !== p.actHash.toLowerCase() || String(message.wallet).toLowerCase() !== wallet.toLowerCase()
     if (bad || (p.policy !== null && policyHash(JSON.parse(p.policy)) !== message.policyHash)) {
@@ -97,7 +120,7 @@ export class OwnerClient {
     return { ...(await this.send(act, wallet, message, info.ownerSeq, p.policy ?? undefined)), act, message }
   }
 
-  private async send(primaryType: Exclude<OwnerActType, 'CreateWallet'>, wallet: string, message: Record<string, unknown>, hostSeq: number, policy?: string): Promise<OwnerActResult> {
+  private async send(primaryType: Exclude<OwnerActType, 'CreateWallet' | 'ImportWallet'>, wallet: string, message: Record<string, unknown>, hostSeq: number, policy?: string): Promise<OwnerActResult> {
     const key = await this.receiptKey()
     const mark = this.marks.wallet(this.host, wallet)
     const seq = Number(message.seq)

@@ -4,6 +4,7 @@ import type { OwnerActType } from '../../shared/owner/ownerActTypes.js'
 import { ownerActHash } from '../../shared/owner/ownerReceipt.js'
 import type { ActClass, Governance, Proposal, WalletView } from '../state/stateTypes.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
+import { factsOf } from '../kinds/kindTable.js'
 
 /** A proposal waits at most this long for the other owners. */
 export const PROPOSAL_TTL_MS = 24 * 3_600_000
@@ -11,6 +12,15 @@ export const PROPOSAL_TTL_MS = 24 * 3_600_000
 /** The wallet's owner set and thresholds; a wallet that never set one is ruled by its creating owner alone. */
 export function governanceOf(wallet: WalletView): Governance {
   return wallet.governance ?? { owners: [wallet.owner], thresholds: { stop: 1, approve: 1, loosen: 1, agents: 1, owners: 1 }, delayMs: 0 }
+}
+
+/**
+ * SECURITY: the loosening delay in force. A SetOwners that shortens the delay keeps the old one in force for the old
+ * delay's length, so owners cannot switch the time lock off and loosen at once.
+ */
+export function delayAt(wallet: WalletView, now: number): number {
+  const g = governanceOf(wallet)
+  return g.prevDelay && now < g.prevDelay.until ? Math.max(g.delayMs, g.prevDelay.ms) : g.delayMs
 }
 
 export function isOwner(wallet: WalletView, who: string): boolean {
@@ -39,6 +49,22 @@ export function actClass(act: VerifiedOwnerAct, widens: boolean): ActClass {
 }
 const FIXED_CLASS: Partial<Record<OwnerActType, ActClass>> = { RevokeAgent: 'stop', RevokePolicy: 'stop', CancelScheduled: 'stop', IssuePermit: 'approve', CreditBudget: 'approve', RegisterAgent: 'agents' }
 
+/**
+ * SECURITY: how many owners approve this pending request: the `approve` threshold, raised by every approval-amount
+ * rule whose (chainId, asset) the request spends more than `above` of (all its spends summed, fees included).
+ */
+export function approveThreshold(wallet: WalletView, pendingId: string): number {
+  const gov = governanceOf(wallet)
+  const p = wallet.ledger.getPending(pendingId)
+  let t = gov.thresholds.approve
+  const spends = p && gov.approveAbove?.length ? factsOf(p.summary.action).spends : []
+  for (const r of gov.approveAbove ?? []) {
+    const sum = spends.filter((s) => s.chainId === r.chainId && s.asset === r.asset).reduce((a, s) => a + s.amount, 0n)
+    if (sum > BigInt(r.above)) t = Math.max(t, Math.min(r.quorum, gov.owners.length))
+  }
+  return t
+}
+
 /** Proposals still open: unexpired, and for the next seq (any applied act moves the seq and ends the others). */
 export function liveProposals(wallet: WalletView, now: number): Proposal[] {
   return (wallet.proposals ?? []).filter((x) => x.expiresAt > now && x.seq > wallet.ownerSeq)
@@ -52,10 +78,10 @@ export type QuorumOutcome = { apply: true } | { apply: false; proposal: Proposal
  * it). When this signature completes the class's threshold the act applies; otherwise the returned proposal list
  * (bounded, expiring) is what the shell stores.
  */
-export function quorumStep(p: { wallet: WalletView; act: VerifiedOwnerAct; cls: ActClass; policyText: string | null; now: number; seq: number }): QuorumOutcome {
+export function quorumStep(p: { wallet: WalletView; act: VerifiedOwnerAct; cls: ActClass; policyText: string | null; now: number; seq: number; threshold?: number }): QuorumOutcome {
   const gov = governanceOf(p.wallet)
   if (!isOwner(p.wallet, p.act.signer)) throw new EnclaveError('owner_not_authorized', 'Signer is not an owner of this wallet')
-  const threshold = gov.thresholds[p.cls]
+  const threshold = p.threshold ?? gov.thresholds[p.cls]
   if (threshold <= 1) return { apply: true }
   const actHash = ownerActHash(p.act.primaryType, p.act.message as Record<string, unknown>)
   const live = liveProposals(p.wallet, p.now)

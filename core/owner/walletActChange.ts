@@ -3,11 +3,12 @@ import type { AuditEvent } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
-import type { AgentRecord, Governance, PolicyRecord, Proposal, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
+import type { AgentRecord, Governance, HeldAct, KeyExit, PolicyRecord, Proposal, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
 import { installPolicy, installWalletPolicy } from './installPolicy.js'
+import { delayAt, governanceOf } from './quorum.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
-export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: 'RegisterAgent' | 'SetPolicy' | 'SetWalletPolicy' | 'RevokePolicy' | 'RevokeAgent' | 'SetOwners' | 'CancelScheduled' }>
+export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: 'RegisterAgent' | 'SetPolicy' | 'SetWalletPolicy' | 'RevokePolicy' | 'RevokeAgent' | 'SetOwners' | 'SetApprovalQuorum' | 'CancelScheduled' }>
 
 /** What a wallet act changes: the shell applies it with applyWalletChange, the one mutator of agents and policies. */
 export type WalletChange =
@@ -25,6 +26,10 @@ export type WalletChange =
   | { type: 'proposals_set'; proposals: Proposal[] }
   | { type: 'policy_revoked'; agentId: string }
   | { type: 'agent_revoked'; agentId: string }
+  /** The owners' key exit scheduled, or dropped (cancelled before it was due, or the key re-imported). */
+  | { type: 'exit_set'; exit: KeyExit | undefined }
+  /** Unfreezes, permits and credits waiting out the delay (core/owner/heldActs.ts), after one was added or came due. */
+  | { type: 'held_set'; held: HeldAct[] }
 
 export type WalletActOutcome = {
   change: WalletChange
@@ -75,12 +80,28 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
       const m = act.message
       const q = (v: string) => Number(v) // exact: the schema bounds thresholds to [1, MAX_OWNERS]
       const thresholds = { stop: q(m.stopQuorum), approve: q(m.approveQuorum), loosen: q(m.loosenQuorum), agents: q(m.agentsQuorum), owners: q(m.ownersQuorum) }
-      const governance: Governance = { owners: m.owners.map((o) => o.toLowerCase() as `0x${string}`), thresholds, delayMs: Number(m.delaySeconds) * 1000 }
+      const [delayMs, cur] = [Number(m.delaySeconds) * 1000, delayAt(wallet, now)]
+      const prevDelay = delayMs < cur ? { ms: cur, until: now + cur } : undefined
+      const governance: Governance = { owners: m.owners.map((o) => o.toLowerCase() as `0x${string}`), thresholds, delayMs, approveAbove: wallet.governance?.approveAbove, prevDelay }
+      return { change: { type: 'owners_set', governance }, agentId: null, event: 'owners_set', policy: null, result: { owners: governance.owners } }
+    }
+    case 'SetApprovalQuorum': {
+      const m = act.message
+      const rule = { chainId: Number(m.chainId), asset: /^0x0{40}$/.test(m.asset) ? 'native' : m.asset.toLowerCase(), above: m.above, quorum: Number(m.quorum) }
+      const gov = governanceOf(wallet)
+      if (rule.quorum > gov.owners.length) throw new EnclaveError('owner_act_invalid', `quorum ${rule.quorum} exceeds the ${gov.owners.length} owners`)
+      const rest = (gov.approveAbove ?? []).filter((r) => r.chainId !== rule.chainId || r.asset !== rule.asset)
+      if (rest.length >= 8) throw new EnclaveError('owner_act_invalid', 'A wallet has at most 8 approval-amount rules')
+      const governance = { ...gov, approveAbove: rule.quorum > 1 ? [...rest, rule] : rest }
       return { change: { type: 'owners_set', governance }, agentId: null, event: 'owners_set', policy: null, result: { owners: governance.owners } }
     }
     case 'CancelScheduled': {
       const { actHash } = act.message
-      const s = wallet.scheduled?.find((x) => x.actHash === actHash)
+      const s = wallet.scheduled?.find((x) => x.actHash === actHash) ?? wallet.held?.find((x) => x.actHash === actHash)
+      // An exit can be cancelled until its key was collected (a due one then signs again: the key never left).
+      if (!s && wallet.exit?.actHash === actHash && wallet.exit.collectedAt === undefined) {
+        return { change: { type: 'exit_set', exit: undefined }, agentId: null, event: 'scheduled_cancelled', policy: null, result: { cancelled: actHash } }
+      }
       if (!s) throw new EnclaveError('proposal_not_found', `No loosening ${actHash} waits out the delay (it may have taken effect)`)
       return { change: { type: 'scheduled_cancelled', actHash }, agentId: s.agentId, event: 'scheduled_cancelled', policy: null, result: { cancelled: actHash } }
     }
@@ -109,14 +130,23 @@ export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
     case 'scheduled':
       wallet.scheduled = [...(wallet.scheduled ?? []).filter((s) => s.agentId !== c.item.agentId), c.item]
       return
-    case 'scheduled_cancelled':
-      wallet.scheduled = wallet.scheduled?.filter((s) => s.actHash !== c.actHash && (c.agentId === undefined || s.agentId !== c.agentId))
+    case 'scheduled_cancelled': {
+      const keep = (s: { actHash: string; agentId: string | null }) => s.actHash !== c.actHash && (c.agentId === undefined || s.agentId !== c.agentId)
+      wallet.scheduled = wallet.scheduled?.filter(keep)
+      wallet.held = wallet.held?.filter(keep)
       return
+    }
     case 'owners_set':
       wallet.governance = c.governance
       return
     case 'proposals_set':
       wallet.proposals = c.proposals
+      return
+    case 'exit_set':
+      wallet.exit = c.exit
+      return
+    case 'held_set':
+      wallet.held = c.held
       return
     case 'scheduled_due':
       for (const s of wallet.scheduled ?? []) {
@@ -130,10 +160,12 @@ export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
     case 'policy_revoked':
       wallet.policies.get(c.agentId)!.revoked = true
       wallet.scheduled = wallet.scheduled?.filter((s) => s.agentId !== c.agentId)
+      wallet.held = wallet.held?.filter((s) => s.agentId !== c.agentId)
       return
     case 'agent_revoked':
       wallet.agents.get(c.agentId)!.status = 'revoked'
       wallet.scheduled = wallet.scheduled?.filter((s) => s.agentId !== c.agentId)
+      wallet.held = wallet.held?.filter((s) => s.agentId !== c.agentId)
       return
   }
 }

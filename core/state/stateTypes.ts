@@ -29,7 +29,9 @@ export const ACT_CLASSES = ['stop', 'approve', 'loosen', 'agents', 'owners'] as 
 export type ActClass = (typeof ACT_CLASSES)[number]
 
 /** Several owner keys and a threshold per class of act; absent: the creating owner alone, every threshold 1. */
-export type Governance = { owners: `0x${string}`[]; thresholds: Record<ActClass, number>; delayMs: number }
+export type Governance = { owners: `0x${string}`[]; thresholds: Record<ActClass, number>; delayMs: number; approveAbove?: ApproveAbove[] | undefined; prevDelay?: { ms: number; until: number } | undefined }
+/** Approving a pending request that spends more than `above` of (chainId, asset: lowercase, `native` for the coin) needs `quorum` owners. */
+export type ApproveAbove = { chainId: number; asset: string; above: string; quorum: number }
 
 /** An owner act waiting for more owners' signatures (each checked on arrival; it dies when any act moves the seq). */
 export type Proposal = {
@@ -59,6 +61,12 @@ export type Scheduled = {
   effectiveAt: number
 }
 
+/** Non-custodial exit agreed by the owners (core/owner/keyExit.ts): once due, the wallet signs nothing more. */
+export type KeyExit = { actHash: `0x${string}`; recipientKey: `0x${string}`; scheduledAt: number; effectiveAt: number; collectedAt?: number | undefined }
+
+/** An unfreeze, permit or budget credit accepted by the owners' quorum, waiting out the wallet's delay (core/owner/heldActs.ts). */
+export type HeldAct = { actHash: `0x${string}`; primaryType: string; message: string; signer: `0x${string}`; agentId: string; scheduledAt: number; effectiveAt: number }
+
 export type WalletRecord = {
   address: `0x${string}`
   privateKey: Uint8Array // secp256k1 scalar, never leaves the enclave unsealed
@@ -76,6 +84,8 @@ export type WalletRecord = {
   governance?: Governance | undefined
   proposals?: Proposal[] | undefined
   scheduled?: Scheduled[] | undefined
+  exit?: KeyExit | undefined
+  held?: HeldAct[] | undefined
   /** The wallet's spend ledger (pending requests, permits, freezes, rolling windows). */
   ledger: SpendLedger
 }

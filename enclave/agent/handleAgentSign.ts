@@ -17,8 +17,9 @@ import type { DecodeResult } from '../../core/decode/signingPlan.js'
 import { bindAction, describeAction, factsOf } from '../../core/kinds/kindTable.js'
 import type { LedgerEvent } from '../../core/ledger/LedgerEvent.js'
 import { decidePolicy } from '../../core/policy/decidePolicy.js'
+import { exitDue } from '../../core/owner/keyExit.js'
 import type { Enclave, PendingPersist, Tx } from '../Enclave.js'
-import { applyEvents } from '../owner/ledgerOps.js'
+import { applyDueHeld, applyEvents } from '../owner/ledgerOps.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 import type { SignPlanReturnType } from '../sign/signPlan.js'
 import type { AgentRecord, PolicyRecord, WalletPolicyRecord, WalletView } from '../../core/state/stateTypes.js'
@@ -88,6 +89,8 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, aut
   // SECURITY: the writer reads the live agent record (an owner act may have revoked it while this request waited).
   const agent = wallet.agents.get(authed.agentId) ?? authed
   const tx = enclave.beginTx()
+  // Unfreezes, permits and credits the owners accepted count once their time lock has passed.
+  applyDueHeld(enclave, wallet, tx, now)
   // The policy in force now: a widening the owners scheduled counts only once its delay has passed.
   const rec = policyAt(wallet, agent.agentId, now)
   const base = { wallet, agent, r, rec, tx }
@@ -100,6 +103,8 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, aut
   if (wallet.rolledBack) {
     return refuse(enclave, base, null, [], { code: 'wallet_rolled_back', message: 'Wallet state was rolled back; the owner must resync' })
   }
+  // SECURITY: the owners took the key out (non-custodial exit): nothing more is signed here unless it is re-imported.
+  if (exitDue(wallet, now)) return refuse(enclave, base, null, [], { code: 'wallet_exported', message: 'The owners exported this wallet’s key; it signs nothing more' })
   if (!rec || rec.revoked) {
     const message = rec ? 'The owner revoked this agent’s policy' : 'No policy is set for this agent'
     return refuse(enclave, base, null, [], { code: 'agent_no_policy', message })

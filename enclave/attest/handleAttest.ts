@@ -3,6 +3,7 @@ import { computeAttestationUserData } from '../../shared/attestation/commitment.
 import type { Enclave } from '../Enclave.js'
 import { attestedConfigVersion } from '../../shared/owner/parseAdmission.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
+import { importKeyAnnouncement } from '../owner/keyExitShell.js'
 
 /**
  * Produces an attestation document binding the receipt key (public_key), the
@@ -17,7 +18,7 @@ export async function handleAttest(enclave: Enclave, nonce: Uint8Array | null): 
     nonce: nonce ?? undefined,
     publicKey: enclave.receiptPublicKeyDer,
   })
-  return { ok: true, result: { document, userDataInputs: inputs, receiptPublicKey: enclave.receiptPublicKeyHex } }
+  return { ok: true, result: { document, userDataInputs: inputs, receiptPublicKey: enclave.receiptPublicKeyHex, ...importKeyAnnouncement(enclave) } }
 }
 
 /** The commitment inputs: policy-set hash over every (wallet, agent, version, hash) sorted. */

@@ -7,13 +7,16 @@ import { OWNER_RULE } from '../state/loadState.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import { createWalletChange } from '../../core/owner/createWalletChange.js'
 import { type WalletActOutcome, type WalletChange, walletActChange } from '../../core/owner/walletActChange.js'
-import { type LedgerActOutcome, ledgerActEvents } from '../../core/owner/ledgerActEvents.js'
+import { type LedgerAct, type LedgerActOutcome, ledgerActEvents } from '../../core/owner/ledgerActEvents.js'
 import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
-import { actClass, isOwner, liveProposals, quorumStep } from '../../core/owner/quorum.js'
+import { actClass, approveThreshold, isOwner, liveProposals, quorumStep } from '../../core/owner/quorum.js'
 import { timeLockChange, widenings } from '../../core/owner/timeLock.js'
 import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.js'
-import { applyEvents } from './ledgerOps.js'
+import { applyDueHeld, applyEvents } from './ledgerOps.js'
+import { holdAct } from '../../core/owner/heldActs.js'
 import { type VerifiedOwnerAct, verifyOwnerAct } from '../../core/owner/verifyOwnerAct.js'
+import { type ExportPlan, exportKeyPlan } from '../../core/owner/keyExit.js'
+import { checkRecipientKey, exportSealedKey, importWallet } from './keyExitShell.js'
 
 export type OwnerActParameters = { primaryType: string; message: string; signature: string; policy?: string | undefined }
 
@@ -40,6 +43,8 @@ export async function applyOwnerAct(
   let result: Record<string, unknown> & { wallet: string; ownerSeq: number }
   if (act.primaryType === 'CreateWallet') {
     result = createWallet(enclave, act, tx)
+  } else if (act.primaryType === 'ImportWallet') {
+    result = importWallet(enclave, act, tx)
   } else {
     const wallet = enclave.state.wallet(act.message.wallet)
     const change = (c: WalletChange) => enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: c })
@@ -63,10 +68,12 @@ export async function applyOwnerAct(
     // applies now or waits for more signatures. Co-signers need not resend the policy text: the proposal keeps it.
     const now = enclave.now()
     change({ type: 'scheduled_due', now })
+    applyDueHeld(enclave, wallet, tx, now)
     const proposalHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
     const policyText = params.policy ?? liveProposals(wallet, now).find((x) => x.actHash === proposalHash)?.policy ?? undefined
     const plan = act.primaryType === 'Resync' ? null : planWalletAct(wallet, act, policyText, now)
-    const q = quorumStep({ wallet, act, cls: actClass(act, (plan?.widens.length ?? 0) > 0), policyText: plan?.policyText ?? null, now, seq })
+    const threshold = plan?.kind === 'exit' ? plan.out.threshold : act.primaryType === 'ResolvePending' && act.message.approve ? approveThreshold(wallet, act.message.pendingId) : undefined
+    const q = quorumStep({ wallet, act, cls: actClass(act, (plan?.widens.length ?? 0) > 0), policyText: plan?.policyText ?? null, now, seq, threshold })
     if (!q.apply) {
       change({ type: 'proposals_set', proposals: q.proposals })
       const reason = `${act.primaryType} signed by ${act.signer} (${q.proposal.signers.length} of ${q.proposal.threshold})`
@@ -94,7 +101,7 @@ export async function applyOwnerAct(
 }
 
 /** Acts that add records to the sealed state (the others replace or remove). */
-const STATE_GROWING: ReadonlySet<string> = new Set(['CreateWallet', 'RegisterAgent', 'SetPolicy', 'SetWalletPolicy', 'SetOwners', 'IssuePermit', 'CreditBudget'])
+const STATE_GROWING: ReadonlySet<string> = new Set(['CreateWallet', 'ImportWallet', 'RegisterAgent', 'SetPolicy', 'SetWalletPolicy', 'SetOwners', 'SetApprovalQuorum', 'ExportKey', 'IssuePermit', 'CreditBudget'])
 
 function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primaryType: 'CreateWallet' }>, tx: ReturnType<Enclave['beginTx']>) {
   const { wallets, createNonces } = enclave.state
@@ -106,17 +113,22 @@ function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primary
 
 type Plan =
   | { kind: 'wallet'; out: WalletActOutcome; policyText: string | null; widens: string[] }
-  | { kind: 'ledger'; out: LedgerActOutcome; policyText: null; widens: string[] }
+  | { kind: 'ledger'; out: LedgerActOutcome; policyText: null; widens: string[]; act: LedgerAct }
+  | { kind: 'exit'; out: ExportPlan; policyText: null; widens: string[] }
 
 /** What an act would change, computed purely from the wallet (a refusal throws; nothing has changed then). */
-function planWalletAct(wallet: WalletView, act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'Resync' }>, policyText: string | undefined, now: number): Plan & { agentId: string | null } {
+function planWalletAct(wallet: WalletView, act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'ImportWallet' | 'Resync' }>, policyText: string | undefined, now: number): Plan & { agentId: string | null } {
   switch (act.primaryType) {
+    case 'ExportKey':
+      checkRecipientKey(act.message.recipientKey)
+      return { kind: 'exit', out: exportKeyPlan(wallet, act, ownerActHash(act.primaryType, act.message), now), policyText: null, agentId: null, widens: [] }
     case 'RegisterAgent':
     case 'SetPolicy':
     case 'SetWalletPolicy':
     case 'RevokePolicy':
     case 'RevokeAgent':
     case 'SetOwners':
+    case 'SetApprovalQuorum':
     case 'CancelScheduled': {
       const out = walletActChange({ wallet, act, policyText, now })
       const text = out.change.type === 'policy_set' || out.change.type === 'wallet_policy_set' ? out.change.policy.json : null
@@ -127,7 +139,7 @@ function planWalletAct(wallet: WalletView, act: Exclude<VerifiedOwnerAct, { prim
       // SECURITY: validate the events on the ledger first: an act whose effects would be invalid is refused unchanged.
       const checked = checkLedgerEvents(wallet.ledger, out.events)
       if (!checked.ok) throw new EnclaveError('owner_act_invalid', `The act's ledger effect is invalid: ${checked.message}`.slice(0, 200))
-      return { kind: 'ledger', out, policyText: null, agentId: out.agentId, widens: [] }
+      return { kind: 'ledger', out, policyText: null, agentId: out.agentId, widens: [], act }
     }
   }
 }
@@ -135,8 +147,22 @@ function planWalletAct(wallet: WalletView, act: Exclude<VerifiedOwnerAct, { prim
 /** Applies a planned act through the state's one mutator and audits it. */
 function applyPlan(enclave: Enclave, wallet: WalletView, plan: Plan, tx: ReturnType<Enclave['beginTx']>, actHash: `0x${string}`, now: number): Record<string, unknown> {
   const change = (c: WalletChange) => enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: c })
+  if (plan.kind === 'exit') {
+    const exit = { ...(plan.out.exit ?? wallet.exit!), ...(plan.out.collect ? { collectedAt: now } : {}) }
+    change({ type: 'exit_set', exit })
+    const reason = `wallet key sealed to X25519 key ${exit.recipientKey}; the wallet signs nothing from ${new Date(exit.effectiveAt).toISOString()} unless re-imported`
+    enclave.appendInfo(tx, plan.out.collect ? 'wallet_exported' : 'export_scheduled', { wallet: wallet.address, agentId: null, rule: OWNER_RULE, reason, requestId: exit.actHash })
+    return plan.out.collect ? { exported: exportSealedKey(wallet, exit) } : { scheduled: { actHash: exit.actHash, effectiveAt: exit.effectiveAt, widens: ['key exit'] } }
+  }
   const base = { wallet: wallet.address, agentId: plan.out.agentId, rule: OWNER_RULE }
   if (plan.kind === 'ledger') {
+    const held = holdAct(wallet, plan.act, actHash, now)
+    if (held) {
+      change({ type: 'held_set', held: [...(wallet.held ?? []), held] })
+      const reason = `${plan.act.primaryType} takes effect ${new Date(held.effectiveAt).toISOString()} unless an owner cancels`
+      enclave.appendInfo(tx, 'act_scheduled', { ...base, reason, requestId: actHash })
+      return { ...plan.out.result, scheduled: { actHash, effectiveAt: held.effectiveAt, widens: [plan.act.primaryType] } }
+    }
     applyEvents(enclave, wallet, plan.out.events)
     // A freeze also cancels the agent's loosenings still waiting out the delay.
     if (plan.out.event === 'agent_frozen') change({ type: 'scheduled_cancelled', agentId: plan.out.agentId! })

@@ -24,6 +24,9 @@ export function attestationRoutes(gateway: EnclaveGateway): FastifyPluginAsyncZo
           document: Buffer.from(r.document).toString('base64'),
           userDataInputs: r.userDataInputs,
           signerPublicKey: r.receiptPublicKey,
+          // X25519 key to seal imported wallet keys to, signed by the attested receipt key (docs/policy.md, "Exit").
+          importKey: r.importKey,
+          importKeySignature: r.importKeySignature,
         })
       },
     )

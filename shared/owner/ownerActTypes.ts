@@ -60,6 +60,22 @@ export const OWNER_ACT_TYPES = {
   Resync: [wallet, seq],
   /** Cancels a widening policy act still waiting out the wallet's delay (any owner: a stop-class act). */
   CancelScheduled: [wallet, { name: 'actHash', type: 'bytes32' }, seq],
+  /**
+   * Non-custodial exit: the wallet key sealed to the owners' X25519 key (shared/owner/keyExitCipher.ts). Needs the
+   * strictest threshold of the owner set and waits the wallet's delay; then any owner collects it with the same act.
+   */
+  ExportKey: [wallet, { name: 'recipientKey', type: 'bytes32' }, seq],
+  /** A new wallet (or an exported one, back) from an existing key sealed to the enclave's attested import key. */
+  ImportWallet: [
+    { name: 'owner', type: 'address' },
+    { name: 'label', type: 'string' },
+    { name: 'nonce', type: 'bytes32' },
+    { name: 'issuedAt', type: 'uint64' },
+    { name: 'address', type: 'address' },
+    { name: 'sealedKey', type: 'bytes' },
+  ],
+  /** Approving a pending request that spends more than `above` of (chainId, asset) needs `quorum` owners (1: no rule). */
+  SetApprovalQuorum: [wallet, { name: 'chainId', type: 'uint256' }, { name: 'asset', type: 'address' }, { name: 'above', type: 'uint256' }, { name: 'quorum', type: 'uint8' }, seq],
   /** The owner set and the m-of-n threshold per class of act (stop, approve, loosen, agents, owners). */
   SetOwners: [
     wallet,
@@ -137,6 +153,16 @@ export const OwnerActMessageSchemas = {
   ReleaseLocked: z.strictObject({ wallet: address, channelId: z.string().regex(/^0x[0-9a-fA-F]{64}$/), amount: uint256, seq: seqField }),
   Resync: z.strictObject({ wallet: address, seq: seqField }),
   CancelScheduled: z.strictObject({ wallet: address, actHash: z.string().regex(/^0x[0-9a-f]{64}$/), seq: seqField }),
+  ExportKey: z.strictObject({ wallet: address, recipientKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/), seq: seqField }),
+  ImportWallet: z.strictObject({
+    owner: address,
+    label: z.string().max(64),
+    nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
+    issuedAt: timeMs,
+    address,
+    sealedKey: z.string().regex(/^0x[0-9a-fA-F]{184}$/),
+  }),
+  SetApprovalQuorum: z.strictObject({ wallet: address, chainId: chainIdField, asset: address, above: uint256, quorum, seq: seqField }),
   SetOwners: z
     .strictObject({
       wallet: address,

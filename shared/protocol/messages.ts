@@ -133,6 +133,8 @@ export const OwnerActResultSchema = z
     /** A widening policy act accepted but waiting out the wallet's delay (cancellable by any owner meanwhile). */
     scheduled: z.object({ actHash: hex, effectiveAt: z.number().int(), widens: z.array(z.string()) }).strict().optional(),
     cancelled: hex.optional(),
+    /** ExportKey collected: the wallet key sealed to the owners' X25519 key (shared/owner/keyExitCipher.ts). */
+    exported: z.strictObject({ address: hex, recipientKey: hex, sealedKey: hex }).optional(),
     /** The act was recorded as one owner's signature and waits for more (nothing else changed; ownerSeq unchanged). */
     proposal: ProposalViewSchema.optional(),
     receipt: OwnerReceiptSchema,
@@ -141,7 +143,7 @@ export const OwnerActResultSchema = z
 export type OwnerActResult = z.infer<typeof OwnerActResultSchema>
 
 export const AttestResultSchema = z
-  .object({ document: bytes, userDataInputs: z.record(z.string(), z.unknown()), receiptPublicKey: hex })
+  .object({ document: bytes, userDataInputs: z.record(z.string(), z.unknown()), receiptPublicKey: hex, importKey: hex.optional(), importKeySignature: hex.optional() })
   .strict()
 
 export const WalletInfoSchema = z
@@ -155,11 +157,15 @@ export const WalletInfoSchema = z
     /** The wallet-level policy (wallet-wide caps), or null. */
     walletPolicy: z.object({ version: z.number().int(), hash: hex, json: z.string() }).strict().nullable(),
     /** Owner keys and the threshold per class of act (m of n), and the loosening delay. */
-    governance: z.strictObject({ owners: z.array(hex), thresholds: z.record(z.string(), int), delaySeconds: int }),
+    governance: z.strictObject({ owners: z.array(hex), thresholds: z.record(z.string(), int), delaySeconds: int, approveAbove: z.array(z.strictObject({ chainId: int, asset: z.string(), above: z.string(), quorum: int })).optional() }),
     /** Widening policy acts waiting out the delay: what they widen and when they take effect. */
     scheduled: z.array(z.strictObject({ actHash: hex, agentId: z.string().nullable(), version: int, hash: hex, widens: z.array(z.string()), scheduledAt: int, effectiveAt: int })),
     /** Acts waiting for more owners' signatures: the exact message to co-sign (and its policy text). */
     proposals: z.array(ProposalViewSchema.extend({ message: z.string(), policy: z.string().nullable(), seq: z.number().int() }).strict()),
+    /** The owners' key exit (scheduled, or due: the wallet signs nothing more), or null. */
+    exit: z.strictObject({ actHash: hex, recipientKey: hex, scheduledAt: int, effectiveAt: int, collectedAt: int.optional(), due: z.boolean() }).nullable().optional(),
+    /** Unfreezes, permits and budget credits waiting out the delay (applied at the first request or act once due). */
+    held: z.array(z.strictObject({ actHash: hex, act: z.string(), agentId: z.string(), scheduledAt: int, effectiveAt: int })).optional(),
     agents: z.array(
       z
         .object({

@@ -1,18 +1,14 @@
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import type { Hex, LocalAccount } from 'viem'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readAgentStatus } from '../../agent/agentRead.js'
 import { PolicyDeniedError } from '../../agent/errors.js'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
 import { requestSignature } from '../../agent/requestSignature.js'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
-import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 import { parsePolicy, policyHash } from '../../shared/schemas/policy.js'
-import { auditEntries, eip3009, paymentPolicy, runCli, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
-import { type Stack, startStack } from '../helpers/startStack.js'
+import { auditEntries, eip3009, paymentPolicy, verifyEip3009 } from '../helpers/agentClient.js'
+import { type QuorumWallet, startQuorumWallet } from '../helpers/quorumWallet.js'
+import type { Stack } from '../helpers/startStack.js'
 
 /** Long enough for the CLI runs in between (each spawns a process); the tests sleep only until the effective time. */
 const DELAY_S = 15
@@ -28,14 +24,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  */
 describe('adversarial: loosening a policy before the time lock has passed', () => {
   let stack: Stack
-  let keys: Hex[]
   let owners: LocalAccount[]
   let clients: OwnerClient[]
   let wallet: Hex
   let agentKey: AgentKey
-  let dir: string
+  let cli: QuorumWallet['cli']
   let version = 1
-  const cli = (who: number, args: string[]) => runCli(['owner', ...args], { BURSAR_HOST_URL: stack.url, BURSAR_OWNER_KEY: keys[who]!, HOME: dir }, dir)
   const pay = async (value: bigint): Promise<{ ok: boolean; code?: string }> => {
     const operation = eip3009({ wallet, value })
     try {
@@ -53,19 +47,8 @@ describe('adversarial: loosening a policy before the time lock has passed', () =
   }
 
   beforeAll(async () => {
-    stack = await startStack()
-    dir = mkdtempSync(path.join(tmpdir(), 'bursar-timelock-'))
-    keys = [generatePrivateKey(), generatePrivateKey(), generatePrivateKey()]
-    owners = keys.map((k) => privateKeyToAccount(k))
-    clients = owners.map((o) => new OwnerClient(stack.url, o))
-    ;({ wallet } = await clients[0]!.createWallet('team'))
-    ;({ agentKey } = await setupAgent({ host: stack.url, owner: owners[0]!, wallet, policy: paymentPolicy({ perTx: '1000', rolling24h: '100000' }) }))
-    const set = await clients[0]!.act('SetOwners', wallet, {
-      owners: owners.map((o) => o.address),
-      stopQuorum: '1', approveQuorum: '2', loosenQuorum: '2', agentsQuorum: '2', ownersQuorum: '2', delaySeconds: String(DELAY_S),
-    })
-    expect(set.proposal).toBeUndefined()
-    await waitAgentFloor()
+    // Three owners: 1 to stop, 2 of 3 for everything else, and the loosening delay.
+    ;({ stack, owners, clients, wallet, agentKey, cli } = await startQuorumWallet({ prefix: 'timelock', delaySeconds: DELAY_S }))
   }, 60_000)
   afterAll(async () => {
     await stack?.stop()
@@ -90,8 +73,10 @@ describe('adversarial: loosening a policy before the time lock has passed', () =
     expect((await clients[2]!.act('FreezeAgent', wallet, { agentId: agentKey.agentId, frozen: true })).proposal).toBeUndefined()
     expect((await clients[0]!.wallet(wallet)).scheduled).toEqual([])
     const thaw = await clients[0]!.act('FreezeAgent', wallet, { agentId: agentKey.agentId, frozen: false })
-    await clients[1]!.cosign(wallet, thaw.proposal!.actHash)
-    await until(two.scheduled!.effectiveAt)
+    // The unfreeze widens too: it waits out the delay as well (test/adversarial/unfreezeBeforeTimeLock.test.ts).
+    const thawed = await clients[1]!.cosign(wallet, thaw.proposal!.actHash)
+    expect(thawed.scheduled).toMatchObject({ widens: ['FreezeAgent'] })
+    await until(Math.max(two.scheduled!.effectiveAt, thawed.scheduled!.effectiveAt))
     expect(await pay(1500n)).toEqual({ ok: false, code: 'policy_per_tx_cap_exceeded' })
     expect((await clients[0]!.wallet(wallet)).agents[0]!.policy!.version).toBe(1)
   }, 90_000)

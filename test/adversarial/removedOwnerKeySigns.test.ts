@@ -1,16 +1,11 @@
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import type { Hex, LocalAccount } from 'viem'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateAgentKey } from '../../agent/generateAgentKey.js'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
 import { HostRequestError, OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
-import { setupAgent } from '../../scripts/devchain/setupAgent.js'
-import { paymentPolicy, runCli } from '../helpers/agentClient.js'
-import { type Stack, startStack } from '../helpers/startStack.js'
+import { type QuorumWallet, startQuorumWallet } from '../helpers/quorumWallet.js'
+import type { Stack } from '../helpers/startStack.js'
 
 /**
  * Attack: an owner key removed from a wallet's owner set (lost laptop, departed co-owner) keeps signing: fresh acts,
@@ -19,22 +14,14 @@ import { type Stack, startStack } from '../helpers/startStack.js'
  */
 describe('adversarial: a removed owner key keeps signing', () => {
   let stack: Stack
-  let keys: Hex[]
   let owners: LocalAccount[]
   let clients: OwnerClient[]
   let wallet: Hex
   let agentKey: AgentKey
-  let dir: string
-  const cli = (who: number, args: string[]) => runCli(['owner', ...args], { BURSAR_HOST_URL: stack.url, BURSAR_OWNER_KEY: keys[who]!, HOME: dir }, dir)
+  let cli: QuorumWallet['cli']
 
   beforeAll(async () => {
-    stack = await startStack()
-    dir = mkdtempSync(path.join(tmpdir(), 'bursar-owners-'))
-    keys = [generatePrivateKey(), generatePrivateKey(), generatePrivateKey()]
-    owners = keys.map((k) => privateKeyToAccount(k))
-    clients = owners.map((o) => new OwnerClient(stack.url, o))
-    ;({ wallet } = await clients[0]!.createWallet('team'))
-    ;({ agentKey } = await setupAgent({ host: stack.url, owner: owners[0]!, wallet, policy: paymentPolicy({ perTx: '1000', rolling24h: '100000' }) }))
+    ;({ stack, owners, clients, wallet, agentKey, cli } = await startQuorumWallet({ prefix: 'owners', quorum: null }))
     // Through the CLI: three owners, 1 to stop, 2 for everything else.
     const set = await cli(0, ['wallet', 'owners', 'set', '--wallet', wallet, '--owner', ...owners.map((o) => o.address), '--approve', '2', '--loosen', '2', '--agents', '2', '--owners', '2', '--json'])
     expect(set.code, set.stdout + set.stderr).toBe(0)

@@ -1,15 +1,11 @@
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import type { Hex } from 'viem'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import type { Hex, LocalAccount } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
 import { HostRequestError, OwnerClient } from '../../cli/lib/OwnerClient.js'
-import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 import { AUDIT_READ_SCHEME, signAuditReadToken } from '../../shared/owner/auditReadAuth.js'
-import { auditEntries, paymentPolicy, runCli } from '../helpers/agentClient.js'
-import { type Stack, startStack } from '../helpers/startStack.js'
+import { auditEntries } from '../helpers/agentClient.js'
+import { type QuorumWallet, startQuorumWallet } from '../helpers/quorumWallet.js'
+import type { Stack } from '../helpers/startStack.js'
 
 /**
  * Attack: an owner rotates its key (the old one is suspected stolen): `SetOwners` replaces the creating owner's key by
@@ -18,20 +14,21 @@ import { type Stack, startStack } from '../helpers/startStack.js'
  */
 describe('adversarial: a rotated-out owner key keeps acting', () => {
   let stack: Stack
-  let dir: string
-  const oldKey = generatePrivateKey()
-  const newKey = generatePrivateKey()
-  const oldOwner = privateKeyToAccount(oldKey)
-  const newOwner = privateKeyToAccount(newKey)
+  let oldKey: Hex
+  let newKey: Hex
+  let oldOwner: LocalAccount
+  let newOwner: LocalAccount
   let wallet: Hex
   let agentKey: AgentKey
-  const cli = (key: Hex, args: string[]) => runCli(['owner', ...args], { BURSAR_HOST_URL: stack.url, BURSAR_OWNER_KEY: key, HOME: dir }, dir)
+  let cli: QuorumWallet['cli']
 
   beforeAll(async () => {
-    stack = await startStack()
-    dir = mkdtempSync(path.join(tmpdir(), 'bursar-rotate-'))
-    ;({ wallet } = await new OwnerClient(stack.url, oldOwner).createWallet('solo'))
-    ;({ agentKey } = await setupAgent({ host: stack.url, owner: oldOwner, wallet, policy: paymentPolicy({ perTx: '1000', rolling24h: '100000' }) }))
+    // Two keys, the wallet created by the first and ruled by it alone (no SetOwners yet).
+    let keys: Hex[]
+    let owners: LocalAccount[]
+    ;({ stack, keys, owners, wallet, agentKey, cli } = await startQuorumWallet({ prefix: 'rotate', owners: 2, quorum: null }))
+    ;[oldKey, newKey] = keys as [Hex, Hex]
+    ;[oldOwner, newOwner] = owners as [LocalAccount, LocalAccount]
   }, 60_000)
   afterAll(async () => {
     await stack?.stop()

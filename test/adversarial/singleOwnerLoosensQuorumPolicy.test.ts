@@ -1,17 +1,13 @@
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import type { Hex, LocalAccount } from 'viem'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AgentFrozenError, PolicyDeniedError } from '../../agent/errors.js'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
 import { requestSignature } from '../../agent/requestSignature.js'
 import { HostRequestError, OwnerClient } from '../../cli/lib/OwnerClient.js'
-import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 import { parsePolicy, policyHash } from '../../shared/schemas/policy.js'
-import { auditEntries, eip3009, paymentPolicy, runCli, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
-import { type Stack, startStack } from '../helpers/startStack.js'
+import { auditEntries, eip3009, paymentPolicy, verifyEip3009 } from '../helpers/agentClient.js'
+import { type QuorumWallet, startQuorumWallet } from '../helpers/quorumWallet.js'
+import type { Stack } from '../helpers/startStack.js'
 
 /**
  * Attack: one of three owners (a stolen key, or a rogue co-owner) tries to loosen an agent's policy alone on a wallet
@@ -21,13 +17,11 @@ import { type Stack, startStack } from '../helpers/startStack.js'
  */
 describe('adversarial: a single owner loosens a 2-of-3 quorum policy', () => {
   let stack: Stack
-  let keys: Hex[]
   let owners: LocalAccount[]
   let clients: OwnerClient[]
   let wallet: Hex
   let agentKey: AgentKey
-  let dir: string
-  const cli = (who: number, args: string[]) => runCli(['owner', ...args], { BURSAR_HOST_URL: stack.url, BURSAR_OWNER_KEY: keys[who]!, HOME: dir }, dir)
+  let cli: QuorumWallet['cli']
   const pay = (value: bigint): Promise<{ ok: boolean; error?: unknown }> => {
     const operation = eip3009({ wallet, value })
     return requestSignature({ host: stack.url, agentKey, wallet, operation }).then(
@@ -38,24 +32,8 @@ describe('adversarial: a single owner loosens a 2-of-3 quorum policy', () => {
   const policyV = (version: number, perTx: string) => parsePolicy({ ...paymentPolicy({ perTx, rolling24h: '100000', version }), wallet, agentId: agentKey.agentId })
 
   beforeAll(async () => {
-    stack = await startStack()
-    dir = mkdtempSync(path.join(tmpdir(), 'bursar-quorum-'))
-    keys = [generatePrivateKey(), generatePrivateKey(), generatePrivateKey()]
-    owners = keys.map((k) => privateKeyToAccount(k))
-    clients = owners.map((o) => new OwnerClient(stack.url, o))
-    ;({ wallet } = await clients[0]!.createWallet('team'))
-    ;({ agentKey } = await setupAgent({ host: stack.url, owner: owners[0]!, wallet, policy: paymentPolicy({ perTx: '1000', rolling24h: '100000' }) }))
-    const set = await clients[0]!.act('SetOwners', wallet, {
-      owners: owners.map((o) => o.address),
-      stopQuorum: '1',
-      approveQuorum: '2',
-      loosenQuorum: '2',
-      agentsQuorum: '2',
-      ownersQuorum: '2',
-      delaySeconds: '0',
-    })
-    expect(set.proposal).toBeUndefined()
-    await waitAgentFloor()
+    // Three owners: 1 to stop, 2 of 3 for everything else, no delay.
+    ;({ stack, owners, clients, wallet, agentKey, cli } = await startQuorumWallet({ prefix: 'quorum' }))
   }, 60_000)
   afterAll(async () => {
     await stack?.stop()

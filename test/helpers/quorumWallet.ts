@@ -1,0 +1,48 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { Hex, LocalAccount } from 'viem'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import type { AgentKey } from '../../agent/loadAgentKey.js'
+import { OwnerClient } from '../../cli/lib/OwnerClient.js'
+import { setupAgent } from '../../scripts/devchain/setupAgent.js'
+import { type CliResult, type PolicyBody, paymentPolicy, runCli, waitAgentFloor } from './agentClient.js'
+import { type Stack, startStack } from './startStack.js'
+
+export type QuorumWallet = {
+  stack: Stack
+  dir: string
+  keys: Hex[]
+  owners: LocalAccount[]
+  clients: OwnerClient[]
+  wallet: Hex
+  agentKey: AgentKey
+  /** `bursar owner …` spawned with owner `who`'s key (an index into keys, or a key). */
+  cli: (who: number | Hex, args: string[]) => Promise<CliResult>
+}
+
+/** Thresholds per class; the governance tests use 1 to stop and 2 of 3 for the rest. */
+export const TWO_OF_THREE = { stopQuorum: '1', approveQuorum: '2', loosenQuorum: '2', agentsQuorum: '2', ownersQuorum: '2' }
+
+/**
+ * The governance tests' set-up, through the real host and enclave: a stack, `owners` owner keys, a wallet created by
+ * the first with one agent (per-payment cap 1000), and unless `quorum` is null a SetOwners giving all of them the
+ * wallet with these thresholds and delay (applied by the creating owner alone, 1 of 1).
+ */
+export async function startQuorumWallet(o: { prefix: string; owners?: number; quorum?: Record<string, string> | null; delaySeconds?: number; policy?: PolicyBody }): Promise<QuorumWallet> {
+  const stack = await startStack()
+  const dir = mkdtempSync(path.join(tmpdir(), `bursar-${o.prefix}-`))
+  const keys = Array.from({ length: o.owners ?? 3 }, () => generatePrivateKey())
+  const owners = keys.map((k) => privateKeyToAccount(k))
+  const clients = owners.map((a) => new OwnerClient(stack.url, a))
+  const { wallet } = await clients[0]!.createWallet('team')
+  const { agentKey } = await setupAgent({ host: stack.url, owner: owners[0]!, wallet, policy: o.policy ?? paymentPolicy({ perTx: '1000', rolling24h: '100000' }) })
+  if (o.quorum !== null) {
+    const set = await clients[0]!.act('SetOwners', wallet, { owners: owners.map((a) => a.address), ...(o.quorum ?? TWO_OF_THREE), delaySeconds: String(o.delaySeconds ?? 0) })
+    if (set.proposal) throw new Error('SetOwners did not apply')
+    await waitAgentFloor()
+  }
+  const cli = (who: number | Hex, args: string[]) =>
+    runCli(['owner', ...args], { BURSAR_HOST_URL: stack.url, BURSAR_OWNER_KEY: typeof who === 'number' ? keys[who]! : who, HOME: dir }, dir)
+  return { stack, dir, keys, owners, clients, wallet, agentKey, cli }
+}
