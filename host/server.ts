@@ -83,11 +83,14 @@ const webhooks = new PendingWebhooks({
 const LOOPBACK_BINDS = new Set(['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::'])
 let readOrigins: string[] = []
 const setReadOrigins = (port: number) => {
-  const own = env.BURSAR_PUBLIC_URL
-    ? [new URL(env.BURSAR_PUBLIC_URL).origin]
-    : LOOPBACK_BINDS.has(env.BURSAR_BIND)
+  // This listening socket's own names: the public URL, the bound address, and on a loopback or wildcard bind the
+  // loopback names of this port (only this machine reaches those, and only this process listens on the port).
+  const own = [
+    ...(env.BURSAR_PUBLIC_URL ? [new URL(env.BURSAR_PUBLIC_URL).origin] : []),
+    ...(LOOPBACK_BINDS.has(env.BURSAR_BIND)
       ? [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`]
-      : [new URL(`http://${env.BURSAR_BIND}:${port}`).origin]
+      : [new URL(`http://${env.BURSAR_BIND.includes(':') ? `[${env.BURSAR_BIND}]` : env.BURSAR_BIND}:${port}`).origin]),
+  ]
   readOrigins = [...new Set([...own, ...env.BURSAR_READ_ORIGINS])]
 }
 setReadOrigins(env.BURSAR_PORT)

@@ -82,11 +82,17 @@ export class OwnerClient {
 
   /** Signs and sends an act on an existing wallet, filling `seq` from the marks and the host. */
   async act(primaryType: Exclude<OwnerActType, 'CreateWallet'>, wallet: string, fields: Record<string, unknown>, policy?: string): Promise<OwnerActResult> {
-    const info = await this.wallet(wallet)
     const mark = this.marks.wallet(this.host, wallet)
+    // The host shows a wallet only to its owners: a key that is not (or no longer) one still sends its act, at the
+    // seq of its own marks, and the enclave decides (owner_not_authorized, or wallet_not_found for no such wallet).
+    const info = await this.wallet(wallet).catch((err: unknown) => {
+      if (err instanceof HostRequestError && err.code === 'wallet_not_found') return null
+      throw err
+    })
+    const hostSeq = info?.ownerSeq ?? mark?.ownerSeq ?? 0
     // SECURITY: never below our own newest receipt: a rolled-back enclave then sees seq > its ownerSeq + 1.
-    const seq = Math.max(info.ownerSeq, mark?.ownerSeq ?? 0) + 1
-    return this.send(primaryType, wallet, { wallet, ...fields, seq: String(seq) }, info.ownerSeq, policy)
+    const seq = Math.max(hostSeq, mark?.ownerSeq ?? 0) + 1
+    return this.send(primaryType, wallet, { wallet, ...fields, seq: String(seq) }, hostSeq, policy)
   }
 
   /**
