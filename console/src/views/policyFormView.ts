@@ -31,13 +31,18 @@ export function formModel(text: string): { ok: true; p: Obj } | { ok: false; why
   }
 }
 
+/** The form's own last complaint (cleared by the next good edit). */
+let formNotice: { kind: 'error'; text: string } | null = null
+
 /** Parses, applies `change`, writes the YAML back through `serialize` (the editor's canonical form). */
 function edit(ed: Editor, serialize: (p: Obj) => string, change: (p: Obj) => string | undefined): void {
   const m = formModel(ed.text)
   if (!m.ok) return
   const problem = change(m.p)
+  if (formNotice && state.notice === formNotice) state.notice = null
   if (problem) {
-    state.notice = { kind: 'error', text: problem }
+    formNotice = { kind: 'error', text: problem }
+    state.notice = formNotice
     update()
     return
   }
