@@ -45,6 +45,8 @@ export type BuildAppParameters = {
   logging?: ReturnType<typeof hostLogging> | undefined
   /** Serve GET /metrics (host/metrics.ts); BURSAR_METRICS_TOKEN, when set, is required as a bearer token. */
   metrics?: { token?: string | undefined } | undefined
+  /** The origins owner read tokens must name (their audience): this host's public URL(s); default none (owner tokens refused). */
+  readOrigins?: (() => readonly string[]) | undefined
   /** Scale-out mode: requests are forwarded to the lease holder unless this host holds it (docs/scale.md). */
   cluster?: { keeper: LeaseKeeper; node: string } | undefined
 }
@@ -80,12 +82,12 @@ export async function buildApp(params: BuildAppParameters): Promise<FastifyInsta
   }
   await app.register(healthRoutes(params.gateway))
   // Owner reads (console wallets): owner read tokens always, whatever BURSAR_AUDIT_AUTH says.
-  await app.register(ownerRoutes(params.gateway, ownerReadGuard({ mode: 'owner', operatorToken: params.auditToken }), params.webhookSettings, params.allowHttpWebhooks))
+  await app.register(ownerRoutes(params.gateway, ownerReadGuard({ mode: 'owner', operatorToken: params.auditToken, origins: params.readOrigins }), params.webhookSettings, params.allowHttpWebhooks))
   await app.register(agentRoutes(params.gateway, params.store, params.webhooks))
   await app.register(agentReadRoutes(params.gateway, params.store))
   await app.register(attestationRoutes(params.gateway))
   await app.register(
-    auditRoutes(params.store, params.gateway, ownerReadGuard({ mode: params.auditAuth ?? 'owner', operatorToken: params.auditToken })),
+    auditRoutes(params.store, params.gateway, ownerReadGuard({ mode: params.auditAuth ?? 'owner', operatorToken: params.auditToken, origins: params.readOrigins })),
   )
   await app.register(dashboardRoutes())
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())

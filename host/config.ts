@@ -23,6 +23,22 @@ export const HostEnvSchema = z.object({
   BURSAR_CLUSTER_NODE: z.string().min(1).max(128).optional(),
   /** This host's public URL: other hosts forward to it while it holds the lease, and webhook approve links point at it (default: http://BURSAR_BIND:port). */
   BURSAR_PUBLIC_URL: z.string().url().optional(),
+  /**
+   * Further origins this host is reached at, comma-separated (a load balancer, the other hosts of a cluster, which
+   * forward here): owner read tokens must name one of this host's origins (BURSAR_PUBLIC_URL, or http://BIND:port
+   * and its loopback names) or one of these.
+   */
+  BURSAR_READ_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      try {
+        return s.split(',').map((x) => x.trim()).filter(Boolean).map((x) => new URL(x).origin)
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'BURSAR_READ_ORIGINS must be comma-separated URLs (https://bursar.example,…)' })
+        return z.NEVER
+      }
+    }),
   /** Lease time-to-live; renewed every fifth of it. A dead holder is replaced after at most this long. */
   BURSAR_LEASE_TTL_MS: z.coerce.number().int().min(200).max(600_000).default(3_000),
   /** TEST HOOK: the host ignores its own lease clock and refused renewals, leaving only the database's fencing (test/adversarial/staleLeaseHolder). */

@@ -76,6 +76,24 @@ const webhooks = new PendingWebhooks({
   checkOwnerTargets: env.BURSAR_WEBHOOK_ALLOW_HTTP !== '1',
   log,
 })
+/**
+ * The origins owner read tokens may name here (the token's audience). SECURITY: from the operator's configuration
+ * and the bound address only, never from the request (its Host header is the client's to choose).
+ */
+const LOOPBACK_BINDS = new Set(['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::'])
+let readOrigins: string[] = []
+const setReadOrigins = (port: number) => {
+  // This listening socket's own names: the public URL, the bound address, and on a loopback or wildcard bind the
+  // loopback names of this port (only this machine reaches those, and only this process listens on the port).
+  const own = [
+    ...(env.BURSAR_PUBLIC_URL ? [new URL(env.BURSAR_PUBLIC_URL).origin] : []),
+    ...(LOOPBACK_BINDS.has(env.BURSAR_BIND)
+      ? [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`]
+      : [new URL(`http://${env.BURSAR_BIND.includes(':') ? `[${env.BURSAR_BIND}]` : env.BURSAR_BIND}:${port}`).origin]),
+  ]
+  readOrigins = [...new Set([...own, ...env.BURSAR_READ_ORIGINS])]
+}
+setReadOrigins(env.BURSAR_PORT)
 const corsOrigins = env.BURSAR_CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean)
 const app = await buildApp({
   gateway,
@@ -89,6 +107,7 @@ const app = await buildApp({
   webhooks,
   webhookSettings,
   allowHttpWebhooks: env.BURSAR_WEBHOOK_ALLOW_HTTP === '1',
+  readOrigins: () => readOrigins,
 })
 logLine = (line: string) => app.log.info({ component: 'gateway' }, line)
 app.server.keepAliveTimeout = 65_000
@@ -98,6 +117,7 @@ const addr = app.server.address()
 const port = typeof addr === 'object' && addr ? addr.port : env.BURSAR_PORT
 log(`listening on http://${env.BURSAR_BIND}:${port}`)
 if (!env.BURSAR_PUBLIC_URL) publicUrl = `http://${env.BURSAR_BIND}:${port}`
+setReadOrigins(port)
 process.stdout.write(`${JSON.stringify({ event: 'listening', port })}\n`)
 if (keeper) {
   node ||= `${hostname()}:${port}`

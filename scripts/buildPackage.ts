@@ -5,7 +5,8 @@
  *   importing their dependencies (viem, zod, …) from node_modules like any library;
  * - dist/cli/: the CLI bundled by esbuild (one file per top-level command, loaded on demand), so a call reaches its
  *   first output in ~0.1–0.2 s instead of resolving hundreds of modules. The dev-chain tools (anvil, solc, express,
- *   the x402 reference server) stay external: `bursar demo`/`devchain` explain they need the repository.
+ *   the x402 reference server) stay external: `bursar demo`/`devchain` explain they need the repository;
+ * - dist/console/: the owner console (scripts/buildConsole.ts), served by the packaged host at `/`.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
@@ -94,6 +95,10 @@ export async function buildPackage(opts: { quiet?: boolean } = {}): Promise<void
   log('built dist/pkg (bursar/agent, bursar/verifier: JavaScript + .d.ts)')
   await buildCli()
   log('built dist/cli (the bursar command, bundled)')
+  // The owner console, so an installed host (dist/host.mjs) serves it at / (host/routes/dashboard.ts looks beside the bundle).
+  const { buildConsole } = await import('./buildConsole.js')
+  await buildConsole({ quiet: true })
+  log('built dist/console (the owner console, Vite)')
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

@@ -97,15 +97,18 @@ Try next (in another terminal):
   npx bursar attestation fetch --host ${url} --root ${path.join(dataDir, 'sim-pki', 'SIMULATION-ROOT-NOT-SECURE.pem')}
   npx bursar audit verify --host ${url} --root ${path.join(dataDir, 'sim-pki', 'SIMULATION-ROOT-NOT-SECURE.pem')}
   npx bursar audit query --host ${url}              # your wallets' decisions (owner key)
+  npx bursar owner wallet list --host ${url}        # your wallets (read with a token your key signs for this host)
+  curl -H "Authorization: Bursar-Owner $(npx bursar audit token --host ${url})" ${url}/v1/wallets
 ${
   auditAuth === 'open'
     ? `
 NOTE: audit reads are OPEN here (BURSAR_AUDIT_AUTH=open, set by make sim for convenience): anyone who can reach
 ${url} reads every decision. A real host runs with the default BURSAR_AUDIT_AUTH=owner: owners send a read token
-(npx bursar audit token), the operator/auditor sends Authorization: Bearer <BURSAR_AUDIT_TOKEN>.
+(npx bursar audit token --host ${url}), the operator/auditor sends Authorization: Bearer <BURSAR_AUDIT_TOKEN>.
+Wallet views (GET /v1/wallets, owners, policies, pending requests) always need a read token, even here.
 `
     : `
-Audit reads need credentials (BURSAR_AUDIT_AUTH=owner): owners use their key (npx bursar audit query / npx bursar audit token);
+Audit reads need credentials (BURSAR_AUDIT_AUTH=owner): owners use their key (npx bursar audit query / npx bursar audit token --host ${url});
 the operator/auditor sends Authorization: Bearer <BURSAR_AUDIT_TOKEN>${process.env.BURSAR_AUDIT_TOKEN ? ' (as set in your environment)' : ' (none set: export BURSAR_AUDIT_TOKEN before make sim)'}.
 `
 }

@@ -33,7 +33,7 @@ export type AuditAuthOptions = {
 /** Lifetime of the read tokens the CLI signs for itself. */
 const OWN_TOKEN_TTL_MS = 5 * 60 * 1000
 
-async function authHeaders(opts: AuditAuthOptions & { header?: string[] | undefined }): Promise<Record<string, string> | string> {
+async function authHeaders(opts: AuditAuthOptions & { header?: string[] | undefined; host?: string | undefined }): Promise<Record<string, string> | string> {
   const headers = parseHeaders(opts.header)
   if (headers === null) return "--header must be 'Name: value'"
   if (opts.token && (opts.owner || opts.keyFile)) return 'give --token (operator) or --owner/--key-file (owner key), not both'
@@ -41,7 +41,9 @@ async function authHeaders(opts: AuditAuthOptions & { header?: string[] | undefi
   else if (opts.owner || opts.keyFile) {
     try {
       const account = loadOwnerAccount(opts.keyFile)
-      headers.authorization = `${AUDIT_READ_SCHEME} ${await signAuditReadToken({ account, expiresAt: Date.now() + OWN_TOKEN_TTL_MS })}`
+      if (!opts.host) return 'an owner read token names the host it is for: give --host'
+      // The token names the host it is sent to: another host cannot replay it here (AuditRead.host).
+      headers.authorization = `${AUDIT_READ_SCHEME} ${await signAuditReadToken({ account, host: opts.host, expiresAt: Date.now() + OWN_TOKEN_TTL_MS })}`
     } catch (err) {
       return `cannot use the owner key: ${(err as Error).message}`
     }
@@ -341,17 +343,17 @@ export async function runAuditQuery(opts: AuditQueryOptions): Promise<CliResult>
 }
 
 /** `bursar audit token`: signs an owner read token (EIP-712 AuditRead) for curl or the dashboard. */
-export async function runAuditToken(opts: { keyFile?: string | undefined; ttlMinutes?: number | undefined }): Promise<CliResult> {
+export async function runAuditToken(opts: { keyFile?: string | undefined; ttlMinutes?: number | undefined; host: string }): Promise<CliResult> {
   const ttl = opts.ttlMinutes ?? 60
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > 24 * 60) return usage('--ttl must be 1..1440 minutes')
   try {
     const account = loadOwnerAccount(opts.keyFile)
     const expiresAt = Date.now() + ttl * 60_000
-    const token = await signAuditReadToken({ account, expiresAt })
+    const token = await signAuditReadToken({ account, host: opts.host, expiresAt })
     return {
       exitCode: 0,
       stdout: `${token}\n`,
-      stderr: `owner ${account.address}, expires ${new Date(expiresAt).toISOString()}; send it as: Authorization: ${AUDIT_READ_SCHEME} <token>\n`,
+      stderr: `owner ${account.address}, for ${new URL(opts.host).origin} only, expires ${new Date(expiresAt).toISOString()}; send it as: Authorization: ${AUDIT_READ_SCHEME} <token>\n`,
     }
   } catch (err) {
     return usage(`cannot sign: ${(err as Error).message}`)
@@ -429,10 +431,11 @@ export function auditCommand(): Command {
     .action(async (o) => out(await runAuditQuery(o)))
   audit
     .command('token')
-    .description('sign an owner read token for the audit API (Authorization: Bursar-Owner <token>)')
+    .description('sign an owner read token for one host (Authorization: Bursar-Owner <token>): wallet views, audit, webhook setting')
+    .addOption(hostOption('the bursar host the token is for (no other host accepts it)'))
     .option('--key-file <file>', 'owner key file (default BURSAR_OWNER_KEY or ~/.bursar/owner.key)')
     .option('--ttl <minutes>', 'lifetime, 1..1440', (v) => Number.parseInt(v, 10), 60)
-    .action(async (o) => out(await runAuditToken({ keyFile: o.keyFile, ttlMinutes: o.ttl })))
+    .action(async (o) => out(await runAuditToken({ keyFile: o.keyFile, ttlMinutes: o.ttl, host: o.host })))
   return audit
 }
 

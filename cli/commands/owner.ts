@@ -25,7 +25,7 @@ type Common = { host: string; keyFile?: string; json?: boolean; root?: string; a
  * rolled-back enclave is caught across invocations; receipts are checked against the attested (--root) or
  * first-use-pinned receipt key.
  */
-const client = (o: Common) => {
+const client = (o: Common, readAuthorization?: () => Promise<string>) => {
   let root: string | undefined
   if (o.root) {
     try {
@@ -39,6 +39,7 @@ const client = (o: Common) => {
     root,
     allowDebug: o.allowDebug,
     onNotice: (line) => process.stderr.write(`${line}\n`),
+    readAuthorization,
   })
 }
 const common = (c: Command) =>
@@ -137,9 +138,12 @@ export function ownerCommand(): Command {
       printResult(!!o.json, r, () => `wallet created: ${r.wallet}\nowner: ${r.owner}\nnext: bursar owner agent add --wallet ${r.wallet}`)
     }))
   common(wallet.command('list').description('wallets in the enclave'))
-    .option('--all', 'include wallets of other owners')
+    .option('--all', "every wallet, other owners' too: the operator's read (needs BURSAR_AUDIT_TOKEN)")
     .action(action(async (o: Common & { all?: boolean }) => {
-      const c = client(o)
+      const operator = process.env.BURSAR_AUDIT_TOKEN
+      // The host shows an owner only their own wallets; every wallet is the operator's view (its bearer token).
+      if (o.all && !operator) throw usage('usage_invalid', '--all reads every wallet: that is the operator\'s view', 'Set BURSAR_AUDIT_TOKEN to the host\'s operator token, or drop --all to list your own wallets.')
+      const c = client(o, o.all ? async () => `Bearer ${operator}` : undefined)
       const ws = o.all ? await c.wallets() : await myWallets(c, undefined)
       printResult(!!o.json, ws, () =>
         ws.length === 0

@@ -10,6 +10,7 @@ import { approvalDigest } from '../../shared/owner/approvalSummary.js'
 import { ownerActHash } from '../../shared/owner/ownerReceipt.js'
 import { isOwnerReceiptSigned } from '../../shared/owner/verifyOwnerReceipt.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
+import { AUDIT_READ_SCHEME, signAuditReadToken } from '../../shared/owner/auditReadAuth.js'
 import { type OwnerActResult, OwnerActResultSchema, type WalletInfo } from '../../shared/protocol/messages.js'
 import { OwnerMarks } from './OwnerMarks.js'
 import { importKeyVouched } from './keyExitFiles.js'
@@ -36,7 +37,15 @@ export type OwnerClientOptions = {
   allowDebug?: boolean | undefined
   /** Where notices go (e.g. "receipt key pinned on first use"). */
   onNotice?: ((line: string) => void) | undefined
+  /**
+   * `Authorization` for the wallet reads (GET /v1/wallets…). Default: an owner read token signed with `account`
+   * for this host's origin, 10 minutes, re-signed when near expiry. The console passes its session's token (one
+   * wallet prompt per hour); `bursar owner wallet list --all` the operator's `Bearer <BURSAR_AUDIT_TOKEN>`.
+   */
+  readAuthorization?: (() => Promise<string>) | undefined
 }
+
+const READ_TOKEN_TTL_MS = 10 * 60_000
 
 /**
  * Owner-side client: signs acts with the owner's key, posts them to the
@@ -50,6 +59,7 @@ export type OwnerClientOptions = {
 export class OwnerClient {
   readonly host: string
   readonly marks: OwnerMarks
+  private readToken: { value: string; expiresAt: number } | null = null
 
   constructor(
     host: string,
@@ -95,11 +105,17 @@ export class OwnerClient {
 
   /** Signs and sends an act on an existing wallet, filling `seq` from the marks and the host. */
   async act(primaryType: Exclude<OwnerActType, 'CreateWallet' | 'ImportWallet'>, wallet: string, fields: Record<string, unknown>, policy?: string): Promise<OwnerActResult> {
-    const info = await this.wallet(wallet)
     const mark = this.marks.wallet(this.host, wallet)
+    // The host shows a wallet only to its owners: a key that is not (or no longer) one still sends its act, at the
+    // seq of its own marks, and the enclave decides (owner_not_authorized, or wallet_not_found for no such wallet).
+    const info = await this.wallet(wallet).catch((err: unknown) => {
+      if (err instanceof HostRequestError && err.code === 'wallet_not_found') return null
+      throw err
+    })
+    const hostSeq = info?.ownerSeq ?? mark?.ownerSeq ?? 0
     // SECURITY: never below our own newest receipt: a rolled-back enclave then sees seq > its ownerSeq + 1.
-    const seq = Math.max(info.ownerSeq, mark?.ownerSeq ?? 0) + 1
-    return this.send(primaryType, wallet, { wallet, ...fields, seq: String(seq) }, info.ownerSeq, policy)
+    const seq = Math.max(hostSeq, mark?.ownerSeq ?? 0) + 1
+    return this.send(primaryType, wallet, { wallet, ...fields, seq: String(seq) }, hostSeq, policy)
   }
 
   /**
@@ -260,20 +276,34 @@ export class OwnerClient {
     )
   }
 
+  /** One of the owner's wallets (the host answers only its owners: owner read token). */
   async wallet(address: string): Promise<WalletInfo> {
-    return (await this.request('GET', `/v1/wallets/${address}`)) as unknown as WalletInfo
+    return (await this.request('GET', `/v1/wallets/${address}`, undefined, await this.readAuthorization())) as unknown as WalletInfo
   }
 
+  /** The owner's wallets (every wallet with the operator token as readAuthorization). */
   async wallets(): Promise<WalletInfo[]> {
-    return ((await this.request('GET', '/v1/wallets')) as { wallets: WalletInfo[] }).wallets
+    return ((await this.request('GET', '/v1/wallets', undefined, await this.readAuthorization())) as { wallets: WalletInfo[] }).wallets
   }
 
-  async request(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  /** `Authorization` for owner reads on this host: an AuditRead naming this host's origin (or the option's). */
+  async readAuthorization(): Promise<string> {
+    if (this.options.readAuthorization) return this.options.readAuthorization()
+    if (!this.readToken || this.readToken.expiresAt - Date.now() < 60_000) {
+      const expiresAt = Date.now() + READ_TOKEN_TTL_MS
+      this.readToken = { value: await signAuditReadToken({ account: this.account, host: this.host, expiresAt }), expiresAt }
+    }
+    return `${AUDIT_READ_SCHEME} ${this.readToken.value}`
+  }
+
+  async request(method: string, path: string, body?: unknown, authorization?: string): Promise<Record<string, unknown>> {
     let res: Response
     try {
+      const headers: Record<string, string> = body ? { 'content-type': 'application/json' } : {}
+      if (authorization) headers.authorization = authorization
       res = await fetch(`${this.host}${path}`, {
         method,
-        headers: body ? { 'content-type': 'application/json' } : {},
+        headers,
         body: body ? JSON.stringify(body) : undefined,
       })
     } catch (cause) {

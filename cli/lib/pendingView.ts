@@ -6,7 +6,6 @@
  */
 import { createInterface } from 'node:readline/promises'
 import { ERROR_CODES, isErrorCode } from '../../shared/errors/errorCodes.js'
-import { AUDIT_READ_SCHEME, signAuditReadToken } from '../../shared/owner/auditReadAuth.js'
 import type { WalletInfo } from '../../shared/protocol/messages.js'
 import type { OwnerClient } from './OwnerClient.js'
 
@@ -38,11 +37,11 @@ function formatUnits(v: bigint, decimals: number): string {
 export async function pendingReasons(client: OwnerClient, wallets: WalletInfo[]): Promise<Map<string, PendingReason>> {
   const out = new Map<string, PendingReason>()
   try {
-    const token = await signAuditReadToken({ account: client.account, expiresAt: Date.now() + 5 * 60_000 })
+    const authorization = await client.readAuthorization()
     for (const w of wallets) {
       if (!w.pending.some((p) => p.status === 'pending')) continue
       const qs = new URLSearchParams({ after: '-1', limit: '1000', wallet: w.address, verdict: 'pending' })
-      const res = await fetch(`${client.host}/v1/audit/entries?${qs}`, { headers: { authorization: `${AUDIT_READ_SCHEME} ${token}` } })
+      const res = await fetch(`${client.host}/v1/audit/entries?${qs}`, { headers: { authorization } })
       if (!res.ok) continue
       const page = (await res.json()) as { entries?: Array<{ code: string | null; rule: string | null; reason: string | null; resourceUrl?: string; ledger: unknown[] }> }
       for (const e of page.entries ?? []) {

@@ -39,7 +39,7 @@ function view(): TemplateResult {
     </nav>
     ${state.host !== location.origin
       ? html`<p class="notice error" data-testid="foreign-host">This page talks to <b>${state.host}</b>, not to ${location.origin} where it was loaded from (<code>?host=</code>).
-          Connect only if you chose that host: your read token (valid 1 h, for any bursar host) and your acts go there.</p>`
+          Connect only if you chose that host: it will see which wallets you read, and your acts go there (the read token you sign names that host only).</p>`
       : nothing}
     ${state.notice ? html`<p class="notice ${state.notice.kind}" data-testid="notice">${state.notice.text}</p>` : nothing}
     ${state.busy && state.busy !== 'connect' ? html`<p class="busy">${state.busy}: confirm in your wallet…</p>` : nothing}

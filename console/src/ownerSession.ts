@@ -50,18 +50,30 @@ export async function connectOwner(host: string): Promise<OwnerSession> {
   const saved = localStorage.getItem(MARKS_KEY)
   // SECURITY: marks only grow (OwnerMarks.record); a page reload keeps the owner's rollback detection.
   if (saved) Object.assign(marks as unknown as { data: unknown }, { data: JSON.parse(saved) })
-  const client = new OwnerClient(host, account, { marks })
   let token: { value: string; expiresAt: number } | null = null
+  let signing: Promise<string> | null = null
+  // SECURITY: the token names the API host's origin (AuditRead.host): a host reached through a `?host=` link gets a
+  // token no other host accepts, so it cannot replay it against the owner's real host.
+  const authorization = async () => {
+    if (!token || token.expiresAt - Date.now() < 5 * 60_000) {
+      // One wallet prompt even when several reads start at once.
+      signing ??= (async () => {
+        const expiresAt = Date.now() + TOKEN_LIFETIME_MS
+        token = { value: await signAuditReadToken({ account, host, expiresAt }), expiresAt }
+        return token.value
+      })().finally(() => {
+        signing = null
+      })
+      await signing
+    }
+    return `${AUDIT_READ_SCHEME} ${token!.value}`
+  }
+  // The client's wallet reads (seq, pending summaries) use the same token: no second prompt.
+  const client = new OwnerClient(host, account, { marks, readAuthorization: authorization })
   return {
     address,
     client,
-    async authorization() {
-      if (!token || token.expiresAt - Date.now() < 5 * 60_000) {
-        const expiresAt = Date.now() + TOKEN_LIFETIME_MS
-        token = { value: await signAuditReadToken({ account, expiresAt }), expiresAt }
-      }
-      return `${AUDIT_READ_SCHEME} ${token.value}`
-    },
+    authorization,
     saveMarks() {
       localStorage.setItem(MARKS_KEY, JSON.stringify((marks as unknown as { data: unknown }).data))
     },

@@ -37,6 +37,29 @@ describe('console spend view', () => {
     expect(velocity(entries, NOW)).toEqual({ minute: 2, hour: 2 })
   })
 
+  it('takes the owner’s budget credits off, as the enclave does: at most what was spent in the window before the credit', () => {
+    const credit = (i: number, time: number, amount: string, agentId = policy.agentId): AuditEntry => ({
+      ...entry(i, time, '0', 'budget_released' as AuditEntry['event']),
+      action: undefined as unknown as AuditEntry['action'],
+      ledger: [{ type: 'budget_credit', agentId, chainId: 84532, asset: TOKEN.toLowerCase(), amount, at: time }],
+    })
+    const entries = [
+      entry(1, NOW - 5 * 3600_000, '3000000'),
+      credit(2, NOW - 4 * 3600_000, '1000000'),
+      credit(3, NOW - 4 * 3600_000 + 1, '9000000', `agt_${'cd'.repeat(20)}`), // another agent's: not ours
+      entry(4, NOW - 3600_000, '2000000'),
+    ]
+    const [b] = budgetViews(policy, entries, NOW)
+    expect(b).toMatchObject({ rolling: 4_000_000n, today: 4_000_000n, credited: 1_000_000n })
+    expect(b!.points.map((p) => p.rolling)).toEqual([3_000_000n, 2_000_000n, 4_000_000n])
+    // A credit larger than what was spent before it gives back only that much (never a negative spend).
+    const [big] = budgetViews(policy, [entry(1, NOW - 5 * 3600_000, '3000000'), credit(2, NOW - 4 * 3600_000, '8000000'), entry(3, NOW - 3600_000, '2000000')], NOW)
+    expect(big).toMatchObject({ rolling: 2_000_000n, credited: 3_000_000n })
+    // Once the spends it gave back leave the window, the credit stops counting.
+    const [old] = budgetViews(policy, [entry(1, NOW - 25 * 3600_000, '3000000'), credit(2, NOW - 23 * 3600_000, '1000000'), entry(3, NOW - 3600_000, '2000000')], NOW)
+    expect(old).toMatchObject({ rolling: 2_000_000n, credited: 0n })
+  })
+
   it('formats base units', () => {
     expect(formatUnits(1_500_000n, 6)).toBe('1.5')
     expect(formatUnits(5n, 6)).toBe('0.000005')

@@ -1,7 +1,9 @@
 /**
  * Spend against caps, from the audit log the owner reads: every `sign_allowed` entry's decoded action, counted
  * by its kind's own spend facts (core/kinds: transfers, authorizations, allowances, native value, fees) — the
- * same answer the enclave's cap check counts. Display only: the enclave's ledger decides.
+ * same answer the enclave's cap check counts, less the owner's budget credits (`budget_credit` ledger events of
+ * CreditBudget entries, counted as core/ledger/SpendLedger.creditedAfter counts them: a credit gives back at most
+ * what was spent in the window before it). Display only: the enclave's ledger decides.
  */
 import { factsOf } from '../../core/kinds/kindTable.js'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
@@ -18,8 +20,41 @@ export type BudgetView = {
   /** Spent in the rolling 24 h and in the policy's calendar day (base units). */
   rolling: bigint
   today: bigint
-  /** Per decision in the last 24 h: time (ms), rolling-24 h total then, calendar-day total then. */
+  /** Owner credits given back that still count in the rolling 24 h (base units; already taken off `rolling`). */
+  credited: bigint
+  /** Per decision (and credit) in the last 24 h: time (ms), rolling-24 h total then, calendar-day total then. */
   points: { t: number; rolling: bigint; today: bigint }[]
+}
+
+type Amount = { t: number; amount: bigint }
+
+/** Owner credits to this agent on (chain, asset), from the CreditBudget entries' ledger events. */
+function creditsOf(entries: readonly AuditEntry[], agentId: string, chainId: number, asset: string): Amount[] {
+  const out: Amount[] = []
+  for (const e of entries)
+    for (const ev of e.ledger ?? []) {
+      const c = ev as { type?: unknown; agentId?: unknown; chainId?: unknown; asset?: unknown; amount?: unknown; at?: unknown }
+      if (c.type !== 'budget_credit' || c.agentId !== agentId || c.chainId !== chainId || String(c.asset).toLowerCase() !== asset.toLowerCase()) continue
+      if (typeof c.amount !== 'string' || !/^[0-9]{1,78}$/.test(c.amount)) continue
+      out.push({ t: typeof c.at === 'number' ? c.at : e.time, amount: BigInt(c.amount) })
+    }
+  return out.sort((a, b) => a.t - b.t)
+}
+
+/**
+ * What counted against a window as it stood at time `at`: spends in the window less credits in it, a credit
+ * giving back at most the window's spends made before the newest credit (SpendLedger.usedAfter, holds aside).
+ */
+function usedAt(spends: readonly Amount[], credits: readonly Amount[], at: number, inWindow: (t: number) => boolean): { used: bigint; credit: bigint } {
+  const s = spends.filter((x) => x.t <= at && inWindow(x.t))
+  const gross = sum(s)
+  const upTo = credits.filter((x) => x.t <= at)
+  const credited = sum(upTo.filter((x) => inWindow(x.t)))
+  if (credited === 0n) return { used: gross, credit: 0n }
+  const last = upTo.at(-1)!.t
+  const before = sum(s.filter((x) => x.t <= last))
+  const credit = credited < before ? credited : before > 0n ? before : 0n
+  return { used: gross > credit ? gross - credit : 0n, credit }
 }
 
 /** Spends of one agent's allowed decisions on (chain, asset). */
@@ -47,22 +82,22 @@ export function budgetViews(policy: Policy, entries: readonly AuditEntry[], now:
   return policy.budgets.map((cap) => {
     const token = policy.tokens.find((t) => t.chainId === cap.chainId && t.asset.toLowerCase() === cap.asset.toLowerCase())
     const spends = spendsOf(entries, cap.chainId, cap.asset)
-    const today = localDay(now, policy.timeZone)
-    const points = spends
-      .filter((s) => s.t > now - DAY_MS)
-      .map((s) => ({
-        t: s.t,
-        rolling: sum(spends.filter((x) => x.t > s.t - DAY_MS && x.t <= s.t)),
-        today: sum(spends.filter((x) => x.t <= s.t && localDay(x.t, policy.timeZone) === localDay(s.t, policy.timeZone))),
-      }))
+    const credits = creditsOf(entries, policy.agentId, cap.chainId, cap.asset)
+    const dayOf = (t: number) => localDay(t, policy.timeZone)
+    const rollingAt = (at: number) => usedAt(spends, credits, at, (t) => t > at - DAY_MS)
+    const todayAt = (at: number) => usedAt(spends, credits, at, (t) => dayOf(t) === dayOf(at)).used
+    const times = [...new Set([...spends, ...credits].map((x) => x.t).filter((t) => t > now - DAY_MS && t <= now))].sort((a, b) => a - b)
+    const points = times.map((t) => ({ t, rolling: rollingAt(t).used, today: todayAt(t) }))
+    const current = rollingAt(now)
     return {
       chainId: cap.chainId,
       asset: cap.asset,
       symbol: (token as { symbol?: string } | undefined)?.symbol ?? token?.name ?? (cap.asset === 'native' ? 'native' : `${cap.asset.slice(0, 8)}…`),
       decimals: token?.decimals ?? (cap.asset === 'native' ? 18 : 0),
       cap,
-      rolling: sum(spends.filter((s) => s.t > now - DAY_MS)),
-      today: sum(spends.filter((s) => localDay(s.t, policy.timeZone) === today)),
+      rolling: current.used,
+      today: todayAt(now),
+      credited: current.credit,
       points,
     }
   })

@@ -6,7 +6,7 @@ import { type OwnerSession, connectOwner, ownerGet, ownerWallets } from './owner
 
 export type StoredEntry = AuditEntry & { hash?: string; mac?: string }
 export type Agent = WalletInfo['agents'][number]
-export type Editor = { wallet: string; agent: Agent; text: string; baseline: string }
+export type Editor = { wallet: string; agent: Agent; text: string; baseline: string; mode?: 'yaml' | 'form' }
 export type Ready = { phase?: string; mode?: string; stateVersion?: number; receiptPublicKey?: string; signedHead?: number | null }
 
 const params = new URLSearchParams(location.search)

@@ -17,6 +17,8 @@ export type OwnerReadGuardParameters = {
   mode: AuditAuthMode
   /** BURSAR_AUDIT_TOKEN: the operator/auditor bearer token (none = no operator access). */
   operatorToken?: string | undefined
+  /** This host's origins: an owner token must name one (its audience), so one signed for another host is refused. */
+  origins?: (() => readonly string[]) | undefined
   now?: (() => number) | undefined
 }
 
@@ -51,9 +53,14 @@ export function ownerReadGuard(params: OwnerReadGuardParameters) {
     const t = now()
     const hit = cache.get(value)
     if (hit && hit.expiresAt > t) return { kind: 'owner', owner: hit.owner }
-    const v = await verifyAuditReadToken({ token: value, now: t })
+    const v = await verifyAuditReadToken({ token: value, now: t, origins: params.origins?.() ?? [] })
     if (!v.ok) {
-      const fix = v.code === 'audit_token_malformed' ? HOW : 'Sign a fresh one: `bursar audit token` (owner key)'
+      const fix =
+        v.code === 'audit_token_malformed'
+          ? HOW
+          : v.code === 'audit_token_wrong_host'
+            ? 'Sign one for the URL you read from (`bursar audit token --host <url>`); behind a proxy the operator sets BURSAR_PUBLIC_URL or BURSAR_READ_ORIGINS'
+            : 'Sign a fresh one: `bursar audit token` (owner key)'
       return { status: 401, code: v.code, message: `${v.message}. ${fix}` }
     }
     if (cache.size >= CACHE_MAX) cache.clear()

@@ -8,7 +8,7 @@ import { WEBHOOK_SETTING_SKEW_MS, WebhookSettingSchema, webhookSettingSigner } f
 import type { WebhookSettings } from '../webhooks/WebhookSettings.js'
 import { internalTargetReason } from '../webhooks/webhookTarget.js'
 
-/** Owner acts (EIP-712 signed; the host cannot forge them) and the public wallet view. */
+/** Owner acts (EIP-712 signed; the host cannot forge them) and the owners' wallet views (owner read token). */
 export function ownerRoutes(
   gateway: EnclaveGateway,
   guard: ReturnType<typeof ownerReadGuard>,
@@ -87,11 +87,6 @@ export function ownerRoutes(
         return reply.code(200).send(res.result)
       },
     )
-    app.get('/v1/wallets', { schema: { tags: ['owner'], summary: 'Public view of every wallet' } }, async (_req, reply) => {
-      const res = await gateway.call({ type: 'getWallets' })
-      if (!res.ok) return reply.code(errorStatus(res.error.code)).send(res.error)
-      return reply.send(res.result)
-    })
     app.get(
       '/v1/owner/wallets',
       {
@@ -111,14 +106,43 @@ export function ownerRoutes(
         return reply.send({ owner: scope.kind === 'owner' ? scope.owner : null, wallets })
       },
     )
+    // SECURITY: the wallet views carry owners, policy text (payees, caps) and pending summaries: owner read token
+    // (that owner's wallets) or the operator token only (test/adversarial/strangerReadsAllWallets.test.ts).
+    app.get(
+      '/v1/wallets',
+      {
+        schema: {
+          tags: ['owner'],
+          summary: 'The wallets of the owner who signed the read token (Authorization: Bursar-Owner <token>); the operator token (Bearer) reads every wallet',
+        },
+      },
+      async (req, reply) => {
+        const scope = await guard(req)
+        if ('status' in scope) return reply.code(scope.status).header('www-authenticate', 'Bursar-Owner').send({ code: scope.code, message: scope.message })
+        const res = await gateway.call({ type: 'getWallets' })
+        if (!res.ok) return reply.code(errorStatus(res.error.code)).send(res.error)
+        const wallets = scope.kind === 'owner' ? res.result.wallets.filter((w) => owns(w, scope.owner)) : res.result.wallets
+        return reply.send({ wallets })
+      },
+    )
     app.get(
       '/v1/wallets/:address',
-      { schema: { tags: ['owner'], summary: 'One wallet', params: z.object({ address: z.string().regex(/^0x[0-9a-fA-F]{40}$/) }) } },
+      {
+        schema: {
+          tags: ['owner'],
+          summary: 'One wallet, to one of its owners (owner read token) or the operator',
+          params: z.object({ address: z.string().regex(/^0x[0-9a-fA-F]{40}$/) }),
+        },
+      },
       async (req, reply) => {
+        const scope = await guard(req)
+        if ('status' in scope) return reply.code(scope.status).header('www-authenticate', 'Bursar-Owner').send({ code: scope.code, message: scope.message })
         const res = await gateway.call({ type: 'getWallets' })
         if (!res.ok) return reply.code(errorStatus(res.error.code)).send(res.error)
         const w = res.result.wallets.find((x) => x.address.toLowerCase() === req.params.address.toLowerCase())
-        if (!w) return reply.code(404).send({ code: 'wallet_not_found', message: `No wallet ${req.params.address}` })
+        // The same answer for "no such wallet" and "not yours": a stranger learns nothing about which wallets exist.
+        if (!w || (scope.kind === 'owner' && !owns(w, scope.owner)))
+          return reply.code(404).send({ code: 'wallet_not_found', message: `No wallet ${req.params.address} of yours` })
         return reply.send(w)
       },
     )

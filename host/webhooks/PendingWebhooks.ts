@@ -7,7 +7,7 @@
  */
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
 import type { WebhookSettings } from './WebhookSettings.js'
-import { resolvesInternal } from './webhookTarget.js'
+import { type ResolveTargetOptions, type ResolvedAddress, postJson, resolveTarget } from './webhookTarget.js'
 import { type WebhookSetting, webhookSettingSigner } from '../../shared/owner/webhookSetting.js'
 
 export type PendingWebhooksParameters = {
@@ -24,6 +24,8 @@ export type PendingWebhooksParameters = {
   timeoutMs?: number | undefined
   /** Refuse owner-set URLs that resolve to internal addresses at delivery (off only in simulation on loopback). */
   checkOwnerTargets?: boolean | undefined
+  /** TEST HOOK: the DNS resolver and address test of the delivery-time check (webhookTarget.resolveTarget). */
+  resolveOptions?: ResolveTargetOptions | undefined
   /** Deliveries in flight at once (default 64); more pending requests meanwhile are logged, not sent. */
   maxInFlight?: number | undefined
   log?: ((line: string) => void) | undefined
@@ -74,11 +76,16 @@ export class PendingWebhooks {
   }
 
   private async deliver(url: string, wallet: string, pendingId: string, own: WebhookSetting | null): Promise<void> {
-    // SECURITY: an owner-chosen name may resolve inward after it was accepted (DNS rebinding, an internal CNAME).
-    const internal = own && this.p.checkOwnerTargets === true ? await resolvesInternal(url) : null
-    if (internal) {
-      this.p.log?.(`webhook for ${pendingId} not sent: ${internal}`)
-      return
+    // SECURITY: an owner-chosen name may resolve inward after it was accepted (DNS rebinding, an internal CNAME):
+    // resolved once here, checked, and every attempt connects to that checked address (no second lookup).
+    let pinned: ResolvedAddress | undefined
+    if (own && this.p.checkOwnerTargets === true) {
+      const target = await resolveTarget(url, this.p.resolveOptions)
+      if (!target.ok) {
+        this.p.log?.(`webhook for ${pendingId} not sent: ${target.reason}`)
+        return
+      }
+      pinned = target.pinned
     }
     const found = await this.bodyFor(wallet, pendingId)
     if (!found) return
@@ -95,13 +102,7 @@ export class PendingWebhooks {
     const max = this.p.maxAttempts ?? 6
     const expires = Date.parse(body.expiresAt)
     for (let attempt = 1; ; attempt++) {
-      const status = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'bursar-webhook/1' },
-        body: JSON.stringify(body),
-        redirect: 'error',
-        signal: AbortSignal.timeout(this.p.timeoutMs ?? 5_000),
-      }).then((r) => r.status, () => 0)
+      const status = await postJson(url, body, { pinned, timeoutMs: this.p.timeoutMs ?? 5_000, headers: { 'user-agent': 'bursar-webhook/1' } })
       if (status >= 200 && status < 300) return
       const delay = Math.min((this.p.backoffMs ?? 1_000) * 2 ** (attempt - 1), 60_000)
       if (attempt >= max || Date.now() + delay >= expires) {

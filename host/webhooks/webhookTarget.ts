@@ -1,4 +1,6 @@
 import { lookup } from 'node:dns/promises'
+import http from 'node:http'
+import https from 'node:https'
 import { isIP } from 'node:net'
 
 /**
@@ -45,17 +47,87 @@ export function internalTargetReason(url: string): string | null {
   return null
 }
 
+export type ResolvedAddress = { address: string; family: 4 | 6 }
+export type ResolveTargetOptions = {
+  /** DNS (default node:dns lookup, every address). Tests pass a resolver that changes its answer (rebinding). */
+  resolve?: ((host: string) => Promise<ResolvedAddress[]>) | undefined
+  /** The address test (default isInternalAddress). */
+  isInternal?: ((ip: string) => boolean) | undefined
+}
+
+/**
+ * Delivery time: resolves the URL's host ONCE and checks every address it got; the delivery then connects to the
+ * returned address (postJson `pinned`) and never asks DNS again. SECURITY: a name that answers a public address to
+ * this check and an internal one to a second lookup (DNS rebinding, TTL 0) cannot redirect the connection inward.
+ */
+export async function resolveTarget(url: string, opts: ResolveTargetOptions = {}): Promise<{ ok: true; pinned: ResolvedAddress } | { ok: false; reason: string }> {
+  const internal = opts.isInternal ?? isInternalAddress
+  let host: string
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, '')
+  } catch {
+    return { ok: false, reason: 'not a URL' }
+  }
+  if (!opts.isInternal) {
+    const literal = internalTargetReason(url)
+    if (literal) return { ok: false, reason: literal }
+  }
+  const v = isIP(host)
+  if (v) return internal(host) ? { ok: false, reason: `${host} is a loopback, private or link-local address` } : { ok: true, pinned: { address: host, family: v as 4 | 6 } }
+  let addrs: ResolvedAddress[]
+  try {
+    addrs = opts.resolve ? await opts.resolve(host) : ((await lookup(host, { all: true })) as ResolvedAddress[])
+  } catch (err) {
+    return { ok: false, reason: `${host} does not resolve (${(err as Error).message})` }
+  }
+  if (addrs.length === 0) return { ok: false, reason: `${host} does not resolve` }
+  const bad = addrs.find((x) => internal(x.address))
+  if (bad) return { ok: false, reason: `${host} resolves to ${bad.address}` }
+  return { ok: true, pinned: addrs[0]! }
+}
+
 /** Resolves the URL's host and refuses when any address is internal (delivery time; DNS can change after PUT). */
 export async function resolvesInternal(url: string): Promise<string | null> {
-  const literal = internalTargetReason(url)
-  if (literal) return literal
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '')
-  if (isIP(host)) return null
-  try {
-    const addrs = await lookup(host, { all: true })
-    const bad = addrs.find((x) => isInternalAddress(x.address))
-    return bad ? `${host} resolves to ${bad.address}` : null
-  } catch (err) {
-    return `${host} does not resolve (${(err as Error).message})`
-  }
+  const r = await resolveTarget(url)
+  return r.ok ? null : r.reason
+}
+
+/**
+ * POSTs JSON and answers the status (0: no answer in time, or no connection). With `pinned`, the socket goes to
+ * that address whatever DNS says now (TLS still checks the certificate against the URL's host name, and the Host
+ * header is the URL's). Redirects are not followed.
+ */
+export function postJson(url: string, body: unknown, opts: { pinned?: ResolvedAddress | undefined; timeoutMs: number; headers?: Record<string, string> }): Promise<number> {
+  return new Promise((resolve) => {
+    const u = new URL(url)
+    const mod = u.protocol === 'https:' ? https : http
+    const data = Buffer.from(JSON.stringify(body))
+    const pinned = opts.pinned
+    const req = mod.request(
+      u,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(data.length), ...opts.headers },
+        timeout: opts.timeoutMs,
+        agent: false,
+        ...(pinned
+          ? {
+              // Both callback shapes: one address, or every address (Node's happy-eyeballs asks with all: true).
+              lookup: ((_host: string, o: { all?: boolean }, cb: (...a: unknown[]) => void) =>
+                o?.all ? cb(null, [pinned]) : cb(null, pinned.address, pinned.family)) as never,
+            }
+          : {}),
+      },
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode ?? 0))
+        res.on('error', () => resolve(0))
+      },
+    )
+    const timer = setTimeout(() => req.destroy(new Error('timeout')), opts.timeoutMs)
+    req.on('timeout', () => req.destroy(new Error('timeout')))
+    req.on('error', () => resolve(0))
+    req.on('close', () => clearTimeout(timer))
+    req.end(data)
+  })
 }

@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { repoRoot, waitFor } from './startStack.js'
@@ -65,10 +66,18 @@ export async function startCluster(opts: {
   const enclaveDir = path.join(dataDir, 'enclave')
   mkdirSync(enclaveDir, { recursive: true })
   const auditToken = `bat_${randomBytes(24).toString('hex')}`
+  // Fixed ports, chosen now: each host must accept owner read tokens naming any host of the cluster (a standby
+  // forwards them to the holder), so every host is told every URL (BURSAR_READ_ORIGINS).
+  const ports = opts.ports ?? []
+  while (ports.length < n) {
+    const p = await freePort()
+    if (!ports.includes(p)) ports.push(p)
+  }
   const base = {
     ...process.env,
     BURSAR_DATABASE_URL: opts.databaseUrl,
     BURSAR_AUDIT_TOKEN: auditToken,
+    BURSAR_READ_ORIGINS: ports.map((p) => `http://127.0.0.1:${p}`).join(','),
     ...opts.env,
   }
   let stopping = false
@@ -125,7 +134,7 @@ export async function startCluster(opts: {
       index,
       group: opts.groups?.[index % opts.groups.length] ?? 'default',
       url: '',
-      port: opts.ports?.[index] ?? 0,
+      port: ports[index]!,
       enclave: null as unknown as ChildProcess,
       host: null as unknown as ChildProcess,
       logs,
@@ -172,7 +181,6 @@ export async function startCluster(opts: {
             }
           })
         })
-        if (!opts.ports) pair.port = port
         pair.url = `http://127.0.0.1:${port}`
       },
       signal(sig) {
@@ -277,4 +285,16 @@ export async function bounded<T>(p: Promise<T>, ms: number, what: string): Promi
   } finally {
     clearTimeout(t)
   }
+}
+
+/** A free loopback port (bound and released: the host binds it again right after). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address()
+      srv.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))))
+    })
+  })
 }

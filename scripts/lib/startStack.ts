@@ -55,6 +55,7 @@ export async function startStack(
     env?: Record<string, string>
     /** Extra node flags for both processes, e.g. ['--cpu-prof']. */ nodeArgs?: string[]
     /** The host's port (default: a free one). */ port?: number
+    /** Where dist/ is (default: this checkout); e.g. an installed package's node_modules/bursar. */ root?: string
   } = {},
 ): Promise<Stack> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'bursar-'))
@@ -75,7 +76,7 @@ export async function startStack(
     ...opts.env,
   }
   const spawnNode = (file: string, extra: Record<string, string>) => {
-    const c = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(repoRoot, file)], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const c = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(opts.root ?? repoRoot, file)], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
     c.stderr!.on('data', (d: Buffer) => logs.push(d.toString()))
     return c
   }

@@ -197,6 +197,11 @@ export const ERROR_CODES = {
   audit_token_invalid: { status: 401, meaning: 'The read token does not verify', hint: 'Create a new one with `bursar audit token`' },
   audit_token_expired: { status: 401, meaning: 'The read token expired', hint: 'Create a new one with `bursar audit token`' },
   audit_token_malformed: { status: 400, meaning: 'The read token is malformed', hint: 'Create a new one with `bursar audit token`' },
+  audit_token_wrong_host: {
+    status: 401,
+    meaning: 'The read token was signed for another host (its `host` is not one of this host\'s origins)',
+    hint: 'Sign one for the URL you are reading (the CLI and console do); behind a proxy or in a cluster the operator lists the public URLs in BURSAR_PUBLIC_URL / BURSAR_READ_ORIGINS',
+  },
   audit_token_lifetime_too_long: { status: 400, meaning: 'The read token lives longer than allowed', hint: 'Use a shorter --ttl' },
   audit_operator_token_invalid: { status: 401, meaning: 'The operator bearer token is wrong', hint: 'Check BURSAR_AUDIT_TOKEN' },
   audit_wallet_not_owned: { status: 403, meaning: 'The token\'s owner does not own this wallet', hint: 'Read only your own wallets' },

@@ -4,16 +4,21 @@ import { z } from 'zod'
 import { OWNER_DOMAIN } from './ownerActTypes.js'
 
 /**
- * Owner read tokens for the audit log: an EIP-712 `AuditRead { owner,
- * expiresAt }` (domain OWNER_DOMAIN, expiresAt in ms since the epoch) signed
- * by the owner's key, sent as `Authorization: Bursar-Owner <base64url(JSON
- * {owner, expiresAt, signature})>`. It is a short-lived bearer credential:
- * it grants reading the entries of the owner's wallets until it expires.
- * It authorizes no act (a different primary type from every owner act).
+ * Owner read tokens (wallet views, audit log, webhook settings): an EIP-712
+ * `AuditRead { owner, host, expiresAt }` (domain OWNER_DOMAIN, host = the
+ * origin of the bursar host it is for, e.g. `https://bursar.example`,
+ * expiresAt in ms since the epoch) signed by the owner's key, sent as
+ * `Authorization: Bursar-Owner <base64url(JSON {owner, host, expiresAt,
+ * signature})>`. It is a short-lived bearer credential: it grants reading
+ * the owner's wallets on that host until it expires. SECURITY: a host accepts
+ * only tokens naming one of its own origins, so a token handed to another
+ * host (a `?host=` phishing link) cannot be replayed here. It authorizes no
+ * act (a different primary type from every owner act).
  */
 export const AUDIT_READ_TYPES = {
   AuditRead: [
     { name: 'owner', type: 'address' },
+    { name: 'host', type: 'string' },
     { name: 'expiresAt', type: 'uint64' },
   ],
 } as const
@@ -26,23 +31,35 @@ export const AUDIT_READ_MAX_LIFETIME_MS = 24 * 60 * 60 * 1000
 export const AuditReadTokenSchema = z
   .object({
     owner: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    host: z.string().min(1).max(256),
     expiresAt: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
     signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),
   })
   .strict()
 export type AuditReadToken = z.infer<typeof AuditReadTokenSchema>
 
-export type SignAuditReadTokenParameters = { account: LocalAccount; expiresAt: number }
+/** The origin a token names for a host URL (`https://Bursar.example:443/x` → `https://bursar.example`). */
+export function readTokenOrigin(url: string): string {
+  return new URL(url).origin
+}
+
+export type SignAuditReadTokenParameters = {
+  account: LocalAccount
+  /** The bursar host the token is for (its URL or origin); only a host serving that origin accepts it. */
+  host: string
+  expiresAt: number
+}
 
 /** Signs a read token with the owner key; returns the value for `Authorization: Bursar-Owner <token>`. */
 export async function signAuditReadToken(params: SignAuditReadTokenParameters): Promise<string> {
+  const host = readTokenOrigin(params.host)
   const signature = await params.account.signTypedData({
     domain: OWNER_DOMAIN,
     types: AUDIT_READ_TYPES,
     primaryType: 'AuditRead',
-    message: { owner: params.account.address, expiresAt: BigInt(params.expiresAt) },
+    message: { owner: params.account.address, host, expiresAt: BigInt(params.expiresAt) },
   })
-  const token: AuditReadToken = { owner: params.account.address, expiresAt: params.expiresAt, signature }
+  const token: AuditReadToken = { owner: params.account.address, host, expiresAt: params.expiresAt, signature }
   return base64Url(JSON.stringify(token))
 }
 
@@ -53,12 +70,22 @@ function base64Url(text: string): string {
   return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
-export type VerifyAuditReadTokenParameters = { token: string; now: number; maxLifetimeMs?: number | undefined }
+export type VerifyAuditReadTokenParameters = {
+  token: string
+  now: number
+  /** This host's own origins (readTokenOrigin of each URL it is reached at): the token must name one. */
+  origins: readonly string[]
+  maxLifetimeMs?: number | undefined
+}
 export type VerifyAuditReadTokenReturnType =
-  | { ok: true; owner: Hex; expiresAt: number }
-  | { ok: false; code: 'audit_token_malformed' | 'audit_token_expired' | 'audit_token_lifetime_too_long' | 'audit_token_invalid'; message: string }
+  | { ok: true; owner: Hex; host: string; expiresAt: number }
+  | {
+      ok: false
+      code: 'audit_token_malformed' | 'audit_token_expired' | 'audit_token_lifetime_too_long' | 'audit_token_invalid' | 'audit_token_wrong_host'
+      message: string
+    }
 
-/** Checks a read token (the base64url part): well-formed, not expired, not too long-lived, signed by `owner`. A verdict, never a throw. */
+/** Checks a read token (the base64url part): well-formed, for one of `origins`, not expired, not too long-lived, signed by `owner`. A verdict, never a throw. */
 export async function verifyAuditReadToken(params: VerifyAuditReadTokenParameters): Promise<VerifyAuditReadTokenReturnType> {
   let parsed: AuditReadToken
   try {
@@ -67,8 +94,11 @@ export async function verifyAuditReadToken(params: VerifyAuditReadTokenParameter
     if (!r.success) throw r.error
     parsed = r.data
   } catch {
-    return { ok: false, code: 'audit_token_malformed', message: 'The read token is not base64url(JSON {owner, expiresAt, signature})' }
+    return { ok: false, code: 'audit_token_malformed', message: 'The read token is not base64url(JSON {owner, host, expiresAt, signature})' }
   }
+  // SECURITY: the audience. A token the owner signed for another host (which may be the attacker's) is refused here.
+  if (!params.origins.includes(parsed.host))
+    return { ok: false, code: 'audit_token_wrong_host', message: `The read token is for ${JSON.stringify(parsed.host.slice(0, 80))}, not this host (${params.origins.join(', ') || 'no origin configured'})` }
   if (parsed.expiresAt <= params.now) return { ok: false, code: 'audit_token_expired', message: 'The read token has expired: sign a new one' }
   if (parsed.expiresAt - params.now > (params.maxLifetimeMs ?? AUDIT_READ_MAX_LIFETIME_MS))
     return { ok: false, code: 'audit_token_lifetime_too_long', message: 'The read token expires too far ahead: sign one that lives at most 24 h' }
@@ -78,7 +108,7 @@ export async function verifyAuditReadToken(params: VerifyAuditReadTokenParameter
       domain: OWNER_DOMAIN,
       types: AUDIT_READ_TYPES,
       primaryType: 'AuditRead',
-      message: { owner: parsed.owner as Hex, expiresAt: BigInt(parsed.expiresAt) },
+      message: { owner: parsed.owner as Hex, host: parsed.host, expiresAt: BigInt(parsed.expiresAt) },
       signature: parsed.signature as Hex,
     })
   } catch {
@@ -87,5 +117,5 @@ export async function verifyAuditReadToken(params: VerifyAuditReadTokenParameter
   // SECURITY: the token grants exactly the recovered signer's wallets; a claimed owner that did not sign gets nothing.
   if (signer.toLowerCase() !== parsed.owner.toLowerCase())
     return { ok: false, code: 'audit_token_invalid', message: 'The read token is not signed by its owner' }
-  return { ok: true, owner: parsed.owner as Hex, expiresAt: parsed.expiresAt }
+  return { ok: true, owner: parsed.owner as Hex, host: parsed.host, expiresAt: parsed.expiresAt }
 }

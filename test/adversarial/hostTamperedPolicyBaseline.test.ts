@@ -28,7 +28,7 @@ describe('host serves a doctored installed policy to the console', () => {
     const owner = privateKeyToAccount(generatePrivateKey())
     ;({ wallet } = await new OwnerClient(stack.url, owner).createWallet('tamper'))
     await setupAgent({ host: stack.url, owner, wallet, policy: paymentPolicy({ perTx: '100000', rolling24h: '1000000' }) })
-    const auth = `${AUDIT_READ_SCHEME} ${await signAuditReadToken({ account: owner, expiresAt: Date.now() + 600_000 })}`
+    const auth = `${AUDIT_READ_SCHEME} ${await signAuditReadToken({ account: owner, host: stack.url, expiresAt: Date.now() + 600_000 })}`
     const ws = (await (await fetch(`${stack.url}/v1/owner/wallets`, { headers: { authorization: auth } })).json()) as { wallets: WalletInfo[] }
     agent = ws.wallets.find((w) => w.address.toLowerCase() === wallet.toLowerCase())!.agents[0]!
     entries = ((await (await fetch(`${stack.url}/v1/audit/entries?after=-1&limit=1000`, { headers: { authorization: auth } })).json()) as { entries: AuditEntry[] }).entries

@@ -43,7 +43,7 @@ describe('adversarial: a rotated-out owner key keeps acting', () => {
     expect(refused).toBeInstanceOf(HostRequestError)
     expect((refused as HostRequestError).code).toBe('owner_not_authorized')
 
-    const token = await signAuditReadToken({ account: oldOwner, expiresAt: Date.now() + 60_000 })
+    const token = await signAuditReadToken({ account: oldOwner, host: stack.url, expiresAt: Date.now() + 60_000 })
     const read = await fetch(`${stack.url}/v1/audit/entries?wallet=${wallet}`, { headers: { authorization: `${AUDIT_READ_SCHEME} ${token}` } })
     expect(read.status).toBe(403)
     expect(((await read.json()) as { code: string }).code).toBe('audit_wallet_not_owned')

@@ -86,7 +86,7 @@ describe('adversarial: a rotated-out owner key keeps the wallet webhook and the 
     })
     expect(reput.status).toBe(400)
     const listed = async (account: typeof oldOwner) => {
-      const auth = `${AUDIT_READ_SCHEME} ${await signAuditReadToken({ account, expiresAt: Date.now() + 60_000 })}`
+      const auth = `${AUDIT_READ_SCHEME} ${await signAuditReadToken({ account, host: stack.url, expiresAt: Date.now() + 60_000 })}`
       const r = (await (await fetch(`${stack.url}/v1/owner/wallets`, { headers: { authorization: auth } })).json()) as { wallets: { address: string }[] }
       return r.wallets.map((w) => w.address.toLowerCase())
     }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
+import { AUDIT_READ_SCHEME, signAuditReadToken } from '../../shared/owner/auditReadAuth.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 import { paymentPolicy } from '../helpers/agentClient.js'
 import { type Stack, startStack } from '../helpers/startStack.js'
@@ -11,8 +12,8 @@ import { type Stack, startStack } from '../helpers/startStack.js'
  * full policy text (payee allowlists, caps) and pending approval summaries. The owner scoping of the console's
  * reads protects nothing while the unauthenticated view serves the same data.
  *
- * NOT FIXED (rt16, out of time): gating /v1/wallets needs OwnerClient (CLI, console) to send an owner read token
- * for its pending/wallet reads (cli/lib/OwnerClient.ts `wallets()`), a protocol change for the lead to decide.
+ * Fix: both routes need the owner read token (that owner's wallets only) or the operator token; OwnerClient (CLI,
+ * console, scripts) sends its owner's token with every wallet read.
  */
 describe('stranger reads every wallet through the public wallet view', () => {
   let stack: Stack
@@ -27,10 +28,26 @@ describe('stranger reads every wallet through the public wallet view', () => {
     await stack?.stop()
   })
 
-  it.fails('without an owner token, no wallet (owners, policy text, pending) is served', async () => {
+  it('without an owner token, no wallet (owners, policy text, pending) is served', async () => {
     const all = await fetch(`${stack.url}/v1/wallets`)
     const one = await fetch(`${stack.url}/v1/wallets/${wallet}`)
+    expect([all.status, one.status]).toEqual([401, 401])
     const text = `${await all.text()} ${await one.text()}`
     expect(text.toLowerCase()).not.toContain(wallet.toLowerCase())
+  })
+
+  it("another owner's token reads only that owner's wallets: the victim's is not listed and 404s", async () => {
+    const stranger = privateKeyToAccount(generatePrivateKey())
+    const own = await new OwnerClient(stack.url, stranger).createWallet('mine')
+    const authorization = `${AUDIT_READ_SCHEME} ${await signAuditReadToken({ account: stranger, host: stack.url, expiresAt: Date.now() + 60_000 })}`
+    const all = await fetch(`${stack.url}/v1/wallets`, { headers: { authorization } })
+    const listed = ((await all.json()) as { wallets: { address: string }[] }).wallets.map((w) => w.address.toLowerCase())
+    expect(listed).toEqual([own.wallet.toLowerCase()])
+    const one = await fetch(`${stack.url}/v1/wallets/${wallet}`, { headers: { authorization } })
+    expect(one.status).toBe(404)
+    expect(((await one.json()) as { code: string }).code).toBe('wallet_not_found')
+    // The operator token still reads every wallet (BURSAR_AUDIT_TOKEN).
+    const op = await fetch(`${stack.url}/v1/wallets`, { headers: { authorization: `Bearer ${stack.auditToken}` } })
+    expect((await op.text()).toLowerCase()).toContain(wallet.toLowerCase())
   })
 })

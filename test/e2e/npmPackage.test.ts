@@ -1,9 +1,9 @@
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { repoRoot } from '../helpers/startStack.js'
+import { repoRoot, startStack } from '../helpers/startStack.js'
 
 /**
  * The npm package as a user gets it: `npm pack` (prepack builds it), the tarball installed into an empty project
@@ -105,6 +105,30 @@ createPayingFetch({ agentKey, notAnOption: 1 })
     expect(owner.status, owner.stderr).toBe(0)
     expect(owner.stdout).toContain('explain')
   })
+
+  it('ships the owner console, and the packaged host serves it at / (and the old page at /dashboard)', async () => {
+    expect(packedFiles).toContain('dist/console/index.html')
+    expect(packedFiles).toContain('host/dashboard/index.html')
+    expect(packedFiles.some((f) => /^dist\/console\/assets\/.+\.js$/.test(f))).toBe(true)
+    const pkg = path.join(project, 'node_modules/bursar')
+    // Installed with scripts off: the native SQLite addon comes from this checkout's build (same locked version).
+    cpSync(path.join(repoRoot, 'node_modules/better-sqlite3/build'), path.join(project, 'node_modules/better-sqlite3/build'), { recursive: true })
+    const stack = await startStack({ root: pkg })
+    try {
+      const page = await fetch(`${stack.url}/`)
+      const html = await page.text()
+      expect(page.status).toBe(200)
+      expect(html).toContain('bursar — owner console')
+      const asset = /src="\.?(\/assets\/[^"]+\.js)"/.exec(html)?.[1]
+      expect(asset).toBeDefined()
+      const js = await fetch(`${stack.url}${asset}`)
+      expect(js.status).toBe(200)
+      expect(js.headers.get('content-type')).toContain('text/javascript')
+      expect((await fetch(`${stack.url}/dashboard`).then((r) => r.text()))).toContain('bursar — owner dashboard')
+    } finally {
+      await stack.stop()
+    }
+  }, 60_000)
 
   it('bursar policy explain and a usage error work from the package; demo says it needs the repository', () => {
     const explain = bursar('owner', 'policy', 'explain', '--policy', path.join(project, 'node_modules/bursar/examples/policy.example.yaml'), '--request', 'nope.json')

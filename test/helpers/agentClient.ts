@@ -122,7 +122,7 @@ export async function postSign(url: string, body: SignedBody): Promise<{ status:
 export async function auditEntries(url: string, owner: LocalAccount, q: { wallet?: string; agent?: string } = {}): Promise<AuditEntry[]> {
   const out: AuditEntry[] = []
   let after = -1
-  const token = await signAuditReadToken({ account: owner, expiresAt: Date.now() + 10 * 60_000 })
+  const token = await signAuditReadToken({ account: owner, host: url, expiresAt: Date.now() + 10 * 60_000 })
   const headers = { authorization: `${AUDIT_READ_SCHEME} ${token}` }
   for (;;) {
     const qs = new URLSearchParams({ after: String(after), limit: '1000' })

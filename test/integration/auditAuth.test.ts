@@ -28,7 +28,7 @@ describe('audit reads: owner read tokens and the operator token (real host + enc
   let aliceWallets: string[]
   let bobWallet: string
   const ownerHeader = async (account = alice, expiresAt = Date.now() + 60_000) => ({
-    authorization: `${AUDIT_READ_SCHEME} ${await signAuditReadToken({ account, expiresAt })}`,
+    authorization: `${AUDIT_READ_SCHEME} ${await signAuditReadToken({ account, host: stack.url, expiresAt })}`,
   })
   const get = async (path: string, headers: Record<string, string> = {}) => {
     const res = await fetch(`${stack.url}${path}`, { headers })

@@ -102,7 +102,7 @@ describe('pending-approval webhook (real host + enclave, local receiver)', () =>
     expect(await put(first)).toMatchObject({ status: 409, json: { code: 'webhook_setting_stale' } })
     // Reading it back needs the owner's read token (a Slack webhook URL is itself a secret).
     expect((await fetch(`${stack.url}/v1/owner/webhooks/${wallet}`)).status).toBe(401)
-    const token = await signAuditReadToken({ account: owner, expiresAt: Date.now() + 60_000 })
+    const token = await signAuditReadToken({ account: owner, host: stack.url, expiresAt: Date.now() + 60_000 })
     const got = await fetch(`${stack.url}/v1/owner/webhooks/${wallet}`, { headers: { authorization: `${AUDIT_READ_SCHEME} ${token}` } })
     expect(await got.json()).toMatchObject({ wallet, url })
 

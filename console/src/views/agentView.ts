@@ -29,9 +29,10 @@ export function agentView(w: WalletInfo, a: Agent): TemplateResult {
       (b, i) => html`<div class="budget">
         <div class="chart" id=${`chart-${a.agentId}-${i}`}></div>
         <table class="fields">
-          <tr><th>${b.symbol} on chain ${b.chainId}</th><th>cap</th><th>spent</th><th>remaining</th></tr>
+          <tr><th>${b.symbol} on chain ${b.chainId}</th><th>cap</th><th>spent${b.credited > 0n ? ' (less credits)' : ''}</th><th>remaining</th></tr>
           ${b.cap.rolling24h !== undefined ? html`<tr><td>rolling 24 h</td><td>${formatUnits(BigInt(b.cap.rolling24h), b.decimals)}</td><td>${formatUnits(b.rolling, b.decimals)}</td><td data-testid="remaining-rolling">${formatUnits(BigInt(b.cap.rolling24h) - b.rolling, b.decimals)}</td></tr>` : nothing}
           ${b.cap.calendarDay !== undefined ? html`<tr><td>calendar day (${policy?.timeZone})</td><td>${formatUnits(BigInt(b.cap.calendarDay), b.decimals)}</td><td>${formatUnits(b.today, b.decimals)}</td><td>${formatUnits(BigInt(b.cap.calendarDay) - b.today, b.decimals)}</td></tr>` : nothing}
+          ${b.credited > 0n ? html`<tr><td>credited back by you (rolling 24 h)</td><td></td><td data-testid="credited-rolling">−${formatUnits(b.credited, b.decimals)}</td><td></td></tr>` : nothing}
           ${b.cap.perTx !== undefined ? html`<tr><td>per payment</td><td>${formatUnits(BigInt(b.cap.perTx), b.decimals)}</td><td></td><td></td></tr>` : nothing}
         </table>
       </div>`,

@@ -1,4 +1,4 @@
-/** The policy editor: YAML checked live by the enclave's schema, diff, dry run, sign. */
+/** The policy editor: YAML or a form over it, checked live by the enclave's schema, diff, dry run, sign. */
 import { type TemplateResult, html, nothing } from 'lit'
 import YAML from 'yaml'
 import { checkPolicyText } from '../../../cli/lib/checkPolicyText.js'
@@ -7,6 +7,7 @@ import { type Policy, PolicySchema, policyHash } from '../../../shared/schemas/p
 import { dryRunPolicy } from '../dryRun.js'
 import { type DiffLine, diffLines } from '../policyDiff.js'
 import { type Agent, type Editor, act, state, time, update } from '../store.js'
+import { policyForm } from './policyFormView.js'
 
 /** YAML of a policy without its binding, keys in the schema's order (so the diff shows only real changes). */
 function policyYaml(p: Policy | null): string {
@@ -34,9 +35,15 @@ export function editorView(ed: Editor): TemplateResult {
   const dry = r.ok ? dryRunPolicy(r.policy, state.entries.filter((e) => e.agentId === ed.agent.agentId)) : null
   return html`<section class="editor" id="policy-editor" data-testid="policy-editor">
     <h2>Policy for ${ed.agent.label || ed.agent.agentId} <small>(installed: ${installed ? `v${installed}` : 'none'})</small></h2>
-    <p class="meta">YAML, checked as you type with the enclave's own schema. The wallet and agent are bound for you.</p>
-    <textarea spellcheck="false" rows="22" data-testid="policy-text" .value=${ed.text}
-      @input=${(e: Event) => ((ed.text = (e.target as HTMLTextAreaElement).value), update())}></textarea>
+    <p class="meta">YAML or the form (the same text underneath), checked as you type with the enclave's own schema. The wallet and agent are bound for you.</p>
+    <nav class="modes">
+      <button class=${ed.mode !== 'form' ? 'on' : ''} data-testid="policy-mode-yaml" @click=${() => ((ed.mode = 'yaml'), update())}>YAML</button>
+      <button class=${ed.mode === 'form' ? 'on' : ''} data-testid="policy-mode-form" @click=${() => ((ed.mode = 'form'), update())}>Form</button>
+    </nav>
+    ${ed.mode === 'form'
+      ? policyForm(ed, (p) => policyYaml({ ...p, wallet: ed.wallet, agentId: ed.agent.agentId } as unknown as Policy))
+      : html`<textarea spellcheck="false" rows="22" data-testid="policy-text" .value=${ed.text}
+          @input=${(e: Event) => ((ed.text = (e.target as HTMLTextAreaElement).value), update())}></textarea>`}
     ${r.ok
       ? html`<p class="ok" data-testid="policy-valid">Valid policy v${r.policy.version} · hash <code>${hash}</code></p>`
       : html`<ul class="errors" data-testid="policy-errors">

@@ -6,6 +6,7 @@ import { signWebhookSetting } from '../../../shared/owner/webhookSetting.js'
 import type { WalletInfo } from '../../../shared/protocol/messages.js'
 import { act, short, state, time } from '../store.js'
 import { agentView } from './agentView.js'
+import { governanceView } from './governanceView.js'
 import { editorView } from './policyEditorView.js'
 
 export function walletsView(): TemplateResult {
@@ -31,6 +32,7 @@ function walletView(w: WalletInfo): TemplateResult {
       : nothing}
     ${open.length ? html`<h3>Waiting for you (${open.length})</h3>${open.map((p) => pendingView(w, p))}` : nothing}
     ${w.agents.map((a) => agentView(w, a))}
+    ${governanceView(w)}
     ${webhookView(w)}
     ${w.permits.length
       ? html`<h3>Permits</h3>
