@@ -54,7 +54,7 @@ const SECURITY_SCHEMES = {
     type: 'apiKey',
     in: 'header',
     name: 'Authorization',
-    description: '`Authorization: Bursar-Owner <token>`: an EIP-712 AuditRead signed by an owner (`bursar audit token`); reads are scoped to that owner\'s wallets.',
+    description: '`Authorization: Bursar-Owner <token>`: an EIP-712 AuditRead { owner, host, expiresAt } signed by an owner for this host\'s origin (`bursar audit token --host URL`); reads are scoped to that owner\'s wallets, and a token signed for another host is refused.',
   },
   operatorToken: { type: 'http', scheme: 'bearer', description: '`Authorization: Bearer <BURSAR_AUDIT_TOKEN>`: the operator/auditor reads the whole audit log.' },
   metricsToken: { type: 'http', scheme: 'bearer', description: '`Authorization: Bearer <BURSAR_METRICS_TOKEN>` when the host sets one; /metrics is open otherwise.' },
@@ -65,6 +65,7 @@ function securityOf(path: string): Array<Record<string, string[]>> | undefined {
   if (path.startsWith('/v1/agent/')) return [{ agentSignature: [] }]
   if (path === '/v1/owner/acts') return [{ ownerAct: [] }]
   if (path.startsWith('/v1/audit/')) return [{ ownerReadToken: [] }, { operatorToken: [] }, {}]
+  if (path.startsWith('/v1/wallets') || path === '/v1/owner/wallets' || path.startsWith('/v1/owner/webhooks/')) return [{ ownerReadToken: [] }, { operatorToken: [] }]
   return undefined
 }
 

@@ -109,7 +109,8 @@ describe('brick by growth: admission control and bounded state', () => {
   }, 120_000)
 
   it('the enclave-wide wallet limit holds across owners', async () => {
-    let created = (await new OwnerClient(stack.url, victim).wallets()).length
+    // Every wallet in the enclave: the operator's view (an owner sees only its own).
+    let created = (await new OwnerClient(stack.url, victim, { readAuthorization: async () => `Bearer ${stack.auditToken}` }).wallets()).length
     let refused: { code: string; status: number } | null = null
     for (const o of others) {
       const c = new OwnerClient(stack.url, o)

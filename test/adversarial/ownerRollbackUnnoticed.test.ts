@@ -147,7 +147,9 @@ describe('owner rollback unnoticed: receipts and on-disk high-water marks catch 
         return
       }
       forwarded++
-      const up = await fetch(`${stack.url}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json' }, body: req.method === 'GET' ? undefined : Buffer.concat(chunks) })
+      // The faking host serves reads as its operator does (the owner's read token names the proxy, not the real host).
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${stack.auditToken}` }
+      const up = await fetch(`${stack.url}${req.url}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : Buffer.concat(chunks) })
       res.writeHead(up.status, { 'content-type': 'application/json' }).end(Buffer.from(await up.arrayBuffer()))
     })
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))

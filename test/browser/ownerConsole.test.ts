@@ -270,6 +270,8 @@ describe('owner console in the browser (real host + enclave, injected EIP-1193 w
     await credit.getByRole('button').click()
     await expect.poll(() => notice().textContent(), { timeout: 15_000 }).toContain('Credit budget: done')
     expect(b.signed.find((x) => x.primaryType === 'CreditBudget')?.message).toMatchObject({ agentId: s.agentKey.agentId, amount: '1000', chainId: String(CHAIN_ID) })
+    // The credit shows in the budget (and the chart) as the enclave counts it: 0.001 USDC given back.
+    await expect.poll(() => agent.getByTestId('credited-rolling').textContent(), { timeout: 15_000 }).toBe('−0.001')
     await agent.getByTestId('revoke').click()
     await agent.getByTestId('revoke-confirm').click()
     await expect.poll(() => notice().textContent(), { timeout: 15_000 }).toContain('Revoke: done')

@@ -52,12 +52,23 @@ describe('make sim banner', () => {
       .map((l) => l.trim())
       .filter((l) => l.startsWith('npx bursar '))
       .map((l) => l.replace(/\s+#.*$/, '').split(/\s+/).slice(2))
-    expect(commands.map((c) => c.slice(0, 2).join(' '))).toEqual(['demo', 'owner wallet', 'attestation fetch', 'audit verify', 'audit query'])
+    expect(commands.map((c) => c.slice(0, 2).join(' '))).toEqual(['demo', 'owner wallet', 'attestation fetch', 'audit verify', 'audit query', 'owner wallet'])
     const env = { HOME: work, BURSAR_OWNER_KEY: generatePrivateKey() }
     for (const args of commands) {
       const r = await runCli(args, env, work)
       expect(r.code, `${args.join(' ')}\n${r.stdout.slice(-1500)}\n${r.stderr.slice(-1500)}`).toBe(0)
     }
+    // The curl line: a read token the owner key signs for this host reads its wallets; none reads nothing.
+    const curl = out.split('\n').map((l) => l.trim()).find((l) => l.startsWith('curl -H "Authorization: Bursar-Owner $(npx bursar audit token'))
+    expect(curl).toBeDefined()
+    const tokenArgs = /\$\(npx bursar (audit token [^)]+)\)/.exec(curl!)![1]!.split(/\s+/)
+    const token = await runCli(tokenArgs, env, work)
+    expect(token.code, token.stderr).toBe(0)
+    const url = `http://127.0.0.1:${port}/v1/wallets`
+    const mine = await fetch(url, { headers: { authorization: `Bursar-Owner ${token.stdout.trim()}` } })
+    expect(mine.status).toBe(200)
+    expect(((await mine.json()) as { wallets: unknown[] }).wallets.length).toBeGreaterThanOrEqual(1)
+    expect((await fetch(url)).status).toBe(401)
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`)
     expect(ready.status).toBe(200)
   }, 240_000)
