@@ -85,10 +85,17 @@ let readOrigins: string[] = []
 const setReadOrigins = (port: number) => {
   // This listening socket's own names: the public URL, the bound address, and on a loopback or wildcard bind the
   // loopback names of this port (only this machine reaches those, and only this process listens on the port).
+  // SECURITY: not when a public URL that is not loopback names this host: then `http://localhost:<port>` is every
+  // machine's localhost (a token signed for another local host on that port), and requests through a same-machine
+  // proxy all come from loopback (test/adversarial/localhostReadTokenReplayedToPublicHost).
+  const publicHost = env.BURSAR_PUBLIC_URL ? new URL(env.BURSAR_PUBLIC_URL).hostname : null
+  const publicIsLoopback = publicHost === null || LOOPBACK_BINDS.has(publicHost.replace(/^\[|\]$/g, ''))
   const own = [
     ...(env.BURSAR_PUBLIC_URL ? [new URL(env.BURSAR_PUBLIC_URL).origin] : []),
     ...(LOOPBACK_BINDS.has(env.BURSAR_BIND)
-      ? [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`]
+      ? publicIsLoopback
+        ? [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`]
+        : []
       : [new URL(`http://${env.BURSAR_BIND.includes(':') ? `[${env.BURSAR_BIND}]` : env.BURSAR_BIND}:${port}`).origin]),
   ]
   readOrigins = [...new Set([...own, ...env.BURSAR_READ_ORIGINS])]

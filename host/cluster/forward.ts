@@ -45,12 +45,17 @@ export function clusterForwardHook(keeper: LeaseKeeper, node: string): onRequest
       // Readiness with no holder to ask: this host's own status (phase standby, not ready).
       if ((!target || target === keeper.opts.url) && path === '/readyz') return done()
       if (!target || target === keeper.opts.url) return refuse('No host holds the wallet group lease right now')
+      // SECURITY: only an origin-form target (`/path?query`) goes on, to the holder's host and port. An absolute-form
+      // (`http://169.254.169.254/…`) or scheme-relative (`//10.0.0.5/…`) target resolved against the holder's URL
+      // would name another host: an SSRF that reads the answer (test/adversarial/clusterForwardToAnyUrl).
+      if (!req.url.startsWith('/') || req.url.startsWith('//'))
+        return void reply.code(400).send({ code: 'request_invalid', message: 'The request target must be a path (/…)' })
       reply.hijack()
       const headers: http.OutgoingHttpHeaders = {}
       for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k)) headers[k] = v
       headers[FORWARDED] = node
-      const u = new URL(req.url, target)
-      const up = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: req.method, headers, agent }, (res) => {
+      const u = new URL(target)
+      const up = http.request({ host: u.hostname, port: u.port, path: req.url, method: req.method, headers, agent }, (res) => {
         const out: http.OutgoingHttpHeaders = {}
         for (const [k, v] of Object.entries(res.headers)) if (!HOP.has(k) && v !== undefined) out[k] = v
         reply.raw.writeHead(res.statusCode ?? 502, out)

@@ -18,6 +18,12 @@ const TYPES: Record<string, string> = {
 }
 
 /**
+ * SECURITY: the pages never render inside another site's frame, which could steer the owner's clicks onto Connect,
+ * Approve or Revoke under its own content (test/browser/consoleFramedForClickjacking).
+ */
+const NO_FRAMING = { 'content-security-policy': "frame-ancestors 'none'", 'x-frame-options': 'DENY' }
+
+/**
  * UNTRUSTED: serves the owner console (static files, no CDN) at `/`, and the older read-only page at
  * `/dashboard` (also at `/` when the console is not built). The console signs every act in the owner's own
  * wallet; a host that serves altered page code is the residual risk the console states on its Trust tab.
@@ -27,12 +33,12 @@ export function dashboardRoutes(): FastifyPluginAsync {
   return async (app) => {
     const legacy = (_req: unknown, reply: import('fastify').FastifyReply) => {
       if (!LEGACY) return reply.code(404).send({ code: 'dashboard_missing', message: 'Dashboard files are not installed' })
-      return reply.type('text/html; charset=utf-8').send(readFileSync(LEGACY, 'utf8'))
+      return reply.type('text/html; charset=utf-8').headers(NO_FRAMING).send(readFileSync(LEGACY, 'utf8'))
     }
     app.get('/', { schema: { hide: true } }, async (req, reply) => {
       const dir = consoleDir()
       if (!dir) return legacy(req, reply)
-      return reply.type(TYPES['.html']!).header('cache-control', 'no-cache').send(readFileSync(path.join(dir, 'index.html')))
+      return reply.type(TYPES['.html']!).header('cache-control', 'no-cache').headers(NO_FRAMING).send(readFileSync(path.join(dir, 'index.html')))
     })
     app.get('/dashboard', { schema: { hide: true } }, legacy)
     app.get<{ Params: { file: string } }>('/assets/:file', { schema: { hide: true } }, async (req, reply) => {

@@ -27,9 +27,37 @@ export function isInternalAddress(ip: string): boolean {
     if (a === '::' || a === '::1') return true
     if (/^::ffff:/.test(a)) return true // hex-form mapped IPv4: refuse rather than decode
     if (/^f[cd]/.test(a) || /^fe[89ab]/.test(a) || /^ff/.test(a)) return true
+    // SECURITY: IPv6 spellings of an IPv4 destination are judged by that address: NAT64 64:ff9b::/96 (a NAT64
+    // gateway reaches 10/8 and metadata through it), 6to4 2002::/16; the NAT64 local-use prefix 64:ff9b:1::/48 and
+    // IPv4-compatible ::/96 are refused (test/adversarial/webhookSsrfViaEmbeddedIpv4).
+    const h = hextets(a)
+    if (!h) return true
+    const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`
+    if (h[0] === 0x64 && h[1] === 0xff9b && h[2] === 1) return true
+    if (h[0] === 0x64 && h[1] === 0xff9b && h.slice(2, 6).every((x) => x === 0)) return isInternalAddress(v4(h[6]!, h[7]!))
+    if (h[0] === 0x2002) return isInternalAddress(v4(h[1]!, h[2]!))
+    if (h.slice(0, 6).every((x) => x === 0)) return true
+    if (h.slice(0, 4).every((x) => x === 0) && h[4] === 0xffff && h[5] === 0) return true // IPv4-translated ::ffff:0:0/96
     return false
   }
   return false
+}
+
+/** The eight 16-bit groups of an IPv6 address (a trailing dotted IPv4 part included), or null. */
+function hextets(a: string): number[] | null {
+  let t = a.replace(/%.*$/, '')
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(t)
+  if (dotted) {
+    const [b0, b1, b2, b3] = dotted.slice(1).map(Number) as [number, number, number, number]
+    t = `${t.slice(0, dotted.index)}${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`
+  }
+  const [head, tail, more] = t.split('::')
+  if (more !== undefined) return null
+  const parse = (x: string | undefined) => (x ? x.split(':').map((g) => Number.parseInt(g, 16)) : [])
+  const hi = parse(head)
+  const lo = parse(tail)
+  const out = tail === undefined ? hi : [...hi, ...Array(8 - hi.length - lo.length).fill(0), ...lo]
+  return out.length === 8 && out.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? out : null
 }
 
 /** Why an owner's webhook URL is refused (null when allowed): its host is a literal internal address or a local name. */

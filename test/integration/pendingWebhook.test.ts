@@ -37,7 +37,21 @@ describe('pending-approval webhook (real host + enclave, local receiver)', () =>
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
     hookBase = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`
     const url = `${hookBase}/hook`
-    stack = await startStack({ env: { BURSAR_WEBHOOKS: JSON.stringify({ '*': url }), BURSAR_WEBHOOK_BACKOFF_MS: '200', BURSAR_PUBLIC_URL: 'https://console.example', BURSAR_WEBHOOK_ALLOW_HTTP: '1' } })
+    // The public URL is not loopback, so this test's loopback URL is one of its read origins only when listed.
+    const free = createServer()
+    await new Promise<void>((r) => free.listen(0, '127.0.0.1', r))
+    const port = (free.address() as AddressInfo).port
+    await new Promise((r) => free.close(r))
+    stack = await startStack({
+      port,
+      env: {
+        BURSAR_WEBHOOKS: JSON.stringify({ '*': url }),
+        BURSAR_WEBHOOK_BACKOFF_MS: '200',
+        BURSAR_PUBLIC_URL: 'https://console.example',
+        BURSAR_READ_ORIGINS: `http://127.0.0.1:${port}`,
+        BURSAR_WEBHOOK_ALLOW_HTTP: '1',
+      },
+    })
   })
   afterAll(async () => {
     await stack?.stop()

@@ -6,6 +6,7 @@
  */
 import { type TemplateResult, html, nothing } from 'lit'
 import type { WalletInfo } from '../../../shared/protocol/messages.js'
+import { proposalDetail } from '../proposalDetail.js'
 import { act, short, state, time } from '../store.js'
 
 export function governanceView(w: WalletInfo): TemplateResult {
@@ -29,14 +30,22 @@ export function governanceView(w: WalletInfo): TemplateResult {
           <tr><th>act</th><th>class</th><th>signed by</th><th>needs</th><th>expires</th><th></th></tr>
           ${w.proposals.map((p) => {
             const signed = p.signers.some((x) => x.toLowerCase() === me)
+            // SECURITY: what the co-signature would apply, bound to the act hash, shown before signing (the wallet
+            // prompt shows only a policy hash for a policy act).
+            const d = proposalDetail(w, p)
             return html`<tr data-testid="gov-proposal" data-act-hash=${p.actHash}>
               <td>${p.act} <code title=${p.actHash}>${short(p.actHash, 10)}</code></td><td>${p.actClass}</td>
               <td>${p.signers.map((x) => html`<code>${short(x, 8)}</code>${you(x)} `)}</td>
               <td>${p.signers.length} of ${p.threshold}</td><td>${time(p.expiresAt)}</td>
               <td>${signed
                 ? html`<span class="meta">you signed</span>`
-                : html`<button data-testid="gov-cosign" ?disabled=${!!state.busy} @click=${() => act(`Co-sign ${p.act}`, (s) => s.client.cosign(w.address, p.actHash))}>Co-sign</button>`}</td>
-            </tr>`
+                : html`<button data-testid="gov-cosign" ?disabled=${!!state.busy || !d.ok} @click=${() => act(`Co-sign ${p.act}`, (s) => s.client.cosign(w.address, p.actHash))}>Co-sign</button>`}</td>
+            </tr>
+            <tr data-testid="gov-proposal-detail" data-act-hash=${p.actHash}><td colspan="6">${d.ok
+              ? html`${d.fields.map(([k, v]) => html`<code>${k}: ${short(v, 42)}</code> `)}${d.changes
+                  ? html`<pre class="diff" data-testid="gov-proposal-diff">${d.changes.map((c) => html`<span class=${c.op === '+' ? 'add' : 'del'}>${c.op} ${c.text}\n</span>`)}</pre>`
+                  : nothing}`
+              : html`<b class="bad" data-testid="gov-proposal-mismatch">${d.reason}</b>`}</td></tr>`
           })}
         </table>`
       : html`<p class="meta">none</p>`}
