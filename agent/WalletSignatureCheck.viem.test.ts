@@ -1,6 +1,6 @@
 import { secp256k1 } from '@noble/curves/secp256k1'
 import fc from 'fast-check'
-import { type Hex, bytesToHex, hashTypedData, isAddressEqual, recoverTypedDataAddress } from 'viem'
+import { type Hex, type TypedDataDefinition, bytesToHex, hashTypedData, isAddressEqual, recoverTypedDataAddress } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import { EIP3009_FIELDS } from '../shared/schemas/eip3009Types.js'
@@ -39,7 +39,7 @@ const tamper = fc.oneof(
   fc.constant({ kind: 'otherPayment' as const }),
 )
 
-type Typed = Parameters<typeof hashTypedData>[0]
+type Typed = TypedDataDefinition
 type Payment = { chainId: number; verifyingContract: Hex; to: Hex; value: bigint; validAfter: bigint; validBefore: bigint; nonce: Hex }
 const typedOf = (from: Hex, p: Payment) =>
   ({
