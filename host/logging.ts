@@ -59,7 +59,8 @@ export function hostLogging(level: (typeof LOG_LEVELS)[number]): Pick<FastifySer
 
 /** Echoes the request id in every response. */
 export function registerRequestLogging(app: FastifyInstance): void {
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id)
+    done()
   })
 }
