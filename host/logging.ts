@@ -59,8 +59,7 @@ export function hostLogging(level: (typeof LOG_LEVELS)[number]): Pick<FastifySer
 
 /** Echoes the request id in every response. */
 export function registerRequestLogging(app: FastifyInstance): void {
-  app.addHook('onRequest', (req, reply, done) => {
+  app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id)
-    done()
   })
 }

@@ -128,31 +128,17 @@ export class HostMetrics {
     gateway.observer = this.observer()
   }
 
-  // Per-request hot path: the labelled children are looked up once per label set (prom-client otherwise hashes the
-  // label object on every observe). Label values are bounded (request types, error codes, route patterns).
-  private readonly children = new Map<string, { observe(v: number): void } | { inc(v?: number): void }>()
-  private child<T extends { observe(v: number): void } | { inc(v?: number): void }>(key: string, make: () => T): T {
-    let c = this.children.get(key) as T | undefined
-    if (!c) this.children.set(key, (c = make()))
-    return c
-  }
-
-  /** Observes one HTTP request (the onResponse hook). */
-  observeHttp(method: string, route: string, statusCode: number, seconds: number): void {
-    this.child(`h\u0000${method}\u0000${route}\u0000${statusCode}`, () => this.http.labels(method, route, String(statusCode))).observe(seconds)
-  }
-
   private observer(): GatewayObserver {
     return {
       call: (type, seconds, res) => {
-        this.child(`e\u0000${type}`, () => this.enclave.labels(type)).observe(seconds)
+        this.enclave.observe({ type }, seconds)
         const code = res.ok ? 'ok' : res.error.code
-        if (!res.ok) this.child(`x\u0000${type}\u0000${code}`, () => this.enclaveErrors.labels(type, code)).inc()
+        if (!res.ok) this.enclaveErrors.inc({ type, code })
         // A new pending request or an owner act (approve, reject, revoke…) changes the count: recount on the next scrape.
         if (type === 'ownerAct' || code === 'approval_pending') this.pending = null
         if (type !== 'agentSign') return
         const outcome = res.ok ? 'allowed' : code === 'approval_pending' ? 'pending' : 'denied'
-        this.child(`s\u0000${outcome}\u0000${code}`, () => this.signatures.labels(outcome, code)).inc()
+        this.signatures.inc({ outcome, code })
       },
       persist: (seconds, _blocks, entries, snapshotBytes) => {
         this.persistSeconds.observe(seconds)
@@ -181,11 +167,10 @@ export class HostMetrics {
  */
 export function registerMetrics(app: FastifyInstance, metrics: HostMetrics, token: string | undefined): void {
   const expected = token ? digest(`Bearer ${token}`) : null
-  // A callback hook, not an async one: no promise per request on the hot path.
-  app.addHook('onResponse', (req, reply, done) => {
+  app.addHook('onResponse', async (req, reply) => {
     // The route pattern (never the raw URL: bounded label values); unmatched paths share one label.
-    metrics.observeHttp(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
-    done()
+    const route = req.routeOptions.url ?? 'unmatched'
+    metrics.http.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
   })
   app.get(
     '/metrics',
