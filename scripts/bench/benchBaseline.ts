@@ -4,7 +4,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { BENCH_CHAIN_ID, BENCH_PAY_TO, BENCH_PRICE, BENCH_USDC } from './buildPaymentRequest.js'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 
-export type BenchBaselineReturnType = { name: string; opsPerSec: number; n: number; seconds: number }
+export type BenchBaselineReturnType = { name: string; opsPerSec: number; n: number; seconds: number; /** This process's CPU (user + system) per signature. */ cpuUsPerOp: number }
 
 /**
  * The number every end-to-end ratio divides by: viem's local
@@ -33,10 +33,12 @@ export async function benchBaseline({ durationMs = 3000 }: { durationMs?: number
     })
   for (let i = 0; i < 200; i++) await signOne(i) // warm-up (JIT)
   let n = 0
+  const cpu0 = process.cpuUsage()
   const start = performance.now()
   while (performance.now() - start < durationMs) {
     for (let k = 0; k < 20; k++) await signOne(n++)
   }
   const seconds = (performance.now() - start) / 1000
-  return { name: 'viem account.signTypedData EIP-3009, in process, 1 core', opsPerSec: Math.round(n / seconds), n, seconds: Math.round(seconds * 100) / 100 }
+  const cpu = process.cpuUsage(cpu0)
+  return { name: 'viem account.signTypedData EIP-3009, in process, 1 core', opsPerSec: Math.round(n / seconds), n, seconds: Math.round(seconds * 100) / 100, cpuUsPerOp: Math.round(((cpu.user + cpu.system) / n) * 10) / 10 }
 }

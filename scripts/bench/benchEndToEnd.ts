@@ -24,6 +24,10 @@ export type BenchEndToEndParameters = {
   /** Smoke mode: this many requests per level instead of a timed window. */
   requests?: number | undefined
   log?: ((line: string) => void) | undefined
+  /** Called before each level (index) and once after the last (index = levels.length), the stack idle: for interleaved baseline windows. */
+  between?: ((index: number) => Promise<void>) | undefined
+  /** After the levels, open-loop runs on the same stack at these mean rates (Poisson arrivals; latency from the scheduled time). */
+  openLoopRates?: number[] | ((closedLoop: EndToEndLevel[]) => number[]) | undefined
 }
 
 /**
@@ -35,6 +39,8 @@ export type EndToEndLevel = RunLoadReturnType & ProcessSample & { cpuUsPerReques
 
 export type BenchEndToEndReturnType = {
   levels: EndToEndLevel[]
+  /** The open-loop runs (`openLoopRates`), in order. */
+  openLoop: EndToEndLevel[]
   /** Max RSS during the levels run at `rssAt` (the highest by default). */
   rssMaxMb: { enclave: number; host: number }
   /** RSS once agents are set up, before any load. */
@@ -77,10 +83,15 @@ export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<Be
     const rssIdleMb = { enclave: idleRss.enclave ?? Number.NaN, host: idleRss.host ?? Number.NaN }
     const levels: EndToEndLevel[] = []
     const rssMaxMb = { enclave: 0, host: 0 }
-    for (const concurrency of params.levels) {
+    const openLoop: EndToEndLevel[] = []
+    const specs = params.levels.map((c) => ({ concurrency: c, rate: undefined as number | undefined }))
+    for (let index = 0; index < specs.length; index++) {
+      const { concurrency, rate } = specs[index]!
+      if (index <= params.levels.length) await params.between?.(index)
       const sampler = new ProcessSampler(pids)
       sampler.start()
       const r = await load.run({
+        ratePerSec: rate,
         url: stack.url,
         agents,
         concurrency,
@@ -98,10 +109,15 @@ export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<Be
       }
       const cpu = Object.entries(used.cpuPct).map(([k, v]) => `${k} ${v}%`).join(', ')
       const us = Object.entries(cpuUsPerRequest).map(([k, v]) => `${k} ${v}`).join(', ')
-      log(`  c=${concurrency}: ${r.opsPerSec} ops/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.failed} failed; cpu % ${cpu}; cpu µs/request ${us}`)
-      levels.push({ ...r, ...used, cpuUsPerRequest })
+      log(`  ${rate ? `open loop ${rate}/s` : `c=${concurrency}`}: ${r.opsPerSec} ops/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.failed} failed; cpu % ${cpu}; cpu µs/request ${us}`)
+      ;(rate ? openLoop : levels).push({ ...r, ...used, cpuUsPerRequest })
+      if (index === params.levels.length - 1) {
+        const o = params.openLoopRates
+        for (const rate of (typeof o === 'function' ? o(levels) : (o ?? []))) specs.push({ concurrency: 64, rate: Math.max(1, Math.round(rate)) })
+      }
     }
-    return { levels, rssMaxMb, rssIdleMb, stateAtEnd: readState(stack.dataDir), agents, pids }
+    if (specs.length === params.levels.length) await params.between?.(params.levels.length)
+    return { levels, openLoop, rssMaxMb, rssIdleMb, stateAtEnd: readState(stack.dataDir), agents, pids }
   } finally {
     await load?.close()
     await stack?.stop()

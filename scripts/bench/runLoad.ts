@@ -16,12 +16,20 @@ export type RunLoadParameters = {
   requests?: number | undefined
   /** Keep up to this many successful (typedData, signature) pairs for independent verification. */
   collect?: number | undefined
+  /**
+   * Open loop instead: requests arrive at this mean rate (Poisson: exponential gaps) whatever the answers, and each
+   * latency runs from the request's SCHEDULED time, so a stall is charged to every request it delays (no
+   * coordinated omission). `concurrency` then only caps sockets. Every request scheduled in the window counts.
+   */
+  ratePerSec?: number | undefined
 }
 
 export type LoadSample = { wallet: `0x${string}`; typedData: TypedDataJson; signature: `0x${string}`; signedHash: `0x${string}` }
 
 export type RunLoadReturnType = {
   concurrency: number
+  /** Open-loop runs: the offered rate. */
+  ratePerSec?: number | undefined
   ok: number
   failed: number
   /** Refusal codes (or transport errors) and how often each happened. */
@@ -47,7 +55,8 @@ const HASH = /^0x[0-9a-f]{64}$/
  */
 export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnType> {
   const base = new URL(params.url)
-  const http = new Agent({ keepAlive: true, maxSockets: params.concurrency, maxFreeSockets: params.concurrency })
+  const sockets = params.ratePerSec ? Math.max(params.concurrency, 256) : params.concurrency
+  const http = new Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets })
   const keys: KeyObject[] = params.agents.map((a) => ed25519PrivateKeyFromSeed(a.seed))
   const errors: Record<string, number> = {}
   const latencies: number[] = []
@@ -86,12 +95,12 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
       req.end(body)
     })
 
-  const loop = async () => {
-    while (more()) {
+  const once = async (scheduled?: number) => {
+    {
       const i = issued++
       const agent = params.agents[i % params.agents.length]!
       const key = keys[i % keys.length]!
-      const start = performance.now()
+      const start = scheduled ?? performance.now()
       let outcome: string
       let answer: Record<string, unknown> = {}
       let built: ReturnType<typeof buildPaymentRequest>
@@ -113,7 +122,7 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
       }
       const end = performance.now()
       answeredAll++
-      if (start < measureFrom || end > measureTo) continue
+      if (start < measureFrom || (scheduled === undefined && end > measureTo) || start >= measureTo) return
       if (outcome === 'ok') {
         ok++
         latencies.push(end - start)
@@ -125,13 +134,30 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
       }
     }
   }
-  await Promise.all(Array.from({ length: params.concurrency }, loop))
+  const loop = async () => {
+    while (more()) await once()
+  }
+  if (params.ratePerSec && !smoke) {
+    const meanGapMs = 1000 / params.ratePerSec
+    const inFlight = new Set<Promise<void>>()
+    let next = t0
+    while (next < measureTo) {
+      const now = performance.now()
+      for (; next <= now && next < measureTo; next += -Math.log(1 - Math.random()) * meanGapMs) {
+        const p: Promise<void> = once(next).finally(() => inFlight.delete(p))
+        inFlight.add(p)
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, Math.min(next, measureTo) - performance.now())))
+    }
+    await Promise.all(inFlight)
+  } else await Promise.all(Array.from({ length: params.concurrency }, loop))
   http.destroy()
   const seconds = ((smoke ? performance.now() : measureTo) - measureFrom) / 1000
   latencies.sort((a, b) => a - b)
   const q = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN)
   return {
     concurrency: params.concurrency,
+    ...(params.ratePerSec ? { ratePerSec: params.ratePerSec } : {}),
     ok,
     failed,
     errors,
