@@ -166,6 +166,11 @@ export class Enclave {
 
   readonly receiptSigner = (bytes: Uint8Array): Uint8Array => sign(null, bytes, this.receiptKey)
 
+  /** The sealed receipt key's PKCS#8 bytes, the input of secrets derived from it (the X25519 import key). */
+  receiptKeyMaterial(): Uint8Array {
+    return this.receiptKey.export({ format: 'der', type: 'pkcs8' })
+  }
+
   get isFresh(): boolean {
     return this.fresh
   }

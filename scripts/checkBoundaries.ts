@@ -26,11 +26,11 @@ const rel = (p: string) => path.relative(root, p)
  * hash seam 6,065; kind modules through tokenFacts, no redundant `kind` field 6,012; DecodedActionSchema from shared
  * field groups 5,945; decodeEip3009 through normalizeTypedMessage 5,931; canonicalHash, the enclave calls
  * decidePolicy (evaluatePolicy leaves) 5,924; kmsSealer promisify 5,920; signPlan 5,910; checkCaps 5,904.
- * Issue 15: the replay state travels with the sealed state (recent request ids sealed in the snapshot and taken from
- * replayed entries, so a new lease holder refuses a resend the previous one decided) +11 → 6,084.
- * Issue 19's non-custodial exit (ExportKey / ImportWallet, the sealed-key cipher, the attested import key) +158 and approval-amount rules +28 and the time lock on unfreezes, permits and credits +66, the delay floor +7, exit recipient check and cancel-until-collected +8 → 6,340.
+ * Merged 12-01 with issue 15 (replay ids sealed with the state, +11) and issue 19 (non-custodial exit +158,
+ * approve-above rules +28, time lock on unfreeze/permits/credits +66, delay floor +7, exit recipient checks +8):
+ * 6,184 (the separate sums overlap: diet12 trimmed files gov19 also grew).
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6340)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6184)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js']

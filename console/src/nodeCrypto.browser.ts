@@ -78,3 +78,10 @@ export function timingSafeEqual(a: Bytes, b: Bytes): boolean {
 }
 
 export default { createHash, createPublicKey, verify, randomBytes, timingSafeEqual }
+
+/** The key-exit cipher (ChaCha20-Poly1305) is reachable from OwnerClient but never run in the console: the owner exports and imports keys with the CLI, on their own machine. */
+export function createCipheriv(): never {
+  throw new TypeError('key export and import run in the CLI (bursar owner wallet export/import), not in the console')
+}
+export const createDecipheriv = createCipheriv
+export const createPrivateKey = createCipheriv

@@ -34,7 +34,7 @@ export function checkRecipientKey(hex: string): void {
  * for by a signature of the attested receipt key: an owner seals a key to it only after checking both.
  */
 function importSecret(enclave: Enclave): Uint8Array {
-  return hkdf(sha256, enclave.receiptKey.export({ format: 'der', type: 'pkcs8' }), undefined, utf8ToBytes('bursar import key v1'), 32)
+  return hkdf(sha256, enclave.receiptKeyMaterial(), undefined, utf8ToBytes('bursar import key v1'), 32)
 }
 export function importKeyAnnouncement(enclave: Enclave) {
   const importKey = bytesToHex(x25519PublicKey(importSecret(enclave)))
