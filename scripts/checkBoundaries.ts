@@ -24,7 +24,7 @@ const rel = (p: string) => path.relative(root, p)
  * caps, quorum, time-locked loosening, key rotation) +446 and issue 14 part 2 (batch-settlement, auth-capture) +309 → 6,073.
  * Issue 19's non-custodial exit (ExportKey / ImportWallet, the sealed-key cipher, the attested import key) +158 and approval-amount rules +28 → 6,259.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6259)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6262)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js']

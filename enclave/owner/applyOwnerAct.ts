@@ -70,7 +70,7 @@ export async function applyOwnerAct(
     const proposalHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
     const policyText = params.policy ?? liveProposals(wallet, now).find((x) => x.actHash === proposalHash)?.policy ?? undefined
     const plan = act.primaryType === 'Resync' ? null : planWalletAct(wallet, act, policyText, now)
-    const threshold = plan?.kind === 'exit' ? plan.out.threshold : act.primaryType === 'ResolvePending' && act.message.approve ? approveThreshold(wallet, act.message.pendingId) : undefined
+    const threshold = plan?.kind === 'exit' ? plan.out.threshold : approveThreshold(wallet, act)
     const q = quorumStep({ wallet, act, cls: actClass(act, (plan?.widens.length ?? 0) > 0), policyText: plan?.policyText ?? null, now, seq, threshold })
     if (!q.apply) {
       change({ type: 'proposals_set', proposals: q.proposals })
