@@ -24,5 +24,6 @@ export function exportKeyPlan(wallet: WalletView, act: Extract<VerifiedOwnerAct,
   }
   const gov = governanceOf(wallet)
   const exit = { actHash, recipientKey, scheduledAt: now, effectiveAt: now + gov.delayMs }
-  return { threshold: Math.max(...Object.values(gov.thresholds)), exit, collect: gov.delayMs === 0 }
+  // SECURITY: the strictest act includes the approval-amount rules: the key out signs any amount.
+  return { threshold: Math.max(...Object.values(gov.thresholds), ...(gov.approveAbove ?? []).map((r) => Math.min(r.quorum, gov.owners.length))), exit, collect: gov.delayMs === 0 }
 }
