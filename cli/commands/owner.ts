@@ -285,11 +285,13 @@ export function ownerCommand(): Command {
       const ws = await myWallets(client(o), o.wallet)
       const all = ws.flatMap((w) => w.scheduled.map((x) => ({ wallet: w.address, ...x })))
       const exits = ws.flatMap((w) => (w.exit && !w.exit.due ? [{ wallet: w.address, ...w.exit }] : []))
-      printResult(!!o.json, o.json ? [...all, ...exits.map((x) => ({ ...x, agentId: null, widens: ['key exit'] }))] : all, () =>
-        all.length + exits.length === 0
+      const held = ws.flatMap((w) => (w.held ?? []).map((x) => ({ wallet: w.address, ...x })))
+      printResult(!!o.json, o.json ? [...all, ...exits.map((x) => ({ ...x, agentId: null, widens: ['key exit'] })), ...held.map((x) => ({ ...x, widens: [x.act] }))] : all, () =>
+        all.length + exits.length + held.length === 0
           ? 'nothing is scheduled'
           : [
               ...all.map((x) => `${x.agentId ?? 'wallet policy'} v${x.version} on ${x.wallet}: takes effect ${new Date(x.effectiveAt).toISOString()}\n  widens: ${x.widens.join(', ')}\n  cancel: bursar owner scheduled cancel --wallet ${x.wallet} ${x.actHash}`),
+              ...held.map((x) => `${x.act} for ${x.agentId} on ${x.wallet}: takes effect ${new Date(x.effectiveAt).toISOString()}\n  cancel: bursar owner scheduled cancel --wallet ${x.wallet} ${x.actHash}`),
               ...exits.map((x) => `key exit of ${x.wallet} to X25519 key ${x.recipientKey}: takes effect ${new Date(x.effectiveAt).toISOString()} (then the wallet signs nothing more)\n  cancel: bursar owner scheduled cancel --wallet ${x.wallet} ${x.actHash}`),
             ].join('\n'),
       )

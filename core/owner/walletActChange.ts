@@ -3,7 +3,7 @@ import type { AuditEvent } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
-import type { AgentRecord, Governance, KeyExit, PolicyRecord, Proposal, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
+import type { AgentRecord, Governance, HeldAct, KeyExit, PolicyRecord, Proposal, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
 import { installPolicy, installWalletPolicy } from './installPolicy.js'
 import { governanceOf } from './quorum.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
@@ -28,6 +28,8 @@ export type WalletChange =
   | { type: 'agent_revoked'; agentId: string }
   /** The owners' key exit scheduled, or dropped (cancelled before it was due, or the key re-imported). */
   | { type: 'exit_set'; exit: KeyExit | undefined }
+  /** Unfreezes, permits and credits waiting out the delay (core/owner/heldActs.ts), after one was added or came due. */
+  | { type: 'held_set'; held: HeldAct[] }
 
 export type WalletActOutcome = {
   change: WalletChange
@@ -93,7 +95,7 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
     }
     case 'CancelScheduled': {
       const { actHash } = act.message
-      const s = wallet.scheduled?.find((x) => x.actHash === actHash)
+      const s = wallet.scheduled?.find((x) => x.actHash === actHash) ?? wallet.held?.find((x) => x.actHash === actHash)
       if (!s && wallet.exit?.actHash === actHash && wallet.exit.effectiveAt > now) {
         return { change: { type: 'exit_set', exit: undefined }, agentId: null, event: 'scheduled_cancelled', policy: null, result: { cancelled: actHash } }
       }
@@ -125,9 +127,12 @@ export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
     case 'scheduled':
       wallet.scheduled = [...(wallet.scheduled ?? []).filter((s) => s.agentId !== c.item.agentId), c.item]
       return
-    case 'scheduled_cancelled':
-      wallet.scheduled = wallet.scheduled?.filter((s) => s.actHash !== c.actHash && (c.agentId === undefined || s.agentId !== c.agentId))
+    case 'scheduled_cancelled': {
+      const keep = (s: { actHash: string; agentId: string | null }) => s.actHash !== c.actHash && (c.agentId === undefined || s.agentId !== c.agentId)
+      wallet.scheduled = wallet.scheduled?.filter(keep)
+      wallet.held = wallet.held?.filter(keep)
       return
+    }
     case 'owners_set':
       wallet.governance = c.governance
       return
@@ -136,6 +141,9 @@ export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
       return
     case 'exit_set':
       wallet.exit = c.exit
+      return
+    case 'held_set':
+      wallet.held = c.held
       return
     case 'scheduled_due':
       for (const s of wallet.scheduled ?? []) {
@@ -149,10 +157,12 @@ export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
     case 'policy_revoked':
       wallet.policies.get(c.agentId)!.revoked = true
       wallet.scheduled = wallet.scheduled?.filter((s) => s.agentId !== c.agentId)
+      wallet.held = wallet.held?.filter((s) => s.agentId !== c.agentId)
       return
     case 'agent_revoked':
       wallet.agents.get(c.agentId)!.status = 'revoked'
       wallet.scheduled = wallet.scheduled?.filter((s) => s.agentId !== c.agentId)
+      wallet.held = wallet.held?.filter((s) => s.agentId !== c.agentId)
       return
   }
 }

@@ -64,6 +64,9 @@ export type Scheduled = {
 /** Non-custodial exit agreed by the owners (core/owner/keyExit.ts): once due, the wallet signs nothing more. */
 export type KeyExit = { actHash: `0x${string}`; recipientKey: `0x${string}`; scheduledAt: number; effectiveAt: number }
 
+/** An unfreeze, permit or budget credit accepted by the owners' quorum, waiting out the wallet's delay (core/owner/heldActs.ts). */
+export type HeldAct = { actHash: `0x${string}`; primaryType: string; message: string; signer: `0x${string}`; agentId: string; scheduledAt: number; effectiveAt: number }
+
 export type WalletRecord = {
   address: `0x${string}`
   privateKey: Uint8Array // secp256k1 scalar, never leaves the enclave unsealed
@@ -82,6 +85,7 @@ export type WalletRecord = {
   proposals?: Proposal[] | undefined
   scheduled?: Scheduled[] | undefined
   exit?: KeyExit | undefined
+  held?: HeldAct[] | undefined
   /** The wallet's spend ledger (pending requests, permits, freezes, rolling windows). */
   ledger: SpendLedger
 }

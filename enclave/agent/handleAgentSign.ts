@@ -18,6 +18,7 @@ import { bindAction, describeAction, factsOf } from '../../core/kinds/kindTable.
 import type { LedgerEvent } from '../../core/ledger/LedgerEvent.js'
 import { evaluatePolicy } from '../../core/policy/evaluatePolicy.js'
 import { exitDue } from '../../core/owner/keyExit.js'
+import { applyDueHeld } from '../owner/ledgerOps.js'
 import type { Enclave, PendingPersist, Tx } from '../Enclave.js'
 import { applyEvents } from '../owner/ledgerOps.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
@@ -88,6 +89,8 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, aut
   // SECURITY: the writer reads the live agent record (an owner act may have revoked it while this request waited).
   const agent = wallet.agents.get(authed.agentId) ?? authed
   const tx = enclave.beginTx()
+  // Unfreezes, permits and credits the owners accepted count once their time lock has passed.
+  applyDueHeld(enclave, wallet, tx, now)
   // The policy in force now: a widening the owners scheduled counts only once its delay has passed.
   const rec = policyAt(wallet, agent.agentId, now)
   const base = { wallet, agent, r, rec, tx }

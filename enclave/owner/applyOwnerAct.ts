@@ -7,12 +7,13 @@ import { OWNER_RULE } from '../state/loadState.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import { createWalletChange } from '../../core/owner/createWalletChange.js'
 import { type WalletActOutcome, type WalletChange, walletActChange } from '../../core/owner/walletActChange.js'
-import { type LedgerActOutcome, ledgerActEvents } from '../../core/owner/ledgerActEvents.js'
+import { type LedgerAct, type LedgerActOutcome, ledgerActEvents } from '../../core/owner/ledgerActEvents.js'
 import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
 import { actClass, approveThreshold, isOwner, liveProposals, quorumStep } from '../../core/owner/quorum.js'
 import { timeLockChange, widenings } from '../../core/owner/timeLock.js'
 import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.js'
-import { applyEvents } from './ledgerOps.js'
+import { applyDueHeld, applyEvents } from './ledgerOps.js'
+import { holdAct } from '../../core/owner/heldActs.js'
 import { type VerifiedOwnerAct, verifyOwnerAct } from '../../core/owner/verifyOwnerAct.js'
 import { type ExportPlan, exportKeyPlan } from '../../core/owner/keyExit.js'
 import { exportSealedKey, importWallet } from './keyExitShell.js'
@@ -67,6 +68,7 @@ export async function applyOwnerAct(
     // applies now or waits for more signatures. Co-signers need not resend the policy text: the proposal keeps it.
     const now = enclave.now()
     change({ type: 'scheduled_due', now })
+    applyDueHeld(enclave, wallet, tx, now)
     const proposalHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
     const policyText = params.policy ?? liveProposals(wallet, now).find((x) => x.actHash === proposalHash)?.policy ?? undefined
     const plan = act.primaryType === 'Resync' ? null : planWalletAct(wallet, act, policyText, now)
@@ -111,7 +113,7 @@ function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primary
 
 type Plan =
   | { kind: 'wallet'; out: WalletActOutcome; policyText: string | null; widens: string[] }
-  | { kind: 'ledger'; out: LedgerActOutcome; policyText: null; widens: string[] }
+  | { kind: 'ledger'; out: LedgerActOutcome; policyText: null; widens: string[]; act: LedgerAct }
   | { kind: 'exit'; out: ExportPlan; policyText: null; widens: string[] }
 
 /** What an act would change, computed purely from the wallet (a refusal throws; nothing has changed then). */
@@ -136,7 +138,7 @@ function planWalletAct(wallet: WalletView, act: Exclude<VerifiedOwnerAct, { prim
       // SECURITY: validate the events on the ledger first: an act whose effects would be invalid is refused unchanged.
       const checked = checkLedgerEvents(wallet.ledger, out.events)
       if (!checked.ok) throw new EnclaveError('owner_act_invalid', `The act's ledger effect is invalid: ${checked.message}`.slice(0, 200))
-      return { kind: 'ledger', out, policyText: null, agentId: out.agentId, widens: [] }
+      return { kind: 'ledger', out, policyText: null, agentId: out.agentId, widens: [], act }
     }
   }
 }
@@ -153,6 +155,13 @@ function applyPlan(enclave: Enclave, wallet: WalletView, plan: Plan, tx: ReturnT
   }
   const base = { wallet: wallet.address, agentId: plan.out.agentId, rule: OWNER_RULE }
   if (plan.kind === 'ledger') {
+    const held = holdAct(wallet, plan.act, actHash, now)
+    if (held) {
+      change({ type: 'held_set', held: [...(wallet.held ?? []), held] })
+      const reason = `${plan.act.primaryType} takes effect ${new Date(held.effectiveAt).toISOString()} unless an owner cancels`
+      enclave.appendInfo(tx, 'policy_scheduled', { ...base, reason, requestId: actHash })
+      return { ...plan.out.result, scheduled: { actHash, effectiveAt: held.effectiveAt, widens: [plan.act.primaryType] } }
+    }
     applyEvents(enclave, wallet, plan.out.events)
     // A freeze also cancels the agent's loosenings still waiting out the delay.
     if (plan.out.event === 'agent_frozen') change({ type: 'scheduled_cancelled', agentId: plan.out.agentId! })

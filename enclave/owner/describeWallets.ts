@@ -21,6 +21,7 @@ export function describeWallets(enclave: Enclave): WalletInfo[] {
         .filter((s) => s.effectiveAt > now)
         .map(({ actHash, agentId, policy: { version, hash }, widens, scheduledAt, effectiveAt }) => ({ actHash, agentId, version, hash, widens, scheduledAt, effectiveAt })),
       exit: w.exit ? { ...w.exit, due: w.exit.effectiveAt <= now } : null,
+      held: (w.held ?? []).map(({ actHash, primaryType, agentId, scheduledAt, effectiveAt }) => ({ actHash, act: primaryType, agentId, scheduledAt, effectiveAt })),
       proposals: liveProposals(w, now).map(({ primaryType, createdAt: _c, ...p }) => ({ ...p, act: primaryType })),
       agents: [...w.agents.values()].map((a) => {
         const p = policyAt(w, a.agentId, now)

@@ -52,6 +52,7 @@ const SnapshotSchema = z.strictObject({
       widens: z.array(z.string()), scheduledAt: uint, effectiveAt: uint,
     })).optional(),
     exit: z.strictObject({ actHash: hex(64), recipientKey: hex(64), scheduledAt: uint, effectiveAt: uint }).optional(), // issue 19: key exit
+    held: z.array(z.strictObject({ actHash: hex(64), primaryType: z.string(), message: z.string(), signer: hex(40), agentId: z.string(), scheduledAt: uint, effectiveAt: uint })).optional(),
   })),
 })
 

@@ -73,8 +73,10 @@ describe('adversarial: loosening a policy before the time lock has passed', () =
     expect((await clients[2]!.act('FreezeAgent', wallet, { agentId: agentKey.agentId, frozen: true })).proposal).toBeUndefined()
     expect((await clients[0]!.wallet(wallet)).scheduled).toEqual([])
     const thaw = await clients[0]!.act('FreezeAgent', wallet, { agentId: agentKey.agentId, frozen: false })
-    await clients[1]!.cosign(wallet, thaw.proposal!.actHash)
-    await until(two.scheduled!.effectiveAt)
+    // The unfreeze widens too: it waits out the delay as well (test/adversarial/unfreezeBeforeTimeLock.test.ts).
+    const thawed = await clients[1]!.cosign(wallet, thaw.proposal!.actHash)
+    expect(thawed.scheduled).toMatchObject({ widens: ['FreezeAgent'] })
+    await until(Math.max(two.scheduled!.effectiveAt, thawed.scheduled!.effectiveAt))
     expect(await pay(1500n)).toEqual({ ok: false, code: 'policy_per_tx_cap_exceeded' })
     expect((await clients[0]!.wallet(wallet)).agents[0]!.policy!.version).toBe(1)
   }, 90_000)
