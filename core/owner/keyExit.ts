@@ -1,6 +1,6 @@
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { KeyExit, WalletView } from '../state/stateTypes.js'
-import { governanceOf } from './quorum.js'
+import { governanceOf, lockedUntil } from './quorum.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
 /** SECURITY: once the owners' exit is due the wallet signs nothing more (until its key is re-imported). */
@@ -23,7 +23,7 @@ export function exportKeyPlan(wallet: WalletView, act: Extract<VerifiedOwnerAct,
     return { threshold: 1, exit: null, collect: true }
   }
   const gov = governanceOf(wallet)
-  const exit = { actHash, recipientKey, scheduledAt: now, effectiveAt: now + gov.delayMs }
+  const exit = { actHash, recipientKey, scheduledAt: now, effectiveAt: lockedUntil(wallet, now) }
   // SECURITY: the strictest act includes the approval-amount rules: the key out signs any amount.
-  return { threshold: Math.max(...Object.values(gov.thresholds), ...(gov.approveAbove ?? []).map((r) => Math.min(r.quorum, gov.owners.length))), exit, collect: gov.delayMs === 0 }
+  return { threshold: Math.max(...Object.values(gov.thresholds), ...(gov.approveAbove ?? []).map((r) => Math.min(r.quorum, gov.owners.length))), exit, collect: exit.effectiveAt <= now }
 }

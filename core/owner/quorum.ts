@@ -14,6 +14,9 @@ export function governanceOf(wallet: WalletView): Governance {
   return wallet.governance ?? { owners: [wallet.owner], thresholds: { stop: 1, approve: 1, loosen: 1, agents: 1, owners: 1 }, delayMs: 0 }
 }
 
+/** SECURITY: when a time-locked act accepted now takes effect: the delay, never before a shortened delay's old end. */
+export const lockedUntil = (wallet: WalletView, now: number): number => Math.max(now + governanceOf(wallet).delayMs, governanceOf(wallet).lockUntil ?? 0)
+
 export function isOwner(wallet: WalletView, who: string): boolean {
   return governanceOf(wallet).owners.some((o) => o.toLowerCase() === who.toLowerCase())
 }

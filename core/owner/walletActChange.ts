@@ -80,7 +80,11 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
       const m = act.message
       const q = (v: string) => Number(v) // exact: the schema bounds thresholds to [1, MAX_OWNERS]
       const thresholds = { stop: q(m.stopQuorum), approve: q(m.approveQuorum), loosen: q(m.loosenQuorum), agents: q(m.agentsQuorum), owners: q(m.ownersQuorum) }
-      const governance: Governance = { owners: m.owners.map((o) => o.toLowerCase() as `0x${string}`), thresholds, delayMs: Number(m.delaySeconds) * 1000, approveAbove: wallet.governance?.approveAbove }
+      const cur = governanceOf(wallet)
+      const delayMs = Number(m.delaySeconds) * 1000
+      // SECURITY: a shorter delay counts only once the current one has run out (else a quorum drops it and loosens at once).
+      const lockUntil = Math.max(cur.lockUntil ?? 0, delayMs < cur.delayMs ? now + cur.delayMs : 0) || undefined
+      const governance: Governance = { owners: m.owners.map((o) => o.toLowerCase() as `0x${string}`), thresholds, delayMs, approveAbove: cur.approveAbove, lockUntil }
       return { change: { type: 'owners_set', governance }, agentId: null, event: 'owners_set', policy: null, result: { owners: governance.owners } }
     }
     case 'SetApprovalQuorum': {

@@ -28,8 +28,11 @@ export type WalletPolicyRecord = { json: string; version: number; hash: `0x${str
 export const ACT_CLASSES = ['stop', 'approve', 'loosen', 'agents', 'owners'] as const
 export type ActClass = (typeof ACT_CLASSES)[number]
 
-/** Several owner keys and a threshold per class of act; absent: the creating owner alone, every threshold 1. */
-export type Governance = { owners: `0x${string}`[]; thresholds: Record<ActClass, number>; delayMs: number; approveAbove?: ApproveAbove[] | undefined }
+/**
+ * Several owner keys and a threshold per class of act; absent: the creating owner alone, every threshold 1. `lockUntil`:
+ * a SetOwners that shortened the delay leaves the old delay's end here; every time lock runs at least that long.
+ */
+export type Governance = { owners: `0x${string}`[]; thresholds: Record<ActClass, number>; delayMs: number; approveAbove?: ApproveAbove[] | undefined; lockUntil?: number | undefined }
 /** Approving a pending request that spends more than `above` of (chainId, asset: lowercase, `native` for the coin) needs `quorum` owners. */
 export type ApproveAbove = { chainId: number; asset: string; above: string; quorum: number }
 

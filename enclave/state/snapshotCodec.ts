@@ -42,7 +42,7 @@ const SnapshotSchema = z.strictObject({
     // Issue 19: the wallet policy, the owner set, open proposals and scheduled loosenings.
     walletPolicy: z.strictObject(policyRecord).optional(),
     governance: z.strictObject({ owners: z.array(hex(40)), thresholds: z.strictObject({ stop: uint, approve: uint, loosen: uint, agents: uint, owners: uint }), delayMs: uint,
-      approveAbove: z.array(z.strictObject({ chainId: uint, asset: z.string(), above: z.string(), quorum: uint })).optional() }).optional(),
+      approveAbove: z.array(z.strictObject({ chainId: uint, asset: z.string(), above: z.string(), quorum: uint })).optional(), lockUntil: uint.optional() }).optional(),
     proposals: z.array(z.strictObject({
       actHash: hex(64), primaryType: z.string(), message: z.string(), policy: z.string().nullable(), actClass: z.enum(ACT_CLASSES), threshold: uint,
       signers: z.array(hex(40)), seq: uint, createdAt: uint, expiresAt: uint,
