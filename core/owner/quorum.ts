@@ -64,6 +64,28 @@ export function approveThreshold(wallet: WalletView, act: VerifiedOwnerAct): num
   return t
 }
 
+/**
+ * SECURITY: lowering a threshold needs that threshold, else any threshold above `owners` is illusory (two owners drop a
+ * 3-of-3 rule, then act with two). A SetOwners needs every old class threshold it lowers and every approve-above quorum
+ * its smaller owner set caps; a SetApprovalQuorum that lowers a rule's quorum or raises its amount needs its old quorum.
+ */
+export function governanceThreshold(wallet: WalletView, act: VerifiedOwnerAct): number | undefined {
+  const gov = governanceOf(wallet)
+  const cap = (q: number, n = gov.owners.length) => Math.min(q, n)
+  let t = gov.thresholds.owners
+  if (act.primaryType === 'SetOwners') {
+    const m = act.message
+    const next: Record<ActClass, number> = { stop: +m.stopQuorum, approve: +m.approveQuorum, loosen: +m.loosenQuorum, agents: +m.agentsQuorum, owners: +m.ownersQuorum }
+    for (const [c, q] of Object.entries(gov.thresholds)) if (next[c as ActClass] < q) t = Math.max(t, q)
+    for (const r of gov.approveAbove ?? []) if (cap(r.quorum, m.owners.length) < cap(r.quorum)) t = Math.max(t, cap(r.quorum))
+  } else if (act.primaryType === 'SetApprovalQuorum') {
+    const m = act.message
+    const old = gov.approveAbove?.find((r) => r.chainId === Number(m.chainId) && r.asset === (/^0x0{40}$/.test(m.asset) ? 'native' : m.asset.toLowerCase()))
+    if (old && (+m.quorum < old.quorum || BigInt(m.above) > BigInt(old.above))) t = Math.max(t, cap(old.quorum))
+  } else return undefined
+  return t
+}
+
 /** Proposals still open: unexpired, and for the next seq (any applied act moves the seq and ends the others). */
 export function liveProposals(wallet: WalletView, now: number): Proposal[] {
   return (wallet.proposals ?? []).filter((x) => x.expiresAt > now && x.seq > wallet.ownerSeq)
