@@ -101,7 +101,7 @@ export async function applyOwnerAct(
 }
 
 /** Acts that add records to the sealed state (the others replace or remove). */
-const STATE_GROWING: ReadonlySet<string> = new Set(['CreateWallet', 'RegisterAgent', 'SetPolicy', 'SetWalletPolicy', 'SetOwners', 'IssuePermit', 'CreditBudget'])
+const STATE_GROWING: ReadonlySet<string> = new Set(['CreateWallet', 'ImportWallet', 'RegisterAgent', 'SetPolicy', 'SetWalletPolicy', 'SetOwners', 'SetApprovalQuorum', 'ExportKey', 'IssuePermit', 'CreditBudget'])
 
 function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primaryType: 'CreateWallet' }>, tx: ReturnType<Enclave['beginTx']>) {
   const { wallets, createNonces } = enclave.state
@@ -159,7 +159,7 @@ function applyPlan(enclave: Enclave, wallet: WalletView, plan: Plan, tx: ReturnT
     if (held) {
       change({ type: 'held_set', held: [...(wallet.held ?? []), held] })
       const reason = `${plan.act.primaryType} takes effect ${new Date(held.effectiveAt).toISOString()} unless an owner cancels`
-      enclave.appendInfo(tx, 'policy_scheduled', { ...base, reason, requestId: actHash })
+      enclave.appendInfo(tx, 'act_scheduled', { ...base, reason, requestId: actHash })
       return { ...plan.out.result, scheduled: { actHash, effectiveAt: held.effectiveAt, widens: [plan.act.primaryType] } }
     }
     applyEvents(enclave, wallet, plan.out.events)

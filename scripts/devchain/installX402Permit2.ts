@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -52,10 +52,12 @@ export function permit2RuntimeCode(): Hex {
 export function compileDevContracts(file: string, names: readonly string[]): Record<string, Hex> {
   const require = createRequire(import.meta.url)
   const solc = require('solc') as { compile: (input: string) => string }
-  const here = dirname(fileURLToPath(import.meta.url))
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'contracts')
+  // Every file of the folder is a source, so `import "./X.sol"` between them resolves.
+  const sources = Object.fromEntries(readdirSync(dir).filter((f) => f.endsWith('.sol')).map((f) => [f, { content: readFileSync(join(dir, f), 'utf8') }]))
   const input = {
     language: 'Solidity',
-    sources: { [file]: { content: readFileSync(join(here, 'contracts', file), 'utf8') } },
+    sources,
     settings: {
       evmVersion: 'cancun',
       optimizer: { enabled: true, runs: 200 },

@@ -31,6 +31,7 @@ export const AUDIT_EVENTS = [
   'policy_scheduled',
   'scheduled_cancelled',
   'export_scheduled',
+  'act_scheduled',
   'wallet_exported',
   'wallet_imported',
   'wallet_created',

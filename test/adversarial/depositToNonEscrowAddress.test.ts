@@ -1,8 +1,7 @@
-import { encodeAbiParameters, keccak256 } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AgentOperation, requestSignature } from '../../agent/requestSignature.js'
 import { CHAIN_ID, MERCHANT, OTHER_PAYEE, type StackWithAgent, TOKEN, TOKEN_ENTRY, TRANSFER_TYPES, auditEntries, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
-import { BATCH_COLLECTOR, batchPolicy, channelOf } from '../helpers/batchChannel.js'
+import { BATCH_COLLECTOR, batchPolicy, channelOf, depositOp } from '../helpers/batchChannel.js'
 
 const requirements = { scheme: 'batch-settlement', network: `eip155:${CHAIN_ID}`, asset: TOKEN, amount: '100', payTo: MERCHANT }
 
@@ -23,22 +22,7 @@ describe('adversarial: a deposit to a non-escrow address', () => {
     await s?.stack.stop()
   })
 
-  const deposit = (to: string, nonceChannel: `0x${string}`, salt: bigint, value = 10_000n): Extract<AgentOperation, { op: 'signTypedData' }> => ({
-    op: 'signTypedData',
-    typedData: {
-      domain: { name: TOKEN_ENTRY.name, version: TOKEN_ENTRY.version, chainId: CHAIN_ID, verifyingContract: TOKEN },
-      types: { ReceiveWithAuthorization: [...TRANSFER_TYPES] },
-      primaryType: 'ReceiveWithAuthorization',
-      message: {
-        from: s.wallet,
-        to,
-        value: value.toString(),
-        validAfter: '0',
-        validBefore: String(Math.floor(Date.now() / 1000) + 300),
-        nonce: keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256' }], [nonceChannel, salt])),
-      },
-    },
-  })
+  const deposit = (to: string, nonceChannel: `0x${string}`, salt: bigint, value = 10_000n) => depositOp({ wallet: s.wallet, channelId: nonceChannel, salt, value, to })
   const sign = (op: Extract<AgentOperation, { op: 'signTypedData' }>, depositSalt: string, config = channelOf(s.wallet).config, req: object | null = requirements) =>
     requestSignature({ host: s.stack.url, agentKey: s.agentKey, wallet: s.wallet, operation: op, context: { batchChannel: { config, depositSalt }, ...(req ? { requirements: req as never } : {}) } })
 

@@ -1,8 +1,7 @@
-import { encodeAbiParameters, keccak256 } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AgentOperation, requestSignature } from '../../agent/requestSignature.js'
-import { CHAIN_ID, type StackWithAgent, TOKEN, TOKEN_ENTRY, TRANSFER_TYPES, auditEntries, pool, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
-import { BATCH_COLLECTOR, batchPolicy, channelOf, voucherOp } from '../helpers/batchChannel.js'
+import { requestSignature } from '../../agent/requestSignature.js'
+import { type StackWithAgent, auditEntries, pool, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { batchPolicy, channelOf, signDeposit, voucherOp } from '../helpers/batchChannel.js'
 
 const saltOf = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as const
 
@@ -22,26 +21,13 @@ describe('adversarial: deposits and vouchers racing for the locked-funds budget'
     await s?.stack.stop()
   })
 
-  const deposit = (ch: ReturnType<typeof channelOf>, salt: bigint): Extract<AgentOperation, { op: 'signTypedData' }> => ({
-    op: 'signTypedData',
-    typedData: {
-      domain: { name: TOKEN_ENTRY.name, version: TOKEN_ENTRY.version, chainId: CHAIN_ID, verifyingContract: TOKEN },
-      types: { ReceiveWithAuthorization: [...TRANSFER_TYPES] },
-      primaryType: 'ReceiveWithAuthorization',
-      message: {
-        from: s.wallet, to: BATCH_COLLECTOR, value: '10000', validAfter: '0', validBefore: String(Math.floor(Date.now() / 1000) + 300),
-        nonce: keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256' }], [ch.id, salt])),
-      },
-    },
-  })
-
   it('exactly 10 deposits of 10,000 (3 per channel at most, 100,000 in total) and the vouchers counted exactly once', async () => {
     const jobs: (() => Promise<unknown>)[] = []
     for (let c = 1; c <= 4; c++) {
       const ch = channelOf(s.wallet, { salt: saltOf(c) })
       for (let i = 0; i < 6; i++) {
         const salt = BigInt(c * 100 + i)
-        jobs.push(() => requestSignature({ host: s.stack.url, agentKey: s.agentKey, wallet: s.wallet, operation: deposit(ch, salt), context: { batchChannel: { config: ch.config, depositSalt: salt.toString() } } }))
+        jobs.push(() => signDeposit(s, salt, 10_000n, ch))
       }
     }
     const v = channelOf(s.wallet, { salt: saltOf(9) })

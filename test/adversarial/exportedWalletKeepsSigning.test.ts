@@ -104,7 +104,10 @@ describe('adversarial: an exported wallet keeps signing', () => {
     const audit = await auditEntries(q.stack.url, q.owners[0]!, { wallet: q.wallet })
     expect(JSON.stringify(audit).toLowerCase()).not.toContain(key.slice(2).toLowerCase())
     expect(audit.map((e) => e.event)).toEqual(expect.arrayContaining(['export_scheduled', 'wallet_exported']))
-    // Still refused after the collection; a new co-signed export cannot start while this one stands.
+    // Still refused after the collection, and after an enclave restart (the exit is in the sealed state).
+    await q.stack.stopEnclave()
+    await q.stack.startEnclave()
+    await q.stack.waitReady()
     expect(await pay(q.wallet, q.agentKey)).toEqual({ ok: false, code: 'wallet_exported' })
     expect((await q.clients[0]!.wallet(q.wallet)).exit).toMatchObject({ due: true })
   }, 90_000)

@@ -1,8 +1,7 @@
-import { encodeAbiParameters, keccak256 } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AgentOperation, requestSignature } from '../../agent/requestSignature.js'
-import { CHAIN_ID, MERCHANT, type StackWithAgent, TOKEN, TOKEN_ENTRY, TRANSFER_TYPES, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
-import { BATCH_COLLECTOR, BATCH_ESCROW, channelOf, voucherOp } from '../helpers/batchChannel.js'
+import { requestSignature } from '../../agent/requestSignature.js'
+import { CHAIN_ID, MERCHANT, type StackWithAgent, TOKEN, TOKEN_ENTRY, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { BATCH_ESCROW, channelOf, signDeposit, voucherOp } from '../helpers/batchChannel.js'
 
 const MAX = 2n ** 256n - 1n
 
@@ -31,20 +30,7 @@ describe('adversarial: locked-funds sum overflows the sealed ledger', () => {
     await s?.stack.stop()
   })
 
-  const deposit = (salt: bigint, value: bigint): Extract<AgentOperation, { op: 'signTypedData' }> => ({
-    op: 'signTypedData',
-    typedData: {
-      domain: { name: TOKEN_ENTRY.name, version: TOKEN_ENTRY.version, chainId: CHAIN_ID, verifyingContract: TOKEN },
-      types: { ReceiveWithAuthorization: [...TRANSFER_TYPES] },
-      primaryType: 'ReceiveWithAuthorization',
-      message: {
-        from: s.wallet, to: BATCH_COLLECTOR, value: value.toString(), validAfter: '0', validBefore: String(Math.floor(Date.now() / 1000) + 300),
-        nonce: keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256' }], [channelOf(s.wallet).id, salt])),
-      },
-    },
-  })
-  const sign = (salt: bigint, value: bigint) =>
-    requestSignature({ host: s.stack.url, agentKey: s.agentKey, wallet: s.wallet, operation: deposit(salt, value), context: { batchChannel: { config: channelOf(s.wallet).config, depositSalt: salt.toString() } } })
+  const sign = (salt: bigint, value: bigint) => signDeposit(s, salt, value)
 
   it('deposits whose sum would pass uint256 are refused; the wallet survives a restart and still signs', async () => {
     await sign(1n, MAX)

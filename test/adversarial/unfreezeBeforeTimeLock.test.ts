@@ -79,5 +79,6 @@ describe('adversarial: unfreezing, permits and credits before the time lock has 
     const applied = audit.filter((e) => e.requestId === thaw2.scheduled.actHash || e.requestId === credit.scheduled.actHash).map((e) => e.event)
     expect(applied).toEqual(expect.arrayContaining(['agent_unfrozen', 'budget_released']))
     expect(audit.some((e) => e.event === 'permit_issued')).toBe(false)
+    expect(audit.filter((e) => e.event === 'act_scheduled').length).toBe(4)
   }, 150_000)
 })

@@ -1,18 +1,12 @@
 import { type Address, getAddress } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createPayingFetch } from '../../agent/createPayingFetch.js'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
-import { OwnerClient } from '../../cli/lib/OwnerClient.js'
-import { type DeployFiatTokenReturnType, deployFiatToken } from '../../scripts/devchain/deployFiatToken.js'
-import { X402_BATCH_SETTLEMENT, installX402BatchSettlement } from '../../scripts/devchain/installX402BatchSettlement.js'
-import { approvePermit2AsOwner, installX402Permit2 } from '../../scripts/devchain/installX402Permit2.js'
-import { setupAgent } from '../../scripts/devchain/setupAgent.js'
-import { type StartAnvilReturnType, startAnvil } from '../../scripts/devchain/startAnvil.js'
-import { type StartPaidApiReturnType, startPaidApi } from '../../scripts/devchain/startPaidApi.js'
+import type { DeployFiatTokenReturnType } from '../../scripts/devchain/deployFiatToken.js'
+import { X402_BATCH_SETTLEMENT } from '../../scripts/devchain/installX402BatchSettlement.js'
+import type { StartPaidApiReturnType } from '../../scripts/devchain/startPaidApi.js'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
-import { auditEntries, waitAgentFloor } from '../helpers/agentClient.js'
-import { type Stack, startStack } from '../helpers/startStack.js'
+import type { Stack } from '../helpers/startStack.js'
+import { type X402Chain, startX402Chain } from '../helpers/x402Chain.js'
 
 const CHAIN = 84532
 const PRICE = 1_000n
@@ -29,7 +23,7 @@ const LOCKED_TOTAL = 20_000n
  * counts on from the highest total it signed; the merchant's claim moves exactly the running total.
  */
 describe('x402 batch-settlement through bursar, claimed and settled on anvil', () => {
-  let anvil: StartAnvilReturnType
+  let chain: X402Chain
   let token: DeployFiatTokenReturnType
   let stack: Stack
   let api: StartPaidApiReturnType
@@ -38,36 +32,22 @@ describe('x402 batch-settlement through bursar, claimed and settled on anvil', (
   let big: StartPaidApiReturnType
   let steep: StartPaidApiReturnType
   let viaPermit2: StartPaidApiReturnType
-  let owner: ReturnType<typeof privateKeyToAccount>
   let wallet: Address
   let merchant: Address
-  let stranger: Address
   let agentKey: AgentKey
-  const headers: string[] = []
 
   beforeAll(async () => {
-    anvil = await startAnvil({ chainId: CHAIN })
-    const [deployer, admin, facilitator, ownerKey, merchantKey, strangerKey, facilitator2, facilitator3, facilitator4] = anvil.accounts
-    token = await deployFiatToken({ rpcUrl: anvil.rpcUrl, deployer: deployer!, admin: admin! })
-    await installX402BatchSettlement({ rpcUrl: anvil.rpcUrl })
-    await installX402Permit2({ rpcUrl: anvil.rpcUrl })
-    owner = privateKeyToAccount(ownerKey!)
-    merchant = privateKeyToAccount(merchantKey!).address
-    stranger = privateKeyToAccount(strangerKey!).address
-    stack = await startStack()
-    wallet = (await new OwnerClient(stack.url, owner).createWallet('agents')).wallet
-    await token.mint(wallet, 1_000_000n)
-    await approvePermit2AsOwner({ rpcUrl: anvil.rpcUrl, token: token.address, owner: wallet })
-    const common = { rpcUrl: anvil.rpcUrl, chain: anvil.chain, asset: token.address, facilitatorKey: facilitator!, v1: false }
+    chain = await startX402Chain({ chainId: CHAIN, batchSettlement: true })
+    ;({ token, stack, wallet, merchant } = chain)
     const route = (price: bigint) => ({ 'GET /batch': { scheme: 'batch-settlement' as const, price } })
-    api = await startPaidApi({ ...common, payTo: merchant, price: PRICE, routes: route(PRICE) })
-    pricey = await startPaidApi({ ...common, payTo: merchant, price: 2_000n, routes: route(2_000n) })
-    otherPayee = await startPaidApi({ ...common, payTo: stranger, price: PRICE, routes: route(PRICE) })
-    viaPermit2 = await startPaidApi({ ...common, facilitatorKey: facilitator4!, payTo: merchant, price: 500n, routes: { 'GET /batch': { scheme: 'batch-settlement', price: 500n, assetTransferMethod: 'permit2' } } })
-    steep = await startPaidApi({ ...common, facilitatorKey: facilitator3!, payTo: merchant, price: 2_000n, routes: route(2_000n) })
-    big = await startPaidApi({ ...common, facilitatorKey: facilitator2!, payTo: merchant, price: 1_400n, routes: route(1_400n) })
+    api = await chain.paidApi({ payTo: merchant, price: PRICE, routes: route(PRICE) })
+    pricey = await chain.paidApi({ payTo: merchant, price: 2_000n, routes: route(2_000n) })
+    otherPayee = await chain.paidApi({ payTo: chain.stranger, price: PRICE, routes: route(PRICE) })
+    viaPermit2 = await chain.paidApi({ facilitator: 3, payTo: merchant, price: 500n, routes: { 'GET /batch': { scheme: 'batch-settlement', price: 500n, assetTransferMethod: 'permit2' } } })
+    steep = await chain.paidApi({ facilitator: 2, payTo: merchant, price: 2_000n, routes: route(2_000n) })
+    big = await chain.paidApi({ facilitator: 1, payTo: merchant, price: 1_400n, routes: route(1_400n) })
     const scope = { chains: { in: [CHAIN] }, assets: { in: [token.address] }, payTo: { in: [merchant] }, hosts: { in: ['127.0.0.1'] } }
-    const policy = {
+    agentKey = await chain.addAgent({
       version: 1,
       timeZone: 'UTC',
       tokens: [{ chainId: CHAIN, asset: token.address, name: 'USD Coin', version: '2', decimals: 6 }],
@@ -79,26 +59,16 @@ describe('x402 batch-settlement through bursar, claimed and settled on anvil', (
         { id: 'x402-batch-deposit', effect: 'allow' as const, kinds: ['batch_deposit' as const], ...scope, maxValiditySeconds: 3600 },
         { id: 'x402-batch-voucher', effect: 'allow' as const, kinds: ['batch_voucher' as const], ...scope },
       ],
-    }
-    agentKey = (await setupAgent({ host: stack.url, owner, wallet, policy })).agentKey
-    await waitAgentFloor()
+    })
   }, 120_000)
   afterAll(async () => {
-    await Promise.all([api?.stop(), pricey?.stop(), otherPayee?.stop(), big?.stop(), steep?.stop(), viaPermit2?.stop()])
-    await stack?.stop()
-    await anvil?.stop()
+    await chain?.stop()
   })
 
-  const spy: typeof fetch = async (input, init) => {
-    const h = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined))
-    if (h.get('PAYMENT-SIGNATURE') || h.get('X-PAYMENT')) headers.push(String(input instanceof Request ? input.url : input))
-    return fetch(input, init)
-  }
   // One paying fetch (one client channel store) across the whole stream, as an agent keeps it.
-  let paying: ReturnType<typeof createPayingFetch>
-  const pay = () => (paying ??= createPayingFetch({ host: stack.url, agentKey, wallet, fetch: spy, schemes: ['batch-settlement'] }))
-  const allowed = async (): Promise<AuditEntry[]> =>
-    (await auditEntries(stack.url, owner, { agent: agentKey.agentId })).filter((e) => e.event === 'sign_allowed')
+  let paying: ReturnType<X402Chain['payingFetch']>
+  const pay = () => (paying ??= chain.payingFetch(agentKey, ['batch-settlement']))
+  const allowed = () => chain.allowed(agentKey)
   const counted = (entries: AuditEntry[]) =>
     entries.flatMap((e) => (e.ledger ?? []) as { type: string; amount?: string }[]).reduce((sum, ev) => sum + (ev.type === 'spend' ? BigInt(ev.amount!) : 0n), 0n)
 
@@ -133,7 +103,7 @@ describe('x402 batch-settlement through bursar, claimed and settled on anvil', (
   }, 180_000)
 
   it('refuses beyond policy with no payment header: per-tx on the increase, pay-to, locked-funds budget', async () => {
-    const seen = headers.length
+    const seen = chain.paidUrls.length
     const before = await token.balanceOf(wallet)
     const refusal = async (url: string) => {
       const err = (await pay()(url).catch((e) => e)) as { code?: string; remaining?: string; rule?: string }
@@ -155,7 +125,7 @@ describe('x402 batch-settlement through bursar, claimed and settled on anvil', (
     // A new channel (another receiverAuthorizer) whose deposit (the server asks for 10× the 1,400 price) fits its
     // channel's budget, but the first channel still locks 8,000 (20,000 deposited, 12,000 promised): 22,000 > 20,000.
     expect(await refusal(`${big.url}/batch`)).toMatchObject({ code: 'policy_locked_funds_exceeded', rule: 'lockedFunds.total' })
-    expect(headers.length).toBe(seen)
+    expect(chain.paidUrls.length).toBe(seen)
     expect(await token.balanceOf(wallet)).toBe(before)
   }, 60_000)
   it('a Permit2 deposit (witness = the channel id) into a new channel, then vouchers; the claim pays exactly their total', async () => {

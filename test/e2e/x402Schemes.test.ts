@@ -1,17 +1,9 @@
 import { type Address, getAddress } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createPayingFetch } from '../../agent/createPayingFetch.js'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
-import { OwnerClient } from '../../cli/lib/OwnerClient.js'
-import { type DeployFiatTokenReturnType, deployFiatToken } from '../../scripts/devchain/deployFiatToken.js'
-import { X402_EXACT_PERMIT2_PROXY, X402_UPTO_PERMIT2_PROXY, approvePermit2AsOwner, installX402Permit2 } from '../../scripts/devchain/installX402Permit2.js'
-import { setupAgent } from '../../scripts/devchain/setupAgent.js'
-import { type StartAnvilReturnType, startAnvil } from '../../scripts/devchain/startAnvil.js'
-import { type StartPaidApiReturnType, startPaidApi } from '../../scripts/devchain/startPaidApi.js'
-import type { AuditEntry } from '../../shared/audit/auditEntry.js'
-import { auditEntries, waitAgentFloor } from '../helpers/agentClient.js'
-import { type Stack, startStack } from '../helpers/startStack.js'
+import { X402_EXACT_PERMIT2_PROXY } from '../../scripts/devchain/installX402Permit2.js'
+import type { StartPaidApiReturnType } from '../../scripts/devchain/startPaidApi.js'
+import { type X402Chain, startX402Chain } from '../helpers/x402Chain.js'
 
 const CHAIN = 84532
 const EXACT_PRICE = 10_000n
@@ -31,19 +23,13 @@ const ROLLING = 45_000n
  * refusal, no payment header, no balance change.
  */
 describe('x402 exact-via-Permit2 and upto through bursar, settled on anvil', () => {
-  let anvil: StartAnvilReturnType
-  let token: DeployFiatTokenReturnType
-  let stack: Stack
+  let chain: X402Chain
   let api: StartPaidApiReturnType
   let pricey: StartPaidApiReturnType
   let otherPayee: StartPaidApiReturnType
   let otherFacilitator: StartPaidApiReturnType
-  let owner: ReturnType<typeof privateKeyToAccount>
-  let wallet: Address
   let merchant: Address
-  let stranger: Address
   let agentKey: AgentKey
-  const seen: string[] = []
 
   const routes = (max: bigint) => ({
     'GET /exact': { assetTransferMethod: 'permit2' as const, price: max === UPTO_MAX ? EXACT_PRICE : max },
@@ -51,24 +37,14 @@ describe('x402 exact-via-Permit2 and upto through bursar, settled on anvil', () 
   })
 
   beforeAll(async () => {
-    anvil = await startAnvil({ chainId: CHAIN })
-    const [deployer, admin, facilitator, ownerKey, merchantKey, strangerKey, facilitator2] = anvil.accounts
-    token = await deployFiatToken({ rpcUrl: anvil.rpcUrl, deployer: deployer!, admin: admin! })
-    await installX402Permit2({ rpcUrl: anvil.rpcUrl })
-    owner = privateKeyToAccount(ownerKey!)
-    merchant = privateKeyToAccount(merchantKey!).address
-    stranger = privateKeyToAccount(strangerKey!).address
-    stack = await startStack()
-    wallet = (await new OwnerClient(stack.url, owner).createWallet('agents')).wallet
-    await token.mint(wallet, 1_000_000n)
-    // The wallet's one-time approval of Permit2 (tests: sent through anvil's impersonation).
-    await approvePermit2AsOwner({ rpcUrl: anvil.rpcUrl, token: token.address, owner: wallet })
-    const common = { rpcUrl: anvil.rpcUrl, chain: anvil.chain, asset: token.address, facilitatorKey: facilitator!, v1: false }
-    api = await startPaidApi({ ...common, payTo: merchant, price: EXACT_PRICE, routes: routes(UPTO_MAX) })
-    pricey = await startPaidApi({ ...common, payTo: merchant, price: 60_000n, routes: routes(60_000n) })
-    otherPayee = await startPaidApi({ ...common, payTo: stranger, price: EXACT_PRICE, routes: routes(UPTO_MAX) })
-    otherFacilitator = await startPaidApi({ ...common, facilitatorKey: facilitator2!, payTo: merchant, price: EXACT_PRICE, routes: routes(UPTO_MAX) })
-    const policy = {
+    chain = await startX402Chain({ chainId: CHAIN })
+    merchant = chain.merchant
+    api = await chain.paidApi({ payTo: merchant, price: EXACT_PRICE, routes: routes(UPTO_MAX) })
+    pricey = await chain.paidApi({ payTo: merchant, price: 60_000n, routes: routes(60_000n) })
+    otherPayee = await chain.paidApi({ payTo: chain.stranger, price: EXACT_PRICE, routes: routes(UPTO_MAX) })
+    otherFacilitator = await chain.paidApi({ facilitator: 1, payTo: merchant, price: EXACT_PRICE, routes: routes(UPTO_MAX) })
+    const token = chain.token
+    agentKey = await chain.addAgent({
       version: 1,
       timeZone: 'UTC',
       tokens: [{ chainId: CHAIN, asset: token.address, name: 'USD Coin', version: '2', decimals: 6 }],
@@ -87,27 +63,15 @@ describe('x402 exact-via-Permit2 and upto through bursar, settled on anvil', () 
           maxValiditySeconds: 3600,
         },
       ],
-    }
-    agentKey = (await setupAgent({ host: stack.url, owner, wallet, policy })).agentKey
-    await waitAgentFloor()
+    })
   }, 120_000)
   afterAll(async () => {
-    await Promise.all([api?.stop(), pricey?.stop(), otherPayee?.stop(), otherFacilitator?.stop()])
-    await stack?.stop()
-    await anvil?.stop()
+    await chain?.stop()
   })
 
-  const pay = () => {
-    const spy: typeof fetch = async (input, init) => {
-      const h = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined))
-      if (h.get('PAYMENT-SIGNATURE') || h.get('X-PAYMENT')) seen.push(String(input instanceof Request ? input.url : input))
-      return fetch(input, init)
-    }
-    return createPayingFetch({ host: stack.url, agentKey, wallet, fetch: spy })
-  }
-  const allowed = async (): Promise<AuditEntry[]> =>
-    (await auditEntries(stack.url, owner, { agent: agentKey.agentId })).filter((e) => e.event === 'sign_allowed')
-  const balances = async () => ({ wallet: await token.balanceOf(wallet), merchant: await token.balanceOf(merchant), stranger: await token.balanceOf(stranger) })
+  const pay = () => chain.payingFetch(agentKey)
+  const allowed = () => chain.allowed(agentKey)
+  const balances = async () => ({ wallet: await chain.token.balanceOf(chain.wallet), merchant: await chain.token.balanceOf(merchant), stranger: await chain.token.balanceOf(chain.stranger) })
 
   it('exact via Permit2: paid; settled through the exact proxy; balances move by the price; audited as a Permit2 transfer to the payee', async () => {
     const before = await balances()
@@ -124,7 +88,7 @@ describe('x402 exact-via-Permit2 and upto through bursar, settled on anvil', () 
       primaryType: 'PermitWitnessTransferFrom',
       spender: X402_EXACT_PERMIT2_PROXY,
       payTo: merchant,
-      asset: getAddress(token.address),
+      asset: getAddress(chain.token.address),
       amount: EXACT_PRICE.toString(),
     })
     expect(entry?.resourceUrl).toBe(`${api.url}/exact`)
@@ -142,7 +106,7 @@ describe('x402 exact-via-Permit2 and upto through bursar, settled on anvil', () 
     const entry = (await allowed()).at(-1)
     expect(entry?.action).toMatchObject({
       kind: 'upto',
-      asset: getAddress(token.address),
+      asset: getAddress(chain.token.address),
       amount: UPTO_MAX.toString(),
       payTo: merchant,
       facilitator: api.facilitatorAddress,
@@ -150,7 +114,7 @@ describe('x402 exact-via-Permit2 and upto through bursar, settled on anvil', () 
   })
 
   it('refuses beyond policy with no payment header and no balance change: per-tx, pay-to, facilitator not allowed, rolling 24 h', async () => {
-    const headers = seen.length
+    const headers = chain.paidUrls.length
     const settled = [api, pricey, otherPayee, otherFacilitator].map((a) => a.settlements.length)
     const before = await balances()
     const refusal = async (url: string) => {
@@ -170,13 +134,13 @@ describe('x402 exact-via-Permit2 and upto through bursar, settled on anvil', () 
     const rolling = await refusal(`${api.url}/upto`)
     expect(rolling.code).toBe('policy_daily_cap_exceeded')
     expect(String(rolling.remaining)).toBe((ROLLING - EXACT_PRICE - UPTO_MAX).toString())
-    expect(seen.length).toBe(headers)
+    expect(chain.paidUrls.length).toBe(headers)
     expect([api, pricey, otherPayee, otherFacilitator].map((a) => a.settlements.length)).toEqual(settled)
     expect(await balances()).toEqual(before)
     // What still fits is paid: 10,000 exact (40,000 counted), then nothing more.
     expect((await pay()(`${api.url}/exact`)).status).toBe(200)
     expect((await refusal(`${api.url}/exact`)).code).toBe('policy_daily_cap_exceeded')
-    expect(await token.balanceOf(merchant)).toBe(before.merchant + EXACT_PRICE)
+    expect(await chain.token.balanceOf(merchant)).toBe(before.merchant + EXACT_PRICE)
     // Every refusal left no payment on any server's wire: the servers saw headers only for the paid calls.
     for (const a of [pricey, otherPayee, otherFacilitator]) expect(a.requests.filter((r) => r.paymentHeader)).toEqual([])
   })

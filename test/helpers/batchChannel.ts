@@ -1,8 +1,8 @@
 import { computeChannelId } from '@x402/evm/batch-settlement/client'
-import type { Hex } from 'viem'
-import type { AgentOperation, AgentRequestContext } from '../../agent/requestSignature.js'
-import { CHAIN_ID, MERCHANT, TOKEN, TOKEN_ENTRY } from './agentClient.js'
-import type { PolicyBody } from './agentClient.js'
+import { type Hex, encodeAbiParameters, keccak256 } from 'viem'
+import { type AgentOperation, type AgentRequestContext, requestSignature } from '../../agent/requestSignature.js'
+import { CHAIN_ID, MERCHANT, TOKEN, TOKEN_ENTRY, TRANSFER_TYPES } from './agentClient.js'
+import type { PolicyBody, StackWithAgent } from './agentClient.js'
 
 /** x402 batch-settlement fixtures for tests that sign vouchers and deposits directly (no server). */
 export const BATCH_ESCROW = '0x4020074e9dF2ce1deE5A9C1b5c3f541D02a10003' as const
@@ -52,4 +52,29 @@ export function batchPolicy(p: { perTx: string; rolling24h: string; lockedPerCha
     budgets: [{ chainId: CHAIN_ID, asset: TOKEN, perTx: p.perTx, rolling24h: p.rolling24h }],
     rules: [{ id: 'x402-batch', effect: 'allow', kinds: ['batch_deposit', 'batch_voucher'], payTo: { in: [MERCHANT] } }],
   }
+}
+
+/**
+ * An escrow deposit as the reference client signs it: an EIP-3009 ReceiveWithAuthorization of `value` from `wallet`
+ * to the collector (or `to`), its nonce bound to channel `channelId` and `salt`, valid for five minutes.
+ */
+export function depositOp(p: { wallet: Hex; channelId: Hex; salt: bigint; value: bigint; to?: string }): Extract<AgentOperation, { op: 'signTypedData' }> {
+  return {
+    op: 'signTypedData',
+    typedData: {
+      domain: { name: TOKEN_ENTRY.name, version: TOKEN_ENTRY.version, chainId: CHAIN_ID, verifyingContract: TOKEN },
+      types: { ReceiveWithAuthorization: [...TRANSFER_TYPES] },
+      primaryType: 'ReceiveWithAuthorization',
+      message: {
+        from: p.wallet, to: p.to ?? BATCH_COLLECTOR, value: p.value.toString(), validAfter: '0', validBefore: String(Math.floor(Date.now() / 1000) + 300),
+        nonce: keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256' }], [p.channelId, p.salt])),
+      },
+    },
+  }
+}
+
+/** The agent asks the enclave to sign a deposit of `value` into channel `ch` (the default channel unless given). */
+export function signDeposit(s: StackWithAgent, salt: bigint, value: bigint, ch = channelOf(s.wallet)) {
+  const operation = depositOp({ wallet: s.wallet, channelId: ch.id, salt, value })
+  return requestSignature({ host: s.stack.url, agentKey: s.agentKey, wallet: s.wallet, operation, context: { batchChannel: { config: ch.config, depositSalt: salt.toString() } } })
 }

@@ -1,8 +1,6 @@
-import { encodeAbiParameters, keccak256 } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AgentOperation, requestSignature } from '../../agent/requestSignature.js'
-import { CHAIN_ID, type StackWithAgent, TOKEN, TOKEN_ENTRY, TRANSFER_TYPES, runCli, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
-import { BATCH_COLLECTOR, batchPolicy, channelOf } from '../helpers/batchChannel.js'
+import { type StackWithAgent, runCli, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { batchPolicy, channelOf, signDeposit } from '../helpers/batchChannel.js'
 
 /**
  * x402 batch-settlement locked funds come back only on the owner's signed ReleaseLocked (after they saw the funds
@@ -19,20 +17,7 @@ describe('batch-settlement: the owner releases locked funds (real host + enclave
     await s?.stack.stop()
   })
 
-  const deposit = (salt: bigint, value: bigint): Extract<AgentOperation, { op: 'signTypedData' }> => ({
-    op: 'signTypedData',
-    typedData: {
-      domain: { name: TOKEN_ENTRY.name, version: TOKEN_ENTRY.version, chainId: CHAIN_ID, verifyingContract: TOKEN },
-      types: { ReceiveWithAuthorization: [...TRANSFER_TYPES] },
-      primaryType: 'ReceiveWithAuthorization',
-      message: {
-        from: s.wallet, to: BATCH_COLLECTOR, value: value.toString(), validAfter: '0', validBefore: String(Math.floor(Date.now() / 1000) + 300),
-        nonce: keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256' }], [channelOf(s.wallet).id, salt])),
-      },
-    },
-  })
-  const sign = (salt: bigint, value: bigint) =>
-    requestSignature({ host: s.stack.url, agentKey: s.agentKey, wallet: s.wallet, operation: deposit(salt, value), context: { batchChannel: { config: channelOf(s.wallet).config, depositSalt: salt.toString() } } })
+  const sign = (salt: bigint, value: bigint) => signDeposit(s, salt, value)
 
   it('a release reopens exactly its amount of the locked-funds budget; more than is locked is refused', async () => {
     const id = channelOf(s.wallet).id

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity ^0.8.28;
 
+import "./IDevPermit2.sol";
+
 /*
  * bursar's own TEST stand-ins for the x402 batch-settlement escrow and its
  * EIP-3009 deposit collector, plus Multicall3's tryAggregate (the reference
@@ -233,31 +235,6 @@ contract DevX402Erc3009DepositCollector {
     }
 }
 
-interface IDevPermit2Witness {
-    struct TokenPermissions {
-        address token;
-        uint256 amount;
-    }
-    struct PermitTransferFrom {
-        TokenPermissions permitted;
-        uint256 nonce;
-        uint256 deadline;
-    }
-    struct SignatureTransferDetails {
-        address to;
-        uint256 requestedAmount;
-    }
-
-    function permitWitnessTransferFrom(
-        PermitTransferFrom calldata permit,
-        SignatureTransferDetails calldata transferDetails,
-        address owner,
-        bytes32 witness,
-        string calldata witnessTypeString,
-        bytes calldata signature
-    ) external;
-}
-
 /** Pulls the payer's Permit2 witness transfer (witness = the channel id) straight into the escrow. */
 contract DevX402Permit2DepositCollector {
     address constant ESCROW = 0x4020074e9dF2ce1deE5A9C1b5c3f541D02a10003;
@@ -268,9 +245,9 @@ contract DevX402Permit2DepositCollector {
     function collect(address payer, address token, uint256 amount, bytes32 channelId, bytes calldata data) external {
         require(msg.sender == ESCROW, "only the escrow");
         (uint256 nonce, uint256 deadline, bytes memory signature, ) = abi.decode(data, (uint256, uint256, bytes, bytes));
-        IDevPermit2Witness(PERMIT2).permitWitnessTransferFrom(
-            IDevPermit2Witness.PermitTransferFrom(IDevPermit2Witness.TokenPermissions(token, amount), nonce, deadline),
-            IDevPermit2Witness.SignatureTransferDetails(ESCROW, amount),
+        IDevPermit2(PERMIT2).permitWitnessTransferFrom(
+            IDevPermit2.PermitTransferFrom(IDevPermit2.TokenPermissions(token, amount), nonce, deadline),
+            IDevPermit2.SignatureTransferDetails(ESCROW, amount),
             payer,
             keccak256(abi.encode(DEPOSIT_WITNESS_TYPEHASH, channelId)),
             WITNESS_TYPE_STRING,

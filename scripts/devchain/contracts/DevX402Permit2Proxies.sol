@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity ^0.8.28;
 
+import "./IDevPermit2.sol";
+
 /*
  * bursar's own TEST stand-ins for the x402 Permit2 proxies (exact and upto).
  * No package ships the real contracts' bytecode; these implement the interface
@@ -16,33 +18,6 @@ pragma solidity ^0.8.28;
  * facilitator named in the witness may settle. Permit2 itself checks the
  * signature, the deadline and the one-time nonce.
  */
-
-interface IDevPermit2 {
-    struct TokenPermissions {
-        address token;
-        uint256 amount;
-    }
-
-    struct PermitTransferFrom {
-        TokenPermissions permitted;
-        uint256 nonce;
-        uint256 deadline;
-    }
-
-    struct SignatureTransferDetails {
-        address to;
-        uint256 requestedAmount;
-    }
-
-    function permitWitnessTransferFrom(
-        PermitTransferFrom calldata permit,
-        SignatureTransferDetails calldata transferDetails,
-        address owner,
-        bytes32 witness,
-        string calldata witnessTypeString,
-        bytes calldata signature
-    ) external;
-}
 
 interface IDevErc2612 {
     function permit(address owner, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
