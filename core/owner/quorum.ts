@@ -66,8 +66,9 @@ export function approveThreshold(wallet: WalletView, act: VerifiedOwnerAct): num
 
 /**
  * SECURITY: lowering a threshold needs that threshold, else any threshold above `owners` is illusory (two owners drop a
- * 3-of-3 rule, then act with two). A SetOwners needs every old class threshold it lowers and every approve-above quorum
- * its smaller owner set caps; a SetApprovalQuorum that lowers a rule's quorum or raises its amount needs its old quorum.
+ * 3-of-3 rule, then act with two). A SetOwners needs every old class threshold it lowers or that its added keys would
+ * help reach (and likewise for approve-above quorums, as capped by the owner count); a SetApprovalQuorum that lowers
+ * a rule's quorum or raises its amount needs its old quorum.
  */
 export function governanceThreshold(wallet: WalletView, act: VerifiedOwnerAct): number | undefined {
   const gov = governanceOf(wallet)
@@ -76,8 +77,10 @@ export function governanceThreshold(wallet: WalletView, act: VerifiedOwnerAct): 
   if (act.primaryType === 'SetOwners') {
     const m = act.message
     const next: Record<ActClass, number> = { stop: +m.stopQuorum, approve: +m.approveQuorum, loosen: +m.loosenQuorum, agents: +m.agentsQuorum, owners: +m.ownersQuorum }
-    for (const [c, q] of Object.entries(gov.thresholds)) if (next[c as ActClass] < q) t = Math.max(t, q)
-    for (const r of gov.approveAbove ?? []) if (cap(r.quorum, m.owners.length) < cap(r.quorum)) t = Math.max(t, cap(r.quorum))
+    // k added keys count as k signatures of whoever adds them: q - 1 old owners plus k new keys must not reach it either.
+    const k = m.owners.filter((o) => !isOwner(wallet, o)).length
+    for (const [c, q] of Object.entries(gov.thresholds)) if (next[c as ActClass] <= q - 1 + k) t = Math.max(t, q)
+    for (const r of gov.approveAbove ?? []) if (cap(r.quorum, m.owners.length) <= cap(r.quorum) - 1 + k) t = Math.max(t, cap(r.quorum))
   } else if (act.primaryType === 'SetApprovalQuorum') {
     const m = act.message
     const old = gov.approveAbove?.find((r) => r.chainId === Number(m.chainId) && r.asset === (/^0x0{40}$/.test(m.asset) ? 'native' : m.asset.toLowerCase()))

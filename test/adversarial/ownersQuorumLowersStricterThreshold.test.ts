@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { bytesToHex } from 'viem'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { x25519PublicKey } from '../../shared/owner/keyExitCipher.js'
 import { CHAIN_ID, TOKEN } from '../helpers/agentClient.js'
@@ -11,7 +12,7 @@ const STRICT = { stopQuorum: '1', approveQuorum: '2', loosenQuorum: '3', agentsQ
  * Attack: the owners want all three to loosen a policy, to approve above 700, and so to export the key (the strictest
  * act), but changing the owner set needs two. Two owners (stolen keys, a rogue pair) first lower the threshold they
  * cannot meet — a SetOwners with loosen 2 of 3, or a SetApprovalQuorum that drops the 3-of-3 rule — with the `owners`
- * threshold, then loosen or export with two. Through the real host and enclave: a governance act that lowers a
+ * threshold, or add a key of their own so that two plus it make three — then loosen or export with two. Through the real host and enclave: a governance act that lowers a
  * threshold needs that threshold, so two signatures only make a proposal (threshold 3) and nothing changes; two still
  * cannot export; raising the rule's amount is a lowering too; all three together can lower it.
  */
@@ -32,7 +33,7 @@ describe('adversarial: the owners quorum lowers a stricter threshold, then acts 
     await q?.stack.stop()
   })
 
-  it('two owners cannot lower loosen 3 → 2, drop or raise the 3-of-3 rule, nor export', async () => {
+  it('two owners cannot lower loosen 3 → 2, drop or raise the 3-of-3 rule, add a key of their own, nor export', async () => {
     const lower = await two('SetOwners', { owners: q.owners.map((a) => a.address), ...STRICT, loosenQuorum: '2', delaySeconds: '0' })
     expect(lower.second.proposal).toMatchObject({ act: 'SetOwners', threshold: 3 })
     const drop = await two('SetApprovalQuorum', { chainId: String(CHAIN_ID), asset: TOKEN, above: '700', quorum: '1' })
@@ -41,6 +42,10 @@ describe('adversarial: the owners quorum lowers a stricter threshold, then acts 
     expect(raise.second.proposal).toMatchObject({ threshold: 3 })
     const shrink = await two('SetOwners', { owners: q.owners.slice(0, 2).map((a) => a.address), ...STRICT, loosenQuorum: '2', delaySeconds: '0' })
     expect(shrink.second.proposal).toMatchObject({ threshold: 3 })
+    // Adding a key of their own keeps "3" but lets the pair reach it with the new key: it needs three too.
+    const puppet = privateKeyToAccount(generatePrivateKey()).address
+    const add = await two('SetOwners', { owners: [...q.owners.map((a) => a.address), puppet], ...STRICT, delaySeconds: '0' })
+    expect(add.second.proposal).toMatchObject({ threshold: 3 })
     const ex = await two('ExportKey', { recipientKey: bytesToHex(x25519PublicKey(new Uint8Array(randomBytes(32)))) })
     expect(ex.second.exported).toBeUndefined()
     expect(ex.second.proposal).toMatchObject({ threshold: 3 })
