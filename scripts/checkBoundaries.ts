@@ -22,9 +22,9 @@ const rel = (p: string) => path.relative(root, p)
  * physical) in 93 files, 3,736 of them in enclave/; at 28bad34 5,790 in 122 files; after the issue-12 diet 5,515;
  * 5,318 after EnclaveState, the snapshot schema and the second diet (core12). Issue 19 (owner governance: wallet-wide
  * caps, quorum, time-locked loosening, key rotation) +446 and issue 14 part 2 (batch-settlement, auth-capture) +309 → 6,073.
- * Issue 19's non-custodial exit (ExportKey / ImportWallet, the sealed-key cipher, the attested import key) +158 and approval-amount rules +28 and the time lock on unfreezes, permits and credits +66 → 6,325; red team rt19 (approve-above on permits and credits, a shortened delay waits out the old one, lowering a threshold needs it) +24 → 6,349.
+ * Issue 19's non-custodial exit (ExportKey / ImportWallet, the sealed-key cipher, the attested import key) +158 and approval-amount rules +28 and the time lock on unfreezes, permits and credits +66, the delay floor +7, exit recipient check and cancel-until-collected +8 → 6,340; red team rt19 (approve-above on permits and credits and in the exit's strictest threshold, lowering a threshold needs it) +21 → 6,361.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6349)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6361)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js']

@@ -1,7 +1,7 @@
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import type { HeldAct, WalletView } from '../state/stateTypes.js'
 import type { LedgerAct } from './ledgerActEvents.js'
-import { lockedUntil } from './quorum.js'
+import { delayAt } from './quorum.js'
 
 /**
  * SECURITY: the time lock for acts that widen what an agent may do outside its policy — an unfreeze, a permit, a
@@ -10,12 +10,12 @@ import { lockedUntil } from './quorum.js'
  * Returns the held act, or null when it applies now.
  */
 export function holdAct(wallet: WalletView, act: LedgerAct, actHash: `0x${string}`, now: number): HeldAct | null {
-  const effectiveAt = lockedUntil(wallet, now)
+  const delayMs = delayAt(wallet, now)
   const m = act.message as { agentId?: string; frozen?: boolean }
   const widens = act.primaryType === 'FreezeAgent' ? m.frozen === false : act.primaryType === 'IssuePermit' || act.primaryType === 'CreditBudget'
-  if (!widens || effectiveAt <= now || m.agentId === undefined) return null
+  if (!widens || delayMs === 0 || m.agentId === undefined) return null
   checkLimit((wallet.held ?? []).length < OWNER_LIMITS.scheduledPerWallet, 'scheduledPerWallet', `Wallet already has ${wallet.held?.length} acts waiting out the delay`)
-  return { actHash, primaryType: act.primaryType, message: JSON.stringify(act.message), signer: act.signer, agentId: m.agentId, scheduledAt: now, effectiveAt }
+  return { actHash, primaryType: act.primaryType, message: JSON.stringify(act.message), signer: act.signer, agentId: m.agentId, scheduledAt: now, effectiveAt: now + delayMs }
 }
 
 /** The held acts due at `now` (oldest first) and those still waiting. */

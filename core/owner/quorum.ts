@@ -14,8 +14,14 @@ export function governanceOf(wallet: WalletView): Governance {
   return wallet.governance ?? { owners: [wallet.owner], thresholds: { stop: 1, approve: 1, loosen: 1, agents: 1, owners: 1 }, delayMs: 0 }
 }
 
-/** SECURITY: when a time-locked act accepted now takes effect: the delay, never before a shortened delay's old end. */
-export const lockedUntil = (wallet: WalletView, now: number): number => Math.max(now + governanceOf(wallet).delayMs, governanceOf(wallet).lockUntil ?? 0)
+/**
+ * SECURITY: the loosening delay in force. A SetOwners that shortens the delay keeps the old one in force for the old
+ * delay's length, so owners cannot switch the time lock off and loosen at once.
+ */
+export function delayAt(wallet: WalletView, now: number): number {
+  const g = governanceOf(wallet)
+  return g.prevDelay && now < g.prevDelay.until ? Math.max(g.delayMs, g.prevDelay.ms) : g.delayMs
+}
 
 export function isOwner(wallet: WalletView, who: string): boolean {
   return governanceOf(wallet).owners.some((o) => o.toLowerCase() === who.toLowerCase())

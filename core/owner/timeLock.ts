@@ -3,7 +3,7 @@ import { parseWalletPolicy } from '../../shared/schemas/walletPolicy.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import type { PolicyRecord, Scheduled, WalletPolicyRecord, WalletView } from '../state/stateTypes.js'
 import { policyWidenings, walletPolicyWidenings } from './policyWidening.js'
-import { lockedUntil } from './quorum.js'
+import { delayAt } from './quorum.js'
 import type { WalletChange } from './walletActChange.js'
 
 /**
@@ -45,11 +45,11 @@ export function widenings(wallet: WalletView, c: WalletChange, now: number): str
  * replaces what was scheduled for it.
  */
 export function timeLockChange(wallet: WalletView, c: WalletChange, widens: string[], actHash: `0x${string}`, now: number): WalletChange {
-  const effectiveAt = lockedUntil(wallet, now)
-  if ((c.type !== 'policy_set' && c.type !== 'wallet_policy_set') || widens.length === 0 || effectiveAt <= now) return c
+  const delayMs = delayAt(wallet, now)
+  if ((c.type !== 'policy_set' && c.type !== 'wallet_policy_set') || widens.length === 0 || delayMs === 0) return c
   const agentId = c.type === 'policy_set' ? c.policy.agentId : null
   const others = (wallet.scheduled ?? []).filter((s) => s.agentId !== agentId)
   checkLimit(others.length < OWNER_LIMITS.scheduledPerWallet, 'scheduledPerWallet', `Wallet already has ${others.length} loosenings waiting out the delay`)
   // Bounded state: at most 16 paths are kept (the act waits the same either way).
-  return { type: 'scheduled', item: { actHash, agentId, policy: c.policy, widens: widens.slice(0, 16), scheduledAt: now, effectiveAt } }
+  return { type: 'scheduled', item: { actHash, agentId, policy: c.policy, widens: widens.slice(0, 16), scheduledAt: now, effectiveAt: now + delayMs } }
 }

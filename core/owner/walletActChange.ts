@@ -5,7 +5,7 @@ import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import type { AgentRecord, Governance, HeldAct, KeyExit, PolicyRecord, Proposal, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
 import { installPolicy, installWalletPolicy } from './installPolicy.js'
-import { governanceOf } from './quorum.js'
+import { delayAt, governanceOf } from './quorum.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
 export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: 'RegisterAgent' | 'SetPolicy' | 'SetWalletPolicy' | 'RevokePolicy' | 'RevokeAgent' | 'SetOwners' | 'SetApprovalQuorum' | 'CancelScheduled' }>
@@ -80,11 +80,9 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
       const m = act.message
       const q = (v: string) => Number(v) // exact: the schema bounds thresholds to [1, MAX_OWNERS]
       const thresholds = { stop: q(m.stopQuorum), approve: q(m.approveQuorum), loosen: q(m.loosenQuorum), agents: q(m.agentsQuorum), owners: q(m.ownersQuorum) }
-      const cur = governanceOf(wallet)
-      const delayMs = Number(m.delaySeconds) * 1000
-      // SECURITY: a shorter delay counts only once the current one has run out (else a quorum drops it and loosens at once).
-      const lockUntil = Math.max(cur.lockUntil ?? 0, delayMs < cur.delayMs ? now + cur.delayMs : 0) || undefined
-      const governance: Governance = { owners: m.owners.map((o) => o.toLowerCase() as `0x${string}`), thresholds, delayMs, approveAbove: cur.approveAbove, lockUntil }
+      const [delayMs, cur] = [Number(m.delaySeconds) * 1000, delayAt(wallet, now)]
+      const prevDelay = delayMs < cur ? { ms: cur, until: now + cur } : undefined
+      const governance: Governance = { owners: m.owners.map((o) => o.toLowerCase() as `0x${string}`), thresholds, delayMs, approveAbove: wallet.governance?.approveAbove, prevDelay }
       return { change: { type: 'owners_set', governance }, agentId: null, event: 'owners_set', policy: null, result: { owners: governance.owners } }
     }
     case 'SetApprovalQuorum': {
@@ -100,7 +98,8 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
     case 'CancelScheduled': {
       const { actHash } = act.message
       const s = wallet.scheduled?.find((x) => x.actHash === actHash) ?? wallet.held?.find((x) => x.actHash === actHash)
-      if (!s && wallet.exit?.actHash === actHash && wallet.exit.effectiveAt > now) {
+      // An exit can be cancelled until its key was collected (a due one then signs again: the key never left).
+      if (!s && wallet.exit?.actHash === actHash && wallet.exit.collectedAt === undefined) {
         return { change: { type: 'exit_set', exit: undefined }, agentId: null, event: 'scheduled_cancelled', policy: null, result: { cancelled: actHash } }
       }
       if (!s) throw new EnclaveError('proposal_not_found', `No loosening ${actHash} waits out the delay (it may have taken effect)`)

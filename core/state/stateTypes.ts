@@ -28,11 +28,8 @@ export type WalletPolicyRecord = { json: string; version: number; hash: `0x${str
 export const ACT_CLASSES = ['stop', 'approve', 'loosen', 'agents', 'owners'] as const
 export type ActClass = (typeof ACT_CLASSES)[number]
 
-/**
- * Several owner keys and a threshold per class of act; absent: the creating owner alone, every threshold 1. `lockUntil`:
- * a SetOwners that shortened the delay leaves the old delay's end here; every time lock runs at least that long.
- */
-export type Governance = { owners: `0x${string}`[]; thresholds: Record<ActClass, number>; delayMs: number; approveAbove?: ApproveAbove[] | undefined; lockUntil?: number | undefined }
+/** Several owner keys and a threshold per class of act; absent: the creating owner alone, every threshold 1. */
+export type Governance = { owners: `0x${string}`[]; thresholds: Record<ActClass, number>; delayMs: number; approveAbove?: ApproveAbove[] | undefined; prevDelay?: { ms: number; until: number } | undefined }
 /** Approving a pending request that spends more than `above` of (chainId, asset: lowercase, `native` for the coin) needs `quorum` owners. */
 export type ApproveAbove = { chainId: number; asset: string; above: string; quorum: number }
 
@@ -65,7 +62,7 @@ export type Scheduled = {
 }
 
 /** Non-custodial exit agreed by the owners (core/owner/keyExit.ts): once due, the wallet signs nothing more. */
-export type KeyExit = { actHash: `0x${string}`; recipientKey: `0x${string}`; scheduledAt: number; effectiveAt: number }
+export type KeyExit = { actHash: `0x${string}`; recipientKey: `0x${string}`; scheduledAt: number; effectiveAt: number; collectedAt?: number | undefined }
 
 /** An unfreeze, permit or budget credit accepted by the owners' quorum, waiting out the wallet's delay (core/owner/heldActs.ts). */
 export type HeldAct = { actHash: `0x${string}`; primaryType: string; message: string; signer: `0x${string}`; agentId: string; scheduledAt: number; effectiveAt: number }

@@ -16,7 +16,7 @@ import { applyDueHeld, applyEvents } from './ledgerOps.js'
 import { holdAct } from '../../core/owner/heldActs.js'
 import { type VerifiedOwnerAct, verifyOwnerAct } from '../../core/owner/verifyOwnerAct.js'
 import { type ExportPlan, exportKeyPlan } from '../../core/owner/keyExit.js'
-import { exportSealedKey, importWallet } from './keyExitShell.js'
+import { checkRecipientKey, exportSealedKey, importWallet } from './keyExitShell.js'
 
 export type OwnerActParameters = { primaryType: string; message: string; signature: string; policy?: string | undefined }
 
@@ -120,6 +120,7 @@ type Plan =
 function planWalletAct(wallet: WalletView, act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'ImportWallet' | 'Resync' }>, policyText: string | undefined, now: number): Plan & { agentId: string | null } {
   switch (act.primaryType) {
     case 'ExportKey':
+      checkRecipientKey(act.message.recipientKey)
       return { kind: 'exit', out: exportKeyPlan(wallet, act, ownerActHash(act.primaryType, act.message), now), policyText: null, agentId: null, widens: [] }
     case 'RegisterAgent':
     case 'SetPolicy':
@@ -147,8 +148,8 @@ function planWalletAct(wallet: WalletView, act: Exclude<VerifiedOwnerAct, { prim
 function applyPlan(enclave: Enclave, wallet: WalletView, plan: Plan, tx: ReturnType<Enclave['beginTx']>, actHash: `0x${string}`, now: number): Record<string, unknown> {
   const change = (c: WalletChange) => enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: c })
   if (plan.kind === 'exit') {
-    if (plan.out.exit) change({ type: 'exit_set', exit: plan.out.exit })
-    const exit = plan.out.exit ?? wallet.exit!
+    const exit = { ...(plan.out.exit ?? wallet.exit!), ...(plan.out.collect ? { collectedAt: now } : {}) }
+    change({ type: 'exit_set', exit })
     const reason = `wallet key sealed to X25519 key ${exit.recipientKey}; the wallet signs nothing from ${new Date(exit.effectiveAt).toISOString()} unless re-imported`
     enclave.appendInfo(tx, plan.out.collect ? 'wallet_exported' : 'export_scheduled', { wallet: wallet.address, agentId: null, rule: OWNER_RULE, reason, requestId: exit.actHash })
     return plan.out.collect ? { exported: exportSealedKey(wallet, exit) } : { scheduled: { actHash: exit.actHash, effectiveAt: exit.effectiveAt, widens: ['key exit'] } }

@@ -42,7 +42,8 @@ const SnapshotSchema = z.strictObject({
     // Issue 19: the wallet policy, the owner set, open proposals and scheduled loosenings.
     walletPolicy: z.strictObject(policyRecord).optional(),
     governance: z.strictObject({ owners: z.array(hex(40)), thresholds: z.strictObject({ stop: uint, approve: uint, loosen: uint, agents: uint, owners: uint }), delayMs: uint,
-      approveAbove: z.array(z.strictObject({ chainId: uint, asset: z.string(), above: z.string(), quorum: uint })).optional(), lockUntil: uint.optional() }).optional(),
+      approveAbove: z.array(z.strictObject({ chainId: uint, asset: z.string(), above: z.string(), quorum: uint })).optional(),
+      prevDelay: z.strictObject({ ms: uint, until: uint }).optional() }).optional(),
     proposals: z.array(z.strictObject({
       actHash: hex(64), primaryType: z.string(), message: z.string(), policy: z.string().nullable(), actClass: z.enum(ACT_CLASSES), threshold: uint,
       signers: z.array(hex(40)), seq: uint, createdAt: uint, expiresAt: uint,
@@ -51,7 +52,7 @@ const SnapshotSchema = z.strictObject({
       actHash: hex(64), agentId: z.string().nullable(), policy: z.strictObject({ ...policyRecord, agentId: z.string().optional(), revoked: z.boolean().optional() }),
       widens: z.array(z.string()), scheduledAt: uint, effectiveAt: uint,
     })).optional(),
-    exit: z.strictObject({ actHash: hex(64), recipientKey: hex(64), scheduledAt: uint, effectiveAt: uint }).optional(), // issue 19: key exit
+    exit: z.strictObject({ actHash: hex(64), recipientKey: hex(64), scheduledAt: uint, effectiveAt: uint, collectedAt: uint.optional() }).optional(), // issue 19: key exit
     held: z.array(z.strictObject({ actHash: hex(64), primaryType: z.string(), message: z.string(), signer: hex(40), agentId: z.string(), scheduledAt: uint, effectiveAt: uint })).optional(),
   })),
 })

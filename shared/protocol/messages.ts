@@ -163,7 +163,7 @@ export const WalletInfoSchema = z
     /** Acts waiting for more owners' signatures: the exact message to co-sign (and its policy text). */
     proposals: z.array(ProposalViewSchema.extend({ message: z.string(), policy: z.string().nullable(), seq: z.number().int() }).strict()),
     /** The owners' key exit (scheduled, or due: the wallet signs nothing more), or null. */
-    exit: z.strictObject({ actHash: hex, recipientKey: hex, scheduledAt: int, effectiveAt: int, due: z.boolean() }).nullable().optional(),
+    exit: z.strictObject({ actHash: hex, recipientKey: hex, scheduledAt: int, effectiveAt: int, collectedAt: int.optional(), due: z.boolean() }).nullable().optional(),
     /** Unfreezes, permits and budget credits waiting out the delay (applied at the first request or act once due). */
     held: z.array(z.strictObject({ actHash: hex, act: z.string(), agentId: z.string(), scheduledAt: int, effectiveAt: int })).optional(),
     agents: z.array(

@@ -64,6 +64,9 @@ describe('adversarial: a single owner exports the wallet key', () => {
     expect(json(cancel.stdout).cancelled).toBe(p.actHash)
     expect((await q.clients[0]!.wallet(q.wallet)).exit ?? null).toBeNull()
     expect(await pay()).toBe(true)
+    // A low-order recipient key (whose shared secret anyone knows) is refused before any owner's signature counts.
+    const weak = await q.clients[0]!.act('ExportKey', q.wallet, { recipientKey: `0x${'00'.repeat(32)}` }).catch((e) => e)
+    expect((weak as HostRequestError).code).toBe('owner_act_invalid')
     // Starting over by one owner is a proposal again.
     const again = await q.clients[0]!.act('ExportKey', q.wallet, { recipientKey: p.message ? JSON.parse(p.message).recipientKey : '' })
     expect(again.proposal).toMatchObject({ threshold: 3 })
