@@ -144,7 +144,7 @@ export function ownerCommand(): Command {
       printResult(!!o.json, ws, () =>
         ws.length === 0
           ? `no wallets for ${c.account.address}; create one with \`bursar owner wallet create\``
-          : ws.map((w) => `${w.address}  ${w.label || '-'}  owner ${w.owner}  seq ${w.ownerSeq}  agents ${w.agents.length}${w.rolledBack ? '  ROLLED BACK' : ''}`).join('\n'),
+          : ws.map((w) => `${w.address}  ${w.label || '-'}  owner ${w.owner}  seq ${w.ownerSeq}  agents ${w.agents.length}${w.rolledBack ? '  ROLLED BACK' : ''}${w.exit?.due ? '  EXPORTED (signs nothing)' : w.exit ? `  EXIT at ${new Date(w.exit.effectiveAt).toISOString()}` : ''}`).join('\n'),
       )
     }))
 

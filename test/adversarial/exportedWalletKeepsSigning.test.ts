@@ -110,6 +110,7 @@ describe('adversarial: an exported wallet keeps signing', () => {
     await q.stack.waitReady()
     expect(await pay(q.wallet, q.agentKey)).toEqual({ ok: false, code: 'wallet_exported' })
     expect((await q.clients[0]!.wallet(q.wallet)).exit).toMatchObject({ due: true })
+    expect((await q.cli(1, ['wallet', 'list'])).stdout).toContain('EXPORTED (signs nothing)')
   }, 90_000)
 
   it('import: the exported key brought back signs again; a fresh key becomes a new wallet that signs (viem verifies)', async () => {

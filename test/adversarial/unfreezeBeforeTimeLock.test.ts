@@ -80,5 +80,11 @@ describe('adversarial: unfreezing, permits and credits before the time lock has 
     expect(applied).toEqual(expect.arrayContaining(['agent_unfrozen', 'budget_released']))
     expect(audit.some((e) => e.event === 'permit_issued')).toBe(false)
     expect(audit.filter((e) => e.event === 'act_scheduled').length).toBe(4)
+    // The held acts applied by the agent's request were sealed with it: an enclave restart loads them as applied.
+    await q.stack.stopEnclave()
+    await q.stack.startEnclave()
+    await q.stack.waitReady()
+    expect(await pay()).toEqual({ ok: true })
+    expect((await q.clients[0]!.wallet(q.wallet)).held).toEqual([])
   }, 150_000)
 })
