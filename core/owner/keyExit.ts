@@ -25,5 +25,7 @@ export function exportKeyPlan(wallet: WalletView, act: Extract<VerifiedOwnerAct,
   }
   const delayMs = delayAt(wallet, now)
   const exit = { actHash, recipientKey, scheduledAt: now, effectiveAt: now + delayMs }
-  return { threshold: Math.max(...Object.values(governanceOf(wallet).thresholds)), exit, collect: delayMs === 0 }
+  // SECURITY: the strictest act includes the approval-amount rules: the key out signs any amount.
+  const gov = governanceOf(wallet)
+  return { threshold: Math.max(...Object.values(gov.thresholds), ...(gov.approveAbove ?? []).map((r) => Math.min(r.quorum, gov.owners.length))), exit, collect: delayMs === 0 }
 }

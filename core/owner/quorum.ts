@@ -50,18 +50,48 @@ export function actClass(act: VerifiedOwnerAct, widens: boolean): ActClass {
 const FIXED_CLASS: Partial<Record<OwnerActType, ActClass>> = { RevokeAgent: 'stop', RevokePolicy: 'stop', CancelScheduled: 'stop', IssuePermit: 'approve', CreditBudget: 'approve', RegisterAgent: 'agents' }
 
 /**
- * SECURITY: how many owners approve this pending request: the `approve` threshold, raised by every approval-amount
- * rule whose (chainId, asset) the request spends more than `above` of (all its spends summed, fees included).
+ * SECURITY: how many owners an approval needs: the `approve` threshold, raised by every approval-amount rule whose
+ * (chainId, asset) it lets the agent spend more than `above` of — a pending request's spends summed (fees included),
+ * or the amount of an IssuePermit (an approval in advance: a permit replaces the rules) or of a CreditBudget (spent
+ * budget given back). Undefined for other acts (their class's threshold applies).
  */
-export function approveThreshold(wallet: WalletView, pendingId: string): number {
+export function approveThreshold(wallet: WalletView, act: VerifiedOwnerAct): number | undefined {
+  const m = act.message as { approve?: boolean; pendingId?: string; chainId?: string; asset?: string; amount?: string }
+  if (act.primaryType === 'ResolvePending' ? !m.approve : act.primaryType !== 'IssuePermit' && act.primaryType !== 'CreditBudget') return undefined
+  const p = m.pendingId === undefined ? undefined : wallet.ledger.getPending(m.pendingId)
+  const one = { chainId: Number(m.chainId), asset: /^0x0{40}$/.test(m.asset ?? '') ? 'native' : m.asset?.toLowerCase(), amount: BigInt(m.amount ?? 0) }
+  const spends = m.pendingId === undefined ? [one] : p ? factsOf(p.summary.action).spends : []
   const gov = governanceOf(wallet)
-  const p = wallet.ledger.getPending(pendingId)
   let t = gov.thresholds.approve
-  const spends = p && gov.approveAbove?.length ? factsOf(p.summary.action).spends : []
   for (const r of gov.approveAbove ?? []) {
     const sum = spends.filter((s) => s.chainId === r.chainId && s.asset === r.asset).reduce((a, s) => a + s.amount, 0n)
     if (sum > BigInt(r.above)) t = Math.max(t, Math.min(r.quorum, gov.owners.length))
   }
+  return t
+}
+
+/**
+ * SECURITY: lowering a threshold needs that threshold, else any threshold above `owners` is illusory (two owners drop a
+ * 3-of-3 rule, then act with two). A SetOwners needs every old class threshold it lowers or that its added keys would
+ * help reach (and likewise for approve-above quorums, as capped by the owner count); a SetApprovalQuorum that lowers
+ * a rule's quorum or raises its amount needs its old quorum.
+ */
+export function governanceThreshold(wallet: WalletView, act: VerifiedOwnerAct): number | undefined {
+  const gov = governanceOf(wallet)
+  const cap = (q: number, n = gov.owners.length) => Math.min(q, n)
+  let t = gov.thresholds.owners
+  if (act.primaryType === 'SetOwners') {
+    const m = act.message
+    const next: Record<ActClass, number> = { stop: +m.stopQuorum, approve: +m.approveQuorum, loosen: +m.loosenQuorum, agents: +m.agentsQuorum, owners: +m.ownersQuorum }
+    // k added keys count as k signatures of whoever adds them: q - 1 old owners plus k new keys must not reach it either.
+    const k = m.owners.filter((o) => !isOwner(wallet, o)).length
+    for (const [c, q] of Object.entries(gov.thresholds)) if (next[c as ActClass] <= q - 1 + k) t = Math.max(t, q)
+    for (const r of gov.approveAbove ?? []) if (cap(r.quorum, m.owners.length) <= cap(r.quorum) - 1 + k) t = Math.max(t, cap(r.quorum))
+  } else if (act.primaryType === 'SetApprovalQuorum') {
+    const m = act.message
+    const old = gov.approveAbove?.find((r) => r.chainId === Number(m.chainId) && r.asset === (/^0x0{40}$/.test(m.asset) ? 'native' : m.asset.toLowerCase()))
+    if (old && (+m.quorum < old.quorum || BigInt(m.above) > BigInt(old.above))) t = Math.max(t, cap(old.quorum))
+  } else return undefined
   return t
 }
 

@@ -9,7 +9,7 @@ import { createWalletChange } from '../../core/owner/createWalletChange.js'
 import { type WalletActOutcome, type WalletChange, walletActChange } from '../../core/owner/walletActChange.js'
 import { type LedgerAct, type LedgerActOutcome, ledgerActEvents } from '../../core/owner/ledgerActEvents.js'
 import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
-import { actClass, approveThreshold, isOwner, liveProposals, quorumStep } from '../../core/owner/quorum.js'
+import { actClass, approveThreshold, governanceThreshold, isOwner, liveProposals, quorumStep } from '../../core/owner/quorum.js'
 import { timeLockChange, widenings } from '../../core/owner/timeLock.js'
 import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.js'
 import { applyDueHeld, applyEvents } from './ledgerOps.js'
@@ -72,7 +72,7 @@ export async function applyOwnerAct(
     const proposalHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
     const policyText = params.policy ?? liveProposals(wallet, now).find((x) => x.actHash === proposalHash)?.policy ?? undefined
     const plan = act.primaryType === 'Resync' ? null : planWalletAct(wallet, act, policyText, now)
-    const threshold = plan?.kind === 'exit' ? plan.out.threshold : act.primaryType === 'ResolvePending' && act.message.approve ? approveThreshold(wallet, act.message.pendingId) : undefined
+    const threshold = plan?.kind === 'exit' ? plan.out.threshold : (approveThreshold(wallet, act) ?? governanceThreshold(wallet, act))
     const q = quorumStep({ wallet, act, cls: actClass(act, (plan?.widens.length ?? 0) > 0), policyText: plan?.policyText ?? null, now, seq, threshold })
     if (!q.apply) {
       change({ type: 'proposals_set', proposals: q.proposals })

@@ -1,0 +1,55 @@
+import type { Hex } from 'viem'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHAIN_ID, MERCHANT, type PolicyBody, TOKEN, TOKEN_ENTRY, eip3009, postSign, signedBody, verifyEip3009 } from '../helpers/agentClient.js'
+import { type QuorumWallet, startQuorumWallet } from '../helpers/quorumWallet.js'
+
+/** Every payment goes to the owners (no rule matches a real payee). */
+const askOwners: PolicyBody = {
+  version: 1,
+  timeZone: 'UTC',
+  tokens: [TOKEN_ENTRY],
+  budgets: [{ chainId: CHAIN_ID, asset: TOKEN, perTx: '1000000', rolling24h: '10000000' }],
+  rules: [{ id: 'ask-owners', effect: 'allow', kinds: ['eip3009'], payTo: { in: ['0x0000000000000000000000000000000000000001'] }, onViolation: 'pending' }],
+}
+
+/**
+ * Attack (prompt-injected agent): the owners require two approvals above 700 (SetApprovalQuorum). The agent, told to
+ * pay 2800 to one payee, splits it into four pending requests of 700 each; one owner (or one owner's approval bot)
+ * approves each alone, and 2800 leaves on one owner's word within minutes.
+ *
+ * NOT FIXED (needs a redesign): the approve-above rule is per pending request. Closing it needs the enclave to count
+ * what single owners approved per (chain, asset) over a window (a ledger counter, sealed and replayed) and raise the
+ * threshold once the sum passes `above` — or rules keyed by payee. Until then this test documents the gap as
+ * `it.fails`: the final assertion (the 2nd–4th lone approvals are only partials) fails today; all four sign.
+ */
+describe('adversarial: an agent splits a payment below the approve-above amount', () => {
+  let q: QuorumWallet
+  const ask = (operation: ReturnType<typeof eip3009>) => postSign(q.stack.url, signedBody({ agentKey: q.agentKey, wallet: q.wallet, operation }))
+
+  beforeAll(async () => {
+    q = await startQuorumWallet({ prefix: 'split', policy: askOwners, quorum: { stopQuorum: '1', approveQuorum: '1', loosenQuorum: '2', agentsQuorum: '2', ownersQuorum: '2' } })
+    const one = await q.clients[0]!.act('SetApprovalQuorum', q.wallet, { chainId: String(CHAIN_ID), asset: TOKEN, above: '700', quorum: '2' })
+    expect((await q.clients[1]!.cosign(q.wallet, one.proposal!.actHash)).proposal).toBeUndefined()
+  }, 60_000)
+  afterAll(async () => {
+    await q?.stack.stop()
+  })
+
+  it.fails('four lone approvals of 700 to one payee: once they pass 700 together, a lone approval is only a partial', async () => {
+    const proposals: unknown[] = []
+    for (let i = 0; i < 4; i++) {
+      const op = eip3009({ wallet: q.wallet, value: 700n, to: MERCHANT })
+      const first = await ask(op)
+      expect(first.json.code).toBe('approval_pending')
+      const r = await q.clients[2]!.resolvePending(q.wallet, first.json.pendingId as string, true)
+      proposals.push(r.proposal)
+      if (!r.proposal) {
+        const ok = await ask(op)
+        expect(await verifyEip3009(q.wallet, op, ok.json.signature as Hex)).toBe(true)
+      }
+    }
+    // Secure behaviour: the first 700 alone is fine; the ones that take the sum above 700 need the second owner.
+    expect(proposals[0]).toBeUndefined()
+    expect(proposals.slice(1)).toEqual([expect.objectContaining({ threshold: 2 }), expect.objectContaining({ threshold: 2 }), expect.objectContaining({ threshold: 2 })])
+  }, 60_000)
+})
