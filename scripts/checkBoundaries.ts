@@ -29,9 +29,10 @@ const rel = (p: string) => path.relative(root, p)
  * Merged 12-01 with issue 15 (replay ids sealed with the state, +11) and issue 19 (non-custodial exit +158,
  * approve-above rules +28, time lock on unfreeze/permits/credits +66, delay floor +7, exit recipient checks +8):
  * 6,184 (the separate sums overlap: diet12 trimmed files gov19 also grew); red team rt19 (approve-above on permits,
- * credits and the exit's strictest threshold; lowering a threshold needs it) +21 → 6,205.
+ * credits and the exit's strictest threshold; lowering a threshold needs it) +21 → 6,205; split19 (approve-above
+ * counts lone approvals over 24 h, sealed) +29 → 6,234.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6205)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6234)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js']

@@ -2,7 +2,7 @@ import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import type { OwnerActType } from '../../shared/owner/ownerActTypes.js'
 import { ownerActHash } from '../../shared/owner/ownerReceipt.js'
-import type { ActClass, Governance, Proposal, WalletView } from '../state/stateTypes.js'
+import type { ActClass, ApproveAbove, Governance, LoneApproval, Proposal, WalletView } from '../state/stateTypes.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 import { factsOf } from '../kinds/kindTable.js'
 
@@ -53,21 +53,51 @@ const FIXED_CLASS: Partial<Record<OwnerActType, ActClass>> = { RevokeAgent: 'sto
  * SECURITY: how many owners an approval needs: the `approve` threshold, raised by every approval-amount rule whose
  * (chainId, asset) it lets the agent spend more than `above` of — a pending request's spends summed (fees included),
  * or the amount of an IssuePermit (an approval in advance: a permit replaces the rules) or of a CreditBudget (spent
- * budget given back). Undefined for other acts (their class's threshold applies).
+ * budget given back) — counting what approvals below the rule's quorum let spend in the last 24 h, so splitting a
+ * payment does not dodge the rule (Safe-style allowance). Undefined for other acts (their class's threshold applies).
  */
-export function approveThreshold(wallet: WalletView, act: VerifiedOwnerAct): number | undefined {
+export function approveThreshold(wallet: WalletView, act: VerifiedOwnerAct, now: number): number | undefined {
+  const spends = approvedSpends(wallet, act)
+  if (!spends) return undefined
+  const gov = governanceOf(wallet)
+  let t = gov.thresholds.approve
+  for (const r of gov.approveAbove ?? []) {
+    if (sumOf(spends, r) + sumOf(loneWindow(wallet, now), r) > BigInt(r.above)) t = Math.max(t, Math.min(r.quorum, gov.owners.length))
+  }
+  return t
+}
+
+/**
+ * The approve-above window after an approval applied with `threshold` owners: its spends of each ruled asset whose
+ * quorum it did not reach are added. Bounded: entries older than 24 h drop, and one within the hour is merged into
+ * (its time moves to now: it is counted longer, never less).
+ */
+export function loneApprovals(wallet: WalletView, act: VerifiedOwnerAct, threshold: number, now: number): LoneApproval[] | undefined {
+  const spends = approvedSpends(wallet, act)
+  const gov = governanceOf(wallet)
+  if (!spends || !gov.approveAbove?.length) return undefined
+  let list = loneWindow(wallet, now)
+  for (const r of gov.approveAbove) {
+    const amount = sumOf(spends, r)
+    if (amount === 0n || threshold >= Math.min(r.quorum, gov.owners.length)) continue
+    const last = list.findLast((e) => e.chainId === r.chainId && e.asset === r.asset && e.at > now - 3_600_000)
+    const entry = { chainId: r.chainId, asset: r.asset, amount: String(amount + BigInt(last?.amount ?? 0)), at: now }
+    list = [...list.filter((e) => e !== last), entry]
+  }
+  return list
+}
+
+const loneWindow = (wallet: WalletView, now: number) => (wallet.loneApproved ?? []).filter((e) => e.at > now - 24 * 3_600_000)
+const sumOf = (xs: readonly { chainId: number; asset?: string | undefined; amount: bigint | string }[], r: ApproveAbove) =>
+  xs.filter((s) => s.chainId === r.chainId && s.asset === r.asset).reduce((a, s) => a + BigInt(s.amount), 0n)
+
+/** What an approval lets the agent spend: a pending request's spends, or a permit's or credit's amount. */
+function approvedSpends(wallet: WalletView, act: VerifiedOwnerAct) {
   const m = act.message as { approve?: boolean; pendingId?: string; chainId?: string; asset?: string; amount?: string }
   if (act.primaryType === 'ResolvePending' ? !m.approve : act.primaryType !== 'IssuePermit' && act.primaryType !== 'CreditBudget') return undefined
   const p = m.pendingId === undefined ? undefined : wallet.ledger.getPending(m.pendingId)
   const one = { chainId: Number(m.chainId), asset: /^0x0{40}$/.test(m.asset ?? '') ? 'native' : m.asset?.toLowerCase(), amount: BigInt(m.amount ?? 0) }
-  const spends = m.pendingId === undefined ? [one] : p ? factsOf(p.summary.action).spends : []
-  const gov = governanceOf(wallet)
-  let t = gov.thresholds.approve
-  for (const r of gov.approveAbove ?? []) {
-    const sum = spends.filter((s) => s.chainId === r.chainId && s.asset === r.asset).reduce((a, s) => a + s.amount, 0n)
-    if (sum > BigInt(r.above)) t = Math.max(t, Math.min(r.quorum, gov.owners.length))
-  }
-  return t
+  return m.pendingId === undefined ? [one] : p ? factsOf(p.summary.action).spends : []
 }
 
 /**

@@ -3,7 +3,7 @@ import type { AuditEvent } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
-import type { AgentRecord, Governance, HeldAct, KeyExit, PolicyRecord, Proposal, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
+import type { AgentRecord, Governance, HeldAct, KeyExit, LoneApproval, PolicyRecord, Proposal, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
 import { installPolicy, installWalletPolicy } from './installPolicy.js'
 import { delayAt, governanceOf } from './quorum.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
@@ -30,6 +30,7 @@ export type WalletChange =
   | { type: 'exit_set'; exit: KeyExit | undefined }
   /** Unfreezes, permits and credits waiting out the delay (core/owner/heldActs.ts), after one was added or came due. */
   | { type: 'held_set'; held: HeldAct[] }
+  | { type: 'lone_approved_set'; lone: LoneApproval[] }
 
 export type WalletActOutcome = {
   change: WalletChange
@@ -147,6 +148,9 @@ export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
       return
     case 'held_set':
       wallet.held = c.held
+      return
+    case 'lone_approved_set':
+      wallet.loneApproved = c.lone
       return
     case 'scheduled_due':
       for (const s of wallet.scheduled ?? []) {

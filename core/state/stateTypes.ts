@@ -32,6 +32,8 @@ export type ActClass = (typeof ACT_CLASSES)[number]
 export type Governance = { owners: `0x${string}`[]; thresholds: Record<ActClass, number>; delayMs: number; approveAbove?: ApproveAbove[] | undefined; prevDelay?: { ms: number; until: number } | undefined }
 /** Approving a pending request that spends more than `above` of (chainId, asset: lowercase, `native` for the coin) needs `quorum` owners. */
 export type ApproveAbove = { chainId: number; asset: string; above: string; quorum: number }
+/** An amount of a ruled (chainId, asset) approved with fewer owners than the rule's quorum, counted for 24 h (core/owner/quorum.ts). */
+export type LoneApproval = { chainId: number; asset: string; amount: string; at: number }
 
 /** An owner act waiting for more owners' signatures (each checked on arrival; it dies when any act moves the seq). */
 export type Proposal = {
@@ -86,6 +88,7 @@ export type WalletRecord = {
   scheduled?: Scheduled[] | undefined
   exit?: KeyExit | undefined
   held?: HeldAct[] | undefined
+  loneApproved?: LoneApproval[] | undefined
   /** The wallet's spend ledger (pending requests, permits, freezes, rolling windows). */
   ledger: SpendLedger
 }

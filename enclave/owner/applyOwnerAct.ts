@@ -9,7 +9,7 @@ import { createWalletChange } from '../../core/owner/createWalletChange.js'
 import { type WalletActOutcome, type WalletChange, walletActChange } from '../../core/owner/walletActChange.js'
 import { type LedgerAct, type LedgerActOutcome, ledgerActEvents } from '../../core/owner/ledgerActEvents.js'
 import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
-import { actClass, approveThreshold, governanceThreshold, isOwner, liveProposals, quorumStep } from '../../core/owner/quorum.js'
+import { actClass, approveThreshold, governanceThreshold, isOwner, liveProposals, loneApprovals, quorumStep } from '../../core/owner/quorum.js'
 import { timeLockChange, widenings } from '../../core/owner/timeLock.js'
 import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.js'
 import { applyDueHeld, applyEvents } from './ledgerOps.js'
@@ -72,7 +72,7 @@ export async function applyOwnerAct(
     const proposalHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
     const policyText = params.policy ?? liveProposals(wallet, now).find((x) => x.actHash === proposalHash)?.policy ?? undefined
     const plan = act.primaryType === 'Resync' ? null : planWalletAct(wallet, act, policyText, now)
-    const threshold = plan?.kind === 'exit' ? plan.out.threshold : (approveThreshold(wallet, act) ?? governanceThreshold(wallet, act))
+    const threshold = plan?.kind === 'exit' ? plan.out.threshold : (approveThreshold(wallet, act, now) ?? governanceThreshold(wallet, act))
     const q = quorumStep({ wallet, act, cls: actClass(act, (plan?.widens.length ?? 0) > 0), policyText: plan?.policyText ?? null, now, seq, threshold })
     if (!q.apply) {
       change({ type: 'proposals_set', proposals: q.proposals })
@@ -90,7 +90,9 @@ export async function applyOwnerAct(
       const persist = await enclave.finishTx(tx)
       return { ok: true, result: { wallet: wallet.address, ownerSeq: seq, receipt: signOwnerReceipt(enclave, act, wallet.address, seq) }, persist }
     }
+    const lone = loneApprovals(wallet, act, threshold ?? 0, now) // read before the approval consumes the pending request
     result = { wallet: wallet.address, ownerSeq: seq, ...applyPlan(enclave, wallet, plan!, tx, proposalHash, now) }
+    if (lone) change({ type: 'lone_approved_set', lone })
     // Only an applied act moves the seq: a refused one (it threw above) leaves no entry, no snapshot, no change. The
     // move ends every other open proposal (they were signed for this seq).
     enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: seq, rolledBack: false })

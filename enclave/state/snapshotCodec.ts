@@ -57,6 +57,7 @@ const SnapshotSchema = z.strictObject({
     })).optional(),
     exit: z.strictObject({ actHash: hex(64), recipientKey: hex(64), scheduledAt: uint, effectiveAt: uint, collectedAt: uint.optional() }).optional(), // issue 19: key exit
     held: z.array(z.strictObject({ actHash: hex(64), primaryType: z.string(), message: z.string(), signer: hex(40), agentId: z.string(), scheduledAt: uint, effectiveAt: uint })).optional(),
+    loneApproved: z.array(z.strictObject({ chainId: uint, asset: z.string(), amount: z.string(), at: uint })).optional(), // approve-above window
   })),
 })
 

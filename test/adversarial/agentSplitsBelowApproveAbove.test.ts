@@ -14,13 +14,12 @@ const askOwners: PolicyBody = {
 
 /**
  * Attack (prompt-injected agent): the owners require two approvals above 700 (SetApprovalQuorum). The agent, told to
- * pay 2800 to one payee, splits it into four pending requests of 700 each; one owner (or one owner's approval bot)
+ * pay about 2800 to one payee, splits it into four pending requests of ~700 each; one owner (or one owner's approval bot)
  * approves each alone, and 2800 leaves on one owner's word within minutes.
  *
- * NOT FIXED (needs a redesign): the approve-above rule is per pending request. Closing it needs the enclave to count
- * what single owners approved per (chain, asset) over a window (a ledger counter, sealed and replayed) and raise the
- * threshold once the sum passes `above` — or rules keyed by payee. Until then this test documents the gap as
- * `it.fails`: the final assertion (the 2nd–4th lone approvals are only partials) fails today; all four sign.
+ * Fixed (Safe-style allowance): the enclave keeps, per wallet and (chain, asset), what approvals below a rule's quorum
+ * let spend over a rolling 24 h (sealed with the wallet), and an approval needs the rule's quorum once that sum plus
+ * this request's spend passes `above` (core/owner/quorum.ts approveThreshold, loneApprovals).
  */
 describe('adversarial: an agent splits a payment below the approve-above amount', () => {
   let q: QuorumWallet
@@ -35,10 +34,11 @@ describe('adversarial: an agent splits a payment below the approve-above amount'
     await q?.stack.stop()
   })
 
-  it.fails('four lone approvals of 700 to one payee: once they pass 700 together, a lone approval is only a partial', async () => {
+  it('four lone approvals of about 700 to one payee: once they pass 700 together, a lone approval is only a partial', async () => {
     const proposals: unknown[] = []
     for (let i = 0; i < 4; i++) {
-      const op = eip3009({ wallet: q.wallet, value: 700n, to: MERCHANT })
+      // 700, 699, 698, 697: distinct requests (the same amount to the same payee would be a retry of the open one).
+      const op = eip3009({ wallet: q.wallet, value: 700n - BigInt(i), to: MERCHANT })
       const first = await ask(op)
       expect(first.json.code).toBe('approval_pending')
       const r = await q.clients[2]!.resolvePending(q.wallet, first.json.pendingId as string, true)
