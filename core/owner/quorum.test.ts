@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
 import { SpendLedger } from '../ledger/SpendLedger.js'
 import type { Governance, WalletRecord } from '../state/stateTypes.js'
-import { PROPOSAL_TTL_MS, actClass, liveProposals, quorumStep } from './quorum.js'
+import { PROPOSAL_TTL_MS, actClass, approveThreshold, liveProposals, loneApprovals, quorumStep } from './quorum.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
 const A = '0x00000000000000000000000000000000000000aa' as const
@@ -78,5 +78,26 @@ describe('quorum (pure): m-of-n per class of act', () => {
     expect([c('ResolvePending', { approve: true }), c('IssuePermit'), c('CreditBudget'), c('RegisterAgent'), c('SetOwners'), c('Resync')]).toEqual([
       'approve', 'approve', 'approve', 'agents', 'owners', 'owners',
     ])
+  })
+
+  it('approve-above: lone approvals add up over 24 h (merged per hour, pruned after 24 h); quorum approvals do not count', () => {
+    const TOKEN = '0x00000000000000000000000000000000000000ee'
+    const w = wallet({ governance: { ...gov, thresholds: { ...gov.thresholds, approve: 1 }, approveAbove: [{ chainId: 1, asset: TOKEN, above: '1000', quorum: 2 }] } })
+    const credit = (amount: string, asset = TOKEN): VerifiedOwnerAct =>
+      ({ primaryType: 'CreditBudget', message: { wallet: w.address, agentId: `agt_${'0'.repeat(40)}`, chainId: '1', asset, amount, seq: '6' }, signer: A }) as VerifiedOwnerAct
+    expect(approveThreshold(w, credit('600'), T0)).toBe(1)
+    w.loneApproved = loneApprovals(w, credit('600'), 1, T0)
+    expect(w.loneApproved).toEqual([{ chainId: 1, asset: TOKEN, amount: '600', at: T0 }])
+    expect(approveThreshold(w, credit('400'), T0)).toBe(1)
+    expect(approveThreshold(w, credit('401'), T0)).toBe(2)
+    expect(approveThreshold(w, credit('5000', `0x${'0'.repeat(39)}f`), T0)).toBe(1) // another asset: no rule
+    expect(loneApprovals(w, credit('5000'), 2, T0)).toEqual(w.loneApproved) // approved with the quorum: not counted
+    w.loneApproved = loneApprovals(w, credit('300'), 1, T0 + 1_000)
+    expect(w.loneApproved).toEqual([{ chainId: 1, asset: TOKEN, amount: '900', at: T0 + 1_000 }])
+    w.loneApproved = loneApprovals(w, credit('50'), 1, T0 + 2 * 3_600_000)
+    expect(w.loneApproved).toHaveLength(2)
+    expect(approveThreshold(w, credit('51'), T0 + 2 * 3_600_000)).toBe(2)
+    expect(approveThreshold(w, credit('950'), T0 + 1_000 + 24 * 3_600_000)).toBe(1) // the 900 left the window, 50 is in
+    expect(loneApprovals(w, credit('1'), 1, T0 + 3 * 24 * 3_600_000)).toEqual([{ chainId: 1, asset: TOKEN, amount: '1', at: T0 + 3 * 24 * 3_600_000 }])
   })
 })

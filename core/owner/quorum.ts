@@ -58,25 +58,21 @@ const FIXED_CLASS: Partial<Record<OwnerActType, ActClass>> = { RevokeAgent: 'sto
  */
 export function approveThreshold(wallet: WalletView, act: VerifiedOwnerAct, now: number): number | undefined {
   const spends = approvedSpends(wallet, act)
-  if (!spends) return undefined
   const gov = governanceOf(wallet)
-  let t = gov.thresholds.approve
-  for (const r of gov.approveAbove ?? []) {
-    if (sumOf(spends, r) + sumOf(loneWindow(wallet, now), r) > BigInt(r.above)) t = Math.max(t, Math.min(r.quorum, gov.owners.length))
-  }
-  return t
+  const over = (r: ApproveAbove) => sumOf(spends!, r) + sumOf(loneWindow(wallet, now), r) > BigInt(r.above)
+  return spends && Math.max(gov.thresholds.approve, ...(gov.approveAbove ?? []).filter(over).map((r) => Math.min(r.quorum, gov.owners.length)))
 }
 
 /**
  * The approve-above window after an approval applied with `threshold` owners: its spends of each ruled asset whose
- * quorum it did not reach are added. Bounded: entries older than 24 h drop, and one within the hour is merged into
- * (its time moves to now: it is counted longer, never less).
+ * quorum it did not reach are added. Bounded (at most 25 per rule): entries older than 24 h or of a rule the quorum
+ * removed drop, and one within the hour is merged into (its time moves to now: it is counted longer, never less).
  */
 export function loneApprovals(wallet: WalletView, act: VerifiedOwnerAct, threshold: number, now: number): LoneApproval[] | undefined {
   const spends = approvedSpends(wallet, act)
   const gov = governanceOf(wallet)
   if (!spends || !gov.approveAbove?.length) return undefined
-  let list = loneWindow(wallet, now)
+  let list = loneWindow(wallet, now).filter((e) => gov.approveAbove!.some((r) => r.chainId === e.chainId && r.asset === e.asset))
   for (const r of gov.approveAbove) {
     const amount = sumOf(spends, r)
     if (amount === 0n || threshold >= Math.min(r.quorum, gov.owners.length)) continue
