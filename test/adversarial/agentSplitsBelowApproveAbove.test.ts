@@ -1,16 +1,9 @@
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHAIN_ID, MERCHANT, type PolicyBody, TOKEN, TOKEN_ENTRY, eip3009, postSign, signedBody, verifyEip3009 } from '../helpers/agentClient.js'
-import { type QuorumWallet, startQuorumWallet } from '../helpers/quorumWallet.js'
+import { CHAIN_ID, MERCHANT, TOKEN, eip3009, postSign, signedBody, verifyEip3009 } from '../helpers/agentClient.js'
+import { ASK_OWNERS_POLICY, type QuorumWallet, startQuorumWallet } from '../helpers/quorumWallet.js'
 
-/** Every payment goes to the owners (no rule matches a real payee). */
-const askOwners: PolicyBody = {
-  version: 1,
-  timeZone: 'UTC',
-  tokens: [TOKEN_ENTRY],
-  budgets: [{ chainId: CHAIN_ID, asset: TOKEN, perTx: '1000000', rolling24h: '10000000' }],
-  rules: [{ id: 'ask-owners', effect: 'allow', kinds: ['eip3009'], payTo: { in: ['0x0000000000000000000000000000000000000001'] }, onViolation: 'pending' }],
-}
+const askOwners = ASK_OWNERS_POLICY
 
 /**
  * Attack (prompt-injected agent): the owners require two approvals above 700 (SetApprovalQuorum). The agent, told to

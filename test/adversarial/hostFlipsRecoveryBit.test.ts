@@ -4,7 +4,7 @@ import { secp256k1 } from '@noble/curves/secp256k1'
 import { type Hex, hashTypedData, hexToBytes, isAddressEqual, recoverTypedDataAddress } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bursarAccount } from '../../agent/bursarAccount.js'
-import { type StackWithAgent, TOKEN, TRANSFER_TYPES, eip3009, paymentPolicy, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { type StackWithAgent, TOKEN, eip3009, eip3009TypedData, paymentPolicy, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
 
 const AMOUNT = 1_000n
 
@@ -52,15 +52,7 @@ describe('adversarial: a malicious host flips the recovery bit of the wallet’s
     await s?.stack.stop()
   })
 
-  const typed = (op: ReturnType<typeof eip3009>) => {
-    const m = op.typedData.message as Record<string, string>
-    return {
-      domain: { ...op.typedData.domain, verifyingContract: TOKEN } as never,
-      types: { TransferWithAuthorization: TRANSFER_TYPES },
-      primaryType: 'TransferWithAuthorization' as const,
-      message: { ...m, value: BigInt(m.value!), validAfter: BigInt(m.validAfter!), validBefore: BigInt(m.validBefore!) } as never,
-    }
-  }
+  const typed = eip3009TypedData
 
   it('refused before and after the wallet key is learnt, although a plain verify against the wallet key accepts it', async () => {
     for (const learnFirst of [false, true]) {

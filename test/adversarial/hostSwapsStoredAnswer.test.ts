@@ -6,9 +6,9 @@ import { bursarAccount } from '../../agent/bursarAccount.js'
 import {
   type StackWithAgent,
   TOKEN,
-  TRANSFER_TYPES,
   auditEntries,
   eip3009,
+  eip3009TypedData,
   paymentPolicy,
   postSign,
   signedBody,
@@ -63,15 +63,7 @@ describe('adversarial: a malicious host swaps a stored answer or lies to get a s
     await s?.stack.stop()
   })
 
-  const typed = (op: ReturnType<typeof eip3009>) => {
-    const m = op.typedData.message as Record<string, string>
-    return {
-      domain: { ...op.typedData.domain, verifyingContract: TOKEN } as never,
-      types: { TransferWithAuthorization: TRANSFER_TYPES },
-      primaryType: 'TransferWithAuthorization' as const,
-      message: { ...m, value: BigInt(m.value!), validAfter: BigInt(m.validAfter!), validBefore: BigInt(m.validBefore!) } as never,
-    }
-  }
+  const typed = eip3009TypedData
 
   it('the resend is answered with the stored answer of another payment: refused (response_signer_mismatch)', async () => {
     // An earlier payment of this wallet, decided and stored: its answer is what the host replays.

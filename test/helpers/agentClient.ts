@@ -51,6 +51,17 @@ export function paymentPolicy(params: { perTx: string; rolling24h: string; versi
 export const TRANSFER_TYPES = EIP3009_FIELDS
 
 /** An EIP-3009 TransferWithAuthorization from `wallet` under the registry's domain (fresh random nonce). */
+/** An `eip3009` operation as viem's typed-data arguments (bigint fields), for viem's hash, verify and recover. */
+export function eip3009TypedData(op: ReturnType<typeof eip3009>) {
+  const m = op.typedData.message as Record<string, string>
+  return {
+    domain: { ...op.typedData.domain, verifyingContract: TOKEN } as never,
+    types: { TransferWithAuthorization: TRANSFER_TYPES },
+    primaryType: 'TransferWithAuthorization' as const,
+    message: { ...m, value: BigInt(m.value!), validAfter: BigInt(m.validAfter!), validBefore: BigInt(m.validBefore!) } as never,
+  }
+}
+
 export function eip3009(params: { wallet: Hex; value: bigint; to?: Hex; nonce?: Hex }): Extract<AgentOperation, { op: 'signTypedData' }> {
   const now = Math.floor(Date.now() / 1000)
   return {

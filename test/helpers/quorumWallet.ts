@@ -6,7 +6,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
-import { type CliResult, type PolicyBody, paymentPolicy, runCli, waitAgentFloor } from './agentClient.js'
+import { CHAIN_ID, type CliResult, type PolicyBody, TOKEN, TOKEN_ENTRY, paymentPolicy, runCli, waitAgentFloor } from './agentClient.js'
 import { type Stack, startStack } from './startStack.js'
 
 export type QuorumWallet = {
@@ -45,4 +45,13 @@ export async function startQuorumWallet(o: { prefix: string; owners?: number; qu
   const cli = (who: number | Hex, args: string[]) =>
     runCli(['owner', ...args], { BURSAR_HOST_URL: stack.url, BURSAR_OWNER_KEY: typeof who === 'number' ? keys[who]! : who, HOME: dir }, dir)
   return { stack, dir, keys, owners, clients, wallet, agentKey, cli }
+}
+
+/** Every payment goes to the owners: no rule matches a real payee, so each request waits as pending. */
+export const ASK_OWNERS_POLICY: PolicyBody = {
+  version: 1,
+  timeZone: 'UTC',
+  tokens: [TOKEN_ENTRY],
+  budgets: [{ chainId: CHAIN_ID, asset: TOKEN, perTx: '1000000', rolling24h: '10000000' }],
+  rules: [{ id: 'ask-owners', effect: 'allow', kinds: ['eip3009'], payTo: { in: ['0x0000000000000000000000000000000000000001'] }, onViolation: 'pending' }],
 }
