@@ -6,6 +6,12 @@ import type { ActClass, ApproveAbove, Governance, LoneApproval, Proposal, Wallet
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 import { factsOf } from '../kinds/kindTable.js'
 
+/**
+ * Classes of owner acts, each with its own m-of-n threshold. Here, not in core/state/stateTypes.ts: that file holds
+ * types only, so the enclave never loads it.
+ */
+export const ACT_CLASSES = ['stop', 'approve', 'loosen', 'agents', 'owners'] as const
+
 /** A proposal waits at most this long for the other owners. */
 export const PROPOSAL_TTL_MS = 24 * 3_600_000
 

@@ -1,6 +1,7 @@
 import type { LedgerEvent } from '../ledger/LedgerEvent.js'
 import type { SpendLedger } from '../ledger/SpendLedger.js'
 import type { WalletChange } from '../owner/walletActChange.js'
+import type { ACT_CLASSES } from '../owner/quorum.js'
 
 /** In-memory shapes of the enclave's trusted state (what sealed snapshots hold). */
 export type AgentRecord = {
@@ -25,7 +26,6 @@ export type PolicyRecord = {
 export type WalletPolicyRecord = { json: string; version: number; hash: `0x${string}` }
 
 /** Classes of owner acts, each with its own m-of-n threshold (core/owner/quorum.ts). */
-export const ACT_CLASSES = ['stop', 'approve', 'loosen', 'agents', 'owners'] as const
 export type ActClass = (typeof ACT_CLASSES)[number]
 
 /** Several owner keys and a threshold per class of act; absent: the creating owner alone, every threshold 1. */

@@ -4,7 +4,8 @@ import { type AuditHead, AuditHeadSchema } from '../../shared/audit/auditEntry.j
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { SpendLedgerJsonSchema } from '../../core/ledger/LedgerEvent.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
-import { ACT_CLASSES, type AgentRecord, type PolicyRecord, type WalletRecord, type WalletView } from '../../core/state/stateTypes.js'
+import { ACT_CLASSES } from '../../core/owner/quorum.js'
+import type { AgentRecord, PolicyRecord, WalletRecord, WalletView } from '../../core/state/stateTypes.js'
 
 /** Plain form of the enclave's state, sealed as one snapshot. */
 export type SnapshotState = {
