@@ -8,7 +8,10 @@ import { installPolicy, installWalletPolicy } from './installPolicy.js'
 import { delayAt, governanceOf } from './quorum.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
-export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: 'RegisterAgent' | 'SetPolicy' | 'SetWalletPolicy' | 'RevokePolicy' | 'RevokeAgent' | 'SetOwners' | 'SetApprovalQuorum' | 'CancelScheduled' }>
+/** The acts that change a wallet's agents, policies or governance: the one list of them. */
+const WALLET_ACTS = ['RegisterAgent', 'SetPolicy', 'SetWalletPolicy', 'RevokePolicy', 'RevokeAgent', 'SetOwners', 'SetApprovalQuorum', 'CancelScheduled'] as const
+export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: (typeof WALLET_ACTS)[number] }>
+export const isWalletAct = (act: VerifiedOwnerAct): act is WalletAct => (WALLET_ACTS as readonly string[]).includes(act.primaryType)
 
 /** What a wallet act changes: the shell applies it with applyWalletChange, the one mutator of agents and policies. */
 export type WalletChange =

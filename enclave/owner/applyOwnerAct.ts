@@ -6,7 +6,7 @@ import type { WalletView } from '../../core/state/stateTypes.js'
 import { OWNER_RULE } from '../state/loadState.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import { createWalletChange } from '../../core/owner/createWalletChange.js'
-import { type WalletActOutcome, type WalletChange, walletActChange } from '../../core/owner/walletActChange.js'
+import { type WalletActOutcome, type WalletChange, isWalletAct, walletActChange } from '../../core/owner/walletActChange.js'
 import { type LedgerAct, type LedgerActOutcome, ledgerActEvents } from '../../core/owner/ledgerActEvents.js'
 import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
 import { actClass, approveThreshold, governanceThreshold, isOwner, liveProposals, loneApprovals, quorumStep } from '../../core/owner/quorum.js'
@@ -120,30 +120,20 @@ type Plan =
 
 /** What an act would change, computed purely from the wallet (a refusal throws; nothing has changed then). */
 function planWalletAct(wallet: WalletView, act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'ImportWallet' | 'Resync' }>, policyText: string | undefined, now: number): Plan & { agentId: string | null } {
-  switch (act.primaryType) {
-    case 'ExportKey':
-      checkRecipientKey(act.message.recipientKey)
-      return { kind: 'exit', out: exportKeyPlan(wallet, act, ownerActHash(act.primaryType, act.message), now), policyText: null, agentId: null, widens: [] }
-    case 'RegisterAgent':
-    case 'SetPolicy':
-    case 'SetWalletPolicy':
-    case 'RevokePolicy':
-    case 'RevokeAgent':
-    case 'SetOwners':
-    case 'SetApprovalQuorum':
-    case 'CancelScheduled': {
-      const out = walletActChange({ wallet, act, policyText, now })
-      const text = out.change.type === 'policy_set' || out.change.type === 'wallet_policy_set' ? out.change.policy.json : null
-      return { kind: 'wallet', out, policyText: text, agentId: out.agentId, widens: widenings(wallet, out.change, now) }
-    }
-    default: {
-      const out = ledgerActEvents({ wallet, act, now })
-      // SECURITY: validate the events on the ledger first: an act whose effects would be invalid is refused unchanged.
-      const checked = checkLedgerEvents(wallet.ledger, out.events)
-      if (!checked.ok) throw new EnclaveError('owner_act_invalid', `The act's ledger effect is invalid: ${checked.message}`.slice(0, 200))
-      return { kind: 'ledger', out, policyText: null, agentId: out.agentId, widens: [], act }
-    }
+  if (act.primaryType === 'ExportKey') {
+    checkRecipientKey(act.message.recipientKey)
+    return { kind: 'exit', out: exportKeyPlan(wallet, act, ownerActHash(act.primaryType, act.message), now), policyText: null, agentId: null, widens: [] }
   }
+  if (isWalletAct(act)) {
+    const out = walletActChange({ wallet, act, policyText, now })
+    const text = out.change.type === 'policy_set' || out.change.type === 'wallet_policy_set' ? out.change.policy.json : null
+    return { kind: 'wallet', out, policyText: text, agentId: out.agentId, widens: widenings(wallet, out.change, now) }
+  }
+  const out = ledgerActEvents({ wallet, act, now })
+  // SECURITY: validate the events on the ledger first: an act whose effects would be invalid is refused unchanged.
+  const checked = checkLedgerEvents(wallet.ledger, out.events)
+  if (!checked.ok) throw new EnclaveError('owner_act_invalid', `The act's ledger effect is invalid: ${checked.message}`.slice(0, 200))
+  return { kind: 'ledger', out, policyText: null, agentId: out.agentId, widens: [], act }
 }
 
 /** Applies a planned act through the state's one mutator and audits it. */
