@@ -9,46 +9,34 @@ import type { Admission } from './parseAdmission.js'
  * frame limit. The worst-case snapshot these imply is computed in
  * enclave/state/snapshotBound.test.ts.
  */
-export const OWNER_LIMITS = {
+const LIMITS = {
   /** Wallets in one enclave (also the attestation commitment's wallet list, ≤ 1000). */
-  walletsTotal: 32,
+  walletsTotal: [32, 'limit_wallets_total'],
   /** Wallets one owner address may create. */
-  walletsPerOwner: 4,
+  walletsPerOwner: [4, 'limit_wallets_per_owner'],
   /** Agents registered on one wallet (revoked ones count: their records stay for the audit). */
-  agentsPerWallet: 16,
+  agentsPerWallet: [16, 'limit_agents_per_wallet'],
   /** Canonical policy JSON (what the enclave stores and hashes), bytes. */
-  policyBytes: 12 * 1024,
+  policyBytes: [12 * 1024, 'limit_policy_size'],
   /** Permits of one agent still held in the ledger (live, or closed but not yet swept). */
-  permitsPerAgent: 16,
+  permitsPerAgent: [16, 'limit_permits_per_agent'],
   /** How far ahead an IssuePermit may expire (so closed permits age out of the ledger). */
-  permitLifetimeMs: 30 * 86_400_000,
+  permitLifetimeMs: [30 * 86_400_000, 'limit_permit_lifetime'],
   /** CreateWallet nonces remembered (they expire after 20 minutes). */
-  createNonces: 1024,
+  createNonces: [1024, 'limit_create_nonces'],
   /** Owner acts of one wallet waiting for more owners' signatures (each may hold a policy). */
-  proposalsPerWallet: 3,
+  proposalsPerWallet: [3, 'limit_proposals_per_wallet'],
   /** Widening policy acts of one wallet waiting out its delay (each holds a policy). */
-  scheduledPerWallet: 2,
+  scheduledPerWallet: [2, 'limit_scheduled_per_wallet'],
   /** Last sealed snapshot size above which state-growing owner acts are refused (half the snapshot limit). */
-  stateSoftBytes: 15 * 1024 * 1024,
-} as const
+  stateSoftBytes: [15 * 1024 * 1024, 'limit_state_size'],
+} as const satisfies Record<string, readonly [number, `limit_${string}`]>
 
-/** Error code per limit (shared/protocol/errorCodes.ts lists them; HTTP 429 in host/plugins/errorStatus.ts). */
-export const LIMIT_CODES = {
-  walletsTotal: 'limit_wallets_total',
-  walletsPerOwner: 'limit_wallets_per_owner',
-  agentsPerWallet: 'limit_agents_per_wallet',
-  policyBytes: 'limit_policy_size',
-  permitsPerAgent: 'limit_permits_per_agent',
-  permitLifetimeMs: 'limit_permit_lifetime',
-  createNonces: 'limit_create_nonces',
-  stateSoftBytes: 'limit_state_size',
-  proposalsPerWallet: 'limit_proposals_per_wallet',
-  scheduledPerWallet: 'limit_scheduled_per_wallet',
-} as const satisfies Record<keyof typeof OWNER_LIMITS, `limit_${string}`>
+/** The limits by name (the error code per limit is beside it above; HTTP 429 per shared/errors/errorCodes.ts). */
+export const OWNER_LIMITS = Object.fromEntries(Object.entries(LIMITS).map(([k, [v]]) => [k, v])) as { readonly [K in keyof typeof LIMITS]: (typeof LIMITS)[K][0] }
 
-/** Refuses a state-growing act past a bound with the limit's typed code (docs/security.md, "Bounded state", lists them). */
-export function checkLimit(ok: boolean, which: keyof typeof LIMIT_CODES, message: string): void {
-  if (!ok) throw new EnclaveError(LIMIT_CODES[which], message)
+export function checkLimit(ok: boolean, which: keyof typeof LIMITS, message: string): void {
+  if (!ok) throw new EnclaveError(LIMITS[which][1], message)
 }
 
 /**
