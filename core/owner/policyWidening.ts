@@ -1,6 +1,7 @@
 import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import type { AllowRule, Cap, Policy } from '../../shared/schemas/policy.js'
 import type { WalletPolicy } from '../../shared/schemas/walletPolicy.js'
+import { SET_NAMES } from '../policy/rules/checkSetPredicates.js'
 
 type AnySet = { in: readonly (string | number)[] } | { notIn: readonly (string | number)[] } | undefined
 const key = (v: string | number) => String(v).toLowerCase()
@@ -66,13 +67,12 @@ function capWidenings(prev: readonly Cap[], next: readonly Cap[], path: string, 
 
 /** Whether everything allow rule `n` allows, `p` allowed too (each condition at least as strict). */
 function ruleNarrower(p: AllowRule, n: AllowRule): boolean {
-  const sets = ['chains', 'assets', 'payTo', 'hosts', 'spenders', 'contracts', 'selectors'] as const
   const out: string[] = []
   capWidenings(p.caps ?? [], n.caps ?? [], 'caps', false, out)
   return (
     out.length === 0 &&
     n.kinds.every((k) => p.kinds.includes(k)) &&
-    sets.every((s) => setNarrower(p[s] as AnySet, n[s] as AnySet)) &&
+    SET_NAMES.every((s) => setNarrower(p[s] as AnySet, n[s] as AnySet)) &&
     (p.typedData === undefined || same(p.typedData, n.typedData)) &&
     (p.timeWindows === undefined || same(p.timeWindows, n.timeWindows)) &&
     notAbove(p.maxMessageLength, n.maxMessageLength) &&

@@ -4,10 +4,10 @@ import type { PolicyCode } from '../policyCodes.js'
 import { hostMatches } from './hostMatches.js'
 import { matchSet } from './matchSet.js'
 
-type SetName = 'chains' | 'assets' | 'payTo' | 'hosts' | 'spenders' | 'contracts' | 'selectors'
 type Field = { code: PolicyCode; label: string; values: (c: EvalContext, excluding: boolean) => (string | number)[] }
 
-const FIELDS: Record<SetName, Field> = {
+/** In check order: the most specific predicates come last, so a deny rule reports its most specific code. */
+const FIELDS = {
   chains: { code: 'policy_chain_not_allowed', label: 'chain', values: (c) => (c.facts.chainId === null ? [] : [c.facts.chainId]) },
   assets: { code: 'policy_asset_not_allowed', label: 'token contract', values: (c) => c.facts.tokens },
   // SECURITY: an excluded payee (listed in a deny rule, or in an allow rule's notIn) must not become a spender either
@@ -17,9 +17,8 @@ const FIELDS: Record<SetName, Field> = {
   spenders: { code: 'policy_spender_not_allowed', label: 'spender', values: (c) => c.facts.spenders },
   contracts: { code: 'policy_contract_not_allowed', label: 'contract', values: (c) => (c.facts.contract ? [c.facts.contract.to] : []) },
   selectors: { code: 'policy_selector_not_allowed', label: 'selector', values: (c) => (c.facts.contract ? [c.facts.contract.selector] : []) },
-}
-/** Order matters: the most specific predicates come last, so a deny rule reports its most specific code. */
-export const SET_NAMES: readonly SetName[] = ['chains', 'assets', 'payTo', 'hosts', 'spenders', 'contracts', 'selectors']
+} satisfies Record<string, Field>
+export const SET_NAMES = Object.keys(FIELDS) as (keyof typeof FIELDS)[]
 
 function eq(a: string | number, b: string | number): boolean {
   return typeof a === 'string' && typeof b === 'string' ? a.toLowerCase() === b.toLowerCase() : a === b
@@ -32,7 +31,7 @@ export function checkSetPredicates(rule: PolicyRule, ctx: EvalContext, full: boo
   for (const name of SET_NAMES) {
     const set = rule[name]
     if (!set) continue
-    const f = FIELDS[name]
+    const f: Field = FIELDS[name]
     const vs = f.values(ctx, mode === 'deny' || 'notIn' in set)
     const ok =
       name === 'hosts'
