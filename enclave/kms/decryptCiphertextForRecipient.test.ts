@@ -48,6 +48,14 @@ describe('decryptCiphertextForRecipient', () => {
     edited[edited.length - 17]! ^= 0x01
     expect(parseCiphertextForRecipient(edited).ciphertext).not.toEqual(parsed.ciphertext)
     expect(code(() => decryptCiphertextForRecipient({ cms: edited, rsaPrivateKey: mine.privateKey, expectedLength: 32 }))).toBe('seal_recipient_decrypt_failed')
+    // Without a length to compare, the PKCS#7 padding check alone refuses it, with the same code.
+    expect(code(() => decryptCiphertextForRecipient({ cms: edited, rsaPrivateKey: mine.privateKey }))).toBe('seal_recipient_decrypt_failed')
+    for (const pad of [0x00, 0x11, 0x0f]) {
+      const bad = new Uint8Array(cms)
+      bad[bad.length - 17] = bad[bad.length - 17]! ^ 0x10 ^ pad // the last plaintext byte (16: a full pad block) becomes `pad`
+      expect(code(() => decryptCiphertextForRecipient({ cms: bad, rsaPrivateKey: mine.privateKey }))).toBe('seal_recipient_decrypt_failed')
+    }
+    expect(decryptCiphertextForRecipient({ cms, rsaPrivateKey: mine.privateKey })).toEqual(dataKey)
   })
 
   it.skipIf(!haveOpenssl)('interoperates with OpenSSL in both directions', () => {

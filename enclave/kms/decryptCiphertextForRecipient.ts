@@ -40,33 +40,21 @@ export function decryptCiphertextForRecipient(params: DecryptCiphertextForRecipi
     cek.fill(0)
     throw notOpened(`content key is ${cek.length} bytes, expected 32`)
   }
+  let plaintext: Uint8Array
   try {
+    // OpenSSL checks the PKCS#7 padding; a bad one throws and is reported like every other failure (no padding oracle).
     const decipher = createDecipheriv('aes-256-cbc', cek, parsed.iv)
-    decipher.setAutoPadding(false)
-    const padded = Buffer.concat([decipher.update(parsed.ciphertext), decipher.final()])
-    const plaintext = unpad(padded)
-    if (want !== undefined && plaintext.length !== want) {
-      plaintext.fill(0)
-      throw notOpened('plaintext length differs from the expected one')
-    }
-    return plaintext
+    plaintext = new Uint8Array(Buffer.concat([decipher.update(parsed.ciphertext), decipher.final()]))
+  } catch (cause) {
+    throw notOpened('AES-256-CBC decryption or its PKCS#7 padding check failed', cause)
   } finally {
     cek.fill(0)
   }
-}
-
-/** Strips PKCS#7 padding after checking every pad byte. */
-function unpad(padded: Buffer): Uint8Array {
-  const n = padded[padded.length - 1] ?? 0
-  let ok = n >= 1 && n <= 16 && n <= padded.length
-  for (let i = 1; ok && i <= n; i++) ok = padded[padded.length - i] === n
-  if (!ok) {
-    padded.fill(0)
-    throw notOpened('PKCS#7 padding check failed')
+  if (want !== undefined && plaintext.length !== want) {
+    plaintext.fill(0)
+    throw notOpened('plaintext length differs from the expected one')
   }
-  const out = new Uint8Array(padded.subarray(0, padded.length - n))
-  padded.fill(0)
-  return out
+  return plaintext
 }
 
 /** SECURITY: every failure to open an answer has the same code and message (no distinguishable padding error). */
