@@ -22,26 +22,6 @@ const token = { chainId, asset: address, amount: uint }
 /** An authorization's validity window (unix seconds). */
 const window = { validAfter: seconds, validBefore: seconds }
 
-export const ACTION_KINDS = [
-  'eip3009',
-  'erc2612_permit',
-  'permit2_transfer',
-  'upto',
-  'batch_deposit',
-  'batch_voucher',
-  'auth_capture',
-  'permit2_allowance',
-  'erc20_transfer',
-  'erc20_approve',
-  'permit2_approve',
-  'native_transfer',
-  'contract_call',
-  'typed_data',
-  'raw_message',
-] as const
-export const ActionKindSchema = z.enum(ACTION_KINDS)
-export type ActionKind = z.infer<typeof ActionKindSchema>
-
 export const DecodedActionSchema = z.discriminatedUnion('kind', [
   /** EIP-3009 TransferWithAuthorization / ReceiveWithAuthorization (typed data; x402 exact). */
   z.strictObject({ kind: z.literal('eip3009'), primaryType: z.enum(['TransferWithAuthorization', 'ReceiveWithAuthorization']), ...token, payTo: address, from: address, ...window, nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/) }),
@@ -112,4 +92,8 @@ export const DecodedActionSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('raw_message'), length: z.number().int().nonnegative(), message: z.union([z.strictObject({ text: z.string() }), z.strictObject({ raw: z.string() })]) }),
 ])
 export type DecodedAction = z.infer<typeof DecodedActionSchema>
+export type ActionKind = DecodedAction['kind']
+/** Every action kind, in DecodedActionSchema's order (the one list of them: a policy names kinds from it). */
+export const ACTION_KINDS = DecodedActionSchema.options.map((o) => o.shape.kind.value) as [ActionKind, ...ActionKind[]]
+export const ActionKindSchema = z.enum(ACTION_KINDS)
 export type ActionOf<K extends ActionKind> = Extract<DecodedAction, { kind: K }>
