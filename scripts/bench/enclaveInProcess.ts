@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { privateKeyToAccount } from 'viem/accounts'
 import { Enclave } from '../../enclave/Enclave.js'
-import { SignerPool } from '../../enclave/sign/SignerPool.js'
 import { handleAgentSign } from '../../enclave/agent/handleAgentSign.js'
 import { applyOwnerAct } from '../../enclave/owner/applyOwnerAct.js'
 import { parseAdmission } from '../../shared/owner/parseAdmission.js'
@@ -23,11 +22,10 @@ import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 const USDC = '0x036CbD53842c5426634e7929541eC2318f3dCF7e'
 const PAY_TO = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C'
 
-/** `signWorkers` > 0 signs on that many worker threads of the built enclave bundle; cpuUs counts every thread. */
-export async function benchEnclaveInProcess(n = 3000, signWorkers = 0): Promise<{ name: string; opsPerSec: number; cpuUs: number }[]> {
+/** cpuUs: this process's CPU (user + system) per request. */
+export async function benchEnclaveInProcess(n = 3000): Promise<{ name: string; opsPerSec: number; cpuUs: number }[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bursar-bench-'))
   const enclave = new Enclave({
-    ...(signWorkers > 0 ? { signer: new SignerPool({ size: signWorkers, entry: path.resolve('dist/enclave.sim.mjs') }) } : {}),
     mode: 'sim',
     sealer: createSimSealer({ keyFile: path.join(dir, 'k') }),
     nsm: { kind: 'mock', attest: async () => new Uint8Array() },
@@ -90,8 +88,7 @@ export async function benchEnclaveInProcess(n = 3000, signWorkers = 0): Promise<
     return { request: text, signature: sign(null, Buffer.from(text), privateKey).toString('hex') }
   }
   const reqs = Array.from({ length: n }, make)
-  // The signer threads are unref'd (a real enclave's socket keeps it alive): hold the loop open while jobs are out.
-  const alive = setInterval(() => {}, 1000)
+
   const out: { name: string; opsPerSec: number; cpuUs: number }[] = []
   for (const concurrency of [1, 64]) {
     const batch = reqs.splice(0, Math.floor(n / 2))
@@ -109,10 +106,9 @@ export async function benchEnclaveInProcess(n = 3000, signWorkers = 0): Promise<
     const c = process.cpuUsage(c0)
     out.push({ name: `enclave hot path in process, ${concurrency} in flight (auth+policy+sign+ledger+audit)`, opsPerSec: batch.length / secs, cpuUs: (c.user + c.system) / batch.length })
   }
-  clearInterval(alive)
   return out
 }
 
 if (process.argv[1]?.endsWith('enclaveInProcess.ts')) {
-  console.table(await benchEnclaveInProcess(Number(process.argv[2] ?? 3000), Number(process.argv[3] ?? 0)))
+  console.table(await benchEnclaveInProcess(Number(process.argv[2] ?? 3000)))
 }

@@ -1,10 +1,11 @@
 /**
- * Interleaved A/B of enclave configurations (issue 18): signer pool size, secp256k1 engine, V8 heap flags.
+ * Interleaved A/B of enclave configurations (issue 18): secp256k1 engine, V8 heap flags (and, before the signer
+ * pool was removed in this branch, its size: BURSAR_SIGN_WORKERS).
  * Each pair runs every configuration once on a fresh stack at c=64, in rotating order, and reports enclave and
  * host CPU µs per answered request, the CPU-per-payment ratio against one raw viem signature measured right
  * before the pair, and the enclave's max RSS. Usage:
  *   npx tsx scripts/bench/signerAb.ts [pairs=3] [durationMs=8000] CONFIG...
- *   CONFIG = name:WORKERS[:ENGINE[:flag,flag]]   e.g. pool1:1  inline:0  noble1:1:noble  semi1:0:libsecp256k1:--max-semi-space-size=1
+ *   CONFIG = name:WORKERS[:ENGINE[:flag,flag]]   e.g. native:0  noble:0:noble  semi1:0:libsecp256k1:--max-semi-space-size=1
  */
 import { benchEndToEnd } from './benchEndToEnd.js'
 import { rawSignatureCpuUs } from './rawSignatureCpu.js'
