@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { type Hex, bytesToHex, hashTypedData, hexToBytes, keccak256, serializeTransaction } from 'viem'
-import { privateKeyToAccount, sign } from 'viem/accounts'
+import { privateKeyToAccount, privateKeyToAddress, publicKeyToAddress, sign } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
-import { SIGN_ENGINE, type SignEngine, signDigest } from './secp256k1Engine.js'
+import { SIGN_ENGINE, type SignEngine, publicKeyOf, signDigest } from './secp256k1Engine.js'
 import { signPlan } from './signPlan.js'
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
@@ -84,6 +84,15 @@ describe('secp256k1 signing engines against viem, byte for byte', () => {
         expect(out.serializedTransaction).toBe(await privateKeyToAccount(privateKey).signTransaction(transaction))
       }),
       { numRuns: 100 },
+    )
+  })
+
+  it.each(ENGINES)('%s: public keys (wallet addresses) for random keys', async (engine) => {
+    await fc.assert(
+      fc.property(key, (privateKey) => {
+        expect(publicKeyToAddress(bytesToHex(publicKeyOf(hexToBytes(privateKey), engine)))).toBe(privateKeyToAddress(privateKey))
+      }),
+      { numRuns: 200 },
     )
   })
 

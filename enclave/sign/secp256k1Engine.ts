@@ -13,7 +13,10 @@ import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 export type SignEngine = 'libsecp256k1' | 'noble'
 export type RawSignature = { rs: Uint8Array; yParity: 0 | 1 }
 
-type Native = { ecdsaSign(msg32: Uint8Array, seckey: Uint8Array): { signature: Uint8Array; recid: number } }
+type Native = {
+  ecdsaSign(msg32: Uint8Array, seckey: Uint8Array): { signature: Uint8Array; recid: number }
+  publicKeyCreate(seckey: Uint8Array, compressed: boolean): Uint8Array
+}
 
 function loadNative(): Native | undefined {
   // BURSAR_SIGN_ENGINE=noble forces the pure-JS engine (benchmarks, or a host where the binding misbehaves).
@@ -44,6 +47,11 @@ export function signDigest(digest: Uint8Array, key: Uint8Array, engine: SignEngi
   }
   const sig = secp256k1.sign(digest, key, { lowS: true })
   return { rs: sig.toCompactRawBytes(), yParity: sig.recovery as 0 | 1 }
+}
+
+/** The 65-byte uncompressed public key of a valid scalar (natively, noble's base-point tables are never built: ~4 MB RSS). */
+export function publicKeyOf(key: Uint8Array, engine: SignEngine = SIGN_ENGINE): Uint8Array {
+  return engine === 'libsecp256k1' && native ? native.publicKeyCreate(key, false) : secp256k1.getPublicKey(key, false)
 }
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
