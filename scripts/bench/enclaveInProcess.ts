@@ -111,4 +111,5 @@ export async function benchEnclaveInProcess(n = 3000): Promise<{ name: string; o
 
 if (process.argv[1]?.endsWith('enclaveInProcess.ts')) {
   console.table(await benchEnclaveInProcess(Number(process.argv[2] ?? 3000)))
+  console.log(`max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB (this process, incl. tsx)`)
 }

@@ -1,11 +1,11 @@
 /**
- * Interleaved A/B of enclave configurations (issue 18): secp256k1 engine, V8 heap flags (and, before the signer
- * pool was removed in this branch, its size: BURSAR_SIGN_WORKERS).
+ * Interleaved A/B of enclave configurations (issue 18): secp256k1 engine and V8 heap flags of the enclave process.
+ * (The signer-pool runs in docs/bench.md were made with this script at 0c85df2, when it also set BURSAR_SIGN_WORKERS.)
  * Each pair runs every configuration once on a fresh stack at c=64, in rotating order, and reports enclave and
  * host CPU µs per answered request, the CPU-per-payment ratio against one raw viem signature measured right
  * before the pair, and the enclave's max RSS. Usage:
  *   npx tsx scripts/bench/signerAb.ts [pairs=3] [durationMs=8000] CONFIG...
- *   CONFIG = name:WORKERS[:ENGINE[:flag,flag]]   e.g. native:0  noble:0:noble  semi1:0:libsecp256k1:--max-semi-space-size=1
+ *   CONFIG = name[:ENGINE[:flag,flag]]   e.g. native  noble:noble  semi1:libsecp256k1:--max-semi-space-size=1
  */
 import { benchEndToEnd } from './benchEndToEnd.js'
 import { rawSignatureCpuUs } from './rawSignatureCpu.js'
@@ -14,8 +14,8 @@ const [pairsArg, durArg, ...specs] = process.argv.slice(2)
 const pairs = Number(pairsArg ?? 3)
 const durationMs = Number(durArg ?? 8000)
 const configs = specs.map((s) => {
-  const [name, workers, engine, flags] = s.split(':')
-  return { name: name!, workers: workers ?? '0', engine: engine || 'libsecp256k1', flags: flags ? flags.split(',') : [] }
+  const [name, engine, flags] = s.split(':')
+  return { name: name!, engine: engine || 'libsecp256k1', flags: flags ? flags.split(',') : [] }
 })
 type Row = { enclave: number; host: number; ratio: number; rss: number; opsPerSec: number; raw: number }
 const rows = new Map<string, Row[]>(configs.map((c) => [c.name, []]))
@@ -25,7 +25,7 @@ for (let p = 0; p < pairs; p++) {
     const raw = rawSignatureCpuUs(1500).cpuUs
     const r = await benchEndToEnd({
       levels: [64], warmupMs: 2000, durationMs, rssAt: 64,
-      env: { BURSAR_SIGN_WORKERS: c.workers, BURSAR_SIGN_ENGINE: c.engine },
+      env: { BURSAR_SIGN_ENGINE: c.engine },
       enclaveNodeArgs: c.flags,
     })
     const l = r.levels[0]!
