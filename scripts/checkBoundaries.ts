@@ -30,9 +30,9 @@ const rel = (p: string) => path.relative(root, p)
  * approve-above rules +28, time lock on unfreeze/permits/credits +66, delay floor +7, exit recipient checks +8):
  * 6,184 (the separate sums overlap: diet12 trimmed files gov19 also grew); red team rt19 (approve-above on permits,
  * credits and the exit's strictest threshold; lowering a threshold needs it) +21 → 6,205; split19 (approve-above
- * counts lone approvals over 24 h, sealed) +25 → 6,230; sign18 (libsecp256k1 engine with noble fallback, digest mod n, engine in hello) +33, then the signer pool removed (inline native signing is cheaper than a worker round trip) −103, native public keys for new wallets +7 → 6,167.
+ * counts lone approvals over 24 h, sealed) +25 → 6,230; sign18 (libsecp256k1 engine with noble fallback, digest mod n, engine in hello) +33, then the signer pool removed (inline native signing is cheaper than a worker round trip) −103, native public keys for new wallets and a blinded context +11 → 6,171.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6167)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6171)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']

@@ -6,6 +6,7 @@
  * whichever engine made it (enclave/sign/secp256k1Engine.test.ts checks both
  * against viem); the engine in use is logged at start-up and reported in hello.
  */
+import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
@@ -16,6 +17,7 @@ export type RawSignature = { rs: Uint8Array; yParity: 0 | 1 }
 type Native = {
   ecdsaSign(msg32: Uint8Array, seckey: Uint8Array): { signature: Uint8Array; recid: number }
   publicKeyCreate(seckey: Uint8Array, compressed: boolean): Uint8Array
+  contextRandomize(seed: Uint8Array): void
 }
 
 function loadNative(): Native | undefined {
@@ -24,7 +26,10 @@ function loadNative(): Native | undefined {
   try {
     // The native binding only: the package's index.js would fall back to a pure-JS elliptic, which we never want.
     // A runtime require (not bundled): node-gyp-build picks build/Release or the prebuilt linux-x64 N-API addon.
-    return createRequire(import.meta.url)('secp256k1/bindings.js') as Native
+    const lib = createRequire(import.meta.url)('secp256k1/bindings.js') as Native
+    // Blinds the base-point multiplication against side channels (upstream's advice); signatures stay deterministic.
+    lib.contextRandomize(randomBytes(32))
+    return lib
   } catch {
     return undefined
   }

@@ -1,6 +1,6 @@
 /**
  * Interleaved A/B of enclave configurations (issue 18): secp256k1 engine and V8 heap flags of the enclave process.
- * (The signer-pool runs in docs/bench.md were made with this script at 0c85df2, when it also set BURSAR_SIGN_WORKERS.)
+ * (The signer-pool runs in docs/bench.md were made with this script at 5467e0f, when it also set BURSAR_SIGN_WORKERS.)
  * Each pair runs every configuration once on a fresh stack at c=64, in rotating order, and reports enclave and
  * host CPU µs per answered request, the CPU-per-payment ratio against one raw viem signature measured right
  * before the pair, and the enclave's max RSS. Usage:
