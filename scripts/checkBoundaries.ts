@@ -59,8 +59,9 @@ function walk(dir: string): string[] {
     return /\.ts$/.test(n) && !/\.test\.ts$/.test(n) ? [p] : []
   })
 }
-const importRe = /(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm
-const imports = (file: string) => [...readFileSync(file, 'utf8').matchAll(importRe)].map((m) => (m[1] ?? m[2] ?? m[3])!)
+// Also run-time requires of a native binding (createRequire(import.meta.url)('pkg/…'): esbuild does not see them).
+const importRe = /(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]|createRequire\([^)]*\)\(\s*['"]([^'"]+)['"]\s*\)/gm
+const imports = (file: string) => [...readFileSync(file, 'utf8').matchAll(importRe)].map((m) => (m[1] ?? m[2] ?? m[3] ?? m[4])!)
 const physicalLines = (f: string) => readFileSync(f, 'utf8').split('\n').length
 /** Source lines: not blank, not a comment line (//, /*, * continuation). */
 const lineCount = (f: string) =>
