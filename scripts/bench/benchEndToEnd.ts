@@ -19,7 +19,7 @@ export type BenchEndToEndParameters = {
   nodeArgs?: string[] | undefined
   /** Extra node flags for the enclave only (V8 heap limits). */
   enclaveNodeArgs?: string[] | undefined
-  /** Extra environment for the stack (e.g. BURSAR_SIGN_WORKERS). */
+  /** Extra environment for the stack (e.g. BURSAR_SIGN_ENGINE=noble). */
   env?: Record<string, string> | undefined
   /** Sample enclave/host RSS during the run at this concurrency (default: the highest level). */
   rssAt?: number | undefined
