@@ -32,7 +32,6 @@ export type EnclaveParameters = {
   now?: () => number
   /** Snapshot after this many audit entries (owner acts always snapshot). */
   snapshotEvery?: number
-  /** secp256k1 signing off the writer thread (default: inline). */
 }
 
 /** A request's accumulated side effects, turned into the response's `persist`. */
@@ -71,8 +70,6 @@ export class Enclave {
   private unstoredBytes = 0
   /** The newest sealed snapshot, re-sent on catchUp until the host says it has it. */
   private lastSealed: Persist['sealed'] = null
-
-  /** secp256k1 signing pool (wallet keys). */
 
   constructor(readonly params: EnclaveParameters) {
     this.now = params.now ?? Date.now
