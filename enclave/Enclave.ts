@@ -10,7 +10,6 @@ import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { MAX_FRAME_BYTES } from '../shared/protocol/frame.js'
 import type { Persist, ResultOf, WireCheckpoint } from '../shared/protocol/messages.js'
 import { AuditChain } from './audit/AuditChain.js'
-import { SignerPool } from './sign/SignerPool.js'
 import type { NsmProvider } from './nsm/NsmProvider.js'
 import { type Phase, canTransition } from './protocol/phase.js'
 import { ReleaseInOrder } from './protocol/releaseInOrder.js'
@@ -33,8 +32,6 @@ export type EnclaveParameters = {
   now?: () => number
   /** Snapshot after this many audit entries (owner acts always snapshot). */
   snapshotEvery?: number
-  /** secp256k1 signing off the writer thread (default: inline). */
-  signer?: SignerPool
 }
 
 /** A request's accumulated side effects, turned into the response's `persist`. */
@@ -74,11 +71,7 @@ export class Enclave {
   /** The newest sealed snapshot, re-sent on catchUp until the host says it has it. */
   private lastSealed: Persist['sealed'] = null
 
-  /** secp256k1 signing pool (wallet keys). */
-  readonly signer: SignerPool
-
   constructor(readonly params: EnclaveParameters) {
-    this.signer = params.signer ?? new SignerPool({ size: 0, entry: '' })
     this.now = params.now ?? Date.now
     this.startedAt = this.now()
     this.replay = new ReplayCache(this.startedAt)

@@ -7,8 +7,6 @@ export const EnclaveEnvSchema = z.object({
   BURSAR_ENCLAVE_LISTEN: z.string().default('unix:./data/enclave.sock'),
   BURSAR_CONFIG_VERSION: z.string().default('1'),
   BURSAR_SNAPSHOT_EVERY: z.coerce.number().int().positive().default(5000),
-  /** secp256k1 signing threads (0 = sign on the writer thread). */
-  BURSAR_SIGN_WORKERS: z.coerce.number().int().min(0).max(64).default(1),
   /** A partial frame that stalls this long closes its connection (slow-client defence). */
   BURSAR_FRAME_STALL_MS: z.coerce.number().int().positive().default(10_000),
 })

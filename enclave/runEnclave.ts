@@ -1,13 +1,11 @@
 import { Enclave, type EnclaveParameters } from './Enclave.js'
-import { SignerPool } from './sign/SignerPool.js'
+import { SIGN_ENGINE } from './sign/secp256k1Engine.js'
 import { dispatch } from './protocol/dispatch.js'
 import { type ListenAddress, serveFrames } from './transport/serveFrames.js'
 
 /** Starts the enclave process: state holder + frame server. Shared by main.ts and main.sim.ts. */
-export async function runEnclave(params: EnclaveParameters & { listen: ListenAddress; stallTimeoutMs?: number; signWorkers?: number }) {
-  // Signing threads run this same bundle as workers (main*.ts dispatch on isMainThread).
-  const signer = new SignerPool({ size: params.signWorkers ?? 0, entry: process.argv[1] ?? '' })
-  const enclave = new Enclave({ ...params, signer })
+export async function runEnclave(params: EnclaveParameters & { listen: ListenAddress; stallTimeoutMs?: number }) {
+  const enclave = new Enclave(params)
   const server = await serveFrames({
     listen: params.listen,
     log: params.log,
@@ -18,7 +16,7 @@ export async function runEnclave(params: EnclaveParameters & { listen: ListenAdd
     },
   })
   const where = params.listen.kind === 'unix' ? params.listen.path : `${params.listen.host}:${params.listen.port}`
-  params.log(`enclave listening on ${where} (mode ${params.mode}, ${signer.size} signing worker(s))`)
+  params.log(`enclave listening on ${where} (mode ${params.mode}, secp256k1 ${SIGN_ENGINE}${SIGN_ENGINE === 'noble' ? ' (native binding not loaded: pure JS, same signatures, slower)' : ''})`)
   const shutdown = () => {
     server.close()
     process.exit(0)

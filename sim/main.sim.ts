@@ -8,72 +8,64 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
-import { isMainThread } from 'node:worker_threads'
 import { EnclaveEnvSchema, parseListen } from '../enclave/config.js'
 import { createMockNsm } from './mockNsm.js'
 import { runEnclave } from '../enclave/runEnclave.js'
-import { runSignWorker } from '../enclave/sign/signWorker.js'
 import { createKmsSealer } from '../enclave/seal/kmsSealer.js'
 import { createSimSealer } from './simSealer.js'
 import { parseAdmission } from '../shared/owner/parseAdmission.js'
 
-if (!isMainThread) {
-  // A signing thread of this same bundle (see sign/SignerPool.ts).
-  runSignWorker()
-} else {
-  const env = EnclaveEnvSchema.extend({
-    BURSAR_DATA_DIR: z.string().default('./data'),
-    /** nitro here = the production KMS sealing path with the simulated NSM (no /dev/nsm outside an enclave). */
-    BURSAR_MODE: z.enum(['sim', 'nitro']).default('sim'),
-    BURSAR_SEALER: z.enum(['sim', 'kms']).optional(),
-    /** A full key ARN, as in Nitro mode (kmsSealer refuses aliases). */
-    BURSAR_KMS_KEY_ID: z.string().default('arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000000'),
-    /** Owner addresses allowed to create wallets (comma-separated); unset = OPEN (simulation only). */
-    BURSAR_OWNER_ALLOWLIST: z.string().optional(),
-    BURSAR_KMS_ENDPOINT: z.string().url().optional(),
-  }).parse(process.env)
-  const log = (line: string) => process.stderr.write(`[enclave] ${line}\n`)
-  mkdirSync(env.BURSAR_DATA_DIR, { recursive: true })
-  log('*** SIMULATION MODE — NOT SECURE: attestation is signed by a simulation CA; sealing key is local unless BURSAR_SEALER=kms ***')
-  const nsm = await createMockNsm({
-    pkiDir: path.join(env.BURSAR_DATA_DIR, 'sim-pki'),
-    measuredFile: process.argv[1] ?? '',
-  })
-  let sealer: ReturnType<typeof createSimSealer> | ReturnType<typeof createKmsSealer>
-  try {
-    sealer =
-      (env.BURSAR_SEALER ?? (env.BURSAR_MODE === 'nitro' ? 'kms' : 'sim')) === 'kms'
-        ? createKmsSealer({
-            keyId: env.BURSAR_KMS_KEY_ID,
-            nsm,
-            endpoint: env.BURSAR_KMS_ENDPOINT,
-            region: 'us-east-1',
-            credentials: { accessKeyId: 'sim', secretAccessKey: 'sim' },
-          })
-        : createSimSealer({ keyFile: path.join(env.BURSAR_DATA_DIR, 'sim-sealing.key') })
-  } catch (err) {
-    // E.g. BURSAR_KMS_KEY_ID is an alias: refuse to start, saying why.
-    const e = err as { shortMessage?: string; details?: string; message: string }
-    log(`refusing to start: ${e.shortMessage ?? e.message.split('\n')[0]}${e.details ? `: ${e.details}` : ''}`)
-    process.exit(2)
-  }
-  log(`sealer: ${sealer.kind}`)
-  const admission = parseAdmission(env.BURSAR_OWNER_ALLOWLIST)
-  if (admission.kind === 'open') {
-    log('*** WALLET CREATION IS OPEN: anyone who reaches this host can create wallets. Set BURSAR_OWNER_ALLOWLIST=0x…,0x… to restrict it (Nitro mode requires it) ***')
-  } else {
-    log(`wallet creation: ${admission.owners.size} allowlisted owner(s)`)
-  }
-  await runEnclave({
-    mode: 'sim',
-    nsm,
-    sealer,
-    configVersion: env.BURSAR_CONFIG_VERSION,
-    admission,
-    snapshotEvery: env.BURSAR_SNAPSHOT_EVERY,
-    stallTimeoutMs: env.BURSAR_FRAME_STALL_MS,
-    signWorkers: env.BURSAR_SIGN_WORKERS,
-    listen: parseListen(env.BURSAR_ENCLAVE_LISTEN),
-    log,
-  })
+const env = EnclaveEnvSchema.extend({
+  BURSAR_DATA_DIR: z.string().default('./data'),
+  /** nitro here = the production KMS sealing path with the simulated NSM (no /dev/nsm outside an enclave). */
+  BURSAR_MODE: z.enum(['sim', 'nitro']).default('sim'),
+  BURSAR_SEALER: z.enum(['sim', 'kms']).optional(),
+  /** A full key ARN, as in Nitro mode (kmsSealer refuses aliases). */
+  BURSAR_KMS_KEY_ID: z.string().default('arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000000'),
+  /** Owner addresses allowed to create wallets (comma-separated); unset = OPEN (simulation only). */
+  BURSAR_OWNER_ALLOWLIST: z.string().optional(),
+  BURSAR_KMS_ENDPOINT: z.string().url().optional(),
+}).parse(process.env)
+const log = (line: string) => process.stderr.write(`[enclave] ${line}\n`)
+mkdirSync(env.BURSAR_DATA_DIR, { recursive: true })
+log('*** SIMULATION MODE — NOT SECURE: attestation is signed by a simulation CA; sealing key is local unless BURSAR_SEALER=kms ***')
+const nsm = await createMockNsm({
+  pkiDir: path.join(env.BURSAR_DATA_DIR, 'sim-pki'),
+  measuredFile: process.argv[1] ?? '',
+})
+let sealer: ReturnType<typeof createSimSealer> | ReturnType<typeof createKmsSealer>
+try {
+  sealer =
+    (env.BURSAR_SEALER ?? (env.BURSAR_MODE === 'nitro' ? 'kms' : 'sim')) === 'kms'
+      ? createKmsSealer({
+          keyId: env.BURSAR_KMS_KEY_ID,
+          nsm,
+          endpoint: env.BURSAR_KMS_ENDPOINT,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'sim', secretAccessKey: 'sim' },
+        })
+      : createSimSealer({ keyFile: path.join(env.BURSAR_DATA_DIR, 'sim-sealing.key') })
+} catch (err) {
+  // E.g. BURSAR_KMS_KEY_ID is an alias: refuse to start, saying why.
+  const e = err as { shortMessage?: string; details?: string; message: string }
+  log(`refusing to start: ${e.shortMessage ?? e.message.split('\n')[0]}${e.details ? `: ${e.details}` : ''}`)
+  process.exit(2)
 }
+log(`sealer: ${sealer.kind}`)
+const admission = parseAdmission(env.BURSAR_OWNER_ALLOWLIST)
+if (admission.kind === 'open') {
+  log('*** WALLET CREATION IS OPEN: anyone who reaches this host can create wallets. Set BURSAR_OWNER_ALLOWLIST=0x…,0x… to restrict it (Nitro mode requires it) ***')
+} else {
+  log(`wallet creation: ${admission.owners.size} allowlisted owner(s)`)
+}
+await runEnclave({
+  mode: 'sim',
+  nsm,
+  sealer,
+  configVersion: env.BURSAR_CONFIG_VERSION,
+  admission,
+  snapshotEvery: env.BURSAR_SNAPSHOT_EVERY,
+  stallTimeoutMs: env.BURSAR_FRAME_STALL_MS,
+  listen: parseListen(env.BURSAR_ENCLAVE_LISTEN),
+  log,
+})

@@ -17,6 +17,7 @@ import { describeWallets } from '../owner/describeWallets.js'
 import { finishLoad, replayEntries } from '../state/loadState.js'
 import type { HandlerResult } from './HandlerResult.js'
 import { PHASE_ACCEPTS } from './phase.js'
+import { SIGN_ENGINE } from '../sign/secp256k1Engine.js'
 
 export const ENCLAVE_VERSION = '0.1.0'
 
@@ -47,7 +48,7 @@ const HANDLERS: { [T in EnclaveRequestType]: (enclave: Enclave, req: Extract<Enc
   hello: (enclave, req) =>
     req.protocolVersion !== PROTOCOL_VERSION
       ? fail('protocol_version_unsupported', `Enclave speaks protocol ${PROTOCOL_VERSION}, not ${req.protocolVersion}`)
-      : { ok: true, result: { protocolVersion: PROTOCOL_VERSION, mode: enclave.params.mode, phase: enclave.phase, enclaveVersion: ENCLAVE_VERSION } },
+      : { ok: true, result: { protocolVersion: PROTOCOL_VERSION, mode: enclave.params.mode, phase: enclave.phase, enclaveVersion: ENCLAVE_VERSION, signEngine: SIGN_ENGINE } },
   loadState: async (enclave, req) => {
     await enclave.loadSnapshot(req.snapshot)
     return { ok: true, result: enclave.headResult() }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { type Address, bytesToHex } from 'viem'
 import { publicKeyToAddress } from 'viem/accounts'
+import { publicKeyOf } from './secp256k1Engine.js'
 
 const N = secp256k1.CURVE.n
 
@@ -14,7 +15,7 @@ export function generateSignerKey(): { privateKey: Uint8Array; address: Address 
       privateKey.fill(0)
       continue
     }
-    const publicKey = secp256k1.getPublicKey(privateKey, false)
+    const publicKey = publicKeyOf(privateKey)
     return { privateKey, address: publicKeyToAddress(bytesToHex(publicKey)) }
   }
 }

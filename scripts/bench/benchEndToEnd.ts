@@ -17,6 +17,10 @@ export type BenchEndToEndParameters = {
   agentsPerWallet?: number | undefined
   /** Extra node flags for the enclave and host (e.g. --cpu-prof). */
   nodeArgs?: string[] | undefined
+  /** Extra node flags for the enclave only (V8 heap limits). */
+  enclaveNodeArgs?: string[] | undefined
+  /** Extra environment for the stack (e.g. BURSAR_SIGN_ENGINE=noble). */
+  env?: Record<string, string> | undefined
   /** Sample enclave/host RSS during the run at this concurrency (default: the highest level). */
   rssAt?: number | undefined
   /** Successful responses to keep per level for independent verification. */
@@ -62,7 +66,7 @@ export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<Be
   let stack: Stack | undefined
   let load: LoadGenerator | undefined
   try {
-    stack = await startStack({ nodeArgs: params.nodeArgs })
+    stack = await startStack({ nodeArgs: params.nodeArgs, enclaveNodeArgs: params.enclaveNodeArgs, env: params.env })
     const enclaveStarted = Date.now()
     const owner = privateKeyToAccount(generatePrivateKey())
     const agents = await setupBenchAgents({

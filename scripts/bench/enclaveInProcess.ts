@@ -22,7 +22,8 @@ import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 const USDC = '0x036CbD53842c5426634e7929541eC2318f3dCF7e'
 const PAY_TO = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C'
 
-export async function benchEnclaveInProcess(n = 3000): Promise<{ name: string; opsPerSec: number }[]> {
+/** cpuUs: this process's CPU (user + system) per request. */
+export async function benchEnclaveInProcess(n = 3000): Promise<{ name: string; opsPerSec: number; cpuUs: number }[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bursar-bench-'))
   const enclave = new Enclave({
     mode: 'sim',
@@ -87,10 +88,12 @@ export async function benchEnclaveInProcess(n = 3000): Promise<{ name: string; o
     return { request: text, signature: sign(null, Buffer.from(text), privateKey).toString('hex') }
   }
   const reqs = Array.from({ length: n }, make)
-  const out: { name: string; opsPerSec: number }[] = []
+
+  const out: { name: string; opsPerSec: number; cpuUs: number }[] = []
   for (const concurrency of [1, 64]) {
     const batch = reqs.splice(0, Math.floor(n / 2))
     const t0 = performance.now()
+    const c0 = process.cpuUsage()
     let next = 0
     const worker = async () => {
       while (next < batch.length) {
@@ -100,11 +103,13 @@ export async function benchEnclaveInProcess(n = 3000): Promise<{ name: string; o
     }
     await Promise.all(Array.from({ length: concurrency }, worker))
     const secs = (performance.now() - t0) / 1000
-    out.push({ name: `enclave hot path in process, ${concurrency} in flight (auth+policy+sign+ledger+audit)`, opsPerSec: batch.length / secs })
+    const c = process.cpuUsage(c0)
+    out.push({ name: `enclave hot path in process, ${concurrency} in flight (auth+policy+sign+ledger+audit)`, opsPerSec: batch.length / secs, cpuUs: (c.user + c.system) / batch.length })
   }
   return out
 }
 
 if (process.argv[1]?.endsWith('enclaveInProcess.ts')) {
-  console.table(await benchEnclaveInProcess())
+  console.table(await benchEnclaveInProcess(Number(process.argv[2] ?? 3000)))
+  console.log(`max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB (this process, incl. tsx)`)
 }

@@ -54,6 +54,7 @@ export async function startStack(
     dataDir?: string
     env?: Record<string, string>
     /** Extra node flags for both processes, e.g. ['--cpu-prof']. */ nodeArgs?: string[]
+    /** Extra node flags for the enclave only, e.g. V8 heap limits. */ enclaveNodeArgs?: string[]
     /** The host's port (default: a free one). */ port?: number
     /** Where dist/ is (default: this checkout); e.g. an installed package's node_modules/bursar. */ root?: string
   } = {},
@@ -75,8 +76,8 @@ export async function startStack(
     BURSAR_LOG_LEVEL: process.env.BURSAR_LOG_LEVEL ?? 'warn',
     ...opts.env,
   }
-  const spawnNode = (file: string, extra: Record<string, string>) => {
-    const c = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(opts.root ?? repoRoot, file)], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const spawnNode = (file: string, extra: Record<string, string>, args: string[] = []) => {
+    const c = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...args, path.join(opts.root ?? repoRoot, file)], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
     c.stderr!.on('data', (d: Buffer) => logs.push(d.toString()))
     return c
   }
@@ -89,7 +90,7 @@ export async function startStack(
     host: null as unknown as ChildProcess,
     logs,
     async startEnclave() {
-      stack.enclave = spawnNode('dist/enclave.sim.mjs', {})
+      stack.enclave = spawnNode('dist/enclave.sim.mjs', {}, opts.enclaveNodeArgs)
       await waitFor(() => logs.join('').includes('enclave listening'), 20_000, 'enclave listening', logs)
     },
     async stopEnclave() {

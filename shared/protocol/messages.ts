@@ -55,6 +55,8 @@ export const HelloResultSchema = z
     mode: z.enum(['sim', 'nitro']),
     phase: z.string(),
     enclaveVersion: z.string(),
+    /** The secp256k1 engine wallet keys sign with (enclave/sign/secp256k1Engine.ts); signatures are identical either way. */
+    signEngine: z.enum(['libsecp256k1', 'noble']).optional(),
   })
   .strict()
 

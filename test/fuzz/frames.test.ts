@@ -94,7 +94,7 @@ describe('frame robustness against a running enclave', () => {
       sent++
       if (i % 500 === 0) await new Promise((r) => setImmediate(r))
       if (i === 1_999) {
-        // Warm (JIT, signing worker start-up, buffers): growth from here on must not scale with the frame count.
+        // Warm (JIT, buffers): growth from here on must not scale with the frame count.
         await waitFor(() => c.responses.length >= sent, 30_000, 'warm-up responses')
         await new Promise((r) => setTimeout(r, 300))
         rssBefore = rssKb(enclave.pid!)
