@@ -70,6 +70,9 @@ function walk(dir: string): string[] {
 }
 // Also run-time requires of a native binding (createRequire(import.meta.url)('pkg/…'): esbuild does not see them).
 const importRe = /(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]|createRequire\([^)]*\)\(\s*['"]([^'"]+)['"]\s*\)/gm
+/** Files that load a native addon by a file path baked into the image (not a package): the NSM ioctl addon. */
+const PATH_REQUIRE = new Set(['enclave/nsm/nitroNsm.ts'])
+const DIRECT_REQUIRE = /createRequire\([^)]*\)\(\s*['"][^'"]+['"]\s*\)/g
 const imports = (file: string) => [...readFileSync(file, 'utf8').matchAll(importRe)].map((m) => (m[1] ?? m[2] ?? m[3] ?? m[4])!)
 const physicalLines = (f: string) => readFileSync(f, 'utf8').split('\n').length
 /** Source lines: not blank, not a comment line (//, /*, * continuation). */
@@ -87,6 +90,12 @@ for (const [side, allowed] of Object.entries(MAY_IMPORT)) {
   for (const file of walk(path.join(root, side))) {
     const src = readFileSync(file, 'utf8')
     if (['core', 'enclave', 'shared'].includes(side) && /throw new Error\(/.test(src)) problems.push(`${rel(file)}: throw new Error( — use a typed BaseError`)
+    // SECURITY: a run-time require is held to the allowlist only in the one form importRe reads; any other use of
+    // createRequire (bound to a name, aliased) could load a package nothing here sees (red team rt18).
+    const requireCalls = (src.match(/createRequire\s*\(/g) ?? []).length
+    if (['core', 'enclave', 'shared'].includes(side) && !PATH_REQUIRE.has(rel(file)) && (requireCalls !== (src.match(DIRECT_REQUIRE) ?? []).length || /createRequire\s+as\b/.test(src))) {
+      problems.push(`${rel(file)}: createRequire other than createRequire(import.meta.url)('package/…') (the allowlist could not see what it loads)`)
+    }
     for (const spec of imports(file)) {
       if (spec.startsWith('.')) {
         const target = rel(path.resolve(path.dirname(file), spec)).split(path.sep)[0]!
@@ -118,6 +127,8 @@ const external = new Set<string>()
 for (const input of Object.values(result.metafile.inputs)) for (const i of input.imports) if (i.external) external.add(pkgOf(i.path))
 for (const f of closure) if (f.startsWith('sim/')) problems.push(`enclave/main.ts reaches ${f}`)
 for (const d of SIM_ONLY_DEPS) if (external.has(d)) problems.push(`enclave/main.ts reaches the simulation-only package ${d}`)
+// What esbuild sees in the closure, however it is loaded (import, literal dynamic import, require('pkg')), on the allowlist too.
+for (const d of external) if (!d.startsWith('node:') && !TRUSTED_DEPS.includes(d)) problems.push(`the trusted closure loads ${d}, not on the enclave allowlist`)
 const byDir = new Map<string, number>()
 for (const f of closure) byDir.set(f.split('/')[0]!, (byDir.get(f.split('/')[0]!) ?? 0) + lineCount(path.join(root, f)))
 const total = [...byDir.values()].reduce((a, b) => a + b, 0)
