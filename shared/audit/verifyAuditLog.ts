@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import { canonicalJson } from '../canonical/canonicalJson.js'
 import {
   type AuditCheckpoint,
@@ -36,7 +37,7 @@ export type VerifyAuditLogReturnType =
     }
   | { ok: false; code: AuditCode; seq: number; message: string }
 
-type Failure = { code: AuditCode; seq: number; message: string }
+export type Failure = { code: AuditCode; seq: number; message: string }
 
 /**
  * Verifies an exported audit log offline: hash links, sequence, recorded
@@ -91,52 +92,7 @@ export function verifyAuditLog(params: VerifyAuditLogParameters): VerifyAuditLog
     hashes.push(hash)
     prev = hash
   }
-  const last = start + hashes.length - 1
-  const hashAt = (seq: number): string | undefined =>
-    seq === start - 1 ? anchorHash : hashes[seq - start]
-
-  // Checkpoints: signature, fork between signed heads, head against the log.
-  const signed = new Map<number, string>()
-  for (const cp of params.checkpoints ?? []) {
-    const parsed = AuditCheckpointSchema.safeParse(cp)
-    if (!parsed.success) {
-      const seq = typeof (cp as { seq?: unknown }).seq === 'number' ? (cp as { seq: number }).seq : 0
-      fail(AUDIT_CODES.malformed, seq, `checkpoint for seq ${seq} is malformed`)
-      continue
-    }
-    if (!verifyAuditCheckpoint(cp, key)) {
-      fail(AUDIT_CODES.checkpointInvalid, cp.seq, `checkpoint for seq ${cp.seq}: signature does not verify under the enclave key`)
-      continue
-    }
-    const other = signed.get(cp.seq)
-    if (other !== undefined && other !== cp.head) {
-      fail(AUDIT_CODES.fork, cp.seq, `two validly signed checkpoints for seq ${cp.seq} with heads ${other} and ${cp.head}: proof of a fork`)
-      continue
-    }
-    signed.set(cp.seq, cp.head)
-    if (cp.seq < start - 1) continue // before a partial log's anchor: checked when that part was verified
-    if (cp.seq > last) fail(AUDIT_CODES.truncated, last + 1, `log ends at seq ${last}, before the signed checkpoint at seq ${cp.seq}`)
-    else if (hashAt(cp.seq) !== cp.head)
-      fail(AUDIT_CODES.checkpointMismatch, cp.seq, `signed head at seq ${cp.seq} is ${cp.head}, the log's entry hashes to ${hashAt(cp.seq)}`)
-  }
-
-  if (sinceHead !== undefined) {
-    const seq = sinceHead.seq ?? findSeq(hashes, start, anchorHash, sinceHead.hash)
-    if (seq === undefined) fail(AUDIT_CODES.rollback, last + 1, `the head seen before (${sinceHead.hash}) is not in this log`)
-    else if (seq > last) fail(AUDIT_CODES.rollback, last + 1, `log ends at seq ${last}, before the head seen at seq ${seq}`)
-    else if (seq < start - 1 || hashAt(seq) !== sinceHead.hash.toLowerCase())
-      fail(AUDIT_CODES.rollback, seq, `seq ${seq} hashes to ${hashAt(seq) ?? '(not in log)'}, the head seen before was ${sinceHead.hash}`)
-  }
-  if (expectedHead !== undefined) {
-    if (expectedHead.seq > last) fail(AUDIT_CODES.truncated, last + 1, `log ends at seq ${last}, before the expected head at seq ${expectedHead.seq}`)
-    else if (hashAt(expectedHead.seq) !== expectedHead.hash.toLowerCase())
-      fail(AUDIT_CODES.headMismatch, expectedHead.seq, `seq ${expectedHead.seq} hashes to ${hashAt(expectedHead.seq) ?? '(not in log)'}, expected ${expectedHead.hash}`)
-  }
-
-  if (failure !== undefined) return { ok: false, ...failure }
-  let signedHead: AuditHead | null = null
-  for (const [seq, hash] of signed) if (signedHead === null || seq > signedHead.seq) signedHead = { seq, hash }
-  return { ok: true, head: { seq: last, hash: prev }, signedHead, count: hashes.length }
+  return finishAuditVerify({ hashes, start, anchorHash, prev, checkpoints: params.checkpoints, key, sinceHead, expectedHead, failure })
 }
 
 function safeHash(entry: AuditEntry): string | undefined {
@@ -178,4 +134,78 @@ function findSeq(hashes: readonly string[], start: number, anchor: string, hash:
   if (wanted === anchor) return start - 1
   const i = hashes.indexOf(wanted)
   return i < 0 ? undefined : start + i
+}
+
+export type FinishAuditVerifyParameters = {
+  /** Entry hashes from seq `start` on, as far as the entries verified. */
+  hashes: readonly string[]
+  start: number
+  anchorHash: string
+  /** Hash of the last verified entry (anchorHash when none). */
+  prev: string
+  checkpoints: readonly AuditCheckpoint[] | undefined
+  key: KeyObject
+  sinceHead: VerifyAuditLogParameters['sinceHead']
+  expectedHead: AuditHead | undefined
+  /** The entries' own failure, if any. */
+  failure: Failure | undefined
+}
+
+/**
+ * The checks after the entry loop: checkpoint signatures, forks and heads,
+ * the auditor's sinceHead and expectedHead. Shared by verifyAuditLog and the
+ * verifier-only fast path (verifyAuditJsonl), so both decide the same way.
+ */
+export function finishAuditVerify(p: FinishAuditVerifyParameters): VerifyAuditLogReturnType {
+  const { hashes, start, anchorHash, prev, key, sinceHead, expectedHead } = p
+  let failure = p.failure
+  const fail = (code: AuditCode, seq: number, message: string) => {
+    if (failure === undefined || seq < failure.seq) failure = { code, seq, message }
+  }
+  const last = start + hashes.length - 1
+  const hashAt = (seq: number): string | undefined =>
+    seq === start - 1 ? anchorHash : hashes[seq - start]
+
+  // Checkpoints: signature, fork between signed heads, head against the log.
+  const signed = new Map<number, string>()
+  for (const cp of p.checkpoints ?? []) {
+    const parsed = AuditCheckpointSchema.safeParse(cp)
+    if (!parsed.success) {
+      const seq = typeof (cp as { seq?: unknown }).seq === 'number' ? (cp as { seq: number }).seq : 0
+      fail(AUDIT_CODES.malformed, seq, `checkpoint for seq ${seq} is malformed`)
+      continue
+    }
+    if (!verifyAuditCheckpoint(cp, key)) {
+      fail(AUDIT_CODES.checkpointInvalid, cp.seq, `checkpoint for seq ${cp.seq}: signature does not verify under the enclave key`)
+      continue
+    }
+    const other = signed.get(cp.seq)
+    if (other !== undefined && other !== cp.head) {
+      fail(AUDIT_CODES.fork, cp.seq, `two validly signed checkpoints for seq ${cp.seq} with heads ${other} and ${cp.head}: proof of a fork`)
+      continue
+    }
+    signed.set(cp.seq, cp.head)
+    if (cp.seq < start - 1) continue // before a partial log's anchor: checked when that part was verified
+    if (cp.seq > last) fail(AUDIT_CODES.truncated, last + 1, `log ends at seq ${last}, before the signed checkpoint at seq ${cp.seq}`)
+    else if (hashAt(cp.seq) !== cp.head)
+      fail(AUDIT_CODES.checkpointMismatch, cp.seq, `signed head at seq ${cp.seq} is ${cp.head}, the log's entry hashes to ${hashAt(cp.seq)}`)
+  }
+
+  if (sinceHead !== undefined) {
+    const seq = sinceHead.seq ?? findSeq(hashes, start, anchorHash, sinceHead.hash)
+    if (seq === undefined) fail(AUDIT_CODES.rollback, last + 1, `the head seen before (${sinceHead.hash}) is not in this log`)
+    else if (seq > last) fail(AUDIT_CODES.rollback, last + 1, `log ends at seq ${last}, before the head seen at seq ${seq}`)
+    else if (seq < start - 1 || hashAt(seq) !== sinceHead.hash.toLowerCase())
+      fail(AUDIT_CODES.rollback, seq, `seq ${seq} hashes to ${hashAt(seq) ?? '(not in log)'}, the head seen before was ${sinceHead.hash}`)
+  }
+  if (expectedHead !== undefined) {
+    if (expectedHead.seq > last) fail(AUDIT_CODES.truncated, last + 1, `log ends at seq ${last}, before the expected head at seq ${expectedHead.seq}`)
+    else if (hashAt(expectedHead.seq) !== expectedHead.hash.toLowerCase())
+      fail(AUDIT_CODES.headMismatch, expectedHead.seq, `seq ${expectedHead.seq} hashes to ${hashAt(expectedHead.seq) ?? '(not in log)'}, expected ${expectedHead.hash}`)
+  }
+
+  if (failure !== undefined) return { ok: false, ...failure }
+  let signedHead: AuditHead | null = null
+  for (const [seq, hash] of signed) if (signedHead === null || seq > signedHead.seq) signedHead = { seq, hash }
+  return { ok: true, head: { seq: last, hash: prev }, signedHead, count: hashes.length }
 }

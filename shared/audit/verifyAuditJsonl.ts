@@ -1,0 +1,499 @@
+import { createHash, type KeyObject } from 'node:crypto'
+import { canonicalJson } from '../canonical/canonicalJson.js'
+import { DecodedActionSchema } from '../schemas/decodedAction.js'
+import { AUDIT_EVENTS, type AuditCheckpoint, type AuditEntry, AuditEntrySchema } from './auditEntry.js'
+import { parseAuditJsonl } from './exportFormats.js'
+import { AUDIT_ENTRY_TAG, GENESIS_HASH, hashCanonicalAuditEntry } from './hashAuditEntry.js'
+import { toEd25519PublicKey } from './toEd25519PublicKey.js'
+import { finishAuditVerify, type VerifyAuditLogParameters, type VerifyAuditLogReturnType, verifyAuditLog } from './verifyAuditLog.js'
+
+/**
+ * Verifier-only fast path for `bursar audit verify` (never imported by the
+ * enclave). verifyAuditLog parses every JSONL line, checks it with zod and
+ * re-canonicalizes it to hash it; here an entry line that is already in
+ * canonical form is checked by a strict byte scanner and its stored bytes are
+ * hashed directly (minus the export-only members `hash`, `mac`, `type`).
+ *
+ * Exactness: the scanner accepts a line only when it can prove that
+ * JSON.parse of the line gives an entry the zod schema accepts and whose
+ * canonicalJson is exactly the bytes it hashes; anything else (non-ASCII text,
+ * escapes other than the canonical short ones, other number forms, other key
+ * orders, checkpoints, blank lines) takes the reference steps for that line
+ * (JSON.parse, AuditEntrySchema, canonicalJson). The first entry that does not
+ * verify, or any line parseAuditJsonl would refuse, sends the whole export to
+ * the reference verifier, so failures are reported (or thrown) exactly as
+ * verifyAuditLog(parseAuditJsonl(text)) does; the checks after the entries are
+ * the same function (finishAuditVerify). The differential test
+ * (verifyAuditJsonl.test.ts) runs both on valid and tampered exports.
+ */
+export type VerifyAuditJsonlParameters = Omit<VerifyAuditLogParameters, 'entries' | 'hashes' | 'checkpoints'> & {
+  /** The JSONL export: UTF-8 bytes (preferred) or text. */
+  jsonl: Uint8Array | string
+}
+
+/** Same answer (or the same AuditError thrown) as verifyAuditLog({ ...parseAuditJsonl(text), ...rest }). */
+export function verifyAuditJsonl(params: VerifyAuditJsonlParameters): VerifyAuditLogReturnType {
+  const { jsonl, ...rest } = params
+  // A string with lone surrogates does not survive UTF-8 encoding: only the reference sees it as given.
+  if (typeof jsonl === 'string' && !(jsonl as unknown as { isWellFormed(): boolean }).isWellFormed()) return verifyAuditLog({ ...parseAuditJsonl(jsonl), ...rest })
+  const bytes = typeof jsonl === 'string' ? Buffer.from(jsonl, 'utf8') : Buffer.from(jsonl.buffer, jsonl.byteOffset, jsonl.byteLength)
+  const fast = fastVerifyAuditJsonl(bytes, rest)
+  if (fast !== undefined) return fast
+  const text = typeof jsonl === 'string' ? jsonl : bytes.toString('utf8')
+  return verifyAuditLog({ ...parseAuditJsonl(text), ...rest })
+}
+
+type Rest = Omit<VerifyAuditJsonlParameters, 'jsonl'>
+
+const TAG = Buffer.from(AUDIT_ENTRY_TAG, 'ascii')
+const PRE = TAG.length + 32
+const EVENTS = new Set<string>(AUDIT_EVENTS)
+const VERDICTS = new Set(['allow', 'deny', 'pending', 'info'])
+const PRIMARY_3009 = new Set(['TransferWithAuthorization', 'ReceiveWithAuthorization'])
+const MAX_SAFE = Number.MAX_SAFE_INTEGER
+const MAX_DEPTH = 64
+/** Not fast: this line takes the reference steps. */
+const NO = -1
+
+const Q = 0x22 // "
+const BS = 0x5c // \
+const COMMA = 0x2c
+const COLON = 0x3a
+
+/**
+ * Returns the verdict, or undefined when the reference verifier must decide
+ * (a failure anywhere, or a line parseAuditJsonl would refuse).
+ */
+export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogReturnType | undefined {
+  let key: KeyObject
+  try {
+    key = toEd25519PublicKey(rest.publicKey)
+  } catch {
+    return undefined // the reference throws, after parsing: let it decide which error comes first
+  }
+  const { sinceHead, expectedHead } = rest
+  const s = new Scanner(b)
+  const hashes: string[] = []
+  const checkpoints: AuditCheckpoint[] = []
+  let start = 0
+  let anchorHash = GENESIS_HASH
+  let prev = GENESIS_HASH
+  let prevBytes = Buffer.from(GENESIS_HASH.slice(2), 'hex')
+  let first = true
+  let scratch = Buffer.allocUnsafe(1 << 16)
+  TAG.copy(scratch, 0)
+
+  const n = b.length
+  let pos = 0
+  while (pos < n) {
+    let end = b.indexOf(0x0a, pos)
+    if (end < 0) end = n
+    const lineStart = pos
+    pos = end + 1
+    let lineEnd = end
+    if (lineEnd > lineStart && b[lineEnd - 1] === 0x0d) lineEnd--
+
+    // Fast: a canonical entry line.
+    const r = lineEnd > lineStart ? s.entry(lineStart, lineEnd) : false
+    if (r) {
+      const seq = s.seq
+      if (first) {
+        first = false
+        if (seq > 0 && sinceHead?.seq === seq - 1) {
+          start = seq
+          prev = anchorHash = sinceHead.hash.toLowerCase()
+          if (!/^0x[0-9a-f]{64}$/.test(prev)) return undefined
+          prevBytes = Buffer.from(prev.slice(2), 'hex')
+        }
+      }
+      if (seq !== start + hashes.length || !s.prevHashIs(prev)) return undefined
+      const len = PRE + s.canonicalLength()
+      if (len > scratch.length) {
+        scratch = Buffer.allocUnsafe(len * 2)
+        TAG.copy(scratch, 0)
+      }
+      prevBytes.copy(scratch, TAG.length)
+      s.copyCanonical(scratch, PRE)
+      prevBytes = createHash('sha256').update(scratch.subarray(0, len)).digest()
+      const hash = `0x${prevBytes.toString('hex')}`
+      if (s.hashStart >= 0) {
+        const claimed = b.toString('latin1', s.hashStart, s.hashEnd)
+        if (claimed !== hash && claimed.toLowerCase() !== hash) return undefined
+      }
+      hashes.push(hash)
+      prev = hash
+      continue
+    }
+
+    // Reference steps for this line (parseAuditJsonl, then verifyAuditLog's loop body).
+    const line = b.toString('utf8', lineStart, lineEnd) // one trailing \r already dropped, as parseAuditJsonl does
+    if (line.trim() === '') continue
+    let value: unknown
+    try {
+      value = JSON.parse(line)
+    } catch {
+      return undefined
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+    const { type, ...fields } = value as Record<string, unknown>
+    if (type === 'checkpoint') {
+      checkpoints.push(fields as AuditCheckpoint)
+      continue
+    }
+    if (type !== 'entry') return undefined
+    const { hash: claimed, mac: _mac, ...e } = fields
+    if (claimed !== undefined && typeof claimed !== 'string') return undefined
+    if (first) {
+      first = false
+      const firstSeq = (e as { seq?: unknown }).seq
+      if (typeof firstSeq === 'number' && firstSeq > 0 && sinceHead?.seq === firstSeq - 1) {
+        start = firstSeq
+        prev = anchorHash = sinceHead.hash.toLowerCase()
+      }
+    }
+    if (!AuditEntrySchema.safeParse(e).success) return undefined
+    const entry = e as AuditEntry
+    if (entry.seq !== start + hashes.length || entry.prevHash !== prev) return undefined
+    let hash: string
+    try {
+      hash = hashCanonicalAuditEntry(entry.prevHash, canonicalJson(entry))
+    } catch {
+      return undefined
+    }
+    if (claimed !== undefined && claimed.toLowerCase() !== hash) return undefined
+    hashes.push(hash)
+    prev = hash
+    prevBytes = Buffer.from(hash.slice(2), 'hex')
+  }
+  return finishAuditVerify({ hashes, start, anchorHash, prev, checkpoints, key, sinceHead, expectedHead, failure: undefined })
+}
+
+/**
+ * Strict scanner of one canonical entry line. Accepts only what canonicalJson
+ * (= JSON.stringify with sorted keys) prints: no whitespace, printable ASCII
+ * strings whose only escapes are \" \\ \b \f \n \r \t, integers of at most 15
+ * digits (16 with a MAX_SAFE_INTEGER bound for uint fields), keys in strictly
+ * increasing order. Returns NO (-1) for anything else.
+ */
+class Scanner {
+  seq = 0
+  hashStart = -1
+  hashEnd = -1
+  private prevStart = 0
+  /** Byte ranges to drop from [lineStart, lineEnd) to get canonicalJson(entry): the hash, mac and type members. */
+  private cuts: number[] = []
+  private lineStart = 0
+  private lineEnd = 0
+  private num = 0
+
+  constructor(private readonly b: Buffer) {}
+
+  entry(p: number, end: number): boolean {
+    const b = this.b
+    this.lineStart = p
+    this.lineEnd = end
+    this.cuts.length = 0
+    this.hashStart = -1
+    if (b[p] !== 0x7b || b[end - 1] !== 0x7d) return false
+    // {"action":
+    p = this.key(p + 1, 'action')
+    if (p < 0) return false
+    p = this.action(p)
+    p = this.key(this.comma(p), 'agentId')
+    p = this.strOrNull(p, 128)
+    p = this.key(this.comma(p), 'code')
+    p = this.strOrNull(p, 128)
+    p = this.key(this.comma(p), 'event')
+    p = this.enumStr(p, EVENTS)
+    if (p < 0) return false
+    if (this.at(p, ',"hash":')) {
+      const cut = p
+      const v = p + 8
+      p = this.str(v, Infinity)
+      if (p < 0) return false
+      this.hashStart = v + 1
+      this.hashEnd = p - 1
+      this.cuts.push(cut, p)
+    }
+    p = this.key(this.comma(p), 'ledger')
+    if (p < 0 || this.b[p] !== 0x5b) return false
+    p = this.value(p, 0)
+    if (p < 0) return false
+    if (this.at(p, ',"mac":')) {
+      const cut = p
+      p = this.value(p + 7, 0)
+      if (p < 0) return false
+      this.cuts.push(cut, p)
+    }
+    p = this.key(this.comma(p), 'policy')
+    p = this.policy(p)
+    p = this.key(this.comma(p), 'prevHash')
+    if (p < 0) return false
+    this.prevStart = p
+    p = this.hex(p, 64, false)
+    p = this.key(this.comma(p), 'reason')
+    p = this.strOrNull(p, 280)
+    p = this.key(this.comma(p), 'requestId')
+    p = this.strOrNull(p, 128)
+    if (p < 0) return false
+    if (this.at(p, ',"resourceUrl":')) p = this.str(p + 15, 2048)
+    p = this.key(this.comma(p), 'rule')
+    p = this.strOrNull(p, 128)
+    p = this.key(this.comma(p), 'seq')
+    p = this.uint(p)
+    if (p < 0) return false
+    this.seq = this.num
+    p = this.key(this.comma(p), 'signedHash')
+    p = this.nullOr(p) ?? this.hex(p, 64, true)
+    p = this.key(this.comma(p), 'stateVersion')
+    p = this.uint(p)
+    p = this.key(this.comma(p), 'time')
+    p = this.uint(p)
+    if (p < 0 || !this.at(p, ',"type":"entry"')) return false
+    this.cuts.push(p, p + 15)
+    p = this.key(this.comma(p + 15), 'verdict')
+    p = this.enumStr(p, VERDICTS)
+    p = this.key(this.comma(p), 'wallet')
+    p = this.nullOr(p) ?? this.hex(p, 40, true)
+    return p === end - 1
+  }
+
+  prevHashIs(prev: string): boolean {
+    const b = this.b
+    const p = this.prevStart + 1
+    if (prev.length !== 66) return false
+    for (let i = 0; i < 66; i++) if (b[p + i] !== prev.charCodeAt(i)) return false
+    return true
+  }
+
+  canonicalLength(): number {
+    let len = this.lineEnd - this.lineStart
+    for (let i = 0; i < this.cuts.length; i += 2) len -= (this.cuts[i + 1] as number) - (this.cuts[i] as number)
+    return len
+  }
+
+  copyCanonical(target: Buffer, at: number): void {
+    let from = this.lineStart
+    for (let i = 0; i < this.cuts.length; i += 2) {
+      const cut = this.cuts[i] as number
+      at += this.b.copy(target, at, from, cut)
+      from = this.cuts[i + 1] as number
+    }
+    this.b.copy(target, at, from, this.lineEnd)
+  }
+
+  // --- tokens; every method takes and returns a position, NO (-1) propagates ---
+
+  private at(p: number, lit: string): boolean {
+    if (p < 0 || p + lit.length > this.lineEnd) return false
+    const b = this.b
+    for (let i = 0; i < lit.length; i++) if (b[p + i] !== lit.charCodeAt(i)) return false
+    return true
+  }
+
+  private comma(p: number): number {
+    return p >= 0 && this.b[p] === COMMA ? p + 1 : NO
+  }
+
+  /** `"name":` */
+  private key(p: number, name: string): number {
+    if (p < 0 || this.b[p] !== Q || !this.at(p + 1, name)) return NO
+    p += 1 + name.length
+    return this.b[p] === Q && this.b[p + 1] === COLON ? p + 2 : NO
+  }
+
+  private nullOr(p: number): number | undefined {
+    if (p < 0) return NO
+    return this.at(p, 'null') ? p + 4 : undefined
+  }
+
+  private strOrNull(p: number, max: number): number {
+    return this.nullOr(p) ?? this.str(p, max)
+  }
+
+  /**
+   * A string in canonical form; `max` bounds its raw length (the decoded
+   * UTF-16 length is never larger, so the schema's max holds).
+   */
+  private str(p: number, max: number): number {
+    const b = this.b
+    if (p < 0 || b[p] !== Q) return NO
+    const from = p + 1
+    const end = this.lineEnd
+    for (p = from; p < end; p++) {
+      const c = b[p] as number
+      if (c === Q) return p - from <= max ? p + 1 : NO
+      if (c === BS) {
+        const d = b[++p]
+        // The escapes JSON.stringify prints for these characters; \/ and \u are never canonical here.
+        if (d !== Q && d !== BS && d !== 0x62 && d !== 0x66 && d !== 0x6e && d !== 0x72 && d !== 0x74) return NO
+      } else if (c < 0x20 || c > 0x7e) return NO
+    }
+    return NO
+  }
+
+  /** A string without escapes that is one of `allowed`. */
+  private enumStr(p: number, allowed: Set<string>): number {
+    const b = this.b
+    if (p < 0 || b[p] !== Q) return NO
+    let close = p + 1
+    while (close < this.lineEnd && close < p + 40 && b[close] !== Q) close++
+    if (b[close] !== Q) return NO
+    return allowed.has(b.toString('latin1', p + 1, close)) ? close + 1 : NO
+  }
+
+  /** `"0x` + `digits` hex digits + `"`; lowercase only unless anyCase. */
+  private hex(p: number, digits: number, anyCase: boolean): number {
+    const b = this.b
+    if (p < 0 || b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2] !== 0x78) return NO
+    p += 3
+    for (let i = 0; i < digits; i++, p++) {
+      const c = b[p] as number
+      if ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)) continue
+      if (anyCase && c >= 0x41 && c <= 0x46) continue
+      return NO
+    }
+    return b[p] === Q ? p + 1 : NO
+  }
+
+  /** A non-negative integer ≤ MAX_SAFE_INTEGER in canonical form; its value in this.num. */
+  private uint(p: number): number {
+    const b = this.b
+    if (p < 0) return NO
+    const from = p
+    let v = 0
+    for (; p < this.lineEnd; p++) {
+      const c = b[p] as number
+      if (c < 0x30 || c > 0x39) break
+      v = v * 10 + (c - 0x30)
+    }
+    const digits = p - from
+    if (digits === 0 || digits > 16 || (digits > 1 && b[from] === 0x30) || v > MAX_SAFE) return NO
+    const c = b[p]
+    if (c === 0x2e || c === 0x65 || c === 0x45) return NO
+    this.num = v
+    return p
+  }
+
+  /** `"0x…"` string of exactly `digits` hex digits, any case, as the schema's regexes require. */
+  private policy(p: number): number {
+    const v = this.nullOr(p)
+    if (v !== undefined) return v
+    if (p < 0 || this.b[p] !== 0x7b) return NO
+    p = this.key(p + 1, 'hash')
+    p = this.hex(p, 64, true)
+    p = this.key(this.comma(p), 'version')
+    p = this.uint(p)
+    return p >= 0 && this.b[p] === 0x7d ? p + 1 : NO
+  }
+
+  private action(p: number): number {
+    const v = this.nullOr(p)
+    if (v !== undefined) return v
+    if (this.at(p, '{"amount":"')) {
+      const q = this.eip3009(p)
+      if (q >= 0) return q
+    }
+    // Any other kind: canonical form by the scanner, the schema by zod.
+    const end = this.value(p, 0)
+    if (end < 0 || this.b[p] !== 0x7b) return NO
+    let action: unknown
+    try {
+      action = JSON.parse(this.b.toString('latin1', p, end))
+    } catch {
+      return NO
+    }
+    return DecodedActionSchema.safeParse(action).success ? end : NO
+  }
+
+  /** The x402 exact action, field by field as DecodedActionSchema's eip3009 member requires. */
+  private eip3009(p: number): number {
+    p = this.key(p + 1, 'amount')
+    p = this.decimalString(p)
+    p = this.key(this.comma(p), 'asset')
+    p = this.hex(p, 40, true)
+    p = this.key(this.comma(p), 'chainId')
+    p = this.uint(p)
+    if (p < 0 || this.num === 0) return NO
+    p = this.key(this.comma(p), 'from')
+    p = this.hex(p, 40, true)
+    p = this.key(this.comma(p), 'kind')
+    if (!this.at(p, '"eip3009"')) return NO
+    p = this.key(this.comma(p + 9), 'nonce')
+    p = this.hex(p, 64, true)
+    p = this.key(this.comma(p), 'payTo')
+    p = this.hex(p, 40, true)
+    p = this.key(this.comma(p), 'primaryType')
+    p = this.enumStr(p, PRIMARY_3009)
+    p = this.key(this.comma(p), 'validAfter')
+    p = this.uint(p)
+    p = this.key(this.comma(p), 'validBefore')
+    p = this.uint(p)
+    return p >= 0 && this.b[p] === 0x7d ? p + 1 : NO
+  }
+
+  /** `"0"` or `"[1-9][0-9]{0,77}"` (the schema's uint string). */
+  private decimalString(p: number): number {
+    const b = this.b
+    if (p < 0 || b[p] !== Q) return NO
+    const from = ++p
+    while ((b[p] as number) >= 0x30 && (b[p] as number) <= 0x39) p++
+    const digits = p - from
+    if (digits === 0 || digits > 78 || (digits > 1 && b[from] === 0x30) || b[p] !== Q) return NO
+    return p + 1
+  }
+
+  /** Any JSON value in canonical form (ledger events, mac, other actions). */
+  private value(p: number, depth: number): number {
+    const b = this.b
+    if (p < 0 || depth > MAX_DEPTH) return NO
+    const c = b[p]
+    if (c === Q) return this.str(p, Infinity)
+    if (c === 0x7b) {
+      p++
+      if (b[p] === 0x7d) return p + 1
+      let prevFrom = -1
+      let prevTo = -1
+      for (;;) {
+        const from = p + 1
+        const to = this.str(p, Infinity) - 1
+        if (to < 0 || b[to + 1] !== COLON) return NO
+        // Keys: no escapes, strictly increasing (canonicalJson sorts by UTF-16 code units = bytes for ASCII).
+        for (let i = from; i < to; i++) if (b[i] === BS) return NO
+        if (to - from === 9 && b.toString('latin1', from, to) === '__proto__') return NO
+        if (prevFrom >= 0 && b.compare(b, prevFrom, prevTo, from, to) <= 0) return NO
+        prevFrom = from
+        prevTo = to
+        p = this.value(to + 2, depth + 1)
+        if (p < 0) return NO
+        if (b[p] === 0x7d) return p + 1
+        if (b[p] !== COMMA) return NO
+        p++
+      }
+    }
+    if (c === 0x5b) {
+      p++
+      if (b[p] === 0x5d) return p + 1
+      for (;;) {
+        p = this.value(p, depth + 1)
+        if (p < 0) return NO
+        if (b[p] === 0x5d) return p + 1
+        if (b[p] !== COMMA) return NO
+        p++
+      }
+    }
+    if (c === 0x6e) return this.at(p, 'null') ? p + 4 : NO
+    if (c === 0x74) return this.at(p, 'true') ? p + 4 : NO
+    if (c === 0x66) return this.at(p, 'false') ? p + 5 : NO
+    // Integers of at most 15 digits print back as themselves; no -0, fractions or exponents.
+    const from = c === 0x2d ? p + 1 : p
+    let q = from
+    while (q < this.lineEnd && (b[q] as number) >= 0x30 && (b[q] as number) <= 0x39) q++
+    const digits = q - from
+    if (digits === 0 || digits > 15 || (digits > 1 && b[from] === 0x30)) return NO
+    if (c === 0x2d && digits === 1 && b[from] === 0x30) return NO
+    const d = b[q]
+    if (d === 0x2e || d === 0x65 || d === 0x45) return NO
+    return q
+  }
+}
