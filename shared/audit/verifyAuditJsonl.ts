@@ -1,4 +1,5 @@
-import { createHash, type KeyObject } from 'node:crypto'
+import * as nodeCrypto from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import { canonicalJson } from '../canonical/canonicalJson.js'
 import { DecodedActionSchema } from '../schemas/decodedAction.js'
 import { AUDIT_EVENTS, type AuditCheckpoint, type AuditEntry, AuditEntrySchema } from './auditEntry.js'
@@ -59,6 +60,44 @@ const Q = 0x22 // "
 const BS = 0x5c // \
 const COMMA = 0x2c
 const COLON = 0x3a
+/** 1: 0-9 a-f; 2: A-F. */
+const HEX_CLASS = new Uint8Array(256)
+for (const c of '0123456789abcdef') HEX_CLASS[c.charCodeAt(0)] = 1
+for (const c of 'ABCDEF') HEX_CLASS[c.charCodeAt(0)] = 2
+/** SHA-256 as lowercase hex: one-shot crypto.hash where Node has it (≥ 20.12), else a Hash object. */
+const sha256Hex: (data: Uint8Array) => string =
+  typeof nodeCrypto.hash === 'function'
+    ? (data) => nodeCrypto.hash('sha256', data, 'hex')
+    : (data) => nodeCrypto.createHash('sha256').update(data).digest('hex')
+const lit = (text: string): Uint8Array => Buffer.from(text, 'latin1')
+const C_agentId = lit(',"agentId":')
+const C_asset = lit(',"asset":')
+const C_chainId = lit(',"chainId":')
+const C_code = lit(',"code":')
+const C_event = lit(',"event":')
+const C_from = lit(',"from":')
+const C_kind = lit(',"kind":')
+const C_ledger = lit(',"ledger":')
+const C_nonce = lit(',"nonce":')
+const C_payTo = lit(',"payTo":')
+const C_policy = lit(',"policy":')
+const C_prevHash = lit(',"prevHash":')
+const C_primaryType = lit(',"primaryType":')
+const C_reason = lit(',"reason":')
+const C_requestId = lit(',"requestId":')
+const C_rule = lit(',"rule":')
+const C_seq = lit(',"seq":')
+const C_signedHash = lit(',"signedHash":')
+const C_stateVersion = lit(',"stateVersion":')
+const C_time = lit(',"time":')
+const C_validAfter = lit(',"validAfter":')
+const C_validBefore = lit(',"validBefore":')
+const C_verdict = lit(',"verdict":')
+const C_version = lit(',"version":')
+const C_wallet = lit(',"wallet":')
+const O_action = lit('{"action":')
+const O_amount = lit('{"amount":')
+const O_hash = lit('{"hash":')
 
 /**
  * Returns the verdict, or undefined when the reference verifier must decide
@@ -78,10 +117,13 @@ export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogRetur
   let start = 0
   let anchorHash = GENESIS_HASH
   let prev = GENESIS_HASH
-  let prevBytes = Buffer.from(GENESIS_HASH.slice(2), 'hex')
+  /** Hex digits (no 0x) of prev; its bytes sit in scratch after the tag. */
+  let prevHex = GENESIS_HASH.slice(2)
   let first = true
   let scratch = Buffer.allocUnsafe(1 << 16)
   TAG.copy(scratch, 0)
+  /** scratch.subarray(0, len) by len: one view per line length, not one per line. */
+  let views: Buffer[] = []
 
   const n = b.length
   let pos = 0
@@ -103,23 +145,24 @@ export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogRetur
           start = seq
           prev = anchorHash = sinceHead.hash.toLowerCase()
           if (!/^0x[0-9a-f]{64}$/.test(prev)) return undefined
-          prevBytes = Buffer.from(prev.slice(2), 'hex')
+          prevHex = prev.slice(2)
         }
       }
-      if (seq !== start + hashes.length || !s.prevHashIs(prev)) return undefined
+      if (seq !== start + hashes.length || !s.hexIs(s.prevStart, prevHex, false)) return undefined
       const len = PRE + s.canonicalLength()
       if (len > scratch.length) {
         scratch = Buffer.allocUnsafe(len * 2)
         TAG.copy(scratch, 0)
+        views = []
       }
-      prevBytes.copy(scratch, TAG.length)
+      scratch.write(prevHex, TAG.length, 32, 'hex')
       s.copyCanonical(scratch, PRE)
-      prevBytes = createHash('sha256').update(scratch.subarray(0, len)).digest()
-      const hash = `0x${prevBytes.toString('hex')}`
-      if (s.hashStart >= 0) {
-        const claimed = b.toString('latin1', s.hashStart, s.hashEnd)
-        if (claimed !== hash && claimed.toLowerCase() !== hash) return undefined
-      }
+      let view = views[len]
+      if (view === undefined) view = views[len] = scratch.subarray(0, len)
+      prevHex = sha256Hex(view)
+      // The recorded hash, compared as parseAuditJsonl + verifyAuditLog do: claimed.toLowerCase() === hash.
+      if (s.hashStart >= 0 && (s.hashEnd - s.hashStart !== 66 || !s.hexIs(s.hashStart - 1, prevHex, true))) return undefined
+      const hash = `0x${prevHex}`
       hashes.push(hash)
       prev = hash
       continue
@@ -163,7 +206,7 @@ export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogRetur
     if (claimed !== undefined && claimed.toLowerCase() !== hash) return undefined
     hashes.push(hash)
     prev = hash
-    prevBytes = Buffer.from(hash.slice(2), 'hex')
+    prevHex = hash.slice(2)
   }
   return finishAuditVerify({ hashes, start, anchorHash, prev, checkpoints, key, sinceHead, expectedHead, failure: undefined })
 }
@@ -179,12 +222,13 @@ class Scanner {
   seq = 0
   hashStart = -1
   hashEnd = -1
-  private prevStart = 0
+  prevStart = 0
   /** Byte ranges to drop from [lineStart, lineEnd) to get canonicalJson(entry): the hash, mac and type members. */
   private cuts: number[] = []
   private lineStart = 0
   private lineEnd = 0
   private num = 0
+  private readonly lastEnum = new Map<Set<string>, Uint8Array>()
 
   constructor(private readonly b: Buffer) {}
 
@@ -196,14 +240,14 @@ class Scanner {
     this.hashStart = -1
     if (b[p] !== 0x7b || b[end - 1] !== 0x7d) return false
     // {"action":
-    p = this.key(p + 1, 'action')
+    p = this.lit(p, O_action)
     if (p < 0) return false
     p = this.action(p)
-    p = this.key(this.comma(p), 'agentId')
+    p = this.lit(p, C_agentId)
     p = this.strOrNull(p, 128)
-    p = this.key(this.comma(p), 'code')
+    p = this.lit(p, C_code)
     p = this.strOrNull(p, 128)
-    p = this.key(this.comma(p), 'event')
+    p = this.lit(p, C_event)
     p = this.enumStr(p, EVENTS)
     if (p < 0) return false
     if (this.at(p, ',"hash":')) {
@@ -215,7 +259,7 @@ class Scanner {
       this.hashEnd = p - 1
       this.cuts.push(cut, p)
     }
-    p = this.key(this.comma(p), 'ledger')
+    p = this.lit(p, C_ledger)
     if (p < 0 || this.b[p] !== 0x5b) return false
     p = this.value(p, 0)
     if (p < 0) return false
@@ -225,44 +269,54 @@ class Scanner {
       if (p < 0) return false
       this.cuts.push(cut, p)
     }
-    p = this.key(this.comma(p), 'policy')
+    p = this.lit(p, C_policy)
     p = this.policy(p)
-    p = this.key(this.comma(p), 'prevHash')
+    p = this.lit(p, C_prevHash)
     if (p < 0) return false
     this.prevStart = p
     p = this.hex(p, 64, false)
-    p = this.key(this.comma(p), 'reason')
+    p = this.lit(p, C_reason)
     p = this.strOrNull(p, 280)
-    p = this.key(this.comma(p), 'requestId')
+    p = this.lit(p, C_requestId)
     p = this.strOrNull(p, 128)
     if (p < 0) return false
     if (this.at(p, ',"resourceUrl":')) p = this.str(p + 15, 2048)
-    p = this.key(this.comma(p), 'rule')
+    p = this.lit(p, C_rule)
     p = this.strOrNull(p, 128)
-    p = this.key(this.comma(p), 'seq')
+    p = this.lit(p, C_seq)
     p = this.uint(p)
     if (p < 0) return false
     this.seq = this.num
-    p = this.key(this.comma(p), 'signedHash')
+    p = this.lit(p, C_signedHash)
     p = this.nullOr(p) ?? this.hex(p, 64, true)
-    p = this.key(this.comma(p), 'stateVersion')
+    p = this.lit(p, C_stateVersion)
     p = this.uint(p)
-    p = this.key(this.comma(p), 'time')
+    p = this.lit(p, C_time)
     p = this.uint(p)
     if (p < 0 || !this.at(p, ',"type":"entry"')) return false
     this.cuts.push(p, p + 15)
-    p = this.key(this.comma(p + 15), 'verdict')
+    p = this.lit(p + 15, C_verdict)
     p = this.enumStr(p, VERDICTS)
-    p = this.key(this.comma(p), 'wallet')
+    p = this.lit(p, C_wallet)
     p = this.nullOr(p) ?? this.hex(p, 40, true)
     return p === end - 1
   }
 
-  prevHashIs(prev: string): boolean {
+  /**
+   * True when the quoted string at p is "0x" + `hex` (64 lowercase hex digits);
+   * with `anyCase`, when its toLowerCase() is ("0X", A–F allowed).
+   */
+  hexIs(p: number, hex: string, anyCase: boolean): boolean {
     const b = this.b
-    const p = this.prevStart + 1
-    if (prev.length !== 66) return false
-    for (let i = 0; i < 66; i++) if (b[p + i] !== prev.charCodeAt(i)) return false
+    if (b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2 + 64 + 1] !== Q) return false
+    const x = b[p + 2] as number
+    if (x !== 0x78 && !(anyCase && x === 0x58)) return false
+    p += 3
+    for (let i = 0; i < 64; i++, p++) {
+      let c = b[p] as number
+      if (anyCase && c >= 0x41 && c <= 0x5a) c += 0x20
+      if (c !== hex.charCodeAt(i)) return false
+    }
     return true
   }
 
@@ -291,15 +345,12 @@ class Scanner {
     return true
   }
 
-  private comma(p: number): number {
-    return p >= 0 && this.b[p] === COMMA ? p + 1 : NO
-  }
-
-  /** `"name":` */
-  private key(p: number, name: string): number {
-    if (p < 0 || this.b[p] !== Q || !this.at(p + 1, name)) return NO
-    p += 1 + name.length
-    return this.b[p] === Q && this.b[p + 1] === COLON ? p + 2 : NO
+  /** The literal bytes `l` at p: the position after them, or NO. */
+  private lit(p: number, l: Uint8Array): number {
+    if (p < 0 || p + l.length > this.lineEnd) return NO
+    const b = this.b
+    for (let i = 0; i < l.length; i++) if (b[p + i] !== l[i]) return NO
+    return p + l.length
   }
 
   private nullOr(p: number): number | undefined {
@@ -332,14 +383,23 @@ class Scanner {
     return NO
   }
 
-  /** A string without escapes that is one of `allowed`. */
+  /** A string without escapes that is one of `allowed` (the last match is compared first, without a string). */
   private enumStr(p: number, allowed: Set<string>): number {
     const b = this.b
     if (p < 0 || b[p] !== Q) return NO
     let close = p + 1
     while (close < this.lineEnd && close < p + 40 && b[close] !== Q) close++
     if (b[close] !== Q) return NO
-    return allowed.has(b.toString('latin1', p + 1, close)) ? close + 1 : NO
+    const last = this.lastEnum.get(allowed)
+    if (last !== undefined && last.length === close - p - 1) {
+      let i = 0
+      while (i < last.length && b[p + 1 + i] === last[i]) i++
+      if (i === last.length) return close + 1
+    }
+    const value = b.toString('latin1', p + 1, close)
+    if (!allowed.has(value)) return NO
+    this.lastEnum.set(allowed, lit(value))
+    return close + 1
   }
 
   /** `"0x` + `digits` hex digits + `"`; lowercase only unless anyCase. */
@@ -347,12 +407,9 @@ class Scanner {
     const b = this.b
     if (p < 0 || b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2] !== 0x78) return NO
     p += 3
-    for (let i = 0; i < digits; i++, p++) {
-      const c = b[p] as number
-      if ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)) continue
-      if (anyCase && c >= 0x41 && c <= 0x46) continue
-      return NO
-    }
+    const mask = anyCase ? 3 : 1
+    const end = p + digits
+    for (; p < end; p++) if (((HEX_CLASS[b[p] as number] as number) & mask) === 0) return NO
     return b[p] === Q ? p + 1 : NO
   }
 
@@ -380,9 +437,9 @@ class Scanner {
     const v = this.nullOr(p)
     if (v !== undefined) return v
     if (p < 0 || this.b[p] !== 0x7b) return NO
-    p = this.key(p + 1, 'hash')
+    p = this.lit(p, O_hash)
     p = this.hex(p, 64, true)
-    p = this.key(this.comma(p), 'version')
+    p = this.lit(p, C_version)
     p = this.uint(p)
     return p >= 0 && this.b[p] === 0x7d ? p + 1 : NO
   }
@@ -408,26 +465,26 @@ class Scanner {
 
   /** The x402 exact action, field by field as DecodedActionSchema's eip3009 member requires. */
   private eip3009(p: number): number {
-    p = this.key(p + 1, 'amount')
+    p = this.lit(p, O_amount)
     p = this.decimalString(p)
-    p = this.key(this.comma(p), 'asset')
+    p = this.lit(p, C_asset)
     p = this.hex(p, 40, true)
-    p = this.key(this.comma(p), 'chainId')
+    p = this.lit(p, C_chainId)
     p = this.uint(p)
     if (p < 0 || this.num === 0) return NO
-    p = this.key(this.comma(p), 'from')
+    p = this.lit(p, C_from)
     p = this.hex(p, 40, true)
-    p = this.key(this.comma(p), 'kind')
+    p = this.lit(p, C_kind)
     if (!this.at(p, '"eip3009"')) return NO
-    p = this.key(this.comma(p + 9), 'nonce')
+    p = this.lit(p + 9, C_nonce)
     p = this.hex(p, 64, true)
-    p = this.key(this.comma(p), 'payTo')
+    p = this.lit(p, C_payTo)
     p = this.hex(p, 40, true)
-    p = this.key(this.comma(p), 'primaryType')
+    p = this.lit(p, C_primaryType)
     p = this.enumStr(p, PRIMARY_3009)
-    p = this.key(this.comma(p), 'validAfter')
+    p = this.lit(p, C_validAfter)
     p = this.uint(p)
-    p = this.key(this.comma(p), 'validBefore')
+    p = this.lit(p, C_validBefore)
     p = this.uint(p)
     return p >= 0 && this.b[p] === 0x7d ? p + 1 : NO
   }
