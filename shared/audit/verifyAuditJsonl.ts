@@ -6,7 +6,7 @@ import { AUDIT_EVENTS, type AuditCheckpoint, type AuditEntry, AuditEntrySchema }
 import { parseAuditJsonl } from './exportFormats.js'
 import { AUDIT_ENTRY_TAG, GENESIS_HASH, hashCanonicalAuditEntry } from './hashAuditEntry.js'
 import { toEd25519PublicKey } from './toEd25519PublicKey.js'
-import { finishAuditVerify, type VerifyAuditLogParameters, type VerifyAuditLogReturnType, verifyAuditLog } from './verifyAuditLog.js'
+import { finishAuditVerify, type HashList, type VerifyAuditLogParameters, type VerifyAuditLogReturnType, verifyAuditLog } from './verifyAuditLog.js'
 
 /**
  * Verifier-only fast path for `bursar audit verify` (never imported by the
@@ -64,11 +64,20 @@ const COLON = 0x3a
 const HEX_CLASS = new Uint8Array(256)
 for (const c of '0123456789abcdef') HEX_CLASS[c.charCodeAt(0)] = 1
 for (const c of 'ABCDEF') HEX_CLASS[c.charCodeAt(0)] = 2
-/** SHA-256 as lowercase hex: one-shot crypto.hash where Node has it (≥ 20.12), else a Hash object. */
-const sha256Hex: (data: Uint8Array) => string =
+/** SHA-256, its 32 bytes as a latin1 string (short-lived, no Buffer): one-shot crypto.hash where Node has it (≥ 20.12), else a Hash object. */
+const sha256Latin1: (data: Uint8Array) => string =
   typeof nodeCrypto.hash === 'function'
-    ? (data) => nodeCrypto.hash('sha256', data, 'hex')
-    : (data) => nodeCrypto.createHash('sha256').update(data).digest('hex')
+    ? (data) => nodeCrypto.hash('sha256', data, 'binary')
+    : (data) => nodeCrypto.createHash('sha256').update(data).digest('binary')
+/** Bytes inside a canonical string: 0 printable ASCII, 1 the closing quote, 2 a backslash, 3 not here (control, non-ASCII). */
+const STR_CLASS = new Uint8Array(256).fill(3)
+STR_CLASS.fill(0, 0x20, 0x7f)
+STR_CLASS[Q] = 1
+STR_CLASS[BS] = 2
+/** 1: the byte after a backslash in an escape JSON.stringify prints (\" \\ \b \f \n \r \t). */
+const ESCAPED = new Uint8Array(256)
+for (const c of '"\\bfnrt') ESCAPED[c.charCodeAt(0)] = 1
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1')
 const lit = (text: string): Uint8Array => Buffer.from(text, 'latin1')
 const C_agentId = lit(',"agentId":')
 const C_asset = lit(',"asset":')
@@ -112,13 +121,12 @@ export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogRetur
   }
   const { sinceHead, expectedHead } = rest
   const s = new Scanner(b)
-  const hashes: string[] = []
+  const hashes = new DigestList()
   const checkpoints: AuditCheckpoint[] = []
   let start = 0
   let anchorHash = GENESIS_HASH
-  let prev = GENESIS_HASH
-  /** Hex digits (no 0x) of prev; its bytes sit in scratch after the tag. */
-  let prevHex = GENESIS_HASH.slice(2)
+  /** The previous entry's hash: its 32 bytes as latin1 (they also sit in scratch after the tag). */
+  let prev = '\0'.repeat(32)
   let first = true
   let scratch = Buffer.allocUnsafe(1 << 16)
   TAG.copy(scratch, 0)
@@ -143,28 +151,26 @@ export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogRetur
         first = false
         if (seq > 0 && sinceHead?.seq === seq - 1) {
           start = seq
-          prev = anchorHash = sinceHead.hash.toLowerCase()
-          if (!/^0x[0-9a-f]{64}$/.test(prev)) return undefined
-          prevHex = prev.slice(2)
+          anchorHash = sinceHead.hash.toLowerCase()
+          if (!/^0x[0-9a-f]{64}$/.test(anchorHash)) return undefined
+          prev = Buffer.from(anchorHash.slice(2), 'hex').toString('latin1')
         }
       }
-      if (seq !== start + hashes.length || !s.hexIs(s.prevStart, prevHex, false)) return undefined
+      if (seq !== start + hashes.length || !s.hexIs(s.prevStart, prev, false)) return undefined
       const len = PRE + s.canonicalLength()
       if (len > scratch.length) {
         scratch = Buffer.allocUnsafe(len * 2)
         TAG.copy(scratch, 0)
         views = []
       }
-      scratch.write(prevHex, TAG.length, 32, 'hex')
+      scratch.write(prev, TAG.length, 32, 'latin1')
       s.copyCanonical(scratch, PRE)
       let view = views[len]
       if (view === undefined) view = views[len] = scratch.subarray(0, len)
-      prevHex = sha256Hex(view)
+      prev = sha256Latin1(view)
       // The recorded hash, compared as parseAuditJsonl + verifyAuditLog do: claimed.toLowerCase() === hash.
-      if (s.hashStart >= 0 && (s.hashEnd - s.hashStart !== 66 || !s.hexIs(s.hashStart - 1, prevHex, true))) return undefined
-      const hash = `0x${prevHex}`
-      hashes.push(hash)
-      prev = hash
+      if (s.hashStart >= 0 && (s.hashEnd - s.hashStart !== 66 || !s.hexIs(s.hashStart - 1, prev, true))) return undefined
+      hashes.push(prev)
       continue
     }
 
@@ -191,12 +197,13 @@ export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogRetur
       const firstSeq = (e as { seq?: unknown }).seq
       if (typeof firstSeq === 'number' && firstSeq > 0 && sinceHead?.seq === firstSeq - 1) {
         start = firstSeq
-        prev = anchorHash = sinceHead.hash.toLowerCase()
+        anchorHash = sinceHead.hash.toLowerCase()
       }
     }
+    const prevHex = hashes.length > 0 ? hashes.get(hashes.length - 1) : anchorHash
     if (!AuditEntrySchema.safeParse(e).success) return undefined
     const entry = e as AuditEntry
-    if (entry.seq !== start + hashes.length || entry.prevHash !== prev) return undefined
+    if (entry.seq !== start + hashes.length || entry.prevHash !== prevHex) return undefined
     let hash: string
     try {
       hash = hashCanonicalAuditEntry(entry.prevHash, canonicalJson(entry))
@@ -204,11 +211,41 @@ export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogRetur
       return undefined
     }
     if (claimed !== undefined && claimed.toLowerCase() !== hash) return undefined
-    hashes.push(hash)
-    prev = hash
-    prevHex = hash.slice(2)
+    prev = Buffer.from(hash.slice(2), 'hex').toString('latin1')
+    hashes.push(prev)
   }
-  return finishAuditVerify({ hashes, start, anchorHash, prev, checkpoints, key, sinceHead, expectedHead, failure: undefined })
+  const head = hashes.length > 0 ? (hashes.get(hashes.length - 1) as string) : anchorHash
+  return finishAuditVerify({ hashes, start, anchorHash, prev: head, checkpoints, key, sinceHead, expectedHead, failure: undefined })
+}
+
+/** The verified entry hashes, packed 32 bytes each; hex strings only when asked for (checkpoints, heads). */
+class DigestList implements HashList {
+  length = 0
+  private buf = Buffer.allocUnsafe(32 * 1024)
+
+  push(digest: string): void {
+    if ((this.length + 1) * 32 > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(this.buf.length * 2)
+      this.buf.copy(bigger, 0, 0, this.length * 32)
+      this.buf = bigger
+    }
+    this.buf.write(digest, this.length * 32, 32, 'latin1')
+    this.length++
+  }
+
+  get(i: number): string | undefined {
+    if (!Number.isInteger(i) || i < 0 || i >= this.length) return undefined
+    return `0x${this.buf.toString('hex', i * 32, i * 32 + 32)}`
+  }
+
+  indexOf(hash: string): number {
+    if (!/^0x[0-9a-f]{64}$/.test(hash)) return -1
+    const wanted = Buffer.from(hash.slice(2), 'hex')
+    const end = this.length * 32
+    for (let at = this.buf.indexOf(wanted); at >= 0 && at + 32 <= end; at = this.buf.indexOf(wanted, at + 1))
+      if (at % 32 === 0) return at / 32
+    return -1
+  }
 }
 
 /**
@@ -218,7 +255,7 @@ export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogRetur
  * digits (16 with a MAX_SAFE_INTEGER bound for uint fields), keys in strictly
  * increasing order. Returns NO (-1) for anything else.
  */
-class Scanner {
+export class Scanner {
   seq = 0
   hashStart = -1
   hashEnd = -1
@@ -274,7 +311,7 @@ class Scanner {
     p = this.lit(p, C_prevHash)
     if (p < 0) return false
     this.prevStart = p
-    p = this.hex(p, 64, false)
+    p = p >= 0 && this.b[p + 67] === Q ? p + 68 : NO // the digits: hexIs against the previous hash, by the caller
     p = this.lit(p, C_reason)
     p = this.strOrNull(p, 280)
     p = this.lit(p, C_requestId)
@@ -303,19 +340,24 @@ class Scanner {
   }
 
   /**
-   * True when the quoted string at p is "0x" + `hex` (64 lowercase hex digits);
+   * True when the quoted string at p is "0x" + the lowercase hex of `digest` (32 bytes as latin1);
    * with `anyCase`, when its toLowerCase() is ("0X", A–F allowed).
    */
-  hexIs(p: number, hex: string, anyCase: boolean): boolean {
+  hexIs(p: number, digest: string, anyCase: boolean): boolean {
     const b = this.b
     if (b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2 + 64 + 1] !== Q) return false
     const x = b[p + 2] as number
     if (x !== 0x78 && !(anyCase && x === 0x58)) return false
     p += 3
-    for (let i = 0; i < 64; i++, p++) {
-      let c = b[p] as number
-      if (anyCase && c >= 0x41 && c <= 0x5a) c += 0x20
-      if (c !== hex.charCodeAt(i)) return false
+    for (let i = 0; i < 32; i++, p += 2) {
+      const v = digest.charCodeAt(i)
+      let hi = b[p] as number
+      let lo = b[p + 1] as number
+      if (anyCase) {
+        if (hi >= 0x41 && hi <= 0x5a) hi += 0x20
+        if (lo >= 0x41 && lo <= 0x5a) lo += 0x20
+      }
+      if (hi !== (HEX_DIGITS[v >> 4] as number) || lo !== (HEX_DIGITS[v & 15] as number)) return false
     }
     return true
   }
@@ -372,13 +414,11 @@ class Scanner {
     const from = p + 1
     const end = this.lineEnd
     for (p = from; p < end; p++) {
-      const c = b[p] as number
-      if (c === Q) return p - from <= max ? p + 1 : NO
-      if (c === BS) {
-        const d = b[++p]
-        // The escapes JSON.stringify prints for these characters; \/ and \u are never canonical here.
-        if (d !== Q && d !== BS && d !== 0x62 && d !== 0x66 && d !== 0x6e && d !== 0x72 && d !== 0x74) return NO
-      } else if (c < 0x20 || c > 0x7e) return NO
+      const k = STR_CLASS[b[p] as number] as number
+      if (k === 0) continue
+      if (k === 1) return p - from <= max ? p + 1 : NO
+      // The escapes JSON.stringify prints for these characters; \/ and \u are never canonical here.
+      if (k !== 2 || ESCAPED[b[++p] as number] !== 1) return NO
     }
     return NO
   }

@@ -92,7 +92,7 @@ export function verifyAuditLog(params: VerifyAuditLogParameters): VerifyAuditLog
     hashes.push(hash)
     prev = hash
   }
-  return finishAuditVerify({ hashes, start, anchorHash, prev, checkpoints: params.checkpoints, key, sinceHead, expectedHead, failure })
+  return finishAuditVerify({ hashes: listOf(hashes), start, anchorHash, prev, checkpoints: params.checkpoints, key, sinceHead, expectedHead, failure })
 }
 
 function safeHash(entry: AuditEntry): string | undefined {
@@ -129,16 +129,25 @@ function misplaced(
   fail(AUDIT_CODES.sequenceGap, expected, `seq ${expected} is missing (next entry is seq ${entry.seq})`)
 }
 
-function findSeq(hashes: readonly string[], start: number, anchor: string, hash: string): number | undefined {
+function findSeq(hashes: HashList, start: number, anchor: string, hash: string): number | undefined {
   const wanted = hash.toLowerCase()
   if (wanted === anchor) return start - 1
   const i = hashes.indexOf(wanted)
   return i < 0 ? undefined : start + i
 }
 
+/** Entry hashes by position: `get` is undefined outside 0..length-1 (a plain array, or the fast path's packed digests). */
+export type HashList = { readonly length: number; get(i: number): string | undefined; indexOf(hash: string): number }
+
+const listOf = (hashes: readonly string[]): HashList => ({
+  length: hashes.length,
+  get: (i) => hashes[i],
+  indexOf: (hash) => hashes.indexOf(hash),
+})
+
 export type FinishAuditVerifyParameters = {
   /** Entry hashes from seq `start` on, as far as the entries verified. */
-  hashes: readonly string[]
+  hashes: HashList
   start: number
   anchorHash: string
   /** Hash of the last verified entry (anchorHash when none). */
@@ -164,7 +173,7 @@ export function finishAuditVerify(p: FinishAuditVerifyParameters): VerifyAuditLo
   }
   const last = start + hashes.length - 1
   const hashAt = (seq: number): string | undefined =>
-    seq === start - 1 ? anchorHash : hashes[seq - start]
+    seq === start - 1 ? anchorHash : hashes.get(seq - start)
 
   // Checkpoints: signature, fork between signed heads, head against the log.
   const signed = new Map<number, string>()
