@@ -136,15 +136,23 @@ export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogRetur
   const n = b.length
   let pos = 0
   while (pos < n) {
-    let end = b.indexOf(0x0a, pos)
-    if (end < 0) end = n
     const lineStart = pos
-    pos = end + 1
-    let lineEnd = end
-    if (lineEnd > lineStart && b[lineEnd - 1] === 0x0d) lineEnd--
-
-    // Fast: a canonical entry line.
-    const r = lineEnd > lineStart ? s.entry(lineStart, lineEnd) : false
+    // Fast: a canonical entry line, ended by \n, \r\n or the end of the export (no search for the newline first).
+    const close = s.entry(lineStart, n)
+    let r = false
+    if (close > 0) {
+      const c = b[close]
+      if (close === n || c === 0x0a) (r = true), (pos = close + 1)
+      else if (c === 0x0d && (close + 1 === n || b[close + 1] === 0x0a)) (r = true), (pos = close + 2)
+    }
+    let lineEnd = close
+    if (!r) {
+      let end = b.indexOf(0x0a, pos)
+      if (end < 0) end = n
+      pos = end + 1
+      lineEnd = end
+      if (lineEnd > lineStart && b[lineEnd - 1] === 0x0d) lineEnd--
+    }
     if (r) {
       const seq = s.seq
       if (first) {
@@ -218,6 +226,16 @@ export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogRetur
   return finishAuditVerify({ hashes, start, anchorHash, prev: head, checkpoints, key, sinceHead, expectedHead, failure: undefined })
 }
 
+/** True when key [c, d) sorts strictly after key [a, b) (bytes = UTF-16 code units for ASCII). */
+function ascending(buf: Buffer, a: number, b: number, c: number, d: number): boolean {
+  for (; a < b && c < d; a++, c++) {
+    const x = buf[a] as number
+    const y = buf[c] as number
+    if (x !== y) return y > x
+  }
+  return a === b && c < d
+}
+
 /** The verified entry hashes, packed 32 bytes each; hex strings only when asked for (checkpoints, heads). */
 class DigestList implements HashList {
   length = 0
@@ -269,16 +287,17 @@ export class Scanner {
 
   constructor(private readonly b: Buffer) {}
 
-  entry(p: number, end: number): boolean {
+  /** Scans an entry line from p (bounded by `end`, the end of the export): the position after its closing brace, or NO. */
+  entry(p: number, end: number): number {
     const b = this.b
     this.lineStart = p
     this.lineEnd = end
     this.cuts.length = 0
     this.hashStart = -1
-    if (b[p] !== 0x7b || b[end - 1] !== 0x7d) return false
+    if (b[p] !== 0x7b) return NO
     // {"action":
     p = this.lit(p, O_action)
-    if (p < 0) return false
+    if (p < 0) return NO
     p = this.action(p)
     p = this.lit(p, C_agentId)
     p = this.strOrNull(p, 128)
@@ -286,43 +305,43 @@ export class Scanner {
     p = this.strOrNull(p, 128)
     p = this.lit(p, C_event)
     p = this.enumStr(p, EVENTS)
-    if (p < 0) return false
+    if (p < 0) return NO
     if (this.at(p, ',"hash":')) {
       const cut = p
       const v = p + 8
       p = this.str(v, Infinity)
-      if (p < 0) return false
+      if (p < 0) return NO
       this.hashStart = v + 1
       this.hashEnd = p - 1
       this.cuts.push(cut, p)
     }
     p = this.lit(p, C_ledger)
-    if (p < 0 || this.b[p] !== 0x5b) return false
+    if (p < 0 || this.b[p] !== 0x5b) return NO
     p = this.value(p, 0)
-    if (p < 0) return false
+    if (p < 0) return NO
     if (this.at(p, ',"mac":')) {
       const cut = p
       p = this.value(p + 7, 0)
-      if (p < 0) return false
+      if (p < 0) return NO
       this.cuts.push(cut, p)
     }
     p = this.lit(p, C_policy)
     p = this.policy(p)
     p = this.lit(p, C_prevHash)
-    if (p < 0) return false
+    if (p < 0) return NO
     this.prevStart = p
     p = p >= 0 && this.b[p + 67] === Q ? p + 68 : NO // the digits: hexIs against the previous hash, by the caller
     p = this.lit(p, C_reason)
     p = this.strOrNull(p, 280)
     p = this.lit(p, C_requestId)
     p = this.strOrNull(p, 128)
-    if (p < 0) return false
+    if (p < 0) return NO
     if (this.at(p, ',"resourceUrl":')) p = this.str(p + 15, 2048)
     p = this.lit(p, C_rule)
     p = this.strOrNull(p, 128)
     p = this.lit(p, C_seq)
     p = this.uint(p)
-    if (p < 0) return false
+    if (p < 0) return NO
     this.seq = this.num
     p = this.lit(p, C_signedHash)
     p = this.nullOr(p) ?? this.hex(p, 64, true)
@@ -330,13 +349,15 @@ export class Scanner {
     p = this.uint(p)
     p = this.lit(p, C_time)
     p = this.uint(p)
-    if (p < 0 || !this.at(p, ',"type":"entry"')) return false
+    if (p < 0 || !this.at(p, ',"type":"entry"')) return NO
     this.cuts.push(p, p + 15)
     p = this.lit(p + 15, C_verdict)
     p = this.enumStr(p, VERDICTS)
     p = this.lit(p, C_wallet)
     p = this.nullOr(p) ?? this.hex(p, 40, true)
-    return p === end - 1
+    if (p < 0 || b[p] !== 0x7d) return NO
+    this.lineEnd = p + 1
+    return p + 1
   }
 
   /**
@@ -558,7 +579,7 @@ export class Scanner {
         // Keys: no escapes, strictly increasing (canonicalJson sorts by UTF-16 code units = bytes for ASCII).
         for (let i = from; i < to; i++) if (b[i] === BS) return NO
         if (to - from === 9 && b.toString('latin1', from, to) === '__proto__') return NO
-        if (prevFrom >= 0 && b.compare(b, prevFrom, prevTo, from, to) <= 0) return NO
+        if (prevFrom >= 0 && !ascending(b, prevFrom, prevTo, from, to)) return NO
         prevFrom = from
         prevTo = to
         p = this.value(to + 2, depth + 1)
