@@ -60,9 +60,9 @@ const Q = 0x22 // "
 const BS = 0x5c // \
 const COMMA = 0x2c
 const COLON = 0x3a
-/** 1: 0-9 a-f; 2: A-F. */
+/** Bit 1: allowed in lowercase hex (0-9 a-f); bit 2: allowed in any-case hex (0-9 a-f A-F). */
 const HEX_CLASS = new Uint8Array(256)
-for (const c of '0123456789abcdef') HEX_CLASS[c.charCodeAt(0)] = 1
+for (const c of '0123456789abcdef') HEX_CLASS[c.charCodeAt(0)] = 3
 for (const c of 'ABCDEF') HEX_CLASS[c.charCodeAt(0)] = 2
 /** SHA-256, its 32 bytes as a latin1 string (short-lived, no Buffer): one-shot crypto.hash where Node has it (≥ 20.12), else a Hash object. */
 const sha256Latin1: (data: Uint8Array) => string =
@@ -468,9 +468,11 @@ export class Scanner {
     const b = this.b
     if (p < 0 || b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2] !== 0x78) return NO
     p += 3
-    const mask = anyCase ? 3 : 1
-    const end = p + digits
-    for (; p < end; p++) if (((HEX_CLASS[b[p] as number] as number) & mask) === 0) return NO
+    const mask = anyCase ? 2 : 1
+    const end = p + digits // digits is a multiple of 4 (40 or 64)
+    const t = HEX_CLASS
+    for (; p < end; p += 4)
+      if (((t[b[p] as number] as number) & (t[b[p + 1] as number] as number) & (t[b[p + 2] as number] as number) & (t[b[p + 3] as number] as number) & mask) === 0) return NO
     return b[p] === Q ? p + 1 : NO
   }
 
