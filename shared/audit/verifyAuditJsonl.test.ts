@@ -138,6 +138,20 @@ describe('verifyAuditJsonl (fast path) decides exactly as verifyAuditLog', () =>
       expect(ref).toMatchObject({ result: { ok: true, count: n } })
       expect(fastTaken(text, log.publicKeyHex)).toBe(true)
     }
+    // As the host's export writes them (host/routes/auditExport.ts): JSON.stringify({ type, ...stored row }).
+    const log = variedLog(20)
+    const hostStyle = toAuditJsonl(log)
+      .trimEnd()
+      .split('\n')
+      .map((l) => {
+        const { type, ...row } = JSON.parse(l) as Record<string, unknown>
+        return JSON.stringify({ type, ...row })
+      })
+      .join('\n')
+    expect(same(hostStyle, log.publicKeyHex)).toMatchObject({ result: { ok: true, count: 20 } })
+    expect(fastTaken(hostStyle, log.publicKeyHex)).toBe(true)
+    const twice = hostStyle.replace('"type":"entry","action"', '"type":"entry","type":"entry","action"')
+    expect(same(twice, log.publicKeyHex)).toMatchObject({ result: { ok: true } })
     const plain = mockAuditLog({ n: 50, checkpointEvery: 10 })
     expect(same(toAuditJsonl(plain), plain.publicKeyHex)).toMatchObject({ result: { ok: true, count: 50 } })
     expect(fastTaken(toAuditJsonl(plain), plain.publicKeyHex)).toBe(true)
@@ -243,6 +257,7 @@ describe('verifyAuditJsonl (fast path) decides exactly as verifyAuditLog', () =>
         const bare = chained.map((o) => canonicalJson({ ...o, hash: undefined }))
         check(bare.join('\n'))
         check(chained.map((o) => JSON.stringify({ ...o, hash: undefined })).join('\n')) // insertion order, not sorted
+        check(chained.map(({ type, ...o }) => JSON.stringify({ type, ...o })).join('\n')) // the host's export order
         for (const [from, to] of numberForms) {
           const tweaked = (bare[i] as string).replace(from, to)
           if (tweaked !== bare[i]) check(bare.map((l, x) => (x === i ? tweaked : l)).join('\n'))
