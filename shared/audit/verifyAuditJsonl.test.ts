@@ -57,7 +57,7 @@ function variedBody(i: number): Partial<AuditEntryBody> {
         ledger: [{ big: 123456789012345, neg: -1, s: 'x\u007f' }],
       }
     case 8:
-      return { time: Number.MAX_SAFE_INTEGER, stateVersion: 0, reason: null, rule: null }
+      return { time: Number.MAX_SAFE_INTEGER, stateVersion: 0, reason: 'naïve 日本語 😀 "q" \\ \n — ok', rule: null }
     default:
       return {}
   }
@@ -216,6 +216,14 @@ describe('verifyAuditJsonl (fast path) decides exactly as verifyAuditLog', () =>
       (o) => ({ ...o, time: Number.MAX_SAFE_INTEGER + 1 }),
       (o) => ({ ...o, reason: 'x'.repeat(281) }),
       (o) => ({ ...o, reason: 'é'.repeat(200) }),
+      (o) => ({ ...o, reason: 'é'.repeat(281) }),
+      (o) => ({ ...o, reason: '😀'.repeat(140) }),
+      (o) => ({ ...o, reason: '😀'.repeat(141) }),
+      (o) => ({ ...o, reason: `${'\n'.repeat(140)}${'日'.repeat(140)}` }),
+      (o) => ({ ...o, reason: `${'\n'.repeat(141)}${'日'.repeat(140)}` }),
+      (o) => ({ ...o, agentId: 'ü'.repeat(128) }),
+      (o) => ({ ...o, ledger: [{ ü: 1, u: 2 }] }),
+      (o) => ({ ...o, action: { ...(o.action as object), kind: 'raw_message', length: 3, message: { text: 'é😀' } } }),
       (o) => ({ ...o, agentId: 'a'.repeat(129) }),
       (o) => ({ ...o, resourceUrl: null }),
       (o) => ({ ...o, event: 'sign_maybe' }),

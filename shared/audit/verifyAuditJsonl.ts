@@ -69,7 +69,7 @@ const sha256Latin1: (data: Uint8Array) => string =
   typeof nodeCrypto.hash === 'function'
     ? (data) => nodeCrypto.hash('sha256', data, 'binary')
     : (data) => nodeCrypto.createHash('sha256').update(data).digest('binary')
-/** Bytes inside a canonical string: 0 printable ASCII, 1 the closing quote, 2 a backslash, 3 not here (control, non-ASCII). */
+/** Bytes inside a canonical string: 0 printable ASCII, 1 the closing quote, 2 a backslash, 3 other (control, DEL, non-ASCII: checked as UTF-8). */
 const STR_CLASS = new Uint8Array(256).fill(3)
 STR_CLASS.fill(0, 0x20, 0x7f)
 STR_CLASS[Q] = 1
@@ -269,7 +269,7 @@ class DigestList implements HashList {
 /**
  * Strict scanner of one canonical entry line. Accepts only what canonicalJson
  * (= JSON.stringify with sorted keys) prints: no whitespace, printable ASCII
- * strings whose only escapes are \" \\ \b \f \n \r \t, integers of at most 15
+ * strings (well-formed UTF-8) whose only escapes are \" \\ \b \f \n \r \t, integers of at most 15
  * digits (16 with a MAX_SAFE_INTEGER bound for uint fields), keys in strictly
  * increasing order. Returns NO (-1) for anything else.
  */
@@ -444,12 +444,47 @@ export class Scanner {
     if (p < 0 || b[p] !== Q) return NO
     const from = p + 1
     const end = this.lineEnd
+    // Bytes that add no UTF-16 unit of the decoded string: an escape's backslash, a sequence's extra bytes.
+    let shrink = 0
     for (p = from; p < end; p++) {
-      const k = STR_CLASS[b[p] as number] as number
+      const c = b[p] as number
+      const k = STR_CLASS[c] as number
       if (k === 0) continue
-      if (k === 1) return p - from <= max ? p + 1 : NO
-      // The escapes JSON.stringify prints for these characters; \/ and \u are never canonical here.
-      if (k !== 2 || ESCAPED[b[++p] as number] !== 1) return NO
+      if (k === 1) return p - from - shrink <= max ? p + 1 : NO
+      if (k === 2) {
+        // The escapes JSON.stringify prints for these characters; \/ and \u are never canonical here.
+        if (ESCAPED[b[++p] as number] !== 1) return NO
+        shrink += 1
+        continue
+      }
+      // Well-formed UTF-8 (Unicode table 3-7): decodes and re-encodes to the same bytes, and JSON.stringify leaves
+      // it unescaped (it escapes only lone surrogates, which UTF-8 cannot carry). Anything else: not here.
+      const c1 = b[p + 1] as number
+      if (c >= 0xc2 && c <= 0xdf) {
+        if (c1 < 0x80 || c1 > 0xbf) return NO
+        p += 1
+        shrink += 1
+        continue
+      }
+      const c2 = b[p + 2] as number
+      if (c >= 0xe0 && c <= 0xef) {
+        const lo = c === 0xe0 ? 0xa0 : 0x80
+        const hi = c === 0xed ? 0x9f : 0xbf
+        if (c1 < lo || c1 > hi || c2 < 0x80 || c2 > 0xbf) return NO
+        p += 2
+        shrink += 2
+        continue
+      }
+      const c3 = b[p + 3] as number
+      if (c >= 0xf0 && c <= 0xf4) {
+        const lo = c === 0xf0 ? 0x90 : 0x80
+        const hi = c === 0xf4 ? 0x8f : 0xbf
+        if (c1 < lo || c1 > hi || c2 < 0x80 || c2 > 0xbf || c3 < 0x80 || c3 > 0xbf) return NO
+        p += 3
+        shrink += 2 // four bytes, two UTF-16 units: at least the schema's count (zod 4 counts code points), so `max` holds
+        continue
+      }
+      return NO // a control character, DEL, a stray continuation byte or an invalid lead
     }
     return NO
   }
@@ -529,7 +564,7 @@ export class Scanner {
     if (end < 0 || this.b[p] !== 0x7b) return NO
     let action: unknown
     try {
-      action = JSON.parse(this.b.toString('latin1', p, end))
+      action = JSON.parse(this.b.toString('utf8', p, end))
     } catch {
       return NO
     }
@@ -589,7 +624,7 @@ export class Scanner {
         const to = this.str(p, Infinity) - 1
         if (to < 0 || b[to + 1] !== COLON) return NO
         // Keys: no escapes, strictly increasing (canonicalJson sorts by UTF-16 code units = bytes for ASCII).
-        for (let i = from; i < to; i++) if (b[i] === BS) return NO
+        for (let i = from; i < to; i++) if (b[i] === BS || (b[i] as number) >= 0x80) return NO // ASCII keys: byte order = sort order
         if (to - from === 9 && b.toString('latin1', from, to) === '__proto__') return NO
         if (prevFrom >= 0 && !ascending(b, prevFrom, prevTo, from, to)) return NO
         prevFrom = from
