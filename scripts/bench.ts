@@ -194,7 +194,7 @@ const cached = attestation.find((a) => a.name.includes('cached'))?.opsPerSec ?? 
 const goal = (name: string, pass: boolean, actual: string, gap: string) => ({ name, pass, actual, gap })
 const c1 = e2e.levels.find((l) => l.concurrency === 1)
 const open = e2e.openLoop[0]
-const auditVerify = audit.find((a) => a.name.includes('verify'))?.opsPerSec ?? Number.NaN
+const auditVerify = audit.find((a) => a.name.includes('verify (CLI'))?.opsPerSec ?? Number.NaN
 const gapX = (have: number, want: number, more: boolean) => (more ? `needs ${(want / have).toFixed(2)}× more` : `needs ${(have / want).toFixed(2)}× less`)
 const goals = [
   goal(

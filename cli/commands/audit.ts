@@ -5,10 +5,9 @@ import { Command, Option } from 'commander'
 import { hostOption, parseHostArg } from '../lib/hostUrl.js'
 import type { AuditEntry, AuditHead } from '../../shared/audit/auditEntry.js'
 import { AuditError } from '../../shared/audit/AuditError.js'
-import { parseAuditJsonl } from '../../shared/audit/exportFormats.js'
 import { formatAuditEntry } from '../../shared/audit/formatAuditEntry.js'
 import { GENESIS_HASH, hashAuditEntry } from '../../shared/audit/hashAuditEntry.js'
-import { verifyAuditLog } from '../../shared/audit/verifyAuditLog.js'
+import { verifyAuditJsonl } from '../../shared/audit/verifyAuditJsonl.js'
 import { computeAttestationUserData } from '../../shared/attestation/commitment.js'
 import { verifyAttestation } from '../../shared/attestation/verifyAttestation.js'
 import { AUDIT_READ_SCHEME, signAuditReadToken } from '../../shared/owner/auditReadAuth.js'
@@ -123,9 +122,9 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
     }
   } else publicKey = opts.publicKey as string
 
-  let text: string
+  let text: string | Buffer
   try {
-    if (opts.file) text = await readFile(opts.file, 'utf8')
+    if (opts.file) text = await readFile(opts.file)
     else {
       const res = await fetchAudit(`${trimHost(opts.host)}/v1/audit/export?format=jsonl`, headers)
       // The chain is global: an owner-scoped export has gaps by design and proves nothing either way.
@@ -136,9 +135,10 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
   } catch (err) {
     return usage(`cannot load the export: ${(err as Error).message}`)
   }
-  let result: ReturnType<typeof verifyAuditLog>
+  let result: ReturnType<typeof verifyAuditJsonl>
   try {
-    result = verifyAuditLog({ ...parseAuditJsonl(text), publicKey, sinceHead, expectedHead })
+    // Same verdict as verifyAuditLog({ ...parseAuditJsonl(text), … }), canonical lines hashed as stored.
+    result = verifyAuditJsonl({ jsonl: text, publicKey, sinceHead, expectedHead })
   } catch (err) {
     if (!(err instanceof AuditError)) throw err
     if (err.code === 'audit_bad_public_key') return usage(err.shortMessage)

@@ -1,4 +1,5 @@
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
+import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { AUDIT_CSV_COLUMNS, toAuditCsv } from '../../shared/audit/exportFormats.js'
 import type { Store, StoredCheckpoint } from '../storage/Store.js'
 
@@ -36,9 +37,10 @@ export async function* auditExport(store: Store, format: 'jsonl' | 'csv'): Async
     }
     const out: string[] = []
     for (const row of rows) {
-      out.push(`${JSON.stringify({ type: 'entry', ...row })}\n`)
+      // Canonical lines (sorted keys, as hashed): `bursar audit verify` then hashes each line's own bytes (fast path).
+      out.push(`${canonicalJson({ type: 'entry', ...row })}\n`)
       for (let c = await nextCheckpoint(); c && c.seq <= row.seq; c = await nextCheckpoint()) {
-        out.push(`${JSON.stringify({ type: 'checkpoint', ...c })}\n`)
+        out.push(`${canonicalJson({ type: 'checkpoint', ...c })}\n`)
         cpAfter = c.seq
         ci++
       }
@@ -49,7 +51,7 @@ export async function* auditExport(store: Store, format: 'jsonl' | 'csv'): Async
     // Checkpoints past the last stored entry (a host that dropped the tail) are served too: the verifier flags them.
     const rest: string[] = []
     for (let c = await nextCheckpoint(); c; c = await nextCheckpoint()) {
-      rest.push(`${JSON.stringify({ type: 'checkpoint', ...c })}\n`)
+      rest.push(`${canonicalJson({ type: 'checkpoint', ...c })}\n`)
       cpAfter = c.seq
       ci++
     }

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import { canonicalJson } from '../canonical/canonicalJson.js'
 import {
   type AuditCheckpoint,
@@ -36,7 +37,7 @@ export type VerifyAuditLogReturnType =
     }
   | { ok: false; code: AuditCode; seq: number; message: string }
 
-type Failure = { code: AuditCode; seq: number; message: string }
+export type Failure = { code: AuditCode; seq: number; message: string }
 
 /**
  * Verifies an exported audit log offline: hash links, sequence, recorded
@@ -91,13 +92,92 @@ export function verifyAuditLog(params: VerifyAuditLogParameters): VerifyAuditLog
     hashes.push(hash)
     prev = hash
   }
+  return finishAuditVerify({ hashes: listOf(hashes), start, anchorHash, prev, checkpoints: params.checkpoints, key, sinceHead, expectedHead, failure })
+}
+
+function safeHash(entry: AuditEntry): string | undefined {
+  try {
+    return hashCanonicalAuditEntry(entry.prevHash, canonicalJson(entry))
+  } catch {
+    return undefined
+  }
+}
+
+/** Classifies an entry whose seq is not the expected one: fork, duplicate, reorder or gap. */
+function misplaced(
+  entries: readonly AuditEntry[],
+  i: number,
+  expected: number,
+  start: number,
+  hashes: readonly string[],
+  fail: (code: AuditCode, seq: number, message: string) => void,
+): void {
+  const entry = entries[i] as AuditEntry
+  if (entry.seq < expected) {
+    const earlier = hashes[entry.seq - start]
+    if (earlier !== undefined && earlier !== safeHash(entry))
+      fail(AUDIT_CODES.fork, entry.seq, `two different entries for seq ${entry.seq}`)
+    else fail(AUDIT_CODES.outOfOrder, entry.seq, `seq ${entry.seq} appears again after seq ${expected - 1}`)
+    return
+  }
+  for (let j = i + 1; j < entries.length; j++) {
+    if ((entries[j] as { seq?: unknown } | undefined)?.seq === expected) {
+      fail(AUDIT_CODES.outOfOrder, expected, `seq ${expected} appears out of order (seq ${entry.seq} comes first)`)
+      return
+    }
+  }
+  fail(AUDIT_CODES.sequenceGap, expected, `seq ${expected} is missing (next entry is seq ${entry.seq})`)
+}
+
+function findSeq(hashes: HashList, start: number, anchor: string, hash: string): number | undefined {
+  const wanted = hash.toLowerCase()
+  if (wanted === anchor) return start - 1
+  const i = hashes.indexOf(wanted)
+  return i < 0 ? undefined : start + i
+}
+
+/** Entry hashes by position: `get` is undefined outside 0..length-1 (a plain array, or the fast path's packed digests). */
+export type HashList = { readonly length: number; get(i: number): string | undefined; indexOf(hash: string): number }
+
+const listOf = (hashes: readonly string[]): HashList => ({
+  length: hashes.length,
+  get: (i) => hashes[i],
+  indexOf: (hash) => hashes.indexOf(hash),
+})
+
+export type FinishAuditVerifyParameters = {
+  /** Entry hashes from seq `start` on, as far as the entries verified. */
+  hashes: HashList
+  start: number
+  anchorHash: string
+  /** Hash of the last verified entry (anchorHash when none). */
+  prev: string
+  checkpoints: readonly AuditCheckpoint[] | undefined
+  key: KeyObject
+  sinceHead: VerifyAuditLogParameters['sinceHead']
+  expectedHead: AuditHead | undefined
+  /** The entries' own failure, if any. */
+  failure: Failure | undefined
+}
+
+/**
+ * The checks after the entry loop: checkpoint signatures, forks and heads,
+ * the auditor's sinceHead and expectedHead. Shared by verifyAuditLog and the
+ * verifier-only fast path (verifyAuditJsonl), so both decide the same way.
+ */
+export function finishAuditVerify(p: FinishAuditVerifyParameters): VerifyAuditLogReturnType {
+  const { hashes, start, anchorHash, prev, key, sinceHead, expectedHead } = p
+  let failure = p.failure
+  const fail = (code: AuditCode, seq: number, message: string) => {
+    if (failure === undefined || seq < failure.seq) failure = { code, seq, message }
+  }
   const last = start + hashes.length - 1
   const hashAt = (seq: number): string | undefined =>
-    seq === start - 1 ? anchorHash : hashes[seq - start]
+    seq === start - 1 ? anchorHash : hashes.get(seq - start)
 
   // Checkpoints: signature, fork between signed heads, head against the log.
   const signed = new Map<number, string>()
-  for (const cp of params.checkpoints ?? []) {
+  for (const cp of p.checkpoints ?? []) {
     const parsed = AuditCheckpointSchema.safeParse(cp)
     if (!parsed.success) {
       const seq = typeof (cp as { seq?: unknown }).seq === 'number' ? (cp as { seq: number }).seq : 0
@@ -137,45 +217,4 @@ export function verifyAuditLog(params: VerifyAuditLogParameters): VerifyAuditLog
   let signedHead: AuditHead | null = null
   for (const [seq, hash] of signed) if (signedHead === null || seq > signedHead.seq) signedHead = { seq, hash }
   return { ok: true, head: { seq: last, hash: prev }, signedHead, count: hashes.length }
-}
-
-function safeHash(entry: AuditEntry): string | undefined {
-  try {
-    return hashCanonicalAuditEntry(entry.prevHash, canonicalJson(entry))
-  } catch {
-    return undefined
-  }
-}
-
-/** Classifies an entry whose seq is not the expected one: fork, duplicate, reorder or gap. */
-function misplaced(
-  entries: readonly AuditEntry[],
-  i: number,
-  expected: number,
-  start: number,
-  hashes: readonly string[],
-  fail: (code: AuditCode, seq: number, message: string) => void,
-): void {
-  const entry = entries[i] as AuditEntry
-  if (entry.seq < expected) {
-    const earlier = hashes[entry.seq - start]
-    if (earlier !== undefined && earlier !== safeHash(entry))
-      fail(AUDIT_CODES.fork, entry.seq, `two different entries for seq ${entry.seq}`)
-    else fail(AUDIT_CODES.outOfOrder, entry.seq, `seq ${entry.seq} appears again after seq ${expected - 1}`)
-    return
-  }
-  for (let j = i + 1; j < entries.length; j++) {
-    if ((entries[j] as { seq?: unknown } | undefined)?.seq === expected) {
-      fail(AUDIT_CODES.outOfOrder, expected, `seq ${expected} appears out of order (seq ${entry.seq} comes first)`)
-      return
-    }
-  }
-  fail(AUDIT_CODES.sequenceGap, expected, `seq ${expected} is missing (next entry is seq ${entry.seq})`)
-}
-
-function findSeq(hashes: readonly string[], start: number, anchor: string, hash: string): number | undefined {
-  const wanted = hash.toLowerCase()
-  if (wanted === anchor) return start - 1
-  const i = hashes.indexOf(wanted)
-  return i < 0 ? undefined : start + i
 }

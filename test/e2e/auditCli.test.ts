@@ -9,6 +9,7 @@ import { requestSignature } from '../../agent/requestSignature.js'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
+import { fastVerifyAuditJsonl, Scanner } from '../../shared/audit/verifyAuditJsonl.js'
 import { eip3009, paymentPolicy, runCli, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
 import { type Stack, startStack } from '../helpers/startStack.js'
 
@@ -93,6 +94,20 @@ describe('bursar audit verify/query against a real host whose storage is tampere
     expect(ok.stderr).toBe('')
     expect(ok.code).toBe(0)
     expect(ok.stdout).toContain(`OK: ${count} entries, head seq ${head.seq} ${head.head}`)
+    // The host serves canonical lines, so the CLI's fast path hashes every entry line as stored (none falls back).
+    const res = await fetch(`${s.stack.url}/v1/audit/export?format=jsonl`, { headers: { authorization: `Bearer ${s.stack.auditToken}` } })
+    const bytes = Buffer.from(await res.arrayBuffer())
+    const scanner = new Scanner(bytes)
+    const lines = bytes.toString('utf8').trimEnd().split('\n')
+    let at = 0
+    const refused: string[] = []
+    for (const line of lines) {
+      if (line.includes('"type":"entry"') && scanner.entry(at, bytes.length) < 0) refused.push(line)
+      at += Buffer.byteLength(line) + 1
+    }
+    expect(refused).toEqual([])
+    expect(lines.filter((l) => l.includes('"type":"entry"'))).toHaveLength(count)
+    expect(fastVerifyAuditJsonl(bytes, { publicKey })).toMatchObject({ ok: true, count })
     const anonymous = await verify()
     expect(anonymous.code).toBe(2)
     expect(anonymous.stderr).toContain('HTTP 401')

@@ -1,0 +1,664 @@
+import * as nodeCrypto from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
+import { canonicalJson } from '../canonical/canonicalJson.js'
+import { DecodedActionSchema } from '../schemas/decodedAction.js'
+import { AUDIT_EVENTS, type AuditCheckpoint, type AuditEntry, AuditEntrySchema } from './auditEntry.js'
+import { parseAuditJsonl } from './exportFormats.js'
+import { AUDIT_ENTRY_TAG, GENESIS_HASH, hashCanonicalAuditEntry } from './hashAuditEntry.js'
+import { toEd25519PublicKey } from './toEd25519PublicKey.js'
+import { finishAuditVerify, type HashList, type VerifyAuditLogParameters, type VerifyAuditLogReturnType, verifyAuditLog } from './verifyAuditLog.js'
+
+/**
+ * Verifier-only fast path for `bursar audit verify` (never imported by the
+ * enclave). verifyAuditLog parses every JSONL line, checks it with zod and
+ * re-canonicalizes it to hash it; here an entry line that is already in
+ * canonical form is checked by a strict byte scanner and its stored bytes are
+ * hashed directly (minus the export-only members `hash`, `mac`, `type`).
+ *
+ * Exactness: the scanner accepts a line only when it can prove that
+ * JSON.parse of the line gives an entry the zod schema accepts and whose
+ * canonicalJson is exactly the bytes it hashes; anything else (non-ASCII text,
+ * escapes other than the canonical short ones, other number forms, other key
+ * orders, checkpoints, blank lines) takes the reference steps for that line
+ * (JSON.parse, AuditEntrySchema, canonicalJson). The first entry that does not
+ * verify, or any line parseAuditJsonl would refuse, sends the whole export to
+ * the reference verifier, so failures are reported (or thrown) exactly as
+ * verifyAuditLog(parseAuditJsonl(text)) does; the checks after the entries are
+ * the same function (finishAuditVerify). The differential test
+ * (verifyAuditJsonl.test.ts) runs both on valid and tampered exports.
+ */
+export type VerifyAuditJsonlParameters = Omit<VerifyAuditLogParameters, 'entries' | 'hashes' | 'checkpoints'> & {
+  /** The JSONL export: UTF-8 bytes (preferred) or text. */
+  jsonl: Uint8Array | string
+}
+
+/** Same answer (or the same AuditError thrown) as verifyAuditLog({ ...parseAuditJsonl(text), ...rest }). */
+export function verifyAuditJsonl(params: VerifyAuditJsonlParameters): VerifyAuditLogReturnType {
+  const { jsonl, ...rest } = params
+  // A string with lone surrogates does not survive UTF-8 encoding: only the reference sees it as given.
+  if (typeof jsonl === 'string' && !(jsonl as unknown as { isWellFormed(): boolean }).isWellFormed()) return verifyAuditLog({ ...parseAuditJsonl(jsonl), ...rest })
+  const bytes = typeof jsonl === 'string' ? Buffer.from(jsonl, 'utf8') : Buffer.from(jsonl.buffer, jsonl.byteOffset, jsonl.byteLength)
+  const fast = fastVerifyAuditJsonl(bytes, rest)
+  if (fast !== undefined) return fast
+  const text = typeof jsonl === 'string' ? jsonl : bytes.toString('utf8')
+  return verifyAuditLog({ ...parseAuditJsonl(text), ...rest })
+}
+
+type Rest = Omit<VerifyAuditJsonlParameters, 'jsonl'>
+
+const TAG = Buffer.from(AUDIT_ENTRY_TAG, 'ascii')
+const PRE = TAG.length + 32
+const EVENTS = new Set<string>(AUDIT_EVENTS)
+const VERDICTS = new Set(['allow', 'deny', 'pending', 'info'])
+const PRIMARY_3009 = new Set(['TransferWithAuthorization', 'ReceiveWithAuthorization'])
+const MAX_SAFE = Number.MAX_SAFE_INTEGER
+const MAX_DEPTH = 64
+/** Not fast: this line takes the reference steps. */
+const NO = -1
+
+const Q = 0x22 // "
+const BS = 0x5c // \
+const COMMA = 0x2c
+const COLON = 0x3a
+/** Bit 1: allowed in lowercase hex (0-9 a-f); bit 2: allowed in any-case hex (0-9 a-f A-F). */
+const HEX_CLASS = new Uint8Array(256)
+for (const c of '0123456789abcdef') HEX_CLASS[c.charCodeAt(0)] = 3
+for (const c of 'ABCDEF') HEX_CLASS[c.charCodeAt(0)] = 2
+/** SHA-256, its 32 bytes as a latin1 string (short-lived, no Buffer): one-shot crypto.hash where Node has it (≥ 20.12), else a Hash object. */
+const sha256Latin1: (data: Uint8Array) => string =
+  typeof nodeCrypto.hash === 'function'
+    ? (data) => nodeCrypto.hash('sha256', data, 'binary')
+    : (data) => nodeCrypto.createHash('sha256').update(data).digest('binary')
+/** Bytes inside a canonical string: 0 printable ASCII, 1 the closing quote, 2 a backslash, 3 other (control, DEL, non-ASCII: checked as UTF-8). */
+const STR_CLASS = new Uint8Array(256).fill(3)
+STR_CLASS.fill(0, 0x20, 0x7f)
+STR_CLASS[Q] = 1
+STR_CLASS[BS] = 2
+/** 1: the byte after a backslash in an escape JSON.stringify prints (\" \\ \b \f \n \r \t). */
+const ESCAPED = new Uint8Array(256)
+for (const c of '"\\bfnrt') ESCAPED[c.charCodeAt(0)] = 1
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1')
+const lit = (text: string): Uint8Array => Buffer.from(text, 'latin1')
+const C_agentId = lit(',"agentId":')
+const C_asset = lit(',"asset":')
+const C_chainId = lit(',"chainId":')
+const C_code = lit(',"code":')
+const C_event = lit(',"event":')
+const C_from = lit(',"from":')
+const C_kind = lit(',"kind":')
+const C_ledger = lit(',"ledger":')
+const C_nonce = lit(',"nonce":')
+const C_payTo = lit(',"payTo":')
+const C_policy = lit(',"policy":')
+const C_prevHash = lit(',"prevHash":')
+const C_primaryType = lit(',"primaryType":')
+const C_reason = lit(',"reason":')
+const C_requestId = lit(',"requestId":')
+const C_rule = lit(',"rule":')
+const C_seq = lit(',"seq":')
+const C_signedHash = lit(',"signedHash":')
+const C_stateVersion = lit(',"stateVersion":')
+const C_time = lit(',"time":')
+const C_validAfter = lit(',"validAfter":')
+const C_validBefore = lit(',"validBefore":')
+const C_verdict = lit(',"verdict":')
+const C_version = lit(',"version":')
+const C_wallet = lit(',"wallet":')
+const O_action = lit('{"action":')
+const O_amount = lit('{"amount":')
+const O_hash = lit('{"hash":')
+
+/**
+ * Returns the verdict, or undefined when the reference verifier must decide
+ * (a failure anywhere, or a line parseAuditJsonl would refuse).
+ */
+export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogReturnType | undefined {
+  let key: KeyObject
+  try {
+    key = toEd25519PublicKey(rest.publicKey)
+  } catch {
+    return undefined // the reference throws, after parsing: let it decide which error comes first
+  }
+  const { sinceHead, expectedHead } = rest
+  const s = new Scanner(b)
+  const hashes = new DigestList()
+  const checkpoints: AuditCheckpoint[] = []
+  let start = 0
+  let anchorHash = GENESIS_HASH
+  /** The previous entry's hash: its 32 bytes as latin1 (they also sit in scratch after the tag). */
+  let prev = '\0'.repeat(32)
+  let first = true
+  let scratch = Buffer.allocUnsafe(1 << 16)
+  TAG.copy(scratch, 0)
+  /** scratch.subarray(0, len) by len: one view per line length, not one per line. */
+  let views: Buffer[] = []
+
+  const n = b.length
+  let pos = 0
+  while (pos < n) {
+    const lineStart = pos
+    // Fast: a canonical entry line, ended by \n, \r\n or the end of the export (no search for the newline first).
+    const close = s.entry(lineStart, n)
+    let r = false
+    if (close > 0) {
+      const c = b[close]
+      if (close === n || c === 0x0a) (r = true), (pos = close + 1)
+      else if (c === 0x0d && (close + 1 === n || b[close + 1] === 0x0a)) (r = true), (pos = close + 2)
+    }
+    let lineEnd = close
+    if (!r) {
+      let end = b.indexOf(0x0a, pos)
+      if (end < 0) end = n
+      pos = end + 1
+      lineEnd = end
+      if (lineEnd > lineStart && b[lineEnd - 1] === 0x0d) lineEnd--
+    }
+    if (r) {
+      const seq = s.seq
+      if (first) {
+        first = false
+        if (seq > 0 && sinceHead?.seq === seq - 1) {
+          start = seq
+          anchorHash = sinceHead.hash.toLowerCase()
+          if (!/^0x[0-9a-f]{64}$/.test(anchorHash)) return undefined
+          prev = Buffer.from(anchorHash.slice(2), 'hex').toString('latin1')
+        }
+      }
+      if (seq !== start + hashes.length || !s.hexIs(s.prevStart, prev, false)) return undefined
+      const len = PRE + s.canonicalLength()
+      if (len > scratch.length) {
+        scratch = Buffer.allocUnsafe(len * 2)
+        TAG.copy(scratch, 0)
+        views = []
+      }
+      scratch.write(prev, TAG.length, 32, 'latin1')
+      s.copyCanonical(scratch, PRE)
+      let view = views[len]
+      if (view === undefined) view = views[len] = scratch.subarray(0, len)
+      prev = sha256Latin1(view)
+      // The recorded hash, compared as parseAuditJsonl + verifyAuditLog do: claimed.toLowerCase() === hash.
+      if (s.hashStart >= 0 && (s.hashEnd - s.hashStart !== 66 || !s.hexIs(s.hashStart - 1, prev, true))) return undefined
+      hashes.push(prev)
+      continue
+    }
+
+    // Reference steps for this line (parseAuditJsonl, then verifyAuditLog's loop body).
+    const line = b.toString('utf8', lineStart, lineEnd) // one trailing \r already dropped, as parseAuditJsonl does
+    if (line.trim() === '') continue
+    let value: unknown
+    try {
+      value = JSON.parse(line)
+    } catch {
+      return undefined
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+    const { type, ...fields } = value as Record<string, unknown>
+    if (type === 'checkpoint') {
+      checkpoints.push(fields as AuditCheckpoint)
+      continue
+    }
+    if (type !== 'entry') return undefined
+    const { hash: claimed, mac: _mac, ...e } = fields
+    if (claimed !== undefined && typeof claimed !== 'string') return undefined
+    if (first) {
+      first = false
+      const firstSeq = (e as { seq?: unknown }).seq
+      if (typeof firstSeq === 'number' && firstSeq > 0 && sinceHead?.seq === firstSeq - 1) {
+        start = firstSeq
+        anchorHash = sinceHead.hash.toLowerCase()
+      }
+    }
+    const prevHex = hashes.length > 0 ? hashes.get(hashes.length - 1) : anchorHash
+    if (!AuditEntrySchema.safeParse(e).success) return undefined
+    const entry = e as AuditEntry
+    if (entry.seq !== start + hashes.length || entry.prevHash !== prevHex) return undefined
+    let hash: string
+    try {
+      hash = hashCanonicalAuditEntry(entry.prevHash, canonicalJson(entry))
+    } catch {
+      return undefined
+    }
+    if (claimed !== undefined && claimed.toLowerCase() !== hash) return undefined
+    prev = Buffer.from(hash.slice(2), 'hex').toString('latin1')
+    hashes.push(prev)
+  }
+  const head = hashes.length > 0 ? (hashes.get(hashes.length - 1) as string) : anchorHash
+  return finishAuditVerify({ hashes, start, anchorHash, prev: head, checkpoints, key, sinceHead, expectedHead, failure: undefined })
+}
+
+/** True when key [c, d) sorts strictly after key [a, b) (bytes = UTF-16 code units for ASCII). */
+function ascending(buf: Buffer, a: number, b: number, c: number, d: number): boolean {
+  for (; a < b && c < d; a++, c++) {
+    const x = buf[a] as number
+    const y = buf[c] as number
+    if (x !== y) return y > x
+  }
+  return a === b && c < d
+}
+
+/** The verified entry hashes, packed 32 bytes each; hex strings only when asked for (checkpoints, heads). */
+class DigestList implements HashList {
+  length = 0
+  private buf = Buffer.allocUnsafe(32 * 1024)
+
+  push(digest: string): void {
+    if ((this.length + 1) * 32 > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(this.buf.length * 2)
+      this.buf.copy(bigger, 0, 0, this.length * 32)
+      this.buf = bigger
+    }
+    this.buf.write(digest, this.length * 32, 32, 'latin1')
+    this.length++
+  }
+
+  get(i: number): string | undefined {
+    if (!Number.isInteger(i) || i < 0 || i >= this.length) return undefined
+    return `0x${this.buf.toString('hex', i * 32, i * 32 + 32)}`
+  }
+
+  indexOf(hash: string): number {
+    if (!/^0x[0-9a-f]{64}$/.test(hash)) return -1
+    const wanted = Buffer.from(hash.slice(2), 'hex')
+    const end = this.length * 32
+    for (let at = this.buf.indexOf(wanted); at >= 0 && at + 32 <= end; at = this.buf.indexOf(wanted, at + 1))
+      if (at % 32 === 0) return at / 32
+    return -1
+  }
+}
+
+/**
+ * Strict scanner of one canonical entry line. Accepts only what canonicalJson
+ * (= JSON.stringify with sorted keys) prints: no whitespace, printable ASCII
+ * strings (well-formed UTF-8) whose only escapes are \" \\ \b \f \n \r \t, integers of at most 15
+ * digits (16 with a MAX_SAFE_INTEGER bound for uint fields), keys in strictly
+ * increasing order. Returns NO (-1) for anything else.
+ */
+/** Exported for tests and the bench: the scanner alone. */
+export class Scanner {
+  seq = 0
+  hashStart = -1
+  hashEnd = -1
+  prevStart = 0
+  /** Byte ranges to drop from [lineStart, lineEnd) to get canonicalJson(entry): the hash, mac and type members. */
+  private cuts: number[] = []
+  private lineStart = 0
+  private lineEnd = 0
+  private num = 0
+  private readonly lastEnum = new Map<Set<string>, Uint8Array>()
+
+  constructor(private readonly b: Buffer) {}
+
+  /** Scans an entry line from p (bounded by `end`, the end of the export): the position after its closing brace, or NO. */
+  entry(p: number, end: number): number {
+    const b = this.b
+    this.lineStart = p
+    this.lineEnd = end
+    this.cuts.length = 0
+    this.hashStart = -1
+    if (b[p] !== 0x7b) return NO
+    // The host's export writes `{"type":"entry",…entry}`: the type member first, the entry's own members sorted.
+    const typeFirst = this.at(p + 1, '"type":"entry",')
+    if (typeFirst) {
+      this.cuts.push(p + 1, p + 16)
+      p += 15
+    }
+    // {"action":
+    p = this.lit(p, O_action)
+    if (p < 0) return NO
+    p = this.action(p)
+    p = this.lit(p, C_agentId)
+    p = this.strOrNull(p, 128)
+    p = this.lit(p, C_code)
+    p = this.strOrNull(p, 128)
+    p = this.lit(p, C_event)
+    p = this.enumStr(p, EVENTS)
+    if (p < 0) return NO
+    if (this.at(p, ',"hash":')) {
+      const cut = p
+      const v = p + 8
+      p = this.str(v, Infinity)
+      if (p < 0) return NO
+      this.hashStart = v + 1
+      this.hashEnd = p - 1
+      this.cuts.push(cut, p)
+    }
+    p = this.lit(p, C_ledger)
+    if (p < 0 || this.b[p] !== 0x5b) return NO
+    p = this.value(p, 0)
+    if (p < 0) return NO
+    if (this.at(p, ',"mac":')) {
+      const cut = p
+      p = this.value(p + 7, 0)
+      if (p < 0) return NO
+      this.cuts.push(cut, p)
+    }
+    p = this.lit(p, C_policy)
+    p = this.policy(p)
+    p = this.lit(p, C_prevHash)
+    if (p < 0) return NO
+    this.prevStart = p
+    p = p >= 0 && this.b[p + 67] === Q ? p + 68 : NO // the digits: hexIs against the previous hash, by the caller
+    p = this.lit(p, C_reason)
+    p = this.strOrNull(p, 280)
+    p = this.lit(p, C_requestId)
+    p = this.strOrNull(p, 128)
+    if (p < 0) return NO
+    if (this.at(p, ',"resourceUrl":')) p = this.str(p + 15, 2048)
+    p = this.lit(p, C_rule)
+    p = this.strOrNull(p, 128)
+    p = this.lit(p, C_seq)
+    p = this.uint(p)
+    if (p < 0) return NO
+    this.seq = this.num
+    p = this.lit(p, C_signedHash)
+    p = this.nullOr(p) ?? this.hex(p, 64, true)
+    p = this.lit(p, C_stateVersion)
+    p = this.uint(p)
+    p = this.lit(p, C_time)
+    p = this.uint(p)
+    if (!typeFirst) {
+      if (!this.at(p, ',"type":"entry"')) return NO
+      this.cuts.push(p, p + 15)
+      p += 15
+    }
+    p = this.lit(p, C_verdict)
+    p = this.enumStr(p, VERDICTS)
+    p = this.lit(p, C_wallet)
+    p = this.nullOr(p) ?? this.hex(p, 40, true)
+    if (p < 0 || b[p] !== 0x7d) return NO
+    this.lineEnd = p + 1
+    return p + 1
+  }
+
+  /**
+   * True when the quoted string at p is "0x" + the lowercase hex of `digest` (32 bytes as latin1);
+   * with `anyCase`, when its toLowerCase() is ("0X", A–F allowed).
+   */
+  hexIs(p: number, digest: string, anyCase: boolean): boolean {
+    const b = this.b
+    if (b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2 + 64 + 1] !== Q) return false
+    const x = b[p + 2] as number
+    if (x !== 0x78 && !(anyCase && x === 0x58)) return false
+    p += 3
+    for (let i = 0; i < 32; i++, p += 2) {
+      const v = digest.charCodeAt(i)
+      let hi = b[p] as number
+      let lo = b[p + 1] as number
+      if (anyCase) {
+        if (hi >= 0x41 && hi <= 0x5a) hi += 0x20
+        if (lo >= 0x41 && lo <= 0x5a) lo += 0x20
+      }
+      if (hi !== (HEX_DIGITS[v >> 4] as number) || lo !== (HEX_DIGITS[v & 15] as number)) return false
+    }
+    return true
+  }
+
+  canonicalLength(): number {
+    let len = this.lineEnd - this.lineStart
+    for (let i = 0; i < this.cuts.length; i += 2) len -= (this.cuts[i + 1] as number) - (this.cuts[i] as number)
+    return len
+  }
+
+  copyCanonical(target: Buffer, at: number): void {
+    let from = this.lineStart
+    for (let i = 0; i < this.cuts.length; i += 2) {
+      const cut = this.cuts[i] as number
+      at += this.b.copy(target, at, from, cut)
+      from = this.cuts[i + 1] as number
+    }
+    this.b.copy(target, at, from, this.lineEnd)
+  }
+
+  // --- tokens; every method takes and returns a position, NO (-1) propagates ---
+
+  private at(p: number, lit: string): boolean {
+    if (p < 0 || p + lit.length > this.lineEnd) return false
+    const b = this.b
+    for (let i = 0; i < lit.length; i++) if (b[p + i] !== lit.charCodeAt(i)) return false
+    return true
+  }
+
+  /** The literal bytes `l` at p: the position after them, or NO. */
+  private lit(p: number, l: Uint8Array): number {
+    if (p < 0 || p + l.length > this.lineEnd) return NO
+    const b = this.b
+    for (let i = 0; i < l.length; i++) if (b[p + i] !== l[i]) return NO
+    return p + l.length
+  }
+
+  private nullOr(p: number): number | undefined {
+    if (p < 0) return NO
+    return this.at(p, 'null') ? p + 4 : undefined
+  }
+
+  private strOrNull(p: number, max: number): number {
+    return this.nullOr(p) ?? this.str(p, max)
+  }
+
+  /**
+   * A string in canonical form; `max` bounds its raw length (the decoded
+   * UTF-16 length is never larger, so the schema's max holds).
+   */
+  private str(p: number, max: number): number {
+    const b = this.b
+    if (p < 0 || b[p] !== Q) return NO
+    const from = p + 1
+    const end = this.lineEnd
+    // Bytes that add no UTF-16 unit of the decoded string: an escape's backslash, a sequence's extra bytes.
+    let shrink = 0
+    for (p = from; p < end; p++) {
+      const c = b[p] as number
+      const k = STR_CLASS[c] as number
+      if (k === 0) continue
+      if (k === 1) return p - from - shrink <= max ? p + 1 : NO
+      if (k === 2) {
+        // The escapes JSON.stringify prints for these characters; \/ and \u are never canonical here.
+        if (ESCAPED[b[++p] as number] !== 1) return NO
+        shrink += 1
+        continue
+      }
+      // Well-formed UTF-8 (Unicode table 3-7): decodes and re-encodes to the same bytes, and JSON.stringify leaves
+      // it unescaped (it escapes only lone surrogates, which UTF-8 cannot carry). Anything else: not here.
+      const c1 = b[p + 1] as number
+      if (c >= 0xc2 && c <= 0xdf) {
+        if (c1 < 0x80 || c1 > 0xbf) return NO
+        p += 1
+        shrink += 1
+        continue
+      }
+      const c2 = b[p + 2] as number
+      if (c >= 0xe0 && c <= 0xef) {
+        const lo = c === 0xe0 ? 0xa0 : 0x80
+        const hi = c === 0xed ? 0x9f : 0xbf
+        if (c1 < lo || c1 > hi || c2 < 0x80 || c2 > 0xbf) return NO
+        p += 2
+        shrink += 2
+        continue
+      }
+      const c3 = b[p + 3] as number
+      if (c >= 0xf0 && c <= 0xf4) {
+        const lo = c === 0xf0 ? 0x90 : 0x80
+        const hi = c === 0xf4 ? 0x8f : 0xbf
+        if (c1 < lo || c1 > hi || c2 < 0x80 || c2 > 0xbf || c3 < 0x80 || c3 > 0xbf) return NO
+        p += 3
+        shrink += 2 // four bytes, two UTF-16 units: at least the schema's count (zod 4 counts code points), so `max` holds
+        continue
+      }
+      return NO // a control character, DEL, a stray continuation byte or an invalid lead
+    }
+    return NO
+  }
+
+  /** A string without escapes that is one of `allowed` (the last match is compared first, without a string). */
+  private enumStr(p: number, allowed: Set<string>): number {
+    const b = this.b
+    if (p < 0 || b[p] !== Q) return NO
+    let close = p + 1
+    while (close < this.lineEnd && close < p + 40 && b[close] !== Q) close++
+    if (b[close] !== Q) return NO
+    const last = this.lastEnum.get(allowed)
+    if (last !== undefined && last.length === close - p - 1) {
+      let i = 0
+      while (i < last.length && b[p + 1 + i] === last[i]) i++
+      if (i === last.length) return close + 1
+    }
+    const value = b.toString('latin1', p + 1, close)
+    if (!allowed.has(value)) return NO
+    this.lastEnum.set(allowed, lit(value))
+    return close + 1
+  }
+
+  /** `"0x` + `digits` hex digits + `"`; lowercase only unless anyCase. */
+  private hex(p: number, digits: number, anyCase: boolean): number {
+    const b = this.b
+    if (p < 0 || b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2] !== 0x78) return NO
+    p += 3
+    const mask = anyCase ? 2 : 1
+    const end = p + digits // digits is a multiple of 4 (40 or 64)
+    const t = HEX_CLASS
+    for (; p < end; p += 4)
+      if (((t[b[p] as number] as number) & (t[b[p + 1] as number] as number) & (t[b[p + 2] as number] as number) & (t[b[p + 3] as number] as number) & mask) === 0) return NO
+    return b[p] === Q ? p + 1 : NO
+  }
+
+  /** A non-negative integer ≤ MAX_SAFE_INTEGER in canonical form; its value in this.num. */
+  private uint(p: number): number {
+    const b = this.b
+    if (p < 0) return NO
+    const from = p
+    let v = 0
+    for (; p < this.lineEnd; p++) {
+      const c = b[p] as number
+      if (c < 0x30 || c > 0x39) break
+      v = v * 10 + (c - 0x30)
+    }
+    const digits = p - from
+    if (digits === 0 || digits > 16 || (digits > 1 && b[from] === 0x30) || v > MAX_SAFE) return NO
+    const c = b[p]
+    if (c === 0x2e || c === 0x65 || c === 0x45) return NO
+    this.num = v
+    return p
+  }
+
+  /** `"0x…"` string of exactly `digits` hex digits, any case, as the schema's regexes require. */
+  private policy(p: number): number {
+    const v = this.nullOr(p)
+    if (v !== undefined) return v
+    if (p < 0 || this.b[p] !== 0x7b) return NO
+    p = this.lit(p, O_hash)
+    p = this.hex(p, 64, true)
+    p = this.lit(p, C_version)
+    p = this.uint(p)
+    return p >= 0 && this.b[p] === 0x7d ? p + 1 : NO
+  }
+
+  private action(p: number): number {
+    const v = this.nullOr(p)
+    if (v !== undefined) return v
+    if (this.at(p, '{"amount":"')) {
+      const q = this.eip3009(p)
+      if (q >= 0) return q
+    }
+    // Any other kind: canonical form by the scanner, the schema by zod.
+    const end = this.value(p, 0)
+    if (end < 0 || this.b[p] !== 0x7b) return NO
+    let action: unknown
+    try {
+      action = JSON.parse(this.b.toString('utf8', p, end))
+    } catch {
+      return NO
+    }
+    return DecodedActionSchema.safeParse(action).success ? end : NO
+  }
+
+  /** The x402 exact action, field by field as DecodedActionSchema's eip3009 member requires. */
+  private eip3009(p: number): number {
+    p = this.lit(p, O_amount)
+    p = this.decimalString(p)
+    p = this.lit(p, C_asset)
+    p = this.hex(p, 40, true)
+    p = this.lit(p, C_chainId)
+    p = this.uint(p)
+    if (p < 0 || this.num === 0) return NO
+    p = this.lit(p, C_from)
+    p = this.hex(p, 40, true)
+    p = this.lit(p, C_kind)
+    if (!this.at(p, '"eip3009"')) return NO
+    p = this.lit(p + 9, C_nonce)
+    p = this.hex(p, 64, true)
+    p = this.lit(p, C_payTo)
+    p = this.hex(p, 40, true)
+    p = this.lit(p, C_primaryType)
+    p = this.enumStr(p, PRIMARY_3009)
+    p = this.lit(p, C_validAfter)
+    p = this.uint(p)
+    p = this.lit(p, C_validBefore)
+    p = this.uint(p)
+    return p >= 0 && this.b[p] === 0x7d ? p + 1 : NO
+  }
+
+  /** `"0"` or `"[1-9][0-9]{0,77}"` (the schema's uint string). */
+  private decimalString(p: number): number {
+    const b = this.b
+    if (p < 0 || b[p] !== Q) return NO
+    const from = ++p
+    while ((b[p] as number) >= 0x30 && (b[p] as number) <= 0x39) p++
+    const digits = p - from
+    if (digits === 0 || digits > 78 || (digits > 1 && b[from] === 0x30) || b[p] !== Q) return NO
+    return p + 1
+  }
+
+  /** Any JSON value in canonical form (ledger events, mac, other actions). */
+  private value(p: number, depth: number): number {
+    const b = this.b
+    if (p < 0 || depth > MAX_DEPTH) return NO
+    const c = b[p]
+    if (c === Q) return this.str(p, Infinity)
+    if (c === 0x7b) {
+      p++
+      if (b[p] === 0x7d) return p + 1
+      let prevFrom = -1
+      let prevTo = -1
+      for (;;) {
+        const from = p + 1
+        const to = this.str(p, Infinity) - 1
+        if (to < 0 || b[to + 1] !== COLON) return NO
+        // Keys: no escapes, strictly increasing (canonicalJson sorts by UTF-16 code units = bytes for ASCII).
+        for (let i = from; i < to; i++) if (b[i] === BS || (b[i] as number) >= 0x80) return NO // ASCII keys: byte order = sort order
+        if (to - from === 9 && b.toString('latin1', from, to) === '__proto__') return NO
+        if (prevFrom >= 0 && !ascending(b, prevFrom, prevTo, from, to)) return NO
+        prevFrom = from
+        prevTo = to
+        p = this.value(to + 2, depth + 1)
+        if (p < 0) return NO
+        if (b[p] === 0x7d) return p + 1
+        if (b[p] !== COMMA) return NO
+        p++
+      }
+    }
+    if (c === 0x5b) {
+      p++
+      if (b[p] === 0x5d) return p + 1
+      for (;;) {
+        p = this.value(p, depth + 1)
+        if (p < 0) return NO
+        if (b[p] === 0x5d) return p + 1
+        if (b[p] !== COMMA) return NO
+        p++
+      }
+    }
+    if (c === 0x6e) return this.at(p, 'null') ? p + 4 : NO
+    if (c === 0x74) return this.at(p, 'true') ? p + 4 : NO
+    if (c === 0x66) return this.at(p, 'false') ? p + 5 : NO
+    // Integers of at most 15 digits print back as themselves; no -0, fractions or exponents.
+    const from = c === 0x2d ? p + 1 : p
+    let q = from
+    while (q < this.lineEnd && (b[q] as number) >= 0x30 && (b[q] as number) <= 0x39) q++
+    const digits = q - from
+    if (digits === 0 || digits > 15 || (digits > 1 && b[from] === 0x30)) return NO
+    if (c === 0x2d && digits === 1 && b[from] === 0x30) return NO
+    const d = b[q]
+    if (d === 0x2e || d === 0x65 || d === 0x45) return NO
+    return q
+  }
+}
