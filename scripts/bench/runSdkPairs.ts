@@ -43,12 +43,15 @@ export type SdkPair = { raw: SdkRun; c1: SdkRun; c64: SdkRun; floor1: SdkRun; fl
 export type SdkSample = { typedData: ReturnType<typeof eip3009>; signature: Hex }
 export type RunSdkPairsReturnType = { pairs: SdkPair[]; samples: SdkSample[]; paidStatuses: Record<string, number>; engine: Secp256k1Engine }
 
+// One constant types object, as @x402/evm passes its `authorizationTypes` on every payment.
+const EIP3009_TYPES = { TransferWithAuthorization: EIP3009_FIELDS }
+
 /** An x402 `exact` payment as @x402/evm builds it: EIP-3009 TransferWithAuthorization, fresh 32-byte nonce. */
 function eip3009(from: Hex) {
   const now = BigInt(Math.floor(Date.now() / 1000))
   return {
     domain: { name: 'USDC', version: '2', chainId: BENCH_CHAIN_ID, verifyingContract: BENCH_USDC as Hex },
-    types: { TransferWithAuthorization: EIP3009_FIELDS },
+    types: EIP3009_TYPES,
     primaryType: 'TransferWithAuthorization' as const,
     message: {
       from,
