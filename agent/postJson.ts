@@ -25,8 +25,11 @@ type Watch = { deadline: number; abort: (err: Error) => void }
 const IN_FLIGHT = new Set<Watch>()
 let sweeper: NodeJS.Timeout | undefined
 
+let lastWatched = 0
+
 function watchDeadline(w: Watch): void {
   IN_FLIGHT.add(w)
+  lastWatched = Date.now()
   if (sweeper) return
   sweeper = setInterval(() => {
     const now = Date.now()
@@ -35,7 +38,8 @@ function watchDeadline(w: Watch): void {
         IN_FLIGHT.delete(x)
         x.abort(Object.assign(new Error('no answer before the deadline'), { code: 'ETIMEDOUT' }))
       }
-    if (IN_FLIGHT.size === 0) {
+    // Stopped only after a quiet second (one request at a time would otherwise start and stop it per request).
+    if (IN_FLIGHT.size === 0 && now - lastWatched > 1_000) {
       clearInterval(sweeper)
       sweeper = undefined
     }
@@ -43,26 +47,25 @@ function watchDeadline(w: Watch): void {
 }
 
 /**
- * POSTs a JSON text over the process-wide keep-alive pool (node:http/https,
- * no WHATWG fetch machinery) and returns the status and body text. A request
+ * POSTs a JSON text over the process-wide keep-alive pool (postHttp1 for
+ * http:, node:https for https:; no WHATWG fetch machinery) and returns the
+ * status and body text. A request
  * that fails on a REUSED idle socket (the server closed it as we sent) is
  * sent once more on a fresh one: the body is the same signed text, which the
  * enclave answers at most once; if that copy is refused at connect, the reset
  * is what rejects (the first copy may have been read). Rejects with the
  * transport error otherwise.
  */
-export async function postJson(params: PostJsonParameters): Promise<PostJsonReturnType> {
-  try {
-    return await postOnce(params)
-  } catch (err) {
+export function postJson(params: PostJsonParameters): Promise<PostJsonReturnType> {
+  return postOnce(params).catch((err: unknown) => {
     if (!(err as { reusedSocket?: boolean }).reusedSocket || (err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err
     // A reset on a pooled socket does not say when: the host may have read the request (and decided and stored it)
     // before it died. If the fresh copy then finds the port closed, report the reset, never "connection refused"
     // (which the caller reads as "nothing was sent").
-    return await postOnce(params).catch((again: NodeJS.ErrnoException) => {
+    return postOnce(params).catch((again: NodeJS.ErrnoException) => {
       throw again.code === 'ECONNREFUSED' ? err : again
     })
-  }
+  })
 }
 
 function postOnce({ url, body, timeoutMs }: PostJsonParameters): Promise<PostJsonReturnType> {
