@@ -162,6 +162,30 @@ describe('postHttp1 (the SDK transport for http: hosts)', () => {
     }
   })
 
+  it('an endless answer from an untrusted host is cut off (8 MiB), in pieces or not', async () => {
+    const piece = Buffer.alloc(64 * 1024, 0x20)
+    for (const framing of ['content-length: 100000000', 'transfer-encoding: chunked']) {
+      const h = await rawServer((s) => {
+        s.write(`HTTP/1.1 200 OK\r\n${framing}\r\n\r\n`)
+        const chunked = framing.includes('chunked')
+        let sent = 0
+        const more = () => {
+          while (sent < 9 * 1024 * 1024 && !s.destroyed) {
+            sent += piece.length
+            const ok = s.write(chunked ? Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]) : piece)
+            if (!ok) return void s.once('drain', more)
+          }
+        }
+        more()
+      })
+      const t0 = Date.now()
+      const err = (await post(h.url, '{}', 20_000).catch((e) => e)) as NodeJS.ErrnoException
+      expect(err.code, framing).toBe('HPE_INVALID')
+      expect(err.message).toContain('longer than')
+      expect(Date.now() - t0).toBeLessThan(10_000)
+    }
+  })
+
   it('64 requests in flight at once each get their own answer', async () => {
     const h = await rawServer((s, g) => {
       const id = /"id":(\d+)/.exec(g.raw)![1]

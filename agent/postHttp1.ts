@@ -11,6 +11,8 @@ export type PostHttp1ReturnType = { status: number; text: string }
 export type PostHttp1Error = Error & { code?: string; reusedSocket?: boolean }
 
 const MAX_HEAD = 64 * 1024
+// Far above any sign answer (the host takes requests up to 1 MiB); the host is untrusted, so its answer is bounded.
+const MAX_ANSWER = 8 * 1024 * 1024
 const CRLF2 = Buffer.from('\r\n\r\n')
 const CRLF = Buffer.from('\r\n')
 // Idle keep-alive sockets per origin (host:port), most recently used last (LIFO, as node's Agent 'lifo').
@@ -64,6 +66,10 @@ class Conn {
     }
     p.chunks.push(d)
     p.size += d.length
+    if (p.size > MAX_ANSWER) {
+      this.fail(parseError(`answer longer than ${MAX_ANSWER} bytes`))
+      return
+    }
     let res: { status: number; text: string; keepAlive: boolean; extra: boolean } | undefined
     try {
       res = parseResponse(p, false)
@@ -149,6 +155,13 @@ function parseError(what: string): PostHttp1Error {
 
 /** The answer once complete (undefined: more bytes needed). `atClose`: the server closed the connection. */
 function parseResponse(p: Pending, atClose: boolean): { status: number; text: string; keepAlive: boolean; extra: boolean } | undefined {
+  // Nothing is joined or re-parsed until the answer can be complete (no quadratic work on an answer in many pieces).
+  const known = p.head
+  if (known && !atClose) {
+    if (known.length !== undefined && p.size < known.bodyStart + known.length) return undefined
+    if (known.chunked && p.chunks[p.chunks.length - 1]!.at(-1) !== 0x0a) return undefined
+    if (!known.chunked && known.length === undefined) return undefined
+  }
   let buf = p.chunks.length === 1 ? p.chunks[0]! : Buffer.concat(p.chunks, p.size)
   if (p.chunks.length > 1) p.chunks = [buf]
   while (!p.head) {
