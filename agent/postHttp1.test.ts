@@ -107,6 +107,18 @@ describe('postHttp1 (the SDK transport for http: hosts)', () => {
     expect(h.requests.map((r) => r.conn)).toEqual([1, 2])
   })
 
+  it('a server that answers keep-alive and closes at once: back-to-back requests all get their answer; a copy that met the closing socket is resent as the same bytes', async () => {
+    const h = await rawServer((s, g) => {
+      if (!s.writable) return // the copy that arrived on the socket this server had already closed: never answered
+      s.write(ok(`{"id":${/"id":(\d+)/.exec(g.raw)![1]}}`))
+      s.end() // FIN right behind the answer
+    })
+    for (let i = 1; i <= 20; i++) expect((await post(h.url, `{"id":${i}}`)).text).toBe(`{"id":${i}}`)
+    const bodies = h.requests.map((r) => r.raw)
+    expect(new Set(bodies).size).toBe(20) // every request arrived; any extra arrival is a byte-identical resend
+    for (const b of bodies) expect(bodies.filter((x) => x === b).length).toBeLessThanOrEqual(2)
+  })
+
   it('a reset on a reused socket is resent once on a fresh socket (the same bytes); a reset on a fresh socket rejects ECONNRESET', async () => {
     const h = await rawServer((s, _g, n) => {
       if (n === 2) s.resetAndDestroy() // the server died as our request arrived on the pooled socket

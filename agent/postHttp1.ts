@@ -45,6 +45,10 @@ class Conn {
     socket.setNoDelay(true)
     socket.on('data', (d: Buffer) => this.onData(d))
     socket.on('error', (err: PostHttp1Error) => this.fail(err))
+    // The server's FIN: an idle socket leaves the pool at once (a request in flight learns of it at 'close').
+    socket.on('end', () => {
+      if (!this.pending) this.leavePool()
+    })
     socket.on('close', () => {
       this.closed = true
       this.fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
@@ -114,6 +118,11 @@ class Conn {
     p.reject(Object.assign(err, { reusedSocket: p.reused }))
   }
 
+  /** Still fit to carry a request (not closing, not half-closed by the server). */
+  get usable(): boolean {
+    return !this.closed && !this.socket.destroyed && this.socket.writable && this.socket.readable
+  }
+
   private leavePool(): void {
     const idle = IDLE.get(this.origin)
     const i = idle ? idle.indexOf(this) : -1
@@ -137,7 +146,12 @@ export function postHttp1({ url, body, watch }: PostHttp1Parameters): Promise<Po
     `POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n`
   return new Promise((resolve, reject) => {
-    let conn = IDLE.get(origin)?.pop()
+    const idle = IDLE.get(origin)
+    let conn = idle?.pop()
+    while (conn && !conn.usable) {
+      conn.socket.destroy()
+      conn = idle!.pop()
+    }
     const reused = conn !== undefined
     if (!conn) conn = new Conn(connect({ host: hostname, port }), origin)
     const c = conn
