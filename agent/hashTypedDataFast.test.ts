@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto'
+import { keccak_256 as nobleKeccak } from '@noble/hashes/sha3.js'
 import fc from 'fast-check'
-import { type TypedDataDefinition, bytesToHex, hashTypedData } from 'viem'
+import { type TypedDataDefinition, bytesToHex, hashTypedData, keccak256 } from 'viem'
 import { describe, expect, it } from 'vitest'
 import { EIP3009_FIELDS } from '../shared/schemas/eip3009Types.js'
-import { hashTypedDataFast } from './hashTypedDataFast.js'
+import { hashTypedDataFast, keccak_256 } from './hashTypedDataFast.js'
 
 const USDC = '0x036CbD53842c5426634e7929541eC2318f3dCF7e'
 const PAY_TO = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C'
@@ -141,6 +143,92 @@ describe('hashTypedDataFast equals viem hashTypedData', () => {
         same({ domain: { name: 'prop', chainId: 5 }, types, primaryType: 'Outer', message })
       }),
       { numRuns: 300, seed: 22 },
+    )
+  })
+})
+
+describe('the keccak-256 behind hashTypedDataFast (js-sha3)', () => {
+  it('equals viem keccak256 / @noble/hashes byte for byte at every length 0–700, on Buffer views at any offset', () => {
+    const pool = randomBytes(4096)
+    for (let len = 0; len <= 700; len++) {
+      const off = (len * 7) % 61
+      const view = pool.subarray(off, off + len) // a Buffer view into a larger ArrayBuffer, as Buffer.from(string) gives
+      const got = bytesToHex(keccak_256(view))
+      expect(got, `length ${len}`).toBe(keccak256(new Uint8Array(view)))
+      expect(got).toBe(bytesToHex(nobleKeccak(view)))
+    }
+  })
+
+  it('random inputs (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), (b) => bytesToHex(keccak_256(b)) === bytesToHex(nobleKeccak(b))),
+      { numRuns: 500, seed: 22 },
+    )
+  })
+})
+
+describe('hashTypedDataFast: the encoder cached by identity of a constant types object', () => {
+  const domain = { name: 'USDC', version: '2', chainId: 84532, verifyingContract: USDC }
+  const message = { from: USDC, to: PAY_TO, value: 10_000n, validAfter: 0n, validBefore: 2n ** 64n, nonce: `0x${'11'.repeat(32)}` }
+
+  it('a types object reused and then changed in place between calls is hashed as it is now, never as it was', () => {
+    const fields: { name: string; type: string }[] = EIP3009_FIELDS.map((f) => ({ ...f }))
+    const types: Record<string, { name: string; type: string }[]> = { TransferWithAuthorization: fields }
+    const td = () => ({ domain, types, primaryType: 'TransferWithAuthorization', message }) as unknown as TypedDataDefinition
+    const seen = new Set<string>()
+    const check = () => {
+      same(td())
+      same(td()) // the second call takes the identity hit
+      seen.add(bytesToHex(hashTypedDataFast(td())))
+    }
+    check()
+    fields[2]!.type = 'uint128' // a field's type
+    check()
+    fields[2]!.name = 'amount' // a field's name
+    ;(message as Record<string, unknown>).amount = 10_000n
+    check()
+    fields.push({ name: 'memo', type: 'string' }) // a field added to the same array
+    ;(message as Record<string, unknown>).memo = 'hi'
+    check()
+    fields.pop()
+    check()
+    types.TransferWithAuthorization = [...fields].reverse() // the array replaced
+    check()
+    types.Extra = [{ name: 'x', type: 'uint8' }] // an unreferenced struct (viem validates it too)
+    check()
+    types.Extra[0]!.type = 'uint7' // now invalid: viem throws, so must the fast path
+    expect(() => hashTypedData(td())).toThrow()
+    expect(() => hashTypedDataFast(td())).toThrow()
+    delete types.Extra
+    check()
+    expect(seen.size).toBe(5) // initial, retyped, renamed, pushed, reversed (pop, Extra and its removal repeat earlier digests)
+  })
+
+  it('the same types object under another primaryType', () => {
+    const types = { A: [{ name: 'v', type: 'uint256' }], B: [{ name: 'v', type: 'uint256' }, { name: 'w', type: 'bool' }] }
+    for (let i = 0; i < 3; i++) {
+      same({ domain, types, primaryType: 'A', message: { v: 1n, w: true } })
+      same({ domain, types, primaryType: 'B', message: { v: 1n, w: true } })
+    }
+  })
+
+  it('random mutations of one reused types object (property)', () => {
+    const types: Record<string, { name: string; type: string }[]> = { M: [{ name: 'a', type: 'uint256' }] }
+    const kinds = ['uint256', 'uint64', 'int32', 'bool', 'address', 'bytes32', 'string', 'bytes']
+    const value = (t: string): unknown =>
+      t === 'bool' ? true : t === 'address' ? PAY_TO : t === 'bytes32' ? `0x${'ab'.repeat(32)}` : t === 'string' ? 's' : t === 'bytes' ? '0x01' : 7n
+    fc.assert(
+      fc.property(fc.array(fc.record({ at: fc.nat(5), type: fc.constantFrom(...kinds), op: fc.constantFrom('set', 'push', 'rename') }), { maxLength: 8 }), (edits) => {
+        for (const e of edits) {
+          const fields = types.M!
+          if (e.op === 'push' && fields.length < 6) fields.push({ name: `f${fields.length}`, type: e.type })
+          else if (e.op === 'rename') fields[e.at % fields.length]!.name = `r${e.at}x${fields.length}`
+          else fields[e.at % fields.length]!.type = e.type
+          const message = Object.fromEntries(fields.map((f) => [f.name, value(f.type)]))
+          same({ domain, types, primaryType: 'M', message })
+        }
+      }),
+      { numRuns: 200, seed: 22 },
     )
   })
 })

@@ -1,4 +1,4 @@
-import { keccak_256 } from '@noble/hashes/sha3.js'
+import { keccak256 } from 'js-sha3'
 import { type TypedDataDefinition, getAddress, getTypesForEIP712Domain, hashDomain, hashTypedData, hexToBytes } from 'viem'
 
 type Field = { name: string; type: string }
@@ -9,6 +9,9 @@ type StructEncoder = (value: unknown) => Uint8Array | undefined
 
 const DOMAIN_CACHE = new Map<string, Uint8Array>()
 const ENCODERS = new Map<string, StructEncoder | null>()
+// By identity of the caller's `types` object (x402 passes one constant object): the shape it had when compiled,
+// flattened, is compared field by field on every hit, so a caller that mutates its `types` between calls misses.
+const BY_IDENTITY = new WeakMap<object, { primaryType: string; shape: unknown[]; enc: StructEncoder | null }>()
 const CACHE_MAX = 256
 // Mixed-case addresses whose EIP-55 checksum was checked (x402 sends checksummed ones, and the same few repeat).
 const CHECKSUMMED = new Map<string, boolean>()
@@ -17,6 +20,11 @@ const ADDRESS = /^0x[0-9a-fA-F]{40}$/
 const INT = /^(u?)int(8|16|24|32|40|48|56|64|72|80|88|96|104|112|120|128|136|144|152|160|168|176|184|192|200|208|216|224|232|240|248|256)$/
 const BYTES_N = /^bytes([1-9]|[12][0-9]|3[0-2])$/
 const PREFIX = new Uint8Array([0x19, 0x01])
+
+/** Keccak-256 (js-sha3: ~2.5× @noble/hashes on these short inputs; equal byte for byte, tested). */
+export function keccak_256(data: Uint8Array): Uint8Array {
+  return new Uint8Array(keccak256.arrayBuffer(data))
+}
 
 /**
  * The EIP-712 digest of `def`, equal to viem's hashTypedData (tested against
@@ -48,7 +56,7 @@ function tryFast(def: TypedDataDefinition): Uint8Array | undefined {
 function domainSeparator(domain: TypedDataDefinition['domain']): Uint8Array | undefined {
   const d = (domain ?? {}) as Record<string, unknown>
   // Key on type and value of each field viem reads (its type list depends on which are present and their types).
-  const key = JSON.stringify(['name', 'version', 'chainId', 'verifyingContract', 'salt'].map((k) => [typeof d[k], String(d[k])]))
+  const key = JSON.stringify([typeof d.name, String(d.name), typeof d.version, String(d.version), typeof d.chainId, String(d.chainId), typeof d.verifyingContract, String(d.verifyingContract), typeof d.salt, String(d.salt)])
   let sep = DOMAIN_CACHE.get(key)
   if (sep) return sep
   try {
@@ -64,7 +72,46 @@ function domainSeparator(domain: TypedDataDefinition['domain']): Uint8Array | un
 }
 
 function encoderFor(types: Types, primaryType: string): StructEncoder | undefined {
-  // Keyed by content, not identity: a caller may reuse and change one `types` object between calls.
+  const hit = BY_IDENTITY.get(types)
+  if (hit && hit.primaryType === primaryType && sameShape(types, hit.shape)) return hit.enc ?? undefined
+  const enc = encoderByContent(types, primaryType)
+  const shape = shapeOf(types)
+  if (shape) BY_IDENTITY.set(types, { primaryType, shape, enc })
+  return enc ?? undefined
+}
+
+/** Every type name, its field array and each field's name and type, in order; undefined if not plain arrays of fields. */
+function shapeOf(types: Types): unknown[] | undefined {
+  const shape: unknown[] = []
+  for (const name of Object.keys(types)) {
+    const fields = types[name]
+    if (!Array.isArray(fields)) return undefined
+    shape.push(name, fields, fields.length)
+    for (const f of fields) {
+      if (f === null || typeof f !== 'object') return undefined
+      shape.push(f.name, f.type)
+    }
+  }
+  return shape
+}
+
+function sameShape(types: Types, shape: unknown[]): boolean {
+  let i = 0
+  for (const name in types) {
+    if (!Object.hasOwn(types, name)) continue
+    const fields = types[name]
+    if (shape[i] !== name || shape[i + 1] !== fields || !Array.isArray(fields) || shape[i + 2] !== fields.length) return false
+    i += 3
+    for (const f of fields) {
+      if (f === null || typeof f !== 'object' || shape[i] !== f.name || shape[i + 1] !== f.type) return false
+      i += 2
+    }
+  }
+  return i === shape.length
+}
+
+function encoderByContent(types: Types, primaryType: string): StructEncoder | null {
+  // Keyed by content: a caller may reuse and change one `types` object between calls.
   const key = `${primaryType}\u0000${JSON.stringify(types)}`
   let enc = ENCODERS.get(key)
   if (enc === undefined) {
@@ -72,7 +119,7 @@ function encoderFor(types: Types, primaryType: string): StructEncoder | undefine
     if (ENCODERS.size >= CACHE_MAX) ENCODERS.clear()
     ENCODERS.set(key, enc)
   }
-  return enc ?? undefined
+  return enc
 }
 
 /** encodeType (EIP-712): the primary type, then every struct it references, sorted by name. */

@@ -1,5 +1,6 @@
-import { type ClientRequest, Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http'
+import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import { postHttp1 } from './postHttp1.js'
 
 export type PostJsonParameters = {
   url: URL
@@ -8,28 +9,37 @@ export type PostJsonParameters = {
 }
 export type PostJsonReturnType = { status: number; text: string }
 
-// One keep-alive pool per protocol for the whole process: no TCP (or TLS) handshake per request. Idle sockets are unref'd by Node.
+/** BURSAR_SDK_NODE_HTTP=1: http: through node:http's client as before postHttp1 (for comparison and as a fallback). */
+const LEGACY_HTTP = process.env.BURSAR_SDK_NODE_HTTP === '1'
+
+// One keep-alive pool per protocol for the whole process: no TCP (or TLS) handshake per request. http: goes through
+// postHttp1's own minimal client and pool; https: through node's (TLS costs more than the client there).
 const SWEEP_MS = 100
 const POOLS = {
   http: new HttpAgent({ keepAlive: true, scheduling: 'lifo' }),
   https: new HttpsAgent({ keepAlive: true, scheduling: 'lifo' }),
 }
 
+type Watch = { deadline: number; abort: (err: Error) => void }
 // Deadlines are swept by one timer for all requests (a socket timeout per request costs more than the request's own writes).
-const IN_FLIGHT = new Set<{ req: ClientRequest; deadline: number }>()
+const IN_FLIGHT = new Set<Watch>()
 let sweeper: NodeJS.Timeout | undefined
 
-function watchDeadline(w: { req: ClientRequest; deadline: number }): void {
+let lastWatched = 0
+
+function watchDeadline(w: Watch): void {
   IN_FLIGHT.add(w)
+  lastWatched = Date.now()
   if (sweeper) return
   sweeper = setInterval(() => {
     const now = Date.now()
     for (const x of IN_FLIGHT)
       if (x.deadline <= now) {
         IN_FLIGHT.delete(x)
-        x.req.destroy(Object.assign(new Error('no answer before the deadline'), { code: 'ETIMEDOUT' }))
+        x.abort(Object.assign(new Error('no answer before the deadline'), { code: 'ETIMEDOUT' }))
       }
-    if (IN_FLIGHT.size === 0) {
+    // Stopped only after a quiet second (one request at a time would otherwise start and stop it per request).
+    if (IN_FLIGHT.size === 0 && now - lastWatched > 1_000) {
       clearInterval(sweeper)
       sweeper = undefined
     }
@@ -37,30 +47,39 @@ function watchDeadline(w: { req: ClientRequest; deadline: number }): void {
 }
 
 /**
- * POSTs a JSON text over the process-wide keep-alive pool (node:http/https,
- * no WHATWG fetch machinery) and returns the status and body text. A request
+ * POSTs a JSON text over the process-wide keep-alive pool (postHttp1 for
+ * http:, node:https for https:; no WHATWG fetch machinery) and returns the
+ * status and body text. A request
  * that fails on a REUSED idle socket (the server closed it as we sent) is
  * sent once more on a fresh one: the body is the same signed text, which the
  * enclave answers at most once; if that copy is refused at connect, the reset
  * is what rejects (the first copy may have been read). Rejects with the
  * transport error otherwise.
  */
-export async function postJson(params: PostJsonParameters): Promise<PostJsonReturnType> {
-  try {
-    return await postOnce(params)
-  } catch (err) {
+export function postJson(params: PostJsonParameters): Promise<PostJsonReturnType> {
+  return postOnce(params).catch((err: unknown) => {
     if (!(err as { reusedSocket?: boolean }).reusedSocket || (err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err
     // A reset on a pooled socket does not say when: the host may have read the request (and decided and stored it)
     // before it died. If the fresh copy then finds the port closed, report the reset, never "connection refused"
     // (which the caller reads as "nothing was sent").
-    return await postOnce(params).catch((again: NodeJS.ErrnoException) => {
+    return postOnce(params).catch((again: NodeJS.ErrnoException) => {
       throw again.code === 'ECONNREFUSED' ? err : again
     })
-  }
+  })
 }
 
 function postOnce({ url, body, timeoutMs }: PostJsonParameters): Promise<PostJsonReturnType> {
   const https = url.protocol === 'https:'
+  if (!https && !LEGACY_HTTP)
+    return postHttp1({
+      url,
+      body,
+      watch: (abort) => {
+        const w = { deadline: Date.now() + timeoutMs, abort }
+        watchDeadline(w)
+        return () => IN_FLIGHT.delete(w)
+      },
+    })
   return new Promise((resolve, reject) => {
     const req = (https ? httpsRequest : httpRequest)(
       {
@@ -79,7 +98,7 @@ function postOnce({ url, body, timeoutMs }: PostJsonParameters): Promise<PostJso
         res.on('error', reject)
       },
     )
-    const watch = { req, deadline: Date.now() + timeoutMs }
+    const watch = { deadline: Date.now() + timeoutMs, abort: (err: Error) => req.destroy(err) }
     watchDeadline(watch)
     req.on('close', () => IN_FLIGHT.delete(watch))
     req.on('error', (err) => reject(Object.assign(err, { reusedSocket: req.reusedSocket })))

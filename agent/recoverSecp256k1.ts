@@ -1,17 +1,24 @@
 import { createRequire } from 'node:module'
+import path from 'node:path'
 import { secp256k1 } from '@noble/curves/secp256k1'
 
 /** Which implementation recovers wallet keys in this process: libsecp256k1 (native, optional dependency) or @noble/curves (pure JS). */
 export type Secp256k1Engine = 'libsecp256k1' | 'noble'
 
+/** The `secp256k1` package's N-API addon, called directly: writes the key into `output`, answers 0 on success. */
 type NativeSecp256k1 = {
-  ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed?: boolean): Uint8Array
+  ecdsaRecover(output: Uint8Array, sig64: Uint8Array, recid: number, msg32: Uint8Array): number
 }
 
 function loadNative(): NativeSecp256k1 | undefined {
   try {
-    // The `secp256k1` package's native binding only (its index.js would fall back to a slow pure-JS elliptic).
-    return createRequire(import.meta.url)('secp256k1/bindings.js') as NativeSecp256k1
+    // The package's prebuilt libsecp256k1 addon itself, as its bindings.js loads it, without the JS wrapper's
+    // argument checks (lengths are checked by the addon and by the caller); never its index.js, which would fall
+    // back to a slow pure-JS elliptic.
+    const require = createRequire(import.meta.url)
+    const dir = path.dirname(require.resolve('secp256k1/bindings.js'))
+    const load = createRequire(path.join(dir, 'bindings.js'))('node-gyp-build') as (dir: string) => { Secp256k1: new () => NativeSecp256k1 }
+    return new (load(dir).Secp256k1)()
   } catch {
     return undefined
   }
@@ -40,8 +47,9 @@ export function recoverSecp256k1(params: RecoverSecp256k1Parameters): Uint8Array
   const engine = params.engine ?? SECP256K1_ENGINE
   try {
     if (engine === 'libsecp256k1') {
-      if (!native) return undefined
-      return native.ecdsaRecover(params.rs, params.recoveryBit, params.digest, false)
+      if (!native || params.rs.length !== 64 || params.digest.length !== 32) return undefined
+      const out = new Uint8Array(65)
+      return native.ecdsaRecover(out, params.rs, params.recoveryBit, params.digest) === 0 ? out : undefined
     }
     const sig = secp256k1.Signature.fromCompact(params.rs).addRecoveryBit(params.recoveryBit)
     return sig.recoverPublicKey(params.digest).toRawBytes(false)

@@ -8,7 +8,12 @@ export function toJsonValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toJsonValue)
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toJsonValue(v)
+    const keys = Object.keys(value) // own enumerable string keys, as Object.entries (no [k, v] pair per key)
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!
+      const v = (value as Record<string, unknown>)[k]
+      if (v !== undefined) out[k] = toJsonValue(v)
+    }
     return out
   }
   return value

@@ -98,7 +98,7 @@ function describePair(p: SdkPair): string {
     `c=64 ${p.c64.opsPerSec}/s (${r.tputC64}×), ${p.c64.cpuUsPerOp} µs cpu (${r.cpuC64}×)`,
     `floor ${p.floor1.cpuUsPerOp}/${p.floor64.cpuUsPerOp} µs (c=1/64)`,
     `sys ${p.c1.sysUsPerOp}/${p.c64.sysUsPerOp} µs`,
-    `paid fetch ${p.paidFetch.cpuUsPerOp} µs vs free ${p.freeFetch.cpuUsPerOp} µs`,
+    `paid fetch ${p.paidFetch.cpuUsPerOp} µs vs free ${p.freeFetch.cpuUsPerOp} µs (keep-alive fetch: ${p.paidFetchKa.cpuUsPerOp} vs ${p.freeFetchKa.cpuUsPerOp} µs)`,
     `fail ${p.c1.failed + p.c64.failed + p.paidFetch.failed}`,
   ].join('; ')
 }

@@ -7,6 +7,7 @@ import type { Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 import { BENCH_CHAIN_ID, BENCH_PAY_TO, BENCH_PRICE, BENCH_RESOURCE_URL, BENCH_USDC } from './buildPaymentRequest.js'
+import { keepAliveFetch } from './keepAliveFetch.js'
 
 export type RunSdkPairsParameters = {
   /** bursar host base URL. */
@@ -39,16 +40,30 @@ export type SdkRun = {
   p99Ms: number
 }
 /** One A B pair; `floor1`/`floor64` = a bare keep-alive HTTP POST round trip (no crypto) at 1 and 64 in flight, the transport's share. */
-export type SdkPair = { raw: SdkRun; c1: SdkRun; c64: SdkRun; floor1: SdkRun; floor64: SdkRun; freeFetch: SdkRun; paidFetch: SdkRun }
+export type SdkPair = {
+  raw: SdkRun
+  c1: SdkRun
+  c64: SdkRun
+  floor1: SdkRun
+  floor64: SdkRun
+  freeFetch: SdkRun
+  paidFetch: SdkRun
+  /** The same free and paid GETs with a node:http keep-alive `fetch` passed to createPayingFetch (keepAliveFetch). */
+  freeFetchKa: SdkRun
+  paidFetchKa: SdkRun
+}
 export type SdkSample = { typedData: ReturnType<typeof eip3009>; signature: Hex }
 export type RunSdkPairsReturnType = { pairs: SdkPair[]; samples: SdkSample[]; paidStatuses: Record<string, number>; engine: Secp256k1Engine }
+
+// One constant types object, as @x402/evm passes its `authorizationTypes` on every payment.
+const EIP3009_TYPES = { TransferWithAuthorization: EIP3009_FIELDS }
 
 /** An x402 `exact` payment as @x402/evm builds it: EIP-3009 TransferWithAuthorization, fresh 32-byte nonce. */
 function eip3009(from: Hex) {
   const now = BigInt(Math.floor(Date.now() / 1000))
   return {
     domain: { name: 'USDC', version: '2', chainId: BENCH_CHAIN_ID, verifyingContract: BENCH_USDC as Hex },
-    types: { TransferWithAuthorization: EIP3009_FIELDS },
+    types: EIP3009_TYPES,
     primaryType: 'TransferWithAuthorization' as const,
     message: {
       from,
@@ -79,6 +94,7 @@ export async function runSdkPairs(params: RunSdkPairsParameters): Promise<RunSdk
     context: { resourceUrl: BENCH_RESOURCE_URL, reason: 'bench: x402 payment' },
   })
   const pay = createPayingFetch({ host: params.host, agentKey: params.agentKey, wallet: params.wallet, reason: 'bench: paid fetch' })
+  const payKa = createPayingFetch({ host: params.host, agentKey: params.agentKey, wallet: params.wallet, reason: 'bench: paid fetch', fetch: keepAliveFetch })
   const paidStatuses: Record<string, number> = {}
 
   const raw = () => local.signTypedData(eip3009(local.address))
@@ -111,6 +127,8 @@ export async function runSdkPairs(params: RunSdkPairsParameters): Promise<RunSdk
     })
   const paid = () => fetchText(`${params.resourceUrl}/paid`, (u) => pay(u))
   const free = () => fetchText(`${params.resourceUrl}/free`, (u) => fetch(u))
+  const paidKa = () => fetchText(`${params.resourceUrl}/paid`, (u) => payKa(u))
+  const freeKa = () => fetchText(`${params.resourceUrl}/free`, (u) => keepAliveFetch(u))
 
   const run = (op: () => Promise<unknown>, concurrency: number, windowMs: number) => timedRun({ op, concurrency, windowMs, count: params.count })
   // Warm-up (JIT, connection pools, the wallet key learnt): not measured.
@@ -119,6 +137,8 @@ export async function runSdkPairs(params: RunSdkPairsParameters): Promise<RunSdk
   await run(viaSdk, 1, 300)
   await run(paid, 1, 300)
   await run(free, 1, 200)
+  await run(paidKa, 1, 300)
+  await run(freeKa, 1, 200)
   await run(floor, 64, 200)
 
   const pairs: SdkPair[] = []
@@ -130,7 +150,9 @@ export async function runSdkPairs(params: RunSdkPairsParameters): Promise<RunSdk
     const floor64 = await run(floor, 64, params.windowsMs.paidFetch / 2)
     const freeFetch = await run(free, 1, params.windowsMs.paidFetch / 2)
     const paidFetch = await run(paid, 1, params.windowsMs.paidFetch)
-    pairs.push({ raw: a, c1, c64, floor1, floor64, freeFetch, paidFetch })
+    const freeFetchKa = await run(freeKa, 1, params.windowsMs.paidFetch / 2)
+    const paidFetchKa = await run(paidKa, 1, params.windowsMs.paidFetch)
+    pairs.push({ raw: a, c1, c64, floor1, floor64, freeFetch, paidFetch, freeFetchKa, paidFetchKa })
   }
   if (params.profile) {
     const { prefix, windowMs } = params.profile

@@ -19,9 +19,11 @@ const rounds = Number(process.env.SDK_PARTS_ROUNDS ?? 5)
 const ms = Number(process.env.SDK_PARTS_MS ?? 300)
 const wallet = privateKeyToAccount(`0x${randomBytes(32).toString('hex')}`)
 const now = BigInt(Math.floor(Date.now() / 1000))
+// One constant types object, as @x402/evm passes its `authorizationTypes` on every payment.
+const EIP3009_TYPES = { TransferWithAuthorization: EIP3009_FIELDS }
 const typed = () => ({
   domain: { name: 'USDC', version: '2', chainId: BENCH_CHAIN_ID, verifyingContract: BENCH_USDC as Hex },
-  types: { TransferWithAuthorization: EIP3009_FIELDS },
+  types: EIP3009_TYPES,
   primaryType: 'TransferWithAuthorization' as const,
   message: { from: wallet.address, to: BENCH_PAY_TO as Hex, value: BigInt(BENCH_PRICE), validAfter: now - 600n, validBefore: now + 300n, nonce: `0x${randomBytes(32).toString('hex')}` as Hex },
 })

@@ -35,7 +35,7 @@ export function summarizeSdk(r: BenchSdkReturnType): SummarizeSdkReturnType {
   const floor1 = per((p) => p.floor1.cpuUsPerOp / p.raw.cpuUsPerOp)
   const rawUs = per((p) => p.raw.cpuUsPerOp)
   const rawOps = per((p) => p.raw.opsPerSec)
-  const failed = per((p) => p.c1.failed + p.c64.failed + p.paidFetch.failed + p.freeFetch.failed).reduce((a, b) => a + b, 0)
+  const failed = per((p) => p.c1.failed + p.c64.failed + p.paidFetch.failed + p.freeFetch.failed + p.paidFetchKa.failed + p.freeFetchKa.failed).reduce((a, b) => a + b, 0)
   const us = (xs: number[]) => `${Math.round(median(xs))} µs`
 
   const rows = [
@@ -46,6 +46,11 @@ export function summarizeSdk(r: BenchSdkReturnType): SummarizeSdkReturnType {
     ['  SDK throughput, one agent process at c=64 (B ÷ A)', `${Math.round(median(per((p) => p.c64.opsPerSec)))} ops/s`, spread(tput)],
     ['  SDK latency at c=1', `p50 ${r2(median(p50))} ms`, `${spread(p50, ' ms')}; p99 ${r2(median(per((p) => p.c1.p99Ms)))} ms`],
     ['  createPayingFetch: CPU a paid x402 GET adds over a free GET', us(paidAdds), `${spread(paidRatio)} raw signatures (paid ${us(per((p) => p.paidFetch.cpuUsPerOp))}, free ${us(per((p) => p.freeFetch.cpuUsPerOp))})`],
+    [
+      '  createPayingFetch({ fetch: node:http keep-alive }): paid GET adds over a free GET',
+      us(per((p) => p.paidFetchKa.cpuUsPerOp - p.freeFetchKa.cpuUsPerOp)),
+      `${spread(per((p) => (p.paidFetchKa.cpuUsPerOp - p.freeFetchKa.cpuUsPerOp) / p.raw.cpuUsPerOp))} raw signatures (paid ${us(per((p) => p.paidFetchKa.cpuUsPerOp))}, free ${us(per((p) => p.freeFetchKa.cpuUsPerOp))}; paid total ${r2(median(per((p) => p.paidFetchKa.cpuUsPerOp / p.paidFetch.cpuUsPerOp)))}× the global fetch's)`,
+    ],
     ['  wallet-key check engine in the agent process', r.engine, failed ? `${failed} failed operations` : 'no failed operations'],
   ]
   const goal = (name: string, value: number, pass: boolean, actual: string, gap: string): SdkGoal => ({

@@ -11,7 +11,7 @@ describe('bench smoke: the agent SDK section (bursar/agent in its own process ag
     const r = await benchSdk({ pairs: 1, count, collect: 40 })
     expect(r.pairs).toHaveLength(1)
     const p = r.pairs[0]!
-    for (const run of [p.raw, p.c1, p.c64, p.floor1, p.floor64, p.freeFetch, p.paidFetch]) {
+    for (const run of [p.raw, p.c1, p.c64, p.floor1, p.floor64, p.freeFetch, p.paidFetch, p.freeFetchKa, p.paidFetchKa]) {
       expect(run.errors).toEqual({})
       expect(run.failed).toBe(0)
       expect(run.n).toBe(count)

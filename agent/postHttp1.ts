@@ -1,0 +1,277 @@
+import { type Socket, connect } from 'node:net'
+
+export type PostHttp1Parameters = {
+  url: URL
+  body: string
+  /** Called once with a function that aborts this request (the caller's deadline sweeper); answers its undo, called when the request settles. */
+  watch: (abort: (err: Error) => void) => () => void
+}
+export type PostHttp1ReturnType = { status: number; text: string }
+/** Errors carry `reusedSocket`: true when the request went out on a pooled socket that served an earlier answer. */
+export type PostHttp1Error = Error & { code?: string; reusedSocket?: boolean }
+
+const MAX_HEAD = 64 * 1024
+// Far above any sign answer (the host takes requests up to 1 MiB); the host is untrusted, so its answer is bounded.
+const MAX_ANSWER = 8 * 1024 * 1024
+const CRLF2 = Buffer.from('\r\n\r\n')
+const CRLF = Buffer.from('\r\n')
+// Idle keep-alive sockets per origin (host:port), most recently used last (LIFO, as node's Agent 'lifo').
+const IDLE = new Map<string, Conn[]>()
+const NOOP = () => {}
+
+type Pending = {
+  resolve: (r: PostHttp1ReturnType) => void
+  reject: (err: PostHttp1Error) => void
+  reused: boolean
+  unwatch: () => void
+  chunks: Buffer[]
+  size: number
+  head: Head | undefined
+}
+type Head = { status: number; bodyStart: number; length: number | undefined; chunked: boolean; keepAlive: boolean }
+
+/**
+ * One pooled TCP connection. Its listeners are attached once and route events to the request it serves (at most
+ * one: no pipelining); an idle socket that errs or closes leaves the pool.
+ */
+class Conn {
+  pending: Pending | undefined
+  closed = false
+
+  constructor(
+    readonly socket: Socket,
+    readonly origin: string,
+  ) {
+    socket.setNoDelay(true)
+    socket.on('data', (d: Buffer) => this.onData(d))
+    socket.on('error', (err: PostHttp1Error) => this.fail(err))
+    // The server's FIN: an idle socket leaves the pool at once (a request in flight learns of it at 'close').
+    socket.on('end', () => {
+      if (!this.pending) this.leavePool()
+    })
+    socket.on('close', () => {
+      this.closed = true
+      this.fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
+    })
+  }
+
+  send(head: string, body: string, p: Pending): void {
+    this.pending = p
+    this.socket.ref()
+    this.socket.write(head + body, 'utf8')
+  }
+
+  private onData(d: Buffer): void {
+    const p = this.pending
+    if (!p) {
+      // Bytes nobody asked for on an idle socket: it is out of step with the server; never reuse it.
+      this.socket.destroy()
+      return
+    }
+    p.chunks.push(d)
+    p.size += d.length
+    if (p.size > MAX_ANSWER) {
+      this.fail(parseError(`answer longer than ${MAX_ANSWER} bytes`))
+      return
+    }
+    let res: { status: number; text: string; keepAlive: boolean; extra: boolean } | undefined
+    try {
+      res = parseResponse(p, false)
+    } catch (err) {
+      this.fail(err as PostHttp1Error)
+      return
+    }
+    if (res) this.finish(res)
+  }
+
+  private finish(res: { status: number; text: string; keepAlive: boolean; extra: boolean }): void {
+    const p = this.pending!
+    this.pending = undefined
+    p.unwatch()
+    if (res.keepAlive && !res.extra && !this.closed) {
+      this.socket.unref()
+      let idle = IDLE.get(this.origin)
+      if (!idle) IDLE.set(this.origin, (idle = []))
+      idle.push(this)
+    } else this.socket.destroy()
+    p.resolve({ status: res.status, text: res.text })
+  }
+
+  /** The request in flight (if any) fails with `err`; the socket is closed and leaves the pool. */
+  fail(err: PostHttp1Error): void {
+    const p = this.pending
+    this.pending = undefined
+    this.leavePool()
+    if (!this.closed) this.socket.destroy()
+    if (!p) return
+    p.unwatch()
+    // A server that closes without a length delimits the body by the close: that is a complete answer.
+    if (this.closed && p.head && !p.head.chunked && p.head.length === undefined) {
+      try {
+        const res = parseResponse(p, true)
+        if (res) {
+          p.resolve({ status: res.status, text: res.text })
+          return
+        }
+      } catch {}
+    }
+    p.reject(Object.assign(err, { reusedSocket: p.reused }))
+  }
+
+  /** Still fit to carry a request (not closing, not half-closed by the server). */
+  get usable(): boolean {
+    return !this.closed && !this.socket.destroyed && this.socket.writable && this.socket.readable
+  }
+
+  private leavePool(): void {
+    const idle = IDLE.get(this.origin)
+    const i = idle ? idle.indexOf(this) : -1
+    if (i >= 0) idle!.splice(i, 1)
+  }
+}
+
+/**
+ * POSTs `body` (a JSON text) to an http: URL over a process-wide pool of keep-alive sockets with a minimal
+ * HTTP/1.1 client: one write per request (head + body), the answer framed by Content-Length, chunked encoding or
+ * the close; 1xx interim answers are skipped. About a quarter of node:http's CPU per request (no ClientRequest,
+ * IncomingMessage streams or per-request listeners). Rejects with the socket's error (ECONNREFUSED, ECONNRESET,
+ * 'socket hang up' as ECONNRESET when the server closes before a whole answer) or a parse error (code
+ * HPE_INVALID); `reusedSocket` says whether a pooled socket was used, as node:http's does.
+ */
+export function postHttp1({ url, body, watch }: PostHttp1Parameters): Promise<PostHttp1ReturnType> {
+  const hostname = url.hostname.replace(/^\[|\]$/g, '')
+  const port = Number(url.port || 80)
+  const origin = `${hostname}\u0000${port}`
+  const head =
+    `POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n`
+  return new Promise((resolve, reject) => {
+    const idle = IDLE.get(origin)
+    let conn = idle?.pop()
+    while (conn && !conn.usable) {
+      conn.socket.destroy()
+      conn = idle!.pop()
+    }
+    const reused = conn !== undefined
+    if (!conn) conn = new Conn(connect({ host: hostname, port }), origin)
+    const c = conn
+    const p: Pending = { resolve, reject, reused, unwatch: NOOP, chunks: [], size: 0, head: undefined }
+    p.unwatch = watch((err) => {
+      if (c.pending === p) c.fail(err)
+    })
+    c.send(head, body, p)
+  })
+}
+
+function parseError(what: string): PostHttp1Error {
+  return Object.assign(new Error(`malformed HTTP answer: ${what}`), { code: 'HPE_INVALID' })
+}
+
+/** The answer once complete (undefined: more bytes needed). `atClose`: the server closed the connection. */
+function parseResponse(p: Pending, atClose: boolean): { status: number; text: string; keepAlive: boolean; extra: boolean } | undefined {
+  // Nothing is joined or re-parsed until the answer can be complete (no quadratic work on an answer in many pieces).
+  const known = p.head
+  if (known && !atClose) {
+    if (known.length !== undefined && p.size < known.bodyStart + known.length) return undefined
+    if (known.chunked && p.chunks[p.chunks.length - 1]!.at(-1) !== 0x0a) return undefined
+    if (!known.chunked && known.length === undefined) return undefined
+  }
+  let buf = p.chunks.length === 1 ? p.chunks[0]! : Buffer.concat(p.chunks, p.size)
+  if (p.chunks.length > 1) p.chunks = [buf]
+  while (!p.head) {
+    const end = buf.indexOf(CRLF2)
+    if (end < 0) {
+      if (buf.length > MAX_HEAD) throw parseError('head too large')
+      return undefined
+    }
+    const head = parseHead(buf.toString('latin1', 0, end), end + 4)
+    if (head.status >= 100 && head.status < 200) {
+      // An interim answer (100 Continue, 103 Early Hints): the real one follows.
+      buf = buf.subarray(end + 4)
+      p.chunks = [buf]
+      p.size = buf.length
+      continue
+    }
+    p.head = head
+  }
+  const h = p.head
+  const keepAlive = h.keepAlive
+  if (h.status === 204 || h.status === 304) return { status: h.status, text: '', keepAlive, extra: buf.length > h.bodyStart }
+  if (h.chunked) {
+    const body = dechunk(buf, h.bodyStart)
+    if (!body) return undefined
+    return { status: h.status, text: body.text, keepAlive, extra: body.end < buf.length }
+  }
+  if (h.length !== undefined) {
+    if (buf.length < h.bodyStart + h.length) return undefined
+    return { status: h.status, text: buf.toString('utf8', h.bodyStart, h.bodyStart + h.length), keepAlive, extra: buf.length > h.bodyStart + h.length }
+  }
+  // No length: the body runs to the close.
+  if (!atClose) return undefined
+  return { status: h.status, text: buf.toString('utf8', h.bodyStart), keepAlive: false, extra: false }
+}
+
+function parseHead(text: string, bodyStart: number): Head {
+  const lines = text.split('\r\n')
+  const m = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: |$)/.exec(lines[0]!)
+  if (!m) throw parseError('status line')
+  let length: number | undefined
+  let chunked = false
+  let keepAlive = m[1] === '1'
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!
+    const colon = line.indexOf(':')
+    if (colon <= 0) throw parseError('header line')
+    const name = line.slice(0, colon).trim().toLowerCase()
+    const value = line.slice(colon + 1).trim()
+    if (name === 'content-length') {
+      if (!/^[0-9]{1,15}$/.test(value) || (length !== undefined && length !== Number(value))) throw parseError('content-length')
+      length = Number(value)
+    } else if (name === 'transfer-encoding') {
+      const codings = value.toLowerCase().split(',').map((s) => s.trim())
+      if (codings[codings.length - 1] !== 'chunked' || codings.length > 1) throw parseError(`transfer-encoding ${value}`)
+      chunked = true
+    } else if (name === 'connection') {
+      const tokens = value.toLowerCase().split(',').map((s) => s.trim())
+      if (tokens.includes('close')) keepAlive = false
+      else if (tokens.includes('keep-alive')) keepAlive = true
+    }
+  }
+  // Both framings at once is a smuggling shape: refuse rather than guess.
+  if (chunked && length !== undefined) throw parseError('both content-length and chunked')
+  if (!chunked && length === undefined) keepAlive = false
+  return { status: Number(m[2]), bodyStart, length, chunked, keepAlive }
+}
+
+/** The chunked body from `start`, or undefined while incomplete; `end` = the offset after the last CRLF. */
+function dechunk(buf: Buffer, start: number): { text: string; end: number } | undefined {
+  const parts: Buffer[] = []
+  let pos = start
+  for (;;) {
+    const eol = buf.indexOf(CRLF, pos)
+    if (eol < 0) {
+      if (buf.length - pos > 1024) throw parseError('chunk size line')
+      return undefined
+    }
+    const sizeText = buf.toString('latin1', pos, eol).split(';')[0]!.trim()
+    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw parseError('chunk size')
+    const size = Number.parseInt(sizeText, 16)
+    pos = eol + 2
+    if (size === 0) {
+      // Trailers (ignored) up to an empty line.
+      for (;;) {
+        const t = buf.indexOf(CRLF, pos)
+        if (t < 0) {
+          if (buf.length - pos > MAX_HEAD) throw parseError('trailers')
+          return undefined
+        }
+        if (t === pos) return { text: Buffer.concat(parts).toString('utf8'), end: t + 2 }
+        pos = t + 2
+      }
+    }
+    if (buf.length < pos + size + 2) return undefined
+    if (buf[pos + size] !== 0x0d || buf[pos + size + 1] !== 0x0a) throw parseError('chunk end')
+    parts.push(buf.subarray(pos, pos + size))
+    pos += size + 2
+  }
+}
