@@ -18,6 +18,7 @@ const CRLF = Buffer.from('\r\n')
 // Idle keep-alive sockets per origin (host:port), most recently used last (LIFO, as node's Agent 'lifo').
 const IDLE = new Map<string, Conn[]>()
 const NOOP = () => {}
+const EMPTY = Buffer.alloc(0)
 
 type Pending = {
   resolve: (r: PostHttp1ReturnType) => void
@@ -25,8 +26,18 @@ type Pending = {
   reused: boolean
   unwatch: () => void
   chunks: Buffer[]
+  /** Bytes in `chunks` (the unparsed rest of the answer). */
   size: number
+  /** Every byte read for this request, 1xx and consumed chunks included (bounded by MAX_ANSWER). */
+  seen: number
+  /** No parse is tried before `size` reaches this (a known length, a chunk's data still on its way). */
+  need: number
+  /** The last (up to 3) bytes read while the head is incomplete: a CRLFCRLF may straddle two reads. */
+  tail: Buffer
   head: Head | undefined
+  /** A chunked body: the chunks decoded so far, and whether the last chunk was read (trailers follow). */
+  parts: Buffer[]
+  trailers: boolean
 }
 type Head = { status: number; bodyStart: number; length: number | undefined; chunked: boolean; keepAlive: boolean }
 
@@ -70,9 +81,19 @@ class Conn {
     }
     p.chunks.push(d)
     p.size += d.length
-    if (p.size > MAX_ANSWER) {
+    p.seen += d.length
+    if (p.seen > MAX_ANSWER) {
       this.fail(parseError(`answer longer than ${MAX_ANSWER} bytes`))
       return
+    }
+    // Linear in the answer's size however it is cut: nothing is joined or re-parsed until progress is possible.
+    if (p.size < p.need) return
+    if (!p.head) {
+      const edge = Buffer.concat([p.tail, d.subarray(0, 3)])
+      const more = d.length > 3 ? d.subarray(d.length - 3) : edge.subarray(-3)
+      const headEnds = edge.includes(CRLF2) || d.includes(CRLF2)
+      p.tail = more
+      if (!headEnds && p.size <= MAX_HEAD) return
     }
     let res: { status: number; text: string; keepAlive: boolean; extra: boolean } | undefined
     try {
@@ -155,7 +176,7 @@ export function postHttp1({ url, body, watch }: PostHttp1Parameters): Promise<Po
     const reused = conn !== undefined
     if (!conn) conn = new Conn(connect({ host: hostname, port }), origin)
     const c = conn
-    const p: Pending = { resolve, reject, reused, unwatch: NOOP, chunks: [], size: 0, head: undefined }
+    const p: Pending = { resolve, reject, reused, unwatch: NOOP, chunks: [], size: 0, seen: 0, need: 0, tail: EMPTY, head: undefined, parts: [], trailers: false }
     p.unwatch = watch((err) => {
       if (c.pending === p) c.fail(err)
     })
@@ -169,13 +190,6 @@ function parseError(what: string): PostHttp1Error {
 
 /** The answer once complete (undefined: more bytes needed). `atClose`: the server closed the connection. */
 function parseResponse(p: Pending, atClose: boolean): { status: number; text: string; keepAlive: boolean; extra: boolean } | undefined {
-  // Nothing is joined or re-parsed until the answer can be complete (no quadratic work on an answer in many pieces).
-  const known = p.head
-  if (known && !atClose) {
-    if (known.length !== undefined && p.size < known.bodyStart + known.length) return undefined
-    if (known.chunked && p.chunks[p.chunks.length - 1]!.at(-1) !== 0x0a) return undefined
-    if (!known.chunked && known.length === undefined) return undefined
-  }
   let buf = p.chunks.length === 1 ? p.chunks[0]! : Buffer.concat(p.chunks, p.size)
   if (p.chunks.length > 1) p.chunks = [buf]
   while (!p.head) {
@@ -193,14 +207,23 @@ function parseResponse(p: Pending, atClose: boolean): { status: number; text: st
       continue
     }
     p.head = head
+    // A length: nothing to parse before it is all here; none (the close delimits): nothing before the close.
+    p.need = head.chunked ? 0 : head.length !== undefined ? end + 4 + head.length : Number.POSITIVE_INFINITY
+    if (head.chunked) {
+      // The chunked body is decoded as it comes; only its undecoded rest is kept in `chunks`.
+      buf = buf.subarray(end + 4)
+      p.chunks = [buf]
+      p.size = buf.length
+      head.bodyStart = 0
+    }
   }
   const h = p.head
   const keepAlive = h.keepAlive
   if (h.status === 204 || h.status === 304) return { status: h.status, text: '', keepAlive, extra: buf.length > h.bodyStart }
   if (h.chunked) {
-    const body = dechunk(buf, h.bodyStart)
-    if (!body) return undefined
-    return { status: h.status, text: body.text, keepAlive, extra: body.end < buf.length }
+    const end = dechunk(p, buf)
+    if (end === undefined) return undefined
+    return { status: h.status, text: Buffer.concat(p.parts).toString('utf8'), keepAlive, extra: end < buf.length }
   }
   if (h.length !== undefined) {
     if (buf.length < h.bodyStart + h.length) return undefined
@@ -243,35 +266,62 @@ function parseHead(text: string, bodyStart: number): Head {
   return { status: Number(m[2]), bodyStart, length, chunked, keepAlive }
 }
 
-/** The chunked body from `start`, or undefined while incomplete; `end` = the offset after the last CRLF. */
-function dechunk(buf: Buffer, start: number): { text: string; end: number } | undefined {
+/**
+ * Decodes the chunks `buf` (the undecoded rest of a chunked body) holds into `p.parts`, keeps what is left in
+ * `p.chunks`, and answers the offset in `buf` after the body's last CRLF once it is complete (else undefined).
+ * Each byte is looked at once: a body sent in many pieces costs no more than in one.
+ */
+function dechunk(p: Pending, buf: Buffer): number | undefined {
+  let pos = 0
+  p.need = 0
+  // This read's chunks, joined into one part at the end (not one object per chunk kept to the answer's end).
   const parts: Buffer[] = []
-  let pos = start
   for (;;) {
     const eol = buf.indexOf(CRLF, pos)
-    if (eol < 0) {
-      if (buf.length - pos > 1024) throw parseError('chunk size line')
-      return undefined
-    }
-    const sizeText = buf.toString('latin1', pos, eol).split(';')[0]!.trim()
-    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw parseError('chunk size')
-    const size = Number.parseInt(sizeText, 16)
-    pos = eol + 2
-    if (size === 0) {
-      // Trailers (ignored) up to an empty line.
-      for (;;) {
-        const t = buf.indexOf(CRLF, pos)
-        if (t < 0) {
-          if (buf.length - pos > MAX_HEAD) throw parseError('trailers')
-          return undefined
-        }
-        if (t === pos) return { text: Buffer.concat(parts).toString('utf8'), end: t + 2 }
-        pos = t + 2
+    if (!p.trailers) {
+      if (eol < 0) {
+        if (buf.length - pos > 1024) throw parseError('chunk size line')
+        break
       }
+      const sizeText = buf.toString('latin1', pos, eol).split(';')[0]!.trim()
+      if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw parseError('chunk size')
+      const size = Number.parseInt(sizeText, 16)
+      if (size === 0) {
+        // Trailers (ignored) up to an empty line.
+        p.trailers = true
+        pos = eol + 2
+        continue
+      }
+      if (buf.length < eol + 2 + size + 2) {
+        // The chunk's data is still on its way: nothing to do before it is all here.
+        p.need = eol + 2 + size + 2 - pos
+        break
+      }
+      if (buf[eol + 2 + size] !== 0x0d || buf[eol + 3 + size] !== 0x0a) throw parseError('chunk end')
+      parts.push(buf.subarray(eol + 2, eol + 2 + size))
+      pos = eol + 2 + size + 2
+    } else {
+      if (eol < 0) {
+        if (buf.length - pos > MAX_HEAD) throw parseError('trailers')
+        break
+      }
+      if (eol === pos) {
+        keep(p, parts)
+        return eol + 2
+      }
+      pos = eol + 2
     }
-    if (buf.length < pos + size + 2) return undefined
-    if (buf[pos + size] !== 0x0d || buf[pos + size + 1] !== 0x0a) throw parseError('chunk end')
-    parts.push(buf.subarray(pos, pos + size))
-    pos += size + 2
   }
+  keep(p, parts)
+  if (pos > 0) {
+    const rest = buf.subarray(pos)
+    p.chunks = [rest]
+    p.size = rest.length
+  }
+  return undefined
+}
+
+function keep(p: Pending, parts: Buffer[]): void {
+  if (parts.length === 1) p.parts.push(parts[0]!)
+  else if (parts.length > 1) p.parts.push(Buffer.concat(parts))
 }
