@@ -234,19 +234,25 @@ function parseResponse(p: Pending, atClose: boolean): { status: number; text: st
   return { status: h.status, text: buf.toString('utf8', h.bodyStart), keepAlive: false, extra: false }
 }
 
+// Framing is read as llhttp (node:http) reads it, or refused: a lenient reading an intermediary does not share is
+// how answers are smuggled. A field line is `token:value` (no whitespace before the colon, no obs-fold), and no
+// line holds a control byte (a bare CR or LF, NUL) other than HTAB.
+const FIELD_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*(.*?)[ \t]*$/
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/
+const CHUNK_SIZE_LINE = /^([0-9a-fA-F]{1,8})(?:[ \t]*;[^\x00-\x08\x0a-\x1f\x7f]*)?$/
+
 function parseHead(text: string, bodyStart: number): Head {
   const lines = text.split('\r\n')
   const m = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: |$)/.exec(lines[0]!)
-  if (!m) throw parseError('status line')
+  if (!m || CONTROL.test(lines[0]!)) throw parseError('status line')
   let length: number | undefined
   let chunked = false
   let keepAlive = m[1] === '1'
   for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!
-    const colon = line.indexOf(':')
-    if (colon <= 0) throw parseError('header line')
-    const name = line.slice(0, colon).trim().toLowerCase()
-    const value = line.slice(colon + 1).trim()
+    const f = FIELD_LINE.exec(lines[i]!)
+    if (!f || CONTROL.test(f[2]!)) throw parseError('header line')
+    const name = f[1]!.toLowerCase()
+    const value = f[2]!
     if (name === 'content-length') {
       if (!/^[0-9]{1,15}$/.test(value) || (length !== undefined && length !== Number(value))) throw parseError('content-length')
       length = Number(value)
@@ -283,9 +289,9 @@ function dechunk(p: Pending, buf: Buffer): number | undefined {
         if (buf.length - pos > 1024) throw parseError('chunk size line')
         break
       }
-      const sizeText = buf.toString('latin1', pos, eol).split(';')[0]!.trim()
-      if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw parseError('chunk size')
-      const size = Number.parseInt(sizeText, 16)
+      const sizeLine = CHUNK_SIZE_LINE.exec(buf.toString('latin1', pos, eol))
+      if (!sizeLine) throw parseError('chunk size')
+      const size = Number.parseInt(sizeLine[1]!, 16)
       if (size === 0) {
         // Trailers (ignored) up to an empty line.
         p.trailers = true
@@ -309,6 +315,9 @@ function dechunk(p: Pending, buf: Buffer): number | undefined {
         keep(p, parts)
         return eol + 2
       }
+      // A trailer field (ignored) must still be a well-formed field line.
+      const f = FIELD_LINE.exec(buf.toString('latin1', pos, eol))
+      if (!f || CONTROL.test(f[2]!)) throw parseError('trailer line')
       pos = eol + 2
     }
   }
