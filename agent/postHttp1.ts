@@ -88,12 +88,11 @@ class Conn {
     }
     // Linear in the answer's size however it is cut: nothing is joined or re-parsed until progress is possible.
     if (p.size < p.need) return
-    if (!p.head) {
+    if (!p.head && !d.includes(CRLF2)) {
+      // The head's end may straddle this read and the last ones (kept: their last 3 bytes).
       const edge = Buffer.concat([p.tail, d.subarray(0, 3)])
-      const more = d.length > 3 ? d.subarray(d.length - 3) : edge.subarray(-3)
-      const headEnds = edge.includes(CRLF2) || d.includes(CRLF2)
-      p.tail = more
-      if (!headEnds && p.size <= MAX_HEAD) return
+      p.tail = d.length >= 3 ? d.subarray(d.length - 3) : edge.subarray(-3)
+      if (!edge.includes(CRLF2) && p.size <= MAX_HEAD) return
     }
     let res: { status: number; text: string; keepAlive: boolean; extra: boolean } | undefined
     try {
@@ -237,31 +236,50 @@ function parseResponse(p: Pending, atClose: boolean): { status: number; text: st
 // Framing is read as llhttp (node:http) reads it, or refused: a lenient reading an intermediary does not share is
 // how answers are smuggled. A field line is `token:value` (no whitespace before the colon, no obs-fold), and no
 // line holds a control byte (a bare CR or LF, NUL) other than HTAB.
-const FIELD_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*(.*?)[ \t]*$/
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const BAD_BYTE = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/
 const CHUNK_SIZE_LINE = /^([0-9a-fA-F]{1,8})(?:[ \t]*;[^\x00-\x08\x0a-\x1f\x7f]*)?$/
 
+/** The index of a field line's colon after a token name; throws otherwise. */
+function fieldColon(line: string, what: string): number {
+  const colon = line.indexOf(':')
+  if (colon <= 0 || !TOKEN.test(line.slice(0, colon))) throw parseError(what)
+  return colon
+}
+
+/** `s` without leading and trailing spaces and tabs (HTTP's OWS; not String.trim, which also strips U+00A0). */
+function ows(s: string): string {
+  let a = 0
+  let b = s.length
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--
+  return s.slice(a, b)
+}
+
 function parseHead(text: string, bodyStart: number): Head {
+  if (BAD_BYTE.test(text)) throw parseError('control byte in the head')
   const lines = text.split('\r\n')
   const m = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: |$)/.exec(lines[0]!)
-  if (!m || CONTROL.test(lines[0]!)) throw parseError('status line')
+  if (!m) throw parseError('status line')
   let length: number | undefined
   let chunked = false
   let keepAlive = m[1] === '1'
   for (let i = 1; i < lines.length; i++) {
-    const f = FIELD_LINE.exec(lines[i]!)
-    if (!f || CONTROL.test(f[2]!)) throw parseError('header line')
-    const name = f[1]!.toLowerCase()
-    const value = f[2]!
+    const line = lines[i]!
+    const colon = fieldColon(line, 'header line')
+    const name = line.slice(0, colon).toLowerCase()
+    if (name !== 'content-length' && name !== 'transfer-encoding' && name !== 'connection') continue
+    const value = ows(line.slice(colon + 1))
     if (name === 'content-length') {
       if (!/^[0-9]{1,15}$/.test(value) || (length !== undefined && length !== Number(value))) throw parseError('content-length')
       length = Number(value)
     } else if (name === 'transfer-encoding') {
-      const codings = value.toLowerCase().split(',').map((s) => s.trim())
+      const codings = value.toLowerCase().split(',').map(ows)
       if (codings[codings.length - 1] !== 'chunked' || codings.length > 1) throw parseError(`transfer-encoding ${value}`)
       chunked = true
     } else if (name === 'connection') {
-      const tokens = value.toLowerCase().split(',').map((s) => s.trim())
+      const tokens = value.toLowerCase().split(',').map(ows)
       if (tokens.includes('close')) keepAlive = false
       else if (tokens.includes('keep-alive')) keepAlive = true
     }
@@ -316,8 +334,9 @@ function dechunk(p: Pending, buf: Buffer): number | undefined {
         return eol + 2
       }
       // A trailer field (ignored) must still be a well-formed field line.
-      const f = FIELD_LINE.exec(buf.toString('latin1', pos, eol))
-      if (!f || CONTROL.test(f[2]!)) throw parseError('trailer line')
+      const trailer = buf.toString('latin1', pos, eol)
+      fieldColon(trailer, 'trailer line')
+      if (CONTROL.test(trailer)) throw parseError('trailer line')
       pos = eol + 2
     }
   }
