@@ -35,8 +35,8 @@ type Pending = {
   /** The last (up to 3) bytes read while the head is incomplete: a CRLFCRLF may straddle two reads. */
   tail: Buffer
   head: Head | undefined
-  /** A chunked body: the chunks decoded so far, and whether the last chunk was read (trailers follow). */
-  parts: Buffer[]
+  /** A chunked body: the chunks decoded so far (set when the head says chunked), and whether the last chunk was read (trailers follow). */
+  parts: Buffer[] | undefined
   trailers: boolean
 }
 type Head = { status: number; bodyStart: number; length: number | undefined; chunked: boolean; keepAlive: boolean }
@@ -175,7 +175,7 @@ export function postHttp1({ url, body, watch }: PostHttp1Parameters): Promise<Po
     const reused = conn !== undefined
     if (!conn) conn = new Conn(connect({ host: hostname, port }), origin)
     const c = conn
-    const p: Pending = { resolve, reject, reused, unwatch: NOOP, chunks: [], size: 0, seen: 0, need: 0, tail: EMPTY, head: undefined, parts: [], trailers: false }
+    const p: Pending = { resolve, reject, reused, unwatch: NOOP, chunks: [], size: 0, seen: 0, need: 0, tail: EMPTY, head: undefined, parts: undefined, trailers: false }
     p.unwatch = watch((err) => {
       if (c.pending === p) c.fail(err)
     })
@@ -213,6 +213,7 @@ function parseResponse(p: Pending, atClose: boolean): { status: number; text: st
       buf = buf.subarray(end + 4)
       p.chunks = [buf]
       p.size = buf.length
+      p.parts = []
       head.bodyStart = 0
     }
   }
@@ -222,7 +223,7 @@ function parseResponse(p: Pending, atClose: boolean): { status: number; text: st
   if (h.chunked) {
     const end = dechunk(p, buf)
     if (end === undefined) return undefined
-    return { status: h.status, text: Buffer.concat(p.parts).toString('utf8'), keepAlive, extra: end < buf.length }
+    return { status: h.status, text: Buffer.concat(p.parts!).toString('utf8'), keepAlive, extra: end < buf.length }
   }
   if (h.length !== undefined) {
     if (buf.length < h.bodyStart + h.length) return undefined
@@ -350,6 +351,6 @@ function dechunk(p: Pending, buf: Buffer): number | undefined {
 }
 
 function keep(p: Pending, parts: Buffer[]): void {
-  if (parts.length === 1) p.parts.push(parts[0]!)
-  else if (parts.length > 1) p.parts.push(Buffer.concat(parts))
+  if (parts.length === 1) p.parts!.push(parts[0]!)
+  else if (parts.length > 1) p.parts!.push(Buffer.concat(parts))
 }
