@@ -56,8 +56,13 @@ function tryFast(def: TypedDataDefinition): Uint8Array | undefined {
 function domainSeparator(domain: TypedDataDefinition['domain']): Uint8Array | undefined {
   const d = (domain ?? {}) as Record<string, unknown>
   // Key on type and value of each field viem reads (its type list depends on which are present and their types).
-  const key = JSON.stringify([typeof d.name, String(d.name), typeof d.version, String(d.version), typeof d.chainId, String(d.chainId), typeof d.verifyingContract, String(d.verifyingContract), typeof d.salt, String(d.salt)])
-  let sep = DOMAIN_CACHE.get(key)
+  // Only primitives are keyed: String() of an object or array is not its value (viem hashes {} and
+  // {"0":50,"length":1} as different versions, both "[object Object]"), so such a domain is hashed each time.
+  const cacheable = primitive(d.name) && primitive(d.version) && primitive(d.chainId) && primitive(d.verifyingContract) && primitive(d.salt)
+  const key = cacheable
+    ? JSON.stringify([typeof d.name, String(d.name), typeof d.version, String(d.version), typeof d.chainId, String(d.chainId), typeof d.verifyingContract, String(d.verifyingContract), typeof d.salt, String(d.salt)])
+    : undefined
+  let sep = key === undefined ? undefined : DOMAIN_CACHE.get(key)
   if (sep) return sep
   try {
     const dom = (domain ?? {}) as Parameters<typeof getTypesForEIP712Domain>[0]['domain']
@@ -66,9 +71,16 @@ function domainSeparator(domain: TypedDataDefinition['domain']): Uint8Array | un
   } catch {
     return undefined
   }
+  if (key === undefined) return sep
   if (DOMAIN_CACHE.size >= CACHE_MAX) DOMAIN_CACHE.clear()
   DOMAIN_CACHE.set(key, sep)
   return sep
+}
+
+/** A value String() renders faithfully (two different ones never render alike under the same typeof). */
+function primitive(v: unknown): boolean {
+  const t = typeof v
+  return v === undefined || v === null || t === 'string' || t === 'number' || t === 'bigint' || t === 'boolean'
 }
 
 function encoderFor(types: Types, primaryType: string): StructEncoder | undefined {

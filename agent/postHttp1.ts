@@ -18,6 +18,7 @@ const CRLF = Buffer.from('\r\n')
 // Idle keep-alive sockets per origin (host:port), most recently used last (LIFO, as node's Agent 'lifo').
 const IDLE = new Map<string, Conn[]>()
 const NOOP = () => {}
+const EMPTY = Buffer.alloc(0)
 
 type Pending = {
   resolve: (r: PostHttp1ReturnType) => void
@@ -25,8 +26,18 @@ type Pending = {
   reused: boolean
   unwatch: () => void
   chunks: Buffer[]
+  /** Bytes in `chunks` (the unparsed rest of the answer). */
   size: number
+  /** Every byte read for this request, 1xx and consumed chunks included (bounded by MAX_ANSWER). */
+  seen: number
+  /** No parse is tried before `size` reaches this (a known length, a chunk's data still on its way). */
+  need: number
+  /** The last (up to 3) bytes read while the head is incomplete: a CRLFCRLF may straddle two reads. */
+  tail: Buffer
   head: Head | undefined
+  /** A chunked body: the chunks decoded so far (set when the head says chunked), and whether the last chunk was read (trailers follow). */
+  parts: Buffer[] | undefined
+  trailers: boolean
 }
 type Head = { status: number; bodyStart: number; length: number | undefined; chunked: boolean; keepAlive: boolean }
 
@@ -70,9 +81,18 @@ class Conn {
     }
     p.chunks.push(d)
     p.size += d.length
-    if (p.size > MAX_ANSWER) {
+    p.seen += d.length
+    if (p.seen > MAX_ANSWER) {
       this.fail(parseError(`answer longer than ${MAX_ANSWER} bytes`))
       return
+    }
+    // Linear in the answer's size however it is cut: nothing is joined or re-parsed until progress is possible.
+    if (p.size < p.need) return
+    if (!p.head && !d.includes(CRLF2)) {
+      // The head's end may straddle this read and the last ones (kept: their last 3 bytes).
+      const edge = Buffer.concat([p.tail, d.subarray(0, 3)])
+      p.tail = d.length >= 3 ? d.subarray(d.length - 3) : edge.subarray(-3)
+      if (!edge.includes(CRLF2) && p.size <= MAX_HEAD) return
     }
     let res: { status: number; text: string; keepAlive: boolean; extra: boolean } | undefined
     try {
@@ -155,7 +175,7 @@ export function postHttp1({ url, body, watch }: PostHttp1Parameters): Promise<Po
     const reused = conn !== undefined
     if (!conn) conn = new Conn(connect({ host: hostname, port }), origin)
     const c = conn
-    const p: Pending = { resolve, reject, reused, unwatch: NOOP, chunks: [], size: 0, head: undefined }
+    const p: Pending = { resolve, reject, reused, unwatch: NOOP, chunks: [], size: 0, seen: 0, need: 0, tail: EMPTY, head: undefined, parts: undefined, trailers: false }
     p.unwatch = watch((err) => {
       if (c.pending === p) c.fail(err)
     })
@@ -169,13 +189,6 @@ function parseError(what: string): PostHttp1Error {
 
 /** The answer once complete (undefined: more bytes needed). `atClose`: the server closed the connection. */
 function parseResponse(p: Pending, atClose: boolean): { status: number; text: string; keepAlive: boolean; extra: boolean } | undefined {
-  // Nothing is joined or re-parsed until the answer can be complete (no quadratic work on an answer in many pieces).
-  const known = p.head
-  if (known && !atClose) {
-    if (known.length !== undefined && p.size < known.bodyStart + known.length) return undefined
-    if (known.chunked && p.chunks[p.chunks.length - 1]!.at(-1) !== 0x0a) return undefined
-    if (!known.chunked && known.length === undefined) return undefined
-  }
   let buf = p.chunks.length === 1 ? p.chunks[0]! : Buffer.concat(p.chunks, p.size)
   if (p.chunks.length > 1) p.chunks = [buf]
   while (!p.head) {
@@ -193,14 +206,24 @@ function parseResponse(p: Pending, atClose: boolean): { status: number; text: st
       continue
     }
     p.head = head
+    // A length: nothing to parse before it is all here; none (the close delimits): nothing before the close.
+    p.need = head.chunked ? 0 : head.length !== undefined ? end + 4 + head.length : Number.POSITIVE_INFINITY
+    if (head.chunked) {
+      // The chunked body is decoded as it comes; only its undecoded rest is kept in `chunks`.
+      buf = buf.subarray(end + 4)
+      p.chunks = [buf]
+      p.size = buf.length
+      p.parts = []
+      head.bodyStart = 0
+    }
   }
   const h = p.head
   const keepAlive = h.keepAlive
   if (h.status === 204 || h.status === 304) return { status: h.status, text: '', keepAlive, extra: buf.length > h.bodyStart }
   if (h.chunked) {
-    const body = dechunk(buf, h.bodyStart)
-    if (!body) return undefined
-    return { status: h.status, text: body.text, keepAlive, extra: body.end < buf.length }
+    const end = dechunk(p, buf)
+    if (end === undefined) return undefined
+    return { status: h.status, text: Buffer.concat(p.parts!).toString('utf8'), keepAlive, extra: end < buf.length }
   }
   if (h.length !== undefined) {
     if (buf.length < h.bodyStart + h.length) return undefined
@@ -211,7 +234,32 @@ function parseResponse(p: Pending, atClose: boolean): { status: number; text: st
   return { status: h.status, text: buf.toString('utf8', h.bodyStart), keepAlive: false, extra: false }
 }
 
+// Framing is read as llhttp (node:http) reads it, or refused: a lenient reading an intermediary does not share is
+// how answers are smuggled. A field line is `token:value` (no whitespace before the colon, no obs-fold), and no
+// line holds a control byte (a bare CR or LF, NUL) other than HTAB.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const BAD_BYTE = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/
+const CHUNK_SIZE_LINE = /^([0-9a-fA-F]{1,8})(?:[ \t]*;[^\x00-\x08\x0a-\x1f\x7f]*)?$/
+
+/** The index of a field line's colon after a token name; throws otherwise. */
+function fieldColon(line: string, what: string): number {
+  const colon = line.indexOf(':')
+  if (colon <= 0 || !TOKEN.test(line.slice(0, colon))) throw parseError(what)
+  return colon
+}
+
+/** `s` without leading and trailing spaces and tabs (HTTP's OWS; not String.trim, which also strips U+00A0). */
+function ows(s: string): string {
+  let a = 0
+  let b = s.length
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--
+  return s.slice(a, b)
+}
+
 function parseHead(text: string, bodyStart: number): Head {
+  if (BAD_BYTE.test(text)) throw parseError('control byte in the head')
   const lines = text.split('\r\n')
   const m = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: |$)/.exec(lines[0]!)
   if (!m) throw parseError('status line')
@@ -220,19 +268,19 @@ function parseHead(text: string, bodyStart: number): Head {
   let keepAlive = m[1] === '1'
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!
-    const colon = line.indexOf(':')
-    if (colon <= 0) throw parseError('header line')
-    const name = line.slice(0, colon).trim().toLowerCase()
-    const value = line.slice(colon + 1).trim()
+    const colon = fieldColon(line, 'header line')
+    const name = line.slice(0, colon).toLowerCase()
+    if (name !== 'content-length' && name !== 'transfer-encoding' && name !== 'connection') continue
+    const value = ows(line.slice(colon + 1))
     if (name === 'content-length') {
       if (!/^[0-9]{1,15}$/.test(value) || (length !== undefined && length !== Number(value))) throw parseError('content-length')
       length = Number(value)
     } else if (name === 'transfer-encoding') {
-      const codings = value.toLowerCase().split(',').map((s) => s.trim())
+      const codings = value.toLowerCase().split(',').map(ows)
       if (codings[codings.length - 1] !== 'chunked' || codings.length > 1) throw parseError(`transfer-encoding ${value}`)
       chunked = true
     } else if (name === 'connection') {
-      const tokens = value.toLowerCase().split(',').map((s) => s.trim())
+      const tokens = value.toLowerCase().split(',').map(ows)
       if (tokens.includes('close')) keepAlive = false
       else if (tokens.includes('keep-alive')) keepAlive = true
     }
@@ -243,35 +291,66 @@ function parseHead(text: string, bodyStart: number): Head {
   return { status: Number(m[2]), bodyStart, length, chunked, keepAlive }
 }
 
-/** The chunked body from `start`, or undefined while incomplete; `end` = the offset after the last CRLF. */
-function dechunk(buf: Buffer, start: number): { text: string; end: number } | undefined {
+/**
+ * Decodes the chunks `buf` (the undecoded rest of a chunked body) holds into `p.parts`, keeps what is left in
+ * `p.chunks`, and answers the offset in `buf` after the body's last CRLF once it is complete (else undefined).
+ * Each byte is looked at once: a body sent in many pieces costs no more than in one.
+ */
+function dechunk(p: Pending, buf: Buffer): number | undefined {
+  let pos = 0
+  p.need = 0
+  // This read's chunks, joined into one part at the end (not one object per chunk kept to the answer's end).
   const parts: Buffer[] = []
-  let pos = start
   for (;;) {
     const eol = buf.indexOf(CRLF, pos)
-    if (eol < 0) {
-      if (buf.length - pos > 1024) throw parseError('chunk size line')
-      return undefined
-    }
-    const sizeText = buf.toString('latin1', pos, eol).split(';')[0]!.trim()
-    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw parseError('chunk size')
-    const size = Number.parseInt(sizeText, 16)
-    pos = eol + 2
-    if (size === 0) {
-      // Trailers (ignored) up to an empty line.
-      for (;;) {
-        const t = buf.indexOf(CRLF, pos)
-        if (t < 0) {
-          if (buf.length - pos > MAX_HEAD) throw parseError('trailers')
-          return undefined
-        }
-        if (t === pos) return { text: Buffer.concat(parts).toString('utf8'), end: t + 2 }
-        pos = t + 2
+    if (!p.trailers) {
+      if (eol < 0) {
+        if (buf.length - pos > 1024) throw parseError('chunk size line')
+        break
       }
+      const sizeLine = CHUNK_SIZE_LINE.exec(buf.toString('latin1', pos, eol))
+      if (!sizeLine) throw parseError('chunk size')
+      const size = Number.parseInt(sizeLine[1]!, 16)
+      if (size === 0) {
+        // Trailers (ignored) up to an empty line.
+        p.trailers = true
+        pos = eol + 2
+        continue
+      }
+      if (buf.length < eol + 2 + size + 2) {
+        // The chunk's data is still on its way: nothing to do before it is all here.
+        p.need = eol + 2 + size + 2 - pos
+        break
+      }
+      if (buf[eol + 2 + size] !== 0x0d || buf[eol + 3 + size] !== 0x0a) throw parseError('chunk end')
+      parts.push(buf.subarray(eol + 2, eol + 2 + size))
+      pos = eol + 2 + size + 2
+    } else {
+      if (eol < 0) {
+        if (buf.length - pos > MAX_HEAD) throw parseError('trailers')
+        break
+      }
+      if (eol === pos) {
+        keep(p, parts)
+        return eol + 2
+      }
+      // A trailer field (ignored) must still be a well-formed field line.
+      const trailer = buf.toString('latin1', pos, eol)
+      fieldColon(trailer, 'trailer line')
+      if (CONTROL.test(trailer)) throw parseError('trailer line')
+      pos = eol + 2
     }
-    if (buf.length < pos + size + 2) return undefined
-    if (buf[pos + size] !== 0x0d || buf[pos + size + 1] !== 0x0a) throw parseError('chunk end')
-    parts.push(buf.subarray(pos, pos + size))
-    pos += size + 2
   }
+  keep(p, parts)
+  if (pos > 0) {
+    const rest = buf.subarray(pos)
+    p.chunks = [rest]
+    p.size = rest.length
+  }
+  return undefined
+}
+
+function keep(p: Pending, parts: Buffer[]): void {
+  if (parts.length === 1) p.parts!.push(parts[0]!)
+  else if (parts.length > 1) p.parts!.push(Buffer.concat(parts))
 }
