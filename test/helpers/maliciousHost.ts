@@ -157,16 +157,14 @@ export class MaliciousHost {
   }
 
   /**
-   * What an honest store holds beside core blob `core`: each wallet's newest blob sealed with it or before it
-   * (none for a core blob this host never received).
+   * What an honest store holds beside core blob `core`: each wallet's blob last received with it or before it (the
+   * first seal after a load re-seals every wallet, so this follows a lineage; none for a core blob never received).
    */
   walletsFor(core: Uint8Array): Array<{ wallet: string; blob: Uint8Array }> {
     const at = this.snapshots.findIndex((s) => Buffer.from(s.blob).equals(core))
-    const newest = new Map<string, { version: number; blob: Uint8Array }>()
-    for (const s of this.snapshots.slice(0, at + 1)) {
-      for (const w of s.wallets ?? []) if ((newest.get(w.wallet)?.version ?? -1) <= w.version) newest.set(w.wallet, w)
-    }
-    return [...newest].map(([wallet, w]) => ({ wallet, blob: w.blob }))
+    const newest = new Map<string, Uint8Array>()
+    for (const s of this.snapshots.slice(0, at + 1)) for (const w of s.wallets ?? []) newest.set(w.wallet, w.blob)
+    return [...newest].map(([wallet, blob]) => ({ wallet, blob }))
   }
 
   /**
