@@ -140,8 +140,8 @@ export class Enclave {
         versions: loaded.map((b) => [b.wallet.address, b.version]) })
       s.directory.forEach(([a, version, digest]) => this.walletSeals.set(a.toLowerCase(), { version, digest, bytes: given.get(a.toLowerCase())!.length }))
       for (const [key, at] of [s.replay, ...loaded.map((b) => b.replay)].flat()) this.replay.remember(key, at)
-      // The first seal after a load re-seals every wallet: each lineage's store starts from one complete set.
-      this.state.markChanged([...this.state.wallets.keys()])
+      // The first seal after a load re-seals every wallet (new versions): a lineage's store starts from a complete set.
+      this.state.markChanged([...this.state.wallets.keys()], true)
       this.fresh = false
     } else {
       this.setReceiptKey(generateKeyPairSync('ed25519').privateKey)

@@ -39,9 +39,15 @@ export class EnclaveState {
     return out
   }
 
-  /** Marks wallets for the next seal again (a seal that was not sent). */
-  markChanged(addresses: readonly string[]): void {
-    for (const a of addresses) this.changed.add(a)
+  /**
+   * Marks wallets for the next seal: again (a seal that was not sent), or with `bump` at a new version (a re-seal
+   * after a load: every blob a store keeps has its own (wallet, version)).
+   */
+  markChanged(addresses: readonly string[], bump = false): void {
+    for (const a of addresses) {
+      this.changed.add(a)
+      if (bump) this.versions.set(a, (this.versions.get(a) ?? 0) + 1)
+    }
   }
 
   /** The one mutator. A ledger event that is illegal here throws (LedgerInvariantError); the caller halts. */
