@@ -332,7 +332,8 @@ export class EnclaveGateway {
 
   private async loadFrom(snap: Awaited<ReturnType<Store['latestSnapshot']>>): Promise<void> {
     this.snapshotVersion = Math.max(this.snapshotVersion, snap?.version ?? 0)
-    const loaded = await this.call({ type: 'loadState', snapshot: snap?.blob ?? null, wallets: snap?.wallets ?? [] }, 60_000)
+    const wallets = (snap?.wallets ?? []).map(({ wallet, blob }) => ({ wallet, blob }))
+    const loaded = await this.call({ type: 'loadState', snapshot: snap?.blob ?? null, wallets }, 60_000)
     if (!loaded.ok) throw new Error(`loadState refused: ${loaded.error.code}: ${loaded.error.message}`)
     let after = snap?.auditSeq ?? -1
     let replayed = 0
