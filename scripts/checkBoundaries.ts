@@ -30,10 +30,10 @@ const rel = (p: string) => path.relative(root, p)
  * approve-above rules +28, time lock on unfreeze/permits/credits +66, delay floor +7, exit recipient checks +8):
  * 6,184 (the separate sums overlap: diet12 trimmed files gov19 also grew); red team rt19 (approve-above on permits,
  * credits and the exit's strictest threshold; lowering a threshold needs it) +21 → 6,205; split19 (approve-above
- * counts lone approvals over 24 h, sealed) +25 → 6,230.
+ * counts lone approvals over 24 h, sealed) +25 → 6,230; wallet15 (per-wallet sealed blobs, issue 15 step 1) +102 → 6,332.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6230)
-export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6332)
+export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2154) // wallet15: +102 (core + per-wallet blobs in Enclave.ts, codec, state)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js']
 const CORE_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg']
