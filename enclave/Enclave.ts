@@ -4,7 +4,7 @@
  * handlers; everything that leaves is either public (addresses, audit
  * entries, signatures) or sealed.
  */
-import { type KeyObject, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
+import { type KeyObject, createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
 import type { AuditEntry, AuditEntryBody, AuditEvent } from '../shared/audit/auditEntry.js'
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { MAX_FRAME_BYTES } from '../shared/protocol/frame.js'
@@ -13,11 +13,12 @@ import { AuditChain } from './audit/AuditChain.js'
 import type { NsmProvider } from './nsm/NsmProvider.js'
 import { type Phase, canTransition } from './protocol/phase.js'
 import { ReleaseInOrder } from './protocol/releaseInOrder.js'
+import { SealError } from './seal/SealError.js'
 import type { Sealer } from './seal/Sealer.js'
 import { ReplayCache } from './state/ReplayCache.js'
 import { EnclaveState } from './state/EnclaveState.js'
 import { SerialQueue } from './state/SerialQueue.js'
-import { decodeSnapshot, encodeSnapshot } from './state/snapshotCodec.js'
+import { type WalletBlob, decodeCore, decodeWalletBlob, encodeCore, encodeWalletBlob } from './state/snapshotCodec.js'
 import type { WalletView } from '../core/state/stateTypes.js'
 import type { Admission } from '../shared/owner/parseAdmission.js'
 
@@ -39,6 +40,11 @@ export type Tx = { entries: string[]; snapshot: boolean }
 export type PendingPersist = { entries: string[]; sealed: Persist['sealed'] }
 
 export const SNAPSHOT_PURPOSE = 'enclave-state'
+/** Issue 15: each wallet's blob, sealed with walletId = its address and its own version. */
+export const WALLET_PURPOSE = 'wallet-state'
+type Sealed = NonNullable<Persist['sealed']>
+/** A wallet's newest sealed blob: what the core's directory names. */
+type WalletSeal = { version: number; digest: Uint8Array; bytes: number }
 /** Leaves room in a response frame for the entries and checkpoint beside the snapshot. */
 export const MAX_SNAPSHOT_BYTES = MAX_FRAME_BYTES - 1024 * 1024
 /** Entries kept until the host says it stored them (F1); beyond either bound a fresh snapshot covers them instead. */
@@ -68,8 +74,13 @@ export class Enclave {
   /** Entries not yet known to be stored, re-sent on catchUp so a host crash leaves no hole (F1). */
   private unstored: Array<{ seq: number; text: string }> = []
   private unstoredBytes = 0
-  /** The newest sealed snapshot, re-sent on catchUp until the host says it has it. */
+  /** The newest sealed core blob, re-sent on catchUp until the host says it has it. */
   private lastSealed: Persist['sealed'] = null
+  /** Each wallet's newest blob sealed since the host last said which core it has (`at`: that seal's core version). */
+  private unackedWallets = new Map<string, { wallet: string; version: number; blob: Uint8Array; at: number }>()
+  /** Each wallet's newest sealed blob (the core's directory). */
+  private readonly walletSeals = new Map<string, WalletSeal>()
+  private coreId!: Uint8Array
 
   constructor(readonly params: EnclaveParameters) {
     this.now = params.now ?? Date.now
@@ -89,32 +100,68 @@ export class Enclave {
     throw new EnclaveError('enclave_halted', 'Enclave halted on a broken invariant')
   }
 
-  /** Unseals the host's newest snapshot (or starts fresh) and moves to 'loading'; in 'loading' it restarts the load. */
-  async loadSnapshot(blob: Uint8Array | null): Promise<void> {
+  /**
+   * Unseals the host's newest core blob and the wallet blobs it names (or starts fresh) and moves to 'loading'; in
+   * 'loading' it restarts the load. SECURITY (issue 15): the core names each wallet's newest blob by version and
+   * SHA-256, so the host can neither drop a wallet, nor hand an older or another lineage's blob of it, nor one sealed
+   * for another wallet or core; the tail after the core's head replays as before.
+   */
+  async loadSnapshot(blob: Uint8Array | null, wallets: ReadonlyArray<{ wallet: string; blob: Uint8Array }> = []): Promise<void> {
     this.broken = true
     this.state.apply({ type: 'loaded', stateVersion: 0, wallets: [], createNonces: [] })
     this.fresh = true
     this.entriesSinceSnapshot = 0
     this.forgetStored(Number.POSITIVE_INFINITY)
     this.lastSealed = null
+    this.unackedWallets.clear()
+    this.walletSeals.clear()
     if (blob) {
       const { plaintext, version } = await this.params.sealer.unseal({ blob, purpose: SNAPSHOT_PURPOSE, walletId: '' })
-      const s = decodeSnapshot(plaintext)
-      this.snapshotBytes = blob.length
+      const s = decodeCore(plaintext)
       if (s.stateVersion !== version) throw new EnclaveError('state_invalid', 'Snapshot version does not match its seal')
+      const given = new Map(wallets.map((w) => [w.wallet.toLowerCase(), w.blob]))
+      const named = new Set(s.directory.map(([a]) => a.toLowerCase()))
+      const extra = [...given.keys()].find((a) => !named.has(a))
+      if (extra !== undefined) throw new EnclaveError('state_wallet_foreign', `A blob for wallet ${extra.slice(0, 42)}, which the core blob does not name`)
+      const loaded = await Promise.all(s.directory.map(([a, v, digest]) => this.unsealWallet(a.toLowerCase(), v, digest, given.get(a.toLowerCase()), s.coreId)))
+      this.snapshotBytes = blob.length + wallets.reduce((n, w) => n + w.blob.length, 0)
       this.setReceiptKey(createPrivateKey({ key: Buffer.from(s.receiptKeyPkcs8), format: 'der', type: 'pkcs8' }))
       this.audit = new AuditChain({ head: s.auditHead ?? undefined, signer: this.receiptSigner })
       this.entryMacKey = s.entryMacKey
-      this.state.apply({ type: 'loaded', stateVersion: s.stateVersion, wallets: s.wallets, createNonces: s.createNonces })
-      for (const [key, at] of s.replay ?? []) this.replay.remember(key, at)
+      this.coreId = s.coreId
+      this.state.apply({ type: 'loaded', stateVersion: s.stateVersion, wallets: loaded.map((b) => b.wallet), createNonces: s.createNonces,
+        versions: loaded.map((b) => [b.wallet.address, b.version]) })
+      s.directory.forEach(([a, version, digest]) => this.walletSeals.set(a.toLowerCase(), { version, digest, bytes: given.get(a.toLowerCase())!.length }))
+      for (const [key, at] of [s.replay, ...loaded.map((b) => b.replay)].flat()) this.replay.remember(key, at)
+      // The first seal after a load re-seals every wallet (new versions): a lineage's store starts from a complete set.
+      this.state.markChanged([...this.state.wallets.keys()], true)
       this.fresh = false
     } else {
       this.setReceiptKey(generateKeyPairSync('ed25519').privateKey)
       this.audit = new AuditChain({ signer: this.receiptSigner })
       this.entryMacKey = randomBytes(32)
+      this.coreId = randomBytes(16)
     }
     if (this.phase !== 'loading') this.transition('loading')
     this.broken = false
+  }
+
+  /** One wallet's blob, checked against the core's directory entry (address, version, digest) and core id. */
+  private async unsealWallet(address: string, version: number, digest: Uint8Array, blob: Uint8Array | undefined, coreId: Uint8Array): Promise<WalletBlob> {
+    if (!blob) throw new EnclaveError('state_wallet_missing', `No blob for wallet ${address}, which the core blob names`)
+    let u: Awaited<ReturnType<Sealer['unseal']>>
+    try {
+      u = await this.params.sealer.unseal({ blob, purpose: WALLET_PURPOSE, walletId: address })
+    } catch (err) {
+      if (err instanceof SealError && err.code === 'seal_context_mismatch') throw new EnclaveError('state_wallet_foreign', `The blob handed in for wallet ${address} was sealed for another`, { cause: err })
+      throw err
+    }
+    const b = decodeWalletBlob(u.plaintext)
+    if (b.wallet.address.toLowerCase() !== address || b.version !== u.version) throw new EnclaveError('state_wallet_foreign', `The blob handed in for wallet ${address} is another wallet's`)
+    if (!Buffer.from(b.coreId).equals(coreId)) throw new EnclaveError('state_wallet_foreign', `The blob of wallet ${address} was sealed under another core (enclave or cluster)`)
+    if (b.version !== version) throw new EnclaveError('state_wallet_stale', `Wallet ${address}'s blob has version ${b.version}; the core blob names ${version}`)
+    if (!sha256(blob).equals(digest)) throw new EnclaveError('state_wallet_foreign', `Wallet ${address}'s blob is not the one the core blob names (another lineage)`)
+    return b
   }
 
   /** Drops kept entries up to `seq` (the host has them). */
@@ -132,12 +179,14 @@ export class Enclave {
   async catchUp(storedThrough: number, snapshotVersion: number): Promise<{ result: ResultOf<'catchUp'>; persist: Persist }> {
     this.forgetStored(storedThrough)
     if (this.lastSealed && this.lastSealed.version <= snapshotVersion) this.lastSealed = null
-    const sealed = this.lastSealed
+    for (const [a, w] of this.unackedWallets) if (w.at <= snapshotVersion) this.unackedWallets.delete(a)
+    // The newest core and every wallet blob sealed since the core the host has: together, a loadable set.
+    const sealed = this.lastSealed && { ...this.lastSealed, wallets: [...this.unackedWallets.values()].map(({ at: _at, ...w }) => w) }
     // Not the entries whose answer has not left yet (being signed, waiting their turn): they go out in that answer,
     // stored with it. A host that stored them first and then died would hold a decision whose answer no one has.
     let kept = this.unstored.filter((u) => u.seq < this.releaseOrder.next)
     // One frame: if entries and snapshot do not fit together, the snapshot covers the entries up to its seq.
-    if (sealed && this.unstoredBytes + sealed.blob.length > MAX_SNAPSHOT_BYTES) kept = kept.filter((u) => u.seq > sealed.auditSeq)
+    if (sealed && this.unstoredBytes + sealedBytes(sealed) > MAX_SNAPSHOT_BYTES) kept = kept.filter((u) => u.seq > sealed.auditSeq)
     const persist = await this.completeTx({ entries: kept.map((u) => u.text), sealed })
     return { result: { ...this.readyResult(), resent: kept.length }, persist }
   }
@@ -224,16 +273,24 @@ export class Enclave {
   async sealTx(tx: Tx): Promise<PendingPersist> {
     const over = this.unstored.length > MAX_UNSTORED_ENTRIES || this.unstoredBytes > MAX_UNSTORED_BYTES
     const due = tx.snapshot || over || this.entriesSinceSnapshot >= (this.params.snapshotEvery ?? 5000)
-    let sealed = due ? await this.sealSnapshot() : null
-    if (sealed && sealed.blob.length > MAX_SNAPSHOT_BYTES) {
-      // A periodic snapshot too large to frame is skipped (the entries still go out and replay); an owner act's
-      // snapshot cannot be skipped (replay refuses owner acts after the snapshot): stop rather than lose it.
-      if (tx.snapshot) this.halt(`snapshot of ${sealed.blob.length} bytes exceeds ${MAX_SNAPSHOT_BYTES}`)
-      this.params.log(`snapshot of ${sealed.blob.length} bytes skipped (limit ${MAX_SNAPSHOT_BYTES}); entries replay instead`)
+    const made = due ? await this.sealSnapshot() : null
+    let sealed = made?.sealed ?? null
+    if (made && sealed && sealedBytes(sealed) > MAX_SNAPSHOT_BYTES) {
+      // A periodic snapshot too large to frame is skipped (the entries still go out and replay; its wallets are
+      // sealed next time); an owner act's snapshot cannot be skipped (replay refuses owner acts after the
+      // snapshot): stop rather than lose it.
+      if (tx.snapshot) this.halt(`snapshot of ${sealedBytes(sealed)} bytes exceeds ${MAX_SNAPSHOT_BYTES}`)
+      this.params.log(`snapshot of ${sealedBytes(sealed)} bytes skipped (limit ${MAX_SNAPSHOT_BYTES}); entries replay instead`)
+      this.state.markChanged(made.changed)
       this.entriesSinceSnapshot = 0
       sealed = null
     }
-    if (sealed) this.lastSealed = sealed
+    if (made && sealed) {
+      for (const [a, seal] of made.seals) this.walletSeals.set(a, seal)
+      for (const w of sealed.wallets ?? []) this.unackedWallets.set(w.wallet, { ...w, at: sealed.version })
+      this.snapshotBytes = sealed.blob.length + [...this.walletSeals.values()].reduce((n, w) => n + w.bytes, 0)
+      this.lastSealed = sealed
+    }
     // Too many kept entries: a sealed snapshot covers them all; without one, keep the newest within the bound.
     if (over) this.forgetStored(sealed ? sealed.auditSeq : (this.unstored[this.unstored.length >> 1]?.seq ?? -1))
     return { entries: tx.entries, sealed }
@@ -272,28 +329,63 @@ export class Enclave {
     return this.pendingCheckpoint
   }
 
-  /** Seals the whole state; the version only ever grows. */
-  async sealSnapshot(): Promise<NonNullable<Persist['sealed']>> {
+  /**
+   * Seals the wallets changed since the last seal, each as its own blob, and the core blob naming every wallet's
+   * newest blob; the core's version only ever grows. The caller commits `seals` once the snapshot goes out.
+   */
+  async sealSnapshot(): Promise<{ sealed: Sealed; changed: string[]; seals: Map<string, WalletSeal> }> {
     this.state.apply({ type: 'version_bumped' })
     const stateVersion = this.state.version
     const head = this.audit.head()
-    const plaintext = encodeSnapshot({
+    const changed = this.state.takeChanged()
+    for (const a of this.state.wallets.keys()) if (!this.walletSeals.has(a) && !changed.includes(a)) changed.push(a) // never unnamed
+    // Each sealed wallet carries its agents' recent request ids; the rest ride in the core blob.
+    const walletOf = new Map<string, string>()
+    for (const a of changed) for (const id of this.state.wallet(a).agents.keys()) walletOf.set(id, a)
+    const slices = new Map<string, Array<[string, number]>>(changed.map((a) => [a, []]))
+    const rest: Array<[string, number]> = []
+    for (const r of this.replay.recent) {
+      const w = walletOf.get(r[0].slice(0, r[0].lastIndexOf(':')))
+      ;(w ? slices.get(w)! : rest).push(r)
+    }
+    const seals = new Map<string, WalletSeal>()
+    const wallets = await Promise.all(changed.map(async (a) => {
+      const version = this.state.walletVersion(a)
+      const plaintext = encodeWalletBlob({ coreId: this.coreId, version, auditSeq: head.seq, replay: slices.get(a)!, wallet: this.state.wallet(a) })
+      const blob = await this.params.sealer.seal({ purpose: WALLET_PURPOSE, walletId: a, version, plaintext })
+      seals.set(a, { version, digest: sha256(blob), bytes: blob.length })
+      return { wallet: a, version, blob }
+    }))
+    const directory = [...this.state.wallets.keys()].map((a): [string, number, Uint8Array] => {
+      const w = seals.get(a) ?? this.walletSeals.get(a)!
+      return [a, w.version, w.digest]
+    })
+    const plaintext = encodeCore({
       stateVersion,
       createdAt: this.now(),
       receiptKeyPkcs8: this.receiptKey.export({ format: 'der', type: 'pkcs8' }),
       auditHead: head.seq >= 0 ? head : null,
       entryMacKey: this.entryMacKey,
+      coreId: this.coreId,
       createNonces: [...this.state.createNonces],
-      replay: this.replay.recent,
-      wallets: [...this.state.wallets.values()],
+      replay: rest,
+      directory,
     })
     const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: stateVersion, plaintext })
-    this.snapshotBytes = blob.length
     this.entriesSinceSnapshot = 0
-    return { version: stateVersion, auditSeq: head.seq, blob }
+    return { sealed: { version: stateVersion, auditSeq: head.seq, blob, wallets }, changed, seals }
   }
 
   wallet(address: string): WalletView {
     return this.state.wallet(address)
   }
+}
+
+function sha256(b: Uint8Array): Buffer {
+  return createHash('sha256').update(b).digest()
+}
+
+/** The bytes a sealed snapshot adds to a frame: the core blob and its wallet blobs. */
+function sealedBytes(s: Sealed): number {
+  return s.blob.length + (s.wallets ?? []).reduce((n, w) => n + w.blob.length, 0)
 }

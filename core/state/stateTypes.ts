@@ -108,7 +108,7 @@ export type WalletView = Readonly<Omit<WalletRecord, 'agents' | 'policies' | 'le
  * or by loading, and applied by `EnclaveState.apply`, the one mutator, inside the single writer.
  */
 export type StateChange =
-  | { type: 'loaded'; stateVersion: number; wallets: WalletRecord[]; createNonces: Array<[string, number]> }
+  | { type: 'loaded'; stateVersion: number; wallets: WalletRecord[]; createNonces: Array<[string, number]>; versions?: Array<[string, number]> }
   | { type: 'version_bumped' }
   /** A new wallet; CreateWallet nonces issued before `pruneBefore` are forgotten (their window is long past). */
   | { type: 'wallet_created'; wallet: WalletRecord; nonce: string; issuedAt: number; pruneBefore: number }

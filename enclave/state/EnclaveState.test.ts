@@ -40,4 +40,29 @@ describe('EnclaveState.apply', () => {
     state.apply({ type: 'loaded', stateVersion: 7, wallets: [], createNonces: [] })
     expect([state.version, state.wallets.size, state.createNonces.size]).toEqual([7, 0, 0])
   })
+
+  it('issue 15: every change naming a wallet bumps its version and marks it for the next seal; others are untouched', () => {
+    const state = new EnclaveState()
+    const create = (n: number) => createWalletChange({ act: act(`0x${String(n).repeat(64)}`, T0), wallets: state.wallets, createNonces: state.createNonces, admission: parseAdmission(undefined), now: T0, newKey: key(n) })
+    const a = create(5)
+    state.apply(a)
+    const b = create(6)
+    state.apply(b)
+    const [A, B] = [a.wallet.address.toLowerCase(), b.wallet.address.toLowerCase()]
+    expect([state.walletVersion(A), state.walletVersion(B)]).toEqual([1, 1])
+    expect(state.takeChanged().sort()).toEqual([A, B].sort())
+    expect(state.takeChanged()).toEqual([])
+    state.apply({ type: 'ledger', wallet: a.wallet.address, events: [{ type: 'request', agentId: 'x', at: T0 }] })
+    state.apply({ type: 'owner_seq', wallet: A, ownerSeq: 1, rolledBack: false })
+    state.apply({ type: 'version_bumped' })
+    expect([state.walletVersion(A), state.walletVersion(B), state.takeChanged()]).toEqual([3, 1, [A]])
+    // A refused change (unknown wallet) bumps nothing.
+    expect(() => state.apply({ type: 'owner_seq', wallet: OWNER, ownerSeq: 1, rolledBack: false })).toThrow()
+    expect([state.walletVersion(OWNER), state.takeChanged()]).toEqual([0, []])
+    // A re-seal after a load: marked with new versions.
+    state.markChanged([B], true)
+    expect([state.walletVersion(B), state.takeChanged()]).toEqual([2, [B]])
+    state.apply({ type: 'loaded', stateVersion: 1, wallets: [a.wallet], createNonces: [], versions: [[A, 9]] })
+    expect([state.walletVersion(A), state.walletVersion(B), state.takeChanged()]).toEqual([9, 0, []])
+  })
 })

@@ -6,12 +6,15 @@ import type { StateChange, WalletRecord, WalletView } from '../../core/state/sta
 /**
  * TRUST: the enclave's sealed state (its version, the wallets, recent CreateWallet nonces). The fields are private:
  * handlers read views and change the state only through `apply`, inside the single writer, with changes the pure
- * core computed.
+ * core computed. Every change naming a wallet bumps that wallet's version and marks it for the next seal (issue 15:
+ * each wallet is sealed as its own blob, only when it changed).
  */
 export class EnclaveState {
   private stateVersion = 0
   private readonly records = new Map<string, WalletRecord>()
   private readonly nonces = new Map<string, number>()
+  private readonly versions = new Map<string, number>()
+  private readonly changed = new Set<string>()
   /** Read-only views of the private maps. */
   readonly wallets: ReadonlyMap<string, WalletView> = this.records
   readonly createNonces: ReadonlyMap<string, number> = this.nonces
@@ -24,8 +27,39 @@ export class EnclaveState {
     return this.record(address)
   }
 
+  /** A wallet's version: bumped by every change that names it. */
+  walletVersion(address: string): number {
+    return this.versions.get(address.toLowerCase()) ?? 0
+  }
+
+  /** The wallets changed since the last call (lower-case addresses): what the next seal re-seals. */
+  takeChanged(): string[] {
+    const out = [...this.changed]
+    this.changed.clear()
+    return out
+  }
+
+  /**
+   * Marks wallets for the next seal: again (a seal that was not sent), or with `bump` at a new version (a re-seal
+   * after a load: every blob a store keeps has its own (wallet, version)).
+   */
+  markChanged(addresses: readonly string[], bump = false): void {
+    for (const a of addresses) {
+      this.changed.add(a)
+      if (bump) this.versions.set(a, (this.versions.get(a) ?? 0) + 1)
+    }
+  }
+
   /** The one mutator. A ledger event that is illegal here throws (LedgerInvariantError); the caller halts. */
   apply(c: StateChange): void {
+    this.change(c)
+    if (c.type === 'loaded' || c.type === 'version_bumped') return
+    const a = (c.type === 'wallet_created' ? c.wallet.address : c.wallet).toLowerCase()
+    this.versions.set(a, (this.versions.get(a) ?? 0) + 1)
+    this.changed.add(a)
+  }
+
+  private change(c: StateChange): void {
     switch (c.type) {
       case 'loaded':
         this.stateVersion = c.stateVersion
@@ -33,6 +67,9 @@ export class EnclaveState {
         for (const w of c.wallets) this.records.set(w.address.toLowerCase(), w)
         this.nonces.clear()
         for (const [n, t] of c.createNonces) this.nonces.set(n, t)
+        this.versions.clear()
+        this.changed.clear()
+        for (const [a, v] of c.versions ?? []) this.versions.set(a.toLowerCase(), v)
         return
       case 'version_bumped':
         this.stateVersion++

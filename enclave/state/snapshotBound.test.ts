@@ -7,7 +7,7 @@ import { OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
 import { MAX_OWNERS } from '../../shared/owner/ownerActTypes.js'
 import { MAX_SNAPSHOT_BYTES } from '../Enclave.js'
 import { decode, encode } from 'cborg'
-import { decodeSnapshot, encodeSnapshot } from './snapshotCodec.js'
+import { decodeCore, decodeWalletBlob, encodeCore, encodeWalletBlob } from './snapshotCodec.js'
 import type { AgentRecord, PolicyRecord, WalletRecord } from '../../core/state/stateTypes.js'
 
 const T0 = 1_800_000_000_000
@@ -75,15 +75,21 @@ function agentTraffic(ledger: SpendLedger, id: string): void {
   }
 }
 
+/** The sealed state's plaintext bytes (issue 15): the core blob naming every wallet, plus one blob per wallet. */
 function snapshotBytes(wallets: WalletRecord[]): number {
-  return snapshot(wallets).length
+  return core(wallets).length + wallets.reduce((n, w) => n + walletBlob(w).length, 0)
 }
 
-function snapshot(wallets: WalletRecord[]): Uint8Array {
-  return encodeSnapshot({
+function core(wallets: WalletRecord[]): Uint8Array {
+  return encodeCore({
     stateVersion: Number.MAX_SAFE_INTEGER, createdAt: T0, receiptKeyPkcs8: new Uint8Array(48), auditHead: { seq: Number.MAX_SAFE_INTEGER, hash: `0x${'ef'.repeat(32)}` },
-    entryMacKey: new Uint8Array(32), createNonces: Array.from({ length: OWNER_LIMITS.createNonces }, (_, i) => [`0x${i.toString(16).padStart(64, '0')}`, T0]), wallets,
+    entryMacKey: new Uint8Array(32), coreId: new Uint8Array(16), createNonces: Array.from({ length: OWNER_LIMITS.createNonces }, (_, i) => [`0x${i.toString(16).padStart(64, '0')}`, T0]),
+    replay: [], directory: wallets.map((w) => [w.address, Number.MAX_SAFE_INTEGER, new Uint8Array(32)]),
   })
+}
+
+function walletBlob(wallet: WalletRecord): Uint8Array {
+  return encodeWalletBlob({ coreId: new Uint8Array(16), version: Number.MAX_SAFE_INTEGER, auditSeq: Number.MAX_SAFE_INTEGER, replay: [], wallet })
 }
 
 /**
@@ -100,9 +106,9 @@ describe('worst-case snapshot size from the limits', () => {
     expect({ perWallet: one - empty, worst, soft: OWNER_LIMITS.stateSoftBytes, max: MAX_SNAPSHOT_BYTES }).toMatchInlineSnapshot(`
       {
         "max": 32505856,
-        "perWallet": 480176,
+        "perWallet": 480342,
         "soft": 15728640,
-        "worst": 15445783,
+        "worst": 15451129,
       }
     `)
   })
@@ -128,9 +134,8 @@ describe('worst-case snapshot size from the limits', () => {
       base.ledger.apply({ type: 'channel_released', channelId, amount: max, at: T0 })
     }
     const perWallet = snapshotBytes([base]) - empty
-    // The sealed form decodes back (SnapshotSchema) with every channel's totals intact.
-    const state = { stateVersion: 1, createdAt: T0, receiptKeyPkcs8: new Uint8Array(48), auditHead: null, entryMacKey: new Uint8Array(32), createNonces: [], wallets: [base] }
-    const back = decodeSnapshot(encodeSnapshot(state as never)).wallets[0]!.ledger
+    // The sealed form decodes back (WalletBlobSchema) with every channel's totals intact.
+    const back = decodeWalletBlob(walletBlob(base)).wallet.ledger
     expect(back.channelCount()).toBe(MAX_CHANNELS_PER_WALLET)
     expect(back.channel(`0x${'0'.repeat(63)}5`)).toEqual({ chainId: Number.MAX_SAFE_INTEGER, asset: addr(5), deposited: (1n << 128n) - 1n, signed: (1n << 128n) - 1n, released: (1n << 128n) - 1n })
     // All wallets at the cap stay well inside the headroom between the owner guard and the frame limit.
@@ -144,32 +149,33 @@ describe('worst-case snapshot size from the limits', () => {
   })
 })
 
-/** decodeSnapshot parses by its schema: the worst case round-trips exactly; any other shape is state_invalid. */
+/** The blobs parse by their schemas: the worst case round-trips exactly; any other shape is state_invalid. */
 describe('snapshot decoding by schema', () => {
   it('a full wallet with agent traffic decodes to the same state', () => {
     const wallet = fullWallet(0, true)
-    const back = decodeSnapshot(snapshot([wallet]))
-    expect(back.wallets[0]!.ledger.toJSON()).toEqual(wallet.ledger.toJSON())
-    expect({ ...back.wallets[0], ledger: null }).toEqual({ ...wallet, ledger: null })
-    expect(back.createNonces.length).toBe(OWNER_LIMITS.createNonces)
+    const back = decodeWalletBlob(walletBlob(wallet)).wallet
+    expect(back.ledger.toJSON()).toEqual(wallet.ledger.toJSON())
+    expect({ ...back, ledger: null }).toEqual({ ...wallet, ledger: null })
+    expect(decodeCore(core([wallet])).createNonces.length).toBe(OWNER_LIMITS.createNonces)
   })
 
   it('a wrong version, an extra or missing field, a bad key length or a malformed ledger → state_invalid', () => {
-    const raw = decode(snapshot([fullWallet(1, false)])) as Record<string, any>
+    const raw = decode(walletBlob(fullWallet(1, false))) as Record<string, any>
     const bad = (f: (r: Record<string, any>) => void) => {
       const r = decode(encode(raw)) as Record<string, any>
       f(r)
-      return () => decodeSnapshot(encode(r))
+      return () => decodeWalletBlob(encode(r))
     }
     expect(bad(() => {})).not.toThrow()
     for (const f of [
       (r: Record<string, any>) => { r.v = 2 },
-      (r: Record<string, any>) => { r.wallets[0].extra = 1 },
-      (r: Record<string, any>) => { delete r.wallets[0].ownerSeq },
-      (r: Record<string, any>) => { r.wallets[0].privateKey = new Uint8Array(31) },
-      (r: Record<string, any>) => { r.wallets[0].agents[0].status = 'paused' },
-      (r: Record<string, any>) => { r.wallets[0].ledger = '{"v":1}' },
-      (r: Record<string, any>) => { r.wallets[0].ledger = JSON.stringify({ ...JSON.parse(r.wallets[0].ledger), frozen: { a: { reason: 1, at: 0 } } }) },
+      (r: Record<string, any>) => { r.coreId = new Uint8Array(15) },
+      (r: Record<string, any>) => { r.wallet.extra = 1 },
+      (r: Record<string, any>) => { delete r.wallet.ownerSeq },
+      (r: Record<string, any>) => { r.wallet.privateKey = new Uint8Array(31) },
+      (r: Record<string, any>) => { r.wallet.agents[0].status = 'paused' },
+      (r: Record<string, any>) => { r.wallet.ledger = '{"v":1}' },
+      (r: Record<string, any>) => { r.wallet.ledger = JSON.stringify({ ...JSON.parse(r.wallet.ledger), frozen: { a: { reason: 1, at: 0 } } }) },
     ]) {
       expect(bad(f)).toThrow(expect.objectContaining({ code: 'state_invalid' }))
     }

@@ -7,60 +7,70 @@ import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import { ACT_CLASSES } from '../../core/owner/quorum.js'
 import type { AgentRecord, PolicyRecord, WalletRecord, WalletView } from '../../core/state/stateTypes.js'
 
-/** Plain form of the enclave's state, sealed as one snapshot. */
-export type SnapshotState = {
+/** Plain form of the enclave's core blob: what every wallet shares, and the directory naming each wallet's newest blob. */
+export type CoreState = {
   stateVersion: number
   createdAt: number
   receiptKeyPkcs8: Uint8Array
   auditHead: AuditHead | null
   entryMacKey: Uint8Array
+  /** Random at the first start, sealed in every wallet blob: a wallet blob of another core (cluster) is refused. */
+  coreId: Uint8Array
   createNonces: Array<[string, number]>
-  /** Recently decided agent requests ((agent:nonce, decided at)): a resend is refused by whoever loads this. */
-  replay?: Array<[string, number]> | undefined
-  wallets: WalletRecord[]
+  /** Recently decided agent requests ((agent:nonce, decided at)) not sealed in a wallet blob of this seal. */
+  replay: Array<[string, number]>
+  /** Every wallet: (address, version, SHA-256 of its newest blob). A load needs exactly these blobs. */
+  directory: Array<[string, number, Uint8Array]>
 }
+
+/** Plain form of one wallet's blob, sealed with walletId = its address and its version. */
+export type WalletBlob = { coreId: Uint8Array; version: number; auditSeq: number; replay: Array<[string, number]>; wallet: WalletRecord }
 
 const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 const bytes = (n?: number) => z.instanceof(Uint8Array).refine((b) => n === undefined || b.length === n)
 const hex = (n: number) => z.custom<`0x${string}`>((v) => typeof v === 'string' && v.length === 2 + n && /^0x[0-9a-fA-F]*$/.test(v))
 const policyRecord = { json: z.string(), version: uint, hash: hex(64) }
 
+const WalletSchema = z.strictObject({
+  address: hex(40), privateKey: bytes(32), owner: hex(40), label: z.string(), createdAt: uint, ownerSeq: uint, rolledBack: z.boolean(),
+  agents: z.array(z.strictObject({ agentId: z.string(), publicKey: bytes(32), label: z.string(), status: z.enum(['active', 'revoked']), registeredAt: uint })),
+  policies: z.array(z.strictObject({ agentId: z.string(), json: z.string(), version: uint, hash: hex(64), revoked: z.boolean().optional() })),
+  ledger: z.string(), // the ledger's JSON text (SpendLedgerJsonSchema)
+  // Issue 19: the wallet policy, the owner set, open proposals and scheduled loosenings.
+  walletPolicy: z.strictObject(policyRecord).optional(),
+  governance: z.strictObject({ owners: z.array(hex(40)), thresholds: z.strictObject({ stop: uint, approve: uint, loosen: uint, agents: uint, owners: uint }), delayMs: uint,
+    approveAbove: z.array(z.strictObject({ chainId: uint, asset: z.string(), above: z.string(), quorum: uint })).optional(),
+    prevDelay: z.strictObject({ ms: uint, until: uint }).optional() }).optional(),
+  proposals: z.array(z.strictObject({
+    actHash: hex(64), primaryType: z.string(), message: z.string(), policy: z.string().nullable(), actClass: z.enum(ACT_CLASSES), threshold: uint,
+    signers: z.array(hex(40)), seq: uint, createdAt: uint, expiresAt: uint,
+  })).optional(),
+  scheduled: z.array(z.strictObject({
+    actHash: hex(64), agentId: z.string().nullable(), policy: z.strictObject({ ...policyRecord, agentId: z.string().optional(), revoked: z.boolean().optional() }),
+    widens: z.array(z.string()), scheduledAt: uint, effectiveAt: uint,
+  })).optional(),
+  exit: z.strictObject({ actHash: hex(64), recipientKey: hex(64), scheduledAt: uint, effectiveAt: uint, collectedAt: uint.optional() }).optional(), // issue 19: key exit
+  held: z.array(z.strictObject({ actHash: hex(64), primaryType: z.string(), message: z.string(), signer: hex(40), agentId: z.string(), scheduledAt: uint, effectiveAt: uint })).optional(),
+  loneApproved: z.array(z.strictObject({ chainId: uint, asset: z.string(), amount: z.string(), at: uint })).optional(), // approve-above window
+})
+
 /**
- * The sealed snapshot's shape, as encodeSnapshot writes it. The blob is authenticated (only this enclave's sealer
- * makes one), so this is the typed seam, not a defence: anything else means the blob is not ours.
+ * The sealed blobs' shapes, as the encoders write them. A blob is authenticated (only this enclave's sealer makes
+ * one), so these are the typed seam, not a defence: anything else means the blob is not ours.
  */
-const SnapshotSchema = z.strictObject({
-  v: z.literal(1),
+const CoreSchema = z.strictObject({
+  v: z.literal(2),
   stateVersion: uint,
   createdAt: uint,
   receiptKeyPkcs8: bytes(),
   auditHead: AuditHeadSchema.nullable(),
   entryMacKey: bytes(32),
+  coreId: bytes(16),
   createNonces: z.array(z.tuple([z.string(), uint])),
-  replay: z.array(z.tuple([z.string(), uint])).optional(),
-  wallets: z.array(z.strictObject({
-    address: hex(40), privateKey: bytes(32), owner: hex(40), label: z.string(), createdAt: uint, ownerSeq: uint, rolledBack: z.boolean(),
-    agents: z.array(z.strictObject({ agentId: z.string(), publicKey: bytes(32), label: z.string(), status: z.enum(['active', 'revoked']), registeredAt: uint })),
-    policies: z.array(z.strictObject({ agentId: z.string(), json: z.string(), version: uint, hash: hex(64), revoked: z.boolean().optional() })),
-    ledger: z.string(), // the ledger's JSON text (SpendLedgerJsonSchema)
-    // Issue 19: the wallet policy, the owner set, open proposals and scheduled loosenings.
-    walletPolicy: z.strictObject(policyRecord).optional(),
-    governance: z.strictObject({ owners: z.array(hex(40)), thresholds: z.strictObject({ stop: uint, approve: uint, loosen: uint, agents: uint, owners: uint }), delayMs: uint,
-      approveAbove: z.array(z.strictObject({ chainId: uint, asset: z.string(), above: z.string(), quorum: uint })).optional(),
-      prevDelay: z.strictObject({ ms: uint, until: uint }).optional() }).optional(),
-    proposals: z.array(z.strictObject({
-      actHash: hex(64), primaryType: z.string(), message: z.string(), policy: z.string().nullable(), actClass: z.enum(ACT_CLASSES), threshold: uint,
-      signers: z.array(hex(40)), seq: uint, createdAt: uint, expiresAt: uint,
-    })).optional(),
-    scheduled: z.array(z.strictObject({
-      actHash: hex(64), agentId: z.string().nullable(), policy: z.strictObject({ ...policyRecord, agentId: z.string().optional(), revoked: z.boolean().optional() }),
-      widens: z.array(z.string()), scheduledAt: uint, effectiveAt: uint,
-    })).optional(),
-    exit: z.strictObject({ actHash: hex(64), recipientKey: hex(64), scheduledAt: uint, effectiveAt: uint, collectedAt: uint.optional() }).optional(), // issue 19: key exit
-    held: z.array(z.strictObject({ actHash: hex(64), primaryType: z.string(), message: z.string(), signer: hex(40), agentId: z.string(), scheduledAt: uint, effectiveAt: uint })).optional(),
-    loneApproved: z.array(z.strictObject({ chainId: uint, asset: z.string(), amount: z.string(), at: uint })).optional(), // approve-above window
-  })),
+  replay: z.array(z.tuple([z.string(), uint])),
+  directory: z.array(z.tuple([hex(40), uint, bytes(32)])),
 })
+const WalletBlobSchema = z.strictObject({ v: z.literal(1), coreId: bytes(16), version: uint, auditSeq: z.number().int().min(-1), replay: z.array(z.tuple([z.string(), uint])), wallet: WalletSchema })
 
 /**
  * Compile-time: sealed records have exactly the fields of the in-memory ones, so a field added to a record cannot be
@@ -68,38 +78,43 @@ const SnapshotSchema = z.strictObject({
  * does not compile, add the new WalletRecord / AgentRecord / PolicyRecord field to SnapshotSchema above.
  */
 type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false
-type Sealed = z.infer<typeof SnapshotSchema>['wallets'][number]
+type Sealed = z.infer<typeof WalletSchema>
 export type SealedFieldsMatch = [SameKeys<Sealed, WalletRecord>, SameKeys<Sealed['agents'][number], AgentRecord>, SameKeys<Sealed['policies'][number], PolicyRecord>] extends [true, true, true] ? true : never
 const sealedFieldsMatch: SealedFieldsMatch = true
 
-/** Serializes state for sealing (CBOR; Maps become arrays; ledger stays JSON text). */
-export function encodeSnapshot(s: Omit<SnapshotState, 'wallets'> & { wallets: readonly WalletView[] }): Uint8Array {
-  return encode({
-    v: 1,
-    ...s,
-    wallets: s.wallets.map((w) => ({
-      ...w,
-      agents: [...w.agents.values()],
-      policies: [...w.policies.values()],
-      ledger: JSON.stringify(w.ledger.toJSON()),
-    })),
-  })
+/** Serializes the core blob (CBOR). */
+export function encodeCore(s: CoreState): Uint8Array {
+  return encode({ v: 2, ...s })
 }
 
-/** Parses a decrypted snapshot by its schema; any shape error means the blob is not ours. */
-export function decodeSnapshot(bytes: Uint8Array): SnapshotState {
+/** Serializes one wallet's blob (CBOR; Maps become arrays; the ledger stays JSON text). */
+export function encodeWalletBlob(b: Omit<WalletBlob, 'wallet'> & { wallet: WalletView }): Uint8Array {
+  const w = b.wallet
+  return encode({ v: 1, ...b, wallet: { ...w, agents: [...w.agents.values()], policies: [...w.policies.values()], ledger: JSON.stringify(w.ledger.toJSON()) } })
+}
+
+/** Parses a decrypted core blob by its schema; any shape error means the blob is not ours. */
+export function decodeCore(bytes: Uint8Array): CoreState {
+  return parsed(() => {
+    const { v: _v, ...s } = CoreSchema.parse(decode(bytes))
+    return s
+})
+}
+
+/** Parses a decrypted wallet blob by its schema. */
+export function decodeWalletBlob(bytes: Uint8Array): WalletBlob {
+  return parsed(() => {
+    const { v: _v, wallet: w, ...b } = WalletBlobSchema.parse(decode(bytes))
+    const wallet = { ...w, agents: new Map(w.agents.map((a) => [a.agentId, a])), policies: new Map(w.policies.map((p) => [p.agentId, p])),
+      ledger: SpendLedger.fromJSON(SpendLedgerJsonSchema.parse(JSON.parse(w.ledger))) }
+    return { ...b, wallet }
+})
+}
+
+function parsed<T>(f: () => T): T {
   try {
-    const { v: _v, wallets, ...s } = SnapshotSchema.parse(decode(bytes))
-    return {
-      ...s,
-      wallets: wallets.map((w) => ({
-        ...w,
-        agents: new Map(w.agents.map((a) => [a.agentId, a])),
-        policies: new Map(w.policies.map((p) => [p.agentId, p])),
-        ledger: SpendLedger.fromJSON(SpendLedgerJsonSchema.parse(JSON.parse(w.ledger))),
-      })),
-    }
+    return f()
   } catch (cause) {
-    throw new EnclaveError('state_invalid', 'Sealed snapshot does not decode', { cause })
+    throw new EnclaveError('state_invalid', 'Sealed blob does not decode', { cause })
   }
 }

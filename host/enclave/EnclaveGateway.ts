@@ -236,7 +236,7 @@ export class EnclaveGateway {
               let snapshotBytes = 0
               for (const b of batch) {
                 entries += b.p.entries.length
-                if (b.p.sealed) snapshotBytes = b.p.sealed.blob.length
+                if (b.p.sealed) snapshotBytes = b.p.sealed.blob.length + (b.p.sealed.wallets ?? []).reduce((n, w) => n + w.blob.length, 0)
               }
               this.observer.persist((performance.now() - t0) / 1000, batch.length, entries, snapshotBytes)
             }
@@ -332,7 +332,8 @@ export class EnclaveGateway {
 
   private async loadFrom(snap: Awaited<ReturnType<Store['latestSnapshot']>>): Promise<void> {
     this.snapshotVersion = Math.max(this.snapshotVersion, snap?.version ?? 0)
-    const loaded = await this.call({ type: 'loadState', snapshot: snap?.blob ?? null }, 60_000)
+    const wallets = (snap?.wallets ?? []).map(({ wallet, blob }) => ({ wallet, blob }))
+    const loaded = await this.call({ type: 'loadState', snapshot: snap?.blob ?? null, wallets }, 60_000)
     if (!loaded.ok) throw new Error(`loadState refused: ${loaded.error.code}: ${loaded.error.message}`)
     let after = snap?.auditSeq ?? -1
     let replayed = 0

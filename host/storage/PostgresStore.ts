@@ -15,6 +15,7 @@ import pg from 'pg'
 import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot } from './Store.js'
 import { AuditForkError, LeaseLostError } from './storeErrors.js'
+import { newestSet } from './Store.js'
 
 const KEEP_SNAPSHOTS = 5
 const MIGRATIONS: string[] = [
@@ -65,6 +66,49 @@ const MIGRATIONS: string[] = [
        INSERT INTO snapshots(version, audit_seq, blob, stored_at) SELECT v, a, b, p_now FROM unnest(s_version, s_audit, s_blob) AS x(v, a, b)
        ON CONFLICT (version) DO NOTHING;
        DELETE FROM snapshots WHERE version <= (SELECT MAX(version) FROM snapshots) - ${KEEP_SNAPSHOTS};
+     END IF;
+     IF cardinality(a_agent) > 0 THEN
+       INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body, audit_seq, decided_at)
+         SELECT * FROM unnest(a_agent, a_nonce, a_hash, a_status, a_body, a_seq, a_decided)
+       ON CONFLICT DO NOTHING;
+     END IF;
+   END $fn$;`,
+  // Issue 15: snapshots keyed by (wallet, version): the core blob is wallet '', each wallet's blob its address.
+  `ALTER TABLE snapshots ADD COLUMN wallet TEXT NOT NULL DEFAULT '';
+   ALTER TABLE snapshots DROP CONSTRAINT snapshots_pkey;
+   ALTER TABLE snapshots ADD PRIMARY KEY (wallet, version);
+   DROP FUNCTION bursar_persist(text, bigint, bigint[], text[], bigint[], text[], text[], text[], text[], text[], bigint[], text[], bigint[], text[],
+     bigint[], bigint[], bytea[], text[], text[], text[], int[], text[], bigint[], bigint[], bigint);
+   CREATE FUNCTION bursar_persist(p_grp text, p_epoch bigint,
+     e_seq bigint[], e_hash text[], e_time bigint[], e_event text[], e_wallet text[], e_agent text[], e_verdict text[], e_body text[],
+     c_seq bigint[], c_head text[], c_time bigint[], c_sig text[],
+     s_wallet text[], s_version bigint[], s_audit bigint[], s_blob bytea[],
+     a_agent text[], a_nonce text[], a_hash text[], a_status int[], a_body text[], a_seq bigint[], a_decided bigint[],
+     p_now bigint) RETURNS void LANGUAGE plpgsql AS $fn$
+   DECLARE f record;
+   BEGIN
+     IF p_grp IS NOT NULL THEN
+       PERFORM 1 FROM leases WHERE grp = p_grp AND epoch = p_epoch AND expires_at > clock_timestamp() FOR SHARE;
+       IF NOT FOUND THEN RAISE EXCEPTION 'lease epoch % of group % is not current', p_epoch, p_grp USING ERRCODE = 'BL001'; END IF;
+     END IF;
+     IF cardinality(e_seq) > 0 THEN
+       INSERT INTO audit_entries(seq, hash, time, event, wallet, agent_id, verdict, body, epoch)
+         SELECT s, h, t, ev, w, a, v, b, p_epoch FROM unnest(e_seq, e_hash, e_time, e_event, e_wallet, e_agent, e_verdict, e_body) AS x(s, h, t, ev, w, a, v, b)
+       ON CONFLICT (seq) DO NOTHING;
+       SELECT a.seq, a.hash AS stored, x.h AS offered INTO f FROM unnest(e_seq, e_hash) AS x(s, h) JOIN audit_entries a ON a.seq = x.s WHERE a.hash <> x.h LIMIT 1;
+       IF FOUND THEN
+         RAISE EXCEPTION 'audit fork at seq %', f.seq USING ERRCODE = 'BF001', DETAIL = json_build_object('seq', f.seq, 'stored', f.stored, 'offered', f.offered)::text;
+       END IF;
+     END IF;
+     IF cardinality(c_seq) > 0 THEN
+       INSERT INTO audit_checkpoints(seq, head, time, signature)
+         SELECT DISTINCT ON (s) s, h, t, g FROM unnest(c_seq, c_head, c_time, c_sig) WITH ORDINALITY AS x(s, h, t, g, o) ORDER BY s, o DESC
+       ON CONFLICT (seq) DO UPDATE SET head = EXCLUDED.head, time = EXCLUDED.time, signature = EXCLUDED.signature;
+     END IF;
+     IF cardinality(s_version) > 0 THEN
+       INSERT INTO snapshots(wallet, version, audit_seq, blob, stored_at) SELECT w, v, a, b, p_now FROM unnest(s_wallet, s_version, s_audit, s_blob) AS x(w, v, a, b)
+       ON CONFLICT (wallet, version) DO NOTHING;
+       DELETE FROM snapshots s WHERE s.wallet = ANY(s_wallet) AND s.version <= (SELECT MAX(m.version) FROM snapshots m WHERE m.wallet = s.wallet) - ${KEEP_SNAPSHOTS};
      END IF;
      IF cardinality(a_agent) > 0 THEN
        INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body, audit_seq, decided_at)
@@ -221,7 +265,7 @@ export class PostgresStore implements Store {
     const fence = this.fence
     const e = { seq: [] as number[], hash: [] as string[], time: [] as number[], event: [] as string[], wallet: [] as (string | null)[], agent: [] as (string | null)[], verdict: [] as string[], body: [] as string[] }
     const ck = { seq: [] as number[], head: [] as string[], time: [] as number[], sig: [] as string[] }
-    const sn = { version: [] as number[], auditSeq: [] as number[], blob: [] as Buffer[] }
+    const sn = { wallet: [] as string[], version: [] as number[], auditSeq: [] as number[], blob: [] as Buffer[] }
     let maxSeq = -1
     for (const p of ps) {
       for (const text of p.entries) {
@@ -244,20 +288,23 @@ export class PostgresStore implements Store {
         ck.sig.push(p.checkpoint.signature)
       }
       if (p.sealed) {
-        sn.version.push(p.sealed.version)
-        sn.auditSeq.push(p.sealed.auditSeq)
-        sn.blob.push(Buffer.from(p.sealed.blob))
+        for (const w of [{ wallet: '', version: p.sealed.version, blob: p.sealed.blob }, ...(p.sealed.wallets ?? [])]) {
+          sn.wallet.push(w.wallet)
+          sn.version.push(w.version)
+          sn.auditSeq.push(p.sealed.auditSeq)
+          sn.blob.push(Buffer.from(w.blob))
+        }
       }
     }
     try {
       await this.pool.query(
-        'SELECT bursar_persist($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)',
+        'SELECT bursar_persist($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)',
         [
           fence?.group ?? null,
           fence?.epoch ?? null,
           e.seq, e.hash, e.time, e.event, e.wallet, e.agent, e.verdict, e.body,
           ck.seq, ck.head, ck.time, ck.sig,
-          sn.version, sn.auditSeq, sn.blob,
+          sn.wallet, sn.version, sn.auditSeq, sn.blob,
           answers.map((a) => a.agentId), answers.map((a) => a.nonce), answers.map((a) => a.requestHash), answers.map((a) => a.status),
           answers.map((a) => a.body), answers.map((a) => a.auditSeq), answers.map((a) => a.decidedAt),
           Date.now(),
@@ -309,11 +356,10 @@ export class PostgresStore implements Store {
   }
 
   async latestSnapshot(): Promise<StoredSnapshot | null> {
-    const r = await this.pool.query<{ version: number; auditSeq: number; blob: Buffer }>(
-      'SELECT version, audit_seq AS "auditSeq", blob FROM snapshots ORDER BY version DESC LIMIT 1',
+    const r = await this.pool.query<{ wallet: string; version: number; auditSeq: number; blob: Buffer }>(
+      `SELECT DISTINCT ON (wallet) wallet, version, audit_seq AS "auditSeq", blob FROM snapshots ORDER BY wallet, version DESC`,
     )
-    const row = r.rows[0]
-    return row ? { version: row.version, auditSeq: row.auditSeq, blob: new Uint8Array(row.blob) } : null
+    return newestSet(r.rows)
   }
 
   async entriesAfter(after: number, limit: number): Promise<string[]> {

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3'
 import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot } from './Store.js'
 import { AuditForkError } from './storeErrors.js'
+import { newestSet } from './Store.js'
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE snapshots(version INTEGER PRIMARY KEY, audit_seq INTEGER NOT NULL, blob BLOB NOT NULL, stored_at INTEGER NOT NULL);
@@ -18,6 +19,12 @@ const MIGRATIONS: string[] = [
   `CREATE TABLE agent_answers(agent_id TEXT NOT NULL, nonce TEXT NOT NULL, request_hash TEXT NOT NULL, status INTEGER NOT NULL,
      body TEXT NOT NULL, audit_seq INTEGER, decided_at INTEGER NOT NULL, fetched_at INTEGER, fetch_count INTEGER NOT NULL DEFAULT 0,
      PRIMARY KEY(agent_id, nonce));`,
+  // Issue 15: snapshots keyed by (wallet, version): the core blob is wallet '', each wallet's blob its address.
+  `CREATE TABLE snapshots_w(wallet TEXT NOT NULL, version INTEGER NOT NULL, audit_seq INTEGER NOT NULL, blob BLOB NOT NULL, stored_at INTEGER NOT NULL,
+     PRIMARY KEY(wallet, version));
+   INSERT INTO snapshots_w SELECT '', version, audit_seq, blob, stored_at FROM snapshots;
+   DROP TABLE snapshots;
+   ALTER TABLE snapshots_w RENAME TO snapshots;`,
 ]
 const KEEP_SNAPSHOTS = 5
 
@@ -41,13 +48,13 @@ export class SqliteStore implements Store {
       entryHash: db.prepare('SELECT hash FROM audit_entries WHERE seq = ?'),
       conflict: db.prepare('INSERT INTO audit_conflicts(seq, hash, body, stored_at) VALUES (?,?,?,?)'),
       insertCheckpoint: db.prepare('INSERT OR REPLACE INTO audit_checkpoints(seq, head, time, signature) VALUES (?,?,?,?)'),
-      insertSnapshot: db.prepare('INSERT INTO snapshots(version, audit_seq, blob, stored_at) VALUES (?,?,?,?) ON CONFLICT(version) DO NOTHING'),
+      insertSnapshot: db.prepare('INSERT INTO snapshots(wallet, version, audit_seq, blob, stored_at) VALUES (?,?,?,?,?) ON CONFLICT(wallet, version) DO NOTHING'),
       hasEntry: db.prepare('SELECT 1 FROM audit_entries WHERE seq = ?').pluck(),
       runEnd: db.prepare(
         'SELECT MIN(a.seq) FROM audit_entries a WHERE a.seq > ? AND NOT EXISTS (SELECT 1 FROM audit_entries b WHERE b.seq = a.seq + 1)',
       ).pluck(),
-      pruneSnapshots: db.prepare('DELETE FROM snapshots WHERE version <= (SELECT MAX(version) FROM snapshots) - ?'),
-      latestSnapshot: db.prepare('SELECT version, audit_seq AS auditSeq, blob FROM snapshots ORDER BY version DESC LIMIT 1'),
+      pruneSnapshots: db.prepare('DELETE FROM snapshots WHERE wallet = ? AND version <= (SELECT MAX(version) FROM snapshots WHERE wallet = ?) - ?'),
+      latestSnapshot: db.prepare('SELECT wallet, MAX(version) AS version, audit_seq AS auditSeq, blob FROM snapshots GROUP BY wallet'),
       entriesAfter: db.prepare('SELECT body FROM audit_entries WHERE seq > ? ORDER BY seq LIMIT ?').pluck(),
       checkpoints: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE seq > ? ORDER BY seq LIMIT ?'),
       latestCheckpoint: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1'),
@@ -110,8 +117,10 @@ export class SqliteStore implements Store {
         this.stmts.insertCheckpoint.run(c.seq, c.head, c.time, c.signature)
       }
       if (p.sealed) {
-        this.stmts.insertSnapshot.run(p.sealed.version, p.sealed.auditSeq, Buffer.from(p.sealed.blob), now)
-        this.stmts.pruneSnapshots.run(KEEP_SNAPSHOTS)
+        for (const w of [{ wallet: '', version: p.sealed.version, blob: p.sealed.blob }, ...(p.sealed.wallets ?? [])]) {
+          this.stmts.insertSnapshot.run(w.wallet, w.version, p.sealed.auditSeq, Buffer.from(w.blob), now)
+          this.stmts.pruneSnapshots.run(w.wallet, w.wallet, KEEP_SNAPSHOTS)
+        }
       }
     }
     return maxSeq
@@ -144,8 +153,8 @@ export class SqliteStore implements Store {
   }
 
   async latestSnapshot(): Promise<StoredSnapshot | null> {
-    const row = this.stmts.latestSnapshot.get() as { version: number; auditSeq: number; blob: Buffer } | undefined
-    return row ? { version: row.version, auditSeq: row.auditSeq, blob: new Uint8Array(row.blob) } : null
+    // SQLite: with MAX() the bare columns come from the row holding the maximum.
+    return newestSet(this.stmts.latestSnapshot.all() as Array<{ wallet: string; version: number; auditSeq: number; blob: Buffer }>)
   }
 
   async entriesAfter(after: number, limit: number): Promise<string[]> {

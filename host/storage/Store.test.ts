@@ -108,7 +108,24 @@ describe.each(['sqlite', 'postgres'] as const)('%s store: idempotent persist, fo
     expect(await store.latestCheckpoint()).toEqual({ seq: 1, head: 'x', time: 2, signature: 's' })
     expect(await store.checkpoints(-1, 5)).toHaveLength(1)
     for (let v = 1; v <= 8; v++) await store.persist({ entries: [], checkpoint: null, sealed: { version: v, auditSeq: 1, blob: new Uint8Array([v]) } })
-    expect(await store.latestSnapshot()).toEqual({ version: 8, auditSeq: 1, blob: new Uint8Array([8]) })
+    expect(await store.latestSnapshot()).toEqual({ version: 8, auditSeq: 1, blob: new Uint8Array([8]), wallets: [] })
+    await store.close()
+  })
+
+  it('snapshots keyed by (wallet, version) (issue 15): the newest core and each wallet\'s newest blob; pruning one wallet keeps the other\'s', async () => {
+    const { store } = await stores[kind]()
+    const [A, B] = ['0x' + 'a'.repeat(40), '0x' + 'b'.repeat(40)]
+    const blob = (...b: number[]) => new Uint8Array(b)
+    // Core 1 with A@1 and B@1; core 2..9 with A only (A@2..9): B's newest stays its version 1.
+    await store.persist({ entries: [], checkpoint: null, sealed: { version: 1, auditSeq: 0, blob: blob(1), wallets: [{ wallet: A, version: 1, blob: blob(0xa1) }, { wallet: B, version: 1, blob: blob(0xb1) }] } })
+    for (let v = 2; v <= 9; v++) await store.persist({ entries: [], checkpoint: null, sealed: { version: v, auditSeq: v, blob: blob(v), wallets: [{ wallet: A, version: v, blob: blob(0xa0 + v) }] } })
+    // A resend of a stored (wallet, version) is skipped, not a conflict.
+    await store.persistMany([{ entries: [], checkpoint: null, sealed: { version: 9, auditSeq: 9, blob: blob(9), wallets: [{ wallet: A, version: 9, blob: blob(0xa9) }] } }])
+    const snap = (await store.latestSnapshot())!
+    expect({ ...snap, wallets: [...snap.wallets].sort((x, y) => x.wallet.localeCompare(y.wallet)) }).toEqual({
+      version: 9, auditSeq: 9, blob: blob(9),
+      wallets: [{ wallet: A, version: 9, blob: blob(0xa9) }, { wallet: B, version: 1, blob: blob(0xb1) }],
+    })
     await store.close()
   })
 })

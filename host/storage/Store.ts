@@ -1,6 +1,15 @@
 import type { Persist } from '../../shared/protocol/messages.js'
 
-export type StoredSnapshot = { version: number; auditSeq: number; blob: Uint8Array }
+/** The newest core blob (`blob`, `version`) and each wallet's newest blob (issue 15): what loadState takes. */
+export type StoredSnapshot = { version: number; auditSeq: number; blob: Uint8Array; wallets: Array<{ wallet: string; version: number; blob: Uint8Array }> }
+
+/** Rows (wallet '' = the core blob), each wallet's newest, to a StoredSnapshot (null without a core blob). */
+export function newestSet(rows: Array<{ wallet: string; version: number; auditSeq: number; blob: Uint8Array }>): StoredSnapshot | null {
+  const core = rows.find((r) => r.wallet === '')
+  if (!core) return null
+  const wallets = rows.filter((r) => r.wallet !== '').map((r) => ({ wallet: r.wallet, version: r.version, blob: new Uint8Array(r.blob) }))
+  return { version: core.version, auditSeq: core.auditSeq, blob: new Uint8Array(core.blob), wallets }
+}
 export type AuditQuery = {
   wallet?: string | undefined
   agentId?: string | undefined

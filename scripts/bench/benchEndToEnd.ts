@@ -133,8 +133,9 @@ function readState(dataDir: string): BenchEndToEndReturnType['stateAtEnd'] {
   const db = new Database(path.join(dataDir, 'bursar.db'), { readonly: true, fileMustExist: true })
   try {
     const entries = db.prepare('SELECT COUNT(*) FROM audit_entries').pluck().get() as number
-    const snap = db.prepare('SELECT length(blob) FROM snapshots ORDER BY version DESC LIMIT 1').pluck().get() as number | undefined
-    const versions = db.prepare('SELECT MAX(version) FROM snapshots').pluck().get() as number | null
+    // Issue 15: the sealed state is the newest core blob (wallet '') plus each wallet's newest blob.
+    const snap = db.prepare('SELECT SUM(b) FROM (SELECT length(blob) AS b, MAX(version) FROM snapshots GROUP BY wallet)').pluck().get() as number | null
+    const versions = db.prepare("SELECT MAX(version) FROM snapshots WHERE wallet = ''").pluck().get() as number | null
     return { auditEntries: entries, snapshotBytes: snap ?? 0, snapshots: versions ?? 0 }
   } finally {
     db.close()

@@ -23,8 +23,12 @@ export const PersistSchema = z
     /** New audit entries (JSON text of entry + hash), in sequence order. */
     entries: z.array(z.string()),
     checkpoint: CheckpointSchema.nullable(),
-    /** A new sealed snapshot covering the audit chain up to `auditSeq` (inclusive; -1 = none). */
-    sealed: z.object({ version: z.number().int(), auditSeq: z.number().int(), blob: bytes }).strict().nullable(),
+    /**
+     * A new sealed snapshot covering the audit chain up to `auditSeq` (inclusive; -1 = none): the core blob (`blob`,
+     * `version`) and the blobs of the wallets changed since the last one (issue 15), each with the wallet's version.
+     */
+    sealed: z.object({ version: z.number().int(), auditSeq: z.number().int(), blob: bytes,
+      wallets: z.array(z.strictObject({ wallet: z.string(), version: z.number().int(), blob: bytes })).optional() }).strict().nullable(),
   })
   .strict()
 export type Persist = z.infer<typeof PersistSchema>

@@ -23,8 +23,8 @@ export const AgentSignBodySchema = z.strictObject({ request: z.string().max(64 *
 
 export const EnclaveRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), protocolVersion: z.number().int() }).strict(),
-  /** The newest sealed snapshot the host has (null on first start). */
-  z.object({ type: z.literal('loadState'), snapshot: bytes.nullable() }).strict(),
+  /** The newest sealed core blob the host has (null on first start) and each wallet's newest blob (issue 15). */
+  z.object({ type: z.literal('loadState'), snapshot: bytes.nullable(), wallets: z.array(z.strictObject({ wallet: z.string().max(42), blob: bytes })).max(100_000).optional() }).strict(),
   /** Audit entries recorded after the snapshot's head, in order, as stored JSON text. */
   z.object({ type: z.literal('replayEntries'), entries: z.array(z.string().max(1 << 20)).max(10_000) }).strict(),
   z.object({ type: z.literal('finishLoad') }).strict(),

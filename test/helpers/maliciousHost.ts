@@ -31,7 +31,9 @@ import { type Policy, parsePolicy, policyHash } from '../../shared/schemas/polic
 import { repoRoot, waitFor } from './startStack.js'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 
-export type SealedSnapshot = { version: number; auditSeq: number; blob: Uint8Array }
+export type WalletBlobs = Array<{ wallet: string; version: number; blob: Uint8Array }>
+/** A sealed core blob and the wallet blobs sealed with it (issue 15). */
+export type SealedSnapshot = { version: number; auditSeq: number; blob: Uint8Array; wallets?: WalletBlobs | undefined }
 
 /** A test agent: raw Ed25519 key pair and its derived id. */
 export type TestAgent = { agentId: string; publicKeyHex: Hex; privateKey: KeyObject }
@@ -147,9 +149,22 @@ export class MaliciousHost {
     if (r.persist.sealed) this.snapshots.push({ ...r.persist.sealed, blob: new Uint8Array(r.persist.sealed.blob) })
   }
 
+  /** A loadState without `wallets` gets the wallet blobs an honest store holds beside that core blob (walletsFor). */
   call(msg: EnclaveRequest | Record<string, unknown>): Promise<ResponseFrame> {
     if (!this.conn) throw new Error('enclave not started')
+    if (msg.type === 'loadState' && !('wallets' in msg) && msg.snapshot instanceof Uint8Array) msg = { ...msg, wallets: this.walletsFor(msg.snapshot) }
     return this.conn.call(msg)
+  }
+
+  /**
+   * What an honest store holds beside core blob `core`: each wallet's blob last received with it or before it (the
+   * first seal after a load re-seals every wallet, so this follows a lineage; none for a core blob never received).
+   */
+  walletsFor(core: Uint8Array): Array<{ wallet: string; blob: Uint8Array }> {
+    const at = this.snapshots.findIndex((s) => Buffer.from(s.blob).equals(core))
+    const newest = new Map<string, Uint8Array>()
+    for (const s of this.snapshots.slice(0, at + 1)) for (const w of s.wallets ?? []) newest.set(w.wallet, w.blob)
+    return [...newest].map(([wallet, blob]) => ({ wallet, blob }))
   }
 
   /**

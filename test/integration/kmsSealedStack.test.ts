@@ -40,14 +40,16 @@ describe('enclave process sealing through KMS (BURSAR_MODE=nitro with the simula
     expect(gdk.length).toBeGreaterThanOrEqual(2) // first start + wallet creation
     expect(gdk.every((c) => c.recipient)).toBe(true)
     expect(gdk.at(-1)!.encryptionContext).toMatchObject({ purpose: 'enclave-state' })
+    // Issue 15: the wallet is sealed as its own blob, bound to its address in the EncryptionContext.
+    expect(gdk.some((c) => c.encryptionContext?.purpose === 'wallet-state' && c.encryptionContext?.walletId === created.wallet.toLowerCase())).toBe(true)
     await stack.stopHost()
     await stack.stopEnclave()
     await stack.startEnclave()
     await stack.startHost()
     await stack.waitReady()
     const decrypts = kms.calls.filter((c) => c.target.endsWith('Decrypt'))
-    expect(decrypts.length).toBe(1)
-    expect(decrypts[0]!.recipient).toBe(true)
+    expect(decrypts.length).toBe(2) // the core blob and the wallet's blob
+    expect(decrypts.every((d) => d.recipient)).toBe(true)
     expect((await new OwnerClient(stack.url, owner).wallets()).map((w) => w.address)).toContain(created.wallet)
   })
 

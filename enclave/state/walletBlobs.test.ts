@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { describe, expect, it } from 'vitest'
+import { createSimSealer } from '../../sim/simSealer.js'
+import { parseAdmission } from '../../shared/owner/parseAdmission.js'
+import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
+import type { Sealer } from '../seal/Sealer.js'
+import { Enclave } from '../Enclave.js'
+import { applyOwnerAct } from '../owner/applyOwnerAct.js'
+import { finishLoad } from './loadState.js'
+
+function enclaveWith(sealer: Sealer): Enclave {
+  return new Enclave({ mode: 'sim', sealer, nsm: { kind: 'mock', attest: async () => new Uint8Array() }, configVersion: '1', admission: parseAdmission(undefined), log: () => {}, snapshotEvery: 1_000_000 })
+}
+
+/** Issue 15: only the changed wallets are sealed; a host that missed seals gets every newer wallet blob on catchUp. */
+describe('enclave: per-wallet sealed blobs', () => {
+  it('an owner act re-seals its wallet and the core only; catchUp re-sends each wallet\'s newest blob since the host\'s core; they load', async () => {
+    const sealer = createSimSealer({ keyFile: path.join(mkdtempSync(path.join(tmpdir(), 'bursar-wb-')), 'k') })
+    const enclave = enclaveWith(sealer)
+    await enclave.loadSnapshot(null)
+    const start = await finishLoad(enclave)
+    expect(start.persist!.sealed!.wallets).toEqual([])
+    const owner = privateKeyToAccount(generatePrivateKey())
+    const create = async () => {
+      const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) } })
+      const r = await applyOwnerAct(enclave, body)
+      if (!r.ok) throw new Error(r.error.code)
+      return r
+    }
+    const a = await create()
+    const b = await create()
+    const A = (a.result as { wallet: string }).wallet.toLowerCase()
+    const B = (b.result as { wallet: string }).wallet.toLowerCase()
+    expect(a.persist!.sealed!.wallets!.map((w) => w.wallet)).toEqual([A])
+    expect(b.persist!.sealed!.wallets!.map((w) => w.wallet)).toEqual([B]) // A unchanged: not sealed again
+    // The host stored only the first start's core: catchUp re-sends the newest core and both wallets' blobs.
+    const cu = await enclave.catchUp(-1, start.persist!.sealed!.version)
+    const sealed = cu.persist.sealed!
+    expect(sealed.version).toBe(b.persist!.sealed!.version)
+    expect(sealed.wallets!.map((w) => w.wallet).sort()).toEqual([A, B].sort())
+    // The host now has b's core: nothing more to re-send.
+    expect((await enclave.catchUp(-1, sealed.version)).persist.sealed).toBeNull()
+    // What catchUp sent is a loadable set.
+    const other = enclaveWith(sealer)
+    await other.loadSnapshot(sealed.blob, sealed.wallets!)
+    expect([...other.state.wallets.keys()].sort()).toEqual([A, B].sort())
+    // The first seal after the load re-seals both at new versions.
+    const fin = await finishLoad(other)
+    expect(fin.persist!.sealed!.wallets!.map((w) => [w.wallet, w.version]).sort()).toEqual([[A, 2], [B, 2]].sort())
+  })
+})

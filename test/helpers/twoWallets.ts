@@ -1,0 +1,62 @@
+import type { Hex, LocalAccount } from 'viem'
+import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts'
+import { expect } from 'vitest'
+import {
+  type AgentSignOk,
+  MaliciousHost,
+  type SealedSnapshot,
+  type TestAgent,
+  eip3009,
+  paymentPolicy,
+  signAgentRequest,
+  verifyPayment,
+} from './maliciousHost.js'
+
+export const CAP = 10_000n
+export const AMOUNT = 2_000n
+
+export type TwoWallets = {
+  host: MaliciousHost
+  owner: LocalAccount
+  /** Lower-case addresses (as the enclave names wallet blobs). */
+  a: { wallet: Hex; agent: TestAgent }
+  b: { wallet: Hex; agent: TestAgent }
+  /** A signed payment request of AMOUNT from `w`'s agent. */
+  pay: (w: { wallet: Hex; agent: TestAgent }) => ReturnType<typeof signAgentRequest>
+  /** Pays AMOUNT from `w` and checks the signature with viem; returns the receipt. */
+  payOk: (w: { wallet: Hex; agent: TestAgent }) => Promise<AgentSignOk['receipt']>
+}
+
+/** Issue 15: a real simulated enclave with two wallets (one agent each, cap CAP per 24 h), both sealed. */
+export async function startWithTwoWallets(): Promise<TwoWallets> {
+  const host = new MaliciousHost()
+  await host.startEnclave()
+  const ready = await host.bootstrapHonest()
+  if (!ready.ok) throw new Error(`fresh bootstrap refused: ${ready.error.code}`)
+  const owner = privateKeyToAccount(generatePrivateKey())
+  const policy = paymentPolicy({ perTx: '5000', rolling24h: CAP.toString() })
+  const make = async () => {
+    const wallet = (await host.createWallet(owner)).toLowerCase() as Hex
+    const { agent } = await host.setupAgent(owner, wallet, policy)
+    return { wallet, agent }
+  }
+  const a = await make()
+  const b = await make()
+  const pay = (w: { wallet: Hex; agent: TestAgent }) => signAgentRequest({ agent: w.agent, wallet: w.wallet, operation: eip3009({ wallet: w.wallet, value: AMOUNT }) })
+  const payOk = async (w: { wallet: Hex; agent: TestAgent }) => {
+    const req = pay(w)
+    const r = await host.agentSign(req)
+    expect(r.ok).toBe(true)
+    const res = (r as { result: AgentSignOk }).result
+    expect(await verifyPayment(w.wallet, req.parsed, res.signature)).toBe(true)
+    return res.receipt
+  }
+  return { host, owner, a, b, pay, payOk }
+}
+
+/** The blob of `wallet` an honest store holds beside core `snap`. */
+export function blobOf(host: MaliciousHost, snap: SealedSnapshot, wallet: string): Uint8Array {
+  const w = host.walletsFor(snap.blob).find((x) => x.wallet === wallet.toLowerCase())
+  if (!w) throw new Error(`no blob of ${wallet} beside core ${snap.version}`)
+  return w.blob
+}
