@@ -123,12 +123,13 @@ export class Enclave {
       const named = new Set(s.directory.map(([a]) => a.toLowerCase()))
       const extra = [...given.keys()].find((a) => !named.has(a))
       if (extra !== undefined) throw new EnclaveError('state_wallet_foreign', `A blob for wallet ${extra.slice(0, 42)}, which the core blob does not name`)
-      const loaded = await Promise.all(s.directory.map(([a, v, digest]) => this.unsealWallet(a.toLowerCase(), v, digest, given.get(a.toLowerCase()), s.coreId)))
+      // A format-1 snapshot (one blob, before per-wallet blobs) holds its wallets itself; the first seal below splits them.
+      const loaded = s.legacy ? s.legacy.map((wallet) => ({ wallet, version: 0, replay: [] })) : await Promise.all(s.directory.map(([a, v, digest]) => this.unsealWallet(a.toLowerCase(), v, digest, given.get(a.toLowerCase()), s.coreId)))
       this.snapshotBytes = blob.length + wallets.reduce((n, w) => n + w.blob.length, 0)
       this.setReceiptKey(createPrivateKey({ key: Buffer.from(s.receiptKeyPkcs8), format: 'der', type: 'pkcs8' }))
       this.audit = new AuditChain({ head: s.auditHead ?? undefined, signer: this.receiptSigner })
       this.entryMacKey = s.entryMacKey
-      this.coreId = s.coreId
+      this.coreId = s.legacy ? randomBytes(16) : s.coreId
       this.state.apply({ type: 'loaded', stateVersion: s.stateVersion, wallets: loaded.map((b) => b.wallet), createNonces: s.createNonces,
         versions: loaded.map((b) => [b.wallet.address, b.version]) })
       s.directory.forEach(([a, version, digest]) => this.walletSeals.set(a.toLowerCase(), { version, digest, bytes: given.get(a.toLowerCase())!.length }))

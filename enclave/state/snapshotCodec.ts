@@ -70,6 +70,8 @@ const CoreSchema = z.strictObject({
   replay: z.array(z.tuple([z.string(), uint])),
   directory: z.array(z.tuple([hex(40), uint, bytes(32)])),
 })
+/** Format 1 (before per-wallet blobs, 12-01): the whole state in one blob. Read so that an older store loads; the first seal after it writes format 2. */
+const LegacySchema = CoreSchema.omit({ coreId: true, directory: true }).extend({ v: z.literal(1), replay: CoreSchema.shape.replay.optional(), wallets: z.array(WalletSchema) })
 const WalletBlobSchema = z.strictObject({ v: z.literal(1), coreId: bytes(16), version: uint, auditSeq: z.number().int().min(-1), replay: z.array(z.tuple([z.string(), uint])), wallet: WalletSchema })
 
 /**
@@ -94,9 +96,14 @@ export function encodeWalletBlob(b: Omit<WalletBlob, 'wallet'> & { wallet: Walle
 }
 
 /** Parses a decrypted core blob by its schema; any shape error means the blob is not ours. */
-export function decodeCore(bytes: Uint8Array): CoreState {
+export function decodeCore(bytes: Uint8Array): CoreState & { legacy?: WalletRecord[] } {
   return parsed(() => {
-    const { v: _v, ...s } = CoreSchema.parse(decode(bytes))
+    const raw = decode(bytes) as { v?: unknown } | null
+    if (raw?.v === 1) {
+      const { v: _v, wallets, replay, ...s } = LegacySchema.parse(raw)
+      return { ...s, coreId: new Uint8Array(0), replay: replay ?? [], directory: [], legacy: wallets.map(toWallet) }
+    }
+    const { v: _v, ...s } = CoreSchema.parse(raw)
     return s
 })
 }
@@ -104,11 +111,14 @@ export function decodeCore(bytes: Uint8Array): CoreState {
 /** Parses a decrypted wallet blob by its schema. */
 export function decodeWalletBlob(bytes: Uint8Array): WalletBlob {
   return parsed(() => {
-    const { v: _v, wallet: w, ...b } = WalletBlobSchema.parse(decode(bytes))
-    const wallet = { ...w, agents: new Map(w.agents.map((a) => [a.agentId, a])), policies: new Map(w.policies.map((p) => [p.agentId, p])),
-      ledger: SpendLedger.fromJSON(SpendLedgerJsonSchema.parse(JSON.parse(w.ledger))) }
-    return { ...b, wallet }
+    const { v: _v, wallet, ...b } = WalletBlobSchema.parse(decode(bytes))
+    return { ...b, wallet: toWallet(wallet) }
 })
+}
+
+function toWallet(w: z.infer<typeof WalletSchema>): WalletRecord {
+  return { ...w, agents: new Map(w.agents.map((a) => [a.agentId, a])), policies: new Map(w.policies.map((p) => [p.agentId, p])),
+    ledger: SpendLedger.fromJSON(SpendLedgerJsonSchema.parse(JSON.parse(w.ledger))) }
 }
 
 function parsed<T>(f: () => T): T {

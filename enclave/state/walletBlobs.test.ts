@@ -11,6 +11,8 @@ import type { Sealer } from '../seal/Sealer.js'
 import { Enclave } from '../Enclave.js'
 import { applyOwnerAct } from '../owner/applyOwnerAct.js'
 import { finishLoad } from './loadState.js'
+import { encode } from 'cborg'
+import { decodeCore, decodeWalletBlob } from './snapshotCodec.js'
 
 function enclaveWith(sealer: Sealer): Enclave {
   return new Enclave({ mode: 'sim', sealer, nsm: { kind: 'mock', attest: async () => new Uint8Array() }, configVersion: '1', admission: parseAdmission(undefined), log: () => {}, snapshotEvery: 1_000_000 })
@@ -51,5 +53,40 @@ describe('enclave: per-wallet sealed blobs', () => {
     // The first seal after the load re-seals both at new versions.
     const fin = await finishLoad(other)
     expect(fin.persist!.sealed!.wallets!.map((w) => [w.wallet, w.version]).sort()).toEqual([[A, 2], [B, 2]].sort())
+  })
+
+  it('a format-1 snapshot (the whole state in one blob, written before per-wallet blobs) loads; the first seal splits it; wallet blobs beside it are refused', async () => {
+    const sealer = createSimSealer({ keyFile: path.join(mkdtempSync(path.join(tmpdir(), 'bursar-wb-')), 'k') })
+    const enclave = enclaveWith(sealer)
+    await enclave.loadSnapshot(null)
+    await finishLoad(enclave)
+    const owner = privateKeyToAccount(generatePrivateKey())
+    const wallets: string[] = []
+    let last
+    for (let i = 0; i < 2; i++) {
+      const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: `w${i}`, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) } })
+      last = await applyOwnerAct(enclave, body)
+      if (!last.ok) throw new Error(last.error.code)
+      wallets.push((last.result as { wallet: string }).wallet.toLowerCase())
+    }
+    // Re-write that state as the old encoder did (v 1, wallets inline), sealed as the old enclave sealed it.
+    const cu = (await enclave.catchUp(-1, -1)).persist.sealed!
+    const core = decodeCore((await sealer.unseal({ blob: cu.blob, purpose: 'enclave-state', walletId: '' })).plaintext)
+    const records = await Promise.all(cu.wallets!.map(async (w) => decodeWalletBlob((await sealer.unseal({ blob: w.blob, purpose: 'wallet-state', walletId: w.wallet })).plaintext).wallet))
+    const { coreId: _c, directory: _d, legacy: _l, ...rest } = core
+    const v1 = encode({ v: 1, ...rest, wallets: records.map((w) => ({ ...w, agents: [...w.agents.values()], policies: [...w.policies.values()], ledger: JSON.stringify(w.ledger.toJSON()) })) })
+    const old = await sealer.seal({ purpose: 'enclave-state', walletId: '', version: core.stateVersion, plaintext: v1 })
+
+    // A format-1 core names no wallet blob: one handed beside it is foreign.
+    await expect(enclaveWith(sealer).loadSnapshot(old, cu.wallets!.slice(0, 1))).rejects.toMatchObject({ code: 'state_wallet_foreign' })
+    const upgraded = enclaveWith(sealer)
+    await upgraded.loadSnapshot(old)
+    expect([...upgraded.state.wallets.keys()].sort()).toEqual([...wallets].sort())
+    const fin = await finishLoad(upgraded)
+    expect(fin.persist!.sealed!.wallets!.map((w) => w.wallet).sort()).toEqual([...wallets].sort())
+    // What the first seal wrote is a format-2 set another enclave loads.
+    const next = enclaveWith(sealer)
+    await next.loadSnapshot(fin.persist!.sealed!.blob, fin.persist!.sealed!.wallets!)
+    expect([...next.state.wallets.keys()].sort()).toEqual([...wallets].sort())
   })
 })
