@@ -281,7 +281,10 @@ export class Enclave {
     const over = this.unstored.length > MAX_UNSTORED_ENTRIES || this.unstoredBytes > MAX_UNSTORED_BYTES
     const due = tx.snapshot || over || this.entriesSinceSnapshot >= (this.params.snapshotEvery ?? 5000)
     const made = due ? await this.sealSnapshot() : null
-    let sealed = made?.sealed ?? null
+    // Every wallet blob the host has not acknowledged rides with each core blob: a stored core is loadable even when
+    // an earlier persist block was lost (a store error, then a newer core stored: test lostSealThenNewerCore).
+    const resent = [...this.unackedWallets.values()].filter((w) => !made?.seals.has(w.wallet)).map(({ at: _at, ...w }) => w)
+    let sealed = made && { ...made.sealed, wallets: [...(made.sealed.wallets ?? []), ...resent] }
     if (made && sealed && sealedBytes(sealed) > MAX_SNAPSHOT_BYTES) {
       // A periodic snapshot too large to frame is skipped (the entries still go out and replay; its wallets are
       // sealed next time); an owner act's snapshot cannot be skipped (replay refuses owner acts after the
@@ -294,7 +297,7 @@ export class Enclave {
     }
     if (made && sealed) {
       for (const [a, seal] of made.seals) this.walletSeals.set(a, seal)
-      for (const w of sealed.wallets ?? []) this.unackedWallets.set(w.wallet, { ...w, at: sealed.version })
+      for (const w of made.sealed.wallets ?? []) this.unackedWallets.set(w.wallet, { ...w, at: sealed.version })
       this.snapshotBytes = sealed.blob.length + [...this.walletSeals.values()].reduce((n, w) => n + w.bytes, 0)
       this.lastSealed = sealed
     }
