@@ -344,9 +344,10 @@ export class Enclave {
    */
   async sealSnapshot(): Promise<{ sealed: Sealed; changed: string[]; seals: Map<string, WalletSeal> }> {
     this.state.apply({ type: 'version_bumped' })
-    const stateVersion = this.state.version
-    const head = this.audit.head()
-    const changed = this.state.takeChanged()
+    const [stateVersion, head, changed] = [this.state.version, this.audit.head(), this.state.takeChanged()]
+    // A seal that fails (e.g. one KMS call, which the host can fail) leaves its wallets changed: else the next core
+    // would name a blob older than its audit head and a load would forget that wallet's spends (rt15).
+    const undo = (err: unknown): never => { this.state.markChanged(changed); throw err }
     for (const a of this.state.wallets.keys()) if (!this.walletSeals.has(a) && !changed.includes(a)) changed.push(a) // never unnamed
     // Each sealed wallet carries its agents' recent request ids; the rest ride in the core blob.
     const walletOf = new Map<string, string>()
@@ -364,7 +365,7 @@ export class Enclave {
       const blob = await this.params.sealer.seal({ purpose: WALLET_PURPOSE, walletId: a, version, plaintext })
       seals.set(a, { version, digest: sha256(blob), bytes: blob.length })
       return { wallet: a, version, blob }
-    }))
+    })).catch(undo)
     const directory = [...this.state.wallets.keys()].map((a): [string, number, Uint8Array] => {
       const w = seals.get(a) ?? this.walletSeals.get(a)!
       return [a, w.version, w.digest]
@@ -380,7 +381,7 @@ export class Enclave {
       replay: rest,
       directory,
     })
-    const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: stateVersion, plaintext })
+    const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: stateVersion, plaintext }).catch(undo)
     this.entriesSinceSnapshot = 0
     return { sealed: { version: stateVersion, auditSeq: head.seq, blob, wallets }, changed, seals }
   }
