@@ -275,7 +275,9 @@ export class Enclave {
     const over = this.unstored.length > MAX_UNSTORED_ENTRIES || this.unstoredBytes > MAX_UNSTORED_BYTES
     const due = tx.snapshot || over || this.entriesSinceSnapshot >= (this.params.snapshotEvery ?? 5000)
     const made = due ? await this.sealSnapshot() : null
-    let sealed = made?.sealed ?? null
+    // Every wallet blob the host has not acknowledged rides with each core blob: a stored core is loadable even when
+    // an earlier persist block was lost (a store error, then a newer core stored: test lostSealThenNewerCore).
+    let sealed = made && { ...made.sealed, wallets: [...(made.sealed.wallets ?? []), ...[...this.unackedWallets.values()].filter((w) => !made.seals.has(w.wallet)).map(({ at: _at, ...w }) => w)] }
     if (made && sealed && sealedBytes(sealed) > MAX_SNAPSHOT_BYTES) {
       // A periodic snapshot too large to frame is skipped (the entries still go out and replay; its wallets are
       // sealed next time); an owner act's snapshot cannot be skipped (replay refuses owner acts after the
@@ -288,7 +290,7 @@ export class Enclave {
     }
     if (made && sealed) {
       for (const [a, seal] of made.seals) this.walletSeals.set(a, seal)
-      for (const w of sealed.wallets ?? []) this.unackedWallets.set(w.wallet, { ...w, at: sealed.version })
+      for (const w of made.sealed.wallets ?? []) this.unackedWallets.set(w.wallet, { ...w, at: sealed.version })
       this.snapshotBytes = sealed.blob.length + [...this.walletSeals.values()].reduce((n, w) => n + w.bytes, 0)
       this.lastSealed = sealed
     }
@@ -336,9 +338,10 @@ export class Enclave {
    */
   async sealSnapshot(): Promise<{ sealed: Sealed; changed: string[]; seals: Map<string, WalletSeal> }> {
     this.state.apply({ type: 'version_bumped' })
-    const stateVersion = this.state.version
-    const head = this.audit.head()
-    const changed = this.state.takeChanged()
+    const [stateVersion, head, changed] = [this.state.version, this.audit.head(), this.state.takeChanged()]
+    // A seal that fails (e.g. one KMS call, which the host can fail) leaves its wallets changed: else the next core
+    // would name a blob older than its audit head and a load would forget that wallet's spends (rt15).
+    const undo = (err: unknown): never => { this.state.markChanged(changed); throw err }
     for (const a of this.state.wallets.keys()) if (!this.walletSeals.has(a) && !changed.includes(a)) changed.push(a) // never unnamed
     // Each sealed wallet carries its agents' recent request ids; the rest ride in the core blob.
     const walletOf = new Map<string, string>()
@@ -356,7 +359,7 @@ export class Enclave {
       const blob = await this.params.sealer.seal({ purpose: WALLET_PURPOSE, walletId: a, version, plaintext })
       seals.set(a, { version, digest: sha256(blob), bytes: blob.length })
       return { wallet: a, version, blob }
-    }))
+    })).catch(undo)
     const directory = [...this.state.wallets.keys()].map((a): [string, number, Uint8Array] => {
       const w = seals.get(a) ?? this.walletSeals.get(a)!
       return [a, w.version, w.digest]
@@ -372,7 +375,7 @@ export class Enclave {
       replay: rest,
       directory,
     })
-    const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: stateVersion, plaintext })
+    const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: stateVersion, plaintext }).catch(undo)
     this.entriesSinceSnapshot = 0
     return { sealed: { version: stateVersion, auditSeq: head.seq, blob, wallets }, changed, seals }
   }

@@ -38,7 +38,10 @@ describe('enclave: per-wallet sealed blobs', () => {
     const A = (a.result as { wallet: string }).wallet.toLowerCase()
     const B = (b.result as { wallet: string }).wallet.toLowerCase()
     expect(a.persist!.sealed!.wallets!.map((w) => w.wallet)).toEqual([A])
-    expect(b.persist!.sealed!.wallets!.map((w) => w.wallet)).toEqual([B]) // A unchanged: not sealed again
+    // A unchanged: not sealed again, but its blob rides along (same bytes) until the host acknowledges a core
+    // stored with it (rt15: a lost block must not leave a stored core naming a blob the store never got).
+    expect(b.persist!.sealed!.wallets!.map((w) => w.wallet)).toEqual([B, A])
+    expect(Buffer.from(b.persist!.sealed!.wallets![1]!.blob).equals(Buffer.from(a.persist!.sealed!.wallets![0]!.blob))).toBe(true)
     // The host stored only the first start's core: catchUp re-sends the newest core and both wallets' blobs.
     const cu = await enclave.catchUp(-1, start.persist!.sealed!.version)
     const sealed = cu.persist.sealed!
@@ -53,6 +56,9 @@ describe('enclave: per-wallet sealed blobs', () => {
     // The first seal after the load re-seals both at new versions.
     const fin = await finishLoad(other)
     expect(fin.persist!.sealed!.wallets!.map((w) => [w.wallet, w.version]).sort()).toEqual([[A, 2], [B, 2]].sort())
+    // Acknowledged: the next seal carries only what changed.
+    const c = await create()
+    expect(c.persist!.sealed!.wallets!.map((w) => w.wallet)).toEqual([(c.result as { wallet: string }).wallet.toLowerCase()])
   })
 
   it('a format-1 snapshot (the whole state in one blob, written before per-wallet blobs) loads; the first seal splits it; wallet blobs beside it are refused', async () => {

@@ -128,6 +128,21 @@ describe.each(['sqlite', 'postgres'] as const)('%s store: idempotent persist, fo
     })
     await store.close()
   })
+
+  it('one group commit carrying the same wallet blob twice (a core re-sends each unacknowledged wallet blob, rt15) stores it once', async () => {
+    const { store } = await stores[kind]()
+    const A = '0x' + 'a'.repeat(40)
+    const B = '0x' + 'b'.repeat(40)
+    const a1 = { wallet: A, version: 1, blob: new Uint8Array([0xa1]) }
+    await store.persistMany([
+      { entries: [], checkpoint: null, sealed: { version: 1, auditSeq: 0, blob: new Uint8Array([1]), wallets: [a1] } },
+      { entries: [], checkpoint: null, sealed: { version: 2, auditSeq: 1, blob: new Uint8Array([2]), wallets: [{ wallet: B, version: 1, blob: new Uint8Array([0xb1]) }, a1] } },
+    ], [])
+    const snap = (await store.latestSnapshot())!
+    expect(snap.version).toBe(2)
+    expect([...snap.wallets].sort((x, y) => x.wallet.localeCompare(y.wallet))).toEqual([a1, { wallet: B, version: 1, blob: new Uint8Array([0xb1]) }])
+    await store.close()
+  })
 })
 
 describe('postgres store: lease fencing (issue 15)', () => {
