@@ -187,6 +187,8 @@ const UNDECIDED = new Set<string>([C.request_replayed, C.request_stale, C.reques
 const NOT_FORWARDED = new Set<string>([C.enclave_not_ready, C.enclave_busy])
 const BACKOFF_MIN_MS = 50
 const BACKOFF_MAX_MS = 2_000
+/** No copy is started with less time left than this: it could not be answered, only turn "unavailable" into "unknown". */
+const MIN_ATTEMPT_MS = 100
 
 type Post = (body: string, timeoutMs: number) => Promise<{ status: number; text: string }>
 
@@ -201,7 +203,7 @@ async function sendUntilDeadline(post: Post, envelope: string, requestId: string
   let backoff = BACKOFF_MIN_MS
   for (let attempt = 0; ; attempt++) {
     const left = expiresAt - Date.now()
-    if (left <= 0 && attempt > 0) {
+    if (left < MIN_ATTEMPT_MS && attempt > 0) {
       if (!maybeSent) throw new EnclaveUnavailableError('bursar host unreachable or not ready', { cause: lastCause, details: url })
       throw new RequestOutcomeUnknownError(`no answer before the request's deadline after ${attempt} attempt(s); it may have been signed`, {
         requestId,
@@ -227,7 +229,7 @@ async function sendUntilDeadline(post: Post, envelope: string, requestId: string
       // Nothing ever reached a host: fail fast as before (there is nothing to resend the answer for).
       else if (!maybeSent) throw new EnclaveUnavailableError('bursar host unreachable', { cause, details: url })
     }
-    const wait = Math.min(backoff, Math.max(expiresAt - Date.now(), 0))
+    const wait = Math.min(backoff, Math.max(expiresAt - Date.now() - MIN_ATTEMPT_MS, 0))
     backoff = Math.min(backoff * 2, BACKOFF_MAX_MS)
     await new Promise((r) => setTimeout(r, wait / 2 + Math.random() * (wait / 2)))
   }
