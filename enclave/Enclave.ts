@@ -277,7 +277,7 @@ export class Enclave {
     const made = due ? await this.sealSnapshot() : null
     // Every wallet blob the host has not acknowledged rides with each core blob: a stored core is loadable even when
     // an earlier persist block was lost (a store error, then a newer core stored: test lostSealThenNewerCore).
-    const resent = [...this.unackedWallets.values()].filter((w) => !made?.seals.has(w.wallet)).map(({ at: _at, ...w }) => w)
+    const resent = made ? [...this.unackedWallets.values()].filter((w) => !made.seals.has(w.wallet)).map(({ at: _at, ...w }) => w) : []
     let sealed = made && { ...made.sealed, wallets: [...(made.sealed.wallets ?? []), ...resent] }
     if (made && sealed && sealedBytes(sealed) > MAX_SNAPSHOT_BYTES) {
       // A periodic snapshot too large to frame is skipped (the entries still go out and replay; its wallets are
