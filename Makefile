@@ -53,7 +53,7 @@ test: install $(PY_STAMP)
 test-cluster: install
 	BURSAR_CLUSTER_FAILOVERS=5 npx vitest run host/storage test/cluster test/adversarial/staleLeaseHolder.test.ts test/adversarial/replayAfterFailover.test.ts
 
-bench: install
+bench: install $(PY_STAMP)
 	npx tsx scripts/bench.ts
 
 demo: install

@@ -6,10 +6,11 @@
  *   3. attestation verify (cold / cached chain / raw ES384)   4. audit append + verify
  *   5. enclave + host RSS at c = 64, enclave decode+sign micro-bench, in-process enclave ceiling
  *   6. a profiled c = 64 run (--cpu-prof in enclave and host), top self time per process
- *   7. the agent SDK as agents run it (`bursar/agent` in its own process, interleaved with the raw baseline there)
+ *   7. the agent SDK as agents run it (`bursar/agent` in its own process, interleaved with the raw baseline there),
+ *      then the Python SDK (`bursar` in a Python process from .venv, interleaved with eth_account's local signature)
  * Goals are issue 18 (CPU per payment, interleaved throughput pairs, open-loop p99, p50 at c=1, RSS, attestation,
  * audit) and issue 22 (the SDK section), each printed PASS/MISS with the gap.
- * Env: BENCH_DURATION_MS (per level, default 5000), BENCH_SKIP_PROFILE=1, BENCH_SDK_PAIRS (default 5).
+ * Env: BENCH_DURATION_MS (per level, default 5000), BENCH_SKIP_PROFILE=1, BENCH_SDK_PAIRS (default 5; the Python SDK too).
  */
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -26,6 +27,8 @@ import { buildEnclave } from './buildEnclave.js'
 import { benchSign } from './bench/benchSign.js'
 import { benchSdk } from './bench/benchSdk.js'
 import { summarizeSdk } from './bench/summarizeSdk.js'
+import { benchPySdk } from './bench/benchPySdk.js'
+import { formatPyProfile, summarizePySdk } from './bench/summarizePySdk.js'
 import { repoRoot } from './lib/startStack.js'
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000)
@@ -129,6 +132,9 @@ if (process.env.BENCH_SKIP_PROFILE !== '1') {
 say(`7. agent SDK: bursar/agent in one agent process vs raw viem signatures there, ${Number(process.env.BENCH_SDK_PAIRS ?? 5)} interleaved pairs…`)
 const sdkRun = await benchSdk({ pairs: Number(process.env.BENCH_SDK_PAIRS ?? 5), log: say })
 const sdk = summarizeSdk(sdkRun)
+say(`7b. Python SDK: bursar (clients/python) in one Python agent process vs raw eth_account signatures there, ${Number(process.env.BENCH_SDK_PAIRS ?? 5)} interleaved pairs…`)
+const pyRun = await benchPySdk({ pairs: Number(process.env.BENCH_SDK_PAIRS ?? 5), profileMs: 3000, log: say })
+const pySdk = summarizePySdk(pyRun)
 
 // ---- table ----
 const base = baseline.opsPerSec
@@ -181,6 +187,7 @@ for (const a of audit) rows.push([`${a.name} (100k)`, `${fmt(a.opsPerSec)} entri
 rows.push(['enclave RSS, max during c=64', `${fmt(e2e.rssMaxMb.enclave, 1)} MB`, `idle after setup ${fmt(e2e.rssIdleMb.enclave, 1)} MB`])
 rows.push(['host RSS, max during c=64', `${fmt(e2e.rssMaxMb.host, 1)} MB`, `idle after setup ${fmt(e2e.rssIdleMb.host, 1)} MB`])
 rows.push(...sdk.rows)
+rows.push(...pySdk.rows)
 const w0 = Math.max(...rows.map((r) => r[0]!.length))
 const w1 = Math.max(...rows.map((r) => r[1]!.length))
 say()
@@ -225,11 +232,12 @@ const goals = [
   ),
   goal('audit verify ≥ 250,000 entries/s (one core)', auditVerify >= 250_000, `${fmt(auditVerify)} entries/s`, auditVerify >= 250_000 ? '' : gapX(auditVerify, 250_000, true)),
   ...sdk.goals,
+  ...pySdk.goals,
 ]
 say()
 say('goals:')
 for (const g of goals) say(`  ${g.pass ? 'PASS' : 'MISS'}  ${g.name.padEnd(56)} ${g.actual}${g.gap ? `  (${g.gap})` : ''}`)
-for (const n of sdk.notes) say(`  ${n}`)
+for (const n of [...sdk.notes, ...pySdk.notes]) say(`  ${n}`)
 
 const noisy = Math.max(...e2e.levels.map((l) => l.cpuPct.others ?? 0), ...e2e.sustained.map((l) => l.cpuPct.others ?? 0))
 if (noisy > 25) say(`  NOTE: other processes used up to ${noisy}% of a core during the end-to-end runs: this machine was shared, figures are low.`)
@@ -239,6 +247,10 @@ if (profile) {
   say(`profile of a c=64 run (${fmt(profile.run.opsPerSec)} ops/s while profiled; files in ${profile.dir}):`)
   say(formatCpuProfileSummary('enclave', profile.enclave))
   say(formatCpuProfileSummary('host', profile.host))
+}
+if (pyRun.profile) {
+  say()
+  say(formatPyProfile(pyRun))
 }
 
 // ---- JSON ----
@@ -277,6 +289,7 @@ writeFileSync(
       goals,
       profile: profile && { c64: stripSamples(profile.run), enclave: profile.enclave, host: profile.host },
       agentSdk: sdk.json,
+      pythonSdk: pySdk.json,
       wallSeconds: Math.round((Date.now() - t0) / 1000),
     },
     null,
