@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,13 @@ class AgentKey:
     private_key: str
     wallet: str | None = None
     host: str | None = None
+    # The key object, built from the seed once (not on every request); not part of equality or repr.
+    _key: list[Ed25519PrivateKey] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def signing_key(self) -> Ed25519PrivateKey:
-        return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(self.private_key))
+        if not self._key:
+            self._key.append(Ed25519PrivateKey.from_private_bytes(bytes.fromhex(self.private_key)))
+        return self._key[0]
 
 
 def agent_id_from_public_key(raw_public_key: bytes) -> str:

@@ -60,15 +60,60 @@ def _encode_value(typ: str, v: Any, types: dict[str, list[dict[str, str]]]) -> b
     raise ValueError(f"unsupported EIP-712 type {typ}")
 
 
-def hash_struct(primary: str, data: dict[str, Any], types: dict[str, list[dict[str, str]]]) -> bytes:
-    enc = keccak256(_encode_type(primary, types).encode())
+# typeHash by (primary type, the whole types shape) and domain separators by (field name, value type, value):
+# an x402 payment repeats one shape and one domain, so each is hashed once. Bounded; cleared when full.
+_TYPE_HASHES: dict[tuple[Any, ...], bytes] = {}
+_SEPARATORS: dict[tuple[Any, ...], bytes] = {}
+_CACHE_MAX = 256
+
+
+def _shape(types: dict[str, list[dict[str, str]]]) -> tuple[Any, ...]:
+    return tuple((name, tuple((f["name"], f["type"]) for f in fields)) for name, fields in types.items())
+
+
+def _type_hash(primary: str, types: dict[str, list[dict[str, str]]], shape: tuple[Any, ...] | None) -> bytes:
+    key = (primary, shape) if shape is not None else None
+    h = _TYPE_HASHES.get(key) if key is not None else None
+    if h is None:
+        h = keccak256(_encode_type(primary, types).encode())
+        if key is not None:
+            if len(_TYPE_HASHES) >= _CACHE_MAX:
+                _TYPE_HASHES.clear()
+            _TYPE_HASHES[key] = h
+    return h
+
+
+def _hash_struct(primary: str, data: dict[str, Any], types: dict[str, list[dict[str, str]]], shape: tuple[Any, ...] | None) -> bytes:
+    enc = _type_hash(primary, types, shape)
     return keccak256(enc + b"".join(_encode_value(f["type"], data[f["name"]], types) for f in types[primary]))
 
 
+def hash_struct(primary: str, data: dict[str, Any], types: dict[str, list[dict[str, str]]]) -> bytes:
+    return _hash_struct(primary, data, types, None)
+
+
+def _domain_separator(domain: dict[str, Any]) -> bytes:
+    values = [(n, domain.get(n)) for n, _t in _DOMAIN_FIELDS]
+    # Only str/int (not bool) values are keyed: those are what the wire domain holds, and they hash by value.
+    cacheable = all(v is None or (isinstance(v, (str, int)) and not isinstance(v, bool)) for _n, v in values)
+    key = tuple((n, type(v).__name__, v) for n, v in values) if cacheable else None
+    sep = _SEPARATORS.get(key) if key is not None else None
+    if sep is None:
+        domain_fields = [{"name": n, "type": t} for n, t in _DOMAIN_FIELDS if domain.get(n) is not None]
+        sep = _hash_struct("EIP712Domain", domain, {"EIP712Domain": domain_fields}, None)
+        if key is not None:
+            if len(_SEPARATORS) >= _CACHE_MAX:
+                _SEPARATORS.clear()
+            _SEPARATORS[key] = sep
+    return sep
+
+
 def hash_typed_data(domain: dict[str, Any], types: dict[str, list[dict[str, str]]], primary_type: str, message: dict[str, Any]) -> bytes:
-    """The EIP-712 digest: keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(message))."""
-    domain_fields = [{"name": n, "type": t} for n, t in _DOMAIN_FIELDS if domain.get(n) is not None]
+    """The EIP-712 digest: keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(message)).
+
+    The domain separator and the primary type's typeHash are computed once per distinct domain and types shape
+    (cached), so a repeated x402 payment costs two keccaks here."""
     all_types = {k: v for k, v in types.items() if k != "EIP712Domain"}
-    all_types["EIP712Domain"] = domain_fields
-    separator = hash_struct("EIP712Domain", domain, all_types)
-    return keccak256(b"\x19\x01" + separator + hash_struct(primary_type, message, all_types))
+    all_types["EIP712Domain"] = [{"name": n, "type": t} for n, t in _DOMAIN_FIELDS if domain.get(n) is not None]
+    separator = _domain_separator(domain)
+    return keccak256(b"\x19\x01" + separator + _hash_struct(primary_type, message, all_types, _shape(all_types)))

@@ -52,16 +52,34 @@ def _types_json(types: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
     return out
 
 
-def recover_address(digest: bytes, signature: bytes) -> str:
-    """The address that made a 65-byte (r ‖ s ‖ v) secp256k1 signature over ``digest`` (coincurve, native)."""
+# n / 2 for secp256k1: the enclave signs in low-s form only (as EIP-2 and OpenZeppelin's ECDSA require).
+_HALF_N = bytes.fromhex("7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0")
+
+
+def recover_public_key(digest: bytes, signature: bytes) -> bytes:
+    """The 65-byte uncompressed public key that made a 65-byte (r ‖ s ‖ v) secp256k1 signature over ``digest``
+    (coincurve: native libsecp256k1 recovery)."""
     if len(signature) != 65:
         raise ResponseInvalidError("response_invalid", f"signature is {len(signature)} bytes, not 65")
     v = signature[64]
     rec = v - 27 if v >= 27 else v
     if rec not in (0, 1):
         raise ResponseInvalidError("response_invalid", f"signature has an invalid v {v}")
-    pub = PublicKey.from_signature_and_message(signature[:64] + bytes([rec]), digest, hasher=None)
-    return "0x" + keccak256(pub.format(compressed=False)[1:])[-20:].hex()
+    try:
+        pub = PublicKey.from_signature_and_message(signature[:64] + bytes([rec]), digest, hasher=None)
+    except Exception as e:  # coincurve raises on an r/s that recovers to no key
+        raise ResponseInvalidError("response_signer_mismatch", "the signature recovers to no valid key") from e
+    return pub.format(compressed=False)
+
+
+def address_of(public_key: bytes) -> str:
+    """The Ethereum address (lowercase 0x hex) of a 65-byte uncompressed secp256k1 public key."""
+    return "0x" + keccak256(public_key[1:])[-20:].hex()
+
+
+def recover_address(digest: bytes, signature: bytes) -> str:
+    """The address that made a 65-byte (r ‖ s ‖ v) secp256k1 signature over ``digest`` (coincurve, native)."""
+    return address_of(recover_public_key(digest, signature))
 
 
 class BursarSigner:
@@ -85,6 +103,8 @@ class BursarSigner:
         # Per thread and per asyncio task: concurrent payments never see each other's context.
         self._ctx: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(f"bursar_ctx_{id(self)}", default=None)
         self.receipts: list[dict[str, Any]] = []
+        # The wallet's public key, kept once an answer has proven it (it hashed to the wallet address).
+        self._wallet_public_key: bytes | None = None
 
     @property
     def address(self) -> str:
@@ -128,12 +148,32 @@ class BursarSigner:
         sig_hex = body.get("signature") if isinstance(body, dict) else None
         if not isinstance(sig_hex, str) or not sig_hex.startswith("0x"):
             raise ResponseInvalidError("response_invalid", "bursar host sent no signature")
-        signature = bytes.fromhex(sig_hex[2:])
+        try:
+            signature = bytes.fromhex(sig_hex[2:])
+        except ValueError as e:
+            raise ResponseInvalidError("response_invalid", "bursar host sent a malformed signature") from e
         # SECURITY: the host is untrusted; a signature that does not recover to the wallet is refused here.
         digest = hash_typed_data(typed["domain"], typed["types"], primary_type, typed["message"])
-        signer = recover_address(digest, signature)
-        if signer.lower() != self.wallet.lower():  # type: ignore[union-attr]
-            raise ResponseInvalidError("response_signer_mismatch", f"bursar host returned a signature from {signer}, not {self.wallet}")
+        self._check_wallet_signature(digest, signature)
         if isinstance(body.get("receipt"), dict):
             self.receipts.append(body["receipt"])
         return signature
+
+    def _check_wallet_signature(self, digest: bytes, signature: bytes) -> None:
+        """Raises unless ``signature`` is the wallet's, in low-s form, over ``digest``.
+
+        The first answer's public key is accepted only if it hashes to the wallet address, and is then kept: every
+        later answer must recover (native libsecp256k1) to exactly those key bytes, a byte compare instead of a
+        keccak per answer. A key never proven to be the wallet's is never kept (as the TypeScript SDK's
+        WalletSignatureCheck)."""
+        if len(signature) == 65 and signature[32:64] > _HALF_N:
+            raise ResponseInvalidError("response_invalid", "bursar host sent a high-s signature (the enclave signs low-s only)")
+        pub = recover_public_key(digest, signature)
+        known = self._wallet_public_key
+        if known is not None:
+            if pub == known:
+                return
+        elif address_of(pub) == self.wallet.lower():  # type: ignore[union-attr]
+            self._wallet_public_key = pub
+            return
+        raise ResponseInvalidError("response_signer_mismatch", f"bursar host returned a signature from {address_of(pub)}, not {self.wallet}")
