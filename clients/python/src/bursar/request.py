@@ -7,11 +7,14 @@ kept, the same escapes), the UTF-8 bytes are signed with the agent's Ed25519 key
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
 import secrets
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -69,13 +72,74 @@ def sign_request(agent_key: AgentKey, request: dict[str, Any]) -> tuple[str, str
     return text, agent_key.signing_key().sign(text.encode("utf-8")).hex()
 
 
-def _post_once(url: str, data: bytes, timeout: float) -> tuple[int, bytes]:
+def _post_urllib(url: str, data: bytes, timeout: float) -> tuple[int, bytes]:
     req = urllib.request.Request(url, data=data, method="POST", headers={"content-type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as res:
             return res.status, res.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
+
+
+# Keep-alive connections to the host, one per thread and origin (http.client connections are not thread-safe), so a
+# payment does not pay for a TCP connect and teardown. Origins that go through a configured proxy keep using urllib.
+_local = threading.local()
+_ORIGINS: dict[str, tuple[str, str, int, str] | None] = {}
+_HEADERS = {"content-type": "application/json"}
+
+
+def _origin(url: str) -> tuple[str, str, int, str] | None:
+    """(scheme, host, port, path) for a direct http(s) URL, or None (proxy configured, other scheme): urllib decides."""
+    parts = urllib.parse.urlsplit(url)
+    key = f"{parts.scheme}://{parts.netloc}"
+    if key not in _ORIGINS:
+        direct = parts.scheme in ("http", "https") and parts.hostname is not None and not parts.username
+        if direct and parts.scheme in urllib.request.getproxies():
+            direct = bool(urllib.request.proxy_bypass(parts.hostname or ""))
+        _ORIGINS[key] = (parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80), key) if direct else None
+    o = _ORIGINS[key]
+    if o is None:
+        return None
+    path = parts.path or "/"
+    return o[0], o[1], o[2], path + (f"?{parts.query}" if parts.query else "")
+
+
+def _post_once(url: str, data: bytes, timeout: float) -> tuple[int, bytes]:
+    o = _origin(url)
+    if o is None:
+        return _post_urllib(url, data, timeout)
+    scheme, host, port, path = o
+    pool: dict[tuple[str, str, int], http.client.HTTPConnection] = getattr(_local, "pool", None) or {}
+    _local.pool = pool
+    key = (scheme, host, port)
+    conn = pool.get(key)
+    reused = conn is not None and conn.sock is not None
+    for _ in range(2):
+        if conn is None:
+            cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+            conn = cls(host, port, timeout=timeout)
+            pool[key] = conn
+        elif conn.sock is not None:
+            conn.sock.settimeout(timeout)
+        else:
+            conn.timeout = timeout
+        try:
+            conn.request("POST", path, body=data, headers=_HEADERS)
+            res = conn.getresponse()
+            return res.status, res.read()
+        except (OSError, http.client.HTTPException) as e:
+            conn.close()
+            pool.pop(key, None)
+            conn = None
+            # A kept connection the server closed while idle fails before any answer: one resend of the same bytes
+            # on a fresh connection (the host answers a resent sign request with its first answer).
+            if reused and isinstance(e, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, http.client.RemoteDisconnected, http.client.BadStatusLine)):
+                reused = False
+                continue
+            if isinstance(e, OSError):
+                raise
+            raise ConnectionError(f"bad HTTP answer from {host}:{port}: {e!r}") from e
+    raise ConnectionError("unreachable")
 
 
 def _refused_connection(e: BaseException) -> bool:
