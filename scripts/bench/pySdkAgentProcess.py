@@ -179,6 +179,9 @@ def main() -> None:
             r = timed_run(op, 1, p["profileMs"], count)
             prof.disable()
             out[name] = {"n": r["n"], "top": profile_summary(prof, r["n"])}
+            if os.environ.get("BENCH_PY_PSTATS"):  # the whole profile as text, cumulative order (for docs/bench.md)
+                with open(f"{os.environ['BENCH_PY_PSTATS']}-{name}.txt", "w", encoding="utf-8") as f:
+                    pstats.Stats(prof, stream=f).sort_stats("cumulative").print_stats(45)
         profile = out
 
     result = {
