@@ -7,7 +7,6 @@ kept, the same escapes), the UTF-8 bytes are signed with the agent's Ed25519 key
 
 from __future__ import annotations
 
-import http.client
 import json
 import random
 import secrets
@@ -19,6 +18,7 @@ import urllib.request
 from typing import Any
 
 from .agent_key import AgentKey
+from .http1 import Http1Connection
 from .errors import BursarError, EnclaveUnavailableError, RequestOutcomeUnknownError, ResponseInvalidError, to_agent_error
 
 _RETRY = {"request_stale", "request_not_yet_valid", "request_before_enclave_start"}
@@ -81,11 +81,10 @@ def _post_urllib(url: str, data: bytes, timeout: float) -> tuple[int, bytes]:
         return e.code, e.read()
 
 
-# Keep-alive connections to the host, one per thread and origin (http.client connections are not thread-safe), so a
+# Keep-alive connections to the host, one per thread and origin (http1.Http1Connection, not thread-safe), so a
 # payment does not pay for a TCP connect and teardown. Origins that go through a configured proxy keep using urllib.
 _local = threading.local()
 _ORIGINS: dict[str, tuple[str, str, int, str] | None] = {}
-_HEADERS = {"content-type": "application/json"}
 
 
 def _origin(url: str) -> tuple[str, str, int, str] | None:
@@ -109,36 +108,28 @@ def _post_once(url: str, data: bytes, timeout: float) -> tuple[int, bytes]:
     if o is None:
         return _post_urllib(url, data, timeout)
     scheme, host, port, path = o
-    pool: dict[tuple[str, str, int], http.client.HTTPConnection] = getattr(_local, "pool", None) or {}
-    _local.pool = pool
+    pool: dict[tuple[str, str, int], Http1Connection] | None = getattr(_local, "pool", None)
+    if pool is None:
+        pool = _local.pool = {}
     key = (scheme, host, port)
     conn = pool.get(key)
     reused = conn is not None and conn.sock is not None
     for _ in range(2):
-        if conn is None:
-            cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-            conn = cls(host, port, timeout=timeout)
+        if conn is None or conn.sock is None:
+            conn = Http1Connection(scheme, host, port, timeout)
             pool[key] = conn
-        elif conn.sock is not None:
-            conn.sock.settimeout(timeout)
-        else:
-            conn.timeout = timeout
         try:
-            conn.request("POST", path, body=data, headers=_HEADERS)
-            res = conn.getresponse()
-            return res.status, res.read()
-        except (OSError, http.client.HTTPException) as e:
+            return conn.post(path, data, timeout)
+        except OSError as e:
             conn.close()
             pool.pop(key, None)
             conn = None
-            # A kept connection the server closed while idle fails before any answer: one resend of the same bytes
-            # on a fresh connection (the host answers a resent sign request with its first answer).
-            if reused and isinstance(e, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, http.client.RemoteDisconnected, http.client.BadStatusLine)):
+            # A kept connection the server closed while idle fails before any answer byte: one resend of the same
+            # bytes on a fresh connection (the host answers a resent sign request with its first answer).
+            if reused and isinstance(e, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
                 reused = False
                 continue
-            if isinstance(e, OSError):
-                raise
-            raise ConnectionError(f"bad HTTP answer from {host}:{port}: {e!r}") from e
+            raise
     raise ConnectionError("unreachable")
 
 

@@ -1,0 +1,138 @@
+"""The SDK's keep-alive HTTP/1.1 client (bursar.http1, used by post_signed) against raw-socket servers on loopback:
+one connection reused, chunked and close-delimited answers, an idle-closed connection replaced, garbage refused."""
+
+import socket
+import threading
+
+import pytest
+
+from bursar import request as req
+from bursar.http1 import BadAnswer
+
+
+class _Server:
+    """Accepts connections; for each request read (head + content-length body) calls `answer(n)` → bytes to send
+    (None: close the connection without answering). Counts connections and requests."""
+
+    def __init__(self, answer):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/v1/agent/sign"
+        self.connections = 0
+        self.requests: list[bytes] = []
+        self.answer = answer
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        buf = b""
+        with c:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    d = c.recv(65536)
+                    if not d:
+                        return
+                    buf += d
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                n = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0].split(b":")[1])
+                while len(buf) < n:
+                    buf += c.recv(65536)
+                body, buf = buf[:n], buf[n:]
+                self.requests.append(head + b"\r\n\r\n" + body)
+                out = self.answer(len(self.requests))
+                if out is None:
+                    return
+                c.sendall(out)
+                if b"connection: close" in out.lower():
+                    return
+
+    def close(self):
+        self.sock.close()
+
+
+def _ok(body: bytes, extra: bytes = b"") -> bytes:
+    return b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: " + str(len(body)).encode() + b"\r\n" + extra + b"\r\n" + body
+
+
+def _fresh_thread(fn):
+    """Runs fn in a new thread (its own connection pool) and returns its result or raises its exception."""
+    out: dict = {}
+
+    def run():
+        try:
+            out["v"] = fn()
+        except BaseException as e:  # noqa: BLE001
+            out["e"] = e
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(20)
+    if "e" in out:
+        raise out["e"]
+    return out["v"]
+
+
+def test_one_kept_connection_carries_many_requests_with_the_exact_bytes():
+    s = _Server(lambda n: _ok(b'{"n":%d}' % n))
+    try:
+        answers = _fresh_thread(lambda: [req._post_once(s.url, b'{"request":"x"}', 5) for _ in range(5)])
+        assert answers == [(200, b'{"n":%d}' % i) for i in range(1, 6)]
+        assert s.connections == 1
+        assert all(r.endswith(b'\r\n\r\n{"request":"x"}') and r.startswith(b"POST /v1/agent/sign HTTP/1.1\r\n") for r in s.requests)
+    finally:
+        s.close()
+
+
+def test_chunked_and_close_delimited_answers_are_read_whole():
+    answers = {
+        1: b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3;x=1\r\n:1}\r\n0\r\nx-trailer: 1\r\n\r\n",
+        2: b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 503 Service Unavailable\r\ncontent-length: 2\r\n\r\n{}",
+        3: b"HTTP/1.0 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{\"end\":true}",
+    }
+    s = _Server(lambda n: answers[n])
+    try:
+        got = _fresh_thread(lambda: [req._post_once(s.url, b"{}", 5) for _ in range(3)])
+        assert got == [(200, b'{"a":1}'), (503, b"{}"), (200, b'{"end":true}')]
+        assert s.connections == 1
+    finally:
+        s.close()
+
+
+def test_a_kept_connection_the_server_closed_is_replaced_once():
+    # Request 2 arrives on the kept connection, which the server drops without answering (an idle close): the same
+    # bytes are sent once more on a fresh connection and that answer is returned.
+    s = _Server(lambda n: None if n == 2 else _ok(b'{"n":%d}' % n))
+    try:
+        got = _fresh_thread(lambda: [req._post_once(s.url, b'{"same":1}', 5) for _ in range(2)])
+        assert got == [(200, b'{"n":1}'), (200, b'{"n":3}')]
+        assert s.connections == 2
+        assert s.requests[1] == s.requests[2]
+    finally:
+        s.close()
+
+
+def test_a_fresh_connection_closed_without_answer_is_an_error_not_a_retry():
+    s = _Server(lambda n: None)
+    try:
+        with pytest.raises(ConnectionResetError):
+            _fresh_thread(lambda: req._post_once(s.url, b"{}", 5))
+        assert len(s.requests) == 1
+    finally:
+        s.close()
+
+
+def test_garbage_is_refused():
+    s = _Server(lambda n: b"SSH-2.0-OpenSSH\r\n\r\n")
+    try:
+        with pytest.raises(BadAnswer):
+            _fresh_thread(lambda: req._post_once(s.url, b"{}", 5))
+    finally:
+        s.close()
