@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from Crypto.Hash import keccak
 
@@ -83,9 +83,38 @@ def _type_hash(primary: str, types: dict[str, list[dict[str, str]]], shape: tupl
     return h
 
 
+def _word_encoder(typ: str, types: dict[str, list[dict[str, str]]]) -> Callable[[Any], bytes]:
+    """_encode_value for one field type, decided once: the same bytes, without the per-value type dispatch."""
+    if typ.endswith("]") or typ in types or typ in ("string", "bytes"):
+        return lambda v: _encode_value(typ, v, types)
+    if typ == "address":
+        return lambda v: _bytes(v).rjust(32, b"\0")
+    if typ == "bool":
+        return lambda v: (1 if v else 0).to_bytes(32, "big")
+    if typ.startswith("uint"):
+        return lambda v: _int(v).to_bytes(32, "big")
+    if typ.startswith("int"):
+        return lambda v: (_int(v) % (1 << 256)).to_bytes(32, "big")
+    if typ.startswith("bytes"):
+        return lambda v: _bytes(v).ljust(32, b"\0")
+    return lambda v: _encode_value(typ, v, types)  # raises: unsupported type
+
+
+_ENCODERS: dict[tuple[Any, ...], list[tuple[str, Callable[[Any], bytes]]]] = {}
+
+
 def _hash_struct(primary: str, data: dict[str, Any], types: dict[str, list[dict[str, str]]], shape: tuple[Any, ...] | None) -> bytes:
     enc = _type_hash(primary, types, shape)
-    return keccak256(enc + b"".join(_encode_value(f["type"], data[f["name"]], types) for f in types[primary]))
+    if shape is None:
+        return keccak256(enc + b"".join(_encode_value(f["type"], data[f["name"]], types) for f in types[primary]))
+    key = (primary, shape)
+    fields = _ENCODERS.get(key)
+    if fields is None:
+        fields = [(f["name"], _word_encoder(f["type"], types)) for f in types[primary]]
+        if len(_ENCODERS) >= _CACHE_MAX:
+            _ENCODERS.clear()
+        _ENCODERS[key] = fields
+    return keccak256(enc + b"".join([fn(data[name]) for name, fn in fields]))
 
 
 def hash_struct(primary: str, data: dict[str, Any], types: dict[str, list[dict[str, str]]]) -> bytes:

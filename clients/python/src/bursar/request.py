@@ -24,9 +24,14 @@ from .errors import BursarError, EnclaveUnavailableError, RequestOutcomeUnknownE
 _RETRY = {"request_stale", "request_not_yet_valid", "request_before_enclave_start"}
 
 
+# Built once: json.dumps with non-default arguments constructs an encoder on every call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_ENVELOPE = json.JSONEncoder(ensure_ascii=False)
+
+
 def request_text(obj: dict[str, Any]) -> str:
     """``JSON.stringify(obj)`` for the values a request holds (str, int, bool, None, list, dict)."""
-    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    text = _COMPACT.encode(obj)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as e:  # a lone surrogate: JSON.stringify would escape it, so the bytes would differ
@@ -195,7 +200,7 @@ def post_signed(host: str, agent_key: AgentKey, wallet: str, path: str, fields: 
         issued_at = int(time.time() * 1000)
         request = build_request(agent_key, wallet, fields, issued_at=issued_at, expires_at=issued_at + lifetime if is_sign else None)
         text, signature = sign_request(agent_key, request)
-        data = json.dumps({"request": text, "signature": signature}, ensure_ascii=False).encode("utf-8")
+        data = _ENVELOPE.encode({"request": text, "signature": signature}).encode("utf-8")
         status, raw, resent = _send_until_deadline(url, data, request["nonce"], request.get("expiresAt"), timeout)
         try:
             body = json.loads(raw.decode("utf-8"))
