@@ -90,21 +90,17 @@ class Http1Connection:
                 if not first:
                     raise ConnectionResetError("the server closed the connection before answering")
                 self._buf = first
-            status_line = self._read_until(b"\r\n", _MAX_HEAD)
+            # The whole head at once (status line + headers up to the empty line), then split in place.
+            head = self._read_until(b"\r\n\r\n", _MAX_HEAD)
+            lines = head.split(b"\r\n")
+            status_line = lines[0]
             parts = status_line.split(b" ", 2)
             if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit() or len(parts[1]) != 3:
                 raise BadAnswer(f"not an HTTP/1.x status line: {status_line[:80]!r}")
             status = int(parts[1])
             version_10 = parts[0] == b"HTTP/1.0"
             headers: dict[str, str] = {}
-            size = 0
-            while True:
-                line = self._read_until(b"\r\n", _MAX_HEAD)
-                if not line:
-                    break
-                size += len(line)
-                if size > _MAX_HEAD:
-                    raise BadAnswer("HTTP answer head too long")
+            for line in lines[1:]:
                 name, sep, value = line.partition(b":")
                 if not sep:
                     raise BadAnswer("malformed HTTP header line")
