@@ -136,3 +136,23 @@ def test_garbage_is_refused():
             _fresh_thread(lambda: req._post_once(s.url, b"{}", 5))
     finally:
         s.close()
+
+
+def test_a_forked_child_opens_its_own_connection():
+    import os
+
+    s = _Server(lambda n: _ok(b'{"n":%d}' % n))
+    try:
+        assert req._post_once(s.url, b"{}", 5)[0] == 200  # this thread's kept connection
+        pid = os.fork()
+        if pid == 0:  # the child: must not write on the parent's socket
+            try:
+                ok = req._post_once(s.url, b"{}", 5)[0] == 200
+            finally:
+                os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.WEXITSTATUS(status) == 0
+        assert req._post_once(s.url, b"{}", 5)[0] == 200
+        assert s.connections == 2  # the parent's (reused after the fork) and the child's own
+    finally:
+        s.close()

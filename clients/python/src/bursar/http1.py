@@ -32,6 +32,7 @@ class Http1Connection:
             sock.close()
             raise
         self.sock: socket.socket | None = sock
+        self._timeout = timeout
         self._buf = b""
         default_port = 443 if scheme == "https" else 80
         name = f"[{host}]" if ":" in host else host
@@ -78,7 +79,9 @@ class Http1Connection:
         (on a kept connection: it was idle-closed), other OSErrors as they come."""
         if self.sock is None:
             raise ConnectionResetError("connection closed")
-        self.sock.settimeout(timeout)
+        if timeout != self._timeout:
+            self.sock.settimeout(timeout)
+            self._timeout = timeout
         head = (
             f"POST {path} HTTP/1.1\r\nHost: {self._host_header}\r\ncontent-type: application/json\r\n"
             f"content-length: {len(body)}\r\naccept-encoding: identity\r\n\r\n"

@@ -8,6 +8,7 @@ kept, the same escapes), the UTF-8 bytes are signed with the agent's Ed25519 key
 from __future__ import annotations
 
 import json
+import os
 import random
 import secrets
 import threading
@@ -89,6 +90,15 @@ def _post_urllib(url: str, data: bytes, timeout: float) -> tuple[int, bytes]:
 # Keep-alive connections to the host, one per thread and origin (http1.Http1Connection, not thread-safe), so a
 # payment does not pay for a TCP connect and teardown. Origins that go through a configured proxy keep using urllib.
 _local = threading.local()
+
+
+def _forget_connections_after_fork() -> None:
+    # A forked child must not share the parent's sockets (two processes writing one connection mix their answers).
+    global _local
+    _local = threading.local()
+
+
+os.register_at_fork(after_in_child=_forget_connections_after_fork)
 _ORIGINS: dict[str, tuple[str, str, int, str] | None] = {}
 
 
