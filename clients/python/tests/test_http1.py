@@ -84,7 +84,7 @@ def test_one_kept_connection_carries_many_requests_with_the_exact_bytes():
     s = _Server(lambda n: _ok(b'{"n":%d}' % n))
     try:
         answers = _fresh_thread(lambda: [req._post_once(s.url, b'{"request":"x"}', 5) for _ in range(5)])
-        assert answers == [(200, b'{"n":%d}' % i) for i in range(1, 6)]
+        assert answers == [(200, b'{"n":%d}' % i, False) for i in range(1, 6)]
         assert s.connections == 1
         assert all(r.endswith(b'\r\n\r\n{"request":"x"}') and r.startswith(b"POST /v1/agent/sign HTTP/1.1\r\n") for r in s.requests)
     finally:
@@ -100,7 +100,7 @@ def test_chunked_and_close_delimited_answers_are_read_whole():
     s = _Server(lambda n: answers[n])
     try:
         got = _fresh_thread(lambda: [req._post_once(s.url, b"{}", 5) for _ in range(3)])
-        assert got == [(200, b'{"a":1}'), (503, b"{}"), (200, b'{"end":true}')]
+        assert got == [(200, b'{"a":1}', False), (503, b"{}", False), (200, b'{"end":true}', False)]
         assert s.connections == 1
     finally:
         s.close()
@@ -112,7 +112,7 @@ def test_a_kept_connection_the_server_closed_is_replaced_once():
     s = _Server(lambda n: None if n == 2 else _ok(b'{"n":%d}' % n))
     try:
         got = _fresh_thread(lambda: [req._post_once(s.url, b'{"same":1}', 5) for _ in range(2)])
-        assert got == [(200, b'{"n":1}'), (200, b'{"n":3}')]
+        assert got == [(200, b'{"n":1}', False), (200, b'{"n":3}', True)]  # True: the bytes went out twice
         assert s.connections == 2
         assert s.requests[1] == s.requests[2]
     finally:
@@ -154,5 +154,43 @@ def test_a_forked_child_opens_its_own_connection():
         assert os.WEXITSTATUS(status) == 0
         assert req._post_once(s.url, b"{}", 5)[0] == 200
         assert s.connections == 2  # the parent's (reused after the fork) and the child's own
+    finally:
+        s.close()
+
+
+def test_a_sign_request_resent_after_a_dropped_kept_connection_and_refused_as_seen_is_outcome_unknown():
+    # SECURITY: the first copy went out on a kept connection that then failed, so it may have been signed; the host
+    # refusing the resent copy as already seen must not read as a plain refusal (that would invite a second payment).
+    import json as _json
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from bursar import AgentKey, RequestOutcomeUnknownError
+    from bursar.agent_key import agent_id_from_public_key
+
+    sk = Ed25519PrivateKey.generate()
+    pub = sk.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    key = AgentKey(agent_id=agent_id_from_public_key(pub), public_key=pub.hex(), private_key=sk.private_bytes_raw().hex())
+    wallet = "0x" + "11" * 20
+
+    def answer(n):
+        if n == 1:
+            return _ok(_json.dumps({"signature": "0x" + "ab" * 65}).encode())
+        if n == 2:
+            return None  # the kept connection drops
+        return b"HTTP/1.1 409 Conflict\r\ncontent-type: application/json\r\ncontent-length: 27\r\n\r\n" + b'{"code":"request_replayed"}'
+
+    s = _Server(answer)
+    host = f"http://127.0.0.1:{s.port}"
+    try:
+        def run():
+            req.post_signed(host, key, wallet, "/v1/agent/sign", {"op": "signTypedData"}, timeout=5)
+            with pytest.raises(RequestOutcomeUnknownError):
+                req.post_signed(host, key, wallet, "/v1/agent/sign", {"op": "signTypedData"}, timeout=5)
+            return True
+
+        assert _fresh_thread(run)
+        assert s.requests[1] == s.requests[2]  # the same signed bytes, twice
     finally:
         s.close()

@@ -78,13 +78,13 @@ def sign_request(agent_key: AgentKey, request: dict[str, Any]) -> tuple[str, str
     return text, agent_key.signing_key().sign(text.encode("utf-8")).hex()
 
 
-def _post_urllib(url: str, data: bytes, timeout: float) -> tuple[int, bytes]:
+def _post_urllib(url: str, data: bytes, timeout: float) -> tuple[int, bytes, bool]:
     req = urllib.request.Request(url, data=data, method="POST", headers={"content-type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as res:
-            return res.status, res.read()
+            return res.status, res.read(), False
     except urllib.error.HTTPError as e:
-        return e.code, e.read()
+        return e.code, e.read(), False
 
 
 # Keep-alive connections to the host, one per thread and origin (http1.Http1Connection, not thread-safe), so a
@@ -118,7 +118,9 @@ def _origin(url: str) -> tuple[str, str, int, str] | None:
     return o[0], o[1], o[2], path + (f"?{parts.query}" if parts.query else "")
 
 
-def _post_once(url: str, data: bytes, timeout: float) -> tuple[int, bytes]:
+def _post_once(url: str, data: bytes, timeout: float) -> tuple[int, bytes, bool]:
+    """One POST: (status, body, resent). ``resent``: the bytes went out twice (a kept connection failed first, so the
+    first copy may have reached the host) — the caller treats the answer as that of a resend."""
     o = _origin(url)
     if o is None:
         return _post_urllib(url, data, timeout)
@@ -129,12 +131,14 @@ def _post_once(url: str, data: bytes, timeout: float) -> tuple[int, bytes]:
     key = (scheme, host, port)
     conn = pool.get(key)
     reused = conn is not None and conn.sock is not None
+    resent = False
     for _ in range(2):
         if conn is None or conn.sock is None:
             conn = Http1Connection(scheme, host, port, timeout)
             pool[key] = conn
         try:
-            return conn.post(path, data, timeout)
+            status, body = conn.post(path, data, timeout)
+            return status, body, resent
         except OSError as e:
             conn.close()
             pool.pop(key, None)
@@ -143,6 +147,7 @@ def _post_once(url: str, data: bytes, timeout: float) -> tuple[int, bytes]:
             # bytes on a fresh connection (the host answers a resent sign request with its first answer).
             if reused and isinstance(e, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
                 reused = False
+                resent = True
                 continue
             raise
     raise ConnectionError("unreachable")
@@ -172,15 +177,17 @@ def _send_until_deadline(url: str, data: bytes, request_id: str, expires_at: int
             )
         attempt += 1
         try:
-            status, raw = _post_once(url, data, max(min(left, timeout), 0.001))
+            status, raw, resent_inside = _post_once(url, data, max(min(left, timeout), 0.001))
+            if resent_inside:
+                maybe_sent = True
             if expires_at is None or status != 503:
-                return status, raw, attempt > 1 and maybe_sent
+                return status, raw, (attempt > 1 or resent_inside) and maybe_sent
             try:
                 code = json.loads(raw.decode("utf-8")).get("code")
             except (ValueError, AttributeError):
                 code = None
             if code == "enclave_halted":
-                return status, raw, attempt > 1 and maybe_sent
+                return status, raw, (attempt > 1 or resent_inside) and maybe_sent
             if code not in _NOT_FORWARDED:
                 maybe_sent = True
         except (urllib.error.URLError, OSError) as e:
