@@ -238,7 +238,7 @@ def post_signed(host: str, agent_key: AgentKey, wallet: str, path: str, fields: 
                 expires_at=request.get("expiresAt", 0),
                 attempts=2 if resent else 1,
             )
-        if resent and code in _UNDECIDED:
+        if resent and is_sign and code in _UNDECIDED:  # reads are never resent but on a dropped kept connection; no payment hangs on them
             raise RequestOutcomeUnknownError(
                 "the request was resent and refused as already seen; its first copy may have been signed",
                 request_id=request["nonce"],
