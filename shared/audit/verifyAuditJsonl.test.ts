@@ -320,7 +320,7 @@ describe('verifyAuditJsonl (fast path) decides exactly as verifyAuditLog', () =>
     expect(() => verifyAuditJsonl({ jsonl: text, publicKey: 'zz' })).toThrow(/Ed25519/)
     check(`${text}{"type":"entry",\n`)
     expect(failures).toBeGreaterThan(250) // the tampering did break most exports (a test that cannot fail is a defect)
-  }, 180_000) // ~250 cases, each verified five ways (the file path too); a loaded machine needs more than the default minute
+  }, 180_000) // ~250 cases, each verified four ways (the file path too); a loaded machine needs more than the default minute
 
   it('a lone surrogate in a text export is left to the reference', () => {
     const log = mockAuditLog({ n: 3, checkpointEvery: 3 })
