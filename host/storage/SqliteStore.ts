@@ -81,15 +81,18 @@ export class SqliteStore implements Store {
     })
   }
 
-  /** Returns the highest entry seq stored (-1 if none). */
+  /** Returns the highest entry seq stored (-1 if none). One wrapper, made once (better-sqlite3 prepares its BEGIN/COMMIT). */
+  private readonly persistBody = (ps: Persist[], answers: AgentAnswer[]): number => {
+    let maxSeq = -1
+    for (const p of ps) maxSeq = Math.max(maxSeq, this.persistOne(p))
+    const insert = this.stmts.insertAnswer
+    for (const a of answers) insert.run(a.agentId, a.nonce, a.requestHash, a.status, a.body, a.auditSeq, a.decidedAt)
+    return maxSeq
+  }
+  private persistTxn: ((ps: Persist[], answers: AgentAnswer[]) => number) | null = null
   private readonly persistTx = (ps: Persist[], answers: AgentAnswer[] = []): number => {
     try {
-      return this.db.transaction(() => {
-        let maxSeq = -1
-        for (const p of ps) maxSeq = Math.max(maxSeq, this.persistOne(p))
-        for (const a of answers) this.stmts.insertAnswer.run(a.agentId, a.nonce, a.requestHash, a.status, a.body, a.auditSeq, a.decidedAt)
-        return maxSeq
-      })()
+      return (this.persistTxn ??= this.db.transaction(this.persistBody))(ps, answers)
     } catch (err) {
       // Keep the evidence of a fork (outside the refused transaction), then refuse the batch.
       if (err instanceof AuditForkError) this.stmts.conflict.run(err.seq, err.hash, err.message, Date.now())
@@ -138,13 +141,13 @@ export class SqliteStore implements Store {
     return (this.stmts.answer.get(agentId, nonce) as StoredAgentAnswer | undefined) ?? null
   }
 
-  private readonly fetchedTx = (keys: { agentId: string; nonce: string }[], at: number) =>
-    this.db.transaction(() => {
-      for (const k of keys) this.stmts.fetched.run(at, k.agentId, k.nonce)
-    })()
+  private fetchedTxn: ((keys: { agentId: string; nonce: string }[], at: number) => void) | null = null
+  private readonly fetchedBody = (keys: { agentId: string; nonce: string }[], at: number): void => {
+    for (const k of keys) this.stmts.fetched.run(at, k.agentId, k.nonce)
+  }
 
   async markAnswersFetched(keys: { agentId: string; nonce: string }[], at: number): Promise<void> {
-    this.fetchedTx(keys, at)
+    ;(this.fetchedTxn ??= this.db.transaction(this.fetchedBody))(keys, at)
   }
 
   async storedThrough(from: number): Promise<number> {

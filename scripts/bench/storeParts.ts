@@ -1,7 +1,8 @@
 /**
  * The host store's per-request costs, in process, each ÷ a raw viem signature measured in the same run: a
  * group-committed persist of 32 one-entry blocks, the same with the 32 agent answer rows exactly-once stores, the
- * answer lookup made before every forward, and the fetched marks.   npx tsx scripts/bench/storeParts.ts
+ * answer lookup (made before the forward only for requests that may have been decided before the host started),
+ * and the fetched marks.   npx tsx scripts/bench/storeParts.ts
  */
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
