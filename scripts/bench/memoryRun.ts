@@ -52,14 +52,33 @@ export type MemoryRunResult = {
   idle: { rssMb: number; heapUsedMb: number }
   samples: MemorySample[]
   rssMaxMb: number
+  /** The enclave process's CPU (user + system, /proc/<pid>/stat) per payment over the payment phase, GC samples included. */
+  enclaveCpuUsPerPayment: number
   final: MemorySample
   sealedPerWallet: Record<string, number>
 }
 
 const mb = (b: number) => Math.round((b / 1048576) * 10) / 10
+/** utime + stime of a process, in clock ticks (USER_HZ = 100). */
+const cpuTicks = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return Number(f[11]) + Number(f[12])
+}
 const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
 
-export async function memoryRun(opts: { payments: number; wallets: number; concurrency: number; agentsPerWallet: number; samples?: number; log?: (l: string) => void }): Promise<MemoryRunResult> {
+export type MemoryRunParameters = {
+  payments: number
+  wallets: number
+  concurrency: number
+  agentsPerWallet: number
+  /** How many samples over the run (default 10). */
+  samples?: number | undefined
+  /** Extra node flags for the enclave process (e.g. V8 heap flags, for an A/B). */
+  enclaveNodeArgs?: string[] | undefined
+  log?: ((l: string) => void) | undefined
+}
+
+export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunResult> {
   const log = opts.log ?? ((l: string) => console.log(l))
   const dir = mkdtempSync(path.join(tmpdir(), 'bursar-mem-'))
   const sock = path.join(dir, 'enclave.sock')
@@ -68,7 +87,7 @@ export async function memoryRun(opts: { payments: number; wallets: number; concu
   let enclave: ChildProcess | undefined
   let client: EnclaveClient | undefined
   try {
-    enclave = spawn(process.execPath, ['--expose-gc', '--import', path.join(repoRoot, 'scripts/bench/memorySampler.mjs'), path.join(repoRoot, 'dist/enclave.sim.mjs')], {
+    enclave = spawn(process.execPath, [...(opts.enclaveNodeArgs ?? []), '--expose-gc', '--import', path.join(repoRoot, 'scripts/bench/memorySampler.mjs'), path.join(repoRoot, 'dist/enclave.sim.mjs')], {
       env: { ...process.env, BURSAR_DATA_DIR: dir, BURSAR_ENCLAVE_LISTEN: `unix:${sock}`, BURSAR_MEM_SAMPLE_FILE: sampleFile },
       stdio: ['ignore', 'ignore', 'pipe'],
     })
@@ -166,6 +185,7 @@ export async function memoryRun(opts: { payments: number; wallets: number; concu
     }
     const samples: MemorySample[] = []
     const every = Math.max(1, Math.floor(opts.payments / (opts.samples ?? 10)))
+    const cpu0 = cpuTicks(pid)
     const t0 = performance.now()
     let next = 0
     let done = 0
@@ -217,6 +237,7 @@ export async function memoryRun(opts: { payments: number; wallets: number; concu
     }
     await Promise.all(Array.from({ length: opts.concurrency }, (_, w) => worker(w)))
     clearInterval(rssTimer)
+    const enclaveCpuUsPerPayment = Math.round(((cpuTicks(pid) - cpu0) * 1e6) / 100 / Math.max(1, done))
     const final = samples[samples.length - 1]?.payments === done ? samples[samples.length - 1]! : await sample()
     if (final !== samples[samples.length - 1]) samples.push(final)
     return {
@@ -228,6 +249,7 @@ export async function memoryRun(opts: { payments: number; wallets: number; concu
       idle,
       samples,
       rssMaxMb: mb(rssMax),
+      enclaveCpuUsPerPayment,
       final,
       sealedPerWallet: Object.fromEntries(sealedNow),
     }
@@ -240,11 +262,12 @@ export async function memoryRun(opts: { payments: number; wallets: number; concu
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const [payments = 1_000_000, wallets = 20, concurrency = 64, agentsPerWallet = 1] = process.argv.slice(2).map(Number)
+  const enclaveNodeArgs = (process.env.BENCH_ENCLAVE_FLAGS ?? '').split(' ').filter(Boolean)
   const { ensureBundles } = await import('../buildEnclave.js')
   await ensureBundles()
   console.log(`memory run: ${payments} payments over ${wallets} wallets (${agentsPerWallet} agent(s) each), ${concurrency} in flight, one simulated enclave process; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
-  const r = await memoryRun({ payments, wallets, concurrency, agentsPerWallet })
-  console.log(`done: ${r.payments} payments in ${r.seconds} s; enclave RSS max ${r.rssMaxMb} MB, at the end ${r.final.rssMb} MB; heap used after GC ${r.final.heapUsedMb} MB (idle ${r.idle.heapUsedMb}); sealed state per wallet ${r.final.sealedPerWalletBytes.min}–${r.final.sealedPerWalletBytes.max} B, core ${r.final.sealedCoreBytes} B`)
+  const r = await memoryRun({ payments, wallets, concurrency, agentsPerWallet, enclaveNodeArgs })
+  console.log(`done: ${r.payments} payments in ${r.seconds} s${enclaveNodeArgs.length ? ` (enclave flags ${enclaveNodeArgs.join(' ')})` : ''}; enclave CPU ${r.enclaveCpuUsPerPayment} µs/payment; enclave RSS max ${r.rssMaxMb} MB, at the end ${r.final.rssMb} MB; heap used after GC ${r.final.heapUsedMb} MB (idle ${r.idle.heapUsedMb}); sealed state per wallet ${r.final.sealedPerWalletBytes.min}–${r.final.sealedPerWalletBytes.max} B, core ${r.final.sealedCoreBytes} B`)
   if (payments >= 100_000) {
     const sha = execSync('git rev-parse --short HEAD', { cwd: repoRoot }).toString().trim()
     const file = path.join(repoRoot, 'bench/results', `${new Date().toISOString().slice(0, 10)}-memory-${sha}.json`)
