@@ -213,11 +213,11 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
       return s
     }
     let paused: Promise<void> | null = null
-    const worker = async (w: number) => {
+    const worker = async () => {
       while (next < opts.payments) {
         if (paused) await paused
         const i = next++
-        const a = agents[(i + w) % agents.length]!
+        const a = agents[i % agents.length]!
         const req = buildPaymentRequest({ agentId: a.agentId, wallet: a.wallet, key: a.key })
         const r = await call({ type: 'agentSign', request: req.text, signature: req.signature })
         if (!r.ok) throw new Error(`payment ${i} refused: ${r.error.code}: ${r.error.message}`)
@@ -235,7 +235,7 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
         }
       }
     }
-    await Promise.all(Array.from({ length: opts.concurrency }, (_, w) => worker(w)))
+    await Promise.all(Array.from({ length: opts.concurrency }, () => worker()))
     clearInterval(rssTimer)
     const enclaveCpuUsPerPayment = Math.round(((cpuTicks(pid) - cpu0) * 1e6) / 100 / Math.max(1, done))
     const final = samples[samples.length - 1]?.payments === done ? samples[samples.length - 1]! : await sample()
