@@ -75,6 +75,8 @@ export type MemoryRunParameters = {
   samples?: number | undefined
   /** Extra node flags for the enclave process (e.g. V8 heap flags, for an A/B). */
   enclaveNodeArgs?: string[] | undefined
+  /** The enclave bundle to run (default this checkout's dist/enclave.sim.mjs), e.g. another checkout's for a before/after. */
+  bundle?: string | undefined
   log?: ((l: string) => void) | undefined
 }
 
@@ -87,7 +89,7 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
   let enclave: ChildProcess | undefined
   let client: EnclaveClient | undefined
   try {
-    enclave = spawn(process.execPath, [...(opts.enclaveNodeArgs ?? []), '--expose-gc', '--import', path.join(repoRoot, 'scripts/bench/memorySampler.mjs'), path.join(repoRoot, 'dist/enclave.sim.mjs')], {
+    enclave = spawn(process.execPath, [...(opts.enclaveNodeArgs ?? []), '--expose-gc', '--import', path.join(repoRoot, 'scripts/bench/memorySampler.mjs'), opts.bundle ?? path.join(repoRoot, 'dist/enclave.sim.mjs')], {
       env: { ...process.env, BURSAR_DATA_DIR: dir, BURSAR_ENCLAVE_LISTEN: `unix:${sock}`, BURSAR_MEM_SAMPLE_FILE: sampleFile },
       stdio: ['ignore', 'ignore', 'pipe'],
     })
