@@ -159,7 +159,7 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
     let sampleLines = 0
     const liveHeap = async () => {
       process.kill(pid, 'SIGUSR2')
-      for (let t = Date.now(); Date.now() - t < 10_000; await new Promise((r) => setTimeout(r, 20))) {
+      for (let t = Date.now(); Date.now() - t < 120_000; await new Promise((r) => setTimeout(r, 20))) {
         const lines = existsSync(sampleFile) ? readFileSync(sampleFile, 'utf8').trim().split('\n') : []
         if (lines.length > sampleLines) {
           sampleLines = lines.length

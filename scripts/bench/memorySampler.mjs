@@ -12,6 +12,8 @@ if (file) {
     globalThis.gc?.()
     const after = process.memoryUsage()
     const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, { size: s.space_size, used: s.space_used_size }]))
+    // BURSAR_MEM_HEAPSNAPSHOT=path: also a heap snapshot there (the newest sample's), to see what the heap holds.
+    if (process.env.BURSAR_MEM_HEAPSNAPSHOT) v8.writeHeapSnapshot(process.env.BURSAR_MEM_HEAPSNAPSHOT)
     appendFileSync(file, `${JSON.stringify({ at: Date.now(), before, after, spaces })}\n`)
   })
 }
