@@ -39,6 +39,8 @@ export type MemorySample = {
   heapUsedMb: number
   heapTotalMb: number
   externalMb: number
+  /** Of `external`, what ArrayBuffers (Buffers, Uint8Arrays) hold. */
+  arrayBuffersMb: number
   sealedPerWalletBytes: { min: number; median: number; max: number }
   sealedCoreBytes: number
   sealedTotalBytes: number
@@ -206,12 +208,13 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
         heapUsedMb: mb(h.after.heapUsed),
         heapTotalMb: mb(h.after.heapTotal),
         externalMb: mb(h.after.external),
+        arrayBuffersMb: mb(h.after.arrayBuffers),
         sealedPerWalletBytes: { min: sizes[0] ?? 0, median: sizes[sizes.length >> 1] ?? 0, max: sizes[sizes.length - 1] ?? 0 },
         sealedCoreBytes: coreBytes,
         sealedTotalBytes: coreBytes + sizes.reduce((a, b) => a + b, 0),
       }
       rssMaxInterval = 0
-      log(`${String(s.payments).padStart(9)} payments ${String(s.seconds).padStart(7)} s (${Math.round(done / ((performance.now() - t0) / 1000))}/s): RSS ${s.rssMb} MB (max ${s.rssMaxMb}), heap used after GC ${s.heapUsedMb} MB (total ${s.heapTotalMb}, external ${s.externalMb}); sealed per wallet (${sizes.length}) ${s.sealedPerWalletBytes.min}–${s.sealedPerWalletBytes.max} B (median ${s.sealedPerWalletBytes.median}), core ${s.sealedCoreBytes} B, all ${s.sealedTotalBytes} B`)
+      log(`${String(s.payments).padStart(9)} payments ${String(s.seconds).padStart(7)} s (${Math.round(done / ((performance.now() - t0) / 1000))}/s): RSS ${s.rssMb} MB (max ${s.rssMaxMb}), heap used after GC ${s.heapUsedMb} MB (total ${s.heapTotalMb}, external ${s.externalMb}, of it ArrayBuffers ${s.arrayBuffersMb}); sealed per wallet (${sizes.length}) ${s.sealedPerWalletBytes.min}–${s.sealedPerWalletBytes.max} B (median ${s.sealedPerWalletBytes.median}), core ${s.sealedCoreBytes} B, all ${s.sealedTotalBytes} B`)
       return s
     }
     let paused: Promise<void> | null = null
