@@ -4,7 +4,7 @@ NODE_MODULES_STAMP := node_modules/.package-lock.json
 PY_VENV := .venv
 PY_STAMP := $(PY_VENV)/.bursar-installed
 
-.PHONY: sim cluster test test-cluster bench install install-python build console typecheck check-boundaries demo clean soak fuzz
+.PHONY: sim cluster test test-cluster bench bench-memory install install-python build console typecheck check-boundaries demo clean soak fuzz
 
 $(NODE_MODULES_STAMP): package.json package-lock.json
 	@command -v node >/dev/null || { echo "Node.js 20+ is required (https://nodejs.org)"; exit 1; }
@@ -55,6 +55,11 @@ test-cluster: install
 
 bench: install $(PY_STAMP)
 	npx tsx scripts/bench.ts
+
+## Issue 18's memory run (not in `make test`, ~10-20 min): 1,000,000 payments through one simulated enclave process over
+## 20 wallets; enclave RSS and heap after GC at intervals, sealed bytes per wallet; JSON in bench/results/.
+bench-memory: install build
+	npx tsx scripts/bench/memoryRun.ts 1000000 20 64 1
 
 demo: install
 	node bin/bursar.mjs demo

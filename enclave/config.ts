@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import type { ListenAddress } from './transport/serveFrames.js'
 
 /** The enclave's only configuration: environment variables, parsed once. */

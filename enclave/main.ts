@@ -6,7 +6,7 @@
  * SECURITY: this file must never import the simulated NSM or sealer
  * (scripts/checkBoundaries.ts enforces it).
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { EnclaveEnvSchema, parseListen } from './config.js'
 import { createNitroNsm } from './nsm/nitroNsm.js'
 import { runEnclave } from './runEnclave.js'

@@ -126,6 +126,12 @@ const closure = Object.keys(result.metafile.inputs).filter((f) => !f.includes('n
 const external = new Set<string>()
 for (const input of Object.values(result.metafile.inputs)) for (const i of input.imports) if (i.external) external.add(pkgOf(i.path))
 for (const f of closure) if (f.startsWith('sim/')) problems.push(`enclave/main.ts reaches ${f}`)
+// Memory (issue 18): `import { z } from 'zod'` hands esbuild zod's whole namespace object, so every bundle that reaches
+// the file carries all of zod (its ~40 locales too: +540 KB of source held by V8 for the process's life);
+// `import * as z from 'zod'` lets esbuild keep only what is used.
+for (const f of [...closure, ...walk(path.join(root, 'sim')).map(rel)]) {
+  if (/import\s*\{[^}]*\bz\b[^}]*\}\s*from\s*['"]zod['"]/.test(readFileSync(path.join(root, f), 'utf8'))) problems.push(`${f}: import { z } from 'zod' bundles all of zod; write import * as z from 'zod'`)
+}
 for (const d of SIM_ONLY_DEPS) if (external.has(d)) problems.push(`enclave/main.ts reaches the simulation-only package ${d}`)
 // What esbuild sees in the closure, however it is loaded (import, literal dynamic import, require('pkg')), on the allowlist too.
 for (const d of external) if (!d.startsWith('node:') && !TRUSTED_DEPS.includes(d)) problems.push(`the trusted closure loads ${d}, not on the enclave allowlist`)

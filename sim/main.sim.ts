@@ -7,11 +7,11 @@
  */
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { z } from 'zod'
+import * as z from 'zod'
 import { EnclaveEnvSchema, parseListen } from '../enclave/config.js'
 import { createMockNsm } from './mockNsm.js'
 import { runEnclave } from '../enclave/runEnclave.js'
-import { createKmsSealer } from '../enclave/seal/kmsSealer.js'
+import type { KmsSealer } from '../enclave/seal/kmsSealer.js'
 import { createSimSealer } from './simSealer.js'
 import { parseAdmission } from '../shared/owner/parseAdmission.js'
 
@@ -33,11 +33,13 @@ const nsm = await createMockNsm({
   pkiDir: path.join(env.BURSAR_DATA_DIR, 'sim-pki'),
   measuredFile: process.argv[1] ?? '',
 })
-let sealer: ReturnType<typeof createSimSealer> | ReturnType<typeof createKmsSealer>
+let sealer: ReturnType<typeof createSimSealer> | KmsSealer
 try {
+  // The KMS sealer (and the AWS SDK it pulls in, ~1 MB of bundle) is evaluated only when asked for: the same
+  // production code path (enclave/seal/kmsSealer.ts) when BURSAR_SEALER=kms, no SDK objects in the heap otherwise.
   sealer =
     (env.BURSAR_SEALER ?? (env.BURSAR_MODE === 'nitro' ? 'kms' : 'sim')) === 'kms'
-      ? createKmsSealer({
+      ? (await import('../enclave/seal/kmsSealer.js')).createKmsSealer({
           keyId: env.BURSAR_KMS_KEY_ID,
           nsm,
           endpoint: env.BURSAR_KMS_ENDPOINT,

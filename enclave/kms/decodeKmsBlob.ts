@@ -1,5 +1,5 @@
 import { decode } from 'cborg'
-import { z } from 'zod'
+import * as z from 'zod'
 import { SealError } from '../seal/SealError.js'
 
 /** Strictly decodes a KMS-sealed blob (exact key set, types and sizes); anything else is seal_blob_malformed. */

@@ -1,5 +1,5 @@
 import { decode, encode } from 'cborg'
-import { z } from 'zod'
+import * as z from 'zod'
 import { type AuditHead, AuditHeadSchema } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { SpendLedgerJsonSchema } from '../../core/ledger/LedgerEvent.js'

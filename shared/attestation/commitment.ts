@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { z } from 'zod'
+import * as z from 'zod'
 import { canonicalJson } from '../canonical/canonicalJson.js'
 
 /** First 8 bytes of bursar's user_data: ASCII "BURSAR01" (format version 1). */

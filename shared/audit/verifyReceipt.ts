@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { canonicalJson } from '../canonical/canonicalJson.js'
 import { type AuditEntry, AuditCheckpointSchema, AuditEntrySchema, HASH_HEX_REGEX } from './auditEntry.js'
 import { AUDIT_CODES, type AuditCode } from './auditCodes.js'

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { canonicalHash } from '../canonical/canonicalJson.js'
 import { DecodedActionSchema } from '../schemas/decodedAction.js'
 

@@ -1,6 +1,6 @@
 import type { Hex, LocalAccount } from 'viem'
 import { recoverTypedDataAddress } from 'viem'
-import { z } from 'zod'
+import * as z from 'zod'
 import { OWNER_DOMAIN } from './ownerActTypes.js'
 
 /**

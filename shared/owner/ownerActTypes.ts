@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /**
  * Owner acts: EIP-712 messages signed by the owner's EVM key. The enclave

@@ -1,5 +1,5 @@
 import { hashTypedData } from 'viem'
-import { z } from 'zod'
+import * as z from 'zod'
 import { canonicalJson } from '../canonical/canonicalJson.js'
 import type { OwnerActType } from './ownerActTypes.js'
 import { ownerTypedData } from './ownerTypedData.js'

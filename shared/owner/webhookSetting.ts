@@ -1,5 +1,5 @@
 import { type Hex, type LocalAccount, recoverTypedDataAddress } from 'viem'
-import { z } from 'zod'
+import * as z from 'zod'
 import { OWNER_DOMAIN } from './ownerActTypes.js'
 
 /**

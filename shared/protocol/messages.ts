@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { AuditCheckpointSchema, AuditHeadSchema } from '../audit/auditEntry.js'
 import { OwnerReceiptSchema } from '../owner/ownerReceipt.js'
 import type { EnclaveRequestType } from './requests.js'

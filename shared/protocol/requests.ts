@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /**
  * The host→enclave half of THE protocol: every request that crosses the channel, as one zod discriminated union,

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { AGENT_SIGNED_FIELDS } from './agentRequest.js'
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /**
  * What an agent signs (Ed25519, over the exact UTF-8 bytes of the JSON text

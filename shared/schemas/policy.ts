@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { canonicalHash } from '../canonical/canonicalJson.js'
 import { BaseError } from '../errors/base.js'
 import { ACTION_KINDS, ActionKindSchema } from './decodedAction.js'

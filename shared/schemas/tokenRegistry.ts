@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** One token a policy knows: the EIP-712 domain of a payment comes from here, never from a merchant. */
 export const TokenRegistryEntrySchema = z.strictObject({

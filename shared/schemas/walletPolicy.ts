@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { CapSchema, PolicySchema, parseWith } from './policy.js'
 
 /**
