@@ -5,7 +5,7 @@
  * entries, signatures) or sealed.
  */
 import { type KeyObject, createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
-import type { AuditEntry, AuditEntryBody, AuditEvent } from '../shared/audit/auditEntry.js'
+import type { AuditEntry, AuditEntryBody, AuditEvent, AuditHead } from '../shared/audit/auditEntry.js'
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { MAX_FRAME_BYTES } from '../shared/protocol/frame.js'
 import type { Persist, ResultOf, WireCheckpoint } from '../shared/protocol/messages.js'
@@ -43,8 +43,14 @@ export const SNAPSHOT_PURPOSE = 'enclave-state'
 /** Issue 15: each wallet's blob, sealed with walletId = its address and its own version. */
 export const WALLET_PURPOSE = 'wallet-state'
 type Sealed = NonNullable<Persist['sealed']>
-/** A wallet's newest sealed blob: what the core's directory names. */
-type WalletSeal = { version: number; digest: Uint8Array; bytes: number }
+/** A wallet's newest sealed blob: what the core's directory names; `through`: the head up to which it is current. */
+type WalletSeal = { version: number; digest: Uint8Array; bytes: number; through: AuditHead }
+/**
+ * Issue 18: periodic seals are staggered. Every snapshotEvery / STAGGER entries, at most ceil(changed / STAGGER) of
+ * the changed wallets whose state is ≥ snapshotEvery entries old are sealed (oldest first) with the core; the core's
+ * head is then the oldest unsealed change's, so replay rebuilds them. Owner acts and the unstored bound seal all.
+ */
+export const STAGGER = 16
 /** Leaves room in a response frame for the entries and checkpoint beside the snapshot. */
 export const MAX_SNAPSHOT_BYTES = MAX_FRAME_BYTES - 1024 * 1024
 /** Entries kept until the host says it stored them (F1); beyond either bound a fresh snapshot covers them instead. */
@@ -81,6 +87,8 @@ export class Enclave {
   /** Each wallet's newest sealed blob (the core's directory). */
   private readonly walletSeals = new Map<string, WalletSeal>()
   private coreId!: Uint8Array
+  /** From the loaded core: the seq up to which each wallet's blob (`behind`) or else the core is current. */
+  private covered = { sealedSeq: -1, behind: new Map<string, number>() }
 
   constructor(readonly params: EnclaveParameters) {
     this.now = params.now ?? Date.now
@@ -115,6 +123,7 @@ export class Enclave {
     this.lastSealed = null
     this.unackedWallets.clear()
     this.walletSeals.clear()
+    this.covered = { sealedSeq: -1, behind: new Map() }
     if (blob) {
       const { plaintext, version } = await this.params.sealer.unseal({ blob, purpose: SNAPSHOT_PURPOSE, walletId: '' })
       const s = decodeCore(plaintext)
@@ -132,7 +141,8 @@ export class Enclave {
       this.coreId = s.legacy ? randomBytes(16) : s.coreId
       this.state.apply({ type: 'loaded', stateVersion: s.stateVersion, wallets: loaded.map((b) => b.wallet), createNonces: s.createNonces,
         versions: loaded.map((b) => [b.wallet.address, b.version]) })
-      s.directory.forEach(([a, version, digest]) => this.walletSeals.set(a.toLowerCase(), { version, digest, bytes: given.get(a.toLowerCase())!.length }))
+      s.directory.forEach(([a, version, digest]) => this.walletSeals.set(a.toLowerCase(), { version, digest, bytes: given.get(a.toLowerCase())!.length, through: this.audit.head() }))
+      this.covered = { sealedSeq: s.sealedSeq ?? this.audit.head().seq, behind: new Map(s.behind) }
       for (const [key, at] of [s.replay, ...loaded.map((b) => b.replay)].flat()) this.replay.remember(key, at)
       // The first seal after a load re-seals every wallet (new versions): a lineage's store starts from a complete set.
       this.state.markChanged([...this.state.wallets.keys()], true)
@@ -163,6 +173,11 @@ export class Enclave {
     if (b.version !== version) throw new EnclaveError('state_wallet_stale', `Wallet ${address}'s blob has version ${b.version}; the core blob names ${version}`)
     if (!sha256(blob).equals(digest)) throw new EnclaveError('state_wallet_foreign', `Wallet ${address}'s blob is not the one the core blob names (another lineage)`)
     return b
+  }
+
+  /** Whether a replayed entry is already in the loaded state: its wallet's blob, or the core, was sealed after it. */
+  replayCovers(e: { seq: number; wallet: string | null }): boolean {
+    return e.seq <= (this.covered.behind.get(e.wallet?.toLowerCase() ?? '') ?? this.covered.sealedSeq)
   }
 
   /** Drops kept entries up to `seq` (the host has them). */
@@ -273,8 +288,9 @@ export class Enclave {
    */
   async sealTx(tx: Tx): Promise<PendingPersist> {
     const over = this.unstored.length > MAX_UNSTORED_ENTRIES || this.unstoredBytes > MAX_UNSTORED_BYTES
-    const due = tx.snapshot || over || this.entriesSinceSnapshot >= (this.params.snapshotEvery ?? 5000)
-    const made = due ? await this.sealSnapshot() : null
+    const every = this.params.snapshotEvery ?? 5000
+    const stagger = !tx.snapshot && !over && this.entriesSinceSnapshot >= Math.ceil(every / STAGGER)
+    const made = tx.snapshot || over || stagger ? await this.sealSnapshot(stagger ? every : 0) : null
     // Every wallet blob the host has not acknowledged rides with each core blob: a stored core is loadable even when
     // an earlier persist block was lost (a store error, then a newer core stored: test lostSealThenNewerCore).
     const resent = made ? [...this.unackedWallets.values()].filter((w) => !made.seals.has(w.wallet)).map(({ at: _at, ...w }) => w) : []
@@ -291,6 +307,7 @@ export class Enclave {
     }
     if (made && sealed) {
       for (const [a, seal] of made.seals) this.walletSeals.set(a, seal)
+      for (const [a, w] of this.walletSeals) if (!made.deferred.has(a)) w.through = made.head
       for (const w of made.sealed.wallets ?? []) this.unackedWallets.set(w.wallet, { ...w, at: sealed.version })
       this.snapshotBytes = sealed.blob.length + [...this.walletSeals.values()].reduce((n, w) => n + w.bytes, 0)
       this.lastSealed = sealed
@@ -334,16 +351,25 @@ export class Enclave {
   }
 
   /**
-   * Seals the wallets changed since the last seal, each as its own blob, and the core blob naming every wallet's
-   * newest blob; the core's version only ever grows. The caller commits `seals` once the snapshot goes out.
+   * Seals the wallets changed since the last seal (with `dueAge`: a staggered share of those changed that long ago),
+   * each as its own blob, and the core blob naming every wallet's newest blob; the core's version only ever grows.
+   * The caller commits `seals` once the snapshot goes out. Null: no wallet was due.
    */
-  async sealSnapshot(): Promise<{ sealed: Sealed; changed: string[]; seals: Map<string, WalletSeal> }> {
+  async sealSnapshot(dueAge = 0): Promise<{ sealed: Sealed; changed: string[]; seals: Map<string, WalletSeal>; deferred: Set<string>; head: AuditHead } | null> {
+    const [head, all] = [this.audit.head(), this.state.takeChanged()]
+    this.entriesSinceSnapshot = 0
+    for (const a of this.state.wallets.keys()) if (!this.walletSeals.has(a) && !all.includes(a)) all.push(a) // never unnamed
+    const age = (a: string) => head.seq - (this.walletSeals.get(a)?.through.seq ?? Number.NEGATIVE_INFINITY)
+    const k = Math.ceil(all.length / STAGGER)
+    const changed = dueAge ? all.filter((a) => age(a) >= dueAge).sort((a, b) => age(b) - age(a)).filter((a, i) => i < k || age(a) === Number.POSITIVE_INFINITY) : all
+    const deferred = new Set(all.filter((a) => !changed.includes(a)))
+    this.state.markChanged([...deferred])
+    if (dueAge && changed.length === 0) return null
     this.state.apply({ type: 'version_bumped' })
-    const [stateVersion, head, changed] = [this.state.version, this.audit.head(), this.state.takeChanged()]
+    const stateVersion = this.state.version
     // A seal that fails (e.g. one KMS call, which the host can fail) leaves its wallets changed: else the next core
     // would name a blob older than its audit head and a load would forget that wallet's spends (rt15).
     const undo = (err: unknown): never => { this.state.markChanged(changed); throw err }
-    for (const a of this.state.wallets.keys()) if (!this.walletSeals.has(a) && !changed.includes(a)) changed.push(a) // never unnamed
     // Each sealed wallet carries its agents' recent request ids; the rest ride in the core blob.
     const walletOf = new Map<string, string>()
     for (const a of changed) for (const id of this.state.wallet(a).agents.keys()) walletOf.set(id, a)
@@ -358,18 +384,22 @@ export class Enclave {
       const version = this.state.walletVersion(a)
       const plaintext = encodeWalletBlob({ coreId: this.coreId, version, auditSeq: head.seq, replay: slices.get(a)!, wallet: this.state.wallet(a) })
       const blob = await this.params.sealer.seal({ purpose: WALLET_PURPOSE, walletId: a, version, plaintext })
-      seals.set(a, { version, digest: sha256(blob), bytes: blob.length })
+      seals.set(a, { version, digest: sha256(blob), bytes: blob.length, through: head })
       return { wallet: a, version, blob }
     })).catch(undo)
     const directory = [...this.state.wallets.keys()].map((a): [string, number, Uint8Array] => {
       const w = seals.get(a) ?? this.walletSeals.get(a)!
       return [a, w.version, w.digest]
     })
+    // Replay starts at the oldest deferred change; entries a blob or this core already holds are not applied again.
+    const from = [...deferred].reduce((m, a) => (this.walletSeals.get(a)!.through.seq < m.seq ? this.walletSeals.get(a)!.through : m), head)
     const plaintext = encodeCore({
       stateVersion,
       createdAt: this.now(),
       receiptKeyPkcs8: this.receiptKey.export({ format: 'der', type: 'pkcs8' }),
-      auditHead: head.seq >= 0 ? head : null,
+      auditHead: from.seq >= 0 ? from : null,
+      sealedSeq: head.seq,
+      behind: [...deferred].map((a) => [a, this.walletSeals.get(a)!.through.seq]),
       entryMacKey: this.entryMacKey,
       coreId: this.coreId,
       createNonces: [...this.state.createNonces],
@@ -377,8 +407,7 @@ export class Enclave {
       directory,
     })
     const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: stateVersion, plaintext }).catch(undo)
-    this.entriesSinceSnapshot = 0
-    return { sealed: { version: stateVersion, auditSeq: head.seq, blob, wallets }, changed, seals }
+    return { sealed: { version: stateVersion, auditSeq: from.seq, blob, wallets }, changed, seals, deferred, head }
   }
 
   wallet(address: string): WalletView {
