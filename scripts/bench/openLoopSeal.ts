@@ -1,0 +1,29 @@
+/**
+ * Issue 18: the open-loop section of `make bench` alone (c = 64 windows to grow the state as the bench does, then
+ * Poisson arrivals at half the median c = 64 rate), for before/after runs of the periodic seal. Prints p50 / p99 /
+ * p99.9 / max of each open-loop window.
+ *   npx tsx scripts/bench/openLoopSeal.ts [--root /other/checkout] [--every N] [--windows 3] [--open 2] [--wallets 4]
+ */
+import { benchEndToEnd } from './benchEndToEnd.js'
+
+const arg = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i > 0 ? process.argv[i + 1] : undefined
+}
+const every = arg('every')
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
+const r = await benchEndToEnd({
+  levels: Array.from({ length: Number(arg('windows') ?? 3) }, () => 64),
+  warmupMs: 1500,
+  durationMs: Number(arg('ms') ?? 5000),
+  wallets: Number(arg('wallets') ?? 4),
+  root: arg('root'),
+  env: every ? { BURSAR_SNAPSHOT_EVERY: every } : undefined,
+  log: (l) => console.log(l),
+  openLoopRates: (closed) => Array.from({ length: Number(arg('open') ?? 2) }, () => 0.5 * median(closed.map((l) => l.opsPerSec))),
+})
+for (const o of r.openLoop) {
+  const l = o.latencyMs
+  console.log(`open loop ${o.ratePerSec}/s: ${o.opsPerSec} ops/s, p50 ${l.p50} ms, p99 ${l.p99} ms, p99.9 ${l.p999} ms, max ${l.max} ms, failed ${o.failed}; cpu µs/req ${JSON.stringify(o.cpuUsPerRequest)}`)
+}
+console.log(`state at end: ${JSON.stringify(r.stateAtEnd)}`)
