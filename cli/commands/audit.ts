@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto'
 // Auditor CLI: verifies the audit log offline with no trust in the host that served it.
-import { readFile, writeFile } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { access, readFile, writeFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
 import { hostOption, parseHostArg } from '../lib/hostUrl.js'
 import type { AuditEntry, AuditHead } from '../../shared/audit/auditEntry.js'
 import { AuditError } from '../../shared/audit/AuditError.js'
 import { formatAuditEntry } from '../../shared/audit/formatAuditEntry.js'
 import { GENESIS_HASH, hashAuditEntry } from '../../shared/audit/hashAuditEntry.js'
-import { verifyAuditJsonl } from '../../shared/audit/verifyAuditJsonl.js'
+import { verifyAuditJsonl, verifyAuditJsonlFile } from '../../shared/audit/verifyAuditJsonl.js'
 import { computeAttestationUserData } from '../../shared/attestation/commitment.js'
 import { verifyAttestation } from '../../shared/attestation/verifyAttestation.js'
 import { AUDIT_READ_SCHEME, signAuditReadToken } from '../../shared/owner/auditReadAuth.js'
@@ -122,9 +123,10 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
     }
   } else publicKey = opts.publicKey as string
 
-  let text: string | Buffer
+  let text: string | Buffer | null = null
   try {
-    if (opts.file) text = await readFile(opts.file)
+    // A file is read in chunks by the verifier (verifyAuditJsonlFile); here only whether it can be opened.
+    if (opts.file) await access(opts.file, constants.R_OK)
     else {
       const res = await fetchAudit(`${trimHost(opts.host)}/v1/audit/export?format=jsonl`, headers)
       // The chain is global: an owner-scoped export has gaps by design and proves nothing either way.
@@ -138,8 +140,14 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
   let result: ReturnType<typeof verifyAuditJsonl>
   try {
     // Same verdict as verifyAuditLog({ ...parseAuditJsonl(text), … }), canonical lines hashed as stored.
-    result = verifyAuditJsonl({ jsonl: text, publicKey, sinceHead, expectedHead })
+    result =
+      text === null
+        ? verifyAuditJsonlFile({ file: opts.file as string, publicKey, sinceHead, expectedHead })
+        : verifyAuditJsonl({ jsonl: text, publicKey, sinceHead, expectedHead })
   } catch (err) {
+    // The file could be opened but not read (a directory, an I/O error): as when it cannot be opened.
+    if (text === null && typeof (err as NodeJS.ErrnoException).code === 'string' && !(err instanceof AuditError))
+      return usage(`cannot load the export: ${(err as Error).message}`)
     if (!(err instanceof AuditError)) throw err
     if (err.code === 'audit_bad_public_key') return usage(err.shortMessage)
     const broken = { ok: false, code: err.code, seq: null, message: err.shortMessage }

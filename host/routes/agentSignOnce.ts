@@ -24,7 +24,7 @@ export type SignOnceAnswer = {
 
 /** `replayed`: the enclave refused these bytes as already seen, before deciding (another copy claimed the nonce). */
 type Outcome = { hash: string; status: number; body: unknown; stored: boolean; replayed?: boolean }
-type Id = { agentId: string; nonce: string; expiresAt: number | undefined }
+type Id = { agentId: string; nonce: string; expiresAt: number | undefined; issuedAt: number | undefined }
 
 const NONCE_REUSED = {
   status: errorStatus('request_nonce_reused'),
@@ -33,6 +33,12 @@ const NONCE_REUSED = {
 } as const
 // Extra time the host waits for the enclave beyond the request's own deadline (a decision right at the deadline).
 const DEADLINE_MARGIN_MS = 5_000
+/**
+ * The enclave's replay cache allows an agent clock this far ahead (enclave/state/ReplayCache.ts `futureSkewMs`) and
+ * refuses any request issued before its own start plus this much: a request whose issuedAt is later than the host's
+ * start plus this much cannot have been decided before this host process started.
+ */
+const AGENT_CLOCK_AHEAD_MS = 2_000
 
 export class AgentSignOnce {
   /** One entry per (agent, nonce, bytes) in flight: identical copies share it. */
@@ -40,10 +46,29 @@ export class AgentSignOnce {
   /** The enclave calls in flight per (agent, nonce), whatever their bytes: a copy refused as replayed waits for them. */
   private readonly decisions = new Map<string, Set<Promise<Outcome>>>()
 
+  /** Requests issued after this (agent clock) were never decided before this process started (see `mayBeDecided`). */
+  private readonly freshAfter: number | null
+
   constructor(
     private readonly gateway: EnclaveGateway,
     private readonly store: Store,
-  ) {}
+    startedAt = Date.now(),
+  ) {
+    // Only a single-host store: in scale-out (PostgreSQL) another host may have decided the request.
+    this.freshAfter = store.kind === 'sqlite' ? startedAt + AGENT_CLOCK_AHEAD_MS : null
+  }
+
+  /**
+   * Whether the store must be asked before forwarding. Skipped (a lookup per request saved) when the request was
+   * issued after this host started: every earlier copy then went through this process (one host per SQLite store),
+   * so it is either in flight here (the maps above) or decided, and a decided nonce is refused by the enclave's
+   * replay cache (which also refuses anything issued before the enclave's own start) — and every refusal or gateway
+   * error is followed by the lookup, so the resend still gets the stored first decision. An issuedAt the request
+   * lies about only moves it onto the lookup-after path: a copy the enclave accepts is one it had never decided.
+   */
+  private mayBeDecided(id: Id): boolean {
+    return this.freshAfter === null || id.issuedAt === undefined || id.issuedAt <= this.freshAfter
+  }
 
   /** Copies in flight (tests and health). */
   get inFlight(): number {
@@ -101,9 +126,12 @@ export class AgentSignOnce {
 
   /** The stored answer for this (agent, nonce), else the enclave's (stored with the decision). Never rejects. */
   private async resolve(id: Id, body: { request: string; signature: string }, hash: string): Promise<Outcome> {
+    const lookFirst = this.mayBeDecided(id)
     try {
-      const prior = await this.store.agentAnswer(id.agentId, id.nonce)
-      if (prior) return fromStored(prior)
+      if (lookFirst) {
+        const prior = await this.store.agentAnswer(id.agentId, id.nonce)
+        if (prior) return fromStored(prior)
+      }
       // Wait for the enclave as long as the request can still be decided (a stalled writer must not turn a decided
       // request into an unstored answer).
       const defaultMs = this.gateway.client.timeoutMs
@@ -112,10 +140,21 @@ export class AgentSignOnce {
       const res = await this.gateway.call({ type: 'agentSign', ...body }, timeoutMs, { agentId: id.agentId, nonce: id.nonce, requestHash: hash })
       const stored = res.persist !== undefined
       if (res.ok) return { hash, status: 200, body: res.result, stored }
-      return { hash, status: errorStatus(res.error.code), body: res.error, stored, replayed: !stored && res.error.code === 'request_replayed' }
+      const replayed = !stored && res.error.code === 'request_replayed'
+      const out = { hash, status: errorStatus(res.error.code), body: res.error, stored, replayed }
+      // Lookup skipped: an undecided refusal may be a resend's (decided earlier); `replayed` is looked up after the waits.
+      if (!lookFirst && !stored && !replayed) return (await this.storedOr(id)) ?? out
+      return out
     } catch (err) {
-      return { hash, ...failure(err), stored: false }
+      const out = { hash, ...failure(err), stored: false }
+      return (!lookFirst && (await this.storedOr(id).catch(() => null))) || out
     }
+  }
+
+  /** The stored answer for (agent, nonce) as an outcome, or null. */
+  private async storedOr(id: Id): Promise<Outcome | null> {
+    const prior = await this.store.agentAnswer(id.agentId, id.nonce)
+    return prior ? fromStored(prior) : null
   }
 
   private async forwardPlain(body: { request: string; signature: string }): Promise<SignOnceAnswer> {
@@ -156,7 +195,8 @@ function idOf(text: string): Id | null {
     return null
   }
   if (j === null || typeof j !== 'object') return null
-  const { agentId, nonce, expiresAt } = j as Record<string, unknown>
+  const { agentId, nonce, expiresAt, issuedAt } = j as Record<string, unknown>
   if (typeof agentId !== 'string' || typeof nonce !== 'string' || agentId.length > 64 || nonce.length > 64) return null
-  return { agentId, nonce, expiresAt: typeof expiresAt === 'number' && Number.isFinite(expiresAt) ? expiresAt : undefined }
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined)
+  return { agentId, nonce, expiresAt: num(expiresAt), issuedAt: num(issuedAt) }
 }

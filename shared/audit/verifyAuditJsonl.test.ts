@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { canonicalJson } from '../canonical/canonicalJson.js'
 import type { AuditEntryBody } from './auditEntry.js'
@@ -6,7 +9,9 @@ import { parseAuditJsonl, toAuditJsonl } from './exportFormats.js'
 import { GENESIS_HASH, hashCanonicalAuditEntry } from './hashAuditEntry.js'
 import { mockAuditLog } from './mockAuditLog.js'
 import { verifyAuditLog } from './verifyAuditLog.js'
-import { fastVerifyAuditJsonl, verifyAuditJsonl } from './verifyAuditJsonl.js'
+import { fastVerifyAuditJsonl, verifyAuditJsonl, verifyAuditJsonlFile } from './verifyAuditJsonl.js'
+
+const FILE = path.join(mkdtempSync(path.join(tmpdir(), 'bursar-jsonl-')), 'audit.jsonl')
 
 /**
  * Differential test of the verifier-only fast path: on every export, valid or
@@ -124,6 +129,10 @@ function same(text: string, publicKey: string, extra: Extra = {}): Outcome {
   const ref = outcome(() => verifyAuditLog({ ...parseAuditJsonl(text), publicKey, ...extra }))
   expect(outcome(() => verifyAuditJsonl({ jsonl: Buffer.from(text, 'utf8'), publicKey, ...extra }))).toEqual(ref)
   expect(outcome(() => verifyAuditJsonl({ jsonl: text, publicKey, ...extra }))).toEqual(ref)
+  // The CLI's file path: read in chunks of whole lines (tiny first buffers: many chunks, lines longer than a buffer).
+  writeFileSync(FILE, text)
+  for (const chunkBytes of [1, 300, 4096])
+    expect(outcome(() => verifyAuditJsonlFile({ file: FILE, chunkBytes, publicKey, ...extra }))).toEqual(ref)
   return ref
 }
 const fastTaken = (text: string, publicKey: string, extra: Extra = {}) =>

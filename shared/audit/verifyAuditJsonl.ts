@@ -1,5 +1,6 @@
 import * as nodeCrypto from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
 import { canonicalJson } from '../canonical/canonicalJson.js'
 import { DecodedActionSchema } from '../schemas/decodedAction.js'
 import { AUDIT_EVENTS, type AuditCheckpoint, type AuditEntry, AuditEntrySchema } from './auditEntry.js'
@@ -113,6 +114,55 @@ const O_hash = lit('{"hash":')
  * (a failure anywhere, or a line parseAuditJsonl would refuse).
  */
 export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogReturnType | undefined {
+  return fastVerifyChunks([b], rest)
+}
+
+/**
+ * `bursar audit verify --file`: the same verdict as verifyAuditJsonl({ jsonl: readFileSync(file) }), read in chunks
+ * of whole lines into one reused buffer (no buffer the size of the export, no page faults on one); the reference
+ * reads the whole file only when the fast path must hand over. `chunkBytes` (tests): the first buffer's size.
+ */
+export function verifyAuditJsonlFile(params: Rest & { file: string; chunkBytes?: number }): VerifyAuditLogReturnType {
+  const { file, chunkBytes, ...rest } = params
+  const fast = fastVerifyChunks(lineChunks(file, chunkBytes ?? 4 << 20), rest)
+  if (fast !== undefined) return fast
+  return verifyAuditLog({ ...parseAuditJsonl(readFileSync(file).toString('utf8')), ...rest })
+}
+
+/**
+ * The file as consecutive chunks that each end just after a newline (the last: at the end of the file), in one
+ * buffer reused from chunk to chunk (grown when a line is longer). A chunk is only read until the next is asked for.
+ */
+function* lineChunks(file: string, size: number): Generator<Buffer> {
+  const fd = openSync(file, 'r')
+  try {
+    let buf = Buffer.allocUnsafe(Math.max(1, size))
+    let have = 0
+    for (;;) {
+      if (have === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2)
+        buf.copy(bigger, 0, 0, have)
+        buf = bigger
+      }
+      const got = readSync(fd, buf, have, buf.length - have, null)
+      if (got === 0) {
+        if (have > 0) yield buf.subarray(0, have)
+        return
+      }
+      have += got
+      const cut = buf.lastIndexOf(0x0a, have - 1) + 1
+      if (cut === 0) continue // no whole line yet: read on (grows the buffer when full)
+      yield buf.subarray(0, cut)
+      buf.copy(buf, 0, cut, have)
+      have -= cut
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** The fast loop over chunks of whole lines (a line never spans two chunks; only the last may lack its newline). */
+function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogReturnType | undefined {
   let key: KeyObject
   try {
     key = toEd25519PublicKey(rest.publicKey)
@@ -120,7 +170,6 @@ export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogRetur
     return undefined // the reference throws, after parsing: let it decide which error comes first
   }
   const { sinceHead, expectedHead } = rest
-  const s = new Scanner(b)
   const hashes = new DigestList()
   const checkpoints: AuditCheckpoint[] = []
   let start = 0
@@ -133,6 +182,8 @@ export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogRetur
   /** scratch.subarray(0, len) by len: one view per line length, not one per line. */
   let views: Buffer[] = []
 
+  for (const b of chunks) {
+  const s = new Scanner(b)
   const n = b.length
   let pos = 0
   while (pos < n) {
@@ -221,6 +272,7 @@ export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogRetur
     if (claimed !== undefined && claimed.toLowerCase() !== hash) return undefined
     prev = Buffer.from(hash.slice(2), 'hex').toString('latin1')
     hashes.push(prev)
+  }
   }
   const head = hashes.length > 0 ? (hashes.get(hashes.length - 1) as string) : anchorHash
   return finishAuditVerify({ hashes, start, anchorHash, prev: head, checkpoints, key, sinceHead, expectedHead, failure: undefined })
