@@ -72,6 +72,8 @@ export class Enclave {
   /** Authenticates each stored entry to this enclave (HMAC-SHA256 over its hash), so replayed entries cannot be forged. */
   private entryMacKey!: Uint8Array
   private entriesSinceSnapshot = 0
+  /** An owner act's seal failed (sealTx): the next seal is a full one. */
+  private snapshotOwed = false
   /** Size of the last sealed snapshot (the state-size guard for state-growing owner acts reads it). */
   private snapshotBytes = 0
   private fresh = true
@@ -289,8 +291,11 @@ export class Enclave {
   async sealTx(tx: Tx): Promise<PendingPersist> {
     const over = this.unstored.length > MAX_UNSTORED_ENTRIES || this.unstoredBytes > MAX_UNSTORED_BYTES
     const every = this.params.snapshotEvery ?? 5000
-    const stagger = !tx.snapshot && !over && this.entriesSinceSnapshot >= Math.ceil(every / STAGGER)
-    const made = tx.snapshot || over || stagger ? await this.sealSnapshot(stagger ? every : 0) : null
+    // An owner act's full seal stays owed until one is stored: else a staggered core deferring its wallet would
+    // replay the act's entry, which replay refuses (rt18: the host fails that seal's KMS call, then restarts).
+    const owed = (this.snapshotOwed ||= tx.snapshot)
+    const stagger = !owed && !over && this.entriesSinceSnapshot >= Math.ceil(every / STAGGER)
+    const made = owed || over || stagger ? await this.sealSnapshot(stagger ? every : 0) : null
     // Every wallet blob the host has not acknowledged rides with each core blob: a stored core is loadable even when
     // an earlier persist block was lost (a store error, then a newer core stored: test lostSealThenNewerCore).
     const resent = made ? [...this.unackedWallets.values()].filter((w) => !made.seals.has(w.wallet)).map(({ at: _at, ...w }) => w) : []
@@ -299,7 +304,7 @@ export class Enclave {
       // A periodic snapshot too large to frame is skipped (the entries still go out and replay; its wallets are
       // sealed next time); an owner act's snapshot cannot be skipped (replay refuses owner acts after the
       // snapshot): stop rather than lose it.
-      if (tx.snapshot) this.halt(`snapshot of ${sealedBytes(sealed)} bytes exceeds ${MAX_SNAPSHOT_BYTES}`)
+      if (owed) this.halt(`snapshot of ${sealedBytes(sealed)} bytes exceeds ${MAX_SNAPSHOT_BYTES}`)
       this.params.log(`snapshot of ${sealedBytes(sealed)} bytes skipped (limit ${MAX_SNAPSHOT_BYTES}); entries replay instead`)
       this.state.markChanged(made.changed)
       this.entriesSinceSnapshot = 0
@@ -311,6 +316,7 @@ export class Enclave {
       for (const w of made.sealed.wallets ?? []) this.unackedWallets.set(w.wallet, { ...w, at: sealed.version })
       this.snapshotBytes = sealed.blob.length + [...this.walletSeals.values()].reduce((n, w) => n + w.bytes, 0)
       this.lastSealed = sealed
+      if (owed) this.snapshotOwed = false
     }
     // Too many kept entries: a sealed snapshot covers them all; without one, keep the newest within the bound.
     if (over) this.forgetStored(sealed ? sealed.auditSeq : (this.unstored[this.unstored.length >> 1]?.seq ?? -1))
