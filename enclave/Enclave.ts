@@ -89,8 +89,8 @@ export class Enclave {
   /** Each wallet's newest sealed blob (the core's directory). */
   private readonly walletSeals = new Map<string, WalletSeal>()
   private coreId!: Uint8Array
-  /** From the loaded core: the seq up to which each wallet's blob (`behind`) or else the core is current. */
-  private covered = { sealedSeq: -1, behind: new Map<string, number>() }
+  /** From the loaded core: the seq up to which each wallet's blob (`behind`) or else the core is current (finishLoad reads it). */
+  covered = { sealedSeq: -1, behind: new Map<string, number>() }
 
   constructor(readonly params: EnclaveParameters) {
     this.now = params.now ?? Date.now
