@@ -84,6 +84,8 @@ export class Enclave {
   private unstoredBytes = 0
   /** The newest sealed core blob, re-sent on catchUp until the host says it has it. */
   private lastSealed: Persist['sealed'] = null
+  /** The audit seq that core was sealed at (its `auditSeq` is where its replay starts: earlier for a staggered one). */
+  private lastSealedAt = -1
   /** Each wallet's newest blob sealed since the host last said which core it has (`at`: that seal's core version). */
   private unackedWallets = new Map<string, { wallet: string; version: number; blob: Uint8Array; at: number }>()
   /** Each wallet's newest sealed blob (the core's directory). */
@@ -199,7 +201,9 @@ export class Enclave {
     if (this.lastSealed && this.lastSealed.version <= snapshotVersion) this.lastSealed = null
     for (const [a, w] of this.unackedWallets) if (w.at <= snapshotVersion) this.unackedWallets.delete(a)
     // The newest core and every wallet blob sealed since the core the host has: together, a loadable set.
-    const sealed = this.lastSealed && { ...this.lastSealed, wallets: [...this.unackedWallets.values()].map(({ at: _at, ...w }) => w) }
+    // A staggered core goes out only once its entries have (rt18): a store holding it without them cannot load it.
+    const ahead = this.lastSealed && this.lastSealed.auditSeq < this.lastSealedAt && this.lastSealedAt >= this.releaseOrder.next
+    const sealed = ahead ? null : this.lastSealed && { ...this.lastSealed, wallets: [...this.unackedWallets.values()].map(({ at: _at, ...w }) => w) }
     // Not the entries whose answer has not left yet (being signed, waiting their turn): they go out in that answer,
     // stored with it. A host that stored them first and then died would hold a decision whose answer no one has.
     let kept = this.unstored.filter((u) => u.seq < this.releaseOrder.next)
@@ -316,6 +320,7 @@ export class Enclave {
       for (const w of made.sealed.wallets ?? []) this.unackedWallets.set(w.wallet, { ...w, at: sealed.version })
       this.snapshotBytes = sealed.blob.length + [...this.walletSeals.values()].reduce((n, w) => n + w.bytes, 0)
       this.lastSealed = sealed
+      this.lastSealedAt = made.head.seq
       if (owed) this.snapshotOwed = false
     }
     // Too many kept entries: a sealed snapshot covers them all; without one, keep the newest within the bound.

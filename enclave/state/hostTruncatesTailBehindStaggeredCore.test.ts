@@ -55,7 +55,8 @@ class Store {
  * it). Here the host restarts the enclave with the NEWEST core and none of the entries after its replay start:
  * wallet A loads as of `behind`, its payments between then and the core's seal are forgotten (its agent can spend
  * them again), while the state version is the newest one. Defined outcome: the load is refused until the replayed
- * entries reach the seq the core was sealed at; with the whole tail it loads with A's exact ledger.
+ * entries reach the seq the core was sealed at; with the whole tail it loads with A's exact ledger. (An honest host
+ * never holds such a core without its entries: catchUp holds a staggered core back until its entries have left.)
  */
 describe('enclave: the host hands the newest staggered core without the tail its deferred wallets need', () => {
   it('finishLoad refuses a replay that stops before the core\'s seal; the whole tail loads exactly', async () => {
@@ -102,10 +103,10 @@ describe('enclave: the host hands the newest staggered core without the tail its
       })
       const r = await handleAgentSign(enclave, { request: text, signature: sign(null, Buffer.from(text), a.key).toString('hex') })
       expect(r.ok).toBe(true)
-      const s = store.put(r.persist)
-      if (s) store.put((await enclave.catchUp(store.storedThrough, s.version)).persist)
-      return s
+      return store.put(r.persist)
     }
+    // The host acknowledges a stored core right away (as the gateway does).
+    const ack = async (s: NonNullable<Persist['sealed']>) => store.put((await enclave.catchUp(store.storedThrough, s.version)).persist)
     const spent = (e: Enclave, a: (typeof agents)[number]) => e.wallet(a.wallet).ledger.spentAfter(a.agentId, 84532, USDC.toLowerCase(), 0)
     // Both wallets pay, until the newest core defers one of them with payments of it after its blob.
     let deferred: { a: (typeof agents)[number]; behind: number; sealedSeq: number } | null = null
@@ -115,6 +116,7 @@ describe('enclave: the host hands the newest staggered core without the tail its
       const c = decodeCore((await createSimSealer({ keyFile }).unseal({ blob: s.blob, purpose: 'enclave-state', walletId: '' })).plaintext)
       const [address, behind] = c.behind?.[0] ?? []
       if (address !== undefined && c.sealedSeq! - behind! > 10) deferred = { a: agents.find((x) => x.wallet.toLowerCase() === address)!, behind: behind!, sealedSeq: c.sealedSeq! }
+      else await ack(s)
     }
     expect(deferred).not.toBeNull()
     const { a, sealedSeq } = deferred!
@@ -132,6 +134,15 @@ describe('enclave: the host hands the newest staggered core without the tail its
       expect(spent(restarted, a)).toBeLessThan(spent(enclave, a)) // A's payments since its blob are missing
       await expect(finishLoad(restarted)).rejects.toThrow(/stop before seq/)
     }
+    // An honest host must never hold that core without its entries: catchUp (which re-sends only entries whose
+    // answers have left) holds a staggered core back until the answer carrying its seal's entries has left.
+    const prev = store.cores.at(-2)!.version
+    enclave.releaseOrder.reset(sealedSeq) // the seal's own answer is still waiting its turn
+    expect((await enclave.catchUp(core.auditSeq, prev)).persist.sealed).toBeNull()
+    enclave.releaseOrder.reset(sealedSeq + 1) // it left (dispatch moves `next` past it)
+    expect((await enclave.catchUp(core.auditSeq, prev)).persist.sealed?.version).toBe(core.version)
+    await ack(core)
+
     // The whole tail: A's exact ledger.
     const restarted = enclaveWith(createSimSealer({ keyFile }))
     await restarted.loadSnapshot(core.blob, blobs)
