@@ -87,8 +87,8 @@ export class Enclave {
   /** Each wallet's newest sealed blob (the core's directory). */
   private readonly walletSeals = new Map<string, WalletSeal>()
   private coreId!: Uint8Array
-  /** From the loaded core: the seq up to which each wallet's blob (`behind`) or else the core is current. */
-  private covered = { sealedSeq: -1, behind: new Map<string, number>() }
+  /** From the loaded core: the seq up to which each wallet's blob (`behind`) or else the core is current (finishLoad: the replay reached it). */
+  covered = { sealedSeq: -1, behind: new Map<string, number>() }
 
   constructor(readonly params: EnclaveParameters) {
     this.now = params.now ?? Date.now
@@ -360,8 +360,7 @@ export class Enclave {
     this.entriesSinceSnapshot = 0
     for (const a of this.state.wallets.keys()) if (!this.walletSeals.has(a) && !all.includes(a)) all.push(a) // never unnamed
     const age = (a: string) => head.seq - (this.walletSeals.get(a)?.through.seq ?? Number.NEGATIVE_INFINITY)
-    const k = Math.ceil(all.length / STAGGER)
-    const changed = dueAge ? all.filter((a) => age(a) >= dueAge).sort((a, b) => age(b) - age(a)).filter((a, i) => i < k || age(a) === Number.POSITIVE_INFINITY) : all
+    const changed = dueAge ? all.filter((a) => age(a) >= dueAge).sort((a, b) => age(b) - age(a)).filter((a, i) => i < Math.ceil(all.length / STAGGER) || age(a) === Number.POSITIVE_INFINITY) : all
     const deferred = new Set(all.filter((a) => !changed.includes(a)))
     this.state.markChanged([...deferred])
     if (dueAge && changed.length === 0) return null

@@ -79,6 +79,8 @@ export async function replayEntries(enclave: Enclave, texts: string[]): Promise<
 /** Ends loading: records the start in the audit chain, seals a snapshot, and opens for requests. */
 export async function finishLoad(enclave: Enclave): Promise<HandlerResult<'finishLoad'>> {
   refuseIfBroken(enclave)
+  // Issue 18: a wallet sealed before the core is rebuilt from entries up to the core's seal; a log that stops short forgets its spends.
+  if (enclave.audit.head().seq < enclave.covered.sealedSeq) throw new EnclaveError('state_rollback_detected', `The replayed entries stop at ${enclave.audit.head().seq}, before the snapshot's seal at ${enclave.covered.sealedSeq}`)
   enclave.releaseOrder.reset(enclave.audit.head().seq + 1)
   const tx = enclave.beginTx()
   tx.snapshot = true
