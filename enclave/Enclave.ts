@@ -91,7 +91,7 @@ export class Enclave {
   /** Each wallet's newest sealed blob (the core's directory). */
   private readonly walletSeals = new Map<string, WalletSeal>()
   private coreId!: Uint8Array
-  /** From the loaded core: the seq up to which each wallet's blob (`behind`) or else the core is current (finishLoad reads it). */
+  /** From the loaded core: the seq up to which each wallet's blob (`behind`) or else the core is current (finishLoad: the replay reached it). */
   covered = { sealedSeq: -1, behind: new Map<string, number>() }
 
   constructor(readonly params: EnclaveParameters) {
@@ -316,11 +316,10 @@ export class Enclave {
     }
     if (made && sealed) {
       for (const [a, seal] of made.seals) this.walletSeals.set(a, seal)
-      for (const [a, w] of this.walletSeals) if (!made.deferred.has(a)) w.through = made.head
       for (const w of made.sealed.wallets ?? []) this.unackedWallets.set(w.wallet, { ...w, at: sealed.version })
       this.snapshotBytes = sealed.blob.length + [...this.walletSeals.values()].reduce((n, w) => n + w.bytes, 0)
       this.lastSealed = sealed
-      this.lastSealedAt = made.head.seq
+      this.lastSealedAt = this.audit.head().seq // the seal's head (the writer appended nothing since)
       if (owed) this.snapshotOwed = false
     }
     // Too many kept entries: a sealed snapshot covers them all; without one, keep the newest within the bound.
@@ -366,14 +365,15 @@ export class Enclave {
    * each as its own blob, and the core blob naming every wallet's newest blob; the core's version only ever grows.
    * The caller commits `seals` once the snapshot goes out. Null: no wallet was due.
    */
-  async sealSnapshot(dueAge = 0): Promise<{ sealed: Sealed; changed: string[]; seals: Map<string, WalletSeal>; deferred: Set<string>; head: AuditHead } | null> {
+  async sealSnapshot(dueAge = 0): Promise<{ sealed: Sealed; changed: string[]; seals: Map<string, WalletSeal> } | null> {
     const [head, all] = [this.audit.head(), this.state.takeChanged()]
     this.entriesSinceSnapshot = 0
     for (const a of this.state.wallets.keys()) if (!this.walletSeals.has(a) && !all.includes(a)) all.push(a) // never unnamed
     const age = (a: string) => head.seq - (this.walletSeals.get(a)?.through.seq ?? Number.NEGATIVE_INFINITY)
-    const k = Math.ceil(all.length / STAGGER)
-    const changed = dueAge ? all.filter((a) => age(a) >= dueAge).sort((a, b) => age(b) - age(a)).filter((a, i) => i < k || age(a) === Number.POSITIVE_INFINITY) : all
+    const changed = dueAge ? all.filter((a) => age(a) >= dueAge).sort((a, b) => age(b) - age(a)).filter((a, i) => i < Math.ceil(all.length / STAGGER) || age(a) === Number.POSITIVE_INFINITY) : all
     const deferred = new Set(all.filter((a) => !changed.includes(a)))
+    // A wallet unchanged since its blob is current up to here, sealed or not (replay of a later-deferred change starts at most here).
+    for (const [a, w] of this.walletSeals) if (!all.includes(a)) w.through = head
     this.state.markChanged([...deferred])
     if (dueAge && changed.length === 0) return null
     this.state.apply({ type: 'version_bumped' })
@@ -418,7 +418,7 @@ export class Enclave {
       directory,
     })
     const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: stateVersion, plaintext }).catch(undo)
-    return { sealed: { version: stateVersion, auditSeq: from.seq, blob, wallets }, changed, seals, deferred, head }
+    return { sealed: { version: stateVersion, auditSeq: from.seq, blob, wallets }, changed, seals }
   }
 
   wallet(address: string): WalletView {

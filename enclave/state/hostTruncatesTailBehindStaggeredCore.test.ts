@@ -132,7 +132,7 @@ describe('enclave: the host hands the newest staggered core without the tail its
       await restarted.loadSnapshot(core.blob, blobs)
       expect((await replayEntries(restarted, tail.slice(0, cut))).ok).toBe(true)
       expect(spent(restarted, a)).toBeLessThan(spent(enclave, a)) // A's payments since its blob are missing
-      await expect(finishLoad(restarted)).rejects.toThrow(/stop before seq/)
+      await expect(finishLoad(restarted)).rejects.toThrow(/before the snapshot's seal/)
     }
     // An honest host must never hold that core without its entries: catchUp (which re-sends only entries whose
     // answers have left) holds a staggered core back until the answer carrying its seal's entries has left.

@@ -79,10 +79,8 @@ export async function replayEntries(enclave: Enclave, texts: string[]): Promise<
 /** Ends loading: records the start in the audit chain, seals a snapshot, and opens for requests. */
 export async function finishLoad(enclave: Enclave): Promise<HandlerResult<'finishLoad'>> {
   refuseIfBroken(enclave)
-  // SECURITY (rt18): a staggered core holds the wallets it deferred only through `behind`; their changes up to its
-  // seal are in the entries. A tail cut before the seal would forget them under the newest state version: refused.
-  const { sealedSeq } = enclave.covered
-  if (enclave.audit.head().seq < sealedSeq) throw new EnclaveError('state_invalid', `The replayed entries stop before seq ${sealedSeq}, where the snapshot was sealed`)
+  // Issue 18: a wallet sealed before the core is rebuilt from entries up to the core's seal; a log that stops short forgets its spends.
+  if (enclave.audit.head().seq < enclave.covered.sealedSeq) throw new EnclaveError('state_rollback_detected', `The replayed entries stop at ${enclave.audit.head().seq}, before the snapshot's seal at ${enclave.covered.sealedSeq}`)
   enclave.releaseOrder.reset(enclave.audit.head().seq + 1)
   const tx = enclave.beginTx()
   tx.snapshot = true

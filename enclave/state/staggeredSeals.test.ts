@@ -132,6 +132,11 @@ describe('enclave: staggered periodic seals', () => {
     await restarted.loadSnapshot(store.core!.blob, [...store.blobs].map(([wallet, b]) => ({ wallet, blob: b.blob })))
     const tail = store.entries.filter((t) => (JSON.parse(t) as { seq: number }).seq > store.core!.auditSeq)
     expect(tail.length).toBeGreaterThan(0)
+    // A host that replays only part of the entries before the core's seal would make the deferred wallets forget spends.
+    const short = enclaveWith(sealer)
+    await short.loadSnapshot(store.core!.blob, [...store.blobs].map(([wallet, b]) => ({ wallet, blob: b.blob })))
+    expect((await replayEntries(short, tail.slice(0, Math.max(1, core.sealedSeq! - store.core!.auditSeq - 1)))).ok).toBe(true)
+    await expect(finishLoad(short)).rejects.toMatchObject({ code: 'state_rollback_detected' })
     const replayed = await replayEntries(restarted, tail)
     expect(replayed.ok).toBe(true)
     expect(restarted.audit.head()).toEqual(enclave.audit.head())

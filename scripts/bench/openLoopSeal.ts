@@ -2,9 +2,14 @@
  * Issue 18: the open-loop section of `make bench` alone (c = 64 windows to grow the state as the bench does, then
  * Poisson arrivals at half the median c = 64 rate), for before/after runs of the periodic seal. Prints p50 / p99 /
  * p99.9 / max of each open-loop window.
- *   npx tsx scripts/bench/openLoopSeal.ts [--root /other/checkout] [--every N] [--windows 3] [--open 2] [--wallets 4]
+ *   npx tsx scripts/bench/openLoopSeal.ts [--root /other/checkout] [--every N] [--windows 3] [--open 2] [--wallets 4] [--prof DIR]
+ * --prof: --cpu-prof in the enclave and host (the whole run), top self time of each printed at the end.
  */
+import { readdirSync } from 'node:fs'
+import path from 'node:path'
 import { benchEndToEnd } from './benchEndToEnd.js'
+import { formatCpuProfileSummary } from './formatCpuProfileSummary.js'
+import { summarizeCpuProfile } from './summarizeCpuProfile.js'
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -19,6 +24,7 @@ const r = await benchEndToEnd({
   wallets: Number(arg('wallets') ?? 4),
   root: arg('root'),
   env: every ? { BURSAR_SNAPSHOT_EVERY: every } : undefined,
+  nodeArgs: arg('prof') ? ['--cpu-prof', '--cpu-prof-dir', arg('prof')!] : undefined,
   log: (l) => console.log(l),
   openLoopRates: (closed) => Array.from({ length: Number(arg('open') ?? 2) }, () => 0.5 * median(closed.map((l) => l.opsPerSec))),
 })
@@ -27,3 +33,5 @@ for (const o of r.openLoop) {
   console.log(`open loop ${o.ratePerSec}/s: ${o.opsPerSec} ops/s, p50 ${l.p50} ms, p99 ${l.p99} ms, p99.9 ${l.p999} ms, max ${l.max} ms, failed ${o.failed}; cpu µs/req ${JSON.stringify(o.cpuUsPerRequest)}`)
 }
 console.log(`state at end: ${JSON.stringify(r.stateAtEnd)}`)
+const prof = arg('prof')
+if (prof) for (const f of readdirSync(prof).filter((f) => f.endsWith('.cpuprofile'))) console.log(formatCpuProfileSummary(f, summarizeCpuProfile(path.join(prof, f), 20)))
