@@ -27,8 +27,6 @@ const MIGRATIONS: string[] = [
    ALTER TABLE snapshots_w RENAME TO snapshots;`,
 ]
 const KEEP_SNAPSHOTS = 5
-/** How long fetch marks wait for a persist transaction to ride in before they get their own. */
-const MARKS_DELAY_MS = 20
 
 /** Embedded default storage: one SQLite file (WAL) under the data directory. */
 export class SqliteStore implements Store {
@@ -83,28 +81,12 @@ export class SqliteStore implements Store {
     })
   }
 
-  /**
-   * Fetch marks not yet written: applied inside the next persist transaction (a group commit under load: no commit
-   * of their own), before any read of an answer, on close, or by a short timer when no persist comes. They only
-   * record that an answer was written out to its agent (informational, as before: a crash may lose the last few).
-   */
-  private pendingMarks: Array<{ keys: { agentId: string; nonce: string }[]; at: number }> = []
-  private marksTimer: NodeJS.Timeout | null = null
-  private readonly applyMarks = (): void => {
-    if (this.marksTimer) clearTimeout(this.marksTimer)
-    this.marksTimer = null
-    const pending = this.pendingMarks
-    this.pendingMarks = []
-    for (const m of pending) for (const k of m.keys) this.stmts.fetched.run(m.at, k.agentId, k.nonce)
-  }
-
   /** Returns the highest entry seq stored (-1 if none). One wrapper, made once (better-sqlite3 prepares its BEGIN/COMMIT). */
   private readonly persistBody = (ps: Persist[], answers: AgentAnswer[]): number => {
     let maxSeq = -1
     for (const p of ps) maxSeq = Math.max(maxSeq, this.persistOne(p))
     const insert = this.stmts.insertAnswer
     for (const a of answers) insert.run(a.agentId, a.nonce, a.requestHash, a.status, a.body, a.auditSeq, a.decidedAt)
-    if (this.pendingMarks.length > 0) this.applyMarks()
     return maxSeq
   }
   private persistTxn: ((ps: Persist[], answers: AgentAnswer[]) => number) | null = null
@@ -156,25 +138,16 @@ export class SqliteStore implements Store {
   }
 
   async agentAnswer(agentId: string, nonce: string): Promise<StoredAgentAnswer | null> {
-    if (this.pendingMarks.length > 0) this.marksTx()
     return (this.stmts.answer.get(agentId, nonce) as StoredAgentAnswer | undefined) ?? null
   }
 
-  private marksTxn: (() => void) | null = null
-  private readonly marksTx = (): void => (this.marksTxn ??= this.db.transaction(this.applyMarks))()
+  private fetchedTxn: ((keys: { agentId: string; nonce: string }[], at: number) => void) | null = null
+  private readonly fetchedBody = (keys: { agentId: string; nonce: string }[], at: number): void => {
+    for (const k of keys) this.stmts.fetched.run(at, k.agentId, k.nonce)
+  }
 
   async markAnswersFetched(keys: { agentId: string; nonce: string }[], at: number): Promise<void> {
-    if (keys.length === 0) return
-    this.pendingMarks.push({ keys, at })
-    // No persist within a few ms (an idle host): the marks get a transaction of their own.
-    this.marksTimer ??= setTimeout(() => {
-      this.marksTimer = null
-      try {
-        if (this.pendingMarks.length > 0) this.marksTx()
-      } catch {
-        // Informational only (the route ignored these failures before as well).
-      }
-    }, MARKS_DELAY_MS)
+    ;(this.fetchedTxn ??= this.db.transaction(this.fetchedBody))(keys, at)
   }
 
   async storedThrough(from: number): Promise<number> {
@@ -213,8 +186,6 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.pendingMarks.length > 0) this.marksTx()
-    if (this.marksTimer) clearTimeout(this.marksTimer)
     this.db.close()
   }
 }
