@@ -5,7 +5,7 @@
  * entries, signatures) or sealed.
  */
 import { type KeyObject, createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
-import type { AuditEntry, AuditEntryBody, AuditEvent } from '../shared/audit/auditEntry.js'
+import type { AuditEntry, AuditEntryBody, AuditEvent, AuditHead } from '../shared/audit/auditEntry.js'
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { MAX_FRAME_BYTES } from '../shared/protocol/frame.js'
 import type { Persist, ResultOf, WireCheckpoint } from '../shared/protocol/messages.js'
@@ -43,8 +43,14 @@ export const SNAPSHOT_PURPOSE = 'enclave-state'
 /** Issue 15: each wallet's blob, sealed with walletId = its address and its own version. */
 export const WALLET_PURPOSE = 'wallet-state'
 type Sealed = NonNullable<Persist['sealed']>
-/** A wallet's newest sealed blob: what the core's directory names. */
-type WalletSeal = { version: number; digest: Uint8Array; bytes: number }
+/** A wallet's newest sealed blob: what the core's directory names; `through`: the head up to which it is current. */
+type WalletSeal = { version: number; digest: Uint8Array; bytes: number; through: AuditHead }
+/**
+ * Issue 18: periodic seals are staggered. Every snapshotEvery / STAGGER entries, at most ceil(changed / STAGGER) of
+ * the changed wallets whose state is ≥ snapshotEvery entries old are sealed (oldest first) with the core; the core's
+ * head is then the oldest unsealed change's, so replay rebuilds them. Owner acts and the unstored bound seal all.
+ */
+export const STAGGER = 16
 /** Leaves room in a response frame for the entries and checkpoint beside the snapshot. */
 export const MAX_SNAPSHOT_BYTES = MAX_FRAME_BYTES - 1024 * 1024
 /** Entries kept until the host says it stored them (F1); beyond either bound a fresh snapshot covers them instead. */
@@ -66,6 +72,8 @@ export class Enclave {
   /** Authenticates each stored entry to this enclave (HMAC-SHA256 over its hash), so replayed entries cannot be forged. */
   private entryMacKey!: Uint8Array
   private entriesSinceSnapshot = 0
+  /** An owner act's seal failed (sealTx): the next seal is a full one. */
+  private snapshotOwed = false
   /** Size of the last sealed snapshot (the state-size guard for state-growing owner acts reads it). */
   private snapshotBytes = 0
   private fresh = true
@@ -76,11 +84,15 @@ export class Enclave {
   private unstoredBytes = 0
   /** The newest sealed core blob, re-sent on catchUp until the host says it has it. */
   private lastSealed: Persist['sealed'] = null
+  /** The audit seq that core was sealed at (its `auditSeq` is where its replay starts: earlier for a staggered one). */
+  private lastSealedAt = -1
   /** Each wallet's newest blob sealed since the host last said which core it has (`at`: that seal's core version). */
   private unackedWallets = new Map<string, { wallet: string; version: number; blob: Uint8Array; at: number }>()
   /** Each wallet's newest sealed blob (the core's directory). */
   private readonly walletSeals = new Map<string, WalletSeal>()
   private coreId!: Uint8Array
+  /** From the loaded core: the seq up to which each wallet's blob (`behind`) or else the core is current (finishLoad: the replay reached it). */
+  covered = { sealedSeq: -1, behind: new Map<string, number>() }
 
   constructor(readonly params: EnclaveParameters) {
     this.now = params.now ?? Date.now
@@ -104,7 +116,7 @@ export class Enclave {
    * Unseals the host's newest core blob and the wallet blobs it names (or starts fresh) and moves to 'loading'; in
    * 'loading' it restarts the load. SECURITY (issue 15): the core names each wallet's newest blob by version and
    * SHA-256, so the host can neither drop a wallet, nor hand an older or another lineage's blob of it, nor one sealed
-   * for another wallet or core; the tail after the core's head replays as before.
+   * for another wallet or core; the tail after the core's head replays (issue 18: that head may be a deferred wallet's, see STAGGER).
    */
   async loadSnapshot(blob: Uint8Array | null, wallets: ReadonlyArray<{ wallet: string; blob: Uint8Array }> = []): Promise<void> {
     this.broken = true
@@ -115,6 +127,7 @@ export class Enclave {
     this.lastSealed = null
     this.unackedWallets.clear()
     this.walletSeals.clear()
+    this.covered = { sealedSeq: -1, behind: new Map() }
     if (blob) {
       const { plaintext, version } = await this.params.sealer.unseal({ blob, purpose: SNAPSHOT_PURPOSE, walletId: '' })
       const s = decodeCore(plaintext)
@@ -132,7 +145,8 @@ export class Enclave {
       this.coreId = s.legacy ? randomBytes(16) : s.coreId
       this.state.apply({ type: 'loaded', stateVersion: s.stateVersion, wallets: loaded.map((b) => b.wallet), createNonces: s.createNonces,
         versions: loaded.map((b) => [b.wallet.address, b.version]) })
-      s.directory.forEach(([a, version, digest]) => this.walletSeals.set(a.toLowerCase(), { version, digest, bytes: given.get(a.toLowerCase())!.length }))
+      s.directory.forEach(([a, version, digest]) => this.walletSeals.set(a.toLowerCase(), { version, digest, bytes: given.get(a.toLowerCase())!.length, through: this.audit.head() }))
+      this.covered = { sealedSeq: s.sealedSeq ?? this.audit.head().seq, behind: new Map(s.behind) }
       for (const [key, at] of [s.replay, ...loaded.map((b) => b.replay)].flat()) this.replay.remember(key, at)
       // The first seal after a load re-seals every wallet (new versions): a lineage's store starts from a complete set.
       this.state.markChanged([...this.state.wallets.keys()], true)
@@ -165,6 +179,11 @@ export class Enclave {
     return b
   }
 
+  /** Whether a replayed entry is already in the loaded state: its wallet's blob, or the core, was sealed after it. */
+  replayCovers(e: { seq: number; wallet: string | null }): boolean {
+    return e.seq <= (this.covered.behind.get(e.wallet?.toLowerCase() ?? '') ?? this.covered.sealedSeq)
+  }
+
   /** Drops kept entries up to `seq` (the host has them). */
   private forgetStored(seq: number): void {
     let n = 0
@@ -182,7 +201,9 @@ export class Enclave {
     if (this.lastSealed && this.lastSealed.version <= snapshotVersion) this.lastSealed = null
     for (const [a, w] of this.unackedWallets) if (w.at <= snapshotVersion) this.unackedWallets.delete(a)
     // The newest core and every wallet blob sealed since the core the host has: together, a loadable set.
-    const sealed = this.lastSealed && { ...this.lastSealed, wallets: [...this.unackedWallets.values()].map(({ at: _at, ...w }) => w) }
+    // A staggered core goes out only once its entries have (rt18): a store holding it without them cannot load it.
+    const ahead = this.lastSealed && this.lastSealed.auditSeq < this.lastSealedAt && this.lastSealedAt >= this.releaseOrder.next
+    const sealed = ahead ? null : this.lastSealed && { ...this.lastSealed, wallets: [...this.unackedWallets.values()].map(({ at: _at, ...w }) => w) }
     // Not the entries whose answer has not left yet (being signed, waiting their turn): they go out in that answer,
     // stored with it. A host that stored them first and then died would hold a decision whose answer no one has.
     let kept = this.unstored.filter((u) => u.seq < this.releaseOrder.next)
@@ -273,8 +294,12 @@ export class Enclave {
    */
   async sealTx(tx: Tx): Promise<PendingPersist> {
     const over = this.unstored.length > MAX_UNSTORED_ENTRIES || this.unstoredBytes > MAX_UNSTORED_BYTES
-    const due = tx.snapshot || over || this.entriesSinceSnapshot >= (this.params.snapshotEvery ?? 5000)
-    const made = due ? await this.sealSnapshot() : null
+    const every = this.params.snapshotEvery ?? 5000
+    // An owner act's full seal stays owed until one is stored: else a staggered core deferring its wallet would
+    // replay the act's entry, which replay refuses (rt18: the host fails that seal's KMS call, then restarts).
+    const owed = (this.snapshotOwed ||= tx.snapshot)
+    const stagger = !owed && !over && this.entriesSinceSnapshot >= Math.ceil(every / STAGGER)
+    const made = owed || over || stagger ? await this.sealSnapshot(stagger ? every : 0) : null
     // Every wallet blob the host has not acknowledged rides with each core blob: a stored core is loadable even when
     // an earlier persist block was lost (a store error, then a newer core stored: test lostSealThenNewerCore).
     const resent = made ? [...this.unackedWallets.values()].filter((w) => !made.seals.has(w.wallet)).map(({ at: _at, ...w }) => w) : []
@@ -283,7 +308,7 @@ export class Enclave {
       // A periodic snapshot too large to frame is skipped (the entries still go out and replay; its wallets are
       // sealed next time); an owner act's snapshot cannot be skipped (replay refuses owner acts after the
       // snapshot): stop rather than lose it.
-      if (tx.snapshot) this.halt(`snapshot of ${sealedBytes(sealed)} bytes exceeds ${MAX_SNAPSHOT_BYTES}`)
+      if (owed) this.halt(`snapshot of ${sealedBytes(sealed)} bytes exceeds ${MAX_SNAPSHOT_BYTES}`)
       this.params.log(`snapshot of ${sealedBytes(sealed)} bytes skipped (limit ${MAX_SNAPSHOT_BYTES}); entries replay instead`)
       this.state.markChanged(made.changed)
       this.entriesSinceSnapshot = 0
@@ -294,6 +319,8 @@ export class Enclave {
       for (const w of made.sealed.wallets ?? []) this.unackedWallets.set(w.wallet, { ...w, at: sealed.version })
       this.snapshotBytes = sealed.blob.length + [...this.walletSeals.values()].reduce((n, w) => n + w.bytes, 0)
       this.lastSealed = sealed
+      this.lastSealedAt = this.audit.head().seq // the seal's head (the writer appended nothing since)
+      if (owed) this.snapshotOwed = false
     }
     // Too many kept entries: a sealed snapshot covers them all; without one, keep the newest within the bound.
     if (over) this.forgetStored(sealed ? sealed.auditSeq : (this.unstored[this.unstored.length >> 1]?.seq ?? -1))
@@ -334,16 +361,26 @@ export class Enclave {
   }
 
   /**
-   * Seals the wallets changed since the last seal, each as its own blob, and the core blob naming every wallet's
-   * newest blob; the core's version only ever grows. The caller commits `seals` once the snapshot goes out.
+   * Seals the wallets changed since the last seal (with `dueAge`: a staggered share of those changed that long ago),
+   * each as its own blob, and the core blob naming every wallet's newest blob; the core's version only ever grows.
+   * The caller commits `seals` once the snapshot goes out. Null: no wallet was due.
    */
-  async sealSnapshot(): Promise<{ sealed: Sealed; changed: string[]; seals: Map<string, WalletSeal> }> {
+  async sealSnapshot(dueAge = 0): Promise<{ sealed: Sealed; changed: string[]; seals: Map<string, WalletSeal> } | null> {
+    const [head, all] = [this.audit.head(), this.state.takeChanged()]
+    this.entriesSinceSnapshot = 0
+    for (const a of this.state.wallets.keys()) if (!this.walletSeals.has(a) && !all.includes(a)) all.push(a) // never unnamed
+    const age = (a: string) => head.seq - (this.walletSeals.get(a)?.through.seq ?? Number.NEGATIVE_INFINITY)
+    const changed = dueAge ? all.filter((a) => age(a) >= dueAge).sort((a, b) => age(b) - age(a)).filter((a, i) => i < Math.ceil(all.length / STAGGER) || age(a) === Number.POSITIVE_INFINITY) : all
+    const deferred = new Set(all.filter((a) => !changed.includes(a)))
+    // A wallet unchanged since its blob is current up to here, sealed or not (replay of a later-deferred change starts at most here).
+    for (const [a, w] of this.walletSeals) if (!all.includes(a)) w.through = head
+    this.state.markChanged([...deferred])
+    if (dueAge && changed.length === 0) return null
     this.state.apply({ type: 'version_bumped' })
-    const [stateVersion, head, changed] = [this.state.version, this.audit.head(), this.state.takeChanged()]
+    const stateVersion = this.state.version
     // A seal that fails (e.g. one KMS call, which the host can fail) leaves its wallets changed: else the next core
     // would name a blob older than its audit head and a load would forget that wallet's spends (rt15).
     const undo = (err: unknown): never => { this.state.markChanged(changed); throw err }
-    for (const a of this.state.wallets.keys()) if (!this.walletSeals.has(a) && !changed.includes(a)) changed.push(a) // never unnamed
     // Each sealed wallet carries its agents' recent request ids; the rest ride in the core blob.
     const walletOf = new Map<string, string>()
     for (const a of changed) for (const id of this.state.wallet(a).agents.keys()) walletOf.set(id, a)
@@ -358,18 +395,22 @@ export class Enclave {
       const version = this.state.walletVersion(a)
       const plaintext = encodeWalletBlob({ coreId: this.coreId, version, auditSeq: head.seq, replay: slices.get(a)!, wallet: this.state.wallet(a) })
       const blob = await this.params.sealer.seal({ purpose: WALLET_PURPOSE, walletId: a, version, plaintext })
-      seals.set(a, { version, digest: sha256(blob), bytes: blob.length })
+      seals.set(a, { version, digest: sha256(blob), bytes: blob.length, through: head })
       return { wallet: a, version, blob }
     })).catch(undo)
     const directory = [...this.state.wallets.keys()].map((a): [string, number, Uint8Array] => {
       const w = seals.get(a) ?? this.walletSeals.get(a)!
       return [a, w.version, w.digest]
     })
+    // Replay starts at the oldest deferred change; entries a blob or this core already holds are not applied again.
+    const from = [...deferred].reduce((m, a) => (this.walletSeals.get(a)!.through.seq < m.seq ? this.walletSeals.get(a)!.through : m), head)
     const plaintext = encodeCore({
       stateVersion,
       createdAt: this.now(),
       receiptKeyPkcs8: this.receiptKey.export({ format: 'der', type: 'pkcs8' }),
-      auditHead: head.seq >= 0 ? head : null,
+      auditHead: from.seq >= 0 ? from : null,
+      sealedSeq: head.seq,
+      behind: [...deferred].map((a) => [a, this.walletSeals.get(a)!.through.seq]),
       entryMacKey: this.entryMacKey,
       coreId: this.coreId,
       createNonces: [...this.state.createNonces],
@@ -377,8 +418,7 @@ export class Enclave {
       directory,
     })
     const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: stateVersion, plaintext }).catch(undo)
-    this.entriesSinceSnapshot = 0
-    return { sealed: { version: stateVersion, auditSeq: head.seq, blob, wallets }, changed, seals }
+    return { sealed: { version: stateVersion, auditSeq: from.seq, blob, wallets }, changed, seals }
   }
 
   wallet(address: string): WalletView {

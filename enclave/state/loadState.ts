@@ -55,6 +55,8 @@ export async function replayEntries(enclave: Enclave, texts: string[]): Promise<
   enclave.audit.resumeFrom(entries)
   enclave.markLoadBroken(true)
   for (const e of entries) {
+    // Issue 18: an entry before the core's seal whose wallet's blob (or, wallet-less, the core) holds it: chain only.
+    if (enclave.replayCovers(e)) continue
     if (e.rule === OWNER_RULE) {
       throw new EnclaveError('state_rollback_detected', `Owner act at seq ${e.seq} is newer than the snapshot: an older snapshot`)
     }
@@ -77,6 +79,8 @@ export async function replayEntries(enclave: Enclave, texts: string[]): Promise<
 /** Ends loading: records the start in the audit chain, seals a snapshot, and opens for requests. */
 export async function finishLoad(enclave: Enclave): Promise<HandlerResult<'finishLoad'>> {
   refuseIfBroken(enclave)
+  // Issue 18: a wallet sealed before the core is rebuilt from entries up to the core's seal; a log that stops short forgets its spends.
+  if (enclave.audit.head().seq < enclave.covered.sealedSeq) throw new EnclaveError('state_rollback_detected', `The replayed entries stop at ${enclave.audit.head().seq}, before the snapshot's seal at ${enclave.covered.sealedSeq}`)
   enclave.releaseOrder.reset(enclave.audit.head().seq + 1)
   const tx = enclave.beginTx()
   tx.snapshot = true

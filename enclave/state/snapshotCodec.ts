@@ -21,6 +21,9 @@ export type CoreState = {
   replay: Array<[string, number]>
   /** Every wallet: (address, version, SHA-256 of its newest blob). A load needs exactly these blobs. */
   directory: Array<[string, number, Uint8Array]>
+  /** Issue 18: the audit seq at this seal (`auditHead` is where replay starts) and the wallets left behind it (seq). */
+  sealedSeq?: number | undefined
+  behind?: Array<[string, number]> | undefined
 }
 
 /** Plain form of one wallet's blob, sealed with walletId = its address and its version. */
@@ -69,6 +72,8 @@ const CoreSchema = z.strictObject({
   createNonces: z.array(z.tuple([z.string(), uint])),
   replay: z.array(z.tuple([z.string(), uint])),
   directory: z.array(z.tuple([hex(40), uint, bytes(32)])),
+  sealedSeq: z.number().int().min(-1).optional(),
+  behind: z.array(z.tuple([z.string(), z.number().int().min(-1)])).optional(),
 })
 /** Format 1 (before per-wallet blobs, 12-01): the whole state in one blob. Read so that an older store loads; the first seal after it writes format 2. */
 const LegacySchema = CoreSchema.omit({ coreId: true, directory: true }).extend({ v: z.literal(1), replay: CoreSchema.shape.replay.optional(), wallets: z.array(WalletSchema) })

@@ -115,15 +115,22 @@ export class EnclaveGateway {
       this.status = { ...this.status, connected: false, ready: false, phase: 'disconnected' }
       this.openGate()
     })
-    let acking = false
-    this.ackTimer = setInterval(() => {
-      if (acking) return
-      acking = true
-      void this.ack()
-        .catch((err: Error) => this.log(`catchUp ack failed: ${err.message}`))
-        .finally(() => (acking = false))
-    }, ACK_EVERY_MS)
+    this.ackTimer = setInterval(() => this.ackSoon(), ACK_EVERY_MS)
     this.ackTimer.unref()
+  }
+
+  private acking = false
+
+  /**
+   * One ack at a time: every ACK_EVERY_MS, and right after a stored snapshot (issue 18: the enclave re-sends each
+   * wallet blob sealed since the core the host last acknowledged with every core; staggered seals come often).
+   */
+  private ackSoon(): void {
+    if (this.acking) return
+    this.acking = true
+    void this.ack()
+      .catch((err: Error) => this.log(`catchUp ack failed: ${err.message}`))
+      .finally(() => (this.acking = false))
   }
 
   /** Tells a ready enclave how far the store is complete; stores whatever it sends back (catchUp). */
@@ -231,6 +238,7 @@ export class EnclaveGateway {
             }
             this.maxStored = Math.max(this.maxStored, maxSeq)
             for (const b of batch) if (b.p.sealed) this.snapshotVersion = Math.max(this.snapshotVersion, b.p.sealed.version)
+            if (batch.some((b) => b.p.sealed) && this.status.ready) setImmediate(() => this.ackSoon())
             if (this.observer) {
               let entries = 0
               let snapshotBytes = 0

@@ -21,6 +21,8 @@ export type BenchEndToEndParameters = {
   enclaveNodeArgs?: string[] | undefined
   /** Extra environment for the stack (e.g. BURSAR_SIGN_ENGINE=noble). */
   env?: Record<string, string> | undefined
+  /** Where dist/ is (default: this checkout): another checkout's build, for before/after runs. */
+  root?: string | undefined
   /** Sample enclave/host RSS during the run at this concurrency (default: the highest level). */
   rssAt?: number | undefined
   /** Successful responses to keep per level for independent verification. */
@@ -66,7 +68,7 @@ export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<Be
   let stack: Stack | undefined
   let load: LoadGenerator | undefined
   try {
-    stack = await startStack({ nodeArgs: params.nodeArgs, enclaveNodeArgs: params.enclaveNodeArgs, env: params.env })
+    stack = await startStack({ nodeArgs: params.nodeArgs, enclaveNodeArgs: params.enclaveNodeArgs, env: params.env, root: params.root })
     const enclaveStarted = Date.now()
     const owner = privateKeyToAccount(generatePrivateKey())
     const agents = await setupBenchAgents({

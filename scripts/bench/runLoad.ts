@@ -40,7 +40,7 @@ export type RunLoadReturnType = {
   answeredAll: number
   seconds: number
   opsPerSec: number
-  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number }
+  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number }
   samples: LoadSample[]
 }
 
@@ -169,6 +169,7 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
       p50: q(0.5),
       p90: q(0.9),
       p99: q(0.99),
+      p999: q(0.999),
       max: round(latencies[latencies.length - 1] ?? Number.NaN),
       mean: round(latencies.reduce((s, x) => s + x, 0) / Math.max(1, latencies.length)),
     },
