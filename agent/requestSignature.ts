@@ -3,6 +3,7 @@ import type { Hex } from 'viem'
 import { PROTOCOL_ERROR_CODES as C } from '../shared/protocol/errorCodes.js'
 import { AgentRequestSchema, REQUEST_MAX_LIFETIME_MS } from '../shared/schemas/agentRequest.js'
 import type { AgentRequest } from '../shared/schemas/agentRequest.js'
+import { type AgentSession, dropSession, sessionFor, sessionMac } from './agentSession.js'
 import { ed25519PrivateKeyFromSeed } from './ed25519PrivateKeyFromSeed.js'
 import { AGENT_ERROR_CODES, BursarRequestError, EnclaveUnavailableError, RequestOutcomeUnknownError } from './errors.js'
 import type { AgentKey } from './loadAgentKey.js'
@@ -35,6 +36,12 @@ export type RequestSignatureParameters = {
    * `request_invalid` instead of at the enclave, which parses every request with the same schema anyway.
    */
   precheck?: boolean | undefined
+  /**
+   * Authenticate with a per-session MAC (default true): one Ed25519-signed openSession per (agent key, host,
+   * wallet), then HMAC-SHA256 per request (docs/agent-sdk.md "Sessions"). Falls back to Ed25519 per request
+   * when the host or enclave offers no session.
+   */
+  session?: boolean | undefined
 }
 
 const PRECHECK_SKIPPED = { success: true } as const
@@ -98,6 +105,14 @@ export async function requestSignature(params: RequestSignatureParameters): Prom
   const lifetimeMs = Math.min(Math.max(Math.floor(params.timeoutMs ?? REQUEST_MAX_LIFETIME_MS), 1), REQUEST_MAX_LIFETIME_MS)
   const post = (body: string, timeoutMs: number) =>
     target ? postJson({ url: target, body, timeoutMs }) : viaFetch(params.fetch!, url, body, timeoutMs)
+  const sessionUrl = url.replace(/\/sign$/, '/session')
+  const sessionTarget = target ? new URL(sessionUrl) : undefined
+  const postOpen = (body: string, timeoutMs: number) =>
+    sessionTarget ? postJson({ url: sessionTarget, body, timeoutMs }) : viaFetch(params.fetch!, sessionUrl, body, timeoutMs)
+  const slot = `${url}|${params.wallet.toLowerCase()}`
+  const openSession = () => (params.session === false ? null : sessionFor(params.agentKey, slot, params.wallet, key, postOpen))
+  let session: AgentSession | null = await openSession()
+  const authenticate = (text: string) => (session ? sessionMac(session, text) : sign(null, Buffer.from(text, 'utf8'), key).toString('hex'))
 
   for (let attempt = 0; ; attempt++) {
     const issuedAt = Date.now()
@@ -119,10 +134,17 @@ export async function requestSignature(params: RequestSignatureParameters): Prom
       })
     // SECURITY: the signature covers exactly these bytes; the host forwards the text unchanged.
     const text = JSON.stringify(request)
-    const signature = sign(null, Buffer.from(text, 'utf8'), key).toString('hex')
-
-    const envelope = `{"request":${JSON.stringify(text)},"signature":"${signature}"}`
-    const { res, resent } = await sendUntilDeadline(post, envelope, request.nonce, request.expiresAt, url)
+    const envelope = (auth: string) => `{"request":${JSON.stringify(text)},"signature":"${auth}"}`
+    let { res, resent } = await sendUntilDeadline(post, envelope(authenticate(text)), request.nonce, request.expiresAt, url)
+    if (session && res.status === 401 && codeOf(res.text) === C.session_unknown) {
+      // The enclave lost the session (restart, expiry) and refused before reading anything: open another (or fall
+      // back to Ed25519) and send the SAME text once more. A copy that was decided is answered by the host's store.
+      dropSession(params.agentKey, slot, session)
+      session = await openSession()
+      const again = await sendUntilDeadline(post, envelope(authenticate(text)), request.nonce, request.expiresAt, url)
+      res = again.res
+      resent ||= again.resent
+    } else if (session && res.status === 401 && codeOf(res.text) === C.session_invalid) dropSession(params.agentKey, slot, session)
     const ok = res.status >= 200 && res.status < 300
     let body: unknown
     try {
@@ -178,6 +200,14 @@ export async function requestSignature(params: RequestSignatureParameters): Prom
         status: res.status,
       })
     return b as SignResponse
+  }
+}
+
+function codeOf(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { code?: unknown } | null)?.code
+  } catch {
+    return undefined
   }
 }
 
