@@ -10,7 +10,7 @@ import type { AgentRecord } from '../../core/state/stateTypes.js'
 
 export const SESSION_TTL_MS = 3_600_000
 export const SESSIONS_PER_AGENT = 8
-export const SESSIONS_MAX = 16_384
+export const SESSIONS_MAX = 4_096
 type Session = { key: Buffer; wallet: string; agentId: string; agentKey: Uint8Array; expiresAt: number }
 type Store = { byId: Map<string, Session>; byAgent: Map<string, string[]> }
 const STORES = new WeakMap<object, Store>()
