@@ -15,7 +15,8 @@ type Post = (body: string, timeoutMs: number) => Promise<{ status: number; text:
 const RETRY_OPEN_MS = 60_000
 /** A session is not used for a request that could outlive it (local clock; session_unknown covers skew). */
 const MARGIN_MS = 60_000
-const CACHE = new WeakMap<AgentKey, Map<string, { p: Promise<AgentSession | null>; until: number }>>()
+type Entry = { p: Promise<AgentSession | null>; until: number; s?: AgentSession | null }
+const CACHE = new WeakMap<AgentKey, Map<string, Entry>>()
 
 /** The cached session for (agent key, host, wallet), opening one if there is none; null = sign with Ed25519. */
 export function sessionFor(agentKey: AgentKey, slot: string, wallet: string, edKey: KeyObject, post: Post): Promise<AgentSession | null> {
@@ -23,10 +24,11 @@ export function sessionFor(agentKey: AgentKey, slot: string, wallet: string, edK
   if (!m) CACHE.set(agentKey, (m = new Map()))
   const hit = m.get(slot)
   if (hit && hit.until > Date.now()) return hit.p
-  const entry = { p: openSession(agentKey, wallet, edKey, post), until: Date.now() + RETRY_OPEN_MS }
+  const entry: Entry = { p: openSession(agentKey, wallet, edKey, post), until: Date.now() + RETRY_OPEN_MS }
   m.set(slot, entry)
   void entry.p.then((s) => {
-    if (m.get(slot) === entry) entry.until = s ? s.until : Date.now() + RETRY_OPEN_MS
+    entry.s = s
+    entry.until = s ? s.until : Date.now() + RETRY_OPEN_MS
   })
   return entry.p
 }
@@ -34,8 +36,8 @@ export function sessionFor(agentKey: AgentKey, slot: string, wallet: string, edK
 /** Forgets a session the enclave no longer knows (restart, expiry) or refused (session_invalid). */
 export function dropSession(agentKey: AgentKey, slot: string, session: AgentSession): void {
   const m = CACHE.get(agentKey)
-  const hit = m?.get(slot)
-  if (hit) void hit.p.then((s) => s === session && m!.get(slot) === hit && m!.delete(slot))
+  // Only the session that failed: a newer one another request already opened stays.
+  if (m?.get(slot)?.s === session) m.delete(slot)
 }
 
 /** The request's authenticator inside a session. */
