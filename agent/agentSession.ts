@@ -15,29 +15,37 @@ type Post = (body: string, timeoutMs: number) => Promise<{ status: number; text:
 const RETRY_OPEN_MS = 60_000
 /** A session is not used for a request that could outlive it (local clock; session_unknown covers skew). */
 const MARGIN_MS = 60_000
-type Entry = { p: Promise<AgentSession | null>; until: number; s?: AgentSession | null }
+type Entry = { p: Promise<AgentSession | null>; until: number; s?: AgentSession | null | undefined }
 const CACHE = new WeakMap<AgentKey, Map<string, Entry>>()
 
-/** The cached session for (agent key, host, wallet), opening one if there is none; null = sign with Ed25519. */
-export function sessionFor(agentKey: AgentKey, slot: string, wallet: string, edKey: KeyObject, post: Post): Promise<AgentSession | null> {
+/**
+ * The ready session for (agent key, host, wallet), or null (sign this request with Ed25519): a missing or expired
+ * session is opened in the background, so no request ever waits for an open (nor a stalled enclave twice).
+ */
+export function sessionFor(agentKey: AgentKey, slot: string, wallet: string, edKey: KeyObject, post: Post): AgentSession | null {
   let m = CACHE.get(agentKey)
   if (!m) CACHE.set(agentKey, (m = new Map()))
   const hit = m.get(slot)
-  if (hit && hit.until > Date.now()) return hit.p
+  if (hit && hit.until > Date.now()) return hit.s ?? null
   const entry: Entry = { p: openSession(agentKey, wallet, edKey, post), until: Date.now() + RETRY_OPEN_MS }
   m.set(slot, entry)
   void entry.p.then((s) => {
     entry.s = s
     entry.until = s ? s.until : Date.now() + RETRY_OPEN_MS
   })
-  return entry.p
+  return null
 }
 
-/** Forgets a session the enclave no longer knows (restart, expiry) or refused (session_invalid). */
-export function dropSession(agentKey: AgentKey, slot: string, session: AgentSession): void {
+/**
+ * Forgets a session the enclave no longer knows (restart, expiry: the next request opens another) or refused
+ * (`backOff`, session_invalid: Ed25519 only for RETRY_OPEN_MS, so a host swapping key shares costs one open a minute).
+ */
+export function dropSession(agentKey: AgentKey, slot: string, session: AgentSession, backOff: boolean): void {
   const m = CACHE.get(agentKey)
   // Only the session that failed: a newer one another request already opened stays.
-  if (m?.get(slot)?.s === session) m.delete(slot)
+  if (m?.get(slot)?.s !== session) return
+  if (backOff) m.set(slot, { p: Promise.resolve(null), s: null, until: Date.now() + RETRY_OPEN_MS })
+  else m.delete(slot)
 }
 
 /** The request's authenticator inside a session. */

@@ -110,9 +110,8 @@ export async function requestSignature(params: RequestSignatureParameters): Prom
   const postOpen = (body: string, timeoutMs: number) =>
     sessionTarget ? postJson({ url: sessionTarget, body, timeoutMs }) : viaFetch(params.fetch!, sessionUrl, body, timeoutMs)
   const slot = `${url}|${params.wallet.toLowerCase()}`
-  const openSession = () => (params.session === false ? null : sessionFor(params.agentKey, slot, params.wallet, key, postOpen))
-  let session: AgentSession | null = await openSession()
-  const authenticate = (text: string) => (session ? sessionMac(session, text) : sign(null, Buffer.from(text, 'utf8'), key).toString('hex'))
+  const sessionNow = () => (params.session === false ? null : sessionFor(params.agentKey, slot, params.wallet, key, postOpen))
+  const authenticate = (text: string, s: AgentSession | null) => (s ? sessionMac(s, text) : sign(null, Buffer.from(text, 'utf8'), key).toString('hex'))
 
   for (let attempt = 0; ; attempt++) {
     const issuedAt = Date.now()
@@ -135,16 +134,19 @@ export async function requestSignature(params: RequestSignatureParameters): Prom
     // SECURITY: the signature covers exactly these bytes; the host forwards the text unchanged.
     const text = JSON.stringify(request)
     const envelope = (auth: string) => `{"request":${JSON.stringify(text)},"signature":"${auth}"}`
-    let { res, resent } = await sendUntilDeadline(post, envelope(authenticate(text)), request.nonce, request.expiresAt, url)
-    if (session && res.status === 401 && codeOf(res.text) === C.session_unknown) {
-      // The enclave lost the session (restart, expiry) and refused before reading anything: open another (or fall
-      // back to Ed25519) and send the SAME text once more. A copy that was decided is answered by the host's store.
-      dropSession(params.agentKey, slot, session)
-      session = await openSession()
-      const again = await sendUntilDeadline(post, envelope(authenticate(text)), request.nonce, request.expiresAt, url)
+    const session = sessionNow()
+    let { res, resent } = await sendUntilDeadline(post, envelope(authenticate(text, session)), request.nonce, request.expiresAt, url)
+    const sessionCode = session && res.status === 401 ? codeOf(res.text) : undefined
+    if (sessionCode === C.session_unknown || sessionCode === C.session_invalid) {
+      // The enclave refused the MAC before reading anything (it lost the session, or the host swapped the key share
+      // in the open answer): the SAME text once more under the agent's Ed25519 key. A copy that was decided earlier
+      // is answered from the host's store or refused as a reused nonce (RequestOutcomeUnknownError below).
+      dropSession(params.agentKey, slot, session!, sessionCode === C.session_invalid)
+      sessionNow() // session_unknown: a new session opens in the background for the next requests
+      const again = await sendUntilDeadline(post, envelope(authenticate(text, null)), request.nonce, request.expiresAt, url)
       res = again.res
       resent ||= again.resent
-    } else if (session && res.status === 401 && codeOf(res.text) === C.session_invalid) dropSession(params.agentKey, slot, session)
+    }
     const ok = res.status >= 200 && res.status < 300
     let body: unknown
     try {

@@ -33,7 +33,7 @@ describe('adversarial: the answer to a signed payment is dropped; the resend mus
   beforeAll(async () => {
     s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 10n).toString() }))
     await waitAgentFloor()
-    proxy = await cutProxy(s.stack.url)
+    proxy = await cutProxy(s.stack.url, { path: '/v1/agent/sign' })
   }, 60_000)
   afterAll(async () => {
     await proxy?.close()
@@ -55,7 +55,10 @@ describe('adversarial: the answer to a signed payment is dropped; the resend mus
     expect(await verifyEip3009(s.wallet, op, signature)).toBe(true)
 
     // What the agent sent: the same envelope on both connections (a resend, never a second request).
-    const envelopes = proxy.received.map((t) => t.slice(t.indexOf('\r\n\r\n') + 4)).filter((b) => b.startsWith('{"request"'))
+    const envelopes = proxy.received
+      .flatMap((t) => t.split(/(?=POST \/v1\/)/))
+      .filter((t) => t.startsWith('POST /v1/agent/sign '))
+      .map((t) => t.slice(t.indexOf('\r\n\r\n') + 4))
     expect(envelopes.length).toBeGreaterThanOrEqual(2)
     expect(new Set(envelopes).size).toBe(1)
     const body = JSON.parse(envelopes[0]!) as { request: string; signature: string }
