@@ -39,10 +39,10 @@ const rel = (p: string) => path.relative(root, p)
  * compares: a new predicate cannot be missed there) 6,076; the KMS blob checked by one zod schema (decodeKmsBlob) 6,069;
  * OpenSSL checks the KMS answer's PKCS#7 padding (no hand-written unpad) 6,058; ACTION_KINDS read from
  * DecodedActionSchema's variants (not listed a second time) 6,042.
- * counts lone approvals over 24 h, sealed) +25 → 6,230; sign18 (libsecp256k1 engine with noble fallback, digest mod n, engine in hello) +33, then the signer pool removed (inline native signing is cheaper than a worker round trip) −103, native public keys for new wallets and a blinded context +11 → 6,171 on its branch; merged with diet13 → 5,983; wallet15 (per-wallet sealed blobs, issue 15 step 1) +102 on its branch → 6,085 (shell 2,068); format-1 snapshots (one blob, written before per-wallet blobs) still load, so an older store upgrades in place +8 → 6,093; red team rt15 (each core re-sends the wallet blobs the host has not acknowledged; a failed seal marks its wallets changed again) measured after the merge: 6,093.
+ * counts lone approvals over 24 h, sealed) +25 → 6,230; sign18 (libsecp256k1 engine with noble fallback, digest mod n, engine in hello) +33, then the signer pool removed (inline native signing is cheaper than a worker round trip) −103, native public keys for new wallets and a blinded context +11 → 6,171 on its branch; merged with diet13 → 5,983; wallet15 (per-wallet sealed blobs, issue 15 step 1) +102 on its branch → 6,085 (shell 2,068); format-1 snapshots (one blob, written before per-wallet blobs) still load, so an older store upgrades in place +8 → 6,093; red team rt15 (each core re-sends the wallet blobs the host has not acknowledged; a failed seal marks its wallets changed again) measured after the merge: 6,093; mac22 (per-session MAC for agent requests: X25519 + HKDF open, HMAC check before parsing, bounded in-memory sessions, issue 22) +69 → 6,162 (shell 2,140).
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6093)
-export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6162)
+export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2140)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']
 const CORE_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg']
