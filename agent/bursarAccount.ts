@@ -35,6 +35,8 @@ export type BursarAccountParameters = {
   onReceipt?: ((response: SignResponse, operation: AgentOperation['op']) => void) | undefined
   fetch?: typeof globalThis.fetch | undefined
   timeoutMs?: number | undefined
+  /** Per-session MAC instead of an Ed25519 signature per request (default true; see requestSignature). */
+  session?: boolean | undefined
 }
 
 /**
@@ -64,6 +66,7 @@ export function bursarAccount(params: BursarAccountParameters): LocalAccount {
       context,
       fetch: params.fetch,
       timeoutMs: params.timeoutMs,
+      session: params.session,
       // Typed data was already hashed here (what viem cannot hash is refused before sending); the enclave parses it.
       precheck: operation.op !== 'signTypedData',
     })

@@ -3,6 +3,7 @@ import type { Hex } from 'viem'
 import { PROTOCOL_ERROR_CODES as C } from '../shared/protocol/errorCodes.js'
 import { AgentRequestSchema, REQUEST_MAX_LIFETIME_MS } from '../shared/schemas/agentRequest.js'
 import type { AgentRequest } from '../shared/schemas/agentRequest.js'
+import { type AgentSession, dropSession, sessionFor, sessionMac } from './agentSession.js'
 import { ed25519PrivateKeyFromSeed } from './ed25519PrivateKeyFromSeed.js'
 import { AGENT_ERROR_CODES, BursarRequestError, EnclaveUnavailableError, RequestOutcomeUnknownError } from './errors.js'
 import type { AgentKey } from './loadAgentKey.js'
@@ -35,6 +36,12 @@ export type RequestSignatureParameters = {
    * `request_invalid` instead of at the enclave, which parses every request with the same schema anyway.
    */
   precheck?: boolean | undefined
+  /**
+   * Authenticate with a per-session MAC (default true): one Ed25519-signed openSession per (agent key, host,
+   * wallet), then HMAC-SHA256 per request (docs/agent-sdk.md "Sessions"). Falls back to Ed25519 per request
+   * when the host or enclave offers no session.
+   */
+  session?: boolean | undefined
 }
 
 const PRECHECK_SKIPPED = { success: true } as const
@@ -74,8 +81,10 @@ export type SignResponse = {
 
 /**
  * Sends one agent request to `${host}/v1/agent/sign`: the request object is
- * serialized ONCE, its UTF-8 bytes are signed with the agent's Ed25519 key
- * (key object built once per agent key), and `{ request: text, signature }`
+ * serialized ONCE, its UTF-8 bytes are authenticated — HMAC-SHA256 under the
+ * (agent key, host, wallet)'s session key once one is open (agentSession.ts),
+ * else the agent's Ed25519 signature (key object built once per agent key) —
+ * and `{ request: text, signature }`
  * is posted over a process-wide keep-alive pool (or `params.fetch` if
  * given). The request carries its deadline (`expiresAt` = issuedAt + the
  * timeout, at most 30 s), covered by the signature: the enclave signs
@@ -98,6 +107,13 @@ export async function requestSignature(params: RequestSignatureParameters): Prom
   const lifetimeMs = Math.min(Math.max(Math.floor(params.timeoutMs ?? REQUEST_MAX_LIFETIME_MS), 1), REQUEST_MAX_LIFETIME_MS)
   const post = (body: string, timeoutMs: number) =>
     target ? postJson({ url: target, body, timeoutMs }) : viaFetch(params.fetch!, url, body, timeoutMs)
+  const sessionUrl = url.replace(/\/sign$/, '/session')
+  const sessionTarget = target ? new URL(sessionUrl) : undefined
+  const postOpen = (body: string, timeoutMs: number) =>
+    sessionTarget ? postJson({ url: sessionTarget, body, timeoutMs }) : viaFetch(params.fetch!, sessionUrl, body, timeoutMs)
+  const slot = `${url}|${params.wallet.toLowerCase()}`
+  const sessionNow = () => (params.session === false ? null : sessionFor(params.agentKey, slot, params.wallet, key, postOpen))
+  const authenticate = (text: string, s: AgentSession | null) => (s ? sessionMac(s, text) : sign(null, Buffer.from(text, 'utf8'), key).toString('hex'))
 
   for (let attempt = 0; ; attempt++) {
     const issuedAt = Date.now()
@@ -119,10 +135,20 @@ export async function requestSignature(params: RequestSignatureParameters): Prom
       })
     // SECURITY: the signature covers exactly these bytes; the host forwards the text unchanged.
     const text = JSON.stringify(request)
-    const signature = sign(null, Buffer.from(text, 'utf8'), key).toString('hex')
-
-    const envelope = `{"request":${JSON.stringify(text)},"signature":"${signature}"}`
-    const { res, resent } = await sendUntilDeadline(post, envelope, request.nonce, request.expiresAt, url)
+    const envelope = (auth: string) => `{"request":${JSON.stringify(text)},"signature":"${auth}"}`
+    const session = sessionNow()
+    let { res, resent } = await sendUntilDeadline(post, envelope(authenticate(text, session)), request.nonce, request.expiresAt, url)
+    const sessionCode = session && res.status === 401 ? codeOf(res.text) : undefined
+    if (sessionCode === C.session_unknown || sessionCode === C.session_invalid) {
+      // The enclave refused the MAC before reading anything (it lost the session, or the host swapped the key share
+      // in the open answer): the SAME text once more under the agent's Ed25519 key. A copy that was decided earlier
+      // is answered from the host's store or refused as a reused nonce (RequestOutcomeUnknownError below).
+      dropSession(params.agentKey, slot, session!, sessionCode === C.session_invalid)
+      sessionNow() // session_unknown: a new session opens in the background for the next requests
+      const again = await sendUntilDeadline(post, envelope(authenticate(text, null)), request.nonce, request.expiresAt, url)
+      res = again.res
+      resent ||= again.resent
+    }
     const ok = res.status >= 200 && res.status < 300
     let body: unknown
     try {
@@ -178,6 +204,14 @@ export async function requestSignature(params: RequestSignatureParameters): Prom
         status: res.status,
       })
     return b as SignResponse
+  }
+}
+
+function codeOf(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { code?: unknown } | null)?.code
+  } catch {
+    return undefined
   }
 }
 

@@ -4,6 +4,7 @@ import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { type AgentRequest, AgentRequestSchema } from '../../shared/schemas/agentRequest.js'
 import type { Enclave } from '../Enclave.js'
 import type { AgentRecord, WalletView } from '../../core/state/stateTypes.js'
+import { checkSessionMac, sessionHolds } from './agentSessions.js'
 
 const keyCache = new Map<string, KeyObject>()
 
@@ -12,13 +13,15 @@ const keyCache = new Map<string, KeyObject>()
  * finds the registered agent, and checks its Ed25519 signature over those
  * bytes. SECURITY: nothing from the text is trusted before the signature
  * verifies against the key the owner registered. `schema`: another signed
- * request shape (agent reads) under the same key and framing.
+ * request shape (agent reads) under the same key and framing. `s1:` authenticators are session MACs
+ * (agentSessions.ts), checked over the bytes before parsing; both paths return the same thing.
  */
 export function verifyAgentRequest<R extends { agentId: string; wallet: string } = AgentRequest>(
   enclave: Enclave,
   text: string,
   signatureHex: string, schema: z.ZodType<R> = AgentRequestSchema as unknown as z.ZodType<R>,
 ): { request: R; wallet: WalletView; agent: Readonly<AgentRecord> } {
+  const session = signatureHex.startsWith('s1:') ? checkSessionMac(enclave, signatureHex, text, enclave.now()) : null
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -33,7 +36,14 @@ export function verifyAgentRequest<R extends { agentId: string; wallet: string }
   const request = parsed.data
   const wallet = enclave.wallet(request.wallet)
   const agent = wallet.agents.get(request.agentId)
+  if (session) {
+    // SECURITY: the session is this agent's on this wallet, and the agent is still the one that opened it.
+    if (session.agentId !== request.agentId || session.wallet !== wallet.address) throw new EnclaveError('session_invalid', 'Session belongs to another agent or wallet')
+    if (sessionHolds(enclave, signatureHex, session, agent)) return { request, wallet, agent: agent! }
+    if (agent?.status === 'revoked') throw new EnclaveError('agent_revoked', 'Agent was revoked by its owner')
+  }
   if (!agent) throw new EnclaveError('agent_not_found', 'Agent is not registered on this wallet')
+  if (session) throw new EnclaveError('session_unknown', 'The agent was re-keyed since this session opened')
   let key = keyCache.get(agent.agentId)
   if (!key) {
     key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(agent.publicKey).toString('base64url') }, format: 'jwk' })

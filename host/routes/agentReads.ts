@@ -28,6 +28,17 @@ export function agentReadRoutes(gateway: EnclaveGateway, store: Store): FastifyP
       async (req, reply) => forward(gateway, { type: 'agentStatus', ...req.body }, reply),
     )
     app.post(
+      '/v1/agent/session',
+      {
+        schema: {
+          tags: ['agent'],
+          summary: 'Open a MAC session (Ed25519-signed openSession with the agent’s ephemeral X25519 key; docs/agent-sdk.md “Sessions”)',
+          body: AgentReadBody,
+        },
+      },
+      async (req, reply) => forward(gateway, { type: 'agentStatus', ...req.body }, reply),
+    )
+    app.post(
       '/v1/agent/payments',
       {
         schema: {

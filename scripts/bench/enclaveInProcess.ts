@@ -3,13 +3,15 @@
  * policy → sign → ledger → audit + checkpoint) without sockets or HTTP, to
  * show the enclave's own ceiling next to the end-to-end figure.
  */
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto'
+import { createHmac, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { privateKeyToAccount } from 'viem/accounts'
 import { Enclave } from '../../enclave/Enclave.js'
 import { handleAgentSign } from '../../enclave/agent/handleAgentSign.js'
+import { handleAgentStatus } from '../../enclave/agent/handleAgentStatus.js'
+import { sessionKey } from '../../enclave/agent/agentSessions.js'
 import { applyOwnerAct } from '../../enclave/owner/applyOwnerAct.js'
 import { parseAdmission } from '../../shared/owner/parseAdmission.js'
 import { finishLoad } from '../../enclave/state/loadState.js'
@@ -22,8 +24,8 @@ import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 const USDC = '0x036CbD53842c5426634e7929541eC2318f3dCF7e'
 const PAY_TO = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C'
 
-/** cpuUs: this process's CPU (user + system) per request. */
-export async function benchEnclaveInProcess(n = 3000): Promise<{ name: string; opsPerSec: number; cpuUs: number }[]> {
+/** cpuUs: this process's CPU (user + system) per request. `auth`: Ed25519 per request, or one MAC session (issue 22). */
+export async function benchEnclaveInProcess(n = 3000, auth: 'ed25519' | 'session' = 'ed25519'): Promise<{ name: string; opsPerSec: number; cpuUs: number }[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bursar-bench-'))
   const enclave = new Enclave({
     mode: 'sim',
@@ -59,6 +61,18 @@ export async function benchEnclaveInProcess(n = 3000): Promise<{ name: string; o
   })
   await act('SetPolicy', { wallet, agentId, version: '1', policyHash: policyHash(policy), seq: '2' }, JSON.stringify(policy))
   await new Promise((r) => setTimeout(r, 2_100)) // past the start floor
+  let session: { id: string; key: Buffer } | null = null
+  if (auth === 'session') {
+    const x = generateKeyPairSync('x25519')
+    const ours = Buffer.from(x.publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex')
+    const open = JSON.stringify({ v: 1, agentId, wallet, nonce: randomBytes(16).toString('hex'), issuedAt: Date.now(), op: 'openSession', x25519: ours })
+    const res = await handleAgentStatus(enclave, { request: open, signature: sign(null, Buffer.from(open), privateKey).toString('hex') })
+    if (!res.ok || !res.result.session) throw new Error(JSON.stringify(res))
+    const theirs = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(res.result.session.x25519, 'hex').toString('base64url') }, format: 'jwk' })
+    session = { id: res.result.session.id, key: sessionKey(diffieHellman({ privateKey: x.privateKey, publicKey: theirs }), open, res.result.session.x25519) }
+  }
+  const authenticate = (text: string) =>
+    session ? `s1:${session.id}:${createHmac('sha256', session.key).update(text).digest('hex')}` : sign(null, Buffer.from(text), privateKey).toString('hex')
   const make = () => {
     const now = Date.now()
     const text = JSON.stringify({
@@ -85,7 +99,7 @@ export async function benchEnclaveInProcess(n = 3000): Promise<{ name: string; o
         },
       },
     })
-    return { request: text, signature: sign(null, Buffer.from(text), privateKey).toString('hex') }
+    return { request: text, signature: authenticate(text) }
   }
   const reqs = Array.from({ length: n }, make)
 
@@ -110,6 +124,6 @@ export async function benchEnclaveInProcess(n = 3000): Promise<{ name: string; o
 }
 
 if (process.argv[1]?.endsWith('enclaveInProcess.ts')) {
-  console.table(await benchEnclaveInProcess(Number(process.argv[2] ?? 3000)))
+  console.table(await benchEnclaveInProcess(Number(process.argv[2] ?? 3000), process.argv[3] === 'session' ? 'session' : 'ed25519'))
   console.log(`max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB (this process, incl. tsx)`)
 }

@@ -44,6 +44,9 @@ export type SdkPair = {
   raw: SdkRun
   c1: SdkRun
   c64: SdkRun
+  /** The same SDK payments with Ed25519 per request (session: false), in the same pair: the session's effect (issue 22). */
+  c1Ed25519?: SdkRun | undefined
+  c64Ed25519?: SdkRun | undefined
   floor1: SdkRun
   floor64: SdkRun
   freeFetch: SdkRun
@@ -93,6 +96,13 @@ export async function runSdkPairs(params: RunSdkPairsParameters): Promise<RunSdk
     wallet: params.wallet,
     context: { resourceUrl: BENCH_RESOURCE_URL, reason: 'bench: x402 payment' },
   })
+  const accountEd = bursarAccount({
+    host: params.host,
+    agentKey: params.agentKey,
+    wallet: params.wallet,
+    session: false,
+    context: { resourceUrl: BENCH_RESOURCE_URL, reason: 'bench: x402 payment' },
+  })
   const pay = createPayingFetch({ host: params.host, agentKey: params.agentKey, wallet: params.wallet, reason: 'bench: paid fetch' })
   const payKa = createPayingFetch({ host: params.host, agentKey: params.agentKey, wallet: params.wallet, reason: 'bench: paid fetch', fetch: keepAliveFetch })
   const paidStatuses: Record<string, number> = {}
@@ -103,6 +113,7 @@ export async function runSdkPairs(params: RunSdkPairsParameters): Promise<RunSdk
     const signature = await account.signTypedData(typedData)
     if (samples.length < (params.collect ?? 0)) samples.push({ typedData, signature })
   }
+  const viaSdkEd = () => accountEd.signTypedData(eip3009(params.wallet))
   const fetchText = async (url: string, f: (u: string) => Promise<Response>) => {
     const res = await f(url)
     await res.arrayBuffer()
@@ -135,6 +146,7 @@ export async function runSdkPairs(params: RunSdkPairsParameters): Promise<RunSdk
   await run(raw, 1, 300)
   await run(viaSdk, 64, 500)
   await run(viaSdk, 1, 300)
+  await run(viaSdkEd, 64, 300)
   await run(paid, 1, 300)
   await run(free, 1, 200)
   await run(paidKa, 1, 300)
@@ -146,13 +158,15 @@ export async function runSdkPairs(params: RunSdkPairsParameters): Promise<RunSdk
     const a = await run(raw, 1, params.windowsMs.raw)
     const c1 = await run(viaSdk, 1, params.windowsMs.c1)
     const c64 = await run(viaSdk, 64, params.windowsMs.c64)
+    const c64Ed25519 = await run(viaSdkEd, 64, params.windowsMs.c64)
+    const c1Ed25519 = await run(viaSdkEd, 1, params.windowsMs.c1)
     const floor1 = await run(floor, 1, params.windowsMs.paidFetch / 2)
     const floor64 = await run(floor, 64, params.windowsMs.paidFetch / 2)
     const freeFetch = await run(free, 1, params.windowsMs.paidFetch / 2)
     const paidFetch = await run(paid, 1, params.windowsMs.paidFetch)
     const freeFetchKa = await run(freeKa, 1, params.windowsMs.paidFetch / 2)
     const paidFetchKa = await run(paidKa, 1, params.windowsMs.paidFetch)
-    pairs.push({ raw: a, c1, c64, floor1, floor64, freeFetch, paidFetch, freeFetchKa, paidFetchKa })
+    pairs.push({ raw: a, c1, c64, c1Ed25519, c64Ed25519, floor1, floor64, freeFetch, paidFetch, freeFetchKa, paidFetchKa })
   }
   if (params.profile) {
     const { prefix, windowMs } = params.profile

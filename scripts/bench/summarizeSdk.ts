@@ -42,6 +42,15 @@ export function summarizeSdk(r: BenchSdkReturnType): SummarizeSdkReturnType {
     ['agent SDK: raw viem signTypedData in the agent process (A)', `${Math.round(median(rawOps))} ops/s`, `${us(rawUs)} CPU each (median of ${r.pairs.length} pairs); the divisor`],
     ['  SDK signTypedData, CPU per payment at c=64 (B ÷ A)', us(per((p) => p.c64.cpuUsPerOp)), spread(cpu64)],
     ['  SDK signTypedData, CPU per payment at c=1 (B ÷ A)', us(per((p) => p.c1.cpuUsPerOp)), spread(cpu1)],
+    ...(r.pairs.every((p) => p.c64Ed25519 && p.c1Ed25519)
+      ? [
+          [
+            '  the same with Ed25519 per request (session: false), CPU at c=64 / c=1',
+            `${us(per((p) => p.c64Ed25519!.cpuUsPerOp))} / ${us(per((p) => p.c1Ed25519!.cpuUsPerOp))}`,
+            `session ÷ Ed25519 per pair: c=64 ${spread(per((p) => p.c64.cpuUsPerOp / p.c64Ed25519!.cpuUsPerOp))}, c=1 ${spread(per((p) => p.c1.cpuUsPerOp / p.c1Ed25519!.cpuUsPerOp))}`,
+          ],
+        ]
+      : []),
     ['  transport floor: bare keep-alive POST, CPU at c=64 / c=1', `${us(per((p) => p.floor64.cpuUsPerOp))} / ${us(per((p) => p.floor1.cpuUsPerOp))}`, `${r2(median(floor64))}× / ${r2(median(floor1))}× a raw signature (no crypto, no JSON work)`],
     ['  SDK throughput, one agent process at c=64 (B ÷ A)', `${Math.round(median(per((p) => p.c64.opsPerSec)))} ops/s`, spread(tput)],
     ['  SDK latency at c=1', `p50 ${r2(median(p50))} ms`, `${spread(p50, ' ms')}; p99 ${r2(median(per((p) => p.c1.p99Ms)))} ms`],

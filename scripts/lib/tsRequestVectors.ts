@@ -36,6 +36,8 @@ export async function tsRequestVectors(agentKey: AgentKey = vectorKey()): Promis
     agentKey,
     wallet: VECTOR_WALLET,
     fetch: capture,
+    // The vectors are the Ed25519 framing the Python SDK speaks (it opens no MAC sessions).
+    session: false,
     context: { resourceUrl: 'http://127.0.0.1:4021/paid?q=café', reason: 'weather for the “report” — ☕\n\t\u0001 "quoted" \\ </script>' },
   })
   const domain = { name: 'USD Coin', version: '2', chainId: 84532, verifyingContract: '0x036CbD53842c5426634e7929541eC2318f3dCF7e' as Hex }

@@ -191,7 +191,15 @@ export type WalletInfo = z.infer<typeof WalletInfoSchema>
 
 /** agentStatus: the authenticated agent and, for readStatus, core/policy/budgetStatus's view of its ledger. */
 export const AgentStatusResultSchema = z
-  .object({ agentId: z.string(), wallet: hex, op: z.enum(['readStatus', 'readPayments']), limit: z.number().int().optional(), status: z.record(z.string(), z.unknown()).optional() })
+  .object({
+    agentId: z.string(),
+    wallet: hex,
+    op: z.enum(['readStatus', 'readPayments', 'openSession']),
+    limit: z.number().int().optional(),
+    status: z.record(z.string(), z.unknown()).optional(),
+    /** openSession: the session id, the enclave's ephemeral X25519 public key (hex) and the session's end (ms). */
+    session: z.strictObject({ id: z.string().regex(/^[0-9a-f]{32}$/), x25519: z.string().regex(/^[0-9a-f]{64}$/), expiresAt: z.number().int() }).optional(),
+  })
   .strict()
 export type AgentStatusResult = z.infer<typeof AgentStatusResultSchema>
 

@@ -18,8 +18,14 @@ export const OwnerActBodySchema = z.strictObject({
   policy: z.string().max(256 * 1024).optional(),
 })
 
-/** An agent's request: the exact JSON text it signed and its Ed25519 signature (hex, 64 bytes). */
-export const AgentSignBodySchema = z.strictObject({ request: z.string().max(64 * 1024), signature: z.string().regex(/^[0-9a-fA-F]{128}$/) })
+/**
+ * An agent's request: the exact JSON text and its authenticator over the UTF-8 bytes: the agent's Ed25519 signature
+ * (hex, 64 bytes) or, inside a session, `s1:<session id>:<HMAC-SHA256 under the session key>` (lower-case hex).
+ */
+export const AgentSignBodySchema = z.strictObject({
+  request: z.string().max(64 * 1024),
+  signature: z.string().regex(/^(?:[0-9a-fA-F]{128}|s1:[0-9a-f]{32}:[0-9a-f]{64})$/),
+})
 
 export const EnclaveRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), protocolVersion: z.number().int() }).strict(),

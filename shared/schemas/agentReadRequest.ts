@@ -18,3 +18,8 @@ export const AgentReadRequestSchema = z
   })
   .strict()
 export type AgentReadRequest = z.infer<typeof AgentReadRequestSchema>
+
+/** Opens a MAC session (docs/agent-sdk.md "Sessions"), Ed25519-signed only: the agent's ephemeral X25519 public key, raw hex. */
+export const AgentSessionOpenSchema = z.strictObject({ ...AGENT_SIGNED_FIELDS, op: z.literal('openSession'), x25519: z.string().regex(/^[0-9a-f]{64}$/) })
+/** What /v1/agent/status and /v1/agent/session carry (one enclave message, agentStatus). */
+export const AgentReadOrOpenSchema = z.union([AgentReadRequestSchema, AgentSessionOpenSchema])

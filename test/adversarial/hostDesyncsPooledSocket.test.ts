@@ -12,7 +12,8 @@ import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
  * answer to payment A: A's answer is sent twice, in one write or held back until B is on the wire. HTTP/1.1 has no
  * request ids, so the client cannot always tell; what must hold is that B never RETURNS A's signature (or anything
  * but the wallet's signature over B): bytes after a whole answer or on an idle socket retire the socket, and an
- * answer that does land on B fails the SDK's signature check.
+ * answer that does land on B fails the SDK's signature check. (session: false: the mock host speaks Ed25519 only,
+ * and the proxy counts the first answer on a connection as A's.)
  */
 const WALLET_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d' as const
 const wallet = privateKeyToAccount(WALLET_KEY).address
@@ -73,7 +74,7 @@ const codeOf = (p: Promise<unknown>) => p.then(() => 'accepted', (e: { code?: st
 describe('a host desyncs the SDK’s pooled socket (hostDesyncsPooledSocket)', () => {
   it('A’s answer twice in one write: the socket is retired, B goes out on a fresh one and gets its own signature', async () => {
     const p = await repeatingProxy('sameWrite')
-    const account = bursarAccount({ host: p.url, agentKey, wallet, timeoutMs: 5_000 })
+    const account = bursarAccount({ host: p.url, agentKey, wallet, timeoutMs: 5_000, session: false })
     const a = await account.signTypedData(payment('aa'))
     const b = await account.signTypedData(payment('bb'))
     expect(await recoverTypedDataAddress({ ...payment('aa'), signature: a })).toBe(wallet)
@@ -83,7 +84,7 @@ describe('a host desyncs the SDK’s pooled socket (hostDesyncsPooledSocket)', (
 
   it('A’s answer held back until B is on the wire: B is refused (response_signer_mismatch), never given A’s signature', async () => {
     const p = await repeatingProxy('whenNextRequestArrives')
-    const account = bursarAccount({ host: p.url, agentKey, wallet, timeoutMs: 5_000 })
+    const account = bursarAccount({ host: p.url, agentKey, wallet, timeoutMs: 5_000, session: false })
     await account.signTypedData(payment('aa'))
     expect(await codeOf(account.signTypedData(payment('bb')))).toBe('response_signer_mismatch')
     // The next payment, on whatever socket is left, is the wallet's over what was asked or refused; never A's.

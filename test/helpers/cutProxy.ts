@@ -16,14 +16,15 @@ export type CutProxy = {
 /**
  * A loopback TCP proxy in front of a host that can drop answers: the request reaches the host whole, and when the
  * host's answer starts to arrive the agent's connection is destroyed instead (a network that lost the answer).
+ * `path`: cut only answers to requests for that route (e.g. the sign route, not the SDK's session open).
  */
-export async function cutProxy(upstream: string): Promise<CutProxy> {
+export async function cutProxy(upstream: string, opts: { path?: string } = {}): Promise<CutProxy> {
   const target = new URL(upstream)
   let toCut = 0
   const sockets = new Set<net.Socket>()
   const server = net.createServer((client) => {
     proxy.connections++
-    const cutThis = toCut > 0
+    let cutThis = !opts.path && toCut > 0
     if (cutThis) toCut--
     const up = net.connect(Number(target.port), target.hostname)
     sockets.add(client).add(up)
@@ -33,6 +34,10 @@ export async function cutProxy(upstream: string): Promise<CutProxy> {
     up.on('error', () => client.destroy())
     const idx = proxy.received.push('') - 1
     client.on('data', (d) => {
+      if (opts.path && !cutThis && toCut > 0 && d.toString('latin1').startsWith(`POST ${opts.path} `)) {
+        cutThis = true
+        toCut--
+      }
       proxy.received[idx] += d.toString('utf8')
       up.write(d)
     })

@@ -1,0 +1,39 @@
+import { createHmac, generateKeyPairSync } from 'node:crypto'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { describe, expect, it } from 'vitest'
+import type { AgentRecord } from '../../core/state/stateTypes.js'
+import { SESSIONS_MAX, SESSIONS_PER_AGENT, SESSION_TTL_MS, checkSessionMac, openSession } from './agentSessions.js'
+
+const agentPub = () => Buffer.from(generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex')
+const record = (i: number): AgentRecord => ({ agentId: `agt_${i.toString(16).padStart(40, '0')}`, publicKey: new Uint8Array(32).fill(i & 0xff), label: '', status: 'active', registeredAt: 0 })
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+const mac = (id: string, key: Buffer, text: string) => `s1:${id}:${createHmac('sha256', key).update(text).digest('hex')}`
+
+describe('agent sessions: the total bound (sessionFlood covers the per-agent bound through the real enclave)', () => {
+  it(`holds at most ${SESSIONS_MAX} sessions: beyond → session_limit, nobody evicted; expired ones make room`, () => {
+    const enclave = {}
+    const now = 1_000_000
+    const agents = Math.ceil(SESSIONS_MAX / SESSIONS_PER_AGENT)
+    const first = openSession(enclave, record(0), '0xw', 'open-0', agentPub(), now)
+    gc()
+    const heapBefore = process.memoryUsage().heapUsed
+    for (let i = 1; i < SESSIONS_MAX; i++) openSession(enclave, record(Math.floor(i / SESSIONS_PER_AGENT)), '0xw', `open-${i}`, agentPub(), now)
+    gc()
+    const perSession = (process.memoryUsage().heapUsed - heapBefore) / SESSIONS_MAX
+    console.log(`heap per session ≈ ${Math.round(perSession)} B (retained)`)
+    expect(perSession).toBeLessThan(1024) // documented: < 1 KiB each, < 4 MiB at the cap
+    // A fresh agent (never had a session) cannot push anyone out.
+    expect(() => openSession(enclave, record(agents + 5), '0xw', 'open-x', agentPub(), now)).toThrow(/maximum number of agent sessions/)
+    // The very first session is still there (no global eviction). Its key is unknown here: the MAC check says "invalid", not "unknown".
+    expect(() => checkSessionMac(enclave, mac(first.id, Buffer.alloc(32), 't'), 't', now)).toThrow(/does not verify/)
+    // After the TTL every session is expired: the next open sweeps them and succeeds.
+    expect(openSession(enclave, record(agents + 5), '0xw', 'open-y', agentPub(), now + SESSION_TTL_MS).id).toMatch(/^[0-9a-f]{32}$/)
+    expect(() => checkSessionMac(enclave, mac(first.id, Buffer.alloc(32), 't'), 't', now + SESSION_TTL_MS)).toThrow(/Unknown or expired/)
+  }, 60_000)
+
+  it('refuses a low-order (all-zero secret) agent key', () => {
+    expect(() => openSession({}, record(1), '0xw', 'o', '00'.repeat(32), 0)).toThrow()
+  })
+})
