@@ -1,4 +1,3 @@
-import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
@@ -10,6 +9,7 @@ import { isOwner } from '../../core/owner/quorum.js'
 import type { VerifiedOwnerAct } from '../../core/owner/verifyOwnerAct.js'
 import type { KeyExit, WalletView } from '../../core/state/stateTypes.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import { publicKeyOf } from '../sign/secp256k1Engine.js'
 import { importKeyMessage, openFromX25519, sealToX25519, x25519PublicKey } from '../../shared/owner/keyExitCipher.js'
 import type { Enclave } from '../Enclave.js'
 import { OWNER_RULE } from '../state/loadState.js'
@@ -53,7 +53,7 @@ export function importWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { 
   let address: `0x${string}`
   try {
     privateKey = openFromX25519(importSecret(enclave), hexToBytes(sealedKey as `0x${string}`), named)
-    address = publicKeyToAddress(bytesToHex(secp256k1.getPublicKey(privateKey, false)))
+    address = publicKeyToAddress(bytesToHex(publicKeyOf(privateKey)))
   } catch (cause) {
     throw new EnclaveError('import_key_invalid', 'The sealed key does not open with this enclave’s import key', { cause })
   }
