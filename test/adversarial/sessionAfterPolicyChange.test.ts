@@ -4,8 +4,8 @@ import { macOf, openTestSession } from '../helpers/agentSessionTest.js'
 import { type MaliciousHost, type TestAgent, eip3009, hasSignature, paymentPolicy, refusalCode, signAgentRequest, startWithAgent } from '../helpers/maliciousHost.js'
 
 /**
- * Attack: an agent opens a session under a generous policy, then the owner tightens the policy (perTx 5000 → 500)
- * and later revokes it. A session must carry no authority of its own: every MACed request is decided on the live
+ * Attack: an agent opens a session under a generous policy, then the owner tightens the policy (perTx 5000 → 500),
+ * freezes and unfreezes the agent, and revokes the policy. A session must carry no authority of its own: every MACed request is decided on the live
  * policy, exactly like an Ed25519 one — above the new limit refused, none at all after RevokePolicy.
  */
 describe('adversarial: a session used after the owner tightened or revoked the policy', () => {
@@ -38,6 +38,14 @@ describe('adversarial: a session used after the owner tightened or revoked the p
     expect(above.ok).toBe(false)
     expect(hasSignature(above)).toBe(false)
     expect((await pay(session, 400n)).ok).toBe(true)
+
+    // Frozen by the owner: refused in the session; unfrozen: the same session signs again (it carries no state).
+    expect((await host.walletAct(owner, 'FreezeAgent', wallet, { agentId: agent.agentId, frozen: true })).ok).toBe(true)
+    const frozen = await pay(session, 100n)
+    expect(refusalCode(frozen)).toBe('agent_frozen')
+    expect(hasSignature(frozen)).toBe(false)
+    expect((await host.walletAct(owner, 'FreezeAgent', wallet, { agentId: agent.agentId, frozen: false })).ok).toBe(true)
+    expect((await pay(session, 100n)).ok).toBe(true)
 
     expect((await host.walletAct(owner, 'RevokePolicy', wallet, { agentId: agent.agentId })).ok).toBe(true)
     const none = await pay(session, 1n)
