@@ -92,8 +92,8 @@ export function completeOpenApi(doc: Doc): Doc {
       const next: Record<string, unknown> = { ...op, responses }
       const security = securityOf(path)
       if (security && !op.security) next.security = security
-      if (path === '/v1/agent/sign' || path === '/v1/agent/status' || path === '/v1/agent/payments') {
-        next.description = `${String(op.description ?? '')}\n\nBody: \`{ request, signature }\` where \`request\` is the JSON text of an AgentRequest (see components.schemas.AgentRequest; reads use op readStatus / readPayments) and \`signature\` the agent's Ed25519 signature over its UTF-8 bytes, hex. See the agentSignature security scheme.`.trim()
+      if (path === '/v1/agent/sign' || path === '/v1/agent/status' || path === '/v1/agent/payments' || path === '/v1/agent/session') {
+        next.description = `${String(op.description ?? '')}\n\nBody: \`{ request, signature }\` where \`request\` is the JSON text of an AgentRequest (see components.schemas.AgentRequest; reads use op readStatus / readPayments, /v1/agent/session op openSession) and \`signature\` the agent's Ed25519 signature over its UTF-8 bytes, hex — or, on /v1/agent/sign inside a session, \`s1:<session id>:<HMAC-SHA256 hex>\` (docs/agent-sdk.md, "Sessions"). See the agentSignature security scheme.`.trim()
       }
       paths[path][method] = next
     }

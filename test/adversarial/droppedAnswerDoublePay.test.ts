@@ -98,6 +98,38 @@ describe('adversarial: the answer to a signed payment is dropped; the resend mus
     expect(other.json.code).toBe('request_nonce_reused')
     expect(other.json.signature).toBeUndefined()
   }, 30_000)
+
+  it('inside a MAC session too: the resend is the same s1: envelope and gets the identical signature; one decision', async () => {
+    const account = bursarAccount({ host: proxy.url, agentKey: s.agentKey, wallet: s.wallet, timeoutMs: 10_000 })
+    const typed = (op: ReturnType<typeof eip3009>) => {
+      const m = op.typedData.message as Record<string, string>
+      return {
+        domain: { ...op.typedData.domain, verifyingContract: TOKEN } as never,
+        types: { TransferWithAuthorization: TRANSFER_TYPES },
+        primaryType: 'TransferWithAuthorization' as const,
+        message: { ...m, value: BigInt(m.value!), validAfter: BigInt(m.validAfter!), validBefore: BigInt(m.validBefore!) } as never,
+      }
+    }
+    await account.signTypedData(typed(eip3009({ wallet: s.wallet, value: 1n }))) // the session opens in the background
+    await new Promise((r) => setTimeout(r, 500))
+    const op = eip3009({ wallet: s.wallet, value: 1n })
+    proxy.cutNext(1)
+    const signature = await account.signTypedData(typed(op))
+    expect(await verifyEip3009(s.wallet, op, signature)).toBe(true)
+    const payment = (op.typedData.message as Record<string, string>).nonce!
+    const envelopes = proxy.received
+      .flatMap((t) => t.split(/(?=POST \/v1\/)/))
+      .filter((t) => t.startsWith('POST /v1/agent/sign ') && t.includes(payment))
+      .map((t) => t.slice(t.indexOf('\r\n\r\n') + 4))
+    expect(envelopes.length).toBeGreaterThanOrEqual(2)
+    expect(new Set(envelopes).size).toBe(1)
+    const body = JSON.parse(envelopes[0]!) as { request: string; signature: string }
+    expect(body.signature.startsWith('s1:')).toBe(true)
+    const requestId = (JSON.parse(body.request) as { nonce: string }).nonce
+    const entries = (await auditEntries(s.stack.url, s.owner, { agent: s.agentKey.agentId })).filter((e: AuditEntry) => e.requestId === requestId)
+    expect(entries).toHaveLength(1)
+    expect(entries[0]!.event).toBe('sign_allowed')
+  }, 60_000)
 })
 
 let lastNonce = ''

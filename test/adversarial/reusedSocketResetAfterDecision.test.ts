@@ -61,7 +61,9 @@ describe('adversarial: a reused keep-alive socket is reset after the host decide
   })
 
   it('the resend on a fresh socket is the same bytes and gets the stored signature; one decision and one spend per payment', async () => {
-    const account = bursarAccount({ host: url, agentKey: s.agentKey, wallet: s.wallet, timeoutMs: 10_000 })
+    // session: false keeps the connection layout this test asserts (the session open would take a pooled socket of
+    // its own); the resend of a MACed request is the same postJson path (sessionAfterEnclaveRestart, droppedAnswerDoublePay).
+    const account = bursarAccount({ host: url, agentKey: s.agentKey, wallet: s.wallet, timeoutMs: 10_000, session: false })
     const ops = [eip3009({ wallet: s.wallet, value: AMOUNT }), eip3009({ wallet: s.wallet, value: AMOUNT })]
     const sigs: `0x${string}`[] = []
     for (const op of ops) sigs.push(await account.signTypedData(eip3009TypedData(op) as never))
