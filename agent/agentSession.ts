@@ -40,7 +40,8 @@ export function sessionFor(agentKey: AgentKey, slot: string, wallet: string, edK
 
 /**
  * Forgets a session the enclave no longer knows (restart, expiry: a later request opens another, at most one open per
- * slot per REOPEN_MIN_MS) or refused (`backOff`, session_invalid: Ed25519 only for RETRY_OPEN_MS, so a host swapping key shares costs one open a minute).
+ * slot per REOPEN_MIN_MS) or refused (`backOff`, session_invalid: Ed25519 only for RETRY_OPEN_MS, so a host swapping
+ * key shares costs one open a minute).
  */
 export function dropSession(agentKey: AgentKey, slot: string, session: AgentSession, backOff: boolean): void {
   const m = CACHE.get(agentKey)
