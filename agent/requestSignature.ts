@@ -81,8 +81,10 @@ export type SignResponse = {
 
 /**
  * Sends one agent request to `${host}/v1/agent/sign`: the request object is
- * serialized ONCE, its UTF-8 bytes are signed with the agent's Ed25519 key
- * (key object built once per agent key), and `{ request: text, signature }`
+ * serialized ONCE, its UTF-8 bytes are authenticated — HMAC-SHA256 under the
+ * (agent key, host, wallet)'s session key once one is open (agentSession.ts),
+ * else the agent's Ed25519 signature (key object built once per agent key) —
+ * and `{ request: text, signature }`
  * is posted over a process-wide keep-alive pool (or `params.fetch` if
  * given). The request carries its deadline (`expiresAt` = issuedAt + the
  * timeout, at most 30 s), covered by the signature: the enclave signs
