@@ -15,7 +15,9 @@ type Post = (body: string, timeoutMs: number) => Promise<{ status: number; text:
 const RETRY_OPEN_MS = 60_000
 /** A session is not used for a request that could outlive it (local clock; session_unknown covers skew). */
 const MARGIN_MS = 60_000
-type Entry = { p: Promise<AgentSession | null>; until: number; s?: AgentSession | null | undefined }
+/** At most one open per slot this often, whatever the host says (hostChurnsSessions: no open per request). */
+const REOPEN_MIN_MS = 2_000
+type Entry = { p: Promise<AgentSession | null>; until: number; at: number; s?: AgentSession | null | undefined }
 const CACHE = new WeakMap<AgentKey, Map<string, Entry>>()
 
 /**
@@ -27,7 +29,7 @@ export function sessionFor(agentKey: AgentKey, slot: string, wallet: string, edK
   if (!m) CACHE.set(agentKey, (m = new Map()))
   const hit = m.get(slot)
   if (hit && hit.until > Date.now()) return hit.s ?? null
-  const entry: Entry = { p: openSession(agentKey, wallet, edKey, post), until: Date.now() + RETRY_OPEN_MS }
+  const entry: Entry = { p: openSession(agentKey, wallet, edKey, post), until: Date.now() + RETRY_OPEN_MS, at: Date.now() }
   m.set(slot, entry)
   void entry.p.then((s) => {
     entry.s = s
@@ -37,15 +39,16 @@ export function sessionFor(agentKey: AgentKey, slot: string, wallet: string, edK
 }
 
 /**
- * Forgets a session the enclave no longer knows (restart, expiry: the next request opens another) or refused
- * (`backOff`, session_invalid: Ed25519 only for RETRY_OPEN_MS, so a host swapping key shares costs one open a minute).
+ * Forgets a session the enclave no longer knows (restart, expiry: a later request opens another, at most one open per
+ * slot per REOPEN_MIN_MS) or refused (`backOff`, session_invalid: Ed25519 only for RETRY_OPEN_MS, so a host swapping
+ * key shares costs one open a minute).
  */
 export function dropSession(agentKey: AgentKey, slot: string, session: AgentSession, backOff: boolean): void {
   const m = CACHE.get(agentKey)
   // Only the session that failed: a newer one another request already opened stays.
-  if (m?.get(slot)?.s !== session) return
-  if (backOff) m.set(slot, { p: Promise.resolve(null), s: null, until: Date.now() + RETRY_OPEN_MS })
-  else m.delete(slot)
+  const hit = m?.get(slot)
+  if (!hit || hit.s !== session) return
+  m!.set(slot, { p: Promise.resolve(null), s: null, at: hit.at, until: backOff ? Date.now() + RETRY_OPEN_MS : hit.at + REOPEN_MIN_MS })
 }
 
 /** The request's authenticator inside a session. */
@@ -70,6 +73,8 @@ async function openSession(agentKey: AgentKey, wallet: string, edKey: KeyObject,
     const salt = createHash('sha256').update(text, 'utf8').digest()
     const key = Buffer.from(hkdfSync('sha256', shared, salt, `bursar agent session v1 ${s.x25519}`, 32))
     const lifetime = typeof s.expiresAt === 'number' ? Math.min(s.expiresAt - request.issuedAt, 3_600_000) : 0
+    // A session with (almost) no life left is a failed open (Ed25519 for RETRY_OPEN_MS), not a reason to re-open now.
+    if (lifetime < 2 * MARGIN_MS) return null
     return { id: s.id, key, until: request.issuedAt + lifetime - MARGIN_MS }
   } catch {
     return null

@@ -34,6 +34,7 @@ describe('agent sessions: the total bound (sessionFlood covers the per-agent bou
   }, 60_000)
 
   it('refuses a low-order (all-zero secret) agent key', () => {
-    expect(() => openSession({}, record(1), '0xw', 'o', '00'.repeat(32), 0)).toThrow()
+    // A typed refusal (not OpenSSL's "failed during derivation" as an internal error): agentOpensSessionWithLowOrderKey.
+    for (const k of ['00'.repeat(32), `01${'00'.repeat(31)}`, `ec${'ff'.repeat(30)}7f`]) expect(() => openSession({}, record(1), '0xw', 'o', k, 0)).toThrow(/degenerate X25519 key/)
   })
 })

@@ -19,17 +19,18 @@ const storeOf = (e: object): Store => STORES.get(e) ?? (STORES.set(e, { byId: ne
 /** Opens a session for an authenticated, fresh openSession; evicts only this agent's own oldest session. */
 export function openSession(enclave: object, agent: Readonly<AgentRecord>, wallet: string, openText: string, theirs: string, now: number) {
   if (agent.status === 'revoked') throw new EnclaveError('agent_revoked', 'Agent was revoked by its owner')
+  const { publicKey, privateKey } = generateKeyPairSync('x25519')
+  const peer = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(theirs, 'hex').toString('base64url') }, format: 'jwk' })
+  // SECURITY: a low-order agent key gives an all-zero secret anyone could compute (OpenSSL refuses to derive it):
+  // a typed refusal, before any of the agent's sessions is evicted for it (agentOpensSessionWithLowOrderKey).
+  const shared = ((): Buffer => { try { return diffieHellman({ privateKey, publicKey: peer }) } catch { return Buffer.alloc(32) } })()
+  if (shared.every((b) => b === 0)) throw new EnclaveError('request_invalid', 'openSession: degenerate X25519 key')
   const { byId, byAgent } = storeOf(enclave)
   const slot = `${wallet}:${agent.agentId}`
   const mine = (byAgent.get(slot) ?? []).filter((id) => (byId.get(id)?.expiresAt ?? 0) > now)
   while (mine.length >= SESSIONS_PER_AGENT) byId.delete(mine.shift()!)
   if (byId.size >= SESSIONS_MAX) for (const [id, s] of byId) if (s.expiresAt <= now) byId.delete(id)
   if (byId.size >= SESSIONS_MAX) throw new EnclaveError('session_limit', 'The enclave holds its maximum number of agent sessions')
-  const { publicKey, privateKey } = generateKeyPairSync('x25519')
-  const peer = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(theirs, 'hex').toString('base64url') }, format: 'jwk' })
-  const shared = diffieHellman({ privateKey, publicKey: peer })
-  // SECURITY: a low-order agent key gives an all-zero secret anyone could compute.
-  if (shared.every((b) => b === 0)) throw new EnclaveError('request_invalid', 'openSession: degenerate X25519 key')
   const ours = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex')
   const key = sessionKey(shared, openText, ours)
   const id = randomBytes(16).toString('hex')
