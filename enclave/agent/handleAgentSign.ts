@@ -10,24 +10,20 @@ import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { AgentDryRunResult, WireError } from '../../shared/protocol/messages.js'
 import { type AgentRequest, REQUEST_MAX_LIFETIME_MS } from '../../shared/schemas/agentRequest.js'
 import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
-import { type Policy, parsePolicy } from '../../shared/schemas/policy.js'
-import { type WalletPolicy, parseWalletPolicy } from '../../shared/schemas/walletPolicy.js'
 import { decodeSignRequest } from '../../core/decode/decodeSignRequest.js'
 import { signPlan } from '../sign/signPlan.js'
 import type { DecodeResult } from '../../core/decode/signingPlan.js'
-import { bindAction, describeAction, factsOf } from '../../core/kinds/kindTable.js'
+import { bindAction } from '../../core/kinds/kindTable.js'
 import type { LedgerEvent } from '../../core/ledger/LedgerEvent.js'
 import { decidePolicy } from '../../core/policy/decidePolicy.js'
-import { exitDue } from '../../core/owner/keyExit.js'
+import { cachedPolicy, dryRunResult, requestGate } from '../../core/policy/requestGate.js'
 import type { Enclave, PendingPersist, Tx } from '../Enclave.js'
 import { applyDueHeld, applyEvents } from '../owner/ledgerOps.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 import type { SignPlanReturnType } from '../sign/signPlan.js'
-import type { AgentRecord, PolicyRecord, WalletPolicyRecord, WalletView } from '../../core/state/stateTypes.js'
+import type { AgentRecord, PolicyRecord, WalletView } from '../../core/state/stateTypes.js'
 import { policyAt } from '../../core/owner/timeLock.js'
 import { verifyAgentRequest } from './verifyAgentRequest.js'
-
-const policyCache = new Map<string, Policy | WalletPolicy>()
 
 /** Authenticates and decodes outside the writer, then decides, counts and audits inside it; signs off the writer thread. */
 export async function handleAgentSign(enclave: Enclave, req: { request: string; signature: string }): Promise<HandlerResult<'agentSign'>> {
@@ -95,21 +91,8 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, aut
   // The policy in force now: a widening the owners scheduled counts only once its delay has passed.
   const rec = policyAt(wallet, agent.agentId, now)
   const base = { wallet, agent, r, rec, tx }
-  // SECURITY: the agent's deadline, by the enclave's clock, at decision time: a request its agent has given up on
-  // (e.g. it waited behind a stalled writer) is refused and audited, never signed or counted.
-  if (now > r.expiresAt && !r.dryRun) {
-    return refuse(enclave, base, null, [], { code: 'request_expired', message: 'The request’s deadline passed before it was decided; nothing was signed' })
-  }
-  if (agent.status === 'revoked') return refuse(enclave, base, null, [], { code: 'agent_revoked', message: 'Agent was revoked by its owner' })
-  if (wallet.rolledBack) {
-    return refuse(enclave, base, null, [], { code: 'wallet_rolled_back', message: 'Wallet state was rolled back; the owner must resync' })
-  }
-  // SECURITY: the owners took the key out (non-custodial exit): nothing more is signed here unless it is re-imported.
-  if (exitDue(wallet, now)) return refuse(enclave, base, null, [], { code: 'wallet_exported', message: 'The owners exported this wallet’s key; it signs nothing more' })
-  if (!rec || rec.revoked) {
-    const message = rec ? 'The owner revoked this agent’s policy' : 'No policy is set for this agent'
-    return refuse(enclave, base, null, [], { code: 'agent_no_policy', message })
-  }
+  const gated = requestGate(r, wallet, agent, rec, now)
+  if (gated || !rec) return refuse(enclave, base, null, [], gated!) // requestGate refuses whenever rec is missing
   const policy = cachedPolicy(rec)
   const decoded =
     pre.policyHash === rec.hash && pre.decoded ? pre.decoded : decodeSignRequest({ request: r, wallet: wallet.address, registry: policy.tokens })
@@ -163,12 +146,6 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, aut
   return { receipt: { seq: entry.seq, entryHash: hash, stateVersion }, pending, signing }
 }
 
-function dryRunResult(action: DecodedAction, v: ReturnType<typeof decidePolicy>): AgentDryRunResult {
-  const spends = factsOf(action).spends.map((s) => ({ chainId: s.chainId, asset: s.asset, amount: s.amount.toString(), to: s.to, role: s.role }))
-  const base = { dryRun: true as const, verdict: v.verdict, rule: v.rule, describe: describeAction(action), spends }
-  return v.verdict === 'allow' ? base : { ...base, code: v.code, message: v.message }
-}
-
 async function refuse(
   enclave: Enclave,
   base: Base,
@@ -204,17 +181,4 @@ function entryFields(base: Base, action: DecodedAction | null) {
     policy: base.rec ? { version: base.rec.version, hash: base.rec.hash } : null,
     requestId: base.r.nonce,
   }
-}
-
-function cachedPolicy(rec: Readonly<PolicyRecord>): Policy
-function cachedPolicy(rec: WalletPolicyRecord | undefined, wallet: true): WalletPolicy | null
-function cachedPolicy(rec: { json: string; hash: string } | undefined, wallet?: true): Policy | WalletPolicy | null {
-  if (!rec) return null
-  let p = policyCache.get(rec.hash)
-  if (!p) {
-    p = wallet ? parseWalletPolicy(rec.json) : parsePolicy(rec.json)
-    if (policyCache.size >= 4096) policyCache.clear() // bounded: a cache, not state
-    policyCache.set(rec.hash, p)
-  }
-  return p
 }

@@ -6,17 +6,15 @@ import type { WalletView } from '../../core/state/stateTypes.js'
 import { OWNER_RULE } from '../state/loadState.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import { createWalletChange } from '../../core/owner/createWalletChange.js'
-import { type WalletActOutcome, type WalletChange, isWalletAct, walletActChange } from '../../core/owner/walletActChange.js'
-import { type LedgerAct, type LedgerActOutcome, ledgerActEvents } from '../../core/owner/ledgerActEvents.js'
-import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
 import { actClass, approveThreshold, governanceThreshold, isOwner, liveProposals, loneApprovals, quorumStep } from '../../core/owner/quorum.js'
-import { timeLockChange, widenings } from '../../core/owner/timeLock.js'
 import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.js'
 import { applyDueHeld, applyEvents } from './ledgerOps.js'
 import { holdAct } from '../../core/owner/heldActs.js'
+import { type OwnerActPlan, STATE_GROWING, planOwnerAct } from '../../core/owner/planOwnerAct.js'
+import type { WalletChange } from '../../core/owner/walletActChange.js'
+import { timeLockChange } from '../../core/owner/timeLock.js'
+import { exportSealedKey, importWallet } from './keyExitShell.js'
 import { type VerifiedOwnerAct, verifyOwnerAct } from '../../core/owner/verifyOwnerAct.js'
-import { type ExportPlan, exportKeyPlan } from '../../core/owner/keyExit.js'
-import { checkRecipientKey, exportSealedKey, importWallet } from './keyExitShell.js'
 
 export type OwnerActParameters = { primaryType: string; message: string; signature: string; policy?: string | undefined }
 
@@ -71,7 +69,7 @@ export async function applyOwnerAct(
     applyDueHeld(enclave, wallet, tx, now)
     const proposalHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
     const policyText = params.policy ?? liveProposals(wallet, now).find((x) => x.actHash === proposalHash)?.policy ?? undefined
-    const plan = act.primaryType === 'Resync' ? null : planWalletAct(wallet, act, policyText, now)
+    const plan = act.primaryType === 'Resync' ? null : planOwnerAct(wallet, act, policyText, now)
     const threshold = plan?.kind === 'exit' ? plan.out.threshold : (approveThreshold(wallet, act, now) ?? governanceThreshold(wallet, act))
     const q = quorumStep({ wallet, act, cls: actClass(act, (plan?.widens.length ?? 0) > 0), policyText: plan?.policyText ?? null, now, seq, threshold })
     if (!q.apply) {
@@ -102,9 +100,6 @@ export async function applyOwnerAct(
   return { ok: true, result: { ...result, receipt: signOwnerReceipt(enclave, act, result.wallet, result.ownerSeq) }, persist }
 }
 
-/** Acts that add records to the sealed state (the others replace or remove). */
-const STATE_GROWING: ReadonlySet<string> = new Set(['CreateWallet', 'ImportWallet', 'RegisterAgent', 'SetPolicy', 'SetWalletPolicy', 'SetOwners', 'SetApprovalQuorum', 'ExportKey', 'IssuePermit', 'CreditBudget'])
-
 function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primaryType: 'CreateWallet' }>, tx: ReturnType<Enclave['beginTx']>) {
   const { wallets, createNonces } = enclave.state
   const change = createWalletChange({ act, wallets, createNonces, admission: enclave.params.admission, now: enclave.now(), newKey: generateSignerKey })
@@ -113,31 +108,8 @@ function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primary
   return { wallet: change.wallet.address as string, owner: change.wallet.owner, ownerSeq: 0 }
 }
 
-type Plan =
-  | { kind: 'wallet'; out: WalletActOutcome; policyText: string | null; widens: string[] }
-  | { kind: 'ledger'; out: LedgerActOutcome; policyText: null; widens: string[]; act: LedgerAct }
-  | { kind: 'exit'; out: ExportPlan; policyText: null; widens: string[] }
-
-/** What an act would change, computed purely from the wallet (a refusal throws; nothing has changed then). */
-function planWalletAct(wallet: WalletView, act: Exclude<VerifiedOwnerAct, { primaryType: 'CreateWallet' | 'ImportWallet' | 'Resync' }>, policyText: string | undefined, now: number): Plan & { agentId: string | null } {
-  if (act.primaryType === 'ExportKey') {
-    checkRecipientKey(act.message.recipientKey)
-    return { kind: 'exit', out: exportKeyPlan(wallet, act, ownerActHash(act.primaryType, act.message), now), policyText: null, agentId: null, widens: [] }
-  }
-  if (isWalletAct(act)) {
-    const out = walletActChange({ wallet, act, policyText, now })
-    const text = out.change.type === 'policy_set' || out.change.type === 'wallet_policy_set' ? out.change.policy.json : null
-    return { kind: 'wallet', out, policyText: text, agentId: out.agentId, widens: widenings(wallet, out.change, now) }
-  }
-  const out = ledgerActEvents({ wallet, act, now })
-  // SECURITY: validate the events on the ledger first: an act whose effects would be invalid is refused unchanged.
-  const checked = checkLedgerEvents(wallet.ledger, out.events)
-  if (!checked.ok) throw new EnclaveError('owner_act_invalid', `The act's ledger effect is invalid: ${checked.message}`.slice(0, 200))
-  return { kind: 'ledger', out, policyText: null, agentId: out.agentId, widens: [], act }
-}
-
 /** Applies a planned act through the state's one mutator and audits it. */
-function applyPlan(enclave: Enclave, wallet: WalletView, plan: Plan, tx: ReturnType<Enclave['beginTx']>, actHash: `0x${string}`, now: number): Record<string, unknown> {
+function applyPlan(enclave: Enclave, wallet: WalletView, plan: OwnerActPlan, tx: ReturnType<Enclave['beginTx']>, actHash: `0x${string}`, now: number): Record<string, unknown> {
   const change = (c: WalletChange) => enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: c })
   if (plan.kind === 'exit') {
     const exit = { ...(plan.out.exit ?? wallet.exit!), ...(plan.out.collect ? { collectedAt: now } : {}) }

@@ -20,15 +20,6 @@ export function exportSealedKey(wallet: WalletView, exit: KeyExit) {
   return { address: wallet.address, recipientKey: exit.recipientKey, sealedKey: bytesToHex(sealed) }
 }
 
-/** An exit's recipient must be a usable X25519 key (not of low order), checked before the owners' quorum agrees on it. */
-export function checkRecipientKey(hex: string): void {
-  try {
-    sealToX25519(hexToBytes(hex as `0x${string}`), new Uint8Array(32), 'check')
-  } catch (cause) {
-    throw new EnclaveError('owner_act_invalid', 'recipientKey is not a usable X25519 public key', { cause })
-  }
-}
-
 /**
  * SECURITY: the enclave's X25519 import key, derived from its sealed receipt key (so it survives restarts) and vouched
  * for by a signature of the attested receipt key: an owner seals a key to it only after checking both.

@@ -13,7 +13,7 @@ import { handleAgentSign } from '../agent/handleAgentSign.js'
 import { handleAgentStatus } from '../agent/handleAgentStatus.js'
 import { handleAttest } from '../attest/handleAttest.js'
 import { applyOwnerAct } from '../owner/applyOwnerAct.js'
-import { describeWallets } from '../owner/describeWallets.js'
+import { describeWallet } from '../../core/owner/describeWallet.js'
 import { finishLoad, replayEntries } from '../state/loadState.js'
 import type { HandlerResult } from './HandlerResult.js'
 import { PHASE_ACCEPTS } from './phase.js'
@@ -59,7 +59,7 @@ const HANDLERS: { [T in EnclaveRequestType]: (enclave: Enclave, req: Extract<Enc
   ownerAct: applyOwnerAct,
   agentSign: handleAgentSign,
   attest: (enclave, req) => handleAttest(enclave, req.nonce),
-  getWallets: (enclave) => ({ ok: true, result: { wallets: describeWallets(enclave) } }),
+  getWallets: (enclave) => ({ ok: true, result: { wallets: [...enclave.state.wallets.values()].map((w) => describeWallet(w, enclave.now())) } }),
   agentStatus: handleAgentStatus,
 }
 /** Requests that change state run in the single writer. */
