@@ -67,7 +67,7 @@ const first = await enclave.sealTx({ entries: [], snapshot: true }) // the prefi
 await enclave.catchUp(enclave.audit.head().seq, first.sealed.version) // and stored
 await new Promise((r) => setTimeout(r, 2_100))
 const times: number[] = []
-const seals: Array<{ ms: number; wallets: number; bytes: number }> = []
+const seals: Array<{ ms: number; wallets: number; bytes: number; core: number }> = []
 for (let i = 0; i < REQUESTS; i++) {
   const a = agents[i % WALLETS]!
   const now = Date.now()
@@ -81,7 +81,7 @@ for (let i = 0; i < REQUESTS; i++) {
   times.push(ms)
   const s = r.persist?.sealed
   if (s) {
-    seals.push({ ms, wallets: s.wallets?.length ?? 0, bytes: s.blob.length + (s.wallets ?? []).reduce((n: number, w: { blob: Uint8Array }) => n + w.blob.length, 0) })
+    seals.push({ ms, wallets: s.wallets?.length ?? 0, core: s.blob.length, bytes: s.blob.length + (s.wallets ?? []).reduce((n: number, w: { blob: Uint8Array }) => n + w.blob.length, 0) })
     await enclave.catchUp(enclave.audit.head().seq, s.version) // the host acknowledges the stored core
   }
 }
@@ -89,4 +89,4 @@ const sorted = [...times].sort((x, y) => x - y)
 const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!.toFixed(2)
 console.log(`${root}: ${WALLETS} wallets, ${REQUESTS} requests: per request p50 ${q(0.5)} ms, p99 ${q(0.99)}, p99.9 ${q(0.999)}, max ${sorted[sorted.length - 1]!.toFixed(1)}; total ${(times.reduce((x, y) => x + y, 0) / 1000).toFixed(2)} s`)
 const sealMs = seals.map((s) => s.ms).sort((x, y) => x - y)
-console.log(`  ${seals.length} periodic seals: request with a seal median ${sealMs[sealMs.length >> 1]?.toFixed(1)} ms, max ${sealMs[sealMs.length - 1]?.toFixed(1)} ms; wallets per seal max ${Math.max(...seals.map((s) => s.wallets))}; bytes per seal median ${[...seals.map((s) => s.bytes)].sort((x, y) => x - y)[seals.length >> 1]}, max ${Math.max(...seals.map((s) => s.bytes))}`)
+console.log(`  ${seals.length} periodic seals: request with a seal median ${sealMs[sealMs.length >> 1]?.toFixed(1)} ms, max ${sealMs[sealMs.length - 1]?.toFixed(1)} ms; wallets per seal max ${Math.max(...seals.map((s) => s.wallets))}; bytes per seal median ${[...seals.map((s) => s.bytes)].sort((x, y) => x - y)[seals.length >> 1]}, max ${Math.max(...seals.map((s) => s.bytes))}; core blob median ${[...seals.map((s) => s.core)].sort((x, y) => x - y)[seals.length >> 1]}, max ${Math.max(...seals.map((s) => s.core))}`)
