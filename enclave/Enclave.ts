@@ -279,7 +279,7 @@ export class Enclave {
     this.unstored.push({ seq: res.entry.seq, text })
     this.unstoredBytes += Buffer.byteLength(text) // UTF-8, as on the wire: a catchUp answer must fit one frame
     this.entriesSinceSnapshot++
-    if (body.agentId && body.requestId) this.replay.logged(`${body.agentId}:${body.requestId}`, res.entry.seq)
+    if (body.agentId && body.requestId && body.wallet) this.replay.logged(`${body.agentId}:${body.requestId}`, [res.entry.seq, body.wallet.toLowerCase()])
     return res as { entry: AuditEntry; hash: `0x${string}` }
   }
 
@@ -387,13 +387,13 @@ export class Enclave {
     // Each sealed wallet carries its agents' recent request ids. The core carries only the ids that neither the
     // replayed log (entries after `from`) nor their wallet's blob (entries up to its seal) gives back: e.g. dry runs.
     const walletOf = new Map<string, string>()
-    for (const [a, w] of this.state.wallets) for (const id of w.agents.keys()) walletOf.set(id, a)
+    for (const a of changed) for (const id of this.state.wallet(a).agents.keys()) walletOf.set(id, a)
     const slices = new Map<string, Array<[string, number]>>(changed.map((a) => [a, []]))
     const rest: Array<[string, number]> = []
     for (const r of this.replay.recent) {
-      const [w, q] = [walletOf.get(r[0].slice(0, r[0].lastIndexOf(':'))) ?? '', this.replay.entrySeq.get(r[0]) ?? Number.NaN]
-      if (slices.has(w)) slices.get(w)!.push(r)
-      else if (!(q > from.seq || q <= (this.walletSeals.get(w)?.at ?? -1))) rest.push(r)
+      const [w, [q, v]] = [walletOf.get(r[0].slice(0, r[0].lastIndexOf(':'))), this.replay.entryOf.get(r[0]) ?? [Number.NaN, '']]
+      if (w) slices.get(w)!.push(r)
+      else if (!(q > from.seq || q <= (this.walletSeals.get(v)?.at ?? -1))) rest.push(r)
     }
     const seals = new Map<string, WalletSeal>()
     const wallets = await Promise.all(changed.map(async (a) => {
