@@ -116,7 +116,7 @@ export class Enclave {
    * Unseals the host's newest core blob and the wallet blobs it names (or starts fresh) and moves to 'loading'; in
    * 'loading' it restarts the load. SECURITY (issue 15): the core names each wallet's newest blob by version and
    * SHA-256, so the host can neither drop a wallet, nor hand an older or another lineage's blob of it, nor one sealed
-   * for another wallet or core; the tail after the core's head replays as before.
+   * for another wallet or core; the tail after the core's head replays (issue 18: that head may be a deferred wallet's, see STAGGER).
    */
   async loadSnapshot(blob: Uint8Array | null, wallets: ReadonlyArray<{ wallet: string; blob: Uint8Array }> = []): Promise<void> {
     this.broken = true

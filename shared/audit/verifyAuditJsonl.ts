@@ -183,96 +183,96 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
   let views: Buffer[] = []
 
   for (const b of chunks) {
-  const s = new Scanner(b)
-  const n = b.length
-  let pos = 0
-  while (pos < n) {
-    const lineStart = pos
-    // Fast: a canonical entry line, ended by \n, \r\n or the end of the export (no search for the newline first).
-    const close = s.entry(lineStart, n)
-    let r = false
-    if (close > 0) {
-      const c = b[close]
-      if (close === n || c === 0x0a) (r = true), (pos = close + 1)
-      else if (c === 0x0d && (close + 1 === n || b[close + 1] === 0x0a)) (r = true), (pos = close + 2)
-    }
-    let lineEnd = close
-    if (!r) {
-      let end = b.indexOf(0x0a, pos)
-      if (end < 0) end = n
-      pos = end + 1
-      lineEnd = end
-      if (lineEnd > lineStart && b[lineEnd - 1] === 0x0d) lineEnd--
-    }
-    if (r) {
-      const seq = s.seq
+    const s = new Scanner(b)
+    const n = b.length
+    let pos = 0
+    while (pos < n) {
+      const lineStart = pos
+      // Fast: a canonical entry line, ended by \n, \r\n or the end of the export (no search for the newline first).
+      const close = s.entry(lineStart, n)
+      let r = false
+      if (close > 0) {
+        const c = b[close]
+        if (close === n || c === 0x0a) (r = true), (pos = close + 1)
+        else if (c === 0x0d && (close + 1 === n || b[close + 1] === 0x0a)) (r = true), (pos = close + 2)
+      }
+      let lineEnd = close
+      if (!r) {
+        let end = b.indexOf(0x0a, pos)
+        if (end < 0) end = n
+        pos = end + 1
+        lineEnd = end
+        if (lineEnd > lineStart && b[lineEnd - 1] === 0x0d) lineEnd--
+      }
+      if (r) {
+        const seq = s.seq
+        if (first) {
+          first = false
+          if (seq > 0 && sinceHead?.seq === seq - 1) {
+            start = seq
+            anchorHash = sinceHead.hash.toLowerCase()
+            if (!/^0x[0-9a-f]{64}$/.test(anchorHash)) return undefined
+            prev = Buffer.from(anchorHash.slice(2), 'hex').toString('latin1')
+          }
+        }
+        if (seq !== start + hashes.length || !s.hexIs(s.prevStart, prev, false)) return undefined
+        const len = PRE + s.canonicalLength()
+        if (len > scratch.length) {
+          scratch = Buffer.allocUnsafe(len * 2)
+          TAG.copy(scratch, 0)
+          views = []
+        }
+        scratch.write(prev, TAG.length, 32, 'latin1')
+        s.copyCanonical(scratch, PRE)
+        let view = views[len]
+        if (view === undefined) view = views[len] = scratch.subarray(0, len)
+        prev = sha256Latin1(view)
+        // The recorded hash, compared as parseAuditJsonl + verifyAuditLog do: claimed.toLowerCase() === hash.
+        if (s.hashStart >= 0 && (s.hashEnd - s.hashStart !== 66 || !s.hexIs(s.hashStart - 1, prev, true))) return undefined
+        hashes.push(prev)
+        continue
+      }
+
+      // Reference steps for this line (parseAuditJsonl, then verifyAuditLog's loop body).
+      const line = b.toString('utf8', lineStart, lineEnd) // one trailing \r already dropped, as parseAuditJsonl does
+      if (line.trim() === '') continue
+      let value: unknown
+      try {
+        value = JSON.parse(line)
+      } catch {
+        return undefined
+      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+      const { type, ...fields } = value as Record<string, unknown>
+      if (type === 'checkpoint') {
+        checkpoints.push(fields as AuditCheckpoint)
+        continue
+      }
+      if (type !== 'entry') return undefined
+      const { hash: claimed, mac: _mac, ...e } = fields
+      if (claimed !== undefined && typeof claimed !== 'string') return undefined
       if (first) {
         first = false
-        if (seq > 0 && sinceHead?.seq === seq - 1) {
-          start = seq
+        const firstSeq = (e as { seq?: unknown }).seq
+        if (typeof firstSeq === 'number' && firstSeq > 0 && sinceHead?.seq === firstSeq - 1) {
+          start = firstSeq
           anchorHash = sinceHead.hash.toLowerCase()
-          if (!/^0x[0-9a-f]{64}$/.test(anchorHash)) return undefined
-          prev = Buffer.from(anchorHash.slice(2), 'hex').toString('latin1')
         }
       }
-      if (seq !== start + hashes.length || !s.hexIs(s.prevStart, prev, false)) return undefined
-      const len = PRE + s.canonicalLength()
-      if (len > scratch.length) {
-        scratch = Buffer.allocUnsafe(len * 2)
-        TAG.copy(scratch, 0)
-        views = []
+      const prevHex = hashes.length > 0 ? hashes.get(hashes.length - 1) : anchorHash
+      if (!AuditEntrySchema.safeParse(e).success) return undefined
+      const entry = e as AuditEntry
+      if (entry.seq !== start + hashes.length || entry.prevHash !== prevHex) return undefined
+      let hash: string
+      try {
+        hash = hashCanonicalAuditEntry(entry.prevHash, canonicalJson(entry))
+      } catch {
+        return undefined
       }
-      scratch.write(prev, TAG.length, 32, 'latin1')
-      s.copyCanonical(scratch, PRE)
-      let view = views[len]
-      if (view === undefined) view = views[len] = scratch.subarray(0, len)
-      prev = sha256Latin1(view)
-      // The recorded hash, compared as parseAuditJsonl + verifyAuditLog do: claimed.toLowerCase() === hash.
-      if (s.hashStart >= 0 && (s.hashEnd - s.hashStart !== 66 || !s.hexIs(s.hashStart - 1, prev, true))) return undefined
+      if (claimed !== undefined && claimed.toLowerCase() !== hash) return undefined
+      prev = Buffer.from(hash.slice(2), 'hex').toString('latin1')
       hashes.push(prev)
-      continue
     }
-
-    // Reference steps for this line (parseAuditJsonl, then verifyAuditLog's loop body).
-    const line = b.toString('utf8', lineStart, lineEnd) // one trailing \r already dropped, as parseAuditJsonl does
-    if (line.trim() === '') continue
-    let value: unknown
-    try {
-      value = JSON.parse(line)
-    } catch {
-      return undefined
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
-    const { type, ...fields } = value as Record<string, unknown>
-    if (type === 'checkpoint') {
-      checkpoints.push(fields as AuditCheckpoint)
-      continue
-    }
-    if (type !== 'entry') return undefined
-    const { hash: claimed, mac: _mac, ...e } = fields
-    if (claimed !== undefined && typeof claimed !== 'string') return undefined
-    if (first) {
-      first = false
-      const firstSeq = (e as { seq?: unknown }).seq
-      if (typeof firstSeq === 'number' && firstSeq > 0 && sinceHead?.seq === firstSeq - 1) {
-        start = firstSeq
-        anchorHash = sinceHead.hash.toLowerCase()
-      }
-    }
-    const prevHex = hashes.length > 0 ? hashes.get(hashes.length - 1) : anchorHash
-    if (!AuditEntrySchema.safeParse(e).success) return undefined
-    const entry = e as AuditEntry
-    if (entry.seq !== start + hashes.length || entry.prevHash !== prevHex) return undefined
-    let hash: string
-    try {
-      hash = hashCanonicalAuditEntry(entry.prevHash, canonicalJson(entry))
-    } catch {
-      return undefined
-    }
-    if (claimed !== undefined && claimed.toLowerCase() !== hash) return undefined
-    prev = Buffer.from(hash.slice(2), 'hex').toString('latin1')
-    hashes.push(prev)
-  }
   }
   const head = hashes.length > 0 ? (hashes.get(hashes.length - 1) as string) : anchorHash
   return finishAuditVerify({ hashes, start, anchorHash, prev: head, checkpoints, key, sinceHead, expectedHead, failure: undefined })
