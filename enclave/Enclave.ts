@@ -279,7 +279,7 @@ export class Enclave {
     this.unstored.push({ seq: res.entry.seq, text })
     this.unstoredBytes += Buffer.byteLength(text) // UTF-8, as on the wire: a catchUp answer must fit one frame
     this.entriesSinceSnapshot++
-    if (body.agentId && body.requestId && body.wallet) this.replay.logged(`${body.agentId}:${body.requestId}`, [res.entry.seq, body.wallet.toLowerCase()])
+    if (body.agentId && body.requestId && body.wallet) this.replay.logged(`${body.agentId}:${body.requestId}`, [res.entry.seq, body.wallet])
     return res as { entry: AuditEntry; hash: `0x${string}` }
   }
 
@@ -393,7 +393,7 @@ export class Enclave {
     for (const r of this.replay.recent) {
       const [w, [q, v]] = [walletOf.get(r[0].slice(0, r[0].lastIndexOf(':'))), this.replay.entryOf.get(r[0]) ?? [Number.NaN, '']]
       if (w) slices.get(w)!.push(r)
-      else if (!(q > from.seq || q <= (this.walletSeals.get(v)?.at ?? -1))) rest.push(r)
+      else if (!(q > from.seq || q <= (this.walletSeals.get(v.toLowerCase())?.at ?? -1))) rest.push(r)
     }
     const seals = new Map<string, WalletSeal>()
     const wallets = await Promise.all(changed.map(async (a) => {

@@ -16,7 +16,7 @@ const REFUSALS = {
 
 export class ReplayCache {
   private readonly seen = new Map<string, number>()
-  /** Issue 18: the audit entry (seq, lower-case wallet) that decided a remembered id (none: no entry carries it, e.g. a dry run). */
+  /** Issue 18: the audit entry (seq, wallet) that decided a remembered id (none: no entry carries it, e.g. a dry run). */
   readonly entryOf = new Map<string, [number, string]>()
   private readonly floor: number
   private lastPrune = 0
