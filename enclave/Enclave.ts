@@ -43,7 +43,7 @@ export const SNAPSHOT_PURPOSE = 'enclave-state'
 /** Issue 15: each wallet's blob, sealed with walletId = its address and its own version. */
 export const WALLET_PURPOSE = 'wallet-state'
 type Sealed = NonNullable<Persist['sealed']>
-/** A wallet's newest sealed blob: what the core's directory names; `through`: the head up to which it is current; `at`: its seal's seq. */
+/** A wallet's newest sealed blob: what the core's directory names; `through`: the head up to which it is current; `at`: its seal's seq (-1: loaded). */
 type WalletSeal = { version: number; digest: Uint8Array; bytes: number; through: AuditHead; at: number }
 /**
  * Issue 18: periodic seals are staggered. Every snapshotEvery / STAGGER entries, at most ceil(changed / STAGGER) of
