@@ -43,8 +43,8 @@ export const SNAPSHOT_PURPOSE = 'enclave-state'
 /** Issue 15: each wallet's blob, sealed with walletId = its address and its own version. */
 export const WALLET_PURPOSE = 'wallet-state'
 type Sealed = NonNullable<Persist['sealed']>
-/** A wallet's newest sealed blob: what the core's directory names; `through`: the head up to which it is current. */
-type WalletSeal = { version: number; digest: Uint8Array; bytes: number; through: AuditHead }
+/** A wallet's newest sealed blob: what the core's directory names; `through`: the head up to which it is current; `at`: its seal's seq (-1: loaded). */
+type WalletSeal = { version: number; digest: Uint8Array; bytes: number; through: AuditHead; at: number }
 /**
  * Issue 18: periodic seals are staggered. Every snapshotEvery / STAGGER entries, at most ceil(changed / STAGGER) of
  * the changed wallets whose state is ≥ snapshotEvery entries old are sealed (oldest first) with the core; the core's
@@ -145,7 +145,7 @@ export class Enclave {
       this.coreId = s.legacy ? randomBytes(16) : s.coreId
       this.state.apply({ type: 'loaded', stateVersion: s.stateVersion, wallets: loaded.map((b) => b.wallet), createNonces: s.createNonces,
         versions: loaded.map((b) => [b.wallet.address, b.version]) })
-      s.directory.forEach(([a, version, digest]) => this.walletSeals.set(a.toLowerCase(), { version, digest, bytes: given.get(a.toLowerCase())!.length, through: this.audit.head() }))
+      s.directory.forEach(([a, version, digest]) => this.walletSeals.set(a.toLowerCase(), { version, digest, bytes: given.get(a.toLowerCase())!.length, through: this.audit.head(), at: -1 }))
       this.covered = { sealedSeq: s.sealedSeq ?? this.audit.head().seq, behind: new Map(s.behind) }
       for (const [key, at] of [s.replay, ...loaded.map((b) => b.replay)].flat()) this.replay.remember(key, at)
       // The first seal after a load re-seals every wallet (new versions): a lineage's store starts from a complete set.
@@ -279,6 +279,7 @@ export class Enclave {
     this.unstored.push({ seq: res.entry.seq, text })
     this.unstoredBytes += Buffer.byteLength(text) // UTF-8, as on the wire: a catchUp answer must fit one frame
     this.entriesSinceSnapshot++
+    if (body.agentId && body.requestId && body.wallet) this.replay.logged(`${body.agentId}:${body.requestId}`, [res.entry.seq, body.wallet])
     return res as { entry: AuditEntry; hash: `0x${string}` }
   }
 
@@ -381,29 +382,31 @@ export class Enclave {
     // A seal that fails (e.g. one KMS call, which the host can fail) leaves its wallets changed: else the next core
     // would name a blob older than its audit head and a load would forget that wallet's spends (rt15).
     const undo = (err: unknown): never => { this.state.markChanged(changed); throw err }
-    // Each sealed wallet carries its agents' recent request ids; the rest ride in the core blob.
+    // Replay starts at the oldest deferred change; entries a blob or this core already holds are not applied again.
+    const from = [...deferred].reduce((m, a) => (this.walletSeals.get(a)!.through.seq < m.seq ? this.walletSeals.get(a)!.through : m), head)
+    // Each sealed wallet carries its agents' recent request ids. The core carries only the ids that neither the
+    // replayed log (entries after `from`) nor their wallet's blob (entries up to its seal) gives back: e.g. dry runs.
     const walletOf = new Map<string, string>()
     for (const a of changed) for (const id of this.state.wallet(a).agents.keys()) walletOf.set(id, a)
     const slices = new Map<string, Array<[string, number]>>(changed.map((a) => [a, []]))
     const rest: Array<[string, number]> = []
     for (const r of this.replay.recent) {
-      const w = walletOf.get(r[0].slice(0, r[0].lastIndexOf(':')))
-      ;(w ? slices.get(w)! : rest).push(r)
+      const [w, [q, v]] = [walletOf.get(r[0].slice(0, r[0].lastIndexOf(':'))), this.replay.entryOf.get(r[0]) ?? [Number.NaN, '']]
+      if (w) slices.get(w)!.push(r)
+      else if (!(q > from.seq || q <= (this.walletSeals.get(v.toLowerCase())?.at ?? -1))) rest.push(r)
     }
     const seals = new Map<string, WalletSeal>()
     const wallets = await Promise.all(changed.map(async (a) => {
       const version = this.state.walletVersion(a)
       const plaintext = encodeWalletBlob({ coreId: this.coreId, version, auditSeq: head.seq, replay: slices.get(a)!, wallet: this.state.wallet(a) })
       const blob = await this.params.sealer.seal({ purpose: WALLET_PURPOSE, walletId: a, version, plaintext })
-      seals.set(a, { version, digest: sha256(blob), bytes: blob.length, through: head })
+      seals.set(a, { version, digest: sha256(blob), bytes: blob.length, through: head, at: head.seq })
       return { wallet: a, version, blob }
     })).catch(undo)
     const directory = [...this.state.wallets.keys()].map((a): [string, number, Uint8Array] => {
       const w = seals.get(a) ?? this.walletSeals.get(a)!
       return [a, w.version, w.digest]
     })
-    // Replay starts at the oldest deferred change; entries a blob or this core already holds are not applied again.
-    const from = [...deferred].reduce((m, a) => (this.walletSeals.get(a)!.through.seq < m.seq ? this.walletSeals.get(a)!.through : m), head)
     const plaintext = encodeCore({
       stateVersion,
       createdAt: this.now(),

@@ -16,6 +16,8 @@ const REFUSALS = {
 
 export class ReplayCache {
   private readonly seen = new Map<string, number>()
+  /** Issue 18: the audit entry (seq, wallet) that decided a remembered id (none: no entry carries it, e.g. a dry run). */
+  readonly entryOf = new Map<string, [number, string]>()
   private readonly floor: number
   private lastPrune = 0
 
@@ -53,8 +55,14 @@ export class ReplayCache {
    * A request decided elsewhere (a sealed snapshot's recent ids, a replayed entry: both authenticated). `at` is its
    * decision time: a resend stays refused until it would be stale anyway (issuedAt ≤ at + futureSkewMs).
    */
-  remember(key: string, at: number): void {
+  remember(key: string, at: number, entry?: [number, string]): void {
     this.seen.set(key, Math.max(at, this.seen.get(key) ?? 0))
+    this.logged(key, entry)
+  }
+
+  /** The entry (seq, wallet) carries this admitted id: a replay of the log from before it gives it back. */
+  logged(key: string, entry: [number, string] | undefined): void {
+    if (entry && this.seen.has(key)) this.entryOf.set(key, entry)
   }
 
   /**
@@ -69,6 +77,6 @@ export class ReplayCache {
   private prune(now: number): void {
     this.lastPrune = now
     const cutoff = now - this.pastWindowMs - this.futureSkewMs
-    for (const [k, t] of this.seen) if (t < cutoff) this.seen.delete(k)
+    for (const [k, t] of this.seen) if (t < cutoff) { this.seen.delete(k); this.entryOf.delete(k) }
   }
 }

@@ -55,6 +55,9 @@ export async function replayEntries(enclave: Enclave, texts: string[]): Promise<
   enclave.audit.resumeFrom(entries)
   enclave.markLoadBroken(true)
   for (const e of entries) {
+    // The replay state travels with the log: a resend of a request decided before this load is refused here too. Every
+    // entry from the core's head, applied or not: a staggered core leaves out the ids the log gives back (issue 18).
+    if (e.agentId && e.requestId && REPLAYABLE_EVENTS.has(e.event)) enclave.replay.remember(`${e.agentId}:${e.requestId}`, e.time, e.wallet ? [e.seq, e.wallet] : undefined)
     // Issue 18: an entry before the core's seal whose wallet's blob (or, wallet-less, the core) holds it: chain only.
     if (enclave.replayCovers(e)) continue
     if (e.rule === OWNER_RULE) {
@@ -69,8 +72,6 @@ export async function replayEntries(enclave: Enclave, texts: string[]): Promise<
       }
     }
     if (e.ledger.length > 0 && e.wallet) applyEvents(enclave, enclave.wallet(e.wallet), e.ledger)
-    // The replay state travels with the log: a resend of a request decided before this load is refused here too.
-    if (e.agentId && e.requestId) enclave.replay.remember(`${e.agentId}:${e.requestId}`, e.time)
   }
   enclave.markLoadBroken(false)
   return { ok: true, result: enclave.headResult() }
