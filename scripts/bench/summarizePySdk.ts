@@ -1,13 +1,5 @@
 import type { BenchPySdkReturnType } from './benchPySdk.js'
-import type { SdkGoal, SummarizeSdkReturnType } from './summarizeSdk.js'
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
-const r2 = (x: number) => Math.round(x * 100) / 100
-const spread = (xs: number[], unit = '×') => `min ${r2(Math.min(...xs))}${unit} median ${r2(median(xs))}${unit} max ${r2(Math.max(...xs))}${unit}`
+import { type SdkGoal, type SummarizeSdkReturnType, median, r2, spread } from './summarizeSdk.js'
 
 /**
  * The Python SDK part of `make bench`'s SDK section: per-pair ratios (BursarSigner.sign_typed_data ÷ eth_account's

@@ -9,13 +9,13 @@ export type SummarizeSdkReturnType = {
   json: Record<string, unknown>
 }
 
-const median = (xs: number[]) => {
+export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   const m = s.length >> 1
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
-const r2 = (x: number) => Math.round(x * 100) / 100
-const spread = (xs: number[], unit = '×') => `min ${r2(Math.min(...xs))}${unit} median ${r2(median(xs))}${unit} max ${r2(Math.max(...xs))}${unit}`
+export const r2 = (x: number) => Math.round(x * 100) / 100
+export const spread = (xs: number[], unit = '×') => `min ${r2(Math.min(...xs))}${unit} median ${r2(median(xs))}${unit} max ${r2(Math.max(...xs))}${unit}`
 
 /**
  * The SDK section of `make bench`: per-pair ratios (SDK ÷ the raw viem
