@@ -1,4 +1,5 @@
-import { type KeyObject, createHash, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, sign } from 'node:crypto'
+import { type KeyObject, createHmac, diffieHellman, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
+import { agentSessionKey, x25519FromHex, x25519Hex } from '../shared/protocol/agentSessionKey.js'
 import type { AgentKey } from './loadAgentKey.js'
 
 /**
@@ -59,7 +60,7 @@ export function sessionMac(s: AgentSession, text: string): string {
 async function openSession(agentKey: AgentKey, wallet: string, edKey: KeyObject, post: Post): Promise<AgentSession | null> {
   try {
     const { publicKey, privateKey } = generateKeyPairSync('x25519')
-    const ours = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex')
+    const ours = x25519Hex(publicKey)
     const request = { v: 1, agentId: agentKey.agentId, wallet, nonce: randomBytes(16).toString('hex'), issuedAt: Date.now(), op: 'openSession', x25519: ours }
     const text = JSON.stringify(request)
     const signature = sign(null, Buffer.from(text, 'utf8'), edKey).toString('hex')
@@ -67,11 +68,10 @@ async function openSession(agentKey: AgentKey, wallet: string, edKey: KeyObject,
     if (res.status !== 200) return null
     const s = (JSON.parse(res.text) as { session?: { id?: unknown; x25519?: unknown; expiresAt?: unknown } }).session
     if (!s || typeof s.id !== 'string' || !/^[0-9a-f]{32}$/.test(s.id) || typeof s.x25519 !== 'string' || !/^[0-9a-f]{64}$/.test(s.x25519)) return null
-    const peer = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(s.x25519, 'hex').toString('base64url') }, format: 'jwk' })
+    const peer = x25519FromHex(s.x25519)
     const shared = diffieHellman({ privateKey, publicKey: peer })
     if (shared.every((b) => b === 0)) return null
-    const salt = createHash('sha256').update(text, 'utf8').digest()
-    const key = Buffer.from(hkdfSync('sha256', shared, salt, `bursar agent session v1 ${s.x25519}`, 32))
+    const key = agentSessionKey(shared, text, s.x25519)
     const lifetime = typeof s.expiresAt === 'number' ? Math.min(s.expiresAt - request.issuedAt, 3_600_000) : 0
     // A session with (almost) no life left is a failed open (Ed25519 for RETRY_OPEN_MS), not a reason to re-open now.
     if (lifetime < 2 * MARGIN_MS) return null

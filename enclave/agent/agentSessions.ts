@@ -4,7 +4,8 @@
  * salt = SHA-256(the exact signed open text), info = label ‖ our public key). K never leaves this process; the
  * host sees both public keys only. Sessions live in memory: bounded per agent and in total, lost on restart.
  */
-import { createHash, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHmac, diffieHellman, generateKeyPairSync, randomBytes, timingSafeEqual } from 'node:crypto'
+import { agentSessionKey, x25519FromHex, x25519Hex } from '../../shared/protocol/agentSessionKey.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { AgentRecord } from '../../core/state/stateTypes.js'
 
@@ -20,7 +21,7 @@ const storeOf = (e: object): Store => STORES.get(e) ?? (STORES.set(e, { byId: ne
 export function openSession(enclave: object, agent: Readonly<AgentRecord>, wallet: string, openText: string, theirs: string, now: number) {
   if (agent.status === 'revoked') throw new EnclaveError('agent_revoked', 'Agent was revoked by its owner')
   const { publicKey, privateKey } = generateKeyPairSync('x25519')
-  const peer = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(theirs, 'hex').toString('base64url') }, format: 'jwk' })
+  const peer = x25519FromHex(theirs)
   // SECURITY: a low-order agent key gives an all-zero secret anyone could compute (OpenSSL refuses to derive it):
   // a typed refusal, before any of the agent's sessions is evicted for it (agentOpensSessionWithLowOrderKey).
   const shared = ((): Buffer => { try { return diffieHellman({ privateKey, publicKey: peer }) } catch { return Buffer.alloc(32) } })()
@@ -31,20 +32,14 @@ export function openSession(enclave: object, agent: Readonly<AgentRecord>, walle
   while (mine.length >= SESSIONS_PER_AGENT) byId.delete(mine.shift()!)
   if (byId.size >= SESSIONS_MAX) for (const [id, s] of byId) if (s.expiresAt <= now) byId.delete(id)
   if (byId.size >= SESSIONS_MAX) throw new EnclaveError('session_limit', 'The enclave holds its maximum number of agent sessions')
-  const ours = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex')
-  const key = sessionKey(shared, openText, ours)
+  const ours = x25519Hex(publicKey)
+  const key = agentSessionKey(shared, openText, ours)
   const id = randomBytes(16).toString('hex')
   const expiresAt = now + SESSION_TTL_MS
   byId.set(id, { key, wallet, agentId: agent.agentId, agentKey: agent.publicKey, expiresAt })
   mine.push(id)
   byAgent.set(slot, mine)
   return { id, x25519: ours, expiresAt }
-}
-
-/** The session key both sides derive (the SDK's agent/agentSession.ts does the same). */
-export function sessionKey(shared: Buffer, openText: string, enclavePubHex: string): Buffer {
-  const salt = createHash('sha256').update(openText, 'utf8').digest()
-  return Buffer.from(hkdfSync('sha256', shared, salt, `bursar agent session v1 ${enclavePubHex}`, 32))
 }
 
 /** Checks `s1:<id>:<mac>` over the exact bytes before anything in them is read; the caller checks who the text names. */

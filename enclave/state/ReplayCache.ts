@@ -1,4 +1,5 @@
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import { AGENT_CLOCK_AHEAD_MS } from '../../shared/schemas/agentRequest.js'
 
 /**
  * Agent request replay protection. Nonces are remembered for the accepted
@@ -24,7 +25,7 @@ export class ReplayCache {
   constructor(
     readonly startedAt: number,
     readonly pastWindowMs = 30_000,
-    readonly futureSkewMs = 2_000,
+    readonly futureSkewMs = AGENT_CLOCK_AHEAD_MS,
   ) {
     this.floor = startedAt + futureSkewMs
   }

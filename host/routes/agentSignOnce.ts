@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto'
 import { BaseError } from '../../shared/errors/base.js'
 import { errorStatus } from '../../shared/errors/errorCodes.js'
-import { REQUEST_MAX_LIFETIME_MS } from '../../shared/schemas/agentRequest.js'
+import { AGENT_CLOCK_AHEAD_MS, REQUEST_MAX_LIFETIME_MS } from '../../shared/schemas/agentRequest.js'
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
 import type { Store, StoredAgentAnswer } from '../storage/Store.js'
 
@@ -33,12 +33,6 @@ const NONCE_REUSED = {
 } as const
 // Extra time the host waits for the enclave beyond the request's own deadline (a decision right at the deadline).
 const DEADLINE_MARGIN_MS = 5_000
-/**
- * The enclave's replay cache allows an agent clock this far ahead (enclave/state/ReplayCache.ts `futureSkewMs`) and
- * refuses any request issued before its own start plus this much: a request whose issuedAt is later than the host's
- * start plus this much cannot have been decided before this host process started.
- */
-const AGENT_CLOCK_AHEAD_MS = 2_000
 
 export class AgentSignOnce {
   /** One entry per (agent, nonce, bytes) in flight: identical copies share it. */

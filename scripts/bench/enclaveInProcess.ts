@@ -3,7 +3,7 @@
  * policy → sign → ledger → audit + checkpoint) without sockets or HTTP, to
  * show the enclave's own ceiling next to the end-to-end figure.
  */
-import { createHmac, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
+import { createHmac, diffieHellman, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -11,7 +11,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { Enclave } from '../../enclave/Enclave.js'
 import { handleAgentSign } from '../../enclave/agent/handleAgentSign.js'
 import { handleAgentStatus } from '../../enclave/agent/handleAgentStatus.js'
-import { sessionKey } from '../../enclave/agent/agentSessions.js'
+import { agentSessionKey, x25519FromHex, x25519Hex } from '../../shared/protocol/agentSessionKey.js'
 import { applyOwnerAct } from '../../enclave/owner/applyOwnerAct.js'
 import { parseAdmission } from '../../shared/owner/parseAdmission.js'
 import { finishLoad } from '../../enclave/state/loadState.js'
@@ -64,12 +64,12 @@ export async function benchEnclaveInProcess(n = 3000, auth: 'ed25519' | 'session
   let session: { id: string; key: Buffer } | null = null
   if (auth === 'session') {
     const x = generateKeyPairSync('x25519')
-    const ours = Buffer.from(x.publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex')
+    const ours = x25519Hex(x.publicKey)
     const open = JSON.stringify({ v: 1, agentId, wallet, nonce: randomBytes(16).toString('hex'), issuedAt: Date.now(), op: 'openSession', x25519: ours })
     const res = await handleAgentStatus(enclave, { request: open, signature: sign(null, Buffer.from(open), privateKey).toString('hex') })
     if (!res.ok || !res.result.session) throw new Error(JSON.stringify(res))
-    const theirs = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(res.result.session.x25519, 'hex').toString('base64url') }, format: 'jwk' })
-    session = { id: res.result.session.id, key: sessionKey(diffieHellman({ privateKey: x.privateKey, publicKey: theirs }), open, res.result.session.x25519) }
+    const theirs = x25519FromHex(res.result.session.x25519)
+    session = { id: res.result.session.id, key: agentSessionKey(diffieHellman({ privateKey: x.privateKey, publicKey: theirs }), open, res.result.session.x25519) }
   }
   const authenticate = (text: string) =>
     session ? `s1:${session.id}:${createHmac('sha256', session.key).update(text).digest('hex')}` : sign(null, Buffer.from(text), privateKey).toString('hex')

@@ -88,6 +88,8 @@ export const AgentRequestContextSchema = z
 
 /** The longest a request may live (expiresAt - issuedAt): the enclave's replay window on issuedAt. */
 export const REQUEST_MAX_LIFETIME_MS = 30_000
+/** How far ahead of the enclave's clock an agent's issuedAt may be; the enclave also refuses requests issued before its start plus this (the host's lookup skip relies on it). */
+export const AGENT_CLOCK_AHEAD_MS = 2_000
 
 /** Who asks, for which wallet, and the replay guard: the fields every agent-signed request starts with (AgentReadRequest too). */
 export const AGENT_SIGNED_FIELDS = {
