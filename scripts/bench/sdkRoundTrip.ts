@@ -5,7 +5,7 @@
  * /v1/agent/sign: fastify's onRequest → response written), the enclave round trip as the host sees it
  * (`bursar_enclave_request_duration_seconds{type="agentSign"}`: frame out → frame in) and the SQLite commit
  * (`bursar_persist_duration_seconds`), as means from /metrics, plus each process's CPU per payment (/proc).
- *   npx tsx scripts/bench/sdkRoundTrip.ts [windows=3] [window ms=3000] [in flight=1]
+ *   npx tsx scripts/bench/sdkRoundTrip.ts [windows=3] [window ms=3000] [in flight, or a list cycled per window: 1,64]
  * SDK_RT_PROF=<dir>: host and enclave run with --cpu-prof into <dir> (summarize with summarizeCpuProfile.ts).
  * agent-side = p50 − host mean (not quite: a mean against a median; read the rows side by side).
  */
@@ -22,7 +22,7 @@ import { setupBenchAgents } from './setupBenchAgents.js'
 
 const windows = Number(process.argv[2] ?? 3)
 const windowMs = Number(process.argv[3] ?? 3000)
-const inFlight = Number(process.argv[4] ?? 1)
+const inFlights = (process.argv[4] ?? '1').split(',').map(Number)
 const profDir = process.env.SDK_RT_PROF
 const TYPES = { TransferWithAuthorization: EIP3009_FIELDS }
 
@@ -62,6 +62,7 @@ try {
     }
   }
   for (let w = 0; w < windows; w++) {
+    const inFlight = inFlights[w % inFlights.length]!
     const m0 = await metric()
     const sampler = new ProcessSampler({ host: stack.host.pid!, enclave: stack.enclave.pid!, agent: process.pid })
     sampler.start()
@@ -82,7 +83,7 @@ try {
     const us = (sum: number, k: number) => Math.round(((sum * 1e6) / Math.max(1, k)))
     const cpuUs = (name: string) => Math.round(((cpu.cpuSeconds[name] ?? 0) * 1e6) / n)
     console.log(
-      `window ${w + 1}: n ${n}, p50 ${lat[Math.floor(n / 2)]!.toFixed(3)} ms (mean ${(lat.reduce((s, x) => s + x, 0) / n).toFixed(3)}); host route ${us(m1.httpSum - m0.httpSum, m1.httpN - m0.httpN)} µs, enclave round trip ${us(m1.encSum - m0.encSum, m1.encN - m0.encN)} µs, persist ${us(m1.perSum - m0.perSum, m1.perN - m0.perN)} µs (${m1.perN - m0.perN} commits); CPU µs/payment agent ${cpuUs('agent')} host ${cpuUs('host')} enclave ${cpuUs('enclave')}; others ${cpu.cpuPct.others} %`,
+      `window ${w + 1} (c=${inFlight}): n ${n}, ${Math.round(n / (windowMs / 1000))}/s, p50 ${lat[Math.floor(n / 2)]!.toFixed(3)} ms (mean ${(lat.reduce((s, x) => s + x, 0) / n).toFixed(3)}); host route ${us(m1.httpSum - m0.httpSum, m1.httpN - m0.httpN)} µs, enclave round trip ${us(m1.encSum - m0.encSum, m1.encN - m0.encN)} µs, persist ${us(m1.perSum - m0.perSum, m1.perN - m0.perN)} µs (${m1.perN - m0.perN} commits); CPU µs/payment agent ${cpuUs('agent')} host ${cpuUs('host')} enclave ${cpuUs('enclave')}; others ${cpu.cpuPct.others} %`,
     )
   }
 } finally {
