@@ -136,7 +136,8 @@ if (process.env.BENCH_SKIP_PROFILE !== '1') {
   const enclaveFile = fileOf(run.pids.enclave)
   const hostFile = fileOf(run.pids.host)
   if (enclaveFile && hostFile)
-    profile = { enclave: summarizeCpuProfile(path.join(dir, enclaveFile)), host: summarizeCpuProfile(path.join(dir, hostFile)), dir, run: run.levels[0]! }
+    // Only the load: from the first to the last sample of the agent sign path (not start-up, owner acts, session opens).
+    profile = { enclave: summarizeCpuProfile(path.join(dir, enclaveFile), 15, 'handleAgentSign'), host: summarizeCpuProfile(path.join(dir, hostFile), 15, 'idOf'), dir, run: run.levels[0]! }
   else say(`   (no profile written in ${dir}: ${readdirSync(dir).join(', ')})`)
 }
 

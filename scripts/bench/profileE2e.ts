@@ -24,7 +24,8 @@ const run = await benchEndToEnd({
 })
 const top = Number(process.argv[4] ?? 25)
 const fileOf = (pid: number) => readdirSync(dir).find((f) => f.includes(`.${pid}.`) && f.endsWith('.cpuprofile'))
-for (const [name, pid] of [['enclave', run.pids.enclave], ['host', run.pids.host]] as const) {
+// Only the load: from the first to the last sample of the agent sign path (enclave handleAgentSign, host AgentSignOnce's idOf).
+for (const [name, pid, span] of [['enclave', run.pids.enclave, 'handleAgentSign'], ['host', run.pids.host, 'idOf']] as const) {
   const f = fileOf(pid)
-  console.log(f ? formatCpuProfileSummary(`${name} (${path.join(dir, f)})`, summarizeCpuProfile(path.join(dir, f), top)) : `${name}: no profile in ${dir}`)
+  console.log(f ? formatCpuProfileSummary(`${name} (${path.join(dir, f)})`, summarizeCpuProfile(path.join(dir, f), top, span)) : `${name}: no profile in ${dir}`)
 }
