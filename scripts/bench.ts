@@ -76,6 +76,10 @@ for (const c of LEVELS) {
       log: say,
       ...(top
         ? {
+            // The first window on a fresh stack cost 12–16 % more CPU per request than the later ones in the quiet runs
+            // (03e2046, f0512c0; more on a loaded machine): a fresh process's first-time work. An unsampled run first
+            // keeps that out of the pairs.
+            prewarmMs: 3000,
             between: async () => {
               pairBaselines.push(await benchBaseline({ durationMs: 1500 }))
             },
