@@ -11,6 +11,12 @@ export class TimeSeries {
   private cum: bigint[] = []
   private head = 0
   private base = 0n
+  /**
+   * Issue 18: the JSON text of runs of CHUNK entries, in index order, so that a seal re-encodes only what changed
+   * since the last one. Invariant: each chunk's text is exactly the encoding of entries [start, end) of the current
+   * arrays, head <= start; every mutation of those arrays below drops (or re-indexes) the chunks it touches.
+   */
+  private chunks: Array<{ start: number; end: number; text: string }> = []
 
   get size(): number {
     return this.times.length - this.head
@@ -22,6 +28,7 @@ export class TimeSeries {
     const last = n > this.head ? this.times[n - 1]! : Number.NEGATIVE_INFINITY
     if (at === last) {
       // Same millisecond: merge (exact, and keeps bursts compact).
+      this.dropChunksFrom(n - 1)
       this.amounts[n - 1]! += amount
       this.cum[n - 1]! += amount
       return
@@ -33,6 +40,7 @@ export class TimeSeries {
       return
     }
     const i = this.upperBound(at)
+    this.dropChunksFrom(i)
     this.times.splice(i, 0, at)
     this.amounts.splice(i, 0, amount)
     this.cum.splice(i, 0, 0n)
@@ -82,6 +90,9 @@ export class TimeSeries {
       }
     }
     if (times.length === end - this.head) return
+    // Entries after `end` keep their text and move to index (i - end + times.length); the merged ones are new.
+    const shift = times.length - end
+    this.chunks = this.chunks.filter((c) => c.start >= end).map((c) => ({ start: c.start + shift, end: c.end + shift, text: c.text }))
     const cum: bigint[] = []
     let run = this.base
     for (const a of amounts) cum.push((run += a))
@@ -98,10 +109,52 @@ export class TimeSeries {
     return out
   }
 
+  /**
+   * Exactly `JSON.stringify(this.toJSON())`, re-encoding only entries not in a cached chunk (the newest ones, and
+   * those a mutation touched since the last call), and caching new full chunks except the newest entry's (it may
+   * still merge). Property-tested against JSON.stringify (TimeSeries.jsonText.test.ts).
+   */
+  toJSONText(): string {
+    const out: string[] = []
+    const kept: typeof this.chunks = []
+    let i = this.head
+    // Encodes [i, to) fresh, caching whole chunks that end by cacheTo.
+    const fill = (to: number, cacheTo: number) => {
+      for (; cacheTo - i >= CHUNK; i += CHUNK) {
+        const c = { start: i, end: i + CHUNK, text: this.encode(i, i + CHUNK) }
+        kept.push(c)
+        out.push(c.text)
+      }
+      if (i < to) out.push(this.encode(i, to))
+      i = to
+    }
+    for (const c of this.chunks) {
+      fill(c.start, c.start)
+      kept.push(c)
+      out.push(c.text)
+      i = c.end
+    }
+    fill(this.times.length, this.times.length - 1)
+    this.chunks = kept
+    return `[${out.join(',')}]`
+  }
+
   static fromJSON(entries: readonly (readonly [number, string])[]): TimeSeries {
     const s = new TimeSeries()
     for (const [t, a] of entries) s.add(t, BigInt(a))
     return s
+  }
+
+  /** JSON text of entries [from, to), comma-separated: `[t,"amount"]` as JSON.stringify writes a [number, string] pair. */
+  private encode(from: number, to: number): string {
+    let s = ''
+    for (let i = from; i < to; i++) s += `${i > from ? ',' : ''}[${jsonNumber(this.times[i]!)},"${this.amounts[i]!.toString()}"]`
+    return s
+  }
+
+  /** Forgets the cached text of every chunk holding index i or a later one (those entries changed or moved). */
+  private dropChunksFrom(i: number): void {
+    while (this.chunks.length > 0 && this.chunks[this.chunks.length - 1]!.end > i) this.chunks.pop()
   }
 
   /** Sum of entries before index i (i >= head). */
@@ -126,6 +179,7 @@ export class TimeSeries {
     if (i <= this.head) return
     this.base = this.prefix(i)
     this.head = i
+    while (this.chunks.length > 0 && this.chunks[0]!.start < i) this.chunks.shift()
     if (this.head > 64 && this.head * 2 > this.times.length) this.compact()
   }
 
@@ -134,7 +188,16 @@ export class TimeSeries {
     this.times = this.times.slice(this.head)
     this.amounts = this.amounts.slice(this.head)
     this.cum = this.cum.slice(this.head).map((c) => c - b)
+    this.chunks = this.chunks.map((c) => ({ start: c.start - this.head, end: c.end - this.head, text: c.text }))
     this.head = 0
     this.base = 0n
   }
+}
+
+/** Entries per cached chunk of JSON text: a seal re-encodes at most about 2 × CHUNK entries of each series. */
+const CHUNK = 128
+
+/** What JSON.stringify writes for a number. */
+function jsonNumber(t: number): string {
+  return Number.isFinite(t) ? String(t) : 'null'
 }
