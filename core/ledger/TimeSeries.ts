@@ -147,9 +147,9 @@ export class TimeSeries {
 
   /** JSON text of entries [from, to), comma-separated: `[t,"amount"]` as JSON.stringify writes a [number, string] pair. */
   private encode(from: number, to: number): string {
-    let s = ''
-    for (let i = from; i < to; i++) s += `${i > from ? ',' : ''}[${jsonNumber(this.times[i]!)},"${this.amounts[i]!.toString()}"]`
-    return s
+    const out: string[] = []
+    for (let i = from; i < to; i++) out.push(`[${jsonNumber(this.times[i]!)},"${this.amounts[i]!.toString()}"]`)
+    return out.join(',') // one flat string (a cached rope would be walked again by every seal)
   }
 
   /** Forgets the cached text of every chunk holding index i or a later one (those entries changed or moved). */
