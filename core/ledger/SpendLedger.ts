@@ -258,10 +258,8 @@ export class SpendLedger {
    * its cache (TimeSeries.toJSONText), so a seal costs what changed since the last one, not the whole history.
    */
   toJSONText(): string {
-    const dump = (m: Map<string, TimeSeries>) => {
-      const o = Object.fromEntries(live(m)) // the key order JSON.stringify of Object.fromEntries gives
-      return `{${Object.keys(o).map((k) => `${JSON.stringify(k)}:${o[k]!.toJSONText()}`).join(',')}}`
-    }
+    // Object.keys(Object.fromEntries(…)): the key order JSON.stringify of toJSON's objects gives.
+    const dump = (m: Map<string, TimeSeries>, o = Object.fromEntries(live(m))) => `{${Object.keys(o).map((k) => `${JSON.stringify(k)}:${o[k]!.toJSONText()}`).join(',')}}`
     return `{"v":1,"spends":${dump(this.spends)},"credits":${dump(this.credits)},"preApprovals":${dump(this.preApprovals)},"requests":${dump(this.requests)},"denials":${dump(this.denials)},${JSON.stringify(this.restJSON()).slice(1)}`
   }
 
@@ -353,9 +351,7 @@ export class SpendLedger {
 }
 
 /** The non-empty series of a map (what a snapshot keeps). */
-function live(m: Map<string, TimeSeries>): Array<[string, TimeSeries]> {
-  return [...m].filter(([, s]) => s.size > 0)
-}
+const live = (m: Map<string, TimeSeries>): Array<[string, TimeSeries]> => [...m].filter(([, s]) => s.size > 0)
 
 function series(m: Map<string, TimeSeries>, k: string): TimeSeries {
   let s = m.get(k)

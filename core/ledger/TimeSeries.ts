@@ -13,10 +13,10 @@ export class TimeSeries {
   private base = 0n
   /**
    * Issue 18: the JSON text of runs of CHUNK entries, in index order, so that a seal re-encodes only what changed
-   * since the last one. Invariant: each chunk's text is exactly the encoding of entries [start, end) of the current
-   * arrays, head <= start; every mutation of those arrays below drops (or re-indexes) the chunks it touches.
+   * since the last one. Invariant: each chunk's text is exactly the encoding of entries [start, start + CHUNK) of the
+   * current arrays, head <= start; every mutation of those arrays below drops (or re-indexes) the chunks it touches.
    */
-  private chunks: Array<{ start: number; end: number; text: string }> = []
+  private chunks: Array<{ start: number; text: string }> = []
 
   get size(): number {
     return this.times.length - this.head
@@ -92,7 +92,7 @@ export class TimeSeries {
     if (times.length === end - this.head) return
     // Entries after `end` keep their text and move to index (i - end + times.length); the merged ones are new.
     const shift = times.length - end
-    this.chunks = this.chunks.filter((c) => c.start >= end).map((c) => ({ start: c.start + shift, end: c.end + shift, text: c.text }))
+    this.chunks = this.chunks.filter((c) => c.start >= end).map((c) => ({ start: c.start + shift, text: c.text }))
     const cum: bigint[] = []
     let run = this.base
     for (const a of amounts) cum.push((run += a))
@@ -119,21 +119,13 @@ export class TimeSeries {
     const kept: typeof this.chunks = []
     let i = this.head
     // Encodes [i, to) fresh, caching whole chunks that end by cacheTo.
-    const fill = (to: number, cacheTo: number) => {
-      for (; cacheTo - i >= CHUNK; i += CHUNK) {
-        const c = { start: i, end: i + CHUNK, text: this.encode(i, i + CHUNK) }
-        kept.push(c)
-        out.push(c.text)
-      }
+    const fill = (to: number, cacheTo: number, next?: { start: number; text: string }) => {
+      for (; cacheTo - i >= CHUNK; i += CHUNK) out.push(kept[kept.push({ start: i, text: this.encode(i, i + CHUNK) }) - 1]!.text)
       if (i < to) out.push(this.encode(i, to))
-      i = to
+      if (next) out.push(kept[kept.push(next) - 1]!.text)
+      i = to + (next ? CHUNK : 0)
     }
-    for (const c of this.chunks) {
-      fill(c.start, c.start)
-      kept.push(c)
-      out.push(c.text)
-      i = c.end
-    }
+    for (const c of this.chunks) fill(c.start, c.start, c)
     fill(this.times.length, this.times.length - 1)
     this.chunks = kept
     return `[${out.join(',')}]`
@@ -154,7 +146,7 @@ export class TimeSeries {
 
   /** Forgets the cached text of every chunk holding index i or a later one (those entries changed or moved). */
   private dropChunksFrom(i: number): void {
-    while (this.chunks.length > 0 && this.chunks[this.chunks.length - 1]!.end > i) this.chunks.pop()
+    while (this.chunks.length > 0 && this.chunks[this.chunks.length - 1]!.start + CHUNK > i) this.chunks.pop()
   }
 
   /** Sum of entries before index i (i >= head). */
@@ -188,7 +180,7 @@ export class TimeSeries {
     this.times = this.times.slice(this.head)
     this.amounts = this.amounts.slice(this.head)
     this.cum = this.cum.slice(this.head).map((c) => c - b)
-    this.chunks = this.chunks.map((c) => ({ start: c.start - this.head, end: c.end - this.head, text: c.text }))
+    this.chunks = this.chunks.map((c) => ({ start: c.start - this.head, text: c.text }))
     this.head = 0
     this.base = 0n
   }
@@ -198,6 +190,4 @@ export class TimeSeries {
 const CHUNK = 128
 
 /** What JSON.stringify writes for a number. */
-function jsonNumber(t: number): string {
-  return Number.isFinite(t) ? String(t) : 'null'
-}
+const jsonNumber = (t: number): string => (Number.isFinite(t) ? String(t) : 'null')
