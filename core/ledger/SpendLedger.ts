@@ -249,15 +249,23 @@ export class SpendLedger {
   }
 
   toJSON(): SpendLedgerJson {
-    const dump = (m: Map<string, TimeSeries>) =>
-      Object.fromEntries([...m].filter(([, s]) => s.size > 0).map(([k, s]) => [k, s.toJSON()]))
+    const dump = (m: Map<string, TimeSeries>) => Object.fromEntries(live(m).map(([k, s]) => [k, s.toJSON()]))
+    return { v: 1, spends: dump(this.spends), credits: dump(this.credits), preApprovals: dump(this.preApprovals), requests: dump(this.requests), denials: dump(this.denials), ...this.restJSON() }
+  }
+
+  /**
+   * Issue 18: exactly `JSON.stringify(this.toJSON())` (what a wallet blob seals), with each series' text mostly from
+   * its cache (TimeSeries.toJSONText), so a seal costs what changed since the last one, not the whole history.
+   */
+  toJSONText(): string {
+    // Object.keys(Object.fromEntries(…)): the key order JSON.stringify of toJSON's objects gives.
+    const dump = (m: Map<string, TimeSeries>, o = Object.fromEntries(live(m))) => `{${Object.keys(o).map((k) => `${JSON.stringify(k)}:${o[k]!.toJSONText()}`).join(',')}}`
+    return `{"v":1,"spends":${dump(this.spends)},"credits":${dump(this.credits)},"preApprovals":${dump(this.preApprovals)},"requests":${dump(this.requests)},"denials":${dump(this.denials)},${JSON.stringify(this.restJSON()).slice(1)}`
+  }
+
+  /** The fields after the series (toJSON and toJSONText share them). */
+  private restJSON(): Omit<SpendLedgerJson, 'v' | 'spends' | 'credits' | 'preApprovals' | 'requests' | 'denials'> {
     return {
-      v: 1,
-      spends: dump(this.spends),
-      credits: dump(this.credits),
-      preApprovals: dump(this.preApprovals),
-      requests: dump(this.requests),
-      denials: dump(this.denials),
       pendings: [...this.pendings.values()].map((p) => ({ ...p })),
       permits: [...this.permits.values()].map((p) => ({ ...p })),
       frozen: Object.fromEntries(this.frozen),
@@ -341,6 +349,9 @@ export class SpendLedger {
     }
   }
 }
+
+/** The non-empty series of a map (what a snapshot keeps). */
+const live = (m: Map<string, TimeSeries>): Array<[string, TimeSeries]> => [...m].filter(([, s]) => s.size > 0)
 
 function series(m: Map<string, TimeSeries>, k: string): TimeSeries {
   let s = m.get(k)

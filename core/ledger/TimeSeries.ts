@@ -11,6 +11,12 @@ export class TimeSeries {
   private cum: bigint[] = []
   private head = 0
   private base = 0n
+  /**
+   * Issue 18: the JSON text of runs of CHUNK entries, in index order, so that a seal re-encodes only what changed
+   * since the last one. Invariant: each chunk's text is exactly the encoding of entries [start, start + CHUNK) of the
+   * current arrays, head <= start; every mutation of those arrays below drops (or re-indexes) the chunks it touches.
+   */
+  private chunks: Array<{ start: number; text: string }> = []
 
   get size(): number {
     return this.times.length - this.head
@@ -22,6 +28,7 @@ export class TimeSeries {
     const last = n > this.head ? this.times[n - 1]! : Number.NEGATIVE_INFINITY
     if (at === last) {
       // Same millisecond: merge (exact, and keeps bursts compact).
+      this.dropChunksFrom(n - 1)
       this.amounts[n - 1]! += amount
       this.cum[n - 1]! += amount
       return
@@ -33,6 +40,7 @@ export class TimeSeries {
       return
     }
     const i = this.upperBound(at)
+    this.dropChunksFrom(i)
     this.times.splice(i, 0, at)
     this.amounts.splice(i, 0, amount)
     this.cum.splice(i, 0, 0n)
@@ -82,6 +90,11 @@ export class TimeSeries {
       }
     }
     if (times.length === end - this.head) return
+    // Cached text stays valid for entries after `end` (they move to index i - end + times.length) and for the
+    // buckets an earlier coalesce made, up to the first merged entry that differs (they move to index i - head).
+    let same = 0
+    while (same < times.length && times[same] === this.times[this.head + same] && amounts[same] === this.amounts[this.head + same]) same++
+    this.chunks = this.chunks.filter((c) => c.start >= end || c.start + CHUNK <= this.head + same).map((c) => ({ start: c.start + (c.start >= end ? times.length - end : -this.head), text: c.text }))
     const cum: bigint[] = []
     let run = this.base
     for (const a of amounts) cum.push((run += a))
@@ -98,10 +111,44 @@ export class TimeSeries {
     return out
   }
 
+  /**
+   * Exactly `JSON.stringify(this.toJSON())`, re-encoding only entries not in a cached chunk (the newest ones, and
+   * those a mutation touched since the last call), and caching new full chunks except the newest entry's (it may
+   * still merge). Property-tested against JSON.stringify (TimeSeries.jsonText.test.ts).
+   */
+  toJSONText(): string {
+    const out: string[] = []
+    const kept: typeof this.chunks = []
+    let i = this.head
+    // Encodes [i, to) fresh, caching whole chunks that end by cacheTo.
+    const fill = (to: number, cacheTo: number, next?: { start: number; text: string }) => {
+      for (; cacheTo - i >= CHUNK; i += CHUNK) out.push(kept[kept.push({ start: i, text: this.encode(i, i + CHUNK) }) - 1]!.text)
+      if (i < to) out.push(this.encode(i, to))
+      if (next) out.push(kept[kept.push(next) - 1]!.text)
+      i = to + (next ? CHUNK : 0)
+    }
+    for (const c of this.chunks) fill(c.start, c.start, c)
+    fill(this.times.length, this.times.length - 1)
+    this.chunks = kept
+    return `[${out.join(',')}]`
+  }
+
   static fromJSON(entries: readonly (readonly [number, string])[]): TimeSeries {
     const s = new TimeSeries()
     for (const [t, a] of entries) s.add(t, BigInt(a))
     return s
+  }
+
+  /** JSON text of entries [from, to), comma-separated: `[t,"amount"]` as JSON.stringify writes a [number, string] pair. */
+  private encode(from: number, to: number): string {
+    const out: string[] = []
+    for (let i = from; i < to; i++) out.push(`[${jsonNumber(this.times[i]!)},"${this.amounts[i]!.toString()}"]`)
+    return out.join(',') // one flat string (a cached rope would be walked again by every seal)
+  }
+
+  /** Forgets the cached text of every chunk holding index i or a later one (those entries changed or moved). */
+  private dropChunksFrom(i: number): void {
+    while (this.chunks.length > 0 && this.chunks[this.chunks.length - 1]!.start + CHUNK > i) this.chunks.pop()
   }
 
   /** Sum of entries before index i (i >= head). */
@@ -126,6 +173,7 @@ export class TimeSeries {
     if (i <= this.head) return
     this.base = this.prefix(i)
     this.head = i
+    while (this.chunks.length > 0 && this.chunks[0]!.start < i) this.chunks.shift()
     if (this.head > 64 && this.head * 2 > this.times.length) this.compact()
   }
 
@@ -134,7 +182,14 @@ export class TimeSeries {
     this.times = this.times.slice(this.head)
     this.amounts = this.amounts.slice(this.head)
     this.cum = this.cum.slice(this.head).map((c) => c - b)
+    this.chunks = this.chunks.map((c) => ({ start: c.start - this.head, text: c.text }))
     this.head = 0
     this.base = 0n
   }
 }
+
+/** Entries per cached chunk of JSON text: a seal re-encodes at most about 2 × CHUNK entries of each series. */
+const CHUNK = 64
+
+/** What JSON.stringify writes for a number. */
+const jsonNumber = (t: number): string => (Number.isFinite(t) ? String(t) : 'null')

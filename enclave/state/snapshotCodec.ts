@@ -94,10 +94,10 @@ export function encodeCore(s: CoreState): Uint8Array {
   return encode({ v: 2, ...s })
 }
 
-/** Serializes one wallet's blob (CBOR; Maps become arrays; the ledger stays JSON text). */
+/** Serializes one wallet's blob (CBOR; Maps become arrays; the ledger stays JSON text, mostly from its series' caches). */
 export function encodeWalletBlob(b: Omit<WalletBlob, 'wallet'> & { wallet: WalletView }): Uint8Array {
   const w = b.wallet
-  return encode({ v: 1, ...b, wallet: { ...w, agents: [...w.agents.values()], policies: [...w.policies.values()], ledger: JSON.stringify(w.ledger.toJSON()) } })
+  return encode({ v: 1, ...b, wallet: { ...w, agents: [...w.agents.values()], policies: [...w.policies.values()], ledger: w.ledger.toJSONText() } })
 }
 
 /** Parses a decrypted core blob by its schema; any shape error means the blob is not ours. */
