@@ -2,11 +2,13 @@ import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { repoRoot } from '../helpers/startStack.js'
+import { testCliEntry } from '../helpers/testCli.js'
 
 type DemoOut = { scheme: string; calls: Array<{ status?: number; refused?: string }>; auditOk: boolean; settlements: number; settled: string[] }
 
-function demo(args: string[]): { status: number | null; stderr: string; out: DemoOut | undefined } {
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin/bursar.mjs'), 'demo', '--json', ...args], {
+/** `entry`: the launcher (TypeScript sources through tsx) unless a test asks for the bundled CLI the npm package ships. */
+function demo(args: string[], entry = path.join(repoRoot, 'bin/bursar.mjs')): { status: number | null; stderr: string; out: DemoOut | undefined } {
+  const r = spawnSync(process.execPath, [entry, 'demo', '--json', ...args], {
     encoding: 'utf8',
     timeout: 120_000,
     env: { ...process.env, BURSAR_HOST_URL: '' },
@@ -27,8 +29,11 @@ describe('bursar demo', () => {
     expect(out?.auditOk).toBe(true)
   })
 
-  it('--scheme permit2 and --scheme upto: three paid, the fourth refused; upto settles less than the maximum it counts', () => {
-    const permit2 = demo(['--scheme', 'permit2'])
+  it('--scheme permit2 (from the bundled CLI, as the npm package runs it) and --scheme upto: three paid, the fourth refused; upto settles less than the maximum it counts', () => {
+    // The bundle lives in dist/: the dev contracts it compiles are found from the package root (once ENOENT).
+    const entry = testCliEntry()
+    if (process.env.BURSAR_TEST_CLI !== 'source') expect(entry).toMatch(/dist[/\\]test-cli[/\\]main\.js$/)
+    const permit2 = demo(['--scheme', 'permit2'], entry)
     expect(permit2.status, permit2.stderr).toBe(0)
     expect(permit2.out?.calls.map((c) => c.status ?? c.refused)).toEqual([200, 200, 200, 'policy_daily_cap_exceeded'])
     expect(permit2.out?.settled).toEqual(['10000', '10000', '10000'])
