@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
@@ -90,7 +91,16 @@ class BursarSigner:
     A refusal raises the typed error (``PolicyDeniedError``, ``ApprovalPendingError`` …) and nothing is paid.
     """
 
-    def __init__(self, agent_key: AgentKey | str | dict[str, Any], *, host: str | None = None, wallet: str | None = None, reason: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        agent_key: AgentKey | str | dict[str, Any],
+        *,
+        host: str | None = None,
+        wallet: str | None = None,
+        reason: str | None = None,
+        timeout: float = 30.0,
+        session: bool = True,
+    ) -> None:
         self.agent_key = agent_key if isinstance(agent_key, AgentKey) else load_agent_key(agent_key)
         self.host = host or self.agent_key.host
         self.wallet = wallet or self.agent_key.wallet
@@ -100,6 +110,8 @@ class BursarSigner:
             raise AgentKeyError("no wallet: pass wallet= or put it in the key file")
         self.reason = reason
         self.timeout = timeout
+        # Authenticate sign requests with a per-session MAC (docs/agent-sdk.md "Sessions"); False: Ed25519 per request.
+        self.session = session
         # Per thread and per asyncio task: concurrent payments never see each other's context.
         self._ctx: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(f"bursar_ctx_{id(self)}", default=None)
         self.receipts: list[dict[str, Any]] = []
@@ -144,7 +156,7 @@ class BursarSigner:
         context = self._context()
         if context:
             fields["context"] = context
-        body = post_signed(self.host, self.agent_key, self.wallet, "/v1/agent/sign", fields, timeout=self.timeout)  # type: ignore[arg-type]
+        body = post_signed(self.host, self.agent_key, self.wallet, "/v1/agent/sign", fields, timeout=self.timeout, session=self.session)  # type: ignore[arg-type]
         sig_hex = body.get("signature") if isinstance(body, dict) else None
         if not isinstance(sig_hex, str) or not sig_hex.startswith("0x"):
             raise ResponseInvalidError("response_invalid", "bursar host sent no signature")
@@ -158,6 +170,11 @@ class BursarSigner:
         if isinstance(body.get("receipt"), dict):
             self.receipts.append(body["receipt"])
         return signature
+
+    async def sign_typed_data_async(self, domain: Any, types: dict[str, Any], primary_type: str, message: dict[str, Any]) -> bytes:
+        """``sign_typed_data`` for asyncio code: the round trip to the enclave runs in a worker thread (with this task's
+        context), so the event loop keeps serving other tasks meanwhile."""
+        return await asyncio.to_thread(self.sign_typed_data, domain, types, primary_type, message)
 
     def _check_wallet_signature(self, digest: bytes, signature: bytes) -> None:
         """Raises unless ``signature`` is the wallet's, in low-s form, over ``digest``.
