@@ -133,3 +133,30 @@ def test_async_client_routes_a_refusal_to_the_caller(devstack):
     while e is not None and not isinstance(e, PolicyDeniedError):
         e = e.__cause__ or e.__context__
     assert e is not None and e.code == "policy_per_tx_cap_exceeded"
+
+
+def test_sign_typed_data_async_has_more_payments_in_flight_than_asyncios_default_pool(devstack):
+    """Eight payments inside the signer at once (asyncio's default pool holds cpu + 4 = 6 threads on 2 cores), each
+    under its own task's context; every signature is the wallet's."""
+    import secrets
+
+    signer = _signer(devstack, parties=8, wait=20)
+    now = int(time.time())
+    domain = {"name": "USD Coin", "version": "2", "chainId": 84532, "verifyingContract": devstack["token"]}
+    types = {"TransferWithAuthorization": [{"name": n, "type": t} for n, t in (("from", "address"), ("to", "address"), ("value", "uint256"), ("validAfter", "uint256"), ("validBefore", "uint256"), ("nonce", "bytes32"))]}
+
+    async def one(i: int):
+        signer.set_call_context(resource_url=f"http://127.0.0.1/many/{i}")
+        message = {"from": signer.wallet, "to": devstack["merchant"], "value": 1000, "validAfter": now - 600, "validBefore": now + 300, "nonce": secrets.token_bytes(32)}
+        return message, await signer.sign_typed_data_async(domain, types, "TransferWithAuthorization", message)
+
+    async def main():
+        return await asyncio.gather(*(one(i) for i in range(8)))
+
+    results = asyncio.run(main())
+    assert len({sig for _, sig in results}) == 8
+    for message, sig in results:
+        auth = {**message, "value": str(message["value"]), "validAfter": str(message["validAfter"]), "validBefore": str(message["validBefore"]), "nonce": "0x" + message["nonce"].hex()}
+        _check(type("P", (), {"payload": {"authorization": auth, "signature": "0x" + sig.hex()}})(), signer.wallet, devstack)
+    assert len(signer.threads) == 8 and threading.get_ident() not in signer.threads
+    assert sorted(c["resourceUrl"] for c in signer.contexts) == sorted(f"http://127.0.0.1/many/{i}" for i in range(8))

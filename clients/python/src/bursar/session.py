@@ -60,7 +60,7 @@ class AgentSession:
 
     def mac(self, text: str) -> str:
         """The request's authenticator inside this session: ``s1:<id>:<HMAC-SHA256(K, UTF-8 bytes) hex>``."""
-        return f"s1:{self.id}:{hmac.new(self.key, text.encode('utf-8'), hashlib.sha256).hexdigest()}"
+        return f"s1:{self.id}:{hmac.digest(self.key, text.encode('utf-8'), 'sha256').hex()}"  # one-shot: OpenSSL, no HMAC object
 
 
 # Post = (url path suffix-free body, timeout seconds) -> (status, raw body)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from typing import Any, Iterator
@@ -14,6 +18,33 @@ from .agent_key import AgentKey, load_agent_key
 from .eip712 import hash_typed_data, keccak256
 from .errors import AgentKeyError, ResponseInvalidError
 from .request import post_signed
+
+# Worker threads for the async APIs: a payment's round trip waits on a socket there, never on the event loop. Sized
+# for as many payments in flight as an agent plausibly runs (asyncio's default pool is cpu + 4 = 6 on 2 cores, which
+# would queue the 7th payment behind the first six). Each thread keeps its own keep-alive connection to the host.
+POOL_THREADS = 64
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _forget_pool_after_fork() -> None:
+    global _POOL, _POOL_LOCK
+    _POOL, _POOL_LOCK = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+def run_in_thread(fn: Any, *args: Any) -> "asyncio.Future[Any]":
+    """Awaitable ``fn(*args)`` in bursar's worker threads, with the calling task's context (as ``asyncio.to_thread``)."""
+    global _POOL
+    if _POOL is None:
+        with _POOL_LOCK:
+            if _POOL is None:
+                _POOL = ThreadPoolExecutor(max_workers=POOL_THREADS, thread_name_prefix="bursar-sign")
+    ctx = contextvars.copy_context()
+    return asyncio.get_running_loop().run_in_executor(_POOL, functools.partial(ctx.run, fn, *args))
+
 
 _DOMAIN_KEYS = [("name", "name"), ("version", "version"), ("chainId", "chain_id"), ("verifyingContract", "verifying_contract"), ("salt", "salt")]
 
@@ -174,7 +205,7 @@ class BursarSigner:
     async def sign_typed_data_async(self, domain: Any, types: dict[str, Any], primary_type: str, message: dict[str, Any]) -> bytes:
         """``sign_typed_data`` for asyncio code: the round trip to the enclave runs in a worker thread (with this task's
         context), so the event loop keeps serving other tasks meanwhile."""
-        return await asyncio.to_thread(self.sign_typed_data, domain, types, primary_type, message)
+        return await run_in_thread(self.sign_typed_data, domain, types, primary_type, message)
 
     def _check_wallet_signature(self, digest: bytes, signature: bytes) -> None:
         """Raises unless ``signature`` is the wallet's, in low-s form, over ``digest``.

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from .signer import BursarSigner
+from .signer import BursarSigner, run_in_thread
 
 
 def _requirements_json(r: Any) -> dict[str, Any]:
@@ -80,15 +79,15 @@ def bursar_x402_async_client(signer: BursarSigner) -> Any:
 
     class BursarAsyncX402Client(x402Client):  # type: ignore[misc, valid-type]
         async def _run_payment_creation_generator(self, gen: Any) -> Any:
-            command = await asyncio.to_thread(_step, gen.send, None)
+            command = await run_in_thread(_step, gen.send, None)
             while not isinstance(command, _Done):
                 _, hook, ctx = command
                 try:
                     result = await self._execute_hook(hook, ctx)
                 except Exception as hook_error:  # noqa: BLE001 - routed back through the generator, as x402 does
-                    command = await asyncio.to_thread(_step, gen.throw, hook_error)
+                    command = await run_in_thread(_step, gen.throw, hook_error)
                 else:
-                    command = await asyncio.to_thread(_step, gen.send, result)
+                    command = await run_in_thread(_step, gen.send, result)
             return command.value
 
     if not callable(getattr(x402Client, "_run_payment_creation_generator", None)):
