@@ -256,3 +256,137 @@ def test_a_failed_open_means_ed25519_for_a_minute_and_one_open_only(answer):
     finally:
         srv.shutdown()
         S._clear()
+
+
+# ------------------------------------------------------------------------------------ a host that plays the enclave
+
+
+class _SessionHost:
+    """A loopback host that opens sessions as the enclave does (X25519 + the derivation the vectors above pin to the
+    TypeScript code) and answers sign requests with `answer(auth_kind, request, raw_envelope)`; records everything."""
+
+    def __init__(self, answer) -> None:
+        from eth_account import Account as _A
+
+        self.wallet = _A.create()
+        self.keys: dict[str, bytes] = {}
+        self.opens = 0
+        self.signs: list[tuple[str, str, str]] = []  # (kind: "mac" | "mac-bad" | "ed25519", text, authenticator)
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                env = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                text, auth = env["request"], env["signature"]
+                if self.path.endswith("/session"):
+                    outer.opens += 1
+                    req = json.loads(text)
+                    ours = X25519PrivateKey.generate()
+                    pub = ours.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+                    sid = secrets.token_hex(16)
+                    outer.keys[sid] = S.session_key(ours.exchange(X25519PublicKey.from_public_bytes(bytes.fromhex(req["x25519"]))), text, pub)
+                    return self._send(200, {"session": {"id": sid, "x25519": pub, "expiresAt": req["issuedAt"] + 3_600_000}})
+                if auth.startswith("s1:"):
+                    k = outer.keys.get(auth[3:35])
+                    kind = "mac" if k is not None and S.AgentSession(id=auth[3:35], key=k, until=0).mac(text) == auth else "mac-bad"
+                else:
+                    kind = "ed25519"
+                outer.signs.append((kind, text, auth))
+                status, body = answer(kind, json.loads(text))
+                if status == 200:
+                    body = {"signature": _sign_wallet(outer.wallet, json.loads(text)), "signedHash": "0x" + "00" * 32, "receipt": {}}
+                self._send(status, body)
+
+            def _send(self, status, obj):
+                data = json.dumps(obj).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def _sign_wallet(account, req: dict) -> str:
+    td = req["typedData"]
+    m = td["message"]
+    msg = {**m, "value": int(m["value"]), "validAfter": int(m["validAfter"]), "validBefore": int(m["validBefore"]), "nonce": bytes.fromhex(m["nonce"][2:])}
+    return "0x" + bytes(account.sign_typed_data(td["domain"], td["types"], msg).signature).hex()
+
+
+def _fake_signer(host: _SessionHost, **kw) -> BursarSigner:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from bursar.agent_key import agent_id_from_public_key
+
+    sk = Ed25519PrivateKey.generate()
+    pub = sk.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    key = {"agentId": agent_id_from_public_key(pub), "publicKey": pub.hex(), "privateKey": sk.private_bytes_raw().hex(), "wallet": host.wallet.address}
+    return BursarSigner(key, host=host.url, **kw)
+
+
+def _fake_pay(signer: BursarSigner) -> bytes:
+    domain = {"name": "USD Coin", "version": "2", "chainId": 84532, "verifyingContract": "0x036CbD53842c5426634e7929541eC2318f3dCF7e"}
+    message = {"from": signer.wallet, "to": "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", "value": 1000, "validAfter": 0, "validBefore": 1893456000, "nonce": secrets.token_bytes(32)}
+    return signer.sign_typed_data(domain, TYPES, "TransferWithAuthorization", message)
+
+
+def _until_session(signer: BursarSigner, host: _SessionHost) -> None:
+    deadline = time.time() + 10
+    while time.time() < deadline and not any(k == "mac" for k, _, _ in host.signs):
+        _fake_pay(signer)
+        time.sleep(0.02)
+    assert any(k == "mac" for k, _, _ in host.signs)
+
+
+def test_a_503_inside_a_session_is_resent_as_the_same_maced_bytes():
+    calls = {"n": 0}
+
+    def answer(kind, req):
+        if kind == "mac":
+            calls["n"] += 1
+            if calls["n"] in (2, 3):  # the second MAC'd payment: two 503s, then the answer
+                return 503, {"code": "enclave_timeout"}
+        return 200, {}
+
+    host = _SessionHost(answer)
+    try:
+        signer = _fake_signer(host, timeout=5.0)
+        _until_session(signer, host)
+        before = len(host.signs)
+        assert len(_fake_pay(signer)) == 65
+        copies = host.signs[before:]
+        assert len(copies) == 3 and {k for k, _, _ in copies} == {"mac"}
+        assert len({(t, a) for _, t, a in copies}) == 1  # the same text under the same MAC, three times: one request
+        assert host.opens == 1
+    finally:
+        host.close()
+
+
+def test_a_host_answering_session_unknown_to_everything_gets_one_open_per_2s_and_ed25519_resends():
+    host = _SessionHost(lambda kind, req: (401, {"code": "session_unknown"}) if kind == "mac" else (200, {}))
+    try:
+        signer = _fake_signer(host)
+        t0 = time.time()
+        n = 0
+        while time.time() - t0 < 3.0:
+            _fake_pay(signer)
+            n += 1
+        elapsed = time.time() - t0
+        assert n >= 20
+        # Every payment succeeded under Ed25519; each MAC'd copy was refused and its SAME text resent once.
+        for i, (kind, text, _) in enumerate(host.signs):
+            if kind == "mac":
+                assert host.signs[i + 1][0] == "ed25519" and host.signs[i + 1][1] == text
+        assert host.opens <= 1 + int(elapsed / 2.0) + 1
+    finally:
+        host.close()
