@@ -228,6 +228,9 @@ class _Host(BaseHTTPRequestHandler):
     [
         (429, {"code": "session_limit", "message": "full"}),
         (404, {"code": "not_found"}),
+        # A low-order key share (an all-zero X25519 secret anyone could compute) is a failed open, never a session.
+        (200, {"session": {"id": "cd" * 16, "x25519": "00" * 32, "expiresAt": int(time.time() * 1000) + 3_600_000}}),
+        (200, {"session": {"id": "cd" * 16, "x25519": "01" + "00" * 31, "expiresAt": int(time.time() * 1000) + 3_600_000}}),
         # An answer with under two minutes of life is a failed open too.
         (200, {"session": {"id": "ab" * 16, "x25519": X25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex(), "expiresAt": int(time.time() * 1000) + 90_000}}),
     ],
