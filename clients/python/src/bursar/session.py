@@ -63,7 +63,7 @@ class AgentSession:
         return f"s1:{self.id}:{hmac.digest(self.key, text.encode('utf-8'), 'sha256').hex()}"  # one-shot: OpenSSL, no HMAC object
 
 
-# Post = (url path suffix-free body, timeout seconds) -> (status, raw body)
+# Posts one openSession envelope: (body bytes, timeout in seconds) -> (HTTP status, raw answer body).
 Post = Callable[[bytes, float], "tuple[int, bytes]"]
 
 
