@@ -204,7 +204,11 @@ class BursarSigner:
 
     async def sign_typed_data_async(self, domain: Any, types: dict[str, Any], primary_type: str, message: dict[str, Any]) -> bytes:
         """``sign_typed_data`` for asyncio code: the round trip to the enclave runs in a worker thread (with this task's
-        context), so the event loop keeps serving other tasks meanwhile."""
+        context), so the event loop keeps serving other tasks meanwhile.
+
+        Cancelling the awaiting task (``asyncio.wait_for``, a task group) does not stop a request already sent: the
+        thread finishes it (resends included, until its deadline) and its signature, if any, is dropped — the enclave
+        counted it, as any authorization that left it; ``signer.receipts`` still gets its receipt."""
         return await run_in_thread(self.sign_typed_data, domain, types, primary_type, message)
 
     def _check_wallet_signature(self, digest: bytes, signature: bytes) -> None:
