@@ -393,3 +393,29 @@ def test_a_host_answering_session_unknown_to_everything_gets_one_open_per_2s_and
         assert host.opens <= 1 + int(elapsed / 2.0) + 1
     finally:
         host.close()
+
+
+def test_cancelling_an_async_payment_does_not_recall_it_the_thread_finishes_it_once():
+    import asyncio
+
+    def answer(kind, req):
+        time.sleep(0.5)
+        return 200, {}
+
+    host = _SessionHost(answer)
+    try:
+        signer = _fake_signer(host, session=False)
+        domain = {"name": "USD Coin", "version": "2", "chainId": 84532, "verifyingContract": "0x036CbD53842c5426634e7929541eC2318f3dCF7e"}
+        message = {"from": signer.wallet, "to": "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", "value": 1000, "validAfter": 0, "validBefore": 1893456000, "nonce": secrets.token_bytes(32)}
+
+        async def main():
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(signer.sign_typed_data_async(domain, TYPES, "TransferWithAuthorization", message), 0.1)
+
+        asyncio.run(main())
+        deadline = time.time() + 5
+        while time.time() < deadline and not signer.receipts:
+            time.sleep(0.02)
+        assert len(signer.receipts) == 1 and len(host.signs) == 1  # finished once in its thread, never sent again
+    finally:
+        host.close()
