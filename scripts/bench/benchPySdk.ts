@@ -22,7 +22,7 @@ export type PySdkRun = {
   p99Ms: number
 }
 /** One A B pair: raw = eth_account sign_typed_data with a hardcoded key; c1 / cN = BursarSigner.sign_typed_data at 1 and N in flight. */
-export type PySdkPair = { raw: PySdkRun; c1: PySdkRun; cN: PySdkRun }
+export type PySdkPair = { raw: PySdkRun; c1: PySdkRun; cN: PySdkRun; cNAsync?: PySdkRun | undefined }
 export type PyProfileRow = { fn: string; calls: number; ownUs: number; cumUs: number }
 export type PySdkSample = {
   domain: { name: string; version: string; chainId: number; verifyingContract: Hex }
@@ -40,6 +40,8 @@ export type BenchPySdkParameters = {
   collect?: number | undefined
   /** After the pairs, cProfile the SDK (and the raw baseline) at c=1 for this long. */
   profileMs?: number | undefined
+  /** Also run N asyncio tasks on one event loop (BursarSigner.sign_typed_data_async) after each pair (default true). */
+  asyncio?: boolean | undefined
   log?: ((line: string) => void) | undefined
 }
 
@@ -48,6 +50,8 @@ export type BenchPySdkReturnType = {
   samples: PySdkSample[]
   concurrency: number
   mode: string
+  /** What the asyncio run calls (null: not run). */
+  asyncMode: string | null
   python: string
   profile: { sdkC1: { n: number; top: PyProfileRow[] }; raw: { n: number; top: PyProfileRow[] } } | null
   wallet: Hex
@@ -98,6 +102,7 @@ export async function benchPySdk(params: BenchPySdkParameters = {}): Promise<Ben
         count: params.count,
         collect: params.collect,
         profileMs: params.profileMs,
+        asyncio: params.asyncio ?? true,
       })}\n`,
     )
     const code = await exited
@@ -131,7 +136,8 @@ function describePair(p: PySdkPair, n: number): string {
     `raw eth_account ${p.raw.opsPerSec} sig/s (${p.raw.cpuUsPerOp} µs cpu)`,
     `SDK c=1 ${p.c1.opsPerSec}/s p50 ${p.c1.p50Ms} ms, ${p.c1.cpuUsPerOp} µs cpu (${r.cpuC1}×)`,
     `c=${n} ${p.cN.opsPerSec}/s (${r.tputCN}×), ${p.cN.cpuUsPerOp} µs cpu (${r.cpuCN}×)`,
+    ...(p.cNAsync ? [`asyncio ${n} tasks ${p.cNAsync.opsPerSec}/s (${r2(p.cNAsync.opsPerSec / p.raw.opsPerSec)}×) p50 ${p.cNAsync.p50Ms} ms, ${p.cNAsync.cpuUsPerOp} µs cpu (${r2(p.cNAsync.cpuUsPerOp / p.raw.cpuUsPerOp)}×)`] : []),
     `sys ${p.c1.sysUsPerOp}/${p.cN.sysUsPerOp} µs`,
-    `fail ${p.c1.failed + p.cN.failed}`,
+    `fail ${p.c1.failed + p.cN.failed + (p.cNAsync?.failed ?? 0)}`,
   ].join('; ')
 }

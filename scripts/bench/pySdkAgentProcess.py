@@ -3,7 +3,8 @@
 Reads one JSON line of parameters on stdin, writes one JSON line of results on stdout. Inside this one process,
 for each pair: A = eth_account's local sign_typed_data with a hardcoded key (what the official x402 Python client's
 EthAccountSigner calls), then B = the published bursar SDK's public API (``BursarSigner.sign_typed_data``) against
-the real host + enclave, at 1 in flight and at N in flight (N threads: the SDK is synchronous and thread-safe).
+the real host + enclave, at 1 in flight and at N in flight (N threads: the SDK is synchronous and thread-safe), and
+(``asyncio``) N asyncio tasks on one event loop awaiting ``BursarSigner.sign_typed_data_async``.
 CPU is this process's (getrusage RUSAGE_SELF: user + system, all threads) divided by the operations finished.
 """
 
@@ -117,6 +118,57 @@ def timed_run(op: Callable[[], Any], concurrency: int, window_ms: float, count: 
     }
 
 
+def timed_run_async(op: Callable[[], Any], concurrency: int, window_ms: float, count: int | None) -> dict[str, Any]:
+    """timed_run for a coroutine function: `concurrency` asyncio tasks on one event loop (the agent's own thread)."""
+    import asyncio
+
+    lat: list[float] = []
+    errors: dict[str, int] = {}
+    state = {"started": 0, "failed": 0}
+
+    async def main() -> float:
+        t0 = time.perf_counter()
+        until = t0 + window_ms / 1000
+
+        def more() -> bool:
+            if (count is not None and state["started"] >= count) or (count is None and time.perf_counter() >= until):
+                return False
+            state["started"] += 1
+            return True
+
+        async def loop() -> None:
+            while more():
+                s = time.perf_counter()
+                try:
+                    await op()
+                    lat.append((time.perf_counter() - s) * 1000)
+                except Exception as e:  # noqa: BLE001 - counted and reported
+                    code = str(getattr(e, "code", None) or type(e).__name__)[:80]
+                    state["failed"] += 1
+                    errors[code] = errors.get(code, 0) + 1
+
+        await asyncio.gather(*(loop() for _ in range(concurrency)))
+        return t0
+
+    u0, s0 = cpu_us()
+    t0 = asyncio.run(main())
+    u1, s1 = cpu_us()
+    seconds = time.perf_counter() - t0
+    lat.sort()
+    n = len(lat)
+    q = lambda x: round(lat[min(n - 1, int(x * n))], 3) if n else float("nan")  # noqa: E731
+    return {
+        "n": n,
+        "failed": state["failed"],
+        "errors": errors,
+        "opsPerSec": round(n / seconds),
+        "cpuUsPerOp": round((u1 - u0 + s1 - s0) / max(1, n)),
+        "sysUsPerOp": round((s1 - s0) / max(1, n)),
+        "p50Ms": q(0.5),
+        "p99Ms": q(0.99),
+    }
+
+
 def profile_summary(prof: cProfile.Profile, n: int, top: int = 18) -> list[dict[str, Any]]:
     """The top functions by own time (tottime) and cumulative time, in µs per payment."""
     stats = pstats.Stats(prof, stream=io.StringIO())
@@ -154,6 +206,18 @@ def main() -> None:
         if len(samples) < collect:
             samples.append({"domain": domain, "message": {**message, "nonce": "0x" + message["nonce"].hex()}, "signature": "0x" + sig.hex()})
 
+    # asyncio agents: BursarSigner.sign_typed_data_async (the round trip in a worker thread). An SDK without it is
+    # called as x402's async client calls a signer: synchronously, on the event loop.
+    has_async = hasattr(signer, "sign_typed_data_async")
+
+    async def via_sdk_async() -> None:
+        domain, message = payment(p, p["wallet"])
+        signer.set_call_context(resource_url=p["resourceUrl"])
+        if has_async:
+            await signer.sign_typed_data_async(domain, TYPES, "TransferWithAuthorization", message)
+        else:
+            signer.sign_typed_data(domain, TYPES, "TransferWithAuthorization", message)
+
     def run(op: Callable[[], Any], c: int, window_ms: float) -> dict[str, Any]:
         return timed_run(op, c, window_ms, count)
 
@@ -161,6 +225,8 @@ def main() -> None:
     timed_run(raw, 1, 300, 20 if count is not None else None)
     timed_run(via_sdk, conc, 500, 2 * conc if count is not None else None)
     timed_run(via_sdk, 1, 300, 20 if count is not None else None)
+    if p.get("asyncio"):
+        timed_run_async(via_sdk_async, conc, 300, conc if count is not None else None)
 
     w = p["windowsMs"]
     pairs = []
@@ -168,7 +234,10 @@ def main() -> None:
         a = run(raw, 1, w["raw"])
         c1 = run(via_sdk, 1, w["c1"])
         cn = run(via_sdk, conc, w["cN"])
-        pairs.append({"raw": a, "c1": c1, "cN": cn})
+        pair = {"raw": a, "c1": c1, "cN": cn}
+        if p.get("asyncio"):
+            pair["cNAsync"] = timed_run_async(via_sdk_async, conc, w["cN"], count)
+        pairs.append(pair)
 
     profile = None
     if p.get("profileMs"):
@@ -189,6 +258,7 @@ def main() -> None:
         "samples": samples,
         "concurrency": conc,
         "mode": "threads",
+        "asyncMode": ("sign_typed_data_async" if has_async else "sync signer on the event loop") if p.get("asyncio") else None,
         "python": sys.version.split()[0],
         "profile": profile,
     }

@@ -45,6 +45,13 @@ writeFileSync(keyFile, JSON.stringify(agentKey), { mode: 0o600 })
 const exampleKeyFile = path.join(stack.dataDir, 'example-agent.key.json')
 writeFileSync(exampleKeyFile, JSON.stringify((await setupAgent({ host: stack.url, owner, wallet, policy })).agentKey), { mode: 0o600 })
 
+// Its own wallet and agent for the session tests (clients/python/tests/test_sessions.py), with room for their payments
+// (signatures only, never settled), so the SDK tests' budget counts stay theirs.
+const { wallet: sessionWallet } = await new OwnerClient(stack.url, owner).createWallet('python-sessions')
+const sessionPolicy = { ...policy, budgets: [{ chainId: CHAIN, asset: token.address, perTx: '50000', rolling24h: '100000000' }] }
+const sessionKeyFile = path.join(stack.dataDir, 'session-agent.key.json')
+writeFileSync(sessionKeyFile, JSON.stringify((await setupAgent({ host: stack.url, owner, wallet: sessionWallet, policy: sessionPolicy })).agentKey), { mode: 0o600 })
+
 const state = createServer((_req, res) => {
   const view = (a: typeof api) => ({ settlements: a.settlements.length, requests: a.requests })
   res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ api: view(api), pricey: view(pricey), exampleApi: view(exampleApi) }))
@@ -78,6 +85,8 @@ process.stdout.write(
     pricey: pricey.url,
     exampleKeyFile,
     exampleApi: exampleApi.url,
+    sessionKeyFile,
+    sessionWallet,
     state: `http://127.0.0.1:${(state.address() as AddressInfo).port}`,
   })}\n`,
 )

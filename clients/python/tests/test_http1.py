@@ -185,9 +185,10 @@ def test_a_sign_request_resent_after_a_dropped_kept_connection_and_refused_as_se
     host = f"http://127.0.0.1:{s.port}"
     try:
         def run():
-            req.post_signed(host, key, wallet, "/v1/agent/sign", {"op": "signTypedData"}, timeout=5)
+            # session=False: this server counts every request on its one connection (no background session open).
+            req.post_signed(host, key, wallet, "/v1/agent/sign", {"op": "signTypedData"}, timeout=5, session=False)
             with pytest.raises(RequestOutcomeUnknownError):
-                req.post_signed(host, key, wallet, "/v1/agent/sign", {"op": "signTypedData"}, timeout=5)
+                req.post_signed(host, key, wallet, "/v1/agent/sign", {"op": "signTypedData"}, timeout=5, session=False)
             return True
 
         assert _fresh_thread(run)

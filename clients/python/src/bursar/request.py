@@ -18,6 +18,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from . import session as _session
 from .agent_key import AgentKey
 from .http1 import Http1Connection
 from .errors import BursarError, EnclaveUnavailableError, RequestOutcomeUnknownError, ResponseInvalidError, to_agent_error
@@ -153,6 +154,31 @@ def _post_once(url: str, data: bytes, timeout: float) -> tuple[int, bytes, bool]
     raise ConnectionError("unreachable")
 
 
+def _post_fresh(url: str, data: bytes, timeout: float) -> tuple[int, bytes]:
+    """One POST on a connection of its own, closed afterwards (a session open, from its background thread)."""
+    o = _origin(url)
+    if o is None:
+        status, body, _ = _post_urllib(url, data, timeout)
+        return status, body
+    scheme, host, port, path = o
+    conn = Http1Connection(scheme, host, port, timeout)
+    try:
+        return conn.post(path, data, timeout)
+    finally:
+        conn.close()
+
+
+def _code_of(raw: bytes) -> Any:
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None
+
+
+_SESSION_REFUSED = {"session_unknown", "session_invalid"}
+
+
 def _refused_connection(e: BaseException) -> bool:
     reason = getattr(e, "reason", e)
     return isinstance(reason, ConnectionRefusedError)
@@ -201,7 +227,7 @@ def _send_until_deadline(url: str, data: bytes, request_id: str, expires_at: int
             time.sleep(wait / 2 + random.random() * wait / 2)
 
 
-def post_signed(host: str, agent_key: AgentKey, wallet: str, path: str, fields: dict[str, Any], *, timeout: float = 30.0) -> Any:
+def post_signed(host: str, agent_key: AgentKey, wallet: str, path: str, fields: dict[str, Any], *, timeout: float = 30.0, session: bool = True) -> Any:
     """Signs and posts one request; answers the parsed 2xx body, raises the typed error otherwise.
 
     A sign request carries its deadline (``expiresAt`` = issuedAt + timeout, at most 30 s), covered by the signature:
@@ -209,16 +235,41 @@ def post_signed(host: str, agent_key: AgentKey, wallet: str, path: str, fields: 
     are resent until the deadline (the host answers a resend with the first copy's answer), then
     RequestOutcomeUnknownError carries the request id: never a silent second request. A stale clock or a
     just-restarted enclave (refused before any decision) is retried with a fresh nonce and timestamp (at most twice).
+
+    Sign requests are authenticated inside a MAC session once one is open for (agent key, host, wallet) (``session``,
+    default True; see bursar.session): ``s1:<id>:<HMAC-SHA256>`` instead of the Ed25519 signature. A MAC the enclave
+    refuses before reading anything (``session_unknown``: it restarted or the session expired; ``session_invalid``)
+    makes the SDK resend the SAME text once, Ed25519-signed, and drop the session (after ``session_invalid``: Ed25519
+    for a minute). Reads are always Ed25519-signed, as in the TypeScript SDK.
     """
     url = host.rstrip("/") + path
     is_sign = path.endswith("/sign")
+    use_session = session and is_sign
+    if use_session:
+        open_url = url[: -len("/sign")] + "/session"
+        slot = f"{url}|{wallet.lower()}"
+        post_open = lambda body, t: _post_fresh(open_url, body, t)  # noqa: E731
     lifetime = min(max(int(timeout * 1000), 1), REQUEST_MAX_LIFETIME_MS)
     for attempt in range(3):
         issued_at = int(time.time() * 1000)
         request = build_request(agent_key, wallet, fields, issued_at=issued_at, expires_at=issued_at + lifetime if is_sign else None)
-        text, signature = sign_request(agent_key, request)
-        data = _ENVELOPE.encode({"request": text, "signature": signature}).encode("utf-8")
+        text = request_text(request)
+        sess = _session.session_for(agent_key, slot, wallet, post_open) if use_session else None
+        # SECURITY: the MAC or signature covers exactly these bytes; the host forwards the text unchanged.
+        auth = sess.mac(text) if sess is not None else agent_key.signing_key().sign(text.encode("utf-8")).hex()
+        data = _ENVELOPE.encode({"request": text, "signature": auth}).encode("utf-8")
         status, raw, resent = _send_until_deadline(url, data, request["nonce"], request.get("expiresAt"), timeout)
+        if sess is not None and status == 401:
+            code = _code_of(raw)
+            if code in _SESSION_REFUSED:
+                # The enclave refused the MAC before reading anything (it lost the session, or the host swapped the key
+                # share in the open answer): the SAME text once more under the agent's Ed25519 key. A copy decided
+                # earlier is answered from the host's store or refused as a reused nonce (RequestOutcomeUnknownError).
+                _session.drop_session(agent_key, slot, sess, code == "session_invalid")
+                _session.session_for(agent_key, slot, wallet, post_open)  # session_unknown: a new one opens in the background
+                data = _ENVELOPE.encode({"request": text, "signature": agent_key.signing_key().sign(text.encode("utf-8")).hex()}).encode("utf-8")
+                status, raw, again = _send_until_deadline(url, data, request["nonce"], request.get("expiresAt"), timeout)
+                resent = resent or again
         try:
             body = json.loads(raw.decode("utf-8"))
         except ValueError as e:

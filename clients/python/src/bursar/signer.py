@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import functools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from typing import Any, Iterator
@@ -13,6 +18,33 @@ from .agent_key import AgentKey, load_agent_key
 from .eip712 import hash_typed_data, keccak256
 from .errors import AgentKeyError, ResponseInvalidError
 from .request import post_signed
+
+# Worker threads for the async APIs: a payment's round trip waits on a socket there, never on the event loop. Sized
+# for as many payments in flight as an agent plausibly runs (asyncio's default pool is cpu + 4 = 6 on 2 cores, which
+# would queue the 7th payment behind the first six). Each thread keeps its own keep-alive connection to the host.
+POOL_THREADS = 64
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _forget_pool_after_fork() -> None:
+    global _POOL, _POOL_LOCK
+    _POOL, _POOL_LOCK = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+def run_in_thread(fn: Any, *args: Any) -> "asyncio.Future[Any]":
+    """Awaitable ``fn(*args)`` in bursar's worker threads, with the calling task's context (as ``asyncio.to_thread``)."""
+    global _POOL
+    if _POOL is None:
+        with _POOL_LOCK:
+            if _POOL is None:
+                _POOL = ThreadPoolExecutor(max_workers=POOL_THREADS, thread_name_prefix="bursar-sign")
+    ctx = contextvars.copy_context()
+    return asyncio.get_running_loop().run_in_executor(_POOL, functools.partial(ctx.run, fn, *args))
+
 
 _DOMAIN_KEYS = [("name", "name"), ("version", "version"), ("chainId", "chain_id"), ("verifyingContract", "verifying_contract"), ("salt", "salt")]
 
@@ -90,7 +122,16 @@ class BursarSigner:
     A refusal raises the typed error (``PolicyDeniedError``, ``ApprovalPendingError`` …) and nothing is paid.
     """
 
-    def __init__(self, agent_key: AgentKey | str | dict[str, Any], *, host: str | None = None, wallet: str | None = None, reason: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        agent_key: AgentKey | str | dict[str, Any],
+        *,
+        host: str | None = None,
+        wallet: str | None = None,
+        reason: str | None = None,
+        timeout: float = 30.0,
+        session: bool = True,
+    ) -> None:
         self.agent_key = agent_key if isinstance(agent_key, AgentKey) else load_agent_key(agent_key)
         self.host = host or self.agent_key.host
         self.wallet = wallet or self.agent_key.wallet
@@ -100,6 +141,8 @@ class BursarSigner:
             raise AgentKeyError("no wallet: pass wallet= or put it in the key file")
         self.reason = reason
         self.timeout = timeout
+        # Authenticate sign requests with a per-session MAC (docs/agent-sdk.md "Sessions"); False: Ed25519 per request.
+        self.session = session
         # Per thread and per asyncio task: concurrent payments never see each other's context.
         self._ctx: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(f"bursar_ctx_{id(self)}", default=None)
         self.receipts: list[dict[str, Any]] = []
@@ -144,7 +187,7 @@ class BursarSigner:
         context = self._context()
         if context:
             fields["context"] = context
-        body = post_signed(self.host, self.agent_key, self.wallet, "/v1/agent/sign", fields, timeout=self.timeout)  # type: ignore[arg-type]
+        body = post_signed(self.host, self.agent_key, self.wallet, "/v1/agent/sign", fields, timeout=self.timeout, session=self.session)  # type: ignore[arg-type]
         sig_hex = body.get("signature") if isinstance(body, dict) else None
         if not isinstance(sig_hex, str) or not sig_hex.startswith("0x"):
             raise ResponseInvalidError("response_invalid", "bursar host sent no signature")
@@ -158,6 +201,15 @@ class BursarSigner:
         if isinstance(body.get("receipt"), dict):
             self.receipts.append(body["receipt"])
         return signature
+
+    async def sign_typed_data_async(self, domain: Any, types: dict[str, Any], primary_type: str, message: dict[str, Any]) -> bytes:
+        """``sign_typed_data`` for asyncio code: the round trip to the enclave runs in a worker thread (with this task's
+        context), so the event loop keeps serving other tasks meanwhile.
+
+        Cancelling the awaiting task (``asyncio.wait_for``, a task group) does not stop a request already sent: the
+        thread finishes it (resends included, until its deadline) and its signature, if any, is dropped — the enclave
+        counted it, as any authorization that left it; ``signer.receipts`` still gets its receipt."""
+        return await run_in_thread(self.sign_typed_data, domain, types, primary_type, message)
 
     def _check_wallet_signature(self, digest: bytes, signature: bytes) -> None:
         """Raises unless ``signature`` is the wallet's, in low-s form, over ``digest``.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .signer import BursarSigner
+from .signer import BursarSigner, run_in_thread
 
 
 def _requirements_json(r: Any) -> dict[str, Any]:
@@ -52,8 +52,44 @@ def bursar_x402_client(signer: BursarSigner) -> Any:
     return register_bursar(x402ClientSync(), signer)
 
 
+class _Done:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _step(fn: Any, arg: Any) -> Any:
+    """One step of a generator, in a worker thread: its StopIteration cannot cross into an asyncio future."""
+    try:
+        return fn(arg)
+    except StopIteration as e:
+        return _Done(e.value)
+
+
 def bursar_x402_async_client(signer: BursarSigner) -> Any:
-    """An async ``x402Client`` that pays through bursar: use it with ``x402.http.clients.x402HttpxClient``."""
+    """An async ``x402Client`` that pays through bursar: use it with ``x402.http.clients.x402HttpxClient``.
+
+    x402's scheme clients are synchronous (the signer is called inside its payment-creation generator), so on a plain
+    ``x402Client`` the enclave round trip would block the event loop for every payment. This client runs each step of
+    that generator in a worker thread (with the task's context: the advisory context the hook set travels with it)
+    while the hooks still run on the loop, so other tasks — and other payments — proceed meanwhile.
+    """
     from x402 import x402Client
 
-    return register_bursar(x402Client(), signer)
+    class BursarAsyncX402Client(x402Client):  # type: ignore[misc, valid-type]
+        async def _run_payment_creation_generator(self, gen: Any) -> Any:
+            command = await run_in_thread(_step, gen.send, None)
+            while not isinstance(command, _Done):
+                _, hook, ctx = command
+                try:
+                    result = await self._execute_hook(hook, ctx)
+                except Exception as hook_error:  # noqa: BLE001 - routed back through the generator, as x402 does
+                    command = await run_in_thread(_step, gen.throw, hook_error)
+                else:
+                    command = await run_in_thread(_step, gen.send, result)
+            return command.value
+
+    if not callable(getattr(x402Client, "_run_payment_creation_generator", None)):
+        raise RuntimeError("this x402 version has no _run_payment_creation_generator: pin x402 2.25 (clients/python/requirements.lock)")
+    return register_bursar(BursarAsyncX402Client(), signer)
