@@ -57,7 +57,8 @@ export function sessionMac(s: AgentSession, text: string): string {
   return `s1:${s.id}:${createHmac('sha256', s.key).update(text, 'utf8').digest('hex')}`
 }
 
-async function openSession(agentKey: AgentKey, wallet: string, edKey: KeyObject, post: Post): Promise<AgentSession | null> {
+/** One open as the SDK makes it (exported for `make bench`'s load generator, which opens one per bench agent). */
+export async function openSession(agentKey: AgentKey, wallet: string, edKey: KeyObject, post: Post): Promise<AgentSession | null> {
   try {
     const { publicKey, privateKey } = generateKeyPairSync('x25519')
     const ours = x25519Hex(publicKey)

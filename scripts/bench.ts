@@ -2,7 +2,8 @@
  * `make bench`: one run on this machine, printed as a table and written to
  * bench/results/<date>-<short sha>.json with the machine description.
  *   1. baseline: viem signTypedData of an EIP-3009 authorization, in process, 1 core
- *   2. end to end: signed agent requests → host HTTP → enclave at c = 1, 16, 64
+ *   2. end to end: agent requests → host HTTP → enclave at c = 1, 16, 64, authenticated as the SDK does (one session
+ *      per agent, an HMAC per request); at c = 64 Ed25519-per-request windows alternate with the session ones
  *   3. attestation verify (cold / cached chain / raw ES384)   4. audit append + verify
  *   5. enclave + host RSS at c = 64, enclave decode+sign micro-bench, in-process enclave ceiling
  *   6. a profiled c = 64 run (--cpu-prof in enclave and host), top self time per process
@@ -62,10 +63,14 @@ const pairBaselines: Awaited<ReturnType<typeof benchBaseline>>[] = []
 for (const c of LEVELS) {
   // The top level keeps going for SUSTAINED_WINDOWS more windows on the same, growing state.
   const top = c === Math.max(...LEVELS)
-  const levels = top ? Array.from({ length: 1 + SUSTAINED_WINDOWS }, () => c) : [c]
+  // At the top level, session-MAC windows (what the SDK sends; the headline) alternate with Ed25519-per-request
+  // windows (the wire before sessions, reported beside it): S E S E S, every window between two baseline windows.
+  const auth = top ? Array.from({ length: 1 + 2 * SUSTAINED_WINDOWS }, (_, i) => (i % 2 ? 'ed25519' : 'session') as 'session' | 'ed25519') : ['session' as const]
+  const levels = auth.map(() => c)
   runs.push(
     await benchEndToEnd({
       levels,
+      auth,
       warmupMs: 1500,
       durationMs: DURATION_MS,
       log: say,
@@ -83,7 +88,7 @@ for (const c of LEVELS) {
 }
 const e2e = {
   levels: runs.map((r) => r.levels[0]!),
-  sustained: runs[runs.length - 1]!.levels,
+  windows: runs[runs.length - 1]!.levels,
   rssMaxMb: runs[runs.length - 1]!.rssMaxMb,
   rssIdleMb: runs[runs.length - 1]!.rssIdleMb,
   stateAtEnd: runs[runs.length - 1]!.stateAtEnd,
@@ -91,17 +96,23 @@ const e2e = {
   agents: runs[0]!.agents,
 }
 // Pair i: e2e c=64 window i ÷ the mean of the baseline windows before and after it.
-const pairs = e2e.sustained.map((l, i) => {
+const allPairs = e2e.windows.map((l, i) => {
   const a = pairBaselines[i]
   const b = pairBaselines[i + 1] ?? a
   const rawOps = ((a?.opsPerSec ?? Number.NaN) + (b?.opsPerSec ?? Number.NaN)) / 2
   const rawCpuUs = ((a?.cpuUsPerOp ?? Number.NaN) + (b?.cpuUsPerOp ?? Number.NaN)) / 2
   const cpuUs = (l.cpuUsPerRequest.enclave ?? Number.NaN) + (l.cpuUsPerRequest.host ?? Number.NaN)
-  return { throughput: l.opsPerSec / rawOps, cpuPerPayment: cpuUs / rawCpuUs, rawOps, rawCpuUs, enclaveUs: l.cpuUsPerRequest.enclave, hostUs: l.cpuUsPerRequest.host }
+  return { auth: l.auth, throughput: l.opsPerSec / rawOps, cpuPerPayment: cpuUs / rawCpuUs, rawOps, rawCpuUs, enclaveUs: l.cpuUsPerRequest.enclave, hostUs: l.cpuUsPerRequest.host }
 })
+// The headline pairs are the session windows (what the SDK sends); the Ed25519 windows between them are reported beside.
+const pairs = allPairs.filter((p) => p.auth === 'session')
+const edPairs = allPairs.filter((p) => p.auth === 'ed25519')
 const spread = (xs: number[]) => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs) })
 const pairThroughput = spread(pairs.map((p) => p.throughput))
 const pairCpu = spread(pairs.map((p) => p.cpuPerPayment))
+const edPairThroughput = spread(edPairs.map((p) => p.throughput))
+const edPairCpu = spread(edPairs.map((p) => p.cpuPerPayment))
+const usMedian = (ps: typeof allPairs, k: 'enclaveUs' | 'hostUs') => median(ps.map((p) => p[k] ?? Number.NaN))
 
 baselineRuns.push(await benchBaseline({ durationMs: 3000 }), ...pairBaselines)
 const baseline = { ...baselineRuns.reduce((a, b) => (b.opsPerSec > a.opsPerSec ? b : a)), runs: baselineRuns.map((r) => r.opsPerSec) }
@@ -125,7 +136,8 @@ if (process.env.BENCH_SKIP_PROFILE !== '1') {
   const enclaveFile = fileOf(run.pids.enclave)
   const hostFile = fileOf(run.pids.host)
   if (enclaveFile && hostFile)
-    profile = { enclave: summarizeCpuProfile(path.join(dir, enclaveFile)), host: summarizeCpuProfile(path.join(dir, hostFile)), dir, run: run.levels[0]! }
+    // Only the load: from the first to the last sample of the agent sign path (not start-up, owner acts, session opens).
+    profile = { enclave: summarizeCpuProfile(path.join(dir, enclaveFile), 15, 'handleAgentSign'), host: summarizeCpuProfile(path.join(dir, hostFile), 15, 'idOf'), dir, run: run.levels[0]! }
   else say(`   (no profile written in ${dir}: ${readdirSync(dir).join(', ')})`)
 }
 
@@ -146,18 +158,24 @@ for (const l of e2e.levels)
     `${fmt(l.opsPerSec)} ops/s`,
     `${(l.opsPerSec / base).toFixed(2)}×  p50 ${fmt(l.latencyMs.p50, 2)} ms  p99 ${fmt(l.latencyMs.p99, 2)} ms  fail ${l.failed}  cpu µs/req enclave ${l.cpuUsPerRequest.enclave} host ${l.cpuUsPerRequest.host} loadgen ${l.cpuUsPerRequest.loadGenerator}  (cpu% ${l.cpuPct.enclave}/${l.cpuPct.host}/${l.cpuPct.loadGenerator}, others ${l.cpuPct.others})`,
   ])
-for (const [i, l] of e2e.sustained.entries())
+for (const [i, l] of e2e.windows.entries())
   if (i > 0)
     rows.push([
-      `  sustained c=64, window ${i + 1} (same stack, state still growing)`,
+      `  sustained c=64, window ${i + 1}, ${l.auth === 'session' ? 'session MAC' : 'Ed25519 per request'} (same stack, state still growing)`,
       `${fmt(l.opsPerSec)} ops/s`,
       `${(l.opsPerSec / base).toFixed(2)}×  p50 ${fmt(l.latencyMs.p50, 2)} ms  p99 ${fmt(l.latencyMs.p99, 2)} ms  fail ${l.failed}`,
     ])
 rows.push([
   '  c=64 ÷ baseline, interleaved pairs (min / median / max)',
   `${pairs.length} pairs`,
-  `throughput ${pairThroughput.min.toFixed(2)} / ${pairThroughput.median.toFixed(2)} / ${pairThroughput.max.toFixed(2)}×; CPU per payment (enclave + host) ÷ CPU per raw signature ${pairCpu.min.toFixed(2)} / ${pairCpu.median.toFixed(2)} / ${pairCpu.max.toFixed(2)}×`,
+  `session MAC (as the SDK): throughput ${pairThroughput.min.toFixed(2)} / ${pairThroughput.median.toFixed(2)} / ${pairThroughput.max.toFixed(2)}×; CPU per payment (enclave + host) ÷ CPU per raw signature ${pairCpu.min.toFixed(2)} / ${pairCpu.median.toFixed(2)} / ${pairCpu.max.toFixed(2)}× (median µs enclave ${fmt(usMedian(pairs, 'enclaveUs'))} host ${fmt(usMedian(pairs, 'hostUs'))})`,
 ])
+if (edPairs.length)
+  rows.push([
+    '  the same, Ed25519 per request (windows between them)',
+    `${edPairs.length} pairs`,
+    `throughput ${edPairThroughput.min.toFixed(2)} / ${edPairThroughput.median.toFixed(2)} / ${edPairThroughput.max.toFixed(2)}×; CPU per payment ${edPairCpu.min.toFixed(2)} / ${edPairCpu.median.toFixed(2)} / ${edPairCpu.max.toFixed(2)}× (median µs enclave ${fmt(usMedian(edPairs, 'enclaveUs'))} host ${fmt(usMedian(edPairs, 'hostUs'))})`,
+  ])
 for (const l of e2e.openLoop)
   rows.push([
     `  open loop, Poisson ${fmt(l.ratePerSec ?? 0)}/s (½ of c=64 capacity)`,
@@ -205,7 +223,7 @@ const auditVerify = audit.find((a) => a.name.includes('verify (CLI'))?.opsPerSec
 const gapX = (have: number, want: number, more: boolean) => (more ? `needs ${(want / have).toFixed(2)}× more` : `needs ${(have / want).toFixed(2)}× less`)
 const goals = [
   goal(
-    'CPU per payment (enclave + host) at c=64 ≤ 1.0× raw signature',
+    'CPU per payment (enclave + host, session MAC) at c=64 ≤ 1.0× raw sig.',
     pairCpu.median <= 1,
     `${pairCpu.median.toFixed(2)}× (pairs ${pairCpu.min.toFixed(2)}–${pairCpu.max.toFixed(2)})`,
     pairCpu.median <= 1 ? '' : gapX(pairCpu.median, 1, false),
@@ -239,7 +257,7 @@ say('goals:')
 for (const g of goals) say(`  ${g.pass ? 'PASS' : 'MISS'}  ${g.name.padEnd(56)} ${g.actual}${g.gap ? `  (${g.gap})` : ''}`)
 for (const n of [...sdk.notes, ...pySdk.notes]) say(`  ${n}`)
 
-const noisy = Math.max(...e2e.levels.map((l) => l.cpuPct.others ?? 0), ...e2e.sustained.map((l) => l.cpuPct.others ?? 0))
+const noisy = Math.max(...e2e.levels.map((l) => l.cpuPct.others ?? 0), ...e2e.windows.map((l) => l.cpuPct.others ?? 0))
 if (noisy > 25) say(`  NOTE: other processes used up to ${noisy}% of a core during the end-to-end runs: this machine was shared, figures are low.`)
 
 if (profile) {
@@ -273,10 +291,12 @@ writeFileSync(
         agents: e2e.agents.length,
         wallets: new Set(e2e.agents.map((a) => a.wallet)).size,
         levels: e2e.levels.map((l) => ({ ...stripSamples(l), ratioToBaseline: Math.round((l.opsPerSec / base) * 100) / 100 })),
-        sustainedC64: e2e.sustained.map(stripSamples),
-        pairsC64: pairs,
+        sustainedC64: e2e.windows.map(stripSamples),
+        pairsC64: allPairs,
         pairThroughput,
         pairCpuPerPayment: pairCpu,
+        ed25519PairThroughput: edPairThroughput,
+        ed25519PairCpuPerPayment: edPairCpu,
         openLoop: e2e.openLoop.map(stripSamples),
         stateAfterC64: e2e.stateAtEnd,
         rssMaxMbAtC64: e2e.rssMaxMb,

@@ -2,7 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
 import type { LedgerEvent } from '../ledger/LedgerEvent.js'
 import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
-import { approvalRequest, withinApprovedValidity } from './approvalRequest.js'
+import { approvalKey, approvalRequest, withinApprovedValidity } from './approvalRequest.js'
 import { buildEvalContext } from './buildEvalContext.js'
 import type { Check, EvalContext, EvaluatePolicyParameters, PolicyTrace, PolicyVerdict } from './evalTypes.js'
 import type { PolicyCode } from './policyCodes.js'
@@ -136,8 +136,8 @@ export function decidePolicy(p: EvaluatePolicyParameters, trace?: PolicyTrace): 
 
   // 4. This exact request, approved by the owner: identical but for its kind's free fields, whose validity stays
   // within the span the owner signed.
-  const approval = approvalRequest({ agentId, host: ctx.host, action: p.action, facts: ctx.facts, now })
-  const prior = ledger.findPending(agentId, approval.key)
+  // Only the key per request; the summary and digest the owner signs are built if this request is queued (step 7).
+  const prior = ledger.findPending(agentId, approvalKey({ agentId, host: ctx.host, action: p.action }))
   if (prior?.status === 'approved' && now < prior.expiresAt && !withinApprovedValidity(prior.summary, ctx.facts, now)) {
     // The approved purchase, but valid longer than the owner approved: refused; the approval stays for a proper retry.
     const span = prior.summary.validForSeconds
@@ -205,6 +205,7 @@ export function decidePolicy(p: EvaluatePolicyParameters, trace?: PolicyTrace): 
   if (ledger.openPendingCount(agentId, now) >= MAX_OPEN_PENDING) {
     return deny({ ...failure, code: 'policy_pending_limit', message: `${failure.message}; ${MAX_OPEN_PENDING} requests already wait for the owner` })
   }
+  const approval = approvalRequest({ agentId, host: ctx.host, action: p.action, facts: ctx.facts, now })
   // SECURITY: a summary holds the whole action (typed data, calldata, message); a huge one is not queued for the owner.
   // Measured in UTF-8 bytes (what is stored and sealed), not JS string length: multi-byte text counts in full.
   if (utf8ToBytes(canonicalJson(approval.summary)).length > MAX_PENDING_SUMMARY_BYTES) {

@@ -5,7 +5,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { type Stack, startStack } from '../lib/startStack.js'
 import type { BenchAgent } from './buildPaymentRequest.js'
 import { LoadGenerator } from './LoadGenerator.js'
-import type { RunLoadReturnType } from './runLoad.js'
+import type { RunLoadParameters, RunLoadReturnType } from './runLoad.js'
 import { type ProcessSample, ProcessSampler } from './ProcessSampler.js'
 import { setupBenchAgents } from './setupBenchAgents.js'
 
@@ -32,6 +32,11 @@ export type BenchEndToEndParameters = {
   log?: ((line: string) => void) | undefined
   /** Called before each level (index) and once after the last (index = levels.length), the stack idle: for interleaved baseline windows. */
   between?: ((index: number) => Promise<void>) | undefined
+  /**
+   * How the load generator authenticates each level's requests (runLoad's `auth`): one value for all, or one per level
+   * (default 'session', as the SDK does). Sessions are opened once, before the first level, outside every sample.
+   */
+  auth?: NonNullable<RunLoadParameters['auth']> | NonNullable<RunLoadParameters['auth']>[] | undefined
   /** After the levels, open-loop runs on the same stack at these mean rates (Poisson arrivals; latency from the scheduled time). */
   openLoopRates?: number[] | ((closedLoop: EndToEndLevel[]) => number[]) | undefined
 }
@@ -41,7 +46,7 @@ export type BenchEndToEndParameters = {
  * CPU % of one core, max RSS, and CPU microseconds per answered request
  * (1e6 / that is the throughput ceiling of a process given one whole core).
  */
-export type EndToEndLevel = RunLoadReturnType & ProcessSample & { cpuUsPerRequest: Record<string, number> }
+export type EndToEndLevel = RunLoadReturnType & ProcessSample & { cpuUsPerRequest: Record<string, number>; auth: NonNullable<RunLoadParameters['auth']> }
 
 export type BenchEndToEndReturnType = {
   levels: EndToEndLevel[]
@@ -81,6 +86,9 @@ export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<Be
     load = await LoadGenerator.start()
     // A fresh enclave refuses requests issued in its first 2 s; don't spend the warm-up on retries.
     await new Promise((r) => setTimeout(r, Math.max(0, enclaveStarted + 2_100 - Date.now())))
+    const authOf = (index: number) => (Array.isArray(params.auth) ? (params.auth[index] ?? 'session') : (params.auth ?? 'session'))
+    // Every session the levels will use is opened now (64 Ed25519-signed opens), so no sample pays for them.
+    if (params.levels.some((_, i) => authOf(i) === 'session')) await load.run({ url: stack.url, agents, concurrency: 8, requests: 0, auth: 'session' })
     const rssAt = params.rssAt ?? Math.max(...params.levels)
     const pids = { enclave: stack.enclave.pid ?? -1, host: stack.host.pid ?? -1, loadGenerator: load.pid }
     const idle = new ProcessSampler({ enclave: pids.enclave, host: pids.host })
@@ -93,6 +101,7 @@ export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<Be
     const specs = params.levels.map((c) => ({ concurrency: c, rate: undefined as number | undefined }))
     for (let index = 0; index < specs.length; index++) {
       const { concurrency, rate } = specs[index]!
+      const auth = authOf(rate ? 0 : index)
       if (index <= params.levels.length) await params.between?.(index)
       const sampler = new ProcessSampler(pids)
       sampler.start()
@@ -105,6 +114,7 @@ export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<Be
         durationMs: params.durationMs,
         requests: params.requests,
         collect: params.collect,
+        auth,
       })
       const used = sampler.stop()
       const cpuUsPerRequest: Record<string, number> = {}
@@ -115,8 +125,8 @@ export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<Be
       }
       const cpu = Object.entries(used.cpuPct).map(([k, v]) => `${k} ${v}%`).join(', ')
       const us = Object.entries(cpuUsPerRequest).map(([k, v]) => `${k} ${v}`).join(', ')
-      log(`  ${rate ? `open loop ${rate}/s` : `c=${concurrency}`}: ${r.opsPerSec} ops/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.failed} failed; cpu % ${cpu}; cpu µs/request ${us}`)
-      ;(rate ? openLoop : levels).push({ ...r, ...used, cpuUsPerRequest })
+      log(`  ${rate ? `open loop ${rate}/s` : `c=${concurrency}`} (${auth}): ${r.opsPerSec} ops/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.failed} failed; cpu % ${cpu}; cpu µs/request ${us}`)
+      ;(rate ? openLoop : levels).push({ ...r, ...used, cpuUsPerRequest, auth })
       if (index === params.levels.length - 1) {
         const o = params.openLoopRates
         for (const rate of (typeof o === 'function' ? o(levels) : (o ?? []))) specs.push({ concurrency: 64, rate: Math.max(1, Math.round(rate)) })

@@ -15,8 +15,8 @@ export type BenchAgent = { agentId: string; seed: string; publicKey: string; wal
 export type BuildPaymentRequestParameters = {
   agentId: string
   wallet: `0x${string}`
-  /** The agent's Ed25519 private key (build it once per agent with ed25519PrivateKeyFromSeed). */
-  key: KeyObject
+  /** The agent's Ed25519 private key (build it once per agent with ed25519PrivateKeyFromSeed); null: no signature (a session MACs the text). */
+  key: KeyObject | null
   now?: number | undefined
 }
 export type BuildPaymentRequestReturnType = { text: string; signature: string; typedData: TypedDataJson }
@@ -26,7 +26,8 @@ export type BuildPaymentRequestReturnType = { text: string; signature: string; t
  * the wire (agent/requestSignature.ts + @x402/evm's ExactEvmScheme): fresh
  * 16-byte request nonce, fresh issuedAt, a fresh 32-byte EIP-3009 nonce,
  * validAfter = now − 600 s, the x402 requirements in the context, the JSON
- * text serialized once and its UTF-8 bytes signed with Ed25519.
+ * text serialized once and its UTF-8 bytes signed with Ed25519 (unless the
+ * caller authenticates it inside a session).
  */
 export function buildPaymentRequest(params: BuildPaymentRequestParameters): BuildPaymentRequestReturnType {
   const now = params.now ?? Date.now()
@@ -71,6 +72,6 @@ export function buildPaymentRequest(params: BuildPaymentRequestParameters): Buil
     },
   }
   const text = JSON.stringify(request)
-  const signature = sign(null, Buffer.from(text, 'utf8'), params.key).toString('hex')
+  const signature = params.key ? sign(null, Buffer.from(text, 'utf8'), params.key).toString('hex') : ''
   return { text, signature, typedData }
 }

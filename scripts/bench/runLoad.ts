@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http'
 import type { KeyObject } from 'node:crypto'
+import { type AgentSession, openSession, sessionMac } from '../../agent/agentSession.js'
 import { ed25519PrivateKeyFromSeed } from '../../agent/ed25519PrivateKeyFromSeed.js'
 import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import { type BenchAgent, buildPaymentRequest } from './buildPaymentRequest.js'
@@ -22,6 +23,12 @@ export type RunLoadParameters = {
    * coordinated omission). `concurrency` then only caps sockets. Every request scheduled in the window counts.
    */
   ratePerSec?: number | undefined
+  /**
+   * How each request is authenticated: 'session' (default; what the SDK sends: one session per agent opened through
+   * /v1/agent/session with the SDK's own openSession, then `s1:<id>:<HMAC>` per request) or 'ed25519' (a signature
+   * per request, as before sessions). Sessions are opened on the first call that needs them and kept for the process.
+   */
+  auth?: 'session' | 'ed25519' | undefined
 }
 
 export type LoadSample = { wallet: `0x${string}`; typedData: TypedDataJson; signature: `0x${string}`; signedHash: `0x${string}` }
@@ -43,6 +50,9 @@ export type RunLoadReturnType = {
   latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number }
   samples: LoadSample[]
 }
+
+/** This process's sessions, by host URL and agent: opened once, reused by every later run against the same stack. */
+const SESSIONS = new Map<string, AgentSession>()
 
 const SIGNATURE = /^0x[0-9a-f]{130}$/
 const HASH = /^0x[0-9a-f]{64}$/
@@ -67,20 +77,14 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
   let issued = 0
   let answeredAll = 0
 
-  const smoke = params.requests !== undefined
-  const t0 = performance.now()
-  const measureFrom = smoke ? t0 : t0 + (params.warmupMs ?? 1000)
-  const measureTo = smoke ? Number.POSITIVE_INFINITY : measureFrom + (params.durationMs ?? 5000)
-  const more = () => (smoke ? issued < params.requests! : performance.now() < measureTo)
-
-  const post = (body: string) =>
+  const post = (body: string, route = '/v1/agent/sign') =>
     new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = request(
         {
           agent: http,
           host: base.hostname,
           port: base.port,
-          path: '/v1/agent/sign',
+          path: route,
           method: 'POST',
           headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
         },
@@ -95,6 +99,33 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
       req.end(body)
     })
 
+  const auth = params.auth ?? 'session'
+  const sessions: (AgentSession | undefined)[] = []
+  if (auth === 'session') {
+    // One open per bench agent, as the SDK makes it (agent/agentSession.ts), before any load; a failed open fails the run.
+    const opened = await Promise.all(
+      params.agents.map(async (a, i) => {
+        const id = `${params.url}|${a.agentId}|${a.wallet}`
+        let s = SESSIONS.get(id)
+        if (!s || s.until <= Date.now()) {
+          const agentKey = { agentId: a.agentId, publicKey: a.publicKey, privateKey: a.seed }
+          s = (await openSession(agentKey, a.wallet, keys[i]!, (body) => post(body, '/v1/agent/session'))) ?? undefined
+          if (!s) throw new Error(`load generator: openSession for ${a.agentId} failed`)
+          SESSIONS.set(id, s)
+        }
+        return s
+      }),
+    )
+    sessions.push(...opened)
+  }
+
+  // The clock starts once the sessions are open.
+  const smoke = params.requests !== undefined
+  const t0 = performance.now()
+  const measureFrom = smoke ? t0 : t0 + (params.warmupMs ?? 1000)
+  const measureTo = smoke ? Number.POSITIVE_INFINITY : measureFrom + (params.durationMs ?? 5000)
+  const more = () => (smoke ? issued < params.requests! : performance.now() < measureTo)
+
   const once = async (scheduled?: number) => {
     {
       const i = issued++
@@ -105,9 +136,11 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
       let answer: Record<string, unknown> = {}
       let built: ReturnType<typeof buildPaymentRequest>
       for (;;) {
-        built = buildPaymentRequest({ agentId: agent.agentId, wallet: agent.wallet, key })
+        const session = sessions[i % params.agents.length]
+        built = buildPaymentRequest({ agentId: agent.agentId, wallet: agent.wallet, key: session ? null : key })
         try {
-          const res = await post(JSON.stringify({ request: built.text, signature: built.signature }))
+          // The SDK's envelope (agent/requestSignature.ts), byte for byte.
+          const res = await post(`{"request":${JSON.stringify(built.text)},"signature":"${session ? sessionMac(session, built.text) : built.signature}"}`)
           answer = JSON.parse(res.text) as Record<string, unknown>
           if (res.status === 200 && typeof answer.signature === 'string' && SIGNATURE.test(answer.signature) && HASH.test(String(answer.signedHash)))
             outcome = 'ok'

@@ -4,14 +4,14 @@
  * (dist/*.mjs) each bundled line is mapped back to the module it came from
  * through esbuild's `// path/to/module.js` section comments.
  *
- *   npx tsx scripts/bench/summarizeCpuProfile.ts <file.cpuprofile> [top]
+ *   npx tsx scripts/bench/summarizeCpuProfile.ts <file.cpuprofile> [top] [span function]
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { formatCpuProfileSummary } from './formatCpuProfileSummary.js'
 
 type CallFrame = { functionName: string; url: string; lineNumber: number; columnNumber: number }
-type ProfileNode = { id: number; callFrame: CallFrame; hitCount?: number }
+type ProfileNode = { id: number; callFrame: CallFrame; hitCount?: number; children?: number[] }
 type CpuProfile = { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
 
 export type CpuProfileEntry = { name: string; module: string; selfMs: number; pct: number; busyPct: number }
@@ -21,14 +21,39 @@ export type SummarizeCpuProfileReturnType = {
   idlePct: number
   top: CpuProfileEntry[]
   modules: CpuProfileEntry[]
+  /** With `span`: the function whose first and last samples bound the summary (the load window, not start-up or setup). */
+  span?: string | undefined
 }
 
-/** Aggregates self time per function (name + module + line) and per module; percentages of all samples and of non-idle samples. */
-export function summarizeCpuProfile(file: string, top = 15): SummarizeCpuProfileReturnType {
+/**
+ * Aggregates self time per function (name + module + line) and per module; percentages of all samples and of non-idle
+ * samples. `span` (a function name, e.g. handleAgentSign): only the samples from the first to the last one whose stack
+ * holds that function — the load, without the process's start-up and the bench's setup (owner acts, session opens).
+ */
+export function summarizeCpuProfile(file: string, top = 15, span?: string): SummarizeCpuProfileReturnType {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  let [from, to] = [0, profile.samples.length - 1]
+  if (span) {
+    const parent = new Map<number, number>()
+    for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+    const holds = new Map<number, boolean>()
+    const inSpan = (id: number): boolean => {
+      let h = holds.get(id)
+      if (h === undefined) {
+        const p = parent.get(id)
+        h = byId.get(id)!.callFrame.functionName === span || (p !== undefined && inSpan(p))
+        holds.set(id, h)
+      }
+      return h
+    }
+    const hits = profile.samples.flatMap((id, i) => (inSpan(id) ? [i] : []))
+    if (hits.length > 0) [from, to] = [hits[0]!, hits[hits.length - 1]!]
+  }
   const selfUs = new Map<number, number>()
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+  profile.samples.forEach((id, i) => {
+    if (i >= from && i <= to) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+  })
   const bundles = new Map<string, ModuleIndex | null>()
   const fns = new Map<string, { name: string; module: string; us: number }>()
   const mods = new Map<string, number>()
@@ -61,6 +86,7 @@ export function summarizeCpuProfile(file: string, top = 15): SummarizeCpuProfile
     busyPct: name === '(idle)' ? 0 : Math.round((us / busyUs) * 1000) / 10,
   })
   return {
+    span,
     totalMs: Math.round(totalUs / 1000),
     idlePct: Math.round((idleUs / Math.max(1, totalUs)) * 1000) / 10,
     top: [...fns.values()]
@@ -87,7 +113,7 @@ function indexBundle(url: string): ModuleIndex | null {
   readFileSync(file, 'utf8')
     .split('\n')
     .forEach((line, i) => {
-      const m = /^\/\/ ((?:node_modules|enclave|host|shared|agent|scripts|cli)\/\S+\.[cm]?[jt]s)$/.exec(line)
+      const m = /^\/\/ ((?:node_modules|core|enclave|host|shared|agent|scripts|cli)\/\S+\.[cm]?[jt]s)$/.exec(line)
       if (m) {
         lines.push(i)
         paths.push(m[1]!)
@@ -131,8 +157,8 @@ function packageOf(module: string): string {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const file = process.argv[2]
   if (!file) {
-    console.error('usage: summarizeCpuProfile.ts <file.cpuprofile> [top]')
+    console.error('usage: summarizeCpuProfile.ts <file.cpuprofile> [top] [span function, e.g. handleAgentSign]')
     process.exit(2)
   }
-  console.log(formatCpuProfileSummary(file, summarizeCpuProfile(file, Number(process.argv[3] ?? 15))))
+  console.log(formatCpuProfileSummary(file, summarizeCpuProfile(file, Number(process.argv[3] ?? 15), process.argv[4])))
 }

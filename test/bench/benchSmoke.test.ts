@@ -5,9 +5,12 @@ import { benchEndToEnd } from '../../scripts/bench/benchEndToEnd.js'
 // Keeps `make bench` from rotting: the same path (real stack, owner-registered agents, load-generator process,
 // signed agent requests over keep-alive HTTP) with a few hundred requests and no timing assertions.
 describe('bench smoke: end-to-end path through the real host + enclave', () => {
-  it('completes a few hundred signed x402 requests at two concurrency levels; every answer is a valid wallet signature', async () => {
+  it('completes a few hundred x402 requests (session MACs at c=1 and 16, Ed25519 at 16); every answer is a valid wallet signature', async () => {
     const perLevel = 150
-    const r = await benchEndToEnd({ levels: [1, 16], requests: perLevel, wallets: 2, agentsPerWallet: 4, collect: perLevel })
+    const auth = ['session', 'session', 'ed25519'] as const
+    const r = await benchEndToEnd({ levels: [1, 16, 16], auth: [...auth], requests: perLevel, wallets: 2, agentsPerWallet: 4, collect: perLevel })
+    // A MAC the enclave did not accept would be a failed request (session_invalid / session_unknown), not an Ed25519 retry.
+    expect(r.levels.map((l) => l.auth)).toEqual(auth)
     expect(r.agents.length).toBe(8)
     expect(new Set(r.agents.map((a) => a.agentId)).size).toBe(8)
     for (const level of r.levels) {
