@@ -19,8 +19,8 @@ import { handleAgentSign } from '../agent/handleAgentSign.js'
 import { applyOwnerAct } from '../owner/applyOwnerAct.js'
 import { finishLoad, replayEntries } from './loadState.js'
 
-const USDC = '0x036CbD53842c5426634e7929541eC2318f3dCF7e'
-const PAY_TO = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C'
+const USDC = '0x036CbD53842c5426634e7929541eC2318f3dCF7e' as const
+const PAY_TO = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C' as const
 const CAP = 10n ** 12n
 const EVERY = 16 // a staggered check after every entry: the one wallet is resealed every ~16 entries
 
