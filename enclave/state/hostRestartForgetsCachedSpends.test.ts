@@ -5,7 +5,7 @@ import path from 'node:path'
 import { verifyTypedData } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
-import { HOUR_MS } from '../../core/ledger/SpendLedger.js'
+import { HOUR_MS, SpendLedger } from '../../core/ledger/SpendLedger.js'
 import { createSimSealer } from '../../sim/simSealer.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { parseAdmission } from '../../shared/owner/parseAdmission.js'
@@ -105,47 +105,68 @@ describe('attack: a host restarts the enclave on cached ledger text to make it f
       }
     }
 
+    /**
+     * The host restarts the enclave now, from what it stored: the newest core, each wallet's newest blob, the entries
+     * after the core's head. The restarted ledger must be the live one, and count exactly the payments signed in the
+     * last 24 h (none lies near the window's edge: coalescing moves an entry at most a minute later).
+     */
+    const restart = async (phase: string) => {
+      const live = enclave.state.wallet(wallet).ledger
+      const restarted = enclaveWith(sealer)
+      await restarted.loadSnapshot(store.core!.blob, [...store.blobs].map(([w, b]) => ({ wallet: w, blob: b.blob })))
+      const tail = store.entries.filter((t) => (JSON.parse(t) as { seq: number }).seq > store.core!.auditSeq)
+      expect((await replayEntries(restarted, tail)).ok, phase).toBe(true)
+      expect((await finishLoad(restarted)).ok, phase).toBe(true)
+      const ledger = restarted.state.wallet(wallet).ledger
+      // The same ledger (up to same-millisecond entries a reload merges: a payment back-dated onto another's time).
+      const norm = (l: { toJSON(): ReturnType<SpendLedger['toJSON']> }) => JSON.stringify(SpendLedger.fromJSON(l.toJSON()).toJSON())
+      expect(norm(ledger), phase).toBe(norm(live))
+      for (const x of signed.filter((_, i) => i % 7 === 0)) expect(ledger.spentAfter(agentId, 84532, USDC, x.at), phase).toBe(live.spentAfter(agentId, 84532, USDC, x.at))
+      const since = clock - 24 * HOUR_MS
+      expect(signed.some((x) => Math.abs(x.at - since) < 5 * 60_000), phase).toBe(false)
+      const expected = signed.filter((x) => x.at > since).reduce((a, x) => a + x.value, 0n)
+      expect(expected, phase).toBeGreaterThan(0n)
+      expect(ledger.spentAfter(agentId, 84532, USDC, since), phase).toBe(expected)
+      return { restarted, expected }
+    }
+    const lastSweepAt = () => enclave.state.wallet(wallet).ledger.toJSON().lastSweepAt
+
     // 1. 400 payments over ~3 s, resealed every ~16: full 128-entry chunks cached.
     await run(400, 7)
+    await restart('appended')
     // 2. The enclave's clock moves back 2 s: payments dated inside the cached chunks (every later index moves).
     clock -= 2_000
     await run(40, 3)
-    clock += 3_000
+    await restart('back-dated')
     // 3. An owner credit (a full seal), then more payments.
+    clock += 3_000
     await act('CreditBudget', { wallet, agentId, chainId: '84532', asset: USDC, amount: '5', seq: String(++seq) })
     await run(300, 11)
-    // 4. 61 s later: the sweep coalesces the older payments into minute buckets (the cached chunks after them move).
-    clock += 40_000
-    await run(200, 13)
-    clock += 61_000
-    await run(200, 5)
-    // 5. 2 h later the request counter is pruned (compacted); 26 h later every payment before is pruned.
-    clock += 2 * HOUR_MS + 1_000
-    await run(150, 17)
-    clock += 25 * HOUR_MS
+    await restart('credited')
+    // 4. In the next minute, 400 payments cached; then the next sweep coalesces the earlier minute into one bucket:
+    // every cached chunk after it moves down.
+    clock = Math.ceil(clock / 60_000) * 60_000 + 1_000
+    await run(400, 13)
+    const before = enclave.state.wallet(wallet).ledger.toJSON().spends
+    clock = lastSweepAt() + 60_000
+    await run(20, 5)
+    expect(Object.values(enclave.state.wallet(wallet).ledger.toJSON().spends)[0]!.length).toBeLessThan(Object.values(before)[0]!.length) // coalesced
+    await restart('coalesced')
+    // 5. 30 min later 300 payments (cached); 2 h after phase 4 the request counter drops phases 1-4 (> half of it:
+    // compacted, the cached chunks re-indexed).
+    const phase4 = clock
+    clock += 30 * 60_000
+    await run(300, 9)
+    clock = phase4 + 2 * HOUR_MS + 61_000
+    await run(40, 17)
+    await restart('compacted')
+    // 6. 26 h later every payment before is pruned; new payments; then the cap after a restart.
+    clock += 26 * HOUR_MS
     await run(300, 9)
     clock += 2 * HOUR_MS
     await run(160, 7)
     expect(store.seals).toBeGreaterThan(80)
-
-    // Restart from what the host stored: the newest core, each wallet's newest blob, the entries after the core's head.
-    const live = JSON.stringify(enclave.state.wallet(wallet).ledger.toJSON())
-    const restarted = enclaveWith(sealer)
-    await restarted.loadSnapshot(store.core!.blob, [...store.blobs].map(([w, b]) => ({ wallet: w, blob: b.blob })))
-    const tail = store.entries.filter((t) => (JSON.parse(t) as { seq: number }).seq > store.core!.auditSeq)
-    expect((await replayEntries(restarted, tail)).ok).toBe(true)
-    expect((await finishLoad(restarted)).ok).toBe(true)
-    const ledger = restarted.state.wallet(wallet).ledger
-    expect(JSON.stringify(ledger.toJSON())).toBe(live)
-
-    // Exactly the signed payments of the last 24 h count (none near the window's edge: coalescing moves an entry ≤ 1 min).
-    const since = clock - 24 * HOUR_MS
-    expect(signed.some((s) => Math.abs(s.at - since) < 5 * 60_000)).toBe(false)
-    const expected = signed.filter((s) => s.at > since).reduce((a, s) => a + s.value, 0n)
-    expect(expected).toBeGreaterThan(0n)
-    expect(ledger.spentAfter(agentId, 84532, USDC, since)).toBe(expected)
-    // The whole history, too (the 27 h retention keeps it all but phase 1-4, pruned): what the live enclave counts.
-    expect(ledger.spentAfter(agentId, 84532, USDC, 0)).toBe(enclave.state.wallet(wallet).ledger.spentAfter(agentId, 84532, USDC, 0))
+    const { restarted, expected } = await restart('pruned')
 
     // The cap holds after the restart: one unit past it is refused, exactly up to it is signed.
     const left = CAP - expected
