@@ -134,6 +134,13 @@ describe('attack: a host restarts the enclave on cached ledger text to make it f
     // 1. 400 payments over ~3 s, resealed every ~16: full 128-entry chunks cached.
     await run(400, 7)
     await restart('appended')
+    // 1b. A burst in one millisecond, resealed within it: each payment merges into the newest entry, which ends a
+    // whole 128-entry chunk (the entry a cache must never keep: it still changes).
+    const entries = () => Object.values(enclave.state.wallet(wallet).ledger.toJSON().spends)[0]!.length
+    while (entries() % 128 !== 0) await run(1, 1)
+    await run(40, 0)
+    expect(entries() % 128).toBe(0)
+    await restart('same millisecond')
     // 2. The enclave's clock moves back 2 s: payments dated inside the cached chunks (every later index moves).
     clock -= 2_000
     await run(40, 3)
