@@ -76,6 +76,10 @@ for (const c of LEVELS) {
       log: say,
       ...(top
         ? {
+            // The first window on a fresh stack cost 12–16 % more CPU per request than the later ones in the quiet runs
+            // (03e2046, f0512c0; more on a loaded machine). An unsampled run first shrank that in one loaded run
+            // (first pair 2.34–2.57× → 1.68× against ~1.3× later), not to zero: the cause is not pinned down.
+            prewarmMs: 3000,
             between: async () => {
               pairBaselines.push(await benchBaseline({ durationMs: 1500 }))
             },

@@ -187,7 +187,7 @@ export class TimeSeries {
 }
 
 /** Entries per cached chunk of JSON text: a seal re-encodes at most about 2 × CHUNK entries of each series. */
-const CHUNK = 128
+const CHUNK = 64
 
 /** What JSON.stringify writes for a number. */
 const jsonNumber = (t: number): string => (Number.isFinite(t) ? String(t) : 'null')

@@ -37,6 +37,11 @@ export type BenchEndToEndParameters = {
    * (default 'session', as the SDK does). Sessions are opened once, before the first level, outside every sample.
    */
   auth?: NonNullable<RunLoadParameters['auth']> | NonNullable<RunLoadParameters['auth']>[] | undefined
+  /**
+   * An unsampled closed-loop run at the first level's concurrency and auth for this long before the first level (and
+   * before the first `between`): a freshly started stack's first-time costs (JIT, first seals) stay out of the windows.
+   */
+  prewarmMs?: number | undefined
   /** After the levels, open-loop runs on the same stack at these mean rates (Poisson arrivals; latency from the scheduled time). */
   openLoopRates?: number[] | ((closedLoop: EndToEndLevel[]) => number[]) | undefined
 }
@@ -89,6 +94,8 @@ export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<Be
     const authOf = (index: number) => (Array.isArray(params.auth) ? (params.auth[index] ?? 'session') : (params.auth ?? 'session'))
     // Every session the levels will use is opened now (64 Ed25519-signed opens), so no sample pays for them.
     if (params.levels.some((_, i) => authOf(i) === 'session')) await load.run({ url: stack.url, agents, concurrency: 8, requests: 0, auth: 'session' })
+    if (params.prewarmMs)
+      await load.run({ url: stack.url, agents, concurrency: params.levels[0]!, warmupMs: 0, durationMs: params.prewarmMs, auth: authOf(0) })
     const rssAt = params.rssAt ?? Math.max(...params.levels)
     const pids = { enclave: stack.enclave.pid ?? -1, host: stack.host.pid ?? -1, loadGenerator: load.pid }
     const idle = new ProcessSampler({ enclave: pids.enclave, host: pids.host })
