@@ -145,8 +145,9 @@ describe('the table of action kinds', () => {
     for (const k of ['erc2612_permit', 'permit2_allowance', 'erc20_approve', 'permit2_approve'] as const) {
       expect(factsOf(CASES[k].action).spends.some((s) => s.role === 'allowance' && s.amount > 0n), k).toBe(true)
     }
-    // decreaseAllowance only lowers an allowance: the decoder records 0, and the fee still counts.
-    const dec = { ...CASES.erc20_approve.action, amount: '0', method: 'decreaseAllowance' as const }
+    // decreaseAllowance only lowers an allowance: the decoder records its amount (an approval binds it), it counts 0,
+    // and the fee still counts.
+    const dec = { ...CASES.erc20_approve.action, amount: '7', method: 'decreaseAllowance' as const }
     expect(factsOf(dec).spends.map((s) => s.amount)).toEqual([0n, 63_000n])
   })
 })

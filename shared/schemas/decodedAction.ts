@@ -68,8 +68,9 @@ export const DecodedActionSchema = z.discriminatedUnion('kind', [
   /** EIP-1559 transaction calling an ERC-20 transfer / transferFrom. */
   z.strictObject({ kind: z.literal('erc20_transfer'), ...tx, asset: address, amount: uint, payTo: address, from: address, method: z.enum(['transfer', 'transferFrom']) }),
   /**
-   * EIP-1559 transaction calling an ERC-20 approve / increaseAllowance / decreaseAllowance; `amount` is the allowance
-   * the call grants (approve: the new allowance; increaseAllowance: the increase; decrease: 0).
+   * EIP-1559 transaction calling an ERC-20 approve / increaseAllowance / decreaseAllowance; `amount` is the call's
+   * amount: the allowance it grants (approve: the new allowance; increaseAllowance: the increase), or for
+   * decreaseAllowance the decrease (it grants nothing: its kind counts 0).
    */
   z.strictObject({ kind: z.literal('erc20_approve'), ...tx, asset: address, amount: uint, spender: address, method: z.enum(['approve', 'increaseAllowance', 'decreaseAllowance']) }),
   /** EIP-1559 transaction calling Permit2.approve(token, spender, amount, expiration). */
