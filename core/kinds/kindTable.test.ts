@@ -28,7 +28,7 @@ const CASES: { [K in ActionKind]: { action: ActionOf<K>; spends: unknown[]; vali
     free: [],
   },
   permit2_transfer: {
-    action: { kind: 'permit2_transfer', primaryType: 'PermitWitnessTransferFrom', chainId: 84532, asset: T, amount: '4', spender: '0x402085c248EeA27D92E8b30b2C58ed07f9E20001', payTo: P, nonce: '1', deadline: '1800000300', witness: { type: 'Witness', fields: { to: P, validAfter: '0' } } },
+    action: { kind: 'permit2_transfer', primaryType: 'PermitWitnessTransferFrom', chainId: 84532, asset: T, amount: '4', spender: '0x402085c248EeA27D92E8b30b2C58ed07f9E20001', payTo: P, nonce: '1', deadline: '1800000300', witness: { type: 'Witness', struct: 'Witness(address to,uint256 validAfter)', fields: { to: P, validAfter: '0' } } },
     spends: [{ chainId: 84532, asset: t(T), amount: 4n, to: t(P), role: 'authorization' }],
     validUntil: 1_800_000_300,
     free: ['nonce', 'deadline'],

@@ -37,8 +37,12 @@ export const DecodedActionSchema = z.discriminatedUnion('kind', [
     payTo: address.nullable(),
     nonce: uint,
     deadline: uint,
-    /** The witness struct (x402: {to, validAfter[, facilitator]}), values as strings. */
-    witness: z.strictObject({ type: z.string().max(64), fields: z.record(z.string(), z.string()) }).nullable(),
+    /**
+     * The witness struct (x402: {to, validAfter[, facilitator]}), values as strings; `struct` its EIP-712 type as
+     * signed (`Witness(address to,uint256 validAfter)`: field types and order), so an approval binds them too; the
+     * decoder always sets it (optional only so audit entries and sealed pendings written before it still parse).
+     */
+    witness: z.strictObject({ type: z.string().max(64), struct: z.string().max(1024).optional(), fields: z.record(z.string(), z.string()) }).nullable(),
   }),
   /**
    * x402 upto (typed data): Permit2 PermitWitnessTransferFrom to the canonical upto proxy, witness {to, facilitator,
