@@ -99,6 +99,16 @@ describe('TimeSeries.toJSONText', () => {
     expect(s.toJSONText()).toBe(JSON.stringify(s.toJSON()))
   })
 
+  it('coalescing keeps the cached buckets it does not change, and re-encodes the first one it does (a same-ms entry merged in)', () => {
+    const s = new TimeSeries()
+    for (let t = 1; t <= 200; t++) s.add(t * 1_000, 1n) // already on 1 s bucket ends: coalescing leaves them as they are
+    expect(s.toJSONText()).toBe(JSON.stringify(s.toJSON())) // chunks [0, 64), [64, 128), [128, 192) cached
+    s.add(64_000, 5n) // clock moved back to the 64th entry's millisecond: inserted after it, at index 64 (a chunk edge)
+    s.coalesce(300_000, 1_000) // merges the two 64,000 entries: index 63 keeps its time, its amount becomes 6
+    expect(s.toJSONText()).toBe(JSON.stringify(s.toJSON()))
+    expect(s.toJSON()[63]).toEqual([64_000, '6'])
+  })
+
   it('moves cached chunks with their entries when a prune compacts the arrays or coalescing shortens the prefix', () => {
     const s = new TimeSeries()
     for (let t = 1; t <= 1_000; t++) s.add(t * 10, BigInt(t))

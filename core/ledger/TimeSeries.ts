@@ -90,9 +90,11 @@ export class TimeSeries {
       }
     }
     if (times.length === end - this.head) return
-    // Entries after `end` keep their text and move to index (i - end + times.length); the merged ones are new.
-    const shift = times.length - end
-    this.chunks = this.chunks.filter((c) => c.start >= end).map((c) => ({ start: c.start + shift, text: c.text }))
+    // Cached text stays valid for entries after `end` (they move to index i - end + times.length) and for the
+    // buckets an earlier coalesce made, up to the first merged entry that differs (they move to index i - head).
+    let same = 0
+    while (same < times.length && times[same] === this.times[this.head + same] && amounts[same] === this.amounts[this.head + same]) same++
+    this.chunks = this.chunks.filter((c) => c.start >= end || c.start + CHUNK <= this.head + same).map((c) => ({ start: c.start + (c.start >= end ? times.length - end : -this.head), text: c.text }))
     const cum: bigint[] = []
     let run = this.base
     for (const a of amounts) cum.push((run += a))
