@@ -170,6 +170,15 @@ describe('attack: a host restarts the enclave on cached ledger text to make it f
     // 6. 26 h later every payment before is pruned; new payments; then the cap after a restart.
     clock += 26 * HOUR_MS
     await run(300, 9)
+    // 6b. The enclave's clock moves back 3 h (no sweep until it is a minute past the last one again): ~350 payments,
+    // two a minute, stay raw and are cached between older buckets and the newest payments; one sweep then coalesces
+    // them all at once (buckets an earlier sweep made may keep their text, the raw entries' chunks must not).
+    const t = clock
+    clock = t - 3 * HOUR_MS
+    await run(350, 30_000)
+    clock = Math.max(clock, t) + 61_000
+    await run(20, 5)
+    await restart('clock moved back 3 h')
     clock += 2 * HOUR_MS
     await run(160, 7)
     expect(store.seals).toBeGreaterThan(80)
