@@ -131,11 +131,11 @@ describe('attack: a host restarts the enclave on cached ledger text to make it f
     }
     const lastSweepAt = () => enclave.state.wallet(wallet).ledger.toJSON().lastSweepAt
 
-    // 1. 400 payments over ~3 s, resealed every ~16: full 128-entry chunks cached.
+    // 1. 400 payments over ~3 s, resealed every ~16: full chunks cached.
     await run(400, 7)
     await restart('appended')
     // 1b. A burst in one millisecond, resealed within it: each payment merges into the newest entry, which ends a
-    // whole 128-entry chunk (the entry a cache must never keep: it still changes).
+    // whole chunk (128 entries: a multiple of the chunk size; the entry a cache must never keep: it still changes).
     const entries = () => Object.values(enclave.state.wallet(wallet).ledger.toJSON().spends)[0]!.length
     while (entries() % 128 !== 0) await run(1, 1)
     await run(40, 0)
