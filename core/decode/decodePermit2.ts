@@ -95,7 +95,9 @@ export function decodePermit2({ typedData, requirements, wallet = '', channel, a
   const permitted = m.permitted as Msg
   const spender = getAddress(m.spender as string)
   const w = witnessType ? (m.witness as Msg) : null
-  const witness = w ? { type: witnessType!, fields: Object.fromEntries(Object.entries(w).map(([k, v]) => [k, str(v)])) } : null
+  // SECURITY (rt29a): the witness's field types and order reach the digest: the action (approval key, owner summary) keeps them.
+  const struct = w ? `${witnessType}(${typedData.types[witnessType!]!.map((f) => `${f.type} ${f.name}`).join(',')})` : ''
+  const witness = w ? { type: witnessType!, struct, fields: Object.fromEntries(Object.entries(w).map(([k, v]) => [k, str(v)])) } : null
   // SECURITY: only an x402 proxy is known to pay exactly the witness's `to`; any other spender picks the recipient.
   const toField = witness?.fields.to
   const proxy = X402_PROXY_WITNESS.has(spender.toLowerCase())

@@ -76,9 +76,9 @@ export function decodeTransaction({ transaction: t, wallet, registry, requiremen
     } else if (call.method === 'permit2Approve') {
       return deny('sign_token_call_unsupported', 'unexpected Permit2 call')
     } else {
-      // decreaseAllowance only lowers an allowance: it grants nothing (its fee still counts).
-      const amount = call.method === 'decreaseAllowance' ? '0' : call.amount.toString()
-      action = { kind: 'erc20_approve', ...fee, asset: to, amount, spender: getAddress(call.spender), method: call.method }
+      // SECURITY (rt29a): the call's own amount, decreaseAllowance's too: the action (so the approval key and the
+      // owner's summary) binds the exact calldata. A decrease grants nothing: its kind counts 0 (its fee still counts).
+      action = { kind: 'erc20_approve', ...fee, asset: to, amount: call.amount.toString(), spender: getAddress(call.spender), method: call.method }
     }
   } else if (UNSUPPORTED_TOKEN_SELECTORS.has(selector) || isRegistryToken) {
     // SECURITY: a call to a registry token is a decoded token action or refused, never an anonymous contract call.

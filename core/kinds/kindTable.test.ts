@@ -28,7 +28,7 @@ const CASES: { [K in ActionKind]: { action: ActionOf<K>; spends: unknown[]; vali
     free: [],
   },
   permit2_transfer: {
-    action: { kind: 'permit2_transfer', primaryType: 'PermitWitnessTransferFrom', chainId: 84532, asset: T, amount: '4', spender: '0x402085c248EeA27D92E8b30b2C58ed07f9E20001', payTo: P, nonce: '1', deadline: '1800000300', witness: { type: 'Witness', fields: { to: P, validAfter: '0' } } },
+    action: { kind: 'permit2_transfer', primaryType: 'PermitWitnessTransferFrom', chainId: 84532, asset: T, amount: '4', spender: '0x402085c248EeA27D92E8b30b2C58ed07f9E20001', payTo: P, nonce: '1', deadline: '1800000300', witness: { type: 'Witness', struct: 'Witness(address to,uint256 validAfter)', fields: { to: P, validAfter: '0' } } },
     spends: [{ chainId: 84532, asset: t(T), amount: 4n, to: t(P), role: 'authorization' }],
     validUntil: 1_800_000_300,
     free: ['nonce', 'deadline'],
@@ -145,8 +145,9 @@ describe('the table of action kinds', () => {
     for (const k of ['erc2612_permit', 'permit2_allowance', 'erc20_approve', 'permit2_approve'] as const) {
       expect(factsOf(CASES[k].action).spends.some((s) => s.role === 'allowance' && s.amount > 0n), k).toBe(true)
     }
-    // decreaseAllowance only lowers an allowance: the decoder records 0, and the fee still counts.
-    const dec = { ...CASES.erc20_approve.action, amount: '0', method: 'decreaseAllowance' as const }
+    // decreaseAllowance only lowers an allowance: the decoder records its amount (an approval binds it), it counts 0,
+    // and the fee still counts.
+    const dec = { ...CASES.erc20_approve.action, amount: '7', method: 'decreaseAllowance' as const }
     expect(factsOf(dec).spends.map((s) => s.amount)).toEqual([0n, 63_000n])
   })
 })

@@ -46,7 +46,7 @@ function variedBody(i: number): Partial<AuditEntryBody> {
       return {
         action: {
           kind: 'permit2_transfer', primaryType: 'PermitWitnessTransferFrom', chainId: 8453, asset: addr('A'), amount: '5',
-          spender: addr('b'), payTo: null, nonce: '7', deadline: '99', witness: { type: 'Witness', fields: { to: addr('c'), validAfter: '0' } },
+          spender: addr('b'), payTo: null, nonce: '7', deadline: '99', witness: { type: 'Witness', struct: 'Witness(address to,uint256 validAfter)', fields: { to: addr('c'), validAfter: '0' } },
         },
       }
     case 4:

@@ -37,8 +37,12 @@ export const DecodedActionSchema = z.discriminatedUnion('kind', [
     payTo: address.nullable(),
     nonce: uint,
     deadline: uint,
-    /** The witness struct (x402: {to, validAfter[, facilitator]}), values as strings. */
-    witness: z.strictObject({ type: z.string().max(64), fields: z.record(z.string(), z.string()) }).nullable(),
+    /**
+     * The witness struct (x402: {to, validAfter[, facilitator]}), values as strings; `struct` its EIP-712 type as
+     * signed (`Witness(address to,uint256 validAfter)`: field types and order), so an approval binds them too; the
+     * decoder always sets it (optional only so audit entries and sealed pendings written before it still parse).
+     */
+    witness: z.strictObject({ type: z.string().max(64), struct: z.string().max(1024).optional(), fields: z.record(z.string(), z.string()) }).nullable(),
   }),
   /**
    * x402 upto (typed data): Permit2 PermitWitnessTransferFrom to the canonical upto proxy, witness {to, facilitator,
@@ -68,8 +72,9 @@ export const DecodedActionSchema = z.discriminatedUnion('kind', [
   /** EIP-1559 transaction calling an ERC-20 transfer / transferFrom. */
   z.strictObject({ kind: z.literal('erc20_transfer'), ...tx, asset: address, amount: uint, payTo: address, from: address, method: z.enum(['transfer', 'transferFrom']) }),
   /**
-   * EIP-1559 transaction calling an ERC-20 approve / increaseAllowance / decreaseAllowance; `amount` is the allowance
-   * the call grants (approve: the new allowance; increaseAllowance: the increase; decrease: 0).
+   * EIP-1559 transaction calling an ERC-20 approve / increaseAllowance / decreaseAllowance; `amount` is the call's
+   * amount: the allowance it grants (approve: the new allowance; increaseAllowance: the increase), or for
+   * decreaseAllowance the decrease (it grants nothing: its kind counts 0).
    */
   z.strictObject({ kind: z.literal('erc20_approve'), ...tx, asset: address, amount: uint, spender: address, method: z.enum(['approve', 'increaseAllowance', 'decreaseAllowance']) }),
   /** EIP-1559 transaction calling Permit2.approve(token, spender, amount, expiration). */
