@@ -183,4 +183,30 @@ describe('requestSignature', () => {
     expect((err as RequestOutcomeUnknownError).requestId).toBe((h.requests[0]!.request as { nonce: string }).nonce)
     expect(new Set(h.requests.map((r) => r.text)).size).toBe(1)
   })
+
+  it('routes per host string (parsed once): trailing slashes, two hosts in one process, a bad host as before', async () => {
+    const h = await start()
+    const other = await mockBursarHost({ agentPublicKeys: [agentKey.publicKey], walletKey: WALLET_KEY })
+    try {
+      await requestSignature({ host: `${h.url}//`, agentKey, wallet, operation: op })
+      await requestSignature({ host: other.url, agentKey, wallet, operation: op })
+      await requestSignature({ host: `${h.url}//`, agentKey, wallet, operation: op })
+      expect(h.requests).toHaveLength(2)
+      expect(other.requests).toHaveLength(1)
+      // A host that is no URL: rejected before anything is sent, as when the URL was parsed per request.
+      await expect(requestSignature({ host: 'not a url', agentKey, wallet, operation: op })).rejects.toMatchObject({ code: 'ERR_INVALID_URL' })
+      // With a fetch given nothing is parsed here: the fetch gets the route's URL text.
+      const seen: string[] = []
+      const fake = (async (url: string) => {
+        seen.push(url)
+        throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })
+      }) as unknown as typeof fetch
+      await expect(requestSignature({ host: 'not a url/', agentKey, wallet, operation: op, fetch: fake, session: false })).rejects.toBeInstanceOf(
+        EnclaveUnavailableError,
+      )
+      expect(seen).toEqual(['not a url/v1/agent/sign'])
+    } finally {
+      await other.stop()
+    }
+  })
 })

@@ -72,6 +72,32 @@ function keyOf(agentKey: AgentKey): KeyObject {
   return key
 }
 
+type Routes = { url: string; target: URL | undefined; sessionUrl: string; sessionTarget: URL | undefined }
+// The sign and session URLs per host string, parsed once (two URL parses per request otherwise). URL objects are
+// only read (postHttp1 takes hostname, port, path), never changed. Bounded: a process talks to a few hosts.
+const ROUTES = new Map<string, Routes>()
+
+function routesOf(host: string): Routes {
+  let r = ROUTES.get(host)
+  if (!r) {
+    const base = host.replace(/\/+$/, '')
+    const url = `${base}/v1/agent/sign`
+    const sessionUrl = `${base}/v1/agent/session`
+    r = { url, target: urlOrUndefined(url), sessionUrl, sessionTarget: urlOrUndefined(sessionUrl) }
+    if (ROUTES.size >= 64) ROUTES.clear()
+    ROUTES.set(host, r)
+  }
+  return r
+}
+
+function urlOrUndefined(url: string): URL | undefined {
+  try {
+    return new URL(url)
+  } catch {
+    return undefined // parsed again where needed, so it throws there as before (with a fetch given: never parsed)
+  }
+}
+
 export type SignResponse = {
   signature: Hex
   signedHash: Hex
@@ -102,13 +128,13 @@ export type SignResponse = {
  */
 export async function requestSignature(params: RequestSignatureParameters): Promise<SignResponse> {
   const key = keyOf(params.agentKey)
-  const url = `${params.host.replace(/\/+$/, '')}/v1/agent/sign`
-  const target = params.fetch ? undefined : new URL(url)
+  const routes = routesOf(params.host)
+  const { url, sessionUrl } = routes
+  const target = params.fetch ? undefined : (routes.target ?? new URL(url))
   const lifetimeMs = Math.min(Math.max(Math.floor(params.timeoutMs ?? REQUEST_MAX_LIFETIME_MS), 1), REQUEST_MAX_LIFETIME_MS)
   const post = (body: string, timeoutMs: number) =>
     target ? postJson({ url: target, body, timeoutMs }) : viaFetch(params.fetch!, url, body, timeoutMs)
-  const sessionUrl = url.replace(/\/sign$/, '/session')
-  const sessionTarget = target ? new URL(sessionUrl) : undefined
+  const sessionTarget = target ? (routes.sessionTarget ?? new URL(sessionUrl)) : undefined
   const postOpen = (body: string, timeoutMs: number) =>
     sessionTarget ? postJson({ url: sessionTarget, body, timeoutMs }) : viaFetch(params.fetch!, sessionUrl, body, timeoutMs)
   const slot = `${url}|${params.wallet.toLowerCase()}`

@@ -66,10 +66,13 @@ export async function ensureLibrary(onBuild?: () => void): Promise<void> {
   await buildLibrary()
 }
 
-/** The CLI, bundled by esbuild into dist/cli (one chunk per top-level command, loaded on demand). */
-export async function buildCli(): Promise<void> {
+/**
+ * The CLI, bundled by esbuild into dist/cli (one chunk per top-level command, loaded on demand). `dest`: elsewhere,
+ * e.g. dist/test-cli, the copy the tests spawn (test/globalSetup.ts), which `npm pack` never swaps under them.
+ */
+export async function buildCli(dest = path.join(root, 'dist/cli')): Promise<void> {
   const { build } = await import('esbuild')
-  await swapInto(path.join(root, 'dist/cli'), async (tmp) => {
+  await swapInto(dest, async (tmp) => {
     await build({
       entryPoints: [path.join(root, 'cli/main.ts')],
       outdir: tmp,

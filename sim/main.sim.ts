@@ -13,6 +13,7 @@ import { createMockNsm } from './mockNsm.js'
 import { runEnclave } from '../enclave/runEnclave.js'
 import type { KmsSealer } from '../enclave/seal/kmsSealer.js'
 import { createSimSealer } from './simSealer.js'
+import { createSimClock } from './simClock.js'
 import { parseAdmission } from '../shared/owner/parseAdmission.js'
 
 const env = EnclaveEnvSchema.extend({
@@ -25,6 +26,8 @@ const env = EnclaveEnvSchema.extend({
   /** Owner addresses allowed to create wallets (comma-separated); unset = OPEN (simulation only). */
   BURSAR_OWNER_ALLOWLIST: z.string().optional(),
   BURSAR_KMS_ENDPOINT: z.string().url().optional(),
+  /** Tests only: a file holding a clock offset in ms (sim/simClock.ts), so time locks pass without real waiting. */
+  BURSAR_SIM_CLOCK_FILE: z.string().min(1).optional(),
 }).parse(process.env)
 const log = (line: string) => process.stderr.write(`[enclave] ${line}\n`)
 mkdirSync(env.BURSAR_DATA_DIR, { recursive: true })
@@ -54,6 +57,7 @@ try {
   process.exit(2)
 }
 log(`sealer: ${sealer.kind}`)
+if (env.BURSAR_SIM_CLOCK_FILE) log(`*** CONTROLLABLE CLOCK: wall time + the offset in ${env.BURSAR_SIM_CLOCK_FILE} (tests only) ***`)
 const admission = parseAdmission(env.BURSAR_OWNER_ALLOWLIST)
 if (admission.kind === 'open') {
   log('*** WALLET CREATION IS OPEN: anyone who reaches this host can create wallets. Set BURSAR_OWNER_ALLOWLIST=0x…,0x… to restrict it (Nitro mode requires it) ***')
@@ -66,6 +70,7 @@ await runEnclave({
   sealer,
   configVersion: env.BURSAR_CONFIG_VERSION,
   admission,
+  ...(env.BURSAR_SIM_CLOCK_FILE ? { now: createSimClock(env.BURSAR_SIM_CLOCK_FILE) } : {}),
   snapshotEvery: env.BURSAR_SNAPSHOT_EVERY,
   stallTimeoutMs: env.BURSAR_FRAME_STALL_MS,
   listen: parseListen(env.BURSAR_ENCLAVE_LISTEN),

@@ -193,7 +193,7 @@ async function profiled(file: string, fn: () => Promise<unknown>): Promise<void>
   }
 }
 
-async function timedRun(p: { op: () => Promise<unknown>; concurrency: number; windowMs: number; count?: number | undefined }): Promise<SdkRun> {
+export async function timedRun(p: { op: () => Promise<unknown>; concurrency: number; windowMs: number; count?: number | undefined }): Promise<SdkRun> {
   const lat: number[] = []
   const errors: Record<string, number> = {}
   let started = 0

@@ -8,12 +8,14 @@ import { OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { parsePolicy, policyHash } from '../../shared/schemas/policy.js'
 import { auditEntries, eip3009, paymentPolicy, verifyEip3009 } from '../helpers/agentClient.js'
 import { type QuorumWallet, startQuorumWallet } from '../helpers/quorumWallet.js'
+import { simClock } from '../helpers/simClock.js'
 import type { Stack } from '../helpers/startStack.js'
 
-/** Long enough for the CLI runs in between (each spawns a process); the tests sleep only until the effective time. */
-const DELAY_S = 15
-const until = (t: number) => sleep(Math.max(0, t - Date.now()) + 300)
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+/** Far longer than the CLI runs in between (each spawns a process); the tests move the clock, they do not wait. */
+const DELAY_S = 120
+/** The simulated enclave's clock (and this process's): time locks pass by moving it (test/helpers/simClock.ts). */
+const clock = simClock()
+const until = (t: number) => clock.advanceTo(t)
 
 /**
  * Attack: owners (or two stolen owner keys) loosen an agent's policy and have the agent spend under it at once,
@@ -48,10 +50,11 @@ describe('adversarial: loosening a policy before the time lock has passed', () =
 
   beforeAll(async () => {
     // Three owners: 1 to stop, 2 of 3 for everything else, and the loosening delay.
-    ;({ stack, owners, clients, wallet, agentKey, cli } = await startQuorumWallet({ prefix: 'timelock', delaySeconds: DELAY_S }))
+    ;({ stack, owners, clients, wallet, agentKey, cli } = await startQuorumWallet({ prefix: 'timelock', delaySeconds: DELAY_S, env: clock.env }))
   }, 60_000)
   afterAll(async () => {
     await stack?.stop()
+    clock.restore()
   })
 
   it('one signature does nothing; two schedule it; meanwhile the agent is refused and told; a third owner’s freeze cancels it', async () => {
@@ -76,7 +79,7 @@ describe('adversarial: loosening a policy before the time lock has passed', () =
     // The unfreeze widens too: it waits out the delay as well (test/adversarial/unfreezeBeforeTimeLock.test.ts).
     const thawed = await clients[1]!.cosign(wallet, thaw.proposal!.actHash)
     expect(thawed.scheduled).toMatchObject({ widens: ['FreezeAgent'] })
-    await until(Math.max(two.scheduled!.effectiveAt, thawed.scheduled!.effectiveAt))
+    until(Math.max(two.scheduled!.effectiveAt, thawed.scheduled!.effectiveAt))
     expect(await pay(1500n)).toEqual({ ok: false, code: 'policy_per_tx_cap_exceeded' })
     expect((await clients[0]!.wallet(wallet)).agents[0]!.policy!.version).toBe(1)
   }, 90_000)
@@ -86,7 +89,9 @@ describe('adversarial: loosening a policy before the time lock has passed', () =
     const two = await clients[2]!.cosign(wallet, one.proposal!.actHash)
     const effectiveAt = two.scheduled!.effectiveAt
     expect(await pay(1500n)).toEqual({ ok: false, code: 'policy_per_tx_cap_exceeded' })
-    await until(effectiveAt)
+    clock.advanceTo(effectiveAt, -5_000)
+    expect(await pay(1500n)).toEqual({ ok: false, code: 'policy_per_tx_cap_exceeded' })
+    until(effectiveAt)
     expect(await pay(1500n)).toEqual({ ok: true })
     expect((await clients[0]!.wallet(wallet)).agents[0]!.policy!.version).toBe(version)
   }, 90_000)
@@ -103,7 +108,7 @@ describe('adversarial: loosening a policy before the time lock has passed', () =
     const cancel = await cli(2, ['scheduled', 'cancel', '--wallet', wallet, two.scheduled!.actHash, '--json'])
     expect(cancel.code, cancel.stdout + cancel.stderr).toBe(0)
     expect(JSON.parse(cancel.stdout)).toMatchObject({ cancelled: two.scheduled!.actHash })
-    await until(two.scheduled!.effectiveAt)
+    until(two.scheduled!.effectiveAt)
     expect(await pay(150n)).toEqual({ ok: false, code: 'policy_per_tx_cap_exceeded' })
     const events = (await auditEntries(stack.url, owners[0]!, { wallet })).map((e) => e.event)
     expect(events.filter((e) => e === 'policy_scheduled').length).toBe(3)

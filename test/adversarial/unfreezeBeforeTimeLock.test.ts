@@ -3,10 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requestSignature } from '../../agent/requestSignature.js'
 import { CHAIN_ID, MERCHANT, TOKEN, auditEntries, eip3009, verifyEip3009 } from '../helpers/agentClient.js'
 import { type QuorumWallet, startQuorumWallet } from '../helpers/quorumWallet.js'
+import { simClock } from '../helpers/simClock.js'
 
-/** Long enough for the ~10 CLI runs before the first unfreeze falls due, on a loaded 2-core machine. */
-const DELAY_S = 40
-const until = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now()) + 300))
+/** Far longer than the ~10 CLI runs before the first unfreeze falls due; the test moves the clock, it does not wait. */
+const DELAY_S = 300
+/** The simulated enclave's clock (and this process's): time locks pass by moving it (test/helpers/simClock.ts). */
+const clock = simClock()
+const until = (t: number) => clock.advanceTo(t)
 
 /**
  * Attack: owners (or two stolen owner keys) widen what a frozen agent may do without touching its policy — unfreeze
@@ -38,10 +41,11 @@ describe('adversarial: unfreezing, permits and credits before the time lock has 
   }
 
   beforeAll(async () => {
-    q = await startQuorumWallet({ prefix: 'thaw', delaySeconds: DELAY_S })
+    q = await startQuorumWallet({ prefix: 'thaw', delaySeconds: DELAY_S, env: clock.env })
   }, 60_000)
   afterAll(async () => {
     await q?.stack.stop()
+    clock.restore()
   })
 
   it('held unfreeze, permit and credit: refused meanwhile, cancellable, dropped by a freeze, applied once due', async () => {
@@ -69,10 +73,14 @@ describe('adversarial: unfreezing, permits and credits before the time lock has 
     const thaw2 = await twoOwners(['agent', 'unfreeze', '--agent', agent])
     const credit = await twoOwners(['budget', 'credit', '--agent', agent, '--chain', String(CHAIN_ID), '--asset', TOKEN, '--amount', '100'])
     expect(credit.scheduled).toMatchObject({ widens: ['CreditBudget'] })
-    await until(thaw1.scheduled.effectiveAt)
+    // Still held just before it falls due (enclave time), then due.
+    clock.advanceTo(thaw1.scheduled.effectiveAt, -5_000)
+    expect((await q.clients[0]!.wallet(q.wallet)).held?.map((h) => h.act).sort()).toEqual(['CreditBudget', 'FreezeAgent'])
+    expect(await pay()).toEqual({ ok: false, code: 'agent_frozen' })
+    until(thaw1.scheduled.effectiveAt)
     // thaw1 was dropped: its time has come, yet the agent is still frozen.
     expect(await pay()).toEqual({ ok: false, code: 'agent_frozen' })
-    await until(Math.max(thaw2.scheduled.effectiveAt, credit.scheduled.effectiveAt))
+    until(Math.max(thaw2.scheduled.effectiveAt, credit.scheduled.effectiveAt))
     expect(await pay()).toEqual({ ok: true })
     expect((await q.clients[0]!.wallet(q.wallet)).held).toEqual([])
     const audit = await auditEntries(q.stack.url, q.owners[0]!, { wallet: q.wallet })

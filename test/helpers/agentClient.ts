@@ -15,6 +15,7 @@ import type { AuditEntry } from '../../shared/audit/auditEntry.js'
 import { AUDIT_READ_SCHEME, signAuditReadToken } from '../../shared/owner/auditReadAuth.js'
 import type { Policy } from '../../shared/schemas/policy.js'
 import { type Stack, repoRoot, startStack } from './startStack.js'
+import { testCliEntry } from './testCli.js'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 
 /** Test token (Base Sepolia USDC address; these tests only sign, nothing touches a chain). */
@@ -187,10 +188,13 @@ export type CliResult = { code: number; stdout: string; stderr: string }
 /** Owner high-water marks of CLI runs in this test process (not ~/.bursar/state); pass BURSAR_STATE_DIR to override. */
 let cliStateDir: string | undefined
 
-/** Spawns the real CLI (`node bin/bursar.mjs …`) and collects its output. */
+/**
+ * Spawns the real CLI and collects its output: the bundle the global setup built from this checkout's sources
+ * (test/helpers/testCli.ts), or `node bin/bursar.mjs …` through tsx with BURSAR_TEST_CLI=source.
+ */
 export function runCli(args: string[], env: Record<string, string | undefined> = {}, cwd = repoRoot): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [path.join(repoRoot, 'bin/bursar.mjs'), ...args], {
+    const c = spawn(process.execPath, [testCliEntry(), ...args], {
       cwd,
       env: {
         ...process.env,

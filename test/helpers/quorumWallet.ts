@@ -29,8 +29,8 @@ export const TWO_OF_THREE = { stopQuorum: '1', approveQuorum: '2', loosenQuorum:
  * the first with one agent (per-payment cap 1000), and unless `quorum` is null a SetOwners giving all of them the
  * wallet with these thresholds and delay (applied by the creating owner alone, 1 of 1).
  */
-export async function startQuorumWallet(o: { prefix: string; owners?: number; quorum?: Record<string, string> | null; delaySeconds?: number; policy?: PolicyBody }): Promise<QuorumWallet> {
-  const stack = await startStack()
+export async function startQuorumWallet(o: { prefix: string; owners?: number; quorum?: Record<string, string> | null; delaySeconds?: number; policy?: PolicyBody; env?: Record<string, string> }): Promise<QuorumWallet> {
+  const stack = await startStack(o.env ? { env: o.env } : {})
   const dir = mkdtempSync(path.join(tmpdir(), `bursar-${o.prefix}-`))
   const keys = Array.from({ length: o.owners ?? 3 }, () => generatePrivateKey())
   const owners = keys.map((k) => privateKeyToAccount(k))
