@@ -88,7 +88,8 @@ def open_session(agent_key: AgentKey, wallet: str, post: Post, *, issued_at: int
         if not isinstance(s, dict):
             return None
         sid, theirs, expires = s.get("id"), s.get("x25519"), s.get("expiresAt")
-        if not (isinstance(sid, str) and _ID.match(sid) and isinstance(theirs, str) and _HEX32.match(theirs)):
+        # fullmatch: re's $ also matches before a trailing newline (hostSendsMalformedSessionId).
+        if not (isinstance(sid, str) and _ID.fullmatch(sid) and isinstance(theirs, str) and _HEX32.fullmatch(theirs)):
             return None
         # cryptography refuses a low-order peer key (all-zero secret) with ValueError; checked again for clarity.
         shared = ours.exchange(X25519PublicKey.from_public_bytes(bytes.fromhex(theirs)))
