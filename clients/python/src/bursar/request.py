@@ -296,7 +296,9 @@ def post_signed(host: str, agent_key: AgentKey, wallet: str, path: str, fields: 
                 expires_at=request.get("expiresAt", 0),
                 attempts=2,
             )
-        if attempt < 2 and code in _RETRY:
+        # A fresh nonce after a clock refusal on the first send only (once), after the start floor at most twice, as the
+        # TypeScript SDK: refusals are unsigned, and each fresh copy counts against the budget (hostLiesRequestStale).
+        if (attempt == 0 if code != "request_before_enclave_start" else attempt < 2) and code in _RETRY:
             # The enclave's read path names no retryAfterMs: its start floor is 2 s after it started.
             default = 2100 if code == "request_before_enclave_start" else 1
             wait = body["retryAfterMs"] if isinstance(body.get("retryAfterMs"), (int, float)) else default
