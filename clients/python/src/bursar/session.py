@@ -156,7 +156,10 @@ def session_for(agent_key: AgentKey, slot: str, wallet: str, post: Post) -> Agen
             entry.session = s
             entry.until = s.until if s is not None else _now_ms() + RETRY_OPEN_MS
 
-    threading.Thread(target=run, name="bursar-session-open", daemon=True).start()
+    try:
+        threading.Thread(target=run, name="bursar-session-open", daemon=True).start()
+    except RuntimeError:  # no thread to be had (interpreter shutting down, thread limit): Ed25519, as for a failed open
+        pass
     return None
 
 
