@@ -27,7 +27,8 @@ class _Trickler:
     """Reads each request, then sends a valid HTTP head announcing a long body and one body byte every `every` s
     (for at most `total` s, then closes): each recv is answered well inside any socket timeout."""
 
-    def __init__(self, every: float = 0.2, total: float = 20.0) -> None:
+    def __init__(self, every: float = 0.2, total: float = 20.0, interim: bool = False) -> None:
+        self.interim = interim
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.every, self.total = every, total
@@ -53,8 +54,13 @@ class _Trickler:
                 buf += d
             self.requests += 1
             try:
-                c.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n")
                 t0 = time.time()
+                if self.interim:  # endless interim answers, each one whole: "100 Continue" forever
+                    while not self.stop.is_set() and time.time() - t0 < self.total:
+                        c.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+                        time.sleep(self.every)
+                    return
+                c.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n")
                 while not self.stop.is_set() and time.time() - t0 < self.total:
                     c.sendall(b" ")
                     time.sleep(self.every)
@@ -84,8 +90,9 @@ def _within(fn, seconds: float):
     return out, time.time() - t0
 
 
-def test_one_post_ends_at_its_timeout_however_slowly_the_host_answers():
-    srv = _Trickler()
+@pytest.mark.parametrize("interim", [False, True])
+def test_one_post_ends_at_its_timeout_however_slowly_the_host_answers(interim):
+    srv = _Trickler(every=0.01 if interim else 0.2, interim=interim)
     try:
         conn = Http1Connection("http", "127.0.0.1", srv.port, 1.0)
         out, took = _within(lambda: conn.post("/v1/agent/session", b"{}", 1.0), 5.0)
