@@ -63,3 +63,15 @@ def test_ordinary_answers_still_parse_and_a_bracket_inside_a_string_does_not_cou
     with pytest.raises(ValueError):
         _json.loads(("[" * 65 + "]" * 65).encode())
     assert _json.loads(("[" * 64 + "]" * 64).encode()) is not None
+
+
+def test_the_depth_check_is_linear_on_a_hostile_answer():
+    """An unterminated string full of escaped quotes (a backtracking scan restarts at each: quadratic) stays fast."""
+    import time
+
+    from bursar import _json
+
+    hostile = b"[]" * 70 + b'"' + b'\\"' * 20_000  # 40 KB: ~12 s for a backtracking scan
+    t0 = time.time()
+    assert _json.too_deep(hostile) is False
+    assert time.time() - t0 < 1.0

@@ -10,26 +10,27 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import accumulate
 from typing import Any
 
 MAX_DEPTH = 64
-# Strings (which may hold brackets) or one bracket; the scan runs only for answers with many brackets.
-_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+# JSON strings (which may hold brackets), removed before the brackets are counted. Linear: a string never fails once
+# begun (the closing quote is optional, so nothing backtracks): an unterminated one runs to the end instead of a scan
+# restarted at each quote inside it (quadratic: minutes on a few MB).
+_STRINGS = re.compile(rb'"(?:[^"\\]+|\\.)*"?', re.S)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_DELTA = [0] * 256
+_DELTA[ord("[")] = _DELTA[ord("{")] = 1
+_DELTA[ord("]")] = _DELTA[ord("}")] = -1
 
 
 def too_deep(raw: bytes) -> bool:
+    """Whether some point of ``raw`` lies inside more than MAX_DEPTH open arrays/objects (strings excluded). C-speed
+    passes only (count, regex removal, translate, accumulate): ~0.1 s per MB at worst, nothing for a bursar answer."""
     if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
         return False
-    depth = 0
-    for m in _TOKENS.finditer(raw):
-        c = m.group()
-        if c in (b"[", b"{"):
-            depth += 1
-            if depth > MAX_DEPTH:
-                return True
-        elif c in (b"]", b"}"):
-            depth -= 1
-    return False
+    brackets = _STRINGS.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    return max(accumulate(map(_DELTA.__getitem__, brackets)), default=0) > MAX_DEPTH
 
 
 def loads(raw: bytes) -> Any:
