@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { packageRoot } from '../lib/packageRoot.js'
 import {
   type Address,
   type Hex,
@@ -52,7 +52,8 @@ export function permit2RuntimeCode(): Hex {
 export function compileDevContracts(file: string, names: readonly string[]): Record<string, Hex> {
   const require = createRequire(import.meta.url)
   const solc = require('solc') as { compile: (input: string) => string }
-  const dir = join(dirname(fileURLToPath(import.meta.url)), 'contracts')
+  // From the package root, not this module's directory: the compiled CLI (dist/cli) runs this code too.
+  const dir = join(packageRoot(import.meta.url), 'scripts/devchain/contracts')
   // Every file of the folder is a source, so `import "./X.sol"` between them resolves.
   const sources = Object.fromEntries(readdirSync(dir).filter((f) => f.endsWith('.sol')).map((f) => [f, { content: readFileSync(join(dir, f), 'utf8') }]))
   const input = {
