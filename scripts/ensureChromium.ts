@@ -19,11 +19,14 @@ export function ensureChromium(): string {
     const [cmd, ...rest] = [...sudo, ...args] as [string, ...string[]]
     execFileSync(cmd, rest, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 600_000 })
   }
+  // Two browser test files start at once (vitest runs two files at a time): the second waits for the first's dpkg
+  // lock instead of failing on it (then finds chromium installed).
+  const install = ['apt-get', '-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-qq', 'chromium']
   try {
-    run(['apt-get', 'install', '-y', '-qq', 'chromium'])
+    run(install)
   } catch {
     run(['apt-get', 'update', '-qq'])
-    run(['apt-get', 'install', '-y', '-qq', 'chromium'])
+    run(install)
   }
   const installed = CANDIDATES.find((p) => existsSync(p))
   if (!installed) throw new Error('apt-get installed chromium but no executable was found at /usr/bin/chromium')

@@ -80,6 +80,11 @@ describe('adversarial: unfreezing, permits and credits before the time lock has 
     until(thaw1.scheduled.effectiveAt)
     // thaw1 was dropped: its time has come, yet the agent is still frozen.
     expect(await pay()).toEqual({ ok: false, code: 'agent_frozen' })
+    // thaw2 and the credit are still held just before the first of them falls due (the check above is seconds before
+    // that, by the CLI runs in between: it would miss held acts applied a few seconds early; red team rt29b).
+    clock.advanceTo(Math.min(thaw2.scheduled.effectiveAt, credit.scheduled.effectiveAt), -3_000)
+    expect((await q.clients[0]!.wallet(q.wallet)).held?.map((h) => h.act).sort()).toEqual(['CreditBudget', 'FreezeAgent'])
+    expect(await pay()).toEqual({ ok: false, code: 'agent_frozen' })
     until(Math.max(thaw2.scheduled.effectiveAt, credit.scheduled.effectiveAt))
     expect(await pay()).toEqual({ ok: true })
     expect((await q.clients[0]!.wallet(q.wallet)).held).toEqual([])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import time
 
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 16 * 1024 * 1024  # bursar answers are a few KB; a host sending more is refused, not buffered
@@ -32,8 +33,8 @@ class Http1Connection:
             sock.close()
             raise
         self.sock: socket.socket | None = sock
-        self._timeout = timeout
         self._buf = b""
+        self._deadline = 0.0  # monotonic; the current post's whole answer must arrive before it
         default_port = 443 if scheme == "https" else 80
         name = f"[{host}]" if ":" in host else host
         self._host_header = name if port == default_port else f"{name}:{port}"
@@ -48,6 +49,12 @@ class Http1Connection:
     def _recv(self) -> bytes:
         if self.sock is None:
             raise BadAnswer("connection closed")
+        # SECURITY: the timeout bounds the whole answer, not each recv: a host trickling a byte at a time would
+        # otherwise hold a sign request past its deadline, or a session open's thread, forever (hostTricklesAnswer).
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("no whole answer before the deadline")
+        self.sock.settimeout(left)
         return self.sock.recv(65536)
 
     def _read_until(self, sep: bytes, limit: int) -> bytes:
@@ -79,9 +86,8 @@ class Http1Connection:
         (on a kept connection: it was idle-closed), other OSErrors as they come."""
         if self.sock is None:
             raise ConnectionResetError("connection closed")
-        if timeout != self._timeout:
-            self.sock.settimeout(timeout)
-            self._timeout = timeout
+        self._deadline = time.monotonic() + timeout
+        self.sock.settimeout(timeout)
         head = (
             f"POST {path} HTTP/1.1\r\nHost: {self._host_header}\r\ncontent-type: application/json\r\n"
             f"content-length: {len(body)}\r\naccept-encoding: identity\r\n\r\n"

@@ -18,6 +18,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from . import _json
 from . import session as _session
 from .agent_key import AgentKey
 from .http1 import Http1Connection
@@ -170,7 +171,7 @@ def _post_fresh(url: str, data: bytes, timeout: float) -> tuple[int, bytes]:
 
 def _code_of(raw: bytes) -> Any:
     try:
-        body = json.loads(raw.decode("utf-8"))
+        body = _json.loads(raw)
     except ValueError:
         return None
     return body.get("code") if isinstance(body, dict) else None
@@ -209,7 +210,7 @@ def _send_until_deadline(url: str, data: bytes, request_id: str, expires_at: int
             if expires_at is None or status != 503:
                 return status, raw, (attempt > 1 or resent_inside) and maybe_sent
             try:
-                code = json.loads(raw.decode("utf-8")).get("code")
+                code = _json.loads(raw).get("code")
             except (ValueError, AttributeError):
                 code = None
             if code == "enclave_halted":
@@ -271,7 +272,7 @@ def post_signed(host: str, agent_key: AgentKey, wallet: str, path: str, fields: 
                 status, raw, again = _send_until_deadline(url, data, request["nonce"], request.get("expiresAt"), timeout)
                 resent = resent or again
         try:
-            body = json.loads(raw.decode("utf-8"))
+            body = _json.loads(raw)
         except ValueError as e:
             if status == 503:
                 raise EnclaveUnavailableError("enclave_unavailable", "bursar host answered 503") from e
@@ -296,7 +297,9 @@ def post_signed(host: str, agent_key: AgentKey, wallet: str, path: str, fields: 
                 expires_at=request.get("expiresAt", 0),
                 attempts=2,
             )
-        if attempt < 2 and code in _RETRY:
+        # A fresh nonce after a clock refusal on the first send only (once), after the start floor at most twice, as the
+        # TypeScript SDK: refusals are unsigned, and each fresh copy counts against the budget (hostLiesRequestStale).
+        if (attempt == 0 if code != "request_before_enclave_start" else attempt < 2) and code in _RETRY:
             # The enclave's read path names no retryAfterMs: its start floor is 2 s after it started.
             default = 2100 if code == "request_before_enclave_start" else 1
             wait = body["retryAfterMs"] if isinstance(body.get("retryAfterMs"), (int, float)) else default

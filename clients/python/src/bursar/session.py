@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from . import _json
 from .agent_key import AgentKey
 
 # How long a failed open makes the SDK sign with Ed25519 before it tries again (old host, session_limit…).
@@ -84,11 +85,12 @@ def open_session(agent_key: AgentKey, wallet: str, post: Post, *, issued_at: int
         status, raw = post(json.dumps({"request": text, "signature": signature}, ensure_ascii=False).encode("utf-8"), OPEN_TIMEOUT_S)
         if status != 200:
             return None
-        s = json.loads(raw.decode("utf-8")).get("session")
+        s = _json.loads(raw).get("session")
         if not isinstance(s, dict):
             return None
         sid, theirs, expires = s.get("id"), s.get("x25519"), s.get("expiresAt")
-        if not (isinstance(sid, str) and _ID.match(sid) and isinstance(theirs, str) and _HEX32.match(theirs)):
+        # fullmatch: re's $ also matches before a trailing newline (hostSendsMalformedSessionId).
+        if not (isinstance(sid, str) and _ID.fullmatch(sid) and isinstance(theirs, str) and _HEX32.fullmatch(theirs)):
             return None
         # cryptography refuses a low-order peer key (all-zero secret) with ValueError; checked again for clarity.
         shared = ours.exchange(X25519PublicKey.from_public_bytes(bytes.fromhex(theirs)))
