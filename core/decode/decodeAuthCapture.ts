@@ -21,11 +21,14 @@ const INFO = parseAbiParameters('bytes32,address,address,address,address,uint120
 
 type Bound = { ok: true; escrow: `0x${string}`; p: AuthCapturePayment }
 
-/** The auth_capture action of a bound authorization (EIP-3009 or Permit2). */
+/**
+ * The auth_capture action of a bound authorization (EIP-3009 or Permit2). SECURITY: it carries every PaymentInfo field
+ * the nonce hashes (payer is 0 in it: payer-agnostic), so the approval key and owner summary bind them all.
+ */
 export function authCaptureAction({ p, escrow }: Bound, a: { chainId: number; asset: string; amount: bigint; validAfter: number; nonce: string }) {
   const [receiver, operator, feeReceiver] = [getAddress(p.receiver), getAddress(p.operator), getAddress(p.feeReceiver)]
   const [validBefore, captureDeadline, refundDeadline] = [p.preApprovalExpiry, p.authorizationExpiry, p.refundExpiry]
-  return { kind: 'auth_capture', ...a, asset: getAddress(a.asset), amount: a.amount.toString(), receiver, operator, feeReceiver, maxFeeBps: p.maxFeeBps, escrow, validBefore, captureDeadline, refundDeadline, nonce: a.nonce.toLowerCase() } as const
+  return { kind: 'auth_capture', ...a, asset: getAddress(a.asset), amount: a.amount.toString(), receiver, operator, feeReceiver, minFeeBps: p.minFeeBps, maxFeeBps: p.maxFeeBps, escrow, validBefore, captureDeadline, refundDeadline, salt: p.salt.toLowerCase(), nonce: a.nonce.toLowerCase() } as const
 }
 
 /**

@@ -1,14 +1,14 @@
 import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
 import { type SignDenial, deny } from './signingPlan.js'
 
-/** `domain` is the typed data's: its name and version must be the entry's. */
-export type FindRegistryEntryParameters = { registry: readonly TokenRegistryEntry[]; chainId: number; asset: string; domain: { name?: string; version?: string } }
+/** `domain` is the typed data's: its name and version must be the entry's, and it has no salt (no entry names one). */
+export type FindRegistryEntryParameters = { registry: readonly TokenRegistryEntry[]; chainId: number; asset: string; domain: { name?: string; version?: string; salt?: string } }
 
 /**
  * Looks up the registry entry for (chainId, asset), comparing addresses
  * case-insensitively; two entries for one token that disagree are ambiguous.
  * SECURITY: the domain comes from the registry; a domain with another name or
- * version is refused, never "corrected".
+ * version, or with a salt (hashed, yet in no decoded action), is refused, never "corrected".
  */
 export function findRegistryEntry({ registry, chainId, asset, domain }: FindRegistryEntryParameters): { ok: true; entry: TokenRegistryEntry } | SignDenial {
   const want = asset.toLowerCase()
@@ -19,8 +19,8 @@ export function findRegistryEntry({ registry, chainId, asset, domain }: FindRegi
     found = e
   }
   if (!found) return deny('sign_domain_not_in_registry', `Token ${asset} on chain ${chainId} is not in the registry`)
-  if (domain.name !== found.name || domain.version !== found.version) {
-    return deny('sign_domain_mismatch', `Domain name/version differ from the registry entry for ${asset}`)
+  if (domain.name !== found.name || domain.version !== found.version || domain.salt !== undefined) {
+    return deny('sign_domain_mismatch', `Domain name/version (or a salt) differ from the registry entry for ${asset}`)
   }
   return { ok: true, entry: found }
 }

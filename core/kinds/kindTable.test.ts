@@ -54,11 +54,11 @@ const CASES: { [K in ActionKind]: { action: ActionOf<K>; spends: unknown[]; vali
     free: ['signedBefore'],
   },
   auth_capture: {
-    action: { kind: 'auth_capture', chainId: 84532, asset: T, amount: '40', receiver: P, operator: S, feeReceiver: S, maxFeeBps: 100, escrow: B, validAfter: 0, validBefore: 1_800_000_300, captureDeadline: 1_800_003_600, refundDeadline: 1_800_086_400, nonce: `0x${'ef'.repeat(32)}` },
+    action: { kind: 'auth_capture', chainId: 84532, asset: T, amount: '40', receiver: P, operator: S, feeReceiver: S, minFeeBps: 10, maxFeeBps: 100, escrow: B, validAfter: 0, validBefore: 1_800_000_300, captureDeadline: 1_800_003_600, refundDeadline: 1_800_086_400, salt: `0x${'5a'.repeat(32)}`, nonce: `0x${'ef'.repeat(32)}` },
     // The authorized amount counts when signed (capture may take less; void/refund give back only by owner credit).
     spends: [{ chainId: 84532, asset: t(T), amount: 40n, to: t(P), role: 'authorization' }],
     validUntil: 1_800_000_300,
-    free: ['nonce', 'validAfter', 'validBefore'],
+    free: ['nonce', 'salt', 'validAfter', 'validBefore'],
   },
   permit2_allowance: {
     action: { kind: 'permit2_allowance', chainId: 84532, asset: T, amount: '8', spender: S, expiration: 1_800_003_600, nonce: 0, sigDeadline: '1800000300' },

@@ -63,10 +63,12 @@ export const DecodedActionSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('batch_voucher'), chainId, asset: address, channelId: bytes32, receiver: address, escrow: address, total: uint, signedBefore: uint }),
   /**
    * x402 auth-capture (typed data): an EIP-3009 ReceiveWithAuthorization of `amount` to an auth-capture escrow's
-   * collector, bound to a PaymentInfo: `operator` may capture up to `amount` to `receiver` (a fee of at most
-   * `maxFeeBps` to `feeReceiver`) until `captureDeadline`, void it, or refund until `refundDeadline`.
+   * collector, bound to a PaymentInfo (every field its nonce hashes): `operator` may capture up to `amount` to
+   * `receiver` (a fee of `minFeeBps`–`maxFeeBps` to `feeReceiver`) until `captureDeadline`, void it, or refund until
+   * `refundDeadline`. `salt` is free, as the nonce it makes (an x402 retry's fresh one). The decoder always sets
+   * minFeeBps and salt (optional only so audit entries and sealed pendings written before them still parse).
    */
-  z.strictObject({ kind: z.literal('auth_capture'), ...token, receiver: address, operator: address, feeReceiver: address, maxFeeBps: z.number().int().min(0).max(10_000), escrow: address, ...window, captureDeadline: seconds, refundDeadline: seconds, nonce: bytes32 }),
+  z.strictObject({ kind: z.literal('auth_capture'), ...token, receiver: address, operator: address, feeReceiver: address, minFeeBps: z.number().int().min(0).max(10_000).optional(), maxFeeBps: z.number().int().min(0).max(10_000), escrow: address, ...window, captureDeadline: seconds, refundDeadline: seconds, salt: bytes32.optional(), nonce: bytes32 }),
   /** Permit2 PermitSingle (typed data, AllowanceTransfer): an allowance until `expiration`. */
   z.strictObject({ kind: z.literal('permit2_allowance'), ...token, spender: address, expiration: seconds, nonce: safe, sigDeadline: uint }),
   /** EIP-1559 transaction calling an ERC-20 transfer / transferFrom. */
