@@ -91,10 +91,10 @@ describe('adversarial: an approved auth-capture cannot be swapped for another mi
     expect(
       await verifyTypedData({
         address: s.wallet,
-        domain: td.domain as never,
-        types: td.types as never,
+        domain: td.domain as Parameters<typeof verifyTypedData>[0]['domain'],
+        types: td.types,
         primaryType: 'ReceiveWithAuthorization',
-        message: { from: s.wallet, to: m.to, value: BigInt(m.value!), validAfter: BigInt(m.validAfter!), validBefore: BigInt(m.validBefore!), nonce: m.nonce },
+        message: { from: s.wallet, to: m.to, value: BigInt(m.value!), validAfter: BigInt(m.validAfter!), validBefore: BigInt(m.validBefore!), nonce: m.nonce as Hex },
         signature: ok.json.signature as Hex,
       }),
     ).toBe(true)
