@@ -7,7 +7,7 @@ import { lower, tokenFacts } from './spendHelpers.js'
  * signed; a void, refund or reclaim gives nothing back by itself (the host cannot prove it): an owner CreditBudget.
  */
 export const authCaptureKind: KindSpec<'auth_capture'> = {
-  describe: (a) => `x402 auth-capture: authorize ${a.amount} of ${a.asset} to ${a.receiver} (fee ${a.minFeeBps ?? '?'}–${a.maxFeeBps} bps to ${a.feeReceiver}), captured by ${a.operator} until ${a.captureDeadline} through escrow ${a.escrow} on chain ${a.chainId}`,
+  describe: (a) => `x402 auth-capture: authorize ${a.amount} of ${a.asset} to ${a.receiver} (fee ${a.minFeeBps === undefined ? '≤ ' : `${a.minFeeBps}–`}${a.maxFeeBps} bps to ${a.feeReceiver}), captured by ${a.operator} until ${a.captureDeadline} through escrow ${a.escrow} on chain ${a.chainId}`,
   facts: (a) => ({
     ...tokenFacts(a, a.receiver, 'authorization'),
     payees: a.maxFeeBps > 0 ? [lower(a.receiver), lower(a.feeReceiver)] : [lower(a.receiver)],

@@ -1,10 +1,11 @@
 import { AuthCaptureEvmScheme } from '@x402/evm/auth-capture/client'
 import { describe, expect, it } from 'vitest'
 import { toJsonValue } from '../../agent/toJsonValue.js'
+import { DecodedActionSchema } from '../../shared/schemas/decodedAction.js'
 import type { AgentRequest, TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import { MOCK_PAY_TO, MOCK_REGISTRY, MOCK_USDC, MOCK_WALLET, mockSignRequest } from '../../test/helpers/mockSignRequest.js'
 import { decodeSignRequest } from '../decode/decodeSignRequest.js'
-import { factsOf } from '../kinds/kindTable.js'
+import { describeAction, factsOf } from '../kinds/kindTable.js'
 import { approvalKey, approvalRequest } from './approvalRequest.js'
 
 const OPERATOR = '0x90F79bf6EB2c4f870365E785982E1f101E93b906'
@@ -62,5 +63,14 @@ describe('attack: an auth-capture authorization with another minFeeBps rides on 
     expect(a.payment.salt).not.toBe(b.payment.salt)
     expect(a.action).toMatchObject({ kind: 'auth_capture', minFeeBps: 0, salt: a.payment.salt.toLowerCase() })
     expect(key(a.action)).toBe(key(b.action))
+  })
+
+  it('an entry written before (no minFeeBps, no salt) still parses, is shown without a made-up minimum, never matches a new request', async () => {
+    const { action } = await decoded()
+    if (action.kind !== 'auth_capture') throw new Error(action.kind)
+    const { minFeeBps: _m, salt: _s, ...before } = action
+    expect(DecodedActionSchema.parse(before)).toEqual(before)
+    expect(describeAction(before)).toContain('fee ≤ 100 bps')
+    expect(key(before)).not.toBe(key(action))
   })
 })
