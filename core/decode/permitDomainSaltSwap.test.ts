@@ -36,13 +36,26 @@ const decode = (typedData: TypedDataJson) => decodeSignRequest({ request: mockSi
  * the registry's domain and the same Permit under that domain plus a salt had one action, approval key and owner
  * summary. The registry names no salt for any token: a domain salt is refused, never signed on another's approval.
  */
-describe('attack: a token permit or authorization under a salted domain rides on an approval', () => {
+describe('attack: a token permit or authorization under a salted domain rides on an approval (EIP-2612; EIP-3009 and Permit2 already refused)', () => {
   it('an EIP-2612 Permit with a domain salt is refused (sign_domain_mismatch); without it, it decodes', () => {
     expect(decode(permit({}))).toMatchObject({ ok: true, action: { kind: 'erc2612_permit', amount: '5' } })
     expect(decode(permit({ salt: SALT }))).toMatchObject({ ok: false, code: 'sign_domain_mismatch' })
   })
+  it('Permit2 under a salted domain is refused too', () => {
+    const td = (salt?: string): TypedDataJson => ({
+      domain: { name: 'Permit2', chainId: 84532, verifyingContract: '0x000000000022D473030F116dDEE9F6B43aC78BA3', ...(salt ? { salt } : {}) },
+      types: {
+        PermitTransferFrom: ['TokenPermissions permitted', 'address spender', 'uint256 nonce', 'uint256 deadline'].map((f) => ({ name: f.split(' ')[1]!, type: f.split(' ')[0]! })),
+        TokenPermissions: [{ name: 'token', type: 'address' }, { name: 'amount', type: 'uint256' }],
+      },
+      primaryType: 'PermitTransferFrom',
+      message: { permitted: { token: MOCK_USDC, amount: '5' }, spender: DEX, nonce: '1', deadline: '1900000000' },
+    })
+    expect(decode(td())).toMatchObject({ ok: true, action: { kind: 'permit2_transfer' } })
+    expect(decode(td(SALT))).toMatchObject({ ok: false, code: 'sign_permit2_shape_invalid' })
+  })
   it('EIP-3009 under a salted domain is refused too', () => {
     expect(decode(transfer({}))).toMatchObject({ ok: true, action: { kind: 'eip3009' } })
-    expect(decode(transfer({ salt: SALT })).ok).toBe(false)
+    expect(decode(transfer({ salt: SALT }))).toMatchObject({ ok: false, code: 'sign_eip3009_shape_invalid' }) // its domain is exactly four fields
   })
 })
