@@ -10,9 +10,10 @@ import { TEST_CLI_DIR } from './helpers/testCli.js'
  * does not say (then nothing optional is prepared here: each file still prepares what it needs itself).
  */
 function selectedFiles(project: unknown): string[] | undefined {
-  const state = (project as { vitest?: { state?: { getFilepaths?: () => string[] } } } | undefined)?.vitest?.state
+  // vitest 4: the run's paths are collected (state.getPaths) before its global setup; not a documented API, hence the care.
+  const state = (project as { vitest?: { state?: { getPaths?: () => string[] } } } | undefined)?.vitest?.state
   try {
-    const files = state?.getFilepaths?.()
+    const files = state?.getPaths?.()
     return Array.isArray(files) ? files : undefined
   } catch {
     return undefined
