@@ -25,7 +25,7 @@ export const DEV_ONLY_EXTERNALS = ['esbuild', 'tsx', '@foundry-rs/*', 'solc', 'e
  * new one. Two processes swapping the same build (e.g. two test files both finding dist/pkg stale) do not fail: when
  * the other one's build is already in place (rename onto a non-empty directory), it is kept and ours dropped.
  */
-function swapInto(dest: string, fill: (tmp: string) => void | Promise<void>): Promise<void> {
+export function swapInto(dest: string, fill: (tmp: string) => void | Promise<void>): Promise<void> {
   const tmp = `${dest}.${process.pid}.tmp`
   const old = `${dest}.${process.pid}.old`
   rmSync(tmp, { recursive: true, force: true })
