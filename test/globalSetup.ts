@@ -34,7 +34,7 @@ const mentions = (files: string[], re: RegExp) =>
  * browser tests load (once here, before any file runs: two browser files in parallel workers would otherwise both
  * find it stale and rebuild dist/console under each other; a no-op hash check when it is current), and the CLI bundled
  * from this checkout's sources (dist/test-cli, ~1 s): spawned CLI runs start in ~0.2 s of CPU instead of ~2 s through tsx.
- * When the selected files need them: dist/pkg (`bursar/agent` for plain node: devchain's pay.mjs, the demo), rebuilt
+ * When the selected files need them: dist/pkg (`bursar/agent` for plain node: devchain's pay.mjs), rebuilt
  * here when stale rather than by two files at once; and Chromium, installed here (once) on a machine without it
  * rather than by two browser files running apt-get at once.
  */
@@ -43,6 +43,7 @@ export default async function setup(project?: unknown): Promise<void> {
   await buildConsole({ quiet: true })
   await buildCli(TEST_CLI_DIR)
   const files = selectedFiles(project)
-  if (files && mentions(files, /devchain|'demo'|bursar\/agent'/)) await ensureLibrary()
+  // `bursar devchain` (test/e2e/devchain.test.ts) compiles dist/pkg when stale (its pay.mjs imports bursar/agent).
+  if (files && mentions(files, /'devchain'/)) await ensureLibrary()
   if (files && mentions(files, /helpers\/consoleBrowser|ensureChromium/)) ensureChromium()
 }
