@@ -1,14 +1,13 @@
+import { spawnSync } from 'node:child_process'
 import { createHmac, generateKeyPairSync } from 'node:crypto'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { AgentRecord } from '../../core/state/stateTypes.js'
 import { SESSIONS_MAX, SESSIONS_PER_AGENT, SESSION_TTL_MS, checkSessionMac, openSession } from './agentSessions.js'
 
 const agentPub = () => Buffer.from(generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex')
 const record = (i: number): AgentRecord => ({ agentId: `agt_${i.toString(16).padStart(40, '0')}`, publicKey: new Uint8Array(32).fill(i & 0xff), label: '', status: 'active', registeredAt: 0 })
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
+const repoRoot = path.resolve(import.meta.dirname, '../..')
 const mac = (id: string, key: Buffer, text: string) => `s1:${id}:${createHmac('sha256', key).update(text).digest('hex')}`
 
 describe('agent sessions: the total bound (sessionFlood covers the per-agent bound through the real enclave)', () => {
@@ -17,11 +16,12 @@ describe('agent sessions: the total bound (sessionFlood covers the per-agent bou
     const now = 1_000_000
     const agents = Math.ceil(SESSIONS_MAX / SESSIONS_PER_AGENT)
     const first = openSession(enclave, record(0), '0xw', 'open-0', agentPub(), now)
-    gc()
-    const heapBefore = process.memoryUsage().heapUsed
     for (let i = 1; i < SESSIONS_MAX; i++) openSession(enclave, record(Math.floor(i / SESSIONS_PER_AGENT)), '0xw', `open-${i}`, agentPub(), now)
-    gc()
-    const perSession = (process.memoryUsage().heapUsed - heapBefore) / SESSIONS_MAX
+    // The heap each one keeps, measured in a fresh process started with --expose-gc (test/helpers/sessionHeapProbe.ts).
+    const probe = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(repoRoot, 'test/helpers/sessionHeapProbe.ts')], { cwd: repoRoot, encoding: 'utf8', timeout: 50_000 })
+    expect(probe.status, probe.stderr).toBe(0)
+    const { perSession, sessions } = JSON.parse(probe.stdout) as { perSession: number; sessions: number }
+    expect(sessions).toBe(SESSIONS_MAX)
     console.log(`heap per session ≈ ${Math.round(perSession)} B (retained)`)
     expect(perSession).toBeLessThan(1024) // documented: < 1 KiB each, < 4 MiB at the cap
     // A fresh agent (never had a session) cannot push anyone out.
