@@ -23,7 +23,9 @@ export default defineConfig({
     // Two files at a time (vitest's default is one fewer than the cores: 1 on CI's 2-core machine, which ran all 270
     // files one after another). Most test time is waiting on spawned hosts, enclaves, CLIs and browsers, not CPU in
     // the worker; each file still gets its own process (forks, isolated) and its own stacks on free ports/temp dirs.
-    // Shared build outputs are made once by the global setup (test/globalSetup.ts) or swapped in atomically.
+    // Shared build outputs are made once by the global setup (test/globalSetup.ts) or swapped in atomically; `npm pack`
+    // (test/e2e/npmPackage.test.ts) builds in a copy of the checkout, never in dist/. A child told its port in advance
+    // is retried on EADDRINUSE (scripts/lib/freePort.ts); Chromium and PostgreSQL install one apt-get at a time.
     // BURSAR_TEST_WORKERS overrides it (e.g. 3 on an otherwise idle 2-core machine: the workers use well under one core).
     maxWorkers: Number(process.env.BURSAR_TEST_WORKERS ?? 2),
     globalSetup: ['test/globalSetup.ts'],

@@ -20,14 +20,28 @@ const root = packageRoot(import.meta.url)
 /** Modules only the repository has (devDependencies): kept out of the CLI bundle. */
 export const DEV_ONLY_EXTERNALS = ['esbuild', 'tsx', '@foundry-rs/*', 'solc', 'express', '@x402/express', '@x402/extensions', '@x402/extensions/*', '@offchainlabs/*', '@uniswap/*', 'vite', 'playwright-core']
 
-/** Builds into a temporary directory and swaps it into place, so a process importing the old build never sees half a new one. */
-function swapInto(dest: string, fill: (tmp: string) => void | Promise<void>): Promise<void> {
+/**
+ * Builds into a temporary directory and swaps it into place, so a process importing the old build never sees half a
+ * new one. Two processes swapping the same build (e.g. two test files both finding dist/pkg stale) do not fail: when
+ * the other one's build is already in place (rename onto a non-empty directory), it is kept and ours dropped.
+ */
+export function swapInto(dest: string, fill: (tmp: string) => void | Promise<void>): Promise<void> {
   const tmp = `${dest}.${process.pid}.tmp`
   const old = `${dest}.${process.pid}.old`
   rmSync(tmp, { recursive: true, force: true })
+  const code = (e: unknown) => (e as NodeJS.ErrnoException).code
   return Promise.resolve(fill(tmp)).then(() => {
-    if (existsSync(dest)) renameSync(dest, old)
-    renameSync(tmp, dest)
+    try {
+      renameSync(dest, old)
+    } catch (e) {
+      if (code(e) !== 'ENOENT') throw e // none yet, or another process moved it away just now
+    }
+    try {
+      renameSync(tmp, dest)
+    } catch (e) {
+      if (code(e) !== 'ENOTEMPTY' && code(e) !== 'EEXIST') throw e
+      rmSync(tmp, { recursive: true, force: true }) // another process swapped its build in first: keep that one
+    }
     rmSync(old, { recursive: true, force: true })
   })
 }

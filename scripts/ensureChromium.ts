@@ -7,6 +7,9 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+/** The lock every apt-get this project runs takes (flock), shared with scripts/pg/ensurePostgres.ts. */
+export const APT_LOCK = '/tmp/bursar-apt.lock'
+
 const CANDIDATES = [process.env.BURSAR_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => !!p)
 
 /** The path of a Chromium executable, installing Debian's `chromium` package when none is there. */
@@ -15,12 +18,15 @@ export function ensureChromium(): string {
   if (found) return found
   const root = typeof process.getuid === 'function' && process.getuid() === 0
   const sudo = root ? [] : ['sudo', '-n']
+  // One apt-get at a time across this machine's processes (scripts/pg/ensurePostgres.ts takes the same lock): the
+  // test files that install run two at a time, and the global setup (test/globalSetup.ts) installs before any does.
+  const flock = ['/usr/bin/flock', '/bin/flock'].find((p) => existsSync(p))
   const run = (args: string[]) => {
-    const [cmd, ...rest] = [...sudo, ...args] as [string, ...string[]]
+    const [cmd, ...rest] = [...(flock ? [flock, '-w', '600', APT_LOCK] : []), ...sudo, ...args] as [string, ...string[]]
     execFileSync(cmd, rest, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 600_000 })
   }
-  // Two browser test files start at once (vitest runs two files at a time): the second waits for the first's dpkg
-  // lock instead of failing on it (then finds chromium installed).
+  // And should another apt-get or dpkg hold dpkg's lock (unattended upgrades, a process not taking ours), wait for it
+  // rather than fail (apt ≥ 1.9.11; DPkg::Lock::Timeout covers the dpkg frontend lock apt-get install takes).
   const install = ['apt-get', '-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-qq', 'chromium']
   try {
     run(install)

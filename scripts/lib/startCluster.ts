@@ -8,9 +8,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { freePort, isAddrInUse } from './freePort.js'
 import { repoRoot, waitFor } from './startStack.js'
 
 export type ClusterPair = {
@@ -46,7 +46,7 @@ export type Cluster = {
   stop(): Promise<void>
 }
 
-export async function startCluster(opts: {
+type ClusterOptions = {
   databaseUrl: string
   pairs?: number
   /** Fixed host ports (make cluster: 8402–8404); default: free ports. */
@@ -60,7 +60,25 @@ export async function startCluster(opts: {
   groups?: string[]
   supervise?: boolean
   log?: (line: string) => void
-}): Promise<Cluster> {
+}
+
+/**
+ * Starts the cluster. Its hosts are told their ports in advance (each must know every URL), picked free just before:
+ * another test file (two run at a time) or an outgoing connection may take one meanwhile. A start that fails on
+ * EADDRINUSE is stopped whole and retried on fresh ports (not with fixed `ports`: those are the caller's).
+ */
+export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce(opts)
+    } catch (err) {
+      if (opts.ports || attempt >= 4 || !isAddrInUse(err)) throw err
+      opts.log?.(`[cluster] a port was taken before its host bound it: starting again on fresh ports`)
+    }
+  }
+}
+
+async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
   const n = opts.pairs ?? 3
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'bursar-cluster-'))
   const enclaveDir = path.join(dataDir, 'enclave')
@@ -68,7 +86,7 @@ export async function startCluster(opts: {
   const auditToken = `bat_${randomBytes(24).toString('hex')}`
   // Fixed ports, chosen now: each host must accept owner read tokens naming any host of the cluster (a standby
   // forwards them to the holder), so every host is told every URL (BURSAR_READ_ORIGINS).
-  const ports = opts.ports ?? []
+  const ports = [...(opts.ports ?? [])]
   while (ports.length < n) {
     const p = await freePort()
     if (!ports.includes(p)) ports.push(p)
@@ -171,9 +189,15 @@ export async function startCluster(opts: {
           },
           'host',
         )
+        const host = pair.host
         const port = await new Promise<number>((resolve, reject) => {
           const t = setTimeout(() => reject(new Error(`pair ${index + 1} host did not listen\n${logs.join('').slice(-2000)}`)), 20_000)
-          pair.host.stdout!.on('data', (d: Buffer) => {
+          // A host that exits first (e.g. EADDRINUSE) fails the start at once, with its whole log ('close': stderr ended).
+          host.once('close', () => {
+            clearTimeout(t)
+            reject(new Error(`pair ${index + 1} host exited before listening\n${logs.join('').slice(-2000)}`))
+          })
+          host.stdout!.on('data', (d: Buffer) => {
             const m = /"port":(\d+)/.exec(d.toString())
             if (m) {
               clearTimeout(t)
@@ -285,16 +309,4 @@ export async function bounded<T>(p: Promise<T>, ms: number, what: string): Promi
   } finally {
     clearTimeout(t)
   }
-}
-
-/** A free loopback port (bound and released: the host binds it again right after). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address()
-      srv.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))))
-    })
-  })
 }

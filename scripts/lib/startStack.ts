@@ -91,7 +91,20 @@ export async function startStack(
     logs,
     async startEnclave() {
       stack.enclave = spawnNode('dist/enclave.sim.mjs', {}, opts.enclaveNodeArgs)
-      await waitFor(() => logs.join('').includes('enclave listening'), 20_000, 'enclave listening', logs)
+      // An enclave that exits before listening (e.g. EADDRINUSE on a tcp: port) fails the start at once, with its
+      // whole log ('close': after its stderr ended).
+      let closed = false
+      stack.enclave.once('close', () => (closed = true))
+      await waitFor(
+        () => {
+          if (logs.join('').includes('enclave listening')) return true
+          if (closed) throw new Error(`the enclave exited before listening\n${logs.join('').slice(-3000)}`)
+          return false
+        },
+        20_000,
+        'enclave listening',
+        logs,
+      )
     },
     async stopEnclave() {
       await kill(stack.enclave)

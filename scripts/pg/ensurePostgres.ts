@@ -11,6 +11,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { APT_LOCK } from '../ensureChromium.js'
 
 export type Postgres = { url: string; port: number; dir: string; stop(): void }
 
@@ -35,8 +36,9 @@ export function ensurePostgresInstalled(log: (s: string) => void = (s) => proces
   const script =
     'export DEBIAN_FRONTEND=noninteractive; ' +
     `[ -d ${PG_ROOT} ] && ls ${PG_ROOT}/*/bin/initdb >/dev/null 2>&1 && exit 0; ` +
-    '(apt-get install -y -q postgresql || (apt-get update -q && apt-get install -y -q postgresql)) >/tmp/bursar-pg-install.log 2>&1'
-  const r = spawnSync('flock', ['/tmp/bursar-pg-install.lock', 'sh', '-c', script], { stdio: 'inherit' })
+    '(apt-get -o DPkg::Lock::Timeout=600 install -y -q postgresql || (apt-get update -q && apt-get -o DPkg::Lock::Timeout=600 install -y -q postgresql)) >/tmp/bursar-pg-install.log 2>&1'
+  // The apt lock Chromium's installer takes too (scripts/ensureChromium.ts): one apt-get at a time on this machine.
+  const r = spawnSync('flock', [APT_LOCK, 'sh', '-c', script], { stdio: 'inherit' })
   if (r.status !== 0) throw new Error('apt-get install postgresql failed: see /tmp/bursar-pg-install.log')
   const bin = findBin()
   if (!bin) throw new Error('PostgreSQL installed but initdb not found under /usr/lib/postgresql')

@@ -1,5 +1,5 @@
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -21,8 +21,29 @@ function run(cmd: string, args: string[], cwd: string, timeout = 240_000): Spawn
 }
 const bursar = (...args: string[]) => run(process.execPath, [path.join(project, 'node_modules/.bin/bursar'), ...args], project, 30_000)
 
+/**
+ * A copy of this checkout's files (tracked and untracked, not ignored: what a clone with these edits would hold; no
+ * dist/) sharing its node_modules. `npm pack` runs prepack (scripts/buildPackage.ts) there: it rebuilds dist/pkg,
+ * dist/cli, the bundles and dist/console by rename, which in the checkout itself would swap them under the test files
+ * running beside this one (two at a time) that import or spawn them.
+ */
+function copyCheckout(dest: string): void {
+  const ls = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 << 20 })
+  expect(ls.status, `git ls-files: ${ls.stderr}`).toBe(0)
+  for (const f of ls.stdout.split('\0')) {
+    if (!f || f.startsWith('dist/') || f.startsWith('node_modules/')) continue
+    const from = path.join(repoRoot, f)
+    if (!existsSync(from) || !statSync(from).isFile()) continue // deleted in the working tree
+    mkdirSync(path.dirname(path.join(dest, f)), { recursive: true })
+    copyFileSync(from, path.join(dest, f))
+  }
+  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dest, 'node_modules'), 'dir')
+}
+
 beforeAll(() => {
-  const pack = run('npm', ['pack', '--json', '--pack-destination', work], repoRoot)
+  const checkout = path.join(work, 'checkout')
+  copyCheckout(checkout)
+  const pack = run('npm', ['pack', '--json', '--pack-destination', work], checkout)
   expect(pack.status, pack.stderr).toBe(0)
   const info = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>
   tarball = path.join(work, info[0]!.filename)

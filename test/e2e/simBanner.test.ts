@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { generatePrivateKey } from 'viem/accounts'
 import { afterAll, describe, expect, it } from 'vitest'
+import { withFreePort } from '../../scripts/lib/freePort.js'
 import { runCli } from '../helpers/agentClient.js'
 import { repoRoot, waitFor } from '../helpers/startStack.js'
 
@@ -23,29 +23,47 @@ afterAll(async () => {
   }
 })
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
-
 describe('make sim banner', () => {
   it('every command it prints exits 0 on a fresh data dir', async () => {
-    const port = await freePort()
-    const dataDir = path.join(work, 'data')
-    sim = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts/sim.ts')], {
-      cwd: repoRoot,
-      env: { ...process.env, BURSAR_DATA_DIR: dataDir, BURSAR_PORT: String(port), BURSAR_LOG_FORMAT: 'json' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
     let out = ''
     let err = ''
-    sim.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-    sim.stderr!.on('data', (d: Buffer) => (err += d.toString()))
-    await waitFor(() => out.includes('Ctrl-C stops both'), 90_000, `make sim banner\n${err.slice(-2000)}`)
+    // The sim is told its port: another file may take it between the pick and the host's bind. The host then exits
+    // on EADDRINUSE, the sim stops, and this start is retried on another port.
+    const port = await withFreePort(async (port) => {
+      out = ''
+      err = ''
+      const dataDir = path.join(work, `data-${port}`) // fresh for each attempt
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts/sim.ts')], {
+        cwd: repoRoot,
+        env: { ...process.env, BURSAR_DATA_DIR: dataDir, BURSAR_PORT: String(port), BURSAR_LOG_FORMAT: 'json' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      sim = child
+      let closed = false
+      child.once('close', () => (closed = true))
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+      const logs: string[] = []
+      child.stderr!.on('data', (d: Buffer) => {
+        err += d.toString()
+        logs.push(d.toString())
+      })
+      try {
+        await waitFor(
+          () => {
+            if (out.includes('Ctrl-C stops both')) return true
+            if (closed) throw new Error(`make sim exited before its banner\n${err.slice(-2000)}`)
+            return false
+          },
+          90_000,
+          'make sim banner',
+          logs,
+        )
+      } catch (e) {
+        if (!closed) child.kill('SIGINT') // the sim stops its enclave and host
+        throw e
+      }
+      return port
+    })
 
     const commands = out
       .split('\n')

@@ -1,22 +1,14 @@
-import net from 'node:net'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
+import { withFreePort } from '../../scripts/lib/freePort.js'
 import { type Stack, startStack } from '../helpers/startStack.js'
-
-async function freePort(): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()))
-  const port = (s.address() as net.AddressInfo).port
-  await new Promise((r) => s.close(r))
-  return port
-}
 
 describe('loopback TCP transport between host and enclave', () => {
   let stack: Stack
   beforeAll(async () => {
-    const port = await freePort()
-    stack = await startStack({ env: { BURSAR_ENCLAVE_LISTEN: `tcp:127.0.0.1:${port}`, BURSAR_ENCLAVE: `tcp:127.0.0.1:${port}` } })
+    // The enclave is told its port: another file may take it between the pick and the bind (retried on EADDRINUSE).
+    stack = await withFreePort((port) => startStack({ env: { BURSAR_ENCLAVE_LISTEN: `tcp:127.0.0.1:${port}`, BURSAR_ENCLAVE: `tcp:127.0.0.1:${port}` } }))
   })
   afterAll(async () => {
     await stack?.stop()
