@@ -162,7 +162,9 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
     const liveHeap = async () => {
       process.kill(pid, 'SIGUSR2')
       for (let t = Date.now(); Date.now() - t < 120_000; await new Promise((r) => setTimeout(r, 20))) {
-        const lines = existsSync(sampleFile) ? readFileSync(sampleFile, 'utf8').trim().split('\n') : []
+        // Whole lines only: a read can land while the sampler's line is half written (seen once in a fresh-clone run).
+        const text = existsSync(sampleFile) ? readFileSync(sampleFile, 'utf8') : ''
+        const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l !== '')
         if (lines.length > sampleLines) {
           sampleLines = lines.length
           return JSON.parse(lines[lines.length - 1]!) as { after: NodeJS.MemoryUsage }
