@@ -11,7 +11,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { Enclave } from '../../enclave/Enclave.js'
 import { handleAgentSign } from '../../enclave/agent/handleAgentSign.js'
 import { handleAgentStatus } from '../../enclave/agent/handleAgentStatus.js'
-import { agentSessionKey, x25519FromHex, x25519Hex } from '../../shared/protocol/agentSessionKey.js'
+import { agentSessionKey, x25519FromHex, x25519Hex, newX25519 } from '../../shared/protocol/agentSessionKey.js'
 import { applyOwnerAct } from '../../enclave/owner/applyOwnerAct.js'
 import { parseAdmission } from '../../shared/owner/parseAdmission.js'
 import { finishLoad } from '../../enclave/state/loadState.js'
@@ -63,7 +63,7 @@ export async function benchEnclaveInProcess(n = 3000, auth: 'ed25519' | 'session
   await new Promise((r) => setTimeout(r, 2_100)) // past the start floor
   let session: { id: string; key: Buffer } | null = null
   if (auth === 'session') {
-    const x = generateKeyPairSync('x25519')
+    const x = newX25519()
     const ours = x25519Hex(x.publicKey)
     const open = JSON.stringify({ v: 1, agentId, wallet, nonce: randomBytes(16).toString('hex'), issuedAt: Date.now(), op: 'openSession', x25519: ours })
     const res = await handleAgentStatus(enclave, { request: open, signature: sign(null, Buffer.from(open), privateKey).toString('hex') })

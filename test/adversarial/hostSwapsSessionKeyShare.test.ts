@@ -1,9 +1,10 @@
-import { createHmac, generateKeyPairSync } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requestSignature } from '../../agent/requestSignature.js'
 import { deriveKey } from '../helpers/agentSessionTest.js'
 import { type StackWithAgent, eip3009, paymentPolicy, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
 import { waitFor } from '../helpers/startStack.js'
+import { newX25519 } from '../../shared/protocol/agentSessionKey.js'
 
 /**
  * Attack: the host answers the agent's openSession with ITS OWN X25519 key instead of the enclave's, hoping to share
@@ -14,7 +15,7 @@ import { waitFor } from '../helpers/startStack.js'
  */
 describe('adversarial: the host swaps the enclave’s X25519 key share in the open answer', () => {
   let s: StackWithAgent
-  const hostKey = generateKeyPairSync('x25519')
+  const hostKey = newX25519()
   const hostPub = Buffer.from(hostKey.publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex')
   let openRequest = ''
   let sessionId = ''
