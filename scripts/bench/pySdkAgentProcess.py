@@ -59,6 +59,29 @@ def cpu_us() -> tuple[float, float]:
     return r.ru_utime * 1e6, r.ru_stime * 1e6
 
 
+def summarize(lat: list[float], state: dict[str, int], errors: dict[str, int], t0: float, cpu0: tuple[float, float]) -> dict[str, Any]:
+    """One window's figures: rate, CPU and system time per payment (µs), latency percentiles (ms), failures."""
+    u1, s1 = cpu_us()
+    seconds = time.perf_counter() - t0
+    u0, s0 = cpu0
+    lat.sort()
+    n = len(lat)
+
+    def q(x: float) -> float:
+        return round(lat[min(n - 1, int(x * n))], 3) if n else float("nan")
+
+    return {
+        "n": n,
+        "failed": state["failed"],
+        "errors": errors,
+        "opsPerSec": round(n / seconds),
+        "cpuUsPerOp": round((u1 - u0 + s1 - s0) / max(1, n)),
+        "sysUsPerOp": round((s1 - s0) / max(1, n)),
+        "p50Ms": q(0.5),
+        "p99Ms": q(0.99),
+    }
+
+
 def timed_run(op: Callable[[], Any], concurrency: int, window_ms: float, count: int | None) -> dict[str, Any]:
     lat: list[float] = []
     errors: dict[str, int] = {}
@@ -98,24 +121,7 @@ def timed_run(op: Callable[[], Any], concurrency: int, window_ms: float, count: 
             t.start()
         for t in threads:
             t.join()
-    u1, s1 = cpu_us()
-    seconds = time.perf_counter() - t0
-    lat.sort()
-    n = len(lat)
-
-    def q(x: float) -> float:
-        return round(lat[min(n - 1, int(x * n))], 3) if n else float("nan")
-
-    return {
-        "n": n,
-        "failed": state["failed"],
-        "errors": errors,
-        "opsPerSec": round(n / seconds),
-        "cpuUsPerOp": round((u1 - u0 + s1 - s0) / max(1, n)),
-        "sysUsPerOp": round((s1 - s0) / max(1, n)),
-        "p50Ms": q(0.5),
-        "p99Ms": q(0.99),
-    }
+    return summarize(lat, state, errors, t0, (u0, s0))
 
 
 def timed_run_async(op: Callable[[], Any], concurrency: int, window_ms: float, count: int | None) -> dict[str, Any]:
@@ -152,21 +158,7 @@ def timed_run_async(op: Callable[[], Any], concurrency: int, window_ms: float, c
 
     u0, s0 = cpu_us()
     t0 = asyncio.run(main())
-    u1, s1 = cpu_us()
-    seconds = time.perf_counter() - t0
-    lat.sort()
-    n = len(lat)
-    q = lambda x: round(lat[min(n - 1, int(x * n))], 3) if n else float("nan")  # noqa: E731
-    return {
-        "n": n,
-        "failed": state["failed"],
-        "errors": errors,
-        "opsPerSec": round(n / seconds),
-        "cpuUsPerOp": round((u1 - u0 + s1 - s0) / max(1, n)),
-        "sysUsPerOp": round((s1 - s0) / max(1, n)),
-        "p50Ms": q(0.5),
-        "p99Ms": q(0.99),
-    }
+    return summarize(lat, state, errors, t0, (u0, s0))
 
 
 def profile_summary(prof: cProfile.Profile, n: int, top: int = 18) -> list[dict[str, Any]]:
