@@ -1,6 +1,7 @@
 import { type KeyObject, createHmac, diffieHellman, randomBytes, sign } from 'node:crypto'
-import { agentSessionKey, x25519FromHex, x25519Hex, newX25519 } from '../shared/protocol/agentSessionKey.js'
+import { agentSessionKey, x25519FromHex, x25519Hex } from '../shared/protocol/agentSessionKey.js'
 import type { AgentKey } from './loadAgentKey.js'
+import { randomKeyPair } from '../shared/identity/randomKeyPair.js'
 
 /**
  * The agent's side of a MAC session (docs/agent-sdk.md "Sessions"): one Ed25519-signed openSession per
@@ -60,7 +61,7 @@ export function sessionMac(s: AgentSession, text: string): string {
 /** One open as the SDK makes it (exported for `make bench`'s load generator, which opens one per bench agent). */
 export async function openSession(agentKey: AgentKey, wallet: string, edKey: KeyObject, post: Post): Promise<AgentSession | null> {
   try {
-    const { publicKey, privateKey } = newX25519()
+    const { publicKey, privateKey } = randomKeyPair('x25519')
     const ours = x25519Hex(publicKey)
     const request = { v: 1, agentId: agentKey.agentId, wallet, nonce: randomBytes(16).toString('hex'), issuedAt: Date.now(), op: 'openSession', x25519: ours }
     const text = JSON.stringify(request)

@@ -1,5 +1,5 @@
-import { generateKeyPairSync } from 'node:crypto'
 import { agentIdFromPublicKey } from '../shared/identity/agentIdFromPublicKey.js'
+import { randomKeyPair } from '../shared/identity/randomKeyPair.js'
 import type { AgentKey } from './loadAgentKey.js'
 
 export type GenerateAgentKeyParameters = {
@@ -9,7 +9,7 @@ export type GenerateAgentKeyParameters = {
 
 /** Creates a fresh Ed25519 agent key (node:crypto) in the key-file shape; the caller stores it (mode 0600). */
 export function generateAgentKey(params: GenerateAgentKeyParameters = {}): AgentKey {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+  const { publicKey, privateKey } = randomKeyPair('ed25519')
   const pub = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url')
   const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d ?? '', 'base64url')
   return {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { eip3009 } from '../test/helpers/agentClient.js'
 import { generateAgentKey } from './generateAgentKey.js'
 import { requestSignature } from './requestSignature.js'
-import { newX25519 } from '../shared/protocol/agentSessionKey.js'
+import { randomKeyPair } from '../shared/identity/randomKeyPair.js'
 
 /**
  * Attack (SDK side, pure: the host is a fetch function): a malicious host makes the SDK open a fresh MAC session for
@@ -26,7 +26,7 @@ function maliciousHost(p: { lifetimeMs: number; forgetSessions: boolean }) {
       seen.opens++
       const open = JSON.parse(body.request) as { issuedAt: number; x25519: string }
       // A well-formed answer (a real X25519 share, so the SDK derives a key), with the lifetime the host picks.
-      const { publicKey, privateKey } = newX25519()
+      const { publicKey, privateKey } = randomKeyPair('x25519')
       diffieHellman({ privateKey, publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(open.x25519, 'hex').toString('base64url') }, format: 'jwk' }) })
       const session = { id: randomBytes(16).toString('hex'), x25519: x25519Hex(publicKey), expiresAt: open.issuedAt + p.lifetimeMs }
       return json(200, { agentId: 'x', wallet, op: 'openSession', session })

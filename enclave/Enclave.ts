@@ -4,7 +4,7 @@
  * handlers; everything that leaves is either public (addresses, audit
  * entries, signatures) or sealed.
  */
-import { type KeyObject, createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
+import { type KeyObject, createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto'
 import type { AuditEntry, AuditEntryBody, AuditEvent, AuditHead } from '../shared/audit/auditEntry.js'
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { MAX_FRAME_BYTES } from '../shared/protocol/frame.js'
@@ -21,6 +21,7 @@ import { SerialQueue } from './state/SerialQueue.js'
 import { type WalletBlob, decodeCore, decodeWalletBlob, encodeCore, encodeWalletBlob } from './state/snapshotCodec.js'
 import type { WalletView } from '../core/state/stateTypes.js'
 import type { Admission } from '../shared/owner/parseAdmission.js'
+import { randomKeyPair } from '../shared/identity/randomKeyPair.js'
 
 export type EnclaveParameters = {
   mode: 'sim' | 'nitro'
@@ -152,7 +153,7 @@ export class Enclave {
       this.state.markChanged([...this.state.wallets.keys()], true)
       this.fresh = false
     } else {
-      this.setReceiptKey(generateKeyPairSync('ed25519').privateKey)
+      this.setReceiptKey(randomKeyPair('ed25519').privateKey)
       this.audit = new AuditChain({ signer: this.receiptSigner })
       this.entryMacKey = randomBytes(32)
       this.coreId = randomBytes(16)

@@ -4,9 +4,9 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { AgentRecord } from '../../core/state/stateTypes.js'
 import { SESSIONS_MAX, SESSIONS_PER_AGENT, SESSION_TTL_MS, checkSessionMac, openSession } from './agentSessions.js'
-import { newX25519 } from '../../shared/protocol/agentSessionKey.js'
+import { randomKeyPair } from '../../shared/identity/randomKeyPair.js'
 
-const agentPub = () => Buffer.from(newX25519().publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex')
+const agentPub = () => Buffer.from(randomKeyPair('x25519').publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex')
 const record = (i: number): AgentRecord => ({ agentId: `agt_${i.toString(16).padStart(40, '0')}`, publicKey: new Uint8Array(32).fill(i & 0xff), label: '', status: 'active', registeredAt: 0 })
 const repoRoot = path.resolve(import.meta.dirname, '../..')
 const mac = (id: string, key: Buffer, text: string) => `s1:${id}:${createHmac('sha256', key).update(text).digest('hex')}`

@@ -5,9 +5,10 @@
  * host sees both public keys only. Sessions live in memory: bounded per agent and in total, lost on restart.
  */
 import { createHmac, diffieHellman, randomBytes, timingSafeEqual } from 'node:crypto'
-import { agentSessionKey, x25519FromHex, x25519Hex, newX25519 } from '../../shared/protocol/agentSessionKey.js'
+import { agentSessionKey, x25519FromHex, x25519Hex } from '../../shared/protocol/agentSessionKey.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { AgentRecord } from '../../core/state/stateTypes.js'
+import { randomKeyPair } from '../../shared/identity/randomKeyPair.js'
 
 export const SESSION_TTL_MS = 3_600_000
 export const SESSIONS_PER_AGENT = 8
@@ -20,7 +21,7 @@ const storeOf = (e: object): Store => STORES.get(e) ?? (STORES.set(e, { byId: ne
 /** Opens a session for an authenticated, fresh openSession; evicts only this agent's own oldest session. */
 export function openSession(enclave: object, agent: Readonly<AgentRecord>, wallet: string, openText: string, theirs: string, now: number) {
   if (agent.status === 'revoked') throw new EnclaveError('agent_revoked', 'Agent was revoked by its owner')
-  const { publicKey, privateKey } = newX25519()
+  const { publicKey, privateKey } = randomKeyPair('x25519')
   const peer = x25519FromHex(theirs)
   // SECURITY: a low-order agent key gives an all-zero secret anyone could compute (OpenSSL refuses to derive it):
   // a typed refusal, before any of the agent's sessions is evicted for it (agentOpensSessionWithLowOrderKey).

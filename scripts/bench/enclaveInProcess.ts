@@ -11,7 +11,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { Enclave } from '../../enclave/Enclave.js'
 import { handleAgentSign } from '../../enclave/agent/handleAgentSign.js'
 import { handleAgentStatus } from '../../enclave/agent/handleAgentStatus.js'
-import { agentSessionKey, x25519FromHex, x25519Hex, newX25519 } from '../../shared/protocol/agentSessionKey.js'
+import { agentSessionKey, x25519FromHex, x25519Hex } from '../../shared/protocol/agentSessionKey.js'
 import { applyOwnerAct } from '../../enclave/owner/applyOwnerAct.js'
 import { parseAdmission } from '../../shared/owner/parseAdmission.js'
 import { finishLoad } from '../../enclave/state/loadState.js'
@@ -20,6 +20,7 @@ import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { parsePolicy, policyHash } from '../../shared/schemas/policy.js'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
+import { randomKeyPair } from '../../shared/identity/randomKeyPair.js'
 
 const USDC = '0x036CbD53842c5426634e7929541eC2318f3dCF7e'
 const PAY_TO = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C'
@@ -63,7 +64,7 @@ export async function benchEnclaveInProcess(n = 3000, auth: 'ed25519' | 'session
   await new Promise((r) => setTimeout(r, 2_100)) // past the start floor
   let session: { id: string; key: Buffer } | null = null
   if (auth === 'session') {
-    const x = newX25519()
+    const x = randomKeyPair('x25519')
     const ours = x25519Hex(x.publicKey)
     const open = JSON.stringify({ v: 1, agentId, wallet, nonce: randomBytes(16).toString('hex'), issuedAt: Date.now(), op: 'openSession', x25519: ours })
     const res = await handleAgentStatus(enclave, { request: open, signature: sign(null, Buffer.from(open), privateKey).toString('hex') })

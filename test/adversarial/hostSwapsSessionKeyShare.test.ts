@@ -4,7 +4,7 @@ import { requestSignature } from '../../agent/requestSignature.js'
 import { deriveKey } from '../helpers/agentSessionTest.js'
 import { type StackWithAgent, eip3009, paymentPolicy, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
 import { waitFor } from '../helpers/startStack.js'
-import { newX25519 } from '../../shared/protocol/agentSessionKey.js'
+import { randomKeyPair } from '../../shared/identity/randomKeyPair.js'
 
 /**
  * Attack: the host answers the agent's openSession with ITS OWN X25519 key instead of the enclave's, hoping to share
@@ -15,7 +15,7 @@ import { newX25519 } from '../../shared/protocol/agentSessionKey.js'
  */
 describe('adversarial: the host swaps the enclave’s X25519 key share in the open answer', () => {
   let s: StackWithAgent
-  const hostKey = newX25519()
+  const hostKey = randomKeyPair('x25519')
   const hostPub = Buffer.from(hostKey.publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex')
   let openRequest = ''
   let sessionId = ''

@@ -7,7 +7,7 @@ import { createHash, createHmac, createPublicKey, diffieHellman, generateKeyPair
 import type { Hex } from 'viem'
 import type { ResponseFrame } from '../../shared/protocol/messages.js'
 import { type MaliciousHost, type TestAgent, resign } from './maliciousHost.js'
-import { newX25519 } from '../../shared/protocol/agentSessionKey.js'
+import { randomKeyPair } from '../../shared/identity/randomKeyPair.js'
 
 export type TestSession = { id: string; key: Buffer; enclavePub: string; open: { request: string; signature: string }; res: ResponseFrame }
 
@@ -23,7 +23,7 @@ export function deriveKey(privateKey: ReturnType<typeof generateKeyPairSync>['pr
 
 /** Opens a session as `agent` (signed with `agent`'s key). Throws if the enclave refuses. */
 export async function openTestSession(host: MaliciousHost, agent: TestAgent, wallet: Hex): Promise<TestSession> {
-  const { publicKey, privateKey } = newX25519()
+  const { publicKey, privateKey } = randomKeyPair('x25519')
   const ours = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex')
   const request = openText(agent, wallet, ours)
   const open = { request, signature: resign(request, agent.privateKey) }

@@ -5,11 +5,11 @@
  */
 import type { AgentRecord } from '../../core/state/stateTypes.js'
 import { SESSIONS_MAX, SESSIONS_PER_AGENT, openSession } from '../../enclave/agent/agentSessions.js'
-import { newX25519 } from '../../shared/protocol/agentSessionKey.js'
+import { randomKeyPair } from '../../shared/identity/randomKeyPair.js'
 
 const gc = (globalThis as { gc?: () => void }).gc
 if (!gc) throw new Error('run with --expose-gc')
-const agentPub = () => Buffer.from(newX25519().publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex')
+const agentPub = () => Buffer.from(randomKeyPair('x25519').publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex')
 const record = (i: number): AgentRecord => ({ agentId: `agt_${i.toString(16).padStart(40, '0')}`, publicKey: new Uint8Array(32).fill(i & 0xff), label: '', status: 'active', registeredAt: 0 })
 const enclave = {}
 const now = 1_000_000
