@@ -27,8 +27,8 @@ const configs = specs.map((s) => {
   return { name: name!, root: path.resolve(dir!) }
 })
 /** The host process started from `root` (this script's own child), found by its command line. */
-function hostPid(root: string): number | null {
-  const want = path.join(root, 'dist/host.mjs')
+function hostPid(root: string, file = 'dist/host.mjs'): number | null {
+  const want = path.join(root, file)
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue
     try {
@@ -43,7 +43,7 @@ function io(pid: number | null): { syscw: number; wchar: number; syscr: number }
   const get = (k: string) => Number(new RegExp(`${k}: (\\d+)`).exec(t)?.[1] ?? Number.NaN)
   return { syscw: get('syscw'), wchar: get('wchar'), syscr: get('syscr') }
 }
-type Row = { writes64: number; kb64: number; reads64: number; writes1: number; kb1: number; hostOpen: number; enclaveOpen: number; p50Open: number; host64: number; enclave64: number; ratio: number; ops64: number; host1: number; enclave1: number; p50: number; p99: number; raw: number; load: number }
+type Row = { enclaveWrites64: number; writes64: number; kb64: number; reads64: number; writes1: number; kb1: number; hostOpen: number; enclaveOpen: number; p50Open: number; host64: number; enclave64: number; ratio: number; ops64: number; host1: number; enclave1: number; p50: number; p99: number; raw: number; load: number }
 const rows = new Map<string, Row[]>(configs.map((c) => [c.name, []]))
 for (let p = 0; p < rounds; p++) {
   const order = configs.map((_, i) => configs[(i + p) % configs.length]!)
@@ -51,12 +51,14 @@ for (let p = 0; p < rounds; p++) {
     const raw = rawSignatureCpuUs(1500).cpuUs
     const load = loadavg()[0]!
     const marks: Array<ReturnType<typeof io>> = []
-    const r = await benchEndToEnd({ levels: [64, 1], warmupMs: 1500, durationMs, root: c.root, openLoopRates: [rate], between: async () => void marks.push(io(hostPid(c.root))) })
+    const enclaveMarks: Array<ReturnType<typeof io>> = []
+    const r = await benchEndToEnd({ levels: [64, 1], warmupMs: 1500, durationMs, root: c.root, openLoopRates: [rate], between: async () => void (marks.push(io(hostPid(c.root))), enclaveMarks.push(io(hostPid(c.root, 'dist/enclave.sim.mjs')))) })
     const open = r.openLoop[0]!
     const [l64, l1] = r.levels as [(typeof r.levels)[0], (typeof r.levels)[0]]
     const d = (i: number, k: keyof ReturnType<typeof io>, n: number) => (marks[i + 1]![k] - marks[i]![k]) / n
     const row: Row = {
       writes64: d(0, 'syscw', l64.answeredAll),
+      enclaveWrites64: (enclaveMarks[1]!.syscw - enclaveMarks[0]!.syscw) / l64.answeredAll,
       kb64: d(0, 'wchar', l64.answeredAll) / 1024,
       reads64: d(0, 'syscr', l64.answeredAll),
       writes1: d(1, 'syscw', l1.answeredAll),
@@ -77,7 +79,7 @@ for (let p = 0; p < rounds; p++) {
     }
     rows.get(c.name)!.push(row)
     console.log(
-      `round ${p + 1} ${c.name.padEnd(8)} c=64: host ${row.host64} µs, enclave ${row.enclave64} µs, ${row.ops64} ops/s, ratio ${row.ratio.toFixed(2)} (raw ${raw.toFixed(0)} µs), host per request ${row.writes64.toFixed(2)} write / ${row.reads64.toFixed(2)} read syscalls, ${row.kb64.toFixed(1)} KB written` +
+      `round ${p + 1} ${c.name.padEnd(8)} c=64: host ${row.host64} µs, enclave ${row.enclave64} µs, ${row.ops64} ops/s, ratio ${row.ratio.toFixed(2)} (raw ${raw.toFixed(0)} µs), host per request ${row.writes64.toFixed(2)} write / ${row.reads64.toFixed(2)} read syscalls, ${row.kb64.toFixed(1)} KB written, enclave ${row.enclaveWrites64.toFixed(2)} write syscalls` +
         ` | c=1: host ${row.host1} µs, enclave ${row.enclave1} µs, p50 ${row.p50} ms, p99 ${row.p99} ms, host ${row.writes1.toFixed(2)} write syscalls / ${row.kb1.toFixed(1)} KB per request | open ${rate}/s: host ${row.hostOpen} µs, enclave ${row.enclaveOpen} µs, p50 ${row.p50Open} ms | load ${load.toFixed(2)}, failed ${l64.failed + l1.failed}`,
     )
   }
@@ -85,7 +87,7 @@ for (let p = 0; p < rounds; p++) {
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 for (const [name, rs] of rows) {
   const f = (k: keyof Row, d = 0) => `${med(rs.map((r) => r[k])).toFixed(d)} [${Math.min(...rs.map((r) => r[k])).toFixed(d)}–${Math.max(...rs.map((r) => r[k])).toFixed(d)}]`
-  console.log(`${name.padEnd(8)} median [min–max]: c=64 host µs ${f('host64')}, enclave µs ${f('enclave64')}, ratio ${f('ratio', 2)}, ops/s ${f('ops64')}, host write syscalls ${f('writes64', 2)}, KB written ${f('kb64', 1)} | c=1 host µs ${f('host1')}, enclave µs ${f('enclave1')}, p50 ms ${f('p50', 2)}, p99 ms ${f('p99', 2)} | open ${rate}/s host µs ${f('hostOpen')}, enclave µs ${f('enclaveOpen')}, p50 ms ${f('p50Open', 2)}`)
+  console.log(`${name.padEnd(8)} median [min–max]: c=64 host µs ${f('host64')}, enclave µs ${f('enclave64')}, ratio ${f('ratio', 2)}, ops/s ${f('ops64')}, host write syscalls ${f('writes64', 2)}, KB written ${f('kb64', 1)}, enclave write syscalls ${f('enclaveWrites64', 2)} | c=1 host µs ${f('host1')}, enclave µs ${f('enclave1')}, p50 ms ${f('p50', 2)}, p99 ms ${f('p99', 2)} | open ${rate}/s host µs ${f('hostOpen')}, enclave µs ${f('enclaveOpen')}, p50 ms ${f('p50Open', 2)}`)
 }
 if (configs.length === 2) {
   const [a, b] = configs.map((c) => rows.get(c.name)!) as [Row[], Row[]]
