@@ -5,6 +5,7 @@ import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot } from './Store.js'
 import { AuditForkError } from './storeErrors.js'
 import { newestSet } from './Store.js'
+import { startWalCheckpointer, type WalCheckpointer } from './walCheckpointer.js'
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE snapshots(version INTEGER PRIMARY KEY, audit_seq INTEGER NOT NULL, blob BLOB NOT NULL, stored_at INTEGER NOT NULL);
@@ -27,6 +28,11 @@ const MIGRATIONS: string[] = [
    ALTER TABLE snapshots_w RENAME TO snapshots;`,
 ]
 const KEEP_SNAPSHOTS = 5
+/** Background WAL checkpoint interval; SQLite's own automatic checkpoint (frames) if the worker cannot run. */
+const CHECKPOINT_EVERY_MS = 200
+const SQLITE_AUTOCHECKPOINT = 1_000
+/** With the worker: the writer's own (rare, short) checkpoint at this many WAL frames (~80 MB) bounds the file. */
+const WRITER_AUTOCHECKPOINT = 20_000
 /** Fetch marks wait at most this long for a persist transaction to ride in. */
 const MARKS_IDLE_MS = 1_000
 type FetchMarks = Array<{ keys: { agentId: string; nonce: string }[]; at: number }>
@@ -37,12 +43,21 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database
   private readonly stmts
 
-  constructor(file: string) {
+  private readonly checkpointer: WalCheckpointer | null
+
+  /** `backgroundCheckpoint`: WAL checkpoints on a worker thread (walCheckpointer.ts), not in the writer's commits. */
+  constructor(file: string, opts: { backgroundCheckpoint?: boolean } = {}) {
     mkdirSync(path.dirname(file), { recursive: true })
     this.db = new Database(file)
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('synchronous = NORMAL')
     this.migrate()
+    if (opts.backgroundCheckpoint ?? true) {
+      this.db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT}`)
+      this.checkpointer = startWalCheckpointer(file, CHECKPOINT_EVERY_MS, () => {
+        if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT}`)
+      })
+    } else this.checkpointer = null
     const db = this.db
     this.stmts = {
       insertEntry: db.prepare(
@@ -223,6 +238,7 @@ export class SqliteStore implements Store {
     } catch {
       // A store closing on an error keeps what it has.
     }
+    await this.checkpointer?.stop() // first: the writer's connection, closing last, checkpoints and removes the WAL
     this.db.close()
   }
 }

@@ -259,3 +259,22 @@ describe('sqlite store: fetch marks', () => {
     expect(raw(file)[2]).toEqual({ nonce: 'n2', at: 30, n: 2 })
   })
 })
+
+/** Issue 18: WAL checkpoints run on a worker thread, not inside the writer's commits; the WAL is gone after close. */
+describe('sqlite store: background WAL checkpoint', () => {
+  it('copies committed frames into the database file without a commit reaching 1,000 frames; close removes the WAL', async () => {
+    const { statSync, existsSync } = await import('node:fs')
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'bursar-store-')), 'b.db')
+    const store = new SqliteStore(file)
+    const before = statSync(file).size
+    const big = 'x'.repeat(3_000)
+    for (let i = 0; i < 40; i++) await store.persistMany([{ entries: [entry(i, undefined, { big })], checkpoint: null, sealed: null }])
+    expect(statSync(file).size).toBe(before) // 40 commits, far below SQLite's own 1,000-frame checkpoint: all in the WAL
+    const until = Date.now() + 5_000
+    while (statSync(file).size === before && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+    expect(statSync(file).size).toBeGreaterThan(before + 40 * 3_000) // the worker's pass copied them
+    expect((await store.entriesAfter(-1, 100)).length).toBe(40)
+    await store.close()
+    expect(existsSync(`${file}-wal`)).toBe(false)
+  })
+})
