@@ -30,6 +30,8 @@ const MIGRATIONS: string[] = [
 const KEEP_SNAPSHOTS = 5
 /** Background WAL checkpoint interval; SQLite's own automatic checkpoint (frames) if the worker cannot run. */
 const CHECKPOINT_EVERY_MS = 200
+/** Fewer than this many frames appended between two passes: the next comes 5x later. */
+const CHECKPOINT_MIN_FRAMES = 1_000
 const SQLITE_AUTOCHECKPOINT = 1_000
 /** With the worker: the writer's own (rare, short) checkpoint at this many WAL frames (~80 MB) bounds the file. */
 const WRITER_AUTOCHECKPOINT = 20_000
@@ -54,7 +56,7 @@ export class SqliteStore implements Store {
     this.migrate()
     if (opts.backgroundCheckpoint ?? true) {
       this.db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT}`)
-      this.checkpointer = startWalCheckpointer(file, CHECKPOINT_EVERY_MS, () => {
+      this.checkpointer = startWalCheckpointer(file, CHECKPOINT_EVERY_MS, CHECKPOINT_MIN_FRAMES, () => {
         if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT}`)
       })
     } else this.checkpointer = null

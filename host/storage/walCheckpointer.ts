@@ -11,16 +11,27 @@ import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 
 // Every pass copies what the writer appended since the last (a page written many times in between is copied once).
+// Passes come every intervalMs while the writer appends at least minFrames between two of them, else 5x less often:
+// a slow writer's pass then copies about as many frames as SQLite's own 1,000-frame checkpoint did, a busy writer's more.
 const WORKER = `
 const { workerData, parentPort } = require('node:worker_threads')
 const Database = require(workerData.sqlite)
 const db = new Database(workerData.file)
+let last = 0
 const pass = () => {
-  try { db.pragma('wal_checkpoint(PASSIVE)') } catch {}
+  let appended = 0
+  try {
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)')
+    appended = r.log >= last ? r.log - last : r.log
+    last = r.log
+  } catch {}
+  return appended
 }
-const timer = setInterval(pass, workerData.intervalMs)
+let timer = null
+const loop = () => { timer = setTimeout(loop, pass() >= workerData.minFrames ? workerData.intervalMs : 5 * workerData.intervalMs) }
+timer = setTimeout(loop, workerData.intervalMs)
 parentPort.on('message', () => {
-  clearInterval(timer)
+  clearTimeout(timer)
   pass()
   db.close()
   parentPort.close()
@@ -35,9 +46,9 @@ export type WalCheckpointer = { stop(): Promise<void> }
  * frames): a writer that never leaves a gap long enough for a pass to end would otherwise grow the WAL for good; by
  * then the passes have copied nearly every frame, so the writer's checkpoint is short and restarts the WAL.
  */
-export function startWalCheckpointer(file: string, intervalMs: number, fallback: () => void): WalCheckpointer {
+export function startWalCheckpointer(file: string, intervalMs: number, minFrames: number, fallback: () => void): WalCheckpointer {
   const sqlite = createRequire(import.meta.url).resolve('better-sqlite3')
-  const worker = new Worker(WORKER, { eval: true, workerData: { file, intervalMs, sqlite } })
+  const worker = new Worker(WORKER, { eval: true, workerData: { file, intervalMs, minFrames, sqlite } })
   worker.unref()
   let [exited, stopping] = [false, false]
   const done = new Promise<void>((resolve) =>
