@@ -239,7 +239,10 @@ export class EnclaveGateway {
    */
   private coverCheckpoints(batch: Array<{ p: Persist; connection: number }>): Persist[] {
     const lastBlock = batch.findLast((b) => b.p.entries.length > 0)?.p
-    const newest = lastBlock ? (JSON.parse(lastBlock.entries[lastBlock.entries.length - 1]!) as { seq?: unknown }).seq : undefined
+    let newest: unknown = -1
+    try {
+      if (lastBlock) newest = (JSON.parse(lastBlock.entries[lastBlock.entries.length - 1]!) as { seq?: unknown }).seq
+    } catch {} // not JSON: the store refuses the batch (and says why)
     const through = Math.max(this.maxStored, this.storedThrough, typeof newest === 'number' ? newest : -1)
     const blocks = batch.map(({ p, connection }) => {
       if (!p.checkpoint || p.checkpoint.seq <= through) return p

@@ -20,6 +20,12 @@ export type FrameHoldProxy = {
   release(): void
   /** Forgets the held frames (they never reach the host) and stops holding. */
   drop(): void
+  /**
+   * Stops accepting (and cuts the open connections) until `listen()`: while the enclave is down the host's connects
+   * are refused, as on the real channel, instead of accepted and then closed.
+   */
+  unlisten(): Promise<void>
+  listen(): Promise<void>
   close(): Promise<void>
 }
 
@@ -71,8 +77,16 @@ export async function frameHoldProxy(path: string, upstream: string): Promise<Fr
       }
     })
   })
-  rmSync(path, { force: true })
-  await new Promise<void>((r) => server.listen(path, r))
+  const listen = async () => {
+    rmSync(path, { force: true })
+    await new Promise<void>((r) => server.listen(path, r))
+  }
+  const unlisten = () =>
+    new Promise<void>((r) => {
+      for (const s of sockets) s.destroy()
+      server.close(() => r())
+    })
+  await listen()
   const proxy: FrameHoldProxy = {
     path,
     ahead: 0,
@@ -87,11 +101,9 @@ export async function frameHoldProxy(path: string, upstream: string): Promise<Fr
       holding = false
       held = []
     },
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy()
-        server.close(() => r())
-      }),
+    unlisten,
+    listen,
+    close: () => (server.listening ? unlisten() : Promise.resolve()),
   }
   return proxy
 }

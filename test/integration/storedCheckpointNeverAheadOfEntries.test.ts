@@ -99,9 +99,11 @@ describe('a stored checkpoint never runs ahead of the stored entries (real host 
     } finally {
       proxy.drop()
     }
+    await proxy.unlisten()
     await Promise.all(inFlight)
     s.stack.logs.length = 0
     await s.stack.startEnclave()
+    await proxy.listen()
     await s.stack.waitReady(30_000)
     // The restarted enclave continues from the stored entries: nothing it signed before covers what it writes next.
     const restarted = await exportLog()
