@@ -5,6 +5,7 @@ import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { SpendLedgerJsonSchema } from '../../core/ledger/LedgerEvent.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import { ACT_CLASSES } from '../../core/owner/quorum.js'
+import { type EncodedIds, encodeWithRaw } from '../../core/replay/RecentIds.js'
 import type { AgentRecord, PolicyRecord, WalletRecord, WalletView } from '../../core/state/stateTypes.js'
 
 /** Plain form of the enclave's core blob: what every wallet shares, and the directory naming each wallet's newest blob. */
@@ -94,10 +95,14 @@ export function encodeCore(s: CoreState): Uint8Array {
   return encode({ v: 2, ...s })
 }
 
-/** Serializes one wallet's blob (CBOR; Maps become arrays; the ledger stays JSON text, mostly from its series' caches). */
-export function encodeWalletBlob(b: Omit<WalletBlob, 'wallet'> & { wallet: WalletView }): Uint8Array {
+/**
+ * Serializes one wallet's blob (CBOR; Maps become arrays; the ledger stays JSON text, mostly from its series' caches;
+ * issue 18: the request ids may come already encoded, from their per-second caches: the same bytes).
+ */
+export function encodeWalletBlob(b: Omit<WalletBlob, 'wallet' | 'replay'> & { replay: WalletBlob['replay'] | EncodedIds; wallet: WalletView }): Uint8Array {
   const w = b.wallet
-  return encode({ v: 1, ...b, wallet: { ...w, agents: [...w.agents.values()], policies: [...w.policies.values()], ledger: w.ledger.toJSONText() } })
+  const blob = { v: 1, ...b, wallet: { ...w, agents: [...w.agents.values()], policies: [...w.policies.values()], ledger: w.ledger.toJSONText() } }
+  return Array.isArray(b.replay) ? encode(blob) : encodeWithRaw(blob, { replay: b.replay.cbor })
 }
 
 /** Parses a decrypted core blob by its schema; any shape error means the blob is not ours. */
