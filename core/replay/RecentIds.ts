@@ -87,9 +87,10 @@ export class RecentIds {
       return { count: newest.length, cbor: encode(newest) }
     }
     for (const b of buckets) {
-      if (b.n < b.keys.length) (b.cbor = concat([b.cbor, ...b.keys.slice(b.n).map((k) => tuple(k, this.at.get(k)!))])), (b.n = b.keys.length)
+      if (b.n < b.keys.length) (b.cbor = concat([b.cbor, tuples(b.keys.slice(b.n), this.at)])), (b.n = b.keys.length)
     }
-    return { count, cbor: concat([uintHead(0x80, count), ...buckets.map((b) => b.cbor)]) }
+    const h = new Uint8Array(9)
+    return { count, cbor: concat([h.subarray(0, head(h, 0, 0x80, count)), ...buckets.map((b) => b.cbor)]) }
   }
 
   /**
@@ -131,23 +132,41 @@ export class RecentIds {
  */
 export function encodeWithRaw(obj: Record<string, unknown>, raw: Record<string, Uint8Array>): Uint8Array {
   const keys = Object.keys(obj).sort((p, q) => p.length - q.length || (p < q ? -1 : p > q ? 1 : 0))
-  return concat([uintHead(0xa0, keys.length), ...keys.flatMap((k) => [encode(k), raw[k] ?? encode(obj[k])])])
+  const h = new Uint8Array(9)
+  return concat([h.subarray(0, head(h, 0, 0xa0, keys.length)), ...keys.flatMap((k) => [encode(k), raw[k] ?? encode(obj[k])])])
 }
 
 const utf8 = new TextEncoder()
+let scratch = new Uint8Array(256)
 
-/** One [key, at] tuple as cborg writes it (minimal-length heads; a time that is not a safe uint: cborg itself). */
-function tuple(key: string, at: number): Uint8Array {
-  if (!Number.isSafeInteger(at) || at < 0) return encode([key, at])
-  const s = utf8.encode(key)
-  return concat([Uint8Array.of(0x82), uintHead(0x60, s.length), s, uintHead(0x00, at)])
+/** [key, at] tuples as cborg writes them (minimal-length heads), into one buffer; a time that is not a safe uint: cborg itself. */
+function tuples(keys: string[], at: ReadonlyMap<string, number>): Uint8Array {
+  const out = new Uint8Array(keys.reduce((n, k) => n + 3 * k.length + 19, 0))
+  let off = 0
+  for (const k of keys) {
+    const t = at.get(k)!
+    if (!Number.isSafeInteger(t) || t < 0) {
+      const e = encode([k, t])
+      out.set(e, off)
+      off += e.length
+      continue
+    }
+    if (scratch.length < 3 * k.length) scratch = new Uint8Array(3 * k.length)
+    const { written } = utf8.encodeInto(k, scratch)
+    out[off++] = 0x82
+    off = head(out, off, 0x60, written)
+    out.set(scratch.subarray(0, written), off)
+    off = head(out, off + written, 0x00, t)
+  }
+  return out.subarray(0, off)
 }
 
-function uintHead(major: number, n: number): Uint8Array {
+/** Writes a CBOR head (major type, minimal-length argument) at `off`; returns the offset after it. */
+function head(out: Uint8Array, off: number, major: number, n: number): number {
   const size = n < 24 ? 0 : n < 256 ? 1 : n < 65536 ? 2 : n < 2 ** 32 ? 4 : 8
-  const out = Uint8Array.of(major | (size ? 23 + Math.log2(size) + 1 : n), ...new Uint8Array(size))
-  for (let i = size, v = n; i > 0; i--, v = Math.floor(v / 256)) out[i] = v % 256
-  return out
+  out[off] = major | (size ? 24 + Math.log2(size) : n)
+  for (let i = size, v = n; i > 0; i--, v = Math.floor(v / 256)) out[off + i] = v % 256
+  return off + 1 + size
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
