@@ -1,10 +1,10 @@
-import { encode } from 'cborg'
+import { decode, encode } from 'cborg'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { RecentIds, encodeWithRaw } from './RecentIds.js'
 
 /**
- * Issue 18: a wallet's seal takes its agents' request ids from per-(agent, second) buckets whose CBOR is cached. After
+ * Issue 18: a wallet's seal takes its agents' request ids (sealed grouped per agent) from per-(agent, second) buckets whose CBOR is cached. After
  * any sequence of admissions (late ones included), raised times (a load, a replayed entry), entries logged and
  * re-logged, expiry and seals, the cached encoding is byte for byte `encode()` of the uncached list (and a wallet blob
  * spliced from it is byte for byte the plain `encode()` of the blob), every wallet's list holds exactly its agents'
@@ -21,7 +21,7 @@ type Op =
 const AGENTS = ['ag0', 'ag1', 'ag:2', 'agé3', 'ag4']
 const WALLETS = ['0xaa', '0xbb', '0xcc']
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ op: fc.constant('admit' as const), agent: fc.nat(AGENTS.length - 1), nonce: fc.string({ maxLength: 40 }), offset: fc.oneof(fc.integer({ min: -30_000, max: 2_000 }), fc.integer({ min: -2_000, max: 0 })) }) },
+  { weight: 8, arbitrary: fc.record({ op: fc.constant('admit' as const), agent: fc.nat(AGENTS.length - 1), nonce: fc.oneof(fc.string({ maxLength: 40 }), fc.string({ maxLength: 12, unit: 'binary' })), offset: fc.oneof(fc.integer({ min: -30_000, max: 2_000 }), fc.integer({ min: -2_000, max: 0 })) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('raise' as const), pick: fc.integer({ min: 0, max: 10_000 }), by: fc.integer({ min: 1, max: 4_000 }) }) },
   { weight: 6, arbitrary: fc.record({ op: fc.constant('log' as const), pick: fc.integer({ min: 0, max: 10_000 }), wallet: fc.nat(WALLETS.length - 1), upper: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('tick' as const), by: fc.integer({ min: 0, max: 4_000 }) }) },
@@ -72,10 +72,12 @@ function run(ops: Op[], corrupt?: (ids: RecentIds) => void): void {
       const skip = new Set(o.changed.flatMap(agentsOf))
       for (const w of o.changed) {
         const list = ids.listFor(agentsOf(w))
-        expect(new Set(list.map(([k]) => k))).toEqual(new Set([...ids.at.keys()].filter((k) => agentsOf(w).includes(agentOf(k)))))
-        for (const [k, t] of list) expect(ids.at.get(k)).toBe(t)
+        const flat = list.flatMap(([a, xs]) => xs.map(([n, t]): [string, number] => [`${a}:${n}`, t]))
+        expect(list.every(([a, xs]) => agentsOf(w).includes(a) && xs.length > 0)).toBe(true)
+        expect(new Set(flat.map(([k]) => k))).toEqual(new Set([...ids.at.keys()].filter((k) => agentsOf(w).includes(agentOf(k)))))
+        for (const [k, t] of flat) expect(ids.at.get(k)).toBe(t)
         const cached = ids.encodedFor(agentsOf(w))
-        expect(cached.count).toBe(list.length)
+        expect(cached.count).toBe(flat.length)
         expect(Buffer.from(cached.cbor).toString('hex')).toBe(Buffer.from(encode(list)).toString('hex'))
         const blob = { v: 1, coreId: new Uint8Array(16).fill(w), version: seq, auditSeq: seq - 1, wallet: { address: WALLETS[w], ledger: '{}', n: [1, -2, 3.5] } }
         expect(Buffer.from(encodeWithRaw({ ...blob, replay: [] }, { replay: cached.cbor })).equals(Buffer.from(encode({ ...blob, replay: list })))).toBe(true)
@@ -108,7 +110,7 @@ describe('RecentIds: per-agent buckets with cached CBOR', () => {
     ids.encodedFor(['ag0'])
     ids.add('ag0:a', t + 1) // a raised time must re-encode the bucket
     const fresh = ids.encodedFor(['ag0'])
-    expect(Buffer.from(fresh.cbor).equals(Buffer.from(encode([['ag0:a', t + 1]])))).toBe(true)
+    expect(Buffer.from(fresh.cbor).equals(Buffer.from(encode([['ag0', [['a', t + 1]]]])))).toBe(true)
     // Break the cache on purpose (a tuple of another time): the property above must notice.
     const broken = (x: RecentIds) => {
       for (const a of (x as unknown as { agents: Map<string, { buckets: Map<number, { cbor: Uint8Array; n: number }> }> }).agents.values())
@@ -131,8 +133,11 @@ describe('RecentIds: per-agent buckets with cached CBOR', () => {
     for (const agents of [['ag0'], ['ag1'], ['ag1', 'ag0']]) {
       expect(Buffer.from(ids.encodedFor(agents).cbor).equals(Buffer.from(encode(ids.listFor(agents))))).toBe(true)
     }
-    // Over the per-seal bound: the newest ids only, still a valid encoding of its list.
-    const capped = ids.encodedFor(['ag0'], 1_000)
+    // Over the per-seal bound: the newest ids only.
+    const capped = ids.encodedFor(['ag1', 'ag0'], 1_000)
     expect(capped.count).toBe(1_000)
+    const kept = (decode(capped.cbor) as Array<[string, Array<[string, number]>]>).flatMap(([, xs]) => xs.map(([, t]) => t))
+    expect(kept).toHaveLength(1_000)
+    expect(Math.min(...kept)).toBeGreaterThanOrEqual(Math.max(...[...ids.at.values()].sort((p, q) => q - p).slice(0, 1_000).slice(-1)))
   })
 })

@@ -12,7 +12,9 @@ import { encode } from 'cborg'
 type Bucket = { keys: string[]; cbor: Uint8Array; n: number; lo: number; hi: number; dirty: boolean }
 type AgentIds = { id: string; buckets: Map<number, Bucket>; wallets: Set<string> }
 
-/** A CBOR array of [key, at] tuples, header included: what `encode(list)` writes for the same list. */
+/** Sealed ids grouped by agent: [agentId, [[nonce, at], …]] (the agent id once, not in every key: about half the bytes). */
+export type GroupedIds = Array<[string, Array<[string, number]>]>
+/** `count` ids as CBOR, header included: what `encode(list)` writes for the same GroupedIds list. */
 export type EncodedIds = { count: number; cbor: Uint8Array }
 
 const agentOf = (key: string) => key.slice(0, key.lastIndexOf(':'))
@@ -73,24 +75,38 @@ export class RecentIds {
     }
   }
 
-  /** The ids of these agents, each agent's seconds oldest first, each second's in arrival order (uncached). */
-  listFor(agentIds: Iterable<string>): Array<[string, number]> {
-    return this.bucketsOf(agentIds).flatMap((b) => b.keys.map((k): [string, number] => [k, this.at.get(k)!]))
+  /**
+   * The ids of these agents as sealed: per agent with ids, [agentId, [[nonce, at], …]] (seconds oldest first, each in
+   * arrival order; the key is agentId:nonce), uncached.
+   */
+  listFor(agentIds: Iterable<string>): GroupedIds {
+    return this.groupsOf(agentIds).map(([a, bs]) => [a.id, bs.flatMap((b) => b.keys.map((k): [string, number] => [k.slice(a.id.length + 1), this.at.get(k)!]))])
   }
 
   /** `encode(listFor(agentIds))`, from the buckets' cached bytes; over `max` ids: the newest `max` (uncached). */
   encodedFor(agentIds: Iterable<string>, max = Number.POSITIVE_INFINITY): EncodedIds {
-    const buckets = this.bucketsOf(agentIds)
-    const count = buckets.reduce((n, b) => n + b.keys.length, 0)
+    const groups = this.groupsOf(agentIds)
+    const count = groups.reduce((n, [, bs]) => bs.reduce((m, b) => m + b.keys.length, n), 0)
     if (count > max) {
-      const newest = this.listFor(agentIds).sort((p, q) => p[1] - q[1]).slice(count - Math.max(0, max))
-      return { count: newest.length, cbor: encode(newest) }
-    }
-    for (const b of buckets) {
-      if (b.n < b.keys.length) (b.cbor = concat([b.cbor, tuples(b.keys.slice(b.n), this.at)])), (b.n = b.keys.length)
+      const newest = new Set(groups.flatMap(([, bs]) => bs.flatMap((b) => b.keys)).sort((p, q) => this.at.get(p)! - this.at.get(q)!).slice(count - Math.max(0, max)))
+      const kept = this.listFor(agentIds).map(([a, ids]): GroupedIds[number] => [a, ids.filter(([n]) => newest.has(`${a}:${n}`))]).filter(([, ids]) => ids.length)
+      return { count: newest.size, cbor: encode(kept) }
     }
     const h = new Uint8Array(9)
-    return { count, cbor: concat([h.subarray(0, head(h, 0, 0x80, count)), ...buckets.map((b) => b.cbor)]) }
+    const parts: Uint8Array[] = [h.subarray(0, head(h, 0, 0x80, groups.length))]
+    for (const [a, bs] of groups) {
+      const g = new Uint8Array(3 * a.id.length + 20)
+      const { written } = utf8.encodeInto(a.id, g.subarray(10))
+      g[0] = 0x82
+      const off = head(g, 1, 0x60, written)
+      g.copyWithin(off, 10, 10 + written)
+      parts.push(g.subarray(0, head(g, off + written, 0x80, bs.reduce((n, b) => n + b.keys.length, 0))))
+      for (const b of bs) {
+        if (b.n < b.keys.length) (b.cbor = concat([b.cbor, tuples(b.keys.slice(b.n), a.id.length + 1, this.at)])), (b.n = b.keys.length)
+        parts.push(b.cbor)
+      }
+    }
+    return { count, cbor: concat(parts) }
   }
 
   /**
@@ -116,11 +132,12 @@ export class RecentIds {
     return out
   }
 
-  private bucketsOf(agentIds: Iterable<string>): Bucket[] {
-    const out: Bucket[] = []
+  private groupsOf(agentIds: Iterable<string>): Array<[AgentIds, Bucket[]]> {
+    const out: Array<[AgentIds, Bucket[]]> = []
     for (const id of new Set(agentIds)) {
       const a = this.agents.get(id)
-      if (a) for (const s of [...a.buckets.keys()].sort((p, q) => p - q)) out.push(a.buckets.get(s)!)
+      const bs = a ? [...a.buckets.keys()].sort((p, q) => p - q).map((s) => a.buckets.get(s)!) : []
+      if (a && bs.some((b) => b.keys.length)) out.push([a, bs])
     }
     return out
   }
@@ -139,20 +156,20 @@ export function encodeWithRaw(obj: Record<string, unknown>, raw: Record<string, 
 const utf8 = new TextEncoder()
 let scratch = new Uint8Array(256)
 
-/** [key, at] tuples as cborg writes them (minimal-length heads), into one buffer; a time that is not a safe uint: cborg itself. */
-function tuples(keys: string[], at: ReadonlyMap<string, number>): Uint8Array {
+/** [nonce, at] tuples (key minus its agent prefix) as cborg writes them, into one buffer; a time not a safe uint: cborg itself. */
+function tuples(keys: string[], prefix: number, at: ReadonlyMap<string, number>): Uint8Array {
   const out = new Uint8Array(keys.reduce((n, k) => n + 3 * k.length + 19, 0))
   let off = 0
   for (const k of keys) {
     const t = at.get(k)!
     if (!Number.isSafeInteger(t) || t < 0) {
-      const e = encode([k, t])
+      const e = encode([k.slice(prefix), t])
       out.set(e, off)
       off += e.length
       continue
     }
     if (scratch.length < 3 * k.length) scratch = new Uint8Array(3 * k.length)
-    const { written } = utf8.encodeInto(k, scratch)
+    const { written } = utf8.encodeInto(k.slice(prefix), scratch)
     out[off++] = 0x82
     off = head(out, off, 0x60, written)
     out.set(scratch.subarray(0, written), off)

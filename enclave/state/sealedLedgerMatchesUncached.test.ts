@@ -56,7 +56,11 @@ function check(ledger: SpendLedger): void {
   for (const [k, at] of [['agent-a:n1', 5], ['agent-b:n2', 1_764_000_000_999], ['agent-a:n3', 1_764_000_001_000]] as const) ids.add(k, at)
   ids.encodedFor(['agent-a'])
   ids.add('agent-a:n4', 1_764_000_001_500)
-  expect(Buffer.from(encodeWalletBlob({ ...b, replay: ids.encodedFor(['agent-a', 'agent-b']) })).equals(Buffer.from(uncached({ ...b, replay: ids.listFor(['agent-a', 'agent-b']) })))).toBe(true)
+  const grouped = encodeWalletBlob({ ...b, replay: ids.encodedFor(['agent-a', 'agent-b']) })
+  expect(Buffer.from(grouped).equals(Buffer.from(uncached({ ...b, replay: ids.listFor(['agent-a', 'agent-b']) })))).toBe(true)
+  // Both id formats load to the same ids: grouped per agent (replay18) and the flat list older blobs hold.
+  expect(decodeWalletBlob(grouped).replay.sort()).toEqual([...ids.at].sort())
+  expect(decodeWalletBlob(encodeWalletBlob({ ...b, replay: [...ids.at] })).replay).toEqual([...ids.at])
   expect(decodeWalletBlob(bytes).wallet.ledger.toJSON()).toEqual(SpendLedger.fromJSON(ledger.toJSON()).toJSON())
 }
 
