@@ -16,6 +16,7 @@ import { ReleaseInOrder } from './protocol/releaseInOrder.js'
 import { SealError } from './seal/SealError.js'
 import type { Sealer } from './seal/Sealer.js'
 import { ReplayCache } from './state/ReplayCache.js'
+import type { EncodedIds } from '../core/replay/RecentIds.js'
 import { EnclaveState } from './state/EnclaveState.js'
 import { SerialQueue } from './state/SerialQueue.js'
 import { type WalletBlob, decodeCore, decodeWalletBlob, encodeCore, encodeWalletBlob } from './state/snapshotCodec.js'
@@ -387,15 +388,13 @@ export class Enclave {
     const from = [...deferred].reduce((m, a) => (this.walletSeals.get(a)!.through.seq < m.seq ? this.walletSeals.get(a)!.through : m), head)
     // Each sealed wallet carries its agents' recent request ids. The core carries only the ids that neither the
     // replayed log (entries after `from`) nor their wallet's blob (entries up to its seal) gives back: e.g. dry runs.
-    const walletOf = new Map<string, string>()
-    for (const a of changed) for (const id of this.state.wallet(a).agents.keys()) walletOf.set(id, a)
-    const slices = new Map<string, Array<[string, number]>>(changed.map((a) => [a, []]))
-    const rest: Array<[string, number]> = []
-    for (const r of this.replay.recent) {
-      const [w, [q, v]] = [walletOf.get(r[0].slice(0, r[0].lastIndexOf(':'))), this.replay.entryOf.get(r[0]) ?? [Number.NaN, '']]
-      if (w) slices.get(w)!.push(r)
-      else if (!(q > from.seq || q <= (this.walletSeals.get(v.toLowerCase())?.at ?? -1))) rest.push(r)
-    }
+    // At most 200,000 ids per seal (~18 MB, ~6,000 decisions/s over the window): a flood of requests cannot grow a
+    // snapshot past its frame (an owner act's snapshot that does not fit halts the enclave). Issue 18: per agent, cached CBOR.
+    let room = 200_000
+    const sealedIds = new Set(changed.flatMap((a) => [...this.state.wallet(a).agents.keys()]))
+    const slices = new Map<string, EncodedIds>()
+    for (const a of changed) slices.set(a, this.replay.ids.encodedFor(this.state.wallet(a).agents.keys(), room)), (room -= slices.get(a)!.count)
+    const rest = this.replay.ids.unsealed(sealedIds, from.seq, (v) => this.walletSeals.get(v)?.at ?? -1).slice(0, Math.max(0, room))
     const seals = new Map<string, WalletSeal>()
     const wallets = await Promise.all(changed.map(async (a) => {
       const version = this.state.walletVersion(a)

@@ -1,5 +1,6 @@
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { AGENT_CLOCK_AHEAD_MS } from '../../shared/schemas/agentRequest.js'
+import { RecentIds } from '../../core/replay/RecentIds.js'
 
 /**
  * Agent request replay protection. Nonces are remembered for the accepted
@@ -16,9 +17,8 @@ const REFUSALS = {
 } as const
 
 export class ReplayCache {
-  private readonly seen = new Map<string, number>()
-  /** Issue 18: the audit entry (seq, wallet) that decided a remembered id (none: no entry carries it, e.g. a dry run). */
-  readonly entryOf = new Map<string, [number, string]>()
+  /** Issue 18: the remembered ids per agent and second, each with the audit entry (seq, wallet) that decided it. */
+  readonly ids = new RecentIds()
   private readonly floor: number
   private lastPrune = 0
 
@@ -46,8 +46,8 @@ export class ReplayCache {
     if (issuedAt < now - this.pastWindowMs) return 'request_stale'
     if (issuedAt < this.floor) return 'request_before_enclave_start'
     const key = `${agentId}:${nonce}`
-    if (this.seen.has(key)) return 'request_replayed'
-    this.seen.set(key, issuedAt)
+    if (this.ids.at.has(key)) return 'request_replayed'
+    this.ids.add(key, issuedAt)
     if (now - this.lastPrune > 1_000) this.prune(now)
     return null
   }
@@ -57,27 +57,23 @@ export class ReplayCache {
    * decision time: a resend stays refused until it would be stale anyway (issuedAt ≤ at + futureSkewMs).
    */
   remember(key: string, at: number, entry?: [number, string]): void {
-    this.seen.set(key, Math.max(at, this.seen.get(key) ?? 0))
+    this.ids.add(key, at)
     this.logged(key, entry)
   }
 
   /** The entry (seq, wallet) carries this admitted id: a replay of the log from before it gives it back. */
   logged(key: string, entry: [number, string] | undefined): void {
-    if (entry && this.seen.has(key)) this.entryOf.set(key, entry)
+    if (entry) this.ids.log(key, entry)
   }
 
-  /**
-   * The ids remembered (pruned to the window as requests arrive), sealed with the snapshot for whoever loads it next:
-   * at most the newest 200,000 (~18 MB sealed, ~6,000 decisions/s over the window), so a flood of requests cannot grow
-   * a snapshot past its frame (an owner act's snapshot that does not fit halts the enclave).
-   */
+  /** The ids remembered (pruned to the window as requests arrive). */
   get recent(): Array<[string, number]> {
-    return [...this.seen].slice(-200_000)
+    return [...this.ids.at]
   }
 
   private prune(now: number): void {
     this.lastPrune = now
     const cutoff = now - this.pastWindowMs - this.futureSkewMs
-    for (const [k, t] of this.seen) if (t < cutoff) { this.seen.delete(k); this.entryOf.delete(k) }
+    this.ids.expire(cutoff)
   }
 }

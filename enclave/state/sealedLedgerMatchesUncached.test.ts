@@ -5,6 +5,7 @@ import type { LedgerEvent } from '../../core/ledger/LedgerEvent.js'
 import { HOUR_MS, SpendLedger } from '../../core/ledger/SpendLedger.js'
 import type { WalletRecord } from '../../core/state/stateTypes.js'
 import { decodeWalletBlob, encodeWalletBlob } from './snapshotCodec.js'
+import { RecentIds } from '../../core/replay/RecentIds.js'
 
 /**
  * Issue 18: a wallet blob's ledger text comes mostly from its series' caches (TimeSeries.toJSONText). Random
@@ -50,6 +51,16 @@ function check(ledger: SpendLedger): void {
   const b = { coreId: new Uint8Array(16).fill(1), version: 9, auditSeq: 42, replay: [['agent-a:n1', 5] as [string, number]], wallet: wallet(ledger) }
   const bytes = encodeWalletBlob(b)
   expect(Buffer.from(bytes).equals(Buffer.from(uncached(b)))).toBe(true)
+  // Replay18: the request ids spliced in from their cached per-second CBOR give the same blob as the plain list.
+  const ids = new RecentIds()
+  for (const [k, at] of [['agent-a:n1', 5], ['agent-b:n2', 1_764_000_000_999], ['agent-a:n3', 1_764_000_001_000]] as const) ids.add(k, at)
+  ids.encodedFor(['agent-a'])
+  ids.add('agent-a:n4', 1_764_000_001_500)
+  const grouped = encodeWalletBlob({ ...b, replay: ids.encodedFor(['agent-a', 'agent-b']) })
+  expect(Buffer.from(grouped).equals(Buffer.from(uncached({ ...b, replay: ids.listFor(['agent-a', 'agent-b']) })))).toBe(true)
+  // Both id formats load to the same ids: grouped per agent (replay18) and the flat list older blobs hold.
+  expect(decodeWalletBlob(grouped).replay.sort()).toEqual([...ids.at].sort())
+  expect(decodeWalletBlob(encodeWalletBlob({ ...b, replay: [...ids.at] })).replay).toEqual([...ids.at])
   expect(decodeWalletBlob(bytes).wallet.ledger.toJSON()).toEqual(SpendLedger.fromJSON(ledger.toJSON()).toJSON())
 }
 

@@ -5,6 +5,7 @@ import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { SpendLedgerJsonSchema } from '../../core/ledger/LedgerEvent.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import { ACT_CLASSES } from '../../core/owner/quorum.js'
+import { type EncodedIds, type GroupedIds, encodeWithRaw } from '../../core/replay/RecentIds.js'
 import type { AgentRecord, PolicyRecord, WalletRecord, WalletView } from '../../core/state/stateTypes.js'
 
 /** Plain form of the enclave's core blob: what every wallet shares, and the directory naming each wallet's newest blob. */
@@ -77,7 +78,9 @@ const CoreSchema = z.strictObject({
 })
 /** Format 1 (before per-wallet blobs, 12-01): the whole state in one blob. Read so that an older store loads; the first seal after it writes format 2. */
 const LegacySchema = CoreSchema.omit({ coreId: true, directory: true }).extend({ v: z.literal(1), replay: CoreSchema.shape.replay.optional(), wallets: z.array(WalletSchema) })
-const WalletBlobSchema = z.strictObject({ v: z.literal(1), coreId: bytes(16), version: uint, auditSeq: z.number().int().min(-1), replay: z.array(z.tuple([z.string(), uint])), wallet: WalletSchema })
+// Replay ids: [agent:nonce, at], or (replay18, 12-02) grouped per agent: [agent, [[nonce, at], …]]; a blob may hold either.
+const idTuple = z.tuple([z.string(), uint])
+const WalletBlobSchema = z.strictObject({ v: z.literal(1), coreId: bytes(16), version: uint, auditSeq: z.number().int().min(-1), replay: z.array(z.union([idTuple, z.tuple([z.string(), z.array(idTuple)])])), wallet: WalletSchema })
 
 /**
  * Compile-time: sealed records have exactly the fields of the in-memory ones, so a field added to a record cannot be
@@ -94,10 +97,14 @@ export function encodeCore(s: CoreState): Uint8Array {
   return encode({ v: 2, ...s })
 }
 
-/** Serializes one wallet's blob (CBOR; Maps become arrays; the ledger stays JSON text, mostly from its series' caches). */
-export function encodeWalletBlob(b: Omit<WalletBlob, 'wallet'> & { wallet: WalletView }): Uint8Array {
+/**
+ * Serializes one wallet's blob (CBOR; Maps become arrays; the ledger stays JSON text, mostly from its series' caches;
+ * issue 18: the request ids may come already encoded, grouped per agent, from their per-second caches: the same bytes).
+ */
+export function encodeWalletBlob(b: Omit<WalletBlob, 'wallet' | 'replay'> & { replay: WalletBlob['replay'] | GroupedIds | EncodedIds; wallet: WalletView }): Uint8Array {
   const w = b.wallet
-  return encode({ v: 1, ...b, wallet: { ...w, agents: [...w.agents.values()], policies: [...w.policies.values()], ledger: w.ledger.toJSONText() } })
+  const blob = { v: 1, ...b, wallet: { ...w, agents: [...w.agents.values()], policies: [...w.policies.values()], ledger: w.ledger.toJSONText() } }
+  return Array.isArray(b.replay) ? encode(blob) : encodeWithRaw(blob, { replay: b.replay.cbor })
 }
 
 /** Parses a decrypted core blob by its schema; any shape error means the blob is not ours. */
@@ -116,8 +123,9 @@ export function decodeCore(bytes: Uint8Array): CoreState & { legacy?: WalletReco
 /** Parses a decrypted wallet blob by its schema. */
 export function decodeWalletBlob(bytes: Uint8Array): WalletBlob {
   return parsed(() => {
-    const { v: _v, wallet, ...b } = WalletBlobSchema.parse(decode(bytes))
-    return { ...b, wallet: toWallet(wallet) }
+    const { v: _v, wallet, replay, ...b } = WalletBlobSchema.parse(decode(bytes))
+    const ids = replay.flatMap((r) => (typeof r[1] === 'number' ? [[r[0], r[1]] as [string, number]] : r[1].map(([n, at]): [string, number] => [`${r[0]}:${n}`, at])))
+    return { ...b, replay: ids, wallet: toWallet(wallet) }
 })
 }
 

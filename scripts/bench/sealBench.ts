@@ -4,11 +4,21 @@
  * (sim sealer: AES-256-GCM; a KMS sealer adds one KMS round trip per blob). Runs against any checkout whose Enclave
  * has sealTx (before issue 15 every seal is the whole state; after, only the wallets changed plus the core blob).
  *   npx tsx scripts/bench/sealBench.ts [--json]
+ *
+ * `--replay` (issue 18, replay18): the staggered periodic seals of the writer with the agent request ids of a full
+ * replay window, at `--rate` requests/s (1,000) of virtual time over `--wallets` wallets × `--agents` agents (4 × 16,
+ * the bench's): each request is admitted to the replay cache, audited (its entry carries the id) and counted in its
+ * wallet's ledger, then sealTx runs as the writer does (a staggered seal every snapshotEvery/16 entries; the host
+ * acknowledges each). `--fill` requests fill the window (~32 s), then `--measure` requests are measured: CPU µs and
+ * wall ms per seal (the writer's stall), ids per seal. `--root` runs another checkout (before/after); `--no-ids`
+ * skips the replay cache (the seal's cost without ids).
+ *   npx tsx scripts/bench/sealBench.ts --replay [--root /other/checkout] [--rate 1000] [--no-ids]
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { privateKeyToAccount } from 'viem/accounts'
 import { Enclave } from '../../enclave/Enclave.js'
 import { applyOwnerAct } from '../../enclave/owner/applyOwnerAct.js'
@@ -87,6 +97,82 @@ async function scenario(walletCount: number) {
   const oneChanged = await runs(() => spend(wallets[0]!))
   const allChanged = await runs(() => wallets.forEach(spend))
   return { wallets: walletCount, oneChanged, allChanged, sealedStateBytes: allChanged.coreBytes + allChanged.walletBytes }
+}
+
+const arg = (name: string, d: string) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i > 0 ? process.argv[i + 1]! : d
+}
+
+async function replayScenario() {
+  const root = arg('root', path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..'))
+  const [W, A, RATE, FILL, MEASURE] = [arg('wallets', '4'), arg('agents', '16'), arg('rate', '1000'), arg('fill', '36000'), arg('measure', '24000')].map(Number) as [number, number, number, number, number]
+  const ids = !process.argv.includes('--no-ids')
+  const m = async (p: string) => import(path.join(root, p))
+  const { Enclave: E } = await m('enclave/Enclave.ts')
+  const { applyOwnerAct: act0 } = await m('enclave/owner/applyOwnerAct.ts')
+  const { finishLoad: fin } = await m('enclave/state/loadState.ts')
+  const { createSimSealer: sealer } = await m('sim/simSealer.ts')
+  const { signOwnerAct: signAct } = await m('shared/owner/signOwnerAct.ts')
+  let t = Date.now()
+  const enclave = new E({ mode: 'sim', sealer: sealer({ keyFile: path.join(mkdtempSync(path.join(tmpdir(), 'bursar-seal-')), 'k') }), nsm: { kind: 'mock', attest: async () => new Uint8Array() },
+    configVersion: '1', admission: parseAdmission(undefined), log: () => {}, snapshotEvery: 5000, now: () => t })
+  await enclave.loadSnapshot(null)
+  await fin(enclave)
+  const agents: Array<{ wallet: string; agentId: string }> = []
+  for (let w = 0; w < W; w++) {
+    const owner = privateKeyToAccount(`0x${randomBytes(32).toString('hex')}`)
+    const act = async (primaryType: string, message: Record<string, unknown>) => {
+      const r = await act0(enclave, await signAct({ account: owner, primaryType, message }))
+      if (!r.ok) throw new Error(JSON.stringify(r.error))
+      return r.result as Record<string, unknown>
+    }
+    const { wallet } = (await act('CreateWallet', { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(t) })) as { wallet: string }
+    for (let a = 0; a < A; a++) {
+      const raw = Buffer.from(generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x!, 'base64url')
+      const agentId = agentIdFromPublicKey(raw)
+      await act('RegisterAgent', { wallet, agentId, agentPublicKey: `0x${raw.toString('hex')}`, label: '', seq: String(a + 1) })
+      agents.push({ wallet, agentId })
+    }
+  }
+  const first = await enclave.sealTx({ entries: [], snapshot: true })
+  await enclave.catchUp(enclave.audit.head().seq, first.sealed.version)
+  t += 2_100 // past the replay floor
+  const none = { action: null, reason: null, policy: null, rule: null, code: null, signedHash: null }
+  const seals: Array<{ cpuUs: number; ms: number; bytes: number; core: number }> = []
+  let other = 0
+  for (let i = 0; i < FILL + MEASURE; i++) {
+    t += 1000 / RATE
+    const a = agents[(i * 7) % agents.length]!
+    const nonce = randomBytes(16).toString('hex')
+    const now = Math.floor(t)
+    if (ids) enclave.replay.admit(a.agentId, nonce, now - (i % 50), now)
+    const tx = enclave.beginTx()
+    enclave.appendEntry(tx, { ...none, wallet: a.wallet, agentId: a.agentId, requestId: nonce, event: 'sign_allowed', verdict: 'allow', ledger: [] })
+    enclave.state.apply({ type: 'ledger', wallet: a.wallet, events: [{ type: 'request', agentId: a.agentId, at: now }] })
+    const c0 = process.cpuUsage()
+    const w0 = performance.now()
+    const p = await enclave.sealTx(tx)
+    const cpu = process.cpuUsage(c0)
+    const ms = performance.now() - w0
+    if (p.sealed) {
+      if (i >= FILL) seals.push({ cpuUs: cpu.user + cpu.system, ms, core: p.sealed.blob.length, bytes: p.sealed.blob.length + (p.sealed.wallets ?? []).reduce((n: number, x: { blob: Uint8Array }) => n + x.blob.length, 0) })
+      await enclave.catchUp(enclave.audit.head().seq, p.sealed.version)
+    } else if (i >= FILL) other = Math.max(other, ms)
+  }
+  const q = (xs: number[], p: number) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!
+  const cpu = seals.map((s) => s.cpuUs)
+  const ms = seals.map((s) => s.ms)
+  return { root, wallets: W, agents: A, rate: RATE, ids, idsInWindow: enclave.replay.recent.length, seals: seals.length,
+    cpuUs: { median: q(cpu, 0.5), p90: q(cpu, 0.9), max: Math.max(...cpu) }, wallMs: { median: +q(ms, 0.5).toFixed(2), p90: +q(ms, 0.9).toFixed(2), max: +Math.max(...ms).toFixed(2) },
+    bytes: { median: q(seals.map((s) => s.bytes), 0.5), coreMedian: q(seals.map((s) => s.core), 0.5) }, maxNonSealMs: +other.toFixed(2) }
+}
+
+if (process.argv.includes('--replay')) {
+  const r = await replayScenario()
+  if (process.argv.includes('--json')) console.log(JSON.stringify(r))
+  else console.log(`${r.root}: ${r.wallets} wallets × ${r.agents} agents, ${r.rate} requests/s, ids ${r.ids ? 'on' : 'off'} (${r.idsInWindow} in the window at the end): ${r.seals} seals, CPU per seal median ${r.cpuUs.median} µs, p90 ${r.cpuUs.p90}, max ${r.cpuUs.max}; stall (wall) median ${r.wallMs.median} ms, p90 ${r.wallMs.p90}, max ${r.wallMs.max}; bytes per seal median ${r.bytes.median} (core ${r.bytes.coreMedian}); max sealTx without a seal ${r.maxNonSealMs} ms`)
+  process.exit(0)
 }
 
 const results = []

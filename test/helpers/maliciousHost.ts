@@ -92,9 +92,10 @@ export class MaliciousHost {
   /** When the current enclave process was spawned (its replay floor is ~2 s after). */
   spawnedAt = 0
 
-  constructor(dataDir?: string) {
+  /** `socketName`: a second enclave on the same data dir (same sim sealing key), e.g. a standby that loads later. */
+  constructor(dataDir?: string, socketName = 'enclave.sock') {
     this.dataDir = dataDir ?? mkdtempSync(path.join(tmpdir(), 'bursar-adv-'))
-    this.socketPath = path.join(this.dataDir, 'enclave.sock')
+    this.socketPath = path.join(this.dataDir, socketName)
   }
 
   /** Spawns the built simulated enclave and connects to it. */
