@@ -2,8 +2,11 @@
  * Issue 18's memory run: N payments (default 1,000,000) through ONE real simulated enclave process
  * (dist/enclave.sim.mjs, the bundle `make sim` runs), over W wallets (default 20), and what the enclave holds
  * afterwards. The driver is a minimal host on the enclave's Unix socket (host/enclave/EnclaveClient): hello →
- * loadState(null) → finishLoad → owner acts (CreateWallet, RegisterAgent, SetPolicy, each owner-signed) → agentSign
- * frames built and Ed25519-signed exactly as the load generator does (buildPaymentRequest), C in flight. Like the real
+ * loadState(null) → finishLoad → owner acts (CreateWallet, RegisterAgent, SetPolicy, each owner-signed) → one MAC
+ * session per agent (the SDK's own openSession, through an agentStatus frame as the host forwards it) → agentSign
+ * frames built exactly as the load generator does (buildPaymentRequest) and authenticated with the session's MAC as
+ * the SDK and `make bench` do (BENCH_MEMORY_AUTH=ed25519: an Ed25519 signature per request, as before sessions), C in
+ * flight. Like the real
  * host it acknowledges what it "stored" every ~2 s (catchUp with the newest entry seq and sealed version seen), so the
  * enclave may forget its kept entries and sealed blobs; the entries themselves are dropped (no SQLite: its disk and CPU
  * are not what is measured). Every answer must be ok.
@@ -30,6 +33,7 @@ import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { BENCH_CHAIN_ID, BENCH_PAY_TO, BENCH_USDC, buildPaymentRequest } from './buildPaymentRequest.js'
 import { repoRoot } from '../lib/startStack.js'
+import { type AgentSession, openSession, sessionMac } from '../../agent/agentSession.js'
 
 export type MemorySample = {
   payments: number
@@ -46,6 +50,7 @@ export type MemorySample = {
   sealedTotalBytes: number
 }
 export type MemoryRunResult = {
+  auth: 'session' | 'ed25519'
   payments: number
   wallets: number
   agents: number
@@ -79,6 +84,10 @@ export type MemoryRunParameters = {
   enclaveNodeArgs?: string[] | undefined
   /** The enclave bundle to run (default this checkout's dist/enclave.sim.mjs), e.g. another checkout's for a before/after. */
   bundle?: string | undefined
+  /** How each payment is authenticated: 'session' (default; a MAC session per agent, as the SDK) or 'ed25519' (a signature per request). */
+  auth?: 'session' | 'ed25519' | undefined
+  /** Extra environment for the enclave process (e.g. MALLOC_ARENA_MAX). */
+  enclaveEnv?: Record<string, string> | undefined
   log?: ((l: string) => void) | undefined
 }
 
@@ -92,7 +101,7 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
   let client: EnclaveClient | undefined
   try {
     enclave = spawn(process.execPath, [...(opts.enclaveNodeArgs ?? []), '--expose-gc', '--import', path.join(repoRoot, 'scripts/bench/memorySampler.mjs'), opts.bundle ?? path.join(repoRoot, 'dist/enclave.sim.mjs')], {
-      env: { ...process.env, BURSAR_DATA_DIR: dir, BURSAR_ENCLAVE_LISTEN: `unix:${sock}`, BURSAR_MEM_SAMPLE_FILE: sampleFile },
+      env: { ...process.env, ...opts.enclaveEnv, BURSAR_DATA_DIR: dir, BURSAR_ENCLAVE_LISTEN: `unix:${sock}`, BURSAR_MEM_SAMPLE_FILE: sampleFile },
       stdio: ['ignore', 'ignore', 'pipe'],
     })
     enclave.stderr!.on('data', (d: Buffer) => logs.push(d.toString()))
@@ -156,6 +165,20 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
       }
     }
     await new Promise((r) => setTimeout(r, Math.max(0, started + 2_100 - Date.now()))) // past the start floor
+
+    // One session per agent, opened as the SDK opens it (an Ed25519-signed openSession, forwarded as agentStatus).
+    const auth = opts.auth ?? 'session'
+    const sessions = new Map<string, AgentSession>()
+    const openFor = async (a: (typeof agents)[number]) => {
+      const post = async (body: string) => {
+        const r = await call({ type: 'agentStatus', ...(JSON.parse(body) as { request: string; signature: string }) })
+        return { status: r.ok ? 200 : 400, text: JSON.stringify(r.ok ? r.result : r.error) }
+      }
+      const s = await openSession({ agentId: a.agentId, publicKey: '', privateKey: '' }, a.wallet, a.key, post)
+      if (!s) throw new Error(`openSession for ${a.agentId} failed`)
+      sessions.set(a.agentId, s)
+    }
+    if (auth === 'session') for (const a of agents) await openFor(a)
 
     // Heap after a full GC, read from the enclave's sampler.
     let sampleLines = 0
@@ -225,8 +248,11 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
         if (paused) await paused
         const i = next++
         const a = agents[i % agents.length]!
-        const req = buildPaymentRequest({ agentId: a.agentId, wallet: a.wallet, key: a.key })
-        const r = await call({ type: 'agentSign', request: req.text, signature: req.signature })
+        let session = sessions.get(a.agentId)
+        if (session && session.until <= Date.now()) await openFor(a) // a run past a session's life (~1 h) opens another
+        session = sessions.get(a.agentId)
+        const req = buildPaymentRequest({ agentId: a.agentId, wallet: a.wallet, key: session ? null : a.key })
+        const r = await call({ type: 'agentSign', request: req.text, signature: session ? sessionMac(session, req.text) : req.signature })
         if (!r.ok) throw new Error(`payment ${i} refused: ${r.error.code}: ${r.error.message}`)
         done++
         if (Date.now() - lastAck > 2_000) ack()
@@ -248,6 +274,7 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
     const final = samples[samples.length - 1]?.payments === done ? samples[samples.length - 1]! : await sample()
     if (final !== samples[samples.length - 1]) samples.push(final)
     return {
+      auth,
       payments: done,
       wallets: opts.wallets,
       agents: agents.length,
@@ -270,10 +297,11 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const [payments = 1_000_000, wallets = 20, concurrency = 64, agentsPerWallet = 1] = process.argv.slice(2).map(Number)
   const enclaveNodeArgs = (process.env.BENCH_ENCLAVE_FLAGS ?? '').split(' ').filter(Boolean)
+  const auth = process.env.BENCH_MEMORY_AUTH === 'ed25519' ? 'ed25519' : 'session'
   const { ensureBundles } = await import('../buildEnclave.js')
   await ensureBundles()
-  console.log(`memory run: ${payments} payments over ${wallets} wallets (${agentsPerWallet} agent(s) each), ${concurrency} in flight, one simulated enclave process; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
-  const r = await memoryRun({ payments, wallets, concurrency, agentsPerWallet, enclaveNodeArgs })
+  console.log(`memory run: ${payments} payments over ${wallets} wallets (${agentsPerWallet} agent(s) each), ${concurrency} in flight, one simulated enclave process, ${auth} auth; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
+  const r = await memoryRun({ payments, wallets, concurrency, agentsPerWallet, enclaveNodeArgs, auth })
   console.log(`done: ${r.payments} payments in ${r.seconds} s${enclaveNodeArgs.length ? ` (enclave flags ${enclaveNodeArgs.join(' ')})` : ''}; enclave CPU ${r.enclaveCpuUsPerPayment} µs/payment; enclave RSS max ${r.rssMaxMb} MB, at the end ${r.final.rssMb} MB; heap used after GC ${r.final.heapUsedMb} MB (idle ${r.idle.heapUsedMb}); sealed state per wallet ${r.final.sealedPerWalletBytes.min}–${r.final.sealedPerWalletBytes.max} B, core ${r.final.sealedCoreBytes} B`)
   if (payments >= 100_000) {
     const sha = execSync('git rev-parse --short HEAD', { cwd: repoRoot }).toString().trim()
