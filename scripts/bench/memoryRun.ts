@@ -15,7 +15,7 @@
  * after a full GC (the process is started with --expose-gc and scripts/bench/memorySampler.mjs, which answers
  * SIGUSR2), and the newest sealed blob of each wallet and the core blob (bytes), i.e. the sealed state a restart loads.
  *
- *   npx tsx scripts/bench/memoryRun.ts [payments=1000000] [wallets=20] [concurrency=64] [agentsPerWallet=1]
+ *   npx tsx scripts/bench/memoryRun.ts [payments=1000000] [wallets=20] [concurrency=64] [agentsPerWallet=1] [ratePerSec=0: unpaced]
  *   make bench-memory            # the same, 1,000,000 payments; JSON to bench/results/<date>-memory-<sha>.json
  */
 import { type ChildProcess, execSync, spawn } from 'node:child_process'
@@ -86,6 +86,12 @@ export type MemoryRunParameters = {
   bundle?: string | undefined
   /** How each payment is authenticated: 'session' (default; a MAC session per agent, as the SDK) or 'ed25519' (a signature per request). */
   auth?: 'session' | 'ed25519' | undefined
+  /**
+   * Paced arrivals: payment i is sent no earlier than i / rate seconds after the start (still at most `concurrency` in
+   * flight). Default: as fast as the enclave answers. A fixed rate keeps the state (replay ids, raw spends: set by the
+   * rate, docs/bench.md) the same across configurations of an A/B on a machine whose speed moves.
+   */
+  ratePerSec?: number | undefined
   /** Extra environment for the enclave process (e.g. MALLOC_ARENA_MAX). */
   enclaveEnv?: Record<string, string> | undefined
   log?: ((l: string) => void) | undefined
@@ -243,10 +249,16 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
       return s
     }
     let paused: Promise<void> | null = null
+    /** Time spent quiesced for samples: paced arrivals resume after it rather than burst to catch up. */
+    let pausedMs = 0
     const worker = async () => {
       while (next < opts.payments) {
         if (paused) await paused
         const i = next++
+        if (opts.ratePerSec) {
+          const due = t0 + pausedMs + (i * 1000) / opts.ratePerSec - performance.now()
+          if (due > 0) await new Promise((r) => setTimeout(r, due))
+        }
         const a = agents[i % agents.length]!
         let session = sessions.get(a.agentId)
         if (session && session.until <= Date.now()) await openFor(a) // a run past a session's life (~1 h) opens another
@@ -261,8 +273,10 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
           // Quiesce for the sample: the workers wait while the GC runs and the heap is read.
           let release!: () => void
           paused = new Promise((r) => (release = r))
+          const p0 = performance.now()
           while (next > done) await new Promise((r) => setTimeout(r, 1))
           samples.push(await sample())
+          pausedMs += performance.now() - p0
           paused = null
           release()
         }
@@ -295,13 +309,13 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const [payments = 1_000_000, wallets = 20, concurrency = 64, agentsPerWallet = 1] = process.argv.slice(2).map(Number)
+  const [payments = 1_000_000, wallets = 20, concurrency = 64, agentsPerWallet = 1, ratePerSec = 0] = process.argv.slice(2).map(Number)
   const enclaveNodeArgs = (process.env.BENCH_ENCLAVE_FLAGS ?? '').split(' ').filter(Boolean)
   const auth = process.env.BENCH_MEMORY_AUTH === 'ed25519' ? 'ed25519' : 'session'
   const { ensureBundles } = await import('../buildEnclave.js')
   await ensureBundles()
-  console.log(`memory run: ${payments} payments over ${wallets} wallets (${agentsPerWallet} agent(s) each), ${concurrency} in flight, one simulated enclave process, ${auth} auth; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
-  const r = await memoryRun({ payments, wallets, concurrency, agentsPerWallet, enclaveNodeArgs, auth })
+  console.log(`memory run: ${payments} payments over ${wallets} wallets (${agentsPerWallet} agent(s) each), ${concurrency} in flight, one simulated enclave process, ${auth} auth${ratePerSec ? `, paced at ${ratePerSec}/s` : ""}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
+  const r = await memoryRun({ payments, wallets, concurrency, agentsPerWallet, enclaveNodeArgs, auth, ratePerSec: ratePerSec || undefined })
   console.log(`done: ${r.payments} payments in ${r.seconds} s${enclaveNodeArgs.length ? ` (enclave flags ${enclaveNodeArgs.join(' ')})` : ''}; enclave CPU ${r.enclaveCpuUsPerPayment} µs/payment; enclave RSS max ${r.rssMaxMb} MB, at the end ${r.final.rssMb} MB; heap used after GC ${r.final.heapUsedMb} MB (idle ${r.idle.heapUsedMb}); sealed state per wallet ${r.final.sealedPerWalletBytes.min}–${r.final.sealedPerWalletBytes.max} B, core ${r.final.sealedCoreBytes} B`)
   if (payments >= 100_000) {
     const sha = execSync('git rev-parse --short HEAD', { cwd: repoRoot }).toString().trim()
