@@ -28,20 +28,21 @@ const configs = specs.map((s) => {
   return { name, flags: parts.filter((p) => !/^[A-Z_][A-Z0-9_]*=/.test(p)), bundle, env }
 })
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0]
-type Row = { cpu: number; rss: number; heap: number; end: number }
+type Row = { cpu: number; rss: number; heap: number; end: number; p99: number; gcMs: number }
 const rows = new Map<string, Row[]>(configs.map((c) => [c.name, []]))
 console.log(`enclave flags A/B: ${rounds} rounds × ${configs.length} configurations, ${payments} payments each over ${wallets} wallets × ${agentsPerWallet} agents, sessions, ${rate ? `paced at ${rate}/s` : 'unpaced'}; load ${load()}`)
 for (let r = 0; r < rounds; r++) {
   for (let i = 0; i < configs.length; i++) {
     const c = configs[(i + r) % configs.length]!
     const m = await memoryRun({ payments, wallets, concurrency: 64, agentsPerWallet, samples: 1, ratePerSec: rate || undefined, enclaveNodeArgs: c.flags, enclaveEnv: c.env, bundle: c.bundle, log: () => {} })
-    const row = { cpu: m.enclaveCpuUsPerPayment, rss: m.rssMaxMb, heap: m.final.heapUsedMb, end: m.final.rssMb }
+    const g = m.gcPauses
+    const row = { cpu: m.enclaveCpuUsPerPayment, rss: m.rssMaxMb, heap: m.final.heapUsedMb, end: m.final.rssMb, p99: m.latencyMs.p99, gcMs: g ? Math.round(g.minor[1] + g.major[1] + g.other[1]) : Number.NaN }
     rows.get(c.name)!.push(row)
-    console.log(`round ${r + 1} ${c.name.padEnd(10)} enclave ${row.cpu} µs/payment, RSS max ${row.rss} MB (idle ${m.idle.rssMb}, after the final GC ${row.end}), heap after GC ${row.heap} MB, ${Math.round(m.payments / m.seconds)}/s, load ${load()}`)
+    console.log(`round ${r + 1} ${c.name.padEnd(10)} enclave ${row.cpu} µs/payment, RSS max ${row.rss} MB (idle ${m.idle.rssMb}, after the final GC ${row.end}), heap after GC ${row.heap} MB, ${Math.round(m.payments / m.seconds)}/s, latency p50 ${m.latencyMs.p50} p99 ${row.p99} ms, GC pauses ${g ? `minor ${g.minor[0]}× ${Math.round(g.minor[1])} ms, major ${g.major[0]}× ${Math.round(g.major[1])} ms (max ${Math.round(g.major[2])}), other ${g.other[0]}×` : 'n/a'}, load ${load()}`)
   }
 }
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 for (const [name, rs] of rows) {
   const f = (k: keyof Row) => `${med(rs.map((x) => x[k]))} [${Math.min(...rs.map((x) => x[k]))}–${Math.max(...rs.map((x) => x[k]))}]`
-  console.log(`${name.padEnd(10)} median [min–max]: enclave µs/payment ${f('cpu')}, RSS max MB ${f('rss')}, heap after GC MB ${f('heap')}`)
+  console.log(`${name.padEnd(10)} median [min–max]: enclave µs/payment ${f('cpu')}, RSS max MB ${f('rss')}, heap after GC MB ${f('heap')}, p99 ms ${f('p99')}, GC pause ms ${f('gcMs')}`)
 }

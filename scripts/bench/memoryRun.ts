@@ -59,6 +59,10 @@ export type MemoryRunResult = {
   idle: { rssMb: number; heapUsedMb: number }
   samples: MemorySample[]
   rssMaxMb: number
+  /** Round trip of each payment (frame out → answer in), ms: p50 / p99 / max. */
+  latencyMs: { p50: number; p99: number; max: number }
+  /** The enclave's main-thread GC pauses over the whole run (before the final sample): [count, total ms, max ms] by kind. */
+  gcPauses: Record<'minor' | 'major' | 'other', [number, number, number]> | undefined
   /** The enclave process's CPU (user + system, /proc/<pid>/stat) per payment over the payment phase, GC samples included. */
   enclaveCpuUsPerPayment: number
   final: MemorySample
@@ -196,7 +200,7 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
         const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l !== '')
         if (lines.length > sampleLines) {
           sampleLines = lines.length
-          return JSON.parse(lines[lines.length - 1]!) as { after: NodeJS.MemoryUsage }
+          return JSON.parse(lines[lines.length - 1]!) as { after: NodeJS.MemoryUsage; gcPauses?: MemoryRunResult['gcPauses'] }
         }
       }
       throw new Error('the enclave did not answer SIGUSR2')
@@ -230,6 +234,7 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
       ack()
       await acking
       const h = await liveHeap()
+      lastGcPauses = h.gcPauses
       const sizes = [...sealedNow.values()].sort((a, b) => a - b)
       const s: MemorySample = {
         payments: done,
@@ -248,6 +253,8 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
       log(`${String(s.payments).padStart(9)} payments ${String(s.seconds).padStart(7)} s (${Math.round(done / ((performance.now() - t0) / 1000))}/s): RSS ${s.rssMb} MB (max ${s.rssMaxMb}), heap used after GC ${s.heapUsedMb} MB (total ${s.heapTotalMb}, external ${s.externalMb}, of it ArrayBuffers ${s.arrayBuffersMb}); sealed per wallet (${sizes.length}) ${s.sealedPerWalletBytes.min}–${s.sealedPerWalletBytes.max} B (median ${s.sealedPerWalletBytes.median}), core ${s.sealedCoreBytes} B, all ${s.sealedTotalBytes} B`)
       return s
     }
+    const latencies: number[] = []
+    let lastGcPauses: MemoryRunResult['gcPauses']
     let paused: Promise<void> | null = null
     /** Time spent quiesced for samples: paced arrivals resume after it rather than burst to catch up. */
     let pausedMs = 0
@@ -264,7 +271,9 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
         if (session && session.until <= Date.now()) await openFor(a) // a run past a session's life (~1 h) opens another
         session = sessions.get(a.agentId)
         const req = buildPaymentRequest({ agentId: a.agentId, wallet: a.wallet, key: session ? null : a.key })
+        const sent = performance.now()
         const r = await call({ type: 'agentSign', request: req.text, signature: session ? sessionMac(session, req.text) : req.signature })
+        latencies.push(performance.now() - sent)
         if (!r.ok) throw new Error(`payment ${i} refused: ${r.error.code}: ${r.error.message}`)
         done++
         if (Date.now() - lastAck > 2_000) ack()
@@ -287,7 +296,11 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
     const enclaveCpuUsPerPayment = Math.round(((cpuTicks(pid) - cpu0) * 1e6) / 100 / Math.max(1, done))
     const final = samples[samples.length - 1]?.payments === done ? samples[samples.length - 1]! : await sample()
     if (final !== samples[samples.length - 1]) samples.push(final)
+    latencies.sort((a, b) => a - b)
+    const q = (p: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0) * 100) / 100
     return {
+      latencyMs: { p50: q(0.5), p99: q(0.99), max: q(1) },
+      gcPauses: lastGcPauses,
       auth,
       payments: done,
       wallets: opts.wallets,
@@ -316,7 +329,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   await ensureBundles()
   console.log(`memory run: ${payments} payments over ${wallets} wallets (${agentsPerWallet} agent(s) each), ${concurrency} in flight, one simulated enclave process, ${auth} auth${ratePerSec ? `, paced at ${ratePerSec}/s` : ""}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
   const r = await memoryRun({ payments, wallets, concurrency, agentsPerWallet, enclaveNodeArgs, auth, ratePerSec: ratePerSec || undefined })
-  console.log(`done: ${r.payments} payments in ${r.seconds} s${enclaveNodeArgs.length ? ` (enclave flags ${enclaveNodeArgs.join(' ')})` : ''}; enclave CPU ${r.enclaveCpuUsPerPayment} µs/payment; enclave RSS max ${r.rssMaxMb} MB, at the end ${r.final.rssMb} MB; heap used after GC ${r.final.heapUsedMb} MB (idle ${r.idle.heapUsedMb}); sealed state per wallet ${r.final.sealedPerWalletBytes.min}–${r.final.sealedPerWalletBytes.max} B, core ${r.final.sealedCoreBytes} B`)
+  console.log(`done: ${r.payments} payments in ${r.seconds} s${enclaveNodeArgs.length ? ` (enclave flags ${enclaveNodeArgs.join(' ')})` : ''}; enclave CPU ${r.enclaveCpuUsPerPayment} µs/payment; latency p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} max ${r.latencyMs.max} ms; GC pauses [count, ms, max ms] ${JSON.stringify(r.gcPauses)}; enclave RSS max ${r.rssMaxMb} MB, at the end ${r.final.rssMb} MB; heap used after GC ${r.final.heapUsedMb} MB (idle ${r.idle.heapUsedMb}); sealed state per wallet ${r.final.sealedPerWalletBytes.min}–${r.final.sealedPerWalletBytes.max} B, core ${r.final.sealedCoreBytes} B`)
   if (payments >= 100_000) {
     const sha = execSync('git rev-parse --short HEAD', { cwd: repoRoot }).toString().trim()
     const file = path.join(repoRoot, 'bench/results', `${new Date().toISOString().slice(0, 10)}-memory-${sha}.json`)

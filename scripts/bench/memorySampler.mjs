@@ -6,11 +6,24 @@
 // Not part of any enclave bundle.
 import { appendFileSync, readFileSync } from 'node:fs'
 import v8 from 'node:v8'
+import { PerformanceObserver, constants } from 'node:perf_hooks'
 
 const file = process.env.BURSAR_MEM_SAMPLE_FILE
 const spacesNow = () => Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, { size: s.space_size, used: s.space_used_size }]))
 if (file) {
+  // Main-thread GC pauses by kind since start (count, total ms, max ms): what a flag's GCs cost the writer's latency.
+  const pauses = { minor: [0, 0, 0], major: [0, 0, 0], other: [0, 0, 0] }
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const k = e.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR ? 'minor' : e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR ? 'major' : 'other'
+      const p = pauses[k]
+      p[0]++
+      p[1] += e.duration
+      p[2] = Math.max(p[2], e.duration)
+    }
+  }).observe({ entryTypes: ['gc'] })
   process.on('SIGUSR2', () => {
+    const gcPauses = JSON.parse(JSON.stringify(pauses))
     const before = process.memoryUsage()
     const spacesBefore = spacesNow()
     globalThis.gc?.()
@@ -18,7 +31,7 @@ if (file) {
     const spaces = spacesNow()
     // BURSAR_MEM_HEAPSNAPSHOT=path: also a heap snapshot there (the newest sample's), to see what the heap holds.
     if (process.env.BURSAR_MEM_HEAPSNAPSHOT) v8.writeHeapSnapshot(process.env.BURSAR_MEM_HEAPSNAPSHOT)
-    appendFileSync(file, `${JSON.stringify({ at: Date.now(), before, after, spaces, spacesBefore })}\n`)
+    appendFileSync(file, `${JSON.stringify({ at: Date.now(), before, after, spaces, spacesBefore, gcPauses })}\n`)
   })
   const every = Number(process.env.BURSAR_MEM_MONITOR_MS ?? 0)
   if (every > 0) {
