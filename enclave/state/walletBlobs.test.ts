@@ -55,14 +55,15 @@ describe('enclave: per-wallet sealed blobs', () => {
     expect([...other.state.wallets.keys()].sort()).toEqual([A, B].sort())
     // The first seal after the load re-seals both at new versions.
     const fin = await finishLoad(other)
-    expect(fin.persist!.sealed!.wallets!.map((w) => [w.wallet, w.version]).sort()).toEqual([[A, 2], [B, 2]].sort())
+    expect(fin.persist!.sealed!.wallets!.map((w) => [w.wallet, w.version]).sort()).toEqual([[A, 3], [B, 3]].sort()) // created (1), its wallet_created entry (2: the thread head), the load (3)
     // Acknowledged: the next seal carries only what changed.
     const c = await create()
     expect(c.persist!.sealed!.wallets!.map((w) => w.wallet)).toEqual([(c.result as { wallet: string }).wallet.toLowerCase()])
   })
 
   it('a format-1 snapshot (the whole state in one blob, written before per-wallet blobs) loads; the first seal splits it; wallet blobs beside it are refused', async () => {
-    const sealer = createSimSealer({ keyFile: path.join(mkdtempSync(path.join(tmpdir(), 'bursar-wb-')), 'k') })
+    const keyFile = path.join(mkdtempSync(path.join(tmpdir(), 'bursar-wb-')), 'k')
+    let sealer = createSimSealer({ keyFile })
     const enclave = enclaveWith(sealer)
     await enclave.loadSnapshot(null)
     await finishLoad(enclave)
@@ -83,6 +84,8 @@ describe('enclave: per-wallet sealed blobs', () => {
     const v1 = encode({ v: 1, ...rest, wallets: records.map((w) => ({ ...w, agents: [...w.agents.values()], policies: [...w.policies.values()], ledger: JSON.stringify(w.ledger.toJSON()) })) })
     const old = await sealer.seal({ purpose: 'enclave-state', walletId: '', version: core.stateVersion, plaintext: v1 })
 
+    // The upgraded enclave is a new process (its sealer has not seen this process's newer wallet blobs: a format-1 store has none).
+    sealer = createSimSealer({ keyFile })
     // A format-1 core names no wallet blob: one handed beside it is foreign.
     await expect(enclaveWith(sealer).loadSnapshot(old, cu.wallets!.slice(0, 1))).rejects.toMatchObject({ code: 'state_wallet_foreign' })
     const upgraded = enclaveWith(sealer)
