@@ -1,0 +1,111 @@
+import { canonicalJson } from '../canonical/canonicalJson.js'
+import { type AuditCheckpoint, type AuditEntry, AuditCheckpointSchema, AuditEntrySchema } from './auditEntry.js'
+import { AUDIT_CODES, type AuditCode } from './auditCodes.js'
+import { hashCanonicalAuditEntry } from './hashAuditEntry.js'
+import { type Ed25519PublicKeyInput, toEd25519PublicKey } from './toEd25519PublicKey.js'
+import { verifyAuditCheckpoint } from './verifyAuditCheckpoint.js'
+import { verifyAuditLog } from './verifyAuditLog.js'
+import { threadBreak } from './walletThreads.js'
+
+export type VerifyWalletThreadParameters = {
+  /** The wallet whose thread to verify (any case). */
+  wallet: string
+  /** An export: the whole log, or one wallet's entries only (host `/v1/audit/export?wallet=`), ascending seq. */
+  entries: readonly AuditEntry[]
+  hashes?: readonly (string | undefined)[] | undefined
+  checkpoints?: readonly AuditCheckpoint[] | undefined
+  publicKey: Ed25519PublicKeyInput
+}
+
+export type WalletThreadEntry = { seq: number; walletSeq: number; hash: string; event: AuditEntry['event']; time: number }
+
+export type VerifyWalletThreadReturnType =
+  | {
+      ok: true
+      wallet: string
+      /** The input was the whole log from seq 0 (the global chain, its checkpoints and every thread verified too). */
+      complete: boolean
+      /** The wallet's threaded entries, in order (walletSeq 1, 2, …). */
+      thread: WalletThreadEntry[]
+      /** Entries of this wallet written before threads existed (no walletSeq): linked only by the global chain. */
+      unthreaded: number
+      /**
+       * The last thread entry the enclave's signature covers: a checkpoint at its seq names its hash (one-wallet
+       * export), or the whole log's highest signed checkpoint is at or after it (complete). Each entry's hash covers
+       * its walletPrev, so that signature vouches for the thread from walletSeq 1 up to there; later entries are
+       * only as good as the host that served them.
+       */
+      signedThrough: WalletThreadEntry | null
+    }
+  | { ok: false; code: AuditCode; seq: number; message: string }
+
+/**
+ * Verifies one wallet's audit thread (issue 15 step 2): every entry of the wallet hashes to its recorded hash, the
+ * threaded ones run walletSeq 1, 2, … without a gap, repeat or reorder, each walletPrev is the hash of the wallet's
+ * previous entry, and every checkpoint given verifies under the enclave key (one at a thread entry's seq must name
+ * that entry's hash). Entries of other wallets may be absent (a one-wallet export): the thread is then verified by
+ * its walletPrev links alone, and authenticated by the enclave only as far as `signedThrough`. When the input is the
+ * whole log from seq 0, it is first verified as such (verifyAuditLog: global chain, checkpoints, every thread).
+ * What a one-wallet export cannot show: entries cut from the thread's end (compare the last walletSeq with a
+ * receipt's or with the whole log) and, beyond `signedThrough`, that the enclave wrote the entries at all.
+ */
+export function verifyWalletThread(params: VerifyWalletThreadParameters): VerifyWalletThreadReturnType {
+  const key = toEd25519PublicKey(params.publicKey)
+  const wallet = params.wallet.toLowerCase()
+  const { entries } = params
+  const complete = entries.length > 0 && entries.every((e, i) => (e as { seq?: unknown } | undefined)?.seq === i)
+  let signedSeq = -1
+  if (complete) {
+    const whole = verifyAuditLog({ entries, hashes: params.hashes, checkpoints: params.checkpoints, publicKey: key })
+    if (!whole.ok) return whole
+    signedSeq = whole.signedHead?.seq ?? -1
+  }
+  const thread: WalletThreadEntry[] = []
+  const bySeq = new Map<number, WalletThreadEntry>()
+  let unthreaded = 0
+  let lastSeq = -1
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as AuditEntry
+    if (!AuditEntrySchema.safeParse(e).success) return fail(AUDIT_CODES.malformed, (e as { seq?: number } | undefined)?.seq ?? -1, `entry at position ${i} is malformed`)
+    if (e.wallet?.toLowerCase() !== wallet) continue
+    let hash: string
+    try {
+      hash = hashCanonicalAuditEntry(e.prevHash, canonicalJson(e))
+    } catch {
+      return fail(AUDIT_CODES.malformed, e.seq, `seq ${e.seq} cannot be canonicalized`)
+    }
+    const recorded = params.hashes?.[i]
+    if (recorded !== undefined && recorded.toLowerCase() !== hash) return fail(AUDIT_CODES.entryModified, e.seq, `seq ${e.seq}: content hashes to ${hash}, recorded hash is ${recorded}`)
+    if (e.walletSeq === undefined && e.walletPrev === undefined) {
+      if (thread.length > 0) return fail(AUDIT_CODES.threadBroken, e.seq, `seq ${e.seq}: an entry of ${params.wallet} without walletSeq/walletPrev after its thread began`)
+      if (e.seq <= lastSeq) return fail(AUDIT_CODES.outOfOrder, e.seq, `seq ${e.seq} comes after seq ${lastSeq}`)
+      lastSeq = e.seq
+      unthreaded++
+      continue
+    }
+    if (e.walletSeq === undefined || e.walletPrev === undefined) return fail(AUDIT_CODES.threadBroken, e.seq, `seq ${e.seq}: half a wallet thread (walletSeq and walletPrev go together)`)
+    const last = thread[thread.length - 1]
+    const why = threadBreak(last && { walletSeq: last.walletSeq, hash: last.hash }, e.walletSeq, e.walletPrev, false)
+    if (why !== undefined) return fail(AUDIT_CODES.threadBroken, e.seq, `seq ${e.seq}: ${why}`)
+    if (e.seq <= lastSeq) return fail(AUDIT_CODES.threadBroken, e.seq, `seq ${e.seq}: the thread goes back (after seq ${lastSeq})`)
+    lastSeq = e.seq
+    const t = { seq: e.seq, walletSeq: e.walletSeq, hash, event: e.event, time: e.time }
+    thread.push(t)
+    bySeq.set(e.seq, t)
+  }
+  let signedThrough: WalletThreadEntry | null = null
+  for (const t of thread) if (t.seq <= signedSeq) signedThrough = t
+  for (const cp of params.checkpoints ?? []) {
+    if (!AuditCheckpointSchema.safeParse(cp).success) return fail(AUDIT_CODES.malformed, (cp as { seq?: number }).seq ?? -1, 'a checkpoint is malformed')
+    if (!verifyAuditCheckpoint(cp, key)) return fail(AUDIT_CODES.checkpointInvalid, cp.seq, `checkpoint for seq ${cp.seq}: signature does not verify under the enclave key`)
+    const t = bySeq.get(cp.seq)
+    if (t === undefined) continue
+    if (t.hash !== cp.head) return fail(AUDIT_CODES.checkpointMismatch, cp.seq, `signed head at seq ${cp.seq} is ${cp.head}, the entry hashes to ${t.hash}`)
+    if (signedThrough === null || t.walletSeq > signedThrough.walletSeq) signedThrough = t
+  }
+  return { ok: true, wallet: params.wallet, complete, thread, unthreaded, signedThrough }
+}
+
+function fail(code: AuditCode, seq: number, message: string): VerifyWalletThreadReturnType {
+  return { ok: false, code, seq, message }
+}
