@@ -31,7 +31,7 @@ export type AuditAppendReturnType = { entry: AuditEntry; hash: string }
 export class AuditChain {
   #seq: number
   #hash: string
-  readonly #threads = new Map<string, WalletThreadHead>()
+  #threads = new Map<string, WalletThreadHead>()
   readonly #signer: AuditSigner
 
   constructor(params: AuditChainParameters) {
@@ -94,7 +94,7 @@ export class AuditChain {
   resumeFrom(entries: readonly AuditEntry[]): AuditHead {
     let seq = this.#seq
     let hash = this.#hash
-    const threads = new Map<string, WalletThreadHead>()
+    const threads = new Map(this.#threads)
     for (const entry of entries) {
       // SECURITY: the host chooses what it supplies; only an exact continuation of our sealed head is accepted.
       if (entry.seq !== seq + 1) throw new AuditError('audit_resume_gap', 'Supplied audit entries do not continue the head', { details: `expected seq ${seq + 1}, got ${entry.seq}` })
@@ -105,13 +105,12 @@ export class AuditChain {
       const w = entry.wallet?.toLowerCase() ?? ''
       const t = threads.get(w) ?? this.thread(w)
       if (entry.walletSeq === undefined || entry.walletSeq <= t.walletSeq) continue
-      if (entry.walletSeq !== t.walletSeq + 1 || entry.walletPrev !== t.hash)
-        throw new AuditError('audit_resume_mismatch', `Supplied audit entry ${entry.seq} does not continue its wallet's thread`)
+      if (entry.walletSeq !== t.walletSeq + 1 || entry.walletPrev !== t.hash) throw new AuditError('audit_resume_mismatch', `Supplied audit entry ${entry.seq} does not continue its wallet's thread`)
       threads.set(w, { walletSeq: entry.walletSeq, hash })
     }
     this.#seq = seq
     this.#hash = hash
-    for (const [k, t] of threads) this.#threads.set(k, t)
+    this.#threads = threads
     return this.head()
   }
 }

@@ -27,9 +27,8 @@ export type CoreState = {
 }
 
 /** Plain form of one wallet's blob, sealed with walletId = its address and its version. */
-export type WalletBlob = { coreId: Uint8Array; version: number; auditSeq: number; replay: Array<[string, number]>; wallet: WalletRecord
-  /** Issue 15 step 2: the wallet's audit thread head (absent: no entry of it since threads began). */
-  thread?: WalletThreadHead | undefined }
+/** `thread` (issue 15 step 2): the wallet's audit thread head; absent from blobs sealed before threads. */
+export type WalletBlob = { coreId: Uint8Array; version: number; auditSeq: number; replay: Array<[string, number]>; wallet: WalletRecord; thread?: WalletThreadHead | undefined }
 
 const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 const bytes = (n?: number) => z.instanceof(Uint8Array).refine((b) => n === undefined || b.length === n)
@@ -79,8 +78,7 @@ const CoreSchema = z.strictObject({
 })
 /** Format 1 (before per-wallet blobs, 12-01): the whole state in one blob. Read so that an older store loads; the first seal after it writes format 2. */
 const LegacySchema = CoreSchema.omit({ coreId: true, directory: true }).extend({ v: z.literal(1), replay: CoreSchema.shape.replay.optional(), wallets: z.array(WalletSchema) })
-const WalletBlobSchema = z.strictObject({ v: z.literal(1), coreId: bytes(16), version: uint, auditSeq: z.number().int().min(-1), replay: z.array(z.tuple([z.string(), uint])), wallet: WalletSchema,
-  thread: z.strictObject({ walletSeq: uint, hash: hex(64) }).optional() })
+const WalletBlobSchema = z.strictObject({ v: z.literal(1), coreId: bytes(16), version: uint, auditSeq: z.number().int().min(-1), replay: z.array(z.tuple([z.string(), uint])), wallet: WalletSchema, thread: z.strictObject({ walletSeq: uint, hash: hex(64) }).optional() })
 
 /**
  * Compile-time: sealed records have exactly the fields of the in-memory ones, so a field added to a record cannot be
@@ -99,9 +97,8 @@ export function encodeCore(s: CoreState): Uint8Array {
 
 /** Serializes one wallet's blob (CBOR; Maps become arrays; the ledger stays JSON text, mostly from its series' caches). */
 export function encodeWalletBlob(b: Omit<WalletBlob, 'wallet'> & { wallet: WalletView }): Uint8Array {
-  const { thread, ...rest } = b
   const w = b.wallet
-  return encode({ v: 1, ...rest, ...(thread ? { thread } : {}), wallet: { ...w, agents: [...w.agents.values()], policies: [...w.policies.values()], ledger: w.ledger.toJSONText() } })
+  return encode({ v: 1, ...b, wallet: { ...w, agents: [...w.agents.values()], policies: [...w.policies.values()], ledger: w.ledger.toJSONText() } })
 }
 
 /** Parses a decrypted core blob by its schema; any shape error means the blob is not ours. */
