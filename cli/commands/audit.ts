@@ -104,6 +104,8 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
   if (sinceHead === null) return usage('--since-head must be SEQ:0xHASH (or 0xHASH)')
   if (opts.wallet !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(opts.wallet)) return usage('--wallet must be an address (0x + 40 hex digits)')
   if (opts.wallet !== undefined && sinceHead !== undefined) return usage('--since-head is a head of the whole log: not with --wallet')
+  // rt30a: the attested audit head is a whole-log check too: refused, never silently left out of an OK.
+  if (opts.wallet !== undefined && opts.attestedInputs !== undefined) return usage('--attested-inputs binds a head of the whole log: not with --wallet (verify the whole export against it)')
   const headers = await authHeaders(opts)
   if (typeof headers === 'string') return usage(headers)
 
