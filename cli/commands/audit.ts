@@ -10,6 +10,7 @@ import { formatAuditEntry } from '../../shared/audit/formatAuditEntry.js'
 import { GENESIS_HASH, hashAuditEntry } from '../../shared/audit/hashAuditEntry.js'
 import { verifyAuditJsonl, verifyAuditJsonlFile } from '../../shared/audit/verifyAuditJsonl.js'
 import { verifyWalletThread } from '../../shared/audit/verifyWalletThread.js'
+import type { AuditReceipt } from '../../shared/audit/verifyReceipt.js'
 import { parseAuditJsonl } from '../../shared/audit/exportFormats.js'
 import { computeAttestationUserData } from '../../shared/attestation/commitment.js'
 import { verifyAttestation } from '../../shared/attestation/verifyAttestation.js'
@@ -66,6 +67,8 @@ export type AuditVerifyOptions = {
   sinceHead?: string | undefined
   /** Issue 15 step 2: verify and print this wallet's thread (the export may hold that wallet's entries only). */
   wallet?: string | undefined
+  /** With `wallet`: a JSON file of an agent receipt (or an array of them) that must sit in the thread (rt30a). */
+  receipt?: string | undefined
   json?: boolean | undefined
 } & AuditAuthOptions
 
@@ -105,6 +108,7 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
   if (opts.wallet !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(opts.wallet)) return usage('--wallet must be an address (0x + 40 hex digits)')
   if (opts.wallet !== undefined && sinceHead !== undefined) return usage('--since-head is a head of the whole log: not with --wallet')
   // rt30a: the attested audit head is a whole-log check too: refused, never silently left out of an OK.
+  if (opts.receipt !== undefined && opts.wallet === undefined) return usage('--receipt goes with --wallet')
   if (opts.wallet !== undefined && opts.attestedInputs !== undefined) return usage('--attested-inputs binds a head of the whole log: not with --wallet (verify the whole export against it)')
   const headers = await authHeaders(opts)
   if (typeof headers === 'string') return usage(headers)
@@ -147,7 +151,15 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
   } catch (err) {
     return usage(`cannot load the export: ${(err as Error).message}`)
   }
-  if (opts.wallet !== undefined) return verifyWallet(opts.wallet, String(text), publicKey, opts.json)
+  if (opts.wallet !== undefined) {
+    let receipts: AuditReceipt[] | undefined
+    try {
+      if (opts.receipt !== undefined) receipts = [JSON.parse(await readFile(opts.receipt, 'utf8'))].flat() as AuditReceipt[]
+    } catch (err) {
+      return usage(`cannot read the receipt: ${(err as Error).message}`)
+    }
+    return verifyWallet(opts.wallet, String(text), publicKey, opts.json, receipts)
+  }
   let result: ReturnType<typeof verifyAuditJsonl>
   try {
     // Same verdict as verifyAuditLog({ ...parseAuditJsonl(text), … }), canonical lines hashed as stored.
@@ -177,10 +189,10 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
 }
 
 /** `bursar audit verify --wallet`: one wallet's thread (docs/audit.md "Wallet threads"), from a one-wallet or a whole export. */
-function verifyWallet(wallet: string, text: string, publicKey: Uint8Array | string, json: boolean | undefined): CliResult {
+function verifyWallet(wallet: string, text: string, publicKey: Uint8Array | string, json: boolean | undefined, receipts?: AuditReceipt[]): CliResult {
   let result: ReturnType<typeof verifyWalletThread>
   try {
-    result = verifyWalletThread({ wallet, ...parseAuditJsonl(text), publicKey })
+    result = verifyWalletThread({ wallet, ...parseAuditJsonl(text), publicKey, receipts })
   } catch (err) {
     if (!(err instanceof AuditError)) throw err
     if (err.code === 'audit_bad_public_key') return usage(err.shortMessage)
@@ -193,8 +205,9 @@ function verifyWallet(wallet: string, text: string, publicKey: Uint8Array | stri
   const last = thread[thread.length - 1]
   const lines = [
     last ? `OK: wallet ${wallet}: thread of ${thread.length} entries (walletSeq 1..${last.walletSeq}), last at seq ${last.seq} ${last.hash}` : `OK: wallet ${wallet}: no threaded entries`,
-    result.complete ? 'the whole log was given: global chain, checkpoints and every thread verified' : 'one-wallet export: verified by walletPrev links; entries cut from its end cannot be seen here (compare the last walletSeq with a receipt)',
+    result.complete ? 'the whole log was given: global chain, checkpoints and every thread verified' : receipts ? 'one-wallet export: verified by walletPrev links; entries cut after the newest receipt given cannot be seen here' : 'one-wallet export: verified by walletPrev links; entries cut from its end cannot be seen here (give the agents\' receipts: --receipt FILE)',
   ]
+  if (receipts) lines.push(`${receipts.length} receipts found in the thread (each entry at its seq, with its hash)`)
   if (result.unthreaded > 0) lines.push(`${result.unthreaded} earlier entries of this wallet predate threads (no walletSeq)${result.complete ? '' : ': not linked by this export'}`)
   if (signedThrough === null) lines.push('WARNING: no signed checkpoint covers this thread: nothing here is authenticated by the enclave')
   else {
@@ -432,6 +445,7 @@ export function auditCommand(): Command {
     .option('--allow-debug', 'accept a debug-mode (simulation) attestation')
     .option('--since-head <seq:hash>', 'a head you saw before: refuse a rolled-back log')
     .option('--wallet <address>', "verify and print one wallet's thread (with --host: fetch that wallet's export only)")
+    .option('--receipt <file>', "with --wallet: an agent receipt (JSON, or an array) whose entry must be in the thread")
     .option('--json', 'machine-readable result')
     .option('--token <token>', 'operator/auditor token (BURSAR_AUDIT_TOKEN on the host), sent as Bearer', process.env.BURSAR_AUDIT_TOKEN)
     .option('--owner', 'sign a read token with the owner key (works only where the host serves owners the whole log)')

@@ -5,6 +5,7 @@ import { hashCanonicalAuditEntry } from './hashAuditEntry.js'
 import { type Ed25519PublicKeyInput, toEd25519PublicKey } from './toEd25519PublicKey.js'
 import { verifyAuditCheckpoint } from './verifyAuditCheckpoint.js'
 import { verifyAuditLog } from './verifyAuditLog.js'
+import { type AuditReceipt, AuditReceiptSchema } from './verifyReceipt.js'
 import { threadBreak } from './walletThreads.js'
 
 export type VerifyWalletThreadParameters = {
@@ -15,6 +16,12 @@ export type VerifyWalletThreadParameters = {
   hashes?: readonly (string | undefined)[] | undefined
   checkpoints?: readonly AuditCheckpoint[] | undefined
   publicKey: Ed25519PublicKeyInput
+  /**
+   * Agents' receipts for this wallet (rt30a): each must sit in the thread — its checkpoint signed and covering it, an
+   * entry at its seq with its entryHash (and walletSeq). The cut check a one-wallet export allows: a receipt's
+   * walletSeq alone is signed by nothing, and verifyReceipt needs a contiguous range up to the receipt's checkpoint.
+   */
+  receipts?: readonly AuditReceipt[] | undefined
 }
 
 export type WalletThreadEntry = { seq: number; walletSeq: number; hash: string; event: AuditEntry['event']; time: number }
@@ -62,6 +69,8 @@ export function verifyWalletThread(params: VerifyWalletThreadParameters): Verify
   }
   const thread: WalletThreadEntry[] = []
   const bySeq = new Map<number, WalletThreadEntry>()
+  /** Every entry of the wallet (threaded or not) by seq: its hash and walletSeq, for the receipts. */
+  const mine = new Map<number, { hash: string; walletSeq: number | undefined }>()
   let unthreaded = 0
   let lastSeq = -1
   for (let i = 0; i < entries.length; i++) {
@@ -76,6 +85,7 @@ export function verifyWalletThread(params: VerifyWalletThreadParameters): Verify
     }
     const recorded = params.hashes?.[i]
     if (recorded !== undefined && recorded.toLowerCase() !== hash) return fail(AUDIT_CODES.entryModified, e.seq, `seq ${e.seq}: content hashes to ${hash}, recorded hash is ${recorded}`)
+    mine.set(e.seq, { hash, walletSeq: e.walletSeq })
     if (e.walletSeq === undefined && e.walletPrev === undefined) {
       if (thread.length > 0) return fail(AUDIT_CODES.threadBroken, e.seq, `seq ${e.seq}: an entry of ${params.wallet} without walletSeq/walletPrev after its thread began`)
       if (e.seq <= lastSeq) return fail(AUDIT_CODES.outOfOrder, e.seq, `seq ${e.seq} comes after seq ${lastSeq}`)
@@ -102,6 +112,21 @@ export function verifyWalletThread(params: VerifyWalletThreadParameters): Verify
     if (t === undefined) continue
     if (t.hash !== cp.head) return fail(AUDIT_CODES.checkpointMismatch, cp.seq, `signed head at seq ${cp.seq} is ${cp.head}, the entry hashes to ${t.hash}`)
     if (signedThrough === null || t.walletSeq > signedThrough.walletSeq) signedThrough = t
+  }
+  for (const r of params.receipts ?? []) {
+    const parsed = AuditReceiptSchema.safeParse(r)
+    if (!parsed.success) return fail(AUDIT_CODES.receiptMalformed, -1, 'a receipt does not match the schema')
+    const { seq, walletSeq, entryHash, checkpoint } = parsed.data
+    if (!verifyAuditCheckpoint(checkpoint, key)) return fail(AUDIT_CODES.receiptCheckpointInvalid, seq, `receipt for seq ${seq}: its checkpoint does not verify under the enclave key`)
+    if (checkpoint.seq < seq) return fail(AUDIT_CODES.receiptNotCovered, seq, `receipt for seq ${seq}: its checkpoint at seq ${checkpoint.seq} does not cover it`)
+    if (checkpoint.seq === seq && checkpoint.head !== entryHash.toLowerCase()) return fail(AUDIT_CODES.receiptCheckpointInvalid, seq, `receipt for seq ${seq}: its checkpoint head is not its entry hash`)
+    const m = mine.get(seq)
+    if (!m) return fail(AUDIT_CODES.receiptEntryMissing, seq, `a receipt names seq ${seq}, which this export of ${params.wallet} lacks: entries were cut or removed (or the receipt is another wallet's)`)
+    if (m.hash !== entryHash.toLowerCase() || (walletSeq !== undefined && walletSeq !== m.walletSeq))
+      return fail(AUDIT_CODES.receiptEntryMismatch, seq, `seq ${seq} hashes to ${m.hash} with walletSeq ${m.walletSeq ?? '(none)'}; the receipt says ${entryHash}, walletSeq ${walletSeq ?? '(none)'}`)
+    // Its checkpoint at its own seq signs that entry, and through walletPrev the thread before it.
+    const t = bySeq.get(seq)
+    if (t && checkpoint.seq === seq && (signedThrough === null || t.walletSeq > signedThrough.walletSeq)) signedThrough = t
   }
   return { ok: true, wallet: params.wallet, complete, thread, unthreaded, signedThrough }
 }
