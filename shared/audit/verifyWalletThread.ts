@@ -108,9 +108,11 @@ export function verifyWalletThread(params: VerifyWalletThreadParameters): Verify
   for (const cp of params.checkpoints ?? []) {
     if (!AuditCheckpointSchema.safeParse(cp).success) return fail(AUDIT_CODES.malformed, (cp as { seq?: number }).seq ?? -1, 'a checkpoint is malformed')
     if (!verifyAuditCheckpoint(cp, key)) return fail(AUDIT_CODES.checkpointInvalid, cp.seq, `checkpoint for seq ${cp.seq}: signature does not verify under the enclave key`)
+    // Any entry of the wallet at its seq, threaded or not (rt30a: else stripping the thread fields hid the mismatch).
+    const m = mine.get(cp.seq)
+    if (m !== undefined && m.hash !== cp.head) return fail(AUDIT_CODES.checkpointMismatch, cp.seq, `signed head at seq ${cp.seq} is ${cp.head}, the entry hashes to ${m.hash}`)
     const t = bySeq.get(cp.seq)
     if (t === undefined) continue
-    if (t.hash !== cp.head) return fail(AUDIT_CODES.checkpointMismatch, cp.seq, `signed head at seq ${cp.seq} is ${cp.head}, the entry hashes to ${t.hash}`)
     if (signedThrough === null || t.walletSeq > signedThrough.walletSeq) signedThrough = t
   }
   for (const r of params.receipts ?? []) {
