@@ -214,7 +214,9 @@ function verifyWallet(wallet: string, text: string, publicKey: Uint8Array | stri
     lines.push(`signed through walletSeq ${signedThrough.walletSeq} (seq ${signedThrough.seq})`)
     if (last && signedThrough.walletSeq < last.walletSeq) lines.push(`WARNING: walletSeq ${signedThrough.walletSeq + 1}..${last.walletSeq} are not covered by a checkpoint`)
   }
-  for (const t of thread) lines.push(`  walletSeq ${t.walletSeq}  seq ${t.seq}  ${new Date(t.time).toISOString()}  ${t.event}  ${t.hash}`)
+  // A time past what a Date holds (an unsigned entry is the host's to write) prints raw: never a throw before the verdict.
+  const when = (ms: number) => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `time ${ms}`)
+  for (const t of thread) lines.push(`  walletSeq ${t.walletSeq}  seq ${t.seq}  ${when(t.time)}  ${t.event}  ${t.hash}`)
   return { exitCode: 0, stdout: `${lines.join('\n')}\n`, stderr: '' }
 }
 
