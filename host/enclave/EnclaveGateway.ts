@@ -16,6 +16,7 @@ import {
   RESULT_SCHEMAS,
   type ResultOf,
   type TypedResponse,
+  type WireCheckpoint,
 } from '../../shared/protocol/messages.js'
 import { errorStatus } from '../../shared/errors/errorCodes.js'
 import type { AgentAnswer, Store } from '../storage/Store.js'
@@ -112,6 +113,9 @@ export class EnclaveGateway {
     })
     this.client.on('late', (frame: ResponseFrame, tag: LateTag | undefined) => this.storeLate(frame, tag))
     this.client.on('disconnected', () => {
+      // The entries a held checkpoint covers may never come now (a restarted enclave writes others at those seqs).
+      this.connection++
+      this.aheadCheckpoints = []
       this.status = { ...this.status, connected: false, ready: false, phase: 'disconnected' }
       this.openGate()
     })
@@ -215,13 +219,47 @@ export class EnclaveGateway {
     this.persist(frame.persist, answer).catch((e: Error) => this.log(`storing a late persist block failed: ${e.message}`))
   }
 
-  private queued: Array<{ p: Persist; answer: AgentAnswer | undefined; resolve: () => void; reject: (e: Error) => void }> = []
+  private queued: Array<{ p: Persist; answer: AgentAnswer | undefined; connection: number; resolve: () => void; reject: (e: Error) => void }> = []
   private flushScheduled = false
+  /** Enclave connections so far: a block received on an earlier one can no longer wait for the entries after it. */
+  private connection = 0
+  /**
+   * Checkpoints that arrived ahead of their entries, held until an entry at or past their seq is stored. The enclave
+   * signs one head for every answer completed in a turn and the answers leave one by one, so an answer's block can
+   * carry a checkpoint over entries that are still in the next answers. Stored as it came, it would run ahead of the
+   * stored log (an export would end before its own signed checkpoint: audit_truncated), and if the enclave died
+   * before sending those entries it would sign a head the restarted enclave's entries never match.
+   */
+  private aheadCheckpoints: WireCheckpoint[] = []
+
+  /**
+   * The blocks as stored: a checkpoint past every entry stored or in this batch is taken out (held); a held one
+   * this batch reaches is added at its end, so it commits with the entries it covers. `through`: the highest seq
+   * stored or in the batch (entries arrive in seq order: the last block's last entry is the batch's highest).
+   */
+  private coverCheckpoints(batch: Array<{ p: Persist; connection: number }>): Persist[] {
+    const lastBlock = batch.findLast((b) => b.p.entries.length > 0)?.p
+    let newest: unknown = -1
+    try {
+      if (lastBlock) newest = (JSON.parse(lastBlock.entries[lastBlock.entries.length - 1]!) as { seq?: unknown }).seq
+    } catch {} // not JSON: the store refuses the batch (and says why)
+    const through = Math.max(this.maxStored, this.storedThrough, typeof newest === 'number' ? newest : -1)
+    const blocks = batch.map(({ p, connection }) => {
+      if (!p.checkpoint || p.checkpoint.seq <= through) return p
+      // Every answer of a turn carries the same checkpoint: hold it once.
+      if (connection === this.connection && this.aheadCheckpoints.at(-1)?.seq !== p.checkpoint.seq) this.aheadCheckpoints.push(p.checkpoint)
+      return { ...p, checkpoint: null }
+    })
+    if (this.aheadCheckpoints.length === 0) return blocks
+    const covered = this.aheadCheckpoints.filter((c) => c.seq <= through)
+    this.aheadCheckpoints = this.aheadCheckpoints.filter((c) => c.seq > through).slice(-64)
+    return [...blocks, ...covered.map((checkpoint) => ({ entries: [], checkpoint, sealed: null }))]
+  }
 
   /** Group commit: responses that arrive in the same turn are stored in one transaction; none is answered before it commits. */
   private persist(p: Persist, answer?: AgentAnswer): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queued.push({ p, answer, resolve, reject })
+      this.queued.push({ p, answer, connection: this.connection, resolve, reject })
       if (this.flushScheduled) return
       this.flushScheduled = true
       setImmediate(() => {
@@ -230,13 +268,16 @@ export class EnclaveGateway {
         this.queued = []
         const answers = batch.flatMap((b) => (b.answer ? [b.answer] : []))
         const t0 = performance.now()
-        this.store.persistMany(batch.map((b) => b.p), answers).then(
+        this.store.persistMany(this.coverCheckpoints(batch), answers).then(
           (maxSeq) => {
             if (maxSeq > this.maxStored) {
               const last = batch.findLast((b) => b.p.entries.length > 0)
               if (last) this.newestEntry = last.p.entries[last.p.entries.length - 1]!
             }
             this.maxStored = Math.max(this.maxStored, maxSeq)
+            // A held checkpoint a batch committed meanwhile reaches (group commits can overlap): store it now.
+            if (this.aheadCheckpoints.some((c) => c.seq <= this.maxStored))
+              this.persist({ entries: [], checkpoint: null, sealed: null }).catch((e: Error) => this.log(`storing a held checkpoint failed: ${e.message}`))
             for (const b of batch) if (b.p.sealed) this.snapshotVersion = Math.max(this.snapshotVersion, b.p.sealed.version)
             if (batch.some((b) => b.p.sealed) && this.status.ready) setImmediate(() => this.ackSoon())
             if (this.observer) {

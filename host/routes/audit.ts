@@ -120,12 +120,14 @@ export function auditRoutes(store: Store, gateway: EnclaveGateway, guard: Guard)
         } else texts = await store.queryEntries(query)
         const entries = texts.map((t) => JSON.parse(t) as { seq: number })
         const last = entries[entries.length - 1]
-        const checkpoints = scope.kind === 'owner' ? await exactCheckpoints(store, entries.map((e) => e.seq)) : await rangeCheckpoints(store, entries)
+        const next = entries.length === q.limit && last ? last.seq : null
+        const wholeLogEnd = next === null && !q.wallet && !q.agent && !q.verdict && !q.from && !q.to && !q.request
+        const checkpoints = scope.kind === 'owner' ? await exactCheckpoints(store, entries.map((e) => e.seq)) : await rangeCheckpoints(store, entries, wholeLogEnd)
         return {
           scope: scope.kind === 'owner' ? ('owner' as const) : ('all' as const),
           entries,
           checkpoints,
-          next: entries.length === q.limit && last ? last.seq : null,
+          next,
           ...(q.request ? { answers: await answersOf(store, q.request, entries as unknown as { agentId?: string | null }[]) } : {}),
         }
       },
@@ -205,14 +207,20 @@ async function exactCheckpoints(store: Store, seqs: number[]): Promise<StoredChe
   return out
 }
 
-/** Checkpoints from the first returned seq through the first one covering the last returned seq. */
-async function rangeCheckpoints(store: Store, entries: { seq: number }[]): Promise<StoredCheckpoint[]> {
+/**
+ * Checkpoints from the first returned seq through the first one covering the last returned seq. `wholeLogEnd`: the
+ * entries are the last page of the unfiltered log, so a checkpoint past the last one was stored after the entries
+ * were read, with the entries it covers (a persist between the two reads; PostgresStore reads are not one
+ * snapshot): served past the end it would read as a truncated log (audit_truncated), so it waits for the next read.
+ */
+export async function rangeCheckpoints(store: Store, entries: { seq: number }[], wholeLogEnd = false): Promise<StoredCheckpoint[]> {
   const first = entries[0]
   const last = entries[entries.length - 1]
   if (!first || !last) return []
   const cps = await store.checkpoints(first.seq - 1, 10_000)
   const cut = cps.findIndex((c) => c.seq >= last.seq)
-  return cut < 0 ? cps : cps.slice(0, cut + 1)
+  const range = cut < 0 ? cps : cps.slice(0, cut + 1)
+  return wholeLogEnd ? range.filter((c) => c.seq <= last.seq) : range
 }
 
 async function* ownerExport(store: Store, wallets: string[], format: 'jsonl' | 'csv'): AsyncGenerator<string> {
