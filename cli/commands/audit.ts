@@ -66,6 +66,8 @@ export type AuditVerifyOptions = {
   sinceHead?: string | undefined
   /** Issue 15 step 2: verify and print this wallet's thread (the export may hold that wallet's entries only). */
   wallet?: string | undefined
+  /** With `wallet`: a thread head seen before (WALLETSEQ:0xHASH, e.g. a receipt's walletSeq and entryHash). */
+  sinceWalletHead?: string | undefined
   json?: boolean | undefined
 } & AuditAuthOptions
 
@@ -104,6 +106,8 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
   if (sinceHead === null) return usage('--since-head must be SEQ:0xHASH (or 0xHASH)')
   if (opts.wallet !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(opts.wallet)) return usage('--wallet must be an address (0x + 40 hex digits)')
   if (opts.wallet !== undefined && sinceHead !== undefined) return usage('--since-head is a head of the whole log: not with --wallet')
+  const walletHead = opts.sinceWalletHead === undefined ? undefined : /^(\d+):(0x[0-9a-fA-F]{64})$/.exec(opts.sinceWalletHead)
+  if (walletHead === null || (walletHead && (opts.wallet === undefined || Number(walletHead[1]) < 1))) return usage('--since-wallet-head must be WALLETSEQ:0xHASH (walletSeq ≥ 1), with --wallet')
   const headers = await authHeaders(opts)
   if (typeof headers === 'string') return usage(headers)
 
@@ -145,7 +149,7 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
   } catch (err) {
     return usage(`cannot load the export: ${(err as Error).message}`)
   }
-  if (opts.wallet !== undefined) return verifyWallet(opts.wallet, String(text), publicKey, opts.json)
+  if (opts.wallet !== undefined) return verifyWallet(opts.wallet, String(text), publicKey, opts.json, walletHead ? { walletSeq: Number(walletHead[1]), hash: walletHead[2] as string } : undefined)
   let result: ReturnType<typeof verifyAuditJsonl>
   try {
     // Same verdict as verifyAuditLog({ ...parseAuditJsonl(text), … }), canonical lines hashed as stored.
@@ -175,10 +179,10 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
 }
 
 /** `bursar audit verify --wallet`: one wallet's thread (docs/audit.md "Wallet threads"), from a one-wallet or a whole export. */
-function verifyWallet(wallet: string, text: string, publicKey: Uint8Array | string, json: boolean | undefined): CliResult {
+function verifyWallet(wallet: string, text: string, publicKey: Uint8Array | string, json: boolean | undefined, sinceHead: { walletSeq: number; hash: string } | undefined): CliResult {
   let result: ReturnType<typeof verifyWalletThread>
   try {
-    result = verifyWalletThread({ wallet, ...parseAuditJsonl(text), publicKey })
+    result = verifyWalletThread({ wallet, ...parseAuditJsonl(text), publicKey, sinceHead })
   } catch (err) {
     if (!(err instanceof AuditError)) throw err
     if (err.code === 'audit_bad_public_key') return usage(err.shortMessage)
@@ -193,6 +197,7 @@ function verifyWallet(wallet: string, text: string, publicKey: Uint8Array | stri
     last ? `OK: wallet ${wallet}: thread of ${thread.length} entries (walletSeq 1..${last.walletSeq}), last at seq ${last.seq} ${last.hash}` : `OK: wallet ${wallet}: no threaded entries`,
     result.complete ? 'the whole log was given: global chain, checkpoints and every thread verified' : 'one-wallet export: verified by walletPrev links; entries cut from its end cannot be seen here (compare the last walletSeq with a receipt)',
   ]
+  if (sinceHead) lines.push(`contains the head seen before (walletSeq ${sinceHead.walletSeq})`)
   if (result.unthreaded > 0) lines.push(`${result.unthreaded} earlier entries of this wallet predate threads (no walletSeq)${result.complete ? '' : ': not linked by this export'}`)
   if (signedThrough === null) lines.push('WARNING: no signed checkpoint covers this thread: nothing here is authenticated by the enclave')
   else {
@@ -430,6 +435,7 @@ export function auditCommand(): Command {
     .option('--allow-debug', 'accept a debug-mode (simulation) attestation')
     .option('--since-head <seq:hash>', 'a head you saw before: refuse a rolled-back log')
     .option('--wallet <address>', "verify and print one wallet's thread (with --host: fetch that wallet's export only)")
+    .option('--since-wallet-head <walletSeq:hash>', "with --wallet: a thread head you saw before (a receipt's walletSeq and entryHash): refuse a cut or rewritten thread")
     .option('--json', 'machine-readable result')
     .option('--token <token>', 'operator/auditor token (BURSAR_AUDIT_TOKEN on the host), sent as Bearer', process.env.BURSAR_AUDIT_TOKEN)
     .option('--owner', 'sign a read token with the owner key (works only where the host serves owners the whole log)')

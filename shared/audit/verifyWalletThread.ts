@@ -15,6 +15,11 @@ export type VerifyWalletThreadParameters = {
   hashes?: readonly (string | undefined)[] | undefined
   checkpoints?: readonly AuditCheckpoint[] | undefined
   publicKey: Ed25519PublicKeyInput
+  /**
+   * A thread head seen before (an agent's receipt: its walletSeq and entryHash, or an earlier verification's last
+   * entry): the thread must contain it unchanged, else `audit_rollback` (cut before it, or rewritten).
+   */
+  sinceHead?: { walletSeq: number; hash: string } | undefined
 }
 
 export type WalletThreadEntry = { seq: number; walletSeq: number; hash: string; event: AuditEntry['event']; time: number }
@@ -102,6 +107,13 @@ export function verifyWalletThread(params: VerifyWalletThreadParameters): Verify
     if (t === undefined) continue
     if (t.hash !== cp.head) return fail(AUDIT_CODES.checkpointMismatch, cp.seq, `signed head at seq ${cp.seq} is ${cp.head}, the entry hashes to ${t.hash}`)
     if (signedThrough === null || t.walletSeq > signedThrough.walletSeq) signedThrough = t
+  }
+  const seen = params.sinceHead
+  if (seen !== undefined) {
+    const at = thread[seen.walletSeq - 1]
+    const end = thread[thread.length - 1]
+    if (at === undefined) return fail(AUDIT_CODES.rollback, end?.seq ?? -1, `the thread ends at walletSeq ${end?.walletSeq ?? 0}, before the walletSeq ${seen.walletSeq} seen before`)
+    if (at.hash !== seen.hash.toLowerCase()) return fail(AUDIT_CODES.rollback, at.seq, `walletSeq ${seen.walletSeq} hashes to ${at.hash}, the head seen before was ${seen.hash}`)
   }
   return { ok: true, wallet: params.wallet, complete, thread, unthreaded, signedThrough }
 }
