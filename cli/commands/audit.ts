@@ -69,6 +69,8 @@ export type AuditVerifyOptions = {
   wallet?: string | undefined
   /** With `wallet`: a JSON file of an agent receipt (or an array of them) that must sit in the thread (rt30a). */
   receipt?: string | undefined
+  /** With `wallet`: a thread head seen before (WALLETSEQ:0xHASH, e.g. a receipt's walletSeq and entryHash). */
+  sinceWalletHead?: string | undefined
   json?: boolean | undefined
 } & AuditAuthOptions
 
@@ -110,6 +112,8 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
   // rt30a: the attested audit head is a whole-log check too: refused, never silently left out of an OK.
   if (opts.receipt !== undefined && opts.wallet === undefined) return usage('--receipt goes with --wallet')
   if (opts.wallet !== undefined && opts.attestedInputs !== undefined) return usage('--attested-inputs binds a head of the whole log: not with --wallet (verify the whole export against it)')
+  const walletHead = opts.sinceWalletHead === undefined ? undefined : /^(\d+):(0x[0-9a-fA-F]{64})$/.exec(opts.sinceWalletHead)
+  if (walletHead === null || (walletHead && (opts.wallet === undefined || Number(walletHead[1]) < 1))) return usage('--since-wallet-head must be WALLETSEQ:0xHASH (walletSeq ≥ 1), with --wallet')
   const headers = await authHeaders(opts)
   if (typeof headers === 'string') return usage(headers)
 
@@ -158,7 +162,7 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
     } catch (err) {
       return usage(`cannot read the receipt: ${(err as Error).message}`)
     }
-    return verifyWallet(opts.wallet, String(text), publicKey, opts.json, receipts)
+    return verifyWallet(opts.wallet, String(text), publicKey, opts.json, walletHead ? { walletSeq: Number(walletHead[1]), hash: walletHead[2] as string } : undefined, receipts)
   }
   let result: ReturnType<typeof verifyAuditJsonl>
   try {
@@ -189,10 +193,10 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
 }
 
 /** `bursar audit verify --wallet`: one wallet's thread (docs/audit.md "Wallet threads"), from a one-wallet or a whole export. */
-function verifyWallet(wallet: string, text: string, publicKey: Uint8Array | string, json: boolean | undefined, receipts?: AuditReceipt[]): CliResult {
+function verifyWallet(wallet: string, text: string, publicKey: Uint8Array | string, json: boolean | undefined, sinceHead: { walletSeq: number; hash: string } | undefined, receipts?: AuditReceipt[]): CliResult {
   let result: ReturnType<typeof verifyWalletThread>
   try {
-    result = verifyWalletThread({ wallet, ...parseAuditJsonl(text), publicKey, receipts })
+    result = verifyWalletThread({ wallet, ...parseAuditJsonl(text), publicKey, sinceHead, receipts })
   } catch (err) {
     if (!(err instanceof AuditError)) throw err
     if (err.code === 'audit_bad_public_key') return usage(err.shortMessage)
@@ -205,9 +209,10 @@ function verifyWallet(wallet: string, text: string, publicKey: Uint8Array | stri
   const last = thread[thread.length - 1]
   const lines = [
     last ? `OK: wallet ${wallet}: thread of ${thread.length} entries (walletSeq 1..${last.walletSeq}), last at seq ${last.seq} ${last.hash}` : `OK: wallet ${wallet}: no threaded entries`,
-    result.complete ? 'the whole log was given: global chain, checkpoints and every thread verified' : receipts ? 'one-wallet export: verified by walletPrev links; entries cut after the newest receipt given cannot be seen here' : 'one-wallet export: verified by walletPrev links; entries cut from its end cannot be seen here (give the agents\' receipts: --receipt FILE)',
+    result.complete ? 'the whole log was given: global chain, checkpoints and every thread verified' : receipts || sinceHead ? 'one-wallet export: verified by walletPrev links; entries cut after the newest receipt or head given cannot be seen here' : 'one-wallet export: verified by walletPrev links; entries cut from its end cannot be seen here (give a receipt: --receipt FILE or --since-wallet-head WALLETSEQ:HASH)',
   ]
   if (receipts) lines.push(`${receipts.length} receipts found in the thread (each entry at its seq, with its hash)`)
+  if (sinceHead) lines.push(`contains the head seen before (walletSeq ${sinceHead.walletSeq})`)
   if (result.unthreaded > 0) lines.push(`${result.unthreaded} earlier entries of this wallet predate threads (no walletSeq)${result.complete ? '' : ': not linked by this export'}`)
   if (signedThrough === null) lines.push('WARNING: no signed checkpoint covers this thread: nothing here is authenticated by the enclave')
   else {
@@ -448,6 +453,7 @@ export function auditCommand(): Command {
     .option('--since-head <seq:hash>', 'a head you saw before: refuse a rolled-back log')
     .option('--wallet <address>', "verify and print one wallet's thread (with --host: fetch that wallet's export only)")
     .option('--receipt <file>', "with --wallet: an agent receipt (JSON, or an array) whose entry must be in the thread")
+    .option('--since-wallet-head <walletSeq:hash>', "with --wallet: a thread head you saw before (a receipt's walletSeq and entryHash): refuse a cut or rewritten thread")
     .option('--json', 'machine-readable result')
     .option('--token <token>', 'operator/auditor token (BURSAR_AUDIT_TOKEN on the host), sent as Bearer', process.env.BURSAR_AUDIT_TOKEN)
     .option('--owner', 'sign a read token with the owner key (works only where the host serves owners the whole log)')

@@ -42,6 +42,10 @@ describe('enclave: per-wallet sealed blobs', () => {
     // stored with it (rt15: a lost block must not leave a stored core naming a blob the store never got).
     expect(b.persist!.sealed!.wallets!.map((w) => w.wallet)).toEqual([B, A])
     expect(Buffer.from(b.persist!.sealed!.wallets![1]!.blob).equals(Buffer.from(a.persist!.sealed!.wallets![0]!.blob))).toBe(true)
+    // Issue 15 step 2: each blob carries its wallet's audit thread head (its wallet_created entry: walletSeq 1).
+    const sealedA = decodeWalletBlob((await sealer.unseal({ blob: a.persist!.sealed!.wallets![0]!.blob, purpose: 'wallet-state', walletId: A })).plaintext)
+    expect(sealedA.thread).toEqual(enclave.audit.thread(A))
+    expect(sealedA.thread!.walletSeq).toBe(1)
     // The host stored only the first start's core: catchUp re-sends the newest core and both wallets' blobs.
     const cu = await enclave.catchUp(-1, start.persist!.sealed!.version)
     const sealed = cu.persist.sealed!
@@ -54,6 +58,7 @@ describe('enclave: per-wallet sealed blobs', () => {
     await other.loadSnapshot(sealed.blob, sealed.wallets!)
     expect([...other.state.wallets.keys()].sort()).toEqual([A, B].sort())
     // The first seal after the load re-seals both at new versions.
+    expect(other.audit.thread(A)).toEqual(enclave.audit.thread(A)) // the thread continues from the blob
     const fin = await finishLoad(other)
     expect(fin.persist!.sealed!.wallets!.map((w) => [w.wallet, w.version]).sort()).toEqual([[A, 3], [B, 3]].sort()) // created (1), its wallet_created entry (2: the thread head), the load (3)
     // Acknowledged: the next seal carries only what changed.

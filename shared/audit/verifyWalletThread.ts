@@ -22,6 +22,11 @@ export type VerifyWalletThreadParameters = {
    * walletSeq alone is signed by nothing, and verifyReceipt needs a contiguous range up to the receipt's checkpoint.
    */
   receipts?: readonly AuditReceipt[] | undefined
+  /**
+   * A thread head seen before (an agent's receipt: its walletSeq and entryHash, or an earlier verification's last
+   * entry): the thread must contain it unchanged, else `audit_rollback` (cut before it, or rewritten).
+   */
+  sinceHead?: { walletSeq: number; hash: string } | undefined
 }
 
 export type WalletThreadEntry = { seq: number; walletSeq: number; hash: string; event: AuditEntry['event']; time: number }
@@ -129,6 +134,13 @@ export function verifyWalletThread(params: VerifyWalletThreadParameters): Verify
     // Its checkpoint at its own seq signs that entry, and through walletPrev the thread before it.
     const t = bySeq.get(seq)
     if (t && checkpoint.seq === seq && (signedThrough === null || t.walletSeq > signedThrough.walletSeq)) signedThrough = t
+  }
+  const seen = params.sinceHead
+  if (seen !== undefined) {
+    const at = thread[seen.walletSeq - 1]
+    const end = thread[thread.length - 1]
+    if (at === undefined) return fail(AUDIT_CODES.rollback, end?.seq ?? -1, `the thread ends at walletSeq ${end?.walletSeq ?? 0}, before the walletSeq ${seen.walletSeq} seen before`)
+    if (at.hash !== seen.hash.toLowerCase()) return fail(AUDIT_CODES.rollback, at.seq, `walletSeq ${seen.walletSeq} hashes to ${at.hash}, the head seen before was ${seen.hash}`)
   }
   return { ok: true, wallet: params.wallet, complete, thread, unthreaded, signedThrough }
 }

@@ -20,7 +20,7 @@ import { type TwoWallets, startWithTwoWallets } from '../helpers/twoWallets.js'
  * signed at one of them no longer matches (audit_checkpoint_mismatch); dropping those checkpoints as well leaves the
  * rewritten part unsigned (signedThrough stops before the hole) and the agent's receipt for a later payment is not
  * in the export (receipt_entry_missing). Cutting the thread's end is what a one-wallet export alone cannot show: the
- * receipt's walletSeq (or the whole log) does.
+ * agent's receipt given as the thread head seen before (`--since-wallet-head`) does (audit_rollback).
  */
 describe('adversarial: the host drops one entry from a wallet\'s thread', () => {
   let t: TwoWallets
@@ -92,11 +92,25 @@ describe('adversarial: the host drops one entry from a wallet\'s thread', () => 
     expect(verifyReceipt({ receipt: receipts[1]!, entries: relinked, publicKey })).toMatchObject({ ok: false, code: 'receipt_entry_missing' })
   })
 
-  it('the thread\'s last entry cut: the export alone passes, the agent\'s receipt (its walletSeq) does not', () => {
+  it('the thread\'s last entry cut: the export alone passes, the agent\'s receipt (its walletSeq) does not', async () => {
     const cut = entries.slice(0, -1)
     expect(verifyWalletThread({ wallet: t.a.wallet, entries: cut, hashes: hashes.slice(0, -1), checkpoints, publicKey })).toMatchObject({ ok: true })
     const last = receipts[receipts.length - 1]!
     expect(last.walletSeq).toBe(entries.length)
     expect(verifyReceipt({ receipt: last, entries: cut, publicKey })).toMatchObject({ ok: false, code: 'receipt_entry_missing' })
+    // The receipt as the auditor's thread high-water mark: the cut export is refused, the honest one passes.
+    const sinceHead = { walletSeq: last.walletSeq!, hash: last.entryHash }
+    expect(verifyWalletThread({ wallet: t.a.wallet, entries: cut, hashes: hashes.slice(0, -1), checkpoints, publicKey, sinceHead })).toMatchObject({ ok: false, code: 'audit_rollback' })
+    expect(verifyWalletThread({ wallet: t.a.wallet, entries, hashes, checkpoints, publicKey, sinceHead })).toMatchObject({ ok: true })
+    const file = path.join(work, 'a-end-cut.jsonl')
+    writeFileSync(file, toAuditJsonl({ entries: cut, hashes: hashes.slice(0, -1), checkpoints }))
+    const head = `${last.walletSeq}:${last.entryHash}`
+    const cli = await runCli(['audit', 'verify', '--file', file, '--public-key', publicKey, '--wallet', t.a.wallet, '--since-wallet-head', head])
+    expect(cli.code).toBe(1)
+    expect(cli.stdout).toMatch(/^BROKEN at seq \d+: audit_rollback: /)
+    writeFileSync(file, toAuditJsonl({ entries, hashes, checkpoints }))
+    const honest = await runCli(['audit', 'verify', '--file', file, '--public-key', publicKey, '--wallet', t.a.wallet, '--since-wallet-head', head])
+    expect(honest.code, honest.stdout).toBe(0)
+    expect(honest.stdout).toContain(`contains the head seen before (walletSeq ${last.walletSeq})`)
   })
 })
