@@ -142,7 +142,8 @@ export class Enclave {
       const loaded = s.legacy ? s.legacy.map((wallet) => ({ wallet, version: 0, replay: [] })) : await Promise.all(s.directory.map(([a, v, digest]) => this.unsealWallet(a.toLowerCase(), v, digest, given.get(a.toLowerCase()), s.coreId)))
       this.snapshotBytes = blob.length + wallets.reduce((n, w) => n + w.blob.length, 0)
       this.setReceiptKey(createPrivateKey({ key: Buffer.from(s.receiptKeyPkcs8), format: 'der', type: 'pkcs8' }))
-      this.audit = new AuditChain({ head: s.auditHead ?? undefined, signer: this.receiptSigner })
+      const threads = loaded.map((b) => [b.wallet.address.toLowerCase(), (b as Partial<WalletBlob>).thread] as const)
+      this.audit = new AuditChain({ head: s.auditHead ?? undefined, threads, signer: this.receiptSigner })
       this.entryMacKey = s.entryMacKey
       this.coreId = s.legacy ? randomBytes(16) : s.coreId
       this.state.apply({ type: 'loaded', stateVersion: s.stateVersion, wallets: loaded.map((b) => b.wallet), createNonces: s.createNonces,
@@ -276,6 +277,8 @@ export class Enclave {
   /** Appends one audit entry (the chain fills seq/prevHash) and records it for the host to store. */
   appendEntry(tx: Tx, body: Omit<AuditEntryBody, 'time' | 'stateVersion'>): { entry: AuditEntry; hash: `0x${string}` } {
     const res = this.audit.append({ ...body, time: this.now(), stateVersion: this.state.version } as AuditEntryBody)
+    const w = body.wallet?.toLowerCase() ?? ''
+    if (this.state.wallets.has(w)) this.state.markChanged([w], true) // issue 15: its blob holds its thread head
     const text = JSON.stringify({ ...res.entry, hash: res.hash, mac: this.entryMac(res.hash) })
     tx.entries.push(text)
     this.unstored.push({ seq: res.entry.seq, text })
@@ -398,7 +401,7 @@ export class Enclave {
     const seals = new Map<string, WalletSeal>()
     const wallets = await Promise.all(changed.map(async (a) => {
       const version = this.state.walletVersion(a)
-      const plaintext = encodeWalletBlob({ coreId: this.coreId, version, auditSeq: head.seq, replay: slices.get(a)!, wallet: this.state.wallet(a) })
+      const plaintext = encodeWalletBlob({ coreId: this.coreId, version, auditSeq: head.seq, replay: slices.get(a)!, wallet: this.state.wallet(a), thread: this.audit.thread(a) })
       const blob = await this.params.sealer.seal({ purpose: WALLET_PURPOSE, walletId: a, version, plaintext })
       seals.set(a, { version, digest: sha256(blob), bytes: blob.length, through: head, at: head.seq })
       return { wallet: a, version, blob }

@@ -9,6 +9,9 @@ import { AuditError } from '../../shared/audit/AuditError.js'
 import { formatAuditEntry } from '../../shared/audit/formatAuditEntry.js'
 import { GENESIS_HASH, hashAuditEntry } from '../../shared/audit/hashAuditEntry.js'
 import { verifyAuditJsonl, verifyAuditJsonlFile } from '../../shared/audit/verifyAuditJsonl.js'
+import { verifyWalletThread } from '../../shared/audit/verifyWalletThread.js'
+import type { AuditReceipt } from '../../shared/audit/verifyReceipt.js'
+import { parseAuditJsonl } from '../../shared/audit/exportFormats.js'
 import { computeAttestationUserData } from '../../shared/attestation/commitment.js'
 import { verifyAttestation } from '../../shared/attestation/verifyAttestation.js'
 import { AUDIT_READ_SCHEME, signAuditReadToken } from '../../shared/owner/auditReadAuth.js'
@@ -62,6 +65,12 @@ export type AuditVerifyOptions = {
   attestedInputs?: string | undefined
   allowDebug?: boolean | undefined
   sinceHead?: string | undefined
+  /** Issue 15 step 2: verify and print this wallet's thread (the export may hold that wallet's entries only). */
+  wallet?: string | undefined
+  /** With `wallet`: a JSON file of an agent receipt (or an array of them) that must sit in the thread (rt30a). */
+  receipt?: string | undefined
+  /** With `wallet`: a thread head seen before (WALLETSEQ:0xHASH, e.g. a receipt's walletSeq and entryHash). */
+  sinceWalletHead?: string | undefined
   json?: boolean | undefined
 } & AuditAuthOptions
 
@@ -98,6 +107,13 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
   if (opts.attestation && !opts.root) return usage('--attestation needs --root (the pinned root certificate, PEM)')
   const sinceHead = opts.sinceHead === undefined ? undefined : parseHead(opts.sinceHead)
   if (sinceHead === null) return usage('--since-head must be SEQ:0xHASH (or 0xHASH)')
+  if (opts.wallet !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(opts.wallet)) return usage('--wallet must be an address (0x + 40 hex digits)')
+  if (opts.wallet !== undefined && sinceHead !== undefined) return usage('--since-head is a head of the whole log: not with --wallet')
+  // rt30a: the attested audit head is a whole-log check too: refused, never silently left out of an OK.
+  if (opts.receipt !== undefined && opts.wallet === undefined) return usage('--receipt goes with --wallet')
+  if (opts.wallet !== undefined && opts.attestedInputs !== undefined) return usage('--attested-inputs binds a head of the whole log: not with --wallet (verify the whole export against it)')
+  const walletHead = opts.sinceWalletHead === undefined ? undefined : /^(\d+):(0x[0-9a-fA-F]{64})$/.exec(opts.sinceWalletHead)
+  if (walletHead === null || (walletHead && (opts.wallet === undefined || Number(walletHead[1]) < 1))) return usage('--since-wallet-head must be WALLETSEQ:0xHASH (walletSeq ≥ 1), with --wallet')
   const headers = await authHeaders(opts)
   if (typeof headers === 'string') return usage(headers)
 
@@ -126,7 +142,9 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
   let text: string | Buffer | null = null
   try {
     // A file is read in chunks by the verifier (verifyAuditJsonlFile); here only whether it can be opened.
-    if (opts.file) await access(opts.file, constants.R_OK)
+    if (opts.file && opts.wallet) text = await readFile(opts.file, 'utf8')
+    else if (opts.file) await access(opts.file, constants.R_OK)
+    else if (opts.wallet) text = (await fetchAudit(`${trimHost(opts.host)}/v1/audit/export?format=jsonl&wallet=${opts.wallet}`, headers)).body
     else {
       const res = await fetchAudit(`${trimHost(opts.host)}/v1/audit/export?format=jsonl`, headers)
       // The chain is global: an owner-scoped export has gaps by design and proves nothing either way.
@@ -136,6 +154,15 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
     }
   } catch (err) {
     return usage(`cannot load the export: ${(err as Error).message}`)
+  }
+  if (opts.wallet !== undefined) {
+    let receipts: AuditReceipt[] | undefined
+    try {
+      if (opts.receipt !== undefined) receipts = [JSON.parse(await readFile(opts.receipt, 'utf8'))].flat() as AuditReceipt[]
+    } catch (err) {
+      return usage(`cannot read the receipt: ${(err as Error).message}`)
+    }
+    return verifyWallet(opts.wallet, String(text), publicKey, opts.json, walletHead ? { walletSeq: Number(walletHead[1]), hash: walletHead[2] as string } : undefined, receipts)
   }
   let result: ReturnType<typeof verifyAuditJsonl>
   try {
@@ -162,6 +189,39 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
     if (result.signedHead.seq < result.head.seq)
       lines.push(`WARNING: entries ${result.signedHead.seq + 1}..${result.head.seq} are not covered by a checkpoint yet`)
   }
+  return { exitCode: 0, stdout: `${lines.join('\n')}\n`, stderr: '' }
+}
+
+/** `bursar audit verify --wallet`: one wallet's thread (docs/audit.md "Wallet threads"), from a one-wallet or a whole export. */
+function verifyWallet(wallet: string, text: string, publicKey: Uint8Array | string, json: boolean | undefined, sinceHead: { walletSeq: number; hash: string } | undefined, receipts?: AuditReceipt[]): CliResult {
+  let result: ReturnType<typeof verifyWalletThread>
+  try {
+    result = verifyWalletThread({ wallet, ...parseAuditJsonl(text), publicKey, sinceHead, receipts })
+  } catch (err) {
+    if (!(err instanceof AuditError)) throw err
+    if (err.code === 'audit_bad_public_key') return usage(err.shortMessage)
+    const broken = { ok: false, code: err.code, seq: null, message: err.shortMessage }
+    return { exitCode: 1, stdout: json ? `${JSON.stringify(broken)}\n` : `BROKEN: ${err.code}: ${err.shortMessage}\n`, stderr: '' }
+  }
+  if (json) return { exitCode: result.ok ? 0 : 1, stdout: `${JSON.stringify(result)}\n`, stderr: '' }
+  if (!result.ok) return { exitCode: 1, stdout: `BROKEN at seq ${result.seq}: ${result.code}: ${result.message}\n`, stderr: '' }
+  const { thread, signedThrough } = result
+  const last = thread[thread.length - 1]
+  const lines = [
+    last ? `OK: wallet ${wallet}: thread of ${thread.length} entries (walletSeq 1..${last.walletSeq}), last at seq ${last.seq} ${last.hash}` : `OK: wallet ${wallet}: no threaded entries`,
+    result.complete ? 'the whole log was given: global chain, checkpoints and every thread verified' : receipts || sinceHead ? 'one-wallet export: verified by walletPrev links; entries cut after the newest receipt or head given cannot be seen here' : 'one-wallet export: verified by walletPrev links; entries cut from its end cannot be seen here (give a receipt: --receipt FILE or --since-wallet-head WALLETSEQ:HASH)',
+  ]
+  if (receipts) lines.push(`${receipts.length} receipts found in the thread (each entry at its seq, with its hash)`)
+  if (sinceHead) lines.push(`contains the head seen before (walletSeq ${sinceHead.walletSeq})`)
+  if (result.unthreaded > 0) lines.push(`${result.unthreaded} earlier entries of this wallet predate threads (no walletSeq)${result.complete ? '' : ': not linked by this export'}`)
+  if (signedThrough === null) lines.push('WARNING: no signed checkpoint covers this thread: nothing here is authenticated by the enclave')
+  else {
+    lines.push(`signed through walletSeq ${signedThrough.walletSeq} (seq ${signedThrough.seq})`)
+    if (last && signedThrough.walletSeq < last.walletSeq) lines.push(`WARNING: walletSeq ${signedThrough.walletSeq + 1}..${last.walletSeq} are not covered by a checkpoint`)
+  }
+  // A time past what a Date holds (an unsigned entry is the host's to write) prints raw: never a throw before the verdict.
+  const when = (ms: number) => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `time ${ms}`)
+  for (const t of thread) lines.push(`  walletSeq ${t.walletSeq}  seq ${t.seq}  ${when(t.time)}  ${t.event}  ${t.hash}`)
   return { exitCode: 0, stdout: `${lines.join('\n')}\n`, stderr: '' }
 }
 
@@ -204,6 +264,8 @@ export type AuditExportOptions = {
   format?: 'jsonl' | 'csv' | undefined
   out?: string | undefined
   header?: string[] | undefined
+  /** One wallet's entries (its thread) and the checkpoints at their seqs: verify with `audit verify --wallet`. */
+  wallet?: string | undefined
 } & AuditAuthOptions
 
 /** `bursar audit export`: downloads the host's export as is (verify it with `audit verify --file`). */
@@ -212,9 +274,10 @@ export async function runAuditExport(opts: AuditExportOptions): Promise<CliResul
   if (typeof headers === 'string') return usage(headers)
   const format = opts.format ?? 'jsonl'
   if (format !== 'jsonl' && format !== 'csv') return usage('--format must be jsonl or csv')
+  if (opts.wallet !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(opts.wallet)) return usage('--wallet must be an address (0x + 40 hex digits)')
   try {
-    const { body, scope } = await fetchAudit(`${trimHost(opts.host)}/v1/audit/export?format=${format}`, headers)
-    const note = scope === 'owner' ? 'note: owner-scoped export (your wallets only, not a verifiable chain)\n' : ''
+    const { body, scope } = await fetchAudit(`${trimHost(opts.host)}/v1/audit/export?format=${format}${opts.wallet ? `&wallet=${opts.wallet}` : ''}`, headers)
+    const note = scope === 'owner' ? 'note: owner-scoped export (your wallets only, not a verifiable chain)\n' : scope === 'wallet' ? `note: one wallet's thread: verify it with \`bursar audit verify --wallet ${opts.wallet}\`\n` : ''
     if (!opts.out) return { exitCode: 0, stdout: body, stderr: note }
     await writeFile(opts.out, body)
     return { exitCode: 0, stdout: '', stderr: `${note}wrote ${Buffer.byteLength(body)} bytes to ${opts.out}\n` }
@@ -388,6 +451,9 @@ export function auditCommand(): Command {
     .option('--attested-inputs <json>', 'commitment inputs matching the document user_data: require its audit head')
     .option('--allow-debug', 'accept a debug-mode (simulation) attestation')
     .option('--since-head <seq:hash>', 'a head you saw before: refuse a rolled-back log')
+    .option('--wallet <address>', "verify and print one wallet's thread (with --host: fetch that wallet's export only)")
+    .option('--receipt <file>', "with --wallet: an agent receipt (JSON, or an array) whose entry must be in the thread")
+    .option('--since-wallet-head <walletSeq:hash>', "with --wallet: a thread head you saw before (a receipt's walletSeq and entryHash): refuse a cut or rewritten thread")
     .option('--json', 'machine-readable result')
     .option('--token <token>', 'operator/auditor token (BURSAR_AUDIT_TOKEN on the host), sent as Bearer', process.env.BURSAR_AUDIT_TOKEN)
     .option('--owner', 'sign a read token with the owner key (works only where the host serves owners the whole log)')
@@ -399,6 +465,7 @@ export function auditCommand(): Command {
     .addOption(hostOption())
     .addOption(new Option('--format <format>', 'export format').choices(['jsonl', 'csv']).default('jsonl'))
     .option('--out <file>', 'write to a file instead of stdout')
+    .option('--wallet <address>', "one wallet's thread only (verify with audit verify --wallet)")
     .option('--header <k: v>', 'extra request header (repeatable)', collect)
     .option('--token <token>', 'operator/auditor token (whole log), sent as Bearer', process.env.BURSAR_AUDIT_TOKEN)
     .option('--owner', 'sign a read token with the owner key (your wallets only)')

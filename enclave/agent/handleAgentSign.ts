@@ -76,7 +76,7 @@ function prepare(r: AgentRequest, wallet: WalletView, agent: Readonly<AgentRecor
 type Decided =
   | { dryRun: AgentDryRunResult }
   | { error: WireError; pending: PendingPersist }
-  | { receipt: { seq: number; entryHash: string; stateVersion: number }; pending: PendingPersist; signing: Promise<SignPlanReturnType> }
+  | { receipt: { seq: number; walletSeq?: number; entryHash: string; stateVersion: number }; pending: PendingPersist; signing: Promise<SignPlanReturnType> }
 type Base = { wallet: WalletView; agent: Readonly<AgentRecord>; r: AgentRequest; rec: Readonly<PolicyRecord> | undefined; tx: Tx }
 
 async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, authed: Readonly<AgentRecord>, pre: Prepared): Promise<Decided> {
@@ -143,7 +143,7 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, aut
   signing.catch(() => {}) // awaited by the caller; never an unhandled rejection
   const stateVersion = enclave.state.version
   const pending = await enclave.sealTx(tx)
-  return { receipt: { seq: entry.seq, entryHash: hash, stateVersion }, pending, signing }
+  return { receipt: { seq: entry.seq, walletSeq: entry.walletSeq, entryHash: hash, stateVersion }, pending, signing }
 }
 
 async function refuse(

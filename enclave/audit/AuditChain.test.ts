@@ -7,7 +7,8 @@ import { mockAuditBody, mockAuditLog } from '../../shared/audit/mockAuditLog.js'
 import { verifyAuditLog } from '../../shared/audit/verifyAuditLog.js'
 import { AuditChain } from './AuditChain.js'
 
-const reference = mockAuditLog({ n: 12, checkpointEvery: 4 })
+const reference = mockAuditLog({ n: 12, checkpointEvery: 4, threads: true })
+const WALLET = mockAuditBody(0).wallet as string
 const signer = reference.signer
 
 describe('AuditChain', () => {
@@ -37,6 +38,21 @@ describe('AuditChain', () => {
     expect(ok).toBe(true)
   })
 
+  it('threads each wallet: walletSeq 1, 2, … per wallet and walletPrev = that wallet\'s previous entry hash; wallet-less entries carry none', () => {
+    const chain = new AuditChain({ signer })
+    const W2 = '0x3333333333333333333333333333333333333333'
+    const a = chain.append(mockAuditBody(0))
+    const b = chain.append({ ...mockAuditBody(1), wallet: W2 })
+    const none = chain.append({ ...mockAuditBody(2), wallet: null })
+    const c = chain.append({ ...mockAuditBody(3), wallet: WALLET.toUpperCase().replace('0X', '0x') })
+    expect(a.entry).toMatchObject({ walletSeq: 1, walletPrev: GENESIS_HASH })
+    expect(b.entry).toMatchObject({ walletSeq: 1, walletPrev: GENESIS_HASH })
+    expect(none.entry).not.toHaveProperty('walletSeq')
+    expect(none.entry).not.toHaveProperty('walletPrev')
+    expect(c.entry).toMatchObject({ walletSeq: 2, walletPrev: a.hash }) // one thread per address, whatever its case
+    expect(chain.thread(W2)).toEqual({ walletSeq: 1, hash: b.hash })
+  })
+
   it('refuses a body that does not match the schema, and a checkpoint of an empty chain', () => {
     const chain = new AuditChain({ signer })
     expect(() => chain.append({ ...mockAuditBody(0), reason: 'x'.repeat(281) })).toThrow(expect.objectContaining({ code: 'audit_bad_entry' }))
@@ -47,28 +63,40 @@ describe('AuditChain', () => {
   it('restores from its head (JSON round trip) and continues the same chain; refuses a malformed head', () => {
     const chain = new AuditChain({ signer })
     for (let i = 0; i < 5; i++) chain.append(mockAuditBody(i))
-    const restored = new AuditChain({ head: JSON.parse(JSON.stringify(chain.head())), signer })
+    const restored = new AuditChain({ head: JSON.parse(JSON.stringify(chain.head())), threads: [[WALLET.toLowerCase(), JSON.parse(JSON.stringify(chain.thread(WALLET)))]], signer })
     expect(restored.append(mockAuditBody(5)).hash).toBe(reference.hashes[5])
+    // Without the wallet's thread head (a blob from before threads) the wallet's thread starts again at 1.
+    expect(new AuditChain({ head: chain.head(), signer }).append(mockAuditBody(5)).entry).toMatchObject({ walletSeq: 1, walletPrev: GENESIS_HASH })
     expect(() => new AuditChain({ head: { seq: 3 } as never, signer })).toThrow(expect.objectContaining({ code: 'audit_bad_entry' }))
   })
 
   it('resumes from the entries after a snapshot head, and refuses a gap or a broken link', () => {
     const head = { seq: 3, hash: reference.hashes[3] as string }
+    const threads = [[WALLET.toLowerCase(), { walletSeq: 4, hash: reference.hashes[3] as string }]] as const
     const after = reference.entries.slice(4)
-    expect(new AuditChain({ head, signer }).resumeFrom(after)).toEqual({ seq: 11, hash: reference.hashes[11] })
+    const resumed = new AuditChain({ head, threads, signer })
+    expect(resumed.resumeFrom(after)).toEqual({ seq: 11, hash: reference.hashes[11] })
+    expect(resumed.thread(WALLET)).toEqual({ walletSeq: 12, hash: reference.hashes[11] }) // the thread head moved with the tail
+    // A wallet blob sealed after the core's head: the entries it holds (walletSeq ≤ its head) pass; the rest continue it.
+    const ahead = new AuditChain({ head, threads: [[WALLET.toLowerCase(), { walletSeq: 8, hash: reference.hashes[7] as string }]], signer })
+    expect(ahead.resumeFrom(after)).toEqual({ seq: 11, hash: reference.hashes[11] })
+    expect(ahead.thread(WALLET)).toEqual({ walletSeq: 12, hash: reference.hashes[11] })
+    // A thread head that the tail does not continue (another lineage's blob): refused.
+    const foreign = new AuditChain({ head, threads: [[WALLET.toLowerCase(), { walletSeq: 4, hash: `0x${'ab'.repeat(32)}` }]], signer })
+    expect(() => foreign.resumeFrom(after)).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' }))
 
-    const gap = new AuditChain({ head, signer })
+    const gap = new AuditChain({ head, threads, signer })
     expect(() => gap.resumeFrom([after[0]!, after[2]!])).toThrow(expect.objectContaining({ code: 'audit_resume_gap' }))
     expect(gap.head()).toEqual(head) // all or nothing
     expect(() => gap.resumeFrom(reference.entries.slice(3))).toThrow(expect.objectContaining({ code: 'audit_resume_gap' }))
 
     const edited = structuredClone(after)
     edited[1]!.reason = 'rewritten by the host'
-    expect(() => new AuditChain({ head, signer }).resumeFrom(edited)).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' }))
+    expect(() => new AuditChain({ head, threads, signer }).resumeFrom(edited)).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' }))
     const otherBranch = mockAuditLog({ n: 12, seedByte: 1 })
     otherBranch.entries.length = 0
     for (let i = 0; i < 6; i++) otherBranch.append({ reason: `other ${i}` })
-    expect(() => new AuditChain({ head, signer }).resumeFrom(otherBranch.entries.slice(4))).toThrow(
+    expect(() => new AuditChain({ head, threads, signer }).resumeFrom(otherBranch.entries.slice(4))).toThrow(
       expect.objectContaining({ code: 'audit_resume_mismatch' }),
     )
   })

@@ -6,6 +6,7 @@ import {
   type AuditEntry,
   type AuditEntryBody,
   type AuditHead,
+  type WalletThreadHead,
   AuditEntrySchema,
   AuditHeadSchema,
 } from '../../shared/audit/auditEntry.js'
@@ -19,6 +20,8 @@ export type AuditSigner = (message: Uint8Array) => Uint8Array
 export type AuditChainParameters = {
   /** Head restored from a sealed snapshot; an empty chain when absent. */
   head?: AuditHead | undefined
+  /** Each wallet's thread head, restored from its sealed blob (lower-case address → head). */
+  threads?: Iterable<readonly [string, WalletThreadHead | undefined]> | undefined
   signer: AuditSigner
 }
 
@@ -28,6 +31,7 @@ export type AuditAppendReturnType = { entry: AuditEntry; hash: string }
 export class AuditChain {
   #seq: number
   #hash: string
+  #threads = new Map<string, WalletThreadHead>()
   readonly #signer: AuditSigner
 
   constructor(params: AuditChainParameters) {
@@ -37,12 +41,15 @@ export class AuditChain {
       throw new AuditError('audit_bad_entry', 'An empty chain must have the genesis head')
     this.#seq = head.data.seq
     this.#hash = head.data.hash
+    for (const [w, t] of params.threads ?? []) if (t) this.#threads.set(w, t)
     this.#signer = params.signer
   }
 
   /** Appends one entry after the head; the body is schema-checked so the chain never holds an entry no verifier accepts. */
   append(body: AuditEntryBody): AuditAppendReturnType {
-    const parsed = AuditEntrySchema.safeParse({ ...body, seq: this.#seq + 1, prevHash: this.#hash })
+    // Issue 15: an entry naming a wallet continues that wallet's thread (walletSeq, walletPrev), inside the hash.
+    const t = body.wallet === null ? undefined : this.thread(body.wallet)
+    const parsed = AuditEntrySchema.safeParse({ ...body, seq: this.#seq + 1, prevHash: this.#hash, ...(t && { walletSeq: t.walletSeq + 1, walletPrev: t.hash }) })
     if (!parsed.success)
       throw new AuditError('audit_bad_entry', 'Audit entry does not match the schema', {
         details: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
@@ -52,7 +59,13 @@ export class AuditChain {
     const hash = hashCanonicalAuditEntry(entry.prevHash, canonicalJson(entry))
     this.#seq = entry.seq
     this.#hash = hash
+    if (body.wallet !== null) this.#threads.set(body.wallet.toLowerCase(), { walletSeq: entry.walletSeq!, hash })
     return { entry, hash }
+  }
+
+  /** A wallet's thread head (walletSeq 0 and GENESIS_HASH: no entry of it since threads began); sealed in its blob. */
+  thread(wallet: string): WalletThreadHead {
+    return this.#threads.get(wallet.toLowerCase()) ?? { walletSeq: 0, hash: GENESIS_HASH }
   }
 
   /** Signs the current head: `{ seq, head, time, signature }` (see auditCheckpointMessage for the bytes). */
@@ -81,21 +94,23 @@ export class AuditChain {
   resumeFrom(entries: readonly AuditEntry[]): AuditHead {
     let seq = this.#seq
     let hash = this.#hash
+    const threads = new Map(this.#threads)
     for (const entry of entries) {
       // SECURITY: the host chooses what it supplies; only an exact continuation of our sealed head is accepted.
-      if (entry.seq !== seq + 1)
-        throw new AuditError('audit_resume_gap', 'Supplied audit entries do not continue the head', {
-          details: `expected seq ${seq + 1}, got ${entry.seq}`,
-        })
-      if (entry.prevHash !== hash)
-        throw new AuditError('audit_resume_mismatch', 'Supplied audit entry does not link to the head', {
-          details: `seq ${entry.seq}: expected prevHash ${hash}, got ${entry.prevHash}`,
-        })
+      if (entry.seq !== seq + 1) throw new AuditError('audit_resume_gap', 'Supplied audit entries do not continue the head', { details: `expected seq ${seq + 1}, got ${entry.seq}` })
+      if (entry.prevHash !== hash) throw new AuditError('audit_resume_mismatch', 'Supplied audit entry does not link to the head', { details: `seq ${entry.seq}: expected prevHash ${hash}, got ${entry.prevHash}` })
       seq = entry.seq
       hash = hashCanonicalAuditEntry(hash, canonicalJson(entry))
+      // Thread heads move with the tail; an entry the wallet's blob already holds (walletSeq ≤ its head) is passed.
+      const w = entry.wallet?.toLowerCase() ?? ''
+      const t = threads.get(w) ?? this.thread(w)
+      if (entry.walletSeq === undefined || entry.walletSeq <= t.walletSeq) continue
+      if (entry.walletSeq !== t.walletSeq + 1 || entry.walletPrev !== t.hash) throw new AuditError('audit_resume_mismatch', `Supplied audit entry ${entry.seq} does not continue its wallet's thread`)
+      threads.set(w, { walletSeq: entry.walletSeq, hash })
     }
     this.#seq = seq
     this.#hash = hash
+    this.#threads = threads
     return this.head()
   }
 }

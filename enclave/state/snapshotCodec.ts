@@ -1,6 +1,6 @@
 import { decode, encode } from 'cborg'
 import * as z from 'zod'
-import { type AuditHead, AuditHeadSchema } from '../../shared/audit/auditEntry.js'
+import { type AuditHead, AuditHeadSchema, type WalletThreadHead } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { SpendLedgerJsonSchema } from '../../core/ledger/LedgerEvent.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
@@ -28,7 +28,8 @@ export type CoreState = {
 }
 
 /** Plain form of one wallet's blob, sealed with walletId = its address and its version. */
-export type WalletBlob = { coreId: Uint8Array; version: number; auditSeq: number; replay: Array<[string, number]>; wallet: WalletRecord }
+/** `thread` (issue 15 step 2): the wallet's audit thread head; absent from blobs sealed before threads. */
+export type WalletBlob = { coreId: Uint8Array; version: number; auditSeq: number; replay: Array<[string, number]>; wallet: WalletRecord; thread?: WalletThreadHead | undefined }
 
 const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 const bytes = (n?: number) => z.instanceof(Uint8Array).refine((b) => n === undefined || b.length === n)
@@ -80,7 +81,7 @@ const CoreSchema = z.strictObject({
 const LegacySchema = CoreSchema.omit({ coreId: true, directory: true }).extend({ v: z.literal(1), replay: CoreSchema.shape.replay.optional(), wallets: z.array(WalletSchema) })
 // Replay ids: [agent:nonce, at], or (replay18, 12-02) grouped per agent: [agent, [[nonce, at], …]]; a blob may hold either.
 const idTuple = z.tuple([z.string(), uint])
-const WalletBlobSchema = z.strictObject({ v: z.literal(1), coreId: bytes(16), version: uint, auditSeq: z.number().int().min(-1), replay: z.array(z.union([idTuple, z.tuple([z.string(), z.array(idTuple)])])), wallet: WalletSchema })
+const WalletBlobSchema = z.strictObject({ v: z.literal(1), coreId: bytes(16), version: uint, auditSeq: z.number().int().min(-1), replay: z.array(z.union([idTuple, z.tuple([z.string(), z.array(idTuple)])])), wallet: WalletSchema, thread: z.strictObject({ walletSeq: uint, hash: hex(64) }).optional() })
 
 /**
  * Compile-time: sealed records have exactly the fields of the in-memory ones, so a field added to a record cannot be

@@ -42,6 +42,10 @@ describe('enclave: per-wallet sealed blobs', () => {
     // stored with it (rt15: a lost block must not leave a stored core naming a blob the store never got).
     expect(b.persist!.sealed!.wallets!.map((w) => w.wallet)).toEqual([B, A])
     expect(Buffer.from(b.persist!.sealed!.wallets![1]!.blob).equals(Buffer.from(a.persist!.sealed!.wallets![0]!.blob))).toBe(true)
+    // Issue 15 step 2: each blob carries its wallet's audit thread head (its wallet_created entry: walletSeq 1).
+    const sealedA = decodeWalletBlob((await sealer.unseal({ blob: a.persist!.sealed!.wallets![0]!.blob, purpose: 'wallet-state', walletId: A })).plaintext)
+    expect(sealedA.thread).toEqual(enclave.audit.thread(A))
+    expect(sealedA.thread!.walletSeq).toBe(1)
     // The host stored only the first start's core: catchUp re-sends the newest core and both wallets' blobs.
     const cu = await enclave.catchUp(-1, start.persist!.sealed!.version)
     const sealed = cu.persist.sealed!
@@ -54,15 +58,17 @@ describe('enclave: per-wallet sealed blobs', () => {
     await other.loadSnapshot(sealed.blob, sealed.wallets!)
     expect([...other.state.wallets.keys()].sort()).toEqual([A, B].sort())
     // The first seal after the load re-seals both at new versions.
+    expect(other.audit.thread(A)).toEqual(enclave.audit.thread(A)) // the thread continues from the blob
     const fin = await finishLoad(other)
-    expect(fin.persist!.sealed!.wallets!.map((w) => [w.wallet, w.version]).sort()).toEqual([[A, 2], [B, 2]].sort())
+    expect(fin.persist!.sealed!.wallets!.map((w) => [w.wallet, w.version]).sort()).toEqual([[A, 3], [B, 3]].sort()) // created (1), its wallet_created entry (2: the thread head), the load (3)
     // Acknowledged: the next seal carries only what changed.
     const c = await create()
     expect(c.persist!.sealed!.wallets!.map((w) => w.wallet)).toEqual([(c.result as { wallet: string }).wallet.toLowerCase()])
   })
 
   it('a format-1 snapshot (the whole state in one blob, written before per-wallet blobs) loads; the first seal splits it; wallet blobs beside it are refused', async () => {
-    const sealer = createSimSealer({ keyFile: path.join(mkdtempSync(path.join(tmpdir(), 'bursar-wb-')), 'k') })
+    const keyFile = path.join(mkdtempSync(path.join(tmpdir(), 'bursar-wb-')), 'k')
+    let sealer = createSimSealer({ keyFile })
     const enclave = enclaveWith(sealer)
     await enclave.loadSnapshot(null)
     await finishLoad(enclave)
@@ -83,6 +89,8 @@ describe('enclave: per-wallet sealed blobs', () => {
     const v1 = encode({ v: 1, ...rest, wallets: records.map((w) => ({ ...w, agents: [...w.agents.values()], policies: [...w.policies.values()], ledger: JSON.stringify(w.ledger.toJSON()) })) })
     const old = await sealer.seal({ purpose: 'enclave-state', walletId: '', version: core.stateVersion, plaintext: v1 })
 
+    // The upgraded enclave is a new process (its sealer has not seen this process's newer wallet blobs: a format-1 store has none).
+    sealer = createSimSealer({ keyFile })
     // A format-1 core names no wallet blob: one handed beside it is foreign.
     await expect(enclaveWith(sealer).loadSnapshot(old, cu.wallets!.slice(0, 1))).rejects.toMatchObject({ code: 'state_wallet_foreign' })
     const upgraded = enclaveWith(sealer)

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { CheckpointSchema } from '../../shared/protocol/messages.js'
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
 import { errorStatus } from '../plugins/errorStatus.js'
@@ -137,17 +138,27 @@ export function auditRoutes(store: Store, gateway: EnclaveGateway, guard: Guard)
       {
         schema: {
           tags: ['audit'],
-          summary: 'Whole log, streamed: JSONL (verifiable, operator) or CSV; an owner token gets its wallets only',
-          description: `${AUTH_DOC} The chain is global: a verifiable export needs the operator token (or open mode); an owner token gets its own entries and the checkpoints at their seqs (X-Bursar-Audit-Scope: owner).`,
-          querystring: z.object({ format: z.enum(['jsonl', 'csv']).default('jsonl') }).strict(),
-          response: { 401: ErrorBody, 503: ErrorBody },
+          summary: 'Whole log, streamed: JSONL (verifiable, operator) or CSV; an owner token gets its wallets only; `wallet`: one wallet\'s thread',
+          description: `${AUTH_DOC} The chain is global: a verifiable export needs the operator token (or open mode); an owner token gets its own entries and the checkpoints at their seqs (X-Bursar-Audit-Scope: owner). With \`wallet\`: that wallet's entries only (its thread: walletSeq, walletPrev) and the checkpoints at their seqs (X-Bursar-Audit-Scope: wallet), for \`bursar audit verify --wallet\`; an owner token must own it.`,
+          querystring: z.object({ format: z.enum(['jsonl', 'csv']).default('jsonl'), wallet: address.optional() }).strict(),
+          response: { 401: ErrorBody, 403: ErrorBody, 503: ErrorBody },
         },
       },
       async (req, reply) => {
         const scope = await authorize(req, reply)
         if (!scope) return reply
-        const format = req.query.format
+        const { format, wallet } = req.query
         reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+        if (wallet !== undefined) {
+          if (scope.kind === 'owner') {
+            const owned = await ownedWallets(scope.owner, reply)
+            if (!owned) return reply
+            if (!owned.includes(wallet.toLowerCase()))
+              return reply.code(403).type('application/json').send({ code: 'audit_wallet_not_owned', message: `${wallet} is not a wallet of ${scope.owner}: export one of yours` })
+          }
+          reply.header('x-bursar-audit-scope', 'wallet')
+          return reply.send(Readable.from(ownerExport(store, [wallet.toLowerCase()], format)) as never)
+        }
         if (scope.kind === 'owner') {
           const owned = await ownedWallets(scope.owner, reply)
           if (!owned) return reply
@@ -231,7 +242,7 @@ async function* ownerExport(store: Store, wallets: string[], format: 'jsonl' | '
     yield rows
       .map((r) => {
         const c = cps.get(r.seq)
-        return `${JSON.stringify({ type: 'entry', ...r })}\n${c ? `${JSON.stringify({ type: 'checkpoint', ...c })}\n` : ''}`
+        return `${canonicalJson({ type: 'entry', ...r })}\n${c ? `${canonicalJson({ type: 'checkpoint', ...c })}\n` : ''}`
       })
       .join('')
   }

@@ -26,6 +26,8 @@ const MIGRATIONS: string[] = [
    INSERT INTO snapshots_w SELECT '', version, audit_seq, blob, stored_at FROM snapshots;
    DROP TABLE snapshots;
    ALTER TABLE snapshots_w RENAME TO snapshots;`,
+  // Issue 15 step 2: one wallet's thread (`/v1/audit/export?wallet=`, `queryEntries({ wallet })` match lower(wallet)) by index.
+  `CREATE INDEX audit_wallet_lower ON audit_entries(lower(wallet), seq);`,
 ]
 const KEEP_SNAPSHOTS = 5
 /** Background WAL checkpoint interval; SQLite's own automatic checkpoint (frames) if the worker cannot run. */

@@ -19,6 +19,11 @@ export const AUDIT_CODES = {
   prevHashMismatch: 'audit_prev_hash_mismatch',
   /** The log ends before a signed checkpoint (or the expected head). */
   truncated: 'audit_truncated',
+  /**
+   * A wallet's thread is broken (issue 15 step 2): an entry's walletSeq does not follow that wallet's previous entry
+   * by one, its walletPrev is not that entry's hash, or an entry naming a wallet lacks them after threads began.
+   */
+  threadBroken: 'audit_thread_broken',
   /** A checkpoint's signature does not verify under the enclave key. */
   checkpointInvalid: 'audit_checkpoint_invalid',
   /** A validly signed checkpoint's head differs from the log's entry hash at its seq. */

@@ -72,10 +72,19 @@ export const AuditEntrySchema = z.strictObject({
   /** Opaque ledger events the enclave replays on restart; hashed, never interpreted here. */
   ledger: z.array(z.unknown()),
   stateVersion: uint,
+  /**
+   * Issue 15 step 2, the wallet's thread: entries naming a wallet carry its own sequence (1, 2, …) and the hash of
+   * that wallet's previous entry (GENESIS_HASH for walletSeq 1). Absent on wallet-less entries and on entries written
+   * before threads existed (docs/audit.md "Wallet threads").
+   */
+  walletSeq: uint.min(1).optional(),
+  walletPrev: hash.optional(),
 })
 export type AuditEntry = z.infer<typeof AuditEntrySchema>
-/** What the appender supplies; the chain fills in seq and prevHash. */
-export type AuditEntryBody = Omit<AuditEntry, 'seq' | 'prevHash'>
+/** What the appender supplies; the chain fills in seq, prevHash and the wallet's thread fields. */
+export type AuditEntryBody = Omit<AuditEntry, 'seq' | 'prevHash' | 'walletSeq' | 'walletPrev'>
+/** A wallet's thread head: its last entry's walletSeq and entry hash (walletSeq 0 and GENESIS_HASH: no entry yet). */
+export type WalletThreadHead = { walletSeq: number; hash: string }
 
 /** A head of the chain: the entry hash at seq (seq -1 and GENESIS_HASH for an empty chain). */
 export const AuditHeadSchema = z.strictObject({ seq: z.number().int().min(-1), hash })

@@ -58,15 +58,25 @@ export function mockAuditBody(i: number): AuditEntryBody {
   }
 }
 
-export function mockAuditLog(params: { n: number; checkpointEvery?: number; seedByte?: number }): MockAuditLog {
+/**
+ * `threads`: entries naming a wallet carry its thread (walletSeq 1, 2, … and walletPrev = the hash of that wallet's
+ * previous entry, GENESIS_HASH for the first), built here independently of AuditChain. `wallets`: entry i names
+ * wallets[i % wallets.length] (default: the one mock wallet).
+ */
+export function mockAuditLog(params: { n: number; checkpointEvery?: number; seedByte?: number; threads?: boolean; wallets?: string[] }): MockAuditLog {
   const { privateKey, publicKeyHex } = mockEd25519Key(params.seedByte)
   const signer = (message: Uint8Array) => new Uint8Array(sign(null, message, privateKey))
   const log: MockAuditLog = { entries: [], hashes: [], checkpoints: [], publicKeyHex, signer, append }
+  const threads = new Map<string, { walletSeq: number; hash: string }>()
   function append(body?: Partial<AuditEntryBody>, checkpoint = false): void {
     const seq = log.entries.length
     const prevHash = log.hashes[seq - 1] ?? GENESIS_HASH
-    const entry: AuditEntry = { ...mockAuditBody(seq), ...body, seq, prevHash }
+    const wallet = params.wallets ? { wallet: params.wallets[seq % params.wallets.length] as string } : {}
+    const entry: AuditEntry = { ...mockAuditBody(seq), ...wallet, ...body, seq, prevHash }
+    const t = entry.wallet === null || !params.threads ? undefined : (threads.get(entry.wallet.toLowerCase()) ?? { walletSeq: 0, hash: GENESIS_HASH })
+    if (t) Object.assign(entry, { walletSeq: t.walletSeq + 1, walletPrev: t.hash })
     const hash = hashAuditEntry(entry)
+    if (t) threads.set((entry.wallet as string).toLowerCase(), { walletSeq: t.walletSeq + 1, hash })
     log.entries.push(entry)
     log.hashes.push(hash)
     if (!checkpoint) return

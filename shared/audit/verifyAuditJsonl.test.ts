@@ -70,8 +70,8 @@ function variedBody(i: number): Partial<AuditEntryBody> {
   }
 }
 
-function variedLog(n: number, checkpointEvery = 5) {
-  const log = mockAuditLog({ n: 0 })
+function variedLog(n: number, checkpointEvery = 5, threads = false) {
+  const log = mockAuditLog({ n: 0, threads })
   for (let i = 0; i < n; i++) log.append(variedBody(i), (i + 1) % checkpointEvery === 0)
   return log
 }
@@ -321,6 +321,52 @@ describe('verifyAuditJsonl (fast path) decides exactly as verifyAuditLog', () =>
     check(`${text}{"type":"entry",\n`)
     expect(failures).toBeGreaterThan(250) // the tampering did break most exports (a test that cannot fail is a defect)
   }, 180_000) // ~250 cases, each verified four ways (the file path too); a loaded machine needs more than the default minute
+
+  it('wallet threads (issue 15): valid threaded exports take the fast path; tampered ones decide as the reference', () => {
+    const log = variedLog(40, 5, true)
+    const text = toAuditJsonl(log)
+    expect(same(text, log.publicKeyHex)).toMatchObject({ result: { ok: true, count: 40 } })
+    expect(fastTaken(text, log.publicKeyHex)).toBe(true)
+    const lines = text.trimEnd().split('\n')
+    const rand = rng(15)
+    let failures = 0
+    const check = (t: string, extra: Extra = {}) => {
+      const r = same(t, log.publicKeyHex, extra)
+      if (!('result' in r) || !(r.result as { ok: boolean }).ok) failures++
+    }
+    const bytes = Buffer.from(text, 'utf8')
+    for (let k = 0; k < 60; k++) {
+      const b = Buffer.from(bytes)
+      const at = Math.floor(rand() * b.length)
+      b[at] = (b[at] as number) ^ (1 << Math.floor(rand() * 8))
+      check(b.toString('utf8'))
+    }
+    // Thread-field edits, re-chained (prevHash and recorded hashes recomputed): only the thread check catches them.
+    const entryIdx = lines.map((l, i) => (l.includes('"walletSeq"') ? i : -1)).filter((i) => i >= 0)
+    const edits: ((o: Record<string, unknown>) => Record<string, unknown>)[] = [
+      (o) => ({ ...o, walletSeq: (o.walletSeq as number) + 1 }),
+      (o) => ({ ...o, walletSeq: 0 }),
+      (o) => ({ ...o, walletPrev: GENESIS_HASH }),
+      (o) => ({ ...o, walletPrev: String(o.walletPrev).toUpperCase().replace('0X', '0x') }),
+      (o) => ({ ...o, walletPrev: undefined }),
+      (o) => ({ ...o, walletSeq: undefined, walletPrev: undefined }),
+      (o) => ({ ...o, wallet: null }),
+      (o) => ({ ...o, wallet: String(o.wallet).toUpperCase().replace('0X', '0x') }),
+    ]
+    for (const i of [entryIdx[0] as number, entryIdx[9] as number, entryIdx[entryIdx.length - 1] as number])
+      for (const e of edits) {
+        const objs = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+        objs[i] = e(objs[i] as Record<string, unknown>)
+        const chained = rechain(objs, log.signer)
+        check(chained.map((o) => canonicalJson(o)).join('\n'))
+        check(chained.map(({ type, ...o }) => JSON.stringify({ type, ...o })).join('\n'))
+      }
+    // Anchored slice: a wallet's first entry in it may continue a thread begun before it.
+    const tail = lines.slice(lines.findIndex((l) => l.includes('"seq":11,'))).join('\n')
+    check(tail, { sinceHead: { seq: 10, hash: log.hashes[10] as string } })
+    expect(fastTaken(tail, log.publicKeyHex, { sinceHead: { seq: 10, hash: log.hashes[10] as string } })).toBe(true)
+    expect(failures).toBeGreaterThan(60)
+  }, 120_000)
 
   it('a lone surrogate in a text export is left to the reference', () => {
     const log = mockAuditLog({ n: 3, checkpointEvery: 3 })

@@ -7,6 +7,7 @@ import { AUDIT_EVENTS, type AuditCheckpoint, type AuditEntry, AuditEntrySchema }
 import { parseAuditJsonl } from './exportFormats.js'
 import { AUDIT_ENTRY_TAG, GENESIS_HASH, hashCanonicalAuditEntry } from './hashAuditEntry.js'
 import { toEd25519PublicKey } from './toEd25519PublicKey.js'
+import { threadBreak } from './walletThreads.js'
 import { finishAuditVerify, type HashList, type VerifyAuditLogParameters, type VerifyAuditLogReturnType, verifyAuditLog } from './verifyAuditLog.js'
 
 /**
@@ -54,6 +55,7 @@ const VERDICTS = new Set(['allow', 'deny', 'pending', 'info'])
 const PRIMARY_3009 = new Set(['TransferWithAuthorization', 'ReceiveWithAuthorization'])
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
 const MAX_DEPTH = 64
+const GENESIS_LATIN1 = '\0'.repeat(32)
 /** Not fast: this line takes the reference steps. */
 const NO = -1
 
@@ -105,6 +107,7 @@ const C_validBefore = lit(',"validBefore":')
 const C_verdict = lit(',"verdict":')
 const C_version = lit(',"version":')
 const C_wallet = lit(',"wallet":')
+const C_walletSeq = lit(',"walletSeq":')
 const O_action = lit('{"action":')
 const O_amount = lit('{"amount":')
 const O_hash = lit('{"hash":')
@@ -181,6 +184,18 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
   TAG.copy(scratch, 0)
   /** scratch.subarray(0, len) by len: one view per line length, not one per line. */
   let views: Buffer[] = []
+  // Wallet threads (issue 15), as WalletThreads checks them; heads as latin1 digests. False: the reference decides.
+  const threads = new Map<string, [number, string]>()
+  let threaded = false
+  const thread = (wallet: string | null, walletSeq: number, prevIs: (digest: string) => boolean, digest: string): boolean => {
+    if (walletSeq < 0) return wallet === null || !threaded
+    if (wallet === null) return false
+    threaded = true
+    const t = threads.get(wallet)
+    if (t === undefined ? (walletSeq === 1 ? !prevIs(GENESIS_LATIN1) : start === 0) : walletSeq !== t[0] + 1 || !prevIs(t[1])) return false
+    threads.set(wallet, [walletSeq, digest])
+    return true
+  }
 
   for (const b of chunks) {
     const s = new Scanner(b)
@@ -229,6 +244,8 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
         prev = sha256Latin1(view)
         // The recorded hash, compared as parseAuditJsonl + verifyAuditLog do: claimed.toLowerCase() === hash.
         if (s.hashStart >= 0 && (s.hashEnd - s.hashStart !== 66 || !s.hexIs(s.hashStart - 1, prev, true))) return undefined
+        const wallet = s.walletStart < 0 ? null : b.toString('latin1', s.walletStart + 1, s.walletStart + 43).toLowerCase()
+        if (!thread(wallet, s.walletSeq, (d) => s.hexIs(s.walletPrevStart, d, false), prev)) return undefined
         hashes.push(prev)
         continue
       }
@@ -271,6 +288,9 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
       }
       if (claimed !== undefined && claimed.toLowerCase() !== hash) return undefined
       prev = Buffer.from(hash.slice(2), 'hex').toString('latin1')
+      if ((entry.walletSeq === undefined) !== (entry.walletPrev === undefined)) return undefined
+      const walletPrev = entry.walletPrev
+      if (!thread(entry.wallet?.toLowerCase() ?? null, entry.walletSeq ?? -1, (d) => walletPrev === `0x${Buffer.from(d, 'latin1').toString('hex')}`, prev)) return undefined
       hashes.push(prev)
     }
   }
@@ -331,6 +351,10 @@ export class Scanner {
   hashStart = -1
   hashEnd = -1
   prevStart = 0
+  /** The wallet's opening quote (-1: null), walletPrev's opening quote, walletSeq (-1: the entry has no thread). */
+  walletStart = -1
+  walletPrevStart = -1
+  walletSeq = -1
   /** Byte ranges to drop from [lineStart, lineEnd) to get canonicalJson(entry): the hash, mac and type members. */
   private cuts: number[] = []
   private lineStart = 0
@@ -416,7 +440,16 @@ export class Scanner {
     p = this.lit(p, C_verdict)
     p = this.enumStr(p, VERDICTS)
     p = this.lit(p, C_wallet)
+    this.walletStart = p >= 0 && b[p] === Q ? p : -1
     p = this.nullOr(p) ?? this.hex(p, 40, true)
+    this.walletSeq = -1
+    if (this.at(p, ',"walletPrev":')) {
+      this.walletPrevStart = p + 14
+      p = this.lit(this.hex(p + 14, 64, false), C_walletSeq)
+      p = this.uint(p)
+      if (p < 0 || this.num === 0) return NO
+      this.walletSeq = this.num
+    }
     if (p < 0 || b[p] !== 0x7d) return NO
     this.lineEnd = p + 1
     return p + 1

@@ -11,6 +11,7 @@ import { AUDIT_CODES, type AuditCode } from './auditCodes.js'
 import { GENESIS_HASH, hashCanonicalAuditEntry } from './hashAuditEntry.js'
 import { type Ed25519PublicKeyInput, toEd25519PublicKey } from './toEd25519PublicKey.js'
 import { verifyAuditCheckpoint } from './verifyAuditCheckpoint.js'
+import { WalletThreads } from './walletThreads.js'
 
 export type VerifyAuditLogParameters = {
   /** Entries in log order. A log may start after genesis only when anchored by `sinceHead` at seq - 1. */
@@ -63,6 +64,7 @@ export function verifyAuditLog(params: VerifyAuditLogParameters): VerifyAuditLog
 
   // Entries: stop at the first broken one; everything after it is unverifiable.
   const hashes: string[] = []
+  const threads = new WalletThreads(anchored)
   for (let i = 0; i < entries.length; i++) {
     const expected = start + i
     const e = entries[i]
@@ -87,6 +89,11 @@ export function verifyAuditLog(params: VerifyAuditLogParameters): VerifyAuditLog
     const claimed = recorded?.[i]
     if (claimed !== undefined && claimed.toLowerCase() !== hash) {
       fail(AUDIT_CODES.entryModified, expected, `seq ${expected}: content hashes to ${hash}, recorded hash is ${claimed}`)
+      break
+    }
+    const broken = threads.next(entry, hash)
+    if (broken !== undefined) {
+      fail(AUDIT_CODES.threadBroken, expected, `seq ${expected}: ${broken}`)
       break
     }
     hashes.push(hash)

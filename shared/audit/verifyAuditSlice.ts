@@ -3,6 +3,7 @@ import { AUDIT_CODES, type AuditCode } from './auditCodes.js'
 import { hashAuditEntry } from './hashAuditEntry.js'
 import { type Ed25519PublicKeyInput, toEd25519PublicKey } from './toEd25519PublicKey.js'
 import { verifyAuditCheckpoint } from './verifyAuditCheckpoint.js'
+import { WalletThreads } from './walletThreads.js'
 
 export type VerifyAuditSliceParameters = {
   /** An owner's entries (other wallets' seqs left out), ascending seq. */
@@ -40,6 +41,8 @@ export function verifyAuditSlice(params: VerifyAuditSliceParameters): VerifyAudi
   const bySeq = new Map<number, string>()
   let linked = 0
   let prev: { seq: number; hash: string } | null = null
+  // Issue 15 (rt30a): each wallet's thread must continue inside the slice (it may begin mid-thread: a page after a cursor).
+  const threads = new WalletThreads(true)
   for (let i = 0; i < params.entries.length; i++) {
     const e = params.entries[i] as AuditEntry
     if (!AuditEntrySchema.safeParse(e).success) return fail(AUDIT_CODES.malformed, (e as { seq?: number }).seq ?? -1, `entry at position ${i} is malformed`)
@@ -52,6 +55,8 @@ export function verifyAuditSlice(params: VerifyAuditSliceParameters): VerifyAudi
       if (e.prevHash !== prev.hash) return fail(AUDIT_CODES.prevHashMismatch, e.seq, `seq ${e.seq}: prevHash is not the hash of seq ${prev.seq}`)
       linked++
     }
+    const broken = threads.next(e, hash)
+    if (broken !== undefined) return fail(AUDIT_CODES.threadBroken, e.seq, `seq ${e.seq}: ${broken}`)
     bySeq.set(e.seq, hash)
     prev = { seq: e.seq, hash }
   }
@@ -65,14 +70,18 @@ export function verifyAuditSlice(params: VerifyAuditSliceParameters): VerifyAudi
     if (!signedSeqs.has(cp.seq)) signed++
     signedSeqs.add(cp.seq)
   }
-  // Vouched: signed at its own seq, or named (prevHash, checked above) by a vouched successor right after it.
+  // Vouched: signed at its own seq, or named (prevHash, checked above) by a vouched successor right after it, or
+  // (walletPrev, checked above) by its wallet's next thread entry when that one is vouched.
   const unvouched: number[] = []
   let next: { seq: number; vouched: boolean } | null = null
+  const nextInThread = new Map<string, boolean>()
   for (let i = params.entries.length - 1; i >= 0; i--) {
-    const seq = (params.entries[i] as AuditEntry).seq
-    const vouched: boolean = signedSeqs.has(seq) || (next !== null && next.vouched && next.seq === seq + 1)
+    const { seq, wallet, walletSeq } = params.entries[i] as AuditEntry
+    const w = walletSeq === undefined || wallet === null ? undefined : wallet.toLowerCase()
+    const vouched: boolean = signedSeqs.has(seq) || (next !== null && next.vouched && next.seq === seq + 1) || (w !== undefined && nextInThread.get(w) === true)
     if (!vouched) unvouched.unshift(seq)
     next = { seq, vouched }
+    if (w !== undefined) nextInThread.set(w, vouched)
   }
   return { ok: true, count: params.entries.length, linked, signed, unvouched }
 }

@@ -12,6 +12,8 @@ const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 export const AuditReceiptSchema = z
   .object({
     seq: uint,
+    /** The entry's place in its wallet's thread (issue 15 step 2; absent from older receipts): checked when present. */
+    walletSeq: uint.optional(),
     entryHash: z.string().regex(HASH_HEX_REGEX),
     checkpoint: AuditCheckpointSchema,
     /** The enclave's state version after the decision, as the enclave returns it (informational: not covered by the checkpoint). */
@@ -41,7 +43,7 @@ export function verifyReceipt(params: VerifyReceiptParameters): VerifyReceiptRet
   const key = toEd25519PublicKey(params.publicKey)
   const parsed = AuditReceiptSchema.safeParse(params.receipt)
   if (!parsed.success) return no(AUDIT_CODES.receiptMalformed, 'receipt does not match the schema')
-  const { seq, entryHash, checkpoint } = parsed.data
+  const { seq, walletSeq, entryHash, checkpoint } = parsed.data
   if (!verifyAuditCheckpoint(checkpoint, key))
     return no(AUDIT_CODES.receiptCheckpointInvalid, `checkpoint signature does not verify under the enclave key`)
   if (checkpoint.seq < seq)
@@ -55,6 +57,8 @@ export function verifyReceipt(params: VerifyReceiptParameters): VerifyReceiptRet
   let hash = hashOf(entries[i])
   if (hash !== entryHash)
     return no(AUDIT_CODES.receiptEntryMismatch, `the log's entry at seq ${seq} hashes to ${hash ?? '(malformed)'}, the receipt says ${entryHash}`)
+  if (walletSeq !== undefined && entries[i]?.walletSeq !== walletSeq)
+    return no(AUDIT_CODES.receiptEntryMismatch, `the log's entry at seq ${seq} has walletSeq ${entries[i]?.walletSeq ?? '(none)'}, the receipt says ${walletSeq}`)
   // Walk the links from the receipt's entry up to the checkpoint's head.
   for (let s = seq + 1; s <= checkpoint.seq; s++) {
     const next = entries[++i]

@@ -186,6 +186,7 @@ export const ERROR_CODES = {
   audit_sequence_gap: { status: 400, meaning: 'Entries are missing', hint: 'Truncation or tampering' },
   audit_out_of_order: { status: 400, meaning: 'Entries are out of order', hint: 'Reordering or tampering' },
   audit_prev_hash_mismatch: { status: 400, meaning: 'An entry does not link to the one before', hint: 'Tampering or a fork' },
+  audit_thread_broken: { status: 400, meaning: 'A wallet\'s audit thread is broken (walletSeq or walletPrev)', hint: 'Entries of that wallet were dropped, reordered, repeated or rewritten' },
   audit_truncated: { status: 400, meaning: 'The log ends before a checkpoint it holds', hint: 'Truncation' },
   audit_checkpoint_invalid: { status: 400, meaning: 'A checkpoint signature does not verify', hint: 'Tampering, or the wrong receipt key' },
   audit_checkpoint_mismatch: { status: 400, meaning: 'A checkpoint\'s head differs from the log', hint: 'A fork or tampering' },

@@ -87,7 +87,7 @@ export const AgentSignedResultSchema = z
     signedHash: hex,
     serializedTransaction: hex.optional(),
     receipt: z
-      .object({ seq: z.number().int(), entryHash: hex, stateVersion: z.number().int(), checkpoint: CheckpointSchema })
+      .object({ seq: z.number().int(), walletSeq: z.number().int().optional(), entryHash: hex, stateVersion: z.number().int(), checkpoint: CheckpointSchema })
       .strict(),
   })
   .strict()

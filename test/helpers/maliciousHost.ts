@@ -41,7 +41,7 @@ export type TestAgent = { agentId: string; publicKeyHex: Hex; privateKey: KeyObj
 export type AgentSignOk = {
   signature: Hex
   signedHash: Hex
-  receipt: { seq: number; entryHash: Hex; stateVersion: number; checkpoint: WireCheckpoint }
+  receipt: { seq: number; walletSeq?: number; entryHash: Hex; stateVersion: number; checkpoint: WireCheckpoint }
 }
 
 /** One connection to the enclave: pipelined request frames, responses matched by id, every persist recorded. */

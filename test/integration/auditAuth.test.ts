@@ -80,6 +80,15 @@ describe('audit reads: owner read tokens and the operator token (real host + enc
     expect(bobExport.headers.get('x-bursar-audit-scope')).toBe('owner')
     const parsed = parseAuditJsonl(bobExport.text)
     expect(parsed.entries.map((e) => e.wallet?.toLowerCase())).toEqual([bobWallet])
+    // One wallet's thread (issue 15 step 2): the owner's own wallet, not another owner's.
+    const thread = await get(`/v1/audit/export?format=jsonl&wallet=${aliceWallets[1]}`, await ownerHeader(alice))
+    expect(thread.status).toBe(200)
+    expect(thread.headers.get('x-bursar-audit-scope')).toBe('wallet')
+    expect(parseAuditJsonl(thread.text).entries.map((e) => [e.wallet?.toLowerCase(), e.walletSeq])).toEqual([[aliceWallets[1], 1]])
+    const crossThread = await get(`/v1/audit/export?format=jsonl&wallet=${aliceWallets[0]}`, await ownerHeader(bob))
+    expect(crossThread.status).toBe(403)
+    expect(JSON.parse(crossThread.text).code).toBe('audit_wallet_not_owned')
+    expect(crossThread.text).not.toContain('wallet_created')
   })
 
   it('pagination with after/limit walks the owner view in seq order', async () => {

@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AuditCheckpoint, AuditEntry } from '../../shared/audit/auditEntry.js'
+import { toAuditJsonl } from '../../shared/audit/exportFormats.js'
+import { verifyReceipt } from '../../shared/audit/verifyReceipt.js'
+import { verifyWalletThread } from '../../shared/audit/verifyWalletThread.js'
+import { runCli } from '../helpers/agentClient.js'
+import { auditLogOf } from '../helpers/auditLogOf.js'
+import type { AgentSignOk } from '../helpers/maliciousHost.js'
+import { type TwoWallets, startWithTwoWallets } from '../helpers/twoWallets.js'
+
+/**
+ * Attack (issue 15 step 2, rt30a; real enclave process): wallets A and B pay at the same time, so the enclave signs
+ * one checkpoint per turn and A's receipt names a checkpoint on B's later entry (checkpoint.seq > seq). The host then
+ * serves wallet A's one-wallet export with A's last entry (and its checkpoint-less tail) cut. What the docs offered
+ * the auditor before the fix: (1) compare the export's last walletSeq with the receipt's walletSeq — but no signature
+ * covers a receipt's walletSeq and the SDK checks nothing in a receipt, so the host that relays it can lower it and
+ * the cut passes; (2) verifyReceipt on the export — it needs a contiguous range up to the checkpoint, so on an HONEST
+ * one-wallet export it answers receipt_chain_broken (an alarm the auditor cannot tell from a cut). Defined outcome:
+ * `verifyWalletThread({ receipts })` / `bursar audit verify --wallet --receipt FILE` check each receipt inside the
+ * thread — its checkpoint signed and covering it, the thread holding an entry at its seq with its entryHash (and
+ * walletSeq) — so the honest export passes, the cut one is receipt_entry_missing whatever walletSeq the receipt
+ * claims, and a receipt whose checkpoint sits at its own seq extends `signedThrough`.
+ */
+describe('adversarial: the host cuts a wallet\'s thread when its receipts name checkpoints on other wallets\' entries', () => {
+  let t: TwoWallets
+  let entries: AuditEntry[]
+  let hashes: string[]
+  let checkpoints: AuditCheckpoint[]
+  let publicKey: string
+  const receipts: AgentSignOk['receipt'][] = []
+  const work = mkdtempSync(path.join(tmpdir(), 'bursar-thread-concurrent-'))
+
+  beforeAll(async () => {
+    t = await startWithTwoWallets()
+    await t.host.waitAgentFloor()
+    // Until A's newest receipt names a checkpoint past its entry (A's and B's answers completed in one turn: one
+    // checkpoint, at the turn's last entry — B's). The budget (CAP 10,000, 2,000 a payment) allows 5 of each.
+    for (let i = 0; i < 5 && !(receipts.length >= 2 && receipts[receipts.length - 1]!.checkpoint.seq > receipts[receipts.length - 1]!.seq); i++) {
+      const [ra] = await Promise.all([t.payOk(t.a), t.payOk(t.b)])
+      receipts.push(ra)
+    }
+    publicKey = ((await t.host.call({ type: 'attest', nonce: null })) as { result: { receiptPublicKey: string } }).result.receiptPublicKey
+    const log = auditLogOf(t.host.entries)
+    const mine = log.entries.map((e, i) => [e, log.hashes[i]!] as const).filter(([e]) => e.wallet?.toLowerCase() === t.a.wallet)
+    entries = mine.map(([e]) => e)
+    hashes = mine.map(([, h]) => h)
+    const seqs = new Set(entries.map((e) => e.seq))
+    checkpoints = t.host.checkpoints.filter((c) => seqs.has(c.seq)) as AuditCheckpoint[]
+  }, 120_000)
+  afterAll(async () => {
+    await t?.host.stop()
+    rmSync(work, { recursive: true, force: true })
+  })
+
+  it('the last receipt of A names a checkpoint past its own entry (the precondition)', () => {
+    const last = receipts[receipts.length - 1]!
+    expect(last.checkpoint.seq).toBeGreaterThan(last.seq)
+    expect(entries[entries.length - 1]!.seq).toBe(last.seq)
+  })
+
+  it('honest export: verifyReceipt out of its contract raises a false alarm; the thread\'s receipt check passes', async () => {
+    const last = receipts[receipts.length - 1]!
+    expect(verifyReceipt({ receipt: last, entries, publicKey })).toMatchObject({ ok: false, code: 'receipt_chain_broken' })
+    const r = verifyWalletThread({ wallet: t.a.wallet, entries, hashes, checkpoints, publicKey, receipts })
+    expect(r).toMatchObject({ ok: true })
+    const file = path.join(work, 'a.jsonl')
+    writeFileSync(file, toAuditJsonl({ entries, hashes, checkpoints }))
+    const rfile = path.join(work, 'receipts.json')
+    writeFileSync(rfile, JSON.stringify(receipts))
+    const cli = await runCli(['audit', 'verify', '--file', file, '--public-key', publicKey, '--wallet', t.a.wallet, '--receipt', rfile])
+    expect(cli.code).toBe(0)
+    expect(cli.stdout).toContain(`${receipts.length} receipts found in the thread`)
+  })
+
+  it('cut export + a receipt whose walletSeq the host lowered in transit: the walletSeq comparison passes, the receipt check does not', async () => {
+    const cut = { entries: entries.slice(0, -1), hashes: hashes.slice(0, -1), checkpoints: checkpoints.filter((c) => c.seq < entries[entries.length - 1]!.seq) }
+    const honest = receipts[receipts.length - 1]!
+    const lowered = { ...honest, walletSeq: 1 } // nothing signs it: the SDK keeps what the host relays
+    const thread = verifyWalletThread({ wallet: t.a.wallet, ...cut, publicKey })
+    expect(thread).toMatchObject({ ok: true })
+    if (thread.ok) expect(thread.thread[thread.thread.length - 1]!.walletSeq).toBeGreaterThanOrEqual(lowered.walletSeq) // the documented comparison: "not cut"
+    for (const receipt of [honest, lowered]) {
+      expect(verifyWalletThread({ wallet: t.a.wallet, ...cut, publicKey, receipts: [receipt] })).toMatchObject({ ok: false, code: 'receipt_entry_missing', seq: honest.seq })
+    }
+    // On the honest export the lowered walletSeq itself is caught (the entry at its seq says otherwise).
+    expect(verifyWalletThread({ wallet: t.a.wallet, entries, hashes, checkpoints, publicKey, receipts: [lowered] })).toMatchObject({ ok: false, code: 'receipt_entry_mismatch' })
+    const file = path.join(work, 'a-cut.jsonl')
+    writeFileSync(file, toAuditJsonl(cut))
+    const rfile = path.join(work, 'lowered.json')
+    writeFileSync(rfile, JSON.stringify(lowered))
+    const cli = await runCli(['audit', 'verify', '--file', file, '--public-key', publicKey, '--wallet', t.a.wallet, '--receipt', rfile])
+    expect(cli.code).toBe(1)
+    expect(cli.stdout).toContain('receipt_entry_missing')
+  })
+
+  it('a receipt whose checkpoint sits at its own seq extends signedThrough; a forged checkpoint is refused', () => {
+    const own = receipts.findLast((x) => x.checkpoint.seq === x.seq)
+    const noCps = verifyWalletThread({ wallet: t.a.wallet, entries, hashes, checkpoints: [], publicKey, receipts })
+    expect(noCps).toMatchObject({ ok: true })
+    if (noCps.ok) expect(noCps.signedThrough?.seq ?? null).toBe(own ? own.seq : null)
+    const forged = { ...receipts[0]!, checkpoint: { ...receipts[0]!.checkpoint, time: receipts[0]!.checkpoint.time + 1 } }
+    expect(verifyWalletThread({ wallet: t.a.wallet, entries, hashes, checkpoints, publicKey, receipts: [forged] })).toMatchObject({ ok: false, code: 'receipt_checkpoint_invalid' })
+  })
+})
