@@ -18,12 +18,22 @@ describe('TimeSeries', () => {
     expect(s.size).toBe(2)
   })
 
+  // Issue 18: a series keeps numbers while every sum is a safe integer and BigInts once one could not be: amounts
+  // small (counters, stablecoins), near 2^53 (the switch mid-sequence, after merges and prunes) and beyond it.
+  const MAX = BigInt(Number.MAX_SAFE_INTEGER)
+  const amounts = fc.oneof(
+    { weight: 6, arbitrary: fc.bigInt({ min: -3n, max: 1_000n }) },
+    { weight: 1, arbitrary: fc.bigInt({ min: MAX / 4n - 10n, max: MAX / 4n + 10n }) },
+    { weight: 1, arbitrary: fc.bigInt({ min: -MAX - 2n, max: -MAX + 2n }) },
+    { weight: 1, arbitrary: fc.bigInt({ min: 0n, max: 10n ** 30n }) },
+  )
+
   it('matches a brute-force reference for random adds (in and out of order), prunes and keepLast', () => {
     fc.assert(
       fc.property(
         fc.array(
           fc.oneof(
-            fc.record({ op: fc.constant('add' as const), t: fc.integer({ min: 0, max: 500 }), a: fc.bigInt({ min: 0n, max: 10n ** 30n }) }),
+            fc.record({ op: fc.constant('add' as const), t: fc.integer({ min: 0, max: 500 }), a: amounts }),
             fc.record({ op: fc.constant('prune' as const), t: fc.integer({ min: 0, max: 500 }) }),
             fc.record({ op: fc.constant('keep' as const), n: fc.integer({ min: 1, max: 50 }) }),
           ),
@@ -56,6 +66,40 @@ describe('TimeSeries', () => {
       ),
       { numRuns: 200 },
     )
+  })
+
+  it('stays exact across the switch from numbers to BigInts: sums on either side of 2^53', () => {
+    const s = new TimeSeries()
+    const big = 2n ** 53n - 1n // the largest safe integer: still a number
+    s.add(1, big)
+    expect(s.sumAfter(0)).toBe(big)
+    s.add(2, 1n) // the running sum would be 2^53: the columns become BigInts first
+    s.add(2, 1n) // merged in the same millisecond: 2^53 + 1, which no double holds
+    s.add(3, -5n)
+    expect(s.sumAfter(0)).toBe(big - 3n)
+    expect(s.sumAfter(1)).toBe(-3n)
+    expect(s.sumAfter(2)).toBe(-5n)
+    expect(JSON.stringify(s.toJSON())).toBe(`[[1,"${big}"],[2,"2"],[3,"-5"]]`)
+    expect(s.toJSONText()).toBe(JSON.stringify(s.toJSON()))
+    // A counter's running count stays a number however long it runs (keepLast compacts it back to its live entries).
+    const c = new TimeSeries()
+    for (let i = 0; i < 5_000; i++) {
+      c.add(i, 1n)
+      c.keepLast(100)
+    }
+    expect(c.sumAfter(-1)).toBe(100n)
+    expect(c.sumAfter(4_949)).toBe(50n)
+    // After a compaction the bound is what the live entries add up to: large ones kept count in full.
+    const q = MAX / 4n
+    const k = new TimeSeries()
+    for (let i = 0; i < 70; i++) k.add(i, 1n)
+    for (let i = 0; i < 3; i++) k.add(100 + i, q)
+    k.keepLast(3) // drops 70 entries: compacts
+    k.add(200, q)
+    k.add(201, q + 3n)
+    k.add(201, 1n)
+    expect(k.sumAfter(-1)).toBe(5n * q + 4n)
+    expect(k.sumAfter(102)).toBe(2n * q + 4n)
   })
 
   it('keepLast keeps counter decisions exact: a saturated counter still reports at least the limit', () => {

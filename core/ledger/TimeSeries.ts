@@ -6,11 +6,19 @@
  */
 export class TimeSeries {
   private times: number[] = []
-  private amounts: bigint[] = []
+  /**
+   * Issue 18 (memory): amounts and running sums are plain numbers (a packed array, 8 bytes each; a BigInt costs ~32)
+   * while `mass` = |base| + the sum of every |amount| added since the last compaction, which bounds each of them, is
+   * a safe integer: then every sum is exact. The first amount that would break that turns the series' columns into
+   * BigInts for good. Counters (1s) and stablecoin amounts stay numbers; 18-decimal amounts are BigInts.
+   */
+  private amounts: Int[] = []
   /** cum[i] = base + amounts[head..i]; valid for i >= head. */
-  private cum: bigint[] = []
+  private cum: Int[] = []
   private head = 0
-  private base = 0n
+  private base: Int = 0
+  private exact = true
+  private mass = 0
   /**
    * Issue 18: the JSON text of runs of CHUNK entries, in index order, so that a seal re-encodes only what changed
    * since the last one. Invariant: each chunk's text is exactly the encoding of entries [start, start + CHUNK) of the
@@ -24,27 +32,28 @@ export class TimeSeries {
 
   /** Adds an entry; in time order it is O(1), out of order (clock moved back) it re-sorts the tail. */
   add(at: number, amount: bigint): void {
+    const a = this.fit(amount)
     const n = this.times.length
     const last = n > this.head ? this.times[n - 1]! : Number.NEGATIVE_INFINITY
     if (at === last) {
       // Same millisecond: merge (exact, and keeps bursts compact).
       this.dropChunksFrom(n - 1)
-      this.amounts[n - 1]! += amount
-      this.cum[n - 1]! += amount
+      this.amounts[n - 1] = plus(this.amounts[n - 1]!, a)
+      this.cum[n - 1] = plus(this.cum[n - 1]!, a)
       return
     }
     if (at > last) {
       this.times.push(at)
-      this.amounts.push(amount)
-      this.cum.push(this.prefix(n) + amount)
+      this.amounts.push(a)
+      this.cum.push(plus(this.prefix(n), a))
       return
     }
     const i = this.upperBound(at)
     this.dropChunksFrom(i)
     this.times.splice(i, 0, at)
-    this.amounts.splice(i, 0, amount)
-    this.cum.splice(i, 0, 0n)
-    for (let j = i; j < this.times.length; j++) this.cum[j] = this.prefix(j) + this.amounts[j]!
+    this.amounts.splice(i, 0, a)
+    this.cum.splice(i, 0, a)
+    for (let j = i; j < this.times.length; j++) this.cum[j] = plus(this.prefix(j), this.amounts[j]!)
   }
 
   /** Time of the newest live entry, or null. */
@@ -55,7 +64,7 @@ export class TimeSeries {
   /** Sum of amounts of entries with time > t (conservative for entries dated in the future). */
   sumAfter(t: number): bigint {
     const n = this.times.length
-    return this.prefix(n) - this.prefix(this.upperBound(t))
+    return BigInt(minus(this.prefix(n), this.prefix(this.upperBound(t))))
   }
 
   /** Drops entries with time <= t. */
@@ -80,10 +89,10 @@ export class TimeSeries {
     const end = this.upperBound(edge)
     if (end - this.head < 2) return
     const times: number[] = []
-    const amounts: bigint[] = []
+    const amounts: Int[] = []
     for (let i = this.head; i < end; i++) {
       const b = Math.ceil(this.times[i]! / bucketMs) * bucketMs
-      if (times.length > 0 && times[times.length - 1] === b) amounts[amounts.length - 1]! += this.amounts[i]!
+      if (times.length > 0 && times[times.length - 1] === b) amounts[amounts.length - 1] = plus(amounts[amounts.length - 1]!, this.amounts[i]!)
       else {
         times.push(b)
         amounts.push(this.amounts[i]!)
@@ -95,9 +104,9 @@ export class TimeSeries {
     let same = 0
     while (same < times.length && times[same] === this.times[this.head + same] && amounts[same] === this.amounts[this.head + same]) same++
     this.chunks = this.chunks.filter((c) => c.start >= end || c.start + CHUNK <= this.head + same).map((c) => ({ start: c.start + (c.start >= end ? times.length - end : -this.head), text: c.text }))
-    const cum: bigint[] = []
+    const cum: Int[] = []
     let run = this.base
-    for (const a of amounts) cum.push((run += a))
+    for (const a of amounts) cum.push((run = plus(run, a)))
     this.times = [...times, ...this.times.slice(end)]
     this.amounts = [...amounts, ...this.amounts.slice(end)]
     this.cum = [...cum, ...this.cum.slice(end)]
@@ -151,8 +160,23 @@ export class TimeSeries {
     while (this.chunks.length > 0 && this.chunks[this.chunks.length - 1]!.start + CHUNK > i) this.chunks.pop()
   }
 
+  /** The amount as this series stores it, first widening the columns to BigInts if it could break exactness. */
+  private fit(amount: bigint): Int {
+    if (!this.exact) return amount
+    const mass = this.mass + Number(amount < 0n ? -amount : amount)
+    if (mass <= Number.MAX_SAFE_INTEGER) {
+      this.mass = mass
+      return Number(amount)
+    }
+    this.exact = false
+    this.amounts = this.amounts.map(BigInt)
+    this.cum = this.cum.map(BigInt)
+    this.base = BigInt(this.base)
+    return amount
+  }
+
   /** Sum of entries before index i (i >= head). */
-  private prefix(i: number): bigint {
+  private prefix(i: number): Int {
     return i > this.head ? this.cum[i - 1]! : this.base
   }
 
@@ -181,12 +205,19 @@ export class TimeSeries {
     const b = this.base
     this.times = this.times.slice(this.head)
     this.amounts = this.amounts.slice(this.head)
-    this.cum = this.cum.slice(this.head).map((c) => c - b)
+    this.cum = this.cum.slice(this.head).map((c) => minus(c, b))
     this.chunks = this.chunks.map((c) => ({ start: c.start - this.head, text: c.text }))
     this.head = 0
-    this.base = 0n
+    this.base = this.exact ? 0 : 0n
+    if (this.exact) this.mass = this.amounts.reduce<number>((m, a) => m + Math.abs(a as number), 0)
   }
 }
+
+/** An amount or running sum: a number while its series is exact (safe integers only), else a BigInt; never mixed. */
+type Int = number | bigint
+// Both operands are of one kind (a series' columns and base are all numbers or all BigInts), which + and - accept.
+const plus = (a: Int, b: Int): Int => (a as number) + (b as number)
+const minus = (a: Int, b: Int): Int => (a as number) - (b as number)
 
 /** Entries per cached chunk of JSON text: a seal re-encodes at most about 2 × CHUNK entries of each series. */
 const CHUNK = 64

@@ -2,8 +2,11 @@
  * Issue 18's memory run: N payments (default 1,000,000) through ONE real simulated enclave process
  * (dist/enclave.sim.mjs, the bundle `make sim` runs), over W wallets (default 20), and what the enclave holds
  * afterwards. The driver is a minimal host on the enclave's Unix socket (host/enclave/EnclaveClient): hello →
- * loadState(null) → finishLoad → owner acts (CreateWallet, RegisterAgent, SetPolicy, each owner-signed) → agentSign
- * frames built and Ed25519-signed exactly as the load generator does (buildPaymentRequest), C in flight. Like the real
+ * loadState(null) → finishLoad → owner acts (CreateWallet, RegisterAgent, SetPolicy, each owner-signed) → one MAC
+ * session per agent (the SDK's own openSession, through an agentStatus frame as the host forwards it) → agentSign
+ * frames built exactly as the load generator does (buildPaymentRequest) and authenticated with the session's MAC as
+ * the SDK and `make bench` do (BENCH_MEMORY_AUTH=ed25519: an Ed25519 signature per request, as before sessions), C in
+ * flight. Like the real
  * host it acknowledges what it "stored" every ~2 s (catchUp with the newest entry seq and sealed version seen), so the
  * enclave may forget its kept entries and sealed blobs; the entries themselves are dropped (no SQLite: its disk and CPU
  * are not what is measured). Every answer must be ok.
@@ -12,7 +15,7 @@
  * after a full GC (the process is started with --expose-gc and scripts/bench/memorySampler.mjs, which answers
  * SIGUSR2), and the newest sealed blob of each wallet and the core blob (bytes), i.e. the sealed state a restart loads.
  *
- *   npx tsx scripts/bench/memoryRun.ts [payments=1000000] [wallets=20] [concurrency=64] [agentsPerWallet=1]
+ *   npx tsx scripts/bench/memoryRun.ts [payments=1000000] [wallets=20] [concurrency=64] [agentsPerWallet=1] [ratePerSec=0: unpaced]
  *   make bench-memory            # the same, 1,000,000 payments; JSON to bench/results/<date>-memory-<sha>.json
  */
 import { type ChildProcess, execSync, spawn } from 'node:child_process'
@@ -30,6 +33,7 @@ import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { BENCH_CHAIN_ID, BENCH_PAY_TO, BENCH_USDC, buildPaymentRequest } from './buildPaymentRequest.js'
 import { repoRoot } from '../lib/startStack.js'
+import { type AgentSession, openSession, sessionMac } from '../../agent/agentSession.js'
 
 export type MemorySample = {
   payments: number
@@ -46,6 +50,7 @@ export type MemorySample = {
   sealedTotalBytes: number
 }
 export type MemoryRunResult = {
+  auth: 'session' | 'ed25519'
   payments: number
   wallets: number
   agents: number
@@ -54,6 +59,10 @@ export type MemoryRunResult = {
   idle: { rssMb: number; heapUsedMb: number }
   samples: MemorySample[]
   rssMaxMb: number
+  /** Round trip of each payment (frame out → answer in), ms: p50 / p99 / max. */
+  latencyMs: { p50: number; p99: number; max: number }
+  /** The enclave's main-thread GC pauses over the whole run (before the final sample): [count, total ms, max ms] by kind. */
+  gcPauses: Record<'minor' | 'major' | 'other', [number, number, number]> | undefined
   /** The enclave process's CPU (user + system, /proc/<pid>/stat) per payment over the payment phase, GC samples included. */
   enclaveCpuUsPerPayment: number
   final: MemorySample
@@ -79,6 +88,16 @@ export type MemoryRunParameters = {
   enclaveNodeArgs?: string[] | undefined
   /** The enclave bundle to run (default this checkout's dist/enclave.sim.mjs), e.g. another checkout's for a before/after. */
   bundle?: string | undefined
+  /** How each payment is authenticated: 'session' (default; a MAC session per agent, as the SDK) or 'ed25519' (a signature per request). */
+  auth?: 'session' | 'ed25519' | undefined
+  /**
+   * Paced arrivals: payment i is sent no earlier than i / rate seconds after the start (still at most `concurrency` in
+   * flight). Default: as fast as the enclave answers. A fixed rate keeps the state (replay ids, raw spends: set by the
+   * rate, docs/bench.md) the same across configurations of an A/B on a machine whose speed moves.
+   */
+  ratePerSec?: number | undefined
+  /** Extra environment for the enclave process (e.g. MALLOC_ARENA_MAX). */
+  enclaveEnv?: Record<string, string> | undefined
   log?: ((l: string) => void) | undefined
 }
 
@@ -92,7 +111,7 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
   let client: EnclaveClient | undefined
   try {
     enclave = spawn(process.execPath, [...(opts.enclaveNodeArgs ?? []), '--expose-gc', '--import', path.join(repoRoot, 'scripts/bench/memorySampler.mjs'), opts.bundle ?? path.join(repoRoot, 'dist/enclave.sim.mjs')], {
-      env: { ...process.env, BURSAR_DATA_DIR: dir, BURSAR_ENCLAVE_LISTEN: `unix:${sock}`, BURSAR_MEM_SAMPLE_FILE: sampleFile },
+      env: { ...process.env, ...opts.enclaveEnv, BURSAR_DATA_DIR: dir, BURSAR_ENCLAVE_LISTEN: `unix:${sock}`, BURSAR_MEM_SAMPLE_FILE: sampleFile },
       stdio: ['ignore', 'ignore', 'pipe'],
     })
     enclave.stderr!.on('data', (d: Buffer) => logs.push(d.toString()))
@@ -157,6 +176,20 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
     }
     await new Promise((r) => setTimeout(r, Math.max(0, started + 2_100 - Date.now()))) // past the start floor
 
+    // One session per agent, opened as the SDK opens it (an Ed25519-signed openSession, forwarded as agentStatus).
+    const auth = opts.auth ?? 'session'
+    const sessions = new Map<string, AgentSession>()
+    const openFor = async (a: (typeof agents)[number]) => {
+      const post = async (body: string) => {
+        const r = await call({ type: 'agentStatus', ...(JSON.parse(body) as { request: string; signature: string }) })
+        return { status: r.ok ? 200 : 400, text: JSON.stringify(r.ok ? r.result : r.error) }
+      }
+      const s = await openSession({ agentId: a.agentId, publicKey: '', privateKey: '' }, a.wallet, a.key, post)
+      if (!s) throw new Error(`openSession for ${a.agentId} failed`)
+      sessions.set(a.agentId, s)
+    }
+    if (auth === 'session') for (const a of agents) await openFor(a)
+
     // Heap after a full GC, read from the enclave's sampler.
     let sampleLines = 0
     const liveHeap = async () => {
@@ -167,7 +200,7 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
         const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l !== '')
         if (lines.length > sampleLines) {
           sampleLines = lines.length
-          return JSON.parse(lines[lines.length - 1]!) as { after: NodeJS.MemoryUsage }
+          return JSON.parse(lines[lines.length - 1]!) as { after: NodeJS.MemoryUsage; gcPauses?: MemoryRunResult['gcPauses'] }
         }
       }
       throw new Error('the enclave did not answer SIGUSR2')
@@ -201,6 +234,7 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
       ack()
       await acking
       const h = await liveHeap()
+      lastGcPauses = h.gcPauses
       const sizes = [...sealedNow.values()].sort((a, b) => a - b)
       const s: MemorySample = {
         payments: done,
@@ -219,14 +253,27 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
       log(`${String(s.payments).padStart(9)} payments ${String(s.seconds).padStart(7)} s (${Math.round(done / ((performance.now() - t0) / 1000))}/s): RSS ${s.rssMb} MB (max ${s.rssMaxMb}), heap used after GC ${s.heapUsedMb} MB (total ${s.heapTotalMb}, external ${s.externalMb}, of it ArrayBuffers ${s.arrayBuffersMb}); sealed per wallet (${sizes.length}) ${s.sealedPerWalletBytes.min}–${s.sealedPerWalletBytes.max} B (median ${s.sealedPerWalletBytes.median}), core ${s.sealedCoreBytes} B, all ${s.sealedTotalBytes} B`)
       return s
     }
+    const latencies: number[] = []
+    let lastGcPauses: MemoryRunResult['gcPauses']
     let paused: Promise<void> | null = null
+    /** Time spent quiesced for samples: paced arrivals resume after it rather than burst to catch up. */
+    let pausedMs = 0
     const worker = async () => {
       while (next < opts.payments) {
         if (paused) await paused
         const i = next++
+        if (opts.ratePerSec) {
+          const due = t0 + pausedMs + (i * 1000) / opts.ratePerSec - performance.now()
+          if (due > 0) await new Promise((r) => setTimeout(r, due))
+        }
         const a = agents[i % agents.length]!
-        const req = buildPaymentRequest({ agentId: a.agentId, wallet: a.wallet, key: a.key })
-        const r = await call({ type: 'agentSign', request: req.text, signature: req.signature })
+        let session = sessions.get(a.agentId)
+        if (session && session.until <= Date.now()) await openFor(a) // a run past a session's life (~1 h) opens another
+        session = sessions.get(a.agentId)
+        const req = buildPaymentRequest({ agentId: a.agentId, wallet: a.wallet, key: session ? null : a.key })
+        const sent = performance.now()
+        const r = await call({ type: 'agentSign', request: req.text, signature: session ? sessionMac(session, req.text) : req.signature })
+        latencies.push(performance.now() - sent)
         if (!r.ok) throw new Error(`payment ${i} refused: ${r.error.code}: ${r.error.message}`)
         done++
         if (Date.now() - lastAck > 2_000) ack()
@@ -235,8 +282,10 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
           // Quiesce for the sample: the workers wait while the GC runs and the heap is read.
           let release!: () => void
           paused = new Promise((r) => (release = r))
+          const p0 = performance.now()
           while (next > done) await new Promise((r) => setTimeout(r, 1))
           samples.push(await sample())
+          pausedMs += performance.now() - p0
           paused = null
           release()
         }
@@ -247,7 +296,12 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
     const enclaveCpuUsPerPayment = Math.round(((cpuTicks(pid) - cpu0) * 1e6) / 100 / Math.max(1, done))
     const final = samples[samples.length - 1]?.payments === done ? samples[samples.length - 1]! : await sample()
     if (final !== samples[samples.length - 1]) samples.push(final)
+    latencies.sort((a, b) => a - b)
+    const q = (p: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0) * 100) / 100
     return {
+      latencyMs: { p50: q(0.5), p99: q(0.99), max: q(1) },
+      gcPauses: lastGcPauses,
+      auth,
       payments: done,
       wallets: opts.wallets,
       agents: agents.length,
@@ -268,13 +322,14 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const [payments = 1_000_000, wallets = 20, concurrency = 64, agentsPerWallet = 1] = process.argv.slice(2).map(Number)
+  const [payments = 1_000_000, wallets = 20, concurrency = 64, agentsPerWallet = 1, ratePerSec = 0] = process.argv.slice(2).map(Number)
   const enclaveNodeArgs = (process.env.BENCH_ENCLAVE_FLAGS ?? '').split(' ').filter(Boolean)
+  const auth = process.env.BENCH_MEMORY_AUTH === 'ed25519' ? 'ed25519' : 'session'
   const { ensureBundles } = await import('../buildEnclave.js')
   await ensureBundles()
-  console.log(`memory run: ${payments} payments over ${wallets} wallets (${agentsPerWallet} agent(s) each), ${concurrency} in flight, one simulated enclave process; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
-  const r = await memoryRun({ payments, wallets, concurrency, agentsPerWallet, enclaveNodeArgs })
-  console.log(`done: ${r.payments} payments in ${r.seconds} s${enclaveNodeArgs.length ? ` (enclave flags ${enclaveNodeArgs.join(' ')})` : ''}; enclave CPU ${r.enclaveCpuUsPerPayment} µs/payment; enclave RSS max ${r.rssMaxMb} MB, at the end ${r.final.rssMb} MB; heap used after GC ${r.final.heapUsedMb} MB (idle ${r.idle.heapUsedMb}); sealed state per wallet ${r.final.sealedPerWalletBytes.min}–${r.final.sealedPerWalletBytes.max} B, core ${r.final.sealedCoreBytes} B`)
+  console.log(`memory run: ${payments} payments over ${wallets} wallets (${agentsPerWallet} agent(s) each), ${concurrency} in flight, one simulated enclave process, ${auth} auth${ratePerSec ? `, paced at ${ratePerSec}/s` : ""}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
+  const r = await memoryRun({ payments, wallets, concurrency, agentsPerWallet, enclaveNodeArgs, auth, ratePerSec: ratePerSec || undefined })
+  console.log(`done: ${r.payments} payments in ${r.seconds} s${enclaveNodeArgs.length ? ` (enclave flags ${enclaveNodeArgs.join(' ')})` : ''}; enclave CPU ${r.enclaveCpuUsPerPayment} µs/payment; latency p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} max ${r.latencyMs.max} ms; GC pauses [count, ms, max ms] ${JSON.stringify(r.gcPauses)}; enclave RSS max ${r.rssMaxMb} MB, at the end ${r.final.rssMb} MB; heap used after GC ${r.final.heapUsedMb} MB (idle ${r.idle.heapUsedMb}); sealed state per wallet ${r.final.sealedPerWalletBytes.min}–${r.final.sealedPerWalletBytes.max} B, core ${r.final.sealedCoreBytes} B`)
   if (payments >= 100_000) {
     const sha = execSync('git rev-parse --short HEAD', { cwd: repoRoot }).toString().trim()
     const file = path.join(repoRoot, 'bench/results', `${new Date().toISOString().slice(0, 10)}-memory-${sha}.json`)
