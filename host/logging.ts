@@ -59,7 +59,9 @@ export function hostLogging(level: (typeof LOG_LEVELS)[number]): Pick<FastifySer
 
 /** Echoes the request id in every response. */
 export function registerRequestLogging(app: FastifyInstance): void {
-  app.addHook('onRequest', async (req, reply) => {
+  // Callback hooks (not async) on every request: no promise and microtask each (issue 18).
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id)
+    done()
   })
 }

@@ -167,10 +167,11 @@ export class HostMetrics {
  */
 export function registerMetrics(app: FastifyInstance, metrics: HostMetrics, token: string | undefined): void {
   const expected = token ? digest(`Bearer ${token}`) : null
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     // The route pattern (never the raw URL: bounded label values); unmatched paths share one label.
     const route = req.routeOptions.url ?? 'unmatched'
     metrics.http.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    done()
   })
   app.get(
     '/metrics',

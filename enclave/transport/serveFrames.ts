@@ -45,10 +45,10 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
         bytes = encodeFrame({ id, ok: false, error: { code: 'internal_error', message: 'Response could not be encoded' } })
         log(`encode failure: ${(err as Error).message}`)
       }
-      // Responses finished in the same turn leave in one write.
+      // Responses finished in the same turn leave in one write (setImmediate: also those released in order a tick later).
       if (!socket.writableCorked) {
         socket.cork()
-        process.nextTick(() => socket.uncork())
+        setImmediate(() => socket.uncork())
       }
       socket.write(bytes)
       // SECURITY: a peer that never reads cannot make us buffer without bound.

@@ -123,9 +123,11 @@ export class EnclaveClient extends EventEmitter {
         reject(new EnclaveUnavailableError('enclave_timeout', `Enclave did not answer ${msg.type} in ${timeoutMs} ms`))
       }, timeoutMs)
       this.pending.set(id, { resolve, reject, timer, tag })
+      // Frames of every request that arrives in the same poll phase leave in one write (issue 18: one write per HTTP
+      // request before): the check phase runs right after the poll phase, so nothing waits for more requests.
       if (!socket.writableCorked) {
         socket.cork()
-        process.nextTick(() => socket.uncork())
+        setImmediate(() => socket.uncork())
       }
       socket.write(encodeFrame({ id, msg }))
     })

@@ -7,16 +7,19 @@ import type { FastifyInstance } from 'fastify'
  */
 export function corsHook(app: FastifyInstance, origins: readonly string[]): void {
   const any = origins.includes('*')
-  app.addHook('onRequest', async (req, reply) => {
+  // A callback hook: no promise per request (issue 18). A preflight is answered here, without calling done().
+  app.addHook('onRequest', (req, reply, done) => {
     const origin = req.headers.origin
-    if (!origin || (!any && !origins.includes(origin))) return
+    if (!origin || (!any && !origins.includes(origin))) return done()
     reply.header('access-control-allow-origin', any ? '*' : origin)
     reply.header('vary', 'origin')
     if (req.method === 'OPTIONS') {
       reply.header('access-control-allow-methods', 'GET, POST, PUT')
       reply.header('access-control-allow-headers', 'authorization, content-type')
       reply.header('access-control-max-age', '600')
-      return reply.code(204).send()
+      reply.code(204).send()
+      return
     }
+    done()
   })
 }

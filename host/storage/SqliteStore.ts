@@ -5,6 +5,7 @@ import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot } from './Store.js'
 import { AuditForkError } from './storeErrors.js'
 import { newestSet } from './Store.js'
+import { startWalCheckpointer, type WalCheckpointer } from './walCheckpointer.js'
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE snapshots(version INTEGER PRIMARY KEY, audit_seq INTEGER NOT NULL, blob BLOB NOT NULL, stored_at INTEGER NOT NULL);
@@ -27,6 +28,16 @@ const MIGRATIONS: string[] = [
    ALTER TABLE snapshots_w RENAME TO snapshots;`,
 ]
 const KEEP_SNAPSHOTS = 5
+/** Background WAL checkpoint interval; SQLite's own automatic checkpoint (frames) if the worker cannot run. */
+const CHECKPOINT_EVERY_MS = 200
+/** Fewer than this many frames appended between two passes: the next comes 5x later. */
+const CHECKPOINT_MIN_FRAMES = 1_000
+const SQLITE_AUTOCHECKPOINT = 1_000
+/** With the worker: the writer's own (rare, short) checkpoint at this many WAL frames (~80 MB) bounds the file. */
+const WRITER_AUTOCHECKPOINT = 20_000
+/** Fetch marks wait at most this long for a persist transaction to ride in. */
+const MARKS_IDLE_MS = 1_000
+type FetchMarks = Array<{ keys: { agentId: string; nonce: string }[]; at: number }>
 
 /** Embedded default storage: one SQLite file (WAL) under the data directory. */
 export class SqliteStore implements Store {
@@ -34,12 +45,21 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database
   private readonly stmts
 
-  constructor(file: string) {
+  private readonly checkpointer: WalCheckpointer | null
+
+  /** `backgroundCheckpoint`: WAL checkpoints on a worker thread (walCheckpointer.ts), not in the writer's commits. */
+  constructor(file: string, opts: { backgroundCheckpoint?: boolean } = {}) {
     mkdirSync(path.dirname(file), { recursive: true })
     this.db = new Database(file)
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('synchronous = NORMAL')
     this.migrate()
+    if (opts.backgroundCheckpoint ?? true) {
+      this.db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT}`)
+      this.checkpointer = startWalCheckpointer(file, CHECKPOINT_EVERY_MS, CHECKPOINT_MIN_FRAMES, () => {
+        if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT}`)
+      })
+    } else this.checkpointer = null
     const db = this.db
     this.stmts = {
       insertEntry: db.prepare(
@@ -82,18 +102,23 @@ export class SqliteStore implements Store {
   }
 
   /** Returns the highest entry seq stored (-1 if none). One wrapper, made once (better-sqlite3 prepares its BEGIN/COMMIT). */
-  private readonly persistBody = (ps: Persist[], answers: AgentAnswer[]): number => {
+  private readonly persistBody = (ps: Persist[], answers: AgentAnswer[], marks: FetchMarks): number => {
     let maxSeq = -1
     for (const p of ps) maxSeq = Math.max(maxSeq, this.persistOne(p))
     const insert = this.stmts.insertAnswer
     for (const a of answers) insert.run(a.agentId, a.nonce, a.requestHash, a.status, a.body, a.auditSeq, a.decidedAt)
+    this.fetchedBody(marks)
     return maxSeq
   }
-  private persistTxn: ((ps: Persist[], answers: AgentAnswer[]) => number) | null = null
+  private persistTxn: ((ps: Persist[], answers: AgentAnswer[], marks: FetchMarks) => number) | null = null
   private readonly persistTx = (ps: Persist[], answers: AgentAnswer[] = []): number => {
+    // Fetch marks waiting since the last commit ride in this one (issue 18: no transaction of their own).
+    const marks = this.marks
+    this.marks = []
     try {
-      return (this.persistTxn ??= this.db.transaction(this.persistBody))(ps, answers)
+      return (this.persistTxn ??= this.db.transaction(this.persistBody))(ps, answers, marks)
     } catch (err) {
+      this.marks = marks.concat(this.marks)
       // Keep the evidence of a fork (outside the refused transaction), then refuse the batch.
       if (err instanceof AuditForkError) this.stmts.conflict.run(err.seq, err.hash, err.message, Date.now())
       throw err
@@ -138,16 +163,39 @@ export class SqliteStore implements Store {
   }
 
   async agentAnswer(agentId: string, nonce: string): Promise<StoredAgentAnswer | null> {
+    this.flushMarks() // a read sees every mark made before it
     return (this.stmts.answer.get(agentId, nonce) as StoredAgentAnswer | undefined) ?? null
   }
 
-  private fetchedTxn: ((keys: { agentId: string; nonce: string }[], at: number) => void) | null = null
-  private readonly fetchedBody = (keys: { agentId: string; nonce: string }[], at: number): void => {
-    for (const k of keys) this.stmts.fetched.run(at, k.agentId, k.nonce)
+  /**
+   * Fetch marks not yet written: they ride in the next persist transaction (an answer is marked only after its own
+   * transaction committed), or go in their own after MARKS_IDLE_MS without one, before a read and on close. A crash
+   * loses at most that long of marks (they only tell the owner whether an answer reached its agent).
+   */
+  private marks: FetchMarks = []
+  private marksTimer: NodeJS.Timeout | null = null
+  private fetchedTxn: ((marks: FetchMarks) => void) | null = null
+  private readonly fetchedBody = (marks: FetchMarks): void => {
+    for (const m of marks) for (const k of m.keys) this.stmts.fetched.run(m.at, k.agentId, k.nonce)
+  }
+  private flushMarks(): void {
+    if (this.marks.length === 0) return
+    const marks = this.marks
+    this.marks = []
+    ;(this.fetchedTxn ??= this.db.transaction(this.fetchedBody))(marks)
   }
 
   async markAnswersFetched(keys: { agentId: string; nonce: string }[], at: number): Promise<void> {
-    ;(this.fetchedTxn ??= this.db.transaction(this.fetchedBody))(keys, at)
+    if (keys.length === 0) return
+    this.marks.push({ keys, at })
+    this.marksTimer ??= setTimeout(() => {
+      this.marksTimer = null
+      try {
+        this.flushMarks()
+      } catch {
+        // Best effort, like the marks themselves (the next persist or read tries again).
+      }
+    }, MARKS_IDLE_MS).unref()
   }
 
   async storedThrough(from: number): Promise<number> {
@@ -186,6 +234,13 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.marksTimer) clearTimeout(this.marksTimer)
+    try {
+      this.flushMarks()
+    } catch {
+      // A store closing on an error keeps what it has.
+    }
+    await this.checkpointer?.stop() // first: the writer's connection, closing last, checkpoints and removes the WAL
     this.db.close()
   }
 }

@@ -227,3 +227,54 @@ describe('postgres store: lease fencing (issue 15)', () => {
     for (const st of [d, g1, g1b, g2]) await st.close()
   })
 })
+
+/** Issue 18: SQLite fetch marks have no transaction of their own: they ride in the next persist, or go within a second. */
+describe('sqlite store: fetch marks', () => {
+  const raw = (file: string) => {
+    const db = new Database(file, { readonly: true })
+    const rows = db.prepare('SELECT nonce, fetched_at AS at, fetch_count AS n FROM agent_answers ORDER BY nonce').all()
+    db.close()
+    return rows
+  }
+  const ans = (nonce: string) => ({ agentId: 'ag', nonce, requestHash: 'h', status: 200, body: '{}', auditSeq: null, decidedAt: 1 })
+
+  it('ride in the next persist transaction; without one they are written within a second; reads and close see them', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'bursar-store-')), 'b.db')
+    const store = new SqliteStore(file)
+    await store.persistMany([{ entries: [entry(0)], checkpoint: null, sealed: null }], [ans('n0'), ans('n1')])
+    await store.markAnswersFetched([{ agentId: 'ag', nonce: 'n0' }], 10)
+    expect(raw(file)).toEqual([{ nonce: 'n0', at: null, n: 0 }, { nonce: 'n1', at: null, n: 0 }]) // not written yet
+    await store.persistMany([{ entries: [entry(1)], checkpoint: null, sealed: null }], [ans('n2')])
+    expect(raw(file)).toEqual([{ nonce: 'n0', at: 10, n: 1 }, { nonce: 'n1', at: null, n: 0 }, { nonce: 'n2', at: null, n: 0 }])
+    // A refused persist (a fork) stores nothing, and its marks wait for the next one.
+    await store.markAnswersFetched([{ agentId: 'ag', nonce: 'n1' }], 20)
+    await expect(store.persistMany([{ entries: [entry(1, `0x${'ee'.repeat(32)}`)], checkpoint: null, sealed: null }])).rejects.toBeInstanceOf(AuditForkError)
+    expect(raw(file)[1]).toEqual({ nonce: 'n1', at: null, n: 0 })
+    await new Promise((r) => setTimeout(r, 1_300)) // no persist: the idle flush
+    expect(raw(file)[1]).toEqual({ nonce: 'n1', at: 20, n: 1 })
+    await store.markAnswersFetched([{ agentId: 'ag', nonce: 'n2' }], 30)
+    expect(await store.agentAnswer('ag', 'n2')).toMatchObject({ fetchedAt: 30, fetchCount: 1 }) // a read flushes first
+    await store.markAnswersFetched([{ agentId: 'ag', nonce: 'n2' }], 40)
+    await store.close()
+    expect(raw(file)[2]).toEqual({ nonce: 'n2', at: 30, n: 2 })
+  })
+})
+
+/** Issue 18: WAL checkpoints run on a worker thread, not inside the writer's commits; the WAL is gone after close. */
+describe('sqlite store: background WAL checkpoint', () => {
+  it('copies committed frames into the database file without a commit reaching 1,000 frames; close removes the WAL', async () => {
+    const { statSync, existsSync } = await import('node:fs')
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'bursar-store-')), 'b.db')
+    const store = new SqliteStore(file)
+    const before = statSync(file).size
+    const big = 'x'.repeat(3_000)
+    for (let i = 0; i < 40; i++) await store.persistMany([{ entries: [entry(i, undefined, { big })], checkpoint: null, sealed: null }])
+    expect(statSync(file).size).toBe(before) // 40 commits, far below SQLite's own 1,000-frame checkpoint: all in the WAL
+    const until = Date.now() + 5_000
+    while (statSync(file).size === before && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+    expect(statSync(file).size).toBeGreaterThan(before + 40 * 3_000) // the worker's pass copied them
+    expect((await store.entriesAfter(-1, 100)).length).toBe(40)
+    await store.close()
+    expect(existsSync(`${file}-wal`)).toBe(false)
+  })
+})
