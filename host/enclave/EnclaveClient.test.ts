@@ -36,7 +36,7 @@ describe('EnclaveClient writes', () => {
     closers.push(() => client.close())
     await client.start()
     // Count the writes the client's socket hands to the kernel (one _write or _writev each).
-    const socket = (client as unknown as { socket: net.Socket & { _write: Function; _writev: Function } }).socket
+    const socket = (client as unknown as { socket: Record<"_write" | "_writev", (...args: unknown[]) => unknown> }).socket
     let writes = 0
     for (const k of ['_write', '_writev'] as const) {
       const orig = socket[k].bind(socket)
