@@ -393,11 +393,13 @@ export class Enclave {
     // replayed log (entries after `from`) nor their wallet's blob (entries up to its seal) gives back: e.g. dry runs.
     // At most 200,000 ids per seal (~18 MB, ~6,000 decisions/s over the window): a flood of requests cannot grow a
     // snapshot past its frame (an owner act's snapshot that does not fit halts the enclave). Issue 18: per agent, cached CBOR.
+    // Over the cap: the newest ids admitted, whichever wallet they belong to (rt30b: not the first wallets' fill).
     let room = 200_000
+    const keep = this.replay.ids.newestAdmitted(room)
     const sealedIds = new Set(changed.flatMap((a) => [...this.state.wallet(a).agents.keys()]))
     const slices = new Map<string, EncodedIds>()
-    for (const a of changed) slices.set(a, this.replay.ids.encodedFor(this.state.wallet(a).agents.keys(), room)), (room -= slices.get(a)!.count)
-    const rest = this.replay.ids.unsealed(sealedIds, from.seq, (v) => this.walletSeals.get(v)?.at ?? -1).slice(0, Math.max(0, room))
+    for (const a of changed) slices.set(a, this.replay.ids.encodedFor(this.state.wallet(a).agents.keys(), room, keep)), (room -= slices.get(a)!.count)
+    const rest = this.replay.ids.unsealed(sealedIds, from.seq, (v) => this.walletSeals.get(v)?.at ?? -1).filter(([k]) => !keep || keep.has(k)).slice(0, Math.max(0, room))
     const seals = new Map<string, WalletSeal>()
     const wallets = await Promise.all(changed.map(async (a) => {
       const version = this.state.walletVersion(a)

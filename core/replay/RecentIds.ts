@@ -61,6 +61,15 @@ export class RecentIds {
     ;(b.lo = Math.min(b.lo, entry[0])), (b.hi = Math.max(b.hi, entry[0]))
   }
 
+  /**
+   * Red team rt30b: the `max` ids admitted last (the Map's insertion order, which no agent-chosen time can move), or
+   * undefined when every id fits. A seal over its cap keeps these, as before replay18: a flood in one wallet cannot
+   * crowd another wallet's newer ids out of the seal by being sealed first, nor by dating its ids ahead.
+   */
+  newestAdmitted(max: number): ReadonlySet<string> | undefined {
+    return this.at.size > max ? new Set([...this.at.keys()].slice(-Math.max(1, max))) : undefined
+  }
+
   /** Forgets every id whose whole second is before `cutoff`. */
   expire(cutoff: number): void {
     for (const [s, ids] of this.seconds) {
@@ -83,12 +92,19 @@ export class RecentIds {
     return this.groupsOf(agentIds).map(([a, bs]) => [a.id, bs.flatMap((b) => b.keys.map((k): [string, number] => [k.slice(a.id.length + 1), this.at.get(k)!]))])
   }
 
-  /** `encode(listFor(agentIds))`, from the buckets' cached bytes; over `max` ids: the newest `max` (uncached). */
-  encodedFor(agentIds: Iterable<string>, max = Number.POSITIVE_INFINITY): EncodedIds {
+  /**
+   * `encode(listFor(agentIds))`, from the buckets' cached bytes; over `max` ids: the newest `max` (uncached); with
+   * `keep`, only the ids in it (uncached).
+   */
+  encodedFor(agentIds: Iterable<string>, max = Number.POSITIVE_INFINITY, keep?: ReadonlySet<string>): EncodedIds {
+    // rt30b: read twice below (groupsOf, listFor): a Map's keys() iterator would be empty the second time (a capped
+    // wallet sealed no ids at all).
+    agentIds = [...agentIds]
     const groups = this.groupsOf(agentIds)
     const count = groups.reduce((n, [, bs]) => bs.reduce((m, b) => m + b.keys.length, n), 0)
-    if (count > max) {
-      const newest = new Set(groups.flatMap(([, bs]) => bs.flatMap((b) => b.keys)).sort((p, q) => this.at.get(p)! - this.at.get(q)!).slice(count - Math.max(0, max)))
+    if (count > max || keep) {
+      const all = groups.flatMap(([, bs]) => bs.flatMap((b) => b.keys)).filter((k) => !keep || keep.has(k))
+      const newest = new Set(all.sort((p, q) => this.at.get(p)! - this.at.get(q)!).slice(Math.max(0, all.length - Math.max(0, max))))
       const kept = this.listFor(agentIds).map(([a, ids]): GroupedIds[number] => [a, ids.filter(([n]) => newest.has(`${a}:${n}`))]).filter(([, ids]) => ids.length)
       return { count: newest.size, cbor: encode(kept) }
     }
