@@ -48,7 +48,7 @@ export class AuditChain {
   /** Appends one entry after the head; the body is schema-checked so the chain never holds an entry no verifier accepts. */
   append(body: AuditEntryBody): AuditAppendReturnType {
     // Issue 15: an entry naming a wallet continues that wallet's thread (walletSeq, walletPrev), inside the hash.
-    const t = body.wallet === null ? undefined : this.thread(body.wallet)
+    const w = body.wallet?.toLowerCase(), t = w === undefined ? undefined : (this.#threads.get(w) ?? { walletSeq: 0, hash: GENESIS_HASH })
     const parsed = AuditEntrySchema.safeParse({ ...body, seq: this.#seq + 1, prevHash: this.#hash, ...(t && { walletSeq: t.walletSeq + 1, walletPrev: t.hash }) })
     if (!parsed.success)
       throw new AuditError('audit_bad_entry', 'Audit entry does not match the schema', {
@@ -59,7 +59,7 @@ export class AuditChain {
     const hash = hashCanonicalAuditEntry(entry.prevHash, canonicalJson(entry))
     this.#seq = entry.seq
     this.#hash = hash
-    if (body.wallet !== null) this.#threads.set(body.wallet.toLowerCase(), { walletSeq: entry.walletSeq!, hash })
+    if (w !== undefined) this.#threads.set(w, { walletSeq: entry.walletSeq!, hash })
     return { entry, hash }
   }
 

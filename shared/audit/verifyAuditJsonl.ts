@@ -7,7 +7,6 @@ import { AUDIT_EVENTS, type AuditCheckpoint, type AuditEntry, AuditEntrySchema }
 import { parseAuditJsonl } from './exportFormats.js'
 import { AUDIT_ENTRY_TAG, GENESIS_HASH, hashCanonicalAuditEntry } from './hashAuditEntry.js'
 import { toEd25519PublicKey } from './toEd25519PublicKey.js'
-import { threadBreak } from './walletThreads.js'
 import { finishAuditVerify, type HashList, type VerifyAuditLogParameters, type VerifyAuditLogReturnType, verifyAuditLog } from './verifyAuditLog.js'
 
 /**
