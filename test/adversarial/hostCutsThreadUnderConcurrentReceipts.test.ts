@@ -8,7 +8,7 @@ import { verifyReceipt } from '../../shared/audit/verifyReceipt.js'
 import { verifyWalletThread } from '../../shared/audit/verifyWalletThread.js'
 import { runCli } from '../helpers/agentClient.js'
 import { auditLogOf } from '../helpers/auditLogOf.js'
-import type { AgentSignOk } from '../helpers/maliciousHost.js'
+import { type AgentSignOk, type TestAgent, eip3009, signAgentRequest, verifyPayment } from '../helpers/maliciousHost.js'
 import { type TwoWallets, startWithTwoWallets } from '../helpers/twoWallets.js'
 
 /**
@@ -37,9 +37,18 @@ describe('adversarial: the host cuts a wallet\'s thread when its receipts name c
     t = await startWithTwoWallets()
     await t.host.waitAgentFloor()
     // Until A's newest receipt names a checkpoint past its entry (A's and B's answers completed in one turn: one
-    // checkpoint, at the turn's last entry — B's). The budget (CAP 10,000, 2,000 a payment) allows 5 of each.
-    for (let i = 0; i < 5 && !(receipts.length >= 2 && receipts[receipts.length - 1]!.checkpoint.seq > receipts[receipts.length - 1]!.seq); i++) {
-      const [ra] = await Promise.all([t.payOk(t.a), t.payOk(t.b)])
+    // checkpoint, at the turn's last entry — B's). Whether a pair shares a turn is up to timing, so payments of 100
+    // (CAP 10,000: up to 100 of each) leave room for many tries: on a loaded machine 5 were not always enough.
+    const small = async (w: { wallet: `0x${string}`; agent: TestAgent }) => {
+      const req = signAgentRequest({ agent: w.agent, wallet: w.wallet, operation: eip3009({ wallet: w.wallet, value: 100n }) })
+      const r = await t.host.agentSign(req)
+      expect(r.ok).toBe(true)
+      const res = (r as { result: AgentSignOk }).result
+      expect(await verifyPayment(w.wallet, req.parsed, res.signature)).toBe(true)
+      return res.receipt
+    }
+    for (let i = 0; i < 60 && !(receipts.length >= 2 && receipts[receipts.length - 1]!.checkpoint.seq > receipts[receipts.length - 1]!.seq); i++) {
+      const [ra] = await Promise.all([small(t.a), small(t.b)])
       receipts.push(ra)
     }
     publicKey = ((await t.host.call({ type: 'attest', nonce: null })) as { result: { receiptPublicKey: string } }).result.receiptPublicKey
