@@ -1,7 +1,7 @@
 import { type Hex, type TypedDataDefinition, encodeAbiParameters, getAddress, hashTypedData, keccak256 } from 'viem'
 import type { AgentRequest, TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import { type X402Requirements, checkRequirements } from './checkRequirements.js'
-import { checkStructTypes } from './checkStructTypes.js'
+import { checkStructTypes, fields } from './checkStructTypes.js'
 import { X402_BATCH_SETTLEMENT } from './knownContracts.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
 import { hashTypedJson } from './normalizeTypedMessage.js'
@@ -10,10 +10,8 @@ import { type DecodeResult, type SignDenial, deny } from './signingPlan.js'
 export type BatchChannel = NonNullable<NonNullable<AgentRequest['context']>['batchChannel']>
 
 const ZERO = '0x0000000000000000000000000000000000000000'
-const field = (f: string) => ({ name: f.split(' ')[1]!, type: f.split(' ')[0]! })
-/** ChannelConfig(address payer,address payerAuthorizer,address receiver,address receiverAuthorizer,address token,uint40 withdrawDelay,bytes32 salt) */
-const CHANNEL_TYPES = { ChannelConfig: ['address payer', 'address payerAuthorizer', 'address receiver', 'address receiverAuthorizer', 'address token', 'uint40 withdrawDelay', 'bytes32 salt'].map(field) }
-const VOUCHER = ['bytes32 channelId', 'uint128 maxClaimableAmount'].map(field)
+const CHANNEL_TYPES = { ChannelConfig: fields('address payer,address payerAuthorizer,address receiver,address receiverAuthorizer,address token,uint40 withdrawDelay,bytes32 salt') }
+const VOUCHER = fields('bytes32 channelId,uint128 maxClaimableAmount')
 const domainOf = (chainId: number) => ({ name: 'x402 Batch Settlement', version: '1', chainId, verifyingContract: getAddress(X402_BATCH_SETTLEMENT) })
 
 type Bound = { ok: true; id: Hex; receiver: `0x${string}`; token: `0x${string}` }

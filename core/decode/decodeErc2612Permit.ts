@@ -1,7 +1,7 @@
 import { getAddress } from 'viem'
 import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
-import { checkStructTypes } from './checkStructTypes.js'
+import { checkStructTypes, fields } from './checkStructTypes.js'
 import { findRegistryEntry } from './findRegistryEntry.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
 import { hashTypedJson } from './normalizeTypedMessage.js'
@@ -9,13 +9,7 @@ import { type DecodeResult, deny } from './signingPlan.js'
 
 export type DecodeErc2612PermitParameters = { typedData: TypedDataJson; wallet: string; registry: readonly TokenRegistryEntry[] }
 
-const PERMIT = [
-  { name: 'owner', type: 'address' },
-  { name: 'spender', type: 'address' },
-  { name: 'value', type: 'uint256' },
-  { name: 'nonce', type: 'uint256' },
-  { name: 'deadline', type: 'uint256' },
-] as const
+const PERMIT = fields('address owner,address spender,uint256 value,uint256 nonce,uint256 deadline')
 
 /** Decodes an EIP-2612 Permit for a registry token (its domain from the registry), signed by the wallet as owner. */
 export function decodeErc2612Permit({ typedData, wallet, registry }: DecodeErc2612PermitParameters): DecodeResult {

@@ -1,7 +1,7 @@
 import { getAddress } from 'viem'
 import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import { type X402Requirements, checkRequirements } from './checkRequirements.js'
-import { checkStructTypes } from './checkStructTypes.js'
+import { checkStructTypes, fields } from './checkStructTypes.js'
 import { type AuthCapturePayment, authCaptureAction, bindAuthCapture, isAuthCaptureCollector } from './decodeAuthCapture.js'
 import { type BatchChannel, bindBatchChannel } from './decodeBatchSettlement.js'
 import { PERMIT2_ADDRESS, X402_BATCH_PERMIT2_COLLECTOR, X402_BATCH_SETTLEMENT, X402_PROXY_WITNESS, X402_UPTO_PERMIT2_PROXY } from './knownContracts.js'
@@ -11,27 +11,10 @@ import { type DecodeResult, deny } from './signingPlan.js'
 
 export type DecodePermit2Parameters = { typedData: TypedDataJson; requirements: X402Requirements | undefined; wallet?: string; channel?: BatchChannel | undefined; authCapture?: AuthCapturePayment | undefined }
 
-const TOKEN_PERMISSIONS = [
-  { name: 'token', type: 'address' },
-  { name: 'amount', type: 'uint256' },
-] as const
-const TRANSFER = [
-  { name: 'permitted', type: 'TokenPermissions' },
-  { name: 'spender', type: 'address' },
-  { name: 'nonce', type: 'uint256' },
-  { name: 'deadline', type: 'uint256' },
-] as const
-const PERMIT_DETAILS = [
-  { name: 'token', type: 'address' },
-  { name: 'amount', type: 'uint160' },
-  { name: 'expiration', type: 'uint48' },
-  { name: 'nonce', type: 'uint48' },
-] as const
-const PERMIT_SINGLE = [
-  { name: 'details', type: 'PermitDetails' },
-  { name: 'spender', type: 'address' },
-  { name: 'sigDeadline', type: 'uint256' },
-] as const
+const TOKEN_PERMISSIONS = fields('address token,uint256 amount')
+const TRANSFER = fields('TokenPermissions permitted,address spender,uint256 nonce,uint256 deadline')
+const PERMIT_DETAILS = fields('address token,uint160 amount,uint48 expiration,uint48 nonce')
+const PERMIT_SINGLE = fields('PermitDetails details,address spender,uint256 sigDeadline')
 const ATOMIC_WITNESS = /^(address|uint256|bytes32|uint48|uint160|bool)$/
 
 type Msg = Record<string, unknown>

@@ -1,3 +1,5 @@
+import { fields } from './checkStructTypes.js'
+
 /** Canonical contracts bursar decodes by address (the same on every chain). */
 export const PERMIT2_ADDRESS = '0x000000000022d473030f116ddee9f6b43ac78ba3'
 /** x402 Permit2 proxies: their witness names the recipient (`to`), so the payee is known when signing. */
@@ -5,8 +7,8 @@ export const X402_EXACT_PERMIT2_PROXY = '0x402085c248eea27d92e8b30b2c58ed07f9e20
 export const X402_UPTO_PERMIT2_PROXY = '0x4020a4f3b7b90cca423b9fabcc0ce57c6c240002'
 /** Each x402 proxy's `Witness` struct (the one its WITNESS_TYPE_STRING hashes): a permit to a proxy carries exactly it. */
 export const X402_PROXY_WITNESS: ReadonlyMap<string, readonly { name: string; type: string }[]> = new Map([
-  [X402_EXACT_PERMIT2_PROXY, [{ name: 'to', type: 'address' }, { name: 'validAfter', type: 'uint256' }]],
-  [X402_UPTO_PERMIT2_PROXY, [{ name: 'to', type: 'address' }, { name: 'facilitator', type: 'address' }, { name: 'validAfter', type: 'uint256' }]],
+  [X402_EXACT_PERMIT2_PROXY, fields('address to,uint256 validAfter')],
+  [X402_UPTO_PERMIT2_PROXY, fields('address to,address facilitator,uint256 validAfter')],
 ])
 
 /** Typed-data primary types that move or allow funds: decoded strictly as a kind, or refused — never generic. */

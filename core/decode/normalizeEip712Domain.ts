@@ -1,5 +1,6 @@
 import { type Hex, type TypedDataDomain, getTypesForEIP712Domain } from 'viem'
 import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
+import { sameFields } from './checkStructTypes.js'
 import { parseEip712Integer } from './parseEip712Integer.js'
 
 export type NormalizeEip712DomainReturnType =
@@ -34,12 +35,8 @@ export function normalizeEip712Domain(typedData: TypedDataJson): NormalizeEip712
     domain.salt = d.salt as Hex
   }
   const declared = Object.hasOwn(typedData.types, 'EIP712Domain') ? typedData.types.EIP712Domain : undefined
-  if (declared !== undefined) {
-    const expected = getTypesForEIP712Domain({ domain })
-    const same =
-      declared.length === expected.length &&
-      declared.every((f, i) => f.name === expected[i]?.name && f.type === expected[i]?.type)
-    if (!same) return { ok: false, message: 'types.EIP712Domain does not match the domain fields' }
+  if (declared !== undefined && !sameFields(declared, getTypesForEIP712Domain({ domain }))) {
+    return { ok: false, message: 'types.EIP712Domain does not match the domain fields' }
   }
   return { ok: true, domain, chainId }
 }
