@@ -49,8 +49,8 @@ function exact<T>(abi: readonly unknown[], data: Hex, pick: (name: string, a: re
  * canonical ABI encoding: trailing bytes, dirty padding or short data give
  * `undefined`.
  */
-export function decodeErc20Call(data: Hex): TokenCall | undefined {
-  return exact(TOKEN_ABI, data, (name, a) => {
+export function decodeErc20Call(data: Hex): Exclude<TokenCall, { method: 'permit2Approve' }> | undefined {
+  return exact<Exclude<TokenCall, { method: 'permit2Approve' }>>(TOKEN_ABI, data, (name, a) => {
     if (name === 'transfer') return { method: 'transfer', to: a[0] as Hex, amount: a[1] as bigint }
     if (name === 'transferFrom') return { method: 'transferFrom', from: a[0] as Hex, to: a[1] as Hex, amount: a[2] as bigint }
     if (name === 'approve' || name === 'increaseAllowance' || name === 'decreaseAllowance')

@@ -73,8 +73,6 @@ export function decodeTransaction({ transaction: t, wallet, registry, requiremen
         from: getAddress(call.method === 'transfer' ? wallet : call.from),
         method: call.method,
       }
-    } else if (call.method === 'permit2Approve') {
-      return deny('sign_token_call_unsupported', 'unexpected Permit2 call')
     } else {
       // SECURITY (rt29a): the call's own amount, decreaseAllowance's too: the action (so the approval key and the
       // owner's summary) binds the exact calldata. A decrease grants nothing: its kind counts 0 (its fee still counts).

@@ -9,14 +9,12 @@ import { AGENT_SIGNED_FIELDS } from './agentRequest.js'
  * differ from every AgentRequest op and both schemas are strict, so a signed
  * read can never be replayed as a signing request or the other way round.
  */
-export const AgentReadRequestSchema = z
-  .object({
-    ...AGENT_SIGNED_FIELDS,
-    op: z.enum(['readStatus', 'readPayments']),
-    /** readPayments: how many of the newest entries (default 20). */
-    limit: z.number().int().min(1).max(100).optional(),
-  })
-  .strict()
+export const AgentReadRequestSchema = z.strictObject({
+  ...AGENT_SIGNED_FIELDS,
+  op: z.enum(['readStatus', 'readPayments']),
+  /** readPayments: how many of the newest entries (default 20). */
+  limit: z.number().int().min(1).max(100).optional(),
+})
 export type AgentReadRequest = z.infer<typeof AgentReadRequestSchema>
 
 /** Opens a MAC session (docs/agent-sdk.md "Sessions"), Ed25519-signed only: the agent's ephemeral X25519 public key, raw hex. */

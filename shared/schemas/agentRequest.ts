@@ -12,79 +12,69 @@ const u48 = z.number().int().nonnegative().max(2 ** 48 - 1)
 const uint = z.string().regex(/^(0|[1-9][0-9]*)$/)
 
 /** EIP-712 typed data as JSON (viem's TypedDataDefinition with bigints as decimal strings). */
-export const TypedDataJsonSchema = z
-  .object({
-    domain: z
-      .object({
-        name: z.string().optional(),
-        version: z.string().optional(),
-        chainId: z.union([z.number().int(), uint]).optional(),
-        verifyingContract: address.optional(),
-        salt: hex.optional(),
-      })
-      .strict(),
-    types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }).strict())),
-    primaryType: z.string(),
-    message: z.record(z.string(), z.unknown()),
-  })
-  .strict()
+export const TypedDataJsonSchema = z.strictObject({
+  domain: z.strictObject({
+    name: z.string().optional(),
+    version: z.string().optional(),
+    chainId: z.union([z.number().int(), uint]).optional(),
+    verifyingContract: address.optional(),
+    salt: hex.optional(),
+  }),
+  types: z.record(z.string(), z.array(z.strictObject({ name: z.string(), type: z.string() }))),
+  primaryType: z.string(),
+  message: z.record(z.string(), z.unknown()),
+})
 export type TypedDataJson = z.infer<typeof TypedDataJsonSchema>
 
 /** An unsigned EIP-1559 transaction (fields as viem's TransactionSerializableEIP1559, bigints as strings). */
-export const TransactionJsonSchema = z
-  .object({
-    type: z.literal('eip1559').optional(),
-    chainId: z.number().int().positive(),
-    to: address,
-    nonce: z.number().int().nonnegative(),
-    gas: uint,
-    maxFeePerGas: uint,
-    maxPriorityFeePerGas: uint,
-    value: uint.optional(),
-    data: hex.optional(),
-  })
-  .strict()
+export const TransactionJsonSchema = z.strictObject({
+  type: z.literal('eip1559').optional(),
+  chainId: z.number().int().positive(),
+  to: address,
+  nonce: z.number().int().nonnegative(),
+  gas: uint,
+  maxFeePerGas: uint,
+  maxPriorityFeePerGas: uint,
+  value: uint.optional(),
+  data: hex.optional(),
+})
 export type TransactionJson = z.infer<typeof TransactionJsonSchema>
 
-export const X402RequirementsJsonSchema = z
-  .object({
-    scheme: z.string(),
-    network: z.string(),
-    asset: z.string(),
-    amount: z.string(),
-    payTo: z.string(),
-    maxTimeoutSeconds: z.number().optional(),
-    extra: z.record(z.string(), z.unknown()).optional(),
-  })
-  .passthrough()
+export const X402RequirementsJsonSchema = z.looseObject({
+  scheme: z.string(),
+  network: z.string(),
+  asset: z.string(),
+  amount: z.string(),
+  payTo: z.string(),
+  maxTimeoutSeconds: z.number().optional(),
+  extra: z.record(z.string(), z.unknown()).optional(),
+})
 
-export const AgentRequestContextSchema = z
-  .object({
-    /** Advisory: the resource the SDK says it is paying for (used only by host allow/deny lists). */
-    resourceUrl: z.string().max(2048).optional(),
-    /** The agent's stated reason, stored as data, never interpreted. */
-    reason: z.string().max(280).optional(),
-    /** The 402's requirements the SDK answered, advisory; `extra` is only compared against the registry. */
-    requirements: X402RequirementsJsonSchema.optional(),
-    /**
-     * x402 batch-settlement: the channel a voucher or escrow deposit is for (bound by the enclave: the channel id is
-     * recomputed from `config`, a deposit's EIP-3009 nonce from the id and `depositSalt`). Not advisory once bound.
-     */
-    batchChannel: z
-      .strictObject({
-        config: z.strictObject({ payer: address, payerAuthorizer: address, receiver: address, receiverAuthorizer: address, token: address, withdrawDelay: z.number().int().nonnegative().max(2 ** 40 - 1), salt: z.string().regex(/^0x[0-9a-fA-F]{64}$/) }),
-        depositSalt: z.string().regex(/^(0x[0-9a-fA-F]{1,64}|[0-9]{1,78})$/).optional(),
-      })
-      .optional(),
-    /** x402 auth-capture: the PaymentInfo an authorization to the escrow's collector is for (bound by its nonce). */
-    authCapture: z
-      .strictObject({
-        operator: address, receiver: address, token: address, maxAmount: z.string().regex(/^[0-9]{1,36}$/), preApprovalExpiry: u48, authorizationExpiry: u48,
-        refundExpiry: u48, minFeeBps: z.number().int().min(0).max(65_535), maxFeeBps: z.number().int().min(0).max(65_535), feeReceiver: address, salt: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
-      })
-      .optional(),
-  })
-  .strict()
+export const AgentRequestContextSchema = z.strictObject({
+  /** Advisory: the resource the SDK says it is paying for (used only by host allow/deny lists). */
+  resourceUrl: z.string().max(2048).optional(),
+  /** The agent's stated reason, stored as data, never interpreted. */
+  reason: z.string().max(280).optional(),
+  /** The 402's requirements the SDK answered, advisory; `extra` is only compared against the registry. */
+  requirements: X402RequirementsJsonSchema.optional(),
+  /**
+   * x402 batch-settlement: the channel a voucher or escrow deposit is for (bound by the enclave: the channel id is
+   * recomputed from `config`, a deposit's EIP-3009 nonce from the id and `depositSalt`). Not advisory once bound.
+   */
+  batchChannel: z
+    .strictObject({
+      config: z.strictObject({ payer: address, payerAuthorizer: address, receiver: address, receiverAuthorizer: address, token: address, withdrawDelay: z.number().int().nonnegative().max(2 ** 40 - 1), salt: z.string().regex(/^0x[0-9a-fA-F]{64}$/) }),
+      depositSalt: z.string().regex(/^(0x[0-9a-fA-F]{1,64}|[0-9]{1,78})$/).optional(),
+    })
+    .optional(),
+  /** x402 auth-capture: the PaymentInfo an authorization to the escrow's collector is for (bound by its nonce). */
+  authCapture: z
+    .strictObject({
+      operator: address, receiver: address, token: address, maxAmount: z.string().regex(/^[0-9]{1,36}$/), preApprovalExpiry: u48, authorizationExpiry: u48,
+      refundExpiry: u48, minFeeBps: z.number().int().min(0).max(65_535), maxFeeBps: z.number().int().min(0).max(65_535), feeReceiver: address, salt: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
+    })
+    .optional(),
+})
 
 /** The longest a request may live (expiresAt - issuedAt): the enclave's replay window on issuedAt. */
 export const REQUEST_MAX_LIFETIME_MS = 30_000
@@ -117,15 +107,13 @@ const base = {
 }
 
 export const AgentRequestSchema = z.discriminatedUnion('op', [
-  z.object({ ...base, op: z.literal('signTypedData'), typedData: TypedDataJsonSchema }).strict(),
-  z.object({ ...base, op: z.literal('signTransaction'), transaction: TransactionJsonSchema }).strict(),
-  z
-    .object({
-      ...base,
-      op: z.literal('signMessage'),
-      /** EIP-191 personal message: UTF-8 text or raw bytes as hex. */
-      message: z.union([z.object({ text: z.string().max(4096) }).strict(), z.object({ raw: hex.max(8194) }).strict()]),
-    })
-    .strict(),
+  z.strictObject({ ...base, op: z.literal('signTypedData'), typedData: TypedDataJsonSchema }),
+  z.strictObject({ ...base, op: z.literal('signTransaction'), transaction: TransactionJsonSchema }),
+  z.strictObject({
+    ...base,
+    op: z.literal('signMessage'),
+    /** EIP-191 personal message: UTF-8 text or raw bytes as hex. */
+    message: z.union([z.strictObject({ text: z.string().max(4096) }), z.strictObject({ raw: hex.max(8194) })]),
+  }),
 ])
 export type AgentRequest = z.infer<typeof AgentRequestSchema>
