@@ -44,9 +44,11 @@ const rel = (p: string) => path.relative(root, p)
  * written once as field lists (fields('address owner,…')) and one sameFields compare for checkStructTypes and the
  * domain's EIP712Domain check 6,423; the agent request schemas with zod 4's z.strictObject / z.looseObject (same
  * accepts, data and issues on 126k generated inputs) and decodeErc20Call's type without Permit2 calls, so
- * decodeTransaction's unreachable branch goes, 6,407.
+ * decodeTransaction's unreachable branch goes, 6,407; DecodeEip3009Parameters = DecodeTypedDataParameters + primaryType
+ * (the same six parameters were declared twice), the two revocations' shared clean-up once in applyWalletChange, the
+ * lone-surrogate pattern defined once in core/decode, 6,394.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6407)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6394)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']

@@ -1,29 +1,18 @@
 import { type Hex, getAddress } from 'viem'
-import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
-import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
-import { type X402Requirements, checkRequirements } from './checkRequirements.js'
+import { checkRequirements } from './checkRequirements.js'
 import { checkStructTypes } from './checkStructTypes.js'
 import { findRegistryEntry } from './findRegistryEntry.js'
 import { type Eip3009PrimaryType, hashEip3009 } from './hashEip3009.js'
 import { normalizeEip712Domain } from './normalizeEip712Domain.js'
 import { normalizeTypedMessage } from './normalizeTypedMessage.js'
 import { type DecodeResult, deny } from './signingPlan.js'
-import { type AuthCapturePayment, authCaptureAction, bindAuthCapture, isAuthCaptureCollector } from './decodeAuthCapture.js'
-import { type BatchChannel, bindBatchDeposit } from './decodeBatchSettlement.js'
+import { authCaptureAction, bindAuthCapture, isAuthCaptureCollector } from './decodeAuthCapture.js'
+import { bindBatchDeposit } from './decodeBatchSettlement.js'
+import type { DecodeTypedDataParameters } from './decodeTypedData.js'
 import { X402_BATCH_ERC3009_COLLECTOR, X402_BATCH_SETTLEMENT } from './knownContracts.js'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 
-export type DecodeEip3009Parameters = {
-  typedData: TypedDataJson
-  primaryType: Eip3009PrimaryType
-  wallet: string
-  registry: readonly TokenRegistryEntry[]
-  requirements: X402Requirements | undefined
-  /** x402 batch-settlement: the channel a deposit to the canonical collector is for. */
-  channel?: BatchChannel | undefined
-  /** x402 auth-capture: the PaymentInfo an authorization to an escrow's collector is for. */
-  authCapture?: AuthCapturePayment | undefined
-}
+export type DecodeEip3009Parameters = DecodeTypedDataParameters & { primaryType: Eip3009PrimaryType }
 
 const DOMAIN_KEYS = ['chainId', 'name', 'verifyingContract', 'version']
 const MAX_SECONDS = BigInt(Number.MAX_SAFE_INTEGER)

@@ -4,7 +4,8 @@ import { type DecodeResult, deny } from './signingPlan.js'
 export type DecodeMessageParameters = { message: { text: string } | { raw: string } }
 
 const HEX = /^0x(?:[0-9a-fA-F]{2})*$/
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+/** A UTF-16 surrogate without its pair (hashed as U+FFFD, so it changes in transit). */
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 /**
  * Decodes an EIP-191 personal message (UTF-8 text or raw hex bytes); the

@@ -7,7 +7,7 @@ import type { Address } from 'viem'
 import type { AgentRequest } from '../../shared/schemas/agentRequest.js'
 import { DecodedActionSchema } from '../../shared/schemas/decodedAction.js'
 import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
-import { decodeMessage } from './decodeMessage.js'
+import { LONE_SURROGATE, decodeMessage } from './decodeMessage.js'
 import { decodeTransaction } from './decodeTransaction.js'
 import { decodeTypedData } from './decodeTypedData.js'
 import { type DecodeResult, deny } from './signingPlan.js'
@@ -37,8 +37,6 @@ export function decodeSignRequest(params: DecodeSignRequestParameters): DecodeRe
   if (r.ok && hasLoneSurrogate(r.action)) return deny('sign_request_malformed', 'The request contains text that is not well-formed Unicode')
   return r
 }
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 function hasLoneSurrogate(v: unknown): boolean {
   if (typeof v === 'string') return LONE_SURROGATE.test(v)

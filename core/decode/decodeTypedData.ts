@@ -17,7 +17,9 @@ export type DecodeTypedDataParameters = {
   wallet: string
   registry: readonly TokenRegistryEntry[]
   requirements: X402Requirements | undefined
+  /** x402 batch-settlement: the channel a voucher or a deposit to the canonical collector is for. */
   channel?: BatchChannel | undefined
+  /** x402 auth-capture: the PaymentInfo an authorization to an escrow's collector is for. */
   authCapture?: AuthCapturePayment | undefined
 }
 

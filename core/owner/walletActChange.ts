@@ -165,12 +165,9 @@ export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
       return
     // SECURITY: revocations change the live records in place, so a request already holding them sees the change.
     case 'policy_revoked':
-      wallet.policies.get(c.agentId)!.revoked = true
-      wallet.scheduled = wallet.scheduled?.filter((s) => s.agentId !== c.agentId)
-      wallet.held = wallet.held?.filter((s) => s.agentId !== c.agentId)
-      return
     case 'agent_revoked':
-      wallet.agents.get(c.agentId)!.status = 'revoked'
+      if (c.type === 'policy_revoked') wallet.policies.get(c.agentId)!.revoked = true
+      else wallet.agents.get(c.agentId)!.status = 'revoked'
       wallet.scheduled = wallet.scheduled?.filter((s) => s.agentId !== c.agentId)
       wallet.held = wallet.held?.filter((s) => s.agentId !== c.agentId)
       return
