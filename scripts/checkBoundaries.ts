@@ -46,9 +46,10 @@ const rel = (p: string) => path.relative(root, p)
  * accepts, data and issues on 126k generated inputs) and decodeErc20Call's type without Permit2 calls, so
  * decodeTransaction's unreachable branch goes, 6,407; DecodeEip3009Parameters = DecodeTypedDataParameters + primaryType
  * (the same six parameters were declared twice), the two revocations' shared clean-up once in applyWalletChange, the
- * lone-surrogate pattern defined once in core/decode, 6,394.
+ * lone-surrogate pattern defined once in core/decode, 6,394; DecodeTransactionParameters picks the same three from
+ * DecodeTypedDataParameters, 6,389.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6394)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6389)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']

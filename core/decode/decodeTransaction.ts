@@ -1,19 +1,14 @@
 import { type Hex, type TransactionSerializableEIP1559, getAddress, keccak256, serializeTransaction } from 'viem'
 import type { TransactionJson } from '../../shared/schemas/agentRequest.js'
 import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
-import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
-import { type X402Requirements, checkRequirements } from './checkRequirements.js'
+import { checkRequirements } from './checkRequirements.js'
+import type { DecodeTypedDataParameters } from './decodeTypedData.js'
 import { ERC20_SELECTORS, UNSUPPORTED_TOKEN_SELECTORS, decodeErc20Call, decodePermit2Call } from './decodeErc20Call.js'
 import { PERMIT2_ADDRESS } from './knownContracts.js'
 import { parseEip712Integer } from './parseEip712Integer.js'
 import { type DecodeResult, deny } from './signingPlan.js'
 
-export type DecodeTransactionParameters = {
-  transaction: TransactionJson
-  wallet: string
-  registry: readonly TokenRegistryEntry[]
-  requirements: X402Requirements | undefined
-}
+export type DecodeTransactionParameters = Pick<DecodeTypedDataParameters, 'wallet' | 'registry' | 'requirements'> & { transaction: TransactionJson }
 
 const HEX = /^0x(?:[0-9a-fA-F]{2})*$/
 const MAX_UINT256 = (1n << 256n) - 1n
