@@ -54,6 +54,8 @@ const agentOpt = (c: Command) => c.requiredOption('--agent <agentId>', 'agent id
 const usage = (code: ErrorCode, message: string, hint: string) => new BaseError(code, message, { metaMessages: [hint] })
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/
 const ZERO = `0x${'0'.repeat(40)}`
+/** Owner acts name the chain's coin by the zero address (the ledger calls it native). */
+const actAsset = (a: string | undefined) => (a?.toLowerCase() === 'native' ? ZERO : a)
 
 function checkWallet(w: string): string {
   if (!ADDRESS.test(w)) throw usage('usage_invalid', `--wallet ${w} is not a 0x-prefixed 20-byte address`, 'List your wallets with `bursar owner wallet list`.')
@@ -252,11 +254,11 @@ export function ownerCommand(): Command {
   )
   walletOpt(common(owners.command('approve-above').description('approving a pending request that spends more than --above of an asset needs --quorum owners (an `owners`-class act; --quorum 1 removes the rule)')))
     .requiredOption('--chain <id>', 'chain id')
-    .requiredOption('--asset <address>', 'token address (0x000…000 for the chain\'s coin)')
+    .requiredOption('--asset <address>', 'token address, or native (the chain\'s coin)')
     .requiredOption('--above <amount>', 'amount in token units (base units, e.g. 700000 for 0.7 USDC)')
     .requiredOption('--quorum <m>', 'owner signatures needed above it')
     .action(action(async (o: Common & { wallet: string; chain: string; asset: string; above: string; quorum: string }) => {
-      const fields = { chainId: o.chain, asset: o.asset, above: o.above, quorum: o.quorum }
+      const fields = { chainId: o.chain, asset: actAsset(o.asset), above: o.above, quorum: o.quorum }
       const checked = OwnerActMessageSchemas.SetApprovalQuorum.safeParse({ wallet: checkWallet(o.wallet), ...fields, seq: '1' })
       if (!checked.success) throw usage('usage_invalid', `Invalid rule: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'Pass a chain id, a 0x token address, a decimal amount and a quorum between 1 and 10.')
       const r = await client(o).act('SetApprovalQuorum', o.wallet, fields)
@@ -462,10 +464,10 @@ export function ownerCommand(): Command {
   const budget = owner.command('budget').description('agent budgets')
   agentOpt(walletOpt(common(budget.command('credit').description('give budget back in the current windows (e.g. an authorization that expired unsettled); signed by you'))))
     .requiredOption('--chain <id>', 'chain id')
-    .requiredOption('--asset <address>', 'token contract')
+    .requiredOption('--asset <address>', 'token contract, or native (the chain\'s coin)')
     .requiredOption('--amount <baseUnits>', 'amount in base units')
     .action(action(async (o: Common & { wallet: string; agent: string; chain: string; asset: string; amount: string }) => {
-      const r = await client(o).act('CreditBudget', o.wallet, { agentId: o.agent, chainId: o.chain, asset: o.asset, amount: o.amount })
+      const r = await client(o).act('CreditBudget', o.wallet, { agentId: o.agent, chainId: o.chain, asset: actAsset(o.asset), amount: o.amount })
       printAct(!!o.json, r, () => `credited ${o.amount} to ${o.agent}'s budget on chain ${o.chain}`)
     }))
 
@@ -480,7 +482,7 @@ export function ownerCommand(): Command {
   const permit = owner.command('permit').description('single-use spend permits')
   agentOpt(walletOpt(common(permit.command('issue').description('issue an amount- and merchant-locked, expiring, single-use permit'))))
     .requiredOption('--chain <id>', 'chain id')
-    .requiredOption('--asset <address>', 'token contract')
+    .requiredOption('--asset <address>', 'token contract, or native (the chain\'s coin)')
     .requiredOption('--amount <baseUnits>', 'maximum amount in base units (1000000 = 1 USDC)')
     .option('--pay-to <address>', 'lock to this pay-to')
     .option('--resource-host <host>', 'lock to this x402 resource host (advisory: prefer --pay-to)', '')
@@ -496,7 +498,7 @@ export function ownerCommand(): Command {
         agentId: o.agent,
         permitId: o.id ?? `pmt_${randomBytes(8).toString('hex')}`,
         chainId: o.chain,
-        asset: o.asset,
+        asset: actAsset(o.asset),
         amount: o.amount,
         payTo: o.payTo ?? ZERO,
         host: o.resourceHost,

@@ -2,6 +2,7 @@ import type { AuditEvent } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { checkIssuePermit } from '../../shared/owner/ownerLimits.js'
 import type { LedgerEvent } from '../ledger/LedgerEvent.js'
+import { ledgerAsset } from '../ledger/ledgerAsset.js'
 import { issuePermit } from '../policy/issuePermit.js'
 import { resolvePending } from '../policy/resolvePending.js'
 import type { WalletView } from '../state/stateTypes.js'
@@ -48,7 +49,7 @@ export function ledgerActEvents({ wallet, act, now: at }: LedgerActEventsParamet
       if (!wallet.agents.has(m.agentId)) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
       if (BigInt(m.amount) === 0n) throw new EnclaveError('owner_act_invalid', 'A budget credit must be positive')
       // Number() is exact: the schema bounds chainId to [1, 2^53 - 1].
-      const events: LedgerEvent[] = [{ type: 'budget_credit', agentId: m.agentId, chainId: Number(m.chainId), asset: m.asset.toLowerCase(), amount: m.amount, at }]
+      const events: LedgerEvent[] = [{ type: 'budget_credit', agentId: m.agentId, chainId: Number(m.chainId), asset: ledgerAsset(m.asset), amount: m.amount, at }]
       return { agentId: m.agentId, event: 'budget_released', events, result: { agentId: m.agentId, credited: m.amount } }
     }
     case 'ReleaseLocked': {

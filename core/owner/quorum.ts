@@ -5,6 +5,7 @@ import { ownerActHash } from '../../shared/owner/ownerReceipt.js'
 import type { ActClass, ApproveAbove, Governance, LoneApproval, Proposal, WalletView } from '../state/stateTypes.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 import { factsOf } from '../kinds/kindTable.js'
+import { ledgerAsset } from '../ledger/ledgerAsset.js'
 
 /**
  * Classes of owner acts, each with its own m-of-n threshold. Here, not in core/state/stateTypes.ts: that file holds
@@ -98,7 +99,7 @@ function approvedSpends(wallet: WalletView, act: VerifiedOwnerAct) {
   const m = act.message as { approve?: boolean; pendingId?: string; chainId?: string; asset?: string; amount?: string }
   if (act.primaryType === 'ResolvePending' ? !m.approve : act.primaryType !== 'IssuePermit' && act.primaryType !== 'CreditBudget') return undefined
   const p = m.pendingId === undefined ? undefined : wallet.ledger.getPending(m.pendingId)
-  const one = { chainId: Number(m.chainId), asset: /^0x0{40}$/.test(m.asset ?? '') ? 'native' : m.asset?.toLowerCase(), amount: BigInt(m.amount ?? 0) }
+  const one = { chainId: Number(m.chainId), asset: m.asset === undefined ? undefined : ledgerAsset(m.asset), amount: BigInt(m.amount ?? 0) }
   return m.pendingId === undefined ? [one] : p ? factsOf(p.summary.action).spends : []
 }
 

@@ -4,6 +4,7 @@ import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
 import type { AgentRecord, Governance, HeldAct, KeyExit, LoneApproval, PolicyRecord, Proposal, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
+import { ledgerAsset } from '../ledger/ledgerAsset.js'
 import { installPolicy, installWalletPolicy } from './installPolicy.js'
 import { delayAt, governanceOf } from './quorum.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
@@ -91,7 +92,7 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
     }
     case 'SetApprovalQuorum': {
       const m = act.message
-      const rule = { chainId: Number(m.chainId), asset: /^0x0{40}$/.test(m.asset) ? 'native' : m.asset.toLowerCase(), above: m.above, quorum: Number(m.quorum) }
+      const rule = { chainId: Number(m.chainId), asset: ledgerAsset(m.asset), above: m.above, quorum: Number(m.quorum) }
       const gov = governanceOf(wallet)
       if (rule.quorum > gov.owners.length) throw new EnclaveError('owner_act_invalid', `quorum ${rule.quorum} exceeds the ${gov.owners.length} owners`)
       const rest = (gov.approveAbove ?? []).filter((r) => r.chainId !== rule.chainId || r.asset !== rule.asset)

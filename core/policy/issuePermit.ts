@@ -1,4 +1,5 @@
 import type { LedgerEvent } from '../ledger/LedgerEvent.js'
+import { ledgerAsset } from '../ledger/ledgerAsset.js'
 import type { LedgerView } from '../state/stateTypes.js'
 
 const ZERO = '0x0000000000000000000000000000000000000000'
@@ -31,7 +32,7 @@ export function issuePermit(ledger: LedgerView, p: IssuePermitParameters): Issue
     return { ok: false, code: 'permit_invalid', message: 'a permit must be locked to a pay-to address or a host' }
   if (p.expiresAt <= p.now) return { ok: false, code: 'permit_invalid', message: 'permit already expired' }
   if (!/^(0|[1-9][0-9]{0,77})$/.test(p.amount)) return { ok: false, code: 'permit_invalid', message: 'bad amount' }
-  const asset = p.asset === 'native' ? 'native' : p.asset.toLowerCase()
+  const asset = ledgerAsset(p.asset)
   const event: LedgerEvent = {
     type: 'permit_issued',
     permitId: p.permitId,
