@@ -73,7 +73,10 @@ export function bursarAccount(params: BursarAccountParameters): LocalAccount {
   const address = params.address ?? wallet
   const receipts = receiptChecks(params, agentKey)
 
-  const ask = async (operation: AgentOperation, digest: Uint8Array): Promise<SignResponse> => {
+  // SECURITY: the host is untrusted; a signature that is not the wallet's over the SDK's own digest is refused here,
+  // then the receipt beside it must verify (checkReceipt) before the signature is handed out.
+  const walletCheck = new WalletSignatureCheck(address)
+  const ask = async (operation: AgentOperation, digest: Uint8Array, what: string): Promise<SignResponse> => {
     const context = typeof params.context === 'function' ? params.context() : params.context
     // The marks as they are before this request is sent: its receipt must lie above them.
     const before = receipts?.marks.get(receipts.keyHex, wallet)
@@ -89,8 +92,8 @@ export function bursarAccount(params: BursarAccountParameters): LocalAccount {
       // Typed data was already hashed here (what viem cannot hash is refused before sending); the enclave parses it.
       precheck: operation.op !== 'signTypedData',
     })
-    // SECURITY: the receipt is checked before the signature leaves this SDK (it is not handed out if it fails).
-    if (receipts) {
+    walletCheck.check(digest, response.signature, what)
+    if (receipts)
       checkReceipt({
         body: response as unknown as Record<string, unknown>,
         ...receipts,
@@ -100,12 +103,9 @@ export function bursarAccount(params: BursarAccountParameters): LocalAccount {
         digest: toHex(digest),
         before,
       })
-    }
     params.onReceipt?.(response, operation.op)
     return response
   }
-  // SECURITY: the host is untrusted; a signature that is not the wallet's over the SDK's own digest is refused here.
-  const walletCheck = new WalletSignatureCheck(address)
 
   return toAccount({
     address,
@@ -122,14 +122,12 @@ export function bursarAccount(params: BursarAccountParameters): LocalAccount {
       } as TypedDataJson
       // The digest comes first: typed data viem cannot hash is refused before anything is sent.
       const digest = hashTypedDataFast(def)
-      const { signature } = await ask({ op: 'signTypedData', typedData: json }, digest)
-      walletCheck.check(digest, signature, 'typed-data')
+      const { signature } = await ask({ op: 'signTypedData', typedData: json }, digest, 'typed-data')
       return signature
     },
     async signMessage({ message }) {
       const digest = hexToBytes(hashMessage(message))
-      const { signature } = await ask({ op: 'signMessage', message: toMessageJson(message) }, digest)
-      walletCheck.check(digest, signature, 'message')
+      const { signature } = await ask({ op: 'signMessage', message: toMessageJson(message) }, digest, 'message')
       return signature
     },
     async signTransaction(transaction) {
@@ -146,8 +144,7 @@ export function bursarAccount(params: BursarAccountParameters): LocalAccount {
         ...(tx.data !== undefined ? { data: tx.data as Hex } : {}),
       } as const
       const digest = hexToBytes(keccak256(serializeTransaction(unsigned)))
-      const { signature } = await ask({ op: 'signTransaction', transaction: tx }, digest)
-      walletCheck.check(digest, signature, 'transaction')
+      const { signature } = await ask({ op: 'signTransaction', transaction: tx }, digest, 'transaction')
       // What is returned is built here from what was asked plus the checked signature, never the host's serialization.
       const serialized = serializeTransaction(unsigned, parseSignature(signature))
       return serialized
