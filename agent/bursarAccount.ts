@@ -94,7 +94,7 @@ export function bursarAccount(params: BursarAccountParameters): LocalAccount {
     })
     walletCheck.check(digest, response.signature, what)
     if (receipts)
-      checkReceipt({
+      response.receiptCheck = checkReceipt({
         body: response as unknown as Record<string, unknown>,
         ...receipts,
         requestId: response.requestId,

@@ -107,6 +107,8 @@ export type SignResponse = {
   auditEntry?: unknown
   /** This request's id (its nonce): the audit entry's requestId. */
   requestId: string
+  /** What bursarAccount's receipt check established (absent with `receipts: 'off'`). */
+  receiptCheck?: { seq: number; walletSeq: number | undefined; entryHash: string; signed: boolean } | undefined
 }
 
 /**
