@@ -15,6 +15,7 @@ docs/audit.md. Checks, as the TypeScript SDK's ``checkReceipt``:
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -33,6 +34,7 @@ _HASH = re.compile(r"^0x[0-9a-f]{64}$")
 _SIG = re.compile(r"^0x[0-9a-f]{128}$")
 _ENTRY_TAG = b"bursar.audit.entry.v1"
 _GENESIS = "0x" + "00" * 32
+_SAVE_EVERY_S = 0.1
 
 
 class ReceiptInvalidError(BursarError):
@@ -158,6 +160,8 @@ class ReceiptMarks:
         self.file = file
         self._lock = threading.Lock()
         self._marks: dict[str, dict[str, Any]] = {}
+        self._timer: threading.Timer | None = None
+        self._atexit = False
         if file and os.path.exists(file):
             try:
                 data = json.loads(Path(file).read_text(encoding="utf-8"))
@@ -185,13 +189,29 @@ class ReceiptMarks:
                 self._marks[k] = {**prev, "seq": max(prev["seq"], mark["seq"])}
             else:
                 self._marks[k] = {**mark, "seq": max(prev["seq"] if prev else -1, mark["seq"])}
-            if self.file:
-                tmp = f"{self.file}.{os.getpid()}.tmp"
-                Path(self.file).parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    f.write(json.dumps({"v": 1, "marks": self._marks}, separators=(",", ":")) + "\n")
-                os.replace(tmp, self.file)
+            if self.file and self._timer is None:
+                # Coalesced: one rewrite per _SAVE_EVERY_S at most (and at exit), not one per payment.
+                if not self._atexit:
+                    self._atexit = True
+                    atexit.register(self.flush)
+                self._timer = threading.Timer(_SAVE_EVERY_S, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> None:
+        """Writes the marks now (atomically: temp file + rename)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if not self.file:
+                return
+            tmp = f"{self.file}.{os.getpid()}.tmp"
+            Path(self.file).parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(json.dumps({"v": 1, "marks": self._marks}, separators=(",", ":")) + "\n")
+            os.replace(tmp, self.file)
 
 
 def check_receipt(
