@@ -15,9 +15,9 @@ import { type DeployFiatTokenReturnType, deployFiatToken } from '../scripts/devc
 import { type StartAnvilReturnType, startAnvil } from '../scripts/devchain/startAnvil.js'
 import { bursarAccount } from './bursarAccount.js'
 import { generateAgentKey } from './generateAgentKey.js'
-import { type MockBursarHostReturnType, mockBursarHost } from './mockBursarHost.js'
+import { MOCK_RECEIPT_PUBLIC_KEY, type MockBursarHostReturnType, mockBursarHost } from './mockBursarHost.js'
 
-const agentKey = generateAgentKey()
+const agentKey = { ...generateAgentKey(), receiptPublicKey: MOCK_RECEIPT_PUBLIC_KEY }
 
 describe('bursarAccount (viem custom Account backed by the host)', () => {
   let anvil: StartAnvilReturnType

@@ -19,6 +19,11 @@ import { type AgentKey, loadAgentKey } from './loadAgentKey.js'
 import { type AgentOperation, type AgentRequestContext, type SignResponse, requestSignature } from './requestSignature.js'
 import { toJsonValue } from './toJsonValue.js'
 import { WalletSignatureCheck } from './WalletSignatureCheck.js'
+import type { KeyObject } from 'node:crypto'
+import { toEd25519PublicKey } from '../shared/audit/toEd25519PublicKey.js'
+import { BaseError } from '../shared/errors/base.js'
+import { checkReceipt } from './checkReceipt.js'
+import { ReceiptMarks } from './ReceiptMarks.js'
 
 export type BursarAccountParameters = {
   /** Host base URL; defaults to the key file's `host`. */
@@ -37,6 +42,17 @@ export type BursarAccountParameters = {
   timeoutMs?: number | undefined
   /** Per-session MAC instead of an Ed25519 signature per request (default true; see requestSignature). */
   session?: boolean | undefined
+  /**
+   * Receipt checks (default 'verify'; issue 15): every signature's audit receipt is verified under the trusted enclave
+   * receipt key, must be this request's, and must lie above the wallet's high-water marks (else the signature is not
+   * returned: ReceiptInvalidError / StateRollbackError). 'off' skips them and warns once per process: a host can then
+   * hide a rollback or a forked enclave from this agent.
+   */
+  receipts?: 'verify' | 'off' | undefined
+  /** The trusted enclave receipt key (hex, raw 32 bytes or SPKI DER, or PEM); default: the key file's `receiptPublicKey`. */
+  receiptPublicKey?: string | undefined
+  /** Where the high-water marks persist across restarts (default: memory only, shared by this process's accounts). */
+  receiptMarksFile?: string | undefined
 }
 
 /**
@@ -55,9 +71,15 @@ export function bursarAccount(params: BursarAccountParameters): LocalAccount {
   if (!host) throw new AgentKeyError('bursarAccount: no host (pass host or put it in the key file)')
   if (!wallet) throw new AgentKeyError('bursarAccount: no wallet (pass wallet or put it in the key file)')
   const address = params.address ?? wallet
+  const receipts = receiptChecks(params, agentKey)
 
-  const ask = async (operation: AgentOperation): Promise<SignResponse> => {
+  // SECURITY: the host is untrusted; a signature that is not the wallet's over the SDK's own digest is refused here,
+  // then the receipt beside it must verify (checkReceipt) before the signature is handed out.
+  const walletCheck = new WalletSignatureCheck(address)
+  const ask = async (operation: AgentOperation, digest: Uint8Array, what: string): Promise<SignResponse> => {
     const context = typeof params.context === 'function' ? params.context() : params.context
+    // The marks as they are before this request is sent: its receipt must lie above them.
+    const before = receipts?.marks.get(receipts.keyHex, wallet)
     const response = await requestSignature({
       host,
       agentKey,
@@ -70,11 +92,20 @@ export function bursarAccount(params: BursarAccountParameters): LocalAccount {
       // Typed data was already hashed here (what viem cannot hash is refused before sending); the enclave parses it.
       precheck: operation.op !== 'signTypedData',
     })
+    walletCheck.check(digest, response.signature, what)
+    if (receipts)
+      response.receiptCheck = checkReceipt({
+        body: response as unknown as Record<string, unknown>,
+        ...receipts,
+        requestId: response.requestId,
+        wallet,
+        agentId: agentKey.agentId,
+        digest: toHex(digest),
+        before,
+      })
     params.onReceipt?.(response, operation.op)
     return response
   }
-  // SECURITY: the host is untrusted; a signature that is not the wallet's over the SDK's own digest is refused here.
-  const walletCheck = new WalletSignatureCheck(address)
 
   return toAccount({
     address,
@@ -91,14 +122,12 @@ export function bursarAccount(params: BursarAccountParameters): LocalAccount {
       } as TypedDataJson
       // The digest comes first: typed data viem cannot hash is refused before anything is sent.
       const digest = hashTypedDataFast(def)
-      const { signature } = await ask({ op: 'signTypedData', typedData: json })
-      walletCheck.check(digest, signature, 'typed-data')
+      const { signature } = await ask({ op: 'signTypedData', typedData: json }, digest, 'typed-data')
       return signature
     },
     async signMessage({ message }) {
       const digest = hexToBytes(hashMessage(message))
-      const { signature } = await ask({ op: 'signMessage', message: toMessageJson(message) })
-      walletCheck.check(digest, signature, 'message')
+      const { signature } = await ask({ op: 'signMessage', message: toMessageJson(message) }, digest, 'message')
       return signature
     },
     async signTransaction(transaction) {
@@ -115,13 +144,44 @@ export function bursarAccount(params: BursarAccountParameters): LocalAccount {
         ...(tx.data !== undefined ? { data: tx.data as Hex } : {}),
       } as const
       const digest = hexToBytes(keccak256(serializeTransaction(unsigned)))
-      const { signature } = await ask({ op: 'signTransaction', transaction: tx })
-      walletCheck.check(digest, signature, 'transaction')
+      const { signature } = await ask({ op: 'signTransaction', transaction: tx }, digest, 'transaction')
       // What is returned is built here from what was asked plus the checked signature, never the host's serialization.
       const serialized = serializeTransaction(unsigned, parseSignature(signature))
       return serialized
     },
   })
+}
+
+let warnedOff = false
+
+/** The trusted receipt key and the marks, or null when the checks are off (warned once per process, loudly). */
+function receiptChecks(params: BursarAccountParameters, agentKey: AgentKey): { key: KeyObject; keyHex: string; marks: ReceiptMarks } | null {
+  if (params.receipts === 'off') {
+    if (!warnedOff) {
+      warnedOff = true
+      process.emitWarning(
+        'bursar: receipt checks are OFF (receipts: \'off\'): signatures are returned without verifying their enclave receipts, so a host can hide a rolled-back or forked enclave from this agent. Do not run this in production.',
+        { code: 'BURSAR_RECEIPTS_OFF' },
+      )
+    }
+    return null
+  }
+  const configured = params.receiptPublicKey ?? agentKey.receiptPublicKey
+  if (!configured)
+    throw new BaseError('receipt_key_missing', 'bursarAccount: receipt checks are on but no trusted enclave receipt key is configured', {
+      metaMessages: [
+        'Pass receiptPublicKey, or use a key file written by `bursar owner agent add` (it carries the key the owner CLI pinned or verified by attestation).',
+        "receipts: 'off' disables the checks (not for production: a host could then hide a rollback or fork).",
+      ],
+    })
+  let key: KeyObject
+  try {
+    key = toEd25519PublicKey(configured)
+  } catch (cause) {
+    throw new AgentKeyError('bursarAccount: receiptPublicKey is not an Ed25519 public key', { cause })
+  }
+  const keyHex = Buffer.from(key.export({ format: 'der', type: 'spki' })).toString('hex').slice(-64)
+  return { key, keyHex, marks: ReceiptMarks.for(params.receiptMarksFile) }
 }
 
 function toMessageJson(message: SignableMessage): { text: string } | { raw: Hex } {

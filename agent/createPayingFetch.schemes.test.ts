@@ -5,13 +5,13 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPayingFetch } from './createPayingFetch.js'
 import { generateAgentKey } from './generateAgentKey.js'
-import { type MockBursarHostReturnType, mockBursarHost } from './mockBursarHost.js'
+import { MOCK_RECEIPT_PUBLIC_KEY, type MockBursarHostReturnType, mockBursarHost } from './mockBursarHost.js'
 
 const WALLET_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d' as Hex
 const ASSET = '0x036CbD53842c5426634e7929541eC2318f3dCF7e'
 const MERCHANT = '0x000000000000000000000000000000000000bEEF'
 const FACILITATOR = '0x90F79bf6EB2c4f870365E785982E1f101E93b906'
-const agentKey = generateAgentKey()
+const agentKey = { ...generateAgentKey(), receiptPublicKey: MOCK_RECEIPT_PUBLIC_KEY }
 
 const offer = (scheme: 'exact' | 'upto'): PaymentRequirements => ({
   scheme,

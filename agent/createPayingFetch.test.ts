@@ -7,10 +7,10 @@ import { type StartPaidApiReturnType, startPaidApi } from '../scripts/devchain/s
 import { createPayingFetch } from './createPayingFetch.js'
 import { ApprovalPendingError, PolicyDeniedError } from './errors.js'
 import { generateAgentKey } from './generateAgentKey.js'
-import { type MockBursarHostReturnType, mockBursarHost } from './mockBursarHost.js'
+import { MOCK_RECEIPT_PUBLIC_KEY, type MockBursarHostReturnType, mockBursarHost } from './mockBursarHost.js'
 
 const PRICE = 25_000n
-const agentKey = generateAgentKey()
+const agentKey = { ...generateAgentKey(), receiptPublicKey: MOCK_RECEIPT_PUBLIC_KEY }
 
 describe('createPayingFetch: @x402/fetch + exact EVM scheme + bursarAccount against the reference paid API', () => {
   let anvil: StartAnvilReturnType

@@ -29,6 +29,10 @@ export {
   PolicyDeniedError,
 } from './errors.js'
 export { readAgentPayments, readAgentStatus } from './agentRead.js'
+export { ReceiptInvalidError, StateRollbackError } from './checkReceipt.js'
+export type { CheckedReceipt } from './checkReceipt.js'
+export { ReceiptMarks } from './ReceiptMarks.js'
+export type { ReceiptMark } from './ReceiptMarks.js'
 export { waitForApproval } from './waitForApproval.js'
 export type { ApprovalOutcome, WaitForApprovalParameters } from './waitForApproval.js'
 export type { AgentPayments, AgentReadParameters } from './agentRead.js'

@@ -18,6 +18,14 @@ export const AgentKeySchema = z.object({
     .regex(/^0x[0-9a-fA-F]{40}$/)
     .optional(),
   host: z.string().url().optional(),
+  /**
+   * The enclave's Ed25519 receipt key (hex: raw 32 bytes or SPKI DER) the SDK verifies every receipt under: written
+   * by `bursar owner agent add` from the key the owner's CLI pinned or verified by attestation (`--root`).
+   */
+  receiptPublicKey: z
+    .string()
+    .regex(/^(0x)?[0-9a-fA-F]{64,}$/)
+    .optional(),
 })
 export type AgentKey = z.infer<typeof AgentKeySchema>
 

@@ -6,14 +6,14 @@ import { EIP3009_FIELDS } from '../shared/schemas/eip3009Types.js'
 import type { AgentRequest } from '../shared/schemas/agentRequest.js'
 import { bursarAccount } from './bursarAccount.js'
 import { generateAgentKey } from './generateAgentKey.js'
-import { type MockBursarHostParameters, type MockBursarHostReturnType, mockBursarHost } from './mockBursarHost.js'
+import { MOCK_RECEIPT_PUBLIC_KEY, type MockBursarHostParameters, type MockBursarHostReturnType, mockBursarHost } from './mockBursarHost.js'
 
 // A host that answers 200 with something other than the wallet's signature of what was asked: every answer must be
 // refused by the SDK before the caller sees it (the SDK's check, with the wallet key learnt from a proven answer).
 const WALLET_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d' as const
 const OTHER_KEY = '0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba' as const
 const wallet = privateKeyToAccount(WALLET_KEY).address
-const agentKey = generateAgentKey()
+const agentKey = { ...generateAgentKey(), receiptPublicKey: MOCK_RECEIPT_PUBLIC_KEY }
 const merchant = '0x000000000000000000000000000000000000bEEF' as const
 const N = secp256k1.CURVE.n
 

@@ -4,6 +4,8 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import { type Hex, hashMessage, hashTypedData, keccak256, parseTransaction, serializeTransaction } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { agentIdFromPublicKey } from '../shared/identity/agentIdFromPublicKey.js'
+import { auditCheckpointMessage } from '../shared/audit/auditCheckpointMessage.js'
+import { hashAuditEntry } from '../shared/audit/hashAuditEntry.js'
 import { type AgentRequest, AgentRequestSchema } from '../shared/schemas/agentRequest.js'
 
 /**
@@ -89,15 +91,43 @@ export async function mockBursarHost(params: MockBursarHostParameters): Promise<
   }
 }
 
+/** Seed of the mock's enclave receipt key (Ed25519): every mock host of a process shares one chain under it. */
+const MOCK_RECEIPT_SEED = Buffer.alloc(32, 0x5a)
+/** The mock's receipt key (raw hex): put it in the agent key (`receiptPublicKey`) so the SDK's receipt checks run. */
+export const MOCK_RECEIPT_PUBLIC_KEY = Buffer.from(ed25519.getPublicKey(MOCK_RECEIPT_SEED)).toString('hex')
+const chain = { seq: -1, head: `0x${'00'.repeat(32)}`, threads: new Map<string, { walletSeq: number; hash: string }>() }
+
+/**
+ * A receipt as the real enclave + host return it: the entry (`sign_allowed` of this request, this digest) appended to
+ * the process-wide mock chain and a checkpoint at it, signed with the mock receipt key (@noble, not node:crypto).
+ */
+function receiptFor(request: AgentRequest, signedHash: Hex) {
+  const w = request.wallet.toLowerCase()
+  const t = chain.threads.get(w) ?? { walletSeq: 0, hash: `0x${'00'.repeat(32)}` }
+  const entry = {
+    seq: chain.seq + 1, prevHash: chain.head, time: Date.now(), event: 'sign_allowed', wallet: request.wallet, agentId: request.agentId,
+    action: null, reason: null, policy: null, verdict: 'allow', rule: null, code: null, signedHash, requestId: request.nonce,
+    ledger: [], stateVersion: chain.seq + 2, walletSeq: t.walletSeq + 1, walletPrev: t.hash,
+  }
+  const hash = hashAuditEntry(entry as never)
+  chain.seq = entry.seq
+  chain.head = hash
+  chain.threads.set(w, { walletSeq: entry.walletSeq, hash })
+  const checkpoint = { seq: entry.seq, head: hash, time: entry.time }
+  const signature = `0x${Buffer.from(ed25519.sign(auditCheckpointMessage(checkpoint), MOCK_RECEIPT_SEED)).toString('hex')}`
+  return { receipt: { seq: entry.seq, walletSeq: entry.walletSeq, entryHash: hash, stateVersion: entry.stateVersion, checkpoint: { ...checkpoint, signature } }, auditEntry: entry }
+}
+
 async function signFor(request: AgentRequest, signer: ReturnType<typeof privateKeyToAccount>) {
-  const receipt = { agentId: request.agentId, nonce: request.nonce, op: request.op }
   if (request.op === 'signTypedData') {
     const td = withBigInts(request.typedData) as Parameters<typeof hashTypedData>[0]
-    return { signature: await signer.signTypedData(td), signedHash: hashTypedData(td), receipt }
+    const signedHash = hashTypedData(td)
+    return { signature: await signer.signTypedData(td), signedHash, ...receiptFor(request, signedHash) }
   }
   if (request.op === 'signMessage') {
     const m = 'text' in request.message ? request.message.text : { raw: request.message.raw as Hex }
-    return { signature: await signer.signMessage({ message: m }), signedHash: hashMessage(m), receipt }
+    const signedHash = hashMessage(m)
+    return { signature: await signer.signMessage({ message: m }), signedHash, ...receiptFor(request, signedHash) }
   }
   const t = request.transaction
   const tx = {
@@ -114,7 +144,8 @@ async function signFor(request: AgentRequest, signer: ReturnType<typeof privateK
   const serializedTransaction = await signer.signTransaction(tx)
   const p = parseTransaction(serializedTransaction)
   const signature = `0x${(p.r ?? '0x').slice(2).padStart(64, '0')}${(p.s ?? '0x').slice(2).padStart(64, '0')}${p.yParity ? '1c' : '1b'}`
-  return { signature, serializedTransaction, signedHash: keccak256(serializeTransaction(tx)), receipt }
+  const signedHash = keccak256(serializeTransaction(tx))
+  return { signature, serializedTransaction, signedHash, ...receiptFor(request, signedHash) }
 }
 
 /** Decimal strings back to bigints for uint/int fields, as the enclave would before hashing. */

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPayingFetch } from './createPayingFetch.js'
 import { PaymentIdConflictError, PolicyDeniedError, RequestOutcomeUnknownError } from './errors.js'
 import { generateAgentKey } from './generateAgentKey.js'
-import { type MockBursarHostReturnType, mockBursarHost } from './mockBursarHost.js'
+import { MOCK_RECEIPT_PUBLIC_KEY, type MockBursarHostReturnType, mockBursarHost } from './mockBursarHost.js'
 import { PaymentIdentifierStore } from './paymentIdentifier.js'
 
 const payload = (n: number) => ({ x402Version: 2, payload: { n } }) as unknown as PaymentPayload
@@ -88,7 +88,7 @@ describe('PaymentIdentifierStore: one identifier, one payment', () => {
 })
 
 describe('createPayingFetch with payment-identifier (mock bursar host, in-process 402 resource)', () => {
-  const agentKey = generateAgentKey()
+  const agentKey = { ...generateAgentKey(), receiptPublicKey: MOCK_RECEIPT_PUBLIC_KEY }
   const walletKey = generatePrivateKey()
   const wallet = privateKeyToAccount(walletKey).address
   let host: MockBursarHostReturnType

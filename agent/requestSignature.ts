@@ -103,6 +103,12 @@ export type SignResponse = {
   signedHash: Hex
   serializedTransaction?: Hex | undefined
   receipt: unknown
+  /** The receipt's own audit entry as the host serves it (checked against the receipt by bursarAccount). */
+  auditEntry?: unknown
+  /** This request's id (its nonce): the audit entry's requestId. */
+  requestId: string
+  /** What bursarAccount's receipt check established (absent with `receipts: 'off'`). */
+  receiptCheck?: { seq: number; walletSeq: number | undefined; entryHash: string; signed: boolean } | undefined
 }
 
 /**
@@ -229,6 +235,7 @@ export async function requestSignature(params: RequestSignatureParameters): Prom
       throw new BursarRequestError(AGENT_ERROR_CODES.response_invalid, 'bursar host sent a malformed signature response', {
         status: res.status,
       })
+    b.requestId = request.nonce
     return b as SignResponse
   }
 }

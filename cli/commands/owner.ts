@@ -315,7 +315,9 @@ export function ownerCommand(): Command {
     .option('--out <file>', 'where to write the agent key file (0600; default ./<agentId>.json)')
     .action(action(async (o: Common & { wallet: string; label: string; out?: string }) => {
       const c = client(o)
-      const k = generateAgentKey({ wallet: checkWallet(o.wallet) as `0x${string}`, host: c.host })
+      // The enclave receipt key the owner's CLI trusts (verified by attestation with --root, else pinned): the agent SDK
+      // verifies every receipt under it (issue 15, sdk15).
+      const k = { ...generateAgentKey({ wallet: checkWallet(o.wallet) as `0x${string}`, host: c.host }), receiptPublicKey: await c.receiptKey() }
       const out = o.out ?? `${k.agentId}.json`
       // The key file first (never overwriting one), so a registered agent always has its key on disk.
       try {

@@ -180,7 +180,10 @@ export class EnclaveGateway {
       if (!parsed.success) {
         this.log(`enclave ${msg.type} result does not match its schema: ${parsed.error.issues[0]?.message ?? ''}`)
         typed = { ok: false, error: { code: 'internal_error', message: 'Enclave answer does not match its schema' } }
-      } else typed = { ok: true, result: parsed.data as ResultOf<T['type']>, ...(res.persist ? { persist: res.persist } : {}) }
+      } else {
+        if (msg.type === 'agentSign' && res.persist) withAuditEntry(parsed.data, res.persist)
+        typed = { ok: true, result: parsed.data as ResultOf<T['type']>, ...(res.persist ? { persist: res.persist } : {}) }
+      }
     }
     if (res.persist) {
       try {
@@ -213,7 +216,7 @@ export class EnclaveGateway {
     if (tag?.answer) {
       const parsed = frame.ok ? RESULT_SCHEMAS.agentSign.safeParse(frame.result) : null
       if (!frame.ok) answer = toAnswer(tag.answer, frame.persist, frame)
-      else if (parsed?.success) answer = toAnswer(tag.answer, frame.persist, { ok: true, result: parsed.data })
+      else if (parsed?.success) answer = toAnswer(tag.answer, frame.persist, { ok: true, result: withAuditEntry(parsed.data, frame.persist) })
     }
     this.log(`enclave answered ${tag?.type ?? 'a request'} after its timeout: storing its persist block`)
     this.persist(frame.persist, answer).catch((e: Error) => this.log(`storing a late persist block failed: ${e.message}`))
@@ -438,6 +441,28 @@ type LateTag = { type: EnclaveRequest['type']; answer: AnswerKey | undefined }
 
 /** Which agent request a call answers: (agent, nonce) and the hash of its signed bytes. */
 export type AnswerKey = { agentId: string; nonce: string; requestHash: string }
+
+/**
+ * Issue 15 (sdk15): a signature's answer carries its own audit entry (`auditEntry`, the entry as hashed: without the
+ * stored hash and MAC) beside the receipt, so the SDKs can check that the receipt is this request's (requestId,
+ * signedHash, wallet, agent) and continue the wallet's thread. Untrusted like everything the host says: the SDK hashes
+ * it and compares with the receipt's entryHash, which the enclave's checkpoint signs. Only this request's own entry:
+ * never another wallet's.
+ */
+function withAuditEntry<R>(result: R, persist: Persist): R {
+  const seq = (result as { receipt?: { seq?: unknown } }).receipt?.seq
+  if (typeof seq !== 'number') return result
+  for (let i = persist.entries.length - 1; i >= 0; i--) {
+    const text = persist.entries[i]!
+    if (!text.includes(`"seq":${seq},`)) continue
+    const { hash: _hash, mac: _mac, ...entry } = JSON.parse(text) as { seq: number; hash?: unknown; mac?: unknown }
+    if (entry.seq === seq) {
+      ;(result as { auditEntry?: unknown }).auditEntry = entry
+      break
+    }
+  }
+  return result
+}
 
 /** The host's answer to a decided agent request, as it will be released (status and body), with its audit entry's seq. */
 function toAnswer(key: AnswerKey, persist: Persist, res: { ok: true; result: unknown } | { ok: false; error: { code: string } }): AgentAnswer {

@@ -34,7 +34,7 @@ try {
   const mk = (sdk: typeof sdkB) =>
     sdk.bursarAccount({
       host: stack.url,
-      agentKey: { agentId: a.agentId, publicKey: a.publicKey, privateKey: a.seed, wallet: a.wallet },
+      agentKey: { agentId: a.agentId, publicKey: a.publicKey, privateKey: a.seed, wallet: a.wallet, receiptPublicKey: a.receiptPublicKey },
       wallet: a.wallet,
       context: { resourceUrl: BENCH_RESOURCE_URL, reason: 'bench: x402 payment' },
     })

@@ -89,7 +89,7 @@ export async function benchPySdk(params: BenchPySdkParameters = {}): Promise<Ben
     proc.stdin.end(
       `${JSON.stringify({
         host: stack.url,
-        agentKey: { agentId: a.agentId, publicKey: a.publicKey, privateKey: a.seed, wallet: a.wallet },
+        agentKey: { agentId: a.agentId, publicKey: a.publicKey, privateKey: a.seed, wallet: a.wallet, receiptPublicKey: a.receiptPublicKey },
         wallet: a.wallet,
         resourceUrl: BENCH_RESOURCE_URL,
         chainId: BENCH_CHAIN_ID,

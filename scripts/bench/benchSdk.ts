@@ -51,7 +51,7 @@ export async function benchSdk(params: BenchSdkParameters = {}): Promise<BenchSd
     log(`  agent process ${agent.child.pid}, host ${stack.host.pid}, enclave ${stack.enclave.pid}, x402 resource server ${resource.child.pid}`)
     const run: RunSdkPairsParameters = {
       host: stack.url,
-      agentKey: { agentId: a.agentId, publicKey: a.publicKey, privateKey: a.seed, wallet: a.wallet },
+      agentKey: { agentId: a.agentId, publicKey: a.publicKey, privateKey: a.seed, wallet: a.wallet, receiptPublicKey: a.receiptPublicKey },
       wallet: a.wallet,
       resourceUrl: `http://127.0.0.1:${resource.ready.port}`,
       pairs: params.pairs ?? 3,

@@ -10,7 +10,8 @@ export const BENCH_RESOURCE_URL = 'https://api.example.com/paid/report'
 export const BENCH_PRICE = '10000'
 
 /** One agent as the load generator needs it: id, raw Ed25519 seed and public key (hex) and the wallet it pays from. */
-export type BenchAgent = { agentId: string; seed: string; publicKey: string; wallet: `0x${string}` }
+/** receiptPublicKey: the enclave receipt key the owner client trusts (the SDKs verify every receipt under it). */
+export type BenchAgent = { agentId: string; seed: string; publicKey: string; wallet: `0x${string}`; receiptPublicKey?: string | undefined }
 
 export type BuildPaymentRequestParameters = {
   agentId: string

@@ -181,6 +181,7 @@ def main() -> None:
         host=p["host"],
         wallet=p["wallet"],
         reason="bench: x402 payment",
+        receipt_public_key=k.get("receiptPublicKey"),
     )
     samples: list[dict[str, Any]] = []
     collect = p.get("collect") or 0

@@ -35,7 +35,7 @@ try {
   await new Promise((r) => setTimeout(r, Math.max(0, started + 2_100 - Date.now())))
   const account = bursarAccount({
     host: stack.url,
-    agentKey: { agentId: a.agentId, publicKey: a.publicKey, privateKey: a.seed, wallet: a.wallet },
+    agentKey: { agentId: a.agentId, publicKey: a.publicKey, privateKey: a.seed, wallet: a.wallet, receiptPublicKey: a.receiptPublicKey },
     wallet: a.wallet,
     context: { resourceUrl: BENCH_RESOURCE_URL, reason: 'bench: x402 payment' },
   })

@@ -43,7 +43,7 @@ export async function setupBenchAgents(params: SetupBenchAgentsParameters): Prom
     // Owner acts on one wallet are sequential (seq = ownerSeq + 1); wallets proceed in parallel.
     for (let a = 0; a < params.agentsPerWallet; a++) {
       const { agentKey } = await setupAgent({ host: params.url, owner: params.owner, wallet, label: `bench-${w}-${a}`, policy })
-      out.push({ agentId: agentKey.agentId, seed: agentKey.privateKey, publicKey: agentKey.publicKey, wallet })
+      out.push({ agentId: agentKey.agentId, seed: agentKey.privateKey, publicKey: agentKey.publicKey, wallet, receiptPublicKey: agentKey.receiptPublicKey })
     }
     return out
   }

@@ -135,10 +135,15 @@ export async function startDevchain(o: DevchainOptions): Promise<Devchain> {
     if (prev && known && agentKnown) {
       wallet = prev.wallet
       agentKey = prev.agentKey
+      // A key file from before receipt checks (issue 15): add the receipt key the owner client trusts.
+      if (!agentKey.receiptPublicKey) {
+        agentKey = { ...agentKey, receiptPublicKey: await client.receiptKey() }
+        writeFileSync(agentKeyFile, `${JSON.stringify(agentKey, null, 2)}\n`, { mode: 0o600 })
+      }
       o.say(`▶ wallet ${wallet} and agent ${agentKey.agentId} from the previous run (enclave state kept)`)
     } else {
       wallet = (await client.createWallet('devchain')).wallet
-      agentKey = generateAgentKey({ wallet, host })
+      agentKey = { ...generateAgentKey({ wallet, host }), receiptPublicKey: await client.receiptKey() }
       await client.act('RegisterAgent', wallet, { agentId: agentKey.agentId, agentPublicKey: `0x${agentKey.publicKey}`, label: 'devchain agent' })
       writeFileSync(agentKeyFile, `${JSON.stringify(agentKey, null, 2)}\n`, { mode: 0o600 })
       o.say(`▶ owner ${o.owner.address} created wallet ${wallet} and registered agent ${agentKey.agentId}`)

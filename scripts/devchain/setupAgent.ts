@@ -16,7 +16,8 @@ export type SetupAgentParameters = {
 /** Registers a fresh agent on a wallet and installs its owner-signed policy; returns the agent's key file. */
 export async function setupAgent(params: SetupAgentParameters): Promise<{ agentKey: AgentKey; policy: Policy; client: OwnerClient }> {
   const client = new OwnerClient(params.host, params.owner)
-  const agentKey = generateAgentKey({ wallet: params.wallet, host: params.host })
+  // With the receipt key the owner client trusts, as `bursar owner agent add` writes it: the SDK checks receipts under it.
+  const agentKey: AgentKey = { ...generateAgentKey({ wallet: params.wallet, host: params.host }), receiptPublicKey: await client.receiptKey() }
   await client.act('RegisterAgent', params.wallet, {
     agentId: agentKey.agentId,
     agentPublicKey: `0x${agentKey.publicKey}`,

@@ -38,6 +38,8 @@ export async function tsRequestVectors(agentKey: AgentKey = vectorKey()): Promis
     fetch: capture,
     // The vectors are the Ed25519 framing the Python SDK speaks (it opens no MAC sessions).
     session: false,
+    // Every answer here is a refusal (no receipt is ever checked); a fixed key keeps the checks on (docs/audit.md vector key).
+    receiptPublicKey: 'ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c',
     context: { resourceUrl: 'http://127.0.0.1:4021/paid?q=café', reason: 'weather for the “report” — ☕\n\t\u0001 "quoted" \\ </script>' },
   })
   const domain = { name: 'USD Coin', version: '2', chainId: 84532, verifyingContract: '0x036CbD53842c5426634e7929541eC2318f3dCF7e' as Hex }

@@ -4,7 +4,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { afterEach, describe, expect, it } from 'vitest'
 import { bursarAccount } from '../../agent/bursarAccount.js'
 import { generateAgentKey } from '../../agent/generateAgentKey.js'
-import { type MockBursarHostReturnType, mockBursarHost } from '../../agent/mockBursarHost.js'
+import { MOCK_RECEIPT_PUBLIC_KEY, type MockBursarHostReturnType, mockBursarHost } from '../../agent/mockBursarHost.js'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 
 /**
@@ -17,7 +17,7 @@ import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
  */
 const WALLET_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d' as const
 const wallet = privateKeyToAccount(WALLET_KEY).address
-const agentKey = generateAgentKey()
+const agentKey = { ...generateAgentKey(), receiptPublicKey: MOCK_RECEIPT_PUBLIC_KEY }
 const payment = (nonceByte: string) => ({
   domain: { name: 'USD Coin', version: '2', chainId: 84532, verifyingContract: '0x036CbD53842c5426634e7929541eC2318f3dCF7e' as Hex },
   types: { TransferWithAuthorization: EIP3009_FIELDS },

@@ -72,7 +72,7 @@ describe('npm package (npm pack → npm install into an empty project)', () => {
       path.join(project, 'use.mjs'),
       `import { createPayingFetch, generateAgentKey, PolicyDeniedError } from 'bursar/agent'
 import { verifyAttestation, AttestationError, AWS_NITRO_ROOT_G1_PEM } from 'bursar/verifier'
-const agentKey = generateAgentKey({ host: 'http://127.0.0.1:9', wallet: '0x${'11'.repeat(20)}' })
+const agentKey = { ...generateAgentKey({ host: 'http://127.0.0.1:9', wallet: '0x${'11'.repeat(20)}' }), receiptPublicKey: 'ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c' }
 const pay = createPayingFetch({ agentKey })
 let code = 'none'
 try { verifyAttestation(new Uint8Array([1, 2, 3]), { root: AWS_NITRO_ROOT_G1_PEM, maxAgeMs: 1000 }) } catch (e) { code = e instanceof AttestationError ? e.code : String(e) }

@@ -83,6 +83,10 @@ describe('owner CLI against a real stack', () => {
     expect(statSync(agentFile).mode & 0o777).toBe(0o600)
     const key = loadAgentKey(agentFile)
     expect(key).toMatchObject({ agentId, wallet, host: stack.url })
+    // The receipt key the owner's CLI trusts travels in the key file: the SDK verifies every receipt under it (issue 15).
+    const ready = (await (await fetch(`${stack.url}/readyz`)).json()) as { receiptPublicKey?: string }
+    expect(key.receiptPublicKey).toMatch(/^0x302a300506032b6570032100[0-9a-f]{64}$/)
+    expect(key.receiptPublicKey?.toLowerCase()).toBe(ready.receiptPublicKey?.toLowerCase())
     // An existing key file is never overwritten, and nothing is registered then.
     const clash = await owner(['agent', 'add', '--wallet', wallet, '--out', agentFile])
     expect(clash.code).toBe(1)

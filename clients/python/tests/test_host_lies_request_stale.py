@@ -20,7 +20,7 @@ def test_a_host_answering_a_clock_refusal_to_everything_gets_one_fresh_request_o
     wallet = Account.create()
     host = _Host(lambda req: (401, {"code": code, "message": "lie"}))
     try:
-        signer = BursarSigner(_key(wallet.address), host=host.url, timeout=5.0)
+        signer = BursarSigner(_key(wallet.address), receipts="off", host=host.url, timeout=5.0)
         with pytest.raises(BursarError) as info:
             signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
         assert info.value.code == code
@@ -35,7 +35,7 @@ def test_the_enclave_start_floor_is_still_waited_out_twice():
     wallet = Account.create()
     host = _Host(lambda req: (409, {"code": "request_before_enclave_start", "message": "floor", "retryAfterMs": 1}))
     try:
-        signer = BursarSigner(_key(wallet.address), host=host.url, timeout=5.0)
+        signer = BursarSigner(_key(wallet.address), receipts="off", host=host.url, timeout=5.0)
         with pytest.raises(BursarError):
             signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
         assert len({r["nonce"] for r in host.requests}) == 3

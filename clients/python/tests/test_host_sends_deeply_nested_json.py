@@ -33,7 +33,7 @@ if where == "open":
     out = S.open_session(load_agent_key(T._key(w.address)), w.address, lambda body, t: (200, DEEP.encode()))
     print("OPEN", out)
 else:
-    signer = BursarSigner(T._key(w.address), host=host.url, timeout=1.0, session=(where == "mac"))
+    signer = BursarSigner(T._key(w.address), receipts="off", host=host.url, timeout=1.0, session=(where == "mac"))
     if where == "mac":
         slot = f"{host.url}/v1/agent/sign|{w.address.lower()}"
         S._set_session(signer.agent_key, slot, S.AgentSession(id="ab" * 16, key=b"k" * 32, until=2**62))

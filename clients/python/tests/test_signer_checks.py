@@ -75,7 +75,7 @@ def test_accepts_only_a_signature_that_recovers_to_the_wallet():
     wallet, impostor = Account.create(), Account.create()
     host = _Host(lambda req: (200, {"signature": _sign_as(impostor, req), "signedHash": "0x" + "00" * 32, "receipt": {}}))
     try:
-        signer = BursarSigner(_key(wallet.address), host=host.url)
+        signer = BursarSigner(_key(wallet.address), receipts="off", host=host.url)
         with pytest.raises(ResponseInvalidError) as info:
             signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
         assert info.value.code == "response_signer_mismatch"
@@ -83,7 +83,7 @@ def test_accepts_only_a_signature_that_recovers_to_the_wallet():
         host.close()
     honest = _Host(lambda req: (200, {"signature": _sign_as(wallet, req), "signedHash": "0x" + "00" * 32, "receipt": {"seq": 4}}))
     try:
-        signer = BursarSigner(_key(wallet.address), host=honest.url)
+        signer = BursarSigner(_key(wallet.address), receipts="off", host=honest.url)
         with signer.context(resource_url="http://127.0.0.1:1/paid", reason="test"):
             sig = signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
         assert len(sig) == 65 and signer.receipts == [{"seq": 4}]
@@ -101,7 +101,7 @@ def test_refusals_are_typed_and_carry_the_rule():
     ])
     host = _Host(lambda req: next(answers))
     try:
-        signer = BursarSigner(_key(wallet.address), host=host.url)
+        signer = BursarSigner(_key(wallet.address), receipts="off", host=host.url)
         with pytest.raises(PolicyDeniedError) as denied:
             signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
         assert (denied.value.code, denied.value.rule, denied.value.remaining) == ("policy_per_tx_cap_exceeded", "budget.perTx", "5000")
@@ -128,7 +128,7 @@ def test_sign_requests_carry_a_signed_deadline_and_503_is_resent_as_the_same_byt
 
     host = _Host(answer)
     try:
-        signer = BursarSigner(_key(wallet.address), host=host.url, timeout=5.0)
+        signer = BursarSigner(_key(wallet.address), receipts="off", host=host.url, timeout=5.0)
         sig = signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
         assert len(sig) == 65
         assert len(host.requests) == 3 and len(set(raw)) == 1  # a resend of the same request, never a second one
@@ -145,7 +145,7 @@ def test_no_answer_before_the_deadline_is_request_outcome_unknown_with_the_reque
     wallet = Account.create()
     host = _Host(lambda req: (503, {"code": "enclave_timeout", "message": "slow"}))
     try:
-        signer = BursarSigner(_key(wallet.address), host=host.url, timeout=0.5)
+        signer = BursarSigner(_key(wallet.address), receipts="off", host=host.url, timeout=0.5)
         with pytest.raises(RequestOutcomeUnknownError) as info:
             signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
         assert info.value.code == "request_outcome_unknown"
@@ -161,7 +161,7 @@ def test_request_nonce_reused_is_request_outcome_unknown_not_a_plain_refusal():
     wallet = Account.create()
     host = _Host(lambda req: (409, {"code": "request_nonce_reused", "message": "other bytes"}))
     try:
-        signer = BursarSigner(_key(wallet.address), host=host.url, timeout=5.0)
+        signer = BursarSigner(_key(wallet.address), receipts="off", host=host.url, timeout=5.0)
         with pytest.raises(RequestOutcomeUnknownError) as info:
             signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
         assert info.value.request_id == host.requests[0]["nonce"]

@@ -13,6 +13,7 @@ from .errors import (
     ResponseInvalidError,
 )
 from .reads import agent_payments, agent_status
+from .receipts import ReceiptInvalidError, ReceiptKeyMissingError, ReceiptMarks, StateRollbackError
 from .request import build_request, post_signed, request_text, sign_request
 from .signer import BursarSigner, recover_address
 
@@ -26,6 +27,10 @@ __all__ = [
     "BursarSigner",
     "EnclaveUnavailableError",
     "PolicyDeniedError",
+    "ReceiptInvalidError",
+    "ReceiptKeyMissingError",
+    "ReceiptMarks",
+    "StateRollbackError",
     "RequestOutcomeUnknownError",
     "ResponseInvalidError",
     "agent_id_from_public_key",

@@ -17,7 +17,8 @@ from .errors import AgentKeyError
 _HEX32 = re.compile(r"^[0-9a-f]{64}$")
 _AGENT_ID = re.compile(r"^agt_[0-9a-f]{40}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_FIELDS = {"agentId", "publicKey", "privateKey", "wallet", "host"}
+_FIELDS = {"agentId", "publicKey", "privateKey", "wallet", "host", "receiptPublicKey"}
+_KEY_HEX = re.compile(r"^(0x)?[0-9a-fA-F]{64,}$")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class AgentKey:
     private_key: str
     wallet: str | None = None
     host: str | None = None
+    # The enclave's Ed25519 receipt key (hex, raw or SPKI DER) receipts are verified under: written by `bursar owner
+    # agent add` from the key the owner's CLI pinned or verified by attestation.
+    receipt_public_key: str | None = None
     # The key object, built from the seed once (not on every request); not part of equality or repr.
     _key: list[Ed25519PrivateKey] = field(default_factory=list, init=False, repr=False, compare=False)
 
@@ -61,6 +65,9 @@ def load_agent_key(path_or_dict: str | Path | dict[str, Any]) -> AgentKey:
         raise AgentKeyError("agent key: wallet must be a 0x address")
     if host is not None and not isinstance(host, str):
         raise AgentKeyError("agent key: host must be a URL")
+    receipt_key = raw.get("receiptPublicKey")
+    if receipt_key is not None and not (isinstance(receipt_key, str) and _KEY_HEX.match(receipt_key)):
+        raise AgentKeyError("agent key: receiptPublicKey must be hex (raw 32-byte or SPKI DER Ed25519 key)")
     derived = (
         Ed25519PrivateKey.from_private_bytes(bytes.fromhex(private_key)).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     )
@@ -68,4 +75,4 @@ def load_agent_key(path_or_dict: str | Path | dict[str, Any]) -> AgentKey:
         raise AgentKeyError("agent key: publicKey does not match privateKey")
     if agent_id_from_public_key(derived) != agent_id:
         raise AgentKeyError("agent key: agentId does not match publicKey")
-    return AgentKey(agent_id=agent_id, public_key=public_key, private_key=private_key, wallet=wallet, host=host)
+    return AgentKey(agent_id=agent_id, public_key=public_key, private_key=private_key, wallet=wallet, host=host, receipt_public_key=receipt_key)

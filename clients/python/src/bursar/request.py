@@ -280,6 +280,8 @@ def post_signed(host: str, agent_key: AgentKey, wallet: str, path: str, fields: 
         code = body.get("code") if isinstance(body, dict) else None
         ok = 200 <= status < 300 and not (isinstance(code, str) and "signature" not in body and is_sign)
         if ok:
+            if is_sign and isinstance(body, dict):
+                body["requestId"] = request["nonce"]  # this request's id, for the receipt check (overwrites anything the host sent)
             return body
         if is_sign and code == "request_nonce_reused":
             # SECURITY: one text per nonce here, so "other bytes used this nonce" means the host's view of this

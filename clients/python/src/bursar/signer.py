@@ -12,12 +12,18 @@ from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from typing import Any, Iterator
 
+import warnings
+
 from coincurve import PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from .agent_key import AgentKey, load_agent_key
 from .eip712 import hash_typed_data, keccak256
 from .errors import AgentKeyError, ResponseInvalidError
+from .receipts import ReceiptKeyMissingError, ReceiptMarks, check_receipt, ed25519_key
 from .request import post_signed
+
+_WARNED_OFF = False
 
 # Worker threads for the async APIs: a payment's round trip waits on a socket there, never on the event loop. Sized
 # for as many payments in flight as an agent plausibly runs (asyncio's default pool is cpu + 4 = 6 on 2 cores, which
@@ -131,6 +137,9 @@ class BursarSigner:
         reason: str | None = None,
         timeout: float = 30.0,
         session: bool = True,
+        receipts: str = "verify",
+        receipt_public_key: str | None = None,
+        receipt_marks_file: str | None = None,
     ) -> None:
         self.agent_key = agent_key if isinstance(agent_key, AgentKey) else load_agent_key(agent_key)
         self.host = host or self.agent_key.host
@@ -148,6 +157,32 @@ class BursarSigner:
         self.receipts: list[dict[str, Any]] = []
         # The wallet's public key, kept once an answer has proven it (it hashed to the wallet address).
         self._wallet_public_key: bytes | None = None
+        # Receipt checks (issue 15): on by default, under the trusted key only (never one the host hands over).
+        self._receipt_key: Any = None
+        self._receipt_key_hex = ""
+        self._marks: ReceiptMarks | None = None
+        if receipts == "off":
+            global _WARNED_OFF
+            if not _WARNED_OFF:
+                _WARNED_OFF = True
+                warnings.warn(
+                    "bursar: receipt checks are OFF (receipts='off'): signatures are returned without verifying their enclave "
+                    "receipts, so a host can hide a rolled-back or forked enclave from this agent. Do not run this in production.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+        elif receipts == "verify":
+            configured = receipt_public_key or self.agent_key.receipt_public_key
+            if not configured:
+                raise ReceiptKeyMissingError()
+            try:
+                self._receipt_key = ed25519_key(configured)
+            except ValueError as e:
+                raise AgentKeyError(f"receipt_public_key is not an Ed25519 public key: {e}") from e
+            self._receipt_key_hex = self._receipt_key.public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+            self._marks = ReceiptMarks.for_file(receipt_marks_file)
+        else:
+            raise ValueError("receipts must be 'verify' or 'off'")
 
     @property
     def address(self) -> str:
@@ -187,6 +222,8 @@ class BursarSigner:
         context = self._context()
         if context:
             fields["context"] = context
+        # The marks as they are before this request is sent: its receipt must lie above them.
+        before = self._marks.get(self._receipt_key_hex, self.wallet) if self._marks else None  # type: ignore[arg-type]
         body = post_signed(self.host, self.agent_key, self.wallet, "/v1/agent/sign", fields, timeout=self.timeout, session=self.session)  # type: ignore[arg-type]
         sig_hex = body.get("signature") if isinstance(body, dict) else None
         if not isinstance(sig_hex, str) or not sig_hex.startswith("0x"):
@@ -198,6 +235,12 @@ class BursarSigner:
         # SECURITY: the host is untrusted; a signature that does not recover to the wallet is refused here.
         digest = hash_typed_data(typed["domain"], typed["types"], primary_type, typed["message"])
         self._check_wallet_signature(digest, signature)
+        if self._marks is not None:
+            # SECURITY: the receipt must verify before the signature is returned (else it is not handed out).
+            body["receiptCheck"] = check_receipt(
+                body, key=self._receipt_key, key_hex=self._receipt_key_hex, request_id=str(body.get("requestId")),
+                wallet=self.wallet, agent_id=self.agent_key.agent_id, digest=digest, marks=self._marks, before=before,  # type: ignore[arg-type]
+            )
         if isinstance(body.get("receipt"), dict):
             self.receipts.append(body["receipt"])
         return signature

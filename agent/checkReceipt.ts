@@ -1,0 +1,157 @@
+import type { KeyObject } from 'node:crypto'
+import type { AuditCheckpoint, AuditEntry } from '../shared/audit/auditEntry.js'
+import { hashCanonicalAuditEntry } from '../shared/audit/hashAuditEntry.js'
+import { verifyAuditCheckpoint } from '../shared/audit/verifyAuditCheckpoint.js'
+import type { AuditReceipt } from '../shared/audit/verifyReceipt.js'
+import { canonicalJson } from '../shared/canonical/canonicalJson.js'
+import { BaseError } from '../shared/errors/base.js'
+import type { ReceiptMark, ReceiptMarks } from './ReceiptMarks.js'
+
+/** What one verified receipt established. */
+export type CheckedReceipt = {
+  seq: number
+  walletSeq: number | undefined
+  entryHash: string
+  /**
+   * true: the enclave's checkpoint signs this entry itself (checkpoint.seq == seq: verifyReceipt passed on the entry
+   * alone). false: the checkpoint is at a later seq (a turn shared with other requests); its signature and coverage
+   * verified, but the link from this entry to it runs through other wallets' entries the agent is not given.
+   */
+  signed: boolean
+}
+
+export type CheckReceiptParameters = {
+  /** The host's 2xx answer body (signature, signedHash, receipt, auditEntry). */
+  body: Record<string, unknown>
+  /** The trusted enclave receipt key (Ed25519) and its hex form (the marks' slot). */
+  key: KeyObject
+  keyHex: string
+  /** What this SDK asked: request id (nonce), wallet, agent, and the digest it computed itself. */
+  requestId: string
+  wallet: string
+  agentId: string
+  digest: string
+  marks: ReceiptMarks
+  /** The wallet's marks when this request was sent (a receipt must lie above them). */
+  before: ReceiptMark | undefined
+}
+
+/** A receipt that does not verify: the signature beside it is not handed out. */
+export class ReceiptInvalidError extends BaseError {
+  override name = 'ReceiptInvalidError'
+  constructor(why: string) {
+    super('receipt_invalid', `bursar host returned a signature whose audit receipt does not verify: ${why}`, {
+      metaMessages: [
+        'The signature was NOT returned to you: the host rewrote or forged the receipt, or it is not the enclave you trust.',
+        'Check the receipt key you configured (key file receiptPublicKey / attestation root); prefer another host.',
+      ],
+    })
+  }
+}
+
+/** A verified receipt at or below a mark already held: the enclave runs an older state (rollback) or a second copy (fork). */
+export class StateRollbackError extends BaseError {
+  override name = 'StateRollbackError'
+  readonly receipt: { seq: number; walletSeq: number | undefined; entryHash: string }
+  readonly mark: ReceiptMark
+  constructor(wallet: string, why: string, receipt: StateRollbackError['receipt'], mark: ReceiptMark) {
+    super('state_rollback_detected', `The enclave signing for wallet ${wallet} runs from an older state or a fork: ${why}`, {
+      metaMessages: [
+        `Your newest receipt for this wallet: audit seq ${mark.seq}, walletSeq ${mark.walletSeq}, entry ${mark.entryHash}.`,
+        'The signature was NOT returned to you. Spends and owner acts after that state may be forgotten there (budget counted twice, a revoke undone).',
+        'Stop paying through this host and tell the wallet owner: keep this error and your receipts (evidence), and check with `bursar audit verify --since-head SEQ:HASH` / `--wallet ADDR --since-wallet-head WALLETSEQ:HASH`.',
+      ],
+    })
+    this.receipt = receipt
+    this.mark = mark
+  }
+}
+
+/**
+ * SECURITY (issue 15, sdk15): checks the audit receipt that came with a signature, before the signature is handed
+ * out. (1) The receipt's entry is this request's: the host-served `auditEntry` hashes to `receipt.entryHash` and is the
+ * enclave's `sign_allowed` of this request id, wallet, agent and digest. (2) The enclave's checkpoint verifies under
+ * the trusted receipt key and covers the entry — verifyReceipt's rules on the entry alone; when the checkpoint sits at a later
+ * seq (shared turn), the signature and coverage are checked and the receipt is reported as `signed: false`. (3) The
+ * receipt lies above the wallet's marks as they were when this request was sent (seq and walletSeq strictly higher),
+ * and the next entry of the wallet's thread links to the marked one (walletPrev). Then the marks are raised.
+ */
+export function checkReceipt(p: CheckReceiptParameters): CheckedReceipt {
+  // Shapes are checked by hand (no schema parse on the hot path): the hash binds every other field of the entry.
+  const receipt = p.body.receipt as Partial<AuditReceipt> | null | undefined
+  const cp = receipt?.checkpoint as Partial<AuditCheckpoint> | undefined
+  if (
+    !receipt || typeof receipt !== 'object' || !isUint(receipt.seq) || typeof receipt.entryHash !== 'string' || !HASH.test(receipt.entryHash) ||
+    (receipt.walletSeq !== undefined && !isUint(receipt.walletSeq)) || !cp || typeof cp !== 'object' || !isUint(cp.seq) || !isUint(cp.time) ||
+    typeof cp.head !== 'string' || !HASH.test(cp.head) || typeof cp.signature !== 'string' || !SIG.test(cp.signature)
+  )
+    throw new ReceiptInvalidError('the answer carries no well-formed receipt')
+  const entry = p.body.auditEntry as Partial<AuditEntry> | null | undefined
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry) || typeof entry.prevHash !== 'string' || !HASH.test(entry.prevHash))
+    throw new ReceiptInvalidError('the answer carries no well-formed audit entry for the receipt')
+  const seq = receipt.seq
+  const entryHash = receipt.entryHash
+  // verifyReceipt's contract on the one entry the agent is given (shared/audit/verifyReceipt.ts): the entry at the
+  // receipt's seq hashes to its entryHash (and carries its walletSeq); the checkpoint verifies under the enclave key and
+  // covers the seq; at the same seq its head is the entry hash. Linking a later checkpoint needs the entries between.
+  let hash: string
+  try {
+    hash = hashCanonicalAuditEntry(entry.prevHash, canonicalJson(entry))
+  } catch {
+    throw new ReceiptInvalidError('the audit entry cannot be canonicalized')
+  }
+  if (hash !== entryHash) throw new ReceiptInvalidError(`the audit entry does not hash to the receipt's entryHash`)
+  if (entry.seq !== seq || entry.walletSeq !== receipt.walletSeq) throw new ReceiptInvalidError('the audit entry sits at another seq or walletSeq than the receipt')
+  if (entry.event !== 'sign_allowed' || entry.verdict !== 'allow') throw new ReceiptInvalidError(`the receipt's entry is a ${String(entry.event)}, not a signature`)
+  if (entry.requestId !== p.requestId) throw new ReceiptInvalidError(`the receipt is for request ${String(entry.requestId)}, not ${p.requestId}`)
+  if (typeof entry.wallet !== 'string' || entry.wallet.toLowerCase() !== p.wallet.toLowerCase() || entry.agentId !== p.agentId)
+    throw new ReceiptInvalidError('the receipt is for another wallet or agent')
+  const digest = p.digest.toLowerCase()
+  if (typeof entry.signedHash !== 'string' || entry.signedHash.toLowerCase() !== digest || String(p.body.signedHash).toLowerCase() !== digest)
+    throw new ReceiptInvalidError('the receipt records another digest than the one this SDK asked to sign')
+  if (cp.seq! < seq) throw new ReceiptInvalidError(`receipt_not_covered: the checkpoint at seq ${cp.seq} does not cover seq ${seq}`)
+  if (cp.seq === seq && cp.head !== entryHash) throw new ReceiptInvalidError(`receipt_checkpoint_invalid: the checkpoint's head is not the receipt's entry`)
+  if (!checkpointVerified(cp as AuditCheckpoint, p.key)) throw new ReceiptInvalidError('receipt_checkpoint_invalid: the checkpoint signature does not verify under the trusted enclave receipt key')
+  const signed = cp.seq === seq
+
+  const got = { seq, walletSeq: receipt.walletSeq, entryHash }
+  const m = p.before
+  if (m) {
+    if (receipt.seq <= m.seq || (receipt.walletSeq !== undefined && receipt.walletSeq <= m.walletSeq))
+      throw new StateRollbackError(
+        p.wallet,
+        `this receipt is at audit seq ${receipt.seq}, walletSeq ${receipt.walletSeq ?? '(none)'}, not above the marks you held when you sent the request (seq ${m.seq}, walletSeq ${m.walletSeq})`,
+        got,
+        m,
+      )
+  }
+  // The thread is absolute, whenever the request was sent: the entry right after the newest one held must link to it,
+  // and one at the same walletSeq must be it (a resend's answer is the same receipt).
+  const now = p.marks.get(p.keyHex, p.wallet)
+  if (now && receipt.walletSeq !== undefined) {
+    if (receipt.walletSeq === now.walletSeq + 1 && entry.walletPrev !== now.entryHash)
+      throw new StateRollbackError(p.wallet, `the wallet's entry ${receipt.walletSeq} does not continue entry ${now.walletSeq} you hold (walletPrev ${entry.walletPrev})`, got, now)
+    if (receipt.walletSeq === now.walletSeq && receipt.entryHash !== now.entryHash)
+      throw new StateRollbackError(p.wallet, `two different entries at walletSeq ${now.walletSeq} (${now.entryHash}, now ${receipt.entryHash})`, got, now)
+  }
+  p.marks.record(p.keyHex, p.wallet, { seq: receipt.seq, walletSeq: receipt.walletSeq ?? 0, entryHash: receipt.entryHash })
+  return { ...got, signed }
+}
+
+const HASH = /^0x[0-9a-f]{64}$/
+const SIG = /^0x[0-9a-fA-F]{128}$/
+const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+
+/**
+ * Checkpoints verified under a key, by signature (bounded): answers of one enclave turn share its checkpoint, so under
+ * concurrency one Ed25519 verify serves several receipts. Only an identical (key, seq, head, time, signature) hits.
+ */
+const VERIFIED = new Map<string, KeyObject>()
+function checkpointVerified(cp: AuditCheckpoint, key: KeyObject): boolean {
+  const id = `${cp.seq}|${cp.head}|${cp.time}|${cp.signature.toLowerCase()}`
+  if (VERIFIED.get(id) === key) return true
+  if (!verifyAuditCheckpoint(cp, key)) return false
+  if (VERIFIED.size >= 256) VERIFIED.delete(VERIFIED.keys().next().value!)
+  VERIFIED.set(id, key)
+  return true
+}
