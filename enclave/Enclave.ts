@@ -9,7 +9,7 @@ import type { AuditEntry, AuditEntryBody, AuditEvent, AuditHead } from '../share
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { MAX_FRAME_BYTES } from '../shared/protocol/frame.js'
 import type { Persist, ResultOf, WireCheckpoint } from '../shared/protocol/messages.js'
-import { AuditChain } from './audit/AuditChain.js'
+import { AuditChain } from '../core/audit/AuditChain.js'
 import type { NsmProvider } from './nsm/NsmProvider.js'
 import { type Phase, canTransition } from './protocol/phase.js'
 import { ReleaseInOrder } from './protocol/releaseInOrder.js'
@@ -142,7 +142,7 @@ export class Enclave {
       const loaded = s.legacy ? s.legacy.map((wallet) => ({ wallet, version: 0, replay: [] })) : await Promise.all(s.directory.map(([a, v, digest]) => this.unsealWallet(a.toLowerCase(), v, digest, given.get(a.toLowerCase()), s.coreId)))
       this.snapshotBytes = blob.length + wallets.reduce((n, w) => n + w.blob.length, 0)
       this.setReceiptKey(createPrivateKey({ key: Buffer.from(s.receiptKeyPkcs8), format: 'der', type: 'pkcs8' }))
-      const threads = loaded.map((b) => [b.wallet.address.toLowerCase(), (b as Partial<WalletBlob>).thread] as const)
+      const threads = loaded.map((b) => [b.wallet.address.toLowerCase(), (b as Partial<WalletBlob>).thread, (b as Partial<WalletBlob>).auditSeq] as const)
       this.audit = new AuditChain({ head: s.auditHead ?? undefined, threads, signer: this.receiptSigner })
       this.entryMacKey = s.entryMacKey
       this.coreId = s.legacy ? randomBytes(16) : s.coreId
