@@ -447,7 +447,8 @@ export class Enclave {
     const a = address.toLowerCase()
     if (this.state.wallets.has(a)) throw new EnclaveError('wallet_already_loaded', `This enclave holds wallet ${a} already`)
     const b = await this.unsealWallet(a, this.dropped.get(a), blob, this.coreId)
-    const thread = continueThread(b.thread ?? { walletSeq: 0, hash: GENESIS_HASH }, a, tail)
+    const from = b.thread ?? { walletSeq: 0, hash: GENESIS_HASH }, thread = continueThread(from, a, tail)
+    tail = tail.filter((e) => e.walletSeq! > from.walletSeq) // not those the blob holds
     tail.forEach(checkReplayable) // all checked before anything changes
     this.state.apply({ type: 'wallet_added', wallet: b.wallet, version: b.version })
     this.dropped.delete(a)

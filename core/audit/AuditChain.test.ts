@@ -135,7 +135,12 @@ describe('AuditChain', () => {
     expect(continueThread(from, w, reference.entries.slice(4, 8))).toEqual({ walletSeq: 8, hash: reference.hashes[7] })
     expect(continueThread(from, w, [])).toEqual(from)
     expect(() => continueThread(from, w, [reference.entries[4]!, reference.entries[6]!])).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' })) // one skipped
-    expect(() => continueThread(from, w, reference.entries.slice(3, 8))).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' })) // one the blob holds
+    // Entries the blob holds (before and at its head) are passed; the one at the head must hash to it.
+    expect(continueThread(from, w, reference.entries.slice(1, 8))).toEqual({ walletSeq: 8, hash: reference.hashes[7] })
+    const heldEdited = structuredClone(reference.entries.slice(3, 8))
+    heldEdited[0]!.reason = 'another fork'
+    expect(() => continueThread(from, w, heldEdited)).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' }))
+    expect(() => continueThread(from, w, [...reference.entries.slice(4, 6), reference.entries[3]!])).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' })) // held, after the continuation began
     expect(() => continueThread(from, `0x${'2'.repeat(40)}`, reference.entries.slice(4, 8))).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' })) // another wallet's
     const edited = structuredClone(reference.entries.slice(4, 8))
     edited[1]!.reason = 'rewritten'

@@ -132,12 +132,15 @@ export class AuditChain {
 
 /**
  * Issue 15 step 3 (loadWallet): a wallet's tail written in another chain (the enclave that held it before) after its
- * blob. Checked by the thread alone: every entry names the wallet and continues its thread exactly from the blob's
- * head (walletSeq + 1, walletPrev = the previous entry's hash); the entries' MACs are checked by the caller.
+ * blob. Checked by the thread alone: every entry names the wallet; entries the blob holds (walletSeq ≤ its head, the
+ * one at the head hashing to it: the host's row seq may precede the blob's seal) are passed, then each continues the
+ * thread exactly (walletSeq + 1, walletPrev = the previous entry's hash). The entries' MACs are checked by the caller.
  */
 export function continueThread(from: WalletThreadHead, wallet: string, entries: readonly AuditEntry[]): WalletThreadHead {
   let t = from
   for (const e of entries) {
+    const held = t === from && e.walletSeq !== undefined && e.walletSeq <= from.walletSeq
+    if (held && e.wallet?.toLowerCase() === wallet && (e.walletSeq! < from.walletSeq || hashCanonicalAuditEntry(e.prevHash, canonicalJson(e)) === from.hash)) continue
     if (e.wallet?.toLowerCase() !== wallet || e.walletSeq !== t.walletSeq + 1 || e.walletPrev !== t.hash)
       throw new AuditError('audit_resume_mismatch', `Supplied audit entry ${e.seq} does not continue wallet ${wallet}'s thread`, { details: `expected walletSeq ${t.walletSeq + 1}, got ${e.walletSeq}` })
     t = { walletSeq: e.walletSeq, hash: hashCanonicalAuditEntry(e.prevHash, canonicalJson(e)) }

@@ -124,7 +124,7 @@ describe.each(['sqlite', 'postgres'] as const)('%s store: idempotent persist, fo
     const snap = (await store.latestSnapshot())!
     expect({ ...snap, wallets: [...snap.wallets].sort((x, y) => x.wallet.localeCompare(y.wallet)) }).toEqual({
       version: 9, auditSeq: 9, blob: blob(9),
-      wallets: [{ wallet: A, version: 9, blob: blob(0xa9) }, { wallet: B, version: 1, blob: blob(0xb1) }],
+      wallets: [{ wallet: A, version: 9, auditSeq: 9, blob: blob(0xa9) }, { wallet: B, version: 1, auditSeq: 0, blob: blob(0xb1) }],
     })
     await store.close()
   })
