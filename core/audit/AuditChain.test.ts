@@ -122,6 +122,17 @@ describe('AuditChain', () => {
     const chain = new AuditChain({ head, threads: sealed, signer })
     expect(() => chain.resumeFrom(spliced)).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' }))
     expect(chain.head()).toEqual(head) // all or nothing
+    // The quieter splice: fork 2's entries after seq 5 name another wallet, so no entry of the wallet reaches the
+    // blob's head and none follows it in the tail. At the blob's seal seq the wallet's last entry seen must be the head.
+    const other = `0x${'3'.repeat(40)}`
+    const fork2b = new AuditChain({ head: { seq: 5, hash: reference.hashes[5] as string }, signer })
+    const quiet = [...reference.entries.slice(4, 6), ...[6, 7].map((i) => fork2b.append({ ...mockAuditBody(i), wallet: other }).entry)]
+    expect(quiet.map((e) => e.seq)).toEqual([4, 5, 6, 7])
+    expect(() => new AuditChain({ head, threads: sealed, signer }).resumeFrom(quiet)).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' }))
+    // The same, handed in two chunks (replayEntries sends the tail in frames): still refused at the seal seq.
+    const chunked = new AuditChain({ head, threads: sealed, signer })
+    chunked.resumeFrom(quiet.slice(0, 2))
+    expect(() => chunked.resumeFrom(quiet.slice(2))).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' }))
     // The honest tail over the same blob passes, and continues after the blob's seal.
     expect(new AuditChain({ head, threads: sealed, signer }).resumeFrom(reference.entries.slice(4))).toEqual({ seq: 11, hash: reference.hashes[11] })
     // After the blob's seal only the exact continuation: an entry past it that repeats a walletSeq is refused.

@@ -33,7 +33,9 @@ export class AuditChain {
   #hash: string
   #threads = new Map<string, WalletThreadHead>()
   /** Each loaded wallet's sealed thread head and its blob's seal seq: what resumeFrom checks the covered tail against. */
-  #sealed = new Map<string, WalletThreadHead & { at: number }>()
+  #sealed = new Map<string, WalletThreadHead & { at: number; seen?: WalletThreadHead }>()
+  /** The wallets whose blob was sealed at each seq (resumeFrom checks them when the tail reaches it). */
+  #due = new Map<number, string[]>()
   readonly #signer: AuditSigner
 
   constructor(params: AuditChainParameters) {
@@ -43,7 +45,7 @@ export class AuditChain {
       throw new AuditError('audit_bad_entry', 'An empty chain must have the genesis head')
     this.#seq = head.data.seq
     this.#hash = head.data.hash
-    for (const [w, t, at] of params.threads ?? []) if (t) this.#threads.set(w, t), this.#sealed.set(w, { ...t, at: at ?? -1 })
+    for (const [w, t, at] of params.threads ?? []) if (t) this.#threads.set(w, t), this.#sealed.set(w, { ...t, at: at ?? -1 }), this.#due.set(at ?? -1, [...(this.#due.get(at ?? -1) ?? []), w])
     this.#signer = params.signer
   }
 
@@ -73,7 +75,7 @@ export class AuditChain {
   /** Issue 15 step 3: a wallet loaded into (head: its thread continues here) or dropped from (undefined) this chain. */
   setThread(wallet: string, head: WalletThreadHead | undefined): void {
     if (head) this.#threads.set(wallet.toLowerCase(), head)
-    else this.#threads.delete(wallet.toLowerCase()), this.#sealed.delete(wallet.toLowerCase())
+    else this.#threads.delete(wallet.toLowerCase())
   }
 
   /** Signs the current head: `{ seq, head, time, signature }` (see auditCheckpointMessage for the bytes). */
@@ -102,7 +104,7 @@ export class AuditChain {
   resumeFrom(entries: readonly AuditEntry[]): AuditHead {
     let seq = this.#seq
     let hash = this.#hash
-    const threads = new Map(this.#threads)
+    const threads = new Map(this.#threads), seen = new Map<string, WalletThreadHead>()
     for (const entry of entries) {
       // SECURITY: the host chooses what it supplies; only an exact continuation of our sealed head is accepted.
       if (entry.seq !== seq + 1) throw new AuditError('audit_resume_gap', 'Supplied audit entries do not continue the head', { details: `expected seq ${seq + 1}, got ${entry.seq}` })
@@ -114,15 +116,21 @@ export class AuditChain {
       // after the seal, only the exact continuation (a fork's entries spliced in show at once, not at the next entry).
       const w = entry.wallet?.toLowerCase() ?? ''
       const t = threads.get(w) ?? this.thread(w), sealed = this.#sealed.get(w)
-      if (entry.walletSeq === undefined) continue
       const broken = () => new AuditError('audit_resume_mismatch', `Supplied audit entry ${entry.seq} does not continue its wallet's thread`)
-      if (sealed && entry.seq <= sealed.at) {
+      if (entry.walletSeq !== undefined && sealed && entry.seq <= sealed.at) {
         if (entry.walletSeq > sealed.walletSeq || (entry.walletSeq === sealed.walletSeq && hash !== sealed.hash)) throw broken()
-        continue
+        seen.set(w, { walletSeq: entry.walletSeq, hash })
+      } else if (entry.walletSeq !== undefined) {
+        if (entry.walletSeq !== t.walletSeq + 1 || entry.walletPrev !== t.hash) throw broken()
+        threads.set(w, { walletSeq: entry.walletSeq, hash })
       }
-      if (entry.walletSeq !== t.walletSeq + 1 || entry.walletPrev !== t.hash) throw broken()
-      threads.set(w, { walletSeq: entry.walletSeq, hash })
+      // At a blob's seal seq, its wallet's last entry the tail held must be the blob's head (else a fork's entries).
+      for (const d of this.#due.get(entry.seq) ?? []) {
+        const x = seen.get(d) ?? this.#sealed.get(d)!.seen, h = this.#sealed.get(d)!
+        if (x && (x.walletSeq !== h.walletSeq || x.hash !== h.hash)) throw broken()
+      }
     }
+    for (const [d, x] of seen) this.#sealed.get(d)!.seen = x
     this.#seq = seq
     this.#hash = hash
     this.#threads = threads
