@@ -465,7 +465,8 @@ export class Enclave {
    * Issue 15 step 3, in the writer: audits `wallet_dropped` (the wallet's last entry here), seals its final blob (thread
    * head: that entry) and a core that no longer names it, and forgets it: later requests for it are wallet_not_loaded
    * (one queued behind the drop too: handleAgentSign checks its wallet is still held). The blob rides with every core
-   * until the host acknowledges it. A seal that fails leaves the wallet held (retry the drop).
+   * until the host acknowledges it. If the wallet's seal fails it stays held (retry the drop); if the core's fails
+   * after it, the wallet is dropped and the owed full seal carries the core without it and the final blob.
    */
   async dropWallet(address: string): Promise<{ result: ResultOf<'dropWallet'>; persist: Persist }> {
     const a = address.toLowerCase(), agents = this.wallet(a).agents.keys()
@@ -478,9 +479,8 @@ export class Enclave {
     this.audit.setThread(a, undefined)
     this.walletSeals.delete(a)
     this.dropped.set(a, { version, digest: sha256(blob) })
-    const persist = await this.finishTx(tx) // a full seal: the core without it
-    this.unackedWallets.set(a, { wallet: a, version, blob, at: persist.sealed!.version })
-    persist.sealed = { ...persist.sealed!, wallets: [...(persist.sealed!.wallets ?? []).filter((w) => w.wallet !== a), { wallet: a, version, blob }] }
+    this.unackedWallets.set(a, { wallet: a, version, blob, at: this.state.version + 1 }) // with the next core, even if this one's seal fails
+    const persist = await this.finishTx(tx) // a full seal: the core without it, the final blob beside it (unacknowledged)
     return { result: { wallet: a, version, walletSeq }, persist }
   }
 
