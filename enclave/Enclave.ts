@@ -9,7 +9,10 @@ import type { AuditEntry, AuditEntryBody, AuditEvent, AuditHead } from '../share
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { MAX_FRAME_BYTES } from '../shared/protocol/frame.js'
 import type { Persist, ResultOf, WireCheckpoint } from '../shared/protocol/messages.js'
-import { AuditChain } from './audit/AuditChain.js'
+import { AuditChain, continueThread } from '../core/audit/AuditChain.js'
+import { GENESIS_HASH } from '../shared/audit/hashAuditEntry.js'
+import { checkReplayable } from './state/loadState.js'
+import { applyEvents } from './owner/ledgerOps.js'
 import type { NsmProvider } from './nsm/NsmProvider.js'
 import { type Phase, canTransition } from './protocol/phase.js'
 import { ReleaseInOrder } from './protocol/releaseInOrder.js'
@@ -93,6 +96,8 @@ export class Enclave {
   /** Each wallet's newest sealed blob (the core's directory). */
   private readonly walletSeals = new Map<string, WalletSeal>()
   private coreId!: Uint8Array
+  /** Issue 15 step 3: each wallet this enclave dropped, with its final blob (a blob older than it will not load here). */
+  private readonly dropped = new Map<string, { version: number; digest: Uint8Array }>()
   /** From the loaded core: the seq up to which each wallet's blob (`behind`) or else the core is current (finishLoad: the replay reached it). */
   covered = { sealedSeq: -1, behind: new Map<string, number>() }
 
@@ -129,20 +134,19 @@ export class Enclave {
     this.lastSealed = null
     this.unackedWallets.clear()
     this.walletSeals.clear()
+    this.dropped.clear()
     this.covered = { sealedSeq: -1, behind: new Map() }
     if (blob) {
       const { plaintext, version } = await this.params.sealer.unseal({ blob, purpose: SNAPSHOT_PURPOSE, walletId: '' })
       const s = decodeCore(plaintext)
       if (s.stateVersion !== version) throw new EnclaveError('state_invalid', 'Snapshot version does not match its seal')
       const given = new Map(wallets.map((w) => [w.wallet.toLowerCase(), w.blob]))
-      const named = new Set(s.directory.map(([a]) => a.toLowerCase()))
-      const extra = [...given.keys()].find((a) => !named.has(a))
-      if (extra !== undefined) throw new EnclaveError('state_wallet_foreign', `A blob for wallet ${extra.slice(0, 42)}, which the core blob does not name`)
+      // A blob the core does not name is not loaded (issue 15 step 3: a store keeps the blobs of wallets dropped to another enclave).
       // A format-1 snapshot (one blob, before per-wallet blobs) holds its wallets itself; the first seal below splits them.
-      const loaded = s.legacy ? s.legacy.map((wallet) => ({ wallet, version: 0, replay: [] })) : await Promise.all(s.directory.map(([a, v, digest]) => this.unsealWallet(a.toLowerCase(), v, digest, given.get(a.toLowerCase()), s.coreId)))
+      const loaded = s.legacy ? s.legacy.map((wallet) => ({ wallet, version: 0, replay: [] })) : await Promise.all(s.directory.map(([a, v, digest]) => this.unsealWallet(a.toLowerCase(), { version: v, digest, exact: true }, given.get(a.toLowerCase()), s.coreId)))
       this.snapshotBytes = blob.length + wallets.reduce((n, w) => n + w.blob.length, 0)
       this.setReceiptKey(createPrivateKey({ key: Buffer.from(s.receiptKeyPkcs8), format: 'der', type: 'pkcs8' }))
-      const threads = loaded.map((b) => [b.wallet.address.toLowerCase(), (b as Partial<WalletBlob>).thread] as const)
+      const threads = loaded.map((b) => [b.wallet.address.toLowerCase(), (b as Partial<WalletBlob>).thread, (b as Partial<WalletBlob>).auditSeq] as const)
       this.audit = new AuditChain({ head: s.auditHead ?? undefined, threads, signer: this.receiptSigner })
       this.entryMacKey = s.entryMacKey
       this.coreId = s.legacy ? randomBytes(16) : s.coreId
@@ -164,8 +168,8 @@ export class Enclave {
     this.broken = false
   }
 
-  /** One wallet's blob, checked against the core's directory entry (address, version, digest) and core id. */
-  private async unsealWallet(address: string, version: number, digest: Uint8Array, blob: Uint8Array | undefined, coreId: Uint8Array): Promise<WalletBlob> {
+  /** One wallet's blob, checked against the core's directory entry (address, version, digest; loadWallet: not older than `named`) and core id. */
+  private async unsealWallet(address: string, named: { version: number; digest: Uint8Array; exact?: boolean } | undefined, blob: Uint8Array | undefined, coreId: Uint8Array): Promise<WalletBlob> {
     if (!blob) throw new EnclaveError('state_wallet_missing', `No blob for wallet ${address}, which the core blob names`)
     let u: Awaited<ReturnType<Sealer['unseal']>>
     try {
@@ -177,8 +181,8 @@ export class Enclave {
     const b = decodeWalletBlob(u.plaintext)
     if (b.wallet.address.toLowerCase() !== address || b.version !== u.version) throw new EnclaveError('state_wallet_foreign', `The blob handed in for wallet ${address} is another wallet's`)
     if (!Buffer.from(b.coreId).equals(coreId)) throw new EnclaveError('state_wallet_foreign', `The blob of wallet ${address} was sealed under another core (enclave or cluster)`)
-    if (b.version !== version) throw new EnclaveError('state_wallet_stale', `Wallet ${address}'s blob has version ${b.version}; the core blob names ${version}`)
-    if (!sha256(blob).equals(digest)) throw new EnclaveError('state_wallet_foreign', `Wallet ${address}'s blob is not the one the core blob names (another lineage)`)
+    if (named && (named.exact ? b.version !== named.version : b.version < named.version)) throw new EnclaveError('state_wallet_stale', `Wallet ${address}'s blob has version ${b.version}; the core blob (or its drop here) names ${named.version}`)
+    if (named && b.version === named.version && !sha256(blob).equals(named.digest)) throw new EnclaveError('state_wallet_foreign', `Wallet ${address}'s blob is not the one the core blob names (another lineage)`)
     return b
   }
 
@@ -402,9 +406,7 @@ export class Enclave {
     const rest = this.replay.ids.unsealed(sealedIds, from.seq, (v) => this.walletSeals.get(v)?.at ?? -1).filter(([k]) => !keep || keep.has(k)).slice(0, Math.max(0, room))
     const seals = new Map<string, WalletSeal>()
     const wallets = await Promise.all(changed.map(async (a) => {
-      const version = this.state.walletVersion(a)
-      const plaintext = encodeWalletBlob({ coreId: this.coreId, version, auditSeq: head.seq, replay: slices.get(a)!, wallet: this.state.wallet(a), thread: this.audit.thread(a) })
-      const blob = await this.params.sealer.seal({ purpose: WALLET_PURPOSE, walletId: a, version, plaintext })
+      const [version, blob] = [this.state.walletVersion(a), await this.sealWallet(a, head, slices.get(a)!)]
       seals.set(a, { version, digest: sha256(blob), bytes: blob.length, through: head, at: head.seq })
       return { wallet: a, version, blob }
     })).catch(undo)
@@ -427,6 +429,59 @@ export class Enclave {
     })
     const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: stateVersion, plaintext }).catch(undo)
     return { sealed: { version: stateVersion, auditSeq: from.seq, blob, wallets }, changed, seals }
+  }
+
+  /** Seals one wallet's blob (its state, thread head and its agents' request ids) at its current version. */
+  private sealWallet(a: string, head: AuditHead, replay: EncodedIds): Promise<Uint8Array> {
+    const plaintext = encodeWalletBlob({ coreId: this.coreId, version: this.state.walletVersion(a), auditSeq: head.seq, replay, wallet: this.state.wallet(a), thread: this.audit.thread(a) })
+    return this.params.sealer.seal({ purpose: WALLET_PURPOSE, walletId: a, version: this.state.walletVersion(a), plaintext })
+  }
+
+  /**
+   * Issue 15 step 3, in the writer of a ready enclave: one wallet's newest blob (sealed for it under this core id —
+   * the cluster's lineage —, not older than a drop here) and its tail (entries MAC'd by this lineage, agent decisions
+   * only, continuing the blob's thread exactly). It joins the state at the blob's version and its thread continues
+   * here: the `wallet_loaded` entry and a full seal (a core naming it, its blob at a new version) are this answer's.
+   */
+  async loadWallet(address: string, blob: Uint8Array, tail: AuditEntry[]): Promise<{ result: ResultOf<'loadWallet'>; persist: Persist }> {
+    const a = address.toLowerCase()
+    if (this.state.wallets.has(a)) throw new EnclaveError('wallet_already_loaded', `This enclave holds wallet ${a} already`)
+    const b = await this.unsealWallet(a, this.dropped.get(a), blob, this.coreId)
+    const from = b.thread ?? { walletSeq: 0, hash: GENESIS_HASH }, thread = continueThread(from, a, tail)
+    tail = tail.filter((e) => e.walletSeq! > from.walletSeq) // not those the blob holds
+    tail.forEach(checkReplayable) // all checked before anything changes
+    this.state.apply({ type: 'wallet_added', wallet: b.wallet, version: b.version })
+    this.dropped.delete(a)
+    this.audit.setThread(a, thread)
+    for (const [key, at] of [...b.replay, ...tail.flatMap((e): Array<[string, number]> => (e.agentId && e.requestId ? [[`${e.agentId}:${e.requestId}`, e.time]] : []))]) this.replay.remember(key, at)
+    for (const e of tail) if (e.ledger.length > 0) applyEvents(this, this.wallet(a), e.ledger)
+    const tx = this.beginTx()
+    tx.snapshot = true
+    this.appendInfo(tx, 'wallet_loaded', { wallet: a })
+    return { result: { wallet: a, version: b.version, walletSeq: this.audit.thread(a).walletSeq, replayed: tail.length }, persist: await this.finishTx(tx) }
+  }
+
+  /**
+   * Issue 15 step 3, in the writer: audits `wallet_dropped` (the wallet's last entry here), seals its final blob (thread
+   * head: that entry) and a core that no longer names it, and forgets it: later requests for it are wallet_not_loaded
+   * (one queued behind the drop too: handleAgentSign checks its wallet is still held). The blob rides with every core
+   * until the host acknowledges it. If the wallet's seal fails it stays held (retry the drop); if the core's fails
+   * after it, the wallet is dropped and the owed full seal carries the core without it and the final blob.
+   */
+  async dropWallet(address: string): Promise<{ result: ResultOf<'dropWallet'>; persist: Persist }> {
+    const a = address.toLowerCase(), agents = this.wallet(a).agents.keys()
+    const tx = this.beginTx()
+    tx.snapshot = true
+    this.appendInfo(tx, 'wallet_dropped', { wallet: a })
+    const [version, walletSeq] = [this.state.walletVersion(a), this.audit.thread(a).walletSeq]
+    const blob = await this.sealWallet(a, this.audit.head(), this.replay.ids.encodedFor(agents, 200_000, this.replay.ids.newestAdmitted(200_000)))
+    this.state.apply({ type: 'wallet_dropped', wallet: a })
+    this.audit.setThread(a, undefined)
+    this.walletSeals.delete(a)
+    this.dropped.set(a, { version, digest: sha256(blob) })
+    this.unackedWallets.set(a, { wallet: a, version, blob, at: this.state.version + 1 }) // with the next core, even if this one's seal fails
+    const persist = await this.finishTx(tx) // a full seal: the core without it, the final blob beside it (unacknowledged)
+    return { result: { wallet: a, version, walletSeq }, persist }
   }
 
   wallet(address: string): WalletView {

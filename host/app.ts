@@ -20,6 +20,7 @@ import { auditRoutes } from './routes/audit.js'
 import { healthRoutes } from './routes/health.js'
 import { ownerRoutes } from './routes/owner.js'
 import { dashboardRoutes } from './routes/dashboard.js'
+import { operatorRoutes } from './routes/operator.js'
 import { corsHook } from './plugins/corsHook.js'
 import type { PendingWebhooks } from './webhooks/PendingWebhooks.js'
 import type { WebhookSettings } from './webhooks/WebhookSettings.js'
@@ -89,6 +90,8 @@ export async function buildApp(params: BuildAppParameters): Promise<FastifyInsta
   await app.register(
     auditRoutes(params.store, params.gateway, ownerReadGuard({ mode: params.auditAuth ?? 'owner', operatorToken: params.auditToken, origins: params.readOrigins })),
   )
+  // Operator acts (issue 15 step 3): the operator's bearer token only, in every audit mode.
+  await app.register(operatorRoutes(params.gateway, ownerReadGuard({ mode: 'owner', operatorToken: params.auditToken })))
   await app.register(dashboardRoutes())
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   return app

@@ -65,6 +65,7 @@ function securityOf(path: string): Array<Record<string, string[]>> | undefined {
   if (path.startsWith('/v1/agent/')) return [{ agentSignature: [] }]
   if (path === '/v1/owner/acts') return [{ ownerAct: [] }]
   if (path.startsWith('/v1/audit/')) return [{ ownerReadToken: [] }, { operatorToken: [] }, {}]
+  if (path.startsWith('/v1/operator/')) return [{ operatorToken: [] }]
   if (path.startsWith('/v1/wallets') || path === '/v1/owner/wallets' || path.startsWith('/v1/owner/webhooks/')) return [{ ownerReadToken: [] }, { operatorToken: [] }]
   return undefined
 }

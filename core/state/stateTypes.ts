@@ -116,3 +116,6 @@ export type StateChange =
   /** Ledger events, schema-checked again as they are applied (live and replayed alike). */
   | { type: 'ledger'; wallet: string; events: readonly unknown[] }
   | { type: 'owner_seq'; wallet: string; ownerSeq: number; rolledBack: boolean }
+  /** Issue 15 step 3: a wallet loaded from its blob (at the blob's version; the next seal re-seals it) or dropped. */
+  | { type: 'wallet_added'; wallet: WalletRecord; version: number }
+  | { type: 'wallet_dropped'; wallet: string }

@@ -82,6 +82,8 @@ type Base = { wallet: WalletView; agent: Readonly<AgentRecord>; r: AgentRequest;
 async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, authed: Readonly<AgentRecord>, pre: Prepared): Promise<Decided> {
   // SECURITY: a request queued before a halt (a broken invariant) is not decided on the state that broke it.
   if (enclave.phase !== 'ready') throw new EnclaveError('enclave_halted', 'Enclave halted on a broken invariant')
+  // Issue 15 step 3: a drop (or a drop and a reload) while this request waited: it is not decided on the old record.
+  if (enclave.wallet(wallet.address) !== wallet) throw new EnclaveError('wallet_not_loaded', 'This enclave dropped the wallet while the request waited')
   const now = enclave.now()
   // SECURITY: the writer reads the live agent record (an owner act may have revoked it while this request waited).
   const agent = wallet.agents.get(authed.agentId) ?? authed

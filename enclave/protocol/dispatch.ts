@@ -14,7 +14,7 @@ import { handleAgentStatus } from '../agent/handleAgentStatus.js'
 import { handleAttest } from '../attest/handleAttest.js'
 import { applyOwnerAct } from '../owner/applyOwnerAct.js'
 import { describeWallet } from '../../core/owner/describeWallet.js'
-import { finishLoad, replayEntries } from '../state/loadState.js'
+import { finishLoad, parseReplayed, replayEntries } from '../state/loadState.js'
 import type { HandlerResult } from './HandlerResult.js'
 import { PHASE_ACCEPTS } from './phase.js'
 import { SIGN_ENGINE } from '../sign/secp256k1Engine.js'
@@ -61,9 +61,11 @@ const HANDLERS: { [T in EnclaveRequestType]: (enclave: Enclave, req: Extract<Enc
   attest: (enclave, req) => handleAttest(enclave, req.nonce),
   getWallets: (enclave) => ({ ok: true, result: { wallets: [...enclave.state.wallets.values()].map((w) => describeWallet(w, enclave.now())) } }),
   agentStatus: handleAgentStatus,
+  loadWallet: async (enclave, req) => ({ ok: true, ...(await enclave.loadWallet(req.wallet, req.blob, parseReplayed(enclave, req.entries))) }),
+  dropWallet: async (enclave, req) => ({ ok: true, ...(await enclave.dropWallet(req.wallet)) }),
 }
 /** Requests that change state run in the single writer. */
-const SERIAL: ReadonlySet<EnclaveRequestType> = new Set(['loadState', 'replayEntries', 'finishLoad', 'ownerAct'])
+const SERIAL: ReadonlySet<EnclaveRequestType> = new Set(['loadState', 'replayEntries', 'finishLoad', 'ownerAct', 'loadWallet', 'dropWallet'])
 
 async function route(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
   const type = (msg as { type?: unknown } | null)?.type

@@ -15,6 +15,8 @@ export class EnclaveState {
   private readonly nonces = new Map<string, number>()
   private readonly versions = new Map<string, number>()
   private readonly changed = new Set<string>()
+  /** Wallets dropped (issue 15 step 3): a request naming one is wallet_not_loaded, not wallet_not_found. */
+  private readonly dropped = new Set<string>()
   /** Read-only views of the private maps. */
   readonly wallets: ReadonlyMap<string, WalletView> = this.records
   readonly createNonces: ReadonlyMap<string, number> = this.nonces
@@ -53,8 +55,8 @@ export class EnclaveState {
   /** The one mutator. A ledger event that is illegal here throws (LedgerInvariantError); the caller halts. */
   apply(c: StateChange): void {
     this.change(c)
-    if (c.type === 'loaded' || c.type === 'version_bumped') return
-    const a = (c.type === 'wallet_created' ? c.wallet.address : c.wallet).toLowerCase()
+    if (c.type === 'loaded' || c.type === 'version_bumped' || c.type === 'wallet_dropped') return
+    const a = (c.type === 'wallet_created' || c.type === 'wallet_added' ? c.wallet.address : c.wallet).toLowerCase()
     this.versions.set(a, (this.versions.get(a) ?? 0) + 1)
     this.changed.add(a)
   }
@@ -69,6 +71,7 @@ export class EnclaveState {
         for (const [n, t] of c.createNonces) this.nonces.set(n, t)
         this.versions.clear()
         this.changed.clear()
+        this.dropped.clear()
         for (const [a, v] of c.versions ?? []) this.versions.set(a.toLowerCase(), v)
         return
       case 'version_bumped':
@@ -78,6 +81,13 @@ export class EnclaveState {
         for (const [n, t] of this.nonces) if (t < c.pruneBefore) this.nonces.delete(n)
         this.nonces.set(c.nonce, c.issuedAt)
         this.records.set(c.wallet.address.toLowerCase(), c.wallet)
+        return
+      case 'wallet_added': // its version continues the blob's (apply bumps it: the next seal writes a new one)
+        this.records.set(c.wallet.address.toLowerCase(), c.wallet), this.versions.set(c.wallet.address.toLowerCase(), c.version), this.dropped.delete(c.wallet.address.toLowerCase())
+        return
+      case 'wallet_dropped':
+        for (const m of [this.records, this.versions]) m.delete(c.wallet)
+        this.changed.delete(c.wallet), this.dropped.add(c.wallet)
         return
       case 'wallet_changed':
         applyWalletChange(this.record(c.wallet), c.change)
@@ -98,7 +108,7 @@ export class EnclaveState {
 
   private record(address: string): WalletRecord {
     const w = this.records.get(address.toLowerCase())
-    if (!w) throw new EnclaveError('wallet_not_found', `No wallet ${address} in this enclave`)
+    if (!w) throw new EnclaveError(this.dropped.has(address.toLowerCase()) ? 'wallet_not_loaded' : 'wallet_not_found', `No wallet ${address} in this enclave`)
     return w
   }
 }

@@ -30,6 +30,24 @@ const AGENT_LEDGER_EVENTS: ReadonlySet<string> = new Set(['request', 'denial', '
  */
 export async function replayEntries(enclave: Enclave, texts: string[]): Promise<HandlerResult<'replayEntries'>> {
   refuseIfBroken(enclave)
+  const entries = parseReplayed(enclave, texts)
+  enclave.audit.resumeFrom(entries)
+  enclave.markLoadBroken(true)
+  for (const e of entries) {
+    // The replay state travels with the log: a resend of a request decided before this load is refused here too. Every
+    // entry from the core's head, applied or not: a staggered core leaves out the ids the log gives back (issue 18).
+    if (e.agentId && e.requestId && REPLAYABLE_EVENTS.has(e.event)) enclave.replay.remember(`${e.agentId}:${e.requestId}`, e.time, e.wallet ? [e.seq, e.wallet] : undefined)
+    // Issue 18: an entry before the core's seal whose wallet's blob (or, wallet-less, the core) holds it: chain only.
+    if (enclave.replayCovers(e)) continue
+    checkReplayable(e)
+    if (e.ledger.length > 0 && e.wallet) applyEvents(enclave, enclave.wallet(e.wallet), e.ledger)
+  }
+  enclave.markLoadBroken(false)
+  return { ok: true, result: enclave.headResult() }
+}
+
+/** Schema-parses stored entry texts and checks each one's MAC (replayEntries, loadWallet). */
+export function parseReplayed(enclave: Enclave, texts: string[]): AuditEntry[] {
   const entries: AuditEntry[] = []
   for (const text of texts) {
     let parsed: unknown
@@ -52,29 +70,22 @@ export async function replayEntries(enclave: Enclave, texts: string[]): Promise<
     }
     entries.push(r.data)
   }
-  enclave.audit.resumeFrom(entries)
-  enclave.markLoadBroken(true)
-  for (const e of entries) {
-    // The replay state travels with the log: a resend of a request decided before this load is refused here too. Every
-    // entry from the core's head, applied or not: a staggered core leaves out the ids the log gives back (issue 18).
-    if (e.agentId && e.requestId && REPLAYABLE_EVENTS.has(e.event)) enclave.replay.remember(`${e.agentId}:${e.requestId}`, e.time, e.wallet ? [e.seq, e.wallet] : undefined)
-    // Issue 18: an entry before the core's seal whose wallet's blob (or, wallet-less, the core) holds it: chain only.
-    if (enclave.replayCovers(e)) continue
-    if (e.rule === OWNER_RULE) {
-      throw new EnclaveError('state_rollback_detected', `Owner act at seq ${e.seq} is newer than the snapshot: an older snapshot`)
-    }
-    // SECURITY: anything but an agent decision after the snapshot is a rollback or a forged entry.
-    if (!REPLAYABLE_EVENTS.has(e.event)) throw new EnclaveError('state_invalid', `A ${e.event.slice(0, 40)} entry at seq ${e.seq} cannot follow the snapshot`)
-    for (const l of e.ledger) {
-      const type = (l as { type?: unknown } | null)?.type
-      if (typeof type !== 'string' || !AGENT_LEDGER_EVENTS.has(type)) {
-        throw new EnclaveError('state_invalid', `Replayed entry at seq ${e.seq} carries a ledger event no agent request writes`)
-      }
-    }
-    if (e.ledger.length > 0 && e.wallet) applyEvents(enclave, enclave.wallet(e.wallet), e.ledger)
+  return entries
+}
+
+/** SECURITY: what may follow a sealed state: agent decisions only (an owner act after it proves an older one). */
+export function checkReplayable(e: AuditEntry): void {
+  if (e.rule === OWNER_RULE) {
+    throw new EnclaveError('state_rollback_detected', `Owner act at seq ${e.seq} is newer than the snapshot: an older snapshot`)
   }
-  enclave.markLoadBroken(false)
-  return { ok: true, result: enclave.headResult() }
+  // SECURITY: anything but an agent decision after the snapshot is a rollback or a forged entry.
+  if (!REPLAYABLE_EVENTS.has(e.event)) throw new EnclaveError('state_invalid', `A ${e.event.slice(0, 40)} entry at seq ${e.seq} cannot follow the snapshot`)
+  for (const l of e.ledger) {
+    const type = (l as { type?: unknown } | null)?.type
+    if (typeof type !== 'string' || !AGENT_LEDGER_EVENTS.has(type)) {
+      throw new EnclaveError('state_invalid', `Replayed entry at seq ${e.seq} carries a ledger event no agent request writes`)
+    }
+  }
 }
 
 /** Ends loading: records the start in the audit chain, seals a snapshot, and opens for requests. */

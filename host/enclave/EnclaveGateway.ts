@@ -427,6 +427,26 @@ export class EnclaveGateway {
     this.log(`enclave ready: state v${r.stateVersion}, ${replayed} entries replayed, audit head ${r.auditHead?.seq ?? -1}`)
   }
 
+  /**
+   * Issue 15 step 3 (operator; step 4's leases will drive it): the enclave audits `wallet_dropped`, seals the wallet's
+   * final blob and a core without it, and forgets it; all stored before this returns, so another pair can load it.
+   */
+  dropWallet(wallet: string): Promise<TypedResponse<'dropWallet'>> {
+    return this.call({ type: 'dropWallet', wallet })
+  }
+
+  /**
+   * Issue 15 step 3: hands the ready enclave `wallet`'s newest stored blob and the stored entries naming it after that
+   * blob's row (the enclave passes those the blob holds and checks the rest continue its thread); the load's entry and
+   * seal are stored before this returns.
+   */
+  async loadWallet(wallet: string): Promise<TypedResponse<'loadWallet'>> {
+    const w = (await this.store.latestSnapshot())?.wallets.find((x) => x.wallet.toLowerCase() === wallet.toLowerCase())
+    if (!w) return { ok: false, error: { code: 'wallet_not_found', message: `The store holds no sealed blob of wallet ${wallet}` } }
+    const entries = await this.store.queryEntries({ wallet, afterSeq: w.auditSeq, limit: 10_000 })
+    return this.call({ type: 'loadWallet', wallet, blob: w.blob, entries }, 60_000)
+  }
+
   close(): void {
     clearInterval(this.ackTimer)
     this.client.close()

@@ -1,13 +1,16 @@
 import type { Persist } from '../../shared/protocol/messages.js'
 
-/** The newest core blob (`blob`, `version`) and each wallet's newest blob (issue 15): what loadState takes. */
-export type StoredSnapshot = { version: number; auditSeq: number; blob: Uint8Array; wallets: Array<{ wallet: string; version: number; blob: Uint8Array }> }
+/**
+ * The newest core blob (`blob`, `version`) and each wallet's newest blob (issue 15): what loadState takes. A wallet's
+ * `auditSeq` is its row's (the core's it was stored with: at or before the blob's seal): loadWallet's tail starts after it.
+ */
+export type StoredSnapshot = { version: number; auditSeq: number; blob: Uint8Array; wallets: Array<{ wallet: string; version: number; auditSeq: number; blob: Uint8Array }> }
 
 /** Rows (wallet '' = the core blob), each wallet's newest, to a StoredSnapshot (null without a core blob). */
 export function newestSet(rows: Array<{ wallet: string; version: number; auditSeq: number; blob: Uint8Array }>): StoredSnapshot | null {
   const core = rows.find((r) => r.wallet === '')
   if (!core) return null
-  const wallets = rows.filter((r) => r.wallet !== '').map((r) => ({ wallet: r.wallet, version: r.version, blob: new Uint8Array(r.blob) }))
+  const wallets = rows.filter((r) => r.wallet !== '').map((r) => ({ wallet: r.wallet, version: r.version, auditSeq: Number(r.auditSeq), blob: new Uint8Array(r.blob) }))
   return { version: core.version, auditSeq: core.auditSeq, blob: new Uint8Array(core.blob), wallets }
 }
 export type AuditQuery = {

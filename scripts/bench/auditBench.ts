@@ -8,7 +8,7 @@ import type { AuditCheckpoint, AuditEntry, AuditEntryBody } from '../../shared/a
 import { mockAuditBody } from '../../shared/audit/mockAuditLog.js'
 import { parseAuditJsonl, toAuditJsonl } from '../../shared/audit/exportFormats.js'
 import { verifyAuditLog } from '../../shared/audit/verifyAuditLog.js'
-import { AuditChain } from '../../enclave/audit/AuditChain.js'
+import { AuditChain } from '../../core/audit/AuditChain.js'
 import { repoRoot } from '../lib/startStack.js'
 
 export type BenchResult = { name: string; opsPerSec: number; seconds: number }

@@ -40,6 +40,8 @@ export const AUDIT_EVENTS = [
   'budget_released',
   'enclave_started',
   'state_loaded',
+  'wallet_dropped',
+  'wallet_loaded',
 ] as const
 export const AuditEventSchema = z.enum(AUDIT_EVENTS)
 export type AuditEvent = z.infer<typeof AuditEventSchema>

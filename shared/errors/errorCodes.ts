@@ -58,6 +58,8 @@ export const ERROR_CODES = {
   owner_marks_invalid: { status: 400, meaning: 'The owner high-water-mark file is malformed', hint: 'Check BURSAR_STATE_DIR/owner-marks.json' },
   wallet_exists: { status: 409, meaning: 'A wallet with this key is already in the enclave (and not exported)', hint: 'Only an exported wallet can be re-imported; list wallets with `bursar owner wallet list`' },
   wallet_not_found: { status: 404, meaning: 'No such wallet in this enclave', hint: 'List wallets with `bursar owner wallet list`' },
+  wallet_not_loaded: { status: 409, meaning: 'This enclave dropped the wallet (issue 15: it moved to another enclave); it signs and acts for it no more', hint: 'Send the request to the host whose enclave holds the wallet now, or load it here: `POST /v1/operator/wallets/:address/load` (operator, docs/scale.md)' },
+  wallet_already_loaded: { status: 409, meaning: 'The enclave already holds this wallet; loading it again is refused', hint: 'Drop it first (`POST /v1/operator/wallets/:address/drop`) if the operator means to move it' },
   agent_not_found: { status: 404, meaning: 'No such agent on this wallet', hint: 'List agents with `bursar owner agent list --wallet …`' },
   agent_exists: { status: 409, meaning: 'The agent is already registered on this wallet', hint: 'That agent is already registered on this wallet' },
   agent_revoked: { status: 403, meaning: 'The owner revoked this agent for good', hint: 'Register a new agent key' },

@@ -205,6 +205,10 @@ export type AgentStatusResult = z.infer<typeof AgentStatusResultSchema>
 
 export const GetWalletsResultSchema = z.object({ wallets: z.array(WalletInfoSchema) }).strict()
 
+/** loadWallet / dropWallet (issue 15 step 3): the wallet, the blob version loaded or sealed last, its thread head's walletSeq here. */
+export const LoadWalletResultSchema = z.strictObject({ wallet: hex, version: int, walletSeq: int, replayed: int })
+export const DropWalletResultSchema = z.strictObject({ wallet: hex, version: int, walletSeq: int })
+
 /** ONE result schema per request type: the host parses what it gets; the enclave's answers have these shapes. */
 export const RESULT_SCHEMAS = {
   hello: HelloResultSchema,
@@ -217,6 +221,8 @@ export const RESULT_SCHEMAS = {
   attest: AttestResultSchema,
   getWallets: GetWalletsResultSchema,
   agentStatus: AgentStatusResultSchema,
+  loadWallet: LoadWalletResultSchema,
+  dropWallet: DropWalletResultSchema,
 } as const satisfies { [T in EnclaveRequestType]: z.ZodType }
 export type ResultOf<T extends EnclaveRequestType> = z.infer<(typeof RESULT_SCHEMAS)[T]>
 /** A response whose result is parsed with its request's result schema. */

@@ -43,6 +43,10 @@ export const EnclaveRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('agentSign'), ...AgentSignBodySchema.shape }).strict(),
   z.object({ type: z.literal('attest'), nonce: bytes.refine((b) => b.length <= 512, 'nonce too long').nullable() }).strict(),
   z.object({ type: z.literal('getWallets') }).strict(),
+  /** Issue 15 step 3: one wallet's newest blob and its audit entries after it (another chain's, stored JSON text), into a ready enclave. */
+  z.object({ type: z.literal('loadWallet'), wallet: z.string().regex(/^0x[0-9a-fA-F]{40}$/), blob: bytes, entries: z.array(z.string().max(1 << 20)).max(10_000) }).strict(),
+  /** Issue 15 step 3: seal the wallet's final blob and forget it (its lease here ended). */
+  z.object({ type: z.literal('dropWallet'), wallet: z.string().regex(/^0x[0-9a-fA-F]{40}$/) }).strict(),
   /** An agent's signed read of its own state (AgentReadRequest text + Ed25519 signature). */
   z.object({ type: z.literal('agentStatus'), ...AgentSignBodySchema.shape }).strict(),
 ])

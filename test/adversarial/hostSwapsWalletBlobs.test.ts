@@ -5,7 +5,7 @@ import { type TwoWallets, blobOf, startWithTwoWallets } from '../helpers/twoWall
 
 /**
  * Attack (issue 15, per-wallet sealed blobs): the host hands one wallet's sealed blob as another's — A's (an empty
- * ledger, a loose policy) under B's name — or a blob of a wallet the core does not name, or a blob of the right
+ * ledger, a loose policy) under B's name — or (not loaded, see below) a blob of a wallet the core does not name, or a blob of the right
  * wallet and version from another lineage (a fork of the same core). Defined outcome: each blob is sealed with
  * walletId = its address (the sealer's context: KMS EncryptionContext, sim AAD) and names its address and core id
  * inside, and the core names each wallet's blob by SHA-256: state_wallet_foreign every time; nothing loads.
@@ -42,9 +42,16 @@ describe('adversarial: the host swaps wallets\' sealed blobs', () => {
     expect(refusalCode(await t.host.call({ type: 'loadState', snapshot: first.blob, wallets: [{ wallet: t.a.wallet, blob: a }, { wallet: t.b.wallet, blob: a }] }))).toBe('state_wallet_foreign')
   })
 
-  it('the right blobs plus a blob for a wallet the core does not name → state_wallet_foreign', async () => {
-    const wallets = [...t.host.walletsFor(first.blob), { wallet: `0x${'c'.repeat(40)}`, blob: blobOf(t.host, first, t.a.wallet) }]
-    expect(refusalCode(await t.host.call({ type: 'loadState', snapshot: first.blob, wallets }))).toBe('state_wallet_foreign')
+  // Issue 15 step 3: a store keeps the blobs of wallets dropped to another enclave, so an unnamed blob is not loaded
+  // (it was refused as state_wallet_foreign before): the core's directory alone says which wallets load.
+  it('the right blobs plus a blob for a wallet the core does not name → that blob is not loaded', async () => {
+    const stranger = `0x${'c'.repeat(40)}`
+    const wallets = [...t.host.walletsFor(first.blob), { wallet: stranger, blob: blobOf(t.host, first, t.a.wallet) }]
+    expect((await t.host.call({ type: 'loadState', snapshot: first.blob, wallets })).ok).toBe(true)
+    expect((await t.host.call({ type: 'finishLoad' })).ok).toBe(true)
+    const held = (await t.host.wallets()).map((w) => w.address.toLowerCase())
+    expect(held.sort()).toEqual([t.a.wallet, t.b.wallet].sort())
+    await hello()
   })
 
   it('A\'s blob of the same version from another lineage of the same core → state_wallet_foreign (the core names its SHA-256)', async () => {

@@ -1,6 +1,7 @@
 import type { Hex, LocalAccount } from 'viem'
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts'
 import { expect } from 'vitest'
+import type { ResponseFrame } from '../../shared/protocol/messages.js'
 import {
   type AgentSignOk,
   MaliciousHost,
@@ -59,4 +60,33 @@ export function blobOf(host: MaliciousHost, snap: SealedSnapshot, wallet: string
   const w = host.walletsFor(snap.blob).find((x) => x.wallet === wallet.toLowerCase())
   if (!w) throw new Error(`no blob of ${wallet} beside core ${snap.version}`)
   return w.blob
+}
+
+/**
+ * Issue 15 step 3: a second real enclave of the same lineage (same data dir: the sim sealing key) that loaded A's first
+ * core (sealed at A's fresh start: the lineage's core id, entry MAC key and receipt key, no wallet). From there the two
+ * enclaves keep separate chains; wallets move between them with dropWallet / loadWallet.
+ */
+export async function secondEnclave(a: MaliciousHost): Promise<MaliciousHost> {
+  const b = new MaliciousHost(a.dataDir, 'b.sock')
+  await b.startEnclave()
+  const first = a.snapshots[0]!
+  const { last } = await b.bootstrap({ snapshot: first.blob })
+  if (!last.ok) throw new Error(`B's load of A's first core refused: ${last.error.code}`)
+  return b
+}
+
+/** The entry texts naming `wallet` in `entries` (one enclave's chain), after seq `after`. */
+export function walletEntries(entries: string[], wallet: string, after = -1): string[] {
+  return entries.filter((t) => {
+    const e = JSON.parse(t) as { seq: number; wallet: string | null }
+    return e.seq > after && e.wallet?.toLowerCase() === wallet.toLowerCase()
+  })
+}
+
+/** The final blob of `wallet` in a dropWallet answer. */
+export function droppedBlob(r: ResponseFrame, wallet: string): { version: number; blob: Uint8Array } {
+  const w = r.persist?.sealed?.wallets?.find((x) => x.wallet === wallet.toLowerCase())
+  if (!r.ok || !w) throw new Error(`no final blob of ${wallet} in the drop answer: ${JSON.stringify(r.ok ? r.result : r.error)}`)
+  return { version: w.version, blob: new Uint8Array(w.blob) }
 }

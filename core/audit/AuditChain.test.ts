@@ -5,7 +5,7 @@ import { auditCheckpointMessage } from '../../shared/audit/auditCheckpointMessag
 import { GENESIS_HASH } from '../../shared/audit/hashAuditEntry.js'
 import { mockAuditBody, mockAuditLog } from '../../shared/audit/mockAuditLog.js'
 import { verifyAuditLog } from '../../shared/audit/verifyAuditLog.js'
-import { AuditChain } from './AuditChain.js'
+import { AuditChain, continueThread } from './AuditChain.js'
 
 const reference = mockAuditLog({ n: 12, checkpointEvery: 4, threads: true })
 const WALLET = mockAuditBody(0).wallet as string
@@ -78,12 +78,15 @@ describe('AuditChain', () => {
     expect(resumed.resumeFrom(after)).toEqual({ seq: 11, hash: reference.hashes[11] })
     expect(resumed.thread(WALLET)).toEqual({ walletSeq: 12, hash: reference.hashes[11] }) // the thread head moved with the tail
     // A wallet blob sealed after the core's head: the entries it holds (walletSeq ≤ its head) pass; the rest continue it.
-    const ahead = new AuditChain({ head, threads: [[WALLET.toLowerCase(), { walletSeq: 8, hash: reference.hashes[7] as string }]], signer })
+    const ahead = new AuditChain({ head, threads: [[WALLET.toLowerCase(), { walletSeq: 8, hash: reference.hashes[7] as string }, 7]], signer })
     expect(ahead.resumeFrom(after)).toEqual({ seq: 11, hash: reference.hashes[11] })
     expect(ahead.thread(WALLET)).toEqual({ walletSeq: 12, hash: reference.hashes[11] })
     // A thread head that the tail does not continue (another lineage's blob): refused.
     const foreign = new AuditChain({ head, threads: [[WALLET.toLowerCase(), { walletSeq: 4, hash: `0x${'ab'.repeat(32)}` }]], signer })
     expect(() => foreign.resumeFrom(after)).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' }))
+
+    // Without the blob's seal seq nothing counts as held: the tail must continue the head exactly.
+    expect(() => new AuditChain({ head, threads: [[WALLET.toLowerCase(), { walletSeq: 8, hash: reference.hashes[7] as string }]], signer }).resumeFrom(after)).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' }))
 
     const gap = new AuditChain({ head, threads, signer })
     expect(() => gap.resumeFrom([after[0]!, after[2]!])).toThrow(expect.objectContaining({ code: 'audit_resume_gap' }))
@@ -99,5 +102,59 @@ describe('AuditChain', () => {
     expect(() => new AuditChain({ head, threads, signer }).resumeFrom(otherBranch.entries.slice(4))).toThrow(
       expect.objectContaining({ code: 'audit_resume_mismatch' }),
     )
+  })
+
+  /**
+   * Attack (NOTES, stop 30): a splice of two forks. After a rollback the host holds two forks sharing entries up to
+   * seq 5; it hands the core (head seq 3) with the wallet's blob of fork 1 (sealed at seq 7, thread head walletSeq 8)
+   * and the tail of fork 2 up to seq 7. Every entry chains from the core's head, and the wallet's fork-2 entries at
+   * seqs 6 and 7 are "held by the blob" by walletSeq alone: before the fix they passed unhashed and, with no later
+   * entry of the wallet in the tail, the load mixed fork 1's wallet with fork 2's chain. Now the entry at the blob's
+   * head must hash to it: refused at once.
+   */
+  it('spliceOfTwoForks: a tail from another fork under a wallet blob sealed inside it is refused at the blob\'s head', () => {
+    const head = { seq: 3, hash: reference.hashes[3] as string }
+    const sealed = [[WALLET.toLowerCase(), { walletSeq: 8, hash: reference.hashes[7] as string }, 7]] as const
+    const fork2 = new AuditChain({ head: { seq: 5, hash: reference.hashes[5] as string }, threads: [[WALLET.toLowerCase(), { walletSeq: 6, hash: reference.hashes[5] as string }]], signer })
+    const spliced = [...reference.entries.slice(4, 6), ...[6, 7].map((i) => fork2.append({ ...mockAuditBody(i), reason: `fork 2, ${i}` }).entry)]
+    expect(spliced.map((e) => e.seq)).toEqual([4, 5, 6, 7])
+    expect(spliced[3]!.walletSeq).toBe(8)
+    const chain = new AuditChain({ head, threads: sealed, signer })
+    expect(() => chain.resumeFrom(spliced)).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' }))
+    expect(chain.head()).toEqual(head) // all or nothing
+    // The quieter splice: fork 2's entries after seq 5 name another wallet, so no entry of the wallet reaches the
+    // blob's head and none follows it in the tail. At the blob's seal seq the wallet's last entry seen must be the head.
+    const other = `0x${'3'.repeat(40)}`
+    const fork2b = new AuditChain({ head: { seq: 5, hash: reference.hashes[5] as string }, signer })
+    const quiet = [...reference.entries.slice(4, 6), ...[6, 7].map((i) => fork2b.append({ ...mockAuditBody(i), wallet: other }).entry)]
+    expect(quiet.map((e) => e.seq)).toEqual([4, 5, 6, 7])
+    expect(() => new AuditChain({ head, threads: sealed, signer }).resumeFrom(quiet)).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' }))
+    // The same, handed in two chunks (replayEntries sends the tail in frames): still refused at the seal seq.
+    const chunked = new AuditChain({ head, threads: sealed, signer })
+    chunked.resumeFrom(quiet.slice(0, 2))
+    expect(() => chunked.resumeFrom(quiet.slice(2))).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' }))
+    // The honest tail over the same blob passes, and continues after the blob's seal.
+    expect(new AuditChain({ head, threads: sealed, signer }).resumeFrom(reference.entries.slice(4))).toEqual({ seq: 11, hash: reference.hashes[11] })
+    // After the blob's seal only the exact continuation: an entry past it that repeats a walletSeq is refused.
+    const back = structuredClone(reference.entries.slice(4, 9))
+    expect(() => new AuditChain({ head, threads: [[WALLET.toLowerCase(), { walletSeq: 8, hash: reference.hashes[7] as string }, 6]], signer }).resumeFrom(back)).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' }))
+  })
+
+  it('continueThread (loadWallet): a tail from another chain must continue the wallet\'s thread exactly', () => {
+    const from = { walletSeq: 4, hash: reference.hashes[3] as string }
+    const w = WALLET.toLowerCase()
+    expect(continueThread(from, w, reference.entries.slice(4, 8))).toEqual({ walletSeq: 8, hash: reference.hashes[7] })
+    expect(continueThread(from, w, [])).toEqual(from)
+    expect(() => continueThread(from, w, [reference.entries[4]!, reference.entries[6]!])).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' })) // one skipped
+    // Entries the blob holds (before and at its head) are passed; the one at the head must hash to it.
+    expect(continueThread(from, w, reference.entries.slice(1, 8))).toEqual({ walletSeq: 8, hash: reference.hashes[7] })
+    const heldEdited = structuredClone(reference.entries.slice(3, 8))
+    heldEdited[0]!.reason = 'another fork'
+    expect(() => continueThread(from, w, heldEdited)).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' }))
+    expect(() => continueThread(from, w, [...reference.entries.slice(4, 6), reference.entries[3]!])).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' })) // held, after the continuation began
+    expect(() => continueThread(from, `0x${'2'.repeat(40)}`, reference.entries.slice(4, 8))).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' })) // another wallet's
+    const edited = structuredClone(reference.entries.slice(4, 8))
+    edited[1]!.reason = 'rewritten'
+    expect(() => continueThread(from, w, edited)).toThrow(expect.objectContaining({ code: 'audit_resume_mismatch' }))
   })
 })

@@ -1,4 +1,4 @@
-// Trusted (enclave): owns the audit chain head and signs checkpoints with the
+// Trusted (core: pure, no I/O; the enclave holds one): owns the audit chain head and signs checkpoints with the
 // attested receipt key. The host stores the entries; it never extends the chain.
 import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import {
@@ -20,8 +20,8 @@ export type AuditSigner = (message: Uint8Array) => Uint8Array
 export type AuditChainParameters = {
   /** Head restored from a sealed snapshot; an empty chain when absent. */
   head?: AuditHead | undefined
-  /** Each wallet's thread head, restored from its sealed blob (lower-case address → head). */
-  threads?: Iterable<readonly [string, WalletThreadHead | undefined]> | undefined
+  /** Each wallet's thread head, restored from its sealed blob (lower-case address → head), and the seq that blob was sealed at. */
+  threads?: Iterable<readonly [string, WalletThreadHead | undefined, number?]> | undefined
   signer: AuditSigner
 }
 
@@ -32,6 +32,10 @@ export class AuditChain {
   #seq: number
   #hash: string
   #threads = new Map<string, WalletThreadHead>()
+  /** Each loaded wallet's sealed thread head and its blob's seal seq: what resumeFrom checks the covered tail against. */
+  #sealed = new Map<string, WalletThreadHead & { at: number; seen?: WalletThreadHead }>()
+  /** The wallets whose blob was sealed at each seq (resumeFrom checks them when the tail reaches it). */
+  #due = new Map<number, string[]>()
   readonly #signer: AuditSigner
 
   constructor(params: AuditChainParameters) {
@@ -41,7 +45,7 @@ export class AuditChain {
       throw new AuditError('audit_bad_entry', 'An empty chain must have the genesis head')
     this.#seq = head.data.seq
     this.#hash = head.data.hash
-    for (const [w, t] of params.threads ?? []) if (t) this.#threads.set(w, t)
+    for (const [w, t, at] of params.threads ?? []) if (t) this.#threads.set(w, t), this.#sealed.set(w, { ...t, at: at ?? -1 }), this.#due.set(at ?? -1, [...(this.#due.get(at ?? -1) ?? []), w])
     this.#signer = params.signer
   }
 
@@ -66,6 +70,12 @@ export class AuditChain {
   /** A wallet's thread head (walletSeq 0 and GENESIS_HASH: no entry of it since threads began); sealed in its blob. */
   thread(wallet: string): WalletThreadHead {
     return this.#threads.get(wallet.toLowerCase()) ?? { walletSeq: 0, hash: GENESIS_HASH }
+  }
+
+  /** Issue 15 step 3: a wallet loaded into (head: its thread continues here) or dropped from (undefined) this chain. */
+  setThread(wallet: string, head: WalletThreadHead | undefined): void {
+    if (head) this.#threads.set(wallet.toLowerCase(), head)
+    else this.#threads.delete(wallet.toLowerCase())
   }
 
   /** Signs the current head: `{ seq, head, time, signature }` (see auditCheckpointMessage for the bytes). */
@@ -94,23 +104,54 @@ export class AuditChain {
   resumeFrom(entries: readonly AuditEntry[]): AuditHead {
     let seq = this.#seq
     let hash = this.#hash
-    const threads = new Map(this.#threads)
+    const threads = new Map(this.#threads), seen = new Map<string, WalletThreadHead>()
     for (const entry of entries) {
       // SECURITY: the host chooses what it supplies; only an exact continuation of our sealed head is accepted.
       if (entry.seq !== seq + 1) throw new AuditError('audit_resume_gap', 'Supplied audit entries do not continue the head', { details: `expected seq ${seq + 1}, got ${entry.seq}` })
       if (entry.prevHash !== hash) throw new AuditError('audit_resume_mismatch', 'Supplied audit entry does not link to the head', { details: `seq ${entry.seq}: expected prevHash ${hash}, got ${entry.prevHash}` })
       seq = entry.seq
       hash = hashCanonicalAuditEntry(hash, canonicalJson(entry))
-      // Thread heads move with the tail; an entry the wallet's blob already holds (walletSeq ≤ its head) is passed.
+      // Thread heads move with the tail. SECURITY (the NOTES hole, test spliceOfTwoForks): an entry the wallet's blob
+      // holds (seq ≤ its seal) is passed only up to the blob's head, and the entry at the head must be the one sealed;
+      // after the seal, only the exact continuation (a fork's entries spliced in show at once, not at the next entry).
       const w = entry.wallet?.toLowerCase() ?? ''
-      const t = threads.get(w) ?? this.thread(w)
-      if (entry.walletSeq === undefined || entry.walletSeq <= t.walletSeq) continue
-      if (entry.walletSeq !== t.walletSeq + 1 || entry.walletPrev !== t.hash) throw new AuditError('audit_resume_mismatch', `Supplied audit entry ${entry.seq} does not continue its wallet's thread`)
-      threads.set(w, { walletSeq: entry.walletSeq, hash })
+      const t = threads.get(w) ?? this.thread(w), sealed = this.#sealed.get(w)
+      const broken = () => new AuditError('audit_resume_mismatch', `Supplied audit entry ${entry.seq} does not continue its wallet's thread`)
+      if (entry.walletSeq !== undefined && sealed && entry.seq <= sealed.at) {
+        if (entry.walletSeq > sealed.walletSeq || (entry.walletSeq === sealed.walletSeq && hash !== sealed.hash)) throw broken()
+        seen.set(w, { walletSeq: entry.walletSeq, hash })
+      } else if (entry.walletSeq !== undefined) {
+        if (entry.walletSeq !== t.walletSeq + 1 || entry.walletPrev !== t.hash) throw broken()
+        threads.set(w, { walletSeq: entry.walletSeq, hash })
+      }
+      // At a blob's seal seq, its wallet's last entry the tail held must be the blob's head (else a fork's entries).
+      for (const d of this.#due.get(entry.seq) ?? []) {
+        const x = seen.get(d) ?? this.#sealed.get(d)!.seen, h = this.#sealed.get(d)!
+        if (x && (x.walletSeq !== h.walletSeq || x.hash !== h.hash)) throw broken()
+      }
     }
+    for (const [d, x] of seen) this.#sealed.get(d)!.seen = x
     this.#seq = seq
     this.#hash = hash
     this.#threads = threads
     return this.head()
   }
+}
+
+/**
+ * Issue 15 step 3 (loadWallet): a wallet's tail written in another chain (the enclave that held it before) after its
+ * blob. Checked by the thread alone: every entry names the wallet; entries the blob holds (walletSeq ≤ its head, the
+ * one at the head hashing to it: the host's row seq may precede the blob's seal) are passed, then each continues the
+ * thread exactly (walletSeq + 1, walletPrev = the previous entry's hash). The entries' MACs are checked by the caller.
+ */
+export function continueThread(from: WalletThreadHead, wallet: string, entries: readonly AuditEntry[]): WalletThreadHead {
+  let t = from
+  for (const e of entries) {
+    const held = t === from && e.walletSeq !== undefined && e.walletSeq <= from.walletSeq
+    if (held && e.wallet?.toLowerCase() === wallet && (e.walletSeq! < from.walletSeq || hashCanonicalAuditEntry(e.prevHash, canonicalJson(e)) === from.hash)) continue
+    if (e.wallet?.toLowerCase() !== wallet || e.walletSeq !== t.walletSeq + 1 || e.walletPrev !== t.hash)
+      throw new AuditError('audit_resume_mismatch', `Supplied audit entry ${e.seq} does not continue wallet ${wallet}'s thread`, { details: `expected walletSeq ${t.walletSeq + 1}, got ${e.walletSeq}` })
+    t = { walletSeq: e.walletSeq, hash: hashCanonicalAuditEntry(e.prevHash, canonicalJson(e)) }
+  }
+  return t
 }
