@@ -213,7 +213,7 @@ export class Enclave {
     let kept = this.unstored.filter((u) => u.seq < this.releaseOrder.next)
     // One frame: if entries and snapshot do not fit together, the snapshot covers the entries up to its seq.
     if (sealed && this.unstoredBytes + sealedBytes(sealed) > MAX_SNAPSHOT_BYTES) kept = kept.filter((u) => u.seq > sealed.auditSeq)
-    const persist = this.completeTx({ entries: kept.map((u) => u.text), sealed, head: kept.at(-1) && { seq: kept.at(-1)!.seq, hash: kept.at(-1)!.hash } })
+    const persist = await this.completeTx({ entries: kept.map((u) => u.text), sealed, head: kept.at(-1) && { seq: kept.at(-1)!.seq, hash: kept.at(-1)!.hash } })
     return { result: { ...this.readyResult(), resent: kept.length }, persist }
   }
 
@@ -339,10 +339,15 @@ export class Enclave {
    * Outside the writer: adds the checkpoint at the block's own last entry (issue 15, turn15: one per answer, never
    * ahead of the block's entries, so a receipt names only a head stored with it; docs/audit.md "Receipt").
    */
-  completeTx(p: PendingPersist): Persist {
+  async completeTx(p: PendingPersist): Promise<Persist> {
+    // The answers of one turn still complete together (one corked write, one host group commit): measured ~75 µs
+    // CPU per answer cheaper at 64 in flight than completing each at once (NOTES "turn15").
+    await (this.turn ??= new Promise<void>((resolve) => setImmediate(() => ((this.turn = null), resolve()))))
     const checkpoint = p.head ? (this.audit.checkpoint(this.now(), p.head) as WireCheckpoint) : null
     return { entries: p.entries, checkpoint, sealed: p.sealed }
   }
+
+  private turn: Promise<void> | null = null
 
   /** sealTx + completeTx, for rare paths (owner acts, load) that stay inside the writer. */
   async finishTx(tx: Tx): Promise<Persist> {
