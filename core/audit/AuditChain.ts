@@ -78,13 +78,15 @@ export class AuditChain {
     else this.#threads.delete(wallet.toLowerCase())
   }
 
-  /** Signs the current head: `{ seq, head, time, signature }` (see auditCheckpointMessage for the bytes). */
-  checkpoint(now: number): AuditCheckpoint {
-    if (this.#seq < 0) throw new AuditError('audit_chain_empty', 'Cannot checkpoint an empty audit chain')
+  /**
+   * Signs the current head, or `at` (an entry this chain appended: its seq and hash as `append` returned them):
+   * `{ seq, head, time, signature }` (see auditCheckpointMessage for the bytes).
+   */
+  checkpoint(now: number, at: AuditHead = this.head()): AuditCheckpoint {
+    if (at.seq < 0) throw new AuditError('audit_chain_empty', 'Cannot checkpoint an empty audit chain')
     if (!Number.isSafeInteger(now) || now < 0)
       throw new AuditError('audit_bad_entry', 'Checkpoint time must be a non-negative integer (ms)')
-    const seq = this.#seq
-    const head = this.#hash
+    const { seq, hash: head } = at
     const signature = this.#signer(auditCheckpointMessage({ seq, head, time: now }))
     if (signature.length !== 64)
       throw new AuditError('audit_bad_entry', 'Audit signer must return a 64-byte Ed25519 signature')

@@ -34,7 +34,7 @@ export async function handleAgentSign(enclave: Enclave, req: { request: string; 
   const prepared = prepare(request, wallet, agent, enclave.now())
   const decided = await enclave.queue.run(() => decide(enclave, request, wallet, agent, prepared))
   if ('dryRun' in decided) return { ok: true, result: decided.dryRun }
-  // Outside the writer: the (batched) checkpoint covering this entry, and the signature (a rejection if signing threw).
+  // Outside the writer: the checkpoint at this answer's own entry, and the signature (a rejection if signing threw).
   const [persist, signed] = await Promise.all([enclave.completeTx(decided.pending), 'signing' in decided ? decided.signing.catch((e: Error) => e) : null])
   if ('error' in decided) return { ok: false, error: decided.error, persist }
   if (!signed || signed instanceof Error) {
@@ -46,7 +46,7 @@ export async function handleAgentSign(enclave: Enclave, req: { request: string; 
       signature: signed.signature,
       signedHash: signed.signedHash,
       ...(signed.serializedTransaction ? { serializedTransaction: signed.serializedTransaction } : {}),
-      // persist holds this request's entry, so it carries a checkpoint (completeTx adds one whenever there are entries).
+      // persist holds this request's entry, so it carries a checkpoint at it (completeTx signs each block's last entry).
       receipt: { ...decided.receipt, checkpoint: persist.checkpoint! },
     },
     persist,

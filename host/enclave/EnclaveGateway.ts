@@ -227,11 +227,12 @@ export class EnclaveGateway {
   /** Enclave connections so far: a block received on an earlier one can no longer wait for the entries after it. */
   private connection = 0
   /**
-   * Checkpoints that arrived ahead of their entries, held until an entry at or past their seq is stored. The enclave
-   * signs one head for every answer completed in a turn and the answers leave one by one, so an answer's block can
-   * carry a checkpoint over entries that are still in the next answers. Stored as it came, it would run ahead of the
-   * stored log (an export would end before its own signed checkpoint: audit_truncated), and if the enclave died
-   * before sending those entries it would sign a head the restarted enclave's entries never match.
+   * Checkpoints that arrived ahead of their entries, held until an entry at or past their seq is stored. Since turn15
+   * the enclave signs each block's checkpoint at that block's own last entry, so none arrives ahead; this stays as a
+   * guard (an enclave built before signed one head per turn for every answer of the turn, and the answers left one by
+   * one: stored as it came, such a checkpoint ran ahead of the stored log — an export ended before its own signed
+   * checkpoint, audit_truncated — and if the enclave died before sending those entries it signed a head the
+   * restarted enclave's entries never match).
    */
   private aheadCheckpoints: WireCheckpoint[] = []
 

@@ -3,7 +3,7 @@ import net from 'node:net'
 import { FrameReader } from '../../shared/protocol/FrameReader.js'
 import { decodeFrameBody } from '../../shared/protocol/frame.js'
 
-/** A response frame whose checkpoint is past the last entry of its own persist block. */
+/** A response frame with audit entries: its last entry's seq and its checkpoint's (-1: none). */
 export type AheadFrame = { lastSeq: number; checkpointSeq: number }
 
 export type FrameHoldProxy = {
@@ -16,6 +16,10 @@ export type FrameHoldProxy = {
    * enclave → host frame after it is held back. Resolves once that frame was forwarded.
    */
   holdAfterAhead(): Promise<AheadFrame>
+  /** Arms the proxy on the next response frame that carries audit entries (an agent's answer), whatever its checkpoint. */
+  holdAfterEntries(): Promise<AheadFrame>
+  /** Frames held back so far. */
+  readonly held: number
   /** Sends the held frames on, in order, and stops holding. */
   release(): void
   /** Forgets the held frames (they never reach the host) and stops holding. */
@@ -36,6 +40,7 @@ export type FrameHoldProxy = {
  */
 export async function frameHoldProxy(path: string, upstream: string): Promise<FrameHoldProxy> {
   let armed: ((f: AheadFrame) => void) | null = null
+  let armedOnAny = false
   let holding = false
   let held: Array<{ to: net.Socket; bytes: Buffer }> = []
   const sockets = new Set<net.Socket>()
@@ -64,11 +69,12 @@ export async function frameHoldProxy(path: string, upstream: string): Promise<Fr
         host.write(bytes)
         const frame = decodeFrameBody(body) as { persist?: { entries: string[]; checkpoint: { seq: number } | null } }
         const p = frame.persist
-        if (!p?.checkpoint || p.entries.length === 0) continue
+        if (!p || p.entries.length === 0) continue
+        if (!p.checkpoint) p.checkpoint = { seq: -1 }
         const lastSeq = (JSON.parse(p.entries[p.entries.length - 1]!) as { seq: number }).seq
-        if (p.checkpoint.seq <= lastSeq) continue
-        proxy.ahead++
-        if (armed) {
+        const isAhead = p.checkpoint.seq > lastSeq
+        if (isAhead) proxy.ahead++
+        if (armed && (isAhead || armedOnAny)) {
           holding = true
           const resolve = armed
           armed = null
@@ -90,7 +96,11 @@ export async function frameHoldProxy(path: string, upstream: string): Promise<Fr
   const proxy: FrameHoldProxy = {
     path,
     ahead: 0,
-    holdAfterAhead: () => new Promise((resolve) => (armed = resolve)),
+    holdAfterAhead: () => new Promise((resolve) => ((armedOnAny = false), (armed = resolve))),
+    holdAfterEntries: () => new Promise((resolve) => ((armedOnAny = true), (armed = resolve))),
+    get held() {
+      return held.length
+    },
     release() {
       holding = false
       const frames = held

@@ -2,24 +2,31 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AuditCheckpoint } from '../../shared/audit/auditEntry.js'
 import { parseAuditJsonl } from '../../shared/audit/exportFormats.js'
 import { verifyAuditLog } from '../../shared/audit/verifyAuditLog.js'
+import { type AuditReceipt, verifyReceipt } from '../../shared/audit/verifyReceipt.js'
 import { type StackWithAgent, eip3009, paymentPolicy, postSign, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
 import { type AheadFrame, type FrameHoldProxy, frameHoldProxy } from '../helpers/frameHoldProxy.js'
 import { waitFor } from '../helpers/startStack.js'
 
 /**
- * The enclave signs one checkpoint over its head for every answer completed in the same turn, and the answers
- * leave one by one: an answer's persist block can carry a checkpoint past its own entries, whose entries come in
- * the next answers. The host must not store such a checkpoint before those entries (a live export would end before
- * its own signed checkpoint: `audit_truncated`, the crashSoak failure of stop 29), nor keep it when the enclave
- * dies before sending them (the restarted enclave writes other entries at those seqs). Real host and simulated
- * enclave; a proxy on their channel holds the answers after the first such block.
+ * Concurrent answers complete in one enclave turn and leave one by one (ReleaseInOrder), and the host stores and
+ * releases each as it comes. Until turn15 the enclave signed ONE checkpoint per turn, at the turn's last entry, and
+ * gave it to every answer of the turn: an answer's block (and the agent's receipt in it) could name a head whose
+ * entries were still in the next answers. Stored as it came, such a checkpoint ran ahead of the stored log (stop 29's
+ * crashSoak `audit_truncated`; the host now holds one, EnclaveGateway.coverCheckpoints); released in a receipt, it named
+ * a head the restarted enclave never writes when the enclave died before sending the rest (crash30): the receipt
+ * failed against an honest log, and beside the restarted enclave's own checkpoint at that seq it looked like a fork.
+ * Now each block's checkpoint signs its own last entry. Real host and simulated enclave; a proxy on their channel
+ * lets the first answer of a burst through and holds the rest of the turn's answers.
  */
-describe('a stored checkpoint never runs ahead of the stored entries (real host + enclave, frames held)', () => {
+describe('a stored or released checkpoint never runs ahead of the stored entries (real host + enclave, frames held)', () => {
   let s: StackWithAgent
   let proxy: FrameHoldProxy
   let publicKey: string
+  /** Every receipt an agent received in this file. */
+  const receipts: AuditReceipt[] = []
 
   beforeAll(async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'bursar-'))
@@ -43,56 +50,50 @@ describe('a stored checkpoint never runs ahead of the stored entries (real host 
     const res = await fetch(`${s.stack.url}/v1/audit/entries?after=${seq - 1}&limit=1`, { headers: { authorization: `Bearer ${s.stack.auditToken}` } })
     return ((await res.json()) as { entries: unknown[] }).entries.length === 1
   }
-  const pay = () => postSign(s.stack.url, signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation: eip3009({ wallet: s.wallet, value: 1n }) })).catch(() => null)
-
-  /** Bursts of concurrent payments until one answer carries a checkpoint past its entries; the answers after it are held. */
-  const burstUntilAhead = async (): Promise<{ ahead: AheadFrame; inFlight: Promise<unknown>[] }> => {
-    const held = proxy.holdAfterAhead()
-    let ahead: AheadFrame | null = null
-    void held.then((a) => (ahead = a))
-    const inFlight: Promise<unknown>[] = []
-    for (let round = 0; round < 40 && !ahead; round++) {
-      const burst = Array.from({ length: 8 }, pay)
-      inFlight.push(...burst)
-      await Promise.race([Promise.all(burst), held])
-    }
-    expect(ahead, 'no answer carried a checkpoint past its own entries in 40 bursts of 8').not.toBeNull()
-    return { ahead: ahead!, inFlight }
+  const pay = async () => {
+    const r = await postSign(s.stack.url, signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation: eip3009({ wallet: s.wallet, value: 1n }) })).catch(() => null)
+    if (r?.status === 200) receipts.push(r.json.receipt as AuditReceipt)
+    return r
   }
 
-  it('an export while the entries a stored answer’s checkpoint covers are still in flight verifies', async () => {
-    const { ahead, inFlight } = await burstUntilAhead()
+  /** A burst of concurrent payments: the first answer frame goes through, the rest of its turn is held. */
+  const burstMidTurn = async (): Promise<{ first: AheadFrame; inFlight: Promise<unknown>[] }> => {
+    const held = proxy.holdAfterEntries()
+    const inFlight = Array.from({ length: 8 }, pay)
+    const first = await held
+    await waitFor(async () => proxy.held > 0, 10_000, 'an answer of the same burst held')
+    return { first, inFlight }
+  }
+
+  it('no answer carries a checkpoint past its own entries; an export while the turn’s other answers are held verifies, signed to its end', async () => {
+    for (let i = 0; i < 5; i++) await Promise.all(Array.from({ length: 8 }, pay))
+    const { first, inFlight } = await burstMidTurn()
     try {
-      await checkWhileHeld(ahead)
+      expect(first.checkpointSeq).toBe(first.lastSeq)
+      await waitFor(() => storedThrough(first.lastSeq), 10_000, `entry ${first.lastSeq} stored`)
+      const during = await exportLog()
+      expect(during.log.entries.at(-1)!.seq).toBe(first.lastSeq)
+      expect(during.verdict).toMatchObject({ ok: true })
+      if (during.verdict.ok) expect(during.verdict.signedHead?.seq).toBe(first.lastSeq)
+      const head = ((await (await fetch(`${s.stack.url}/v1/audit/head`)).json()) as { checkpoint: { seq: number } | null }).checkpoint
+      expect(head?.seq).toBe(first.lastSeq)
     } finally {
       proxy.release()
     }
     await Promise.all(inFlight)
-    // Once the entries are in, the checkpoint that waited for them is stored: the log's signed head reaches its end.
-    await waitFor(() => storedThrough(ahead.checkpointSeq), 10_000, `entry ${ahead.checkpointSeq} stored`)
+    expect(proxy.ahead).toBe(0)
     const after = await exportLog()
     expect(after.verdict).toMatchObject({ ok: true })
-    expect(after.log.checkpoints.some((c) => c.seq === ahead.checkpointSeq)).toBe(true)
     if (after.verdict.ok) expect(after.verdict.signedHead?.seq).toBe(after.verdict.head.seq)
   }, 60_000)
 
-  const checkWhileHeld = async (ahead: AheadFrame) => {
-    // The answer that went through is stored (its entries); the ones holding entries up to its checkpoint are not.
-    await waitFor(() => storedThrough(ahead.lastSeq), 10_000, `entry ${ahead.lastSeq} stored`)
-    expect(await storedThrough(ahead.checkpointSeq)).toBe(false)
-    const during = await exportLog()
-    const lastEntry = during.log.entries.at(-1)!.seq
-    expect(lastEntry).toBe(ahead.lastSeq)
-    expect(Math.max(...during.log.checkpoints.map((c) => c.seq))).toBeLessThanOrEqual(lastEntry)
-    expect(during.verdict).toMatchObject({ ok: true })
-    const head = ((await (await fetch(`${s.stack.url}/v1/audit/head`)).json()) as { checkpoint: { seq: number } | null }).checkpoint
-    expect(head?.seq ?? -1).toBeLessThanOrEqual(lastEntry)
-  }
-
-  it('the enclave dies before sending the entries a stored answer’s checkpoint covers: the log still verifies after its restart', async () => {
-    const { ahead, inFlight } = await burstUntilAhead()
+  it('the enclave is SIGKILLed mid-turn: every receipt an agent received verifies against the log the restarted pair writes', async () => {
+    const { first, inFlight } = await burstMidTurn()
+    const before = receipts.length
     try {
-      await waitFor(() => storedThrough(ahead.lastSeq), 10_000, `entry ${ahead.lastSeq} stored`)
+      await waitFor(() => storedThrough(first.lastSeq), 10_000, `entry ${first.lastSeq} stored`)
+      // The first answer of the turn reaches its agent (stored, then released) before the enclave dies.
+      await waitFor(async () => receipts.some((r) => r.seq === first.lastSeq), 10_000, 'the first answer released')
       const exited = new Promise((r) => s.stack.enclave.once('exit', r))
       s.stack.enclave.kill('SIGKILL')
       await exited
@@ -101,17 +102,22 @@ describe('a stored checkpoint never runs ahead of the stored entries (real host 
     }
     await proxy.unlisten()
     await Promise.all(inFlight)
+    const killedTurn = receipts.slice(before)
+    expect(killedTurn.map((r) => r.seq)).toContain(first.lastSeq)
     s.stack.logs.length = 0
     await s.stack.startEnclave()
     await proxy.listen()
     await s.stack.waitReady(30_000)
-    // The restarted enclave continues from the stored entries: nothing it signed before covers what it writes next.
-    const restarted = await exportLog()
-    expect(restarted.verdict).toMatchObject({ ok: true })
     await waitAgentFloor()
+    // The restarted enclave writes its own entries at the seqs of the dropped answers (and checkpoints over them).
     for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: 4 }, pay))
     const later = await exportLog()
-    expect(later.log.entries.at(-1)!.seq).toBeGreaterThanOrEqual(ahead.checkpointSeq)
+    expect(later.log.entries.at(-1)!.seq).toBeGreaterThan(first.lastSeq + 1)
     expect(later.verdict).toMatchObject({ ok: true })
+    for (const receipt of receipts) expect(verifyReceipt({ receipt, entries: later.log.entries, publicKey }), `receipt at seq ${receipt.seq}`).toMatchObject({ ok: true })
+    // Beside the stored checkpoints, the agents' ones sign no other head at any seq (no false fork, no head past the log).
+    const all = [...later.log.checkpoints, ...receipts.map((r) => r.checkpoint as AuditCheckpoint)]
+    expect(verifyAuditLog({ ...later.log, checkpoints: all, publicKey })).toMatchObject({ ok: true })
+    expect(proxy.ahead).toBe(0)
   }, 90_000)
 })
