@@ -66,6 +66,12 @@ const COLON = 0x3a
 const HEX_CLASS = new Uint8Array(256)
 for (const c of '0123456789abcdef') HEX_CLASS[c.charCodeAt(0)] = 3
 for (const c of 'ABCDEF') HEX_CLASS[c.charCodeAt(0)] = 2
+/** A hex digit's value, either case (0 for other bytes). */
+const HEX_VALUE = new Uint8Array(256)
+for (let v = 0; v < 16; v++) {
+  HEX_VALUE[v.toString(16).charCodeAt(0)] = v
+  HEX_VALUE[v.toString(16).toUpperCase().charCodeAt(0)] = v
+}
 /** SHA-256, its 32 bytes as a latin1 string (short-lived, no Buffer): one-shot crypto.hash where Node has it (≥ 20.12), else a Hash object. */
 const sha256Latin1: (data: Uint8Array) => string =
   typeof nodeCrypto.hash === 'function'
@@ -116,7 +122,14 @@ const O_hash = lit('{"hash":')
  * (a failure anywhere, or a line parseAuditJsonl would refuse).
  */
 export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogReturnType | undefined {
-  return fastVerifyChunks([b], rest)
+  let at = 0
+  const read: Read = (target, to, max) => {
+    const k = Math.min(max, b.length - at)
+    if (k > 0) target.set(b.subarray(at, at + k), to)
+    at += k
+    return k
+  }
+  return fastVerifyChunks(lineChunks(read, Math.min(CHUNK_BYTES, b.length + 1)), rest)
 }
 
 /**
@@ -126,42 +139,57 @@ export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogRetur
  */
 export function verifyAuditJsonlFile(params: Rest & { file: string; chunkBytes?: number }): VerifyAuditLogReturnType {
   const { file, chunkBytes, ...rest } = params
-  const fast = fastVerifyChunks(lineChunks(file, chunkBytes ?? 4 << 20), rest)
+  const fd = openSync(file, 'r')
+  let fast: VerifyAuditLogReturnType | undefined
+  try {
+    fast = fastVerifyChunks(lineChunks((target, to, max) => readSync(fd, target, to, max, null), chunkBytes ?? CHUNK_BYTES), rest)
+  } finally {
+    closeSync(fd)
+  }
   if (fast !== undefined) return fast
   return verifyAuditLog({ ...parseAuditJsonl(readFileSync(file).toString('utf8')), ...rest })
 }
 
+/** Reads up to `max` bytes into target at `to`: the count, 0 at the end. */
+type Read = (target: Buffer, to: number, max: number) => number
+const CHUNK_BYTES = 4 << 20
 /**
- * The file as consecutive chunks that each end just after a newline (the last: at the end of the file), in one
- * buffer reused from chunk to chunk (grown when a line is longer). A chunk is only read until the next is asked for.
+ * The area's first bytes: where an entry's hash preimage (tag, previous hash, canonical bytes) is assembled with
+ * copyWithin from the line's bytes after it in the same buffer (no view or copy object per line). Longer entries
+ * use a separate buffer.
  */
-function* lineChunks(file: string, size: number): Generator<Buffer> {
-  const fd = openSync(file, 'r')
-  try {
-    let buf = Buffer.allocUnsafe(Math.max(1, size))
-    let have = 0
-    for (;;) {
-      if (have === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2)
-        buf.copy(bigger, 0, 0, have)
-        buf = bigger
-      }
-      const got = readSync(fd, buf, have, buf.length - have, null)
-      if (got === 0) {
-        if (have > 0) yield buf.subarray(0, have)
-        return
-      }
-      have += got
-      const cut = buf.lastIndexOf(0x0a, have - 1) + 1
-      if (cut === 0) continue // no whole line yet: read on (grows the buffer when full)
-      yield buf.subarray(0, cut)
-      buf.copy(buf, 0, cut, have)
-      have -= cut
+const SCRATCH = 1 << 16
+
+/**
+ * The export as consecutive chunks of whole lines (the last may lack its newline), each in the same reused area:
+ * SCRATCH bytes of scratch, then the chunk; a chunk is yielded as area.subarray(0, SCRATCH + its length) and read only
+ * until the next is asked for (the area grows when a line is longer than it).
+ */
+function* lineChunks(read: Read, size: number): Generator<Buffer> {
+  let area = Buffer.allocUnsafe(SCRATCH + Math.max(1, size))
+  let have = 0
+  for (;;) {
+    if (SCRATCH + have === area.length) {
+      const bigger = Buffer.allocUnsafe(SCRATCH + (area.length - SCRATCH) * 2)
+      area.copy(bigger, SCRATCH, SCRATCH, SCRATCH + have)
+      area = bigger
     }
-  } finally {
-    closeSync(fd)
+    const got = read(area, SCRATCH + have, area.length - SCRATCH - have)
+    if (got === 0) {
+      if (have > 0) yield area.subarray(0, SCRATCH + have)
+      return
+    }
+    have += got
+    const cut = area.lastIndexOf(0x0a, SCRATCH + have - 1) + 1 - SCRATCH
+    if (cut <= 0) continue // no whole line yet: read on (grows the area when full)
+    yield area.subarray(0, SCRATCH + cut)
+    area.copyWithin(SCRATCH, SCRATCH + cut, SCRATCH + have)
+    have -= cut
   }
 }
+
+/** One wallet's thread head in the fast loop: its last walletSeq and the index of its last entry's digest. */
+type ThreadHead = { wallet: string; walletSeq: number; index: number }
 
 /** The fast loop over chunks of whole lines (a line never spans two chunks; only the last may lack its newline). */
 function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogReturnType | undefined {
@@ -176,30 +204,24 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
   const checkpoints: AuditCheckpoint[] = []
   let start = 0
   let anchorHash = GENESIS_HASH
-  /** The previous entry's hash: its 32 bytes as latin1 (they also sit in scratch after the tag). */
-  let prev = '\0'.repeat(32)
+  /** The previous entry's hash: its 32 bytes as latin1. */
+  let prev = GENESIS_LATIN1
   let first = true
-  let scratch = Buffer.allocUnsafe(1 << 16)
-  TAG.copy(scratch, 0)
-  /** scratch.subarray(0, len) by len: one view per line length, not one per line. */
-  let views: Buffer[] = []
-  // Wallet threads (issue 15), as WalletThreads checks them; heads as latin1 digests. False: the reference decides.
-  const threads = new Map<string, [number, string]>()
+  /** Preimages longer than the area's scratch. */
+  let big = Buffer.allocUnsafe(0)
+  // Wallet threads (issue 15), as WalletThreads checks them. heads: by lower-case wallet; cache: the same heads by
+  // three hex digits of the wallet (checked against the whole wallet), so most entries need no wallet string.
+  const heads = new Map<string, ThreadHead>()
+  const cache: (ThreadHead | undefined)[] = new Array(4096).fill(undefined)
   let threaded = false
-  const thread = (wallet: string | null, walletSeq: number, prevIs: (digest: string) => boolean, digest: string): boolean => {
-    if (walletSeq < 0) return wallet === null || !threaded
-    if (wallet === null) return false
-    threaded = true
-    const t = threads.get(wallet)
-    if (t === undefined ? (walletSeq === 1 ? !prevIs(GENESIS_LATIN1) : start === 0) : walletSeq !== t[0] + 1 || !prevIs(t[1])) return false
-    threads.set(wallet, [walletSeq, digest])
-    return true
-  }
 
   for (const b of chunks) {
+    TAG.copy(b, 0)
     const s = new Scanner(b)
+    /** b.subarray(0, len) by len: one view per preimage length, not one per line. */
+    const views: Buffer[] = []
     const n = b.length
-    let pos = 0
+    let pos = SCRATCH
     while (pos < n) {
       const lineStart = pos
       // Fast: a canonical entry line, ended by \n, \r\n or the end of the export (no search for the newline first).
@@ -231,21 +253,50 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
         }
         if (seq !== start + hashes.length || !s.hexIs(s.prevStart, prev, false)) return undefined
         const len = PRE + s.canonicalLength()
-        if (len > scratch.length) {
-          scratch = Buffer.allocUnsafe(len * 2)
-          TAG.copy(scratch, 0)
-          views = []
+        let digest: string
+        if (len <= SCRATCH) {
+          for (let i = 0; i < 32; i++) b[TAG.length + i] = prev.charCodeAt(i)
+          s.moveCanonical(PRE)
+          let view = views[len]
+          if (view === undefined) view = views[len] = b.subarray(0, len)
+          digest = sha256Latin1(view)
+        } else {
+          if (len > big.length) big = Buffer.allocUnsafe(len)
+          TAG.copy(big, 0)
+          big.write(prev, TAG.length, 32, 'latin1')
+          s.copyCanonical(big, PRE)
+          digest = sha256Latin1(big.subarray(0, len))
         }
-        scratch.write(prev, TAG.length, 32, 'latin1')
-        s.copyCanonical(scratch, PRE)
-        let view = views[len]
-        if (view === undefined) view = views[len] = scratch.subarray(0, len)
-        prev = sha256Latin1(view)
         // The recorded hash, compared as parseAuditJsonl + verifyAuditLog do: claimed.toLowerCase() === hash.
-        if (s.hashStart >= 0 && (s.hashEnd - s.hashStart !== 66 || !s.hexIs(s.hashStart - 1, prev, true))) return undefined
-        const wallet = s.walletStart < 0 ? null : b.toString('latin1', s.walletStart + 1, s.walletStart + 43).toLowerCase()
-        if (!thread(wallet, s.walletSeq, (d) => s.hexIs(s.walletPrevStart, d, false), prev)) return undefined
-        hashes.push(prev)
+        if (s.hashStart >= 0 && (s.hashEnd - s.hashStart !== 66 || !s.hexIs(s.hashStart - 1, digest, true))) return undefined
+        // The thread (WalletThreads.next): the scanner read walletSeq ≥ 1 only together with walletPrev.
+        if (s.walletSeq < 0) {
+          if (threaded && s.walletStart >= 0) return undefined
+        } else {
+          const w = s.walletStart
+          if (w < 0) return undefined
+          threaded = true
+          const slot = (HEX_VALUE[b[w + 3] as number] as number) | ((HEX_VALUE[b[w + 4] as number] as number) << 4) | ((HEX_VALUE[b[w + 5] as number] as number) << 8)
+          let t = cache[slot]
+          if (t === undefined || !s.walletIs(w, t.wallet)) {
+            const wallet = b.toString('latin1', w + 1, w + 43).toLowerCase()
+            t = heads.get(wallet)
+            if (t !== undefined) cache[slot] = t
+          }
+          const walletSeq = s.walletSeq
+          if (t === undefined) {
+            if (walletSeq === 1 ? !s.hexIs(s.walletPrevStart, GENESIS_LATIN1, false) : start === 0) return undefined
+            t = { wallet: b.toString('latin1', w + 1, w + 43).toLowerCase(), walletSeq, index: hashes.length }
+            heads.set(t.wallet, t)
+            cache[slot] = t
+          } else {
+            if (walletSeq !== t.walletSeq + 1 || !hashes.hexIs(b, s.walletPrevStart, t.index)) return undefined
+            t.walletSeq = walletSeq
+            t.index = hashes.length
+          }
+        }
+        prev = digest
+        hashes.push(digest)
         continue
       }
 
@@ -288,8 +339,23 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
       if (claimed !== undefined && claimed.toLowerCase() !== hash) return undefined
       prev = Buffer.from(hash.slice(2), 'hex').toString('latin1')
       if ((entry.walletSeq === undefined) !== (entry.walletPrev === undefined)) return undefined
-      const walletPrev = entry.walletPrev
-      if (!thread(entry.wallet?.toLowerCase() ?? null, entry.walletSeq ?? -1, (d) => walletPrev === `0x${Buffer.from(d, 'latin1').toString('hex')}`, prev)) return undefined
+      const wallet = entry.wallet === null ? null : entry.wallet.toLowerCase()
+      const walletSeq = entry.walletSeq
+      if (walletSeq === undefined) {
+        if (threaded && wallet !== null) return undefined
+      } else {
+        if (wallet === null) return undefined
+        threaded = true
+        const t = heads.get(wallet)
+        if (t === undefined) {
+          if (walletSeq === 1 ? entry.walletPrev !== GENESIS_HASH : start === 0) return undefined
+          heads.set(wallet, { wallet, walletSeq, index: hashes.length })
+        } else {
+          if (walletSeq !== t.walletSeq + 1 || entry.walletPrev !== hashes.get(t.index)) return undefined
+          t.walletSeq = walletSeq
+          t.index = hashes.length
+        }
+      }
       hashes.push(prev)
     }
   }
@@ -312,14 +378,29 @@ class DigestList implements HashList {
   length = 0
   private buf = Buffer.allocUnsafe(32 * 1024)
 
+  /** Appends a digest given as its 32 bytes in latin1. */
   push(digest: string): void {
     if ((this.length + 1) * 32 > this.buf.length) {
       const bigger = Buffer.allocUnsafe(this.buf.length * 2)
       this.buf.copy(bigger, 0, 0, this.length * 32)
       this.buf = bigger
     }
-    this.buf.write(digest, this.length * 32, 32, 'latin1')
+    const buf = this.buf
+    const at = this.length * 32
+    for (let i = 0; i < 32; i++) buf[at + i] = digest.charCodeAt(i)
     this.length++
+  }
+
+  /** True when the quoted string at p in b is "0x" + the lowercase hex of digest i. */
+  hexIs(b: Buffer, p: number, i: number): boolean {
+    if (b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2] !== 0x78 || b[p + 67] !== Q) return false
+    const buf = this.buf
+    p += 3
+    for (let at = i * 32, end = at + 32; at < end; at++, p += 2) {
+      const v = buf[at] as number
+      if (b[p] !== (HEX_DIGITS[v >> 4] as number) || b[p + 1] !== (HEX_DIGITS[v & 15] as number)) return false
+    }
+    return true
   }
 
   get(i: number): string | undefined {
@@ -481,6 +562,27 @@ export class Scanner {
     let len = this.lineEnd - this.lineStart
     for (let i = 0; i < this.cuts.length; i += 2) len -= (this.cuts[i + 1] as number) - (this.cuts[i] as number)
     return len
+  }
+
+  /** copyCanonical into this scanner's own buffer at `at` (before the line: the areas never overlap). */
+  moveCanonical(at: number): void {
+    const b = this.b
+    const cuts = this.cuts
+    let from = this.lineStart
+    for (let i = 0; i < cuts.length; i += 2) {
+      const cut = cuts[i] as number
+      b.copyWithin(at, from, cut)
+      at += cut - from
+      from = cuts[i + 1] as number
+    }
+    b.copyWithin(at, from, this.lineEnd)
+  }
+
+  /** True when the wallet string at p (quote, "0x", 40 hex digits: scanned) lower-cased is `wallet`. */
+  walletIs(p: number, wallet: string): boolean {
+    const b = this.b
+    for (let i = 0; i < 42; i++) if (((b[p + 1 + i] as number) | 0x20) !== wallet.charCodeAt(i)) return false
+    return true
   }
 
   copyCanonical(target: Buffer, at: number): void {
