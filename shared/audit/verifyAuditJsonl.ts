@@ -54,7 +54,6 @@ const VERDICTS = new Set(['allow', 'deny', 'pending', 'info'])
 const PRIMARY_3009 = new Set(['TransferWithAuthorization', 'ReceiveWithAuthorization'])
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
 const MAX_DEPTH = 64
-const GENESIS_LATIN1 = '\0'.repeat(32)
 /** Not fast: this line takes the reference steps. */
 const NO = -1
 
@@ -86,6 +85,9 @@ STR_CLASS[BS] = 2
 const ESCAPED = new Uint8Array(256)
 for (const c of '"\\bfnrt') ESCAPED[c.charCodeAt(0)] = 1
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1')
+/** A byte's two lowercase hex digits as one number: first digit << 8 | second. */
+const HEX_PAIR = new Uint16Array(256)
+for (let v = 0; v < 256; v++) HEX_PAIR[v] = ((HEX_DIGITS[v >> 4] as number) << 8) | (HEX_DIGITS[v & 15] as number)
 const lit = (text: string): Uint8Array => Buffer.from(text, 'latin1')
 const C_agentId = lit(',"agentId":')
 const C_asset = lit(',"asset":')
@@ -188,8 +190,17 @@ function* lineChunks(read: Read, size: number): Generator<Buffer> {
   }
 }
 
-/** One wallet's thread head in the fast loop: its last walletSeq and the index of its last entry's digest. */
-type ThreadHead = { wallet: string; walletSeq: number; index: number }
+/** One wallet's thread head in the fast loop: its last walletSeq and the DigestList slot of its last entry's digest. */
+type ThreadHead = { wallet: string; bytes: Uint8Array; walletSeq: number; slot: number }
+/** `wallet`: lower case. */
+const threadHead = (wallet: string, walletSeq: number, slot: number): ThreadHead => ({ wallet, bytes: Buffer.from(wallet, 'latin1'), walletSeq, slot })
+
+/** True when the quoted string at p is GENESIS_HASH. */
+function zeroHexAt(b: Buffer, p: number): boolean {
+  if (b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2] !== 0x78 || b[p + 67] !== Q) return false
+  for (let i = p + 3; i < p + 67; i++) if (b[i] !== 0x30) return false
+  return true
+}
 
 /** The fast loop over chunks of whole lines (a line never spans two chunks; only the last may lack its newline). */
 function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogReturnType | undefined {
@@ -204,8 +215,6 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
   const checkpoints: AuditCheckpoint[] = []
   let start = 0
   let anchorHash = GENESIS_HASH
-  /** The previous entry's hash: its 32 bytes as latin1. */
-  let prev = GENESIS_LATIN1
   let first = true
   /** Preimages longer than the area's scratch. */
   let big = Buffer.allocUnsafe(0)
@@ -248,14 +257,15 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
             start = seq
             anchorHash = sinceHead.hash.toLowerCase()
             if (!/^0x[0-9a-f]{64}$/.test(anchorHash)) return undefined
-            prev = Buffer.from(anchorHash.slice(2), 'hex').toString('latin1')
+            hashes.setAnchor(anchorHash)
           }
         }
-        if (seq !== start + hashes.length || !s.hexIs(s.prevStart, prev, false)) return undefined
+        // The previous entry's digest (or the anchor's): slot hashes.length.
+        if (seq !== start + hashes.length || !hashes.hexIs(b, s.prevStart, hashes.length, false)) return undefined
         const len = PRE + s.canonicalLength()
         let digest: string
         if (len <= SCRATCH) {
-          for (let i = 0; i < 32; i++) b[TAG.length + i] = prev.charCodeAt(i)
+          hashes.copySlot(hashes.length, b, TAG.length)
           s.moveCanonical(PRE)
           let view = views[len]
           if (view === undefined) view = views[len] = b.subarray(0, len)
@@ -263,12 +273,14 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
         } else {
           if (len > big.length) big = Buffer.allocUnsafe(len)
           TAG.copy(big, 0)
-          big.write(prev, TAG.length, 32, 'latin1')
+          hashes.copySlot(hashes.length, big, TAG.length)
           s.copyCanonical(big, PRE)
           digest = sha256Latin1(big.subarray(0, len))
         }
+        hashes.push(digest) // slot hashes.length (after the push); dropped with the list if a check below fails
+        const slot = hashes.length
         // The recorded hash, compared as parseAuditJsonl + verifyAuditLog do: claimed.toLowerCase() === hash.
-        if (s.hashStart >= 0 && (s.hashEnd - s.hashStart !== 66 || !s.hexIs(s.hashStart - 1, digest, true))) return undefined
+        if (s.hashStart >= 0 && (s.hashEnd - s.hashStart !== 66 || !hashes.hexIs(b, s.hashStart - 1, slot, true))) return undefined
         // The thread (WalletThreads.next): the scanner read walletSeq ≥ 1 only together with walletPrev.
         if (s.walletSeq < 0) {
           if (threaded && s.walletStart >= 0) return undefined
@@ -276,27 +288,24 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
           const w = s.walletStart
           if (w < 0) return undefined
           threaded = true
-          const slot = (HEX_VALUE[b[w + 3] as number] as number) | ((HEX_VALUE[b[w + 4] as number] as number) << 4) | ((HEX_VALUE[b[w + 5] as number] as number) << 8)
-          let t = cache[slot]
-          if (t === undefined || !s.walletIs(w, t.wallet)) {
-            const wallet = b.toString('latin1', w + 1, w + 43).toLowerCase()
-            t = heads.get(wallet)
-            if (t !== undefined) cache[slot] = t
+          const at = (HEX_VALUE[b[w + 3] as number] as number) | ((HEX_VALUE[b[w + 4] as number] as number) << 4) | ((HEX_VALUE[b[w + 5] as number] as number) << 8)
+          let t = cache[at]
+          if (t === undefined || !s.walletIs(w, t.bytes)) {
+            t = heads.get(b.toString('latin1', w + 1, w + 43).toLowerCase())
+            if (t !== undefined) cache[at] = t
           }
           const walletSeq = s.walletSeq
           if (t === undefined) {
-            if (walletSeq === 1 ? !s.hexIs(s.walletPrevStart, GENESIS_LATIN1, false) : start === 0) return undefined
-            t = { wallet: b.toString('latin1', w + 1, w + 43).toLowerCase(), walletSeq, index: hashes.length }
+            if (walletSeq === 1 ? !zeroHexAt(b, s.walletPrevStart) : start === 0) return undefined
+            t = threadHead(b.toString('latin1', w + 1, w + 43).toLowerCase(), walletSeq, slot)
             heads.set(t.wallet, t)
-            cache[slot] = t
+            cache[at] = t
           } else {
-            if (walletSeq !== t.walletSeq + 1 || !hashes.hexIs(b, s.walletPrevStart, t.index)) return undefined
+            if (walletSeq !== t.walletSeq + 1 || !hashes.hexIs(b, s.walletPrevStart, t.slot, false)) return undefined
             t.walletSeq = walletSeq
-            t.index = hashes.length
+            t.slot = slot
           }
         }
-        prev = digest
-        hashes.push(digest)
         continue
       }
 
@@ -337,7 +346,6 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
         return undefined
       }
       if (claimed !== undefined && claimed.toLowerCase() !== hash) return undefined
-      prev = Buffer.from(hash.slice(2), 'hex').toString('latin1')
       if ((entry.walletSeq === undefined) !== (entry.walletPrev === undefined)) return undefined
       const wallet = entry.wallet === null ? null : entry.wallet.toLowerCase()
       const walletSeq = entry.walletSeq
@@ -349,14 +357,14 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
         const t = heads.get(wallet)
         if (t === undefined) {
           if (walletSeq === 1 ? entry.walletPrev !== GENESIS_HASH : start === 0) return undefined
-          heads.set(wallet, { wallet, walletSeq, index: hashes.length })
+          heads.set(wallet, threadHead(wallet, walletSeq, hashes.length + 1))
         } else {
-          if (walletSeq !== t.walletSeq + 1 || entry.walletPrev !== hashes.get(t.index)) return undefined
+          if (walletSeq !== t.walletSeq + 1 || entry.walletPrev !== hashes.get(t.slot - 1)) return undefined
           t.walletSeq = walletSeq
-          t.index = hashes.length
+          t.slot = hashes.length + 1
         }
       }
-      hashes.push(prev)
+      hashes.push(Buffer.from(hash.slice(2), 'hex').toString('latin1'))
     }
   }
   const head = hashes.length > 0 ? (hashes.get(hashes.length - 1) as string) : anchorHash
@@ -373,47 +381,75 @@ function ascending(buf: Buffer, a: number, b: number, c: number, d: number): boo
   return a === b && c < d
 }
 
-/** The verified entry hashes, packed 32 bytes each; hex strings only when asked for (checkpoints, heads). */
+/**
+ * The verified entry hashes, packed 32 bytes each; hex strings only when asked for (checkpoints, heads). Slot 0 holds
+ * the anchor (the hash before the first entry: 32 zero bytes at genesis), entry i's digest is slot i + 1, so slot
+ * `length` is always the previous hash of the next entry.
+ */
 class DigestList implements HashList {
   length = 0
-  private buf = Buffer.allocUnsafe(32 * 1024)
+  private buf = Buffer.alloc(32 * 1024)
+
+  /** The anchor of a partial log (0x + 64 lowercase hex digits). */
+  setAnchor(hash: string): void {
+    this.buf.write(hash.slice(2), 0, 32, 'hex')
+  }
 
   /** Appends a digest given as its 32 bytes in latin1. */
   push(digest: string): void {
-    if ((this.length + 1) * 32 > this.buf.length) {
+    if ((this.length + 2) * 32 > this.buf.length) {
       const bigger = Buffer.allocUnsafe(this.buf.length * 2)
-      this.buf.copy(bigger, 0, 0, this.length * 32)
+      this.buf.copy(bigger, 0, 0, (this.length + 1) * 32)
       this.buf = bigger
     }
     const buf = this.buf
-    const at = this.length * 32
+    const at = ++this.length * 32
     for (let i = 0; i < 32; i++) buf[at + i] = digest.charCodeAt(i)
-    this.length++
   }
 
-  /** True when the quoted string at p in b is "0x" + the lowercase hex of digest i. */
-  hexIs(b: Buffer, p: number, i: number): boolean {
-    if (b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2] !== 0x78 || b[p + 67] !== Q) return false
+  /** Copies slot i's 32 bytes to target at `at`. */
+  copySlot(i: number, target: Uint8Array, at: number): void {
+    const buf = this.buf
+    for (let from = i * 32, end = from + 32; from < end; from++, at++) target[at] = buf[from] as number
+  }
+
+  /**
+   * True when the quoted string at p in b is "0x" + the lowercase hex of slot i; with `anyCase`, when its
+   * toLowerCase() is (the bytes were scanned: a string of printable ASCII or well-formed UTF-8, whose non-ASCII
+   * characters never lower-case to a hex digit or x).
+   */
+  hexIs(b: Buffer, p: number, i: number, anyCase: boolean): boolean {
+    if (b[p] !== Q || b[p + 1] !== 0x30 || b[p + 67] !== Q) return false
+    const x = b[p + 2] as number
+    if (x !== 0x78 && !(anyCase && x === 0x58)) return false
     const buf = this.buf
     p += 3
-    for (let at = i * 32, end = at + 32; at < end; at++, p += 2) {
-      const v = buf[at] as number
-      if (b[p] !== (HEX_DIGITS[v >> 4] as number) || b[p + 1] !== (HEX_DIGITS[v & 15] as number)) return false
+    const end = i * 32 + 32
+    if (!anyCase) {
+      for (let at = i * 32; at < end; at++, p += 2) if ((((b[p] as number) << 8) | (b[p + 1] as number)) !== HEX_PAIR[buf[at] as number]) return false
+      return true
+    }
+    for (let at = i * 32; at < end; at++, p += 2) {
+      let hi = b[p] as number
+      let lo = b[p + 1] as number
+      if (hi >= 0x41 && hi <= 0x5a) hi += 0x20
+      if (lo >= 0x41 && lo <= 0x5a) lo += 0x20
+      if (((hi << 8) | lo) !== HEX_PAIR[buf[at] as number]) return false
     }
     return true
   }
 
   get(i: number): string | undefined {
     if (!Number.isInteger(i) || i < 0 || i >= this.length) return undefined
-    return `0x${this.buf.toString('hex', i * 32, i * 32 + 32)}`
+    return `0x${this.buf.toString('hex', (i + 1) * 32, (i + 2) * 32)}`
   }
 
   indexOf(hash: string): number {
     if (!/^0x[0-9a-f]{64}$/.test(hash)) return -1
     const wanted = Buffer.from(hash.slice(2), 'hex')
-    const end = this.length * 32
-    for (let at = this.buf.indexOf(wanted); at >= 0 && at + 32 <= end; at = this.buf.indexOf(wanted, at + 1))
-      if (at % 32 === 0) return at / 32
+    const end = (this.length + 1) * 32
+    for (let at = this.buf.indexOf(wanted, 32); at >= 0 && at + 32 <= end; at = this.buf.indexOf(wanted, at + 1))
+      if (at % 32 === 0) return at / 32 - 1
     return -1
   }
 }
@@ -535,29 +571,6 @@ export class Scanner {
     return p + 1
   }
 
-  /**
-   * True when the quoted string at p is "0x" + the lowercase hex of `digest` (32 bytes as latin1);
-   * with `anyCase`, when its toLowerCase() is ("0X", A–F allowed).
-   */
-  hexIs(p: number, digest: string, anyCase: boolean): boolean {
-    const b = this.b
-    if (b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2 + 64 + 1] !== Q) return false
-    const x = b[p + 2] as number
-    if (x !== 0x78 && !(anyCase && x === 0x58)) return false
-    p += 3
-    for (let i = 0; i < 32; i++, p += 2) {
-      const v = digest.charCodeAt(i)
-      let hi = b[p] as number
-      let lo = b[p + 1] as number
-      if (anyCase) {
-        if (hi >= 0x41 && hi <= 0x5a) hi += 0x20
-        if (lo >= 0x41 && lo <= 0x5a) lo += 0x20
-      }
-      if (hi !== (HEX_DIGITS[v >> 4] as number) || lo !== (HEX_DIGITS[v & 15] as number)) return false
-    }
-    return true
-  }
-
   canonicalLength(): number {
     let len = this.lineEnd - this.lineStart
     for (let i = 0; i < this.cuts.length; i += 2) len -= (this.cuts[i + 1] as number) - (this.cuts[i] as number)
@@ -578,10 +591,11 @@ export class Scanner {
     b.copyWithin(at, from, this.lineEnd)
   }
 
-  /** True when the wallet string at p (quote, "0x", 40 hex digits: scanned) lower-cased is `wallet`. */
-  walletIs(p: number, wallet: string): boolean {
+  /** True when the wallet string at p (quote, "0x", 40 hex digits: scanned) lower-cased is `wallet` (its bytes). */
+  walletIs(p: number, wallet: Uint8Array): boolean {
     const b = this.b
-    for (let i = 0; i < 42; i++) if (((b[p + 1 + i] as number) | 0x20) !== wallet.charCodeAt(i)) return false
+    // Lower-casing a scanned hex digit (or the x) is | 0x20.
+    for (let i = 3; i < 43; i++) if (((b[p + i] as number) | 0x20) !== wallet[i - 1]) return false
     return true
   }
 
