@@ -2,7 +2,8 @@
  * Interleaved A/B of `bursar audit verify --file`'s verifier (issue 18): the base revision's shared/ (git archive
  * into a directory under this checkout, so it resolves the same node_modules) against this checkout's, both
  * verifying the same export (n mock entries built with AuditChain, a signed checkpoint every 1,000, as
- * auditBench.ts) with verifyAuditJsonlFile, in one process, in rotating order, entries/s from CPU time. Prints each
+ * auditBench.ts) with verifyAuditJsonlFile, in one process, in rotating order, a full GC before each run, entries/s
+ * from CPU time. Prints each
  * round and the B ÷ A ratio per round (min / median / max): on a shared machine quote the ratios.
  *
  *   npx tsx scripts/bench/auditVerifyAb.ts [rounds=7] [n=100000] [base=main]
@@ -13,6 +14,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { AuditChain } from '../../enclave/audit/AuditChain.js'
 import type { AuditCheckpoint, AuditEntry } from '../../shared/audit/auditEntry.js'
 import { toAuditJsonl } from '../../shared/audit/exportFormats.js'
@@ -49,7 +52,11 @@ try {
   writeFileSync(file, toAuditJsonl({ entries, hashes, checkpoints }))
   const keyHex = publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('hex')
 
+  // A full GC before each counted run, so one side's garbage (or external memory) is not collected in the other's run.
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
   const run = (verify: Verify): number => {
+    gc()
     const c0 = process.cpuUsage()
     const r = verify({ file, publicKey: keyHex })
     const c = process.cpuUsage(c0)

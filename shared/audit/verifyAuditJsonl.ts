@@ -89,35 +89,58 @@ const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1')
 const HEX_PAIR = new Uint16Array(256)
 for (let v = 0; v < 256; v++) HEX_PAIR[v] = ((HEX_DIGITS[v >> 4] as number) << 8) | (HEX_DIGITS[v & 15] as number)
 const lit = (text: string): Uint8Array => Buffer.from(text, 'latin1')
-const C_agentId = lit(',"agentId":')
-const C_asset = lit(',"asset":')
-const C_chainId = lit(',"chainId":')
-const C_code = lit(',"code":')
-const C_event = lit(',"event":')
-const C_from = lit(',"from":')
-const C_kind = lit(',"kind":')
-const C_ledger = lit(',"ledger":')
-const C_nonce = lit(',"nonce":')
-const C_payTo = lit(',"payTo":')
-const C_policy = lit(',"policy":')
-const C_prevHash = lit(',"prevHash":')
-const C_primaryType = lit(',"primaryType":')
-const C_reason = lit(',"reason":')
-const C_requestId = lit(',"requestId":')
-const C_rule = lit(',"rule":')
-const C_seq = lit(',"seq":')
-const C_signedHash = lit(',"signedHash":')
-const C_stateVersion = lit(',"stateVersion":')
-const C_time = lit(',"time":')
-const C_validAfter = lit(',"validAfter":')
-const C_validBefore = lit(',"validBefore":')
-const C_verdict = lit(',"verdict":')
-const C_version = lit(',"version":')
-const C_wallet = lit(',"wallet":')
-const C_walletSeq = lit(',"walletSeq":')
-const O_action = lit('{"action":')
-const O_amount = lit('{"amount":')
-const O_hash = lit('{"hash":')
+/**
+ * A literal of at least 4 ASCII bytes as little-endian 32-bit words: at 0, 4, 8, … and one more ending at its end
+ * (overlapping the one before), compared with unaligned DataView loads (one per 4 bytes, not one per byte).
+ */
+type Lit = { n: number; w: Int32Array }
+const wlit = (text: string): Lit => {
+  const bytes = Buffer.from(text, 'latin1')
+  const w: number[] = []
+  for (let i = 0; i + 4 < bytes.length; i += 4) w.push(bytes.readInt32LE(i))
+  w.push(bytes.readInt32LE(bytes.length - 4))
+  return { n: bytes.length, w: Int32Array.from(w) }
+}
+const C_agentId = wlit(',"agentId":')
+const C_asset = wlit(',"asset":')
+const C_chainId = wlit(',"chainId":')
+const C_code = wlit(',"code":')
+const C_event = wlit(',"event":')
+const C_from = wlit(',"from":')
+const C_kind = wlit(',"kind":')
+const C_ledger = wlit(',"ledger":')
+const C_nonce = wlit(',"nonce":')
+const C_payTo = wlit(',"payTo":')
+const C_policy = wlit(',"policy":')
+const C_prevHash = wlit(',"prevHash":')
+const C_primaryType = wlit(',"primaryType":')
+const C_reason = wlit(',"reason":')
+const C_requestId = wlit(',"requestId":')
+const C_rule = wlit(',"rule":')
+const C_seq = wlit(',"seq":')
+const C_signedHash = wlit(',"signedHash":')
+const C_stateVersion = wlit(',"stateVersion":')
+const C_time = wlit(',"time":')
+const C_validAfter = wlit(',"validAfter":')
+const C_validBefore = wlit(',"validBefore":')
+const C_verdict = wlit(',"verdict":')
+const C_version = wlit(',"version":')
+const C_wallet = wlit(',"wallet":')
+const C_walletSeq = wlit(',"walletSeq":')
+const O_action = wlit('{"action":')
+const O_amount = wlit('{"amount":')
+const O_hash = wlit('{"hash":')
+const A_eip3009 = wlit('"eip3009"')
+const A_type_entry_first = wlit('"type":"entry",')
+const A_hash = wlit(',"hash":')
+const A_mac = wlit(',"mac":')
+const A_resourceUrl = wlit(',"resourceUrl":')
+const A_type_entry = wlit(',"type":"entry"')
+const A_walletPrev = wlit(',"walletPrev":')
+const A_false = wlit('false')
+const A_null = wlit('null')
+const A_true = wlit('true')
+const A_amount = wlit('{"amount":"')
 
 /**
  * Returns the verdict, or undefined when the reference verifier must decide
@@ -194,6 +217,13 @@ function* lineChunks(read: Read, size: number): Generator<Buffer> {
 type ThreadHead = { wallet: string; bytes: Uint8Array; walletSeq: number; slot: number }
 /** `wallet`: lower case. */
 const threadHead = (wallet: string, walletSeq: number, slot: number): ThreadHead => ({ wallet, bytes: Buffer.from(wallet, 'latin1'), walletSeq, slot })
+
+/** True when the quoted string at p is "0x" + 64 lowercase hex digits (the schema's hash). */
+function lowerHex64At(b: Buffer, p: number): boolean {
+  if (b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2] !== 0x78 || b[p + 67] !== Q) return false
+  for (let i = p + 3; i < p + 67; i++) if (((HEX_CLASS[b[i] as number] as number) & 1) === 0) return false
+  return true
+}
 
 /** True when the quoted string at p is GENESIS_HASH. */
 function zeroHexAt(b: Buffer, p: number): boolean {
@@ -296,7 +326,7 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
           }
           const walletSeq = s.walletSeq
           if (t === undefined) {
-            if (walletSeq === 1 ? !zeroHexAt(b, s.walletPrevStart) : start === 0) return undefined
+            if (walletSeq === 1 ? !zeroHexAt(b, s.walletPrevStart) : start === 0 || !lowerHex64At(b, s.walletPrevStart)) return undefined
             t = threadHead(b.toString('latin1', w + 1, w + 43).toLowerCase(), walletSeq, slot)
             heads.set(t.wallet, t)
             cache[at] = t
@@ -478,7 +508,11 @@ export class Scanner {
   private num = 0
   private readonly lastEnum = new Map<Set<string>, Uint8Array>()
 
-  constructor(private readonly b: Buffer) {}
+  private readonly dv: DataView
+
+  constructor(private readonly b: Buffer) {
+    this.dv = new DataView(b.buffer, b.byteOffset, b.length)
+  }
 
   /** Scans an entry line from p (bounded by `end`, the end of the export): the position after its closing brace, or NO. */
   entry(p: number, end: number): number {
@@ -489,7 +523,7 @@ export class Scanner {
     this.hashStart = -1
     if (b[p] !== 0x7b) return NO
     // The host's export writes `{"type":"entry",…entry}`: the type member first, the entry's own members sorted.
-    const typeFirst = this.at(p + 1, '"type":"entry",')
+    const typeFirst = this.at(p + 1, A_type_entry_first)
     if (typeFirst) {
       this.cuts.push(p + 1, p + 16)
       p += 15
@@ -505,11 +539,13 @@ export class Scanner {
     p = this.lit(p, C_event)
     p = this.enumStr(p, EVENTS)
     if (p < 0) return NO
-    if (this.at(p, ',"hash":')) {
+    if (this.at(p, A_hash)) {
+      // Only its shape (a quote, 66 bytes, a quote): the caller compares the 66 bytes with "0x" + the digest's hex
+      // (any case), which no other string passes. Any other recorded hash: the reference steps for this line.
       const cut = p
       const v = p + 8
-      p = this.str(v, Infinity)
-      if (p < 0) return NO
+      if (b[v] !== Q || b[v + 67] !== Q) return NO
+      p = v + 68
       this.hashStart = v + 1
       this.hashEnd = p - 1
       this.cuts.push(cut, p)
@@ -518,7 +554,7 @@ export class Scanner {
     if (p < 0 || this.b[p] !== 0x5b) return NO
     p = this.value(p, 0)
     if (p < 0) return NO
-    if (this.at(p, ',"mac":')) {
+    if (this.at(p, A_mac)) {
       const cut = p
       p = this.value(p + 7, 0)
       if (p < 0) return NO
@@ -535,7 +571,7 @@ export class Scanner {
     p = this.lit(p, C_requestId)
     p = this.strOrNull(p, 128)
     if (p < 0) return NO
-    if (this.at(p, ',"resourceUrl":')) p = this.str(p + 15, 2048)
+    if (this.at(p, A_resourceUrl)) p = this.str(p + 15, 2048)
     p = this.lit(p, C_rule)
     p = this.strOrNull(p, 128)
     p = this.lit(p, C_seq)
@@ -549,7 +585,7 @@ export class Scanner {
     p = this.lit(p, C_time)
     p = this.uint(p)
     if (!typeFirst) {
-      if (!this.at(p, ',"type":"entry"')) return NO
+      if (!this.at(p, A_type_entry)) return NO
       this.cuts.push(p, p + 15)
       p += 15
     }
@@ -559,9 +595,12 @@ export class Scanner {
     this.walletStart = p >= 0 && b[p] === Q ? p : -1
     p = this.nullOr(p) ?? this.hex(p, 40, true)
     this.walletSeq = -1
-    if (this.at(p, ',"walletPrev":')) {
-      this.walletPrevStart = p + 14
-      p = this.lit(this.hex(p + 14, 64, false), C_walletSeq)
+    if (this.at(p, A_walletPrev)) {
+      // Its shape only, as prevHash: the caller compares it with a digest's hex or GENESIS_HASH, or checks its digits
+      // (lowerHex64At) where the thread head is not in the log.
+      const v = p + 14
+      this.walletPrevStart = v
+      p = b[v] === Q && b[v + 67] === Q ? this.lit(v + 68, C_walletSeq) : NO
       p = this.uint(p)
       if (p < 0 || this.num === 0) return NO
       this.walletSeq = this.num
@@ -611,24 +650,25 @@ export class Scanner {
 
   // --- tokens; every method takes and returns a position, NO (-1) propagates ---
 
-  private at(p: number, lit: string): boolean {
-    if (p < 0 || p + lit.length > this.lineEnd) return false
-    const b = this.b
-    for (let i = 0; i < lit.length; i++) if (b[p + i] !== lit.charCodeAt(i)) return false
-    return true
+  /** True when the literal `l` is at p (within the line's bound). */
+  private at(p: number, l: Lit): boolean {
+    const n = l.n
+    if (p < 0 || p + n > this.lineEnd) return false
+    const dv = this.dv
+    const w = l.w
+    const last = w.length - 1
+    for (let i = 0; i < last; i++) if (dv.getInt32(p + 4 * i, true) !== w[i]) return false
+    return dv.getInt32(p + n - 4, true) === w[last]
   }
 
-  /** The literal bytes `l` at p: the position after them, or NO. */
-  private lit(p: number, l: Uint8Array): number {
-    if (p < 0 || p + l.length > this.lineEnd) return NO
-    const b = this.b
-    for (let i = 0; i < l.length; i++) if (b[p + i] !== l[i]) return NO
-    return p + l.length
+  /** The literal `l` at p: the position after it, or NO. */
+  private lit(p: number, l: Lit): number {
+    return this.at(p, l) ? p + l.n : NO
   }
 
   private nullOr(p: number): number | undefined {
     if (p < 0) return NO
-    return this.at(p, 'null') ? p + 4 : undefined
+    return this.at(p, A_null) ? p + 4 : undefined
   }
 
   private strOrNull(p: number, max: number): number {
@@ -646,9 +686,13 @@ export class Scanner {
     const end = this.lineEnd
     // Bytes that add no UTF-16 unit of the decoded string: an escape's backslash, a sequence's extra bytes.
     let shrink = 0
+    const t = STR_CLASS
     for (p = from; p < end; p++) {
+      // Printable ASCII four bytes at a time, while the line lasts.
+      while (p + 4 <= end && ((t[b[p] as number] as number) | (t[b[p + 1] as number] as number) | (t[b[p + 2] as number] as number) | (t[b[p + 3] as number] as number)) === 0) p += 4
+      if (p >= end) return NO
       const c = b[p] as number
-      const k = STR_CLASS[c] as number
+      const k = t[c] as number
       if (k === 0) continue
       if (k === 1) return p - from - shrink <= max ? p + 1 : NO
       if (k === 2) {
@@ -755,7 +799,7 @@ export class Scanner {
   private action(p: number): number {
     const v = this.nullOr(p)
     if (v !== undefined) return v
-    if (this.at(p, '{"amount":"')) {
+    if (this.at(p, A_amount)) {
       const q = this.eip3009(p)
       if (q >= 0) return q
     }
@@ -783,7 +827,7 @@ export class Scanner {
     p = this.lit(p, C_from)
     p = this.hex(p, 40, true)
     p = this.lit(p, C_kind)
-    if (!this.at(p, '"eip3009"')) return NO
+    if (!this.at(p, A_eip3009)) return NO
     p = this.lit(p + 9, C_nonce)
     p = this.hex(p, 64, true)
     p = this.lit(p, C_payTo)
@@ -847,9 +891,9 @@ export class Scanner {
         p++
       }
     }
-    if (c === 0x6e) return this.at(p, 'null') ? p + 4 : NO
-    if (c === 0x74) return this.at(p, 'true') ? p + 4 : NO
-    if (c === 0x66) return this.at(p, 'false') ? p + 5 : NO
+    if (c === 0x6e) return this.at(p, A_null) ? p + 4 : NO
+    if (c === 0x74) return this.at(p, A_true) ? p + 4 : NO
+    if (c === 0x66) return this.at(p, A_false) ? p + 5 : NO
     // Integers of at most 15 digits print back as themselves; no -0, fractions or exponents.
     const from = c === 0x2d ? p + 1 : p
     let q = from
