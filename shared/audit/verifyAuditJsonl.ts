@@ -81,6 +81,16 @@ const STR_CLASS = new Uint8Array(256).fill(3)
 STR_CLASS.fill(0, 0x20, 0x7f)
 STR_CLASS[Q] = 1
 STR_CLASS[BS] = 2
+/**
+ * Nonzero in some byte's high bit (& 0x80808080) when one of the four bytes of x (a little-endian word) is not printable
+ * ASCII or is " or \ (STR_CLASS ≠ 0): byte < 0x20 (x − 0x20…) & ~x, byte > 0x7e (x + 0x01…) | x, a zero byte of
+ * x ^ 0x22… or x ^ 0x5c…; each test is exact for "some byte", whatever the borrows do to the others.
+ */
+const strSpecial = (x: number): number => {
+  const q = x ^ 0x22222222
+  const s = x ^ 0x5c5c5c5c
+  return ((x - 0x20202020) & ~x) | (x + 0x01010101) | x | ((q - 0x01010101) & ~q) | ((s - 0x01010101) & ~s)
+}
 /** 1: the byte after a backslash in an escape JSON.stringify prints (\" \\ \b \f \n \r \t). */
 const ESCAPED = new Uint8Array(256)
 for (const c of '"\\bfnrt') ESCAPED[c.charCodeAt(0)] = 1
@@ -686,13 +696,13 @@ export class Scanner {
     const end = this.lineEnd
     // Bytes that add no UTF-16 unit of the decoded string: an escape's backslash, a sequence's extra bytes.
     let shrink = 0
-    const t = STR_CLASS
+    const dv = this.dv
     for (p = from; p < end; p++) {
-      // Printable ASCII four bytes at a time, while the line lasts.
-      while (p + 4 <= end && ((t[b[p] as number] as number) | (t[b[p + 1] as number] as number) | (t[b[p + 2] as number] as number) | (t[b[p + 3] as number] as number)) === 0) p += 4
+      // Four bytes a word while none is special (below 0x20, above 0x7e, " or \): any such byte sets a high bit.
+      while (p + 4 <= end && (strSpecial(dv.getInt32(p, true)) & 0x80808080) === 0) p += 4
       if (p >= end) return NO
       const c = b[p] as number
-      const k = t[c] as number
+      const k = STR_CLASS[c] as number
       if (k === 0) continue
       if (k === 1) return p - from - shrink <= max ? p + 1 : NO
       if (k === 2) {
@@ -755,15 +765,22 @@ export class Scanner {
   /** `"0x` + `digits` hex digits + `"`; lowercase only unless anyCase. */
   private hex(p: number, digits: number, anyCase: boolean): number {
     const b = this.b
-    if (p < 0 || b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2] !== 0x78) return NO
+    if (p < 0 || p + digits + 4 > this.lineEnd || b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2] !== 0x78) return NO
     p += 3
-    const mask = anyCase ? 2 : 1
     const end = p + digits // digits is a multiple of 4 (40 or 64)
-    const t = HEX_CLASS
-    for (; p < end; p += 4)
-      if (((t[b[p] as number] as number) & (t[b[p + 1] as number] as number) & (t[b[p + 2] as number] as number) & (t[b[p + 3] as number] as number) & mask) === 0) return NO
+    const dv = this.dv
+    // Four digits a word: every byte < 0x80, then per byte (high bit of x + 0x80 − lo) & ~(x + 0x80 − hi − 1) says
+    // lo ≤ byte ≤ hi (no carry between bytes below 0x80): 0-9, a-f, and A-F when anyCase.
+    for (; p < end; p += 4) {
+      const x = dv.getInt32(p, true)
+      if ((x & 0x80808080) !== 0) return NO
+      let ok = ((x + 0x50505050) & ~(x + 0x46464646)) | ((x + 0x1f1f1f1f) & ~(x + 0x19191919))
+      if (anyCase) ok |= (x + 0x3f3f3f3f) & ~(x + 0x39393939)
+      if ((ok & 0x80808080) !== (0x80808080 | 0)) return NO
+    }
     return b[p] === Q ? p + 1 : NO
   }
+
 
   /** A non-negative integer ≤ MAX_SAFE_INTEGER in canonical form; its value in this.num. */
   private uint(p: number): number {
