@@ -97,7 +97,12 @@ for (const c of '"\\bfnrt') ESCAPED[c.charCodeAt(0)] = 1
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1')
 /** A byte's two lowercase hex digits as one number: first digit << 8 | second. */
 const HEX_PAIR = new Uint16Array(256)
-for (let v = 0; v < 256; v++) HEX_PAIR[v] = ((HEX_DIGITS[v >> 4] as number) << 8) | (HEX_DIGITS[v & 15] as number)
+/** The same two digits as a little-endian 16-bit load of them reads: first | second << 8. */
+const HEX_LE16 = new Uint16Array(256)
+for (let v = 0; v < 256; v++) {
+  HEX_PAIR[v] = ((HEX_DIGITS[v >> 4] as number) << 8) | (HEX_DIGITS[v & 15] as number)
+  HEX_LE16[v] = (HEX_DIGITS[v >> 4] as number) | ((HEX_DIGITS[v & 15] as number) << 8)
+}
 const lit = (text: string): Uint8Array => Buffer.from(text, 'latin1')
 /**
  * A literal of at least 4 ASCII bytes as little-endian 32-bit words: at 0, 4, 8, … and one more ending at its end
@@ -224,9 +229,14 @@ function* lineChunks(read: Read, size: number): Generator<Buffer> {
 }
 
 /** One wallet's thread head in the fast loop: its last walletSeq and the DigestList slot of its last entry's digest. */
-type ThreadHead = { wallet: string; bytes: Uint8Array; walletSeq: number; slot: number }
-/** `wallet`: lower case. */
-const threadHead = (wallet: string, walletSeq: number, slot: number): ThreadHead => ({ wallet, bytes: Buffer.from(wallet, 'latin1'), walletSeq, slot })
+type ThreadHead = { wallet: string; words: Int32Array; walletSeq: number; slot: number }
+/** `wallet`: lower case; `words`: its 40 hex digits as 10 little-endian words. */
+const threadHead = (wallet: string, walletSeq: number, slot: number): ThreadHead => {
+  const bytes = Buffer.from(wallet, 'latin1')
+  const words = new Int32Array(10)
+  for (let i = 0; i < 10; i++) words[i] = bytes.length === 42 ? bytes.readInt32LE(2 + 4 * i) : 0
+  return { wallet, words, walletSeq, slot }
+}
 
 /** True when the quoted string at p is "0x" + 64 lowercase hex digits (the schema's hash). */
 function lowerHex64At(b: Buffer, p: number): boolean {
@@ -268,7 +278,7 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
     TAG.copy(b, 0)
     const s = new Scanner(b)
     /** b.subarray(0, len) by len: one view per preimage length, not one per line. */
-    const views: Buffer[] = []
+    const views = new Map<number, Buffer>()
     const n = b.length
     let pos = SCRATCH
     while (pos < n) {
@@ -301,26 +311,26 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
           }
         }
         // The previous entry's digest (or the anchor's): slot hashes.length.
-        if (seq !== start + hashes.length || !hashes.hexIs(b, s.prevStart, hashes.length, false)) return undefined
+        if (seq !== start + hashes.length || !hashes.hexIs(b, s.dv, s.prevStart, hashes.length, false)) return undefined
         const len = PRE + s.canonicalLength()
         let digest: string
         if (len <= SCRATCH) {
-          hashes.copySlot(hashes.length, b, TAG.length)
+          hashes.copySlot(hashes.length, s.dv, TAG.length)
           s.moveCanonical(PRE)
-          let view = views[len]
-          if (view === undefined) view = views[len] = b.subarray(0, len)
+          let view = views.get(len)
+          if (view === undefined) views.set(len, (view = b.subarray(0, len)))
           digest = sha256Latin1(view)
         } else {
           if (len > big.length) big = Buffer.allocUnsafe(len)
           TAG.copy(big, 0)
-          hashes.copySlot(hashes.length, big, TAG.length)
+          hashes.copySlot(hashes.length, new DataView(big.buffer, big.byteOffset, big.length), TAG.length)
           s.copyCanonical(big, PRE)
           digest = sha256Latin1(big.subarray(0, len))
         }
         hashes.push(digest) // slot hashes.length (after the push); dropped with the list if a check below fails
         const slot = hashes.length
         // The recorded hash, compared as parseAuditJsonl + verifyAuditLog do: claimed.toLowerCase() === hash.
-        if (s.hashStart >= 0 && (s.hashEnd - s.hashStart !== 66 || !hashes.hexIs(b, s.hashStart - 1, slot, true))) return undefined
+        if (s.hashStart >= 0 && (s.hashEnd - s.hashStart !== 66 || !hashes.hexIs(b, s.dv, s.hashStart - 1, slot, true))) return undefined
         // The thread (WalletThreads.next): the scanner read walletSeq ≥ 1 only together with walletPrev.
         if (s.walletSeq < 0) {
           if (threaded && s.walletStart >= 0) return undefined
@@ -330,7 +340,7 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
           threaded = true
           const at = (HEX_VALUE[b[w + 3] as number] as number) | ((HEX_VALUE[b[w + 4] as number] as number) << 4) | ((HEX_VALUE[b[w + 5] as number] as number) << 8)
           let t = cache[at]
-          if (t === undefined || !s.walletIs(w, t.bytes)) {
+          if (t === undefined || !s.walletIs(w, t.words)) {
             t = heads.get(b.toString('latin1', w + 1, w + 43).toLowerCase())
             if (t !== undefined) cache[at] = t
           }
@@ -341,7 +351,7 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
             heads.set(t.wallet, t)
             cache[at] = t
           } else {
-            if (walletSeq !== t.walletSeq + 1 || !hashes.hexIs(b, s.walletPrevStart, t.slot, false)) return undefined
+            if (walletSeq !== t.walletSeq + 1 || !hashes.hexIs(b, s.dv, s.walletPrevStart, t.slot, false)) return undefined
             t.walletSeq = walletSeq
             t.slot = slot
           }
@@ -429,6 +439,7 @@ function ascending(buf: Buffer, a: number, b: number, c: number, d: number): boo
 class DigestList implements HashList {
   length = 0
   private buf = Buffer.alloc(32 * 1024)
+  private dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length)
 
   /** The anchor of a partial log (0x + 64 lowercase hex digits). */
   setAnchor(hash: string): void {
@@ -441,16 +452,17 @@ class DigestList implements HashList {
       const bigger = Buffer.allocUnsafe(this.buf.length * 2)
       this.buf.copy(bigger, 0, 0, (this.length + 1) * 32)
       this.buf = bigger
+      this.dv = new DataView(bigger.buffer, bigger.byteOffset, bigger.length)
     }
     const buf = this.buf
     const at = ++this.length * 32
     for (let i = 0; i < 32; i++) buf[at + i] = digest.charCodeAt(i)
   }
 
-  /** Copies slot i's 32 bytes to target at `at`. */
-  copySlot(i: number, target: Uint8Array, at: number): void {
-    const buf = this.buf
-    for (let from = i * 32, end = from + 32; from < end; from++, at++) target[at] = buf[from] as number
+  /** Copies slot i's 32 bytes to `at` in target's bytes. */
+  copySlot(i: number, target: DataView, at: number): void {
+    const dv = this.dv
+    for (let from = i * 32, end = from + 32; from < end; from += 4, at += 4) target.setInt32(at, dv.getInt32(from, true), true)
   }
 
   /**
@@ -458,17 +470,19 @@ class DigestList implements HashList {
    * toLowerCase() is (the bytes were scanned: a string of printable ASCII or well-formed UTF-8, whose non-ASCII
    * characters never lower-case to a hex digit or x).
    */
-  hexIs(b: Buffer, p: number, i: number, anyCase: boolean): boolean {
-    if (b[p] !== Q || b[p + 1] !== 0x30 || b[p + 67] !== Q) return false
+  hexIs(b: Buffer, bv: DataView, p: number, i: number, anyCase: boolean): boolean {
+    if (p < 0 || p + 68 > b.length || b[p] !== Q || b[p + 1] !== 0x30 || b[p + 67] !== Q) return false
     const x = b[p + 2] as number
     if (x !== 0x78 && !(anyCase && x === 0x58)) return false
     const buf = this.buf
     p += 3
     const end = i * 32 + 32
-    if (!anyCase) {
-      for (let at = i * 32; at < end; at++, p += 2) if ((((b[p] as number) << 8) | (b[p + 1] as number)) !== HEX_PAIR[buf[at] as number]) return false
-      return true
-    }
+    // Four digits a word (the text is lower case in every export this tool writes); else, with anyCase, byte by byte.
+    let q = p
+    let at = i * 32
+    for (; at < end; at += 2, q += 4) if (bv.getInt32(q, true) !== (HEX_LE16[buf[at] as number] as number) + (HEX_LE16[buf[at + 1] as number] as number) * 0x10000) break
+    if (at === end) return true
+    if (!anyCase) return false
     for (let at = i * 32; at < end; at++, p += 2) {
       let hi = b[p] as number
       let lo = b[p + 1] as number
@@ -518,7 +532,8 @@ export class Scanner {
   private num = 0
   private readonly lastEnum = new Map<Set<string>, Uint8Array>()
 
-  private readonly dv: DataView
+  /** Unaligned little-endian word loads from the buffer. */
+  readonly dv: DataView
 
   constructor(private readonly b: Buffer) {
     this.dv = new DataView(b.buffer, b.byteOffset, b.length)
@@ -641,10 +656,10 @@ export class Scanner {
   }
 
   /** True when the wallet string at p (quote, "0x", 40 hex digits: scanned) lower-cased is `wallet` (its bytes). */
-  walletIs(p: number, wallet: Uint8Array): boolean {
-    const b = this.b
-    // Lower-casing a scanned hex digit (or the x) is | 0x20.
-    for (let i = 3; i < 43; i++) if (((b[p + i] as number) | 0x20) !== wallet[i - 1]) return false
+  walletIs(p: number, words: Int32Array): boolean {
+    const dv = this.dv
+    // Lower-casing a scanned hex digit is | 0x20.
+    for (let i = 0; i < 10; i++) if ((dv.getInt32(p + 3 + 4 * i, true) | 0x20202020) !== words[i]) return false
     return true
   }
 
