@@ -54,7 +54,6 @@ const VERDICTS = new Set(['allow', 'deny', 'pending', 'info'])
 const PRIMARY_3009 = new Set(['TransferWithAuthorization', 'ReceiveWithAuthorization'])
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
 const MAX_DEPTH = 64
-const GENESIS_LATIN1 = '\0'.repeat(32)
 /** Not fast: this line takes the reference steps. */
 const NO = -1
 
@@ -66,6 +65,12 @@ const COLON = 0x3a
 const HEX_CLASS = new Uint8Array(256)
 for (const c of '0123456789abcdef') HEX_CLASS[c.charCodeAt(0)] = 3
 for (const c of 'ABCDEF') HEX_CLASS[c.charCodeAt(0)] = 2
+/** A hex digit's value, either case (0 for other bytes). */
+const HEX_VALUE = new Uint8Array(256)
+for (let v = 0; v < 16; v++) {
+  HEX_VALUE[v.toString(16).charCodeAt(0)] = v
+  HEX_VALUE[v.toString(16).toUpperCase().charCodeAt(0)] = v
+}
 /** SHA-256, its 32 bytes as a latin1 string (short-lived, no Buffer): one-shot crypto.hash where Node has it (≥ 20.12), else a Hash object. */
 const sha256Latin1: (data: Uint8Array) => string =
   typeof nodeCrypto.hash === 'function'
@@ -76,47 +81,95 @@ const STR_CLASS = new Uint8Array(256).fill(3)
 STR_CLASS.fill(0, 0x20, 0x7f)
 STR_CLASS[Q] = 1
 STR_CLASS[BS] = 2
+/**
+ * Nonzero in some byte's high bit (& 0x80808080) when one of the four bytes of x (a little-endian word) is not printable
+ * ASCII or is " or \ (STR_CLASS ≠ 0): byte < 0x20 (x − 0x20…) & ~x, byte > 0x7e (x + 0x01…) | x, a zero byte of
+ * x ^ 0x22… or x ^ 0x5c…; each test is exact for "some byte", whatever the borrows do to the others.
+ */
+const strSpecial = (x: number): number => {
+  const q = x ^ 0x22222222
+  const s = x ^ 0x5c5c5c5c
+  return ((x - 0x20202020) & ~x) | (x + 0x01010101) | x | ((q - 0x01010101) & ~q) | ((s - 0x01010101) & ~s)
+}
 /** 1: the byte after a backslash in an escape JSON.stringify prints (\" \\ \b \f \n \r \t). */
 const ESCAPED = new Uint8Array(256)
 for (const c of '"\\bfnrt') ESCAPED[c.charCodeAt(0)] = 1
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1')
+/** A byte's two lowercase hex digits as one number: first digit << 8 | second. */
+const HEX_PAIR = new Uint16Array(256)
+/** The same two digits as a little-endian 16-bit load of them reads: first | second << 8. */
+const HEX_LE16 = new Uint16Array(256)
+for (let v = 0; v < 256; v++) {
+  HEX_PAIR[v] = ((HEX_DIGITS[v >> 4] as number) << 8) | (HEX_DIGITS[v & 15] as number)
+  HEX_LE16[v] = (HEX_DIGITS[v >> 4] as number) | ((HEX_DIGITS[v & 15] as number) << 8)
+}
 const lit = (text: string): Uint8Array => Buffer.from(text, 'latin1')
-const C_agentId = lit(',"agentId":')
-const C_asset = lit(',"asset":')
-const C_chainId = lit(',"chainId":')
-const C_code = lit(',"code":')
-const C_event = lit(',"event":')
-const C_from = lit(',"from":')
-const C_kind = lit(',"kind":')
-const C_ledger = lit(',"ledger":')
-const C_nonce = lit(',"nonce":')
-const C_payTo = lit(',"payTo":')
-const C_policy = lit(',"policy":')
-const C_prevHash = lit(',"prevHash":')
-const C_primaryType = lit(',"primaryType":')
-const C_reason = lit(',"reason":')
-const C_requestId = lit(',"requestId":')
-const C_rule = lit(',"rule":')
-const C_seq = lit(',"seq":')
-const C_signedHash = lit(',"signedHash":')
-const C_stateVersion = lit(',"stateVersion":')
-const C_time = lit(',"time":')
-const C_validAfter = lit(',"validAfter":')
-const C_validBefore = lit(',"validBefore":')
-const C_verdict = lit(',"verdict":')
-const C_version = lit(',"version":')
-const C_wallet = lit(',"wallet":')
-const C_walletSeq = lit(',"walletSeq":')
-const O_action = lit('{"action":')
-const O_amount = lit('{"amount":')
-const O_hash = lit('{"hash":')
+/**
+ * A literal of at least 4 ASCII bytes as little-endian 32-bit words: at 0, 4, 8, … and one more ending at its end
+ * (overlapping the one before), compared with unaligned DataView loads (one per 4 bytes, not one per byte).
+ */
+type Lit = { n: number; w: Int32Array }
+const wlit = (text: string): Lit => {
+  const bytes = Buffer.from(text, 'latin1')
+  const w: number[] = []
+  for (let i = 0; i + 4 < bytes.length; i += 4) w.push(bytes.readInt32LE(i))
+  w.push(bytes.readInt32LE(bytes.length - 4))
+  return { n: bytes.length, w: Int32Array.from(w) }
+}
+const C_agentId = wlit(',"agentId":')
+const C_asset = wlit(',"asset":')
+const C_chainId = wlit(',"chainId":')
+const C_code = wlit(',"code":')
+const C_event = wlit(',"event":')
+const C_from = wlit(',"from":')
+const C_kind = wlit(',"kind":')
+const C_ledger = wlit(',"ledger":')
+const C_nonce = wlit(',"nonce":')
+const C_payTo = wlit(',"payTo":')
+const C_policy = wlit(',"policy":')
+const C_prevHash = wlit(',"prevHash":')
+const C_primaryType = wlit(',"primaryType":')
+const C_reason = wlit(',"reason":')
+const C_requestId = wlit(',"requestId":')
+const C_rule = wlit(',"rule":')
+const C_seq = wlit(',"seq":')
+const C_signedHash = wlit(',"signedHash":')
+const C_stateVersion = wlit(',"stateVersion":')
+const C_time = wlit(',"time":')
+const C_validAfter = wlit(',"validAfter":')
+const C_validBefore = wlit(',"validBefore":')
+const C_verdict = wlit(',"verdict":')
+const C_version = wlit(',"version":')
+const C_wallet = wlit(',"wallet":')
+const C_walletSeq = wlit(',"walletSeq":')
+const O_action = wlit('{"action":')
+const O_amount = wlit('{"amount":')
+const O_hash = wlit('{"hash":')
+const A_eip3009 = wlit('"eip3009"')
+const A_type_entry_first = wlit('"type":"entry",')
+const A_hash = wlit(',"hash":')
+const A_mac = wlit(',"mac":')
+const A_resourceUrl = wlit(',"resourceUrl":')
+const A_type_entry = wlit(',"type":"entry"')
+const A_walletPrev = wlit(',"walletPrev":')
+const A_false = wlit('false')
+const A_null = wlit('null')
+const A_true = wlit('true')
+const A_amount = wlit('{"amount":"')
 
 /**
  * Returns the verdict, or undefined when the reference verifier must decide
  * (a failure anywhere, or a line parseAuditJsonl would refuse).
  */
 export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogReturnType | undefined {
-  return fastVerifyChunks([b], rest)
+  let at = 0
+  const read: Read = (target, to, max) => {
+    const k = Math.min(max, b.length - at)
+    if (k > 0) target.set(b.subarray(at, at + k), to)
+    at += k
+    return k
+  }
+  return fastVerifyChunks(lineChunks(read, Math.min(CHUNK_BYTES, b.length + 1)), rest)
 }
 
 /**
@@ -126,41 +179,77 @@ export function fastVerifyAuditJsonl(b: Buffer, rest: Rest): VerifyAuditLogRetur
  */
 export function verifyAuditJsonlFile(params: Rest & { file: string; chunkBytes?: number }): VerifyAuditLogReturnType {
   const { file, chunkBytes, ...rest } = params
-  const fast = fastVerifyChunks(lineChunks(file, chunkBytes ?? 4 << 20), rest)
+  const fd = openSync(file, 'r')
+  let fast: VerifyAuditLogReturnType | undefined
+  try {
+    fast = fastVerifyChunks(lineChunks((target, to, max) => readSync(fd, target, to, max, null), chunkBytes ?? CHUNK_BYTES), rest)
+  } finally {
+    closeSync(fd)
+  }
   if (fast !== undefined) return fast
   return verifyAuditLog({ ...parseAuditJsonl(readFileSync(file).toString('utf8')), ...rest })
 }
 
+/** Reads up to `max` bytes into target at `to`: the count, 0 at the end. */
+type Read = (target: Buffer, to: number, max: number) => number
+const CHUNK_BYTES = 4 << 20
 /**
- * The file as consecutive chunks that each end just after a newline (the last: at the end of the file), in one
- * buffer reused from chunk to chunk (grown when a line is longer). A chunk is only read until the next is asked for.
+ * The area's first bytes: where an entry's hash preimage (tag, previous hash, canonical bytes) is assembled with
+ * copyWithin from the line's bytes after it in the same buffer (no view or copy object per line). Longer entries
+ * use a separate buffer.
  */
-function* lineChunks(file: string, size: number): Generator<Buffer> {
-  const fd = openSync(file, 'r')
-  try {
-    let buf = Buffer.allocUnsafe(Math.max(1, size))
-    let have = 0
-    for (;;) {
-      if (have === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2)
-        buf.copy(bigger, 0, 0, have)
-        buf = bigger
-      }
-      const got = readSync(fd, buf, have, buf.length - have, null)
-      if (got === 0) {
-        if (have > 0) yield buf.subarray(0, have)
-        return
-      }
-      have += got
-      const cut = buf.lastIndexOf(0x0a, have - 1) + 1
-      if (cut === 0) continue // no whole line yet: read on (grows the buffer when full)
-      yield buf.subarray(0, cut)
-      buf.copy(buf, 0, cut, have)
-      have -= cut
+const SCRATCH = 1 << 16
+
+/**
+ * The export as consecutive chunks of whole lines (the last may lack its newline), each in the same reused area:
+ * SCRATCH bytes of scratch, then the chunk; a chunk is yielded as area.subarray(0, SCRATCH + its length) and read only
+ * until the next is asked for (the area grows when a line is longer than it).
+ */
+function* lineChunks(read: Read, size: number): Generator<Buffer> {
+  let area = Buffer.allocUnsafe(SCRATCH + Math.max(1, size))
+  let have = 0
+  for (;;) {
+    if (SCRATCH + have === area.length) {
+      const bigger = Buffer.allocUnsafe(SCRATCH + (area.length - SCRATCH) * 2)
+      area.copy(bigger, SCRATCH, SCRATCH, SCRATCH + have)
+      area = bigger
     }
-  } finally {
-    closeSync(fd)
+    const got = read(area, SCRATCH + have, area.length - SCRATCH - have)
+    if (got === 0) {
+      if (have > 0) yield area.subarray(0, SCRATCH + have)
+      return
+    }
+    have += got
+    const cut = area.lastIndexOf(0x0a, SCRATCH + have - 1) + 1 - SCRATCH
+    if (cut <= 0) continue // no whole line yet: read on (grows the area when full)
+    yield area.subarray(0, SCRATCH + cut)
+    area.copyWithin(SCRATCH, SCRATCH + cut, SCRATCH + have)
+    have -= cut
   }
+}
+
+/** One wallet's thread head in the fast loop: its last walletSeq and the DigestList slot of its last entry's digest. */
+type ThreadHead = { wallet: string; words: Int32Array; walletSeq: number; slot: number }
+/** `wallet`: lower case; `words`: its 40 hex digits as 10 little-endian words. */
+const threadHead = (wallet: string, walletSeq: number, slot: number): ThreadHead => {
+  const bytes = Buffer.from(wallet, 'latin1')
+  const words = new Int32Array(10)
+  for (let i = 0; i < 10; i++) words[i] = bytes.length === 42 ? bytes.readInt32LE(2 + 4 * i) : 0
+  return { wallet, words, walletSeq, slot }
+}
+
+/** True when the quoted string at p is "0x" + 64 lowercase hex digits (the schema's hash). */
+function lowerHex64At(b: Buffer, p: number): boolean {
+  if (b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2] !== 0x78 || b[p + 67] !== Q) return false
+  for (let i = p + 3; i < p + 67; i++) if (((HEX_CLASS[b[i] as number] as number) & 1) === 0) return false
+  return true
+}
+
+/** True when the quoted string at p is GENESIS_HASH. */
+function zeroHexAt(b: Buffer, p: number): boolean {
+  if (b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2] !== 0x78 || b[p + 67] !== Q) return false
+  for (let i = p + 3; i < p + 67; i++) if (b[i] !== 0x30) return false
+  return true
 }
 
 /** The fast loop over chunks of whole lines (a line never spans two chunks; only the last may lack its newline). */
@@ -176,30 +265,22 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
   const checkpoints: AuditCheckpoint[] = []
   let start = 0
   let anchorHash = GENESIS_HASH
-  /** The previous entry's hash: its 32 bytes as latin1 (they also sit in scratch after the tag). */
-  let prev = '\0'.repeat(32)
   let first = true
-  let scratch = Buffer.allocUnsafe(1 << 16)
-  TAG.copy(scratch, 0)
-  /** scratch.subarray(0, len) by len: one view per line length, not one per line. */
-  let views: Buffer[] = []
-  // Wallet threads (issue 15), as WalletThreads checks them; heads as latin1 digests. False: the reference decides.
-  const threads = new Map<string, [number, string]>()
+  /** Preimages longer than the area's scratch. */
+  let big = Buffer.allocUnsafe(0)
+  // Wallet threads (issue 15), as WalletThreads checks them. heads: by lower-case wallet; cache: the same heads by
+  // three hex digits of the wallet (checked against the whole wallet), so most entries need no wallet string.
+  const heads = new Map<string, ThreadHead>()
+  const cache: (ThreadHead | undefined)[] = new Array(4096).fill(undefined)
   let threaded = false
-  const thread = (wallet: string | null, walletSeq: number, prevIs: (digest: string) => boolean, digest: string): boolean => {
-    if (walletSeq < 0) return wallet === null || !threaded
-    if (wallet === null) return false
-    threaded = true
-    const t = threads.get(wallet)
-    if (t === undefined ? (walletSeq === 1 ? !prevIs(GENESIS_LATIN1) : start === 0) : walletSeq !== t[0] + 1 || !prevIs(t[1])) return false
-    threads.set(wallet, [walletSeq, digest])
-    return true
-  }
 
   for (const b of chunks) {
+    TAG.copy(b, 0)
     const s = new Scanner(b)
+    /** b.subarray(0, len) by len: one view per preimage length, not one per line. */
+    const views = new Map<number, Buffer>()
     const n = b.length
-    let pos = 0
+    let pos = SCRATCH
     while (pos < n) {
       const lineStart = pos
       // Fast: a canonical entry line, ended by \n, \r\n or the end of the export (no search for the newline first).
@@ -226,26 +307,55 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
             start = seq
             anchorHash = sinceHead.hash.toLowerCase()
             if (!/^0x[0-9a-f]{64}$/.test(anchorHash)) return undefined
-            prev = Buffer.from(anchorHash.slice(2), 'hex').toString('latin1')
+            hashes.setAnchor(anchorHash)
           }
         }
-        if (seq !== start + hashes.length || !s.hexIs(s.prevStart, prev, false)) return undefined
+        // The previous entry's digest (or the anchor's): slot hashes.length.
+        if (seq !== start + hashes.length || !hashes.hexIs(b, s.dv, s.prevStart, hashes.length, false)) return undefined
         const len = PRE + s.canonicalLength()
-        if (len > scratch.length) {
-          scratch = Buffer.allocUnsafe(len * 2)
-          TAG.copy(scratch, 0)
-          views = []
+        let digest: string
+        if (len <= SCRATCH) {
+          hashes.copySlot(hashes.length, s.dv, TAG.length)
+          s.moveCanonical(PRE)
+          let view = views.get(len)
+          if (view === undefined) views.set(len, (view = b.subarray(0, len)))
+          digest = sha256Latin1(view)
+        } else {
+          if (len > big.length) big = Buffer.allocUnsafe(len)
+          TAG.copy(big, 0)
+          hashes.copySlot(hashes.length, new DataView(big.buffer, big.byteOffset, big.length), TAG.length)
+          s.copyCanonical(big, PRE)
+          digest = sha256Latin1(big.subarray(0, len))
         }
-        scratch.write(prev, TAG.length, 32, 'latin1')
-        s.copyCanonical(scratch, PRE)
-        let view = views[len]
-        if (view === undefined) view = views[len] = scratch.subarray(0, len)
-        prev = sha256Latin1(view)
+        hashes.push(digest) // slot hashes.length (after the push); dropped with the list if a check below fails
+        const slot = hashes.length
         // The recorded hash, compared as parseAuditJsonl + verifyAuditLog do: claimed.toLowerCase() === hash.
-        if (s.hashStart >= 0 && (s.hashEnd - s.hashStart !== 66 || !s.hexIs(s.hashStart - 1, prev, true))) return undefined
-        const wallet = s.walletStart < 0 ? null : b.toString('latin1', s.walletStart + 1, s.walletStart + 43).toLowerCase()
-        if (!thread(wallet, s.walletSeq, (d) => s.hexIs(s.walletPrevStart, d, false), prev)) return undefined
-        hashes.push(prev)
+        if (s.hashStart >= 0 && (s.hashEnd - s.hashStart !== 66 || !hashes.hexIs(b, s.dv, s.hashStart - 1, slot, true))) return undefined
+        // The thread (WalletThreads.next): the scanner read walletSeq ≥ 1 only together with walletPrev.
+        if (s.walletSeq < 0) {
+          if (threaded && s.walletStart >= 0) return undefined
+        } else {
+          const w = s.walletStart
+          if (w < 0) return undefined
+          threaded = true
+          const at = (HEX_VALUE[b[w + 3] as number] as number) | ((HEX_VALUE[b[w + 4] as number] as number) << 4) | ((HEX_VALUE[b[w + 5] as number] as number) << 8)
+          let t = cache[at]
+          if (t === undefined || !s.walletIs(w, t.words)) {
+            t = heads.get(b.toString('latin1', w + 1, w + 43).toLowerCase())
+            if (t !== undefined) cache[at] = t
+          }
+          const walletSeq = s.walletSeq
+          if (t === undefined) {
+            if (walletSeq === 1 ? !zeroHexAt(b, s.walletPrevStart) : start === 0 || !lowerHex64At(b, s.walletPrevStart)) return undefined
+            t = threadHead(b.toString('latin1', w + 1, w + 43).toLowerCase(), walletSeq, slot)
+            heads.set(t.wallet, t)
+            cache[at] = t
+          } else {
+            if (walletSeq !== t.walletSeq + 1 || !hashes.hexIs(b, s.dv, s.walletPrevStart, t.slot, false)) return undefined
+            t.walletSeq = walletSeq
+            t.slot = slot
+          }
+        }
         continue
       }
 
@@ -286,11 +396,25 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
         return undefined
       }
       if (claimed !== undefined && claimed.toLowerCase() !== hash) return undefined
-      prev = Buffer.from(hash.slice(2), 'hex').toString('latin1')
       if ((entry.walletSeq === undefined) !== (entry.walletPrev === undefined)) return undefined
-      const walletPrev = entry.walletPrev
-      if (!thread(entry.wallet?.toLowerCase() ?? null, entry.walletSeq ?? -1, (d) => walletPrev === `0x${Buffer.from(d, 'latin1').toString('hex')}`, prev)) return undefined
-      hashes.push(prev)
+      const wallet = entry.wallet === null ? null : entry.wallet.toLowerCase()
+      const walletSeq = entry.walletSeq
+      if (walletSeq === undefined) {
+        if (threaded && wallet !== null) return undefined
+      } else {
+        if (wallet === null) return undefined
+        threaded = true
+        const t = heads.get(wallet)
+        if (t === undefined) {
+          if (walletSeq === 1 ? entry.walletPrev !== GENESIS_HASH : start === 0) return undefined
+          heads.set(wallet, threadHead(wallet, walletSeq, hashes.length + 1))
+        } else {
+          if (walletSeq !== t.walletSeq + 1 || entry.walletPrev !== hashes.get(t.slot - 1)) return undefined
+          t.walletSeq = walletSeq
+          t.slot = hashes.length + 1
+        }
+      }
+      hashes.push(Buffer.from(hash.slice(2), 'hex').toString('latin1'))
     }
   }
   const head = hashes.length > 0 ? (hashes.get(hashes.length - 1) as string) : anchorHash
@@ -307,32 +431,79 @@ function ascending(buf: Buffer, a: number, b: number, c: number, d: number): boo
   return a === b && c < d
 }
 
-/** The verified entry hashes, packed 32 bytes each; hex strings only when asked for (checkpoints, heads). */
+/**
+ * The verified entry hashes, packed 32 bytes each; hex strings only when asked for (checkpoints, heads). Slot 0 holds
+ * the anchor (the hash before the first entry: 32 zero bytes at genesis), entry i's digest is slot i + 1, so slot
+ * `length` is always the previous hash of the next entry.
+ */
 class DigestList implements HashList {
   length = 0
-  private buf = Buffer.allocUnsafe(32 * 1024)
+  private buf = Buffer.alloc(32 * 1024)
+  private dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length)
 
+  /** The anchor of a partial log (0x + 64 lowercase hex digits). */
+  setAnchor(hash: string): void {
+    this.buf.write(hash.slice(2), 0, 32, 'hex')
+  }
+
+  /** Appends a digest given as its 32 bytes in latin1. */
   push(digest: string): void {
-    if ((this.length + 1) * 32 > this.buf.length) {
+    if ((this.length + 2) * 32 > this.buf.length) {
       const bigger = Buffer.allocUnsafe(this.buf.length * 2)
-      this.buf.copy(bigger, 0, 0, this.length * 32)
+      this.buf.copy(bigger, 0, 0, (this.length + 1) * 32)
       this.buf = bigger
+      this.dv = new DataView(bigger.buffer, bigger.byteOffset, bigger.length)
     }
-    this.buf.write(digest, this.length * 32, 32, 'latin1')
-    this.length++
+    const buf = this.buf
+    const at = ++this.length * 32
+    for (let i = 0; i < 32; i++) buf[at + i] = digest.charCodeAt(i)
+  }
+
+  /** Copies slot i's 32 bytes to `at` in target's bytes. */
+  copySlot(i: number, target: DataView, at: number): void {
+    const dv = this.dv
+    for (let from = i * 32, end = from + 32; from < end; from += 4, at += 4) target.setInt32(at, dv.getInt32(from, true), true)
+  }
+
+  /**
+   * True when the quoted string at p in b is "0x" + the lowercase hex of slot i; with `anyCase`, when its
+   * toLowerCase() is (the bytes were scanned: a string of printable ASCII or well-formed UTF-8, whose non-ASCII
+   * characters never lower-case to a hex digit or x).
+   */
+  hexIs(b: Buffer, bv: DataView, p: number, i: number, anyCase: boolean): boolean {
+    if (p < 0 || p + 68 > b.length || b[p] !== Q || b[p + 1] !== 0x30 || b[p + 67] !== Q) return false
+    const x = b[p + 2] as number
+    if (x !== 0x78 && !(anyCase && x === 0x58)) return false
+    const buf = this.buf
+    p += 3
+    const end = i * 32 + 32
+    // Four digits a word (the text is lower case in every export this tool writes); else, with anyCase, byte by byte.
+    let q = p
+    let at = i * 32
+    for (; at < end; at += 2, q += 4) if (bv.getInt32(q, true) !== (HEX_LE16[buf[at] as number] as number) + (HEX_LE16[buf[at + 1] as number] as number) * 0x10000) break
+    if (at === end) return true
+    if (!anyCase) return false
+    for (let at = i * 32; at < end; at++, p += 2) {
+      let hi = b[p] as number
+      let lo = b[p + 1] as number
+      if (hi >= 0x41 && hi <= 0x5a) hi += 0x20
+      if (lo >= 0x41 && lo <= 0x5a) lo += 0x20
+      if (((hi << 8) | lo) !== HEX_PAIR[buf[at] as number]) return false
+    }
+    return true
   }
 
   get(i: number): string | undefined {
     if (!Number.isInteger(i) || i < 0 || i >= this.length) return undefined
-    return `0x${this.buf.toString('hex', i * 32, i * 32 + 32)}`
+    return `0x${this.buf.toString('hex', (i + 1) * 32, (i + 2) * 32)}`
   }
 
   indexOf(hash: string): number {
     if (!/^0x[0-9a-f]{64}$/.test(hash)) return -1
     const wanted = Buffer.from(hash.slice(2), 'hex')
-    const end = this.length * 32
-    for (let at = this.buf.indexOf(wanted); at >= 0 && at + 32 <= end; at = this.buf.indexOf(wanted, at + 1))
-      if (at % 32 === 0) return at / 32
+    const end = (this.length + 1) * 32
+    for (let at = this.buf.indexOf(wanted, 32); at >= 0 && at + 32 <= end; at = this.buf.indexOf(wanted, at + 1))
+      if (at % 32 === 0) return at / 32 - 1
     return -1
   }
 }
@@ -361,7 +532,12 @@ export class Scanner {
   private num = 0
   private readonly lastEnum = new Map<Set<string>, Uint8Array>()
 
-  constructor(private readonly b: Buffer) {}
+  /** Unaligned little-endian word loads from the buffer. */
+  readonly dv: DataView
+
+  constructor(private readonly b: Buffer) {
+    this.dv = new DataView(b.buffer, b.byteOffset, b.length)
+  }
 
   /** Scans an entry line from p (bounded by `end`, the end of the export): the position after its closing brace, or NO. */
   entry(p: number, end: number): number {
@@ -372,7 +548,7 @@ export class Scanner {
     this.hashStart = -1
     if (b[p] !== 0x7b) return NO
     // The host's export writes `{"type":"entry",…entry}`: the type member first, the entry's own members sorted.
-    const typeFirst = this.at(p + 1, '"type":"entry",')
+    const typeFirst = this.at(p + 1, A_type_entry_first)
     if (typeFirst) {
       this.cuts.push(p + 1, p + 16)
       p += 15
@@ -388,11 +564,13 @@ export class Scanner {
     p = this.lit(p, C_event)
     p = this.enumStr(p, EVENTS)
     if (p < 0) return NO
-    if (this.at(p, ',"hash":')) {
+    if (this.at(p, A_hash)) {
+      // Only its shape (a quote, 66 bytes, a quote): the caller compares the 66 bytes with "0x" + the digest's hex
+      // (any case), which no other string passes. Any other recorded hash: the reference steps for this line.
       const cut = p
       const v = p + 8
-      p = this.str(v, Infinity)
-      if (p < 0) return NO
+      if (b[v] !== Q || b[v + 67] !== Q) return NO
+      p = v + 68
       this.hashStart = v + 1
       this.hashEnd = p - 1
       this.cuts.push(cut, p)
@@ -401,7 +579,7 @@ export class Scanner {
     if (p < 0 || this.b[p] !== 0x5b) return NO
     p = this.value(p, 0)
     if (p < 0) return NO
-    if (this.at(p, ',"mac":')) {
+    if (this.at(p, A_mac)) {
       const cut = p
       p = this.value(p + 7, 0)
       if (p < 0) return NO
@@ -418,7 +596,7 @@ export class Scanner {
     p = this.lit(p, C_requestId)
     p = this.strOrNull(p, 128)
     if (p < 0) return NO
-    if (this.at(p, ',"resourceUrl":')) p = this.str(p + 15, 2048)
+    if (this.at(p, A_resourceUrl)) p = this.str(p + 15, 2048)
     p = this.lit(p, C_rule)
     p = this.strOrNull(p, 128)
     p = this.lit(p, C_seq)
@@ -432,7 +610,7 @@ export class Scanner {
     p = this.lit(p, C_time)
     p = this.uint(p)
     if (!typeFirst) {
-      if (!this.at(p, ',"type":"entry"')) return NO
+      if (!this.at(p, A_type_entry)) return NO
       this.cuts.push(p, p + 15)
       p += 15
     }
@@ -442,9 +620,12 @@ export class Scanner {
     this.walletStart = p >= 0 && b[p] === Q ? p : -1
     p = this.nullOr(p) ?? this.hex(p, 40, true)
     this.walletSeq = -1
-    if (this.at(p, ',"walletPrev":')) {
-      this.walletPrevStart = p + 14
-      p = this.lit(this.hex(p + 14, 64, false), C_walletSeq)
+    if (this.at(p, A_walletPrev)) {
+      // Its shape only, as prevHash: the caller compares it with a digest's hex or GENESIS_HASH, or checks its digits
+      // (lowerHex64At) where the thread head is not in the log.
+      const v = p + 14
+      this.walletPrevStart = v
+      p = b[v] === Q && b[v + 67] === Q ? this.lit(v + 68, C_walletSeq) : NO
       p = this.uint(p)
       if (p < 0 || this.num === 0) return NO
       this.walletSeq = this.num
@@ -454,33 +635,32 @@ export class Scanner {
     return p + 1
   }
 
-  /**
-   * True when the quoted string at p is "0x" + the lowercase hex of `digest` (32 bytes as latin1);
-   * with `anyCase`, when its toLowerCase() is ("0X", A–F allowed).
-   */
-  hexIs(p: number, digest: string, anyCase: boolean): boolean {
-    const b = this.b
-    if (b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2 + 64 + 1] !== Q) return false
-    const x = b[p + 2] as number
-    if (x !== 0x78 && !(anyCase && x === 0x58)) return false
-    p += 3
-    for (let i = 0; i < 32; i++, p += 2) {
-      const v = digest.charCodeAt(i)
-      let hi = b[p] as number
-      let lo = b[p + 1] as number
-      if (anyCase) {
-        if (hi >= 0x41 && hi <= 0x5a) hi += 0x20
-        if (lo >= 0x41 && lo <= 0x5a) lo += 0x20
-      }
-      if (hi !== (HEX_DIGITS[v >> 4] as number) || lo !== (HEX_DIGITS[v & 15] as number)) return false
-    }
-    return true
-  }
-
   canonicalLength(): number {
     let len = this.lineEnd - this.lineStart
     for (let i = 0; i < this.cuts.length; i += 2) len -= (this.cuts[i + 1] as number) - (this.cuts[i] as number)
     return len
+  }
+
+  /** copyCanonical into this scanner's own buffer at `at` (before the line: the areas never overlap). */
+  moveCanonical(at: number): void {
+    const b = this.b
+    const cuts = this.cuts
+    let from = this.lineStart
+    for (let i = 0; i < cuts.length; i += 2) {
+      const cut = cuts[i] as number
+      b.copyWithin(at, from, cut)
+      at += cut - from
+      from = cuts[i + 1] as number
+    }
+    b.copyWithin(at, from, this.lineEnd)
+  }
+
+  /** True when the wallet string at p (quote, "0x", 40 hex digits: scanned) lower-cased is `wallet` (its bytes). */
+  walletIs(p: number, words: Int32Array): boolean {
+    const dv = this.dv
+    // Lower-casing a scanned hex digit is | 0x20.
+    for (let i = 0; i < 10; i++) if ((dv.getInt32(p + 3 + 4 * i, true) | 0x20202020) !== words[i]) return false
+    return true
   }
 
   copyCanonical(target: Buffer, at: number): void {
@@ -495,24 +675,25 @@ export class Scanner {
 
   // --- tokens; every method takes and returns a position, NO (-1) propagates ---
 
-  private at(p: number, lit: string): boolean {
-    if (p < 0 || p + lit.length > this.lineEnd) return false
-    const b = this.b
-    for (let i = 0; i < lit.length; i++) if (b[p + i] !== lit.charCodeAt(i)) return false
-    return true
+  /** True when the literal `l` is at p (within the line's bound). */
+  private at(p: number, l: Lit): boolean {
+    const n = l.n
+    if (p < 0 || p + n > this.lineEnd) return false
+    const dv = this.dv
+    const w = l.w
+    const last = w.length - 1
+    for (let i = 0; i < last; i++) if (dv.getInt32(p + 4 * i, true) !== w[i]) return false
+    return dv.getInt32(p + n - 4, true) === w[last]
   }
 
-  /** The literal bytes `l` at p: the position after them, or NO. */
-  private lit(p: number, l: Uint8Array): number {
-    if (p < 0 || p + l.length > this.lineEnd) return NO
-    const b = this.b
-    for (let i = 0; i < l.length; i++) if (b[p + i] !== l[i]) return NO
-    return p + l.length
+  /** The literal `l` at p: the position after it, or NO. */
+  private lit(p: number, l: Lit): number {
+    return this.at(p, l) ? p + l.n : NO
   }
 
   private nullOr(p: number): number | undefined {
     if (p < 0) return NO
-    return this.at(p, 'null') ? p + 4 : undefined
+    return this.at(p, A_null) ? p + 4 : undefined
   }
 
   private strOrNull(p: number, max: number): number {
@@ -530,7 +711,11 @@ export class Scanner {
     const end = this.lineEnd
     // Bytes that add no UTF-16 unit of the decoded string: an escape's backslash, a sequence's extra bytes.
     let shrink = 0
+    const dv = this.dv
     for (p = from; p < end; p++) {
+      // Four bytes a word while none is special (below 0x20, above 0x7e, " or \): any such byte sets a high bit.
+      while (p + 4 <= end && (strSpecial(dv.getInt32(p, true)) & 0x80808080) === 0) p += 4
+      if (p >= end) return NO
       const c = b[p] as number
       const k = STR_CLASS[c] as number
       if (k === 0) continue
@@ -595,15 +780,22 @@ export class Scanner {
   /** `"0x` + `digits` hex digits + `"`; lowercase only unless anyCase. */
   private hex(p: number, digits: number, anyCase: boolean): number {
     const b = this.b
-    if (p < 0 || b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2] !== 0x78) return NO
+    if (p < 0 || p + digits + 4 > this.lineEnd || b[p] !== Q || b[p + 1] !== 0x30 || b[p + 2] !== 0x78) return NO
     p += 3
-    const mask = anyCase ? 2 : 1
     const end = p + digits // digits is a multiple of 4 (40 or 64)
-    const t = HEX_CLASS
-    for (; p < end; p += 4)
-      if (((t[b[p] as number] as number) & (t[b[p + 1] as number] as number) & (t[b[p + 2] as number] as number) & (t[b[p + 3] as number] as number) & mask) === 0) return NO
+    const dv = this.dv
+    // Four digits a word: every byte < 0x80, then per byte (high bit of x + 0x80 − lo) & ~(x + 0x80 − hi − 1) says
+    // lo ≤ byte ≤ hi (no carry between bytes below 0x80): 0-9, a-f, and A-F when anyCase.
+    for (; p < end; p += 4) {
+      const x = dv.getInt32(p, true)
+      if ((x & 0x80808080) !== 0) return NO
+      let ok = ((x + 0x50505050) & ~(x + 0x46464646)) | ((x + 0x1f1f1f1f) & ~(x + 0x19191919))
+      if (anyCase) ok |= (x + 0x3f3f3f3f) & ~(x + 0x39393939)
+      if ((ok & 0x80808080) !== (0x80808080 | 0)) return NO
+    }
     return b[p] === Q ? p + 1 : NO
   }
+
 
   /** A non-negative integer ≤ MAX_SAFE_INTEGER in canonical form; its value in this.num. */
   private uint(p: number): number {
@@ -639,7 +831,7 @@ export class Scanner {
   private action(p: number): number {
     const v = this.nullOr(p)
     if (v !== undefined) return v
-    if (this.at(p, '{"amount":"')) {
+    if (this.at(p, A_amount)) {
       const q = this.eip3009(p)
       if (q >= 0) return q
     }
@@ -667,7 +859,7 @@ export class Scanner {
     p = this.lit(p, C_from)
     p = this.hex(p, 40, true)
     p = this.lit(p, C_kind)
-    if (!this.at(p, '"eip3009"')) return NO
+    if (!this.at(p, A_eip3009)) return NO
     p = this.lit(p + 9, C_nonce)
     p = this.hex(p, 64, true)
     p = this.lit(p, C_payTo)
@@ -731,9 +923,9 @@ export class Scanner {
         p++
       }
     }
-    if (c === 0x6e) return this.at(p, 'null') ? p + 4 : NO
-    if (c === 0x74) return this.at(p, 'true') ? p + 4 : NO
-    if (c === 0x66) return this.at(p, 'false') ? p + 5 : NO
+    if (c === 0x6e) return this.at(p, A_null) ? p + 4 : NO
+    if (c === 0x74) return this.at(p, A_true) ? p + 4 : NO
+    if (c === 0x66) return this.at(p, A_false) ? p + 5 : NO
     // Integers of at most 15 digits print back as themselves; no -0, fractions or exponents.
     const from = c === 0x2d ? p + 1 : p
     let q = from
