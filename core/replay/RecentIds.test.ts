@@ -20,8 +20,10 @@ type Op =
 
 const AGENTS = ['ag0', 'ag1', 'ag:2', 'agé3', 'ag4']
 const WALLETS = ['0xaa', '0xbb', '0xcc']
+/** rss18b: 32-hex nonces (every agent request's) are held in compact form; a small pool so that resends collide. */
+const HEX_NONCE = fc.constantFrom('00', 'ff', '7f80', 'a5').chain((p) => fc.nat(7).map((i) => `${p}${i}`.padEnd(32, String(i)).slice(0, 32)))
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ op: fc.constant('admit' as const), agent: fc.nat(AGENTS.length - 1), nonce: fc.oneof(fc.string({ maxLength: 40 }), fc.string({ maxLength: 12, unit: 'binary' })), offset: fc.oneof(fc.integer({ min: -30_000, max: 2_000 }), fc.integer({ min: -2_000, max: 0 })) }) },
+  { weight: 8, arbitrary: fc.record({ op: fc.constant('admit' as const), agent: fc.nat(AGENTS.length - 1), nonce: fc.oneof(fc.string({ maxLength: 40 }), fc.string({ maxLength: 12, unit: 'binary' }), HEX_NONCE, HEX_NONCE, HEX_NONCE.map((n) => n.toUpperCase()), HEX_NONCE.map((n) => n.slice(1))), offset: fc.oneof(fc.integer({ min: -30_000, max: 2_000 }), fc.integer({ min: -2_000, max: 0 })) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('raise' as const), pick: fc.integer({ min: 0, max: 10_000 }), by: fc.integer({ min: 1, max: 4_000 }) }) },
   { weight: 6, arbitrary: fc.record({ op: fc.constant('log' as const), pick: fc.integer({ min: 0, max: 10_000 }), wallet: fc.nat(WALLETS.length - 1), upper: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('tick' as const), by: fc.integer({ min: 0, max: 4_000 }) }) },
@@ -139,5 +141,22 @@ describe('RecentIds: per-agent buckets with cached CBOR', () => {
     const kept = (decode(capped.cbor) as Array<[string, Array<[string, number]>]>).flatMap(([, xs]) => xs.map(([, t]) => t))
     expect(kept).toHaveLength(1_000)
     expect(Math.min(...kept)).toBeGreaterThanOrEqual(Math.max(...[...ids.at.values()].sort((p, q) => q - p).slice(0, 1_000).slice(-1)))
+  })
+
+  it('rss18b: compact keys keep agents apart past 256 agents (the index is two bytes) and give the key back exactly', () => {
+    const ids = new RecentIds()
+    const nonce = '0123456789abcdef0123456789abcdef'
+    const t = 1_764_000_000_000
+    for (let i = 0; i < 600; i += 2) ids.add(`agt_${i}:${nonce}`, t + i)
+    for (let i = 0; i < 600; i++) expect(ids.has(`agt_${i}:${nonce}`)).toBe(i % 2 === 0)
+    expect(ids.has(`agt_0:${nonce.toUpperCase()}`)).toBe(false)
+    ids.log(`agt_2:${nonce}`, [7, '0xAB'])
+    expect(ids.entryOf.get(`agt_2:${nonce}`)).toEqual([7, '0xab'])
+    expect(ids.entryOf.get(`agt_4:${nonce}`)).toBeUndefined()
+    expect([...ids.at].slice(0, 2)).toEqual([[`agt_0:${nonce}`, t], [`agt_2:${nonce}`, t + 2]])
+    ids.expire(t + 1_000)
+    expect(ids.at.size).toBe(0)
+    for (let i = 1; i < 600; i += 2) ids.add(`agt_${i}:${nonce}`, t + 5_000)
+    for (let i = 0; i < 600; i++) expect(ids.has(`agt_${i}:${nonce}`)).toBe(i % 2 === 1)
   })
 })
