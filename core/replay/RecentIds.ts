@@ -29,35 +29,25 @@ const HEX = '0123456789abcdef'
 const NIBBLE = new Int8Array(128).fill(-1)
 for (let i = 0; i < 16; i++) NIBBLE[HEX.charCodeAt(i)] = i
 
-/** The 16 bytes of a 32-hex (lower-case) nonce at key[from…], or undefined. */
+const HEX32 = /[0-9a-f]{32}$/y
+
+/** The 16 bytes of a 32-hex (lower-case) nonce that ends `key` from `from`, into `out`; false for any other nonce. */
 function nonceBytes(key: string, from: number, out: number[]): boolean {
-  if (key.length - from !== 32) return false
-  for (let i = 0; i < 16; i++) {
-    const h = NIBBLE[key.charCodeAt(from + 2 * i) & 0x7f]!, l = NIBBLE[key.charCodeAt(from + 2 * i + 1) & 0x7f]!
-    if (h < 0 || l < 0 || key.charCodeAt(from + 2 * i) > 0x7f || key.charCodeAt(from + 2 * i + 1) > 0x7f) return false
-    out[i] = (h << 4) | l
-  }
+  HEX32.lastIndex = from
+  if (!HEX32.test(key)) return false
+  for (let i = 0; i < 16; i++) out[i] = (NIBBLE[key.charCodeAt(from + 2 * i)]! << 4) | NIBBLE[key.charCodeAt(from + 2 * i + 1)]!
   return true
 }
 const nb: number[] = new Array(16).fill(0)
 
-/** A read-only Map-like view of the remembered ids by full key. */
-export interface IdView<V> extends Iterable<[string, V]> {
-  readonly size: number
-  has(key: string): boolean
-  get(key: string): V | undefined
-  keys(): IterableIterator<string>
-  values(): IterableIterator<V>
-}
-
 export class RecentIds {
   /** compact key → slot. */
   private readonly index = new Map<string, number>()
-  private atCol = new Float64Array(1024)
-  private seqCol = new Float64Array(1024)
-  private walletCol = new Int32Array(1024)
+  /** A slot's decision time, entry seq and wallet (an index in walletNames; -1: no entry): unboxed number arrays. */
+  private readonly atCol: number[] = []
+  private readonly seqCol: number[] = []
+  private readonly walletCol: number[] = []
   private readonly free: number[] = []
-  private nextSlot = 0
   private readonly walletIx = new Map<string, number>()
   private readonly walletNames: string[] = []
   private readonly agents = new Map<string, AgentIds>()
@@ -65,17 +55,31 @@ export class RecentIds {
   private readonly freeIx: number[] = []
   private readonly seconds = new Map<number, Set<string>>() // second → agents with a bucket in it
 
-  /** key → decision time (a view: iteration in admission order). */
-  readonly at: IdView<number> = this.view((s) => this.atCol[s]!)
-  /** The audit entry (seq, wallet lower-cased) that decided a remembered id (none: no entry carries it, e.g. a dry run). */
-  readonly entryOf: Pick<IdView<[number, string]>, 'get' | 'has'> = {
-    get: (key) => { const s = this.slotOf(key); return s === undefined || this.walletCol[s]! < 0 ? undefined : [this.seqCol[s]!, this.walletNames[this.walletCol[s]!]!] },
-    has: (key) => this.entryOf.get(key) !== undefined,
+  /** How many ids are remembered. */
+  get size(): number {
+    return this.index.size
   }
 
-  /** Whether `agentId:nonce` is remembered (the hot path: no key string built). */
+  /** Whether `agentId:nonce` is remembered. */
   has(key: string): boolean {
     return this.slotOf(key) !== undefined
+  }
+
+  /** A remembered id's decision time. */
+  timeOf(key: string): number | undefined {
+    const s = this.slotOf(key)
+    return s === undefined ? undefined : this.atCol[s]
+  }
+
+  /** The audit entry (seq, wallet lower-cased) that decided a remembered id (none: no entry carries it, e.g. a dry run). */
+  entryOf(key: string): [number, string] | undefined {
+    const s = this.slotOf(key)
+    return s === undefined || this.walletCol[s]! < 0 ? undefined : [this.seqCol[s]!, this.walletNames[this.walletCol[s]!]!]
+  }
+
+  /** [key, decision time] of every id, in admission order. */
+  *[Symbol.iterator](): IterableIterator<[string, number]> {
+    for (const [k, s] of this.index) yield [this.full(this.agentByIx[k.charCodeAt(1) | (k.charCodeAt(2) << 8)]!, k), this.atCol[s]!]
   }
 
   /** Records `key` at `at`, or raises a known key's time to `at` (a key's time only grows). */
@@ -123,7 +127,7 @@ export class RecentIds {
    * crowd another wallet's newer ids out of the seal by being sealed first, nor by dating its ids ahead.
    */
   newestAdmitted(max: number): ReadonlySet<string> | undefined {
-    return this.index.size > max ? new Set([...this.at.keys()].slice(-Math.max(1, max))) : undefined
+    return this.index.size > max ? new Set([...this].slice(-Math.max(1, max)).map(([k]) => k)) : undefined
   }
 
   /** Forgets every id whose whole second is before `cutoff`. */
@@ -142,7 +146,7 @@ export class RecentIds {
       }
       this.seconds.delete(s)
     }
-    if (this.index.size === 0) (this.free.length = 0), (this.nextSlot = 0)
+    if (this.index.size === 0) for (const c of [this.free, this.atCol, this.seqCol, this.walletCol]) c.length = 0
   }
 
   /**
@@ -165,7 +169,7 @@ export class RecentIds {
     const count = groups.reduce((n, [, bs]) => bs.reduce((m, b) => m + b.keys.length, n), 0)
     if (count > max || keep) {
       const all = groups.flatMap(([a, bs]) => bs.flatMap((b) => b.keys.map((k) => this.full(a, k)))).filter((k) => !keep || keep.has(k))
-      const newest = new Set(all.sort((p, q) => this.at.get(p)! - this.at.get(q)!).slice(Math.max(0, all.length - Math.max(0, max))))
+      const newest = new Set(all.sort((p, q) => this.timeOf(p)! - this.timeOf(q)!).slice(Math.max(0, all.length - Math.max(0, max))))
       const kept = this.listFor(agentIds).map(([a, ids]): GroupedIds[number] => [a, ids.filter(([n]) => newest.has(`${a}:${n}`))]).filter(([, ids]) => ids.length)
       return { count: newest.size, cbor: encode(kept) }
     }
@@ -255,30 +259,9 @@ export class RecentIds {
   }
 
   private alloc(): number {
-    const s = this.free.pop() ?? this.nextSlot++
-    if (s >= this.atCol.length) {
-      const grow = <T extends Float64Array | Int32Array>(c: T, make: (n: number) => T): T => { const x = make(c.length * 2); x.set(c); return x }
-      this.atCol = grow(this.atCol, (n) => new Float64Array(n))
-      this.seqCol = grow(this.seqCol, (n) => new Float64Array(n))
-      this.walletCol = grow(this.walletCol, (n) => new Int32Array(n))
-    }
-    this.walletCol[s] = -1
+    const s = this.free.pop() ?? this.atCol.length
+    ;(this.atCol[s] = 0), (this.seqCol[s] = 0), (this.walletCol[s] = -1)
     return s
-  }
-
-  private view<V>(value: (slot: number) => V): IdView<V> {
-    const self = this
-    function* entries(): IterableIterator<[string, V]> {
-      for (const [k, s] of self.index) yield [self.full(self.agentByIx[k.charCodeAt(0) === 0x63 ? k.charCodeAt(1) | (k.charCodeAt(2) << 8) : 0]!, k), value(s)]
-    }
-    return {
-      get size() { return self.index.size },
-      has: (key) => this.slotOf(key) !== undefined,
-      get: (key) => { const s = this.slotOf(key); return s === undefined ? undefined : value(s) },
-      keys: function* () { for (const [k] of entries()) yield k },
-      values: function* () { for (const [, v] of entries()) yield v },
-      [Symbol.iterator]: entries,
-    }
   }
 
   /** [nonce, at] tuples as cborg writes them, into one buffer; a time not a safe uint: cborg itself. */

@@ -68,7 +68,7 @@ export class ReplayCache {
 
   /** The ids remembered (pruned to the window as requests arrive). */
   get recent(): Array<[string, number]> {
-    return [...this.ids.at]
+    return [...this.ids]
   }
 
   private prune(now: number): void {
