@@ -150,6 +150,10 @@ describe('RecentIds: per-agent buckets with cached CBOR', () => {
     for (let i = 0; i < 600; i += 2) ids.add(`agt_${i}:${nonce}`, t + i)
     for (let i = 0; i < 600; i++) expect(ids.has(`agt_${i}:${nonce}`)).toBe(i % 2 === 0)
     expect(ids.has(`agt_0:${nonce.toUpperCase()}`)).toBe(false)
+    // The admission check: a known key is refused and keeps its time; a new one is recorded.
+    expect(ids.add(`agt_0:${nonce}`, t + 9, true)).toBe(false)
+    expect(ids.timeOf(`agt_0:${nonce}`)).toBe(t)
+    expect(ids.add(`agt_0:${nonce.slice(0, 31)}0`, t, true)).toBe(nonce.slice(0, 31) + '0' !== nonce)
     ids.log(`agt_2:${nonce}`, [7, '0xAB'])
     expect(ids.entryOf(`agt_2:${nonce}`)).toEqual([7, '0xab'])
     expect(ids.entryOf(`agt_4:${nonce}`)).toBeUndefined()

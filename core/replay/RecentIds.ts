@@ -82,14 +82,17 @@ export class RecentIds {
     for (const [k, s] of this.index) yield [this.full(this.agentByIx[k.charCodeAt(1) | (k.charCodeAt(2) << 8)]!, k), this.atCol[s]!]
   }
 
-  /** Records `key` at `at`, or raises a known key's time to `at` (a key's time only grows). */
-  add(key: string, at: number): void {
+  /**
+   * Records `key` at `at`, or raises a known key's time to `at` (a key's time only grows); with `onlyNew` a known key
+   * is left as it is (the admission check: one key lookup, not two). True when the key was new.
+   */
+  add(key: string, at: number, onlyNew = false): boolean {
     const c = key.lastIndexOf(':')
     const a = this.agentFor(key.slice(0, c))
     const k = this.compact(a, key, c + 1)
     let slot = this.index.get(k)
     const old = slot === undefined ? undefined : this.atCol[slot]!
-    if (old !== undefined && old >= at) return
+    if (old !== undefined && (onlyNew || old >= at)) return false
     if (slot === undefined) this.index.set(k, (slot = this.alloc()))
     this.atCol[slot] = at
     if (old !== undefined) {
@@ -104,6 +107,7 @@ export class RecentIds {
     b.keys.push(k)
     b.dirty = true
     if (this.walletCol[slot]! >= 0) (b.lo = Math.min(b.lo, this.seqCol[slot]!)), (b.hi = Math.max(b.hi, this.seqCol[slot]!))
+    return old === undefined
   }
 
   /** The entry (seq, wallet) that carries a remembered id. */
