@@ -26,6 +26,7 @@ export type EncodedIds = { count: number; cbor: Uint8Array }
 
 const secondOf = (at: number) => Math.floor(at / 1000)
 const HEX = '0123456789abcdef'
+const HEX_CODES = Uint8Array.from(HEX, (c) => c.charCodeAt(0))
 const NIBBLE = new Int8Array(128).fill(-1)
 for (let i = 0; i < 16; i++) NIBBLE[HEX.charCodeAt(i)] = i
 
@@ -274,6 +275,13 @@ export class RecentIds {
     let off = 0
     for (const k of keys) {
       const t = this.atCol[this.index.get(k)!]!
+      if (k.charCodeAt(0) === 0x63 && Number.isSafeInteger(t) && t >= 0) {
+        // A compact key: its nonce's 32 hex digits straight from the 16 bytes (no string built).
+        ;(out[off] = 0x82), (out[off + 1] = 0x78), (out[off + 2] = 32), (off += 3)
+        for (let i = 3; i < 19; i++) (out[off++] = HEX_CODES[k.charCodeAt(i) >> 4]!), (out[off++] = HEX_CODES[k.charCodeAt(i) & 15]!)
+        off = head(out, off, 0x00, t)
+        continue
+      }
       const nonce = this.nonceOf(k)
       if (!Number.isSafeInteger(t) || t < 0) {
         const e = encode([nonce, t])

@@ -1,7 +1,7 @@
 /**
  * Issue 18 (rss18b): heap after GC and CPU per id of the replay cache's `RecentIds`, in process, deterministic: the
  * bench's shape (64 agents, 32-hex nonces, each id logged to an entry of one of 4 wallets), N ids within the window,
- * then `rounds` more windows of admit + log + expire at a steady state (CPU µs per id: has + add + log + expire).
+ * then N more ids at a steady state (CPU µs per id: has + add + log + expire, and a wallet's seal every 1,000 ids).
  *   node --expose-gc --import tsx scripts/bench/replayIdsMemory.ts [ids=111645] [RecentIds.ts of another checkout]
  */
 import { randomBytes } from 'node:crypto'
@@ -34,7 +34,7 @@ const c0 = process.cpuUsage()
 for (let i = N; i < 2 * N; i++) {
   const k = keys[i]!, at = t0 + Math.floor(i / perMs)
   if (!known(k)) ids.add(k, at), ids.log(k, [i, wallets[i % 4]!])
-  if (i % 1000 === 0) ids.expire(at - 32_000)
+  if (i % 1000 === 0) ids.expire(at - 32_000), ids.encodedFor(agents.slice(((i / 1000) % 4) * 16, ((i / 1000) % 4) * 16 + 16)) // a wallet's seal
 }
 const c = process.cpuUsage(c0)
 console.log(JSON.stringify({ file: file ?? 'this checkout', ids: N, heapMb: +((after.heapUsed - before.heapUsed) / 1048576).toFixed(1), heapBytesPerId: Math.round(heapPerId), externalBytesPerId: Math.round(extPerId), cpuUsPerId: +((c.user + c.system) / N).toFixed(2) }))
