@@ -20,8 +20,10 @@ type Op =
 
 const AGENTS = ['ag0', 'ag1', 'ag:2', 'agé3', 'ag4']
 const WALLETS = ['0xaa', '0xbb', '0xcc']
+/** rss18b: 32-hex nonces (every agent request's) are held in compact form; a small pool so that resends collide. */
+const HEX_NONCE = fc.constantFrom('00', 'ff', '7f80', 'a5').chain((p) => fc.nat(7).map((i) => `${p}${i}`.padEnd(32, String(i)).slice(0, 32)))
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ op: fc.constant('admit' as const), agent: fc.nat(AGENTS.length - 1), nonce: fc.oneof(fc.string({ maxLength: 40 }), fc.string({ maxLength: 12, unit: 'binary' })), offset: fc.oneof(fc.integer({ min: -30_000, max: 2_000 }), fc.integer({ min: -2_000, max: 0 })) }) },
+  { weight: 8, arbitrary: fc.record({ op: fc.constant('admit' as const), agent: fc.nat(AGENTS.length - 1), nonce: fc.oneof(fc.string({ maxLength: 40 }), fc.string({ maxLength: 12, unit: 'binary' }), HEX_NONCE, HEX_NONCE, HEX_NONCE.map((n) => n.toUpperCase()), HEX_NONCE.map((n) => n.slice(1))), offset: fc.oneof(fc.integer({ min: -30_000, max: 2_000 }), fc.integer({ min: -2_000, max: 0 })) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('raise' as const), pick: fc.integer({ min: 0, max: 10_000 }), by: fc.integer({ min: 1, max: 4_000 }) }) },
   { weight: 6, arbitrary: fc.record({ op: fc.constant('log' as const), pick: fc.integer({ min: 0, max: 10_000 }), wallet: fc.nat(WALLETS.length - 1), upper: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('tick' as const), by: fc.integer({ min: 0, max: 4_000 }) }) },
@@ -49,23 +51,23 @@ function run(ops: Op[], corrupt?: (ids: RecentIds) => void): void {
   for (const o of ops) {
     if (o.op === 'admit') {
       const key = `${AGENTS[o.agent]}:${o.nonce}`
-      if (ids.at.has(key) || now + o.offset < cutoff) continue
+      if (ids.has(key) || now + o.offset < cutoff) continue
       ids.add(key, now + o.offset)
       keys.push(key)
     } else if (o.op === 'raise' || o.op === 'log') {
-      const live = keys.filter((k) => ids.at.has(k))
+      const live = keys.filter((k) => ids.has(k))
       const key = live[o.pick % Math.max(1, live.length)]
       if (key === undefined) continue
-      if (o.op === 'raise') ids.add(key, ids.at.get(key)! + o.by)
+      if (o.op === 'raise') ids.add(key, ids.timeOf(key)! + o.by)
       else ids.log(key, [++seq, o.upper ? WALLETS[o.wallet]!.toUpperCase() : WALLETS[o.wallet]!])
     } else if (o.op === 'tick') {
       now += o.by
-      const before = new Map(ids.at)
+      const before = new Map(ids)
       cutoff = now - 32_000
       ids.expire(cutoff)
       for (const [k, t] of before) {
-        if (t >= cutoff) expect(ids.at.has(k)).toBe(true) // never forgotten before the cutoff
-        if (Math.floor(t / 1000) * 1000 + 999 < cutoff) expect(ids.at.has(k)).toBe(false) // nor kept a whole second past it
+        if (t >= cutoff) expect(ids.has(k)).toBe(true) // never forgotten before the cutoff
+        if (Math.floor(t / 1000) * 1000 + 999 < cutoff) expect(ids.has(k)).toBe(false) // nor kept a whole second past it
       }
     } else {
       corrupt?.(ids)
@@ -74,8 +76,8 @@ function run(ops: Op[], corrupt?: (ids: RecentIds) => void): void {
         const list = ids.listFor(agentsOf(w))
         const flat = list.flatMap(([a, xs]) => xs.map(([n, t]): [string, number] => [`${a}:${n}`, t]))
         expect(list.every(([a, xs]) => agentsOf(w).includes(a) && xs.length > 0)).toBe(true)
-        expect(new Set(flat.map(([k]) => k))).toEqual(new Set([...ids.at.keys()].filter((k) => agentsOf(w).includes(agentOf(k)))))
-        for (const [k, t] of flat) expect(ids.at.get(k)).toBe(t)
+        expect(new Set(flat.map(([k]) => k))).toEqual(new Set([...ids].map(([k]) => k).filter((k) => agentsOf(w).includes(agentOf(k)))))
+        for (const [k, t] of flat) expect(ids.timeOf(k)).toBe(t)
         const cached = ids.encodedFor(agentsOf(w))
         expect(cached.count).toBe(flat.length)
         expect(Buffer.from(cached.cbor).toString('hex')).toBe(Buffer.from(encode(list)).toString('hex'))
@@ -84,9 +86,9 @@ function run(ops: Op[], corrupt?: (ids: RecentIds) => void): void {
       }
       const sealedAt = (v: string) => o.sealedAt[WALLETS.indexOf(v)] ?? -1
       // The scan the seal made before issue 18's index: every id, its agent outside the sealed wallets, not given back.
-      const expected = [...ids.at].filter(([k]) => {
+      const expected = [...ids].filter(([k]) => {
         if (skip.has(agentOf(k))) return false
-        const [q, v] = ids.entryOf.get(k) ?? [Number.NaN, '']
+        const [q, v] = ids.entryOf(k) ?? [Number.NaN, '']
         return !(q > o.from || q <= sealedAt(v.toLowerCase()))
       })
       const got = ids.unsealed(skip, o.from, sealedAt)
@@ -138,6 +140,27 @@ describe('RecentIds: per-agent buckets with cached CBOR', () => {
     expect(capped.count).toBe(1_000)
     const kept = (decode(capped.cbor) as Array<[string, Array<[string, number]>]>).flatMap(([, xs]) => xs.map(([, t]) => t))
     expect(kept).toHaveLength(1_000)
-    expect(Math.min(...kept)).toBeGreaterThanOrEqual(Math.max(...[...ids.at.values()].sort((p, q) => q - p).slice(0, 1_000).slice(-1)))
+    expect(Math.min(...kept)).toBeGreaterThanOrEqual(Math.max(...[...ids].map(([, t]) => t).sort((p, q) => q - p).slice(0, 1_000).slice(-1)))
+  })
+
+  it('rss18b: compact keys keep agents apart past 256 agents (the index is two bytes) and give the key back exactly', () => {
+    const ids = new RecentIds()
+    const nonce = '0123456789abcdef0123456789abcdef'
+    const t = 1_764_000_000_000
+    for (let i = 0; i < 600; i += 2) ids.add(`agt_${i}:${nonce}`, t + i)
+    for (let i = 0; i < 600; i++) expect(ids.has(`agt_${i}:${nonce}`)).toBe(i % 2 === 0)
+    expect(ids.has(`agt_0:${nonce.toUpperCase()}`)).toBe(false)
+    // The admission check: a known key is refused and keeps its time; a new one is recorded.
+    expect(ids.add(`agt_0:${nonce}`, t + 9, true)).toBe(false)
+    expect(ids.timeOf(`agt_0:${nonce}`)).toBe(t)
+    expect(ids.add(`agt_0:${nonce.slice(0, 31)}0`, t, true)).toBe(nonce.slice(0, 31) + '0' !== nonce)
+    ids.log(`agt_2:${nonce}`, [7, '0xAB'])
+    expect(ids.entryOf(`agt_2:${nonce}`)).toEqual([7, '0xab'])
+    expect(ids.entryOf(`agt_4:${nonce}`)).toBeUndefined()
+    expect([...ids].slice(0, 2)).toEqual([[`agt_0:${nonce}`, t], [`agt_2:${nonce}`, t + 2]])
+    ids.expire(t + 1_000)
+    expect(ids.size).toBe(0)
+    for (let i = 1; i < 600; i += 2) ids.add(`agt_${i}:${nonce}`, t + 5_000)
+    for (let i = 0; i < 600; i++) expect(ids.has(`agt_${i}:${nonce}`)).toBe(i % 2 === 1)
   })
 })

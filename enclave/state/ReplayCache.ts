@@ -46,8 +46,7 @@ export class ReplayCache {
     if (issuedAt < now - this.pastWindowMs) return 'request_stale'
     if (issuedAt < this.floor) return 'request_before_enclave_start'
     const key = `${agentId}:${nonce}`
-    if (this.ids.at.has(key)) return 'request_replayed'
-    this.ids.add(key, issuedAt)
+    if (!this.ids.add(key, issuedAt, true)) return 'request_replayed'
     if (now - this.lastPrune > 1_000) this.prune(now)
     return null
   }
@@ -68,7 +67,7 @@ export class ReplayCache {
 
   /** The ids remembered (pruned to the window as requests arrive). */
   get recent(): Array<[string, number]> {
-    return [...this.ids.at]
+    return [...this.ids]
   }
 
   private prune(now: number): void {

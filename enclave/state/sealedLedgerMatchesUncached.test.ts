@@ -59,8 +59,8 @@ function check(ledger: SpendLedger): void {
   const grouped = encodeWalletBlob({ ...b, replay: ids.encodedFor(['agent-a', 'agent-b']) })
   expect(Buffer.from(grouped).equals(Buffer.from(uncached({ ...b, replay: ids.listFor(['agent-a', 'agent-b']) })))).toBe(true)
   // Both id formats load to the same ids: grouped per agent (replay18) and the flat list older blobs hold.
-  expect(decodeWalletBlob(grouped).replay.sort()).toEqual([...ids.at].sort())
-  expect(decodeWalletBlob(encodeWalletBlob({ ...b, replay: [...ids.at] })).replay).toEqual([...ids.at])
+  expect(decodeWalletBlob(grouped).replay.sort()).toEqual([...ids].sort())
+  expect(decodeWalletBlob(encodeWalletBlob({ ...b, replay: [...ids] })).replay).toEqual([...ids])
   expect(decodeWalletBlob(bytes).wallet.ledger.toJSON()).toEqual(SpendLedger.fromJSON(ledger.toJSON()).toJSON())
 }
 
