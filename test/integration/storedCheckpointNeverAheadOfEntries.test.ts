@@ -88,8 +88,9 @@ describe('a stored or released checkpoint never runs ahead of the stored entries
   }, 60_000)
 
   it('the enclave is SIGKILLed mid-turn: every receipt an agent received verifies against the log the restarted pair writes', async () => {
-    const { first, inFlight } = await burstMidTurn()
+    // Counted before the burst: its first answer can reach its agent while burstMidTurn still waits for a held one.
     const before = receipts.length
+    const { first, inFlight } = await burstMidTurn()
     try {
       await waitFor(() => storedThrough(first.lastSeq), 10_000, `entry ${first.lastSeq} stored`)
       // The first answer of the turn reaches its agent (stored, then released) before the enclave dies.
