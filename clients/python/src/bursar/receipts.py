@@ -243,9 +243,11 @@ def check_receipt(
         raise ReceiptInvalidError("the receipt records another digest than the one this SDK asked to sign")
     if not (_uint(cp.get("seq")) and isinstance(cp.get("head"), str) and _uint(cp.get("time")) and checkpoint_signed(cp, key)):
         raise ReceiptInvalidError("the checkpoint signature does not verify under the trusted enclave receipt key")
-    if cp["seq"] < seq:
-        raise ReceiptInvalidError(f"the checkpoint at seq {cp['seq']} does not cover seq {seq}")
-    if cp["seq"] == seq and cp["head"] != ehash:
+    # rt31b: since turn15 every answer's checkpoint signs its own entry; one at a later seq would bind the entry by its
+    # hash only (a host could invent it): refused.
+    if cp["seq"] != seq:
+        raise ReceiptInvalidError(f"the checkpoint at seq {cp['seq']} does not sign the entry at seq {seq}")
+    if cp["head"] != ehash:
         raise ReceiptInvalidError("the checkpoint's head is not the receipt's entry")
     signed = cp["seq"] == seq
     if before is not None and (seq <= before["seq"] or (wseq is not None and wseq <= before["walletSeq"])):
