@@ -220,7 +220,10 @@ def check_receipt(
 ) -> dict[str, Any]:
     """Raises ReceiptInvalidError / StateRollbackError, else raises the marks and returns what was established."""
     r, e = body.get("receipt"), body.get("auditEntry")
-    if not isinstance(r, dict) or not _uint(r.get("seq")) or not isinstance(r.get("entryHash"), str) or not isinstance(r.get("checkpoint"), dict):
+    # rt31b: walletSeq an integer too (as the TS check): True == 1 in Python, and a bool mark broke the shared marks file.
+    if not isinstance(r, dict) or not _uint(r.get("seq")) or not isinstance(r.get("entryHash"), str) or not isinstance(r.get("checkpoint"), dict) or (
+        r.get("walletSeq") is not None and not _uint(r.get("walletSeq"))
+    ):
         raise ReceiptInvalidError("the answer carries no well-formed receipt")
     if not isinstance(e, dict) or not _uint(e.get("seq")):
         raise ReceiptInvalidError("the answer carries no well-formed audit entry for the receipt")
