@@ -109,8 +109,10 @@ export function checkReceipt(p: CheckReceiptParameters): CheckedReceipt {
   const digest = p.digest.toLowerCase()
   if (typeof entry.signedHash !== 'string' || entry.signedHash.toLowerCase() !== digest || String(p.body.signedHash).toLowerCase() !== digest)
     throw new ReceiptInvalidError('the receipt records another digest than the one this SDK asked to sign')
-  if (cp.seq! < seq) throw new ReceiptInvalidError(`receipt_not_covered: the checkpoint at seq ${cp.seq} does not cover seq ${seq}`)
-  if (cp.seq === seq && cp.head !== entryHash) throw new ReceiptInvalidError(`receipt_checkpoint_invalid: the checkpoint's head is not the receipt's entry`)
+  // rt31b: since turn15 every answer's checkpoint signs its own entry. One at a later seq covers nothing the agent
+  // can link this entry to (the entry would be bound by its hash only: a host could invent it), so it is refused.
+  if (cp.seq !== seq) throw new ReceiptInvalidError(`receipt_not_covered: the checkpoint at seq ${cp.seq} does not sign the entry at seq ${seq}`)
+  if (cp.head !== entryHash) throw new ReceiptInvalidError(`receipt_checkpoint_invalid: the checkpoint's head is not the receipt's entry`)
   if (!checkpointVerified(cp as AuditCheckpoint, p.key)) throw new ReceiptInvalidError('receipt_checkpoint_invalid: the checkpoint signature does not verify under the trusted enclave receipt key')
   const signed = cp.seq === seq
 

@@ -282,4 +282,101 @@ describe('audit verify: fast path = reference on random mutations of a real log'
     expect(failures).toBeLessThan(570)
     expect(fastVerdicts).toBeGreaterThan(30)
   }, 240_000)
+
+  /**
+   * Red team rt31b: targeted cases, each built to hit one spot of the scanner, compared with the reference the same
+   * way (bytes, text, file in chunks). The first is the one the random cases never make: a prevHash whose text is
+   * wrong while its entry's digest links (the preimage holds the real previous digest; the rest re-chained and
+   * re-signed), so only the fast path's prevHash text check can refuse it.
+   */
+  it('targeted crafted lines: same verdict as the reference (wrong prevHash text, escapes at every word offset, bytes ≥ 0x80, cache-slot twins, long lines, CRLF, BOM)', () => {
+    const log = realExport(28, 7)
+    const key = log.publicKeyHex
+    const parse = (l: string) => JSON.parse(l) as Record<string, unknown>
+    /** Re-chains text lines from `from` on (recorded hashes, prevHash, walletPrev, checkpoints re-signed); `wrongPrev`: that line's prevHash text. */
+    const relink = (ls: string[], wrongPrev?: { line: number; text: string }): string[] => {
+      let prev = `0x${'00'.repeat(32)}`
+      let lastSeq = -1
+      const heads = new Map<string, string>()
+      return ls.map((l, i) => {
+        const o = parse(l)
+        if (o.type === 'checkpoint') {
+          const cp = { seq: lastSeq, head: prev, time: o.time as number }
+          return canonicalJson({ type: 'checkpoint', ...cp, signature: `0x${Buffer.from(log.signer(auditCheckpointMessage(cp))).toString('hex')}` })
+        }
+        const { type, hash: _h, ...entry } = o
+        const linked: Record<string, unknown> = { ...entry, prevHash: wrongPrev?.line === i ? wrongPrev.text : prev }
+        const w = typeof linked.wallet === 'string' ? linked.wallet.toLowerCase() : undefined
+        if (w !== undefined && linked.walletPrev !== undefined) linked.walletPrev = heads.get(w) ?? `0x${'00'.repeat(32)}`
+        prev = hashCanonicalAuditEntry(prev, canonicalJson(linked)) // the real previous digest in the preimage
+        if (w !== undefined && linked.walletPrev !== undefined) heads.set(w, prev)
+        lastSeq = linked.seq as number
+        return canonicalJson({ type, ...linked, hash: prev })
+      })
+    }
+    const base = log.lines
+    const entryIx = base.map((l, i) => [l, i] as const).filter(([l]) => parse(l).type === 'entry').map(([, i]) => i)
+    const cases: [string, string][] = []
+    const withEntry = (name: string, at: number, edit: (o: Record<string, unknown>) => Record<string, unknown>, raw?: (l: string) => string) => {
+      const ls = [...base]
+      ls[at] = canonicalJson(edit(parse(ls[at] as string)))
+      const linked = relink(ls)
+      if (raw) linked[at] = raw(linked[at] as string)
+      cases.push([name, `${linked.join('\n')}\n`])
+    }
+    // 1. prevHash text wrong, digest linked: another entry's hash, upper case, one digit changed, genesis.
+    for (const at of [entryIx[0]!, entryIx[5]!, entryIx.at(-1)!]) {
+      const real = parse(relink([...base])[at] as string).prevHash as string
+      for (const text of [log.hashes[3]!, real.toUpperCase().replace('0X', '0x'), `${real.slice(0, -1)}${real.endsWith('0') ? '1' : '0'}`, `0x${'00'.repeat(32)}`])
+        if (text !== real) cases.push([`wrong prevHash text ${text.slice(0, 10)}… on line ${at}`, `${relink([...base], { line: at, text }).join('\n')}\n`])
+    }
+    // 2. Escapes and special bytes at each offset mod 4 of a string (the 4-byte skip), canonical and not.
+    for (let k = 0; k < 8; k++)
+      for (const ch of ['"', '\\', '\n', '\u0001', '\u007f', '\u2028', 'é', '😀', '\ud800'])
+        withEntry(`reason ${JSON.stringify('x'.repeat(k) + ch)}`, entryIx[2]!, (o) => ({ ...o, reason: `${'x'.repeat(k)}${ch}y` }))
+    // Non-canonical spellings of the same string (\u0078 for x, \/ for /): the reference hashes canonicalJson, so they verify.
+    withEntry('reason with \\u0078', entryIx[2]!, (o) => ({ ...o, reason: 'xxxx' }), (l) => l.replace('"reason":"xxxx"', '"reason":"x\\u0078xx"'))
+    withEntry('reason with \\/', entryIx[2]!, (o) => ({ ...o, reason: 'a/b' }), (l) => l.replace('"reason":"a/b"', '"reason":"a\\/b"'))
+    withEntry('overlong UTF-8 in reason', entryIx[2]!, (o) => ({ ...o, reason: 'ab' }), (l) => Buffer.from(l.replace('"reason":"ab"', '"reason":"a\u00c0\u0080b"'), 'latin1').toString('latin1'))
+    // 3. Cache-slot twins: a wallet with B's first three digits continues B's thread (walletSeq, walletPrev of B).
+    {
+      const ls = relink([...base])
+      const bLines = ls.map((l, i) => [parse(l), i] as const).filter(([o]) => typeof o.wallet === 'string' && (o.wallet as string).toLowerCase() === B)
+      const [bo] = bLines.at(-1)!
+      const next = parse(ls[entryIx.at(-1)!] as string)
+      const twin = '0xABC0000000000000000000000000000000000002'
+      const forged: Record<string, unknown> = { ...next, wallet: twin, walletSeq: (bo.walletSeq as number) + 1, walletPrev: bo.hash }
+      const { type, hash: _h, ...e } = forged
+      const hash = hashCanonicalAuditEntry(e.prevHash as string, canonicalJson(e))
+      ls[entryIx.at(-1)!] = canonicalJson({ type, ...e, hash })
+      cases.push(['cache-slot twin continues B\'s thread', `${relink(ls.map((l) => l)).join('\n')}\n`])
+      cases.push(['cache-slot twin continues B\'s thread (not re-linked)', `${ls.join('\n')}\n`])
+    }
+    // 4. Lines longer than 64 KB (the preimage outside the scratch area), and long strings.
+    withEntry('ledger of 70 KB', entryIx[3]!, (o) => ({ ...o, ledger: ['z'.repeat(70_000)] }))
+    withEntry('ledger of 70 KB with escapes', entryIx[3]!, (o) => ({ ...o, ledger: ['"\\'.repeat(20_000), 'é'.repeat(10_000)] }))
+    // 5. CRLF, BOM, a lone CR, a trailing CR.
+    const ok = `${relink([...base]).join('\n')}\n`
+    cases.push(['CRLF everywhere', ok.replace(/\n/g, '\r\n')], ['BOM first', `\ufeff${ok}`], ['no final newline, trailing CR', `${ok.slice(0, -1)}\r`])
+    cases.push(['lone CR between lines', ok.replace('\n', '\r')], ['NUL after a line', ok.replace('\n', '\u0000\n')])
+
+    let refused = 0
+    let fastVerdicts = 0
+    for (const [name, text] of cases) {
+      const bytes = Buffer.from(text, name.includes('overlong') ? 'latin1' : 'utf8')
+      const asText = bytes.toString('utf8')
+      const ref = outcome(() => verifyAuditLog({ ...parseAuditJsonl(asText), publicKey: key }))
+      if (!('result' in ref) || !(ref.result as { ok: boolean }).ok) refused++
+      expect(outcome(() => verifyAuditJsonl({ jsonl: bytes, publicKey: key })), name).toEqual(ref)
+      expect(outcome(() => verifyAuditJsonl({ jsonl: asText, publicKey: key })), name).toEqual(ref)
+      writeFileSync(FILE, bytes)
+      for (const chunkBytes of [1, 333, 1 << 20]) expect(outcome(() => verifyAuditJsonlFile({ file: FILE, chunkBytes, publicKey: key })), `${name} (chunks of ${chunkBytes})`).toEqual(ref)
+      if (name.startsWith('wrong prevHash')) expect(ref, name).toMatchObject({ result: { ok: false } })
+      if (fastVerifyAuditJsonl(bytes, { publicKey: key }) !== undefined) fastVerdicts++
+    }
+    console.log(`targeted: ${cases.length} cases, ${refused} refused, ${fastVerdicts} decided by the fast path`)
+    expect(fastVerdicts).toBeGreaterThan(cases.length / 3)
+    expect(refused).toBeGreaterThanOrEqual(11)
+    expect(refused).toBeLessThan(cases.length)
+  }, 120_000)
 })

@@ -132,8 +132,11 @@ def _rehash(a: dict, edit) -> dict:
         lambda a: _rehash(a, lambda e, r: e.__setitem__("reason", "rewritten by the host")),
         lambda a: {**a, "auditEntry": {**a["auditEntry"], "requestId": "f" * 32}},
         lambda a: {k: v for k, v in a.items() if k != "auditEntry"},
+        # rt31b: an entry the host invents one seq below the genuine checkpoint (hash recomputed): the checkpoint signs
+        # another entry, nothing the enclave signed covers this one (accepted as "signed: False" before).
+        lambda a: _rehash(a, lambda e, r: (e.__setitem__("seq", e["seq"] - 1), e.__setitem__("reason", "invented by the host"), r.__setitem__("seq", e["seq"]))),
     ],
-    ids=["seq_up", "wallet_seq_up", "entry_moved_rehashed", "entry_reason_rehashed", "request_id_rewritten", "entry_left_out"],
+    ids=["seq_up", "wallet_seq_up", "entry_moved_rehashed", "entry_reason_rehashed", "request_id_rewritten", "entry_left_out", "entry_forged_below_checkpoint"],
 )
 def test_host_rewrites_a_receipt_field_is_receipt_invalid_and_no_signature_is_returned(stack, attack):
     proxy = _Proxy(stack["host"])

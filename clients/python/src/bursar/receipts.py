@@ -220,7 +220,10 @@ def check_receipt(
 ) -> dict[str, Any]:
     """Raises ReceiptInvalidError / StateRollbackError, else raises the marks and returns what was established."""
     r, e = body.get("receipt"), body.get("auditEntry")
-    if not isinstance(r, dict) or not _uint(r.get("seq")) or not isinstance(r.get("entryHash"), str) or not isinstance(r.get("checkpoint"), dict):
+    # rt31b: walletSeq an integer too (as the TS check): True == 1 in Python, and a bool mark broke the shared marks file.
+    if not isinstance(r, dict) or not _uint(r.get("seq")) or not isinstance(r.get("entryHash"), str) or not isinstance(r.get("checkpoint"), dict) or (
+        r.get("walletSeq") is not None and not _uint(r.get("walletSeq"))
+    ):
         raise ReceiptInvalidError("the answer carries no well-formed receipt")
     if not isinstance(e, dict) or not _uint(e.get("seq")):
         raise ReceiptInvalidError("the answer carries no well-formed audit entry for the receipt")
@@ -243,9 +246,11 @@ def check_receipt(
         raise ReceiptInvalidError("the receipt records another digest than the one this SDK asked to sign")
     if not (_uint(cp.get("seq")) and isinstance(cp.get("head"), str) and _uint(cp.get("time")) and checkpoint_signed(cp, key)):
         raise ReceiptInvalidError("the checkpoint signature does not verify under the trusted enclave receipt key")
-    if cp["seq"] < seq:
-        raise ReceiptInvalidError(f"the checkpoint at seq {cp['seq']} does not cover seq {seq}")
-    if cp["seq"] == seq and cp["head"] != ehash:
+    # rt31b: since turn15 every answer's checkpoint signs its own entry; one at a later seq would bind the entry by its
+    # hash only (a host could invent it): refused.
+    if cp["seq"] != seq:
+        raise ReceiptInvalidError(f"the checkpoint at seq {cp['seq']} does not sign the entry at seq {seq}")
+    if cp["head"] != ehash:
         raise ReceiptInvalidError("the checkpoint's head is not the receipt's entry")
     signed = cp["seq"] == seq
     if before is not None and (seq <= before["seq"] or (wseq is not None and wseq <= before["walletSeq"])):
