@@ -26,6 +26,7 @@ import { type WalletBlob, decodeCore, decodeWalletBlob, encodeCore, encodeWallet
 import type { WalletView } from '../core/state/stateTypes.js'
 import type { Admission } from '../shared/owner/parseAdmission.js'
 import { randomKeyPair } from '../shared/identity/randomKeyPair.js'
+import { OWNER_LIMITS, checkLimit } from '../shared/owner/ownerLimits.js'
 
 export type EnclaveParameters = {
   mode: 'sim' | 'nitro'
@@ -434,6 +435,9 @@ export class Enclave {
   async loadWallet(address: string, blob: Uint8Array, tail: AuditEntry[]): Promise<{ result: ResultOf<'loadWallet'>; persist: Persist }> {
     const a = address.toLowerCase()
     if (this.state.wallets.has(a)) throw new EnclaveError('wallet_already_loaded', `This enclave holds wallet ${a} already`)
+    // SECURITY (rt31a): the owner path's bounds hold for a load too, else loads past them brick the next restart (one frame).
+    checkLimit(this.state.wallets.size < OWNER_LIMITS.walletsTotal, 'walletsTotal', `This enclave holds its maximum of ${OWNER_LIMITS.walletsTotal} wallets`)
+    checkLimit(this.snapshotBytes + blob.length <= OWNER_LIMITS.stateSoftBytes, 'stateSoftBytes', `The sealed state is ${this.snapshotBytes} bytes; with this blob past ${OWNER_LIMITS.stateSoftBytes}`)
     const b = await this.unsealWallet(a, this.dropped.get(a), blob, this.coreId)
     const from = b.thread ?? { walletSeq: 0, hash: GENESIS_HASH }, thread = continueThread(from, a, tail)
     tail = tail.filter((e) => e.walletSeq! > from.walletSeq) // not those the blob holds
