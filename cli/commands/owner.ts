@@ -1,9 +1,10 @@
 import type { ErrorCode } from '../../shared/errors/errorCodes.js'
 import { randomBytes } from 'node:crypto'
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
 import YAML from 'yaml'
 import { generateAgentKey } from '../../agent/generateAgentKey.js'
+import { AgentKeySchema } from '../../agent/loadAgentKey.js'
 import { BaseError } from '../../shared/errors/base.js'
 import { OwnerActMessageSchemas } from '../../shared/owner/ownerActTypes.js'
 import { ApprovalSummarySchema } from '../../shared/owner/approvalSummary.js'
@@ -334,6 +335,33 @@ export function ownerCommand(): Command {
         throw err
       }
       printAct(!!o.json, r.proposal ? { ...r, agentId: k.agentId, keyFile: out } : { agentId: k.agentId, keyFile: out }, () => `agent registered: ${k.agentId}\nkey file: ${out} (keep it secret; give it to the agent backend)\nnext: bursar owner policy set --wallet ${o.wallet} --agent ${k.agentId} policy.yaml`)
+    }))
+  common(agent.command('trust-receipt-key').description('write the enclave receipt key this CLI trusts (attested with --root, else pinned) into an existing agent key file, so the agent SDK can check its receipts (key files from before receipt checks)'))
+    .argument('<agentKeyFile>', 'the agent key file to update (written by `bursar owner agent add`; kept 0600)')
+    .option('--replace', 'replace another receipt key already in the file (another enclave signs now: check why first)')
+    .action(action(async (file: string, o: Common & { replace?: boolean }) => {
+      let raw: Record<string, unknown>
+      try {
+        raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+        AgentKeySchema.parse(raw)
+      } catch (cause) {
+        throw usage('usage_invalid', `${file} is not an agent key file: ${(cause as Error).message}`, 'Pass the file `bursar owner agent add` wrote.')
+      }
+      const key = await client(o).receiptKey()
+      const bare = (k: unknown) => String(k ?? '').toLowerCase().replace(/^0x/, '')
+      const old = raw.receiptPublicKey
+      if (old !== undefined && bare(old) !== bare(key) && !o.replace)
+        throw usage('usage_invalid', `${file} already trusts another enclave receipt key (${String(old)}); the host's is ${key}`, 'Another key means another enclave signs the receipts (a new pair, a moved wallet, or a host you should not trust): check why, then pass --replace.')
+      const changed = bare(old) !== bare(key)
+      if (changed) {
+        // Written beside the file, then renamed over it: an interrupted write never leaves a half key file.
+        const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`
+        writeFileSync(tmp, `${JSON.stringify({ ...raw, receiptPublicKey: key }, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
+        renameSync(tmp, file)
+      }
+      printResult(!!o.json, { keyFile: file, receiptPublicKey: key, changed }, () =>
+        changed ? `${file} now trusts enclave receipt key ${key}\nthe agent SDK checks every receipt under it` : `${file} already trusts enclave receipt key ${key}`,
+      )
     }))
   walletOpt(common(agent.command('list').description('agents on a wallet'))).action(action(async (o: Common & { wallet: string }) => {
     const w = await client(o).wallet(checkWallet(o.wallet))

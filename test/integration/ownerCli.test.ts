@@ -87,6 +87,27 @@ describe('owner CLI against a real stack', () => {
     const ready = (await (await fetch(`${stack.url}/readyz`)).json()) as { receiptPublicKey?: string }
     expect(key.receiptPublicKey).toMatch(/^0x302a300506032b6570032100[0-9a-f]{64}$/)
     expect(key.receiptPublicKey?.toLowerCase()).toBe(ready.receiptPublicKey?.toLowerCase())
+    // A key file from before receipt checks gets the key the CLI trusts; another key in it is replaced only on --replace.
+    const oldFile = path.join(dir, 'agent-old.json')
+    const { receiptPublicKey: _dropped, ...old } = JSON.parse(readFileSync(agentFile, 'utf8')) as Record<string, unknown>
+    writeFileSync(oldFile, JSON.stringify(old), { mode: 0o600 })
+    const trusted = json<{ receiptPublicKey: string; changed: boolean }>(await owner(['agent', 'trust-receipt-key', oldFile, '--json']))
+    expect(trusted).toMatchObject({ receiptPublicKey: key.receiptPublicKey, changed: true })
+    expect(loadAgentKey(oldFile)).toMatchObject({ agentId, receiptPublicKey: key.receiptPublicKey })
+    expect(statSync(oldFile).mode & 0o777).toBe(0o600)
+    expect(json<{ changed: boolean }>(await owner(['agent', 'trust-receipt-key', oldFile, '--json'])).changed).toBe(false)
+    const other = `0x302a300506032b6570032100${'11'.repeat(32)}`
+    writeFileSync(oldFile, JSON.stringify({ ...old, receiptPublicKey: other }), { mode: 0o600 })
+    const refused = await owner(['agent', 'trust-receipt-key', oldFile])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/another enclave receipt key/)
+    expect(refused.stderr).toMatch(/--replace/)
+    expect(loadAgentKey(oldFile).receiptPublicKey).toBe(other)
+    expect((await owner(['agent', 'trust-receipt-key', oldFile, '--replace'])).stdout).toMatch(/now trusts enclave receipt key/)
+    expect(loadAgentKey(oldFile).receiptPublicKey).toBe(key.receiptPublicKey)
+    const notAKey = path.join(dir, 'not-a-key.json')
+    writeFileSync(notAKey, '{"agentId":"nope"}')
+    expect((await owner(['agent', 'trust-receipt-key', notAKey])).stderr).toMatch(/is not an agent key file/)
     // An existing key file is never overwritten, and nothing is registered then.
     const clash = await owner(['agent', 'add', '--wallet', wallet, '--out', agentFile])
     expect(clash.code).toBe(1)
