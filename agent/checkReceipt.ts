@@ -113,7 +113,7 @@ export function checkReceipt(p: CheckReceiptParameters): CheckedReceipt {
   // can link this entry to (the entry would be bound by its hash only: a host could invent it), so it is refused.
   if (cp.seq !== seq) throw new ReceiptInvalidError(`receipt_not_covered: the checkpoint at seq ${cp.seq} does not sign the entry at seq ${seq}`)
   if (cp.head !== entryHash) throw new ReceiptInvalidError(`receipt_checkpoint_invalid: the checkpoint's head is not the receipt's entry`)
-  if (!checkpointVerified(cp as AuditCheckpoint, p.key)) throw new ReceiptInvalidError('receipt_checkpoint_invalid: the checkpoint signature does not verify under the trusted enclave receipt key')
+  if (!verifyAuditCheckpoint(cp as AuditCheckpoint, p.key)) throw new ReceiptInvalidError('receipt_checkpoint_invalid: the checkpoint signature does not verify under the trusted enclave receipt key')
   const signed = cp.seq === seq
 
   const got = { seq, walletSeq: receipt.walletSeq, entryHash }
@@ -143,17 +143,3 @@ export function checkReceipt(p: CheckReceiptParameters): CheckedReceipt {
 const HASH = /^0x[0-9a-f]{64}$/
 const SIG = /^0x[0-9a-fA-F]{128}$/
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
-
-/**
- * Checkpoints verified under a key, by signature (bounded): answers of one enclave turn share its checkpoint, so under
- * concurrency one Ed25519 verify serves several receipts. Only an identical (key, seq, head, time, signature) hits.
- */
-const VERIFIED = new Map<string, KeyObject>()
-function checkpointVerified(cp: AuditCheckpoint, key: KeyObject): boolean {
-  const id = `${cp.seq}|${cp.head}|${cp.time}|${cp.signature.toLowerCase()}`
-  if (VERIFIED.get(id) === key) return true
-  if (!verifyAuditCheckpoint(cp, key)) return false
-  if (VERIFIED.size >= 256) VERIFIED.delete(VERIFIED.keys().next().value!)
-  VERIFIED.set(id, key)
-  return true
-}
