@@ -132,7 +132,7 @@ export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<Be
       }
       const cpu = Object.entries(used.cpuPct).map(([k, v]) => `${k} ${v}%`).join(', ')
       const us = Object.entries(cpuUsPerRequest).map(([k, v]) => `${k} ${v}`).join(', ')
-      log(`  ${rate ? `open loop ${rate}/s` : `c=${concurrency}`} (${auth}): ${r.opsPerSec} ops/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.failed} failed; cpu % ${cpu}; cpu µs/request ${us}`)
+      log(`  ${rate ? `open loop ${rate}/s` : `c=${concurrency}`} (${auth}): ${r.opsPerSec} ops/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms${r.sendLateMs ? ` (p99.9 ${r.latencyMs.p999} ms; sent late by the generator p50 ${r.sendLateMs.p50} / p99 ${r.sendLateMs.p99} ms)` : ''}, ${r.failed} failed; cpu % ${cpu}; cpu µs/request ${us}`)
       ;(rate ? openLoop : levels).push({ ...r, ...used, cpuUsPerRequest, auth })
       if (index === params.levels.length - 1) {
         const o = params.openLoopRates

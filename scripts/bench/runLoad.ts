@@ -29,6 +29,8 @@ export type RunLoadParameters = {
    * per request, as before sessions). Sessions are opened on the first call that needs them and kept for the process.
    */
   auth?: 'session' | 'ed25519' | undefined
+  /** Also return each measured request's (start as epoch ms, latency ms): which requests a stall held (lat18). */
+  timeline?: boolean | undefined
 }
 
 export type LoadSample = { wallet: `0x${string}`; typedData: TypedDataJson; signature: `0x${string}`; signedHash: `0x${string}` }
@@ -48,7 +50,15 @@ export type RunLoadReturnType = {
   seconds: number
   opsPerSec: number
   latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number }
+  /**
+   * Open-loop runs: how late the generator itself sent each measured request (from its scheduled time to the moment
+   * its bytes were handed to node:http: timer granularity and this process's own busy loop). It is inside every
+   * latency above (measured from the scheduled time, as it must be), so it bounds what the generator adds (lat18).
+   */
+  sendLateMs?: { p50: number; p99: number; max: number } | undefined
   samples: LoadSample[]
+  /** With `timeline`: [start (epoch ms), latency (ms)] of every measured request, in completion order. */
+  timeline?: Array<[number, number]> | undefined
 }
 
 /** This process's sessions, by host URL and agent: opened once, reused by every later run against the same stack. */
@@ -70,6 +80,8 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
   const keys: KeyObject[] = params.agents.map((a) => ed25519PrivateKeyFromSeed(a.seed))
   const errors: Record<string, number> = {}
   const latencies: number[] = []
+  const timeline: Array<[number, number]> = []
+  const late: number[] = []
   const samples: LoadSample[] = []
   let ok = 0
   let failed = 0
@@ -77,7 +89,7 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
   let issued = 0
   let answeredAll = 0
 
-  const post = (body: string, route = '/v1/agent/sign') =>
+  const post = (body: string, route = '/v1/agent/sign', sent?: (at: number) => void) =>
     new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = request(
         {
@@ -97,6 +109,7 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
       )
       req.on('error', reject)
       req.end(body)
+      sent?.(performance.now())
     })
 
   const auth = params.auth ?? 'session'
@@ -135,12 +148,15 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
       let outcome: string
       let answer: Record<string, unknown> = {}
       let built: ReturnType<typeof buildPaymentRequest>
+      let sentAt = Number.NaN
       for (;;) {
         const session = sessions[i % params.agents.length]
         built = buildPaymentRequest({ agentId: agent.agentId, wallet: agent.wallet, key: session ? null : key })
         try {
           // The SDK's envelope (agent/requestSignature.ts), byte for byte.
-          const res = await post(`{"request":${JSON.stringify(built.text)},"signature":"${session ? sessionMac(session, built.text) : built.signature}"}`)
+          const res = await post(`{"request":${JSON.stringify(built.text)},"signature":"${session ? sessionMac(session, built.text) : built.signature}"}`, undefined, (at) => {
+            if (Number.isNaN(sentAt)) sentAt = at
+          })
           answer = JSON.parse(res.text) as Record<string, unknown>
           if (res.status === 200 && typeof answer.signature === 'string' && SIGNATURE.test(answer.signature) && HASH.test(String(answer.signedHash)))
             outcome = 'ok'
@@ -159,6 +175,8 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
       if (outcome === 'ok') {
         ok++
         latencies.push(end - start)
+        if (params.timeline) timeline.push([performance.timeOrigin + start, end - start])
+        if (scheduled !== undefined) late.push(sentAt - scheduled)
         if (samples.length < (params.collect ?? 0))
           samples.push({ wallet: agent.wallet, typedData: built.typedData, signature: answer.signature as `0x${string}`, signedHash: answer.signedHash as `0x${string}` })
       } else {
@@ -206,8 +224,16 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
       max: round(latencies[latencies.length - 1] ?? Number.NaN),
       mean: round(latencies.reduce((s, x) => s + x, 0) / Math.max(1, latencies.length)),
     },
+    ...(late.length > 0 ? { sendLateMs: lateOf(late) } : {}),
     samples,
+    ...(params.timeline ? { timeline } : {}),
   }
+}
+
+function lateOf(xs: number[]): { p50: number; p99: number; max: number } {
+  xs.sort((a, b) => a - b)
+  const q = (p: number) => round(xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!)
+  return { p50: q(0.5), p99: q(0.99), max: round(xs[xs.length - 1]!) }
 }
 
 function round(x: number): number {

@@ -66,6 +66,29 @@ for (let i = 0; i < WALLETS; i++) {
 const first = await enclave.sealTx({ entries: [], snapshot: true }) // the prefilled state sealed once, as after the bench's setup
 await enclave.catchUp(enclave.audit.head().seq, first.sealed.version) // and stored
 await new Promise((r) => setTimeout(r, 2_100))
+// lat18: where a periodic seal's time goes (wall and this thread's CPU ms): the whole sealSnapshot, each wallet's
+// encodeWalletBlob (sealWallet minus the sealer) and each sealer call (AES-GCM + SHA-256 of a blob).
+const parts = { snapshot: [] as number[][], encode: [] as number[][], seal: [] as number[][] }
+const timed = <A extends unknown[], R>(bucket: number[][], f: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+  const [t, c] = [performance.now(), process.cpuUsage()]
+  try {
+    return await f(...a)
+  } finally {
+    bucket.push([performance.now() - t, process.cpuUsage(c).user / 1000 + process.cpuUsage(c).system / 1000])
+  }
+}
+const e = enclave as unknown as Record<string, (...a: unknown[]) => Promise<unknown>> & { params: { sealer: { seal: (...a: unknown[]) => Promise<unknown> } } }
+const sealer = e.params.sealer
+const rawSeal = sealer.seal.bind(sealer)
+sealer.seal = timed(parts.seal, rawSeal)
+e.sealSnapshot = timed(parts.snapshot, e.sealSnapshot!.bind(enclave))
+const rawWallet = e.sealWallet!.bind(enclave)
+e.sealWallet = async (...a: unknown[]) => {
+  const [t, n] = [performance.now(), parts.seal.length]
+  const r = await rawWallet(...a)
+  parts.encode.push([performance.now() - t - (parts.seal[n]?.[0] ?? 0), 0])
+  return r
+}
 const times: number[] = []
 const seals: Array<{ ms: number; wallets: number; bytes: number; core: number }> = []
 for (let i = 0; i < REQUESTS; i++) {
@@ -90,3 +113,6 @@ const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorte
 console.log(`${root}: ${WALLETS} wallets, ${REQUESTS} requests: per request p50 ${q(0.5)} ms, p99 ${q(0.99)}, p99.9 ${q(0.999)}, max ${sorted[sorted.length - 1]!.toFixed(1)}; total ${(times.reduce((x, y) => x + y, 0) / 1000).toFixed(2)} s`)
 const sealMs = seals.map((s) => s.ms).sort((x, y) => x - y)
 console.log(`  ${seals.length} periodic seals: request with a seal median ${sealMs[sealMs.length >> 1]?.toFixed(1)} ms, max ${sealMs[sealMs.length - 1]?.toFixed(1)} ms; wallets per seal max ${Math.max(...seals.map((s) => s.wallets))}; bytes per seal median ${[...seals.map((s) => s.bytes)].sort((x, y) => x - y)[seals.length >> 1]}, max ${Math.max(...seals.map((s) => s.bytes))}; of which the core blob: median ${[...seals.map((s) => s.core)].sort((x, y) => x - y)[seals.length >> 1]}, max ${Math.max(...seals.map((s) => s.core))} (${seals.map((s) => s.core).join(' ')})`)
+const med = (xs: number[][], i = 0) => [...xs.map((x) => x[i]!)].sort((a, b) => a - b)[xs.length >> 1]?.toFixed(1)
+const max = (xs: number[][], i = 0) => Math.max(...xs.map((x) => x[i]!)).toFixed(1)
+console.log(`  parts (ms, median / max): sealSnapshot wall ${med(parts.snapshot)} / ${max(parts.snapshot)}, CPU ${med(parts.snapshot, 1)} / ${max(parts.snapshot, 1)} (${parts.snapshot.length} calls incl. none due); encodeWalletBlob wall ${med(parts.encode)} / ${max(parts.encode)}; sealer (AES-GCM + SHA-256) wall ${med(parts.seal)} / ${max(parts.seal)}`)
