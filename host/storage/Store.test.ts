@@ -79,6 +79,25 @@ describe.each(['sqlite', 'postgres'] as const)('%s store: idempotent persist, fo
     await store.close()
   })
 
+  it('storedThrough stays exact across holes filled late, refused batches, and a from below what it knew', async () => {
+    const { store } = await stores[kind]()
+    await store.persist({ entries: [0, 1, 2].map((s) => entry(s)), checkpoint: null, sealed: null })
+    expect(await store.storedThrough(-1)).toBe(2)
+    await store.persist({ entries: [3, 4, 6, 7].map((s) => entry(s)), checkpoint: null, sealed: null })
+    expect(await store.storedThrough(2)).toBe(4) // hole at 5
+    // A refused batch (a fork at 3) stores nothing: 5 is still missing.
+    await expect(store.persistMany([{ entries: [entry(5)], checkpoint: null, sealed: null }, { entries: [entry(3, `0x${'ee'.repeat(32)}`)], checkpoint: null, sealed: null }])).rejects.toBeInstanceOf(AuditForkError)
+    expect(await store.storedThrough(4)).toBe(4)
+    await store.persist({ entries: [entry(5)], checkpoint: null, sealed: null })
+    expect(await store.storedThrough(4)).toBe(7)
+    expect(await store.storedThrough(-1)).toBe(7) // below what it knew
+    expect(await store.storedThrough(1)).toBe(7)
+    expect(await store.storedThrough(9)).toBe(9) // the caller knows more (nothing after 9 stored)
+    await store.persist({ entries: [8, 9, 10].map((s) => entry(s)), checkpoint: null, sealed: null })
+    expect(await store.storedThrough(7)).toBe(10)
+    await store.close()
+  })
+
   it('persistMany returns the highest seq; answers stored with the block, first answer wins; queries filter; checkpoints and snapshots keep the newest', async () => {
     const { store } = await stores[kind]()
     const ans = { agentId: 'ag1', nonce: 'n1', requestHash: 'h', status: 200, body: '{"a":1}', auditSeq: 1, decidedAt: 5 }
@@ -277,5 +296,31 @@ describe('sqlite store: background WAL checkpoint', () => {
     expect((await store.entriesAfter(-1, 100)).length).toBe(40)
     await store.close()
     expect(existsSync(`${file}-wal`)).toBe(false)
+  })
+})
+
+/**
+ * Issue 18 (lat18): the host asks storedThrough at every ack (each 2 s and after each stored snapshot). The run-end
+ * query walks every entry after the seq it starts from; started at what the last answer and the commits since
+ * already show complete, it walks none (it walked ~2,000 entries per ack at 1,000 answers/s: ~2–5 ms on the host's thread).
+ */
+describe('sqlite store: storedThrough starts where the complete run is known to end', () => {
+  it('after contiguous commits, the query starts at the last committed seq; a refused batch moves nothing', async () => {
+    const store = new SqliteStore(path.join(mkdtempSync(path.join(tmpdir(), 'bursar-store-')), 'b.db'))
+    const stmts = (store as unknown as { stmts: { runEnd: { get(from: number): unknown } } }).stmts
+    const starts: number[] = []
+    const real = stmts.runEnd.get.bind(stmts.runEnd)
+    stmts.runEnd = { get: (from: number) => (starts.push(from), real(from)) }
+    await store.persist({ entries: [0, 1].map((s) => entry(s)), checkpoint: null, sealed: null })
+    expect(await store.storedThrough(-1)).toBe(1)
+    for (let s = 2; s < 1_998; s += 4) await store.persistMany([{ entries: [s, s + 1].map((x) => entry(x)), checkpoint: null, sealed: null }, { entries: [s + 2, s + 3].map((x) => entry(x)), checkpoint: null, sealed: null }])
+    await expect(store.persist({ entries: [entry(1_998), entry(5, `0x${'ee'.repeat(32)}`)], checkpoint: null, sealed: null })).rejects.toBeInstanceOf(AuditForkError)
+    expect(await store.storedThrough(1)).toBe(1_997)
+    expect(starts).toEqual([-1]) // the second query was not needed: no entry after 1,997
+    await store.persist({ entries: [1_999].map((s) => entry(s)), checkpoint: null, sealed: null })
+    await store.persist({ entries: [1_998].map((s) => entry(s)), checkpoint: null, sealed: null })
+    expect(await store.storedThrough(1_997)).toBe(1_999)
+    expect(starts).toEqual([-1, 1_998]) // 1,999 came before 1,998: from 1,998 on, one row
+    await store.close()
   })
 })
