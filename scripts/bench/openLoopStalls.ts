@@ -5,10 +5,13 @@
  * of event-loop delay of the enclave, host and load generator (loopDelay.mjs), and each sealed blob the host stored
  * (polled from its SQLite file). Requests over 5 ms are grouped into episodes (overlapping in time); each episode is
  * printed with what overlapped it, and the share of the requests over the p99 that each kind of event overlapped.
+ * With `perf` (syscall tracepoints): the host's fsyncs (its WAL-checkpoint worker) and every host syscall of WAL or
+ * socket I/O that blocked ≥ 2 ms (`perf trace --duration 2`, timestamps on CLOCK_MONOTONIC mapped to wall time).
  *
  *   npx tsx scripts/bench/openLoopStalls.ts [--root DIR] [--windows 3] [--ms 5000] [--rate N] [--env K=V,K=V] [--threshold 5]
  */
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -34,6 +37,7 @@ const s = await startStack({ root: arg('root') ? path.resolve(arg('root')!) : un
 const started = Date.now()
 const load = await LoadGenerator.start()
 const seals = new Map<string, { at: number; wallet: string; bytes: number }>()
+const hostSyscalls: Event[] = []
 const pids = { enclave: s.enclave.pid!, host: s.host.pid!, agent: load.pid }
 try {
   const agents = await setupBenchAgents({ url: s.url, owner: privateKeyToAccount(generatePrivateKey()), wallets: 4, agentsPerWallet: 16 })
@@ -54,7 +58,14 @@ try {
         seals.set(`${row.wallet}:${row.version}`, { at: row.at, wallet: row.wallet === '' ? 'core' : row.wallet.slice(0, 8), bytes: row.bytes })
     } catch {}
   }, 100)
+  const perfFile = path.join(dir, 'perf.txt')
+  const monoToWall = Date.now() - Number(process.hrtime.bigint()) / 1e6
+  const perf = spawn('perf', ['trace', '-T', '--duration', '2', '-o', perfFile, '-e', 'fsync,fdatasync,pwrite64,pread64,write,writev,read', '-p', String(pids.host)], { stdio: 'ignore' })
+  perf.on('error', () => {}) // no perf: the report says so
   const r = await load.run({ url: s.url, agents, concurrency: 64, warmupMs: 1500, durationMs: Number(arg('ms') ?? 5000), ratePerSec: rate, auth: 'session', timeline: true })
+  perf.kill('SIGINT')
+  await new Promise((res) => (perf.exitCode !== null || perf.pid === undefined ? res(null) : perf.once('exit', res)))
+  hostSyscalls.push(...blockedSyscalls(perfFile, monoToWall, pids.host))
   clearInterval(poll)
   db.close()
   await new Promise((res) => setTimeout(res, 1200)) // the probes flush every 100 ms / 1 s
@@ -87,6 +98,8 @@ function report(timeline: Array<[number, number]>, p99: number): void {
   const byTime = new Map<number, Array<{ wallet: string; bytes: number }>>()
   for (const x of seals.values()) if (x.at >= t0 && x.at - 150 <= t1) byTime.set(x.at, [...(byTime.get(x.at) ?? []), x])
   for (const [at, xs] of byTime) events.push({ kind: 'seal stored', from: at - 150, to: at, label: `seal ${xs.map((x) => `${x.wallet} ${(x.bytes / 1024).toFixed(0)} KB`).join(' + ')}` })
+  events.push(...hostSyscalls.filter((e) => e.to >= t0 && e.from <= t1))
+  if (hostSyscalls.length === 0) console.log('(no host syscalls ≥ 2 ms recorded: perf missing, or none blocked)')
   const slow = timeline.filter(([, ms]) => ms > threshold).sort((a, b) => a[0] - b[0])
   // Episodes: slow requests whose [start, end] overlap.
   const episodes: Array<{ from: number; to: number; n: number; max: number }> = []
@@ -109,4 +122,21 @@ function report(timeline: Array<[number, number]>, p99: number): void {
   }
   const none = tail.filter(([t, ms]) => !events.some((e) => e.from <= t + ms && e.to >= t)).length
   console.log(`  ${'none of these'.padEnd(34)} ${((100 * none) / Math.max(1, tail.length)).toFixed(0).padStart(4)} %`)
+}
+
+/** The host's syscalls that took ≥ 2 ms (perf trace --duration 2 -T): fsyncs by thread, blocked writes and reads. */
+function blockedSyscalls(file: string, monoToWall: number, hostPid: number): Event[] {
+  if (!existsSync(file)) return []
+  const out: Event[] = []
+  // "2623055.818 ( 12.040 ms): node/4321 pwrite64(fd: 21, …) = 4096"; an interrupted call: "… ( 12.040 ms): node/4321  ... [continued]: fsync()) = 0"
+  const re = /^\s*([\d.]+) \(\s*([\d.]+) ms\): [^/]*\/(\d+) +(?:\.\.\. \[continued\]: )?(\w+)\(/
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = re.exec(line)
+    if (!m) continue
+    const [from, ms, tid, name] = [Number(m[1]) + monoToWall, Number(m[2]), Number(m[3]), m[4]!]
+    const who = tid === hostPid ? 'host thread' : 'host worker'
+    const kind = name === 'fsync' || name === 'fdatasync' ? `${who} fsync` : `${who} ${name} blocked ≥ 2 ms`
+    out.push({ kind, from, to: from + ms, label: `${who} ${name} ${ms.toFixed(1)} ms` })
+  }
+  return out
 }
