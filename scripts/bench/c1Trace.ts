@@ -43,15 +43,27 @@ try {
   await new Promise((r) => setTimeout(r, 800))
   const who = new Map<number, keyof typeof pids>()
   for (const [k, pid] of Object.entries(pids) as [keyof typeof pids, number][]) for (const t of tids(pid)) who.set(t, k)
+  // Each main thread's ns on CPU and ns runnable but waiting for a CPU (/proc schedstat): a loaded machine shows up
+  // as waiting, so the traced wall time minus the three threads' waiting is what the path costs with cores free.
+  const sched = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number)
+  const s0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, sched(pid)]))
   const from = Date.now()
   const perf = spawn('perf', ['trace', '-o', out, '-e', 'read,readv,write,writev,pwrite64,pread64,fsync,fdatasync,epoll_pwait,epoll_wait', '-p', Object.values(pids).join(',')], { stdio: 'ignore' })
   await new Promise((r) => setTimeout(r, traceMs))
   perf.kill('SIGINT')
   await new Promise((r) => perf.once('exit', r))
   const to = Date.now()
+  const s1 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, sched(pid)]))
   const r = await running
   console.log(`${path.basename(root)}: c=1 ${r.opsPerSec} ops/s, client p50 ${r.latencyMs.p50} ms, p90 ${r.latencyMs.p90} ms, mean ${r.latencyMs.mean} ms (load ${loadavg()[0]!.toFixed(2)})`)
-  analyze(readFileSync(out, 'utf8'), who, pids)
+  const answers = analyze(readFileSync(out, 'utf8'), who, pids)
+  let waiting = 0
+  for (const k of Object.keys(pids)) {
+    const [on, wait] = [(s1[k]![0]! - s0[k]![0]!) / 1e3 / answers, (s1[k]![1]! - s0[k]![1]!) / 1e3 / answers]
+    waiting += wait
+    console.log(`  ${k} main thread per request: ${on.toFixed(0)} µs on CPU, ${wait.toFixed(0)} µs runnable but waiting for a CPU`)
+  }
+  console.log(`  the three main threads waited ${waiting.toFixed(0)} µs per request for a CPU (the machine's load): the traced median less that ≈ the path with free cores`)
   await new Promise((r) => setTimeout(r, 1200)) // the GC files flush every second
   const gcs = readFileSync(gcFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pid: number; at: number; ms: number; kind: string }).filter((g) => g.at >= from && g.at <= to)
   const answered = r.opsPerSec * ((to - from) / 1000)
@@ -68,7 +80,8 @@ try {
 
 type Call = { t: number; dur: number; proc: string; tid: number; name: string; fd: number; ret: number; main: boolean }
 
-function analyze(text: string, who: Map<number, string>, p: Record<string, number>): void {
+/** Prints the stage table; returns how many requests the host answered in the trace. */
+function analyze(text: string, who: Map<number, string>, p: Record<string, number>): number {
   // "  12.345 ( 0.012 ms): node/4321 write(fd: 23, buf: 0x…, count: 512) = 512"
   // A call another event interrupted is split: "… node/4321 read(fd: 23, …)      ..." then "… node/4321  ... [continued]: read()) = 12".
   const re = /^\s*([\d.]+) \(\s*([\d.]+) ms\): [^/]*\/(\d+) +(?:\.\.\. \[continued\]: )?(\w+)\((?:fd: (\d+))?.*\)\s+= (-?\d+)/
@@ -137,6 +150,7 @@ function analyze(text: string, who: Map<number, string>, p: Record<string, numbe
     console.log(`  syscalls per request, ${proc}: ${['read', 'write', 'writev', 'pwrite64', 'pread64', 'fsync', 'fdatasync', 'epoll_pwait', 'epoll_wait'].map((k) => `${k} ${(count(proc, k) / n).toFixed(2)}`).join(', ')}; threads seen ${new Set(calls.filter((c) => c.proc === proc).map((c) => c.tid)).size}`)
   const hostFsync = calls.filter((c) => c.proc === 'host' && (c.name === 'fsync' || c.name === 'fdatasync'))
   console.log(`  host fsync/fdatasync: ${hostFsync.length} (main thread ${hostFsync.filter((c) => c.main).length}), durations µs ${hostFsync.slice(0, 8).map((c) => c.dur.toFixed(0)).join(' ')}`)
+  return n
 }
 
 function mode(xs: number[]): number {
