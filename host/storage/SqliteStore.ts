@@ -207,7 +207,8 @@ export class SqliteStore implements Store {
 
   /**
    * Issue 18 (lat18): every entry in (base, end] is stored — what the last storedThrough answer found, extended by
-   * each committed entry that continues it (nothing deletes entries, and this process is the file's only writer). The
+   * each committed entry that continues it. Nothing deletes entries, so this stays true (an insert by anyone else only
+   * lengthens the real run, which the query finds from `end` all the same). The
    * run-end query walks every entry after its `from` (~2 ms per 1,000 entries, on the host's thread: each 2 s ack and
    * each stored snapshot's ack scanned everything stored since the last one); started at `end` it walks none.
    */
