@@ -32,6 +32,7 @@ import { parsePolicy, policyHash } from '../../shared/schemas/policy.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { BENCH_CHAIN_ID, BENCH_PAY_TO, BENCH_USDC, buildPaymentRequest } from './buildPaymentRequest.js'
+import { ENCLAVE_ENV, ENCLAVE_NODE_FLAGS } from '../lib/enclaveLaunch.js'
 import { repoRoot } from '../lib/startStack.js'
 import { type AgentSession, openSession, sessionMac } from '../../agent/agentSession.js'
 
@@ -98,6 +99,8 @@ export type MemoryRunParameters = {
   ratePerSec?: number | undefined
   /** Extra environment for the enclave process (e.g. MALLOC_ARENA_MAX). */
   enclaveEnv?: Record<string, string> | undefined
+  /** false: start the enclave without the launchers' memory settings (scripts/lib/enclaveLaunch.ts), for a before/after. */
+  launchDefaults?: boolean | undefined
   log?: ((l: string) => void) | undefined
 }
 
@@ -110,8 +113,8 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
   let enclave: ChildProcess | undefined
   let client: EnclaveClient | undefined
   try {
-    enclave = spawn(process.execPath, [...(opts.enclaveNodeArgs ?? []), '--expose-gc', '--import', path.join(repoRoot, 'scripts/bench/memorySampler.mjs'), opts.bundle ?? path.join(repoRoot, 'dist/enclave.sim.mjs')], {
-      env: { ...process.env, ...opts.enclaveEnv, BURSAR_DATA_DIR: dir, BURSAR_ENCLAVE_LISTEN: `unix:${sock}`, BURSAR_MEM_SAMPLE_FILE: sampleFile },
+    enclave = spawn(process.execPath, [...(opts.launchDefaults === false ? [] : ENCLAVE_NODE_FLAGS), ...(opts.enclaveNodeArgs ?? []), '--expose-gc', '--import', path.join(repoRoot, 'scripts/bench/memorySampler.mjs'), opts.bundle ?? path.join(repoRoot, 'dist/enclave.sim.mjs')], {
+      env: { ...(opts.launchDefaults === false ? {} : ENCLAVE_ENV), ...process.env, ...opts.enclaveEnv, BURSAR_DATA_DIR: dir, BURSAR_ENCLAVE_LISTEN: `unix:${sock}`, BURSAR_MEM_SAMPLE_FILE: sampleFile },
       stdio: ['ignore', 'ignore', 'pipe'],
     })
     enclave.stderr!.on('data', (d: Buffer) => logs.push(d.toString()))
