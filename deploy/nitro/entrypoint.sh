@@ -70,9 +70,9 @@ export BURSAR_KMS_ENDPOINT="https://${KMS_HOST}:${KMS_LOCAL_PORT}"
 export AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:${IMDS_LOCAL_PORT}"
 export AWS_REGION="$BURSAR_KMS_REGION"
 # Enclave RSS (issue 18; the same as scripts/lib/enclaveLaunch.ts, which every other launcher uses): glibc keeps at
-# most 2 malloc arenas, and V8's young generation is 2 x 4 MB instead of 2 x 16 MB (docs/bench.md).
+# most 2 malloc arenas, and V8's young generation is 2 x 8 MB instead of 2 x 16 MB (docs/bench.md).
 export MALLOC_ARENA_MAX=2
-ENCLAVE_NODE_FLAGS=(--max-semi-space-size=4)
+ENCLAVE_NODE_FLAGS=(--max-semi-space-size=8)
 
 if [[ "$DRY_RUN" == "1" ]]; then
   for name in BURSAR_MODE BURSAR_ENCLAVE_LISTEN BURSAR_KMS_ENDPOINT BURSAR_KMS_REGION BURSAR_KMS_KEY_ID AWS_EC2_METADATA_SERVICE_ENDPOINT MALLOC_ARENA_MAX; do
