@@ -332,12 +332,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   await ensureBundles()
   console.log(`memory run: ${payments} payments over ${wallets} wallets (${agentsPerWallet} agent(s) each), ${concurrency} in flight, one simulated enclave process, ${auth} auth${ratePerSec ? `, paced at ${ratePerSec}/s` : ""}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
   const r = await memoryRun({ payments, wallets, concurrency, agentsPerWallet, enclaveNodeArgs, auth, ratePerSec: ratePerSec || undefined })
-  console.log(`done: ${r.payments} payments in ${r.seconds} s${enclaveNodeArgs.length ? ` (enclave flags ${enclaveNodeArgs.join(' ')})` : ''}; enclave CPU ${r.enclaveCpuUsPerPayment} µs/payment; latency p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} max ${r.latencyMs.max} ms; GC pauses [count, ms, max ms] ${JSON.stringify(r.gcPauses)}; enclave RSS max ${r.rssMaxMb} MB, at the end ${r.final.rssMb} MB; heap used after GC ${r.final.heapUsedMb} MB (idle ${r.idle.heapUsedMb}); sealed state per wallet ${r.final.sealedPerWalletBytes.min}–${r.final.sealedPerWalletBytes.max} B, core ${r.final.sealedCoreBytes} B`)
+  console.log(`done: ${r.payments} payments in ${r.seconds} s (enclave flags ${[...ENCLAVE_NODE_FLAGS, ...enclaveNodeArgs].join(' ')}, ${Object.entries(ENCLAVE_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}); enclave CPU ${r.enclaveCpuUsPerPayment} µs/payment; latency p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} max ${r.latencyMs.max} ms; GC pauses [count, ms, max ms] ${JSON.stringify(r.gcPauses)}; enclave RSS max ${r.rssMaxMb} MB, at the end ${r.final.rssMb} MB; heap used after GC ${r.final.heapUsedMb} MB (idle ${r.idle.heapUsedMb}); sealed state per wallet ${r.final.sealedPerWalletBytes.min}–${r.final.sealedPerWalletBytes.max} B, core ${r.final.sealedCoreBytes} B`)
   if (payments >= 100_000) {
     const sha = execSync('git rev-parse --short HEAD', { cwd: repoRoot }).toString().trim()
     const file = path.join(repoRoot, 'bench/results', `${new Date().toISOString().slice(0, 10)}-memory-${sha}.json`)
     mkdirSync(path.dirname(file), { recursive: true })
-    writeFileSync(file, `${JSON.stringify({ loadAverage: readFileSync('/proc/loadavg', 'utf8').trim(), ...r }, null, 2)}\n`)
+    writeFileSync(file, `${JSON.stringify({ loadAverage: readFileSync('/proc/loadavg', 'utf8').trim(), enclaveLaunch: { nodeFlags: [...ENCLAVE_NODE_FLAGS, ...enclaveNodeArgs], env: ENCLAVE_ENV }, ...r }, null, 2)}\n`)
     console.log(`wrote ${path.relative(repoRoot, file)}`)
   }
 }
