@@ -15,8 +15,7 @@ describe.skipIf(process.platform !== 'linux')('enclave launch settings (startSta
   let stack: Stack
   let bare: Stack
   beforeAll(async () => {
-    stack = await startStack()
-    bare = await startStack({ launchDefaults: false })
+    ;[stack, bare] = await Promise.all([startStack(), startStack({ launchDefaults: false })])
   }, 60_000)
   afterAll(async () => {
     await stack?.stop()
