@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { ensureBundles } from './buildEnclave.js'
+import { ENCLAVE_ENV, ENCLAVE_NODE_FLAGS } from './lib/enclaveLaunch.js'
 import { packageRoot } from './lib/packageRoot.js'
 import { pipePretty } from './lib/prettyHostLog.js'
 
@@ -46,7 +47,7 @@ const children: ChildProcess[] = []
 // The host logs JSON lines (host/logging.ts); here they are shown one readable line each (BURSAR_LOG_FORMAT=json keeps JSON).
 const pretty = process.env.BURSAR_LOG_FORMAT !== 'json'
 const start = (name: string, file: string) => {
-  const c = spawn(process.execPath, [path.join(root, file)], { env, stdio: ['ignore', 'ignore', name === 'host' && pretty ? 'pipe' : 'inherit'] })
+  const c = spawn(process.execPath, [...(name === 'enclave' ? ENCLAVE_NODE_FLAGS : []), path.join(root, file)], { env: name === 'enclave' ? { ...ENCLAVE_ENV, ...env } : env, stdio: ['ignore', 'ignore', name === 'host' && pretty ? 'pipe' : 'inherit'] })
   if (c.stderr) pipePretty(c.stderr, process.stderr)
   c.on('exit', (code, sig) => {
     if (!stopping) {

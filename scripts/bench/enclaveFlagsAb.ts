@@ -5,7 +5,8 @@
  * enclave's CPU µs per payment, its max RSS and its heap after GC at the end, with the load average.
  *   npx tsx scripts/bench/enclaveFlagsAb.ts [rounds=3] [payments=30000] NAME=FLAGS...   (FLAGS comma-separated, may be empty)
  *   e.g.  default=  semi8=--max-semi-space-size=8  before=/tmp/main/dist/enclave.sim.mjs  arena2=MALLOC_ARENA_MAX=2
- * A FLAGS part that looks like ENV_NAME=value is set in the enclave's environment instead of passed to node.
+ * A FLAGS part that looks like ENV_NAME=value is set in the enclave's environment instead of passed to node. Every
+ * configuration starts with the launchers' memory settings (scripts/lib/enclaveLaunch.ts) unless a part is `bare`.
  * BENCH_AB_SHAPE=WALLETSxAGENTS (default 4x16, the shape of `make bench`'s stack; 20x1 was the earlier default).
  * BENCH_AB_RATE=n: paced at n payments/s (default 1000, the bench's open-loop rate; 0: as fast as the enclave
  * answers). A fixed rate keeps the state the same for every configuration: unpaced, a configuration that runs
@@ -25,7 +26,8 @@ const configs = specs.map((s) => {
   const parts = flags.split(',').filter(Boolean)
   const bundle = parts[0]?.endsWith('.mjs') ? parts.shift() : undefined
   const env = Object.fromEntries(parts.filter((p) => /^[A-Z_][A-Z0-9_]*=/.test(p)).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]))
-  return { name, flags: parts.filter((p) => !/^[A-Z_][A-Z0-9_]*=/.test(p)), bundle, env }
+  const bare = parts.includes('bare')
+  return { name, flags: parts.filter((p) => p !== 'bare' && !/^[A-Z_][A-Z0-9_]*=/.test(p)), bundle, env, bare }
 })
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0]
 type Row = { cpu: number; rss: number; heap: number; end: number; p99: number; gcMs: number }
@@ -34,7 +36,7 @@ console.log(`enclave flags A/B: ${rounds} rounds × ${configs.length} configurat
 for (let r = 0; r < rounds; r++) {
   for (let i = 0; i < configs.length; i++) {
     const c = configs[(i + r) % configs.length]!
-    const m = await memoryRun({ payments, wallets, concurrency: 64, agentsPerWallet, samples: 1, ratePerSec: rate || undefined, enclaveNodeArgs: c.flags, enclaveEnv: c.env, bundle: c.bundle, log: () => {} })
+    const m = await memoryRun({ payments, wallets, concurrency: 64, agentsPerWallet, samples: 1, ratePerSec: rate || undefined, enclaveNodeArgs: c.flags, enclaveEnv: c.env, bundle: c.bundle, launchDefaults: !c.bare, log: () => {} })
     const g = m.gcPauses
     const row = { cpu: m.enclaveCpuUsPerPayment, rss: m.rssMaxMb, heap: m.final.heapUsedMb, end: m.final.rssMb, p99: m.latencyMs.p99, gcMs: g ? Math.round(g.minor[1] + g.major[1] + g.other[1]) : Number.NaN }
     rows.get(c.name)!.push(row)

@@ -7,6 +7,7 @@
  *   npx tsx scripts/bench/memoryE2e.ts [windows=5] [openLoopRate=1000] [durationMs=5000]
  *   BENCH_ENCLAVE_FLAGS="--max-semi-space-size=4 ..."  extra enclave node flags
  *   BENCH_HEAPSNAPSHOT=/path/x.heapsnapshot             a heap snapshot of the live heap at the end
+ *   BENCH_ENCLAVE_BARE=1                                 the enclave without the launchers' memory settings (scripts/lib/enclaveLaunch.ts)
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -41,11 +42,12 @@ export const describeMonitor = (m: Monitor | undefined) => {
   return `RSS ${mb(m.rss)} (anon ${mb(m.rssAnon)}, file ${mb(m.rssFile)}) | heap committed ${mb(m.heapTotal)} used ${mb(m.heapUsed)}: new ${s('new_space')}/${u('new_space')}, old ${s('old_space')}/${u('old_space')}, code ${s('code_space')}/${u('code_space')}, large ${s('large_object_space')}/${u('large_object_space')}, new-large ${s('new_large_object_space')}/${u('new_large_object_space')} | external ${mb(m.external)} (arrayBuffers ${mb(m.arrayBuffers)}) | malloc ${mb(m.malloced)}`
 }
 
-export async function memoryE2e(opts: { windows: number; openLoopRate: number; durationMs: number; enclaveNodeArgs?: string[]; heapSnapshot?: string | undefined; log?: (l: string) => void }): Promise<MemoryE2eResult> {
+export async function memoryE2e(opts: { windows: number; openLoopRate: number; durationMs: number; enclaveNodeArgs?: string[]; bare?: boolean; heapSnapshot?: string | undefined; log?: (l: string) => void }): Promise<MemoryE2eResult> {
   const log = opts.log ?? ((l: string) => console.log(l))
   const dir = mkdtempSync(path.join(tmpdir(), 'bursar-meme2e-'))
   const sampleFile = path.join(dir, 'mem.jsonl')
   const stack = await startStack({
+    ...(opts.bare ? { launchDefaults: false } : {}),
     enclaveNodeArgs: [...(opts.enclaveNodeArgs ?? []), '--expose-gc', '--import', path.join(repoRoot, 'scripts/bench/memorySampler.mjs')],
     env: { BURSAR_MEM_SAMPLE_FILE: sampleFile, BURSAR_MEM_MONITOR_MS: '100', ...(opts.heapSnapshot ? { BURSAR_MEM_HEAPSNAPSHOT: opts.heapSnapshot } : {}) },
   })
@@ -107,7 +109,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const enclaveNodeArgs = (process.env.BENCH_ENCLAVE_FLAGS ?? '').split(' ').filter(Boolean)
   const { ensureBundles } = await import('../buildEnclave.js')
   await ensureBundles()
-  console.log(`memory e2e: ${windows} c=64 windows + open loop ${openLoopRate}/s; enclave flags ${enclaveNodeArgs.join(' ') || '(none)'}; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`)
-  const r = await memoryE2e({ windows, openLoopRate, durationMs, enclaveNodeArgs, heapSnapshot: process.env.BENCH_HEAPSNAPSHOT })
+  console.log(`memory e2e: ${windows} c=64 windows + open loop ${openLoopRate}/s; enclave flags ${process.env.BENCH_ENCLAVE_BARE === '1' ? '(bare: no launch settings) ' : ''}${enclaveNodeArgs.join(' ') || '(none)'}; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`)
+  const r = await memoryE2e({ windows, openLoopRate, durationMs, enclaveNodeArgs, bare: process.env.BENCH_ENCLAVE_BARE === '1', heapSnapshot: process.env.BENCH_HEAPSNAPSHOT })
   console.log(`enclave RSS max ${r.rssMaxMb} MB`)
 }

@@ -32,6 +32,7 @@ import { parsePolicy, policyHash } from '../../shared/schemas/policy.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { BENCH_CHAIN_ID, BENCH_PAY_TO, BENCH_USDC, buildPaymentRequest } from './buildPaymentRequest.js'
+import { ENCLAVE_ENV, ENCLAVE_NODE_FLAGS } from '../lib/enclaveLaunch.js'
 import { repoRoot } from '../lib/startStack.js'
 import { type AgentSession, openSession, sessionMac } from '../../agent/agentSession.js'
 
@@ -98,6 +99,8 @@ export type MemoryRunParameters = {
   ratePerSec?: number | undefined
   /** Extra environment for the enclave process (e.g. MALLOC_ARENA_MAX). */
   enclaveEnv?: Record<string, string> | undefined
+  /** false: start the enclave without the launchers' memory settings (scripts/lib/enclaveLaunch.ts), for a before/after. */
+  launchDefaults?: boolean | undefined
   log?: ((l: string) => void) | undefined
 }
 
@@ -110,8 +113,8 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
   let enclave: ChildProcess | undefined
   let client: EnclaveClient | undefined
   try {
-    enclave = spawn(process.execPath, [...(opts.enclaveNodeArgs ?? []), '--expose-gc', '--import', path.join(repoRoot, 'scripts/bench/memorySampler.mjs'), opts.bundle ?? path.join(repoRoot, 'dist/enclave.sim.mjs')], {
-      env: { ...process.env, ...opts.enclaveEnv, BURSAR_DATA_DIR: dir, BURSAR_ENCLAVE_LISTEN: `unix:${sock}`, BURSAR_MEM_SAMPLE_FILE: sampleFile },
+    enclave = spawn(process.execPath, [...(opts.launchDefaults === false ? [] : ENCLAVE_NODE_FLAGS), ...(opts.enclaveNodeArgs ?? []), '--expose-gc', '--import', path.join(repoRoot, 'scripts/bench/memorySampler.mjs'), opts.bundle ?? path.join(repoRoot, 'dist/enclave.sim.mjs')], {
+      env: { ...(opts.launchDefaults === false ? {} : ENCLAVE_ENV), ...process.env, ...opts.enclaveEnv, BURSAR_DATA_DIR: dir, BURSAR_ENCLAVE_LISTEN: `unix:${sock}`, BURSAR_MEM_SAMPLE_FILE: sampleFile },
       stdio: ['ignore', 'ignore', 'pipe'],
     })
     enclave.stderr!.on('data', (d: Buffer) => logs.push(d.toString()))
@@ -329,12 +332,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   await ensureBundles()
   console.log(`memory run: ${payments} payments over ${wallets} wallets (${agentsPerWallet} agent(s) each), ${concurrency} in flight, one simulated enclave process, ${auth} auth${ratePerSec ? `, paced at ${ratePerSec}/s` : ""}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
   const r = await memoryRun({ payments, wallets, concurrency, agentsPerWallet, enclaveNodeArgs, auth, ratePerSec: ratePerSec || undefined })
-  console.log(`done: ${r.payments} payments in ${r.seconds} s${enclaveNodeArgs.length ? ` (enclave flags ${enclaveNodeArgs.join(' ')})` : ''}; enclave CPU ${r.enclaveCpuUsPerPayment} µs/payment; latency p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} max ${r.latencyMs.max} ms; GC pauses [count, ms, max ms] ${JSON.stringify(r.gcPauses)}; enclave RSS max ${r.rssMaxMb} MB, at the end ${r.final.rssMb} MB; heap used after GC ${r.final.heapUsedMb} MB (idle ${r.idle.heapUsedMb}); sealed state per wallet ${r.final.sealedPerWalletBytes.min}–${r.final.sealedPerWalletBytes.max} B, core ${r.final.sealedCoreBytes} B`)
+  console.log(`done: ${r.payments} payments in ${r.seconds} s (enclave flags ${[...ENCLAVE_NODE_FLAGS, ...enclaveNodeArgs].join(' ')}, ${Object.entries(ENCLAVE_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}); enclave CPU ${r.enclaveCpuUsPerPayment} µs/payment; latency p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} max ${r.latencyMs.max} ms; GC pauses [count, ms, max ms] ${JSON.stringify(r.gcPauses)}; enclave RSS max ${r.rssMaxMb} MB, at the end ${r.final.rssMb} MB; heap used after GC ${r.final.heapUsedMb} MB (idle ${r.idle.heapUsedMb}); sealed state per wallet ${r.final.sealedPerWalletBytes.min}–${r.final.sealedPerWalletBytes.max} B, core ${r.final.sealedCoreBytes} B`)
   if (payments >= 100_000) {
     const sha = execSync('git rev-parse --short HEAD', { cwd: repoRoot }).toString().trim()
     const file = path.join(repoRoot, 'bench/results', `${new Date().toISOString().slice(0, 10)}-memory-${sha}.json`)
     mkdirSync(path.dirname(file), { recursive: true })
-    writeFileSync(file, `${JSON.stringify({ loadAverage: readFileSync('/proc/loadavg', 'utf8').trim(), ...r }, null, 2)}\n`)
+    writeFileSync(file, `${JSON.stringify({ loadAverage: readFileSync('/proc/loadavg', 'utf8').trim(), enclaveLaunch: { nodeFlags: [...ENCLAVE_NODE_FLAGS, ...enclaveNodeArgs], env: ENCLAVE_ENV }, ...r }, null, 2)}\n`)
     console.log(`wrote ${path.relative(repoRoot, file)}`)
   }
 }

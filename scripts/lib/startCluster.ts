@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { ENCLAVE_ENV, ENCLAVE_NODE_FLAGS } from './enclaveLaunch.js'
 import { freePort, isAddrInUse } from './freePort.js'
 import { repoRoot, waitFor } from './startStack.js'
 
@@ -113,7 +114,7 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
     const spawnNode = (file: string, extra: Record<string, string>, tag: string) => {
       // Its own process group (killed whole), watched from outside: if this process dies without stopping the
       // cluster (SIGKILL, a test worker torn down), the group is SIGKILLed within a second.
-      const c = spawn(process.execPath, [path.join(repoRoot, file)], { env: { ...base, ...extra }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+      const c = spawn(process.execPath, [...(tag === 'enclave' ? ENCLAVE_NODE_FLAGS : []), path.join(repoRoot, file)], { env: { ...(tag === 'enclave' ? ENCLAVE_ENV : {}), ...base, ...extra }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
       if (c.pid) {
         children.add(c)
         c.once('exit', () => children.delete(c))

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { ENCLAVE_ENV, ENCLAVE_NODE_FLAGS } from './enclaveLaunch.js'
 import { packageRoot } from './packageRoot.js'
 
 export const repoRoot = packageRoot(import.meta.url)
@@ -55,6 +56,7 @@ export async function startStack(
     env?: Record<string, string>
     /** Extra node flags for both processes, e.g. ['--cpu-prof']. */ nodeArgs?: string[]
     /** Extra node flags for the enclave only, e.g. V8 heap limits. */ enclaveNodeArgs?: string[]
+    /** false: the enclave without the launchers' memory settings (scripts/lib/enclaveLaunch.ts), for a before/after. */ launchDefaults?: boolean
     /** The host's port (default: a free one). */ port?: number
     /** Where dist/ is (default: this checkout); e.g. an installed package's node_modules/bursar. */ root?: string
   } = {},
@@ -90,7 +92,10 @@ export async function startStack(
     host: null as unknown as ChildProcess,
     logs,
     async startEnclave() {
-      stack.enclave = spawnNode('dist/enclave.sim.mjs', {}, opts.enclaveNodeArgs)
+      // The launchers' memory settings (scripts/lib/enclaveLaunch.ts); a variable already in the environment wins.
+      const bare = opts.launchDefaults === false
+      const launchEnv = bare ? {} : Object.fromEntries(Object.entries(ENCLAVE_ENV).filter(([k]) => !(k in env)))
+      stack.enclave = spawnNode('dist/enclave.sim.mjs', launchEnv, [...(bare ? [] : ENCLAVE_NODE_FLAGS), ...(opts.enclaveNodeArgs ?? [])])
       // An enclave that exits before listening (e.g. EADDRINUSE on a tcp: port) fails the start at once, with its
       // whole log ('close': after its stderr ended).
       let closed = false

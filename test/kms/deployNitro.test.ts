@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { runNitroCli } from '../../cli/commands/nitro.js'
+import { ENCLAVE_ENV, ENCLAVE_NODE_FLAGS } from '../../scripts/lib/enclaveLaunch.js'
 
 const dir = resolve(dirname(fileURLToPath(import.meta.url)), '../../deploy/nitro')
 const fakeBin = mkdtempSync(join(tmpdir(), 'bursar-fakebin-'))
@@ -45,7 +46,9 @@ describe('deploy/nitro scripts', () => {
       'ENV BURSAR_KMS_REGION=eu-west-1',
       'ENV BURSAR_KMS_KEY_ID=arn:aws:kms:eu-west-1:111122223333:key/k',
       'ENV AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:8002',
-      'EXEC node /app/dist/enclave.mjs',
+      // The same memory settings as every other launcher (scripts/lib/enclaveLaunch.ts).
+      ...Object.entries(ENCLAVE_ENV).map(([k, v]) => `ENV ${k}=${v}`),
+      `EXEC node ${ENCLAVE_NODE_FLAGS.join(' ')} /app/dist/enclave.mjs`,
     ])
     expect(existsSync(marker)).toBe(false)
   })
