@@ -358,10 +358,7 @@ export class Enclave {
 
   private turn: Promise<void> | null = null
   /** Each block's first and last entry seq, for the in-order release (dispatch) without parsing the entries again. */
-  private readonly blockSeqs = new WeakMap<Persist, readonly [number, number]>()
-  seqsOf(p: Persist): readonly [number, number] | undefined {
-    return this.blockSeqs.get(p)
-  }
+  readonly blockSeqs = new WeakMap<Persist, readonly [number, number]>()
 
   /** sealTx + completeTx, for rare paths (owner acts, load) that stay inside the writer. */
   async finishTx(tx: Tx): Promise<Persist> {
