@@ -42,9 +42,9 @@ export type EnclaveParameters = {
 }
 
 /** A request's accumulated side effects, turned into the response's `persist`. */
-export type Tx = { entries: string[]; snapshot: boolean; head?: AuditHead }
-/** `head`: the block's last entry, which its checkpoint signs (absent: no entries). */
-export type PendingPersist = { entries: string[]; sealed: Persist['sealed']; head?: AuditHead | undefined }
+export type Tx = { entries: string[]; snapshot: boolean; head?: AuditHead; first?: number }
+/** `head`: the block's last entry, which its checkpoint signs (absent: no entries); `first`: its first entry's seq. */
+export type PendingPersist = { entries: string[]; sealed: Persist['sealed']; head?: AuditHead | undefined; first?: number | undefined }
 
 export const SNAPSHOT_PURPOSE = 'enclave-state'
 /** Issue 15: each wallet's blob, sealed with walletId = its address and its own version. */
@@ -218,7 +218,7 @@ export class Enclave {
     let kept = this.unstored.filter((u) => u.seq < this.releaseOrder.next)
     // One frame: if entries and snapshot do not fit together, the snapshot covers the entries up to its seq.
     if (sealed && this.unstoredBytes + sealedBytes(sealed) > MAX_SNAPSHOT_BYTES) kept = kept.filter((u) => u.seq > sealed.auditSeq)
-    const persist = await this.completeTx({ entries: kept.map((u) => u.text), sealed, head: kept.at(-1) && { seq: kept.at(-1)!.seq, hash: kept.at(-1)!.hash } })
+    const persist = await this.completeTx({ entries: kept.map((u) => u.text), sealed, head: kept.at(-1) && { seq: kept.at(-1)!.seq, hash: kept.at(-1)!.hash }, first: kept[0]?.seq })
     return { result: { ...this.readyResult(), resent: kept.length }, persist }
   }
 
@@ -285,8 +285,10 @@ export class Enclave {
     const res = this.audit.append({ ...body, time: this.now(), stateVersion: this.state.version } as AuditEntryBody)
     const w = body.wallet?.toLowerCase() ?? ''
     if (this.state.wallets.has(w)) this.state.markChanged([w], true) // issue 15: its blob holds its thread head
-    const text = JSON.stringify({ ...res.entry, hash: res.hash, mac: this.entryMac(res.hash) })
+    // Issue 18 (cpu18): the hashed canonical text with the hash and MAC appended (one serialization; readers parse it).
+    const text = `${res.canonical.slice(0, -1)},"hash":"${res.hash}","mac":"${this.entryMac(res.hash)}"}`
     tx.entries.push(text)
+    tx.first ??= res.entry.seq
     tx.head = { seq: res.entry.seq, hash: res.hash }
     this.unstored.push({ seq: res.entry.seq, text, hash: res.hash })
     this.unstoredBytes += Buffer.byteLength(text) // UTF-8, as on the wire: a catchUp answer must fit one frame
@@ -337,7 +339,7 @@ export class Enclave {
     }
     // Too many kept entries: a sealed snapshot covers them all; without one, keep the newest within the bound.
     if (over) this.forgetStored(sealed ? sealed.auditSeq : (this.unstored[this.unstored.length >> 1]?.seq ?? -1))
-    return { entries: tx.entries, sealed, head: tx.head }
+    return { entries: tx.entries, sealed, head: tx.head, first: tx.first }
   }
 
   /**
@@ -349,10 +351,14 @@ export class Enclave {
     // CPU per answer cheaper at 64 in flight than completing each at once (NOTES "turn15").
     await (this.turn ??= new Promise<void>((resolve) => setImmediate(() => ((this.turn = null), resolve()))))
     const checkpoint = p.head ? (this.audit.checkpoint(this.now(), p.head) as WireCheckpoint) : null
-    return { entries: p.entries, checkpoint, sealed: p.sealed }
+    const persist = { entries: p.entries, checkpoint, sealed: p.sealed }
+    if (p.head && p.first !== undefined) this.blockSeqs.set(persist, [p.first, p.head.seq])
+    return persist
   }
 
   private turn: Promise<void> | null = null
+  /** Each block's first and last entry seq, for the in-order release (dispatch) without parsing the entries again. */
+  readonly blockSeqs = new WeakMap<Persist, readonly [number, number]>()
 
   /** sealTx + completeTx, for rare paths (owner acts, load) that stay inside the writer. */
   async finishTx(tx: Tx): Promise<Persist> {

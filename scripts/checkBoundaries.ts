@@ -52,8 +52,10 @@ const rel = (p: string) => path.relative(root, p)
  * merged with lease15 (+86 on its branch) → 6,480 (shell 2,063); with turn15 (−14 on its branch) → 6,466 (shell 2,050);
  * with rss18b (+87 on its branch) → 6,553 (shell 2,051).
  * rt31a: loadWallet keeps the owner path's walletsTotal and stateSoftBytes bounds (hostLoadsWalletsPastStateLimit) +3 → 6,556.
+ * cpu18 (CPU per request: entry text from its hashed canonical JSON, block seqs kept for the in-order release,
+ * canonicalJson loops, the approval key only when a wallet has pendings) +18 → 6,574 (shell 2,059).
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6556)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6574)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']

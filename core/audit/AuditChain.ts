@@ -25,7 +25,8 @@ export type AuditChainParameters = {
   signer: AuditSigner
 }
 
-export type AuditAppendReturnType = { entry: AuditEntry; hash: string }
+/** `canonical`: the entry's canonical JSON, exactly the text its hash covers. */
+export type AuditAppendReturnType = { entry: AuditEntry; hash: string; canonical: string }
 
 /** The enclave's append-only, hash-linked audit chain (one entry per decision). */
 export class AuditChain {
@@ -60,11 +61,12 @@ export class AuditChain {
       })
     const entry = parsed.data
     // Canonicalized once; this string is exactly what the hash covers.
-    const hash = hashCanonicalAuditEntry(entry.prevHash, canonicalJson(entry))
+    const canonical = canonicalJson(entry)
+    const hash = hashCanonicalAuditEntry(entry.prevHash, canonical)
     this.#seq = entry.seq
     this.#hash = hash
     if (w !== undefined) this.#threads.set(w, { walletSeq: entry.walletSeq!, hash })
-    return { entry, hash }
+    return { entry, hash, canonical }
   }
 
   /** A wallet's thread head (walletSeq 0 and GENESIS_HASH: no entry of it since threads began); sealed in its blob. */

@@ -69,6 +69,18 @@ describe('SpendLedger', () => {
     }
   })
 
+  it('findPending computes a thunk key only when the wallet has pending requests (cpu18), with the same answer', () => {
+    let calls = 0
+    const key = () => (calls++, K1)
+    expect(new SpendLedger().findPending(A, key)).toBeUndefined()
+    expect(calls).toBe(0)
+    const l = new SpendLedger()
+    for (const e of sample()) l.apply(e)
+    expect(l.findPending(A, key)?.pendingId).toBe('pnd_1')
+    expect(calls).toBe(1)
+    expect(l.findPending(A, () => 'other')).toBeUndefined()
+  })
+
   it('replaying the events from a snapshot equals applying them live', () => {
     const events = sample()
     const live = new SpendLedger()

@@ -238,9 +238,10 @@ export class SpendLedger {
     return this.pendings.get(pendingId)
   }
 
-  /** The latest pending request of this agent with this approval key, if any. */
-  findPending(agentId: string, key: string): Readonly<PendingRecord> | undefined {
-    const id = this.pendingByDigest.get(`${agentId}|${key}`)
+  /** The latest pending request of this agent with this approval key, if any; a `key` thunk runs only if the wallet has any (cpu18: ~10 µs per request). */
+  findPending(agentId: string, key: string | (() => string)): Readonly<PendingRecord> | undefined {
+    if (this.pendingByDigest.size === 0) return undefined
+    const id = this.pendingByDigest.get(`${agentId}|${typeof key === 'string' ? key : key()}`)
     return id === undefined ? undefined : this.pendings.get(id)
   }
 

@@ -137,7 +137,7 @@ export function decidePolicy(p: EvaluatePolicyParameters, trace?: PolicyTrace): 
   // 4. This exact request, approved by the owner: identical but for its kind's free fields, whose validity stays
   // within the span the owner signed.
   // Only the key per request; the summary and digest the owner signs are built if this request is queued (step 7).
-  const prior = ledger.findPending(agentId, approvalKey({ agentId, host: ctx.host, action: p.action }))
+  const prior = ledger.findPending(agentId, () => approvalKey({ agentId, host: ctx.host, action: p.action }))
   if (prior?.status === 'approved' && now < prior.expiresAt && !withinApprovedValidity(prior.summary, ctx.facts, now)) {
     // The approved purchase, but valid longer than the owner approved: refused; the approval stays for a proper retry.
     const span = prior.summary.validForSeconds

@@ -27,7 +27,8 @@ export async function dispatch(enclave: Enclave, msg: unknown): Promise<HandlerR
   const texts = res.persist?.entries
   if (texts?.length) {
     const seqOf = (t: string) => (JSON.parse(t) as { seq: number }).seq
-    await enclave.releaseOrder.wait(seqOf(texts[0]!), seqOf(texts[texts.length - 1]!))
+    const [first, last] = enclave.blockSeqs.get(res.persist!) ?? [seqOf(texts[0]!), seqOf(texts[texts.length - 1]!)]
+    await enclave.releaseOrder.wait(first, last)
   }
   return res
 }

@@ -21,6 +21,7 @@ import {
 import { errorStatus } from '../../shared/errors/errorCodes.js'
 import type { AgentAnswer, Store } from '../storage/Store.js'
 import { LeaseLostError } from '../storage/storeErrors.js'
+import { parsedEntry } from '../storage/parsedEntry.js'
 import { BaseError } from '../../shared/errors/base.js'
 import { type EnclaveAddress, EnclaveClient } from './EnclaveClient.js'
 
@@ -245,7 +246,7 @@ export class EnclaveGateway {
     const lastBlock = batch.findLast((b) => b.p.entries.length > 0)?.p
     let newest: unknown = -1
     try {
-      if (lastBlock) newest = (JSON.parse(lastBlock.entries[lastBlock.entries.length - 1]!) as { seq?: unknown }).seq
+      if (lastBlock) newest = parsedEntry(lastBlock, lastBlock.entries.length - 1).seq
     } catch {} // not JSON: the store refuses the batch (and says why)
     const through = Math.max(this.maxStored, this.storedThrough, typeof newest === 'number' ? newest : -1)
     const blocks = batch.map(({ p, connection }) => {
@@ -476,7 +477,7 @@ function withAuditEntry<R>(result: R, persist: Persist): R {
   for (let i = persist.entries.length - 1; i >= 0; i--) {
     const text = persist.entries[i]!
     if (!text.includes(`"seq":${seq},`)) continue
-    const { hash: _hash, mac: _mac, ...entry } = JSON.parse(text) as { seq: number; hash?: unknown; mac?: unknown }
+    const { hash: _hash, mac: _mac, ...entry } = parsedEntry(persist, i) as { seq: number; hash?: unknown; mac?: unknown }
     if (entry.seq === seq) {
       ;(result as { auditEntry?: unknown }).auditEntry = entry
       break
@@ -490,14 +491,19 @@ function toAnswer(key: AnswerKey, persist: Persist, res: { ok: true; result: unk
   // The decision's entry: the receipt names it on a signature; a refusal's is the last entry of its block.
   let auditSeq: number | null = res.ok ? ((res.result as { receipt?: { seq?: unknown } }).receipt?.seq as number | undefined) ?? null : null
   if (auditSeq === null && persist.entries.length > 0) {
-    const e = JSON.parse(persist.entries[persist.entries.length - 1]!) as { seq?: number; requestId?: string | null }
+    const e = parsedEntry(persist, persist.entries.length - 1) as { seq?: number; requestId?: string | null }
     if (e.requestId === key.nonce && typeof e.seq === 'number') auditSeq = e.seq
   }
-  return {
-    ...key,
-    status: res.ok ? 200 : errorStatus(res.error.code),
-    body: JSON.stringify(res.ok ? res.result : res.error),
-    auditSeq,
-    decidedAt: Date.now(),
-  }
+  const body = res.ok ? res.result : res.error
+  const text = JSON.stringify(body)
+  if (body !== null && typeof body === 'object') answerTexts.set(body, text)
+  return { ...key, status: res.ok ? 200 : errorStatus(res.error.code), body: text, auditSeq, decidedAt: Date.now() }
+}
+
+/** Each answer body's JSON text as stored (toAnswer), so the route sends those bytes instead of serializing it again. */
+const answerTexts = new WeakMap<object, string>()
+
+/** Issue 18 (cpu18): the stored JSON text of an answer body this gateway returned (undefined: none stored). Do not mutate the body after. */
+export function answerText(body: unknown): string | undefined {
+  return body !== null && typeof body === 'object' ? answerTexts.get(body) : undefined
 }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { AgentSignBodySchema as AgentSignBody } from '../../shared/protocol/messages.js'
-import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
+import { type EnclaveGateway, answerText } from '../enclave/EnclaveGateway.js'
 import type { Store } from '../storage/Store.js'
 import type { PendingWebhooks } from '../webhooks/PendingWebhooks.js'
 import { AgentSignOnce } from './agentSignOnce.js'
@@ -42,6 +42,9 @@ export function agentRoutes(gateway: EnclaveGateway, store: Store, webhooks?: Pe
           // 'finish': the whole answer was handed to the agent's connection (not when the agent hung up first).
           reply.raw.once('finish', () => markFetched(key))
         }
+        // Issue 18 (cpu18): a decided answer goes out as the exact JSON text stored for it (not serialized a second time).
+        const text = answerText(answer.body)
+        if (text !== undefined) return reply.code(answer.status).type('application/json; charset=utf-8').send(text)
         return reply.code(answer.status).send(answer.body)
       },
     )

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3'
 import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot } from './Store.js'
 import { AuditForkError } from './storeErrors.js'
+import { parsedEntry } from './parsedEntry.js'
 import { newestSet } from './Store.js'
 import { startWalCheckpointer, type WalCheckpointer } from './walCheckpointer.js'
 
@@ -136,8 +137,8 @@ export class SqliteStore implements Store {
     let maxSeq = -1
     {
       const now = Date.now()
-      for (const text of p.entries) {
-        const e = JSON.parse(text) as Record<string, unknown>
+      for (let i = 0; i < p.entries.length; i++) {
+        const [text, e] = [p.entries[i]!, parsedEntry(p, i)]
         maxSeq = Math.max(maxSeq, Number(e.seq))
         const r = this.stmts.insertEntry.run(e.seq, e.hash, e.time, e.event, e.wallet ?? null, e.agentId ?? null, e.verdict, text)
         if (r.changes === 0) {

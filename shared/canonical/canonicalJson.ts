@@ -14,12 +14,24 @@ export function canonicalJson(v: unknown): string {
       if (!Number.isFinite(v)) throw new CanonicalJsonError('non-finite number')
       return JSON.stringify(v)
     case 'object': {
-      if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
+      // Issue 18 (cpu18): loops, not map/filter/join (the audit entry is canonicalized per decision: ~16 → ~12 µs).
+      let s: string
+      if (Array.isArray(v)) {
+        s = '['
+        for (let i = 0; i < v.length; i++) {
+          const x: unknown = v[i]
+          s += (i === 0 ? '' : ',') + (x === undefined && !(i in v) ? '' : canonicalJson(x)) // a hole joins as ''
+        }
+        return `${s}]`
+      }
       const obj = v as Record<string, unknown>
-      const keys = Object.keys(obj)
-        .filter((k) => obj[k] !== undefined)
-        .sort()
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`
+      const keys = Object.keys(obj).sort()
+      s = '{'
+      for (const k of keys) {
+        const x = obj[k]
+        if (x !== undefined) s += (s.length === 1 ? '' : ',') + JSON.stringify(k) + ':' + canonicalJson(x)
+      }
+      return `${s}}`
     }
     default:
       throw new CanonicalJsonError(`unsupported value of type ${typeof v} (encode bigints as decimal strings)`)

@@ -1,0 +1,56 @@
+/**
+ * Issue 18 (cpu18): what each per-request cut saves, old way vs new way on the bench's real entry and answer (one
+ * request through this checkout's enclave in process), CPU µs per call, medians of interleaved rounds.
+ *
+ *   npx tsx scripts/bench/cpuParts.ts [rounds=7] [calls=4000]
+ */
+import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
+import { setup } from './hotPathAb.js'
+import { approvalKey } from '../../core/policy/approvalRequest.js'
+import { SpendLedger } from '../../core/ledger/SpendLedger.js'
+
+/** canonicalJson before cpu18 (map/filter/join). */
+function canonicalBefore(v: unknown): string {
+  if (v === null) return 'null'
+  if (typeof v !== 'object') return JSON.stringify(v)
+  if (Array.isArray(v)) return `[${v.map(canonicalBefore).join(',')}]`
+  const o = v as Record<string, unknown>
+  const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort()
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalBefore(o[k])}`).join(',')}}`
+}
+
+const [rounds, calls] = [Number(process.argv[2] ?? 7), Number(process.argv[3] ?? 4000)]
+const run = await setup('.')
+const r = await run.sample()
+const text: string = r.persist.entries[0]
+const { hash, mac, ...entry } = JSON.parse(text) as Record<string, unknown>
+const canonical = canonicalJson(entry)
+const seqs = new WeakMap<object, [number, number]>([[r.persist, [1, 1]]])
+const result = { ...r.result, auditEntry: entry }
+const ledger = new SpendLedger()
+const pairs: Record<string, [() => unknown, () => unknown]> = {
+  'enclave: entry text (stringify → canonical + hash + mac)': [() => JSON.stringify({ ...entry, hash, mac }), () => `${canonical.slice(0, -1)},"hash":"${hash}","mac":"${mac}"}`],
+  'enclave: block seqs for the release (2 parses → kept)': [() => [JSON.parse(text).seq, JSON.parse(text).seq], () => seqs.get(r.persist)],
+  'enclave: canonicalJson of the entry (map/join → loops)': [() => canonicalBefore(entry), () => canonicalJson(entry)],
+  'enclave: approval key lookup, wallet without pendings': [
+    () => ledger.findPending(String(entry.agentId), approvalKey({ agentId: String(entry.agentId), host: null, action: entry.action as never })),
+    () => ledger.findPending(String(entry.agentId), () => approvalKey({ agentId: String(entry.agentId), host: null, action: entry.action as never })),
+  ],
+  'host: entry parses per answer (2 → 1)': [() => [JSON.parse(text), JSON.parse(text)], () => JSON.parse(text)],
+  'host: answer serializations (2 → 1)': [() => [JSON.stringify(result), JSON.stringify(result)], () => JSON.stringify(result)],
+}
+const us: Record<string, [number[], number[]]> = {}
+const time = (f: () => unknown) => {
+  const c0 = process.cpuUsage()
+  for (let i = 0; i < calls; i++) f()
+  const c = process.cpuUsage(c0)
+  return (c.user + c.system) / calls
+}
+for (let round = 0; round < rounds; round++)
+  for (const [name, [before, after]] of Object.entries(pairs)) {
+    const u = (us[name] ??= [[], []])
+    if (round % 2) u[1].push(time(after)), u[0].push(time(before))
+    else u[0].push(time(before)), u[1].push(time(after))
+  }
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
+for (const [name, [b, a]] of Object.entries(us)) console.log(`${name.padEnd(58)} ${med(b).toFixed(2).padStart(6)} → ${med(a).toFixed(2).padStart(6)} µs (saves ${(med(b) - med(a)).toFixed(1)})`)
