@@ -23,6 +23,8 @@ export type AuditChainParameters = {
   /** Each wallet's thread head, restored from its sealed blob (lower-case address → head), and the seq that blob was sealed at. */
   threads?: Iterable<readonly [string, WalletThreadHead | undefined, number?]> | undefined
   signer: AuditSigner
+  /** Issue 15 step 4: this chain's id ('' or absent: the root chain); its checkpoints sign it. */
+  chain?: string | undefined
 }
 
 export type AuditAppendReturnType = { entry: AuditEntry; hash: string }
@@ -37,8 +39,10 @@ export class AuditChain {
   /** The wallets whose blob was sealed at each seq (resumeFrom checks them when the tail reaches it). */
   #due = new Map<number, string[]>()
   readonly #signer: AuditSigner
+  readonly chain: string
 
   constructor(params: AuditChainParameters) {
+    this.chain = params.chain ?? ''
     const head = AuditHeadSchema.safeParse(params.head ?? { seq: -1, hash: GENESIS_HASH })
     if (!head.success) throw new AuditError('audit_bad_entry', 'Invalid audit head', { cause: head.error })
     if (head.data.seq === -1 && head.data.hash !== GENESIS_HASH)
@@ -87,10 +91,11 @@ export class AuditChain {
     if (!Number.isSafeInteger(now) || now < 0)
       throw new AuditError('audit_bad_entry', 'Checkpoint time must be a non-negative integer (ms)')
     const { seq, hash: head } = at
-    const signature = this.#signer(auditCheckpointMessage({ seq, head, time: now }))
+    const chain = this.chain || undefined
+    const signature = this.#signer(auditCheckpointMessage({ seq, head, time: now, chain }))
     if (signature.length !== 64)
       throw new AuditError('audit_bad_entry', 'Audit signer must return a 64-byte Ed25519 signature')
-    return { seq, head, time: now, signature: `0x${Buffer.from(signature).toString('hex')}` }
+    return { seq, head, time: now, ...(chain && { chain }), signature: `0x${Buffer.from(signature).toString('hex')}` }
   }
 
   /** The head: what the sealed snapshot keeps (a new AuditChain({ head }) continues from it). */
