@@ -97,7 +97,8 @@ const chainName = (chain: string) => (chain === '' ? 'the root chain' : `chain $
 /**
  * Issue 15 step 4: joins every wallet's runs across chains into one thread, in walletSeq order. Each run must begin
  * right after the one before ended (walletSeq + 1) and link to its last entry (walletPrev: the wallet_dropped →
- * wallet_loaded hand-over); the first run begins at walletSeq 1 (or, in a root chain anchored after genesis, anywhere).
+ * wallet_loaded hand-over); the first run begins at walletSeq 1 (or anywhere, when the root chain is anchored after
+ * genesis: the thread's start may lie before the anchor, whichever chain its first run here is in).
  * Two runs holding one walletSeq are a fork — two enclaves signed for the wallet from one state: `audit_wallet_forked`,
  * naming the wallet and both chains. Runs are checked wallet by wallet in the order they first appear.
  */
@@ -112,7 +113,7 @@ export function joinWalletRuns(runs: readonly WalletRun[], anchoredRoot: boolean
   for (const [wallet, list] of byWallet) {
     list.sort((a, b) => a.first - b.first || a.last - b.last)
     const head = list[0] as WalletRun
-    if (head.first !== 1 && !(anchoredRoot && head.chain === ''))
+    if (head.first !== 1 && !anchoredRoot)
       return { code: AUDIT_CODES.threadBroken, seq: head.firstSeq, ...at(head), message: `seq ${head.firstSeq} of ${chainName(head.chain)}: wallet ${wallet}: the thread starts at walletSeq ${head.first}, not 1 (entries of this wallet are missing from every chain)` }
     for (let i = 1; i < list.length; i++) {
       const r = list[i - 1] as WalletRun
