@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { AuditCheckpointSchema, AuditHeadSchema } from '../audit/auditEntry.js'
+import { AuditCheckpointSchema, AuditHeadSchema, CHAIN_ID_REGEX } from '../audit/auditEntry.js'
 import { OwnerReceiptSchema } from '../owner/ownerReceipt.js'
 import type { EnclaveRequestType } from './requests.js'
 
@@ -59,13 +59,17 @@ export const HelloResultSchema = z
     mode: z.enum(['sim', 'nitro']),
     phase: z.string(),
     enclaveVersion: z.string(),
+    /** Issue 15 step 4: the chain a loaded enclave writes (absent: root, or nothing loaded). */
+    chain: z.string().regex(CHAIN_ID_REGEX).optional(),
     /** The secp256k1 engine wallet keys sign with (enclave/sign/secp256k1Engine.ts); signatures are identical either way. */
     signEngine: z.enum(['libsecp256k1', 'noble']).optional(),
   })
   .strict()
 
+/** Issue 15 step 4: the enclave's audit chain, absent for the root chain (docs/audit.md "Chains"). */
+const chain = z.string().regex(CHAIN_ID_REGEX).optional()
 export const LoadStateResultSchema = z
-  .object({ stateVersion: z.number().int(), auditHead: AuditHeadSchema.nullable() })
+  .object({ stateVersion: z.number().int(), auditHead: AuditHeadSchema.nullable(), chain })
   .strict()
 
 export const ReadyResultSchema = z
@@ -75,6 +79,7 @@ export const ReadyResultSchema = z
     auditHead: AuditHeadSchema.nullable(),
     receiptPublicKey: hex,
     wallets: z.number().int(),
+    chain,
   })
   .strict()
 
