@@ -267,11 +267,12 @@ export function finishAuditVerify(p: FinishAuditVerifyParameters): VerifyAuditLo
       fail(AUDIT_CODES.malformed, seq, `checkpoint for seq ${seq} is malformed`)
       continue
     }
-    if (!verifyAuditCheckpoint(cp, key)) {
+    // Issue 15 step 4: a checkpoint line without `chain` is its section's (the header names it); one with `chain` must name it.
+    if (!verifyAuditCheckpoint(cp.chain === undefined && p.chain ? { ...cp, chain: p.chain } : cp, key)) {
       fail(AUDIT_CODES.checkpointInvalid, cp.seq, `checkpoint for seq ${cp.seq}: signature does not verify under the enclave key`)
       continue
     }
-    if ((cp.chain ?? '') !== (p.chain ?? '')) {
+    if (cp.chain !== undefined && cp.chain !== (p.chain ?? '')) {
       fail(AUDIT_CODES.chainMismatch, cp.seq, `checkpoint for seq ${cp.seq} is ${cp.chain === undefined ? "the root chain's" : `chain ${cp.chain}'s`}, presented for ${p.chain ? `chain ${p.chain}` : 'the root chain'}`)
       continue
     }

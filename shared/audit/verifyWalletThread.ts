@@ -152,8 +152,9 @@ export function verifyWalletThread(params: VerifyWalletThreadParameters): Verify
     const at = chain === '' ? {} : { chain }
     for (const cp of checkpoints ?? []) {
       if (!AuditCheckpointSchema.safeParse(cp).success) return fail(AUDIT_CODES.malformed, (cp as { seq?: number }).seq ?? -1, 'a checkpoint is malformed', at)
-      if (!verifyAuditCheckpoint(cp, key)) return fail(AUDIT_CODES.checkpointInvalid, cp.seq, `checkpoint for seq ${cp.seq}: signature does not verify under the enclave key`, at)
-      if ((cp.chain ?? '') !== chain) return fail(AUDIT_CODES.chainMismatch, cp.seq, `checkpoint for seq ${cp.seq} is ${chainName(cp.chain)}'s, presented for ${chainName(chain)}`, at)
+      // A checkpoint line without `chain` is its section's (the header names it); one with `chain` must name it.
+      if (!verifyAuditCheckpoint(cp.chain === undefined && chain !== '' ? { ...cp, chain } : cp, key)) return fail(AUDIT_CODES.checkpointInvalid, cp.seq, `checkpoint for seq ${cp.seq}: signature does not verify under the enclave key`, at)
+      if (cp.chain !== undefined && cp.chain !== chain) return fail(AUDIT_CODES.chainMismatch, cp.seq, `checkpoint for seq ${cp.seq} is ${chainName(cp.chain)}'s, presented for ${chainName(chain)}`, at)
       // Any entry of the wallet at its seq, threaded or not (rt30a: else stripping the thread fields hid the mismatch).
       const m = mine.get(`${chain}:${cp.seq}`)
       if (m !== undefined && m.hash !== cp.head) return fail(AUDIT_CODES.checkpointMismatch, cp.seq, `signed head at seq ${cp.seq} is ${cp.head}, the entry hashes to ${m.hash}`, at)

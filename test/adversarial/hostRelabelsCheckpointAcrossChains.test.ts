@@ -16,7 +16,8 @@ import { CHAIN_B, multiChainAuditLog, oneWalletJsonl, WALLET_W } from '../helper
  * far looks signed, or a receipt from chain B vouches for a root entry at the same seq.
  * Defined outcome: a checkpoint's chain is inside its signed message (docs/audit.md, Checkpoint), so a rewritten or
  * stripped chain fails its signature (`audit_checkpoint_invalid`, `receipt_checkpoint_invalid`); a genuine checkpoint
- * in another chain's lines is `audit_chain_mismatch`. Reference and fast verifier, one-wallet verifier and the CLI agree.
+ * naming another chain than the lines it is in is `audit_chain_mismatch` (a line without `chain` is checked as its
+ * section's chain: the root's checkpoint among chain B's lines fails its signature). Reference and fast verifier, one-wallet verifier and the CLI agree.
  */
 describe('hostRelabelsCheckpointAcrossChains', () => {
   const log = multiChainAuditLog()
@@ -28,7 +29,9 @@ describe('hostRelabelsCheckpointAcrossChains', () => {
   const cases: Array<[string, string, string, number]> = [
     ["chain B's checkpoint among the root's lines", exportWith([...log.root.checkpoints, bCp], log.b.checkpoints), 'audit_chain_mismatch', bCp.seq],
     ["chain B's checkpoint with its chain stripped, as the root's", exportWith([...log.root.checkpoints.filter((c) => c.seq !== bCp.seq), stripped], log.b.checkpoints), 'audit_checkpoint_invalid', bCp.seq],
-    ["the root's checkpoint among chain B's lines", exportWith(log.root.checkpoints, [...log.b.checkpoints, rootCp]), 'audit_chain_mismatch', rootCp.seq],
+    // A line without `chain` is its section's: the root's checkpoint is then checked as chain B's, and fails.
+    ["the root's checkpoint among chain B's lines", exportWith(log.root.checkpoints, [...log.b.checkpoints, rootCp]), 'audit_checkpoint_invalid', rootCp.seq],
+    ["chain B's checkpoint among chain B's lines without its chain member is B's (accepted): the root's one named as root", exportWith(log.root.checkpoints, [...log.b.checkpoints, { ...log.b.checkpoints[1]!, chain: undefined } as unknown as AuditCheckpoint, { ...bCp, chain: 'aa'.repeat(16) }]), 'audit_checkpoint_invalid', bCp.seq],
     ["the root's checkpoint labelled chain B", exportWith(log.root.checkpoints, [...log.b.checkpoints.filter((c) => c.seq !== rootCp.seq), { ...rootCp, chain: CHAIN_B }]), 'audit_checkpoint_invalid', rootCp.seq],
   ]
 
@@ -53,14 +56,17 @@ describe('hostRelabelsCheckpointAcrossChains', () => {
     const lines = oneWalletJsonl(log, WALLET_W).trimEnd().split('\n')
     const i = lines.findIndex((l) => l.includes('"type":"checkpoint"') && l.includes(CHAIN_B))
     const cp = JSON.parse(lines[i] as string) as Record<string, unknown>
-    for (const [edit, code] of [[{ ...cp, chain: undefined }, 'audit_checkpoint_invalid'], [{ ...cp, chain: 'aa'.repeat(16) }, 'audit_checkpoint_invalid']] as const) {
+    for (const [edit, code] of [[{ ...cp, chain: 'aa'.repeat(16) }, 'audit_checkpoint_invalid'], [{ ...cp, chain: undefined }, 'ok']] as const) {
       const text = [...lines.slice(0, i), JSON.stringify(edit), ...lines.slice(i + 1)].join('\n')
-      expect(verifyWalletThread({ wallet: WALLET_W, ...parseAuditJsonl(text), publicKey: key })).toMatchObject({ ok: false, code })
+      // Without its chain member, under chain B's header, it is B's (as the host's store may serve it): accepted.
+      expect(verifyWalletThread({ wallet: WALLET_W, ...parseAuditJsonl(text), publicKey: key })).toMatchObject(code === 'ok' ? { ok: true } : { ok: false, code })
     }
-    // A B checkpoint moved before the chain header (among the root's lines).
+    // A B checkpoint moved before the chain header (among the root's lines): as is, and stripped of its chain.
     const h = lines.findIndex((l) => l.includes('"type":"chain"'))
-    const moved = [...lines.slice(0, h), lines[i] as string, ...lines.slice(h).filter((_, k) => k + h !== i)].join('\n')
-    expect(verifyWalletThread({ wallet: WALLET_W, ...parseAuditJsonl(moved), publicKey: key })).toMatchObject({ ok: false, code: 'audit_chain_mismatch' })
+    for (const [line, code] of [[lines[i] as string, 'audit_chain_mismatch'], [JSON.stringify({ ...cp, chain: undefined }), 'audit_checkpoint_invalid']] as const) {
+      const moved = [...lines.slice(0, h), line, ...lines.slice(h).filter((_, k) => k + h !== i)].join('\n')
+      expect(verifyWalletThread({ wallet: WALLET_W, ...parseAuditJsonl(moved), publicKey: key })).toMatchObject({ ok: false, code })
+    }
 
     const at = log.b.entries.findIndex((e) => e.event === 'sign_allowed' && e.wallet === WALLET_W)
     const receipt = { seq: log.b.entries[at]!.seq, walletSeq: log.b.entries[at]!.walletSeq, entryHash: log.b.hashes[at]!, checkpoint: log.b.checkpoints[at]! }
