@@ -23,7 +23,7 @@ const W = '0x4444444444444444444444444444444444444444'
 function build(two: boolean): Buffer {
   const root: Log = { chain: '', entries: [], hashes: [], checkpoints: [] }
   const b: Log = { chain: 'b0'.repeat(16), entries: [], hashes: [], checkpoints: [] }
-  const chains = new Map([[root, new AuditChain({ signer })], [b, new AuditChain({ signer, chain: b.chain })]])
+  const chains = new Map([[root, new AuditChain({ signer })], [b, new AuditChain({ signer, chain: b.chain, core: 'c0'.repeat(16) })]])
   const add = (log: Log, body: Record<string, unknown>, i: number) => {
     const c = chains.get(log) as AuditChain
     const { entry, hash } = c.append({ ...mockAuditBody(i), ...body } as AuditEntryBody)
@@ -32,7 +32,7 @@ function build(two: boolean): Buffer {
     if ((log.entries.length) % 1000 === 0) log.checkpoints.push(c.checkpoint(entry.time))
   }
   const info = { verdict: 'info', action: null, signedHash: null, requestId: null, agentId: null, resourceUrl: undefined, ledger: [] }
-  if (two) add(b, { ...info, event: 'chain_started', wallet: null, chain: b.chain, core: 'c0'.repeat(16) }, 0)
+  if (two) add(b, { ...info, event: 'chain_started', wallet: null }, 0)
   let here = root
   for (let i = 1; i < n; i++) {
     const log = two && i % 2 === 0 ? b : root

@@ -37,9 +37,9 @@ export function chainReceiptScenarios(): { publicKeyHex: string; scenarios: Rece
   const forkAt = forkSteps.findIndex((s, i) => forkSteps.slice(0, i).some((p) => p.wallet === s.wallet && (p.body.receipt.walletSeq as number) >= (s.body.receipt.walletSeq as number)))
   // Chain B restarted from an older (here: empty) state under the same key and id: D pays at seq 1.
   const { privateKey, publicKeyHex } = mockEd25519Key(7)
-  const older = new AuditChain({ signer: (m) => new Uint8Array(sign(null, m, privateKey)), chain: CHAIN_B })
+  const older = new AuditChain({ signer: (m) => new Uint8Array(sign(null, m, privateKey)), chain: CHAIN_B, core: CORE_ID })
   const restored: ChainLog = { chain: CHAIN_B, entries: [], hashes: [], checkpoints: [] }
-  for (const body of [{ ...mockAuditBody(100), event: 'chain_started', verdict: 'info', wallet: null, chain: CHAIN_B, core: CORE_ID }, { ...mockAuditBody(101), wallet: '0x5555555555555555555555555555555555555555' }]) {
+  for (const body of [{ ...mockAuditBody(100), event: 'chain_started', verdict: 'info', wallet: null }, { ...mockAuditBody(101), wallet: '0x5555555555555555555555555555555555555555' }]) {
     const { entry, hash } = older.append(body as AuditEntryBody)
     restored.entries.push(entry)
     restored.hashes.push(hash)

@@ -25,7 +25,7 @@ export function multiChainAuditLog(opts: { fork?: boolean } = {}) {
   const signer = (m: Uint8Array) => new Uint8Array(sign(null, m, privateKey))
   const root: ChainLog = { chain: '', entries: [], hashes: [], checkpoints: [] }
   const b: ChainLog = { chain: CHAIN_B, entries: [], hashes: [], checkpoints: [] }
-  const chains = new Map([[root, new AuditChain({ signer })], [b, new AuditChain({ signer, chain: CHAIN_B })]])
+  const chains = new Map([[root, new AuditChain({ signer })], [b, new AuditChain({ signer, chain: CHAIN_B, core: CORE_ID })]])
   let i = 0
   const append = (log: ChainLog, body: Partial<AuditEntryBody> & Record<string, unknown>) => {
     const chain = chains.get(log) as AuditChain
@@ -50,7 +50,7 @@ export function multiChainAuditLog(opts: { fork?: boolean } = {}) {
   append(root, { ...info, event: 'enclave_started', wallet: null })
   pay(root, WALLET_A)
   for (let k = 0; k < 3; k++) pay(root, WALLET_W)
-  append(b, { ...info, event: 'chain_started', wallet: null, chain: CHAIN_B, core: CORE_ID })
+  append(b, { ...info, event: 'chain_started', wallet: null }) // AuditChain names the chain and core at seq 0
   pay(b, WALLET_C)
   move(root, b, !opts.fork)
   for (let k = 0; k < 3; k++) {
