@@ -139,6 +139,28 @@ function same(text: string, publicKey: string, extra: Extra = {}): Outcome {
   expect(outcome(() => verifyAuditJsonlFile({ file: FILE, chunkBytes, publicKey, ...extra }))).toEqual(ref)
   return ref
 }
+/** `n` single-bit flips anywhere in the export (content, keys, hashes, checkpoint signatures, newlines). */
+function bitFlips(text: string, rand: () => number, n: number, check: (t: string) => void): void {
+  const bytes = Buffer.from(text, 'utf8')
+  for (let k = 0; k < n; k++) {
+    const b = Buffer.from(bytes)
+    const at = Math.floor(rand() * b.length)
+    b[at] = (b[at] as number) ^ (1 << Math.floor(rand() * 8))
+    check(b.toString('utf8'))
+  }
+}
+/** `n` times: two lines swapped, one dropped, one duplicated. */
+function lineMoves(lines: string[], rand: () => number, n: number, check: (t: string) => void): void {
+  for (let k = 0; k < n; k++) {
+    const i = Math.floor(rand() * lines.length)
+    const j = Math.floor(rand() * lines.length)
+    const swapped = [...lines]
+    ;[swapped[i], swapped[j]] = [swapped[j] as string, swapped[i] as string]
+    check(swapped.join('\n'))
+    check(lines.filter((_, x) => x !== i).join('\n'))
+    check([...lines.slice(0, i + 1), lines[j], ...lines.slice(i + 1)].join('\n'))
+  }
+}
 const fastTaken = (text: string, publicKey: string, extra: Extra = {}) =>
   fastVerifyAuditJsonl(Buffer.from(text, 'utf8'), { publicKey, ...extra }) !== undefined
 
@@ -202,23 +224,9 @@ describe('verifyAuditJsonl (fast path) decides exactly as verifyAuditLog', () =>
       if (!('result' in r) || !(r.result as { ok: boolean }).ok) failures++
     }
     // Single-bit flips anywhere (content, keys, hashes, checkpoint signatures, newlines).
-    const bytes = Buffer.from(text, 'utf8')
-    for (let k = 0; k < 250; k++) {
-      const b = Buffer.from(bytes)
-      const at = Math.floor(rand() * b.length)
-      b[at] = (b[at] as number) ^ (1 << Math.floor(rand() * 8))
-      check(b.toString('utf8'))
-    }
+    bitFlips(text, rand, 250, check)
     // Reorder, drop, duplicate lines.
-    for (let k = 0; k < 30; k++) {
-      const i = Math.floor(rand() * lines.length)
-      const j = Math.floor(rand() * lines.length)
-      const swapped = [...lines]
-      ;[swapped[i], swapped[j]] = [swapped[j] as string, swapped[i] as string]
-      check(swapped.join('\n'))
-      check(lines.filter((_, x) => x !== i).join('\n'))
-      check([...lines.slice(0, i + 1), lines[j], ...lines.slice(i + 1)].join('\n'))
-    }
+    lineMoves(lines, rand, 30, check)
     // Field edits, in canonical form (so the fast path scans them) and not.
     const entryIdx = lines.map((l, i) => (l.includes('"type":"entry"') ? i : -1)).filter((i) => i >= 0)
     const edits: ((o: Record<string, unknown>) => Record<string, unknown>)[] = [
@@ -385,22 +393,8 @@ describe('verifyAuditJsonl (fast path) decides exactly as verifyAuditLog', () =>
       const r = same(t, log.publicKeyHex, extra)
       if (!('result' in r) || !(r.result as { ok: boolean }).ok) failures++
     }
-    const bytes = Buffer.from(text, 'utf8')
-    for (let k = 0; k < 80; k++) {
-      const b = Buffer.from(bytes)
-      const at = Math.floor(rand() * b.length)
-      b[at] = (b[at] as number) ^ (1 << Math.floor(rand() * 8))
-      check(b.toString('utf8'))
-    }
-    for (let k = 0; k < 25; k++) {
-      const i = Math.floor(rand() * lines.length)
-      const j = Math.floor(rand() * lines.length)
-      const swapped = [...lines]
-      ;[swapped[i], swapped[j]] = [swapped[j] as string, swapped[i] as string]
-      check(swapped.join('\n'))
-      check(lines.filter((_, x) => x !== i).join('\n'))
-      check([...lines.slice(0, i + 1), lines[j], ...lines.slice(i + 1)].join('\n'))
-    }
+    bitFlips(text, rand, 80, check)
+    lineMoves(lines, rand, 25, check)
     // Header edits: another id, "" (back to the root), a member too many, the header dropped or repeated.
     const h = lines.findIndex((l) => l.includes('"type":"chain"'))
     for (const header of [`{"chain":"${'aa'.repeat(16)}","type":"chain"}`, '{"chain":"","type":"chain"}', `{"chain":"${CHAIN_B}","type":"chain","x":1}`, `{"chain":"${CHAIN_B.toUpperCase()}","type":"chain"}`])
