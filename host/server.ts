@@ -44,7 +44,9 @@ const store = await openStore()
 /** Scale-out mode (PostgreSQL): a lease per wallet group; the URL is known once listening. */
 let keeper: LeaseKeeper | undefined
 let node = env.BURSAR_CLUSTER_NODE ?? ''
-if (store.kind === 'postgres') {
+// Issue 15 step 4: a pair on a chain of its own (BURSAR_CHAIN) is not one of a group's lease holders (its wallets
+// come and go by loadWallet / dropWallet; per-wallet leases drive them, leases15b).
+if (store.kind === 'postgres' && !env.BURSAR_CHAIN) {
   keeper = new LeaseKeeper({
     store: store as PostgresStore,
     group: env.BURSAR_CLUSTER_GROUP,

@@ -16,7 +16,7 @@ import { type StackWithAgent, eip3009, paymentPolicy, runCli, stackWithAgent, ve
 const AMOUNT = 100n
 const policy = paymentPolicy({ perTx: '500', rolling24h: '1000000' })
 /** verify15's chain-aware verifier (contract15 point 4): the CLI assertions below run once it is merged. */
-const chainsVerifier = readFileSync(path.join(repoRoot, 'shared/audit/auditCodes.ts'), 'utf8').includes('audit_wallet_forked')
+const chainsVerifier = ['shared/audit/auditCodes.ts', 'shared/errors/errorCodes.ts'].some((f) => readFileSync(path.join(repoRoot, f), 'utf8').includes('audit_wallet_forked'))
 
 type Line = { type: string; chain?: string; seq?: number; hash?: string; prevHash?: string; event?: string; wallet?: string | null; walletSeq?: number; walletPrev?: string; head?: string; time?: number; signature?: string }
 
