@@ -79,7 +79,7 @@ export function bursarAccount(params: BursarAccountParameters): LocalAccount {
   const ask = async (operation: AgentOperation, digest: Uint8Array, what: string): Promise<SignResponse> => {
     const context = typeof params.context === 'function' ? params.context() : params.context
     // The marks as they are before this request is sent: its receipt must lie above them.
-    const before = receipts?.marks.get(receipts.keyHex, wallet)
+    const before = receipts?.marks.before(receipts.keyHex, wallet)
     const response = await requestSignature({
       host,
       agentKey,

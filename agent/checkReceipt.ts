@@ -5,11 +5,13 @@ import { verifyAuditCheckpoint } from '../shared/audit/verifyAuditCheckpoint.js'
 import type { AuditReceipt } from '../shared/audit/verifyReceipt.js'
 import { canonicalJson } from '../shared/canonical/canonicalJson.js'
 import { BaseError } from '../shared/errors/base.js'
-import type { ReceiptMark, ReceiptMarks } from './ReceiptMarks.js'
+import type { ReceiptMark, ReceiptMarks, ReceiptMarksBefore } from './ReceiptMarks.js'
 
 /** What one verified receipt established. */
 export type CheckedReceipt = {
   seq: number
+  /** The chain the receipt's checkpoint signs (issue 15 step 4; '' = the root chain). */
+  chain: string
   walletSeq: number | undefined
   entryHash: string
   /**
@@ -32,8 +34,8 @@ export type CheckReceiptParameters = {
   agentId: string
   digest: string
   marks: ReceiptMarks
-  /** The wallet's marks when this request was sent (a receipt must lie above them). */
-  before: ReceiptMark | undefined
+  /** The marks when this request was sent (ReceiptMarks.before): its receipt must lie above them. */
+  before: ReceiptMarksBefore | undefined
 }
 
 /** A receipt that does not verify: the signature beside it is not handed out. */
@@ -52,12 +54,12 @@ export class ReceiptInvalidError extends BaseError {
 /** A verified receipt at or below a mark already held: the enclave runs an older state (rollback) or a second copy (fork). */
 export class StateRollbackError extends BaseError {
   override name = 'StateRollbackError'
-  readonly receipt: { seq: number; walletSeq: number | undefined; entryHash: string }
+  readonly receipt: { seq: number; walletSeq: number | undefined; entryHash: string; chain: string }
   readonly mark: ReceiptMark
   constructor(wallet: string, why: string, receipt: StateRollbackError['receipt'], mark: ReceiptMark) {
     super('state_rollback_detected', `The enclave signing for wallet ${wallet} runs from an older state or a fork: ${why}`, {
       metaMessages: [
-        `Your newest receipt for this wallet: audit seq ${mark.seq}, walletSeq ${mark.walletSeq}, entry ${mark.entryHash}.`,
+        `Your newest receipt for this wallet: audit seq ${mark.seq}${mark.chain ? ` of chain ${mark.chain}` : ''}, walletSeq ${mark.walletSeq}, entry ${mark.entryHash}.`,
         'The signature was NOT returned to you. Spends and owner acts after that state may be forgotten there (budget counted twice, a revoke undone).',
         'Stop paying through this host and tell the wallet owner: keep this error and your receipts (evidence), and check with `bursar audit verify --since-head SEQ:HASH` / `--wallet ADDR --since-wallet-head WALLETSEQ:HASH`.',
       ],
@@ -83,7 +85,8 @@ export function checkReceipt(p: CheckReceiptParameters): CheckedReceipt {
   if (
     !receipt || typeof receipt !== 'object' || !isUint(receipt.seq) || typeof receipt.entryHash !== 'string' || !HASH.test(receipt.entryHash) ||
     (receipt.walletSeq !== undefined && !isUint(receipt.walletSeq)) || !cp || typeof cp !== 'object' || !isUint(cp.seq) || !isUint(cp.time) ||
-    typeof cp.head !== 'string' || !HASH.test(cp.head) || typeof cp.signature !== 'string' || !SIG.test(cp.signature)
+    typeof cp.head !== 'string' || !HASH.test(cp.head) || typeof cp.signature !== 'string' || !SIG.test(cp.signature) ||
+    (cp.chain !== undefined && (typeof cp.chain !== 'string' || !CHAIN.test(cp.chain)))
   )
     throw new ReceiptInvalidError('the answer carries no well-formed receipt')
   const entry = p.body.auditEntry as Partial<AuditEntry> | null | undefined
@@ -115,18 +118,27 @@ export function checkReceipt(p: CheckReceiptParameters): CheckedReceipt {
   if (cp.head !== entryHash) throw new ReceiptInvalidError(`receipt_checkpoint_invalid: the checkpoint's head is not the receipt's entry`)
   if (!verifyAuditCheckpoint(cp as AuditCheckpoint, p.key)) throw new ReceiptInvalidError('receipt_checkpoint_invalid: the checkpoint signature does not verify under the trusted enclave receipt key')
   const signed = cp.seq === seq
+  // Issue 15 step 4: the chain is the checkpoint's (inside its signature); seqs compare only within one chain.
+  const chain = cp.chain ?? ''
 
-  const got = { seq, walletSeq: receipt.walletSeq, entryHash }
-  const m = p.before
-  if (m) {
-    if (receipt.seq <= m.seq || (receipt.walletSeq !== undefined && receipt.walletSeq <= m.walletSeq))
-      throw new StateRollbackError(
-        p.wallet,
-        `this receipt is at audit seq ${receipt.seq}, walletSeq ${receipt.walletSeq ?? '(none)'}, not above the marks you held when you sent the request (seq ${m.seq}, walletSeq ${m.walletSeq})`,
-        got,
-        m,
-      )
-  }
+  const got = { seq, walletSeq: receipt.walletSeq, entryHash, chain }
+  const m = p.before?.wallet
+  const inChain = p.before?.chains[`${p.keyHex.toLowerCase()}|${chain}`]
+  const where = chain === '' ? '' : ` of chain ${chain}`
+  if (m && ((receipt.walletSeq !== undefined && receipt.walletSeq <= m.walletSeq) || ((m.chain ?? '') === chain && receipt.seq <= m.seq)))
+    throw new StateRollbackError(
+      p.wallet,
+      `this receipt is at audit seq ${receipt.seq}${where}, walletSeq ${receipt.walletSeq ?? '(none)'}, not above the marks you held when you sent the request (seq ${m.seq}${m.chain ? ` of chain ${m.chain}` : ''}, walletSeq ${m.walletSeq})`,
+      got,
+      m,
+    )
+  if (inChain !== undefined && receipt.seq <= inChain)
+    throw new StateRollbackError(
+      p.wallet,
+      `this receipt is at audit seq ${receipt.seq}${where}, not above seq ${inChain} of that chain, which you held when you sent the request (a receipt of this or another wallet)`,
+      got,
+      { seq: inChain, walletSeq: m?.walletSeq ?? 0, entryHash: m?.entryHash ?? '', ...(chain === '' ? {} : { chain }) },
+    )
   // The thread is absolute, whenever the request was sent: the entry right after the newest one held must link to it,
   // and one at the same walletSeq must be it (a resend's answer is the same receipt).
   const now = p.marks.get(p.keyHex, p.wallet)
@@ -136,10 +148,11 @@ export function checkReceipt(p: CheckReceiptParameters): CheckedReceipt {
     if (receipt.walletSeq === now.walletSeq && receipt.entryHash !== now.entryHash)
       throw new StateRollbackError(p.wallet, `two different entries at walletSeq ${now.walletSeq} (${now.entryHash}, now ${receipt.entryHash})`, got, now)
   }
-  p.marks.record(p.keyHex, p.wallet, { seq: receipt.seq, walletSeq: receipt.walletSeq ?? 0, entryHash: receipt.entryHash })
+  p.marks.record(p.keyHex, p.wallet, { seq: receipt.seq, walletSeq: receipt.walletSeq ?? 0, entryHash: receipt.entryHash, ...(chain === '' ? {} : { chain }) })
   return { ...got, signed }
 }
 
 const HASH = /^0x[0-9a-f]{64}$/
 const SIG = /^0x[0-9a-fA-F]{128}$/
+const CHAIN = /^[0-9a-f]{32}$/
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0

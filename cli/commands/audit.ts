@@ -181,16 +181,25 @@ export async function runAuditVerify(opts: AuditVerifyOptions): Promise<CliResul
     return { exitCode: 1, stdout: opts.json ? `${JSON.stringify(broken)}\n` : `BROKEN: ${err.code}: ${err.shortMessage}\n`, stderr: '' }
   }
   if (opts.json) return { exitCode: result.ok ? 0 : 1, stdout: `${JSON.stringify(result)}\n`, stderr: '' }
-  if (!result.ok) return { exitCode: 1, stdout: `BROKEN at seq ${result.seq}: ${result.code}: ${result.message}\n`, stderr: '' }
-  const lines = [`OK: ${result.count} entries, head seq ${result.head.seq} ${result.head.hash}`]
+  if (!result.ok) return { exitCode: 1, stdout: `BROKEN at seq ${result.seq}${inChain(result.chain)}: ${result.code}: ${result.message}\n`, stderr: '' }
+  const lines = [`OK: ${result.count} entries, head seq ${result.head.seq} ${result.head.hash}${result.chains ? ' (root chain)' : ''}`]
   if (result.signedHead === null) lines.push('WARNING: no signed checkpoint: nothing in this log is authenticated by the enclave')
   else {
     lines.push(`signed head seq ${result.signedHead.seq} ${result.signedHead.hash} (keep this as --since-head next time)`)
     if (result.signedHead.seq < result.head.seq)
       lines.push(`WARNING: entries ${result.signedHead.seq + 1}..${result.head.seq} are not covered by a checkpoint yet`)
   }
+  // Issue 15 step 4: each other chain, verified by its own links and checkpoints; wallet threads checked across them.
+  for (const c of result.chains ?? []) {
+    lines.push(`chain ${c.chain}: ${c.count} entries, head seq ${c.head.seq} ${c.head.hash}, ${c.signedHead === null ? 'WARNING: no signed checkpoint' : `signed head seq ${c.signedHead.seq}`}`)
+    if (c.signedHead !== null && c.signedHead.seq < c.head.seq) lines.push(`WARNING: chain ${c.chain}: entries ${c.signedHead.seq + 1}..${c.head.seq} are not covered by a checkpoint yet`)
+  }
+  if (result.chains) lines.push(`${result.chains.length + 1} chains; every wallet thread continues across them (no walletSeq in two chains)`)
   return { exitCode: 0, stdout: `${lines.join('\n')}\n`, stderr: '' }
 }
+
+/** Issue 15 step 4: names a non-root chain after a seq (nothing for the root chain, so root-only output is unchanged). */
+const inChain = (chain: string | undefined) => (chain ? ` of chain ${chain}` : '')
 
 /** `bursar audit verify --wallet`: one wallet's thread (docs/audit.md "Wallet threads"), from a one-wallet or a whole export. */
 function verifyWallet(wallet: string, text: string, publicKey: Uint8Array | string, json: boolean | undefined, sinceHead: { walletSeq: number; hash: string } | undefined, receipts?: AuditReceipt[]): CliResult {
@@ -204,7 +213,7 @@ function verifyWallet(wallet: string, text: string, publicKey: Uint8Array | stri
     return { exitCode: 1, stdout: json ? `${JSON.stringify(broken)}\n` : `BROKEN: ${err.code}: ${err.shortMessage}\n`, stderr: '' }
   }
   if (json) return { exitCode: result.ok ? 0 : 1, stdout: `${JSON.stringify(result)}\n`, stderr: '' }
-  if (!result.ok) return { exitCode: 1, stdout: `BROKEN at seq ${result.seq}: ${result.code}: ${result.message}\n`, stderr: '' }
+  if (!result.ok) return { exitCode: 1, stdout: `BROKEN at seq ${result.seq}${inChain(result.chain)}: ${result.code}: ${result.message}\n`, stderr: '' }
   const { thread, signedThrough } = result
   const last = thread[thread.length - 1]
   const lines = [
@@ -216,12 +225,12 @@ function verifyWallet(wallet: string, text: string, publicKey: Uint8Array | stri
   if (result.unthreaded > 0) lines.push(`${result.unthreaded} earlier entries of this wallet predate threads (no walletSeq)${result.complete ? '' : ': not linked by this export'}`)
   if (signedThrough === null) lines.push('WARNING: no signed checkpoint covers this thread: nothing here is authenticated by the enclave')
   else {
-    lines.push(`signed through walletSeq ${signedThrough.walletSeq} (seq ${signedThrough.seq})`)
+    lines.push(`signed through walletSeq ${signedThrough.walletSeq} (seq ${signedThrough.seq}${inChain(signedThrough.chain)})`)
     if (last && signedThrough.walletSeq < last.walletSeq) lines.push(`WARNING: walletSeq ${signedThrough.walletSeq + 1}..${last.walletSeq} are not covered by a checkpoint`)
   }
   // A time past what a Date holds (an unsigned entry is the host's to write) prints raw: never a throw before the verdict.
   const when = (ms: number) => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `time ${ms}`)
-  for (const t of thread) lines.push(`  walletSeq ${t.walletSeq}  seq ${t.seq}  ${when(t.time)}  ${t.event}  ${t.hash}`)
+  for (const t of thread) lines.push(`  walletSeq ${t.walletSeq}  seq ${t.seq}${inChain(t.chain)}  ${when(t.time)}  ${t.event}  ${t.hash}`)
   return { exitCode: 0, stdout: `${lines.join('\n')}\n`, stderr: '' }
 }
 

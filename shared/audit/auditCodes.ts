@@ -24,6 +24,16 @@ export const AUDIT_CODES = {
    * by one, its walletPrev is not that entry's hash, or an entry naming a wallet lacks them after threads began.
    */
   threadBroken: 'audit_thread_broken',
+  /**
+   * Issue 15 step 4: two entries of one wallet at the same walletSeq in two chains: two enclaves signed for the wallet
+   * from one state (a fork). The message names the wallet and both chains.
+   */
+  walletForked: 'audit_wallet_forked',
+  /**
+   * Issue 15 step 4: an entry or checkpoint is presented under another chain than its own (a checkpoint of chain X in
+   * chain Y's lines, a chain_started naming another chain, or a non-root chain's lines without their header).
+   */
+  chainMismatch: 'audit_chain_mismatch',
   /** A checkpoint's signature does not verify under the enclave key. */
   checkpointInvalid: 'audit_checkpoint_invalid',
   /** A validly signed checkpoint's head differs from the log's entry hash at its seq. */

@@ -1,5 +1,5 @@
 import { canonicalJson } from '../canonical/canonicalJson.js'
-import type { AuditCheckpoint, AuditEntry } from './auditEntry.js'
+import { type AuditCheckpoint, type AuditEntry, CHAIN_ID_REGEX } from './auditEntry.js'
 import { AUDIT_CODES } from './auditCodes.js'
 import { AuditError } from './AuditError.js'
 import { hashAuditEntry } from './hashAuditEntry.js'
@@ -11,11 +11,19 @@ import { hashAuditEntry } from './hashAuditEntry.js'
  * CSV (for people): flattened columns, lossy, not verifiable.
  */
 export type AuditExport = {
+  /** The root chain's (issue 15 step 4: every line before the first chain header, and under a `""` header). */
   entries: AuditEntry[]
   /** Hash recorded beside each entry (same index). */
   hashes: (string | undefined)[]
   checkpoints: AuditCheckpoint[]
+  /**
+   * Issue 15 step 4: the other chains, in the order their first header line appears (present only when the export has
+   * one): each chain's entry and checkpoint lines, in file order (two sections of one chain are joined).
+   */
+  chains?: AuditChainExport[]
 }
+/** One non-root chain of an export: its id (32 hex) and its lines. */
+export type AuditChainExport = { chain: string; entries: AuditEntry[]; hashes: (string | undefined)[]; checkpoints: AuditCheckpoint[] }
 
 export function auditEntryJsonlLine(entry: AuditEntry, hash: string): string {
   return canonicalJson({ ...entry, type: 'entry', hash })
@@ -25,14 +33,26 @@ export function auditCheckpointJsonlLine(checkpoint: AuditCheckpoint): string {
   return canonicalJson({ ...checkpoint, type: 'checkpoint' })
 }
 
+/** Issue 15 step 4: the line before a non-root chain's lines (docs/audit.md "Exports"); `""` switches back to the root chain. */
+export function auditChainJsonlLine(chain: string): string {
+  return canonicalJson({ chain, type: 'chain' })
+}
+
 export type ToAuditJsonlParameters = {
   entries: readonly AuditEntry[]
   hashes?: readonly (string | undefined)[] | undefined
   checkpoints?: readonly AuditCheckpoint[] | undefined
+  /** Other chains, each written after a chain header line (issue 15 step 4). */
+  chains?: readonly (Omit<ToAuditJsonlParameters, 'chains'> & { chain: string })[] | undefined
 }
 
 /** Whole-log JSONL (newline-terminated); hashes are computed where not given. */
 export function toAuditJsonl(params: ToAuditJsonlParameters): string {
+  const root = chainLines(params)
+  return [root, ...(params.chains ?? []).map((c) => `${auditChainJsonlLine(c.chain)}\n${chainLines(c)}`)].join('')
+}
+
+function chainLines(params: Omit<ToAuditJsonlParameters, 'chains'>): string {
   const cps = [...(params.checkpoints ?? [])].sort((a, b) => a.seq - b.seq)
   const lines: string[] = []
   let c = 0
@@ -52,7 +72,9 @@ export function toAuditJsonl(params: ToAuditJsonlParameters): string {
  * that it can name the sequence number.
  */
 export function parseAuditJsonl(text: string): AuditExport {
-  const out: AuditExport = { entries: [], hashes: [], checkpoints: [] }
+  const root: AuditExport = { entries: [], hashes: [], checkpoints: [] }
+  let out: Omit<AuditExport, 'chains'> = root
+  const chains = new Map<string, AuditChainExport>()
   const lines = text.split('\n')
   for (let n = 0; n < lines.length; n++) {
     const line = (lines[n] as string).replace(/\r$/, '')
@@ -70,7 +92,14 @@ export function parseAuditJsonl(text: string): AuditExport {
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('not a JSON object')
     const { type, ...rest } = value as Record<string, unknown>
-    if (type === 'entry') {
+    if (type === 'chain') {
+      // Issue 15 step 4: exactly {"chain":"<32 hex>","type":"chain"} (or "" for the root chain): the lines after it are that chain's.
+      const { chain, ...other } = rest
+      if (typeof chain !== 'string' || (chain !== '' && !CHAIN_ID_REGEX.test(chain)) || Object.keys(other).length > 0) throw bad('not a chain header ({"chain":"<32 hex>","type":"chain"})')
+      let c = chains.get(chain)
+      if (chain !== '' && c === undefined) chains.set(chain, (c = { chain, entries: [], hashes: [], checkpoints: [] }))
+      out = c ?? root
+    } else if (type === 'entry') {
       // `mac` is the enclave's private authenticator for replay; auditors ignore it.
       const { hash, mac: _mac, ...entry } = rest
       if (hash !== undefined && typeof hash !== 'string') throw bad('hash is not a string')
@@ -79,7 +108,8 @@ export function parseAuditJsonl(text: string): AuditExport {
     } else if (type === 'checkpoint') out.checkpoints.push(rest as AuditCheckpoint)
     else throw bad(`unknown type ${JSON.stringify(type)}`)
   }
-  return out
+  if (chains.size > 0) root.chains = [...chains.values()]
+  return root
 }
 
 export const AUDIT_CSV_COLUMNS = [

@@ -10,6 +10,7 @@ import { GENESIS_HASH, hashCanonicalAuditEntry } from './hashAuditEntry.js'
 import { mockAuditLog } from './mockAuditLog.js'
 import { verifyAuditLog } from './verifyAuditLog.js'
 import { fastVerifyAuditJsonl, verifyAuditJsonl, verifyAuditJsonlFile } from './verifyAuditJsonl.js'
+import { CHAIN_B, multiChainAuditLog, multiChainJsonl } from '../../test/helpers/multiChainAuditLog.js'
 
 const FILE = path.join(mkdtempSync(path.join(tmpdir(), 'bursar-jsonl-')), 'audit.jsonl')
 const CHUNK_BYTES = [1, 300, 4096]
@@ -138,6 +139,28 @@ function same(text: string, publicKey: string, extra: Extra = {}): Outcome {
   expect(outcome(() => verifyAuditJsonlFile({ file: FILE, chunkBytes, publicKey, ...extra }))).toEqual(ref)
   return ref
 }
+/** `n` single-bit flips anywhere in the export (content, keys, hashes, checkpoint signatures, newlines). */
+function bitFlips(text: string, rand: () => number, n: number, check: (t: string) => void): void {
+  const bytes = Buffer.from(text, 'utf8')
+  for (let k = 0; k < n; k++) {
+    const b = Buffer.from(bytes)
+    const at = Math.floor(rand() * b.length)
+    b[at] = (b[at] as number) ^ (1 << Math.floor(rand() * 8))
+    check(b.toString('utf8'))
+  }
+}
+/** `n` times: two lines swapped, one dropped, one duplicated. */
+function lineMoves(lines: string[], rand: () => number, n: number, check: (t: string) => void): void {
+  for (let k = 0; k < n; k++) {
+    const i = Math.floor(rand() * lines.length)
+    const j = Math.floor(rand() * lines.length)
+    const swapped = [...lines]
+    ;[swapped[i], swapped[j]] = [swapped[j] as string, swapped[i] as string]
+    check(swapped.join('\n'))
+    check(lines.filter((_, x) => x !== i).join('\n'))
+    check([...lines.slice(0, i + 1), lines[j], ...lines.slice(i + 1)].join('\n'))
+  }
+}
 const fastTaken = (text: string, publicKey: string, extra: Extra = {}) =>
   fastVerifyAuditJsonl(Buffer.from(text, 'utf8'), { publicKey, ...extra }) !== undefined
 
@@ -201,23 +224,9 @@ describe('verifyAuditJsonl (fast path) decides exactly as verifyAuditLog', () =>
       if (!('result' in r) || !(r.result as { ok: boolean }).ok) failures++
     }
     // Single-bit flips anywhere (content, keys, hashes, checkpoint signatures, newlines).
-    const bytes = Buffer.from(text, 'utf8')
-    for (let k = 0; k < 250; k++) {
-      const b = Buffer.from(bytes)
-      const at = Math.floor(rand() * b.length)
-      b[at] = (b[at] as number) ^ (1 << Math.floor(rand() * 8))
-      check(b.toString('utf8'))
-    }
+    bitFlips(text, rand, 250, check)
     // Reorder, drop, duplicate lines.
-    for (let k = 0; k < 30; k++) {
-      const i = Math.floor(rand() * lines.length)
-      const j = Math.floor(rand() * lines.length)
-      const swapped = [...lines]
-      ;[swapped[i], swapped[j]] = [swapped[j] as string, swapped[i] as string]
-      check(swapped.join('\n'))
-      check(lines.filter((_, x) => x !== i).join('\n'))
-      check([...lines.slice(0, i + 1), lines[j], ...lines.slice(i + 1)].join('\n'))
-    }
+    lineMoves(lines, rand, 30, check)
     // Field edits, in canonical form (so the fast path scans them) and not.
     const entryIdx = lines.map((l, i) => (l.includes('"type":"entry"') ? i : -1)).filter((i) => i >= 0)
     const edits: ((o: Record<string, unknown>) => Record<string, unknown>)[] = [
@@ -366,6 +375,41 @@ describe('verifyAuditJsonl (fast path) decides exactly as verifyAuditLog', () =>
     check(tail, { sinceHead: { seq: 10, hash: log.hashes[10] as string } })
     expect(fastTaken(tail, log.publicKeyHex, { sinceHead: { seq: 10, hash: log.hashes[10] as string } })).toBe(true)
     expect(failures).toBeGreaterThan(60)
+  }, 120_000)
+
+  it('several chains (issue 15 step 4): the fast path follows them; tampered exports decide as the reference', () => {
+    const log = multiChainAuditLog()
+    const text = multiChainJsonl(log)
+    const ok = same(text, log.publicKeyHex) as { result: { ok: boolean; count: number; chains?: { chain: string; count: number }[] } }
+    expect(ok.result).toMatchObject({ ok: true, count: log.root.entries.length, chains: [{ chain: CHAIN_B, count: log.b.entries.length }] })
+    expect(fastTaken(text, log.publicKeyHex)).toBe(true)
+    // The fork: both chains verify alone; the threads across them do not.
+    const forked = multiChainAuditLog({ fork: true })
+    expect(same(multiChainJsonl(forked), forked.publicKeyHex)).toMatchObject({ result: { ok: false, code: 'audit_wallet_forked', chain: CHAIN_B } })
+    const lines = text.trimEnd().split('\n')
+    const rand = rng(21)
+    let failures = 0
+    const check = (t: string, extra: Extra = {}) => {
+      const r = same(t, log.publicKeyHex, extra)
+      if (!('result' in r) || !(r.result as { ok: boolean }).ok) failures++
+    }
+    bitFlips(text, rand, 80, check)
+    lineMoves(lines, rand, 25, check)
+    // Header edits: another id, "" (back to the root), a member too many, the header dropped or repeated.
+    const h = lines.findIndex((l) => l.includes('"type":"chain"'))
+    for (const header of [`{"chain":"${'aa'.repeat(16)}","type":"chain"}`, '{"chain":"","type":"chain"}', `{"chain":"${CHAIN_B}","type":"chain","x":1}`, `{"chain":"${CHAIN_B.toUpperCase()}","type":"chain"}`])
+      check([...lines.slice(0, h), header, ...lines.slice(h + 1)].join('\n'))
+    check([...lines.slice(0, h), ...lines.slice(h + 1)].join('\n'))
+    check([...lines, lines[h] as string].join('\n'))
+    check([...lines.slice(0, h), lines[h] as string, ...lines.slice(h)].join('\n'))
+    // The root's lines only, and chain B's only (after its header).
+    check(lines.slice(0, h).join('\n'))
+    check(lines.slice(h).join('\n'))
+    // Anchored root: the root's tail after a head seen before, then chain B.
+    const cut = lines.findIndex((l) => l.includes('"seq":6,') && l.includes('"type":"entry"'))
+    check(lines.slice(cut).join('\n'), { sinceHead: { seq: 5, hash: log.root.hashes[5] as string } })
+    expect(fastTaken(lines.slice(cut).join('\n'), log.publicKeyHex, { sinceHead: { seq: 5, hash: log.root.hashes[5] as string } })).toBe(true)
+    expect(failures).toBeGreaterThan(100)
   }, 120_000)
 
   it('a lone surrogate in a text export is left to the reference', () => {

@@ -3,11 +3,12 @@ import type { KeyObject } from 'node:crypto'
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
 import { canonicalJson } from '../canonical/canonicalJson.js'
 import { DecodedActionSchema } from '../schemas/decodedAction.js'
-import { AUDIT_EVENTS, type AuditCheckpoint, type AuditEntry, AuditEntrySchema } from './auditEntry.js'
+import { AUDIT_EVENTS, type AuditCheckpoint, type AuditEntry, AuditEntrySchema, CHAIN_ID_REGEX } from './auditEntry.js'
 import { parseAuditJsonl } from './exportFormats.js'
 import { AUDIT_ENTRY_TAG, GENESIS_HASH, hashCanonicalAuditEntry } from './hashAuditEntry.js'
 import { toEd25519PublicKey } from './toEd25519PublicKey.js'
-import { finishAuditVerify, type HashList, type VerifyAuditLogParameters, type VerifyAuditLogReturnType, verifyAuditLog } from './verifyAuditLog.js'
+import { type AuditChainVerdict, chainStartBreak, finishAuditVerify, type HashList, type VerifyAuditLogParameters, type VerifyAuditLogReturnType, verifyAuditLog } from './verifyAuditLog.js'
+import { joinWalletRuns, type WalletRun } from './walletThreads.js'
 
 /**
  * Verifier-only fast path for `bursar audit verify` (never imported by the
@@ -49,7 +50,8 @@ type Rest = Omit<VerifyAuditJsonlParameters, 'jsonl'>
 
 const TAG = Buffer.from(AUDIT_ENTRY_TAG, 'ascii')
 const PRE = TAG.length + 32
-const EVENTS = new Set<string>(AUDIT_EVENTS)
+// chain_started (issue 15 step 4) never passes the scanner: it carries `chain`/`core`, and only a chain's seq 0 may be one.
+const EVENTS = new Set<string>(AUDIT_EVENTS.filter((e) => e !== 'chain_started'))
 const VERDICTS = new Set(['allow', 'deny', 'pending', 'info'])
 const PRIMARY_3009 = new Set(['TransferWithAuthorization', 'ReceiveWithAuthorization'])
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
@@ -228,14 +230,17 @@ function* lineChunks(read: Read, size: number): Generator<Buffer> {
   }
 }
 
-/** One wallet's thread head in the fast loop: its last walletSeq and the DigestList slot of its last entry's digest. */
-type ThreadHead = { wallet: string; words: Int32Array; walletSeq: number; slot: number }
+/**
+ * One wallet's thread head in the fast loop: its last walletSeq and the DigestList slot of its last entry's digest;
+ * `first`, `firstPrev`, `firstSeq`: where its current run in this chain began (issue 15 step 4, WalletRun).
+ */
+type ThreadHead = { wallet: string; words: Int32Array; walletSeq: number; slot: number; first: number; firstPrev: string; firstSeq: number }
 /** `wallet`: lower case; `words`: its 40 hex digits as 10 little-endian words. */
-const threadHead = (wallet: string, walletSeq: number, slot: number): ThreadHead => {
+const threadHead = (wallet: string, walletSeq: number, slot: number, firstPrev: string, seq: number): ThreadHead => {
   const bytes = Buffer.from(wallet, 'latin1')
   const words = new Int32Array(10)
   for (let i = 0; i < 10; i++) words[i] = bytes.length === 42 ? bytes.readInt32LE(2 + 4 * i) : 0
-  return { wallet, words, walletSeq, slot }
+  return { wallet, words, walletSeq, slot, first: walletSeq, firstPrev, firstSeq: seq }
 }
 
 /** True when the quoted string at p is "0x" + 64 lowercase hex digits (the schema's hash). */
@@ -261,18 +266,48 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
     return undefined // the reference throws, after parsing: let it decide which error comes first
   }
   const { sinceHead, expectedHead } = rest
-  const hashes = new DigestList()
-  const checkpoints: AuditCheckpoint[] = []
+  let hashes = new DigestList()
+  let checkpoints: AuditCheckpoint[] = []
   let start = 0
   let anchorHash = GENESIS_HASH
   let first = true
+  // Issue 15 step 4: the chain whose lines these are ('' = root), the chains finished before it, and the wallet runs.
+  let chain = ''
+  const done: { chain: string; hashes: DigestList; checkpoints: AuditCheckpoint[]; start: number; anchorHash: string }[] = []
+  const runs: WalletRun[] = []
+  /** A wallet's thread continued from outside the root chain's lines: fine only if the export has other chains. */
+  let rootJumped = false
   /** Preimages longer than the area's scratch. */
   let big = Buffer.allocUnsafe(0)
   // Wallet threads (issue 15), as WalletThreads checks them. heads: by lower-case wallet; cache: the same heads by
   // three hex digits of the wallet (checked against the whole wallet), so most entries need no wallet string.
-  const heads = new Map<string, ThreadHead>()
+  let heads = new Map<string, ThreadHead>()
   const cache: (ThreadHead | undefined)[] = new Array(4096).fill(undefined)
   let threaded = false
+  /** Closes a wallet's run (its last entry: t.walletSeq at slot t.slot). */
+  const closeRun = (t: ThreadHead) => {
+    runs.push({ wallet: t.wallet, chain, first: t.first, firstPrev: t.firstPrev, firstSeq: t.firstSeq, last: t.walletSeq, lastHash: hashes.get(t.slot - 1) as string, lastSeq: start + t.slot - 1 })
+  }
+  /** A wallet's entry that continues its thread from another chain (a jump, or its first entry here past walletSeq 1): a new run. */
+  const jump = (t: ThreadHead | undefined, wallet: string, walletSeq: number, walletPrev: string, slot: number, seq: number): ThreadHead => {
+    if (chain === '' && (t !== undefined || start === 0)) rootJumped = true // anchored: a first entry may continue a thread begun before
+    if (t === undefined) {
+      t = threadHead(wallet, walletSeq, slot, walletPrev, seq)
+      heads.set(wallet, t)
+      return t
+    }
+    closeRun(t)
+    t.first = t.walletSeq = walletSeq
+    t.firstPrev = walletPrev
+    t.firstSeq = seq
+    t.slot = slot
+    return t
+  }
+  /** Ends the current chain's lines: its runs and its hashes are kept for the checks after the loop. */
+  const endChain = () => {
+    for (const t of heads.values()) closeRun(t)
+    done.push({ chain, hashes, checkpoints, start, anchorHash })
+  }
 
   for (const b of chunks) {
     TAG.copy(b, 0)
@@ -301,6 +336,7 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
       }
       if (r) {
         const seq = s.seq
+        if (seq === 0 && chain !== '') return undefined // a chain's seq 0 is chain_started, never a scanned line
         if (first) {
           first = false
           if (seq > 0 && sinceHead?.seq === seq - 1) {
@@ -346,14 +382,22 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
           }
           const walletSeq = s.walletSeq
           if (t === undefined) {
-            if (walletSeq === 1 ? !zeroHexAt(b, s.walletPrevStart) : start === 0 || !lowerHex64At(b, s.walletPrevStart)) return undefined
-            t = threadHead(b.toString('latin1', w + 1, w + 43).toLowerCase(), walletSeq, slot)
-            heads.set(t.wallet, t)
+            if (walletSeq === 1) {
+              if (!zeroHexAt(b, s.walletPrevStart)) return undefined
+              t = threadHead(b.toString('latin1', w + 1, w + 43).toLowerCase(), walletSeq, slot, GENESIS_HASH, seq)
+              heads.set(t.wallet, t)
+            } else {
+              if (!lowerHex64At(b, s.walletPrevStart)) return undefined
+              t = jump(undefined, b.toString('latin1', w + 1, w + 43).toLowerCase(), walletSeq, b.toString('latin1', s.walletPrevStart + 1, s.walletPrevStart + 67), slot, seq)
+            }
             cache[at] = t
-          } else {
-            if (walletSeq !== t.walletSeq + 1 || !hashes.hexIs(b, s.dv, s.walletPrevStart, t.slot, false)) return undefined
+          } else if (walletSeq === t.walletSeq + 1) {
+            if (!hashes.hexIs(b, s.dv, s.walletPrevStart, t.slot, false)) return undefined
             t.walletSeq = walletSeq
             t.slot = slot
+          } else {
+            if (walletSeq <= t.walletSeq || !lowerHex64At(b, s.walletPrevStart)) return undefined
+            jump(t, t.wallet, walletSeq, b.toString('latin1', s.walletPrevStart + 1, s.walletPrevStart + 67), slot, seq)
           }
         }
         continue
@@ -372,6 +416,22 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
       const { type, ...fields } = value as Record<string, unknown>
       if (type === 'checkpoint') {
         checkpoints.push(fields as AuditCheckpoint)
+        continue
+      }
+      if (type === 'chain') {
+        // Issue 15 step 4: the next chain's lines (a new chain id; anything else — "" back to the root, a chain twice, a bad header — is the reference's).
+        const { chain: id, ...other } = fields
+        if (typeof id !== 'string' || !CHAIN_ID_REGEX.test(id) || Object.keys(other).length > 0 || id === chain || done.some((d) => d.chain === id)) return undefined
+        endChain()
+        chain = id
+        hashes = new DigestList()
+        checkpoints = []
+        start = 0
+        anchorHash = GENESIS_HASH
+        first = false
+        heads = new Map()
+        cache.fill(undefined)
+        threaded = true
         continue
       }
       if (type !== 'entry') return undefined
@@ -396,6 +456,7 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
         return undefined
       }
       if (claimed !== undefined && claimed.toLowerCase() !== hash) return undefined
+      if (chainStartBreak(entry, chain) !== undefined) return undefined
       if ((entry.walletSeq === undefined) !== (entry.walletPrev === undefined)) return undefined
       const wallet = entry.wallet === null ? null : entry.wallet.toLowerCase()
       const walletSeq = entry.walletSeq
@@ -405,20 +466,44 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
         if (wallet === null) return undefined
         threaded = true
         const t = heads.get(wallet)
+        const walletPrev = entry.walletPrev as string
         if (t === undefined) {
-          if (walletSeq === 1 ? entry.walletPrev !== GENESIS_HASH : start === 0) return undefined
-          heads.set(wallet, threadHead(wallet, walletSeq, hashes.length + 1))
-        } else {
-          if (walletSeq !== t.walletSeq + 1 || entry.walletPrev !== hashes.get(t.slot - 1)) return undefined
+          if (walletSeq === 1) {
+            if (walletPrev !== GENESIS_HASH) return undefined
+            heads.set(wallet, threadHead(wallet, walletSeq, hashes.length + 1, walletPrev, entry.seq))
+          } else jump(undefined, wallet, walletSeq, walletPrev, hashes.length + 1, entry.seq)
+        } else if (walletSeq === t.walletSeq + 1) {
+          if (walletPrev !== hashes.get(t.slot - 1)) return undefined
           t.walletSeq = walletSeq
           t.slot = hashes.length + 1
+        } else {
+          if (walletSeq <= t.walletSeq) return undefined
+          jump(t, wallet, walletSeq, walletPrev, hashes.length + 1, entry.seq)
         }
       }
       hashes.push(Buffer.from(hash.slice(2), 'hex').toString('latin1'))
     }
   }
-  const head = hashes.length > 0 ? (hashes.get(hashes.length - 1) as string) : anchorHash
-  return finishAuditVerify({ hashes, start, anchorHash, prev: head, checkpoints, key, sinceHead, expectedHead, failure: undefined })
+  if (done.length === 0) {
+    // The root chain alone (every log before issue 15 step 4). A thread continued from elsewhere breaks it: the reference says where.
+    if (rootJumped) return undefined
+    const head = hashes.length > 0 ? (hashes.get(hashes.length - 1) as string) : anchorHash
+    return finishAuditVerify({ hashes, start, anchorHash, prev: head, checkpoints, key, sinceHead, expectedHead, failure: undefined })
+  }
+  // Several chains: each one's checkpoints and heads, then the wallet threads across them; any failure is the reference's to report.
+  endChain()
+  const verdicts: AuditChainVerdict[] = []
+  let rootVerdict: Extract<VerifyAuditLogReturnType, { ok: true }> | undefined
+  for (const d of done) {
+    const prev = d.hashes.length > 0 ? (d.hashes.get(d.hashes.length - 1) as string) : d.anchorHash
+    const root = d.chain === ''
+    const v = finishAuditVerify({ hashes: d.hashes, start: d.start, anchorHash: d.anchorHash, prev, checkpoints: d.checkpoints, key, sinceHead: root ? sinceHead : undefined, expectedHead: root ? expectedHead : undefined, failure: undefined, chain: d.chain })
+    if (!v.ok) return undefined
+    if (root) rootVerdict = v
+    else verdicts.push({ chain: d.chain, head: v.head, signedHead: v.signedHead, count: v.count })
+  }
+  if (rootVerdict === undefined || joinWalletRuns(runs, (done[0] as { start: number }).start > 0) !== undefined) return undefined
+  return { ...rootVerdict, chains: verdicts }
 }
 
 /** True when key [c, d) sorts strictly after key [a, b) (bytes = UTF-16 code units for ASCII). */

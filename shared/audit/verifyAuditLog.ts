@@ -6,12 +6,13 @@ import {
   type AuditHead,
   AuditCheckpointSchema,
   AuditEntrySchema,
+  CHAIN_ID_REGEX,
 } from './auditEntry.js'
 import { AUDIT_CODES, type AuditCode } from './auditCodes.js'
 import { GENESIS_HASH, hashCanonicalAuditEntry } from './hashAuditEntry.js'
 import { type Ed25519PublicKeyInput, toEd25519PublicKey } from './toEd25519PublicKey.js'
 import { verifyAuditCheckpoint } from './verifyAuditCheckpoint.js'
-import { WalletThreads } from './walletThreads.js'
+import { joinWalletRuns, type WalletRun, WalletThreads } from './walletThreads.js'
 
 export type VerifyAuditLogParameters = {
   /** Entries in log order. A log may start after genesis only when anchored by `sinceHead` at seq - 1. */
@@ -21,22 +22,40 @@ export type VerifyAuditLogParameters = {
   checkpoints?: readonly AuditCheckpoint[] | undefined
   /** The enclave's attested Ed25519 receipt key. */
   publicKey: Ed25519PublicKeyInput
-  /** A head the auditor saw before (high-water mark): must be in this log, unchanged. */
+  /** A head the auditor saw before (high-water mark): must be in this log, unchanged. Of the root chain. */
   sinceHead?: { seq?: number | undefined; hash: string } | undefined
-  /** A head the log must reach (e.g. from an attestation document or a receipt). */
+  /** A head the log must reach (e.g. from an attestation document or a receipt). Of the root chain. */
   expectedHead?: AuditHead | undefined
+  /**
+   * Issue 15 step 4: the export's other chains (`entries`, `hashes`, `checkpoints` above are the root chain's). Each is
+   * verified whole from its seq-0 `chain_started` by its own links and checkpoints; wallet threads run across them.
+   */
+  chains?: readonly AuditChainInput[] | undefined
 }
+
+/** One non-root chain of an export (parseAuditJsonl's `chains`). */
+export type AuditChainInput = {
+  chain: string
+  entries: readonly AuditEntry[]
+  hashes?: readonly (string | undefined)[] | undefined
+  checkpoints?: readonly AuditCheckpoint[] | undefined
+}
+
+/** What verified of one chain: its head, its highest signed checkpoint and its entry count. */
+export type AuditChainVerdict = { chain: string; head: AuditHead; signedHead: AuditHead | null; count: number }
 
 export type VerifyAuditLogReturnType =
   | {
       ok: true
-      /** Last entry verified (seq -1 and GENESIS_HASH for an empty log). */
+      /** Last entry verified (seq -1 and GENESIS_HASH for an empty log). Of the root chain. */
       head: AuditHead
       /** Highest signed checkpoint: entries after it are not yet authenticated by the enclave. */
       signedHead: AuditHead | null
       count: number
+      /** Issue 15 step 4, when the export has other chains: each one's verdict, in export order. */
+      chains?: AuditChainVerdict[]
     }
-  | { ok: false; code: AuditCode; seq: number; message: string }
+  | { ok: false; code: AuditCode; seq: number; message: string; chain?: string }
 
 export type Failure = { code: AuditCode; seq: number; message: string }
 
@@ -44,6 +63,8 @@ export type Failure = { code: AuditCode; seq: number; message: string }
  * Verifies an exported audit log offline: hash links, sequence, recorded
  * hashes, checkpoint signatures and heads, forks, truncation and rollback.
  * Returns the lowest broken sequence number as a value; throws only for a bad key.
+ * Several chains (issue 15 step 4): the root chain first, then each other chain in order (the first broken chain's
+ * verdict, with `chain`), then the wallet threads across chains (joinWalletRuns: `audit_wallet_forked`, `audit_thread_broken`).
  */
 export function verifyAuditLog(params: VerifyAuditLogParameters): VerifyAuditLogReturnType {
   const { entries, hashes: recorded, sinceHead, expectedHead } = params
@@ -59,12 +80,47 @@ export function verifyAuditLog(params: VerifyAuditLogParameters): VerifyAuditLog
   const anchored =
     typeof firstSeq === 'number' && firstSeq > 0 && sinceHead?.seq === firstSeq - 1
   const start = anchored ? firstSeq : 0
-  let prev = anchored ? sinceHead.hash.toLowerCase() : GENESIS_HASH
-  const anchorHash = prev
+  const anchorHash = anchored ? sinceHead.hash.toLowerCase() : GENESIS_HASH
+  const multi = params.chains !== undefined && params.chains.length > 0
+  const runs: WalletRun[] = []
 
+  const root = chainEntries(entries, recorded, '', start, anchorHash, new WalletThreads(anchored, multi ? { chain: '', out: runs } : undefined), fail)
+  const verdict = finishAuditVerify({ hashes: listOf(root.hashes), start, anchorHash, prev: root.prev, checkpoints: params.checkpoints, key, sinceHead, expectedHead, failure })
+  if (!multi || !verdict.ok) return verdict
+  const chains: AuditChainVerdict[] = []
+  const seen = new Set<string>()
+  for (const c of params.chains ?? []) {
+    const at = { chain: c.chain }
+    if (typeof c.chain !== 'string' || !CHAIN_ID_REGEX.test(c.chain) || seen.has(c.chain)) return { ok: false, code: AUDIT_CODES.malformed, seq: 0, message: `chain id ${JSON.stringify(c.chain)} is not 32 hex digits, or appears twice`, ...at }
+    seen.add(c.chain)
+    failure = undefined
+    const own = chainEntries(c.entries, c.hashes, c.chain, 0, GENESIS_HASH, new WalletThreads(false, { chain: c.chain, out: runs }, true), fail)
+    const v = finishAuditVerify({ hashes: listOf(own.hashes), start: 0, anchorHash: GENESIS_HASH, prev: own.prev, checkpoints: c.checkpoints, key, sinceHead: undefined, expectedHead: undefined, failure, chain: c.chain })
+    if (!v.ok) return { ...v, ...at }
+    chains.push({ chain: c.chain, head: v.head, signedHead: v.signedHead, count: v.count })
+  }
+  const joined = joinWalletRuns(runs, anchored)
+  if (joined !== undefined) return { ok: false, ...joined }
+  return { ...verdict, chains }
+}
+
+/**
+ * One chain's entry loop: each entry well-formed, at the next seq, linked to its predecessor, matching its recorded
+ * hash, naming a chain only as its chain's seq-0 `chain_started`, continuing its wallet's thread. Stops at the first
+ * failure (reported through `fail`); returns the verified hashes and the last one.
+ */
+function chainEntries(
+  entries: readonly AuditEntry[],
+  recorded: readonly (string | undefined)[] | undefined,
+  chain: string,
+  start: number,
+  anchorHash: string,
+  threads: WalletThreads,
+  fail: (code: AuditCode, seq: number, message: string) => void,
+): { hashes: string[]; prev: string } {
+  let prev = anchorHash
   // Entries: stop at the first broken one; everything after it is unverifiable.
   const hashes: string[] = []
-  const threads = new WalletThreads(anchored)
   for (let i = 0; i < entries.length; i++) {
     const expected = start + i
     const e = entries[i]
@@ -91,7 +147,12 @@ export function verifyAuditLog(params: VerifyAuditLogParameters): VerifyAuditLog
       fail(AUDIT_CODES.entryModified, expected, `seq ${expected}: content hashes to ${hash}, recorded hash is ${claimed}`)
       break
     }
-    const broken = threads.next(entry, hash)
+    const wrong = chainStartBreak(entry, chain)
+    if (wrong !== undefined) {
+      fail(wrong.code, expected, `seq ${expected}: ${wrong.message}`)
+      break
+    }
+    const broken = threads.next(entry, hash, expected)
     if (broken !== undefined) {
       fail(AUDIT_CODES.threadBroken, expected, `seq ${expected}: ${broken}`)
       break
@@ -99,7 +160,20 @@ export function verifyAuditLog(params: VerifyAuditLogParameters): VerifyAuditLog
     hashes.push(hash)
     prev = hash
   }
-  return finishAuditVerify({ hashes: listOf(hashes), start, anchorHash, prev, checkpoints: params.checkpoints, key, sinceHead, expectedHead, failure })
+  return { hashes, prev }
+}
+
+/**
+ * Issue 15 step 4: a non-root chain's seq-0 entry is `chain_started` naming that chain; no other entry names a chain
+ * (`chain`, `core`), and the root chain has no `chain_started`. Undefined when the entry is right where it stands.
+ */
+export function chainStartBreak(entry: AuditEntry, chain: string): { code: AuditCode; message: string } | undefined {
+  const names = entry.event === 'chain_started' || entry.chain !== undefined || entry.core !== undefined
+  if (!names) return chain !== '' && entry.seq === 0 ? { code: AUDIT_CODES.malformed, message: `chain ${chain} must start with chain_started, starts with ${entry.event}` } : undefined
+  if (chain === '') return { code: AUDIT_CODES.chainMismatch, message: `a ${entry.event} naming chain ${entry.chain ?? '(none)'} among the root chain's entries (another chain's lines without their header?)` }
+  if (entry.seq !== 0 || entry.event !== 'chain_started' || entry.chain === undefined) return { code: AUDIT_CODES.malformed, message: 'only a chain\'s seq-0 entry, chain_started, names a chain (chain, core)' }
+  if (entry.chain !== chain) return { code: AUDIT_CODES.chainMismatch, message: `chain_started names chain ${entry.chain}, presented as chain ${chain}` }
+  return undefined
 }
 
 function safeHash(entry: AuditEntry): string | undefined {
@@ -165,6 +239,8 @@ export type FinishAuditVerifyParameters = {
   expectedHead: AuditHead | undefined
   /** The entries' own failure, if any. */
   failure: Failure | undefined
+  /** Issue 15 step 4: the chain these checkpoints must name ('' or absent: the root chain, whose checkpoints name none). */
+  chain?: string | undefined
 }
 
 /**
@@ -191,8 +267,13 @@ export function finishAuditVerify(p: FinishAuditVerifyParameters): VerifyAuditLo
       fail(AUDIT_CODES.malformed, seq, `checkpoint for seq ${seq} is malformed`)
       continue
     }
-    if (!verifyAuditCheckpoint(cp, key)) {
+    // Issue 15 step 4: a checkpoint line without `chain` is its section's (the header names it); one with `chain` must name it.
+    if (!verifyAuditCheckpoint(cp.chain === undefined && p.chain ? { ...cp, chain: p.chain } : cp, key)) {
       fail(AUDIT_CODES.checkpointInvalid, cp.seq, `checkpoint for seq ${cp.seq}: signature does not verify under the enclave key`)
+      continue
+    }
+    if (cp.chain !== undefined && cp.chain !== (p.chain ?? '')) {
+      fail(AUDIT_CODES.chainMismatch, cp.seq, `checkpoint for seq ${cp.seq} is ${cp.chain === undefined ? "the root chain's" : `chain ${cp.chain}'s`}, presented for ${p.chain ? `chain ${p.chain}` : 'the root chain'}`)
       continue
     }
     const other = signed.get(cp.seq)

@@ -24,9 +24,14 @@ export type AuditReceipt = z.infer<typeof AuditReceiptSchema>
 
 export type VerifyReceiptParameters = {
   receipt: AuditReceipt
-  /** Entries of a log export (any contiguous range containing receipt.seq … checkpoint.seq). */
+  /** Entries of a log export (any contiguous range containing receipt.seq … checkpoint.seq): the root chain's. */
   entries: readonly AuditEntry[]
   publicKey: Ed25519PublicKeyInput
+  /**
+   * Issue 15 step 4: the export's other chains (parseAuditJsonl's `chains`). A receipt is checked against the entries
+   * of the chain its checkpoint names (signed with it): the root chain's when it names none.
+   */
+  chains?: readonly { chain: string; entries: readonly AuditEntry[] }[] | undefined
 }
 
 export type VerifyReceiptReturnType =
@@ -51,9 +56,11 @@ export function verifyReceipt(params: VerifyReceiptParameters): VerifyReceiptRet
   if (checkpoint.seq === seq && checkpoint.head !== entryHash)
     return no(AUDIT_CODES.receiptCheckpointInvalid, `checkpoint head ${checkpoint.head} is not the receipt's entry hash`)
 
-  const { entries } = params
+  const chain = checkpoint.chain ?? ''
+  const entries = chain === '' ? params.entries : params.chains?.find((c) => c.chain === chain)?.entries
+  if (entries === undefined) return no(AUDIT_CODES.receiptEntryMissing, `the receipt is of chain ${chain}, which the log does not hold`)
   let i = indexOfSeq(entries, seq)
-  if (i < 0) return no(AUDIT_CODES.receiptEntryMissing, `the log has no entry at seq ${seq}`)
+  if (i < 0) return no(AUDIT_CODES.receiptEntryMissing, `the log has no entry at seq ${seq}${chain === '' ? '' : ` of chain ${chain}`}`)
   let hash = hashOf(entries[i])
   if (hash !== entryHash)
     return no(AUDIT_CODES.receiptEntryMismatch, `the log's entry at seq ${seq} hashes to ${hash ?? '(malformed)'}, the receipt says ${entryHash}`)

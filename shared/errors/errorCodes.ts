@@ -196,6 +196,8 @@ export const ERROR_CODES = {
   audit_checkpoint_invalid: { status: 400, meaning: 'A checkpoint signature does not verify', hint: 'Tampering, or the wrong receipt key' },
   audit_checkpoint_mismatch: { status: 400, meaning: 'A checkpoint\'s head differs from the log', hint: 'A fork or tampering' },
   audit_fork: { status: 400, meaning: 'Two different heads for one seq', hint: 'The host served a fork' },
+  audit_wallet_forked: { status: 400, meaning: 'Two entries of one wallet at the same walletSeq in two chains', hint: 'Two enclaves signed for the wallet from one state: keep the export as proof' },
+  audit_chain_mismatch: { status: 400, meaning: 'An entry or checkpoint is presented under another chain than its own', hint: 'The host relabelled or mixed chains' },
   audit_rollback: { status: 400, meaning: 'The log\'s head is older than a head seen before', hint: 'The host rolled the log back' },
   audit_head_mismatch: { status: 400, meaning: 'The head differs from the expected head', hint: 'Compare with your high-water mark' },
   audit_bad_public_key: { status: 400, meaning: 'The receipt public key is not valid', hint: 'Take it from a verified attestation' },

@@ -9,8 +9,9 @@ docs/audit.md. Checks, as the TypeScript SDK's ``checkReceipt``:
 2. the checkpoint verifies under the TRUSTED receipt key and covers the entry (``checkpoint.seq >= seq``; at the same
    seq its head must be the entry hash — then ``signed`` is True; at a later seq the link runs through other wallets'
    entries the agent is not given: ``signed`` False);
-3. the receipt lies strictly above the wallet's high-water marks held when the request was sent (audit seq and
-   walletSeq), and the wallet's next entry links to the marked one (``walletPrev``). Then the marks are raised.
+3. the receipt lies strictly above the high-water marks held when the request was sent — the wallet's walletSeq, and
+   the audit seq of the receipt's chain (issue 15 step 4: the checkpoint names its chain; seqs of two chains do not
+   compare) — and the wallet's next entry links to the marked one (``walletPrev``). Then the marks are raised.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .errors import BursarError
 _SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
 _HASH = re.compile(r"^0x[0-9a-f]{64}$")
 _SIG = re.compile(r"^0x[0-9a-f]{128}$")
+_CHAIN = re.compile(r"^[0-9a-f]{32}$")
 _ENTRY_TAG = b"bursar.audit.entry.v1"
 _GENESIS = "0x" + "00" * 32
 _SAVE_EVERY_S = 0.1
@@ -112,7 +114,10 @@ def checkpoint_signed(checkpoint: dict[str, Any], key: Ed25519PublicKey) -> bool
     sig = checkpoint.get("signature")
     if not (isinstance(sig, str) and _SIG.match(sig.lower())):
         return False
-    message = canonical_json({"t": "bursar.audit.checkpoint.v1", "seq": checkpoint.get("seq"), "head": checkpoint.get("head"), "time": checkpoint.get("time")})
+    signed = {"t": "bursar.audit.checkpoint.v1", "seq": checkpoint.get("seq"), "head": checkpoint.get("head"), "time": checkpoint.get("time")}
+    if checkpoint.get("chain"):  # issue 15 step 4: a non-root chain's checkpoint signs its chain too
+        signed["chain"] = checkpoint["chain"]
+    message = canonical_json(signed)
     try:
         key.verify(bytes.fromhex(sig[2:]), message.encode("utf-8"))
         return True
@@ -125,7 +130,8 @@ def _uint(v: Any) -> bool:
 
 
 class ReceiptMarks:
-    """Per (receipt key, wallet): the highest audit seq and walletSeq seen, and the entry hash at that walletSeq.
+    """Per (receipt key, wallet): the newest walletSeq seen, the entry hash at it and its audit seq in its chain
+    (``chain``, absent for the root); per (receipt key, chain): the highest audit seq seen (``chains``, ``key|chain``).
     In memory (one set per process, shared by every signer) or, with ``file``, loaded once and rewritten atomically
     after every receipt; the file format is the TypeScript SDK's (``{"v":1,"marks":{...}}``). One file per process."""
 
@@ -144,6 +150,7 @@ class ReceiptMarks:
         self.file = file
         self._lock = threading.Lock()
         self._marks: dict[str, dict[str, Any]] = {}
+        self._chains: dict[str, int] = {}
         self._timer: threading.Timer | None = None
         self._atexit = False
         if file and os.path.exists(file):
@@ -151,6 +158,9 @@ class ReceiptMarks:
                 data = json.loads(Path(file).read_text(encoding="utf-8"))
                 assert data.get("v") == 1 and isinstance(data.get("marks"), dict)
                 self._marks = {k: dict(v) for k, v in data["marks"].items()}
+                chains = data.get("chains", {})  # absent from files written before chains: they load
+                assert isinstance(chains, dict) and all(_uint(v) or v == -1 for v in chains.values())
+                self._chains = dict(chains)
             except Exception as e:  # noqa: BLE001
                 raise BursarError("receipt_marks_invalid", f"{file} is not a bursar receipt-marks file; restore it from a backup") from e
 
@@ -163,17 +173,35 @@ class ReceiptMarks:
             m = self._marks.get(self._slot(key_hex, wallet))
             return dict(m) if m else None
 
+    def before(self, key_hex: str, wallet: str) -> dict[str, Any]:
+        """The marks a request is sent under: its wallet's and the per-chain seqs (a copy)."""
+        with self._lock:
+            m = self._marks.get(self._slot(key_hex, wallet))
+            return {"wallet": dict(m) if m else None, "chains": dict(self._chains)}
+
+    def chain_seq(self, key_hex: str, chain: str) -> int | None:
+        with self._lock:
+            return self._chains.get(f"{key_hex.lower()}|{chain}")
+
     def record(self, key_hex: str, wallet: str, mark: dict[str, Any]) -> None:
         with self._lock:
+            chain = mark.get("chain") or ""
+            c = f"{key_hex.lower()}|{chain}"
+            changed = False
+            if self._chains.get(c, -1) < mark["seq"]:
+                self._chains[c] = mark["seq"]
+                changed = True
             k = self._slot(key_hex, wallet)
             prev = self._marks.get(k)
-            if prev and prev["seq"] >= mark["seq"] and prev["walletSeq"] >= mark["walletSeq"]:
-                return
-            if prev and prev["walletSeq"] > mark["walletSeq"]:
-                self._marks[k] = {**prev, "seq": max(prev["seq"], mark["seq"])}
-            else:
-                self._marks[k] = {**mark, "seq": max(prev["seq"] if prev else -1, mark["seq"])}
-            if self.file and self._timer is None:
+            plain = {"seq": mark["seq"], "walletSeq": mark["walletSeq"], "entryHash": mark["entryHash"], **({"chain": chain} if chain else {})}
+            # The wallet's seq is kept for the chain of its newest walletSeq (another chain's seqs do not compare).
+            if prev is None or prev["walletSeq"] < mark["walletSeq"]:
+                self._marks[k] = plain
+                changed = True
+            elif prev["walletSeq"] == mark["walletSeq"] and (prev.get("chain") or "") == chain and prev["seq"] < mark["seq"]:
+                self._marks[k] = {**prev, "seq": mark["seq"]}
+                changed = True
+            if changed and self.file and self._timer is None:
                 # Coalesced: one rewrite per _SAVE_EVERY_S at most (and at exit), not one per payment.
                 if not self._atexit:
                     self._atexit = True
@@ -194,7 +222,7 @@ class ReceiptMarks:
             Path(self.file).parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(json.dumps({"v": 1, "marks": self._marks}, separators=(",", ":")) + "\n")
+                f.write(json.dumps({"v": 1, "marks": self._marks, "chains": self._chains}, separators=(",", ":")) + "\n")
             os.replace(tmp, self.file)
 
 
@@ -228,6 +256,8 @@ def check_receipt(
     want = "0x" + digest.hex()
     if str(e.get("signedHash")).lower() != want or str(body.get("signedHash")).lower() != want:
         raise ReceiptInvalidError("the receipt records another digest than the one this SDK asked to sign")
+    if "chain" in cp and not (isinstance(cp["chain"], str) and _CHAIN.match(cp["chain"])):
+        raise ReceiptInvalidError("the checkpoint names a malformed chain")
     if not (_uint(cp.get("seq")) and isinstance(cp.get("head"), str) and _uint(cp.get("time")) and checkpoint_signed(cp, key)):
         raise ReceiptInvalidError("the checkpoint signature does not verify under the trusted enclave receipt key")
     # rt31b: since turn15 every answer's checkpoint signs its own entry; one at a later seq would bind the entry by its
@@ -237,15 +267,24 @@ def check_receipt(
     if cp["head"] != ehash:
         raise ReceiptInvalidError("the checkpoint's head is not the receipt's entry")
     signed = cp["seq"] == seq
-    if before is not None and (seq <= before["seq"] or (wseq is not None and wseq <= before["walletSeq"])):
+    # Issue 15 step 4: the receipt's chain is its checkpoint's (signed); seqs compare only within one chain.
+    chain = cp.get("chain") or ""
+    where = f" of chain {chain}" if chain else ""
+    m = before.get("wallet") if before is not None else None
+    in_chain = before.get("chains", {}).get(f"{key_hex.lower()}|{chain}") if before is not None else None
+    if m is not None and ((wseq is not None and wseq <= m["walletSeq"]) or ((m.get("chain") or "") == chain and seq <= m["seq"])):
         raise StateRollbackError(
-            wallet, f"this receipt is at audit seq {seq}, walletSeq {wseq}, not above the marks held when the request was sent "
-            f"(seq {before['seq']}, walletSeq {before['walletSeq']})", before)
+            wallet, f"this receipt is at audit seq {seq}{where}, walletSeq {wseq}, not above the marks held when the request was sent "
+            f"(seq {m['seq']}, walletSeq {m['walletSeq']})", m)
+    if in_chain is not None and seq <= in_chain:
+        raise StateRollbackError(
+            wallet, f"this receipt is at audit seq {seq}{where}, not above seq {in_chain} of that chain held when the request was sent",
+            {"seq": in_chain, "walletSeq": m["walletSeq"] if m else 0, "entryHash": m["entryHash"] if m else "", **({"chain": chain} if chain else {})})
     now = marks.get(key_hex, wallet)
     if now is not None and wseq is not None:
         if wseq == now["walletSeq"] + 1 and e.get("walletPrev") != now["entryHash"]:
             raise StateRollbackError(wallet, f"the wallet's entry {wseq} does not continue entry {now['walletSeq']} you hold", now)
         if wseq == now["walletSeq"] and ehash != now["entryHash"]:
             raise StateRollbackError(wallet, f"two different entries at walletSeq {wseq}", now)
-    marks.record(key_hex, wallet, {"seq": seq, "walletSeq": wseq or 0, "entryHash": ehash})
-    return {"seq": seq, "walletSeq": wseq, "entryHash": ehash, "signed": signed}
+    marks.record(key_hex, wallet, {"seq": seq, "walletSeq": wseq or 0, "entryHash": ehash, **({"chain": chain} if chain else {})})
+    return {"seq": seq, "chain": chain, "walletSeq": wseq, "entryHash": ehash, "signed": signed}

@@ -223,7 +223,7 @@ class BursarSigner:
         if context:
             fields["context"] = context
         # The marks as they are before this request is sent: its receipt must lie above them.
-        before = self._marks.get(self._receipt_key_hex, self.wallet) if self._marks else None  # type: ignore[arg-type]
+        before = self._marks.before(self._receipt_key_hex, self.wallet) if self._marks else None  # type: ignore[arg-type]
         body = post_signed(self.host, self.agent_key, self.wallet, "/v1/agent/sign", fields, timeout=self.timeout, session=self.session)  # type: ignore[arg-type]
         sig_hex = body.get("signature") if isinstance(body, dict) else None
         if not isinstance(sig_hex, str) or not sig_hex.startswith("0x"):
