@@ -127,7 +127,7 @@ export class Enclave {
    * SHA-256, so the host can neither drop a wallet, nor hand an older or another lineage's blob of it, nor one sealed
    * for another wallet or core; the tail after the core's head replays (issue 18: that head may be a deferred wallet's, see STAGGER).
    */
-  async loadSnapshot(blob: Uint8Array | null, wallets: ReadonlyArray<{ wallet: string; blob: Uint8Array }> = []): Promise<void> {
+  async loadSnapshot(blob: Uint8Array | null, wallets: ReadonlyArray<{ wallet: string; blob: Uint8Array }> = [], newChain = false): Promise<void> {
     this.broken = true
     this.state.apply({ type: 'loaded', stateVersion: 0, wallets: [], createNonces: [] })
     this.fresh = true
@@ -138,7 +138,15 @@ export class Enclave {
     this.walletSeals.clear()
     this.dropped.clear()
     this.covered = { sealedSeq: -1, behind: new Map() }
-    if (blob) {
+    if (newChain) {
+      // Issue 15 step 4: the lineage's keys and core id from any of its cores; no wallet, a new chain (chain_started at finishLoad).
+      const s = blob && decodeCore((await this.params.sealer.unseal({ blob, purpose: SNAPSHOT_PURPOSE, walletId: '' })).plaintext)
+      if (!s || s.legacy) throw new EnclaveError('state_invalid', 'A new chain starts from a core blob of the lineage (format 2)')
+      this.setReceiptKey(createPrivateKey({ key: Buffer.from(s.receiptKeyPkcs8), format: 'der', type: 'pkcs8' }))
+      ;[this.entryMacKey, this.coreId, this.fresh, this.snapshotBytes] = [s.entryMacKey, s.coreId, false, 0]
+      this.audit = new AuditChain({ signer: this.receiptSigner, chain: randomBytes(16).toString('hex'), core: Buffer.from(s.coreId).toString('hex') })
+      this.state.apply({ type: 'loaded', stateVersion: 0, wallets: [], createNonces: s.createNonces })
+    } else if (blob) {
       const { plaintext, version } = await this.params.sealer.unseal({ blob, purpose: SNAPSHOT_PURPOSE, walletId: '' })
       const s = decodeCore(plaintext)
       if (s.stateVersion !== version) throw new EnclaveError('state_invalid', 'Snapshot version does not match its seal')
@@ -149,7 +157,7 @@ export class Enclave {
       this.snapshotBytes = blob.length + wallets.reduce((n, w) => n + w.blob.length, 0)
       this.setReceiptKey(createPrivateKey({ key: Buffer.from(s.receiptKeyPkcs8), format: 'der', type: 'pkcs8' }))
       const threads = loaded.map((b) => [b.wallet.address.toLowerCase(), (b as Partial<WalletBlob>).thread, (b as Partial<WalletBlob>).auditSeq] as const)
-      this.audit = new AuditChain({ head: s.auditHead ?? undefined, threads, signer: this.receiptSigner })
+      this.audit = new AuditChain({ head: s.auditHead ?? undefined, threads, signer: this.receiptSigner, chain: s.chain, core: Buffer.from(s.coreId).toString('hex') })
       this.entryMacKey = s.entryMacKey
       this.coreId = s.legacy ? randomBytes(16) : s.coreId
       this.state.apply({ type: 'loaded', stateVersion: s.stateVersion, wallets: loaded.map((b) => b.wallet), createNonces: s.createNonces,
@@ -225,7 +233,7 @@ export class Enclave {
   /** The state's version and audit head (null for an empty chain): what loadState and replayEntries answer. */
   headResult(): ResultOf<'loadState'> {
     const head = this.audit.head()
-    return { stateVersion: this.state.version, auditHead: head.seq >= 0 ? head : null }
+    return { stateVersion: this.state.version, auditHead: head.seq >= 0 ? head : null, ...(this.audit.chain && { chain: this.audit.chain }) }
   }
 
   readyResult(): ResultOf<'finishLoad'> {
@@ -415,6 +423,7 @@ export class Enclave {
       createNonces: [...this.state.createNonces],
       replay: rest,
       directory,
+      ...(this.audit.chain && { chain: this.audit.chain }),
     })
     const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: stateVersion, plaintext }).catch(undo)
     return { sealed: { version: stateVersion, auditSeq: from.seq, blob, wallets }, changed, seals }

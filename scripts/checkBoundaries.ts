@@ -52,8 +52,10 @@ const rel = (p: string) => path.relative(root, p)
  * merged with lease15 (+86 on its branch) → 6,480 (shell 2,063); with turn15 (−14 on its branch) → 6,466 (shell 2,050);
  * with rss18b (+87 on its branch) → 6,553 (shell 2,051).
  * rt31a: loadWallet keeps the owner path's walletsTotal and stateSoftBytes bounds (hostLoadsWalletsPastStateLimit) +3 → 6,556.
+ * chains15 (issue 15 step 4: loadState newChain starts an own chain of the lineage, chain_started naming chain + core,
+ * checkpoints sign the chain, the core names it) +25 → 6,581 (shell 2,064).
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6556)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6581)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']

@@ -23,6 +23,10 @@ export type AuditChainParameters = {
   /** Each wallet's thread head, restored from its sealed blob (lower-case address → head), and the seq that blob was sealed at. */
   threads?: Iterable<readonly [string, WalletThreadHead | undefined, number?]> | undefined
   signer: AuditSigner
+  /** Issue 15 step 4: this chain's id ('' or absent: the root chain); its checkpoints sign it. */
+  chain?: string | undefined
+  /** With `chain`: the core id (32 hex) its seq-0 entry (`chain_started`) names beside the chain id. */
+  core?: string | undefined
 }
 
 export type AuditAppendReturnType = { entry: AuditEntry; hash: string }
@@ -37,8 +41,12 @@ export class AuditChain {
   /** The wallets whose blob was sealed at each seq (resumeFrom checks them when the tail reaches it). */
   #due = new Map<number, string[]>()
   readonly #signer: AuditSigner
+  readonly chain: string
+  readonly #core: string | undefined
 
   constructor(params: AuditChainParameters) {
+    this.chain = params.chain ?? ''
+    this.#core = params.core
     const head = AuditHeadSchema.safeParse(params.head ?? { seq: -1, hash: GENESIS_HASH })
     if (!head.success) throw new AuditError('audit_bad_entry', 'Invalid audit head', { cause: head.error })
     if (head.data.seq === -1 && head.data.hash !== GENESIS_HASH)
@@ -53,7 +61,9 @@ export class AuditChain {
   append(body: AuditEntryBody): AuditAppendReturnType {
     // Issue 15: an entry naming a wallet continues that wallet's thread (walletSeq, walletPrev), inside the hash.
     const w = body.wallet?.toLowerCase(), t = w === undefined ? undefined : (this.#threads.get(w) ?? { walletSeq: 0, hash: GENESIS_HASH })
-    const parsed = AuditEntrySchema.safeParse({ ...body, seq: this.#seq + 1, prevHash: this.#hash, ...(t && { walletSeq: t.walletSeq + 1, walletPrev: t.hash }) })
+    // Issue 15 step 4: a non-root chain's seq 0 names the chain and its core, so every later entry commits to both.
+    const start = this.#seq === -1 && this.chain ? { chain: this.chain, core: this.#core } : undefined
+    const parsed = AuditEntrySchema.safeParse({ ...body, seq: this.#seq + 1, prevHash: this.#hash, ...(t && { walletSeq: t.walletSeq + 1, walletPrev: t.hash }), ...start })
     if (!parsed.success)
       throw new AuditError('audit_bad_entry', 'Audit entry does not match the schema', {
         details: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
@@ -87,10 +97,11 @@ export class AuditChain {
     if (!Number.isSafeInteger(now) || now < 0)
       throw new AuditError('audit_bad_entry', 'Checkpoint time must be a non-negative integer (ms)')
     const { seq, hash: head } = at
-    const signature = this.#signer(auditCheckpointMessage({ seq, head, time: now }))
+    const chain = this.chain || undefined
+    const signature = this.#signer(auditCheckpointMessage({ seq, head, time: now, chain }))
     if (signature.length !== 64)
       throw new AuditError('audit_bad_entry', 'Audit signer must return a 64-byte Ed25519 signature')
-    return { seq, head, time: now, signature: `0x${Buffer.from(signature).toString('hex')}` }
+    return { seq, head, time: now, ...(chain && { chain }), signature: `0x${Buffer.from(signature).toString('hex')}` }
   }
 
   /** The head: what the sealed snapshot keeps (a new AuditChain({ head }) continues from it). */

@@ -50,7 +50,7 @@ const HANDLERS: { [T in EnclaveRequestType]: (enclave: Enclave, req: Extract<Enc
       ? fail('protocol_version_unsupported', `Enclave speaks protocol ${PROTOCOL_VERSION}, not ${req.protocolVersion}`)
       : { ok: true, result: { protocolVersion: PROTOCOL_VERSION, mode: enclave.params.mode, phase: enclave.phase, enclaveVersion: ENCLAVE_VERSION, signEngine: SIGN_ENGINE } },
   loadState: async (enclave, req) => {
-    await enclave.loadSnapshot(req.snapshot, req.wallets)
+    await enclave.loadSnapshot(req.snapshot, req.wallets, req.newChain)
     return { ok: true, result: enclave.headResult() }
   },
   replayEntries: (enclave, req) => replayEntries(enclave, req.entries),

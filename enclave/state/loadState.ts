@@ -96,7 +96,8 @@ export async function finishLoad(enclave: Enclave): Promise<HandlerResult<'finis
   enclave.releaseOrder.reset(enclave.audit.head().seq + 1)
   const tx = enclave.beginTx()
   tx.snapshot = true
-  enclave.appendInfo(tx, enclave.isFresh ? 'enclave_started' : 'state_loaded')
+  // Issue 15 step 4: a new chain's seq 0 is chain_started (AuditChain adds its chain and core id).
+  enclave.appendInfo(tx, enclave.audit.chain && enclave.audit.head().seq < 0 ? 'chain_started' : enclave.isFresh ? 'enclave_started' : 'state_loaded')
   const persist = await enclave.finishTx(tx)
   enclave.transition('ready')
   return { ok: true, result: enclave.readyResult(), persist }

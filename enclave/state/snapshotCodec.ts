@@ -1,6 +1,6 @@
 import { decode, encode } from 'cborg'
 import * as z from 'zod'
-import { type AuditHead, AuditHeadSchema, type WalletThreadHead } from '../../shared/audit/auditEntry.js'
+import { type AuditHead, AuditHeadSchema, CHAIN_ID_REGEX, type WalletThreadHead } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { SpendLedgerJsonSchema } from '../../core/ledger/LedgerEvent.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
@@ -25,6 +25,8 @@ export type CoreState = {
   /** Issue 18: the audit seq at this seal (`auditHead` is where replay starts) and the wallets left behind it (seq). */
   sealedSeq?: number | undefined
   behind?: Array<[string, number]> | undefined
+  /** Issue 15 step 4: the audit chain this core's enclave writes (absent: the root chain). */
+  chain?: string | undefined
 }
 
 /** Plain form of one wallet's blob, sealed with walletId = its address and its version. */
@@ -76,6 +78,7 @@ const CoreSchema = z.strictObject({
   directory: z.array(z.tuple([hex(40), uint, bytes(32)])),
   sealedSeq: z.number().int().min(-1).optional(),
   behind: z.array(z.tuple([z.string(), z.number().int().min(-1)])).optional(),
+  chain: z.string().regex(CHAIN_ID_REGEX).optional(),
 })
 /** Format 1 (before per-wallet blobs, 12-01): the whole state in one blob. Read so that an older store loads; the first seal after it writes format 2. */
 const LegacySchema = CoreSchema.omit({ coreId: true, directory: true }).extend({ v: z.literal(1), replay: CoreSchema.shape.replay.optional(), wallets: z.array(WalletSchema) })

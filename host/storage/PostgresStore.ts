@@ -13,7 +13,7 @@
  */
 import pg from 'pg'
 import type { Persist } from '../../shared/protocol/messages.js'
-import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot } from './Store.js'
+import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot, WalletCursor, WalletEntryRow } from './Store.js'
 import { AuditForkError, LeaseLostError, WalletLeaseLostError } from './storeErrors.js'
 import { newestSet } from './Store.js'
 import { WALLET_LEASE_MIGRATIONS } from './walletLeases.js'
@@ -110,6 +110,58 @@ const MIGRATIONS: string[] = [
        INSERT INTO snapshots(wallet, version, audit_seq, blob, stored_at) SELECT w, v, a, b, p_now FROM unnest(s_wallet, s_version, s_audit, s_blob) AS x(w, v, a, b)
        ON CONFLICT (wallet, version) DO NOTHING;
        DELETE FROM snapshots s WHERE s.wallet = ANY(s_wallet) AND s.version <= (SELECT MAX(m.version) FROM snapshots m WHERE m.wallet = s.wallet) - ${KEEP_SNAPSHOTS};
+     END IF;
+     IF cardinality(a_agent) > 0 THEN
+       INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body, audit_seq, decided_at)
+         SELECT * FROM unnest(a_agent, a_nonce, a_hash, a_status, a_body, a_seq, a_decided)
+       ON CONFLICT DO NOTHING;
+     END IF;
+   END $fn$;`,
+  // Issue 15 step 4: several chains in one store. Entries and checkpoints keyed by (chain, seq), core blobs per chain
+  // (wallet rows keep the chain that stored them); existing rows are the root chain ''. wallet_seq (0: none) orders a
+  // wallet's thread across chains. bursar_persist takes the chain.
+  `ALTER TABLE audit_entries ADD COLUMN chain TEXT NOT NULL DEFAULT '', ADD COLUMN wallet_seq BIGINT NOT NULL DEFAULT 0;
+   UPDATE audit_entries SET wallet_seq = (body::jsonb ->> 'walletSeq')::bigint WHERE body LIKE '%"walletSeq":%';
+   ALTER TABLE audit_entries DROP CONSTRAINT audit_entries_pkey, ADD PRIMARY KEY (chain, seq);
+   CREATE INDEX audit_wallet_thread ON audit_entries(lower(wallet), wallet_seq, chain, seq);
+   ALTER TABLE audit_checkpoints ADD COLUMN chain TEXT NOT NULL DEFAULT '';
+   ALTER TABLE audit_checkpoints DROP CONSTRAINT audit_checkpoints_pkey, ADD PRIMARY KEY (chain, seq);
+   ALTER TABLE snapshots ADD COLUMN chain TEXT NOT NULL DEFAULT '';
+   ALTER TABLE snapshots DROP CONSTRAINT snapshots_pkey, ADD PRIMARY KEY (chain, wallet, version);
+   ALTER TABLE audit_conflicts ADD COLUMN chain TEXT NOT NULL DEFAULT '';
+   DROP FUNCTION bursar_persist(text, bigint, bigint[], text[], bigint[], text[], text[], text[], text[], text[], bigint[], text[], bigint[], text[],
+     text[], bigint[], bigint[], bytea[], text[], text[], text[], int[], text[], bigint[], bigint[], bigint);
+   CREATE FUNCTION bursar_persist(p_grp text, p_epoch bigint, p_chain text,
+     e_seq bigint[], e_hash text[], e_time bigint[], e_event text[], e_wallet text[], e_agent text[], e_verdict text[], e_body text[], e_wseq bigint[],
+     c_seq bigint[], c_head text[], c_time bigint[], c_sig text[],
+     s_wallet text[], s_version bigint[], s_audit bigint[], s_blob bytea[],
+     a_agent text[], a_nonce text[], a_hash text[], a_status int[], a_body text[], a_seq bigint[], a_decided bigint[],
+     p_now bigint) RETURNS void LANGUAGE plpgsql AS $fn$
+   DECLARE f record;
+   BEGIN
+     IF p_grp IS NOT NULL THEN
+       PERFORM 1 FROM leases WHERE grp = p_grp AND epoch = p_epoch AND expires_at > clock_timestamp() FOR SHARE;
+       IF NOT FOUND THEN RAISE EXCEPTION 'lease epoch % of group % is not current', p_epoch, p_grp USING ERRCODE = 'BL001'; END IF;
+     END IF;
+     IF cardinality(e_seq) > 0 THEN
+       INSERT INTO audit_entries(chain, seq, hash, time, event, wallet, agent_id, verdict, body, wallet_seq, epoch)
+         SELECT p_chain, s, h, t, ev, w, a, v, b, ws, p_epoch FROM unnest(e_seq, e_hash, e_time, e_event, e_wallet, e_agent, e_verdict, e_body, e_wseq) AS x(s, h, t, ev, w, a, v, b, ws)
+       ON CONFLICT (chain, seq) DO NOTHING;
+       SELECT a.seq, a.hash AS stored, x.h AS offered INTO f FROM unnest(e_seq, e_hash) AS x(s, h) JOIN audit_entries a ON a.chain = p_chain AND a.seq = x.s WHERE a.hash <> x.h LIMIT 1;
+       IF FOUND THEN
+         RAISE EXCEPTION 'audit fork at seq %', f.seq USING ERRCODE = 'BF001', DETAIL = json_build_object('seq', f.seq, 'stored', f.stored, 'offered', f.offered)::text;
+       END IF;
+     END IF;
+     IF cardinality(c_seq) > 0 THEN
+       INSERT INTO audit_checkpoints(chain, seq, head, time, signature)
+         SELECT DISTINCT ON (s) p_chain, s, h, t, g FROM unnest(c_seq, c_head, c_time, c_sig) WITH ORDINALITY AS x(s, h, t, g, o) ORDER BY s, o DESC
+       ON CONFLICT (chain, seq) DO UPDATE SET head = EXCLUDED.head, time = EXCLUDED.time, signature = EXCLUDED.signature;
+     END IF;
+     IF cardinality(s_version) > 0 THEN
+       INSERT INTO snapshots(chain, wallet, version, audit_seq, blob, stored_at) SELECT p_chain, w, v, a, b, p_now FROM unnest(s_wallet, s_version, s_audit, s_blob) AS x(w, v, a, b)
+       ON CONFLICT (chain, wallet, version) DO NOTHING;
+       DELETE FROM snapshots s WHERE s.chain = p_chain AND s.wallet = ANY(s_wallet)
+         AND s.version <= (SELECT MAX(m.version) FROM snapshots m WHERE m.chain = p_chain AND m.wallet = s.wallet) - ${KEEP_SNAPSHOTS};
      END IF;
      IF cardinality(a_agent) > 0 THEN
        INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body, audit_seq, decided_at)
@@ -268,18 +320,18 @@ export class PostgresStore implements Store {
     return run
   }
 
-  async persist(p: Persist): Promise<void> {
-    await this.persistMany([p])
+  async persist(p: Persist, chain = ''): Promise<void> {
+    await this.persistMany([p], [], chain)
   }
 
-  persistMany(ps: Persist[], answers: AgentAnswer[] = []): Promise<number> {
-    return this.serial(() => this.persistTx(ps, answers))
+  persistMany(ps: Persist[], answers: AgentAnswer[] = [], chain = ''): Promise<number> {
+    return this.serial(() => this.persistTx(ps, answers, chain))
   }
 
   /** One round trip: the whole block is one call of `bursar_persist` (one statement, so one transaction). */
-  private async persistTx(ps: Persist[], answers: AgentAnswer[]): Promise<number> {
+  private async persistTx(ps: Persist[], answers: AgentAnswer[], chain: string): Promise<number> {
     const fence = this.fence
-    const e = { seq: [] as number[], hash: [] as string[], time: [] as number[], event: [] as string[], wallet: [] as (string | null)[], agent: [] as (string | null)[], verdict: [] as string[], body: [] as string[] }
+    const e = { seq: [] as number[], hash: [] as string[], time: [] as number[], event: [] as string[], wallet: [] as (string | null)[], agent: [] as (string | null)[], verdict: [] as string[], body: [] as string[], wseq: [] as number[] }
     const ck = { seq: [] as number[], head: [] as string[], time: [] as number[], sig: [] as string[] }
     const sn = { wallet: [] as string[], version: [] as number[], auditSeq: [] as number[], blob: [] as Buffer[] }
     let maxSeq = -1
@@ -296,6 +348,7 @@ export class PostgresStore implements Store {
         e.agent.push((x.agentId as string | null | undefined) ?? null)
         e.verdict.push(String(x.verdict))
         e.body.push(text)
+        e.wseq.push(Number(x.walletSeq ?? 0))
       }
       if (p.checkpoint) {
         ck.seq.push(p.checkpoint.seq)
@@ -318,11 +371,12 @@ export class PostgresStore implements Store {
     const epochs = named.map((w) => wf?.epochs.get(w) ?? 0)
     try {
       await this.pool.query(
-        'SELECT bursar_fence_wallets($27, $28, $29, $30, $31), bursar_persist($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)',
+        'SELECT bursar_fence_wallets($29, $30, $31, $32, $33), bursar_persist($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)',
         [
           fence?.group ?? null,
           fence?.epoch ?? null,
-          e.seq, e.hash, e.time, e.event, e.wallet, e.agent, e.verdict, e.body,
+          chain,
+          e.seq, e.hash, e.time, e.event, e.wallet, e.agent, e.verdict, e.body, e.wseq,
           ck.seq, ck.head, ck.time, ck.sig,
           sn.wallet, sn.version, sn.auditSeq, sn.blob,
           answers.map((a) => a.agentId), answers.map((a) => a.nonce), answers.map((a) => a.requestHash), answers.map((a) => a.status),
@@ -342,7 +396,7 @@ export class PostgresStore implements Store {
         const f = JSON.parse(pgErr.detail ?? '{}') as { seq: number; stored: string; offered: string }
         const fork = new AuditForkError(Number(f.seq), f.stored, f.offered)
         const body = e.body[e.seq.indexOf(fork.seq)] ?? fork.message
-        await this.pool.query('INSERT INTO audit_conflicts(seq, hash, body, stored_at) VALUES ($1, $2, $3, $4)', [fork.seq, fork.hash, body, Date.now()]).catch(() => {})
+        await this.pool.query('INSERT INTO audit_conflicts(chain, seq, hash, body, stored_at) VALUES ($1, $2, $3, $4, $5)', [chain, fork.seq, fork.hash, body, Date.now()]).catch(() => {})
         throw fork
       }
       throw err
@@ -368,26 +422,42 @@ export class PostgresStore implements Store {
     )
   }
 
-  async storedThrough(from: number): Promise<number> {
-    const has = await this.pool.query('SELECT 1 FROM audit_entries WHERE seq = $1', [from + 1])
+  async storedThrough(from: number, chain = ''): Promise<number> {
+    const has = await this.pool.query('SELECT 1 FROM audit_entries WHERE chain = $2 AND seq = $1', [from + 1, chain])
     if (has.rowCount === 0) return from
     const r = await this.pool.query<{ end: number }>(
-      `SELECT MIN(a.seq) AS end FROM audit_entries a WHERE a.seq > $1 AND NOT EXISTS (SELECT 1 FROM audit_entries b WHERE b.seq = a.seq + 1)`,
-      [from],
+      `SELECT MIN(a.seq) AS end FROM audit_entries a WHERE a.chain = $2 AND a.seq > $1 AND NOT EXISTS (SELECT 1 FROM audit_entries b WHERE b.chain = a.chain AND b.seq = a.seq + 1)`,
+      [from, chain],
     )
     return r.rows[0]!.end
   }
 
-  async latestSnapshot(): Promise<StoredSnapshot | null> {
-    const r = await this.pool.query<{ wallet: string; version: number; auditSeq: number; blob: Buffer }>(
-      `SELECT DISTINCT ON (wallet) wallet, version, audit_seq AS "auditSeq", blob FROM snapshots ORDER BY wallet, version DESC`,
+  async latestSnapshot(chain = ''): Promise<StoredSnapshot | null> {
+    const r = await this.pool.query<{ wallet: string; version: number; auditSeq: number; blob: Buffer; chain: string }>(
+      `(SELECT wallet, version, audit_seq AS "auditSeq", blob, chain FROM snapshots WHERE chain = $1 AND wallet = '' ORDER BY version DESC LIMIT 1)
+       UNION ALL (SELECT DISTINCT ON (wallet) wallet, version, audit_seq AS "auditSeq", blob, chain FROM snapshots WHERE wallet <> '' ORDER BY wallet, version DESC)`,
+      [chain],
     )
     return newestSet(r.rows)
   }
 
-  async entriesAfter(after: number, limit: number): Promise<string[]> {
-    const r = await this.pool.query<{ body: string }>('SELECT body FROM audit_entries WHERE seq > $1 ORDER BY seq LIMIT $2', [after, limit])
+  async entriesAfter(after: number, limit: number, chain = ''): Promise<string[]> {
+    const r = await this.pool.query<{ body: string }>('SELECT body FROM audit_entries WHERE chain = $3 AND seq > $1 ORDER BY seq LIMIT $2', [after, limit, chain])
     return r.rows.map((x) => x.body)
+  }
+
+  async chains(): Promise<string[]> {
+    const r = await this.pool.query<{ chain: string }>('SELECT chain FROM audit_entries GROUP BY chain UNION SELECT chain FROM audit_checkpoints GROUP BY chain ORDER BY chain')
+    return r.rows.map((x) => x.chain)
+  }
+
+  async walletEntries(wallet: string, after: WalletCursor, limit: number): Promise<WalletEntryRow[]> {
+    const r = await this.pool.query<WalletEntryRow>(
+      `SELECT chain, seq, wallet_seq AS "walletSeq", body AS text FROM audit_entries WHERE lower(wallet) = lower($1) AND (wallet_seq, chain, seq) > ($2, $3, $4)
+        ORDER BY wallet_seq, chain, seq LIMIT $5`,
+      [wallet, after.walletSeq, after.chain, after.seq, limit],
+    )
+    return r.rows
   }
 
   async queryEntries(q: AuditQuery): Promise<string[]> {
@@ -397,6 +467,7 @@ export class PostgresStore implements Store {
       args.push(v)
       where.push(sql(`$${args.length}`))
     }
+    if (q.chain !== undefined) add((n) => `chain = ${n}`, q.chain)
     if (q.wallet) add((n) => `lower(wallet) = lower(${n})`, q.wallet)
     if (q.agentId) add((n) => `agent_id = ${n}`, q.agentId)
     if (q.verdict) add((n) => `verdict = ${n}`, q.verdict)
@@ -404,16 +475,17 @@ export class PostgresStore implements Store {
     if (q.fromTime !== undefined) add((n) => `time >= ${n}`, q.fromTime)
     if (q.toTime !== undefined) add((n) => `time < ${n}`, q.toTime)
     args.push(q.limit)
-    const sql = `SELECT body FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY seq${q.newestFirst ? ' DESC' : ''} LIMIT $${args.length}`
+    const dir = q.newestFirst ? ' DESC' : ''
+    const sql = `SELECT body FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY seq${dir}, chain${dir} LIMIT $${args.length}`
     return (await this.pool.query<{ body: string }>(sql, args)).rows.map((x) => x.body)
   }
 
-  async checkpoints(afterSeq: number, limit: number): Promise<StoredCheckpoint[]> {
-    return (await this.pool.query<StoredCheckpoint>('SELECT seq, head, time, signature FROM audit_checkpoints WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit])).rows
+  async checkpoints(afterSeq: number, limit: number, chain = ''): Promise<StoredCheckpoint[]> {
+    return (await this.pool.query<StoredCheckpoint>('SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = $3 AND seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit, chain])).rows
   }
 
-  async latestCheckpoint(): Promise<StoredCheckpoint | null> {
-    return (await this.pool.query<StoredCheckpoint>('SELECT seq, head, time, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1')).rows[0] ?? null
+  async latestCheckpoint(chain = ''): Promise<StoredCheckpoint | null> {
+    return (await this.pool.query<StoredCheckpoint>('SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = $1 ORDER BY seq DESC LIMIT 1', [chain])).rows[0] ?? null
   }
 
   async close(): Promise<void> {

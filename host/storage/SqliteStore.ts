@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import type { Persist } from '../../shared/protocol/messages.js'
-import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot } from './Store.js'
+import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot, WalletCursor, WalletEntryRow } from './Store.js'
 import { AuditForkError } from './storeErrors.js'
 import { newestSet } from './Store.js'
 import { startWalCheckpointer, type WalCheckpointer } from './walCheckpointer.js'
@@ -28,6 +28,28 @@ const MIGRATIONS: string[] = [
    ALTER TABLE snapshots_w RENAME TO snapshots;`,
   // Issue 15 step 2: one wallet's thread (`/v1/audit/export?wallet=`, `queryEntries({ wallet })` match lower(wallet)) by index.
   `CREATE INDEX audit_wallet_lower ON audit_entries(lower(wallet), seq);`,
+  // Issue 15 step 4: several chains in one store. Entries and checkpoints keyed by (chain, seq), core blobs per chain
+  // (wallet rows keep the chain that stored them); existing rows are the root chain ''. wallet_seq (0: none) orders a
+  // wallet's thread across chains.
+  `CREATE TABLE audit_entries_c(chain TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL, hash TEXT NOT NULL, time INTEGER NOT NULL, event TEXT NOT NULL,
+     wallet TEXT, agent_id TEXT, verdict TEXT NOT NULL, body TEXT NOT NULL, wallet_seq INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(chain, seq));
+   INSERT INTO audit_entries_c SELECT '', seq, hash, time, event, wallet, agent_id, verdict, body, COALESCE(json_extract(body, '$.walletSeq'), 0) FROM audit_entries;
+   DROP TABLE audit_entries;
+   ALTER TABLE audit_entries_c RENAME TO audit_entries;
+   CREATE INDEX audit_agent ON audit_entries(agent_id, seq);
+   CREATE INDEX audit_time ON audit_entries(time);
+   CREATE INDEX audit_wallet_lower ON audit_entries(lower(wallet), seq);
+   CREATE INDEX audit_wallet_thread ON audit_entries(lower(wallet), wallet_seq, chain, seq);
+   CREATE TABLE audit_checkpoints_c(chain TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL, head TEXT NOT NULL, time INTEGER NOT NULL, signature TEXT NOT NULL, PRIMARY KEY(chain, seq));
+   INSERT INTO audit_checkpoints_c SELECT '', seq, head, time, signature FROM audit_checkpoints;
+   DROP TABLE audit_checkpoints;
+   ALTER TABLE audit_checkpoints_c RENAME TO audit_checkpoints;
+   CREATE TABLE snapshots_c(chain TEXT NOT NULL DEFAULT '', wallet TEXT NOT NULL, version INTEGER NOT NULL, audit_seq INTEGER NOT NULL, blob BLOB NOT NULL, stored_at INTEGER NOT NULL,
+     PRIMARY KEY(chain, wallet, version));
+   INSERT INTO snapshots_c SELECT '', wallet, version, audit_seq, blob, stored_at FROM snapshots;
+   DROP TABLE snapshots;
+   ALTER TABLE snapshots_c RENAME TO snapshots;
+   ALTER TABLE audit_conflicts ADD COLUMN chain TEXT NOT NULL DEFAULT '';`,
 ]
 const KEEP_SNAPSHOTS = 5
 /** Background WAL checkpoint interval; SQLite's own automatic checkpoint (frames) if the worker cannot run. */
@@ -65,21 +87,26 @@ export class SqliteStore implements Store {
     const db = this.db
     this.stmts = {
       insertEntry: db.prepare(
-        'INSERT INTO audit_entries(seq, hash, time, event, wallet, agent_id, verdict, body) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(seq) DO NOTHING',
+        'INSERT INTO audit_entries(chain, seq, hash, time, event, wallet, agent_id, verdict, body, wallet_seq) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(chain, seq) DO NOTHING',
       ),
-      entryHash: db.prepare('SELECT hash FROM audit_entries WHERE seq = ?'),
-      conflict: db.prepare('INSERT INTO audit_conflicts(seq, hash, body, stored_at) VALUES (?,?,?,?)'),
-      insertCheckpoint: db.prepare('INSERT OR REPLACE INTO audit_checkpoints(seq, head, time, signature) VALUES (?,?,?,?)'),
-      insertSnapshot: db.prepare('INSERT INTO snapshots(wallet, version, audit_seq, blob, stored_at) VALUES (?,?,?,?,?) ON CONFLICT(wallet, version) DO NOTHING'),
-      hasEntry: db.prepare('SELECT 1 FROM audit_entries WHERE seq = ?').pluck(),
+      entryHash: db.prepare('SELECT hash FROM audit_entries WHERE chain = ? AND seq = ?'),
+      conflict: db.prepare('INSERT INTO audit_conflicts(chain, seq, hash, body, stored_at) VALUES (?,?,?,?,?)'),
+      insertCheckpoint: db.prepare('INSERT OR REPLACE INTO audit_checkpoints(chain, seq, head, time, signature) VALUES (?,?,?,?,?)'),
+      insertSnapshot: db.prepare('INSERT INTO snapshots(chain, wallet, version, audit_seq, blob, stored_at) VALUES (?,?,?,?,?,?) ON CONFLICT(chain, wallet, version) DO NOTHING'),
+      hasEntry: db.prepare('SELECT 1 FROM audit_entries WHERE chain = ? AND seq = ?').pluck(),
       runEnd: db.prepare(
-        'SELECT MIN(a.seq) FROM audit_entries a WHERE a.seq > ? AND NOT EXISTS (SELECT 1 FROM audit_entries b WHERE b.seq = a.seq + 1)',
+        'SELECT MIN(a.seq) FROM audit_entries a WHERE a.chain = ? AND a.seq > ? AND NOT EXISTS (SELECT 1 FROM audit_entries b WHERE b.chain = a.chain AND b.seq = a.seq + 1)',
       ).pluck(),
-      pruneSnapshots: db.prepare('DELETE FROM snapshots WHERE wallet = ? AND version <= (SELECT MAX(version) FROM snapshots WHERE wallet = ?) - ?'),
-      latestSnapshot: db.prepare('SELECT wallet, MAX(version) AS version, audit_seq AS auditSeq, blob FROM snapshots GROUP BY wallet'),
-      entriesAfter: db.prepare('SELECT body FROM audit_entries WHERE seq > ? ORDER BY seq LIMIT ?').pluck(),
-      checkpoints: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE seq > ? ORDER BY seq LIMIT ?'),
-      latestCheckpoint: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1'),
+      pruneSnapshots: db.prepare('DELETE FROM snapshots WHERE chain = ? AND wallet = ? AND version <= (SELECT MAX(version) FROM snapshots WHERE chain = ? AND wallet = ?) - ?'),
+      latestCore: db.prepare("SELECT wallet, version, audit_seq AS auditSeq, blob, chain FROM snapshots WHERE chain = ? AND wallet = '' ORDER BY version DESC LIMIT 1"),
+      latestWallets: db.prepare("SELECT wallet, MAX(version) AS version, audit_seq AS auditSeq, blob, chain FROM snapshots WHERE wallet <> '' GROUP BY wallet"),
+      entriesAfter: db.prepare('SELECT body FROM audit_entries WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?').pluck(),
+      checkpoints: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?'),
+      latestCheckpoint: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? ORDER BY seq DESC LIMIT 1'),
+      chains: db.prepare('SELECT chain FROM audit_entries GROUP BY chain UNION SELECT chain FROM audit_checkpoints GROUP BY chain ORDER BY chain').pluck(),
+      walletEntries: db.prepare(
+        'SELECT chain, seq, wallet_seq AS walletSeq, body AS text FROM audit_entries WHERE lower(wallet) = lower(?) AND (wallet_seq, chain, seq) > (?, ?, ?) ORDER BY wallet_seq, chain, seq LIMIT ?',
+      ),
       insertAnswer: db.prepare(
         'INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body, audit_seq, decided_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING',
       ),
@@ -104,64 +131,64 @@ export class SqliteStore implements Store {
   }
 
   /** Returns the highest entry seq stored (-1 if none). One wrapper, made once (better-sqlite3 prepares its BEGIN/COMMIT). */
-  private readonly persistBody = (ps: Persist[], answers: AgentAnswer[], marks: FetchMarks): number => {
+  private readonly persistBody = (ps: Persist[], answers: AgentAnswer[], marks: FetchMarks, chain: string): number => {
     let maxSeq = -1
-    for (const p of ps) maxSeq = Math.max(maxSeq, this.persistOne(p))
+    for (const p of ps) maxSeq = Math.max(maxSeq, this.persistOne(p, chain))
     const insert = this.stmts.insertAnswer
     for (const a of answers) insert.run(a.agentId, a.nonce, a.requestHash, a.status, a.body, a.auditSeq, a.decidedAt)
     this.fetchedBody(marks)
     return maxSeq
   }
-  private persistTxn: ((ps: Persist[], answers: AgentAnswer[], marks: FetchMarks) => number) | null = null
-  private readonly persistTx = (ps: Persist[], answers: AgentAnswer[] = []): number => {
+  private persistTxn: ((ps: Persist[], answers: AgentAnswer[], marks: FetchMarks, chain: string) => number) | null = null
+  private readonly persistTx = (ps: Persist[], answers: AgentAnswer[] = [], chain = ''): number => {
     // Fetch marks waiting since the last commit ride in this one (issue 18: no transaction of their own).
     const marks = this.marks
     this.marks = []
     try {
-      return (this.persistTxn ??= this.db.transaction(this.persistBody))(ps, answers, marks)
+      return (this.persistTxn ??= this.db.transaction(this.persistBody))(ps, answers, marks, chain)
     } catch (err) {
       this.marks = marks.concat(this.marks)
       // Keep the evidence of a fork (outside the refused transaction), then refuse the batch.
-      if (err instanceof AuditForkError) this.stmts.conflict.run(err.seq, err.hash, err.message, Date.now())
+      if (err instanceof AuditForkError) this.stmts.conflict.run(chain, err.seq, err.hash, err.message, Date.now())
       throw err
     }
   }
 
   /** Returns the highest entry seq in the block (-1 if none). */
-  private persistOne(p: Persist): number {
+  private persistOne(p: Persist, chain: string): number {
     let maxSeq = -1
     {
       const now = Date.now()
       for (const text of p.entries) {
         const e = JSON.parse(text) as Record<string, unknown>
         maxSeq = Math.max(maxSeq, Number(e.seq))
-        const r = this.stmts.insertEntry.run(e.seq, e.hash, e.time, e.event, e.wallet ?? null, e.agentId ?? null, e.verdict, text)
+        const r = this.stmts.insertEntry.run(chain, e.seq, e.hash, e.time, e.event, e.wallet ?? null, e.agentId ?? null, e.verdict, text, e.walletSeq ?? 0)
         if (r.changes === 0) {
           // Same seq already stored: the same entry again is fine (a catchUp re-send); another one is a fork.
-          const existing = this.stmts.entryHash.get(e.seq) as { hash: string } | undefined
+          const existing = this.stmts.entryHash.get(chain, e.seq) as { hash: string } | undefined
           if (existing && existing.hash !== e.hash) throw new AuditForkError(Number(e.seq), existing.hash, String(e.hash))
         }
       }
       if (p.checkpoint) {
         const c = p.checkpoint
-        this.stmts.insertCheckpoint.run(c.seq, c.head, c.time, c.signature)
+        this.stmts.insertCheckpoint.run(chain, c.seq, c.head, c.time, c.signature)
       }
       if (p.sealed) {
         for (const w of [{ wallet: '', version: p.sealed.version, blob: p.sealed.blob }, ...(p.sealed.wallets ?? [])]) {
-          this.stmts.insertSnapshot.run(w.wallet, w.version, p.sealed.auditSeq, Buffer.from(w.blob), now)
-          this.stmts.pruneSnapshots.run(w.wallet, w.wallet, KEEP_SNAPSHOTS)
+          this.stmts.insertSnapshot.run(chain, w.wallet, w.version, p.sealed.auditSeq, Buffer.from(w.blob), now)
+          this.stmts.pruneSnapshots.run(chain, w.wallet, chain, w.wallet, KEEP_SNAPSHOTS)
         }
       }
     }
     return maxSeq
   }
 
-  async persist(p: Persist): Promise<void> {
-    this.persistTx([p])
+  async persist(p: Persist, chain = ''): Promise<void> {
+    this.persistTx([p], [], chain)
   }
 
-  async persistMany(ps: Persist[], answers?: AgentAnswer[]): Promise<number> {
-    return this.persistTx(ps, answers)
+  async persistMany(ps: Persist[], answers?: AgentAnswer[], chain = ''): Promise<number> {
+    return this.persistTx(ps, answers, chain)
   }
 
   async agentAnswer(agentId: string, nonce: string): Promise<StoredAgentAnswer | null> {
@@ -200,39 +227,50 @@ export class SqliteStore implements Store {
     }, MARKS_IDLE_MS).unref()
   }
 
-  async storedThrough(from: number): Promise<number> {
-    if (!this.stmts.hasEntry.get(from + 1)) return from
-    return this.stmts.runEnd.get(from) as number
+  async storedThrough(from: number, chain = ''): Promise<number> {
+    if (!this.stmts.hasEntry.get(chain, from + 1)) return from
+    return this.stmts.runEnd.get(chain, from) as number
   }
 
-  async latestSnapshot(): Promise<StoredSnapshot | null> {
+  async latestSnapshot(chain = ''): Promise<StoredSnapshot | null> {
     // SQLite: with MAX() the bare columns come from the row holding the maximum.
-    return newestSet(this.stmts.latestSnapshot.all() as Array<{ wallet: string; version: number; auditSeq: number; blob: Buffer }>)
+    type Row = { wallet: string; version: number; auditSeq: number; blob: Buffer; chain: string }
+    return newestSet([...(this.stmts.latestCore.all(chain) as Row[]), ...(this.stmts.latestWallets.all() as Row[])])
   }
 
-  async entriesAfter(after: number, limit: number): Promise<string[]> {
-    return this.stmts.entriesAfter.all(after, limit) as string[]
+  async entriesAfter(after: number, limit: number, chain = ''): Promise<string[]> {
+    return this.stmts.entriesAfter.all(chain, after, limit) as string[]
+  }
+
+  async chains(): Promise<string[]> {
+    return this.stmts.chains.all() as string[]
+  }
+
+  async walletEntries(wallet: string, after: WalletCursor, limit: number): Promise<WalletEntryRow[]> {
+    return this.stmts.walletEntries.all(wallet, after.walletSeq, after.chain, after.seq, limit) as WalletEntryRow[]
   }
 
   async queryEntries(q: AuditQuery): Promise<string[]> {
     const where: string[] = ['seq > ?']
     const args: unknown[] = [q.afterSeq ?? -1]
+    if (q.chain !== undefined) where.push('chain = ?') && args.push(q.chain)
     if (q.wallet) where.push('lower(wallet) = lower(?)') && args.push(q.wallet)
     if (q.agentId) where.push('agent_id = ?') && args.push(q.agentId)
     if (q.verdict) where.push('verdict = ?') && args.push(q.verdict)
     if (q.requestId) where.push("json_extract(body, '$.requestId') = ?") && args.push(q.requestId)
     if (q.fromTime !== undefined) where.push('time >= ?') && args.push(q.fromTime)
     if (q.toTime !== undefined) where.push('time < ?') && args.push(q.toTime)
-    const sql = `SELECT body FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY seq${q.newestFirst ? ' DESC' : ''} LIMIT ?`
+    const dir = q.newestFirst ? ' DESC' : ''
+    const sql = `SELECT body FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY seq${dir}, chain${dir} LIMIT ?`
     return this.db.prepare(sql).pluck().all(...args, q.limit) as string[]
   }
 
-  async checkpoints(afterSeq: number, limit: number): Promise<StoredCheckpoint[]> {
-    return this.stmts.checkpoints.all(afterSeq, limit) as StoredCheckpoint[]
+  async checkpoints(afterSeq: number, limit: number, chain = ''): Promise<StoredCheckpoint[]> {
+    return this.stmts.checkpoints.all(chain, afterSeq, limit) as StoredCheckpoint[]
   }
 
-  async latestCheckpoint(): Promise<StoredCheckpoint | null> {
-    return (this.stmts.latestCheckpoint.get() as StoredCheckpoint | undefined) ?? null
+  async latestCheckpoint(chain = ''): Promise<StoredCheckpoint | null> {
+    return (this.stmts.latestCheckpoint.get(chain) as StoredCheckpoint | undefined) ?? null
   }
 
   async close(): Promise<void> {

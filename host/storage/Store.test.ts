@@ -125,7 +125,7 @@ describe.each(['sqlite', 'postgres'] as const)('%s store: idempotent persist, fo
     const snap = (await store.latestSnapshot())!
     expect({ ...snap, wallets: [...snap.wallets].sort((x, y) => x.wallet.localeCompare(y.wallet)) }).toEqual({
       version: 9, auditSeq: 9, blob: blob(9),
-      wallets: [{ wallet: A, version: 9, auditSeq: 9, blob: blob(0xa9) }, { wallet: B, version: 1, auditSeq: 0, blob: blob(0xb1) }],
+      wallets: [{ wallet: A, version: 9, auditSeq: 9, blob: blob(0xa9), chain: '' }, { wallet: B, version: 1, auditSeq: 0, blob: blob(0xb1), chain: '' }],
     })
     await store.close()
   })
@@ -142,7 +142,48 @@ describe.each(['sqlite', 'postgres'] as const)('%s store: idempotent persist, fo
     const snap = (await store.latestSnapshot())!
     expect(snap.version).toBe(2)
     // Each wallet row keeps the seq of the first core it was stored with (issue 15 step 3: loadWallet's tail starts after it).
-    expect([...snap.wallets].sort((x, y) => x.wallet.localeCompare(y.wallet))).toEqual([{ ...a1, auditSeq: 0 }, { wallet: B, version: 1, auditSeq: 1, blob: new Uint8Array([0xb1]) }])
+    expect([...snap.wallets].sort((x, y) => x.wallet.localeCompare(y.wallet))).toEqual([{ ...a1, auditSeq: 0, chain: '' }, { wallet: B, version: 1, auditSeq: 1, blob: new Uint8Array([0xb1]), chain: '' }])
+    await store.close()
+  })
+
+  it('chains (issue 15 step 4): entries, checkpoints and core blobs keyed per chain; a fork is per chain; a wallet\'s entries follow its thread across chains', async () => {
+    const { store, conflicts } = await stores[kind]()
+    const [A, B] = ['a'.repeat(32), 'b'.repeat(32)]
+    const W = '0x00000000000000000000000000000000000000aa'
+    const h = (c: string, seq: number) => `0x${c.repeat(2).slice(0, 2)}${seq.toString(16).padStart(62, '0')}`
+    const cp = (seq: number, c: string) => ({ seq, head: h(c, seq), time: 1, signature: `0x${'00'.repeat(64)}` })
+    // The root chain (what a store held before chains): W's first two thread entries, then its drop.
+    await store.persist({ entries: [entry(0), entry(1, h('0', 1), { wallet: W, walletSeq: 1 }), entry(2, h('0', 2), { wallet: W, walletSeq: 2 })], checkpoint: cp(2, '0'), sealed: { version: 7, auditSeq: 2, blob, wallets: [{ wallet: W, version: 3, blob: new Uint8Array([3]) }] } })
+    // Two chains written at once, each from seq 0: the same seqs, other hashes — not a fork.
+    await store.persistMany([{ entries: [entry(0, h(A, 0), { event: 'chain_started', chain: A }), entry(1, h(A, 1), { wallet: W, walletSeq: 3 })], checkpoint: cp(1, A), sealed: { version: 1, auditSeq: 1, blob: new Uint8Array([9]), wallets: [{ wallet: W, version: 4, blob: new Uint8Array([4]) }] } }], [], A)
+    await store.persist({ entries: [entry(0, h(B, 0), { event: 'chain_started', chain: B }), entry(1, h(B, 1))], checkpoint: cp(1, B), sealed: { version: 1, auditSeq: 0, blob: new Uint8Array([8]) } }, B)
+    await store.persist({ entries: [entry(2, h(B, 2), { wallet: W, walletSeq: 4 })], checkpoint: null, sealed: null }, B)
+    expect(await store.chains()).toEqual(['', A, B])
+    expect((await store.entriesAfter(-1, 10, A)).map((t) => JSON.parse(t).hash)).toEqual([h(A, 0), h(A, 1)])
+    expect((await store.entriesAfter(0, 10, B)).map((t) => JSON.parse(t).hash)).toEqual([h(B, 1), h(B, 2)])
+    expect((await store.entriesAfter(-1, 10)).map((t) => JSON.parse(t).seq)).toEqual([0, 1, 2]) // root unchanged
+    expect(await store.storedThrough(-1, B)).toBe(2)
+    expect(await store.storedThrough(-1, A)).toBe(1)
+    expect(await store.checkpoints(-1, 10, A)).toEqual([cp(1, A)])
+    expect((await store.latestCheckpoint(B))?.head).toBe(h(B, 1))
+    expect((await store.latestCheckpoint())?.head).toBe(h('0', 2))
+    expect((await store.queryEntries({ chain: B, limit: 10, newestFirst: true })).map((t) => JSON.parse(t).hash)[0]).toBe(h(B, 2))
+    expect(await store.queryEntries({ limit: 10 })).toHaveLength(8) // every chain
+    // Core blobs per chain; each wallet's newest blob whichever chain stored it, naming that chain.
+    expect((await store.latestSnapshot())?.version).toBe(7)
+    const a = await store.latestSnapshot(A)
+    expect(a?.blob).toEqual(new Uint8Array([9]))
+    expect(a?.wallets).toEqual([{ wallet: W, version: 4, auditSeq: 1, blob: new Uint8Array([4]), chain: A }])
+    expect((await store.latestSnapshot(B))?.wallets[0]?.chain).toBe(A)
+    expect(await store.latestSnapshot('c'.repeat(32))).toBeNull()
+    // W's thread across chains, in walletSeq order, paged by cursor.
+    const rows = await store.walletEntries(W.toUpperCase().replace('0X', '0x'), { walletSeq: -1, chain: '', seq: -1 }, 3)
+    expect(rows.map((r) => [r.chain, r.seq, r.walletSeq])).toEqual([['', 1, 1], ['', 2, 2], [A, 1, 3]])
+    const more = await store.walletEntries(W, { walletSeq: 3, chain: A, seq: 1 }, 3)
+    expect(more.map((r) => [r.chain, r.seq, r.walletSeq, JSON.parse(r.text).hash])).toEqual([[B, 2, 4, h(B, 2)]])
+    // A second hash at a stored (chain, seq) is still a fork: refused, evidence kept.
+    await expect(store.persist({ entries: [entry(1, h('f', 1))], checkpoint: null, sealed: null }, A)).rejects.toBeInstanceOf(AuditForkError)
+    expect(await conflicts()).toEqual([1])
     await store.close()
   })
 })

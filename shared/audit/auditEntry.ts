@@ -10,6 +10,9 @@ export const HASH_HEX_REGEX = /^0x[0-9a-f]{64}$/
 const hash = z.string().regex(HASH_HEX_REGEX)
 const anyCaseHash = z.string().regex(/^0x[0-9a-fA-F]{64}$/)
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
+/** A non-root chain's id: 16 random bytes as 32 lowercase hex (issue 15 step 4); the root chain's id is ''. */
+export const CHAIN_ID_REGEX = /^[0-9a-f]{32}$/
+export const ChainIdSchema = z.string().regex(/^(?:[0-9a-f]{32})?$/)
 const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 
 export const AUDIT_EVENTS = [
@@ -42,6 +45,7 @@ export const AUDIT_EVENTS = [
   'state_loaded',
   'wallet_dropped',
   'wallet_loaded',
+  'chain_started',
 ] as const
 export const AuditEventSchema = z.enum(AUDIT_EVENTS)
 export type AuditEvent = z.infer<typeof AuditEventSchema>
@@ -81,10 +85,16 @@ export const AuditEntrySchema = z.strictObject({
    */
   walletSeq: uint.min(1).optional(),
   walletPrev: hash.optional(),
+  /**
+   * Issue 15 step 4, only on `chain_started` (seq 0 of a chain other than the root): the chain's id and the core id
+   * (the cluster's lineage) it belongs to, so every later entry of the chain commits to both by its hash links.
+   */
+  chain: z.string().regex(CHAIN_ID_REGEX).optional(),
+  core: z.string().regex(/^[0-9a-f]{32}$/).optional(),
 })
 export type AuditEntry = z.infer<typeof AuditEntrySchema>
 /** What the appender supplies; the chain fills in seq, prevHash and the wallet's thread fields. */
-export type AuditEntryBody = Omit<AuditEntry, 'seq' | 'prevHash' | 'walletSeq' | 'walletPrev'>
+export type AuditEntryBody = Omit<AuditEntry, 'seq' | 'prevHash' | 'walletSeq' | 'walletPrev' | 'chain' | 'core'>
 /** A wallet's thread head: its last entry's walletSeq and entry hash (walletSeq 0 and GENESIS_HASH: no entry yet). */
 export type WalletThreadHead = { walletSeq: number; hash: string }
 
@@ -97,6 +107,8 @@ export const AuditCheckpointSchema = z.strictObject({
   seq: uint,
   head: hash,
   time: uint,
+  /** Issue 15 step 4: the chain the head is of (absent: the root chain); inside the signed message. */
+  chain: z.string().regex(CHAIN_ID_REGEX).optional(),
   signature: z.string().regex(/^0x[0-9a-f]{128}$/),
 })
 export type AuditCheckpoint = z.infer<typeof AuditCheckpointSchema>

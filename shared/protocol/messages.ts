@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { AuditCheckpointSchema, AuditHeadSchema } from '../audit/auditEntry.js'
+import { AuditCheckpointSchema, AuditHeadSchema, CHAIN_ID_REGEX } from '../audit/auditEntry.js'
 import { OwnerReceiptSchema } from '../owner/ownerReceipt.js'
 import type { EnclaveRequestType } from './requests.js'
 
@@ -64,8 +64,10 @@ export const HelloResultSchema = z
   })
   .strict()
 
+/** Issue 15 step 4: the enclave's audit chain, absent for the root chain (docs/audit.md "Chains"). */
+const chain = z.string().regex(CHAIN_ID_REGEX).optional()
 export const LoadStateResultSchema = z
-  .object({ stateVersion: z.number().int(), auditHead: AuditHeadSchema.nullable() })
+  .object({ stateVersion: z.number().int(), auditHead: AuditHeadSchema.nullable(), chain })
   .strict()
 
 export const ReadyResultSchema = z
@@ -75,6 +77,7 @@ export const ReadyResultSchema = z
     auditHead: AuditHeadSchema.nullable(),
     receiptPublicKey: hex,
     wallets: z.number().int(),
+    chain,
   })
   .strict()
 

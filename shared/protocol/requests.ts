@@ -30,7 +30,9 @@ export const AgentSignBodySchema = z.strictObject({
 export const EnclaveRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), protocolVersion: z.number().int() }).strict(),
   /** The newest sealed core blob the host has (null on first start) and each wallet's newest blob (issue 15). */
-  z.object({ type: z.literal('loadState'), snapshot: bytes.nullable(), wallets: z.array(z.strictObject({ wallet: z.string().max(42), blob: bytes })).max(100_000).optional() }).strict(),
+  z.object({ type: z.literal('loadState'), snapshot: bytes.nullable(), wallets: z.array(z.strictObject({ wallet: z.string().max(42), blob: bytes })).max(100_000).optional(),
+    /** Issue 15 step 4: start a new chain of the snapshot's lineage (its keys and core id), with no wallets (they come by loadWallet). */
+    newChain: z.literal(true).optional() }).strict(),
   /** Audit entries recorded after the snapshot's head, in order, as stored JSON text. */
   z.object({ type: z.literal('replayEntries'), entries: z.array(z.string().max(1 << 20)).max(10_000) }).strict(),
   z.object({ type: z.literal('finishLoad') }).strict(),
