@@ -54,6 +54,11 @@ export const HostEnvSchema = z.object({
   /** owner: audit reads need an owner read token or BURSAR_AUDIT_TOKEN; open: anyone reads (simulation convenience). */
   BURSAR_AUDIT_AUTH: z.enum(['owner', 'open']).default('owner'),
   BURSAR_ENCLAVE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /**
+   * Issue 15 step 4, the audit chain this pair writes: '' (default) the root chain; 'own' a chain of its own, started
+   * from the root core with no wallets (they arrive by loadWallet); a 32-hex chain id: resume that chain (docs/scale.md).
+   */
+  BURSAR_CHAIN: z.string().regex(/^(?:own|[0-9a-f]{32})?$/, "BURSAR_CHAIN: '', 'own' or a 32-hex chain id").default(''),
   /** Browser origins allowed to call the API (an owner console run from a local copy): comma-separated, or '*'. */
   BURSAR_CORS_ORIGINS: z.string().default(''),
   /** Pending-approval webhooks: JSON {"0xwallet": "https://…", "*": "https://… (every other wallet)"}; Slack incoming webhooks work as they are. */

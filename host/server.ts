@@ -60,7 +60,7 @@ if (store.kind === 'postgres') {
     },
   })
 }
-const gateway = new EnclaveGateway(parseEnclave(env.BURSAR_ENCLAVE), store, log, env.BURSAR_ENCLAVE_TIMEOUT_MS, keeper)
+const gateway = new EnclaveGateway(parseEnclave(env.BURSAR_ENCLAVE), store, log, env.BURSAR_ENCLAVE_TIMEOUT_MS, keeper, { chain: env.BURSAR_CHAIN })
 // The port is known only after listen (BURSAR_PORT=0): links are built lazily from this.
 let publicUrl = env.BURSAR_PUBLIC_URL ?? `http://${env.BURSAR_BIND}:${env.BURSAR_PORT}`
 const webhookSettings = new WebhookSettings(path.join(env.BURSAR_DATA_DIR, 'webhooks.json'))

@@ -48,7 +48,7 @@ const HANDLERS: { [T in EnclaveRequestType]: (enclave: Enclave, req: Extract<Enc
   hello: (enclave, req) =>
     req.protocolVersion !== PROTOCOL_VERSION
       ? fail('protocol_version_unsupported', `Enclave speaks protocol ${PROTOCOL_VERSION}, not ${req.protocolVersion}`)
-      : { ok: true, result: { protocolVersion: PROTOCOL_VERSION, mode: enclave.params.mode, phase: enclave.phase, enclaveVersion: ENCLAVE_VERSION, signEngine: SIGN_ENGINE } },
+      : { ok: true, result: { protocolVersion: PROTOCOL_VERSION, mode: enclave.params.mode, phase: enclave.phase, enclaveVersion: ENCLAVE_VERSION, signEngine: SIGN_ENGINE, ...(enclave.audit?.chain && { chain: enclave.audit.chain }) } },
   loadState: async (enclave, req) => {
     await enclave.loadSnapshot(req.snapshot, req.wallets, req.newChain)
     return { ok: true, result: enclave.headResult() }

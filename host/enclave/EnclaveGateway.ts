@@ -81,6 +81,9 @@ export class EnclaveGateway {
     lastError: null,
   }
   private loading: Promise<void> | null = null
+  private readonly chainMode: string
+  /** Issue 15 step 4: the chain this pair's enclave writes ('' = root): every store read and write of the gateway is of it. */
+  chain = ''
   /**
    * From connect until hello shows the enclave is not ready, or a ready one's catchUp is stored, other requests
    * wait: nothing is served before what the enclave kept is stored.
@@ -105,7 +108,16 @@ export class EnclaveGateway {
     timeoutMs = 10_000,
     /** Scale-out mode (docs/scale.md): load only while holding the wallet group's lease; check it before each request. */
     private readonly lease?: GatewayLease,
+    /**
+     * Issue 15 step 4, the audit chain this pair writes: '' (default) the root chain, as a single pair always did;
+     * 'own' a chain of its own, started from the lineage's root core with no wallets (they come by loadWallet) and
+     * resumed by this process if its enclave restarts; or a chain id: resume that chain from its stored core + tail.
+     */
+    opts: { chain?: string } = {},
   ) {
+    this.chainMode = opts.chain ?? ''
+    if (this.chainMode !== 'own' && !/^(?:[0-9a-f]{32})?$/.test(this.chainMode)) throw new Error(`chain ${JSON.stringify(this.chainMode)}: '', 'own' or a 32-hex chain id`)
+    if (/^[0-9a-f]{32}$/.test(this.chainMode)) this.chain = this.chainMode
     this.client = new EnclaveClient(address, timeoutMs)
     this.client.on('connected', () => {
       this.status.connected = true
@@ -140,7 +152,7 @@ export class EnclaveGateway {
   /** Tells a ready enclave how far the store is complete; stores whatever it sends back (catchUp). */
   private async ack(force = false) {
     if (!force && (!this.status.ready || this.gate)) return
-    this.storedThrough = await this.store.storedThrough(this.storedThrough)
+    this.storedThrough = await this.store.storedThrough(this.storedThrough, this.chain)
     const same = this.storedThrough === this.acked.through && this.snapshotVersion === this.acked.version
     this.holeTicks = same && this.maxStored > this.storedThrough ? this.holeTicks + 1 : 0
     if (!force && same && (this.holeTicks < 2 || this.holeTicks > 4)) return
@@ -272,7 +284,7 @@ export class EnclaveGateway {
         this.queued = []
         const answers = batch.flatMap((b) => (b.answer ? [b.answer] : []))
         const t0 = performance.now()
-        this.store.persistMany(this.coverCheckpoints(batch), answers).then(
+        this.store.persistMany(this.coverCheckpoints(batch), answers, this.chain).then(
           (maxSeq) => {
             if (maxSeq > this.maxStored) {
               const last = batch.findLast((b) => b.p.entries.length > 0)
@@ -332,7 +344,10 @@ export class EnclaveGateway {
     const h = HelloResultSchema.parse(hello.result)
     this.status.mode = h.mode
     this.status.phase = h.phase
-    const snap = await this.store.latestSnapshot()
+    if (h.phase === 'ready') this.useChain(h.chain ?? '')
+    const start = h.phase !== 'ready' && this.chainMode === 'own' && !this.chain // a chain of its own, not yet started
+    const snap = start ? null : await this.store.latestSnapshot(this.chain)
+    if (!snap && this.chain) throw new Error(`the store holds no core blob of chain ${this.chain}`)
     this.snapshotVersion = Math.max(this.snapshotVersion, snap?.version ?? 0)
     if (h.phase === 'ready' && this.lease) return this.resumeUnderLease(this.lease)
     if (h.phase === 'ready') {
@@ -350,10 +365,10 @@ export class EnclaveGateway {
       this.status.phase = 'standby'
       await this.lease.waitHeld()
       // Read the newest snapshot only now: the previous holder's last persist committed before our takeover did.
-      const newer = await this.store.latestSnapshot()
+      const newer = start ? null : await this.store.latestSnapshot(this.chain)
       if (newer && newer.version !== snap?.version) return this.loadFrom(newer)
     }
-    return this.loadFrom(snap)
+    return start ? this.startOwnChain() : this.loadFrom(snap)
   }
 
   /**
@@ -372,7 +387,7 @@ export class EnclaveGateway {
       lease.lost(`the kept enclave's entries could not be stored (${(err as Error).message}): restart the pair`)
       throw err
     }
-    const newest = (await this.store.queryEntries({ newestFirst: true, limit: 1 }))[0]
+    const newest = (await this.store.queryEntries({ chain: this.chain, newestFirst: true, limit: 1 }))[0]
     const head = newest ? (JSON.parse(newest) as { seq: number; hash: string }) : null
     if ((head?.seq ?? -1) !== (r.auditHead?.seq ?? -1) || (head && head.hash !== r.auditHead?.hash)) {
       lease.lost(`the enclave's audit head ${r.auditHead?.seq ?? -1} is not the store's ${head?.seq ?? -1} (another holder served): restart the pair`)
@@ -388,10 +403,12 @@ export class EnclaveGateway {
     const wallets = (snap?.wallets ?? []).map(({ wallet, blob }) => ({ wallet, blob }))
     const loaded = await this.call({ type: 'loadState', snapshot: snap?.blob ?? null, wallets }, 60_000)
     if (!loaded.ok) throw new Error(`loadState refused: ${loaded.error.code}: ${loaded.error.message}`)
+    // The core names its chain (sealed): one of another chain is not served as ours (it would fork that chain).
+    if ((loaded.result.chain ?? '') !== this.chain) throw new Error(`the stored core of chain '${this.chain}' names chain '${loaded.result.chain ?? ''}': refused (a forked chain)`)
     let after = snap?.auditSeq ?? -1
     let replayed = 0
     for (;;) {
-      const texts = await this.store.entriesAfter(after, 2_000)
+      const texts = await this.store.entriesAfter(after, 2_000, this.chain)
       if (texts.length === 0) break
       // Keep frames well under the limit.
       let chunk: string[] = []
@@ -415,7 +432,7 @@ export class EnclaveGateway {
     const ready = await this.call({ type: 'finishLoad' }, 60_000)
     if (!ready.ok) throw new Error(`finishLoad refused: ${ready.error.code}: ${ready.error.message}`)
     const r = ready.result
-    this.storedThrough = await this.store.storedThrough(this.storedThrough)
+    this.storedThrough = await this.store.storedThrough(this.storedThrough, this.chain)
     this.status = {
       ...this.status,
       ready: true,
@@ -426,6 +443,32 @@ export class EnclaveGateway {
       lastError: null,
     }
     this.log(`enclave ready: state v${r.stateVersion}, ${replayed} entries replayed, audit head ${r.auditHead?.seq ?? -1}`)
+  }
+
+  /** Issue 15 step 4: a chain the enclave reports (a kept-running one); a pair configured for another chain refuses it. */
+  private useChain(chain: string): void {
+    if (this.chainMode !== 'own' && chain !== this.chainMode) throw new Error(`the enclave writes chain '${chain}', this host is configured for '${this.chainMode}': refused`)
+    if (chain !== this.chain) [this.chain, this.storedThrough, this.snapshotVersion, this.maxStored] = [chain, -1, 0, -1]
+  }
+
+  /**
+   * Issue 15 step 4: starts the enclave on a chain of its own (loadState newChain) from the lineage's newest root
+   * core: same receipt key, entry MAC key and core id; no wallets (loadWallet brings them). The enclave picks the id;
+   * chain_started (seq 0) and the chain's first core are stored under it. A later enclave restart resumes it.
+   */
+  async startOwnChain(): Promise<void> {
+    const root = await this.store.latestSnapshot('')
+    if (!root) throw new Error('no root core blob to start a chain from: start one pair on the root chain first')
+    const loaded = await this.call({ type: 'loadState', snapshot: root.blob, wallets: [], newChain: true }, 60_000)
+    if (!loaded.ok) throw new Error(`loadState (new chain) refused: ${loaded.error.code}: ${loaded.error.message}`)
+    if (!loaded.result.chain) throw new Error('the enclave did not start a chain of its own')
+    ;[this.chain, this.storedThrough, this.snapshotVersion, this.maxStored] = [loaded.result.chain, -1, 0, -1]
+    const ready = await this.call({ type: 'finishLoad' }, 60_000)
+    if (!ready.ok) throw new Error(`finishLoad refused: ${ready.error.code}: ${ready.error.message}`)
+    const r = ready.result
+    this.storedThrough = await this.store.storedThrough(this.storedThrough, this.chain)
+    this.status = { ...this.status, ready: true, phase: 'ready', stateVersion: r.stateVersion, auditHead: r.auditHead, receiptPublicKey: r.receiptPublicKey, lastError: null }
+    this.log(`enclave ready on its own chain ${this.chain} (started from root core v${root.version})`)
   }
 
   /**
@@ -442,9 +485,10 @@ export class EnclaveGateway {
    * seal are stored before this returns.
    */
   async loadWallet(wallet: string): Promise<TypedResponse<'loadWallet'>> {
-    const w = (await this.store.latestSnapshot())?.wallets.find((x) => x.wallet.toLowerCase() === wallet.toLowerCase())
+    const w = (await this.store.latestSnapshot(this.chain))?.wallets.find((x) => x.wallet.toLowerCase() === wallet.toLowerCase())
     if (!w) return { ok: false, error: { code: 'wallet_not_found', message: `The store holds no sealed blob of wallet ${wallet}` } }
-    const entries = await this.store.queryEntries({ wallet, afterSeq: w.auditSeq, limit: 10_000 })
+    // The tail is in the chain whose enclave stored that blob (its row's auditSeq is a seq of that chain).
+    const entries = await this.store.queryEntries({ chain: w.chain, wallet, afterSeq: w.auditSeq, limit: 10_000 })
     return this.call({ type: 'loadWallet', wallet, blob: w.blob, entries }, 60_000)
   }
 

@@ -8,7 +8,7 @@ import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
 import { errorStatus } from '../plugins/errorStatus.js'
 import type { AuditScope, ownerReadGuard } from '../plugins/ownerReadGuard.js'
 import type { AuditQuery, Store, StoredCheckpoint } from '../storage/Store.js'
-import { auditExport } from './auditExport.js'
+import { auditExport, chainHeader, exactCheckpoints, walletExport } from './auditExport.js'
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
 /** ms since the epoch, or an ISO 8601 date-time. */
@@ -157,7 +157,7 @@ export function auditRoutes(store: Store, gateway: EnclaveGateway, guard: Guard)
               return reply.code(403).type('application/json').send({ code: 'audit_wallet_not_owned', message: `${wallet} is not a wallet of ${scope.owner}: export one of yours` })
           }
           reply.header('x-bursar-audit-scope', 'wallet')
-          return reply.send(Readable.from(ownerExport(store, [wallet.toLowerCase()], format)) as never)
+          return reply.send(Readable.from(walletExport(store, wallet.toLowerCase(), format)) as never)
         }
         if (scope.kind === 'owner') {
           const owned = await ownedWallets(scope.owner, reply)
@@ -179,7 +179,11 @@ export function auditRoutes(store: Store, gateway: EnclaveGateway, guard: Guard)
           response: { 200: AuditHeadResponseSchema },
         },
       },
-      async () => ({ checkpoint: await store.latestCheckpoint() }),
+      async () => {
+        // Issue 15 step 4: this pair's chain; a non-root chain's checkpoint names it (it is in the signed message).
+        const c = await store.latestCheckpoint(gateway.chain)
+        return { checkpoint: c && { ...c, ...(gateway.chain && { chain: gateway.chain }) } }
+      },
     )
   }
 }
@@ -197,15 +201,6 @@ async function queryWallets(store: Store, wallets: string[], q: AuditQuery): Pro
   return rows.slice(0, q.limit).map((r) => r.t)
 }
 
-/** Checkpoints at exactly these seqs (what an owner can check without the other wallets' entries). */
-async function exactCheckpoints(store: Store, seqs: number[]): Promise<StoredCheckpoint[]> {
-  const out: StoredCheckpoint[] = []
-  for (const seq of seqs) {
-    const [c] = await store.checkpoints(seq - 1, 1)
-    if (c && c.seq === seq) out.push(c)
-  }
-  return out
-}
 
 /**
  * Checkpoints from the first returned seq through the first one covering the last returned seq. `wholeLogEnd`: the
@@ -224,11 +219,20 @@ export async function rangeCheckpoints(store: Store, entries: { seq: number }[],
 }
 
 async function* ownerExport(store: Store, wallets: string[], format: 'jsonl' | 'csv'): AsyncGenerator<string> {
-  const { AUDIT_CSV_COLUMNS, toAuditCsv } = await import('../../shared/audit/exportFormats.js')
+  const { AUDIT_CSV_COLUMNS } = await import('../../shared/audit/exportFormats.js')
   if (format === 'csv') yield `${AUDIT_CSV_COLUMNS.join(',')}\r\n`
   if (wallets.length === 0) return
+  // Issue 15 step 4: per chain, the root's first (as before chains), each other's after its header line.
+  for (const chain of await store.chains()) {
+    if (chain && format === 'jsonl') yield chainHeader(chain)
+    yield* ownerChainExport(store, wallets, format, chain)
+  }
+}
+
+async function* ownerChainExport(store: Store, wallets: string[], format: 'jsonl' | 'csv', chain: string): AsyncGenerator<string> {
+  const { toAuditCsv } = await import('../../shared/audit/exportFormats.js')
   for (let after = -1; ; ) {
-    const texts = await queryWallets(store, wallets, { afterSeq: after, limit: 1_000 })
+    const texts = await queryWallets(store, wallets, { chain, afterSeq: after, limit: 1_000 })
     if (texts.length === 0) return
     // biome-ignore lint/suspicious/noExplicitAny: the stored entries, served as stored
     const rows = texts.map((t) => JSON.parse(t) as any)
@@ -238,7 +242,7 @@ async function* ownerExport(store: Store, wallets: string[], format: 'jsonl' | '
       yield csv.slice(csv.indexOf('\r\n') + 2)
       continue
     }
-    const cps = new Map((await exactCheckpoints(store, rows.map((r) => r.seq))).map((c) => [c.seq, c]))
+    const cps = new Map((await exactCheckpoints(store, rows.map((r) => r.seq), chain)).map((c) => [c.seq, c]))
     yield rows
       .map((r) => {
         const c = cps.get(r.seq)

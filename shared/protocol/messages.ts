@@ -59,6 +59,8 @@ export const HelloResultSchema = z
     mode: z.enum(['sim', 'nitro']),
     phase: z.string(),
     enclaveVersion: z.string(),
+    /** Issue 15 step 4: the chain a loaded enclave writes (absent: root, or nothing loaded). */
+    chain: z.string().regex(CHAIN_ID_REGEX).optional(),
     /** The secp256k1 engine wallet keys sign with (enclave/sign/secp256k1Engine.ts); signatures are identical either way. */
     signEngine: z.enum(['libsecp256k1', 'noble']).optional(),
   })
