@@ -225,8 +225,8 @@ export class WalletLeaseKeeper {
         return this.lost(`drop of ${wallet} answered ${r.error.code}: ${r.error.message}`)
       }
       this.held.delete(wallet)
-      await releaseWalletLease(store.pool, wallet, node, h.epoch)
       this.fence.epochs.delete(wallet)
+      await releaseWalletLease(store.pool, wallet, node, h.epoch)
       log(`wallet handed back: ${wallet} (epoch ${h.epoch}) to ${p}`)
       return
     }

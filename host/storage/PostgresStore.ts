@@ -184,7 +184,13 @@ const types = {
  * map). A persist names every wallet of its entries and wallet blobs with its epoch here (0 when absent: claimed if
  * never leased, i.e. a wallet this host's enclave just created; `onClaimed` then tells the keeper).
  */
-export type WalletFence = { holder: string; url: string; ttlMs: number; epochs: Map<string, number>; onClaimed(wallet: string): void }
+export type WalletFence = {
+  holder: string
+  url: string
+  ttlMs: number
+  epochs: Map<string, number>
+  onClaimed(wallet: string): void
+}
 
 export type Lease = { group: string; holder: string; url: string; epoch: number; expiresInMs: number }
 
@@ -371,7 +377,7 @@ export class PostgresStore implements Store {
     const epochs = named.map((w) => wf?.epochs.get(w) ?? 0)
     try {
       await this.pool.query(
-        'SELECT bursar_fence_wallets($29, $30, $31, $32, $33), bursar_persist($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)',
+        'SELECT bursar_persist($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28) FROM (SELECT bursar_fence_wallets($29, $30, $31, $3, $4, $5, $8, $17, $18, $32, $33)) AS fence',
         [
           fence?.group ?? null,
           fence?.epoch ?? null,

@@ -314,6 +314,10 @@ describe('postgres store: per-wallet leases and fencing (issue 15 step 4)', () =
     expect(await releaseWalletLease(a.pool, W1, 'A', 1)).toBe(false) // a stale holder cannot release either
     await expect(a.persist({ entries: [named(2, W1)], checkpoint: null, sealed: null })).rejects.toBeInstanceOf(WalletLeaseLostError)
     await b.persist({ entries: [named(2, W1)], checkpoint: null, sealed: null })
+    // What A stored for W1 before it lost it may be sent again (catchUp, an unacknowledged final blob with a later
+    // core): already stored, it needs no lease; anything new naming W1 does.
+    await a.persist({ entries: [named(0, W1)], checkpoint: null, sealed: null })
+    await expect(a.persist({ entries: [named(0, W1, `0x${'ee'.repeat(32)}`)], checkpoint: null, sealed: null })).rejects.toBeInstanceOf(WalletLeaseLostError)
     const v = await clusterView(b.pool)
     expect(v.leases.map((l) => [l.wallet, l.holder, l.epoch]).sort()).toEqual([[W1, 'B', 2], [W2, 'B', 1], [W3, 'A', 1]])
     expect(v.hosts.map((h) => h.node)).toEqual(['A']) // only A heartbeat (renew) so far
@@ -334,7 +338,7 @@ describe('postgres store: per-wallet leases and fencing (issue 15 step 4)', () =
     a.setWalletFence(fence('A', [[W1, 1]]).f)
     const c = await a.pool.connect()
     await c.query('BEGIN')
-    await c.query('SELECT bursar_fence_wallets($1, $2, 0, $3, $4)', ['A', 'http://A', [W1], [1]])
+    await c.query("SELECT bursar_fence_wallets($1, $2, 0, '', $5, $6, $7, '{}', '{}', $3, $4)", ['A', 'http://A', [W1], [1], [0], [`0x${'00'.repeat(32)}`], [W1]])
     await new Promise((r) => setTimeout(r, 300)) // expired meanwhile, but the open persist holds the row
     let tookOver = false
     const take = acquireWalletLease(b.pool, W1, 'B', 'http://B', 5_000).then((l) => ((tookOver = true), l))

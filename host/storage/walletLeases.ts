@@ -4,9 +4,10 @@
  * takeover appended to `wallet_lease_history`). Hosts announce themselves in `cluster_hosts` (a heartbeat row that
  * expires like a lease), so every host computes the same placement (rendezvous hashing) over the live ones.
  *
- * Fencing: `bursar_fence_wallets` runs in the same statement (so the same transaction) as `bursar_persist` and
- * refuses the whole block (BL002, nothing stored) unless every wallet the block names (its entries and its wallet
- * blobs) is leased to this host at the epoch the host believes it holds, unexpired by the database's clock. It locks
+ * Fencing: `bursar_fence_wallets` runs in the same statement (so the same transaction) as `bursar_persist`, before
+ * it (a FROM subquery with a volatile function is evaluated first), and refuses the whole block (BL002, nothing
+ * stored) unless every wallet the block names with something new (an entry or a wallet blob not stored yet) is
+ * leased to this host at the epoch the host believes it holds, unexpired by the database's clock. It locks
  * those rows FOR SHARE, so a takeover of one of them waits for the in-flight persist, and every later persist of
  * the old holder sees the new epoch. A wallet with no row at all (never leased: a wallet this host's enclave just
  * created) is claimed by the persist that first names it (epoch 1): nobody else has its blob.
@@ -23,24 +24,35 @@ export const WALLET_LEASE_MIGRATIONS: string[] = [
    CREATE TABLE wallet_lease_history(wallet TEXT NOT NULL, epoch BIGINT NOT NULL, holder TEXT NOT NULL, holder_url TEXT NOT NULL,
      acquired_at TIMESTAMPTZ NOT NULL, previous_holder TEXT, previous_expired_at TIMESTAMPTZ, PRIMARY KEY(wallet, epoch));
    CREATE TABLE cluster_hosts(node TEXT PRIMARY KEY, url TEXT NOT NULL, started_at TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ NOT NULL);
-   CREATE FUNCTION bursar_fence_wallets(p_holder text, p_url text, p_ttl_ms bigint, p_wallets text[], p_epochs bigint[]) RETURNS void LANGUAGE plpgsql AS $fn$
-   DECLARE n int; want int;
+   CREATE FUNCTION bursar_fence_wallets(p_holder text, p_url text, p_ttl_ms bigint, p_chain text,
+     e_seq bigint[], e_hash text[], e_wallet text[], s_wallet text[], s_version bigint[], p_wallets text[], p_epochs bigint[]) RETURNS void LANGUAGE plpgsql AS $fn$
+   DECLARE need text[]; n int; bad text;
    BEGIN
-     IF p_wallets IS NULL OR cardinality(p_wallets) = 0 THEN RETURN; END IF;
+     IF p_holder IS NULL THEN RETURN; END IF; -- not in per-wallet mode
+     -- The wallets the block names that need the lease: those of entries not stored yet (catchUp re-sends stored
+     -- ones, also of a wallet dropped and released since) and of wallet blobs not stored yet (a dropped wallet's final
+     -- blob rides with every core until acknowledged).
+     SELECT array_agg(DISTINCT lower(w)) INTO need FROM (
+       SELECT x.w FROM unnest(e_seq, e_hash, e_wallet) AS x(s, h, w)
+        WHERE x.w IS NOT NULL AND NOT EXISTS (SELECT 1 FROM audit_entries a WHERE a.chain = p_chain AND a.seq = x.s AND a.hash = x.h)
+       UNION ALL
+       SELECT x.w FROM unnest(s_wallet, s_version) AS x(w, v)
+        WHERE x.w <> '' AND NOT EXISTS (SELECT 1 FROM snapshots t WHERE t.wallet = x.w AND t.version = x.v)) q;
+     IF need IS NULL THEN RETURN; END IF;
      -- Epoch 0: a wallet this host's enclave created; claimed here unless anyone ever leased it.
      INSERT INTO wallet_leases(wallet, holder, holder_url, epoch, expires_at, acquired_at)
        SELECT x.w, p_holder, p_url, 1, clock_timestamp() + p_ttl_ms * interval '1 millisecond', clock_timestamp()
-         FROM unnest(p_wallets, p_epochs) AS x(w, e) WHERE x.e = 0
+         FROM unnest(p_wallets, p_epochs) AS x(w, e) WHERE x.e = 0 AND x.w = ANY(need)
        ON CONFLICT (wallet) DO NOTHING;
-     SELECT count(DISTINCT x.w) INTO want FROM unnest(p_wallets) AS x(w);
      SELECT count(*) INTO n FROM (
        SELECT 1 FROM wallet_leases l JOIN unnest(p_wallets, p_epochs) AS x(w, e) ON l.wallet = x.w
-        WHERE l.holder = p_holder AND l.epoch = greatest(x.e, 1) AND l.expires_at > clock_timestamp()
+        WHERE x.w = ANY(need) AND l.holder = p_holder AND l.epoch = greatest(x.e, 1) AND l.expires_at > clock_timestamp()
         FOR SHARE OF l) s;
-     IF n < want THEN
-       RAISE EXCEPTION 'a wallet of this block is not leased to % at the epoch it carries', p_holder USING ERRCODE = 'BL002',
-         DETAIL = (SELECT string_agg(x.w, ',') FROM unnest(p_wallets, p_epochs) AS x(w, e)
-                    WHERE NOT EXISTS (SELECT 1 FROM wallet_leases l WHERE l.wallet = x.w AND l.holder = p_holder AND l.epoch = greatest(x.e, 1) AND l.expires_at > clock_timestamp()));
+     IF n < cardinality(need) THEN
+       SELECT string_agg(w, ',') INTO bad FROM unnest(need) AS u(w)
+        WHERE NOT EXISTS (SELECT 1 FROM wallet_leases l JOIN unnest(p_wallets, p_epochs) AS x(w, e) ON l.wallet = x.w
+                           WHERE x.w = u.w AND l.holder = p_holder AND l.epoch = greatest(x.e, 1) AND l.expires_at > clock_timestamp());
+       RAISE EXCEPTION 'a wallet of this block is not leased to % at the epoch it carries', p_holder USING ERRCODE = 'BL002', DETAIL = coalesce(bad, '');
      END IF;
    END $fn$;`,
 ]
