@@ -376,8 +376,8 @@ export class PostgresStore implements Store {
     const named = wf ? [...new Set([...e.wallet, ...sn.wallet].flatMap((w) => (w ? [w.toLowerCase()] : [])))] : []
     const epochs = named.map((w) => wf?.epochs.get(w) ?? 0)
     try {
-      await this.pool.query(
-        'SELECT bursar_persist($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28) FROM (SELECT bursar_fence_wallets($29, $30, $31, $3, $4, $5, $8, $17, $18, $32, $33)) AS fence',
+      const r = await this.pool.query<{ claimed: string[] }>(
+        'SELECT bursar_persist($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28), fence.claimed FROM (SELECT bursar_fence_wallets($29, $30, $31, $3, $4, $5, $8, $17, $18, $32, $33) AS claimed) AS fence',
         [
           fence?.group ?? null,
           fence?.epoch ?? null,
@@ -391,7 +391,8 @@ export class PostgresStore implements Store {
           wf?.holder ?? null, wf?.url ?? null, wf?.ttlMs ?? 0, named, epochs,
         ],
       )
-      if (wf) for (const [i, w] of named.entries()) if (epochs[i] === 0 && !wf.epochs.has(w)) wf.onClaimed(w)
+      // The wallets this block claimed (created by this host's enclave, never leased before): the keeper holds them now.
+      if (wf) for (const w of r.rows[0]?.claimed ?? []) if (!wf.epochs.has(w)) wf.onClaimed(w)
       return maxSeq
     } catch (err) {
       const pgErr = err as { code?: string; detail?: string }

@@ -25,10 +25,10 @@ export const WALLET_LEASE_MIGRATIONS: string[] = [
      acquired_at TIMESTAMPTZ NOT NULL, previous_holder TEXT, previous_expired_at TIMESTAMPTZ, PRIMARY KEY(wallet, epoch));
    CREATE TABLE cluster_hosts(node TEXT PRIMARY KEY, url TEXT NOT NULL, started_at TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ NOT NULL);
    CREATE FUNCTION bursar_fence_wallets(p_holder text, p_url text, p_ttl_ms bigint, p_chain text,
-     e_seq bigint[], e_hash text[], e_wallet text[], s_wallet text[], s_version bigint[], p_wallets text[], p_epochs bigint[]) RETURNS void LANGUAGE plpgsql AS $fn$
-   DECLARE need text[]; n int; bad text;
+     e_seq bigint[], e_hash text[], e_wallet text[], s_wallet text[], s_version bigint[], p_wallets text[], p_epochs bigint[]) RETURNS text[] LANGUAGE plpgsql AS $fn$
+   DECLARE need text[]; n int; bad text; claimed text[];
    BEGIN
-     IF p_holder IS NULL THEN RETURN; END IF; -- not in per-wallet mode
+     IF p_holder IS NULL THEN RETURN '{}'; END IF; -- not in per-wallet mode
      -- The wallets the block names that need the lease: those of entries not stored yet (catchUp re-sends stored
      -- ones, also of a wallet dropped and released since) and of wallet blobs not stored yet (a dropped wallet's final
      -- blob rides with every core until acknowledged).
@@ -38,12 +38,14 @@ export const WALLET_LEASE_MIGRATIONS: string[] = [
        UNION ALL
        SELECT x.w FROM unnest(s_wallet, s_version) AS x(w, v)
         WHERE x.w <> '' AND NOT EXISTS (SELECT 1 FROM snapshots t WHERE t.wallet = x.w AND t.version = x.v)) q;
-     IF need IS NULL THEN RETURN; END IF;
-     -- Epoch 0: a wallet this host's enclave created; claimed here unless anyone ever leased it.
-     INSERT INTO wallet_leases(wallet, holder, holder_url, epoch, expires_at, acquired_at)
-       SELECT x.w, p_holder, p_url, 1, clock_timestamp() + p_ttl_ms * interval '1 millisecond', clock_timestamp()
-         FROM unnest(p_wallets, p_epochs) AS x(w, e) WHERE x.e = 0 AND x.w = ANY(need)
-       ON CONFLICT (wallet) DO NOTHING;
+     IF need IS NULL THEN RETURN '{}'; END IF;
+     -- Epoch 0: a wallet this host's enclave created; claimed here unless anyone ever leased it (returned).
+     WITH ins AS (
+       INSERT INTO wallet_leases(wallet, holder, holder_url, epoch, expires_at, acquired_at)
+         SELECT x.w, p_holder, p_url, 1, clock_timestamp() + p_ttl_ms * interval '1 millisecond', clock_timestamp()
+           FROM unnest(p_wallets, p_epochs) AS x(w, e) WHERE x.e = 0 AND x.w = ANY(need)
+         ON CONFLICT (wallet) DO NOTHING RETURNING wallet)
+     SELECT coalesce(array_agg(wallet), '{}') INTO claimed FROM ins;
      SELECT count(*) INTO n FROM (
        SELECT 1 FROM wallet_leases l JOIN unnest(p_wallets, p_epochs) AS x(w, e) ON l.wallet = x.w
         WHERE x.w = ANY(need) AND l.holder = p_holder AND l.epoch = greatest(x.e, 1) AND l.expires_at > clock_timestamp()
@@ -54,6 +56,7 @@ export const WALLET_LEASE_MIGRATIONS: string[] = [
                            WHERE x.w = u.w AND l.holder = p_holder AND l.epoch = greatest(x.e, 1) AND l.expires_at > clock_timestamp());
        RAISE EXCEPTION 'a wallet of this block is not leased to % at the epoch it carries', p_holder USING ERRCODE = 'BL002', DETAIL = coalesce(bad, '');
      END IF;
+     RETURN claimed;
    END $fn$;`,
 ]
 
