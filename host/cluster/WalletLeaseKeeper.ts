@@ -18,7 +18,7 @@
  */
 import { BaseError } from '../../shared/errors/base.js'
 import type { PostgresStore, WalletFence } from '../storage/PostgresStore.js'
-import { acquireWalletLease, type ClusterHost, clusterView, leaveCluster, releaseWalletLease, renewWalletLeases, type WalletLease } from '../storage/walletLeases.js'
+import { acquireWalletLease, type ClusterHost, clusterView, leaveCluster, releaseWalletLease, renewWalletLeases, type WalletLease, walletLease } from '../storage/walletLeases.js'
 import { preferredHost } from './placement.js'
 
 type Answer = { ok: true } | { ok: false; error: { code: string; message: string } }
@@ -107,6 +107,17 @@ export class WalletLeaseKeeper {
     if (this.held.get(w)?.ready) return { local: true }
     const l = this.leases.get(w)
     return { local: false, url: l && l.expiresInMs > 0 && l.holder !== this.opts.node ? l.url : null }
+  }
+
+  /**
+   * A wallet missing from the last view (created a moment ago on another host, or this host has not ticked yet):
+   * its row is read now, so it is never taken for a wallet nobody leased. Null: never leased.
+   */
+  async lookup(wallet: string): Promise<WalletLease | null> {
+    const w = wallet.toLowerCase()
+    const l = await walletLease(this.opts.store.pool, w)
+    if (l) this.leases.set(w, l)
+    return l
   }
 
   /** Throws unless this host holds `wallet` (loaded) by its own clock, with a margin. */

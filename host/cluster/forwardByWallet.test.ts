@@ -33,6 +33,7 @@ describe('per-wallet forwarding (issue 15 step 4)', () => {
     const keeper = {
       role: 'running',
       leases: new Map([[V, {}], [U, {}]]),
+      lookup: async () => null,
       route: (w: string) => (w === W ? { local: true } : w === V ? { local: false, url: holderUrl } : { local: false, url: null }),
     } as unknown as WalletLeaseKeeper
     const here = Fastify()

@@ -49,15 +49,23 @@ export function walletForwardHook(keeper: WalletLeaseKeeper, node: string): preP
       const wallet = walletOfRequest(path, body)
       const go = () => done(null, body ? new PassThrough().end(body) : payload)
       if (!wallet) return go()
-      const r = keeper.route(wallet)
-      if (r.local) return go()
+      if (keeper.route(wallet).local) return go()
       const refuse = (why: string) =>
         void reply.code(503).header('retry-after', '1').send({ code: 'lease_not_held', message: why, hint: ERROR_CODES.lease_not_held.hint })
       if (keeper.role === 'lost') return refuse('This host lost a wallet lease and is stopping')
-      // A wallet the cluster has never leased (nor stored): this host's enclave answers (wallet_not_found).
-      if (!keeper.leases.has(wallet)) return go()
-      if (req.headers[FORWARDED] || !r.url) return refuse(`No host holds the lease of wallet ${wallet} right now (a takeover is under way)`)
-      proxyTo(r.url, req, reply, node, body)
+      const send = () => {
+        const r = keeper.route(wallet)
+        if (r.local) return go()
+        if (req.headers[FORWARDED] || !r.url) return refuse(`No host holds the lease of wallet ${wallet} right now (a takeover is under way)`)
+        proxyTo(r.url, req, reply, node, body)
+      }
+      if (keeper.leases.has(wallet)) return send()
+      // Not in the last view: read its row now. A wallet the cluster never leased: this host's enclave answers
+      // (wallet_not_found); never decided on a guess while another host may hold it.
+      keeper.lookup(wallet).then(
+        (l) => (l ? send() : go()),
+        () => refuse('The wallet lease table could not be read'),
+      )
     }
     const length = Number(req.headers['content-length'] ?? 0)
     if (!BY_BODY.has(path) || req.method === 'GET' || length > MAX_BODY) return route(null)

@@ -160,3 +160,13 @@ export async function clusterView(pool: pg.Pool): Promise<{ hosts: Array<Cluster
   }
   return { hosts, leases, wallets: [...wallets].sort() }
 }
+
+/** One wallet's lease row as it is now (forwarding a wallet not in the keeper's last view), or null if never leased. */
+export async function walletLease(pool: pg.Pool, wallet: string): Promise<WalletLease | null> {
+  const r = await pool.query<{ holder: string; holder_url: string; epoch: number; ms: number }>(
+    `SELECT holder, holder_url, epoch, ${MS} AS ms FROM wallet_leases WHERE wallet = $1`,
+    [wallet],
+  )
+  const x = r.rows[0]
+  return x ? { wallet, holder: x.holder, url: x.holder_url, epoch: x.epoch, expiresInMs: x.ms } : null
+}

@@ -1,4 +1,3 @@
-import pg from 'pg'
 import type { Hex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -10,23 +9,13 @@ import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 import { type Cluster, type ClusterPair, startCluster } from '../../scripts/lib/startCluster.js'
 import { waitFor } from '../../scripts/lib/startStack.js'
 import { eip3009, paymentPolicy, postSign, signedBody, waitAgentFloor } from '../helpers/agentClient.js'
-import { exitOf } from '../helpers/cluster.js'
+import { exitOf, pgQuery as query } from '../helpers/cluster.js'
 import { freshDatabase, releasePostgres } from '../helpers/postgres.js'
 
 const AMOUNT = 1_000n
 const ALLOWED = 10
 const BEFORE_PAUSE = 3
 const NODES = ['pair-1', 'pair-2']
-
-async function query<T extends pg.QueryResultRow>(url: string, sql: string, args: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url })
-  await c.connect()
-  try {
-    return (await c.query<T>(sql, args)).rows
-  } finally {
-    await c.end()
-  }
-}
 
 /**
  * Attack / fault (issue 15 step 4, per-wallet leases): the pair holding wallet W's lease is paused (SIGSTOP) past

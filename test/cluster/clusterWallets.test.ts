@@ -1,4 +1,3 @@
-import pg from 'pg'
 import type { Hex, LocalAccount } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -10,6 +9,7 @@ import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 import { type Cluster, startCluster } from '../../scripts/lib/startCluster.js'
 import { waitFor } from '../../scripts/lib/startStack.js'
 import { eip3009, paymentPolicy, pool, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
+import { pgQuery } from '../helpers/cluster.js'
 import { freshDatabase, releasePostgres } from '../helpers/postgres.js'
 
 const AMOUNT = 1_000n
@@ -18,32 +18,20 @@ const REQUESTS = 1_000
 const TTL_MS = 2_000
 const NODES = ['pair-1', 'pair-2', 'pair-3']
 
-type Row = { chain: string; seq: number; event: string; wallet: string | null; agentId: string | null; signedHash?: string; epoch: number | null }
+type Row = { chain: string; seq: number; event: string; wallet: string | null; agentId: string | null; signedHash?: string }
 
-/** Every stored entry of every chain (read directly), with the wallet lease epoch of its wallet's holder at the time. */
+/** Every stored entry of every chain (read directly). */
 async function rows(url: string): Promise<Row[]> {
-  const c = new pg.Client({ connectionString: url })
-  await c.connect()
-  try {
-    const r = await c.query<{ chain: string; seq: string; body: string }>('SELECT chain, seq, body FROM audit_entries ORDER BY chain, seq')
-    return r.rows.map((x) => {
-      const e = JSON.parse(x.body) as Row
-      return { ...e, chain: x.chain, seq: Number(x.seq), epoch: null }
-    })
-  } finally {
-    await c.end()
-  }
+  return (await pgQuery<{ chain: string; seq: string; body: string }>(url, 'SELECT chain, seq, body FROM audit_entries ORDER BY chain, seq')).map((x) => ({
+    ...(JSON.parse(x.body) as Row),
+    chain: x.chain,
+    seq: Number(x.seq),
+  }))
 }
 
 async function leases(url: string): Promise<Map<string, { holder: string; epoch: number }>> {
-  const c = new pg.Client({ connectionString: url })
-  await c.connect()
-  try {
-    const r = await c.query<{ wallet: string; holder: string; epoch: string }>('SELECT wallet, holder, epoch FROM wallet_leases WHERE expires_at > clock_timestamp()')
-    return new Map(r.rows.map((x) => [x.wallet, { holder: x.holder, epoch: Number(x.epoch) }]))
-  } finally {
-    await c.end()
-  }
+  const r = await pgQuery<{ wallet: string; holder: string; epoch: string }>(url, 'SELECT wallet, holder, epoch FROM wallet_leases WHERE expires_at > clock_timestamp()')
+  return new Map(r.map((x) => [x.wallet, { holder: x.holder, epoch: Number(x.epoch) }]))
 }
 
 /**
