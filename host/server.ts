@@ -66,7 +66,8 @@ if (store.kind === 'postgres' && env.BURSAR_CLUSTER_LEASES === 'wallet') {
     onlyDatabaseFencing: env.BURSAR_TEST_ONLY_DB_FENCING === '1',
     onLost: exitLost,
   })
-} else if (store.kind === 'postgres') {
+// Issue 15 step 4: a pair on a chain of its own (BURSAR_CHAIN) is not one of a group's lease holders (chains15).
+} else if (store.kind === 'postgres' && !env.BURSAR_CHAIN) {
   keeper = new LeaseKeeper({
     store: store as PostgresStore,
     group: env.BURSAR_CLUSTER_GROUP,

@@ -19,7 +19,7 @@ import { newestSet } from './Store.js'
 import { WALLET_LEASE_MIGRATIONS } from './walletLeases.js'
 
 const KEEP_SNAPSHOTS = 5
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: string[] = [
   `CREATE TABLE snapshots(version BIGINT PRIMARY KEY, audit_seq BIGINT NOT NULL, blob BYTEA NOT NULL, stored_at BIGINT NOT NULL);
    CREATE TABLE audit_entries(seq BIGINT PRIMARY KEY, hash TEXT NOT NULL, time BIGINT NOT NULL, event TEXT NOT NULL,
      wallet TEXT, agent_id TEXT, verdict TEXT NOT NULL, body TEXT NOT NULL, epoch BIGINT);

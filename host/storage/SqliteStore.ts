@@ -7,7 +7,7 @@ import { AuditForkError } from './storeErrors.js'
 import { newestSet } from './Store.js'
 import { startWalCheckpointer, type WalCheckpointer } from './walCheckpointer.js'
 
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: string[] = [
   `CREATE TABLE snapshots(version INTEGER PRIMARY KEY, audit_seq INTEGER NOT NULL, blob BLOB NOT NULL, stored_at INTEGER NOT NULL);
    CREATE TABLE audit_entries(seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, time INTEGER NOT NULL, event TEXT NOT NULL,
      wallet TEXT, agent_id TEXT, verdict TEXT NOT NULL, body TEXT NOT NULL);

@@ -5,8 +5,8 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freshDatabase, releasePostgres } from '../../test/helpers/postgres.js'
-import { PostgresStore } from './PostgresStore.js'
-import { SqliteStore } from './SqliteStore.js'
+import { MIGRATIONS as PG_MIGRATIONS, PostgresStore } from './PostgresStore.js'
+import { MIGRATIONS as SQLITE_MIGRATIONS, SqliteStore } from './SqliteStore.js'
 import type { Store } from './Store.js'
 import { AuditForkError, LeaseLostError, WalletLeaseLostError } from './storeErrors.js'
 import { acquireWalletLease, clusterView, releaseWalletLease, renewWalletLeases } from './walletLeases.js'
@@ -185,6 +185,49 @@ describe.each(['sqlite', 'postgres'] as const)('%s store: idempotent persist, fo
     await expect(store.persist({ entries: [entry(1, h('f', 1))], checkpoint: null, sealed: null }, A)).rejects.toBeInstanceOf(AuditForkError)
     expect(await conflicts()).toEqual([1])
     await store.close()
+  })
+})
+
+/** Issue 15 step 4: a store written before chains upgrades in place; its rows are the root chain ''. */
+describe('stores written before chains upgrade: existing rows become the root chain', () => {
+  const W = '0x00000000000000000000000000000000000000Aa'
+  const old = [
+    `INSERT INTO audit_entries(seq, hash, time, event, wallet, agent_id, verdict, body) VALUES (0, '0x00', 1, 'enclave_started', NULL, NULL, 'info', '${entry(0, '0x00')}')`,
+    `INSERT INTO audit_entries(seq, hash, time, event, wallet, agent_id, verdict, body) VALUES (1, '0x01', 1, 'sign_allowed', '${W}', NULL, 'allow', '${entry(1, '0x01', { wallet: W, walletSeq: 1 })}')`,
+    `INSERT INTO audit_checkpoints(seq, head, time, signature) VALUES (1, '0x01', 1, '0xsig')`,
+  ]
+  const check = async (store: Store) => {
+    expect(await store.chains()).toEqual([''])
+    expect((await store.entriesAfter(-1, 10)).map((t) => JSON.parse(t).seq)).toEqual([0, 1])
+    expect(await store.storedThrough(-1)).toBe(1)
+    expect((await store.latestCheckpoint())?.seq).toBe(1)
+    expect((await store.latestSnapshot())?.blob).toEqual(blob)
+    expect((await store.walletEntries(W, { walletSeq: -1, chain: '', seq: -1 }, 10)).map((r) => [r.chain, r.seq, r.walletSeq])).toEqual([['', 1, 1]])
+    await store.persist({ entries: [entry(2)], checkpoint: null, sealed: null }) // the root chain continues
+    await store.persist({ entries: [entry(0, '0x0b')], checkpoint: null, sealed: null }, 'b'.repeat(32)) // a new chain beside it
+    expect(await store.storedThrough(1)).toBe(2)
+    await store.close()
+  }
+  it('sqlite', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'bursar-store-')), 'old.db')
+    const db = new Database(file)
+    db.exec('CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
+    SQLITE_MIGRATIONS.slice(0, 4).forEach((sql, i) => db.exec(sql) && db.prepare('INSERT INTO schema_migrations VALUES (?, 1)').run(i + 1))
+    for (const sql of old) db.exec(sql)
+    db.prepare("INSERT INTO snapshots(wallet, version, audit_seq, blob, stored_at) VALUES ('', 3, 1, ?, 1)").run(Buffer.from(blob))
+    db.close()
+    await check(new SqliteStore(file))
+  })
+  it('postgres', async () => {
+    const url = await freshDatabase()
+    const c = new pg.Client({ connectionString: url })
+    await c.connect()
+    await c.query('CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')
+    for (const [i, sql] of PG_MIGRATIONS.slice(0, 3).entries()) await c.query(sql), await c.query('INSERT INTO schema_migrations VALUES ($1, 1)', [i + 1])
+    for (const sql of old) await c.query(sql)
+    await c.query("INSERT INTO snapshots(wallet, version, audit_seq, blob, stored_at) VALUES ('', 3, 1, $1, 1)", [Buffer.from(blob)])
+    await c.end()
+    await check(await PostgresStore.open(url))
   })
 })
 

@@ -18,9 +18,9 @@ const AMOUNT = 200n
  * (wallet_not_loaded, 409), and `bursar audit verify --wallet W` on the store's one-wallet export verifies W's
  * thread across both enclaves.
  *
- * LIMIT (step 4's work, docs/scale.md): the store keys audit entries by seq in ONE chain, so two enclaves can share it
- * only while one writes at a time. Here A writes nothing after B starts (B continues the stored chain: its first
- * entry follows A's drop); with both writing, entries must be keyed by (chain, seq).
+ * Both pairs write the root chain here (no BURSAR_CHAIN), so only one writes at a time: A writes nothing after B starts
+ * (B continues the stored root chain: its first entry follows A's drop). Two pairs writing at once, each its own chain
+ * (step 4): chainsTwoPairsAtOnce.test.ts.
  */
 describe('a wallet moves between two host + enclave pairs on one store (drop, load)', () => {
   let a: StackWithAgent
