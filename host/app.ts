@@ -27,6 +27,8 @@ import type { WebhookSettings } from './webhooks/WebhookSettings.js'
 import type { Store } from './storage/Store.js'
 import type { LeaseKeeper } from './cluster/LeaseKeeper.js'
 import { clusterForwardHook, clusterRoutes } from './cluster/forward.js'
+import { walletClusterRoutes, walletForwardHook } from './cluster/forwardByWallet.js'
+import type { WalletLeaseKeeper } from './cluster/WalletLeaseKeeper.js'
 
 export type BuildAppParameters = {
   gateway: EnclaveGateway
@@ -50,6 +52,8 @@ export type BuildAppParameters = {
   readOrigins?: (() => readonly string[]) | undefined
   /** Scale-out mode: requests are forwarded to the lease holder unless this host holds it (docs/scale.md). */
   cluster?: { keeper: LeaseKeeper; node: string } | undefined
+  /** Scale-out mode with per-wallet leases: a request naming a wallet held elsewhere is forwarded to its holder. */
+  walletCluster?: { keeper: WalletLeaseKeeper; node: string } | undefined
 }
 
 export async function buildApp(params: BuildAppParameters): Promise<FastifyInstance> {
@@ -80,6 +84,10 @@ export async function buildApp(params: BuildAppParameters): Promise<FastifyInsta
   if (params.cluster) {
     app.addHook('onRequest', clusterForwardHook(params.cluster.keeper, params.cluster.node))
     await app.register(clusterRoutes(params.cluster.keeper, params.cluster.node))
+  }
+  if (params.walletCluster) {
+    app.addHook('preParsing', walletForwardHook(params.walletCluster.keeper, params.walletCluster.node))
+    await app.register(walletClusterRoutes(params.walletCluster.keeper))
   }
   await app.register(healthRoutes(params.gateway))
   // Owner reads (console wallets): owner read tokens always, whatever BURSAR_AUDIT_AUTH says.

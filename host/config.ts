@@ -19,6 +19,12 @@ export const HostEnvSchema = z.object({
    * Groups other than `default` keep their tables in their own schema (`g_<group>`), so several share one database.
    */
   BURSAR_CLUSTER_GROUP: z.string().regex(/^[a-z0-9_]{1,48}$/, 'BURSAR_CLUSTER_GROUP: 1–48 of a-z, 0-9, _').default('default'),
+  /**
+   * Scale-out lease mode: `group` (default: one lease for the whole wallet group, one pair signs at a time) or
+   * `wallet` (issue 15 step 4: a lease per wallet, wallets placed over the live pairs, each pair's enclave on its
+   * own audit chain; docs/scale.md "Per-wallet leases").
+   */
+  BURSAR_CLUSTER_LEASES: z.enum(['group', 'wallet']).default('group'),
   /** This host's name in the lease table (default: hostname:port). */
   BURSAR_CLUSTER_NODE: z.string().min(1).max(128).optional(),
   /** This host's public URL: other hosts forward to it while it holds the lease, and webhook approve links point at it (default: http://BURSAR_BIND:port). */

@@ -5,6 +5,8 @@
 import { hostname } from 'node:os'
 import path from 'node:path'
 import { LeaseKeeper } from './cluster/LeaseKeeper.js'
+import { WalletLeaseKeeper } from './cluster/WalletLeaseKeeper.js'
+import { chainForWalletMode, gatewayLeaseOf, walletHostOf } from './cluster/walletMode.js'
 import { buildApp } from './app.js'
 import { hostLogging } from './logging.js'
 import { HostEnvSchema } from './config.js'
@@ -43,10 +45,29 @@ async function openStore(): Promise<Store> {
 const store = await openStore()
 /** Scale-out mode (PostgreSQL): a lease per wallet group; the URL is known once listening. */
 let keeper: LeaseKeeper | undefined
+let walletKeeper: WalletLeaseKeeper | undefined
 let node = env.BURSAR_CLUSTER_NODE ?? ''
-// Issue 15 step 4: a pair on a chain of its own (BURSAR_CHAIN) is not one of a group's lease holders (its wallets
-// come and go by loadWallet / dropWallet; per-wallet leases drive them, leases15b).
-if (store.kind === 'postgres' && !env.BURSAR_CHAIN) {
+/** Crash-only: this enclave's state may be behind the new holder's; the supervisor restarts the pair. */
+const exitLost = () => {
+  log('exiting: lease lost (restart this host and its enclave together)')
+  setTimeout(() => process.exit(75), 50)
+}
+/** Per-wallet mode: the chain this pair's enclave writes (its own, or the root one when it starts the lineage). */
+let chain: '' | 'own' = ''
+if (store.kind === 'postgres' && env.BURSAR_CLUSTER_LEASES === 'wallet') {
+  chain = await chainForWalletMode(store as PostgresStore, node || `${hostname()}:${process.pid}`, log)
+  walletKeeper = new WalletLeaseKeeper({
+    store: store as PostgresStore,
+    node: '',
+    url: '',
+    ttlMs: env.BURSAR_LEASE_TTL_MS,
+    host: { waitReady: () => gatewayReady(), loadWallet: (w) => walletHost.loadWallet(w), dropWallet: (w) => walletHost.dropWallet(w), wallets: () => walletHost.wallets() },
+    log,
+    onlyDatabaseFencing: env.BURSAR_TEST_ONLY_DB_FENCING === '1',
+    onLost: exitLost,
+  })
+// Issue 15 step 4: a pair on a chain of its own (BURSAR_CHAIN) is not one of a group's lease holders (chains15).
+} else if (store.kind === 'postgres' && !env.BURSAR_CHAIN) {
   keeper = new LeaseKeeper({
     store: store as PostgresStore,
     group: env.BURSAR_CLUSTER_GROUP,
@@ -62,7 +83,11 @@ if (store.kind === 'postgres' && !env.BURSAR_CHAIN) {
     },
   })
 }
-const gateway = new EnclaveGateway(parseEnclave(env.BURSAR_ENCLAVE), store, log, env.BURSAR_ENCLAVE_TIMEOUT_MS, keeper, { chain: env.BURSAR_CHAIN })
+const gateway = new EnclaveGateway(parseEnclave(env.BURSAR_ENCLAVE), store, log, env.BURSAR_ENCLAVE_TIMEOUT_MS, walletKeeper ? gatewayLeaseOf(walletKeeper) : keeper, {
+  chain: walletKeeper ? chain : env.BURSAR_CHAIN,
+})
+const walletHost = walletHostOf(gateway)
+const gatewayReady = () => walletHost.waitReady()
 // The port is known only after listen (BURSAR_PORT=0): links are built lazily from this.
 let publicUrl = env.BURSAR_PUBLIC_URL ?? `http://${env.BURSAR_BIND}:${env.BURSAR_PORT}`
 const webhookSettings = new WebhookSettings(path.join(env.BURSAR_DATA_DIR, 'webhooks.json'))
@@ -112,6 +137,7 @@ const app = await buildApp({
   logging: hostLogging(env.BURSAR_LOG_LEVEL),
   metrics: { token: env.BURSAR_METRICS_TOKEN },
   cluster: keeper ? { keeper, get node() { return node } } : undefined,
+  walletCluster: walletKeeper ? { keeper: walletKeeper, get node() { return node } } : undefined,
   corsOrigins,
   webhooks,
   webhookSettings,
@@ -135,7 +161,14 @@ if (keeper) {
   keeper.start()
   log(`scale-out mode: node ${node}, wallet group ${env.BURSAR_CLUSTER_GROUP}, lease ttl ${env.BURSAR_LEASE_TTL_MS} ms`)
 }
-gateway.start(keeper ? 2 ** 31 - 1 : 120_000).catch((err: Error) => log(`enclave not ready: ${err.message}`))
+if (walletKeeper) {
+  node ||= `${hostname()}:${port}`
+  walletKeeper.opts.node = node
+  walletKeeper.opts.url = env.BURSAR_PUBLIC_URL ?? `http://${env.BURSAR_BIND}:${port}`
+  walletKeeper.start()
+  log(`scale-out mode, per-wallet leases: node ${node}, ${chain === '' ? 'root chain (starts the lineage)' : 'own chain'}, lease ttl ${env.BURSAR_LEASE_TTL_MS} ms`)
+}
+gateway.start(keeper || walletKeeper ? 2 ** 31 - 1 : 120_000).catch((err: Error) => log(`enclave not ready: ${err.message}`))
 
 let closing = false
 const shutdown = async () => {
@@ -144,6 +177,7 @@ const shutdown = async () => {
   const force = setTimeout(() => process.exit(1), 5_000)
   force.unref()
   await keeper?.stop()
+  await walletKeeper?.stop()
   await app.close()
   gateway.close()
   await store.close()

@@ -2,7 +2,8 @@
  * `make cluster`: PostgreSQL (installed with apt when missing, a throwaway cluster on a free loopback port) and
  * 3 host + simulated-enclave pairs on 8402–8404 sharing it (scale-out mode, docs/scale.md). Prints the URLs;
  * Ctrl-C stops everything. A pair that exits (e.g. a host that lost its lease) is restarted as a standby.
- * BURSAR_DATABASE_URL=postgres://… uses your own PostgreSQL instead; BURSAR_CLUSTER_PORTS=8402,8403,8404.
+ * BURSAR_DATABASE_URL=postgres://… uses your own PostgreSQL instead; BURSAR_CLUSTER_PORTS=8402,8403,8404;
+ * BURSAR_CLUSTER_LEASES=wallet runs per-wallet leases (every pair signs for its own wallets, docs/scale.md).
  */
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -34,12 +35,14 @@ const cluster = await startCluster({
   stopPg()
   process.exit(1)
 })
-const holder = await cluster.holder()
+const perWallet = process.env.BURSAR_CLUSTER_LEASES === 'wallet'
+if (perWallet) await cluster.waitReady(60_000)
+const holder = perWallet ? null : await cluster.holder()
 console.log(`
 bursar cluster (SIMULATION, scale-out mode) ready in ${((Date.now() - t0) / 1000).toFixed(1)} s
 
   PostgreSQL   ${databaseUrl}${pg ? '   (throwaway: removed on Ctrl-C)' : ''}
-${cluster.pairs.map((p) => `  pair ${p.index + 1}       ${p.url}/   host pid ${p.host.pid}, enclave pid ${p.enclave.pid}   ${p === holder?.pair ? '(holds the wallet group lease)' : '(standby: forwards to the holder)'}`).join('\n')}
+${cluster.pairs.map((p) => `  pair ${p.index + 1}       ${p.url}/   host pid ${p.host.pid}, enclave pid ${p.enclave.pid}   ${perWallet ? '(per-wallet leases: signs for its own wallets, forwards the others)' : p === holder?.pair ? '(holds the wallet group lease)' : '(standby: forwards to the holder)'}`).join('\n')}
 
   Any URL serves every request; see who holds the lease:  curl ${cluster.pairs[0]!.url}/v1/cluster
   Try a failover: kill -9 the holder's host and enclave pids; another pair takes over after the lease TTL (3 s)

@@ -6,13 +6,13 @@
  * 503 lease_not_held, which every SDK retries with the same bytes. `/healthz` and `/v1/cluster` answer locally.
  */
 import http from 'node:http'
-import type { FastifyInstance, onRequestHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { ERROR_CODES } from '../../shared/errors/errorCodes.js'
 import type { LeaseKeeper } from './LeaseKeeper.js'
 
 // /metrics: each host is scraped for its own numbers (a standby's would otherwise be the holder's).
-const LOCAL = new Set(['/healthz', '/v1/cluster', '/metrics'])
-const FORWARDED = 'x-bursar-forwarded'
+export const LOCAL = new Set(['/healthz', '/v1/cluster', '/metrics'])
+export const FORWARDED = 'x-bursar-forwarded'
 const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'upgrade', 'proxy-connection'])
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 })
 
@@ -45,31 +45,40 @@ export function clusterForwardHook(keeper: LeaseKeeper, node: string): onRequest
       // Readiness with no holder to ask: this host's own status (phase standby, not ready).
       if ((!target || target === keeper.opts.url) && path === '/readyz') return done()
       if (!target || target === keeper.opts.url) return refuse('No host holds the wallet group lease right now')
-      // SECURITY: only an origin-form target (`/path?query`) goes on, to the holder's host and port. An absolute-form
-      // (`http://169.254.169.254/…`) or scheme-relative (`//10.0.0.5/…`) target resolved against the holder's URL
-      // would name another host: an SSRF that reads the answer (test/adversarial/clusterForwardToAnyUrl).
-      if (!req.url.startsWith('/') || req.url.startsWith('//'))
-        return void reply.code(400).send({ code: 'request_invalid', message: 'The request target must be a path (/…)' })
-      reply.hijack()
-      const headers: http.OutgoingHttpHeaders = {}
-      for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k)) headers[k] = v
-      headers[FORWARDED] = node
-      const u = new URL(target)
-      const up = http.request({ host: u.hostname, port: u.port, path: req.url, method: req.method, headers, agent }, (res) => {
-        const out: http.OutgoingHttpHeaders = {}
-        for (const [k, v] of Object.entries(res.headers)) if (!HOP.has(k) && v !== undefined) out[k] = v
-        reply.raw.writeHead(res.statusCode ?? 502, out)
-        res.pipe(reply.raw)
-      })
-      up.on('error', () => {
-        if (reply.raw.headersSent) return reply.raw.destroy()
-        reply.raw.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' })
-        reply.raw.end(JSON.stringify({ code: 'lease_not_held', message: 'The lease holder did not answer (it may be failing over)', hint: ERROR_CODES.lease_not_held.hint }))
-      })
-      req.raw.pipe(up)
+      proxyTo(target, req, reply, node, null)
     }
     // No holder known yet (just started): read the lease row once before refusing.
     if (keeper.current && keeper.current.url !== keeper.opts.url) return forward()
     keeper.refresh().then(forward, () => refuse('The lease table could not be read'))
   }
+}
+
+/**
+ * Forwards one request to `target` (the holder's URL) and streams the answer back; `body`: the bytes already read
+ * (per-wallet routing reads the body to find the wallet), else the request stream is piped on.
+ */
+export function proxyTo(target: string, req: FastifyRequest, reply: FastifyReply, node: string, body: Buffer | null): void {
+  // SECURITY: only an origin-form target (`/path?query`) goes on, to the holder's host and port. An absolute-form
+  // (`http://169.254.169.254/…`) or scheme-relative (`//10.0.0.5/…`) target resolved against the holder's URL
+  // would name another host: an SSRF that reads the answer (test/adversarial/clusterForwardToAnyUrl).
+  if (!req.url.startsWith('/') || req.url.startsWith('//'))
+    return void reply.code(400).send({ code: 'request_invalid', message: 'The request target must be a path (/…)' })
+  reply.hijack()
+  const headers: http.OutgoingHttpHeaders = {}
+  for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k)) headers[k] = v
+  headers[FORWARDED] = node
+  const u = new URL(target)
+  const up = http.request({ host: u.hostname, port: u.port, path: req.url, method: req.method, headers, agent }, (res) => {
+    const out: http.OutgoingHttpHeaders = {}
+    for (const [k, v] of Object.entries(res.headers)) if (!HOP.has(k) && v !== undefined) out[k] = v
+    reply.raw.writeHead(res.statusCode ?? 502, out)
+    res.pipe(reply.raw)
+  })
+  up.on('error', () => {
+    if (reply.raw.headersSent) return reply.raw.destroy()
+    reply.raw.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' })
+    reply.raw.end(JSON.stringify({ code: 'lease_not_held', message: 'The lease holder did not answer (it may be failing over)', hint: ERROR_CODES.lease_not_held.hint }))
+  })
+  if (body) up.end(body)
+  else req.raw.pipe(up)
 }

@@ -14,8 +14,9 @@
 import pg from 'pg'
 import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot, WalletCursor, WalletEntryRow } from './Store.js'
-import { AuditForkError, LeaseLostError } from './storeErrors.js'
+import { AuditForkError, LeaseLostError, WalletLeaseLostError } from './storeErrors.js'
 import { newestSet } from './Store.js'
+import { WALLET_LEASE_MIGRATIONS } from './walletLeases.js'
 
 const KEEP_SNAPSHOTS = 5
 export const MIGRATIONS: string[] = [
@@ -178,6 +179,19 @@ const types = {
     oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 }
 
+/**
+ * Per-wallet mode (issue 15 step 4): the epochs this host holds, by lower-cased wallet address (the keeper's live
+ * map). A persist names every wallet of its entries and wallet blobs with its epoch here (0 when absent: claimed if
+ * never leased, i.e. a wallet this host's enclave just created; `onClaimed` then tells the keeper).
+ */
+export type WalletFence = {
+  holder: string
+  url: string
+  ttlMs: number
+  epochs: Map<string, number>
+  onClaimed(wallet: string): void
+}
+
 export type Lease = { group: string; holder: string; url: string; epoch: number; expiresInMs: number }
 
 /** The schema of a wallet group's tables: null (public) for `default`. Group names are checked (a-z, 0-9, _). */
@@ -190,6 +204,7 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres'
   /** Set by the host once it holds a lease: every persist then checks it inside its transaction. */
   private fence: { group: string; epoch: number } | null = null
+  private walletFence: WalletFence | null = null
   private tail: Promise<unknown> = Promise.resolve()
 
   private constructor(readonly pool: pg.Pool) {}
@@ -216,10 +231,12 @@ export class PostgresStore implements Store {
       if (schema) await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
       await c.query('CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')
       const done = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version))
-      for (const [i, sql] of MIGRATIONS.entries()) {
-        if (done.has(i + 1)) continue
+      // Per-wallet lease migrations are numbered from 1001 (walletLeases.ts), after every store migration.
+      const all: Array<[number, string]> = [...MIGRATIONS.map((sql, i) => [i + 1, sql] as [number, string]), ...WALLET_LEASE_MIGRATIONS.map((sql, i) => [1001 + i, sql] as [number, string])]
+      for (const [version, sql] of all) {
+        if (done.has(version)) continue
         await c.query(sql)
-        await c.query('INSERT INTO schema_migrations(version, applied_at) VALUES ($1, $2)', [i + 1, Date.now()])
+        await c.query('INSERT INTO schema_migrations(version, applied_at) VALUES ($1, $2)', [version, Date.now()])
       }
       await c.query('COMMIT')
     } catch (err) {
@@ -233,6 +250,11 @@ export class PostgresStore implements Store {
   /** From now on every persist must carry this epoch (the host holds the group's lease). */
   setFence(fence: { group: string; epoch: number } | null): void {
     this.fence = fence
+  }
+
+  /** Per-wallet mode: from now on every persist is fenced by the leases of the wallets it names (walletLeases.ts). */
+  setWalletFence(fence: WalletFence | null): void {
+    this.walletFence = fence
   }
 
   /**
@@ -349,9 +371,13 @@ export class PostgresStore implements Store {
         }
       }
     }
+    // Per-wallet fencing: every wallet the block names, with the epoch this host holds it at (0: claim a new one).
+    const wf = this.walletFence
+    const named = wf ? [...new Set([...e.wallet, ...sn.wallet].flatMap((w) => (w ? [w.toLowerCase()] : [])))] : []
+    const epochs = named.map((w) => wf?.epochs.get(w) ?? 0)
     try {
-      await this.pool.query(
-        'SELECT bursar_persist($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)',
+      const r = await this.pool.query<{ claimed: string[] }>(
+        'SELECT bursar_persist($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28), fence.claimed FROM (SELECT bursar_fence_wallets($29, $30, $31, $3, $4, $5, $8, $17, $18, $32, $33) AS claimed) AS fence',
         [
           fence?.group ?? null,
           fence?.epoch ?? null,
@@ -362,12 +388,16 @@ export class PostgresStore implements Store {
           answers.map((a) => a.agentId), answers.map((a) => a.nonce), answers.map((a) => a.requestHash), answers.map((a) => a.status),
           answers.map((a) => a.body), answers.map((a) => a.auditSeq), answers.map((a) => a.decidedAt),
           Date.now(),
+          wf?.holder ?? null, wf?.url ?? null, wf?.ttlMs ?? 0, named, epochs,
         ],
       )
+      // The wallets this block claimed (created by this host's enclave, never leased before): the keeper holds them now.
+      if (wf) for (const w of r.rows[0]?.claimed ?? []) if (!wf.epochs.has(w)) wf.onClaimed(w)
       return maxSeq
     } catch (err) {
       const pgErr = err as { code?: string; detail?: string }
       if (pgErr.code === 'BL001' && fence) throw new LeaseLostError(fence.group, fence.epoch)
+      if (pgErr.code === 'BL002') throw new WalletLeaseLostError((pgErr.detail ?? '').split(',').filter(Boolean))
       if (pgErr.code === 'BF001') {
         // Keep the evidence of a fork (outside the refused transaction), then refuse the batch.
         const f = JSON.parse(pgErr.detail ?? '{}') as { seq: number; stored: string; offered: string }

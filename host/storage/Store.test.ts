@@ -8,7 +8,8 @@ import { freshDatabase, releasePostgres } from '../../test/helpers/postgres.js'
 import { MIGRATIONS as PG_MIGRATIONS, PostgresStore } from './PostgresStore.js'
 import { MIGRATIONS as SQLITE_MIGRATIONS, SqliteStore } from './SqliteStore.js'
 import type { Store } from './Store.js'
-import { AuditForkError, LeaseLostError } from './storeErrors.js'
+import { AuditForkError, LeaseLostError, WalletLeaseLostError } from './storeErrors.js'
+import { acquireWalletLease, clusterView, releaseWalletLease, renewWalletLeases } from './walletLeases.js'
 
 const entry = (seq: number, hash = `0x${seq.toString(16).padStart(64, '0')}`, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ seq, hash, time: 1, event: 'sign_denied', wallet: null, agentId: null, verdict: 'deny', ...extra })
@@ -329,6 +330,88 @@ describe('postgres store: lease fencing (issue 15)', () => {
     expect(await g1b.currentLease('grp2')).toBeNull()
     await expect(PostgresStore.open(url, { group: 'x; DROP TABLE leases' })).rejects.toThrow(/wallet group name/)
     for (const st of [d, g1, g1b, g2]) await st.close()
+  })
+})
+
+describe('postgres store: per-wallet leases and fencing (issue 15 step 4)', () => {
+  const W1 = `0x${'11'.repeat(20)}`
+  const W2 = `0x${'22'.repeat(20)}`
+  const W3 = `0x${'33'.repeat(20)}`
+  const named = (seq: number, wallet: string, hash?: string) => entry(seq, hash, { wallet: wallet.toUpperCase().replace('0X', '0x') })
+  const fence = (holder: string, epochs: Array<[string, number]>) => {
+    const claimed: string[] = []
+    const f = { holder, url: `http://${holder}`, ttlMs: 5_000, epochs: new Map(epochs), onClaimed: (w: string) => (claimed.push(w), f.epochs.set(w, 1)) }
+    return { f, claimed }
+  }
+
+  it('a block is stored only if every wallet it names is leased to this host at its epoch; new wallets are claimed; batched renew; history kept', async () => {
+    const url = await freshDatabase()
+    const a = await PostgresStore.open(url)
+    const b = await PostgresStore.open(url)
+    expect((await acquireWalletLease(a.pool, W1, 'A', 'http://A', 400))?.epoch).toBe(1)
+    expect((await acquireWalletLease(b.pool, W2, 'B', 'http://B', 5_000))?.epoch).toBe(1)
+    expect(await acquireWalletLease(b.pool, W1, 'B', 'http://B', 5_000)).toBeNull() // A holds it
+    const fa = fence('A', [[W1, 1]])
+    const fb = fence('B', [[W2, 1]])
+    a.setWalletFence(fa.f)
+    b.setWalletFence(fb.f)
+    await a.persist({ entries: [named(0, W1)], checkpoint: null, sealed: null })
+    // A block naming a wallet B holds: refused whole (nothing stored), by the wallet's name.
+    const refused = a.persist({ entries: [named(1, W1), named(2, W2)], checkpoint: null, sealed: null })
+    await expect(refused).rejects.toBeInstanceOf(WalletLeaseLostError)
+    await expect(refused).rejects.toMatchObject({ wallets: [W2] })
+    // A wallet blob counts as naming the wallet too.
+    await expect(a.persist({ entries: [], checkpoint: null, sealed: { version: 1, auditSeq: 0, blob, wallets: [{ wallet: W2, version: 1, blob }] } })).rejects.toBeInstanceOf(WalletLeaseLostError)
+    expect(await a.entriesAfter(-1, 10)).toEqual([named(0, W1)])
+    // A wallet nobody ever leased (A's enclave just created it): claimed by the persist that first names it.
+    await a.persist({ entries: [named(1, W3)], checkpoint: null, sealed: null })
+    expect(fa.claimed).toEqual([W3])
+    await expect(b.persist({ entries: [named(2, W3)], checkpoint: null, sealed: null })).rejects.toBeInstanceOf(WalletLeaseLostError)
+    // One statement renews all of A's rows (and its heartbeat); W1's short lease then lapses while A is "paused".
+    expect([...(await renewWalletLeases(a.pool, 'A', 'http://A', [{ wallet: W1, epoch: 1 }, { wallet: W3, epoch: 1 }], 400)).keys()].sort()).toEqual([W1, W3])
+    await new Promise((r) => setTimeout(r, 500))
+    expect((await acquireWalletLease(b.pool, W1, 'B', 'http://B', 5_000))?.epoch).toBe(2)
+    fb.f.epochs.set(W1, 2)
+    expect([...(await renewWalletLeases(a.pool, 'A', 'http://A', [{ wallet: W1, epoch: 1 }], 400)).keys()]).toEqual([]) // lost for good
+    expect(await releaseWalletLease(a.pool, W1, 'A', 1)).toBe(false) // a stale holder cannot release either
+    await expect(a.persist({ entries: [named(2, W1)], checkpoint: null, sealed: null })).rejects.toBeInstanceOf(WalletLeaseLostError)
+    await b.persist({ entries: [named(2, W1)], checkpoint: null, sealed: null })
+    // What A stored for W1 before it lost it may be sent again (catchUp, an unacknowledged final blob with a later
+    // core): already stored, it needs no lease; anything new naming W1 does.
+    await a.persist({ entries: [named(0, W1)], checkpoint: null, sealed: null })
+    await expect(a.persist({ entries: [named(0, W1, `0x${'ee'.repeat(32)}`)], checkpoint: null, sealed: null })).rejects.toBeInstanceOf(WalletLeaseLostError)
+    const v = await clusterView(b.pool)
+    expect(v.leases.map((l) => [l.wallet, l.holder, l.epoch]).sort()).toEqual([[W1, 'B', 2], [W2, 'B', 1], [W3, 'A', 1]])
+    expect(v.hosts.map((h) => h.node)).toEqual(['A']) // only A heartbeat (renew) so far
+    const c = new pg.Client({ connectionString: url })
+    await c.connect()
+    const h = await c.query('SELECT wallet, epoch::int AS epoch, holder, previous_holder FROM wallet_lease_history ORDER BY wallet, epoch')
+    await c.end()
+    expect(h.rows.filter((r) => r.wallet === W1)).toEqual([{ wallet: W1, epoch: 1, holder: 'A', previous_holder: null }, { wallet: W1, epoch: 2, holder: 'B', previous_holder: 'A' }])
+    await a.close()
+    await b.close()
+  })
+
+  it('a takeover of one wallet waits for an in-flight persist naming it; after it, the old epoch is refused', async () => {
+    const url = await freshDatabase()
+    const a = await PostgresStore.open(url)
+    const b = await PostgresStore.open(url)
+    await acquireWalletLease(a.pool, W1, 'A', 'http://A', 200)
+    a.setWalletFence(fence('A', [[W1, 1]]).f)
+    const c = await a.pool.connect()
+    await c.query('BEGIN')
+    await c.query("SELECT bursar_fence_wallets($1, $2, 0, '', $5, $6, $7, '{}', '{}', $3, $4)", ['A', 'http://A', [W1], [1], [0], [`0x${'00'.repeat(32)}`], [W1]])
+    await new Promise((r) => setTimeout(r, 300)) // expired meanwhile, but the open persist holds the row
+    let tookOver = false
+    const take = acquireWalletLease(b.pool, W1, 'B', 'http://B', 5_000).then((l) => ((tookOver = true), l))
+    await new Promise((r) => setTimeout(r, 200))
+    expect(tookOver).toBe(false)
+    await c.query('COMMIT')
+    c.release()
+    expect((await take)?.epoch).toBe(2)
+    await expect(a.persist({ entries: [named(0, W1)], checkpoint: null, sealed: null })).rejects.toBeInstanceOf(WalletLeaseLostError)
+    await a.close()
+    await b.close()
   })
 })
 

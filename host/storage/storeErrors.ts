@@ -21,3 +21,14 @@ export class LeaseLostError extends Error {
     super(`lease on wallet group ${group} at epoch ${epoch} is no longer held: persist refused`)
   }
 }
+
+/**
+ * Per-wallet leases (issue 15 step 4): the database refused a persist block because a wallet it names is not leased
+ * to this host at the epoch the host carries (another host took it, or the lease expired). Nothing was stored.
+ */
+export class WalletLeaseLostError extends LeaseLostError {
+  constructor(readonly wallets: string[]) {
+    super('(per wallet)', -1)
+    this.message = `wallet lease of ${wallets.join(', ') || 'a wallet'} is no longer held: persist refused`
+  }
+}

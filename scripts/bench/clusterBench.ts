@@ -2,8 +2,10 @@
  * Scale-out benchmark (issue 15; a benchmark, not a timed test): 20 wallets of 5 owners (2 agents each), payments at
  * concurrency C for D ms against (a) one pair on SQLite, (b) one pair on PostgreSQL, (c) three pairs on one
  * PostgreSQL with the load spread over all three hosts (one wallet group: one pair signs), (d) three pairs serving
- * three wallet groups on one PostgreSQL (each pair signs for its own wallets: owner o's wallets in group o mod 3). Reports ops/s, p50/p99 and CPU µs per request of every
- * process. Env: BENCH_DURATION_MS (default 5000), BENCH_CONCURRENCY (default 48).
+ * three wallet groups on one PostgreSQL (each pair signs for its own wallets: owner o's wallets in group o mod 3),
+ * (e) three pairs with per-wallet leases (issue 15 step 4: each wallet placed on one pair by rendezvous hashing, each
+ * enclave on its own chain, the load spread over all three hosts, which forward by wallet). Reports ops/s, p50/p99
+ * and CPU µs per request of every process. Env: BENCH_DURATION_MS (default 5000), BENCH_CONCURRENCY (default 48).
  * Run: npx tsx scripts/bench/clusterBench.ts
  */
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
@@ -21,7 +23,23 @@ const WALLETS = 20
 
 await buildEnclave({ quiet: true })
 /** `partitioned`: each URL is its own wallet group (its own wallets and agents, load in proportion); else one group. */
-type Target = { urls: string[]; pids: Record<string, number>; stop(): Promise<void>; partitioned?: boolean }
+type Target = { urls: string[]; pids: Record<string, number>; stop(): Promise<void>; partitioned?: boolean; settle?: () => Promise<void> }
+
+/** Per-wallet leases: wait until every wallet is held (and loaded) by its preferred live pair (hand-backs done). */
+async function settled(urls: string[]): Promise<void> {
+  const { preferredHost } = await import('../../host/cluster/placement.js')
+  for (const until = Date.now() + 90_000; Date.now() < until; await new Promise((r) => setTimeout(r, 500))) {
+    const views = await Promise.all(urls.map((u) => fetch(`${u}/v1/cluster`).then((r) => r.json() as Promise<{ node: string; held: { wallet: string }[]; hosts: { node: string }[]; leases: { wallet: string }[] }>)))
+    const nodes = views[0]!.hosts.map((h) => h.node)
+    const where = new Map(views.flatMap((v) => v.held.map((h) => [h.wallet, v.node] as const)))
+    const all = views[0]!.leases.map((l) => l.wallet)
+    if (nodes.length === urls.length && all.length >= WALLETS && all.every((w) => where.get(w) === preferredHost(w, nodes))) {
+      console.log(`  placement: ${views.map((v) => `${v.node} ${v.held.length}`).join(', ')} wallets`)
+      return
+    }
+  }
+  throw new Error('per-wallet placement did not settle in 90 s')
+}
 
 async function measure(name: string, t: Target) {
   // 4 wallets per owner is the enclave's limit: 5 owners (partitioned: owner o's wallets live in group o mod n).
@@ -31,6 +49,7 @@ async function measure(name: string, t: Target) {
     const agents = await setupBenchAgents({ url: t.urls[g]!, owner: privateKeyToAccount(generatePrivateKey()), wallets: 4, agentsPerWallet: 2 })
     for (const [i, list] of byUrl.entries()) if (!t.partitioned || i === g) list.push(...agents)
   }
+  await t.settle?.()
   await new Promise((r) => setTimeout(r, 2_200)) // the enclaves' start floor
   const gens = await Promise.all(t.urls.map(() => LoadGenerator.start()))
   const sampler = new ProcessSampler(t.pids)
@@ -66,22 +85,30 @@ console.log(`clusterBench: ${WALLETS} wallets × 2 agents, c=${C}, ${DURATION_MS
 const pg = await startPostgres()
 try {
   // 1 pair; 3 pairs on one group (one signs, two forward); 3 pairs on 3 groups (each signs for its own wallets).
-  for (const [n, groups] of [[1, undefined], [3, undefined], [3, ['g1', 'g2', 'g3']]] as const) {
-    const db = `b${n}${groups ? 'g' : ''}`
+  const only = process.env.BENCH_ONLY_WALLET_LEASES === '1'
+  const setups = [[1, undefined, false], [3, undefined, false], [3, ['g1', 'g2', 'g3'], false], [1, undefined, true], [3, undefined, true]] as const
+  for (const [n, groups, perWallet] of setups.filter((x) => !only || x[2])) {
+    const db = `b${n}${groups ? 'g' : ''}${perWallet ? 'w' : ''}`
     const { default: pgmod } = await import('pg')
     const c = new pgmod.Client({ connectionString: pg.url })
     await c.connect()
     await c.query(`CREATE DATABASE ${db}`)
     await c.end()
-    const cl = await startCluster({ databaseUrl: pg.url.replace(/\/postgres$/, `/${db}`), pairs: n, ...(groups ? { groups: [...groups] } : {}) })
+    const cl = await startCluster({
+      databaseUrl: pg.url.replace(/\/postgres$/, `/${db}`),
+      pairs: n,
+      ...(groups ? { groups: [...groups] } : {}),
+      ...(perWallet ? { env: { BURSAR_CLUSTER_LEASES: 'wallet' } } : {}),
+    })
+    await cl.waitReady(60_000)
     const pids: Record<string, number> = {}
     for (const p of cl.pairs) {
       pids[`host${p.index + 1}`] = p.host.pid!
       pids[`enclave${p.index + 1}`] = p.enclave.pid!
     }
     try {
-      const name = groups ? `${n} pairs, ${groups.length} groups ` : `${n} pair${n > 1 ? 's' : ' '}, PostgreSQL`
-      await measure(name, { urls: cl.pairs.map((p) => p.url), pids, stop: () => cl.stop(), partitioned: !!groups })
+      const name = perWallet ? `${n} pair${n > 1 ? 's' : ' '}, wallet leases` : groups ? `${n} pairs, ${groups.length} groups ` : `${n} pair${n > 1 ? 's' : ' '}, PostgreSQL`
+      await measure(name, { urls: cl.pairs.map((p) => p.url), pids, stop: () => cl.stop(), partitioned: !!groups, ...(perWallet ? { settle: () => settled(cl.pairs.map((p) => p.url)) } : {}) })
     } finally {
       await cl.stop()
     }

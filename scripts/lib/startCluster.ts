@@ -240,8 +240,9 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
       const ready = (p: ClusterPair) => fetch(`${p.url}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.ok, () => false)
       await waitFor(
         async () => {
-          // Several groups: every pair answers ready (a standby forwards /readyz to its group's holder).
-          if (opts.groups) return (await Promise.all(pairs.map(ready))).every(Boolean)
+          // Several groups: every pair answers ready (a standby forwards /readyz to its group's holder). Per-wallet
+          // leases: every pair serves (its own enclave, its own chain).
+          if (opts.groups || opts.env?.BURSAR_CLUSTER_LEASES === 'wallet') return (await Promise.all(pairs.map(ready))).every(Boolean)
           const h = await cluster.holder()
           return !!h && (await fetch(`${h.pair.url}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.ok, () => false))
         },

@@ -51,3 +51,14 @@ export function exitOf(c: ChildProcess, ms = 30_000): Promise<number | null> {
   const exited = c.exitCode !== null || c.signalCode !== null
   return bounded(exited ? Promise.resolve(c.exitCode) : new Promise((r) => c.once('exit', (code) => r(code))), ms, `pid ${c.pid} exiting`)
 }
+
+/** One query against the cluster's PostgreSQL (read directly, not through a host). */
+export async function pgQuery<T extends pg.QueryResultRow>(databaseUrl: string, sql: string, args: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: databaseUrl })
+  await c.connect()
+  try {
+    return (await c.query<T>(sql, args)).rows
+  } finally {
+    await c.end()
+  }
+}
