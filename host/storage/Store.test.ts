@@ -348,7 +348,9 @@ describe('postgres store: per-wallet leases and fencing (issue 15 step 4)', () =
     const url = await freshDatabase()
     const a = await PostgresStore.open(url)
     const b = await PostgresStore.open(url)
-    expect((await acquireWalletLease(a.pool, W1, 'A', 'http://A', 400))?.epoch).toBe(1)
+    // 5 s, not 400 ms (rt32b: on a loaded machine the steps below took > 400 ms and W1 lapsed before its renewal);
+    // the renewal at 400 ms below is what makes it lapse (a renewal sets the expiry, shorter or not).
+    expect((await acquireWalletLease(a.pool, W1, 'A', 'http://A', 5_000))?.epoch).toBe(1)
     expect((await acquireWalletLease(b.pool, W2, 'B', 'http://B', 5_000))?.epoch).toBe(1)
     expect(await acquireWalletLease(b.pool, W1, 'B', 'http://B', 5_000)).toBeNull() // A holds it
     const fa = fence('A', [[W1, 1]])
