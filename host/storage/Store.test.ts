@@ -348,7 +348,9 @@ describe('postgres store: per-wallet leases and fencing (issue 15 step 4)', () =
     const url = await freshDatabase()
     const a = await PostgresStore.open(url)
     const b = await PostgresStore.open(url)
-    expect((await acquireWalletLease(a.pool, W1, 'A', 'http://A', 400))?.epoch).toBe(1)
+    // 5 s, not 400 ms (rt32b: on a loaded machine the steps below took > 400 ms and W1 lapsed before its renewal);
+    // the renewal at 400 ms below is what makes it lapse (a renewal sets the expiry, shorter or not).
+    expect((await acquireWalletLease(a.pool, W1, 'A', 'http://A', 5_000))?.epoch).toBe(1)
     expect((await acquireWalletLease(b.pool, W2, 'B', 'http://B', 5_000))?.epoch).toBe(1)
     expect(await acquireWalletLease(b.pool, W1, 'B', 'http://B', 5_000)).toBeNull() // A holds it
     const fa = fence('A', [[W1, 1]])
@@ -477,6 +479,7 @@ describe('sqlite store: storedThrough starts where the complete run is known to 
     const stmts = (store as unknown as { stmts: { runEnd: { get(chain: string, from: number): unknown } } }).stmts
     const starts: number[] = []
     const real = stmts.runEnd.get.bind(stmts.runEnd)
+    // (chain, from) since chains15: the merge left this spy passing one parameter (rt32b).
     stmts.runEnd = { get: (chain: string, from: number) => (starts.push(from), real(chain, from)) }
     await store.persist({ entries: [0, 1].map((s) => entry(s)), checkpoint: null, sealed: null })
     expect(await store.storedThrough(-1)).toBe(1)
@@ -489,5 +492,44 @@ describe('sqlite store: storedThrough starts where the complete run is known to 
     expect(await store.storedThrough(1_997)).toBe(1_999)
     expect(starts).toEqual([-1, 1_998]) // 1,999 came before 1,998: from 1,998 on, one row
     await store.close()
+  })
+})
+
+/**
+ * rt32b (red team of lat18 + chains15): the known run is a claim the enclave acts on (an ack through N lets it drop its
+ * kept entries up to N). Attack: make it over-report — a run known on one chain answering for another, a chain's
+ * commits lengthening another's run, a refused (forked) batch on one chain, another store instance on another file.
+ */
+describe('sqlite store: storedThroughCacheOverReports (the known run never answers past what is stored)', () => {
+  it('per chain, across a refused fork and a fresh instance on another file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bursar-store-'))
+    const store = new SqliteStore(path.join(dir, 'a.db'))
+    const [A, B] = ['a'.repeat(32), 'b'.repeat(32)]
+    const h = (c: string, seq: number) => `0x${c.repeat(2).slice(0, 2)}${seq.toString(16).padStart(62, '0')}`
+    const block = (c: string, seqs: number[]) => ({ entries: seqs.map((s) => entry(s, h(c, s))), checkpoint: null, sealed: null })
+    await store.persist(block(A, [0, 1, 2, 3, 4, 5]), A)
+    expect(await store.storedThrough(-1, A)).toBe(5) // A's run known: (-1, 5]
+    await store.persist(block(B, [0, 1, 2]), B)
+    expect(await store.storedThrough(1, B)).toBe(2) // not A's 5
+    expect(await store.storedThrough(-1)).toBe(-1) // the root chain has nothing
+    // B's commits at A's next seqs do not lengthen A's run; A's own do.
+    await store.persist(block(B, [4, 6, 7]), B)
+    expect(await store.storedThrough(2, B)).toBe(2) // hole at B 3
+    expect(await store.storedThrough(3, A)).toBe(5)
+    // A refused batch on A (a fork at 3 after a new 6): nothing of it counts.
+    await expect(store.persist({ entries: [entry(6, h(A, 6)), entry(3, `0x${'ee'.repeat(32)}`)], checkpoint: null, sealed: null }, A)).rejects.toBeInstanceOf(AuditForkError)
+    expect(await store.storedThrough(5, A)).toBe(5)
+    expect(await store.storedThrough(0, A)).toBe(5)
+    await store.persist(block(B, [3]), B)
+    expect(await store.storedThrough(2, B)).toBe(4) // hole at B 5
+    await store.persist(block(B, [5]), B)
+    expect(await store.storedThrough(4, B)).toBe(7)
+    await store.close()
+    // Another instance on another file (a host restarted on another store) knows no run: only what that file holds.
+    const other = new SqliteStore(path.join(dir, 'b.db'))
+    await other.persist(block(A, [0, 1]), A)
+    expect(await other.storedThrough(-1, A)).toBe(1)
+    expect(await other.storedThrough(0, B)).toBe(0)
+    await other.close()
   })
 })

@@ -1,0 +1,64 @@
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AuditEntry } from '../../shared/audit/auditEntry.js'
+import { hashAuditEntry } from '../../shared/audit/hashAuditEntry.js'
+import { type StackWithAgent, eip3009, paymentPolicy, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+
+const AMOUNT = 1_000n
+
+/**
+ * Issue 18 (cpu18) red team (rt32b): the agent route now sends a decided answer as the JSON text the gateway stored for
+ * it (`answerText`), not a second serialization of the object. Attack: an answer whose bytes on the wire differ from
+ * the stored answer (what a resend gets) or whose `auditEntry` is not the hashed entry the receipt names — with agent
+ * text chosen to serialize differently (a lone surrogate, quotes, U+2028, a `__proto__` look-alike in the reason and
+ * resource URL). The first answer's bytes, the stored body and a resend's bytes must be the same JSON; the entry in it
+ * must hash to the receipt's entryHash and carry the agent's text exactly.
+ */
+describe('adversarial: answer text vs the stored answer and the receipt (cpu18 answerText)', () => {
+  let s: StackWithAgent
+  beforeAll(async () => {
+    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 10n).toString() }))
+    await waitAgentFloor()
+  }, 60_000)
+  afterAll(async () => {
+    await s?.stack.stop()
+  })
+
+  const post = async (body: unknown) => {
+    const res = await fetch(`${s.stack.url}/v1/agent/sign`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    return { status: res.status, type: res.headers.get('content-type'), text: await res.text() }
+  }
+
+  it('first answer bytes = stored body, a resend gets the same JSON; its auditEntry hashes to the receipt and keeps the agent text', async () => {
+    const reason = '\ud800 "},"hash":"0x00" \u2028 __proto__ é'
+    const resourceUrl = 'https://m.example/\udfff?"__proto__"'
+    const body = signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation: eip3009({ wallet: s.wallet, value: AMOUNT }), extra: { context: { reason, resourceUrl } } })
+    const first = await post(body)
+    expect(first, first.text).toMatchObject({ status: 200 })
+    expect(first.type).toMatch(/^application\/json/)
+    const answer = JSON.parse(first.text) as { signature: string; receipt: { seq: number; entryHash: string }; auditEntry: AuditEntry }
+    expect(answer.signature).toMatch(/^0x[0-9a-f]{130}$/)
+    expect(answer.auditEntry.seq).toBe(answer.receipt.seq)
+    expect(hashAuditEntry(answer.auditEntry)).toBe(answer.receipt.entryHash)
+    expect([answer.auditEntry.reason, answer.auditEntry.resourceUrl]).toEqual([reason, resourceUrl])
+
+    const nonce = (JSON.parse(body.request) as { nonce: string }).nonce
+    const db = new Database(path.join(s.stack.dataDir, 'bursar.db'), { readonly: true })
+    try {
+      const stored = db.prepare('SELECT status, body FROM agent_answers WHERE agent_id = ? AND nonce = ?').get(s.agentKey.agentId, nonce) as { status: number; body: string }
+      expect(stored).toEqual({ status: 200, body: first.text })
+      const entry = db.prepare('SELECT body FROM audit_entries WHERE seq = ?').pluck().get(answer.receipt.seq) as string
+      const { hash, mac: _mac, ...storedEntry } = JSON.parse(entry) as AuditEntry & { hash: string; mac: string }
+      expect(hash).toBe(answer.receipt.entryHash)
+      expect(storedEntry).toEqual(answer.auditEntry)
+    } finally {
+      db.close()
+    }
+
+    const again = await post(body)
+    expect(again.status).toBe(200)
+    expect(JSON.parse(again.text)).toEqual(answer)
+    expect(again.text).toBe(first.text) // the stored text re-serialized: JSON.stringify(JSON.parse(t)) === t for JSON it wrote
+  }, 60_000)
+})
