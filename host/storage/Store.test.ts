@@ -474,10 +474,10 @@ describe('sqlite store: background WAL checkpoint', () => {
 describe('sqlite store: storedThrough starts where the complete run is known to end', () => {
   it('after contiguous commits, the query starts at the last committed seq; a refused batch moves nothing', async () => {
     const store = new SqliteStore(path.join(mkdtempSync(path.join(tmpdir(), 'bursar-store-')), 'b.db'))
-    const stmts = (store as unknown as { stmts: { runEnd: { get(from: number): unknown } } }).stmts
+    const stmts = (store as unknown as { stmts: { runEnd: { get(chain: string, from: number): unknown } } }).stmts
     const starts: number[] = []
     const real = stmts.runEnd.get.bind(stmts.runEnd)
-    stmts.runEnd = { get: (from: number) => (starts.push(from), real(from)) }
+    stmts.runEnd = { get: (chain: string, from: number) => (starts.push(from), real(chain, from)) }
     await store.persist({ entries: [0, 1].map((s) => entry(s)), checkpoint: null, sealed: null })
     expect(await store.storedThrough(-1)).toBe(1)
     for (let s = 2; s < 1_998; s += 4) await store.persistMany([{ entries: [s, s + 1].map((x) => entry(x)), checkpoint: null, sealed: null }, { entries: [s + 2, s + 3].map((x) => entry(x)), checkpoint: null, sealed: null }])
