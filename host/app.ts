@@ -87,7 +87,11 @@ export async function buildApp(params: BuildAppParameters): Promise<FastifyInsta
   }
   if (params.walletCluster) {
     app.addHook('preParsing', walletForwardHook(params.walletCluster.keeper, params.walletCluster.node))
-    await app.register(walletClusterRoutes(params.walletCluster.keeper))
+    const operator = ownerReadGuard({ mode: 'owner', operatorToken: params.auditToken })
+    await app.register(walletClusterRoutes(params.walletCluster.keeper, async (req) => {
+      const r = await operator(req)
+      return 'kind' in r && r.kind === 'all'
+    }))
   }
   await app.register(healthRoutes(params.gateway))
   // Owner reads (console wallets): owner read tokens always, whatever BURSAR_AUDIT_AUTH says.

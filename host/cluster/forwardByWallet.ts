@@ -9,7 +9,7 @@
  * the cluster has never seen are answered here.
  */
 import { PassThrough } from 'node:stream'
-import type { FastifyInstance, preParsingHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyRequest, preParsingHookHandler } from 'fastify'
 import { ERROR_CODES } from '../../shared/errors/errorCodes.js'
 import { FORWARDED, LOCAL, proxyTo } from './forward.js'
 import type { WalletLeaseKeeper } from './WalletLeaseKeeper.js'
@@ -80,16 +80,23 @@ export function walletForwardHook(keeper: WalletLeaseKeeper, node: string): preP
   }
 }
 
-/** `GET /v1/cluster` in per-wallet mode: this host, the wallets it serves, the live hosts and every wallet's holder. */
-export function walletClusterRoutes(keeper: WalletLeaseKeeper) {
+/**
+ * `GET /v1/cluster` in per-wallet mode: this host, its role and how many wallets it serves; with the operator token
+ * (`Bearer <BURSAR_AUDIT_TOKEN>`) also the wallets it serves, the live hosts and every wallet's holder. rt32a
+ * (strangerListsClusterWallets): the lists named every wallet of the cluster and the hosts' internal URLs to anyone.
+ */
+export function walletClusterRoutes(keeper: WalletLeaseKeeper, isOperator: (req: FastifyRequest) => Promise<boolean>) {
   return async (app: FastifyInstance) => {
-    app.get('/v1/cluster', { schema: { tags: ['health'], summary: 'Scale-out mode: this host, the wallets it serves and every wallet lease holder' } }, async () => ({
-      mode: 'wallet',
-      node: keeper.opts.node,
-      role: keeper.role,
-      held: [...keeper.held.entries()].filter(([, h]) => h.ready).map(([wallet, h]) => ({ wallet, epoch: h.epoch })),
-      hosts: keeper.hosts.map((h) => ({ node: h.node, url: h.url })),
-      leases: [...keeper.leases.values()].map((l) => ({ wallet: l.wallet, holder: l.holder, url: l.url, epoch: l.epoch, live: l.expiresInMs > 0 })),
-    }))
+    app.get('/v1/cluster', { schema: { tags: ['health'], summary: 'Scale-out mode: this host and its role; with the operator token the wallets it serves and every wallet lease holder' } }, async (req) => {
+      const held = [...keeper.held.entries()].filter(([, h]) => h.ready)
+      const base = { mode: 'wallet', node: keeper.opts.node, role: keeper.role, served: held.length }
+      if (!(await isOperator(req))) return base
+      return {
+        ...base,
+        held: held.map(([wallet, h]) => ({ wallet, epoch: h.epoch })),
+        hosts: keeper.hosts.map((h) => ({ node: h.node, url: h.url })),
+        leases: [...keeper.leases.values()].map((l) => ({ wallet: l.wallet, holder: l.holder, url: l.url, epoch: l.epoch, live: l.expiresInMs > 0 })),
+      }
+    })
   }
 }

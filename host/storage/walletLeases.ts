@@ -17,27 +17,21 @@
  */
 import type pg from 'pg'
 
-export const WALLET_LEASE_MIGRATIONS: string[] = [
-  `CREATE TABLE wallet_leases(wallet TEXT PRIMARY KEY, holder TEXT NOT NULL, holder_url TEXT NOT NULL, epoch BIGINT NOT NULL,
-     expires_at TIMESTAMPTZ NOT NULL, acquired_at TIMESTAMPTZ NOT NULL);
-   CREATE INDEX wallet_leases_holder ON wallet_leases(holder);
-   CREATE TABLE wallet_lease_history(wallet TEXT NOT NULL, epoch BIGINT NOT NULL, holder TEXT NOT NULL, holder_url TEXT NOT NULL,
-     acquired_at TIMESTAMPTZ NOT NULL, previous_holder TEXT, previous_expired_at TIMESTAMPTZ, PRIMARY KEY(wallet, epoch));
-   CREATE TABLE cluster_hosts(node TEXT PRIMARY KEY, url TEXT NOT NULL, started_at TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ NOT NULL);
-   CREATE FUNCTION bursar_fence_wallets(p_holder text, p_url text, p_ttl_ms bigint, p_chain text,
+/** `blobStored`: when a wallet blob of the block counts as stored already (it then needs no lease). */
+const fenceWallets = (blobStored: string) => `FUNCTION bursar_fence_wallets(p_holder text, p_url text, p_ttl_ms bigint, p_chain text,
      e_seq bigint[], e_hash text[], e_wallet text[], s_wallet text[], s_version bigint[], p_wallets text[], p_epochs bigint[]) RETURNS text[] LANGUAGE plpgsql AS $fn$
    DECLARE need text[]; n int; bad text; claimed text[];
    BEGIN
      IF p_holder IS NULL THEN RETURN '{}'; END IF; -- not in per-wallet mode
      -- The wallets the block names that need the lease: those of entries not stored yet (catchUp re-sends stored
-     -- ones, also of a wallet dropped and released since) and of wallet blobs not stored yet (a dropped wallet's final
+     -- ones, also of a wallet dropped and released since) and of wallet blobs not stored yet in this chain (a dropped wallet's final
      -- blob rides with every core until acknowledged).
      SELECT array_agg(DISTINCT lower(w)) INTO need FROM (
        SELECT x.w FROM unnest(e_seq, e_hash, e_wallet) AS x(s, h, w)
         WHERE x.w IS NOT NULL AND NOT EXISTS (SELECT 1 FROM audit_entries a WHERE a.chain = p_chain AND a.seq = x.s AND a.hash = x.h)
        UNION ALL
        SELECT x.w FROM unnest(s_wallet, s_version) AS x(w, v)
-        WHERE x.w <> '' AND NOT EXISTS (SELECT 1 FROM snapshots t WHERE t.wallet = x.w AND t.version = x.v)) q;
+        WHERE x.w <> '' AND NOT EXISTS (SELECT 1 FROM snapshots t WHERE ${blobStored})) q;
      IF need IS NULL THEN RETURN '{}'; END IF;
      -- Epoch 0: a wallet this host's enclave created; claimed here unless anyone ever leased it (returned).
      WITH ins AS (
@@ -57,7 +51,20 @@ export const WALLET_LEASE_MIGRATIONS: string[] = [
        RAISE EXCEPTION 'a wallet of this block is not leased to % at the epoch it carries', p_holder USING ERRCODE = 'BL002', DETAIL = coalesce(bad, '');
      END IF;
      RETURN claimed;
-   END $fn$;`,
+   END $fn$;`
+
+export const WALLET_LEASE_MIGRATIONS: string[] = [
+  `CREATE TABLE wallet_leases(wallet TEXT PRIMARY KEY, holder TEXT NOT NULL, holder_url TEXT NOT NULL, epoch BIGINT NOT NULL,
+     expires_at TIMESTAMPTZ NOT NULL, acquired_at TIMESTAMPTZ NOT NULL);
+   CREATE INDEX wallet_leases_holder ON wallet_leases(holder);
+   CREATE TABLE wallet_lease_history(wallet TEXT NOT NULL, epoch BIGINT NOT NULL, holder TEXT NOT NULL, holder_url TEXT NOT NULL,
+     acquired_at TIMESTAMPTZ NOT NULL, previous_holder TEXT, previous_expired_at TIMESTAMPTZ, PRIMARY KEY(wallet, epoch));
+   CREATE TABLE cluster_hosts(node TEXT PRIMARY KEY, url TEXT NOT NULL, started_at TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ NOT NULL);
+   CREATE ${fenceWallets('t.wallet = x.w AND t.version = x.v')}`,
+  // rt32a (staleHolderRestoresWalletBlobInOwnChain): a blob is stored already only in THIS chain. Blobs are keyed by
+  // (chain, wallet, version): one of (wallet, version) stored by another chain's pair is a new row here, so a stale
+  // holder's blob at the version the new holder stored went in without the lease.
+  `CREATE OR REPLACE ${fenceWallets('t.chain = p_chain AND t.wallet = x.w AND t.version = x.v')}`,
 ]
 
 export type WalletLease = { wallet: string; holder: string; url: string; epoch: number; expiresInMs: number }

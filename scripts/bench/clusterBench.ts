@@ -26,10 +26,10 @@ await buildEnclave({ quiet: true })
 type Target = { urls: string[]; pids: Record<string, number>; stop(): Promise<void>; partitioned?: boolean; settle?: () => Promise<void> }
 
 /** Per-wallet leases: wait until every wallet is held (and loaded) by its preferred live pair (hand-backs done). */
-async function settled(urls: string[]): Promise<void> {
+async function settled(urls: string[], auditToken: string): Promise<void> {
   const { preferredHost } = await import('../../host/cluster/placement.js')
   for (const until = Date.now() + 90_000; Date.now() < until; await new Promise((r) => setTimeout(r, 500))) {
-    const views = await Promise.all(urls.map((u) => fetch(`${u}/v1/cluster`).then((r) => r.json() as Promise<{ node: string; held: { wallet: string }[]; hosts: { node: string }[]; leases: { wallet: string }[] }>)))
+    const views = await Promise.all(urls.map((u) => fetch(`${u}/v1/cluster`, { headers: { authorization: `Bearer ${auditToken}` } }).then((r) => r.json() as Promise<{ node: string; held: { wallet: string }[]; hosts: { node: string }[]; leases: { wallet: string }[] }>)))
     const nodes = views[0]!.hosts.map((h) => h.node)
     const where = new Map(views.flatMap((v) => v.held.map((h) => [h.wallet, v.node] as const)))
     const all = views[0]!.leases.map((l) => l.wallet)
@@ -108,7 +108,7 @@ try {
     }
     try {
       const name = perWallet ? `${n} pair${n > 1 ? 's' : ' '}, wallet leases` : groups ? `${n} pairs, ${groups.length} groups ` : `${n} pair${n > 1 ? 's' : ' '}, PostgreSQL`
-      await measure(name, { urls: cl.pairs.map((p) => p.url), pids, stop: () => cl.stop(), partitioned: !!groups, ...(perWallet ? { settle: () => settled(cl.pairs.map((p) => p.url)) } : {}) })
+      await measure(name, { urls: cl.pairs.map((p) => p.url), pids, stop: () => cl.stop(), partitioned: !!groups, ...(perWallet ? { settle: () => settled(cl.pairs.map((p) => p.url), cl.auditToken) } : {}) })
     } finally {
       await cl.stop()
     }

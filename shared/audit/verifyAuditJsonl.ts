@@ -502,7 +502,9 @@ function fastVerifyChunks(chunks: Iterable<Buffer>, rest: Rest): VerifyAuditLogR
     if (root) rootVerdict = v
     else verdicts.push({ chain: d.chain, head: v.head, signedHead: v.signedHead, count: v.count })
   }
-  if (rootVerdict === undefined || joinWalletRuns(runs, (done[0] as { start: number }).start > 0) !== undefined) return undefined
+  if (rootVerdict === undefined) return undefined
+  const signed = new Map([['', rootVerdict.signedHead?.seq ?? -1], ...verdicts.map((v) => [v.chain, v.signedHead?.seq ?? -1] as const)])
+  if (joinWalletRuns(runs, (done[0] as { start: number }).start > 0, signed) !== undefined) return undefined
   return { ...rootVerdict, chains: verdicts }
 }
 

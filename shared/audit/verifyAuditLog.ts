@@ -99,7 +99,8 @@ export function verifyAuditLog(params: VerifyAuditLogParameters): VerifyAuditLog
     if (!v.ok) return { ...v, ...at }
     chains.push({ chain: c.chain, head: v.head, signedHead: v.signedHead, count: v.count })
   }
-  const joined = joinWalletRuns(runs, anchored)
+  const signed = new Map([['', verdict.signedHead?.seq ?? -1], ...chains.map((c) => [c.chain, c.signedHead?.seq ?? -1] as const)])
+  const joined = joinWalletRuns(runs, anchored, signed)
   if (joined !== undefined) return { ok: false, ...joined }
   return { ...verdict, chains }
 }

@@ -132,6 +132,15 @@ export function verifyWalletThread(params: VerifyWalletThreadParameters): Verify
       bySeq.set(`${chain}:${e.seq}`, t)
     }
   }
+  /**
+   * rt32a (strangerFramesForkWithUnsignedChain): a thread entry the enclave signed — a verified checkpoint of its chain
+   * at or after it names a thread entry of that chain (a fork needs both copies signed: anyone can write an unsigned one).
+   */
+  const signedAt = (x: WalletThreadEntry) => {
+    const chain = x.chain ?? ''
+    const cps = sections.find((c) => c.chain === chain)?.checkpoints ?? []
+    return cps.some((cp) => cp.seq >= x.seq && bySeq.get(`${chain}:${cp.seq}`)?.hash === cp.head && AuditCheckpointSchema.safeParse(cp).success && verifyAuditCheckpoint(cp.chain === undefined && chain !== '' ? { ...cp, chain } : cp, key))
+  }
   if (multi) {
     // Several chains (issue 15 step 4): the thread in walletSeq order, whichever chain each entry is in. Within a chain
     // walletSeq only grows with seq (checked above); one walletSeq in two chains is a fork.
@@ -140,6 +149,9 @@ export function verifyWalletThread(params: VerifyWalletThreadParameters): Verify
       const t = thread[i] as WalletThreadEntry
       const last = thread[i - 1]
       const at = t.chain === undefined ? {} : { chain: t.chain }
+      const unsigned = last !== undefined && last.walletSeq === t.walletSeq && last.chain !== t.chain && [last, t].find((x) => !signedAt(x))
+      if (unsigned)
+        return fail(AUDIT_CODES.threadBroken, t.seq, `seq ${t.seq} of ${chainName(t.chain)}: wallet ${params.wallet}: walletSeq ${t.walletSeq} is in ${chainName(last!.chain)} and in ${chainName(t.chain)}, but the one in ${chainName(unsigned.chain)} (seq ${unsigned.seq}) is not signed (no signed checkpoint of its chain names it or a later thread entry there): not evidence of a fork, a broken export`, at)
       if (last !== undefined && last.walletSeq === t.walletSeq && last.chain !== t.chain)
         return fail(AUDIT_CODES.walletForked, t.seq, `wallet ${params.wallet} forked: walletSeq ${t.walletSeq} is in ${chainName(last.chain)} (seq ${last.seq}) and in ${chainName(t.chain)} (seq ${t.seq}): two enclaves signed for the wallet from one state`, at)
       const why = threadBreak(last && { walletSeq: last.walletSeq, hash: last.hash }, t.walletSeq, prevOf.get(t) as string, false)

@@ -100,9 +100,10 @@ const chainName = (chain: string) => (chain === '' ? 'the root chain' : `chain $
  * wallet_loaded hand-over); the first run begins at walletSeq 1 (or anywhere, when the root chain is anchored after
  * genesis: the thread's start may lie before the anchor, whichever chain its first run here is in).
  * Two runs holding one walletSeq are a fork — two enclaves signed for the wallet from one state: `audit_wallet_forked`,
- * naming the wallet and both chains. Runs are checked wallet by wallet in the order they first appear.
+ * naming the wallet and both chains — when `signed` (chain → highest seq a verified checkpoint covers) covers both
+ * runs; else `audit_thread_broken` (an unsigned run is no evidence about the enclaves). Runs are checked wallet by wallet in the order they first appear.
  */
-export function joinWalletRuns(runs: readonly WalletRun[], anchoredRoot: boolean): WalletRunFailure | undefined {
+export function joinWalletRuns(runs: readonly WalletRun[], anchoredRoot: boolean, signed?: ReadonlyMap<string, number>): WalletRunFailure | undefined {
   const byWallet = new Map<string, WalletRun[]>()
   for (const r of runs) {
     const list = byWallet.get(r.wallet)
@@ -118,6 +119,11 @@ export function joinWalletRuns(runs: readonly WalletRun[], anchoredRoot: boolean
     for (let i = 1; i < list.length; i++) {
       const r = list[i - 1] as WalletRun
       const s = list[i] as WalletRun
+      // rt32a (strangerFramesForkWithUnsignedChain): a fork is the enclaves' word only where both runs are signed (a
+      // checkpoint of each chain at or after them); an unsigned run anyone could have written: the export is broken.
+      const unsigned = signed !== undefined && [r, s].find((x) => x.lastSeq > (signed.get(x.chain) ?? -1))
+      if (s.first <= r.last && unsigned)
+        return { code: AUDIT_CODES.threadBroken, seq: s.firstSeq, ...at(s), message: `seq ${s.firstSeq} of ${chainName(s.chain)}: wallet ${wallet}: walletSeq ${s.first} is in ${chainName(r.chain)} and in ${chainName(s.chain)}, but ${chainName(unsigned.chain)}'s run of it (to seq ${unsigned.lastSeq}) is not signed (no signed checkpoint covers it): not evidence of a fork, a broken export` }
       if (s.first <= r.last)
         return {
           code: AUDIT_CODES.walletForked,

@@ -56,7 +56,7 @@ describe('adversarial: a stale wallet lease holder resumes after another pair to
     const before = (await holderRow())!
     const a = cluster.pairs.find((p) => `pair-${p.index + 1}` === before.holder)!
     const b = cluster.pairs.find((p) => p !== a) as ClusterPair
-    const served = async (p: ClusterPair) => ((await (await fetch(`${p.url}/v1/cluster`)).json()) as { held: { wallet: string }[] }).held.some((h) => h.wallet === w)
+    const served = async (p: ClusterPair) => ((await (await fetch(`${p.url}/v1/cluster`, { headers: { authorization: `Bearer ${cluster.auditToken}` } })).json()) as { held: { wallet: string }[] }).held.some((h) => h.wallet === w)
     await waitFor(() => served(a), 20_000, 'W loaded on its holder')
     const fromA = []
     for (let i = 0; i < BEFORE_PAUSE; i++) fromA.push(await pay(a.url))

@@ -93,7 +93,7 @@ describe('cluster, per-wallet leases: placement over 3 pairs, the cap across hos
     console.log(`[cluster wallets] wallets per pair: ${per.join(', ')}`)
     for (const n of per) expect(n).toBeGreaterThan(0)
     // Each host says which wallets it serves; together exactly the 20.
-    const held = await Promise.all(cluster.pairs.map(async (p) => ((await (await fetch(`${p.url}/v1/cluster`)).json()) as { held: { wallet: string }[] }).held.map((h) => h.wallet)))
+    const held = await Promise.all(cluster.pairs.map(async (p) => ((await (await fetch(`${p.url}/v1/cluster`, { headers: { authorization: `Bearer ${cluster.auditToken}` } })).json()) as { held: { wallet: string }[] }).held.map((h) => h.wallet)))
     expect(held.flat().sort()).toEqual(wallets.map((w) => w.toLowerCase()).sort())
   }, 90_000)
 
