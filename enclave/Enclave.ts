@@ -105,7 +105,7 @@ export class Enclave {
    * floor is not applied to them. A decision of the old holder that is in neither was never stored, so its answer
    * never left (stored before answered, the fence): deciding a resend afresh cannot double a signature anyone got.
    */
-  private readonly carried = new Set<string>()
+  readonly carried = new Set<string>()
   /** From the loaded core: the seq up to which each wallet's blob (`behind`) or else the core is current (finishLoad: the replay reached it). */
   covered = { sealedSeq: -1, behind: new Map<string, number>() }
 
@@ -498,11 +498,6 @@ export class Enclave {
     this.unackedWallets.set(a, { wallet: a, version, blob, at: this.state.version + 1 }) // with the next core, even if this one's seal fails
     const persist = await this.finishTx(tx) // a full seal: the core without it, the final blob beside it (unacknowledged)
     return { result: { wallet: a, version, walletSeq }, persist }
-  }
-
-  /** Whether this wallet's replay memory came with it (loadWallet): no start floor for its requests. */
-  carriesReplay(address: string): boolean {
-    return this.carried.has(address.toLowerCase())
   }
 
   wallet(address: string): WalletView {

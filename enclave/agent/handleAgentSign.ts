@@ -28,7 +28,7 @@ import { verifyAgentRequest } from './verifyAgentRequest.js'
 /** Authenticates and decodes outside the writer, then decides, counts and audits inside it; signs off the writer thread. */
 export async function handleAgentSign(enclave: Enclave, req: { request: string; signature: string }): Promise<HandlerResult<'agentSign'>> {
   const { request, wallet, agent } = verifyAgentRequest(enclave, req.request, req.signature)
-  checkFreshness(enclave, agent.agentId, request, !enclave.carriesReplay(wallet.address))
+  checkFreshness(enclave, agent.agentId, request, !enclave.carried.has(wallet.address.toLowerCase()))
   // SECURITY: decoding is bounded (typed-data limits) and runs before the queue against the current policy;
   // the writer re-decodes only if the policy changed while this request waited.
   const prepared = prepare(request, wallet, agent, enclave.now())
