@@ -100,6 +100,12 @@ export class Enclave {
   private coreId!: Uint8Array
   /** Issue 15 step 3: each wallet this enclave dropped, with its final blob (a blob older than it will not load here). */
   private readonly dropped = new Map<string, { version: number; digest: Uint8Array }>()
+  /**
+   * fix15: wallets that came by loadWallet with their replay memory (the blob's ids + the stored tail's): the start
+   * floor is not applied to them. A decision of the old holder that is in neither was never stored, so its answer
+   * never left (stored before answered, the fence): deciding a resend afresh cannot double a signature anyone got.
+   */
+  readonly carried = new Set<string>()
   /** From the loaded core: the seq up to which each wallet's blob (`behind`) or else the core is current (finishLoad: the replay reached it). */
   covered = { sealedSeq: -1, behind: new Map<string, number>() }
 
@@ -137,6 +143,7 @@ export class Enclave {
     this.unackedWallets.clear()
     this.walletSeals.clear()
     this.dropped.clear()
+    this.carried.clear()
     this.covered = { sealedSeq: -1, behind: new Map() }
     if (newChain) {
       // Issue 15 step 4: the lineage's keys and core id from any of its cores; no wallet, a new chain (chain_started at finishLoad).
@@ -459,6 +466,7 @@ export class Enclave {
     tail.forEach(checkReplayable) // all checked before anything changes
     this.state.apply({ type: 'wallet_added', wallet: b.wallet, version: b.version })
     this.dropped.delete(a)
+    this.carried.add(a)
     this.audit.setThread(a, thread)
     for (const [key, at] of [...b.replay, ...tail.flatMap((e): Array<[string, number]> => (e.agentId && e.requestId ? [[`${e.agentId}:${e.requestId}`, e.time]] : []))]) this.replay.remember(key, at)
     for (const e of tail) if (e.ledger.length > 0) applyEvents(this, this.wallet(a), e.ledger)
@@ -485,6 +493,7 @@ export class Enclave {
     this.state.apply({ type: 'wallet_dropped', wallet: a })
     this.audit.setThread(a, undefined)
     this.walletSeals.delete(a)
+    this.carried.delete(a)
     this.dropped.set(a, { version, digest: sha256(blob) })
     this.unackedWallets.set(a, { wallet: a, version, blob, at: this.state.version + 1 }) // with the next core, even if this one's seal fails
     const persist = await this.finishTx(tx) // a full seal: the core without it, the final blob beside it (unacknowledged)

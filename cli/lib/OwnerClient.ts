@@ -255,12 +255,18 @@ export class OwnerClient {
     if (!isOwnerReceiptSigned(r, p.key)) throw receiptInvalid('its signature does not verify under the enclave receipt key')
     if (r.act !== p.primaryType || r.actHash.toLowerCase() !== ownerActHash(p.primaryType, p.message)) throw receiptInvalid('it is for another act')
     if (r.wallet.toLowerCase() !== p.wallet.toLowerCase() || r.ownerSeq !== p.seq) throw receiptInvalid('it is for another wallet or seq')
-    const mark = this.marks.wallet(this.host, p.wallet)
-    if (!p.reset && mark && mark.stateVersion >= 0 && (r.stateVersion <= mark.stateVersion || r.auditHead.seq <= mark.auditSeq)) {
+    // fix15: state versions and audit seqs compare within one chain (the receipt names it; a wallet that moved to
+    // another pair of a per-wallet cluster is on that pair's chain); the owner seq (checked above) follows the wallet.
+    const mark = this.marks.wallet(this.host, p.wallet), chain = r.chain ?? ''
+    if (!p.reset && mark && mark.stateVersion >= 0 && (mark.chain ?? '') === chain && (r.stateVersion <= mark.stateVersion || r.auditHead.seq <= mark.auditSeq)) {
       throw this.rollbackError(p.wallet, r.ownerSeq, mark.ownerSeq, `state version ${r.stateVersion} / audit seq ${r.auditHead.seq} is not past your mark ${mark.stateVersion} / ${mark.auditSeq}`)
     }
+    const seen = this.marks.chain(this.host, chain)
+    if (!p.reset && seen && (r.stateVersion < seen.stateVersion || r.auditHead.seq < seen.auditSeq)) {
+      throw this.rollbackError(p.wallet, r.ownerSeq, mark?.ownerSeq, `state version ${r.stateVersion} / audit seq ${r.auditHead.seq} is behind chain ${chain || 'root'}'s mark ${seen.stateVersion} / ${seen.auditSeq}`)
+    }
     const wallet = p.wallet.toLowerCase()
-    this.marks.record(this.host, wallet, { ownerSeq: r.ownerSeq, stateVersion: r.stateVersion, auditSeq: r.auditHead.seq, auditHash: r.auditHead.hash, act: r.act, time: r.time }, p.reset)
+    this.marks.record(this.host, wallet, { ownerSeq: r.ownerSeq, stateVersion: r.stateVersion, auditSeq: r.auditHead.seq, auditHash: r.auditHead.hash, act: r.act, time: r.time, ...(r.chain && { chain: r.chain }) }, p.reset)
   }
 
   private rollbackError(wallet: string, hostSeq: number, markSeq: number | undefined, why?: string): HostRequestError {

@@ -5,9 +5,12 @@ import { z } from 'zod'
 import { BaseError } from '../../shared/errors/base.js'
 
 const WalletMarkSchema = z
-  .object({ ownerSeq: z.number().int(), stateVersion: z.number().int(), auditSeq: z.number().int(), auditHash: z.string(), act: z.string(), time: z.number() })
+  .object({ ownerSeq: z.number().int(), stateVersion: z.number().int(), auditSeq: z.number().int(), auditHash: z.string(), act: z.string(), time: z.number(), chain: z.string().optional() })
   .strict()
 export type WalletMark = z.infer<typeof WalletMarkSchema>
+/** fix15: the highest state version and audit seq of any receipt in one chain ('' = root) of a host's enclaves. */
+const ChainMarkSchema = z.object({ stateVersion: z.number().int(), auditSeq: z.number().int() }).strict()
+export type ChainMark = z.infer<typeof ChainMarkSchema>
 
 const MarksFileSchema = z
   .object({
@@ -21,6 +24,8 @@ const MarksFileSchema = z
           /** 'attestation': taken from a document verified against --root; 'first-use': pinned on first contact (TOFU). */
           pinnedBy: z.enum(['attestation', 'first-use']),
           wallets: z.record(z.string(), WalletMarkSchema),
+          /** fix15 (issue 15 step 4): absent in files written before per-chain marks. */
+          chains: z.record(z.string(), ChainMarkSchema).optional(),
         })
         .strict(),
     ),
@@ -68,7 +73,7 @@ export class OwnerMarks {
 
   pin(host: string, receiptPublicKey: string, pinnedBy: HostMarks['pinnedBy']): void {
     const prev = this.data.hosts[host]
-    this.data.hosts[host] = { receiptPublicKey: receiptPublicKey.toLowerCase(), pinnedBy, wallets: prev?.wallets ?? {} }
+    this.data.hosts[host] = { receiptPublicKey: receiptPublicKey.toLowerCase(), pinnedBy, wallets: prev?.wallets ?? {}, ...(prev?.chains && { chains: prev.chains }) }
     this.save()
   }
 
@@ -76,15 +81,30 @@ export class OwnerMarks {
     return this.data.hosts[host]?.wallets[wallet.toLowerCase()]
   }
 
-  /** Records a verified receipt's numbers; `reset` (resync) accepts lower state numbers, otherwise they only grow. */
+  /** The highest numbers seen in `chain` ('' = root) behind this host. */
+  chain(host: string, chain: string): ChainMark | undefined {
+    return this.data.hosts[host]?.chains?.[chain]
+  }
+
+  /**
+   * Records a verified receipt's numbers; `reset` (resync) accepts lower state numbers, otherwise they only grow.
+   * fix15: state version and audit seq compare only within one chain (each pair of a per-wallet cluster writes its
+   * own): a wallet's mark takes the receipt's chain and numbers when the wallet moved to another chain (its owner seq
+   * still only grows), and the chain's own mark keeps the highest of each.
+   */
   record(host: string, wallet: string, mark: WalletMark, reset = false): void {
     const h = this.data.hosts[host]
     if (!h) return
     const prev = h.wallets[wallet.toLowerCase()]
+    const sameChain = prev !== undefined && (prev.chain ?? '') === (mark.chain ?? '') && prev.stateVersion >= 0
     h.wallets[wallet.toLowerCase()] =
       prev && !reset
-        ? { ...mark, ownerSeq: Math.max(prev.ownerSeq, mark.ownerSeq), stateVersion: Math.max(prev.stateVersion, mark.stateVersion), auditSeq: Math.max(prev.auditSeq, mark.auditSeq) }
+        ? sameChain
+          ? { ...mark, ownerSeq: Math.max(prev.ownerSeq, mark.ownerSeq), stateVersion: Math.max(prev.stateVersion, mark.stateVersion), auditSeq: Math.max(prev.auditSeq, mark.auditSeq) }
+          : { ...mark, ownerSeq: Math.max(prev.ownerSeq, mark.ownerSeq) }
         : mark
+    const c = mark.chain ?? '', had = h.chains?.[c]
+    h.chains = { ...h.chains, [c]: had && !reset ? { stateVersion: Math.max(had.stateVersion, mark.stateVersion), auditSeq: Math.max(had.auditSeq, mark.auditSeq) } : { stateVersion: mark.stateVersion, auditSeq: mark.auditSeq } }
     this.save()
   }
 

@@ -28,7 +28,7 @@ import { verifyAgentRequest } from './verifyAgentRequest.js'
 /** Authenticates and decodes outside the writer, then decides, counts and audits inside it; signs off the writer thread. */
 export async function handleAgentSign(enclave: Enclave, req: { request: string; signature: string }): Promise<HandlerResult<'agentSign'>> {
   const { request, wallet, agent } = verifyAgentRequest(enclave, req.request, req.signature)
-  checkFreshness(enclave, agent.agentId, request)
+  checkFreshness(enclave, agent.agentId, request, !enclave.carried.has(wallet.address.toLowerCase()))
   // SECURITY: decoding is bounded (typed-data limits) and runs before the queue against the current policy;
   // the writer re-decodes only if the policy changed while this request waited.
   const prepared = prepare(request, wallet, agent, enclave.now())
@@ -54,14 +54,14 @@ export async function handleAgentSign(enclave: Enclave, req: { request: string; 
 }
 
 /** Replay, staleness and clock checks, before the queue: a request never goes stale waiting behind others. */
-function checkFreshness(enclave: Enclave, agentId: string, r: AgentRequest): void {
+function checkFreshness(enclave: Enclave, agentId: string, r: AgentRequest, floor: boolean): void {
   const now = enclave.now()
   // The deadline is covered by the agent's signature and may not outlive the replay window (so a decided request's
   // nonce is still remembered whenever it could still be signed).
   if (r.expiresAt <= r.issuedAt || r.expiresAt > r.issuedAt + REQUEST_MAX_LIFETIME_MS) {
     throw new EnclaveError('request_deadline_invalid', `expiresAt must be after issuedAt and at most ${REQUEST_MAX_LIFETIME_MS} ms after it`)
   }
-  enclave.replay.admit(agentId, r.nonce, r.issuedAt, now)
+  enclave.replay.admit(agentId, r.nonce, r.issuedAt, now, floor)
 }
 
 type Prepared = { policyHash: string | null; decoded: DecodeResult | null }

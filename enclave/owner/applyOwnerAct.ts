@@ -152,6 +152,6 @@ function applyPlan(enclave: Enclave, wallet: WalletView, plan: OwnerActPlan, tx:
 function signOwnerReceipt(enclave: Enclave, act: VerifiedOwnerAct, wallet: string, ownerSeq: number) {
   const head = enclave.audit.head()
   const actHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
-  const body = { v: 1 as const, act: act.primaryType, actHash, wallet: wallet.toLowerCase(), ownerSeq, stateVersion: enclave.state.version, auditHead: head, time: enclave.now() }
+  const body = { v: 1 as const, act: act.primaryType, actHash, wallet: wallet.toLowerCase(), ownerSeq, stateVersion: enclave.state.version, auditHead: head, ...(enclave.audit.chain && { chain: enclave.audit.chain }), time: enclave.now() }
   return makeOwnerReceipt(body, enclave.receiptSigner)
 }

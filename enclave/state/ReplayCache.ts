@@ -32,19 +32,20 @@ export class ReplayCache {
 
   /**
    * Records (agentId, nonce) when fresh; otherwise throws the typed refusal (a request signed before this enclave's
-   * start says when to retry).
+   * start says when to retry). `floor` false (fix15): the wallet's ids came with it (loadWallet), so the start floor
+   * has nothing to stand in for.
    */
-  admit(agentId: string, nonce: string, issuedAt: number, now: number): void {
-    const refused = this.check(agentId, nonce, issuedAt, now)
+  admit(agentId: string, nonce: string, issuedAt: number, now: number, floor = true): void {
+    const refused = this.check(agentId, nonce, issuedAt, now, floor)
     if (!refused) return
     const retry = refused === 'request_before_enclave_start' ? this.floor - now + 1 : undefined
     throw new EnclaveError(refused, REFUSALS[refused], retry ? { extra: { retryAfterMs: Math.max(1, retry) } } : {})
   }
 
-  private check(agentId: string, nonce: string, issuedAt: number, now: number): keyof typeof REFUSALS | null {
+  private check(agentId: string, nonce: string, issuedAt: number, now: number, floor: boolean): keyof typeof REFUSALS | null {
     if (issuedAt > now + this.futureSkewMs) return 'request_not_yet_valid'
     if (issuedAt < now - this.pastWindowMs) return 'request_stale'
-    if (issuedAt < this.floor) return 'request_before_enclave_start'
+    if (floor && issuedAt < this.floor) return 'request_before_enclave_start'
     const key = `${agentId}:${nonce}`
     if (!this.ids.add(key, issuedAt, true)) return 'request_replayed'
     if (now - this.lastPrune > 1_000) this.prune(now)

@@ -24,6 +24,8 @@ export const OwnerReceiptBodySchema = z.strictObject({
   ownerSeq: count,
   stateVersion: count,
   auditHead: z.strictObject({ seq: count, hash: hex }),
+  /** fix15 (issue 15 step 4): the chain `auditHead` and `stateVersion` belong to (absent: the root chain). */
+  chain: z.string().regex(/^[0-9a-f]{32}$/).optional(),
   time: z.number().int().nonnegative(),
 })
 export type OwnerReceiptBody = z.infer<typeof OwnerReceiptBodySchema>

@@ -57,3 +57,44 @@ describe('adversarial: the host replays a decided request to the enclave a walle
     expect((await b.agentSign(t.pay(t.b))).ok).toBe(true)
   })
 })
+
+/**
+ * fix15: the same attack against an enclave started AFTER the requests were issued (a per-wallet pair restarted by its
+ * supervisor that retakes its wallets). Its start floor no longer refuses requests for a wallet it loaded (that
+ * refusal, on a resend, read as "maybe signed" at the agent): the wallet's ids came with it, so the replay of a
+ * request A decided is still request_replayed with no signature, while a request issued before B's start that A never
+ * decided is signed once (and its own resend is replayed).
+ */
+describe('adversarial: the host replays a decided request to a wallet\'s new enclave started after it', () => {
+  let t: TwoWallets
+  let b: MaliciousHost
+
+  beforeAll(async () => {
+    t = await startWithTwoWallets()
+    await t.host.waitAgentFloor()
+  })
+  afterAll(async () => {
+    await b?.stop()
+    await t?.host.stop()
+  })
+
+  it('no start floor for a loaded wallet: the decided request is request_replayed at B, an undecided one signed once', async () => {
+    const decided = t.pay(t.a)
+    expect((await t.host.agentSign(decided)).ok).toBe(true)
+    const undecided = t.pay(t.a) // signed by the agent, never reached A
+    b = await secondEnclave(t.host) // starts after both requests were issued
+    const d = await t.host.call({ type: 'dropWallet', wallet: t.a.wallet })
+    expect(d.ok, JSON.stringify(d)).toBe(true)
+    await t.host.stopEnclave()
+    const loaded = await b.call({ type: 'loadWallet', wallet: t.a.wallet, blob: droppedBlob(d, t.a.wallet).blob, entries: [] })
+    expect(loaded.ok, JSON.stringify(loaded)).toBe(true)
+    const again = await b.agentSign(decided)
+    expect(refusalCode(again)).toBe('request_replayed')
+    expect(hasSignature(again)).toBe(false)
+    const fresh = await b.agentSign(undecided)
+    expect(fresh.ok, JSON.stringify(fresh)).toBe(true)
+    const twice = await b.agentSign(undecided)
+    expect(refusalCode(twice)).toBe('request_replayed')
+    expect(hasSignature(twice)).toBe(false)
+  })
+})
