@@ -51,7 +51,7 @@ test: install $(PY_STAMP)
 
 ## Scale-out tests only, longer (PostgreSQL started by scripts/pg/ensurePostgres.ts): stores, cluster cap, 5 failovers, host restart, stale holder, replay after failover.
 test-cluster: install
-	BURSAR_CLUSTER_FAILOVERS=5 npx vitest run host/storage test/cluster test/adversarial/staleLeaseHolder.test.ts test/adversarial/replayAfterFailover.test.ts
+	BURSAR_CLUSTER_FAILOVERS=5 npx vitest run host/storage test/cluster test/adversarial/staleLeaseHolder.test.ts test/adversarial/replayAfterFailover.test.ts test/adversarial/staleWalletLeaseHolder.test.ts
 
 bench: install $(PY_STAMP)
 	npx tsx scripts/bench.ts
