@@ -242,7 +242,7 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
         async () => {
           // Several groups: every pair answers ready (a standby forwards /readyz to its group's holder). Per-wallet
           // leases: every pair serves (its own enclave, its own chain).
-          if (opts.groups || opts.env?.BURSAR_CLUSTER_LEASES === 'wallet') return (await Promise.all(pairs.map(ready))).every(Boolean)
+          if (opts.groups || (opts.env?.BURSAR_CLUSTER_LEASES ?? process.env.BURSAR_CLUSTER_LEASES) === 'wallet') return (await Promise.all(pairs.map(ready))).every(Boolean)
           const h = await cluster.holder()
           return !!h && (await fetch(`${h.pair.url}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.ok, () => false))
         },
