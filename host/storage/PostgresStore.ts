@@ -15,6 +15,7 @@ import pg from 'pg'
 import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot, WalletCursor, WalletEntryRow } from './Store.js'
 import { AuditForkError, LeaseLostError, WalletLeaseLostError } from './storeErrors.js'
+import { parsedEntry } from './parsedEntry.js'
 import { newestSet } from './Store.js'
 import { WALLET_LEASE_MIGRATIONS } from './walletLeases.js'
 
@@ -342,8 +343,8 @@ export class PostgresStore implements Store {
     const sn = { wallet: [] as string[], version: [] as number[], auditSeq: [] as number[], blob: [] as Buffer[] }
     let maxSeq = -1
     for (const p of ps) {
-      for (const text of p.entries) {
-        const x = JSON.parse(text) as Record<string, unknown>
+      for (let i = 0; i < p.entries.length; i++) {
+        const [text, x] = [p.entries[i]!, parsedEntry(p, i)] // the gateway's parse of the same text, shared (cpu18)
         const seq = Number(x.seq)
         maxSeq = Math.max(maxSeq, seq)
         e.seq.push(seq)

@@ -3,7 +3,8 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot, WalletCursor, WalletEntryRow } from './Store.js'
-import { AuditForkError } from './storeErrors.js'
+import { AuditForkError, StoreDamagedError } from './storeErrors.js'
+import { compactAnswerBody, expandAnswerBody } from './answerBody.js'
 import { parsedEntry } from './parsedEntry.js'
 import { newestSet } from './Store.js'
 import { startWalCheckpointer, type WalCheckpointer } from './walCheckpointer.js'
@@ -51,6 +52,15 @@ export const MIGRATIONS: string[] = [
    DROP TABLE snapshots;
    ALTER TABLE snapshots_c RENAME TO snapshots;
    ALTER TABLE audit_conflicts ADD COLUMN chain TEXT NOT NULL DEFAULT '';`,
+  // Issue 18 (lat18b): fewer pages per commit. Checkpoints clustered on (chain, seq) (WITHOUT ROWID: no second b-tree);
+  // an answer row whose body ends with its own audit entry keeps only the rest, entry_chain naming the chain of that
+  // entry (audit_seq), and is rebuilt from it on read (answerBody.ts); NULL: the body is whole (every older row).
+  `CREATE TABLE audit_checkpoints_k(chain TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL, head TEXT NOT NULL, time INTEGER NOT NULL, signature TEXT NOT NULL,
+     PRIMARY KEY(chain, seq)) WITHOUT ROWID;
+   INSERT INTO audit_checkpoints_k SELECT chain, seq, head, time, signature FROM audit_checkpoints;
+   DROP TABLE audit_checkpoints;
+   ALTER TABLE audit_checkpoints_k RENAME TO audit_checkpoints;
+   ALTER TABLE agent_answers ADD COLUMN entry_chain TEXT;`,
 ]
 const KEEP_SNAPSHOTS = 5
 /** Background WAL checkpoint interval; SQLite's own automatic checkpoint (frames) if the worker cannot run. */
@@ -109,11 +119,13 @@ export class SqliteStore implements Store {
         'SELECT chain, seq, wallet_seq AS walletSeq, body AS text FROM audit_entries WHERE lower(wallet) = lower(?) AND (wallet_seq, chain, seq) > (?, ?, ?) ORDER BY wallet_seq, chain, seq LIMIT ?',
       ),
       insertAnswer: db.prepare(
-        'INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body, audit_seq, decided_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING',
+        'INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body, audit_seq, decided_at, entry_chain) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING',
       ),
+      entryBody: db.prepare('SELECT body FROM audit_entries WHERE chain = ? AND seq = ?').pluck(),
       answer: db.prepare(
-        `SELECT agent_id AS agentId, nonce, request_hash AS requestHash, status, body, audit_seq AS auditSeq, decided_at AS decidedAt,
-           fetched_at AS fetchedAt, fetch_count AS fetchCount FROM agent_answers WHERE agent_id = ? AND nonce = ?`,
+        `SELECT a.agent_id AS agentId, a.nonce, a.request_hash AS requestHash, a.status, a.body, a.audit_seq AS auditSeq, a.decided_at AS decidedAt,
+           a.fetched_at AS fetchedAt, a.fetch_count AS fetchCount, a.entry_chain AS entryChain, e.body AS entryText
+           FROM agent_answers a LEFT JOIN audit_entries e ON e.chain = a.entry_chain AND e.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?`,
       ),
       fetched: db.prepare('UPDATE agent_answers SET fetched_at = COALESCE(fetched_at, ?), fetch_count = fetch_count + 1 WHERE agent_id = ? AND nonce = ?'),
     }
@@ -136,9 +148,18 @@ export class SqliteStore implements Store {
     let maxSeq = -1
     for (const p of ps) maxSeq = Math.max(maxSeq, this.persistOne(p, chain))
     const insert = this.stmts.insertAnswer
-    for (const a of answers) insert.run(a.agentId, a.nonce, a.requestHash, a.status, a.body, a.auditSeq, a.decidedAt)
+    for (const a of answers) {
+      const head = this.answerHead(a, chain)
+      insert.run(a.agentId, a.nonce, a.requestHash, a.status, head ?? a.body, a.auditSeq, a.decidedAt, head === null ? null : chain)
+    }
     this.fetchedBody(marks)
     return maxSeq
+  }
+  /** The answer's body without its own audit entry (answerBody.ts), or null: stored whole. */
+  private answerHead(a: AgentAnswer, chain: string): string | null {
+    if (a.auditSeq === null || !a.body.includes('"auditEntry":')) return null
+    const text = this.stmts.entryBody.get(chain, a.auditSeq) as string | undefined
+    return text === undefined ? null : compactAnswerBody(a.body, text)
   }
   private persistTxn: ((ps: Persist[], answers: AgentAnswer[], marks: FetchMarks, chain: string) => number) | null = null
   private readonly persistTx = (ps: Persist[], answers: AgentAnswer[] = [], chain = ''): number => {
@@ -200,7 +221,13 @@ export class SqliteStore implements Store {
 
   async agentAnswer(agentId: string, nonce: string): Promise<StoredAgentAnswer | null> {
     this.flushMarks() // a read sees every mark made before it
-    return (this.stmts.answer.get(agentId, nonce) as StoredAgentAnswer | undefined) ?? null
+    const row = this.stmts.answer.get(agentId, nonce) as (StoredAgentAnswer & { entryChain: string | null; entryText: string | null }) | undefined
+    if (!row) return null
+    const { entryChain, entryText, ...answer } = row
+    if (entryChain === null) return answer
+    // Entries are never deleted: a head without its entry is a store damaged outside bursar.
+    if (entryText === null) throw new StoreDamagedError(`The stored answer to ${agentId}/${nonce} names audit entry ${answer.auditSeq} of chain '${entryChain}', which is not stored`)
+    return { ...answer, body: expandAnswerBody(answer.body, entryText) }
   }
 
   /**

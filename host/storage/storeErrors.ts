@@ -32,3 +32,6 @@ export class WalletLeaseLostError extends LeaseLostError {
     this.message = `wallet lease of ${wallets.join(', ') || 'a wallet'} is no longer held: persist refused`
   }
 }
+
+/** A stored row names another that is not stored (nothing in bursar deletes either): the store was changed outside it. */
+export class StoreDamagedError extends Error {}

@@ -1,0 +1,103 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import { describe, expect, it } from 'vitest'
+import { compactAnswerBody, expandAnswerBody } from './answerBody.js'
+import { MIGRATIONS, SqliteStore } from './SqliteStore.js'
+
+/** An entry as the enclave stores it: its hashed canonical JSON (keys sorted here) with `hash` and `mac` appended. */
+function entryText(seq: number, extra: Record<string, unknown> = {}, hash = `0x${seq.toString(16).padStart(64, '0')}`): { text: string; hashed: Record<string, unknown> } {
+  const hashed = Object.fromEntries(
+    Object.entries({ agentId: 'ag1', event: 'sign_allowed', reason: 'r', seq, time: 5, verdict: 'allow', wallet: '0xAbC0000000000000000000000000000000000001', walletSeq: seq + 1, ...extra }).sort(([a], [b]) => (a < b ? -1 : 1)),
+  )
+  return { text: `${JSON.stringify(hashed).slice(0, -1)},"hash":"${hash}","mac":"${'ab'.repeat(32)}"}`, hashed }
+}
+/** The gateway's answer to a signature: the enclave's result with the entry as hashed appended (withAuditEntry). */
+const answerBody = (seq: number, hashed: Record<string, unknown>) =>
+  JSON.stringify({ signature: `0x${'cd'.repeat(65)}`, signedHash: `0x${'ef'.repeat(32)}`, receipt: { seq, entryHash: `0x${'12'.repeat(32)}`, checkpoint: { seq, head: 'h', time: 5, signature: 's' } }, auditEntry: hashed })
+const file = () => path.join(mkdtempSync(path.join(tmpdir(), 'bursar-ab-')), 'b.db')
+const rawAnswers = (f: string) => {
+  const db = new Database(f, { readonly: true })
+  const rows = db.prepare('SELECT nonce, body, entry_chain AS entryChain FROM agent_answers ORDER BY nonce').all() as { nonce: string; body: string; entryChain: string | null }[]
+  db.close()
+  return rows
+}
+
+describe('answerBody (lat18b): an answer stored without the audit entry it repeats', () => {
+  it('compacts only a body that is exactly head + the entry as hashed + }, and expands it byte for byte', () => {
+    // Text that looks like the tails being cut, inside the entry and the head: lone surrogates, a fake hash/auditEntry.
+    const tricky = '\ud800 "},"hash":"0x00","mac":"ff"} ,"auditEntry":{} \u2028 __proto__ é'
+    const { text, hashed } = entryText(7, { reason: tricky, resourceUrl: 'https://m.example/\udfff?"__proto__"' })
+    const body = answerBody(7, hashed)
+    const head = compactAnswerBody(body, text)
+    expect(head).not.toBeNull()
+    expect(head!.length).toBeLessThan(body.length - text.length + 200)
+    expect(expandAnswerBody(head!, text)).toBe(body)
+    // Another entry's text, another layout of the same entry, a body without it or with a key after it: stored whole.
+    expect(compactAnswerBody(body, entryText(8).text)).toBeNull()
+    const reordered = `{"seq":7,${text.slice(1).replace(',"seq":7', '')}`
+    expect(compactAnswerBody(body, reordered)).toBeNull()
+    expect(compactAnswerBody(JSON.stringify({ code: 'policy_denied', message: 'no' }), text)).toBeNull()
+    expect(compactAnswerBody(`${body.slice(0, -1)},"x":1}`, text)).toBeNull()
+    expect(compactAnswerBody(body, JSON.stringify(hashed))).toBeNull() // an entry text without the appended hash and mac
+  })
+
+  it('SqliteStore keeps the head, rebuilds the body on read, per chain; a re-stored entry of another layout keeps the body whole', async () => {
+    const f = file()
+    const store = new SqliteStore(f)
+    const chainB = 'b'.repeat(32)
+    const e0 = entryText(0), e1 = entryText(1), eb = entryText(0, { reason: 'chain b' }, `0x${'0b'.repeat(32)}`)
+    const a = (nonce: string, body: string, auditSeq: number | null) => ({ agentId: 'ag1', nonce, requestHash: 'h', status: 200, body, auditSeq, decidedAt: 1 })
+    await store.persistMany([{ entries: [e0.text], checkpoint: null, sealed: null }], [a('n0', answerBody(0, e0.hashed), 0)])
+    await store.persistMany([{ entries: [eb.text], checkpoint: null, sealed: null }], [a('nb', answerBody(0, eb.hashed), 0)], chainB)
+    // Entry 1 stored first in another key order (same hash: catchUp re-sends are the same entry), then an answer naming it.
+    const other = `{"seq":1,${e1.text.slice(1).replace(',"seq":1', '')}`
+    await store.persistMany([{ entries: [other], checkpoint: null, sealed: null }])
+    await store.persistMany([{ entries: [e1.text], checkpoint: null, sealed: null }], [a('n1', answerBody(1, e1.hashed), 1), a('nd', '{"code":"policy_denied","message":"no"}', 1)])
+    const rows = rawAnswers(f)
+    expect(rows.map((r) => [r.nonce, r.entryChain])).toEqual([['n0', ''], ['n1', null], ['nb', chainB], ['nd', null]])
+    expect(rows[0]!.body.length).toBeLessThan(answerBody(0, e0.hashed).length - 100)
+    expect((await store.agentAnswer('ag1', 'n0'))?.body).toBe(answerBody(0, e0.hashed))
+    expect((await store.agentAnswer('ag1', 'nb'))?.body).toBe(answerBody(0, eb.hashed))
+    expect((await store.agentAnswer('ag1', 'n1'))?.body).toBe(answerBody(1, e1.hashed))
+    expect((await store.agentAnswer('ag1', 'nd'))?.body).toBe('{"code":"policy_denied","message":"no"}')
+    expect(await store.agentAnswer('ag1', 'n0')).toEqual({ ...a('n0', answerBody(0, e0.hashed), 0), fetchedAt: null, fetchCount: 0 })
+    await store.close()
+  })
+
+  it('a store written before migration 6 upgrades in place: whole answers and checkpoints read back; new answers are compact', async () => {
+    const f = file()
+    const db = new Database(f)
+    db.exec('CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
+    MIGRATIONS.slice(0, 5).forEach((sql, i) => db.exec(sql) && db.prepare('INSERT INTO schema_migrations VALUES (?, 1)').run(i + 1))
+    const e0 = entryText(0)
+    db.prepare("INSERT INTO audit_entries(chain, seq, hash, time, event, wallet, agent_id, verdict, body, wallet_seq) VALUES ('', 0, ?, 5, 'sign_allowed', NULL, 'ag1', 'allow', ?, 1)").run(`0x${'0'.repeat(64)}`, e0.text)
+    db.prepare("INSERT INTO audit_checkpoints(chain, seq, head, time, signature) VALUES ('', 0, 'h0', 5, 's0'), ('c', 3, 'h3', 6, 's3')").run()
+    db.prepare("INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body, audit_seq, decided_at, fetch_count) VALUES ('ag1', 'old', 'h', 200, ?, 0, 1, 2)").run(answerBody(0, e0.hashed))
+    db.close()
+    const store = new SqliteStore(f)
+    expect(await store.agentAnswer('ag1', 'old')).toMatchObject({ body: answerBody(0, e0.hashed), fetchCount: 2 })
+    expect(await store.checkpoints(-1, 10)).toEqual([{ seq: 0, head: 'h0', time: 5, signature: 's0' }])
+    expect(await store.latestCheckpoint('c')).toEqual({ seq: 3, head: 'h3', time: 6, signature: 's3' })
+    expect(await store.chains()).toEqual(['', 'c'])
+    const e1 = entryText(1)
+    await store.persistMany([{ entries: [e1.text], checkpoint: { seq: 1, head: 'h1', time: 7, signature: 's1' }, sealed: null }], [{ agentId: 'ag1', nonce: 'new', requestHash: 'h', status: 200, body: answerBody(1, e1.hashed), auditSeq: 1, decidedAt: 2 }])
+    expect((await store.agentAnswer('ag1', 'new'))?.body).toBe(answerBody(1, e1.hashed))
+    expect((await store.latestCheckpoint())?.seq).toBe(1)
+    await store.close()
+    expect(rawAnswers(f).map((r) => [r.nonce, r.entryChain])).toEqual([['new', ''], ['old', null]])
+    const check = new Database(f, { readonly: true })
+    expect(check.prepare("SELECT sql FROM sqlite_master WHERE name = 'audit_checkpoints'").pluck().get()).toMatch(/WITHOUT ROWID/)
+    // The queries on the tables this migration changed search by key (no full scan).
+    for (const sql of [
+      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?',
+      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? ORDER BY seq DESC LIMIT 1',
+      'SELECT a.body, e.body FROM agent_answers a LEFT JOIN audit_entries e ON e.chain = a.entry_chain AND e.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?',
+    ]) {
+      const plan = (check.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array((sql.match(/\?/g) ?? []).length).fill(1)) as { detail: string }[]).map((p) => p.detail)
+      expect(plan.join(' | '), sql).not.toMatch(/\bSCAN\b/)
+    }
+    check.close()
+  })
+})
