@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { expandAnswerBody } from '../../host/storage/answerBody.js'
 import { startStack } from '../lib/startStack.js'
 import { LoadGenerator } from './LoadGenerator.js'
 import { setupBenchAgents } from './setupBenchAgents.js'
@@ -31,7 +32,8 @@ async function capture(): Promise<string> {
   const load = await LoadGenerator.start()
   try {
     const agents = await setupBenchAgents({ url: s.url, owner: privateKeyToAccount(generatePrivateKey()), wallets: 4, agentsPerWallet: 4 })
-    await load.run({ url: s.url, agents, concurrency: 1, warmupMs: 0, durationMs: Number(process.env.CAPTURE_MS ?? 4000), auth: 'session' })
+    // CAPTURE_C: more payments in the same time (rows are replayed one payment per block either way).
+    await load.run({ url: s.url, agents, concurrency: Number(process.env.CAPTURE_C ?? 1), warmupMs: 0, durationMs: Number(process.env.CAPTURE_MS ?? 4000), auth: 'session' })
   } finally {
     await load.close()
     await s.stop()
@@ -45,8 +47,14 @@ type Cp = { seq: number; head: string; time: number; signature: string }
 type Answer = { agentId: string; nonce: string; requestHash: string; status: number; body: string; auditSeq: number | null; decidedAt: number }
 const entries = src.prepare("SELECT seq, body FROM audit_entries WHERE chain = '' ORDER BY seq").all() as Entry[]
 const cps = new Map((src.prepare("SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = '' ORDER BY seq").all() as Cp[]).map((c) => [c.seq, c]))
+// A store of migration 6 keeps answer bodies without their entry (answerBody.ts): the host's answers, rebuilt.
+const compact = (src.prepare("SELECT 1 FROM pragma_table_info('agent_answers') WHERE name = 'entry_chain'").get() ?? null) !== null
 const answers = new Map(
-  (src.prepare('SELECT agent_id AS agentId, nonce, request_hash AS requestHash, status, body, audit_seq AS auditSeq, decided_at AS decidedAt FROM agent_answers').all() as Answer[]).map((a) => [a.auditSeq, a]),
+  (
+    src
+      .prepare(`SELECT a.agent_id AS agentId, a.nonce, a.request_hash AS requestHash, a.status, a.body, a.audit_seq AS auditSeq, a.decided_at AS decidedAt${compact ? ', e.body AS entryText FROM agent_answers a LEFT JOIN audit_entries e ON e.chain = a.entry_chain AND e.seq = a.audit_seq' : ' FROM agent_answers a'}`)
+      .all() as Array<Answer & { entryText?: string | null }>
+  ).map(({ entryText, ...a }) => [a.auditSeq, entryText ? { ...a, body: expandAnswerBody(a.body, entryText) } : a]),
 )
 src.close()
 const firstPaid = entries.findIndex((e) => answers.has(e.seq))
@@ -55,7 +63,7 @@ const paid = entries.slice(firstPaid).filter((e) => answers.has(e.seq))
 const blockOf = (e: Entry) => ({ entries: [e.body], checkpoint: cps.get(e.seq) ?? null, sealed: null })
 console.log(`captured ${dir}: ${setup.length} setup entries, ${paid.length} payments (entry ${Math.round(paid.reduce((n, e) => n + e.body.length, 0) / paid.length)} B, answer ${Math.round(paid.reduce((n, e) => n + answers.get(e.seq)!.body.length, 0) / paid.length)} B); ${batch} per commit`)
 
-type Cfg = { name: string; store: any; db: Database.Database; wal: string; frames: number[]; ms: number[]; pages: number[] }
+type Cfg = { name: string; store: any; db: Database.Database; wal: string; frames: number[]; ms: number[]; cpu: number[]; pages: number[] }
 const cfgs: Cfg[] = []
 for (const spec of specs) {
   const [name, root] = spec.split('=') as [string, string]
@@ -65,7 +73,7 @@ for (const spec of specs) {
   const db = (store as { db: Database.Database }).db
   db.pragma('wal_autocheckpoint = 0')
   await store.persistMany(setup.map(blockOf), [])
-  cfgs.push({ name, store, db, wal: `${file}-wal`, frames: [], ms: [], pages: [] })
+  cfgs.push({ name, store, db, wal: `${file}-wal`, frames: [], ms: [], cpu: [], pages: [] })
 }
 const walSize = (c: Cfg) => statSync(c.wal).size
 /** The page number of each frame in [from, to) of the WAL file. */
@@ -87,11 +95,13 @@ for (let i = 0; i + batch <= paid.length; i += batch) {
   for (const c of order) {
     if (prev.length) await c.store.markAnswersFetched(prev.map((a) => ({ agentId: a.agentId, nonce: a.nonce })), Date.now())
     const before = walSize(c)
-    const t = performance.now()
+    const [t, cpu] = [performance.now(), process.cpuUsage()]
     // TURN=1: one checkpoint per commit (the last block's; turn18's one block per enclave turn), not one per payment.
     const blocks = group.map((e, k) => ({ ...blockOf(e), ...(process.env.TURN === '1' && k < group.length - 1 && { checkpoint: null }) }))
     await c.store.persistMany(blocks, group.map((e) => answers.get(e.seq)!))
     c.ms.push(performance.now() - t)
+    const u = process.cpuUsage(cpu)
+    c.cpu.push((u.user + u.system) / 1000)
     const after = walSize(c)
     // The WAL header (32 bytes) comes with the first frame.
     const start = before === 0 ? 32 : before
@@ -106,6 +116,7 @@ for (const c of cfgs) {
   const skip = Math.floor(c.frames.length / 4) // warm: past the first quarter
   const fr = c.frames.slice(skip)
   const ms = c.ms.slice(skip)
+  const cpu = c.cpu.slice(skip)
   const owner = new Map((c.db.prepare('SELECT name, pageno FROM dbstat').all() as { name: string; pageno: number }[]).map((r) => [r.pageno, r.name]))
   const by = new Map<string, number>()
   for (const p of c.pages) {
@@ -114,7 +125,7 @@ for (const c of cfgs) {
   }
   const commits = fr.length
   const parts = [...by].sort((a, b) => b[1] - a[1]).map(([n, k]) => `${n} ${(k / commits).toFixed(2)}`)
-  console.log(`${c.name}: ${commits} commits of ${batch}: WAL frames per commit mean ${(fr.reduce((a, b) => a + b, 0) / commits).toFixed(2)}, median ${med(fr)}, p90 ${q(fr, 0.9)}; commit ms median ${med(ms).toFixed(3)}, p90 ${q(ms, 0.9).toFixed(3)}; db ${(statSync(c.wal.replace(/-wal$/, '')).size / 1024).toFixed(0)} KB + WAL ${(walSize(c) / 1024).toFixed(0)} KB`)
+  console.log(`${c.name}: ${commits} commits of ${batch}: WAL frames per commit mean ${(fr.reduce((a, b) => a + b, 0) / commits).toFixed(2)}, median ${med(fr)}, p90 ${q(fr, 0.9)}; commit ms median ${med(ms).toFixed(3)}, p90 ${q(ms, 0.9).toFixed(3)}, CPU ms mean ${(cpu.reduce((a, b) => a + b, 0) / commits).toFixed(3)}; db ${(statSync(c.wal.replace(/-wal$/, '')).size / 1024).toFixed(0)} KB + WAL ${(walSize(c) / 1024).toFixed(0)} KB`)
   console.log(`  per commit by b-tree: ${parts.join(', ')}`)
   await c.store.close()
 }
