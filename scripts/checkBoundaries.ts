@@ -57,8 +57,14 @@ const rel = (p: string) => path.relative(root, p)
  * chains15 (issue 15 step 4: loadState newChain starts an own chain of the lineage, chain_started naming chain + core,
  * checkpoints sign the chain, the core names it) +25 → 6,581 on its branch; merged → 6,599 (shell 2,069);
  * fix15 (no start floor for a wallet loaded with its replay ids; owner receipts name their chain) +5 → 6,604 (shell 2,073).
+ * Sixth diet (issue 12, helper diet12c on 12-02; docs/trustedClosure.md): the five governance setters (owners_set,
+ * proposals_set, exit_set, held_set, lone_approved_set) one WalletChange `governance_set` (same wallets on generated
+ * change sequences, core/owner/governanceSet.property.test.ts) 6,588; AuditCheckpointSchema in its own file
+ * (shared/audit/auditCheckpoint.ts: verifiers and the host parse checkpoints, the enclave imports only the type) and the
+ * unused ChainIdSchema gone 6,580; NsmError, SealError and AuditError made by one codedError (shared/errors/base.ts;
+ * same fields, name, message and wire form as the three class bodies, shared/errors/codedError.test.ts) 6,574.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6604)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6574)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']

@@ -122,7 +122,7 @@ export function governanceThreshold(wallet: WalletView, act: VerifiedOwnerAct): 
     for (const r of gov.approveAbove ?? []) if (cap(r.quorum, m.owners.length) <= cap(r.quorum) - 1 + k) t = Math.max(t, cap(r.quorum))
   } else if (act.primaryType === 'SetApprovalQuorum') {
     const m = act.message
-    const old = gov.approveAbove?.find((r) => r.chainId === Number(m.chainId) && r.asset === (/^0x0{40}$/.test(m.asset) ? 'native' : m.asset.toLowerCase()))
+    const old = gov.approveAbove?.find((r) => r.chainId === Number(m.chainId) && r.asset === ledgerAsset(m.asset))
     if (old && (+m.quorum < old.quorum || BigInt(m.above) > BigInt(old.above))) t = Math.max(t, cap(old.quorum))
   } else return undefined
   return t

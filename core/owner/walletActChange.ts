@@ -3,7 +3,7 @@ import type { AuditEvent } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
-import type { AgentRecord, Governance, HeldAct, KeyExit, LoneApproval, PolicyRecord, Proposal, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
+import type { AgentRecord, Governance, PolicyRecord, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
 import { ledgerAsset } from '../ledger/ledgerAsset.js'
 import { installPolicy, installWalletPolicy } from './installPolicy.js'
 import { delayAt, governanceOf } from './quorum.js'
@@ -19,22 +19,21 @@ export type WalletChange =
   | { type: 'agent_registered'; agent: AgentRecord }
   | { type: 'policy_set'; policy: PolicyRecord }
   | { type: 'wallet_policy_set'; policy: WalletPolicyRecord }
-  | { type: 'owners_set'; governance: Governance }
+  /**
+   * Governance records replaced whole: the owner set and thresholds (`governance`), the open proposals after a
+   * signature was added or an applied act ended them (core/owner/quorum.ts), the owners' key exit scheduled or dropped
+   * (`exit: undefined`: cancelled before it was due, or the key re-imported), the unfreezes, permits and credits
+   * waiting out the delay (`held`, core/owner/heldActs.ts), the approve-above window (`loneApproved`).
+   */
+  | { type: 'governance_set'; set: Partial<Pick<WalletRecord, 'governance' | 'proposals' | 'exit' | 'held' | 'loneApproved'>> }
   /** A widening policy act waiting out the wallet's delay (replaces what was scheduled for the same agent). */
   | { type: 'scheduled'; item: Scheduled }
   /** Scheduled loosenings dropped: one by act hash, or every one of an agent (a stop act on it). */
   | { type: 'scheduled_cancelled'; actHash?: string; agentId?: string }
   /** Scheduled loosenings whose delay has passed come into force (idempotent: a pure function of the time). */
   | { type: 'scheduled_due'; now: number }
-  /** The open proposals (core/owner/quorum.ts) after a signature was added or an applied act ended them. */
-  | { type: 'proposals_set'; proposals: Proposal[] }
   | { type: 'policy_revoked'; agentId: string }
   | { type: 'agent_revoked'; agentId: string }
-  /** The owners' key exit scheduled, or dropped (cancelled before it was due, or the key re-imported). */
-  | { type: 'exit_set'; exit: KeyExit | undefined }
-  /** Unfreezes, permits and credits waiting out the delay (core/owner/heldActs.ts), after one was added or came due. */
-  | { type: 'held_set'; held: HeldAct[] }
-  | { type: 'lone_approved_set'; lone: LoneApproval[] }
 
 export type WalletActOutcome = {
   change: WalletChange
@@ -88,7 +87,7 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
       const [delayMs, cur] = [Number(m.delaySeconds) * 1000, delayAt(wallet, now)]
       const prevDelay = delayMs < cur ? { ms: cur, until: now + cur } : undefined
       const governance: Governance = { owners: m.owners.map((o) => o.toLowerCase() as `0x${string}`), thresholds, delayMs, approveAbove: wallet.governance?.approveAbove, prevDelay }
-      return { change: { type: 'owners_set', governance }, agentId: null, event: 'owners_set', policy: null, result: { owners: governance.owners } }
+      return { change: { type: 'governance_set', set: { governance } }, agentId: null, event: 'owners_set', policy: null, result: { owners: governance.owners } }
     }
     case 'SetApprovalQuorum': {
       const m = act.message
@@ -98,14 +97,14 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
       const rest = (gov.approveAbove ?? []).filter((r) => r.chainId !== rule.chainId || r.asset !== rule.asset)
       if (rest.length >= 8) throw new EnclaveError('owner_act_invalid', 'A wallet has at most 8 approval-amount rules')
       const governance = { ...gov, approveAbove: rule.quorum > 1 ? [...rest, rule] : rest }
-      return { change: { type: 'owners_set', governance }, agentId: null, event: 'owners_set', policy: null, result: { owners: governance.owners } }
+      return { change: { type: 'governance_set', set: { governance } }, agentId: null, event: 'owners_set', policy: null, result: { owners: governance.owners } }
     }
     case 'CancelScheduled': {
       const { actHash } = act.message
       const s = wallet.scheduled?.find((x) => x.actHash === actHash) ?? wallet.held?.find((x) => x.actHash === actHash)
       // An exit can be cancelled until its key was collected (a due one then signs again: the key never left).
       if (!s && wallet.exit?.actHash === actHash && wallet.exit.collectedAt === undefined) {
-        return { change: { type: 'exit_set', exit: undefined }, agentId: null, event: 'scheduled_cancelled', policy: null, result: { cancelled: actHash } }
+        return { change: { type: 'governance_set', set: { exit: undefined } }, agentId: null, event: 'scheduled_cancelled', policy: null, result: { cancelled: actHash } }
       }
       if (!s) throw new EnclaveError('proposal_not_found', `No loosening ${actHash} waits out the delay (it may have taken effect)`)
       return { change: { type: 'scheduled_cancelled', actHash }, agentId: s.agentId, event: 'scheduled_cancelled', policy: null, result: { cancelled: actHash } }
@@ -141,20 +140,8 @@ export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
       wallet.held = wallet.held?.filter(keep)
       return
     }
-    case 'owners_set':
-      wallet.governance = c.governance
-      return
-    case 'proposals_set':
-      wallet.proposals = c.proposals
-      return
-    case 'exit_set':
-      wallet.exit = c.exit
-      return
-    case 'held_set':
-      wallet.held = c.held
-      return
-    case 'lone_approved_set':
-      wallet.loneApproved = c.lone
+    case 'governance_set':
+      Object.assign(wallet, c.set)
       return
     case 'scheduled_due':
       for (const s of wallet.scheduled ?? []) {

@@ -73,7 +73,7 @@ export async function applyOwnerAct(
     const threshold = plan?.kind === 'exit' ? plan.out.threshold : (approveThreshold(wallet, act, now) ?? governanceThreshold(wallet, act))
     const q = quorumStep({ wallet, act, cls: actClass(act, (plan?.widens.length ?? 0) > 0), policyText: plan?.policyText ?? null, now, seq, threshold })
     if (!q.apply) {
-      change({ type: 'proposals_set', proposals: q.proposals })
+      change({ type: 'governance_set', set: { proposals: q.proposals } })
       const reason = `${act.primaryType} signed by ${act.signer} (${q.proposal.signers.length} of ${q.proposal.threshold})`
       enclave.appendInfo(tx, 'owner_act_signed', { wallet: wallet.address, agentId: plan?.agentId ?? null, rule: OWNER_RULE, reason, requestId: proposalHash })
       const persist = await enclave.finishTx(tx)
@@ -83,18 +83,18 @@ export async function applyOwnerAct(
     }
     if (act.primaryType === 'Resync') {
       enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: seq, rolledBack: false })
-      change({ type: 'proposals_set', proposals: [] })
+      change({ type: 'governance_set', set: { proposals: [] } })
       enclave.appendInfo(tx, 'wallet_resynced', { wallet: wallet.address, rule: OWNER_RULE })
       const persist = await enclave.finishTx(tx)
       return { ok: true, result: { wallet: wallet.address, ownerSeq: seq, receipt: signOwnerReceipt(enclave, act, wallet.address, seq) }, persist }
     }
     const lone = loneApprovals(wallet, act, threshold ?? 0, now) // read before the approval consumes the pending request
     result = { wallet: wallet.address, ownerSeq: seq, ...applyPlan(enclave, wallet, plan!, tx, proposalHash, now) }
-    if (lone) change({ type: 'lone_approved_set', lone })
+    if (lone) change({ type: 'governance_set', set: { loneApproved: lone } })
     // Only an applied act moves the seq: a refused one (it threw above) leaves no entry, no snapshot, no change. The
     // move ends every other open proposal (they were signed for this seq).
     enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: seq, rolledBack: false })
-    change({ type: 'proposals_set', proposals: liveProposals(wallet, now) })
+    change({ type: 'governance_set', set: { proposals: liveProposals(wallet, now) } })
   }
   const persist = await enclave.finishTx(tx)
   return { ok: true, result: { ...result, receipt: signOwnerReceipt(enclave, act, result.wallet, result.ownerSeq) }, persist }
@@ -113,7 +113,7 @@ function applyPlan(enclave: Enclave, wallet: WalletView, plan: OwnerActPlan, tx:
   const change = (c: WalletChange) => enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: c })
   if (plan.kind === 'exit') {
     const exit = { ...(plan.out.exit ?? wallet.exit!), ...(plan.out.collect ? { collectedAt: now } : {}) }
-    change({ type: 'exit_set', exit })
+    change({ type: 'governance_set', set: { exit } })
     const reason = `wallet key sealed to X25519 key ${exit.recipientKey}; the wallet signs nothing from ${new Date(exit.effectiveAt).toISOString()} unless re-imported`
     enclave.appendInfo(tx, plan.out.collect ? 'wallet_exported' : 'export_scheduled', { wallet: wallet.address, agentId: null, rule: OWNER_RULE, reason, requestId: exit.actHash })
     return plan.out.collect ? { exported: exportSealedKey(wallet, exit) } : { scheduled: { actHash: exit.actHash, effectiveAt: exit.effectiveAt, widens: ['key exit'] } }
@@ -122,7 +122,7 @@ function applyPlan(enclave: Enclave, wallet: WalletView, plan: OwnerActPlan, tx:
   if (plan.kind === 'ledger') {
     const held = holdAct(wallet, plan.act, actHash, now)
     if (held) {
-      change({ type: 'held_set', held: [...(wallet.held ?? []), held] })
+      change({ type: 'governance_set', set: { held: [...(wallet.held ?? []), held] } })
       const reason = `${plan.act.primaryType} takes effect ${new Date(held.effectiveAt).toISOString()} unless an owner cancels`
       enclave.appendInfo(tx, 'act_scheduled', { ...base, reason, requestId: actHash })
       return { ...plan.out.result, scheduled: { actHash, effectiveAt: held.effectiveAt, widens: [plan.act.primaryType] } }

@@ -54,7 +54,7 @@ export function importWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { 
     if (!isOwner(existing, act.signer)) throw new EnclaveError('owner_not_authorized', 'Signer is not an owner of this wallet')
     if (!exitDue(existing, now)) throw new EnclaveError('wallet_exists', `Wallet ${address} is in this enclave and not exported`)
     if (Number(issuedAt) <= existing.exit!.effectiveAt || Number(issuedAt) > now + 600_000) throw new EnclaveError('owner_act_stale', 'ImportWallet must be signed after the exit took effect')
-    enclave.state.apply({ type: 'wallet_changed', wallet: address, change: { type: 'exit_set', exit: undefined } })
+    enclave.state.apply({ type: 'wallet_changed', wallet: address, change: { type: 'governance_set', set: { exit: undefined } } })
     enclave.appendInfo(tx, 'wallet_imported', { wallet: address, rule: OWNER_RULE, reason: 're-imported after the owners’ exit: it signs again' })
     return { wallet: address as string, owner: existing.owner, ownerSeq: existing.ownerSeq }
   }

@@ -24,7 +24,7 @@ export function applyDueHeld(enclave: Enclave, wallet: WalletView, tx: Tx, now: 
   if (!wallet.held?.length) return
   const { due, waiting } = dueHeld(wallet, now)
   if (due.length === 0) return
-  enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: { type: 'held_set', held: waiting } })
+  enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: { type: 'governance_set', set: { held: waiting } } })
   tx.snapshot = true
   for (const h of due) {
     const base = { wallet: wallet.address, agentId: h.agentId, rule: OWNER_RULE, requestId: h.actHash }

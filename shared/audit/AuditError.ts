@@ -1,10 +1,6 @@
-import { BaseError, type BaseErrorParameters } from '../errors/base.js'
+import { codedError } from '../errors/base.js'
 import type { AuditCode } from './auditCodes.js'
 
 /** Thrown for bad input to the audit library (never for a broken log: that is a verdict). */
-export class AuditError extends BaseError {
-  override name = 'AuditError'
-  constructor(code: AuditCode, shortMessage: string, params?: BaseErrorParameters) {
-    super(code, shortMessage, params)
-  }
-}
+export const AuditError = codedError<AuditCode>('AuditError')
+export type AuditError = InstanceType<typeof AuditError>

@@ -12,7 +12,6 @@ const anyCaseHash = z.string().regex(/^0x[0-9a-fA-F]{64}$/)
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
 /** A non-root chain's id: 16 random bytes as 32 lowercase hex (issue 15 step 4); the root chain's id is ''. */
 export const CHAIN_ID_REGEX = /^[0-9a-f]{32}$/
-export const ChainIdSchema = z.string().regex(/^(?:[0-9a-f]{32})?$/)
 const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 
 export const AUDIT_EVENTS = [
@@ -102,13 +101,5 @@ export type WalletThreadHead = { walletSeq: number; hash: string }
 export const AuditHeadSchema = z.strictObject({ seq: z.number().int().min(-1), hash })
 export type AuditHead = z.infer<typeof AuditHeadSchema>
 
-/** The enclave's Ed25519 signature over a head (see `auditCheckpointMessage`). */
-export const AuditCheckpointSchema = z.strictObject({
-  seq: uint,
-  head: hash,
-  time: uint,
-  /** Issue 15 step 4: the chain the head is of (absent: the root chain); inside the signed message. */
-  chain: z.string().regex(CHAIN_ID_REGEX).optional(),
-  signature: z.string().regex(/^0x[0-9a-f]{128}$/),
-})
-export type AuditCheckpoint = z.infer<typeof AuditCheckpointSchema>
+/** The checkpoint schema lives in auditCheckpoint.ts: only verifiers and the host parse one (the enclave makes them). */
+export type { AuditCheckpoint } from './auditCheckpoint.js'

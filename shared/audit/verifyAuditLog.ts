@@ -4,10 +4,10 @@ import {
   type AuditCheckpoint,
   type AuditEntry,
   type AuditHead,
-  AuditCheckpointSchema,
   AuditEntrySchema,
   CHAIN_ID_REGEX,
 } from './auditEntry.js'
+import { AuditCheckpointSchema } from './auditCheckpoint.js'
 import { AUDIT_CODES, type AuditCode } from './auditCodes.js'
 import { GENESIS_HASH, hashCanonicalAuditEntry } from './hashAuditEntry.js'
 import { type Ed25519PublicKeyInput, toEd25519PublicKey } from './toEd25519PublicKey.js'

@@ -1,6 +1,7 @@
 import * as z from 'zod'
 import { canonicalJson } from '../canonical/canonicalJson.js'
-import { type AuditEntry, AuditCheckpointSchema, AuditEntrySchema, HASH_HEX_REGEX } from './auditEntry.js'
+import { AuditCheckpointSchema } from './auditCheckpoint.js'
+import { type AuditEntry, AuditEntrySchema, HASH_HEX_REGEX } from './auditEntry.js'
 import { AUDIT_CODES, type AuditCode } from './auditCodes.js'
 import { hashCanonicalAuditEntry } from './hashAuditEntry.js'
 import { type Ed25519PublicKeyInput, toEd25519PublicKey } from './toEd25519PublicKey.js'

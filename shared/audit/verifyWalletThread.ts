@@ -1,5 +1,6 @@
 import { canonicalJson } from '../canonical/canonicalJson.js'
-import { type AuditCheckpoint, type AuditEntry, AuditCheckpointSchema, AuditEntrySchema } from './auditEntry.js'
+import { type AuditCheckpoint, AuditCheckpointSchema } from './auditCheckpoint.js'
+import { type AuditEntry, AuditEntrySchema } from './auditEntry.js'
 import { AUDIT_CODES, type AuditCode } from './auditCodes.js'
 import { hashCanonicalAuditEntry } from './hashAuditEntry.js'
 import { type Ed25519PublicKeyInput, toEd25519PublicKey } from './toEd25519PublicKey.js'

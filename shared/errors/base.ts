@@ -41,3 +41,18 @@ export class BaseError extends Error {
     return { code: this.code, message: this.shortMessage }
   }
 }
+
+/**
+ * A BaseError subclass whose `code` is narrowed to one family of the error table (NsmError, SealError, AuditError):
+ * the one body those classes shared (diet12c). Each call makes its own class, so `instanceof` tells them apart.
+ */
+export function codedError<C extends ErrorCode>(name: string) {
+  const Coded = class extends BaseError {
+    declare readonly code: C
+    constructor(code: C, shortMessage: string, params: BaseErrorParameters = {}) {
+      super(code, shortMessage, params)
+      this.name = name
+    }
+  }
+  return Object.defineProperty(Coded, 'name', { value: name }) // the class's own name too, as `class SealError` had
+}

@@ -1,5 +1,6 @@
 import * as z from 'zod'
-import { AuditCheckpointSchema, AuditHeadSchema, CHAIN_ID_REGEX } from '../audit/auditEntry.js'
+import { AuditCheckpointSchema } from '../audit/auditCheckpoint.js'
+import { AuditHeadSchema, CHAIN_ID_REGEX } from '../audit/auditEntry.js'
 import { OwnerReceiptSchema } from '../owner/ownerReceipt.js'
 import type { EnclaveRequestType } from './requests.js'
 
