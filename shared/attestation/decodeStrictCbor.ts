@@ -1,5 +1,6 @@
 import { decode, Tokenizer, type DecodeOptions, type TagDecoder } from 'cborg'
 import { AttestationError } from './AttestationError.js'
+import { decodeSimpleCbor, NOT_SIMPLE } from './decodeSimpleCbor.js'
 
 /** Marks a value that arrived wrapped in CBOR tag 18 (COSE_Sign1). */
 export type CoseTag18 = { readonly tag18: unknown }
@@ -20,8 +21,15 @@ class Utf8CheckingTokenizer extends Tokenizer {
  * Maps for every map (integer keys kept), no undefined/NaN/Infinity, valid UTF-8,
  * and no tags unless `allowTag18` (then only tag 18, returned as `{ tag18 }`).
  * Any failure, including stack exhaustion on deep nesting, is `attestation_malformed`.
+ * The plain shape the NSM writes takes decodeSimpleCbor's fast path; everything else goes to cborg.
  */
 export function decodeStrictCbor(bytes: Uint8Array, what: string, allowTag18 = false): unknown {
+  const simple = decodeSimpleCbor(bytes, allowTag18)
+  return simple !== NOT_SIMPLE ? simple : decodeStrictCborWithCborg(bytes, what, allowTag18)
+}
+
+/** decodeStrictCbor without the fast path (the reference decodeSimpleCbor.test.ts compares the fast path to). */
+export function decodeStrictCborWithCborg(bytes: Uint8Array, what: string, allowTag18 = false): unknown {
   const tags: Record<number, TagDecoder> = {}
   if (allowTag18) tags[18] = (inner) => ({ tag18: inner() }) satisfies CoseTag18
   const options: DecodeOptions = {

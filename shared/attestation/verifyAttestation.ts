@@ -109,9 +109,13 @@ export function verifyAttestation(bytes: Uint8Array, options: VerifyAttestationO
 }
 
 function parseRoot(root: string | Uint8Array, cache: CertCache) {
+  const remembered = cache.rootFor(root)
+  if (remembered) return remembered
   const der = pinnedRootDer(root)
   try {
-    return cache.parse(der, 'pinned root')
+    const parsed = cache.parse(der, 'pinned root')
+    cache.rememberRoot(root, parsed)
+    return parsed
   } catch (cause) {
     throw new AttestationError('attestation_options_invalid', 'The pinned root is not a certificate', { cause })
   }
