@@ -3,8 +3,8 @@ import { configDefaults, defineConfig } from 'vitest/config'
 /**
  * Unit tests: in-process code under test, no stack, no shared module state between files. They run without
  * per-file isolation (project 'unit', isolate: false): each worker process imports viem, zod, the codecs once and
- * runs many files, instead of a fresh process and module graph per file (suite15: the 80 files under core/, shared/,
- * agent/, cli/, sim/ took 109 s of CPU isolated, 63 s not; their import time 107 s → 22 s). A file that mocks a module
+ * runs many files, instead of a fresh process and module graph per file (suite15, measured at load ~8: these 108 files
+ * 220 s → 129 s wall on 2 workers, CPU 155 s → 95 s, import 84 s → 17 s). A file that mocks a module
  * (vi.mock), stubs globals or needs a fresh process goes to ISOLATED below.
  */
 const UNIT = ['core/**/*.test.ts', 'sim/**/*.test.ts', 'enclave/**/*.test.ts', 'host/**/*.test.ts', 'shared/**/*.test.ts', 'agent/**/*.test.ts', 'cli/**/*.test.ts', 'scripts/**/*.test.ts', 'console/**/*.test.ts']
