@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { ENCLAVE_ENV, ENCLAVE_NODE_FLAGS } from './enclaveLaunch.js'
 import { freePort, isAddrInUse } from './freePort.js'
-import { repoRoot, waitFor } from './startStack.js'
+import { lastListening, repoRoot, waitFor } from './startStack.js'
 
 export type ClusterPair = {
   index: number
@@ -125,7 +125,10 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
       }
       c.stderr!.on('data', (d: Buffer) => {
         const s = d.toString()
-        if (s.includes('enclave listening')) listening++
+        if (s.includes('enclave listening')) {
+          listening++
+          lastListening.at = Date.now()
+        }
         logs.push(s)
         if (logs.length > 2_000) logs.splice(0, 1_000)
         opts.log?.(s.trimEnd().replace(/^/gm, `[pair ${index + 1} ${tag}] `))

@@ -8,6 +8,15 @@ import { packageRoot } from './packageRoot.js'
 
 export const repoRoot = packageRoot(import.meta.url)
 
+/**
+ * When this process last saw an enclave or host it spawned listen (startStack: enclave and host, startCluster:
+ * enclaves; Date.now, 0 = never). Both take their start time before they listen, and both date agent requests by it:
+ * the enclave refuses requests issued before its start + 2 s (replay floor), a SQLite host looks up only requests
+ * issued before its start + 2 s. So start + 2 s ≤ this + 2 s: test/helpers/agentClient.ts's waitAgentFloor waits
+ * from here, not a fixed 2.1 s after the whole setup (wallet, agent, policy) that followed.
+ */
+export const lastListening = { at: 0 }
+
 export type Stack = {
   url: string
   dataDir: string
@@ -102,7 +111,10 @@ export async function startStack(
       stack.enclave.once('close', () => (closed = true))
       await waitFor(
         () => {
-          if (logs.join('').includes('enclave listening')) return true
+          if (logs.join('').includes('enclave listening')) {
+            lastListening.at = Date.now()
+            return true
+          }
           if (closed) throw new Error(`the enclave exited before listening\n${logs.join('').slice(-3000)}`)
           return false
         },
@@ -124,6 +136,7 @@ export async function startStack(
         })
       })
       port = await withTimeout(listening, 20_000, 'host listening', logs)
+      lastListening.at = Date.now()
       stack.url = `http://127.0.0.1:${port}`
     },
     async stopHost() {

@@ -14,7 +14,7 @@ import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
 import { AUDIT_READ_SCHEME, signAuditReadToken } from '../../shared/owner/auditReadAuth.js'
 import type { Policy } from '../../shared/schemas/policy.js'
-import { type Stack, repoRoot, startStack } from './startStack.js'
+import { type Stack, lastListening, repoRoot, startStack } from './startStack.js'
 import { testCliEntry } from './testCli.js'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 
@@ -160,9 +160,15 @@ export async function pool<T, R>(items: T[], limit: number, fn: (item: T, i: num
   return out
 }
 
-/** Waits until a fresh enclave accepts agent requests (it refuses requests issued < 2 s after its start). */
+/**
+ * Waits until a fresh enclave accepts agent requests (it refuses requests issued < 2 s after its start; a SQLite
+ * host skips its lookup only for requests issued ≥ 2 s after its start): until `ms` after the last enclave or host
+ * this process started listened (scripts/lib/startStack.ts lastListening), or `ms` from now when none did. Not a
+ * general sleep: once that point has passed it returns at once.
+ */
 export async function waitAgentFloor(ms = 2_100): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms))
+  const wait = lastListening.at > 0 ? lastListening.at + ms - Date.now() : ms
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait))
 }
 
 export type StackWithAgent = { stack: Stack; owner: LocalAccount; ownerKey: Hex; client: OwnerClient; wallet: Hex; agentKey: AgentKey; policy: Policy }

@@ -1,1 +1,1 @@
-export { type Stack, repoRoot, startStack, waitFor } from '../../scripts/lib/startStack.js'
+export { type Stack, lastListening, repoRoot, startStack, waitFor } from '../../scripts/lib/startStack.js'
