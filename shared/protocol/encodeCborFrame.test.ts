@@ -54,12 +54,13 @@ describe('encodeCborFrame', () => {
         fc.sparseArray(tie('value'), { maxLength: 4 }),
         fc.dictionary(key, tie('value'), { maxKeys: 8 }),
         fc.dictionary(key, tie('value'), { maxKeys: 4, noNullPrototype: false }),
+        fc.dictionary(fc.string({ maxLength: 3 }), fc.oneof(integer, text), { minKeys: 20, maxKeys: 40 }), // past the insertion sort's 24
       ),
     }))
-    fc.assert(fc.property(value, same), { numRuns: 3000 })
+    fc.assert(fc.property(value, same), { numRuns: 1500 })
     // cborg warns on Map keys that are maps or arrays (it encodes them anyway, and so does the fallback).
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
-    fc.assert(fc.property(fc.anything({ withSparseArray: true, withNullPrototype: true, withObjectString: true, withBoxedValues: true, withBigInt: true, withMap: true, withSet: true, withDate: true, withTypedArray: true, maxDepth: 4 }), same), { numRuns: 2000 })
+    fc.assert(fc.property(fc.anything({ withSparseArray: true, withNullPrototype: true, withObjectString: true, withBoxedValues: true, withBigInt: true, withMap: true, withSet: true, withDate: true, withTypedArray: true, maxDepth: 4 }), same), { numRuns: 1000 })
     warn.mockRestore()
   })
 

@@ -81,6 +81,24 @@ function putString(s: string): void {
   pos += buf.write(s, pos, n, 'utf8')
 }
 
+/**
+ * cborg's order for ASCII keys: shorter first, then by string order. An insertion sort for the few keys of a frame's
+ * objects (Array.prototype.sort with a comparator allocates a work array per call).
+ */
+function sortKeys(keys: string[]): void {
+  const before = (a: string, b: string) => a.length < b.length || (a.length === b.length && a < b)
+  if (keys.length > 24) {
+    keys.sort((a, b) => (before(a, b) ? -1 : 1))
+    return
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!
+    let j = i - 1
+    for (; j >= 0 && before(k, keys[j]!); j--) keys[j + 1] = keys[j]!
+    keys[j + 1] = k
+  }
+}
+
 /** Writes `v`; false if cborg must encode the whole value (a kind this does not cover). */
 function put(v: unknown, depth: number): boolean {
   switch (typeof v) {
@@ -123,8 +141,7 @@ function put(v: unknown, depth: number): boolean {
       const o = v as Record<string, unknown>
       const keys = Object.keys(o)
       for (const k of keys) for (let i = 0; i < k.length; i++) if (k.charCodeAt(i) > 0x7f) return false
-      // cborg's order: shorter UTF-8 first, then bytewise (for ASCII keys: length, then string order).
-      keys.sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0))
+      sortKeys(keys)
       head(0xa0, keys.length)
       for (const k of keys) {
         putString(k)
