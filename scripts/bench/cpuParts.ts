@@ -10,6 +10,7 @@ import { approvalKey } from '../../core/policy/approvalRequest.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import { encode } from 'cborg'
 import { encodeFrame } from '../../shared/protocol/frame.js'
+import { hashEip3009 } from '../../core/decode/hashEip3009.js'
 
 /** canonicalJson before cpu18 (map/filter/join). */
 function canonicalBefore(v: unknown): string {
@@ -37,6 +38,13 @@ function canonicalSorted(v: unknown): string {
   return `${s}}`
 }
 
+/** hashEip3009's hex words before cpu18d (a substring and parseInt per byte). */
+function putHexBefore(buf: Uint8Array, offset: number, hex: string): void {
+  const start = offset + 32 - hex.length / 2
+  for (let i = 0; i < hex.length; i += 2) buf[start + i / 2] = Number.parseInt(hex.slice(i, i + 2), 16)
+}
+const word = new Uint8Array(224)
+
 /** encodeFrame before cpu18d: cborg's encode, then a copy behind the length. */
 function cborgFrame(v: unknown): Buffer {
   const body = encode(v)
@@ -57,6 +65,8 @@ const result = { ...r.result, auditEntry: entry }
 const ledger = new SpendLedger()
 const responseFrame = { id: 12345, ...r }
 const requestFrame = { id: 12345, msg: { type: 'agentSign', request: JSON.stringify({ v: 1, agentId: entry.agentId, wallet: entry.wallet, nonce: entry.requestId, typedData: (entry.action as object), pad: 'x'.repeat(500) }), signature: `s1:${'a'.repeat(32)}:${'b'.repeat(64)}` } }
+const act = entry.action as Record<string, string>
+const eip3009 = { entry: { chainId: 84532, asset: act.asset as `0x${string}`, name: 'USDC', version: '2', decimals: 6 }, primaryType: 'TransferWithAuthorization' as const, from: act.from as `0x${string}`, to: act.payTo as `0x${string}`, value: 10n, validAfter: 0n, validBefore: 1796226607n, nonce: act.nonce as `0x${string}` }
 const pairs: Record<string, [() => unknown, () => unknown]> = {
   'enclave: entry text (stringify → canonical + hash + mac)': [() => JSON.stringify({ ...entry, hash, mac }), () => `${canonical.slice(0, -1)},"hash":"${hash}","mac":"${mac}"}`],
   'enclave: block seqs for the release (2 parses → kept)': [() => [JSON.parse(text).seq, JSON.parse(text).seq], () => seqs.get(r.persist)],
@@ -69,6 +79,10 @@ const pairs: Record<string, [() => unknown, () => unknown]> = {
   'host: answer serializations (2 → 1)': [() => [JSON.stringify(result), JSON.stringify(result)], () => JSON.stringify(result)],
   'enclave: response frame (cborg → encodeCborFrame)': [() => cborgFrame(responseFrame), () => encodeFrame(responseFrame)],
   'host: request frame (cborg → encodeCborFrame)': [() => cborgFrame(requestFrame), () => encodeFrame(requestFrame)],
+  'enclave: EIP-3009 digest (+ the old slice+parseInt hex words)': [
+    () => { const a = entry.action as Record<string, string>; putHexBefore(word, 32, a.from!.slice(2)); putHexBefore(word, 64, a.payTo!.slice(2)); putHexBefore(word, 192, a.nonce!.slice(2)); return hashEip3009(eip3009) },
+    () => hashEip3009(eip3009),
+  ],
   'enclave: canonicalJson of the entry (sort() → insertion)': [() => canonicalSorted(entry), () => canonicalJson(entry)],
 }
 const us: Record<string, [number[], number[]]> = {}
