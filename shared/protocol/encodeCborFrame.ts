@@ -26,6 +26,10 @@ export function encodeCborFrame(value: unknown): { frame: Buffer; bodyLength: nu
 let buf = Buffer.allocUnsafe(64 * 1024)
 let pos = 0
 let busy = false
+const MAX_DEPTH = 64 // deeper (or a cycle): cborg decides
+const SHORT = 160 // strings this long or shorter are tried as ASCII first (hashes, signatures, ids)
+const MAX_KEYS = 64 // more keys in one object: cborg decides (the insertion sort below is quadratic)
+const SIMPLE = new Map<unknown, number>([[false, 0xf4], [true, 0xf5], [null, 0xf6], [undefined, 0xf7]])
 
 function tryPut(value: unknown): boolean {
   busy = true
@@ -36,8 +40,6 @@ function tryPut(value: unknown): boolean {
     busy = false
   }
 }
-const MAX_DEPTH = 64 // deeper (or a cycle): cborg decides
-const SHORT = 160 // strings this long or shorter are tried as ASCII first (hashes, signatures, ids)
 
 function room(n: number): void {
   if (pos + n <= buf.length) return
@@ -46,13 +48,12 @@ function room(n: number): void {
   buf = next
 }
 
+/** The shortest head for `n` (< 2^53), as cborg writes it. */
 function head(major: number, n: number): void {
   room(9)
-  if (n < 24) buf[pos++] = major | n
-  else if (n < 0x100) (buf[pos++] = major | 24), (buf[pos++] = n)
-  else if (n < 0x10000) (buf[pos++] = major | 25), buf.writeUInt16BE(n, pos), (pos += 2)
-  else if (n < 0x100000000) (buf[pos++] = major | 26), buf.writeUInt32BE(n, pos), (pos += 4)
-  else (buf[pos++] = major | 27), buf.writeUInt32BE(Math.floor(n / 0x100000000), pos), buf.writeUInt32BE(n % 0x100000000, pos + 4), (pos += 8)
+  const extra = n < 24 ? 0 : n < 0x100 ? 1 : n < 0x10000 ? 2 : n < 0x100000000 ? 4 : 8
+  buf[pos++] = major | (extra === 0 ? n : extra === 1 ? 24 : extra === 2 ? 25 : extra === 4 ? 26 : 27)
+  for (let i = extra - 1; i >= 0; i--) buf[pos++] = Math.floor(n / 2 ** (8 * i)) & 0xff
 }
 
 function putString(s: string): void {
@@ -63,11 +64,7 @@ function putString(s: string): void {
     const start = pos
     pos += len < 24 ? 1 : 2
     let i = 0
-    for (; i < len; i++) {
-      const c = s.charCodeAt(i)
-      if (c > 0x7f) break
-      buf[pos++] = c
-    }
+    for (let c = 0; i < len && (c = s.charCodeAt(i)) < 0x80; i++) buf[pos++] = c
     if (i === len) {
       if (len < 24) buf[start] = 0x60 | len
       else (buf[start] = 0x78), (buf[start + 1] = len)
@@ -81,75 +78,33 @@ function putString(s: string): void {
   pos += buf.write(s, pos, n, 'utf8')
 }
 
-/**
- * cborg's order for ASCII keys: shorter first, then by string order. An insertion sort for the few keys of a frame's
- * objects (Array.prototype.sort with a comparator allocates a work array per call).
- */
-function sortKeys(keys: string[]): void {
-  const before = (a: string, b: string) => a.length < b.length || (a.length === b.length && a < b)
-  if (keys.length > 24) {
-    keys.sort((a, b) => (before(a, b) ? -1 : 1))
-    return
-  }
-  for (let i = 1; i < keys.length; i++) {
-    const k = keys[i]!
-    let j = i - 1
-    for (; j >= 0 && before(k, keys[j]!); j--) keys[j + 1] = keys[j]!
-    keys[j + 1] = k
-  }
-}
-
 /** Writes `v`; false if cborg must encode the whole value (a kind this does not cover). */
 function put(v: unknown, depth: number): boolean {
-  switch (typeof v) {
-    case 'string':
-      putString(v)
-      return true
-    case 'number':
-      if (!Number.isSafeInteger(v)) return false
-      if (v >= 0) head(0x00, v)
-      else head(0x20, -1 - v)
-      return true
-    case 'boolean':
-      room(1)
-      buf[pos++] = v ? 0xf5 : 0xf4
-      return true
-    case 'undefined':
-      room(1)
-      buf[pos++] = 0xf7
-      return true
-    case 'object': {
-      if (v === null) {
-        room(1)
-        buf[pos++] = 0xf6
-        return true
-      }
-      if (depth >= MAX_DEPTH) return false
-      if (Array.isArray(v)) {
-        head(0x80, v.length)
-        for (let i = 0; i < v.length; i++) if (!put(v[i], depth + 1)) return false
-        return true
-      }
-      if (v instanceof Uint8Array) {
-        head(0x40, v.length)
-        room(v.length)
-        buf.set(v, pos)
-        pos += v.length
-        return true
-      }
-      if (v.constructor !== Object) return false
-      const o = v as Record<string, unknown>
-      const keys = Object.keys(o)
-      for (const k of keys) for (let i = 0; i < k.length; i++) if (k.charCodeAt(i) > 0x7f) return false
-      sortKeys(keys)
-      head(0xa0, keys.length)
-      for (const k of keys) {
-        putString(k)
-        if (!put(o[k], depth + 1)) return false
-      }
-      return true
-    }
-    default:
-      return false
+  const simple = SIMPLE.get(v)
+  if (simple !== undefined) return room(1), (buf[pos++] = simple), true
+  if (typeof v === 'string') return putString(v), true
+  if (typeof v === 'number') return Number.isSafeInteger(v) && (v >= 0 ? head(0x00, v) : head(0x20, -1 - v), true)
+  if (typeof v !== 'object' || depth >= MAX_DEPTH) return false
+  if (Array.isArray(v)) {
+    head(0x80, v.length)
+    for (let i = 0; i < v.length; i++) if (!put(v[i], depth + 1)) return false
+    return true
   }
+  if (v instanceof Uint8Array) return head(0x40, v.length), room(v.length), buf.set(v, pos), (pos += v.length), true
+  if (v!.constructor !== Object) return false
+  const o = v as Record<string, unknown>
+  const keys = Object.keys(o)
+  if (keys.length > MAX_KEYS) return false
+  // cborg's order for ASCII keys: shorter first, then string order; an insertion sort (Array.prototype.sort with a
+  // comparator allocates a work array per call).
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!
+    for (let c = 0; c < k.length; c++) if (k.charCodeAt(c) > 0x7f) return false
+    let j = i - 1
+    for (; j >= 0 && (k.length < keys[j]!.length || (k.length === keys[j]!.length && k < keys[j]!)); j--) keys[j + 1] = keys[j]!
+    keys[j + 1] = k
+  }
+  head(0xa0, keys.length)
+  for (const k of keys) if ((putString(k), !put(o[k], depth + 1))) return false
+  return true
 }
