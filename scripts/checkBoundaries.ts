@@ -57,10 +57,10 @@ const rel = (p: string) => path.relative(root, p)
  * chains15 (issue 15 step 4: loadState newChain starts an own chain of the lineage, chain_started naming chain + core,
  * checkpoints sign the chain, the core names it) +25 → 6,581 on its branch; merged → 6,599 (shell 2,069);
  * fix15 (no start floor for a wallet loaded with its replay ids; owner receipts name their chain) +5 → 6,604 (shell 2,073).
- * cpu18d (frames encoded straight into one buffer, cborg's bytes: shared/protocol/encodeCborFrame +85; canonicalJson's
- * key insertion sort +12; hashEip3009's hex words +2; ~10 µs of enclave CPU per payment) +99 → 6,703 (shell 2,073).
+ * cpu18d (frames encoded straight into one buffer, cborg's bytes: shared/protocol/encodeCborFrame +87; canonicalJson's
+ * key insertion sort +12; hashEip3009's hex words +2; ~10 µs of enclave CPU per payment) +101 → 6,705 (shell 2,073).
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6703)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6705)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']

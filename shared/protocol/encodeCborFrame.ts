@@ -20,10 +20,12 @@ export function encodeCborFrame(value: unknown): { frame: Buffer; bodyLength: nu
   const frame = Buffer.allocUnsafe(pos)
   buf.copy(frame, 0, 0, pos)
   frame.writeUInt32BE(pos - 4, 0)
+  if (buf.length > KEEP_BYTES) buf = Buffer.allocUnsafe(KEEP_BYTES) // a large frame (sealed blobs) does not stay resident
   return { frame, bodyLength: pos - 4 }
 }
 
-let buf = Buffer.allocUnsafe(64 * 1024)
+const KEEP_BYTES = 256 * 1024
+let buf = Buffer.allocUnsafe(KEEP_BYTES)
 let pos = 0
 let busy = false
 const MAX_DEPTH = 64 // deeper (or a cycle): cborg decides
