@@ -63,8 +63,10 @@ const rel = (p: string) => path.relative(root, p)
  * (shared/audit/auditCheckpoint.ts: verifiers and the host parse checkpoints, the enclave imports only the type) and the
  * unused ChainIdSchema gone 6,580; NsmError, SealError and AuditError made by one codedError (shared/errors/base.ts;
  * same fields, name, message and wire form as the three class bodies, shared/errors/codedError.test.ts) 6,574.
+ * cpu18d (frames encoded straight into one buffer, cborg's bytes: shared/protocol/encodeCborFrame +87; canonicalJson's
+ * key insertion sort +12; hashEip3009's hex words +2; ~10 µs of enclave CPU per payment) +101 → 6,705 (shell 2,073); merged after diet12c: 6,675.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6574)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6675)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']

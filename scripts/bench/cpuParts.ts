@@ -1,5 +1,5 @@
 /**
- * Issue 18 (cpu18): what each per-request cut saves, old way vs new way on the bench's real entry and answer (one
+ * Issue 18 (cpu18, cpu18d): what each per-request cut saves, old way vs new way on the bench's real entry and answer (one
  * request through this checkout's enclave in process), CPU µs per call, medians of interleaved rounds.
  *
  *   npx tsx scripts/bench/cpuParts.ts [rounds=7] [calls=4000]
@@ -8,6 +8,9 @@ import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { setup } from './hotPathAb.js'
 import { approvalKey } from '../../core/policy/approvalRequest.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
+import { encode } from 'cborg'
+import { encodeFrame } from '../../shared/protocol/frame.js'
+import { hashEip3009 } from '../../core/decode/hashEip3009.js'
 
 /** canonicalJson before cpu18 (map/filter/join). */
 function canonicalBefore(v: unknown): string {
@@ -19,6 +22,38 @@ function canonicalBefore(v: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalBefore(o[k])}`).join(',')}}`
 }
 
+/** canonicalJson before cpu18d (loops, Object.keys().sort()). */
+function canonicalSorted(v: unknown): string {
+  if (v === null) return 'null'
+  if (typeof v !== 'object') return JSON.stringify(v)
+  let s: string
+  if (Array.isArray(v)) {
+    s = '['
+    for (let i = 0; i < v.length; i++) s += (i === 0 ? '' : ',') + canonicalSorted(v[i])
+    return `${s}]`
+  }
+  const obj = v as Record<string, unknown>
+  s = '{'
+  for (const k of Object.keys(obj).sort()) if (obj[k] !== undefined) s += (s.length === 1 ? '' : ',') + JSON.stringify(k) + ':' + canonicalSorted(obj[k])
+  return `${s}}`
+}
+
+/** hashEip3009's hex words before cpu18d (a substring and parseInt per byte). */
+function putHexBefore(buf: Uint8Array, offset: number, hex: string): void {
+  const start = offset + 32 - hex.length / 2
+  for (let i = 0; i < hex.length; i += 2) buf[start + i / 2] = Number.parseInt(hex.slice(i, i + 2), 16)
+}
+const word = new Uint8Array(224)
+
+/** encodeFrame before cpu18d: cborg's encode, then a copy behind the length. */
+function cborgFrame(v: unknown): Buffer {
+  const body = encode(v)
+  const out = Buffer.allocUnsafe(4 + body.length)
+  out.writeUInt32BE(body.length, 0)
+  out.set(body, 4)
+  return out
+}
+
 const [rounds, calls] = [Number(process.argv[2] ?? 7), Number(process.argv[3] ?? 4000)]
 const run = await setup('.')
 const r = await run.sample()
@@ -28,6 +63,10 @@ const canonical = canonicalJson(entry)
 const seqs = new WeakMap<object, [number, number]>([[r.persist, [1, 1]]])
 const result = { ...r.result, auditEntry: entry }
 const ledger = new SpendLedger()
+const responseFrame = { id: 12345, ...r }
+const requestFrame = { id: 12345, msg: { type: 'agentSign', request: JSON.stringify({ v: 1, agentId: entry.agentId, wallet: entry.wallet, nonce: entry.requestId, typedData: (entry.action as object), pad: 'x'.repeat(500) }), signature: `s1:${'a'.repeat(32)}:${'b'.repeat(64)}` } }
+const act = entry.action as Record<string, string>
+const eip3009 = { entry: { chainId: 84532, asset: act.asset as `0x${string}`, name: 'USDC', version: '2', decimals: 6 }, primaryType: 'TransferWithAuthorization' as const, from: act.from as `0x${string}`, to: act.payTo as `0x${string}`, value: 10n, validAfter: 0n, validBefore: 1796226607n, nonce: act.nonce as `0x${string}` }
 const pairs: Record<string, [() => unknown, () => unknown]> = {
   'enclave: entry text (stringify → canonical + hash + mac)': [() => JSON.stringify({ ...entry, hash, mac }), () => `${canonical.slice(0, -1)},"hash":"${hash}","mac":"${mac}"}`],
   'enclave: block seqs for the release (2 parses → kept)': [() => [JSON.parse(text).seq, JSON.parse(text).seq], () => seqs.get(r.persist)],
@@ -38,6 +77,13 @@ const pairs: Record<string, [() => unknown, () => unknown]> = {
   ],
   'host: entry parses per answer (2 → 1)': [() => [JSON.parse(text), JSON.parse(text)], () => JSON.parse(text)],
   'host: answer serializations (2 → 1)': [() => [JSON.stringify(result), JSON.stringify(result)], () => JSON.stringify(result)],
+  'enclave: response frame (cborg → encodeCborFrame)': [() => cborgFrame(responseFrame), () => encodeFrame(responseFrame)],
+  'host: request frame (cborg → encodeCborFrame)': [() => cborgFrame(requestFrame), () => encodeFrame(requestFrame)],
+  'enclave: EIP-3009 digest (+ the old slice+parseInt hex words)': [
+    () => { const a = entry.action as Record<string, string>; putHexBefore(word, 32, a.from!.slice(2)); putHexBefore(word, 64, a.payTo!.slice(2)); putHexBefore(word, 192, a.nonce!.slice(2)); return hashEip3009(eip3009) },
+    () => hashEip3009(eip3009),
+  ],
+  'enclave: canonicalJson of the entry (sort() → insertion)': [() => canonicalSorted(entry), () => canonicalJson(entry)],
 }
 const us: Record<string, [number[], number[]]> = {}
 const time = (f: () => unknown) => {

@@ -40,6 +40,11 @@ describe('canonicalJson', () => {
     fc.assert(fc.property(value, (v) => {
       expect(outcome(() => canonicalJson(v))).toBe(outcome(() => reference(v)))
     }), { numRuns: 3000 })
+    // Key order on either side of the insertion sort's limit (24 keys), astral and lone-surrogate keys (cpu18d).
+    const keys = fc.oneof(fc.string({ unit: 'binary', maxLength: 4 }), fc.string({ maxLength: 3 }))
+    fc.assert(fc.property(fc.dictionary(keys, fc.oneof(fc.integer(), fc.string()), { minKeys: 0, maxKeys: 40 }), (v) => {
+      expect(canonicalJson(v)).toBe(reference(v))
+    }), { numRuns: 500 })
   })
 
   it('sorts keys, drops undefined members, keeps holes as empty and refuses what JSON cannot say', () => {

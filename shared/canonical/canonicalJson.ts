@@ -25,7 +25,7 @@ export function canonicalJson(v: unknown): string {
         return `${s}]`
       }
       const obj = v as Record<string, unknown>
-      const keys = Object.keys(obj).sort()
+      const keys = sortedKeys(obj)
       s = '{'
       for (const k of keys) {
         const x = obj[k]
@@ -36,6 +36,22 @@ export function canonicalJson(v: unknown): string {
     default:
       throw new CanonicalJsonError(`unsupported value of type ${typeof v} (encode bigints as decimal strings)`)
   }
+}
+
+/**
+ * Object.keys(o).sort(), by UTF-16 code units as sort() compares: an insertion sort for the few keys of bursar's
+ * objects (cpu18d: Array.prototype.sort allocates a work array per call, ~6 KB of garbage per audit entry).
+ */
+function sortedKeys(o: object): string[] {
+  const keys = Object.keys(o)
+  if (keys.length > 24) return keys.sort()
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!
+    let j = i - 1
+    for (; j >= 0 && keys[j]! > k; j--) keys[j + 1] = keys[j]!
+    keys[j + 1] = k
+  }
+  return keys
 }
 
 /** 0x + SHA-256 (hex) of the value's canonical JSON: how policies, approval summaries and approval keys are hashed. */

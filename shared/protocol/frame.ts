@@ -1,5 +1,6 @@
-import { decode, encode } from 'cborg'
+import { decode } from 'cborg'
 import { BaseError } from '../errors/base.js'
+import { encodeCborFrame } from './encodeCborFrame.js'
 
 /**
  * Length-prefixed CBOR framing for the host↔enclave channel: a 4-byte
@@ -14,16 +15,13 @@ export class FrameError extends BaseError {
   }
 }
 
-/** Encodes one value as a frame (prefix + CBOR). */
+/** Encodes one value as a frame (prefix + CBOR, the bytes cborg's `encode` makes). */
 export function encodeFrame(value: unknown): Buffer {
-  const body = encode(value)
-  if (body.length > MAX_FRAME_BYTES) {
-    throw new FrameError('frame_too_large', `Frame of ${body.length} bytes exceeds ${MAX_FRAME_BYTES}`)
+  const { frame, bodyLength } = encodeCborFrame(value)
+  if (bodyLength > MAX_FRAME_BYTES) {
+    throw new FrameError('frame_too_large', `Frame of ${bodyLength} bytes exceeds ${MAX_FRAME_BYTES}`)
   }
-  const out = Buffer.allocUnsafe(4 + body.length)
-  out.writeUInt32BE(body.length, 0)
-  out.set(body, 4)
-  return out
+  return frame
 }
 
 /** Decodes one CBOR frame body; strict (no trailing bytes, no undefined). */
