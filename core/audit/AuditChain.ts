@@ -10,7 +10,8 @@ import {
   AuditEntrySchema,
   AuditHeadSchema,
 } from '../../shared/audit/auditEntry.js'
-import { auditCheckpointMessage } from '../../shared/audit/auditCheckpointMessage.js'
+import { auditCheckpointMessage, auditTurnMessage } from '../../shared/audit/auditCheckpointMessage.js'
+import { auditTurnTree } from '../../shared/audit/auditTurnTree.js'
 import { AuditError } from '../../shared/audit/AuditError.js'
 import { GENESIS_HASH, hashCanonicalAuditEntry } from '../../shared/audit/hashAuditEntry.js'
 
@@ -104,6 +105,21 @@ export class AuditChain {
     if (signature.length !== 64)
       throw new AuditError('audit_bad_entry', 'Audit signer must return a 64-byte Ed25519 signature')
     return { seq, head, time: now, ...(chain && { chain }), signature: `0x${Buffer.from(signature).toString('hex')}` }
+  }
+
+  /**
+   * turn18: one signature for a turn's block heads (entries this chain appended): each head's checkpoint, whose
+   * signature field carries the one Ed25519 signature over the heads' Merkle root, its index and path (auditTurnTree).
+   */
+  turnCheckpoints(now: number, heads: readonly AuditHead[]): AuditCheckpoint[] {
+    if (heads.length < 2) return heads.map((h) => this.checkpoint(now, h))
+    if (!Number.isSafeInteger(now) || now < 0 || heads.some((h) => h.seq < 0)) throw new AuditError('audit_bad_entry', 'Checkpoint time and heads must be non-negative integers')
+    const { root, paths } = auditTurnTree(heads)
+    const chain = this.chain || undefined
+    const signature = this.#signer(auditTurnMessage({ root: `0x${root.toString('hex')}`, time: now, chain }))
+    if (signature.length !== 64) throw new AuditError('audit_bad_entry', 'Audit signer must return a 64-byte Ed25519 signature')
+    const sig = `0x${Buffer.from(signature).toString('hex')}`
+    return heads.map((h, i) => ({ seq: h.seq, head: h.hash, time: now, ...(chain && { chain }), signature: `${sig}.${i}${paths[i]!.map((p) => `.${p.toString('hex')}`).join('')}` }))
   }
 
   /** The head: what the sealed snapshot keeps (a new AuditChain({ head }) continues from it). */
