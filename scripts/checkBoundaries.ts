@@ -56,9 +56,11 @@ const rel = (p: string) => path.relative(root, p)
  * canonicalJson loops, the approval key only when a wallet has pendings) +18 → 6,574 (shell 2,059).
  * chains15 (issue 15 step 4: loadState newChain starts an own chain of the lineage, chain_started naming chain + core,
  * checkpoints sign the chain, the core names it) +25 → 6,581 on its branch; merged → 6,599 (shell 2,069);
- * fix15 (no start floor for a wallet loaded with its replay ids; owner receipts name their chain) +5 → 6,604 (shell 2,073).
+ * fix15 (no start floor for a wallet loaded with its replay ids; owner receipts name their chain) +5 → 6,604 (shell 2,073);
+ * turn18 (one Ed25519 signature per enclave turn: the Merkle tree over the turn's heads, the turn message, each
+ * checkpoint's path; the per-answer signing is gone) +23 → 6,627 (shell 2,075).
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6604)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6627)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']

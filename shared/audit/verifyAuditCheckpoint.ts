@@ -18,7 +18,7 @@ export function verifyAuditCheckpoint(checkpoint: AuditCheckpoint, publicKey: Ke
     if (parts.length === 1) return verify(null, auditCheckpointMessage(checkpoint), publicKey, signature)
     const index = Number(parts[1]), path = parts.slice(2).map((h) => Buffer.from(h, 'hex'))
     if (!Number.isSafeInteger(index) || index < 0 || index >= 2 ** path.length || path.some((h) => h.length !== 32)) return false
-    const root = `0x${auditTurnRoot(checkpoint.seq, Buffer.from(checkpoint.head.slice(2), 'hex'), index, path).toString('hex')}`
+    const root = `0x${auditTurnRoot(checkpoint.seq, checkpoint.head, index, path).toString('hex')}`
     const message = auditTurnMessage({ root, time: checkpoint.time, chain: checkpoint.chain })
     let seen = VERIFIED.get(publicKey)
     if (!seen) VERIFIED.set(publicKey, (seen = new Set()))
