@@ -8,7 +8,8 @@ docs/audit.md. Checks, as the TypeScript SDK's ``checkReceipt``:
    (request id = nonce, wallet, agent, the digest this SDK computed);
 2. the checkpoint verifies under the TRUSTED receipt key and covers the entry (``checkpoint.seq >= seq``; at the same
    seq its head must be the entry hash — then ``signed`` is True; at a later seq the link runs through other wallets'
-   entries the agent is not given: ``signed`` False);
+   entries the agent is not given: ``signed`` False); since turn18 the answers of one enclave turn share one
+   signature over a Merkle root of their entries, each checkpoint with its own path (``turn_root``), verified once;
 3. the receipt lies strictly above the high-water marks held when the request was sent — the wallet's walletSeq, and
    the audit seq of the receipt's chain (issue 15 step 4: the checkpoint names its chain; seqs of two chains do not
    compare) — and the wallet's next entry links to the marked one (``walletPrev``). Then the marks are raised.
