@@ -139,7 +139,7 @@ def checkpoint_signed(checkpoint: dict[str, Any], key: Ed25519PublicKey) -> bool
     else:
         index, path = int(parts[1]), [bytes.fromhex(h) for h in parts[2:]]
         seq, head = checkpoint.get("seq"), checkpoint.get("head")
-        if index >= 2 ** len(path) or not _uint(seq) or not (isinstance(head, str) and _HASH.match(head)):
+        if index >= 2 ** len(path) or not _uint(seq) or not (isinstance(head, str) and _HASH.fullmatch(head)):
             return False
         signed = {"t": "bursar.audit.turn.v1", "root": turn_root(seq, head, index, path), "time": checkpoint.get("time")}
     if checkpoint.get("chain"):  # issue 15 step 4: a non-root chain's checkpoint signs its chain too
