@@ -153,6 +153,7 @@ export function checkReceipt(p: CheckReceiptParameters): CheckedReceipt {
 }
 
 const HASH = /^0x[0-9a-f]{64}$/
-const SIG = /^0x[0-9a-fA-F]{128}$/
+/** A checkpoint's signature field (AuditCheckpointSchema's): turn18's turn checkpoints add their leaf index and path. */
+const SIG = /^0x[0-9a-fA-F]{128}(?:\.(?:0|[1-9][0-9]{0,9})(?:\.[0-9a-f]{64}){0,32})?$/
 const CHAIN = /^[0-9a-f]{32}$/
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0

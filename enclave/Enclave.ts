@@ -5,7 +5,7 @@
  * entries, signatures) or sealed.
  */
 import { type KeyObject, createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto'
-import type { AuditEntry, AuditEntryBody, AuditEvent, AuditHead } from '../shared/audit/auditEntry.js'
+import type { AuditCheckpoint, AuditEntry, AuditEntryBody, AuditEvent, AuditHead } from '../shared/audit/auditEntry.js'
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { MAX_FRAME_BYTES } from '../shared/protocol/frame.js'
 import type { Persist, ResultOf, WireCheckpoint } from '../shared/protocol/messages.js'
@@ -358,20 +358,22 @@ export class Enclave {
   }
 
   /**
-   * Outside the writer: adds the checkpoint at the block's own last entry (issue 15, turn15: one per answer, never
-   * ahead of the block's entries, so a receipt names only a head stored with it; docs/audit.md "Receipt").
+   * Outside the writer: adds the checkpoint at the block's own last entry (issue 15, turn15: never ahead of the
+   * block's entries, so a receipt names only a head stored with it; docs/audit.md "Receipt").
    */
   async completeTx(p: PendingPersist): Promise<Persist> {
-    // The answers of one turn still complete together (one corked write, one host group commit): measured ~75 µs
-    // CPU per answer cheaper at 64 in flight than completing each at once (NOTES "turn15").
-    await (this.turn ??= new Promise<void>((resolve) => setImmediate(() => ((this.turn = null), resolve()))))
-    const checkpoint = p.head ? (this.audit.checkpoint(this.now(), p.head) as WireCheckpoint) : null
+    // turn18: the blocks of one turn complete together (one corked write, one host group commit) and share one
+    // signature: a Merkle root over their heads, each checkpoint still at its own block's last entry with its path.
+    const turn = (this.turn ??= { heads: [], done: new Promise<void>((resolve) => setImmediate(() => ((this.turn = null), resolve()))), signed: null })
+    const at = p.head ? turn.heads.push(p.head) - 1 : -1
+    await turn.done
+    const checkpoint = at < 0 ? null : ((turn.signed ??= this.audit.turnCheckpoints(this.now(), turn.heads))[at] as WireCheckpoint)
     const persist = { entries: p.entries, checkpoint, sealed: p.sealed }
     if (p.head && p.first !== undefined) this.blockSeqs.set(persist, [p.first, p.head.seq])
     return persist
   }
 
-  private turn: Promise<void> | null = null
+  private turn: { heads: AuditHead[]; done: Promise<void>; signed: AuditCheckpoint[] | null } | null = null
   /** Each block's first and last entry seq, for the in-order release (dispatch) without parsing the entries again. */
   readonly blockSeqs = new WeakMap<Persist, readonly [number, number]>()
 

@@ -10,7 +10,8 @@ import {
   AuditEntrySchema,
   AuditHeadSchema,
 } from '../../shared/audit/auditEntry.js'
-import { auditCheckpointMessage } from '../../shared/audit/auditCheckpointMessage.js'
+import { auditCheckpointMessage, auditTurnMessage } from '../../shared/audit/auditCheckpointMessage.js'
+import { auditTurnTree } from '../../shared/audit/auditTurnTree.js'
 import { AuditError } from '../../shared/audit/AuditError.js'
 import { GENESIS_HASH, hashCanonicalAuditEntry } from '../../shared/audit/hashAuditEntry.js'
 
@@ -94,16 +95,28 @@ export class AuditChain {
    * Signs the current head, or `at` (an entry this chain appended: its seq and hash as `append` returned them):
    * `{ seq, head, time, signature }` (see auditCheckpointMessage for the bytes).
    */
-  checkpoint(now: number, at: AuditHead = this.head()): AuditCheckpoint {
+  checkpoint(now: number, at: AuditHead = this.head(), message?: Uint8Array): AuditCheckpoint {
     if (at.seq < 0) throw new AuditError('audit_chain_empty', 'Cannot checkpoint an empty audit chain')
     if (!Number.isSafeInteger(now) || now < 0)
       throw new AuditError('audit_bad_entry', 'Checkpoint time must be a non-negative integer (ms)')
     const { seq, hash: head } = at
     const chain = this.chain || undefined
-    const signature = this.#signer(auditCheckpointMessage({ seq, head, time: now, chain }))
+    const signature = this.#signer(message ?? auditCheckpointMessage({ seq, head, time: now, chain }))
     if (signature.length !== 64)
       throw new AuditError('audit_bad_entry', 'Audit signer must return a 64-byte Ed25519 signature')
     return { seq, head, time: now, ...(chain && { chain }), signature: `0x${Buffer.from(signature).toString('hex')}` }
+  }
+
+  /**
+   * turn18: one signature for a turn's block heads (entries this chain appended): each head's checkpoint, whose
+   * signature field carries the one Ed25519 signature over the heads' Merkle root, its index and path (auditTurnTree).
+   */
+  turnCheckpoints(now: number, heads: readonly AuditHead[]): AuditCheckpoint[] {
+    if (heads.length < 2) return heads.map((h) => this.checkpoint(now, h))
+    const { root, paths } = auditTurnTree(heads), chain = this.chain || undefined
+    // checkpoint() checks the time and the signature's length; its signature over the root message is the turn's.
+    const sig = this.checkpoint(now, heads[0]!, auditTurnMessage({ root: `0x${root.toString('hex')}`, time: now, chain })).signature
+    return heads.map((h, i) => ({ seq: h.seq, head: h.hash, time: now, ...(chain && { chain }), signature: `${sig}.${i}${paths[i]!.map((p) => `.${p.toString('hex')}`).join('')}` }))
   }
 
   /** The head: what the sealed snapshot keeps (a new AuditChain({ head }) continues from it). */

@@ -12,6 +12,7 @@ export const AuditCheckpointSchema = z.strictObject({
   time: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   /** Issue 15 step 4: the chain the head is of (absent: the root chain); inside the signed message. */
   chain: z.string().regex(CHAIN_ID_REGEX).optional(),
-  signature: z.string().regex(/^0x[0-9a-f]{128}$/),
+  /** `0x` + 128 hex; a turn checkpoint's (turn18) adds `.index` and `.` + 64 hex per level, ≤ 32 (verifyAuditCheckpoint). */
+  signature: z.string().regex(/^0x[0-9a-f]{128}(?:\.(?:0|[1-9][0-9]{0,9})(?:\.[0-9a-f]{64}){0,32})?$/),
 })
 export type AuditCheckpoint = z.infer<typeof AuditCheckpointSchema>

@@ -15,3 +15,11 @@ export function auditCheckpointMessage(params: AuditCheckpointMessageParameters)
   const { seq, head, time, chain } = params
   return Buffer.from(canonicalJson({ t: AUDIT_CHECKPOINT_TAG, seq, head, time, chain: chain || undefined }), 'utf8')
 }
+
+/**
+ * turn18: the bytes the enclave signs once per turn: UTF-8 canonicalJson({ t: 'bursar.audit.turn.v1', root, time })
+ * (`{"root":"0x…","t":"bursar.audit.turn.v1","time":MS}`; a non-root chain's adds `chain`), `root` the Merkle root
+ * over the turn's block heads (auditTurnRoot). Each block's checkpoint carries that signature and its own path.
+ */
+export const auditTurnMessage = (p: { root: string; time: number; chain?: string | undefined }): Uint8Array =>
+  Buffer.from(canonicalJson({ t: 'bursar.audit.turn.v1', root: p.root, time: p.time, chain: p.chain || undefined }), 'utf8')

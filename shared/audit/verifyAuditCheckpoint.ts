@@ -1,14 +1,37 @@
 import { type KeyObject, verify } from 'node:crypto'
 import type { AuditCheckpoint } from './auditEntry.js'
-import { auditCheckpointMessage } from './auditCheckpointMessage.js'
+import { auditCheckpointMessage, auditTurnMessage } from './auditCheckpointMessage.js'
+import { auditTurnRoot } from './auditTurnRoot.js'
 
-/** True when the checkpoint's Ed25519 signature verifies under the enclave's receipt key. */
+/**
+ * True when the checkpoint's Ed25519 signature verifies under the enclave's receipt key. Two forms (docs/audit.md
+ * "Checkpoint"): `0x` + 128 hex signs `{seq, head, time}` itself; a turn checkpoint (turn18) `0x` + 128 hex + `.` +
+ * index + (`.` + 64 hex) per level signs the Merkle root its head's path leads to (auditTurnRoot, auditTurnMessage).
+ * A turn's blocks share one signature: a verified (key, message, signature) is remembered (bounded), so the answers
+ * of one turn cost one Ed25519 verify.
+ */
 export function verifyAuditCheckpoint(checkpoint: AuditCheckpoint, publicKey: KeyObject): boolean {
-  const signature = Buffer.from(checkpoint.signature.slice(2), 'hex')
+  const parts = checkpoint.signature.split('.')
+  const signature = Buffer.from(parts[0]!.slice(2), 'hex')
   if (signature.length !== 64) return false
   try {
-    return verify(null, auditCheckpointMessage(checkpoint), publicKey, signature)
+    if (parts.length === 1) return verify(null, auditCheckpointMessage(checkpoint), publicKey, signature)
+    const index = Number(parts[1]), path = parts.slice(2).map((h) => Buffer.from(h, 'hex'))
+    if (!Number.isSafeInteger(index) || index < 0 || index >= 2 ** path.length || path.some((h) => h.length !== 32)) return false
+    const root = `0x${auditTurnRoot(checkpoint.seq, checkpoint.head, index, path).toString('hex')}`
+    const message = auditTurnMessage({ root, time: checkpoint.time, chain: checkpoint.chain })
+    let seen = VERIFIED.get(publicKey)
+    if (!seen) VERIFIED.set(publicKey, (seen = new Set()))
+    const key = `${parts[0]}${Buffer.from(message).toString('latin1')}`
+    if (seen.has(key)) return true
+    if (!verify(null, message, publicKey, signature)) return false
+    if (seen.size >= 256) seen.delete(seen.values().next().value!)
+    seen.add(key)
+    return true
   } catch {
     return false
   }
 }
+
+/** Turn messages already verified, per key object (oldest forgotten first). */
+const VERIFIED = new WeakMap<KeyObject, Set<string>>()

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EnclaveGateway } from '../../host/enclave/EnclaveGateway.js'
 import { SqliteStore } from '../../host/storage/SqliteStore.js'
 import { AuditForkError } from '../../host/storage/storeErrors.js'
-import { auditCheckpointMessage } from '../../shared/audit/auditCheckpointMessage.js'
+import { checkpointSignedMessage } from '../helpers/checkpointSignedMessage.js'
 import { PROTOCOL_VERSION, type ResponseFrame } from '../../shared/protocol/messages.js'
 import { MaliciousHost, hasSignature } from '../helpers/maliciousHost.js'
 import { type TwoWallets, droppedBlob, startWithTwoWallets } from '../helpers/twoWallets.js'
@@ -93,9 +93,9 @@ describe('adversarial: the host hands chain X\'s core to a second enclave as cha
     expect(first.event).not.toBe('chain_started')
     const key = createPublicKey({ key: Buffer.from((yReady as { result: { receiptPublicKey: string } }).result.receiptPublicKey.slice(2), 'hex'), format: 'der', type: 'spki' })
     const [cp] = await store.checkpoints(-1, 1, B)
-    const sig = Buffer.from(cp!.signature.slice(2), 'hex')
-    expect(verify(null, auditCheckpointMessage({ ...cp!, chain: B }), key, sig)).toBe(false)
-    expect(verify(null, auditCheckpointMessage({ ...cp!, chain: chainX }), key, sig)).toBe(true) // it is X's
+    const [asB, asX] = [checkpointSignedMessage(cp!, B), checkpointSignedMessage(cp!, chainX)] // plain or turn18 form
+    expect(verify(null, asB.message, key, asB.signature)).toBe(false)
+    expect(verify(null, asX.message, key, asX.signature)).toBe(true) // it is X's
     // W's thread: one walletSeq twice, both continuing the same entry (verify15: audit_wallet_forked).
     const wx = rx.persist!.entries.map(entry).find((e) => e.wallet?.toLowerCase() === t.a.wallet)!
     const wy = ry.persist!.entries.map(entry).find((e) => e.wallet?.toLowerCase() === t.a.wallet)!

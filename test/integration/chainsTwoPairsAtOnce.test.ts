@@ -6,7 +6,7 @@ import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requestSignature } from '../../agent/requestSignature.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
-import { auditCheckpointMessage } from '../../shared/audit/auditCheckpointMessage.js'
+import { checkpointSignedMessage } from '../helpers/checkpointSignedMessage.js'
 import { GENESIS_HASH, hashCanonicalAuditEntry } from '../../shared/audit/hashAuditEntry.js'
 import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
@@ -128,8 +128,8 @@ describe('two pairs on one store, each writing its own audit chain at once', () 
       expect(cps.length).toBeGreaterThan(0)
       for (const c of cps) {
         expect(entries[c.seq!]!.hash).toBe(c.head)
-        const msg = auditCheckpointMessage({ seq: c.seq!, head: c.head!, time: c.time!, chain: chain || undefined })
-        expect(verify(null, msg, key, Buffer.from(c.signature!.slice(2), 'hex'))).toBe(true)
+        const { message, signature } = checkpointSignedMessage({ seq: c.seq!, head: c.head!, time: c.time!, signature: c.signature! }, chain || undefined)
+        expect(verify(null, message, key, signature)).toBe(true)
       }
     }
     expect(s.get(chainB)!.some((l) => l.event === 'wallet_loaded')).toBe(true)

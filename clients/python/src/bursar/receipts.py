@@ -8,7 +8,8 @@ docs/audit.md. Checks, as the TypeScript SDK's ``checkReceipt``:
    (request id = nonce, wallet, agent, the digest this SDK computed);
 2. the checkpoint verifies under the TRUSTED receipt key and covers the entry (``checkpoint.seq >= seq``; at the same
    seq its head must be the entry hash — then ``signed`` is True; at a later seq the link runs through other wallets'
-   entries the agent is not given: ``signed`` False);
+   entries the agent is not given: ``signed`` False); since turn18 the answers of one enclave turn share one
+   signature over a Merkle root of their entries, each checkpoint with its own path (``turn_root``), verified once;
 3. the receipt lies strictly above the high-water marks held when the request was sent — the wallet's walletSeq, and
    the audit seq of the receipt's chain (issue 15 step 4: the checkpoint names its chain; seqs of two chains do not
    compare) — and the wallet's next entry links to the marked one (``walletPrev``). Then the marks are raised.
@@ -22,6 +23,7 @@ import json
 import os
 import re
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,8 @@ from .errors import BursarError
 
 _SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
 _HASH = re.compile(r"^0x[0-9a-f]{64}$")
-_SIG = re.compile(r"^0x[0-9a-f]{128}$")
+# turn18: a turn checkpoint's signature field adds its leaf index and Merkle path (docs/audit.md "Checkpoint").
+_SIG = re.compile(r"0x[0-9a-f]{128}(?:\.(?:0|[1-9][0-9]{0,9})(?:\.[0-9a-f]{64}){0,32})?")
 _CHAIN = re.compile(r"^[0-9a-f]{32}$")
 _ENTRY_TAG = b"bursar.audit.entry.v1"
 _GENESIS = "0x" + "00" * 32
@@ -109,20 +112,53 @@ def entry_hash(entry: dict[str, Any], *, fast: bool = False) -> str:
     return "0x" + h.hexdigest()
 
 
+def turn_root(seq: int, head: str, index: int, path: list[bytes]) -> str:
+    """turn18: the Merkle root a turn checkpoint's path leads to from its head (docs/audit.md "Checkpoint"):
+    leaf = SHA-256(0x00 ‖ uint64be(seq) ‖ head), node = SHA-256(0x01 ‖ left ‖ right), bit k of index: right child."""
+    node = hashlib.sha256(b"\x00" + seq.to_bytes(8, "big") + bytes.fromhex(head[2:])).digest()
+    for k, sibling in enumerate(path):
+        pair = sibling + node if (index >> k) & 1 else node + sibling
+        node = hashlib.sha256(b"\x01" + pair).digest()
+    return "0x" + node.hex()
+
+
+_VERIFIED: OrderedDict[tuple[str, str], Ed25519PublicKey] = OrderedDict()
+_VERIFIED_LOCK = threading.Lock()
+
+
 def checkpoint_signed(checkpoint: dict[str, Any], key: Ed25519PublicKey) -> bool:
-    """The checkpoint's Ed25519 signature under ``key`` (each answer has its own checkpoint since turn15: nothing to cache)."""
+    """The checkpoint's Ed25519 signature under ``key``. A turn checkpoint (turn18) signs the Merkle root of its turn's
+    heads; the answers of one turn share that signature, so a verified (signature, message) is remembered per key
+    (bounded): concurrent answers of one turn cost one verify."""
     sig = checkpoint.get("signature")
-    if not (isinstance(sig, str) and _SIG.match(sig.lower())):
+    if not (isinstance(sig, str) and _SIG.fullmatch(sig.lower())):
         return False
-    signed = {"t": "bursar.audit.checkpoint.v1", "seq": checkpoint.get("seq"), "head": checkpoint.get("head"), "time": checkpoint.get("time")}
+    parts = sig.lower().split(".")
+    if len(parts) == 1:
+        signed = {"t": "bursar.audit.checkpoint.v1", "seq": checkpoint.get("seq"), "head": checkpoint.get("head"), "time": checkpoint.get("time")}
+    else:
+        index, path = int(parts[1]), [bytes.fromhex(h) for h in parts[2:]]
+        seq, head = checkpoint.get("seq"), checkpoint.get("head")
+        if index >= 2 ** len(path) or not _uint(seq) or not (isinstance(head, str) and _HASH.fullmatch(head)):
+            return False
+        signed = {"t": "bursar.audit.turn.v1", "root": turn_root(seq, head, index, path), "time": checkpoint.get("time")}
     if checkpoint.get("chain"):  # issue 15 step 4: a non-root chain's checkpoint signs its chain too
         signed["chain"] = checkpoint["chain"]
     message = canonical_json(signed)
+    slot = (parts[0], message)
+    with _VERIFIED_LOCK:
+        if len(parts) > 1 and _VERIFIED.get(slot) is key:
+            return True
     try:
-        key.verify(bytes.fromhex(sig[2:]), message.encode("utf-8"))
-        return True
+        key.verify(bytes.fromhex(parts[0][2:]), message.encode("utf-8"))
     except InvalidSignature:
         return False
+    if len(parts) > 1:
+        with _VERIFIED_LOCK:
+            _VERIFIED[slot] = key
+            while len(_VERIFIED) > 256:
+                _VERIFIED.popitem(last=False)
+    return True
 
 
 def _uint(v: Any) -> bool:
