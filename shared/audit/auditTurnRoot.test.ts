@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { AuditChain } from '../../core/audit/AuditChain.js'
 import { turnCheckpointVectors, turnVectorKey } from '../../test/helpers/turnCheckpointVectors.js'
 import { TURN_VECTORS_FILE } from '../../scripts/genPythonReceiptVectors.js'
-import { AuditCheckpointSchema } from './auditEntry.js'
+import { AuditCheckpointSchema } from './auditCheckpoint.js'
 import { auditTurnMessage } from './auditCheckpointMessage.js'
 import { verifyAuditCheckpoint } from './verifyAuditCheckpoint.js'
 
