@@ -3,7 +3,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot, WalletCursor, WalletEntryRow } from './Store.js'
-import { AuditForkError, StoreDamagedError } from './storeErrors.js'
+import { AuditForkError, StoreDamagedError, StoreTooNewError } from './storeErrors.js'
 import { compactAnswerBody, expandAnswerBody } from './answerBody.js'
 import { parsedEntry } from './parsedEntry.js'
 import { newestSet } from './Store.js'
@@ -61,6 +61,10 @@ export const MIGRATIONS: string[] = [
    DROP TABLE audit_checkpoints;
    ALTER TABLE audit_checkpoints_k RENAME TO audit_checkpoints;
    ALTER TABLE agent_answers ADD COLUMN entry_chain TEXT;`,
+  // rt33b: since migration 6 the column holds a body OR a head (entry_chain set), so it is named for that. A binary of
+  // migration 5 or older would serve a head to a resend as if it were the whole answer: without a column named body
+  // its statements do not prepare and it refuses to open this store (answerReplayAfterDowngrade.test.ts).
+  `ALTER TABLE agent_answers RENAME COLUMN body TO body_or_head;`,
 ]
 const KEEP_SNAPSHOTS = 5
 /** Background WAL checkpoint interval; SQLite's own automatic checkpoint (frames) if the worker cannot run. */
@@ -119,11 +123,11 @@ export class SqliteStore implements Store {
         'SELECT chain, seq, wallet_seq AS walletSeq, body AS text FROM audit_entries WHERE lower(wallet) = lower(?) AND (wallet_seq, chain, seq) > (?, ?, ?) ORDER BY wallet_seq, chain, seq LIMIT ?',
       ),
       insertAnswer: db.prepare(
-        'INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body, audit_seq, decided_at, entry_chain) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING',
+        'INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body_or_head, audit_seq, decided_at, entry_chain) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING',
       ),
       entryBody: db.prepare('SELECT body FROM audit_entries WHERE chain = ? AND seq = ?').pluck(),
       answer: db.prepare(
-        `SELECT a.agent_id AS agentId, a.nonce, a.request_hash AS requestHash, a.status, a.body, a.audit_seq AS auditSeq, a.decided_at AS decidedAt,
+        `SELECT a.agent_id AS agentId, a.nonce, a.request_hash AS requestHash, a.status, a.body_or_head AS body, a.audit_seq AS auditSeq, a.decided_at AS decidedAt,
            a.fetched_at AS fetchedAt, a.fetch_count AS fetchCount, a.entry_chain AS entryChain, e.body AS entryText
            FROM agent_answers a LEFT JOIN audit_entries e ON e.chain = a.entry_chain AND e.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?`,
       ),
@@ -134,6 +138,13 @@ export class SqliteStore implements Store {
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
     const done = new Set(this.db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[])
+    // rt33b: a store migrated by a newer bursar may keep rows this binary would misread (e.g. an answer's head as its
+    // body, migration 6): refuse it rather than serve them.
+    const newer = [...done].filter((v) => v > MIGRATIONS.length)
+    if (newer.length > 0) {
+      this.db.close()
+      throw new StoreTooNewError(`The store has migration ${Math.max(...newer)}; this bursar knows ${MIGRATIONS.length}: run the bursar that migrated it (or newer)`)
+    }
     MIGRATIONS.forEach((sql, i) => {
       if (done.has(i + 1)) return
       this.db.transaction(() => {

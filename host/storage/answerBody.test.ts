@@ -19,7 +19,7 @@ const answerBody = (seq: number, hashed: Record<string, unknown>) =>
 const file = () => path.join(mkdtempSync(path.join(tmpdir(), 'bursar-ab-')), 'b.db')
 const rawAnswers = (f: string) => {
   const db = new Database(f, { readonly: true })
-  const rows = db.prepare('SELECT nonce, body, entry_chain AS entryChain FROM agent_answers ORDER BY nonce').all() as { nonce: string; body: string; entryChain: string | null }[]
+  const rows = db.prepare('SELECT nonce, body_or_head AS body, entry_chain AS entryChain FROM agent_answers ORDER BY nonce').all() as { nonce: string; body: string; entryChain: string | null }[]
   db.close()
   return rows
 }
@@ -93,7 +93,7 @@ describe('answerBody (lat18b): an answer stored without the audit entry it repea
     for (const sql of [
       'SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?',
       'SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? ORDER BY seq DESC LIMIT 1',
-      'SELECT a.body, e.body FROM agent_answers a LEFT JOIN audit_entries e ON e.chain = a.entry_chain AND e.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?',
+      'SELECT a.body_or_head, e.body FROM agent_answers a LEFT JOIN audit_entries e ON e.chain = a.entry_chain AND e.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?',
     ]) {
       const plan = (check.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array((sql.match(/\?/g) ?? []).length).fill(1)) as { detail: string }[]).map((p) => p.detail)
       expect(plan.join(' | '), sql).not.toMatch(/\bSCAN\b/)

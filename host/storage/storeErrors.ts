@@ -35,3 +35,6 @@ export class WalletLeaseLostError extends LeaseLostError {
 
 /** A stored row names another that is not stored (nothing in bursar deletes either): the store was changed outside it. */
 export class StoreDamagedError extends Error {}
+
+/** The store was migrated by a newer bursar (rows this one could misread): it is not opened. */
+export class StoreTooNewError extends Error {}

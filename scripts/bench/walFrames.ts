@@ -49,10 +49,12 @@ const entries = src.prepare("SELECT seq, body FROM audit_entries WHERE chain = '
 const cps = new Map((src.prepare("SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = '' ORDER BY seq").all() as Cp[]).map((c) => [c.seq, c]))
 // A store of migration 6 keeps answer bodies without their entry (answerBody.ts): the host's answers, rebuilt.
 const compact = (src.prepare("SELECT 1 FROM pragma_table_info('agent_answers') WHERE name = 'entry_chain'").get() ?? null) !== null
+// Migration 7 renamed the column (it holds a head when entry_chain is set).
+const answerColumn = (src.prepare("SELECT 1 FROM pragma_table_info('agent_answers') WHERE name = 'body_or_head'").get() ?? null) !== null ? 'body_or_head' : 'body'
 const answers = new Map(
   (
     src
-      .prepare(`SELECT a.agent_id AS agentId, a.nonce, a.request_hash AS requestHash, a.status, a.body, a.audit_seq AS auditSeq, a.decided_at AS decidedAt${compact ? ', e.body AS entryText FROM agent_answers a LEFT JOIN audit_entries e ON e.chain = a.entry_chain AND e.seq = a.audit_seq' : ' FROM agent_answers a'}`)
+      .prepare(`SELECT a.agent_id AS agentId, a.nonce, a.request_hash AS requestHash, a.status, a.${answerColumn} AS body, a.audit_seq AS auditSeq, a.decided_at AS decidedAt${compact ? ', e.body AS entryText FROM agent_answers a LEFT JOIN audit_entries e ON e.chain = a.entry_chain AND e.seq = a.audit_seq' : ' FROM agent_answers a'}`)
       .all() as Array<Answer & { entryText?: string | null }>
   ).map(({ entryText, ...a }) => [a.auditSeq, entryText ? { ...a, body: expandAnswerBody(a.body, entryText) } : a]),
 )

@@ -104,6 +104,9 @@ export async function startStack(
       // The launchers' memory settings (scripts/lib/enclaveLaunch.ts); a variable already in the environment wins.
       const bare = opts.launchDefaults === false
       const launchEnv = bare ? {} : Object.fromEntries(Object.entries(ENCLAVE_ENV).filter(([k]) => !(k in env)))
+      // rt33b: only this enclave's own line counts (stop() keeps the logs: a restart after it saw the old enclave's line,
+      // returned at once and dated lastListening before this enclave started, so waitAgentFloor could end too early).
+      const mark = logs.length
       stack.enclave = spawnNode('dist/enclave.sim.mjs', launchEnv, [...(bare ? [] : ENCLAVE_NODE_FLAGS), ...(opts.enclaveNodeArgs ?? [])])
       // An enclave that exits before listening (e.g. EADDRINUSE on a tcp: port) fails the start at once, with its
       // whole log ('close': after its stderr ended).
@@ -111,7 +114,7 @@ export async function startStack(
       stack.enclave.once('close', () => (closed = true))
       await waitFor(
         () => {
-          if (logs.join('').includes('enclave listening')) {
+          if (logs.slice(mark).join('').includes('enclave listening')) {
             lastListening.at = Date.now()
             return true
           }

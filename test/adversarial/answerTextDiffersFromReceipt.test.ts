@@ -48,7 +48,7 @@ describe('adversarial: answer text vs the stored answer and the receipt (cpu18 a
     const nonce = (JSON.parse(body.request) as { nonce: string }).nonce
     const db = new Database(path.join(s.stack.dataDir, 'bursar.db'), { readonly: true })
     try {
-      const stored = db.prepare('SELECT status, body, entry_chain AS entryChain FROM agent_answers WHERE agent_id = ? AND nonce = ?').get(s.agentKey.agentId, nonce) as { status: number; body: string; entryChain: string | null }
+      const stored = db.prepare('SELECT status, body_or_head AS body, entry_chain AS entryChain FROM agent_answers WHERE agent_id = ? AND nonce = ?').get(s.agentKey.agentId, nonce) as { status: number; body: string; entryChain: string | null }
       const entry = db.prepare('SELECT body FROM audit_entries WHERE seq = ?').pluck().get(answer.receipt.seq) as string
       // lat18b: the row keeps the body without the audit entry it repeats (answerBody.ts); with it, the same bytes.
       expect(stored.entryChain).toBe('')
