@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto'
 import type { AuditCheckpoint, AuditEntry } from '../shared/audit/auditEntry.js'
 import { hashCanonicalAuditEntry } from '../shared/audit/hashAuditEntry.js'
+import { CHECKPOINT_SIGNATURE_REGEX } from '../shared/audit/checkpointSignatureRegex.js'
 import { verifyAuditCheckpoint } from '../shared/audit/verifyAuditCheckpoint.js'
 import type { AuditReceipt } from '../shared/audit/verifyReceipt.js'
 import { canonicalJson } from '../shared/canonical/canonicalJson.js'
@@ -154,6 +155,7 @@ export function checkReceipt(p: CheckReceiptParameters): CheckedReceipt {
 
 const HASH = /^0x[0-9a-f]{64}$/
 /** A checkpoint's signature field (AuditCheckpointSchema's): turn18's turn checkpoints add their leaf index and path. */
-const SIG = /^0x[0-9a-fA-F]{128}(?:\.(?:0|[1-9][0-9]{0,9})(?:\.[0-9a-f]{64}){0,32})?$/
+// rt33a: the auditor's spelling (lower case only; upper-case signature hex passed here and failed verifyReceipt's schema).
+const SIG = CHECKPOINT_SIGNATURE_REGEX
 const CHAIN = /^[0-9a-f]{32}$/
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0

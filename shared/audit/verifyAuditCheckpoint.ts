@@ -2,15 +2,19 @@ import { type KeyObject, verify } from 'node:crypto'
 import type { AuditCheckpoint } from './auditEntry.js'
 import { auditCheckpointMessage, auditTurnMessage } from './auditCheckpointMessage.js'
 import { auditTurnRoot } from './auditTurnRoot.js'
+import { CHECKPOINT_SIGNATURE_REGEX } from './checkpointSignatureRegex.js'
 
 /**
  * True when the checkpoint's Ed25519 signature verifies under the enclave's receipt key. Two forms (docs/audit.md
  * "Checkpoint"): `0x` + 128 hex signs `{seq, head, time}` itself; a turn checkpoint (turn18) `0x` + 128 hex + `.` +
  * index + (`.` + 64 hex) per level signs the Merkle root its head's path leads to (auditTurnRoot, auditTurnMessage).
  * A turn's blocks share one signature: a verified (key, message, signature) is remembered (bounded), so the answers
- * of one turn cost one Ed25519 verify.
+ * of one turn cost one Ed25519 verify. rt33a: the field must be spelled exactly as the enclave writes it
+ * (CHECKPOINT_SIGNATURE_REGEX): `Number` and `Buffer.from(…, 'hex')` alone read `01`, `0x1`, ` 1`, upper case and
+ * trailing junk, so a caller that skipped the schema (the console's head) accepted what the auditor calls malformed.
  */
 export function verifyAuditCheckpoint(checkpoint: AuditCheckpoint, publicKey: KeyObject): boolean {
+  if (typeof checkpoint.signature !== 'string' || !CHECKPOINT_SIGNATURE_REGEX.test(checkpoint.signature)) return false
   const parts = checkpoint.signature.split('.')
   const signature = Buffer.from(parts[0]!.slice(2), 'hex')
   if (signature.length !== 64) return false

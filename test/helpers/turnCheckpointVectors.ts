@@ -43,5 +43,31 @@ export function turnCheckpointVectors(): { publicKey: string; vectors: TurnVecto
   bad('another time', { ...a, time: a.time + 1 })
   bad('chain removed', (({ chain: _c, ...cp }) => cp)(turns[2]![1]!))
   bad('index past the path', { ...a, signature: [parts(a)[0], String(2 ** (parts(a).length - 2)), ...parts(a).slice(2)].join('.') })
+  // rt33a (hostRespellsCheckpointSignature): the genuine signature, index and path in another spelling. Each verified
+  // before the fix where no schema ran first (Number, Buffer hex), and the Python SDK took the upper-case ones.
+  const [sig, index, ...path] = parts(a), p0 = plainOf(vectors)
+  vectors.push({ name: 'one-block turn (plain form)', checkpoint: p0, valid: true })
+  const respelt = (name: string, signature: string) => bad(`respelt: ${name}`, { ...a, signature })
+  respelt('upper-case signature hex', [`0x${sig!.slice(2).toUpperCase()}`, index, ...path].join('.'))
+  respelt('0X prefix', [`0X${sig!.slice(2)}`, index, ...path].join('.'))
+  respelt('upper-case path hex', [sig, index, ...path.map((h) => h.toUpperCase())].join('.'))
+  respelt('index with a leading zero', [sig, `0${index}`, ...path].join('.'))
+  respelt('index in hex', [sig, `0x${index}`, ...path].join('.'))
+  respelt('index with an exponent', [sig, `${index}e0`, ...path].join('.'))
+  respelt('index with a space', [sig, ` ${index}`, ...path].join('.'))
+  respelt('junk after the signature hex', [`${sig}zz`, index, ...path].join('.'))
+  respelt('junk after the last sibling', [sig, index, ...path.slice(0, -1), `${path.at(-1)}zz`].join('.'))
+  respelt('another two-character prefix', [`yy${sig!.slice(2)}`, index, ...path].join('.'))
+  respelt('trailing newline', `${a.signature}\n`)
+  respelt('empty index', `${sig}.`)
+  bad('respelt: plain checkpoint, upper-case hex', { ...p0, signature: `0x${p0.signature.slice(2).toUpperCase()}` })
+  bad('respelt: plain checkpoint, trailing newline', { ...p0, signature: `${p0.signature}\n` })
   return { publicKey: turnVectorPublicKeyHex(), vectors }
+}
+
+/** A plain checkpoint (a one-block turn keeps the v1 form) made by the same key on a chain of its own. */
+function plainOf(vectors: TurnVector[]): AuditCheckpoint {
+  const chain = new AuditChain({ signer: (m) => sign(null, m, turnVectorKey()) })
+  const r = chain.append(body(vectors.length))
+  return chain.turnCheckpoints(1_767_225_800_000, [{ seq: r.entry.seq, hash: r.hash }])[0]!
 }
