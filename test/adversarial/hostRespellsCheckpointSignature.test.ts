@@ -75,6 +75,19 @@ describe('adversarial: the host respells a genuine checkpoint signature', () => 
       expect(v).toMatchObject({ ok: false, code: AUDIT_CODES.receiptMalformed })
     }, 30_000)
 
+  it('extraField: a checkpoint with a field the format does not have is refused by the SDK, as by the auditor', async () => {
+    const seen: Answer[] = []
+    rewrite = (a) => {
+      const b = { ...a, receipt: { ...a.receipt, checkpoint: { ...a.receipt.checkpoint, note: 'host' } as AuditCheckpoint } }
+      seen.push(b)
+      return b
+    }
+    const got = await Promise.allSettled(Array.from({ length: 2 }, pay))
+    rewrite = undefined
+    for (const r of got) expect(r).toMatchObject({ status: 'rejected', reason: { code: 'receipt_invalid' } })
+    expect(verifyReceipt({ receipt: seen[0]!.receipt, entries: [seen[0]!.auditEntry], publicKey: s.agentKey.receiptPublicKey! })).toMatchObject({ ok: false, code: AUDIT_CODES.receiptMalformed })
+  }, 30_000)
+
   it("the console's head check (verifyAuditCheckpoint without the schema) refuses the host's head respelt", async () => {
     const head = ((await (await fetch(`${s.stack.url}/v1/audit/head`)).json()) as { checkpoint: AuditCheckpoint }).checkpoint
     const key = toEd25519PublicKey(s.agentKey.receiptPublicKey!)

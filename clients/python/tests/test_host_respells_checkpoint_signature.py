@@ -72,3 +72,12 @@ def test_host_respells_checkpoint_signature_is_receipt_invalid(how, tmp_path):
     with pytest.raises(ReceiptInvalidError):
         _check(body, sk, marks)
     assert marks.get(sk.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex(), WALLET) is None
+
+
+def test_host_adds_a_field_to_the_checkpoint_is_receipt_invalid(tmp_path):
+    """The same differential by another field: the auditor's checkpoint schema is strict."""
+    sk = Ed25519PrivateKey.generate()
+    body = _answer(sk)
+    body["receipt"]["checkpoint"]["note"] = "host"
+    with pytest.raises(ReceiptInvalidError):
+        _check(body, sk, ReceiptMarks(None))

@@ -293,7 +293,10 @@ def check_receipt(
     want = "0x" + digest.hex()
     if str(e.get("signedHash")).lower() != want or str(body.get("signedHash")).lower() != want:
         raise ReceiptInvalidError("the receipt records another digest than the one this SDK asked to sign")
-    if "chain" in cp and not (isinstance(cp["chain"], str) and _CHAIN.match(cp["chain"])):
+    # rt33a: no other key (the auditor's checkpoint schema is strict: a receipt kept with one is malformed there).
+    if not set(cp) <= {"seq", "head", "time", "chain", "signature"}:
+        raise ReceiptInvalidError("the checkpoint carries a field the audit format does not have")
+    if "chain" in cp and not (isinstance(cp["chain"], str) and _CHAIN.fullmatch(cp["chain"])):
         raise ReceiptInvalidError("the checkpoint names a malformed chain")
     if not (_uint(cp.get("seq")) and isinstance(cp.get("head"), str) and _uint(cp.get("time")) and checkpoint_signed(cp, key)):
         raise ReceiptInvalidError("the checkpoint signature does not verify under the trusted enclave receipt key")
