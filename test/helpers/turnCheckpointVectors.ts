@@ -47,6 +47,12 @@ export function turnCheckpointVectors(): { publicKey: string; vectors: TurnVecto
   // before the fix where no schema ran first (Number, Buffer hex), and the Python SDK took the upper-case ones.
   const [sig, index, ...path] = parts(a), p0 = plainOf(vectors)
   vectors.push({ name: 'one-block turn (plain form)', checkpoint: p0, valid: true })
+  // rt33a: a level with an odd count pairs its last node with itself, so that node's side bit is free: head 4 of the
+  // 5-head turn verifies at index 4…7 (the same seq, head, time and chain: another spelling of one claim, not another
+  // claim). Pinned so the TS and Python verifiers agree; index 8 and up is past the path (refused above).
+  const tail = turns[0]![4]!, [tailSig, , ...tailPath] = parts(tail)
+  for (const i of [5, 7]) vectors.push({ name: `odd tail: head 4 of 5 at index ${i}`, checkpoint: { ...tail, signature: [tailSig, String(i), ...tailPath].join('.') }, valid: true })
+  bad('odd tail: head 3 of 5 at index 7 (its sibling is not itself)', { ...turns[0]![3]!, signature: [parts(turns[0]![3]!)[0], '7', ...parts(turns[0]![3]!).slice(2)].join('.') })
   const respelt = (name: string, signature: string) => bad(`respelt: ${name}`, { ...a, signature })
   respelt('upper-case signature hex', [`0x${sig!.slice(2).toUpperCase()}`, index, ...path].join('.'))
   respelt('0X prefix', [`0X${sig!.slice(2)}`, index, ...path].join('.'))
