@@ -22,6 +22,8 @@ export function verifyAuditCheckpoint(checkpoint: AuditCheckpoint, publicKey: Ke
     if (parts.length === 1) return verify(null, auditCheckpointMessage(checkpoint), publicKey, signature)
     const index = Number(parts[1]), path = parts.slice(2).map((h) => Buffer.from(h, 'hex'))
     if (!Number.isSafeInteger(index) || index < 0 || index >= 2 ** path.length || path.some((h) => h.length !== 32)) return false
+    // rt33a: the leaf reads seq and head as hex (an upper-case or suffixed head gave the same leaf without the schema).
+    if (!Number.isSafeInteger(checkpoint.seq) || checkpoint.seq < 0 || typeof checkpoint.head !== 'string' || !HEAD.test(checkpoint.head)) return false
     const root = `0x${auditTurnRoot(checkpoint.seq, checkpoint.head, index, path).toString('hex')}`
     const message = auditTurnMessage({ root, time: checkpoint.time, chain: checkpoint.chain })
     let seen = VERIFIED.get(publicKey)
@@ -36,6 +38,8 @@ export function verifyAuditCheckpoint(checkpoint: AuditCheckpoint, publicKey: Ke
     return false
   }
 }
+
+const HEAD = /^0x[0-9a-f]{64}$/
 
 /** Turn messages already verified, per key object (oldest forgotten first). */
 const VERIFIED = new WeakMap<KeyObject, Set<string>>()

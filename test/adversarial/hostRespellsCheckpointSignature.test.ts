@@ -93,6 +93,8 @@ describe('adversarial: the host respells a genuine checkpoint signature', () => 
     const key = toEd25519PublicKey(s.agentKey.receiptPublicKey!)
     expect(verifyAuditCheckpoint(head, key)).toBe(true)
     for (const [name, respell] of Object.entries(RESPELL)) expect([name, verifyAuditCheckpoint({ ...head, signature: respell(head.signature) }, key)]).toEqual([name, false])
+    // The head itself respelt (a turn leaf reads it as hex: upper case or a suffix gave the same leaf).
+    for (const h of [`0x${head.head.slice(2).toUpperCase()}`, `${head.head}zz`]) expect(verifyAuditCheckpoint({ ...head, head: h }, key)).toBe(false)
   })
 
   it('afterwards the honest path passes on the same account', async () => {

@@ -66,6 +66,8 @@ export function turnCheckpointVectors(): { publicKey: string; vectors: TurnVecto
   respelt('another two-character prefix', [`yy${sig!.slice(2)}`, index, ...path].join('.'))
   respelt('trailing newline', `${a.signature}\n`)
   respelt('empty index', `${sig}.`)
+  bad('respelt: head in upper case', { ...a, head: `0x${a.head.slice(2).toUpperCase()}` })
+  bad('respelt: head with bytes after it', { ...a, head: `${a.head}zz` })
   bad('respelt: plain checkpoint, upper-case hex', { ...p0, signature: `0x${p0.signature.slice(2).toUpperCase()}` })
   bad('respelt: plain checkpoint, trailing newline', { ...p0, signature: `${p0.signature}\n` })
   return { publicKey: turnVectorPublicKeyHex(), vectors }
