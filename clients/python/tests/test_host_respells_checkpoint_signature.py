@@ -8,46 +8,28 @@ calls malformed (its evidence against the host void). Every verifier must take e
 from __future__ import annotations
 
 import hashlib
-import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from receipt_answer import WALLET, answer, check, key_hex, sign_allowed_entry
 
 from bursar import ReceiptInvalidError
-from bursar.receipts import ReceiptMarks, canonical_json, check_receipt, entry_hash
-
-WALLET = "0x" + "ab" * 20
-AGENT = "agt_" + "cd" * 20
-NONCE = "ef" * 16
-DIGEST = bytes(range(32))
+from bursar.receipts import ReceiptMarks, canonical_json
 
 
 def _answer(sk: Ed25519PrivateKey) -> dict:
-    entry = {
-        "action": None, "agentId": AGENT, "code": None, "event": "sign_allowed", "ledger": [], "policy": None, "prevHash": "0x" + "00" * 32,
-        "reason": None, "requestId": NONCE, "rule": None, "seq": 0, "signedHash": "0x" + DIGEST.hex(), "stateVersion": 1, "time": 1,
-        "verdict": "allow", "wallet": WALLET, "walletPrev": "0x" + "00" * 32, "walletSeq": 1,
-    }
-    h = entry_hash(entry)
+    entry, h = sign_allowed_entry()
     # A turn of two heads (this entry at index 0, another answer's at seq 1), built here from docs/audit.md's rule.
     leaf = lambda seq, head: hashlib.sha256(b"\x00" + seq.to_bytes(8, "big") + bytes.fromhex(head[2:])).digest()  # noqa: E731
     sibling = leaf(1, "0x" + "77" * 32)
     root = hashlib.sha256(b"\x01" + leaf(0, h) + sibling).digest()
     msg = canonical_json({"t": "bursar.audit.turn.v1", "root": "0x" + root.hex(), "time": 2})
-    cp = {"seq": 0, "head": h, "time": 2, "signature": "0x" + sk.sign(msg.encode()).hex() + ".0." + sibling.hex()}
-    return {"signature": "0x", "signedHash": "0x" + DIGEST.hex(), "receipt": {"seq": 0, "walletSeq": 1, "entryHash": h, "checkpoint": cp}, "auditEntry": entry}
-
-
-def _check(body: dict, sk: Ed25519PrivateKey, marks: ReceiptMarks) -> dict:
-    pk = sk.public_key()
-    return check_receipt(json.loads(json.dumps(body)), key=pk, key_hex=pk.public_bytes(Encoding.Raw, PublicFormat.Raw).hex(), request_id=NONCE,
-                         wallet=WALLET, agent_id=AGENT, digest=DIGEST, marks=marks, before=None)
+    return answer(entry, h, {"seq": 0, "head": h, "time": 2, "signature": "0x" + sk.sign(msg.encode()).hex() + ".0." + sibling.hex()})
 
 
 def test_the_genuine_turn_receipt_passes():
     sk = Ed25519PrivateKey.generate()
-    assert _check(_answer(sk), sk, ReceiptMarks(None))["signed"] is True
+    assert check(_answer(sk), sk, ReceiptMarks(None))["signed"] is True
 
 
 RESPELL = {
@@ -64,14 +46,14 @@ RESPELL = {
 def test_host_respells_checkpoint_signature_is_receipt_invalid(how, tmp_path):
     sk = Ed25519PrivateKey.generate()
     genuine = _answer(sk)
-    assert _check(genuine, sk, ReceiptMarks(None))["signed"] is True  # the genuine turn signature verified (and cached) first
+    assert check(genuine, sk, ReceiptMarks(None))["signed"] is True  # the genuine turn signature verified (and cached) first
     body = _answer(sk)
     body["receipt"]["checkpoint"] = {**genuine["receipt"]["checkpoint"], "signature": RESPELL[how](genuine["receipt"]["checkpoint"]["signature"])}
     body["receipt"]["entryHash"], body["auditEntry"] = genuine["receipt"]["entryHash"], genuine["auditEntry"]
     marks = ReceiptMarks(str(tmp_path / "marks.json"))
     with pytest.raises(ReceiptInvalidError):
-        _check(body, sk, marks)
-    assert marks.get(sk.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex(), WALLET) is None
+        check(body, sk, marks)
+    assert marks.get(key_hex(sk), WALLET) is None
 
 
 def test_host_adds_a_field_to_the_checkpoint_is_receipt_invalid(tmp_path):
@@ -80,4 +62,4 @@ def test_host_adds_a_field_to_the_checkpoint_is_receipt_invalid(tmp_path):
     body = _answer(sk)
     body["receipt"]["checkpoint"]["note"] = "host"
     with pytest.raises(ReceiptInvalidError):
-        _check(body, sk, ReceiptMarks(None))
+        check(body, sk, ReceiptMarks(None))
