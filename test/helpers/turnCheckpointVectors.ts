@@ -5,6 +5,7 @@
 import { createPrivateKey, createPublicKey, sign } from 'node:crypto'
 import { AuditChain } from '../../core/audit/AuditChain.js'
 import type { AuditCheckpoint, AuditEntryBody } from '../../shared/audit/auditEntry.js'
+import { verifyAuditCheckpoint } from '../../shared/audit/verifyAuditCheckpoint.js'
 
 export type TurnVector = { name: string; checkpoint: AuditCheckpoint; valid: boolean }
 
@@ -70,7 +71,36 @@ export function turnCheckpointVectors(): { publicKey: string; vectors: TurnVecto
   bad('respelt: head with bytes after it', { ...a, head: `${a.head}zz` })
   bad('respelt: plain checkpoint, upper-case hex', { ...p0, signature: `0x${p0.signature.slice(2).toUpperCase()}` })
   bad('respelt: plain checkpoint, trailing newline', { ...p0, signature: `${p0.signature}\n` })
+  vectors.push(...mutated(vectors.filter((v) => v.valid).map((v) => v.checkpoint), 96))
   return { publicKey: turnVectorPublicKeyHex(), vectors }
+}
+
+/**
+ * rt33a: a differential — `n` seeded random mutations of genuine checkpoints (a character changed, dropped or added
+ * in the signature field, another index, two siblings swapped, seq/time ±1, chain added or removed, another turn's
+ * path), each with the verdict the TypeScript verifier gives it (not schema-checked first: verifyAuditCheckpoint must
+ * decide alone). The Python SDK must give the same verdict (5,000 such agreed when this was written).
+ */
+function mutated(valid: AuditCheckpoint[], n: number): TurnVector[] {
+  let seed = 12_345
+  const rnd = (k: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31), seed % k)
+  const chars = '0123456789abcdefABCDEFx.X \n-+e', key = createPublicKey(turnVectorKey())
+  return Array.from({ length: n }, (_, k) => {
+    const cp: Record<string, unknown> = { ...valid[rnd(valid.length)]! }, m = rnd(9)
+    let s = cp.signature as string, p = s.split('.')
+    const at = rnd(s.length), c = chars[rnd(chars.length)]!
+    if (m === 0) s = s.slice(0, at) + c + s.slice(at + 1)
+    if (m === 1) s = s.slice(0, at) + s.slice(at + 1)
+    if (m === 2) s = s.slice(0, at) + c + s.slice(at)
+    if (m === 3 && p.length > 1) s = [p[0], String(rnd(40)), ...p.slice(2)].join('.')
+    if (m === 4 && p.length > 3) { const [a, b] = [rnd(p.length - 2) + 2, rnd(p.length - 2) + 2]; [p[a], p[b]] = [p[b]!, p[a]!]; s = p.join('.') }
+    if (m === 5) cp.seq = (cp.seq as number) + rnd(3) - 1
+    if (m === 6) cp.time = (cp.time as number) + rnd(3) - 1
+    if (m === 7) { if (cp.chain) delete cp.chain; else cp.chain = '0123456789abcdef0123456789abcdef' }
+    if (m === 8) s = [p[0], ...valid[rnd(valid.length)]!.signature.split('.').slice(1)].join('.')
+    const checkpoint = { ...cp, signature: s } as AuditCheckpoint
+    return { name: `mutation ${k} (kind ${m})`, checkpoint, valid: verifyAuditCheckpoint(checkpoint, key) }
+  })
 }
 
 /** A plain checkpoint (a one-block turn keeps the v1 form) made by the same key on a chain of its own. */
