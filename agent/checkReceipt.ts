@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto'
 import type { AuditCheckpoint, AuditEntry } from '../shared/audit/auditEntry.js'
 import { hashCanonicalAuditEntry } from '../shared/audit/hashAuditEntry.js'
+import { CHECKPOINT_SIGNATURE_REGEX } from '../shared/audit/checkpointSignatureRegex.js'
 import { verifyAuditCheckpoint } from '../shared/audit/verifyAuditCheckpoint.js'
 import type { AuditReceipt } from '../shared/audit/verifyReceipt.js'
 import { canonicalJson } from '../shared/canonical/canonicalJson.js'
@@ -86,7 +87,9 @@ export function checkReceipt(p: CheckReceiptParameters): CheckedReceipt {
     !receipt || typeof receipt !== 'object' || !isUint(receipt.seq) || typeof receipt.entryHash !== 'string' || !HASH.test(receipt.entryHash) ||
     (receipt.walletSeq !== undefined && !isUint(receipt.walletSeq)) || !cp || typeof cp !== 'object' || !isUint(cp.seq) || !isUint(cp.time) ||
     typeof cp.head !== 'string' || !HASH.test(cp.head) || typeof cp.signature !== 'string' || !SIG.test(cp.signature) ||
-    (cp.chain !== undefined && (typeof cp.chain !== 'string' || !CHAIN.test(cp.chain)))
+    (cp.chain !== undefined && (typeof cp.chain !== 'string' || !CHAIN.test(cp.chain))) ||
+    // rt33a: no other key (the auditor's AuditCheckpointSchema is strict: a receipt kept with one is malformed there).
+    Object.keys(cp).some((k) => !CHECKPOINT_KEYS.has(k))
   )
     throw new ReceiptInvalidError('the answer carries no well-formed receipt')
   const entry = p.body.auditEntry as Partial<AuditEntry> | null | undefined
@@ -154,6 +157,8 @@ export function checkReceipt(p: CheckReceiptParameters): CheckedReceipt {
 
 const HASH = /^0x[0-9a-f]{64}$/
 /** A checkpoint's signature field (AuditCheckpointSchema's): turn18's turn checkpoints add their leaf index and path. */
-const SIG = /^0x[0-9a-fA-F]{128}(?:\.(?:0|[1-9][0-9]{0,9})(?:\.[0-9a-f]{64}){0,32})?$/
+// rt33a: the auditor's spelling (lower case only; upper-case signature hex passed here and failed verifyReceipt's schema).
+const SIG = CHECKPOINT_SIGNATURE_REGEX
+const CHECKPOINT_KEYS = new Set(['seq', 'head', 'time', 'chain', 'signature'])
 const CHAIN = /^[0-9a-f]{32}$/
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0

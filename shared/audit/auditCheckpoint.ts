@@ -1,5 +1,6 @@
 import * as z from 'zod'
 import { CHAIN_ID_REGEX, HASH_HEX_REGEX } from './auditEntry.js'
+import { CHECKPOINT_SIGNATURE_REGEX } from './checkpointSignatureRegex.js'
 
 /**
  * The enclave's Ed25519 signature over a head (see `auditCheckpointMessage`). Its own file (diet12c): verifiers and
@@ -13,6 +14,6 @@ export const AuditCheckpointSchema = z.strictObject({
   /** Issue 15 step 4: the chain the head is of (absent: the root chain); inside the signed message. */
   chain: z.string().regex(CHAIN_ID_REGEX).optional(),
   /** `0x` + 128 hex; a turn checkpoint's (turn18) adds `.index` and `.` + 64 hex per level, ≤ 32 (verifyAuditCheckpoint). */
-  signature: z.string().regex(/^0x[0-9a-f]{128}(?:\.(?:0|[1-9][0-9]{0,9})(?:\.[0-9a-f]{64}){0,32})?$/),
+  signature: z.string().regex(CHECKPOINT_SIGNATURE_REGEX),
 })
 export type AuditCheckpoint = z.infer<typeof AuditCheckpointSchema>

@@ -35,6 +35,7 @@ from .errors import BursarError
 _SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
 _HASH = re.compile(r"^0x[0-9a-f]{64}$")
 # turn18: a turn checkpoint's signature field adds its leaf index and Merkle path (docs/audit.md "Checkpoint").
+# rt33a: matched as it is (no .lower()): "0X", upper-case hex passed here and failed the TS SDK and the auditor.
 _SIG = re.compile(r"0x[0-9a-f]{128}(?:\.(?:0|[1-9][0-9]{0,9})(?:\.[0-9a-f]{64}){0,32})?")
 _CHAIN = re.compile(r"^[0-9a-f]{32}$")
 _ENTRY_TAG = b"bursar.audit.entry.v1"
@@ -131,9 +132,9 @@ def checkpoint_signed(checkpoint: dict[str, Any], key: Ed25519PublicKey) -> bool
     heads; the answers of one turn share that signature, so a verified (signature, message) is remembered per key
     (bounded): concurrent answers of one turn cost one verify."""
     sig = checkpoint.get("signature")
-    if not (isinstance(sig, str) and _SIG.fullmatch(sig.lower())):
+    if not (isinstance(sig, str) and _SIG.fullmatch(sig)):
         return False
-    parts = sig.lower().split(".")
+    parts = sig.split(".")
     if len(parts) == 1:
         signed = {"t": "bursar.audit.checkpoint.v1", "seq": checkpoint.get("seq"), "head": checkpoint.get("head"), "time": checkpoint.get("time")}
     else:
@@ -292,7 +293,10 @@ def check_receipt(
     want = "0x" + digest.hex()
     if str(e.get("signedHash")).lower() != want or str(body.get("signedHash")).lower() != want:
         raise ReceiptInvalidError("the receipt records another digest than the one this SDK asked to sign")
-    if "chain" in cp and not (isinstance(cp["chain"], str) and _CHAIN.match(cp["chain"])):
+    # rt33a: no other key (the auditor's checkpoint schema is strict: a receipt kept with one is malformed there).
+    if not set(cp) <= {"seq", "head", "time", "chain", "signature"}:
+        raise ReceiptInvalidError("the checkpoint carries a field the audit format does not have")
+    if "chain" in cp and not (isinstance(cp["chain"], str) and _CHAIN.fullmatch(cp["chain"])):
         raise ReceiptInvalidError("the checkpoint names a malformed chain")
     if not (_uint(cp.get("seq")) and isinstance(cp.get("head"), str) and _uint(cp.get("time")) and checkpoint_signed(cp, key)):
         raise ReceiptInvalidError("the checkpoint signature does not verify under the trusted enclave receipt key")
