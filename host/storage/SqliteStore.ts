@@ -169,7 +169,7 @@ export class SqliteStore implements Store {
   /** The answer's body without its own audit entry (answerBody.ts), or null: stored whole. */
   private answerHead(a: AgentAnswer, chain: string): string | null {
     if (a.auditSeq === null || !a.body.includes('"auditEntry":')) return null
-    const text = this.stmts.entryBody.get(chain, a.auditSeq) as string | undefined
+    const text = this.insertedText.get(a.auditSeq) ?? (this.stmts.entryBody.get(chain, a.auditSeq) as string | undefined)
     return text === undefined ? null : compactAnswerBody(a.body, text)
   }
   private persistTxn: ((ps: Persist[], answers: AgentAnswer[], marks: FetchMarks, chain: string) => number) | null = null
@@ -178,6 +178,7 @@ export class SqliteStore implements Store {
     const marks = this.marks
     this.marks = []
     this.inserted.length = 0
+    this.insertedText.clear()
     try {
       const maxSeq = (this.persistTxn ??= this.db.transaction(this.persistBody))(ps, answers, marks, chain)
       // Committed: every entry of the batch is stored now (new, or the same entry again).
@@ -201,6 +202,7 @@ export class SqliteStore implements Store {
         const [text, e] = [p.entries[i]!, parsedEntry(p, i)]
         maxSeq = Math.max(maxSeq, Number(e.seq))
         const r = this.stmts.insertEntry.run(chain, e.seq, e.hash, e.time, e.event, e.wallet ?? null, e.agentId ?? null, e.verdict, text, e.walletSeq ?? 0)
+        if (r.changes === 1) this.insertedText.set(Number(e.seq), text)
         if (r.changes === 0) {
           // Same seq already stored: the same entry again is fine (a catchUp re-send); another one is a fork.
           const existing = this.stmts.entryHash.get(chain, e.seq) as { hash: string } | undefined
@@ -287,6 +289,8 @@ export class SqliteStore implements Store {
   }
   /** The entry seqs the current persist transaction stores (read once it has committed). */
   private readonly inserted: number[] = []
+  /** Entry texts this transaction inserted, by seq: an answer's own entry is read from here, not selected back. */
+  private readonly insertedText = new Map<number, string>()
 
   async storedThrough(from: number, chain = ''): Promise<number> {
     const run = this.runOf(chain)
