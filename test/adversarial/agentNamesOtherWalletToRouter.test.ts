@@ -1,11 +1,12 @@
 import type { Hex } from 'viem'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
 import { requestSignature } from '../../agent/requestSignature.js'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { FORWARDED } from '../../host/cluster/forward.js'
 import { preferredHost } from '../../host/cluster/placement.js'
+import { OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 import { type Cluster, type ClusterPair, startCluster } from '../../scripts/lib/startCluster.js'
 import { waitFor } from '../../scripts/lib/startStack.js'
@@ -32,13 +33,18 @@ describe('adversarial: a body names one wallet to the router and another to the 
   beforeAll(async () => {
     cluster = await startCluster({ databaseUrl: await freshDatabase(), pairs: 2, env: { BURSAR_CLUSTER_LEASES: 'wallet', BURSAR_LEASE_TTL_MS: '2000' } })
     await cluster.waitReady(60_000)
-    const owner = privateKeyToAccount(generatePrivateKey())
-    const client = new OwnerClient(cluster.pairs[0]!.url, owner)
-    const made: Hex[] = []
-    while (!(made.some((w) => preferredHost(w.toLowerCase(), NODES) === 'pair-1') && made.some((w) => preferredHost(w.toLowerCase(), NODES) === 'pair-2')))
-      made.push((await client.createWallet(`w${made.length}`)).wallet)
-    X = made.find((w) => preferredHost(w.toLowerCase(), NODES) === 'pair-1')!
-    Y = made.find((w) => preferredHost(w.toLowerCase(), NODES) === 'pair-2')!
+    // An owner holds at most OWNER_LIMITS.walletsPerOwner wallets, and all of one owner's can prefer the same pair
+    // (1 run in 8 with 4): the next wallets then get a new owner. X's owner sets up the agent.
+    const made: { wallet: Hex; owner: PrivateKeyAccount }[] = []
+    const on = (pair: string) => made.find((m) => preferredHost(m.wallet.toLowerCase(), NODES) === pair)
+    while (!(on('pair-1') && on('pair-2'))) {
+      const mine = made.length % OWNER_LIMITS.walletsPerOwner
+      const owner = mine === 0 ? privateKeyToAccount(generatePrivateKey()) : made.at(-1)!.owner
+      made.push({ wallet: (await new OwnerClient(cluster.pairs[0]!.url, owner).createWallet(`w${made.length}`)).wallet, owner })
+    }
+    const owner = on('pair-1')!.owner
+    X = on('pair-1')!.wallet
+    Y = on('pair-2')!.wallet
     here = cluster.pairs[1]! // pair-2: holds Y, not X
     const held = async (p: ClusterPair, w: Hex) =>
       ((await (await fetch(`${p.url}/v1/cluster`, { headers: { authorization: `Bearer ${cluster.auditToken}` } })).json()) as { held: { wallet: string }[] }).held.some((h) => h.wallet === w.toLowerCase())
