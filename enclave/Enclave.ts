@@ -78,6 +78,8 @@ export class Enclave {
   private receiptKeyDer!: Uint8Array
   /** Authenticates each stored entry to this enclave (HMAC-SHA256 over its hash), so replayed entries cannot be forged. */
   private entryMacKey!: Uint8Array
+  /** Issue 12 stage A: the governance link key (HMAC of owner-act views and decisions), sealed in the core blob. */
+  linkKey!: Uint8Array
   private entriesSinceSnapshot = 0
   /** An owner act's seal failed (sealTx): the next seal is a full one. */
   private snapshotOwed = false
@@ -150,7 +152,7 @@ export class Enclave {
       const s = blob && decodeCore((await this.params.sealer.unseal({ blob, purpose: SNAPSHOT_PURPOSE, walletId: '' })).plaintext)
       if (!s || s.legacy) throw new EnclaveError('state_invalid', 'A new chain starts from a core blob of the lineage (format 2)')
       this.setReceiptKey(createPrivateKey({ key: Buffer.from(s.receiptKeyPkcs8), format: 'der', type: 'pkcs8' }))
-      ;[this.entryMacKey, this.coreId, this.fresh, this.snapshotBytes] = [s.entryMacKey, s.coreId, false, 0]
+      ;[this.entryMacKey, this.coreId, this.fresh, this.snapshotBytes, this.linkKey] = [s.entryMacKey, s.coreId, false, 0, s.linkKey ?? randomBytes(32)]
       this.audit = new AuditChain({ signer: this.receiptSigner, chain: randomBytes(16).toString('hex'), core: Buffer.from(s.coreId).toString('hex') })
       this.state.apply({ type: 'loaded', stateVersion: 0, wallets: [], createNonces: s.createNonces })
     } else if (blob) {
@@ -166,6 +168,7 @@ export class Enclave {
       const threads = loaded.map((b) => [b.wallet.address.toLowerCase(), (b as Partial<WalletBlob>).thread, (b as Partial<WalletBlob>).auditSeq] as const)
       this.audit = new AuditChain({ head: s.auditHead ?? undefined, threads, signer: this.receiptSigner, chain: s.chain, core: Buffer.from(s.coreId).toString('hex') })
       this.entryMacKey = s.entryMacKey
+      this.linkKey = s.linkKey ?? randomBytes(32) // a core sealed before issue 12 gets one, sealed at its next seal
       this.coreId = s.legacy ? randomBytes(16) : s.coreId
       this.state.apply({ type: 'loaded', stateVersion: s.stateVersion, wallets: loaded.map((b) => b.wallet), createNonces: s.createNonces,
         versions: loaded.map((b) => [b.wallet.address, b.version]) })
@@ -179,6 +182,7 @@ export class Enclave {
       this.setReceiptKey(randomKeyPair('ed25519').privateKey)
       this.audit = new AuditChain({ signer: this.receiptSigner })
       this.entryMacKey = randomBytes(32)
+      this.linkKey = randomBytes(32)
       this.coreId = randomBytes(16)
     }
     if (this.phase !== 'loading') this.transition('loading')
@@ -434,6 +438,7 @@ export class Enclave {
       sealedSeq: head.seq,
       behind: [...deferred].map((a) => [a, this.walletSeals.get(a)!.through.seq]),
       entryMacKey: this.entryMacKey,
+      linkKey: this.linkKey,
       coreId: this.coreId,
       createNonces: [...this.state.createNonces],
       replay: rest,

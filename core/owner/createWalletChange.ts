@@ -9,7 +9,8 @@ const CREATE_WINDOW_MS = 10 * 60_000
 
 export type CreateWalletChangeParameters = {
   act: Extract<VerifiedOwnerAct, { primaryType: 'CreateWallet' }>
-  wallets: ReadonlyMap<string, WalletView>
+  /** The enclave's wallets (only their owners are read: the per-owner and total limits). */
+  wallets: { values(): Iterable<{ owner: string }> }
   createNonces: ReadonlyMap<string, number>
   admission: Admission
   now: number

@@ -7,11 +7,9 @@ import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 import { factsOf } from '../kinds/kindTable.js'
 import { ledgerAsset } from '../ledger/ledgerAsset.js'
 
-/**
- * Classes of owner acts, each with its own m-of-n threshold. Here, not in core/state/stateTypes.ts: that file holds
- * types only, so the enclave never loads it.
- */
-export const ACT_CLASSES = ['stop', 'approve', 'loosen', 'agents', 'owners'] as const
+/** Classes of owner acts, each with its own m-of-n threshold (defined with the decision schema, which carries them). */
+import { ACT_CLASSES } from '../../shared/governance/decisionSchema.js'
+export { ACT_CLASSES }
 
 /** A proposal waits at most this long for the other owners. */
 export const PROPOSAL_TTL_MS = 24 * 3_600_000

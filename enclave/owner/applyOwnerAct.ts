@@ -1,157 +1,179 @@
-import { EnclaveError } from '../../shared/errors/EnclaveError.js'
-import type { HandlerResult } from '../protocol/HandlerResult.js'
-import type { Enclave } from '../Enclave.js'
-import { generateSignerKey } from '../sign/generateSignerKey.js'
-import type { WalletView } from '../../core/state/stateTypes.js'
-import { OWNER_RULE } from '../state/loadState.js'
-import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
-import { createWalletChange } from '../../core/owner/createWalletChange.js'
-import { actClass, approveThreshold, governanceThreshold, isOwner, liveProposals, loneApprovals, quorumStep } from '../../core/owner/quorum.js'
-import { makeOwnerReceipt, ownerActHash } from '../../shared/owner/ownerReceipt.js'
-import { applyDueHeld, applyEvents } from './ledgerOps.js'
-import { holdAct } from '../../core/owner/heldActs.js'
-import { type OwnerActPlan, STATE_GROWING, planOwnerAct } from '../../core/owner/planOwnerAct.js'
+import { hexToBytes } from 'viem'
+import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
+import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import type { WalletChange } from '../../core/owner/walletActChange.js'
-import { timeLockChange } from '../../core/owner/timeLock.js'
-import { exportSealedKey, importWallet } from './keyExitShell.js'
-import { type VerifiedOwnerAct, verifyOwnerAct } from '../../core/owner/verifyOwnerAct.js'
+import type { WalletRecord } from '../../core/state/stateTypes.js'
+import { EnclaveError } from '../../shared/errors/EnclaveError.js'
+import { type DecisionStep, type GovernanceDecision, GovernanceDecisionSchema } from '../../shared/governance/decisionSchema.js'
+import { DECISION_DOMAIN, VIEW_DOMAIN, linkHash, openLink, sealLink } from '../../shared/governance/linkMac.js'
+import { type OwnerActView, type WireError, walletJson } from '../../shared/governance/ownerActView.js'
+import { isOwnerActType } from '../../shared/owner/ownerActTypes.js'
+import { makeOwnerReceipt } from '../../shared/owner/ownerReceipt.js'
+import type { Enclave, Tx } from '../Enclave.js'
+import type { HandlerResult } from '../protocol/HandlerResult.js'
+import { generateSignerKey } from '../sign/generateSignerKey.js'
+import { governInProcess } from './governInProcess.js'
+import { exportSealedKey, openImportKey } from './keyExitShell.js'
+import { applyEvents } from './ledgerOps.js'
 
 export type OwnerActParameters = { primaryType: string; message: string; signature: string; policy?: string | undefined }
+/** A view the signer sent to governance, and what its decision must be bound to. */
+export type SentView = { bytes: Uint8Array; hash: `0x${string}`; wallet: `0x${string}` | null; ownerSeq: number | null; act: string; key: { privateKey: Uint8Array; address: `0x${string}` } | null }
+type Key = NonNullable<SentView['key']>
+/** The address a CreateWallet decision names for the key the signer generates (governance/governOwnerAct.ts NEW_WALLET). */
+const NEW_WALLET = `0x${'00'.repeat(20)}`
 
 /**
- * Applies one owner act inside the enclave's single writer. Every act is
- * audited and followed by a snapshot. SECURITY: acts on a wallet must carry
- * seq = ownerSeq + 1; lower is stale/replayed, higher proves a rollback. With
- * several owners an act may only add a signature (a proposal) until its class's
- * threshold is met; a widening policy act then waits out the wallet's delay.
+ * Applies one owner act inside the enclave's single writer (issue 12, the governance split): the signer sends
+ * governance a MACed view of what the act reads, governance decides (verifies the owners' signatures, seq, quorum,
+ * time locks: governance/governOwnerAct.ts), and the signer checks the decision's MAC and binding, applies its changes
+ * through EnclaveState.apply, audits, seals, and signs the receipt. Every act is audited and followed by a snapshot.
  */
-export async function applyOwnerAct(
-  enclave: Enclave,
-  params: OwnerActParameters,
-): Promise<HandlerResult<'ownerAct'>> {
-  const act = await verifyOwnerAct(params)
-  // SECURITY: bounded state. A state-growing act is refused once the sealed state is half the frame limit, so
-  // shrinking acts (freeze, revoke) always still fit (docs/security.md, "Bounded state").
-  if (STATE_GROWING.has(act.primaryType)) {
-    const size = enclave.lastSnapshotBytes
-    checkLimit(size <= OWNER_LIMITS.stateSoftBytes, 'stateSoftBytes', `The sealed state is ${size} bytes (limit ${OWNER_LIMITS.stateSoftBytes} for growing acts; freeze and revoke still work)`)
+export async function applyOwnerAct(enclave: Enclave, params: OwnerActParameters): Promise<HandlerResult<'ownerAct'>> {
+  const sent = ownerActView(enclave, params)
+  return applyGovernanceDecision(enclave, sent, await governInProcess(enclave.linkKey, sent.bytes))
+}
+
+/** The signer's view of an act for governance, MACed under the link key (`bursar.gov.view.v1`). Reads, never changes. */
+export function ownerActView(enclave: Enclave, params: OwnerActParameters): SentView {
+  let raw: Record<string, unknown> = {}
+  try {
+    const j: unknown = JSON.parse(params.message)
+    if (j && typeof j === 'object') raw = j as Record<string, unknown>
+  } catch {} // governance refuses it (owner_act_invalid) after the same parse
+  const str = (v: unknown) => (typeof v === 'string' ? v : '')
+  let key: Key | null = null
+  let imported: OwnerActView['imported'] = null
+  let walletAddress: string | null = null
+  if (params.primaryType === 'ImportWallet') {
+    try {
+      key = openImportKey(enclave, str(raw.sealedKey), str(raw.address))
+      ;[walletAddress, imported] = [key.address.toLowerCase(), { address: key.address }]
+    } catch (err) {
+      imported = { error: wireError(err) }
+    }
+  } else if (params.primaryType !== 'CreateWallet') walletAddress = str(raw.wallet).toLowerCase()
+  let wallet: OwnerActView['wallet'] = null
+  let walletError: WireError | null = null
+  if (walletAddress !== null) {
+    const w = params.primaryType === 'ImportWallet' ? enclave.state.wallets.get(walletAddress) : lookUp(enclave, walletAddress, (e) => (walletError = e))
+    wallet = w ? walletJson(w) : null
   }
+  let create: OwnerActView['create'] = null
+  if (params.primaryType === 'CreateWallet' || (params.primaryType === 'ImportWallet' && !wallet)) {
+    const owner = str(raw.owner).toLowerCase()
+    const { admission } = enclave.params
+    let [total, mine] = [0, 0]
+    for (const w of enclave.state.wallets.values()) [total, mine] = [total + 1, mine + (w.owner.toLowerCase() === owner ? 1 : 0)]
+    create = { createNonces: [...enclave.state.createNonces], walletsTotal: total, ownerWallets: mine, admitted: admission.owners.has(owner), allowlist: admission.kind === 'allowlist' }
+  }
+  const view: OwnerActView = { v: 1, act: { primaryType: params.primaryType, message: params.message, signature: params.signature, policy: params.policy ?? null },
+    now: enclave.now(), snapshotBytes: enclave.lastSnapshotBytes, walletAddress, wallet, walletError, create, imported }
+  const bytes = sealLink(enclave.linkKey, VIEW_DOMAIN, view)
+  return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key }
+}
+
+function lookUp(enclave: Enclave, address: string, onError: (e: WireError) => void) {
+  try {
+    return enclave.state.wallet(address)
+  } catch (err) {
+    onError(wireError(err))
+    return undefined
+  }
+}
+
+function wireError(err: unknown): WireError {
+  if (err instanceof EnclaveError) return { code: err.code, message: err.shortMessage }
+  throw err
+}
+
+/**
+ * SECURITY: the signer's end of the seam. A decision is applied only if it carries the link key's MAC under the
+ * decision tag (a view reflected back fails), names the view this signer sent (its hash, wallet and act), and was
+ * made at the wallet's current ownerSeq (else governance_stale: another act landed since); its steps are parsed by
+ * the one schema and may touch only that wallet; ledger events are checked against the ledger before they apply.
+ */
+export async function applyGovernanceDecision(enclave: Enclave, sent: SentView, decisionBytes: Uint8Array): Promise<HandlerResult<'ownerAct'>> {
+  const d = checkDecision(enclave, sent, decisionBytes)
+  const key = d.key === 'generate' ? generateSignerKey() : d.key === 'import' ? sent.key! : null
   const tx = enclave.beginTx()
   tx.snapshot = true
-  let result: Record<string, unknown> & { wallet: string; ownerSeq: number }
-  if (act.primaryType === 'CreateWallet') {
-    result = createWallet(enclave, act, tx)
-  } else if (act.primaryType === 'ImportWallet') {
-    result = importWallet(enclave, act, tx)
-  } else {
-    const wallet = enclave.state.wallet(act.message.wallet)
-    const change = (c: WalletChange) => enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: c })
-    // SECURITY: only the wallet's owners act on it (quorumStep checks again, with the class's threshold).
-    if (!isOwner(wallet, act.signer)) throw new EnclaveError('owner_not_authorized', 'Signer is not an owner of this wallet')
-    const seq = Number(act.message.seq) // exact: the schema bounds seq to [0, 2^53 - 1]
-    if (seq <= wallet.ownerSeq) {
-      throw new EnclaveError('owner_act_stale', `Owner act seq ${seq} is not newer than ${wallet.ownerSeq}`)
-    }
-    if (act.primaryType !== 'Resync' && (seq > wallet.ownerSeq + 1 || wallet.rolledBack)) {
-      // SECURITY: the owner knows a newer state than ours: we were handed an old snapshot.
-      if (!wallet.rolledBack) {
-        enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: wallet.ownerSeq, rolledBack: true })
-        enclave.appendInfo(tx, 'wallet_resynced', { wallet: wallet.address, rule: OWNER_RULE, verdict: 'deny', code: 'state_rollback_detected' })
-        const error = { code: 'state_rollback_detected', message: `Owner act seq ${seq} is ahead of this enclave's ${wallet.ownerSeq}: state was rolled back; signing stops until a Resync act` }
-        return { ok: false, error, persist: await enclave.finishTx(tx) }
-      }
-      throw new EnclaveError('wallet_rolled_back', 'This wallet was rolled back; sign a Resync act first')
-    }
-    // The act's effect is computed first (pure; a refusal changes nothing), then the owners' quorum decides whether it
-    // applies now or waits for more signatures. Co-signers need not resend the policy text: the proposal keeps it.
-    const now = enclave.now()
-    change({ type: 'scheduled_due', now })
-    applyDueHeld(enclave, wallet, tx, now)
-    const proposalHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
-    const policyText = params.policy ?? liveProposals(wallet, now).find((x) => x.actHash === proposalHash)?.policy ?? undefined
-    const plan = act.primaryType === 'Resync' ? null : planOwnerAct(wallet, act, policyText, now)
-    const threshold = plan?.kind === 'exit' ? plan.out.threshold : (approveThreshold(wallet, act, now) ?? governanceThreshold(wallet, act))
-    const q = quorumStep({ wallet, act, cls: actClass(act, (plan?.widens.length ?? 0) > 0), policyText: plan?.policyText ?? null, now, seq, threshold })
-    if (!q.apply) {
-      change({ type: 'governance_set', set: { proposals: q.proposals } })
-      const reason = `${act.primaryType} signed by ${act.signer} (${q.proposal.signers.length} of ${q.proposal.threshold})`
-      enclave.appendInfo(tx, 'owner_act_signed', { wallet: wallet.address, agentId: plan?.agentId ?? null, rule: OWNER_RULE, reason, requestId: proposalHash })
-      const persist = await enclave.finishTx(tx)
-      const { actHash, primaryType, actClass: cls, signers, threshold, expiresAt } = q.proposal
-      const proposal = { actHash, act: primaryType, actClass: cls, signers, threshold, expiresAt }
-      return { ok: true, result: { wallet: wallet.address, ownerSeq: wallet.ownerSeq, proposal, receipt: signOwnerReceipt(enclave, act, wallet.address, wallet.ownerSeq) }, persist }
-    }
-    if (act.primaryType === 'Resync') {
-      enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: seq, rolledBack: false })
-      change({ type: 'governance_set', set: { proposals: [] } })
-      enclave.appendInfo(tx, 'wallet_resynced', { wallet: wallet.address, rule: OWNER_RULE })
-      const persist = await enclave.finishTx(tx)
-      return { ok: true, result: { wallet: wallet.address, ownerSeq: seq, receipt: signOwnerReceipt(enclave, act, wallet.address, seq) }, persist }
-    }
-    const lone = loneApprovals(wallet, act, threshold ?? 0, now) // read before the approval consumes the pending request
-    result = { wallet: wallet.address, ownerSeq: seq, ...applyPlan(enclave, wallet, plan!, tx, proposalHash, now) }
-    if (lone) change({ type: 'governance_set', set: { loneApproved: lone } })
-    // Only an applied act moves the seq: a refused one (it threw above) leaves no entry, no snapshot, no change. The
-    // move ends every other open proposal (they were signed for this seq).
-    enclave.state.apply({ type: 'owner_seq', wallet: wallet.address, ownerSeq: seq, rolledBack: false })
-    change({ type: 'governance_set', set: { proposals: liveProposals(wallet, now) } })
+  const address = (w: string) => (w === NEW_WALLET && key ? key.address : (w as `0x${string}`))
+  for (const s of d.steps) applyStep(enclave, tx, s, key, address)
+  const o = d.outcome
+  if (o.kind === 'refused') throw new EnclaveError(o.error.code, o.error.message, o.extra ? { extra: o.extra } : {})
+  if (o.kind === 'failed') return { ok: false, error: o.error, persist: await enclave.finishTx(tx) }
+  const result: Record<string, unknown> & { wallet: string; ownerSeq: number } = { ...o.result, wallet: address(o.result.wallet) }
+  if (d.key === 'export') {
+    const w = enclave.state.wallet(result.wallet)
+    result.exported = exportSealedKey(w, w.exit!)
   }
   const persist = await enclave.finishTx(tx)
-  return { ok: true, result: { ...result, receipt: signOwnerReceipt(enclave, act, result.wallet, result.ownerSeq) }, persist }
+  return { ok: true, result: { ...result, receipt: signOwnerReceipt(enclave, d, result.wallet, result.ownerSeq) }, persist }
 }
 
-function createWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primaryType: 'CreateWallet' }>, tx: ReturnType<Enclave['beginTx']>) {
-  const { wallets, createNonces } = enclave.state
-  const change = createWalletChange({ act, wallets, createNonces, admission: enclave.params.admission, now: enclave.now(), newKey: generateSignerKey })
-  enclave.state.apply(change)
-  enclave.appendInfo(tx, 'wallet_created', { wallet: change.wallet.address, rule: OWNER_RULE })
-  return { wallet: change.wallet.address as string, owner: change.wallet.owner, ownerSeq: 0 }
-}
-
-/** Applies a planned act through the state's one mutator and audits it. */
-function applyPlan(enclave: Enclave, wallet: WalletView, plan: OwnerActPlan, tx: ReturnType<Enclave['beginTx']>, actHash: `0x${string}`, now: number): Record<string, unknown> {
-  const change = (c: WalletChange) => enclave.state.apply({ type: 'wallet_changed', wallet: wallet.address, change: c })
-  if (plan.kind === 'exit') {
-    const exit = { ...(plan.out.exit ?? wallet.exit!), ...(plan.out.collect ? { collectedAt: now } : {}) }
-    change({ type: 'governance_set', set: { exit } })
-    const reason = `wallet key sealed to X25519 key ${exit.recipientKey}; the wallet signs nothing from ${new Date(exit.effectiveAt).toISOString()} unless re-imported`
-    enclave.appendInfo(tx, plan.out.collect ? 'wallet_exported' : 'export_scheduled', { wallet: wallet.address, agentId: null, rule: OWNER_RULE, reason, requestId: exit.actHash })
-    return plan.out.collect ? { exported: exportSealedKey(wallet, exit) } : { scheduled: { actHash: exit.actHash, effectiveAt: exit.effectiveAt, widens: ['key exit'] } }
+function checkDecision(enclave: Enclave, sent: SentView, bytes: Uint8Array): GovernanceDecision {
+  const invalid = (why: string) => new EnclaveError('governance_decision_invalid', `Governance decision refused: ${why}`)
+  const raw = openLink(enclave.linkKey, DECISION_DOMAIN, bytes)
+  if (raw === null) throw invalid('its MAC does not check under the link key')
+  const parsed = GovernanceDecisionSchema.safeParse(raw)
+  if (!parsed.success) throw invalid(`it does not parse (${parsed.error.issues[0]?.path.join('.')})`)
+  const d = parsed.data
+  if (d.viewHash !== sent.hash || d.wallet !== sent.wallet || d.act !== sent.act || d.ownerSeq !== sent.ownerSeq) throw invalid('it answers another view')
+  if (sent.wallet !== null && sent.ownerSeq !== null && enclave.state.wallets.get(sent.wallet)?.ownerSeq !== d.ownerSeq) {
+    throw new EnclaveError('governance_stale', `The decision was made at ownerSeq ${d.ownerSeq}; the wallet has moved on`)
   }
-  const base = { wallet: wallet.address, agentId: plan.out.agentId, rule: OWNER_RULE }
-  if (plan.kind === 'ledger') {
-    const held = holdAct(wallet, plan.act, actHash, now)
-    if (held) {
-      change({ type: 'governance_set', set: { held: [...(wallet.held ?? []), held] } })
-      const reason = `${plan.act.primaryType} takes effect ${new Date(held.effectiveAt).toISOString()} unless an owner cancels`
-      enclave.appendInfo(tx, 'act_scheduled', { ...base, reason, requestId: actHash })
-      return { ...plan.out.result, scheduled: { actHash, effectiveAt: held.effectiveAt, widens: [plan.act.primaryType] } }
+  const own = d.wallet ?? NEW_WALLET
+  const named = (s: DecisionStep) => (s.type === 'audit' ? s.fields.wallet : s.type === 'wallet_created' ? own : s.wallet)
+  if (d.steps.some((s) => named(s) !== undefined && named(s)!.toLowerCase() !== own)) throw invalid('a step names another wallet')
+  const creates = d.steps.filter((s) => s.type === 'wallet_created').length
+  const keyOk = { none: creates === 0, generate: creates === 1 && sent.act === 'CreateWallet', import: creates === 1 && sent.key !== null, export: creates === 0 }[d.key]
+  if (!keyOk || (d.actHash === null && d.outcome.kind !== 'refused')) throw invalid(`key operation ${d.key} does not fit the act`)
+  return d
+}
+
+function applyStep(enclave: Enclave, tx: Tx, s: DecisionStep, key: Key | null, address: (w: string) => `0x${string}`): void {
+  switch (s.type) {
+    case 'audit':
+      enclave.appendInfo(tx, s.event, s.fields.wallet === undefined ? s.fields : { ...s.fields, wallet: address(s.fields.wallet) })
+      return
+    case 'wallet_changed':
+      enclave.state.apply({ type: 'wallet_changed', wallet: s.wallet, change: walletChange(s.change) })
+      return
+    case 'ledger': {
+      // SECURITY: the signer checks every ledger event it is handed (a pending that is not pending, a permit not live).
+      const wallet = enclave.state.wallet(s.wallet)
+      const checked = checkLedgerEvents(wallet.ledger, s.events)
+      if (!checked.ok) enclave.halt(`governance decision's ledger events rejected: ${checked.message}`)
+      applyEvents(enclave, wallet, s.events)
+      return
     }
-    applyEvents(enclave, wallet, plan.out.events)
-    // A freeze also cancels the agent's loosenings still waiting out the delay.
-    if (plan.out.event === 'agent_frozen') change({ type: 'scheduled_cancelled', agentId: plan.out.agentId! })
-    enclave.appendInfo(tx, plan.out.event, { ...base, ledger: plan.out.events })
-    return plan.out.result
+    case 'owner_seq':
+      enclave.state.apply(s)
+      return
+    case 'wallet_created': {
+      const { owner, label, createdAt, nonce, issuedAt, pruneBefore } = s
+      const wallet: WalletRecord = { address: key!.address, privateKey: key!.privateKey, owner, label, createdAt, ownerSeq: 0, rolledBack: false, agents: new Map(), policies: new Map(), ledger: new SpendLedger() }
+      enclave.state.apply({ type: 'wallet_created', wallet, nonce, issuedAt, pruneBefore })
+      return
+    }
   }
-  const c = timeLockChange(wallet, plan.out.change, plan.widens, actHash, now)
-  change(c)
-  if (c.type !== 'scheduled') {
-    enclave.appendInfo(tx, plan.out.event, { ...base, policy: plan.out.policy })
-    return plan.out.result
-  }
-  const { effectiveAt, widens } = c.item
-  const reason = `takes effect ${new Date(effectiveAt).toISOString()} unless an owner cancels; widens ${widens.join(', ')}`.slice(0, 280)
-  enclave.appendInfo(tx, 'policy_scheduled', { ...base, policy: plan.out.policy, reason, requestId: actHash })
-  return { ...plan.out.result, scheduled: { actHash, effectiveAt, widens } }
+}
+
+/** A decision's change as the state's WalletChange: agents' keys as bytes, a null governance record as dropped. */
+function walletChange(c: Extract<DecisionStep, { type: 'wallet_changed' }>['change']): WalletChange {
+  if (c.type === 'agent_registered') return { type: c.type, agent: { ...c.agent, publicKey: hexToBytes(c.agent.publicKey) } }
+  if (c.type === 'governance_set') return { type: c.type, set: Object.fromEntries(Object.entries(c.set).map(([k, v]) => [k, v ?? undefined])) }
+  return c as WalletChange
 }
 
 /**
  * SECURITY: the receipt of an applied act, signed by the attested receipt key after its snapshot is sealed; owner
  * tools keep it as a high-water mark (rollback) and as proof the act reached the enclave.
  */
-function signOwnerReceipt(enclave: Enclave, act: VerifiedOwnerAct, wallet: string, ownerSeq: number) {
+function signOwnerReceipt(enclave: Enclave, d: GovernanceDecision, wallet: string, ownerSeq: number) {
   const head = enclave.audit.head()
-  const actHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
-  const body = { v: 1 as const, act: act.primaryType, actHash, wallet: wallet.toLowerCase(), ownerSeq, stateVersion: enclave.state.version, auditHead: head, ...(enclave.audit.chain && { chain: enclave.audit.chain }), time: enclave.now() }
+  if (!isOwnerActType(d.act) || d.actHash === null) throw new EnclaveError('governance_decision_invalid', 'Governance decision refused: no act hash')
+  const body = { v: 1 as const, act: d.act, actHash: d.actHash, wallet: wallet.toLowerCase(), ownerSeq, stateVersion: enclave.state.version, auditHead: head, ...(enclave.audit.chain && { chain: enclave.audit.chain }), time: enclave.now() }
   return makeOwnerReceipt(body, enclave.receiptSigner)
 }

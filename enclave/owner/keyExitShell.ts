@@ -3,16 +3,11 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { bytesToHex, hexToBytes } from 'viem'
 import { publicKeyToAddress } from 'viem/accounts'
-import { createWalletChange } from '../../core/owner/createWalletChange.js'
-import { exitDue } from '../../core/owner/keyExit.js'
-import { isOwner } from '../../core/owner/quorum.js'
-import type { VerifiedOwnerAct } from '../../core/owner/verifyOwnerAct.js'
 import type { KeyExit, WalletView } from '../../core/state/stateTypes.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { publicKeyOf } from '../sign/secp256k1Engine.js'
 import { importKeyMessage, openFromX25519, sealToX25519, x25519PublicKey } from '../../shared/owner/keyExitCipher.js'
 import type { Enclave } from '../Enclave.js'
-import { OWNER_RULE } from '../state/loadState.js'
 
 /** The wallet key sealed to the X25519 key the owners agreed on (bound to the wallet address): the host sees only this. */
 export function exportSealedKey(wallet: WalletView, exit: KeyExit) {
@@ -33,13 +28,10 @@ export function importKeyAnnouncement(enclave: Enclave) {
 }
 
 /**
- * ImportWallet: opens the sealed key with the import key and checks it is the named address's key. A new address
- * becomes a new wallet (CreateWallet's checks: freshness, nonce, admission); an exported wallet of this signer's owner
- * set signs again (the act must be signed after its exit took effect, so an older import cannot be replayed).
+ * ImportWallet's signer half: opens the sealed key with the import key and checks it is the named address's key. What
+ * the act then does (a new wallet, or an exported one signing again) governance decides (governance/governOwnerAct.ts).
  */
-export function importWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { primaryType: 'ImportWallet' }>, tx: ReturnType<Enclave['beginTx']>) {
-  const { owner, label, nonce, issuedAt, address: named, sealedKey } = act.message
-  const now = enclave.now()
+export function openImportKey(enclave: Enclave, sealedKey: string, named: string): { privateKey: Uint8Array; address: `0x${string}` } {
   let privateKey: Uint8Array
   let address: `0x${string}`
   try {
@@ -49,19 +41,5 @@ export function importWallet(enclave: Enclave, act: Extract<VerifiedOwnerAct, { 
     throw new EnclaveError('import_key_invalid', 'The sealed key does not open with this enclave’s import key', { cause })
   }
   if (address.toLowerCase() !== named.toLowerCase()) throw new EnclaveError('import_key_invalid', `The sealed key is not the key of ${named}`)
-  const existing = enclave.state.wallets.get(address.toLowerCase())
-  if (existing) {
-    if (!isOwner(existing, act.signer)) throw new EnclaveError('owner_not_authorized', 'Signer is not an owner of this wallet')
-    if (!exitDue(existing, now)) throw new EnclaveError('wallet_exists', `Wallet ${address} is in this enclave and not exported`)
-    if (Number(issuedAt) <= existing.exit!.effectiveAt || Number(issuedAt) > now + 600_000) throw new EnclaveError('owner_act_stale', 'ImportWallet must be signed after the exit took effect')
-    enclave.state.apply({ type: 'wallet_changed', wallet: address, change: { type: 'governance_set', set: { exit: undefined } } })
-    enclave.appendInfo(tx, 'wallet_imported', { wallet: address, rule: OWNER_RULE, reason: 're-imported after the owners’ exit: it signs again' })
-    return { wallet: address as string, owner: existing.owner, ownerSeq: existing.ownerSeq }
-  }
-  const created = { primaryType: 'CreateWallet' as const, signer: act.signer, message: { owner, label, nonce, issuedAt } }
-  const { wallets, createNonces } = enclave.state
-  const change = createWalletChange({ act: created, wallets, createNonces, admission: enclave.params.admission, now, newKey: () => ({ privateKey, address }) })
-  enclave.state.apply(change)
-  enclave.appendInfo(tx, 'wallet_imported', { wallet: address, rule: OWNER_RULE, reason: 'a new wallet from an imported key' })
-  return { wallet: address as string, owner: change.wallet.owner, ownerSeq: 0 }
+  return { privateKey, address }
 }

@@ -8,7 +8,8 @@ import type { HandlerResult } from '../protocol/HandlerResult.js'
 import { applyEvents } from '../owner/ledgerOps.js'
 
 /** Marks entries written by owner acts: these are always followed by a snapshot. */
-export const OWNER_RULE = 'owner_act'
+export { OWNER_RULE } from '../../core/owner/applyDueHeld.js'
+import { OWNER_RULE } from '../../core/owner/applyDueHeld.js'
 
 /**
  * Only agent requests write entries that a snapshot may not cover yet; every

@@ -4,7 +4,7 @@ import { type AuditHead, AuditHeadSchema, CHAIN_ID_REGEX, type WalletThreadHead 
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { SpendLedgerJsonSchema } from '../../core/ledger/LedgerEvent.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
-import { ACT_CLASSES } from '../../core/owner/quorum.js'
+import { ACT_CLASSES } from '../../shared/governance/decisionSchema.js'
 import { type EncodedIds, type GroupedIds, encodeWithRaw } from '../../core/replay/RecentIds.js'
 import type { AgentRecord, PolicyRecord, WalletRecord, WalletView } from '../../core/state/stateTypes.js'
 
@@ -15,6 +15,8 @@ export type CoreState = {
   receiptKeyPkcs8: Uint8Array
   auditHead: AuditHead | null
   entryMacKey: Uint8Array
+  /** Issue 12: the governance link key (absent from cores sealed before it: the enclave makes one). */
+  linkKey?: Uint8Array | undefined
   /** Random at the first start, sealed in every wallet blob: a wallet blob of another core (cluster) is refused. */
   coreId: Uint8Array
   createNonces: Array<[string, number]>
@@ -72,6 +74,7 @@ const CoreSchema = z.strictObject({
   receiptKeyPkcs8: bytes(),
   auditHead: AuditHeadSchema.nullable(),
   entryMacKey: bytes(32),
+  linkKey: bytes(32).optional(),
   coreId: bytes(16),
   createNonces: z.array(z.tuple([z.string(), uint])),
   replay: z.array(z.tuple([z.string(), uint])),
