@@ -1,7 +1,7 @@
 import type { WalletInfo } from '../../shared/protocol/messages.js'
 import type { WalletView } from '../state/stateTypes.js'
-import { governanceOf, liveProposals } from './quorum.js'
-import { policyAt } from './timeLock.js'
+import { governanceOf, liveProposals } from './ownerSet.js'
+import { policyAt } from './policyAt.js'
 
 /** Public view of a wallet (no key material): what owners and the dashboard read, with frozen agents, pending requests and permits. */
 export function describeWallet(w: WalletView, now: number): WalletInfo {

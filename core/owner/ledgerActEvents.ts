@@ -6,7 +6,7 @@ import { ledgerAsset } from '../ledger/ledgerAsset.js'
 import { issuePermit } from '../policy/issuePermit.js'
 import { resolvePending } from '../policy/resolvePending.js'
 import type { WalletView } from '../state/stateTypes.js'
-import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
+import type { VerifiedOwnerAct } from '../../shared/owner/ownerActTypes.js'
 
 export type LedgerActEventsParameters = { wallet: WalletView; act: LedgerAct; now: number }
 export type LedgerActOutcome = { agentId: string | null; event: AuditEvent; events: LedgerEvent[]; result: Record<string, unknown> }

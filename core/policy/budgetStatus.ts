@@ -3,7 +3,7 @@ import { parseWalletPolicy } from '../../shared/schemas/walletPolicy.js'
 import type { LedgerView } from '../state/stateTypes.js'
 import type { EvalContext } from './evalTypes.js'
 import { localTime } from './localTime.js'
-import { type WalletPolicies, policyAt } from '../owner/timeLock.js'
+import { type WalletPolicies, policyAt } from '../owner/policyAt.js'
 import { checkCaps } from './rules/checkCaps.js'
 
 export type AgentStatusViewParameters = {

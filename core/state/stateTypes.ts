@@ -1,6 +1,6 @@
 import type { LedgerEvent } from '../ledger/LedgerEvent.js'
 import type { SpendLedger } from '../ledger/SpendLedger.js'
-import type { WalletChange } from '../owner/walletActChange.js'
+import type { WalletChange } from '../owner/applyWalletChange.js'
 import type { ACT_CLASSES } from '../../shared/governance/decisionSchema.js'
 
 /** In-memory shapes of the enclave's trusted state (what sealed snapshots hold). */

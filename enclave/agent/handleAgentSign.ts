@@ -22,7 +22,7 @@ import { applyDueHeld, applyEvents } from '../owner/ledgerOps.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 import type { SignPlanReturnType } from '../sign/signPlan.js'
 import type { AgentRecord, PolicyRecord, WalletView } from '../../core/state/stateTypes.js'
-import { policyAt } from '../../core/owner/timeLock.js'
+import { policyAt } from '../../core/owner/policyAt.js'
 import { verifyAgentRequest } from './verifyAgentRequest.js'
 
 /** Authenticates and decodes outside the writer, then decides, counts and audits inside it; signs off the writer thread. */

@@ -1,7 +1,7 @@
 import { hexToBytes } from 'viem'
 import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
-import type { WalletChange } from '../../core/owner/walletActChange.js'
+import type { WalletChange } from '../../core/owner/applyWalletChange.js'
 import type { WalletRecord } from '../../core/state/stateTypes.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { type DecisionStep, type GovernanceDecision, GovernanceDecisionSchema } from '../../shared/governance/decisionSchema.js'

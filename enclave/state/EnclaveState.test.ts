@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createWalletChange } from '../../core/owner/createWalletChange.js'
+import { createWalletChange } from '../../governance/createWalletChange.js'
 import { parseAdmission } from '../../shared/owner/parseAdmission.js'
 import { EnclaveState } from './EnclaveState.js'
 

@@ -1,6 +1,6 @@
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { applyLedgerEvent } from '../../core/ledger/applyLedgerEvent.js'
-import { applyWalletChange } from '../../core/owner/walletActChange.js'
+import { applyWalletChange } from '../../core/owner/applyWalletChange.js'
 import type { StateChange, WalletRecord, WalletView } from '../../core/state/stateTypes.js'
 
 /**

@@ -129,3 +129,8 @@ export const OwnerActMessageSchemas = {
 export function isOwnerActType(t: string): t is OwnerActType {
   return Object.hasOwn(OWNER_ACTS, t)
 }
+
+/** An owner act whose EIP-712 signature recovered to `signer` (governance/verifyOwnerAct.ts checks it). */
+export type VerifiedOwnerAct = {
+  [K in OwnerActType]: { primaryType: K; message: ReturnType<(typeof OwnerActMessageSchemas)[K]['parse']>; signer: `0x${string}` }
+}[OwnerActType]

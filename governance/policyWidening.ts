@@ -1,7 +1,7 @@
-import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
-import type { AllowRule, Cap, Policy } from '../../shared/schemas/policy.js'
-import type { WalletPolicy } from '../../shared/schemas/walletPolicy.js'
-import { SET_NAMES } from '../policy/rules/checkSetPredicates.js'
+import { canonicalJson } from '../shared/canonical/canonicalJson.js'
+import type { AllowRule, Cap, Policy } from '../shared/schemas/policy.js'
+import type { WalletPolicy } from '../shared/schemas/walletPolicy.js'
+import { SET_NAMES } from '../core/policy/rules/checkSetPredicates.js'
 
 type AnySet = { in: readonly (string | number)[] } | { notIn: readonly (string | number)[] } | undefined
 const key = (v: string | number) => String(v).toLowerCase()

@@ -1,9 +1,9 @@
-import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
-import { EnclaveError } from '../../shared/errors/EnclaveError.js'
-import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
-import { PolicyInvalidError, parsePolicy, policyHash } from '../../shared/schemas/policy.js'
-import { parseWalletPolicy } from '../../shared/schemas/walletPolicy.js'
-import type { PolicyRecord, WalletPolicyRecord, WalletView } from '../state/stateTypes.js'
+import { canonicalJson } from '../shared/canonical/canonicalJson.js'
+import { EnclaveError } from '../shared/errors/EnclaveError.js'
+import { OWNER_LIMITS, checkLimit } from '../shared/owner/ownerLimits.js'
+import { PolicyInvalidError, parsePolicy, policyHash } from '../shared/schemas/policy.js'
+import { parseWalletPolicy } from '../shared/schemas/walletPolicy.js'
+import type { PolicyRecord, WalletPolicyRecord, WalletView } from '../core/state/stateTypes.js'
 
 export type SetPolicyMessage = { wallet: string; agentId: string; version: string; policyHash: string }
 export type SetWalletPolicyMessage = { wallet: string; version: string; policyHash: string }

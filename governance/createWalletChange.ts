@@ -1,8 +1,8 @@
-import { EnclaveError } from '../../shared/errors/EnclaveError.js'
-import { checkCreateWallet } from '../../shared/owner/ownerLimits.js'
-import type { Admission } from '../../shared/owner/parseAdmission.js'
-import { SpendLedger } from '../ledger/SpendLedger.js'
-import type { StateChange, WalletView } from '../state/stateTypes.js'
+import { EnclaveError } from '../shared/errors/EnclaveError.js'
+import { checkCreateWallet } from '../shared/owner/ownerLimits.js'
+import type { Admission } from '../shared/owner/parseAdmission.js'
+import { SpendLedger } from '../core/ledger/SpendLedger.js'
+import type { StateChange, WalletView } from '../core/state/stateTypes.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 
 const CREATE_WINDOW_MS = 10 * 60_000

@@ -1,11 +1,9 @@
 import { recoverTypedDataAddress } from 'viem'
-import { EnclaveError } from '../../shared/errors/EnclaveError.js'
-import { OwnerActMessageSchemas, type OwnerActType, isOwnerActType } from '../../shared/owner/ownerActTypes.js'
-import { ownerTypedData } from '../../shared/owner/ownerTypedData.js'
+import { EnclaveError } from '../shared/errors/EnclaveError.js'
+import { OwnerActMessageSchemas, type VerifiedOwnerAct, isOwnerActType } from '../shared/owner/ownerActTypes.js'
+import { ownerTypedData } from '../shared/owner/ownerTypedData.js'
 
-export type VerifiedOwnerAct = {
-  [K in OwnerActType]: { primaryType: K; message: ReturnType<(typeof OwnerActMessageSchemas)[K]['parse']>; signer: `0x${string}` }
-}[OwnerActType]
+export type { VerifiedOwnerAct }
 
 /**
  * Parses an owner act against bursar's fixed EIP-712 types and recovers who

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
-import { SpendLedger } from '../ledger/SpendLedger.js'
-import type { Governance, WalletRecord } from '../state/stateTypes.js'
+import { OWNER_LIMITS } from '../shared/owner/ownerLimits.js'
+import { SpendLedger } from '../core/ledger/SpendLedger.js'
+import type { Governance, WalletRecord } from '../core/state/stateTypes.js'
 import { PROPOSAL_TTL_MS, actClass, approveThreshold, liveProposals, loneApprovals, quorumStep } from './quorum.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 

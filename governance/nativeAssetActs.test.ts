@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { SpendLedger } from '../ledger/SpendLedger.js'
-import type { WalletRecord } from '../state/stateTypes.js'
-import { ledgerActEvents } from './ledgerActEvents.js'
+import { SpendLedger } from '../core/ledger/SpendLedger.js'
+import type { WalletRecord } from '../core/state/stateTypes.js'
+import { ledgerActEvents } from '../core/owner/ledgerActEvents.js'
 import { approveThreshold } from './quorum.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 

@@ -1,39 +1,21 @@
 import { hexToBytes } from 'viem'
-import type { AuditEvent } from '../../shared/audit/auditEntry.js'
-import { EnclaveError } from '../../shared/errors/EnclaveError.js'
-import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
-import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
-import type { AgentRecord, Governance, PolicyRecord, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../state/stateTypes.js'
-import { ledgerAsset } from '../ledger/ledgerAsset.js'
+import type { AuditEvent } from '../shared/audit/auditEntry.js'
+import { EnclaveError } from '../shared/errors/EnclaveError.js'
+import { agentIdFromPublicKey } from '../shared/identity/agentIdFromPublicKey.js'
+import { OWNER_LIMITS, checkLimit } from '../shared/owner/ownerLimits.js'
+import type { AgentRecord, Governance, PolicyRecord, Scheduled, WalletPolicyRecord, WalletRecord, WalletView } from '../core/state/stateTypes.js'
+import { ledgerAsset } from '../core/ledger/ledgerAsset.js'
 import { installPolicy, installWalletPolicy } from './installPolicy.js'
 import { delayAt, governanceOf } from './quorum.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
+
+import { type WalletChange, applyWalletChange } from '../core/owner/applyWalletChange.js'
+export { type WalletChange, applyWalletChange }
 
 /** The acts that change a wallet's agents, policies or governance: the one list of them. */
 const WALLET_ACTS = ['RegisterAgent', 'SetPolicy', 'SetWalletPolicy', 'RevokePolicy', 'RevokeAgent', 'SetOwners', 'SetApprovalQuorum', 'CancelScheduled'] as const
 export type WalletAct = Extract<VerifiedOwnerAct, { primaryType: (typeof WALLET_ACTS)[number] }>
 export const isWalletAct = (act: VerifiedOwnerAct): act is WalletAct => (WALLET_ACTS as readonly string[]).includes(act.primaryType)
-
-/** What a wallet act changes: the shell applies it with applyWalletChange, the one mutator of agents and policies. */
-export type WalletChange =
-  | { type: 'agent_registered'; agent: AgentRecord }
-  | { type: 'policy_set'; policy: PolicyRecord }
-  | { type: 'wallet_policy_set'; policy: WalletPolicyRecord }
-  /**
-   * Governance records replaced whole: the owner set and thresholds (`governance`), the open proposals after a
-   * signature was added or an applied act ended them (core/owner/quorum.ts), the owners' key exit scheduled or dropped
-   * (`exit: undefined`: cancelled before it was due, or the key re-imported), the unfreezes, permits and credits
-   * waiting out the delay (`held`, core/owner/heldActs.ts), the approve-above window (`loneApproved`).
-   */
-  | { type: 'governance_set'; set: Partial<Pick<WalletRecord, 'governance' | 'proposals' | 'exit' | 'held' | 'loneApproved'>> }
-  /** A widening policy act waiting out the wallet's delay (replaces what was scheduled for the same agent). */
-  | { type: 'scheduled'; item: Scheduled }
-  /** Scheduled loosenings dropped: one by act hash, or every one of an agent (a stop act on it). */
-  | { type: 'scheduled_cancelled'; actHash?: string; agentId?: string }
-  /** Scheduled loosenings whose delay has passed come into force (idempotent: a pure function of the time). */
-  | { type: 'scheduled_due'; now: number }
-  | { type: 'policy_revoked'; agentId: string }
-  | { type: 'agent_revoked'; agentId: string }
 
 export type WalletActOutcome = {
   change: WalletChange
@@ -114,50 +96,5 @@ export function walletActChange({ wallet, act, policyText, now }: WalletActChang
       if (!wallet.agents.has(agentId)) throw new EnclaveError('agent_not_found', 'No such agent on this wallet')
       return { change: { type: 'agent_revoked', agentId }, agentId, event: 'agent_revoked', policy: null, result: { agentId, status: 'revoked' } }
     }
-  }
-}
-
-/** The one mutator of a wallet's agents and policies. */
-export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {
-  switch (c.type) {
-    case 'agent_registered':
-      wallet.agents.set(c.agent.agentId, c.agent)
-      return
-    case 'policy_set':
-      wallet.policies.set(c.policy.agentId, c.policy)
-      wallet.scheduled = wallet.scheduled?.filter((s) => s.agentId !== c.policy.agentId)
-      return
-    case 'wallet_policy_set':
-      wallet.walletPolicy = c.policy
-      wallet.scheduled = wallet.scheduled?.filter((s) => s.agentId !== null)
-      return
-    case 'scheduled':
-      wallet.scheduled = [...(wallet.scheduled ?? []).filter((s) => s.agentId !== c.item.agentId), c.item]
-      return
-    case 'scheduled_cancelled': {
-      const keep = (s: { actHash: string; agentId: string | null }) => s.actHash !== c.actHash && (c.agentId === undefined || s.agentId !== c.agentId)
-      wallet.scheduled = wallet.scheduled?.filter(keep)
-      wallet.held = wallet.held?.filter(keep)
-      return
-    }
-    case 'governance_set':
-      Object.assign(wallet, c.set)
-      return
-    case 'scheduled_due':
-      for (const s of wallet.scheduled ?? []) {
-        if (s.effectiveAt > c.now) continue
-        if (s.agentId === null) wallet.walletPolicy = s.policy as WalletPolicyRecord
-        else wallet.policies.set(s.agentId, s.policy as PolicyRecord)
-      }
-      wallet.scheduled = wallet.scheduled?.filter((s) => s.effectiveAt > c.now)
-      return
-    // SECURITY: revocations change the live records in place, so a request already holding them sees the change.
-    case 'policy_revoked':
-    case 'agent_revoked':
-      if (c.type === 'policy_revoked') wallet.policies.get(c.agentId)!.revoked = true
-      else wallet.agents.get(c.agentId)!.status = 'revoked'
-      wallet.scheduled = wallet.scheduled?.filter((s) => s.agentId !== c.agentId)
-      wallet.held = wallet.held?.filter((s) => s.agentId !== c.agentId)
-      return
   }
 }

@@ -1,23 +1,21 @@
-import { EnclaveError } from '../../shared/errors/EnclaveError.js'
-import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
-import type { OwnerActType } from '../../shared/owner/ownerActTypes.js'
-import { ownerActHash } from '../../shared/owner/ownerReceipt.js'
-import type { ActClass, ApproveAbove, Governance, LoneApproval, Proposal, WalletView } from '../state/stateTypes.js'
+import { EnclaveError } from '../shared/errors/EnclaveError.js'
+import { OWNER_LIMITS, checkLimit } from '../shared/owner/ownerLimits.js'
+import type { OwnerActType } from '../shared/owner/ownerActTypes.js'
+import { ownerActHash } from '../shared/owner/ownerReceipt.js'
+import type { ActClass, ApproveAbove, Governance, LoneApproval, Proposal, WalletView } from '../core/state/stateTypes.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
-import { factsOf } from '../kinds/kindTable.js'
-import { ledgerAsset } from '../ledger/ledgerAsset.js'
+import { factsOf } from '../core/kinds/kindTable.js'
+import { ledgerAsset } from '../core/ledger/ledgerAsset.js'
 
 /** Classes of owner acts, each with its own m-of-n threshold (defined with the decision schema, which carries them). */
-import { ACT_CLASSES } from '../../shared/governance/decisionSchema.js'
+import { ACT_CLASSES } from '../shared/governance/decisionSchema.js'
 export { ACT_CLASSES }
+
+import { governanceOf, liveProposals } from '../core/owner/ownerSet.js'
+export { governanceOf, liveProposals }
 
 /** A proposal waits at most this long for the other owners. */
 export const PROPOSAL_TTL_MS = 24 * 3_600_000
-
-/** The wallet's owner set and thresholds; a wallet that never set one is ruled by its creating owner alone. */
-export function governanceOf(wallet: WalletView): Governance {
-  return wallet.governance ?? { owners: [wallet.owner], thresholds: { stop: 1, approve: 1, loosen: 1, agents: 1, owners: 1 }, delayMs: 0 }
-}
 
 /**
  * SECURITY: the loosening delay in force. A SetOwners that shortens the delay keeps the old one in force for the old
@@ -124,11 +122,6 @@ export function governanceThreshold(wallet: WalletView, act: VerifiedOwnerAct): 
     if (old && (+m.quorum < old.quorum || BigInt(m.above) > BigInt(old.above))) t = Math.max(t, cap(old.quorum))
   } else return undefined
   return t
-}
-
-/** Proposals still open: unexpired, and for the next seq (any applied act moves the seq and ends the others). */
-export function liveProposals(wallet: WalletView, now: number): Proposal[] {
-  return (wallet.proposals ?? []).filter((x) => x.expiresAt > now && x.seq > wallet.ownerSeq)
 }
 
 export type QuorumOutcome = { apply: true } | { apply: false; proposal: Proposal; proposals: Proposal[] }

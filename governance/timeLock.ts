@@ -1,27 +1,12 @@
-import { parsePolicy } from '../../shared/schemas/policy.js'
-import { parseWalletPolicy } from '../../shared/schemas/walletPolicy.js'
-import { OWNER_LIMITS, checkLimit } from '../../shared/owner/ownerLimits.js'
-import type { PolicyRecord, Scheduled, WalletPolicyRecord, WalletView } from '../state/stateTypes.js'
+import { parsePolicy } from '../shared/schemas/policy.js'
+import { parseWalletPolicy } from '../shared/schemas/walletPolicy.js'
+import { OWNER_LIMITS, checkLimit } from '../shared/owner/ownerLimits.js'
+import type { PolicyRecord, Scheduled, WalletPolicyRecord, WalletView } from '../core/state/stateTypes.js'
 import { policyWidenings, walletPolicyWidenings } from './policyWidening.js'
 import { delayAt } from './quorum.js'
+import { type WalletPolicies, policyAt } from '../core/owner/policyAt.js'
+export { type WalletPolicies, policyAt }
 import type { WalletChange } from './walletActChange.js'
-
-/**
- * The policy in force for an agent (or, agentId null, the wallet policy) at `now`: a scheduled widening once its
- * delay has passed, else the installed record. Pure and idempotent, so the writer, restarts and reads agree.
- */
-/** What policyAt reads of a wallet (a view or a record). */
-export type WalletPolicies = {
-  readonly policies: ReadonlyMap<string, Readonly<PolicyRecord>>
-  readonly walletPolicy?: WalletPolicyRecord | undefined
-  readonly scheduled?: readonly Scheduled[] | undefined
-}
-export function policyAt(wallet: WalletPolicies, agentId: string, now: number): Readonly<PolicyRecord> | undefined
-export function policyAt(wallet: WalletPolicies, agentId: null, now: number): WalletPolicyRecord | undefined
-export function policyAt(wallet: WalletPolicies, agentId: string | null, now: number): Readonly<PolicyRecord> | WalletPolicyRecord | undefined {
-  const due = wallet.scheduled?.find((s) => s.agentId === agentId && s.effectiveAt <= now)
-  return due ? due.policy : agentId === null ? wallet.walletPolicy : wallet.policies.get(agentId)
-}
 
 /**
  * What a policy act widens, from the policy in force now and the new one (computed by the enclave, never declared).

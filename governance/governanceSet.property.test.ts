@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { SpendLedger } from '../ledger/SpendLedger.js'
-import type { WalletRecord } from '../state/stateTypes.js'
+import { SpendLedger } from '../core/ledger/SpendLedger.js'
+import type { WalletRecord } from '../core/state/stateTypes.js'
 import { applyWalletChange } from './walletActChange.js'
 
 /**
