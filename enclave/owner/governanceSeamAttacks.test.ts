@@ -104,10 +104,10 @@ describe('governance seam: attacks on the decision the signer applies', () => {
 
 describe('governance link key', () => {
   it('is sealed in the core blob; a core sealed before it (no linkKey) loads, gets one, and seals it next', async () => {
-    const { enclave, sealer, create } = await setup()
-    await create()
-    const persisted = await enclave.sealSnapshot()
-    const core = decodeCore((await sealer.unseal({ blob: persisted!.sealed.blob, purpose: 'enclave-state', walletId: '' })).plaintext)
+    const { enclave, sealer, create, resync } = await setup()
+    const W = await create()
+    const persisted = (await applyOwnerAct(enclave, await resync(W, 1))).persist! // an owner act's persist: the core and its wallet's blob
+    const core = decodeCore((await sealer.unseal({ blob: persisted.sealed!.blob, purpose: 'enclave-state', walletId: '' })).plaintext)
     expect(Buffer.from(core.linkKey!)).toEqual(Buffer.from(enclave.linkKey))
     // An older build's core: the same fields without linkKey (the v2 format before issue 12).
     const { legacy: _l, linkKey: _k, ...old } = core
@@ -115,5 +115,16 @@ describe('governance link key', () => {
     const decoded = decodeCore(oldBytes)
     expect(decoded.linkKey).toBeUndefined()
     expect(decoded.directory).toEqual(core.directory)
+    // The old core, sealed as an older build would, loads into a new enclave: it makes a link key, owner acts work
+    // through the seam, and the next seal carries the key.
+    const oldBlob = await sealer.seal({ purpose: 'enclave-state', walletId: '', version: core.stateVersion, plaintext: oldBytes })
+    const restarted = new Enclave({ mode: 'sim', sealer, nsm: { kind: 'mock', attest: async () => new Uint8Array() }, configVersion: '1', admission: parseAdmission(undefined), log: () => {}, snapshotEvery: 1_000_000 })
+    await restarted.loadSnapshot(oldBlob, persisted.sealed!.wallets!.map((w) => ({ wallet: w.wallet, blob: w.blob })))
+    await finishLoad(restarted)
+    expect(restarted.linkKey.length).toBe(32)
+    const r = await applyOwnerAct(restarted, await resync(W, 2))
+    expect(r.ok).toBe(true)
+    const next = decodeCore((await sealer.unseal({ blob: r.persist!.sealed!.blob, purpose: 'enclave-state', walletId: '' })).plaintext)
+    expect(Buffer.from(next.linkKey!)).toEqual(Buffer.from(restarted.linkKey))
   })
 })
