@@ -4,7 +4,7 @@
  * handlers; everything that leaves is either public (addresses, audit
  * entries, signatures) or sealed.
  */
-import { type KeyObject, createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto'
+import { type KeyObject, createHash, createHmac, createPrivateKey, createPublicKey, createSecretKey, randomBytes, sign } from 'node:crypto'
 import type { AuditCheckpoint, AuditEntry, AuditEntryBody, AuditEvent, AuditHead } from '../shared/audit/auditEntry.js'
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { MAX_FRAME_BYTES } from '../shared/protocol/frame.js'
@@ -78,6 +78,7 @@ export class Enclave {
   private receiptKeyDer!: Uint8Array
   /** Authenticates each stored entry to this enclave (HMAC-SHA256 over its hash), so replayed entries cannot be forged. */
   private entryMacKey!: Uint8Array
+  private macKey: [Uint8Array, KeyObject] | undefined
   private entriesSinceSnapshot = 0
   /** An owner act's seal failed (sealTx): the next seal is a full one. */
   private snapshotOwed = false
@@ -288,7 +289,8 @@ export class Enclave {
 
   /** HMAC-SHA256(entryMacKey, entry hash) as hex: proof that this enclave wrote the entry. */
   entryMac(hash: string): string {
-    return createHmac('sha256', this.entryMacKey).update(hash).digest('hex')
+    if (this.macKey?.[0] !== this.entryMacKey) this.macKey = [this.entryMacKey, createSecretKey(this.entryMacKey)] // a KeyObject: ~0.7 µs less per HMAC (enc34)
+    return createHmac('sha256', this.macKey[1]).update(hash).digest('hex')
   }
 
   beginTx(): Tx {
@@ -296,8 +298,8 @@ export class Enclave {
   }
 
   /** Appends one audit entry (the chain fills seq/prevHash) and records it for the host to store. */
-  appendEntry(tx: Tx, body: Omit<AuditEntryBody, 'time' | 'stateVersion'>): { entry: AuditEntry; hash: `0x${string}` } {
-    const res = this.audit.append({ ...body, time: this.now(), stateVersion: this.state.version } as AuditEntryBody)
+  appendEntry(tx: Tx, body: Omit<AuditEntryBody, 'time' | 'stateVersion'>, built = false): { entry: AuditEntry; hash: `0x${string}` } {
+    const res = this.audit.append({ ...body, time: this.now(), stateVersion: this.state.version } as AuditEntryBody, built)
     const w = body.wallet?.toLowerCase() ?? ''
     if (this.state.wallets.has(w)) this.state.markChanged([w], true) // issue 15: its blob holds its thread head
     // Issue 18 (cpu18): the hashed canonical text with the hash and MAC appended (one serialization; readers parse it).
