@@ -4,7 +4,7 @@
  * handlers; everything that leaves is either public (addresses, audit
  * entries, signatures) or sealed.
  */
-import { type KeyObject, createHash, createHmac, createPrivateKey, createPublicKey, createSecretKey, randomBytes, sign } from 'node:crypto'
+import { type KeyObject, createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto'
 import type { AuditCheckpoint, AuditEntry, AuditEntryBody, AuditEvent, AuditHead } from '../shared/audit/auditEntry.js'
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { MAX_FRAME_BYTES } from '../shared/protocol/frame.js'
@@ -78,7 +78,6 @@ export class Enclave {
   private receiptKeyDer!: Uint8Array
   /** Authenticates each stored entry to this enclave (HMAC-SHA256 over its hash), so replayed entries cannot be forged. */
   private entryMacKey!: Uint8Array
-  private macKey: [Uint8Array, KeyObject] | undefined
   private entriesSinceSnapshot = 0
   /** An owner act's seal failed (sealTx): the next seal is a full one. */
   private snapshotOwed = false
@@ -289,8 +288,7 @@ export class Enclave {
 
   /** HMAC-SHA256(entryMacKey, entry hash) as hex: proof that this enclave wrote the entry. */
   entryMac(hash: string): string {
-    if (this.macKey?.[0] !== this.entryMacKey) this.macKey = [this.entryMacKey, createSecretKey(this.entryMacKey)] // a KeyObject: ~0.7 µs less per HMAC (enc34)
-    return createHmac('sha256', this.macKey[1]).update(hash).digest('hex')
+    return createHmac('sha256', this.entryMacKey).update(hash).digest('hex')
   }
 
   beginTx(): Tx {
