@@ -67,9 +67,10 @@ const rel = (p: string) => path.relative(root, p)
  * key insertion sort +12; hashEip3009's hex words +2; ~10 µs of enclave CPU per payment) +101 → 6,705 (shell 2,073); merged after diet12c: 6,675.
  * turn18 (one Ed25519 signature per enclave turn: the Merkle tree over the turn's heads, the turn message, each
  * checkpoint's path; the per-answer signing is gone) +23 → 6,627 (shell 2,075) on its branch; merged after diet12c and cpu18d → 6,698.
- * enc34 (the agent sign path's allowed audit entry appended without a second schema parse, ~4–7 µs per payment) +1 → 6,699.
+ * enc34 (the agent sign path's allowed audit entry appended without a second schema parse, ~4–7 µs per payment, +1; the turn
+ * tree's SHA-256 by one-shot crypto.hash where Node has it, ~2 µs per answer at turns of 64, +2) +3 → 6,701.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6699)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6701)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']

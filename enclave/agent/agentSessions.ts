@@ -4,7 +4,7 @@
  * salt = SHA-256(the exact signed open text), info = label ‖ our public key). K never leaves this process; the
  * host sees both public keys only. Sessions live in memory: bounded per agent and in total, lost on restart.
  */
-import { type KeyObject, createHmac, createSecretKey, diffieHellman, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHmac, diffieHellman, randomBytes, timingSafeEqual } from 'node:crypto'
 import { agentSessionKey, x25519FromHex, x25519Hex } from '../../shared/protocol/agentSessionKey.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { AgentRecord } from '../../core/state/stateTypes.js'
@@ -13,7 +13,7 @@ import { randomKeyPair } from '../../shared/identity/randomKeyPair.js'
 export const SESSION_TTL_MS = 3_600_000
 export const SESSIONS_PER_AGENT = 8
 export const SESSIONS_MAX = 4_096
-type Session = { key: KeyObject; wallet: string; agentId: string; agentKey: Uint8Array; expiresAt: number }
+type Session = { key: Buffer; wallet: string; agentId: string; agentKey: Uint8Array; expiresAt: number }
 type Store = { byId: Map<string, Session>; byAgent: Map<string, string[]> }
 const STORES = new WeakMap<object, Store>()
 const storeOf = (e: object): Store => STORES.get(e) ?? (STORES.set(e, { byId: new Map(), byAgent: new Map() }), STORES.get(e)!)
@@ -37,7 +37,7 @@ export function openSession(enclave: object, agent: Readonly<AgentRecord>, walle
   const key = agentSessionKey(shared, openText, ours)
   const id = randomBytes(16).toString('hex')
   const expiresAt = now + SESSION_TTL_MS
-  byId.set(id, { key: createSecretKey(key), wallet, agentId: agent.agentId, agentKey: agent.publicKey, expiresAt })
+  byId.set(id, { key, wallet, agentId: agent.agentId, agentKey: agent.publicKey, expiresAt })
   mine.push(id)
   byAgent.set(slot, mine)
   return { id, x25519: ours, expiresAt }
