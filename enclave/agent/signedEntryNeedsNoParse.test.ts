@@ -1,18 +1,9 @@
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
-import { createSimSealer } from '../../sim/simSealer.js'
 import { AuditEntrySchema } from '../../shared/audit/auditEntry.js'
 import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
-import { parseAdmission } from '../../shared/owner/parseAdmission.js'
-import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
-import type { OwnerActType } from '../../shared/owner/ownerActTypes.js'
-import { parsePolicy, policyHash } from '../../shared/schemas/policy.js'
 import { AgentRequestSchema } from '../../shared/schemas/agentRequest.js'
-import { MERCHANT, eip3009, newAgent, paymentPolicy, signAgentRequest } from '../../test/helpers/maliciousHost.js'
-import { Enclave } from '../Enclave.js'
+import { MERCHANT, eip3009, signAgentRequest } from '../../test/helpers/maliciousHost.js'
+import { paymentEnclave } from '../../test/helpers/paymentEnclave.js'
 import { dispatch } from '../protocol/dispatch.js'
 
 /**
@@ -32,33 +23,7 @@ const ALPHABET = ['a', 'Z', '0', ' ', '"', '\\', '/', '\n', '\u2028', 'é', '€
 
 describe('enclave: the allowed sign entry skips its schema parse', () => {
   it('every accepted, allowed request yields an entry the entry schema accepts unchanged (generated inputs)', async () => {
-    let t = Date.now()
-    const enclave = new Enclave({
-      mode: 'sim',
-      sealer: createSimSealer({ keyFile: path.join(mkdtempSync(path.join(tmpdir(), 'bursar-noparse-')), 'k') }),
-      nsm: { kind: 'mock', attest: async () => new Uint8Array() },
-      configVersion: '1',
-      admission: parseAdmission(undefined),
-      log: () => {},
-      now: () => t,
-    })
-    const ok = async (msg: Record<string, unknown>) => {
-      const r = await dispatch(enclave, msg)
-      if (!r.ok) throw new Error(`${String(msg.type)}: ${r.error.code}`)
-      return r.result as Record<string, unknown>
-    }
-    await ok({ type: 'loadState', snapshot: null })
-    await ok({ type: 'finishLoad' })
-    const owner = privateKeyToAccount(generatePrivateKey())
-    const act = async (primaryType: OwnerActType, message: Record<string, unknown>, policy?: string) =>
-      ok({ type: 'ownerAct', ...(await signOwnerAct({ account: owner, primaryType, message })), ...(policy ? { policy } : {}) })
-    const wallet = (await act('CreateWallet', { owner: owner.address, label: 'w', nonce: `0x${'22'.repeat(32)}`, issuedAt: String(t) })).wallet as `0x${string}`
-    const agent = newAgent()
-    await act('RegisterAgent', { wallet, agentId: agent.agentId, agentPublicKey: agent.publicKeyHex, label: 'a', seq: '1' })
-    const base = paymentPolicy({ perTx: '1000000', rolling24h: '1000000000000' })
-    const policy = parsePolicy({ ...base, wallet, agentId: agent.agentId, rules: [...base.rules, { id: 'msg.any-text_1', effect: 'allow', kinds: ['raw_message'] }] })
-    await act('SetPolicy', { wallet, agentId: agent.agentId, version: '1', policyHash: policyHash(policy), seq: '2' }, JSON.stringify(policy))
-    t += 3_000 // past the start floor
+    const { enclave, wallet, agent, clock } = await paymentEnclave({ perTx: '1000000', rolling24h: '1000000000000', rules: [{ id: 'msg.any-text_1', effect: 'allow', kinds: ['raw_message'] }] })
 
     const rand = rng(0x18e34)
     const text = (max: number) => {
@@ -69,11 +34,11 @@ describe('enclave: the allowed sign entry skips its schema parse', () => {
     }
     let [allowed, refused] = [0, 0]
     for (let i = 0; i < 300; i++) {
-      t += 1
+      clock.t += 1
       // Bounds straddled on purpose: reason 280, resource URL 2048 (the entry schema's), any message text.
       const context = { ...(rand() < 0.7 ? { reason: text(400) } : {}), ...(rand() < 0.5 ? { resourceUrl: `https://x.test/${text(2_300)}` } : {}) }
       const operation = rand() < 0.6 ? eip3009({ wallet, value: BigInt(1 + Math.floor(rand() * 1_000_000)), to: MERCHANT }) : { op: 'signMessage' as const, message: { text: text(5_000) } }
-      const r = signAgentRequest({ agent, wallet, operation, issuedAt: t, context })
+      const r = signAgentRequest({ agent, wallet, operation, issuedAt: clock.t, context })
       const res = await dispatch(enclave, { type: 'agentSign', request: r.request, signature: r.signature })
       if (!res.ok) {
         // Refused before any entry (the request schema's bounds) or with a parsed denial entry: not the skipped path.
