@@ -300,8 +300,8 @@ export class Enclave {
   }
 
   /** Appends one audit entry (the chain fills seq/prevHash) and records it for the host to store. */
-  appendEntry(tx: Tx, body: Omit<AuditEntryBody, 'time' | 'stateVersion'>): { entry: AuditEntry; hash: `0x${string}` } {
-    const res = this.audit.append({ ...body, time: this.now(), stateVersion: this.state.version } as AuditEntryBody)
+  appendEntry(tx: Tx, body: Omit<AuditEntryBody, 'time' | 'stateVersion'>, built = false): { entry: AuditEntry; hash: `0x${string}` } {
+    const res = this.audit.append({ ...body, time: this.now(), stateVersion: this.state.version } as AuditEntryBody, built)
     const w = body.wallet?.toLowerCase() ?? ''
     if (this.state.wallets.has(w)) this.state.markChanged([w], true) // issue 15: its blob holds its thread head
     // Issue 18 (cpu18): the hashed canonical text with the hash and MAC appended (one serialization; readers parse it).

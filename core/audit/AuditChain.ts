@@ -59,13 +59,19 @@ export class AuditChain {
     this.#signer = params.signer
   }
 
-  /** Appends one entry after the head; the body is schema-checked so the chain never holds an entry no verifier accepts. */
-  append(body: AuditEntryBody): AuditAppendReturnType {
+  /**
+   * Appends one entry after the head; the body is schema-checked so the chain never holds an entry no verifier accepts.
+   * `built` (enc34, the agent sign path's allowed entry only): every field was built from values already checked
+   * against bounds at least as tight as the entry schema's (agentRequest, DecodedActionSchema in decodeSignRequest,
+   * the policy schema), so the parse is skipped; enclave/agent/signedEntryNeedsNoParse.test.ts holds it to that.
+   */
+  append(body: AuditEntryBody, built = false): AuditAppendReturnType {
     // Issue 15: an entry naming a wallet continues that wallet's thread (walletSeq, walletPrev), inside the hash.
     const w = body.wallet?.toLowerCase(), t = w === undefined ? undefined : (this.#threads.get(w) ?? { walletSeq: 0, hash: GENESIS_HASH })
     // Issue 15 step 4: a non-root chain's seq 0 names the chain and its core, so every later entry commits to both.
     const start = this.#seq === -1 && this.chain ? { chain: this.chain, core: this.#core } : undefined
-    const parsed = AuditEntrySchema.safeParse({ ...body, seq: this.#seq + 1, prevHash: this.#hash, ...(t && { walletSeq: t.walletSeq + 1, walletPrev: t.hash }), ...start })
+    const whole = { ...body, seq: this.#seq + 1, prevHash: this.#hash, ...(t && { walletSeq: t.walletSeq + 1, walletPrev: t.hash }), ...start }
+    const parsed = built ? { success: true as const, data: whole } : AuditEntrySchema.safeParse(whole)
     if (!parsed.success)
       throw new AuditError('audit_bad_entry', 'Audit entry does not match the schema', {
         details: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),

@@ -139,7 +139,7 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, aut
     code: null,
     signedHash: decoded.plan.digest,
     ledger: verdict.events,
-  })
+  }, true) // built from checked values: no second schema parse (signedEntryNeedsNoParse.test.ts)
   // Inline, in this writer turn: libsecp256k1 signs in ~40 µs, less than a worker round trip costs (docs/bench.md).
   const signing = new Promise<SignPlanReturnType>((resolve) => resolve(signPlan({ privateKey: wallet.privateKey, plan: decoded.plan })))
   signing.catch(() => {}) // awaited by the caller; never an unhandled rejection

@@ -1,5 +1,5 @@
 /**
- * Issue 18 (cpu18, cpu18d): what each per-request cut saves, old way vs new way on the bench's real entry and answer (one
+ * Issue 18 (cpu18, cpu18d, enc34): what each per-request cut saves, old way vs new way on the bench's real entry and answer (one
  * request through this checkout's enclave in process), CPU µs per call, medians of interleaved rounds.
  *
  *   npx tsx scripts/bench/cpuParts.ts [rounds=7] [calls=4000]
@@ -11,6 +11,10 @@ import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import { encode } from 'cborg'
 import { encodeFrame } from '../../shared/protocol/frame.js'
 import { hashEip3009 } from '../../core/decode/hashEip3009.js'
+import { createHash, randomBytes } from 'node:crypto'
+import { AuditChain } from '../../core/audit/AuditChain.js'
+import type { AuditEntryBody } from '../../shared/audit/auditEntry.js'
+import { auditTurnTree } from '../../shared/audit/auditTurnTree.js'
 
 /** canonicalJson before cpu18 (map/filter/join). */
 function canonicalBefore(v: unknown): string {
@@ -67,7 +71,24 @@ const responseFrame = { id: 12345, ...r }
 const requestFrame = { id: 12345, msg: { type: 'agentSign', request: JSON.stringify({ v: 1, agentId: entry.agentId, wallet: entry.wallet, nonce: entry.requestId, typedData: (entry.action as object), pad: 'x'.repeat(500) }), signature: `s1:${'a'.repeat(32)}:${'b'.repeat(64)}` } }
 const act = entry.action as Record<string, string>
 const eip3009 = { entry: { chainId: 84532, asset: act.asset as `0x${string}`, name: 'USDC', version: '2', decimals: 6 }, primaryType: 'TransferWithAuthorization' as const, from: act.from as `0x${string}`, to: act.payTo as `0x${string}`, value: 10n, validAfter: 0n, validBefore: 1796226607n, nonce: act.nonce as `0x${string}` }
+// enc34: the allowed entry's append with and without the schema parse; auditTurnTree before (createHash per hash).
+const { hash: _h, mac: _m, seq: _s, prevHash: _p, walletSeq: _ws, walletPrev: _wp, ...body } = entry
+const chain = new AuditChain({ signer: () => new Uint8Array(64) })
+const oldHash = (tag: 0 | 1, ...parts: Uint8Array[]): Buffer => parts.reduce((h, p) => h.update(p), createHash('sha256').update(Uint8Array.of(tag))).digest()
+function oldTree(heads: ReadonlyArray<{ seq: number; hash: string }>) {
+  let level = heads.map((h) => oldHash(0, Buffer.from(h.seq.toString(16).padStart(16, '0') + h.hash.slice(2), 'hex')))
+  const paths: Buffer[][] = heads.map(() => [])
+  for (let width = 1; level.length > 1; width *= 2) {
+    paths.forEach((p, i) => p.push(level[Math.floor(i / width) ^ 1] ?? level[Math.floor(i / width)]!))
+    level = Array.from({ length: Math.ceil(level.length / 2) }, (_, j) => oldHash(1, level[2 * j]!, level[2 * j + 1] ?? level[2 * j]!))
+  }
+  return { root: level[0]!, paths }
+}
+const heads = Array.from({ length: 64 }, (_, i) => ({ seq: 1000 + i, hash: `0x${randomBytes(32).toString('hex')}` }))
+if (!oldTree(heads).root.equals(auditTurnTree(heads).root)) throw new Error('turn roots differ')
 const pairs: Record<string, [() => unknown, () => unknown]> = {
+  'enclave: allowed entry append (schema parse → built)': [() => chain.append(body as AuditEntryBody), () => chain.append(body as AuditEntryBody, true)],
+  'enclave: turn tree of 64 heads (createHash → hash), per turn': [() => oldTree(heads), () => auditTurnTree(heads)],
   'enclave: entry text (stringify → canonical + hash + mac)': [() => JSON.stringify({ ...entry, hash, mac }), () => `${canonical.slice(0, -1)},"hash":"${hash}","mac":"${mac}"}`],
   'enclave: block seqs for the release (2 parses → kept)': [() => [JSON.parse(text).seq, JSON.parse(text).seq], () => seqs.get(r.persist)],
   'enclave: canonicalJson of the entry (map/join → loops)': [() => canonicalBefore(entry), () => canonicalJson(entry)],

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import * as nodeCrypto from 'node:crypto'
 
 /**
  * turn18: the Merkle tree over one enclave turn's block heads, whose root the enclave signs once (docs/audit.md
@@ -15,6 +15,8 @@ export function auditTurnTree(heads: ReadonlyArray<{ seq: number; hash: string }
   return { root: level[0]!, paths }
 }
 
-/** SHA-256(tag byte ‖ parts): 0 a leaf, 1 a node. */
-export const auditTurnHash = (tag: 0 | 1, ...parts: Uint8Array[]): Buffer => parts.reduce((h, p) => h.update(p), createHash('sha256').update(Uint8Array.of(tag))).digest()
+const ONE_SHOT = typeof (nodeCrypto as { hash?: unknown }).hash === 'function'
+/** SHA-256(tag byte ‖ parts): 0 a leaf, 1 a node. One-shot `crypto.hash` where Node has it (20.12+): ~0.7 µs less per hash (enc34). */
+export const auditTurnHash = (tag: 0 | 1, ...parts: Uint8Array[]): Buffer =>
+  ONE_SHOT ? nodeCrypto.hash('sha256', Buffer.concat([Uint8Array.of(tag), ...parts]), 'buffer') : parts.reduce((h, p) => h.update(p), nodeCrypto.createHash('sha256').update(Uint8Array.of(tag))).digest()
 export const auditTurnLeaf = (seq: number, head: string): Buffer => auditTurnHash(0, Buffer.from(seq.toString(16).padStart(16, '0') + head.slice(2), 'hex'))
