@@ -168,6 +168,18 @@ describe('exact answer checks = zod (issue 18, host34)', () => {
     expect(exactResults / zodResults).toBeGreaterThan(0.8)
   })
 
+  it('the remembered signature text: a refused spelling stays refused when it comes again, a genuine one after it is taken', () => {
+    const s = signed() as { receipt: { checkpoint: { signature: string } } }
+    const good = s.receipt.checkpoint.signature
+    const bad = { ...s, receipt: { ...s.receipt, checkpoint: { ...s.receipt.checkpoint, signature: good.toUpperCase().replace('0X', '0x') } } }
+    expect(exactAgentSigned(s)).not.toBeNull()
+    for (let i = 0; i < 2; i++) {
+      expect(exactAgentSigned(bad)).toBeNull()
+      expect(RESULT_SCHEMAS.agentSign.safeParse(bad).success).toBe(false)
+    }
+    expect(exactAgentSigned(s)).not.toBeNull()
+  })
+
   it('left to zod: a seal, a dry run, an inherited key; the output in the schema\'s key order whatever the input\'s', () => {
     const f = frame()
     const sealed = { ...f, persist: { entries: [], checkpoint: null, sealed: { version: 1, auditSeq: 0, blob: new Uint8Array(1) } } }
