@@ -9,6 +9,7 @@ import { BaseError } from '../../shared/errors/base.js'
 import { decodeFrameBody, encodeFrame } from '../../shared/protocol/frame.js'
 import { FrameReader } from '../../shared/protocol/FrameReader.js'
 import { type EnclaveRequest, type ResponseFrame, ResponseFrameSchema } from '../../shared/protocol/messages.js'
+import { exactResponseFrame } from './exactResponseFrame.js'
 
 export type EnclaveAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number }
 
@@ -85,7 +86,10 @@ export class EnclaveClient extends EventEmitter {
       return
     }
     for (const body of bodies) {
-      const parsed = ResponseFrameSchema.safeParse(safeDecode(body))
+      const decoded = safeDecode(body)
+      // Issue 18 (host34): an exact check first (the decoded frame itself when certain), else the schema decides.
+      const exact = exactResponseFrame(decoded)
+      const parsed = exact ? { success: true as const, data: exact } : ResponseFrameSchema.safeParse(decoded)
       if (!parsed.success) continue
       const p = this.pending.get(parsed.data.id)
       if (!p) {

@@ -24,6 +24,7 @@ import { LeaseLostError } from '../storage/storeErrors.js'
 import { parsedEntry } from '../storage/parsedEntry.js'
 import { BaseError } from '../../shared/errors/base.js'
 import { type EnclaveAddress, EnclaveClient } from './EnclaveClient.js'
+import { exactAgentSigned } from './exactAgentSigned.js'
 
 export type GatewayStatus = {
   connected: boolean
@@ -189,7 +190,7 @@ export class EnclaveGateway {
     }
     let typed: TypedResponse<T['type']> | undefined
     if (res.ok) {
-      const parsed = RESULT_SCHEMAS[msg.type].safeParse(res.result)
+      const parsed = resultOf(msg.type, res.result)
       if (!parsed.success) {
         this.log(`enclave ${msg.type} result does not match its schema: ${parsed.error.issues[0]?.message ?? ''}`)
         typed = { ok: false, error: { code: 'internal_error', message: 'Enclave answer does not match its schema' } }
@@ -227,7 +228,7 @@ export class EnclaveGateway {
     if (!frame.persist) return
     let answer: AgentAnswer | undefined
     if (tag?.answer) {
-      const parsed = frame.ok ? RESULT_SCHEMAS.agentSign.safeParse(frame.result) : null
+      const parsed = frame.ok ? resultOf('agentSign', frame.result) : null
       if (!frame.ok) answer = toAnswer(tag.answer, frame.persist, frame)
       else if (parsed?.success) answer = toAnswer(tag.answer, frame.persist, { ok: true, result: withAuditEntry(parsed.data, frame.persist) })
     }
@@ -497,6 +498,15 @@ export class EnclaveGateway {
     clearInterval(this.ackTimer)
     this.client.close()
   }
+}
+
+/**
+ * `RESULT_SCHEMAS[type].safeParse(result)`; issue 18 (host34): an agentSign signature that is certainly of its schema
+ * (exactAgentSigned: the result itself) skips zod, anything else goes through it.
+ */
+function resultOf<K extends EnclaveRequest['type']>(type: K, result: unknown): { success: true; data: unknown } | { success: false; error: { issues: { message: string }[] } } {
+  const exact = type === 'agentSign' ? exactAgentSigned(result) : null
+  return exact ? { success: true, data: exact } : RESULT_SCHEMAS[type].safeParse(result)
 }
 
 /** What the gateway needs from the lease keeper (scale-out mode). */
