@@ -99,7 +99,7 @@ for (const c of LEVELS) {
             // costs and the c = 64 rate is not what the stack can do there. A second window, reported beside and not a
             // goal, runs at half the capacity at ONE request per turn (the c = 1 level's CPU per request: each process
             // alone on a core, and all three on the machine's cores).
-            openLoopRates: (closed: { opsPerSec: number }[]) => [0.5 * median(closed.map((l) => l.opsPerSec)), 0.5 * capacityAtOnePerTurn(runs[0]?.levels[0])],
+            openLoopRates: (closed: { opsPerSec: number }[]) => [0.5 * median(closed.map((l) => l.opsPerSec)), 0.5 * capacityAtOnePerTurn(runs[0]?.levels[0])].filter(Number.isFinite),
           }
         : {}),
     }),
