@@ -51,7 +51,13 @@ export type BenchEndToEndParameters = {
  * CPU % of one core, max RSS, and CPU microseconds per answered request
  * (1e6 / that is the throughput ceiling of a process given one whole core).
  */
-export type EndToEndLevel = RunLoadReturnType & ProcessSample & { cpuUsPerRequest: Record<string, number>; auth: NonNullable<RunLoadParameters['auth']> }
+export type EndToEndLevel = RunLoadReturnType &
+  ProcessSample & {
+    cpuUsPerRequest: Record<string, number>
+    auth: NonNullable<RunLoadParameters['auth']>
+    /** The host's store commits (group commits) and audit entries stored over warm-up + window, from its /metrics (tail34). */
+    commits?: { commits: number; entries: number } | undefined
+  }
 
 export type BenchEndToEndReturnType = {
   levels: EndToEndLevel[]
@@ -110,6 +116,7 @@ export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<Be
       const { concurrency, rate } = specs[index]!
       const auth = authOf(rate ? 0 : index)
       if (index <= params.levels.length) await params.between?.(index)
+      const before = await persistCounts(stack.url)
       const sampler = new ProcessSampler(pids)
       sampler.start()
       const r = await load.run({
@@ -124,6 +131,8 @@ export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<Be
         auth,
       })
       const used = sampler.stop()
+      const after = await persistCounts(stack.url)
+      const commits = before && after ? { commits: after.commits - before.commits, entries: after.entries - before.entries } : undefined
       const cpuUsPerRequest: Record<string, number> = {}
       for (const k of Object.keys(pids)) cpuUsPerRequest[k] = Math.round((used.cpuSeconds[k] ?? 0) * 1e6 / Math.max(1, r.answeredAll))
       if (concurrency === rssAt) {
@@ -132,8 +141,9 @@ export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<Be
       }
       const cpu = Object.entries(used.cpuPct).map(([k, v]) => `${k} ${v}%`).join(', ')
       const us = Object.entries(cpuUsPerRequest).map(([k, v]) => `${k} ${v}`).join(', ')
-      log(`  ${rate ? `open loop ${rate}/s` : `c=${concurrency}`} (${auth}): ${r.opsPerSec} ops/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms${r.sendLateMs ? ` (p99.9 ${r.latencyMs.p999} ms; sent late by the generator p50 ${r.sendLateMs.p50} / p99 ${r.sendLateMs.p99} ms)` : ''}, ${r.failed} failed; cpu % ${cpu}; cpu µs/request ${us}`)
-      ;(rate ? openLoop : levels).push({ ...r, ...used, cpuUsPerRequest, auth })
+      const perCommit = commits ? `; ${(commits.entries / Math.max(1, commits.commits)).toFixed(1)} entries per host commit` : ''
+      log(`  ${rate ? `open loop ${rate}/s` : `c=${concurrency}`} (${auth}): ${r.opsPerSec} ops/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms${r.sendLateMs ? ` (p99.9 ${r.latencyMs.p999} ms; sent late by the generator p50 ${r.sendLateMs.p50} / p99 ${r.sendLateMs.p99} ms)` : ''}, ${r.failed} failed; cpu % ${cpu}; cpu µs/request ${us}${perCommit}`)
+      ;(rate ? openLoop : levels).push({ ...r, ...used, cpuUsPerRequest, auth, commits })
       if (index === params.levels.length - 1) {
         const o = params.openLoopRates
         for (const rate of (typeof o === 'function' ? o(levels) : (o ?? []))) specs.push({ concurrency: 64, rate: Math.max(1, Math.round(rate)) })
@@ -145,6 +155,18 @@ export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<Be
     await load?.close()
     await stack?.stop()
     if (stack) rmSync(stack.dataDir, { recursive: true, force: true })
+  }
+}
+
+/** The host's store commits and stored entries so far (its /metrics counters); undefined if it does not serve them. */
+async function persistCounts(url: string): Promise<{ commits: number; entries: number } | undefined> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text()
+    const value = (name: string) => Number(/^(\S+) (\S+)$/m.exec(text.split('\n').filter((l) => l.startsWith(`${name} `))[0] ?? '')?.[2] ?? Number.NaN)
+    const commits = value('bursar_persist_duration_seconds_count'), entries = value('bursar_persist_entries_total')
+    return Number.isFinite(commits) && Number.isFinite(entries) ? { commits, entries } : undefined
+  } catch {
+    return undefined
   }
 }
 

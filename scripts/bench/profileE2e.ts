@@ -15,7 +15,7 @@ import { summarizeCpuProfile } from './summarizeCpuProfile.js'
 const auth = process.argv[2] === 'ed25519' ? 'ed25519' : 'session'
 const dir = mkdtempSync(path.join(tmpdir(), 'bursar-cpuprof-'))
 const run = await benchEndToEnd({
-  levels: [64],
+  levels: [Number(process.env.PROFILE_C ?? 64)], // PROFILE_C=1: one in flight (tail34: every request its own turn)
   auth,
   warmupMs: 1500,
   durationMs: Number(process.argv[3] ?? 8000),
