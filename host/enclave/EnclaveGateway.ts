@@ -37,8 +37,16 @@ export type GatewayStatus = {
 }
 
 const REPLAY_CHUNK_BYTES = 4 * 1024 * 1024
-/** How often a ready host tells the enclave what it has stored, so the enclave can forget it (catchUp). */
-const ACK_EVERY_MS = 2_000
+/**
+ * How often a ready host tells the enclave what it has stored, so the enclave can forget it (catchUp). TEST HOOK
+ * (host only): BURSAR_TEST_ACK_EVERY_MS, 50–2000, ticks more often so a test waits for its ack (and a hole's re-send,
+ * two ticks later) in milliseconds, not seconds; it can only make acks more frequent (outside that range: ignored).
+ */
+const ACK_EVERY_MS = testAckEveryMs(process.env.BURSAR_TEST_ACK_EVERY_MS)
+function testAckEveryMs(raw: string | undefined): number {
+  const ms = Number(raw)
+  return Number.isInteger(ms) && ms >= 50 && ms <= 2_000 ? ms : 2_000
+}
 
 /** What the gateway tells an observer (the host's metrics): each enclave round trip and each store commit. */
 export type GatewayObserver = {
@@ -95,6 +103,10 @@ export class EnclaveGateway {
   private storedThrough = -1
   private snapshotVersion = 0
   private acked = { through: -2, version: -1 }
+  /** What the host last told the enclave is stored (catchUp): the enclave forgets what this covers (host metrics). */
+  get ackedThrough(): { through: number; version: number } {
+    return this.acked
+  }
   /** Highest seq stored by this process; a hole below it that outlives a tick is asked for again (a few times). */
   private maxStored = -1
   private holeTicks = 0
