@@ -24,6 +24,7 @@ import { LeaseLostError } from '../storage/storeErrors.js'
 import { parsedEntry } from '../storage/parsedEntry.js'
 import { BaseError } from '../../shared/errors/base.js'
 import { type EnclaveAddress, EnclaveClient } from './EnclaveClient.js'
+import { ackEveryMs } from './ackEveryMs.js'
 
 export type GatewayStatus = {
   connected: boolean
@@ -37,16 +38,8 @@ export type GatewayStatus = {
 }
 
 const REPLAY_CHUNK_BYTES = 4 * 1024 * 1024
-/**
- * How often a ready host tells the enclave what it has stored, so the enclave can forget it (catchUp). TEST HOOK
- * (host only): BURSAR_TEST_ACK_EVERY_MS, 50–2000, ticks more often so a test waits for its ack (and a hole's re-send,
- * two ticks later) in milliseconds, not seconds; it can only make acks more frequent (outside that range: ignored).
- */
-const ACK_EVERY_MS = testAckEveryMs(process.env.BURSAR_TEST_ACK_EVERY_MS)
-function testAckEveryMs(raw: string | undefined): number {
-  const ms = Number(raw)
-  return Number.isInteger(ms) && ms >= 50 && ms <= 2_000 ? ms : 2_000
-}
+/** How often a ready host tells the enclave what it has stored, so the enclave can forget it (catchUp): 2 s. */
+const ACK_EVERY_MS = ackEveryMs(process.env.BURSAR_TEST_ACK_EVERY_MS)
 
 /** What the gateway tells an observer (the host's metrics): each enclave round trip and each store commit. */
 export type GatewayObserver = {
