@@ -32,11 +32,14 @@ export default defineConfig({
     ...common,
     // Two files at a time (vitest's default is one fewer than the cores: 1 on CI's 2-core machine, which ran all 270
     // files one after another). Most test time is waiting on spawned hosts, enclaves, CLIs and browsers, not CPU in
-    // the worker; each stack file still gets its own process (forks, isolated) and its own stacks on free ports/temp dirs.
-    // Shared build outputs are made once by the global setup (test/globalSetup.ts) or swapped in atomically; `npm pack`
-    // (test/e2e/npmPackage.test.ts) builds in a copy of the checkout, never in dist/. A child told its port in advance
-    // is retried on EADDRINUSE (scripts/lib/freePort.ts); Chromium and PostgreSQL install one apt-get at a time.
-    // BURSAR_TEST_WORKERS overrides it (e.g. 3 on an otherwise idle 2-core machine: the workers use well under one core).
+    // the worker: at stop 33's fresh clone both workers were busy the whole 720 s (stack files 1,180 s + unit 81 s)
+    // while vitest used ~1.3 of the 2 cores. Each stack file still gets its own process (forks, isolated) and its own
+    // stacks on free ports/temp dirs. Shared build outputs are made once by the global setup (test/globalSetup.ts) or
+    // swapped in atomically; `npm pack` (test/e2e/npmPackage.test.ts) builds in a copy of the checkout, never in dist/.
+    // A child told its port in advance is retried on EADDRINUSE (scripts/lib/freePort.ts); Chromium and PostgreSQL
+    // install one apt-get at a time. BURSAR_TEST_WORKERS overrides it. 3 is the next lever (~1,440 worker-seconds over
+    // 3 instead of 2) but stays off until shown not to add flakes on an idle 2-core machine: suite34 could only try it
+    // at load 13-23 (other sessions), where 2 of 3 runs of the 20 heaviest stack files failed on load (NOTES, suite34).
     maxWorkers: Number(process.env.BURSAR_TEST_WORKERS ?? 2),
     globalSetup: ['test/globalSetup.ts'],
     projects: [

@@ -13,6 +13,7 @@
  *   bursar_enclave_ready                             1 when the host serves (enclave connected and loaded)
  *   bursar_state_version, bursar_audit_head_seq      the enclave state version and audit head, as stored
  *   bursar_snapshot_bytes                            size of the newest sealed state snapshot stored
+ *   bursar_acked_audit_seq, bursar_acked_state_version   what the host last told the enclave is stored (catchUp ack)
  *   plus prom-client's default process metrics (bursar_process_*, bursar_nodejs_*).
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
@@ -105,6 +106,22 @@ export class HostMetrics {
       registers: [this.registry],
       collect() {
         this.set(status().auditHead?.seq ?? -1)
+      },
+    })
+    new Gauge({
+      name: 'bursar_acked_audit_seq',
+      help: 'The audit seq through which the host last told the enclave every entry is stored (catchUp ack; the enclave forgets what it covers)',
+      registers: [this.registry],
+      collect() {
+        this.set(gateway.ackedThrough.through)
+      },
+    })
+    new Gauge({
+      name: 'bursar_acked_state_version',
+      help: 'The newest stored snapshot version the host last told the enclave (catchUp ack)',
+      registers: [this.registry],
+      collect() {
+        this.set(gateway.ackedThrough.version)
       },
     })
     const self = this

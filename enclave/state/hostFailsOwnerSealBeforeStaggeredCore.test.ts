@@ -102,7 +102,8 @@ describe('enclave: the host fails an owner act\'s seal, then restarts the enclav
       agents.push({ owner, wallet, agentId, key: privateKey })
     }
     store.put((await enclave.catchUp(enclave.audit.head().seq, store.cores.at(-1)!.version)).persist)
-    await new Promise((r) => setTimeout(r, 2_100)) // past the start floor
+    // Past the start floor (start + 2 s, counted from the enclave's start, not from here: the set-up above took part of it).
+    await new Promise((r) => setTimeout(r, Math.max(0, enclave.replay.startedAt + enclave.replay.futureSkewMs + 100 - Date.now())))
     const pay = async (a: (typeof agents)[number]) => {
       const now = Date.now()
       const text = JSON.stringify({

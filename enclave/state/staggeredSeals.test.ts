@@ -80,7 +80,8 @@ describe('enclave: staggered periodic seals', () => {
       agents.push({ wallet, agentId, key: privateKey })
     }
     store.put((await enclave.catchUp(enclave.audit.head().seq, store.core!.version)).persist) // the host has it all
-    await new Promise((r) => setTimeout(r, 2_100)) // past the start floor
+    // Past the start floor (start + 2 s, counted from the enclave's start, not from here: the set-up above took part of it).
+    await new Promise((r) => setTimeout(r, Math.max(0, enclave.replay.startedAt + enclave.replay.futureSkewMs + 100 - Date.now())))
     const request = (a: (typeof agents)[number], value: number) => {
       const now = Date.now()
       const text = JSON.stringify({

@@ -25,6 +25,7 @@ import { parsedEntry } from '../storage/parsedEntry.js'
 import { BaseError } from '../../shared/errors/base.js'
 import { type EnclaveAddress, EnclaveClient } from './EnclaveClient.js'
 import { exactAgentSigned } from './exactAgentSigned.js'
+import { ackEveryMs } from './ackEveryMs.js'
 
 export type GatewayStatus = {
   connected: boolean
@@ -38,8 +39,8 @@ export type GatewayStatus = {
 }
 
 const REPLAY_CHUNK_BYTES = 4 * 1024 * 1024
-/** How often a ready host tells the enclave what it has stored, so the enclave can forget it (catchUp). */
-const ACK_EVERY_MS = 2_000
+/** How often a ready host tells the enclave what it has stored, so the enclave can forget it (catchUp): 2 s. */
+const ACK_EVERY_MS = ackEveryMs(process.env.BURSAR_TEST_ACK_EVERY_MS)
 
 /** What the gateway tells an observer (the host's metrics): each enclave round trip and each store commit. */
 export type GatewayObserver = {
@@ -96,6 +97,10 @@ export class EnclaveGateway {
   private storedThrough = -1
   private snapshotVersion = 0
   private acked = { through: -2, version: -1 }
+  /** What the host last told the enclave is stored (catchUp): the enclave forgets what this covers (host metrics). */
+  get ackedThrough(): { through: number; version: number } {
+    return this.acked
+  }
   /** Highest seq stored by this process; a hole below it that outlives a tick is asked for again (a few times). */
   private maxStored = -1
   private holeTicks = 0

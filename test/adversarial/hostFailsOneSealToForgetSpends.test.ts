@@ -8,6 +8,7 @@ import { createMockNsm } from '../../sim/mockNsm.js'
 import { type KmsServer, startKmsServer } from '../fixtures/kmsServer.js'
 import { MERCHANT, type StackWithAgent, eip3009, paymentPolicy, postSign, signedBody, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
 import { repoRoot } from '../helpers/startStack.js'
+import { waitAcked } from '../helpers/waitAcked.js'
 
 const CAP = 10_000n
 const AMOUNT = 2_000n
@@ -36,7 +37,7 @@ describe('adversarial: the host fails one KMS call of a seal so the next core na
     kms = await startKmsServer({ attestationRoot: readFileSync(path.join(dataDir, 'sim-pki', 'SIMULATION-ROOT-NOT-SECURE.pem')) })
     s = await stackWithAgent(paymentPolicy({ perTx: '5000', rolling24h: CAP.toString() }), {
       dataDir,
-      env: { BURSAR_MODE: 'nitro', BURSAR_KMS_ENDPOINT: kms.endpoint, BURSAR_KMS_KEY_ID: kms.keyId },
+      env: { BURSAR_MODE: 'nitro', BURSAR_KMS_ENDPOINT: kms.endpoint, BURSAR_KMS_KEY_ID: kms.keyId, BURSAR_TEST_ACK_EVERY_MS: '100' },
     })
   }, 60_000)
   afterAll(async () => {
@@ -60,7 +61,7 @@ describe('adversarial: the host fails one KMS call of a seal so the next core na
     expect(fault.times).toBe(0)
     // The next seal succeeds (CreateWallet C): its core's audit head is after A's spends.
     await s.client.createWallet('c')
-    await new Promise((r) => setTimeout(r, 3_000)) // the host's ack: every entry stored
+    await waitAcked(s.stack) // the host's ack: every entry stored
     await s.stack.stop()
     await s.stack.startEnclave()
     await s.stack.startHost()

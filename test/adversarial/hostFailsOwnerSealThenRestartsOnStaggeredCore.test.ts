@@ -9,6 +9,7 @@ import type { AgentKey } from '../../agent/loadAgentKey.js'
 import { type KmsServer, startKmsServer } from '../fixtures/kmsServer.js'
 import { type StackWithAgent, eip3009, paymentPolicy, postSign, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
 import { repoRoot } from '../helpers/startStack.js'
+import { waitAcked } from '../helpers/waitAcked.js'
 
 const EVERY = 32 // a staggered check every 2 entries
 
@@ -35,7 +36,7 @@ describe('adversarial: the host fails an owner act\'s seal, then restarts the pa
     kms = await startKmsServer({ attestationRoot: readFileSync(path.join(dataDir, 'sim-pki', 'SIMULATION-ROOT-NOT-SECURE.pem')) })
     s = await stackWithAgent(policy, {
       dataDir,
-      env: { BURSAR_MODE: 'nitro', BURSAR_KMS_ENDPOINT: kms.endpoint, BURSAR_KMS_KEY_ID: kms.keyId, BURSAR_SNAPSHOT_EVERY: String(EVERY) },
+      env: { BURSAR_MODE: 'nitro', BURSAR_KMS_ENDPOINT: kms.endpoint, BURSAR_KMS_KEY_ID: kms.keyId, BURSAR_TEST_ACK_EVERY_MS: '100', BURSAR_SNAPSHOT_EVERY: String(EVERY) },
     })
     const { wallet } = await s.client.createWallet('w0')
     w0 = { wallet, agentKey: (await setupAgent({ host: s.stack.url, owner: s.owner, wallet, policy })).agentKey }
@@ -60,7 +61,7 @@ describe('adversarial: the host fails an owner act\'s seal, then restarts the pa
     expect((await pay(w0.wallet, w0.agentKey)).json.code).toBe('agent_frozen') // the act's change stands
     // W1's traffic goes on: staggered seals, each stored and acknowledged.
     for (let i = 0; i < EVERY / 2; i++) expect((await pay(s.wallet, s.agentKey)).status).toBe(200)
-    await new Promise((r) => setTimeout(r, 3_000)) // the host's ack: every entry stored
+    await waitAcked(s.stack) // the host's ack: every entry stored
     await s.stack.stop()
     await s.stack.startEnclave()
     await s.stack.startHost()

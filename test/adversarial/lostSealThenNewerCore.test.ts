@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HostRequestError, OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { freshDatabase, releasePostgres } from '../helpers/postgres.js'
 import { type Stack, startStack } from '../helpers/startStack.js'
+import { waitAcked } from '../helpers/waitAcked.js'
 
 /** How the test makes the store fail one persist block, and reads which wallet blobs it holds. */
 type StoreFault = { env: Record<string, string>; init?(): Promise<void>; failNext(stack: Stack): Promise<() => Promise<void>>; walletBlobs(stack: Stack): Promise<string[]> }
@@ -82,11 +83,12 @@ describe.each([['sqlite', () => sqlite], ['postgres', postgres]] as const)('adve
 
   beforeAll(async () => {
     await store.init?.()
-    stack = await startStack({ env: store.env })
+    // The host acks every 100 ms (test hook), not every 2 s: the waits below end when the ack comes.
+    stack = await startStack({ env: { ...store.env, BURSAR_TEST_ACK_EVERY_MS: '100' } })
     client = new OwnerClient(stack.url, owner)
     wallets.push((await client.createWallet('a')).wallet.toLowerCase())
-    // The host's ack (every 2 s) has reported A's core as stored: nothing left to re-send when the next block fails.
-    await new Promise((r) => setTimeout(r, 4_500))
+    // The host's ack has reported A's core as stored: nothing left to re-send when the next block fails.
+    await waitAcked(stack)
   }, 60_000)
   afterAll(async () => {
     await stack?.stop()
@@ -104,8 +106,9 @@ describe.each([['sqlite', () => sqlite], ['postgres', postgres]] as const)('adve
     const b = listed.find((a) => !wallets.includes(a))!
     wallets.push(b)
     wallets.push((await client.createWallet('c')).wallet.toLowerCase())
-    // Let the host's ack (every 2 s) tell the enclave which core it stored.
-    await new Promise((r) => setTimeout(r, 5_000))
+    // The host's ack tells the enclave which core it stored (the enclave forgets the blobs it covers), and B's lost
+    // entry, a hole below C's, is re-sent and stored two ticks later: wait until the ack covers C's entry.
+    await waitAcked(stack)
     // The store holds C's core, which names B's blob: B's blob must be stored too.
     expect(await store.walletBlobs(stack)).toContain(b)
     await stack.stop()

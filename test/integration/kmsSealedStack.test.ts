@@ -60,8 +60,11 @@ describe('enclave process sealing through KMS (BURSAR_MODE=nitro with the simula
     await stack.startEnclave()
     await stack.startHost()
     const res = await fetch(`${stack.url}/readyz`)
-    await new Promise((r) => setTimeout(r, 1_500))
-    const body = (await (await fetch(`${stack.url}/readyz`)).json()) as { ready: boolean; lastError?: string }
+    // Until the host's load attempt has failed and says why (was a fixed 1.5 s sleep).
+    let body: { ready: boolean; lastError?: string } = { ready: true }
+    await expect
+      .poll(async () => (body = (await (await fetch(`${stack.url}/readyz`)).json()) as typeof body).lastError ?? '', { timeout: 15_000, interval: 50 })
+      .toMatch(/seal_kms/)
     expect(res.status).toBe(503)
     expect(body.ready).toBe(false)
     expect(body.lastError ?? '').toMatch(/seal_kms/)
