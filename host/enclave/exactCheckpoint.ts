@@ -6,8 +6,11 @@ import { hasExactKeys, isCount, matches } from './exactShape.js'
 const REQUIRED = ['seq', 'head', 'time', 'signature']
 const OPTIONAL = ['chain']
 
-/** The last signature text the regex took: a receipt repeats its persist block's checkpoint (same text, one test). */
-let lastSignature = ''
+/**
+ * The last signature text the regex took: a receipt repeats its persist block's checkpoint (same text, one test).
+ * null until one is taken (rt34b: it started as '', so a fresh host took an empty signature unchecked).
+ */
+let lastSignature: string | null = null
 
 /** Issue 18 (host34): `AuditCheckpointSchema`'s output for `c` when certain (see exactShape.ts); null: not sure. */
 export function exactCheckpoint(c: unknown): AuditCheckpoint | null {
