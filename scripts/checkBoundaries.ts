@@ -132,7 +132,7 @@ for (const [side, allowed] of Object.entries(MAY_IMPORT)) {
     // SECURITY: a run-time require is held to the allowlist only in the one form importRe reads; any other use of
     // createRequire (bound to a name, aliased) could load a package nothing here sees (red team rt18).
     const requireCalls = (src.match(/createRequire\s*\(/g) ?? []).length
-    if (['core', 'enclave', 'shared'].includes(side) && !PATH_REQUIRE.has(rel(file)) && (requireCalls !== (src.match(DIRECT_REQUIRE) ?? []).length || /createRequire\s+as\b/.test(src))) {
+    if (['core', 'enclave', 'shared', 'governance'].includes(side) && !PATH_REQUIRE.has(rel(file)) && (requireCalls !== (src.match(DIRECT_REQUIRE) ?? []).length || /createRequire\s+as\b/.test(src))) {
       problems.push(`${rel(file)}: createRequire other than createRequire(import.meta.url)('package/…') (the allowlist could not see what it loads)`)
     }
     for (const spec of imports(file)) {
