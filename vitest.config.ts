@@ -7,7 +7,7 @@ import { configDefaults, defineConfig } from 'vitest/config'
  * 220 s → 129 s wall on 2 workers, CPU 155 s → 95 s, import 84 s → 17 s). A file that mocks a module
  * (vi.mock), stubs globals or needs a fresh process goes to ISOLATED below.
  */
-const UNIT = ['core/**/*.test.ts', 'sim/**/*.test.ts', 'enclave/**/*.test.ts', 'host/**/*.test.ts', 'shared/**/*.test.ts', 'agent/**/*.test.ts', 'cli/**/*.test.ts', 'scripts/**/*.test.ts', 'console/**/*.test.ts']
+const UNIT = ['core/**/*.test.ts', 'governance/**/*.test.ts', 'sim/**/*.test.ts', 'enclave/**/*.test.ts', 'host/**/*.test.ts', 'shared/**/*.test.ts', 'agent/**/*.test.ts', 'cli/**/*.test.ts', 'scripts/**/*.test.ts', 'console/**/*.test.ts']
 const ISOLATED = [
   'enclave/sign/generateSignerKey.test.ts', // vi.mock('node:crypto')
   // Real PostgreSQL (test/helpers/postgres.ts: one throwaway cluster per test process, released per file) and lease

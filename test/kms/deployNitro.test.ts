@@ -112,4 +112,19 @@ describe('deploy/nitro/Dockerfile', () => {
     expect(text).toContain('ENTRYPOINT ["/app/entrypoint.sh"]')
     expect(text).not.toMatch(/apt-get install(?![^\n]*--no-install-recommends)/)
   })
+
+  // The image builds from the COPYed sources only: a folder a bundle imports but the Dockerfile does not copy breaks
+  // `docker build` (core/, sim/ and scripts/lib were missing until stop 34; nothing here runs docker).
+  it('copies every source file the build script and its bundles import', async () => {
+    const { build } = await import('esbuild')
+    const root = resolve(dir, '../..')
+    const copied = [...text.matchAll(/^COPY (?!--)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(' '))
+    const entries = ['scripts/buildEnclave.ts', 'sim/main.sim.ts', 'enclave/main.ts', 'host/server.ts']
+    for (const entry of entries) {
+      const r = await build({ entryPoints: [join(root, entry)], bundle: true, platform: 'node', format: 'esm', write: false, metafile: true, packages: 'external', logLevel: 'silent', absWorkingDir: root })
+      const missing = Object.keys(r.metafile.inputs).filter((f) => !copied.some((c) => f === c || f.startsWith(`${c}/`)))
+      expect(missing, `${entry} imports files the Dockerfile does not copy`).toEqual([])
+    }
+    expect(copied).toContain('package-lock.json')
+  })
 })
