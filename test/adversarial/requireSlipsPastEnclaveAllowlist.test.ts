@@ -8,7 +8,7 @@ import { repoRoot } from '../../scripts/lib/startStack.js'
 /** A copy of the sources checkBoundaries reads, with `planted` written into enclave/sign/ and imported by the signer. */
 function checkoutWith(planted: string): string {
   const root = mkdtempSync(path.join(tmpdir(), 'bursar-bounds-'))
-  for (const d of ['core', 'enclave', 'shared', 'sim', 'host', 'agent', 'cli', 'scripts']) {
+  for (const d of ['core', 'enclave', 'governance', 'shared', 'sim', 'host', 'agent', 'cli', 'scripts']) {
     cpSync(path.join(repoRoot, d), path.join(root, d), { recursive: true, filter: (src) => !src.includes('node_modules') && !/\.test\.ts$/.test(src) })
   }
   for (const f of ['package.json', 'tsconfig.json']) cpSync(path.join(repoRoot, f), path.join(root, f))
