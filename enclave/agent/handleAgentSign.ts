@@ -33,7 +33,8 @@ export async function handleAgentSign(enclave: Enclave, req: { request: string; 
   // the writer re-decodes only if the policy changed while this request waited.
   const prepared = prepare(request, wallet, agent, enclave.now())
   const decided = await enclave.queue.run(() => decide(enclave, request, wallet, agent, prepared))
-  if ('dryRun' in decided) return { ok: true, result: decided.dryRun }
+  // A dry run changes nothing itself, but held acts it found due applied in the writer: their block leaves with it.
+  if ('dryRun' in decided) return { ok: true, result: decided.dryRun, ...(decided.pending && { persist: await enclave.completeTx(decided.pending) }) }
   // Outside the writer: the checkpoint at this answer's own entry, and the signature (a rejection if signing threw).
   const [persist, signed] = await Promise.all([enclave.completeTx(decided.pending), 'signing' in decided ? decided.signing.catch((e: Error) => e) : null])
   if ('error' in decided) return { ok: false, error: decided.error, persist }
@@ -74,7 +75,7 @@ function prepare(r: AgentRequest, wallet: WalletView, agent: Readonly<AgentRecor
 }
 
 type Decided =
-  | { dryRun: AgentDryRunResult }
+  | { dryRun: AgentDryRunResult; pending?: PendingPersist | undefined }
   | { error: WireError; pending: PendingPersist }
   | { receipt: { seq: number; walletSeq?: number; entryHash: string; stateVersion: number }; pending: PendingPersist; signing: Promise<SignPlanReturnType> }
 type Base = { wallet: WalletView; agent: Readonly<AgentRecord>; r: AgentRequest; rec: Readonly<PolicyRecord> | undefined; tx: Tx }
@@ -117,7 +118,7 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, aut
     ...(r.permitId ? { permitId: r.permitId } : {}),
     walletPolicy: cachedPolicy(policyAt(wallet, null, now), true),
   })
-  if (r.dryRun) return { dryRun: dryRunResult(action, verdict) }
+  if (r.dryRun) return { dryRun: dryRunResult(action, verdict), pending: await heldBlock(enclave, tx) }
   if (verdict.verdict === 'deny') {
     const error: WireError = { code: verdict.code, message: verdict.message, rule: verdict.rule }
     if (verdict.remaining !== undefined) error.remaining = verdict.remaining
@@ -158,7 +159,7 @@ async function refuse(
   verdict: 'deny' | 'pending' = 'deny',
 ): Promise<Decided> {
   // A dry run reaches here only before a verdict (nothing decoded to describe): deny, with no spends.
-  if (base.r.dryRun) return { dryRun: { dryRun: true, verdict: 'deny', code: error.code, message: error.message, spends: [] } }
+  if (base.r.dryRun) return { dryRun: { dryRun: true, verdict: 'deny', code: error.code, message: error.message, spends: [] }, pending: await heldBlock(enclave, base.tx) }
   applyEvents(enclave, base.wallet, events)
   enclave.appendEntry(base.tx, {
     ...entryFields(base, action),
@@ -170,6 +171,14 @@ async function refuse(
     ledger: events,
   })
   return { error, pending: await enclave.sealTx(base.tx) }
+}
+
+/**
+ * SECURITY (rt34a): the held acts a dry run found due (applyDueHeld) changed state and appended audit entries; they
+ * are sealed and stored like any block, else the host's log has a hole the next load refuses.
+ */
+async function heldBlock(enclave: Enclave, tx: Tx): Promise<PendingPersist | undefined> {
+  return tx.entries.length > 0 || tx.snapshot ? enclave.sealTx(tx) : undefined
 }
 
 function entryFields(base: Base, action: DecodedAction | null) {

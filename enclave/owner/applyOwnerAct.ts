@@ -101,7 +101,12 @@ export async function applyGovernanceDecision(enclave: Enclave, sent: SentView, 
   const address = (w: string) => (w === NEW_WALLET && key ? key.address : (w as `0x${string}`))
   for (const s of d.steps) applyStep(enclave, tx, s, key, address)
   const o = d.outcome
-  if (o.kind === 'refused') throw new EnclaveError(o.error.code, o.error.message, o.extra ? { extra: o.extra } : {})
+  if (o.kind === 'refused') {
+    // SECURITY (rt34a): steps before a refusal (due held acts, loosenings) changed state and were audited: they leave
+    // sealed in this answer's block, else the host's log has a hole the next load refuses.
+    if (d.steps.length > 0) return { ok: false, error: { ...o.extra, ...o.error }, persist: await enclave.finishTx(tx) }
+    throw new EnclaveError(o.error.code, o.error.message, o.extra ? { extra: o.extra } : {})
+  }
   if (o.kind === 'failed') return { ok: false, error: o.error, persist: await enclave.finishTx(tx) }
   const result: Record<string, unknown> & { wallet: string; ownerSeq: number } = { ...o.result, wallet: address(o.result.wallet) }
   if (d.key === 'export') {

@@ -1,0 +1,63 @@
+import type { Hex } from 'viem'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { postSignedRequest } from '../../agent/postSignedRequest.js'
+import { requestSignature } from '../../agent/requestSignature.js'
+import { auditEntries, eip3009, verifyEip3009 } from '../helpers/agentClient.js'
+import { type QuorumWallet, startQuorumWallet } from '../helpers/quorumWallet.js'
+import { simClock } from '../helpers/simClock.js'
+
+const DELAY_S = 300
+const clock = simClock()
+
+/**
+ * Attack (malicious agent, rt34a): held owner acts (an unfreeze the owners accepted under the wallet's delay) fall due
+ * at the agent's next request — also a dry run. A dry run's answer carries no persist block, so the held act applied
+ * in the writer (state changed, audit entries appended to the chain) would never reach the host's store nor its seal:
+ * the host's log gets a hole at the next real request's block, and a restart cannot account for the act. Through the
+ * real host and enclave: after the dry run the held act's audit entry is stored, the agent's next payment signs,
+ * and the enclave restarts onto a state where the unfreeze is applied and audited once.
+ */
+describe('adversarial: a dry run makes a due held act apply without its audit entry or seal', () => {
+  let q: QuorumWallet
+  const pay = async (): Promise<{ ok: boolean; code?: string }> => {
+    const operation = eip3009({ wallet: q.wallet, value: 500n })
+    try {
+      const r = await requestSignature({ host: q.stack.url, agentKey: q.agentKey, wallet: q.wallet, operation })
+      return { ok: await verifyEip3009(q.wallet, operation, r.signature as Hex) }
+    } catch (e) {
+      return { ok: false, code: (e as { code?: string }).code }
+    }
+  }
+  const dryRun = async () => {
+    const { body } = await postSignedRequest({ host: q.stack.url, agentKey: q.agentKey, wallet: q.wallet, path: '/v1/agent/sign', fields: { ...eip3009({ wallet: q.wallet, value: 500n }), dryRun: true } })
+    return body as { dryRun?: boolean; verdict?: string }
+  }
+
+  beforeAll(async () => {
+    q = await startQuorumWallet({ prefix: 'dryheld', delaySeconds: DELAY_S, env: clock.env })
+  }, 60_000)
+  afterAll(async () => {
+    await q?.stack.stop()
+    clock.restore()
+  })
+
+  it('the held unfreeze applied by a dry run is audited, stored and sealed', async () => {
+    const agent = q.agentKey.agentId
+    expect((await q.clients[2]!.act('FreezeAgent', q.wallet, { agentId: agent, frozen: true })).proposal).toBeUndefined()
+    const one = await q.clients[0]!.act('FreezeAgent', q.wallet, { agentId: agent, frozen: false })
+    const thaw = (await q.clients[1]!.cosign(q.wallet, one.proposal!.actHash)) as unknown as { scheduled: { actHash: string; effectiveAt: number } }
+    expect(thaw.scheduled.actHash).toMatch(/^0x/)
+    expect(await pay()).toEqual({ ok: false, code: 'agent_frozen' })
+    clock.advanceTo(thaw.scheduled.effectiveAt)
+    expect(await dryRun()).toMatchObject({ dryRun: true, verdict: 'allow' })
+    const applied = async () => (await auditEntries(q.stack.url, q.owners[0]!, { wallet: q.wallet })).filter((e) => e.requestId === thaw.scheduled.actHash && e.event === 'agent_unfrozen')
+    expect((await applied()).length).toBe(1)
+    expect(await pay()).toEqual({ ok: true })
+    await q.stack.stopEnclave()
+    await q.stack.startEnclave()
+    await q.stack.waitReady()
+    expect((await q.clients[0]!.wallet(q.wallet)).held).toEqual([])
+    expect(await pay()).toEqual({ ok: true })
+    expect((await applied()).length).toBe(1)
+  }, 120_000)
+})

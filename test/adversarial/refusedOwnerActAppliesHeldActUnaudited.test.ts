@@ -1,0 +1,58 @@
+import type { Hex } from 'viem'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { requestSignature } from '../../agent/requestSignature.js'
+import { auditEntries, eip3009, verifyEip3009 } from '../helpers/agentClient.js'
+import { type QuorumWallet, startQuorumWallet } from '../helpers/quorumWallet.js'
+import { simClock } from '../helpers/simClock.js'
+
+const DELAY_S = 300
+const clock = simClock()
+
+/**
+ * Attack (a lone co-owner, rt34a): governance applies the wallet's due held acts (an unfreeze the owners accepted under
+ * the delay) before it plans an act; when the act is then refused (here a freeze of an agent the wallet does not have),
+ * the decision's steps before the refusal still apply in the signer. They must leave in a persist block with their
+ * seal: else the held act's audit entry is never stored, the host's log gets a hole at the next block and the enclave
+ * cannot restart. Through the real host and enclave: after the refused act the unfreeze's entry is stored, the agent
+ * signs, and an enclave restart loads the unfreeze as applied, audited once.
+ */
+describe('adversarial: a refused owner act makes a due held act apply without its audit entry or seal', () => {
+  let q: QuorumWallet
+  const pay = async (): Promise<{ ok: boolean; code?: string }> => {
+    const operation = eip3009({ wallet: q.wallet, value: 500n })
+    try {
+      const r = await requestSignature({ host: q.stack.url, agentKey: q.agentKey, wallet: q.wallet, operation })
+      return { ok: await verifyEip3009(q.wallet, operation, r.signature as Hex) }
+    } catch (e) {
+      return { ok: false, code: (e as { code?: string }).code }
+    }
+  }
+
+  beforeAll(async () => {
+    q = await startQuorumWallet({ prefix: 'refheld', delaySeconds: DELAY_S, env: clock.env })
+  }, 60_000)
+  afterAll(async () => {
+    await q?.stack.stop()
+    clock.restore()
+  })
+
+  it('the held unfreeze applied before a refusal is audited, stored and sealed', async () => {
+    const agent = q.agentKey.agentId
+    expect((await q.clients[2]!.act('FreezeAgent', q.wallet, { agentId: agent, frozen: true })).proposal).toBeUndefined()
+    const one = await q.clients[0]!.act('FreezeAgent', q.wallet, { agentId: agent, frozen: false })
+    const thaw = (await q.clients[1]!.cosign(q.wallet, one.proposal!.actHash)) as unknown as { scheduled: { actHash: string; effectiveAt: number } }
+    expect(thaw.scheduled.actHash).toMatch(/^0x/)
+    clock.advanceTo(thaw.scheduled.effectiveAt)
+    const refused = await q.clients[2]!.act('FreezeAgent', q.wallet, { agentId: `agt_${'0'.repeat(40)}`, frozen: true }).then(() => null, (e: { code?: string }) => e.code)
+    expect(refused).toBeTruthy()
+    const applied = async () => (await auditEntries(q.stack.url, q.owners[0]!, { wallet: q.wallet })).filter((e) => e.requestId === thaw.scheduled.actHash && e.event === 'agent_unfrozen')
+    expect((await applied()).length).toBe(1)
+    expect(await pay()).toEqual({ ok: true })
+    await q.stack.stopEnclave()
+    await q.stack.startEnclave()
+    await q.stack.waitReady()
+    expect((await q.clients[0]!.wallet(q.wallet)).held).toEqual([])
+    expect(await pay()).toEqual({ ok: true })
+    expect((await applied()).length).toBe(1)
+  }, 120_000)
+})
