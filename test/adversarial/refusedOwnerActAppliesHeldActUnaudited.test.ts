@@ -1,8 +1,6 @@
-import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { requestSignature } from '../../agent/requestSignature.js'
-import { auditEntries, eip3009, verifyEip3009 } from '../helpers/agentClient.js'
-import { type QuorumWallet, startQuorumWallet } from '../helpers/quorumWallet.js'
+import { auditEntries } from '../helpers/agentClient.js'
+import { type QuorumWallet, startQuorumWallet, tryPay } from '../helpers/quorumWallet.js'
 import { simClock } from '../helpers/simClock.js'
 
 const DELAY_S = 300
@@ -18,15 +16,7 @@ const clock = simClock()
  */
 describe('adversarial: a refused owner act makes a due held act apply without its audit entry or seal', () => {
   let q: QuorumWallet
-  const pay = async (): Promise<{ ok: boolean; code?: string }> => {
-    const operation = eip3009({ wallet: q.wallet, value: 500n })
-    try {
-      const r = await requestSignature({ host: q.stack.url, agentKey: q.agentKey, wallet: q.wallet, operation })
-      return { ok: await verifyEip3009(q.wallet, operation, r.signature as Hex) }
-    } catch (e) {
-      return { ok: false, code: (e as { code?: string }).code }
-    }
-  }
+  const pay = () => tryPay(q)
 
   beforeAll(async () => {
     q = await startQuorumWallet({ prefix: 'refheld', delaySeconds: DELAY_S, env: clock.env })

@@ -1,8 +1,6 @@
-import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { requestSignature } from '../../agent/requestSignature.js'
-import { CHAIN_ID, MERCHANT, TOKEN, auditEntries, eip3009, verifyEip3009 } from '../helpers/agentClient.js'
-import { type QuorumWallet, startQuorumWallet } from '../helpers/quorumWallet.js'
+import { CHAIN_ID, MERCHANT, TOKEN, auditEntries } from '../helpers/agentClient.js'
+import { type QuorumWallet, startQuorumWallet, tryPay } from '../helpers/quorumWallet.js'
 import { simClock } from '../helpers/simClock.js'
 
 /** Far longer than the ~10 CLI runs before the first unfreeze falls due; the test moves the clock, it does not wait. */
@@ -21,15 +19,7 @@ const until = (t: number) => clock.advanceTo(t)
  */
 describe('adversarial: unfreezing, permits and credits before the time lock has passed', () => {
   let q: QuorumWallet
-  const pay = async (): Promise<{ ok: boolean; code?: string }> => {
-    const operation = eip3009({ wallet: q.wallet, value: 500n })
-    try {
-      const r = await requestSignature({ host: q.stack.url, agentKey: q.agentKey, wallet: q.wallet, operation })
-      return { ok: await verifyEip3009(q.wallet, operation, r.signature as Hex) }
-    } catch (e) {
-      return { ok: false, code: (e as { code?: string }).code }
-    }
-  }
+  const pay = () => tryPay(q)
   const json = (s: string) => JSON.parse(s) as Record<string, any>
   /** Owner 0 proposes through the CLI, owner 1 co-signs through it: the act is accepted (2 of 3). */
   const twoOwners = async (args: string[]) => {

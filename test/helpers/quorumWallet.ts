@@ -4,9 +4,10 @@ import path from 'node:path'
 import type { Hex, LocalAccount } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
+import { requestSignature } from '../../agent/requestSignature.js'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
-import { CHAIN_ID, type CliResult, type PolicyBody, TOKEN, TOKEN_ENTRY, paymentPolicy, runCli, waitAgentFloor } from './agentClient.js'
+import { CHAIN_ID, type CliResult, type PolicyBody, TOKEN, TOKEN_ENTRY, eip3009, paymentPolicy, runCli, verifyEip3009, waitAgentFloor } from './agentClient.js'
 import { type Stack, startStack } from './startStack.js'
 
 export type QuorumWallet = {
@@ -45,6 +46,17 @@ export async function startQuorumWallet(o: { prefix: string; owners?: number; qu
   const cli = (who: number | Hex, args: string[]) =>
     runCli(['owner', ...args], { BURSAR_HOST_URL: stack.url, BURSAR_OWNER_KEY: typeof who === 'number' ? keys[who]! : who, HOME: dir }, dir)
   return { stack, dir, keys, owners, clients, wallet, agentKey, cli }
+}
+
+/** The wallet's agent asks for a 500-unit EIP-3009 payment: signed and verified by viem (ok), or the refusal's code. */
+export async function tryPay(q: QuorumWallet): Promise<{ ok: boolean; code?: string }> {
+  const operation = eip3009({ wallet: q.wallet, value: 500n })
+  try {
+    const r = await requestSignature({ host: q.stack.url, agentKey: q.agentKey, wallet: q.wallet, operation })
+    return { ok: await verifyEip3009(q.wallet, operation, r.signature as Hex) }
+  } catch (e) {
+    return { ok: false, code: (e as { code?: string }).code }
+  }
 }
 
 /** Every payment goes to the owners: no rule matches a real payee, so each request waits as pending. */
