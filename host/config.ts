@@ -7,6 +7,8 @@ export const HostEnvSchema = z.object({
   BURSAR_BIND: z.string().default('127.0.0.1'),
   /** unix:/path (default) or tcp:127.0.0.1:PORT — where the enclave (or its vsock bridge) listens. */
   BURSAR_ENCLAVE: z.string().default('unix:./data/enclave.sock'),
+  /** Issue 12 stage B: where governance's process listens (default: BURSAR_ENCLAVE's socket + .gov, or its TCP port + 1). */
+  BURSAR_GOVERNANCE: z.string().optional(),
   BURSAR_DATA_DIR: z.string().default('./data'),
   BURSAR_STORAGE: z.enum(['sqlite']).default('sqlite'),
   /** postgres://… selects PostgresStore (scale-out mode, docs/scale.md); unset: SQLite under BURSAR_DATA_DIR. */

@@ -152,7 +152,7 @@ export class HostMetrics {
         const code = res.ok ? 'ok' : res.error.code
         if (!res.ok) this.enclaveErrors.inc({ type, code })
         // A new pending request or an owner act (approve, reject, revoke…) changes the count: recount on the next scrape.
-        if (type === 'ownerAct' || code === 'approval_pending') this.pending = null
+        if (type === 'ownerActDecision' || code === 'approval_pending') this.pending = null
         if (type !== 'agentSign') return
         const outcome = res.ok ? 'allowed' : code === 'approval_pending' ? 'pending' : 'denied'
         this.signatures.inc({ outcome, code })

@@ -17,6 +17,7 @@ import type { PostgresStore } from './storage/PostgresStore.js'
 import { PendingWebhooks } from './webhooks/PendingWebhooks.js'
 import { WebhookSettings } from './webhooks/WebhookSettings.js'
 import type { Store } from './storage/Store.js'
+import { governanceAddressOf } from '../shared/governance/governanceProtocol.js'
 
 const env = HostEnvSchema.parse(process.env)
 // Until the app's pino logger exists, lines go to stderr as text; then as JSON lines through it (host/logging.ts).
@@ -85,6 +86,7 @@ if (store.kind === 'postgres' && env.BURSAR_CLUSTER_LEASES === 'wallet') {
 }
 const gateway = new EnclaveGateway(parseEnclave(env.BURSAR_ENCLAVE), store, log, env.BURSAR_ENCLAVE_TIMEOUT_MS, walletKeeper ? gatewayLeaseOf(walletKeeper) : keeper, {
   chain: walletKeeper ? chain : env.BURSAR_CHAIN,
+  governance: parseEnclave(env.BURSAR_GOVERNANCE ?? governanceAddressOf(env.BURSAR_ENCLAVE)),
 })
 const walletHost = walletHostOf(gateway)
 const gatewayReady = () => walletHost.waitReady()

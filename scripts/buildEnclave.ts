@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { packageRoot } from './lib/packageRoot.js'
 
 const root = packageRoot(import.meta.url)
-const BUNDLES = ['dist/enclave.sim.mjs', 'dist/enclave.mjs', 'dist/host.mjs'] as const
+const BUNDLES = ['dist/enclave.sim.mjs', 'dist/enclave.mjs', 'dist/governance.sim.mjs', 'dist/governance.mjs', 'dist/host.mjs'] as const
 
 /**
  * Makes sure the bundles the simulation runs exist. In the repository (sources present) they are rebuilt when
@@ -62,6 +62,9 @@ export async function buildEnclave(opts: { quiet?: boolean } = {}): Promise<Reco
   const targets = [
     { entry: 'sim/main.sim.ts', out: 'dist/enclave.sim.mjs' },
     { entry: 'enclave/main.ts', out: 'dist/enclave.mjs' },
+    // Issue 12 stage B: governance's own process (the sim enclave starts it beside itself; Nitro: deploy/nitro/entrypoint.sh).
+    { entry: 'sim/governance.sim.ts', out: 'dist/governance.sim.mjs' },
+    { entry: 'governance/main.ts', out: 'dist/governance.mjs' },
   ]
   const out: Record<string, string> = {}
   for (const t of targets) {

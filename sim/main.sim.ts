@@ -11,10 +11,11 @@ import * as z from 'zod'
 import { EnclaveEnvSchema, parseListen } from '../enclave/config.js'
 import { createMockNsm } from './mockNsm.js'
 import { runEnclave } from '../enclave/runEnclave.js'
-import type { KmsSealer } from '../enclave/seal/kmsSealer.js'
-import { createSimSealer } from './simSealer.js'
+import { sealerFromEnv } from './sealerFromEnv.js'
+import { startGovernanceBeside } from './startGovernanceBeside.js'
 import { createSimClock } from './simClock.js'
 import { parseAdmission } from '../shared/owner/parseAdmission.js'
+import { governanceAddressOf } from '../shared/governance/governanceProtocol.js'
 
 const env = EnclaveEnvSchema.extend({
   BURSAR_DATA_DIR: z.string().default('./data'),
@@ -28,6 +29,8 @@ const env = EnclaveEnvSchema.extend({
   BURSAR_KMS_ENDPOINT: z.string().url().optional(),
   /** Tests only: a file holding a clock offset in ms (sim/simClock.ts), so time locks pass without real waiting. */
   BURSAR_SIM_CLOCK_FILE: z.string().min(1).optional(),
+  /** Issue 12 stage B: where the governance process this entry starts beside the enclave listens (default: the enclave's socket + .gov). */
+  BURSAR_GOVERNANCE_LISTEN: z.string().optional(),
 }).parse(process.env)
 const log = (line: string) => process.stderr.write(`[enclave] ${line}\n`)
 mkdirSync(env.BURSAR_DATA_DIR, { recursive: true })
@@ -36,26 +39,7 @@ const nsm = await createMockNsm({
   pkiDir: path.join(env.BURSAR_DATA_DIR, 'sim-pki'),
   measuredFile: process.argv[1] ?? '',
 })
-let sealer: ReturnType<typeof createSimSealer> | KmsSealer
-try {
-  // The KMS sealer (and the AWS SDK it pulls in, ~1 MB of bundle) is evaluated only when asked for: the same
-  // production code path (enclave/seal/kmsSealer.ts) when BURSAR_SEALER=kms, no SDK objects in the heap otherwise.
-  sealer =
-    (env.BURSAR_SEALER ?? (env.BURSAR_MODE === 'nitro' ? 'kms' : 'sim')) === 'kms'
-      ? (await import('../enclave/seal/kmsSealer.js')).createKmsSealer({
-          keyId: env.BURSAR_KMS_KEY_ID,
-          nsm,
-          endpoint: env.BURSAR_KMS_ENDPOINT,
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'sim', secretAccessKey: 'sim' },
-        })
-      : createSimSealer({ keyFile: path.join(env.BURSAR_DATA_DIR, 'sim-sealing.key') })
-} catch (err) {
-  // E.g. BURSAR_KMS_KEY_ID is an alias: refuse to start, saying why.
-  const e = err as { shortMessage?: string; details?: string; message: string }
-  log(`refusing to start: ${e.shortMessage ?? e.message.split('\n')[0]}${e.details ? `: ${e.details}` : ''}`)
-  process.exit(2)
-}
+const sealer = await sealerFromEnv(env, nsm, log)
 log(`sealer: ${sealer.kind}`)
 if (env.BURSAR_SIM_CLOCK_FILE) log(`*** CONTROLLABLE CLOCK: wall time + the offset in ${env.BURSAR_SIM_CLOCK_FILE} (tests only) ***`)
 const admission = parseAdmission(env.BURSAR_OWNER_ALLOWLIST)
@@ -64,6 +48,8 @@ if (admission.kind === 'open') {
 } else {
   log(`wallet creation: ${admission.owners.size} allowlisted owner(s)`)
 }
+// Issue 12 stage B: governance is its own process (dist/governance.sim.mjs), started beside the enclave; it ends with it.
+startGovernanceBeside(env.BURSAR_GOVERNANCE_LISTEN ?? governanceAddressOf(env.BURSAR_ENCLAVE_LISTEN), log)
 await runEnclave({
   mode: 'sim',
   nsm,

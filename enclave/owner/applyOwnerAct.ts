@@ -12,26 +12,88 @@ import { makeOwnerReceipt } from '../../shared/owner/ownerReceipt.js'
 import type { Enclave, Tx } from '../Enclave.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
 import { generateSignerKey } from '../sign/generateSignerKey.js'
-import { governInProcess } from './governInProcess.js'
 import { exportSealedKey, openImportKey } from './keyExitShell.js'
 import { applyEvents } from './ledgerOps.js'
 
 export type OwnerActParameters = { primaryType: string; message: string; signature: string; policy?: string | undefined }
 /** A view the signer sent to governance, and what its decision must be bound to. */
-export type SentView = { bytes: Uint8Array; hash: `0x${string}`; wallet: `0x${string}` | null; ownerSeq: number | null; act: string; key: { privateKey: Uint8Array; address: `0x${string}` } | null }
+export type SentView = {
+  bytes: Uint8Array; hash: `0x${string}`; wallet: `0x${string}` | null; ownerSeq: number | null; act: string; key: { privateKey: Uint8Array; address: `0x${string}` } | null
+  /** The signer's clock in the view, and the act as sent (the relayed decision must come with the same act). */
+  now: number; params: OwnerActParameters
+}
 type Key = NonNullable<SentView['key']>
 /** The address a CreateWallet decision names for the key the signer generates (governance/governOwnerAct.ts NEW_WALLET). */
 const NEW_WALLET = `0x${'00'.repeat(20)}`
 
+/** SECURITY: how old a view may be when its decision applies: a host holding a decision shifts governance's `now` (time locks, a key exit's effectiveAt) by at most this. */
+export const VIEW_MAX_AGE_MS = 30_000
+/** Views awaiting a decision, per signer: at most this many (one per wallet; the oldest goes first). */
+const MAX_OUTSTANDING = 1_024
+const LINK_PURPOSE = 'governance-link'
+
 /**
- * Applies one owner act inside the enclave's single writer (issue 12, the governance split): the signer sends
- * governance a MACed view of what the act reads, governance decides (verifies the owners' signatures, seq, quorum,
- * time locks: governance/governOwnerAct.ts), and the signer checks the decision's MAC and binding, applies its changes
- * through EnclaveState.apply, audits, seals, and signs the receipt. Every act is audited and followed by a snapshot.
+ * Issue 12 stage B, step 1 of an owner act (in the enclave's single writer): the signer builds the MACed view of what
+ * the act reads and answers the host with it and the link key sealed for governance (never in clear); the host relays
+ * the view to governance's own process and the decision back (ownerActDecision: applyOwnerActDecision).
  */
 export async function applyOwnerAct(enclave: Enclave, params: OwnerActParameters): Promise<HandlerResult<'ownerAct'>> {
   const sent = ownerActView(enclave, params)
-  return applyGovernanceDecision(enclave, sent, await governInProcess(enclave.linkKey, sent.bytes))
+  outstanding(enclave).put(sent)
+  return { ok: true, result: { needs: 'governance', view: sent.bytes, link: await sealedLinkKey(enclave) } }
+}
+
+/**
+ * SECURITY: step 2: governance's decision, relayed by the host with the act. Applied only for a view this signer sent
+ * and still awaits (hash binding: a replayed decision, one for a view a newer act on the wallet replaced, or one the
+ * host held past VIEW_MAX_AGE_MS is governance_stale), with the act that view was made of.
+ */
+export async function applyOwnerActDecision(enclave: Enclave, req: OwnerActParameters & { decision: Uint8Array }): Promise<HandlerResult<'ownerActDecision'>> {
+  const raw = openLink(enclave.linkKey, DECISION_DOMAIN, req.decision) as { viewHash?: unknown } | null
+  if (raw === null) throw invalidDecision('its MAC does not check under the link key')
+  const sent = outstanding(enclave).take(String(raw.viewHash))
+  if (!sent) throw new EnclaveError('governance_stale', 'No view of this signer awaits this decision (answered already, or replaced by a newer act on the wallet)')
+  const { primaryType, message, signature, policy } = req
+  const same = sent.params.primaryType === primaryType && sent.params.message === message && sent.params.signature === signature && (sent.params.policy ?? null) === (policy ?? null)
+  if (!same) throw invalidDecision('it comes with another act than its view')
+  const age = enclave.now() - sent.now
+  if (age > VIEW_MAX_AGE_MS || age < 0) throw new EnclaveError('governance_stale', `The decision's view is ${age} ms old (at most ${VIEW_MAX_AGE_MS} ms): its clock no longer holds`)
+  return applyGovernanceDecision(enclave, sent, req.decision)
+}
+
+const invalidDecision = (why: string) => new EnclaveError('governance_decision_invalid', `Governance decision refused: ${why}`)
+
+/** The views a signer awaits decisions for: one per wallet (CreateWallet: per message), found by the view's hash. */
+class Outstanding {
+  private readonly bySlot = new Map<string, SentView>()
+  put(sent: SentView): void {
+    const slot = sent.wallet ?? `new:${linkHash(Buffer.from(sent.params.message))}`
+    this.bySlot.delete(slot)
+    this.bySlot.set(slot, sent)
+    if (this.bySlot.size > MAX_OUTSTANDING) this.bySlot.delete(this.bySlot.keys().next().value!)
+  }
+  take(hash: string): SentView | undefined {
+    for (const [slot, s] of this.bySlot) if (s.hash === hash) {
+      this.bySlot.delete(slot)
+      return s
+    }
+    return undefined
+  }
+}
+const outstandingOf = new WeakMap<Enclave, Outstanding>()
+function outstanding(enclave: Enclave): Outstanding {
+  let o = outstandingOf.get(enclave)
+  if (!o) outstandingOf.set(enclave, (o = new Outstanding()))
+  return o
+}
+
+/** The link key sealed under `governance-link` (sealed once per key): governance's process unseals it with its own sealer. */
+const sealedLinks = new WeakMap<Uint8Array, Promise<Uint8Array>>()
+function sealedLinkKey(enclave: Enclave): Promise<Uint8Array> {
+  const k = enclave.linkKey
+  let p = sealedLinks.get(k)
+  if (!p) sealedLinks.set(k, (p = enclave.params.sealer.seal({ purpose: LINK_PURPOSE, walletId: '', version: 0, plaintext: k })))
+  return p
 }
 
 /** The signer's view of an act for governance, MACed under the link key (`bursar.gov.view.v1`). Reads, never changes. */
@@ -70,7 +132,7 @@ export function ownerActView(enclave: Enclave, params: OwnerActParameters): Sent
   const view: OwnerActView = { v: 1, act: { primaryType: params.primaryType, message: params.message, signature: params.signature, policy: params.policy ?? null },
     now: enclave.now(), snapshotBytes: enclave.lastSnapshotBytes, walletAddress, wallet, walletError, create, imported }
   const bytes = sealLink(enclave.linkKey, VIEW_DOMAIN, view)
-  return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key }
+  return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key, now: view.now, params }
 }
 
 function lookUp(enclave: Enclave, address: string, onError: (e: WireError) => void) {
@@ -93,7 +155,7 @@ function wireError(err: unknown): WireError {
  * made at the wallet's current ownerSeq (else governance_stale: another act landed since); its steps are parsed by
  * the one schema and may touch only that wallet; ledger events are checked against the ledger before they apply.
  */
-export async function applyGovernanceDecision(enclave: Enclave, sent: SentView, decisionBytes: Uint8Array): Promise<HandlerResult<'ownerAct'>> {
+export async function applyGovernanceDecision(enclave: Enclave, sent: SentView, decisionBytes: Uint8Array): Promise<HandlerResult<'ownerActDecision'>> {
   const d = checkDecision(enclave, sent, decisionBytes)
   const key = d.key === 'generate' ? generateSignerKey() : d.key === 'import' ? sent.key! : null
   const tx = enclave.beginTx()
@@ -118,7 +180,7 @@ export async function applyGovernanceDecision(enclave: Enclave, sent: SentView, 
 }
 
 function checkDecision(enclave: Enclave, sent: SentView, bytes: Uint8Array): GovernanceDecision {
-  const invalid = (why: string) => new EnclaveError('governance_decision_invalid', `Governance decision refused: ${why}`)
+  const invalid = invalidDecision
   const raw = openLink(enclave.linkKey, DECISION_DOMAIN, bytes)
   if (raw === null) throw invalid('its MAC does not check under the link key')
   const parsed = GovernanceDecisionSchema.safeParse(raw)

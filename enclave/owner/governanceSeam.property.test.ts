@@ -11,7 +11,7 @@ import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { Enclave } from '../Enclave.js'
 import { finishLoad } from '../state/loadState.js'
-import { applyOwnerAct } from './applyOwnerAct.js'
+import { applyOwnerAct } from '../../test/helpers/ownerActInProcess.js'
 
 /**
  * Issue 12 stage A, model-based: random owner-act sequences (Resync and CancelScheduled, by the owner or a stranger,

@@ -12,8 +12,8 @@ import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { Enclave } from '../Enclave.js'
 import { finishLoad } from '../state/loadState.js'
 import { decodeCore } from '../state/snapshotCodec.js'
-import { applyGovernanceDecision, applyOwnerAct, ownerActView } from './applyOwnerAct.js'
-import { governInProcess } from './governInProcess.js'
+import { applyOwnerAct, decide as decideFor } from '../../test/helpers/ownerActInProcess.js'
+import { applyGovernanceDecision, ownerActView } from './applyOwnerAct.js'
 
 /**
  * Issue 12 stage A: the signer ↔ governance seam as the host will carry it in stage B. Each case hands the signer a
@@ -37,7 +37,7 @@ async function setup() {
 }
 
 /** The decision governance makes for a view (in process, as stage B's relay would deliver it). */
-const decide = (enclave: Enclave, view: Uint8Array) => governInProcess(enclave.linkKey, view)
+const decide = (enclave: Enclave, view: Uint8Array) => decideFor(enclave, view)
 
 describe('governance seam: attacks on the decision the signer applies', () => {
   it('forged decision MAC: a decision under another key, or with one byte changed, is governance_decision_invalid', async () => {

@@ -12,7 +12,7 @@ import type { Enclave } from '../Enclave.js'
 import { handleAgentSign } from '../agent/handleAgentSign.js'
 import { handleAgentStatus } from '../agent/handleAgentStatus.js'
 import { handleAttest } from '../attest/handleAttest.js'
-import { applyOwnerAct } from '../owner/applyOwnerAct.js'
+import { applyOwnerAct, applyOwnerActDecision } from '../owner/applyOwnerAct.js'
 import { describeWallet } from '../../core/owner/describeWallet.js'
 import { finishLoad, parseReplayed, replayEntries } from '../state/loadState.js'
 import type { HandlerResult } from './HandlerResult.js'
@@ -58,6 +58,7 @@ const HANDLERS: { [T in EnclaveRequestType]: (enclave: Enclave, req: Extract<Enc
   finishLoad: (enclave) => finishLoad(enclave),
   catchUp: async (enclave, req) => ({ ok: true, ...(await enclave.catchUp(req.storedThrough, req.snapshotVersion)) }),
   ownerAct: applyOwnerAct,
+  ownerActDecision: applyOwnerActDecision,
   agentSign: handleAgentSign,
   attest: (enclave, req) => handleAttest(enclave, req.nonce),
   getWallets: (enclave) => ({ ok: true, result: { wallets: [...enclave.state.wallets.values()].map((w) => describeWallet(w, enclave.now())) } }),
@@ -66,7 +67,7 @@ const HANDLERS: { [T in EnclaveRequestType]: (enclave: Enclave, req: Extract<Enc
   dropWallet: async (enclave, req) => ({ ok: true, ...(await enclave.dropWallet(req.wallet)) }),
 }
 /** Requests that change state run in the single writer. */
-const SERIAL: ReadonlySet<EnclaveRequestType> = new Set(['loadState', 'replayEntries', 'finishLoad', 'ownerAct', 'loadWallet', 'dropWallet'])
+const SERIAL: ReadonlySet<EnclaveRequestType> = new Set(['loadState', 'replayEntries', 'finishLoad', 'ownerAct', 'ownerActDecision', 'loadWallet', 'dropWallet'])
 
 async function route(enclave: Enclave, msg: unknown): Promise<HandlerResult> {
   const type = (msg as { type?: unknown } | null)?.type

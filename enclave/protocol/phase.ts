@@ -17,7 +17,7 @@ export const ALLOWED_TRANSITIONS: Record<Phase, readonly Phase[]> = {
 export const PHASE_ACCEPTS: Record<Phase, readonly string[]> = {
   awaiting_state: ['hello', 'loadState'],
   loading: ['hello', 'loadState', 'replayEntries', 'finishLoad'],
-  ready: ['hello', 'catchUp', 'ownerAct', 'agentSign', 'attest', 'getWallets', 'agentStatus', 'loadWallet', 'dropWallet'],
+  ready: ['hello', 'catchUp', 'ownerAct', 'ownerActDecision', 'agentSign', 'attest', 'getWallets', 'agentStatus', 'loadWallet', 'dropWallet'],
   halted: ['hello'],
 }
 

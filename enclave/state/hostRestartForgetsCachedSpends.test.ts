@@ -16,7 +16,7 @@ import type { Persist } from '../../shared/protocol/messages.js'
 import type { Sealer } from '../seal/Sealer.js'
 import { Enclave } from '../Enclave.js'
 import { handleAgentSign } from '../agent/handleAgentSign.js'
-import { applyOwnerAct } from '../owner/applyOwnerAct.js'
+import { applyOwnerAct } from '../../test/helpers/ownerActInProcess.js'
 import { finishLoad, replayEntries } from './loadState.js'
 
 const USDC = '0x036CbD53842c5426634e7929541eC2318f3dCF7e' as const

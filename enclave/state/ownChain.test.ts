@@ -10,7 +10,7 @@ import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { auditCheckpointMessage } from '../../shared/audit/auditCheckpointMessage.js'
 import { GENESIS_HASH } from '../../shared/audit/hashAuditEntry.js'
 import { Enclave } from '../Enclave.js'
-import { applyOwnerAct } from '../owner/applyOwnerAct.js'
+import { applyOwnerAct } from '../../test/helpers/ownerActInProcess.js'
 import { finishLoad, replayEntries } from './loadState.js'
 import { decodeCore } from './snapshotCodec.js'
 

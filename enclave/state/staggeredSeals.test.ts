@@ -14,7 +14,7 @@ import type { Persist } from '../../shared/protocol/messages.js'
 import type { Sealer } from '../seal/Sealer.js'
 import { Enclave, STAGGER } from '../Enclave.js'
 import { handleAgentSign } from '../agent/handleAgentSign.js'
-import { applyOwnerAct } from '../owner/applyOwnerAct.js'
+import { applyOwnerAct } from '../../test/helpers/ownerActInProcess.js'
 import { finishLoad, replayEntries } from './loadState.js'
 import { decodeCore } from './snapshotCodec.js'
 

@@ -8,7 +8,7 @@ import { createSimSealer } from '../../sim/simSealer.js'
 import { parseAdmission } from '../../shared/owner/parseAdmission.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { Enclave } from '../Enclave.js'
-import { applyOwnerAct } from '../owner/applyOwnerAct.js'
+import { applyOwnerAct } from '../../test/helpers/ownerActInProcess.js'
 import { finishLoad } from './loadState.js'
 import { decodeCore } from './snapshotCodec.js'
 

@@ -1,5 +1,5 @@
 /**
- * UNTRUSTED side: carries frames to the enclave and back. Pipelines many
+ * UNTRUSTED side: carries frames to the enclave (or to governance's process, issue 12 stage B) and back. Pipelines many
  * requests over one connection (matched by id), times each out, and
  * reconnects with backoff. It decides nothing about their content.
  */
@@ -8,6 +8,7 @@ import net from 'node:net'
 import { BaseError } from '../../shared/errors/base.js'
 import { decodeFrameBody, encodeFrame } from '../../shared/protocol/frame.js'
 import { FrameReader } from '../../shared/protocol/FrameReader.js'
+import type { GovernanceRequest } from '../../shared/governance/governanceProtocol.js'
 import { type EnclaveRequest, type ResponseFrame, ResponseFrameSchema } from '../../shared/protocol/messages.js'
 import { exactResponseFrame } from './exactResponseFrame.js'
 
@@ -112,7 +113,7 @@ export class EnclaveClient extends EventEmitter {
    * Sends one request and waits for its response frame. `tag`: handed back with a response that arrives after
    * the timeout (the 'late' event).
    */
-  call(msg: EnclaveRequest, timeoutMs = this.timeoutMs, tag?: unknown): Promise<ResponseFrame> {
+  call(msg: EnclaveRequest | GovernanceRequest, timeoutMs = this.timeoutMs, tag?: unknown): Promise<ResponseFrame> {
     const socket = this.socket
     if (!socket || !this.connected) {
       return Promise.reject(new EnclaveUnavailableError('enclave_unavailable', 'Enclave is not connected'))

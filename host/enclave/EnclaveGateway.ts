@@ -9,6 +9,7 @@
 import { existsSync, unlinkSync } from 'node:fs'
 import {
   type EnclaveRequest,
+  type OwnerActBody,
   HelloResultSchema,
   type Persist,
   PROTOCOL_VERSION,
@@ -23,6 +24,8 @@ import type { AgentAnswer, Store } from '../storage/Store.js'
 import { LeaseLostError } from '../storage/storeErrors.js'
 import { parsedEntry } from '../storage/parsedEntry.js'
 import { BaseError } from '../../shared/errors/base.js'
+import { GOVERNANCE_PROTOCOL_VERSION } from '../../shared/governance/governanceProtocol.js'
+import { relayOwnerAct } from './relayOwnerAct.js'
 import { type EnclaveAddress, EnclaveClient } from './EnclaveClient.js'
 import { exactAgentSigned } from './exactAgentSigned.js'
 import { ackEveryMs } from './ackEveryMs.js'
@@ -50,6 +53,8 @@ export type GatewayObserver = {
 
 export class EnclaveGateway {
   readonly client: EnclaveClient
+  /** Issue 12 stage B: governance's own process (null: none configured; owner acts answer governance_unavailable). */
+  readonly governance: EnclaveClient | null
   /** Metrics hook (host/metrics.ts); none by default. */
   observer: GatewayObserver | null = null
   /** The newest stored audit entry (JSON text), parsed only when the status is read: /readyz stays current. */
@@ -120,8 +125,11 @@ export class EnclaveGateway {
      * 'own' a chain of its own, started from the lineage's root core with no wallets (they come by loadWallet) and
      * resumed by this process if its enclave restarts; or a chain id: resume that chain from its stored core + tail.
      */
-    opts: { chain?: string } = {},
+    opts: { chain?: string; /** Issue 12 stage B: where governance's process listens (owner acts are relayed there). */ governance?: EnclaveAddress } = {},
   ) {
+    this.governance = opts.governance ? new EnclaveClient(opts.governance, timeoutMs) : null
+    this.governance?.start().then(() => this.helloGovernance())
+    this.governance?.on('connected', () => this.helloGovernance())
     this.chainMode = opts.chain ?? ''
     if (this.chainMode !== 'own' && !/^(?:[0-9a-f]{32})?$/.test(this.chainMode)) throw new Error(`chain ${JSON.stringify(this.chainMode)}: '', 'own' or a 32-hex chain id`)
     if (/^[0-9a-f]{32}$/.test(this.chainMode)) this.chain = this.chainMode
@@ -499,9 +507,22 @@ export class EnclaveGateway {
     return this.call({ type: 'loadWallet', wallet, blob: w.blob, entries }, 60_000)
   }
 
+  /** An owner act through the relay (host/enclave/relayOwnerAct.ts): signer → governance → signer, one HTTP request. */
+  ownerAct(body: OwnerActBody): Promise<TypedResponse<'ownerActDecision'>> {
+    return relayOwnerAct((msg) => this.call(msg), this.governance, body)
+  }
+
+  private helloGovernance(): void {
+    this.governance?.call({ type: 'hello', protocolVersion: GOVERNANCE_PROTOCOL_VERSION }).then(
+      (r) => this.log(r.ok ? `governance connected: ${JSON.stringify(r.result)}` : `governance hello refused: ${r.error.code}`),
+      (err: Error) => this.log(`governance hello failed: ${err.message}`),
+    )
+  }
+
   close(): void {
     clearInterval(this.ackTimer)
     this.client.close()
+    this.governance?.close()
   }
 }
 

@@ -81,8 +81,9 @@ export function ownerRoutes(
         },
       },
       async (req, reply) => {
-        // The gateway parses the enclave's answer with OwnerActResultSchema; the owner's tools verify its receipt again.
-        const res = await gateway.call({ type: 'ownerAct', ...req.body })
+        // Issue 12 stage B: signer → governance → signer (the gateway relays bytes); the answer is parsed with
+        // OwnerActResultSchema and the owner's tools verify its receipt again.
+        const res = await gateway.ownerAct(req.body)
         if (!res.ok) return reply.code(errorStatus(res.error.code)).send(res.error)
         return reply.code(200).send(res.result)
       },

@@ -153,6 +153,12 @@ export const OwnerActResultSchema = z
   })
   .strict()
 export type OwnerActResult = z.infer<typeof OwnerActResultSchema>
+/**
+ * Issue 12 stage B: an ownerAct's first answer: the MACed view for governance and the link key sealed for governance
+ * (purpose `governance-link`); the host relays both to governance and its decision back (ownerActDecision).
+ */
+export const NeedsGovernanceSchema = z.strictObject({ needs: z.literal('governance'), view: bytes, link: bytes })
+export type NeedsGovernance = z.infer<typeof NeedsGovernanceSchema>
 
 export const AttestResultSchema = z
   .object({ document: bytes, userDataInputs: z.record(z.string(), z.unknown()), receiptPublicKey: hex, importKey: hex.optional(), importKeySignature: hex.optional() })
@@ -222,7 +228,8 @@ export const RESULT_SCHEMAS = {
   replayEntries: LoadStateResultSchema,
   finishLoad: ReadyResultSchema,
   catchUp: CatchUpResultSchema,
-  ownerAct: OwnerActResultSchema,
+  ownerAct: z.union([NeedsGovernanceSchema, OwnerActResultSchema]),
+  ownerActDecision: OwnerActResultSchema,
   agentSign: AgentSignResultSchema,
   attest: AttestResultSchema,
   getWallets: GetWalletsResultSchema,

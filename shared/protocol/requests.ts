@@ -18,6 +18,8 @@ export const OwnerActBodySchema = z.strictObject({
   policy: z.string().max(256 * 1024).optional(),
 })
 
+export type OwnerActBody = z.infer<typeof OwnerActBodySchema>
+
 /**
  * An agent's request: the exact JSON text and its authenticator over the UTF-8 bytes: the agent's Ed25519 signature
  * (hex, 64 bytes) or, inside a session, `s1:<session id>:<HMAC-SHA256 under the session key>` (lower-case hex).
@@ -42,6 +44,11 @@ export const EnclaveRequestSchema = z.discriminatedUnion('type', [
    */
   z.object({ type: z.literal('catchUp'), storedThrough: z.number().int().min(-1), snapshotVersion: z.number().int().min(0) }).strict(),
   z.object({ type: z.literal('ownerAct'), ...OwnerActBodySchema.shape }).strict(),
+  /**
+   * Issue 12 stage B: governance's decision on the view an ownerAct answered with (`needs: 'governance'`), relayed by
+   * the host with the same act: the signer applies it only for the view it sent (docs/trustedClosure.md).
+   */
+  z.object({ type: z.literal('ownerActDecision'), ...OwnerActBodySchema.shape, decision: bytes.refine((b) => b.length <= 4 << 20, 'decision too long') }).strict(),
   z.object({ type: z.literal('agentSign'), ...AgentSignBodySchema.shape }).strict(),
   z.object({ type: z.literal('attest'), nonce: bytes.refine((b) => b.length <= 512, 'nonce too long').nullable() }).strict(),
   z.object({ type: z.literal('getWallets') }).strict(),

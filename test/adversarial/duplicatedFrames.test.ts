@@ -59,14 +59,19 @@ describe('adversarial: duplicated frames, in flight at once (real enclave)', () 
     expect(host.entries.map((t) => JSON.parse(t) as { event: string; requestId: string | null }).filter((e) => e.event === 'sign_allowed' && e.requestId === nonce).length).toBe(1)
   })
 
-  it('one owner act × 20 copies at once → applied once (seq +1), the rest owner_act_stale', async () => {
+  it('one owner-act decision × 20 copies at once → applied once (seq +1), the rest governance_stale; the act again → owner_act_stale', async () => {
     const seq = (await host.ownerSeq(wallet)) + 1
     const body = await signOwnerAct({ account: owner, primaryType: 'FreezeAgent', message: { wallet, agentId: agent.agentId, frozen: false, seq: String(seq) } })
+    // Issue 12 stage B: the act's view, governance's decision on it; the host duplicates the decision frame.
+    const needs = (await host.callSigner({ type: 'ownerAct', ...body })) as { ok: true; result: { view: Uint8Array; link: Uint8Array } }
+    const decided = (await host.decide(needs.result.view, needs.result.link)) as { ok: true; result: { decision: Uint8Array } }
     const before = conns.map((c) => c.responses.length)
-    for (let i = 0; i < 20; i++) conns[i % 4]!.write(encodeFrame({ id: 500 + i, msg: { type: 'ownerAct', ...body } }))
+    for (let i = 0; i < 20; i++) conns[i % 4]!.write(encodeFrame({ id: 500 + i, msg: { type: 'ownerActDecision', ...body, decision: decided.result.decision } }))
     const rs = (await Promise.all(conns.map((c, k) => c.waitFor(before[k]! + 5)))).flatMap((r, k) => r.slice(before[k]!))
     expect(rs.filter((r) => r.ok).length).toBe(1)
-    expect(rs.filter((r) => !r.ok).map(refusalCode)).toEqual(new Array(19).fill('owner_act_stale'))
+    expect(rs.filter((r) => !r.ok).map(refusalCode)).toEqual(new Array(19).fill('governance_stale'))
+    // The act itself, relayed again in full: the wallet's seq moved on.
+    expect(refusalCode(await host.call({ type: 'ownerAct', ...body }))).toBe('owner_act_stale')
     expect(await host.ownerSeq(wallet)).toBe(seq)
   })
 

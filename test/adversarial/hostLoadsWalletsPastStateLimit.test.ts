@@ -9,7 +9,7 @@ import { parseAdmission } from '../../shared/owner/parseAdmission.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
 import { Enclave } from '../../enclave/Enclave.js'
-import { applyOwnerAct } from '../../enclave/owner/applyOwnerAct.js'
+import { applyOwnerAct } from '../helpers/ownerActInProcess.js'
 import { finishLoad } from '../../enclave/state/loadState.js'
 
 /**

@@ -14,7 +14,7 @@ import type { Persist } from '../../shared/protocol/messages.js'
 import type { Sealer } from '../../enclave/seal/Sealer.js'
 import { Enclave } from '../../enclave/Enclave.js'
 import { handleAgentSign } from '../../enclave/agent/handleAgentSign.js'
-import { applyOwnerAct } from '../../enclave/owner/applyOwnerAct.js'
+import { applyOwnerAct } from '../helpers/ownerActInProcess.js'
 import { finishLoad, replayEntries } from '../../enclave/state/loadState.js'
 import { decodeWalletBlob } from '../../enclave/state/snapshotCodec.js'
 

@@ -86,17 +86,21 @@ describe('adversarial: replayed frames (exact bytes, real enclave)', () => {
     expect(refusalCode(await host.agentSign(pay(1n)))).toBe('policy_daily_cap_exceeded')
   })
 
-  it('an accepted owner-act frame resent → owner_act_stale; load-phase frames replayed in ready → phase_illegal', async () => {
+  it('an accepted owner-act decision frame resent → governance_stale, the act itself → owner_act_stale; load-phase frames replayed in ready → phase_illegal', async () => {
     const seq = (await host.ownerSeq(wallet)) + 1
     const body = await signOwnerAct({ account: owner, primaryType: 'FreezeAgent', message: { wallet, agentId: agent.agentId, frozen: false, seq: String(seq) } })
-    const frame = encodeFrame({ id: 11, msg: { type: 'ownerAct', ...body } })
+    // Issue 12 stage B: the act's view, governance's decision on it, and the decision frame the host sends back.
+    const needs = (await host.callSigner({ type: 'ownerAct', ...body })) as { ok: true; result: { view: Uint8Array; link: Uint8Array } }
+    const decided = (await host.decide(needs.result.view, needs.result.link)) as { ok: true; result: { decision: Uint8Array } }
+    const frame = encodeFrame({ id: 11, msg: { type: 'ownerActDecision', ...body, decision: decided.result.decision } })
     const c = await rawConnection(host.socketPath, keepPersist(host))
     c.write(frame)
     expect((await c.waitFor(1))[0]!.ok).toBe(true)
     c.write(frame)
     c.write(frame)
     const rs = await c.waitFor(3)
-    expect(rs.slice(1).map(refusalCode)).toEqual(['owner_act_stale', 'owner_act_stale'])
+    expect(rs.slice(1).map(refusalCode)).toEqual(['governance_stale', 'governance_stale'])
+    expect(refusalCode(await host.call({ type: 'ownerAct', ...body }))).toBe('owner_act_stale')
     expect(await host.ownerSeq(wallet)).toBe(seq)
     // The host replays its bootstrap frames into a running enclave.
     for (const msg of [{ type: 'loadState', snapshot: host.latestSnapshot()!.blob }, { type: 'replayEntries', entries: host.entries.slice(-1) }, { type: 'finishLoad' }])

@@ -91,6 +91,8 @@ export class MaliciousHost {
   conn: EnclaveConnection | null = null
   /** When the current enclave process was spawned (its replay floor is ~2 s after). */
   spawnedAt = 0
+  /** Issue 12 stage B: governance's process, which the sim enclave starts beside itself (its socket + .gov). */
+  gov: EnclaveConnection | null = null
 
   /** `socketName`: a second enclave on the same data dir (same sim sealing key), e.g. a standby that loads later. */
   constructor(dataDir?: string, socketName = 'enclave.sock') {
@@ -118,6 +120,8 @@ export class MaliciousHost {
   async stopEnclave(): Promise<void> {
     this.conn?.close()
     this.conn = null
+    this.gov?.close()
+    this.gov = null
     const c = this.proc
     this.proc = null
     if (!c || c.exitCode !== null || c.signalCode !== null) return
@@ -150,11 +154,44 @@ export class MaliciousHost {
     if (r.persist.sealed) this.snapshots.push({ ...r.persist.sealed, blob: new Uint8Array(r.persist.sealed.blob) })
   }
 
-  /** A loadState without `wallets` gets the wallet blobs an honest store holds beside that core blob (walletsFor). */
-  call(msg: EnclaveRequest | Record<string, unknown>): Promise<ResponseFrame> {
+  /**
+   * A loadState without `wallets` gets the wallet blobs an honest store holds beside that core blob (walletsFor). An
+   * ownerAct is relayed as the honest host does (issue 12 stage B): the signer's view to governance, its decision back.
+   */
+  async call(msg: EnclaveRequest | Record<string, unknown>): Promise<ResponseFrame> {
     if (!this.conn) throw new Error('enclave not started')
     if (msg.type === 'loadState' && !('wallets' in msg) && msg.snapshot instanceof Uint8Array) msg = { ...msg, wallets: this.walletsFor(msg.snapshot) }
+    const r = await this.conn.call(msg)
+    const needs = r.ok ? (r.result as { needs?: string; view?: Uint8Array; link?: Uint8Array }) : null
+    if (msg.type !== 'ownerAct' || needs?.needs !== 'governance') return r
+    const d = await this.decide(needs.view!, needs.link!)
+    if (!d.ok) return d
+    const { type: _, ...body } = msg
+    return this.conn.call({ type: 'ownerActDecision', ...body, decision: (d.result as { decision: Uint8Array }).decision })
+  }
+
+  /** Only the signer's end (an ownerAct answers the view, not relayed): for tests that hold, replay, reorder or forge decisions. */
+  callSigner(msg: EnclaveRequest | Record<string, unknown>): Promise<ResponseFrame> {
+    if (!this.conn) throw new Error('enclave not started')
     return this.conn.call(msg)
+  }
+
+  /** Governance's answer to a view (and the sealed link key the signer sent with it). */
+  async decide(view: Uint8Array, link: Uint8Array): Promise<ResponseFrame> {
+    if (!this.gov) {
+      const gov = `${this.socketPath}.gov`
+      let socket: net.Socket | null = null
+      await waitFor(async () => {
+        socket = await new Promise<net.Socket | null>((resolve) => {
+          const s = net.createConnection(gov)
+          s.once('connect', () => resolve(s))
+          s.once('error', () => resolve(null))
+        })
+        return socket !== null
+      }, 10_000, 'governance listening', this.logs)
+      this.gov = new EnclaveConnection(socket!, () => {})
+    }
+    return this.gov.call({ type: 'decide', view, link })
   }
 
   /**

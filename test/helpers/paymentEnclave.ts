@@ -10,6 +10,7 @@ import type { OwnerActType } from '../../shared/owner/ownerActTypes.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { type PolicyRule, parsePolicy, policyHash } from '../../shared/schemas/policy.js'
 import { newAgent, paymentPolicy } from './maliciousHost.js'
+import { applyOwnerAct } from './ownerActInProcess.js'
 
 /**
  * An in-process sim enclave, loaded, with one wallet, one registered agent and paymentPolicy (plus `rules`), its clock
@@ -34,8 +35,11 @@ export async function paymentEnclave(params: { perTx: string; rolling24h: string
   await ok({ type: 'loadState', snapshot: null })
   await ok({ type: 'finishLoad' })
   const owner = privateKeyToAccount(generatePrivateKey())
-  const act = async (primaryType: OwnerActType, message: Record<string, unknown>, policy?: string) =>
-    ok({ type: 'ownerAct', ...(await signOwnerAct({ account: owner, primaryType, message })), ...(policy ? { policy } : {}) })
+  const act = async (primaryType: OwnerActType, message: Record<string, unknown>, policy?: string) => {
+    const r = await applyOwnerAct(enclave, { ...(await signOwnerAct({ account: owner, primaryType, message })), ...(policy ? { policy } : {}) })
+    if (!r.ok) throw new Error(`${primaryType}: ${r.error.code}`)
+    return r.result as Record<string, unknown>
+  }
   const wallet = (await act('CreateWallet', { owner: owner.address, label: 'w', nonce: `0x${'11'.repeat(32)}`, issuedAt: String(clock.t) })).wallet as `0x${string}`
   const agent = newAgent()
   await act('RegisterAgent', { wallet, agentId: agent.agentId, agentPublicKey: agent.publicKeyHex, label: 'a', seq: '1' })

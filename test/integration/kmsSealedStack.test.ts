@@ -47,8 +47,12 @@ describe('enclave process sealing through KMS (BURSAR_MODE=nitro with the simula
     await stack.startEnclave()
     await stack.startHost()
     await stack.waitReady()
+    // Issue 12 stage B: governance's process unsealed the signer's link key (purpose governance-link) through KMS too,
+    // as an attested recipient, for the CreateWallet before the restart.
+    const linkGdk = gdk.filter((c) => c.encryptionContext?.purpose === 'governance-link')
+    expect(linkGdk.length).toBe(1)
     const decrypts = kms.calls.filter((c) => c.target.endsWith('Decrypt'))
-    expect(decrypts.length).toBe(2) // the core blob and the wallet's blob
+    expect(decrypts.length).toBe(3) // the link key (by governance), then after the restart the core blob and the wallet's blob
     expect(decrypts.every((d) => d.recipient)).toBe(true)
     expect((await new OwnerClient(stack.url, owner).wallets()).map((w) => w.address)).toContain(created.wallet)
   })
