@@ -74,9 +74,10 @@ const rel = (p: string) => path.relative(root, p)
  * tree's SHA-256 by one-shot crypto.hash where Node has it, ~2 µs per answer at turns of 64, +2) +3 → 6,701 on its branch; merged after gov34 → 7,080; rt34a (a dry run stores and seals the held acts it found due) +3 → 7,083; rt34a (a refused owner act whose decision has steps answers with their sealed block) +3 → 7,086.
  * gov35 (issue 12 stage B: governance/ leaves for its own process behind a relay through the host — governance/ 710
  * out, the signer's end of the relay in enclave/owner/applyOwnerAct +45: outstanding views, the 30 s view age, the
- * sealed link key; governance's own closure is budgeted apart, GOVERNANCE_CLOSURE_BUDGET) 7,086 −667 → 6,419.
+ * sealed link key; governance's own closure is budgeted apart, GOVERNANCE_CLOSURE_BUDGET) 7,086 −667 → 6,419; gov35 (each decision step checked against its act:
+ * shared/governance/stepsFitAct) +33 → 6,452.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6419)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6452)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer). */
 export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3586)

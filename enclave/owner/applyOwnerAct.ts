@@ -5,6 +5,7 @@ import type { WalletChange } from '../../core/owner/applyWalletChange.js'
 import type { WalletRecord } from '../../core/state/stateTypes.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { type DecisionStep, type GovernanceDecision, GovernanceDecisionSchema } from '../../shared/governance/decisionSchema.js'
+import { stepsFitAct } from '../../shared/governance/stepsFitAct.js'
 import { DECISION_DOMAIN, VIEW_DOMAIN, linkHash, openLink, sealLink } from '../../shared/governance/linkMac.js'
 import { type OwnerActView, type WireError, walletJson } from '../../shared/governance/ownerActView.js'
 import { isOwnerActType } from '../../shared/owner/ownerActTypes.js'
@@ -196,6 +197,8 @@ function checkDecision(enclave: Enclave, sent: SentView, bytes: Uint8Array): Gov
   const creates = d.steps.filter((s) => s.type === 'wallet_created').length
   const keyOk = { none: creates === 0, generate: creates === 1 && sent.act === 'CreateWallet', import: creates === 1 && sent.key !== null, export: creates === 0 }[d.key]
   if (!keyOk || (d.actHash === null && d.outcome.kind !== 'refused')) throw invalid(`key operation ${d.key} does not fit the act`)
+  const misfit = stepsFitAct(d)
+  if (misfit) throw invalid(`a step does not fit the act: ${misfit}`)
   return d
 }
 

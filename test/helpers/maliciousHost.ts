@@ -93,6 +93,8 @@ export class MaliciousHost {
   spawnedAt = 0
   /** Issue 12 stage B: governance's process, which the sim enclave starts beside itself (its socket + .gov). */
   gov: EnclaveConnection | null = null
+  /** Extra environment for the enclave (e.g. a test clock: test/helpers/simClock.ts). */
+  env: Record<string, string> = {}
 
   /** `socketName`: a second enclave on the same data dir (same sim sealing key), e.g. a standby that loads later. */
   constructor(dataDir?: string, socketName = 'enclave.sock') {
@@ -105,7 +107,7 @@ export class MaliciousHost {
     const mark = this.logs.length
     this.spawnedAt = Date.now()
     const c = spawn(process.execPath, [path.join(repoRoot, 'dist/enclave.sim.mjs')], {
-      env: { ...process.env, BURSAR_DATA_DIR: this.dataDir, BURSAR_ENCLAVE_LISTEN: `unix:${this.socketPath}` },
+      env: { ...process.env, BURSAR_DATA_DIR: this.dataDir, BURSAR_ENCLAVE_LISTEN: `unix:${this.socketPath}`, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     c.stderr!.on('data', (d: Buffer) => this.logs.push(d.toString()))
