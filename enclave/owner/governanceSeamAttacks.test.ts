@@ -13,7 +13,7 @@ import { Enclave } from '../Enclave.js'
 import { finishLoad } from '../state/loadState.js'
 import { decodeCore } from '../state/snapshotCodec.js'
 import { applyOwnerAct, decide as decideFor } from '../../test/helpers/ownerActInProcess.js'
-import { applyGovernanceDecision, ownerActView } from './applyOwnerAct.js'
+import { applyOwnerAct as ownerAct, applyGovernanceDecision, ownerActView } from './applyOwnerAct.js'
 
 /**
  * Issue 12 stage A: the signer ↔ governance seam as the host will carry it in stage B. Each case hands the signer a
@@ -99,6 +99,37 @@ describe('governance seam: attacks on the decision the signer applies', () => {
     const head = enclave.audit.head().seq
     await expect(applyGovernanceDecision(enclave, late, lateDecision)).rejects.toMatchObject({ code: 'governance_stale' })
     expect([enclave.state.wallet(W).ownerSeq, enclave.audit.head().seq]).toEqual([1, head])
+  })
+})
+
+describe('governance seam: step kinds against the act (stage B)', () => {
+  it('a decision MACed under the link key whose steps do not fit its act (key export, owner set, agent-path audit) is governance_decision_invalid', async () => {
+    const { enclave, create, resync } = await setup()
+    const W = await create()
+    const sent = ownerActView(enclave, await resync(W, 1))
+    const body = openLink(enclave.linkKey, DECISION_DOMAIN, await decide(enclave, sent.bytes)) as { steps: unknown[]; key: string }
+    const owners = { owners: [W], thresholds: { stop: 1, approve: 1, loosen: 1, agents: 1, owners: 1 }, delayMs: 0 }
+    const misfits = [
+      { ...body, key: 'export' },
+      { ...body, steps: [...body.steps, { type: 'wallet_changed', wallet: W, change: { type: 'governance_set', set: { governance: owners } } }] },
+      { ...body, steps: [...body.steps, { type: 'audit', event: 'sign_allowed', fields: { wallet: W, agentId: 'agt_x', requestId: 'r1' } }] },
+    ]
+    const head = enclave.audit.head().seq
+    for (const m of misfits) {
+      await expect(applyGovernanceDecision(enclave, sent, sealLink(enclave.linkKey, DECISION_DOMAIN, m))).rejects.toMatchObject({ code: 'governance_decision_invalid' })
+    }
+    expect([enclave.state.wallet(W).ownerSeq, enclave.audit.head().seq]).toEqual([0, head])
+  })
+
+  it('ownerAct answers the view and the link key sealed under governance-link: only this sealer opens it', async () => {
+    const { enclave, sealer } = await setup()
+    const owner = privateKeyToAccount(generatePrivateKey())
+    const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) } })
+    const r = await ownerAct(enclave, body)
+    const needs = (r.ok ? r.result : null) as { needs: string; view: Uint8Array; link: Uint8Array }
+    expect(needs.needs).toBe('governance')
+    expect(Buffer.from((await sealer.unseal({ blob: needs.link, purpose: 'governance-link', walletId: '' })).plaintext)).toEqual(Buffer.from(enclave.linkKey))
+    expect(Buffer.from(needs.link).includes(Buffer.from(enclave.linkKey))).toBe(false)
   })
 })
 

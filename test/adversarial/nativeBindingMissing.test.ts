@@ -14,7 +14,7 @@ import { type StackWithAgent, eip3009, paymentPolicy, postSign, signedBody, stac
 function rootWithoutSecp256k1(): string {
   const root = mkdtempSync(path.join(tmpdir(), 'bursar-nosecp-'))
   mkdirSync(path.join(root, 'dist'))
-  for (const f of ['enclave.sim.mjs', 'host.mjs']) copyFileSync(path.join(repoRoot, 'dist', f), path.join(root, 'dist', f))
+  for (const f of ['enclave.sim.mjs', 'governance.sim.mjs', 'host.mjs']) copyFileSync(path.join(repoRoot, 'dist', f), path.join(root, 'dist', f))
   copyFileSync(path.join(repoRoot, 'package.json'), path.join(root, 'package.json'))
   mkdirSync(path.join(root, 'node_modules'))
   for (const name of readdirSync(path.join(repoRoot, 'node_modules'))) {

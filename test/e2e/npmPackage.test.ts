@@ -59,7 +59,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }))
 describe('npm package (npm pack → npm install into an empty project)', () => {
   it('ships compiled JavaScript, declarations and the prebuilt bundles, and no TypeScript sources', () => {
     expect(path.basename(tarball)).toMatch(/^bursar-\d+\.\d+\.\d+\.tgz$/)
-    for (const f of ['dist/pkg/agent/index.js', 'dist/pkg/agent/index.d.ts', 'dist/pkg/shared/attestation/verifier.js', 'dist/cli/main.js', 'dist/enclave.sim.mjs', 'dist/host.mjs', 'bin/bursar.mjs'])
+    for (const f of ['dist/pkg/agent/index.js', 'dist/pkg/agent/index.d.ts', 'dist/pkg/shared/attestation/verifier.js', 'dist/cli/main.js', 'dist/enclave.sim.mjs', 'dist/governance.sim.mjs', 'dist/host.mjs', 'bin/bursar.mjs'])
       expect(packedFiles).toContain(f)
     expect(packedFiles.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([])
     // Build tools are development dependencies: not installed for a user.
