@@ -2,6 +2,8 @@
 # Runs INSIDE the Nitro enclave as the image's entrypoint (PID 1). The enclave
 # has no network: its only channel is vsock to the parent instance (CID 3).
 #   host  ──vsock:5005──▶ socat VSOCK-LISTEN ──▶ Unix socket ──▶ node dist/enclave.mjs
+#   host  ──vsock:5006──▶ socat VSOCK-LISTEN ──▶ Unix socket ──▶ node dist/governance.mjs (issue 12 stage B: owner
+#         acts are decided there; the host relays the signer's view to it and its decision back)
 #   node ──https://kms.<region>.amazonaws.com:8443──▶ 127.0.0.1:8443 (via /etc/hosts)
 #        ──socat──▶ vsock 3:8000 ──▶ host vsock-proxy ──▶ kms.<region>.amazonaws.com:443
 #   node (AWS SDK credentials) ──▶ 127.0.0.1:8002 ──socat──▶ vsock 3:8002 ──▶ host vsock-proxy ──▶ IMDS
@@ -23,6 +25,8 @@ fi
 PARENT_CID=3
 VSOCK_PORT="${BURSAR_VSOCK_PORT:-5005}"
 SOCKET="${BURSAR_ENCLAVE_SOCKET:-/run/bursar/enclave.sock}"
+GOV_VSOCK_PORT="${BURSAR_GOVERNANCE_VSOCK_PORT:-5006}"
+GOV_SOCKET="${SOCKET}.gov"
 KMS_LOCAL_PORT="${BURSAR_KMS_LOCAL_PORT:-8443}"
 KMS_PROXY_PORT="${BURSAR_KMS_PROXY_PORT:-8000}"
 IMDS_LOCAL_PORT="${BURSAR_IMDS_LOCAL_PORT:-8002}"
@@ -32,7 +36,7 @@ HOSTS_FILE="${BURSAR_HOSTS_FILE:-/etc/hosts}"
 DRY_RUN="${BURSAR_ENTRYPOINT_DRY_RUN:-0}"
 KMS_HOST="kms.${BURSAR_KMS_REGION}.amazonaws.com"
 
-for port in "$VSOCK_PORT" "$KMS_LOCAL_PORT" "$KMS_PROXY_PORT" "$IMDS_LOCAL_PORT" "$IMDS_PROXY_PORT"; do
+for port in "$VSOCK_PORT" "$GOV_VSOCK_PORT" "$KMS_LOCAL_PORT" "$KMS_PROXY_PORT" "$IMDS_LOCAL_PORT" "$IMDS_PROXY_PORT"; do
   if [[ ! "$port" =~ ^[0-9]{1,5}$ ]] || (( port < 1 || port > 65535 )); then
     echo "entrypoint: invalid port '$port'" >&2
     exit 2
@@ -63,6 +67,7 @@ start socat "TCP-LISTEN:${IMDS_LOCAL_PORT},bind=127.0.0.1,fork,reuseaddr" "VSOCK
 
 if [[ "$DRY_RUN" != "1" ]]; then mkdir -p "$(dirname "$SOCKET")"; fi
 start socat "VSOCK-LISTEN:${VSOCK_PORT},fork,reuseaddr" "UNIX-CONNECT:${SOCKET}"
+start socat "VSOCK-LISTEN:${GOV_VSOCK_PORT},fork,reuseaddr" "UNIX-CONNECT:${GOV_SOCKET}"
 
 export BURSAR_MODE=nitro
 export BURSAR_ENCLAVE_LISTEN="unix:${SOCKET}"
@@ -73,6 +78,10 @@ export AWS_REGION="$BURSAR_KMS_REGION"
 # most 2 malloc arenas, and V8's young generation is 2 x 8 MB instead of 2 x 16 MB (docs/bench.md).
 export MALLOC_ARENA_MAX=2
 ENCLAVE_NODE_FLAGS=(--max-semi-space-size=8)
+
+# Governance (issue 12 stage B): its own process and bundle in this image (same PCRs, so the KMS key policy that admits
+# the signer admits it: it unseals the signer's link key, purpose governance-link). Stateless; started before the signer.
+start env BURSAR_GOVERNANCE_LISTEN="unix:${GOV_SOCKET}" BURSAR_KMS_ENDPOINT="https://${KMS_HOST}:${KMS_LOCAL_PORT}" node "${ENCLAVE_NODE_FLAGS[@]}" "${APP_DIR}/dist/governance.mjs"
 
 if [[ "$DRY_RUN" == "1" ]]; then
   for name in BURSAR_MODE BURSAR_ENCLAVE_LISTEN BURSAR_KMS_ENDPOINT BURSAR_KMS_REGION BURSAR_KMS_KEY_ID AWS_EC2_METADATA_SERVICE_ENDPOINT MALLOC_ARENA_MAX; do

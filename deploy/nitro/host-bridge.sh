@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs on the PARENT EC2 instance (untrusted side). It only relays bytes:
 #   host API ──▶ Unix socket ──socat──▶ vsock <enclave-cid>:5005 (the enclave's framed protocol)
+#   host API ──▶ Unix socket .gov ──socat──▶ vsock <enclave-cid>:5006 (governance's process, issue 12 stage B)
 #   enclave  ──vsock 3:8000──▶ vsock-proxy ──▶ kms.<region>.amazonaws.com:443 (TLS end to end)
 #   enclave  ──vsock 3:8002──▶ vsock-proxy ──▶ 169.254.169.254:80 (IMDS: the instance role's credentials)
 # The vsock-proxy allowlist (/etc/nitro_enclaves/vsock-proxy.yaml) must list
@@ -16,6 +17,7 @@ if [[ ! "$BURSAR_KMS_REGION" =~ ^[a-z]{2}(-[a-z]+)+-[0-9]$ ]]; then
 fi
 DRY_RUN="${BURSAR_BRIDGE_DRY_RUN:-0}"
 VSOCK_PORT="${BURSAR_VSOCK_PORT:-5005}"
+GOV_VSOCK_PORT="${BURSAR_GOVERNANCE_VSOCK_PORT:-5006}"
 KMS_PROXY_PORT="${BURSAR_KMS_PROXY_PORT:-8000}"
 IMDS_PROXY_PORT="${BURSAR_IMDS_PROXY_PORT:-8002}"
 HOST_SOCKET="${BURSAR_HOST_SOCKET:-/run/bursar/enclave.sock}"
@@ -53,6 +55,7 @@ if [[ "${BURSAR_IMDS_PROXY:-1}" == "1" ]]; then
 fi
 if [[ "$DRY_RUN" != "1" ]]; then mkdir -p "$(dirname "$HOST_SOCKET")"; fi
 start socat "UNIX-LISTEN:${HOST_SOCKET},fork,unlink-early,mode=660" "VSOCK-CONNECT:${CID}:${VSOCK_PORT}"
+start socat "UNIX-LISTEN:${HOST_SOCKET}.gov,fork,unlink-early,mode=660" "VSOCK-CONNECT:${CID}:${GOV_VSOCK_PORT}"
 
 if [[ -n "${BURSAR_HOST_CMD:-}" ]]; then
   if [[ "$DRY_RUN" == "1" ]]; then

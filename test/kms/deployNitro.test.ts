@@ -40,6 +40,9 @@ describe('deploy/nitro scripts', () => {
       'RUN socat TCP-LISTEN:8443,bind=127.0.0.1,fork,reuseaddr VSOCK-CONNECT:3:8000',
       'RUN socat TCP-LISTEN:8002,bind=127.0.0.1,fork,reuseaddr VSOCK-CONNECT:3:8002',
       'RUN socat VSOCK-LISTEN:5005,fork,reuseaddr UNIX-CONNECT:/run/bursar/enclave.sock',
+      'RUN socat VSOCK-LISTEN:5006,fork,reuseaddr UNIX-CONNECT:/run/bursar/enclave.sock.gov',
+      // Issue 12 stage B: governance's own process, before the signer.
+      `RUN env BURSAR_GOVERNANCE_LISTEN=unix:/run/bursar/enclave.sock.gov BURSAR_KMS_ENDPOINT=https://kms.eu-west-1.amazonaws.com:8443 node ${ENCLAVE_NODE_FLAGS.join(' ')} /app/dist/governance.mjs`,
       'ENV BURSAR_MODE=nitro',
       'ENV BURSAR_ENCLAVE_LISTEN=unix:/run/bursar/enclave.sock',
       'ENV BURSAR_KMS_ENDPOINT=https://kms.eu-west-1.amazonaws.com:8443',
@@ -69,6 +72,7 @@ describe('deploy/nitro scripts', () => {
       'RUN vsock-proxy 8000 kms.eu-west-1.amazonaws.com 443 --config /etc/nitro_enclaves/vsock-proxy.yaml',
       'RUN vsock-proxy 8002 169.254.169.254 80 --config /etc/nitro_enclaves/vsock-proxy.yaml',
       'RUN socat UNIX-LISTEN:/run/bursar/enclave.sock,fork,unlink-early,mode=660 VSOCK-CONNECT:16:5005',
+      'RUN socat UNIX-LISTEN:/run/bursar/enclave.sock.gov,fork,unlink-early,mode=660 VSOCK-CONNECT:16:5006',
       'ENV BURSAR_ENCLAVE=unix:/run/bursar/enclave.sock',
       'EXEC node /opt/bursar/dist/host.mjs',
     ])
@@ -119,7 +123,7 @@ describe('deploy/nitro/Dockerfile', () => {
     const { build } = await import('esbuild')
     const root = resolve(dir, '../..')
     const copied = [...text.matchAll(/^COPY (?!--)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(' '))
-    const entries = ['scripts/buildEnclave.ts', 'sim/main.sim.ts', 'enclave/main.ts', 'host/server.ts']
+    const entries = ['scripts/buildEnclave.ts', 'sim/main.sim.ts', 'enclave/main.ts', 'sim/governance.sim.ts', 'governance/main.ts', 'host/server.ts']
     for (const entry of entries) {
       const r = await build({ entryPoints: [join(root, entry)], bundle: true, platform: 'node', format: 'esm', write: false, metafile: true, packages: 'external', logLevel: 'silent', absWorkingDir: root })
       const missing = Object.keys(r.metafile.inputs).filter((f) => !copied.some((c) => f === c || f.startsWith(`${c}/`)))
