@@ -21,7 +21,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { privateKeyToAccount } from 'viem/accounts'
 import { Enclave } from '../../enclave/Enclave.js'
-import { applyOwnerAct } from '../../enclave/owner/applyOwnerAct.js'
+import { applyOwnerAct } from '../../test/helpers/ownerActInProcess.js'
 import { finishLoad } from '../../enclave/state/loadState.js'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { parseAdmission } from '../../shared/owner/parseAdmission.js'
@@ -110,7 +110,7 @@ async function replayScenario() {
   const ids = !process.argv.includes('--no-ids')
   const m = async (p: string) => import(path.join(root, p))
   const { Enclave: E } = await m('enclave/Enclave.ts')
-  const { applyOwnerAct: act0 } = await m('enclave/owner/applyOwnerAct.ts')
+  const { applyOwnerAct: act0 } = await m('test/helpers/ownerActInProcess.ts')
   const { finishLoad: fin } = await m('enclave/state/loadState.ts')
   const { createSimSealer: sealer } = await m('sim/simSealer.ts')
   const { signOwnerAct: signAct } = await m('shared/owner/signOwnerAct.ts')
