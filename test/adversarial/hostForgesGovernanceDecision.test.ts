@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import type { Hex, LocalAccount } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DECISION_DOMAIN, VIEW_DOMAIN, openLink, sealLink } from '../../shared/governance/linkMac.js'
-import { hostWithWallet, sendDecision, viewAndDecision } from '../helpers/governanceRelay.js'
-import { type MaliciousHost, newAgent, refusalCode } from '../helpers/maliciousHost.js'
+import { hostWithWalletPerFile, sendDecision, viewAndDecision } from '../helpers/governanceRelay.js'
+import { newAgent, refusalCode } from '../helpers/maliciousHost.js'
 
 /**
  * Attack (malicious host, issue 12 stage B): the host relays owner acts between the signer and governance's process,
@@ -13,17 +12,10 @@ import { type MaliciousHost, newAgent, refusalCode } from '../helpers/maliciousH
  * (governance_decision_invalid; governance refuses the forged view) and nothing is applied; the honest decision still is.
  */
 describe('adversarial: the host forges a governance decision (real signer and governance processes)', () => {
-  let host: MaliciousHost
-  let owner: LocalAccount
-  let wallet: Hex
-  beforeAll(async () => {
-    ;({ host, owner, wallet } = await hostWithWallet())
-  })
-  afterAll(async () => {
-    await host?.stop()
-  })
+  const s = hostWithWalletPerFile()
 
   it('an edited or re-MACed decision is governance_decision_invalid; a forged view is refused by governance; the honest decision applies', async () => {
+    const { host, owner, wallet } = s
     const agent = newAgent()
     const theirs = newAgent()
     const parts = await viewAndDecision(host, owner, 'RegisterAgent', { wallet, agentId: agent.agentId, agentPublicKey: agent.publicKeyHex, label: 'a', seq: '1' })

@@ -1,7 +1,6 @@
-import type { Hex, LocalAccount } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hostWithWallet, sendDecision, viewAndDecision } from '../helpers/governanceRelay.js'
-import { type MaliciousHost, newAgent, refusalCode } from '../helpers/maliciousHost.js'
+import { describe, expect, it } from 'vitest'
+import { hostWithWalletPerFile, sendDecision, viewAndDecision } from '../helpers/governanceRelay.js'
+import { newAgent, refusalCode } from '../helpers/maliciousHost.js'
 
 /**
  * Attack (malicious host, issue 12 stage B): the owner sends two acts for the same seq of one wallet — a RegisterAgent,
@@ -11,17 +10,10 @@ import { type MaliciousHost, newAgent, refusalCode } from '../helpers/maliciousH
  * and only the owner's latest act can land.
  */
 describe('adversarial: the host reorders governance decisions (real signer and governance processes)', () => {
-  let host: MaliciousHost
-  let owner: LocalAccount
-  let wallet: Hex
-  beforeAll(async () => {
-    ;({ host, owner, wallet } = await hostWithWallet())
-  })
-  afterAll(async () => {
-    await host?.stop()
-  })
+  const s = hostWithWalletPerFile()
 
   it("the superseded act's decision, delivered first, is governance_stale; the newest applies", async () => {
+    const { host, owner, wallet } = s
     const [wrong, right] = [newAgent(), newAgent()]
     const older = await viewAndDecision(host, owner, 'RegisterAgent', { wallet, agentId: wrong.agentId, agentPublicKey: wrong.publicKeyHex, label: 'wrong', seq: '1' })
     const newer = await viewAndDecision(host, owner, 'RegisterAgent', { wallet, agentId: right.agentId, agentPublicKey: right.publicKeyHex, label: 'right', seq: '1' })

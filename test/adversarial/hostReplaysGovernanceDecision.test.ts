@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import type { Hex, LocalAccount } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hostWithWallet, sendDecision, viewAndDecision } from '../helpers/governanceRelay.js'
-import { type MaliciousHost, newAgent, refusalCode } from '../helpers/maliciousHost.js'
+import { describe, expect, it } from 'vitest'
+import { hostWithWalletPerFile, sendDecision, viewAndDecision } from '../helpers/governanceRelay.js'
+import { newAgent, refusalCode } from '../helpers/maliciousHost.js'
 
 /**
  * Attack (malicious host, issue 12 stage B): the host keeps the governance decisions it relayed and sends one again —
@@ -11,17 +10,10 @@ import { type MaliciousHost, newAgent, refusalCode } from '../helpers/maliciousH
  * a decision only for a view it sent and still awaits, once: each replay is governance_stale and changes nothing.
  */
 describe('adversarial: the host replays a governance decision (real signer and governance processes)', () => {
-  let host: MaliciousHost
-  let owner: LocalAccount
-  let wallet: Hex
-  beforeAll(async () => {
-    ;({ host, owner, wallet } = await hostWithWallet())
-  })
-  afterAll(async () => {
-    await host?.stop()
-  })
+  const s = hostWithWalletPerFile()
 
   it('a CreateWallet decision sent twice makes one wallet: the second is governance_stale', async () => {
+    const { host, owner } = s
     const before = (await host.wallets()).length
     const parts = await viewAndDecision(host, owner, 'CreateWallet', { owner: owner.address, label: 'once', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) })
     expect((await sendDecision(host, parts.body, parts.decision)).ok).toBe(true)
@@ -30,6 +22,7 @@ describe('adversarial: the host replays a governance decision (real signer and g
   })
 
   it('a wallet act decision sent again after the next act, and after a signer restart, is governance_stale', async () => {
+    const { host, owner, wallet } = s
     const a = newAgent()
     const first = await viewAndDecision(host, owner, 'RegisterAgent', { wallet, agentId: a.agentId, agentPublicKey: a.publicKeyHex, label: 'a', seq: '1' })
     expect((await sendDecision(host, first.body, first.decision)).ok).toBe(true)
