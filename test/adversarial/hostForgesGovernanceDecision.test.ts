@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { DECISION_DOMAIN, VIEW_DOMAIN, openLink, sealLink } from '../../shared/governance/linkMac.js'
-import { hostWithWalletPerFile, sendDecision, viewAndDecision } from '../helpers/governanceRelay.js'
+import { sendDecision, viewAndDecision } from '../helpers/governanceRelay.js'
+import { hostWithWalletPerFile } from '../helpers/hostWithWalletPerFile.js'
 import { newAgent, refusalCode } from '../helpers/maliciousHost.js'
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { hostWithWalletPerFile, sendDecision, viewAndDecision } from '../helpers/governanceRelay.js'
+import { sendDecision, viewAndDecision } from '../helpers/governanceRelay.js'
+import { hostWithWalletPerFile } from '../helpers/hostWithWalletPerFile.js'
 import { newAgent, refusalCode } from '../helpers/maliciousHost.js'
 
 /**

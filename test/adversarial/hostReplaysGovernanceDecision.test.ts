@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { hostWithWalletPerFile, sendDecision, viewAndDecision } from '../helpers/governanceRelay.js'
+import { sendDecision, viewAndDecision } from '../helpers/governanceRelay.js'
+import { hostWithWalletPerFile } from '../helpers/hostWithWalletPerFile.js'
 import { newAgent, refusalCode } from '../helpers/maliciousHost.js'
 
 /**

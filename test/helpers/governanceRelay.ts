@@ -1,4 +1,3 @@
-import { afterAll, beforeAll } from 'vitest'
 import type { Hex, LocalAccount } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import type { OwnerActType } from '../../shared/owner/ownerActTypes.js'
@@ -33,16 +32,4 @@ export async function hostWithWallet(env: Record<string, string> = {}): Promise<
   if (!boot.ok) throw new Error(`bootstrap: ${boot.error.code}`)
   const owner = privateKeyToAccount(generatePrivateKey())
   return { host, owner, wallet: await host.createWallet(owner) }
-}
-
-/** hostWithWallet for a whole test file (beforeAll / afterAll): read `s.host`, `s.owner`, `s.wallet` inside the tests. */
-export function hostWithWalletPerFile(env: () => Record<string, string> = () => ({})): { host: MaliciousHost; owner: LocalAccount; wallet: Hex } {
-  const s = {} as { host: MaliciousHost; owner: LocalAccount; wallet: Hex }
-  beforeAll(async () => {
-    Object.assign(s, await hostWithWallet(env()))
-  })
-  afterAll(async () => {
-    await s.host?.stop()
-  })
-  return s
 }

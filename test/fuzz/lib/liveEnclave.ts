@@ -8,6 +8,7 @@
  * findings; the process must stay up, bounded in memory, and answer an honest
  * payment afterwards.
  */
+import { viewAndDecision } from '../../helpers/governanceRelay.js'
 import { readFileSync } from 'node:fs'
 import type { Hex } from 'viem'
 import { encode } from 'cborg'
@@ -59,12 +60,15 @@ export async function fuzzLiveEnclave(params: { seed: number; count: number; han
     // A valid act (next seq, no effect): applied once, then its replays and mutations are refused.
     const seq = String((await host.ownerSeq(wallet)) + 1)
     const act = await signOwnerAct({ account: owner, primaryType: 'FreezeAgent', message: { wallet, agentId: agent.agentId, frozen: false, seq } })
+    // Issue 12 stage B: governance's decision on that act's view, relayed by nobody (the seed frame carries it).
+    const relayed = await viewAndDecision(host, owner, 'FreezeAgent', { wallet, agentId: agent.agentId, frozen: false, seq })
     const seedMsgs: Array<Record<string, unknown>> = [
       { type: 'hello', protocolVersion: PROTOCOL_VERSION },
       { type: 'getWallets' },
       { type: 'attest', nonce: new Uint8Array(32).fill(7) },
       { type: 'agentSign', ...pay() },
       { type: 'ownerAct', ...act },
+      { type: 'ownerActDecision', ...relayed.body, decision: relayed.decision },
       { type: 'replayEntries', entries: [host.entries[0] ?? '{}'] },
       { type: 'loadState', snapshot: host.latestSnapshot()?.blob ?? null },
       { type: 'finishLoad' },
