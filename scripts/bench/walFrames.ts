@@ -9,7 +9,7 @@
  * each frame's page is named by dbstat (its table or index) at the end. Counts do not move with the machine's load.
  *
  *   npx tsx scripts/bench/walFrames.ts [captured data dir | run] NAME=ROOT [NAME=ROOT ...]   (BATCH=1 default; TURN=1: one
- *   checkpoint per commit)
+ *   checkpoint per commit; AGENTS_PER_WALLET=16: the c = 64 bench's 64 agents, default 4)
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { mkdtempSync } from 'node:fs'
@@ -31,7 +31,7 @@ async function capture(): Promise<string> {
   const s = await startStack()
   const load = await LoadGenerator.start()
   try {
-    const agents = await setupBenchAgents({ url: s.url, owner: privateKeyToAccount(generatePrivateKey()), wallets: 4, agentsPerWallet: 4 })
+    const agents = await setupBenchAgents({ url: s.url, owner: privateKeyToAccount(generatePrivateKey()), wallets: 4, agentsPerWallet: Number(process.env.AGENTS_PER_WALLET ?? 4) })
     // CAPTURE_C: more payments in the same time (rows are replayed one payment per block either way).
     await load.run({ url: s.url, agents, concurrency: Number(process.env.CAPTURE_C ?? 1), warmupMs: 0, durationMs: Number(process.env.CAPTURE_MS ?? 4000), auth: 'session' })
   } finally {
