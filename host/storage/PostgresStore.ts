@@ -173,8 +173,10 @@ export const MIGRATIONS: string[] = [
 ]
 // Issue 18 (host35), in step with SqliteStore's migration 8: checkpoints first-wins, within a batch and across batches
 // (SQLite's compact answers point at the row; here answers stay whole, the rule is kept the same for both stores).
+// audit_agent goes as in SQLite (a leaf per agent per group commit; the operator's agent filter without a wallet scans).
 MIGRATIONS.push(
-  firstWinsCheckpoints(MIGRATIONS[3]!.slice(MIGRATIONS[3]!.indexOf('CREATE FUNCTION bursar_persist'))),
+  `${firstWinsCheckpoints(MIGRATIONS[3]!.slice(MIGRATIONS[3]!.indexOf('CREATE FUNCTION bursar_persist')))}
+   DROP INDEX audit_agent;`,
 )
 /** Migration 4's bursar_persist with checkpoints first-wins (the same signature: CREATE OR REPLACE). */
 function firstWinsCheckpoints(fn: string): string {

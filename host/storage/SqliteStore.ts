@@ -69,7 +69,11 @@ export const MIGRATIONS: string[] = [
   // entry's audit_checkpoints row keeps only where it was (checkpoint_at, answerBody.ts cutCheckpoint); the read pastes
   // the row back. Checkpoints are first-wins from here on (a replaced row would change a stored answer's bytes). NULL:
   // the head keeps its checkpoint (every older row). A bursar of migration 7 refuses this store (StoreTooNewError).
-  `ALTER TABLE agent_answers ADD COLUMN checkpoint_at INTEGER;`,
+  // audit_agent goes: at c = 64 (64 agents) it dirtied a leaf per payment (~0.75 WAL frames); the one query it served,
+  // the operator's agent filter without a wallet, scans like its verdict and request filters (owner and agent reads
+  // go by wallet: audit_wallet_lower). docs/operations.md "Storage schema" lists the plans.
+  `ALTER TABLE agent_answers ADD COLUMN checkpoint_at INTEGER;
+   DROP INDEX audit_agent;`,
 ]
 const KEEP_SNAPSHOTS = 5
 /** Background WAL checkpoint interval; SQLite's own automatic checkpoint (frames) if the worker cannot run. */

@@ -169,6 +169,10 @@ describe('answerBody (lat18b): an answer stored without the audit entry it repea
     expect(v.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(MIGRATIONS.length)
     const plan = (v.prepare(`EXPLAIN QUERY PLAN SELECT a.body_or_head, c.signature FROM agent_answers a LEFT JOIN audit_checkpoints c ON a.checkpoint_at IS NOT NULL AND c.chain = a.entry_chain AND c.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?`).all('a', 'n') as { detail: string }[]).map((p) => p.detail)
     expect(plan.join(' | ')).not.toMatch(/\bSCAN\b/)
+    // audit_agent is gone; an agent's own read (agent + wallet, agentReads) still searches by its wallet's index.
+    expect(v.prepare("SELECT name FROM sqlite_master WHERE name = 'audit_agent'").get()).toBeUndefined()
+    const own = (v.prepare('EXPLAIN QUERY PLAN SELECT body FROM audit_entries WHERE seq > ? AND lower(wallet) = lower(?) AND agent_id = ? ORDER BY seq DESC, chain DESC LIMIT ?').all(1, 'w', 'a', 1) as { detail: string }[]).map((p) => p.detail)
+    expect(own.join(' | ')).toMatch(/SEARCH audit_entries USING INDEX audit_wallet_lower/)
     v.close()
   })
 })
