@@ -17,6 +17,14 @@ function entryText(seq: number, extra: Record<string, unknown> = {}, hash = `0x$
 const answerBody = (seq: number, hashed: Record<string, unknown>, checkpoint: Record<string, unknown> = { seq, head: 'h', time: 5, signature: 's' }) =>
   JSON.stringify({ signature: `0x${'cd'.repeat(65)}`, signedHash: `0x${'ef'.repeat(32)}`, receipt: { seq, entryHash: `0x${'12'.repeat(32)}`, checkpoint }, auditEntry: hashed })
 const file = () => path.join(mkdtempSync(path.join(tmpdir(), 'bursar-ab-')), 'b.db')
+/** A store file an older bursar wrote: migrations 1..n applied; e0 to store in it. */
+function storeAtMigration(n: number) {
+  const f = file()
+  const db = new Database(f)
+  db.exec('CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
+  MIGRATIONS.slice(0, n).forEach((sql, i) => db.exec(sql) && db.prepare('INSERT INTO schema_migrations VALUES (?, 1)').run(i + 1))
+  return { f, db, e0: entryText(0) }
+}
 const rawAnswers = (f: string) => {
   const db = new Database(f, { readonly: true })
   const rows = db.prepare('SELECT nonce, body_or_head AS body, entry_chain AS entryChain, checkpoint_at AS checkpointAt FROM agent_answers ORDER BY nonce').all() as { nonce: string; body: string; entryChain: string | null; checkpointAt: number | null }[]
@@ -67,11 +75,7 @@ describe('answerBody (lat18b): an answer stored without the audit entry it repea
   })
 
   it('a store written before migration 6 upgrades in place: whole answers and checkpoints read back; new answers are compact', async () => {
-    const f = file()
-    const db = new Database(f)
-    db.exec('CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
-    MIGRATIONS.slice(0, 5).forEach((sql, i) => db.exec(sql) && db.prepare('INSERT INTO schema_migrations VALUES (?, 1)').run(i + 1))
-    const e0 = entryText(0)
+    const { f, db, e0 } = storeAtMigration(5)
     db.prepare("INSERT INTO audit_entries(chain, seq, hash, time, event, wallet, agent_id, verdict, body, wallet_seq) VALUES ('', 0, ?, 5, 'sign_allowed', NULL, 'ag1', 'allow', ?, 1)").run(`0x${'0'.repeat(64)}`, e0.text)
     db.prepare("INSERT INTO audit_checkpoints(chain, seq, head, time, signature) VALUES ('', 0, 'h0', 5, 's0'), ('c', 3, 'h3', 6, 's3')").run()
     db.prepare("INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body, audit_seq, decided_at, fetch_count) VALUES ('ag1', 'old', 'h', 200, ?, 0, 1, 2)").run(answerBody(0, e0.hashed))
@@ -150,11 +154,7 @@ describe('answerBody (lat18b): an answer stored without the audit entry it repea
   })
 
   it('a store of migration 7 upgrades in place: its answers keep their checkpoints and read back whole; it records migration 8, which a migration-7 bursar refuses (rt33b)', async () => {
-    const f = file()
-    const db = new Database(f)
-    db.exec('CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
-    MIGRATIONS.slice(0, 7).forEach((sql, i) => db.exec(sql) && db.prepare('INSERT INTO schema_migrations VALUES (?, 1)').run(i + 1))
-    const e0 = entryText(0)
+    const { f, db, e0 } = storeAtMigration(7)
     const body = answerBody(0, e0.hashed, { seq: 0, head: 'h0', time: 5, signature: 's0' })
     db.prepare("INSERT INTO audit_entries(chain, seq, hash, time, event, wallet, agent_id, verdict, body, wallet_seq) VALUES ('', 0, ?, 5, 'sign_allowed', NULL, 'ag1', 'allow', ?, 1)").run(`0x${'0'.repeat(64)}`, e0.text)
     db.prepare("INSERT INTO audit_checkpoints(chain, seq, head, time, signature) VALUES ('', 0, 'h0', 5, 's0')").run()
