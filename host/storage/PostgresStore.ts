@@ -171,6 +171,22 @@ export const MIGRATIONS: string[] = [
      END IF;
    END $fn$;`,
 ]
+// Issue 18 (host35), in step with SqliteStore's migration 8: checkpoints first-wins, within a batch and across batches
+// (SQLite's compact answers point at the row; here answers stay whole, the rule is kept the same for both stores).
+// audit_agent goes as in SQLite (a leaf per agent per group commit; the operator's agent filter without a wallet scans).
+MIGRATIONS.push(
+  `${firstWinsCheckpoints(MIGRATIONS[3]!.slice(MIGRATIONS[3]!.indexOf('CREATE FUNCTION bursar_persist')))}
+   DROP INDEX audit_agent;`,
+)
+/** Migration 4's bursar_persist with checkpoints first-wins (the same signature: CREATE OR REPLACE). */
+function firstWinsCheckpoints(fn: string): string {
+  const out = fn
+    .replace('CREATE FUNCTION bursar_persist', 'CREATE OR REPLACE FUNCTION bursar_persist')
+    .replace('ORDER BY s, o DESC', 'ORDER BY s, o')
+    .replace('ON CONFLICT (chain, seq) DO UPDATE SET head = EXCLUDED.head, time = EXCLUDED.time, signature = EXCLUDED.signature;', 'ON CONFLICT (chain, seq) DO NOTHING;')
+  if (out.includes('DO UPDATE') || out.includes('o DESC')) throw new Error('bursar_persist: migration 5 could not be derived from migration 4')
+  return out
+}
 /** An arbitrary constant: the advisory lock that serializes migrations of hosts starting at once. */
 const MIGRATION_LOCK = 0x62757273
 

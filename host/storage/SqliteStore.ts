@@ -4,7 +4,7 @@ import Database from 'better-sqlite3'
 import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot, WalletCursor, WalletEntryRow } from './Store.js'
 import { AuditForkError, StoreDamagedError, StoreTooNewError } from './storeErrors.js'
-import { compactAnswerBody, expandAnswerBody } from './answerBody.js'
+import { type CheckpointRow, compactAnswerBody, cutCheckpoint, expandAnswerBody, pasteCheckpoint } from './answerBody.js'
 import { parsedEntry } from './parsedEntry.js'
 import { newestSet } from './Store.js'
 import { startWalCheckpointer, type WalCheckpointer } from './walCheckpointer.js'
@@ -65,6 +65,15 @@ export const MIGRATIONS: string[] = [
   // migration 5 or older would serve a head to a resend as if it were the whole answer: without a column named body
   // its statements do not prepare and it refuses to open this store (answerReplayAfterDowngrade.test.ts).
   `ALTER TABLE agent_answers RENAME COLUMN body TO body_or_head;`,
+  // Issue 18 (host35): a turn's checkpoint stored once. A compact head (entry_chain set) whose receipt checkpoint is its
+  // entry's audit_checkpoints row keeps only where it was (checkpoint_at, answerBody.ts cutCheckpoint); the read pastes
+  // the row back. Checkpoints are first-wins from here on (a replaced row would change a stored answer's bytes). NULL:
+  // the head keeps its checkpoint (every older row). A bursar of migration 7 refuses this store (StoreTooNewError).
+  // audit_agent goes: at c = 64 (64 agents) it dirtied a leaf per payment (~0.75 WAL frames); the one query it served,
+  // the operator's agent filter without a wallet, scans like its verdict and request filters (owner and agent reads
+  // go by wallet: audit_wallet_lower). docs/operations.md "Storage schema" lists the plans.
+  `ALTER TABLE agent_answers ADD COLUMN checkpoint_at INTEGER;
+   DROP INDEX audit_agent;`,
 ]
 const KEEP_SNAPSHOTS = 5
 /** Background WAL checkpoint interval; SQLite's own automatic checkpoint (frames) if the worker cannot run. */
@@ -106,7 +115,9 @@ export class SqliteStore implements Store {
       ),
       entryHash: db.prepare('SELECT hash FROM audit_entries WHERE chain = ? AND seq = ?'),
       conflict: db.prepare('INSERT INTO audit_conflicts(chain, seq, hash, body, stored_at) VALUES (?,?,?,?,?)'),
-      insertCheckpoint: db.prepare('INSERT OR REPLACE INTO audit_checkpoints(chain, seq, head, time, signature) VALUES (?,?,?,?,?)'),
+      // First wins (migration 8): an answer's head may point at this row (checkpoint_at).
+      insertCheckpoint: db.prepare('INSERT INTO audit_checkpoints(chain, seq, head, time, signature) VALUES (?,?,?,?,?) ON CONFLICT(chain, seq) DO NOTHING'),
+      checkpointAt: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? AND seq = ?'),
       insertSnapshot: db.prepare('INSERT INTO snapshots(chain, wallet, version, audit_seq, blob, stored_at) VALUES (?,?,?,?,?,?) ON CONFLICT(chain, wallet, version) DO NOTHING'),
       hasEntry: db.prepare('SELECT 1 FROM audit_entries WHERE chain = ? AND seq = ?').pluck(),
       runEnd: db.prepare(
@@ -123,13 +134,15 @@ export class SqliteStore implements Store {
         'SELECT chain, seq, wallet_seq AS walletSeq, body AS text FROM audit_entries WHERE lower(wallet) = lower(?) AND (wallet_seq, chain, seq) > (?, ?, ?) ORDER BY wallet_seq, chain, seq LIMIT ?',
       ),
       insertAnswer: db.prepare(
-        'INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body_or_head, audit_seq, decided_at, entry_chain) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING',
+        'INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body_or_head, audit_seq, decided_at, entry_chain, checkpoint_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING',
       ),
       entryBody: db.prepare('SELECT body FROM audit_entries WHERE chain = ? AND seq = ?').pluck(),
       answer: db.prepare(
         `SELECT a.agent_id AS agentId, a.nonce, a.request_hash AS requestHash, a.status, a.body_or_head AS body, a.audit_seq AS auditSeq, a.decided_at AS decidedAt,
-           a.fetched_at AS fetchedAt, a.fetch_count AS fetchCount, a.entry_chain AS entryChain, e.body AS entryText
-           FROM agent_answers a LEFT JOIN audit_entries e ON e.chain = a.entry_chain AND e.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?`,
+           a.fetched_at AS fetchedAt, a.fetch_count AS fetchCount, a.entry_chain AS entryChain, e.body AS entryText, a.checkpoint_at AS checkpointAt,
+           c.seq AS cpSeq, c.head AS cpHead, c.time AS cpTime, c.signature AS cpSignature
+           FROM agent_answers a LEFT JOIN audit_entries e ON e.chain = a.entry_chain AND e.seq = a.audit_seq
+           LEFT JOIN audit_checkpoints c ON a.checkpoint_at IS NOT NULL AND c.chain = a.entry_chain AND c.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?`,
       ),
       fetched: db.prepare('UPDATE agent_answers SET fetched_at = COALESCE(fetched_at, ?), fetch_count = fetch_count + 1 WHERE agent_id = ? AND nonce = ?'),
     }
@@ -161,7 +174,10 @@ export class SqliteStore implements Store {
     const insert = this.stmts.insertAnswer
     for (const a of answers) {
       const head = this.answerHead(a, chain)
-      insert.run(a.agentId, a.nonce, a.requestHash, a.status, head ?? a.body, a.auditSeq, a.decidedAt, head === null ? null : chain)
+      // The receipt's checkpoint is its entry's row (stored first-wins, this transaction or before): kept there only.
+      const cp = head === null ? null : this.checkpointRow(a.auditSeq!, chain)
+      const cut = cp === null ? null : cutCheckpoint(head!, cp)
+      insert.run(a.agentId, a.nonce, a.requestHash, a.status, cut?.head ?? head ?? a.body, a.auditSeq, a.decidedAt, head === null ? null : chain, cut?.at ?? null)
     }
     this.fetchedBody(marks)
     return maxSeq
@@ -172,6 +188,10 @@ export class SqliteStore implements Store {
     const text = this.insertedText.get(a.auditSeq) ?? (this.stmts.entryBody.get(chain, a.auditSeq) as string | undefined)
     return text === undefined ? null : compactAnswerBody(a.body, text)
   }
+  /** The stored checkpoint at `seq` (this transaction's insert, else the row already there), or null. */
+  private checkpointRow(seq: number, chain: string): CheckpointRow | null {
+    return this.insertedCheckpoints.get(seq) ?? (this.stmts.checkpointAt.get(chain, seq) as CheckpointRow | undefined) ?? null
+  }
   private persistTxn: ((ps: Persist[], answers: AgentAnswer[], marks: FetchMarks, chain: string) => number) | null = null
   private readonly persistTx = (ps: Persist[], answers: AgentAnswer[] = [], chain = ''): number => {
     // Fetch marks waiting since the last commit ride in this one (issue 18: no transaction of their own).
@@ -179,6 +199,7 @@ export class SqliteStore implements Store {
     this.marks = []
     this.inserted.length = 0
     this.insertedText.clear()
+    this.insertedCheckpoints.clear()
     try {
       const maxSeq = (this.persistTxn ??= this.db.transaction(this.persistBody))(ps, answers, marks, chain)
       // Committed: every entry of the batch is stored now (new, or the same entry again).
@@ -212,7 +233,8 @@ export class SqliteStore implements Store {
       }
       if (p.checkpoint) {
         const c = p.checkpoint
-        this.stmts.insertCheckpoint.run(chain, c.seq, c.head, c.time, c.signature)
+        const r = this.stmts.insertCheckpoint.run(chain, c.seq, c.head, c.time, c.signature)
+        if (r.changes === 1) this.insertedCheckpoints.set(c.seq, c)
       }
       if (p.sealed) {
         for (const w of [{ wallet: '', version: p.sealed.version, blob: p.sealed.blob }, ...(p.sealed.wallets ?? [])]) {
@@ -234,13 +256,17 @@ export class SqliteStore implements Store {
 
   async agentAnswer(agentId: string, nonce: string): Promise<StoredAgentAnswer | null> {
     this.flushMarks() // a read sees every mark made before it
-    const row = this.stmts.answer.get(agentId, nonce) as (StoredAgentAnswer & { entryChain: string | null; entryText: string | null }) | undefined
+    type Row = StoredAgentAnswer & { entryChain: string | null; entryText: string | null; checkpointAt: number | null; cpSeq: number | null; cpHead: string; cpTime: number; cpSignature: string }
+    const row = this.stmts.answer.get(agentId, nonce) as Row | undefined
     if (!row) return null
-    const { entryChain, entryText, ...answer } = row
+    const { entryChain, entryText, checkpointAt, cpSeq, cpHead, cpTime, cpSignature, ...answer } = row
     if (entryChain === null) return answer
-    // Entries are never deleted: a head without its entry is a store damaged outside bursar.
-    if (entryText === null) throw new StoreDamagedError(`The stored answer to ${agentId}/${nonce} names audit entry ${answer.auditSeq} of chain '${entryChain}', which is not stored`)
-    return { ...answer, body: expandAnswerBody(answer.body, entryText) }
+    // Entries and checkpoints are never deleted: a head without its entry or checkpoint is a store damaged outside bursar.
+    const missing = (what: string) => new StoreDamagedError(`The stored answer to ${agentId}/${nonce} names ${what} ${answer.auditSeq} of chain '${entryChain}', which is not stored`)
+    if (entryText === null) throw missing('audit entry')
+    if (checkpointAt !== null && cpSeq === null) throw missing('the checkpoint at')
+    const head = checkpointAt === null ? answer.body : pasteCheckpoint(answer.body, checkpointAt, { seq: cpSeq!, head: cpHead, time: cpTime, signature: cpSignature })
+    return { ...answer, body: expandAnswerBody(head, entryText) }
   }
 
   /**
@@ -291,6 +317,8 @@ export class SqliteStore implements Store {
   private readonly inserted: number[] = []
   /** Entry texts this transaction inserted, by seq: an answer's own entry is read from here, not selected back. */
   private readonly insertedText = new Map<number, string>()
+  /** Checkpoints this transaction inserted, by seq (first wins: an already stored seq is read back). */
+  private readonly insertedCheckpoints = new Map<number, CheckpointRow>()
 
   async storedThrough(from: number, chain = ''): Promise<number> {
     const run = this.runOf(chain)

@@ -127,6 +127,10 @@ describe.each(['sqlite', 'postgres'] as const)('%s store: idempotent persist, fo
     expect(await seqs({ newestFirst: true, limit: 1 })).toEqual([1])
     expect(await store.latestCheckpoint()).toEqual({ seq: 1, head: 'x', time: 2, signature: 's' })
     expect(await store.checkpoints(-1, 5)).toHaveLength(1)
+    // host35 (SQLite 8, PostgreSQL 5): checkpoints first-wins, across and within batches (a stored answer may point at one).
+    await store.persistMany([{ entries: [], checkpoint: { seq: 1, head: 'x', time: 3, signature: 'later' }, sealed: null }])
+    await store.persistMany([2, 3].map((time) => ({ entries: [], checkpoint: { seq: 7, head: 'y', time, signature: `s${time}` }, sealed: null })))
+    expect(await store.checkpoints(-1, 5)).toEqual([{ seq: 1, head: 'x', time: 2, signature: 's' }, { seq: 7, head: 'y', time: 2, signature: 's2' }])
     for (let v = 1; v <= 8; v++) await store.persist({ entries: [], checkpoint: null, sealed: { version: v, auditSeq: 1, blob: new Uint8Array([v]) } })
     expect(await store.latestSnapshot()).toEqual({ version: 8, auditSeq: 1, blob: new Uint8Array([8]), wallets: [] })
     await store.close()

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { compactAnswerBody, expandAnswerBody } from './answerBody.js'
+import { compactAnswerBody, cutCheckpoint, expandAnswerBody, pasteCheckpoint } from './answerBody.js'
 import { MIGRATIONS, SqliteStore } from './SqliteStore.js'
 
 /** An entry as the enclave stores it: its hashed canonical JSON (keys sorted here) with `hash` and `mac` appended. */
@@ -14,12 +14,20 @@ function entryText(seq: number, extra: Record<string, unknown> = {}, hash = `0x$
   return { text: `${JSON.stringify(hashed).slice(0, -1)},"hash":"${hash}","mac":"${'ab'.repeat(32)}"}`, hashed }
 }
 /** The gateway's answer to a signature: the enclave's result with the entry as hashed appended (withAuditEntry). */
-const answerBody = (seq: number, hashed: Record<string, unknown>) =>
-  JSON.stringify({ signature: `0x${'cd'.repeat(65)}`, signedHash: `0x${'ef'.repeat(32)}`, receipt: { seq, entryHash: `0x${'12'.repeat(32)}`, checkpoint: { seq, head: 'h', time: 5, signature: 's' } }, auditEntry: hashed })
+const answerBody = (seq: number, hashed: Record<string, unknown>, checkpoint: Record<string, unknown> = { seq, head: 'h', time: 5, signature: 's' }) =>
+  JSON.stringify({ signature: `0x${'cd'.repeat(65)}`, signedHash: `0x${'ef'.repeat(32)}`, receipt: { seq, entryHash: `0x${'12'.repeat(32)}`, checkpoint }, auditEntry: hashed })
 const file = () => path.join(mkdtempSync(path.join(tmpdir(), 'bursar-ab-')), 'b.db')
+/** A store file an older bursar wrote: migrations 1..n applied; e0 to store in it. */
+function storeAtMigration(n: number) {
+  const f = file()
+  const db = new Database(f)
+  db.exec('CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
+  MIGRATIONS.slice(0, n).forEach((sql, i) => db.exec(sql) && db.prepare('INSERT INTO schema_migrations VALUES (?, 1)').run(i + 1))
+  return { f, db, e0: entryText(0) }
+}
 const rawAnswers = (f: string) => {
   const db = new Database(f, { readonly: true })
-  const rows = db.prepare('SELECT nonce, body_or_head AS body, entry_chain AS entryChain FROM agent_answers ORDER BY nonce').all() as { nonce: string; body: string; entryChain: string | null }[]
+  const rows = db.prepare('SELECT nonce, body_or_head AS body, entry_chain AS entryChain, checkpoint_at AS checkpointAt FROM agent_answers ORDER BY nonce').all() as { nonce: string; body: string; entryChain: string | null; checkpointAt: number | null }[]
   db.close()
   return rows
 }
@@ -67,11 +75,7 @@ describe('answerBody (lat18b): an answer stored without the audit entry it repea
   })
 
   it('a store written before migration 6 upgrades in place: whole answers and checkpoints read back; new answers are compact', async () => {
-    const f = file()
-    const db = new Database(f)
-    db.exec('CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
-    MIGRATIONS.slice(0, 5).forEach((sql, i) => db.exec(sql) && db.prepare('INSERT INTO schema_migrations VALUES (?, 1)').run(i + 1))
-    const e0 = entryText(0)
+    const { f, db, e0 } = storeAtMigration(5)
     db.prepare("INSERT INTO audit_entries(chain, seq, hash, time, event, wallet, agent_id, verdict, body, wallet_seq) VALUES ('', 0, ?, 5, 'sign_allowed', NULL, 'ag1', 'allow', ?, 1)").run(`0x${'0'.repeat(64)}`, e0.text)
     db.prepare("INSERT INTO audit_checkpoints(chain, seq, head, time, signature) VALUES ('', 0, 'h0', 5, 's0'), ('c', 3, 'h3', 6, 's3')").run()
     db.prepare("INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body, audit_seq, decided_at, fetch_count) VALUES ('ag1', 'old', 'h', 200, ?, 0, 1, 2)").run(answerBody(0, e0.hashed))
@@ -99,5 +103,76 @@ describe('answerBody (lat18b): an answer stored without the audit entry it repea
       expect(plan.join(' | '), sql).not.toMatch(/\bSCAN\b/)
     }
     check.close()
+  })
+
+  it('host35 (migration 8): the receipt checkpoint is kept once, in audit_checkpoints; first wins; anything else keeps it', async () => {
+    const row = { seq: 3, head: `0x${'3c'.repeat(32)}`, time: 1796254514549, signature: `0x${'ab'.repeat(65)}.2.0x${'01'.repeat(32)}.0x${'02'.repeat(32)}` }
+    const { hashed: h3 } = entryText(3)
+    const head = answerBody(3, h3, row)
+    const cut = cutCheckpoint(head, row)
+    expect(cut).not.toBeNull()
+    expect(cut!.head).not.toContain(row.signature)
+    expect(pasteCheckpoint(cut!.head, cut!.at, row)).toBe(head)
+    // Another row (signature, time, key order), or the same text twice: not cut.
+    expect(cutCheckpoint(head, { ...row, signature: `0x${'ab'.repeat(65)}.1.0x${'01'.repeat(32)}` })).toBeNull()
+    expect(cutCheckpoint(head, { ...row, time: row.time + 1 })).toBeNull()
+    expect(cutCheckpoint(answerBody(3, h3, { head: row.head, seq: 3, time: row.time, signature: row.signature }), row)).toBeNull()
+    expect(cutCheckpoint(JSON.stringify({ a: { checkpoint: row }, b: { checkpoint: row } }), row)).toBeNull()
+
+    const f = file()
+    const store = new SqliteStore(f)
+    const a = (nonce: string, body: string, auditSeq: number) => ({ agentId: 'ag1', nonce, requestHash: 'h', status: 200, body, auditSeq, decidedAt: 1 })
+    const e3 = entryText(3), e4 = entryText(4), e5 = entryText(5)
+    const cp = (seq: number, sig = 's') => ({ seq, head: `0x${seq.toString(16).padStart(64, '0')}`, time: 9, signature: `0x${sig}` })
+    // 3: checkpoint in the same block; 4: checkpoint stored by an earlier transaction; 5: the receipt's checkpoint is not the row.
+    await store.persistMany([{ entries: [], checkpoint: cp(4), sealed: null }])
+    await store.persistMany(
+      [
+        { entries: [e3.text], checkpoint: cp(3), sealed: null },
+        { entries: [e4.text], checkpoint: cp(4, 'later'), sealed: null },
+        { entries: [e5.text], checkpoint: cp(5), sealed: null },
+      ],
+      [a('n3', answerBody(3, e3.hashed, cp(3)), 3), a('n4', answerBody(4, e4.hashed, cp(4)), 4), a('n5', answerBody(5, e5.hashed, cp(5, 'other')), 5)],
+    )
+    // A later checkpoint at a stored seq does not replace it (the answer's bytes would change).
+    await store.persistMany([{ entries: [], checkpoint: cp(3, 'resent'), sealed: null }, { entries: [], checkpoint: cp(5, 'again'), sealed: null }])
+    expect(await store.checkpoints(2, 10)).toEqual([cp(3), cp(4), cp(5)])
+    const rows = rawAnswers(f)
+    expect(rows.map((r) => [r.nonce, r.checkpointAt !== null])).toEqual([['n3', true], ['n4', true], ['n5', false]])
+    expect(rows[0]!.body).not.toContain(cp(3).head.slice(2))
+    expect((await store.agentAnswer('ag1', 'n3'))?.body).toBe(answerBody(3, e3.hashed, cp(3)))
+    expect((await store.agentAnswer('ag1', 'n4'))?.body).toBe(answerBody(4, e4.hashed, cp(4)))
+    expect((await store.agentAnswer('ag1', 'n5'))?.body).toBe(answerBody(5, e5.hashed, cp(5, 'other')))
+    await store.close()
+    // A store whose checkpoint row went missing (edited outside bursar) is refused, not answered without it.
+    const db = new Database(f)
+    db.prepare("DELETE FROM audit_checkpoints WHERE seq = 3").run()
+    db.close()
+    const again = new SqliteStore(f)
+    await expect(again.agentAnswer('ag1', 'n3')).rejects.toThrow(/checkpoint at 3/)
+    await again.close()
+  })
+
+  it('a store of migration 7 upgrades in place: its answers keep their checkpoints and read back whole; it records migration 8, which a migration-7 bursar refuses (rt33b)', async () => {
+    const { f, db, e0 } = storeAtMigration(7)
+    const body = answerBody(0, e0.hashed, { seq: 0, head: 'h0', time: 5, signature: 's0' })
+    db.prepare("INSERT INTO audit_entries(chain, seq, hash, time, event, wallet, agent_id, verdict, body, wallet_seq) VALUES ('', 0, ?, 5, 'sign_allowed', NULL, 'ag1', 'allow', ?, 1)").run(`0x${'0'.repeat(64)}`, e0.text)
+    db.prepare("INSERT INTO audit_checkpoints(chain, seq, head, time, signature) VALUES ('', 0, 'h0', 5, 's0')").run()
+    db.prepare("INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body_or_head, audit_seq, decided_at, entry_chain) VALUES ('ag1', 'old', 'h', 200, ?, 0, 1, '')").run(compactAnswerBody(body, e0.text))
+    db.close()
+    const store = new SqliteStore(f)
+    expect((await store.agentAnswer('ag1', 'old'))?.body).toBe(body)
+    await store.close()
+    expect(rawAnswers(f).map((r) => r.checkpointAt)).toEqual([null])
+    // The schema_migrations check (rt33b) is what keeps a migration-7 bursar from serving heads without checkpoints.
+    const v = new Database(f, { readonly: true })
+    expect(v.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(MIGRATIONS.length)
+    const plan = (v.prepare(`EXPLAIN QUERY PLAN SELECT a.body_or_head, c.signature FROM agent_answers a LEFT JOIN audit_checkpoints c ON a.checkpoint_at IS NOT NULL AND c.chain = a.entry_chain AND c.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?`).all('a', 'n') as { detail: string }[]).map((p) => p.detail)
+    expect(plan.join(' | ')).not.toMatch(/\bSCAN\b/)
+    // audit_agent is gone; an agent's own read (agent + wallet, agentReads) still searches by its wallet's index.
+    expect(v.prepare("SELECT name FROM sqlite_master WHERE name = 'audit_agent'").get()).toBeUndefined()
+    const own = (v.prepare('EXPLAIN QUERY PLAN SELECT body FROM audit_entries WHERE seq > ? AND lower(wallet) = lower(?) AND agent_id = ? ORDER BY seq DESC, chain DESC LIMIT ?').all(1, 'w', 'a', 1) as { detail: string }[]).map((p) => p.detail)
+    expect(own.join(' | ')).toMatch(/SEARCH audit_entries USING INDEX audit_wallet_lower/)
+    v.close()
   })
 })

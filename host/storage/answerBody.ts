@@ -25,3 +25,28 @@ export function compactAnswerBody(body: string, entryText: string): string | nul
 export function expandAnswerBody(head: string, entryText: string): string {
   return `${head}${hashedText(entryText)}}`
 }
+
+/**
+ * Issue 18 (host35, SQLite migration 8): the receipt's checkpoint (~450 B with a turn path) is also its
+ * `audit_checkpoints` row, stored first-wins in the same transaction: the head keeps neither, only where it was (`at`,
+ * a character offset in the head), and the read pastes the row back. The cut is made only when the head holds the
+ * row's text exactly once, so pasting it back gives the same bytes; anything else keeps its checkpoint.
+ */
+export type CheckpointRow = { seq: number; head: string; time: number; signature: string }
+const CP_KEY = '"checkpoint":'
+/** The row as the answer's JSON spells it (the receipt's checkpoint keys in the schema's order). */
+const checkpointJson = (c: CheckpointRow): string => JSON.stringify({ seq: c.seq, head: c.head, time: c.time, signature: c.signature })
+
+/** The head without the row's checkpoint and where it was, or null (keep the head as it is). */
+export function cutCheckpoint(head: string, c: CheckpointRow): { head: string; at: number } | null {
+  const text = `${CP_KEY}${checkpointJson(c)}`
+  const i = head.indexOf(text)
+  if (i < 0 || head.indexOf(text, i + 1) >= 0) return null
+  const at = i + CP_KEY.length
+  return { head: `${head.slice(0, at)}${head.slice(i + text.length)}`, at }
+}
+
+/** The head cutCheckpoint was given, from its result and the same row. */
+export function pasteCheckpoint(head: string, at: number, c: CheckpointRow): string {
+  return `${head.slice(0, at)}${checkpointJson(c)}${head.slice(at)}`
+}

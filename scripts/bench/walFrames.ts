@@ -9,7 +9,7 @@
  * each frame's page is named by dbstat (its table or index) at the end. Counts do not move with the machine's load.
  *
  *   npx tsx scripts/bench/walFrames.ts [captured data dir | run] NAME=ROOT [NAME=ROOT ...]   (BATCH=1 default; TURN=1: one
- *   checkpoint per commit)
+ *   checkpoint per commit; AGENTS_PER_WALLET=16: the c = 64 bench's 64 agents, default 4)
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { mkdtempSync } from 'node:fs'
@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { expandAnswerBody } from '../../host/storage/answerBody.js'
+import { expandAnswerBody, pasteCheckpoint } from '../../host/storage/answerBody.js'
 import { startStack } from '../lib/startStack.js'
 import { LoadGenerator } from './LoadGenerator.js'
 import { setupBenchAgents } from './setupBenchAgents.js'
@@ -31,7 +31,7 @@ async function capture(): Promise<string> {
   const s = await startStack()
   const load = await LoadGenerator.start()
   try {
-    const agents = await setupBenchAgents({ url: s.url, owner: privateKeyToAccount(generatePrivateKey()), wallets: 4, agentsPerWallet: 4 })
+    const agents = await setupBenchAgents({ url: s.url, owner: privateKeyToAccount(generatePrivateKey()), wallets: 4, agentsPerWallet: Number(process.env.AGENTS_PER_WALLET ?? 4) })
     // CAPTURE_C: more payments in the same time (rows are replayed one payment per block either way).
     await load.run({ url: s.url, agents, concurrency: Number(process.env.CAPTURE_C ?? 1), warmupMs: 0, durationMs: Number(process.env.CAPTURE_MS ?? 4000), auth: 'session' })
   } finally {
@@ -51,12 +51,20 @@ const cps = new Map((src.prepare("SELECT seq, head, time, signature FROM audit_c
 const compact = (src.prepare("SELECT 1 FROM pragma_table_info('agent_answers') WHERE name = 'entry_chain'").get() ?? null) !== null
 // Migration 7 renamed the column (it holds a head when entry_chain is set).
 const answerColumn = (src.prepare("SELECT 1 FROM pragma_table_info('agent_answers') WHERE name = 'body_or_head'").get() ?? null) !== null ? 'body_or_head' : 'body'
+// Migration 8 (host35): a compact head may also leave out its receipt checkpoint (checkpoint_at), pasted from the row.
+const cpCut = (src.prepare("SELECT 1 FROM pragma_table_info('agent_answers') WHERE name = 'checkpoint_at'").get() ?? null) !== null
+const cpCols = cpCut ? ', a.checkpoint_at AS at, c.seq AS cSeq, c.head AS cHead, c.time AS cTime, c.signature AS cSig' : ''
+const cpJoin = cpCut ? ' LEFT JOIN audit_checkpoints c ON c.chain = a.entry_chain AND c.seq = a.audit_seq' : ''
+type Row = Answer & { entryText?: string | null; at?: number | null; cSeq?: number; cHead?: string; cTime?: number; cSig?: string }
 const answers = new Map(
   (
     src
-      .prepare(`SELECT a.agent_id AS agentId, a.nonce, a.request_hash AS requestHash, a.status, a.${answerColumn} AS body, a.audit_seq AS auditSeq, a.decided_at AS decidedAt${compact ? ', e.body AS entryText FROM agent_answers a LEFT JOIN audit_entries e ON e.chain = a.entry_chain AND e.seq = a.audit_seq' : ' FROM agent_answers a'}`)
-      .all() as Array<Answer & { entryText?: string | null }>
-  ).map(({ entryText, ...a }) => [a.auditSeq, entryText ? { ...a, body: expandAnswerBody(a.body, entryText) } : a]),
+      .prepare(`SELECT a.agent_id AS agentId, a.nonce, a.request_hash AS requestHash, a.status, a.${answerColumn} AS body, a.audit_seq AS auditSeq, a.decided_at AS decidedAt${compact ? `, e.body AS entryText${cpCols} FROM agent_answers a LEFT JOIN audit_entries e ON e.chain = a.entry_chain AND e.seq = a.audit_seq${cpJoin}` : ' FROM agent_answers a'}`)
+      .all() as Row[]
+  ).map(({ entryText, at, cSeq, cHead, cTime, cSig, ...a }) => {
+    const head = at == null ? a.body : pasteCheckpoint(a.body, at, { seq: cSeq!, head: cHead!, time: cTime!, signature: cSig! })
+    return [a.auditSeq, entryText ? { ...a, body: expandAnswerBody(head, entryText) } : a]
+  }),
 )
 src.close()
 const firstPaid = entries.findIndex((e) => answers.has(e.seq))

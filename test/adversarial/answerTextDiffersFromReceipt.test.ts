@@ -2,7 +2,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
-import { expandAnswerBody } from '../../host/storage/answerBody.js'
+import { type CheckpointRow, expandAnswerBody, pasteCheckpoint } from '../../host/storage/answerBody.js'
 import { hashAuditEntry } from '../../shared/audit/hashAuditEntry.js'
 import { type StackWithAgent, eip3009, paymentPolicy, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
 
@@ -48,12 +48,16 @@ describe('adversarial: answer text vs the stored answer and the receipt (cpu18 a
     const nonce = (JSON.parse(body.request) as { nonce: string }).nonce
     const db = new Database(path.join(s.stack.dataDir, 'bursar.db'), { readonly: true })
     try {
-      const stored = db.prepare('SELECT status, body_or_head AS body, entry_chain AS entryChain FROM agent_answers WHERE agent_id = ? AND nonce = ?').get(s.agentKey.agentId, nonce) as { status: number; body: string; entryChain: string | null }
+      const stored = db.prepare('SELECT status, body_or_head AS body, entry_chain AS entryChain, checkpoint_at AS checkpointAt FROM agent_answers WHERE agent_id = ? AND nonce = ?').get(s.agentKey.agentId, nonce) as { status: number; body: string; entryChain: string | null; checkpointAt: number | null }
       const entry = db.prepare('SELECT body FROM audit_entries WHERE seq = ?').pluck().get(answer.receipt.seq) as string
-      // lat18b: the row keeps the body without the audit entry it repeats (answerBody.ts); with it, the same bytes.
+      const checkpoint = db.prepare("SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = '' AND seq = ?").get(answer.receipt.seq) as CheckpointRow
+      // lat18b: the row keeps the body without the audit entry it repeats (answerBody.ts); host35: nor its receipt's
+      // checkpoint (the audit_checkpoints row); with both pasted back, the same bytes.
       expect(stored.entryChain).toBe('')
-      expect(stored.body.length).toBeLessThan(first.text.length - entry.length / 2)
-      expect({ status: stored.status, body: expandAnswerBody(stored.body, entry) }).toEqual({ status: 200, body: first.text })
+      expect(stored.checkpointAt).not.toBeNull()
+      expect(stored.body).not.toContain(checkpoint.signature)
+      expect(stored.body.length).toBeLessThan(first.text.length - entry.length / 2 - checkpoint.signature.length)
+      expect({ status: stored.status, body: expandAnswerBody(pasteCheckpoint(stored.body, stored.checkpointAt!, checkpoint), entry) }).toEqual({ status: 200, body: first.text })
       const { hash, mac: _mac, ...storedEntry } = JSON.parse(entry) as AuditEntry & { hash: string; mac: string }
       expect(hash).toBe(answer.receipt.entryHash)
       expect(storedEntry).toEqual(answer.auditEntry)
