@@ -31,7 +31,16 @@ export type RunLoadParameters = {
   auth?: 'session' | 'ed25519' | undefined
   /** Also return each measured request's (start as epoch ms, latency ms): which requests a stall held (lat18). */
   timeline?: boolean | undefined
+  /**
+   * Also return each measured request's stamps (lat35): scheduled and sent (epoch ms), latency, and its (agent, nonce)
+   * to join with what the stack stored about it (the enclave's decision and turn times, the host's decided and
+   * fetched times): which step a slow request was late in.
+   */
+  trace?: boolean | undefined
 }
+
+/** One measured request (lat35): scheduled start and send (epoch ms, sub-ms), latency (ms), its agent and request nonce. */
+export type TracedRequest = { at: number; sent: number; ms: number; agentId: string; nonce: string }
 
 export type LoadSample = { wallet: `0x${string}`; typedData: TypedDataJson; signature: `0x${string}`; signedHash: `0x${string}` }
 
@@ -59,6 +68,8 @@ export type RunLoadReturnType = {
   samples: LoadSample[]
   /** With `timeline`: [start (epoch ms), latency (ms)] of every measured request, in completion order. */
   timeline?: Array<[number, number]> | undefined
+  /** With `trace`: every measured request's stamps. */
+  trace?: TracedRequest[] | undefined
 }
 
 /** This process's sessions, by host URL and agent: opened once, reused by every later run against the same stack. */
@@ -81,6 +92,7 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
   const errors: Record<string, number> = {}
   const latencies: number[] = []
   const timeline: Array<[number, number]> = []
+  const trace: TracedRequest[] = []
   const late: number[] = []
   const samples: LoadSample[] = []
   let ok = 0
@@ -176,6 +188,8 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
         ok++
         latencies.push(end - start)
         if (params.timeline) timeline.push([performance.timeOrigin + start, end - start])
+        if (params.trace)
+          trace.push({ at: performance.timeOrigin + start, sent: performance.timeOrigin + sentAt, ms: end - start, agentId: agent.agentId, nonce: /"nonce":"([^"]+)"/.exec(built.text)![1]! })
         if (scheduled !== undefined) late.push(sentAt - scheduled)
         if (samples.length < (params.collect ?? 0))
           samples.push({ wallet: agent.wallet, typedData: built.typedData, signature: answer.signature as `0x${string}`, signedHash: answer.signedHash as `0x${string}` })
@@ -227,6 +241,7 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
     ...(late.length > 0 ? { sendLateMs: lateOf(late) } : {}),
     samples,
     ...(params.timeline ? { timeline } : {}),
+    ...(params.trace ? { trace } : {}),
   }
 }
 
