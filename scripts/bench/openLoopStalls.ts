@@ -16,7 +16,7 @@
  * signature, release, answer frame), host commit + HTTP answer, → agent. Stamps are whole ms (Date.now) except the
  * generator's; the probes of the events beside stay as above. `--no-perf` leaves the host untraced.
  *
- *   npx tsx scripts/bench/openLoopStalls.ts [--root DIR] [--windows 3] [--ms 5000] [--rate N] [--env K=V,K=V] [--threshold 5] [--no-perf]
+ *   npx tsx scripts/bench/openLoopStalls.ts [--root DIR] [--windows 3] [--ms 5000] [--rate N] [--env K=V,K=V] [--threshold 5] [--no-perf] [--no-loop] [--open-ms N]
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
@@ -88,7 +88,7 @@ try {
   const monoToWall = Date.now() - Number(process.hrtime.bigint()) / 1e6
   const perf = process.argv.includes('--no-perf') ? spawn('true') : spawn('perf', ['trace', '-T', '--duration', '2', '-o', perfFile, '-e', 'fsync,fdatasync,pwrite64,pread64,write,writev,read', '-p', String(pids.host)], { stdio: 'ignore' })
   perf.on('error', () => {}) // no perf: the report says so
-  const r = await load.run({ url: s.url, agents, concurrency: 64, warmupMs: 1500, durationMs: Number(arg('ms') ?? 5000), ratePerSec: rate, auth: 'session', timeline: true, trace: true })
+  const r = await load.run({ url: s.url, agents, concurrency: 64, warmupMs: 1500, durationMs: Number(arg('open-ms') ?? arg('ms') ?? 5000), ratePerSec: rate, auth: 'session', timeline: true, trace: true })
   perf.kill('SIGINT')
   await new Promise((res) => (perf.exitCode !== null || perf.pid === undefined ? res(null) : perf.once('exit', res)))
   hostSyscalls.push(...blockedSyscalls(perfFile, monoToWall, pids.host))
