@@ -16,7 +16,7 @@
  * signature, release, answer frame), host commit + HTTP answer, → agent. Stamps are whole ms (Date.now) except the
  * generator's; the probes of the events beside stay as above. `--no-perf` leaves the host untraced.
  *
- *   npx tsx scripts/bench/openLoopStalls.ts [--root DIR] [--windows 3] [--ms 5000] [--rate N] [--env K=V,K=V] [--threshold 5] [--no-perf] [--no-loop] [--open-ms N]
+ *   npx tsx scripts/bench/openLoopStalls.ts [--root DIR] [--windows 3] [--ms 5000] [--rate N] [--env K=V,K=V] [--threshold 5] [--no-perf] [--no-loop] [--open-ms N] [--enclave-args F,F]
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
@@ -47,7 +47,7 @@ const extraEnv = arg('env') ? Object.fromEntries(arg('env')!.split(',').map((kv)
 // `--no-loop`: without the loop-delay probe (its 1 ms timer wakes each process 1,000 times a second).
 process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import=${path.join(here, 'gcTrace.mjs')}${process.argv.includes('--no-loop') ? '' : ` --import=${path.join(here, 'loopDelay.mjs')}`}`
 Object.assign(process.env, { BURSAR_GC_FILE: files.gc, BURSAR_LOOP_DELAY_FILE: files.loop, BURSAR_LOOP_DELAY_EVERY_MS: '100' })
-const s = await startStack({ root: arg('root') ? path.resolve(arg('root')!) : undefined, env: extraEnv })
+const s = await startStack({ root: arg('root') ? path.resolve(arg('root')!) : undefined, env: extraEnv, enclaveNodeArgs: arg('enclave-args')?.split(',') ?? [] })
 const started = Date.now()
 const load = await LoadGenerator.start()
 const seals = new Map<string, { at: number; wallet: string; bytes: number }>()
@@ -88,9 +88,21 @@ try {
   const monoToWall = Date.now() - Number(process.hrtime.bigint()) / 1e6
   const perf = process.argv.includes('--no-perf') ? spawn('true') : spawn('perf', ['trace', '-T', '--duration', '2', '-o', perfFile, '-e', 'fsync,fdatasync,pwrite64,pread64,write,writev,read', '-p', String(pids.host)], { stdio: 'ignore' })
   perf.on('error', () => {}) // no perf: the report says so
+  // lat35: every fsync of the host (any length) with its thread: the writer's own (a WAL restart syncs the new header) vs the checkpoint worker's.
+  const fsyncFile = path.join(dir, 'fsync.txt')
+  const fsyncPerf = spawn('perf', ['trace', '-T', '-o', fsyncFile, '-e', 'fsync,fdatasync', '-p', String(pids.host)], { stdio: 'ignore' })
+  fsyncPerf.on('error', () => {})
   const r = await load.run({ url: s.url, agents, concurrency: 64, warmupMs: 1500, durationMs: Number(arg('open-ms') ?? arg('ms') ?? 5000), ratePerSec: rate, auth: 'session', timeline: true, trace: true })
   perf.kill('SIGINT')
   await new Promise((res) => (perf.exitCode !== null || perf.pid === undefined ? res(null) : perf.once('exit', res)))
+  fsyncPerf.kill('SIGINT')
+  await new Promise((res) => (fsyncPerf.exitCode !== null || fsyncPerf.pid === undefined ? res(null) : fsyncPerf.once('exit', res)))
+  const fsyncs = blockedSyscalls(fsyncFile, monoToWall, pids.host)
+  for (const who of ['host thread', 'host worker']) {
+    const mine = fsyncs.filter((e) => e.kind.startsWith(who)).map((e) => e.to - e.from).sort((a, b) => a - b)
+    console.log(`${who} fsyncs during the open-loop call: ${mine.length}, total ${mine.reduce((n, x) => n + x, 0).toFixed(0)} ms, median ${(mine[mine.length >> 1] ?? 0).toFixed(2)} ms, p90 ${(mine[Math.floor(mine.length * 0.9)] ?? 0).toFixed(2)} ms, max ${(mine.at(-1) ?? 0).toFixed(1)} ms`)
+  }
+  hostSyscalls.push(...fsyncs.filter((e) => e.kind.startsWith('host thread')).map((e) => ({ ...e, kind: 'host thread fsync (any length)' })))
   hostSyscalls.push(...blockedSyscalls(perfFile, monoToWall, pids.host))
   clearInterval(poll)
   clearInterval(schedPoll)
@@ -141,6 +153,10 @@ function report(timeline: Array<[number, number]>, p99: number): void {
   console.log(`${timeline.length} requests in the window, ${slow.length} over ${threshold} ms in ${episodes.length} episodes (p99 ${p99} ms); the 12 worst episodes:`)
   for (const e of [...episodes].sort((a, b) => b.max - a.max).slice(0, 12))
     console.log(`  +${((e.from - t0) / 1000).toFixed(2)} s: ${e.n} requests over ${threshold} ms, worst ${e.max.toFixed(1)} ms, episode ${(e.to - e.from).toFixed(0)} ms | ${overlaps(e.from, e.to).map((x) => x.label).join('; ') || 'nothing recorded'}`)
+  // lat35: each process's GC pauses in the window by kind: count, median, max (ms).
+  const pauses = new Map<string, number[]>()
+  for (const e of events) if (e.kind.includes(' GC ')) pauses.set(e.kind, [...(pauses.get(e.kind) ?? []), e.to - e.from])
+  console.log(`GC pauses ≥ 0.5 ms in the window: ${[...pauses].sort().map(([k, xs]) => { xs.sort((a, b) => a - b); return `${k} ${xs.length} (median ${xs[xs.length >> 1]!.toFixed(1)}, max ${xs.at(-1)!.toFixed(1)} ms)` }).join('; ')}`)
   const tail = timeline.filter(([, ms]) => ms >= p99)
   const kinds = [...new Set(events.map((e) => e.kind))].sort()
   console.log(`the ${tail.length} requests at or over the p99 (${p99} ms), share each kind of event overlapped (events in the window: count, total ms):`)
@@ -231,6 +247,7 @@ function readEvents(name: Record<number, string>): Event[] {
     if (name[d.pid] && d.max >= 2) events.push({ kind: `${name[d.pid]} loop delay ≥ ${d.max >= 10 ? 10 : 2} ms`, from: d.t - 100, to: d.t, label: '' })
   }
   for (const x of seals.values()) if (x.wallet !== 'core') events.push({ kind: 'seal stored (150 ms before)', from: x.at - 150, to: x.at, label: '' })
+  events.push(...hostSyscalls)
   for (const b of schedBins) if (b.wait >= 2) events.push({ kind: `${b.who} waited for a CPU ≥ ${b.wait >= 10 ? 10 : 2} ms`, from: b.t - 100, to: b.t, label: '' })
   return events
 }
