@@ -14,7 +14,8 @@
  * `fetched_at` (answer handed to the agent's socket) — so each slow request is split into the step it was late in:
  * generator send, agent → host → enclave writer, writer (decide, audit, seal), turn end → host (checkpoint
  * signature, release, answer frame), host commit + HTTP answer, → agent. Stamps are whole ms (Date.now) except the
- * generator's; the probes of the events beside stay as above. `--no-perf` leaves the host untraced.
+ * generator's; the probes of the events beside stay as above. `--no-perf` leaves only the host's fsync/fdatasync
+ * trace (a few dozen events a window), not the ≥ 2 ms trace of its reads and writes.
  *
  *   npx tsx scripts/bench/openLoopStalls.ts [--root DIR] [--windows 3] [--ms 5000] [--rate N] [--env K=V,K=V] [--threshold 5] [--no-perf] [--no-loop] [--open-ms N] [--enclave-args F,F]
  */
