@@ -8,7 +8,16 @@
  * With `perf` (syscall tracepoints): the host's fsyncs (its WAL-checkpoint worker) and every host syscall of WAL or
  * socket I/O that blocked ≥ 2 ms (`perf trace --duration 2`, timestamps on CLOCK_MONOTONIC mapped to wall time).
  *
- *   npx tsx scripts/bench/openLoopStalls.ts [--root DIR] [--windows 3] [--ms 5000] [--rate N] [--env K=V,K=V] [--threshold 5]
+ * lat35: every request of the window is also joined (by agent and nonce) with what the stack stored about it — the
+ * enclave's decision time (its audit entry's `time`, taken in the writer), its turn's checkpoint time (taken when the
+ * turn's blocks are signed, after the writer's sealTx), the host's `decided_at` (answer frame read and parsed) and
+ * `fetched_at` (answer handed to the agent's socket) — so each slow request is split into the step it was late in:
+ * generator send, agent → host → enclave writer, writer (decide, audit, seal), turn end → host (checkpoint
+ * signature, release, answer frame), host commit + HTTP answer, → agent. Stamps are whole ms (Date.now) except the
+ * generator's; the probes of the events beside stay as above. `--no-perf` leaves only the host's fsync/fdatasync
+ * trace (a few dozen events a window), not the ≥ 2 ms trace of its reads and writes.
+ *
+ *   npx tsx scripts/bench/openLoopStalls.ts [--root DIR] [--windows 3] [--ms 5000] [--rate N] [--env K=V,K=V] [--threshold 5] [--no-perf] [--no-loop] [--open-ms N] [--enclave-args F,F]
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
@@ -29,15 +38,22 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const dir = mkdtempSync(path.join(tmpdir(), 'bursar-stalls-'))
 const files = { gc: path.join(dir, 'gc.jsonl'), loop: path.join(dir, 'loop.jsonl') }
 const threshold = Number(arg('threshold') ?? 5)
+/** lat35: the steps of a request (declared before the top-level await that uses them). */
+const STEPS = ['send', 'toWriter', 'writer', 'toHost', 'commitReply', 'toAgent'] as const
+type Step = (typeof STEPS)[number]
+/** Whose loop / GC an overlapping event must belong to for the step to be charged to it. */
+const STEP_OWNERS: Record<Step, string[]> = { send: ['agent'], toWriter: ['host', 'enclave', 'agent'], writer: ['enclave', 'seal'], toHost: ['enclave', 'host'], commitReply: ['host'], toAgent: ['agent', 'host'] }
 const extraEnv = arg('env') ? Object.fromEntries(arg('env')!.split(',').map((kv) => kv.split('=') as [string, string])) : {}
 // Every process of the run (enclave, host, load generator) loads both probes.
-process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import=${path.join(here, 'gcTrace.mjs')} --import=${path.join(here, 'loopDelay.mjs')}`
+// `--no-loop`: without the loop-delay probe (its 1 ms timer wakes each process 1,000 times a second).
+process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import=${path.join(here, 'gcTrace.mjs')}${process.argv.includes('--no-loop') ? '' : ` --import=${path.join(here, 'loopDelay.mjs')}`}`
 Object.assign(process.env, { BURSAR_GC_FILE: files.gc, BURSAR_LOOP_DELAY_FILE: files.loop, BURSAR_LOOP_DELAY_EVERY_MS: '100' })
-const s = await startStack({ root: arg('root') ? path.resolve(arg('root')!) : undefined, env: extraEnv })
+const s = await startStack({ root: arg('root') ? path.resolve(arg('root')!) : undefined, env: extraEnv, enclaveNodeArgs: arg('enclave-args')?.split(',') ?? [] })
 const started = Date.now()
 const load = await LoadGenerator.start()
 const seals = new Map<string, { at: number; wallet: string; bytes: number }>()
 const hostSyscalls: Event[] = []
+const schedBins: Array<{ who: string; t: number; on: number; wait: number }> = []
 const pids = { enclave: s.enclave.pid!, host: s.host.pid!, agent: load.pid }
 try {
   const agents = await setupBenchAgents({ url: s.url, owner: privateKeyToAccount(generatePrivateKey()), wallets: 4, agentsPerWallet: 16 })
@@ -58,20 +74,46 @@ try {
         seals.set(`${row.wallet}:${row.version}`, { at: row.at, wallet: row.wallet === '' ? 'core' : row.wallet.slice(0, 8), bytes: row.bytes })
     } catch {}
   }, 100)
+  // lat35: each main thread's time on a CPU and waiting for one (runnable, not running: the machine's other work) per 100 ms.
+  const sched = (pid: number) => { try { const [on, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number); return [on! / 1e6, wait! / 1e6] } catch { return [0, 0] } }
+  let lastSched = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, sched(pid)]))
+  const schedPoll = setInterval(() => {
+    const now = Date.now()
+    for (const [k, pid] of Object.entries(pids)) {
+      const [on, wait] = sched(pid), [on0, wait0] = lastSched[k]!
+      schedBins.push({ who: k, t: now, on: on! - on0!, wait: wait! - wait0! })
+      lastSched[k] = [on!, wait!]
+    }
+  }, 100)
   const perfFile = path.join(dir, 'perf.txt')
   const monoToWall = Date.now() - Number(process.hrtime.bigint()) / 1e6
-  const perf = spawn('perf', ['trace', '-T', '--duration', '2', '-o', perfFile, '-e', 'fsync,fdatasync,pwrite64,pread64,write,writev,read', '-p', String(pids.host)], { stdio: 'ignore' })
+  const perf = process.argv.includes('--no-perf') ? spawn('true') : spawn('perf', ['trace', '-T', '--duration', '2', '-o', perfFile, '-e', 'fsync,fdatasync,pwrite64,pread64,write,writev,read', '-p', String(pids.host)], { stdio: 'ignore' })
   perf.on('error', () => {}) // no perf: the report says so
-  const r = await load.run({ url: s.url, agents, concurrency: 64, warmupMs: 1500, durationMs: Number(arg('ms') ?? 5000), ratePerSec: rate, auth: 'session', timeline: true })
+  // lat35: every fsync of the host (any length) with its thread: the writer's own (a WAL restart syncs the new header) vs the checkpoint worker's.
+  const fsyncFile = path.join(dir, 'fsync.txt')
+  const fsyncPerf = spawn('perf', ['trace', '-T', '-o', fsyncFile, '-e', 'fsync,fdatasync', '-p', String(pids.host)], { stdio: 'ignore' })
+  fsyncPerf.on('error', () => {})
+  const r = await load.run({ url: s.url, agents, concurrency: 64, warmupMs: 1500, durationMs: Number(arg('open-ms') ?? arg('ms') ?? 5000), ratePerSec: rate, auth: 'session', timeline: true, trace: true })
   perf.kill('SIGINT')
   await new Promise((res) => (perf.exitCode !== null || perf.pid === undefined ? res(null) : perf.once('exit', res)))
+  fsyncPerf.kill('SIGINT')
+  await new Promise((res) => (fsyncPerf.exitCode !== null || fsyncPerf.pid === undefined ? res(null) : fsyncPerf.once('exit', res)))
+  const fsyncs = blockedSyscalls(fsyncFile, monoToWall, pids.host)
+  for (const who of ['host thread', 'host worker']) {
+    const mine = fsyncs.filter((e) => e.kind.startsWith(who)).map((e) => e.to - e.from).sort((a, b) => a - b)
+    console.log(`${who} fsyncs during the open-loop call: ${mine.length}, total ${mine.reduce((n, x) => n + x, 0).toFixed(0)} ms, median ${(mine[mine.length >> 1] ?? 0).toFixed(2)} ms, p90 ${(mine[Math.floor(mine.length * 0.9)] ?? 0).toFixed(2)} ms, max ${(mine.at(-1) ?? 0).toFixed(1)} ms`)
+  }
+  hostSyscalls.push(...fsyncs.filter((e) => e.kind.startsWith('host thread')).map((e) => ({ ...e, kind: 'host thread fsync (any length)' })))
   hostSyscalls.push(...blockedSyscalls(perfFile, monoToWall, pids.host))
   clearInterval(poll)
+  clearInterval(schedPoll)
+  const stamps = storedStamps(db, r.trace!)
   db.close()
   await new Promise((res) => setTimeout(res, 1200)) // the probes flush every 100 ms / 1 s
   const l = r.latencyMs
   console.log(`open loop ${rate}/s: ${r.opsPerSec} ops/s, p50 ${l.p50} ms, p90 ${l.p90} ms, p99 ${l.p99} ms, p99.9 ${l.p999} ms, max ${l.max} ms, failed ${r.failed} (load ${loadavg()[0]!.toFixed(2)}); the generator's own send lateness p50 ${r.sendLateMs?.p50} / p99 ${r.sendLateMs?.p99} / max ${r.sendLateMs?.max} ms`)
   report(r.timeline!, l.p99)
+  segments(stamps, l.p99)
 } finally {
   await load.close()
   await s.stop()
@@ -89,7 +131,7 @@ function report(timeline: Array<[number, number]>, p99: number): void {
     if (g.at + g.ms < t0 || g.at > t1 || !name[g.pid] || g.ms < 0.5) continue
     events.push({ kind: `${name[g.pid]} GC ${g.kind}`, from: g.at, to: g.at + g.ms, label: `${name[g.pid]} ${g.kind} GC ${g.ms.toFixed(1)} ms` })
   }
-  for (const line of readFileSync(files.loop, 'utf8').trim().split('\n')) {
+  for (const line of (existsSync(files.loop) ? readFileSync(files.loop, 'utf8') : '').trim().split('\n').filter(Boolean)) {
     const d = JSON.parse(line) as { pid: number; t: number; max: number }
     if (d.t < t0 || d.t - 100 > t1 || !name[d.pid] || d.max < threshold) continue
     events.push({ kind: `${name[d.pid]} loop blocked ≥ ${threshold} ms`, from: d.t - 100, to: d.t, label: `${name[d.pid]} loop delay max ${d.max} ms` })
@@ -112,6 +154,10 @@ function report(timeline: Array<[number, number]>, p99: number): void {
   console.log(`${timeline.length} requests in the window, ${slow.length} over ${threshold} ms in ${episodes.length} episodes (p99 ${p99} ms); the 12 worst episodes:`)
   for (const e of [...episodes].sort((a, b) => b.max - a.max).slice(0, 12))
     console.log(`  +${((e.from - t0) / 1000).toFixed(2)} s: ${e.n} requests over ${threshold} ms, worst ${e.max.toFixed(1)} ms, episode ${(e.to - e.from).toFixed(0)} ms | ${overlaps(e.from, e.to).map((x) => x.label).join('; ') || 'nothing recorded'}`)
+  // lat35: each process's GC pauses in the window by kind: count, median, max (ms).
+  const pauses = new Map<string, number[]>()
+  for (const e of events) if (e.kind.includes(' GC ')) pauses.set(e.kind, [...(pauses.get(e.kind) ?? []), e.to - e.from])
+  console.log(`GC pauses ≥ 0.5 ms in the window: ${[...pauses].sort().map(([k, xs]) => { xs.sort((a, b) => a - b); return `${k} ${xs.length} (median ${xs[xs.length >> 1]!.toFixed(1)}, max ${xs.at(-1)!.toFixed(1)} ms)` }).join('; ')}`)
   const tail = timeline.filter(([, ms]) => ms >= p99)
   const kinds = [...new Set(events.map((e) => e.kind))].sort()
   console.log(`the ${tail.length} requests at or over the p99 (${p99} ms), share each kind of event overlapped (events in the window: count, total ms):`)
@@ -139,4 +185,70 @@ function blockedSyscalls(file: string, monoToWall: number, hostPid: number): Eve
     out.push({ kind, from, to: from + ms, label: `${who} ${name} ${ms.toFixed(1)} ms` })
   }
   return out
+}
+
+/** lat35: a request's steps (ms), from the generator's stamps and those the stack stored. */
+type Stamped = { at: number; ms: number; steps: Record<Step, number>; spans: Record<Step, [number, number]> }
+
+function storedStamps(db: Database.Database, trace: NonNullable<Awaited<ReturnType<LoadGenerator['run']>>['trace']>): Stamped[] {
+  const q = db.prepare(`SELECT a.decided_at AS decided, a.fetched_at AS fetched, e.time AS decide, c.time AS turn FROM agent_answers a
+    JOIN audit_entries e ON e.chain = COALESCE(a.entry_chain, '') AND e.seq = a.audit_seq
+    LEFT JOIN audit_checkpoints c ON c.chain = e.chain AND c.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?`)
+  const out: Stamped[] = []
+  for (const t of trace) {
+    const row = q.get(t.agentId, t.nonce) as { decided: number; fetched: number | null; decide: number; turn: number | null } | undefined
+    if (!row || row.turn === null) continue
+    const end = t.at + t.ms
+    const fetched = row.fetched ?? end
+    const marks = [t.at, t.sent, row.decide, row.turn, row.decided, fetched, end]
+    const steps = {} as Record<Step, number>, spans = {} as Record<Step, [number, number]>
+    STEPS.forEach((k, i) => ((steps[k] = marks[i + 1]! - marks[i]!), (spans[k] = [marks[i]!, marks[i + 1]!])))
+    out.push({ at: t.at, ms: t.ms, steps, spans })
+  }
+  return out
+}
+
+/** Which step the slow requests were late in, and what overlapped that step in its owner process. */
+function segments(stamped: Stamped[], p99: number): void {
+  if (stamped.length === 0) return console.log('(no request joined with its stored stamps)')
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? Number.NaN
+  const base = Object.fromEntries(STEPS.map((k) => [k, med(stamped.map((x) => x.steps[k]))])) as Record<Step, number>
+  const name = Object.fromEntries(Object.entries(pids).map(([k, v]) => [v, k]))
+  const events = readEvents(name)
+  const groups: Array<[string, Stamped[]]> = [[`over ${threshold} ms`, stamped.filter((x) => x.ms > threshold)], [`at or over the p99 (${p99} ms)`, stamped.filter((x) => x.ms >= p99)]]
+  const t0 = Math.min(...stamped.map((x) => x.at)), t1 = Math.max(...stamped.map((x) => x.at + x.ms))
+  const inWin = schedBins.filter((b) => b.t >= t0 && b.t <= t1)
+  console.log(`main threads in the window (schedstat, 100 ms bins): ${Object.keys(pids).map((k) => { const bs = inWin.filter((b) => b.who === k); const sum = (f: (b: (typeof bs)[number]) => number) => bs.reduce((n, b) => n + f(b), 0); return `${k} on CPU ${((100 * sum((b) => b.on)) / Math.max(1, 100 * bs.length)).toFixed(0)} %, waiting for a CPU ${sum((b) => b.wait).toFixed(0)} ms (bins ≥ 2 ms: ${bs.filter((b) => b.wait >= 2).length} of ${bs.length})` }).join('; ')}`)
+  console.log(`steps of the ${stamped.length} requests joined with their stored stamps (ms; whole-ms stamps): median of each step ${STEPS.map((k) => `${k} ${base[k].toFixed(1)}`).join(', ')}`)
+  for (const [label, xs] of groups) {
+    if (xs.length === 0) continue
+    const excess = Object.fromEntries(STEPS.map((k) => [k, xs.reduce((n, x) => n + Math.max(0, x.steps[k] - base[k]), 0)])) as Record<Step, number>
+    const total = STEPS.reduce((n, k) => n + excess[k], 0)
+    console.log(`  the ${xs.length} requests ${label}: mean latency ${(xs.reduce((n, x) => n + x.ms, 0) / xs.length).toFixed(1)} ms; each step's excess over its median, share of all excess (mean ms per request):`)
+    for (const k of STEPS) {
+      const mine = xs.filter((x) => STEPS.every((j) => x.steps[j] - base[j] <= x.steps[k] - base[k]))
+      // Of the requests this step dominated: what overlapped the step's own span in its owner processes.
+      const kinds = new Map<string, number>()
+      for (const x of mine) for (const kind of new Set(events.filter((e) => STEP_OWNERS[k].some((o) => e.kind.startsWith(o)) && e.from <= x.spans[k][1] && e.to >= x.spans[k][0]).map((e) => e.kind))) kinds.set(kind, (kinds.get(kind) ?? 0) + 1)
+      const beside = [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([kind, n]) => `${kind} ${Math.round((100 * n) / mine.length)} %`).join(', ')
+      console.log(`    ${k.padEnd(12)} ${((100 * excess[k]) / Math.max(1e-9, total)).toFixed(0).padStart(4)} %  (${(excess[k] / xs.length).toFixed(1).padStart(5)} ms)  largest in ${String(mine.length).padStart(4)}${mine.length ? `; beside it: ${beside || 'nothing recorded'}` : ''}`)
+    }
+  }
+}
+
+/** GCs (≥ 0.5 ms) and 100 ms bins of loop delay ≥ 2 ms of the three processes, and the stored seals (150 ms before each). */
+function readEvents(name: Record<number, string>): Event[] {
+  const events: Event[] = []
+  for (const line of readFileSync(files.gc, 'utf8').trim().split('\n')) {
+    const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string }
+    if (name[g.pid] && g.ms >= 0.5) events.push({ kind: `${name[g.pid]} GC ${g.kind}`, from: g.at, to: g.at + g.ms, label: '' })
+  }
+  for (const line of (existsSync(files.loop) ? readFileSync(files.loop, 'utf8') : '').trim().split('\n').filter(Boolean)) {
+    const d = JSON.parse(line) as { pid: number; t: number; max: number }
+    if (name[d.pid] && d.max >= 2) events.push({ kind: `${name[d.pid]} loop delay ≥ ${d.max >= 10 ? 10 : 2} ms`, from: d.t - 100, to: d.t, label: '' })
+  }
+  for (const x of seals.values()) if (x.wallet !== 'core') events.push({ kind: 'seal stored (150 ms before)', from: x.at - 150, to: x.at, label: '' })
+  events.push(...hostSyscalls)
+  for (const b of schedBins) if (b.wait >= 2) events.push({ kind: `${b.who} waited for a CPU ≥ ${b.wait >= 10 ? 10 : 2} ms`, from: b.t - 100, to: b.t, label: '' })
+  return events
 }

@@ -31,7 +31,22 @@ export type RunLoadParameters = {
   auth?: 'session' | 'ed25519' | undefined
   /** Also return each measured request's (start as epoch ms, latency ms): which requests a stall held (lat18). */
   timeline?: boolean | undefined
+  /**
+   * Also return each measured request's stamps (lat35): scheduled and sent (epoch ms), latency, and its (agent, nonce)
+   * to join with what the stack stored about it (the enclave's decision and turn times, the host's decided and
+   * fetched times): which step a slow request was late in.
+   */
+  trace?: boolean | undefined
+  /**
+   * Open loop (lat35): build and authenticate each request before its scheduled time (the next one while waiting for
+   * it), so the generator's own build, JSON and session MAC are not inside the latency it charges to the stack; the
+   * latency still runs from the scheduled time. Default false (as before).
+   */
+  prebuild?: boolean | undefined
 }
+
+/** One measured request (lat35): scheduled start and send (epoch ms, sub-ms), latency (ms), its agent and request nonce. */
+export type TracedRequest = { at: number; sent: number; ms: number; agentId: string; nonce: string }
 
 export type LoadSample = { wallet: `0x${string}`; typedData: TypedDataJson; signature: `0x${string}`; signedHash: `0x${string}` }
 
@@ -56,9 +71,13 @@ export type RunLoadReturnType = {
    * latency above (measured from the scheduled time, as it must be), so it bounds what the generator adds (lat18).
    */
   sendLateMs?: { p50: number; p99: number; max: number } | undefined
+  /** Open-loop runs (lat35): of that, how late the generator's timer woke for each request (scheduled → dispatched). */
+  timerLateMs?: { p50: number; p99: number; max: number } | undefined
   samples: LoadSample[]
   /** With `timeline`: [start (epoch ms), latency (ms)] of every measured request, in completion order. */
   timeline?: Array<[number, number]> | undefined
+  /** With `trace`: every measured request's stamps. */
+  trace?: TracedRequest[] | undefined
 }
 
 /** This process's sessions, by host URL and agent: opened once, reused by every later run against the same stack. */
@@ -81,7 +100,9 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
   const errors: Record<string, number> = {}
   const latencies: number[] = []
   const timeline: Array<[number, number]> = []
+  const trace: TracedRequest[] = []
   const late: number[] = []
+  const timerLate: number[] = []
   const samples: LoadSample[] = []
   let ok = 0
   let failed = 0
@@ -139,22 +160,30 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
   const measureTo = smoke ? Number.POSITIVE_INFINITY : measureFrom + (params.durationMs ?? 5000)
   const more = () => (smoke ? issued < params.requests! : performance.now() < measureTo)
 
-  const once = async (scheduled?: number) => {
+  /** One request's text and envelope, built as the SDK builds them (a fresh nonce and issuedAt each time). */
+  const make = (i: number) => {
+    const agent = params.agents[i % params.agents.length]!
+    const session = sessions[i % params.agents.length]
+    const built = buildPaymentRequest({ agentId: agent.agentId, wallet: agent.wallet, key: session ? null : keys[i % keys.length]! })
+    // The SDK's envelope (agent/requestSignature.ts), byte for byte.
+    return { i, built, body: `{"request":${JSON.stringify(built.text)},"signature":"${session ? sessionMac(session, built.text) : built.signature}"}` }
+  }
+  type Made = ReturnType<typeof make>
+
+  const once = async (scheduled?: number, pre?: Made, dispatched?: number) => {
     {
-      const i = issued++
+      const i = pre ? pre.i : issued++
       const agent = params.agents[i % params.agents.length]!
-      const key = keys[i % keys.length]!
       const start = scheduled ?? performance.now()
       let outcome: string
       let answer: Record<string, unknown> = {}
       let built: ReturnType<typeof buildPaymentRequest>
       let sentAt = Number.NaN
-      for (;;) {
-        const session = sessions[i % params.agents.length]
-        built = buildPaymentRequest({ agentId: agent.agentId, wallet: agent.wallet, key: session ? null : key })
+      for (let attempt = 0; ; attempt++) {
+        const made = attempt === 0 && pre ? pre : make(i)
+        built = made.built
         try {
-          // The SDK's envelope (agent/requestSignature.ts), byte for byte.
-          const res = await post(`{"request":${JSON.stringify(built.text)},"signature":"${session ? sessionMac(session, built.text) : built.signature}"}`, undefined, (at) => {
+          const res = await post(made.body, undefined, (at) => {
             if (Number.isNaN(sentAt)) sentAt = at
           })
           answer = JSON.parse(res.text) as Record<string, unknown>
@@ -176,7 +205,10 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
         ok++
         latencies.push(end - start)
         if (params.timeline) timeline.push([performance.timeOrigin + start, end - start])
+        if (params.trace)
+          trace.push({ at: performance.timeOrigin + start, sent: performance.timeOrigin + sentAt, ms: end - start, agentId: agent.agentId, nonce: /"nonce":"([^"]+)"/.exec(built.text)![1]! })
         if (scheduled !== undefined) late.push(sentAt - scheduled)
+        if (scheduled !== undefined && dispatched !== undefined) timerLate.push(dispatched - scheduled)
         if (samples.length < (params.collect ?? 0))
           samples.push({ wallet: agent.wallet, typedData: built.typedData, signature: answer.signature as `0x${string}`, signedHash: answer.signedHash as `0x${string}` })
       } else {
@@ -192,11 +224,14 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
     const meanGapMs = 1000 / params.ratePerSec
     const inFlight = new Set<Promise<void>>()
     let next = t0
+    const prepare = () => (params.prebuild ? make(issued++) : undefined)
+    let ready = prepare()
     while (next < measureTo) {
       const now = performance.now()
       for (; next <= now && next < measureTo; next += -Math.log(1 - Math.random()) * meanGapMs) {
-        const p: Promise<void> = once(next).finally(() => inFlight.delete(p))
+        const p: Promise<void> = once(next, ready, now).finally(() => inFlight.delete(p))
         inFlight.add(p)
+        ready = prepare()
       }
       await new Promise((r) => setTimeout(r, Math.max(0, Math.min(next, measureTo) - performance.now())))
     }
@@ -225,8 +260,10 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
       mean: round(latencies.reduce((s, x) => s + x, 0) / Math.max(1, latencies.length)),
     },
     ...(late.length > 0 ? { sendLateMs: lateOf(late) } : {}),
+    ...(timerLate.length > 0 ? { timerLateMs: lateOf(timerLate) } : {}),
     samples,
     ...(params.timeline ? { timeline } : {}),
+    ...(params.trace ? { trace } : {}),
   }
 }
 
