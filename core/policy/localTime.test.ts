@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { parsePolicy } from '../../shared/schemas/policy.js'
 import { localTime } from './localTime.js'
 
 // Issue 18 (mem35): 'UTC' is computed without Intl (no ICU data pages). 'Etc/UTC' is the same zone through
@@ -29,5 +30,27 @@ describe('localTime in UTC without Intl', () => {
 
   it('falls back to Intl outside 1970-9999 (same answers as the alias)', () => {
     for (const t of [-1, -DAY - 5, END, END + DAY]) expect(localTime(t, 'UTC')).toEqual(localTime(t, 'Etc/UTC'))
+  })
+
+  it('builds no Intl formatter for a UTC policy: parsing it, its local time (the memory claim)', () => {
+    const Real = Intl.DateTimeFormat
+    let built = 0
+    Intl.DateTimeFormat = class extends Real {
+      constructor(...a: ConstructorParameters<typeof Real>) {
+        super(...a)
+        built++
+      }
+    } as typeof Real
+    try {
+      const wallet = `0x${'11'.repeat(20)}`, agentId = `agt_${'ab'.repeat(20)}`
+      const tokens = [{ chainId: 84532, asset: `0x${'22'.repeat(20)}`, name: 'USDC', version: '2', decimals: 6 }]
+      parsePolicy({ version: 1, wallet, agentId, timeZone: 'UTC', tokens, budgets: [], rules: [] })
+      localTime(Date.UTC(2026, 11, 3, 0, 15), 'UTC')
+      expect(built).toBe(0)
+      localTime(Date.UTC(2026, 11, 3, 0, 15), 'Asia/Tokyo') // the counter sees a formatter when one is built
+      expect(built).toBe(1)
+    } finally {
+      Intl.DateTimeFormat = Real
+    }
   })
 })
