@@ -75,9 +75,10 @@ const rel = (p: string) => path.relative(root, p)
  * gov35 (issue 12 stage B: governance/ leaves for its own process behind a relay through the host — governance/ 710
  * out, the signer's end of the relay in enclave/owner/applyOwnerAct +45: outstanding views, the 30 s view age, the
  * sealed link key; governance's own closure is budgeted apart, GOVERNANCE_CLOSURE_BUDGET) 7,086 −667 → 6,419; gov35 (each decision step checked against its act:
- * shared/governance/stepsFitAct) +33 → 6,452.
+ * shared/governance/stepsFitAct) +33 → 6,452;
+ * mem35 (policy time zone 'UTC' validated and read without Intl: no ICU data pages, -6 MB enclave VmRSS) +2 → 6,454.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6452)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6454)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer). */
 export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3586)

@@ -75,8 +75,9 @@ export BURSAR_KMS_ENDPOINT="https://${KMS_HOST}:${KMS_LOCAL_PORT}"
 export AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:${IMDS_LOCAL_PORT}"
 export AWS_REGION="$BURSAR_KMS_REGION"
 # Enclave RSS (issue 18; the same as scripts/lib/enclaveLaunch.ts, which every other launcher uses): glibc keeps at
-# most 2 malloc arenas, and V8's young generation is 2 x 8 MB instead of 2 x 16 MB (docs/bench.md).
-export MALLOC_ARENA_MAX=2
+# most 2 malloc arenas and gives blocks of 128 KiB and more back to the system when freed, and V8's young generation is
+# 2 x 8 MB instead of 2 x 16 MB (docs/bench.md).
+export MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072
 ENCLAVE_NODE_FLAGS=(--max-semi-space-size=8)
 
 # Governance (issue 12 stage B): its own process and bundle in this image (same PCRs, so the KMS key policy that admits
@@ -84,7 +85,7 @@ ENCLAVE_NODE_FLAGS=(--max-semi-space-size=8)
 start env BURSAR_GOVERNANCE_LISTEN="unix:${GOV_SOCKET}" BURSAR_KMS_ENDPOINT="https://${KMS_HOST}:${KMS_LOCAL_PORT}" node "${ENCLAVE_NODE_FLAGS[@]}" "${APP_DIR}/dist/governance.mjs"
 
 if [[ "$DRY_RUN" == "1" ]]; then
-  for name in BURSAR_MODE BURSAR_ENCLAVE_LISTEN BURSAR_KMS_ENDPOINT BURSAR_KMS_REGION BURSAR_KMS_KEY_ID AWS_EC2_METADATA_SERVICE_ENDPOINT MALLOC_ARENA_MAX; do
+  for name in BURSAR_MODE BURSAR_ENCLAVE_LISTEN BURSAR_KMS_ENDPOINT BURSAR_KMS_REGION BURSAR_KMS_KEY_ID AWS_EC2_METADATA_SERVICE_ENDPOINT MALLOC_ARENA_MAX MALLOC_MMAP_THRESHOLD_ MALLOC_TRIM_THRESHOLD_; do
     printf 'ENV %s=%s\n' "$name" "${!name}"
   done
   printf 'EXEC node %s %s/dist/enclave.mjs\n' "${ENCLAVE_NODE_FLAGS[*]}" "$APP_DIR"
