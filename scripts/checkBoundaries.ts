@@ -71,9 +71,9 @@ const rel = (p: string) => path.relative(root, p)
  * the signer's view and decision schema in shared/governance, the decision applied by enclave/owner/applyOwnerAct, the
  * link key in the core blob; the stage-B projection without governance/ is printed beside this figure: 6,363) +379 → 7,077.
  * enc34 (the agent sign path's allowed audit entry appended without a second schema parse, ~4–7 µs per payment, +1; the turn
- * tree's SHA-256 by one-shot crypto.hash where Node has it, ~2 µs per answer at turns of 64, +2) +3 → 6,701 on its branch; merged after gov34 → 7,080; rt34a (a dry run stores and seals the held acts it found due) +3 → 7,083; rt34a (a refused owner act whose decision has steps answers with their sealed block) +3 → 7,086.
+ * tree's SHA-256 by one-shot crypto.hash where Node has it, ~2 µs per answer at turns of 64, +2) +3 → 6,701 on its branch; merged after gov34 → 7,080; rt34a (a dry run stores and seals the held acts it found due) +3 → 7,083; rt34a (a refused owner act whose decision has steps answers with their sealed block) +3 → 7,086; fix35 (catchUp re-sends paid from a byte budget: a host looping catchUp cannot keep the enclave encoding) +9 → 7,095.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 7086)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 7095)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']

@@ -35,7 +35,7 @@ describe('adversarial: a stranger scrapes /metrics', () => {
     const own = await scrape(open.url)
     expect(own.status).toBe(200)
     expect(await own.text()).toContain('bursar_signatures_total')
-    for (const headers of [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }]) {
+    for (const headers of [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }] as Record<string, string>[]) {
       const r = await refusal(await scrape(open.url, headers))
       expect(r.status).toBe(403)
       expect(r.body.code).toBe('metrics_token_unset')
@@ -53,7 +53,7 @@ describe('adversarial: a stranger scrapes /metrics', () => {
   })
 
   it('token set: every scrape needs it, loopback included; with it, another address scrapes', async () => {
-    for (const headers of [{}, { authorization: 'Bearer not-the-token-at-all' }, { authorization: token }]) {
+    for (const headers of [{}, { authorization: 'Bearer not-the-token-at-all' }, { authorization: token }] as Record<string, string>[]) {
       const r = await refusal(await scrape(guarded.url, headers))
       expect(r.status).toBe(401)
       expect(r.body.code).toBe('metrics_unauthorized')
