@@ -63,6 +63,13 @@ export const MAX_SNAPSHOT_BYTES = MAX_FRAME_BYTES - 1024 * 1024
 /** Entries kept until the host says it stored them (F1); beyond either bound a fresh snapshot covers them instead. */
 export const MAX_UNSTORED_ENTRIES = 8192
 export const MAX_UNSTORED_BYTES = 16 * 1024 * 1024
+/**
+ * fix35: what catchUps may re-send: the fullest answer at once (every unstored entry and a snapshot), then a quarter
+ * frame (~7.7 MiB) a second, ~8× what an honest host's acks re-send at full load; beyond it a catchUp still forgets
+ * what the host stored but re-sends nothing (it stays kept for a later one): hostFloodsCatchUp.
+ */
+export const CATCH_UP_RESEND_BURST_BYTES = MAX_UNSTORED_BYTES + MAX_SNAPSHOT_BYTES
+export const CATCH_UP_RESEND_BYTES_PER_S = MAX_SNAPSHOT_BYTES / 4
 
 export class Enclave {
   phase: Phase = 'awaiting_state'
@@ -91,6 +98,8 @@ export class Enclave {
   /** Entries not yet known to be stored, re-sent on catchUp so a host crash leaves no hole (F1). */
   private unstored: Array<{ seq: number; text: string; hash: string }> = []
   private unstoredBytes = 0
+  /** What catchUps may still re-send (bytes) as of `at` (fix35). */
+  private readonly resendBudget = { bytes: CATCH_UP_RESEND_BURST_BYTES, at: 0 }
   /** The newest sealed core blob, re-sent on catchUp until the host says it has it. */
   private lastSealed: Persist['sealed'] = null
   /** The audit seq that core was sealed at (its `auditSeq` is where its replay starts: earlier for a staggered one). */
@@ -237,7 +246,14 @@ export class Enclave {
     let kept = this.unstored.filter((u) => u.seq < this.releaseOrder.next)
     // One frame: if entries and snapshot do not fit together, the snapshot covers the entries up to its seq.
     if (sealed && this.unstoredBytes + sealedBytes(sealed) > MAX_SNAPSHOT_BYTES) kept = kept.filter((u) => u.seq > sealed.auditSeq)
-    const persist = await this.completeTx({ entries: kept.map((u) => u.text), sealed, head: kept.at(-1) && { seq: kept.at(-1)!.seq, hash: kept.at(-1)!.hash }, first: kept[0]?.seq })
+    // fix35: paid from the re-send budget (at most what it could cost); beyond it nothing goes out, all stays kept.
+    const b = this.resendBudget, now = this.now(), cost = Math.min(CATCH_UP_RESEND_BURST_BYTES, this.unstoredBytes + (sealed ? sealedBytes(sealed) : 0))
+    b.bytes = Math.min(CATCH_UP_RESEND_BURST_BYTES, b.bytes + (Math.max(0, now - b.at) * CATCH_UP_RESEND_BYTES_PER_S) / 1000)
+    b.at = now
+    const send = cost <= b.bytes
+    if (send) b.bytes -= cost
+    else kept = []
+    const persist = await this.completeTx({ entries: kept.map((u) => u.text), sealed: send ? sealed : null, head: kept.at(-1) && { seq: kept.at(-1)!.seq, hash: kept.at(-1)!.hash }, first: kept[0]?.seq })
     return { result: { ...this.readyResult(), resent: kept.length }, persist }
   }
 

@@ -46,7 +46,7 @@ export type BuildAppParameters = {
   allowHttpWebhooks?: boolean | undefined
   /** The host's pino logger and request ids (host/logging.ts); default: no logging (tests). */
   logging?: ReturnType<typeof hostLogging> | undefined
-  /** Serve GET /metrics (host/metrics.ts); BURSAR_METRICS_TOKEN, when set, is required as a bearer token. */
+  /** Serve GET /metrics (host/metrics.ts); BURSAR_METRICS_TOKEN, when set, is required as a bearer token; unset, only loopback scrapes are served. */
   metrics?: { token?: string | undefined } | undefined
   /** The origins owner read tokens must name (their audience): this host's public URL(s); default none (owner tokens refused). */
   readOrigins?: (() => readonly string[]) | undefined

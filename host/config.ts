@@ -82,7 +82,7 @@ export const HostEnvSchema = z.object({
   BURSAR_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
   /** pino level of the host's JSON logs on stderr (one line per request at info). */
   BURSAR_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-  /** When set, GET /metrics needs `Authorization: Bearer <it>`; unset, /metrics is open like /readyz. */
+  /** When set, GET /metrics needs `Authorization: Bearer <it>`; unset, /metrics answers this machine only (loopback, no proxy headers). */
   BURSAR_METRICS_TOKEN: z.string().min(16, 'BURSAR_METRICS_TOKEN must be at least 16 characters').optional(),
 })
 export type HostEnv = z.infer<typeof HostEnvSchema>

@@ -17,7 +17,7 @@
  *   plus prom-client's default process metrics (bursar_process_*, bursar_nodejs_*).
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { BaseError } from '../shared/errors/base.js'
 import { errorStatus } from '../shared/errors/errorCodes.js'
@@ -179,8 +179,20 @@ export class HostMetrics {
 }
 
 /**
+ * Whether a scrape comes from this machine itself: a loopback peer whose request no proxy forwarded (a reverse proxy
+ * on the same machine connects from loopback too, but for a remote client; the usual ones add one of these headers).
+ */
+export function localScrape(req: FastifyRequest): boolean {
+  const ip = req.socket.remoteAddress ?? ''
+  const loopback = ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.')
+  return loopback && req.headers.forwarded === undefined && req.headers['x-forwarded-for'] === undefined && req.headers['x-real-ip'] === undefined
+}
+
+/**
  * Registers GET /metrics and the per-request histogram. `token`: when set, scrapes must send
- * `Authorization: Bearer <token>` (BURSAR_METRICS_TOKEN); otherwise the endpoint is open like /readyz.
+ * `Authorization: Bearer <token>` (BURSAR_METRICS_TOKEN); unset, only this machine scrapes (localScrape), anyone
+ * else gets `metrics_token_unset` (403) — the numbers (payments allowed/denied per code, pending approvals, state
+ * size) are the operator's, not the internet's (strangerScrapesMetrics).
  */
 export function registerMetrics(app: FastifyInstance, metrics: HostMetrics, token: string | undefined): void {
   const expected = token ? digest(`Bearer ${token}`) : null
@@ -196,13 +208,17 @@ export function registerMetrics(app: FastifyInstance, metrics: HostMetrics, toke
       schema: {
         tags: ['health'],
         summary: 'Prometheus metrics (text exposition format 0.0.4)',
-        description: 'Signatures allowed/denied by code, pending approvals, latency per route and enclave round trip, persist latency, enclave phase, state size. With BURSAR_METRICS_TOKEN set, send Authorization: Bearer <token>.',
+        description: 'Signatures allowed/denied by code, pending approvals, latency per route and enclave round trip, persist latency, enclave phase, state size. With BURSAR_METRICS_TOKEN set, send Authorization: Bearer <token>; without it, only the host machine itself (loopback, not through a proxy) may scrape (403 metrics_token_unset otherwise).',
         ...(token ? { security: [{ metricsToken: [] }] } : {}),
       },
     },
     async (req, reply) => {
       if (expected && !sameDigest(req.headers.authorization ?? '', expected)) {
         const e = new BaseError('metrics_unauthorized', 'GET /metrics needs Authorization: Bearer <BURSAR_METRICS_TOKEN>')
+        return reply.code(errorStatus(e.code)).send(e.toWire())
+      }
+      if (!expected && !localScrape(req)) {
+        const e = new BaseError('metrics_token_unset', 'GET /metrics is served without a token to this machine only: set BURSAR_METRICS_TOKEN on the host and scrape with Authorization: Bearer <it>')
         return reply.code(errorStatus(e.code)).send(e.toWire())
       }
       const body = await metrics.registry.metrics()

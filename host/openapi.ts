@@ -57,7 +57,7 @@ const SECURITY_SCHEMES = {
     description: '`Authorization: Bursar-Owner <token>`: an EIP-712 AuditRead { owner, host, expiresAt } signed by an owner for this host\'s origin (`bursar audit token --host URL`); reads are scoped to that owner\'s wallets, and a token signed for another host is refused.',
   },
   operatorToken: { type: 'http', scheme: 'bearer', description: '`Authorization: Bearer <BURSAR_AUDIT_TOKEN>`: the operator/auditor reads the whole audit log.' },
-  metricsToken: { type: 'http', scheme: 'bearer', description: '`Authorization: Bearer <BURSAR_METRICS_TOKEN>` when the host sets one; /metrics is open otherwise.' },
+  metricsToken: { type: 'http', scheme: 'bearer', description: '`Authorization: Bearer <BURSAR_METRICS_TOKEN>` when the host sets one; otherwise /metrics answers the host machine only (loopback).' },
 }
 
 /** Which credentials a path takes (documentation of what the routes check). */

@@ -76,9 +76,10 @@ const rel = (p: string) => path.relative(root, p)
  * out, the signer's end of the relay in enclave/owner/applyOwnerAct +45: outstanding views, the 30 s view age, the
  * sealed link key; governance's own closure is budgeted apart, GOVERNANCE_CLOSURE_BUDGET) 7,086 −667 → 6,419; gov35 (each decision step checked against its act:
  * shared/governance/stepsFitAct) +33 → 6,452;
- * mem35 (policy time zone 'UTC' validated and read without Intl: no ICU data pages, -6 MB enclave VmRSS) +2 → 6,454.
+ * mem35 (policy time zone 'UTC' validated and read without Intl: no ICU data pages, -6 MB enclave VmRSS) +2 → 6,454;
+ * fix35 (catchUp re-sends paid from a byte budget: a host looping catchUp cannot keep the enclave encoding) +9 → 6,463.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6454)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6463)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer). */
 export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3586)

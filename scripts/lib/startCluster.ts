@@ -5,7 +5,7 @@
  * and holds or waits for the wallet group's lease. With `supervise`, a pair whose host or enclave exits (e.g. a
  * host that lost its lease) is restarted whole, as a standby with a fresh enclave.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -13,6 +13,7 @@ import path from 'node:path'
 import { ENCLAVE_ENV, ENCLAVE_NODE_FLAGS } from './enclaveLaunch.js'
 import { freePort, isAddrInUse } from './freePort.js'
 import { lastListening, repoRoot, waitFor } from './startStack.js'
+import { signalGroup, spawnReaped } from './spawnReaped.js'
 
 export type ClusterPair = {
   index: number
@@ -101,28 +102,21 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
   }
   let stopping = false
   const pairs: ClusterPair[] = []
-  /** Every live child: SIGKILLed (whole group) if this process exits with the cluster still running. */
+  /** Every live child of this cluster: SIGKILLed (whole group) at the end of stop(), whatever stop() managed. */
   const children = new Set<ChildProcess>()
   const killAll = () => {
     for (const c of children) signalGroup(c, 'SIGKILL')
   }
-  process.once('exit', killAll)
   const mk = (index: number): ClusterPair => {
     const sock = path.join(dataDir, `pair-${index + 1}.sock`)
     const logs: string[] = []
     let listening = 0
     const spawnNode = (file: string, extra: Record<string, string>, tag: string) => {
-      // Its own process group (killed whole), watched from outside: if this process dies without stopping the
-      // cluster (SIGKILL, a test worker torn down), the group is SIGKILLed within a second.
-      const c = spawn(process.execPath, [...(tag === 'enclave' ? ENCLAVE_NODE_FLAGS : []), path.join(repoRoot, file)], { env: { ...(tag === 'enclave' ? ENCLAVE_ENV : {}), ...base, ...extra }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-      if (c.pid) {
-        children.add(c)
-        c.once('exit', () => children.delete(c))
-        spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${c.pid} 2>/dev/null; do sleep 1; done; kill -0 ${process.pid} 2>/dev/null || kill -9 -${c.pid} 2>/dev/null`], {
-          detached: true,
-          stdio: 'ignore',
-        }).unref()
-      }
+      // Its own process group (killed whole), SIGKILLed if this process dies without stopping the cluster
+      // (SIGKILL, a test worker torn down): scripts/lib/spawnReaped.ts.
+      const c = spawnReaped(process.execPath, [...(tag === 'enclave' ? ENCLAVE_NODE_FLAGS : []), path.join(repoRoot, file)], { env: { ...(tag === 'enclave' ? ENCLAVE_ENV : {}), ...base, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
+      children.add(c)
+      c.once('exit', () => children.delete(c))
       c.stderr!.on('data', (d: Buffer) => {
         const s = d.toString()
         if (s.includes('enclave listening')) {
@@ -271,7 +265,6 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
         opts.log?.(`[cluster] ${(err as Error).message}: SIGKILL to every process group left`)
       } finally {
         killAll()
-        process.removeListener('exit', killAll)
       }
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
     },
@@ -292,16 +285,6 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
 }
 
 const alive = (c: ChildProcess | null): c is ChildProcess => !!c && c.exitCode === null && c.signalCode === null
-
-/** Signals a child's whole process group (it was spawned detached: it leads its own group). */
-function signalGroup(c: ChildProcess, sig: NodeJS.Signals): void {
-  if (!alive(c) || !c.pid) return
-  try {
-    process.kill(-c.pid, sig)
-  } catch {
-    c.kill(sig)
-  }
-}
 
 /** `p`, or a rejection after `ms`: no teardown or wait in a cluster test hangs. */
 export async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { ENCLAVE_ENV, ENCLAVE_NODE_FLAGS } from './enclaveLaunch.js'
 import { packageRoot } from './packageRoot.js'
+import { signalGroup, spawnReaped } from './spawnReaped.js'
 
 export const repoRoot = packageRoot(import.meta.url)
 
@@ -88,7 +89,8 @@ export async function startStack(
     ...opts.env,
   }
   const spawnNode = (file: string, extra: Record<string, string>, args: string[] = []) => {
-    const c = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...args, path.join(opts.root ?? repoRoot, file)], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
+    // Dies with this process, however it ends (scripts/lib/spawnReaped.ts): a test that times out leaks nothing.
+    const c = spawnReaped(process.execPath, [...(opts.nodeArgs ?? []), ...args, path.join(opts.root ?? repoRoot, file)], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
     c.stderr!.on('data', (d: Buffer) => logs.push(d.toString()))
     return c
   }
@@ -168,7 +170,7 @@ async function kill(c: ChildProcess | null): Promise<void> {
   await new Promise<void>((resolve) => {
     c.once('exit', () => resolve())
     c.kill('SIGTERM')
-    setTimeout(() => c.kill('SIGKILL'), 3_000).unref()
+    setTimeout(() => signalGroup(c, 'SIGKILL'), 3_000).unref()
   })
 }
 

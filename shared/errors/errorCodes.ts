@@ -211,6 +211,7 @@ export const ERROR_CODES = {
   audit_bad_entry: { status: 400, meaning: 'An entry breaks the audit schema', hint: 'Tampering or a bug' },
   audit_read_unauthorized: { status: 401, meaning: 'Audit reads need an owner read token or the operator token', hint: 'Create one with `bursar audit token`' },
   metrics_unauthorized: { status: 401, meaning: 'GET /metrics needs the operator\'s metrics token', hint: 'Send Authorization: Bearer <BURSAR_METRICS_TOKEN> (set on the host)' },
+  metrics_token_unset: { status: 403, meaning: 'Without BURSAR_METRICS_TOKEN the host serves GET /metrics to this machine only (loopback, not through a proxy)', hint: 'Set BURSAR_METRICS_TOKEN (16+ characters) on the host and scrape with Authorization: Bearer <it>' },
   audit_token_invalid: { status: 401, meaning: 'The read token does not verify', hint: 'Create a new one with `bursar audit token`' },
   audit_token_expired: { status: 401, meaning: 'The read token expired', hint: 'Create a new one with `bursar audit token`' },
   audit_token_malformed: { status: 400, meaning: 'The read token is malformed', hint: 'Create a new one with `bursar audit token`' },

@@ -10,9 +10,15 @@ import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 import { sealToX25519, x25519PublicKey } from '../../shared/owner/keyExitCipher.js'
 import { auditEntries, eip3009, paymentPolicy, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
 import { type QuorumWallet, startQuorumWallet } from '../helpers/quorumWallet.js'
+import { simClock } from '../helpers/simClock.js'
 
-const DELAY_S = 12
-const until = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now()) + 300))
+/**
+ * Far longer than the CLI runs before it falls due (each spawns a process: seconds on a loaded machine; a real 12 s
+ * lock raced them); the test moves the clock, it does not wait. The enclave, this process and the CLI runs share it.
+ */
+const DELAY_S = 300
+const clock = simClock()
+const until = (t: number) => clock.advanceTo(t)
 
 /** Every file under a directory, as bytes (the host's SQLite store, sealed blobs, anything it wrote). */
 function filesUnder(dir: string): Buffer[] {
@@ -47,12 +53,13 @@ describe('adversarial: an exported wallet keeps signing', () => {
   const json = (s: string) => JSON.parse(s) as Record<string, any>
 
   beforeAll(async () => {
-    q = await startQuorumWallet({ prefix: 'exit', delaySeconds: DELAY_S })
+    q = await startQuorumWallet({ prefix: 'exit', delaySeconds: DELAY_S, env: clock.env, cliEnv: clock.cliEnv })
     exitKey = path.join(q.dir, 'exit.key')
     walletKeyFile = path.join(q.dir, 'wallet.key')
   }, 60_000)
   afterAll(async () => {
     await q?.stack.stop()
+    clock.restore()
   })
 
   it('strictest quorum, then the time lock, then a key only the owners open; nothing more is signed', async () => {
@@ -67,7 +74,8 @@ describe('adversarial: an exported wallet keeps signing', () => {
     const two = await q.cli(1, ['proposals', 'sign', '--wallet', q.wallet, proposal.actHash, '--json'])
     expect(two.code, two.stdout + two.stderr).toBe(0)
     const { effectiveAt } = json(two.stdout).scheduled
-    expect(effectiveAt).toBeGreaterThan(Date.now() + (DELAY_S - 3) * 1000)
+    expect(effectiveAt).toBeGreaterThan(Date.now() + (DELAY_S - 60) * 1000)
+    expect(effectiveAt).toBeLessThanOrEqual(Date.now() + DELAY_S * 1000)
     // Before the time lock: collecting is refused (a typed code) and the agent still signs.
     const early = await q.cli(2, ['wallet', 'export', '--wallet', q.wallet, '--to', pub, '--json'])
     expect(early.code).toBe(1)
@@ -75,8 +83,13 @@ describe('adversarial: an exported wallet keeps signing', () => {
     expect(await pay(q.wallet, q.agentKey)).toEqual({ ok: true })
     const listed = await q.cli(0, ['scheduled', 'list', '--wallet', q.wallet])
     expect(listed.stdout).toContain('key exit of')
+    // Still locked shortly before it falls due (enclave time; wall time between here and the checks stays below 60 s).
+    clock.advanceTo(effectiveAt, -60_000)
+    const late = await q.cli(1, ['wallet', 'export', '--wallet', q.wallet, '--to', pub, '--json'])
+    expect(json(late.stdout).error.code).toBe('export_time_locked')
+    expect(await pay(q.wallet, q.agentKey)).toEqual({ ok: true })
 
-    await until(effectiveAt)
+    until(effectiveAt)
     // Due: the wallet signs nothing more, collected or not.
     expect(await pay(q.wallet, q.agentKey)).toEqual({ ok: false, code: 'wallet_exported' })
     const out = path.join(q.dir, 'export.json')

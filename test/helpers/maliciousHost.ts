@@ -5,7 +5,7 @@
  * block it is handed (entries, checkpoints, sealed snapshots) so tests can
  * replay, drop, reorder, tamper with and swap them.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { type KeyObject, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import net from 'node:net'
@@ -28,6 +28,7 @@ import {
 } from '../../shared/protocol/messages.js'
 import type { AgentRequest, TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import { type Policy, parsePolicy, policyHash } from '../../shared/schemas/policy.js'
+import { spawnReaped } from '../../scripts/lib/spawnReaped.js'
 import { repoRoot, waitFor } from './startStack.js'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 
@@ -106,7 +107,7 @@ export class MaliciousHost {
   async startEnclave(): Promise<EnclaveConnection> {
     const mark = this.logs.length
     this.spawnedAt = Date.now()
-    const c = spawn(process.execPath, [path.join(repoRoot, 'dist/enclave.sim.mjs')], {
+    const c = spawnReaped(process.execPath, [path.join(repoRoot, 'dist/enclave.sim.mjs')], {
       env: { ...process.env, BURSAR_DATA_DIR: this.dataDir, BURSAR_ENCLAVE_LISTEN: `unix:${this.socketPath}`, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })

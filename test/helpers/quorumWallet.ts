@@ -30,7 +30,7 @@ export const TWO_OF_THREE = { stopQuorum: '1', approveQuorum: '2', loosenQuorum:
  * the first with one agent (per-payment cap 1000), and unless `quorum` is null a SetOwners giving all of them the
  * wallet with these thresholds and delay (applied by the creating owner alone, 1 of 1).
  */
-export async function startQuorumWallet(o: { prefix: string; owners?: number; quorum?: Record<string, string> | null; delaySeconds?: number; policy?: PolicyBody; env?: Record<string, string> }): Promise<QuorumWallet> {
+export async function startQuorumWallet(o: { prefix: string; owners?: number; quorum?: Record<string, string> | null; delaySeconds?: number; policy?: PolicyBody; env?: Record<string, string>; cliEnv?: Record<string, string> }): Promise<QuorumWallet> {
   const stack = await startStack(o.env ? { env: o.env } : {})
   const dir = mkdtempSync(path.join(tmpdir(), `bursar-${o.prefix}-`))
   const keys = Array.from({ length: o.owners ?? 3 }, () => generatePrivateKey())
@@ -44,7 +44,7 @@ export async function startQuorumWallet(o: { prefix: string; owners?: number; qu
     await waitAgentFloor()
   }
   const cli = (who: number | Hex, args: string[]) =>
-    runCli(['owner', ...args], { BURSAR_HOST_URL: stack.url, BURSAR_OWNER_KEY: typeof who === 'number' ? keys[who]! : who, HOME: dir }, dir)
+    runCli(['owner', ...args], { BURSAR_HOST_URL: stack.url, BURSAR_OWNER_KEY: typeof who === 'number' ? keys[who]! : who, HOME: dir, ...o.cliEnv }, dir)
   return { stack, dir, keys, owners, clients, wallet, agentKey, cli }
 }
 
