@@ -2,7 +2,8 @@
  * Issue 18's memory run: N payments (default 1,000,000) through ONE real simulated enclave process
  * (dist/enclave.sim.mjs, the bundle `make sim` runs), over W wallets (default 20), and what the enclave holds
  * afterwards. The driver is a minimal host on the enclave's Unix socket (host/enclave/EnclaveClient): hello →
- * loadState(null) → finishLoad → owner acts (CreateWallet, RegisterAgent, SetPolicy, each owner-signed) → one MAC
+ * loadState(null) → finishLoad → owner acts (CreateWallet, RegisterAgent, SetPolicy, each owner-signed, relayed through
+ * governance's process at the socket + `.gov` as the host relays them: host/enclave/relayOwnerAct.ts) → one MAC
  * session per agent (the SDK's own openSession, through an agentStatus frame as the host forwards it) → agentSign
  * frames built exactly as the load generator does (buildPaymentRequest) and authenticated with the session's MAC as
  * the SDK and `make bench` do (BENCH_MEMORY_AUTH=ed25519: an Ed25519 signature per request, as before sessions), C in
@@ -26,6 +27,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { EnclaveClient } from '../../host/enclave/EnclaveClient.js'
+import { relayOwnerAct } from '../../host/enclave/relayOwnerAct.js'
+import { governanceAddressOf } from '../../shared/governance/governanceProtocol.js'
 import type { EnclaveRequest, ResponseFrame } from '../../shared/protocol/messages.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { parsePolicy, policyHash } from '../../shared/schemas/policy.js'
@@ -112,6 +115,7 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
   const logs: string[] = []
   let enclave: ChildProcess | undefined
   let client: EnclaveClient | undefined
+  let governance: EnclaveClient | undefined
   try {
     enclave = spawn(process.execPath, [...(opts.launchDefaults === false ? [] : ENCLAVE_NODE_FLAGS), ...(opts.enclaveNodeArgs ?? []), '--expose-gc', '--import', path.join(repoRoot, 'scripts/bench/memorySampler.mjs'), opts.bundle ?? path.join(repoRoot, 'dist/enclave.sim.mjs')], {
       env: { ...(opts.launchDefaults === false ? {} : ENCLAVE_ENV), ...process.env, ...opts.enclaveEnv, BURSAR_DATA_DIR: dir, BURSAR_ENCLAVE_LISTEN: `unix:${sock}`, BURSAR_MEM_SAMPLE_FILE: sampleFile },
@@ -125,6 +129,10 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
     }
     client = new EnclaveClient({ kind: 'unix', path: sock }, 60_000)
     await client.start()
+    // Owner acts go through governance's process, which the sim enclave starts beside itself (issue 12 stage B), relayed
+    // as the host relays them (host/enclave/relayOwnerAct.ts).
+    governance = new EnclaveClient({ kind: 'unix', path: governanceAddressOf(`unix:${sock}`).slice('unix:'.length) }, 60_000)
+    await governance.start()
     let storedThrough = -1
     let snapshotVersion = 0
     const sealedNow = new Map<string, number>()
@@ -155,7 +163,10 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
 
     // Owner acts: one owner per wallet (an owner may hold 4), A agents each with its own Ed25519 key and the bench's policy.
     const act = async (owner: ReturnType<typeof privateKeyToAccount>, primaryType: Parameters<typeof signOwnerAct>[0]['primaryType'], message: Record<string, unknown>, policy?: string) =>
-      must({ type: 'ownerAct', ...(await signOwnerAct({ account: owner, primaryType, message })), ...(policy ? { policy } : {}) })
+      relayOwnerAct((msg) => call(msg) as never, governance!, { ...(await signOwnerAct({ account: owner, primaryType, message })), ...(policy ? { policy } : {}) }).then((r) => {
+        if (!r.ok) throw new Error(`${primaryType} refused: ${r.error.code}: ${r.error.message}`)
+        return r.result as Record<string, unknown>
+      })
     const agents: Array<{ agentId: string; wallet: `0x${string}`; key: KeyObject }> = []
     for (let w = 0; w < opts.wallets; w++) {
       const owner = privateKeyToAccount(generatePrivateKey())
@@ -319,6 +330,7 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
     }
   } finally {
     client?.close()
+    governance?.close()
     enclave?.kill('SIGTERM')
     rmSync(dir, { recursive: true, force: true })
   }
