@@ -11,7 +11,7 @@
  * mapped back to their source modules), the other threads (GC helpers, compiler, the host's SQLite checkpointer)
  * by thread, and the samples with no JavaScript frame (GC on the main thread, libuv) by native symbol.
  *
- *   npx tsx scripts/bench/perfProfile.ts [ms=8000] [windows=1] [top=30]      (needs `perf`, kernel.perf_event_paranoid ≤ 2)
+ *   [PERF_PREWARM_MS=3000] npx tsx scripts/bench/perfProfile.ts [ms=8000] [windows=1] [top=30]   (needs `perf`, kernel.perf_event_paranoid ≤ 2)
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
@@ -109,7 +109,8 @@ const dir = mkdtempSync(path.join(tmpdir(), 'bursar-perf-'))
 try {
   const agents = await setupBenchAgents({ url: s.url, owner: privateKeyToAccount(generatePrivateKey()), wallets: 4, agentsPerWallet: 16 })
   await new Promise((r) => setTimeout(r, 2_200))
-  await load.run({ url: s.url, agents, concurrency: 64, warmupMs: 0, durationMs: 3000, auth: 'session' }) // JIT warm-up
+  // JIT warm-up: V8 keeps optimizing (background threads) for thousands of requests; PERF_PREWARM_MS to reach steady state.
+  await load.run({ url: s.url, agents, concurrency: 64, warmupMs: 0, durationMs: Number(process.env.PERF_PREWARM_MS ?? 3000), auth: 'session' })
   const pids = { enclave: s.enclave.pid!, host: s.host.pid! }
   for (let w = 0; w < windows; w++) {
     const file = path.join(dir, `perf.${w}.data`)
