@@ -11,7 +11,7 @@
  * mapped back to their source modules), the other threads (GC helpers, compiler, the host's SQLite checkpointer)
  * by thread, and the samples with no JavaScript frame (GC on the main thread, libuv) by native symbol.
  *
- *   [PERF_PREWARM_MS=3000] npx tsx scripts/bench/perfProfile.ts [ms=8000] [windows=1] [top=30]   (needs `perf`, kernel.perf_event_paranoid ≤ 2)
+ *   [PERF_PREWARM_MS=3000] [PERF_NODE_FLAGS='--max-semi-space-size=32'] npx tsx scripts/bench/perfProfile.ts [ms=8000] [windows=1] [top=30]   (needs `perf`, kernel.perf_event_paranoid ≤ 2)
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
@@ -103,7 +103,9 @@ function attribute(script: string, pids: Record<string, number>): Map<number, { 
   return out
 }
 
-const s = await startStack({ nodeArgs: ['--perf-basic-prof-only-functions', '--interpreted-frames-native-stack'] })
+// PERF_NODE_FLAGS: extra node flags for both processes (the enclave's own launch flags come after them and win there).
+const extra = (process.env.PERF_NODE_FLAGS ?? '').split(' ').filter(Boolean)
+const s = await startStack({ nodeArgs: ['--perf-basic-prof-only-functions', '--interpreted-frames-native-stack', ...extra] })
 const load = await LoadGenerator.start()
 const dir = mkdtempSync(path.join(tmpdir(), 'bursar-perf-'))
 try {
