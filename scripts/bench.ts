@@ -11,7 +11,8 @@
  *      then the Python SDK (`bursar` in a Python process from .venv, interleaved with eth_account's local signature)
  * Goals are issue 18 (CPU per payment, interleaved throughput pairs, open-loop p99, p50 at c=1, RSS, attestation,
  * audit) and issue 22 (the SDK section), each printed PASS/MISS with the gap.
- * Env: BENCH_DURATION_MS (per level, default 5000), BENCH_SKIP_PROFILE=1, BENCH_SDK_PAIRS (default 5; the Python SDK too).
+ * Env: BENCH_DURATION_MS (per level, default 5000), BENCH_PREWARM_MS (the c = 64 stack's unsampled run first, default 3000),
+ * BENCH_SKIP_PROFILE=1, BENCH_SDK_PAIRS (default 5; the Python SDK too).
  */
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
@@ -89,7 +90,9 @@ for (const c of LEVELS) {
             // The first window on a fresh stack cost 12–16 % more CPU per request than the later ones in the quiet runs
             // (03e2046, f0512c0; more on a loaded machine). An unsampled run first shrank that in one loaded run
             // (first pair 2.34–2.57× → 1.68× against ~1.3× later), not to zero: the cause is not pinned down.
-            prewarmMs: 3000,
+            // cpu36: what the first windows still pay is V8's JIT on background threads (20–200 µs per answer in each
+            // process over the first ~10,000 answers; docs/bench.md "CPU per payment by perf"): BENCH_PREWARM_MS=30000 for steady state.
+            prewarmMs: Number(process.env.BENCH_PREWARM_MS ?? 3000),
             between: async () => {
               pairBaselines.push(await benchBaseline({ durationMs: 1500 }))
             },

@@ -8,7 +8,7 @@
  * policy or can make a signature: a stored answer is only ever one the enclave
  * gave for these exact bytes, and the agent SDK checks it like any answer.
  */
-import { createHash } from 'node:crypto'
+import nodeCrypto, { createHash } from 'node:crypto'
 import { BaseError } from '../../shared/errors/base.js'
 import { errorStatus } from '../../shared/errors/errorCodes.js'
 import { AGENT_CLOCK_AHEAD_MS, REQUEST_MAX_LIFETIME_MS } from '../../shared/schemas/agentRequest.js'
@@ -167,8 +167,11 @@ export class AgentSignOnce {
  * hex — the same signed request — would read as other bytes and its answer would go to whoever sent it first.
  */
 export function requestHash(body: { request: string; signature: string }): string {
+  // Issue 18 (cpu36): one-shot `crypto.hash` where Node has it (20.12+; the same digest of the same UTF-8 bytes).
+  if (ONE_SHOT) return nodeCrypto.hash('sha256', `${body.request}\n${body.signature.toLowerCase()}`, 'hex')
   return createHash('sha256').update(body.request).update('\n').update(body.signature.toLowerCase()).digest('hex')
 }
+const ONE_SHOT = typeof (nodeCrypto as { hash?: unknown }).hash === 'function'
 
 function fromStored(prior: StoredAgentAnswer): Outcome {
   return { hash: prior.requestHash, status: prior.status, body: JSON.parse(prior.body) as unknown, stored: true }
