@@ -2,11 +2,11 @@ import { decode, encode } from 'cborg'
 import * as z from 'zod'
 import { type AuditHead, AuditHeadSchema, CHAIN_ID_REGEX, type WalletThreadHead } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
-import { SpendLedgerJsonSchema } from '../../core/ledger/LedgerEvent.js'
-import { SpendLedger } from '../../core/ledger/SpendLedger.js'
+import { SpendLedgerJsonSchema } from '../ledger/LedgerEvent.js'
+import { SpendLedger } from '../ledger/SpendLedger.js'
 import { ACT_CLASSES } from '../../shared/governance/decisionSchema.js'
-import { type EncodedIds, type GroupedIds, encodeWithRaw } from '../../core/replay/RecentIds.js'
-import type { AgentRecord, PolicyRecord, WalletRecord, WalletView } from '../../core/state/stateTypes.js'
+import { type EncodedIds, type GroupedIds, encodeWithRaw } from '../replay/RecentIds.js'
+import type { AgentRecord, PolicyRecord, WalletRecord, WalletView } from './stateTypes.js'
 
 /** Plain form of the enclave's core blob: what every wallet shares, and the directory naming each wallet's newest blob. */
 export type CoreState = {
