@@ -83,9 +83,11 @@ const rel = (p: string) => path.relative(root, p)
  * the sealed records' codec to core/state/snapshotCodec.ts (pure: cborg + zod; moved, shell 2,100 → 1,990) 0 → 6,358;
  * the signer applies only held acts: core/owner/heldActEvents.ts (unfreeze, credit, permit), ResolvePending and
  * ReleaseLocked (and resolvePending) stay in ledgerActEvents for governance; a sealed held act of another type is
- * audited as cancelled, not applied (core/owner/heldActEvents.test.ts) −34 → 6,324.
+ * audited as cancelled, not applied (core/owner/heldActEvents.test.ts) −34 → 6,324;
+ * the sealed wallet blob's policy and governance records are the decision schema's (one schema each; were written
+ * twice, the same constraints) −8 → 6,316.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6324)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6316)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;
