@@ -85,15 +85,17 @@ const rel = (p: string) => path.relative(root, p)
  * ReleaseLocked (and resolvePending) stay in ledgerActEvents for governance; a sealed held act of another type is
  * audited as cancelled, not applied (core/owner/heldActEvents.test.ts) −34 → 6,324;
  * the sealed wallet blob's policy and governance records are the decision schema's (one schema each; were written
- * twice, the same constraints) −8 → 6,316.
+ * twice, the same constraints) −8 → 6,316;
+ * the signer re-reads its stored policies by their shape (shared/schemas/policyShape.ts; PolicySchema = that shape +
+ * the cross-field rules, governance's install check; shared/schemas/policyShape.test.ts) −21 → 6,295.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6316)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6295)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;
  * diet36 (ownerActHash in its own file: governance no longer loads the receipt schema) −24 → 3,563;
- * diet36 (ledgerActEvents split in two files for the signer: heldActEvents' header) +16 → 3,579. */
-export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3579)
+ * diet36 (ledgerActEvents split in two files for the signer: heldActEvents' header) +16 → 3,579; (policy.ts over policyShape.ts) +7 → 3,586. */
+export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3586)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']
 const CORE_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg']
