@@ -78,8 +78,8 @@ const rel = (p: string) => path.relative(root, p)
  * shared/governance/stepsFitAct) +33 → 6,452;
  * mem35 (policy time zone 'UTC' validated and read without Intl: no ICU data pages, -6 MB enclave VmRSS) +2 → 6,454;
  * fix35 (catchUp re-sends paid from a byte budget: a host looping catchUp cannot keep the enclave encoding) +9 → 6,463.
- * diet36 (issue 12, seventh diet; docs/trustedClosure.md): (the owner acts' field table out of the signer: its receipt
- * check reads shared/owner/ownerActNames.ts, compile-checked against ownerActTypes; ownerActHash in its own file) −105 → 6,358;
+ * diet36 (issue 12, seventh diet; docs/trustedClosure.md), step by step: the owner acts' field table out of the signer
+ * (its receipt check reads shared/owner/ownerActNames.ts, compile-checked against ownerActTypes; ownerActHash in its own file) −105 → 6,358;
  * the sealed records' codec to core/state/snapshotCodec.ts (pure: cborg + zod; moved, shell 2,100 → 1,990) 0 → 6,358;
  * the signer applies only held acts: core/owner/heldActEvents.ts (unfreeze, credit, permit), ResolvePending and
  * ReleaseLocked (and resolvePending) stay in ledgerActEvents for governance; a sealed held act of another type is
