@@ -14,7 +14,7 @@ import type { ErrorCode } from '../shared/errors/errorCodes.js'
 import type { GovernanceDecision } from '../shared/governance/decisionSchema.js'
 import type { OwnerActView } from '../shared/governance/ownerActView.js'
 import { OWNER_LIMITS, checkLimit } from '../shared/owner/ownerLimits.js'
-import { ownerActHash } from '../shared/owner/ownerReceipt.js'
+import { ownerActHash } from '../shared/owner/ownerActHash.js'
 import { GovernanceSandbox, walletFromJson } from './GovernanceSandbox.js'
 
 /** A placeholder for the address of a key the signer generates after the decision (CreateWallet). */

@@ -1,7 +1,7 @@
 import { hexToBytes } from 'viem'
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { sealToX25519 } from '../shared/owner/keyExitCipher.js'
-import { ownerActHash } from '../shared/owner/ownerReceipt.js'
+import { ownerActHash } from '../shared/owner/ownerActHash.js'
 import { checkLedgerEvents } from '../core/ledger/checkLedgerEvents.js'
 import type { WalletView } from '../core/state/stateTypes.js'
 import { type ExportPlan, exportKeyPlan } from './exportKeyPlan.js'

@@ -1,7 +1,7 @@
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { OWNER_LIMITS, checkLimit } from '../shared/owner/ownerLimits.js'
 import type { OwnerActType } from '../shared/owner/ownerActTypes.js'
-import { ownerActHash } from '../shared/owner/ownerReceipt.js'
+import { ownerActHash } from '../shared/owner/ownerActHash.js'
 import type { ActClass, ApproveAbove, Governance, LoneApproval, Proposal, WalletView } from '../core/state/stateTypes.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 import { factsOf } from '../core/kinds/kindTable.js'

@@ -78,12 +78,24 @@ const rel = (p: string) => path.relative(root, p)
  * shared/governance/stepsFitAct) +33 → 6,452;
  * mem35 (policy time zone 'UTC' validated and read without Intl: no ICU data pages, -6 MB enclave VmRSS) +2 → 6,454;
  * fix35 (catchUp re-sends paid from a byte budget: a host looping catchUp cannot keep the enclave encoding) +9 → 6,463.
+ * diet36 (issue 12, seventh diet; docs/trustedClosure.md), step by step: the owner acts' field table out of the signer
+ * (its receipt check reads shared/owner/ownerActNames.ts, compile-checked against ownerActTypes; ownerActHash in its own file) −105 → 6,358;
+ * the sealed records' codec to core/state/snapshotCodec.ts (pure: cborg + zod; moved, shell 2,100 → 1,990) 0 → 6,358;
+ * the signer applies only held acts: core/owner/heldActEvents.ts (unfreeze, credit, permit), ResolvePending and
+ * ReleaseLocked (and resolvePending) stay in ledgerActEvents for governance; a sealed held act of another type is
+ * audited as cancelled, not applied (core/owner/heldActEvents.test.ts) −34 → 6,324;
+ * the sealed wallet blob's policy and governance records are the decision schema's (one schema each; were written
+ * twice, the same constraints) −8 → 6,316;
+ * the signer re-reads its stored policies by their shape (shared/schemas/policyShape.ts; PolicySchema = that shape +
+ * the cross-field rules, governance's install check; shared/schemas/policyShape.test.ts) −21 → 6,295.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6463)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6295)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
- * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587. */
-export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3587)
+ * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;
+ * diet36 (ownerActHash in its own file: governance no longer loads the receipt schema) −24 → 3,563;
+ * diet36 (ledgerActEvents split in two files for the signer: heldActEvents' header) +16 → 3,579; (policy.ts over policyShape.ts) +7 → 3,586. */
+export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3586)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']
 const CORE_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg']

@@ -5,7 +5,7 @@
  * policyHash (what the wallet prompt shows is only that hash); otherwise the page says so and does not co-sign.
  */
 import { isOwnerActType } from '../../shared/owner/ownerActTypes.js'
-import { ownerActHash } from '../../shared/owner/ownerReceipt.js'
+import { ownerActHash } from '../../shared/owner/ownerActHash.js'
 import type { WalletInfo } from '../../shared/protocol/messages.js'
 import { policyHash } from '../../shared/schemas/policy.js'
 import { type DiffLine, diffLines } from './policyDiff.js'

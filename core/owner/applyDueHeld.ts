@@ -3,7 +3,7 @@ import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { checkLedgerEvents } from '../ledger/checkLedgerEvents.js'
 import type { StateChange, WalletView } from '../state/stateTypes.js'
 import { dueHeld } from './heldActs.js'
-import { type LedgerAct, ledgerActEvents } from './ledgerActEvents.js'
+import { type HeldLedgerAct, heldActEvents } from './heldActEvents.js'
 
 /** The rule owner-act audit entries name. */
 export const OWNER_RULE = 'owner_act'
@@ -39,8 +39,8 @@ export function applyDueHeld<T extends { snapshot: boolean }>(shell: OwnerShell<
   for (const h of due) {
     const base = { wallet: wallet.address, agentId: h.agentId, rule: OWNER_RULE, requestId: h.actHash }
     try {
-      const act = { primaryType: h.primaryType, message: JSON.parse(h.message), signer: h.signer } as LedgerAct
-      const out = ledgerActEvents({ wallet, act, now })
+      const act = { primaryType: h.primaryType, message: JSON.parse(h.message), signer: h.signer } as HeldLedgerAct
+      const out = heldActEvents(wallet, act, now)
       const checked = checkLedgerEvents(wallet.ledger, out.events)
       if (!checked.ok) throw new EnclaveError('owner_act_invalid', checked.message)
       applyEvents(shell, wallet, out.events)

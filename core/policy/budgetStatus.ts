@@ -1,4 +1,4 @@
-import { type Cap, parsePolicy } from '../../shared/schemas/policy.js'
+import { type Cap, parseStoredPolicy } from '../../shared/schemas/policyShape.js'
 import { parseWalletPolicy } from '../../shared/schemas/walletPolicy.js'
 import type { LedgerView } from '../state/stateTypes.js'
 import type { EvalContext } from './evalTypes.js'
@@ -25,7 +25,7 @@ export function agentStatusView({ wallet, revoked, agentId, now }: AgentStatusVi
   const ledger = wallet.ledger
   // What is in force now (a scheduled widening only after its delay), and what is scheduled: the agent is told.
   const rec = [policyAt(wallet, agentId, now)].find((r) => r && !r.revoked)
-  const policy = rec ? parsePolicy(rec.json) : null
+  const policy = rec ? parseStoredPolicy(rec.json) : null
   const wrec = policyAt(wallet, null, now)
   const wp = wrec ? parseWalletPolicy(wrec.json) : null
   const view = (cap: Cap, timeZone: string, walletWide: boolean) => {

@@ -1,7 +1,7 @@
 import type { AgentDryRunResult, WireError } from '../../shared/protocol/messages.js'
 import type { AgentRequest } from '../../shared/schemas/agentRequest.js'
 import type { DecodedAction } from '../../shared/schemas/decodedAction.js'
-import { type Policy, parsePolicy } from '../../shared/schemas/policy.js'
+import { type Policy, parseStoredPolicy } from '../../shared/schemas/policyShape.js'
 import { type WalletPolicy, parseWalletPolicy } from '../../shared/schemas/walletPolicy.js'
 import { describeAction, factsOf } from '../kinds/kindTable.js'
 import { exitDue } from '../owner/keyExit.js'
@@ -39,7 +39,7 @@ export function cachedPolicy(rec: { json: string; hash: string } | undefined, wa
   if (!rec) return null
   let p = policyCache.get(rec.hash)
   if (!p) {
-    p = wallet ? parseWalletPolicy(rec.json) : parsePolicy(rec.json)
+    p = wallet ? parseWalletPolicy(rec.json) : parseStoredPolicy(rec.json)
     if (policyCache.size >= 4096) policyCache.clear()
     policyCache.set(rec.hash, p)
   }

@@ -8,7 +8,7 @@ import { type DecisionStep, type GovernanceDecision, GovernanceDecisionSchema } 
 import { stepsFitAct } from '../../shared/governance/stepsFitAct.js'
 import { DECISION_DOMAIN, VIEW_DOMAIN, linkHash, openLink, sealLink } from '../../shared/governance/linkMac.js'
 import { type OwnerActView, type WireError, walletJson } from '../../shared/governance/ownerActView.js'
-import { isOwnerActType } from '../../shared/owner/ownerActTypes.js'
+import { isOwnerActName } from '../../shared/owner/ownerActNames.js'
 import { makeOwnerReceipt } from '../../shared/owner/ownerReceipt.js'
 import type { Enclave, Tx } from '../Enclave.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
@@ -243,7 +243,7 @@ function walletChange(c: Extract<DecisionStep, { type: 'wallet_changed' }>['chan
  */
 function signOwnerReceipt(enclave: Enclave, d: GovernanceDecision, wallet: string, ownerSeq: number) {
   const head = enclave.audit.head()
-  if (!isOwnerActType(d.act) || d.actHash === null) throw new EnclaveError('governance_decision_invalid', 'Governance decision refused: no act hash')
+  if (!isOwnerActName(d.act) || d.actHash === null) throw new EnclaveError('governance_decision_invalid', 'Governance decision refused: no act hash')
   const body = { v: 1 as const, act: d.act, actHash: d.actHash, wallet: wallet.toLowerCase(), ownerSeq, stateVersion: enclave.state.version, auditHead: head, ...(enclave.audit.chain && { chain: enclave.audit.chain }), time: enclave.now() }
   return makeOwnerReceipt(body, enclave.receiptSigner)
 }

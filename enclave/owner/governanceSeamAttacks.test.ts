@@ -11,7 +11,7 @@ import { parseAdmission } from '../../shared/owner/parseAdmission.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { Enclave } from '../Enclave.js'
 import { finishLoad } from '../state/loadState.js'
-import { decodeCore } from '../state/snapshotCodec.js'
+import { decodeCore } from '../../core/state/snapshotCodec.js'
 import { applyOwnerAct, decide as decideFor } from '../../test/helpers/ownerActInProcess.js'
 import { applyOwnerAct as ownerAct, applyGovernanceDecision, ownerActView } from './applyOwnerAct.js'
 

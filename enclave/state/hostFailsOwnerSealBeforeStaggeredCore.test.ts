@@ -17,7 +17,7 @@ import { Enclave } from '../Enclave.js'
 import { handleAgentSign } from '../agent/handleAgentSign.js'
 import { applyOwnerAct } from '../../test/helpers/ownerActInProcess.js'
 import { finishLoad, replayEntries } from './loadState.js'
-import { decodeCore } from './snapshotCodec.js'
+import { decodeCore } from '../../core/state/snapshotCodec.js'
 
 const USDC = '0x036CbD53842c5426634e7929541eC2318f3dCF7e'
 const PAY_TO = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C'

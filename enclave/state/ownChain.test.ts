@@ -12,7 +12,7 @@ import { GENESIS_HASH } from '../../shared/audit/hashAuditEntry.js'
 import { Enclave } from '../Enclave.js'
 import { applyOwnerAct } from '../../test/helpers/ownerActInProcess.js'
 import { finishLoad, replayEntries } from './loadState.js'
-import { decodeCore } from './snapshotCodec.js'
+import { decodeCore } from '../../core/state/snapshotCodec.js'
 
 /**
  * Issue 15 step 4 in process: an enclave of the lineage starts its own chain from the root chain's core (no wallets,

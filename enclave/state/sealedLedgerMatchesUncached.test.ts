@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { LedgerEvent } from '../../core/ledger/LedgerEvent.js'
 import { HOUR_MS, SpendLedger } from '../../core/ledger/SpendLedger.js'
 import type { WalletRecord } from '../../core/state/stateTypes.js'
-import { decodeWalletBlob, encodeWalletBlob } from './snapshotCodec.js'
+import { decodeWalletBlob, encodeWalletBlob } from '../../core/state/snapshotCodec.js'
 import { RecentIds } from '../../core/replay/RecentIds.js'
 
 /**

@@ -7,7 +7,7 @@ import { OWNER_LIMITS } from '../../shared/owner/ownerLimits.js'
 import { MAX_OWNERS } from '../../shared/owner/ownerActTypes.js'
 import { MAX_SNAPSHOT_BYTES } from '../Enclave.js'
 import { decode, encode } from 'cborg'
-import { decodeCore, decodeWalletBlob, encodeCore, encodeWalletBlob } from './snapshotCodec.js'
+import { decodeCore, decodeWalletBlob, encodeCore, encodeWalletBlob } from '../../core/state/snapshotCodec.js'
 import type { AgentRecord, PolicyRecord, WalletRecord } from '../../core/state/stateTypes.js'
 
 const T0 = 1_800_000_000_000

@@ -12,7 +12,7 @@ import { Enclave } from '../Enclave.js'
 import { applyOwnerAct } from '../../test/helpers/ownerActInProcess.js'
 import { finishLoad } from './loadState.js'
 import { encode } from 'cborg'
-import { decodeCore, decodeWalletBlob } from './snapshotCodec.js'
+import { decodeCore, decodeWalletBlob } from '../../core/state/snapshotCodec.js'
 
 function enclaveWith(sealer: Sealer): Enclave {
   return new Enclave({ mode: 'sim', sealer, nsm: { kind: 'mock', attest: async () => new Uint8Array() }, configVersion: '1', admission: parseAdmission(undefined), log: () => {}, snapshotEvery: 1_000_000 })

@@ -10,7 +10,7 @@ import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { Enclave } from '../Enclave.js'
 import { applyOwnerAct } from '../../test/helpers/ownerActInProcess.js'
 import { finishLoad } from './loadState.js'
-import { decodeCore } from './snapshotCodec.js'
+import { decodeCore } from '../../core/state/snapshotCodec.js'
 
 /**
  * Issue 15 step 3 in process, with a sealer WITHOUT the sim sealer's per-process high-water mark (as KMS): the

@@ -6,13 +6,14 @@ import { LedgerEventSchema } from '../../core/ledger/LedgerEvent.js'
 /** Classes of owner acts, each with its own m-of-n threshold (governance/quorum.ts). */
 export const ACT_CLASSES = ['stop', 'approve', 'loosen', 'agents', 'owners'] as const
 
-const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
-const hex = (n: number) => z.custom<`0x${string}`>((v) => typeof v === 'string' && v.length === 2 + n && /^0x[0-9a-fA-F]*$/.test(v))
-const policyRecord = { json: z.string(), version: uint, hash: hex(64) }
-const PolicySchema = z.strictObject({ agentId: z.string(), ...policyRecord, revoked: z.boolean().optional() })
-const WalletPolicySchema = z.strictObject(policyRecord)
+export const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+export const hex = (n: number) => z.custom<`0x${string}`>((v) => typeof v === 'string' && v.length === 2 + n && /^0x[0-9a-fA-F]*$/.test(v))
+export const policyRecord = { json: z.string(), version: uint, hash: hex(64) }
+/** A stored agent policy and the wallet policy (PolicyRecord, WalletPolicyRecord): in decisions and in sealed wallet blobs. */
+export const PolicyRecordSchema = z.strictObject({ agentId: z.string(), ...policyRecord, revoked: z.boolean().optional() })
+export const WalletPolicyRecordSchema = z.strictObject(policyRecord)
 
-/** The governance records of a wallet as JSON (the seam's view and decisions carry them; the sealed blobs use CBOR). */
+/** The governance records of a wallet (the seam's view and decisions carry them as JSON; the sealed wallet blobs as CBOR, core/state/snapshotCodec.ts). */
 export const GovernanceRecordSchemas = {
   governance: z.strictObject({ owners: z.array(hex(40)), thresholds: z.strictObject({ stop: uint, approve: uint, loosen: uint, agents: uint, owners: uint }), delayMs: uint,
     approveAbove: z.array(z.strictObject({ chainId: uint, asset: z.string(), above: z.string(), quorum: uint })).optional(),
@@ -26,7 +27,7 @@ export const GovernanceRecordSchemas = {
   loneApproved: z.array(z.strictObject({ chainId: uint, asset: z.string(), amount: z.string(), at: uint })),
 }
 const ScheduledSchema = z.strictObject({
-  actHash: hex(64), agentId: z.string().nullable(), policy: z.union([PolicySchema, WalletPolicySchema]), widens: z.array(z.string()), scheduledAt: uint, effectiveAt: uint,
+  actHash: hex(64), agentId: z.string().nullable(), policy: z.union([PolicyRecordSchema, WalletPolicyRecordSchema]), widens: z.array(z.string()), scheduledAt: uint, effectiveAt: uint,
 })
 const AgentJsonSchema = z.strictObject({ agentId: z.string(), publicKey: hex(64), label: z.string(), status: z.enum(['active', 'revoked']), registeredAt: uint })
 const g = GovernanceRecordSchemas
@@ -36,8 +37,8 @@ const nullable = <T extends z.ZodType>(s: T) => s.nullable().optional()
 /** Every WalletChange variant (core/owner/walletActChange.ts) as JSON: what a decision may change in a wallet. */
 export const WalletChangeJsonSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('agent_registered'), agent: AgentJsonSchema }),
-  z.strictObject({ type: z.literal('policy_set'), policy: PolicySchema }),
-  z.strictObject({ type: z.literal('wallet_policy_set'), policy: WalletPolicySchema }),
+  z.strictObject({ type: z.literal('policy_set'), policy: PolicyRecordSchema }),
+  z.strictObject({ type: z.literal('wallet_policy_set'), policy: WalletPolicyRecordSchema }),
   z.strictObject({ type: z.literal('governance_set'), set: z.strictObject({ governance: nullable(g.governance), proposals: nullable(g.proposals), exit: nullable(g.exit), held: nullable(g.held), loneApproved: nullable(g.loneApproved) }) }),
   z.strictObject({ type: z.literal('scheduled'), item: ScheduledSchema }),
   z.strictObject({ type: z.literal('scheduled_cancelled'), actHash: z.string().optional(), agentId: z.string().optional() }),

@@ -1,8 +1,5 @@
-import { hashTypedData } from 'viem'
 import * as z from 'zod'
 import { canonicalJson } from '../canonical/canonicalJson.js'
-import type { OwnerActType } from './ownerActTypes.js'
-import { ownerTypedData } from './ownerTypedData.js'
 
 const hex = z.string().regex(/^0x[0-9a-fA-F]*$/)
 const count = z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER)
@@ -43,8 +40,3 @@ export function makeOwnerReceipt(body: OwnerReceiptBody, sign: (payload: Uint8Ar
   return { ...body, signature: `0x${Buffer.from(sign(ownerReceiptPayload(body))).toString('hex')}` }
 }
 
-/** The EIP-712 digest of an owner act (what `actHash` carries). */
-export function ownerActHash(primaryType: OwnerActType, message: Record<string, unknown>): `0x${string}` {
-  // biome-ignore lint/suspicious/noExplicitAny: fixed types from ownerTypedData
-  return hashTypedData(ownerTypedData(primaryType, message) as any)
-}

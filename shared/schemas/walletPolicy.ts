@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { CapSchema, PolicySchema, parseWith } from './policy.js'
+import { CapSchema, PolicyShapeSchema, parseWith } from './policyShape.js'
 
 /**
  * The owner-signed wallet-level policy: limits that hold across all of a wallet's agents together, on top of
@@ -9,10 +9,10 @@ import { CapSchema, PolicySchema, parseWith } from './policy.js'
 export const WalletPolicySchema = z
   .strictObject({
     version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-    wallet: PolicySchema.shape.wallet,
+    wallet: PolicyShapeSchema.shape.wallet,
     description: z.string().max(1000).optional(),
     /** For calendar-day wallet caps. */
-    timeZone: PolicySchema.shape.timeZone,
+    timeZone: PolicyShapeSchema.shape.timeZone,
     /** Wallet-wide caps per (chain, asset) on the sum of every agent's spends (and live permit holds). */
     budgets: z.array(CapSchema).max(64),
   })

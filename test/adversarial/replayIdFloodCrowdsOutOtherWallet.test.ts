@@ -16,7 +16,7 @@ import { Enclave } from '../../enclave/Enclave.js'
 import { handleAgentSign } from '../../enclave/agent/handleAgentSign.js'
 import { applyOwnerAct } from '../helpers/ownerActInProcess.js'
 import { finishLoad, replayEntries } from '../../enclave/state/loadState.js'
-import { decodeWalletBlob } from '../../enclave/state/snapshotCodec.js'
+import { decodeWalletBlob } from '../../core/state/snapshotCodec.js'
 
 const USDC = '0x036CbD53842c5426634e7929541eC2318f3dCF7e'
 const PAY_TO = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C'

@@ -2,11 +2,11 @@ import { decode, encode } from 'cborg'
 import * as z from 'zod'
 import { type AuditHead, AuditHeadSchema, CHAIN_ID_REGEX, type WalletThreadHead } from '../../shared/audit/auditEntry.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
-import { SpendLedgerJsonSchema } from '../../core/ledger/LedgerEvent.js'
-import { SpendLedger } from '../../core/ledger/SpendLedger.js'
-import { ACT_CLASSES } from '../../shared/governance/decisionSchema.js'
-import { type EncodedIds, type GroupedIds, encodeWithRaw } from '../../core/replay/RecentIds.js'
-import type { AgentRecord, PolicyRecord, WalletRecord, WalletView } from '../../core/state/stateTypes.js'
+import { SpendLedgerJsonSchema } from '../ledger/LedgerEvent.js'
+import { SpendLedger } from '../ledger/SpendLedger.js'
+import { GovernanceRecordSchemas as g, PolicyRecordSchema, WalletPolicyRecordSchema, hex, policyRecord, uint } from '../../shared/governance/decisionSchema.js'
+import { type EncodedIds, type GroupedIds, encodeWithRaw } from '../replay/RecentIds.js'
+import type { AgentRecord, PolicyRecord, WalletRecord, WalletView } from './stateTypes.js'
 
 /** Plain form of the enclave's core blob: what every wallet shares, and the directory naming each wallet's newest blob. */
 export type CoreState = {
@@ -35,32 +35,24 @@ export type CoreState = {
 /** `thread` (issue 15 step 2): the wallet's audit thread head; absent from blobs sealed before threads. */
 export type WalletBlob = { coreId: Uint8Array; version: number; auditSeq: number; replay: Array<[string, number]>; wallet: WalletRecord; thread?: WalletThreadHead | undefined }
 
-const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 const bytes = (n?: number) => z.instanceof(Uint8Array).refine((b) => n === undefined || b.length === n)
-const hex = (n: number) => z.custom<`0x${string}`>((v) => typeof v === 'string' && v.length === 2 + n && /^0x[0-9a-fA-F]*$/.test(v))
-const policyRecord = { json: z.string(), version: uint, hash: hex(64) }
 
 const WalletSchema = z.strictObject({
   address: hex(40), privateKey: bytes(32), owner: hex(40), label: z.string(), createdAt: uint, ownerSeq: uint, rolledBack: z.boolean(),
   agents: z.array(z.strictObject({ agentId: z.string(), publicKey: bytes(32), label: z.string(), status: z.enum(['active', 'revoked']), registeredAt: uint })),
-  policies: z.array(z.strictObject({ agentId: z.string(), json: z.string(), version: uint, hash: hex(64), revoked: z.boolean().optional() })),
+  policies: z.array(PolicyRecordSchema),
   ledger: z.string(), // the ledger's JSON text (SpendLedgerJsonSchema)
-  // Issue 19: the wallet policy, the owner set, open proposals and scheduled loosenings.
-  walletPolicy: z.strictObject(policyRecord).optional(),
-  governance: z.strictObject({ owners: z.array(hex(40)), thresholds: z.strictObject({ stop: uint, approve: uint, loosen: uint, agents: uint, owners: uint }), delayMs: uint,
-    approveAbove: z.array(z.strictObject({ chainId: uint, asset: z.string(), above: z.string(), quorum: uint })).optional(),
-    prevDelay: z.strictObject({ ms: uint, until: uint }).optional() }).optional(),
-  proposals: z.array(z.strictObject({
-    actHash: hex(64), primaryType: z.string(), message: z.string(), policy: z.string().nullable(), actClass: z.enum(ACT_CLASSES), threshold: uint,
-    signers: z.array(hex(40)), seq: uint, createdAt: uint, expiresAt: uint,
-  })).optional(),
+  // Issue 19: the wallet policy, the owner set, open proposals and scheduled loosenings (the governance records: one schema with decisions').
+  walletPolicy: WalletPolicyRecordSchema.optional(),
+  governance: g.governance.optional(),
+  proposals: g.proposals.optional(),
   scheduled: z.array(z.strictObject({
     actHash: hex(64), agentId: z.string().nullable(), policy: z.strictObject({ ...policyRecord, agentId: z.string().optional(), revoked: z.boolean().optional() }),
     widens: z.array(z.string()), scheduledAt: uint, effectiveAt: uint,
   })).optional(),
-  exit: z.strictObject({ actHash: hex(64), recipientKey: hex(64), scheduledAt: uint, effectiveAt: uint, collectedAt: uint.optional() }).optional(), // issue 19: key exit
-  held: z.array(z.strictObject({ actHash: hex(64), primaryType: z.string(), message: z.string(), signer: hex(40), agentId: z.string(), scheduledAt: uint, effectiveAt: uint })).optional(),
-  loneApproved: z.array(z.strictObject({ chainId: uint, asset: z.string(), amount: z.string(), at: uint })).optional(), // approve-above window
+  exit: g.exit.optional(), // issue 19: key exit
+  held: g.held.optional(),
+  loneApproved: g.loneApproved.optional(), // approve-above window
 })
 
 /**
