@@ -2,7 +2,7 @@ import { hexToBytes } from 'viem'
 import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import type { WalletChange } from '../../core/owner/applyWalletChange.js'
-import type { WalletRecord } from '../../core/state/stateTypes.js'
+import type { WalletRecord, WalletView } from '../../core/state/stateTypes.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { type DecisionStep, type GovernanceDecision, GovernanceDecisionSchema } from '../../shared/governance/decisionSchema.js'
 import { stepsFitAct } from '../../shared/governance/stepsFitAct.js'
@@ -21,7 +21,8 @@ export type OwnerActParameters = { primaryType: string; message: string; signatu
 export type SentView = {
   bytes: Uint8Array; hash: `0x${string}`; wallet: `0x${string}` | null; ownerSeq: number | null; act: string; key: { privateKey: Uint8Array; address: `0x${string}` } | null
   /** The signer's clock in the view, and the act as sent (the relayed decision must come with the same act). */
-  now: number; params: OwnerActParameters
+  /** rt36a: the wallet's held acts in the view (every change makes a new array): the agent path applies due ones. */
+  now: number; params: OwnerActParameters; held: WalletView['held']
 }
 type Key = NonNullable<SentView['key']>
 /** The address a CreateWallet decision names for the key the signer generates (governance/governOwnerAct.ts NEW_WALLET). */
@@ -133,7 +134,7 @@ export function ownerActView(enclave: Enclave, params: OwnerActParameters): Sent
   const view: OwnerActView = { v: 1, act: { primaryType: params.primaryType, message: params.message, signature: params.signature, policy: params.policy ?? null },
     now: enclave.now(), snapshotBytes: enclave.lastSnapshotBytes, walletAddress, wallet, walletError, create, imported }
   const bytes = sealLink(enclave.linkKey, VIEW_DOMAIN, view)
-  return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key, now: view.now, params }
+  return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key, now: view.now, params, held: wallet?.held }
 }
 
 function lookUp(enclave: Enclave, address: string, onError: (e: WireError) => void) {
@@ -181,24 +182,25 @@ export async function applyGovernanceDecision(enclave: Enclave, sent: SentView, 
 }
 
 function checkDecision(enclave: Enclave, sent: SentView, bytes: Uint8Array): GovernanceDecision {
-  const invalid = invalidDecision
   const raw = openLink(enclave.linkKey, DECISION_DOMAIN, bytes)
-  if (raw === null) throw invalid('its MAC does not check under the link key')
+  if (raw === null) throw invalidDecision('its MAC does not check under the link key')
   const parsed = GovernanceDecisionSchema.safeParse(raw)
-  if (!parsed.success) throw invalid(`it does not parse (${parsed.error.issues[0]?.path.join('.')})`)
+  if (!parsed.success) throw invalidDecision(`it does not parse (${parsed.error.issues[0]?.path.join('.')})`)
   const d = parsed.data
-  if (d.viewHash !== sent.hash || d.wallet !== sent.wallet || d.act !== sent.act || d.ownerSeq !== sent.ownerSeq) throw invalid('it answers another view')
-  if (sent.wallet !== null && sent.ownerSeq !== null && enclave.state.wallets.get(sent.wallet)?.ownerSeq !== d.ownerSeq) {
-    throw new EnclaveError('governance_stale', `The decision was made at ownerSeq ${d.ownerSeq}; the wallet has moved on`)
-  }
+  if (d.viewHash !== sent.hash || d.wallet !== sent.wallet || d.act !== sent.act || d.ownerSeq !== sent.ownerSeq) throw invalidDecision('it answers another view')
+  const live = sent.wallet === null ? undefined : enclave.state.wallets.get(sent.wallet)
+  if (sent.wallet !== null && sent.ownerSeq !== null && live?.ownerSeq !== d.ownerSeq) throw new EnclaveError('governance_stale', `The decision was made at ownerSeq ${d.ownerSeq}; the wallet has moved on`)
+  // SECURITY (rt36a): agent turns run between view and decision: one may have applied a held act the decision applies
+  // again, or moved the ledger so the decision's events no longer fit (a halt below): stale, before anything changes.
+  if (live && (live.held !== sent.held || !checkLedgerEvents(live.ledger, d.steps.flatMap((s) => (s.type === 'ledger' ? s.events : []))).ok)) throw new EnclaveError('governance_stale', 'An agent turn changed the wallet since the view')
   const own = d.wallet ?? NEW_WALLET
   const named = (s: DecisionStep) => (s.type === 'audit' ? s.fields.wallet : s.type === 'wallet_created' ? own : s.wallet)
-  if (d.steps.some((s) => named(s) !== undefined && named(s)!.toLowerCase() !== own)) throw invalid('a step names another wallet')
+  if (d.steps.some((s) => named(s) !== undefined && named(s)!.toLowerCase() !== own)) throw invalidDecision('a step names another wallet')
   const creates = d.steps.filter((s) => s.type === 'wallet_created').length
   const keyOk = { none: creates === 0, generate: creates === 1 && sent.act === 'CreateWallet', import: creates === 1 && sent.key !== null, export: creates === 0 }[d.key]
-  if (!keyOk || (d.actHash === null && d.outcome.kind !== 'refused')) throw invalid(`key operation ${d.key} does not fit the act`)
+  if (!keyOk || (d.actHash === null && d.outcome.kind !== 'refused')) throw invalidDecision(`key operation ${d.key} does not fit the act`)
   const misfit = stepsFitAct(d)
-  if (misfit) throw invalid(`a step does not fit the act: ${misfit}`)
+  if (misfit) throw invalidDecision(`a step does not fit the act: ${misfit}`)
   return d
 }
 

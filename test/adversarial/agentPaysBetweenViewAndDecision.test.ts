@@ -1,8 +1,8 @@
 import type { Hex, LocalAccount } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sendDecision, viewAndDecision } from '../helpers/governanceRelay.js'
-import { CHAIN_ID, MaliciousHost, TOKEN, type TestAgent, eip3009, newAgent, paymentPolicy, refusalCode, signAgentRequest } from '../helpers/maliciousHost.js'
-import { hostWithWallet } from '../helpers/governanceRelay.js'
+import { hostWithWallet, sendDecision, viewAndDecision } from '../helpers/governanceRelay.js'
+import { CHAIN_ID, type MaliciousHost, TOKEN, type TestAgent, eip3009, newAgent, paymentPolicy, refusalCode, signAgentRequest } from '../helpers/maliciousHost.js'
+import { ASK_OWNERS_POLICY } from '../helpers/quorumWallet.js'
 import { type SimClock, simClock } from '../helpers/simClock.js'
 
 const HOUR = 3_600_000
@@ -76,8 +76,7 @@ describe('adversarial: an agent pays between an owner act\'s view and its decisi
   it('an approval whose pending the agent path swept (expired) is governance_stale, not a halt', async () => {
     const { host: h2, owner: o2, wallet: w2 } = await hostWithWallet(clock.env)
     try {
-      const ask = { ...paymentPolicy({ perTx: '1000', rolling24h: '100000' }), pendingTtlSeconds: 60 }
-      ask.rules = [{ ...ask.rules[0]!, payTo: { in: ['0x0000000000000000000000000000000000000001'] }, onViolation: 'pending' }]
+      const ask = { ...ASK_OWNERS_POLICY, pendingTtlSeconds: 60 }
       const { agent: a2 } = await h2.setupAgent(o2, w2, ask)
       await h2.waitAgentFloor()
       const pay2 = () => h2.agentSign(signAgentRequest({ agent: a2, wallet: w2, operation: eip3009({ wallet: w2, value: 5n }) }))
