@@ -6,6 +6,7 @@ import type { WalletRecord, WalletView } from '../../core/state/stateTypes.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { type DecisionStep, type GovernanceDecision, GovernanceDecisionSchema } from '../../shared/governance/decisionSchema.js'
 import { stepsFitAct } from '../../shared/governance/stepsFitAct.js'
+import { createCounts } from '../../shared/governance/createCounts.js'
 import { DECISION_DOMAIN, VIEW_DOMAIN, linkHash, openLink, sealLink } from '../../shared/governance/linkMac.js'
 import { type OwnerActView, type WireError, walletJson } from '../../shared/governance/ownerActView.js'
 import { isOwnerActType } from '../../shared/owner/ownerActTypes.js'
@@ -22,7 +23,7 @@ export type SentView = {
   bytes: Uint8Array; hash: `0x${string}`; wallet: `0x${string}` | null; ownerSeq: number | null; act: string; key: { privateKey: Uint8Array; address: `0x${string}` } | null
   /** The signer's clock in the view, and the act as sent (the relayed decision must come with the same act). */
   /** rt36a: the wallet's held acts in the view (every change makes a new array): the agent path applies due ones. */
-  now: number; params: OwnerActParameters; held: WalletView['held']
+  now: number; params: OwnerActParameters; held: WalletView['held']; create: { owner: string; json: string } | null
 }
 type Key = NonNullable<SentView['key']>
 /** The address a CreateWallet decision names for the key the signer generates (governance/governOwnerAct.ts NEW_WALLET). */
@@ -123,19 +124,16 @@ export function ownerActView(enclave: Enclave, params: OwnerActParameters): Sent
     const w = params.primaryType === 'ImportWallet' ? enclave.state.wallets.get(walletAddress) : lookUp(enclave, walletAddress, (e) => (walletError = e))
     wallet = w ? walletJson(w) : null
   }
-  let create: OwnerActView['create'] = null
-  if (params.primaryType === 'CreateWallet' || (params.primaryType === 'ImportWallet' && !wallet)) {
-    const owner = str(raw.owner).toLowerCase()
-    const { admission } = enclave.params
-    let [total, mine] = [0, 0]
-    for (const w of enclave.state.wallets.values()) [total, mine] = [total + 1, mine + (w.owner.toLowerCase() === owner ? 1 : 0)]
-    create = { createNonces: [...enclave.state.createNonces], walletsTotal: total, ownerWallets: mine, admitted: admission.owners.has(owner), allowlist: admission.kind === 'allowlist' }
-  }
+  const creates = params.primaryType === 'CreateWallet' || (params.primaryType === 'ImportWallet' && !wallet)
+  const create = creates ? countsNow(enclave, str(raw.owner).toLowerCase()) : null
   const view: OwnerActView = { v: 1, act: { primaryType: params.primaryType, message: params.message, signature: params.signature, policy: params.policy ?? null },
     now: enclave.now(), snapshotBytes: enclave.lastSnapshotBytes, walletAddress, wallet, walletError, create, imported }
   const bytes = sealLink(enclave.linkKey, VIEW_DOMAIN, view)
-  return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key, now: view.now, params, held: wallet?.held }
+  return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key, now: view.now, params, held: wallet?.held,
+    create: create && { owner: str(raw.owner).toLowerCase(), json: JSON.stringify(create) } }
 }
+
+const countsNow = (enclave: Enclave, owner: string) => createCounts(enclave.state.wallets.values(), enclave.state.createNonces, enclave.params.admission, owner)
 
 function lookUp(enclave: Enclave, address: string, onError: (e: WireError) => void) {
   try {
@@ -193,6 +191,7 @@ function checkDecision(enclave: Enclave, sent: SentView, bytes: Uint8Array): Gov
   // SECURITY (rt36a): agent turns run between view and decision: one may have applied a held act the decision applies
   // again, or moved the ledger so the decision's events no longer fit (a halt below): stale, before anything changes.
   if (live && (live.held !== sent.held || !checkLedgerEvents(live.ledger, d.steps.flatMap((s) => (s.type === 'ledger' ? s.events : []))).ok)) throw new EnclaveError('governance_stale', 'An agent turn changed the wallet since the view')
+  if (sent.create && JSON.stringify(countsNow(enclave, sent.create.owner)) !== sent.create.json) throw new EnclaveError('governance_stale', 'Another wallet was created since the view')
   const own = d.wallet ?? NEW_WALLET
   const named = (s: DecisionStep) => (s.type === 'audit' ? s.fields.wallet : s.type === 'wallet_created' ? own : s.wallet)
   if (d.steps.some((s) => named(s) !== undefined && named(s)!.toLowerCase() !== own)) throw invalidDecision('a step names another wallet')
