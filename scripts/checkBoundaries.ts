@@ -79,9 +79,10 @@ const rel = (p: string) => path.relative(root, p)
  * mem35 (policy time zone 'UTC' validated and read without Intl: no ICU data pages, -6 MB enclave VmRSS) +2 → 6,454;
  * fix35 (catchUp re-sends paid from a byte budget: a host looping catchUp cannot keep the enclave encoding) +9 → 6,463;
  * rt36a (a relayed decision is stale if an agent turn since its view applied a held act or moved the ledger under its
- * events, or a create landed since a CreateWallet's view: shared/governance/createCounts) +4 → 6,467 (shell 2,097).
+ * events, or a create landed since a CreateWallet's view: shared/governance/createCounts; outstanding views keep
+ * hashes, not the view's bytes and the act's text) +3 → 6,466 (shell 2,096).
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6467)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6466)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587. */

@@ -21,9 +21,9 @@ export type OwnerActParameters = { primaryType: string; message: string; signatu
 /** A view the signer sent to governance, and what its decision must be bound to. */
 export type SentView = {
   bytes: Uint8Array; hash: `0x${string}`; wallet: `0x${string}` | null; ownerSeq: number | null; act: string; key: { privateKey: Uint8Array; address: `0x${string}` } | null
-  /** The signer's clock in the view, and the act as sent (the relayed decision must come with the same act). */
+  /** The signer's clock in the view, and the act's hash (the relayed decision must come with the same act; rt36a: hashes, not the act's text, wait here). */
   /** rt36a: the wallet's held acts in the view (every change makes a new array): the agent path applies due ones. */
-  now: number; params: OwnerActParameters; held: WalletView['held']; create: { owner: string; json: string } | null
+  now: number; actDigest: string; held: WalletView['held']; create: { owner: string; hash: string } | null
 }
 type Key = NonNullable<SentView['key']>
 /** The address a CreateWallet decision names for the key the signer generates (governance/governOwnerAct.ts NEW_WALLET). */
@@ -56,23 +56,22 @@ export async function applyOwnerActDecision(enclave: Enclave, req: OwnerActParam
   if (raw === null) throw invalidDecision('its MAC does not check under the link key')
   const sent = outstanding(enclave).take(String(raw.viewHash))
   if (!sent) throw new EnclaveError('governance_stale', 'No view of this signer awaits this decision (answered already, or replaced by a newer act on the wallet)')
-  const { primaryType, message, signature, policy } = req
-  const same = sent.params.primaryType === primaryType && sent.params.message === message && sent.params.signature === signature && (sent.params.policy ?? null) === (policy ?? null)
-  if (!same) throw invalidDecision('it comes with another act than its view')
+  if (actDigest(req) !== sent.actDigest) throw invalidDecision('it comes with another act than its view')
   const age = enclave.now() - sent.now
   if (age > VIEW_MAX_AGE_MS || age < 0) throw new EnclaveError('governance_stale', `The decision's view is ${age} ms old (at most ${VIEW_MAX_AGE_MS} ms): its clock no longer holds`)
   return applyGovernanceDecision(enclave, sent, req.decision)
 }
 
+const actDigest = (p: OwnerActParameters) => linkHash(Buffer.from(JSON.stringify([p.primaryType, p.message, p.signature, p.policy ?? null])))
 const invalidDecision = (why: string) => new EnclaveError('governance_decision_invalid', `Governance decision refused: ${why}`)
 
 /** The views a signer awaits decisions for: one per wallet (CreateWallet: per message), found by the view's hash. */
 class Outstanding {
   private readonly bySlot = new Map<string, SentView>()
   put(sent: SentView): void {
-    const slot = sent.wallet ?? `new:${linkHash(Buffer.from(sent.params.message))}`
+    const slot = sent.wallet ?? `new:${sent.actDigest}`
     this.bySlot.delete(slot)
-    this.bySlot.set(slot, sent)
+    this.bySlot.set(slot, { ...sent, bytes: new Uint8Array(0) }) // SECURITY (rt36a): a view's bytes (MiBs) never wait here
     if (this.bySlot.size > MAX_OUTSTANDING) this.bySlot.delete(this.bySlot.keys().next().value!)
   }
   take(hash: string): SentView | undefined {
@@ -129,8 +128,8 @@ export function ownerActView(enclave: Enclave, params: OwnerActParameters): Sent
   const view: OwnerActView = { v: 1, act: { primaryType: params.primaryType, message: params.message, signature: params.signature, policy: params.policy ?? null },
     now: enclave.now(), snapshotBytes: enclave.lastSnapshotBytes, walletAddress, wallet, walletError, create, imported }
   const bytes = sealLink(enclave.linkKey, VIEW_DOMAIN, view)
-  return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key, now: view.now, params, held: wallet?.held,
-    create: create && { owner: str(raw.owner).toLowerCase(), json: JSON.stringify(create) } }
+  return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key, now: view.now, actDigest: actDigest(params), held: wallet?.held,
+    create: create && { owner: str(raw.owner).toLowerCase(), hash: linkHash(Buffer.from(JSON.stringify(create))) } }
 }
 
 const countsNow = (enclave: Enclave, owner: string) => createCounts(enclave.state.wallets.values(), enclave.state.createNonces, enclave.params.admission, owner)
@@ -191,7 +190,7 @@ function checkDecision(enclave: Enclave, sent: SentView, bytes: Uint8Array): Gov
   // SECURITY (rt36a): agent turns run between view and decision: one may have applied a held act the decision applies
   // again, or moved the ledger so the decision's events no longer fit (a halt below): stale, before anything changes.
   if (live && (live.held !== sent.held || !checkLedgerEvents(live.ledger, d.steps.flatMap((s) => (s.type === 'ledger' ? s.events : []))).ok)) throw new EnclaveError('governance_stale', 'An agent turn changed the wallet since the view')
-  if (sent.create && JSON.stringify(countsNow(enclave, sent.create.owner)) !== sent.create.json) throw new EnclaveError('governance_stale', 'Another wallet was created since the view')
+  if (sent.create && linkHash(Buffer.from(JSON.stringify(countsNow(enclave, sent.create.owner)))) !== sent.create.hash) throw new EnclaveError('governance_stale', 'Another wallet was created since the view')
   const own = d.wallet ?? NEW_WALLET
   const named = (s: DecisionStep) => (s.type === 'audit' ? s.fields.wallet : s.type === 'wallet_created' ? own : s.wallet)
   if (d.steps.some((s) => named(s) !== undefined && named(s)!.toLowerCase() !== own)) throw invalidDecision('a step names another wallet')
