@@ -87,9 +87,12 @@ const rel = (p: string) => path.relative(root, p)
  * the sealed wallet blob's policy and governance records are the decision schema's (one schema each; were written
  * twice, the same constraints) −8 → 6,316;
  * the signer re-reads its stored policies by their shape (shared/schemas/policyShape.ts; PolicySchema = that shape +
- * the cross-field rules, governance's install check; shared/schemas/policyShape.test.ts) −21 → 6,295.
+ * the cross-field rules, governance's install check; shared/schemas/policyShape.test.ts) −21 → 6,295;
+ * rt36a (a relayed decision is stale if an agent turn since its view applied a held act or moved the ledger under its
+ * events, or a create landed since a CreateWallet's view: shared/governance/createCounts; outstanding views keep
+ * hashes, not the view's bytes and the act's text) +3 on its branch → 6,466 (shell 2,096); merged after diet36 → 6,298.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6295)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6298)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;

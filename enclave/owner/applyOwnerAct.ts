@@ -2,10 +2,11 @@ import { hexToBytes } from 'viem'
 import { checkLedgerEvents } from '../../core/ledger/checkLedgerEvents.js'
 import { SpendLedger } from '../../core/ledger/SpendLedger.js'
 import type { WalletChange } from '../../core/owner/applyWalletChange.js'
-import type { WalletRecord } from '../../core/state/stateTypes.js'
+import type { WalletRecord, WalletView } from '../../core/state/stateTypes.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { type DecisionStep, type GovernanceDecision, GovernanceDecisionSchema } from '../../shared/governance/decisionSchema.js'
 import { stepsFitAct } from '../../shared/governance/stepsFitAct.js'
+import { createCounts } from '../../shared/governance/createCounts.js'
 import { DECISION_DOMAIN, VIEW_DOMAIN, linkHash, openLink, sealLink } from '../../shared/governance/linkMac.js'
 import { type OwnerActView, type WireError, walletJson } from '../../shared/governance/ownerActView.js'
 import { isOwnerActName } from '../../shared/owner/ownerActNames.js'
@@ -20,8 +21,9 @@ export type OwnerActParameters = { primaryType: string; message: string; signatu
 /** A view the signer sent to governance, and what its decision must be bound to. */
 export type SentView = {
   bytes: Uint8Array; hash: `0x${string}`; wallet: `0x${string}` | null; ownerSeq: number | null; act: string; key: { privateKey: Uint8Array; address: `0x${string}` } | null
-  /** The signer's clock in the view, and the act as sent (the relayed decision must come with the same act). */
-  now: number; params: OwnerActParameters
+  /** The signer's clock in the view, and the act's hash (the relayed decision must come with the same act; rt36a: hashes, not the act's text, wait here). */
+  /** rt36a: the wallet's held acts in the view (every change makes a new array): the agent path applies due ones. */
+  now: number; actDigest: string; held: WalletView['held']; create: { owner: string; hash: string } | null
 }
 type Key = NonNullable<SentView['key']>
 /** The address a CreateWallet decision names for the key the signer generates (governance/governOwnerAct.ts NEW_WALLET). */
@@ -54,23 +56,22 @@ export async function applyOwnerActDecision(enclave: Enclave, req: OwnerActParam
   if (raw === null) throw invalidDecision('its MAC does not check under the link key')
   const sent = outstanding(enclave).take(String(raw.viewHash))
   if (!sent) throw new EnclaveError('governance_stale', 'No view of this signer awaits this decision (answered already, or replaced by a newer act on the wallet)')
-  const { primaryType, message, signature, policy } = req
-  const same = sent.params.primaryType === primaryType && sent.params.message === message && sent.params.signature === signature && (sent.params.policy ?? null) === (policy ?? null)
-  if (!same) throw invalidDecision('it comes with another act than its view')
+  if (actDigest(req) !== sent.actDigest) throw invalidDecision('it comes with another act than its view')
   const age = enclave.now() - sent.now
   if (age > VIEW_MAX_AGE_MS || age < 0) throw new EnclaveError('governance_stale', `The decision's view is ${age} ms old (at most ${VIEW_MAX_AGE_MS} ms): its clock no longer holds`)
   return applyGovernanceDecision(enclave, sent, req.decision)
 }
 
+const actDigest = (p: OwnerActParameters) => linkHash(Buffer.from(JSON.stringify([p.primaryType, p.message, p.signature, p.policy ?? null])))
 const invalidDecision = (why: string) => new EnclaveError('governance_decision_invalid', `Governance decision refused: ${why}`)
 
 /** The views a signer awaits decisions for: one per wallet (CreateWallet: per message), found by the view's hash. */
 class Outstanding {
   private readonly bySlot = new Map<string, SentView>()
   put(sent: SentView): void {
-    const slot = sent.wallet ?? `new:${linkHash(Buffer.from(sent.params.message))}`
+    const slot = sent.wallet ?? `new:${sent.actDigest}`
     this.bySlot.delete(slot)
-    this.bySlot.set(slot, sent)
+    this.bySlot.set(slot, { ...sent, bytes: new Uint8Array(0) }) // SECURITY (rt36a): a view's bytes (MiBs) never wait here
     if (this.bySlot.size > MAX_OUTSTANDING) this.bySlot.delete(this.bySlot.keys().next().value!)
   }
   take(hash: string): SentView | undefined {
@@ -122,19 +123,16 @@ export function ownerActView(enclave: Enclave, params: OwnerActParameters): Sent
     const w = params.primaryType === 'ImportWallet' ? enclave.state.wallets.get(walletAddress) : lookUp(enclave, walletAddress, (e) => (walletError = e))
     wallet = w ? walletJson(w) : null
   }
-  let create: OwnerActView['create'] = null
-  if (params.primaryType === 'CreateWallet' || (params.primaryType === 'ImportWallet' && !wallet)) {
-    const owner = str(raw.owner).toLowerCase()
-    const { admission } = enclave.params
-    let [total, mine] = [0, 0]
-    for (const w of enclave.state.wallets.values()) [total, mine] = [total + 1, mine + (w.owner.toLowerCase() === owner ? 1 : 0)]
-    create = { createNonces: [...enclave.state.createNonces], walletsTotal: total, ownerWallets: mine, admitted: admission.owners.has(owner), allowlist: admission.kind === 'allowlist' }
-  }
+  const creates = params.primaryType === 'CreateWallet' || (params.primaryType === 'ImportWallet' && !wallet)
+  const create = creates ? countsNow(enclave, str(raw.owner).toLowerCase()) : null
   const view: OwnerActView = { v: 1, act: { primaryType: params.primaryType, message: params.message, signature: params.signature, policy: params.policy ?? null },
     now: enclave.now(), snapshotBytes: enclave.lastSnapshotBytes, walletAddress, wallet, walletError, create, imported }
   const bytes = sealLink(enclave.linkKey, VIEW_DOMAIN, view)
-  return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key, now: view.now, params }
+  return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key, now: view.now, actDigest: actDigest(params), held: wallet?.held,
+    create: create && { owner: str(raw.owner).toLowerCase(), hash: linkHash(Buffer.from(JSON.stringify(create))) } }
 }
+
+const countsNow = (enclave: Enclave, owner: string) => createCounts(enclave.state.wallets.values(), enclave.state.createNonces, enclave.params.admission, owner)
 
 function lookUp(enclave: Enclave, address: string, onError: (e: WireError) => void) {
   try {
@@ -181,24 +179,26 @@ export async function applyGovernanceDecision(enclave: Enclave, sent: SentView, 
 }
 
 function checkDecision(enclave: Enclave, sent: SentView, bytes: Uint8Array): GovernanceDecision {
-  const invalid = invalidDecision
   const raw = openLink(enclave.linkKey, DECISION_DOMAIN, bytes)
-  if (raw === null) throw invalid('its MAC does not check under the link key')
+  if (raw === null) throw invalidDecision('its MAC does not check under the link key')
   const parsed = GovernanceDecisionSchema.safeParse(raw)
-  if (!parsed.success) throw invalid(`it does not parse (${parsed.error.issues[0]?.path.join('.')})`)
+  if (!parsed.success) throw invalidDecision(`it does not parse (${parsed.error.issues[0]?.path.join('.')})`)
   const d = parsed.data
-  if (d.viewHash !== sent.hash || d.wallet !== sent.wallet || d.act !== sent.act || d.ownerSeq !== sent.ownerSeq) throw invalid('it answers another view')
-  if (sent.wallet !== null && sent.ownerSeq !== null && enclave.state.wallets.get(sent.wallet)?.ownerSeq !== d.ownerSeq) {
-    throw new EnclaveError('governance_stale', `The decision was made at ownerSeq ${d.ownerSeq}; the wallet has moved on`)
-  }
+  if (d.viewHash !== sent.hash || d.wallet !== sent.wallet || d.act !== sent.act || d.ownerSeq !== sent.ownerSeq) throw invalidDecision('it answers another view')
+  const live = sent.wallet === null ? undefined : enclave.state.wallets.get(sent.wallet)
+  if (sent.wallet !== null && sent.ownerSeq !== null && live?.ownerSeq !== d.ownerSeq) throw new EnclaveError('governance_stale', `The decision was made at ownerSeq ${d.ownerSeq}; the wallet has moved on`)
+  // SECURITY (rt36a): agent turns run between view and decision: one may have applied a held act the decision applies
+  // again, or moved the ledger so the decision's events no longer fit (a halt below): stale, before anything changes.
+  if (live && (live.held !== sent.held || !checkLedgerEvents(live.ledger, d.steps.flatMap((s) => (s.type === 'ledger' ? s.events : []))).ok)) throw new EnclaveError('governance_stale', 'An agent turn changed the wallet since the view')
+  if (sent.create && linkHash(Buffer.from(JSON.stringify(countsNow(enclave, sent.create.owner)))) !== sent.create.hash) throw new EnclaveError('governance_stale', 'Another wallet was created since the view')
   const own = d.wallet ?? NEW_WALLET
   const named = (s: DecisionStep) => (s.type === 'audit' ? s.fields.wallet : s.type === 'wallet_created' ? own : s.wallet)
-  if (d.steps.some((s) => named(s) !== undefined && named(s)!.toLowerCase() !== own)) throw invalid('a step names another wallet')
+  if (d.steps.some((s) => named(s) !== undefined && named(s)!.toLowerCase() !== own)) throw invalidDecision('a step names another wallet')
   const creates = d.steps.filter((s) => s.type === 'wallet_created').length
   const keyOk = { none: creates === 0, generate: creates === 1 && sent.act === 'CreateWallet', import: creates === 1 && sent.key !== null, export: creates === 0 }[d.key]
-  if (!keyOk || (d.actHash === null && d.outcome.kind !== 'refused')) throw invalid(`key operation ${d.key} does not fit the act`)
+  if (!keyOk || (d.actHash === null && d.outcome.kind !== 'refused')) throw invalidDecision(`key operation ${d.key} does not fit the act`)
   const misfit = stepsFitAct(d)
-  if (misfit) throw invalid(`a step does not fit the act: ${misfit}`)
+  if (misfit) throw invalidDecision(`a step does not fit the act: ${misfit}`)
   return d
 }
 
