@@ -31,7 +31,7 @@ describe('a stored or released checkpoint never runs ahead of the stored entries
   beforeAll(async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'bursar-'))
     proxy = await frameHoldProxy(path.join(dataDir, 'proxy.sock'), path.join(dataDir, 'enclave.sock'))
-    s = await stackWithAgent(paymentPolicy({ perTx: '1000000', rolling24h: '1000000000' }), { dataDir, env: { BURSAR_ENCLAVE: `unix:${proxy.path}` } })
+    s = await stackWithAgent(paymentPolicy({ perTx: '1000000', rolling24h: '1000000000' }), { dataDir, env: { BURSAR_ENCLAVE: `unix:${proxy.path}`, BURSAR_GOVERNANCE: `unix:${path.join(dataDir, 'enclave.sock.gov')}` } })
     publicKey = ((await (await fetch(`${s.stack.url}/readyz`)).json()) as { receiptPublicKey: string }).receiptPublicKey
     await waitAgentFloor()
   }, 60_000)
