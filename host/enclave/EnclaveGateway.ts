@@ -109,7 +109,7 @@ export class EnclaveGateway {
   /** Highest seq stored by this process; a hole below it that outlives a tick is asked for again (a few times). */
   private maxStored = -1
   /**
-   * rt36b: the enclave's audit head as its last catchUp answered. Past what is stored it is a hole too: a catchUp
+   * rt36b: the enclave's audit head as a (re)connect's catchUp answered. Past what is stored it is a hole too: a catchUp
    * beyond the enclave's re-send budget (fix35) re-sends nothing, and a fresh process that stored nothing would never
    * ask again (hostDrainsCatchUpBudgetBeforeHonestRestart).
    */
@@ -180,7 +180,8 @@ export class EnclaveGateway {
     const r = await this.call({ type: 'catchUp', storedThrough: this.storedThrough, snapshotVersion: this.snapshotVersion })
     if (!r.ok) throw new Error(`catchUp refused: ${r.error.code}: ${r.error.message}`)
     this.acked = { through: this.storedThrough, version: this.snapshotVersion }
-    this.enclaveHead = r.result.auditHead?.seq ?? -1
+    // Only a (re)connect's catchUp: a timer ack's head runs ahead with answers in flight (an owner act mid-relay).
+    if (force) this.enclaveHead = r.result.auditHead?.seq ?? -1
     return r.result
   }
 
