@@ -180,13 +180,19 @@ export class HostMetrics {
 
 /**
  * Whether a scrape comes from this machine itself: a loopback peer whose request no proxy forwarded (a reverse proxy
- * on the same machine connects from loopback too, but for a remote client; the usual ones add one of these headers).
+ * on the same machine connects from loopback too, but for a remote client). rt36b: a proxy is any forwarding header
+ * (Forwarded, Via, X-Forwarded-*, X-Real-IP, *-Client-IP, Cf-Connecting-Ip, X-Original-Forwarded-For: nginx's TLS
+ * fronts often add only X-Forwarded-Proto, Varnish Via) or a Host that is not a loopback name (the public name passed
+ * on); strangerScrapesMetricsThroughLocalProxy. A proxy that adds none and says Host 127.0.0.1 still looks local.
  */
 export function localScrape(req: FastifyRequest): boolean {
   const ip = req.socket.remoteAddress ?? ''
   const loopback = ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.')
-  return loopback && req.headers.forwarded === undefined && req.headers['x-forwarded-for'] === undefined && req.headers['x-real-ip'] === undefined
+  const host = req.headers.host
+  return loopback && (host === undefined || LOOPBACK_HOST.test(host)) && !Object.keys(req.headers).some((h) => FORWARDING_HEADER.test(h))
 }
+const FORWARDING_HEADER = /^(?:forwarded|via|x-forwarded-.*|x-real-ip|x-original-forwarded-for|cf-connecting-ip|(?:x-|true-|x-cluster-|fastly-)?client-ip)$/
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i
 
 /**
  * Registers GET /metrics and the per-request histogram. `token`: when set, scrapes must send

@@ -108,6 +108,12 @@ export class EnclaveGateway {
   }
   /** Highest seq stored by this process; a hole below it that outlives a tick is asked for again (a few times). */
   private maxStored = -1
+  /**
+   * rt36b: the enclave's audit head as a (re)connect's catchUp answered. Past what is stored it is a hole too: a catchUp
+   * beyond the enclave's re-send budget (fix35) re-sends nothing, and a fresh process that stored nothing would never
+   * ask again (hostDrainsCatchUpBudgetBeforeHonestRestart).
+   */
+  private enclaveHead = -1
   private holeTicks = 0
   private readonly ackTimer: NodeJS.Timeout
   /** TEST HOOK (host only): if this file exists, the host SIGKILLs itself after an agent answer, before storing it. */
@@ -169,11 +175,13 @@ export class EnclaveGateway {
     if (!force && (!this.status.ready || this.gate)) return
     this.storedThrough = await this.store.storedThrough(this.storedThrough, this.chain)
     const same = this.storedThrough === this.acked.through && this.snapshotVersion === this.acked.version
-    this.holeTicks = same && this.maxStored > this.storedThrough ? this.holeTicks + 1 : 0
+    this.holeTicks = same && Math.max(this.maxStored, this.enclaveHead) > this.storedThrough ? this.holeTicks + 1 : 0
     if (!force && same && (this.holeTicks < 2 || this.holeTicks > 4)) return
     const r = await this.call({ type: 'catchUp', storedThrough: this.storedThrough, snapshotVersion: this.snapshotVersion })
     if (!r.ok) throw new Error(`catchUp refused: ${r.error.code}: ${r.error.message}`)
     this.acked = { through: this.storedThrough, version: this.snapshotVersion }
+    // Only a (re)connect's catchUp: a timer ack's head runs ahead with answers in flight (an owner act mid-relay).
+    if (force) this.enclaveHead = r.result.auditHead?.seq ?? -1
     return r.result
   }
 

@@ -11,7 +11,6 @@ import { AgentSignOnce } from './agentSignOnce.js'
  * agent in full is recorded for the owner (`bursar audit query --request <id>`).
  */
 export function agentRoutes(gateway: EnclaveGateway, store: Store, webhooks?: PendingWebhooks): FastifyPluginAsyncZod {
-  const once = new AgentSignOnce(gateway, store)
   // Fetch marks are batched: one store transaction per event-loop turn, off the answer's path.
   let marks: { agentId: string; nonce: string }[] = []
   const markFetched = (key: { agentId: string; nonce: string }) => {
@@ -23,6 +22,7 @@ export function agentRoutes(gateway: EnclaveGateway, store: Store, webhooks?: Pe
     })
   }
   return async (app) => {
+    const once = new AgentSignOnce(gateway, store, Date.now(), (line) => app.log.error({ component: 'store' }, line))
     app.post(
       '/v1/agent/sign',
       {

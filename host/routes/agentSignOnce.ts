@@ -14,6 +14,7 @@ import { errorStatus } from '../../shared/errors/errorCodes.js'
 import { AGENT_CLOCK_AHEAD_MS, REQUEST_MAX_LIFETIME_MS } from '../../shared/schemas/agentRequest.js'
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
 import type { Store, StoredAgentAnswer } from '../storage/Store.js'
+import { StoreDamagedError } from '../storage/storeErrors.js'
 
 export type SignOnceAnswer = {
   status: number
@@ -47,6 +48,8 @@ export class AgentSignOnce {
     private readonly gateway: EnclaveGateway,
     private readonly store: Store,
     startedAt = Date.now(),
+    /** rt36b: where a damaged store is reported (the host log at error level; default the gateway's log). */
+    private readonly damaged: (line: string) => void = (line) => gateway.log(line),
   ) {
     // Only a single-host store: in scale-out (PostgreSQL) another host may have decided the request.
     this.freshAfter = store.kind === 'sqlite' ? startedAt + AGENT_CLOCK_AHEAD_MS : null
@@ -113,8 +116,9 @@ export class AgentSignOnce {
       await Promise.all([...(this.decisions.get(key) ?? [])].filter((d) => d !== self))
       const prior = await this.store.agentAnswer(id.agentId, id.nonce)
       return prior ? fromStored(prior) : out
-    } catch {
-      return out
+    } catch (err) {
+      // rt36b: a stored answer the store cannot rebuild is said as such (request_replayed reads "sign a fresh one").
+      return err instanceof StoreDamagedError ? { ...out, ...this.failure(err) } : out
     }
   }
 
@@ -140,9 +144,15 @@ export class AgentSignOnce {
       if (!lookFirst && !stored && !replayed) return (await this.storedOr(id)) ?? out
       return out
     } catch (err) {
-      const out = { hash, ...failure(err), stored: false }
-      return (!lookFirst && (await this.storedOr(id).catch(() => null))) || out
+      const out = { hash, ...this.failure(err), stored: false }
+      return (!lookFirst && (await this.storedOr(id).catch((e: unknown) => (e instanceof StoreDamagedError ? { ...out, ...this.failure(e) } : null)))) || out
     }
+  }
+
+  /** failure(), and a damaged store (a row a stored answer names was deleted) told to the operator in the host log. */
+  private failure(err: unknown): { status: number; body: unknown } {
+    if (err instanceof StoreDamagedError) this.damaged(`store damaged: ${err.message}: restore the store from a backup (answered store_damaged)`)
+    return failure(err)
   }
 
   /** The stored answer for (agent, nonce) as an outcome, or null. */
@@ -179,6 +189,7 @@ function fromStored(prior: StoredAgentAnswer): Outcome {
 
 function failure(err: unknown): { status: number; body: unknown } {
   if (err instanceof BaseError) return { status: errorStatus(err.code), body: err.toWire() }
+  if (err instanceof StoreDamagedError) return { status: errorStatus('store_damaged'), body: new BaseError('store_damaged', 'This request was decided and stored, but the host cannot rebuild its answer (its store is damaged): do not sign a fresh request for it').toWire() }
   // SECURITY: no 5xx detail leaves the host.
   return { status: 500, body: { code: 'internal_error', message: 'Internal error' } }
 }

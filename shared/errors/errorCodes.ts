@@ -212,6 +212,7 @@ export const ERROR_CODES = {
   audit_read_unauthorized: { status: 401, meaning: 'Audit reads need an owner read token or the operator token', hint: 'Create one with `bursar audit token`' },
   metrics_unauthorized: { status: 401, meaning: 'GET /metrics needs the operator\'s metrics token', hint: 'Send Authorization: Bearer <BURSAR_METRICS_TOKEN> (set on the host)' },
   metrics_token_unset: { status: 403, meaning: 'Without BURSAR_METRICS_TOKEN the host serves GET /metrics to this machine only (loopback, not through a proxy)', hint: 'Set BURSAR_METRICS_TOKEN (16+ characters) on the host and scrape with Authorization: Bearer <it>' },
+  store_damaged: { status: 500, meaning: 'The host decided and stored this request, but its store cannot rebuild the answer: a row it names (audit entry or receipt checkpoint) was deleted outside bursar', hint: 'Do not sign a fresh request for this payment: it may have been signed. The operator restores the store from a backup (the host log names the missing row)' },
   audit_token_invalid: { status: 401, meaning: 'The read token does not verify', hint: 'Create a new one with `bursar audit token`' },
   audit_token_expired: { status: 401, meaning: 'The read token expired', hint: 'Create a new one with `bursar audit token`' },
   audit_token_malformed: { status: 400, meaning: 'The read token is malformed', hint: 'Create a new one with `bursar audit token`' },
