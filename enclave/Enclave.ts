@@ -306,6 +306,11 @@ export class Enclave {
     return `0x${Buffer.from(this.receiptKeyDer).toString('hex')}`
   }
 
+  /** gov36: the audit chain a CreateWallet/ImportWallet must name: core id ‖ chain id (zeros: the root chain). */
+  get auditChain(): `0x${string}` {
+    return `0x${Buffer.from(this.coreId).toString('hex')}${this.audit.chain || '0'.repeat(32)}`
+  }
+
   /** HMAC-SHA256(entryMacKey, entry hash) as hex: proof that this enclave wrote the entry. */
   entryMac(hash: string): string {
     return createHmac('sha256', this.entryMacKey).update(hash).digest('hex')

@@ -55,7 +55,7 @@ describe('foundation: real enclave + host processes over a Unix socket', () => {
 
   it('refuses a forged owner act, and a replayed CreateWallet', async () => {
     const client = new OwnerClient(stack.url, owner)
-    const message = { owner: owner.address, label: 'x', nonce: `0x${'11'.repeat(32)}`, issuedAt: String(Date.now()) }
+    const message = { owner: owner.address, label: 'x', nonce: `0x${'11'.repeat(32)}`, issuedAt: String(Date.now()), auditChain: await client.auditChain() }
     const { signOwnerAct } = await import('../../shared/owner/signOwnerAct.js')
     const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message })
     await client.request('POST', '/v1/owner/acts', body)
