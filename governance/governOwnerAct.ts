@@ -43,9 +43,8 @@ export async function governOwnerAct(view: OwnerActView): Promise<Decided> {
     actHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
     // SECURITY (gov36): a new wallet's nonce is remembered only in this chain's state; an act signed for another
     // enclave's chain (a replay at another pair, or a host's wrong chain) is refused here, before any check reads it.
-    if ((act.primaryType === 'CreateWallet' || act.primaryType === 'ImportWallet') && act.message.auditChain.toLowerCase() !== view.auditChain) {
-      throw new EnclaveError('owner_act_wrong_chain', `${act.primaryType} was signed for audit chain ${act.message.auditChain}; this enclave writes ${view.auditChain}`)
-    }
+    const chain = 'auditChain' in act.message ? act.message.auditChain.toLowerCase() : view.auditChain
+    if (chain !== view.auditChain) throw new EnclaveError('owner_act_wrong_chain', `${act.primaryType} was signed for audit chain ${chain}; this enclave writes ${view.auditChain}`)
     // SECURITY: bounded state. A state-growing act is refused once the sealed state is half the frame limit, so
     // shrinking acts (freeze, revoke) always still fit (docs/security.md, "Bounded state").
     if (STATE_GROWING.has(act.primaryType)) {

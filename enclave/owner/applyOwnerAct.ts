@@ -131,7 +131,7 @@ export function ownerActView(enclave: Enclave, params: OwnerActParameters): Sent
     create = { createNonces: [...enclave.state.createNonces], walletsTotal: total, ownerWallets: mine, admitted: admission.owners.has(owner), allowlist: admission.kind === 'allowlist' }
   }
   const view: OwnerActView = { v: 1, act: { primaryType: params.primaryType, message: params.message, signature: params.signature, policy: params.policy ?? null },
-    now: enclave.now(), auditChain: enclave.auditChain, snapshotBytes: enclave.lastSnapshotBytes, walletAddress, wallet, walletError, create, imported }
+    now: enclave.now(), auditChain: enclave.audit.id, snapshotBytes: enclave.lastSnapshotBytes, walletAddress, wallet, walletError, create, imported }
   const bytes = sealLink(enclave.linkKey, VIEW_DOMAIN, view)
   return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key, now: view.now, params }
 }
