@@ -30,4 +30,10 @@ describe('governance unreachable: owner acts answer governance_unavailable, noth
     const wallets = await fetch(`${stack.url}/v1/wallets`, { headers: { authorization: `Bearer ${stack.auditToken}` } })
     expect(((await wallets.json()) as { wallets: unknown[] }).wallets).toEqual([])
   })
+
+  it('/readyz reports governance unreachable and stays ready (readiness is the signer\'s)', async () => {
+    const r = await fetch(`${stack.url}/readyz`)
+    expect(r.status).toBe(200)
+    expect(((await r.json()) as { governance: unknown }).governance).toMatchObject({ state: 'unreachable', lastError: expect.any(String) })
+  })
 })

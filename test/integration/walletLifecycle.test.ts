@@ -20,6 +20,8 @@ describe('foundation: real enclave + host processes over a Unix socket', () => {
     expect((await fetch(`${stack.url}/healthz`)).status).toBe(200)
     const ready = (await (await fetch(`${stack.url}/readyz`)).json()) as Record<string, unknown>
     expect(ready).toMatchObject({ ready: true, phase: 'ready', mode: 'sim' })
+    // gov36: governance's process is reported (the sim enclave starts it beside itself), reachable after its hello.
+    expect(ready.governance).toMatchObject({ state: 'reachable', hello: { protocolVersion: expect.any(Number) } })
     const doc = (await (await fetch(`${stack.url}/openapi.json`)).json()) as { paths: Record<string, unknown> }
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/owner/acts', '/v1/agent/sign', '/v1/attestation', '/readyz']))
     expect((await fetch(`${stack.url}/docs`)).status).toBeLessThan(400)
