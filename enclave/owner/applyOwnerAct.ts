@@ -20,8 +20,8 @@ export type OwnerActParameters = { primaryType: string; message: string; signatu
 /** A view the signer sent to governance, and what its decision must be bound to. */
 export type SentView = {
   bytes: Uint8Array; hash: `0x${string}`; wallet: `0x${string}` | null; ownerSeq: number | null; act: string; key: { privateKey: Uint8Array; address: `0x${string}` } | null
-  /** The signer's clock in the view, and the act as sent (the relayed decision must come with the same act). */
-  now: number; params: OwnerActParameters
+  /** The signer's clock in the view, the act as sent (the relayed decision must come with the same act), the wallet's held acts then (gov36). */
+  now: number; params: OwnerActParameters; held: unknown
 }
 type Key = NonNullable<SentView['key']>
 /** The address a CreateWallet decision names for the key the signer generates (governance/governOwnerAct.ts NEW_WALLET). */
@@ -133,7 +133,7 @@ export function ownerActView(enclave: Enclave, params: OwnerActParameters): Sent
   const view: OwnerActView = { v: 1, act: { primaryType: params.primaryType, message: params.message, signature: params.signature, policy: params.policy ?? null },
     now: enclave.now(), auditChain: enclave.audit.id, snapshotBytes: enclave.lastSnapshotBytes, walletAddress, wallet, walletError, create, imported }
   const bytes = sealLink(enclave.linkKey, VIEW_DOMAIN, view)
-  return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key, now: view.now, params }
+  return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key, now: view.now, params, held: walletAddress === null ? undefined : enclave.state.wallets.get(walletAddress)?.held }
 }
 
 function lookUp(enclave: Enclave, address: string, onError: (e: WireError) => void) {
@@ -188,8 +188,9 @@ function checkDecision(enclave: Enclave, sent: SentView, bytes: Uint8Array): Gov
   if (!parsed.success) throw invalid(`it does not parse (${parsed.error.issues[0]?.path.join('.')})`)
   const d = parsed.data
   if (d.viewHash !== sent.hash || d.wallet !== sent.wallet || d.act !== sent.act || d.ownerSeq !== sent.ownerSeq) throw invalid('it answers another view')
-  if (sent.wallet !== null && sent.ownerSeq !== null && enclave.state.wallets.get(sent.wallet)?.ownerSeq !== d.ownerSeq) {
-    throw new EnclaveError('governance_stale', `The decision was made at ownerSeq ${d.ownerSeq}; the wallet has moved on`)
+  // SECURITY (gov36): also when a held act fell due on the agent path since the view (governance applied it in its steps too: twice).
+  if (sent.wallet !== null && sent.ownerSeq !== null && (enclave.state.wallets.get(sent.wallet)?.ownerSeq !== d.ownerSeq || enclave.state.wallets.get(sent.wallet)?.held !== sent.held)) {
+    throw new EnclaveError('governance_stale', `The decision was made at ownerSeq ${d.ownerSeq}; the wallet has moved on (an owner act, or a held act fell due)`)
   }
   const own = d.wallet ?? NEW_WALLET
   const named = (s: DecisionStep) => (s.type === 'audit' ? s.fields.wallet : s.type === 'wallet_created' ? own : s.wallet)
