@@ -175,10 +175,10 @@ export class Enclave {
       this.snapshotBytes = blob.length + wallets.reduce((n, w) => n + w.blob.length, 0)
       this.setReceiptKey(createPrivateKey({ key: Buffer.from(s.receiptKeyPkcs8), format: 'der', type: 'pkcs8' }))
       const threads = loaded.map((b) => [b.wallet.address.toLowerCase(), (b as Partial<WalletBlob>).thread, (b as Partial<WalletBlob>).auditSeq] as const)
-      this.audit = new AuditChain({ head: s.auditHead ?? undefined, threads, signer: this.receiptSigner, chain: s.chain, core: Buffer.from(s.coreId).toString('hex') })
+      this.coreId = s.legacy ? randomBytes(16) : s.coreId
+      this.audit = new AuditChain({ head: s.auditHead ?? undefined, threads, signer: this.receiptSigner, chain: s.chain, core: Buffer.from(this.coreId).toString('hex') })
       this.entryMacKey = s.entryMacKey
       this.linkKey = s.linkKey ?? randomBytes(32) // a core sealed before issue 12 gets one, sealed at its next seal
-      this.coreId = s.legacy ? randomBytes(16) : s.coreId
       this.state.apply({ type: 'loaded', stateVersion: s.stateVersion, wallets: loaded.map((b) => b.wallet), createNonces: s.createNonces,
         versions: loaded.map((b) => [b.wallet.address, b.version]) })
       s.directory.forEach(([a, version, digest]) => this.walletSeals.set(a.toLowerCase(), { version, digest, bytes: given.get(a.toLowerCase())!.length, through: this.audit.head(), at: -1 }))
@@ -189,10 +189,10 @@ export class Enclave {
       this.fresh = false
     } else {
       this.setReceiptKey(randomKeyPair('ed25519').privateKey)
-      this.audit = new AuditChain({ signer: this.receiptSigner })
+      this.coreId = randomBytes(16)
+      this.audit = new AuditChain({ signer: this.receiptSigner, core: Buffer.from(this.coreId).toString('hex') }) // gov36: its id names the core
       this.entryMacKey = randomBytes(32)
       this.linkKey = randomBytes(32)
-      this.coreId = randomBytes(16)
     }
     if (this.phase !== 'loading') this.transition('loading')
     this.broken = false

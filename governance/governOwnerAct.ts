@@ -41,6 +41,10 @@ export async function governOwnerAct(view: OwnerActView): Promise<Decided> {
   try {
     const act = await verifyOwnerAct(view.act)
     actHash = ownerActHash(act.primaryType, act.message as Record<string, unknown>)
+    // SECURITY (gov36): a new wallet's nonce is remembered only in this chain's state; an act signed for another
+    // enclave's chain (a replay at another pair, or a host's wrong chain) is refused here, before any check reads it.
+    const chain = 'auditChain' in act.message ? act.message.auditChain.toLowerCase() : view.auditChain
+    if (chain !== view.auditChain) throw new EnclaveError('owner_act_wrong_chain', `${act.primaryType} was signed for audit chain ${chain}; this enclave writes ${view.auditChain}`)
     // SECURITY: bounded state. A state-growing act is refused once the sealed state is half the frame limit, so
     // shrinking acts (freeze, revoke) always still fit (docs/security.md, "Bounded state").
     if (STATE_GROWING.has(act.primaryType)) {
@@ -151,7 +155,7 @@ function importWallet(box: GovernanceSandbox, view: OwnerActView, existing: Wall
     box.appendInfo({ snapshot: true }, 'wallet_imported', { wallet: existing.address, rule: OWNER_RULE, reason: 're-imported after the owners’ exit: it signs again' })
     return { created: false, result: { wallet: existing.address as string, owner: existing.owner, ownerSeq: existing.ownerSeq } }
   }
-  const created = { primaryType: 'CreateWallet' as const, signer: act.signer, message: { owner, label, nonce, issuedAt } }
+  const created = { primaryType: 'CreateWallet' as const, signer: act.signer, message: { owner, label, nonce, issuedAt, auditChain: act.message.auditChain } }
   const box2 = new GovernanceSandbox(null, new EnclaveError('wallet_not_found', 'no wallet'))
   const result = createWallet(box2, view, created, now, address)
   box.steps.push(...box2.steps.filter((s) => s.type !== 'audit'))

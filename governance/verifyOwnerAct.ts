@@ -20,6 +20,8 @@ export async function verifyOwnerAct(params: { primaryType: string; message: str
   } catch {
     throw new EnclaveError('owner_act_invalid', 'Owner act message is not JSON')
   }
+  // gov36: a new wallet's act names the enclave's audit chain; one signed by older tools gets the code that says so.
+  if (/^(Create|Import)Wallet$/.test(params.primaryType) && json && typeof json === 'object' && !('auditChain' in json)) throw new EnclaveError('owner_act_wrong_chain', `${params.primaryType} names no audit chain (signed by tools older than gov36): sign a fresh one`)
   const parsed = OwnerActMessageSchemas[params.primaryType].safeParse(json)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]

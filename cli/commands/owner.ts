@@ -133,7 +133,7 @@ export function ownerCommand(): Command {
   }))
 
   const wallet = owner.command('wallet').description('wallets')
-  common(wallet.command('create').description('create a wallet inside the enclave'))
+  common(wallet.command('create').description("create a wallet inside the enclave behind --host (the signed act names that enclave's audit chain, read from /v1/attestation: no other enclave accepts it)"))
     .option('--label <label>', 'label (≤ 64 chars)', '')
     .action(action(async (o: Common & { label: string }) => {
       if (o.label.length > 64) throw usage('usage_invalid', '--label is longer than 64 characters', 'Use a shorter label.')
@@ -169,7 +169,7 @@ export function ownerCommand(): Command {
       const json = r.exported ? { ...r, file: out } : r
       printAct(!!o.json, json, () => later || `wallet key sealed to ${recipientKey}: ${out}\nthe wallet signs nothing more here unless re-imported\ndecrypt on your machine: bursar owner decrypt-export ${out} --key <your X25519 secret key file> --out <key file>`)
     }))
-  common(wallet.command('import').description('import an existing wallet key, sealed to the enclave\'s attested import key (or bring an exported wallet back)'))
+  common(wallet.command('import').description('import an existing wallet key, sealed to the enclave\'s attested import key (or bring an exported wallet back); the act names that enclave\'s audit chain'))
     .requiredOption('--private-key-file <file>', 'file holding the 0x… secp256k1 private key to import')
     .option('--label <label>', 'label (≤ 64 chars)', '')
     .action(action(async (o: Common & { privateKeyFile: string; label: string }) => {

@@ -17,6 +17,13 @@ import { importKeyVouched } from './keyExitFiles.js'
 import { sealToX25519 } from '../../shared/owner/keyExitCipher.js'
 import { privateKeyToAddress } from 'viem/accounts'
 
+/** The `auditChain` of a /v1/attestation answer (a host older than gov36 sends none: its enclave would refuse the act anyway). */
+function chainOf(att: Record<string, unknown>): string {
+  const c = String(att.auditChain ?? '')
+  if (!/^0x[0-9a-f]{64}$/.test(c)) throw new BaseError('owner_act_wrong_chain', 'The host names no audit chain for its enclave (/v1/attestation → auditChain): it runs a build older than gov36')
+  return c
+}
+
 export class HostRequestError extends BaseError {
   constructor(
     code: string,
@@ -76,6 +83,7 @@ export class OwnerClient {
       label,
       nonce: `0x${randomBytes(32).toString('hex')}`,
       issuedAt: String(Date.now()),
+      auditChain: await this.auditChain(),
     }
     const key = await this.receiptKey()
     const result = await this.post('CreateWallet', message)
@@ -97,7 +105,7 @@ export class OwnerClient {
     }
     const address = privateKeyToAddress(privateKey)
     const sealed = sealToX25519(new Uint8Array(Buffer.from(importKey.slice(2), 'hex')), new Uint8Array(Buffer.from(privateKey.slice(2), 'hex')), address)
-    const message = { owner: this.account.address, label, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), address, sealedKey: `0x${Buffer.from(sealed).toString('hex')}` }
+    const message = { owner: this.account.address, label, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: chainOf(att), address, sealedKey: `0x${Buffer.from(sealed).toString('hex')}` }
     const result = await this.post('ImportWallet', message)
     this.checkReceipt({ result, key, primaryType: 'ImportWallet', message, wallet: result.wallet, seq: result.ownerSeq })
     return result as OwnerActResult & { wallet: `0x${string}`; owner: string }
@@ -199,6 +207,15 @@ export class OwnerClient {
     const parsed = OwnerActResultSchema.safeParse(json)
     if (!parsed.success) throw receiptInvalid('the answer carries no enclave receipt')
     return parsed.data
+  }
+
+  /**
+   * gov36: the audit chain of the enclave behind this host (core id ‖ chain id), which a CreateWallet/ImportWallet
+   * names so that no other enclave accepts it. Not verified: a wrong one only makes the act refused
+   * (owner_act_wrong_chain) or accepted by the one enclave writing that chain, never by two.
+   */
+  async auditChain(): Promise<string> {
+    return chainOf(await this.request('GET', '/v1/attestation'))
   }
 
   /**

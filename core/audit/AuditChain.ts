@@ -65,6 +65,11 @@ export class AuditChain {
    * against bounds at least as tight as the entry schema's (agentRequest, DecodedActionSchema in decodeSignRequest,
    * the policy schema), so the parse is skipped; enclave/agent/signedEntryNeedsNoParse.test.ts holds it to that.
    */
+  /** gov36: what a CreateWallet/ImportWallet for this enclave names (`auditChain`): core id ‖ chain id (zeros: the root chain). */
+  get id(): `0x${string}` {
+    return `0x${this.#core ?? ''}${this.chain || '0'.repeat(32)}`
+  }
+
   append(body: AuditEntryBody, built = false): AuditAppendReturnType {
     // Issue 15: an entry naming a wallet continues that wallet's thread (walletSeq, walletPrev), inside the hash.
     const w = body.wallet?.toLowerCase(), t = w === undefined ? undefined : (this.#threads.get(w) ?? { walletSeq: 0, hash: GENESIS_HASH })

@@ -18,7 +18,7 @@ export async function handleAttest(enclave: Enclave, nonce: Uint8Array | null): 
     nonce: nonce ?? undefined,
     publicKey: enclave.receiptPublicKeyDer,
   })
-  return { ok: true, result: { document, userDataInputs: inputs, receiptPublicKey: enclave.receiptPublicKeyHex, ...importKeyAnnouncement(enclave) } }
+  return { ok: true, result: { document, userDataInputs: inputs, receiptPublicKey: enclave.receiptPublicKeyHex, auditChain: enclave.audit.id, ...importKeyAnnouncement(enclave) } }
 }
 
 /** The commitment inputs: policy-set hash over every (wallet, agent, version, hash) sorted. */

@@ -126,7 +126,7 @@ export function ownerActView(enclave: Enclave, params: OwnerActParameters): Sent
   const creates = params.primaryType === 'CreateWallet' || (params.primaryType === 'ImportWallet' && !wallet)
   const create = creates ? countsNow(enclave, str(raw.owner).toLowerCase()) : null
   const view: OwnerActView = { v: 1, act: { primaryType: params.primaryType, message: params.message, signature: params.signature, policy: params.policy ?? null },
-    now: enclave.now(), snapshotBytes: enclave.lastSnapshotBytes, walletAddress, wallet, walletError, create, imported }
+    now: enclave.now(), auditChain: enclave.audit.id, snapshotBytes: enclave.lastSnapshotBytes, walletAddress, wallet, walletError, create, imported }
   const bytes = sealLink(enclave.linkKey, VIEW_DOMAIN, view)
   return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key, now: view.now, actDigest: actDigest(params), held: wallet?.held,
     create: create && { owner: str(raw.owner).toLowerCase(), hash: linkHash(Buffer.from(JSON.stringify(create))) } }

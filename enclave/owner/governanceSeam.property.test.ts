@@ -30,7 +30,7 @@ describe('governance seam: random owner-act sequences match the seq model', () =
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), async (steps) => {
         const owner = privateKeyToAccount(generatePrivateKey()) // a fresh owner per run (4 wallets per owner)
-        const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) } })
+        const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: enclave.audit.id } })
         const created = await applyOwnerAct(enclave, body)
         if (!created.ok) throw new Error(created.error.code)
         const W = (created.result as { wallet: string }).wallet

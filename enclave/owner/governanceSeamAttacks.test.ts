@@ -27,7 +27,7 @@ async function setup() {
   await finishLoad(enclave)
   const owner = privateKeyToAccount(generatePrivateKey())
   const create = async () => {
-    const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) } })
+    const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: enclave.audit.id } })
     const r = await applyOwnerAct(enclave, body)
     if (!r.ok) throw new Error(r.error.code)
     return (r.result as { wallet: string }).wallet.toLowerCase()
@@ -124,7 +124,7 @@ describe('governance seam: step kinds against the act (stage B)', () => {
   it('ownerAct answers the view and the link key sealed under governance-link: only this sealer opens it', async () => {
     const { enclave, sealer } = await setup()
     const owner = privateKeyToAccount(generatePrivateKey())
-    const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) } })
+    const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: enclave.audit.id } })
     const r = await ownerAct(enclave, body)
     const needs = (r.ok ? r.result : null) as { needs: string; view: Uint8Array; link: Uint8Array }
     expect(needs.needs).toBe('governance')

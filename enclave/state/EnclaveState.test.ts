@@ -7,7 +7,7 @@ const T0 = 1_800_000_000_000
 const OWNER = '0x00000000000000000000000000000000000000aa'
 const key = (n: number) => () => ({ privateKey: new Uint8Array(32).fill(n), address: `0x${n.toString(16).padStart(40, '0')}` as `0x${string}` })
 const act = (nonce: string, issuedAt: number) =>
-  ({ primaryType: 'CreateWallet', signer: OWNER, message: { owner: OWNER, label: 'w', nonce, issuedAt: String(issuedAt) } }) as const
+  ({ primaryType: 'CreateWallet', signer: OWNER, message: { owner: OWNER, label: 'w', nonce, issuedAt: String(issuedAt), auditChain: `0x${'00'.repeat(32)}` } }) as const
 
 /** The one mutator: CreateWallet's change, ledger events and owner seq go through apply; views are read only. */
 describe('EnclaveState.apply', () => {

@@ -69,7 +69,7 @@ describe('attack: a host restarts the enclave on cached ledger text to make it f
       store.put(r.persist)
       return r.result as Record<string, unknown>
     }
-    const { wallet } = (await act('CreateWallet', { owner: owner.address, label: 'w', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(clock) })) as { wallet: `0x${string}` }
+    const { wallet } = (await act('CreateWallet', { owner: owner.address, label: 'w', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(clock), auditChain: enclave.audit.id })) as { wallet: `0x${string}` }
     const { publicKey, privateKey } = generateKeyPairSync('ed25519')
     const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url')
     const agentId = agentIdFromPublicKey(raw)

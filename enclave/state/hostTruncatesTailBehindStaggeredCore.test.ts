@@ -74,7 +74,7 @@ describe('enclave: the host hands the newest staggered core without the tail its
     const agents: Array<{ wallet: `0x${string}`; agentId: string; key: ReturnType<typeof generateKeyPairSync>['privateKey'] }> = []
     for (let i = 0; i < 2; i++) {
       const owner = privateKeyToAccount(`0x${randomBytes(32).toString('hex')}`)
-      const { wallet } = (await act(owner, 'CreateWallet', { owner: owner.address, label: `w${i}`, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) })) as { wallet: `0x${string}` }
+      const { wallet } = (await act(owner, 'CreateWallet', { owner: owner.address, label: `w${i}`, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: enclave.audit.id })) as { wallet: `0x${string}` }
       const { publicKey, privateKey } = generateKeyPairSync('ed25519')
       const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url')
       const agentId = agentIdFromPublicKey(raw)

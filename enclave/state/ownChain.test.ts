@@ -27,7 +27,7 @@ describe('enclave: its own audit chain', () => {
     await root.loadSnapshot(null)
     await finishLoad(root)
     const owner = privateKeyToAccount(generatePrivateKey())
-    const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) } })
+    const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: root.audit.id } })
     const created = await applyOwnerAct(root, body)
     if (!created.ok) throw new Error(created.error.code)
     const W = (created.result as { wallet: string }).wallet.toLowerCase()
@@ -45,6 +45,10 @@ describe('enclave: its own audit chain', () => {
     expect(chain).toMatch(/^[0-9a-f]{32}$/)
     expect(started.result.receiptPublicKey).toBe(root.receiptPublicKeyHex) // the lineage's receipt key
     expect(started.result.wallets).toBe(0)
+    // gov36: each enclave's acts name its chain (core id ‖ chain id; zeros for the root): root's CreateWallet is refused here.
+    expect(root.audit.id).toBe(`0x${coreId}${'0'.repeat(32)}`)
+    expect(b.audit.id).toBe(`0x${coreId}${chain}`)
+    await expect(applyOwnerAct(b, body)).rejects.toMatchObject({ code: 'owner_act_wrong_chain' })
     const first = JSON.parse(started.persist!.entries[0]!)
     expect(first).toMatchObject({ seq: 0, prevHash: GENESIS_HASH, event: 'chain_started', chain, core: coreId, wallet: null })
     const cp = started.persist!.checkpoint!

@@ -71,7 +71,7 @@ describe('enclave: resending requests after a restart from a staggered core', ()
     const agents: Array<{ wallet: `0x${string}`; agentId: string; key: ReturnType<typeof generateKeyPairSync>['privateKey'] }> = []
     for (let i = 0; i < WALLETS; i++) {
       owner = privateKeyToAccount(`0x${randomBytes(32).toString('hex')}`)
-      const { wallet } = (await act('CreateWallet', { owner: owner.address, label: `w${i}`, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(clock) })) as { wallet: `0x${string}` }
+      const { wallet } = (await act('CreateWallet', { owner: owner.address, label: `w${i}`, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(clock), auditChain: enclave.audit.id })) as { wallet: `0x${string}` }
       const { publicKey, privateKey } = generateKeyPairSync('ed25519')
       const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url')
       const agentId = agentIdFromPublicKey(raw)

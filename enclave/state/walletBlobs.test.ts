@@ -28,7 +28,7 @@ describe('enclave: per-wallet sealed blobs', () => {
     expect(start.persist!.sealed!.wallets).toEqual([])
     const owner = privateKeyToAccount(generatePrivateKey())
     const create = async () => {
-      const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) } })
+      const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: enclave.audit.id } })
       const r = await applyOwnerAct(enclave, body)
       if (!r.ok) throw new Error(r.error.code)
       return r
@@ -76,7 +76,7 @@ describe('enclave: per-wallet sealed blobs', () => {
     const wallets: string[] = []
     let last
     for (let i = 0; i < 2; i++) {
-      const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: `w${i}`, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) } })
+      const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: `w${i}`, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: enclave.audit.id } })
       last = await applyOwnerAct(enclave, body)
       if (!last.ok) throw new Error(last.error.code)
       wallets.push((last.result as { wallet: string }).wallet.toLowerCase())

@@ -24,7 +24,7 @@ describe('enclave: dropWallet / loadWallet', () => {
     await enclave.loadSnapshot(null)
     await finishLoad(enclave)
     const owner = privateKeyToAccount(generatePrivateKey())
-    const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) } })
+    const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: enclave.audit.id } })
     const created = await applyOwnerAct(enclave, body)
     if (!created.ok) throw new Error(created.error.code)
     const W = (created.result as { wallet: string }).wallet.toLowerCase()

@@ -520,10 +520,27 @@ export class EnclaveGateway {
     return relayOwnerAct((msg) => this.call(msg), this.governance, body)
   }
 
+  /** gov36: governance's last hello answer (its engine and protocol), or why it failed; /readyz reports it. */
+  governanceHello: { ok: true; result: unknown } | { ok: false; error: string } | null = null
+
+  /** What /readyz says of governance (it decides nothing: readiness stays the signer's): none configured, reachable or not. */
+  get governanceStatus(): { state: 'none' } | { state: 'reachable'; hello: unknown } | { state: 'unreachable'; lastError: string | null } {
+    if (!this.governance) return { state: 'none' }
+    const h = this.governanceHello
+    if (this.governance.connected && h?.ok) return { state: 'reachable', hello: h.result }
+    return { state: 'unreachable', lastError: h && !h.ok ? h.error : this.governance.connected ? null : 'not connected' }
+  }
+
   private helloGovernance(): void {
     this.governance?.call({ type: 'hello', protocolVersion: GOVERNANCE_PROTOCOL_VERSION }).then(
-      (r) => this.log(r.ok ? `governance connected: ${JSON.stringify(r.result)}` : `governance hello refused: ${r.error.code}`),
-      (err: Error) => this.log(`governance hello failed: ${err.message}`),
+      (r) => {
+        this.governanceHello = r.ok ? { ok: true, result: r.result } : { ok: false, error: r.error.code }
+        this.log(r.ok ? `governance connected: ${JSON.stringify(r.result)}` : `governance hello refused: ${r.error.code}`)
+      },
+      (err: Error) => {
+        this.governanceHello = { ok: false, error: err.message }
+        this.log(`governance hello failed: ${err.message}`)
+      },
     )
   }
 

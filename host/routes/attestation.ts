@@ -24,6 +24,8 @@ export function attestationRoutes(gateway: EnclaveGateway): FastifyPluginAsyncZo
           document: Buffer.from(r.document).toString('base64'),
           userDataInputs: r.userDataInputs,
           signerPublicKey: r.receiptPublicKey,
+          // gov36: what a CreateWallet/ImportWallet for this enclave names (core id ‖ chain id); any other enclave refuses it.
+          auditChain: r.auditChain,
           // X25519 key to seal imported wallet keys to, signed by the attested receipt key (docs/policy.md, "Exit").
           importKey: r.importKey,
           importKeySignature: r.importKeySignature,

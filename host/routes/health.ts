@@ -14,6 +14,8 @@ export function healthRoutes(gateway: EnclaveGateway): FastifyPluginAsyncZod {
         stateVersion: s.stateVersion,
         auditHead: s.auditHead,
         receiptPublicKey: s.receiptPublicKey,
+        // gov36: governance's process, reported only: readiness stays the signer's (owner acts answer governance_unavailable).
+        governance: gateway.governanceStatus,
         ...(s.lastError ? { lastError: s.lastError } : {}),
       }
       return reply.code(s.ready ? 200 : 503).send(body)

@@ -45,7 +45,7 @@ export async function benchEnclaveInProcess(n = 3000, auth: 'ed25519' | 'session
     if (!r.ok) throw new Error(JSON.stringify(r.error))
     return r.result as Record<string, unknown>
   }
-  const created = await act('CreateWallet', { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) })
+  const created = await act('CreateWallet', { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: enclave.audit.id })
   const wallet = created.wallet as `0x${string}`
   const { publicKey, privateKey } = generateKeyPairSync('ed25519')
   const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url')

@@ -32,7 +32,7 @@ export async function setup(dir: string) {
     if (!r.ok) throw new Error(JSON.stringify(r.error))
     return r.result as Record<string, unknown>
   }
-  const wallet = (await act('CreateWallet', { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) })).wallet as string
+  const wallet = (await act('CreateWallet', { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: enclave.audit.id })).wallet as string
   const { publicKey, privateKey } = generateKeyPairSync('ed25519')
   const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url')
   const agentId = agentIdFromPublicKey(raw)

@@ -159,6 +159,7 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
     await must({ type: 'hello', protocolVersion: 1 })
     await must({ type: 'loadState', snapshot: null })
     await must({ type: 'finishLoad' })
+    const auditChain = (await must({ type: 'attest', nonce: null })).auditChain as string // gov36: new wallets name it
     const started = Date.now()
 
     // Owner acts: one owner per wallet (an owner may hold 4), A agents each with its own Ed25519 key and the bench's policy.
@@ -170,7 +171,7 @@ export async function memoryRun(opts: MemoryRunParameters): Promise<MemoryRunRes
     const agents: Array<{ agentId: string; wallet: `0x${string}`; key: KeyObject }> = []
     for (let w = 0; w < opts.wallets; w++) {
       const owner = privateKeyToAccount(generatePrivateKey())
-      const created = await act(owner, 'CreateWallet', { owner: owner.address, label: `mem-${w}`, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) })
+      const created = await act(owner, 'CreateWallet', { owner: owner.address, label: `mem-${w}`, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: auditChain })
       const wallet = created.wallet as `0x${string}`
       let seq = 0
       for (let a = 0; a < opts.agentsPerWallet; a++) {

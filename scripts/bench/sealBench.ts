@@ -54,7 +54,7 @@ async function scenario(walletCount: number) {
   const wallets: Array<{ wallet: `0x${string}`; agents: string[]; owner: ReturnType<typeof privateKeyToAccount> }> = []
   for (let w = 0; w < walletCount; w++) {
     const owner = privateKeyToAccount(`0x${randomBytes(32).toString('hex')}`) // one owner each (an owner may hold 4 wallets)
-    const created = await act(owner, 'CreateWallet', { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) })
+    const created = await act(owner, 'CreateWallet', { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: enclave.audit.id })
     wallets.push({ wallet: created.wallet as `0x${string}`, agents: [], owner })
   }
   for (let a = 0; a < Math.min(AGENTS, 16 * walletCount); a++) { // at most 16 agents per wallet
@@ -127,7 +127,7 @@ async function replayScenario() {
       if (!r.ok) throw new Error(JSON.stringify(r.error))
       return r.result as Record<string, unknown>
     }
-    const { wallet } = (await act('CreateWallet', { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(t) })) as { wallet: string }
+    const { wallet } = (await act('CreateWallet', { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(t), ...(enclave.audit.id ? { auditChain: enclave.audit.id } : {}) } /* a tree before gov36 names none */)) as { wallet: string }
     for (let a = 0; a < A; a++) {
       const raw = Buffer.from(generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x!, 'base64url')
       const agentId = agentIdFromPublicKey(raw)

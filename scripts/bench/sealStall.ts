@@ -46,7 +46,7 @@ for (let i = 0; i < WALLETS; i++) {
     if (!r.ok) throw new Error(JSON.stringify(r.error))
     return r.result as Record<string, unknown>
   }
-  const { wallet } = (await act('CreateWallet', { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) })) as { wallet: `0x${string}` }
+  const { wallet } = (await act('CreateWallet', { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: enclave.audit.id })) as { wallet: `0x${string}` }
   const { publicKey, privateKey } = generateKeyPairSync('ed25519')
   const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url')
   const agentId = agentIdFromPublicKey(raw)

@@ -30,7 +30,7 @@ const act = async (primaryType: Parameters<typeof signOwnerAct>[0]['primaryType'
   if (!r.ok) throw new Error(JSON.stringify(r.error))
   return r.result as Record<string, unknown>
 }
-const { wallet } = (await act('CreateWallet', { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) })) as { wallet: `0x${string}` }
+const { wallet } = (await act('CreateWallet', { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: enclave.audit.id })) as { wallet: `0x${string}` }
 const payTo = Array.from({ length: 250 }, () => `0x${randomBytes(20).toString('hex')}`)
 for (let i = 0; i < 16; i++) {
   const raw = Buffer.from(generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x!, 'base64url')

@@ -14,6 +14,8 @@ export type OwnerActView = {
   v: 1
   act: { primaryType: string; message: string; signature: string; policy: string | null }
   now: number
+  /** gov36: the audit chain this signer writes (`Enclave.auditChain`): a CreateWallet/ImportWallet naming another is refused. */
+  auditChain: string
   /** The sealed state's size (growing acts are refused past the soft limit). */
   snapshotBytes: number
   /** The wallet the act names (its unverified `wallet`, or the opened import key's address) and that wallet, or why it is not here. */

@@ -6,10 +6,11 @@ import { ownerTypedData } from './ownerTypedData.js'
 /**
  * The EIP-712 types owners sign (CLI, console, Python and TS owners) must never drift: every act's typed-data hash on
  * fixed inputs, and the types table itself, as they were before the act table was derived from one definition
- * (diet13). A change here breaks every owner tool and every stored proposal.
+ * (diet13). A change here breaks every owner tool and every stored proposal. gov36 changed CreateWallet and
+ * ImportWallet on purpose (`auditChain` added: a new wallet's act is bound to one enclave's chain; no act of theirs is stored).
  */
 const GOLDEN: Record<OwnerActType, string> = {
-  CreateWallet: '0x3a5123d3008a71127e56a5cc610cf6f95c21d804cf624192cfcaf135c8db8f92',
+  CreateWallet: '0xaeef2066c73a1328175b67675d2bf26e7c8432a96c618ebc2322be962b0d60f9',
   RegisterAgent: '0xbd9450b47a7a9262985ebad0d88f8fcd85e99c0dbb8549937b313b7eef5ab24e',
   SetPolicy: '0x93005dc93e1223b8ffcef8b64eab151dac72b10fcef5b4c8aec436a85210664f',
   SetWalletPolicy: '0xf98830c7507f24e2affceb08050327368034922a8d8cfabbf019065921579adf',
@@ -23,12 +24,12 @@ const GOLDEN: Record<OwnerActType, string> = {
   Resync: '0x20a50e886a8998a956d43ad2bfae21344a72c82fa85055ed7ef8472264e784bf',
   CancelScheduled: '0x10a4cb1aa9f946abb475bd8c4c52299335d8e46783b93154476751e1b0a86098',
   ExportKey: '0xda850658d036561634ce11a9895f65e2c6b37661d8bac6c3655c8489ec085e3c',
-  ImportWallet: '0x388bf504d33d93f67a00b53a92127a61c13f7a2e72e1974064033055ca087563',
+  ImportWallet: '0x9404cff194f5c2602176d245a712c5989b6ae92dea0a76f924d5ffbf25940011',
   SetApprovalQuorum: '0xde125e24812f5f02a835e286e689fcab5b55b980c9df4f5c6e375fab1f2e86dc',
   SetOwners: '0x6532923f3efcdbb3c9a8ae28c086328734d85a36e4cd41b745d654ec394c3f53',
 }
 /** keccak256 of JSON.stringify(OWNER_ACT_TYPES): every act, field name, type and order. */
-const TYPES_DIGEST = '0x914f069d168e247126da0a481302398e9e01b70466d1e55c6c73b3a8678caae0'
+const TYPES_DIGEST = '0x93a4ee4a59d3804e7bdd336f7fbe550f296d74afc1d4547faf35ccdc7496b3ec'
 
 /** A fixed value per EIP-712 type and field position. */
 const sample = (type: string, i: number): unknown =>

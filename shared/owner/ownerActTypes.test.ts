@@ -24,7 +24,7 @@ describe('owner act integers are range-checked by their schema (never throw, nev
   })
 
   it('times are milliseconds a Date can hold', () => {
-    const m = { owner: credit.wallet, label: '', nonce: `0x${'3'.repeat(64)}` }
+    const m = { owner: credit.wallet, label: '', nonce: `0x${'3'.repeat(64)}`, auditChain: `0x${'0'.repeat(64)}` }
     expect(OwnerActMessageSchemas.CreateWallet.safeParse({ ...m, issuedAt: '8640000000000000' }).success).toBe(true)
     expect(OwnerActMessageSchemas.CreateWallet.safeParse({ ...m, issuedAt: '8640000000000001' }).success).toBe(false)
     expect(OwnerActMessageSchemas.CreateWallet.safeParse({ ...m, issuedAt: '0' }).success).toBe(false)

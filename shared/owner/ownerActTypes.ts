@@ -44,7 +44,11 @@ type Field = readonly [type: string, schema: z.ZodType]
 const wallet = { wallet: ['address', address] } as const
 const agentId = { agentId: ['string', agent] } as const
 const seq = { seq: ['uint64', safeUintString(0, Number.MAX_SAFE_INTEGER)] } as const
-const newWallet = { owner: ['address', address], label: ['string', label], nonce: ['bytes32', hex32], issuedAt: timeMs } as const
+/**
+ * gov36: `auditChain` binds a new wallet to one enclave's audit chain (core id ‖ chain id, zeros for the root chain;
+ * `GET /v1/attestation` → `auditChain`): its nonce is remembered only in that chain's state, so any other enclave refuses it.
+ */
+const newWallet = { owner: ['address', address], label: ['string', label], nonce: ['bytes32', hex32], issuedAt: timeMs, auditChain: ['bytes32', hex32] } as const
 
 /** Every act, its fields once (in EIP-712 order): the EIP-712 types and the message schemas are both built from this. */
 const OWNER_ACTS = {

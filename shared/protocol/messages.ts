@@ -161,7 +161,8 @@ export const NeedsGovernanceSchema = z.strictObject({ needs: z.literal('governan
 export type NeedsGovernance = z.infer<typeof NeedsGovernanceSchema>
 
 export const AttestResultSchema = z
-  .object({ document: bytes, userDataInputs: z.record(z.string(), z.unknown()), receiptPublicKey: hex, importKey: hex.optional(), importKeySignature: hex.optional() })
+  // gov36: auditChain (core id ‖ chain id) is what a CreateWallet/ImportWallet signed for this enclave names.
+  .object({ document: bytes, userDataInputs: z.record(z.string(), z.unknown()), receiptPublicKey: hex, auditChain: hex, importKey: hex.optional(), importKeySignature: hex.optional() })
   .strict()
 
 export const WalletInfoSchema = z

@@ -148,11 +148,11 @@ describe('adversarial: an exported wallet keeps signing', () => {
   }, 60_000)
 
   it('a sealed key for another address, or sealed to another key than the enclave’s, is refused', async () => {
-    const att = (await q.clients[0]!.request('GET', '/v1/attestation')) as { importKey: Hex }
+    const att = (await q.clients[0]!.request('GET', '/v1/attestation')) as { importKey: Hex; auditChain: string }
     const key = generatePrivateKey()
     const bytes = Buffer.from(key.slice(2), 'hex')
     const send = (address: string, sealed: Uint8Array) =>
-      q.clients[0]!.post('ImportWallet', { owner: q.owners[0]!.address, label: '', nonce: `0x${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')}`, issuedAt: String(Date.now()), address, sealedKey: `0x${Buffer.from(sealed).toString('hex')}` }).catch((e) => e)
+      q.clients[0]!.post('ImportWallet', { owner: q.owners[0]!.address, label: '', nonce: `0x${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')}`, issuedAt: String(Date.now()), auditChain: att.auditChain, address, sealedKey: `0x${Buffer.from(sealed).toString('hex')}` }).catch((e) => e)
     const importKey = Buffer.from(att.importKey.slice(2), 'hex')
     // Sealed for (and naming) another address than the key's: the key opens but is not that address's.
     const other = privateKeyToAddress(generatePrivateKey())

@@ -55,7 +55,7 @@ describe('halt by integer: out-of-range integers in owner acts are refused, neve
       ['CreditBudget.chainId = 2^53+1', 'CreditBudget', { ...credit, chainId: ABOVE_SAFE }],
       ['CreditBudget.chainId = 0', 'CreditBudget', { ...credit, chainId: '0' }],
       ['FreezeAgent.seq = 2^64-1', 'FreezeAgent', { wallet: strangerWallet, agentId: strangerAgent, frozen: true, seq: U64_MAX }],
-      ['CreateWallet.issuedAt = 2^64-1', 'CreateWallet', { owner: stranger.address, label: 'x', nonce: `0x${'11'.repeat(32)}`, issuedAt: U64_MAX }],
+      ['CreateWallet.issuedAt = 2^64-1', 'CreateWallet', { owner: stranger.address, label: 'x', nonce: `0x${'11'.repeat(32)}`, issuedAt: U64_MAX, auditChain: `0x${'00'.repeat(32)}` }],
       ['SetPolicy.version = 2^64-1', 'SetPolicy', { wallet: strangerWallet, agentId: strangerAgent, version: U64_MAX, policyHash: `0x${'22'.repeat(32)}`, seq }],
     ]
     for (const [name, primaryType, message] of cases) {

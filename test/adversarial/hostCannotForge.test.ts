@@ -66,7 +66,7 @@ describe('adversarial: the host cannot forge owner acts, policies or signing pay
     const create = await signOwnerAct({
       account: mallory,
       primaryType: 'CreateWallet',
-      message: { owner: owner.address, label: 'x', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) },
+      message: { owner: owner.address, label: 'x', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: await host.auditChain() },
     })
     expect(refusalCode(await host.call({ type: 'ownerAct', ...create }))).toBe('owner_signature_invalid')
     // Garbage and truncated signatures.

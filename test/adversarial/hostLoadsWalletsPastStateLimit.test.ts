@@ -32,7 +32,7 @@ async function readyEnclave(): Promise<Enclave> {
 }
 
 async function createWallet(enclave: Enclave, owner = privateKeyToAccount(generatePrivateKey())): Promise<string> {
-  const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) } })
+  const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: '', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: enclave.audit.id } })
   const created = await applyOwnerAct(enclave, body)
   if (!created.ok) throw new Error(created.error.code)
   return (created.result as { wallet: string }).wallet.toLowerCase()

@@ -16,7 +16,7 @@ describe('adversarial: the host replays a governance decision (real signer and g
   it('a CreateWallet decision sent twice makes one wallet: the second is governance_stale', async () => {
     const { host, owner } = s
     const before = (await host.wallets()).length
-    const parts = await viewAndDecision(host, owner, 'CreateWallet', { owner: owner.address, label: 'once', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) })
+    const parts = await viewAndDecision(host, owner, 'CreateWallet', { owner: owner.address, label: 'once', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: await host.auditChain() })
     expect((await sendDecision(host, parts.body, parts.decision)).ok).toBe(true)
     expect(refusalCode(await sendDecision(host, parts.body, parts.decision))).toBe('governance_stale')
     expect((await host.wallets()).length).toBe(before + 1)

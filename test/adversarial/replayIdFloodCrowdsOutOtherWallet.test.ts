@@ -67,7 +67,7 @@ describe('adversarial: a request-id flood in one wallet crowds another wallet\'s
     const agents: Array<{ wallet: `0x${string}`; agentId: string; key: ReturnType<typeof generateKeyPairSync>['privateKey']; owner: typeof owner }> = []
     for (let i = 0; i < 2; i++) {
       owner = privateKeyToAccount(`0x${randomBytes(32).toString('hex')}`)
-      const { wallet } = (await act('CreateWallet', { owner: owner.address, label: `w${i}`, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(clock) })) as { wallet: `0x${string}` }
+      const { wallet } = (await act('CreateWallet', { owner: owner.address, label: `w${i}`, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(clock), auditChain: enclave.audit.id })) as { wallet: `0x${string}` }
       const { publicKey, privateKey } = generateKeyPairSync('ed25519')
       const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url')
       const agentId = agentIdFromPublicKey(raw)

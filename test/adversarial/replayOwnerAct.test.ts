@@ -65,6 +65,7 @@ describe('adversarial: replayed, reordered and altered owner acts', () => {
       label: 'twice',
       nonce: `0x${randomBytes(32).toString('hex')}`,
       issuedAt: String(Date.now()),
+      auditChain: await host.auditChain(),
     })
     const before = (await host.wallets()).length
     expect((await send(body)).ok).toBe(true)

@@ -277,11 +277,18 @@ export class MaliciousHost {
     return this.ownerAct({ account, primaryType, message: { wallet, ...fields, seq }, ...(policy !== undefined ? { policy } : {}) })
   }
 
+  /** gov36: the enclave's audit chain (its attest answer), which a CreateWallet/ImportWallet names. */
+  async auditChain(): Promise<string> {
+    const r = await this.call({ type: 'attest', nonce: null })
+    if (!r.ok) throw new Error(`attest refused: ${r.error.code}`)
+    return (r.result as { auditChain: string }).auditChain
+  }
+
   async createWallet(owner: LocalAccount, label = 'adv'): Promise<Hex> {
     const r = await this.ownerAct({
       account: owner,
       primaryType: 'CreateWallet',
-      message: { owner: owner.address, label, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) },
+      message: { owner: owner.address, label, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: await this.auditChain() },
     })
     if (!r.ok) throw new Error(`CreateWallet refused: ${r.error.code}`)
     return (r.result as { wallet: Hex }).wallet

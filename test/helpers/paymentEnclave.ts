@@ -40,7 +40,7 @@ export async function paymentEnclave(params: { perTx: string; rolling24h: string
     if (!r.ok) throw new Error(`${primaryType}: ${r.error.code}`)
     return r.result as Record<string, unknown>
   }
-  const wallet = (await act('CreateWallet', { owner: owner.address, label: 'w', nonce: `0x${'11'.repeat(32)}`, issuedAt: String(clock.t) })).wallet as `0x${string}`
+  const wallet = (await act('CreateWallet', { owner: owner.address, label: 'w', nonce: `0x${'11'.repeat(32)}`, issuedAt: String(clock.t), auditChain: enclave.audit.id })).wallet as `0x${string}`
   const agent = newAgent()
   await act('RegisterAgent', { wallet, agentId: agent.agentId, agentPublicKey: agent.publicKeyHex, label: 'a', seq: '1' })
   const base = paymentPolicy({ perTx: params.perTx, rolling24h: params.rolling24h })

@@ -1,3 +1,4 @@
+import { auditChainOf } from '../helpers/auditChainOf.js'
 import { randomBytes } from 'node:crypto'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -20,7 +21,7 @@ describe('governance unreachable: owner acts answer governance_unavailable, noth
 
   it('a CreateWallet answers 503 governance_unavailable and creates no wallet', async () => {
     const owner = privateKeyToAccount(generatePrivateKey())
-    const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: 'x', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) } })
+    const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: 'x', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: await auditChainOf(stack.url) } })
     const t0 = Date.now()
     const r = await fetch(`${stack.url}/v1/owner/acts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
     expect(r.status).toBe(503)
@@ -28,5 +29,11 @@ describe('governance unreachable: owner acts answer governance_unavailable, noth
     expect(Date.now() - t0).toBeLessThan(9_000)
     const wallets = await fetch(`${stack.url}/v1/wallets`, { headers: { authorization: `Bearer ${stack.auditToken}` } })
     expect(((await wallets.json()) as { wallets: unknown[] }).wallets).toEqual([])
+  })
+
+  it('/readyz reports governance unreachable and stays ready (readiness is the signer\'s)', async () => {
+    const r = await fetch(`${stack.url}/readyz`)
+    expect(r.status).toBe(200)
+    expect(((await r.json()) as { governance: unknown }).governance).toMatchObject({ state: 'unreachable', lastError: expect.any(String) })
   })
 })

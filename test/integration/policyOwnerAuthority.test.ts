@@ -38,7 +38,7 @@ describe('policy: owner authority through the host (real host + enclave)', () =>
     // The same signature presented as another act type does not recover to the owner either.
     expect((await post({ ...signed, primaryType: 'FreezeAgent', message: JSON.stringify({ ...revoke, frozen: true }) })).json.code).toBe('owner_not_authorized')
     // CreateWallet whose signature is not the named owner's.
-    const cw = { owner: s.owner.address, label: 'x', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) }
+    const cw = { owner: s.owner.address, label: 'x', nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain: await s.client.auditChain() }
     const stranger = privateKeyToAccount(generatePrivateKey())
     expect((await post(await signOwnerAct({ account: stranger, primaryType: 'CreateWallet', message: cw }))).json.code).toBe('owner_signature_invalid')
 

@@ -20,6 +20,8 @@ describe('foundation: real enclave + host processes over a Unix socket', () => {
     expect((await fetch(`${stack.url}/healthz`)).status).toBe(200)
     const ready = (await (await fetch(`${stack.url}/readyz`)).json()) as Record<string, unknown>
     expect(ready).toMatchObject({ ready: true, phase: 'ready', mode: 'sim' })
+    // gov36: governance's process is reported (the sim enclave starts it beside itself), reachable after its hello.
+    expect(ready.governance).toMatchObject({ state: 'reachable', hello: { protocolVersion: expect.any(Number) } })
     const doc = (await (await fetch(`${stack.url}/openapi.json`)).json()) as { paths: Record<string, unknown> }
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/owner/acts', '/v1/agent/sign', '/v1/attestation', '/readyz']))
     expect((await fetch(`${stack.url}/docs`)).status).toBeLessThan(400)
@@ -55,7 +57,7 @@ describe('foundation: real enclave + host processes over a Unix socket', () => {
 
   it('refuses a forged owner act, and a replayed CreateWallet', async () => {
     const client = new OwnerClient(stack.url, owner)
-    const message = { owner: owner.address, label: 'x', nonce: `0x${'11'.repeat(32)}`, issuedAt: String(Date.now()) }
+    const message = { owner: owner.address, label: 'x', nonce: `0x${'11'.repeat(32)}`, issuedAt: String(Date.now()), auditChain: await client.auditChain() }
     const { signOwnerAct } = await import('../../shared/owner/signOwnerAct.js')
     const body = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message })
     await client.request('POST', '/v1/owner/acts', body)

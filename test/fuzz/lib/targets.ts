@@ -179,7 +179,7 @@ export function ownerActSeeds(): Array<{ primaryType: OwnerActType; message: Rec
   const wallet = MOCK_WALLET
   const agentId = MOCK_AGENT
   return [
-    { primaryType: 'CreateWallet', message: { owner: wallet, label: 'w', nonce: `0x${'22'.repeat(32)}`, issuedAt: '1700000000000' } },
+    { primaryType: 'CreateWallet', message: { owner: wallet, label: 'w', nonce: `0x${'22'.repeat(32)}`, issuedAt: '1700000000000', auditChain: `0x${'00'.repeat(32)}` } },
     { primaryType: 'RegisterAgent', message: { wallet, agentId, agentPublicKey: `0x${'33'.repeat(32)}`, label: 'a', seq: '1' } },
     { primaryType: 'SetPolicy', message: { wallet, agentId, version: '2', policyHash: `0x${'44'.repeat(32)}`, seq: '2' } },
     { primaryType: 'RevokeAgent', message: { wallet, agentId, seq: '3' } },
