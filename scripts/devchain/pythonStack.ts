@@ -2,21 +2,23 @@
 // paid APIs (one priced within the agent's per-payment cap, one above it), a wallet and an agent under a policy;
 // plus a second agent and paid API for the examples/python test.
 // Prints one JSON line (where everything is) and a /state URL, then runs until stdin closes or SIGTERM.
-import { existsSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { privateKeyToAccount } from 'viem/accounts'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
-import { buildEnclave } from '../buildEnclave.js'
-import { repoRoot, startStack } from '../lib/startStack.js'
+import { ensureBundles } from '../buildEnclave.js'
+import { startStack } from '../lib/startStack.js'
 import { deployFiatToken } from './deployFiatToken.js'
 import { setupAgent } from './setupAgent.js'
 import { startAnvil } from './startAnvil.js'
 import { startPaidApi } from './startPaidApi.js'
 
 const CHAIN = 84532
-if (!existsSync(path.join(repoRoot, 'dist/enclave.sim.mjs'))) await buildEnclave({ quiet: true })
+// Every bundle the stack spawns, not only the first one written: pytest starts beside vitest, whose global setup may be
+// half way through writing dist/ (a fresh clone's pytest found enclave.sim.mjs and no host.mjs yet: 12 setup errors).
+await ensureBundles()
 const anvil = await startAnvil({ chainId: CHAIN })
 const [deployer, admin, facilitator, ownerKey, merchantKey] = anvil.accounts
 const token = await deployFiatToken({ rpcUrl: anvil.rpcUrl, deployer: deployer!, admin: admin! })
