@@ -5,6 +5,12 @@ import type { EnclaveClient } from './EnclaveClient.js'
 
 /** How long an owner act waits for governance's connection (it starts beside the enclave) before governance_unavailable. */
 const CONNECT_WAIT_MS = 5_000
+/**
+ * How many times one owner act is relayed again when the signer answers governance_stale: another act or an agent turn
+ * changed what its view read (concurrent CreateWallets of one owner, a held act falling due). The same signed bytes go
+ * round again (a fresh view, a fresh decision): the signer's checks decide, the host only forwards once more.
+ */
+const STALE_ATTEMPTS = 8
 
 /**
  * UNTRUSTED (issue 12 stage B): one owner act, inside one HTTP request: ownerAct to the signer, which answers with the
@@ -13,6 +19,18 @@ const CONNECT_WAIT_MS = 5_000
  * Governance unreachable or slow: governance_unavailable (503), and nothing was applied.
  */
 export async function relayOwnerAct(
+  call: <T extends 'ownerAct' | 'ownerActDecision'>(msg: Extract<EnclaveRequest, { type: T }>) => Promise<TypedResponse<T>>,
+  governance: EnclaveClient | null,
+  body: OwnerActBody,
+): Promise<TypedResponse<'ownerActDecision'>> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await relayOnce(call, governance, body)
+    if (r.ok || r.error.code !== 'governance_stale' || attempt >= STALE_ATTEMPTS) return r
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt)) // jitter: racing acts spread out
+  }
+}
+
+async function relayOnce(
   call: <T extends 'ownerAct' | 'ownerActDecision'>(msg: Extract<EnclaveRequest, { type: T }>) => Promise<TypedResponse<T>>,
   governance: EnclaveClient | null,
   body: OwnerActBody,

@@ -22,7 +22,8 @@ describe('adversarial: an owner races CreateWallets past the per-owner limit (re
   it(`five creates viewed at once make at most ${PER_OWNER} wallets; the rest are governance_stale, then limit_wallets_per_owner`, async () => {
     const { host } = s
     const owner = privateKeyToAccount(generatePrivateKey())
-    const message = (i: number) => ({ owner: owner.address, label: `race-${i}`, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()) })
+    const auditChain = await host.auditChain() // gov36: a new wallet's act names the enclave's chain
+    const message = (i: number) => ({ owner: owner.address, label: `race-${i}`, nonce: `0x${randomBytes(32).toString('hex')}`, issuedAt: String(Date.now()), auditChain })
     const parts: RelayParts[] = []
     for (let i = 0; i <= PER_OWNER; i++) parts.push(await viewAndDecision(host, owner, 'CreateWallet', message(i)))
     const answers = []
