@@ -8,12 +8,7 @@
  */
 import { type KeyObject, createCipheriv, createDecipheriv, generateKeyPair, randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
-import {
-  DecryptCommand,
-  GenerateDataKeyCommand,
-  KMSClient,
-  type KMSClientConfig,
-} from '@aws-sdk/client-kms'
+import type { KMSClient, KMSClientConfig } from '@aws-sdk/client-kms'
 import { encode } from 'cborg'
 import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { decodeKmsBlob, type KmsBlob } from '../kms/decodeKmsBlob.js'
@@ -50,15 +45,16 @@ export function createKmsSealer(params: CreateKmsSealerParameters): KmsSealer {
   // SECURITY: only a full key ARN pins the key; an alias is resolved with whatever credentials the host supplies.
   if (!isKeyArn(params.keyId)) options(`keyId must be a full KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not ${params.keyId.slice(0, 80)}`)
   const { keyId, nsm } = params
-  const client =
-    params.kmsClient ??
-    new KMSClient({
+  // The SDK is imported at the first KMS call (issue 18, RSS): the sim bundle leaves it out (scripts/buildEnclave.ts).
+  let sdk: Promise<{ kms: typeof import('@aws-sdk/client-kms'); client: KMSClient }> | undefined
+  const kms = () =>
+    (sdk ??= import('@aws-sdk/client-kms').then((kms) => ({ kms, client: params.kmsClient ?? new kms.KMSClient({
       endpoint: params.endpoint,
       region: params.region,
       credentials: params.credentials,
       maxAttempts: params.maxAttempts ?? 3,
       requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 },
-    })
+    }) })))
   const highWater = new Map<string, number>()
   let rsa: Promise<{ privateKey: KeyObject; spki: Uint8Array }> | undefined
 
@@ -100,6 +96,7 @@ export function createKmsSealer(params: CreateKmsSealerParameters): KmsSealer {
       const { key, info } = await recipient()
       let out
       try {
+        const { kms: { GenerateDataKeyCommand }, client } = await kms()
         out = await client.send(new GenerateDataKeyCommand({
           KeyId: keyId,
           KeySpec: 'AES_256',
@@ -135,6 +132,7 @@ export function createKmsSealer(params: CreateKmsSealerParameters): KmsSealer {
       const { key, info } = await recipient()
       let out
       try {
+        const { kms: { DecryptCommand }, client } = await kms()
         // SECURITY: KeyId pins our key; without it KMS would use whatever key the host's blob names.
         out = await client.send(new DecryptCommand({
           CiphertextBlob: b.dataKey,

@@ -10,7 +10,8 @@
  *
  *   npx tsx scripts/bench/launchAb.ts [rounds=3] [windows=3] [durationMs=4000] [openLoopRate=1000] NAME=FLAGS...
  *   e.g.  base=  semi4=--max-semi-space-size=4  grow50=--heap-growing-percent=50   (FLAGS comma-separated, may be empty;
- *   a part ENV_NAME=value goes to the enclave's environment)
+ *   a part ENV_NAME=value goes to the enclave's environment; a part root:DIR runs DIR's dist/ bundles instead of this
+ *   checkout's, e.g. a copy of main's dist/ with a node_modules link beside it, to compare bundles: base=root:/tmp/main branch=)
  */
 import { loadavg } from 'node:os'
 import { rmSync } from 'node:fs'
@@ -22,8 +23,8 @@ import { setupBenchAgents } from './setupBenchAgents.js'
 
 type Row = { idle: number; max: number; cpu: number; ops: number; load: number }
 
-export async function launchRun(opts: { flags: string[]; env: Record<string, string>; windows: number; durationMs: number; openLoopRate: number }): Promise<Row> {
-  const stack = await startStack({ enclaveNodeArgs: opts.flags, env: opts.env })
+export async function launchRun(opts: { flags: string[]; env: Record<string, string>; root?: string | undefined; windows: number; durationMs: number; openLoopRate: number }): Promise<Row> {
+  const stack = await startStack({ enclaveNodeArgs: opts.flags, env: opts.env, ...(opts.root ? { root: opts.root } : {}) })
   let load: LoadGenerator | undefined
   try {
     const started = Date.now()
@@ -66,7 +67,8 @@ const configs = specs.map((s) => {
   const name = s.slice(0, s.indexOf('='))
   const parts = s.slice(s.indexOf('=') + 1).split(',').filter(Boolean)
   const isEnv = (p: string) => /^[A-Z_][A-Z0-9_]*=/.test(p)
-  return { name, flags: parts.filter((p) => !isEnv(p)), env: Object.fromEntries(parts.filter(isEnv).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)])) }
+  const isRoot = (p: string) => p.startsWith('root:')
+  return { name, root: parts.find(isRoot)?.slice('root:'.length), flags: parts.filter((p) => !isEnv(p) && !isRoot(p)), env: Object.fromEntries(parts.filter(isEnv).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)])) }
 })
 const rounds = Number(roundsArg ?? 3)
 const opts = { windows: Number(windowsArg ?? 3), durationMs: Number(durationArg ?? 4000), openLoopRate: Number(rateArg ?? 1000) }
@@ -79,7 +81,7 @@ for (let r = 0; r < rounds; r++) {
   const got = new Map<string, Row>()
   for (let i = 0; i < configs.length; i++) {
     const c = configs[(i + r) % configs.length]!
-    const row = await launchRun({ flags: c.flags, env: c.env, ...opts })
+    const row = await launchRun({ flags: c.flags, env: c.env, root: c.root, ...opts })
     got.set(c.name, row)
     rows.get(c.name)!.push(row)
     console.log(`round ${r + 1} ${c.name.padEnd(12)} RSS idle ${row.idle} max ${row.max} MB; enclave ${row.cpu} µs/req at c=64 (${row.ops}/s); load ${row.load}`)
