@@ -37,7 +37,7 @@ export async function relayOwnerAct(
  * one view per wallet, a newer act's replacing it, and 1,024 in all (the oldest evicted). Relayed concurrently, a
  * stranger's unsigned acts naming a wallet replaced its owner's view before each decision came back: the owner's act
  * was governance_stale 8 times out of 8 (test/adversarial/strangerStarvesOwnerActWithUnsignedActs). So the host relays
- * one act per wallet (CreateWallet: per owner) at a time, in arrival order, and at most MAX_IN_FLIGHT acts at once
+ * one act per wallet at a time (each CreateWallet in a lane of its own), in arrival order, and at most MAX_IN_FLIGHT acts at once
  * (below the signer's 1,024 views: none of this host's in-flight views is evicted by another). Availability only: a
  * malicious host can still starve owner acts, as it can refuse them.
  */
@@ -49,7 +49,9 @@ function laneOf(body: OwnerActBody): string {
     if (j && typeof j === 'object') m = j as Record<string, unknown>
   } catch {} // the signer's view names no wallet either: the '' lane
   const str = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : '')
-  if (body.primaryType === 'CreateWallet') return `create:${str(m.owner)}`
+  // A CreateWallet's view has a slot of its own (per act): serial per owner, a stranger's unsigned creates naming an
+  // owner would queue ahead of that owner's.
+  if (body.primaryType === 'CreateWallet') return `create:${body.message}`
   return `wallet:${str(body.primaryType === 'ImportWallet' ? m.address : m.wallet)}`
 }
 
