@@ -3,6 +3,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { auditChainOf } from '../helpers/auditChainOf.js'
+import { postOwnerAct } from '../helpers/postOwnerAct.js'
 import { type Stack, startStack } from '../helpers/startStack.js'
 
 /**
@@ -21,10 +22,7 @@ describe('adversarial: the host replays a CreateWallet after the enclave restart
   afterAll(async () => {
     await stack?.stop()
   })
-  const post = async (body: unknown) => {
-    const r = await fetch(`${stack.url}/v1/owner/acts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-    return { status: r.status, json: (await r.json()) as Record<string, unknown> }
-  }
+  const post = (body: unknown) => postOwnerAct(stack.url, body)
   const walletsOf = async (owner: string) => {
     const r = await fetch(`${stack.url}/v1/wallets`, { headers: { authorization: `Bearer ${stack.auditToken}` } })
     return ((await r.json()) as { wallets: Array<{ owner: string; address: string }> }).wallets.filter((w) => w.owner.toLowerCase() === owner.toLowerCase()).map((w) => w.address)

@@ -6,6 +6,7 @@ import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { policyHash } from '../../shared/schemas/policy.js'
 import { auditChainOf } from '../helpers/auditChainOf.js'
+import { postOwnerAct } from '../helpers/postOwnerAct.js'
 import { type Stack, startStack } from '../helpers/startStack.js'
 
 const USDC = '0x036cbd53842c5426634e7929541ec2318f3dcf7e'
@@ -30,10 +31,7 @@ describe('adversarial: an owner signs policies that pass the shape but break the
   afterAll(async () => {
     await stack?.stop()
   })
-  const post = async (body: unknown) => {
-    const r = await fetch(`${stack.url}/v1/owner/acts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-    return { status: r.status, json: (await r.json()) as Record<string, unknown> }
-  }
+  const post = (body: unknown) => postOwnerAct(stack.url, body)
 
   it('governance refuses each (policy_invalid); the valid policy then lands at the same seq', async () => {
     const owner = privateKeyToAccount(generatePrivateKey())

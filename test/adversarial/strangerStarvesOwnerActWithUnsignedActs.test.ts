@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { auditChainOf } from '../helpers/auditChainOf.js'
+import { postOwnerAct } from '../helpers/postOwnerAct.js'
 import { type Stack, startStack } from '../helpers/startStack.js'
 
 /** Concurrent stranger loops, and the honest acts each run must land. */
@@ -28,10 +29,7 @@ describe('adversarial: a stranger starves an owner act by unsigned acts naming t
     await stack?.stop()
   })
 
-  const post = async (body: unknown) => {
-    const r = await fetch(`${stack.url}/v1/owner/acts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-    return { status: r.status, json: (await r.json()) as Record<string, unknown> }
-  }
+  const post = (body: unknown) => postOwnerAct(stack.url, body)
 
   it(`the owner's ${HONEST_ACTS} acts land while ${STRANGERS} stranger loops send unsigned acts naming the wallet`, async () => {
     const owner = privateKeyToAccount(generatePrivateKey())
