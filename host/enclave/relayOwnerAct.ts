@@ -23,12 +23,67 @@ export async function relayOwnerAct(
   governance: EnclaveClient | null,
   body: OwnerActBody,
 ): Promise<TypedResponse<'ownerActDecision'>> {
-  for (let attempt = 1; ; attempt++) {
-    const r = await relayOnce(call, governance, body)
-    if (r.ok || r.error.code !== 'governance_stale' || attempt >= STALE_ATTEMPTS) return r
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt)) // jitter: racing acts spread out
+  return lanes.run(laneOf(body), async () => {
+    for (let attempt = 1; ; attempt++) {
+      const r = await relayOnce(call, governance, body)
+      if (r.ok || r.error.code !== 'governance_stale' || attempt >= STALE_ATTEMPTS) return r
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt)) // jitter: racing acts spread out
+    }
+  })
+}
+
+/**
+ * SECURITY (rt37): the signer makes a view for any act before its signature is checked (governance checks it) and keeps
+ * one view per wallet, a newer act's replacing it, and 1,024 in all (the oldest evicted). Relayed concurrently, a
+ * stranger's unsigned acts naming a wallet replaced its owner's view before each decision came back: the owner's act
+ * was governance_stale 8 times out of 8 (test/adversarial/strangerStarvesOwnerActWithUnsignedActs). So the host relays
+ * one act per wallet at a time (each CreateWallet in a lane of its own), in arrival order, and at most MAX_IN_FLIGHT acts at once
+ * (below the signer's 1,024 views: none of this host's in-flight views is evicted by another). Availability only: a
+ * malicious host can still starve owner acts, as it can refuse them.
+ */
+const MAX_IN_FLIGHT = 256
+function laneOf(body: OwnerActBody): string {
+  let m: Record<string, unknown> = {}
+  try {
+    const j: unknown = JSON.parse(body.message)
+    if (j && typeof j === 'object') m = j as Record<string, unknown>
+  } catch {} // the signer's view names no wallet either: the '' lane
+  const str = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : '')
+  // A CreateWallet's view has a slot of its own (per act): serial per owner, a stranger's unsigned creates naming an
+  // owner would queue ahead of that owner's.
+  if (body.primaryType === 'CreateWallet') return `create:${body.message}`
+  return `wallet:${str(body.primaryType === 'ImportWallet' ? m.address : m.wallet)}`
+}
+
+/** Serial per lane (FIFO), at most MAX_IN_FLIGHT running over all lanes. */
+class RelayLanes {
+  private readonly tails = new Map<string, Promise<void>>()
+  private running = 0
+  private readonly waiting: Array<() => void> = []
+  async run<T>(lane: string, f: () => Promise<T>): Promise<T> {
+    const before = this.tails.get(lane) ?? Promise.resolve()
+    let release!: () => void
+    const mine = new Promise<void>((r) => (release = r))
+    const tail = before.then(() => mine)
+    this.tails.set(lane, tail)
+    await before
+    try {
+      if (this.running >= MAX_IN_FLIGHT) await new Promise<void>((r) => this.waiting.push(r))
+      else this.running++
+      try {
+        return await f()
+      } finally {
+        const next = this.waiting.shift()
+        if (next) next()
+        else this.running--
+      }
+    } finally {
+      release()
+      if (this.tails.get(lane) === tail) this.tails.delete(lane)
+    }
   }
 }
+const lanes = new RelayLanes()
 
 async function relayOnce(
   call: <T extends 'ownerAct' | 'ownerActDecision'>(msg: Extract<EnclaveRequest, { type: T }>) => Promise<TypedResponse<T>>,

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest'
+import type { EnclaveClient } from './EnclaveClient.js'
+import { relayOwnerAct } from './relayOwnerAct.js'
+
+/** A signer and a governance that answer after a tick, logging each step: what the relay interleaves. */
+function fakes() {
+  const log: string[] = []
+  let inFlight = 0
+  let most = 0
+  const tick = () => new Promise((r) => setTimeout(r, 1))
+  const call = (async (msg: { type: string; message: string }) => {
+    const w = (JSON.parse(msg.message) as { wallet?: string; owner?: string }).wallet ?? 'create'
+    if (msg.type === 'ownerAct') {
+      most = Math.max(most, ++inFlight)
+      log.push(`view ${w}`)
+      await tick()
+      return { ok: true, result: { needs: 'governance', view: new Uint8Array(1), link: new Uint8Array(1) } }
+    }
+    await tick()
+    log.push(`decision ${w}`)
+    inFlight--
+    return { ok: true, result: { wallet: w } }
+  }) as never
+  const governance = { connected: true, call: async () => (await tick(), { ok: true, result: { decision: new Uint8Array(1) } }) } as unknown as EnclaveClient
+  const act = (wallet: string) => ({ primaryType: 'FreezeAgent', message: JSON.stringify({ wallet }), signature: '0x' })
+  return { log, call, governance, act, most: () => most }
+}
+
+describe('relayOwnerAct (rt37): one act per wallet at a time, a bounded number in all', () => {
+  it('acts naming one wallet (any spelling) never interleave: each view is followed by its decision', async () => {
+    const f = fakes()
+    await Promise.all(['0xAA', '0xaa', '0xAa', '0xaA'].map((w) => relayOwnerAct(f.call, f.governance, f.act(w))))
+    expect(f.log).toEqual(['0xAA', '0xaa', '0xAa', '0xaA'].flatMap((w) => [`view ${w}`, `decision ${w}`]))
+  })
+
+  it('acts naming other wallets run side by side, at most 256 at once', async () => {
+    const f = fakes()
+    const wallets = Array.from({ length: 300 }, (_, i) => `0x${i}`)
+    const answers = await Promise.all(wallets.map((w) => relayOwnerAct(f.call, f.governance, f.act(w))))
+    expect(answers.every((a) => a.ok)).toBe(true)
+    expect(f.most()).toBe(256)
+    expect(f.log.indexOf('view 0x1')).toBeLessThan(f.log.indexOf('decision 0x0'))
+  })
+})
