@@ -19,7 +19,8 @@ const loggers = { sync: mk(false), batched: mk(true) }
 const N = Number(process.argv[2] ?? 20000)
 const res: Record<string, number[]> = { sync: [], batched: [] }
 for (let r = 0; r < Number(process.argv[3] ?? 8); r++) {
-  for (const k of (r % 2 ? ['batched', 'sync'] : ['sync', 'batched']) as const) {
+  const order: Array<'sync' | 'batched'> = r % 2 ? ['batched', 'sync'] : ['sync', 'batched']
+  for (const k of order) {
     const log = loggers[k]
     const t0 = process.cpuUsage()
     for (let i = 0; i < N; i++) {
