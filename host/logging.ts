@@ -102,9 +102,12 @@ export function batchedRequestLines(dest: { write(s: string): unknown }): { writ
     },
     flush,
   }
-  process.on('exit', flush)
+  if (toFlushOnExit.size === 0) process.on('exit', () => toFlushOnExit.forEach((f) => f()))
+  toFlushOnExit.add(flush)
   return stream
 }
+/** Every batchedRequestLines' flush, run by one exit listener (no listener per logger). */
+const toFlushOnExit = new Set<() => void>()
 
 /** Echoes the request id in every response. */
 export function registerRequestLogging(app: FastifyInstance): void {
