@@ -14,6 +14,9 @@ export function agentRoutes(gateway: EnclaveGateway, store: Store, webhooks?: Pe
   // Fetch marks are batched: one store transaction per event-loop turn, off the answer's path.
   let marks: { agentId: string; nonce: string }[] = []
   const markFetched = (key: { agentId: string; nonce: string }) => {
+    // Issue 18 (host37): SQLite keeps marks in memory until its next commit anyway: handed over at once, no
+    // setImmediate (at c = 1 that was one more event-loop turn, and an epoll_pwait, per answer).
+    if (store.kind === 'sqlite') return void store.markAnswersFetched([key], Date.now()).catch(() => {})
     if (marks.push(key) > 1) return
     setImmediate(() => {
       const batch = marks

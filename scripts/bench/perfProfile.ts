@@ -11,7 +11,7 @@
  * mapped back to their source modules), the other threads (GC helpers, compiler, the host's SQLite checkpointer)
  * by thread, and the samples with no JavaScript frame (GC on the main thread, libuv) by native symbol.
  *
- *   [PERF_PREWARM_MS=3000] [PERF_NODE_FLAGS='--max-semi-space-size=32'] npx tsx scripts/bench/perfProfile.ts [ms=8000] [windows=1] [top=30]   (needs `perf`, kernel.perf_event_paranoid ≤ 2)
+ *   [PERF_CONCURRENCY=64] [PERF_PREWARM_MS=3000] [PERF_NODE_FLAGS='--max-semi-space-size=32'] npx tsx scripts/bench/perfProfile.ts [ms=8000] [windows=1] [top=30]   (needs `perf`, kernel.perf_event_paranoid ≤ 2)
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
@@ -105,6 +105,8 @@ function attribute(script: string, pids: Record<string, number>): Map<number, { 
 
 // PERF_NODE_FLAGS: extra node flags for both processes (the enclave's own launch flags come after them and win there).
 const extra = (process.env.PERF_NODE_FLAGS ?? '').split(' ').filter(Boolean)
+// host37: PERF_CONCURRENCY=1 profiles the c = 1 path (default the bench's 64 in flight).
+const concurrency = Number(process.env.PERF_CONCURRENCY ?? 64)
 const s = await startStack({ nodeArgs: ['--perf-basic-prof-only-functions', '--interpreted-frames-native-stack', ...extra] })
 const load = await LoadGenerator.start()
 const dir = mkdtempSync(path.join(tmpdir(), 'bursar-perf-'))
@@ -118,12 +120,12 @@ try {
     const file = path.join(dir, `perf.${w}.data`)
     const before = { enclave: snap(pids.enclave), host: snap(pids.host) }
     const rec = spawn('perf', ['record', '-q', '-e', 'cpu-clock:u', '-F', String(HZ), '-g', '-p', `${pids.enclave},${pids.host}`, '-o', file], { stdio: 'inherit' })
-    const r = await load.run({ url: s.url, agents, concurrency: 64, warmupMs: 0, durationMs: ms, auth: 'session' })
+    const r = await load.run({ url: s.url, agents, concurrency, warmupMs: 0, durationMs: ms, auth: 'session' })
     rec.kill('SIGINT')
     await new Promise((res) => rec.once('exit', res))
     const after = { enclave: snap(pids.enclave), host: snap(pids.host) }
     const n = r.ok
-    console.log(`window ${w}: c=64 ${r.opsPerSec} ops/s, ${n} answers, load ${loadavg()[0]!.toFixed(1)}`)
+    console.log(`window ${w}: c=${concurrency} ${r.opsPerSec} ops/s, ${n} answers, load ${loadavg()[0]!.toFixed(1)}`)
     const script = execFileSync('perf', ['script', '-i', file, '-F', 'comm,pid,tid,ip,sym'], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] })
     const by = attribute(script, pids)
     for (const [name, pid] of Object.entries(pids) as Array<[keyof typeof pids, number]>) {
