@@ -78,7 +78,7 @@ const newAccepts = (hex: string) => OAEP_PARAMS.has(hex)
 
 // A model of RSAES-OAEP-params: explicit-tagged fields of AlgorithmIdentifiers, rendered with short or long lengths.
 const OIDS = { sha256: '0609608648016503040201', sha1: '06052b0e03021a', sha384: '0609608648016503040202', mgf1: '06092a864886f70d010108', pSpecified: '06092a864886f70d010109' }
-type Param = { k: 'none' | 'null' | 'int' } | { k: 'octet'; hex: string } | { k: 'alg'; alg: Alg }
+type Param = { k: 'none' } | { k: 'null' } | { k: 'int' } | { k: 'octet'; hex: string } | { k: 'alg'; alg: Alg }
 type Alg = { oid: keyof typeof OIDS; param: Param }
 type Model = { fields: Array<{ tag: number; alg: Alg }>; trailing: boolean; long: boolean }
 const leafParam = fc.oneof(fc.constant<Param>({ k: 'none' }), fc.constant<Param>({ k: 'null' }), fc.constant<Param>({ k: 'int' }), fc.constantFrom('', 'ab').map((hex): Param => ({ k: 'octet', hex })))
@@ -126,11 +126,11 @@ describe('the accepted RSAES-OAEP-params (diet37)', () => {
         if (o && n) both++
         if (o && !n) oldOnly++
       }),
-      { numRuns: 20_000 },
+      { numRuns: 4_000 },
     )
     // Both sides of the property were exercised.
-    expect(both).toBeGreaterThan(500)
-    expect(oldOnly).toBeGreaterThan(50)
+    expect(both).toBeGreaterThan(100)
+    expect(oldOnly).toBeGreaterThan(10)
   })
 
   it('holds exactly the eight DER forms, each accepted by the old reader; byte mutations of them are refused', () => {
