@@ -96,8 +96,11 @@ const rel = (p: string) => path.relative(root, p)
  * the KMS answer's RSAES-OAEP parameters and AES IV checked as DER bytes (the eight accepted encodings, a subset of what the
  * field-by-field reader accepted: enclave/kms/kmsOaepParams.property.test.ts) −36 → 6,255 (shell 1,950);
  * RecentIds' size / has / entryOf and ReplayCache.recent, read only by tests and benches, to core/replay/recentIdsProbe.ts −13 → 6,242 (shell 1,947);
+ * a relayed decision's MAC opened once (applyOwnerActDecision hands the opened body on) −1 → 6,241 (shell 1,946);
+ * issuePermit's parameters the permit_issued event's fields (a type derived from the event, not declared again) and the
+ * event built from them (core/policy/issuePermit.property.test.ts: the same answers, key order included) −24 → 6,217;
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6242)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6217)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;
