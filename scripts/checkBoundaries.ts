@@ -99,8 +99,10 @@ const rel = (p: string) => path.relative(root, p)
  * a relayed decision's MAC opened once (applyOwnerActDecision hands the opened body on) −1 → 6,241 (shell 1,946);
  * issuePermit's parameters the permit_issued event's fields (a type derived from the event, not declared again) and the
  * event built from them (core/policy/issuePermit.property.test.ts: the same answers, key order included) −24 → 6,217;
+ * WalletChange from the decision schema's WalletChangeJsonSchema (one definition; the two variants whose in-memory form
+ * differs written out) −4, loadState's unused OWNER_RULE re-export −1 → 6,212 (shell 1,945);
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6217)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6212)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;

@@ -8,7 +8,6 @@ import type { HandlerResult } from '../protocol/HandlerResult.js'
 import { applyEvents } from '../owner/ledgerOps.js'
 
 /** Marks entries written by owner acts: these are always followed by a snapshot. */
-export { OWNER_RULE } from '../../core/owner/applyDueHeld.js'
 import { OWNER_RULE } from '../../core/owner/applyDueHeld.js'
 
 /**
