@@ -1,6 +1,6 @@
 import { type AuditEntry, AuditEntrySchema } from '../../shared/audit/auditEntry.js'
 import { timingSafeEqual } from 'node:crypto'
-import { hashCanonicalAuditEntry } from '../../shared/audit/hashAuditEntry.js'
+import { hashCanonicalAuditEntry } from '../../shared/audit/hashCanonicalAuditEntry.js'
 import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { Enclave } from '../Enclave.js'
