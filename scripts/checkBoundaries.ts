@@ -102,9 +102,10 @@ const rel = (p: string) => path.relative(root, p)
  * WalletChange from the decision schema's WalletChangeJsonSchema (one definition; the two variants whose in-memory form
  * differs written out) −4, loadState's unused OWNER_RULE re-export −1 → 6,212 (shell 1,945);
  * the signer's half of the entry hash in shared/audit/hashCanonicalAuditEntry.ts (hashAuditEntry, which canonicalizes a
- * parsed entry, stays for the verifiers and re-exports it) −5 → 6,207.
+ * parsed entry, stays for the verifiers and re-exports it) −5 → 6,207;
+ * OwnerReceiptSchema (only the host, SDK and CLI parse a receipt; the enclave makes them) to shared/protocol/messages.ts −2 → 6,205.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6207)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6205)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;
