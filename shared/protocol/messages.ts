@@ -2,7 +2,7 @@ import * as z from 'zod'
 import { AuditCheckpointSchema } from '../audit/auditCheckpoint.js'
 import { AuditHeadSchema, CHAIN_ID_REGEX } from '../audit/auditEntry.js'
 import { OwnerReceiptBodySchema } from '../owner/ownerReceipt.js'
-import type { EnclaveRequestType } from './requests.js'
+import type { EnclaveRequestType, OwnerActBodySchema } from './requests.js'
 
 /**
  * THE host↔enclave protocol: every request (requests.ts, re-exported here) and response that crosses the channel,
@@ -10,6 +10,7 @@ import type { EnclaveRequestType } from './requests.js'
  * schemas; nothing else defines a wire shape.
  */
 export * from './requests.js'
+export type OwnerActBody = z.infer<typeof OwnerActBodySchema>
 
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes')
 const hex = z.string().regex(/^0x[0-9a-fA-F]*$/)
