@@ -1,5 +1,5 @@
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
-import { checkCreateWallet } from '../shared/owner/ownerLimits.js'
+import { OWNER_LIMITS, checkLimit } from '../shared/owner/ownerLimits.js'
 import type { Admission } from '../shared/owner/parseAdmission.js'
 import { SpendLedger } from '../core/ledger/SpendLedger.js'
 import type { StateChange, WalletView } from '../core/state/stateTypes.js'
@@ -43,4 +43,19 @@ export function createWalletChange({ act, wallets, createNonces, admission, now,
   const owner = m.owner as `0x${string}`
   const wallet = { address, privateKey, owner, label: m.label, createdAt: now, ownerSeq: 0, rolledBack: false, agents: new Map(), policies: new Map(), ledger: new SpendLedger() }
   return { type: 'wallet_created', wallet, nonce, issuedAt, pruneBefore } satisfies StateChange
+}
+
+/**
+ * CreateWallet's admission and bounds, from counts of the enclave's state. SECURITY: admission control is
+ * enforced in the enclave (not by the host): only allowlisted owners create wallets.
+ */
+function checkCreateWallet(p: { admission: Admission; owner: string; owners: Iterable<string>; createNonces: number }): void {
+  if (p.admission.kind === 'allowlist' && !p.admission.owners.has(p.owner.toLowerCase())) {
+    throw new EnclaveError('owner_not_admitted', `Owner ${p.owner} may not create wallets in this enclave`)
+  }
+  const owners = [...p.owners]
+  const mine = owners.filter((o) => o.toLowerCase() === p.owner.toLowerCase()).length
+  checkLimit(owners.length < OWNER_LIMITS.walletsTotal, 'walletsTotal', `This enclave holds its maximum of ${OWNER_LIMITS.walletsTotal} wallets`)
+  checkLimit(mine < OWNER_LIMITS.walletsPerOwner, 'walletsPerOwner', `Owner ${p.owner} already has ${OWNER_LIMITS.walletsPerOwner} wallets (the maximum)`)
+  checkLimit(p.createNonces < OWNER_LIMITS.createNonces, 'createNonces', 'Too many wallets were created in the last 20 minutes; retry later')
 }

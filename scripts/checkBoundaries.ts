@@ -92,15 +92,31 @@ const rel = (p: string) => path.relative(root, p)
  * events, or a create landed since a CreateWallet's view: shared/governance/createCounts; outstanding views keep
  * hashes, not the view's bytes and the act's text) +3 on its branch → 6,466 (shell 2,096); merged after diet36 → 6,298;
  * gov36 (CreateWallet/ImportWallet name the enclave's audit chain: AuditChain.id (core id ‖ chain id) in the governance view; shell +0) +4 on its branch → 6,467; merged → 6,302.
+ * diet37 (issue 12, eighth diet; docs/trustedClosure.md), step by step: checkCreateWallet to governance/createWalletChange.ts, its one caller (the signer never ran it) −11 → 6,291;
+ * the KMS answer's RSAES-OAEP parameters and AES IV checked as DER bytes (the eight accepted encodings, a subset of what the
+ * field-by-field reader accepted: enclave/kms/kmsOaepParams.property.test.ts) −36 → 6,255 (shell 1,950);
+ * RecentIds' size / has / entryOf and ReplayCache.recent, read only by tests and benches, to core/replay/recentIdsProbe.ts −13 → 6,242 (shell 1,947);
+ * a relayed decision's MAC opened once (applyOwnerActDecision hands the opened body on) −1 → 6,241 (shell 1,946);
+ * issuePermit's parameters the permit_issued event's fields (a type derived from the event, not declared again) and the
+ * event built from them (core/policy/issuePermit.property.test.ts: the same answers, key order included) −24 → 6,217;
+ * WalletChange from the decision schema's WalletChangeJsonSchema (one definition; the two variants whose in-memory form
+ * differs written out) −4, loadState's unused OWNER_RULE re-export −1 → 6,212 (shell 1,945);
+ * the signer's half of the entry hash in shared/audit/hashCanonicalAuditEntry.ts (hashAuditEntry, which canonicalizes a
+ * parsed entry, stays for the verifiers and re-exports it) −5 → 6,207;
+ * OwnerReceiptSchema (only the host, SDK and CLI parse a receipt; the enclave makes them) to shared/protocol/messages.ts −2 → 6,205;
+ * type aliases the signer never names out of its files (DenyRule, RiskControls: no user; AllowRule to policy.ts, governance's;
+ * OwnerActBody to messages.ts, the host's) −4 → 6,201.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6302)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6201)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;
  * diet36 (ownerActHash in its own file: governance no longer loads the receipt schema) −24 → 3,563;
  * diet36 (ledgerActEvents split in two files for the signer: heldActEvents' header) +16 → 3,579; (policy.ts over policyShape.ts) +7 → 3,586;
- * gov36 (a CreateWallet/ImportWallet naming another enclave's audit chain, or none, refused: owner_act_wrong_chain) +3 on its branch; merged → 3,589. */
-export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3589)
+ * gov36 (a CreateWallet/ImportWallet naming another enclave's audit chain, or none, refused: owner_act_wrong_chain) +3 on its branch; merged → 3,589.
+ * diet37 (checkCreateWallet moved into createWalletChange.ts) −1 → 3,588; (the KMS answer's OAEP parameters and IV as DER bytes) −36 → 3,552;
+ * diet37 (issuePermit's event from its parameters) −24, (WalletChange from the decision schema) −4 → 3,524; (type aliases out of policyShape.ts and requests.ts) −3 → 3,521. */
+export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3521)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']
 const CORE_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg']

@@ -13,7 +13,7 @@ import {
 import { auditCheckpointMessage, auditTurnMessage } from '../../shared/audit/auditCheckpointMessage.js'
 import { auditTurnTree } from '../../shared/audit/auditTurnTree.js'
 import { AuditError } from '../../shared/audit/AuditError.js'
-import { GENESIS_HASH, hashCanonicalAuditEntry } from '../../shared/audit/hashAuditEntry.js'
+import { GENESIS_HASH, hashCanonicalAuditEntry } from '../../shared/audit/hashCanonicalAuditEntry.js'
 
 /** Ed25519 signature (64 bytes) by the enclave's attested receipt key over `message`. */
 export type AuditSigner = (message: Uint8Array) => Uint8Array

@@ -1,26 +1,24 @@
 import type { PolicyRecord, WalletPolicyRecord, WalletRecord } from '../state/stateTypes.js'
-import type { AgentRecord, Scheduled } from '../state/stateTypes.js'
+import type { AgentRecord } from '../state/stateTypes.js'
+import type * as z from 'zod'
+import type { WalletChangeJsonSchema } from '../../shared/governance/decisionSchema.js'
 
-/** What a wallet act changes: the shell applies it with applyWalletChange, the one mutator of agents and policies. */
+/**
+ * What a wallet act changes: the shell applies it with applyWalletChange, the one mutator of agents and policies. The
+ * decision schema's variants (shared/governance/decisionSchema.ts WalletChangeJsonSchema: one definition), but an
+ * agent's key as bytes and the governance records as the wallet holds them (`undefined`: dropped, not `null`):
+ * - `governance_set`: governance records replaced whole: the owner set and thresholds (`governance`), the open
+ *   proposals after a signature was added or an applied act ended them (governance/quorum.ts), the owners' key exit
+ *   scheduled or dropped (`exit: undefined`: cancelled before it was due, or the key re-imported), the unfreezes,
+ *   permits and credits waiting out the delay (`held`, core/owner/heldActs.ts), the approve-above window (`loneApproved`);
+ * - `scheduled`: a widening policy act waiting out the wallet's delay (replaces what was scheduled for the same agent);
+ * - `scheduled_cancelled`: scheduled loosenings dropped: one by act hash, or every one of an agent (a stop act on it);
+ * - `scheduled_due`: scheduled loosenings whose delay has passed come into force (idempotent: a function of the time).
+ */
 export type WalletChange =
+  | Exclude<z.infer<typeof WalletChangeJsonSchema>, { type: 'agent_registered' | 'governance_set' }>
   | { type: 'agent_registered'; agent: AgentRecord }
-  | { type: 'policy_set'; policy: PolicyRecord }
-  | { type: 'wallet_policy_set'; policy: WalletPolicyRecord }
-  /**
-   * Governance records replaced whole: the owner set and thresholds (`governance`), the open proposals after a
-   * signature was added or an applied act ended them (core/owner/quorum.ts), the owners' key exit scheduled or dropped
-   * (`exit: undefined`: cancelled before it was due, or the key re-imported), the unfreezes, permits and credits
-   * waiting out the delay (`held`, core/owner/heldActs.ts), the approve-above window (`loneApproved`).
-   */
   | { type: 'governance_set'; set: Partial<Pick<WalletRecord, 'governance' | 'proposals' | 'exit' | 'held' | 'loneApproved'>> }
-  /** A widening policy act waiting out the wallet's delay (replaces what was scheduled for the same agent). */
-  | { type: 'scheduled'; item: Scheduled }
-  /** Scheduled loosenings dropped: one by act hash, or every one of an agent (a stop act on it). */
-  | { type: 'scheduled_cancelled'; actHash?: string; agentId?: string }
-  /** Scheduled loosenings whose delay has passed come into force (idempotent: a pure function of the time). */
-  | { type: 'scheduled_due'; now: number }
-  | { type: 'policy_revoked'; agentId: string }
-  | { type: 'agent_revoked'; agentId: string }
 
 /** The one mutator of a wallet's agents and policies. */
 export function applyWalletChange(wallet: WalletRecord, c: WalletChange): void {

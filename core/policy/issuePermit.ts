@@ -4,21 +4,12 @@ import type { LedgerView } from '../state/stateTypes.js'
 
 const ZERO = '0x0000000000000000000000000000000000000000'
 
-export type IssuePermitParameters = {
-  permitId: string
-  agentId: string
-  chainId: number
-  asset: string
-  amount: string
-  /** Pay-to lock; zero address or null = none. */
-  payTo: string | null
-  /** Host lock; '' or null = none. */
-  host: string | null
-  expiresAt: number
-  /** true: the permit may exceed budgets and does not hold budget; false: it holds its amount until used, released or expired. */
-  exceedCaps: boolean
-  now: number
-}
+/**
+ * The permit_issued event's fields, `now` for its `at`. `payTo`: the zero address or null = no pay-to lock; `host`: ''
+ * or null = no host lock; `exceedCaps` true: the permit may exceed budgets and holds none, false: it holds its amount
+ * until used, released or expired.
+ */
+export type IssuePermitParameters = Omit<Extract<LedgerEvent, { type: 'permit_issued' }>, 'type' | 'at'> & { now: number }
 export type IssuePermitReturnType =
   | { ok: true; events: LedgerEvent[] }
   | { ok: false; code: 'permit_exists' | 'permit_invalid'; message: string }
@@ -32,19 +23,6 @@ export function issuePermit(ledger: LedgerView, p: IssuePermitParameters): Issue
     return { ok: false, code: 'permit_invalid', message: 'a permit must be locked to a pay-to address or a host' }
   if (p.expiresAt <= p.now) return { ok: false, code: 'permit_invalid', message: 'permit already expired' }
   if (!/^(0|[1-9][0-9]{0,77})$/.test(p.amount)) return { ok: false, code: 'permit_invalid', message: 'bad amount' }
-  const asset = ledgerAsset(p.asset)
-  const event: LedgerEvent = {
-    type: 'permit_issued',
-    permitId: p.permitId,
-    agentId: p.agentId,
-    chainId: p.chainId,
-    asset,
-    amount: p.amount,
-    payTo,
-    host,
-    expiresAt: p.expiresAt,
-    exceedCaps: p.exceedCaps,
-    at: p.now,
-  }
-  return { ok: true, events: [event] }
+  const { now, ...fields } = p
+  return { ok: true, events: [{ type: 'permit_issued', ...fields, asset: ledgerAsset(p.asset), payTo, host, at: now }] }
 }

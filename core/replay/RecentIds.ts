@@ -56,31 +56,10 @@ export class RecentIds {
   private readonly freeIx: number[] = []
   private readonly seconds = new Map<number, Set<string>>() // second → agents with a bucket in it
 
-  /** How many ids are remembered. */
-  get size(): number {
-    return this.index.size
-  }
-
-  /** Whether `agentId:nonce` is remembered. */
-  has(key: string): boolean {
-    return this.slotOf(key) !== undefined
-  }
-
   /** A remembered id's decision time. */
   timeOf(key: string): number | undefined {
     const s = this.slotOf(key)
     return s === undefined ? undefined : this.atCol[s]
-  }
-
-  /** The audit entry (seq, wallet lower-cased) that decided a remembered id (none: no entry carries it, e.g. a dry run). */
-  entryOf(key: string): [number, string] | undefined {
-    const s = this.slotOf(key)
-    return s === undefined || this.walletCol[s]! < 0 ? undefined : [this.seqCol[s]!, this.walletNames[this.walletCol[s]!]!]
-  }
-
-  /** [key, decision time] of every id, in admission order. */
-  *[Symbol.iterator](): IterableIterator<[string, number]> {
-    for (const [k, s] of this.index) yield [this.full(this.agentByIx[k.charCodeAt(1) | (k.charCodeAt(2) << 8)]!, k), this.atCol[s]!]
   }
 
   /**
@@ -237,6 +216,11 @@ export class RecentIds {
       this.agentByIx[ix] = a
     }
     return a
+  }
+
+  /** [key, decision time] of every id, in admission order. */
+  *[Symbol.iterator](): IterableIterator<[string, number]> {
+    for (const [k, s] of this.index) yield [this.full(this.agentByIx[k.charCodeAt(1) | (k.charCodeAt(2) << 8)]!, k), this.atCol[s]!]
   }
 
   /** The compact form of `key` (its nonce from `from`), for agent `a`. */

@@ -12,10 +12,20 @@ import { SealError } from '../seal/SealError.js'
 export const OID_ENVELOPED_DATA = '1.2.840.113549.1.7.3'
 export const OID_DATA = '1.2.840.113549.1.7.1'
 export const OID_RSAES_OAEP = '1.2.840.113549.1.1.7'
-export const OID_MGF1 = '1.2.840.113549.1.1.8'
-export const OID_SHA256 = '2.16.840.1.101.3.4.2.1'
-export const OID_P_SPECIFIED = '1.2.840.113549.1.1.9'
 export const OID_AES256_CBC = '2.16.840.1.101.3.4.1.42'
+
+/** A DER TLV with a short-form length (every part below is under 128 bytes), in hex. */
+const tlv = (tag: string, ...parts: string[]) => `${tag}${(parts.join('').length / 2).toString(16).padStart(2, '0')}${parts.join('')}`
+const SHA256_ALG = ['', '0500'].map((nul) => tlv('30', '0609608648016503040201', nul))
+/**
+ * The RSAES-OAEP-params accepted, DER hex (RFC 8017 A.2.1): hash SHA-256 and MGF1 with SHA-256 (each
+ * AlgorithmIdentifier's parameters absent or NULL: OpenSSL writes them absent, KMS NULL) and the empty label
+ * (pSourceAlgorithm absent, its default, or pSpecified of an empty OCTET STRING). The SHA-1 defaults, any other
+ * algorithm or parameter and any other encoding are refused (kmsOaepParams.property.test.ts: a subset of what the
+ * field-by-field reader this replaces accepted, and every DER form it accepted).
+ */
+export const OAEP_PARAMS: ReadonlySet<string> = new Set(SHA256_ALG.flatMap((hash) => SHA256_ALG.flatMap((mgfHash) => ['', tlv('a2', tlv('30', '06092a864886f70d010109', '0400'))].map((label) =>
+  tlv('30', tlv('a0', hash), tlv('a1', tlv('30', '06092a864886f70d010108', mgfHash)), label)))))
 
 /** Largest CiphertextForRecipient accepted (KMS answers are about 500 bytes). */
 export const MAX_CMS_BYTES = 16 * 1024
@@ -52,7 +62,8 @@ export function parseCiphertextForRecipient(cms: Uint8Array): ParsedCiphertextFo
   if (ktri.keyEncryptionAlgorithm.algorithm !== OID_RSAES_OAEP) {
     unsupported(`key encryption algorithm ${ktri.keyEncryptionAlgorithm.algorithm} is not RSAES-OAEP`)
   }
-  checkOaepParams(ktri.keyEncryptionAlgorithm.parameters)
+  const oaep = ktri.keyEncryptionAlgorithm.parameters
+  if (!oaep || !OAEP_PARAMS.has(Buffer.from(oaep).toString('hex'))) unsupported('RSAES-OAEP parameters are not SHA-256, MGF1 with SHA-256 and an empty label, in DER (the SHA-1 defaults are refused)')
   const encryptedKey = bytes(ktri.encryptedKey.buffer)
   if (encryptedKey.length === 0) malformed('encryptedKey is empty')
 
@@ -60,8 +71,10 @@ export function parseCiphertextForRecipient(cms: Uint8Array): ParsedCiphertextFo
   if (eci.contentType !== OID_DATA) unsupported(`encrypted content type ${eci.contentType} is not id-data`)
   const alg = eci.contentEncryptionAlgorithm
   if (alg.algorithm !== OID_AES256_CBC) unsupported(`content encryption ${alg.algorithm} is not AES-256-CBC`)
-  const iv = octetString(alg.parameters, 'AES-256-CBC IV')
-  if (iv.length !== 16) malformed(`IV is ${iv.length} bytes, expected 16`)
+  // The IV: exactly a DER primitive OCTET STRING of 16 bytes (04 10 …).
+  const ivDer = new Uint8Array(alg.parameters ?? new ArrayBuffer(0))
+  if (ivDer.length !== 18 || ivDer[0] !== 0x04 || ivDer[1] !== 16) malformed('the AES-256-CBC IV is not a 16-byte OCTET STRING (DER)')
+  const iv = ivDer.slice(2)
 
   const content = eci.encryptedContent
   let ciphertext: Uint8Array
@@ -75,51 +88,6 @@ export function parseCiphertextForRecipient(cms: Uint8Array): ParsedCiphertextFo
   }
   if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) malformed(`ciphertext length ${ciphertext.length} is not a positive multiple of 16`)
   return { encryptedKey, iv, ciphertext }
-}
-
-/** RSAES-OAEP-params must say SHA-256, MGF1 with SHA-256, and an empty label (the SHA-1 defaults are refused). */
-function checkOaepParams(params: ArrayBuffer | null | undefined): void {
-  if (params === null || params === undefined) unsupported('RSAES-OAEP parameters absent (SHA-1 defaults are refused)')
-  const seq = ber(new Uint8Array(params), 'RSAES-OAEP-params').result
-  if (!(seq instanceof asn1js.Sequence)) malformed('RSAES-OAEP-params is not a SEQUENCE')
-  let hash: string | null = null
-  let mgf: { oid: string; params: asn1js.AsnType | undefined } | null = null
-  for (const field of seq.valueBlock.value) {
-    const { tagClass, tagNumber } = field.idBlock
-    const inner = field instanceof asn1js.Constructed ? field.valueBlock.value : []
-    if (tagClass !== 3 || inner.length !== 1) malformed('RSAES-OAEP-params field is not an explicit context tag')
-    const id = algorithmIdentifier(inner[0]!)
-    if (tagNumber === 0) hash = id.oid
-    else if (tagNumber === 1) mgf = id
-    else if (tagNumber === 2) {
-      // pSourceAlgorithm: only id-pSpecified with an empty label.
-      const label = id.params
-      if (id.oid !== OID_P_SPECIFIED || !(label instanceof asn1js.OctetString) || label.valueBlock.valueHexView.length !== 0) {
-        unsupported('OAEP label must be empty')
-      }
-    } else malformed(`unexpected RSAES-OAEP-params field [${tagNumber}]`)
-  }
-  if (hash !== OID_SHA256) unsupported(`OAEP hash ${hash ?? 'SHA-1 (default)'} is not SHA-256`)
-  if (mgf === null || mgf.oid !== OID_MGF1 || mgf.params === undefined) unsupported('OAEP mask generation is not MGF1 with SHA-256')
-  if (algorithmIdentifier(mgf.params).oid !== OID_SHA256) unsupported('OAEP MGF1 hash is not SHA-256')
-}
-
-/** Reads AlgorithmIdentifier { OID, parameters? }; a NULL parameter counts as absent. */
-function algorithmIdentifier(node: asn1js.AsnType): { oid: string; params: asn1js.AsnType | undefined } {
-  if (!(node instanceof asn1js.Sequence)) malformed('AlgorithmIdentifier is not a SEQUENCE')
-  const [oid, params, extra] = node.valueBlock.value
-  if (!(oid instanceof asn1js.ObjectIdentifier) || extra !== undefined) malformed('AlgorithmIdentifier is malformed')
-  return { oid: oid.valueBlock.toString(), params: params instanceof asn1js.Null ? undefined : params }
-}
-
-function octetString(der: ArrayBuffer | null | undefined, what: string): Uint8Array {
-  if (der === null || der === undefined) malformed(`${what} is absent`)
-  const view = new Uint8Array(der)
-  const parsed = ber(view, what)
-  if (parsed.offset !== view.length) malformed(`${what} has trailing bytes`)
-  const node = parsed.result
-  if (!(node instanceof asn1js.OctetString) || node.idBlock.isConstructed) malformed(`${what} is not a primitive OCTET STRING`)
-  return new Uint8Array(node.valueBlock.valueHexView)
 }
 
 function ber(view: Uint8Array, what: string): { offset: number; result: asn1js.AsnType } {

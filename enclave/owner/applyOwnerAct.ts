@@ -59,7 +59,7 @@ export async function applyOwnerActDecision(enclave: Enclave, req: OwnerActParam
   if (actDigest(req) !== sent.actDigest) throw invalidDecision('it comes with another act than its view')
   const age = enclave.now() - sent.now
   if (age > VIEW_MAX_AGE_MS || age < 0) throw new EnclaveError('governance_stale', `The decision's view is ${age} ms old (at most ${VIEW_MAX_AGE_MS} ms): its clock no longer holds`)
-  return applyGovernanceDecision(enclave, sent, req.decision)
+  return applyGovernanceDecision(enclave, sent, req.decision, raw)
 }
 
 const actDigest = (p: OwnerActParameters) => linkHash(Buffer.from(JSON.stringify([p.primaryType, p.message, p.signature, p.policy ?? null])))
@@ -154,8 +154,8 @@ function wireError(err: unknown): WireError {
  * made at the wallet's current ownerSeq (else governance_stale: another act landed since); its steps are parsed by
  * the one schema and may touch only that wallet; ledger events are checked against the ledger before they apply.
  */
-export async function applyGovernanceDecision(enclave: Enclave, sent: SentView, decisionBytes: Uint8Array): Promise<HandlerResult<'ownerActDecision'>> {
-  const d = checkDecision(enclave, sent, decisionBytes)
+export async function applyGovernanceDecision(enclave: Enclave, sent: SentView, decisionBytes: Uint8Array, opened = openLink(enclave.linkKey, DECISION_DOMAIN, decisionBytes)): Promise<HandlerResult<'ownerActDecision'>> {
+  const d = checkDecision(enclave, sent, opened)
   const key = d.key === 'generate' ? generateSignerKey() : d.key === 'import' ? sent.key! : null
   const tx = enclave.beginTx()
   tx.snapshot = true
@@ -178,8 +178,8 @@ export async function applyGovernanceDecision(enclave: Enclave, sent: SentView, 
   return { ok: true, result: { ...result, receipt: signOwnerReceipt(enclave, d, result.wallet, result.ownerSeq) }, persist }
 }
 
-function checkDecision(enclave: Enclave, sent: SentView, bytes: Uint8Array): GovernanceDecision {
-  const raw = openLink(enclave.linkKey, DECISION_DOMAIN, bytes)
+/** `raw`: the decision's body as openLink gave it (null: its MAC did not check). */
+function checkDecision(enclave: Enclave, sent: SentView, raw: unknown): GovernanceDecision {
   if (raw === null) throw invalidDecision('its MAC does not check under the link key')
   const parsed = GovernanceDecisionSchema.safeParse(raw)
   if (!parsed.success) throw invalidDecision(`it does not parse (${parsed.error.issues[0]?.path.join('.')})`)

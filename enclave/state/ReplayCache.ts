@@ -66,11 +66,6 @@ export class ReplayCache {
     if (entry) this.ids.log(key, entry)
   }
 
-  /** The ids remembered (pruned to the window as requests arrive). */
-  get recent(): Array<[string, number]> {
-    return [...this.ids]
-  }
-
   private prune(now: number): void {
     this.lastPrune = now
     const cutoff = now - this.pastWindowMs - this.futureSkewMs

@@ -1,6 +1,6 @@
 import { type AuditEntry, AuditEntrySchema } from '../../shared/audit/auditEntry.js'
 import { timingSafeEqual } from 'node:crypto'
-import { hashCanonicalAuditEntry } from '../../shared/audit/hashAuditEntry.js'
+import { hashCanonicalAuditEntry } from '../../shared/audit/hashCanonicalAuditEntry.js'
 import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import type { Enclave } from '../Enclave.js'
@@ -8,7 +8,6 @@ import type { HandlerResult } from '../protocol/HandlerResult.js'
 import { applyEvents } from '../owner/ledgerOps.js'
 
 /** Marks entries written by owner acts: these are always followed by a snapshot. */
-export { OWNER_RULE } from '../../core/owner/applyDueHeld.js'
 import { OWNER_RULE } from '../../core/owner/applyDueHeld.js'
 
 /**

@@ -145,7 +145,7 @@ describe('enclave: staggered periodic seals', () => {
     expect(after.size).toBe(WALLETS)
     for (const [a, ledger] of before) expect(after.get(a), a).toBe(ledger)
     // The replay state is whole: every request decided before the restart is remembered (a resend is refused).
-    const keys = new Set(restarted.replay.recent.map(([k]) => k))
+    const keys = new Set([...restarted.replay.ids].map(([k]) => k))
     for (const t of sent) {
       const { agentId, nonce } = JSON.parse(t.request) as { agentId: string; nonce: string }
       expect(keys.has(`${agentId}:${nonce}`)).toBe(true)

@@ -10,7 +10,7 @@ import path from 'node:path'
 const [idsArg, file] = process.argv.slice(2)
 const N = Number(idsArg ?? 111_645)
 const { RecentIds } = (await import(file ? path.resolve(file) : '../../core/replay/RecentIds.js')) as typeof import('../../core/replay/RecentIds.js')
-const known = (k: string) => ("timeOf" in ids ? ids.has(k) : (ids as unknown as { at: Map<string, number> }).at.has(k))
+const known = (k: string) => ("timeOf" in ids ? ids.timeOf(k) !== undefined : (ids as unknown as { at: Map<string, number> }).at.has(k))
 const gc = (globalThis as { gc?: () => void }).gc
 if (!gc) throw new Error('run with --expose-gc')
 const agents = Array.from({ length: 64 }, () => `agt_${randomBytes(20).toString('hex')}`)

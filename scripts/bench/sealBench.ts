@@ -163,7 +163,7 @@ async function replayScenario() {
   const q = (xs: number[], p: number) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!
   const cpu = seals.map((s) => s.cpuUs)
   const ms = seals.map((s) => s.ms)
-  return { root, wallets: W, agents: A, rate: RATE, ids, idsInWindow: enclave.replay.recent.length, seals: seals.length,
+  return { root, wallets: W, agents: A, rate: RATE, ids, idsInWindow: [...enclave.replay.ids].length, seals: seals.length,
     cpuUs: { median: q(cpu, 0.5), p90: q(cpu, 0.9), max: Math.max(...cpu) }, wallMs: { median: +q(ms, 0.5).toFixed(2), p90: +q(ms, 0.9).toFixed(2), max: +Math.max(...ms).toFixed(2) },
     bytes: { median: q(seals.map((s) => s.bytes), 0.5), coreMedian: q(seals.map((s) => s.core), 0.5) }, maxNonSealMs: +other.toFixed(2) }
 }

@@ -1,13 +1,8 @@
-import { createHash } from 'node:crypto'
 import { canonicalJson } from '../canonical/canonicalJson.js'
 import type { AuditEntry } from './auditEntry.js'
+import { hashCanonicalAuditEntry } from './hashCanonicalAuditEntry.js'
 
-/** Domain-separation tag prefixed (as its 21 ASCII bytes) to every entry preimage. */
-export const AUDIT_ENTRY_TAG = 'bursar.audit.entry.v1'
-/** prevHash of the entry at seq 0: 32 zero bytes. */
-export const GENESIS_HASH = `0x${'00'.repeat(32)}`
-
-const TAG_BYTES = Buffer.from(AUDIT_ENTRY_TAG, 'ascii')
+export { AUDIT_ENTRY_TAG, GENESIS_HASH, hashCanonicalAuditEntry } from './hashCanonicalAuditEntry.js'
 
 /**
  * Entry hash = SHA-256(tag ‖ prevHash (32 bytes) ‖ UTF-8 canonicalJson(entry)),
@@ -15,13 +10,4 @@ const TAG_BYTES = Buffer.from(AUDIT_ENTRY_TAG, 'ascii')
  */
 export function hashAuditEntry(entry: AuditEntry): string {
   return hashCanonicalAuditEntry(entry.prevHash, canonicalJson(entry))
-}
-
-/** Same hash from an already canonicalized entry, so callers canonicalize once. */
-export function hashCanonicalAuditEntry(prevHash: string, canonical: string): string {
-  return `0x${createHash('sha256')
-    .update(TAG_BYTES)
-    .update(Buffer.from(prevHash.slice(2), 'hex'))
-    .update(canonical, 'utf8')
-    .digest('hex')}`
 }

@@ -1,5 +1,4 @@
 import { EnclaveError } from '../errors/EnclaveError.js'
-import type { Admission } from './parseAdmission.js'
 
 /**
  * Bounds on the enclave's owner-driven state (docs/security.md, "Bounded
@@ -37,21 +36,6 @@ export const OWNER_LIMITS = Object.fromEntries(Object.entries(LIMITS).map(([k, [
 
 export function checkLimit(ok: boolean, which: keyof typeof LIMITS, message: string): void {
   if (!ok) throw new EnclaveError(LIMITS[which][1], message)
-}
-
-/**
- * CreateWallet's admission and bounds, from counts of the enclave's state. SECURITY: admission control is
- * enforced in the enclave (not by the host): only allowlisted owners create wallets.
- */
-export function checkCreateWallet(p: { admission: Admission; owner: string; owners: Iterable<string>; createNonces: number }): void {
-  if (p.admission.kind === 'allowlist' && !p.admission.owners.has(p.owner.toLowerCase())) {
-    throw new EnclaveError('owner_not_admitted', `Owner ${p.owner} may not create wallets in this enclave`)
-  }
-  const owners = [...p.owners]
-  const mine = owners.filter((o) => o.toLowerCase() === p.owner.toLowerCase()).length
-  checkLimit(owners.length < OWNER_LIMITS.walletsTotal, 'walletsTotal', `This enclave holds its maximum of ${OWNER_LIMITS.walletsTotal} wallets`)
-  checkLimit(mine < OWNER_LIMITS.walletsPerOwner, 'walletsPerOwner', `Owner ${p.owner} already has ${OWNER_LIMITS.walletsPerOwner} wallets (the maximum)`)
-  checkLimit(p.createNonces < OWNER_LIMITS.createNonces, 'createNonces', 'Too many wallets were created in the last 20 minutes; retry later')
 }
 
 /** IssuePermit's bounds: lifetime, and permits of this agent still held in the ledger. */

@@ -27,16 +27,13 @@ export const OwnerReceiptBodySchema = z.strictObject({
 })
 export type OwnerReceiptBody = z.infer<typeof OwnerReceiptBodySchema>
 
-export const OwnerReceiptSchema = OwnerReceiptBodySchema.extend({ signature: hex.max(2 + 128) }).strict()
-export type OwnerReceipt = z.infer<typeof OwnerReceiptSchema>
-
 /** The exact bytes the receipt key signs: a domain tag and the canonical JSON of the body. */
 export function ownerReceiptPayload(body: OwnerReceiptBody): Uint8Array {
   return new Uint8Array(Buffer.from(`bursar-owner-receipt:${canonicalJson(OwnerReceiptBodySchema.parse(body))}`, 'utf8'))
 }
 
-/** Signs a receipt body with the enclave's receipt key (`sign` = Ed25519 over the payload). */
-export function makeOwnerReceipt(body: OwnerReceiptBody, sign: (payload: Uint8Array) => Uint8Array): OwnerReceipt {
+/** Signs a receipt body with the enclave's receipt key (`sign` = Ed25519 over the payload); OwnerReceiptSchema (verifyOwnerReceipt.ts) reads it. */
+export function makeOwnerReceipt(body: OwnerReceiptBody, sign: (payload: Uint8Array) => Uint8Array) {
   return { ...body, signature: `0x${Buffer.from(sign(ownerReceiptPayload(body))).toString('hex')}` }
 }
 

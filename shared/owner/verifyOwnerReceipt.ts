@@ -1,5 +1,6 @@
 import { createPublicKey, verify } from 'node:crypto'
-import { type OwnerReceipt, ownerReceiptPayload } from './ownerReceipt.js'
+import type { OwnerReceipt } from '../protocol/messages.js'
+import { ownerReceiptPayload } from './ownerReceipt.js'
 
 /** True when `receipt` is signed by the Ed25519 key whose SPKI DER is `publicKeyHex`. */
 export function isOwnerReceiptSigned(receipt: OwnerReceipt, publicKeyHex: string): boolean {

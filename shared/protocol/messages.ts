@@ -1,8 +1,8 @@
 import * as z from 'zod'
 import { AuditCheckpointSchema } from '../audit/auditCheckpoint.js'
 import { AuditHeadSchema, CHAIN_ID_REGEX } from '../audit/auditEntry.js'
-import { OwnerReceiptSchema } from '../owner/ownerReceipt.js'
-import type { EnclaveRequestType } from './requests.js'
+import { OwnerReceiptBodySchema } from '../owner/ownerReceipt.js'
+import type { EnclaveRequestType, OwnerActBodySchema } from './requests.js'
 
 /**
  * THE host↔enclave protocol: every request (requests.ts, re-exported here) and response that crosses the channel,
@@ -10,6 +10,7 @@ import type { EnclaveRequestType } from './requests.js'
  * schemas; nothing else defines a wire shape.
  */
 export * from './requests.js'
+export type OwnerActBody = z.infer<typeof OwnerActBodySchema>
 
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes')
 const hex = z.string().regex(/^0x[0-9a-fA-F]*$/)
@@ -121,6 +122,9 @@ export type AgentDryRunResult = z.infer<typeof AgentDryRunResultSchema>
 
 /** An owner act waiting for more owners' signatures (core/owner/quorum.ts): who has signed, of how many needed. */
 const int = z.number().int()
+/** An owner receipt as the host, the SDK and the CLI read it (the enclave makes them: shared/owner/ownerReceipt.ts). */
+export const OwnerReceiptSchema = OwnerReceiptBodySchema.extend({ signature: hex.max(2 + 128) }).strict()
+export type OwnerReceipt = z.infer<typeof OwnerReceiptSchema>
 export const ProposalViewSchema = z.strictObject({ actHash: hex, act: z.string(), actClass: z.string(), signers: z.array(hex), threshold: int, expiresAt: int })
 
 /** Result of an applied owner act: what changed, and the enclave's signed receipt (shared/owner/ownerReceipt.ts). */

@@ -18,7 +18,6 @@ export const OwnerActBodySchema = z.strictObject({
   policy: z.string().max(256 * 1024).optional(),
 })
 
-export type OwnerActBody = z.infer<typeof OwnerActBodySchema>
 
 /**
  * An agent's request: the exact JSON text and its authenticator over the UTF-8 bytes: the agent's Ed25519 signature

@@ -1,8 +1,10 @@
 import type * as z from 'zod'
 import { canonicalHash } from '../canonical/canonicalJson.js'
-import { type Policy, PolicyShapeSchema, parseWith } from './policyShape.js'
+import { type AllowRuleSchema, type Policy, PolicyShapeSchema, parseWith } from './policyShape.js'
 
 export * from './policyShape.js'
+/** An allow rule (governance's widening check compares them; the signer reads rules through the policy's type). */
+export type AllowRule = z.infer<typeof AllowRuleSchema>
 
 /**
  * An owner-signed policy: its shape (policyShape.ts) and the rules across its fields. Parsing is the identity on

@@ -112,10 +112,8 @@ export const AllowRuleSchema = z.strictObject({
   /** What happens when this rule is the closest match but fails: deny (default) or ask the owner. */
   onViolation: z.enum(['deny', 'pending']).optional(),
 })
-export type AllowRule = z.infer<typeof AllowRuleSchema>
 
 export const DenyRuleSchema = z.strictObject({ ...predicates, effect: z.literal('deny'), kinds: z.array(ActionKindSchema).min(1).max(ACTION_KINDS.length).optional() })
-export type DenyRule = z.infer<typeof DenyRuleSchema>
 
 export const PolicyRuleSchema = z.discriminatedUnion('effect', [AllowRuleSchema, DenyRuleSchema])
 export type PolicyRule = z.infer<typeof PolicyRuleSchema>
@@ -160,7 +158,6 @@ export const RiskControlsSchema = z.strictObject({
     .strictObject({ count: z.number().int().min(1).max(10_000), windowMinutes: z.number().int().min(1).max(1440) })
     .optional(),
 })
-export type RiskControls = z.infer<typeof RiskControlsSchema>
 
 /** Every field of a policy, each with its own constraints; PolicySchema (policy.ts) is this plus the cross-field rules. */
 export const PolicyShapeSchema = z
