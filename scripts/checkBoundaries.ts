@@ -91,16 +91,18 @@ const rel = (p: string) => path.relative(root, p)
  * rt36a (a relayed decision is stale if an agent turn since its view applied a held act or moved the ledger under its
  * events, or a create landed since a CreateWallet's view: shared/governance/createCounts; outstanding views keep
  * hashes, not the view's bytes and the act's text) +3 on its branch → 6,466 (shell 2,096); merged after diet36 → 6,298;
- * gov36 (CreateWallet/ImportWallet name the enclave's audit chain: AuditChain.id (core id ‖ chain id) in the governance view; shell +0) +4 on its branch → 6,467; merged → 6,302.
+ * gov36 (CreateWallet/ImportWallet name the enclave's audit chain: AuditChain.id (core id ‖ chain id) in the governance view; shell +0) +4 on its branch → 6,467; merged → 6,302;
+ * tail37 (a seal's bytes copied once: wallet blob as parts, sealers stream them into the envelope; core/state/encodeWithRaw.ts) +15 → 6,317.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6302)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6317)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;
  * diet36 (ownerActHash in its own file: governance no longer loads the receipt schema) −24 → 3,563;
  * diet36 (ledgerActEvents split in two files for the signer: heldActEvents' header) +16 → 3,579; (policy.ts over policyShape.ts) +7 → 3,586;
- * gov36 (a CreateWallet/ImportWallet naming another enclave's audit chain, or none, refused: owner_act_wrong_chain) +3 on its branch; merged → 3,589. */
-export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3589)
+ * gov36 (a CreateWallet/ImportWallet naming another enclave's audit chain, or none, refused: owner_act_wrong_chain) +3 on its branch; merged → 3,589;
+ * tail37 (the KMS sealer writes its envelope once: enclave/seal/encryptToBlob.ts + core/state/encodeWithRaw.ts) +25 → 3,614. */
+export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3614)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']
 const CORE_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg']

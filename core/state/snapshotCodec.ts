@@ -5,7 +5,8 @@ import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { SpendLedgerJsonSchema } from '../ledger/LedgerEvent.js'
 import { SpendLedger } from '../ledger/SpendLedger.js'
 import { GovernanceRecordSchemas as g, PolicyRecordSchema, WalletPolicyRecordSchema, hex, policyRecord, uint } from '../../shared/governance/decisionSchema.js'
-import { type EncodedIds, type GroupedIds, cborText, concat, encodeWithRawParts } from '../replay/RecentIds.js'
+import type { EncodedIds, GroupedIds } from '../replay/RecentIds.js'
+import { cborHead, concat, encodeWithRaw } from './encodeWithRaw.js'
 import type { AgentRecord, PolicyRecord, WalletRecord, WalletView } from './stateTypes.js'
 
 /** Plain form of the enclave's core blob: what every wallet shares, and the directory naming each wallet's newest blob. */
@@ -110,7 +111,8 @@ type WalletBlobInput = Omit<WalletBlob, 'wallet' | 'replay'> & { replay: WalletB
 export function walletBlobParts(b: WalletBlobInput): Uint8Array[] {
   const w = b.wallet
   const wallet = { ...w, agents: [...w.agents.values()], policies: [...w.policies.values()], ledger: '' }
-  return encodeWithRawParts({ v: 1, ...b, wallet }, { wallet: encodeWithRawParts(wallet, { ledger: cborText(w.ledger.toJSONText()) }), ...(!Array.isArray(b.replay) && { replay: b.replay.cbor }) })
+  const ledger = new TextEncoder().encode(w.ledger.toJSONText()) // natively: cborg's encoder copies a long string twice
+  return encodeWithRaw({ v: 1, ...b, wallet }, { wallet: encodeWithRaw(wallet, { ledger: [cborHead(0x60, ledger.length), ledger] }), ...(!Array.isArray(b.replay) && { replay: b.replay.cbor }) })
 }
 
 /** Parses a decrypted core blob by its schema; any shape error means the blob is not ours. */

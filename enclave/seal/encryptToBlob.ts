@@ -1,5 +1,5 @@
 import { createCipheriv, randomBytes } from 'node:crypto'
-import { cborHead, concat, encodeWithRawParts } from '../../core/replay/RecentIds.js'
+import { cborHead, concat, encodeWithRaw } from '../../core/state/encodeWithRaw.js'
 
 /**
  * AES-256-GCM of `plaintext` (bytes, or parts streamed through one cipher: the same ciphertext as for their
@@ -11,5 +11,5 @@ export function encryptToBlob(key: Uint8Array, aad: Uint8Array, plaintext: Uint8
   const cipher = createCipheriv('aes-256-gcm', key, iv)
   cipher.setAAD(aad)
   const ct = [...[plaintext].flat().map((p) => cipher.update(p)), cipher.final(), cipher.getAuthTag()]
-  return concat(encodeWithRawParts({ ...fields, iv, ct: null }, { ct: [cborHead(0x40, ct.reduce((n, p) => n + p.length, 0)), ...ct] }))
+  return concat(encodeWithRaw({ ...fields, iv, ct: null }, { ct: [cborHead(0x40, ct.reduce((n, p) => n + p.length, 0)), ...ct] }))
 }

@@ -5,7 +5,7 @@
  * requests + spends in its 24 h ledger, `--ids` request ids in the replay window; `--between` more requests + spends
  * and ids between two seals (the ledger text and the ids come from their caches, as in the writer). Checks both
  * checkouts' blobs decrypt to the same bytes. Prints CPU µs and wall ms per seal (median, p10, p90) and B ÷ A.
- *   npx tsx scripts/bench/sealCopiesAb.ts --a /other/checkout [--b .] [--entries 30000] [--ids 8000] [--between 1250] [--seals 60]
+ *   npx tsx scripts/bench/sealCopiesAb.ts --a /other/checkout [--b .] [--entries 12000] [--ids 8000] [--between 300] [--seals 60]
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
@@ -19,7 +19,7 @@ const arg = (name: string, d: string) => {
   const i = process.argv.indexOf(`--${name}`)
   return i > 0 ? process.argv[i + 1]! : d
 }
-const [ENTRIES, IDS, BETWEEN, SEALS] = ['entries', 'ids', 'between', 'seals'].map((k, i) => Number(arg(k, ['30000', '8000', '1250', '60'][i]!)))
+const [ENTRIES, IDS, BETWEEN, SEALS] = ['entries', 'ids', 'between', 'seals'].map((k, i) => Number(arg(k, ['12000', '8000', '300', '60'][i]!))) as [number, number, number, number]
 const roots = { A: path.resolve(arg('a', '.')), B: path.resolve(arg('b', '.')) }
 type Side = { encode: (b: unknown) => Uint8Array | Uint8Array[]; seal: (p: Uint8Array | Uint8Array[]) => Promise<Uint8Array>; open: (b: Uint8Array) => Promise<Uint8Array> }
 const keyFile = path.join(mkdtempSync(path.join(tmpdir(), 'bursar-sealab-')), 'k')
