@@ -92,9 +92,10 @@ const rel = (p: string) => path.relative(root, p)
  * events, or a create landed since a CreateWallet's view: shared/governance/createCounts; outstanding views keep
  * hashes, not the view's bytes and the act's text) +3 on its branch → 6,466 (shell 2,096); merged after diet36 → 6,298;
  * gov36 (CreateWallet/ImportWallet name the enclave's audit chain: AuditChain.id (core id ‖ chain id) in the governance view; shell +0) +4 on its branch → 6,467; merged → 6,302;
- * tail37 (a seal's bytes copied once: wallet blob as parts, sealers stream them into the envelope; core/state/encodeWithRaw.ts) +15 → 6,317.
+ * tail37 (a seal's bytes copied once: wallet blob as parts, sealers stream them into the envelope; core/state/encodeWithRaw.ts) +15 → 6,317;
+ * tail37 (RecentIds counts each bucket's ids without an entry: a seal no longer re-scans buckets whose new ids all have one) −1 → 6,316.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6317)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6316)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;
