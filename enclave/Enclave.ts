@@ -22,7 +22,7 @@ import { ReplayCache } from './state/ReplayCache.js'
 import type { EncodedIds } from '../core/replay/RecentIds.js'
 import { EnclaveState } from './state/EnclaveState.js'
 import { SerialQueue } from './state/SerialQueue.js'
-import { type WalletBlob, decodeCore, decodeWalletBlob, encodeCore, encodeWalletBlob } from '../core/state/snapshotCodec.js'
+import { type WalletBlob, decodeCore, decodeWalletBlob, encodeCore, walletBlobParts } from '../core/state/snapshotCodec.js'
 import type { WalletView } from '../core/state/stateTypes.js'
 import type { Admission } from '../shared/owner/parseAdmission.js'
 import { randomKeyPair } from '../shared/identity/randomKeyPair.js'
@@ -467,7 +467,7 @@ export class Enclave {
 
   /** Seals one wallet's blob (its state, thread head and its agents' request ids) at its current version. */
   private sealWallet(a: string, head: AuditHead, replay: EncodedIds): Promise<Uint8Array> {
-    const plaintext = encodeWalletBlob({ coreId: this.coreId, version: this.state.walletVersion(a), auditSeq: head.seq, replay, wallet: this.state.wallet(a), thread: this.audit.thread(a) })
+    const plaintext = walletBlobParts({ coreId: this.coreId, version: this.state.walletVersion(a), auditSeq: head.seq, replay, wallet: this.state.wallet(a), thread: this.audit.thread(a) })
     return this.params.sealer.seal({ purpose: WALLET_PURPOSE, walletId: a, version: this.state.walletVersion(a), plaintext })
   }
 

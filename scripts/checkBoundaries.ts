@@ -105,9 +105,12 @@ const rel = (p: string) => path.relative(root, p)
  * parsed entry, stays for the verifiers and re-exports it) −5 → 6,207;
  * OwnerReceiptSchema (only the host, SDK and CLI parse a receipt; the enclave makes them) to shared/protocol/messages.ts −2 → 6,205;
  * type aliases the signer never names out of its files (DenyRule, RiskControls: no user; AllowRule to policy.ts, governance's;
- * OwnerActBody to messages.ts, the host's) −4 → 6,201.
+ * OwnerActBody to messages.ts, the host's) −4 → 6,201;
+ * tail37 (a seal's bytes copied once: wallet blob as parts, sealers stream them into the envelope; core/state/encodeWithRaw.ts)
+ * +15, (RecentIds counts each bucket's ids without an entry: a seal no longer re-scans buckets whose new ids all have one) −1
+ * → +14 on its branch; merged after diet37 → 6,212 (shell 1,946).
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6201)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6212)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;
@@ -115,8 +118,9 @@ export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 21
  * diet36 (ledgerActEvents split in two files for the signer: heldActEvents' header) +16 → 3,579; (policy.ts over policyShape.ts) +7 → 3,586;
  * gov36 (a CreateWallet/ImportWallet naming another enclave's audit chain, or none, refused: owner_act_wrong_chain) +3 on its branch; merged → 3,589.
  * diet37 (checkCreateWallet moved into createWalletChange.ts) −1 → 3,588; (the KMS answer's OAEP parameters and IV as DER bytes) −36 → 3,552;
- * diet37 (issuePermit's event from its parameters) −24, (WalletChange from the decision schema) −4 → 3,524; (type aliases out of policyShape.ts and requests.ts) −3 → 3,521. */
-export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3521)
+ * diet37 (issuePermit's event from its parameters) −24, (WalletChange from the decision schema) −4 → 3,524; (type aliases out of policyShape.ts and requests.ts) −3 → 3,521;
+ * tail37 (the KMS sealer writes its envelope once: enclave/seal/encryptToBlob.ts + core/state/encodeWithRaw.ts) +25 on its branch; merged → 3,543. */
+export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3543)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']
 const CORE_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg']

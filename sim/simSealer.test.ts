@@ -31,6 +31,22 @@ describe('createSimSealer', () => {
     expect(await b.unseal({ blob, purpose: 'p', walletId: 'w' })).toEqual({ plaintext: pt, version: 3 })
   })
 
+  it('tail37: plaintext given as parts seals as their concatenation, in the blob cborg itself would write', async () => {
+    const keyFile = join(dir(), 'seal.key')
+    const s = createSimSealer({ keyFile })
+    const parts = [new Uint8Array(0), pt, new Uint8Array(70_000).fill(9), Uint8Array.of(1)]
+    const joined = Buffer.concat(parts)
+    const bytes = await s.seal({ purpose: 'p', walletId: 'w', version: 2, plaintext: parts })
+    const blob = decode(bytes) as Record<string, Uint8Array>
+    expect(Buffer.from(encode(blob)).equals(Buffer.from(bytes))).toBe(true) // canonical: the envelope cborg writes for these fields
+    const d = createDecipheriv('aes-256-gcm', readFileSync(keyFile), blob.iv!)
+    d.setAAD(Buffer.from('{"kind":"sim","purpose":"p","version":2,"walletId":"w"}'))
+    d.setAuthTag(blob.ct!.subarray(-16))
+    expect(Buffer.concat([d.update(blob.ct!.subarray(0, -16)), d.final()]).equals(joined)).toBe(true)
+    expect(Buffer.from((await s.unseal({ blob: bytes, purpose: 'p', walletId: 'w' })).plaintext).equals(joined)).toBe(true)
+    expect(await codeOf(() => s.seal({ purpose: 'p', walletId: 'w', version: 3, plaintext: [pt, 'x' as unknown as Uint8Array] }))).toBe('seal_options_invalid')
+  })
+
   it('produces the documented blob, decryptable by independent AES-GCM code', async () => {
     const keyFile = join(dir(), 'seal.key')
     const s = createSimSealer({ keyFile })

@@ -3,11 +3,12 @@
  * anyone who can read that file can unseal: this is NOT SECURE and exists so
  * the simulation runs the same state code as Nitro mode.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { createDecipheriv, randomBytes } from 'node:crypto'
 import { closeSync, constants, fstatSync, openSync, readSync, writeSync, fsyncSync } from 'node:fs'
-import { decode, encode } from 'cborg'
+import { decode } from 'cborg'
 import { canonicalJson } from '../shared/canonical/canonicalJson.js'
 import { SealError } from '../enclave/seal/SealError.js'
+import { encryptToBlob } from '../enclave/seal/encryptToBlob.js'
 import type { SealContext, Sealer, UnsealParameters } from '../enclave/seal/Sealer.js'
 
 export type CreateSimSealerParameters = {
@@ -39,14 +40,10 @@ export function createSimSealer(params: CreateSimSealerParameters): Sealer {
     kind: 'sim',
     async seal({ purpose, walletId, version, plaintext }) {
       checkContext({ purpose, walletId, version })
-      if (!(plaintext instanceof Uint8Array)) options('plaintext must be bytes')
-      const iv = randomBytes(IV_BYTES)
-      const cipher = createCipheriv('aes-256-gcm', key, iv)
-      cipher.setAAD(aad({ purpose, walletId, version }))
-      const ct = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()])
+      if (![plaintext].flat().every((p) => p instanceof Uint8Array)) options('plaintext must be bytes')
+      const blob = encryptToBlob(key, aad({ purpose, walletId, version }), plaintext, { v: 1, kind: 'sim', purpose, walletId, version } satisfies Omit<SimBlob, 'iv' | 'ct'>)
       seen({ purpose, walletId, version })
-      const blob: SimBlob = { v: 1, kind: 'sim', purpose, walletId, version, iv, ct }
-      return encode(blob)
+      return blob
     },
     async unseal({ blob, purpose, walletId }: UnsealParameters) {
       const b = decodeBlob(blob)

@@ -1,8 +1,9 @@
 import { decode, encode } from 'cborg'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { RecentIds, encodeWithRaw } from './RecentIds.js'
+import { RecentIds } from './RecentIds.js'
 import { probeIds } from './recentIdsProbe.js'
+import { concat, encodeWithRaw } from '../state/encodeWithRaw.js'
 
 /**
  * Issue 18: a wallet's seal takes its agents' request ids (sealed grouped per agent) from per-(agent, second) buckets whose CBOR is cached. After
@@ -83,7 +84,7 @@ function run(ops: Op[], corrupt?: (ids: RecentIds) => void): void {
         expect(cached.count).toBe(flat.length)
         expect(Buffer.from(cached.cbor).toString('hex')).toBe(Buffer.from(encode(list)).toString('hex'))
         const blob = { v: 1, coreId: new Uint8Array(16).fill(w), version: seq, auditSeq: seq - 1, wallet: { address: WALLETS[w], ledger: '{}', n: [1, -2, 3.5] } }
-        expect(Buffer.from(encodeWithRaw({ ...blob, replay: [] }, { replay: cached.cbor })).equals(Buffer.from(encode({ ...blob, replay: list })))).toBe(true)
+        expect(Buffer.from(concat(encodeWithRaw({ ...blob, replay: [] }, { replay: cached.cbor }))).equals(Buffer.from(encode({ ...blob, replay: list })))).toBe(true)
       }
       const sealedAt = (v: string) => o.sealedAt[WALLETS.indexOf(v)] ?? -1
       // The scan the seal made before issue 18's index: every id, its agent outside the sealed wallets, not given back.

@@ -1,4 +1,5 @@
 import { encode } from 'cborg'
+import { concat, head } from '../state/encodeWithRaw.js'
 
 /**
  * Issue 18: the recently decided agent request ids (`agent:nonce` → decision time), indexed per agent and per second
@@ -15,8 +16,8 @@ import { encode } from 'cborg'
  * slot's decision time, entry seq and wallet in typed columns: ~110 B per id instead of ~190 B in two Maps (a key
  * string, a boxed time and a [seq, wallet] array each). The full key is rebuilt only for listing.
  */
-/** One agent's ids of one second: the CBOR tuples of keys[0, n) (compact keys), and bounds on their entries' seqs (dirty: not all logged). */
-type Bucket = { keys: string[]; cbor: Uint8Array; n: number; lo: number; hi: number; dirty: boolean }
+/** One agent's ids of one second: the CBOR tuples of keys[0, n) (compact keys), and bounds on their entries' seqs (tail37: `unlogged`, how many have no entry). */
+type Bucket = { keys: string[]; cbor: Uint8Array; n: number; lo: number; hi: number; unlogged: number }
 type AgentIds = { id: string; ix: number; buckets: Map<number, Bucket>; wallets: Set<string> }
 
 /** Sealed ids grouped by agent: [agentId, [[nonce, at], …]] (the agent id once, not in every key: about half the bytes). */
@@ -78,14 +79,14 @@ export class RecentIds {
     if (old !== undefined) {
       const b = a.buckets.get(secondOf(old))!
       b.keys.splice(b.keys.indexOf(k), 1) // a raised time: rare (a load, a replayed entry)
-      Object.assign(b, { cbor: new Uint8Array(0), n: 0 })
+      Object.assign(b, { cbor: new Uint8Array(0), n: 0, unlogged: b.unlogged - +(this.walletCol[slot]! < 0) })
     }
     const s = secondOf(at)
     let b = a.buckets.get(s)
-    if (!b) a.buckets.set(s, (b = { keys: [], cbor: new Uint8Array(0), n: 0, lo: Infinity, hi: -Infinity, dirty: true }))
+    if (!b) a.buckets.set(s, (b = { keys: [], cbor: new Uint8Array(0), n: 0, lo: Infinity, hi: -Infinity, unlogged: 0 }))
     if (!this.seconds.get(s)?.add(a.id)) this.seconds.set(s, new Set([a.id]))
     b.keys.push(k)
-    b.dirty = true
+    b.unlogged += +(this.walletCol[slot]! < 0)
     if (this.walletCol[slot]! >= 0) (b.lo = Math.min(b.lo, this.seqCol[slot]!)), (b.hi = Math.max(b.hi, this.seqCol[slot]!))
     return old === undefined
   }
@@ -97,11 +98,12 @@ export class RecentIds {
     const wallet = entry[1].toLowerCase()
     let w = this.walletIx.get(wallet)
     if (w === undefined) this.walletIx.set(wallet, (w = this.walletNames.push(wallet) - 1))
-    this.seqCol[slot] = entry[0]
-    this.walletCol[slot] = w
     const a = this.agents.get(key.slice(0, key.lastIndexOf(':')))!
     a.wallets.add(wallet)
     const b = a.buckets.get(secondOf(this.atCol[slot]!))!
+    b.unlogged -= +(this.walletCol[slot]! < 0)
+    this.seqCol[slot] = entry[0]
+    this.walletCol[slot] = w
     ;(b.lo = Math.min(b.lo, entry[0])), (b.hi = Math.max(b.hi, entry[0]))
   }
 
@@ -185,12 +187,10 @@ export class RecentIds {
       if (skip.has(a.id)) continue
       const after = Math.min(...[...a.wallets].map(sealedAt))
       for (const b of a.buckets.values()) {
-        if (!b.dirty && (b.lo > from || b.hi <= after)) continue
-        b.dirty = false
+        if (b.unlogged === 0 && (b.lo > from || b.hi <= after)) continue // tail37: no re-scan of buckets whose new ids all have entries
         for (const k of b.keys) {
           const slot = this.index.get(k)!
           const w = this.walletCol[slot]!
-          b.dirty ||= w < 0
           if (w < 0 || (this.seqCol[slot]! <= from && this.seqCol[slot]! > sealedAt(this.walletNames[w]!))) out.push([this.full(a, k), this.atCol[slot]!])
         }
       }
@@ -284,30 +284,5 @@ export class RecentIds {
   }
 }
 
-/**
- * `encode(obj)` with the values of `raw`'s keys already encoded: the same bytes, since cborg writes a map's (string)
- * keys shortest first, then bytewise, and every value's encoding stands alone.
- */
-export function encodeWithRaw(obj: Record<string, unknown>, raw: Record<string, Uint8Array>): Uint8Array {
-  const keys = Object.keys(obj).sort((p, q) => p.length - q.length || (p < q ? -1 : p > q ? 1 : 0))
-  const h = new Uint8Array(9)
-  return concat([h.subarray(0, head(h, 0, 0xa0, keys.length)), ...keys.flatMap((k) => [encode(k), raw[k] ?? encode(obj[k])])])
-}
-
 const utf8 = new TextEncoder()
 let scratch = new Uint8Array(256)
-
-/** Writes a CBOR head (major type, minimal-length argument) at `off`; returns the offset after it. */
-function head(out: Uint8Array, off: number, major: number, n: number): number {
-  const size = n < 24 ? 0 : n < 256 ? 1 : n < 65536 ? 2 : n < 2 ** 32 ? 4 : 8
-  out[off] = major | (size ? 24 + Math.log2(size) : n)
-  for (let i = size, v = n; i > 0; i--, v = Math.floor(v / 256)) out[off + i] = v % 256
-  return off + 1 + size
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let off = 0
-  for (const p of parts) out.set(p, off), (off += p.length)
-  return out
-}

@@ -5,7 +5,8 @@ import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { SpendLedgerJsonSchema } from '../ledger/LedgerEvent.js'
 import { SpendLedger } from '../ledger/SpendLedger.js'
 import { GovernanceRecordSchemas as g, PolicyRecordSchema, WalletPolicyRecordSchema, hex, policyRecord, uint } from '../../shared/governance/decisionSchema.js'
-import { type EncodedIds, type GroupedIds, encodeWithRaw } from '../replay/RecentIds.js'
+import type { EncodedIds, GroupedIds } from '../replay/RecentIds.js'
+import { cborHead, concat, encodeWithRaw } from './encodeWithRaw.js'
 import type { AgentRecord, PolicyRecord, WalletRecord, WalletView } from './stateTypes.js'
 
 /** Plain form of the enclave's core blob: what every wallet shares, and the directory naming each wallet's newest blob. */
@@ -100,10 +101,18 @@ export function encodeCore(s: CoreState): Uint8Array {
  * Serializes one wallet's blob (CBOR; Maps become arrays; the ledger stays JSON text, mostly from its series' caches;
  * issue 18: the request ids may come already encoded, grouped per agent, from their per-second caches: the same bytes).
  */
-export function encodeWalletBlob(b: Omit<WalletBlob, 'wallet' | 'replay'> & { replay: WalletBlob['replay'] | GroupedIds | EncodedIds; wallet: WalletView }): Uint8Array {
+export function encodeWalletBlob(b: WalletBlobInput): Uint8Array {
+  return concat(walletBlobParts(b))
+}
+
+type WalletBlobInput = Omit<WalletBlob, 'wallet' | 'replay'> & { replay: WalletBlob['replay'] | GroupedIds | EncodedIds; wallet: WalletView }
+
+/** tail37: encodeWalletBlob's bytes as parts (the ledger text and the cached ids not copied again), for the sealer to stream. */
+export function walletBlobParts(b: WalletBlobInput): Uint8Array[] {
   const w = b.wallet
-  const blob = { v: 1, ...b, wallet: { ...w, agents: [...w.agents.values()], policies: [...w.policies.values()], ledger: w.ledger.toJSONText() } }
-  return Array.isArray(b.replay) ? encode(blob) : encodeWithRaw(blob, { replay: b.replay.cbor })
+  const wallet = { ...w, agents: [...w.agents.values()], policies: [...w.policies.values()], ledger: '' }
+  const ledger = new TextEncoder().encode(w.ledger.toJSONText()) // natively: cborg's encoder copies a long string twice
+  return encodeWithRaw({ v: 1, ...b, wallet }, { wallet: encodeWithRaw(wallet, { ledger: [cborHead(0x60, ledger.length), ledger] }), ...(!Array.isArray(b.replay) && { replay: b.replay.cbor }) })
 }
 
 /** Parses a decrypted core blob by its schema; any shape error means the blob is not ours. */

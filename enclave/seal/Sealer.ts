@@ -21,7 +21,8 @@ export type UnsealParameters = {
 
 export interface Sealer {
   readonly kind: 'sim' | 'kms'
-  seal(params: SealContext & { plaintext: Uint8Array }): Promise<Uint8Array>
+  /** `plaintext` as parts (tail37): sealed as their concatenation, without joining them first. */
+  seal(params: SealContext & { plaintext: Uint8Array | Uint8Array[] }): Promise<Uint8Array>
   /** Throws a typed SealError if the blob is not authentic or bound to another purpose/wallet. */
   unseal(params: UnsealParameters): Promise<{ plaintext: Uint8Array; version: number }>
 }

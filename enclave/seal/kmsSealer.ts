@@ -6,16 +6,16 @@
  * traffic and stores the blobs; it never sees a data key and cannot move a
  * blob to another purpose, wallet or version (KMS EncryptionContext + GCM AAD).
  */
-import { type KeyObject, createCipheriv, createDecipheriv, generateKeyPair, randomBytes } from 'node:crypto'
+import { type KeyObject, createDecipheriv, generateKeyPair } from 'node:crypto'
 import { promisify } from 'node:util'
 import type { KMSClient, KMSClientConfig } from '@aws-sdk/client-kms'
-import { encode } from 'cborg'
 import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { decodeKmsBlob, type KmsBlob } from '../kms/decodeKmsBlob.js'
 import { decryptCiphertextForRecipient } from '../kms/decryptCiphertextForRecipient.js'
 import { mapKmsError } from '../kms/mapKmsError.js'
 import type { NsmProvider } from '../nsm/NsmProvider.js'
 import { SealError } from './SealError.js'
+import { encryptToBlob } from './encryptToBlob.js'
 import type { SealContext, Sealer, UnsealParameters } from './Sealer.js'
 
 export type CreateKmsSealerParameters = {
@@ -34,7 +34,6 @@ export type CreateKmsSealerParameters = {
 
 export type KmsSealer = Sealer & { readonly kind: 'kms'; readonly keyId: string }
 
-const IV_BYTES = 12
 const TAG_BYTES = 16
 const NO_WALLET = '(enclave)'
 const MAX_LABEL_CHARS = 256
@@ -92,7 +91,7 @@ export function createKmsSealer(params: CreateKmsSealerParameters): KmsSealer {
     keyId,
     async seal({ purpose, walletId, version, plaintext }) {
       checkContext({ purpose, walletId, version })
-      if (!(plaintext instanceof Uint8Array)) options('plaintext must be bytes')
+      if (![plaintext].flat().every((p) => p instanceof Uint8Array)) options('plaintext must be bytes')
       const { key, info } = await recipient()
       let out
       try {
@@ -109,13 +108,9 @@ export function createKmsSealer(params: CreateKmsSealerParameters): KmsSealer {
       if (!(out.CiphertextBlob instanceof Uint8Array) || out.CiphertextBlob.length === 0) responseInvalid('GenerateDataKey', 'CiphertextBlob missing')
       const dataKey = openAnswer('GenerateDataKey', out, key.privateKey)
       try {
-        const iv = randomBytes(IV_BYTES)
-        const cipher = createCipheriv('aes-256-gcm', dataKey, iv)
-        cipher.setAAD(aad({ purpose, walletId, version }))
-        const ct = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()])
+        const blob = encryptToBlob(dataKey, aad({ purpose, walletId, version }), plaintext, { v: 1, kind: 'kms', purpose, walletId, version, dataKey: out.CiphertextBlob } satisfies Omit<KmsBlob, 'iv' | 'ct'>)
         noteVersion({ purpose, walletId, version })
-        const blob: KmsBlob = { v: 1, kind: 'kms', purpose, walletId, version, dataKey: out.CiphertextBlob, iv, ct }
-        return encode(blob)
+        return blob
       } finally {
         dataKey.fill(0)
       }

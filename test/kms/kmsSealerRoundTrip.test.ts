@@ -33,6 +33,13 @@ describe('createKmsSealer through @aws-sdk/client-kms and the KMS fixture', () =
     })
   }
 
+  it('tail37: seals plaintext parts as their concatenation (the writer hands a wallet blob as parts)', async () => {
+    const sealer = createKmsSealer({ kmsClient: env.client, keyId: env.server.keyId, nsm: env.nsm })
+    const parts = [new TextEncoder().encode('wallet '), new Uint8Array(0), new Uint8Array(40_000).fill(3)]
+    const blob = await sealer.seal({ purpose: 'wallet', walletId: '0xabc', version: 5, plaintext: parts })
+    expect(Buffer.from((await sealer.unseal({ blob, purpose: 'wallet', walletId: '0xabc' })).plaintext).equals(Buffer.concat(parts))).toBe(true)
+  })
+
   it('stores the KMS CiphertextBlob and context in the blob, never the data key', async () => {
     const sealer = createKmsSealer({ kmsClient: env.client, keyId: env.server.keyId, nsm: env.nsm })
     const blob = decode(await sealer.seal({ purpose: 'enclave-state', walletId: '', version: 1, plaintext: new Uint8Array(100) })) as Record<string, unknown>
