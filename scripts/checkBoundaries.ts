@@ -92,9 +92,9 @@ const rel = (p: string) => path.relative(root, p)
  * events, or a create landed since a CreateWallet's view: shared/governance/createCounts; outstanding views keep
  * hashes, not the view's bytes and the act's text) +3 on its branch → 6,466 (shell 2,096); merged after diet36 → 6,298;
  * gov36 (CreateWallet/ImportWallet name the enclave's audit chain: AuditChain.id (core id ‖ chain id) in the governance view; shell +0) +4 on its branch → 6,467; merged → 6,302;
- * cpu37 (the EIP-3009 digest's two Keccak-256 by hash-wasm's WebAssembly, noble as the fallback: core/decode/keccak256Bytes) +11 → 6,313; (canonicalJson quotes a string needing no escape without JSON.stringify) +2 → 6,315; the start-up log names the Keccak engine (shell +1) +1 → 6,316.
+ * cpu37 (the EIP-3009 digest's two Keccak-256 by hash-wasm's WebAssembly, noble as the fallback: core/decode/keccak256Bytes) +11 → 6,313; (canonicalJson quotes a string needing no escape without JSON.stringify) +2 → 6,315; the start-up log names the Keccak engine (shell +1) +1 → 6,316; decodeEip3009's three getAddress remembered (core/decode/checksummed) +11 → 6,327.
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6316)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6327)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;
