@@ -1,5 +1,6 @@
 import { Enclave, type EnclaveParameters } from './Enclave.js'
 import { SIGN_ENGINE } from './sign/secp256k1Engine.js'
+import { KECCAK_ENGINE } from '../core/decode/keccak256Bytes.js'
 import { dispatch } from './protocol/dispatch.js'
 import { type ListenAddress, serveFrames } from './transport/serveFrames.js'
 import { setFlagsFromString } from 'node:v8'
@@ -21,7 +22,7 @@ export async function runEnclave(params: EnclaveParameters & { listen: ListenAdd
     },
   })
   const where = params.listen.kind === 'unix' ? params.listen.path : `${params.listen.host}:${params.listen.port}`
-  params.log(`enclave listening on ${where} (mode ${params.mode}, secp256k1 ${SIGN_ENGINE}${SIGN_ENGINE === 'noble' ? ' (native binding not loaded: pure JS, same signatures, slower)' : ''})`)
+  params.log(`enclave listening on ${where} (mode ${params.mode}, secp256k1 ${SIGN_ENGINE}${SIGN_ENGINE === 'noble' ? ' (native binding not loaded: pure JS, same signatures, slower)' : ''}, keccak ${KECCAK_ENGINE})`)
   const shutdown = () => {
     server.close()
     process.exit(0)

@@ -108,9 +108,10 @@ const rel = (p: string) => path.relative(root, p)
  * OwnerActBody to messages.ts, the host's) −4 → 6,201;
  * tail37 (a seal's bytes copied once: wallet blob as parts, sealers stream them into the envelope; core/state/encodeWithRaw.ts)
  * +15, (RecentIds counts each bucket's ids without an entry: a seal no longer re-scans buckets whose new ids all have one) −1
- * → +14 on its branch; merged after diet37 → 6,212 (shell 1,946).
+ * → +14 on its branch; merged after diet37 → 6,212 (shell 1,946);
+ * cpu37 (the EIP-3009 digest's two Keccak-256 by hash-wasm's WebAssembly, noble as the fallback: core/decode/keccak256Bytes) +11 → 6,313; (canonicalJson quotes a string needing no escape without JSON.stringify) +2 → 6,315; the start-up log names the Keccak engine (shell +1) +1 → 6,316; decodeEip3009's three getAddress remembered (core/decode/checksummed) +11 → 6,327 on its branch; merged → 6,237 (shell 1,947).
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6212)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6237)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;
@@ -119,11 +120,12 @@ export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 21
  * gov36 (a CreateWallet/ImportWallet naming another enclave's audit chain, or none, refused: owner_act_wrong_chain) +3 on its branch; merged → 3,589.
  * diet37 (checkCreateWallet moved into createWalletChange.ts) −1 → 3,588; (the KMS answer's OAEP parameters and IV as DER bytes) −36 → 3,552;
  * diet37 (issuePermit's event from its parameters) −24, (WalletChange from the decision schema) −4 → 3,524; (type aliases out of policyShape.ts and requests.ts) −3 → 3,521;
- * tail37 (the KMS sealer writes its envelope once: enclave/seal/encryptToBlob.ts + core/state/encodeWithRaw.ts) +25 on its branch; merged → 3,543. */
-export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3543)
+ * tail37 (the KMS sealer writes its envelope once: enclave/seal/encryptToBlob.ts + core/state/encodeWithRaw.ts) +25 on its branch; merged → 3,543;
+ * cpu37 (canonicalJson quotes a string needing no escape without JSON.stringify) +2 → 3,591 on its branch; merged → 3,545. */
+export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3545)
 
-const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']
-const CORE_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'zod', 'cborg']
+const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'hash-wasm', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']
+const CORE_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'hash-wasm', 'zod', 'cborg']
 const SIM_ONLY_DEPS = ['@peculiar/x509']
 const IO_MODULES = /^node:(fs|fs\/promises|net|child_process|http|https|http2|dgram|dns|tls|worker_threads|cluster|readline|os|process|vm|inspector|module|v8)$/
 

@@ -1,5 +1,6 @@
 import { type Hex, getAddress } from 'viem'
 import { checkRequirements } from './checkRequirements.js'
+import { checksummed } from './checksummed.js'
 import { checkStructTypes } from './checkStructTypes.js'
 import { findRegistryEntry } from './findRegistryEntry.js'
 import { type Eip3009PrimaryType, hashEip3009 } from './hashEip3009.js'
@@ -83,10 +84,10 @@ export function decodeEip3009({ typedData, primaryType, wallet, registry, requir
       kind: 'eip3009',
       primaryType,
       chainId,
-      asset: getAddress(asset),
+      asset: checksummed(asset),
       amount: value.toString(),
-      payTo: getAddress(to),
-      from: getAddress(from),
+      payTo: checksummed(to),
+      from: checksummed(from),
       validAfter: Number(validAfter),
       validBefore: Number(validBefore),
       nonce: nonce.toLowerCase(),

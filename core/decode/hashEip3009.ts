@@ -1,6 +1,6 @@
-import { keccak_256 } from '@noble/hashes/sha3.js'
 import { type Hex, bytesToHex, domainSeparator, hexToBytes, keccak256, toBytes } from 'viem'
 import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
+import { keccak256Bytes } from './keccak256Bytes.js'
 
 export type Eip3009PrimaryType = 'TransferWithAuthorization' | 'ReceiveWithAuthorization'
 
@@ -71,6 +71,6 @@ export function hashEip3009(p: HashEip3009Parameters): Hex {
   outer[0] = 0x19
   outer[1] = 0x01
   outer.set(domainOf(p.entry), 2)
-  outer.set(keccak_256(struct), 34)
-  return bytesToHex(keccak_256(outer))
+  outer.set(keccak256Bytes(struct), 34)
+  return bytesToHex(keccak256Bytes(outer))
 }

@@ -47,6 +47,26 @@ describe('canonicalJson', () => {
     }), { numRuns: 500 })
   })
 
+  it('gives each call its own text when a getter calls it again, and quotes 700 odd keys alike (cpu37)', () => {
+    const inner = { b: [1, 'x'], a: null }
+    const v = { z: 1, get y() { return canonicalJson(inner) }, x: { w: 'q' } }
+    expect(canonicalJson(v)).toBe(reference(v))
+    expect(canonicalJson(v)).toBe('{"x":{"w":"q"},"y":"{\\"a\\":null,\\"b\\":[1,\\"x\\"]}","z":1}')
+    // Keys with characters JSON escapes (the quote fast path must fall back to JSON.stringify for them).
+    const many = Object.fromEntries(Array.from({ length: 700 }, (_, i) => [`k${i}"\\\n${'x'.repeat(i % 90)}`, i]))
+    expect(canonicalJson(many)).toBe(reference(many))
+    expect(canonicalJson(many)).toBe(reference(many))
+  })
+
+  it('quotes string values as JSON.stringify does: every UTF-16 code unit, lone and paired surrogates, controls (cpu37)', () => {
+    const unit = fc.oneof(fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), fc.constantFrom('"', '\\', '\u2028', '\u007f', '\ud83d\ude00'))
+    fc.assert(fc.property(fc.array(fc.string({ unit, maxLength: 12 }), { maxLength: 6 }), (xs) => {
+      expect(canonicalJson(xs)).toBe(reference(xs))
+      expect(canonicalJson({ [xs.join('')]: xs.join('') })).toBe(reference({ [xs.join('')]: xs.join('') }))
+    }), { numRuns: 3000 })
+    for (let c = 0; c <= 0xffff; c++) expect(canonicalJson(String.fromCharCode(c))).toBe(JSON.stringify(String.fromCharCode(c)))
+  })
+
   it('sorts keys, drops undefined members, keeps holes as empty and refuses what JSON cannot say', () => {
     expect(canonicalJson({ b: 1, a: [true, null, 'x'], c: undefined, '\u00e9': { z: -0, y: 1.5 } })).toBe('{"a":[true,null,"x"],"b":1,"é":{"y":1.5,"z":0}}')
     // biome-ignore lint/suspicious/noSparseArray: a hole on purpose

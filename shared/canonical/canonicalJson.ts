@@ -7,7 +7,7 @@ export function canonicalJson(v: unknown): string {
   if (v === null) return 'null'
   switch (typeof v) {
     case 'string':
-      return JSON.stringify(v)
+      return quote(v)
     case 'boolean':
       return v ? 'true' : 'false'
     case 'number':
@@ -29,7 +29,7 @@ export function canonicalJson(v: unknown): string {
       s = '{'
       for (const k of keys) {
         const x = obj[k]
-        if (x !== undefined) s += (s.length === 1 ? '' : ',') + JSON.stringify(k) + ':' + canonicalJson(x)
+        if (x !== undefined) s += (s.length === 1 ? '' : ',') + quote(k) + ':' + canonicalJson(x)
       }
       return `${s}}`
     }
@@ -37,6 +37,11 @@ export function canonicalJson(v: unknown): string {
       throw new CanonicalJsonError(`unsupported value of type ${typeof v} (encode bigints as decimal strings)`)
   }
 }
+
+// What JSON.stringify escapes in a string: control characters, quote, backslash, any surrogate (a lone one becomes \uXXXX).
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/
+/** JSON.stringify of a string; most need no escape (hex, ids, keys): quoted as they are, without its new string (cpu37). */
+const quote = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`)
 
 /**
  * Object.keys(o).sort(), by UTF-16 code units as sort() compares: an insertion sort for the few keys of bursar's

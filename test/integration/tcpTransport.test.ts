@@ -19,6 +19,7 @@ describe('loopback TCP transport between host and enclave', () => {
     const { wallet } = await new OwnerClient(stack.url, owner).createWallet('tcp')
     expect(wallet).toMatch(/^0x[0-9a-fA-F]{40}$/)
     expect(stack.logs.join('')).toContain('enclave listening on 127.0.0.1:')
+    expect(stack.logs.join('')).toContain('keccak hash-wasm)') // cpu37: the WebAssembly Keccak loaded in the bundle, not the noble fallback
   })
 
   it('the enclave refuses to listen on a non-loopback address', async () => {
