@@ -174,7 +174,7 @@ export async function waitAgentFloor(ms = 2_100): Promise<void> {
 export type StackWithAgent = { stack: Stack; owner: LocalAccount; ownerKey: Hex; client: OwnerClient; wallet: Hex; agentKey: AgentKey; policy: Policy }
 
 /** A real stack with one wallet (random owner) and one agent under `policy`. */
-export async function stackWithAgent(policy: PolicyBody, opts: { dataDir?: string; env?: Record<string, string>; root?: string } = {}): Promise<StackWithAgent> {
+export async function stackWithAgent(policy: PolicyBody, opts: Parameters<typeof startStack>[0] = {}): Promise<StackWithAgent> {
   const stack = await startStack(opts)
   try {
     const ownerKey = generatePrivateKey()
