@@ -6,7 +6,7 @@ import type { WalletRecord, WalletView } from '../../core/state/stateTypes.js'
 import { EnclaveError } from '../../shared/errors/EnclaveError.js'
 import { type DecisionStep, type GovernanceDecision, GovernanceDecisionSchema } from '../../shared/governance/decisionSchema.js'
 import { stepsFitAct } from '../../shared/governance/stepsFitAct.js'
-import { createCounts } from '../../shared/governance/createCounts.js'
+import { createCounts, createStillFits } from '../../shared/governance/createCounts.js'
 import { DECISION_DOMAIN, VIEW_DOMAIN, linkHash, openLink, sealLink } from '../../shared/governance/linkMac.js'
 import { type OwnerActView, type WireError, walletJson } from '../../shared/governance/ownerActView.js'
 import { isOwnerActName } from '../../shared/owner/ownerActNames.js'
@@ -23,7 +23,7 @@ export type SentView = {
   bytes: Uint8Array; hash: `0x${string}`; wallet: `0x${string}` | null; ownerSeq: number | null; act: string; key: { privateKey: Uint8Array; address: `0x${string}` } | null
   /** The signer's clock in the view, and the act's hash (the relayed decision must come with the same act; rt36a: hashes, not the act's text, wait here). */
   /** rt36a: the wallet's held acts in the view (every change makes a new array): the agent path applies due ones. */
-  now: number; actDigest: string; held: WalletView['held']; create: { owner: string; hash: string } | null
+  now: number; actDigest: string; held: WalletView['held']; create: { owner: string; admitted: boolean; allowlist: boolean } | null
 }
 type Key = NonNullable<SentView['key']>
 /** The address a CreateWallet decision names for the key the signer generates (governance/governOwnerAct.ts NEW_WALLET). */
@@ -129,7 +129,7 @@ export function ownerActView(enclave: Enclave, params: OwnerActParameters): Sent
     now: enclave.now(), auditChain: enclave.audit.id, snapshotBytes: enclave.lastSnapshotBytes, walletAddress, wallet, walletError, create, imported }
   const bytes = sealLink(enclave.linkKey, VIEW_DOMAIN, view)
   return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key, now: view.now, actDigest: actDigest(params), held: wallet?.held,
-    create: create && { owner: str(raw.owner).toLowerCase(), hash: linkHash(Buffer.from(JSON.stringify(create))) } }
+    create: create && { owner: str(raw.owner).toLowerCase(), admitted: create.admitted, allowlist: create.allowlist } }
 }
 
 const countsNow = (enclave: Enclave, owner: string) => createCounts(enclave.state.wallets.values(), enclave.state.createNonces, enclave.params.admission, owner)
@@ -190,13 +190,16 @@ function checkDecision(enclave: Enclave, sent: SentView, raw: unknown): Governan
   // SECURITY (rt36a): agent turns run between view and decision: one may have applied a held act the decision applies
   // again, or moved the ledger so the decision's events no longer fit (a halt below): stale, before anything changes.
   if (live && (live.held !== sent.held || !checkLedgerEvents(live.ledger, d.steps.flatMap((s) => (s.type === 'ledger' ? s.events : []))).ok)) throw new EnclaveError('governance_stale', 'An agent turn changed the wallet since the view')
-  if (sent.create && linkHash(Buffer.from(JSON.stringify(countsNow(enclave, sent.create.owner)))) !== sent.create.hash) throw new EnclaveError('governance_stale', 'Another wallet was created since the view')
   const own = d.wallet ?? NEW_WALLET
   const named = (s: DecisionStep) => (s.type === 'audit' ? s.fields.wallet : s.type === 'wallet_created' ? own : s.wallet)
   if (d.steps.some((s) => named(s) !== undefined && named(s)!.toLowerCase() !== own)) throw invalidDecision('a step names another wallet')
   const creates = d.steps.filter((s) => s.type === 'wallet_created').length
   const keyOk = { none: creates === 0, generate: creates === 1 && sent.act === 'CreateWallet', import: creates === 1 && sent.key !== null, export: creates === 0 }[d.key]
   if (!keyOk || (d.actHash === null && d.outcome.kind !== 'refused')) throw invalidDecision(`key operation ${d.key} does not fit the act`)
+  // SECURITY (create37): a create re-checks its nonce, admission and limits now (createStillFits), not the view's counts.
+  const made = d.steps.find((s) => s.type === 'wallet_created')
+  if (made && made.owner.toLowerCase() !== sent.create?.owner) throw invalidDecision('its new wallet has another owner than its view')
+  if (made && !createStillFits(countsNow(enclave, made.owner.toLowerCase()), sent.create!, made)) throw new EnclaveError('governance_stale', 'The create no longer fits: its nonce was used, or a limit was reached since the view')
   const misfit = stepsFitAct(d)
   if (misfit) throw invalidDecision(`a step does not fit the act: ${misfit}`)
   return d
