@@ -9,8 +9,8 @@ import { type Stack, startStack } from '../helpers/startStack.js'
 const PER_OWNER = 4
 
 /**
- * Issue 12 stage B + rt36a: a create decision applies only at the counts its view read, so concurrent CreateWallets of
- * one owner race to governance_stale. Through the honest host's relay (real host, signer and governance processes) the
+ * Issue 12 stage B + rt36a, create37: a create decision applies only if it still fits the limits when counted again at
+ * apply, so the one of concurrent CreateWallets of one owner past the limit is governance_stale. Through the honest host's relay (real host, signer and governance processes) the
  * owner must not see that: the host relays a stale act again (same signed bytes, a fresh view), so all that fit the
  * limit are created, and the one past it gets limit_wallets_per_owner — never a fifth wallet, never governance_stale.
  */
