@@ -201,7 +201,7 @@ function checkDecision(enclave: Enclave, sent: SentView, raw: unknown): Governan
   if (made && made.owner.toLowerCase() !== sent.create?.owner) throw invalidDecision('its new wallet has another owner than its view')
   // SECURITY (create37): an imported key's wallet that landed since the view (another ImportWallet of the key) is not made again (it would replace the record: ledger, agents, owners).
   if (made && sent.key && enclave.state.wallets.has(sent.key.address.toLowerCase())) throw new EnclaveError('governance_stale', 'The imported wallet was added since the view')
-  if (made && !createStillFits(countsNow(enclave, made.owner.toLowerCase()), sent.create!, made)) throw new EnclaveError('governance_stale', 'The create no longer fits: its nonce was used, or a limit was reached since the view')
+  if (made && !createStillFits(countsNow(enclave, made.owner.toLowerCase()), sent.create!, made, enclave.state.newestPruned)) throw new EnclaveError('governance_stale', 'The create no longer fits: its nonce was used, or a limit was reached since the view')
   const misfit = stepsFitAct(d)
   if (misfit) throw invalidDecision(`a step does not fit the act: ${misfit}`)
   return d

@@ -13,6 +13,8 @@ export class EnclaveState {
   private stateVersion = 0
   private readonly records = new Map<string, WalletRecord>()
   private readonly nonces = new Map<string, number>()
+  /** rt37c: the newest issuedAt a create pruned (in memory: outstanding views do not outlive the process). */
+  private pruned = -Infinity
   private readonly versions = new Map<string, number>()
   private readonly changed = new Set<string>()
   /** Wallets dropped (issue 15 step 3): a request naming one is wallet_not_loaded, not wallet_not_found. */
@@ -20,6 +22,10 @@ export class EnclaveState {
   /** Read-only views of the private maps. */
   readonly wallets: ReadonlyMap<string, WalletView> = this.records
   readonly createNonces: ReadonlyMap<string, number> = this.nonces
+
+  get newestPruned(): number {
+    return this.pruned
+  }
 
   get version(): number {
     return this.stateVersion
@@ -78,7 +84,7 @@ export class EnclaveState {
         this.stateVersion++
         return
       case 'wallet_created':
-        for (const [n, t] of this.nonces) if (t < c.pruneBefore) this.nonces.delete(n)
+        for (const [n, t] of this.nonces) if (t < c.pruneBefore) this.nonces.delete(n), (this.pruned = Math.max(this.pruned, t))
         this.nonces.set(c.nonce, c.issuedAt)
         this.records.set(c.wallet.address.toLowerCase(), c.wallet)
         return

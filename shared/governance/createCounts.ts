@@ -19,7 +19,9 @@ export function createCounts(wallets: Iterable<{ owner: string }>, createNonces:
  * Creates by others since the view no longer matter. The signer runs this and adds the wallet in one synchronous
  * stretch of its single writer, so two concurrent creates are counted one after the other, never both below a limit.
  */
-export function createStillFits(now: ReturnType<typeof createCounts>, view: { admitted: boolean; allowlist: boolean }, step: { nonce: string; pruneBefore: number }): boolean {
+export function createStillFits(now: ReturnType<typeof createCounts>, view: { admitted: boolean; allowlist: boolean }, step: { nonce: string; pruneBefore: number }, newestPruned: number): boolean {
+  // rt37c: a nonce this decision counts as live that a later create pruned cannot be checked (a held twin, a clock set back): stale.
+  if (newestPruned >= step.pruneBefore) return false
   const live = now.createNonces.filter(([, t]) => t >= step.pruneBefore)
   return now.admitted === view.admitted && now.allowlist === view.allowlist && !live.some(([n]) => n === step.nonce) &&
     now.walletsTotal < OWNER_LIMITS.walletsTotal && now.ownerWallets < OWNER_LIMITS.walletsPerOwner && live.length < OWNER_LIMITS.createNonces
