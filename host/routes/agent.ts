@@ -11,19 +11,8 @@ import { AgentSignOnce } from './agentSignOnce.js'
  * agent in full is recorded for the owner (`bursar audit query --request <id>`).
  */
 export function agentRoutes(gateway: EnclaveGateway, store: Store, webhooks?: PendingWebhooks): FastifyPluginAsyncZod {
-  // Fetch marks are batched: one store transaction per event-loop turn, off the answer's path.
-  let marks: { agentId: string; nonce: string }[] = []
-  const markFetched = (key: { agentId: string; nonce: string }) => {
-    // Issue 18 (host37): SQLite keeps marks in memory until its next commit anyway: handed over at once, no
-    // setImmediate (at c = 1 that was one more event-loop turn, and an epoll_pwait, per answer).
-    if (store.kind === 'sqlite') return void store.markAnswersFetched([key], Date.now()).catch(() => {})
-    if (marks.push(key) > 1) return
-    setImmediate(() => {
-      const batch = marks
-      marks = []
-      store.markAnswersFetched(batch, Date.now()).catch(() => {})
-    })
-  }
+  // Fetch marks: the store batches them (SQLite until its next commit, PostgreSQL one UPDATE per event-loop turn), off the answer's path.
+  const markFetched = (key: { agentId: string; nonce: string }) => void store.markAnswersFetched([key], Date.now()).catch(() => {})
   return async (app) => {
     const once = new AgentSignOnce(gateway, store, Date.now(), (line) => app.log.error({ component: 'store' }, line))
     app.post(

@@ -436,8 +436,19 @@ export class PostgresStore implements Store {
     return r.rows[0] ?? null
   }
 
-  async markAnswersFetched(keys: { agentId: string; nonce: string }[], at: number): Promise<void> {
-    if (keys.length === 0) return
+  /** Fetch marks of this event-loop turn: one UPDATE per turn (the agent route hands them over one by one). */
+  private marks: { keys: { agentId: string; nonce: string }[]; at: number; done: Promise<void> } | null = null
+
+  markAnswersFetched(keys: { agentId: string; nonce: string }[], at: number): Promise<void> {
+    if (keys.length === 0) return Promise.resolve()
+    if (this.marks) return this.marks.keys.push(...keys), (this.marks.at = at), this.marks.done
+    const batch = { keys: [...keys], at, done: Promise.resolve() }
+    batch.done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => ((this.marks = null), this.updateFetched(batch.keys, batch.at)))
+    this.marks = batch
+    return batch.done
+  }
+
+  private async updateFetched(keys: { agentId: string; nonce: string }[], at: number): Promise<void> {
     await this.pool.query(
       `UPDATE agent_answers a SET fetched_at = COALESCE(a.fetched_at, $3), fetch_count = a.fetch_count + k.n
          FROM (SELECT agent_id, nonce, count(*)::int AS n FROM unnest($1::text[], $2::text[]) AS x(agent_id, nonce) GROUP BY 1, 2) k
