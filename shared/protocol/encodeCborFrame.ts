@@ -63,16 +63,17 @@ function putString(s: string): void {
   if (len <= SHORT) {
     // ASCII in a loop (most keys and values); anything else through Buffer's UTF-8 writer.
     room(2 + len)
+    const b = buf // locals in the loop: module variables are context slots, loaded and stored each character
     const start = pos
-    pos += len < 24 ? 1 : 2
+    let p = start + (len < 24 ? 1 : 2)
     let i = 0
-    for (let c = 0; i < len && (c = s.charCodeAt(i)) < 0x80; i++) buf[pos++] = c
+    for (let c = 0; i < len && (c = s.charCodeAt(i)) < 0x80; i++) b[p++] = c
     if (i === len) {
-      if (len < 24) buf[start] = 0x60 | len
-      else (buf[start] = 0x78), (buf[start + 1] = len)
+      if (len < 24) b[start] = 0x60 | len
+      else (b[start] = 0x78), (b[start + 1] = len)
+      pos = p
       return
     }
-    pos = start
   }
   const n = Buffer.byteLength(s, 'utf8')
   head(0x60, n)
@@ -82,10 +83,11 @@ function putString(s: string): void {
 
 /** Writes `v`; false if cborg must encode the whole value (a kind this does not cover). */
 function put(v: unknown, depth: number): boolean {
-  const simple = SIMPLE.get(v)
-  if (simple !== undefined) return room(1), (buf[pos++] = simple), true
+  // Strings and numbers first: a Map lookup hashes a string key (the whole ~1.5 KB audit entry text, each answer).
   if (typeof v === 'string') return putString(v), true
   if (typeof v === 'number') return Number.isSafeInteger(v) && (v >= 0 ? head(0x00, v) : head(0x20, -1 - v), true)
+  const simple = SIMPLE.get(v)
+  if (simple !== undefined) return room(1), (buf[pos++] = simple), true
   if (typeof v !== 'object' || depth >= MAX_DEPTH) return false
   if (Array.isArray(v)) {
     head(0x80, v.length)
