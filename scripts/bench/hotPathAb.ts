@@ -5,7 +5,7 @@
  * on both alike. Per request: the request frame's decode, dispatch (schema, session MAC, policy, signature, ledger,
  * audit entry, checkpoint, in-order release) and the response frame's encode, as serveFrames does.
  *
- *   npx tsx scripts/bench/hotPathAb.ts ROUNDS BATCH dirA dirB ...
+ *   npx tsx scripts/bench/hotPathAb.ts ROUNDS BATCH dirA dirB ...   (HOTPATH_CONTEXT=1: with the SDKs' x402 context)
  */
 import { createHmac, diffieHellman, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
@@ -16,6 +16,10 @@ import { privateKeyToAccount } from 'viem/accounts'
 const USDC = '0x036CbD53842c5426634e7929541eC2318f3dCF7e'
 const PAY_TO = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C'
 type Any = any // eslint-disable-line @typescript-eslint/no-explicit-any
+const SDK_CONTEXT = {
+  resourceUrl: 'https://api.example.com/paid/report', reason: 'bench: x402 payment',
+  requirements: { scheme: 'exact', network: 'eip155:84532', asset: USDC, amount: '10', payTo: PAY_TO, maxTimeoutSeconds: 300, extra: { name: 'USDC', version: '2' } },
+}
 
 export async function setup(dir: string) {
   const m = async (rel: string): Promise<Any> => import(path.join(path.resolve(dir), rel))
@@ -59,6 +63,7 @@ export async function setup(dir: string) {
         primaryType: 'TransferWithAuthorization',
         message: { from: wallet, to: PAY_TO, value: '10', validAfter: '0', validBefore: String(Math.floor(now / 1000) + 600), nonce: `0x${randomBytes(32).toString('hex')}` },
       },
+      ...(process.env.HOTPATH_CONTEXT === '1' && { context: SDK_CONTEXT }), // the SDKs' (buildPaymentRequest's) x402 context
     })
     const signature = `s1:${res.result.session.id}:${createHmac('sha256', key).update(text).digest('hex')}`
     return encodeFrame({ id, msg: { type: 'agentSign', request: text, signature } }).subarray(4)
