@@ -8,6 +8,7 @@ import type { AgentRequest } from '../../shared/schemas/agentRequest.js'
 import { DecodedActionSchema } from '../../shared/schemas/decodedAction.js'
 import type { TokenRegistryEntry } from '../../shared/schemas/tokenRegistry.js'
 import { LONE_SURROGATE, decodeMessage } from './decodeMessage.js'
+import { eip3009InBounds } from './eip3009InBounds.js'
 import { decodeTransaction } from './decodeTransaction.js'
 import { decodeTypedData } from './decodeTypedData.js'
 import { type DecodeResult, deny } from './signingPlan.js'
@@ -29,12 +30,13 @@ export type DecodeSignRequestParameters = {
  */
 export function decodeSignRequest(params: DecodeSignRequestParameters): DecodeResult {
   const r = decodeUnchecked(params)
-  if (r.ok && !DecodedActionSchema.safeParse(r.action).success) {
+  if (!r.ok || eip3009InBounds(r.action)) return r // a payment's action by direct checks (cpu38); any other by the schema
+  if (!DecodedActionSchema.safeParse(r.action).success) {
     return deny('sign_action_out_of_bounds', `The decoded ${r.action.kind} action exceeds the enclave's field bounds`)
   }
   // SECURITY: a lone surrogate is hashed as U+FFFD and changes in transit (CBOR, UTF-8): what is signed, audited and
   // shown to the owner must be exactly what was sent.
-  if (r.ok && hasLoneSurrogate(r.action)) return deny('sign_request_malformed', 'The request contains text that is not well-formed Unicode')
+  if (hasLoneSurrogate(r.action)) return deny('sign_request_malformed', 'The request contains text that is not well-formed Unicode')
   return r
 }
 
