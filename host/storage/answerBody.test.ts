@@ -92,7 +92,8 @@ describe('answerBody (lat18b): an answer stored without the audit entry it repea
     await store.close()
     expect(rawAnswers(f).map((r) => [r.nonce, r.entryChain])).toEqual([['new', ''], ['old', null]])
     const check = new Database(f, { readonly: true })
-    expect(check.prepare("SELECT sql FROM sqlite_master WHERE name = 'audit_checkpoints'").pluck().get()).toMatch(/WITHOUT ROWID/)
+    // Migration 6 clustered checkpoints WITHOUT ROWID; migration 9 (host38) appends them to a rowid table again.
+    expect(check.prepare("SELECT sql FROM sqlite_master WHERE name = 'audit_checkpoints'").pluck().get()).not.toMatch(/WITHOUT ROWID/)
     // The queries on the tables this migration changed search by key (no full scan).
     for (const sql of [
       'SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?',
@@ -151,6 +152,51 @@ describe('answerBody (lat18b): an answer stored without the audit entry it repea
     const again = new SqliteStore(f)
     await expect(again.agentAnswer('ag1', 'n3')).rejects.toThrow(/checkpoint at 3/)
     await again.close()
+  })
+
+  it('host38 (migration 9): a store of migration 8 upgrades in place: checkpoints move to an appended rowid table, cut heads still read back whole, first wins, every checkpoint query searches by key', async () => {
+    const { f, db } = storeAtMigration(8)
+    const chainB = 'b'.repeat(32)
+    const cp = (seq: number, sig = 's') => ({ seq, head: `0x${seq.toString(16).padStart(64, '0')}`, time: 9, signature: `0x${sig}` })
+    const insEntry = db.prepare("INSERT INTO audit_entries(chain, seq, hash, time, event, wallet, agent_id, verdict, body, wallet_seq) VALUES (?, ?, ?, 5, 'sign_allowed', NULL, 'ag1', 'allow', ?, 1)")
+    const insCp = db.prepare('INSERT INTO audit_checkpoints(chain, seq, head, time, signature) VALUES (?, ?, ?, ?, ?)')
+    const insAnswer = db.prepare("INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body_or_head, audit_seq, decided_at, entry_chain, checkpoint_at) VALUES ('ag1', ?, 'h', 200, ?, ?, 1, ?, ?)")
+    const bodies = new Map<string, string>()
+    // Migration 8's rows as its bursar wrote them: heads without their entry and their checkpoint, on two chains.
+    for (const [chain, seq] of [['', 0], ['', 1], [chainB, 0], ['', 2]] as const) {
+      const e = entryText(seq, { reason: chain || 'root' }, `0x${chain.slice(0, 2).padStart(2, 'f')}${seq.toString(16).padStart(62, '0')}`)
+      const c = cp(seq, `${chain.slice(0, 1)}${seq}`)
+      const body = answerBody(seq, e.hashed, c)
+      const cut = cutCheckpoint(compactAnswerBody(body, e.text)!, c)!
+      insEntry.run(chain, seq, e.text.slice(e.text.lastIndexOf('"hash":"') + 8, e.text.lastIndexOf('","mac"')), e.text)
+      insCp.run(chain, c.seq, c.head, c.time, c.signature)
+      insAnswer.run(`${chain.slice(0, 1)}n${seq}`, cut.head, seq, chain, cut.at)
+      bodies.set(`${chain.slice(0, 1)}n${seq}`, body)
+    }
+    expect((db.prepare("SELECT sql FROM sqlite_master WHERE name = 'audit_checkpoints'").pluck().get() as string)).toMatch(/WITHOUT ROWID/)
+    db.close()
+    const store = new SqliteStore(f)
+    for (const [nonce, body] of bodies) expect((await store.agentAnswer('ag1', nonce))?.body).toBe(body)
+    expect(await store.checkpoints(-1, 10)).toEqual([cp(0, '0'), cp(1, '1'), cp(2, '2')])
+    expect(await store.checkpoints(-1, 10, chainB)).toEqual([cp(0, 'b0')])
+    expect(await store.latestCheckpoint()).toEqual(cp(2, '2'))
+    expect(await store.chains()).toEqual(['', chainB])
+    // First wins after the move: a resent checkpoint at a stored seq does not replace the row a head points at.
+    await store.persistMany([{ entries: [], checkpoint: cp(1, 'resent'), sealed: null }, { entries: [], checkpoint: cp(3), sealed: null }])
+    expect(await store.checkpoints(0, 10)).toEqual([cp(1, '1'), cp(2, '2'), cp(3)])
+    expect((await store.agentAnswer('ag1', 'n1'))?.body).toBe(bodies.get('n1'))
+    await store.close()
+    const v = new Database(f, { readonly: true })
+    expect(v.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(9)
+    expect((v.prepare("SELECT sql FROM sqlite_master WHERE name = 'audit_checkpoints'").pluck().get() as string)).not.toMatch(/WITHOUT ROWID/)
+    const plans = [
+      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? AND seq > ? ORDER BY seq LIMIT 5',
+      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? ORDER BY seq DESC LIMIT 1',
+      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? AND seq = ?',
+      'SELECT a.body_or_head, c.signature FROM agent_answers a LEFT JOIN audit_checkpoints c ON a.checkpoint_at IS NOT NULL AND c.chain = a.entry_chain AND c.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?',
+    ].map((q) => (v.prepare(`EXPLAIN QUERY PLAN ${q}`).all(...(q.match(/\?/g) ?? []).map(() => 'x')) as { detail: string }[]).map((p) => p.detail).join(' | '))
+    for (const plan of plans) expect(plan, plan).not.toMatch(/\bSCAN\b|TEMP B-TREE/)
+    v.close()
   })
 
   it('a store of migration 7 upgrades in place: its answers keep their checkpoints and read back whole; it records migration 8, which a migration-7 bursar refuses (rt33b)', async () => {
