@@ -96,8 +96,8 @@ describe('answerBody (lat18b): an answer stored without the audit entry it repea
     expect(check.prepare("SELECT sql FROM sqlite_master WHERE name = 'audit_checkpoints'").pluck().get()).not.toMatch(/WITHOUT ROWID/)
     // The queries on the tables this migration changed search by key (no full scan).
     for (const sql of [
-      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?',
-      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? ORDER BY seq DESC LIMIT 1',
+      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey > ? AND ckey < ? ORDER BY ckey LIMIT ?',
+      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey >= ? AND ckey < ? ORDER BY ckey DESC LIMIT 1',
       'SELECT a.body_or_head, e.body FROM agent_answers a LEFT JOIN audit_entries e ON e.chain = a.entry_chain AND e.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?',
     ]) {
       const plan = (check.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array((sql.match(/\?/g) ?? []).length).fill(1)) as { detail: string }[]).map((p) => p.detail)
@@ -154,7 +154,7 @@ describe('answerBody (lat18b): an answer stored without the audit entry it repea
     await again.close()
   })
 
-  it('host38 (migration 9): a store of migration 8 upgrades in place: checkpoints move to an appended rowid table, cut heads still read back whole, first wins, every checkpoint query searches by key', async () => {
+  it('host38 (migration 9): a store of migration 8 upgrades in place: checkpoints move to a rowid table keyed by chain number and seq, cut heads still read back whole, first wins, every checkpoint query searches by key', async () => {
     const { f, db } = storeAtMigration(8)
     const chainB = 'b'.repeat(32)
     const cp = (seq: number, sig = 's') => ({ seq, head: `0x${seq.toString(16).padStart(64, '0')}`, time: 9, signature: `0x${sig}` })
@@ -188,12 +188,17 @@ describe('answerBody (lat18b): an answer stored without the audit entry it repea
     await store.close()
     const v = new Database(f, { readonly: true })
     expect(v.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(9)
-    expect((v.prepare("SELECT sql FROM sqlite_master WHERE name = 'audit_checkpoints'").pluck().get() as string)).not.toMatch(/WITHOUT ROWID/)
+    // One b-tree: the rowid is the key (chain number × 2^40 + seq); chain_ids numbers '' 0, the others from 1.
+    expect(v.prepare('SELECT chain, id FROM chain_ids ORDER BY id').all()).toEqual([{ chain: '', id: 0 }, { chain: chainB, id: 1 }])
+    expect(v.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'audit_checkpoints' AND type = 'index'").all()).toEqual([])
+    expect(v.prepare('SELECT ckey FROM audit_checkpoints ORDER BY ckey').pluck().all()).toEqual([0, 1, 2, 3, 2 ** 40])
     const plans = [
-      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? AND seq > ? ORDER BY seq LIMIT 5',
-      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? ORDER BY seq DESC LIMIT 1',
-      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? AND seq = ?',
-      'SELECT a.body_or_head, c.signature FROM agent_answers a LEFT JOIN audit_checkpoints c ON a.checkpoint_at IS NOT NULL AND c.chain = a.entry_chain AND c.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?',
+      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey > ? AND ckey < ? ORDER BY ckey LIMIT 5',
+      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey >= ? AND ckey < ? ORDER BY ckey DESC LIMIT 1',
+      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey = ?',
+      'SELECT id FROM chain_ids WHERE chain = ?',
+      `SELECT a.body_or_head, c.signature FROM agent_answers a LEFT JOIN chain_ids k ON a.checkpoint_at IS NOT NULL AND k.chain = a.entry_chain
+         LEFT JOIN audit_checkpoints c ON a.audit_seq >= 0 AND a.audit_seq < ${2 ** 40} AND c.ckey = k.id * ${2 ** 40} + a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?`,
     ].map((q) => (v.prepare(`EXPLAIN QUERY PLAN ${q}`).all(...(q.match(/\?/g) ?? []).map(() => 'x')) as { detail: string }[]).map((p) => p.detail).join(' | '))
     for (const plan of plans) expect(plan, plan).not.toMatch(/\bSCAN\b|TEMP B-TREE/)
     v.close()
@@ -213,7 +218,9 @@ describe('answerBody (lat18b): an answer stored without the audit entry it repea
     // The schema_migrations check (rt33b) is what keeps a migration-7 bursar from serving heads without checkpoints.
     const v = new Database(f, { readonly: true })
     expect(v.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(MIGRATIONS.length)
-    const plan = (v.prepare(`EXPLAIN QUERY PLAN SELECT a.body_or_head, c.signature FROM agent_answers a LEFT JOIN audit_checkpoints c ON a.checkpoint_at IS NOT NULL AND c.chain = a.entry_chain AND c.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?`).all('a', 'n') as { detail: string }[]).map((p) => p.detail)
+    // The answer's checkpoint by its key (migration 9: chain number × 2^40 + seq).
+    const plan = (v.prepare(`EXPLAIN QUERY PLAN SELECT a.body_or_head, c.signature FROM agent_answers a LEFT JOIN chain_ids k ON a.checkpoint_at IS NOT NULL AND k.chain = a.entry_chain
+      LEFT JOIN audit_checkpoints c ON a.audit_seq >= 0 AND a.audit_seq < ${2 ** 40} AND c.ckey = k.id * ${2 ** 40} + a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?`).all('a', 'n') as { detail: string }[]).map((p) => p.detail)
     expect(plan.join(' | ')).not.toMatch(/\bSCAN\b/)
     // audit_agent is gone; an agent's own read (agent + wallet, agentReads) still searches by its wallet's index.
     expect(v.prepare("SELECT name FROM sqlite_master WHERE name = 'audit_agent'").get()).toBeUndefined()
