@@ -74,8 +74,23 @@ export const MIGRATIONS: string[] = [
   // go by wallet: audit_wallet_lower). docs/operations.md "Storage schema" lists the plans.
   `ALTER TABLE agent_answers ADD COLUMN checkpoint_at INTEGER;
    DROP INDEX audit_agent;`,
+  // Issue 18 (host38): checkpoints in a rowid table whose rowid is their key: ckey = chain number × 2^40 + seq (chain_ids
+  // numbers the chains, the root chain '' is 0), so one b-tree, appended. Every payment has its checkpoint (~600 B with its
+  // turn path); migration 6's WITHOUT ROWID b-tree balanced each full right-edge leaf with its siblings (three pages
+  // rewritten), a rowid table's is appended; a (chain, seq) index beside a plain rowid table would be a second b-tree
+  // (+1 frame per c = 1 commit). docs/bench.md "checkpoints keyed by their rowid".
+  `CREATE TABLE chain_ids(chain TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE);
+   INSERT INTO chain_ids(chain, id) VALUES ('', 0);
+   INSERT INTO chain_ids(chain, id) SELECT chain, ROW_NUMBER() OVER (ORDER BY chain) FROM (SELECT DISTINCT chain FROM audit_checkpoints WHERE chain <> '');
+   CREATE TABLE audit_checkpoints_r(ckey INTEGER PRIMARY KEY, chain TEXT NOT NULL, seq INTEGER NOT NULL CHECK (seq >= 0 AND seq < 1099511627776),
+     head TEXT NOT NULL, time INTEGER NOT NULL, signature TEXT NOT NULL);
+   INSERT INTO audit_checkpoints_r SELECT k.id * 1099511627776 + c.seq, c.chain, c.seq, c.head, c.time, c.signature FROM audit_checkpoints c JOIN chain_ids k ON k.chain = c.chain ORDER BY 1;
+   DROP TABLE audit_checkpoints;
+   ALTER TABLE audit_checkpoints_r RENAME TO audit_checkpoints;`,
 ]
 const KEEP_SNAPSHOTS = 5
+/** Migration 9: a checkpoint's rowid is its chain's number (chain_ids) × CHAIN_SPAN + its seq (0 ≤ seq < CHAIN_SPAN). */
+const CHAIN_SPAN = 2 ** 40
 /** Background WAL checkpoint interval; SQLite's own automatic checkpoint (frames) if the worker cannot run. */
 const CHECKPOINT_EVERY_MS = 200
 /** Fewer than this many frames appended between two passes: the next comes 5x later. */
@@ -116,8 +131,11 @@ export class SqliteStore implements Store {
       entryHash: db.prepare('SELECT hash FROM audit_entries WHERE chain = ? AND seq = ?'),
       conflict: db.prepare('INSERT INTO audit_conflicts(chain, seq, hash, body, stored_at) VALUES (?,?,?,?,?)'),
       // First wins (migration 8): an answer's head may point at this row (checkpoint_at).
-      insertCheckpoint: db.prepare('INSERT INTO audit_checkpoints(chain, seq, head, time, signature) VALUES (?,?,?,?,?) ON CONFLICT(chain, seq) DO NOTHING'),
-      checkpointAt: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? AND seq = ?'),
+      insertCheckpoint: db.prepare('INSERT INTO audit_checkpoints(ckey, chain, seq, head, time, signature) VALUES (?,?,?,?,?,?) ON CONFLICT(ckey) DO NOTHING'),
+      checkpointAt: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey = ?'),
+      chainId: db.prepare('SELECT id FROM chain_ids WHERE chain = ?').pluck(),
+      // OR IGNORE: the chain is numbered already (UNIQUE chain).
+      assignChainId: db.prepare('INSERT OR IGNORE INTO chain_ids(chain, id) SELECT ?, COALESCE(MAX(id), 0) + 1 FROM chain_ids'),
       insertSnapshot: db.prepare('INSERT INTO snapshots(chain, wallet, version, audit_seq, blob, stored_at) VALUES (?,?,?,?,?,?) ON CONFLICT(chain, wallet, version) DO NOTHING'),
       hasEntry: db.prepare('SELECT 1 FROM audit_entries WHERE chain = ? AND seq = ?').pluck(),
       runEnd: db.prepare(
@@ -127,9 +145,12 @@ export class SqliteStore implements Store {
       latestCore: db.prepare("SELECT wallet, version, audit_seq AS auditSeq, blob, chain FROM snapshots WHERE chain = ? AND wallet = '' ORDER BY version DESC LIMIT 1"),
       latestWallets: db.prepare("SELECT wallet, MAX(version) AS version, audit_seq AS auditSeq, blob, chain FROM snapshots WHERE wallet <> '' GROUP BY wallet"),
       entriesAfter: db.prepare('SELECT body FROM audit_entries WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?').pluck(),
-      checkpoints: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?'),
-      latestCheckpoint: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? ORDER BY seq DESC LIMIT 1'),
-      chains: db.prepare('SELECT chain FROM audit_entries GROUP BY chain UNION SELECT chain FROM audit_checkpoints GROUP BY chain ORDER BY chain').pluck(),
+      checkpoints: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey > ? AND ckey < ? ORDER BY ckey LIMIT ?'),
+      latestCheckpoint: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey >= ? AND ckey < ? ORDER BY ckey DESC LIMIT 1'),
+      chains: db.prepare(
+        `SELECT chain FROM audit_entries GROUP BY chain UNION SELECT chain FROM chain_ids k
+           WHERE EXISTS (SELECT 1 FROM audit_checkpoints WHERE ckey >= k.id * ${CHAIN_SPAN} AND ckey < (k.id + 1) * ${CHAIN_SPAN}) ORDER BY chain`,
+      ).pluck(),
       walletEntries: db.prepare(
         'SELECT chain, seq, wallet_seq AS walletSeq, body AS text FROM audit_entries WHERE lower(wallet) = lower(?) AND (wallet_seq, chain, seq) > (?, ?, ?) ORDER BY wallet_seq, chain, seq LIMIT ?',
       ),
@@ -142,7 +163,8 @@ export class SqliteStore implements Store {
            a.fetched_at AS fetchedAt, a.fetch_count AS fetchCount, a.entry_chain AS entryChain, e.body AS entryText, a.checkpoint_at AS checkpointAt,
            c.seq AS cpSeq, c.head AS cpHead, c.time AS cpTime, c.signature AS cpSignature
            FROM agent_answers a LEFT JOIN audit_entries e ON e.chain = a.entry_chain AND e.seq = a.audit_seq
-           LEFT JOIN audit_checkpoints c ON a.checkpoint_at IS NOT NULL AND c.chain = a.entry_chain AND c.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?`,
+           LEFT JOIN chain_ids k ON a.checkpoint_at IS NOT NULL AND k.chain = a.entry_chain
+           LEFT JOIN audit_checkpoints c ON a.audit_seq >= 0 AND a.audit_seq < ${CHAIN_SPAN} AND c.ckey = k.id * ${CHAIN_SPAN} + a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?`,
       ),
       fetched: db.prepare('UPDATE agent_answers SET fetched_at = COALESCE(fetched_at, ?), fetch_count = fetch_count + 1 WHERE agent_id = ? AND nonce = ?'),
     }
@@ -190,7 +212,29 @@ export class SqliteStore implements Store {
   }
   /** The stored checkpoint at `seq` (this transaction's insert, else the row already there), or null. */
   private checkpointRow(seq: number, chain: string): CheckpointRow | null {
-    return this.insertedCheckpoints.get(seq) ?? (this.stmts.checkpointAt.get(chain, seq) as CheckpointRow | undefined) ?? null
+    const key = this.checkpointKey(chain, seq)
+    return this.insertedCheckpoints.get(seq) ?? (key === null ? undefined : (this.stmts.checkpointAt.get(key) as CheckpointRow | undefined)) ?? null
+  }
+  /** Chain numbers (chain_ids) as committed: a number is given in its own statement, outside any persist transaction. */
+  private readonly chainIds = new Map<string, number>()
+  private chainNumber(chain: string, assign = false): number | null {
+    const known = this.chainIds.get(chain)
+    if (known !== undefined) return known
+    if (assign) this.stmts.assignChainId.run(chain)
+    const id = this.stmts.chainId.get(chain) as number | undefined
+    if (id === undefined) return null
+    this.chainIds.set(chain, id)
+    return id
+  }
+  /** The checkpoint's rowid (migration 9), or null: no such chain, or a seq outside [0, CHAIN_SPAN) (the table's CHECK). */
+  private checkpointKey(chain: string, seq: number): number | null {
+    const id = this.chainNumber(chain)
+    return id === null || !(seq >= 0 && seq < CHAIN_SPAN) ? null : id * CHAIN_SPAN + seq
+  }
+  /** The (lo, hi) rowid bounds of a chain's checkpoints, or null (no checkpoint of that chain was ever stored). */
+  private chainRange(chain: string): [number, number] | null {
+    const id = this.chainNumber(chain)
+    return id === null ? null : [id * CHAIN_SPAN, (id + 1) * CHAIN_SPAN]
   }
   private persistTxn: ((ps: Persist[], answers: AgentAnswer[], marks: FetchMarks, chain: string) => number) | null = null
   private readonly persistTx = (ps: Persist[], answers: AgentAnswer[] = [], chain = ''): number => {
@@ -200,6 +244,8 @@ export class SqliteStore implements Store {
     this.inserted.length = 0
     this.insertedText.clear()
     this.insertedCheckpoints.clear()
+    // A checkpoint's rowid needs its chain's number: given (and committed) before the transaction, never rolled back.
+    if (ps.some((p) => p.checkpoint)) this.chainNumber(chain, true)
     try {
       const maxSeq = (this.persistTxn ??= this.db.transaction(this.persistBody))(ps, answers, marks, chain)
       // Committed: every entry of the batch is stored now (new, or the same entry again).
@@ -233,7 +279,9 @@ export class SqliteStore implements Store {
       }
       if (p.checkpoint) {
         const c = p.checkpoint
-        const r = this.stmts.insertCheckpoint.run(chain, c.seq, c.head, c.time, c.signature)
+        const key = this.checkpointKey(chain, c.seq)
+        if (key === null) throw new Error(`checkpoint seq ${c.seq} of chain '${chain}' is outside [0, 2^40): not stored`)
+        const r = this.stmts.insertCheckpoint.run(key, chain, c.seq, c.head, c.time, c.signature)
         if (r.changes === 1) this.insertedCheckpoints.set(c.seq, c)
       }
       if (p.sealed) {
@@ -364,11 +412,14 @@ export class SqliteStore implements Store {
   }
 
   async checkpoints(afterSeq: number, limit: number, chain = ''): Promise<StoredCheckpoint[]> {
-    return this.stmts.checkpoints.all(chain, afterSeq, limit) as StoredCheckpoint[]
+    const range = this.chainRange(chain)
+    if (range === null) return []
+    return this.stmts.checkpoints.all(range[0] + Math.min(Math.max(afterSeq, -1), CHAIN_SPAN), range[1], limit) as StoredCheckpoint[]
   }
 
   async latestCheckpoint(chain = ''): Promise<StoredCheckpoint | null> {
-    return (this.stmts.latestCheckpoint.get(chain) as StoredCheckpoint | undefined) ?? null
+    const range = this.chainRange(chain)
+    return range === null ? null : ((this.stmts.latestCheckpoint.get(range[0], range[1]) as StoredCheckpoint | undefined) ?? null)
   }
 
   async close(): Promise<void> {

@@ -92,11 +92,12 @@ describe('answerBody (lat18b): an answer stored without the audit entry it repea
     await store.close()
     expect(rawAnswers(f).map((r) => [r.nonce, r.entryChain])).toEqual([['new', ''], ['old', null]])
     const check = new Database(f, { readonly: true })
-    expect(check.prepare("SELECT sql FROM sqlite_master WHERE name = 'audit_checkpoints'").pluck().get()).toMatch(/WITHOUT ROWID/)
+    // Migration 6 clustered checkpoints WITHOUT ROWID; migration 9 (host38) appends them to a rowid table again.
+    expect(check.prepare("SELECT sql FROM sqlite_master WHERE name = 'audit_checkpoints'").pluck().get()).not.toMatch(/WITHOUT ROWID/)
     // The queries on the tables this migration changed search by key (no full scan).
     for (const sql of [
-      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?',
-      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = ? ORDER BY seq DESC LIMIT 1',
+      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey > ? AND ckey < ? ORDER BY ckey LIMIT ?',
+      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey >= ? AND ckey < ? ORDER BY ckey DESC LIMIT 1',
       'SELECT a.body_or_head, e.body FROM agent_answers a LEFT JOIN audit_entries e ON e.chain = a.entry_chain AND e.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?',
     ]) {
       const plan = (check.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array((sql.match(/\?/g) ?? []).length).fill(1)) as { detail: string }[]).map((p) => p.detail)
@@ -153,6 +154,56 @@ describe('answerBody (lat18b): an answer stored without the audit entry it repea
     await again.close()
   })
 
+  it('host38 (migration 9): a store of migration 8 upgrades in place: checkpoints move to a rowid table keyed by chain number and seq, cut heads still read back whole, first wins, every checkpoint query searches by key', async () => {
+    const { f, db } = storeAtMigration(8)
+    const chainB = 'b'.repeat(32)
+    const cp = (seq: number, sig = 's') => ({ seq, head: `0x${seq.toString(16).padStart(64, '0')}`, time: 9, signature: `0x${sig}` })
+    const insEntry = db.prepare("INSERT INTO audit_entries(chain, seq, hash, time, event, wallet, agent_id, verdict, body, wallet_seq) VALUES (?, ?, ?, 5, 'sign_allowed', NULL, 'ag1', 'allow', ?, 1)")
+    const insCp = db.prepare('INSERT INTO audit_checkpoints(chain, seq, head, time, signature) VALUES (?, ?, ?, ?, ?)')
+    const insAnswer = db.prepare("INSERT INTO agent_answers(agent_id, nonce, request_hash, status, body_or_head, audit_seq, decided_at, entry_chain, checkpoint_at) VALUES ('ag1', ?, 'h', 200, ?, ?, 1, ?, ?)")
+    const bodies = new Map<string, string>()
+    // Migration 8's rows as its bursar wrote them: heads without their entry and their checkpoint, on two chains.
+    for (const [chain, seq] of [['', 0], ['', 1], [chainB, 0], ['', 2]] as const) {
+      const e = entryText(seq, { reason: chain || 'root' }, `0x${chain.slice(0, 2).padStart(2, 'f')}${seq.toString(16).padStart(62, '0')}`)
+      const c = cp(seq, `${chain.slice(0, 1)}${seq}`)
+      const body = answerBody(seq, e.hashed, c)
+      const cut = cutCheckpoint(compactAnswerBody(body, e.text)!, c)!
+      insEntry.run(chain, seq, e.text.slice(e.text.lastIndexOf('"hash":"') + 8, e.text.lastIndexOf('","mac"')), e.text)
+      insCp.run(chain, c.seq, c.head, c.time, c.signature)
+      insAnswer.run(`${chain.slice(0, 1)}n${seq}`, cut.head, seq, chain, cut.at)
+      bodies.set(`${chain.slice(0, 1)}n${seq}`, body)
+    }
+    expect((db.prepare("SELECT sql FROM sqlite_master WHERE name = 'audit_checkpoints'").pluck().get() as string)).toMatch(/WITHOUT ROWID/)
+    db.close()
+    const store = new SqliteStore(f)
+    for (const [nonce, body] of bodies) expect((await store.agentAnswer('ag1', nonce))?.body).toBe(body)
+    expect(await store.checkpoints(-1, 10)).toEqual([cp(0, '0'), cp(1, '1'), cp(2, '2')])
+    expect(await store.checkpoints(-1, 10, chainB)).toEqual([cp(0, 'b0')])
+    expect(await store.latestCheckpoint()).toEqual(cp(2, '2'))
+    expect(await store.chains()).toEqual(['', chainB])
+    // First wins after the move: a resent checkpoint at a stored seq does not replace the row a head points at.
+    await store.persistMany([{ entries: [], checkpoint: cp(1, 'resent'), sealed: null }, { entries: [], checkpoint: cp(3), sealed: null }])
+    expect(await store.checkpoints(0, 10)).toEqual([cp(1, '1'), cp(2, '2'), cp(3)])
+    expect((await store.agentAnswer('ag1', 'n1'))?.body).toBe(bodies.get('n1'))
+    await store.close()
+    const v = new Database(f, { readonly: true })
+    expect(v.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(9)
+    // One b-tree: the rowid is the key (chain number × 2^40 + seq); chain_ids numbers '' 0, the others from 1.
+    expect(v.prepare('SELECT chain, id FROM chain_ids ORDER BY id').all()).toEqual([{ chain: '', id: 0 }, { chain: chainB, id: 1 }])
+    expect(v.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'audit_checkpoints' AND type = 'index'").all()).toEqual([])
+    expect(v.prepare('SELECT ckey FROM audit_checkpoints ORDER BY ckey').pluck().all()).toEqual([0, 1, 2, 3, 2 ** 40])
+    const plans = [
+      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey > ? AND ckey < ? ORDER BY ckey LIMIT 5',
+      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey >= ? AND ckey < ? ORDER BY ckey DESC LIMIT 1',
+      'SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey = ?',
+      'SELECT id FROM chain_ids WHERE chain = ?',
+      `SELECT a.body_or_head, c.signature FROM agent_answers a LEFT JOIN chain_ids k ON a.checkpoint_at IS NOT NULL AND k.chain = a.entry_chain
+         LEFT JOIN audit_checkpoints c ON a.audit_seq >= 0 AND a.audit_seq < ${2 ** 40} AND c.ckey = k.id * ${2 ** 40} + a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?`,
+    ].map((q) => (v.prepare(`EXPLAIN QUERY PLAN ${q}`).all(...(q.match(/\?/g) ?? []).map(() => 'x')) as { detail: string }[]).map((p) => p.detail).join(' | '))
+    for (const plan of plans) expect(plan, plan).not.toMatch(/\bSCAN\b|TEMP B-TREE/)
+    v.close()
+  })
+
   it('a store of migration 7 upgrades in place: its answers keep their checkpoints and read back whole; it records migration 8, which a migration-7 bursar refuses (rt33b)', async () => {
     const { f, db, e0 } = storeAtMigration(7)
     const body = answerBody(0, e0.hashed, { seq: 0, head: 'h0', time: 5, signature: 's0' })
@@ -167,7 +218,9 @@ describe('answerBody (lat18b): an answer stored without the audit entry it repea
     // The schema_migrations check (rt33b) is what keeps a migration-7 bursar from serving heads without checkpoints.
     const v = new Database(f, { readonly: true })
     expect(v.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(MIGRATIONS.length)
-    const plan = (v.prepare(`EXPLAIN QUERY PLAN SELECT a.body_or_head, c.signature FROM agent_answers a LEFT JOIN audit_checkpoints c ON a.checkpoint_at IS NOT NULL AND c.chain = a.entry_chain AND c.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?`).all('a', 'n') as { detail: string }[]).map((p) => p.detail)
+    // The answer's checkpoint by its key (migration 9: chain number × 2^40 + seq).
+    const plan = (v.prepare(`EXPLAIN QUERY PLAN SELECT a.body_or_head, c.signature FROM agent_answers a LEFT JOIN chain_ids k ON a.checkpoint_at IS NOT NULL AND k.chain = a.entry_chain
+      LEFT JOIN audit_checkpoints c ON a.audit_seq >= 0 AND a.audit_seq < ${2 ** 40} AND c.ckey = k.id * ${2 ** 40} + a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?`).all('a', 'n') as { detail: string }[]).map((p) => p.detail)
     expect(plan.join(' | ')).not.toMatch(/\bSCAN\b/)
     // audit_agent is gone; an agent's own read (agent + wallet, agentReads) still searches by its wallet's index.
     expect(v.prepare("SELECT name FROM sqlite_master WHERE name = 'audit_agent'").get()).toBeUndefined()

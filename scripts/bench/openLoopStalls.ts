@@ -191,9 +191,14 @@ function blockedSyscalls(file: string, monoToWall: number, hostPid: number): Eve
 type Stamped = { at: number; ms: number; steps: Record<Step, number>; spans: Record<Step, [number, number]> }
 
 function storedStamps(db: Database.Database, trace: NonNullable<Awaited<ReturnType<LoadGenerator['run']>>['trace']>): Stamped[] {
+  // host38 (SQLite migration 9): a checkpoint is found by its rowid (chain number × 2^40 + seq), no longer a (chain, seq) index.
+  const ckey = db.prepare("SELECT 1 FROM pragma_table_info('audit_checkpoints') WHERE name = 'ckey'").get() !== undefined
+  const cpJoin = ckey
+    ? `LEFT JOIN chain_ids k ON k.chain = e.chain LEFT JOIN audit_checkpoints c ON c.ckey = k.id * ${2 ** 40} + a.audit_seq`
+    : 'LEFT JOIN audit_checkpoints c ON c.chain = e.chain AND c.seq = a.audit_seq'
   const q = db.prepare(`SELECT a.decided_at AS decided, a.fetched_at AS fetched, e.time AS decide, c.time AS turn FROM agent_answers a
     JOIN audit_entries e ON e.chain = COALESCE(a.entry_chain, '') AND e.seq = a.audit_seq
-    LEFT JOIN audit_checkpoints c ON c.chain = e.chain AND c.seq = a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?`)
+    ${cpJoin} WHERE a.agent_id = ? AND a.nonce = ?`)
   const out: Stamped[] = []
   for (const t of trace) {
     const row = q.get(t.agentId, t.nonce) as { decided: number; fetched: number | null; decide: number; turn: number | null } | undefined

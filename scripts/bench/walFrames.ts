@@ -54,7 +54,9 @@ const answerColumn = (src.prepare("SELECT 1 FROM pragma_table_info('agent_answer
 // Migration 8 (host35): a compact head may also leave out its receipt checkpoint (checkpoint_at), pasted from the row.
 const cpCut = (src.prepare("SELECT 1 FROM pragma_table_info('agent_answers') WHERE name = 'checkpoint_at'").get() ?? null) !== null
 const cpCols = cpCut ? ', a.checkpoint_at AS at, c.seq AS cSeq, c.head AS cHead, c.time AS cTime, c.signature AS cSig' : ''
-const cpJoin = cpCut ? ' LEFT JOIN audit_checkpoints c ON c.chain = a.entry_chain AND c.seq = a.audit_seq' : ''
+// Migration 9 (host38): checkpoints keyed by rowid (chain number × 2^40 + seq); (chain, seq) is no longer an index.
+const ckey = (src.prepare("SELECT 1 FROM pragma_table_info('audit_checkpoints') WHERE name = 'ckey'").get() ?? null) !== null
+const cpJoin = !cpCut ? '' : ckey ? ` LEFT JOIN chain_ids k ON k.chain = a.entry_chain LEFT JOIN audit_checkpoints c ON c.ckey = k.id * ${2 ** 40} + a.audit_seq` : ' LEFT JOIN audit_checkpoints c ON c.chain = a.entry_chain AND c.seq = a.audit_seq'
 type Row = Answer & { entryText?: string | null; at?: number | null; cSeq?: number; cHead?: string; cTime?: number; cSig?: string }
 const answers = new Map(
   (
