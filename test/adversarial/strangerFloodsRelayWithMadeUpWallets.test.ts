@@ -8,12 +8,15 @@ import { postOwnerAct } from '../helpers/postOwnerAct.js'
 import { type Stack, startStack } from '../helpers/startStack.js'
 
 /** Stranger acts sent at once, each naming a wallet of its own that does not exist. */
-const FLOOD = Number(process.env.RT38_FLOOD ?? 1_500)
+const FLOOD = Number(process.env.RT38_FLOOD ?? 800)
 
 /**
  * Attack (stranger, rt38 on rt37's relay lanes: one act per wallet at a time, at most 256 in flight): lanes are per
  * wallet, so acts naming FLOOD made-up wallets are FLOOD lanes; 256 run and the rest wait in one FIFO. An owner's act
- * on its real wallet, sent after the flood, waits behind every stranger act queued before it.
+ * on its real wallet, sent after the flood, waited behind every stranger act queued before it (landed after all 799 of
+ * 800; after 1,499 of 1,500). Now acts on wallets an act applied to through this host wait apart from the others, which
+ * run at most 32 at once: the owner's act lands after a few dozen to ~130 (those already in flight, and the flood's
+ * requests the host read before the owner's). Asserted on counts, not times.
  */
 describe('adversarial: a stranger floods the relay with acts for made-up wallets (real host, signer, governance)', () => {
   let stack: Stack
