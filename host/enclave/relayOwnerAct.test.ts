@@ -33,12 +33,18 @@ describe('relayOwnerAct (rt37): one act per wallet at a time, a bounded number i
     expect(f.log).toEqual(['0xAA', '0xaa', '0xAa', '0xaA'].flatMap((w) => [`view ${w}`, `decision ${w}`]))
   })
 
-  it('acts naming other wallets run side by side, at most 256 at once', async () => {
-    const f = fakes()
+  it('acts naming other wallets run side by side: at most 32 at once on wallets no act applied to yet (rt38), 256 in all', async () => {
     const wallets = Array.from({ length: 300 }, (_, i) => `0x${i}`)
+    const f = fakes()
     const answers = await Promise.all(wallets.map((w) => relayOwnerAct(f.call, f.governance, f.act(w))))
     expect(answers.every((a) => a.ok)).toBe(true)
-    expect(f.most()).toBe(256)
+    expect(f.most()).toBe(32)
     expect(f.log.indexOf('view 0x1')).toBeLessThan(f.log.indexOf('decision 0x0'))
+    // Each of them had an act applied: now they go side by side up to the limit, ahead of acts on unknown wallets.
+    const g = fakes()
+    const unknown = Array.from({ length: 100 }, (_, i) => `0xf${i}`)
+    await Promise.all([...unknown, ...wallets].map((w) => relayOwnerAct(g.call, g.governance, g.act(w))))
+    expect(g.most()).toBe(256)
+    expect(g.log.indexOf('decision 0x299')).toBeLessThan(g.log.indexOf('decision 0xf99'))
   })
 })

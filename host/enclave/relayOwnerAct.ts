@@ -23,9 +23,11 @@ export async function relayOwnerAct(
   governance: EnclaveClient | null,
   body: OwnerActBody,
 ): Promise<TypedResponse<'ownerActDecision'>> {
-  return lanes.run(laneOf(body), async () => {
+  const lane = laneOf(body)
+  return lanes.run(lane, applied.has(lane), async () => {
     for (let attempt = 1; ; attempt++) {
       const r = await relayOnce(call, governance, body)
+      if (r.ok) applied.add(`wallet:${r.result.wallet.toLowerCase()}`)
       if (r.ok || r.error.code !== 'governance_stale' || attempt >= STALE_ATTEMPTS) return r
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt)) // jitter: racing acts spread out
     }
@@ -42,6 +44,30 @@ export async function relayOwnerAct(
  * malicious host can still starve owner acts, as it can refuse them.
  */
 const MAX_IN_FLIGHT = 256
+/** rt38: of those, acts on wallets no act applied to through this host (made-up ones, creates, a first act). */
+const OTHERS_IN_FLIGHT = 32
+
+/**
+ * SECURITY (rt38): lanes are per wallet, so a stranger's acts naming N made-up wallets are N lanes, and with every slot
+ * taken they waited in one FIFO: an owner's act sent after 1,200 of them landed after ~1,050
+ * (test/adversarial/strangerFloodsRelayWithMadeUpWallets). The wallets an act applied to through this host (an
+ * owner signed it: a stranger gets here only wallets he owns, within OWNER_LIMITS) are not queued behind the others:
+ * those run at most OTHERS_IN_FLIGHT at once, so an owner's act waits for at most that many ahead of it in the signer
+ * and governance (flood of 1,500 at load ~16: it landed after ~1,500 stranger acts, now after at most a few dozen).
+ * Each lane runs one act at a time, so the preferred acts are at most one per such wallet. Availability only; a
+ * wallet with no act applied since this host started (its first act after a restart, a CreateWallet) still waits in
+ * the others' FIFO.
+ */
+class AppliedWallets {
+  private readonly lanes = new Set<string>()
+  has = (lane: string) => this.lanes.has(lane)
+  add(lane: string): void {
+    this.lanes.delete(lane)
+    this.lanes.add(lane)
+    if (this.lanes.size > 4_096) this.lanes.delete(this.lanes.values().next().value!)
+  }
+}
+const applied = new AppliedWallets()
 function laneOf(body: OwnerActBody): string {
   let m: Record<string, unknown> = {}
   try {
@@ -55,12 +81,12 @@ function laneOf(body: OwnerActBody): string {
   return `wallet:${str(body.primaryType === 'ImportWallet' ? m.address : m.wallet)}`
 }
 
-/** Serial per lane (FIFO), at most MAX_IN_FLIGHT running over all lanes. */
+/** Serial per lane (FIFO), at most MAX_IN_FLIGHT running over all lanes, of which at most OTHERS_IN_FLIGHT not `first`. */
 class RelayLanes {
   private readonly tails = new Map<string, Promise<void>>()
-  private running = 0
-  private readonly waiting: Array<() => void> = []
-  async run<T>(lane: string, f: () => Promise<T>): Promise<T> {
+  private readonly all = new Slots(MAX_IN_FLIGHT)
+  private readonly others = new Slots(OTHERS_IN_FLIGHT)
+  async run<T>(lane: string, first: boolean, f: () => Promise<T>): Promise<T> {
     const before = this.tails.get(lane) ?? Promise.resolve()
     let release!: () => void
     const mine = new Promise<void>((r) => (release = r))
@@ -68,19 +94,36 @@ class RelayLanes {
     this.tails.set(lane, tail)
     await before
     try {
-      if (this.running >= MAX_IN_FLIGHT) await new Promise<void>((r) => this.waiting.push(r))
-      else this.running++
+      if (!first) await this.others.take()
       try {
-        return await f()
+        await this.all.take()
+        try {
+          return await f()
+        } finally {
+          this.all.give()
+        }
       } finally {
-        const next = this.waiting.shift()
-        if (next) next()
-        else this.running--
+        if (!first) this.others.give()
       }
     } finally {
       release()
       if (this.tails.get(lane) === tail) this.tails.delete(lane)
     }
+  }
+}
+
+/** A counting semaphore, FIFO. */
+class Slots {
+  private readonly waiting: Array<() => void> = []
+  constructor(private free: number) {}
+  async take(): Promise<void> {
+    if (this.free > 0) this.free--
+    else await new Promise<void>((r) => this.waiting.push(r))
+  }
+  give(): void {
+    const next = this.waiting.shift()
+    if (next) next()
+    else this.free++
   }
 }
 const lanes = new RelayLanes()

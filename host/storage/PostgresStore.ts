@@ -436,25 +436,41 @@ export class PostgresStore implements Store {
     return r.rows[0] ?? null
   }
 
-  /** Fetch marks of this event-loop turn: one UPDATE per turn (the agent route hands them over one by one). */
-  private marks: { keys: { agentId: string; nonce: string }[]; at: number; done: Promise<void> } | null = null
+  /**
+   * Fetch marks not yet written: one per (agent, nonce), counted (rt38: a flood of resends of one answer is one entry,
+   * not one per fetch), and at most one UPDATE in flight (rt38: an UPDATE per event-loop turn took one pool connection
+   * each while the one before waited, so a slow or locked row left none for the answers' commits). close() writes them.
+   */
+  private readonly marks = new Map<string, { agentId: string; nonce: string; n: number; at: number }>()
+  private marksWrite: Promise<void> | null = null
 
   markAnswersFetched(keys: { agentId: string; nonce: string }[], at: number): Promise<void> {
-    if (keys.length === 0) return Promise.resolve()
-    if (this.marks) return this.marks.keys.push(...keys), (this.marks.at = at), this.marks.done
-    const batch = { keys: [...keys], at, done: Promise.resolve() }
-    batch.done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => ((this.marks = null), this.updateFetched(batch.keys, batch.at)))
-    this.marks = batch
-    return batch.done
+    for (const k of keys) {
+      const id = `${k.agentId}\n${k.nonce}`
+      const m = this.marks.get(id)
+      if (m) m.n++
+      else this.marks.set(id, { ...k, n: 1, at })
+    }
+    return (this.marksWrite ??= this.writeMarks())
   }
 
-  private async updateFetched(keys: { agentId: string; nonce: string }[], at: number): Promise<void> {
-    await this.pool.query(
-      `UPDATE agent_answers a SET fetched_at = COALESCE(a.fetched_at, $3), fetch_count = a.fetch_count + k.n
-         FROM (SELECT agent_id, nonce, count(*)::int AS n FROM unnest($1::text[], $2::text[]) AS x(agent_id, nonce) GROUP BY 1, 2) k
-        WHERE a.agent_id = k.agent_id AND a.nonce = k.nonce`,
-      [keys.map((k) => k.agentId), keys.map((k) => k.nonce), at],
-    )
+  /** Writes the marks held after this turn, then those that came while it ran, until none are left. */
+  private async writeMarks(): Promise<void> {
+    try {
+      await new Promise<void>((resolve) => setImmediate(resolve)) // this turn's marks in one UPDATE
+      while (this.marks.size > 0) {
+        const batch = [...this.marks.values()]
+        this.marks.clear()
+        await this.pool.query(
+          `UPDATE agent_answers a SET fetched_at = COALESCE(a.fetched_at, k.at), fetch_count = a.fetch_count + k.n
+             FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS k(agent_id, nonce, n, at)
+            WHERE a.agent_id = k.agent_id AND a.nonce = k.nonce`,
+          [batch.map((k) => k.agentId), batch.map((k) => k.nonce), batch.map((k) => k.n), batch.map((k) => k.at)],
+        )
+      }
+    } finally {
+      this.marksWrite = null
+    }
   }
 
   async storedThrough(from: number, chain = ''): Promise<number> {
@@ -525,6 +541,8 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     await this.tail.catch(() => {})
+    if (this.marks.size > 0) this.marksWrite ??= this.writeMarks()
+    await this.marksWrite?.catch(() => {}) // rt38: marks of the last turn are written, not lost to pool.end()
     await this.pool.end()
   }
 }
