@@ -13,7 +13,7 @@
  * wall ms per seal (the writer's stall), ids per seal. tail38: where the writer only captures a periodic seal, the stall is the capture and the encryption's
  * CPU (a later turn, outside the writer) is reported apart (`encryptCpuUs`). `--root` runs another checkout (before/after); `--no-ids`
  * skips the replay cache (the seal's cost without ids).
- *   npx tsx scripts/bench/sealBench.ts --replay [--root /other/checkout] [--rate 1000] [--no-ids]
+ *   npx tsx scripts/bench/sealBench.ts --replay [--root /other/checkout] [--rate 1000] [--no-ids] [--seal-delay-ms D]
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
@@ -116,7 +116,11 @@ async function replayScenario() {
   const { createSimSealer: sealer } = await m('sim/simSealer.ts')
   const { signOwnerAct: signAct } = await m('shared/owner/signOwnerAct.ts')
   let t = Date.now()
-  const enclave = new E({ mode: 'sim', sealer: sealer({ keyFile: path.join(mkdtempSync(path.join(tmpdir(), 'bursar-seal-')), 'k') }), nsm: { kind: 'mock', attest: async () => new Uint8Array() },
+  // tail38: `--seal-delay-ms D` waits D ms before each blob's seal, as a KMS round trip does (Nitro: one per blob).
+  const delay = Number(arg('seal-delay-ms', '0'))
+  const sim = sealer({ keyFile: path.join(mkdtempSync(path.join(tmpdir(), 'bursar-seal-')), 'k') })
+  const slow = { kind: sim.kind, unseal: (p: unknown) => sim.unseal(p), seal: async (p: unknown) => (delay && (await new Promise((r) => setTimeout(r, delay))), sim.seal(p)) }
+  const enclave = new E({ mode: 'sim', sealer: slow, nsm: { kind: 'mock', attest: async () => new Uint8Array() },
     configVersion: '1', admission: parseAdmission(undefined), log: () => {}, snapshotEvery: 5000, now: () => t })
   await enclave.loadSnapshot(null)
   await fin(enclave)
@@ -167,6 +171,7 @@ async function replayScenario() {
       if (i >= FILL) stalls.push({ cpuUs: cpu.user + cpu.system, ms })
       const e0 = process.cpuUsage()
       await new Promise((resolve) => setImmediate(resolve)) // the encryption's turn
+      while (enclave.pendingSeal && !enclave.pendingSeal.made) await new Promise((resolve) => setTimeout(resolve, 1)) // --seal-delay-ms
       const e = process.cpuUsage(e0)
       if (i >= FILL) encrypts.push(e.user + e.system)
     }
