@@ -17,7 +17,7 @@ import {
   verifyPayment,
 } from '../helpers/maliciousHost.js'
 
-const PAYMENTS = 160
+const PAYMENTS = 240
 const seqOf = (t: string) => (JSON.parse(t) as { seq: number }).seq
 
 /**
