@@ -50,6 +50,16 @@ export const SNAPSHOT_PURPOSE = 'enclave-state'
 /** Issue 15: each wallet's blob, sealed with walletId = its address and its own version. */
 export const WALLET_PURPOSE = 'wallet-state'
 type Sealed = NonNullable<Persist['sealed']>
+/** A seal made: `seals` are committed once it goes out; `sealedSeq`: the head it was captured at. */
+type Made = { sealed: Sealed; changed: string[]; seals: Map<string, WalletSeal>; sealedSeq: number }
+/** tail38: a seal's plaintext, captured in the writer (the core's directory digests of `wallets` filled after their seal). */
+type Captured = {
+  head: AuditHead
+  changed: string[]
+  wallets: Array<{ wallet: string; version: number; plaintext: Uint8Array[] }>
+  directory: Array<[string, number, Uint8Array]>
+  core: Omit<Parameters<typeof encodeCore>[0], 'directory'>
+}
 /** A wallet's newest sealed blob: what the core's directory names; `through`: the head up to which it is current; `at`: its seal's seq (-1: loaded). */
 type WalletSeal = { version: number; digest: Uint8Array; bytes: number; through: AuditHead; at: number }
 /**
@@ -151,6 +161,7 @@ export class Enclave {
     this.entriesSinceSnapshot = 0
     this.forgetStored(Number.POSITIVE_INFINITY)
     this.lastSealed = null
+    this.pendingSeal = null
     this.unackedWallets.clear()
     this.walletSeals.clear()
     this.dropped.clear()
@@ -235,6 +246,8 @@ export class Enclave {
    */
   async catchUp(storedThrough: number, snapshotVersion: number): Promise<{ result: ResultOf<'catchUp'>; persist: Persist }> {
     this.forgetStored(storedThrough)
+    // tail38: an encrypted periodic seal whose entries have all left goes out now (an idle enclave has no later block).
+    if (this.pendingSeal?.made && this.pendingSeal.made.sealedSeq < this.releaseOrder.next) this.commitSeal(this.takePendingSeal(), false)
     if (this.lastSealed && this.lastSealed.version <= snapshotVersion) this.lastSealed = null
     for (const [a, w] of this.unackedWallets) if (w.at <= snapshotVersion) this.unackedWallets.delete(a)
     // The newest core and every wallet blob sealed since the core the host has: together, a loadable set.
@@ -339,8 +352,12 @@ export class Enclave {
   }
 
   /**
-   * Inside the single writer: closes a tx's entries and seals a snapshot when
-   * due (a snapshot always covers exactly the entries appended so far).
+   * Inside the single writer: closes a tx's entries and seals a snapshot when due. An owner act's or the unstored
+   * bound's seal covers exactly the entries appended so far and rides in this block. tail38: a periodic (staggered)
+   * seal is captured here as plaintext, encrypted outside the writer (sim: AES; Nitro: a KMS round trip per blob) and
+   * rides with a later block that has entries: the host stores that block after every entry up to the seal's head
+   * (released in seq order before it), and until then the seal is nothing anyone relies on (catchUp, lastSealed,
+   * the wallets' directory, snapshotOwed see only seals that went out).
    */
   async sealTx(tx: Tx): Promise<PendingPersist> {
     const over = this.unstored.length > MAX_UNSTORED_ENTRIES || this.unstoredBytes > MAX_UNSTORED_BYTES
@@ -348,33 +365,74 @@ export class Enclave {
     // An owner act's full seal stays owed until one is stored: else a staggered core deferring its wallet would
     // replay the act's entry, which replay refuses (rt18: the host fails that seal's KMS call, then restarts).
     const owed = (this.snapshotOwed ||= tx.snapshot)
-    const stagger = !owed && !over && this.entriesSinceSnapshot >= Math.ceil(every / STAGGER)
-    const made = owed || over || stagger ? await this.sealSnapshot(stagger ? every : 0) : null
-    // Every wallet blob the host has not acknowledged rides with each core blob: a stored core is loadable even when
-    // an earlier persist block was lost (a store error, then a newer core stored: test lostSealThenNewerCore).
-    const resent = made ? [...this.unackedWallets.values()].filter((w) => !made.seals.has(w.wallet)).map(({ at: _at, ...w }) => w) : []
-    let sealed = made && { ...made.sealed, wallets: [...(made.sealed.wallets ?? []), ...resent] }
-    if (made && sealed && sealedBytes(sealed) > MAX_SNAPSHOT_BYTES) {
+    if (owed || over) this.dropPendingSeal() // its wallets are sealed again here, in this block
+    let made = owed || over ? await this.sealSnapshot(0) : null
+    if (!made && tx.head && this.pendingSeal?.made) made = this.takePendingSeal()
+    const sealed = made && this.commitSeal(made, owed)
+    if (!owed && !over && !this.pendingSeal && this.entriesSinceSnapshot >= Math.ceil(every / STAGGER)) this.startSeal(every)
+    // Too many kept entries: a sealed snapshot covers them all; without one, keep the newest within the bound.
+    if (over) this.forgetStored(sealed ? sealed.auditSeq : (this.unstored[this.unstored.length >> 1]?.seq ?? -1))
+    return { entries: tx.entries, sealed, head: tx.head, first: tx.first }
+  }
+
+  /**
+   * Makes a seal the newest one (it goes out now): every wallet blob the host has not acknowledged rides with each
+   * core blob, so a stored core is loadable even when an earlier persist block was lost (a store error, then a newer
+   * core stored: test lostSealThenNewerCore). Null: too large to frame (its wallets are sealed next time).
+   */
+  private commitSeal(made: Made, owed: boolean): Sealed | null {
+    const resent = [...this.unackedWallets.values()].filter((w) => !made.seals.has(w.wallet)).map(({ at: _at, ...w }) => w)
+    const sealed = { ...made.sealed, wallets: [...(made.sealed.wallets ?? []), ...resent] }
+    if (sealedBytes(sealed) > MAX_SNAPSHOT_BYTES) {
       // A periodic snapshot too large to frame is skipped (the entries still go out and replay; its wallets are
       // sealed next time); an owner act's snapshot cannot be skipped (replay refuses owner acts after the
       // snapshot): stop rather than lose it.
       if (owed) this.halt(`snapshot of ${sealedBytes(sealed)} bytes exceeds ${MAX_SNAPSHOT_BYTES}`)
       this.params.log(`snapshot of ${sealedBytes(sealed)} bytes skipped (limit ${MAX_SNAPSHOT_BYTES}); entries replay instead`)
-      this.state.markChanged(made.changed)
+      this.giveBack(made.changed)
       this.entriesSinceSnapshot = 0
-      sealed = null
+      return null
     }
-    if (made && sealed) {
-      for (const [a, seal] of made.seals) this.walletSeals.set(a, seal)
-      for (const w of made.sealed.wallets ?? []) this.unackedWallets.set(w.wallet, { ...w, at: sealed.version })
-      this.snapshotBytes = sealed.blob.length + [...this.walletSeals.values()].reduce((n, w) => n + w.bytes, 0)
-      this.lastSealed = sealed
-      this.lastSealedAt = this.audit.head().seq // the seal's head (the writer appended nothing since)
-      if (owed) this.snapshotOwed = false
-    }
-    // Too many kept entries: a sealed snapshot covers them all; without one, keep the newest within the bound.
-    if (over) this.forgetStored(sealed ? sealed.auditSeq : (this.unstored[this.unstored.length >> 1]?.seq ?? -1))
-    return { entries: tx.entries, sealed, head: tx.head, first: tx.first }
+    for (const [a, seal] of made.seals) this.walletSeals.set(a, seal)
+    for (const w of made.sealed.wallets ?? []) this.unackedWallets.set(w.wallet, { ...w, at: sealed.version })
+    this.snapshotBytes = sealed.blob.length + [...this.walletSeals.values()].reduce((n, w) => n + w.bytes, 0)
+    this.lastSealed = sealed
+    this.lastSealedAt = made.sealedSeq // the seal's head (entries appended since are after it)
+    if (owed) this.snapshotOwed = false
+    return sealed
+  }
+
+  /** tail38: the periodic seal being encrypted outside the writer (at most one); `made` once encrypted, until a block carries it. */
+  private pendingSeal: { changed: string[]; made: Made | null } | null = null
+
+  /** tail38, in the writer: captures a staggered seal and encrypts it after this turn (a failure gives its wallets back). */
+  private startSeal(every: number): void {
+    const c = this.captureSnapshot(every)
+    if (!c) return
+    const p: NonNullable<Enclave['pendingSeal']> = (this.pendingSeal = { changed: c.changed, made: null })
+    setImmediate(() => {
+      this.encryptSnapshot(c).then(
+        (made) => { if (this.pendingSeal === p) p.made = made },
+        (err: Error) => {
+          if (this.pendingSeal !== p) return
+          this.pendingSeal = null
+          this.giveBack(c.changed)
+          this.params.log(`periodic seal failed (its wallets are sealed next time): ${err.message}`)
+        },
+      )
+    })
+  }
+
+  private takePendingSeal(): Made {
+    const made = this.pendingSeal!.made!
+    this.pendingSeal = null
+    return made
+  }
+
+  /** A seal that will not go out: its wallets are sealed again by the next one. */
+  private dropPendingSeal(): void {
+    if (this.pendingSeal) this.giveBack(this.pendingSeal.changed)
+    this.pendingSeal = null
   }
 
   /**
@@ -407,7 +465,19 @@ export class Enclave {
    * each as its own blob, and the core blob naming every wallet's newest blob; the core's version only ever grows.
    * The caller commits `seals` once the snapshot goes out. Null: no wallet was due.
    */
-  async sealSnapshot(dueAge = 0): Promise<{ sealed: Sealed; changed: string[]; seals: Map<string, WalletSeal> } | null> {
+  async sealSnapshot(dueAge = 0): Promise<Made | null> {
+    const c = this.captureSnapshot(dueAge)
+    // A seal that fails (e.g. one KMS call, which the host can fail) leaves its wallets changed: else the next core
+    // would name a blob older than its audit head and a load would forget that wallet's spends (rt15).
+    return c && this.encryptSnapshot(c).catch((err: unknown) => { this.giveBack(c.changed); throw err })
+  }
+
+  /**
+   * tail38, in the writer: what a seal holds, as plaintext (the wallets' blobs encoded, the core's fields; its
+   * directory's new digests follow from the wallets' ciphertexts). Taking the changed wallets and bumping the state's
+   * version happen here; a seal that is not sent gives its wallets back (`undo`). Null: no wallet was due.
+   */
+  private captureSnapshot(dueAge: number): Captured | null {
     const [head, all] = [this.audit.head(), this.state.takeChanged()]
     this.entriesSinceSnapshot = 0
     for (const a of this.state.wallets.keys()) if (!this.walletSeals.has(a) && !all.includes(a)) all.push(a) // never unnamed
@@ -420,9 +490,6 @@ export class Enclave {
     if (dueAge && changed.length === 0) return null
     this.state.apply({ type: 'version_bumped' })
     const stateVersion = this.state.version
-    // A seal that fails (e.g. one KMS call, which the host can fail) leaves its wallets changed: else the next core
-    // would name a blob older than its audit head and a load would forget that wallet's spends (rt15).
-    const undo = (err: unknown): never => { this.state.markChanged(changed); throw err }
     // Replay starts at the oldest deferred change; entries a blob or this core already holds are not applied again.
     const from = [...deferred].reduce((m, a) => (this.walletSeals.get(a)!.through.seq < m.seq ? this.walletSeals.get(a)!.through : m), head)
     // Each sealed wallet carries its agents' recent request ids. The core carries only the ids that neither the
@@ -436,39 +503,55 @@ export class Enclave {
     const slices = new Map<string, EncodedIds>()
     for (const a of changed) slices.set(a, this.replay.ids.encodedFor(this.state.wallet(a).agents.keys(), room, keep)), (room -= slices.get(a)!.count)
     const rest = this.replay.ids.unsealed(sealedIds, from.seq, (v) => this.walletSeals.get(v)?.at ?? -1).filter(([k]) => !keep || keep.has(k)).slice(0, Math.max(0, room))
+    const wallets = changed.map((a) => ({ wallet: a, version: this.state.walletVersion(a), plaintext: this.walletPlaintext(a, head, slices.get(a)!) }))
+    const named = new Map([...this.walletSeals].map(([a, w]) => [a, [w.version, w.digest] as const]))
+    return {
+      head, changed, wallets,
+      directory: [...this.state.wallets.keys()].map((a) => [a, ...(named.get(a) ?? [0, new Uint8Array(0)])]),
+      core: {
+        stateVersion,
+        createdAt: this.now(),
+        receiptKeyPkcs8: this.receiptKey.export({ format: 'der', type: 'pkcs8' }),
+        auditHead: from.seq >= 0 ? from : null,
+        sealedSeq: head.seq,
+        behind: [...deferred].map((a) => [a, this.walletSeals.get(a)!.through.seq]),
+        entryMacKey: this.entryMacKey,
+        linkKey: this.linkKey,
+        coreId: this.coreId,
+        createNonces: [...this.state.createNonces],
+        replay: rest,
+        ...(this.audit.chain && { chain: this.audit.chain }),
+      },
+    }
+  }
+
+  /** tail38: encrypts a captured seal; reads nothing the writer changes (the caller gives its wallets back if it fails). */
+  private async encryptSnapshot(c: Captured): Promise<Made> {
     const seals = new Map<string, WalletSeal>()
-    const wallets = await Promise.all(changed.map(async (a) => {
-      const [version, blob] = [this.state.walletVersion(a), await this.sealWallet(a, head, slices.get(a)!)]
-      seals.set(a, { version, digest: sha256(blob), bytes: blob.length, through: head, at: head.seq })
+    const wallets = await Promise.all(c.wallets.map(async ({ wallet: a, version, plaintext }) => {
+      const blob = await this.params.sealer.seal({ purpose: WALLET_PURPOSE, walletId: a, version, plaintext })
+      seals.set(a, { version, digest: sha256(blob), bytes: blob.length, through: c.head, at: c.head.seq })
       return { wallet: a, version, blob }
-    })).catch(undo)
-    const directory = [...this.state.wallets.keys()].map((a): [string, number, Uint8Array] => {
-      const w = seals.get(a) ?? this.walletSeals.get(a)!
-      return [a, w.version, w.digest]
-    })
-    const plaintext = encodeCore({
-      stateVersion,
-      createdAt: this.now(),
-      receiptKeyPkcs8: this.receiptKey.export({ format: 'der', type: 'pkcs8' }),
-      auditHead: from.seq >= 0 ? from : null,
-      sealedSeq: head.seq,
-      behind: [...deferred].map((a) => [a, this.walletSeals.get(a)!.through.seq]),
-      entryMacKey: this.entryMacKey,
-      linkKey: this.linkKey,
-      coreId: this.coreId,
-      createNonces: [...this.state.createNonces],
-      replay: rest,
-      directory,
-      ...(this.audit.chain && { chain: this.audit.chain }),
-    })
-    const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: stateVersion, plaintext }).catch(undo)
-    return { sealed: { version: stateVersion, auditSeq: from.seq, blob, wallets }, changed, seals }
+    }))
+    const directory = c.directory.map(([a, v, d]): [string, number, Uint8Array] => (seals.has(a) ? [a, seals.get(a)!.version, seals.get(a)!.digest] : [a, v, d]))
+    const { stateVersion, auditHead } = c.core
+    const blob = await this.params.sealer.seal({ purpose: SNAPSHOT_PURPOSE, walletId: '', version: stateVersion, plaintext: encodeCore({ ...c.core, directory }) })
+    return { sealed: { version: stateVersion, auditSeq: auditHead?.seq ?? -1, blob, wallets }, changed: c.changed, seals, sealedSeq: c.head.seq }
+  }
+
+  /** Marks a seal's wallets for the next one again (the ones still held: a drop may have come since). */
+  private giveBack(changed: readonly string[]): void {
+    this.state.markChanged(changed.filter((a) => this.state.wallets.has(a)))
+  }
+
+  /** One wallet's blob as plaintext parts (its state, thread head and its agents' request ids) at its current version. */
+  private walletPlaintext(a: string, head: AuditHead, replay: EncodedIds): Uint8Array[] {
+    return walletBlobParts({ coreId: this.coreId, version: this.state.walletVersion(a), auditSeq: head.seq, replay, wallet: this.state.wallet(a), thread: this.audit.thread(a) })
   }
 
   /** Seals one wallet's blob (its state, thread head and its agents' request ids) at its current version. */
   private sealWallet(a: string, head: AuditHead, replay: EncodedIds): Promise<Uint8Array> {
-    const plaintext = walletBlobParts({ coreId: this.coreId, version: this.state.walletVersion(a), auditSeq: head.seq, replay, wallet: this.state.wallet(a), thread: this.audit.thread(a) })
-    return this.params.sealer.seal({ purpose: WALLET_PURPOSE, walletId: a, version: this.state.walletVersion(a), plaintext })
+    return this.params.sealer.seal({ purpose: WALLET_PURPOSE, walletId: a, version: this.state.walletVersion(a), plaintext: this.walletPlaintext(a, head, replay) })
   }
 
   /**

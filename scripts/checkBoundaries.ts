@@ -112,8 +112,9 @@ const rel = (p: string) => path.relative(root, p)
  * cpu37 (the EIP-3009 digest's two Keccak-256 by hash-wasm's WebAssembly, noble as the fallback: core/decode/keccak256Bytes) +11 → 6,313; (canonicalJson quotes a string needing no escape without JSON.stringify) +2 → 6,315; the start-up log names the Keccak engine (shell +1) +1 → 6,316; decodeEip3009's three getAddress remembered (core/decode/checksummed) +11 → 6,327 on its branch; merged → 6,237 (shell 1,947).
  * create37 (a create decision re-checks its nonce, admission and the limits at apply, not the view's counts: createStillFits) +8 → 6,245; an imported wallet that landed since the view is not made again (defence in depth beside one outstanding view per wallet: ownerRacesImportsToResetWallet) +1 → 6,246; a create decision whose live window reaches a nonce a later create pruned is stale (rt37c: a held twin past the prune, a clock set back; EnclaveState.newestPruned) +5 → 6,251;
  * cpu38 (encodeCborFrame: strings before the SIMPLE Map, the ASCII loop on locals) +1 → 6,252; (the hot signTypedData request by direct checks, zod's value or zod decides: shared/schemas/typedDataRequestFast, shell +2) +63 → 6,315; (a payment's decoded action by direct checks, else DecodedActionSchema: core/decode/eip3009InBounds) +15 → 6,330;
+ * tail38 (a periodic seal captured in the writer, encrypted after the turn, carried by a later block: Enclave captureSnapshot / encryptSnapshot / commitSeal / pendingSeal) +53 → 6,304 on its branch; merged after cpu38 → 6,383 (shell 2,009);
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6330)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6383)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;

@@ -54,7 +54,8 @@ class Store {
 describe('attack: a host restarts the enclave on cached ledger text to make it forget spends', () => {
   it('after back-dated spends, credits, coalescing and pruning of cached chunks, a restart counts every signed spend', async () => {
     let clock = 1_764_000_000_000
-    const sealer = createSimSealer({ keyFile: path.join(mkdtempSync(path.join(tmpdir(), 'bursar-rt29a-')), 'k') })
+    const keyFile = path.join(mkdtempSync(path.join(tmpdir(), 'bursar-rt29a-')), 'k')
+    const sealer = createSimSealer({ keyFile })
     const enclaveWith = (s: Sealer) =>
       new Enclave({ mode: 'sim', sealer: s, nsm: { kind: 'mock', attest: async () => new Uint8Array() }, configVersion: '1', admission: parseAdmission(undefined), log: () => {}, snapshotEvery: EVERY, now: () => clock })
     const enclave = enclaveWith(sealer)
@@ -112,7 +113,8 @@ describe('attack: a host restarts the enclave on cached ledger text to make it f
      */
     const restart = async (phase: string) => {
       const live = enclave.state.wallet(wallet).ledger
-      const restarted = enclaveWith(sealer)
+      // A new process (tail38: its own sealer: the live one also sealed a periodic seal still on its way out).
+      const restarted = enclaveWith(createSimSealer({ keyFile }))
       await restarted.loadSnapshot(store.core!.blob, [...store.blobs].map(([w, b]) => ({ wallet: w, blob: b.blob })))
       const tail = store.entries.filter((t) => (JSON.parse(t) as { seq: number }).seq > store.core!.auditSeq)
       expect((await replayEntries(restarted, tail)).ok, phase).toBe(true)
