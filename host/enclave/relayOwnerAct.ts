@@ -22,14 +22,20 @@ export async function relayOwnerAct(
   call: <T extends 'ownerAct' | 'ownerActDecision'>(msg: Extract<EnclaveRequest, { type: T }>) => Promise<TypedResponse<T>>,
   governance: EnclaveClient | null,
   body: OwnerActBody,
+  /** scope38: whether the act is signed by one of its wallet's owners as this host knows them (host/enclave/signedByOwner.ts); only the queue's order reads it. */
+  signedByOwner: (body: OwnerActBody) => Promise<boolean> = async () => false,
+  lanes: RelayLanes = sharedLanes,
 ): Promise<TypedResponse<'ownerActDecision'>> {
-  return lanes.run(laneOf(body), async () => {
+  const r = await lanes.run(laneOf(body), () => signedByOwner(body), async () => {
     for (let attempt = 1; ; attempt++) {
       const r = await relayOnce(call, governance, body)
       if (r.ok || r.error.code !== 'governance_stale' || attempt >= STALE_ATTEMPTS) return r
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt)) // jitter: racing acts spread out
     }
   })
+  if (r !== LANE_FULL) return r
+  const message = `The host holds ${LANE_WAITING} owner acts waiting for this wallet already; nothing was applied: send the act again later`
+  return { ok: false, error: { code: 'owner_act_queue_full', message, retryAfterMs: LANE_RETRY_MS } }
 }
 
 /**
@@ -55,18 +61,36 @@ function laneOf(body: OwnerActBody): string {
   return `wallet:${str(body.primaryType === 'ImportWallet' ? m.address : m.wallet)}`
 }
 
-/** Serial per lane (FIFO), at most MAX_IN_FLIGHT running over all lanes. */
-class RelayLanes {
-  private readonly tails = new Map<string, Promise<void>>()
+/**
+ * SECURITY (scope38; availability only, the host decides nothing about policy): a lane was FIFO and unbounded, so a
+ * stranger's flood of acts naming a wallet delayed its owner's act by the whole queue. Each lane now holds at most
+ * LANE_WAITING acts waiting in each of two queues (one more is owner_act_queue_full, 429, retryAfterMs), and hands the
+ * wallet to an act signed by one of its owners (as this host last read them: signedByOwner) before any other: an
+ * owner's act waits for the act running on the wallet and the owners' acts ahead of it, never for strangers' acts.
+ * The signature is checked only when the lane is busy (an idle lane runs the act at once), and only orders this host's
+ * queue: governance verifies every act, and a malicious host can still starve owner acts, as it can refuse them.
+ */
+export const LANE_WAITING = 16
+const LANE_RETRY_MS = 1_000
+const LANE_FULL = Symbol('lane full')
+type Lane = { owners: Array<() => void>; others: Array<() => void> }
+
+/** Serial per lane (owners' acts first, then in arrival order), at most MAX_IN_FLIGHT running over all lanes. */
+export class RelayLanes {
+  /** A lane is here while an act runs on it (its queues: the acts waiting for it). */
+  private readonly lanes = new Map<string, Lane>()
   private running = 0
   private readonly waiting: Array<() => void> = []
-  async run<T>(lane: string, f: () => Promise<T>): Promise<T> {
-    const before = this.tails.get(lane) ?? Promise.resolve()
-    let release!: () => void
-    const mine = new Promise<void>((r) => (release = r))
-    const tail = before.then(() => mine)
-    this.tails.set(lane, tail)
-    await before
+  async run<T>(key: string, byOwner: () => Promise<boolean>, f: () => Promise<T>): Promise<T | typeof LANE_FULL> {
+    if (this.lanes.has(key)) {
+      const owner = await byOwner()
+      const lane = this.lanes.get(key) // the lane may have emptied while the signature was checked
+      if (lane) {
+        const queue = owner ? lane.owners : lane.others
+        if (queue.length >= LANE_WAITING) return LANE_FULL
+        await new Promise<void>((handed) => queue.push(handed))
+      } else this.lanes.set(key, { owners: [], others: [] })
+    } else this.lanes.set(key, { owners: [], others: [] })
     try {
       if (this.running >= MAX_IN_FLIGHT) await new Promise<void>((r) => this.waiting.push(r))
       else this.running++
@@ -78,12 +102,14 @@ class RelayLanes {
         else this.running--
       }
     } finally {
-      release()
-      if (this.tails.get(lane) === tail) this.tails.delete(lane)
+      const lane = this.lanes.get(key)!
+      const next = lane.owners.shift() ?? lane.others.shift()
+      if (next) next()
+      else this.lanes.delete(key)
     }
   }
 }
-const lanes = new RelayLanes()
+const sharedLanes = new RelayLanes()
 
 async function relayOnce(
   call: <T extends 'ownerAct' | 'ownerActDecision'>(msg: Extract<EnclaveRequest, { type: T }>) => Promise<TypedResponse<T>>,
