@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
-import { createCounts, createStillFits } from '../shared/governance/createCounts.js'
+import { createCounts as countsOfState, createStillFits } from '../shared/governance/createCounts.js'
 import { CREATE_WINDOW_MS, OWNER_LIMITS, checkLimit } from '../shared/owner/ownerLimits.js'
 import type { Admission } from '../shared/owner/parseAdmission.js'
 import { createWalletChange } from './createWalletChange.js'
@@ -47,6 +47,8 @@ function oldDecide(c: OldCounts, act: Act, now: number): { nonce: string; pruneB
 }
 
 type Act = { primaryType: 'CreateWallet'; signer: `0x${string}`; message: { owner: `0x${string}`; label: string; nonce: `0x${string}`; issuedAt: string; auditChain: `0x${string}` } }
+/** The counts of wallets and nonces given apart (as arrays). */
+const createCounts = (wallets: Parameters<typeof countsOfState>[0]['wallets'], createNonces: Parameters<typeof countsOfState>[0]['createNonces'], ...rest: [Parameters<typeof countsOfState>[1], string, string, number]) => countsOfState({ wallets, createNonces }, ...rest)
 const NOW = 1_800_000_000_000
 const OWNERS = [1, 2, 3].map((n) => `0x${String(n).repeat(40)}` as `0x${string}`)
 const NONCES = ['0a', '0b', 'Cc', 'dd'].map((n) => `0x${n.repeat(32)}` as `0x${string}`)

@@ -111,9 +111,9 @@ const rel = (p: string) => path.relative(root, p)
  * → +14 on its branch; merged after diet37 → 6,212 (shell 1,946);
  * cpu37 (the EIP-3009 digest's two Keccak-256 by hash-wasm's WebAssembly, noble as the fallback: core/decode/keccak256Bytes) +11 → 6,313; (canonicalJson quotes a string needing no escape without JSON.stringify) +2 → 6,315; the start-up log names the Keccak engine (shell +1) +1 → 6,316; decodeEip3009's three getAddress remembered (core/decode/checksummed) +11 → 6,327 on its branch; merged → 6,237 (shell 1,947).
  * create37 (a create decision re-checks its nonce, admission and the limits at apply, not the view's counts: createStillFits) +8 → 6,245; an imported wallet that landed since the view is not made again (defence in depth beside one outstanding view per wallet: ownerRacesImportsToResetWallet) +1 → 6,246; a create decision whose live window reaches a nonce a later create pruned is stale (rt37c: a held twin past the prune, a clock set back; EnclaveState.newestPruned) +5 → 6,251;
- * scope38 (a create's view carries the owner's counts and a nonce-used bit, not every owner's nonces) ±0 → 6,251; (a growing act's decision refused at apply once the state is past the soft limit: STATE_GROWING to shared/owner/ownerLimits.ts) +2 → 6,253;
+ * scope38 (a create's view carries the owner's counts and a nonce-used bit, not every owner's nonces; createCounts reads the state itself) −1 → 6,250; (a growing act's decision refused at apply once the state is past the soft limit: STATE_GROWING to shared/owner/ownerLimits.ts) +2 → 6,252;
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6253)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6252)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;

@@ -126,15 +126,13 @@ export function ownerActView(enclave: Enclave, params: OwnerActParameters): Sent
   }
   // CreateWallet / ImportWallet of a new key. scope38: the owner's counts and whether the act's nonce is live, at the
   // window governance takes from `now` (not every owner's nonces).
-  const now = enclave.now(), create = params.primaryType === 'CreateWallet' || (params.primaryType === 'ImportWallet' && !wallet) ? countsNow(enclave, str(raw.owner).toLowerCase(), str(raw.nonce).toLowerCase(), now - 2 * CREATE_WINDOW_MS) : null
+  const now = enclave.now(), create = params.primaryType === 'CreateWallet' || (params.primaryType === 'ImportWallet' && !wallet) ? createCounts(enclave.state, enclave.params.admission, str(raw.owner).toLowerCase(), str(raw.nonce).toLowerCase(), now - 2 * CREATE_WINDOW_MS) : null
   const view: OwnerActView = { v: 1, act: { primaryType: params.primaryType, message: params.message, signature: params.signature, policy: params.policy ?? null },
     now, auditChain: enclave.audit.id, snapshotBytes: enclave.lastSnapshotBytes, walletAddress, wallet, walletError, create, imported }
   const bytes = sealLink(enclave.linkKey, VIEW_DOMAIN, view)
   return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key, now: view.now, actDigest: actDigest(params), held: wallet?.held,
     create: create && { owner: str(raw.owner).toLowerCase(), admitted: create.admitted, allowlist: create.allowlist } }
 }
-
-const countsNow = (enclave: Enclave, owner: string, nonce: string, pruneBefore: number) => createCounts(enclave.state.wallets.values(), enclave.state.createNonces, enclave.params.admission, owner, nonce, pruneBefore)
 
 function lookUp(enclave: Enclave, address: string, onError: (e: WireError) => void) {
   try {
@@ -206,7 +204,7 @@ function checkDecision(enclave: Enclave, sent: SentView, raw: unknown): Governan
   if (made && made.owner.toLowerCase() !== sent.create?.owner) throw invalidDecision('its new wallet has another owner than its view')
   // SECURITY (create37): an imported key's wallet that landed since the view (another ImportWallet of the key) is not made again (it would replace the record: ledger, agents, owners).
   if (made && sent.key && enclave.state.wallets.has(sent.key.address.toLowerCase())) throw new EnclaveError('governance_stale', 'The imported wallet was added since the view')
-  if (made && !createStillFits(countsNow(enclave, made.owner.toLowerCase(), made.nonce, made.pruneBefore), sent.create!, made.pruneBefore, enclave.state.newestPruned)) throw new EnclaveError('governance_stale', 'The create no longer fits: its nonce was used, or a limit was reached since the view')
+  if (made && !createStillFits(createCounts(enclave.state, enclave.params.admission, made.owner.toLowerCase(), made.nonce, made.pruneBefore), sent.create!, made.pruneBefore, enclave.state.newestPruned)) throw new EnclaveError('governance_stale', 'The create no longer fits: its nonce was used, or a limit was reached since the view')
   const misfit = stepsFitAct(d)
   if (misfit) throw invalidDecision(`a step does not fit the act: ${misfit}`)
   return d

@@ -10,7 +10,7 @@ const key = (n: number) => () => ({ privateKey: new Uint8Array(32).fill(n), addr
 const act = (nonce: string, issuedAt: number) =>
   ({ primaryType: 'CreateWallet', signer: OWNER, message: { owner: OWNER, label: 'w', nonce, issuedAt: String(issuedAt), auditChain: `0x${'00'.repeat(32)}` } }) as const
 
-const countsOf = (state: EnclaveState) => (pruneBefore: number, nonce: string) => createCounts(state.wallets.values(), state.createNonces, parseAdmission(undefined), OWNER, nonce, pruneBefore)
+const countsOf = (state: EnclaveState) => (pruneBefore: number, nonce: string) => createCounts(state, parseAdmission(undefined), OWNER, nonce, pruneBefore)
 
 /** The one mutator: CreateWallet's change, ledger events and owner seq go through apply; views are read only. */
 describe('EnclaveState.apply', () => {

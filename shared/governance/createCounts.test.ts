@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { OWNER_LIMITS } from '../owner/ownerLimits.js'
-import { createCounts, createStillFits } from './createCounts.js'
+import { createCounts as countsOfState, createStillFits } from './createCounts.js'
 
+/** The counts of wallets and nonces given apart (as arrays). */
+const createCounts = (wallets: Parameters<typeof countsOfState>[0]['wallets'], createNonces: Parameters<typeof countsOfState>[0]['createNonces'], ...rest: [Parameters<typeof countsOfState>[1], string, string, number]) => countsOfState({ wallets, createNonces }, ...rest)
 const owner = `0x${'aa'.repeat(20)}`
 const other = `0x${'bb'.repeat(20)}`
 const open = { kind: 'open' as const, owners: new Set<string>(), tag: '' }

@@ -5,12 +5,12 @@ import type { OwnerActView } from './ownerActView.js'
 /**
  * CreateWallet's (and a new ImportWallet's) counts for the owner it names (scope38: not every owner's nonces): the
  * create nonces issued at or after `pruneBefore` and whether `nonce` is one of them, the wallets (all, `owner`'s) and
- * the owner's admission. SECURITY (rt36a, create37): the signer counts again when the decision comes back (createStillFits).
+ * the owner's admission, read from `state` (EnclaveState). SECURITY (rt36a, create37): the signer counts again when the decision comes back (createStillFits).
  */
-export function createCounts(wallets: Iterable<{ owner: string }>, createNonces: Iterable<[string, number]>, admission: Admission, owner: string, nonce: string, pruneBefore: number): NonNullable<OwnerActView['create']> {
+export function createCounts(state: { wallets: { values(): Iterable<{ owner: string }> }; createNonces: Iterable<[string, number]> }, admission: Admission, owner: string, nonce: string, pruneBefore: number): NonNullable<OwnerActView['create']> {
   let [total, mine, live, used] = [0, 0, 0, false]
-  for (const w of wallets) [total, mine] = [total + 1, mine + (w.owner.toLowerCase() === owner ? 1 : 0)]
-  for (const [n, t] of createNonces) if (t >= pruneBefore) [live, used] = [live + 1, used || n === nonce]
+  for (const w of state.wallets.values()) [total, mine] = [total + 1, mine + (w.owner.toLowerCase() === owner ? 1 : 0)]
+  for (const [n, t] of state.createNonces) if (t >= pruneBefore) [live, used] = [live + 1, used || n === nonce]
   return { liveNonces: live, nonceUsed: used, walletsTotal: total, ownerWallets: mine, admitted: admission.owners.has(owner), allowlist: admission.kind === 'allowlist' }
 }
 
