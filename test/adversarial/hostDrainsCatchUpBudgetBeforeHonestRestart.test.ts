@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import type { Hex } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { repoRoot, waitFor } from '../../scripts/lib/startStack.js'
 import { signalGroup, spawnReaped } from '../../scripts/lib/spawnReaped.js'
 import type { ResponseFrame } from '../../shared/protocol/messages.js'
@@ -27,54 +27,67 @@ describe('adversarial: the host drains the catchUp budget, then an honest host t
   let honest: ChildProcess | null = null
   const logs: string[] = []
 
-  beforeAll(async () => {
-    ;({ host: mal, wallet, agent } = await startWithAgent(paymentPolicy({ perTx: '1000', rolling24h: '1000000000' })))
-    await mal.waitAgentFloor()
-  })
   afterAll(async () => {
     signalGroup(honest, 'SIGKILL')
     await mal?.stop()
   })
 
   it('the store gets every kept entry within seconds, with no traffic after the honest host is ready', async () => {
-    // ~16 MiB kept (the enclave's bound on unstored bytes): denials with 2.3 KB of agent text; the hostile host acks nothing.
-    const context = { resourceUrl: `https://x.example/${'u'.repeat(2000)}`, reason: 'r'.repeat(280) }
-    const denials: Array<Promise<ResponseFrame>> = []
-    for (let i = 0; i < 6_800; i++) {
-      denials.push(mal.agentSign(signAgentRequest({ agent, wallet, operation: eip3009({ wallet, value: 5_000n }), context })))
-      if (i % 500 === 499) await Promise.all(denials.slice(-500))
-    }
-    expect(new Set((await Promise.all(denials)).map(refusalCode))).toEqual(new Set(['policy_per_tx_cap_exceeded']))
-
-    // Drain: two connections call catchUp back to back until the honest host is serving.
-    const conns: EnclaveConnection[] = await Promise.all([0, 1].map(() => mal.connect()))
+    // The precondition: the honest host's bootstrap catchUp is the one refused its re-send. The budget refills every few
+    // seconds; on a loaded machine the refill can fall to the honest host's catchUp instead of a drainer's. Then the
+    // whole scenario runs again on a fresh enclave (at most 3 times): the attack is exercised, never assumed.
+    let url = ''
     let head = -1
-    let draining = true
     let denied = 0
-    const drain = conns.map(async (c) => {
-      while (draining) {
-        const r = await c.call({ type: 'catchUp', storedThrough: -1, snapshotVersion: 0 })
-        if (!r.ok) throw new Error(`catchUp refused: ${r.error.code}`)
-        head = Math.max(head, (r.result as { auditHead: { seq: number } | null }).auditHead?.seq ?? -1)
-        if (r.persist!.entries.length === 0) denied++
-      }
-    })
-    await waitFor(() => denied > 0, 30_000, 'the re-send budget spent')
-
-    // The honest host: its own empty SQLite store, the hostile host's enclave socket.
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'bursar-rt36b-'))
     const token = `bat_${randomBytes(24).toString('hex')}`
-    honest = spawnReaped(process.execPath, [path.join(repoRoot, 'dist/host.mjs')], {
-      env: { ...process.env, BURSAR_DATA_DIR: dataDir, BURSAR_ENCLAVE: `unix:${mal.socketPath}`, BURSAR_PORT: '0', BURSAR_AUDIT_TOKEN: token, BURSAR_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    honest.stderr!.on('data', (d: Buffer) => logs.push(d.toString()))
-    const port = await new Promise<number>((resolve) => honest!.stdout!.on('data', (d: Buffer) => { logs.push(d.toString()); const m = /"port":(\d+)/.exec(d.toString()); if (m) resolve(Number(m[1])) }))
-    const url = `http://127.0.0.1:${port}`
-    await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => null))?.ok === true, 30_000, 'honest host ready', logs)
-    draining = false
-    await Promise.all(drain)
-    for (const c of conns) c.close()
+    for (let attempt = 1; ; attempt++) {
+      if (attempt > 1) {
+        signalGroup(honest, 'SIGKILL')
+        await mal.stop()
+      }
+      ;({ host: mal, wallet, agent } = await startWithAgent(paymentPolicy({ perTx: '1000', rolling24h: '1000000000' })))
+      await mal.waitAgentFloor()
+      logs.length = 0
+      head = -1
+      // ~16 MiB kept (the enclave's bound on unstored bytes): denials with 2.3 KB of agent text; the hostile host acks nothing.
+      const context = { resourceUrl: `https://x.example/${'u'.repeat(2000)}`, reason: 'r'.repeat(280) }
+      const denials: Array<Promise<ResponseFrame>> = []
+      for (let i = 0; i < 6_800; i++) {
+        denials.push(mal.agentSign(signAgentRequest({ agent, wallet, operation: eip3009({ wallet, value: 5_000n }), context })))
+        if (i % 500 === 499) await Promise.all(denials.slice(-500))
+      }
+      expect(new Set((await Promise.all(denials)).map(refusalCode))).toEqual(new Set(['policy_per_tx_cap_exceeded']))
+
+      // Drain: two connections call catchUp back to back until the honest host is serving.
+      const conns: EnclaveConnection[] = await Promise.all([0, 1].map(() => mal.connect()))
+      let draining = true
+      denied = 0
+      const drain = conns.map(async (c) => {
+        while (draining) {
+          const r = await c.call({ type: 'catchUp', storedThrough: -1, snapshotVersion: 0 })
+          if (!r.ok) throw new Error(`catchUp refused: ${r.error.code}`)
+          head = Math.max(head, (r.result as { auditHead: { seq: number } | null }).auditHead?.seq ?? -1)
+          if (r.persist!.entries.length === 0) denied++
+        }
+      })
+      await waitFor(() => denied > 0, 30_000, 'the re-send budget spent')
+
+      // The honest host: its own empty SQLite store, the hostile host's enclave socket.
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'bursar-rt36b-'))
+      honest = spawnReaped(process.execPath, [path.join(repoRoot, 'dist/host.mjs')], {
+        env: { ...process.env, BURSAR_DATA_DIR: dataDir, BURSAR_ENCLAVE: `unix:${mal.socketPath}`, BURSAR_PORT: '0', BURSAR_AUDIT_TOKEN: token, BURSAR_LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      honest.stderr!.on('data', (d: Buffer) => logs.push(d.toString()))
+      const port = await new Promise<number>((resolve) => honest!.stdout!.on('data', (d: Buffer) => { logs.push(d.toString()); const m = /"port":(\d+)/.exec(d.toString()); if (m) resolve(Number(m[1])) }))
+      url = `http://127.0.0.1:${port}`
+      await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => null))?.ok === true, 30_000, 'honest host ready', logs)
+      draining = false
+      await Promise.all(drain)
+      for (const c of conns) c.close()
+      if (/enclave ready \(kept running\): 0 kept entries re-sent/.test(logs.join('')) || attempt === 3) break
+      console.log(`attempt ${attempt}: the honest host's bootstrap got the refilled budget; the scenario again`)
+    }
     // The precondition: the honest host's bootstrap catchUp was the one refused its re-send.
     expect(logs.join('')).toMatch(/enclave ready \(kept running\): 0 kept entries re-sent/)
 
@@ -103,5 +116,5 @@ describe('adversarial: the host drains the catchUp budget, then an honest host t
     expect(s.last).toBe(head)
     expect(s.n).toBe(s.last - s.first! + 1)
     expect((await fetch(`${url}/readyz`)).status).toBe(200)
-  }, 240_000)
+  }, 600_000)
 })
