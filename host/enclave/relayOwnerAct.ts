@@ -1,4 +1,7 @@
+import { recoverTypedDataAddress } from 'viem'
 import { BaseError } from '../../shared/errors/base.js'
+import { MAX_OWNERS, OwnerActMessageSchemas, isOwnerActType } from '../../shared/owner/ownerActTypes.js'
+import { ownerTypedData } from '../../shared/owner/ownerTypedData.js'
 import { GovernanceDecideSchema } from '../../shared/governance/governanceProtocol.js'
 import type { EnclaveRequest, OwnerActBody, TypedResponse } from '../../shared/protocol/messages.js'
 import type { EnclaveClient } from './EnclaveClient.js'
@@ -24,10 +27,10 @@ export async function relayOwnerAct(
   body: OwnerActBody,
 ): Promise<TypedResponse<'ownerActDecision'>> {
   const lane = laneOf(body)
-  return lanes.run(lane, applied.has(lane), async () => {
+  return lanes.run(lane, () => applied.prefers(lane, body), async () => {
     for (let attempt = 1; ; attempt++) {
       const r = await relayOnce(call, governance, body)
-      if (r.ok) applied.add(`wallet:${r.result.wallet.toLowerCase()}`)
+      if (r.ok) await applied.add(`wallet:${r.result.wallet.toLowerCase()}`, body)
       if (r.ok || r.error.code !== 'governance_stale' || attempt >= STALE_ATTEMPTS) return r
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt)) // jitter: racing acts spread out
     }
@@ -59,12 +62,40 @@ const OTHERS_IN_FLIGHT = 32
  * the others' FIFO.
  */
 class AppliedWallets {
-  private readonly lanes = new Set<string>()
-  has = (lane: string) => this.lanes.has(lane)
-  add(lane: string): void {
+  /** rt38b: with the signers of the acts that applied (the lane is the body's claim, so naming one proves nothing). */
+  private readonly lanes = new Map<string, Set<string>>()
+  /** Whether the act is signed by one whose act applied to its wallet here (one recovery, only for such a wallet). */
+  async prefers(lane: string, body: OwnerActBody): Promise<boolean> {
+    const signers = this.lanes.get(lane)
+    if (!signers) return false
+    const signer = await signerOf(body)
+    return signer !== null && signers.has(signer)
+  }
+  async add(lane: string, body: OwnerActBody): Promise<void> {
+    const signer = await signerOf(body)
+    if (signer === null) return
+    const signers = this.lanes.get(lane) ?? new Set<string>()
     this.lanes.delete(lane)
-    this.lanes.add(lane)
-    if (this.lanes.size > 4_096) this.lanes.delete(this.lanes.values().next().value!)
+    this.lanes.set(lane, signers.add(signer))
+    if (signers.size > 2 * MAX_OWNERS) signers.delete(signers.values().next().value!)
+    if (this.lanes.size > 4_096) this.lanes.delete(this.lanes.keys().next().value!)
+  }
+}
+
+/**
+ * rt38b: the address an owner act's signature recovers to, or null (not an act, its message does not parse). The host
+ * only orders its own queue by it: the signer verifies every act.
+ */
+async function signerOf(body: OwnerActBody): Promise<string | null> {
+  try {
+    if (!isOwnerActType(body.primaryType)) return null
+    const m = OwnerActMessageSchemas[body.primaryType].safeParse(JSON.parse(body.message))
+    if (!m.success) return null
+    const td = ownerTypedData(body.primaryType, m.data as Record<string, unknown>)
+    // biome-ignore lint/suspicious/noExplicitAny: the act's fixed types, built above
+    return (await recoverTypedDataAddress({ ...(td as any), signature: body.signature as `0x${string}` })).toLowerCase()
+  } catch {
+    return null
   }
 }
 const applied = new AppliedWallets()
@@ -86,7 +117,7 @@ class RelayLanes {
   private readonly tails = new Map<string, Promise<void>>()
   private readonly all = new Slots(MAX_IN_FLIGHT)
   private readonly others = new Slots(OTHERS_IN_FLIGHT)
-  async run<T>(lane: string, first: boolean, f: () => Promise<T>): Promise<T> {
+  async run<T>(lane: string, preferred: () => Promise<boolean>, f: () => Promise<T>): Promise<T> {
     const before = this.tails.get(lane) ?? Promise.resolve()
     let release!: () => void
     const mine = new Promise<void>((r) => (release = r))
@@ -94,6 +125,7 @@ class RelayLanes {
     this.tails.set(lane, tail)
     await before
     try {
+      const first = await preferred() // rt38b: once its turn in the lane came (the lane keeps arrival order)
       if (!first) await this.others.take()
       try {
         await this.all.take()
