@@ -44,6 +44,7 @@ describe('attack: a stranger names wallets that had acts applied, to ride the pr
     })
     const owner = relayOwnerAct(call, null, honest).then((r) => ({ r, ahead: completed }))
     const [{ r, ahead }, floodAnswers] = await Promise.all([owner, Promise.all(flood)])
+    console.log(`owner act landed after ${ahead} of ${junk.length} junk acts`)
     expect(floodAnswers.every((a) => !a.ok)).toBe(true)
     expect(r.ok, JSON.stringify(r)).toBe(true)
     // Before: ~300 (one running per preferred lane, 256 at once, the rest ahead of it in the queue). Now: those the
