@@ -2,7 +2,7 @@ import { OWNER_RULE, applyDueHeld } from '../core/owner/applyDueHeld.js'
 import { createWalletChange } from './createWalletChange.js'
 import { holdAct } from './holdAct.js'
 import { exitDue } from '../core/owner/keyExit.js'
-import { type OwnerActPlan, STATE_GROWING, planOwnerAct } from './planOwnerAct.js'
+import { type OwnerActPlan, planOwnerAct } from './planOwnerAct.js'
 import { actClass, approveThreshold, governanceThreshold, isOwner, liveProposals, loneApprovals, quorumStep } from './quorum.js'
 import { timeLockChange } from './timeLock.js'
 import { type VerifiedOwnerAct, verifyOwnerAct } from './verifyOwnerAct.js'
@@ -13,7 +13,7 @@ import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import type { ErrorCode } from '../shared/errors/errorCodes.js'
 import type { GovernanceDecision } from '../shared/governance/decisionSchema.js'
 import type { OwnerActView } from '../shared/governance/ownerActView.js'
-import { OWNER_LIMITS, checkLimit } from '../shared/owner/ownerLimits.js'
+import { OWNER_LIMITS, STATE_GROWING, checkLimit } from '../shared/owner/ownerLimits.js'
 import { ownerActHash } from '../shared/owner/ownerActHash.js'
 import { GovernanceSandbox, walletFromJson } from './GovernanceSandbox.js'
 
@@ -127,10 +127,9 @@ function actOnWallet(box: GovernanceSandbox, view: OwnerActView, wallet: WalletR
 function createWallet(box: GovernanceSandbox, view: OwnerActView, act: Extract<VerifiedOwnerAct, { primaryType: 'CreateWallet' }>, now: number, address: `0x${string}` = NEW_WALLET) {
   const c = view.create
   if (!c || c.ownerWallets > c.walletsTotal) throw new EnclaveError('owner_act_invalid', 'The view has no wallet counts')
-  // The counts are of the owner the act names (createWalletChange checks the signer is that owner).
-  const owners = Array.from({ length: c.walletsTotal }, (_, i) => (i < c.ownerWallets ? act.message.owner : ''))
-  const admission = { kind: c.allowlist ? ('allowlist' as const) : ('open' as const), owners: new Set(c.admitted ? [act.message.owner.toLowerCase()] : []), tag: '' }
-  const change = createWalletChange({ act, wallets: owners.map((owner) => ({ owner })), createNonces: new Map(c.createNonces), admission, now, newKey: () => ({ privateKey: new Uint8Array(0), address }) })
+  // scope38: the counts are of the owner and nonce the act names, at the window of the view's `now` (createWalletChange
+  // checks the signer is that owner); the signer counts again at apply (createStillFits).
+  const change = createWalletChange({ act, counts: () => c, now, newKey: () => ({ privateKey: new Uint8Array(0), address }) })
   box.state.apply(change)
   box.appendInfo({ snapshot: true }, 'wallet_created', { wallet: address, rule: OWNER_RULE })
   return { wallet: address as string, owner: change.wallet.owner, ownerSeq: 0 }

@@ -10,9 +10,6 @@ import { widenings } from './timeLock.js'
 import type { VerifiedOwnerAct } from './verifyOwnerAct.js'
 import { type WalletActOutcome, isWalletAct, walletActChange } from './walletActChange.js'
 
-/** Acts that add records to the sealed state (the others replace or remove): refused once the state is near its limit. */
-export const STATE_GROWING: ReadonlySet<string> = new Set(['CreateWallet', 'ImportWallet', 'RegisterAgent', 'SetPolicy', 'SetWalletPolicy', 'SetOwners', 'SetApprovalQuorum', 'ExportKey', 'IssuePermit', 'CreditBudget'])
-
 export type OwnerActPlan =
   | { kind: 'wallet'; out: WalletActOutcome; policyText: string | null; widens: string[] }
   | { kind: 'ledger'; out: LedgerActOutcome; policyText: null; widens: string[]; act: LedgerAct }

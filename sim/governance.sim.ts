@@ -9,6 +9,7 @@ import { parseListen } from '../enclave/config.js'
 import { runGovernance } from '../governance/runGovernance.js'
 import { createMockNsm } from './mockNsm.js'
 import { sealerFromEnv } from './sealerFromEnv.js'
+import { lowerStateLimit } from './lowerStateLimit.js'
 
 const env = z.object({
   BURSAR_DATA_DIR: z.string().default('./data'),
@@ -18,8 +19,10 @@ const env = z.object({
   BURSAR_KMS_ENDPOINT: z.string().url().optional(),
   BURSAR_GOVERNANCE_LISTEN: z.string().default('unix:./data/enclave.sock.gov'),
   BURSAR_FRAME_STALL_MS: z.coerce.number().int().positive().default(10_000),
+  BURSAR_SIM_STATE_SOFT_BYTES: z.coerce.number().int().positive().optional(),
 }).parse(process.env)
 const log = (line: string) => process.stderr.write(`[governance] ${line}\n`)
+lowerStateLimit(env.BURSAR_SIM_STATE_SOFT_BYTES, log)
 process.stdin.on('end', () => process.exit(0))
 process.stdin.on('error', () => process.exit(0))
 process.stdin.resume()

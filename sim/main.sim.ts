@@ -13,6 +13,7 @@ import { createMockNsm } from './mockNsm.js'
 import { runEnclave } from '../enclave/runEnclave.js'
 import { sealerFromEnv } from './sealerFromEnv.js'
 import { startGovernanceBeside } from './startGovernanceBeside.js'
+import { lowerStateLimit } from './lowerStateLimit.js'
 import { createSimClock } from './simClock.js'
 import { parseAdmission } from '../shared/owner/parseAdmission.js'
 import { governanceAddressOf } from '../shared/governance/governanceProtocol.js'
@@ -31,8 +32,11 @@ const env = EnclaveEnvSchema.extend({
   BURSAR_SIM_CLOCK_FILE: z.string().min(1).optional(),
   /** Issue 12 stage B: where the governance process this entry starts beside the enclave listens (default: the enclave's socket + .gov). */
   BURSAR_GOVERNANCE_LISTEN: z.string().optional(),
+  /** Tests only: a lower soft state limit (sim/lowerStateLimit.ts; the governance process started below reads it too). */
+  BURSAR_SIM_STATE_SOFT_BYTES: z.coerce.number().int().positive().optional(),
 }).parse(process.env)
 const log = (line: string) => process.stderr.write(`[enclave] ${line}\n`)
+lowerStateLimit(env.BURSAR_SIM_STATE_SOFT_BYTES, log)
 mkdirSync(env.BURSAR_DATA_DIR, { recursive: true })
 log('*** SIMULATION MODE — NOT SECURE: attestation is signed by a simulation CA; sealing key is local unless BURSAR_SEALER=kms ***')
 const nsm = await createMockNsm({

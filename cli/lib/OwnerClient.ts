@@ -203,7 +203,17 @@ export class OwnerClient {
 
   async post(primaryType: OwnerActType, message: Record<string, unknown>, policy?: string): Promise<OwnerActResult> {
     const body = await signOwnerAct({ account: this.account, primaryType, message })
-    const json = await this.request('POST', '/v1/owner/acts', { ...body, ...(policy ? { policy } : {}) })
+    let json: Record<string, unknown>
+    for (let attempt = 1; ; attempt++) {
+      try {
+        json = await this.request('POST', '/v1/owner/acts', { ...body, ...(policy ? { policy } : {}) })
+        break
+      } catch (err) {
+        // scope38: the host's queue for the wallet is full and it relayed nothing: the same signed act again, after retryAfterMs.
+        if (!(err instanceof HostRequestError) || err.code !== 'owner_act_queue_full' || attempt >= 4) throw err
+        await new Promise((r) => setTimeout(r, Math.min(Number(err.body.retryAfterMs) || 1_000, 10_000)))
+      }
+    }
     const parsed = OwnerActResultSchema.safeParse(json)
     if (!parsed.success) throw receiptInvalid('the answer carries no enclave receipt')
     return parsed.data

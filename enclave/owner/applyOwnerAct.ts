@@ -10,6 +10,7 @@ import { createCounts, createStillFits } from '../../shared/governance/createCou
 import { DECISION_DOMAIN, VIEW_DOMAIN, linkHash, openLink, sealLink } from '../../shared/governance/linkMac.js'
 import { type OwnerActView, type WireError, walletJson } from '../../shared/governance/ownerActView.js'
 import { isOwnerActName } from '../../shared/owner/ownerActNames.js'
+import { CREATE_WINDOW_MS, OWNER_LIMITS, STATE_GROWING, checkLimit } from '../../shared/owner/ownerLimits.js'
 import { makeOwnerReceipt } from '../../shared/owner/ownerReceipt.js'
 import type { Enclave, Tx } from '../Enclave.js'
 import type { HandlerResult } from '../protocol/HandlerResult.js'
@@ -123,16 +124,15 @@ export function ownerActView(enclave: Enclave, params: OwnerActParameters): Sent
     const w = params.primaryType === 'ImportWallet' ? enclave.state.wallets.get(walletAddress) : lookUp(enclave, walletAddress, (e) => (walletError = e))
     wallet = w ? walletJson(w) : null
   }
-  const creates = params.primaryType === 'CreateWallet' || (params.primaryType === 'ImportWallet' && !wallet)
-  const create = creates ? countsNow(enclave, str(raw.owner).toLowerCase()) : null
+  // CreateWallet / ImportWallet of a new key. scope38: the owner's counts and whether the act's nonce is live, at the
+  // window governance takes from `now` (not every owner's nonces).
+  const now = enclave.now(), create = params.primaryType === 'CreateWallet' || (params.primaryType === 'ImportWallet' && !wallet) ? createCounts(enclave.state, enclave.params.admission, str(raw.owner).toLowerCase(), str(raw.nonce).toLowerCase(), now - 2 * CREATE_WINDOW_MS) : null
   const view: OwnerActView = { v: 1, act: { primaryType: params.primaryType, message: params.message, signature: params.signature, policy: params.policy ?? null },
-    now: enclave.now(), auditChain: enclave.audit.id, snapshotBytes: enclave.lastSnapshotBytes, walletAddress, wallet, walletError, create, imported }
+    now, auditChain: enclave.audit.id, snapshotBytes: enclave.lastSnapshotBytes, walletAddress, wallet, walletError, create, imported }
   const bytes = sealLink(enclave.linkKey, VIEW_DOMAIN, view)
   return { bytes, hash: linkHash(bytes), wallet: walletAddress as `0x${string}` | null, ownerSeq: wallet?.ownerSeq ?? null, act: params.primaryType, key, now: view.now, actDigest: actDigest(params), held: wallet?.held,
     create: create && { owner: str(raw.owner).toLowerCase(), admitted: create.admitted, allowlist: create.allowlist } }
 }
-
-const countsNow = (enclave: Enclave, owner: string) => createCounts(enclave.state.wallets.values(), enclave.state.createNonces, enclave.params.admission, owner)
 
 function lookUp(enclave: Enclave, address: string, onError: (e: WireError) => void) {
   try {
@@ -190,6 +190,9 @@ function checkDecision(enclave: Enclave, sent: SentView, raw: unknown): Governan
   // SECURITY (rt36a): agent turns run between view and decision: one may have applied a held act the decision applies
   // again, or moved the ledger so the decision's events no longer fit (a halt below): stale, before anything changes.
   if (live && (live.held !== sent.held || !checkLedgerEvents(live.ledger, d.steps.flatMap((s) => (s.type === 'ledger' ? s.events : []))).ok)) throw new EnclaveError('governance_stale', 'An agent turn changed the wallet since the view')
+  // SECURITY (scope38): the view's state size passed the soft limit, but acts on other wallets applied since may have
+  // grown the state past it (concurrent views all under it): a growing act is refused now, as governance would.
+  if (STATE_GROWING.has(d.act)) checkLimit(enclave.lastSnapshotBytes <= OWNER_LIMITS.stateSoftBytes, 'stateSoftBytes', `The sealed state grew to ${enclave.lastSnapshotBytes} bytes since the view (limit ${OWNER_LIMITS.stateSoftBytes} for growing acts; freeze and revoke still work)`)
   const own = d.wallet ?? NEW_WALLET
   const named = (s: DecisionStep) => (s.type === 'audit' ? s.fields.wallet : s.type === 'wallet_created' ? own : s.wallet)
   if (d.steps.some((s) => named(s) !== undefined && named(s)!.toLowerCase() !== own)) throw invalidDecision('a step names another wallet')
@@ -201,7 +204,7 @@ function checkDecision(enclave: Enclave, sent: SentView, raw: unknown): Governan
   if (made && made.owner.toLowerCase() !== sent.create?.owner) throw invalidDecision('its new wallet has another owner than its view')
   // SECURITY (create37): an imported key's wallet that landed since the view (another ImportWallet of the key) is not made again (it would replace the record: ledger, agents, owners).
   if (made && sent.key && enclave.state.wallets.has(sent.key.address.toLowerCase())) throw new EnclaveError('governance_stale', 'The imported wallet was added since the view')
-  if (made && !createStillFits(countsNow(enclave, made.owner.toLowerCase()), sent.create!, made, enclave.state.newestPruned)) throw new EnclaveError('governance_stale', 'The create no longer fits: its nonce was used, or a limit was reached since the view')
+  if (made && !createStillFits(createCounts(enclave.state, enclave.params.admission, made.owner.toLowerCase(), made.nonce, made.pruneBefore), sent.create!, made.pruneBefore, enclave.state.newestPruned)) throw new EnclaveError('governance_stale', 'The create no longer fits: its nonce was used, or a limit was reached since the view')
   const misfit = stepsFitAct(d)
   if (misfit) throw invalidDecision(`a step does not fit the act: ${misfit}`)
   return d

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createWalletChange } from '../../governance/createWalletChange.js'
+import { createCounts } from '../../shared/governance/createCounts.js'
 import { parseAdmission } from '../../shared/owner/parseAdmission.js'
 import { EnclaveState } from './EnclaveState.js'
 
@@ -9,12 +10,14 @@ const key = (n: number) => () => ({ privateKey: new Uint8Array(32).fill(n), addr
 const act = (nonce: string, issuedAt: number) =>
   ({ primaryType: 'CreateWallet', signer: OWNER, message: { owner: OWNER, label: 'w', nonce, issuedAt: String(issuedAt), auditChain: `0x${'00'.repeat(32)}` } }) as const
 
+const countsOf = (state: EnclaveState) => (pruneBefore: number, nonce: string) => createCounts(state, parseAdmission(undefined), OWNER, nonce, pruneBefore)
+
 /** The one mutator: CreateWallet's change, ledger events and owner seq go through apply; views are read only. */
 describe('EnclaveState.apply', () => {
   it('adds a wallet, refuses its nonce again inside 20 minutes, prunes it after', () => {
     const state = new EnclaveState()
     const create = (nonce: string, now: number, n: number) =>
-      createWalletChange({ act: act(nonce, now), wallets: state.wallets, createNonces: state.createNonces, admission: parseAdmission(undefined), now, newKey: key(n) })
+      createWalletChange({ act: act(nonce, now), counts: countsOf(state), now, newKey: key(n) })
     const nonce = `0x${'11'.repeat(32)}`
     state.apply(create(nonce, T0, 1))
     expect(state.wallet(key(1)().address).owner).toBe(OWNER)
@@ -27,7 +30,7 @@ describe('EnclaveState.apply', () => {
 
   it('applies ledger events and owner seq; an illegal event throws (the caller halts); unknown wallets are refused', () => {
     const state = new EnclaveState()
-    const change = createWalletChange({ act: act(`0x${'33'.repeat(32)}`, T0), wallets: state.wallets, createNonces: state.createNonces, admission: parseAdmission(undefined), now: T0, newKey: key(4) })
+    const change = createWalletChange({ act: act(`0x${'33'.repeat(32)}`, T0), counts: countsOf(state), now: T0, newKey: key(4) })
     state.apply(change)
     const wallet = change.wallet.address
     state.apply({ type: 'ledger', wallet, events: [{ type: 'agent_frozen', agentId: 'a', reason: 'owner', at: T0 }] })
@@ -43,7 +46,7 @@ describe('EnclaveState.apply', () => {
 
   it('issue 15: every change naming a wallet bumps its version and marks it for the next seal; others are untouched', () => {
     const state = new EnclaveState()
-    const create = (n: number) => createWalletChange({ act: act(`0x${String(n).repeat(64)}`, T0), wallets: state.wallets, createNonces: state.createNonces, admission: parseAdmission(undefined), now: T0, newKey: key(n) })
+    const create = (n: number) => createWalletChange({ act: act(`0x${String(n).repeat(64)}`, T0), counts: countsOf(state), now: T0, newKey: key(n) })
     const a = create(5)
     state.apply(a)
     const b = create(6)

@@ -26,6 +26,7 @@ import { parsedEntry } from '../storage/parsedEntry.js'
 import { BaseError } from '../../shared/errors/base.js'
 import { GOVERNANCE_PROTOCOL_VERSION } from '../../shared/governance/governanceProtocol.js'
 import { relayOwnerAct } from './relayOwnerAct.js'
+import { signedByOwner } from './signedByOwner.js'
 import { type EnclaveAddress, EnclaveClient } from './EnclaveClient.js'
 import { exactAgentSigned } from './exactAgentSigned.js'
 import { ackEveryMs } from './ackEveryMs.js'
@@ -517,8 +518,14 @@ export class EnclaveGateway {
 
   /** An owner act through the relay (host/enclave/relayOwnerAct.ts): signer → governance → signer, one HTTP request. */
   ownerAct(body: OwnerActBody): Promise<TypedResponse<'ownerActDecision'>> {
-    return relayOwnerAct((msg) => this.call(msg), this.governance, body)
+    return relayOwnerAct((msg) => this.call(msg), this.governance, body, this.signedByOwner)
   }
+
+  /** scope38: the relay queue's order only: an act signed by one of its wallet's owners (as last read) waits ahead of others. */
+  private readonly signedByOwner = signedByOwner(async () => {
+    const r = await this.call({ type: 'getWallets' }, 2_000)
+    return r.ok ? r.result.wallets : null
+  })
 
   /** gov36: governance's last hello answer (its engine and protocol), or why it failed; /readyz reports it. */
   governanceHello: { ok: true; result: unknown } | { ok: false; error: string } | null = null

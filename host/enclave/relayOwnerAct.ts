@@ -25,9 +25,12 @@ export async function relayOwnerAct(
   call: <T extends 'ownerAct' | 'ownerActDecision'>(msg: Extract<EnclaveRequest, { type: T }>) => Promise<TypedResponse<T>>,
   governance: EnclaveClient | null,
   body: OwnerActBody,
+  /** scope38: whether the act is signed by one of its wallet's owners as this host knows them (host/enclave/signedByOwner.ts); only the queue's order reads it. */
+  signedByOwner: (body: OwnerActBody) => Promise<boolean> = async () => false,
+  lanes: RelayLanes = sharedLanes,
 ): Promise<TypedResponse<'ownerActDecision'>> {
   const lane = laneOf(body)
-  return lanes.run(lane, () => applied.prefers(lane, body), async () => {
+  const r = await lanes.run(lane, () => applied.prefers(lane, body), () => signedByOwner(body), async () => {
     for (let attempt = 1; ; attempt++) {
       const r = await relayOnce(call, governance, body)
       if (r.ok) await applied.add(`wallet:${r.result.wallet.toLowerCase()}`, body)
@@ -35,6 +38,9 @@ export async function relayOwnerAct(
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt)) // jitter: racing acts spread out
     }
   })
+  if (r !== LANE_FULL) return r
+  const message = `The host holds ${LANE_WAITING} owner acts waiting for this wallet already; nothing was applied: send the act again later`
+  return { ok: false, error: { code: 'owner_act_queue_full', message, retryAfterMs: LANE_RETRY_MS } }
 }
 
 /**
@@ -112,37 +118,19 @@ function laneOf(body: OwnerActBody): string {
   return `wallet:${str(body.primaryType === 'ImportWallet' ? m.address : m.wallet)}`
 }
 
-/** Serial per lane (FIFO), at most MAX_IN_FLIGHT running over all lanes, of which at most OTHERS_IN_FLIGHT not `first`. */
-class RelayLanes {
-  private readonly tails = new Map<string, Promise<void>>()
-  private readonly all = new Slots(MAX_IN_FLIGHT)
-  private readonly others = new Slots(OTHERS_IN_FLIGHT)
-  async run<T>(lane: string, preferred: () => Promise<boolean>, f: () => Promise<T>): Promise<T> {
-    const before = this.tails.get(lane) ?? Promise.resolve()
-    let release!: () => void
-    const mine = new Promise<void>((r) => (release = r))
-    const tail = before.then(() => mine)
-    this.tails.set(lane, tail)
-    await before
-    try {
-      const first = await preferred() // rt38b: once its turn in the lane came (the lane keeps arrival order)
-      if (!first) await this.others.take()
-      try {
-        await this.all.take()
-        try {
-          return await f()
-        } finally {
-          this.all.give()
-        }
-      } finally {
-        if (!first) this.others.give()
-      }
-    } finally {
-      release()
-      if (this.tails.get(lane) === tail) this.tails.delete(lane)
-    }
-  }
-}
+/**
+ * SECURITY (scope38; availability only, the host decides nothing about policy): a lane was FIFO and unbounded, so a
+ * stranger's flood of acts naming a wallet delayed its owner's act by the whole queue. Each lane now holds at most
+ * LANE_WAITING acts waiting in each of two queues (one more is owner_act_queue_full, 429, retryAfterMs), and hands the
+ * wallet to an act signed by one of its owners (as this host last read them: signedByOwner) before any other: an
+ * owner's act waits for the act running on the wallet and the owners' acts ahead of it, never for strangers' acts.
+ * The signature is checked only when the lane is busy (an idle lane runs the act at once), and only orders this host's
+ * queue: governance verifies every act, and a malicious host can still starve owner acts, as it can refuse them.
+ */
+export const LANE_WAITING = 16
+const LANE_RETRY_MS = 1_000
+const LANE_FULL = Symbol('lane full')
+type Lane = { owners: Array<() => void>; others: Array<() => void> }
 
 /** A counting semaphore, FIFO. */
 class Slots {
@@ -158,7 +146,52 @@ class Slots {
     else this.free++
   }
 }
-const lanes = new RelayLanes()
+
+/**
+ * Serial per lane (owners' acts first, then in arrival order), at most MAX_IN_FLIGHT running over all lanes, of which at
+ * most OTHERS_IN_FLIGHT on a wallet no act applied to through this host (`known` false; rt38).
+ */
+export class RelayLanes {
+  /** A lane is here while an act runs on it (its queues: the acts waiting for it). */
+  private readonly lanes = new Map<string, Lane>()
+  private readonly all = new Slots(MAX_IN_FLIGHT)
+  private readonly others = new Slots(OTHERS_IN_FLIGHT)
+  async run<T>(key: string, preferred: () => Promise<boolean>, byOwner: () => Promise<boolean>, f: () => Promise<T>): Promise<T | typeof LANE_FULL> {
+    // rt38b: the signer's check starts now, beside the wait for the lane (it is read once the act holds the lane).
+    const preferring = preferred()
+    let owner = false
+    if (this.lanes.has(key)) {
+      owner = await byOwner()
+      const lane = this.lanes.get(key) // the lane may have emptied while the signature was checked
+      if (lane) {
+        const queue = owner ? lane.owners : lane.others
+        if (queue.length >= LANE_WAITING) return LANE_FULL
+        await new Promise<void>((handed) => queue.push(handed))
+      } else this.lanes.set(key, { owners: [], others: [] })
+    } else this.lanes.set(key, { owners: [], others: [] })
+    try {
+      // rt38b: an owner's (as this host read them) or its signer had an act applied to this wallet here.
+      const known = owner || (await preferring)
+      if (!known) await this.others.take()
+      try {
+        await this.all.take()
+        try {
+          return await f()
+        } finally {
+          this.all.give()
+        }
+      } finally {
+        if (!known) this.others.give()
+      }
+    } finally {
+      const lane = this.lanes.get(key)!
+      const next = lane.owners.shift() ?? lane.others.shift()
+      if (next) next()
+      else this.lanes.delete(key)
+    }
+  }
+}
+const sharedLanes = new RelayLanes()
 
 async function relayOnce(
   call: <T extends 'ownerAct' | 'ownerActDecision'>(msg: Extract<EnclaveRequest, { type: T }>) => Promise<TypedResponse<T>>,

@@ -84,6 +84,7 @@ export function ownerRoutes(
         // Issue 12 stage B: signer → governance → signer (the gateway relays bytes); the answer is parsed with
         // OwnerActResultSchema and the owner's tools verify its receipt again.
         const res = await gateway.ownerAct(req.body)
+        if (!res.ok && res.error.retryAfterMs !== undefined) void reply.header('retry-after', String(Math.ceil(res.error.retryAfterMs / 1000)))
         if (!res.ok) return reply.code(errorStatus(res.error.code)).send(res.error)
         return reply.code(200).send(res.result)
       },

@@ -22,8 +22,12 @@ export type OwnerActView = {
   walletAddress: string | null
   wallet: WalletJson | null
   walletError: WireError | null
-  /** CreateWallet / ImportWallet of a new key: the nonces, the wallet counts (all, the named owner's) and the named owner's admission. */
-  create: { createNonces: Array<[string, number]>; walletsTotal: number; ownerWallets: number; admitted: boolean; allowlist: boolean } | null
+  /**
+   * CreateWallet / ImportWallet of a new key, for the owner and nonce the act names (shared/governance/createCounts.ts):
+   * the create nonces live at `now` (issued within two windows) and whether the act's is one, the wallet counts (all,
+   * the named owner's) and the named owner's admission.
+   */
+  create: { liveNonces: number; nonceUsed: boolean; walletsTotal: number; ownerWallets: number; admitted: boolean; allowlist: boolean } | null
   /** ImportWallet: the address of the key the signer opened, or why it did not open. */
   imported: { address: `0x${string}` } | { error: WireError } | null
 }

@@ -31,6 +31,15 @@ const LIMITS = {
   stateSoftBytes: [15 * 1024 * 1024, 'limit_state_size'],
 } as const satisfies Record<string, readonly [number, `limit_${string}`]>
 
+/** A CreateWallet's issuedAt is within this of the enclave's clock; its nonce is remembered two windows (createNonces). */
+export const CREATE_WINDOW_MS = 10 * 60_000
+
+/**
+ * Acts that add records to the sealed state (the others replace or remove): refused once the sealed state is past
+ * stateSoftBytes, by governance on the view and again by the signer when the decision applies (scope38).
+ */
+export const STATE_GROWING: ReadonlySet<string> = new Set(['CreateWallet', 'ImportWallet', 'RegisterAgent', 'SetPolicy', 'SetWalletPolicy', 'SetOwners', 'SetApprovalQuorum', 'ExportKey', 'IssuePermit', 'CreditBudget'])
+
 /** The limits by name (the error code per limit is beside it above; HTTP 429 per shared/errors/errorCodes.ts). */
 export const OWNER_LIMITS = Object.fromEntries(Object.entries(LIMITS).map(([k, [v]]) => [k, v])) as { readonly [K in keyof typeof LIMITS]: (typeof LIMITS)[K][0] }
 

@@ -1,0 +1,44 @@
+import { recoverTypedDataAddress } from 'viem'
+import { OwnerActMessageSchemas, isOwnerActType } from '../../shared/owner/ownerActTypes.js'
+import { ownerTypedData } from '../../shared/owner/ownerTypedData.js'
+import type { OwnerActBody } from '../../shared/protocol/messages.js'
+
+type Owned = { address: string; governance: { owners: readonly string[] } }
+
+/**
+ * UNTRUSTED, host-only (scope38): whether an owner act is signed by one of the owners of the wallet it names, as this
+ * host last read them (`getWallets`, at most once per `maxAgeMs`). Only the order of the host's own relay queue reads
+ * it (host/enclave/relayOwnerAct.ts: an owner's act waits ahead of others'); governance verifies every act and decides.
+ * A CreateWallet (its own lane) and a new key's ImportWallet (no owners yet) are never an owner's here.
+ */
+export function signedByOwner(wallets: () => Promise<readonly Owned[] | null>, maxAgeMs = 1_000): (body: OwnerActBody) => Promise<boolean> {
+  let read: { at: number; owners: Promise<Map<string, Set<string>>> } | null = null
+  const ownersNow = () => {
+    if (!read || Date.now() - read.at > maxAgeMs) {
+      const owners = wallets().then((ws) => new Map((ws ?? []).map((w) => [w.address.toLowerCase(), new Set(w.governance.owners.map((o) => o.toLowerCase()))])), () => new Map<string, Set<string>>())
+      read = { at: Date.now(), owners }
+    }
+    return read.owners
+  }
+  return async (body) => {
+    if (!isOwnerActType(body.primaryType) || body.primaryType === 'CreateWallet') return false
+    let parsed: Record<string, unknown>
+    try {
+      const r = OwnerActMessageSchemas[body.primaryType].safeParse(JSON.parse(body.message))
+      if (!r.success) return false
+      parsed = r.data as Record<string, unknown>
+    } catch {
+      return false
+    }
+    const wallet = String(parsed.wallet ?? parsed.address ?? '').toLowerCase()
+    const owners = (await ownersNow()).get(wallet)
+    if (!owners) return false
+    try {
+      const td = ownerTypedData(body.primaryType, parsed)
+      // biome-ignore lint/suspicious/noExplicitAny: fixed types built above
+      return owners.has((await recoverTypedDataAddress({ ...(td as any), signature: body.signature as `0x${string}` })).toLowerCase())
+    } catch {
+      return false
+    }
+  }
+}
