@@ -59,8 +59,9 @@ const OTHERS_IN_FLIGHT = 32
 /**
  * SECURITY (rt38): lanes are per wallet, so a stranger's acts naming N made-up wallets are N lanes, and with every slot
  * taken they waited in one FIFO: an owner's act sent after 1,200 of them landed after ~1,050
- * (test/adversarial/strangerFloodsRelayWithMadeUpWallets). The wallets an act applied to through this host (an
- * owner signed it: a stranger gets here only wallets he owns, within OWNER_LIMITS) are not queued behind the others:
+ * (test/adversarial/strangerFloodsRelayWithMadeUpWallets). Acts on wallets an act applied to through this host,
+ * signed by a signer of such an act (rt38b: recovered here; the wallet named in the body alone was a stranger's way in)
+ * or by an owner as this host read them, are not queued behind the others:
  * those run at most OTHERS_IN_FLIGHT at once, so an owner's act waits for at most that many ahead of it in the signer
  * and governance (flood of 1,500 at load ~16: it landed after ~1,500 stranger acts, now after at most a few dozen).
  * Each lane runs one act at a time, so the preferred acts are at most one per such wallet. Availability only; a
