@@ -1,4 +1,7 @@
+import { recoverTypedDataAddress } from 'viem'
 import { BaseError } from '../../shared/errors/base.js'
+import { MAX_OWNERS, OwnerActMessageSchemas, isOwnerActType } from '../../shared/owner/ownerActTypes.js'
+import { ownerTypedData } from '../../shared/owner/ownerTypedData.js'
 import { GovernanceDecideSchema } from '../../shared/governance/governanceProtocol.js'
 import type { EnclaveRequest, OwnerActBody, TypedResponse } from '../../shared/protocol/messages.js'
 import type { EnclaveClient } from './EnclaveClient.js'
@@ -27,10 +30,10 @@ export async function relayOwnerAct(
   lanes: RelayLanes = sharedLanes,
 ): Promise<TypedResponse<'ownerActDecision'>> {
   const lane = laneOf(body)
-  const r = await lanes.run(lane, applied.has(lane), () => signedByOwner(body), async () => {
+  const r = await lanes.run(lane, () => applied.prefers(lane, body), () => signedByOwner(body), async () => {
     for (let attempt = 1; ; attempt++) {
       const r = await relayOnce(call, governance, body)
-      if (r.ok) applied.add(`wallet:${r.result.wallet.toLowerCase()}`)
+      if (r.ok) await applied.add(`wallet:${r.result.wallet.toLowerCase()}`, body)
       if (r.ok || r.error.code !== 'governance_stale' || attempt >= STALE_ATTEMPTS) return r
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt)) // jitter: racing acts spread out
     }
@@ -56,8 +59,9 @@ const OTHERS_IN_FLIGHT = 32
 /**
  * SECURITY (rt38): lanes are per wallet, so a stranger's acts naming N made-up wallets are N lanes, and with every slot
  * taken they waited in one FIFO: an owner's act sent after 1,200 of them landed after ~1,050
- * (test/adversarial/strangerFloodsRelayWithMadeUpWallets). The wallets an act applied to through this host (an
- * owner signed it: a stranger gets here only wallets he owns, within OWNER_LIMITS) are not queued behind the others:
+ * (test/adversarial/strangerFloodsRelayWithMadeUpWallets). Acts on wallets an act applied to through this host,
+ * signed by a signer of such an act (rt38b: recovered here; the wallet named in the body alone was a stranger's way in)
+ * or by an owner as this host read them, are not queued behind the others:
  * those run at most OTHERS_IN_FLIGHT at once, so an owner's act waits for at most that many ahead of it in the signer
  * and governance (flood of 1,500 at load ~16: it landed after ~1,500 stranger acts, now after at most a few dozen).
  * Each lane runs one act at a time, so the preferred acts are at most one per such wallet. Availability only; a
@@ -65,12 +69,40 @@ const OTHERS_IN_FLIGHT = 32
  * the others' FIFO.
  */
 class AppliedWallets {
-  private readonly lanes = new Set<string>()
-  has = (lane: string) => this.lanes.has(lane)
-  add(lane: string): void {
+  /** rt38b: with the signers of the acts that applied (the lane is the body's claim, so naming one proves nothing). */
+  private readonly lanes = new Map<string, Set<string>>()
+  /** Whether the act is signed by one whose act applied to its wallet here (one recovery, only for such a wallet). */
+  async prefers(lane: string, body: OwnerActBody): Promise<boolean> {
+    const signers = this.lanes.get(lane)
+    if (!signers) return false
+    const signer = await signerOf(body)
+    return signer !== null && signers.has(signer)
+  }
+  async add(lane: string, body: OwnerActBody): Promise<void> {
+    const signer = await signerOf(body)
+    if (signer === null) return
+    const signers = this.lanes.get(lane) ?? new Set<string>()
     this.lanes.delete(lane)
-    this.lanes.add(lane)
-    if (this.lanes.size > 4_096) this.lanes.delete(this.lanes.values().next().value!)
+    this.lanes.set(lane, signers.add(signer))
+    if (signers.size > 2 * MAX_OWNERS) signers.delete(signers.values().next().value!)
+    if (this.lanes.size > 4_096) this.lanes.delete(this.lanes.keys().next().value!)
+  }
+}
+
+/**
+ * rt38b: the address an owner act's signature recovers to, or null (not an act, its message does not parse). The host
+ * only orders its own queue by it: the signer verifies every act.
+ */
+async function signerOf(body: OwnerActBody): Promise<string | null> {
+  try {
+    if (!isOwnerActType(body.primaryType)) return null
+    const m = OwnerActMessageSchemas[body.primaryType].safeParse(JSON.parse(body.message))
+    if (!m.success) return null
+    const td = ownerTypedData(body.primaryType, m.data as Record<string, unknown>)
+    // biome-ignore lint/suspicious/noExplicitAny: the act's fixed types, built above
+    return (await recoverTypedDataAddress({ ...(td as any), signature: body.signature as `0x${string}` })).toLowerCase()
+  } catch {
+    return null
   }
 }
 const applied = new AppliedWallets()
@@ -125,9 +157,12 @@ export class RelayLanes {
   private readonly lanes = new Map<string, Lane>()
   private readonly all = new Slots(MAX_IN_FLIGHT)
   private readonly others = new Slots(OTHERS_IN_FLIGHT)
-  async run<T>(key: string, known: boolean, byOwner: () => Promise<boolean>, f: () => Promise<T>): Promise<T | typeof LANE_FULL> {
+  async run<T>(key: string, preferred: () => Promise<boolean>, byOwner: () => Promise<boolean>, f: () => Promise<T>): Promise<T | typeof LANE_FULL> {
+    // rt38b: the signer's check starts now, beside the wait for the lane (it is read once the act holds the lane).
+    const preferring = preferred()
+    let owner = false
     if (this.lanes.has(key)) {
-      const owner = await byOwner()
+      owner = await byOwner()
       const lane = this.lanes.get(key) // the lane may have emptied while the signature was checked
       if (lane) {
         const queue = owner ? lane.owners : lane.others
@@ -136,6 +171,8 @@ export class RelayLanes {
       } else this.lanes.set(key, { owners: [], others: [] })
     } else this.lanes.set(key, { owners: [], others: [] })
     try {
+      // rt38b: an owner's (as this host read them) or its signer had an act applied to this wallet here.
+      const known = owner || (await preferring)
       if (!known) await this.others.take()
       try {
         await this.all.take()

@@ -91,6 +91,12 @@ export const MIGRATIONS: string[] = [
 const KEEP_SNAPSHOTS = 5
 /** Migration 9: a checkpoint's rowid is its chain's number (chain_ids) × CHAIN_SPAN + its seq (0 ≤ seq < CHAIN_SPAN). */
 const CHAIN_SPAN = 2 ** 40
+/**
+ * rt38b: keys are BigInts (bound as SQLite INTEGERs): from chain number 8,192 on, number × 2^40 + seq is past 2^53 and a
+ * double rounds it (two seqs, one key: a checkpoint lost, another's returned). The last number whose span fits int64.
+ */
+const MAX_CHAIN_NUMBER = 2 ** 23 - 2
+const ckey = (id: number, seq: number): bigint => BigInt(id) * BigInt(CHAIN_SPAN) + BigInt(seq)
 /** Background WAL checkpoint interval; SQLite's own automatic checkpoint (frames) if the worker cannot run. */
 const CHECKPOINT_EVERY_MS = 200
 /** Fewer than this many frames appended between two passes: the next comes 5x later. */
@@ -227,14 +233,14 @@ export class SqliteStore implements Store {
     return id
   }
   /** The checkpoint's rowid (migration 9), or null: no such chain, or a seq outside [0, CHAIN_SPAN) (the table's CHECK). */
-  private checkpointKey(chain: string, seq: number): number | null {
+  private checkpointKey(chain: string, seq: number): bigint | null {
     const id = this.chainNumber(chain)
-    return id === null || !(seq >= 0 && seq < CHAIN_SPAN) ? null : id * CHAIN_SPAN + seq
+    return id === null || id > MAX_CHAIN_NUMBER || !(Number.isSafeInteger(seq) && seq >= 0 && seq < CHAIN_SPAN) ? null : ckey(id, seq)
   }
   /** The (lo, hi) rowid bounds of a chain's checkpoints, or null (no checkpoint of that chain was ever stored). */
-  private chainRange(chain: string): [number, number] | null {
+  private chainRange(chain: string): [bigint, bigint] | null {
     const id = this.chainNumber(chain)
-    return id === null ? null : [id * CHAIN_SPAN, (id + 1) * CHAIN_SPAN]
+    return id === null || id > MAX_CHAIN_NUMBER ? null : [ckey(id, 0), ckey(id + 1, 0)]
   }
   private persistTxn: ((ps: Persist[], answers: AgentAnswer[], marks: FetchMarks, chain: string) => number) | null = null
   private readonly persistTx = (ps: Persist[], answers: AgentAnswer[] = [], chain = ''): number => {
@@ -280,7 +286,7 @@ export class SqliteStore implements Store {
       if (p.checkpoint) {
         const c = p.checkpoint
         const key = this.checkpointKey(chain, c.seq)
-        if (key === null) throw new Error(`checkpoint seq ${c.seq} of chain '${chain}' is outside [0, 2^40): not stored`)
+        if (key === null) throw new Error(`checkpoint seq ${c.seq} of chain '${chain}' is outside [0, 2^40) (or the chain's number past ${MAX_CHAIN_NUMBER}): not stored`)
         const r = this.stmts.insertCheckpoint.run(key, chain, c.seq, c.head, c.time, c.signature)
         if (r.changes === 1) this.insertedCheckpoints.set(c.seq, c)
       }
@@ -413,8 +419,8 @@ export class SqliteStore implements Store {
 
   async checkpoints(afterSeq: number, limit: number, chain = ''): Promise<StoredCheckpoint[]> {
     const range = this.chainRange(chain)
-    if (range === null) return []
-    return this.stmts.checkpoints.all(range[0] + Math.min(Math.max(afterSeq, -1), CHAIN_SPAN), range[1], limit) as StoredCheckpoint[]
+    if (range === null || Number.isNaN(afterSeq)) return []
+    return this.stmts.checkpoints.all(range[0] + BigInt(Math.min(Math.max(Math.floor(afterSeq), -1), CHAIN_SPAN)), range[1], limit) as StoredCheckpoint[]
   }
 
   async latestCheckpoint(chain = ''): Promise<StoredCheckpoint | null> {
