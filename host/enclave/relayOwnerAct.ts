@@ -1,10 +1,9 @@
-import { recoverTypedDataAddress } from 'viem'
 import { BaseError } from '../../shared/errors/base.js'
-import { MAX_OWNERS, OwnerActMessageSchemas, isOwnerActType } from '../../shared/owner/ownerActTypes.js'
-import { ownerTypedData } from '../../shared/owner/ownerTypedData.js'
+import { MAX_OWNERS } from '../../shared/owner/ownerActTypes.js'
 import { GovernanceDecideSchema } from '../../shared/governance/governanceProtocol.js'
 import type { EnclaveRequest, OwnerActBody, TypedResponse } from '../../shared/protocol/messages.js'
 import type { EnclaveClient } from './EnclaveClient.js'
+import { ownerActSigner } from './ownerActSigner.js'
 
 /** How long an owner act waits for governance's connection (it starts beside the enclave) before governance_unavailable. */
 const CONNECT_WAIT_MS = 5_000
@@ -75,12 +74,12 @@ class AppliedWallets {
   async prefers(lane: string, body: OwnerActBody): Promise<boolean> {
     const signers = this.lanes.get(lane)
     if (!signers) return false
-    const signer = await signerOf(body)
-    return signer !== null && signers.has(signer)
+    const act = await ownerActSigner(body)
+    return act !== null && signers.has(act.signer)
   }
   async add(lane: string, body: OwnerActBody): Promise<void> {
-    const signer = await signerOf(body)
-    if (signer === null) return
+    const signer = (await ownerActSigner(body))?.signer
+    if (signer === undefined) return
     const signers = this.lanes.get(lane) ?? new Set<string>()
     this.lanes.delete(lane)
     this.lanes.set(lane, signers.add(signer))
@@ -89,22 +88,6 @@ class AppliedWallets {
   }
 }
 
-/**
- * rt38b: the address an owner act's signature recovers to, or null (not an act, its message does not parse). The host
- * only orders its own queue by it: the signer verifies every act.
- */
-async function signerOf(body: OwnerActBody): Promise<string | null> {
-  try {
-    if (!isOwnerActType(body.primaryType)) return null
-    const m = OwnerActMessageSchemas[body.primaryType].safeParse(JSON.parse(body.message))
-    if (!m.success) return null
-    const td = ownerTypedData(body.primaryType, m.data as Record<string, unknown>)
-    // biome-ignore lint/suspicious/noExplicitAny: the act's fixed types, built above
-    return (await recoverTypedDataAddress({ ...(td as any), signature: body.signature as `0x${string}` })).toLowerCase()
-  } catch {
-    return null
-  }
-}
 const applied = new AppliedWallets()
 function laneOf(body: OwnerActBody): string {
   let m: Record<string, unknown> = {}

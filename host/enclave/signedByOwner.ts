@@ -1,7 +1,5 @@
-import { recoverTypedDataAddress } from 'viem'
-import { OwnerActMessageSchemas, isOwnerActType } from '../../shared/owner/ownerActTypes.js'
-import { ownerTypedData } from '../../shared/owner/ownerTypedData.js'
 import type { OwnerActBody } from '../../shared/protocol/messages.js'
+import { ownerActSigner } from './ownerActSigner.js'
 
 type Owned = { address: string; governance: { owners: readonly string[] } }
 
@@ -21,24 +19,8 @@ export function signedByOwner(wallets: () => Promise<readonly Owned[] | null>, m
     return read.owners
   }
   return async (body) => {
-    if (!isOwnerActType(body.primaryType) || body.primaryType === 'CreateWallet') return false
-    let parsed: Record<string, unknown>
-    try {
-      const r = OwnerActMessageSchemas[body.primaryType].safeParse(JSON.parse(body.message))
-      if (!r.success) return false
-      parsed = r.data as Record<string, unknown>
-    } catch {
-      return false
-    }
-    const wallet = String(parsed.wallet ?? parsed.address ?? '').toLowerCase()
-    const owners = (await ownersNow()).get(wallet)
-    if (!owners) return false
-    try {
-      const td = ownerTypedData(body.primaryType, parsed)
-      // biome-ignore lint/suspicious/noExplicitAny: fixed types built above
-      return owners.has((await recoverTypedDataAddress({ ...(td as any), signature: body.signature as `0x${string}` })).toLowerCase())
-    } catch {
-      return false
-    }
+    const act = await ownerActSigner(body)
+    if (!act || act.primaryType === 'CreateWallet') return false
+    return (await ownersNow()).get(act.wallet)?.has(act.signer) ?? false
   }
 }

@@ -1,0 +1,34 @@
+import { recoverTypedDataAddress } from 'viem'
+import { OwnerActMessageSchemas, isOwnerActType } from '../../shared/owner/ownerActTypes.js'
+import { ownerTypedData } from '../../shared/owner/ownerTypedData.js'
+import type { OwnerActBody } from '../../shared/protocol/messages.js'
+
+export type ActSigner = { primaryType: string; signer: string; wallet: string }
+const recovered = new WeakMap<OwnerActBody, Promise<ActSigner | null>>()
+
+/**
+ * UNTRUSTED, host-only: the address an owner act's signature recovers to (lowercase) and the wallet it names, or null
+ * (not an act, its message does not parse, no signature recovers). Only the order of the host's own relay queue reads
+ * it (relayOwnerAct, signedByOwner); the signer and governance verify every act. One recovery per act: the answer is
+ * kept per body object, so the relay's checks on one act share it.
+ */
+export function ownerActSigner(body: OwnerActBody): Promise<ActSigner | null> {
+  let r = recovered.get(body)
+  if (!r) recovered.set(body, (r = recover(body)))
+  return r
+}
+
+async function recover(body: OwnerActBody): Promise<ActSigner | null> {
+  try {
+    if (!isOwnerActType(body.primaryType)) return null
+    const m = OwnerActMessageSchemas[body.primaryType].safeParse(JSON.parse(body.message))
+    if (!m.success) return null
+    const parsed = m.data as Record<string, unknown>
+    const td = ownerTypedData(body.primaryType, parsed)
+    // biome-ignore lint/suspicious/noExplicitAny: the act's fixed types, built above
+    const signer = (await recoverTypedDataAddress({ ...(td as any), signature: body.signature as `0x${string}` })).toLowerCase()
+    return { primaryType: body.primaryType, signer, wallet: String(parsed.wallet ?? parsed.address ?? '').toLowerCase() }
+  } catch {
+    return null
+  }
+}
