@@ -19,7 +19,7 @@ describe('agent sessions: the total bound (sessionFlood covers the per-agent bou
     const first = openSession(enclave, record(0), '0xw', 'open-0', agentPub(), now)
     for (let i = 1; i < SESSIONS_MAX; i++) openSession(enclave, record(Math.floor(i / SESSIONS_PER_AGENT)), '0xw', `open-${i}`, agentPub(), now)
     // The heap each one keeps, measured in a fresh process started with --expose-gc (test/helpers/sessionHeapProbe.ts).
-    const probe = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(repoRoot, 'test/helpers/sessionHeapProbe.ts')], { cwd: repoRoot, encoding: 'utf8', timeout: 50_000 })
+    const probe = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(repoRoot, 'test/helpers/sessionHeapProbe.ts')], { cwd: repoRoot, encoding: 'utf8', timeout: 150_000 })
     expect(probe.status, probe.stderr).toBe(0)
     const { perSession, sessions } = JSON.parse(probe.stdout) as { perSession: number; sessions: number }
     expect(sessions).toBe(SESSIONS_MAX)
