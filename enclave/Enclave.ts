@@ -5,6 +5,7 @@
  * entries, signatures) or sealed.
  */
 import { type KeyObject, createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto'
+import { channel } from 'node:diagnostics_channel'
 import type { AuditCheckpoint, AuditEntry, AuditEntryBody, AuditEvent, AuditHead } from '../shared/audit/auditEntry.js'
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { MAX_FRAME_BYTES } from '../shared/protocol/frame.js'
@@ -68,6 +69,8 @@ type WalletSeal = { version: number; digest: Uint8Array; bytes: number; through:
  * head is then the oldest unsealed change's, so replay rebuilds them. Owner acts and the unstored bound seal all.
  */
 export const STAGGER = 16
+/** tail39: each periodic seal's capture (in the writer) and encryption (a turn of its own), for a bench probe (scripts/bench/gcTrace.mjs); published only to a subscriber. */
+const sealTrace = channel('bursar.seal')
 /** Leaves room in a response frame for the entries and checkpoint beside the snapshot. */
 export const MAX_SNAPSHOT_BYTES = MAX_FRAME_BYTES - 1024 * 1024
 /** Entries kept until the host says it stored them (F1); beyond either bound a fresh snapshot covers them instead. */
@@ -93,6 +96,8 @@ export class Enclave {
   audit!: AuditChain
   private receiptKey!: KeyObject
   private receiptKeyDer!: Uint8Array
+  /** tail39: its PKCS#8 bytes, exported once (every core seal holds them; the export was ~0.2 ms of each capture). */
+  private receiptKeyPkcs8!: Uint8Array
   /** Authenticates each stored entry to this enclave (HMAC-SHA256 over its hash), so replayed entries cannot be forged. */
   private entryMacKey!: Uint8Array
   /** Issue 12 stage A: the governance link key (HMAC of owner-act views and decisions), sealed in the core blob. */
@@ -283,13 +288,14 @@ export class Enclave {
   private setReceiptKey(key: KeyObject): void {
     this.receiptKey = key
     this.receiptKeyDer = createPublicKey(key).export({ format: 'der', type: 'spki' })
+    this.receiptKeyPkcs8 = key.export({ format: 'der', type: 'pkcs8' })
   }
 
   readonly receiptSigner = (bytes: Uint8Array): Uint8Array => sign(null, bytes, this.receiptKey)
 
   /** The sealed receipt key's PKCS#8 bytes, the input of secrets derived from it (the X25519 import key). */
   receiptKeyMaterial(): Uint8Array {
-    return this.receiptKey.export({ format: 'der', type: 'pkcs8' })
+    return this.receiptKeyPkcs8.slice()
   }
 
   get isFresh(): boolean {
@@ -407,12 +413,18 @@ export class Enclave {
 
   /** tail38, in the writer: captures a staggered seal and encrypts it after this turn (a failure gives its wallets back). */
   private startSeal(every: number): void {
+    const t0 = performance.now()
     const c = this.captureSnapshot(every)
     if (!c) return
+    if (sealTrace.hasSubscribers) sealTrace.publish({ step: 'capture', at: t0, ms: performance.now() - t0, wallets: c.changed.length })
     const p: NonNullable<Enclave['pendingSeal']> = (this.pendingSeal = { changed: c.changed, made: null })
     setImmediate(() => {
+      const t1 = performance.now()
       this.encryptSnapshot(c).then(
-        (made) => { if (this.pendingSeal === p) p.made = made },
+        (made) => {
+          if (sealTrace.hasSubscribers) sealTrace.publish({ step: 'encrypt', at: t1, ms: performance.now() - t1, bytes: sealedBytes(made.sealed) })
+          if (this.pendingSeal === p) p.made = made
+        },
         (err: Error) => {
           if (this.pendingSeal !== p) return
           this.pendingSeal = null
@@ -511,7 +523,7 @@ export class Enclave {
       core: {
         stateVersion,
         createdAt: this.now(),
-        receiptKeyPkcs8: this.receiptKey.export({ format: 'der', type: 'pkcs8' }),
+        receiptKeyPkcs8: this.receiptKeyPkcs8,
         auditHead: from.seq >= 0 ? from : null,
         sealedSeq: head.seq,
         behind: [...deferred].map((a) => [a, this.walletSeals.get(a)!.through.seq]),
