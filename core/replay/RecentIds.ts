@@ -22,13 +22,8 @@ type AgentIds = { id: string; ix: number; buckets: Map<number, Bucket>; wallets:
 
 /** Sealed ids grouped by agent: [agentId, [[nonce, at], …]] (the agent id once, not in every key: about half the bytes). */
 export type GroupedIds = Array<[string, Array<[string, number]>]>
-/**
- * `count` ids as CBOR, header included: what `encode(list)` writes for the same GroupedIds list. tail39: as `parts`
- * (the buckets' cached bytes, not joined: a seal streams them; ~⅓ MB less copied and allocated per wallet seal);
- * `cbor` joins them.
- */
-export type EncodedIds = { count: number; parts: Uint8Array[]; readonly cbor: Uint8Array }
-const encodedIds = (count: number, parts: Uint8Array[]): EncodedIds => ({ count, parts, get cbor() { return concat(parts) } })
+/** `count` ids as CBOR, header included: what `encode(list)` writes for the same GroupedIds list. */
+export type EncodedIds = { count: number; cbor: Uint8Array }
 
 const secondOf = (at: number) => Math.floor(at / 1000)
 const HEX = '0123456789abcdef'
@@ -162,7 +157,7 @@ export class RecentIds {
       const all = groups.flatMap(([a, bs]) => bs.flatMap((b) => b.keys.map((k) => this.full(a, k)))).filter((k) => !keep || keep.has(k))
       const newest = new Set(all.sort((p, q) => this.timeOf(p)! - this.timeOf(q)!).slice(Math.max(0, all.length - Math.max(0, max))))
       const kept = this.listFor(agentIds).map(([a, ids]): GroupedIds[number] => [a, ids.filter(([n]) => newest.has(`${a}:${n}`))]).filter(([, ids]) => ids.length)
-      return encodedIds(newest.size, [encode(kept)])
+      return { count: newest.size, cbor: encode(kept) }
     }
     const h = new Uint8Array(9)
     const parts: Uint8Array[] = [h.subarray(0, head(h, 0, 0x80, groups.length))]
@@ -178,7 +173,7 @@ export class RecentIds {
         parts.push(b.cbor)
       }
     }
-    return encodedIds(count, parts)
+    return { count, cbor: concat(parts) }
   }
 
   /**

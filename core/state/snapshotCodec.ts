@@ -112,7 +112,7 @@ export function walletBlobParts(b: WalletBlobInput): Uint8Array[] {
   const w = b.wallet
   const wallet = { ...w, agents: [...w.agents.values()], policies: [...w.policies.values()], ledger: '' }
   const ledger = new TextEncoder().encode(w.ledger.toJSONText()) // natively: cborg's encoder copies a long string twice
-  return encodeWithRaw({ v: 1, ...b, wallet }, { wallet: encodeWithRaw(wallet, { ledger: [cborHead(0x60, ledger.length), ledger] }), ...(!Array.isArray(b.replay) && { replay: b.replay.parts }) })
+  return encodeWithRaw({ v: 1, ...b, wallet }, { wallet: encodeWithRaw(wallet, { ledger: [cborHead(0x60, ledger.length), ledger] }), ...(!Array.isArray(b.replay) && { replay: b.replay.cbor }) })
 }
 
 /** Parses a decrypted core blob by its schema; any shape error means the blob is not ours. */
