@@ -247,8 +247,8 @@ function segments(stamped: Stamped[], p99: number): void {
 function readEvents(name: Record<number, string>): Event[] {
   const events: Event[] = []
   for (const line of readFileSync(files.gc, 'utf8').trim().split('\n')) {
-    const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string }
-    if (name[g.pid] && g.ms >= 0.5) events.push({ kind: `${name[g.pid]} GC ${g.kind}`, from: g.at, to: g.at + g.ms, label: '' })
+    const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string; ev?: string }
+    if (name[g.pid] && g.ms >= 0.5) events.push({ kind: `${name[g.pid]} ${g.ev ?? `GC ${g.kind}`}`, from: g.at, to: g.at + g.ms, label: '' })
   }
   for (const line of (existsSync(files.loop) ? readFileSync(files.loop, 'utf8') : '').trim().split('\n').filter(Boolean)) {
     const d = JSON.parse(line) as { pid: number; t: number; max: number }
