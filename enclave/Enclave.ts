@@ -71,6 +71,7 @@ type WalletSeal = { version: number; digest: Uint8Array; bytes: number; through:
 export const STAGGER = 16
 /** tail39: each periodic seal's capture (in the writer) and encryption (a turn of its own), for a bench probe (scripts/bench/gcTrace.mjs); published only to a subscriber. */
 const sealTrace = channel('bursar.seal')
+const traceSeal = (step: string, at: number, more: object) => sealTrace.hasSubscribers && sealTrace.publish({ step, at, ms: performance.now() - at, ...more })
 /** Leaves room in a response frame for the entries and checkpoint beside the snapshot. */
 export const MAX_SNAPSHOT_BYTES = MAX_FRAME_BYTES - 1024 * 1024
 /** Entries kept until the host says it stored them (F1); beyond either bound a fresh snapshot covers them instead. */
@@ -413,18 +414,14 @@ export class Enclave {
 
   /** tail38, in the writer: captures a staggered seal and encrypts it after this turn (a failure gives its wallets back). */
   private startSeal(every: number): void {
-    const t0 = performance.now()
-    const c = this.captureSnapshot(every)
+    const t0 = performance.now(), c = this.captureSnapshot(every)
     if (!c) return
-    if (sealTrace.hasSubscribers) sealTrace.publish({ step: 'capture', at: t0, ms: performance.now() - t0, wallets: c.changed.length })
+    traceSeal('capture', t0, { wallets: c.changed.length })
     const p: NonNullable<Enclave['pendingSeal']> = (this.pendingSeal = { changed: c.changed, made: null })
     setImmediate(() => {
       const t1 = performance.now()
       this.encryptSnapshot(c).then(
-        (made) => {
-          if (sealTrace.hasSubscribers) sealTrace.publish({ step: 'encrypt', at: t1, ms: performance.now() - t1, bytes: sealedBytes(made.sealed) })
-          if (this.pendingSeal === p) p.made = made
-        },
+        (made) => { traceSeal('encrypt', t1, { bytes: sealedBytes(made.sealed) }); if (this.pendingSeal === p) p.made = made },
         (err: Error) => {
           if (this.pendingSeal !== p) return
           this.pendingSeal = null
