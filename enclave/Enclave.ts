@@ -69,9 +69,12 @@ type WalletSeal = { version: number; digest: Uint8Array; bytes: number; through:
  * head is then the oldest unsealed change's, so replay rebuilds them. Owner acts and the unstored bound seal all.
  */
 export const STAGGER = 16
-/** tail39: each periodic seal's capture (in the writer) and encryption (a turn of its own), for a bench probe (scripts/bench/gcTrace.mjs); published only to a subscriber. */
-const sealTrace = channel('bursar.seal')
-const traceSeal = (step: string, at: number, more: object) => sealTrace.hasSubscribers && sealTrace.publish({ step, at, ms: performance.now() - at, ...more })
+/**
+ * tail39: for a bench probe (scripts/bench/gcTrace.mjs), published only to a subscriber: each periodic seal's capture
+ * (in the writer) and encryption (a turn of its own), and each writer turn (from its first block to its signature).
+ */
+const writerTrace = channel('bursar.writer')
+const trace = (step: string, at: number, more: object) => writerTrace.hasSubscribers && writerTrace.publish({ step, at, ms: performance.now() - at, ...more })
 /** Leaves room in a response frame for the entries and checkpoint beside the snapshot. */
 export const MAX_SNAPSHOT_BYTES = MAX_FRAME_BYTES - 1024 * 1024
 /** Entries kept until the host says it stored them (F1); beyond either bound a fresh snapshot covers them instead. */
@@ -296,7 +299,7 @@ export class Enclave {
 
   /** The sealed receipt key's PKCS#8 bytes, the input of secrets derived from it (the X25519 import key). */
   receiptKeyMaterial(): Uint8Array {
-    return this.receiptKeyPkcs8.slice()
+    return new Uint8Array(this.receiptKeyPkcs8) // a copy: the cached bytes stay as exported
   }
 
   get isFresh(): boolean {
@@ -416,12 +419,12 @@ export class Enclave {
   private startSeal(every: number): void {
     const t0 = performance.now(), c = this.captureSnapshot(every)
     if (!c) return
-    traceSeal('capture', t0, { wallets: c.changed.length })
+    trace('capture', t0, { wallets: c.changed.length })
     const p: NonNullable<Enclave['pendingSeal']> = (this.pendingSeal = { changed: c.changed, made: null })
     setImmediate(() => {
       const t1 = performance.now()
       this.encryptSnapshot(c).then(
-        (made) => { traceSeal('encrypt', t1, { bytes: sealedBytes(made.sealed) }); if (this.pendingSeal === p) p.made = made },
+        (made) => { trace('encrypt', t1, { bytes: sealedBytes(made.sealed) }); if (this.pendingSeal === p) p.made = made },
         (err: Error) => {
           if (this.pendingSeal !== p) return
           this.pendingSeal = null
@@ -451,16 +454,16 @@ export class Enclave {
   async completeTx(p: PendingPersist): Promise<Persist> {
     // turn18: the blocks of one turn complete together (one corked write, one host group commit) and share one
     // signature: a Merkle root over their heads, each checkpoint still at its own block's last entry with its path.
-    const turn = (this.turn ??= { heads: [], done: new Promise<void>((resolve) => setImmediate(() => ((this.turn = null), resolve()))), signed: null })
+    const turn = (this.turn ??= { heads: [], done: new Promise<void>((resolve) => setImmediate(() => ((this.turn = null), resolve()))), signed: null, at: performance.now() })
     const at = p.head ? turn.heads.push(p.head) - 1 : -1
     await turn.done
-    const checkpoint = at < 0 ? null : ((turn.signed ??= this.audit.turnCheckpoints(this.now(), turn.heads))[at] as WireCheckpoint)
+    const checkpoint = at < 0 ? null : ((turn.signed ??= (trace('turn', turn.at, { blocks: turn.heads.length }), this.audit.turnCheckpoints(this.now(), turn.heads)))[at] as WireCheckpoint)
     const persist = { entries: p.entries, checkpoint, sealed: p.sealed }
     if (p.head && p.first !== undefined) this.blockSeqs.set(persist, [p.first, p.head.seq])
     return persist
   }
 
-  private turn: { heads: AuditHead[]; done: Promise<void>; signed: AuditCheckpoint[] | null } | null = null
+  private turn: { heads: AuditHead[]; done: Promise<void>; signed: AuditCheckpoint[] | null; at: number } | null = null
   /** Each block's first and last entry seq, for the in-order release (dispatch) without parsing the entries again. */
   readonly blockSeqs = new WeakMap<Persist, readonly [number, number]>()
 
