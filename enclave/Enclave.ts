@@ -5,6 +5,7 @@
  * entries, signatures) or sealed.
  */
 import { type KeyObject, createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto'
+import { channel } from 'node:diagnostics_channel'
 import type { AuditCheckpoint, AuditEntry, AuditEntryBody, AuditEvent, AuditHead } from '../shared/audit/auditEntry.js'
 import { EnclaveError } from '../shared/errors/EnclaveError.js'
 import { MAX_FRAME_BYTES } from '../shared/protocol/frame.js'
@@ -68,6 +69,12 @@ type WalletSeal = { version: number; digest: Uint8Array; bytes: number; through:
  * head is then the oldest unsealed change's, so replay rebuilds them. Owner acts and the unstored bound seal all.
  */
 export const STAGGER = 16
+/**
+ * tail39: for a bench probe (scripts/bench/gcTrace.mjs), published only to a subscriber: each periodic seal's capture
+ * (in the writer) and encryption (a turn of its own), and each writer turn (from its first block to its signature).
+ */
+const writerTrace = channel('bursar.writer')
+const trace = (step: string, at: number, more: object) => writerTrace.hasSubscribers && writerTrace.publish({ step, at, ms: performance.now() - at, ...more })
 /** Leaves room in a response frame for the entries and checkpoint beside the snapshot. */
 export const MAX_SNAPSHOT_BYTES = MAX_FRAME_BYTES - 1024 * 1024
 /** Entries kept until the host says it stored them (F1); beyond either bound a fresh snapshot covers them instead. */
@@ -93,6 +100,8 @@ export class Enclave {
   audit!: AuditChain
   private receiptKey!: KeyObject
   private receiptKeyDer!: Uint8Array
+  /** tail39: its PKCS#8 bytes, exported once (every core seal holds them; the export was ~0.2 ms of each capture). */
+  private receiptKeyPkcs8!: Uint8Array
   /** Authenticates each stored entry to this enclave (HMAC-SHA256 over its hash), so replayed entries cannot be forged. */
   private entryMacKey!: Uint8Array
   /** Issue 12 stage A: the governance link key (HMAC of owner-act views and decisions), sealed in the core blob. */
@@ -283,13 +292,14 @@ export class Enclave {
   private setReceiptKey(key: KeyObject): void {
     this.receiptKey = key
     this.receiptKeyDer = createPublicKey(key).export({ format: 'der', type: 'spki' })
+    this.receiptKeyPkcs8 = key.export({ format: 'der', type: 'pkcs8' })
   }
 
   readonly receiptSigner = (bytes: Uint8Array): Uint8Array => sign(null, bytes, this.receiptKey)
 
   /** The sealed receipt key's PKCS#8 bytes, the input of secrets derived from it (the X25519 import key). */
   receiptKeyMaterial(): Uint8Array {
-    return this.receiptKey.export({ format: 'der', type: 'pkcs8' })
+    return new Uint8Array(this.receiptKeyPkcs8) // a copy: the cached bytes stay as exported
   }
 
   get isFresh(): boolean {
@@ -407,12 +417,14 @@ export class Enclave {
 
   /** tail38, in the writer: captures a staggered seal and encrypts it after this turn (a failure gives its wallets back). */
   private startSeal(every: number): void {
-    const c = this.captureSnapshot(every)
+    const t0 = performance.now(), c = this.captureSnapshot(every)
     if (!c) return
+    trace('capture', t0, { wallets: c.changed.length })
     const p: NonNullable<Enclave['pendingSeal']> = (this.pendingSeal = { changed: c.changed, made: null })
     setImmediate(() => {
+      const t1 = performance.now()
       this.encryptSnapshot(c).then(
-        (made) => { if (this.pendingSeal === p) p.made = made },
+        (made) => { trace('encrypt', t1, { bytes: sealedBytes(made.sealed) }); if (this.pendingSeal === p) p.made = made },
         (err: Error) => {
           if (this.pendingSeal !== p) return
           this.pendingSeal = null
@@ -442,16 +454,16 @@ export class Enclave {
   async completeTx(p: PendingPersist): Promise<Persist> {
     // turn18: the blocks of one turn complete together (one corked write, one host group commit) and share one
     // signature: a Merkle root over their heads, each checkpoint still at its own block's last entry with its path.
-    const turn = (this.turn ??= { heads: [], done: new Promise<void>((resolve) => setImmediate(() => ((this.turn = null), resolve()))), signed: null })
+    const turn = (this.turn ??= { heads: [], done: new Promise<void>((resolve) => setImmediate(() => ((this.turn = null), resolve()))), signed: null, at: performance.now() })
     const at = p.head ? turn.heads.push(p.head) - 1 : -1
     await turn.done
-    const checkpoint = at < 0 ? null : ((turn.signed ??= this.audit.turnCheckpoints(this.now(), turn.heads))[at] as WireCheckpoint)
+    const checkpoint = at < 0 ? null : ((turn.signed ??= (trace('turn', turn.at, { blocks: turn.heads.length }), this.audit.turnCheckpoints(this.now(), turn.heads)))[at] as WireCheckpoint)
     const persist = { entries: p.entries, checkpoint, sealed: p.sealed }
     if (p.head && p.first !== undefined) this.blockSeqs.set(persist, [p.first, p.head.seq])
     return persist
   }
 
-  private turn: { heads: AuditHead[]; done: Promise<void>; signed: AuditCheckpoint[] | null } | null = null
+  private turn: { heads: AuditHead[]; done: Promise<void>; signed: AuditCheckpoint[] | null; at: number } | null = null
   /** Each block's first and last entry seq, for the in-order release (dispatch) without parsing the entries again. */
   readonly blockSeqs = new WeakMap<Persist, readonly [number, number]>()
 
@@ -511,7 +523,7 @@ export class Enclave {
       core: {
         stateVersion,
         createdAt: this.now(),
-        receiptKeyPkcs8: this.receiptKey.export({ format: 'der', type: 'pkcs8' }),
+        receiptKeyPkcs8: this.receiptKeyPkcs8,
         auditHead: from.seq >= 0 ? from : null,
         sealedSeq: head.seq,
         behind: [...deferred].map((a) => [a, this.walletSeals.get(a)!.through.seq]),

@@ -17,6 +17,7 @@
  *   plus prom-client's default process metrics (bursar_process_*, bursar_nodejs_*).
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { channel } from 'node:diagnostics_channel'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { BaseError } from '../shared/errors/base.js'
@@ -31,6 +32,8 @@ const PHASES = ['disconnected', 'awaiting_state', 'loading', 'ready', 'halted'] 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 /** How long a counted number of open pending requests is reused (each count asks the enclave for every wallet). */
 const PENDING_CACHE_MS = 5_000
+/** tail39: each store commit (start, ms, entries), for a bench probe (scripts/bench/gcTrace.mjs); published only to a subscriber. */
+const storeTrace = channel('bursar.store')
 
 export class HostMetrics {
   readonly registry = new Registry()
@@ -158,6 +161,7 @@ export class HostMetrics {
         this.signatures.inc({ outcome, code })
       },
       persist: (seconds, _blocks, entries, snapshotBytes) => {
+        if (storeTrace.hasSubscribers) storeTrace.publish({ step: 'commit', at: performance.now() - seconds * 1000, ms: seconds * 1000, entries, snapshotBytes })
         this.persistSeconds.observe(seconds)
         if (entries > 0) this.persistEntries.inc(entries)
         if (snapshotBytes > 0) this.snapshotBytes = snapshotBytes

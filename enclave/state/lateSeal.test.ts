@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -90,5 +91,30 @@ describe('enclave: periodic seals ride a later block', () => {
       await turn()
     }
     expect(sealed?.wallets?.find((w) => w.wallet === wallet)?.version).toBeGreaterThan(0)
+  })
+
+  it('tail39: a subscriber to bursar.writer sees each periodic seal captured, then encrypted into the bytes a later block carries, and each writer turn once, with its blocks', async () => {
+    const { enclave, block } = await setup()
+    const events: Array<{ step: string; at: number; ms: number; bytes?: number }> = []
+    const listen = (m: unknown) => void events.push(m as (typeof events)[number])
+    subscribe('bursar.writer', listen)
+    try {
+      let sealed: PendingPersist['sealed'] = null
+      for (let i = 0; i < 400 && !sealed; i++) {
+        sealed = (await block()).sealed
+        await turn()
+      }
+      expect(sealed).not.toBeNull()
+      const [capture, encrypt] = [events.find((e) => e.step === 'capture')!, events.find((e) => e.step === 'encrypt')!]
+      expect(capture.ms).toBeGreaterThanOrEqual(0)
+      expect(encrypt.at).toBeGreaterThanOrEqual(capture.at + capture.ms) // a turn of its own, after the writer's
+      expect(encrypt.bytes).toBe(sealed!.blob.length + sealed!.wallets!.reduce((n, w) => n + w.blob.length, 0))
+      expect(events.filter((e) => e.step === 'turn')).toHaveLength(0) // sealTx alone closes no turn (completeTx does)
+      const blocks = [await block(), await block(), await block()]
+      await Promise.all(blocks.map((p) => enclave.completeTx(p))) // one turn, one signature
+      expect(events.filter((e) => e.step === 'turn').map((e) => (e as { blocks?: number }).blocks)).toEqual([3])
+    } finally {
+      unsubscribe('bursar.writer', listen)
+    }
   })
 })

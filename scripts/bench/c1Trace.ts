@@ -65,7 +65,7 @@ try {
   }
   console.log(`  the three main threads waited ${waiting.toFixed(0)} µs per request for a CPU (the machine's load): the traced median less that ≈ the path with free cores`)
   await new Promise((r) => setTimeout(r, 1200)) // the GC files flush every second
-  const gcs = readFileSync(gcFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pid: number; at: number; ms: number; kind: string }).filter((g) => g.at >= from && g.at <= to)
+  const gcs = readFileSync(gcFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pid: number; at: number; ms: number; kind: string; ev?: string }).filter((g) => !g.ev && g.at >= from && g.at <= to)
   const answered = r.opsPerSec * ((to - from) / 1000)
   for (const [name, pid] of [['host', pids.host], ['enclave', pids.enclave]] as const) {
     const mine = gcs.filter((g) => g.pid === pid)

@@ -127,9 +127,11 @@ function report(timeline: Array<[number, number]>, p99: number): void {
   const name = Object.fromEntries(Object.entries(pids).map(([k, v]) => [v, k]))
   const events: Event[] = []
   for (const line of readFileSync(files.gc, 'utf8').trim().split('\n')) {
-    const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string }
+    const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string; ev?: string; entries?: number; blocks?: number }
     if (g.at + g.ms < t0 || g.at > t1 || !name[g.pid] || g.ms < 0.5) continue
-    events.push({ kind: `${name[g.pid]} GC ${g.kind}`, from: g.at, to: g.at + g.ms, label: `${name[g.pid]} ${g.kind} GC ${g.ms.toFixed(1)} ms` })
+    // tail39: the enclave's seal capture / encryption and the host's commits ≥ 1 ms (gcTrace.mjs's diagnostics channels).
+    if (g.ev) events.push({ kind: `${name[g.pid]} ${g.ev}${g.ev === 'commit' || g.ev === 'writer turn' ? ' ≥ 1 ms' : ''}`, from: g.at, to: g.at + g.ms, label: `${name[g.pid]} ${g.ev} ${g.ms.toFixed(1)} ms${g.entries ? ` (${g.entries} entries)` : ''}${g.blocks ? ` (${g.blocks} blocks)` : ''}` })
+    else events.push({ kind: `${name[g.pid]} GC ${g.kind}`, from: g.at, to: g.at + g.ms, label: `${name[g.pid]} ${g.kind} GC ${g.ms.toFixed(1)} ms` })
   }
   for (const line of (existsSync(files.loop) ? readFileSync(files.loop, 'utf8') : '').trim().split('\n').filter(Boolean)) {
     const d = JSON.parse(line) as { pid: number; t: number; max: number }
@@ -156,8 +158,8 @@ function report(timeline: Array<[number, number]>, p99: number): void {
     console.log(`  +${((e.from - t0) / 1000).toFixed(2)} s: ${e.n} requests over ${threshold} ms, worst ${e.max.toFixed(1)} ms, episode ${(e.to - e.from).toFixed(0)} ms | ${overlaps(e.from, e.to).map((x) => x.label).join('; ') || 'nothing recorded'}`)
   // lat35: each process's GC pauses in the window by kind: count, median, max (ms).
   const pauses = new Map<string, number[]>()
-  for (const e of events) if (e.kind.includes(' GC ')) pauses.set(e.kind, [...(pauses.get(e.kind) ?? []), e.to - e.from])
-  console.log(`GC pauses ≥ 0.5 ms in the window: ${[...pauses].sort().map(([k, xs]) => { xs.sort((a, b) => a - b); return `${k} ${xs.length} (median ${xs[xs.length >> 1]!.toFixed(1)}, max ${xs.at(-1)!.toFixed(1)} ms)` }).join('; ')}`)
+  for (const e of events) if (/ GC | seal |commit|writer turn/.test(e.kind)) pauses.set(e.kind, [...(pauses.get(e.kind) ?? []), e.to - e.from])
+  console.log(`GC pauses ≥ 0.5 ms, seal steps, writer turns and commits ≥ 1 ms in the window: ${[...pauses].sort().map(([k, xs]) => { xs.sort((a, b) => a - b); return `${k} ${xs.length} (median ${xs[xs.length >> 1]!.toFixed(1)}, max ${xs.at(-1)!.toFixed(1)} ms)` }).join('; ')}`)
   const tail = timeline.filter(([, ms]) => ms >= p99)
   const kinds = [...new Set(events.map((e) => e.kind))].sort()
   console.log(`the ${tail.length} requests at or over the p99 (${p99} ms), share each kind of event overlapped (events in the window: count, total ms):`)
@@ -245,8 +247,8 @@ function segments(stamped: Stamped[], p99: number): void {
 function readEvents(name: Record<number, string>): Event[] {
   const events: Event[] = []
   for (const line of readFileSync(files.gc, 'utf8').trim().split('\n')) {
-    const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string }
-    if (name[g.pid] && g.ms >= 0.5) events.push({ kind: `${name[g.pid]} GC ${g.kind}`, from: g.at, to: g.at + g.ms, label: '' })
+    const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string; ev?: string }
+    if (name[g.pid] && g.ms >= 0.5) events.push({ kind: `${name[g.pid]} ${g.ev ?? `GC ${g.kind}`}`, from: g.at, to: g.at + g.ms, label: '' })
   }
   for (const line of (existsSync(files.loop) ? readFileSync(files.loop, 'utf8') : '').trim().split('\n').filter(Boolean)) {
     const d = JSON.parse(line) as { pid: number; t: number; max: number }
