@@ -25,7 +25,7 @@ import { LeaseLostError } from '../storage/storeErrors.js'
 import { parsedEntry } from '../storage/parsedEntry.js'
 import { BaseError } from '../../shared/errors/base.js'
 import { GOVERNANCE_PROTOCOL_VERSION } from '../../shared/governance/governanceProtocol.js'
-import { relayOwnerAct } from './relayOwnerAct.js'
+import { RelayLanes, relayOwnerAct } from './relayOwnerAct.js'
 import { signedByOwner } from './signedByOwner.js'
 import { type EnclaveAddress, EnclaveClient } from './EnclaveClient.js'
 import { exactAgentSigned } from './exactAgentSigned.js'
@@ -344,6 +344,7 @@ export class EnclaveGateway {
     for (let delay = 1_000; this.client.connected && !this.status.ready; delay = Math.min(delay * 2, 30_000)) {
       try {
         await this.bootstrap()
+        void this.lanes.known.ready() // lanes39: read the owners now, not when the first owner act arrives
         return
       } catch (err) {
         this.openGate()
@@ -518,8 +519,20 @@ export class EnclaveGateway {
 
   /** An owner act through the relay (host/enclave/relayOwnerAct.ts): signer → governance → signer, one HTTP request. */
   ownerAct(body: OwnerActBody): Promise<TypedResponse<'ownerActDecision'>> {
-    return relayOwnerAct((msg) => this.call(msg), this.governance, body, this.signedByOwner)
+    return relayOwnerAct((msg) => this.call(msg), this.governance, body, this.signedByOwner, this.lanes)
   }
+
+  /**
+   * lanes39: this host's relay lanes; who owns which wallet is read from the enclave at the start of each connection
+   * (a restarted host, a reconnected enclave), before the first act is placed, so owners' acts run preferred at once.
+   */
+  private readonly lanes = new RelayLanes({
+    epoch: () => this.connection,
+    read: async () => {
+      const r = await this.call({ type: 'getWallets' }).catch(() => null)
+      return r?.ok ? r.result.wallets : null
+    },
+  })
 
   /** scope38: the relay queue's order only: an act signed by one of its wallet's owners (as last read) waits ahead of others. */
   private readonly signedByOwner = signedByOwner(async () => {
