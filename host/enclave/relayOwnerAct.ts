@@ -60,7 +60,7 @@ export async function relayOwnerAct(
  * malicious host can still starve owner acts, as it can refuse them.
  */
 const MAX_IN_FLIGHT = 256
-/** rt38: of those, acts on wallets no act applied to through this host (made-up ones, creates, a first act). */
+/** rt38: of those, acts not signed by a known owner of the wallet they name (made-up wallets, strangers, a new owner's first create). */
 const OTHERS_IN_FLIGHT = 32
 
 /**
