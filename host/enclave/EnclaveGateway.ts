@@ -344,7 +344,6 @@ export class EnclaveGateway {
     for (let delay = 1_000; this.client.connected && !this.status.ready; delay = Math.min(delay * 2, 30_000)) {
       try {
         await this.bootstrap()
-        void this.lanes.known.ready() // lanes39: read the owners now, not when the first owner act arrives
         return
       } catch (err) {
         this.openGate()
@@ -523,8 +522,9 @@ export class EnclaveGateway {
   }
 
   /**
-   * lanes39: this host's relay lanes; who owns which wallet is read from the enclave at the start of each connection
-   * (a restarted host, a reconnected enclave), before the first act is placed, so owners' acts run preferred at once.
+   * lanes39: this host's relay lanes; who owns which wallet is read from the enclave once per connection (a restarted
+   * host, a reconnected enclave), when its first owner act arrives and before any is placed, so owners' acts run
+   * preferred from the first one. (Not read eagerly at ready: an act waits for the read anyway, and an idle host asks nothing.)
    */
   private readonly lanes = new RelayLanes({
     epoch: () => this.connection,
