@@ -25,7 +25,7 @@ import { LeaseLostError } from '../storage/storeErrors.js'
 import { parsedEntry } from '../storage/parsedEntry.js'
 import { BaseError } from '../../shared/errors/base.js'
 import { GOVERNANCE_PROTOCOL_VERSION } from '../../shared/governance/governanceProtocol.js'
-import { relayOwnerAct } from './relayOwnerAct.js'
+import { RelayLanes, relayOwnerAct } from './relayOwnerAct.js'
 import { signedByOwner } from './signedByOwner.js'
 import { type EnclaveAddress, EnclaveClient } from './EnclaveClient.js'
 import { exactAgentSigned } from './exactAgentSigned.js'
@@ -518,8 +518,21 @@ export class EnclaveGateway {
 
   /** An owner act through the relay (host/enclave/relayOwnerAct.ts): signer → governance → signer, one HTTP request. */
   ownerAct(body: OwnerActBody): Promise<TypedResponse<'ownerActDecision'>> {
-    return relayOwnerAct((msg) => this.call(msg), this.governance, body, this.signedByOwner)
+    return relayOwnerAct((msg) => this.call(msg), this.governance, body, this.signedByOwner, this.lanes)
   }
+
+  /**
+   * lanes39: this host's relay lanes; who owns which wallet is read from the enclave once per connection (a restarted
+   * host, a reconnected enclave), when its first owner act arrives and before any is placed, so owners' acts run
+   * preferred from the first one. (Not read eagerly at ready: an act waits for the read anyway, and an idle host asks nothing.)
+   */
+  private readonly lanes = new RelayLanes({
+    epoch: () => this.connection,
+    read: async () => {
+      const r = await this.call({ type: 'getWallets' }).catch(() => null)
+      return r?.ok ? r.result.wallets : null
+    },
+  })
 
   /** scope38: the relay queue's order only: an act signed by one of its wallet's owners (as last read) waits ahead of others. */
   private readonly signedByOwner = signedByOwner(async () => {

@@ -126,3 +126,68 @@ describe('relayOwnerAct (scope38): bounded lanes, owners\' acts first', () => {
     expect((await Promise.all(more)).every((r) => r.ok)).toBe(true)
   })
 })
+
+describe('relayOwnerAct (lanes39): owners known from the enclave at the start of a connection', () => {
+  /** A signer that holds every act's view until released (what runs at once is what the relay let in), logging each. */
+  function held() {
+    const log: string[] = []
+    const gates: Array<() => void> = []
+    const call = (async (msg: { type: string; message: string }) => {
+      const m = JSON.parse(msg.message) as { wallet?: string; label?: string }
+      if (msg.type === 'ownerAct') {
+        log.push(m.label ?? m.wallet!)
+        await new Promise<void>((r) => gates.push(r))
+        return { ok: false, error: { code: 'owner_signature_invalid', message: 'held then refused' } }
+      }
+      throw new Error('no decision expected')
+    }) as never
+    const until = async (what: () => boolean) => {
+      for (const end = Date.now() + 10_000; !what() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5))
+    }
+    return { log, gates, call, until, release: () => gates.splice(0).forEach((g) => g()) }
+  }
+  const junk = (i: number) => ({ primaryType: 'FreezeAgent', message: JSON.stringify({ wallet: `0x${i.toString(16).padStart(40, '0')}`, agentId: `agt_${'ab'.repeat(20)}`, frozen: true, seq: '1' }), signature: `0x${'11'.repeat(65)}` })
+  const owner = privateKeyToAccount(generatePrivateKey())
+  const wallet = `0x${'ee'.repeat(20)}` as const
+  const create = (account: typeof owner, label: string) =>
+    signOwnerAct({ account, primaryType: 'CreateWallet', message: { owner: account.address, label, nonce: `0x${'12'.repeat(32)}`, issuedAt: '1', auditChain: `0x${'00'.repeat(32)}` } })
+
+  it("after a restart (no act applied here yet) the owner's act runs beside a stranger flood holding the others' 32, not behind it", async () => {
+    const h = held()
+    const lanes = new RelayLanes({ epoch: () => 0, read: async () => [{ address: wallet, governance: { owners: [owner.address] } }] })
+    const flood = Array.from({ length: 100 }, (_, i) => relayOwnerAct(h.call, null, junk(i), undefined, lanes))
+    const act = await signOwnerAct({ account: owner, primaryType: 'FreezeAgent', message: { wallet, agentId: `agt_${'ab'.repeat(20)}`, frozen: true, seq: '1' } })
+    const mine = relayOwnerAct(h.call, null, act, undefined, lanes)
+    await h.until(() => h.log.includes(wallet))
+    // Exactly the others' bound ran before it; without the reseed it waits behind all 100 (none finishes while held).
+    expect(h.log.indexOf(wallet)).toBe(32)
+    while (h.gates.length > 0) {
+      h.release()
+      await new Promise((r) => setTimeout(r, 1))
+    }
+    await Promise.all([...flood, mine])
+    expect(h.log).toHaveLength(101)
+  })
+
+  it("a CreateWallet signed by a key owning a wallet here runs preferred: one per owner at once, 8 owners' at once", async () => {
+    const h = held()
+    const owners = Array.from({ length: 9 }, () => privateKeyToAccount(generatePrivateKey()))
+    const lanes = new RelayLanes({ epoch: () => 0, read: async () => owners.map((o, i) => ({ address: `0x${(i + 1).toString(16).padStart(40, 'a')}`, governance: { owners: [o.address] } })) })
+    const flood = Array.from({ length: 40 }, (_, i) => relayOwnerAct(h.call, null, junk(i), undefined, lanes))
+    const newcomer = privateKeyToAccount(generatePrivateKey())
+    const creates = await Promise.all([create(owners[0]!, 'o0-second'), ...owners.map((o, i) => create(o, `o${i}`)), create(newcomer, 'newcomer')])
+    // o0's first, then o0's second (same owner: waits), o1..o8 (the ninth owner past the bound), a newcomer's.
+    const answers = [creates[1]!, creates[0]!, ...creates.slice(2)].map((c) => relayOwnerAct(h.call, null, c, undefined, lanes))
+    await h.until(() => ['o0', 'o1', 'o2', 'o3', 'o4', 'o5', 'o6', 'o7'].every((l) => h.log.includes(l)))
+    await new Promise((r) => setTimeout(r, 50)) // anything else the relay would let in now has had its turns
+    expect(h.log.slice(32).sort()).toEqual(['o0', 'o1', 'o2', 'o3', 'o4', 'o5', 'o6', 'o7'])
+    while (h.gates.length > 0) {
+      h.release()
+      await new Promise((r) => setTimeout(r, 1))
+    }
+    await Promise.all([...flood, ...answers])
+    expect(h.log).toHaveLength(40 + 11)
+    // Those not preferred waited in the others' FIFO, behind the flood.
+    expect(h.log.slice(-3).sort()).toEqual(['newcomer', 'o0-second', 'o8'])
+  })
+})

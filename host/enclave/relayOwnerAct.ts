@@ -1,8 +1,8 @@
 import { BaseError } from '../../shared/errors/base.js'
-import { MAX_OWNERS } from '../../shared/owner/ownerActTypes.js'
 import { GovernanceDecideSchema } from '../../shared/governance/governanceProtocol.js'
 import type { EnclaveRequest, OwnerActBody, TypedResponse } from '../../shared/protocol/messages.js'
 import type { EnclaveClient } from './EnclaveClient.js'
+import { KnownOwners, type Named, type OwnersSource } from './KnownOwners.js'
 import { ownerActSigner } from './ownerActSigner.js'
 
 /** How long an owner act waits for governance's connection (it starts beside the enclave) before governance_unavailable. */
@@ -28,11 +28,19 @@ export async function relayOwnerAct(
   signedByOwner: (body: OwnerActBody) => Promise<boolean> = async () => false,
   lanes: RelayLanes = sharedLanes,
 ): Promise<TypedResponse<'ownerActDecision'>> {
-  const lane = laneOf(body)
-  const r = await lanes.run(lane, () => applied.prefers(lane, body), () => signedByOwner(body), async () => {
+  const named = namedBy(body)
+  const r = await lanes.run(named, body, () => signedByOwner(body), async () => {
     for (let attempt = 1; ; attempt++) {
       const r = await relayOnce(call, governance, body)
-      if (r.ok) await applied.add(`wallet:${r.result.wallet.toLowerCase()}`, body)
+      if (r.ok) {
+        // The signer of an act that applied is one of its wallet's owners (a proposal's too: governance counted its
+        // signature); an applied SetOwners names the wallet's owners from now on.
+        if (r.result.owners && !r.result.proposal) lanes.known.set(r.result.wallet, r.result.owners)
+        else {
+          const signer = (await ownerActSigner(body))?.signer
+          if (signer !== undefined) lanes.known.add(r.result.wallet, signer)
+        }
+      }
       if (r.ok || r.error.code !== 'governance_stale' || attempt >= STALE_ATTEMPTS) return r
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt)) // jitter: racing acts spread out
     }
@@ -52,54 +60,39 @@ export async function relayOwnerAct(
  * malicious host can still starve owner acts, as it can refuse them.
  */
 const MAX_IN_FLIGHT = 256
-/** rt38: of those, acts on wallets no act applied to through this host (made-up ones, creates, a first act). */
+/** rt38: of those, acts not signed by a known owner of the wallet they name (made-up wallets, strangers, a new owner's first create). */
 const OTHERS_IN_FLIGHT = 32
 
 /**
  * SECURITY (rt38): lanes are per wallet, so a stranger's acts naming N made-up wallets are N lanes, and with every slot
  * taken they waited in one FIFO: an owner's act sent after 1,200 of them landed after ~1,050
- * (test/adversarial/strangerFloodsRelayWithMadeUpWallets). Acts on wallets an act applied to through this host,
- * signed by a signer of such an act (rt38b: recovered here; the wallet named in the body alone was a stranger's way in)
- * or by an owner as this host read them, are not queued behind the others:
- * those run at most OTHERS_IN_FLIGHT at once, so an owner's act waits for at most that many ahead of it in the signer
- * and governance (flood of 1,500 at load ~16: it landed after ~1,500 stranger acts, now after at most a few dozen).
- * Each lane runs one act at a time, so the preferred acts are at most one per such wallet. Availability only; a
- * wallet with no act applied since this host started (its first act after a restart, a CreateWallet) still waits in
- * the others' FIFO.
+ * (test/adversarial/strangerFloodsRelayWithMadeUpWallets). Acts signed by a known owner of the wallet they name
+ * (host/enclave/KnownOwners.ts: the enclave's owners read at the start of each connection, lanes39, then the signers of
+ * acts applied here; rt38b: the signer recovered here, the wallet named in the body alone was a stranger's way in) are
+ * not queued behind the others: those run at most OTHERS_IN_FLIGHT at once, so an owner's act waits for at most that
+ * many ahead of it in the signer and governance. Each lane runs one act at a time, so the preferred acts are at most
+ * one per such wallet, plus at most PREFERRED_CREATES new wallets' acts (lanes39: a CreateWallet or ImportWallet signed
+ * by the owner it names when that key owns a wallet here; one per such owner at once, so a key owning one wallet
+ * cannot take them all). Availability only; a key that owns no wallet here (a new owner's first CreateWallet, an
+ * ImportWallet of a new key by a new owner) is indistinguishable from a stranger's fresh key and waits in the others'
+ * FIFO.
  */
-class AppliedWallets {
-  /** rt38b: with the signers of the acts that applied (the lane is the body's claim, so naming one proves nothing). */
-  private readonly lanes = new Map<string, Set<string>>()
-  /** Whether the act is signed by one whose act applied to its wallet here (one recovery, only for such a wallet). */
-  async prefers(lane: string, body: OwnerActBody): Promise<boolean> {
-    const signers = this.lanes.get(lane)
-    if (!signers) return false
-    const act = await ownerActSigner(body)
-    return act !== null && signers.has(act.signer)
-  }
-  async add(lane: string, body: OwnerActBody): Promise<void> {
-    const signer = (await ownerActSigner(body))?.signer
-    if (signer === undefined) return
-    const signers = this.lanes.get(lane) ?? new Set<string>()
-    this.lanes.delete(lane)
-    this.lanes.set(lane, signers.add(signer))
-    if (signers.size > 2 * MAX_OWNERS) signers.delete(signers.values().next().value!)
-    if (this.lanes.size > 4_096) this.lanes.delete(this.lanes.keys().next().value!)
-  }
-}
+const PREFERRED_CREATES = 8
 
-const applied = new AppliedWallets()
-function laneOf(body: OwnerActBody): string {
+/** The lane (from the unsigned body) and what the act names: its wallet ('' for a CreateWallet) and a new wallet's owner. */
+function namedBy(body: OwnerActBody): Named & { lane: string; create: boolean } {
   let m: Record<string, unknown> = {}
   try {
     const j: unknown = JSON.parse(body.message)
     if (j && typeof j === 'object') m = j as Record<string, unknown>
   } catch {} // the signer's view names no wallet either: the '' lane
   const str = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : '')
+  const create = body.primaryType === 'CreateWallet' || body.primaryType === 'ImportWallet'
+  const wallet = body.primaryType === 'CreateWallet' ? '' : str(body.primaryType === 'ImportWallet' ? m.address : m.wallet)
   // A CreateWallet's view has a slot of its own (per act): serial per owner, a stranger's unsigned creates naming an
   // owner would queue ahead of that owner's.
-  if (body.primaryType === 'CreateWallet') return `create:${body.message}`
-  return `wallet:${str(body.primaryType === 'ImportWallet' ? m.address : m.wallet)}`
+  const lane = body.primaryType === 'CreateWallet' ? `create:${body.message}` : `wallet:${wallet}`
+  return { lane, create, wallet, owner: create ? str(m.owner) : '' }
 }
 
 /**
@@ -133,19 +126,32 @@ class Slots {
 
 /**
  * Serial per lane (owners' acts first, then in arrival order), at most MAX_IN_FLIGHT running over all lanes, of which at
- * most OTHERS_IN_FLIGHT on a wallet no act applied to through this host (`known` false; rt38).
+ * most OTHERS_IN_FLIGHT not signed by a known owner of the wallet they name (rt38; `known`, lanes39: KnownOwners).
  */
 export class RelayLanes {
   /** A lane is here while an act runs on it (its queues: the acts waiting for it). */
   private readonly lanes = new Map<string, Lane>()
   private readonly all = new Slots(MAX_IN_FLIGHT)
   private readonly others = new Slots(OTHERS_IN_FLIGHT)
-  async run<T>(key: string, preferred: () => Promise<boolean>, byOwner: () => Promise<boolean>, f: () => Promise<T>): Promise<T | typeof LANE_FULL> {
-    // rt38b: the signer's check starts now, beside the wait for the lane (it is read once the act holds the lane).
-    const preferring = preferred()
+  /** Owners of a preferred CreateWallet/ImportWallet running now (lanes39: one each, PREFERRED_CREATES in all). */
+  private readonly creating = new Set<string>()
+  /** Who owns which wallet, as this host knows it (reseeded from `owners` at each enclave connection: lanes39). */
+  readonly known: KnownOwners
+
+  constructor(owners: OwnersSource | null = null) {
+    this.known = new KnownOwners(owners)
+  }
+
+  async run<T>(named: Named & { lane: string; create: boolean }, body: OwnerActBody, byOwner: () => Promise<boolean>, f: () => Promise<T>): Promise<T | typeof LANE_FULL> {
+    const key = named.lane
+    // rt38b: the signer's check starts now, beside the wait for the lane (it is read once the act holds the lane);
+    // lanes39: after this connection's owners are read, so a restarted host knows them before it places any act.
+    const preferring = this.known.ready().then(() => this.known.prefers(body, named))
     let owner = false
+    let ownerByView = false
     if (this.lanes.has(key)) {
-      owner = await byOwner()
+      ownerByView = await byOwner()
+      owner = ownerByView || (await preferring) !== null
       const lane = this.lanes.get(key) // the lane may have emptied while the signature was checked
       if (lane) {
         const queue = owner ? lane.owners : lane.others
@@ -153,9 +159,15 @@ export class RelayLanes {
         await new Promise<void>((handed) => queue.push(handed))
       } else this.lanes.set(key, { owners: [], others: [] })
     } else this.lanes.set(key, { owners: [], others: [] })
+    let creator: string | null = null
     try {
-      // rt38b: an owner's (as this host read them) or its signer had an act applied to this wallet here.
-      const known = owner || (await preferring)
+      const signer = await preferring
+      // A new wallet's act runs preferred while its owner has no other running and fewer than PREFERRED_CREATES run.
+      if (named.create && signer !== null && !this.creating.has(signer) && this.creating.size < PREFERRED_CREATES) this.creating.add((creator = signer))
+      // rt38b: an owner's (as this host read them) or one known to own this wallet; lanes39: a new wallet's act by a
+      // key owning another runs preferred only within the bound above (else a key owning one wallet, sending two
+      // imports per made-up address, would run one per address preferred).
+      const known = ownerByView || (named.create ? creator !== null : signer !== null)
       if (!known) await this.others.take()
       try {
         await this.all.take()
@@ -168,6 +180,7 @@ export class RelayLanes {
         if (!known) this.others.give()
       }
     } finally {
+      if (creator !== null) this.creating.delete(creator)
       const lane = this.lanes.get(key)!
       const next = lane.owners.shift() ?? lane.others.shift()
       if (next) next()

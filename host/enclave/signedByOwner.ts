@@ -19,6 +19,13 @@ export function signedByOwner(wallets: () => Promise<readonly Owned[] | null>, m
     return read.owners
   }
   return async (body) => {
+    // lanes39: no recovery for an act naming a wallet with no owners read (a flood on a made-up wallet's lane).
+    let named: unknown
+    try {
+      const m: unknown = JSON.parse(body.message)
+      named = m && typeof m === 'object' ? ((m as Record<string, unknown>).wallet ?? (m as Record<string, unknown>).address) : undefined
+    } catch {}
+    if (typeof named !== 'string' || !(await ownersNow()).has(named.toLowerCase())) return false
     const act = await ownerActSigner(body)
     if (!act || act.primaryType === 'CreateWallet') return false
     return (await ownersNow()).get(act.wallet)?.has(act.signer) ?? false
