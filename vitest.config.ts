@@ -44,7 +44,7 @@ export default defineConfig({
     globalSetup: ['test/globalSetup.ts'],
     projects: [
       { test: { ...common, name: 'unit', include: UNIT, exclude: [...configDefaults.exclude, ...ISOLATED], isolate: false } },
-      { test: { ...common, name: 'stacks', include: ['test/**/*.test.ts', ...ISOLATED], exclude: [...configDefaults.exclude] } },
+      { test: { ...common, name: 'stacks', include: ['test/**/*.test.ts', ...ISOLATED], exclude: [...configDefaults.exclude], isolate: process.env.BURSAR_TEST_ISOLATE !== '0' } },
     ],
   },
 })
