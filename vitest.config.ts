@@ -22,8 +22,8 @@ const ISOLATED = [
  * drives an in-process enclave it builds itself) run without per-file isolation too: a worker imports viem, zod and the
  * helpers once for many files instead of a fresh process and module graph per file. Measured on 24 of them (two
  * subsets), A/B interleaved, 3 pairs at load 11–20: CPU (user+sys of the whole run) 55–97 s isolated → 40–61 s not
- * (−30 to −40 %), wall 145–206 s → 107–127 s; all 193 files (489 tests) passed non-isolated twice (load 16–20, 4–13). A file that changes process-wide state restores it
- * (process.env: replayAcrossSealAndStandbyLoad). BURSAR_TEST_ISOLATE=1 isolates them again (a fresh process per file).
+ * (−30 to −40 %), wall 145–206 s → 107–127 s; all 193 files (489 tests) passed non-isolated twice (load 16–20, 4–13).
+ * A file that changes process-wide state restores it (process.env: replayAcrossSealAndStandbyLoad). BURSAR_TEST_ISOLATE=1 isolates them again (a fresh process per file).
  */
 const ADVERSARIAL = ['test/adversarial/**/*.test.ts']
 
