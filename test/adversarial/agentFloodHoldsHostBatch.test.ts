@@ -14,12 +14,14 @@ import { FrameReader } from '../../shared/protocol/FrameReader.js'
  * re-armed by every call), the batch would never leave and every other agent's answer would wait for the flood to end.
  * Another agent's call made in the middle of the flood must reach the enclave and be answered while the flood goes on.
  */
+const FLOOD_MS = 20_000
+
 describe('adversarial: an agent flood does not hold the host→enclave batch', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'bursar-rt30b-'))
   const closers: Array<() => void> = []
   afterAll(() => closers.forEach((c) => c()))
 
-  it('a victim call in the middle of a 2.5 s flood is answered within 600 ms, while the flood still runs', async () => {
+  it('a victim call in the middle of a flood is answered while the flood still runs (it would run 20 s)', async () => {
     const server = net.createServer((socket) => {
       socket.on('error', () => {}) // the client closing at the end
       const reader = new FrameReader()
@@ -58,9 +60,13 @@ describe('adversarial: an agent flood does not hold the host→enclave batch', (
     }
     for (let i = 0; i < 32; i++) flood()
     setImmediate(immediateFlood)
-    const stop = setTimeout(() => (flooding = false), 2_500)
+    // suite39: the flood ran 2.5 s and the victim had to be answered within 600 ms (a wall-clock bound that a loaded
+    // 2-core machine can miss). What the attack needs is a flood that outlasts the victim's wait: it now runs 20 s (and
+    // stops as soon as the victim is answered), so a batch held until the flood ends answers the victim after it.
+    const stop = setTimeout(() => (flooding = false), FLOOD_MS)
 
-    await new Promise((r) => setTimeout(r, 300))
+    // The flood is under way (answers flowing) before the victim's call: polled, not a fixed sleep.
+    while (floodAnswers < 200 && flooding) await new Promise((r) => setTimeout(r, 5))
     const sentAt = performance.now()
     const answer = (await client.call({ type: 'catchUp', storedThrough: -1, snapshotVersion: 424242 })) as { result: { v: number } }
     const latency = performance.now() - sentAt
@@ -71,7 +77,7 @@ describe('adversarial: an agent flood does not hold the host→enclave batch', (
     expect(answer.result.v).toBe(424242)
     expect(floodStillRunning).toBe(true)
     expect(answersBefore).toBeGreaterThan(100) // the flood really ran alongside
-    expect(latency).toBeLessThan(600)
-    expect(performance.now() - t0).toBeLessThan(2_500)
+    expect(latency).toBeLessThan(FLOOD_MS)
+    expect(performance.now() - t0).toBeLessThan(FLOOD_MS)
   })
 })

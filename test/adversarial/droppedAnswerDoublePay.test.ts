@@ -18,6 +18,7 @@ import {
   waitAgentFloor,
 } from '../helpers/agentClient.js'
 import { type CutProxy, cutProxy } from '../helpers/cutProxy.js'
+import { waitFor } from '../helpers/startStack.js'
 
 const AMOUNT = 1_000n
 
@@ -111,7 +112,13 @@ describe('adversarial: the answer to a signed payment is dropped; the resend mus
       }
     }
     await account.signTypedData(typed(eip3009({ wallet: s.wallet, value: 1n }))) // the session opens in the background
-    await new Promise((r) => setTimeout(r, 500))
+    // Until the SDK's payments go out MACed (suite39: was a fixed 500 ms, which a loaded machine could outlast).
+    const macedSigns = () => proxy.received.flatMap((t) => t.split(/(?=POST \/v1\/)/)).filter((t) => t.startsWith('POST /v1/agent/sign ') && t.includes('"s1:'))
+    await waitFor(async () => {
+      proxy.received.length = 0
+      await account.signTypedData(typed(eip3009({ wallet: s.wallet, value: 1n })))
+      return macedSigns().length > 0
+    }, 20_000, 'payments MACed in the session')
     const op = eip3009({ wallet: s.wallet, value: 1n })
     proxy.cutNext(1)
     const signature = await account.signTypedData(typed(op))

@@ -47,7 +47,13 @@ describe('adversarial: a MACed payment’s answer is dropped, then the enclave r
     const account = bursarAccount({ host: proxy.url, agentKey: s.agentKey, wallet: s.wallet, timeoutMs: 10_000 })
     await account.signTypedData(typed(eip3009({ wallet: s.wallet, value: 1000n }))) // Ed25519; the session opens meanwhile
     await waitFor(() => proxy.received.some((t) => t.includes('POST /v1/agent/session ') && t.includes('openSession')), 10_000, 'session open')
-    await new Promise((r) => setTimeout(r, 300))
+    // Until the SDK's payments go out MACed (suite39: a fixed 300 ms after the open was sent could pass before its
+    // answer reached the SDK on a loaded machine, and the payment below then went out under Ed25519).
+    await waitFor(async () => {
+      proxy.received.length = 0
+      await account.signTypedData(typed(eip3009({ wallet: s.wallet, value: 1n })))
+      return signBodies().some((b) => b.signature.startsWith('s1:'))
+    }, 20_000, 'payments MACed in the session')
     proxy.received.length = 0
 
     const op = eip3009({ wallet: s.wallet, value: 1001n })

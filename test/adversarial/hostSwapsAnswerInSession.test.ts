@@ -51,11 +51,13 @@ describe('adversarial: the host swaps the answer to a MACed payment', () => {
     const first = eip3009({ wallet: s.wallet, value: 1000n })
     expect(await verifyEip3009(s.wallet, first, await account.signTypedData(typed(first)))).toBe(true)
     await waitFor(() => posts.some((p) => p.path === '/v1/agent/session' && p.status === 200), 10_000, 'session open')
-    await new Promise((r) => setTimeout(r, 100))
-
-    const second = eip3009({ wallet: s.wallet, value: 1001n })
-    expect(await verifyEip3009(s.wallet, second, await account.signTypedData(typed(second)))).toBe(true)
-    expect(posts.filter((p) => p.path === '/v1/agent/sign').at(-1)!.mac).toBe(true)
+    // Paid until a payment goes out MACed (suite39: was a fixed 100 ms after the open's answer).
+    let value = 1001n
+    await waitFor(async () => {
+      const second = eip3009({ wallet: s.wallet, value: value++ })
+      expect(await verifyEip3009(s.wallet, second, await account.signTypedData(typed(second)))).toBe(true)
+      return posts.filter((p) => p.path === '/v1/agent/sign').at(-1)!.mac
+    }, 20_000, 'a payment MACed in the session')
 
     swapNext = true
     const third = eip3009({ wallet: s.wallet, value: 1002n })

@@ -68,7 +68,10 @@ describe('adversarial: a typed-data type chain that makes hashing quadratic', ()
     expect(r.json.signature).toBeUndefined()
     expect(r.json.code).toBe('sign_typed_data_too_large')
     expect(String(r.json.message)).toMatch(/type strings longer than 65536/)
-    expect(performance.now() - t0).toBeLessThan(2_000)
+    // The code above is the property (refused before the writer); the bounds below are loose on purpose (suite39: were
+    // 2 s and 3 s, tight for a loaded 2-core machine): without the bound one such request holds the enclave's only loop
+    // ~0.8 s on an idle machine, and the 16 sent before the payment ~13 s, longer on a loaded one.
+    expect(performance.now() - t0).toBeLessThan(5_000)
 
     const flood = Array.from({ length: 16 }, () => ask(typeChain(169)))
     const pay = eip3009({ wallet: s.wallet, value: 10n })
@@ -78,7 +81,7 @@ describe('adversarial: a typed-data type chain that makes hashing quadratic', ()
     expect(paid.status, JSON.stringify(paid.json)).toBe(200)
     expect(await verifyEip3009(s.wallet, pay, paid.json.signature as Hex)).toBe(true)
     for (const f of await Promise.all(flood)) expect(f.json).toMatchObject({ code: 'sign_typed_data_too_large' })
-    expect(payMs).toBeLessThan(3_000)
+    expect(payMs).toBeLessThan(8_000)
   })
 
   it('honest: the same 32 types with one instance (one type string, ~46 KB) sign and verify with viem', async () => {

@@ -121,6 +121,12 @@ function outcome(fn: () => unknown): Outcome {
   }
 }
 
+/**
+ * Random cases (seed 1818: the same cases every run, the first CASES of one sequence). 200 in `make test` (~11 s);
+ * `make test-slow` runs 2,000 (BURSAR_FUZZ_CASES; suite39: it was 600 in `make test`, ~34 s on a loaded 2-core machine).
+ */
+const CASES = Number(process.env.BURSAR_FUZZ_CASES ?? 200)
+
 const dir = mkdtempSync(path.join(tmpdir(), 'bursar-audit-fuzz-'))
 const FILE = path.join(dir, 'audit.jsonl')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -133,7 +139,7 @@ describe('audit verify: fast path = reference on random mutations of a real log'
     expect(C.toLowerCase()).not.toBe(B)
   })
 
-  it('same accept/refuse (and the same failure) as verifyAuditLog on 600 mutated exports', () => {
+  it(`same accept/refuse (and the same failure) as verifyAuditLog on ${CASES} mutated exports`, () => {
     const log = realExport(70, 7)
     const key = log.publicKeyHex
     const text = `${log.lines.join('\n')}\n`
@@ -257,7 +263,7 @@ describe('audit verify: fast path = reference on random mutations of a real log'
     ]
     let failures = 0
     let fastVerdicts = 0
-    for (let k = 0; k < 600; k++) {
+    for (let k = 0; k < CASES; k++) {
       // A quarter of the cases are re-chained edits (the ones only the scanner's own checks can catch), a quarter pairs.
       const edit = mutations.find(([n]) => n.startsWith('edit')) as Mutation
       const steps = rand() < 0.25 ? [edit] : rand() < 0.33 ? [pick(mutations), pick(mutations)] : [pick(mutations)]
@@ -278,9 +284,10 @@ describe('audit verify: fast path = reference on random mutations of a real log'
     }
     // Most mutations break the log, and some still verify (reordered fields, whitespace between tokens, CRLF): both
     // verdicts occur, and the fast path itself decided a share of the cases (it decides only logs that verify).
-    expect(failures).toBeGreaterThan(300)
-    expect(failures).toBeLessThan(570)
-    expect(fastVerdicts).toBeGreaterThan(30)
+    if (process.env.RT_PRINT) console.log({ CASES, failures, fastVerdicts })
+    expect(failures).toBeGreaterThan(CASES / 2)
+    expect(failures).toBeLessThan(CASES * 0.95)
+    expect(fastVerdicts).toBeGreaterThan(CASES / 20)
   }, 240_000)
 
   /**

@@ -26,7 +26,9 @@ describe('governance unreachable: owner acts answer governance_unavailable, noth
     const r = await fetch(`${stack.url}/v1/owner/acts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
     expect(r.status).toBe(503)
     expect(((await r.json()) as { code: string }).code).toBe('governance_unavailable')
-    expect(Date.now() - t0).toBeLessThan(9_000)
+    // Bounded by the host's 5 s wait for governance's connection, not by the client's patience (suite39: 9 s → 20 s,
+    // slack for a loaded machine; still well below the test's 60 s).
+    expect(Date.now() - t0).toBeLessThan(20_000)
     const wallets = await fetch(`${stack.url}/v1/wallets`, { headers: { authorization: `Bearer ${stack.auditToken}` } })
     expect(((await wallets.json()) as { wallets: unknown[] }).wallets).toEqual([])
   })

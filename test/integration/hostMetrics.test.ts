@@ -215,12 +215,15 @@ describe('host operations: /metrics (Prometheus), JSON logs with request ids, /r
     const generated = await fetch(`${s.stack.url}/healthz`, { headers: { 'x-request-id': 'bad id with spaces' } })
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
     await fetch(`${s.stack.url}/v1/audit/entries?after=-1`, { headers: { authorization: `Bearer ${s.stack.auditToken}` } })
-    await new Promise((r) => setTimeout(r, 200))
-    const lines = s.stack.logs
-      .join('')
-      .split('\n')
-      .filter((l) => l.startsWith('{"level"'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
+    const logLines = () =>
+      s.stack.logs
+        .join('')
+        .split('\n')
+        .filter((l) => l.startsWith('{"level"') && l.endsWith('}'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+    // The host's stderr reaches this process through a pipe: polled (suite39: was a fixed 200 ms).
+    await expect.poll(() => logLines().some((l) => l.route === '/v1/audit/entries'), { timeout: 10_000 }).toBe(true)
+    const lines = logLines()
     const mine = lines.find((l) => l.reqId === 'ops-test-42')
     expect(mine).toMatchObject({ msg: 'request', method: 'GET', route: '/readyz', status: 200, service: 'bursar-host' })
     expect(typeof mine?.ms).toBe('number')
