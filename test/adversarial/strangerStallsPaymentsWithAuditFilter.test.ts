@@ -51,7 +51,7 @@ describe.skipIf(process.env.BURSAR_TEST_STORE === 'postgres')('adversarial: a st
   })
 
   it(`${PAYMENTS} payments are answered while a stranger loops filtered queries over ${LOG} entries; each query reads at most ${BUDGET} rows per chain`, async () => {
-    const filters = [{ agent: 'agt_nobody' }, { verdict: 'deny' }, { request: randomBytes(16).toString('hex') }]
+    const filters: Record<string, string>[] = [{ agent: 'agt_nobody' }, { verdict: 'deny' }, { request: randomBytes(16).toString('hex') }]
     type Seen = { filter: string; after: number; scanned: number; scannedThrough: number; next: number | null; entries: number }
     const seen: Seen[] = []
     let stop = false
