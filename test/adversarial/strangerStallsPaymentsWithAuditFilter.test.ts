@@ -6,7 +6,7 @@ import Database from 'better-sqlite3'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SqliteStore } from '../../host/storage/SqliteStore.js'
-import { type StackWithAgent, eip3009, paymentPolicy, postSign, signedBody, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
+import { type StackWithAgent, eip3009, paymentPolicy, postSign, runCli, signedBody, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
 
 /** Entries in the log before the host starts (another chain's, stored as a scale-out peer would): ~55 MB. */
 const LOG = Number(process.env.AUDIT39_LOG ?? 150_000)
@@ -96,4 +96,23 @@ describe.skipIf(process.env.BURSAR_TEST_STORE === 'postgres')('adversarial: a st
     }
     expect(seen.filter((q) => q.scanned >= BUDGET).length).toBeGreaterThan(QUERIES / 2) // the log was there to be read
   }, 180_000)
+
+  it("the CLI's `audit query --agent` follows the short pages: exactly the agent's entries the wallet's export holds", async () => {
+    const auth = { authorization: `Bearer ${s.stack.auditToken}` }
+    const jsonl = await (await fetch(`${s.stack.url}/v1/audit/export?wallet=${s.wallet}`, { headers: auth })).text()
+    const lines = jsonl.trim().split('\n').map((l) => JSON.parse(l) as { type: string; seq: number; agentId?: string })
+    const expected = lines.filter((e) => e.type === 'entry' && e.agentId === s.agentKey.agentId).map((e) => e.seq)
+    expect(expected.length).toBeGreaterThanOrEqual(PAYMENTS)
+    const q = await runCli(['audit', 'query', '--host', s.stack.url, '--token', s.stack.auditToken, '--agent', s.agentKey.agentId, '--json'])
+    expect(q.code, q.stderr).toBe(0)
+    expect((JSON.parse(q.stdout) as { entries: { seq: number }[] }).entries.map((e) => e.seq)).toEqual(expected)
+    // The same walk by hand: many pages, most of them empty (the peer chain's window), each within the budget.
+    let pages = 0
+    for (let after = -1; after !== null; pages++) {
+      const page = (await (await fetch(`${s.stack.url}/v1/audit/entries?agent=${s.agentKey.agentId}&after=${after}&limit=1000`)).json()) as { next: number | null; scannedThrough: number }
+      expect(page.scannedThrough - after).toBeLessThanOrEqual(BUDGET)
+      after = page.next as number
+    }
+    expect(pages).toBeGreaterThanOrEqual(LOG / BUDGET)
+  }, 120_000)
 })
