@@ -36,6 +36,8 @@ export type BuildAppParameters = {
   auditToken?: string | undefined
   /** Audit read access: 'owner' (default: owner read tokens, or the operator's auditToken) or 'open'. */
   auditAuth?: 'owner' | 'open' | undefined
+  /** Rows one audit entries query reads at most (audit39; default DEFAULT_AUDIT_SCAN_ROWS). */
+  auditScanRows?: number | undefined
   logger?: boolean
   /** Origins allowed to call the API from a browser (a console run from a local copy): '*' or a list; none by default. */
   corsOrigins?: readonly string[] | undefined
@@ -100,7 +102,7 @@ export async function buildApp(params: BuildAppParameters): Promise<FastifyInsta
   await app.register(agentReadRoutes(params.gateway, params.store))
   await app.register(attestationRoutes(params.gateway))
   await app.register(
-    auditRoutes(params.store, params.gateway, ownerReadGuard({ mode: params.auditAuth ?? 'owner', operatorToken: params.auditToken, origins: params.readOrigins })),
+    auditRoutes(params.store, params.gateway, ownerReadGuard({ mode: params.auditAuth ?? 'owner', operatorToken: params.auditToken, origins: params.readOrigins }), params.auditScanRows),
   )
   // Operator acts (issue 15 step 3): the operator's bearer token only, in every audit mode.
   await app.register(operatorRoutes(params.gateway, ownerReadGuard({ mode: 'owner', operatorToken: params.auditToken })))

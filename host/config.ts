@@ -55,6 +55,8 @@ export const HostEnvSchema = z.object({
   BURSAR_AUDIT_TOKEN: z.string().min(16, 'BURSAR_AUDIT_TOKEN must be at least 16 characters').optional(),
   /** owner: audit reads need an owner read token or BURSAR_AUDIT_TOKEN; open: anyone reads (simulation convenience). */
   BURSAR_AUDIT_AUTH: z.enum(['owner', 'open']).default('owner'),
+  /** audit39: stored entries one /v1/audit/entries query reads at most (its filters choose among them; the client follows `next`). */
+  BURSAR_AUDIT_SCAN_ROWS: z.coerce.number().int().min(1_000).max(1_000_000).default(5_000),
   BURSAR_ENCLAVE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /**
    * Issue 15 step 4, the audit chain this pair writes: '' (default) the root chain; 'own' a chain of its own, started

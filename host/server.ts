@@ -136,6 +136,7 @@ const app = await buildApp({
   store,
   auditToken: env.BURSAR_AUDIT_TOKEN,
   auditAuth: env.BURSAR_AUDIT_AUTH,
+  auditScanRows: env.BURSAR_AUDIT_SCAN_ROWS,
   logging: hostLogging(env.BURSAR_LOG_LEVEL),
   metrics: { token: env.BURSAR_METRICS_TOKEN },
   cluster: keeper ? { keeper, get node() { return node } } : undefined,

@@ -40,15 +40,20 @@ export async function pendingReasons(client: OwnerClient, wallets: WalletInfo[])
     const authorization = await client.readAuthorization()
     for (const w of wallets) {
       if (!w.pending.some((p) => p.status === 'pending')) continue
-      const qs = new URLSearchParams({ after: '-1', limit: '1000', wallet: w.address, verdict: 'pending' })
-      const res = await fetch(`${client.host}/v1/audit/entries?${qs}`, { headers: { authorization } })
-      if (!res.ok) continue
-      const page = (await res.json()) as { entries?: Array<{ code: string | null; rule: string | null; reason: string | null; resourceUrl?: string; ledger: unknown[] }> }
-      for (const e of page.entries ?? []) {
-        for (const ev of e.ledger) {
-          const id = (ev as { type?: string; pendingId?: string }).pendingId
-          if (id && !out.has(id)) out.set(id, { code: e.code, rule: e.rule, reason: e.reason, resourceUrl: e.resourceUrl ?? null })
+      // audit39: every page (the host reads at most its row budget per query; `next` continues).
+      for (let after = -1; ; ) {
+        const qs = new URLSearchParams({ after: String(after), limit: '1000', wallet: w.address, verdict: 'pending' })
+        const res = await fetch(`${client.host}/v1/audit/entries?${qs}`, { headers: { authorization } })
+        if (!res.ok) break
+        const page = (await res.json()) as { next?: number | null; entries?: Array<{ code: string | null; rule: string | null; reason: string | null; resourceUrl?: string; ledger: unknown[] }> }
+        for (const e of page.entries ?? []) {
+          for (const ev of e.ledger) {
+            const id = (ev as { type?: string; pendingId?: string }).pendingId
+            if (id && !out.has(id)) out.set(id, { code: e.code, rule: e.rule, reason: e.reason, resourceUrl: e.resourceUrl ?? null })
+          }
         }
+        if (typeof page.next !== 'number' || page.next <= after) break
+        after = page.next
       }
     }
   } catch {

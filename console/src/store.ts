@@ -83,7 +83,8 @@ export async function loadOwnerData(full = true): Promise<void> {
     state.scope = page.scope
     entries.push(...page.entries)
     checkpoints.push(...page.checkpoints)
-    if (page.next === null || page.entries.length === 0) break
+    // audit39: a page may be empty and still have a next (the host's row budget ran out): follow it while it advances.
+    if (page.next === null || page.next <= after) break
     after = page.next
   }
   // An open host serves the whole log: the views show the owner's agents only, the audit check verifies all of it.

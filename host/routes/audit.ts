@@ -7,6 +7,7 @@ import { CheckpointSchema } from '../../shared/protocol/messages.js'
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
 import { errorStatus } from '../plugins/errorStatus.js'
 import type { AuditScope, ownerReadGuard } from '../plugins/ownerReadGuard.js'
+import { type AuditScan, auditNext, MIN_SCAN_ROWS } from '../storage/auditScan.js'
 import type { AuditQuery, Store, StoredCheckpoint } from '../storage/Store.js'
 import { auditExport, chainHeader, exactCheckpoints, walletExport } from './auditExport.js'
 
@@ -36,7 +37,13 @@ export const AuditEntriesResponseSchema = z.object({
   scope: z.enum(['all', 'owner']).describe('owner: only the wallets the token owner owns (not a contiguous chain)'),
   entries: z.array(z.record(z.string(), z.unknown())).describe('stored entries (AuditEntry + recorded hash), ascending seq'),
   checkpoints: z.array(CheckpointSchema).describe('signed checkpoints for the returned range (owner scope: at returned seqs)'),
-  next: z.number().int().nullable().describe('pass as `after` for the next page; null when this page is the last'),
+  next: z
+    .number()
+    .int()
+    .nullable()
+    .describe('pass as `after` for the next page; null when this page is the last. A page may hold fewer than `limit` entries (even none) and still have a `next`: follow it until null'),
+  scanned: z.number().int().describe('stored entries this query read (the host\'s row budget, BURSAR_AUDIT_SCAN_ROWS, bounds it)'),
+  scannedThrough: z.number().int().describe('every entry after `after` up to this seq was read for this page'),
   answers: z
     .array(
       z.object({
@@ -61,8 +68,15 @@ const AUTH_DOC =
 
 type Guard = ReturnType<typeof ownerReadGuard>
 
-/** Audit log reads: query with cursor pagination (owner-scoped or full), streamed export, public signed head. */
-export function auditRoutes(store: Store, gateway: EnclaveGateway, guard: Guard): FastifyPluginAsyncZod {
+/** Rows one /v1/audit/entries query reads at most (audit39: BURSAR_AUDIT_SCAN_ROWS). */
+export const DEFAULT_AUDIT_SCAN_ROWS = 5_000
+
+/**
+ * Audit log reads: query with cursor pagination (owner-scoped or full), streamed export, public signed head.
+ * `scanRows` (audit39): the row budget of one entries query, on the host's only thread (auditScan.ts).
+ */
+export function auditRoutes(store: Store, gateway: EnclaveGateway, guard: Guard, scanRows = DEFAULT_AUDIT_SCAN_ROWS): FastifyPluginAsyncZod {
+  const rows = Math.max(MIN_SCAN_ROWS, scanRows)
   return async (app) => {
     const authorize = async (req: Parameters<Guard>[0], reply: FastifyReply): Promise<AuditScope | null> => {
       const scope = await guard(req)
@@ -90,7 +104,7 @@ export function auditRoutes(store: Store, gateway: EnclaveGateway, guard: Guard)
       {
         schema: {
           tags: ['audit'],
-          summary: 'Query audit entries (cursor pagination: after + limit → next)',
+          summary: 'Query audit entries (cursor pagination: after + limit → next; each page reads at most the host\'s row budget)',
           description: AUTH_DOC,
           querystring: AuditEntriesQuerySchema,
           response: { 200: AuditEntriesResponseSchema, 401: ErrorBody, 403: ErrorBody, 503: ErrorBody },
@@ -110,17 +124,18 @@ export function auditRoutes(store: Store, gateway: EnclaveGateway, guard: Guard)
           requestId: q.request,
           limit: q.limit,
         }
-        let texts: string[]
+        let page: AuditScan
         if (scope.kind === 'owner') {
           const owned = await ownedWallets(scope.owner, reply)
           if (!owned) return reply
           if (q.wallet && !owned.includes(q.wallet.toLowerCase()))
             return reply.code(403).send({ code: 'audit_wallet_not_owned', message: `${q.wallet} is not a wallet of ${scope.owner}: query one of yours` })
-          texts = await queryWallets(store, q.wallet ? [q.wallet] : owned, query)
-        } else texts = await store.queryEntries(query)
-        const entries = texts.map((t) => JSON.parse(t) as { seq: number })
+          page = await scanWallets(store, q.wallet ? [q.wallet] : owned, query, rows)
+        } else page = await store.scanEntries(query, rows)
+        const entries = page.texts.map((t) => JSON.parse(t) as { seq: number })
         const last = entries[entries.length - 1]
-        const next = entries.length === q.limit && last ? last.seq : null
+        // audit39: a page ends at the limit (as before) or where the row budget ran out (page.through).
+        const next = auditNext(page, last?.seq, q.limit)
         const wholeLogEnd = next === null && !q.wallet && !q.agent && !q.verdict && !q.from && !q.to && !q.request
         const checkpoints = scope.kind === 'owner' ? await exactCheckpoints(store, entries.map((e) => e.seq)) : await rangeCheckpoints(store, entries, wholeLogEnd)
         return {
@@ -128,6 +143,8 @@ export function auditRoutes(store: Store, gateway: EnclaveGateway, guard: Guard)
           entries,
           checkpoints,
           next,
+          scanned: page.scanned,
+          scannedThrough: page.through,
           ...(q.request ? { answers: await answersOf(store, q.request, entries as unknown as { agentId?: string | null }[]) } : {}),
         }
       },
@@ -201,6 +218,26 @@ async function queryWallets(store: Store, wallets: string[], q: AuditQuery): Pro
   return rows.slice(0, q.limit).map((r) => r.t)
 }
 
+/**
+ * audit39: one budgeted page over several wallets (an owner's): each wallet's scan (the budget shared), merged by seq
+ * up to the first seq some wallet has not read past, cut to the limit.
+ */
+export async function scanWallets(store: Store, wallets: string[], q: AuditQuery, rows: number): Promise<AuditScan> {
+  const each = Math.max(100, Math.floor(rows / Math.max(1, wallets.length)))
+  const pages = await Promise.all(wallets.map((w) => store.scanEntries({ ...q, wallet: w }, each)))
+  const open = pages.filter((p) => p.more)
+  let through = open.length > 0 ? Math.min(...open.map((p) => p.through)) : Math.max(q.afterSeq ?? -1, ...pages.map((p) => p.through))
+  const hits = pages
+    .flatMap((p) => p.texts)
+    .map((t) => ({ t, seq: (JSON.parse(t) as { seq: number }).seq }))
+    .filter((h) => h.seq <= through)
+  hits.sort((a, b) => a.seq - b.seq)
+  // At the limit: the whole of the last seq (each wallet's page holds all of a seq it returns), as auditScanPage does.
+  const cut = hits[q.limit - 1]?.seq
+  if (cut !== undefined) through = cut
+  const scanned = pages.reduce((n, p) => n + p.scanned, 0)
+  return { texts: hits.filter((h) => h.seq <= through).map((h) => h.t), scanned, through, more: open.length > 0 || cut !== undefined }
+}
 
 /**
  * Checkpoints from the first returned seq through the first one covering the last returned seq. `wholeLogEnd`: the

@@ -15,6 +15,7 @@ import pg from 'pg'
 import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot, WalletCursor, WalletEntryRow } from './Store.js'
 import { AuditForkError, LeaseLostError, WalletLeaseLostError } from './storeErrors.js'
+import { type AuditScan, auditScanPage } from './auditScan.js'
 import { parsedEntry } from './parsedEntry.js'
 import { newestSet } from './Store.js'
 import { WALLET_LEASE_MIGRATIONS } from './walletLeases.js'
@@ -529,6 +530,41 @@ export class PostgresStore implements Store {
     const dir = q.newestFirst ? ' DESC' : ''
     const sql = `SELECT body FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY seq${dir}, chain${dir} LIMIT $${args.length}`
     return (await this.pool.query<{ body: string }>(sql, args)).rows.map((x) => x.body)
+  }
+
+  async scanEntries(q: AuditQuery, rows: number): Promise<AuditScan> {
+    const after = q.afterSeq ?? -1
+    const args: unknown[] = []
+    const arg = (v: unknown) => `$${args.push(v)}`
+    const match: string[] = []
+    if (q.agentId) match.push(`agent_id = ${arg(q.agentId)}`)
+    if (q.verdict) match.push(`verdict = ${arg(q.verdict)}`)
+    if (q.requestId) match.push(`(body::jsonb ->> 'requestId') = ${arg(q.requestId)}`)
+    if (q.fromTime !== undefined) match.push(`time >= ${arg(q.fromTime)}`)
+    if (q.toTime !== undefined) match.push(`time < ${arg(q.toTime)}`)
+    const select = `SELECT seq, CASE WHEN ${match.length ? match.join(' AND ') : 'true'} THEN body END AS body FROM audit_entries`
+    const page = { after, rows, limit: q.limit }
+    if (q.wallet) {
+      const chain = q.chain === undefined ? '' : ` AND chain = ${arg(q.chain)}`
+      const sql = `${select} WHERE lower(wallet) = lower(${arg(q.wallet)}) AND seq > ${arg(after)}${chain} ORDER BY seq, chain LIMIT ${arg(rows)}`
+      const read = (await this.pool.query<{ seq: string; body: string | null }>(sql, args)).rows
+      return auditScanPage(read, { ...page, windowEnd: null, morePast: async () => true })
+    }
+    // The distinct chains by the (chain, seq) index, one seek each (GROUP BY reads the whole index).
+    const chains =
+      q.chain === undefined
+        ? (
+            await this.pool.query<{ chain: string }>(
+              'WITH RECURSIVE c(chain) AS (SELECT MIN(chain) FROM audit_entries UNION ALL SELECT (SELECT MIN(chain) FROM audit_entries WHERE chain > c.chain) FROM c WHERE c.chain IS NOT NULL) SELECT chain FROM c WHERE chain IS NOT NULL',
+            )
+          ).rows.map((r) => r.chain)
+        : [q.chain]
+    const end = after + rows
+    if (chains.length === 0) return { texts: [], scanned: 0, through: end, more: false }
+    const sql = `${select} WHERE chain = ANY(${arg(chains)}) AND seq > ${arg(after)} AND seq <= ${arg(end)} ORDER BY seq, chain`
+    const read = (await this.pool.query<{ seq: string; body: string | null }>(sql, args)).rows
+    const morePast = async () => (await this.pool.query('SELECT 1 FROM audit_entries WHERE chain = ANY($1) AND seq > $2 LIMIT 1', [chains, end])).rows.length > 0
+    return auditScanPage(read, { ...page, windowEnd: end, morePast })
   }
 
   async checkpoints(afterSeq: number, limit: number, chain = ''): Promise<StoredCheckpoint[]> {

@@ -5,6 +5,7 @@ import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot, WalletCursor, WalletEntryRow } from './Store.js'
 import { AuditForkError, StoreDamagedError, StoreTooNewError } from './storeErrors.js'
 import { type CheckpointRow, compactAnswerBody, cutCheckpoint, expandAnswerBody, pasteCheckpoint } from './answerBody.js'
+import { type AuditScan, auditScanPage } from './auditScan.js'
 import { parsedEntry } from './parsedEntry.js'
 import { newestSet } from './Store.js'
 import { startWalCheckpointer, type WalCheckpointer } from './walCheckpointer.js'
@@ -172,6 +173,10 @@ export class SqliteStore implements Store {
            LEFT JOIN chain_ids k ON a.checkpoint_at IS NOT NULL AND k.chain = a.entry_chain
            LEFT JOIN audit_checkpoints c ON a.audit_seq >= 0 AND a.audit_seq < ${CHAIN_SPAN} AND c.ckey = k.id * ${CHAIN_SPAN} + a.audit_seq WHERE a.agent_id = ? AND a.nonce = ?`,
       ),
+      // audit39: the distinct chains by the (chain, seq) index, one seek each (GROUP BY reads the whole index).
+      entryChains: db.prepare(
+        'WITH RECURSIVE c(chain) AS (SELECT MIN(chain) FROM audit_entries UNION ALL SELECT (SELECT MIN(chain) FROM audit_entries WHERE chain > c.chain) FROM c WHERE c.chain IS NOT NULL) SELECT chain FROM c WHERE chain IS NOT NULL',
+      ).pluck(),
       fetched: db.prepare('UPDATE agent_answers SET fetched_at = COALESCE(fetched_at, ?), fetch_count = fetch_count + 1 WHERE agent_id = ? AND nonce = ?'),
     }
   }
@@ -415,6 +420,33 @@ export class SqliteStore implements Store {
     const dir = q.newestFirst ? ' DESC' : ''
     const sql = `SELECT body FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY seq${dir}, chain${dir} LIMIT ?`
     return this.db.prepare(sql).pluck().all(...args, q.limit) as string[]
+  }
+
+  async scanEntries(q: AuditQuery, rows: number): Promise<AuditScan> {
+    const after = q.afterSeq ?? -1
+    const match: string[] = []
+    const matchArgs: unknown[] = []
+    if (q.agentId) match.push('agent_id = ?') && matchArgs.push(q.agentId)
+    if (q.verdict) match.push('verdict = ?') && matchArgs.push(q.verdict)
+    if (q.requestId) match.push("json_extract(body, '$.requestId') = ?") && matchArgs.push(q.requestId)
+    if (q.fromTime !== undefined) match.push('time >= ?') && matchArgs.push(q.fromTime)
+    if (q.toTime !== undefined) match.push('time < ?') && matchArgs.push(q.toTime)
+    const select = `SELECT seq, CASE WHEN ${match.length ? match.join(' AND ') : '1'} THEN body END AS body FROM audit_entries`
+    const page = { after, rows, limit: q.limit }
+    if (q.wallet) {
+      // By audit_wallet_lower (+chain: never the (chain, seq) index, which would read other wallets' entries).
+      const chain = q.chain === undefined ? '' : ' AND +chain = ?'
+      const sql = `${select} WHERE lower(wallet) = lower(?) AND seq > ?${chain} ORDER BY seq, chain LIMIT ?`
+      const read = this.db.prepare(sql).iterate(...matchArgs, q.wallet, after, ...(q.chain === undefined ? [] : [q.chain]), rows) as Iterable<{ seq: number; body: string | null }>
+      return auditScanPage(read, { ...page, windowEnd: null, morePast: async () => true })
+    }
+    const chains = q.chain === undefined ? (this.stmts.entryChains.all() as string[]) : [q.chain]
+    const end = after + rows
+    if (chains.length === 0) return { texts: [], scanned: 0, through: end, more: false }
+    const inChains = `chain IN (${chains.map(() => '?').join(',')})`
+    const read = this.db.prepare(`${select} WHERE ${inChains} AND seq > ? AND seq <= ? ORDER BY seq, chain`).iterate(...matchArgs, ...chains, after, end) as Iterable<{ seq: number; body: string | null }>
+    const morePast = async () => this.db.prepare(`SELECT 1 FROM audit_entries WHERE ${inChains} AND seq > ? LIMIT 1`).pluck().get(...chains, end) !== undefined
+    return auditScanPage(read, { ...page, windowEnd: end, morePast })
   }
 
   async checkpoints(afterSeq: number, limit: number, chain = ''): Promise<StoredCheckpoint[]> {

@@ -1,3 +1,4 @@
+import type { AuditScan } from './auditScan.js'
 import type { Persist } from '../../shared/protocol/messages.js'
 
 /**
@@ -85,6 +86,12 @@ export interface Store {
   /** Entry texts of the chain with seq > after, ascending. */
   entriesAfter(after: number, limit: number, chain?: string): Promise<string[]>
   queryEntries(q: AuditQuery): Promise<string[]>
+  /**
+   * audit39: the audit route's page under a row budget (auditScan.ts): at most `rows` candidates read (a wallet's
+   * entries, or every chain's in the seq window after the cursor), the other filters choosing among them.
+   * `newestFirst` is not supported (ascending only).
+   */
+  scanEntries(q: AuditQuery, rows: number): Promise<AuditScan>
   checkpoints(afterSeq: number, limit: number, chain?: string): Promise<StoredCheckpoint[]>
   latestCheckpoint(chain?: string): Promise<StoredCheckpoint | null>
   /** Every chain with a stored entry or checkpoint: '' (root) first if any, then the others by id. */

@@ -1,0 +1,62 @@
+/**
+ * audit39: one audit query page read under a row budget, so no query holds the host's thread (or the database) for
+ * a scan of the whole log. The candidates are the entries after the cursor in (seq, chain) order: a wallet's (by its
+ * index, at most `rows` of them) or, without a wallet, every chain's entries in the seq window (after, after + rows].
+ * The other filters only choose which candidates are returned. `through`: every candidate up to that seq was read,
+ * so a client continues there (`next`) and, following it, gets exactly what one full scan would have returned.
+ */
+export type AuditScan = {
+  /** Matching entry texts, ascending (seq, chain), at most the query's limit. */
+  texts: string[]
+  /** Candidate rows read (the budget bounds it: `rows`, or per chain within the window). */
+  scanned: number
+  /** Every candidate with after < seq ≤ through was read (the page ends there unless `texts` reached the limit). */
+  through: number
+  /** Candidates past `through` may be stored: the query is not done. */
+  more: boolean
+}
+
+/** The smallest budget: a page of the route's largest limit (1,000) must fit in the window of an unfiltered query. */
+export const MIN_SCAN_ROWS = 1_000
+
+/**
+ * The page from the candidate rows as read (ascending; `body` null: read, not matching). `windowEnd` null: wallet
+ * candidates (read with LIMIT rows), else the window's last seq (read whole). `morePast`: whether any entry past
+ * the window is stored (asked only when needed). Two chains' entries can share a seq and the cursor is one seq, so
+ * a page never ends inside a seq: at the limit it takes the rest of that seq's matches (a few past the limit); where
+ * the LIMIT may have cut one, that seq is left to the next page.
+ */
+export async function auditScanPage(
+  read: Iterable<{ seq: number | string; body: string | null }>,
+  o: { after: number; rows: number; limit: number; windowEnd: number | null; morePast: () => Promise<boolean> },
+): Promise<AuditScan> {
+  const hits: Array<{ seq: number; text: string }> = []
+  let scanned = 0
+  let last = o.after
+  let cut: number | null = null
+  let pastCut = false
+  for (const r of read) {
+    const seq = Number(r.seq)
+    if (cut !== null && seq !== cut) {
+      pastCut = true
+      break
+    }
+    scanned++
+    last = seq
+    if (r.body === null) continue
+    hits.push({ seq, text: r.body })
+    if (hits.length === o.limit) cut = seq
+  }
+  const page = (through: number, more: boolean) => ({ texts: hits.filter((h) => h.seq <= through).map((h) => h.text), scanned, through, more })
+  // The wallet read stopped at its LIMIT: entries at its last seq may be unread (another chain's); that seq is read again.
+  const limitCut = o.windowEnd === null && !pastCut && scanned === o.rows
+  if (limitCut && last - 1 > o.after) return page(last - 1, true)
+  if (cut !== null) return page(cut, true)
+  if (o.windowEnd !== null) return page(o.windowEnd, await o.morePast())
+  return page(last, limitCut)
+}
+
+/** The cursor after a page: its last entry's seq at the limit (as before audit39), else where the scan stopped, or null (done). */
+export function auditNext(page: AuditScan, lastSeq: number | undefined, limit: number): number | null {
+  return page.texts.length >= limit && lastSeq !== undefined ? lastSeq : page.more ? page.through : null
+}
