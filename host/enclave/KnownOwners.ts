@@ -91,6 +91,17 @@ export class KnownOwners {
     return listed?.has(act.signer) || (newWallet && act.signer === named.owner) ? act.signer : null
   }
 
+  /**
+   * rt39: the wallets `owner` (lowercase) is known to own, oldest first (a preferred CreateWallet/ImportWallet claims
+   * one of them while it waits or runs: relayOwnerAct.ts). Read only for a key that owns one (`owners` says so first).
+   */
+  walletsOf(owner: string): string[] {
+    if (!this.owners.has(owner)) return []
+    const found: string[] = []
+    for (const [w, listed] of this.wallets) if (listed.has(owner)) found.push(w)
+    return found
+  }
+
   private forget(wallet: string): void {
     const listed = this.wallets.get(wallet)
     if (!listed) return
