@@ -3,7 +3,7 @@ import type { OwnerActBody } from '../../shared/protocol/messages.js'
 import { ownerActSigner } from './ownerActSigner.js'
 
 /** What the enclave says of a wallet (getWallets' WalletInfo): its address and its owners. */
-export type OwnedWallet = { address: string; governance: { owners: readonly string[] } }
+export type OwnedWallet = { address: string; ownerSeq?: number; governance: { owners: readonly string[] } }
 /**
  * Where the enclave's owners are read: `epoch` changes with each enclave connection (a new one: reseed), `read` is a
  * getWallets (null: not read now; the next act tries again).
@@ -27,6 +27,8 @@ export class KnownOwners {
   private readonly wallets = new Map<string, Set<string>>()
   /** Owner → how many of those wallets list it (a CreateWallet/ImportWallet signed by one runs preferred). */
   private readonly owners = new Map<string, number>()
+  /** rt39: wallet → its owner sequence as last read or applied here (an act at or below it is a replay, not preferred). */
+  private readonly seqs = new Map<string, number>()
   private seeded: { epoch: number; done: Promise<void> } | null = null
 
   constructor(private readonly source: OwnersSource | null = null) {}
@@ -53,7 +55,17 @@ export class KnownOwners {
   seed(wallets: readonly OwnedWallet[]): void {
     this.wallets.clear()
     this.owners.clear()
-    for (const w of wallets) this.set(w.address, w.governance.owners)
+    this.seqs.clear()
+    for (const w of wallets) {
+      this.set(w.address, w.governance.owners)
+      if (w.ownerSeq !== undefined) this.applied(w.address, w.ownerSeq)
+    }
+  }
+
+  /** rt39: an act applied to `wallet` here, its owner sequence now `ownerSeq` (kept only for a wallet known here). */
+  applied(wallet: string, ownerSeq: number): void {
+    const w = wallet.toLowerCase()
+    if (this.wallets.has(w)) this.seqs.set(w, Math.max(ownerSeq, this.seqs.get(w) ?? 0))
   }
 
   /** A wallet's owners as an applied SetOwners' answer names them (replacing the known ones). */
@@ -88,6 +100,8 @@ export class KnownOwners {
     if (!listed && !newWallet) return null
     const act = await ownerActSigner(body)
     if (!act) return null
+    // rt39: an owner's act already applied (its seq at or below the wallet's), replayed by whoever saw it, is a stranger's.
+    if (act.seq !== null && act.seq <= (this.seqs.get(named.wallet) ?? -1)) return null
     return listed?.has(act.signer) || (newWallet && act.signer === named.owner) ? act.signer : null
   }
 
@@ -107,6 +121,7 @@ export class KnownOwners {
     if (!listed) return
     for (const o of listed) this.drop(listed, o)
     this.wallets.delete(wallet)
+    this.seqs.delete(wallet)
   }
 
   private drop(listed: Set<string>, owner: string): void {

@@ -40,6 +40,7 @@ export async function relayOwnerAct(
           const signer = (await ownerActSigner(body))?.signer
           if (signer !== undefined) lanes.known.add(r.result.wallet, signer)
         }
+        lanes.known.applied(r.result.wallet, r.result.ownerSeq) // rt39: its replays are strangers' from now on
       }
       if (r.ok || r.error.code !== 'governance_stale' || attempt >= STALE_ATTEMPTS) return r
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt)) // jitter: racing acts spread out
