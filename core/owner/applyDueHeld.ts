@@ -16,10 +16,10 @@ export type OwnerShell<T> = {
   halt(why: string): never
 }
 
-/** Applies ledger events, live or replayed from stored audit entries (same path); an illegal event is a broken invariant. */
-export function applyEvents<T>(shell: OwnerShell<T>, wallet: WalletView, events: readonly unknown[]): void {
+/** Applies ledger events, live or replayed from stored audit entries (same path); an illegal event is a broken invariant. `built`: applyLedgerEvent's. */
+export function applyEvents<T>(shell: OwnerShell<T>, wallet: WalletView, events: readonly unknown[], built = false): void {
   try {
-    shell.state.apply({ type: 'ledger', wallet: wallet.address, events })
+    shell.state.apply({ type: 'ledger', wallet: wallet.address, events, built })
   } catch (err) {
     shell.halt(`replayed ledger event rejected: ${(err as Error).message}`)
   }

@@ -113,8 +113,8 @@ export type StateChange =
   /** A new wallet; CreateWallet nonces issued before `pruneBefore` are forgotten (their window is long past). */
   | { type: 'wallet_created'; wallet: WalletRecord; nonce: string; issuedAt: number; pruneBefore: number }
   | { type: 'wallet_changed'; wallet: string; change: WalletChange }
-  /** Ledger events, schema-checked again as they are applied (live and replayed alike). */
-  | { type: 'ledger'; wallet: string; events: readonly unknown[] }
+  /** Ledger events, schema-checked as they are applied; `built` (cpu39): the core's own, typed, applied as they are. */
+  | { type: 'ledger'; wallet: string; events: readonly unknown[]; built?: boolean }
   | { type: 'owner_seq'; wallet: string; ownerSeq: number; rolledBack: boolean }
   /** Issue 15 step 3: a wallet loaded from its blob (at the blob's version; the next seal re-seals it) or dropped. */
   | { type: 'wallet_added'; wallet: WalletRecord; version: number }

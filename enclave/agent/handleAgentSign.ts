@@ -131,7 +131,7 @@ async function decide(enclave: Enclave, r: AgentRequest, wallet: WalletView, aut
   }
   // SECURITY: count the spend and audit the exact digest in this synchronous step; the signature over that
   // digest is made off the writer thread (a failed signing leaves budget counted, never the reverse).
-  applyEvents(enclave, wallet, verdict.events)
+  applyEvents(enclave, wallet, verdict.events, true) // the core's events: no parse (coreEventsFitReplay.test.ts)
   const { entry, hash } = enclave.appendEntry(tx, {
     ...entryFields(base, action),
     event: 'sign_allowed',
@@ -160,7 +160,7 @@ async function refuse(
 ): Promise<Decided> {
   // A dry run reaches here only before a verdict (nothing decoded to describe): deny, with no spends.
   if (base.r.dryRun) return { dryRun: { dryRun: true, verdict: 'deny', code: error.code, message: error.message, spends: [] }, pending: await heldBlock(enclave, base.tx) }
-  applyEvents(enclave, base.wallet, events)
+  applyEvents(enclave, base.wallet, events, true)
   enclave.appendEntry(base.tx, {
     ...entryFields(base, action),
     event,

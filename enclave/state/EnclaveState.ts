@@ -100,7 +100,7 @@ export class EnclaveState {
         return
       case 'ledger': {
         const ledger = this.record(c.wallet).ledger
-        for (const e of c.events) applyLedgerEvent(ledger, e)
+        for (const e of c.events) applyLedgerEvent(ledger, e, c.built)
         return
       }
       case 'owner_seq': {

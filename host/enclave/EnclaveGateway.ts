@@ -23,6 +23,7 @@ import { errorStatus } from '../../shared/errors/errorCodes.js'
 import type { AgentAnswer, Store } from '../storage/Store.js'
 import { LeaseLostError } from '../storage/storeErrors.js'
 import { parsedEntry } from '../storage/parsedEntry.js'
+import { hashedText } from '../storage/answerBody.js'
 import { BaseError } from '../../shared/errors/base.js'
 import { GOVERNANCE_PROTOCOL_VERSION } from '../../shared/governance/governanceProtocol.js'
 import { RelayLanes, relayOwnerAct } from './relayOwnerAct.js'
@@ -596,7 +597,7 @@ export type AnswerKey = { agentId: string; nonce: string; requestHash: string }
  * it and compares with the receipt's entryHash, which the enclave's checkpoint signs. Only this request's own entry:
  * never another wallet's.
  */
-function withAuditEntry<R>(result: R, persist: Persist): R {
+export function withAuditEntry<R>(result: R, persist: Persist): R {
   const seq = (result as { receipt?: { seq?: unknown } }).receipt?.seq
   if (typeof seq !== 'number') return result
   for (let i = persist.entries.length - 1; i >= 0; i--) {
@@ -605,6 +606,7 @@ function withAuditEntry<R>(result: R, persist: Persist): R {
     const { hash: _hash, mac: _mac, ...entry } = parsedEntry(persist, i) as { seq: number; hash?: unknown; mac?: unknown }
     if (entry.seq === seq) {
       ;(result as { auditEntry?: unknown }).auditEntry = entry
+      entryTexts.set(entry, text)
       break
     }
   }
@@ -620,9 +622,31 @@ function toAnswer(key: AnswerKey, persist: Persist, res: { ok: true; result: unk
     if (e.requestId === key.nonce && typeof e.seq === 'number') auditSeq = e.seq
   }
   const body = res.ok ? res.result : res.error
-  const text = JSON.stringify(body)
+  const text = answerJson(body)
   if (body !== null && typeof body === 'object') answerTexts.set(body, text)
   return { ...key, status: res.ok ? 200 : errorStatus(res.error.code), body: text, auditSeq, decidedAt: Date.now() }
+}
+
+/** Each `auditEntry` withAuditEntry set, to the stored entry text it was parsed from. */
+const entryTexts = new WeakMap<object, string>()
+/** A key that JSON.parse would move ahead of the others (an array index: it starts with a digit) — or a false alarm. */
+const INDEX_KEY = /[{,]"[0-9]/
+
+/**
+ * Issue 18 (cpu39): JSON.stringify(body), with a signature's `auditEntry` (last, as withAuditEntry set it) spliced in as
+ * its stored text without hash and mac — the enclave's canonical JSON (sorted keys, JSON.stringify's escapes), which
+ * is what stringifying its parse gives back unless a key is an array index (JSON.parse puts those first): then, or
+ * when the entry is not last or not one withAuditEntry set, stringified whole. answerJson.test.ts: equal bytes.
+ */
+export function answerJson(body: unknown): string {
+  const entry = (body as { auditEntry?: unknown } | null)?.auditEntry
+  const text = entry !== null && typeof entry === 'object' ? entryTexts.get(entry) : undefined
+  const hashed = text === undefined ? null : hashedText(text)
+  const keys = hashed === null ? [] : Object.keys(body as object)
+  if (hashed === null || keys[keys.length - 1] !== 'auditEntry' || INDEX_KEY.test(hashed)) return JSON.stringify(body)
+  const { auditEntry: _entry, ...rest } = body as Record<string, unknown>
+  const head = JSON.stringify(rest)
+  return `${head.length > 2 ? `${head.slice(0, -1)},` : '{'}"auditEntry":${hashed}}`
 }
 
 /** Each answer body's JSON text as stored (toAnswer), so the route sends those bytes instead of serializing it again. */

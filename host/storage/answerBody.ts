@@ -8,7 +8,7 @@
 const KEY = ',"auditEntry":'
 
 /** The entry as hashed: its stored text without the `,"hash":"…","mac":"…"` the enclave appends (null: no such tail). */
-function hashedText(entryText: string): string | null {
+export function hashedText(entryText: string): string | null {
   const k = entryText.lastIndexOf(',"hash":"')
   return k < 0 ? null : `${entryText.slice(0, k)}}`
 }

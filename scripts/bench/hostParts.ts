@@ -10,6 +10,8 @@ import { RESULT_SCHEMAS, ResponseFrameSchema } from '../../shared/protocol/messa
 import { exactAgentSigned } from '../../host/enclave/exactAgentSigned.js'
 import { exactResponseFrame } from '../../host/enclave/exactResponseFrame.js'
 import { setup } from './hotPathAb.js'
+import { answerJson, withAuditEntry } from '../../host/enclave/EnclaveGateway.js'
+import type { Persist } from '../../shared/protocol/messages.js'
 
 const [rounds, calls] = [Number(process.argv[2] ?? 7), Number(process.argv[3] ?? 4000)]
 const run = await setup('.')
@@ -17,7 +19,12 @@ const r = await run.sample()
 const wire = encodeFrame({ id: 12345, ...r }).subarray(4)
 const frame = decodeFrameBody(wire) as { result: unknown }
 if (!exactResponseFrame(frame) || !exactAgentSigned(frame.result)) throw new Error('the exact checks do not take the real answer')
+// cpu39: the answer body as the gateway leaves it (withAuditEntry on the decoded frame's result).
+const answered = decodeFrameBody(wire) as { result: unknown; persist: Persist }
+const body = withAuditEntry(answered.result, answered.persist)
+if (answerJson(body) !== JSON.stringify(body)) throw new Error('the spliced answer text differs')
 const pairs: Record<string, [() => unknown, () => unknown]> = {
+  'host: answer text (stringify → entry text spliced)': [() => JSON.stringify(body), () => answerJson(body)],
   'host: response frame check (zod → exact)': [() => ResponseFrameSchema.safeParse(frame), () => exactResponseFrame(frame)],
   'host: agentSign result check (zod → exact)': [() => RESULT_SCHEMAS.agentSign.safeParse(frame.result), () => exactAgentSigned(frame.result)],
 }
