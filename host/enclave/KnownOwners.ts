@@ -1,4 +1,5 @@
 import { MAX_OWNERS } from '../../shared/owner/ownerActTypes.js'
+import { CREATE_WINDOW_MS } from '../../shared/owner/ownerLimits.js'
 import type { OwnerActBody } from '../../shared/protocol/messages.js'
 import { ownerActSigner } from './ownerActSigner.js'
 
@@ -29,6 +30,8 @@ export class KnownOwners {
   private readonly owners = new Map<string, number>()
   /** rt39: wallet → its owner sequence as last read or applied here (an act at or below it is a replay, not preferred). */
   private readonly seqs = new Map<string, number>()
+  /** rt39: nonces of new wallets' acts applied here (→ issuedAt), kept two windows (the enclave remembers them as long). */
+  private readonly nonces = new Map<string, number>()
   private seeded: { epoch: number; done: Promise<void> } | null = null
 
   constructor(private readonly source: OwnersSource | null = null) {}
@@ -60,6 +63,15 @@ export class KnownOwners {
       this.set(w.address, w.governance.owners)
       if (w.ownerSeq !== undefined) this.applied(w.address, w.ownerSeq)
     }
+  }
+
+  /** rt39: a new wallet's act applied here (its nonce and issuedAt): a replay of it is not preferred. */
+  created(nonce: string, issuedAt: number, now = Date.now()): void {
+    for (const [n, at] of this.nonces) {
+      if (at >= now - 2 * CREATE_WINDOW_MS && this.nonces.size < MAX_WALLETS) break
+      this.nonces.delete(n) // oldest first (issuedAt is within a window of its arrival): expired, or past the bound
+    }
+    this.nonces.set(nonce.toLowerCase(), issuedAt)
   }
 
   /** rt39: an act applied to `wallet` here, its owner sequence now `ownerSeq` (kept only for a wallet known here). */
@@ -102,6 +114,9 @@ export class KnownOwners {
     if (!act) return null
     // rt39: an owner's act already applied (its seq at or below the wallet's), replayed by whoever saw it, is a stranger's.
     if (act.seq !== null && act.seq <= (this.seqs.get(named.wallet) ?? -1)) return null
+    // rt39: a new wallet's act outside the enclave's window, or applied here already (an owner's CreateWallet replayed
+    // held the claim on its wallet and sent the owner's next one to the strangers' FIFO) is a stranger's.
+    if (act.issuedAt !== null && (Math.abs(Date.now() - act.issuedAt) > CREATE_WINDOW_MS || this.nonces.has(act.nonce!))) return null
     return listed?.has(act.signer) || (newWallet && act.signer === named.owner) ? act.signer : null
   }
 

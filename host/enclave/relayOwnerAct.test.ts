@@ -150,7 +150,7 @@ describe('relayOwnerAct (lanes39): owners known from the enclave at the start of
   const owner = privateKeyToAccount(generatePrivateKey())
   const wallet = `0x${'ee'.repeat(20)}` as const
   const create = (account: typeof owner, label: string) =>
-    signOwnerAct({ account, primaryType: 'CreateWallet', message: { owner: account.address, label, nonce: `0x${'12'.repeat(32)}`, issuedAt: '1', auditChain: `0x${'00'.repeat(32)}` } })
+    signOwnerAct({ account, primaryType: 'CreateWallet', message: { owner: account.address, label, nonce: `0x${'12'.repeat(32)}`, issuedAt: String(Date.now()), auditChain: `0x${'00'.repeat(32)}` } })
 
   it("after a restart (no act applied here yet) the owner's act runs beside a stranger flood holding the others' 32, not behind it", async () => {
     const h = held()

@@ -41,6 +41,8 @@ export async function relayOwnerAct(
           if (signer !== undefined) lanes.known.add(r.result.wallet, signer)
         }
         lanes.known.applied(r.result.wallet, r.result.ownerSeq) // rt39: its replays are strangers' from now on
+        const made = named.create && !r.result.proposal ? await ownerActSigner(body) : null
+        if (made?.nonce) lanes.known.created(made.nonce, made.issuedAt!)
       }
       if (r.ok || r.error.code !== 'governance_stale' || attempt >= STALE_ATTEMPTS) return r
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt)) // jitter: racing acts spread out

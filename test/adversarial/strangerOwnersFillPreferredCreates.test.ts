@@ -47,7 +47,7 @@ describe('adversarial: a stranger fills the preferred creates with keys it made 
   }
   const junk = (i: number) => ({ primaryType: 'FreezeAgent', message: JSON.stringify({ wallet: `0x${i.toString(16).padStart(40, '0')}`, agentId: `agt_${'ab'.repeat(20)}`, frozen: true, seq: '1' }), signature: `0x${'11'.repeat(65)}` })
   const create = (account: ReturnType<typeof privateKeyToAccount>, label: string) =>
-    signOwnerAct({ account, primaryType: 'CreateWallet', message: { owner: account.address, label, nonce: `0x${'12'.repeat(32)}`, issuedAt: '1', auditChain: `0x${'00'.repeat(32)}` } })
+    signOwnerAct({ account, primaryType: 'CreateWallet', message: { owner: account.address, label, nonce: `0x${'12'.repeat(32)}`, issuedAt: String(Date.now()), auditChain: `0x${'00'.repeat(32)}` } })
   const owner = privateKeyToAccount(generatePrivateKey())
   const victim = `0x${'ee'.repeat(20)}`
   const strangers = Array.from({ length: 10 }, () => privateKeyToAccount(generatePrivateKey()))
