@@ -117,7 +117,8 @@ function namedBy(body: OwnerActBody): Named & { lane: string; create: boolean } 
 export const LANE_WAITING = 16
 const LANE_RETRY_MS = 1_000
 const LANE_FULL = Symbol('lane full')
-type Lane = { owners: Array<() => void>; others: Array<() => void> }
+/** `copies` (rt39): signer + act of each act waiting in `owners`: a second copy of one waits with the others. */
+type Lane = { owners: Array<() => void>; others: Array<() => void>; copies: Set<string> }
 
 /** A counting semaphore, FIFO. */
 class Slots {
@@ -164,13 +165,19 @@ export class RelayLanes {
     if (this.lanes.has(key)) {
       ownerByView = await byOwner()
       owner = ownerByView || (await preferring) !== null
+      // rt39: copies of one signed act (an owner's proposal signature, replayed while it is fresh) take one place in
+      // the owners' queue, not all of it: a co-owner's signature of the same act still gets in.
+      const copy = owner ? `${(await ownerActSigner(body))?.signer}\n${body.primaryType}\n${body.message}` : null
       const lane = this.lanes.get(key) // the lane may have emptied while the signature was checked
       if (lane) {
+        if (copy !== null && lane.copies.has(copy)) owner = ownerByView = false
         const queue = owner ? lane.owners : lane.others
         if (queue.length >= LANE_WAITING) return LANE_FULL
+        if (owner) lane.copies.add(copy!)
         await new Promise<void>((handed) => queue.push(handed))
-      } else this.lanes.set(key, { owners: [], others: [] })
-    } else this.lanes.set(key, { owners: [], others: [] })
+        if (owner) lane.copies.delete(copy!) // it holds the lane now: another copy may wait again
+      } else this.lanes.set(key, { owners: [], others: [], copies: new Set() })
+    } else this.lanes.set(key, { owners: [], others: [], copies: new Set() })
     let claim: string | null = null
     try {
       const signer = await preferring
