@@ -1,9 +1,9 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
-import { ownerActSigner } from '../../host/enclave/ownerActSigner.js'
 import { LANE_WAITING, RelayLanes, relayOwnerAct } from '../../host/enclave/relayOwnerAct.js'
 import { signedByOwner } from '../../host/enclave/signedByOwner.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
+import { heldRelaySigner } from '../helpers/heldRelaySigner.js'
 
 /**
  * Attack (stranger holding a fresh signature of one owner, e.g. the first signature of a two-owner proposal): a
@@ -22,47 +22,28 @@ describe("adversarial: a stranger copies an owner's fresh signature to fill the 
     const view = async () => [{ address: wallet, ownerSeq: 1, governance: { owners: [a.address, b.address] } }]
     const lanes = new RelayLanes({ epoch: () => 0, read: view })
     const byOwner = signedByOwner(view)
-    const log: string[] = []
-    const gates: Array<() => void> = []
-    const call = (async (msg: { signature: string }) => {
-      log.push(msg.signature)
-      await new Promise<void>((r) => gates.push(r))
-      return { ok: false, error: { code: 'owner_act_stale', message: 'held then refused' } }
-    }) as never
-    const until = async (what: () => boolean) => {
-      for (const end = Date.now() + 20_000; !what() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5))
-      return what()
-    }
+    const h = heldRelaySigner((m) => m.signature)
     const message = { wallet, agentId, frozen: true, seq: '2' } as const
     const byA = await signOwnerAct({ account: a, primaryType: 'FreezeAgent', message })
     const byB = await signOwnerAct({ account: b, primaryType: 'FreezeAgent', message })
-    const junkSig = `0x${'11'.repeat(65)}`
-    const holder = relayOwnerAct(call, null, { primaryType: 'FreezeAgent', message: JSON.stringify({ ...message, frozen: false }), signature: junkSig }, byOwner, lanes)
-    expect(await until(() => log.length === 1)).toBe(true)
+    const holder = relayOwnerAct(h.call, null, { primaryType: 'FreezeAgent', message: JSON.stringify({ ...message, frozen: false }), signature: `0x${'11'.repeat(65)}` }, byOwner, lanes)
+    expect(await h.until(() => h.log.length === 1)).toBe(true)
     const copies = Array.from({ length: LANE_WAITING + 1 }, () => ({ ...byA }))
-    const replays = copies.map((c) => relayOwnerAct(call, null, c, byOwner, lanes))
-    await Promise.all(copies.map((c) => ownerActSigner(c))) // the relay's own recoveries (one per body): placed a few ticks later
-    await new Promise((r) => setTimeout(r, 50))
+    const replays = copies.map((c) => relayOwnerAct(h.call, null, c, byOwner, lanes))
+    await h.placed(...copies)
     let answered: unknown = null
-    const mine = relayOwnerAct(call, null, byB, byOwner, lanes).then((r) => (answered = r))
-    await ownerActSigner(byB)
-    await new Promise((r) => setTimeout(r, 50))
+    const mine = relayOwnerAct(h.call, null, byB, byOwner, lanes).then((r) => (answered = r))
+    await h.placed(byB)
     // Before: LANE_WAITING copies filled the owners' queue and this answer was already owner_act_queue_full.
     expect(answered).toBeNull()
-    gates.shift()!() // the holder finishes: one copy of A's signature runs, then B's, ahead of the other copies
-    expect(await until(() => log.length === 2)).toBe(true)
-    expect(log[1]).toBe(byA.signature)
-    gates.shift()!()
-    expect(await until(() => log.length === 3)).toBe(true)
-    expect(log[2]).toBe(byB.signature)
-    let done = false
-    const all = Promise.all([holder, mine, ...replays]).then(() => (done = true))
-    while (!done) {
-      gates.splice(0).forEach((g) => g())
-      await new Promise((r) => setTimeout(r, 1))
-    }
-    await all
+    h.release() // the holder finishes: one copy of A's signature runs, then B's, ahead of the other copies
+    expect(await h.until(() => h.log.length === 2)).toBe(true)
+    expect(h.log[1]).toBe(byA.signature)
+    h.release()
+    expect(await h.until(() => h.log.length === 3)).toBe(true)
+    expect(h.log[2]).toBe(byB.signature)
+    await h.releaseAll([holder, mine, ...replays])
     // One copy waited in the owners' queue, the other LANE_WAITING with the others: every act ran.
-    expect(log).toHaveLength(1 + copies.length + 1)
+    expect(h.log).toHaveLength(1 + copies.length + 1)
   })
 })

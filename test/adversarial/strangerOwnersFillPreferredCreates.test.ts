@@ -1,8 +1,8 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
-import { ownerActSigner } from '../../host/enclave/ownerActSigner.js'
 import { RelayLanes, relayOwnerAct } from '../../host/enclave/relayOwnerAct.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
+import { heldRelaySigner, junkAct } from '../helpers/heldRelaySigner.js'
 
 /**
  * Attack (stranger, against lanes39): a CreateWallet/ImportWallet signed by the owner it names runs preferred when that
@@ -15,37 +15,7 @@ import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
  * in, so the order is exact; no timing in the assertions (each wait polls with a generous deadline).
  */
 describe('adversarial: a stranger fills the preferred creates with keys it made owners', () => {
-  /** A signer holding each act's view until released by label (or wallet), logging the order they ran in. */
-  function held() {
-    const log: string[] = []
-    const gates = new Map<string, () => void>()
-    const call = (async (msg: { type: string; message: string }) => {
-      const m = JSON.parse(msg.message) as { wallet?: string; label?: string }
-      const name = m.label ?? m.wallet!
-      log.push(name)
-      await new Promise<void>((r) => gates.set(name, r))
-      return { ok: false, error: { code: 'owner_signature_invalid', message: 'held then refused' } }
-    }) as never
-    const until = async (what: () => boolean) => {
-      for (const end = Date.now() + 20_000; !what() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5))
-      return what()
-    }
-    const release = (name: string) => {
-      gates.get(name)?.()
-      gates.delete(name)
-    }
-    const releaseAll = async (pending: Array<Promise<unknown>>) => {
-      let done = false
-      const all = Promise.all(pending).then(() => (done = true))
-      while (!done) {
-        for (const name of [...gates.keys()]) release(name)
-        await new Promise((r) => setTimeout(r, 1))
-      }
-      await all
-    }
-    return { log, call, until, release, releaseAll }
-  }
-  const junk = (i: number) => ({ primaryType: 'FreezeAgent', message: JSON.stringify({ wallet: `0x${i.toString(16).padStart(40, '0')}`, agentId: `agt_${'ab'.repeat(20)}`, frozen: true, seq: '1' }), signature: `0x${'11'.repeat(65)}` })
+  const held = () => heldRelaySigner((m) => (JSON.parse(m.message) as { label?: string; wallet?: string }).label ?? (JSON.parse(m.message) as { wallet: string }).wallet)
   const create = (account: ReturnType<typeof privateKeyToAccount>, label: string) =>
     signOwnerAct({ account, primaryType: 'CreateWallet', message: { owner: account.address, label, nonce: `0x${'12'.repeat(32)}`, issuedAt: String(Date.now()), auditChain: `0x${'00'.repeat(32)}` } })
   const owner = privateKeyToAccount(generatePrivateKey())
@@ -57,9 +27,10 @@ describe('adversarial: a stranger fills the preferred creates with keys it made 
     const h = held()
     // The stranger's wallet lists its ten keys (a SetOwners it signed), the victim's its owner.
     const lanes = new RelayLanes({ epoch: () => 0, read: async () => [{ address: strangerWallet(0), governance: { owners: strangers.map((s) => s.address) } }, { address: victim, governance: { owners: [owner.address] } }] })
-    const flood = Array.from({ length: 40 }, (_, i) => relayOwnerAct(h.call, null, junk(i), undefined, lanes))
-    const theirs = (await Promise.all(strangers.map((s, i) => create(s, `s${i}`)))).map((c) => relayOwnerAct(h.call, null, c, undefined, lanes))
-    expect(await h.until(() => h.log.some((l) => l.startsWith('s')))).toBe(true)
+    const flood = Array.from({ length: 40 }, (_, i) => relayOwnerAct(h.call, null, junkAct(i), undefined, lanes))
+    const bodies = await Promise.all(strangers.map((s, i) => create(s, `s${i}`)))
+    const theirs = bodies.map((c) => relayOwnerAct(h.call, null, c, undefined, lanes))
+    await h.placed(...bodies)
     const mine = relayOwnerAct(h.call, null, await create(owner, 'owner'), undefined, lanes)
     // Nothing released: the owner's create runs while the flood's 32 and the stranger's one claim are held (before:
     // 8 of the stranger's creates held the 8 preferred slots and the owner's waited behind the 8 junk acts still queued).
@@ -76,13 +47,12 @@ describe('adversarial: a stranger fills the preferred creates with keys it made 
       epoch: () => 0,
       read: async () => [...strangers.slice(0, 8).map((s, i) => ({ address: strangerWallet(i), governance: { owners: [s.address] } })), { address: victim, governance: { owners: [owner.address] } }],
     })
-    const flood = Array.from({ length: 40 }, (_, i) => relayOwnerAct(h.call, null, junk(i), undefined, lanes))
+    const flood = Array.from({ length: 40 }, (_, i) => relayOwnerAct(h.call, null, junkAct(i), undefined, lanes))
     const theirs = (await Promise.all(strangers.slice(0, 8).map((s, i) => create(s, `s${i}`)))).map((c) => relayOwnerAct(h.call, null, c, undefined, lanes))
     expect(await h.until(() => h.log.filter((l) => l.startsWith('s')).length === 8)).toBe(true)
     const body = await create(owner, 'owner')
     const mine = relayOwnerAct(h.call, null, body, undefined, lanes)
-    await ownerActSigner(body) // the relay's own recovery of it (one per body): the act is placed a few ticks later
-    await new Promise((r) => setTimeout(r, 50))
+    await h.placed(body)
     // One stranger create finishes; the flood's 32 stay held and 8 junk acts wait for them. The owner's create runs next.
     h.release('s0')
     expect(await h.until(() => h.log.includes('owner'))).toBe(true)

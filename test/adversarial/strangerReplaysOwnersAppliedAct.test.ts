@@ -1,9 +1,9 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
-import { ownerActSigner } from '../../host/enclave/ownerActSigner.js'
 import { LANE_WAITING, RelayLanes, relayOwnerAct } from '../../host/enclave/relayOwnerAct.js'
 import { signedByOwner } from '../../host/enclave/signedByOwner.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
+import { heldRelaySigner } from '../helpers/heldRelaySigner.js'
 
 /**
  * Attack (stranger holding one act an owner signed earlier, e.g. seen on its way, or an old co-owner's copy): the
@@ -25,44 +25,26 @@ describe("adversarial: a stranger replays an owner's applied act to fill the own
     const view = async () => [{ address: wallet, ownerSeq: 1, governance: { owners: [owner.address] } }]
     const lanes = new RelayLanes({ epoch: () => 0, read: view })
     const byOwner = signedByOwner(view)
-    const log: string[] = []
-    const gates: Array<() => void> = []
-    const call = (async (msg: { type: string; message: string; signature: string }) => {
-      log.push(`seq ${(JSON.parse(msg.message) as { seq: string }).seq} ${msg.signature.slice(0, 6)}`)
-      await new Promise<void>((r) => gates.push(r))
-      return { ok: false, error: { code: 'owner_act_stale', message: 'held then refused' } }
-    }) as never
-    const until = async (what: () => boolean) => {
-      for (const end = Date.now() + 20_000; !what() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5))
-      return what()
-    }
+    const h = heldRelaySigner((m) => `seq ${(JSON.parse(m.message) as { seq: string }).seq} ${m.signature.slice(0, 6)}`)
 
     const applied = await signOwnerAct({ account: owner, primaryType: 'FreezeAgent', message: { wallet, agentId, frozen: true, seq: '1' } })
     // A stranger's act holds the wallet's lane; then LANE_WAITING replays of the applied act queue behind it.
-    const holder = relayOwnerAct(call, null, { primaryType: 'FreezeAgent', message: JSON.stringify({ wallet, agentId, frozen: false, seq: '2' }), signature: `0x${'11'.repeat(65)}` }, byOwner, lanes)
-    expect(await until(() => log.length === 1)).toBe(true)
+    const holder = relayOwnerAct(h.call, null, { primaryType: 'FreezeAgent', message: JSON.stringify({ wallet, agentId, frozen: false, seq: '2' }), signature: `0x${'11'.repeat(65)}` }, byOwner, lanes)
+    expect(await h.until(() => h.log.length === 1)).toBe(true)
     const copies = Array.from({ length: LANE_WAITING }, () => ({ ...applied }))
-    const replays = copies.map((c) => relayOwnerAct(call, null, c, byOwner, lanes))
-    await Promise.all(copies.map((c) => ownerActSigner(c))) // the relay's own recoveries (one per body): placed a few ticks later
-    await new Promise((r) => setTimeout(r, 50))
+    const replays = copies.map((c) => relayOwnerAct(h.call, null, c, byOwner, lanes))
+    await h.placed(...copies)
 
     const fresh = await signOwnerAct({ account: owner, primaryType: 'FreezeAgent', message: { wallet, agentId, frozen: true, seq: '2' } })
     let answered: unknown = null
-    const mine = relayOwnerAct(call, null, fresh, byOwner, lanes).then((r) => (answered = r))
-    await ownerActSigner(fresh)
-    await new Promise((r) => setTimeout(r, 50))
+    const mine = relayOwnerAct(h.call, null, fresh, byOwner, lanes).then((r) => (answered = r))
+    await h.placed(fresh)
     // Before: the replays were owners' acts, the owners' queue was full and this answer was already owner_act_queue_full.
     expect(answered).toBeNull()
-    gates.shift()!() // the stranger's act on the wallet finishes: the owner's act is next, ahead of every replay
-    expect(await until(() => log.length === 2)).toBe(true)
-    expect(log[1]).toBe(`seq 2 ${fresh.signature.slice(0, 6)}`)
-    let done = false
-    const all = Promise.all([holder, mine, ...replays]).then(() => (done = true))
-    while (!done) {
-      gates.splice(0).forEach((g) => g())
-      await new Promise((r) => setTimeout(r, 1))
-    }
-    await all
-    expect(log).toHaveLength(2 + LANE_WAITING)
+    h.release() // the stranger's act on the wallet finishes: the owner's act is next, ahead of every replay
+    expect(await h.until(() => h.log.length === 2)).toBe(true)
+    expect(h.log[1]).toBe(`seq 2 ${fresh.signature.slice(0, 6)}`)
+    await h.releaseAll([holder, mine, ...replays])
+    expect(h.log).toHaveLength(2 + LANE_WAITING)
   })
 })
