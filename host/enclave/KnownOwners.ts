@@ -74,10 +74,13 @@ export class KnownOwners {
     this.nonces.set(nonce.toLowerCase(), issuedAt)
   }
 
-  /** rt39: an act applied to `wallet` here, its owner sequence now `ownerSeq` (kept only for a wallet known here). */
-  applied(wallet: string, ownerSeq: number): void {
+  /**
+   * rt39: an act applied to `wallet` here, its owner sequence now `ownerSeq` (kept only for a wallet known here). `anew`:
+   * a new wallet's act (an exported wallet imported back starts again from 0), else the sequence only grows.
+   */
+  applied(wallet: string, ownerSeq: number, anew = false): void {
     const w = wallet.toLowerCase()
-    if (this.wallets.has(w)) this.seqs.set(w, Math.max(ownerSeq, this.seqs.get(w) ?? 0))
+    if (this.wallets.has(w)) this.seqs.set(w, anew ? ownerSeq : Math.max(ownerSeq, this.seqs.get(w) ?? 0))
   }
 
   /** A wallet's owners as an applied SetOwners' answer names them (replacing the known ones). */

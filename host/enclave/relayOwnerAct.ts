@@ -40,7 +40,7 @@ export async function relayOwnerAct(
           const signer = (await ownerActSigner(body))?.signer
           if (signer !== undefined) lanes.known.add(r.result.wallet, signer)
         }
-        lanes.known.applied(r.result.wallet, r.result.ownerSeq) // rt39: its replays are strangers' from now on
+        lanes.known.applied(r.result.wallet, r.result.ownerSeq, named.create) // rt39: its replays are strangers' from now on
         const made = named.create && !r.result.proposal ? await ownerActSigner(body) : null
         if (made?.nonce) lanes.known.created(made.nonce, made.issuedAt!)
       }
