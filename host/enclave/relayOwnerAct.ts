@@ -75,8 +75,8 @@ const OTHERS_IN_FLIGHT = 32
  * not queued behind the others: those run at most OTHERS_IN_FLIGHT at once, so an owner's act waits for at most that
  * many ahead of it in the signer and governance. Each lane runs one act at a time, so the preferred acts are at most
  * one per such wallet, plus at most PREFERRED_CREATES new wallets' acts (lanes39: a CreateWallet or ImportWallet signed
- * by the owner it names when that key owns a wallet here; one per such owner at once, so a key owning one wallet
- * cannot take them all). Availability only; a key that owns no wallet here (a new owner's first CreateWallet, an
+ * by the owner it names when that key owns a wallet here; rt39: one per wallet its signer owns, running or waiting, so
+ * a key owning one wallet cannot take them all). Availability only; a key that owns no wallet here (a new owner's first CreateWallet, an
  * ImportWallet of a new key by a new owner) is indistinguishable from a stranger's fresh key and waits in the others'
  * FIFO.
  *
