@@ -95,3 +95,29 @@ describe('KnownOwners (lanes39): who owns which wallet, reseeded from the enclav
     expect(await k.prefers(await freeze(coOwner, other), { wallet: other, owner: '' })).toBe(null) // the oldest of 21 went
   })
 })
+
+describe('KnownOwners (rt39): replays are not preferred', () => {
+  const act = (seq: string) => signOwnerAct({ account: owner, primaryType: 'FreezeAgent', message: { wallet, agentId: `agt_${'cd'.repeat(20)}`, frozen: true, seq } })
+  it("an act at or below the wallet's owner sequence is a stranger's; a wallet made anew (imported back) starts again", async () => {
+    const k = new KnownOwners()
+    k.seed([{ address: wallet, ownerSeq: 5, governance: { owners: [owner.address] } }])
+    expect(await k.prefers(await act('5'), onWallet)).toBeNull()
+    expect(await k.prefers(await act('6'), onWallet)).toBe(lc(owner.address))
+    k.applied(wallet, 3) // an older answer never lowers it
+    expect(await k.prefers(await act('5'), onWallet)).toBeNull()
+    k.applied(wallet, 0, true) // exported, then imported back: ownerSeq 0
+    expect(await k.prefers(await act('1'), onWallet)).toBe(lc(owner.address))
+  })
+
+  it("a new wallet's act applied here, or outside the enclave's 10-minute window, is a stranger's", async () => {
+    const k = new KnownOwners()
+    k.seed([{ address: wallet, governance: { owners: [owner.address] } }])
+    const fresh = await create()
+    expect(await k.prefers(fresh, newBy(owner.address))).toBe(lc(owner.address))
+    const m = JSON.parse(fresh.message) as { nonce: string; issuedAt: string }
+    k.created(m.nonce, Number(m.issuedAt))
+    expect(await k.prefers({ ...fresh }, newBy(owner.address))).toBeNull()
+    const old = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: 'w', nonce: `0x${'12'.repeat(32)}`, issuedAt: String(Date.now() - 11 * 60_000), auditChain: `0x${'00'.repeat(32)}` } })
+    expect(await k.prefers(old, newBy(owner.address))).toBeNull()
+  })
+})

@@ -1,9 +1,10 @@
 import { MAX_OWNERS } from '../../shared/owner/ownerActTypes.js'
+import { CREATE_WINDOW_MS } from '../../shared/owner/ownerLimits.js'
 import type { OwnerActBody } from '../../shared/protocol/messages.js'
 import { ownerActSigner } from './ownerActSigner.js'
 
 /** What the enclave says of a wallet (getWallets' WalletInfo): its address and its owners. */
-export type OwnedWallet = { address: string; governance: { owners: readonly string[] } }
+export type OwnedWallet = { address: string; ownerSeq?: number; governance: { owners: readonly string[] } }
 /**
  * Where the enclave's owners are read: `epoch` changes with each enclave connection (a new one: reseed), `read` is a
  * getWallets (null: not read now; the next act tries again).
@@ -27,6 +28,10 @@ export class KnownOwners {
   private readonly wallets = new Map<string, Set<string>>()
   /** Owner → how many of those wallets list it (a CreateWallet/ImportWallet signed by one runs preferred). */
   private readonly owners = new Map<string, number>()
+  /** rt39: wallet → its owner sequence as last read or applied here (an act at or below it is a replay, not preferred). */
+  private readonly seqs = new Map<string, number>()
+  /** rt39: nonces of new wallets' acts applied here (→ issuedAt), kept two windows (the enclave remembers them as long). */
+  private readonly nonces = new Map<string, number>()
   private seeded: { epoch: number; done: Promise<void> } | null = null
 
   constructor(private readonly source: OwnersSource | null = null) {}
@@ -53,7 +58,29 @@ export class KnownOwners {
   seed(wallets: readonly OwnedWallet[]): void {
     this.wallets.clear()
     this.owners.clear()
-    for (const w of wallets) this.set(w.address, w.governance.owners)
+    this.seqs.clear()
+    for (const w of wallets) {
+      this.set(w.address, w.governance.owners)
+      if (w.ownerSeq !== undefined) this.applied(w.address, w.ownerSeq)
+    }
+  }
+
+  /** rt39: a new wallet's act applied here (its nonce and issuedAt): a replay of it is not preferred. */
+  created(nonce: string, issuedAt: number, now = Date.now()): void {
+    for (const [n, at] of this.nonces) {
+      if (at >= now - 2 * CREATE_WINDOW_MS && this.nonces.size < MAX_WALLETS) break
+      this.nonces.delete(n) // oldest first (issuedAt is within a window of its arrival): expired, or past the bound
+    }
+    this.nonces.set(nonce.toLowerCase(), issuedAt)
+  }
+
+  /**
+   * rt39: an act applied to `wallet` here, its owner sequence now `ownerSeq` (kept only for a wallet known here). `anew`:
+   * a new wallet's act (an exported wallet imported back starts again from 0), else the sequence only grows.
+   */
+  applied(wallet: string, ownerSeq: number, anew = false): void {
+    const w = wallet.toLowerCase()
+    if (this.wallets.has(w)) this.seqs.set(w, anew ? ownerSeq : Math.max(ownerSeq, this.seqs.get(w) ?? 0))
   }
 
   /** A wallet's owners as an applied SetOwners' answer names them (replacing the known ones). */
@@ -88,7 +115,23 @@ export class KnownOwners {
     if (!listed && !newWallet) return null
     const act = await ownerActSigner(body)
     if (!act) return null
+    // rt39: an owner's act already applied (its seq at or below the wallet's), replayed by whoever saw it, is a stranger's.
+    if (act.seq !== null && act.seq <= (this.seqs.get(named.wallet) ?? -1)) return null
+    // rt39: a new wallet's act outside the enclave's window, or applied here already (an owner's CreateWallet replayed
+    // held the claim on its wallet and sent the owner's next one to the strangers' FIFO) is a stranger's.
+    if (act.issuedAt !== null && (Math.abs(Date.now() - act.issuedAt) > CREATE_WINDOW_MS || this.nonces.has(act.nonce!))) return null
     return listed?.has(act.signer) || (newWallet && act.signer === named.owner) ? act.signer : null
+  }
+
+  /**
+   * rt39: the wallets `owner` (lowercase) is known to own, oldest first (a preferred CreateWallet/ImportWallet claims
+   * one of them while it waits or runs: relayOwnerAct.ts). Read only for a key that owns one (`owners` says so first).
+   */
+  walletsOf(owner: string): string[] {
+    if (!this.owners.has(owner)) return []
+    const found: string[] = []
+    for (const [w, listed] of this.wallets) if (listed.has(owner)) found.push(w)
+    return found
   }
 
   private forget(wallet: string): void {
@@ -96,6 +139,7 @@ export class KnownOwners {
     if (!listed) return
     for (const o of listed) this.drop(listed, o)
     this.wallets.delete(wallet)
+    this.seqs.delete(wallet)
   }
 
   private drop(listed: Set<string>, owner: string): void {

@@ -3,7 +3,8 @@ import { OwnerActMessageSchemas, isOwnerActType } from '../../shared/owner/owner
 import { ownerTypedData } from '../../shared/owner/ownerTypedData.js'
 import type { OwnerActBody } from '../../shared/protocol/messages.js'
 
-export type ActSigner = { primaryType: string; signer: string; wallet: string }
+/** `seq`: the act's owner sequence (null for a new wallet's act, which has none); a new wallet's act's `nonce` (lowercase) and `issuedAt` (ms). */
+export type ActSigner = { primaryType: string; signer: string; wallet: string; seq: number | null; nonce: string | null; issuedAt: number | null }
 const recovered = new WeakMap<OwnerActBody, Promise<ActSigner | null>>()
 
 /**
@@ -27,8 +28,12 @@ async function recover(body: OwnerActBody): Promise<ActSigner | null> {
     const td = ownerTypedData(body.primaryType, parsed)
     // biome-ignore lint/suspicious/noExplicitAny: the act's fixed types, built above
     const signer = (await recoverTypedDataAddress({ ...(td as any), signature: body.signature as `0x${string}` })).toLowerCase()
-    return { primaryType: body.primaryType, signer, wallet: String(parsed.wallet ?? parsed.address ?? '').toLowerCase() }
+    return { primaryType: body.primaryType, signer, wallet: String(parsed.wallet ?? parsed.address ?? '').toLowerCase(), seq: typeof parsed.seq === 'string' ? Number(parsed.seq) : null, ...newWalletNonce(parsed) }
   } catch {
     return null
   }
+}
+
+function newWalletNonce(m: Record<string, unknown>): { nonce: string | null; issuedAt: number | null } {
+  return typeof m.nonce === 'string' && typeof m.issuedAt === 'string' ? { nonce: m.nonce.toLowerCase(), issuedAt: Number(m.issuedAt) } : { nonce: null, issuedAt: null }
 }

@@ -40,6 +40,9 @@ export async function relayOwnerAct(
           const signer = (await ownerActSigner(body))?.signer
           if (signer !== undefined) lanes.known.add(r.result.wallet, signer)
         }
+        lanes.known.applied(r.result.wallet, r.result.ownerSeq, named.create) // rt39: its replays are strangers' from now on
+        const made = named.create && !r.result.proposal ? await ownerActSigner(body) : null
+        if (made?.nonce) lanes.known.created(made.nonce, made.issuedAt!)
       }
       if (r.ok || r.error.code !== 'governance_stale' || attempt >= STALE_ATTEMPTS) return r
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt)) // jitter: racing acts spread out
@@ -72,10 +75,17 @@ const OTHERS_IN_FLIGHT = 32
  * not queued behind the others: those run at most OTHERS_IN_FLIGHT at once, so an owner's act waits for at most that
  * many ahead of it in the signer and governance. Each lane runs one act at a time, so the preferred acts are at most
  * one per such wallet, plus at most PREFERRED_CREATES new wallets' acts (lanes39: a CreateWallet or ImportWallet signed
- * by the owner it names when that key owns a wallet here; one per such owner at once, so a key owning one wallet
- * cannot take them all). Availability only; a key that owns no wallet here (a new owner's first CreateWallet, an
+ * by the owner it names when that key owns a wallet here; rt39: one per wallet its signer owns, running or waiting, so
+ * a key owning one wallet cannot take them all). Availability only; a key that owns no wallet here (a new owner's first CreateWallet, an
  * ImportWallet of a new key by a new owner) is indistinguishable from a stranger's fresh key and waits in the others'
  * FIFO.
+ *
+ * SECURITY (rt39): a stranger makes keys owners cheaply (one CreateWallet, then a SetOwners naming 10 fresh keys), and
+ * with 8 of them kept creating, an owner's CreateWallet found the 8 taken and waited in the others' FIFO behind a whole
+ * flood (test/adversarial/strangerOwnersFillPreferredCreates). So a new wallet's act claims one wallet its signer owns
+ * (one claim per wallet, running or waiting: the stranger's ten keys on one wallet are one claim) and, the 8 taken,
+ * waits for one of them in a FIFO of its own: behind at most one act per wallet known here (the enclave holds ≤ 32),
+ * never behind the others. Owners of one wallet creating at once: one claims it, the others' wait as strangers'.
  */
 const PREFERRED_CREATES = 8
 
@@ -107,7 +117,8 @@ function namedBy(body: OwnerActBody): Named & { lane: string; create: boolean } 
 export const LANE_WAITING = 16
 const LANE_RETRY_MS = 1_000
 const LANE_FULL = Symbol('lane full')
-type Lane = { owners: Array<() => void>; others: Array<() => void> }
+/** `copies` (rt39): signer + act of each act waiting in `owners`: a second copy of one waits with the others. */
+type Lane = { owners: Array<() => void>; others: Array<() => void>; copies: Set<string> }
 
 /** A counting semaphore, FIFO. */
 class Slots {
@@ -133,8 +144,10 @@ export class RelayLanes {
   private readonly lanes = new Map<string, Lane>()
   private readonly all = new Slots(MAX_IN_FLIGHT)
   private readonly others = new Slots(OTHERS_IN_FLIGHT)
-  /** Owners of a preferred CreateWallet/ImportWallet running now (lanes39: one each, PREFERRED_CREATES in all). */
-  private readonly creating = new Set<string>()
+  /** rt39: wallets claimed by a preferred CreateWallet/ImportWallet (its signer owns it) running or waiting, one each. */
+  private readonly claimed = new Set<string>()
+  /** Preferred CreateWallets/ImportWallets running (lanes39: PREFERRED_CREATES at once; rt39: the rest wait here, FIFO). */
+  private readonly creates = new Slots(PREFERRED_CREATES)
   /** Who owns which wallet, as this host knows it (reseeded from `owners` at each enclave connection: lanes39). */
   readonly known: KnownOwners
 
@@ -152,23 +165,33 @@ export class RelayLanes {
     if (this.lanes.has(key)) {
       ownerByView = await byOwner()
       owner = ownerByView || (await preferring) !== null
+      // rt39: copies of one signed act (an owner's proposal signature, replayed while it is fresh) take one place in
+      // the owners' queue, not all of it: a co-owner's signature of the same act still gets in.
+      const copy = owner ? `${(await ownerActSigner(body))?.signer}\n${body.primaryType}\n${body.message}` : null
       const lane = this.lanes.get(key) // the lane may have emptied while the signature was checked
       if (lane) {
+        if (copy !== null && lane.copies.has(copy)) owner = ownerByView = false
         const queue = owner ? lane.owners : lane.others
         if (queue.length >= LANE_WAITING) return LANE_FULL
+        if (owner) lane.copies.add(copy!)
         await new Promise<void>((handed) => queue.push(handed))
-      } else this.lanes.set(key, { owners: [], others: [] })
-    } else this.lanes.set(key, { owners: [], others: [] })
-    let creator: string | null = null
+        if (owner) lane.copies.delete(copy!) // it holds the lane now: another copy may wait again
+      } else this.lanes.set(key, { owners: [], others: [], copies: new Set() })
+    } else this.lanes.set(key, { owners: [], others: [], copies: new Set() })
+    let claim: string | null = null
     try {
       const signer = await preferring
-      // A new wallet's act runs preferred while its owner has no other running and fewer than PREFERRED_CREATES run.
-      if (named.create && signer !== null && !this.creating.has(signer) && this.creating.size < PREFERRED_CREATES) this.creating.add((creator = signer))
+      // A new wallet's act runs preferred if it claims a wallet its signer owns that no other such act claims (rt39).
+      if (named.create && signer !== null) {
+        claim = this.known.walletsOf(signer).find((w) => !this.claimed.has(w)) ?? null
+        if (claim !== null) this.claimed.add(claim)
+      }
       // rt38b: an owner's (as this host read them) or one known to own this wallet; lanes39: a new wallet's act by a
       // key owning another runs preferred only within the bound above (else a key owning one wallet, sending two
       // imports per made-up address, would run one per address preferred).
-      const known = ownerByView || (named.create ? creator !== null : signer !== null)
-      if (!known) await this.others.take()
+      const known = ownerByView || (named.create ? claim !== null : signer !== null)
+      const pool = !known ? this.others : claim !== null ? this.creates : null
+      await pool?.take()
       try {
         await this.all.take()
         try {
@@ -177,10 +200,10 @@ export class RelayLanes {
           this.all.give()
         }
       } finally {
-        if (!known) this.others.give()
+        pool?.give()
       }
     } finally {
-      if (creator !== null) this.creating.delete(creator)
+      if (claim !== null) this.claimed.delete(claim)
       const lane = this.lanes.get(key)!
       const next = lane.owners.shift() ?? lane.others.shift()
       if (next) next()

@@ -1,7 +1,7 @@
 import type { OwnerActBody } from '../../shared/protocol/messages.js'
 import { ownerActSigner } from './ownerActSigner.js'
 
-type Owned = { address: string; governance: { owners: readonly string[] } }
+type Owned = { address: string; ownerSeq?: number; governance: { owners: readonly string[] } }
 
 /**
  * UNTRUSTED, host-only (scope38): whether an owner act is signed by one of the owners of the wallet it names, as this
@@ -10,10 +10,14 @@ type Owned = { address: string; governance: { owners: readonly string[] } }
  * A CreateWallet (its own lane) and a new key's ImportWallet (no owners yet) are never an owner's here.
  */
 export function signedByOwner(wallets: () => Promise<readonly Owned[] | null>, maxAgeMs = 1_000): (body: OwnerActBody) => Promise<boolean> {
-  let read: { at: number; owners: Promise<Map<string, Set<string>>> } | null = null
+  type Known = { owners: Set<string>; seq: number }
+  let read: { at: number; owners: Promise<Map<string, Known>> } | null = null
   const ownersNow = () => {
     if (!read || Date.now() - read.at > maxAgeMs) {
-      const owners = wallets().then((ws) => new Map((ws ?? []).map((w) => [w.address.toLowerCase(), new Set(w.governance.owners.map((o) => o.toLowerCase()))])), () => new Map<string, Set<string>>())
+      const owners = wallets().then(
+        (ws) => new Map((ws ?? []).map((w) => [w.address.toLowerCase(), { owners: new Set(w.governance.owners.map((o) => o.toLowerCase())), seq: w.ownerSeq ?? -1 }])),
+        () => new Map<string, Known>(),
+      )
       read = { at: Date.now(), owners }
     }
     return read.owners
@@ -28,6 +32,8 @@ export function signedByOwner(wallets: () => Promise<readonly Owned[] | null>, m
     if (typeof named !== 'string' || !(await ownersNow()).has(named.toLowerCase())) return false
     const act = await ownerActSigner(body)
     if (!act || act.primaryType === 'CreateWallet') return false
-    return (await ownersNow()).get(act.wallet)?.has(act.signer) ?? false
+    const known = (await ownersNow()).get(act.wallet)
+    // rt39: an act at or below the wallet's owner sequence (an owner's applied act, replayed) is not an owner's here.
+    return known !== undefined && known.owners.has(act.signer) && (act.seq === null || act.seq > known.seq)
   }
 }
