@@ -26,8 +26,8 @@ import { parsedEntry } from '../storage/parsedEntry.js'
 import { hashedText } from '../storage/answerBody.js'
 import { BaseError } from '../../shared/errors/base.js'
 import { GOVERNANCE_PROTOCOL_VERSION } from '../../shared/governance/governanceProtocol.js'
+import { OWNERS_READ_WAIT_MS } from './KnownOwners.js'
 import { RelayLanes, relayOwnerAct } from './relayOwnerAct.js'
-import { signedByOwner } from './signedByOwner.js'
 import { type EnclaveAddress, EnclaveClient } from './EnclaveClient.js'
 import { exactAgentSigned } from './exactAgentSigned.js'
 import { ackEveryMs } from './ackEveryMs.js'
@@ -519,26 +519,22 @@ export class EnclaveGateway {
 
   /** An owner act through the relay (host/enclave/relayOwnerAct.ts): signer → governance → signer, one HTTP request. */
   ownerAct(body: OwnerActBody): Promise<TypedResponse<'ownerActDecision'>> {
-    return relayOwnerAct((msg) => this.call(msg), this.governance, body, this.signedByOwner, this.lanes)
+    return relayOwnerAct((msg) => this.call(msg), this.governance, body, this.lanes)
   }
 
   /**
    * lanes39: this host's relay lanes; who owns which wallet is read from the enclave once per connection (a restarted
    * host, a reconnected enclave), when its first owner act arrives and before any is placed, so owners' acts run
-   * preferred from the first one. (Not read eagerly at ready: an act waits for the read anyway, and an idle host asks nothing.)
+   * preferred from the first one; owners40: and again by the first act that finds that view older than a second (an
+   * owner added or removed through another host), one read at a time (host/enclave/KnownOwners.ts, the one owner
+   * cache; was also scope38's signedByOwner). (Not read eagerly at ready: an act waits for the read anyway, and an idle host asks nothing.)
    */
   private readonly lanes = new RelayLanes({
     epoch: () => this.connection,
     read: async () => {
-      const r = await this.call({ type: 'getWallets' }).catch(() => null)
+      const r = await this.call({ type: 'getWallets' }, OWNERS_READ_WAIT_MS).catch(() => null)
       return r?.ok ? r.result.wallets : null
     },
-  })
-
-  /** scope38: the relay queue's order only: an act signed by one of its wallet's owners (as last read) waits ahead of others. */
-  private readonly signedByOwner = signedByOwner(async () => {
-    const r = await this.call({ type: 'getWallets' }, 2_000)
-    return r.ok ? r.result.wallets : null
   })
 
   /** gov36: governance's last hello answer (its engine and protocol), or why it failed; /readyz reports it. */

@@ -12,16 +12,27 @@ export type OwnedWallet = { address: string; ownerSeq?: number; governance: { ow
 export type OwnersSource = { epoch(): number; read(): Promise<readonly OwnedWallet[] | null> }
 /** What an act names, read from its unsigned body: the wallet it acts on ('' for a CreateWallet) and, for a new wallet, its owner. */
 export type Named = { wallet: string; owner: string }
+/** owners40: how old the enclave's view may be before the next act reads it again, how long an act waits for a read, the clock. */
+export type KnownOwnersOptions = { maxAgeMs?: number; waitMs?: number; now?: () => number }
 
 /** Wallets remembered (the enclave holds at most 32; the rest are wallets acts applied to here, e.g. loaded and dropped since). */
 const MAX_WALLETS = 4_096
+/**
+ * owners40: the enclave's view is read again when it is older than this (what scope38's signedByOwner gave): an owner
+ * added or removed outside this relay (another host on the enclave, an act applied before a restart) is seen within
+ * about this long, not only at the next connection.
+ */
+export const OWNERS_MAX_AGE_MS = 1_000
+/** owners40: how long acts wait for one read (getWallets) before they are placed by what is known (the read counts as failed). */
+export const OWNERS_READ_WAIT_MS = 2_000
 
 /**
- * UNTRUSTED, host-only (rt38, rt38b; lanes39: reseeded): who this host knows as an owner of each wallet: what the
- * enclave said at the start of this connection (getWallets, read before the first act of a connection is placed, so a
- * host restart or an enclave reconnect does not forget them), then the signers of acts that applied through this host
- * and the owner set a SetOwners' answer names. Only the order of the host's own relay queue reads it
- * (host/enclave/relayOwnerAct.ts); the signer and governance verify every act.
+ * UNTRUSTED, host-only (rt38, rt38b; lanes39: reseeded; owners40: the one owner cache): who this host knows as an owner
+ * of each wallet: what the enclave said (getWallets, read before the first act of a connection is placed, so a host
+ * restart or an enclave reconnect does not forget them, and again by the first act that finds the view older than
+ * OWNERS_MAX_AGE_MS), then the signers of acts that applied through this host and the owner set a SetOwners' answer
+ * names. Only the order of the host's own relay queue reads it (host/enclave/relayOwnerAct.ts, one `prefers` per act);
+ * the signer and governance verify every act.
  */
 export class KnownOwners {
   /** Wallet (lowercase) → its known owners (lowercase), oldest first. */
@@ -32,26 +43,54 @@ export class KnownOwners {
   private readonly seqs = new Map<string, number>()
   /** rt39: nonces of new wallets' acts applied here (→ issuedAt), kept two windows (the enclave remembers them as long). */
   private readonly nonces = new Map<string, number>()
-  private seeded: { epoch: number; done: Promise<void> } | null = null
+  /** The last view read: its connection and when its read was sent (null: none read yet). */
+  private view: { epoch: number; at: number } | null = null
+  /** The read in flight (one at a time, shared by the acts waiting for it); `learnt`: what applied here since it was sent. */
+  private reading: { waited: Promise<void>; learnt: Array<() => void> } | null = null
+  private readonly maxAgeMs: number
+  private readonly waitMs: number
+  private readonly now: () => number
 
-  constructor(private readonly source: OwnersSource | null = null) {}
+  constructor(
+    private readonly source: OwnersSource | null = null,
+    options: KnownOwnersOptions = {},
+  ) {
+    this.maxAgeMs = options.maxAgeMs ?? OWNERS_MAX_AGE_MS
+    this.waitMs = options.waitMs ?? OWNERS_READ_WAIT_MS
+    this.now = options.now ?? Date.now
+  }
 
   /**
-   * Resolves once this connection's owners are read (one getWallets per connection, shared by the acts waiting for it;
-   * a failed read is tried again by the next act). Without a source: at once.
+   * Resolves once the enclave's view is fresh: read at this connection and at most maxAgeMs ago, else read now (one
+   * getWallets in flight, shared by the acts waiting for it). Never rejects, and resolves within waitMs: a read that
+   * fails or has not answered by then counts as failed (what was known stays; the next act reads again). Without a
+   * source: at once.
    */
   ready(): Promise<void> {
     const source = this.source
     if (!source) return Promise.resolve()
+    if (this.reading) return this.reading.waited
     const epoch = source.epoch()
-    if (this.seeded?.epoch === epoch) return this.seeded.done
-    const seeded: { epoch: number; done: Promise<void> } = { epoch, done: Promise.resolve() }
-    const failed = () => {
-      if (this.seeded === seeded) this.seeded = null
+    if (this.view?.epoch === epoch && this.now() - this.view.at <= this.maxAgeMs) return Promise.resolve()
+    const at = this.now()
+    let timer: NodeJS.Timeout | undefined
+    const reading: { waited: Promise<void>; learnt: Array<() => void> } = { waited: Promise.resolve(), learnt: [] }
+    const settle = (ws: readonly OwnedWallet[] | null) => {
+      clearTimeout(timer)
+      if (this.reading !== reading) return // timed out: its late answer is older than what the next read brings
+      this.reading = null
+      if (!ws) return
+      this.seed(ws)
+      for (const learn of reading.learnt) learn() // applied here after the read was sent: the view may predate it
+      this.view = { epoch, at }
     }
-    seeded.done = source.read().then((ws) => (ws ? this.seed(ws) : failed()), failed)
-    this.seeded = seeded
-    return seeded.done
+    const timedOut = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), this.waitMs)
+      timer.unref?.()
+    })
+    this.reading = reading
+    reading.waited = Promise.race([source.read().catch(() => null), timedOut]).then(settle)
+    return reading.waited
   }
 
   /** The enclave's view replaces what was known (a removed owner, a dropped wallet are forgotten). */
@@ -66,7 +105,7 @@ export class KnownOwners {
   }
 
   /** rt39: a new wallet's act applied here (its nonce and issuedAt): a replay of it is not preferred. */
-  created(nonce: string, issuedAt: number, now = Date.now()): void {
+  created(nonce: string, issuedAt: number, now = this.now()): void {
     for (const [n, at] of this.nonces) {
       if (at >= now - 2 * CREATE_WINDOW_MS && this.nonces.size < MAX_WALLETS) break
       this.nonces.delete(n) // oldest first (issuedAt is within a window of its arrival): expired, or past the bound
@@ -79,18 +118,25 @@ export class KnownOwners {
    * a new wallet's act (an exported wallet imported back starts again from 0), else the sequence only grows.
    */
   applied(wallet: string, ownerSeq: number, anew = false): void {
+    this.reading?.learnt.push(() => this.applied(wallet, ownerSeq, anew))
     const w = wallet.toLowerCase()
     if (this.wallets.has(w)) this.seqs.set(w, anew ? ownerSeq : Math.max(ownerSeq, this.seqs.get(w) ?? 0))
   }
 
   /** A wallet's owners as an applied SetOwners' answer names them (replacing the known ones). */
   set(wallet: string, owners: readonly string[]): void {
+    this.reading?.learnt.push(() => this.set(wallet, owners))
     this.forget(wallet.toLowerCase())
-    for (const o of owners) this.add(wallet, o)
+    for (const o of owners) this.addOwner(wallet, o)
   }
 
   /** One more known owner of `wallet` (the signer of an act that applied to it here). */
   add(wallet: string, owner: string): void {
+    this.reading?.learnt.push(() => this.add(wallet, owner))
+    this.addOwner(wallet, owner)
+  }
+
+  private addOwner(wallet: string, owner: string): void {
     const w = wallet.toLowerCase()
     const o = owner.toLowerCase()
     const listed = this.wallets.get(w) ?? new Set<string>()
@@ -119,7 +165,7 @@ export class KnownOwners {
     if (act.seq !== null && act.seq <= (this.seqs.get(named.wallet) ?? -1)) return null
     // rt39: a new wallet's act outside the enclave's window, or applied here already (an owner's CreateWallet replayed
     // held the claim on its wallet and sent the owner's next one to the strangers' FIFO) is a stranger's.
-    if (act.issuedAt !== null && (Math.abs(Date.now() - act.issuedAt) > CREATE_WINDOW_MS || this.nonces.has(act.nonce!))) return null
+    if (act.issuedAt !== null && (Math.abs(this.now() - act.issuedAt) > CREATE_WINDOW_MS || this.nonces.has(act.nonce!))) return null
     return listed?.has(act.signer) || (newWallet && act.signer === named.owner) ? act.signer : null
   }
 

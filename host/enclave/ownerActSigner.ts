@@ -10,8 +10,8 @@ const recovered = new WeakMap<OwnerActBody, Promise<ActSigner | null>>()
 /**
  * UNTRUSTED, host-only: the address an owner act's signature recovers to (lowercase) and the wallet it names, or null
  * (not an act, its message does not parse, no signature recovers). Only the order of the host's own relay queue reads
- * it (relayOwnerAct, signedByOwner); the signer and governance verify every act. One recovery per act: the answer is
- * kept per body object, so the relay's checks on one act share it.
+ * it (relayOwnerAct, KnownOwners); the signer and governance verify every act. One recovery per act: the answer is
+ * kept per body object, so the relay's checks on one act share it (owners40: one cache asks once per act).
  */
 export function ownerActSigner(body: OwnerActBody): Promise<ActSigner | null> {
   let r = recovered.get(body)

@@ -1,7 +1,9 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
+import type { OwnerActBody } from '../../shared/protocol/messages.js'
 import type { EnclaveClient } from './EnclaveClient.js'
+import { ownerActSigner } from './ownerActSigner.js'
 import { LANE_WAITING, RelayLanes, relayOwnerAct } from './relayOwnerAct.js'
 
 /** A signer and a governance that answer after a tick, logging each step: what the relay interleaves. */
@@ -60,34 +62,58 @@ describe('relayOwnerAct (rt37): one act per wallet at a time, a bounded number i
 })
 
 describe('relayOwnerAct (scope38): bounded lanes, owners\' acts first', () => {
-  /** A signer whose ownerAct waits until released (the act running on the lane), logging which act ran. */
+  /**
+   * A signer whose ownerAct waits until released (the act running on the lane), logging which act ran. Acts are signed
+   * for real (owners40: the one owner cache, KnownOwners, recovers the signer): `owner…` ones by the wallet's owner as
+   * the enclave reads it, the rest by a stranger.
+   */
   function gated() {
     const log: string[] = []
     const gates: Array<() => void> = []
-    const call = (async (msg: { type: string; message: string }) => {
-      const who = (JSON.parse(msg.message) as { who: string }).who
+    const owner = privateKeyToAccount(generatePrivateKey())
+    const stranger = privateKeyToAccount(generatePrivateKey())
+    const wallet = `0x${'aa'.repeat(20)}` as const
+    const who = new Map<string, string>()
+    const call = (async (msg: { type: string; signature: string }) => {
+      const w = who.get(msg.signature)!
       if (msg.type === 'ownerAct') {
-        log.push(who)
+        log.push(w)
         await new Promise<void>((r) => gates.push(r))
         return { ok: true, result: { needs: 'governance', view: new Uint8Array(1), link: new Uint8Array(1) } }
       }
-      return { ok: true, result: { who, wallet: '0xaa' } }
+      return { ok: true, result: { who: w, wallet, ownerSeq: 0 } }
     }) as never
     const governance = { connected: true, call: async () => ({ ok: true, result: { decision: new Uint8Array(1) } }) } as unknown as EnclaveClient
-    const act = (who: string) => ({ primaryType: 'FreezeAgent', message: JSON.stringify({ wallet: '0xaa', who }), signature: '0x' })
-    const byOwner = async (b: { message: string }) => (JSON.parse(b.message) as { who: string }).who.startsWith('owner')
+    let seq = 0
+    /** Signed before any is relayed: the relay sees them in the order the test sends them. */
+    const acts = (...names: string[]) =>
+      Promise.all(
+        names.map(async (name) => {
+          const message = { wallet, agentId: `agt_${'ab'.repeat(20)}`, frozen: true, seq: String(++seq) } as const
+          const b = await signOwnerAct({ account: name.startsWith('owner') ? owner : stranger, primaryType: 'FreezeAgent', message })
+          who.set(b.signature, name)
+          return b
+        }),
+      )
+    const lanes = () => new RelayLanes({ epoch: () => 0, read: async () => [{ address: wallet, governance: { owners: [owner.address] } }] })
     const settle = () => new Promise((r) => setTimeout(r, 5))
-    return { log, gates, call, governance, act, byOwner, settle }
+    /** The relay's own recovery of each act just sent (one per body), then a few ticks: they are placed. */
+    const placed = async (bodies: OwnerActBody[]) => {
+      await Promise.all(bodies.map((b) => ownerActSigner(b)))
+      await settle()
+    }
+    return { log, gates, call, governance, acts, lanes, settle, placed }
   }
 
   it('a lane holds LANE_WAITING acts waiting; one more is owner_act_queue_full (429-style, retryAfterMs), nothing relayed', async () => {
     const g = gated()
-    const lanes = new RelayLanes()
-    const running = relayOwnerAct(g.call, g.governance, g.act('first'), g.byOwner, lanes)
+    const lanes = g.lanes()
+    const [first, ...rest] = await g.acts('first', ...Array.from({ length: LANE_WAITING }, (_, i) => `s${i}`), 'over')
+    const running = relayOwnerAct(g.call, g.governance, first!, lanes)
     await g.settle()
-    const queued = Array.from({ length: LANE_WAITING }, (_, i) => relayOwnerAct(g.call, g.governance, g.act(`s${i}`), g.byOwner, lanes))
-    await g.settle()
-    const over = await relayOwnerAct(g.call, g.governance, g.act('over'), g.byOwner, lanes)
+    const queued = rest.slice(0, LANE_WAITING).map((a) => relayOwnerAct(g.call, g.governance, a, lanes))
+    await g.placed(rest)
+    const over = await relayOwnerAct(g.call, g.governance, rest[LANE_WAITING]!, lanes)
     expect(over).toMatchObject({ ok: false, error: { code: 'owner_act_queue_full', retryAfterMs: 1_000 } })
     expect(g.log).toEqual(['first'])
     for (let i = 0; i <= LANE_WAITING; i++) {
@@ -100,12 +126,12 @@ describe('relayOwnerAct (scope38): bounded lanes, owners\' acts first', () => {
 
   it("an owner's act runs right after the running one, ahead of every stranger's waiting; its own queue is bounded too", async () => {
     const g = gated()
-    const lanes = new RelayLanes()
-    const all = [relayOwnerAct(g.call, g.governance, g.act('first'), g.byOwner, lanes)]
+    const lanes = g.lanes()
+    const [first, ...rest] = await g.acts('first', ...Array.from({ length: LANE_WAITING + 4 }, (_, i) => `s${i}`), 'owner1', 'owner2')
+    const all = [relayOwnerAct(g.call, g.governance, first!, lanes)]
     await g.settle()
-    for (let i = 0; i < LANE_WAITING + 4; i++) all.push(relayOwnerAct(g.call, g.governance, g.act(`s${i}`), g.byOwner, lanes))
-    all.push(relayOwnerAct(g.call, g.governance, g.act('owner1'), g.byOwner, lanes), relayOwnerAct(g.call, g.governance, g.act('owner2'), g.byOwner, lanes))
-    await g.settle()
+    for (const a of rest) all.push(relayOwnerAct(g.call, g.governance, a, lanes))
+    await g.placed(rest)
     while (g.gates.length > 0) {
       g.gates.shift()!()
       await g.settle()
@@ -114,11 +140,12 @@ describe('relayOwnerAct (scope38): bounded lanes, owners\' acts first', () => {
     expect(g.log.slice(0, 3)).toEqual(['first', 'owner1', 'owner2'])
     expect(answers.filter((r) => !r.ok).map((r) => !r.ok && r.error.code)).toEqual(Array(4).fill('owner_act_queue_full'))
     // The owners' queue is bounded the same way (an owner flooding a wallet of their own).
-    const more = [relayOwnerAct(g.call, g.governance, g.act('s-running'), g.byOwner, lanes)]
+    const [running, ...owners] = await g.acts('s-running', ...Array.from({ length: LANE_WAITING }, (_, i) => `owner-${i}`), 'owner-over')
+    const more = [relayOwnerAct(g.call, g.governance, running!, lanes)]
     await g.settle()
-    for (let i = 0; i < LANE_WAITING; i++) more.push(relayOwnerAct(g.call, g.governance, g.act(`owner-${i}`), g.byOwner, lanes))
-    await g.settle()
-    expect(await relayOwnerAct(g.call, g.governance, g.act('owner-over'), g.byOwner, lanes)).toMatchObject({ ok: false, error: { code: 'owner_act_queue_full' } })
+    for (const a of owners.slice(0, LANE_WAITING)) more.push(relayOwnerAct(g.call, g.governance, a, lanes))
+    await g.placed(owners)
+    expect(await relayOwnerAct(g.call, g.governance, owners[LANE_WAITING]!, lanes)).toMatchObject({ ok: false, error: { code: 'owner_act_queue_full' } })
     while (g.gates.length > 0) {
       g.gates.shift()!()
       await g.settle()
@@ -155,9 +182,9 @@ describe('relayOwnerAct (lanes39): owners known from the enclave at the start of
   it("after a restart (no act applied here yet) the owner's act runs beside a stranger flood holding the others' 32, not behind it", async () => {
     const h = held()
     const lanes = new RelayLanes({ epoch: () => 0, read: async () => [{ address: wallet, governance: { owners: [owner.address] } }] })
-    const flood = Array.from({ length: 100 }, (_, i) => relayOwnerAct(h.call, null, junk(i), undefined, lanes))
+    const flood = Array.from({ length: 100 }, (_, i) => relayOwnerAct(h.call, null, junk(i), lanes))
     const act = await signOwnerAct({ account: owner, primaryType: 'FreezeAgent', message: { wallet, agentId: `agt_${'ab'.repeat(20)}`, frozen: true, seq: '1' } })
-    const mine = relayOwnerAct(h.call, null, act, undefined, lanes)
+    const mine = relayOwnerAct(h.call, null, act, lanes)
     await h.until(() => h.log.includes(wallet))
     // Exactly the others' bound ran before it; without the reseed it waits behind all 100 (none finishes while held).
     expect(h.log.indexOf(wallet)).toBe(32)
@@ -173,11 +200,11 @@ describe('relayOwnerAct (lanes39): owners known from the enclave at the start of
     const h = held()
     const owners = Array.from({ length: 9 }, () => privateKeyToAccount(generatePrivateKey()))
     const lanes = new RelayLanes({ epoch: () => 0, read: async () => owners.map((o, i) => ({ address: `0x${(i + 1).toString(16).padStart(40, 'a')}`, governance: { owners: [o.address] } })) })
-    const flood = Array.from({ length: 40 }, (_, i) => relayOwnerAct(h.call, null, junk(i), undefined, lanes))
+    const flood = Array.from({ length: 40 }, (_, i) => relayOwnerAct(h.call, null, junk(i), lanes))
     const newcomer = privateKeyToAccount(generatePrivateKey())
     const creates = await Promise.all([create(owners[0]!, 'o0-second'), ...owners.map((o, i) => create(o, `o${i}`)), create(newcomer, 'newcomer')])
     // o0's first, then o0's second (same owner: waits), o1..o8 (the ninth owner past the bound), a newcomer's.
-    const answers = [creates[1]!, creates[0]!, ...creates.slice(2)].map((c) => relayOwnerAct(h.call, null, c, undefined, lanes))
+    const answers = [creates[1]!, creates[0]!, ...creates.slice(2)].map((c) => relayOwnerAct(h.call, null, c, lanes))
     await h.until(() => ['o0', 'o1', 'o2', 'o3', 'o4', 'o5', 'o6', 'o7'].every((l) => h.log.includes(l)))
     await new Promise((r) => setTimeout(r, 50)) // anything else the relay would let in now has had its turns
     expect(h.log.slice(32).sort()).toEqual(['o0', 'o1', 'o2', 'o3', 'o4', 'o5', 'o6', 'o7'])

@@ -2,7 +2,7 @@ import { BaseError } from '../../shared/errors/base.js'
 import { GovernanceDecideSchema } from '../../shared/governance/governanceProtocol.js'
 import type { EnclaveRequest, OwnerActBody, TypedResponse } from '../../shared/protocol/messages.js'
 import type { EnclaveClient } from './EnclaveClient.js'
-import { KnownOwners, type Named, type OwnersSource } from './KnownOwners.js'
+import { KnownOwners, type KnownOwnersOptions, type Named, type OwnersSource } from './KnownOwners.js'
 import { ownerActSigner } from './ownerActSigner.js'
 
 /** How long an owner act waits for governance's connection (it starts beside the enclave) before governance_unavailable. */
@@ -24,12 +24,10 @@ export async function relayOwnerAct(
   call: <T extends 'ownerAct' | 'ownerActDecision'>(msg: Extract<EnclaveRequest, { type: T }>) => Promise<TypedResponse<T>>,
   governance: EnclaveClient | null,
   body: OwnerActBody,
-  /** scope38: whether the act is signed by one of its wallet's owners as this host knows them (host/enclave/signedByOwner.ts); only the queue's order reads it. */
-  signedByOwner: (body: OwnerActBody) => Promise<boolean> = async () => false,
   lanes: RelayLanes = sharedLanes,
 ): Promise<TypedResponse<'ownerActDecision'>> {
   const named = namedBy(body)
-  const r = await lanes.run(named, body, () => signedByOwner(body), async () => {
+  const r = await lanes.run(named, body, async () => {
     for (let attempt = 1; ; attempt++) {
       const r = await relayOnce(call, governance, body)
       if (r.ok) {
@@ -70,8 +68,8 @@ const OTHERS_IN_FLIGHT = 32
  * SECURITY (rt38): lanes are per wallet, so a stranger's acts naming N made-up wallets are N lanes, and with every slot
  * taken they waited in one FIFO: an owner's act sent after 1,200 of them landed after ~1,050
  * (test/adversarial/strangerFloodsRelayWithMadeUpWallets). Acts signed by a known owner of the wallet they name
- * (host/enclave/KnownOwners.ts: the enclave's owners read at the start of each connection, lanes39, then the signers of
- * acts applied here; rt38b: the signer recovered here, the wallet named in the body alone was a stranger's way in) are
+ * (host/enclave/KnownOwners.ts: the enclave's owners read at the start of each connection, lanes39, and again when that
+ * view is older than a second, owners40, then the signers of acts applied here; rt38b: the signer recovered here, the wallet named in the body alone was a stranger's way in) are
  * not queued behind the others: those run at most OTHERS_IN_FLIGHT at once, so an owner's act waits for at most that
  * many ahead of it in the signer and governance. Each lane runs one act at a time, so the preferred acts are at most
  * one per such wallet, plus at most PREFERRED_CREATES new wallets' acts (lanes39: a CreateWallet or ImportWallet signed
@@ -109,7 +107,7 @@ function namedBy(body: OwnerActBody): Named & { lane: string; create: boolean } 
  * SECURITY (scope38; availability only, the host decides nothing about policy): a lane was FIFO and unbounded, so a
  * stranger's flood of acts naming a wallet delayed its owner's act by the whole queue. Each lane now holds at most
  * LANE_WAITING acts waiting in each of two queues (one more is owner_act_queue_full, 429, retryAfterMs), and hands the
- * wallet to an act signed by one of its owners (as this host last read them: signedByOwner) before any other: an
+ * wallet to an act signed by one of its owners (as this host knows them: KnownOwners, owners40) before any other: an
  * owner's act waits for the act running on the wallet and the owners' acts ahead of it, never for strangers' acts.
  * The signature is checked only when the lane is busy (an idle lane runs the act at once), and only orders this host's
  * queue: governance verifies every act, and a malicious host can still starve owner acts, as it can refuse them.
@@ -148,34 +146,33 @@ export class RelayLanes {
   private readonly claimed = new Set<string>()
   /** Preferred CreateWallets/ImportWallets running (lanes39: PREFERRED_CREATES at once; rt39: the rest wait here, FIFO). */
   private readonly creates = new Slots(PREFERRED_CREATES)
-  /** Who owns which wallet, as this host knows it (reseeded from `owners` at each enclave connection: lanes39). */
+  /** Who owns which wallet, as this host knows it (reseeded from `owners` at each enclave connection, lanes39, and when older than a second, owners40). */
   readonly known: KnownOwners
 
-  constructor(owners: OwnersSource | null = null) {
-    this.known = new KnownOwners(owners)
+  constructor(owners: OwnersSource | null = null, options: KnownOwnersOptions = {}) {
+    this.known = new KnownOwners(owners, options)
   }
 
-  async run<T>(named: Named & { lane: string; create: boolean }, body: OwnerActBody, byOwner: () => Promise<boolean>, f: () => Promise<T>): Promise<T | typeof LANE_FULL> {
+  async run<T>(named: Named & { lane: string; create: boolean }, body: OwnerActBody, f: () => Promise<T>): Promise<T | typeof LANE_FULL> {
     const key = named.lane
     // rt38b: the signer's check starts now, beside the wait for the lane (it is read once the act holds the lane);
-    // lanes39: after this connection's owners are read, so a restarted host knows them before it places any act.
+    // lanes39: after the enclave's owners are read (owners40: at each connection and when older than a second), so a
+    // restarted host knows them before it places any act. owners40: one question to one cache per act, its answer
+    // both orders the lane and picks the pool (was two caches, which could disagree).
     const preferring = this.known.ready().then(() => this.known.prefers(body, named))
-    let owner = false
-    let ownerByView = false
     if (this.lanes.has(key)) {
-      ownerByView = await byOwner()
-      owner = ownerByView || (await preferring) !== null
+      const signer = await preferring
       // rt39: copies of one signed act (an owner's proposal signature, replayed while it is fresh) take one place in
       // the owners' queue, not all of it: a co-owner's signature of the same act still gets in.
-      const copy = owner ? `${(await ownerActSigner(body))?.signer}\n${body.primaryType}\n${body.message}` : null
+      const copy = signer !== null ? `${signer}\n${body.primaryType}\n${body.message}` : null
       const lane = this.lanes.get(key) // the lane may have emptied while the signature was checked
       if (lane) {
-        if (copy !== null && lane.copies.has(copy)) owner = ownerByView = false
+        const owner = copy !== null && !lane.copies.has(copy)
         const queue = owner ? lane.owners : lane.others
         if (queue.length >= LANE_WAITING) return LANE_FULL
-        if (owner) lane.copies.add(copy!)
+        if (owner) lane.copies.add(copy)
         await new Promise<void>((handed) => queue.push(handed))
-        if (owner) lane.copies.delete(copy!) // it holds the lane now: another copy may wait again
+        if (owner) lane.copies.delete(copy) // it holds the lane now: another copy may wait again
       } else this.lanes.set(key, { owners: [], others: [], copies: new Set() })
     } else this.lanes.set(key, { owners: [], others: [], copies: new Set() })
     let claim: string | null = null
@@ -186,10 +183,10 @@ export class RelayLanes {
         claim = this.known.walletsOf(signer).find((w) => !this.claimed.has(w)) ?? null
         if (claim !== null) this.claimed.add(claim)
       }
-      // rt38b: an owner's (as this host read them) or one known to own this wallet; lanes39: a new wallet's act by a
-      // key owning another runs preferred only within the bound above (else a key owning one wallet, sending two
-      // imports per made-up address, would run one per address preferred).
-      const known = ownerByView || (named.create ? claim !== null : signer !== null)
+      // rt38b: one known to own this wallet; lanes39: a new wallet's act by a key owning another runs preferred only
+      // within the bound above (else a key owning one wallet, sending two imports per made-up address, would run one
+      // per address preferred).
+      const known = named.create ? claim !== null : signer !== null
       const pool = !known ? this.others : claim !== null ? this.creates : null
       await pool?.take()
       try {

@@ -1,7 +1,6 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import { LANE_WAITING, RelayLanes, relayOwnerAct } from '../../host/enclave/relayOwnerAct.js'
-import { signedByOwner } from '../../host/enclave/signedByOwner.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { heldRelaySigner } from '../helpers/heldRelaySigner.js'
 
@@ -21,18 +20,17 @@ describe("adversarial: a stranger copies an owner's fresh signature to fill the 
     const agentId = `agt_${'ab'.repeat(20)}`
     const view = async () => [{ address: wallet, ownerSeq: 1, governance: { owners: [a.address, b.address] } }]
     const lanes = new RelayLanes({ epoch: () => 0, read: view })
-    const byOwner = signedByOwner(view)
     const h = heldRelaySigner((m) => m.signature)
     const message = { wallet, agentId, frozen: true, seq: '2' } as const
     const byA = await signOwnerAct({ account: a, primaryType: 'FreezeAgent', message })
     const byB = await signOwnerAct({ account: b, primaryType: 'FreezeAgent', message })
-    const holder = relayOwnerAct(h.call, null, { primaryType: 'FreezeAgent', message: JSON.stringify({ ...message, frozen: false }), signature: `0x${'11'.repeat(65)}` }, byOwner, lanes)
+    const holder = relayOwnerAct(h.call, null, { primaryType: 'FreezeAgent', message: JSON.stringify({ ...message, frozen: false }), signature: `0x${'11'.repeat(65)}` }, lanes)
     expect(await h.until(() => h.log.length === 1)).toBe(true)
     const copies = Array.from({ length: LANE_WAITING + 1 }, () => ({ ...byA }))
-    const replays = copies.map((c) => relayOwnerAct(h.call, null, c, byOwner, lanes))
+    const replays = copies.map((c) => relayOwnerAct(h.call, null, c, lanes))
     await h.placed(...copies)
     let answered: unknown = null
-    const mine = relayOwnerAct(h.call, null, byB, byOwner, lanes).then((r) => (answered = r))
+    const mine = relayOwnerAct(h.call, null, byB, lanes).then((r) => (answered = r))
     await h.placed(byB)
     // Before: LANE_WAITING copies filled the owners' queue and this answer was already owner_act_queue_full.
     expect(answered).toBeNull()

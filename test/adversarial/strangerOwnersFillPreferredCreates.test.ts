@@ -27,11 +27,11 @@ describe('adversarial: a stranger fills the preferred creates with keys it made 
     const h = held()
     // The stranger's wallet lists its ten keys (a SetOwners it signed), the victim's its owner.
     const lanes = new RelayLanes({ epoch: () => 0, read: async () => [{ address: strangerWallet(0), governance: { owners: strangers.map((s) => s.address) } }, { address: victim, governance: { owners: [owner.address] } }] })
-    const flood = Array.from({ length: 40 }, (_, i) => relayOwnerAct(h.call, null, junkAct(i), undefined, lanes))
+    const flood = Array.from({ length: 40 }, (_, i) => relayOwnerAct(h.call, null, junkAct(i), lanes))
     const bodies = await Promise.all(strangers.map((s, i) => create(s, `s${i}`)))
-    const theirs = bodies.map((c) => relayOwnerAct(h.call, null, c, undefined, lanes))
+    const theirs = bodies.map((c) => relayOwnerAct(h.call, null, c, lanes))
     await h.placed(...bodies)
-    const mine = relayOwnerAct(h.call, null, await create(owner, 'owner'), undefined, lanes)
+    const mine = relayOwnerAct(h.call, null, await create(owner, 'owner'), lanes)
     // Nothing released: the owner's create runs while the flood's 32 and the stranger's one claim are held (before:
     // 8 of the stranger's creates held the 8 preferred slots and the owner's waited behind the 8 junk acts still queued).
     expect(await h.until(() => h.log.includes('owner'))).toBe(true)
@@ -47,11 +47,11 @@ describe('adversarial: a stranger fills the preferred creates with keys it made 
       epoch: () => 0,
       read: async () => [...strangers.slice(0, 8).map((s, i) => ({ address: strangerWallet(i), governance: { owners: [s.address] } })), { address: victim, governance: { owners: [owner.address] } }],
     })
-    const flood = Array.from({ length: 40 }, (_, i) => relayOwnerAct(h.call, null, junkAct(i), undefined, lanes))
-    const theirs = (await Promise.all(strangers.slice(0, 8).map((s, i) => create(s, `s${i}`)))).map((c) => relayOwnerAct(h.call, null, c, undefined, lanes))
+    const flood = Array.from({ length: 40 }, (_, i) => relayOwnerAct(h.call, null, junkAct(i), lanes))
+    const theirs = (await Promise.all(strangers.slice(0, 8).map((s, i) => create(s, `s${i}`)))).map((c) => relayOwnerAct(h.call, null, c, lanes))
     expect(await h.until(() => h.log.filter((l) => l.startsWith('s')).length === 8)).toBe(true)
     const body = await create(owner, 'owner')
-    const mine = relayOwnerAct(h.call, null, body, undefined, lanes)
+    const mine = relayOwnerAct(h.call, null, body, lanes)
     await h.placed(body)
     // One stranger create finishes; the flood's 32 stay held and 8 junk acts wait for them. The owner's create runs next.
     h.release('s0')

@@ -1,7 +1,6 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import { LANE_WAITING, RelayLanes, relayOwnerAct } from '../../host/enclave/relayOwnerAct.js'
-import { signedByOwner } from '../../host/enclave/signedByOwner.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { heldRelaySigner } from '../helpers/heldRelaySigner.js'
 
@@ -24,20 +23,19 @@ describe("adversarial: a stranger replays an owner's applied act to fill the own
     // The enclave's view: the owner's act with seq 1 applied (ownerSeq 1); the next act carries seq 2.
     const view = async () => [{ address: wallet, ownerSeq: 1, governance: { owners: [owner.address] } }]
     const lanes = new RelayLanes({ epoch: () => 0, read: view })
-    const byOwner = signedByOwner(view)
     const h = heldRelaySigner((m) => `seq ${(JSON.parse(m.message) as { seq: string }).seq} ${m.signature.slice(0, 6)}`)
 
     const applied = await signOwnerAct({ account: owner, primaryType: 'FreezeAgent', message: { wallet, agentId, frozen: true, seq: '1' } })
     // A stranger's act holds the wallet's lane; then LANE_WAITING replays of the applied act queue behind it.
-    const holder = relayOwnerAct(h.call, null, { primaryType: 'FreezeAgent', message: JSON.stringify({ wallet, agentId, frozen: false, seq: '2' }), signature: `0x${'11'.repeat(65)}` }, byOwner, lanes)
+    const holder = relayOwnerAct(h.call, null, { primaryType: 'FreezeAgent', message: JSON.stringify({ wallet, agentId, frozen: false, seq: '2' }), signature: `0x${'11'.repeat(65)}` }, lanes)
     expect(await h.until(() => h.log.length === 1)).toBe(true)
     const copies = Array.from({ length: LANE_WAITING }, () => ({ ...applied }))
-    const replays = copies.map((c) => relayOwnerAct(h.call, null, c, byOwner, lanes))
+    const replays = copies.map((c) => relayOwnerAct(h.call, null, c, lanes))
     await h.placed(...copies)
 
     const fresh = await signOwnerAct({ account: owner, primaryType: 'FreezeAgent', message: { wallet, agentId, frozen: true, seq: '2' } })
     let answered: unknown = null
-    const mine = relayOwnerAct(h.call, null, fresh, byOwner, lanes).then((r) => (answered = r))
+    const mine = relayOwnerAct(h.call, null, fresh, lanes).then((r) => (answered = r))
     await h.placed(fresh)
     // Before: the replays were owners' acts, the owners' queue was full and this answer was already owner_act_queue_full.
     expect(answered).toBeNull()

@@ -28,14 +28,14 @@ describe("adversarial: a stranger replays an owner's applied CreateWallet to hol
     const h = heldRelaySigner(label, (m) => (label(m) === 'applied' && applyFirst ? ((applyFirst = false), { ok: true, result: { wallet, ownerSeq: 0 } }) : undefined))
 
     const applied = await create('applied')
-    expect((await relayOwnerAct(h.call, null, applied, undefined, lanes)).ok).toBe(true)
-    const flood = Array.from({ length: 40 }, (_, i) => relayOwnerAct(h.call, null, junkAct(i), undefined, lanes))
+    expect((await relayOwnerAct(h.call, null, applied, lanes)).ok).toBe(true)
+    const flood = Array.from({ length: 40 }, (_, i) => relayOwnerAct(h.call, null, junkAct(i), lanes))
     expect(await h.until(() => h.log.length === 1 + 32)).toBe(true)
     // The stranger's copy of the applied act: before, it claimed the owner's wallet and ran preferred (held here).
     const copy = { ...applied }
-    const replay = relayOwnerAct(h.call, null, copy, undefined, lanes)
+    const replay = relayOwnerAct(h.call, null, copy, lanes)
     await h.placed(copy)
-    const mine = relayOwnerAct(h.call, null, await create('next'), undefined, lanes)
+    const mine = relayOwnerAct(h.call, null, await create('next'), lanes)
     // Nothing released: the owner's CreateWallet runs while the flood's 32 are held (before: behind 8 queued junk acts).
     expect(await h.until(() => h.log.includes('next'))).toBe(true)
     expect(h.log.filter((l) => l.startsWith('0x'))).toHaveLength(32)
