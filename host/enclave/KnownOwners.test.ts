@@ -17,25 +17,29 @@ const create = (account = owner, named: `0x${string}` = account.address) =>
 const onWallet = { wallet, owner: '' }
 const newBy = (a: string) => ({ wallet: '', owner: lc(a) })
 
-/** A source whose reads the test answers by hand, counting them. */
+/** A source whose reads the test answers by hand, counting them; `clock`: the fake time KnownOwners reads (owners40). */
 function source(initial: readonly OwnedWallet[] | null) {
   let epoch = 0
   let reads = 0
   let answer: readonly OwnedWallet[] | null = initial
   const pending: Array<() => void> = []
+  const clock = { ms: Date.now() } // moved by hand only; starts at the wall clock (a new wallet's act is dated by it)
   return {
     src: { epoch: () => epoch, read: () => (reads++, new Promise<readonly OwnedWallet[] | null>((r) => pending.push(() => r(answer)))) },
     reconnect: () => epoch++,
     answer: (a: readonly OwnedWallet[] | null) => (answer = a),
     release: () => pending.splice(0).forEach((f) => f()),
     reads: () => reads,
+    pending: () => pending.length,
+    clock,
+    now: () => clock.ms,
   }
 }
 
 describe('KnownOwners (lanes39): who owns which wallet, reseeded from the enclave at each connection', () => {
   it("a restarted host knows the enclave's owners before its first act is placed: one read, shared by the acts waiting for it", async () => {
     const s = source([{ address: wallet.toUpperCase().replace('0X', '0x'), governance: { owners: [owner.address, coOwner.address] } }])
-    const k = new KnownOwners(s.src)
+    const k = new KnownOwners(s.src, { now: s.now })
     const placed: Array<string | null> = []
     const acts = [freeze(owner), freeze(coOwner), freeze(stranger)].map(async (a) => placed.push(await k.ready().then(async () => k.prefers(await a, onWallet))))
     await new Promise((r) => setTimeout(r, 20))
@@ -50,7 +54,7 @@ describe('KnownOwners (lanes39): who owns which wallet, reseeded from the enclav
 
   it('a new connection reseeds (a removed owner forgotten, a new one known); a failed read is tried again by the next act', async () => {
     const s = source([{ address: wallet, governance: { owners: [owner.address] } }])
-    const k = new KnownOwners(s.src)
+    const k = new KnownOwners(s.src, { now: s.now })
     const first = k.ready()
     s.release()
     await first
@@ -119,5 +123,92 @@ describe('KnownOwners (rt39): replays are not preferred', () => {
     expect(await k.prefers({ ...fresh }, newBy(owner.address))).toBeNull()
     const old = await signOwnerAct({ account: owner, primaryType: 'CreateWallet', message: { owner: owner.address, label: 'w', nonce: `0x${'12'.repeat(32)}`, issuedAt: String(Date.now() - 11 * 60_000), auditChain: `0x${'00'.repeat(32)}` } })
     expect(await k.prefers(old, newBy(owner.address))).toBeNull()
+  })
+})
+
+describe('KnownOwners (owners40): the one owner cache, read again when older than a second', () => {
+  const wallets = (...owners: string[]) => [{ address: wallet, governance: { owners } }]
+  const read = async (s: ReturnType<typeof source>, k: KnownOwners) => {
+    const r = k.ready()
+    s.release()
+    await r
+  }
+
+  it('an owner added or removed by an act that did not go through this relay is seen once the view is older than 1 s', async () => {
+    const s = source(wallets(owner.address))
+    const k = new KnownOwners(s.src, { now: s.now })
+    await read(s, k)
+    k.add(wallet, stranger.address) // learnt here: an act of this key applied through this relay
+    expect(await k.prefers(await freeze(stranger), onWallet)).toBe(lc(stranger.address))
+    // Another host on the enclave applies SetOwners [coOwner]: the stranger and the owner removed, the co-owner added.
+    s.answer(wallets(coOwner.address))
+    s.clock.ms += 1_000
+    await k.ready() // exactly 1 s: still fresh, not read
+    expect(s.reads()).toBe(1)
+    expect(await k.prefers(await freeze(stranger), onWallet)).toBe(lc(stranger.address))
+    s.clock.ms += 1
+    await read(s, k)
+    expect(s.reads()).toBe(2)
+    expect(await k.prefers(await freeze(stranger), onWallet)).toBeNull()
+    expect(await k.prefers(await freeze(owner), onWallet)).toBeNull()
+    expect(await k.prefers(await freeze(coOwner), onWallet)).toBe(lc(coOwner.address))
+    // Nor does a removed owner's key, owning no wallet here any more, run its CreateWallet preferred.
+    expect(await k.prefers(await create(owner), newBy(owner.address))).toBeNull()
+    expect(await k.prefers(await create(coOwner), newBy(coOwner.address))).toBe(lc(coOwner.address))
+  })
+
+  it("what the enclave says of a wallet (ex-scope38 signedByOwner's cases): any owner's act, never a stranger's, a forgery, another message or wallet", async () => {
+    const s = source([{ address: wallet.toUpperCase().replace('0X', '0x'), governance: { owners: [owner.address, coOwner.address] } }])
+    const k = new KnownOwners(s.src, { now: s.now })
+    await read(s, k)
+    const check = async (b: Awaited<ReturnType<typeof freeze>>, named = onWallet) => (await k.ready(), k.prefers(b, named))
+    expect(await check(await freeze(owner))).toBe(lc(owner.address))
+    expect(await check(await freeze(coOwner))).toBe(lc(coOwner.address))
+    expect(await check(await freeze(stranger))).toBeNull()
+    const signed = await freeze(owner)
+    expect(await check({ ...signed, message: JSON.stringify({ ...JSON.parse(signed.message), seq: '2' }) })).toBeNull() // another message
+    expect(await check({ ...signed, signature: `0x${'11'.repeat(65)}` })).toBeNull()
+    expect(await check({ ...signed, message: '{' })).toBeNull()
+    expect(await check({ ...signed, primaryType: 'NoSuchAct' as 'FreezeAgent' })).toBeNull()
+    expect(await check(await freeze(owner, other), { wallet: other, owner: '' })).toBeNull() // a wallet it does not know
+    expect(s.reads()).toBe(1) // read once per second, not per act
+  })
+
+  it("one read in flight, shared; one that fails or does not answer in waitMs lets the acts through on what is known, and the next act reads again", async () => {
+    const s = source(null)
+    const k = new KnownOwners(s.src, { now: s.now, waitMs: 50 })
+    // A read that never answers: every act waiting for it is let through (none stalls), one read only.
+    const waiting = [k.ready(), k.ready(), k.ready()]
+    expect(s.reads()).toBe(1)
+    await Promise.all(waiting)
+    expect(await k.prefers(await freeze(owner), onWallet)).toBeNull() // nothing known: the others' pool
+    // Its late answer is ignored (older than what the next read brings); the next act reads again.
+    s.answer(wallets(owner.address))
+    s.release()
+    expect(await k.prefers(await freeze(owner), onWallet)).toBeNull()
+    await read(s, k)
+    expect(s.reads()).toBe(2)
+    expect(await k.prefers(await freeze(owner), onWallet)).toBe(lc(owner.address))
+    // A read that fails (the enclave refuses or is away): what was known stays, and the next act reads again.
+    const failing = new KnownOwners({ epoch: () => 0, read: async () => Promise.reject(new Error('enclave_unavailable')) }, { waitMs: 50 })
+    failing.add(wallet, owner.address)
+    await failing.ready()
+    expect(await failing.prefers(await freeze(owner), onWallet)).toBe(lc(owner.address))
+  })
+
+  it('what applied here while a read was in flight is kept over that read (its view may predate it)', async () => {
+    const s = source(wallets(owner.address))
+    const k = new KnownOwners(s.src, { now: s.now })
+    await read(s, k)
+    s.clock.ms += 1_001
+    const r = k.ready() // the enclave answers with its view from before the SetOwners below
+    k.set(wallet, [coOwner.address]) // a SetOwners applied through this relay meanwhile
+    k.applied(wallet, 7)
+    s.release()
+    await r
+    expect(await k.prefers(await freeze(owner), onWallet)).toBeNull()
+    const act = (seq: string) => signOwnerAct({ account: coOwner, primaryType: 'FreezeAgent', message: { wallet, agentId: `agt_${'cd'.repeat(20)}`, frozen: true, seq } })
+    expect(await k.prefers(await act('7'), onWallet)).toBeNull()
+    expect(await k.prefers(await act('8'), onWallet)).toBe(lc(coOwner.address))
   })
 })

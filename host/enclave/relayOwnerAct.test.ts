@@ -4,6 +4,7 @@ import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import type { OwnerActBody } from '../../shared/protocol/messages.js'
 import type { EnclaveClient } from './EnclaveClient.js'
 import { ownerActSigner } from './ownerActSigner.js'
+import { heldRelaySigner, junkAct } from '../../test/helpers/heldRelaySigner.js'
 import { LANE_WAITING, RelayLanes, relayOwnerAct } from './relayOwnerAct.js'
 
 /** A signer and a governance that answer after a tick, logging each step: what the relay interleaves. */
@@ -219,5 +220,66 @@ describe('relayOwnerAct (lanes39): owners known from the enclave at the start of
     const lastJunk = Math.max(...h.log.map((l, i) => (l.startsWith('0x') ? i : -1)))
     expect(h.log.indexOf('newcomer')).toBeGreaterThan(lastJunk)
     expect(h.log.indexOf('o0-second')).toBeGreaterThan(lastJunk)
+  })
+})
+
+describe('relayOwnerAct (owners40): one owner cache orders the lane and picks the pool', () => {
+  const agentId = `agt_${'ab'.repeat(20)}`
+  const [w1, w2, w3] = ['e1', 'e2', 'e3'].map((b) => `0x${b.repeat(20)}` as const) as [`0x${string}`, `0x${string}`, `0x${string}`]
+  const freeze = (account: ReturnType<typeof privateKeyToAccount>, wallet: `0x${string}`) => signOwnerAct({ account, primaryType: 'FreezeAgent', message: { wallet, agentId, frozen: true, seq: '1' } })
+  const signer = (m: { message: string; signature: string }) => `${(JSON.parse(m.message) as { wallet: string }).wallet.slice(0, 6)} ${m.signature.slice(0, 10)}`
+
+  it('an owner removed elsewhere (read once the view is 1 s old) waits with the others in its lane and in the pool; the new owner runs ahead in both', async () => {
+    const removed = privateKeyToAccount(generatePrivateKey())
+    const added = privateKeyToAccount(generatePrivateKey())
+    let view = [w1, w2, w3].map((address) => ({ address, governance: { owners: [removed.address] } }))
+    const clock = { ms: Date.now() }
+    const lanes = new RelayLanes({ epoch: () => 0, read: async () => view }, { now: () => clock.ms })
+    await lanes.known.ready()
+    // Another host on the enclave applies SetOwners [added] on each wallet; a second later this host's next act reads it.
+    view = [w1, w2, w3].map((address) => ({ address, governance: { owners: [added.address] } }))
+    clock.ms += 1_001
+    const h = heldRelaySigner(signer)
+    const junk = Array.from({ length: 32 }, (_, i) => junkAct(i))
+    const flood = junk.map((j) => relayOwnerAct(h.call, null, j, lanes))
+    expect(await h.until(() => h.log.length === 32)).toBe(true) // the others' pool is full (32 held)
+    const [byRemoved1, byAdded1, byRemoved2, byAdded3] = await Promise.all([freeze(removed, w1), freeze(added, w1), freeze(removed, w2), freeze(added, w3)])
+    // w1's lane is held by a stranger's act, which waits for the others' pool (as does every act on a wallet nobody owns).
+    const holder = relayOwnerAct(h.call, null, { ...junkAct(0), message: JSON.stringify({ wallet: w1, agentId, frozen: true, seq: '1' }) }, lanes)
+    await h.placed()
+    const mine = [byRemoved1, byAdded1, byRemoved2, byAdded3].map((b) => relayOwnerAct(h.call, null, b, lanes))
+    await h.placed(byRemoved1, byAdded1, byRemoved2, byAdded3)
+    // The new owner's act on w3 (an idle lane) runs beside the full others' pool; the removed owner's on w2 waits for it.
+    expect(h.log.slice(32)).toEqual([signer(byAdded3)])
+    h.release() // one of the flood: the others' FIFO lets in w1's holder, then the removed owner's act on w2
+    expect(await h.until(() => h.log.length === 34)).toBe(true)
+    await h.placed()
+    expect(h.log.slice(33)).toEqual([`${w1.slice(0, 6)} 0x11111111`])
+    h.release(`${w1.slice(0, 6)} 0x11111111`) // the holder ends: the new owner's act is next on w1, preferred, ahead of the removed one's
+    expect(await h.until(() => h.log.includes(signer(byAdded1)))).toBe(true)
+    await h.releaseAll([...flood, holder, ...mine])
+    const order = h.log.slice(32)
+    expect(order.indexOf(signer(byAdded1))).toBeLessThan(order.indexOf(signer(byRemoved1)))
+  })
+
+  it("a getWallets that hangs stalls no act: after waitMs they are placed on what is known (nothing: the others' pool), one read in flight", async () => {
+    const owner = privateKeyToAccount(generatePrivateKey())
+    let reads = 0
+    const hung = new Promise<null>(() => {})
+    const lanes = new RelayLanes({ epoch: () => 0, read: () => (reads++, hung) }, { waitMs: 50 })
+    const h = heldRelaySigner(signer)
+    const flood = Array.from({ length: 32 }, (_, i) => relayOwnerAct(h.call, null, junkAct(i), lanes))
+    const act = await freeze(owner, w1)
+    const mine = relayOwnerAct(h.call, null, act, lanes)
+    expect(await h.until(() => h.log.length === 32)).toBe(true)
+    expect(reads).toBe(1) // the 33 acts waited for one read
+    await h.placed(act)
+    expect(h.log).not.toContain(signer(act)) // not known: it waits in the others' FIFO behind the 32
+    h.release()
+    expect(await h.until(() => h.log.includes(signer(act)))).toBe(true)
+    await h.releaseAll([...flood, mine])
+    expect(reads).toBe(1)
+    await lanes.known.ready() // the next act reads again (the hung read counted as failed)
+    expect(reads).toBe(2)
   })
 })
