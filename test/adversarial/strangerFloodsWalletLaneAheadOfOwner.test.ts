@@ -1,24 +1,15 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { agentIdFromPublicKey } from '../../shared/identity/agentIdFromPublicKey.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
 import { LANE_WAITING } from '../../host/enclave/relayOwnerAct.js'
 import { auditChainOf } from '../helpers/auditChainOf.js'
+import { governancePid } from '../helpers/governancePid.js'
 import { type Stack, startStack, waitFor } from '../helpers/startStack.js'
 
 /** How long the owner's act has to reach the host's queue while the lane is held (governance stopped). */
 const OWNER_HEAD_START_MS = 1_500
-
-/** Governance's process: the simulated enclave's child (sim/startGovernanceBeside.ts). */
-function governancePid(stack: Stack): number {
-  const pid = stack.enclave.pid!
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number)
-  const gov = children.filter((c) => readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('governance'))
-  if (gov.length !== 1) throw new Error(`expected one governance process under the enclave ${pid}, found ${gov.join(', ') || 'none'} of ${children.join(', ')}`)
-  return gov[0]!
-}
 
 /** Stranger acts sent at once, naming the owner's wallet (half signed by the stranger's own key, half with junk signatures). */
 const FLOOD = 48
