@@ -68,9 +68,10 @@ const OTHERS_IN_FLIGHT = 32
  * SECURITY (rt38): lanes are per wallet, so a stranger's acts naming N made-up wallets are N lanes, and with every slot
  * taken they waited in one FIFO: an owner's act sent after 1,200 of them landed after ~1,050
  * (test/adversarial/strangerFloodsRelayWithMadeUpWallets). Acts signed by a known owner of the wallet they name
- * (host/enclave/KnownOwners.ts: the enclave's owners read at the start of each connection, lanes39, and again when that
- * view is older than a second, owners40, then the signers of acts applied here; rt38b: the signer recovered here, the wallet named in the body alone was a stranger's way in) are
- * not queued behind the others: those run at most OTHERS_IN_FLIGHT at once, so an owner's act waits for at most that
+ * (host/enclave/KnownOwners.ts: the enclave's owners read at the start of each connection, lanes39, and again when
+ * that view is older than a second, owners40, then the signers of acts applied here; rt38b: the signer recovered here,
+ * the wallet named in the body alone was a stranger's way in) are not queued behind the others: those run at most
+ * OTHERS_IN_FLIGHT at once, so an owner's act waits for at most that
  * many ahead of it in the signer and governance. Each lane runs one act at a time, so the preferred acts are at most
  * one per such wallet, plus at most PREFERRED_CREATES new wallets' acts (lanes39: a CreateWallet or ImportWallet signed
  * by the owner it names when that key owns a wallet here; rt39: one per wallet its signer owns, running or waiting, so
@@ -146,7 +147,7 @@ export class RelayLanes {
   private readonly claimed = new Set<string>()
   /** Preferred CreateWallets/ImportWallets running (lanes39: PREFERRED_CREATES at once; rt39: the rest wait here, FIFO). */
   private readonly creates = new Slots(PREFERRED_CREATES)
-  /** Who owns which wallet, as this host knows it (reseeded from `owners` at each enclave connection, lanes39, and when older than a second, owners40). */
+  /** Who owns which wallet, as this host knows it (read from `owners` at each enclave connection, lanes39, and when that view is older than a second, owners40). */
   readonly known: KnownOwners
 
   constructor(owners: OwnersSource | null = null, options: KnownOwnersOptions = {}) {

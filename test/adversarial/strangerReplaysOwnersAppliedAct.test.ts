@@ -11,7 +11,7 @@ import { heldRelaySigner } from '../helpers/heldRelaySigner.js'
  * act to the queue: copies of it filled the wallet's owners' queue and the owner's next act was refused
  * owner_act_queue_full (and, sent as the queue moved, waited behind up to 16 replays that the signer refuses as stale).
  * rt39: an act whose seq is at or below the wallet's owner sequence (as read from the enclave or applied here) is not
- * preferred, in KnownOwners and in signedByOwner's view alike.
+ * preferred (KnownOwners: owners40 made it the relay's one owner cache; scope38's signedByOwner had the rule too).
  *
  * In process (RelayLanes with a signer that holds each act until released): exact order, no timing in the assertions.
  */
