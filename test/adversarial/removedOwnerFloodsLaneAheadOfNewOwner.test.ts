@@ -74,6 +74,10 @@ describe('adversarial: an owner removed through another host floods the wallet l
     expect(rotated.status, JSON.stringify(rotated.json)).toBe(200)
     // The refresh rule itself: host A's view is read again by the first act that finds it older than OWNERS_MAX_AGE_MS.
     await waitFor(() => Date.now() > createdAt + OWNERS_MAX_AGE_MS, 10_000, "host A's view to age")
+    // Any act now reads it again: a stranger's junk act on a made-up wallet (refused by governance). The flood below may
+    // read once more (a second later); a read slower than 2 s on a loaded machine would leave this one's view in place.
+    const junk = await postOwnerAct(stack.url, { primaryType: 'FreezeAgent', message: JSON.stringify({ wallet: `0x${randomBytes(20).toString('hex')}`, agentId: `agt_${'ab'.repeat(20)}`, frozen: true, seq: '1' }), signature: `0x${'11'.repeat(65)}` })
+    expect(junk.status).not.toBe(200)
 
     // The removed key's flood: distinct, validly signed acts with the next seq (not replays: rt39's rule is not what stops them).
     const flood = await Promise.all(
