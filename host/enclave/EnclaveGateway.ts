@@ -26,7 +26,7 @@ import { parsedEntry } from '../storage/parsedEntry.js'
 import { hashedText } from '../storage/answerBody.js'
 import { BaseError } from '../../shared/errors/base.js'
 import { GOVERNANCE_PROTOCOL_VERSION } from '../../shared/governance/governanceProtocol.js'
-import { OWNERS_READ_WAIT_MS } from './KnownOwners.js'
+import { OWNERS_FIRST_READ_WAIT_MS } from './KnownOwners.js'
 import { RelayLanes, relayOwnerAct } from './relayOwnerAct.js'
 import { type EnclaveAddress, EnclaveClient } from './EnclaveClient.js'
 import { exactAgentSigned } from './exactAgentSigned.js'
@@ -532,7 +532,7 @@ export class EnclaveGateway {
   private readonly lanes = new RelayLanes({
     epoch: () => this.connection,
     read: async () => {
-      const r = await this.call({ type: 'getWallets' }, OWNERS_READ_WAIT_MS).catch(() => null)
+      const r = await this.call({ type: 'getWallets' }, OWNERS_FIRST_READ_WAIT_MS).catch(() => null)
       return r?.ok ? r.result.wallets : null
     },
   })

@@ -196,6 +196,21 @@ describe('KnownOwners (owners40): the one owner cache, read again when older tha
     expect(await failing.prefers(await freeze(owner), onWallet)).toBe(lc(owner.address))
   })
 
+  it("a connection's first read is waited for longer (firstWaitMs) than a refresh (waitMs): a slow enclave after a restart still seeds the owners", async () => {
+    const s = source(wallets(owner.address))
+    const k = new KnownOwners(s.src, { now: s.now, waitMs: 20, firstWaitMs: 60_000 })
+    const first = k.ready()
+    await new Promise((r) => setTimeout(r, 100)) // past waitMs, far from firstWaitMs: still waiting for the first read
+    s.release()
+    await first
+    expect(await k.prefers(await freeze(owner), onWallet)).toBe(lc(owner.address))
+    // A refresh that does not answer gives up after waitMs (the owners known stay).
+    s.clock.ms += 1_001
+    await k.ready()
+    expect(s.reads()).toBe(2)
+    expect(await k.prefers(await freeze(owner), onWallet)).toBe(lc(owner.address))
+  })
+
   it('what applied here while a read was in flight is kept over that read (its view may predate it)', async () => {
     const s = source(wallets(owner.address))
     const k = new KnownOwners(s.src, { now: s.now })

@@ -13,7 +13,7 @@ export type OwnersSource = { epoch(): number; read(): Promise<readonly OwnedWall
 /** What an act names, read from its unsigned body: the wallet it acts on ('' for a CreateWallet) and, for a new wallet, its owner. */
 export type Named = { wallet: string; owner: string }
 /** owners40: how old the enclave's view may be before the next act reads it again, how long an act waits for a read, the clock. */
-export type KnownOwnersOptions = { maxAgeMs?: number; waitMs?: number; now?: () => number }
+export type KnownOwnersOptions = { maxAgeMs?: number; waitMs?: number; firstWaitMs?: number; now?: () => number }
 
 /** Wallets remembered (the enclave holds at most 32; the rest are wallets acts applied to here, e.g. loaded and dropped since). */
 const MAX_WALLETS = 4_096
@@ -23,8 +23,13 @@ const MAX_WALLETS = 4_096
  * about this long, not only at the next connection.
  */
 export const OWNERS_MAX_AGE_MS = 1_000
-/** owners40: how long acts wait for one read (getWallets) before they are placed by what is known (the read counts as failed). */
+/** owners40: how long acts wait for one refresh (getWallets) before they are placed by what is known (the read counts as failed). */
 export const OWNERS_READ_WAIT_MS = 2_000
+/**
+ * How long acts wait for a connection's first read (nothing known from this connection yet: after a host restart the
+ * owners are known only from it), as lanes39 waited for its seed; a loaded machine can take seconds to answer.
+ */
+export const OWNERS_FIRST_READ_WAIT_MS = 10_000
 
 /**
  * UNTRUSTED, host-only (rt38, rt38b; lanes39: reseeded; owners40: the one owner cache): who this host knows as an owner
@@ -49,6 +54,7 @@ export class KnownOwners {
   private reading: { waited: Promise<void>; learnt: Array<() => void> } | null = null
   private readonly maxAgeMs: number
   private readonly waitMs: number
+  private readonly firstWaitMs: number
   private readonly now: () => number
 
   constructor(
@@ -57,12 +63,14 @@ export class KnownOwners {
   ) {
     this.maxAgeMs = options.maxAgeMs ?? OWNERS_MAX_AGE_MS
     this.waitMs = options.waitMs ?? OWNERS_READ_WAIT_MS
+    this.firstWaitMs = options.firstWaitMs ?? options.waitMs ?? OWNERS_FIRST_READ_WAIT_MS
     this.now = options.now ?? Date.now
   }
 
   /**
    * Resolves once the enclave's view is fresh: read at this connection and at most maxAgeMs ago, else read now (one
-   * getWallets in flight, shared by the acts waiting for it). Never rejects, and resolves within waitMs: a read that
+   * getWallets in flight, shared by the acts waiting for it). Never rejects, and resolves within waitMs (firstWaitMs for a
+   * connection's first read): a read that
    * fails or has not answered by then counts as failed (what was known stays; the next act reads again). Without a
    * source: at once.
    */
@@ -73,6 +81,7 @@ export class KnownOwners {
     const epoch = source.epoch()
     if (this.view?.epoch === epoch && this.now() - this.view.at <= this.maxAgeMs) return Promise.resolve()
     const at = this.now()
+    const waitMs = this.view?.epoch === epoch ? this.waitMs : this.firstWaitMs
     let timer: NodeJS.Timeout | undefined
     const reading: { waited: Promise<void>; learnt: Array<() => void> } = { waited: Promise.resolve(), learnt: [] }
     const settle = (ws: readonly OwnedWallet[] | null) => {
@@ -85,7 +94,7 @@ export class KnownOwners {
       this.view = { epoch, at }
     }
     const timedOut = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), this.waitMs)
+      timer = setTimeout(() => resolve(null), waitMs)
       timer.unref?.()
     })
     this.reading = reading
