@@ -88,20 +88,17 @@ export class AgentSignOnce {
       let pending = this.decisions.get(key)
       if (!pending) this.decisions.set(key, (pending = new Set()))
       pending.add(decision)
-      // host40: one reaction per copy (was three): the decision leaves `decisions`, then the copy's outcome (after the
-      // other copies' decisions when replayed) leaves `inflight`. Neither promise rejects (resolve, afterReplayed).
-      const settled = (out: Outcome): Outcome => {
-        if (this.inflight.get(slot) === mine) this.inflight.delete(slot)
-        return out
-      }
-      const mine: Promise<Outcome> = decision.then((out) => {
+      void decision.then(() => {
         const s = this.decisions.get(key)
         s?.delete(decision)
         if (s?.size === 0) this.decisions.delete(key)
-        return out.replayed ? this.afterReplayed(id, key, decision, out).then(settled) : settled(out)
       })
+      const mine = decision.then(async (out) => (out.replayed ? this.afterReplayed(id, key, decision, out) : out))
       p = mine
       this.inflight.set(slot, mine)
+      void mine.then(() => {
+        if (this.inflight.get(slot) === mine) this.inflight.delete(slot)
+      })
     }
     const out = await p
     if (out.hash === hash) return { status: out.status, body: out.body, stored: out.stored ? { agentId: id.agentId, nonce: id.nonce } : null }
