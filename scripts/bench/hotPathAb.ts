@@ -92,12 +92,12 @@ export async function setup(dir: string) {
    * signature with its response frame's wire body (id 0), in the order answered.
    */
   const collect = async (n: number): Promise<Array<{ request: string; signature: string; wire: Buffer }>> => {
-    const frames = Array.from({ length: n }, (_, i) => frame(i))
     const out: Array<{ request: string; signature: string; wire: Buffer }> = []
     let next = 0
     const worker = async () => {
-      while (next < frames.length) {
-        const f = decodeFrameBody(frames[next++]!) as { id: number; msg: { request: string; signature: string } }
+      // Each request built when it is sent (a long collection would outlive prebuilt requests' 30 s lifetime).
+      while (next < n) {
+        const f = decodeFrameBody(frame(next++)) as { id: number; msg: { request: string; signature: string } }
         const r = await dispatch(enclave, f.msg)
         if (!r.ok) throw new Error(JSON.stringify(r.error))
         out.push({ request: f.msg.request, signature: f.msg.signature, wire: Buffer.from(encodeFrame({ id: 0, ...r }).subarray(4)) })
