@@ -618,9 +618,13 @@ function toAnswer(key: AnswerKey, persist: Persist, res: { ok: true; result: unk
     if (e.requestId === key.nonce && typeof e.seq === 'number') auditSeq = e.seq
   }
   const body = res.ok ? res.result : res.error
-  const text = answerJson(body)
+  const split = splitAnswer(body)
+  const text = split === null ? JSON.stringify(body) : `${split.head}${split.hashed}}`
   if (body !== null && typeof body === 'object') answerTexts.set(body, text)
-  return { ...key, status: res.ok ? 200 : errorStatus(res.error.code), body: text, auditSeq, decidedAt: Date.now() }
+  const answer: AgentAnswer = { ...key, status: res.ok ? 200 : errorStatus(res.error.code), body: text, auditSeq, decidedAt: Date.now() }
+  // host40: the store keeps the head (the body without its entry) when the entry is the one it stores at auditSeq.
+  if (split !== null && split.head.length > 1) answer.spliced = { head: split.head, entryText: split.entryText }
+  return answer
 }
 
 /** Each `auditEntry` withAuditEntry set, to the stored entry text it was parsed from. */
@@ -635,14 +639,33 @@ const INDEX_KEY = /[{,]"[0-9]/
  * when the entry is not last or not one withAuditEntry set, stringified whole. answerJson.test.ts: equal bytes.
  */
 export function answerJson(body: unknown): string {
+  const split = splitAnswer(body)
+  return split === null ? JSON.stringify(body) : `${split.head}${split.hashed}}`
+}
+
+/**
+ * answerJson's parts when it splices: `head` (the body's text up to and including `"auditEntry":`), the entry as hashed,
+ * and the stored entry text it came from; null: the body is stringified whole. host40: the rest of the body is
+ * stringified with `auditEntry` set undefined for the call (JSON.stringify leaves such a key out: the same text as
+ * the body without it, with no copy of the body).
+ */
+export function splitAnswer(body: unknown): { head: string; hashed: string; entryText: string } | null {
   const entry = (body as { auditEntry?: unknown } | null)?.auditEntry
   const text = entry !== null && typeof entry === 'object' ? entryTexts.get(entry) : undefined
   const hashed = text === undefined ? null : hashedText(text)
-  const keys = hashed === null ? [] : Object.keys(body as object)
-  if (hashed === null || keys[keys.length - 1] !== 'auditEntry' || INDEX_KEY.test(hashed)) return JSON.stringify(body)
-  const { auditEntry: _entry, ...rest } = body as Record<string, unknown>
-  const head = JSON.stringify(rest)
-  return `${head.length > 2 ? `${head.slice(0, -1)},` : '{'}"auditEntry":${hashed}}`
+  if (hashed === null || INDEX_KEY.test(hashed)) return null
+  const b = body as Record<string, unknown>
+  let last: string | undefined
+  for (const k in b) last = k
+  if (last !== 'auditEntry' || Object.getPrototypeOf(b) !== Object.prototype || Object.isFrozen(b)) return null
+  let rest: string
+  b.auditEntry = undefined
+  try {
+    rest = JSON.stringify(b)
+  } finally {
+    b.auditEntry = entry
+  }
+  return { head: `${rest.length > 2 ? `${rest.slice(0, -1)},` : '{'}"auditEntry":`, hashed, entryText: text! }
 }
 
 /** Each answer body's JSON text as stored (toAnswer), so the route sends those bytes instead of serializing it again. */

@@ -12,6 +12,7 @@ import { decodeFrameBody, encodeFrame } from '../../shared/protocol/frame.js'
 import { RESULT_SCHEMAS, ResponseFrameSchema } from '../../shared/protocol/messages.js'
 import { exactAgentSigned } from './exactAgentSigned.js'
 import { exactResponseFrame } from './exactResponseFrame.js'
+import { hasExactKeys } from './exactShape.js'
 
 let seed = Number(process.env.EXACT_SEED ?? 0x5eed1234)
 /** mulberry32: seeded, so a failure replays (EXACT_SEED). */
@@ -192,5 +193,23 @@ describe('exact answer checks = zod (issue 18, host34)', () => {
     expect(exactAgentSigned({ dryRun: true, verdict: 'allow', spends: [] })).toBeNull()
     const s = signed()
     expect(exactAgentSigned(Object.assign(Object.create({ extra: 1 }), s))).toBeNull()
+  })
+  it('host40: keys by for…in — an enumerable key on Object.prototype (a polluted prototype) makes every check unsure', () => {
+    expect(hasExactKeys({ a: 1, b: 2 }, ['a'], ['b'])).toBe(true)
+    expect(hasExactKeys({ a: 1 }, ['a'], ['b'])).toBe(true)
+    expect(hasExactKeys({ a: 1, c: 2 }, ['a'], ['b'])).toBe(false)
+    expect(hasExactKeys({ b: 2 }, ['a'], ['b'])).toBe(false)
+    expect(hasExactKeys({ a: 1, b: undefined }, ['a'], ['b'])).toBe(false)
+    const s = signed()
+    expect(exactAgentSigned(s)).not.toBeNull()
+    // Restored in finally: the process-wide prototype is left as found.
+    Object.defineProperty(Object.prototype, 'serializedTransaction', { value: '0x00', enumerable: true, configurable: true, writable: true })
+    try {
+      expect(hasExactKeys({ a: 1 }, ['a'], ['serializedTransaction'])).toBe(false)
+      expect(exactAgentSigned(s)).toBeNull()
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).serializedTransaction
+    }
+    expect(exactAgentSigned(s)).not.toBeNull()
   })
 })

@@ -6,28 +6,27 @@
  * zod's output follows the shape: the stored and sent answer text is JSON of that order).
  */
 
-const enumerable = Object.prototype.propertyIsEnumerable
-
 /**
  * A plain object (what the frame decoder builds) whose own enumerable keys are exactly the `required` ones and some of
  * the `optional` ones, in any order, none of them undefined (zod keeps a present undefined key; the decoder never makes
  * one: not sure, let zod say).
+ *
+ * host40: one `for…in` over the object's keys (no key array, no `propertyIsEnumerable` per schema key). With Object's
+ * prototype as the object's and no enumerable key on it (checked each call: a polluted prototype is "not sure"),
+ * `for…in` visits exactly the own enumerable keys, each once: every one must be a schema key whose value is not
+ * undefined, and every required key must be among them.
  */
 export function hasExactKeys(v: unknown, required: readonly string[], optional: readonly string[]): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return false
+  for (const _ in Object.prototype) return false
   const o = v as Record<string, unknown>
-  let present = 0
-  for (const k of required) {
-    if (!enumerable.call(o, k) || o[k] === undefined) return false
-    present++
-  }
-  for (const k of optional) {
-    if (!enumerable.call(o, k)) continue
+  let found = 0
+  for (const k in o) {
+    if (required.includes(k)) found++
+    else if (!optional.includes(k)) return false // another key (zod's strict objects refuse unknown keys)
     if (o[k] === undefined) return false
-    present++
   }
-  // Another key (zod's strict objects refuse unknown keys; it also sees inherited enumerable ones: the prototype is Object's).
-  return present === Object.keys(o).length
+  return found === required.length
 }
 
 /** zod's `z.number().int()`. */

@@ -52,6 +52,12 @@ export type AgentAnswer = {
   body: string
   auditSeq: number | null
   decidedAt: number
+  /**
+   * host40: when the gateway built `body` as `head` + its audit entry as hashed + `}` (answerJson's splice), that head
+   * and the entry's stored text: a store that keeps answers without their entry (SQLite) takes the head as it is when
+   * `entryText` is the text it stores at `auditSeq`, instead of finding it again in `body`. Never stored.
+   */
+  spliced?: { head: string; entryText: string }
 }
 export type StoredAgentAnswer = AgentAnswer & { fetchedAt: number | null; fetchCount: number }
 

@@ -13,6 +13,12 @@ export function hashedText(entryText: string): string | null {
   return k < 0 ? null : `${entryText.slice(0, k)}}`
 }
 
+/** hashedText(entryText)'s length without building it (-1: no such tail). */
+export function hashedLength(entryText: string): number {
+  const k = entryText.lastIndexOf(',"hash":"')
+  return k < 0 ? -1 : k + 1
+}
+
 /** The head to store instead of `body`, or null (store it whole): expandAnswerBody(head, entryText) === body. */
 export function compactAnswerBody(body: string, entryText: string): string | null {
   const h = hashedText(entryText)

@@ -87,7 +87,26 @@ export async function setup(dir: string) {
   }
   /** One request's response (for micro-benches of its parts). */
   const sample = async (): Promise<Any> => dispatch(enclave, (decodeFrameBody(frame(0)) as { msg: unknown }).msg)
-  return Object.assign(run, { sample })
+  /**
+   * host40: `n` requests at 64 in flight through dispatch, kept as the host sees them: each request's text and
+   * signature with its response frame's wire body (id 0), in the order answered.
+   */
+  const collect = async (n: number): Promise<Array<{ request: string; signature: string; wire: Buffer }>> => {
+    const out: Array<{ request: string; signature: string; wire: Buffer }> = []
+    let next = 0
+    const worker = async () => {
+      // Each request built when it is sent (a long collection would outlive prebuilt requests' 30 s lifetime).
+      while (next < n) {
+        const f = decodeFrameBody(frame(next++)) as { id: number; msg: { request: string; signature: string } }
+        const r = await dispatch(enclave, f.msg)
+        if (!r.ok) throw new Error(JSON.stringify(r.error))
+        out.push({ request: f.msg.request, signature: f.msg.signature, wire: Buffer.from(encodeFrame({ id: 0, ...r }).subarray(4)) })
+      }
+    }
+    await Promise.all(Array.from({ length: 64 }, worker))
+    return out
+  }
+  return Object.assign(run, { sample, collect })
 }
 
 if (process.argv[1]?.endsWith('hotPathAb.ts')) await main()
