@@ -20,6 +20,40 @@ export type AuditScan = {
 export const MIN_SCAN_ROWS = 1_000
 
 /**
+ * audit40: the seq window an unfiltered-by-wallet page reads, (after, end]: `rows` shared by the chains it spans (a
+ * chain holds at most one entry per seq, so at most `rows` entries in all; before, each chain read `rows`: k chains,
+ * k × the budget). At least one seq (more chains than rows: one seq per page, as many rows as chains: the operator's
+ * chains, not a caller's input).
+ */
+export function windowEnd(after: number, rows: number, chains: number): number {
+  return after + Math.max(1, Math.floor(rows / Math.max(1, chains)))
+}
+
+/**
+ * audit40: a window read limited to a set of wallets (an owner's many wallets: one window, not one index read per
+ * wallet): a row of another wallet is read, not matching. `wallet` is the row's wallet lower-cased (null: none).
+ */
+export function* onlyWallets<R extends { seq: number | string; body: string | null; wallet: string | null }>(read: Iterable<R>, wallets: ReadonlySet<string>) {
+  for (const r of read) yield { seq: r.seq, body: r.wallet !== null && wallets.has(r.wallet) ? r.body : null }
+}
+
+/**
+ * audit40: a wallet's page newest first (the agent's own payments), with the cursor `before` (entries with seq <
+ * before): the ascending page logic on negated seqs, so `through` is the lowest seq read down to (every candidate
+ * with through ≤ seq < before was read) and a page never ends inside a seq.
+ */
+export async function auditScanPageDown(
+  read: Iterable<{ seq: number | string; body: string | null }>,
+  o: { before: number; rows: number; limit: number },
+): Promise<AuditScan> {
+  const negated = (function* () {
+    for (const r of read) yield { seq: -Number(r.seq), body: r.body }
+  })()
+  const page = await auditScanPage(negated, { after: -o.before, rows: o.rows, limit: o.limit, windowEnd: null, morePast: async () => true })
+  return { ...page, through: -page.through }
+}
+
+/**
  * The page from the candidate rows as read (ascending; `body` null: read, not matching). `windowEnd` null: wallet
  * candidates (read with LIMIT rows), else the window's last seq (read whole). `morePast`: whether any entry past
  * the window is stored (asked only when needed). Two chains' entries can share a seq and the cursor is one seq, so
