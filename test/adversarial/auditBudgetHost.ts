@@ -33,6 +33,7 @@ const bodyOf = (r: LogRow) =>
     seq: r.seq,
     hash: `0x${Buffer.from(r.chain).toString('hex')}${r.seq.toString(16).padStart(64 - 2 * r.chain.length, '0')}`,
     time: r.seq,
+    prevHash: `0x${'00'.repeat(32)}`, // not a real chain: the tail's link check reads it
     event: 'sign',
     wallet: r.wallet,
     agentId: r.agentId,
