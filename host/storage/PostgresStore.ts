@@ -15,7 +15,7 @@ import pg from 'pg'
 import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot, WalletCursor, WalletEntryRow } from './Store.js'
 import { AuditForkError, LeaseLostError, WalletLeaseLostError } from './storeErrors.js'
-import { type AuditScan, auditScanPage, auditScanPageDown, onlyWallets, windowEnd } from './auditScan.js'
+import { type AuditScan, auditScanPage, auditScanPageDown, onlyWallets, type TimeProbeRow, windowEnd, withFromJump } from './auditScan.js'
 import { parsedEntry } from './parsedEntry.js'
 import { newestSet } from './Store.js'
 import { WALLET_LEASE_MIGRATIONS } from './walletLeases.js'
@@ -533,6 +533,13 @@ export class PostgresStore implements Store {
   }
 
   async scanEntries(q: AuditQuery, rows: number): Promise<AuditScan> {
+    // audit40: a `from` query's first page starts at its first candidate when the time index lists them in half the budget.
+    const probe = async (from: number, cap: number) =>
+      (await this.pool.query<TimeProbeRow>('SELECT seq, chain, lower(wallet) AS wallet FROM audit_entries WHERE time >= $1 ORDER BY time LIMIT $2', [from, cap])).rows
+    return withFromJump(q, rows, probe, (q2, rows2) => this.scanRange(q2, rows2))
+  }
+
+  private async scanRange(q: AuditQuery, rows: number): Promise<AuditScan> {
     const after = q.afterSeq ?? -1
     const args: unknown[] = []
     const arg = (v: unknown) => `$${args.push(v)}`

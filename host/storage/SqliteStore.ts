@@ -5,7 +5,7 @@ import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot, WalletCursor, WalletEntryRow } from './Store.js'
 import { AuditForkError, StoreDamagedError, StoreTooNewError } from './storeErrors.js'
 import { type CheckpointRow, compactAnswerBody, cutCheckpoint, expandAnswerBody, pasteCheckpoint } from './answerBody.js'
-import { type AuditScan, auditScanPage, auditScanPageDown, onlyWallets, windowEnd } from './auditScan.js'
+import { type AuditScan, auditScanPage, auditScanPageDown, onlyWallets, type TimeProbeRow, windowEnd, withFromJump } from './auditScan.js'
 import { parsedEntry } from './parsedEntry.js'
 import { newestSet } from './Store.js'
 import { startWalCheckpointer, type WalCheckpointer } from './walCheckpointer.js'
@@ -423,6 +423,13 @@ export class SqliteStore implements Store {
   }
 
   async scanEntries(q: AuditQuery, rows: number): Promise<AuditScan> {
+    // audit40: a `from` query's first page starts at its first candidate when the time index lists them in half the budget.
+    const probe = async (from: number, cap: number) =>
+      this.db.prepare('SELECT seq, chain, lower(wallet) AS wallet FROM audit_entries INDEXED BY audit_time WHERE time >= ? ORDER BY time LIMIT ?').all(from, cap) as TimeProbeRow[]
+    return withFromJump(q, rows, probe, (q2, rows2) => this.scanRange(q2, rows2))
+  }
+
+  private async scanRange(q: AuditQuery, rows: number): Promise<AuditScan> {
     const after = q.afterSeq ?? -1
     const match: string[] = []
     const matchArgs: unknown[] = []
