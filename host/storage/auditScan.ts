@@ -102,7 +102,7 @@ export type TimeProbeRow = { seq: number | string; chain: string; wallet: string
 
 /**
  * audit40: a `from` query's page, starting where its first candidate can be. The budget was a walk of the whole log
- * before the newest entries (200k entries: 40 pages, 200,000 rows, ~200 ms CPU for the last 10; auditFromBench.ts):
+ * before the newest entries (200k entries: 40 pages, 200,000 rows, ~200 ms CPU for the last 10; auditScanBench.ts):
  * time is not monotone in seq (nothing guarantees it), so the index cannot bound the seq range, but it can list the
  * entries with time ≥ from when they are few. `probe` reads at most a quarter of the budget of them, in time order;
  * fewer than that: they are all of them, so the candidates start at the smallest seq past the cursor among those of
@@ -117,7 +117,7 @@ export async function withFromJump(
   scan: (q: AuditQuery, rows: number) => Promise<AuditScan>,
 ): Promise<AuditScan> {
   // The first page only (a follower's next pages start past where the jump took it; probing each page again cost a
-  // walk that finds many entries since `from` ×1.5-1.8 in rows read: auditFromBench.ts).
+  // walk that finds many entries since `from` ×1.5-1.8 in rows read: auditScanBench.ts).
   if (q.fromTime === undefined || q.newestFirst || (q.afterSeq ?? -1) !== -1) return scan(q, rows)
   const cap = Math.floor(rows / 2)
   const read = await probe(q.fromTime, cap)
