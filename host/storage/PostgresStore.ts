@@ -549,18 +549,19 @@ export class PostgresStore implements Store {
     if (q.requestId) match.push(`(body::jsonb ->> 'requestId') = ${arg(q.requestId)}`)
     if (q.fromTime !== undefined) match.push(`time >= ${arg(q.fromTime)}`)
     if (q.toTime !== undefined) match.push(`time < ${arg(q.toTime)}`)
+    // audit40: a wallet's read limited to one chain reads the wallet's rows of every chain under its LIMIT (SqliteStore).
+    if (q.wallet && q.chain !== undefined) match.push(`chain = ${arg(q.chain)}`)
     const only = !q.wallet && q.wallets ? ', lower(wallet) AS wallet' : ''
     const select = `SELECT seq, CASE WHEN ${match.length ? match.join(' AND ') : 'true'} THEN body END AS body${only} FROM audit_entries`
     const page = { after, rows, limit: q.limit }
     if (q.wallet) {
-      const chain = q.chain === undefined ? '' : ` AND chain = ${arg(q.chain)}`
       if (q.newestFirst) {
         // audit40: the agent's own payments, newest first, from the cursor down (audit_wallet, backwards).
         const before = q.beforeSeq ?? Number.MAX_SAFE_INTEGER
-        const sql = `${select} WHERE lower(wallet) = lower(${arg(q.wallet)}) AND seq < ${arg(before)}${chain} ORDER BY seq DESC, chain DESC LIMIT ${arg(rows)}`
+        const sql = `${select} WHERE lower(wallet) = lower(${arg(q.wallet)}) AND seq < ${arg(before)} ORDER BY seq DESC, chain DESC LIMIT ${arg(rows)}`
         return auditScanPageDown((await this.pool.query<{ seq: string; body: string | null }>(sql, args)).rows, { before, rows, limit: q.limit })
       }
-      const sql = `${select} WHERE lower(wallet) = lower(${arg(q.wallet)}) AND seq > ${arg(after)}${chain} ORDER BY seq, chain LIMIT ${arg(rows)}`
+      const sql = `${select} WHERE lower(wallet) = lower(${arg(q.wallet)}) AND seq > ${arg(after)} ORDER BY seq, chain LIMIT ${arg(rows)}`
       const read = (await this.pool.query<{ seq: string; body: string | null }>(sql, args)).rows
       return auditScanPage(read, { ...page, windowEnd: null, morePast: async () => true })
     }

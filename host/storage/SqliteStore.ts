@@ -438,22 +438,23 @@ export class SqliteStore implements Store {
     if (q.requestId) match.push("json_extract(body, '$.requestId') = ?") && matchArgs.push(q.requestId)
     if (q.fromTime !== undefined) match.push('time >= ?') && matchArgs.push(q.fromTime)
     if (q.toTime !== undefined) match.push('time < ?') && matchArgs.push(q.toTime)
+    // audit40: a wallet's read limited to one chain (the owner's export) reads the wallet's rows of every chain under
+    // its LIMIT, the chain choosing among them (in the WHERE, other chains' rows were read past the LIMIT, unbounded).
+    if (q.wallet && q.chain !== undefined) match.push('chain = ?') && matchArgs.push(q.chain)
     const only = !q.wallet && q.wallets ? ', lower(wallet) AS wallet' : ''
     const select = `SELECT seq, CASE WHEN ${match.length ? match.join(' AND ') : '1'} THEN body END AS body${only} FROM audit_entries`
     const page = { after, rows, limit: q.limit }
     if (q.wallet) {
-      // By audit_wallet_lower (+chain: never the (chain, seq) index, which would read other wallets' entries).
-      const chain = q.chain === undefined ? '' : ' AND +chain = ?'
-      const chainArgs = q.chain === undefined ? [] : [q.chain]
+      // By audit_wallet_lower (never the (chain, seq) index, which would read other wallets' entries).
       type Row = { seq: number; body: string | null }
       if (q.newestFirst) {
         // audit40: the agent's own payments, newest first, from the cursor down (the same index, backwards).
         const before = q.beforeSeq ?? Number.MAX_SAFE_INTEGER
-        const sql = `${select} WHERE lower(wallet) = lower(?) AND seq < ?${chain} ORDER BY seq DESC, chain DESC LIMIT ?`
-        return auditScanPageDown(this.db.prepare(sql).iterate(...matchArgs, q.wallet, before, ...chainArgs, rows) as Iterable<Row>, { before, rows, limit: q.limit })
+        const sql = `${select} WHERE lower(wallet) = lower(?) AND seq < ? ORDER BY seq DESC, chain DESC LIMIT ?`
+        return auditScanPageDown(this.db.prepare(sql).iterate(...matchArgs, q.wallet, before, rows) as Iterable<Row>, { before, rows, limit: q.limit })
       }
-      const sql = `${select} WHERE lower(wallet) = lower(?) AND seq > ?${chain} ORDER BY seq, chain LIMIT ?`
-      const read = this.db.prepare(sql).iterate(...matchArgs, q.wallet, after, ...chainArgs, rows) as Iterable<Row>
+      const sql = `${select} WHERE lower(wallet) = lower(?) AND seq > ? ORDER BY seq, chain LIMIT ?`
+      const read = this.db.prepare(sql).iterate(...matchArgs, q.wallet, after, rows) as Iterable<Row>
       return auditScanPage(read, { ...page, windowEnd: null, morePast: async () => true })
     }
     const chains = q.chain === undefined ? (this.stmts.entryChains.all() as string[]) : [q.chain]

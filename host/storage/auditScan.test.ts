@@ -85,6 +85,7 @@ describe.each(['sqlite', 'postgres'] as const)('%s store: a budgeted audit query
       { wallet: W[2], verdict: 'deny' },
       { agentId: 'agent-1', fromTime: 3_000, toTime: 8_000 },
       { chain: 'A', verdict: 'allow' },
+      { chain: 'A', wallet: W[0] }, // audit40: the chain chooses among the wallet's rows (the owner's export per chain)
     ]
     let budgeted = 0
     for (const f of filters) {
