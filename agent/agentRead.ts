@@ -41,8 +41,13 @@ export const AgentStatusViewSchema = z.object({
 })
 export type AgentStatusView = z.infer<typeof AgentStatusViewSchema>
 
-const PaymentsSchema = z.object({ agentId: z.string(), entries: z.array(z.record(z.string(), z.unknown())) })
-export type AgentPayments = z.infer<typeof PaymentsSchema>
+const PaymentsSchema = z.object({
+  agentId: z.string(),
+  entries: z.array(z.record(z.string(), z.unknown())),
+  /** audit40: older entries continue `before` this seq (null or absent: none left; an older host sends none). */
+  next: z.number().int().nullable().optional(),
+})
+export type AgentPayments = { agentId: string; entries: Record<string, unknown>[] }
 
 /** The agent's remaining budget per cap and window, live permits and pending requests, as the enclave computes them. */
 export async function readAgentStatus(params: AgentReadParameters): Promise<AgentStatusView> {
@@ -54,13 +59,29 @@ export async function readAgentStatus(params: AgentReadParameters): Promise<Agen
   return view.data
 }
 
-/** This agent's newest audit entries (allowed, refused, pending), newest first. */
+/**
+ * This agent's newest audit entries (allowed, refused, pending), newest first: up to `limit` (default 20, at most
+ * 100). audit40: the host reads at most its row budget of the wallet's entries per request, so a page can be short
+ * (even empty) with a `next`: this follows it (a fresh signed read per page) until `limit` entries or the oldest.
+ */
 export async function readAgentPayments(params: AgentReadParameters & { limit?: number | undefined }): Promise<AgentPayments> {
-  const body = await signedRead(params, 'readPayments', '/v1/agent/payments', params.limit)
-  const parsed = PaymentsSchema.safeParse(body)
-  if (!parsed.success)
-    throw new BursarRequestError(AGENT_ERROR_CODES.response_invalid, 'bursar host sent malformed payments', { cause: parsed.error })
-  return parsed.data
+  const want = params.limit === undefined ? 20 : Math.min(Math.max(Math.trunc(params.limit), 1), 100)
+  const entries: Record<string, unknown>[] = []
+  let agentId = ''
+  for (let before: number | null = null; ; ) {
+    const path = before === null ? '/v1/agent/payments' : `/v1/agent/payments?before=${before}`
+    const body = await signedRead(params, 'readPayments', path, params.limit === undefined && before === null ? undefined : want - entries.length)
+    const parsed = PaymentsSchema.safeParse(body)
+    if (!parsed.success)
+      throw new BursarRequestError(AGENT_ERROR_CODES.response_invalid, 'bursar host sent malformed payments', { cause: parsed.error })
+    agentId = parsed.data.agentId
+    entries.push(...parsed.data.entries)
+    const next = parsed.data.next ?? null
+    if (entries.length >= want || next === null) return { agentId, entries: entries.slice(0, want) }
+    if (before !== null && next >= before)
+      throw new BursarRequestError(AGENT_ERROR_CODES.response_invalid, `bursar host's payments cursor did not move (${next} after ${before})`)
+    before = next
+  }
 }
 
 function signedRead(params: AgentReadParameters, op: 'readStatus' | 'readPayments', path: string, limit?: number): Promise<unknown> {

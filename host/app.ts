@@ -99,7 +99,7 @@ export async function buildApp(params: BuildAppParameters): Promise<FastifyInsta
   // Owner reads (console wallets): owner read tokens always, whatever BURSAR_AUDIT_AUTH says.
   await app.register(ownerRoutes(params.gateway, ownerReadGuard({ mode: 'owner', operatorToken: params.auditToken, origins: params.readOrigins }), params.webhookSettings, params.allowHttpWebhooks))
   await app.register(agentRoutes(params.gateway, params.store, params.webhooks))
-  await app.register(agentReadRoutes(params.gateway, params.store))
+  await app.register(agentReadRoutes(params.gateway, params.store, params.auditScanRows))
   await app.register(attestationRoutes(params.gateway))
   await app.register(
     auditRoutes(params.store, params.gateway, ownerReadGuard({ mode: params.auditAuth ?? 'owner', operatorToken: params.auditToken, origins: params.readOrigins }), params.auditScanRows),

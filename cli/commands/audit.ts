@@ -316,11 +316,13 @@ export async function runAuditTail(opts: AuditTailOptions): Promise<CliResult> {
   let signedAt = Date.now()
   const write = opts.write ?? ((l: string) => process.stdout.write(`${l}\n`))
   let after = opts.after ?? -1
+  // The last entry printed (the chain check's predecessor); `after` is the cursor, which may run ahead of it (audit40).
+  let lastSeq = after
   // Without a starting point, the first entry must be genesis; after --after SEQ the first is trusted as is.
   let prevHash: string | undefined = after === -1 ? GENESIS_HASH : undefined
   let broken = false
   while (!opts.signal?.aborted) {
-    let page: { entries: (AuditEntry & { hash?: string })[]; next: number | null; scope?: 'all' | 'owner' }
+    let page: { entries: (AuditEntry & { hash?: string })[]; next: number | null; scope?: 'all' | 'owner'; scannedThrough?: number }
     if ((opts.owner || opts.keyFile) && Date.now() - signedAt > OWN_TOKEN_TTL_MS / 2) {
       const fresh = await authHeaders(opts) // the owner read token is short-lived: sign a new one as it ages
       if (typeof fresh === 'string') return usage(fresh)
@@ -342,13 +344,20 @@ export async function runAuditTail(opts: AuditTailOptions): Promise<CliResult> {
           broken = true
           write(`!! ENTRY MODIFIED at seq ${entry.seq}: does not hash to its recorded hash`)
         }
-      } else if (entry.seq !== after + 1 || (prevHash !== undefined && entry.prevHash !== prevHash)) {
+      } else if (entry.seq !== lastSeq + 1 || (prevHash !== undefined && entry.prevHash !== prevHash)) {
         broken = true
-        write(`!! CHAIN BROKEN at seq ${entry.seq}: does not follow seq ${after}${prevHash ? ` (${prevHash})` : ''}`)
+        write(`!! CHAIN BROKEN at seq ${entry.seq}: does not follow seq ${lastSeq}${prevHash ? ` (${prevHash})` : ''}`)
       }
       write(formatAuditEntry(entry))
       prevHash = hashAuditEntry(entry)
-      after = entry.seq
+      after = lastSeq = entry.seq
+    }
+    // audit40: a page the host's row budget ended (short, even empty) continues at `next`; before, an empty one was
+    // fetched again from the same cursor, forever (an owner's sparse entries, or a hole wider than the budget).
+    if (page.next !== null && page.next > after) {
+      if (page.entries.length === 0) write(`.. read through seq ${page.scannedThrough ?? page.next}: no entries there, continuing`)
+      after = page.next
+      continue
     }
     if (page.next === null || page.entries.length === 0) await sleep(opts.intervalMs ?? 2000, opts.signal)
   }

@@ -180,7 +180,7 @@ export function auditRoutes(store: Store, gateway: EnclaveGateway, guard: Guard,
           const owned = await ownedWallets(scope.owner, reply)
           if (!owned) return reply
           reply.header('x-bursar-audit-scope', 'owner')
-          return reply.send(Readable.from(ownerExport(store, owned, format)) as never)
+          return reply.send(Readable.from(ownerExport(store, owned, format, rows)) as never)
         }
         reply.header('x-bursar-audit-scope', 'all')
         return reply.send(Readable.from(auditExport(store, format)) as never)
@@ -210,20 +210,18 @@ function toMs(v: string | undefined): number | undefined {
   return /^\d+$/.test(v) ? Number(v) : Date.parse(v)
 }
 
-/** One page over several wallets: each wallet's page, merged by seq, cut to the limit. */
-async function queryWallets(store: Store, wallets: string[], q: AuditQuery): Promise<string[]> {
-  const pages = await Promise.all(wallets.map((w) => store.queryEntries({ ...q, wallet: w })))
-  const rows = pages.flat().map((t) => ({ t, seq: (JSON.parse(t) as { seq: number }).seq }))
-  rows.sort((a, b) => a.seq - b.seq)
-  return rows.slice(0, q.limit).map((r) => r.t)
-}
+/** audit40: the fewest rows one wallet's index read gets in an owner's page; more wallets than rows / this: one window. */
+export const MIN_WALLET_ROWS = 100
 
 /**
  * audit39: one budgeted page over several wallets (an owner's): each wallet's scan (the budget shared), merged by seq
- * up to the first seq some wallet has not read past, cut to the limit.
+ * up to the first seq some wallet has not read past, cut to the limit. audit40: `rows` is the page's total: with more
+ * wallets than rows / MIN_WALLET_ROWS (before: 100 rows each, whatever their number) the page is the unfiltered
+ * query's seq window with only these wallets' entries matching (rows read ≤ `rows` either way).
  */
 export async function scanWallets(store: Store, wallets: string[], q: AuditQuery, rows: number): Promise<AuditScan> {
-  const each = Math.max(100, Math.floor(rows / Math.max(1, wallets.length)))
+  if (wallets.length * MIN_WALLET_ROWS > rows) return store.scanEntries({ ...q, wallet: undefined, wallets: wallets.map((w) => w.toLowerCase()) }, rows)
+  const each = Math.floor(rows / Math.max(1, wallets.length))
   const pages = await Promise.all(wallets.map((w) => store.scanEntries({ ...q, wallet: w }, each)))
   const open = pages.filter((p) => p.more)
   let through = open.length > 0 ? Math.min(...open.map((p) => p.through)) : Math.max(q.afterSeq ?? -1, ...pages.map((p) => p.through))
@@ -255,25 +253,26 @@ export async function rangeCheckpoints(store: Store, entries: { seq: number }[],
   return wholeLogEnd ? range.filter((c) => c.seq <= last.seq) : range
 }
 
-async function* ownerExport(store: Store, wallets: string[], format: 'jsonl' | 'csv'): AsyncGenerator<string> {
+async function* ownerExport(store: Store, wallets: string[], format: 'jsonl' | 'csv', budget: number): AsyncGenerator<string> {
   const { AUDIT_CSV_COLUMNS } = await import('../../shared/audit/exportFormats.js')
   if (format === 'csv') yield `${AUDIT_CSV_COLUMNS.join(',')}\r\n`
   if (wallets.length === 0) return
   // Issue 15 step 4: per chain, the root's first (as before chains), each other's after its header line.
   for (const chain of await store.chains()) {
     if (chain && format === 'jsonl') yield chainHeader(chain)
-    yield* ownerChainExport(store, wallets, format, chain)
+    yield* ownerChainExport(store, wallets, format, chain, budget)
   }
 }
 
-async function* ownerChainExport(store: Store, wallets: string[], format: 'jsonl' | 'csv', chain: string): AsyncGenerator<string> {
+async function* ownerChainExport(store: Store, wallets: string[], format: 'jsonl' | 'csv', chain: string, budget: number): AsyncGenerator<string> {
   const { toAuditCsv } = await import('../../shared/audit/exportFormats.js')
-  for (let after = -1; ; ) {
-    const texts = await queryWallets(store, wallets, { chain, afterSeq: after, limit: 1_000 })
-    if (texts.length === 0) return
+  for (let after: number | null = -1; after !== null; ) {
+    // audit40: each page within the row budget (before: 1,000 rows per wallet, every wallet at once).
+    const page: AuditScan = await scanWallets(store, wallets, { chain, afterSeq: after, limit: 1_000 }, budget)
     // biome-ignore lint/suspicious/noExplicitAny: the stored entries, served as stored
-    const rows = texts.map((t) => JSON.parse(t) as any)
-    after = rows[rows.length - 1].seq
+    const rows = page.texts.map((t) => JSON.parse(t) as any)
+    after = auditNext(page, rows.at(-1)?.seq, 1_000)
+    if (rows.length === 0) continue
     if (format === 'csv') {
       const csv = toAuditCsv({ entries: rows.map(({ hash: _h, ...e }) => e), hashes: rows.map((r) => r.hash) })
       yield csv.slice(csv.indexOf('\r\n') + 2)

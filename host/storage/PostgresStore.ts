@@ -15,7 +15,7 @@ import pg from 'pg'
 import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot, WalletCursor, WalletEntryRow } from './Store.js'
 import { AuditForkError, LeaseLostError, WalletLeaseLostError } from './storeErrors.js'
-import { type AuditScan, auditScanPage } from './auditScan.js'
+import { type AuditScan, auditScanPage, auditScanPageDown, onlyWallets, type TimeProbeRow, windowEnd, withFromJump } from './auditScan.js'
 import { parsedEntry } from './parsedEntry.js'
 import { newestSet } from './Store.js'
 import { WALLET_LEASE_MIGRATIONS } from './walletLeases.js'
@@ -533,6 +533,13 @@ export class PostgresStore implements Store {
   }
 
   async scanEntries(q: AuditQuery, rows: number): Promise<AuditScan> {
+    // audit40: a `from` query's first page starts at its first candidate when the time index lists them in half the budget.
+    const probe = async (from: number, cap: number) =>
+      (await this.pool.query<TimeProbeRow>('SELECT seq, chain, lower(wallet) AS wallet FROM audit_entries WHERE time >= $1 ORDER BY time LIMIT $2', [from, cap])).rows
+    return withFromJump(q, rows, probe, (q2, rows2) => this.scanRange(q2, rows2))
+  }
+
+  private async scanRange(q: AuditQuery, rows: number): Promise<AuditScan> {
     const after = q.afterSeq ?? -1
     const args: unknown[] = []
     const arg = (v: unknown) => `$${args.push(v)}`
@@ -542,11 +549,19 @@ export class PostgresStore implements Store {
     if (q.requestId) match.push(`(body::jsonb ->> 'requestId') = ${arg(q.requestId)}`)
     if (q.fromTime !== undefined) match.push(`time >= ${arg(q.fromTime)}`)
     if (q.toTime !== undefined) match.push(`time < ${arg(q.toTime)}`)
-    const select = `SELECT seq, CASE WHEN ${match.length ? match.join(' AND ') : 'true'} THEN body END AS body FROM audit_entries`
+    // audit40: a wallet's read limited to one chain reads the wallet's rows of every chain under its LIMIT (SqliteStore).
+    if (q.wallet && q.chain !== undefined) match.push(`chain = ${arg(q.chain)}`)
+    const only = !q.wallet && q.wallets ? ', lower(wallet) AS wallet' : ''
+    const select = `SELECT seq, CASE WHEN ${match.length ? match.join(' AND ') : 'true'} THEN body END AS body${only} FROM audit_entries`
     const page = { after, rows, limit: q.limit }
     if (q.wallet) {
-      const chain = q.chain === undefined ? '' : ` AND chain = ${arg(q.chain)}`
-      const sql = `${select} WHERE lower(wallet) = lower(${arg(q.wallet)}) AND seq > ${arg(after)}${chain} ORDER BY seq, chain LIMIT ${arg(rows)}`
+      if (q.newestFirst) {
+        // audit40: the agent's own payments, newest first, from the cursor down (audit_wallet, backwards).
+        const before = q.beforeSeq ?? Number.MAX_SAFE_INTEGER
+        const sql = `${select} WHERE lower(wallet) = lower(${arg(q.wallet)}) AND seq < ${arg(before)} ORDER BY seq DESC, chain DESC LIMIT ${arg(rows)}`
+        return auditScanPageDown((await this.pool.query<{ seq: string; body: string | null }>(sql, args)).rows, { before, rows, limit: q.limit })
+      }
+      const sql = `${select} WHERE lower(wallet) = lower(${arg(q.wallet)}) AND seq > ${arg(after)} ORDER BY seq, chain LIMIT ${arg(rows)}`
       const read = (await this.pool.query<{ seq: string; body: string | null }>(sql, args)).rows
       return auditScanPage(read, { ...page, windowEnd: null, morePast: async () => true })
     }
@@ -559,10 +574,11 @@ export class PostgresStore implements Store {
             )
           ).rows.map((r) => r.chain)
         : [q.chain]
-    const end = after + rows
+    const end = windowEnd(after, rows, chains.length)
     if (chains.length === 0) return { texts: [], scanned: 0, through: end, more: false }
     const sql = `${select} WHERE chain = ANY(${arg(chains)}) AND seq > ${arg(after)} AND seq <= ${arg(end)} ORDER BY seq, chain`
-    const read = (await this.pool.query<{ seq: string; body: string | null }>(sql, args)).rows
+    const window = (await this.pool.query<{ seq: string; body: string | null; wallet: string | null }>(sql, args)).rows
+    const read = q.wallets ? onlyWallets(window, new Set(q.wallets)) : window
     const morePast = async () => (await this.pool.query('SELECT 1 FROM audit_entries WHERE chain = ANY($1) AND seq > $2 LIMIT 1', [chains, end])).rows.length > 0
     return auditScanPage(read, { ...page, windowEnd: end, morePast })
   }

@@ -5,7 +5,7 @@ import type { Persist } from '../../shared/protocol/messages.js'
 import type { AgentAnswer, AuditQuery, Store, StoredAgentAnswer, StoredCheckpoint, StoredSnapshot, WalletCursor, WalletEntryRow } from './Store.js'
 import { AuditForkError, StoreDamagedError, StoreTooNewError } from './storeErrors.js'
 import { type CheckpointRow, compactAnswerBody, cutCheckpoint, expandAnswerBody, hashedLength, pasteCheckpoint } from './answerBody.js'
-import { type AuditScan, auditScanPage } from './auditScan.js'
+import { type AuditScan, auditScanPage, auditScanPageDown, onlyWallets, type TimeProbeRow, windowEnd, withFromJump } from './auditScan.js'
 import { parsedEntry } from './parsedEntry.js'
 import { newestSet } from './Store.js'
 import { startWalCheckpointer, type WalCheckpointer } from './walCheckpointer.js'
@@ -427,6 +427,13 @@ export class SqliteStore implements Store {
   }
 
   async scanEntries(q: AuditQuery, rows: number): Promise<AuditScan> {
+    // audit40: a `from` query's first page starts at its first candidate when the time index lists them in half the budget.
+    const probe = async (from: number, cap: number) =>
+      this.db.prepare('SELECT seq, chain, lower(wallet) AS wallet FROM audit_entries INDEXED BY audit_time WHERE time >= ? ORDER BY time LIMIT ?').all(from, cap) as TimeProbeRow[]
+    return withFromJump(q, rows, probe, (q2, rows2) => this.scanRange(q2, rows2))
+  }
+
+  private async scanRange(q: AuditQuery, rows: number): Promise<AuditScan> {
     const after = q.afterSeq ?? -1
     const match: string[] = []
     const matchArgs: unknown[] = []
@@ -435,20 +442,31 @@ export class SqliteStore implements Store {
     if (q.requestId) match.push("json_extract(body, '$.requestId') = ?") && matchArgs.push(q.requestId)
     if (q.fromTime !== undefined) match.push('time >= ?') && matchArgs.push(q.fromTime)
     if (q.toTime !== undefined) match.push('time < ?') && matchArgs.push(q.toTime)
-    const select = `SELECT seq, CASE WHEN ${match.length ? match.join(' AND ') : '1'} THEN body END AS body FROM audit_entries`
+    // audit40: a wallet's read limited to one chain (the owner's export) reads the wallet's rows of every chain under
+    // its LIMIT, the chain choosing among them (in the WHERE, other chains' rows were read past the LIMIT, unbounded).
+    if (q.wallet && q.chain !== undefined) match.push('chain = ?') && matchArgs.push(q.chain)
+    const only = !q.wallet && q.wallets ? ', lower(wallet) AS wallet' : ''
+    const select = `SELECT seq, CASE WHEN ${match.length ? match.join(' AND ') : '1'} THEN body END AS body${only} FROM audit_entries`
     const page = { after, rows, limit: q.limit }
     if (q.wallet) {
-      // By audit_wallet_lower (+chain: never the (chain, seq) index, which would read other wallets' entries).
-      const chain = q.chain === undefined ? '' : ' AND +chain = ?'
-      const sql = `${select} WHERE lower(wallet) = lower(?) AND seq > ?${chain} ORDER BY seq, chain LIMIT ?`
-      const read = this.db.prepare(sql).iterate(...matchArgs, q.wallet, after, ...(q.chain === undefined ? [] : [q.chain]), rows) as Iterable<{ seq: number; body: string | null }>
+      // By audit_wallet_lower (never the (chain, seq) index, which would read other wallets' entries).
+      type Row = { seq: number; body: string | null }
+      if (q.newestFirst) {
+        // audit40: the agent's own payments, newest first, from the cursor down (the same index, backwards).
+        const before = q.beforeSeq ?? Number.MAX_SAFE_INTEGER
+        const sql = `${select} WHERE lower(wallet) = lower(?) AND seq < ? ORDER BY seq DESC, chain DESC LIMIT ?`
+        return auditScanPageDown(this.db.prepare(sql).iterate(...matchArgs, q.wallet, before, rows) as Iterable<Row>, { before, rows, limit: q.limit })
+      }
+      const sql = `${select} WHERE lower(wallet) = lower(?) AND seq > ? ORDER BY seq, chain LIMIT ?`
+      const read = this.db.prepare(sql).iterate(...matchArgs, q.wallet, after, rows) as Iterable<Row>
       return auditScanPage(read, { ...page, windowEnd: null, morePast: async () => true })
     }
     const chains = q.chain === undefined ? (this.stmts.entryChains.all() as string[]) : [q.chain]
-    const end = after + rows
+    const end = windowEnd(after, rows, chains.length)
     if (chains.length === 0) return { texts: [], scanned: 0, through: end, more: false }
     const inChains = `chain IN (${chains.map(() => '?').join(',')})`
-    const read = this.db.prepare(`${select} WHERE ${inChains} AND seq > ? AND seq <= ? ORDER BY seq, chain`).iterate(...matchArgs, ...chains, after, end) as Iterable<{ seq: number; body: string | null }>
+    const window = this.db.prepare(`${select} WHERE ${inChains} AND seq > ? AND seq <= ? ORDER BY seq, chain`).iterate(...matchArgs, ...chains, after, end)
+    const read = q.wallets ? onlyWallets(window as Iterable<{ seq: number; body: string | null; wallet: string | null }>, new Set(q.wallets)) : (window as Iterable<{ seq: number; body: string | null }>)
     const morePast = async () => this.db.prepare(`SELECT 1 FROM audit_entries WHERE ${inChains} AND seq > ? LIMIT 1`).pluck().get(...chains, end) !== undefined
     return auditScanPage(read, { ...page, windowEnd: end, morePast })
   }

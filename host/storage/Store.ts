@@ -34,6 +34,10 @@ export type AuditQuery = {
   requestId?: string | undefined
   /** Newest first (default: ascending seq). */
   newestFirst?: boolean | undefined
+  /** audit40, scanEntries with newestFirst (and a wallet): entries with seq < beforeSeq (absent: from the newest). */
+  beforeSeq?: number | undefined
+  /** audit40, scanEntries without `wallet`: only these wallets' entries (lower-case) match; the candidates stay the window. */
+  wallets?: readonly string[] | undefined
   limit: number
 }
 export type StoredCheckpoint = { seq: number; head: string; time: number; signature: string }
@@ -94,8 +98,8 @@ export interface Store {
   queryEntries(q: AuditQuery): Promise<string[]>
   /**
    * audit39: the audit route's page under a row budget (auditScan.ts): at most `rows` candidates read (a wallet's
-   * entries, or every chain's in the seq window after the cursor), the other filters choosing among them.
-   * `newestFirst` is not supported (ascending only).
+   * entries, or every chain's in the seq window after the cursor, `rows` shared by the chains: auditScan.ts
+   * windowEnd), the other filters choosing among them. `newestFirst` (audit40): with `wallet` only, from `beforeSeq` down.
    */
   scanEntries(q: AuditQuery, rows: number): Promise<AuditScan>
   checkpoints(afterSeq: number, limit: number, chain?: string): Promise<StoredCheckpoint[]>

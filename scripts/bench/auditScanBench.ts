@@ -2,13 +2,16 @@
  * audit39: one audit query's work on the host's thread, old full scan (queryEntries) vs the budgeted page
  * (scanEntries), in process on a SQLite store of N synthetic entries (~800 B each, inserted directly).
  *   npx tsx scripts/bench/auditScanBench.ts [--entries 200000] [--rows 5000] [--pairs 3]
- * Prints per filter: rows read and CPU ms per query (min/median/max over ABAB pairs), and the load.
+ * Prints per filter: rows read and CPU ms per query (min/median/max over ABAB pairs), and the load. audit40: then a
+ * `from` query followed to its end (time = seq: `from` picks the newest): pages, rows read, CPU ms of the whole walk
+ * and of its costliest page (min/median/max over `pairs` walks).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { SqliteStore } from '../../host/storage/SqliteStore.js'
+import { auditNext } from '../../host/storage/auditScan.js'
 import type { AuditQuery } from '../../host/storage/Store.js'
 
 const arg = (name: string, d: number) => {
@@ -68,6 +71,33 @@ for (const [name, f] of filters) {
     neu.push(await cpuMs(async () => (scanned = (await store.scanEntries(q, ROWS)).scanned)))
   }
   console.log(`${name.padEnd(22)} old full scan ${stats(old)} ms CPU | budgeted page ${stats(neu)} ms CPU, ${scanned} rows read`)
+}
+for (const [name, fromTime] of [
+  ['from: last 10', 1_700_000_000_000 + N - 10],
+  ['from: last 1%', 1_700_000_000_000 + N - N / 100],
+  ['from: middle', 1_700_000_000_000 + N / 2],
+  ['from: start', 1_700_000_000_000],
+] as const) {
+  const walks: number[] = []
+  const worst: number[] = []
+  let pages = 0
+  let rows = 0
+  for (let r = 0; r < PAIRS; r++) {
+    pages = rows = 0
+    let w = 0
+    let total = 0
+    for (let after: number | null = -1; after !== null; pages++) {
+      let page: Awaited<ReturnType<typeof store.scanEntries>> | undefined
+      const ms = await cpuMs(async () => (page = await store.scanEntries({ fromTime, afterSeq: after as number, limit: 1000 }, ROWS)))
+      rows += page!.scanned
+      total += ms
+      w = Math.max(w, ms)
+      after = auditNext(page!, page!.texts.length ? (JSON.parse(page!.texts.at(-1)!) as { seq: number }).seq : undefined, 1000)
+    }
+    walks.push(total)
+    worst.push(w)
+  }
+  console.log(`${name.padEnd(16)} walk: ${pages} pages, ${rows} rows read, ${stats(walks)} ms CPU, costliest page ${stats(worst)} ms`)
 }
 console.log(`load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
 await store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .agent_key import AgentKey
+from .errors import ResponseInvalidError
 from .request import post_signed
 
 
@@ -14,5 +15,23 @@ def agent_status(host: str, agent_key: AgentKey, wallet: str) -> dict[str, Any]:
 
 
 def agent_payments(host: str, agent_key: AgentKey, wallet: str, limit: int = 20) -> list[dict[str, Any]]:
-    """This agent's newest audit entries (allowed, refused, pending), newest first."""
-    return post_signed(host, agent_key, wallet, "/v1/agent/payments", {"op": "readPayments", "limit": max(1, min(100, int(limit)))})["entries"]
+    """This agent's newest audit entries (allowed, refused, pending), newest first, up to ``limit`` (1-100).
+
+    audit40: the host reads at most its row budget of the wallet's entries per request, so a page can be short (even
+    empty) with a ``next``: this follows it (a fresh signed read per page) until ``limit`` entries or the oldest.
+    """
+    want = max(1, min(100, int(limit)))
+    entries: list[dict[str, Any]] = []
+    before: int | None = None
+    while True:
+        path = "/v1/agent/payments" if before is None else f"/v1/agent/payments?before={before}"
+        page = post_signed(host, agent_key, wallet, path, {"op": "readPayments", "limit": want - len(entries)})
+        if not isinstance(page, dict) or not isinstance(page.get("entries"), list):
+            raise ResponseInvalidError("response_invalid", "bursar host sent malformed payments")
+        entries.extend(page["entries"])
+        nxt = page.get("next")
+        if len(entries) >= want or nxt is None:
+            return entries[:want]
+        if not isinstance(nxt, int) or isinstance(nxt, bool) or (before is not None and nxt >= before):
+            raise ResponseInvalidError("response_invalid", f"bursar host's payments cursor did not move ({nxt!r} after {before})")
+        before = nxt
