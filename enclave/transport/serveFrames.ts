@@ -83,10 +83,11 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
       }
     }
     // Once a held batch's last answer is sent, its uncork is already queued: reading resumes in the check phase after it.
+    // A closed connection takes no more frames (no decision whose answer cannot leave).
     const settle = () => --open === 0 && held && setImmediate(resume)
     const resume = () => ((held = false), socket.destroyed || socket.resume(), pump())
     const pump = () => {
-      while (backlog.length > 0 && !held) {
+      while (backlog.length > 0 && !held && !socket.destroyed) {
         if (open >= (params.turnFrames ?? TURN_FRAMES)) (held = true), socket.pause()
         else open++, void take(backlog.shift()!).finally(settle)
       }

@@ -24,13 +24,14 @@ const arms = armArgs.map((a) => {
 const openMs = Number(process.env.OPEN_MS ?? 10_000)
 const c64Ms = Number(process.env.C64_MS ?? 4000)
 let rate = Number(rateArg)
-type Row = { arm: string; round: number; p50: number; p99: number; p999: number; ops: number; cpu: number; c64: number; load: number }
+type Row = { arm: string; round: number; p50: number; p99: number; p999: number; ops: number; cpu: number; enclave: number; host: number; c64: number; perCommit: number; openPerCommit: number; load: number }
 const rows: Row[] = []
 const q = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   return { min: s[0]!, med: s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2, max: s.at(-1)! }
 }
 const f = (x: number) => x.toFixed(3)
+const perCommit = (l: { commits?: { commits: number; entries: number } | undefined }) => (l.commits ? l.commits.entries / Math.max(1, l.commits.commits) : Number.NaN)
 
 for (let round = 0; round < Number(roundsArg); round++) {
   for (let i = 0; i < arms.length; i++) {
@@ -52,10 +53,11 @@ for (let round = 0; round < Number(roundsArg); round++) {
     const c = r.levels[0]!, o = r.openLoop[0]!
     const row: Row = {
       arm: arm.name, round, p50: o.latencyMs.p50, p99: o.latencyMs.p99, p999: o.latencyMs.p999, ops: c.opsPerSec,
-      cpu: ((c.cpuUsPerRequest.enclave ?? 0) + (c.cpuUsPerRequest.host ?? 0)) / raw, c64: c.latencyMs.p99, load: loadavg()[0]!,
+      cpu: ((c.cpuUsPerRequest.enclave ?? 0) + (c.cpuUsPerRequest.host ?? 0)) / raw, enclave: (c.cpuUsPerRequest.enclave ?? 0) / raw, host: (c.cpuUsPerRequest.host ?? 0) / raw,
+      c64: c.latencyMs.p99, perCommit: perCommit(c), openPerCommit: perCommit(o), load: loadavg()[0]!,
     }
     rows.push(row)
-    console.log(`round ${round} ${arm.name}: open ${rate}/s p50 ${row.p50} p99 ${row.p99} p99.9 ${row.p999} ms; c=64 ${row.ops}/s (enclave ${c.cpuUsPerRequest.enclave} + host ${c.cpuUsPerRequest.host} µs, raw ${Math.round(raw)} µs: ${f(row.cpu)}×; p99 ${row.c64} ms); load ${row.load.toFixed(1)}`)
+    console.log(`round ${round} ${arm.name}: open ${rate}/s p50 ${row.p50} p99 ${row.p99} p99.9 ${row.p999} ms; c=64 ${row.ops}/s (enclave ${c.cpuUsPerRequest.enclave} + host ${c.cpuUsPerRequest.host} µs, raw ${Math.round(raw)} µs: ${f(row.cpu)}×; p99 ${row.c64} ms; entries per host commit c=64 ${row.perCommit.toFixed(1)}, open ${row.openPerCommit.toFixed(2)}); load ${row.load.toFixed(1)}`)
   }
 }
 
@@ -63,8 +65,8 @@ const a = arms[0]!.name
 for (const b of arms.slice(1).map((x) => x.name)) {
   const pairs = [...new Set(rows.map((r) => r.round))].map((round) => [rows.find((r) => r.arm === a && r.round === round)!, rows.find((r) => r.arm === b && r.round === round)!] as const)
   console.log(`\n${b} ÷ ${a} (${pairs.length} interleaved pairs, open loop ${rate}/s):`)
-  for (const k of ['p50', 'p99', 'p999', 'cpu', 'ops', 'c64'] as const) {
+  for (const k of ['p50', 'p99', 'p999', 'cpu', 'enclave', 'host', 'ops', 'c64', 'perCommit', 'openPerCommit'] as const) {
     const s = q(pairs.map(([x, y]) => y[k] / x[k]))
-    console.log(`  ${k.padEnd(5)} min ${f(s.min)}  median ${f(s.med)}  max ${f(s.max)}   (${a} median ${q(pairs.map(([x]) => x[k])).med.toFixed(3)}, ${b} ${q(pairs.map(([, y]) => y[k])).med.toFixed(3)})`)
+    console.log(`  ${k.padEnd(13)} min ${f(s.min)}  median ${f(s.med)}  max ${f(s.max)}   (${a} median ${q(pairs.map(([x]) => x[k])).med.toFixed(3)}, ${b} ${q(pairs.map(([, y]) => y[k])).med.toFixed(3)})`)
   }
 }
