@@ -83,12 +83,14 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
       }
     }
     // Once a held batch's last answer is sent, its uncork is already queued: reading resumes in the check phase after it.
-    // A closed connection takes no more frames (no decision whose answer cannot leave).
-    const settle = () => --open === 0 && held && setImmediate(resume)
+    // A closed connection takes no more frames (no decision whose answer cannot leave). rt40: nor one whose answers
+    // are not leaving (the peer does not read: sent answers past the high-water mark): it resumes on 'drain', so a
+    // host that never reads holds at most a batch of answers here, not MAX_UNSENT_BYTES of them per connection.
+    const settle = () => --open === 0 && held && !socket.writableNeedDrain && setImmediate(resume)
     const resume = () => ((held = false), socket.destroyed || socket.resume(), pump())
     const pump = () => {
       while (backlog.length > 0 && !held && !socket.destroyed) {
-        if (open >= (params.turnFrames ?? TURN_FRAMES)) (held = true), socket.pause()
+        if (open >= (params.turnFrames ?? TURN_FRAMES) || socket.writableNeedDrain) (held = true), socket.pause()
         else open++, void take(backlog.shift()!).finally(settle)
       }
       armStall()
@@ -107,7 +109,7 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
       for (const body of bodies) backlog.push(body)
       pump()
     })
-    socket.on('error', () => socket.destroy())
+    socket.on('error', () => socket.destroy()).on('drain', () => open === 0 && held && resume()) // rt40: see settle
     socket.on('close', () => (stallTimer && clearTimeout(stallTimer), (backlog.length = 0)))
   })
   server.on('error', (err) => log(`server error: ${err.message}`))
