@@ -48,10 +48,23 @@ export class KnownOwners {
   private readonly seqs = new Map<string, number>()
   /** rt39: nonces of new wallets' acts applied here (→ issuedAt), kept two windows (the enclave remembers them as long). */
   private readonly nonces = new Map<string, number>()
-  /** The last view read: its connection and when its read was sent (null: none read yet). */
-  private view: { epoch: number; at: number } | null = null
-  /** The read in flight (one at a time, shared by the acts waiting for it); `learnt`: what applied here since it was sent. */
-  private reading: { waited: Promise<void>; learnt: Array<() => void> } | null = null
+  /** The last view read: its connection, when its read was sent, and that read's number (null: none read yet). */
+  private view: { epoch: number; at: number; n: number } | null = null
+  /** The read the acts wait for (one at a time, shared by the acts waiting for it) until it answers or its wait ends. */
+  private reading: { waited: Promise<void> } | null = null
+  /**
+   * rt40: what applied here since each unanswered read was sent, one journal per read (also one whose wait ended: its
+   * late answer is still the enclave's view when it was sent, so it is taken with its journal replayed over it, unless a
+   * later read's answer was taken first). Before, a late answer was dropped: with every read slower than waitMs (an
+   * enclave kept busy) the view never changed again, a removed owner stayed preferred and a new one waited with strangers.
+   */
+  private readonly journals = new Set<Array<() => void>>()
+  private reads = 0
+  /** Set while a view is taken and its journal replayed: both are in every later read's view or journal already. */
+  private replaying = false
+  private journal(learn: () => void): void {
+    if (!this.replaying) for (const j of this.journals) j.push(learn)
+  }
   private readonly maxAgeMs: number
   private readonly waitMs: number
   private readonly firstWaitMs: number
@@ -71,8 +84,8 @@ export class KnownOwners {
    * Resolves once the enclave's view is fresh: read at this connection and at most maxAgeMs ago, else read now (one
    * getWallets in flight, shared by the acts waiting for it). Never rejects, and resolves within waitMs (firstWaitMs for a
    * connection's first read): a read that
-   * fails or has not answered by then counts as failed (what was known stays; the next act reads again). Without a
-   * source: at once.
+   * fails or has not answered by then counts as failed (what was known stays; the next act reads again). rt40: a late
+   * answer is still taken when it comes, unless a later read's came first. Without a source: at once.
    */
   ready(): Promise<void> {
     const source = this.source
@@ -80,25 +93,34 @@ export class KnownOwners {
     if (this.reading) return this.reading.waited
     const epoch = source.epoch()
     if (this.view?.epoch === epoch && this.now() - this.view.at <= this.maxAgeMs) return Promise.resolve()
-    const at = this.now()
+    const [at, n] = [this.now(), ++this.reads]
     const waitMs = this.view?.epoch === epoch ? this.waitMs : this.firstWaitMs
     let timer: NodeJS.Timeout | undefined
-    const reading: { waited: Promise<void>; learnt: Array<() => void> } = { waited: Promise.resolve(), learnt: [] }
-    const settle = (ws: readonly OwnedWallet[] | null) => {
-      clearTimeout(timer)
-      if (this.reading !== reading) return // timed out: its late answer is older than what the next read brings
-      this.reading = null
-      if (!ws) return
-      this.seed(ws)
-      for (const learn of reading.learnt) learn() // applied here after the read was sent: the view may predate it
-      this.view = { epoch, at }
+    const reading: { waited: Promise<void> } = { waited: Promise.resolve() }
+    const learnt: Array<() => void> = []
+    this.journals.add(learnt)
+    const take = (ws: readonly OwnedWallet[] | null) => {
+      this.journals.delete(learnt)
+      if (!ws || (this.view !== null && this.view.n > n)) return // failed, or a later read's view was taken already
+      this.replaying = true // neither the view nor the replay goes into other reads' journals (a newer read's is newer)
+      try {
+        this.seed(ws)
+        for (const learn of learnt) learn() // applied here after the read was sent: the view may predate it
+      } finally {
+        this.replaying = false
+      }
+      this.view = { epoch, at, n }
     }
-    const timedOut = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), waitMs)
+    const answered = source.read().catch(() => null).then(take)
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, waitMs)
       timer.unref?.()
     })
     this.reading = reading
-    reading.waited = Promise.race([source.read().catch(() => null), timedOut]).then(settle)
+    reading.waited = Promise.race([answered, timedOut]).then(() => {
+      clearTimeout(timer)
+      if (this.reading === reading) this.reading = null // answered, or waited for long enough: the next act reads again
+    })
     return reading.waited
   }
 
@@ -127,21 +149,21 @@ export class KnownOwners {
    * a new wallet's act (an exported wallet imported back starts again from 0), else the sequence only grows.
    */
   applied(wallet: string, ownerSeq: number, anew = false): void {
-    this.reading?.learnt.push(() => this.applied(wallet, ownerSeq, anew))
+    this.journal(() => this.applied(wallet, ownerSeq, anew))
     const w = wallet.toLowerCase()
     if (this.wallets.has(w)) this.seqs.set(w, anew ? ownerSeq : Math.max(ownerSeq, this.seqs.get(w) ?? 0))
   }
 
   /** A wallet's owners as an applied SetOwners' answer names them (replacing the known ones). */
   set(wallet: string, owners: readonly string[]): void {
-    this.reading?.learnt.push(() => this.set(wallet, owners))
+    this.journal(() => this.set(wallet, owners))
     this.forget(wallet.toLowerCase())
     for (const o of owners) this.addOwner(wallet, o)
   }
 
   /** One more known owner of `wallet` (the signer of an act that applied to it here). */
   add(wallet: string, owner: string): void {
-    this.reading?.learnt.push(() => this.add(wallet, owner))
+    this.journal(() => this.add(wallet, owner))
     this.addOwner(wallet, owner)
   }
 
