@@ -26,6 +26,8 @@ export type ServeFramesParameters = {
 }
 
 const MAX_UNSENT_BYTES = 64 * 1024 * 1024
+/** rt40: answers not yet taken by the peer past which its connection is not read (a host reading as it should: never). */
+const UNREAD_BYTES = 1024 * 1024
 /**
  * writer40 (issue 18): at most this many of a connection's frames are in flight; past it the rest wait (the socket
  * paused, TCP holding the host's later frames) until every answer of the batch has been sent and written (the uncork
@@ -39,8 +41,7 @@ export const TURN_FRAMES = 32
 
 /** Listens and serves pipelined request frames; resolves once listening. */
 export async function serveFrames(params: ServeFramesParameters): Promise<net.Server> {
-  const stallMs = params.stallTimeoutMs ?? 10_000
-  const log = params.log ?? (() => {})
+  const [stallMs, log] = [params.stallTimeoutMs ?? 10_000, params.log ?? (() => {})]
   const server = net.createServer({ noDelay: true }, (socket) => {
     const reader = new FrameReader()
     let stallTimer: NodeJS.Timeout | undefined
@@ -84,13 +85,13 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
     }
     // Once a held batch's last answer is sent, its uncork is already queued: reading resumes in the check phase after it.
     // A closed connection takes no more frames (no decision whose answer cannot leave). rt40: nor one whose answers
-    // are not leaving (the peer does not read: sent answers past the high-water mark): it resumes on 'drain', so a
-    // host that never reads holds at most a batch of answers here, not MAX_UNSENT_BYTES of them per connection.
-    const settle = () => --open === 0 && held && !socket.writableNeedDrain && setImmediate(resume)
+    // are not leaving (the peer does not read: UNREAD_BYTES unsent): it resumes on 'drain', so a host that never reads
+    // holds about UNREAD_BYTES and a batch of answers here, not MAX_UNSENT_BYTES of them, every frame decided.
+    const settle = () => --open === 0 && held && socket.writableLength <= UNREAD_BYTES && setImmediate(resume)
     const resume = () => ((held = false), socket.destroyed || socket.resume(), pump())
     const pump = () => {
       while (backlog.length > 0 && !held && !socket.destroyed) {
-        if (open >= (params.turnFrames ?? TURN_FRAMES) || socket.writableNeedDrain) (held = true), socket.pause()
+        if (open >= (params.turnFrames ?? TURN_FRAMES) || socket.writableLength > UNREAD_BYTES) (held = true), socket.pause()
         else open++, void take(backlog.shift()!).finally(settle)
       }
       armStall()
