@@ -24,8 +24,9 @@ const turns = async (n: number) => {
  * (MAX_UNSENT_BYTES: then it destroyed the connection) — 64 MiB per connection, and connections are not counted, so
  * N such connections held N × 64 MiB at once; every frame was also decided with no way for its answer to leave.
  * Safe behaviour: a connection whose answers do not leave is not read (TCP holds the host's frames in its own socket):
- * the enclave decides at most ~1 MiB of answers (UNREAD_BYTES) and a batch past what the socket buffers hold, keeps the connection (no refusal: the
- * host may read later), and still answers another connection; once read, every answer arrives, in order.
+ * the enclave decides at most ~1 MiB of answers (UNREAD_BYTES) and a batch past what the socket buffers hold, keeps
+ * the connection (no refusal: the host may read later), and still answers another connection; once read, every answer
+ * arrives, in order.
  *
  * In process (the server-side socket is observed: paused, its unsent bytes), the real Enclave and dispatch behind
  * serveFrames on a Unix socket. Not timed: the flood is in the enclave's socket before the check, and "the enclave
