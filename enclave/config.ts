@@ -9,6 +9,8 @@ export const EnclaveEnvSchema = z.object({
   BURSAR_SNAPSHOT_EVERY: z.coerce.number().int().positive().default(5000),
   /** A partial frame that stalls this long closes its connection (slow-client defence). */
   BURSAR_FRAME_STALL_MS: z.coerce.number().int().positive().default(10_000),
+  /** writer40: frames one connection's batch takes before its answers leave (serveFrames' TURN_FRAMES = 32; ≤ 4,096, the old cap on frames in flight). */
+  BURSAR_ENCLAVE_TURN_FRAMES: z.coerce.number().int().positive().max(4096).optional(),
 })
 
 /** Parses a listen spec; refuses non-loopback TCP (the enclave never listens on a network). */

@@ -34,6 +34,7 @@ await runEnclave({
   admission: parseAdmission(env.BURSAR_OWNER_ALLOWLIST),
   snapshotEvery: env.BURSAR_SNAPSHOT_EVERY,
   stallTimeoutMs: env.BURSAR_FRAME_STALL_MS,
+  turnFrames: env.BURSAR_ENCLAVE_TURN_FRAMES,
   listen: parseListen(env.BURSAR_ENCLAVE_LISTEN),
   log,
 })

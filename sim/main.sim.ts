@@ -63,6 +63,7 @@ await runEnclave({
   ...(env.BURSAR_SIM_CLOCK_FILE ? { now: createSimClock(env.BURSAR_SIM_CLOCK_FILE) } : {}),
   snapshotEvery: env.BURSAR_SNAPSHOT_EVERY,
   stallTimeoutMs: env.BURSAR_FRAME_STALL_MS,
+  turnFrames: env.BURSAR_ENCLAVE_TURN_FRAMES,
   listen: parseListen(env.BURSAR_ENCLAVE_LISTEN),
   log,
 })

@@ -20,21 +20,33 @@ export type ServeFramesParameters = {
   handle: FrameHandler
   /** A partial frame that makes no progress for this long closes the connection. */
   stallTimeoutMs?: number
-  maxInFlightPerConnection?: number
+  /** Frames one connection's batch may take before its answers leave (TURN_FRAMES): also its bound on frames in flight. */
+  turnFrames?: number
   log?: (line: string) => void
 }
 
 const MAX_UNSENT_BYTES = 64 * 1024 * 1024
+/**
+ * writer40 (issue 18): at most this many of a connection's frames are in flight; past it the rest wait (the socket
+ * paused, TCP holding the host's later frames) until every answer of the batch has been sent and written (the uncork
+ * its sends scheduled), so a burst's first answers leave while the enclave decides the rest, not after the whole
+ * burst (tail39: 245-block turns after the enclave was starved). A writer turn holds at most this many blocks of a
+ * connection (its blocks are all in flight at once) and still signs one checkpoint for all of them.
+ * BURSAR_ENCLAVE_TURN_FRAMES overrides (enclave/config.ts, ≤ 4,096). SECURITY: a connection's frames in flight are at
+ * most one batch (was 4,096, then enclave_busy); a flood waits in the host's socket, not here (one chunk read at most).
+ */
+export const TURN_FRAMES = 32
 
 /** Listens and serves pipelined request frames; resolves once listening. */
 export async function serveFrames(params: ServeFramesParameters): Promise<net.Server> {
   const stallMs = params.stallTimeoutMs ?? 10_000
-  const maxInFlight = params.maxInFlightPerConnection ?? 4096
   const log = params.log ?? (() => {})
   const server = net.createServer({ noDelay: true }, (socket) => {
     const reader = new FrameReader()
-    let inFlight = 0
     let stallTimer: NodeJS.Timeout | undefined
+    /** Frame bodies read but not yet taken; frames taken whose answers are not sent yet; whether reading waits for them. */
+    const backlog: Buffer[] = []
+    let [open, held] = [0, false]
     const send = (frame: unknown) => {
       if (socket.destroyed) return
       let bytes: Buffer
@@ -56,7 +68,30 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
     }
     const armStall = () => {
       if (stallTimer) clearTimeout(stallTimer)
-      stallTimer = reader.pendingBytes > 0 ? setTimeout(() => socket.destroy(), stallMs) : undefined
+      // A held connection reads nothing, so its partial frame makes no progress by our choice: no stall then.
+      stallTimer = reader.pendingBytes > 0 && !held ? setTimeout(() => socket.destroy(), stallMs) : undefined
+    }
+    /** One frame: decoded, dispatched, its answer sent; resolves once sent (a refused frame's at once). */
+    const take = async (body: Buffer): Promise<void> => {
+      let [id, parsed] = [0, false]
+      try {
+        const frame = RequestFrameSchema.parse(decodeFrameBody(body))
+        ;[id, parsed] = [frame.id, true]
+        send({ id, ...(await params.handle(frame.msg)) })
+      } catch (err) {
+        send({ id, ok: false, error: wireError(err, parsed ? 'internal_error' : 'message_invalid') })
+      }
+    }
+    // Once a held batch's last answer is sent, its uncork is already queued: reading resumes in the check phase after it.
+    // A closed connection takes no more frames (no decision whose answer cannot leave).
+    const settle = () => --open === 0 && held && setImmediate(resume)
+    const resume = () => ((held = false), socket.destroyed || socket.resume(), pump())
+    const pump = () => {
+      while (backlog.length > 0 && !held && !socket.destroyed) {
+        if (open >= (params.turnFrames ?? TURN_FRAMES)) (held = true), socket.pause()
+        else open++, void take(backlog.shift()!).finally(settle)
+      }
+      armStall()
     }
     socket.on('data', (chunk: Buffer) => {
       let bodies: Buffer[]
@@ -69,34 +104,11 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
         socket.destroySoon()
         return
       }
-      armStall()
-      for (const body of bodies) {
-        let id = 0
-        let msg: unknown
-        try {
-          const frame = RequestFrameSchema.parse(decodeFrameBody(body))
-          id = frame.id
-          msg = frame.msg
-        } catch (err) {
-          send({ id, ok: false, error: wireError(err, 'message_invalid') })
-          continue
-        }
-        if (inFlight >= maxInFlight) {
-          send({ id, ok: false, error: { code: 'enclave_busy', message: 'Too many requests in flight on this connection' } })
-          continue
-        }
-        inFlight++
-        params
-          .handle(msg)
-          .then(
-            (res) => send({ id, ...res }),
-            (err) => send({ id, ok: false, error: wireError(err) }),
-          )
-          .finally(() => inFlight--)
-      }
+      for (const body of bodies) backlog.push(body)
+      pump()
     })
     socket.on('error', () => socket.destroy())
-    socket.on('close', () => stallTimer && clearTimeout(stallTimer))
+    socket.on('close', () => (stallTimer && clearTimeout(stallTimer), (backlog.length = 0)))
   })
   server.on('error', (err) => log(`server error: ${err.message}`))
   await new Promise<void>((resolve, reject) => {
