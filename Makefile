@@ -54,9 +54,10 @@ test: install $(PY_STAMP)
 	  for s in $$checkstatus $$status $$pystatus; do if [ $$s -ne 0 ]; then exit $$s; fi; done
 
 ## The long variants of tests `make test` runs short (suite39): the audit verifier's fast-path fuzz on 2,000 random
-## mutated exports (200 in `make test`).
+## mutated exports (200 in `make test`); verifyAuditJsonl's tampered exports with every number form at every edited
+## entry (suite40: one entry of three per edit in `make test`).
 test-slow: install
-	BURSAR_FUZZ_CASES=2000 npx vitest run test/fuzz/auditVerifyFastVsReference.test.ts
+	BURSAR_FUZZ_CASES=2000 BURSAR_TEST_SLOW=1 npx vitest run test/fuzz/auditVerifyFastVsReference.test.ts shared/audit/verifyAuditJsonl.test.ts
 
 ## Scale-out tests only, longer (PostgreSQL started by scripts/pg/ensurePostgres.ts): stores, cluster cap, 5 failovers, host restart, stale holder, replay after failover.
 test-cluster: install

@@ -24,6 +24,13 @@ const ISOLATED = [
  * subsets), A/B interleaved, 3 pairs at load 11–20: CPU (user+sys of the whole run) 55–97 s isolated → 40–61 s not
  * (−30 to −40 %), wall 145–206 s → 107–127 s; all 193 files (489 tests) passed non-isolated twice (load 16–20, 4–13).
  * A file that changes process-wide state restores it (process.env: replayAcrossSealAndStandbyLoad). BURSAR_TEST_ISOLATE=1 isolates them again (a fresh process per file).
+ *
+ * suite40: the other stack files (project 'stacks': test/integration, e2e, browser, cluster, fuzz, vectors, kms, bench,
+ * soak, devchain; 86 files) likewise. A/B on 10 integration files, interleaved, 2 pairs at load 8–10: CPU (user+sys of
+ * the run with its children) 26.8 / 27.7 s isolated → 19.8 / 19.8 s not (−26–29 %), wall 53 / 40 s → 31 / 34 s; all
+ * 86 files (304 tests) passed non-isolated (load 8–11, 528 s wall). None changes process-wide state without restoring
+ * it (hostCrashBeforePersist restores its process.env flag); the files that need a fresh process are the ISOLATED
+ * project's (vi.mock of node:crypto, PostgreSQL lease timing).
  */
 const ADVERSARIAL = ['test/adversarial/**/*.test.ts']
 
@@ -43,8 +50,8 @@ export default defineConfig({
     // Two files at a time (vitest's default is one fewer than the cores: 1 on CI's 2-core machine, which ran all 270
     // files one after another). Most test time is waiting on spawned hosts, enclaves, CLIs and browsers, not CPU in
     // the worker: at stop 33's fresh clone both workers were busy the whole 720 s (stack files 1,180 s + unit 81 s)
-    // while vitest used ~1.3 of the 2 cores. Each stack file still gets its own process (forks, isolated) and its own
-    // stacks on free ports/temp dirs. Shared build outputs are made once by the global setup (test/globalSetup.ts) or
+    // while vitest used ~1.3 of the 2 cores. Each stack file starts its own stacks on free ports/temp dirs (suite40:
+    // in a worker process it shares with other files, as adversarial's do, see above). Shared build outputs are made once by the global setup (test/globalSetup.ts) or
     // swapped in atomically; `npm pack` (test/e2e/npmPackage.test.ts) builds in a copy of the checkout, never in dist/.
     // A child told its port in advance is retried on EADDRINUSE (scripts/lib/freePort.ts); Chromium and PostgreSQL
     // install one apt-get at a time. BURSAR_TEST_WORKERS overrides it. 3 is the next lever (~1,440 worker-seconds over
@@ -55,7 +62,8 @@ export default defineConfig({
     projects: [
       { test: { ...common, name: 'unit', include: UNIT, exclude: [...configDefaults.exclude, ...ISOLATED], isolate: false } },
       { test: { ...common, name: 'adversarial', include: ADVERSARIAL, isolate: process.env.BURSAR_TEST_ISOLATE === '1' } },
-      { test: { ...common, name: 'stacks', include: ['test/**/*.test.ts', ...ISOLATED], exclude: [...configDefaults.exclude, ...ADVERSARIAL] } },
+      { test: { ...common, name: 'stacks', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...ADVERSARIAL], isolate: process.env.BURSAR_TEST_ISOLATE === '1' } },
+      { test: { ...common, name: 'isolated', include: ISOLATED } },
     ],
   },
 })

@@ -199,11 +199,11 @@ describe('postHttp1 (the SDK transport for http: hosts)', () => {
         }
         more()
       })
-      const t0 = Date.now()
+      // suite40: HPE_INVALID "longer than" is the proof it was cut at the bound (at the 20 s deadline it is ETIMEDOUT);
+      // the wall bound that was here (< 10 s) added only a loaded box's flake.
       const err = (await post(h.url, '{}', 20_000).catch((e) => e)) as NodeJS.ErrnoException
       expect(err.code, framing).toBe('HPE_INVALID')
       expect(err.message).toContain('longer than')
-      expect(Date.now() - t0).toBeLessThan(10_000)
     }
   })
 

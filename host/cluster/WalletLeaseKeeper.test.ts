@@ -74,12 +74,22 @@ describe('per-wallet lease keepers (real PostgreSQL)', () => {
     // C dies (stops renewing, releases nothing): A and B take its wallets within about a TTL and load them.
     const c = made[2]!
     const cWallets = [...c.host.have]
+    // suite40: "within about a TTL" counted in the survivors' own ticks (one per TTL/5 at most; a loaded machine runs
+    // fewer, never more), not in wall time (the old < 6 TTL wall bound was 3.6 s on a loaded CI box). Expected: C's
+    // leases run out (≤ 5 ticks) + one tick; ≤ 30 ticks is the old bound on an idle machine.
+    const ticks = made.slice(0, 2).map((m) => {
+      const k = m.keeper as unknown as { tick: () => Promise<void> }
+      const tick = k.tick.bind(m.keeper)
+      const n = { ticks: 0 }
+      k.tick = () => (n.ticks++, tick())
+      return n
+    })
     c.keeper.halt()
     const t0 = performance.now()
-    await waitFor(async () => cWallets.every((w) => made.slice(0, 2).some((m) => m.host.have.has(w) && m.keeper.route(w).local)), 10_000, 'C\'s wallets taken')
-    const recoveryMs = performance.now() - t0
-    console.log(`keeper takeover of ${cWallets.length} wallets after a dead host: ${Math.round(recoveryMs)} ms (TTL ${TTL} ms)`)
-    expect(recoveryMs).toBeLessThan(TTL * 6)
+    await waitFor(async () => cWallets.every((w) => made.slice(0, 2).some((m) => m.host.have.has(w) && m.keeper.route(w).local)), 30_000, 'C\'s wallets taken')
+    const takeoverTicks = Math.max(...ticks.map((n) => n.ticks))
+    console.log(`keeper takeover of ${cWallets.length} wallets after a dead host: ${takeoverTicks} ticks, ${Math.round(performance.now() - t0)} ms (TTL ${TTL} ms)`)
+    expect(takeoverTicks).toBeLessThanOrEqual(30)
     for (const w of cWallets) expect(made.find((m) => m.node === preferredHost(w, ['A', 'B']))!.host.have.has(w)).toBe(true)
     // The stale holder can neither store for a wallet it lost nor release it.
     const entry = JSON.stringify({ seq: 0, hash: `0x${'ab'.repeat(32)}`, time: 1, event: 'sign_allowed', wallet: cWallets[0], agentId: 'x', verdict: 'allow' })

@@ -65,12 +65,15 @@ describe('withFreePort: a port taken between the pick and the bind is retried on
     const taken = await holdPort()
     held.push(taken)
     const picks = [taken.port]
-    const t0 = Date.now()
     const tried: number[] = []
+    const failures: string[] = []
     const stack = await withFreePort(
       (port) => {
         tried.push(port)
-        return startStack({ env: { BURSAR_ENCLAVE_LISTEN: `tcp:127.0.0.1:${port}`, BURSAR_ENCLAVE: `tcp:127.0.0.1:${port}` } })
+        return startStack({ env: { BURSAR_ENCLAVE_LISTEN: `tcp:127.0.0.1:${port}`, BURSAR_ENCLAVE: `tcp:127.0.0.1:${port}` } }).catch((err: Error) => {
+          failures.push(err.message)
+          throw err
+        })
       },
       { pick: async () => picks.shift() ?? freePort() },
     )
@@ -78,7 +81,11 @@ describe('withFreePort: a port taken between the pick and the bind is retried on
     expect(tried).toHaveLength(2)
     expect(tried[0]).toBe(taken.port)
     expect((await fetch(`${stack.url}/readyz`)).status).toBe(200)
-    // Fail-fast: the first enclave exited on EADDRINUSE and was not waited on for the 20 s listening timeout.
-    expect(Date.now() - t0).toBeLessThan(15_000)
+    // Fail-fast: the first enclave exited on EADDRINUSE and was not waited on for the 20 s listening timeout. suite40:
+    // shown by how the first start failed (its exit seen), not by the wall time (was < 15 s, on a loaded CI box).
+    expect(failures).toHaveLength(1)
+    expect(failures[0]).toMatch(/^the enclave exited before listening/)
+    expect(failures[0]).toContain('EADDRINUSE')
+    expect(failures[0]).not.toMatch(/timed out/)
   })
 })

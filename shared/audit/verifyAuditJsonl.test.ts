@@ -14,6 +14,8 @@ import { CHAIN_B, multiChainAuditLog, multiChainJsonl } from '../../test/helpers
 
 const FILE = path.join(mkdtempSync(path.join(tmpdir(), 'bursar-jsonl-')), 'audit.jsonl')
 const CHUNK_BYTES = [1, 300, 4096]
+/** `make test-slow`: the tampered-exports test's number forms at every edited entry (see there). */
+const ALL_FORMS = process.env.BURSAR_TEST_SLOW === '1'
 let fileRuns = 0
 
 /**
@@ -275,9 +277,12 @@ describe('verifyAuditJsonl (fast path) decides exactly as verifyAuditLog', () =>
     // Each edit is re-chained (prevHash links, recorded hashes and checkpoint heads recomputed the reference's
     // way, checkpoints re-signed), so only the schema / canonical-form checks can catch it; then once more with
     // no recorded hashes, and with number forms that parse to the same value but are not canonical.
+    // suite40: the number forms (the largest share of this test's ~2,000 checks) go with each edit at one of the three
+    // entries in `make test`, rotating, so every edit and every entry still meets every form; `make test-slow`
+    // (BURSAR_TEST_SLOW=1) applies them at all three (the full cross product, as before).
     const lastEntry = entryIdx[entryIdx.length - 1] as number
-    for (const i of [entryIdx[0] as number, entryIdx[13] as number, lastEntry]) {
-      for (const e of edits) {
+    for (const [p, i] of [entryIdx[0] as number, entryIdx[13] as number, lastEntry].entries()) {
+      for (const [k, e] of edits.entries()) {
         const objs = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
         objs[i] = e(objs[i] as Record<string, unknown>)
         const chained = rechain(objs, log.signer)
@@ -287,6 +292,7 @@ describe('verifyAuditJsonl (fast path) decides exactly as verifyAuditLog', () =>
         check(bare.join('\n'))
         check(chained.map((o) => JSON.stringify({ ...o, hash: undefined })).join('\n')) // insertion order, not sorted
         check(chained.map(({ type, ...o }) => JSON.stringify({ type, ...o })).join('\n')) // the host's export order
+        if (!ALL_FORMS && (k + p) % 3 !== 0) continue
         for (const [from, to] of numberForms) {
           const tweaked = (bare[i] as string).replace(from, to)
           if (tweaked !== bare[i]) check(bare.map((l, x) => (x === i ? tweaked : l)).join('\n'))

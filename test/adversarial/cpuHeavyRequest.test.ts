@@ -18,6 +18,7 @@ import {
   verifyEip3009,
   waitAgentFloor,
 } from '../helpers/agentClient.js'
+import { cpuWhile, processCpuMs } from '../helpers/processCpu.js'
 
 /**
  * The first wave's stall: a 65 KB typed-data request with a deep type chain
@@ -55,17 +56,18 @@ describe('adversarial: CPU-heavy requests cannot stall the enclave', () => {
   afterAll(async () => {
     await victim?.stack.stop()
   })
+  const stackPids = () => [victim.stack.enclave.pid!, victim.stack.host.pid!]
 
   it('a 2^11-instance typed-data tree (the 65 KB request of the finding) is refused as too large, fast', async () => {
     const op = heavyTypedData(11)
     const body = signedBody({ agentKey: attacker, wallet: attackerWallet, operation: op })
     expect(body.request.length).toBeGreaterThan(40_000)
-    const t0 = performance.now()
-    const r = await postSign(victim.stack.url, body)
-    const ms = performance.now() - t0
+    const { value: r, cpuMs } = await cpuWhile(stackPids(), () => postSign(victim.stack.url, body))
     expect(r.json.signature).toBeUndefined()
     expect(r.json.code).toBe('sign_typed_data_too_large')
-    expect(ms).toBeLessThan(5_000) // was 28 s; the bound is generous for a loaded 2-core machine
+    // suite40: the enclave's and host's CPU, not the client's wall time (a loaded CI box stretches that): was 28 s of decode.
+    console.log(`cpuHeavyRequest: one heavy request refused in ${cpuMs} ms of enclave + host CPU`)
+    expect(cpuMs).toBeLessThan(1_000)
   })
 
   it('while 64 heavy requests are in flight, the other wallet’s 20 payments all sign; the delay is reported', async () => {
@@ -78,6 +80,7 @@ describe('adversarial: CPU-heavy requests cannot stall the enclave', () => {
       quiet.push(performance.now() - t0)
       expect(await verifyEip3009(victim.wallet, op, r.json.signature as Hex)).toBe(true)
     }
+    const c0 = stackPids().map(processCpuMs)
     const flood = pool(Array.from({ length: 64 }), 16, heavy)
     const loaded: number[] = []
     await pool(Array.from({ length: 20 }), 2, async () => {
@@ -90,9 +93,12 @@ describe('adversarial: CPU-heavy requests cannot stall the enclave', () => {
     })
     const refused = await flood
     expect(refused.every((r) => r.json.code === 'sign_typed_data_too_large')).toBe(true)
+    const cpuMs = stackPids().reduce((sum, pid, i) => sum + processCpuMs(pid) - c0[i]!, 0)
     const max = Math.max(...loaded)
     const median = [...quiet].sort((a, b) => a - b)[2]!
-    console.log(`cpuHeavyRequest: victim payment latency quiet median ${median.toFixed(1)} ms, under a 64-request heavy flood max ${max.toFixed(1)} ms`)
-    expect(max).toBeLessThan(10_000)
+    console.log(`cpuHeavyRequest: victim payment latency quiet median ${median.toFixed(1)} ms, under a 64-request heavy flood max ${max.toFixed(1)} ms; enclave + host CPU ${cpuMs} ms`)
+    // suite40: what could hold the victim's payments up is the enclave's and host's CPU for the flood (64 × 28 s before
+    // the limits), not the client's wall time (was max latency < 10 s: stretched on a loaded CI box).
+    expect(cpuMs).toBeLessThan(5_000)
   })
 })

@@ -57,10 +57,10 @@ describe('adversarial: garbage and past deadlines', () => {
   ])('expiresAt %s: %s, nothing audited; the same nonce with a good deadline is then signed', async (_name, exp, code) => {
     const nonce = randomBytes(16).toString('hex')
     const now = Date.now()
-    const t0 = Date.now()
     const bad = await postSign(s.stack.url, raw(nonce, now, exp(now)).body)
+    // The host did not wait on the absurd deadline: it answered 400 with the validation's code (a wait on it would hang
+    // past this test's timeout). suite40: the wall bound that was here (< 5 s) added only a loaded CI box's flake.
     expect([bad.status, bad.json.code, bad.json.signature]).toEqual([400, code, undefined])
-    expect(Date.now() - t0).toBeLessThan(5_000) // the host did not wait on the absurd deadline
     expect(await entriesOf(nonce)).toHaveLength(0)
     // The refused copy reserved nothing (host store or enclave replay cache): the agent's good request goes through.
     const good = raw(nonce, Date.now(), String(Date.now() + 10_000))

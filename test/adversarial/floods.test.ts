@@ -18,6 +18,7 @@ import {
   verifyPayment,
 } from '../helpers/maliciousHost.js'
 import { keepPersist, rawConnection } from '../helpers/rawConnection.js'
+import { cpuWhile } from '../helpers/processCpu.js'
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
 
@@ -35,16 +36,20 @@ describe('adversarial: floods (connections, frames, requests) against the real e
   let agent: TestAgent
   let pid: number
   const pay = (value = 100n) => signAgentRequest({ agent, wallet, operation: eip3009({ wallet, value }) })
-  const honestWithin = async (ms: number) => {
+  /**
+   * An honest payment on a fresh connection is answered and verifies, "promptly" in the enclave's CPU while it waited
+   * (suite40: was the client's wall time < 5 s, stretched on a loaded CI box; an enclave still chewing on a flood when
+   * the payment arrives spends its CPU on that meanwhile).
+   */
+  const honestWithin = async (cpuMs: number) => {
     const c = await host.connect()
     const req = pay()
-    const t0 = Date.now()
-    const r = await c.call({ type: 'agentSign', request: req.request, signature: req.signature })
-    const took = Date.now() - t0
+    const { value: r, cpuMs: used } = await cpuWhile([pid], () => c.call({ type: 'agentSign', request: req.request, signature: req.signature }))
     c.close()
     expect(r.ok).toBe(true)
     expect(await verifyPayment(wallet, req.parsed, (r as { result: AgentSignOk }).result.signature)).toBe(true)
-    expect(took).toBeLessThan(ms)
+    console.log(`floods: an honest payment after the flood took ${used} ms of enclave CPU`)
+    expect(used).toBeLessThan(cpuMs)
   }
 
   beforeAll(async () => {
@@ -66,7 +71,7 @@ describe('adversarial: floods (connections, frames, requests) against the real e
       if (i % 3 === 2) s.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))
     }
     await new Promise((r) => setTimeout(r, 300))
-    await honestWithin(5_000)
+    await honestWithin(1_000)
     for (const s of socks) s.destroy()
     expect(host.proc!.exitCode).toBe(null)
   })
@@ -95,7 +100,7 @@ describe('adversarial: floods (connections, frames, requests) against the real e
     expect(rs.filter((r) => r.ok).length).toBe(5_000)
     expect(rssMb(pid) - before).toBeLessThan(64)
     c.close()
-    await honestWithin(5_000)
+    await honestWithin(1_000)
   })
 
   it('2,000 agent requests with bad signatures or unknown agents, and 600 valid ones past the cap: no signature outside policy', async () => {

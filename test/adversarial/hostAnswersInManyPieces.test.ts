@@ -109,8 +109,8 @@ describe('a host answers in many small pieces (hostAnswersInManyPieces)', () => 
     if (process.env.RT_PRINT) console.log('interimFlood', { ...r, value: String(r.value) })
     expect((r.value as NodeJS.ErrnoException).code).toBe('HPE_INVALID')
     expect((r.value as Error).message).toContain('longer than')
-    // Before the fix each 1xx reset the count: the flood ran until the deadline (ETIMEDOUT after 20 s).
-    expect(r.ms).toBeLessThan(15_000)
+    // Before the fix each 1xx reset the count: the flood ran until the deadline (ETIMEDOUT after 20 s). suite40: the
+    // HPE_INVALID "longer than" above is that proof; the wall bound that was here (< 15 s) added only a loaded box's flake.
   })
 
   it('a 1xx, a chunked answer with extensions and trailers, all one byte per piece, then the pooled socket serves again', async () => {

@@ -113,17 +113,22 @@ createPayingFetch({ agentKey, notAnOption: 1 })
   })
 
   it('bursar --help runs the compiled CLI from node_modules/.bin, fast', () => {
-    const times: number[] = []
+    // suite40: "fast" as CPU time (user + system of the CLI's process, all its threads; preloaded script below), not wall
+    // time (a loaded CI box stretched the old < 800 ms wall bound). ~70 ms with lazily loaded commands on an idle 2-core
+    // box; loading every command's chunk at start (the laziness undone) took ~650 ms; the tsx launcher cannot run here
+    // at all (no TypeScript tooling in the project).
+    const preload = path.join(work, 'cpu.cjs')
+    writeFileSync(preload, "process.on('exit', () => { const u = process.cpuUsage(); require('fs').writeFileSync(process.env.BURSAR_CPU_OUT, String((u.user + u.system) / 1000)) })\n")
+    const cpuOut = path.join(work, 'cpu.txt')
+    const cpu: number[] = []
     for (let i = 0; i < 3; i++) {
-      const t0 = performance.now()
-      const r = bursar('--help')
-      times.push(performance.now() - t0)
+      const r = spawnSync(process.execPath, ['-r', preload, path.join(project, 'node_modules/.bin/bursar'), '--help'], { cwd: project, encoding: 'utf8', timeout: 30_000, env: { ...process.env, BURSAR_HOST_URL: '', BURSAR_CPU_OUT: cpuOut } })
       expect(r.status, r.stderr).toBe(0)
       expect(r.stdout).toContain('Usage: bursar')
       expect(r.stdout).toContain('devchain')
+      cpu.push(Number(readFileSync(cpuOut, 'utf8')))
     }
-    // ~0.1–0.2 s on an idle 2-core box (the tsx launcher took 0.9–1.3 s); the bound leaves room for a loaded CI box.
-    expect(Math.min(...times)).toBeLessThan(800)
+    expect(Math.min(...cpu), `CPU ms of bursar --help: ${cpu.join(', ')}`).toBeLessThan(400)
     const owner = bursar('owner', 'policy', '--help')
     expect(owner.status, owner.stderr).toBe(0)
     expect(owner.stdout).toContain('explain')

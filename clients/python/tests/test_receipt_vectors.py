@@ -34,8 +34,24 @@ def test_checkpoint_signature_matches_the_documented_vector_and_a_changed_field_
 
 
 def test_canonical_json_writes_strings_as_node_json_stringify():
-    values = ['héllo "x"\n\t\u0001\u001f ☕ 😀 \u2028 / \\ \b\f\r\u007f', {"b": 1, "a": [True, None, "x"], "é": {"z": 0, "Z": -1}}]
+    values = ['héllo "x"\n\t\u0001\u001f ☕ 😀 \u2028 / \\ \b\f\r\u007f', 'lone \udc00 \ud83d', {"b": 1, "a": [True, None, "x"], "é": {"z": 0, "Z": -1}}]
     for v in values:
         node = subprocess.run(["node", "-e", "const v = JSON.parse(require('fs').readFileSync(0, 'utf8')); const c = (x) => x === null || typeof x !== 'object' ? JSON.stringify(x) : Array.isArray(x) ? `[${x.map(c).join(',')}]` : `{${Object.keys(x).sort().map((k) => `${JSON.stringify(k)}:${c(x[k])}`).join(',')}}`; process.stdout.write(c(v))"],
                               input=json.dumps(v), capture_output=True, text=True, check=True, encoding="utf-8")
         assert canonical_json(v) == node.stdout
+
+
+STRING_VECTORS = json.loads((Path(__file__).parent / "vectors" / "ts_entry_hash_strings.json").read_text(encoding="utf-8"))["entries"]
+
+
+def test_entry_hash_of_lone_surrogates_matches_the_typescript_vectors_fast_and_exact():
+    """suite40: lone surrogates (json.loads keeps them, as JSON.parse does) are written \\uXXXX as JSON.stringify writes
+    them, a real pair as its character; keys sort by UTF-16 code units (vectors: shared/audit/hashAuditEntry.test.ts)."""
+    assert len(STRING_VECTORS) == 7
+    for v in STRING_VECTORS:
+        assert canonical_json(v["entry"]) == v["canonical"]
+        assert entry_hash(v["entry"]) == v["hash"]
+        assert entry_hash(v["entry"], fast=True) == v["hash"]  # the fast path falls back to the exact one, never raises
+    # A pair held as two surrogates in a Python string is one character to JavaScript: written as that character.
+    split = {**STRING_VECTORS[3]["entry"], "reason": "pair \ud83d" + "\ude00 ok"}
+    assert entry_hash(split) == STRING_VECTORS[3]["hash"]

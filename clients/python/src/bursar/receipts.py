@@ -85,7 +85,8 @@ def ed25519_key(hex_key: str) -> Ed25519PublicKey:
 
 def canonical_json(value: Any) -> str:
     """docs/audit.md canonicalJson: keys sorted, no whitespace, strings as ECMAScript JSON.stringify writes them
-    (short escapes for \\b \\f \\n \\r \\t, \\u00XX for other controls, non-ASCII kept), integers only."""
+    (short escapes for \\b \\f \\n \\r \\t, \\u00XX for other controls, non-ASCII kept, a lone surrogate as \\udXXX),
+    integers only."""
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     if isinstance(value, int):
@@ -93,13 +94,26 @@ def canonical_json(value: Any) -> str:
     if isinstance(value, float):
         raise ValueError("audit entries hold integers only")
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return _quote(value)
     if isinstance(value, list):
         return "[" + ",".join(canonical_json(v) for v in value) + "]"
     if isinstance(value, dict):
         keys = sorted(value, key=lambda k: k.encode("utf-16-be", "surrogatepass"))  # UTF-16 code units, as JS sort
-        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + canonical_json(value[k]) for k in keys) + "}"
+        return "{" + ",".join(_quote(k) + ":" + canonical_json(value[k]) for k in keys) + "}"
     raise ValueError(f"not a JSON value: {type(value).__name__}")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _quote(s: str) -> str:
+    """JSON.stringify of a string. suite40: JavaScript strings are UTF-16, so a high + low surrogate held as two code
+    points here is one character there (written as it is), and a lone surrogate is written \\udXXX (lowercase hex), not
+    raw (which has no UTF-8 encoding: entry_hash raised)."""
+    if not _SURROGATE.search(s):
+        return json.dumps(s, ensure_ascii=False)
+    s = s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")  # joins pairs, keeps lone ones
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(s, ensure_ascii=False))
 
 
 def entry_hash(entry: dict[str, Any], *, fast: bool = False) -> str:
@@ -109,7 +123,11 @@ def entry_hash(entry: dict[str, Any], *, fast: bool = False) -> str:
     if not (isinstance(prev, str) and _HASH.match(prev)):
         raise ValueError("prevHash")
     text = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False) if fast else canonical_json(entry)
-    h = hashlib.sha256(_ENTRY_TAG + bytes.fromhex(prev[2:]) + text.encode("utf-8"))
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # suite40: a surrogate the fast path wrote raw; the exact text escapes it as JS does
+        data = canonical_json(entry).encode("utf-8")
+    h = hashlib.sha256(_ENTRY_TAG + bytes.fromhex(prev[2:]) + data)
     return "0x" + h.hexdigest()
 
 
