@@ -114,8 +114,9 @@ const rel = (p: string) => path.relative(root, p)
  * cpu38 (encodeCborFrame: strings before the SIMPLE Map, the ASCII loop on locals) +1 → 6,252; (the hot signTypedData request by direct checks, zod's value or zod decides: shared/schemas/typedDataRequestFast, shell +2) +63 → 6,315; (a payment's decoded action by direct checks, else DecodedActionSchema: core/decode/eip3009InBounds) +15 → 6,330;
  * tail38 (a periodic seal captured in the writer, encrypted after the turn, carried by a later block: Enclave captureSnapshot / encryptSnapshot / commitSeal / pendingSeal) +53 → 6,304 on its branch; merged after cpu38 → 6,383 (shell 2,009);
  * scope38 (a create's view carries the owner's counts and a nonce-used bit, not every owner's nonces; createCounts reads the state itself) −1 → 6,250; (a growing act's decision refused at apply once the state is past the soft limit: STATE_GROWING to shared/owner/ownerLimits.ts) +2 → 6,252 on its branch; merged → 6,384; tail39 (the receipt key's PKCS#8 exported once; periodic seals' capture/encryption and writer turns on a diagnostics channel for bench probes) +7 → 6,391;
+ * writer40 (bounded writer turns: at most TURN_FRAMES of a connection's frames in flight, reading paused past it; the enclave_busy cap gone) +0; rt40 (a connection whose answers are not leaving is not read until 'drain': UNREAD_BYTES) +2 → 6,393 (shell 2,018);
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6391)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6393)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;

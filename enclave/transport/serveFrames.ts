@@ -41,7 +41,8 @@ export const TURN_FRAMES = 32
 
 /** Listens and serves pipelined request frames; resolves once listening. */
 export async function serveFrames(params: ServeFramesParameters): Promise<net.Server> {
-  const [stallMs, log] = [params.stallTimeoutMs ?? 10_000, params.log ?? (() => {})]
+  const stallMs = params.stallTimeoutMs ?? 10_000
+  const log = params.log ?? (() => {})
   const server = net.createServer({ noDelay: true }, (socket) => {
     const reader = new FrameReader()
     let stallTimer: NodeJS.Timeout | undefined
@@ -110,7 +111,8 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
       for (const body of bodies) backlog.push(body)
       pump()
     })
-    socket.on('error', () => socket.destroy()).on('drain', () => open === 0 && held && resume()) // rt40: see settle
+    socket.on('error', () => socket.destroy())
+    socket.on('drain', () => open === 0 && held && resume()) // rt40: see settle
     socket.on('close', () => (stallTimer && clearTimeout(stallTimer), (backlog.length = 0)))
   })
   server.on('error', (err) => log(`server error: ${err.message}`))
