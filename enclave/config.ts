@@ -11,6 +11,8 @@ export const EnclaveEnvSchema = z.object({
   BURSAR_FRAME_STALL_MS: z.coerce.number().int().positive().default(10_000),
   /** writer40: frames one connection's batch takes before its answers leave (serveFrames' TURN_FRAMES = 32; ≤ 4,096, the old cap on frames in flight). */
   BURSAR_ENCLAVE_TURN_FRAMES: z.coerce.number().int().positive().max(4096).optional(),
+  /** conn40b: connections served at once; past it a new one is refused with enclave_connections_full (serveFrames' MAX_CONNECTIONS = 64; ≤ 4,096). */
+  BURSAR_ENCLAVE_MAX_CONNECTIONS: z.coerce.number().int().positive().max(4096).optional(),
 })
 
 /** Parses a listen spec; refuses non-loopback TCP (the enclave never listens on a network). */

@@ -35,6 +35,7 @@ await runEnclave({
   snapshotEvery: env.BURSAR_SNAPSHOT_EVERY,
   stallTimeoutMs: env.BURSAR_FRAME_STALL_MS,
   turnFrames: env.BURSAR_ENCLAVE_TURN_FRAMES,
+  maxConnections: env.BURSAR_ENCLAVE_MAX_CONNECTIONS,
   listen: parseListen(env.BURSAR_ENCLAVE_LISTEN),
   log,
 })

@@ -7,6 +7,7 @@
 import { existsSync, unlinkSync } from 'node:fs'
 import net from 'node:net'
 import { BaseError } from '../../shared/errors/base.js'
+import type { ErrorCode } from '../../shared/errors/errorCodes.js'
 import { decodeFrameBody, encodeFrame } from '../../shared/protocol/frame.js'
 import { FrameReader } from '../../shared/protocol/FrameReader.js'
 import { RequestFrameSchema } from '../../shared/protocol/requests.js'
@@ -22,6 +23,8 @@ export type ServeFramesParameters = {
   stallTimeoutMs?: number
   /** Frames one connection's batch may take before its answers leave (TURN_FRAMES): also its bound on frames in flight. */
   turnFrames?: number
+  /** Connections served at once (MAX_CONNECTIONS); past it a new one is refused with `enclave_connections_full`. */
+  maxConnections?: number
   log?: (line: string) => void
 }
 
@@ -38,12 +41,32 @@ const UNREAD_BYTES = 1024 * 1024
  * most one batch (was 4,096, then enclave_busy); a flood waits in the host's socket, not here (one chunk read at most).
  */
 export const TURN_FRAMES = 32
+/**
+ * conn40b (rt40): connections served at once. Each may hold a partial frame (≤ MAX_FRAME_BYTES, 32 MiB), about
+ * UNREAD_BYTES of unsent answers and one batch in flight, so uncounted connections were memory without bound. The system
+ * opens few: a host one (two for a moment while it reconnects), tools and tests a handful. Past the cap a new
+ * connection gets one `enclave_connections_full` frame (id 0) and is closed, unread; the others are served on.
+ * BURSAR_ENCLAVE_MAX_CONNECTIONS overrides (enclave/config.ts, ≤ 4,096).
+ */
+export const MAX_CONNECTIONS = 64
 
 /** Listens and serves pipelined request frames; resolves once listening. */
 export async function serveFrames(params: ServeFramesParameters): Promise<net.Server> {
   const stallMs = params.stallTimeoutMs ?? 10_000
   const log = params.log ?? (() => {})
+  const maxConnections = params.maxConnections ?? MAX_CONNECTIONS
+  let [connections, refused] = [0, 0]
   const server = net.createServer({ noDelay: true }, (socket) => {
+    if (connections >= maxConnections) {
+      // Logged at the 1st, 2nd, 4th, 8th… refusal: a flood of connections is not a flood of log lines.
+      if ((++refused & (refused - 1)) === 0) log(`connection refused: ${maxConnections} served at once (BURSAR_ENCLAVE_MAX_CONNECTIONS); ${refused} refused so far`)
+      const error = { code: 'enclave_connections_full' satisfies ErrorCode, message: `The enclave serves ${maxConnections} connections at once` }
+      socket.on('error', () => socket.destroy())
+      socket.end(encodeFrame({ id: 0, ok: false, error }), () => socket.destroy())
+      return
+    }
+    connections++
+    socket.once('close', () => connections--)
     const reader = new FrameReader()
     let stallTimer: NodeJS.Timeout | undefined
     /** Frame bodies read but not yet taken; frames taken whose answers are not sent yet; whether reading waits for them. */

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   enclave_unavailable: { status: 503, meaning: 'The host cannot reach the enclave', hint: 'Start the host and enclave (`make sim`) or check --host / BURSAR_HOST_URL' },
   enclave_timeout: { status: 503, meaning: 'The enclave did not answer in time', hint: 'Retry; if it persists, check the enclave process' },
   lease_not_held: { status: 503, meaning: 'This host does not hold the wallet group\'s lease (scale-out mode) and could not forward the request', hint: 'Retry the same request: another host holds the lease, or a takeover is under way (docs/scale.md)' },
+  enclave_connections_full: { status: 503, meaning: 'The enclave serves its maximum number of connections at once (BURSAR_ENCLAVE_MAX_CONNECTIONS, default 64); this one was refused and closed', hint: 'Close idle connections to the enclave, or raise BURSAR_ENCLAVE_MAX_CONNECTIONS; connections already open are served on' },
   enclave_busy: { status: 503, meaning: 'The host has too many requests in flight to the enclave', hint: 'Retry with backoff' },
   internal_error: { status: 500, meaning: 'An unexpected failure (details stay in the server log)', hint: 'Retry; report it with the server log if it persists' },
   state_invalid: { status: 500, meaning: 'A sealed blob or replayed entry is not this enclave\'s or is malformed', hint: 'Check the host\'s store; the host may be tampering' },
