@@ -2,9 +2,13 @@ import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { encodeFrame } from '../../shared/protocol/frame.js'
+import { MAX_CONNECTIONS } from '../../enclave/transport/serveFrames.js'
+import { FrameReader } from '../../shared/protocol/FrameReader.js'
+import { decodeFrameBody, encodeFrame } from '../../shared/protocol/frame.js'
+import { ResponseFrameSchema } from '../../shared/protocol/messages.js'
 import {
   type AgentSignOk,
+  type EnclaveConnection,
   type MaliciousHost,
   type TestAgent,
   eip3009,
@@ -19,6 +23,7 @@ import {
 } from '../helpers/maliciousHost.js'
 import { keepPersist, rawConnection } from '../helpers/rawConnection.js'
 import { cpuWhile } from '../helpers/processCpu.js'
+import { waitFor } from '../helpers/startStack.js'
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
 
@@ -41,15 +46,27 @@ describe('adversarial: floods (connections, frames, requests) against the real e
    * (suite40: was the client's wall time < 5 s, stretched on a loaded CI box; an enclave still chewing on a flood when
    * the payment arrives spends its CPU on that meanwhile).
    */
-  const honestWithin = async (cpuMs: number) => {
-    const c = await host.connect()
+  const honestWithin = async (cpuMs: number, open?: EnclaveConnection) => {
+    const c = open ?? (await host.connect())
     const req = pay()
     const { value: r, cpuMs: used } = await cpuWhile([pid], () => c.call({ type: 'agentSign', request: req.request, signature: req.signature }))
-    c.close()
+    if (!open) c.close()
     expect(r.ok).toBe(true)
     expect(await verifyPayment(wallet, req.parsed, (r as { result: AgentSignOk }).result.signature)).toBe(true)
     console.log(`floods: an honest payment after the flood took ${used} ms of enclave CPU`)
     expect(used).toBeLessThan(cpuMs)
+  }
+
+  /** conn40b: until a fresh connection is served (one opened before the enclave saw a flood's connections close is refused). */
+  const servedAgain = async () => {
+    for (let tries = 0; tries < 1_000; tries++) {
+      const c = await rawConnection(host.socketPath)
+      c.write(encodeFrame({ id: 1, msg: { type: 'getWallets' } }))
+      const [r] = await c.waitFor(1)
+      c.close()
+      if (r?.id === 1) return
+    }
+    throw new Error('no connection served after the flood closed')
   }
 
   beforeAll(async () => {
@@ -61,18 +78,30 @@ describe('adversarial: floods (connections, frames, requests) against the real e
     await host?.stop()
   })
 
-  it('300 connections at once (idle, half frames, garbage): the enclave stays up and an honest payment is answered', async () => {
+  it('300 connections at once (idle, half frames, garbage): the enclave stays up, those past its cap are refused, an honest payment is answered', async () => {
+    // conn40b: the enclave serves MAX_CONNECTIONS (64) at once; the honest connection, opened before the flood, is one.
+    const honest = await host.connect()
     const socks: net.Socket[] = []
+    let [closed, refused] = [0, 0]
     for (let i = 0; i < 300; i++) {
       const s = net.createConnection(host.socketPath)
       s.on('error', () => {})
+      s.on('close', () => closed++)
+      const reader = new FrameReader()
+      s.on('data', (d: Buffer) => (refused += reader.push(d).filter((b) => refusalCode(ResponseFrameSchema.parse(decodeFrameBody(b))) === 'enclave_connections_full').length))
       socks.push(s)
       if (i % 3 === 1) s.write(encodeFrame({ id: 1, msg: { type: 'hello', protocolVersion: 1 } }).subarray(0, 7))
       if (i % 3 === 2) s.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))
     }
-    await new Promise((r) => setTimeout(r, 300))
-    await honestWithin(1_000)
+    // Every flood connection is refused, or closed for its garbage, or served (at most 64 − host's − honest's = 62).
+    await waitFor(() => closed >= 300 - (MAX_CONNECTIONS - 2), 60_000, 'the flood past the cap refused')
+    expect(refused).toBeGreaterThan(0)
+    await honestWithin(1_000, honest)
+    honest.close()
     for (const s of socks) s.destroy()
+    // Its slots come back once the enclave has seen them close: a fresh connection is served again (then, below, paid on).
+    await servedAgain()
+    await honestWithin(1_000)
     expect(host.proc!.exitCode).toBe(null)
   })
 
@@ -118,7 +147,7 @@ describe('adversarial: floods (connections, frames, requests) against the real e
     expect(new Set(rs.map(refusalCode))).toEqual(new Set(['agent_signature_invalid', 'agent_not_found']))
     c.close()
     // The cap: 50,000 / 100 = 500 payments; 600 valid requests pipelined over 3 connections → exactly the remaining ones sign.
-    const spentSoFar = 2 // the two honest payments above
+    const spentSoFar = 3 // the three honest payments above (conn40b: the first test pays twice, before and after its flood closes)
     const conns = await Promise.all([0, 1, 2].map(() => rawConnection(host.socketPath, keepPersist(host))))
     const reqs = Array.from({ length: 600 }, () => pay())
     reqs.forEach((req, i) => conns[i % 3]!.write(encodeFrame({ id: 10_000 + i, msg: { type: 'agentSign', request: req.request, signature: req.signature } })))
