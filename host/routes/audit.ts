@@ -7,7 +7,7 @@ import { CheckpointSchema } from '../../shared/protocol/messages.js'
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
 import { errorStatus } from '../plugins/errorStatus.js'
 import type { AuditScope, ownerReadGuard } from '../plugins/ownerReadGuard.js'
-import { type AuditScan, auditNext, MIN_SCAN_ROWS } from '../storage/auditScan.js'
+import { type AuditScan, auditNext, checkpointRows, MIN_SCAN_ROWS } from '../storage/auditScan.js'
 import type { AuditQuery, Store, StoredCheckpoint } from '../storage/Store.js'
 import { auditExport, chainHeader, exactCheckpoints, walletExport } from './auditExport.js'
 
@@ -42,7 +42,7 @@ export const AuditEntriesResponseSchema = z.object({
     .int()
     .nullable()
     .describe('pass as `after` for the next page; null when this page is the last. A page may hold fewer than `limit` entries (even none) and still have a `next`: follow it until null'),
-  scanned: z.number().int().describe('stored entries this query read (the host\'s row budget, BURSAR_AUDIT_SCAN_ROWS, bounds it)'),
+  scanned: z.number().int().describe('stored rows this query read, entries and checkpoints (the host\'s row budget, BURSAR_AUDIT_SCAN_ROWS, bounds it)'),
   scannedThrough: z.number().int().describe('every entry after `after` up to this seq was read for this page'),
   answers: z
     .array(
@@ -124,27 +124,27 @@ export function auditRoutes(store: Store, gateway: EnclaveGateway, guard: Guard,
           requestId: q.request,
           limit: q.limit,
         }
+        // ckpt40b: the page's checkpoints are read under the same budget: the scan leaves them `checkpointRows`.
+        const scanRows = rows - checkpointRows(rows, q.limit)
         let page: AuditScan
         if (scope.kind === 'owner') {
           const owned = await ownedWallets(scope.owner, reply)
           if (!owned) return reply
           if (q.wallet && !owned.includes(q.wallet.toLowerCase()))
             return reply.code(403).send({ code: 'audit_wallet_not_owned', message: `${q.wallet} is not a wallet of ${scope.owner}: query one of yours` })
-          page = await scanWallets(store, q.wallet ? [q.wallet] : owned, query, rows)
-        } else page = await store.scanEntries(query, rows)
-        const entries = page.texts.map((t) => JSON.parse(t) as { seq: number })
-        const last = entries[entries.length - 1]
-        // audit39: a page ends at the limit (as before) or where the row budget ran out (page.through).
-        const next = auditNext(page, last?.seq, q.limit)
-        const wholeLogEnd = next === null && !q.wallet && !q.agent && !q.verdict && !q.from && !q.to && !q.request
-        const checkpoints = scope.kind === 'owner' ? await exactCheckpoints(store, entries.map((e) => e.seq)) : await rangeCheckpoints(store, entries, wholeLogEnd)
+          page = await scanWallets(store, q.wallet ? [q.wallet] : owned, query, scanRows)
+        } else page = await store.scanEntries(query, scanRows)
+        // At least one checkpoint row (a page that moves): the budget is ≥ 2 × checkpointRows, but more chains than
+        // the budget read one row per chain (windowEnd).
+        const unfiltered = () => !q.wallet && !q.agent && !q.verdict && !q.from && !q.to && !q.request
+        const { entries, checkpoints, next, rows: cpRows, page: cut } = await pageCheckpoints(store, page, scope.kind === 'owner', q.limit, Math.max(1, rows - page.scanned), unfiltered)
         return {
           scope: scope.kind === 'owner' ? ('owner' as const) : ('all' as const),
           entries,
           checkpoints,
           next,
-          scanned: page.scanned,
-          scannedThrough: page.through,
+          scanned: cut.scanned + cpRows,
+          scannedThrough: cut.through,
           ...(q.request ? { answers: await answersOf(store, q.request, entries as unknown as { agentId?: string | null }[]) } : {}),
         }
       },
@@ -242,15 +242,63 @@ export async function scanWallets(store: Store, wallets: string[], q: AuditQuery
  * entries are the last page of the unfiltered log, so a checkpoint past the last one was stored after the entries
  * were read, with the entries it covers (a persist between the two reads; PostgresStore reads are not one
  * snapshot): served past the end it would read as a truncated log (audit_truncated), so it waits for the next read.
+ * `rows`: the checkpoint rows read at most.
  */
-export async function rangeCheckpoints(store: Store, entries: { seq: number }[], wholeLogEnd = false): Promise<StoredCheckpoint[]> {
+export async function rangeCheckpoints(store: Store, entries: { seq: number }[], wholeLogEnd = false, rows = 10_000): Promise<StoredCheckpoint[]> {
+  return (await readRange(store, entries, wholeLogEnd, rows)).checkpoints
+}
+
+/**
+ * rangeCheckpoints, and what the read took: `read` rows; `covered`: the last seq the checkpoints cover (every one
+ * from the first entry's seq up to it was read): the last entry's, or less when `rows` ran out before a checkpoint
+ * at or past it (ckpt40b: the page then ends there).
+ */
+async function readRange(store: Store, entries: { seq: number }[], wholeLogEnd: boolean, rows: number) {
   const first = entries[0]
-  const last = entries[entries.length - 1]
-  if (!first || !last) return []
-  const cps = await store.checkpoints(first.seq - 1, 10_000)
-  const cut = cps.findIndex((c) => c.seq >= last.seq)
+  let last = entries[entries.length - 1]
+  if (!first || !last) return { checkpoints: [], read: 0, covered: null }
+  const cps = await store.checkpoints(first.seq - 1, rows)
+  let cut = cps.findIndex((c) => c.seq >= last!.seq)
+  if (cut < 0 && cps.length >= rows && cps.length > 0) {
+    // The read stopped at its LIMIT short of the last entry: entries past the last checkpoint read wait for a page.
+    last = { seq: cps[cps.length - 1]!.seq }
+    cut = cps.length - 1
+  }
   const range = cut < 0 ? cps : cps.slice(0, cut + 1)
-  return wholeLogEnd ? range.filter((c) => c.seq <= last.seq) : range
+  return { checkpoints: wholeLogEnd ? range.filter((c) => c.seq <= last!.seq) : range, read: cps.length, covered: last.seq }
+}
+
+/**
+ * ckpt40b: a page's entries and their checkpoints, the checkpoint rows read at most `left` (what the scan left of
+ * the budget; before: up to 10,000 beside it, outside the budget). Owner scope: the checkpoint at each returned seq
+ * (one row a seq, exactCheckpoints); else rangeCheckpoints. Where `left` rows do not reach the last entry, the page
+ * ends at the last seq they cover: fewer entries, `next` there (every candidate up to it was read). So each page's
+ * checkpoints cover each of its entries as before and the pages followed to the end verify as the whole log did.
+ * `unfiltered`: the query is the whole log (its last page gets no checkpoint past its last entry).
+ */
+export async function pageCheckpoints(store: Store, scanned: AuditScan, owner: boolean, limit: number, left: number, unfiltered: () => boolean) {
+  let page = scanned
+  let entries = page.texts.map((t) => JSON.parse(t) as { seq: number })
+  const cutAt = (through: number) => {
+    page = { texts: page.texts.filter((_, i) => entries[i]!.seq <= through), scanned: page.scanned, through, more: true }
+    entries = entries.filter((e) => e.seq <= through)
+  }
+  let checkpoints: StoredCheckpoint[]
+  let rows: number
+  if (owner) {
+    const seqs = [...new Set(entries.map((e) => e.seq))]
+    if (seqs.length > left) cutAt(seqs[left - 1]!)
+    checkpoints = await exactCheckpoints(store, seqs.slice(0, left))
+    rows = Math.min(seqs.length, left)
+  } else {
+    // audit39: a page ends at the limit (as before) or where the row budget ran out (page.through).
+    const wholeLogEnd = auditNext(page, entries.at(-1)?.seq, limit) === null && unfiltered()
+    const range = await readRange(store, entries, wholeLogEnd, left)
+    if (range.covered !== null && range.covered < entries.at(-1)!.seq) cutAt(range.covered)
+    checkpoints = range.checkpoints
+    rows = range.read
+  }
+  return { page, entries, checkpoints, rows, next: auditNext(page, entries.at(-1)?.seq, limit) }
 }
 
 async function* ownerExport(store: Store, wallets: string[], format: 'jsonl' | 'csv', budget: number): AsyncGenerator<string> {

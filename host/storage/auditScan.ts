@@ -22,6 +22,16 @@ export type AuditScan = {
 export const MIN_SCAN_ROWS = 1_000
 
 /**
+ * ckpt40b: the rows of a page's budget its scan leaves for the checkpoints of what it returns (read after it, under the
+ * same budget: before, up to 10,000 beside it): one per returned entry's seq and the one covering the last (limit +
+ * 1), at most half the budget. An unfiltered page of the limit then fits whole; a sparse (filtered) page whose
+ * checkpoint range is wider than what is left ends where its checkpoints run out (host/routes/audit.ts pageCheckpoints).
+ */
+export function checkpointRows(rows: number, limit: number): number {
+  return Math.max(1, Math.min(limit + 1, Math.floor(rows / 2)))
+}
+
+/**
  * audit40: the seq window an unfiltered-by-wallet page reads, (after, end]: `rows` shared by the chains it spans (a
  * chain holds at most one entry per seq, so at most `rows` entries in all; before, each chain read `rows`: k chains,
  * k × the budget). At least one seq (more chains than rows: one seq per page, as many rows as chains: the operator's
