@@ -9,7 +9,7 @@ import { errorStatus } from '../plugins/errorStatus.js'
 import type { AuditScope, ownerReadGuard } from '../plugins/ownerReadGuard.js'
 import { type AuditScan, auditNext, checkpointRows, MIN_SCAN_ROWS } from '../storage/auditScan.js'
 import type { AuditQuery, Store, StoredCheckpoint } from '../storage/Store.js'
-import { auditExport, chainHeader, exactCheckpoints, walletExport } from './auditExport.js'
+import { auditExport, chainHeader, walletExport } from './auditExport.js'
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
 /** ms since the epoch, or an ISO 8601 date-time. */
@@ -271,7 +271,7 @@ async function readRange(store: Store, entries: { seq: number }[], wholeLogEnd: 
 /**
  * ckpt40b: a page's entries and their checkpoints, the checkpoint rows read at most `left` (what the scan left of
  * the budget; before: up to 10,000 beside it, outside the budget). Owner scope: the checkpoint at each returned seq
- * (one row a seq, exactCheckpoints); else rangeCheckpoints. Where `left` rows do not reach the last entry, the page
+ * (one row a seq, in one read: Store.checkpointsAt); else rangeCheckpoints. Where `left` rows do not reach the last entry, the page
  * ends at the last seq they cover: fewer entries, `next` there (every candidate up to it was read). So each page's
  * checkpoints cover each of its entries as before and the pages followed to the end verify as the whole log did.
  * `unfiltered`: the query is the whole log (its last page gets no checkpoint past its last entry).
@@ -288,7 +288,7 @@ export async function pageCheckpoints(store: Store, scanned: AuditScan, owner: b
   if (owner) {
     const seqs = [...new Set(entries.map((e) => e.seq))]
     if (seqs.length > left) cutAt(seqs[left - 1]!)
-    checkpoints = await exactCheckpoints(store, seqs.slice(0, left))
+    checkpoints = await store.checkpointsAt(seqs.slice(0, left)) // tidy41: one read (was one per seq)
     rows = Math.min(seqs.length, left)
   } else {
     // audit39: a page ends at the limit (as before) or where the row budget ran out (page.through).
@@ -326,7 +326,7 @@ async function* ownerChainExport(store: Store, wallets: string[], format: 'jsonl
       yield csv.slice(csv.indexOf('\r\n') + 2)
       continue
     }
-    const cps = new Map((await exactCheckpoints(store, rows.map((r) => r.seq), chain)).map((c) => [c.seq, c]))
+    const cps = new Map((await store.checkpointsAt(rows.map((r) => r.seq), chain)).map((c) => [c.seq, c]))
     yield rows
       .map((r) => {
         const c = cps.get(r.seq)

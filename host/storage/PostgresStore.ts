@@ -587,6 +587,11 @@ export class PostgresStore implements Store {
     return (await this.pool.query<StoredCheckpoint>('SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = $3 AND seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit, chain])).rows
   }
 
+  async checkpointsAt(seqs: number[], chain = ''): Promise<StoredCheckpoint[]> {
+    if (seqs.length === 0) return []
+    return (await this.pool.query<StoredCheckpoint>('SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = $1 AND seq = ANY($2::bigint[]) ORDER BY seq', [chain, seqs])).rows
+  }
+
   async latestCheckpoint(chain = ''): Promise<StoredCheckpoint | null> {
     return (await this.pool.query<StoredCheckpoint>('SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = $1 ORDER BY seq DESC LIMIT 1', [chain])).rows[0] ?? null
   }

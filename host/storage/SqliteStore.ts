@@ -153,6 +153,8 @@ export class SqliteStore implements Store {
       latestWallets: db.prepare("SELECT wallet, MAX(version) AS version, audit_seq AS auditSeq, blob, chain FROM snapshots WHERE wallet <> '' GROUP BY wallet"),
       entriesAfter: db.prepare('SELECT body FROM audit_entries WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?').pluck(),
       checkpoints: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey > ? AND ckey < ? ORDER BY ckey LIMIT ?'),
+      // tidy41: the keys as one JSON array (a page's seqs, up to the route's limit + 1: one statement, no bound-variable cap).
+      checkpointsAt: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey IN (SELECT value FROM json_each(?)) ORDER BY ckey'),
       latestCheckpoint: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey >= ? AND ckey < ? ORDER BY ckey DESC LIMIT 1'),
       chains: db.prepare(
         `SELECT chain FROM audit_entries GROUP BY chain UNION SELECT chain FROM chain_ids k
@@ -475,6 +477,11 @@ export class SqliteStore implements Store {
     const range = this.chainRange(chain)
     if (range === null || Number.isNaN(afterSeq)) return []
     return this.stmts.checkpoints.all(range[0] + BigInt(Math.min(Math.max(Math.floor(afterSeq), -1), CHAIN_SPAN)), range[1], limit) as StoredCheckpoint[]
+  }
+
+  async checkpointsAt(seqs: number[], chain = ''): Promise<StoredCheckpoint[]> {
+    const keys = seqs.map((s) => this.checkpointKey(chain, s)).filter((k) => k !== null)
+    return keys.length === 0 ? [] : (this.stmts.checkpointsAt.all(`[${keys.join(',')}]`) as StoredCheckpoint[])
   }
 
   async latestCheckpoint(chain = ''): Promise<StoredCheckpoint | null> {
