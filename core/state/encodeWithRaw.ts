@@ -16,12 +16,17 @@ export function cborHead(major: number, n: number): Uint8Array {
   return h.subarray(0, head(h, 0, major, n))
 }
 
-/** Writes a CBOR head (major type, minimal-length argument) at `off`; returns the offset after it. */
+/**
+ * Writes a CBOR head (major type, the shortest argument for `n` < 2^53) at `off`, as cborg writes it; returns the
+ * offset after it. The one head writer: the sealed state's parts here and in RecentIds, and every frame
+ * (shared/protocol/encodeCborFrame.ts). cpu39: shifts (n >>> k: of its low 32 bits), one division for the high word
+ * of 8 (an answer frame encoded in 0.74–0.78× the time of a float division per byte).
+ */
 export function head(out: Uint8Array, off: number, major: number, n: number): number {
-  const size = n < 24 ? 0 : n < 256 ? 1 : n < 65536 ? 2 : n < 2 ** 32 ? 4 : 8
-  out[off] = major | (size ? 24 + Math.log2(size) : n)
-  for (let i = size, v = n; i > 0; i--, v = Math.floor(v / 256)) out[off + i] = v % 256
-  return off + 1 + size
+  const extra = n < 24 ? 0 : n < 0x100 ? 1 : n < 0x10000 ? 2 : n < 0x100000000 ? 4 : 8
+  out[off++] = major | (extra === 0 ? n : extra === 1 ? 24 : extra === 2 ? 25 : extra === 4 ? 26 : 27)
+  for (let i = extra - 1, hi = extra === 8 ? Math.floor(n / 2 ** 32) : 0; i >= 0; i--) out[off++] = ((i < 4 ? n : hi) >>> (8 * (i & 3))) & 0xff
+  return off
 }
 
 export function concat(parts: Uint8Array[]): Uint8Array {

@@ -9,7 +9,7 @@ import { errorStatus } from '../plugins/errorStatus.js'
 import type { AuditScope, ownerReadGuard } from '../plugins/ownerReadGuard.js'
 import { type AuditScan, auditNext, checkpointRows, MIN_SCAN_ROWS } from '../storage/auditScan.js'
 import type { AuditQuery, Store, StoredCheckpoint } from '../storage/Store.js'
-import { auditExport, chainHeader, exactCheckpoints, walletExport } from './auditExport.js'
+import { auditExport, chainHeader, walletExport } from './auditExport.js'
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
 /** ms since the epoch, or an ISO 8601 date-time. */
@@ -36,7 +36,7 @@ const ErrorBody = z.object({ code: z.string(), message: z.string() })
 export const AuditEntriesResponseSchema = z.object({
   scope: z.enum(['all', 'owner']).describe('owner: only the wallets the token owner owns (not a contiguous chain)'),
   entries: z.array(z.record(z.string(), z.unknown())).describe('stored entries (AuditEntry + recorded hash), ascending seq'),
-  checkpoints: z.array(CheckpointSchema).describe('signed checkpoints for the returned range (owner scope: at returned seqs)'),
+  checkpoints: z.array(CheckpointSchema).describe('signed checkpoints for the returned range (owner scope: at returned seqs), each of its entries\' own chain (a non-root one names it); a page mixing chains without owner scope: the root\'s'),
   next: z
     .number()
     .int()
@@ -226,15 +226,15 @@ export async function scanWallets(store: Store, wallets: string[], q: AuditQuery
   const open = pages.filter((p) => p.more)
   let through = open.length > 0 ? Math.min(...open.map((p) => p.through)) : Math.max(q.afterSeq ?? -1, ...pages.map((p) => p.through))
   const hits = pages
-    .flatMap((p) => p.texts)
-    .map((t) => ({ t, seq: (JSON.parse(t) as { seq: number }).seq }))
+    .flatMap((p) => p.texts.map((t, i) => ({ t, chain: p.chains[i]!, seq: (JSON.parse(t) as { seq: number }).seq })))
     .filter((h) => h.seq <= through)
-  hits.sort((a, b) => a.seq - b.seq)
+  hits.sort((a, b) => a.seq - b.seq || (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0))
   // At the limit: the whole of the last seq (each wallet's page holds all of a seq it returns), as auditScanPage does.
   const cut = hits[q.limit - 1]?.seq
   if (cut !== undefined) through = cut
   const scanned = pages.reduce((n, p) => n + p.scanned, 0)
-  return { texts: hits.filter((h) => h.seq <= through).map((h) => h.t), scanned, through, more: open.length > 0 || cut !== undefined }
+  const kept = hits.filter((h) => h.seq <= through)
+  return { texts: kept.map((h) => h.t), chains: kept.map((h) => h.chain), scanned, through, more: open.length > 0 || cut !== undefined }
 }
 
 /**
@@ -253,11 +253,11 @@ export async function rangeCheckpoints(store: Store, entries: { seq: number }[],
  * from the first entry's seq up to it was read): the last entry's, or less when `rows` ran out before a checkpoint
  * at or past it (ckpt40b: the page then ends there).
  */
-async function readRange(store: Store, entries: { seq: number }[], wholeLogEnd: boolean, rows: number) {
+async function readRange(store: Store, entries: { seq: number }[], wholeLogEnd: boolean, rows: number, chain = '') {
   const first = entries[0]
   let last = entries[entries.length - 1]
   if (!first || !last) return { checkpoints: [], read: 0, covered: null }
-  const cps = await store.checkpoints(first.seq - 1, rows)
+  const cps = await store.checkpoints(first.seq - 1, rows, chain)
   let cut = cps.findIndex((c) => c.seq >= last!.seq)
   if (cut < 0 && cps.length >= rows && cps.length > 0) {
     // The read stopped at its LIMIT short of the last entry: entries past the last checkpoint read wait for a page.
@@ -270,8 +270,10 @@ async function readRange(store: Store, entries: { seq: number }[], wholeLogEnd: 
 
 /**
  * ckpt40b: a page's entries and their checkpoints, the checkpoint rows read at most `left` (what the scan left of
- * the budget; before: up to 10,000 beside it, outside the budget). Owner scope: the checkpoint at each returned seq
- * (one row a seq, exactCheckpoints); else rangeCheckpoints. Where `left` rows do not reach the last entry, the page
+ * the budget; before: up to 10,000 beside it, outside the budget). Owner scope: the checkpoint at each returned
+ * entry's seq of that entry's own chain (tidy41: was the root chain's, whichever chain the entry was in; a non-root
+ * one carries `chain`, which its signature covers), one row an entry, one read a chain (Store.checkpointsAt; was one a
+ * seq); else rangeCheckpoints: of the page's chain when all its entries are of one, else the root's (docs/audit.md "Querying"). Where `left` rows do not reach the last entry, the page
  * ends at the last seq they cover: fewer entries, `next` there (every candidate up to it was read). So each page's
  * checkpoints cover each of its entries as before and the pages followed to the end verify as the whole log did.
  * `unfiltered`: the query is the whole log (its last page gets no checkpoint past its last entry).
@@ -280,22 +282,37 @@ export async function pageCheckpoints(store: Store, scanned: AuditScan, owner: b
   let page = scanned
   let entries = page.texts.map((t) => JSON.parse(t) as { seq: number })
   const cutAt = (through: number) => {
-    page = { texts: page.texts.filter((_, i) => entries[i]!.seq <= through), scanned: page.scanned, through, more: true }
+    const keep = (_: unknown, i: number) => entries[i]!.seq <= through
+    page = { texts: page.texts.filter(keep), chains: page.chains.filter(keep), scanned: page.scanned, through, more: true }
     entries = entries.filter((e) => e.seq <= through)
   }
-  let checkpoints: StoredCheckpoint[]
+  let checkpoints: Array<StoredCheckpoint & { chain?: string }>
   let rows: number
   if (owner) {
-    const seqs = [...new Set(entries.map((e) => e.seq))]
-    if (seqs.length > left) cutAt(seqs[left - 1]!)
-    checkpoints = await exactCheckpoints(store, seqs.slice(0, left))
-    rows = Math.min(seqs.length, left)
+    const bySeq = new Map<number, Set<string>>() // each returned seq's chains, ascending
+    entries.forEach((e, i) => bySeq.set(e.seq, (bySeq.get(e.seq) ?? new Set()).add(page.chains[i]!)))
+    // Within `left` rows (one an entry), never ending inside a seq: the seqs whose entries all fit (at least the first).
+    let fit = 0
+    let through: number | undefined
+    for (const [seq, chains] of bySeq) {
+      if (through !== undefined && fit + chains.size > left) break
+      fit += chains.size
+      through = seq
+    }
+    if (through !== undefined && through < entries.at(-1)!.seq) cutAt(through)
+    const wanted = new Map<string, number[]>() // the entries' seqs, by chain
+    entries.forEach((e, i) => (wanted.get(page.chains[i]!) ?? wanted.set(page.chains[i]!, []).get(page.chains[i]!)!).push(e.seq))
+    const read = await Promise.all([...wanted].map(async ([chain, seqs]) => (await store.checkpointsAt(seqs, chain)).map((c): StoredCheckpoint & { chain?: string } => (chain ? { ...c, chain } : c))))
+    checkpoints = read.flat().sort((a, b) => a.seq - b.seq || ((a.chain ?? '') < (b.chain ?? '') ? -1 : 1))
+    rows = fit
   } else {
     // audit39: a page ends at the limit (as before) or where the row budget ran out (page.through).
     const wholeLogEnd = auditNext(page, entries.at(-1)?.seq, limit) === null && unfiltered()
-    const range = await readRange(store, entries, wholeLogEnd, left)
+    // tidy41: a page of one chain's entries gets that chain's (each naming it); a page mixing chains, the root's.
+    const chain = page.chains.every((c) => c === page.chains[0]) ? (page.chains[0] ?? '') : ''
+    const range = await readRange(store, entries, wholeLogEnd, left, chain)
     if (range.covered !== null && range.covered < entries.at(-1)!.seq) cutAt(range.covered)
-    checkpoints = range.checkpoints
+    checkpoints = chain ? range.checkpoints.map((c) => ({ ...c, chain })) : range.checkpoints
     rows = range.read
   }
   return { page, entries, checkpoints, rows, next: auditNext(page, entries.at(-1)?.seq, limit) }
@@ -326,7 +343,7 @@ async function* ownerChainExport(store: Store, wallets: string[], format: 'jsonl
       yield csv.slice(csv.indexOf('\r\n') + 2)
       continue
     }
-    const cps = new Map((await exactCheckpoints(store, rows.map((r) => r.seq), chain)).map((c) => [c.seq, c]))
+    const cps = new Map((await store.checkpointsAt(rows.map((r) => r.seq), chain)).map((c) => [c.seq, c]))
     yield rows
       .map((r) => {
         const c = cps.get(r.seq)

@@ -97,7 +97,7 @@ export async function* walletExport(store: Store, wallet: string, format: 'jsonl
     for (const run of runsByChain(rows)) {
       if (run[0]!.chain !== (chain ?? '')) out.push(chainHeader(run[0]!.chain))
       chain = run[0]!.chain
-      const cps = new Map((await exactCheckpoints(store, run.map((r) => r.seq), chain)).map((c) => [c.seq, c]))
+      const cps = new Map((await store.checkpointsAt(run.map((r) => r.seq), chain)).map((c) => [c.seq, c]))
       for (const r of run) {
         const c = cps.get(r.seq)
         out.push(`${canonicalJson({ type: 'entry', ...(JSON.parse(r.text) as object) })}\n${c ? `${canonicalJson({ type: 'checkpoint', ...c })}\n` : ''}`)
@@ -116,12 +116,3 @@ function runsByChain(rows: WalletEntryRow[]): WalletEntryRow[][] {
   return runs
 }
 
-/** A chain's checkpoints at exactly these seqs (what an owner can check without the other wallets' entries). */
-export async function exactCheckpoints(store: Store, seqs: number[], chain = ''): Promise<StoredCheckpoint[]> {
-  const out: StoredCheckpoint[] = []
-  for (const seq of seqs) {
-    const [c] = await store.checkpoints(seq - 1, 1, chain)
-    if (c && c.seq === seq) out.push(c)
-  }
-  return out
-}

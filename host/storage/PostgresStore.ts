@@ -552,17 +552,17 @@ export class PostgresStore implements Store {
     // audit40: a wallet's read limited to one chain reads the wallet's rows of every chain under its LIMIT (SqliteStore).
     if (q.wallet && q.chain !== undefined) match.push(`chain = ${arg(q.chain)}`)
     const only = !q.wallet && q.wallets ? ', lower(wallet) AS wallet' : ''
-    const select = `SELECT seq, CASE WHEN ${match.length ? match.join(' AND ') : 'true'} THEN body END AS body${only} FROM audit_entries`
+    const select = `SELECT seq, chain, CASE WHEN ${match.length ? match.join(' AND ') : 'true'} THEN body END AS body${only} FROM audit_entries`
     const page = { after, rows, limit: q.limit }
     if (q.wallet) {
       if (q.newestFirst) {
         // audit40: the agent's own payments, newest first, from the cursor down (audit_wallet, backwards).
         const before = q.beforeSeq ?? Number.MAX_SAFE_INTEGER
         const sql = `${select} WHERE lower(wallet) = lower(${arg(q.wallet)}) AND seq < ${arg(before)} ORDER BY seq DESC, chain DESC LIMIT ${arg(rows)}`
-        return auditScanPageDown((await this.pool.query<{ seq: string; body: string | null }>(sql, args)).rows, { before, rows, limit: q.limit })
+        return auditScanPageDown((await this.pool.query<{ seq: string; body: string | null; chain: string }>(sql, args)).rows, { before, rows, limit: q.limit })
       }
       const sql = `${select} WHERE lower(wallet) = lower(${arg(q.wallet)}) AND seq > ${arg(after)} ORDER BY seq, chain LIMIT ${arg(rows)}`
-      const read = (await this.pool.query<{ seq: string; body: string | null }>(sql, args)).rows
+      const read = (await this.pool.query<{ seq: string; body: string | null; chain: string }>(sql, args)).rows
       return auditScanPage(read, { ...page, windowEnd: null, morePast: async () => true })
     }
     // The distinct chains by the (chain, seq) index, one seek each (GROUP BY reads the whole index).
@@ -575,9 +575,9 @@ export class PostgresStore implements Store {
           ).rows.map((r) => r.chain)
         : [q.chain]
     const end = windowEnd(after, rows, chains.length)
-    if (chains.length === 0) return { texts: [], scanned: 0, through: end, more: false }
+    if (chains.length === 0) return { texts: [], chains: [], scanned: 0, through: end, more: false }
     const sql = `${select} WHERE chain = ANY(${arg(chains)}) AND seq > ${arg(after)} AND seq <= ${arg(end)} ORDER BY seq, chain`
-    const window = (await this.pool.query<{ seq: string; body: string | null; wallet: string | null }>(sql, args)).rows
+    const window = (await this.pool.query<{ seq: string; body: string | null; wallet: string | null; chain: string }>(sql, args)).rows
     const read = q.wallets ? onlyWallets(window, new Set(q.wallets)) : window
     const morePast = async () => (await this.pool.query('SELECT 1 FROM audit_entries WHERE chain = ANY($1) AND seq > $2 LIMIT 1', [chains, end])).rows.length > 0
     return auditScanPage(read, { ...page, windowEnd: end, morePast })
@@ -585,6 +585,11 @@ export class PostgresStore implements Store {
 
   async checkpoints(afterSeq: number, limit: number, chain = ''): Promise<StoredCheckpoint[]> {
     return (await this.pool.query<StoredCheckpoint>('SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = $3 AND seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit, chain])).rows
+  }
+
+  async checkpointsAt(seqs: number[], chain = ''): Promise<StoredCheckpoint[]> {
+    if (seqs.length === 0) return []
+    return (await this.pool.query<StoredCheckpoint>('SELECT seq, head, time, signature FROM audit_checkpoints WHERE chain = $1 AND seq = ANY($2::bigint[]) ORDER BY seq', [chain, seqs])).rows
   }
 
   async latestCheckpoint(chain = ''): Promise<StoredCheckpoint | null> {

@@ -153,6 +153,8 @@ export class SqliteStore implements Store {
       latestWallets: db.prepare("SELECT wallet, MAX(version) AS version, audit_seq AS auditSeq, blob, chain FROM snapshots WHERE wallet <> '' GROUP BY wallet"),
       entriesAfter: db.prepare('SELECT body FROM audit_entries WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?').pluck(),
       checkpoints: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey > ? AND ckey < ? ORDER BY ckey LIMIT ?'),
+      // tidy41: the keys as one JSON array (a page's seqs, up to the route's limit + 1: one statement, no bound-variable cap).
+      checkpointsAt: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey IN (SELECT value FROM json_each(?)) ORDER BY ckey'),
       latestCheckpoint: db.prepare('SELECT seq, head, time, signature FROM audit_checkpoints WHERE ckey >= ? AND ckey < ? ORDER BY ckey DESC LIMIT 1'),
       chains: db.prepare(
         `SELECT chain FROM audit_entries GROUP BY chain UNION SELECT chain FROM chain_ids k
@@ -446,11 +448,11 @@ export class SqliteStore implements Store {
     // its LIMIT, the chain choosing among them (in the WHERE, other chains' rows were read past the LIMIT, unbounded).
     if (q.wallet && q.chain !== undefined) match.push('chain = ?') && matchArgs.push(q.chain)
     const only = !q.wallet && q.wallets ? ', lower(wallet) AS wallet' : ''
-    const select = `SELECT seq, CASE WHEN ${match.length ? match.join(' AND ') : '1'} THEN body END AS body${only} FROM audit_entries`
+    const select = `SELECT seq, chain, CASE WHEN ${match.length ? match.join(' AND ') : '1'} THEN body END AS body${only} FROM audit_entries`
     const page = { after, rows, limit: q.limit }
     if (q.wallet) {
       // By audit_wallet_lower (never the (chain, seq) index, which would read other wallets' entries).
-      type Row = { seq: number; body: string | null }
+      type Row = { seq: number; body: string | null; chain: string }
       if (q.newestFirst) {
         // audit40: the agent's own payments, newest first, from the cursor down (the same index, backwards).
         const before = q.beforeSeq ?? Number.MAX_SAFE_INTEGER
@@ -463,10 +465,10 @@ export class SqliteStore implements Store {
     }
     const chains = q.chain === undefined ? (this.stmts.entryChains.all() as string[]) : [q.chain]
     const end = windowEnd(after, rows, chains.length)
-    if (chains.length === 0) return { texts: [], scanned: 0, through: end, more: false }
+    if (chains.length === 0) return { texts: [], chains: [], scanned: 0, through: end, more: false }
     const inChains = `chain IN (${chains.map(() => '?').join(',')})`
     const window = this.db.prepare(`${select} WHERE ${inChains} AND seq > ? AND seq <= ? ORDER BY seq, chain`).iterate(...matchArgs, ...chains, after, end)
-    const read = q.wallets ? onlyWallets(window as Iterable<{ seq: number; body: string | null; wallet: string | null }>, new Set(q.wallets)) : (window as Iterable<{ seq: number; body: string | null }>)
+    const read = q.wallets ? onlyWallets(window as Iterable<{ seq: number; body: string | null; wallet: string | null; chain: string }>, new Set(q.wallets)) : (window as Iterable<{ seq: number; body: string | null; chain: string }>)
     const morePast = async () => this.db.prepare(`SELECT 1 FROM audit_entries WHERE ${inChains} AND seq > ? LIMIT 1`).pluck().get(...chains, end) !== undefined
     return auditScanPage(read, { ...page, windowEnd: end, morePast })
   }
@@ -475,6 +477,11 @@ export class SqliteStore implements Store {
     const range = this.chainRange(chain)
     if (range === null || Number.isNaN(afterSeq)) return []
     return this.stmts.checkpoints.all(range[0] + BigInt(Math.min(Math.max(Math.floor(afterSeq), -1), CHAIN_SPAN)), range[1], limit) as StoredCheckpoint[]
+  }
+
+  async checkpointsAt(seqs: number[], chain = ''): Promise<StoredCheckpoint[]> {
+    const keys = seqs.map((s) => this.checkpointKey(chain, s)).filter((k) => k !== null)
+    return keys.length === 0 ? [] : (this.stmts.checkpointsAt.all(`[${keys.join(',')}]`) as StoredCheckpoint[])
   }
 
   async latestCheckpoint(chain = ''): Promise<StoredCheckpoint | null> {

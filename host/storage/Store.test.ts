@@ -188,6 +188,11 @@ describe.each(['sqlite', 'postgres'] as const)('%s store: idempotent persist, fo
     expect(await store.storedThrough(-1, B)).toBe(2)
     expect(await store.storedThrough(-1, A)).toBe(1)
     expect(await store.checkpoints(-1, 10, A)).toEqual([cp(1, A)])
+    // tidy41: exactly these seqs, of this chain only (B's at 1 is not A's; a seq with none, a duplicate, an impossible one: skipped).
+    expect(await store.checkpointsAt([2, 0, 1, 1, 5, -1, 2 ** 60], A)).toEqual([cp(1, A)])
+    expect(await store.checkpointsAt([0, 1, 2])).toEqual([cp(2, '0')])
+    expect(await store.checkpointsAt([1], 'c'.repeat(32))).toEqual([])
+    expect(await store.checkpointsAt([])).toEqual([])
     expect((await store.latestCheckpoint(B))?.head).toBe(h(B, 1))
     expect((await store.latestCheckpoint())?.head).toBe(h('0', 2))
     expect((await store.queryEntries({ chain: B, limit: 10, newestFirst: true })).map((t) => JSON.parse(t).hash)[0]).toBe(h(B, 2))

@@ -103,6 +103,8 @@ export interface Store {
    */
   scanEntries(q: AuditQuery, rows: number): Promise<AuditScan>
   checkpoints(afterSeq: number, limit: number, chain?: string): Promise<StoredCheckpoint[]>
+  /** tidy41: the chain's checkpoints at exactly these seqs (those stored), ascending, in one read (was one read per seq). */
+  checkpointsAt(seqs: number[], chain?: string): Promise<StoredCheckpoint[]>
   latestCheckpoint(chain?: string): Promise<StoredCheckpoint | null>
   /** Every chain with a stored entry or checkpoint: '' (root) first if any, then the others by id. */
   chains(): Promise<string[]>

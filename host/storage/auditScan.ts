@@ -10,6 +10,8 @@ import type { AuditQuery } from './Store.js'
 export type AuditScan = {
   /** Matching entry texts, ascending (seq, chain), at most the query's limit. */
   texts: string[]
+  /** tidy41: each text's chain ('' the root), beside it (an entry's text names its chain only on chain_started). */
+  chains: string[]
   /** Candidate rows read (the budget bounds it: `rows`, or per chain within the window). */
   scanned: number
   /** Every candidate with after < seq ≤ through was read (the page ends there unless `texts` reached the limit). */
@@ -45,8 +47,8 @@ export function windowEnd(after: number, rows: number, chains: number): number {
  * audit40: a window read limited to a set of wallets (an owner's many wallets: one window, not one index read per
  * wallet): a row of another wallet is read, not matching. `wallet` is the row's wallet lower-cased (null: none).
  */
-export function* onlyWallets<R extends { seq: number | string; body: string | null; wallet: string | null }>(read: Iterable<R>, wallets: ReadonlySet<string>) {
-  for (const r of read) yield { seq: r.seq, body: r.wallet !== null && wallets.has(r.wallet) ? r.body : null }
+export function* onlyWallets<R extends { seq: number | string; body: string | null; wallet: string | null; chain?: string }>(read: Iterable<R>, wallets: ReadonlySet<string>) {
+  for (const r of read) yield { seq: r.seq, body: r.wallet !== null && wallets.has(r.wallet) ? r.body : null, chain: r.chain }
 }
 
 /**
@@ -55,11 +57,11 @@ export function* onlyWallets<R extends { seq: number | string; body: string | nu
  * with through ≤ seq < before was read) and a page never ends inside a seq.
  */
 export async function auditScanPageDown(
-  read: Iterable<{ seq: number | string; body: string | null }>,
+  read: Iterable<{ seq: number | string; body: string | null; chain?: string }>,
   o: { before: number; rows: number; limit: number },
 ): Promise<AuditScan> {
   const negated = (function* () {
-    for (const r of read) yield { seq: -Number(r.seq), body: r.body }
+    for (const r of read) yield { seq: -Number(r.seq), body: r.body, chain: r.chain }
   })()
   const page = await auditScanPage(negated, { after: -o.before, rows: o.rows, limit: o.limit, windowEnd: null, morePast: async () => true })
   return { ...page, through: -page.through }
@@ -73,10 +75,10 @@ export async function auditScanPageDown(
  * the LIMIT may have cut one, that seq is left to the next page.
  */
 export async function auditScanPage(
-  read: Iterable<{ seq: number | string; body: string | null }>,
+  read: Iterable<{ seq: number | string; body: string | null; chain?: string }>,
   o: { after: number; rows: number; limit: number; windowEnd: number | null; morePast: () => Promise<boolean> },
 ): Promise<AuditScan> {
-  const hits: Array<{ seq: number; text: string }> = []
+  const hits: Array<{ seq: number; text: string; chain: string }> = []
   let scanned = 0
   let last = o.after
   let cut: number | null = null
@@ -90,10 +92,13 @@ export async function auditScanPage(
     scanned++
     last = seq
     if (r.body === null) continue
-    hits.push({ seq, text: r.body })
+    hits.push({ seq, text: r.body, chain: r.chain ?? '' })
     if (hits.length === o.limit) cut = seq
   }
-  const page = (through: number, more: boolean) => ({ texts: hits.filter((h) => h.seq <= through).map((h) => h.text), scanned, through, more })
+  const page = (through: number, more: boolean) => {
+    const kept = hits.filter((h) => h.seq <= through)
+    return { texts: kept.map((h) => h.text), chains: kept.map((h) => h.chain), scanned, through, more }
+  }
   // The wallet read stopped at its LIMIT: entries at its last seq may be unread (another chain's); that seq is read again.
   const limitCut = o.windowEnd === null && !pastCut && scanned === o.rows
   if (limitCut && last - 1 > o.after) return page(last - 1, true)
@@ -140,6 +145,6 @@ export async function withFromJump(
     const seq = Number(r.seq)
     if (seq > after && seq < first && (q.chain === undefined || r.chain === q.chain) && (wallets === null || (r.wallet !== null && wallets.has(r.wallet)))) first = seq
   }
-  if (first === Number.POSITIVE_INFINITY) return { texts: [], scanned: read.length, through: after, more: false }
+  if (first === Number.POSITIVE_INFINITY) return { texts: [], chains: [], scanned: read.length, through: after, more: false }
   return counted(await scan({ ...q, afterSeq: Math.max(after, first - 1) }, rows - read.length))
 }

@@ -2,16 +2,24 @@
  * Issue 18: how long the single writer stalls on periodic seals, in process (no sockets, no host), at the bench's
  * state size: `--wallets` wallets (1 agent each) pre-filled with `--prefill` requests + spends each in the rolling
  * 24 h, then `--requests` real agent requests one at a time (handleAgentSign, sim sealer, snapshotEvery 5000). Prints
- * the per-request time distribution and each seal's duration and size. `--root` runs another checkout's enclave.
+ * the per-request time distribution and each seal's parts and size. `--root` runs another checkout's enclave.
+ * tidy41: since tail38 a periodic seal is captured in the writer (the stall: its wallets' blobs encoded) and
+ * encrypted in a turn of its own, carried by a later block; the parts come from the enclave's `bursar.writer`
+ * diagnostics channel (tail39; a checkout before it prints none) and the request that captured a seal is the stall.
  *   npx tsx scripts/bench/sealStall.ts [--root /other/checkout] [--wallets 4] [--prefill 14000] [--requests 12000]
  */
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto'
+import { subscribe } from 'node:diagnostics_channel'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { privateKeyToAccount } from 'viem/accounts'
 
+if (process.argv.includes('--help')) {
+  console.log('npx tsx scripts/bench/sealStall.ts [--root /other/checkout] [--wallets 4] [--prefill 14000] [--requests 12000]')
+  process.exit(0)
+}
 const arg = (name: string, d: string) => {
   const i = process.argv.indexOf(`--${name}`)
   return i > 0 ? process.argv[i + 1]! : d
@@ -66,29 +74,36 @@ for (let i = 0; i < WALLETS; i++) {
 const first = await enclave.sealTx({ entries: [], snapshot: true }) // the prefilled state sealed once, as after the bench's setup
 await enclave.catchUp(enclave.audit.head().seq, first.sealed.version) // and stored
 await new Promise((r) => setTimeout(r, 2_100))
-// lat18: where a periodic seal's time goes (wall and this thread's CPU ms): the whole sealSnapshot, each wallet's
-// encodeWalletBlob (sealWallet minus the sealer) and each sealer call (AES-GCM + SHA-256 of a blob).
-const parts = { snapshot: [] as number[][], encode: [] as number[][], seal: [] as number[][] }
-const timed = <A extends unknown[], R>(bucket: number[][], f: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
-  const [t, c] = [performance.now(), process.cpuUsage()]
-  try {
-    return await f(...a)
-  } finally {
-    bucket.push([performance.now() - t, process.cpuUsage(c).user / 1000 + process.cpuUsage(c).system / 1000])
-  }
-}
-const e = enclave as unknown as Record<string, (...a: unknown[]) => Promise<unknown>> & { params: { sealer: { seal: (...a: unknown[]) => Promise<unknown> } } }
+// lat18: where a periodic seal's time goes (wall ms). tidy41: the capture in the writer (tail38: the wallets' blobs
+// encoded, the core's fields; the stall) and the encryption after the turn, from the enclave's trace channel; each
+// sealer call (AES-GCM + SHA-256 of a blob) and each wallet's plaintext (walletBlobParts, inside the capture) timed here.
+const parts = { capture: [] as number[], encrypt: [] as number[], encode: [] as number[], seal: [] as number[] }
+let capturedIn = new Set<number>()
+let current = -1
+subscribe('bursar.writer', (m) => {
+  const { step, ms } = m as { step: string; ms: number }
+  if (step === 'capture') parts.capture.push(ms), capturedIn.add(current)
+  if (step === 'encrypt') parts.encrypt.push(ms)
+})
+const e = enclave as unknown as Record<string, (...a: unknown[]) => unknown> & { params: { sealer: { seal: (...a: unknown[]) => Promise<unknown> } } }
 const sealer = e.params.sealer
 const rawSeal = sealer.seal.bind(sealer)
-sealer.seal = timed(parts.seal, rawSeal)
-e.sealSnapshot = timed(parts.snapshot, e.sealSnapshot!.bind(enclave))
-const rawWallet = e.sealWallet!.bind(enclave)
-e.sealWallet = async (...a: unknown[]) => {
-  const [t, n] = [performance.now(), parts.seal.length]
-  const r = await rawWallet(...a)
-  parts.encode.push([performance.now() - t - (parts.seal[n]?.[0] ?? 0), 0])
+sealer.seal = async (...a: unknown[]) => {
+  const t = performance.now()
+  try {
+    return await rawSeal(...a)
+  } finally {
+    parts.seal.push(performance.now() - t)
+  }
+}
+const rawPlaintext = e.walletPlaintext!.bind(enclave)
+e.walletPlaintext = (...a: unknown[]) => {
+  const t = performance.now()
+  const r = rawPlaintext(...a)
+  parts.encode.push(performance.now() - t)
   return r
 }
+capturedIn = new Set()
 const times: number[] = []
 const seals: Array<{ ms: number; wallets: number; bytes: number; core: number }> = []
 for (let i = 0; i < REQUESTS; i++) {
@@ -97,6 +112,7 @@ for (let i = 0; i < REQUESTS; i++) {
   const text = JSON.stringify({ v: 1, agentId: a.agentId, wallet: a.wallet, nonce: randomBytes(16).toString('hex'), issuedAt: now, expiresAt: now + 30_000, op: 'signTypedData',
     typedData: { domain: { name: 'USDC', version: '2', chainId: 84532, verifyingContract: USDC }, types: { TransferWithAuthorization: [...EIP3009_FIELDS] }, primaryType: 'TransferWithAuthorization',
       message: { from: a.wallet, to: PAY_TO, value: String(1 + (i % 900)), validAfter: '0', validBefore: String(Math.floor(now / 1000) + 600), nonce: `0x${randomBytes(32).toString('hex')}` } } })
+  current = i
   const t0 = performance.now()
   const r = await handleAgentSign(enclave, { request: text, signature: sign(null, Buffer.from(text), a.key).toString('hex') })
   const ms = performance.now() - t0
@@ -111,8 +127,8 @@ for (let i = 0; i < REQUESTS; i++) {
 const sorted = [...times].sort((x, y) => x - y)
 const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!.toFixed(2)
 console.log(`${root}: ${WALLETS} wallets, ${REQUESTS} requests: per request p50 ${q(0.5)} ms, p99 ${q(0.99)}, p99.9 ${q(0.999)}, max ${sorted[sorted.length - 1]!.toFixed(1)}; total ${(times.reduce((x, y) => x + y, 0) / 1000).toFixed(2)} s`)
-const sealMs = seals.map((s) => s.ms).sort((x, y) => x - y)
-console.log(`  ${seals.length} periodic seals: request with a seal median ${sealMs[sealMs.length >> 1]?.toFixed(1)} ms, max ${sealMs[sealMs.length - 1]?.toFixed(1)} ms; wallets per seal max ${Math.max(...seals.map((s) => s.wallets))}; bytes per seal median ${[...seals.map((s) => s.bytes)].sort((x, y) => x - y)[seals.length >> 1]}, max ${Math.max(...seals.map((s) => s.bytes))}; of which the core blob: median ${[...seals.map((s) => s.core)].sort((x, y) => x - y)[seals.length >> 1]}, max ${Math.max(...seals.map((s) => s.core))} (${seals.map((s) => s.core).join(' ')})`)
-const med = (xs: number[][], i = 0) => [...xs.map((x) => x[i]!)].sort((a, b) => a - b)[xs.length >> 1]?.toFixed(1)
-const max = (xs: number[][], i = 0) => Math.max(...xs.map((x) => x[i]!)).toFixed(1)
-console.log(`  parts (ms, median / max): sealSnapshot wall ${med(parts.snapshot)} / ${max(parts.snapshot)}, CPU ${med(parts.snapshot, 1)} / ${max(parts.snapshot, 1)} (${parts.snapshot.length} calls incl. none due); encodeWalletBlob wall ${med(parts.encode)} / ${max(parts.encode)}; sealer (AES-GCM + SHA-256) wall ${med(parts.seal)} / ${max(parts.seal)}`)
+const stalls = times.filter((_, i) => capturedIn.has(i)).sort((x, y) => x - y)
+const med = (xs: number[], digits = 1) => [...xs].sort((a, b) => a - b)[xs.length >> 1]?.toFixed(digits) ?? '-'
+const max = (xs: number[], digits = 1) => (xs.length ? Math.max(...xs).toFixed(digits) : '-')
+console.log(`  ${parts.capture.length} periodic seals captured: the request that captured one (the writer's stall) median ${med(stalls)} ms, max ${max(stalls)} ms; ${seals.length} carried: wallets per seal max ${Math.max(0, ...seals.map((s) => s.wallets))}; bytes per seal median ${med(seals.map((s) => s.bytes), 0)}, max ${max(seals.map((s) => s.bytes), 0)}; of which the core blob: median ${med(seals.map((s) => s.core), 0)} (${seals.map((s) => s.core).join(' ')})`)
+console.log(`  parts (wall ms, median / max): capture in the writer ${med(parts.capture)} / ${max(parts.capture)}, of which walletBlobParts ${med(parts.encode)} / ${max(parts.encode)}; encryption after the turn ${med(parts.encrypt)} / ${max(parts.encrypt)}, of which each sealer call (AES-GCM + SHA-256) ${med(parts.seal)} / ${max(parts.seal)}`)
