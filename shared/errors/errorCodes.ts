@@ -179,6 +179,7 @@ export const ERROR_CODES = {
   sign_plan_inconsistent: { status: 500, meaning: 'A signing plan whose digest does not match its content (a bug)', hint: 'Report it' },
   sign_key_invalid: { status: 500, meaning: 'A wallet key that is not a valid secp256k1 scalar (a bug)', hint: 'Report it' },
   attestation_options_invalid: { status: 400, meaning: 'The verifier was called with invalid options', hint: 'Pass a pinned root and the expected values' },
+  payments_page_limit: { status: 502, meaning: 'The host\'s payment history took more signed reads than the caller allowed (readAgentPayments maxPages / agent_payments max_pages, default 100); the SDK stopped rather than follow the host\'s cursor further', hint: 'Ask for fewer entries, or pass a larger maxPages if the wallet\'s log is that long; a host answering empty pages without end is faulty or attacking' },
   attestation_response_invalid: { status: 502, meaning: 'The host\'s attestation answer is malformed', hint: 'Check --host' },
   attestation_malformed: { status: 400, meaning: 'The document is not a valid COSE_Sign1 attestation', hint: 'Fetch a fresh document' },
   attestation_field_invalid: { status: 400, meaning: 'A field of the document breaks the Nitro rules', hint: 'Fetch a fresh document; do not trust this one' },
