@@ -66,4 +66,52 @@ describe('serveFrames: the pending-frame budget counts frames in flight (limits4
       server.close()
     }
   }, 60_000)
+
+  /**
+   * Answers side: 4 connections that never read each ask 4 answers of 1 MiB (each within the per-connection bounds:
+   * 1 MiB unread stops reading, 64 MiB closes), 16 MiB unread across them, past an 8 MiB budget. The connection
+   * holding most is closed until the rest fit; a reading connection is answered. Control: budget 1 GiB, none closed,
+   * the server holds more than 8 MiB for them. Counted on the server's own sockets, not timed.
+   */
+  const unread = async (budget: number) => {
+    const sock = path.join(mkdtempSync(path.join(tmpdir(), 'bursar-unread-')), 'e.sock')
+    const accepted: net.Socket[] = []
+    let answered = 0
+    const server = await serveFrames({
+      listen: { kind: 'unix', path: sock },
+      pendingFrameBytes: budget,
+      handle: async () => (answered++, { ok: true, result: { pad: 'a'.repeat(MiB) } }),
+    })
+    server.on('connection', (s) => accepted.push(s))
+    try {
+      const readers = await Promise.all([0, 1, 2, 3].map(() => peer(sock)))
+      for (const p of readers) p.socket.pause()
+      readers.forEach((p, i) => p.socket.write(Buffer.concat([1, 2, 3, 4].map((k) => encodeFrame({ id: 10 * i + k, msg: { type: 'big' } })))))
+      await waitFor(() => answered === 16, 30_000, 'every frame answered')
+      const open = () => accepted.filter((s) => !s.destroyed)
+      const held = () => open().reduce((n, s) => n + s.writableLength, 0)
+      // An honest connection that reads is answered beside them.
+      const honest = await peer(sock)
+      honest.socket.write(encodeFrame({ id: 99, msg: { type: 'big' } }))
+      await waitFor(() => honest.answers.length === 1, 30_000, 'the honest connection answered')
+      expect(honest.answers[0]).toMatchObject({ id: 99, ok: true })
+      const result = { closed: accepted.length - open().length, held: held() }
+      for (const p of [...readers, honest]) p.socket.destroy()
+      return result
+    } finally {
+      server.close()
+    }
+  }
+
+  it('answers not read, across connections, past the budget: the largest holder is closed until the rest fit; a reading connection is answered', async () => {
+    const { closed, held } = await unread(8 * MiB)
+    expect(closed).toBeGreaterThanOrEqual(1)
+    expect(held).toBeLessThanOrEqual(8 * MiB)
+  }, 60_000)
+
+  it('control, the budget lifted (1 GiB): none closed, the server holds more than 8 MiB of answers not read', async () => {
+    const { closed, held } = await unread(1024 * MiB)
+    expect(closed).toBe(0)
+    expect(held).toBeGreaterThan(8 * MiB)
+  }, 60_000)
 })

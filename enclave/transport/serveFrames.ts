@@ -55,9 +55,10 @@ export const MAX_CONNECTIONS = 64
  * limits41: bytes of frames received and not yet answered, across all connections: partial frames, frames read and
  * waiting, frames in flight. MAX_CONNECTIONS × MAX_FRAME_BYTES was 2 GiB, the whole of a 2,048 MiB enclave
  * (docs/nitro.md). 256 MiB is eight largest frames at once (an honest host sends one large frame at a time: loadState,
- * loadWallet) and, with the signer's ~140 MB under load and governance's ~60 MB (its own budget the same), leaves
- * over 1 GiB. A connection whose bytes would pass it gets one `enclave_frame_budget_full` frame (id 0) and is closed;
- * the others are served on. BURSAR_ENCLAVE_PENDING_FRAME_BYTES overrides (enclave/config.ts).
+ * loadWallet); frames and unread answers (shedUnread: the same figure, apart) of both processes full, 1 GiB, beside
+ * the signer's ~140 MB under load and governance's ~60 MB, leave ~800 MB. A connection whose bytes would pass it gets one `enclave_frame_budget_full` frame (id 0) and is closed;
+ * the others are served on.
+ * BURSAR_ENCLAVE_PENDING_FRAME_BYTES overrides (enclave/config.ts).
  */
 export const PENDING_FRAME_BYTES = 256 * 1024 * 1024
 
@@ -67,9 +68,23 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
   const log = params.log ?? (() => {})
   const maxConnections = params.maxConnections ?? MAX_CONNECTIONS
   const budget = params.pendingFrameBytes ?? PENDING_FRAME_BYTES
-  let [connections, refused, pendingBytes, overBudget] = [0, 0, 0, 0]
+  let [refused, pendingBytes, overBudget, shed] = [0, 0, 0, 0]
+  /** The connections served (conn40b's count: its size). */
+  const served = new Set<net.Socket>()
+  /**
+   * limits41: answers not yet read by their peers, across connections, past the same budget: the connection holding
+   * most is closed (a peer that does not read, as at MAX_UNSENT_BYTES). Summed only when a connection holds more than
+   * UNREAD_BYTES (a reading peer never does), so the total stays under budget + connections × UNREAD_BYTES + an answer.
+   */
+  const shedUnread = () => {
+    let [total, worst] = [0, null as net.Socket | null]
+    for (const s of served) (total += s.writableLength), s.writableLength > (worst?.writableLength ?? -1) && (worst = s)
+    if (total <= budget || !worst) return
+    if ((++shed & (shed - 1)) === 0) log(`connection closed: answers not yet read passed ${budget} bytes across connections; ${shed} closed so far`)
+    worst.destroy()
+  }
   const server = net.createServer({ noDelay: true }, (socket) => {
-    if (connections >= maxConnections) {
+    if (served.size >= maxConnections) {
       // Logged at the 1st, 2nd, 4th, 8th… refusal: a flood of connections is not a flood of log lines.
       if ((++refused & (refused - 1)) === 0) log(`connection refused: ${maxConnections} served at once (BURSAR_ENCLAVE_MAX_CONNECTIONS); ${refused} refused so far`)
       const error = { code: 'enclave_connections_full' satisfies ErrorCode, message: `The enclave serves ${maxConnections} connections at once` }
@@ -77,8 +92,8 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
       socket.end(encodeFrame({ id: 0, ok: false, error }), () => socket.destroy())
       return
     }
-    connections++
-    socket.once('close', () => connections--)
+    served.add(socket)
+    socket.once('close', () => served.delete(socket))
     let reader = new FrameReader()
     let stallTimer: NodeJS.Timeout | undefined
     /** Frame bodies read but not yet taken; frames taken whose answers are not sent yet; whether reading waits for them. */
@@ -115,6 +130,7 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
       socket.write(bytes)
       // SECURITY: a peer that never reads cannot make us buffer without bound.
       if (socket.writableLength > MAX_UNSENT_BYTES) socket.destroy()
+      else if (socket.writableLength > UNREAD_BYTES) shedUnread()
     }
     const armStall = () => {
       if (stallTimer) clearTimeout(stallTimer)
