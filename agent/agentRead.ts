@@ -59,16 +59,24 @@ export async function readAgentStatus(params: AgentReadParameters): Promise<Agen
   return view.data
 }
 
+/** limits41: signed reads one readAgentPayments makes at most unless the caller says (`maxPages`). */
+export const PAYMENTS_MAX_PAGES = 100
+
 /**
  * This agent's newest audit entries (allowed, refused, pending), newest first: up to `limit` (default 20, at most
  * 100). audit40: the host reads at most its row budget of the wallet's entries per request, so a page can be short
  * (even empty) with a `next`: this follows it (a fresh signed read per page) until `limit` entries or the oldest.
+ * limits41: the host is untrusted, so the cursor must be a seq (≥ 0) below the last one (else `response_invalid`), and
+ * at most `maxPages` reads are made (default PAYMENTS_MAX_PAGES = 100: at the host's default row budget of 5,000, half
+ * a million of the wallet's entries), then `payments_page_limit` (the entries so far are lost to no one: read again
+ * with a larger `maxPages`, or fewer entries).
  */
-export async function readAgentPayments(params: AgentReadParameters & { limit?: number | undefined }): Promise<AgentPayments> {
+export async function readAgentPayments(params: AgentReadParameters & { limit?: number | undefined; maxPages?: number | undefined }): Promise<AgentPayments> {
   const want = params.limit === undefined ? 20 : Math.min(Math.max(Math.trunc(params.limit), 1), 100)
+  const maxPages = Math.max(Math.trunc(params.maxPages ?? PAYMENTS_MAX_PAGES), 1)
   const entries: Record<string, unknown>[] = []
   let agentId = ''
-  for (let before: number | null = null; ; ) {
+  for (let [before, pages]: [number | null, number] = [null, 1]; ; pages++) {
     const path = before === null ? '/v1/agent/payments' : `/v1/agent/payments?before=${before}`
     const body = await signedRead(params, 'readPayments', path, params.limit === undefined && before === null ? undefined : want - entries.length)
     const parsed = PaymentsSchema.safeParse(body)
@@ -78,8 +86,10 @@ export async function readAgentPayments(params: AgentReadParameters & { limit?: 
     entries.push(...parsed.data.entries)
     const next = parsed.data.next ?? null
     if (entries.length >= want || next === null) return { agentId, entries: entries.slice(0, want) }
-    if (before !== null && next >= before)
+    if (next < 0 || (before !== null && next >= before))
       throw new BursarRequestError(AGENT_ERROR_CODES.response_invalid, `bursar host's payments cursor did not move (${next} after ${before})`)
+    if (pages >= maxPages)
+      throw new BursarRequestError(AGENT_ERROR_CODES.payments_page_limit, `bursar host's payments took more than ${maxPages} pages (${entries.length} entries so far, next before ${next}); pass a larger maxPages to read further`)
     before = next
   }
 }

@@ -9,6 +9,7 @@ export const AGENT_ERROR_CODES = {
   agent_key_invalid: 'agent_key_invalid',
   enclave_unavailable: 'enclave_unavailable',
   response_invalid: 'response_invalid',
+  payments_page_limit: 'payments_page_limit',
   response_signer_mismatch: 'response_signer_mismatch',
   request_invalid: 'request_invalid',
   payment_id_conflict: 'payment_id_conflict',

@@ -1,6 +1,9 @@
 import * as z from 'zod'
 import type { ListenAddress } from './transport/serveFrames.js'
 
+/** 1 MiB to 16 GiB (below 32 MiB the largest frame the protocol allows no longer fits: only for tests and small hosts). */
+const pendingFrameBytes = z.coerce.number().int().min(2 ** 20).max(2 ** 34).optional()
+
 /** The enclave's only configuration: environment variables, parsed once. */
 export const EnclaveEnvSchema = z.object({
   /** unix:/path/to.sock (default), tcp:127.0.0.1:PORT (loopback only). */
@@ -13,7 +16,15 @@ export const EnclaveEnvSchema = z.object({
   BURSAR_ENCLAVE_TURN_FRAMES: z.coerce.number().int().positive().max(4096).optional(),
   /** conn40b: connections served at once; past it a new one is refused with enclave_connections_full (serveFrames' MAX_CONNECTIONS = 64; ≤ 4,096). */
   BURSAR_ENCLAVE_MAX_CONNECTIONS: z.coerce.number().int().positive().max(4096).optional(),
+  /** limits41: bytes of frames received and not yet answered, across connections (serveFrames' PENDING_FRAME_BYTES = 256 MiB). */
+  BURSAR_ENCLAVE_PENDING_FRAME_BYTES: pendingFrameBytes,
 })
+
+/** limits41: governance's frame server (its own process, the same serveFrames) takes the signer's two bounds under its own names. */
+export const GovernanceFrameEnv = {
+  BURSAR_GOVERNANCE_MAX_CONNECTIONS: z.coerce.number().int().positive().max(4096).optional(),
+  BURSAR_GOVERNANCE_PENDING_FRAME_BYTES: pendingFrameBytes,
+}
 
 /** Parses a listen spec; refuses non-loopback TCP (the enclave never listens on a network). */
 export function parseListen(spec: string): ListenAddress {

@@ -36,6 +36,7 @@ await runEnclave({
   stallTimeoutMs: env.BURSAR_FRAME_STALL_MS,
   turnFrames: env.BURSAR_ENCLAVE_TURN_FRAMES,
   maxConnections: env.BURSAR_ENCLAVE_MAX_CONNECTIONS,
+  pendingFrameBytes: env.BURSAR_ENCLAVE_PENDING_FRAME_BYTES,
   listen: parseListen(env.BURSAR_ENCLAVE_LISTEN),
   log,
 })

@@ -6,7 +6,7 @@ import { type ListenAddress, serveFrames } from './transport/serveFrames.js'
 import { setFlagsFromString } from 'node:v8'
 
 /** Starts the enclave process: state holder + frame server. Shared by main.ts and main.sim.ts. */
-export async function runEnclave(params: EnclaveParameters & { listen: ListenAddress; stallTimeoutMs?: number; turnFrames?: number | undefined; maxConnections?: number | undefined }) {
+export async function runEnclave(params: EnclaveParameters & { listen: ListenAddress; stallTimeoutMs?: number; turnFrames?: number | undefined; maxConnections?: number | undefined; pendingFrameBytes?: number | undefined }) {
   // Issue 18 (rss18b): the next mark-compact at 1.3x the live heap, not up to ~4x (V8's default when its GC is fast
   // next to the program): RSS under load -7..-17 % at no measured GC cost (docs/bench.md). Set here so the sim and the
   // Nitro image run alike; a --heap-growing-percent on the command line wins (0 = V8's own heuristic).
@@ -18,6 +18,7 @@ export async function runEnclave(params: EnclaveParameters & { listen: ListenAdd
     ...(params.stallTimeoutMs ? { stallTimeoutMs: params.stallTimeoutMs } : {}),
     ...(params.turnFrames ? { turnFrames: params.turnFrames } : {}),
     ...(params.maxConnections ? { maxConnections: params.maxConnections } : {}),
+    ...(params.pendingFrameBytes ? { pendingFrameBytes: params.pendingFrameBytes } : {}),
     handle: async (msg) => {
       const res = await dispatch(enclave, msg)
       return res as unknown as Record<string, unknown>

@@ -5,7 +5,7 @@
  * owner acts; it keeps no state. SECURITY: never imports the simulated NSM or sealer.
  */
 import * as z from 'zod'
-import { parseListen } from '../enclave/config.js'
+import { GovernanceFrameEnv, parseListen } from '../enclave/config.js'
 import { createNitroNsm } from '../enclave/nsm/nitroNsm.js'
 import { createKmsSealer } from '../enclave/seal/kmsSealer.js'
 import { runGovernance } from './runGovernance.js'
@@ -16,6 +16,7 @@ const parsed = z.object({
   BURSAR_KMS_ENDPOINT: z.string().url().optional(),
   BURSAR_KMS_REGION: z.string().default('us-east-1'),
   BURSAR_NSM_ADDON: z.string().default('/app/native/nsm_ioctl.node'),
+  ...GovernanceFrameEnv,
 }).safeParse(process.env)
 for (const i of parsed.error?.issues ?? []) process.stderr.write(`[governance] refusing to start: ${i.path.join('.')} ${i.message}\n`)
 if (!parsed.success) process.exit(2)
@@ -24,5 +25,7 @@ const nsm = createNitroNsm({ addonPath: env.BURSAR_NSM_ADDON })
 await runGovernance({
   sealer: createKmsSealer({ keyId: env.BURSAR_KMS_KEY_ID, nsm, endpoint: env.BURSAR_KMS_ENDPOINT, region: env.BURSAR_KMS_REGION }),
   listen: parseListen(env.BURSAR_GOVERNANCE_LISTEN),
+  maxConnections: env.BURSAR_GOVERNANCE_MAX_CONNECTIONS,
+  pendingFrameBytes: env.BURSAR_GOVERNANCE_PENDING_FRAME_BYTES,
   log: (line) => process.stderr.write(`[governance] ${line}\n`),
 })

@@ -13,7 +13,7 @@ const MAX_KEYS = 64
  * sealed for governance (purpose `governance-link`, unsealed here with this process's own sealer: the host never
  * sees it in clear) and answers the MACed decision (governLink). The host relays the bytes; it decides nothing.
  */
-export async function runGovernance(params: { sealer: Sealer; listen: ListenAddress; log: (line: string) => void; stallTimeoutMs?: number }) {
+export async function runGovernance(params: { sealer: Sealer; listen: ListenAddress; log: (line: string) => void; stallTimeoutMs?: number; maxConnections?: number | undefined; pendingFrameBytes?: number | undefined }) {
   const keys = new Map<string, Promise<Uint8Array>>()
   const linkKey = (blob: Uint8Array) => {
     const id = linkHash(blob)
@@ -34,6 +34,8 @@ export async function runGovernance(params: { sealer: Sealer; listen: ListenAddr
     listen: params.listen,
     log: params.log,
     ...(params.stallTimeoutMs ? { stallTimeoutMs: params.stallTimeoutMs } : {}),
+    ...(params.maxConnections ? { maxConnections: params.maxConnections } : {}),
+    ...(params.pendingFrameBytes ? { pendingFrameBytes: params.pendingFrameBytes } : {}),
     handle: async (msg) => {
       const parsed = GovernanceRequestSchema.safeParse(msg)
       if (!parsed.success) return { ok: false, error: { code: 'message_invalid', message: `Invalid governance request: ${parsed.error.issues[0]?.path.join('.')}`.slice(0, 200) } }

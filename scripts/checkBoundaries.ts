@@ -117,8 +117,12 @@ const rel = (p: string) => path.relative(root, p)
  * writer40 (bounded writer turns: at most TURN_FRAMES of a connection's frames in flight, reading paused past it; the enclave_busy cap gone) +0; rt40 (a connection whose answers are not leaving is not read until 'drain': UNREAD_BYTES) +2 → 6,393 (shell 2,018);
  * conn40b (connections served at once bounded: MAX_CONNECTIONS, BURSAR_ENCLAVE_MAX_CONNECTIONS, enclave_connections_full past it; rt40's finding) +17 → 6,410 (shell 2,035);
  * tidy41 (the CBOR head writer written once, core/state/encodeWithRaw's head, the frame encoder's by it) −1 → 6,409 (shell 2,035);
+ * limits41 (one byte budget across connections for frames received and not yet answered: serveFrames' PENDING_FRAME_BYTES
+ * accounting per connection +20 (count, refuse, the data handler's check and log), BURSAR_ENCLAVE_PENDING_FRAME_BYTES and
+ * governance's two bounds in enclave/config.ts +6, runEnclave/main passing it +1, enclave_frame_budget_full in the error table +1) +28 → 6,438;
+ * (answers not yet read, across connections, past the same budget: the largest holder closed, serveFrames' shedUnread) +9 → 6,447 on its branch; merged with tidy41 → 6,446;
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6409)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6446)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;
@@ -132,8 +136,11 @@ export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 21
  * cpu38 (encodeCborFrame: strings before the SIMPLE Map, the ASCII loop on locals) +1 → 3,546.
  * scope38 (the create view's counts: createWalletChange reads them, no synthesized owners or nonce map) −9 → 3,536 on its branch; merged → 3,537.
  * conn40b (serveFrames, governance's frame server too, serves MAX_CONNECTIONS at once: enclave_connections_full past it) +15 → 3,552.
- * tidy41 (the CBOR head writer written once: the frame encoder's by core/state/encodeWithRaw's) −1 → 3,551. */
-export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3551)
+ * tidy41 (the CBOR head writer written once: the frame encoder's by core/state/encodeWithRaw's) −1 → 3,551.
+ * limits41 (serveFrames' pending-frame byte budget +20 as the signer's; BURSAR_GOVERNANCE_MAX_CONNECTIONS and
+ * BURSAR_GOVERNANCE_PENDING_FRAME_BYTES: config.ts +6, governance/main.ts and runGovernance passing them +4; the error code +1) +31 → 3,583;
+ * (serveFrames' shedUnread, answers not yet read across connections, as the signer's) +9 → 3,592 on its branch; merged with tidy41 → 3,591. */
+export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3591)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'hash-wasm', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']
 const CORE_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'hash-wasm', 'zod', 'cborg']

@@ -5,7 +5,7 @@
  */
 import path from 'node:path'
 import * as z from 'zod'
-import { parseListen } from '../enclave/config.js'
+import { GovernanceFrameEnv, parseListen } from '../enclave/config.js'
 import { runGovernance } from '../governance/runGovernance.js'
 import { createMockNsm } from './mockNsm.js'
 import { sealerFromEnv } from './sealerFromEnv.js'
@@ -20,6 +20,7 @@ const env = z.object({
   BURSAR_GOVERNANCE_LISTEN: z.string().default('unix:./data/enclave.sock.gov'),
   BURSAR_FRAME_STALL_MS: z.coerce.number().int().positive().default(10_000),
   BURSAR_SIM_STATE_SOFT_BYTES: z.coerce.number().int().positive().optional(),
+  ...GovernanceFrameEnv,
 }).parse(process.env)
 const log = (line: string) => process.stderr.write(`[governance] ${line}\n`)
 lowerStateLimit(env.BURSAR_SIM_STATE_SOFT_BYTES, log)
@@ -27,4 +28,5 @@ process.stdin.on('end', () => process.exit(0))
 process.stdin.on('error', () => process.exit(0))
 process.stdin.resume()
 const nsm = await createMockNsm({ pkiDir: path.join(env.BURSAR_DATA_DIR, 'sim-pki'), measuredFile: process.argv[1] ?? '' })
-await runGovernance({ sealer: await sealerFromEnv(env, nsm, log), listen: parseListen(env.BURSAR_GOVERNANCE_LISTEN), log, stallTimeoutMs: env.BURSAR_FRAME_STALL_MS })
+await runGovernance({ sealer: await sealerFromEnv(env, nsm, log), listen: parseListen(env.BURSAR_GOVERNANCE_LISTEN), log, stallTimeoutMs: env.BURSAR_FRAME_STALL_MS,
+  maxConnections: env.BURSAR_GOVERNANCE_MAX_CONNECTIONS, pendingFrameBytes: env.BURSAR_GOVERNANCE_PENDING_FRAME_BYTES })

@@ -43,6 +43,20 @@ for port in "$VSOCK_PORT" "$GOV_VSOCK_PORT" "$KMS_LOCAL_PORT" "$KMS_PROXY_PORT" 
   fi
 done
 
+# limits41: every vsock connection forks one socat relay INSIDE the enclave (its memory, its process table), and the
+# host opens them: unbounded, a connection flood forked relays until the enclave ran out of memory. socat's
+# max-children holds at most this many relays at once; past it the host's connections wait in the vsock listen queue
+# (socat accepts again when a relay ends). A few (8) above the frame server's own cap, so a connection past that cap
+# still reaches it and gets the typed enclave_connections_full refusal (its relay then ends at once).
+for cap in "${BURSAR_ENCLAVE_MAX_CONNECTIONS:-64}" "${BURSAR_GOVERNANCE_MAX_CONNECTIONS:-64}"; do
+  if [[ ! "$cap" =~ ^[0-9]{1,4}$ ]] || (( cap < 1 || cap > 4096 )); then
+    echo "entrypoint: invalid connection cap '$cap' (1-4096)" >&2
+    exit 2
+  fi
+done
+SIGNER_RELAYS=$(( ${BURSAR_ENCLAVE_MAX_CONNECTIONS:-64} + 8 ))
+GOV_RELAYS=$(( ${BURSAR_GOVERNANCE_MAX_CONNECTIONS:-64} + 8 ))
+
 # Prints (dry run) or starts a long-running helper in the background.
 start() {
   if [[ "$DRY_RUN" == "1" ]]; then
@@ -66,8 +80,8 @@ start socat "TCP-LISTEN:${KMS_LOCAL_PORT},bind=127.0.0.1,fork,reuseaddr" "VSOCK-
 start socat "TCP-LISTEN:${IMDS_LOCAL_PORT},bind=127.0.0.1,fork,reuseaddr" "VSOCK-CONNECT:${PARENT_CID}:${IMDS_PROXY_PORT}"
 
 if [[ "$DRY_RUN" != "1" ]]; then mkdir -p "$(dirname "$SOCKET")"; fi
-start socat "VSOCK-LISTEN:${VSOCK_PORT},fork,reuseaddr" "UNIX-CONNECT:${SOCKET}"
-start socat "VSOCK-LISTEN:${GOV_VSOCK_PORT},fork,reuseaddr" "UNIX-CONNECT:${GOV_SOCKET}"
+start socat "VSOCK-LISTEN:${VSOCK_PORT},fork,max-children=${SIGNER_RELAYS},reuseaddr" "UNIX-CONNECT:${SOCKET}"
+start socat "VSOCK-LISTEN:${GOV_VSOCK_PORT},fork,max-children=${GOV_RELAYS},reuseaddr" "UNIX-CONNECT:${GOV_SOCKET}"
 
 export BURSAR_MODE=nitro
 export BURSAR_ENCLAVE_LISTEN="unix:${SOCKET}"

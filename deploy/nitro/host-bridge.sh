@@ -22,6 +22,14 @@ KMS_PROXY_PORT="${BURSAR_KMS_PROXY_PORT:-8000}"
 IMDS_PROXY_PORT="${BURSAR_IMDS_PROXY_PORT:-8002}"
 HOST_SOCKET="${BURSAR_HOST_SOCKET:-/run/bursar/enclave.sock}"
 PROXY_CONFIG="${BURSAR_VSOCK_PROXY_CONFIG:-/etc/nitro_enclaves/vsock-proxy.yaml}"
+# limits41: relays forked at once per Unix socket (socat max-children; past it a local client waits in the listen
+# queue). The enclave bounds itself (entrypoint.sh, serveFrames); this keeps a runaway local client from forking the
+# parent's relays without bound. Default: the enclave's default connection cap (64) + 8.
+RELAYS="${BURSAR_BRIDGE_MAX_RELAYS:-72}"
+if [[ ! "$RELAYS" =~ ^[0-9]{1,4}$ ]] || (( RELAYS < 1 )); then
+  echo "host-bridge: BURSAR_BRIDGE_MAX_RELAYS '$RELAYS' is not a number from 1 to 9999" >&2
+  exit 2
+fi
 
 # The enclave's CID: given, or read from nitro-cli (the enclave must be running).
 CID="${BURSAR_ENCLAVE_CID:-}"
@@ -54,8 +62,8 @@ if [[ "${BURSAR_IMDS_PROXY:-1}" == "1" ]]; then
   start vsock-proxy "$IMDS_PROXY_PORT" 169.254.169.254 80 --config "$PROXY_CONFIG"
 fi
 if [[ "$DRY_RUN" != "1" ]]; then mkdir -p "$(dirname "$HOST_SOCKET")"; fi
-start socat "UNIX-LISTEN:${HOST_SOCKET},fork,unlink-early,mode=660" "VSOCK-CONNECT:${CID}:${VSOCK_PORT}"
-start socat "UNIX-LISTEN:${HOST_SOCKET}.gov,fork,unlink-early,mode=660" "VSOCK-CONNECT:${CID}:${GOV_VSOCK_PORT}"
+start socat "UNIX-LISTEN:${HOST_SOCKET},fork,max-children=${RELAYS},unlink-early,mode=660" "VSOCK-CONNECT:${CID}:${VSOCK_PORT}"
+start socat "UNIX-LISTEN:${HOST_SOCKET}.gov,fork,max-children=${RELAYS},unlink-early,mode=660" "VSOCK-CONNECT:${CID}:${GOV_VSOCK_PORT}"
 
 if [[ -n "${BURSAR_HOST_CMD:-}" ]]; then
   if [[ "$DRY_RUN" == "1" ]]; then

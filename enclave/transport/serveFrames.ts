@@ -25,6 +25,8 @@ export type ServeFramesParameters = {
   turnFrames?: number
   /** Connections served at once (MAX_CONNECTIONS); past it a new one is refused with `enclave_connections_full`. */
   maxConnections?: number
+  /** Bytes of received frames not yet answered, across connections (PENDING_FRAME_BYTES); past it `enclave_frame_budget_full`. */
+  pendingFrameBytes?: number
   log?: (line: string) => void
 }
 
@@ -49,15 +51,40 @@ export const TURN_FRAMES = 32
  * BURSAR_ENCLAVE_MAX_CONNECTIONS overrides (enclave/config.ts, ≤ 4,096).
  */
 export const MAX_CONNECTIONS = 64
+/**
+ * limits41: bytes of frames received and not yet answered, across all connections: partial frames, frames read and
+ * waiting, frames in flight. MAX_CONNECTIONS × MAX_FRAME_BYTES was 2 GiB, the whole of a 2,048 MiB enclave
+ * (docs/nitro.md). 256 MiB is eight largest frames at once (an honest host sends one large frame at a time: loadState,
+ * loadWallet); frames and unread answers (shedUnread: the same figure, apart) of both processes full, 1 GiB, beside
+ * the signer's ~140 MB under load and governance's ~60 MB, leave ~800 MB. A connection whose bytes would pass it gets one `enclave_frame_budget_full` frame (id 0) and is closed;
+ * the others are served on.
+ * BURSAR_ENCLAVE_PENDING_FRAME_BYTES overrides (enclave/config.ts).
+ */
+export const PENDING_FRAME_BYTES = 256 * 1024 * 1024
 
 /** Listens and serves pipelined request frames; resolves once listening. */
 export async function serveFrames(params: ServeFramesParameters): Promise<net.Server> {
   const stallMs = params.stallTimeoutMs ?? 10_000
   const log = params.log ?? (() => {})
   const maxConnections = params.maxConnections ?? MAX_CONNECTIONS
-  let [connections, refused] = [0, 0]
+  const budget = params.pendingFrameBytes ?? PENDING_FRAME_BYTES
+  let [refused, pendingBytes, overBudget, shed] = [0, 0, 0, 0]
+  /** The connections served (conn40b's count: its size). */
+  const served = new Set<net.Socket>()
+  /**
+   * limits41: answers not yet read by their peers, across connections, past the same budget: the connection holding
+   * most is closed (a peer that does not read, as at MAX_UNSENT_BYTES). Summed only when a connection holds more than
+   * UNREAD_BYTES (a reading peer never does), so the total stays under budget + connections × UNREAD_BYTES + an answer.
+   */
+  const shedUnread = () => {
+    let [total, worst] = [0, null as net.Socket | null]
+    for (const s of served) (total += s.writableLength), s.writableLength > (worst?.writableLength ?? -1) && (worst = s)
+    if (total <= budget || !worst) return
+    if ((++shed & (shed - 1)) === 0) log(`connection closed: answers not yet read passed ${budget} bytes across connections; ${shed} closed so far`)
+    worst.destroy()
+  }
   const server = net.createServer({ noDelay: true }, (socket) => {
-    if (connections >= maxConnections) {
+    if (served.size >= maxConnections) {
       // Logged at the 1st, 2nd, 4th, 8th… refusal: a flood of connections is not a flood of log lines.
       if ((++refused & (refused - 1)) === 0) log(`connection refused: ${maxConnections} served at once (BURSAR_ENCLAVE_MAX_CONNECTIONS); ${refused} refused so far`)
       const error = { code: 'enclave_connections_full' satisfies ErrorCode, message: `The enclave serves ${maxConnections} connections at once` }
@@ -65,13 +92,26 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
       socket.end(encodeFrame({ id: 0, ok: false, error }), () => socket.destroy())
       return
     }
-    connections++
-    socket.once('close', () => connections--)
-    const reader = new FrameReader()
+    served.add(socket)
+    socket.once('close', () => served.delete(socket))
+    let reader = new FrameReader()
     let stallTimer: NodeJS.Timeout | undefined
     /** Frame bodies read but not yet taken; frames taken whose answers are not sent yet; whether reading waits for them. */
     const backlog: Buffer[] = []
     let [open, held] = [0, false]
+    /** This connection's share of pendingBytes: its partial frame and its frames read but not answered (0 once refused or closed). */
+    let [queued, mine, gone] = [0, 0, false]
+    const count = () => {
+      const now = gone ? 0 : reader.pendingBytes + queued
+      ;[pendingBytes, mine] = [pendingBytes + now - mine, now]
+    }
+    const refuse = (error: { code: string; message: string }) => {
+      send({ id: 0, ok: false, error })
+      // Its partial frame and waiting frames are let go at once (frames in flight finish; their answers cannot leave).
+      ;(gone = true), (backlog.length = 0), (reader = new FrameReader()), count()
+      socket.end()
+      socket.destroySoon()
+    }
     const send = (frame: unknown) => {
       if (socket.destroyed) return
       let bytes: Buffer
@@ -90,6 +130,7 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
       socket.write(bytes)
       // SECURITY: a peer that never reads cannot make us buffer without bound.
       if (socket.writableLength > MAX_UNSENT_BYTES) socket.destroy()
+      else if (socket.writableLength > UNREAD_BYTES) shedUnread()
     }
     const armStall = () => {
       if (stallTimer) clearTimeout(stallTimer)
@@ -116,27 +157,33 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
     const pump = () => {
       while (backlog.length > 0 && !held && !socket.destroyed) {
         if (open >= (params.turnFrames ?? TURN_FRAMES) || socket.writableLength > UNREAD_BYTES) (held = true), socket.pause()
-        else open++, void take(backlog.shift()!).finally(settle)
+        else {
+          const body = backlog.shift()!
+          open++, void take(body).finally(() => ((queued -= body.length), count(), settle()))
+        }
       }
       armStall()
     }
     socket.on('data', (chunk: Buffer) => {
+      if (gone) return
       let bodies: Buffer[]
       try {
         bodies = reader.push(chunk)
       } catch (err) {
         // Oversized length prefix: the stream cannot be resynchronized.
-        send({ id: 0, ok: false, error: wireError(err) })
-        socket.end()
-        socket.destroySoon()
-        return
+        return refuse(wireError(err))
       }
-      for (const body of bodies) backlog.push(body)
+      for (const body of bodies) backlog.push(body), (queued += body.length)
+      count()
+      if (pendingBytes > budget) {
+        if ((++overBudget & (overBudget - 1)) === 0) log(`connection refused: frames not yet answered passed ${budget} bytes (BURSAR_ENCLAVE_PENDING_FRAME_BYTES); ${overBudget} refused so far`)
+        return refuse({ code: 'enclave_frame_budget_full' satisfies ErrorCode, message: `The enclave holds at most ${budget} bytes of frames not yet answered` })
+      }
       pump()
     })
     socket.on('error', () => socket.destroy())
     socket.on('drain', () => open === 0 && held && resume()) // rt40: see settle
-    socket.on('close', () => (stallTimer && clearTimeout(stallTimer), (backlog.length = 0)))
+    socket.on('close', () => (stallTimer && clearTimeout(stallTimer), (backlog.length = 0), (gone = true), count()))
   })
   server.on('error', (err) => log(`server error: ${err.message}`))
   await new Promise<void>((resolve, reject) => {

@@ -39,8 +39,9 @@ describe('deploy/nitro scripts', () => {
       'HOSTS 127.0.0.1 kms.eu-west-1.amazonaws.com >> /etc/hosts',
       'RUN socat TCP-LISTEN:8443,bind=127.0.0.1,fork,reuseaddr VSOCK-CONNECT:3:8000',
       'RUN socat TCP-LISTEN:8002,bind=127.0.0.1,fork,reuseaddr VSOCK-CONNECT:3:8002',
-      'RUN socat VSOCK-LISTEN:5005,fork,reuseaddr UNIX-CONNECT:/run/bursar/enclave.sock',
-      'RUN socat VSOCK-LISTEN:5006,fork,reuseaddr UNIX-CONNECT:/run/bursar/enclave.sock.gov',
+      // limits41: relays inside the enclave bounded, the frame servers' caps (64) + 8.
+      'RUN socat VSOCK-LISTEN:5005,fork,max-children=72,reuseaddr UNIX-CONNECT:/run/bursar/enclave.sock',
+      'RUN socat VSOCK-LISTEN:5006,fork,max-children=72,reuseaddr UNIX-CONNECT:/run/bursar/enclave.sock.gov',
       // Issue 12 stage B: governance's own process, before the signer.
       `RUN env BURSAR_GOVERNANCE_LISTEN=unix:/run/bursar/enclave.sock.gov BURSAR_KMS_ENDPOINT=https://kms.eu-west-1.amazonaws.com:8443 node ${ENCLAVE_NODE_FLAGS.join(' ')} /app/dist/governance.mjs`,
       'ENV BURSAR_MODE=nitro',
@@ -62,6 +63,17 @@ describe('deploy/nitro scripts', () => {
     expect(badRegion.status).toBe(2)
     const badPort = run('entrypoint.sh', { BURSAR_ENTRYPOINT_DRY_RUN: '1', BURSAR_KMS_REGION: 'us-east-1', BURSAR_KMS_KEY_ID: 'k', BURSAR_VSOCK_PORT: '70000' })
     expect(badPort.status).toBe(2)
+    // limits41: the relay bound follows the baked connection caps; a cap that is not a number is refused (no shell arithmetic on it).
+    const base = { BURSAR_ENTRYPOINT_DRY_RUN: '1', BURSAR_KMS_REGION: 'us-east-1', BURSAR_KMS_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/k' }
+    const capped = run('entrypoint.sh', { ...base, BURSAR_ENCLAVE_MAX_CONNECTIONS: '8', BURSAR_GOVERNANCE_MAX_CONNECTIONS: '4' })
+    expect(capped.stdout).toContain('RUN socat VSOCK-LISTEN:5005,fork,max-children=16,reuseaddr UNIX-CONNECT:/run/bursar/enclave.sock\n')
+    expect(capped.stdout).toContain('RUN socat VSOCK-LISTEN:5006,fork,max-children=12,reuseaddr UNIX-CONNECT:/run/bursar/enclave.sock.gov\n')
+    for (const bad of ['a[$(id)]', '0', '5000', '']) {
+      const r = run('entrypoint.sh', { ...base, BURSAR_ENCLAVE_MAX_CONNECTIONS: bad })
+      expect([bad, r.status]).toEqual([bad, bad === '' ? 0 : 2])
+    }
+    const badRelays = run('host-bridge.sh', { BURSAR_BRIDGE_DRY_RUN: '1', BURSAR_KMS_REGION: 'eu-west-1', BURSAR_ENCLAVE_CID: '16', BURSAR_BRIDGE_MAX_RELAYS: 'x' })
+    expect(badRelays.status).toBe(2)
     expect(existsSync(marker)).toBe(false)
   })
 
@@ -71,8 +83,8 @@ describe('deploy/nitro scripts', () => {
     expect(r.stdout.trim().split('\n')).toEqual([
       'RUN vsock-proxy 8000 kms.eu-west-1.amazonaws.com 443 --config /etc/nitro_enclaves/vsock-proxy.yaml',
       'RUN vsock-proxy 8002 169.254.169.254 80 --config /etc/nitro_enclaves/vsock-proxy.yaml',
-      'RUN socat UNIX-LISTEN:/run/bursar/enclave.sock,fork,unlink-early,mode=660 VSOCK-CONNECT:16:5005',
-      'RUN socat UNIX-LISTEN:/run/bursar/enclave.sock.gov,fork,unlink-early,mode=660 VSOCK-CONNECT:16:5006',
+      'RUN socat UNIX-LISTEN:/run/bursar/enclave.sock,fork,max-children=72,unlink-early,mode=660 VSOCK-CONNECT:16:5005',
+      'RUN socat UNIX-LISTEN:/run/bursar/enclave.sock.gov,fork,max-children=72,unlink-early,mode=660 VSOCK-CONNECT:16:5006',
       'ENV BURSAR_ENCLAVE=unix:/run/bursar/enclave.sock',
       'EXEC node /opt/bursar/dist/host.mjs',
     ])
