@@ -104,7 +104,15 @@ for (const c of LEVELS) {
             // alone on a core, and all three on the machine's cores).
             openLoopRates: (closed: { opsPerSec: number }[]) => [0.5 * median(closed.map((l) => l.opsPerSec)), 0.5 * capacityAtOnePerTurn(runs[0]?.levels[0])].filter(Number.isFinite),
           }
-        : {}),
+        : {
+            // lat41: the lower levels (c = 1, 16) on their fresh stacks are prewarmed too, at 64 in flight (~10,000
+            // answers in 5 s quiet): without it the c = 1 row measured V8's JIT warm-up on background threads, not a
+            // lone request (c1Warm.ts, 3 interleaved pairs of fresh stacks, load 10–13: CPU per request prewarmed ÷
+            // fresh enclave 0.63, host 0.73, load generator 0.69; p50 0.66). A host runs for days: its steady state is
+            // what an agent meets. BENCH_PREWARM_LOW_MS=0 measures a fresh stack as before.
+            prewarmMs: Number(process.env.BENCH_PREWARM_LOW_MS ?? 5000),
+            prewarmConcurrency: 64,
+          }),
     }),
   )
 }

@@ -42,6 +42,11 @@ export type BenchEndToEndParameters = {
    * before the first `between`): a freshly started stack's first-time costs (JIT, first seals) stay out of the windows.
    */
   prewarmMs?: number | undefined
+  /**
+   * The prewarm's concurrency (default the first level's). lat41: a c = 1 level prewarmed at 64 in flight reaches
+   * V8's steady state (~10,000 answers) in a few seconds; at c = 1 that would take ~15 s.
+   */
+  prewarmConcurrency?: number | undefined
   /** After the levels, open-loop runs on the same stack at these mean rates (Poisson arrivals; latency from the scheduled time). */
   openLoopRates?: number[] | ((closedLoop: EndToEndLevel[]) => number[]) | undefined
 }
@@ -101,7 +106,7 @@ export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<Be
     // Every session the levels will use is opened now (64 Ed25519-signed opens), so no sample pays for them.
     if (params.levels.some((_, i) => authOf(i) === 'session')) await load.run({ url: stack.url, agents, concurrency: 8, requests: 0, auth: 'session' })
     if (params.prewarmMs)
-      await load.run({ url: stack.url, agents, concurrency: params.levels[0]!, warmupMs: 0, durationMs: params.prewarmMs, auth: authOf(0) })
+      await load.run({ url: stack.url, agents, concurrency: params.prewarmConcurrency ?? params.levels[0]!, warmupMs: 0, durationMs: params.prewarmMs, auth: authOf(0) })
     const rssAt = params.rssAt ?? Math.max(...params.levels)
     const pids = { enclave: stack.enclave.pid ?? -1, host: stack.host.pid ?? -1, loadGenerator: load.pid }
     const idle = new ProcessSampler({ enclave: pids.enclave, host: pids.host })

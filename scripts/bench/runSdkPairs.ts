@@ -62,7 +62,7 @@ export type RunSdkPairsReturnType = { pairs: SdkPair[]; samples: SdkSample[]; pa
 const EIP3009_TYPES = { TransferWithAuthorization: EIP3009_FIELDS }
 
 /** An x402 `exact` payment as @x402/evm builds it: EIP-3009 TransferWithAuthorization, fresh 32-byte nonce. */
-function eip3009(from: Hex) {
+export function eip3009(from: Hex) {
   const now = BigInt(Math.floor(Date.now() / 1000))
   return {
     domain: { name: 'USDC', version: '2', chainId: BENCH_CHAIN_ID, verifyingContract: BENCH_USDC as Hex },
