@@ -305,11 +305,14 @@ export class EnclaveGateway {
       this.flushScheduled = true
       setImmediate(() => {
         this.flushScheduled = false
-        const batch = this.queued
+        const chain = this.chain
+        // tail41: a periodic seal is stored in a transaction of its own once the answers it rode with are released.
+        const later: Sealed[] = []
+        const batch = this.queued.map((b) => (laterSeal(b.p) ? (later.push(b.p.sealed!), { ...b, p: { ...b.p, sealed: null } }) : b))
         this.queued = []
         const answers = batch.flatMap((b) => (b.answer ? [b.answer] : []))
         const t0 = performance.now()
-        this.store.persistMany(this.coverCheckpoints(batch), answers, this.chain).then(
+        this.store.persistMany(this.coverCheckpoints(batch), answers, chain).then(
           (maxSeq) => {
             if (maxSeq > this.maxStored) {
               const last = batch.findLast((b) => b.p.entries.length > 0)
@@ -326,11 +329,12 @@ export class EnclaveGateway {
               let snapshotBytes = 0
               for (const b of batch) {
                 entries += b.p.entries.length
-                if (b.p.sealed) snapshotBytes = b.p.sealed.blob.length + (b.p.sealed.wallets ?? []).reduce((n, w) => n + w.blob.length, 0)
+                if (b.p.sealed) snapshotBytes = sealedBytes(b.p.sealed)
               }
               this.observer.persist((performance.now() - t0) / 1000, batch.length, entries, snapshotBytes)
             }
             for (const b of batch) b.resolve()
+            if (later.length > 0) setImmediate(() => this.storeSeals(later, chain))
           },
           (err: Error) => {
             for (const b of batch) b.reject(err)
@@ -338,6 +342,24 @@ export class EnclaveGateway {
         )
       })
     })
+  }
+
+  /**
+   * tail41: periodic seals taken out of a group commit (`laterSeal`), stored after its answers were released: the
+   * ~0.5-1 MB of blobs no longer sit in the commit those answers wait for (it was the largest host commit of the open
+   * loop). Acked only once stored, as before. If this commit fails the seal is lost as a too-large one is: its wallet
+   * blobs stay unacked, so the enclave sends them again with its next core (test lostSealThenNewerCore).
+   */
+  private storeSeals(seals: Sealed[], chain: string): void {
+    const t0 = performance.now()
+    this.store.persistMany(seals.map((sealed) => ({ entries: [], checkpoint: null, sealed })), [], chain).then(
+      () => {
+        for (const s of seals) this.snapshotVersion = Math.max(this.snapshotVersion, s.version)
+        if (this.status.ready) setImmediate(() => this.ackSoon())
+        this.observer?.persist((performance.now() - t0) / 1000, seals.length, 0, seals.reduce((n, s) => n + sealedBytes(s), 0))
+      },
+      (err: Error) => this.log(`storing a periodic seal failed (its wallets are sent again with the next one): ${err.message}`),
+    )
   }
 
   /** Bootstraps; a refused or failed load (e.g. KMS down) is retried with backoff while connected. */
@@ -674,4 +696,24 @@ const answerTexts = new WeakMap<object, string>()
 /** Issue 18 (cpu18): the stored JSON text of an answer body this gateway returned (undefined: none stored). Do not mutate the body after. */
 export function answerText(body: unknown): string | undefined {
   return body !== null && typeof body === 'object' ? answerTexts.get(body) : undefined
+}
+
+type Sealed = NonNullable<Persist['sealed']>
+const sealedBytes = (s: Sealed): number => s.blob.length + (s.wallets ?? []).reduce((n, w) => n + w.blob.length, 0)
+
+/**
+ * tail41: a periodic seal, which the host may store after its block: captured at an earlier block's head (its
+ * auditSeq is below this block's first entry; enclave/Enclave.ts sealTx), so storing it later is storing it as if it
+ * had come later. An owner act's or the unstored bound's seal covers its own block's entries (auditSeq at or past the
+ * first): replay refuses an owner act's entry past the stored core, so that seal commits with its entries, as before.
+ */
+export function laterSeal(p: Persist): boolean {
+  if (!p.sealed || p.entries.length === 0) return false
+  let first: unknown
+  try {
+    first = parsedEntry(p, 0).seq
+  } catch {
+    return false // not JSON: the store refuses the batch (and says why)
+  }
+  return typeof first === 'number' && p.sealed.auditSeq < first
 }

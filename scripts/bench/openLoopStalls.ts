@@ -17,7 +17,11 @@
  * generator's; the probes of the events beside stay as above. `--no-perf` leaves only the host's fsync/fdatasync
  * trace (a few dozen events a window), not the ≥ 2 ms trace of its reads and writes.
  *
- *   npx tsx scripts/bench/openLoopStalls.ts [--root DIR] [--windows 3] [--ms 5000] [--rate N] [--env K=V,K=V] [--threshold 5] [--no-perf] [--no-loop] [--open-ms N] [--enclave-args F,F]
+ *
+ * tail41: the p99+ requests as a table (one row each: every hop's ms and what ran beside its largest hop), a host
+ * commit that stored a seal as its own kind, and a per-kind stall table (count per s, median / p90 / max, ms per s).
+ *
+ *   npx tsx scripts/bench/openLoopStalls.ts [--root DIR] [--windows 3] [--ms 5000] [--rate N] [--env K=V,K=V] [--threshold 5] [--no-perf] [--no-loop] [--open-ms N] [--enclave-args F,F] [--rows 25]
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
@@ -121,16 +125,23 @@ try {
 
 type Event = { kind: string; from: number; to: number; label: string }
 
+/** tail41: a probe row's kind; a host commit that stored a seal apart from the others. */
+function evKind(g: { ev?: string; snapshotBytes?: number }): string {
+  if (g.ev === 'commit') return g.snapshotBytes ? 'commit with a seal' : 'commit ≥ 1 ms'
+  return g.ev === 'writer turn' ? 'writer turn ≥ 1 ms' : g.ev!
+}
+
 function report(timeline: Array<[number, number]>, p99: number): void {
   const t0 = Math.min(...timeline.map(([t]) => t))
   const t1 = Math.max(...timeline.map(([t, ms]) => t + ms))
   const name = Object.fromEntries(Object.entries(pids).map(([k, v]) => [v, k]))
   const events: Event[] = []
   for (const line of readFileSync(files.gc, 'utf8').trim().split('\n')) {
-    const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string; ev?: string; entries?: number; blocks?: number }
+    const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string; ev?: string; entries?: number; blocks?: number; snapshotBytes?: number }
     if (g.at + g.ms < t0 || g.at > t1 || !name[g.pid] || g.ms < 0.5) continue
     // tail39: the enclave's seal capture / encryption and the host's commits ≥ 1 ms (gcTrace.mjs's diagnostics channels).
-    if (g.ev) events.push({ kind: `${name[g.pid]} ${g.ev}${g.ev === 'commit' || g.ev === 'writer turn' ? ' ≥ 1 ms' : ''}`, from: g.at, to: g.at + g.ms, label: `${name[g.pid]} ${g.ev} ${g.ms.toFixed(1)} ms${g.entries ? ` (${g.entries} entries)` : ''}${g.blocks ? ` (${g.blocks} blocks)` : ''}` })
+    // tail41: a commit that stored a sealed snapshot is its own kind (with the blobs' KB and the entries it carried).
+    if (g.ev) events.push({ kind: `${name[g.pid]} ${evKind(g)}`, from: g.at, to: g.at + g.ms, label: `${name[g.pid]} ${g.ev} ${g.ms.toFixed(1)} ms${g.entries ? ` (${g.entries} entries)` : ''}${g.blocks ? ` (${g.blocks} blocks)` : ''}${g.snapshotBytes ? ` (seal ${(g.snapshotBytes / 1024).toFixed(0)} KB)` : ''}` })
     else events.push({ kind: `${name[g.pid]} GC ${g.kind}`, from: g.at, to: g.at + g.ms, label: `${name[g.pid]} ${g.kind} GC ${g.ms.toFixed(1)} ms` })
   }
   for (const line of (existsSync(files.loop) ? readFileSync(files.loop, 'utf8') : '').trim().split('\n').filter(Boolean)) {
@@ -241,14 +252,36 @@ function segments(stamped: Stamped[], p99: number): void {
       console.log(`    ${k.padEnd(12)} ${((100 * excess[k]) / Math.max(1e-9, total)).toFixed(0).padStart(4)} %  (${(excess[k] / xs.length).toFixed(1).padStart(5)} ms)  largest in ${String(mine.length).padStart(4)}${mine.length ? `; beside it: ${beside || 'nothing recorded'}` : ''}`)
     }
   }
+  // tail41: the table for the p99+ requests, one row each (worst first): each hop's ms and, in the hop that was
+  // furthest over its median, what ran in its owner processes meanwhile (probe events: GC ms, commit ms/entries/seal
+  // KB, writer turn ms; CPU waits and loop delay bins by name). Stamps are whole ms except the generator's send.
+  const worst = stamped.filter((x) => x.ms >= p99).sort((a, b) => b.ms - a.ms).slice(0, Number(arg('rows') ?? 25))
+  console.log(`the ${worst.length} worst requests (at or over the p99 ${p99} ms): +s from the window's start, ms, each hop's ms (${STEPS.join(' / ')}), and beside its largest hop:`)
+  for (const x of worst) {
+    const k = STEPS.reduce((a, b) => (x.steps[b] - base[b] > x.steps[a] - base[a] ? b : a))
+    const [from, to] = x.spans[k]
+    const beside = new Map<string, string[]>()
+    for (const e of events) if (STEP_OWNERS[k].some((o) => e.kind.startsWith(o)) && e.from <= to && e.to >= from) beside.set(e.kind, [...(beside.get(e.kind) ?? []), e.label])
+    const what = [...beside].map(([kind, ls]) => `${kind}${ls.some(Boolean) ? ` ${ls.filter(Boolean).slice(0, 4).join(',')}` : ''}${ls.length > 1 ? ` ×${ls.length}` : ''}`).join('; ')
+    console.log(`  +${((x.at - t0) / 1000).toFixed(2).padStart(6)} ${x.ms.toFixed(1).padStart(6)} | ${STEPS.map((j) => x.steps[j].toFixed(1).padStart(5)).join(' ')} | ${k}: ${what || 'nothing recorded'}`)
+  }
+  // tail41: what stalled the processes in the window, per second: each kind's count, median, p90, max and ms per s.
+  const secs = Math.max(1e-3, (t1 - t0) / 1000)
+  const kinds = new Map<string, number[]>()
+  for (const e of events) if (e.from >= t0 && e.to <= t1 && !/waited for a CPU|loop delay|seal stored/.test(e.kind)) kinds.set(e.kind, [...(kinds.get(e.kind) ?? []), e.to - e.from])
+  console.log(`stalls in the window (${secs.toFixed(1)} s), per kind: count per s, median / p90 / max ms, ms per s of that thread:`)
+  for (const [kind, xs] of [...kinds].sort((a, b) => b[1].reduce((n, v) => n + v, 0) - a[1].reduce((n, v) => n + v, 0))) {
+    xs.sort((a, b) => a - b)
+    console.log(`  ${kind.padEnd(40)} ${(xs.length / secs).toFixed(2).padStart(7)}/s  ${xs[xs.length >> 1]!.toFixed(1).padStart(6)} / ${xs[Math.floor(xs.length * 0.9)]!.toFixed(1).padStart(6)} / ${xs.at(-1)!.toFixed(1).padStart(6)}  ${(xs.reduce((n, v) => n + v, 0) / secs).toFixed(1).padStart(6)} ms/s`)
+  }
 }
 
 /** GCs (≥ 0.5 ms) and 100 ms bins of loop delay ≥ 2 ms of the three processes, and the stored seals (150 ms before each). */
 function readEvents(name: Record<number, string>): Event[] {
   const events: Event[] = []
   for (const line of readFileSync(files.gc, 'utf8').trim().split('\n')) {
-    const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string; ev?: string }
-    if (name[g.pid] && g.ms >= 0.5) events.push({ kind: `${name[g.pid]} ${g.ev ?? `GC ${g.kind}`}`, from: g.at, to: g.at + g.ms, label: '' })
+    const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string; ev?: string; entries?: number; snapshotBytes?: number }
+    if (name[g.pid] && g.ms >= 0.5) events.push({ kind: `${name[g.pid]} ${g.ev ? evKind(g) : `GC ${g.kind}`}`, from: g.at, to: g.at + g.ms, label: `${g.ms.toFixed(1)}${g.entries ? `/${g.entries}e` : ''}${g.snapshotBytes ? `/${(g.snapshotBytes / 1024).toFixed(0)}KB` : ''}` })
   }
   for (const line of (existsSync(files.loop) ? readFileSync(files.loop, 'utf8') : '').trim().split('\n').filter(Boolean)) {
     const d = JSON.parse(line) as { pid: number; t: number; max: number }
