@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -54,7 +55,7 @@ describe.each(['sqlite', 'postgres'] as const)('EnclaveGateway on %s', (kind) =>
     const seal = (version: number, auditSeq: number) => ({ version, auditSeq, blob: new Uint8Array(64 * 1024).fill(version) })
     // Block 1: entries 0-1 with a periodic seal captured at an earlier head (-1 < 0). Block 2: entries 2-3 with a seal
     // covering them (an owner act's or the unstored bound's: auditSeq 3 ≥ its first entry 2).
-    const persists = [{ entries: [entry(0), entry(1)], checkpoint: null, sealed: seal(1, -1) }, { entries: [entry(2), entry(3)], checkpoint: null, sealed: seal(2, 3) }]
+    const persists: Persist[] = [{ entries: [entry(0), entry(1)], checkpoint: null, sealed: seal(1, -1) }, { entries: [entry(2), entry(3)], checkpoint: null, sealed: seal(2, 3) }]
     const server = await serveFrames({
       listen: { kind: 'unix', path: path.join(dir, 's.sock') },
       handle: async (msg) => {
@@ -96,5 +97,19 @@ describe.each(['sqlite', 'postgres'] as const)('EnclaveGateway on %s', (kind) =>
     expect(commits[2]).toEqual({ entries: 2, seals: [2] })
     expect((await inner.latestSnapshot())?.version).toBe(2)
     expect(commits).toHaveLength(3)
+    // The bench probe (bursar.hop): an agent request's forward, answer read and commit times, only to a subscriber.
+    const hops: Array<{ agentId: string; nonce: string; forward: number; answered: number; stored: number }> = []
+    const onHop = (m: unknown) => hops.push(m as (typeof hops)[number])
+    subscribe('bursar.hop', onHop)
+    try {
+      persists.push({ entries: [entry(4)], checkpoint: null, sealed: null })
+      await gw.call({ type: 'getWallets' }, undefined, { agentId: 'agent-1', nonce: 'n-1', requestHash: 'h' })
+    } finally {
+      unsubscribe('bursar.hop', onHop)
+    }
+    expect(hops).toHaveLength(1)
+    expect(hops[0]).toMatchObject({ agentId: 'agent-1', nonce: 'n-1' })
+    expect(hops[0]!.forward).toBeLessThanOrEqual(hops[0]!.answered)
+    expect(hops[0]!.answered).toBeLessThanOrEqual(hops[0]!.stored)
   })
 })

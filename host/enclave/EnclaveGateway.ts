@@ -6,6 +6,7 @@
  * if the enclave kept running, asks it (catchUp) for what a crash may have
  * kept from the store and stores that before it serves (SECURITY.md F1).
  */
+import { channel } from 'node:diagnostics_channel'
 import { existsSync, unlinkSync } from 'node:fs'
 import {
   type EnclaveRequest,
@@ -44,6 +45,11 @@ export type GatewayStatus = {
 }
 
 const REPLAY_CHUNK_BYTES = 4 * 1024 * 1024
+/**
+ * tail41: an agent request's host-side hops (performance.now: frame forwarded, answer frame read, answer committed),
+ * for a bench probe (scripts/bench/gcTrace.mjs, openLoopStalls.ts); published only to a subscriber.
+ */
+const hopTrace = channel('bursar.hop')
 /** How often a ready host tells the enclave what it has stored, so the enclave can forget it (catchUp): 2 s. */
 const ACK_EVERY_MS = ackEveryMs(process.env.BURSAR_TEST_ACK_EVERY_MS)
 
@@ -206,7 +212,8 @@ export class EnclaveGateway {
     if (this.lease && msg.type !== 'hello') this.lease.check()
     const t0 = performance.now()
     const res = await this.client.call(msg, timeoutMs, { type: msg.type, answer } satisfies LateTag)
-    this.observer?.call(msg.type, (performance.now() - t0) / 1000, res)
+    const t1 = performance.now()
+    this.observer?.call(msg.type, (t1 - t0) / 1000, res)
     if (res.persist && this.crashFlag && msg.type === 'agentSign' && res.persist.entries.length > 0 && existsSync(this.crashFlag)) {
       unlinkSync(this.crashFlag)
       process.kill(process.pid, 'SIGKILL')
@@ -232,6 +239,7 @@ export class EnclaveGateway {
         throw new BaseError('lease_not_held', 'This host lost the wallet group lease; the answer was not stored and is not released')
       }
     }
+    if (answer && hopTrace.hasSubscribers) hopTrace.publish({ agentId: answer.agentId, nonce: answer.nonce, forward: t0, answered: t1, stored: performance.now() })
     if (typed) return typed
     if (res.ok) throw new Error('unreachable: an ok response is typed above')
     // The enclave stopped on a broken invariant: stop saying ready (it answers only hello from now on).

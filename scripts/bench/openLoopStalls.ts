@@ -20,6 +20,9 @@
  *
  * tail41: the p99+ requests as a table (one row each: every hop's ms and what ran beside its largest hop), a host
  * commit that stored a seal as its own kind, and a per-kind stall table (count per s, median / p90 / max, ms per s).
+ * The host's hops come from its `bursar.hop` probe (sub-ms, the same clock): sent → forwarded (`hostIn`: HTTP,
+ * admission), → the enclave's decision (`toWriter`), → its turn (`writer`), → the answer frame read (`toHost`), →
+ * committed (`commit`), → the agent (`reply`); the enclave's two stamps stay whole ms.
  *
  *   npx tsx scripts/bench/openLoopStalls.ts [--root DIR] [--windows 3] [--ms 5000] [--rate N] [--env K=V,K=V] [--threshold 5] [--no-perf] [--no-loop] [--open-ms N] [--enclave-args F,F] [--rows 25]
  */
@@ -43,10 +46,13 @@ const dir = mkdtempSync(path.join(tmpdir(), 'bursar-stalls-'))
 const files = { gc: path.join(dir, 'gc.jsonl'), loop: path.join(dir, 'loop.jsonl') }
 const threshold = Number(arg('threshold') ?? 5)
 /** lat35: the steps of a request (declared before the top-level await that uses them). */
-const STEPS = ['send', 'toWriter', 'writer', 'toHost', 'commitReply', 'toAgent'] as const
+// tail41: `hostIn` (sent → the host forwards the frame) and `commit` (answer frame read → committed) from the host's
+// `bursar.hop` probe (sub-ms); `reply` the committed answer to the agent. A build without the probe (--root): hostIn 0,
+// toWriter from the send, toHost to `decided_at`, commit to `fetched_at` (the old commitReply), reply the rest.
+const STEPS = ['send', 'hostIn', 'toWriter', 'writer', 'toHost', 'commit', 'reply'] as const
 type Step = (typeof STEPS)[number]
 /** Whose loop / GC an overlapping event must belong to for the step to be charged to it. */
-const STEP_OWNERS: Record<Step, string[]> = { send: ['agent'], toWriter: ['host', 'enclave', 'agent'], writer: ['enclave', 'seal'], toHost: ['enclave', 'host'], commitReply: ['host'], toAgent: ['agent', 'host'] }
+const STEP_OWNERS: Record<Step, string[]> = { send: ['agent'], hostIn: ['host', 'agent'], toWriter: ['host', 'enclave'], writer: ['enclave', 'seal'], toHost: ['enclave', 'host'], commit: ['host'], reply: ['agent', 'host'] }
 const extraEnv = arg('env') ? Object.fromEntries(arg('env')!.split(',').map((kv) => kv.split('=') as [string, string])) : {}
 // Every process of the run (enclave, host, load generator) loads both probes.
 // `--no-loop`: without the loop-delay probe (its 1 ms timer wakes each process 1,000 times a second).
@@ -138,6 +144,7 @@ function report(timeline: Array<[number, number]>, p99: number): void {
   const events: Event[] = []
   for (const line of readFileSync(files.gc, 'utf8').trim().split('\n')) {
     const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string; ev?: string; entries?: number; blocks?: number; snapshotBytes?: number }
+    if (g.ev === 'hop') continue
     if (g.at + g.ms < t0 || g.at > t1 || !name[g.pid] || g.ms < 0.5) continue
     // tail39: the enclave's seal capture / encryption and the host's commits ≥ 1 ms (gcTrace.mjs's diagnostics channels).
     // tail41: a commit that stored a sealed snapshot is its own kind (with the blobs' KB and the entries it carried).
@@ -212,13 +219,21 @@ function storedStamps(db: Database.Database, trace: NonNullable<Awaited<ReturnTy
   const q = db.prepare(`SELECT a.decided_at AS decided, a.fetched_at AS fetched, e.time AS decide, c.time AS turn FROM agent_answers a
     JOIN audit_entries e ON e.chain = COALESCE(a.entry_chain, '') AND e.seq = a.audit_seq
     ${cpJoin} WHERE a.agent_id = ? AND a.nonce = ?`)
+  // tail41: the host's sub-ms hops by agent and nonce (gcTrace.mjs's `bursar.hop` rows), when the build has the probe.
+  const hops = new Map<string, { forward: number; answered: number; stored: number }>()
+  for (const line of readFileSync(files.gc, 'utf8').trim().split('\n')) {
+    if (!line.includes('"ev":"hop"')) continue
+    const h = JSON.parse(line) as { agentId: string; nonce: string; forward: number; answered: number; stored: number }
+    hops.set(`${h.agentId} ${h.nonce}`, h)
+  }
   const out: Stamped[] = []
   for (const t of trace) {
     const row = q.get(t.agentId, t.nonce) as { decided: number; fetched: number | null; decide: number; turn: number | null } | undefined
     if (!row || row.turn === null) continue
     const end = t.at + t.ms
     const fetched = row.fetched ?? end
-    const marks = [t.at, t.sent, row.decide, row.turn, row.decided, fetched, end]
+    const h = hops.get(`${t.agentId} ${t.nonce}`)
+    const marks = h ? [t.at, t.sent, h.forward, row.decide, row.turn, h.answered, h.stored, end] : [t.at, t.sent, t.sent, row.decide, row.turn, row.decided, fetched, end]
     const steps = {} as Record<Step, number>, spans = {} as Record<Step, [number, number]>
     STEPS.forEach((k, i) => ((steps[k] = marks[i + 1]! - marks[i]!), (spans[k] = [marks[i]!, marks[i + 1]!])))
     out.push({ at: t.at, ms: t.ms, steps, spans })
@@ -237,7 +252,7 @@ function segments(stamped: Stamped[], p99: number): void {
   const t0 = Math.min(...stamped.map((x) => x.at)), t1 = Math.max(...stamped.map((x) => x.at + x.ms))
   const inWin = schedBins.filter((b) => b.t >= t0 && b.t <= t1)
   console.log(`main threads in the window (schedstat, 100 ms bins): ${Object.keys(pids).map((k) => { const bs = inWin.filter((b) => b.who === k); const sum = (f: (b: (typeof bs)[number]) => number) => bs.reduce((n, b) => n + f(b), 0); return `${k} on CPU ${((100 * sum((b) => b.on)) / Math.max(1, 100 * bs.length)).toFixed(0)} %, waiting for a CPU ${sum((b) => b.wait).toFixed(0)} ms (bins ≥ 2 ms: ${bs.filter((b) => b.wait >= 2).length} of ${bs.length})` }).join('; ')}`)
-  console.log(`steps of the ${stamped.length} requests joined with their stored stamps (ms; whole-ms stamps): median of each step ${STEPS.map((k) => `${k} ${base[k].toFixed(1)}`).join(', ')}`)
+  console.log(`steps of the ${stamped.length} requests joined with their stamps (ms; the enclave's decision and turn stamps whole ms): median of each step ${STEPS.map((k) => `${k} ${base[k].toFixed(1)}`).join(', ')}`)
   for (const [label, xs] of groups) {
     if (xs.length === 0) continue
     const excess = Object.fromEntries(STEPS.map((k) => [k, xs.reduce((n, x) => n + Math.max(0, x.steps[k] - base[k]), 0)])) as Record<Step, number>
@@ -281,7 +296,7 @@ function readEvents(name: Record<number, string>): Event[] {
   const events: Event[] = []
   for (const line of readFileSync(files.gc, 'utf8').trim().split('\n')) {
     const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string; ev?: string; entries?: number; snapshotBytes?: number }
-    if (name[g.pid] && g.ms >= 0.5) events.push({ kind: `${name[g.pid]} ${g.ev ? evKind(g) : `GC ${g.kind}`}`, from: g.at, to: g.at + g.ms, label: `${g.ms.toFixed(1)}${g.entries ? `/${g.entries}e` : ''}${g.snapshotBytes ? `/${(g.snapshotBytes / 1024).toFixed(0)}KB` : ''}` })
+    if (name[g.pid] && g.ev !== 'hop' && g.ms >= 0.5) events.push({ kind: `${name[g.pid]} ${g.ev ? evKind(g) : `GC ${g.kind}`}`, from: g.at, to: g.at + g.ms, label: `${g.ms.toFixed(1)}${g.entries ? `/${g.entries}e` : ''}${g.snapshotBytes ? `/${(g.snapshotBytes / 1024).toFixed(0)}KB` : ''}` })
   }
   for (const line of (existsSync(files.loop) ? readFileSync(files.loop, 'utf8') : '').trim().split('\n').filter(Boolean)) {
     const d = JSON.parse(line) as { pid: number; t: number; max: number }
