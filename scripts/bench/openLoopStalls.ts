@@ -278,7 +278,13 @@ function segments(stamped: Stamped[], p99: number): void {
     const beside = new Map<string, string[]>()
     for (const e of events) if (STEP_OWNERS[k].some((o) => e.kind.startsWith(o)) && e.from <= to && e.to >= from) beside.set(e.kind, [...(beside.get(e.kind) ?? []), e.label])
     const what = [...beside].map(([kind, ls]) => `${kind}${ls.some(Boolean) ? ` ${ls.filter(Boolean).slice(0, 4).join(',')}` : ''}${ls.length > 1 ? ` ×${ls.length}` : ''}`).join('; ')
-    console.log(`  +${((x.at - t0) / 1000).toFixed(2).padStart(6)} ${x.ms.toFixed(1).padStart(6)} | ${STEPS.map((j) => x.steps[j].toFixed(1).padStart(5)).join(' ')} | ${k}: ${what || 'nothing recorded'}`)
+    const [turnAt, answeredAt] = x.spans.toHost
+    // Answers the host read while this one was on its way from its turn, and how many of them the enclave decided after
+    // this one: > 0 means the host was reading and a later decision's answer overtook this one.
+    const meanwhile = stamped.filter((y) => y !== x && y.spans.toHost[1] > turnAt + 1 && y.spans.toHost[1] < answeredAt - 1)
+    const later = meanwhile.filter((y) => y.spans.writer[0] > x.spans.writer[0]).length
+    const overtaken = ` {host read ${meanwhile.length} other answers meanwhile, ${later} decided after this one}`
+    console.log(`  +${((x.at - t0) / 1000).toFixed(2).padStart(6)} ${x.ms.toFixed(1).padStart(6)} | ${STEPS.map((j) => x.steps[j].toFixed(1).padStart(5)).join(' ')} | ${k}: ${what || 'nothing recorded'}${overtaken}`)
   }
   // tail41: what stalled the processes in the window, per second: each kind's count, median, p90, max and ms per s.
   const secs = Math.max(1e-3, (t1 - t0) / 1000)
