@@ -6,6 +6,7 @@
  * if the enclave kept running, asks it (catchUp) for what a crash may have
  * kept from the store and stores that before it serves (SECURITY.md F1).
  */
+import { channel } from 'node:diagnostics_channel'
 import { existsSync, unlinkSync } from 'node:fs'
 import {
   type EnclaveRequest,
@@ -44,6 +45,11 @@ export type GatewayStatus = {
 }
 
 const REPLAY_CHUNK_BYTES = 4 * 1024 * 1024
+/**
+ * tail41: an agent request's host-side hops (performance.now: frame forwarded, answer frame read, answer committed),
+ * for a bench probe (scripts/bench/gcTrace.mjs, openLoopStalls.ts); published only to a subscriber.
+ */
+const hopTrace = channel('bursar.hop')
 /** How often a ready host tells the enclave what it has stored, so the enclave can forget it (catchUp): 2 s. */
 const ACK_EVERY_MS = ackEveryMs(process.env.BURSAR_TEST_ACK_EVERY_MS)
 
@@ -206,7 +212,8 @@ export class EnclaveGateway {
     if (this.lease && msg.type !== 'hello') this.lease.check()
     const t0 = performance.now()
     const res = await this.client.call(msg, timeoutMs, { type: msg.type, answer } satisfies LateTag)
-    this.observer?.call(msg.type, (performance.now() - t0) / 1000, res)
+    const t1 = performance.now()
+    this.observer?.call(msg.type, (t1 - t0) / 1000, res)
     if (res.persist && this.crashFlag && msg.type === 'agentSign' && res.persist.entries.length > 0 && existsSync(this.crashFlag)) {
       unlinkSync(this.crashFlag)
       process.kill(process.pid, 'SIGKILL')
@@ -232,6 +239,7 @@ export class EnclaveGateway {
         throw new BaseError('lease_not_held', 'This host lost the wallet group lease; the answer was not stored and is not released')
       }
     }
+    if (answer && hopTrace.hasSubscribers) hopTrace.publish({ agentId: answer.agentId, nonce: answer.nonce, forward: t0, answered: t1, stored: performance.now() })
     if (typed) return typed
     if (res.ok) throw new Error('unreachable: an ok response is typed above')
     // The enclave stopped on a broken invariant: stop saying ready (it answers only hello from now on).
@@ -305,11 +313,14 @@ export class EnclaveGateway {
       this.flushScheduled = true
       setImmediate(() => {
         this.flushScheduled = false
-        const batch = this.queued
+        const chain = this.chain
+        // tail41: a periodic seal is stored in a transaction of its own once the answers it rode with are released.
+        const later: Sealed[] = []
+        const batch = this.queued.map((b) => (laterSeal(b.p) ? (later.push(b.p.sealed!), { ...b, p: { ...b.p, sealed: null } }) : b))
         this.queued = []
         const answers = batch.flatMap((b) => (b.answer ? [b.answer] : []))
         const t0 = performance.now()
-        this.store.persistMany(this.coverCheckpoints(batch), answers, this.chain).then(
+        this.store.persistMany(this.coverCheckpoints(batch), answers, chain).then(
           (maxSeq) => {
             if (maxSeq > this.maxStored) {
               const last = batch.findLast((b) => b.p.entries.length > 0)
@@ -326,11 +337,12 @@ export class EnclaveGateway {
               let snapshotBytes = 0
               for (const b of batch) {
                 entries += b.p.entries.length
-                if (b.p.sealed) snapshotBytes = b.p.sealed.blob.length + (b.p.sealed.wallets ?? []).reduce((n, w) => n + w.blob.length, 0)
+                if (b.p.sealed) snapshotBytes = sealedBytes(b.p.sealed)
               }
               this.observer.persist((performance.now() - t0) / 1000, batch.length, entries, snapshotBytes)
             }
             for (const b of batch) b.resolve()
+            if (later.length > 0) setImmediate(() => this.storeSeals(later, chain))
           },
           (err: Error) => {
             for (const b of batch) b.reject(err)
@@ -338,6 +350,24 @@ export class EnclaveGateway {
         )
       })
     })
+  }
+
+  /**
+   * tail41: periodic seals taken out of a group commit (`laterSeal`), stored after its answers were released: the
+   * ~0.5-1 MB of blobs no longer sit in the commit those answers wait for (it was the largest host commit of the open
+   * loop). Acked only once stored, as before. If this commit fails the seal is lost as a too-large one is: its wallet
+   * blobs stay unacked, so the enclave sends them again with its next core (test lostSealThenNewerCore).
+   */
+  private storeSeals(seals: Sealed[], chain: string): void {
+    const t0 = performance.now()
+    this.store.persistMany(seals.map((sealed) => ({ entries: [], checkpoint: null, sealed })), [], chain).then(
+      () => {
+        for (const s of seals) this.snapshotVersion = Math.max(this.snapshotVersion, s.version)
+        if (this.status.ready) setImmediate(() => this.ackSoon())
+        this.observer?.persist((performance.now() - t0) / 1000, seals.length, 0, seals.reduce((n, s) => n + sealedBytes(s), 0))
+      },
+      (err: Error) => this.log(`storing a periodic seal failed (its wallets are sent again with the next one): ${err.message}`),
+    )
   }
 
   /** Bootstraps; a refused or failed load (e.g. KMS down) is retried with backoff while connected. */
@@ -674,4 +704,24 @@ const answerTexts = new WeakMap<object, string>()
 /** Issue 18 (cpu18): the stored JSON text of an answer body this gateway returned (undefined: none stored). Do not mutate the body after. */
 export function answerText(body: unknown): string | undefined {
   return body !== null && typeof body === 'object' ? answerTexts.get(body) : undefined
+}
+
+type Sealed = NonNullable<Persist['sealed']>
+const sealedBytes = (s: Sealed): number => s.blob.length + (s.wallets ?? []).reduce((n, w) => n + w.blob.length, 0)
+
+/**
+ * tail41: a periodic seal, which the host may store after its block: captured at an earlier block's head (its
+ * auditSeq is below this block's first entry; enclave/Enclave.ts sealTx), so storing it later is storing it as if it
+ * had come later. An owner act's or the unstored bound's seal covers its own block's entries (auditSeq at or past the
+ * first): replay refuses an owner act's entry past the stored core, so that seal commits with its entries, as before.
+ */
+export function laterSeal(p: Persist): boolean {
+  if (!p.sealed || p.entries.length === 0) return false
+  let first: unknown
+  try {
+    first = parsedEntry(p, 0).seq
+  } catch {
+    return false // not JSON: the store refuses the batch (and says why)
+  }
+  return typeof first === 'number' && p.sealed.auditSeq < first
 }

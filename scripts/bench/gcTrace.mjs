@@ -4,7 +4,8 @@
 // tail39: also the enclave's periodic seals (diagnostics channel `bursar.writer`: the capture in the writer, the
 // encryption in a turn of its own), its writer turns of ≥ 1 ms (first block to signature, with the block count) and
 // the host's store commits of ≥ 1 ms (`bursar.store`), as rows with `ev` set ('seal capture', 'seal encrypt',
-// 'writer turn', 'commit'); both channels publish nothing without this subscriber.
+// 'writer turn', 'commit'); both channels publish nothing without this subscriber. tail41: `bursar.hop` (host):
+// each agent request's forward / answer read / committed times, rows with `ev: 'hop'`.
 import { subscribe } from 'node:diagnostics_channel'
 import { appendFileSync } from 'node:fs'
 import { PerformanceObserver, constants, performance } from 'node:perf_hooks'
@@ -22,6 +23,8 @@ if (file) {
   }
   subscribe('bursar.writer', step)
   subscribe('bursar.store', step)
+  // tail41: each agent request's host hops (frame forwarded, answer read, answer committed), on the same clock.
+  subscribe('bursar.hop', ({ agentId, nonce, forward, answered, stored }) => rows.push({ pid: process.pid, ev: 'hop', agentId, nonce, forward: wall(forward), answered: wall(answered), stored: wall(stored) }))
   const flush = () => {
     if (rows.length === 0) return
     appendFileSync(file, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`)

@@ -17,7 +17,14 @@
  * generator's; the probes of the events beside stay as above. `--no-perf` leaves only the host's fsync/fdatasync
  * trace (a few dozen events a window), not the ≥ 2 ms trace of its reads and writes.
  *
- *   npx tsx scripts/bench/openLoopStalls.ts [--root DIR] [--windows 3] [--ms 5000] [--rate N] [--env K=V,K=V] [--threshold 5] [--no-perf] [--no-loop] [--open-ms N] [--enclave-args F,F]
+ *
+ * tail41: the p99+ requests as a table (one row each: every hop's ms and what ran beside its largest hop), a host
+ * commit that stored a seal as its own kind, and a per-kind stall table (count per s, median / p90 / max, ms per s).
+ * The host's hops come from its `bursar.hop` probe (sub-ms, the same clock): sent → forwarded (`hostIn`: HTTP,
+ * admission), → the enclave's decision (`toWriter`), → its turn (`writer`), → the answer frame read (`toHost`), →
+ * committed (`commit`), → the agent (`reply`); the enclave's two stamps stay whole ms.
+ *
+ *   npx tsx scripts/bench/openLoopStalls.ts [--root DIR] [--windows 3] [--ms 5000] [--rate N] [--env K=V,K=V] [--threshold 5] [--no-perf] [--no-loop] [--open-ms N] [--enclave-args F,F] [--rows 25]
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
@@ -39,10 +46,13 @@ const dir = mkdtempSync(path.join(tmpdir(), 'bursar-stalls-'))
 const files = { gc: path.join(dir, 'gc.jsonl'), loop: path.join(dir, 'loop.jsonl') }
 const threshold = Number(arg('threshold') ?? 5)
 /** lat35: the steps of a request (declared before the top-level await that uses them). */
-const STEPS = ['send', 'toWriter', 'writer', 'toHost', 'commitReply', 'toAgent'] as const
+// tail41: `hostIn` (sent → the host forwards the frame) and `commit` (answer frame read → committed) from the host's
+// `bursar.hop` probe (sub-ms); `reply` the committed answer to the agent. A build without the probe (--root): hostIn 0,
+// toWriter from the send, toHost to `decided_at`, commit to `fetched_at` (the old commitReply), reply the rest.
+const STEPS = ['send', 'hostIn', 'toWriter', 'writer', 'toHost', 'commit', 'reply'] as const
 type Step = (typeof STEPS)[number]
 /** Whose loop / GC an overlapping event must belong to for the step to be charged to it. */
-const STEP_OWNERS: Record<Step, string[]> = { send: ['agent'], toWriter: ['host', 'enclave', 'agent'], writer: ['enclave', 'seal'], toHost: ['enclave', 'host'], commitReply: ['host'], toAgent: ['agent', 'host'] }
+const STEP_OWNERS: Record<Step, string[]> = { send: ['agent'], hostIn: ['host', 'agent'], toWriter: ['host', 'enclave'], writer: ['enclave', 'seal'], toHost: ['enclave', 'host'], commit: ['host'], reply: ['agent', 'host'] }
 const extraEnv = arg('env') ? Object.fromEntries(arg('env')!.split(',').map((kv) => kv.split('=') as [string, string])) : {}
 // Every process of the run (enclave, host, load generator) loads both probes.
 // `--no-loop`: without the loop-delay probe (its 1 ms timer wakes each process 1,000 times a second).
@@ -121,16 +131,24 @@ try {
 
 type Event = { kind: string; from: number; to: number; label: string }
 
+/** tail41: a probe row's kind; a host commit that stored a seal apart from the others. */
+function evKind(g: { ev?: string; snapshotBytes?: number }): string {
+  if (g.ev === 'commit') return g.snapshotBytes ? 'commit with a seal' : 'commit ≥ 1 ms'
+  return g.ev === 'writer turn' ? 'writer turn ≥ 1 ms' : g.ev!
+}
+
 function report(timeline: Array<[number, number]>, p99: number): void {
   const t0 = Math.min(...timeline.map(([t]) => t))
   const t1 = Math.max(...timeline.map(([t, ms]) => t + ms))
   const name = Object.fromEntries(Object.entries(pids).map(([k, v]) => [v, k]))
   const events: Event[] = []
   for (const line of readFileSync(files.gc, 'utf8').trim().split('\n')) {
-    const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string; ev?: string; entries?: number; blocks?: number }
+    const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string; ev?: string; entries?: number; blocks?: number; snapshotBytes?: number }
+    if (g.ev === 'hop') continue
     if (g.at + g.ms < t0 || g.at > t1 || !name[g.pid] || g.ms < 0.5) continue
     // tail39: the enclave's seal capture / encryption and the host's commits ≥ 1 ms (gcTrace.mjs's diagnostics channels).
-    if (g.ev) events.push({ kind: `${name[g.pid]} ${g.ev}${g.ev === 'commit' || g.ev === 'writer turn' ? ' ≥ 1 ms' : ''}`, from: g.at, to: g.at + g.ms, label: `${name[g.pid]} ${g.ev} ${g.ms.toFixed(1)} ms${g.entries ? ` (${g.entries} entries)` : ''}${g.blocks ? ` (${g.blocks} blocks)` : ''}` })
+    // tail41: a commit that stored a sealed snapshot is its own kind (with the blobs' KB and the entries it carried).
+    if (g.ev) events.push({ kind: `${name[g.pid]} ${evKind(g)}`, from: g.at, to: g.at + g.ms, label: `${name[g.pid]} ${g.ev} ${g.ms.toFixed(1)} ms${g.entries ? ` (${g.entries} entries)` : ''}${g.blocks ? ` (${g.blocks} blocks)` : ''}${g.snapshotBytes ? ` (seal ${(g.snapshotBytes / 1024).toFixed(0)} KB)` : ''}` })
     else events.push({ kind: `${name[g.pid]} GC ${g.kind}`, from: g.at, to: g.at + g.ms, label: `${name[g.pid]} ${g.kind} GC ${g.ms.toFixed(1)} ms` })
   }
   for (const line of (existsSync(files.loop) ? readFileSync(files.loop, 'utf8') : '').trim().split('\n').filter(Boolean)) {
@@ -201,13 +219,21 @@ function storedStamps(db: Database.Database, trace: NonNullable<Awaited<ReturnTy
   const q = db.prepare(`SELECT a.decided_at AS decided, a.fetched_at AS fetched, e.time AS decide, c.time AS turn FROM agent_answers a
     JOIN audit_entries e ON e.chain = COALESCE(a.entry_chain, '') AND e.seq = a.audit_seq
     ${cpJoin} WHERE a.agent_id = ? AND a.nonce = ?`)
+  // tail41: the host's sub-ms hops by agent and nonce (gcTrace.mjs's `bursar.hop` rows), when the build has the probe.
+  const hops = new Map<string, { forward: number; answered: number; stored: number }>()
+  for (const line of readFileSync(files.gc, 'utf8').trim().split('\n')) {
+    if (!line.includes('"ev":"hop"')) continue
+    const h = JSON.parse(line) as { agentId: string; nonce: string; forward: number; answered: number; stored: number }
+    hops.set(`${h.agentId} ${h.nonce}`, h)
+  }
   const out: Stamped[] = []
   for (const t of trace) {
     const row = q.get(t.agentId, t.nonce) as { decided: number; fetched: number | null; decide: number; turn: number | null } | undefined
     if (!row || row.turn === null) continue
     const end = t.at + t.ms
     const fetched = row.fetched ?? end
-    const marks = [t.at, t.sent, row.decide, row.turn, row.decided, fetched, end]
+    const h = hops.get(`${t.agentId} ${t.nonce}`)
+    const marks = h ? [t.at, t.sent, h.forward, row.decide, row.turn, h.answered, h.stored, end] : [t.at, t.sent, t.sent, row.decide, row.turn, row.decided, fetched, end]
     const steps = {} as Record<Step, number>, spans = {} as Record<Step, [number, number]>
     STEPS.forEach((k, i) => ((steps[k] = marks[i + 1]! - marks[i]!), (spans[k] = [marks[i]!, marks[i + 1]!])))
     out.push({ at: t.at, ms: t.ms, steps, spans })
@@ -226,7 +252,7 @@ function segments(stamped: Stamped[], p99: number): void {
   const t0 = Math.min(...stamped.map((x) => x.at)), t1 = Math.max(...stamped.map((x) => x.at + x.ms))
   const inWin = schedBins.filter((b) => b.t >= t0 && b.t <= t1)
   console.log(`main threads in the window (schedstat, 100 ms bins): ${Object.keys(pids).map((k) => { const bs = inWin.filter((b) => b.who === k); const sum = (f: (b: (typeof bs)[number]) => number) => bs.reduce((n, b) => n + f(b), 0); return `${k} on CPU ${((100 * sum((b) => b.on)) / Math.max(1, 100 * bs.length)).toFixed(0)} %, waiting for a CPU ${sum((b) => b.wait).toFixed(0)} ms (bins ≥ 2 ms: ${bs.filter((b) => b.wait >= 2).length} of ${bs.length})` }).join('; ')}`)
-  console.log(`steps of the ${stamped.length} requests joined with their stored stamps (ms; whole-ms stamps): median of each step ${STEPS.map((k) => `${k} ${base[k].toFixed(1)}`).join(', ')}`)
+  console.log(`steps of the ${stamped.length} requests joined with their stamps (ms; the enclave's decision and turn stamps whole ms): median of each step ${STEPS.map((k) => `${k} ${base[k].toFixed(1)}`).join(', ')}`)
   for (const [label, xs] of groups) {
     if (xs.length === 0) continue
     const excess = Object.fromEntries(STEPS.map((k) => [k, xs.reduce((n, x) => n + Math.max(0, x.steps[k] - base[k]), 0)])) as Record<Step, number>
@@ -241,14 +267,42 @@ function segments(stamped: Stamped[], p99: number): void {
       console.log(`    ${k.padEnd(12)} ${((100 * excess[k]) / Math.max(1e-9, total)).toFixed(0).padStart(4)} %  (${(excess[k] / xs.length).toFixed(1).padStart(5)} ms)  largest in ${String(mine.length).padStart(4)}${mine.length ? `; beside it: ${beside || 'nothing recorded'}` : ''}`)
     }
   }
+  // tail41: the table for the p99+ requests, one row each (worst first): each hop's ms and, in the hop that was
+  // furthest over its median, what ran in its owner processes meanwhile (probe events: GC ms, commit ms/entries/seal
+  // KB, writer turn ms; CPU waits and loop delay bins by name). Stamps are whole ms except the generator's send.
+  const worst = stamped.filter((x) => x.ms >= p99).sort((a, b) => b.ms - a.ms).slice(0, Number(arg('rows') ?? 25))
+  console.log(`the ${worst.length} worst requests (at or over the p99 ${p99} ms): +s from the window's start, ms, each hop's ms (${STEPS.join(' / ')}), and beside its largest hop:`)
+  for (const x of worst) {
+    const k = STEPS.reduce((a, b) => (x.steps[b] - base[b] > x.steps[a] - base[a] ? b : a))
+    const [from, to] = x.spans[k]
+    const beside = new Map<string, string[]>()
+    for (const e of events) if (STEP_OWNERS[k].some((o) => e.kind.startsWith(o)) && e.from <= to && e.to >= from) beside.set(e.kind, [...(beside.get(e.kind) ?? []), e.label])
+    const what = [...beside].map(([kind, ls]) => `${kind}${ls.some(Boolean) ? ` ${ls.filter(Boolean).slice(0, 4).join(',')}` : ''}${ls.length > 1 ? ` ×${ls.length}` : ''}`).join('; ')
+    const [turnAt, answeredAt] = x.spans.toHost
+    // Answers the host read while this one was on its way from its turn, and how many of them the enclave decided after
+    // this one: > 0 means the host was reading and a later decision's answer overtook this one.
+    const meanwhile = stamped.filter((y) => y !== x && y.spans.toHost[1] > turnAt + 1 && y.spans.toHost[1] < answeredAt - 1)
+    const later = meanwhile.filter((y) => y.spans.writer[0] > x.spans.writer[0]).length
+    const overtaken = ` {host read ${meanwhile.length} other answers meanwhile, ${later} decided after this one}`
+    console.log(`  +${((x.at - t0) / 1000).toFixed(2).padStart(6)} ${x.ms.toFixed(1).padStart(6)} | ${STEPS.map((j) => x.steps[j].toFixed(1).padStart(5)).join(' ')} | ${k}: ${what || 'nothing recorded'}${overtaken}`)
+  }
+  // tail41: what stalled the processes in the window, per second: each kind's count, median, p90, max and ms per s.
+  const secs = Math.max(1e-3, (t1 - t0) / 1000)
+  const kinds = new Map<string, number[]>()
+  for (const e of events) if (e.from >= t0 && e.to <= t1 && !/waited for a CPU|loop delay|seal stored/.test(e.kind)) kinds.set(e.kind, [...(kinds.get(e.kind) ?? []), e.to - e.from])
+  console.log(`stalls in the window (${secs.toFixed(1)} s), per kind: count per s, median / p90 / max ms, ms per s of that thread:`)
+  for (const [kind, xs] of [...kinds].sort((a, b) => b[1].reduce((n, v) => n + v, 0) - a[1].reduce((n, v) => n + v, 0))) {
+    xs.sort((a, b) => a - b)
+    console.log(`  ${kind.padEnd(40)} ${(xs.length / secs).toFixed(2).padStart(7)}/s  ${xs[xs.length >> 1]!.toFixed(1).padStart(6)} / ${xs[Math.floor(xs.length * 0.9)]!.toFixed(1).padStart(6)} / ${xs.at(-1)!.toFixed(1).padStart(6)}  ${(xs.reduce((n, v) => n + v, 0) / secs).toFixed(1).padStart(6)} ms/s`)
+  }
 }
 
 /** GCs (≥ 0.5 ms) and 100 ms bins of loop delay ≥ 2 ms of the three processes, and the stored seals (150 ms before each). */
 function readEvents(name: Record<number, string>): Event[] {
   const events: Event[] = []
   for (const line of readFileSync(files.gc, 'utf8').trim().split('\n')) {
-    const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string; ev?: string }
-    if (name[g.pid] && g.ms >= 0.5) events.push({ kind: `${name[g.pid]} ${g.ev ?? `GC ${g.kind}`}`, from: g.at, to: g.at + g.ms, label: '' })
+    const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string; ev?: string; entries?: number; snapshotBytes?: number }
+    if (name[g.pid] && g.ev !== 'hop' && g.ms >= 0.5) events.push({ kind: `${name[g.pid]} ${g.ev ? evKind(g) : `GC ${g.kind}`}`, from: g.at, to: g.at + g.ms, label: `${g.ms.toFixed(1)}${g.entries ? `/${g.entries}e` : ''}${g.snapshotBytes ? `/${(g.snapshotBytes / 1024).toFixed(0)}KB` : ''}` })
   }
   for (const line of (existsSync(files.loop) ? readFileSync(files.loop, 'utf8') : '').trim().split('\n').filter(Boolean)) {
     const d = JSON.parse(line) as { pid: number; t: number; max: number }
