@@ -116,8 +116,10 @@ const rel = (p: string) => path.relative(root, p)
  * scope38 (a create's view carries the owner's counts and a nonce-used bit, not every owner's nonces; createCounts reads the state itself) −1 → 6,250; (a growing act's decision refused at apply once the state is past the soft limit: STATE_GROWING to shared/owner/ownerLimits.ts) +2 → 6,252 on its branch; merged → 6,384; tail39 (the receipt key's PKCS#8 exported once; periodic seals' capture/encryption and writer turns on a diagnostics channel for bench probes) +7 → 6,391;
  * writer40 (bounded writer turns: at most TURN_FRAMES of a connection's frames in flight, reading paused past it; the enclave_busy cap gone) +0; rt40 (a connection whose answers are not leaving is not read until 'drain': UNREAD_BYTES) +2 → 6,393 (shell 2,018);
  * conn40b (connections served at once bounded: MAX_CONNECTIONS, BURSAR_ENCLAVE_MAX_CONNECTIONS, enclave_connections_full past it; rt40's finding) +17 → 6,410 (shell 2,035);
+ * floor40b (the agent start floor's distance a parameter: sim/main.sim.ts passes 0 for test stacks, enclave/main.ts never
+ * passes it, so production keeps start + 2 s; the field and the ReplayCache argument) +2 → 6,412 (shell 2,037; suite41 cherry-pick onto conn40b);
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6410)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6412)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;
@@ -228,6 +230,8 @@ const closure = Object.keys(result.metafile.inputs).filter((f) => !f.includes('n
 const external = new Set<string>()
 for (const input of Object.values(result.metafile.inputs)) for (const i of input.imports) if (i.external) external.add(pkgOf(i.path))
 for (const f of closure) if (f.startsWith('sim/')) problems.push(`enclave/main.ts reaches ${f}`)
+// floor40b: the simulation's settings (BURSAR_SIM_*, e.g. the agent start floor) are read by sim/ only, never by the production entry.
+for (const f of closure) if (readFileSync(path.join(root, f), 'utf8').includes('BURSAR_SIM_')) problems.push(`${f} (in the trusted closure) names a BURSAR_SIM_ setting`)
 // SECURITY (issue 12 stage B): the signer decides no owner act itself; governance/ runs in its own process.
 for (const f of closure) if (f.startsWith('governance/')) problems.push(`enclave/main.ts reaches ${f} (governance runs in its own process)`)
 for (const f of governanceClosure) if (f.startsWith('sim/')) problems.push(`governance/main.ts reaches ${f}`)
