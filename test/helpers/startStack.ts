@@ -10,5 +10,11 @@ export { type Stack, lastListening, repoRoot, waitFor } from '../../scripts/lib/
  * test floor).
  */
 export function startStack(opts: Parameters<typeof startAnyStack>[0] = {}): ReturnType<typeof startAnyStack> {
-  return startAnyStack({ agentFloor: process.env.BURSAR_TEST_AGENT_FLOOR === 'production' ? 'production' : 'test', ...opts })
+  return startAnyStack({ agentFloor: defaultAgentFloor(), ...opts })
+}
+
+/** The agent start floor a test's enclave gets unless the test asks for one (test/helpers/maliciousHost.ts too, suite41). */
+export type AgentFloor = 'production' | 'test'
+export function defaultAgentFloor(): AgentFloor {
+  return process.env.BURSAR_TEST_AGENT_FLOOR === 'production' ? 'production' : 'test'
 }
