@@ -14,7 +14,7 @@ describe('verifyAuditSlice (an owner-scoped log with gaps)', () => {
   })
 
   it('accepts an untouched slice and counts what the chain and the enclave vouch for', () => {
-    expect(verifyAuditSlice(slice())).toEqual({ ok: true, count: 5, linked: 2, signed: 3, unvouched: [6] })
+    expect(verifyAuditSlice(slice())).toEqual({ ok: true, count: 5, linked: 2, signed: 3, unvouched: [6], unvouchedChains: [''] })
   })
 
   it('finds an entry changed in place (amount edited, recorded hash kept)', () => {
