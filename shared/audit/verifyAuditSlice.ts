@@ -88,7 +88,7 @@ export function verifyAuditSlice(params: VerifyAuditSliceParameters): VerifyAudi
   const bySeq = new Map<string, Map<number, string>>() // chain → seq → entry hash
   const predecessor = new Map<Item, Item>() // an entry → the one its prevHash names (checked), in its chain
   // Issue 15 (rt30a): each wallet's thread must continue inside the slice (it may begin mid-thread: a page after a
-  // cursor); chains41: a wallet's stays in several chains are runs joined across them (`complete`, joinPageRuns).
+  // cursor); chains41: a wallet's stays in several chains are runs joined across them (`complete`, joinRuns).
   const runs: WalletRun[] = []
   for (const [chain, items] of groups) {
     const seqs = new Map<number, string>()
@@ -120,10 +120,10 @@ export function verifyAuditSlice(params: VerifyAuditSliceParameters): VerifyAudi
         linked++
         predecessor.set(item, prev)
       } else {
-        // chains41: the entry this one's prevHash names, served under another chain's label (or none): relabelled.
-        const moved = atSeq.get(e.seq - 1)?.find((x) => x.chain !== chain && x.hash === e.prevHash)
-        if (moved) {
-          failAt(AUDIT_CODES.chainMismatch, moved.e.seq, moved.chain, `seq ${moved.e.seq}: the entry ${where}'s prevHash names is served as ${chainName(moved.chain)}'s`)
+        // chains41: the entry this one's prevHash names is served under another chain's label (or none): one of the two is.
+        const named = atSeq.get(e.seq - 1)?.find((x) => x.chain !== chain && x.hash === e.prevHash)
+        if (named) {
+          failAt(AUDIT_CODES.chainMismatch, e.seq, chain, `${where} links (prevHash) to seq ${named.e.seq} served as ${chainName(named.chain)}'s: one of the two is served under another chain than its own`)
           break
         }
       }
@@ -156,7 +156,7 @@ export function verifyAuditSlice(params: VerifyAuditSliceParameters): VerifyAudi
     signedThrough.set(chain, Math.max(signedThrough.get(chain) ?? -1, cp.seq))
   }
   const eventAt = (chain: string, seq: number) => groups.get(chain)?.find((x) => x.e.seq === seq)?.e.event
-  const thread = params.complete ? joinWalletRuns(runs, true, signedThrough) : joinPageRuns(runs, eventAt, signedThrough)
+  const thread = joinRuns(runs, eventAt, signedThrough, params.complete === true)
   if (thread !== undefined) return { ok: false, ...thread }
   // Vouched: signed at its own seq, or named (prevHash, checked above) by a vouched successor right after it in its
   // chain, or (walletPrev, checked above and by joinWalletRuns) by its wallet's next thread entry when that one is
@@ -196,11 +196,13 @@ export function verifyAuditSlice(params: VerifyAuditSliceParameters): VerifyAudi
 }
 
 /**
- * chains41: a page's wallet runs joined as far as the page shows them (see `complete`): two runs holding one walletSeq
- * and two runs one after the other are joinWalletRuns's to judge; a gap between runs is allowed between two chains,
- * and in one chain only from the wallet's wallet_dropped to its wallet_loaded.
+ * chains41: a slice's wallet runs joined (see `complete`). Two runs holding one walletSeq, and two runs one after the
+ * other, are joinWalletRuns's to judge (`complete`: any two in walletSeq order, so no gap either). A wallet's stay in a
+ * chain begins with its wallet_loaded there (Enclave.loadWallet: the first entry of the thread it continues): a run
+ * continuing the thread from another chain's, or resuming in its chain after a gap, must begin with it — an entry
+ * moved to another chain's label does not. On one page (not `complete`) a gap between runs of two chains is allowed.
  */
-function joinPageRuns(runs: readonly WalletRun[], eventAt: (chain: string, seq: number) => string | undefined, signed: ReadonlyMap<string, number>): WalletRunFailure | undefined {
+function joinRuns(runs: readonly WalletRun[], eventAt: (chain: string, seq: number) => string | undefined, signed: ReadonlyMap<string, number>, complete: boolean): WalletRunFailure | undefined {
   const byWallet = new Map<string, WalletRun[]>()
   for (const r of runs) (byWallet.get(r.wallet) ?? byWallet.set(r.wallet, []).get(r.wallet)!).push(r)
   for (const [wallet, list] of byWallet) {
@@ -208,11 +210,17 @@ function joinPageRuns(runs: readonly WalletRun[], eventAt: (chain: string, seq: 
     for (let i = 1; i < list.length; i++) {
       const r = list[i - 1] as WalletRun
       const s = list[i] as WalletRun
-      if (s.first <= r.last + 1) {
+      if (s.first <= r.last + 1 || complete) {
         const joined = joinWalletRuns([r, s], true, signed)
         if (joined !== undefined) return joined
-      } else if (r.chain === s.chain && !(eventAt(r.chain, r.lastSeq) === 'wallet_dropped' && eventAt(s.chain, s.firstSeq) === 'wallet_loaded'))
-        return { code: AUDIT_CODES.threadBroken, seq: s.firstSeq, ...(s.chain === '' ? {} : { chain: s.chain }), message: `seq ${s.firstSeq}${of(s.chain)}: wallet ${wallet}: walletSeq ${s.first} follows walletSeq ${r.last} (entries missing: the wallet did not leave this chain, wallet_dropped, and come back, wallet_loaded, between them)` }
+      } else if (r.chain !== s.chain) continue // the entries between may lie outside this page's window of either chain
+      if (eventAt(s.chain, s.firstSeq) !== 'wallet_loaded')
+        return {
+          code: AUDIT_CODES.threadBroken,
+          seq: s.firstSeq,
+          ...(s.chain === '' ? {} : { chain: s.chain }),
+          message: `seq ${s.firstSeq}${of(s.chain)}: wallet ${wallet}: walletSeq ${s.first} follows walletSeq ${r.last} (${chainName(r.chain)}, seq ${r.lastSeq}) but is not a wallet_loaded: a stay of the wallet in a chain begins with one`,
+        }
     }
   }
   return undefined
