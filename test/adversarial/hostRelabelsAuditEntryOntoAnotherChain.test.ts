@@ -1,5 +1,8 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runAuditTail } from '../../cli/commands/audit.js'
 import type { AuditCheckpoint } from '../../shared/audit/auditEntry.js'
 import { type ServedAuditEntry, splitServedEntries } from '../../shared/audit/servedAuditEntry.js'
 import { verifyAuditSlice } from '../../shared/audit/verifyAuditSlice.js'
@@ -91,4 +94,34 @@ describe.each(STORE_KINDS)('adversarial: host relabels an audit entry onto anoth
     // B's seq 4 (C) to another chain, its checkpoint withheld: it links to B's seq 3 (and B's seq 5 to it).
     expect(verify(relabel(pages.operator, CHAIN_B, 4, OTHER, not(CHAIN_B, 4)))).toMatchObject({ ok: false, code: 'audit_chain_mismatch', seq: 4, chain: OTHER })
   })
+  /** `bursar audit tail` (operator) against a host serving `page` as its only page: the lines it prints in one pass. */
+  const tailOf = async (page: Page): Promise<{ lines: string[]; exitCode: number }> => {
+    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ scope: 'all', ...page, next: null, scanned: 0, scannedThrough: 0 })))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const lines: string[] = []
+    const abort = new AbortController()
+    try {
+      const tail = runAuditTail({ host: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 't', intervalMs: 60_000, signal: abort.signal, write: (l) => lines.push(...l.split('\n')) })
+      await expect.poll(() => lines.filter((l) => l.startsWith('#')).length, { timeout: 60_000, interval: 20 }).toBe(page.entries.length)
+      abort.abort()
+      return { lines, exitCode: (await tail).exitCode }
+    } finally {
+      server.close()
+    }
+  }
+
+  it('`bursar audit tail` follows each chain by its label: a relabelled entry is CHAIN BROKEN in both chains; a label that is no chain id is flagged, quoted', async () => {
+    expect(await tailOf(pages.operator)).toMatchObject({ exitCode: 0 })
+    expect((await tailOf(pages.operator)).lines.filter((l) => l.startsWith('!!'))).toEqual([])
+    const moved = await tailOf(relabel(pages.operator, '', 7, CHAIN_B))
+    expect(moved.exitCode).toBe(1)
+    expect(moved.lines.filter((l) => l.startsWith('!!')).map((l) => l.slice(0, l.indexOf(':')))).toEqual([
+      `!! CHAIN BROKEN at seq 7 of chain ${CHAIN_B}`, // the root's 7 does not link to B's 6
+      `!! CHAIN BROKEN at seq 7 of chain ${CHAIN_B}`, // B's own 7 after it
+      '!! CHAIN BROKEN at seq 8', // the root's 8 after the root's 6
+    ])
+    const forged = await tailOf(relabel(pages.operator, CHAIN_B, 4, 'x\n!! all good'))
+    expect(forged.exitCode).toBe(1)
+    expect(forged.lines.filter((l) => l.startsWith('!!'))).toEqual(['!! BAD CHAIN LABEL at seq 4: "x\\n!! all good" is not a chain id', expect.stringMatching(/^!! CHAIN BROKEN at seq 5 of chain/)])
+  }, 120_000)
 })
