@@ -4,11 +4,13 @@ import { constants } from 'node:fs'
 import { access, readFile, writeFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
 import { hostOption, parseHostArg } from '../lib/hostUrl.js'
-import type { AuditEntry, AuditHead } from '../../shared/audit/auditEntry.js'
+import { type AuditEntry, type AuditHead, CHAIN_ID_REGEX } from '../../shared/audit/auditEntry.js'
 import { AuditError } from '../../shared/audit/AuditError.js'
 import { formatAuditEntry } from '../../shared/audit/formatAuditEntry.js'
 import { GENESIS_HASH, hashAuditEntry } from '../../shared/audit/hashAuditEntry.js'
+import { type ServedAuditEntry, splitServedEntries } from '../../shared/audit/servedAuditEntry.js'
 import { verifyAuditJsonl, verifyAuditJsonlFile } from '../../shared/audit/verifyAuditJsonl.js'
+import { chainStartBreak } from '../../shared/audit/verifyAuditLog.js'
 import { verifyWalletThread } from '../../shared/audit/verifyWalletThread.js'
 import type { AuditReceipt } from '../../shared/audit/verifyReceipt.js'
 import { parseAuditJsonl } from '../../shared/audit/exportFormats.js'
@@ -316,13 +318,14 @@ export async function runAuditTail(opts: AuditTailOptions): Promise<CliResult> {
   let signedAt = Date.now()
   const write = opts.write ?? ((l: string) => process.stdout.write(`${l}\n`))
   let after = opts.after ?? -1
-  // The last entry printed (the chain check's predecessor); `after` is the cursor, which may run ahead of it (audit40).
-  let lastSeq = after
-  // Without a starting point, the first entry must be genesis; after --after SEQ the first is trusted as is.
-  let prevHash: string | undefined = after === -1 ? GENESIS_HASH : undefined
+  // chains41: each chain's last entry printed (the chain check's predecessor; '' the root), by the host's label: a
+  // cluster's chains share seqs, and a page holds each chain's entries in the seq window. `after` is the cursor, which
+  // may run ahead of them (audit40). Without a starting point, the root's first entry must be genesis; after --after
+  // SEQ the first is trusted as is.
+  const chains = new Map<string, { lastSeq: number; prevHash: string | undefined }>([['', { lastSeq: after, prevHash: after === -1 ? GENESIS_HASH : undefined }]])
   let broken = false
   while (!opts.signal?.aborted) {
-    let page: { entries: (AuditEntry & { hash?: string })[]; next: number | null; scope?: 'all' | 'owner'; scannedThrough?: number }
+    let page: { entries: ServedAuditEntry[]; next: number | null; scope?: 'all' | 'owner'; scannedThrough?: number }
     if ((opts.owner || opts.keyFile) && Date.now() - signedAt > OWN_TOKEN_TTL_MS / 2) {
       const fresh = await authHeaders(opts) // the owner read token is short-lived: sign a new one as it ages
       if (typeof fresh === 'string') return usage(fresh)
@@ -335,22 +338,46 @@ export async function runAuditTail(opts: AuditTailOptions): Promise<CliResult> {
       if (opts.signal?.aborted) break
       return usage(`tail failed: ${(err as Error).message}`)
     }
-    for (const raw of page.entries) {
-      // `mac` is the enclave's private replay authenticator: not part of the entry an auditor hashes.
-      const { hash: recorded, type: _type, mac: _mac, ...entry } = raw as AuditEntry & { hash?: string; type?: string; mac?: string }
-      if (page.scope === 'owner') {
-        // Owner scope skips other wallets' entries: only each entry's own recorded hash can be checked.
-        if (recorded !== undefined && hashAuditEntry(entry) !== recorded) {
-          broken = true
-          write(`!! ENTRY MODIFIED at seq ${entry.seq}: does not hash to its recorded hash`)
-        }
-      } else if (entry.seq !== lastSeq + 1 || (prevHash !== undefined && entry.prevHash !== prevHash)) {
+    // `hash` is the host's record, `mac` the enclave's private replay authenticator, `auditChain` the host's label of
+    // the entry's chain: none is part of the entry an auditor hashes.
+    const served = splitServedEntries(page.entries)
+    for (let i = 0; i < served.entries.length; i++) {
+      const entry = served.entries[i] as AuditEntry
+      const recorded = served.hashes[i]
+      const chain = served.chains[i] ?? ''
+      const hash = hashAuditEntry(entry)
+      if (chain !== '' && !CHAIN_ID_REGEX.test(chain)) {
         broken = true
-        write(`!! CHAIN BROKEN at seq ${entry.seq}: does not follow seq ${lastSeq}${prevHash ? ` (${prevHash})` : ''}`)
+        write(`!! BAD CHAIN LABEL at seq ${entry.seq}: ${JSON.stringify(chain)} is not a chain id`)
+      } else if (page.scope === 'owner') {
+        // Owner scope skips other wallets' entries: only each entry's own recorded hash can be checked.
+        if (recorded !== undefined && hash !== recorded) {
+          broken = true
+          write(`!! ENTRY MODIFIED at seq ${entry.seq}${chain ? ` of chain ${chain}` : ''}: does not hash to its recorded hash`)
+        }
+      } else {
+        let c = chains.get(chain)
+        if (c === undefined) {
+          // A chain first seen here: its seq 0 (chain_started) starts from genesis; a later first entry was born
+          // behind the cursor (the chains share it) or before --after: trusted as is, as the first entry after --after.
+          c = entry.seq === 0 ? { lastSeq: -1, prevHash: GENESIS_HASH } : { lastSeq: entry.seq - 1, prevHash: undefined }
+          chains.set(chain, c)
+          if (entry.seq !== 0) write(`.. chain ${chain} first seen at seq ${entry.seq} (its earlier entries are before the cursor: not checked)`)
+        }
+        if (entry.seq !== c.lastSeq + 1 || (c.prevHash !== undefined && entry.prevHash !== c.prevHash)) {
+          broken = true
+          write(`!! CHAIN BROKEN at seq ${entry.seq}${chain ? ` of chain ${chain}` : ''}: does not follow seq ${c.lastSeq}${c.prevHash ? ` (${c.prevHash})` : ''}`)
+        }
+        const wrong = chainStartBreak(entry, chain) // a chain's seq 0, and only it, is chain_started naming that chain
+        if (wrong !== undefined) {
+          broken = true
+          write(`!! CHAIN MISMATCH at seq ${entry.seq}${chain ? ` of chain ${chain}` : ''}: ${wrong.message}`)
+        }
+        c.lastSeq = entry.seq
+        c.prevHash = hash
       }
-      write(formatAuditEntry(entry))
-      prevHash = hashAuditEntry(entry)
-      after = lastSeq = entry.seq
+      write(formatAuditEntry(entry, chain))
+      after = Math.max(after, entry.seq)
     }
     // audit40: a page the host's row budget ended (short, even empty) continues at `next`; before, an empty one was
     // fetched again from the same cursor, forever (an owner's sparse entries, or a hole wider than the budget).
@@ -422,7 +449,8 @@ export async function runAuditQuery(opts: AuditQueryOptions): Promise<CliResult>
     return usage(`query failed: ${(err as Error).message}`)
   }
   if (opts.json) return { exitCode: 0, stdout: `${JSON.stringify({ scope, entries, checkpoints, ...(opts.request ? { answers } : {}) })}\n`, stderr: '' }
-  const lines = entries.map(({ hash: _h, type: _t, ...e }: AuditEntry & { hash?: string; type?: string }) => formatAuditEntry(e))
+  const served = splitServedEntries(entries)
+  const lines = served.entries.map((e, i) => formatAuditEntry(e, served.chains[i]))
   if (opts.request) {
     if (entries.length === 0) lines.push(`request ${opts.request}: no decision recorded (never reached the enclave's writer, or not one of your wallets)`)
     for (const a of answers) lines.push(formatAnswer(a))

@@ -11,6 +11,7 @@ import { toEd25519PublicKey } from '../../shared/audit/toEd25519PublicKey.js'
 import { verifyAuditCheckpoint } from '../../shared/audit/verifyAuditCheckpoint.js'
 import { verifyAuditLog } from '../../shared/audit/verifyAuditLog.js'
 import { verifyAuditSlice } from '../../shared/audit/verifyAuditSlice.js'
+import { byChain, type ServedAuditEntry, splitServedEntries } from '../../shared/audit/servedAuditEntry.js'
 import type { OwnerSession } from './ownerSession.js'
 
 export type AuditCheck = {
@@ -19,25 +20,28 @@ export type AuditCheck = {
   receiptKey: string
   keyPinnedBy: string
   head: { seq: number; ok: boolean } | null
-} & ({ ok: true; summary: string; unvouched?: number[] } | { ok: false; code: string; seq: number; message: string })
+} & ({ ok: true; summary: string; unvouched?: string[] } | { ok: false; code: string; seq: number; message: string })
 
-type Stored = AuditEntry & { hash?: string; mac?: string; type?: string }
+type Stored = ServedAuditEntry
 
 export async function verifyOwnerAudit(p: { session: OwnerSession; scope: string; entries: Stored[]; checkpoints: AuditCheckpoint[] }): Promise<AuditCheck> {
   const receiptKey = await p.session.client.receiptKey()
   const keyPinnedBy = p.session.client.marks.host(p.session.client.host)?.pinnedBy === 'attestation' ? 'verified by attestation' : 'pinned on first use'
   const base = { checkedAt: Date.now(), scope: p.scope, receiptKey, keyPinnedBy }
-  // `mac` is the enclave's private replay authenticator, `hash` the host's record: neither is part of the entry.
-  const entries = p.entries.map(({ hash: _h, mac: _m, type: _t, ...e }) => e as AuditEntry)
-  const hashes = p.entries.map((e) => e.hash)
+  // `mac` is the enclave's private replay authenticator, `hash` the host's record, `auditChain` the host's label of
+  // the entry's chain (chains41): none is part of the entry.
+  const { entries, hashes, chains } = splitServedEntries(p.entries)
   const head = await latestHead(p.session.client.host, receiptKey)
   try {
     if (p.scope === 'all') {
-      const r = verifyAuditLog({ entries, hashes, checkpoints: p.checkpoints, publicKey: receiptKey })
-      if (!r.ok) return { ...base, head, ok: false, code: r.code, seq: r.seq, message: r.message }
-      return { ...base, head, ok: true, summary: `${r.count} entries linked from genesis to #${r.head.seq}; signed by the enclave through #${r.signedHead?.seq ?? '-'}` }
+      // chains41: each chain verified whole, from its own genesis, under its own checkpoints (a cluster's chains share seqs).
+      const r = verifyAuditLog({ ...byChain(entries, hashes, chains, p.checkpoints), publicKey: receiptKey })
+      if (!r.ok) return { ...base, head, ok: false, code: r.code, seq: r.seq, message: r.chain ? `chain ${r.chain}: ${r.message}` : r.message }
+      const others = r.chains?.length ? ` (and ${r.chains.length} other chain${r.chains.length === 1 ? '' : 's'}: ${r.chains.map((c) => `${c.count} entries, signed through #${c.signedHead?.seq ?? '-'}`).join('; ')})` : ''
+      return { ...base, head, ok: true, summary: `${r.count} entries linked from genesis to #${r.head.seq}; signed by the enclave through #${r.signedHead?.seq ?? '-'}${others}` }
     }
-    const r = verifyAuditSlice({ entries, hashes, checkpoints: p.checkpoints, publicKey: receiptKey })
+    // Every page from the start: each wallet's thread must be whole across the chains (complete).
+    const r = verifyAuditSlice({ entries, hashes, chains, checkpoints: p.checkpoints, publicKey: receiptKey, complete: true })
     if (!r.ok) return { ...base, head, ok: false, code: r.code, seq: r.seq, message: r.message }
     // SECURITY: only what an enclave signature reaches (a checkpoint at its seq, or a link to such an entry) is
     // verified; the host serves the recorded hashes and chooses which checkpoints to serve.
@@ -46,7 +50,7 @@ export async function verifyOwnerAudit(p: { session: OwnerSession; scope: string
       ...base,
       head,
       ok: true,
-      unvouched: r.unvouched,
+      unvouched: r.unvouched.map((seq, i) => (r.unvouchedChains[i] ? `${seq} of chain ${r.unvouchedChains[i]}` : String(seq))),
       summary: `${r.count - r.unvouched.length} of ${r.count} entries vouched for by the enclave (${r.signed} under a signed checkpoint, ${r.linked} linked to their predecessor); ${hashed} recorded hashes match`,
     }
   } catch (err) {

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { AUDIT_CHAIN_LABEL } from '../../shared/audit/servedAuditEntry.js'
 import { canonicalJson } from '../../shared/canonical/canonicalJson.js'
 import { CheckpointSchema } from '../../shared/protocol/messages.js'
 import type { EnclaveGateway } from '../enclave/EnclaveGateway.js'
@@ -35,8 +36,8 @@ export const AuditEntriesQuerySchema = z
 const ErrorBody = z.object({ code: z.string(), message: z.string() })
 export const AuditEntriesResponseSchema = z.object({
   scope: z.enum(['all', 'owner']).describe('owner: only the wallets the token owner owns (not a contiguous chain)'),
-  entries: z.array(z.record(z.string(), z.unknown())).describe('stored entries (AuditEntry + recorded hash), ascending seq'),
-  checkpoints: z.array(CheckpointSchema).describe('signed checkpoints for the returned range (owner scope: at returned seqs), each of its entries\' own chain (a non-root one names it); a page mixing chains without owner scope: the root\'s'),
+  entries: z.array(z.record(z.string(), z.unknown())).describe('stored entries (AuditEntry + recorded hash `hash`; an entry of a chain other than the root also `auditChain`, its chain id: neither is part of the hashed entry), ascending (seq, chain)'),
+  checkpoints: z.array(CheckpointSchema).describe('signed checkpoints for the returned range (owner scope: at returned seqs), each of its entries\' own chain (a non-root one names it: `chain`, signed)'),
   next: z
     .number()
     .int()
@@ -273,7 +274,9 @@ async function readRange(store: Store, entries: { seq: number }[], wholeLogEnd: 
  * the budget; before: up to 10,000 beside it, outside the budget). Owner scope: the checkpoint at each returned
  * entry's seq of that entry's own chain (tidy41: was the root chain's, whichever chain the entry was in; a non-root
  * one carries `chain`, which its signature covers), one row an entry, one read a chain (Store.checkpointsAt; was one a
- * seq); else rangeCheckpoints: of the page's chain when all its entries are of one, else the root's (docs/audit.md "Querying"). Where `left` rows do not reach the last entry, the page
+ * seq); else rangeCheckpoints of each chain on the page over its entries, `left` shared by them (chains41; tidy41 served
+ * a page mixing chains the root's only) (docs/audit.md "Querying"). Each served entry of a non-root chain is labelled
+ * with it (AUDIT_CHAIN_LABEL, outside the hashed entry). Where `left` rows do not reach the last entry, the page
  * ends at the last seq they cover: fewer entries, `next` there (every candidate up to it was read). So each page's
  * checkpoints cover each of its entries as before and the pages followed to the end verify as the whole log did.
  * `unfiltered`: the query is the whole log (its last page gets no checkpoint past its last entry).
@@ -308,14 +311,31 @@ export async function pageCheckpoints(store: Store, scanned: AuditScan, owner: b
   } else {
     // audit39: a page ends at the limit (as before) or where the row budget ran out (page.through).
     const wholeLogEnd = auditNext(page, entries.at(-1)?.seq, limit) === null && unfiltered()
-    // tidy41: a page of one chain's entries gets that chain's (each naming it); a page mixing chains, the root's.
-    const chain = page.chains.every((c) => c === page.chains[0]) ? (page.chains[0] ?? '') : ''
-    const range = await readRange(store, entries, wholeLogEnd, left, chain)
-    if (range.covered !== null && range.covered < entries.at(-1)!.seq) cutAt(range.covered)
-    checkpoints = chain ? range.checkpoints.map((c) => ({ ...c, chain })) : range.checkpoints
-    rows = range.read
+    // chains41: each chain on the page gets its own range over its own entries, each naming a non-root chain (tidy41:
+    // a page of one chain's; a page mixing chains got the root's only), `left` shared by the chains (one chain: all of it).
+    const chains = [...new Set(page.chains)]
+    const share = Math.max(1, Math.floor(left / Math.max(1, chains.length)))
+    const ofChain = (chain: string) => entries.filter((_, i) => page.chains[i] === chain)
+    const ranges = await Promise.all(chains.map((chain) => readRange(store, ofChain(chain), wholeLogEnd, share, chain)))
+    // A chain whose checkpoints ran out short of its last entry ends the page there (a chain covered through its
+    // last entry does not: the others' entries past it are still covered by theirs).
+    const short = ranges.map((r, k) => (r.covered !== null && r.covered < ofChain(chains[k]!).at(-1)!.seq ? r.covered : Number.POSITIVE_INFINITY))
+    const covered = Math.min(...short)
+    if (entries.length > 0 && covered < entries.at(-1)!.seq) cutAt(covered)
+    // Cut where one chain's checkpoints ran out: each chain's range ends at the first checkpoint covering its last entry left.
+    checkpoints = ranges.flatMap((r, k) => {
+      const chain = chains[k]!
+      const last = ofChain(chain).at(-1)?.seq ?? -1
+      const end = r.checkpoints.findIndex((c) => c.seq >= last)
+      const range = end < 0 ? r.checkpoints : r.checkpoints.slice(0, end + 1)
+      return chain ? range.map((c) => ({ ...c, chain })) : range
+    })
+    if (chains.length > 1) checkpoints.sort((a, b) => a.seq - b.seq || ((a.chain ?? '') < (b.chain ?? '') ? -1 : 1))
+    rows = ranges.reduce((n, r) => n + r.read, 0)
   }
-  return { page, entries, checkpoints, rows, next: auditNext(page, entries.at(-1)?.seq, limit) }
+  // chains41: each entry of a chain other than the root says which (AUDIT_CHAIN_LABEL, beside `hash`, not hashed).
+  const served = entries.map((e, i) => (page.chains[i] ? { ...e, [AUDIT_CHAIN_LABEL]: page.chains[i] } : e))
+  return { page, entries: served, checkpoints, rows, next: auditNext(page, entries.at(-1)?.seq, limit) }
 }
 
 async function* ownerExport(store: Store, wallets: string[], format: 'jsonl' | 'csv', budget: number): AsyncGenerator<string> {

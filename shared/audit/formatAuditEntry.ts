@@ -1,12 +1,14 @@
-import type { AuditEntry } from './auditEntry.js'
+import { type AuditEntry, CHAIN_ID_REGEX } from './auditEntry.js'
 
 /**
  * One human-readable line per entry (for `bursar audit tail` and logs). The
- * agent's reason is JSON-quoted so control characters cannot forge lines.
+ * agent's reason is JSON-quoted so control characters cannot forge lines. `chain`: the entry's chain when not the
+ * root (chains41: a cluster's chains share seqs), shown after its seq (JSON-quoted
+ * when it is not a chain id: the host's label, untrusted).
  */
-export function formatAuditEntry(entry: AuditEntry): string {
+export function formatAuditEntry(entry: AuditEntry, chain?: string): string {
   const a = (entry.action ?? {}) as Record<string, unknown>
-  const parts = [`#${entry.seq}`, new Date(entry.time).toISOString(), entry.event, entry.verdict]
+  const parts = [`#${entry.seq}${chain ? ` of chain ${CHAIN_ID_REGEX.test(chain) ? chain : JSON.stringify(chain)}` : ''}`, new Date(entry.time).toISOString(), entry.event, entry.verdict]
   if (entry.agentId) parts.push(`agent ${entry.agentId}`)
   if (entry.wallet) parts.push(`wallet ${entry.wallet}`)
   if (entry.action) {

@@ -14,7 +14,7 @@ describe('verifyAuditSlice (an owner-scoped log with gaps)', () => {
   })
 
   it('accepts an untouched slice and counts what the chain and the enclave vouch for', () => {
-    expect(verifyAuditSlice(slice())).toEqual({ ok: true, count: 5, linked: 2, signed: 3, unvouched: [6] })
+    expect(verifyAuditSlice(slice())).toEqual({ ok: true, count: 5, linked: 2, signed: 3, unvouched: [6], unvouchedChains: [''] })
   })
 
   it('finds an entry changed in place (amount edited, recorded hash kept)', () => {
@@ -39,4 +39,11 @@ describe('verifyAuditSlice (an owner-scoped log with gaps)', () => {
     t.checkpoints[0] = { ...t.checkpoints[0]!, signature: `0x${'11'.repeat(64)}` }
     expect(verifyAuditSlice(t)).toMatchObject({ ok: false, code: 'audit_checkpoint_invalid' })
   })
+  it('chains41: a chain label that is not a chain id is malformed; labels name chains, a slice without them is the root\'s', () => {
+    expect(verifyAuditSlice({ ...slice(), chains: ['', 'B', '', '', ''] })).toMatchObject({ ok: false, code: 'audit_malformed', seq: 2 })
+    expect(verifyAuditSlice({ ...slice(), chains: ['', '', '', '', ''] })).toMatchObject({ ok: true, unvouched: [6], unvouchedChains: [''] })
+    // The root's checkpoints do not sign a chain: the same entries under a chain label are served as another chain's.
+    expect(verifyAuditSlice({ ...slice(), chains: Array(5).fill('ab'.repeat(16)) })).toMatchObject({ ok: false, code: 'audit_chain_mismatch', seq: 1 })
+  })
 })
+
