@@ -26,10 +26,8 @@ export class ReplayCache {
     readonly startedAt: number,
     readonly pastWindowMs = 30_000,
     readonly futureSkewMs = AGENT_CLOCK_AHEAD_MS,
-    /** The floor's distance from the start: futureSkewMs, except a simulation's (sim/main.sim.ts, floor40b). */
-    floorAfterStartMs = futureSkewMs,
   ) {
-    this.floor = startedAt + floorAfterStartMs
+    this.floor = startedAt + futureSkewMs
   }
 
   /**
