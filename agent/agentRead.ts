@@ -74,6 +74,8 @@ export const PAYMENTS_MAX_PAGES = 100
 export async function readAgentPayments(params: AgentReadParameters & { limit?: number | undefined; maxPages?: number | undefined }): Promise<AgentPayments> {
   const want = params.limit === undefined ? 20 : Math.min(Math.max(Math.trunc(params.limit), 1), 100)
   const maxPages = Math.max(Math.trunc(params.maxPages ?? PAYMENTS_MAX_PAGES), 1)
+  // rt41: NaN (a misread setting) would never trip `pages >= maxPages`: the host's cursor followed without end.
+  if (Number.isNaN(maxPages)) throw new BursarRequestError(AGENT_ERROR_CODES.request_invalid, `maxPages must be a number (got ${params.maxPages})`)
   const entries: Record<string, unknown>[] = []
   let agentId = ''
   for (let [before, pages]: [number | null, number] = [null, 1]; ; pages++) {
@@ -83,7 +85,8 @@ export async function readAgentPayments(params: AgentReadParameters & { limit?: 
     if (!parsed.success)
       throw new BursarRequestError(AGENT_ERROR_CODES.response_invalid, 'bursar host sent malformed payments', { cause: parsed.error })
     agentId = parsed.data.agentId
-    entries.push(...parsed.data.entries)
+    // rt41: only what is still wanted (≤ 100), one push each: a page spread as arguments (a host's 500,000 entries) threw RangeError.
+    for (const e of parsed.data.entries.slice(0, want - entries.length)) entries.push(e)
     const next = parsed.data.next ?? null
     if (entries.length >= want || next === null) return { agentId, entries: entries.slice(0, want) }
     if (next < 0 || (before !== null && next >= before))
