@@ -121,8 +121,9 @@ const rel = (p: string) => path.relative(root, p)
  * accounting per connection +20 (count, refuse, the data handler's check and log), BURSAR_ENCLAVE_PENDING_FRAME_BYTES and
  * governance's two bounds in enclave/config.ts +6, runEnclave/main passing it +1, enclave_frame_budget_full in the error table +1) +28 → 6,438;
  * (answers not yet read, across connections, past the same budget: the largest holder closed, serveFrames' shedUnread) +9 → 6,447 on its branch; merged with tidy41 → 6,446;
+ * rt41 (past the frame budget the connection holding the largest partial frame is refused, not the one whose frame came last) +5 → 6,451;
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6446)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6451)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;
@@ -139,8 +140,9 @@ export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 21
  * tidy41 (the CBOR head writer written once: the frame encoder's by core/state/encodeWithRaw's) −1 → 3,551.
  * limits41 (serveFrames' pending-frame byte budget +20 as the signer's; BURSAR_GOVERNANCE_MAX_CONNECTIONS and
  * BURSAR_GOVERNANCE_PENDING_FRAME_BYTES: config.ts +6, governance/main.ts and runGovernance passing them +4; the error code +1) +31 → 3,583;
- * (serveFrames' shedUnread, answers not yet read across connections, as the signer's) +9 → 3,592 on its branch; merged with tidy41 → 3,591. */
-export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3591)
+ * (serveFrames' shedUnread, answers not yet read across connections, as the signer's) +9 → 3,592 on its branch; merged with tidy41 → 3,591.
+ * rt41 (serveFrames: past the budget the largest partial frame's connection is refused, as the signer's) +5 → 3,596. */
+export const GOVERNANCE_CLOSURE_BUDGET = Number(process.env.BURSAR_GOVERNANCE_BUDGET ?? 3596)
 
 const TRUSTED_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'hash-wasm', 'zod', 'cborg', '@aws-sdk/client-kms', '@peculiar/asn1-cms', '@peculiar/asn1-schema', 'asn1js', 'secp256k1']
 const CORE_DEPS = ['viem', '@noble/curves', '@noble/hashes', 'hash-wasm', 'zod', 'cborg']

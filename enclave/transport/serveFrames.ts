@@ -56,8 +56,9 @@ export const MAX_CONNECTIONS = 64
  * waiting, frames in flight. MAX_CONNECTIONS × MAX_FRAME_BYTES was 2 GiB, the whole of a 2,048 MiB enclave
  * (docs/nitro.md). 256 MiB is eight largest frames at once (an honest host sends one large frame at a time: loadState,
  * loadWallet); frames and unread answers (shedUnread: the same figure, apart) of both processes full, 1 GiB, beside
- * the signer's ~140 MB under load and governance's ~60 MB, leave ~800 MB. A connection whose bytes would pass it gets one `enclave_frame_budget_full` frame (id 0) and is closed;
- * the others are served on.
+ * the signer's ~140 MB under load and governance's ~60 MB, leave ~800 MB. Past it the connection holding the largest
+ * partial frame (rt41: not the one whose bytes came last; that one on a tie or if none holds one) gets one
+ * `enclave_frame_budget_full` frame (id 0) and is closed, until within it; the others are served on.
  * BURSAR_ENCLAVE_PENDING_FRAME_BYTES overrides (enclave/config.ts).
  */
 export const PENDING_FRAME_BYTES = 256 * 1024 * 1024
@@ -69,8 +70,8 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
   const maxConnections = params.maxConnections ?? MAX_CONNECTIONS
   const budget = params.pendingFrameBytes ?? PENDING_FRAME_BYTES
   let [refused, pendingBytes, overBudget, shed] = [0, 0, 0, 0]
-  /** The connections served (conn40b's count: its size). */
-  const served = new Set<net.Socket>()
+  /** The connections served (conn40b's count: its size); rt41: each one's partial frame bytes, and its refusal past the budget. */
+  const served = new Map<net.Socket, { partial: () => number; refuse: () => void }>()
   /**
    * limits41: answers not yet read by their peers, across connections, past the same budget: the connection holding
    * most is closed (a peer that does not read, as at MAX_UNSENT_BYTES). Summed only when a connection holds more than
@@ -78,7 +79,7 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
    */
   const shedUnread = () => {
     let [total, worst] = [0, null as net.Socket | null]
-    for (const s of served) (total += s.writableLength), s.writableLength > (worst?.writableLength ?? -1) && (worst = s)
+    for (const s of served.keys()) (total += s.writableLength), s.writableLength > (worst?.writableLength ?? -1) && (worst = s)
     if (total <= budget || !worst) return
     if ((++shed & (shed - 1)) === 0) log(`connection closed: answers not yet read passed ${budget} bytes across connections; ${shed} closed so far`)
     worst.destroy()
@@ -92,7 +93,6 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
       socket.end(encodeFrame({ id: 0, ok: false, error }), () => socket.destroy())
       return
     }
-    served.add(socket)
     socket.once('close', () => served.delete(socket))
     let reader = new FrameReader()
     let stallTimer: NodeJS.Timeout | undefined
@@ -175,11 +175,20 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
       }
       for (const body of bodies) backlog.push(body), (queued += body.length)
       count()
-      if (pendingBytes > budget) {
+      // rt41: past the budget the connection holding the largest partial frame is refused (this one on a tie, or if none
+      // holds one), until within it: connections holding partial frames just under the budget made every honest frame
+      // the one past it. Frames in flight are no reason to refuse their connection (their answers could not leave).
+      while (pendingBytes > budget && !gone) {
+        let worst = served.get(socket)!
+        for (const h of served.values()) h.partial() > worst.partial() && (worst = h)
         if ((++overBudget & (overBudget - 1)) === 0) log(`connection refused: frames not yet answered passed ${budget} bytes (BURSAR_ENCLAVE_PENDING_FRAME_BYTES); ${overBudget} refused so far`)
-        return refuse({ code: 'enclave_frame_budget_full' satisfies ErrorCode, message: `The enclave holds at most ${budget} bytes of frames not yet answered` })
+        worst.refuse()
       }
-      pump()
+      if (!gone) pump()
+    })
+    served.set(socket, {
+      partial: () => reader.pendingBytes,
+      refuse: () => refuse({ code: 'enclave_frame_budget_full' satisfies ErrorCode, message: `The enclave holds at most ${budget} bytes of frames not yet answered` }),
     })
     socket.on('error', () => socket.destroy())
     socket.on('drain', () => open === 0 && held && resume()) // rt40: see settle
