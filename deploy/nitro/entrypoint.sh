@@ -49,7 +49,7 @@ done
 # (socat accepts again when a relay ends). A few (8) above the frame server's own cap, so a connection past that cap
 # still reaches it and gets the typed enclave_connections_full refusal (its relay then ends at once).
 for cap in "${BURSAR_ENCLAVE_MAX_CONNECTIONS:-64}" "${BURSAR_GOVERNANCE_MAX_CONNECTIONS:-64}"; do
-  if [[ ! "$cap" =~ ^[0-9]{1,4}$ ]] || (( cap < 1 || cap > 4096 )); then
+  if [[ ! "$cap" =~ ^[1-9][0-9]{0,3}$ ]] || (( cap < 1 || cap > 4096 )); then
     echo "entrypoint: invalid connection cap '$cap' (1-4096)" >&2
     exit 2
   fi

@@ -26,7 +26,7 @@ PROXY_CONFIG="${BURSAR_VSOCK_PROXY_CONFIG:-/etc/nitro_enclaves/vsock-proxy.yaml}
 # queue). The enclave bounds itself (entrypoint.sh, serveFrames); this keeps a runaway local client from forking the
 # parent's relays without bound. Default: the enclave's default connection cap (64) + 8.
 RELAYS="${BURSAR_BRIDGE_MAX_RELAYS:-72}"
-if [[ ! "$RELAYS" =~ ^[0-9]{1,4}$ ]] || (( RELAYS < 1 )); then
+if [[ ! "$RELAYS" =~ ^[1-9][0-9]{0,3}$ ]] || (( RELAYS < 1 )); then
   echo "host-bridge: BURSAR_BRIDGE_MAX_RELAYS '$RELAYS' is not a number from 1 to 9999" >&2
   exit 2
 fi
