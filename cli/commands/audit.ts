@@ -443,6 +443,8 @@ export async function runAuditQuery(opts: AuditQueryOptions): Promise<CliResult>
       entries.push(...page.entries)
       checkpoints.push(...page.checkpoints)
       if (page.next === null) break
+      // rt41: a host whose cursor does not move would be read again and again, forever.
+      if (!(page.next > after)) throw new Error(`the host's cursor did not move (next ${page.next} after ${after})`)
       after = page.next
     }
   } catch (err) {
