@@ -52,7 +52,7 @@ export async function postSignedRequest(params: PostSignedRequestParameters): Pr
     } catch (cause) {
       throw new EnclaveUnavailableError('bursar host unreachable or timed out', { cause, details: url })
     }
-    const body = (await res.json().catch(() => null)) as { code?: unknown; dryRun?: unknown } | null
+    const body = (await boundedJson(res)) as { code?: unknown; dryRun?: unknown } | null
     // A refusal may come with a 2xx status (202 approval_pending): a code is success only inside a dry-run answer.
     if (res.ok && body && (typeof body.code !== 'string' || body.dryRun === true)) return { status: res.status, body }
     const code = body?.code
@@ -63,5 +63,23 @@ export async function postSignedRequest(params: PostSignedRequestParameters): Pr
       continue
     }
     throw toAgentError({ status: res.status, body })
+  }
+}
+
+/** rt41: the most of a host's answer read (postHttp1's MAX_ANSWER): past it the answer is malformed (response_invalid). */
+const MAX_ANSWER_BYTES = 8 * 1024 * 1024
+
+/** The answer's JSON, or null (not JSON, or longer than MAX_ANSWER_BYTES: the rest is not read; res.json() buffered all of it). */
+async function boundedJson(res: Response): Promise<unknown> {
+  const parts: Uint8Array[] = []
+  let size = 0
+  try {
+    for await (const part of res.body ?? []) {
+      if ((size += part.length) > MAX_ANSWER_BYTES) return null // leaving the loop cancels the stream
+      parts.push(part)
+    }
+    return JSON.parse(Buffer.concat(parts, size).toString('utf8'))
+  } catch {
+    return null
   }
 }
