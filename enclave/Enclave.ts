@@ -40,6 +40,8 @@ export type EnclaveParameters = {
   now?: () => number
   /** Snapshot after this many audit entries (owner acts always snapshot). */
   snapshotEvery?: number
+  /** floor40b: only sim/main.sim.ts passes it (tests' stacks); enclave/main.ts never does: the floor is start + 2 s. */
+  agentStartFloorMs?: number | undefined
 }
 
 /** A request's accumulated side effects, turned into the response's `persist`. */
@@ -142,7 +144,7 @@ export class Enclave {
   constructor(readonly params: EnclaveParameters) {
     this.now = params.now ?? Date.now
     this.startedAt = this.now()
-    this.replay = new ReplayCache(this.startedAt)
+    this.replay = new ReplayCache(this.startedAt, undefined, undefined, params.agentStartFloorMs)
   }
 
   transition(to: Phase): void {

@@ -122,8 +122,10 @@ const rel = (p: string) => path.relative(root, p)
  * governance's two bounds in enclave/config.ts +6, runEnclave/main passing it +1, enclave_frame_budget_full in the error table +1) +28 → 6,438;
  * (answers not yet read, across connections, past the same budget: the largest holder closed, serveFrames' shedUnread) +9 → 6,447 on its branch; merged with tidy41 → 6,446;
  * rt41 (past the frame budget the connection holding the largest partial frame is refused, not the one whose frame came last) +5 → 6,451;
+ * floor40b (the agent start floor's distance a parameter: sim/main.sim.ts passes 0 for test stacks, enclave/main.ts never
+ * passes it, so production keeps start + 2 s; the field and the ReplayCache argument) +2 → 6,453 (suite41's cherry-pick, merged onto limits41, tidy41 and rt41);
  */
-export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6451)
+export const TRUSTED_CLOSURE_BUDGET = Number(process.env.BURSAR_TRUSTED_BUDGET ?? 6453)
 export const ENCLAVE_SHELL_BUDGET = Number(process.env.BURSAR_SHELL_BUDGET ?? 2100)
 /** Issue 12 stage B (gov35): governance/main.ts's own closure (governance/ and what it shares with the signer: schemas, frame server, KMS sealer).
  * gov35 3,586; mem35 (the policy schema's UTC time zone check, shared with the signer) +1 → 3,587;
@@ -239,6 +241,8 @@ const closure = Object.keys(result.metafile.inputs).filter((f) => !f.includes('n
 const external = new Set<string>()
 for (const input of Object.values(result.metafile.inputs)) for (const i of input.imports) if (i.external) external.add(pkgOf(i.path))
 for (const f of closure) if (f.startsWith('sim/')) problems.push(`enclave/main.ts reaches ${f}`)
+// floor40b: the simulation's settings (BURSAR_SIM_*, e.g. the agent start floor) are read by sim/ only, never by the production entry.
+for (const f of closure) if (readFileSync(path.join(root, f), 'utf8').includes('BURSAR_SIM_')) problems.push(`${f} (in the trusted closure) names a BURSAR_SIM_ setting`)
 // SECURITY (issue 12 stage B): the signer decides no owner act itself; governance/ runs in its own process.
 for (const f of closure) if (f.startsWith('governance/')) problems.push(`enclave/main.ts reaches ${f} (governance runs in its own process)`)
 for (const f of governanceClosure) if (f.startsWith('sim/')) problems.push(`governance/main.ts reaches ${f}`)

@@ -15,6 +15,7 @@ import { sealerFromEnv } from './sealerFromEnv.js'
 import { startGovernanceBeside } from './startGovernanceBeside.js'
 import { lowerStateLimit } from './lowerStateLimit.js'
 import { createSimClock } from './simClock.js'
+import { AGENT_CLOCK_AHEAD_MS } from '../shared/schemas/agentRequest.js'
 import { parseAdmission } from '../shared/owner/parseAdmission.js'
 import { governanceAddressOf } from '../shared/governance/governanceProtocol.js'
 
@@ -34,6 +35,12 @@ const env = EnclaveEnvSchema.extend({
   BURSAR_GOVERNANCE_LISTEN: z.string().optional(),
   /** Tests only: a lower soft state limit (sim/lowerStateLimit.ts; the governance process started below reads it too). */
   BURSAR_SIM_STATE_SOFT_BYTES: z.coerce.number().int().positive().optional(),
+  /**
+   * Tests only (floor40b): the agent start floor's distance from the enclave's start, 0..2000 ms (production: 2000,
+   * the agent clock-ahead allowance). Test stacks that do not test the floor pass 0 (requests issued after the start
+   * are accepted at once); enclave/main.ts has no such setting (scripts/checkBoundaries.ts: not in the closure).
+   */
+  BURSAR_SIM_AGENT_START_FLOOR_MS: z.coerce.number().int().min(0).max(AGENT_CLOCK_AHEAD_MS).optional(),
 }).parse(process.env)
 const log = (line: string) => process.stderr.write(`[enclave] ${line}\n`)
 lowerStateLimit(env.BURSAR_SIM_STATE_SOFT_BYTES, log)
@@ -45,6 +52,7 @@ const nsm = await createMockNsm({
 })
 const sealer = await sealerFromEnv(env, nsm, log)
 log(`sealer: ${sealer.kind}`)
+if (env.BURSAR_SIM_AGENT_START_FLOOR_MS !== undefined) log(`*** AGENT START FLOOR start + ${env.BURSAR_SIM_AGENT_START_FLOOR_MS} ms, not start + ${AGENT_CLOCK_AHEAD_MS} ms (tests only) ***`)
 if (env.BURSAR_SIM_CLOCK_FILE) log(`*** CONTROLLABLE CLOCK: wall time + the offset in ${env.BURSAR_SIM_CLOCK_FILE} (tests only) ***`)
 const admission = parseAdmission(env.BURSAR_OWNER_ALLOWLIST)
 if (admission.kind === 'open') {
@@ -66,6 +74,7 @@ await runEnclave({
   turnFrames: env.BURSAR_ENCLAVE_TURN_FRAMES,
   maxConnections: env.BURSAR_ENCLAVE_MAX_CONNECTIONS,
   pendingFrameBytes: env.BURSAR_ENCLAVE_PENDING_FRAME_BYTES,
+  agentStartFloorMs: env.BURSAR_SIM_AGENT_START_FLOOR_MS,
   listen: parseListen(env.BURSAR_ENCLAVE_LISTEN),
   log,
 })

@@ -26,8 +26,10 @@ export class ReplayCache {
     readonly startedAt: number,
     readonly pastWindowMs = 30_000,
     readonly futureSkewMs = AGENT_CLOCK_AHEAD_MS,
+    /** The floor's distance from the start: futureSkewMs, except a simulation's (sim/main.sim.ts, floor40b). */
+    floorAfterStartMs = futureSkewMs,
   ) {
-    this.floor = startedAt + futureSkewMs
+    this.floor = startedAt + floorAfterStartMs
   }
 
   /**

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { ENCLAVE_ENV, ENCLAVE_NODE_FLAGS } from './enclaveLaunch.js'
 import { packageRoot } from './packageRoot.js'
+import { AGENT_CLOCK_AHEAD_MS } from '../../shared/schemas/agentRequest.js'
 import { signalGroup, spawnReaped } from './spawnReaped.js'
 
 export const repoRoot = packageRoot(import.meta.url)
@@ -16,7 +17,18 @@ export const repoRoot = packageRoot(import.meta.url)
  * issued before its start + 2 s. So start + 2 s ≤ this + 2 s: test/helpers/agentClient.ts's waitAgentFloor waits
  * from here, not a fixed 2.1 s after the whole setup (wallet, agent, policy) that followed.
  */
-export const lastListening = { at: 0 }
+export const lastListening = { at: 0, floorAt: 0 }
+
+/**
+ * floor40b: where lastListening.floorAt stands. `floorAt` is the latest (listen time + that stack's agent start floor
+ * distance) over the enclaves and hosts this process started: 2 s (the production floor, and a SQLite host's lookup
+ * skip) unless the stack was started with agentFloor 'test' (the enclave's floor at its start: sim/main.sim.ts
+ * BURSAR_SIM_AGENT_START_FLOOR_MS=0). waitAgentFloor waits from it.
+ */
+export function listened(floorMs: number): void {
+  lastListening.at = Date.now()
+  lastListening.floorAt = Math.max(lastListening.floorAt, lastListening.at + floorMs)
+}
 
 export type Stack = {
   url: string
@@ -69,6 +81,11 @@ export async function startStack(
     /** false: the enclave without the launchers' memory settings (scripts/lib/enclaveLaunch.ts), for a before/after. */ launchDefaults?: boolean
     /** The host's port (default: a free one). */ port?: number
     /** Where dist/ is (default: this checkout); e.g. an installed package's node_modules/bursar. */ root?: string
+    /**
+     * floor40b: 'test' = the simulated enclave's agent start floor at its start (BURSAR_SIM_AGENT_START_FLOOR_MS=0), so
+     * requests need not wait 2 s after it; default 'production' (start + 2 s), which the floor's own tests keep.
+     */
+    agentFloor?: 'production' | 'test'
   } = {},
 ): Promise<Stack> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'bursar-'))
@@ -86,8 +103,10 @@ export async function startStack(
     // The host logs one JSON line per request at info; harness stacks (tests, bench, devchain) keep warnings and
     // errors only, so `logs` stays small under load and the bench measures what it measured before logging.
     BURSAR_LOG_LEVEL: process.env.BURSAR_LOG_LEVEL ?? 'warn',
+    ...(opts.agentFloor === 'test' ? { BURSAR_SIM_AGENT_START_FLOOR_MS: '0' } : {}),
     ...opts.env,
   }
+  const floorMs = env.BURSAR_SIM_AGENT_START_FLOOR_MS === undefined ? AGENT_CLOCK_AHEAD_MS : Number(env.BURSAR_SIM_AGENT_START_FLOOR_MS)
   const spawnNode = (file: string, extra: Record<string, string>, args: string[] = []) => {
     // Dies with this process, however it ends (scripts/lib/spawnReaped.ts): a test that times out leaks nothing.
     const c = spawnReaped(process.execPath, [...(opts.nodeArgs ?? []), ...args, path.join(opts.root ?? repoRoot, file)], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -117,7 +136,7 @@ export async function startStack(
       await waitFor(
         () => {
           if (logs.slice(mark).join('').includes('enclave listening')) {
-            lastListening.at = Date.now()
+            listened(floorMs)
             return true
           }
           if (closed) throw new Error(`the enclave exited before listening\n${logs.join('').slice(-3000)}`)
@@ -141,7 +160,8 @@ export async function startStack(
         })
       })
       port = await withTimeout(listening, 20_000, 'host listening', logs)
-      lastListening.at = Date.now()
+      // A SQLite host looks up requests issued before its start + 2 s: a stack with the test floor does not wait for that.
+      listened(floorMs)
       stack.url = `http://127.0.0.1:${port}`
     },
     async stopHost() {

@@ -27,7 +27,7 @@ describe('agentFloorEndsBeforeRestartedEnclaveStarts: the agent floor after stop
   it('startEnclave returns only once the new enclave listens, and a request after waitAgentFloor is decided', async () => {
     const slowBoot = path.join(mkdtempSync(path.join(tmpdir(), 'bursar-slowboot-')), 'slowBoot.cjs')
     writeFileSync(slowBoot, `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${BOOT_MS})\n`)
-    stack = await startStack({ enclaveNodeArgs: ['--require', slowBoot] })
+    stack = await startStack({ enclaveNodeArgs: ['--require', slowBoot], agentFloor: 'production' })
     const owner = privateKeyToAccount(generatePrivateKey())
     const { wallet } = await new OwnerClient(stack.url, owner).createWallet('floor')
     const { agentKey } = await setupAgent({ host: stack.url, owner, wallet, policy: paymentPolicy({ perTx: '5000', rolling24h: '100000' }) })

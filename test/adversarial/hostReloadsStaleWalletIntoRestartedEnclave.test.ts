@@ -23,7 +23,7 @@ describe('adversarial: the host loads a stale wallet blob with a cut tail into a
   let c: MaliciousHost
 
   beforeAll(async () => {
-    t = await startWithTwoWallets()
+    t = await startWithTwoWallets('production') // C's floor (start + 2 s) is half of what this pins
     b = await secondEnclave(t.host) // the standby, started before the request
     await t.host.waitAgentFloor()
     await b.waitAgentFloor()

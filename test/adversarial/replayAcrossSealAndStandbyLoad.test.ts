@@ -32,11 +32,12 @@ describe('adversarial: a signed request resent across seals, a standby load and 
   const every = process.env.BURSAR_SNAPSHOT_EVERY
   beforeAll(async () => {
     process.env.BURSAR_SNAPSHOT_EVERY = '16' // a staggered seal check every entry; the wallet due every 16 entries
-    const s = await startWithAgent(paymentPolicy({ perTx: '5000', rolling24h: '100000000' }))
+    const s = await startWithAgent(paymentPolicy({ perTx: '5000', rolling24h: '100000000' }), 'production')
     ;[a, wallet, agent] = [s.host, s.wallet, s.agent]
     other = (await a.setupAgent(s.owner, wallet, paymentPolicy({ perTx: '5000', rolling24h: '100000000' }))).agent
     // The standby enclave: same data dir (same sealing key), started now, so requests issued from here on pass its floor.
     standby = new MaliciousHost(a.dataDir, 'standby.sock')
+    standby.agentFloor = 'production' // its replay refusal may be the floor's (request_before_enclave_start)
     await standby.startEnclave()
     await Promise.all([a.waitAgentFloor(), standby.waitAgentFloor()])
   }, 60_000)

@@ -28,7 +28,7 @@ describe('adversarial: replayed and altered agent requests', () => {
   let captured: ReturnType<typeof signAgentRequest>
 
   beforeAll(async () => {
-    const s = await startWithAgent(paymentPolicy({ perTx: '5000', rolling24h: '100000' }))
+    const s = await startWithAgent(paymentPolicy({ perTx: '5000', rolling24h: '100000' }), 'production') // the floor's own test: start + 2 s
     host = s.host
     wallet = s.wallet
     agent = s.agent

@@ -34,7 +34,7 @@ describe('adversarial: replayed frames (exact bytes, real enclave)', () => {
   const pay = (value = AMOUNT) => signAgentRequest({ agent, wallet, operation: eip3009({ wallet, value }) })
 
   beforeAll(async () => {
-    ;({ host, owner, wallet, agent } = await startWithAgent(paymentPolicy({ perTx: '1000', rolling24h: '3000' })))
+    ;({ host, owner, wallet, agent } = await startWithAgent(paymentPolicy({ perTx: '1000', rolling24h: '3000' }), 'production')) // replays across a restart meet the production floor
     await host.waitAgentFloor()
   })
   afterAll(async () => {

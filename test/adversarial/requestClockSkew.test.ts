@@ -27,7 +27,7 @@ describe('adversarial: agent clock skew against the request deadline', () => {
   }
 
   beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: '1000', rolling24h: '1000000' }))
+    s = await stackWithAgent(paymentPolicy({ perTx: '1000', rolling24h: '1000000' }), { agentFloor: 'production' })
     // A behind clock dates requests before a freshly started enclave (request_before_enclave_start: issuedAt must be
     // after its start + 2 s). The enclave started at some point before stackWithAgent returned (under load, seconds
     // after this hook began), so the 10.5 s are counted from the return, not from the hook's start.

@@ -34,7 +34,7 @@ describe('adversarial: resends of decided requests when the pre-forward lookup i
     (await auditEntries(s.stack.url, s.owner, { agent: s.agentKey.agentId })).filter((e) => e.requestId === requestId)
 
   beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
+    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }), { agentFloor: 'production' })
     // Past the enclave's floor and the host's start + 2 s: requests from now on take the skipped-lookup path.
     await waitAgentFloor(2_600)
   }, 60_000)

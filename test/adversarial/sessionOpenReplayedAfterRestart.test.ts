@@ -17,7 +17,7 @@ describe('adversarial: a session open replayed after an enclave restart', () => 
   let agent: TestAgent
 
   beforeAll(async () => {
-    const s = await startWithAgent(paymentPolicy({ perTx: '5000', rolling24h: '100000' }))
+    const s = await startWithAgent(paymentPolicy({ perTx: '5000', rolling24h: '100000' }), 'production') // the floor's own test: start + 2 s
     ;({ host, wallet, agent } = s)
     await host.waitAgentFloor()
   })

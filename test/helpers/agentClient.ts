@@ -17,6 +17,7 @@ import type { Policy } from '../../shared/schemas/policy.js'
 import { type Stack, lastListening, repoRoot, startStack } from './startStack.js'
 import { testCliEntry } from './testCli.js'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
+import { AGENT_CLOCK_AHEAD_MS } from '../../shared/schemas/agentRequest.js'
 
 /** Test token (Base Sepolia USDC address; these tests only sign, nothing touches a chain). */
 export const CHAIN_ID = 84532
@@ -161,13 +162,16 @@ export async function pool<T, R>(items: T[], limit: number, fn: (item: T, i: num
 }
 
 /**
- * Waits until a fresh enclave accepts agent requests (it refuses requests issued < 2 s after its start; a SQLite
- * host skips its lookup only for requests issued ≥ 2 s after its start): until `ms` after the last enclave or host
- * this process started listened (scripts/lib/startStack.ts lastListening), or `ms` from now when none did. Not a
- * general sleep: once that point has passed it returns at once.
+ * Waits until a fresh enclave accepts agent requests (production: it refuses requests issued < 2 s after its start; a
+ * SQLite host skips its lookup only for requests issued ≥ 2 s after its start). `ms` is counted as under that floor:
+ * until `ms` after the last enclave or host this process started listened (scripts/lib/startStack.ts lastListening),
+ * or `ms` from now when none did. floor40b: a stack started with agentFloor 'test' (test/helpers/startStack.ts's
+ * default) has its enclave's floor at its start, so the wait is 2 s shorter (`ms` − 2,000: 100 ms by default, mostly
+ * past by the time the set-up is done; 600 ms for requests dated 500 ms back). Not a general sleep: once that point
+ * has passed it returns at once.
  */
 export async function waitAgentFloor(ms = 2_100): Promise<void> {
-  const wait = lastListening.at > 0 ? lastListening.at + ms - Date.now() : ms
+  const wait = lastListening.at > 0 ? lastListening.floorAt + ms - AGENT_CLOCK_AHEAD_MS - Date.now() : ms
   if (wait > 0) await new Promise((r) => setTimeout(r, wait))
 }
 

@@ -29,7 +29,8 @@ import {
 import type { AgentRequest, TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import { type Policy, parsePolicy, policyHash } from '../../shared/schemas/policy.js'
 import { spawnReaped } from '../../scripts/lib/spawnReaped.js'
-import { repoRoot, waitFor } from './startStack.js'
+import { AGENT_CLOCK_AHEAD_MS } from '../../shared/schemas/agentRequest.js'
+import { type AgentFloor, defaultAgentFloor, repoRoot, waitFor } from './startStack.js'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 
 export type WalletBlobs = Array<{ wallet: string; version: number; blob: Uint8Array }>
@@ -96,6 +97,15 @@ export class MaliciousHost {
   gov: EnclaveConnection | null = null
   /** Extra environment for the enclave (e.g. a test clock: test/helpers/simClock.ts). */
   env: Record<string, string> = {}
+  /**
+   * suite41 (floor40b's sim-only floor, extended here): 'test' starts the simulated enclave with its agent start floor
+   * at its start (BURSAR_SIM_AGENT_START_FLOOR_MS=0: a request issued after the start is accepted, one issued before it
+   * is still request_before_enclave_start), so waitAgentFloor need not wait 2 s after every start. 'production' (start
+   * + 2 s, what enclave/main.ts always has) for the files whose claim is about that distance: replayAgentRequest,
+   * sessionOpenReplayedAfterRestart, replayedFrames, hostReloadsStaleWalletIntoRestartedEnclave,
+   * replayAcrossSealAndStandbyLoad. Set before startEnclave; BURSAR_TEST_AGENT_FLOOR=production makes it the default.
+   */
+  agentFloor: AgentFloor = defaultAgentFloor()
 
   /** `socketName`: a second enclave on the same data dir (same sim sealing key), e.g. a standby that loads later. */
   constructor(dataDir?: string, socketName = 'enclave.sock') {
@@ -108,7 +118,13 @@ export class MaliciousHost {
     const mark = this.logs.length
     this.spawnedAt = Date.now()
     const c = spawnReaped(process.execPath, [path.join(repoRoot, 'dist/enclave.sim.mjs')], {
-      env: { ...process.env, BURSAR_DATA_DIR: this.dataDir, BURSAR_ENCLAVE_LISTEN: `unix:${this.socketPath}`, ...this.env },
+      env: {
+        ...process.env,
+        BURSAR_DATA_DIR: this.dataDir,
+        BURSAR_ENCLAVE_LISTEN: `unix:${this.socketPath}`,
+        ...(this.agentFloor === 'test' ? { BURSAR_SIM_AGENT_START_FLOOR_MS: '0' } : {}),
+        ...this.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     c.stderr!.on('data', (d: Buffer) => this.logs.push(d.toString()))
@@ -242,9 +258,12 @@ export class MaliciousHost {
     return from.filter((t) => (JSON.parse(t) as { seq: number }).seq > afterSeq)
   }
 
-  /** Waits out the enclave's replay floor (requests issued < start + 2 s are refused). */
+  /**
+   * Waits out the enclave's replay floor (requests issued < start + 2 s are refused; < start under agentFloor 'test',
+   * already past when the enclave has said it listens), with 300 ms to spare.
+   */
   async waitAgentFloor(): Promise<void> {
-    const wait = this.spawnedAt + 2_300 - Date.now()
+    const wait = this.spawnedAt + (this.agentFloor === 'test' ? 0 : AGENT_CLOCK_AHEAD_MS) + 300 - Date.now()
     if (wait > 0) await new Promise((r) => setTimeout(r, wait))
   }
 
@@ -460,13 +479,14 @@ export function hasSignature(r: ResponseFrame): boolean {
 }
 
 /** A fresh enclave (no snapshot), one wallet owned by a random key, one agent with `policy`. */
-export async function startWithAgent(policy: PolicyBody): Promise<{
+export async function startWithAgent(policy: PolicyBody, agentFloor: AgentFloor = defaultAgentFloor()): Promise<{
   host: MaliciousHost
   owner: LocalAccount
   wallet: Hex
   agent: TestAgent
 }> {
   const host = new MaliciousHost()
+  host.agentFloor = agentFloor
   await host.startEnclave()
   const ready = await host.bootstrapHonest()
   if (!ready.ok) throw new Error(`fresh bootstrap refused: ${ready.error.code}`)

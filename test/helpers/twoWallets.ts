@@ -1,6 +1,7 @@
 import type { Hex, LocalAccount } from 'viem'
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts'
 import { expect } from 'vitest'
+import { type AgentFloor, defaultAgentFloor } from './startStack.js'
 import type { ResponseFrame } from '../../shared/protocol/messages.js'
 import {
   type AgentSignOk,
@@ -29,8 +30,9 @@ export type TwoWallets = {
 }
 
 /** Issue 15: a real simulated enclave with two wallets (one agent each, cap CAP per 24 h), both sealed. */
-export async function startWithTwoWallets(): Promise<TwoWallets> {
+export async function startWithTwoWallets(agentFloor: AgentFloor = defaultAgentFloor()): Promise<TwoWallets> {
   const host = new MaliciousHost()
+  host.agentFloor = agentFloor
   await host.startEnclave()
   const ready = await host.bootstrapHonest()
   if (!ready.ok) throw new Error(`fresh bootstrap refused: ${ready.error.code}`)
@@ -65,10 +67,11 @@ export function blobOf(host: MaliciousHost, snap: SealedSnapshot, wallet: string
 /**
  * Issue 15 step 3: a second real enclave of the same lineage (same data dir: the sim sealing key) that loaded A's first
  * core (sealed at A's fresh start: the lineage's core id, entry MAC key and receipt key, no wallet). From there the two
- * enclaves keep separate chains; wallets move between them with dropWallet / loadWallet.
+ * enclaves keep separate chains; wallets move between them with dropWallet / loadWallet. It has A's agentFloor.
  */
 export async function secondEnclave(a: MaliciousHost): Promise<MaliciousHost> {
   const b = new MaliciousHost(a.dataDir, 'b.sock')
+  b.agentFloor = a.agentFloor
   await b.startEnclave()
   const first = a.snapshots[0]!
   const { last } = await b.bootstrap({ snapshot: first.blob })

@@ -26,7 +26,7 @@ describe('restart: a replayed agent request is answered once, also after an encl
   let op: ReturnType<typeof eip3009>
   let firstSignature = ''
   beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: '1000', rolling24h: '100000' }))
+    s = await stackWithAgent(paymentPolicy({ perTx: '1000', rolling24h: '100000' }), { agentFloor: 'production' })
     await waitAgentFloor()
   })
   afterAll(async () => {
