@@ -24,10 +24,26 @@ export const lastListening = { at: 0, floorAt: 0 }
  * distance) over the enclaves and hosts this process started: 2 s (the production floor, and a SQLite host's lookup
  * skip) unless the stack was started with agentFloor 'test' (the enclave's floor at its start: sim/main.sim.ts
  * BURSAR_SIM_AGENT_START_FLOOR_MS=0). waitAgentFloor waits from it.
+ *
+ * hang41: `floorAt` is on performance.now(), a clock no test moves, not Date.now. test/helpers/simClock.ts moves this
+ * process's Date.now minutes ahead (time locks) and its files restart enclaves there; a floor dated on that clock was
+ * kept by the max after the file restored Date.now, so in a worker shared by many files (the adversarial and stacks
+ * projects are not isolated) every later waitAgentFloor slept the whole offset (300 s after
+ * refusedOwnerActAppliesHeldActUnaudited) and its set-up hit "Hook timed out". Elapsed time since the listen is what
+ * the floor needs: a moved clock only moves forward, and moves the simulated enclave's clock with it.
  */
 export function listened(floorMs: number): void {
   lastListening.at = Date.now()
-  lastListening.floorAt = Math.max(lastListening.floorAt, lastListening.at + floorMs)
+  lastListening.floorAt = Math.max(lastListening.floorAt, performance.now() + floorMs)
+}
+
+/**
+ * How long waitAgentFloor(ms) (test/helpers/agentClient.ts) still waits: until `ms` − 2 s after floorAt (`ms` is
+ * counted as under the production floor), `ms` when nothing listened yet, 0 once past.
+ */
+export function agentFloorWaitMs(ms: number): number {
+  const wait = lastListening.at > 0 ? lastListening.floorAt + ms - AGENT_CLOCK_AHEAD_MS - performance.now() : ms
+  return Math.max(0, wait)
 }
 
 export type Stack = {

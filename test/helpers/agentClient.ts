@@ -14,10 +14,9 @@ import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
 import { AUDIT_READ_SCHEME, signAuditReadToken } from '../../shared/owner/auditReadAuth.js'
 import type { Policy } from '../../shared/schemas/policy.js'
-import { type Stack, lastListening, repoRoot, startStack } from './startStack.js'
+import { type Stack, agentFloorWaitMs, repoRoot, startStack } from './startStack.js'
 import { testCliEntry } from './testCli.js'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
-import { AGENT_CLOCK_AHEAD_MS } from '../../shared/schemas/agentRequest.js'
 
 /** Test token (Base Sepolia USDC address; these tests only sign, nothing touches a chain). */
 export const CHAIN_ID = 84532
@@ -171,7 +170,7 @@ export async function pool<T, R>(items: T[], limit: number, fn: (item: T, i: num
  * has passed it returns at once.
  */
 export async function waitAgentFloor(ms = 2_100): Promise<void> {
-  const wait = lastListening.at > 0 ? lastListening.floorAt + ms - AGENT_CLOCK_AHEAD_MS - Date.now() : ms
+  const wait = agentFloorWaitMs(ms)
   if (wait > 0) await new Promise((r) => setTimeout(r, wait))
 }
 

@@ -1,6 +1,6 @@
 import { startStack as startAnyStack } from '../../scripts/lib/startStack.js'
 
-export { type Stack, lastListening, repoRoot, waitFor } from '../../scripts/lib/startStack.js'
+export { type Stack, agentFloorWaitMs, lastListening, repoRoot, waitFor } from '../../scripts/lib/startStack.js'
 
 /**
  * The tests' stacks (scripts/lib/startStack.ts) with the simulation's agent start floor at the enclave's start
