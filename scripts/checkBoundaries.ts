@@ -243,6 +243,8 @@ for (const input of Object.values(result.metafile.inputs)) for (const i of input
 for (const f of closure) if (f.startsWith('sim/')) problems.push(`enclave/main.ts reaches ${f}`)
 // floor40b: the simulation's settings (BURSAR_SIM_*, e.g. the agent start floor) are read by sim/ only, never by the production entry.
 for (const f of closure) if (readFileSync(path.join(root, f), 'utf8').includes('BURSAR_SIM_')) problems.push(`${f} (in the trusted closure) names a BURSAR_SIM_ setting`)
+// rt41: nor may the production entry pass the floor's distance itself (a literal `agentStartFloorMs: 0` names no BURSAR_SIM_ setting).
+if (readFileSync(path.join(root, 'enclave/main.ts'), 'utf8').includes('agentStartFloorMs')) problems.push('enclave/main.ts passes agentStartFloorMs (the agent start floor is start + 2 s in production)')
 // SECURITY (issue 12 stage B): the signer decides no owner act itself; governance/ runs in its own process.
 for (const f of closure) if (f.startsWith('governance/')) problems.push(`enclave/main.ts reaches ${f} (governance runs in its own process)`)
 for (const f of governanceClosure) if (f.startsWith('sim/')) problems.push(`governance/main.ts reaches ${f}`)
