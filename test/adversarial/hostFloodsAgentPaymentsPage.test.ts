@@ -1,28 +1,9 @@
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
+import { lyingPaymentsHost as lyingHost } from '../helpers/lyingPaymentsHost.js'
 import { readAgentPayments } from '../../agent/agentRead.js'
 import { generateAgentKey } from '../../agent/generateAgentKey.js'
 
 const WALLET = '0x00000000000000000000000000000000000000aa' as const
-
-/** A host on loopback (NOT the real host) answering every signed payments read with `answer(before)`; counts reads. */
-async function lyingHost(answer: (before: number | null) => { entries: unknown[]; next: number | null }) {
-  let reads = 0
-  const server = createServer((req, res) => {
-    let text = ''
-    req.on('data', (d: Buffer) => (text += d.toString()))
-    req.on('end', () => {
-      reads++
-      const signed = JSON.parse(JSON.parse(text).request) as { agentId: string }
-      const before = new URL(req.url!, 'http://x').searchParams.get('before')
-      res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify({ agentId: signed.agentId, ...answer(before === null ? null : Number(before)) }))
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, reads: () => reads, close: () => server.close() }
-}
 
 const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e: { code?: string; name?: string }) => e.code ?? `untyped ${e.name}`)
 

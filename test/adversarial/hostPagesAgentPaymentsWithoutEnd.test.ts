@@ -1,35 +1,10 @@
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
+import { type PaymentsPage as Page, lyingPaymentsHost as lyingHost } from '../helpers/lyingPaymentsHost.js'
 import { PAYMENTS_MAX_PAGES, readAgentPayments } from '../../agent/agentRead.js'
 import { generateAgentKey } from '../../agent/generateAgentKey.js'
 
 /** Any wallet address: the lying host serves every one alike. */
 const WALLET = '0x00000000000000000000000000000000000000aa' as const
-
-type Page = { entries: Array<Record<string, unknown>>; next: number | null }
-
-/**
- * A host on loopback (NOT the real host) that answers every signed `/v1/agent/payments` read with `answer(before)`
- * (`before`: the query's cursor, null on the first read) and counts the reads. The agent's signature is not checked:
- * the attack is on what the SDK does with the answer.
- */
-async function lyingHost(answer: (before: number | null, agentId: string) => Page) {
-  let reads = 0
-  const server = createServer((req, res) => {
-    let text = ''
-    req.on('data', (d: Buffer) => (text += d.toString()))
-    req.on('end', () => {
-      reads++
-      const signed = JSON.parse(JSON.parse(text).request) as { agentId: string }
-      const before = new URL(req.url!, 'http://x').searchParams.get('before')
-      res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify({ agentId: signed.agentId, ...answer(before === null ? null : Number(before), signed.agentId) }))
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, reads: () => reads, close: () => server.close() }
-}
 
 const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e: { code?: string }) => e.code)
 
