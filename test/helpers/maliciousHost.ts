@@ -91,8 +91,17 @@ export class MaliciousHost {
   readonly snapshots: SealedSnapshot[] = []
   proc: ChildProcess | null = null
   conn: EnclaveConnection | null = null
-  /** When the current enclave process was spawned (its replay floor is ~2 s after). */
+  /**
+   * When the current enclave process was spawned, then said it listens (Date.now: its replay floor is ~2 s after), to
+   * compare with the enclave's own dates (audit entries' `time`). Not for waiting: see listenedAt.
+   */
   spawnedAt = 0
+  /**
+   * tidy42: when the current enclave said it listens, on performance.now(), which no test moves (hang41: the stacks'
+   * floor, scripts/lib/startStack.ts lastListening.floorAt). test/helpers/simClock.ts moves this process's Date.now;
+   * a wait dated on Date.now slept the whole offset once it was moved back between the start and the wait.
+   */
+  listenedAt = 0
   /** Issue 12 stage B: governance's process, which the sim enclave starts beside itself (its socket + .gov). */
   gov: EnclaveConnection | null = null
   /** Extra environment for the enclave (e.g. a test clock: test/helpers/simClock.ts). */
@@ -131,7 +140,7 @@ export class MaliciousHost {
     this.proc = c
     await waitFor(() => this.logs.slice(mark).join('').includes('enclave listening'), 20_000, 'enclave listening', this.logs)
     // The enclave's start floor counts from its own start, which is at the latest when it says it listens.
-    this.spawnedAt = Date.now()
+    this.listening()
     this.conn = await this.connect()
     return this.conn
   }
@@ -263,8 +272,19 @@ export class MaliciousHost {
    * already past when the enclave has said it listens), with 300 ms to spare.
    */
   async waitAgentFloor(): Promise<void> {
-    const wait = this.spawnedAt + (this.agentFloor === 'test' ? 0 : AGENT_CLOCK_AHEAD_MS) + 300 - Date.now()
+    const wait = this.agentFloorWaitMs()
     if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+  }
+
+  /** Dates the current enclave's listen on both clocks (startEnclave, once it says it listens). */
+  listening(): void {
+    this.spawnedAt = Date.now()
+    this.listenedAt = performance.now()
+  }
+
+  /** How long waitAgentFloor still waits (ms, 0 once past): elapsed time since listenedAt, whatever Date.now says. */
+  agentFloorWaitMs(): number {
+    return Math.max(0, this.listenedAt + (this.agentFloor === 'test' ? 0 : AGENT_CLOCK_AHEAD_MS) + 300 - performance.now())
   }
 
   async wallets(): Promise<WalletInfo[]> {
