@@ -32,6 +32,10 @@ import { spawnReaped } from '../../scripts/lib/spawnReaped.js'
 import { AGENT_CLOCK_AHEAD_MS } from '../../shared/schemas/agentRequest.js'
 import { type AgentFloor, defaultAgentFloor, repoRoot, waitFor } from './startStack.js'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
+import { CHAIN_ID, MERCHANT, type PolicyBody, TOKEN, TOKEN_ENTRY } from './agentClient.js'
+
+/** The test token and payment policy: one definition for the stack tests and these (tidy42). */
+export { CHAIN_ID, MERCHANT, type PolicyBody, TOKEN, TOKEN_ENTRY, paymentPolicy } from './agentClient.js'
 
 export type WalletBlobs = Array<{ wallet: string; version: number; blob: Uint8Array }>
 /** A sealed core blob and the wallet blobs sealed with it (issue 15). */
@@ -365,8 +369,6 @@ export class MaliciousHost {
   }
 }
 
-export type PolicyBody = Omit<Policy, 'wallet' | 'agentId'>
-
 export function newAgent(): TestAgent {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519')
   const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url')
@@ -408,33 +410,6 @@ export function signAgentRequest(params: {
 /** Ed25519 signature (hex) over a request text. */
 export function resign(text: string, key: KeyObject): string {
   return sign(null, Buffer.from(text, 'utf8'), key).toString('hex')
-}
-
-/** Test token (Base Sepolia USDC address; nothing touches a chain). */
-export const CHAIN_ID = 84532
-export const TOKEN = '0x036CbD53842c5426634e7929541eC2318f3dCF7e' as const
-export const MERCHANT = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C' as const
-export const TOKEN_ENTRY = { chainId: CHAIN_ID, asset: TOKEN, name: 'USDC', version: '2', decimals: 6 }
-
-/** A policy allowing EIP-3009 payments to MERCHANT, capped per tx and per rolling 24 h. */
-export function paymentPolicy(params: { perTx: string; rolling24h: string; version?: number }): PolicyBody {
-  return {
-    version: params.version ?? 1,
-    timeZone: 'UTC',
-    tokens: [TOKEN_ENTRY],
-    budgets: [{ chainId: CHAIN_ID, asset: TOKEN, perTx: params.perTx, rolling24h: params.rolling24h }],
-    rules: [
-      {
-        id: 'pay-merchant',
-        effect: 'allow',
-        kinds: ['eip3009'],
-        chains: { in: [CHAIN_ID] },
-        assets: { in: [TOKEN] },
-        payTo: { in: [MERCHANT] },
-        maxValiditySeconds: 3600,
-      },
-    ],
-  }
 }
 
 const TRANSFER_TYPES = EIP3009_FIELDS
