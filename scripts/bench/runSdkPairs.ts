@@ -233,6 +233,34 @@ export async function timedRun(p: { op: () => Promise<unknown>; concurrency: num
   }
 }
 
+/**
+ * Interleaved A/B of two payment ops in this process (abSdk, receiptAb): a warm-up of each, then `rounds` rounds of
+ * a `windowMs` timedRun per side at 1 and at 64 in flight, order alternating per round; prints each round and the
+ * median B ÷ A of CPU per payment (c = 1, c = 64), p50 (c = 1) and rate (c = 64).
+ */
+export async function abRounds(ops: { A: () => Promise<unknown>; B: () => Promise<unknown> }, rounds: number, windowMs: number): Promise<void> {
+  for (const op of [ops.A, ops.B]) {
+    await timedRun({ op, concurrency: 64, windowMs: 500 })
+    await timedRun({ op, concurrency: 1, windowMs: 300 })
+  }
+  const ratios: Record<string, number[]> = {}
+  const push = (k: string, x: number) => (ratios[k] ??= []).push(x)
+  const fmt = (r: SdkRun) => `${r.cpuUsPerOp} µs, p50 ${r.p50Ms} ms, ${r.opsPerSec}/s${r.failed ? `, ${r.failed} failed` : ''}`
+  for (let i = 0; i < rounds; i++) {
+    // Order alternates per round (A first, then B first) so drift in machine load does not favour one side.
+    const order = i % 2 === 0 ? (['A', 'B'] as const) : (['B', 'A'] as const)
+    const r: Record<string, SdkRun> = {}
+    for (const c of [1, 64]) for (const s of order) r[`${s}${c}`] = await timedRun({ op: ops[s], concurrency: c, windowMs })
+    push('cpu c=1', r.B1!.cpuUsPerOp / r.A1!.cpuUsPerOp)
+    push('cpu c=64', r.B64!.cpuUsPerOp / r.A64!.cpuUsPerOp)
+    push('p50 c=1', r.B1!.p50Ms / r.A1!.p50Ms)
+    push('ops/s c=64', r.B64!.opsPerSec / r.A64!.opsPerSec)
+    console.log(`round ${i + 1}: c=1 A ${fmt(r.A1!)} | B ${fmt(r.B1!)};  c=64 A ${fmt(r.A64!)} | B ${fmt(r.B64!)}`)
+  }
+  const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!
+  for (const [k, xs] of Object.entries(ratios)) console.log(`B ÷ A ${k}: median ${med(xs).toFixed(3)} (${xs.map((x) => x.toFixed(2)).join(' ')})`)
+}
+
 function round(x: number): number {
   return Math.round(x * 1000) / 1000
 }

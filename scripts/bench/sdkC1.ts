@@ -9,29 +9,19 @@
  */
 import { rmSync } from 'node:fs'
 import { loadavg } from 'node:os'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { bursarAccount } from '../../agent/index.js'
 import { startStack } from '../lib/startStack.js'
-import { BENCH_RESOURCE_URL } from './buildPaymentRequest.js'
 import { perfTraceSummary, procCpu, procCpuLine } from './procCpu.js'
 import { eip3009, timedRun } from './runSdkPairs.js'
-import { setupBenchAgents } from './setupBenchAgents.js'
+import { benchAccountOptions, oneBenchAgent } from './setupBenchAgents.js'
 
 const pairs = Number(process.argv[2] ?? 3)
 const ms = Number(process.argv[3] ?? 3000)
 
 const stack = await startStack(process.env.BURSAR_AB_ROOT ? { root: process.env.BURSAR_AB_ROOT } : {})
 try {
-  const started = Date.now()
-  const [a] = await setupBenchAgents({ url: stack.url, owner: privateKeyToAccount(generatePrivateKey()), wallets: 1, agentsPerWallet: 1, hosts: ['api.example.com'] })
-  if (!a) throw new Error('no bench agent')
-  await new Promise((r) => setTimeout(r, Math.max(0, started + 2_100 - Date.now())))
-  const account = bursarAccount({
-    host: stack.url,
-    agentKey: { agentId: a.agentId, publicKey: a.publicKey, privateKey: a.seed, wallet: a.wallet, receiptPublicKey: a.receiptPublicKey },
-    wallet: a.wallet,
-    context: { resourceUrl: BENCH_RESOURCE_URL, reason: 'bench: x402 payment' },
-  })
+  const a = await oneBenchAgent(stack)
+  const account = bursarAccount(benchAccountOptions(stack, a))
   const op = () => account.signTypedData(eip3009(a.wallet))
   await timedRun({ op, concurrency: 64, windowMs: 800 })
   await timedRun({ op, concurrency: 1, windowMs: 500 })

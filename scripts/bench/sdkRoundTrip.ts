@@ -9,45 +9,23 @@
  * SDK_RT_PROF=<dir>: host and enclave run with --cpu-prof into <dir> (summarize with summarizeCpuProfile.ts).
  * agent-side = p50 − host mean (not quite: a mean against a median; read the rows side by side).
  */
-import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
-import type { Hex } from 'viem'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { bursarAccount } from '../../agent/index.js'
-import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
 import { startStack } from '../lib/startStack.js'
-import { BENCH_CHAIN_ID, BENCH_PAY_TO, BENCH_PRICE, BENCH_RESOURCE_URL, BENCH_USDC } from './buildPaymentRequest.js'
 import { ProcessSampler } from './ProcessSampler.js'
-import { setupBenchAgents } from './setupBenchAgents.js'
+import { eip3009 } from './runSdkPairs.js'
+import { benchAccountOptions, oneBenchAgent } from './setupBenchAgents.js'
 
 const windows = Number(process.argv[2] ?? 3)
 const windowMs = Number(process.argv[3] ?? 3000)
 const inFlights = (process.argv[4] ?? '1').split(',').map(Number)
 const profDir = process.env.SDK_RT_PROF
-const TYPES = { TransferWithAuthorization: EIP3009_FIELDS }
 
 const stack = await startStack(profDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir] } : {})
 try {
-  const started = Date.now()
-  const owner = privateKeyToAccount(generatePrivateKey())
-  const [a] = await setupBenchAgents({ url: stack.url, owner, wallets: 1, agentsPerWallet: 1, hosts: ['api.example.com'] })
-  if (!a) throw new Error('no bench agent')
-  await new Promise((r) => setTimeout(r, Math.max(0, started + 2_100 - Date.now())))
-  const account = bursarAccount({
-    host: stack.url,
-    agentKey: { agentId: a.agentId, publicKey: a.publicKey, privateKey: a.seed, wallet: a.wallet, receiptPublicKey: a.receiptPublicKey },
-    wallet: a.wallet,
-    context: { resourceUrl: BENCH_RESOURCE_URL, reason: 'bench: x402 payment' },
-  })
-  const pay = () => {
-    const now = BigInt(Math.floor(Date.now() / 1000))
-    return account.signTypedData({
-      domain: { name: 'USDC', version: '2', chainId: BENCH_CHAIN_ID, verifyingContract: BENCH_USDC as Hex },
-      types: TYPES,
-      primaryType: 'TransferWithAuthorization',
-      message: { from: a.wallet, to: BENCH_PAY_TO as Hex, value: BigInt(BENCH_PRICE), validAfter: now - 600n, validBefore: now + 300n, nonce: `0x${randomBytes(32).toString('hex')}` },
-    })
-  }
+  const a = await oneBenchAgent(stack)
+  const account = bursarAccount(benchAccountOptions(stack, a))
+  const pay = () => account.signTypedData(eip3009(a.wallet))
   for (const until = performance.now() + 1500; performance.now() < until; ) await pay()
   const metric = async () => {
     const text = await (await fetch(`${stack.url}/metrics`)).text()

@@ -1,7 +1,9 @@
 import type { LocalAccount } from 'viem'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { setupAgent } from '../devchain/setupAgent.js'
-import { BENCH_CHAIN_ID, BENCH_PAY_TO, BENCH_USDC, type BenchAgent } from './buildPaymentRequest.js'
+import type { Stack } from '../lib/startStack.js'
+import { BENCH_CHAIN_ID, BENCH_PAY_TO, BENCH_RESOURCE_URL, BENCH_USDC, type BenchAgent } from './buildPaymentRequest.js'
 
 export type SetupBenchAgentsParameters = {
   url: string
@@ -49,4 +51,27 @@ export async function setupBenchAgents(params: SetupBenchAgentsParameters): Prom
   }
   const groups = await Promise.all(Array.from({ length: params.wallets }, (_, w) => perWallet(w)))
   return groups.flat()
+}
+
+/**
+ * One bench agent (one wallet, a random owner, api.example.com allowed) on a fresh `stack`, returned once 2.1 s have
+ * passed since this was called (the stack had just listened: past the enclave's start floor). tidy42: what abSdk,
+ * receiptAb, sdkC1 and sdkRoundTrip each wrote; the wait on performance.now(), which nothing moves.
+ */
+export async function oneBenchAgent(stack: Stack): Promise<BenchAgent> {
+  const started = performance.now()
+  const [a] = await setupBenchAgents({ url: stack.url, owner: privateKeyToAccount(generatePrivateKey()), wallets: 1, agentsPerWallet: 1, hosts: ['api.example.com'] })
+  if (!a) throw new Error('no bench agent')
+  await new Promise((r) => setTimeout(r, Math.max(0, started + 2_100 - performance.now())))
+  return a
+}
+
+/** `bursarAccount`'s options for bench agent `a` on `stack`: its key and wallet, the bench's x402 resource and reason. */
+export function benchAccountOptions(stack: Stack, a: BenchAgent) {
+  return {
+    host: stack.url,
+    agentKey: { agentId: a.agentId, publicKey: a.publicKey, privateKey: a.seed, wallet: a.wallet, receiptPublicKey: a.receiptPublicKey },
+    wallet: a.wallet,
+    context: { resourceUrl: BENCH_RESOURCE_URL, reason: 'bench: x402 payment' },
+  }
 }

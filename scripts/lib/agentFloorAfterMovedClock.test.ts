@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { MaliciousHost } from '../../test/helpers/maliciousHost.js'
 import { agentFloorWaitMs, lastListening, listened } from './startStack.js'
 
 /**
@@ -36,5 +37,19 @@ describe('agentFloorAfterMovedClock: the agent floor wait ignores a moved Date.n
     expect(agentFloorWaitMs(2_100)).toBe(2_100)
     vi.mocked(performance.now).mockReturnValue(mono + 2_100)
     expect(agentFloorWaitMs(2_100)).toBe(0)
+  })
+
+  it("MaliciousHost's waitAgentFloor likewise (tidy42): its enclave listened while Date.now ran 300 s ahead, the clock went back, it waits its floor only", () => {
+    const host = new MaliciousHost()
+    const wall = Date.now.bind(Date)
+    const moved = vi.spyOn(Date, 'now').mockImplementation(() => wall() + 300_000)
+    host.listening() // startEnclave, once the enclave says it listens
+    moved.mockRestore()
+    host.agentFloor = 'test'
+    expect(host.agentFloorWaitMs()).toBe(300)
+    host.agentFloor = 'production'
+    expect(host.agentFloorWaitMs()).toBe(2_300)
+    vi.mocked(performance.now).mockReturnValue(mono + 2_300)
+    expect(host.agentFloorWaitMs()).toBe(0)
   })
 })

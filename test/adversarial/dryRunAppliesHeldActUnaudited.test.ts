@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { postSignedRequest } from '../../agent/postSignedRequest.js'
-import { auditEntries, eip3009 } from '../helpers/agentClient.js'
-import { type QuorumWallet, startQuorumWallet, tryPay } from '../helpers/quorumWallet.js'
+import { eip3009 } from '../helpers/agentClient.js'
+import { type QuorumWallet, expectHeldUnfreezeStoredOnce, heldUnfreeze, startQuorumWallet, tryPay } from '../helpers/quorumWallet.js'
 import { simClock } from '../helpers/simClock.js'
 
 const DELAY_S = 300
@@ -32,22 +32,10 @@ describe('adversarial: a dry run makes a due held act apply without its audit en
   })
 
   it('the held unfreeze applied by a dry run is audited, stored and sealed', async () => {
-    const agent = q.agentKey.agentId
-    expect((await q.clients[2]!.act('FreezeAgent', q.wallet, { agentId: agent, frozen: true })).proposal).toBeUndefined()
-    const one = await q.clients[0]!.act('FreezeAgent', q.wallet, { agentId: agent, frozen: false })
-    const thaw = (await q.clients[1]!.cosign(q.wallet, one.proposal!.actHash)) as unknown as { scheduled: { actHash: string; effectiveAt: number } }
-    expect(thaw.scheduled.actHash).toMatch(/^0x/)
+    const thaw = await heldUnfreeze(q)
     expect(await pay()).toEqual({ ok: false, code: 'agent_frozen' })
-    clock.advanceTo(thaw.scheduled.effectiveAt)
+    clock.advanceTo(thaw.effectiveAt)
     expect(await dryRun()).toMatchObject({ dryRun: true, verdict: 'allow' })
-    const applied = async () => (await auditEntries(q.stack.url, q.owners[0]!, { wallet: q.wallet })).filter((e) => e.requestId === thaw.scheduled.actHash && e.event === 'agent_unfrozen')
-    expect((await applied()).length).toBe(1)
-    expect(await pay()).toEqual({ ok: true })
-    await q.stack.stopEnclave()
-    await q.stack.startEnclave()
-    await q.stack.waitReady()
-    expect((await q.clients[0]!.wallet(q.wallet)).held).toEqual([])
-    expect(await pay()).toEqual({ ok: true })
-    expect((await applied()).length).toBe(1)
+    await expectHeldUnfreezeStoredOnce(q, thaw.actHash)
   }, 120_000)
 })

@@ -1,13 +1,12 @@
 import { execFileSync } from 'node:child_process'
 import net from 'node:net'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
-import { MAX_FRAME_BYTES, encodeFrame } from '../../shared/protocol/frame.js'
-import { type AgentSignOk, MaliciousHost, eip3009, paymentPolicy, refusalCode, signAgentRequest, verifyPayment } from '../helpers/maliciousHost.js'
+import { encodeFrame } from '../../shared/protocol/frame.js'
+import { type AgentSignOk, eip3009, refusalCode, signAgentRequest, verifyPayment } from '../helpers/maliciousHost.js'
+import { MiB, partialFrame, payingEnclave } from '../helpers/partialFrames.js'
 import { rawConnection } from '../helpers/rawConnection.js'
 import { waitFor } from '../helpers/startStack.js'
 
-const MiB = 2 ** 20
 /** The budget the enclave runs with here (the default 256 MiB works alike; it would take 256 MiB of test traffic). */
 const BUDGET = 8 * MiB
 /** What the attack leaves free: less than any agentSign frame. */
@@ -31,13 +30,11 @@ const hasSs = (() => {
 /** A connection that writes a header claiming the largest frame and `body` bytes of it, never the rest. */
 async function holdPartial(socketPath: string, body: number) {
   const socket = net.createConnection(socketPath)
-  const header = Buffer.alloc(4)
-  header.writeUInt32BE(MAX_FRAME_BYTES)
   let closed = false
   socket.on('close', () => (closed = true))
   socket.on('error', () => {})
   socket.resume() // reads (and drops) the refusal, so its close is seen
-  await new Promise<void>((resolve, reject) => socket.write(Buffer.concat([header, Buffer.alloc(body, 0x61)]), (err) => (err ? reject(err) : resolve())))
+  await new Promise<void>((resolve, reject) => socket.write(partialFrame(body), (err) => (err ? reject(err) : resolve())))
   return { socket, closed: () => closed }
 }
 
@@ -56,16 +53,9 @@ async function holdPartial(socketPath: string, body: number) {
  * the same with 1 MiB less held: the honest payment goes through either way.
  */
 async function attack(fill: number) {
-  const host = new MaliciousHost()
-  host.env = { BURSAR_ENCLAVE_PENDING_FRAME_BYTES: String(BUDGET), BURSAR_FRAME_STALL_MS: '600000' }
+  const { host, wallet, agent } = await payingEnclave({ BURSAR_ENCLAVE_PENDING_FRAME_BYTES: String(BUDGET), BURSAR_FRAME_STALL_MS: '600000' })
   const held: Array<Awaited<ReturnType<typeof holdPartial>>> = []
   try {
-    await host.startEnclave()
-    expect((await host.bootstrapHonest()).ok).toBe(true)
-    const owner = privateKeyToAccount(generatePrivateKey())
-    const wallet = await host.createWallet(owner)
-    const { agent } = await host.setupAgent(owner, wallet, paymentPolicy({ perTx: '100', rolling24h: '50000' }))
-    await host.waitAgentFloor()
     const honest = await rawConnection(host.socketPath)
     const parts = [...Array.from({ length: 4 }, () => 1.5 * MiB), fill - 6 * MiB]
     for (const body of parts) held.push(await holdPartial(host.socketPath, body))

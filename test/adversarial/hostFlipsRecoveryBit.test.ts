@@ -1,10 +1,9 @@
-import { type Server, createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { secp256k1 } from '@noble/curves/secp256k1'
 import { type Hex, hashTypedData, hexToBytes, isAddressEqual, recoverTypedDataAddress } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bursarAccount } from '../../agent/bursarAccount.js'
 import { type StackWithAgent, TOKEN, eip3009, eip3009TypedData, paymentPolicy, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { rewritingProxy } from '../helpers/rewritingProxy.js'
 
 const AMOUNT = 1_000n
 
@@ -19,36 +18,26 @@ const AMOUNT = 1_000n
  */
 describe('adversarial: a malicious host flips the recovery bit of the wallet’s genuine signature', () => {
   let s: StackWithAgent
-  let proxy: Server
+  let proxy: Awaited<ReturnType<typeof rewritingProxy>> | undefined
   let url = ''
   let flip = false
   const seen: { signature: Hex; flipped: Hex }[] = []
 
   beforeAll(async () => {
     s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
-    proxy = createServer((req, res) => {
-      let body = ''
-      req.on('data', (d: Buffer) => (body += d.toString()))
-      req.on('end', async () => {
-        const r = await fetch(`${s.stack.url}${req.url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
-        let text = await r.text()
-        if (flip && req.url === '/v1/agent/sign' && r.status === 200) {
-          const answer = JSON.parse(text) as { signature: Hex }
-          const v = Number.parseInt(answer.signature.slice(130), 16)
-          const flipped = `${answer.signature.slice(0, 130)}${(v === 27 ? 28 : 27).toString(16)}` as Hex
-          seen.push({ signature: answer.signature, flipped })
-          text = JSON.stringify({ ...answer, signature: flipped })
-        }
-        res.writeHead(r.status, { 'content-type': 'application/json' }).end(text)
-      })
+    proxy = await rewritingProxy(s.stack.url, (answer) => {
+      if (!flip) return undefined
+      const signature = answer.signature as Hex
+      const v = Number.parseInt(signature.slice(130), 16)
+      const flipped = `${signature.slice(0, 130)}${(v === 27 ? 28 : 27).toString(16)}` as Hex
+      seen.push({ signature, flipped })
+      return { ...answer, signature: flipped }
     })
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
-    url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+    url = proxy.url
     await waitAgentFloor()
   }, 60_000)
   afterAll(async () => {
-    proxy?.closeAllConnections()
-    await new Promise((r) => proxy?.close(r))
+    await proxy?.close()
     await s?.stack.stop()
   })
 

@@ -1,18 +1,15 @@
-import { readFileSync } from 'node:fs'
 import net from 'node:net'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import { PENDING_FRAME_BYTES } from '../../enclave/transport/serveFrames.js'
-import { FrameReader } from '../../shared/protocol/FrameReader.js'
-import { MAX_FRAME_BYTES, decodeFrameBody, encodeFrame } from '../../shared/protocol/frame.js'
-import { type ResponseFrame, ResponseFrameSchema } from '../../shared/protocol/messages.js'
+import { MAX_FRAME_BYTES, encodeFrame } from '../../shared/protocol/frame.js'
+import type { ResponseFrame } from '../../shared/protocol/messages.js'
 import { GOVERNANCE_PROTOCOL_VERSION } from '../../shared/governance/governanceProtocol.js'
-import { type AgentSignOk, MaliciousHost, eip3009, paymentPolicy, refusalCode, signAgentRequest, verifyPayment } from '../helpers/maliciousHost.js'
+import { governancePid } from '../helpers/governancePid.js'
+import { refusalCode } from '../helpers/maliciousHost.js'
+import { MiB, partialFrame, payingEnclave, readFrames, rssMiB } from '../helpers/partialFrames.js'
 import { rawConnection } from '../helpers/rawConnection.js'
 import { waitFor } from '../helpers/startStack.js'
 
-const MiB = 2 ** 20
-const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024
 /** The budget the enclave runs with here (the default, 256 MiB, would need 256 MiB of test traffic to reach). */
 const BUDGET = 8 * MiB
 /** Each attacking connection: a header claiming the largest frame, then this much of its body, never finished. */
@@ -28,13 +25,10 @@ type Attacker = { socket: net.Socket; refusals: ResponseFrame[]; closed: boolean
  * body, never the rest; resolves once `done` holds (a condition on what the attackers saw, or on the server's memory).
  */
 async function holdPartialFrames(socketPath: string, done: (attackers: Attacker[]) => boolean): Promise<Attacker[]> {
-  const header = Buffer.alloc(4)
-  header.writeUInt32BE(MAX_FRAME_BYTES)
-  const bytes = Buffer.concat([header, Buffer.alloc(HELD, 0x61)])
+  const bytes = partialFrame(HELD)
   const attackers = Array.from({ length: ATTACKERS }, () => {
     const a: Attacker = { socket: net.createConnection(socketPath), refusals: [], closed: false, written: false }
-    const reader = new FrameReader()
-    a.socket.on('data', (d: Buffer) => a.refusals.push(...reader.push(d).map((b) => ResponseFrameSchema.parse(decodeFrameBody(b)))))
+    readFrames(a.socket, a.refusals)
     a.socket.on('close', () => (a.closed = true))
     a.socket.on('error', () => {})
     a.socket.write(bytes, (err) => (a.written = !err))
@@ -52,9 +46,6 @@ async function holdPartialFrames(socketPath: string, done: (attackers: Attacker[
 const settledAtBudget = (as: Attacker[]) => as.filter((a) => a.closed).length === ATTACKERS - FIT && as.every((a) => a.closed || a.written)
 /** Without the budget (control): every byte written and the server's RSS grown past the budget (it holds them all). */
 const heldPastBudget = (pid: number, before: number) => (as: Attacker[]) => as.every((a) => a.written) && (rssMiB(pid) - before) * MiB > BUDGET
-/** Governance's process: the simulated enclave's child (sim/startGovernanceBeside.ts). */
-const governancePid = (enclavePid: number) =>
-  readFileSync(`/proc/${enclavePid}/task/${enclavePid}/children`, 'utf8').trim().split(/\s+/).map(Number).find((c) => readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('governance'))!
 
 /**
  * Attack (limits41, the gap conn40b left): a host holds a partial frame on every connection it may open — a header
@@ -70,23 +61,13 @@ const governancePid = (enclavePid: number) =>
  * their bytes (the enclave's and governance's RSS grow past the budget), none refused: the code before this change.
  */
 async function attack(budget: number) {
-  const host = new MaliciousHost()
-  host.env = { BURSAR_ENCLAVE_PENDING_FRAME_BYTES: String(budget), BURSAR_GOVERNANCE_PENDING_FRAME_BYTES: String(budget), BURSAR_FRAME_STALL_MS: '600000' }
+  const { host, pid, pay } = await payingEnclave({
+    BURSAR_ENCLAVE_PENDING_FRAME_BYTES: String(budget),
+    BURSAR_GOVERNANCE_PENDING_FRAME_BYTES: String(budget),
+    BURSAR_FRAME_STALL_MS: '600000',
+  })
   const open: Attacker[] = []
   try {
-    await host.startEnclave()
-    expect((await host.bootstrapHonest()).ok).toBe(true)
-    const owner = privateKeyToAccount(generatePrivateKey())
-    const wallet = await host.createWallet(owner) // an owner act: governance decided it (its process is up)
-    const { agent } = await host.setupAgent(owner, wallet, paymentPolicy({ perTx: '100', rolling24h: '50000' }))
-    await host.waitAgentFloor()
-    const pid = host.proc!.pid!
-    const pay = async () => {
-      const req = signAgentRequest({ agent, wallet, operation: eip3009({ wallet, value: 100n }) })
-      const r = await host.callSigner({ type: 'agentSign', request: req.request, signature: req.signature })
-      expect(r.ok).toBe(true)
-      expect(await verifyPayment(wallet, req.parsed, (r as { result: AgentSignOk }).result.signature)).toBe(true)
-    }
     await pay()
     const before = rssMiB(pid)
     const lifted = budget > ATTACKERS * HELD

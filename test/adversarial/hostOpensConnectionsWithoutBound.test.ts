@@ -1,15 +1,10 @@
-import { readFileSync } from 'node:fs'
 import net from 'node:net'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
-import { FrameReader } from '../../shared/protocol/FrameReader.js'
-import { MAX_FRAME_BYTES, decodeFrameBody, encodeFrame } from '../../shared/protocol/frame.js'
-import { type ResponseFrame, ResponseFrameSchema } from '../../shared/protocol/messages.js'
-import { type AgentSignOk, MaliciousHost, eip3009, paymentPolicy, refusalCode, signAgentRequest, verifyPayment } from '../helpers/maliciousHost.js'
+import type { ResponseFrame } from '../../shared/protocol/messages.js'
+import { refusalCode } from '../helpers/maliciousHost.js'
+import { MiB, partialFrame, payingEnclave, readFrames, rssMiB } from '../helpers/partialFrames.js'
 import { waitFor } from '../helpers/startStack.js'
 
-const MiB = 2 ** 20
-const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024
 /** Each attacking connection: a frame header claiming the largest frame, then this much of its body (held, incomplete). */
 const HELD = 3 * MiB
 /** Connections the attack opens beside the honest host's one. */
@@ -31,24 +26,10 @@ const SLACK = 32 * MiB
  * (cap − 1) × HELD + SLACK. The control lifts the cap (4,096) and shows the same formula broken: the test can fail.
  */
 async function attack(cap: number) {
-  const host = new MaliciousHost()
   // A silent partial frame is closed after BURSAR_FRAME_STALL_MS: long here, as a trickling attacker would keep it.
-  host.env = { BURSAR_ENCLAVE_MAX_CONNECTIONS: String(cap), BURSAR_FRAME_STALL_MS: '600000' }
+  const { host, pid, pay } = await payingEnclave({ BURSAR_ENCLAVE_MAX_CONNECTIONS: String(cap), BURSAR_FRAME_STALL_MS: '600000' })
   const socks: net.Socket[] = []
   try {
-    await host.startEnclave()
-    expect((await host.bootstrapHonest()).ok).toBe(true)
-    const owner = privateKeyToAccount(generatePrivateKey())
-    const wallet = await host.createWallet(owner)
-    const { agent } = await host.setupAgent(owner, wallet, paymentPolicy({ perTx: '100', rolling24h: '50000' }))
-    await host.waitAgentFloor()
-    const pid = host.proc!.pid!
-    const pay = async () => {
-      const req = signAgentRequest({ agent, wallet, operation: eip3009({ wallet, value: 100n }) })
-      const r = await host.callSigner({ type: 'agentSign', request: req.request, signature: req.signature })
-      expect(r.ok).toBe(true)
-      expect(await verifyPayment(wallet, req.parsed, (r as { result: AgentSignOk }).result.signature)).toBe(true)
-    }
     await pay() // warm: the heap after a payment, before the attack
     const before = rssMiB(pid)
 
@@ -57,8 +38,7 @@ async function attack(cap: number) {
     const closed = new Set<net.Socket>()
     for (let i = 0; i < ATTACKERS; i++) {
       const s = net.createConnection(host.socketPath)
-      const reader = new FrameReader()
-      s.on('data', (d: Buffer) => refusals.push(...reader.push(d).map((b) => ResponseFrameSchema.parse(decodeFrameBody(b)))))
+      readFrames(s, refusals)
       s.on('close', () => closed.add(s))
       s.on('error', () => {})
       socks.push(s)
@@ -69,10 +49,8 @@ async function attack(cap: number) {
     const open = socks.filter((s) => !closed.has(s))
     expect(open.length).toBe(served)
     // Each served attacker: a header claiming the largest frame, then HELD bytes of its body, all read by the enclave.
-    const header = Buffer.alloc(4)
-    header.writeUInt32BE(MAX_FRAME_BYTES)
-    const body = Buffer.alloc(HELD, 0x61)
-    await Promise.all(open.map((s) => new Promise<void>((resolve, reject) => s.write(Buffer.concat([header, body]), (err) => (err ? reject(err) : resolve())))))
+    const bytes = partialFrame(HELD)
+    await Promise.all(open.map((s) => new Promise<void>((resolve, reject) => s.write(bytes, (err) => (err ? reject(err) : resolve())))))
     const grown = (rssMiB(pid) - before) * MiB
     const bound = (cap - 1) * HELD + SLACK
     console.log(`hostOpensConnectionsWithoutBound: cap ${cap}: ${ATTACKERS} connections, ${served} served, ${refusals.length} refused; RSS +${(grown / MiB).toFixed(1)} MiB (bound ${(bound / MiB).toFixed(0)} MiB; held by served attackers ${((served * HELD) / MiB).toFixed(0)} MiB)`)

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { auditEntries } from '../helpers/agentClient.js'
-import { type QuorumWallet, startQuorumWallet, tryPay } from '../helpers/quorumWallet.js'
+import { type QuorumWallet, expectHeldUnfreezeStoredOnce, heldUnfreeze, startQuorumWallet } from '../helpers/quorumWallet.js'
 import { simClock } from '../helpers/simClock.js'
 
 const DELAY_S = 300
@@ -16,7 +15,6 @@ const clock = simClock()
  */
 describe('adversarial: a refused owner act makes a due held act apply without its audit entry or seal', () => {
   let q: QuorumWallet
-  const pay = () => tryPay(q)
 
   beforeAll(async () => {
     q = await startQuorumWallet({ prefix: 'refheld', delaySeconds: DELAY_S, env: clock.env })
@@ -27,22 +25,10 @@ describe('adversarial: a refused owner act makes a due held act apply without it
   })
 
   it('the held unfreeze applied before a refusal is audited, stored and sealed', async () => {
-    const agent = q.agentKey.agentId
-    expect((await q.clients[2]!.act('FreezeAgent', q.wallet, { agentId: agent, frozen: true })).proposal).toBeUndefined()
-    const one = await q.clients[0]!.act('FreezeAgent', q.wallet, { agentId: agent, frozen: false })
-    const thaw = (await q.clients[1]!.cosign(q.wallet, one.proposal!.actHash)) as unknown as { scheduled: { actHash: string; effectiveAt: number } }
-    expect(thaw.scheduled.actHash).toMatch(/^0x/)
-    clock.advanceTo(thaw.scheduled.effectiveAt)
+    const thaw = await heldUnfreeze(q)
+    clock.advanceTo(thaw.effectiveAt)
     const refused = await q.clients[2]!.act('FreezeAgent', q.wallet, { agentId: `agt_${'0'.repeat(40)}`, frozen: true }).then(() => null, (e: { code?: string }) => e.code)
     expect(refused).toBeTruthy()
-    const applied = async () => (await auditEntries(q.stack.url, q.owners[0]!, { wallet: q.wallet })).filter((e) => e.requestId === thaw.scheduled.actHash && e.event === 'agent_unfrozen')
-    expect((await applied()).length).toBe(1)
-    expect(await pay()).toEqual({ ok: true })
-    await q.stack.stopEnclave()
-    await q.stack.startEnclave()
-    await q.stack.waitReady()
-    expect((await q.clients[0]!.wallet(q.wallet)).held).toEqual([])
-    expect(await pay()).toEqual({ ok: true })
-    expect((await applied()).length).toBe(1)
+    await expectHeldUnfreezeStoredOnce(q, thaw.actHash)
   }, 120_000)
 })

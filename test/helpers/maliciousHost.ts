@@ -32,6 +32,10 @@ import { spawnReaped } from '../../scripts/lib/spawnReaped.js'
 import { AGENT_CLOCK_AHEAD_MS } from '../../shared/schemas/agentRequest.js'
 import { type AgentFloor, defaultAgentFloor, repoRoot, waitFor } from './startStack.js'
 import { EIP3009_FIELDS } from '../../shared/schemas/eip3009Types.js'
+import { CHAIN_ID, MERCHANT, type PolicyBody, TOKEN, TOKEN_ENTRY } from './agentClient.js'
+
+/** The test token and payment policy: one definition for the stack tests and these (tidy42). */
+export { CHAIN_ID, MERCHANT, type PolicyBody, TOKEN, TOKEN_ENTRY, paymentPolicy } from './agentClient.js'
 
 export type WalletBlobs = Array<{ wallet: string; version: number; blob: Uint8Array }>
 /** A sealed core blob and the wallet blobs sealed with it (issue 15). */
@@ -91,8 +95,17 @@ export class MaliciousHost {
   readonly snapshots: SealedSnapshot[] = []
   proc: ChildProcess | null = null
   conn: EnclaveConnection | null = null
-  /** When the current enclave process was spawned (its replay floor is ~2 s after). */
+  /**
+   * When the current enclave process was spawned, then said it listens (Date.now: its replay floor is ~2 s after), to
+   * compare with the enclave's own dates (audit entries' `time`). Not for waiting: see listenedAt.
+   */
   spawnedAt = 0
+  /**
+   * tidy42: when the current enclave said it listens, on performance.now(), which no test moves (hang41: the stacks'
+   * floor, scripts/lib/startStack.ts lastListening.floorAt). test/helpers/simClock.ts moves this process's Date.now;
+   * a wait dated on Date.now slept the whole offset once it was moved back between the start and the wait.
+   */
+  listenedAt = 0
   /** Issue 12 stage B: governance's process, which the sim enclave starts beside itself (its socket + .gov). */
   gov: EnclaveConnection | null = null
   /** Extra environment for the enclave (e.g. a test clock: test/helpers/simClock.ts). */
@@ -131,7 +144,7 @@ export class MaliciousHost {
     this.proc = c
     await waitFor(() => this.logs.slice(mark).join('').includes('enclave listening'), 20_000, 'enclave listening', this.logs)
     // The enclave's start floor counts from its own start, which is at the latest when it says it listens.
-    this.spawnedAt = Date.now()
+    this.listening()
     this.conn = await this.connect()
     return this.conn
   }
@@ -263,8 +276,19 @@ export class MaliciousHost {
    * already past when the enclave has said it listens), with 300 ms to spare.
    */
   async waitAgentFloor(): Promise<void> {
-    const wait = this.spawnedAt + (this.agentFloor === 'test' ? 0 : AGENT_CLOCK_AHEAD_MS) + 300 - Date.now()
+    const wait = this.agentFloorWaitMs()
     if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+  }
+
+  /** Dates the current enclave's listen on both clocks (startEnclave, once it says it listens). */
+  listening(): void {
+    this.spawnedAt = Date.now()
+    this.listenedAt = performance.now()
+  }
+
+  /** How long waitAgentFloor still waits (ms, 0 once past): elapsed time since listenedAt, whatever Date.now says. */
+  agentFloorWaitMs(): number {
+    return Math.max(0, this.listenedAt + (this.agentFloor === 'test' ? 0 : AGENT_CLOCK_AHEAD_MS) + 300 - performance.now())
   }
 
   async wallets(): Promise<WalletInfo[]> {
@@ -345,8 +369,6 @@ export class MaliciousHost {
   }
 }
 
-export type PolicyBody = Omit<Policy, 'wallet' | 'agentId'>
-
 export function newAgent(): TestAgent {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519')
   const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url')
@@ -388,33 +410,6 @@ export function signAgentRequest(params: {
 /** Ed25519 signature (hex) over a request text. */
 export function resign(text: string, key: KeyObject): string {
   return sign(null, Buffer.from(text, 'utf8'), key).toString('hex')
-}
-
-/** Test token (Base Sepolia USDC address; nothing touches a chain). */
-export const CHAIN_ID = 84532
-export const TOKEN = '0x036CbD53842c5426634e7929541eC2318f3dCF7e' as const
-export const MERCHANT = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C' as const
-export const TOKEN_ENTRY = { chainId: CHAIN_ID, asset: TOKEN, name: 'USDC', version: '2', decimals: 6 }
-
-/** A policy allowing EIP-3009 payments to MERCHANT, capped per tx and per rolling 24 h. */
-export function paymentPolicy(params: { perTx: string; rolling24h: string; version?: number }): PolicyBody {
-  return {
-    version: params.version ?? 1,
-    timeZone: 'UTC',
-    tokens: [TOKEN_ENTRY],
-    budgets: [{ chainId: CHAIN_ID, asset: TOKEN, perTx: params.perTx, rolling24h: params.rolling24h }],
-    rules: [
-      {
-        id: 'pay-merchant',
-        effect: 'allow',
-        kinds: ['eip3009'],
-        chains: { in: [CHAIN_ID] },
-        assets: { in: [TOKEN] },
-        payTo: { in: [MERCHANT] },
-        maxValiditySeconds: 3600,
-      },
-    ],
-  }
 }
 
 const TRANSFER_TYPES = EIP3009_FIELDS

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Hex, LocalAccount } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { expect } from 'vitest'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
 import { requestSignature } from '../../agent/requestSignature.js'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
-import { CHAIN_ID, type CliResult, type PolicyBody, TOKEN, TOKEN_ENTRY, eip3009, paymentPolicy, runCli, verifyEip3009, waitAgentFloor } from './agentClient.js'
+import { CHAIN_ID, type CliResult, type PolicyBody, TOKEN, TOKEN_ENTRY, auditEntries, eip3009, paymentPolicy, runCli, verifyEip3009, waitAgentFloor } from './agentClient.js'
 import { type Stack, startStack } from './startStack.js'
 
 export type QuorumWallet = {
@@ -57,6 +58,36 @@ export async function tryPay(q: QuorumWallet): Promise<{ ok: boolean; code?: str
   } catch (e) {
     return { ok: false, code: (e as { code?: string }).code }
   }
+}
+
+/**
+ * rt34a's set-up (tidy42: dryRunAppliesHeldActUnaudited and refusedOwnerActAppliesHeldActUnaudited each wrote it), on a
+ * 2-of-3 wallet: owner 2 freezes the agent alone (a stop), then owners 0 and 1 accept an unfreeze, held for the
+ * wallet's delay. Returns its schedule.
+ */
+export async function heldUnfreeze(q: QuorumWallet): Promise<{ actHash: string; effectiveAt: number }> {
+  const agentId = q.agentKey.agentId
+  expect((await q.clients[2]!.act('FreezeAgent', q.wallet, { agentId, frozen: true })).proposal).toBeUndefined()
+  const one = await q.clients[0]!.act('FreezeAgent', q.wallet, { agentId, frozen: false })
+  const thaw = (await q.clients[1]!.cosign(q.wallet, one.proposal!.actHash)) as unknown as { scheduled: { actHash: string; effectiveAt: number } }
+  expect(thaw.scheduled.actHash).toMatch(/^0x/)
+  return thaw.scheduled
+}
+
+/**
+ * Once the held unfreeze `actHash` has applied: its `agent_unfrozen` entry is stored once, the agent pays, and after an
+ * enclave restart nothing is held, the agent pays, and the entry is still there once (applied, audited and sealed).
+ */
+export async function expectHeldUnfreezeStoredOnce(q: QuorumWallet, actHash: string): Promise<void> {
+  const applied = async () => (await auditEntries(q.stack.url, q.owners[0]!, { wallet: q.wallet })).filter((e) => e.requestId === actHash && e.event === 'agent_unfrozen')
+  expect((await applied()).length).toBe(1)
+  expect(await tryPay(q)).toEqual({ ok: true })
+  await q.stack.stopEnclave()
+  await q.stack.startEnclave()
+  await q.stack.waitReady()
+  expect((await q.clients[0]!.wallet(q.wallet)).held).toEqual([])
+  expect(await tryPay(q)).toEqual({ ok: true })
+  expect((await applied()).length).toBe(1)
 }
 
 /** Every payment goes to the owners: no rule matches a real payee, so each request waits as pending. */

@@ -8,6 +8,8 @@ import os
 import subprocess
 import threading
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,23 +17,29 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 
 
-@pytest.fixture(scope="session")
-def devstack():
-    cmd = [os.path.join(REPO, "node_modules", ".bin", "tsx"), "scripts/devchain/pythonStack.ts"]
+@contextmanager
+def ts_stack(script: str, what: str) -> Iterator[tuple[dict, subprocess.Popen]]:
+    """Runs a TypeScript stack script (tsx): its first stdout line is the stack's JSON; closing its stdin stops it."""
+    cmd = [os.path.join(REPO, "node_modules", ".bin", "tsx"), script]
     proc = subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     err: list[str] = []
     threading.Thread(target=lambda: err.extend(proc.stderr), daemon=True).start()  # type: ignore[arg-type]
     line = proc.stdout.readline()  # type: ignore[union-attr]
     if not line:
         proc.wait(timeout=30)
-        pytest.fail("dev stack did not start:\n" + "".join(err)[-3000:])
-    info = json.loads(line)
-    yield info
+        pytest.fail(f"{what} did not start:\n" + "".join(err)[-3000:])
+    yield json.loads(line), proc
     proc.stdin.close()  # type: ignore[union-attr]
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def devstack():
+    with ts_stack("scripts/devchain/pythonStack.ts", "dev stack") as (info, _):
+        yield info
 
 
 def server_state(devstack) -> dict:

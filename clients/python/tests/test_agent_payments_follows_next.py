@@ -5,8 +5,6 @@ empty) and still have a ``next``. ``agent_payments`` follows it (``?before=next`
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -14,41 +12,26 @@ from eth_account import Account
 
 from bursar import agent_payments, load_agent_key
 from bursar.errors import ResponseInvalidError
-from test_signer_checks import _key
+from fake_host import FakeHost, agent_key
 
 
-class _PagedHost:
+class _PagedHost(FakeHost):
     """Serves the agent's entries at `seqs` (newest first) `per_page` seqs of the wallet at a time, as the host does."""
 
     def __init__(self, seqs: list[int], stretch: int, stuck: bool = False):
-        outer = self
         self.paths: list[str] = []
 
-        class H(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                req = json.loads(json.loads(self.rfile.read(int(self.headers["content-length"])))["request"])
-                outer.paths.append(self.path)
-                q = parse_qs(urlparse(self.path).query)
-                before = int(q["before"][0]) if "before" in q and not stuck else 10_000
-                low = max(0, before - stretch)  # the wallet's entries in [low, before) were read
-                got = [{"seq": s, "agentId": req["agentId"]} for s in seqs if low <= s < before][: req["limit"]]
-                nxt = got[-1]["seq"] if len(got) >= req["limit"] else (low if low > 0 else None)
-                data = json.dumps({"agentId": req["agentId"], "entries": got, "next": nxt, "scanned": before - low, "scannedThrough": low}).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+        def do_post(h):
+            req = json.loads(json.loads(h.body())["request"])
+            self.paths.append(h.path)
+            q = parse_qs(urlparse(h.path).query)
+            before = int(q["before"][0]) if "before" in q and not stuck else 10_000
+            low = max(0, before - stretch)  # the wallet's entries in [low, before) were read
+            got = [{"seq": s, "agentId": req["agentId"]} for s in seqs if low <= s < before][: req["limit"]]
+            nxt = got[-1]["seq"] if len(got) >= req["limit"] else (low if low > 0 else None)
+            h.send_json(200, {"agentId": req["agentId"], "entries": got, "next": nxt, "scanned": before - low, "scannedThrough": low})
 
-            def log_message(self, *a):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), H)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self):
-        self.server.shutdown()
+        super().__init__(do_post)
 
 
 def test_follows_next_through_short_and_empty_pages():
@@ -56,13 +39,13 @@ def test_follows_next_through_short_and_empty_pages():
     seqs = sorted([9_990, 9_980, *range(0, 250, 10)], reverse=True)  # 2 new, 25 old: empty pages between
     host = _PagedHost(seqs, stretch=1_000)
     try:
-        out = agent_payments(host.url, load_agent_key(_key(w)), w, limit=100)
+        out = agent_payments(host.url, load_agent_key(agent_key(w)), w, limit=100)
         assert [e["seq"] for e in out] == seqs  # newest first, each once
         assert host.paths[0] == "/v1/agent/payments"
         assert host.paths[1] == "/v1/agent/payments?before=9000"
         assert len(host.paths) == 10  # one signed read per stretch of the budget
         host.paths.clear()
-        assert [e["seq"] for e in agent_payments(host.url, load_agent_key(_key(w)), w, limit=2)] == [9_990, 9_980]
+        assert [e["seq"] for e in agent_payments(host.url, load_agent_key(agent_key(w)), w, limit=2)] == [9_990, 9_980]
         assert host.paths == ["/v1/agent/payments"]
     finally:
         host.close()
@@ -73,7 +56,7 @@ def test_a_cursor_that_does_not_move_is_a_typed_error():
     host = _PagedHost([5], stretch=1_000, stuck=True)
     try:
         with pytest.raises(ResponseInvalidError):
-            agent_payments(host.url, load_agent_key(_key(w)), w, limit=10)
+            agent_payments(host.url, load_agent_key(agent_key(w)), w, limit=10)
         assert len(host.paths) == 2
     finally:
         host.close()

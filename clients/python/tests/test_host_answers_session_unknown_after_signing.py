@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
-import urllib.error
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from bursar import BursarSigner, RequestOutcomeUnknownError, agent_status, load_agent_key
 from bursar import session as S
+from fake_host import FakeHost, forward
 from test_sessions import TYPES
 
 
@@ -24,38 +21,24 @@ def test_host_answers_session_unknown_after_the_enclave_signed(devstack):
     seen: list[tuple[str, str, int, str]] = []  # (kind, text, upstream status, upstream body)
     state = {"withheld": None}
 
-    class Proxy(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            body = self.rfile.read(int(self.headers["content-length"]))
-            req = urllib.request.Request(upstream + self.path, data=body, method="POST", headers={"content-type": "application/json"})
-            try:
-                with urllib.request.urlopen(req, timeout=30) as r:
-                    status, data = r.status, r.read()
-            except urllib.error.HTTPError as e:
-                status, data = e.code, e.read()
-            if self.path.endswith("/sign"):
-                env = json.loads(body)
-                kind = "mac" if env["signature"].startswith("s1:") else "ed25519"
-                seen.append((kind, env["request"], status, data.decode()))
-                if kind == "mac" and status == 200 and state["withheld"] is None:
-                    state["withheld"] = json.loads(data)["signature"]  # the enclave signed; the agent is told otherwise
-                    status, data = 401, json.dumps({"code": "session_unknown", "message": "Unknown or expired agent session; open a new one"}).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def proxy(h):
+        body = h.body()
+        status, data = forward(upstream, h.path, body)
+        if h.path.endswith("/sign"):
+            env = json.loads(body)
+            kind = "mac" if env["signature"].startswith("s1:") else "ed25519"
+            seen.append((kind, env["request"], status, data.decode()))
+            if kind == "mac" and status == 200 and state["withheld"] is None:
+                state["withheld"] = json.loads(data)["signature"]  # the enclave signed; the agent is told otherwise
+                status, data = 401, json.dumps({"code": "session_unknown", "message": "Unknown or expired agent session; open a new one"}).encode()
+        h.send_raw(status, data)
 
-        def log_message(self, *a):
-            pass
-
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = FakeHost(proxy, threaded=True)
     try:
         key = load_agent_key(devstack["sessionKeyFile"])
         agent_status(devstack["host"], key, devstack["sessionWallet"])
         S._clear()
-        signer = BursarSigner(key, host=f"http://127.0.0.1:{srv.server_address[1]}", wallet=devstack["sessionWallet"])
+        signer = BursarSigner(key, host=srv.url, wallet=devstack["sessionWallet"])
         now = int(time.time())
         domain = {"name": "USD Coin", "version": "2", "chainId": 84532, "verifyingContract": devstack["token"]}
 
@@ -85,5 +68,5 @@ def test_host_answers_session_unknown_after_the_enclave_signed(devstack):
         else:
             assert isinstance(outcome, RequestOutcomeUnknownError), (resend_status, resend_body)
     finally:
-        srv.shutdown()
+        srv.close()
         S._clear()

@@ -9,16 +9,14 @@ import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eth_account import Account
 
 import test_sessions as TS
-from bursar import ResponseInvalidError
+from bursar import BursarSigner, ResponseInvalidError
 from bursar import session as S
+from fake_host import FakeHost, agent_key, sign_wallet
 from test_sessions import TYPES, _fake_pay, _fake_signer, _SessionHost, _until_session
 
 DOMAIN = {"name": "USD Coin", "version": "2", "chainId": 84532, "verifyingContract": "0x036CbD53842c5426634e7929541eC2318f3dCF7e"}
@@ -33,7 +31,7 @@ def test_host_swaps_the_answer_to_a_maced_request_and_the_caller_never_gets_it(s
     S._clear()
     other = Account.create()
     earlier: dict = {}
-    real_sign = TS._sign_wallet
+    real_sign = TS.sign_wallet
 
     def lying_sign(account, req):
         if not earlier:
@@ -47,7 +45,7 @@ def test_host_swaps_the_answer_to_a_maced_request_and_the_caller_never_gets_it(s
     try:
         signer = _fake_signer(host, timeout=5.0)
         _fake_pay(signer)  # genuine: recorded as `earlier`
-        monkeypatch.setattr(TS, "_sign_wallet", lying_sign)
+        monkeypatch.setattr(TS, "sign_wallet", lying_sign)
         _until_session_lying(signer, host)
         assert any(k == "mac" for k, _, _ in host.signs)
         before = len(signer.receipts)
@@ -85,23 +83,23 @@ class _ReplayingHost(_SessionHost):
     def __init__(self) -> None:
         self.first: dict | None = None
         super().__init__(lambda kind, req: (401, {"code": "session_invalid"}) if kind == "mac-bad" else (200, {}))
-        handler = self.server.RequestHandlerClass
+        handler = self.handler
         outer = self
         real_post = handler.do_POST
 
         def do_post(h):  # noqa: N802
             if h.path.endswith("/session") and outer.first is not None:
-                h.rfile.read(int(h.headers["content-length"]))
+                h.body()
                 outer.opens += 1
-                return h._send(200, outer.first)
+                return h.send_json(200, outer.first)
             if h.path.endswith("/session"):
-                send = h._send
+                send = h.send_json
 
                 def keep(status, obj):
                     outer.first = obj
                     send(status, obj)
 
-                h._send = keep
+                h.send_json = keep
             return real_post(h)
 
         handler.do_POST = do_post
@@ -135,41 +133,22 @@ def test_a_session_open_that_never_answers_stalls_no_payment(monkeypatch):
     opens: list[float] = []
     release = threading.Event()
 
-    class H(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            env = json.loads(self.rfile.read(int(self.headers["content-length"])))
-            if self.path.endswith("/session"):
-                opens.append(time.time())
-                release.wait(30)  # hangs (no byte) until the test ends
-                return
-            req = json.loads(env["request"])
-            data = json.dumps({"signature": TS._sign_wallet(wallet, req), "signedHash": "0x" + "00" * 32, "receipt": {}}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def do_post(h):
+        env = json.loads(h.body())
+        if h.path.endswith("/session"):
+            opens.append(time.time())
+            release.wait(30)  # hangs (no byte) until the test ends
+            return
+        h.send_json(200, {"signature": sign_wallet(wallet, json.loads(env["request"])), "signedHash": "0x" + "00" * 32, "receipt": {}})
 
-        def log_message(self, *a):
-            pass
-
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    host = FakeHost(do_post, threaded=True)
     try:
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        from bursar import BursarSigner
-        from bursar.agent_key import agent_id_from_public_key
-
-        sk = Ed25519PrivateKey.generate()
-        pub = sk.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        key = {"agentId": agent_id_from_public_key(pub), "publicKey": pub.hex(), "privateKey": sk.private_bytes_raw().hex(), "wallet": wallet.address}
-        signer = BursarSigner(key, host=f"http://127.0.0.1:{srv.server_address[1]}", timeout=5.0, receipts="off")  # a fake host: no receipts
+        signer = BursarSigner(agent_key(wallet.address), host=host.url, timeout=5.0, receipts="off")  # a fake host: no receipts
         t0 = time.time()
         for _ in range(20):
             assert len(signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))) == 65
         assert time.time() - t0 < 5.0 and len(opens) == 1  # no payment waited for the hung open; one open only
     finally:
         release.set()
-        srv.shutdown()
+        host.close()
         S._clear()

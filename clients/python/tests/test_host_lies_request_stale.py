@@ -12,7 +12,8 @@ from eth_account import Account
 
 from bursar import BursarSigner
 from bursar.errors import BursarError
-from test_signer_checks import DOMAIN, TYPES, _Host, _key, _message
+from fake_host import agent_key
+from test_signer_checks import DOMAIN, TYPES, _Host, _message
 
 
 @pytest.mark.parametrize("code", ["request_stale", "request_not_yet_valid"])
@@ -20,7 +21,7 @@ def test_a_host_answering_a_clock_refusal_to_everything_gets_one_fresh_request_o
     wallet = Account.create()
     host = _Host(lambda req: (401, {"code": code, "message": "lie"}))
     try:
-        signer = BursarSigner(_key(wallet.address), receipts="off", host=host.url, timeout=5.0)
+        signer = BursarSigner(agent_key(wallet.address), receipts="off", host=host.url, timeout=5.0)
         with pytest.raises(BursarError) as info:
             signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
         assert info.value.code == code
@@ -35,7 +36,7 @@ def test_the_enclave_start_floor_is_still_waited_out_twice():
     wallet = Account.create()
     host = _Host(lambda req: (409, {"code": "request_before_enclave_start", "message": "floor", "retryAfterMs": 1}))
     try:
-        signer = BursarSigner(_key(wallet.address), receipts="off", host=host.url, timeout=5.0)
+        signer = BursarSigner(agent_key(wallet.address), receipts="off", host=host.url, timeout=5.0)
         with pytest.raises(BursarError):
             signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
         assert len({r["nonce"] for r in host.requests}) == 3

@@ -6,9 +6,7 @@ last (``response_invalid``), and at most ``max_pages`` reads are made (default 1
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -18,37 +16,22 @@ from eth_account import Account
 from bursar import agent_payments, load_agent_key
 from bursar.errors import BursarError, ResponseInvalidError
 from bursar.reads import PAYMENTS_MAX_PAGES
-from test_signer_checks import _key
+from fake_host import FakeHost, agent_key
 
 
-class _LyingHost:
+class _LyingHost(FakeHost):
     """Answers every signed payments read with ``answer(before)`` (None on the first read); counts the reads."""
 
     def __init__(self, answer: Callable[[int | None], dict[str, Any]]):
-        outer = self
         self.reads = 0
 
-        class H(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                req = json.loads(json.loads(self.rfile.read(int(self.headers["content-length"])))["request"])
-                outer.reads += 1
-                q = parse_qs(urlparse(self.path).query)
-                data = json.dumps({"agentId": req["agentId"], **answer(int(q["before"][0]) if "before" in q else None)}).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+        def do_post(h):
+            req = json.loads(json.loads(h.body())["request"])
+            self.reads += 1
+            q = parse_qs(urlparse(h.path).query)
+            h.send_json(200, {"agentId": req["agentId"], **answer(int(q["before"][0]) if "before" in q else None)})
 
-            def log_message(self, *a):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), H)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self):
-        self.server.shutdown()
+        super().__init__(do_post)
 
 
 def test_empty_pages_creeping_down_end_in_payments_page_limit_after_max_pages_reads():
@@ -56,11 +39,11 @@ def test_empty_pages_creeping_down_end_in_payments_page_limit_after_max_pages_re
     host = _LyingHost(lambda before: {"entries": [], "next": (2**53 if before is None else before) - 1})
     try:
         with pytest.raises(BursarError) as e:
-            agent_payments(host.url, load_agent_key(_key(w)), w, limit=10)
+            agent_payments(host.url, load_agent_key(agent_key(w)), w, limit=10)
         assert e.value.code == "payments_page_limit"
         assert host.reads == PAYMENTS_MAX_PAGES == 100
         with pytest.raises(BursarError) as e:
-            agent_payments(host.url, load_agent_key(_key(w)), w, limit=10, max_pages=3)
+            agent_payments(host.url, load_agent_key(agent_key(w)), w, limit=10, max_pages=3)
         assert e.value.code == "payments_page_limit"
         assert host.reads == 103
     finally:
@@ -72,7 +55,7 @@ def test_a_cursor_below_zero_is_response_invalid_at_once():
     host = _LyingHost(lambda before: {"entries": [], "next": -1 if before is None else before - 1})
     try:
         with pytest.raises(ResponseInvalidError) as e:
-            agent_payments(host.url, load_agent_key(_key(w)), w, limit=10)
+            agent_payments(host.url, load_agent_key(agent_key(w)), w, limit=10)
         assert e.value.code == "response_invalid"
         assert host.reads == 1
     finally:
@@ -90,10 +73,10 @@ def test_honest_pages_within_the_cap_still_read_to_the_end():
 
     host = _LyingHost(honest)
     try:
-        assert [e["seq"] for e in agent_payments(host.url, load_agent_key(_key(w)), w, limit=100)] == seqs
+        assert [e["seq"] for e in agent_payments(host.url, load_agent_key(agent_key(w)), w, limit=100)] == seqs
         assert host.reads == 10
         with pytest.raises(BursarError) as e:
-            agent_payments(host.url, load_agent_key(_key(w)), w, limit=100, max_pages=9)
+            agent_payments(host.url, load_agent_key(agent_key(w)), w, limit=100, max_pages=9)
         assert e.value.code == "payments_page_limit"
     finally:
         host.close()

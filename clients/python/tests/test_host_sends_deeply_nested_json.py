@@ -19,6 +19,7 @@ import py_ecc  # what x402[evm] pulls in (via eth_account): sys.getrecursionlimi
 assert sys.getrecursionlimit() >= 100_000
 from eth_account import Account
 import test_signer_checks as T
+from fake_host import agent_key
 from bursar import BursarSigner, request as R, session as S
 from bursar.errors import BursarError
 
@@ -30,10 +31,10 @@ w = Account.create()
 host = T._Host(lambda req: (status, None))
 if where == "open":
     from bursar import load_agent_key
-    out = S.open_session(load_agent_key(T._key(w.address)), w.address, lambda body, t: (200, DEEP.encode()))
+    out = S.open_session(load_agent_key(agent_key(w.address)), w.address, lambda body, t: (200, DEEP.encode()))
     print("OPEN", out)
 else:
-    signer = BursarSigner(T._key(w.address), receipts="off", host=host.url, timeout=1.0, session=(where == "mac"))
+    signer = BursarSigner(agent_key(w.address), receipts="off", host=host.url, timeout=1.0, session=(where == "mac"))
     if where == "mac":
         slot = f"{host.url}/v1/agent/sign|{w.address.lower()}"
         S._set_session(signer.agent_key, slot, S.AgentSession(id="ab" * 16, key=b"k" * 32, until=2**62))

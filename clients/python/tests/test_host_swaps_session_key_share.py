@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
-import urllib.error
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from bursar import BursarSigner, agent_status, load_agent_key
 from bursar import session as S
+from fake_host import FakeHost, forward
 from test_sessions import TYPES
 
 
@@ -29,45 +26,28 @@ def test_host_swaps_the_enclave_key_share_and_forges_with_the_key_it_shares_with
     mine_hex = mine.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
     st: dict = {"kprime": None, "sid": None, "forged": None, "signs": []}
 
-    def forward(path: str, body: bytes) -> tuple[int, bytes]:
-        req = urllib.request.Request(upstream + path, data=body, method="POST", headers={"content-type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                return r.status, r.read()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read()
+    def proxy(h):
+        body = h.body()
+        env = json.loads(body)
+        status, data = forward(upstream, h.path, body)
+        if h.path.endswith("/session") and status == 200:
+            ans = json.loads(data)
+            agent_share = json.loads(env["request"])["x25519"]
+            shared = mine.exchange(X25519PublicKey.from_public_bytes(bytes.fromhex(agent_share)))
+            st["kprime"] = S.session_key(shared, env["request"], mine_hex)  # what the SDK will derive
+            st["sid"] = ans["session"]["id"]
+            ans["session"]["x25519"] = mine_hex
+            data = json.dumps(ans).encode()
+        elif h.path.endswith("/sign"):
+            st["signs"].append((env["signature"][:3] == "s1:", env["request"], status, json.loads(data).get("code")))
+        h.send_raw(status, data)
 
-    class Proxy(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            body = self.rfile.read(int(self.headers["content-length"]))
-            env = json.loads(body)
-            status, data = forward(self.path, body)
-            if self.path.endswith("/session") and status == 200:
-                ans = json.loads(data)
-                agent_share = json.loads(env["request"])["x25519"]
-                shared = mine.exchange(X25519PublicKey.from_public_bytes(bytes.fromhex(agent_share)))
-                st["kprime"] = S.session_key(shared, env["request"], mine_hex)  # what the SDK will derive
-                st["sid"] = ans["session"]["id"]
-                ans["session"]["x25519"] = mine_hex
-                data = json.dumps(ans).encode()
-            elif self.path.endswith("/sign"):
-                st["signs"].append((env["signature"][:3] == "s1:", env["request"], status, json.loads(data).get("code")))
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *a):
-            pass
-
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = FakeHost(proxy, threaded=True)
     try:
         key = load_agent_key(devstack["sessionKeyFile"])
         agent_status(devstack["host"], key, devstack["sessionWallet"])
         S._clear()
-        signer = BursarSigner(key, host=f"http://127.0.0.1:{srv.server_address[1]}", wallet=devstack["sessionWallet"])
+        signer = BursarSigner(key, host=srv.url, wallet=devstack["sessionWallet"])
         domain = {"name": "USD Coin", "version": "2", "chainId": 84532, "verifyingContract": devstack["token"]}
         now = int(time.time())
 
@@ -93,12 +73,12 @@ def test_host_swaps_the_enclave_key_share_and_forges_with_the_key_it_shares_with
         forged["typedData"]["message"]["to"] = "0x000000000000000000000000000000000000dEaD"
         text = json.dumps(forged, separators=(",", ":"), ensure_ascii=False)
         mac = S.AgentSession(id=st["sid"], key=st["kprime"], until=0).mac(text)
-        status, data = forward("/v1/agent/sign", json.dumps({"request": text, "signature": mac}).encode())
+        status, data = forward(upstream, "/v1/agent/sign", json.dumps({"request": text, "signature": mac}).encode())
         assert (status, json.loads(data).get("code")) == (401, "session_invalid")
         # session_invalid: Ed25519 for a minute — no MAC'd request follows.
         n = len(st["signs"])
         pay()
         assert not any(mac for mac, *_ in st["signs"][n:])
     finally:
-        srv.shutdown()
+        srv.close()
         S._clear()

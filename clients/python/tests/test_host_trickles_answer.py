@@ -17,34 +17,25 @@ from bursar import RequestOutcomeUnknownError, load_agent_key
 from bursar import request as request_mod
 from bursar import session as S
 from bursar.http1 import Http1Connection
+from fake_host import RawServer
 
 from pathlib import Path
 
 KEY = json.loads((Path(__file__).parent / "vectors" / "ts_requests.json").read_text())["agentKey"]
 
 
-class _Trickler:
+class _Trickler(RawServer):
     """Reads each request, then sends a valid HTTP head announcing a long body and one body byte every `every` s
     (for at most `total` s, then closes): each recv is answered well inside any socket timeout."""
 
     def __init__(self, every: float = 0.2, total: float = 20.0, interim: bool = False) -> None:
         self.interim = interim
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
         self.every, self.total = every, total
         self.requests = 0
         self.stop = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
-
-    def _serve(self, c: socket.socket) -> None:
+    def serve(self, c: socket.socket) -> None:
         with c:
             buf = b""
             while b"\r\n\r\n" not in buf:
@@ -69,7 +60,7 @@ class _Trickler:
 
     def close(self) -> None:
         self.stop.set()
-        self.sock.close()
+        super().close()
 
 
 def _within(fn, seconds: float):

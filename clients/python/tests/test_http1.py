@@ -1,38 +1,26 @@
 """The SDK's keep-alive HTTP/1.1 client (bursar.http1, used by post_signed) against raw-socket servers on loopback:
 one connection reused, chunked and close-delimited answers, an idle-closed connection replaced, garbage refused."""
 
-import socket
 import threading
 
 import pytest
 
 from bursar import request as req
 from bursar.http1 import BadAnswer
+from fake_host import RawServer
 
 
-class _Server:
+class _Server(RawServer):
     """Accepts connections; for each request read (head + content-length body) calls `answer(n)` → bytes to send
     (None: close the connection without answering). Counts connections and requests."""
 
     def __init__(self, answer):
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/v1/agent/sign"
-        self.connections = 0
         self.requests: list[bytes] = []
         self.answer = answer
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
+        self.url = f"http://127.0.0.1:{self.port}/v1/agent/sign"
 
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
-
-    def _serve(self, c):
+    def serve(self, c):
         buf = b""
         with c:
             while True:
@@ -53,9 +41,6 @@ class _Server:
                 c.sendall(out)
                 if b"connection: close" in out.lower():
                     return
-
-    def close(self):
-        self.sock.close()
 
 
 def _ok(body: bytes, extra: bytes = b"") -> bytes:

@@ -8,10 +8,7 @@ import json
 import os
 import secrets
 import subprocess
-import threading
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -21,10 +18,8 @@ from eth_account.messages import encode_typed_data
 
 from bursar import BursarSigner, ReceiptInvalidError, ReceiptKeyMissingError, StateRollbackError
 from bursar.receipts import canonical_json, entry_hash
-
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[3]
+from conftest import ts_stack
+from fake_host import FakeHost, forward
 
 DOMAIN = {"name": "USD Coin", "version": "2", "chain_id": 84532, "verifying_contract": "0x036CbD53842c5426634e7929541eC2318f3dCF7e"}
 TYPES = {"TransferWithAuthorization": [{"name": n, "type": t} for n, t in [("from", "address"), ("to", "address"), ("value", "uint256"), ("validAfter", "uint256"), ("validBefore", "uint256"), ("nonce", "bytes32")]]}
@@ -32,28 +27,15 @@ TYPES = {"TransferWithAuthorization": [{"name": n, "type": t} for n, t in [("fro
 
 @pytest.fixture(scope="module")
 def stack():
-    cmd = [os.path.join(REPO, "node_modules", ".bin", "tsx"), "scripts/devchain/rollbackStack.ts"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    err: list[str] = []
-    threading.Thread(target=lambda: err.extend(proc.stderr), daemon=True).start()  # type: ignore[arg-type]
-    line = proc.stdout.readline()  # type: ignore[union-attr]
-    if not line:
-        proc.wait(timeout=30)
-        pytest.fail("rollback stack did not start:\n" + "".join(err)[-3000:])
-    info = json.loads(line)
+    with ts_stack("scripts/devchain/rollbackStack.ts", "rollback stack") as (info, proc):
 
-    def command(c: str) -> None:
-        proc.stdin.write(c + "\n")  # type: ignore[union-attr]
-        proc.stdin.flush()  # type: ignore[union-attr]
-        assert proc.stdout.readline().strip() == "ok"  # type: ignore[union-attr]
+        def command(c: str) -> None:
+            proc.stdin.write(c + "\n")  # type: ignore[union-attr]
+            proc.stdin.flush()  # type: ignore[union-attr]
+            assert proc.stdout.readline().strip() == "ok"  # type: ignore[union-attr]
 
-    info["command"] = command
-    yield info
-    proc.stdin.close()  # type: ignore[union-attr]
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        info["command"] = command
+        yield info
 
 
 def _message(wallet: str) -> dict:
@@ -69,42 +51,22 @@ def _pay(signer: BursarSigner, wallet: str) -> bytes:
     return sig
 
 
-class _Proxy:
+class _Proxy(FakeHost):
     """A malicious host in front of the real one: forwards every request, rewrites the JSON of a signature's answer."""
 
     def __init__(self, target: str) -> None:
         self.rewrite = None
         self.answers: list[dict] = []
-        outer = self
 
-        class H(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["content-length"]))
-                req = urllib.request.Request(target + self.path, data=body, headers={"content-type": "application/json"})
-                try:
-                    with urllib.request.urlopen(req, timeout=30) as r:
-                        status, data = r.status, r.read()
-                except urllib.error.HTTPError as e:
-                    status, data = e.code, e.read()
-                if self.path == "/v1/agent/sign" and status == 200 and outer.rewrite:
-                    answer = json.loads(data)
-                    outer.answers.append(json.loads(data))
-                    data = json.dumps(outer.rewrite(answer)).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+        def do_post(h):
+            status, data = forward(target, h.path, h.body())
+            if h.path == "/v1/agent/sign" and status == 200 and self.rewrite:
+                answer = json.loads(data)
+                self.answers.append(json.loads(data))
+                data = json.dumps(self.rewrite(answer)).encode()
+            h.send_raw(status, data)
 
-            def log_message(self, *a):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
+        super().__init__(do_post, threaded=True)
 
 
 def test_an_honest_run_passes_with_the_checks_on_sequential_and_threaded(stack):

@@ -8,9 +8,7 @@ import json
 import os
 import secrets
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ from eth_account.messages import encode_typed_data
 import bursar.request as request_mod
 from bursar import BursarSigner, agent_status, load_agent_key
 from bursar import session as S
+from fake_host import FakeHost, agent_key, sign_wallet
 
 REPO = Path(__file__).resolve().parents[3]
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "ts_session.json").read_text(encoding="utf-8"))["vectors"]
@@ -204,23 +203,17 @@ def test_session_false_signs_every_request_with_ed25519(devstack, monkeypatch):
 # ---------------------------------------------------------------------------------------------- a host without sessions
 
 
-class _Host(BaseHTTPRequestHandler):
-    opens: list[str] = []
-    answer: tuple[int, dict] = (429, {"code": "session_limit", "message": "full"})
+class _Host(FakeHost):
+    """Answers every request (a session open, here) with `answer`; records the requests' texts in `opens`."""
 
-    def do_POST(self):  # noqa: N802
-        body = self.rfile.read(int(self.headers["content-length"]))
-        type(self).opens.append(json.loads(body)["request"])
-        status, obj = type(self).answer
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    def __init__(self, answer: tuple[int, dict]) -> None:
+        self.opens: list[str] = []
 
-    def log_message(self, *a):  # quiet
-        pass
+        def do_post(h):
+            self.opens.append(json.loads(h.body())["request"])
+            h.send_json(*answer)
+
+        super().__init__(do_post, threaded=True)
 
 
 @pytest.mark.parametrize(
@@ -237,103 +230,67 @@ class _Host(BaseHTTPRequestHandler):
 )
 def test_a_failed_open_means_ed25519_for_a_minute_and_one_open_only(answer):
     S._clear()
-    _Host.opens = []
-    _Host.answer = answer
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Host)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    host = _Host(answer)
     try:
         key = load_agent_key(json.loads((Path(__file__).parent / "vectors" / "ts_requests.json").read_text())["agentKey"])
-        url = f"http://127.0.0.1:{srv.server_port}/v1/agent/session"
+        url = f"{host.url}/v1/agent/session"
         post = lambda body, t: request_mod._post_fresh(url, body, t)  # noqa: E731
         assert S.session_for(key, "slot", "0x" + "11" * 20, post) is None
         deadline = time.time() + 5
-        while time.time() < deadline and (S._peek(key, "slot").until < time.time() * 1000 + 55_000 or not _Host.opens):
+        while time.time() < deadline and (S._peek(key, "slot").until < time.time() * 1000 + 55_000 or not host.opens):
             time.sleep(0.01)
         for _ in range(20):
             assert S.session_for(key, "slot", "0x" + "11" * 20, post) is None
         time.sleep(0.1)
-        assert len(_Host.opens) == 1
-        opened = json.loads(_Host.opens[0])
+        assert len(host.opens) == 1
+        opened = json.loads(host.opens[0])
         assert opened["op"] == "openSession" and len(opened["x25519"]) == 64
         assert S._peek(key, "slot").until > time.time() * 1000 + 50_000
     finally:
-        srv.shutdown()
+        host.close()
         S._clear()
 
 
 # ------------------------------------------------------------------------------------ a host that plays the enclave
 
 
-class _SessionHost:
+class _SessionHost(FakeHost):
     """A loopback host that opens sessions as the enclave does (X25519 + the derivation the vectors above pin to the
     TypeScript code) and answers sign requests with `answer(auth_kind, request, raw_envelope)`; records everything."""
 
     def __init__(self, answer) -> None:
-        from eth_account import Account as _A
-
-        self.wallet = _A.create()
+        self.wallet = Account.create()
         self.keys: dict[str, bytes] = {}
         self.opens = 0
         self.signs: list[tuple[str, str, str]] = []  # (kind: "mac" | "mac-bad" | "ed25519", text, authenticator)
-        outer = self
 
-        class H(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                env = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                text, auth = env["request"], env["signature"]
-                if self.path.endswith("/session"):
-                    outer.opens += 1
-                    req = json.loads(text)
-                    ours = X25519PrivateKey.generate()
-                    pub = ours.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
-                    sid = secrets.token_hex(16)
-                    outer.keys[sid] = S.session_key(ours.exchange(X25519PublicKey.from_public_bytes(bytes.fromhex(req["x25519"]))), text, pub)
-                    return self._send(200, {"session": {"id": sid, "x25519": pub, "expiresAt": req["issuedAt"] + 3_600_000}})
-                if auth.startswith("s1:"):
-                    k = outer.keys.get(auth[3:35])
-                    kind = "mac" if k is not None and S.AgentSession(id=auth[3:35], key=k, until=0).mac(text) == auth else "mac-bad"
-                else:
-                    kind = "ed25519"
-                outer.signs.append((kind, text, auth))
-                status, body = answer(kind, json.loads(text))
-                if status == 200:
-                    body = {"signature": _sign_wallet(outer.wallet, json.loads(text)), "signedHash": "0x" + "00" * 32, "receipt": {}}
-                self._send(status, body)
+        def do_post(h):
+            env = json.loads(h.body())
+            text, auth = env["request"], env["signature"]
+            if h.path.endswith("/session"):
+                self.opens += 1
+                req = json.loads(text)
+                ours = X25519PrivateKey.generate()
+                pub = ours.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+                sid = secrets.token_hex(16)
+                self.keys[sid] = S.session_key(ours.exchange(X25519PublicKey.from_public_bytes(bytes.fromhex(req["x25519"]))), text, pub)
+                return h.send_json(200, {"session": {"id": sid, "x25519": pub, "expiresAt": req["issuedAt"] + 3_600_000}})
+            if auth.startswith("s1:"):
+                k = self.keys.get(auth[3:35])
+                kind = "mac" if k is not None and S.AgentSession(id=auth[3:35], key=k, until=0).mac(text) == auth else "mac-bad"
+            else:
+                kind = "ed25519"
+            self.signs.append((kind, text, auth))
+            status, body = answer(kind, json.loads(text))
+            if status == 200:
+                body = {"signature": sign_wallet(self.wallet, json.loads(text)), "signedHash": "0x" + "00" * 32, "receipt": {}}
+            h.send_json(status, body)
 
-            def _send(self, status, obj):
-                data = json.dumps(obj).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *a):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-
-
-def _sign_wallet(account, req: dict) -> str:
-    td = req["typedData"]
-    m = td["message"]
-    msg = {**m, "value": int(m["value"]), "validAfter": int(m["validAfter"]), "validBefore": int(m["validBefore"]), "nonce": bytes.fromhex(m["nonce"][2:])}
-    return "0x" + bytes(account.sign_typed_data(td["domain"], td["types"], msg).signature).hex()
+        super().__init__(do_post, threaded=True)
 
 
 def _fake_signer(host: _SessionHost, **kw) -> BursarSigner:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    from bursar.agent_key import agent_id_from_public_key
-
-    sk = Ed25519PrivateKey.generate()
-    pub = sk.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    key = {"agentId": agent_id_from_public_key(pub), "publicKey": pub.hex(), "privateKey": sk.private_bytes_raw().hex(), "wallet": host.wallet.address}
+    key = agent_key(host.wallet.address)
     return BursarSigner(key, host=host.url, receipts="off", **kw)  # a fake host: no enclave receipts (test_receipts covers them)
 
 

@@ -1,70 +1,36 @@
 """The signer trusts no host: a signature from another key, a malformed answer or a refusal never becomes a payment."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from eth_account import Account
 
 from bursar import ApprovalPendingError, BursarSigner, PolicyDeniedError, ResponseInvalidError
-from bursar.agent_key import agent_id_from_public_key
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from fake_host import FakeHost, agent_key, sign_wallet
 
 DOMAIN = {"name": "USD Coin", "version": "2", "chain_id": 84532, "verifying_contract": "0x036CbD53842c5426634e7929541eC2318f3dCF7e"}
 TYPES = {"TransferWithAuthorization": [{"name": n, "type": t} for n, t in [("from", "address"), ("to", "address"), ("value", "uint256"), ("validAfter", "uint256"), ("validBefore", "uint256"), ("nonce", "bytes32")]]}
 
 
-def _key(wallet: str) -> dict:
-    sk = Ed25519PrivateKey.generate()
-    pub = sk.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    seed = sk.private_bytes_raw()
-    return {"agentId": agent_id_from_public_key(pub), "publicKey": pub.hex(), "privateKey": seed.hex(), "wallet": wallet}
-
-
-class _Host:
+class _Host(FakeHost):
     """A malicious or refusing host on loopback: answers every request with `answer(request_json)`."""
 
     def __init__(self, answer):
-        outer = self
         self.requests: list[dict] = []
         self.opens = 0
 
-        class H(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                if self.path.endswith("/session"):  # a host without sessions (the SDK signs with Ed25519)
-                    outer.opens += 1
-                    self.send_response(404)
-                    self.send_header("content-length", "0")
-                    self.end_headers()
-                    return
-                outer.requests.append(json.loads(body["request"]))
-                status, payload = answer(outer.requests[-1])
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+        def do_post(h):
+            body = json.loads(h.body())
+            if h.path.endswith("/session"):  # a host without sessions (the SDK signs with Ed25519)
+                self.opens += 1
+                h.send_response(404)
+                h.send_header("content-length", "0")
+                h.end_headers()
+                return
+            self.requests.append(json.loads(body["request"]))
+            h.send_json(*answer(self.requests[-1]))
 
-            def log_message(self, *a):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), H)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self):
-        self.server.shutdown()
-
-
-def _sign_as(account, req: dict) -> str:
-    td = req["typedData"]
-    m = td["message"]
-    msg = {**m, "value": int(m["value"]), "validAfter": int(m["validAfter"]), "validBefore": int(m["validBefore"]), "nonce": bytes.fromhex(m["nonce"][2:])}
-    return "0x" + bytes(account.sign_typed_data(td["domain"], td["types"], msg).signature).hex()
+        super().__init__(do_post)
 
 
 def _message(wallet: str) -> dict:
@@ -73,17 +39,17 @@ def _message(wallet: str) -> dict:
 
 def test_accepts_only_a_signature_that_recovers_to_the_wallet():
     wallet, impostor = Account.create(), Account.create()
-    host = _Host(lambda req: (200, {"signature": _sign_as(impostor, req), "signedHash": "0x" + "00" * 32, "receipt": {}}))
+    host = _Host(lambda req: (200, {"signature": sign_wallet(impostor, req), "signedHash": "0x" + "00" * 32, "receipt": {}}))
     try:
-        signer = BursarSigner(_key(wallet.address), receipts="off", host=host.url)
+        signer = BursarSigner(agent_key(wallet.address), receipts="off", host=host.url)
         with pytest.raises(ResponseInvalidError) as info:
             signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
         assert info.value.code == "response_signer_mismatch"
     finally:
         host.close()
-    honest = _Host(lambda req: (200, {"signature": _sign_as(wallet, req), "signedHash": "0x" + "00" * 32, "receipt": {"seq": 4}}))
+    honest = _Host(lambda req: (200, {"signature": sign_wallet(wallet, req), "signedHash": "0x" + "00" * 32, "receipt": {"seq": 4}}))
     try:
-        signer = BursarSigner(_key(wallet.address), receipts="off", host=honest.url)
+        signer = BursarSigner(agent_key(wallet.address), receipts="off", host=honest.url)
         with signer.context(resource_url="http://127.0.0.1:1/paid", reason="test"):
             sig = signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
         assert len(sig) == 65 and signer.receipts == [{"seq": 4}]
@@ -101,7 +67,7 @@ def test_refusals_are_typed_and_carry_the_rule():
     ])
     host = _Host(lambda req: next(answers))
     try:
-        signer = BursarSigner(_key(wallet.address), receipts="off", host=host.url)
+        signer = BursarSigner(agent_key(wallet.address), receipts="off", host=host.url)
         with pytest.raises(PolicyDeniedError) as denied:
             signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
         assert (denied.value.code, denied.value.rule, denied.value.remaining) == ("policy_per_tx_cap_exceeded", "budget.perTx", "5000")
@@ -124,11 +90,11 @@ def test_sign_requests_carry_a_signed_deadline_and_503_is_resent_as_the_same_byt
         raw.append(json.dumps(req, separators=(",", ":"), ensure_ascii=False))
         if calls["n"] <= 2:
             return 503, {"code": "enclave_timeout", "message": "slow"}
-        return 200, {"signature": _sign_as(wallet, req), "signedHash": "0x" + "00" * 32, "receipt": {}}
+        return 200, {"signature": sign_wallet(wallet, req), "signedHash": "0x" + "00" * 32, "receipt": {}}
 
     host = _Host(answer)
     try:
-        signer = BursarSigner(_key(wallet.address), receipts="off", host=host.url, timeout=5.0)
+        signer = BursarSigner(agent_key(wallet.address), receipts="off", host=host.url, timeout=5.0)
         sig = signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
         assert len(sig) == 65
         assert len(host.requests) == 3 and len(set(raw)) == 1  # a resend of the same request, never a second one
@@ -145,7 +111,7 @@ def test_no_answer_before_the_deadline_is_request_outcome_unknown_with_the_reque
     wallet = Account.create()
     host = _Host(lambda req: (503, {"code": "enclave_timeout", "message": "slow"}))
     try:
-        signer = BursarSigner(_key(wallet.address), receipts="off", host=host.url, timeout=0.5)
+        signer = BursarSigner(agent_key(wallet.address), receipts="off", host=host.url, timeout=0.5)
         with pytest.raises(RequestOutcomeUnknownError) as info:
             signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
         assert info.value.code == "request_outcome_unknown"
@@ -161,7 +127,7 @@ def test_request_nonce_reused_is_request_outcome_unknown_not_a_plain_refusal():
     wallet = Account.create()
     host = _Host(lambda req: (409, {"code": "request_nonce_reused", "message": "other bytes"}))
     try:
-        signer = BursarSigner(_key(wallet.address), receipts="off", host=host.url, timeout=5.0)
+        signer = BursarSigner(agent_key(wallet.address), receipts="off", host=host.url, timeout=5.0)
         with pytest.raises(RequestOutcomeUnknownError) as info:
             signer.sign_typed_data(DOMAIN, TYPES, "TransferWithAuthorization", _message(wallet.address))
         assert info.value.request_id == host.requests[0]["nonce"]
