@@ -10,6 +10,7 @@ import { loadAgentKey } from './loadAgentKey.js'
 import { postSignedRequest } from './postSignedRequest.js'
 import { toAgentError } from './toAgentError.js'
 import { toJsonValue } from './toJsonValue.js'
+import { toRequirementsJson } from './toRequirementsJson.js'
 import { NETWORKS } from '@x402/evm/v1'
 import { wrapFetchWithPayment } from '@x402/fetch'
 import type { LocalAccount } from 'viem/accounts'
@@ -215,20 +216,6 @@ class IdempotentX402Client extends x402Client {
       if (c.error === undefined) c.error = err
       throw err
     }
-  }
-}
-
-/** The requirements as the wire schema wants them (v1's maxAmountRequired read as amount). */
-function toRequirementsJson(r: PaymentRequirements): AgentRequestContext['requirements'] {
-  const v1 = r as PaymentRequirements & { maxAmountRequired?: string }
-  return {
-    scheme: r.scheme,
-    network: r.network,
-    asset: r.asset,
-    amount: r.amount ?? v1.maxAmountRequired ?? '',
-    payTo: r.payTo,
-    ...(typeof r.maxTimeoutSeconds === 'number' ? { maxTimeoutSeconds: r.maxTimeoutSeconds } : {}),
-    ...(r.extra ? { extra: r.extra } : {}),
   }
 }
 
