@@ -109,16 +109,16 @@ function report(trace: NonNullable<Awaited<ReturnType<LoadGenerator['run']>>['tr
       add('d host pre-checks (ids, request hash, slots) → forward', h.forward! - rt)
     }
     add('c+d host: HTTP request start → frame forwarded', h.forward! - hs)
+    if (routed && stageAt.onRequest!.length > 0) {
+      const marks = [hs, ...STAGES.map((k) => lastAtOrBefore(stageAt[k]!, rt!)), rt]
+      if (marks.every((m) => m !== undefined && m >= hs))
+        for (let i = 0; i + 1 < marks.length; i++) add(`  c${i + 1} ${['http', ...STAGES, 'route'][i]} → ${[...STAGES, 'route'][i]}`, marks[i + 1]! - marks[i]!)
+    }
     add('e frame out → answer frame read (enclave round trip)', h.answered! - h.forward!)
     if (turn) {
       add('  e1 forward → enclave writer turn start', turn.at! - h.forward!)
       add('  e2 enclave writer turn (decide, sign, audit; to its checkpoint signing)', turn.ms!)
       add('  e3 turn end → answer frame read by the host', h.answered! - turn.at! - turn.ms!)
-    }
-    if (routed && stageAt.onRequest!.length > 0) {
-      const marks = [hs, ...STAGES.map((k) => lastAtOrBefore(stageAt[k]!, rt!)), rt]
-      if (marks.every((m) => m !== undefined && m >= hs))
-        for (let i = 0; i + 1 < marks.length; i++) add(`  c${i + 1} ${['http', ...STAGES, 'route'][i]} → ${[...STAGES, 'route'][i]}`, marks[i + 1]! - marks[i]!)
     }
     add('f answer read → committed (checks, answer text, SQLite commit)', h.stored! - h.answered!)
     const commit = commits.find((x) => x.at! >= h.answered! && x.at! <= h.stored!)
