@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { AgentSignBodySchema as AgentSignBody } from '../../shared/protocol/messages.js'
 import { type EnclaveGateway, answerText } from '../enclave/EnclaveGateway.js'
@@ -26,6 +27,7 @@ export function agentRoutes(gateway: EnclaveGateway, store: Store, webhooks?: Pe
         },
       },
       async (req, reply) => {
+        if (routeTrace.hasSubscribers) routeTrace.publish({ at: performance.now() })
         const answer = await once.sign(req.body)
         const b = answer.body as { code?: unknown; pendingId?: unknown }
         if (webhooks && b?.code === 'approval_pending' && typeof b.pendingId === 'string') webhooks.onPending(walletOf(req.body.request), b.pendingId)
@@ -42,6 +44,9 @@ export function agentRoutes(gateway: EnclaveGateway, store: Store, webhooks?: Pe
     )
   }
 }
+
+/** c1-42: the route's entry (body read, parsed, validated), for a bench probe (scripts/bench/hopStamps.mjs); published only to a subscriber. */
+const routeTrace = channel('bursar.route')
 
 /** The wallet the (untrusted) request names; the webhook looks the pending id up in the enclave's view of it. */
 function walletOf(text: string): string {

@@ -47,6 +47,8 @@ export type BenchEndToEndParameters = {
    * V8's steady state (~10,000 answers) in a few seconds; at c = 1 that would take ~15 s.
    */
   prewarmConcurrency?: number | undefined
+  /** c1-42: the load generator's HTTP client (runLoad's `httpClient`: node:http, or the agent SDK's transport); default $BENCH_HTTP_CLIENT, else node:http. */
+  httpClient?: 'node' | 'sdk' | undefined
   /** After the levels, open-loop runs on the same stack at these mean rates (Poisson arrivals; latency from the scheduled time). */
   openLoopRates?: number[] | ((closedLoop: EndToEndLevel[]) => number[]) | undefined
 }
@@ -104,9 +106,9 @@ export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<Be
     await new Promise((r) => setTimeout(r, Math.max(0, enclaveStarted + 2_100 - Date.now())))
     const authOf = (index: number) => (Array.isArray(params.auth) ? (params.auth[index] ?? 'session') : (params.auth ?? 'session'))
     // Every session the levels will use is opened now (64 Ed25519-signed opens), so no sample pays for them.
-    if (params.levels.some((_, i) => authOf(i) === 'session')) await load.run({ url: stack.url, agents, concurrency: 8, requests: 0, auth: 'session' })
+    if (params.levels.some((_, i) => authOf(i) === 'session')) await load.run({ url: stack.url, agents, concurrency: 8, requests: 0, auth: 'session', httpClient: params.httpClient })
     if (params.prewarmMs)
-      await load.run({ url: stack.url, agents, concurrency: params.prewarmConcurrency ?? params.levels[0]!, warmupMs: 0, durationMs: params.prewarmMs, auth: authOf(0) })
+      await load.run({ url: stack.url, agents, concurrency: params.prewarmConcurrency ?? params.levels[0]!, warmupMs: 0, durationMs: params.prewarmMs, auth: authOf(0), httpClient: params.httpClient })
     const rssAt = params.rssAt ?? Math.max(...params.levels)
     const pids = { enclave: stack.enclave.pid ?? -1, host: stack.host.pid ?? -1, loadGenerator: load.pid }
     const idle = new ProcessSampler({ enclave: pids.enclave, host: pids.host })
@@ -125,6 +127,7 @@ export async function benchEndToEnd(params: BenchEndToEndParameters): Promise<Be
       const sampler = new ProcessSampler(pids)
       sampler.start()
       const r = await load.run({
+        httpClient: params.httpClient,
         ratePerSec: rate,
         url: stack.url,
         agents,

@@ -2,6 +2,7 @@ import { Agent, request } from 'node:http'
 import type { KeyObject } from 'node:crypto'
 import { type AgentSession, openSession, sessionMac } from '../../agent/agentSession.js'
 import { ed25519PrivateKeyFromSeed } from '../../agent/ed25519PrivateKeyFromSeed.js'
+import { postHttp1 } from '../../agent/postHttp1.js'
 import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
 import { type BenchAgent, buildPaymentRequest } from './buildPaymentRequest.js'
 
@@ -29,6 +30,11 @@ export type RunLoadParameters = {
    * per request, as before sessions). Sessions are opened on the first call that needs them and kept for the process.
    */
   auth?: 'session' | 'ed25519' | undefined
+  /**
+   * c1-42: the generator's HTTP client: node:http's keep-alive Agent (default, as every run so far) or `sdk`, the agent
+   * SDK's own transport (agent/postHttp1.ts: one write per request, a minimal answer parser), what an SDK agent sends with. Default: $BENCH_HTTP_CLIENT, else `node`.
+   */
+  httpClient?: 'node' | 'sdk' | undefined
   /** Also return each measured request's (start as epoch ms, latency ms): which requests a stall held (lat18). */
   timeline?: boolean | undefined
   /**
@@ -52,6 +58,8 @@ export type LoadSample = { wallet: `0x${string}`; typedData: TypedDataJson; sign
 
 export type RunLoadReturnType = {
   concurrency: number
+  /** c1-42: the HTTP client the generator used. */
+  httpClient: 'node' | 'sdk'
   /** Open-loop runs: the offered rate. */
   ratePerSec?: number | undefined
   ok: number
@@ -78,6 +86,8 @@ export type RunLoadReturnType = {
   timeline?: Array<[number, number]> | undefined
   /** With `trace`: every measured request's stamps. */
   trace?: TracedRequest[] | undefined
+  /** With `trace` (c1-42): add this to a stamp (epoch ms) for CLOCK_MONOTONIC ms, the clock every process shares. */
+  monoMinusEpochMs?: number | undefined
 }
 
 /** This process's sessions, by host URL and agent: opened once, reused by every later run against the same stack. */
@@ -110,7 +120,15 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
   let issued = 0
   let answeredAll = 0
 
-  const post = (body: string, route = '/v1/agent/sign', sent?: (at: number) => void) =>
+  const noWatch = () => () => {}
+  const client = params.httpClient ?? (process.env.BENCH_HTTP_CLIENT === 'sdk' ? 'sdk' : 'node')
+  const post = (body: string, route = '/v1/agent/sign', sent?: (at: number) => void): Promise<{ status: number; text: string }> => {
+    if (client !== 'sdk') return postNode(body, route, sent)
+    const p = postHttp1({ url: new URL(route, base), body, watch: noWatch })
+    sent?.(performance.now())
+    return p
+  }
+  const postNode = (body: string, route: string, sent?: (at: number) => void) =>
     new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = request(
         {
@@ -243,6 +261,7 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
   const q = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN)
   return {
     concurrency: params.concurrency,
+    httpClient: client,
     ...(params.ratePerSec ? { ratePerSec: params.ratePerSec } : {}),
     ok,
     failed,
@@ -263,7 +282,7 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
     ...(timerLate.length > 0 ? { timerLateMs: lateOf(timerLate) } : {}),
     samples,
     ...(params.timeline ? { timeline } : {}),
-    ...(params.trace ? { trace } : {}),
+    ...(params.trace ? { trace, monoMinusEpochMs: Number(process.hrtime.bigint()) / 1e6 - performance.now() - performance.timeOrigin } : {}),
   }
 }
 

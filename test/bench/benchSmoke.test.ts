@@ -15,6 +15,7 @@ describe('bench smoke: end-to-end path through the real host + enclave', () => {
     expect(r.agents.length).toBe(8)
     expect(new Set(r.agents.map((a) => a.agentId)).size).toBe(8)
     for (const level of r.levels) {
+      expect(level.httpClient).toBe(process.env.BENCH_HTTP_CLIENT === 'sdk' ? 'sdk' : 'node')
       expect(level.errors).toEqual({})
       expect(level.failed).toBe(0)
       expect(level.ok).toBe(perLevel)
@@ -29,5 +30,20 @@ describe('bench smoke: end-to-end path through the real host + enclave', () => {
     }
     expect(r.rssMaxMb.enclave).toBeGreaterThan(0)
     expect(r.rssMaxMb.host).toBeGreaterThan(0)
+  })
+
+  it('the same through the agent SDK transport (httpClient sdk, c1-42): every answer a valid wallet signature', async () => {
+    const perLevel = 100
+    const r = await benchEndToEnd({ levels: [1, 16], auth: ['session', 'ed25519'], requests: perLevel, wallets: 2, agentsPerWallet: 4, collect: perLevel, httpClient: 'sdk' })
+    for (const level of r.levels) {
+      expect(level.httpClient).toBe('sdk')
+      expect(level.errors).toEqual({})
+      expect(level.ok).toBe(perLevel)
+      for (const s of level.samples) {
+        const recovered = await recoverTypedDataAddress({ ...(s.typedData as unknown as TypedDataDefinition), signature: s.signature })
+        expect(recovered.toLowerCase()).toBe(s.wallet.toLowerCase())
+      }
+      expect(new Set(level.samples.map((s) => s.signature)).size).toBe(perLevel)
+    }
   })
 })
