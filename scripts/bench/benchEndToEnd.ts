@@ -47,7 +47,7 @@ export type BenchEndToEndParameters = {
    * V8's steady state (~10,000 answers) in a few seconds; at c = 1 that would take ~15 s.
    */
   prewarmConcurrency?: number | undefined
-  /** c1-42: the load generator's HTTP client (runLoad's `httpClient`: node:http, or the agent SDK's transport); default $BENCH_HTTP_CLIENT, else node:http. */
+  /** c1-42: the load generator's HTTP client (runLoad's `httpClient`: node:http, or the agent SDK's transport); default: the SDK's transport ($BENCH_HTTP_CLIENT=node: node:http). */
   httpClient?: 'node' | 'sdk' | undefined
   /** After the levels, open-loop runs on the same stack at these mean rates (Poisson arrivals; latency from the scheduled time). */
   openLoopRates?: number[] | ((closedLoop: EndToEndLevel[]) => number[]) | undefined

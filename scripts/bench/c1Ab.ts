@@ -6,7 +6,7 @@
  * per round (min / median / max) for each config against the first, with the load average beside.
  *
  * `NAME=DIR@K=V,K=V`: that config's run (stack and load generator) also gets these environment variables, e.g.
- * `sdk=.@BENCH_HTTP_CLIENT=sdk` (the generator on the agent SDK's transport).
+ * `node=.@BENCH_HTTP_CLIENT=node` (the generator on node:http, as before stop 42; the default is the agent SDK's transport).
  *
  * `C1AB_LEVEL=64`: that level instead (no prewarm: the 1.5 s warm-up, then the window), for a c = 64 check of the same
  * configs: ops/s and each process's CPU µs per answered request (enclave + host is make bench's CPU per payment's numerator).

@@ -31,8 +31,9 @@ export type RunLoadParameters = {
    */
   auth?: 'session' | 'ed25519' | undefined
   /**
-   * c1-42: the generator's HTTP client: node:http's keep-alive Agent (default, as every run so far) or `sdk`, the agent
-   * SDK's own transport (agent/postHttp1.ts: one write per request, a minimal answer parser), what an SDK agent sends with. Default: $BENCH_HTTP_CLIENT, else `node`.
+   * c1-42: the generator's HTTP client: `sdk` (default from stop 42), the agent SDK's own transport (agent/postHttp1.ts:
+   * one write per request, a minimal answer parser), what an agent on the published SDK sends with; or `node`, node:http's
+   * keep-alive Agent (every run before stop 42). Default: $BENCH_HTTP_CLIENT=node selects node:http, else `sdk`.
    */
   httpClient?: 'node' | 'sdk' | undefined
   /** Also return each measured request's (start as epoch ms, latency ms): which requests a stall held (lat18). */
@@ -121,7 +122,7 @@ export async function runLoad(params: RunLoadParameters): Promise<RunLoadReturnT
   let answeredAll = 0
 
   const noWatch = () => () => {}
-  const client = params.httpClient ?? (process.env.BENCH_HTTP_CLIENT === 'sdk' ? 'sdk' : 'node')
+  const client = params.httpClient ?? (process.env.BENCH_HTTP_CLIENT === 'node' ? 'node' : 'sdk')
   const post = (body: string, route = '/v1/agent/sign', sent?: (at: number) => void): Promise<{ status: number; text: string }> => {
     if (client !== 'sdk') return postNode(body, route, sent)
     const p = postHttp1({ url: new URL(route, base), body, watch: noWatch })

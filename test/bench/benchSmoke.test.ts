@@ -15,7 +15,7 @@ describe('bench smoke: end-to-end path through the real host + enclave', () => {
     expect(r.agents.length).toBe(8)
     expect(new Set(r.agents.map((a) => a.agentId)).size).toBe(8)
     for (const level of r.levels) {
-      expect(level.httpClient).toBe(process.env.BENCH_HTTP_CLIENT === 'sdk' ? 'sdk' : 'node')
+      expect(level.httpClient).toBe(process.env.BENCH_HTTP_CLIENT === 'node' ? 'node' : 'sdk')
       expect(level.errors).toEqual({})
       expect(level.failed).toBe(0)
       expect(level.ok).toBe(perLevel)
