@@ -27,15 +27,19 @@ describe('SqliteStore WAL restart after a worker pass', () => {
     db.pragma = ((source: string, options?: Database.PragmaOptions) => (pragmas.push(source), pragma(source, options))) as typeof db.pragma
     return { store, db, pragmas }
   }
+  /** 20 commits of a few 4 KB pages each, on the writer's connection; the insert statement. */
+  const fill = (db: Database.Database) => {
+    db.exec('CREATE TABLE filler(x BLOB)')
+    const insert = db.prepare('INSERT INTO filler(x) VALUES (?)')
+    for (let i = 0; i < 20; i++) insert.run(Buffer.alloc(6000, i))
+    return insert
+  }
   const checkpoints = (pragmas: string[]) => pragmas.filter((p) => p === 'wal_checkpoint(PASSIVE)').length
 
   it('checkpoints on the writer after a pass once the WAL is past the bound, and the next commit restarts the WAL', async () => {
     const { store, db, pragmas } = open(8)
     try {
-      db.exec('CREATE TABLE filler(x BLOB)')
-      const insert = db.prepare('INSERT INTO filler(x) VALUES (?)')
-      // Each commit appends a few 4 KB pages: well past 8 frames.
-      for (let i = 0; i < 20; i++) insert.run(Buffer.alloc(6000, i))
+      const insert = fill(db) // well past 8 frames
       while (checkpoints(pragmas) === 0) await new Promise((r) => setTimeout(r, 20))
       // Every frame is copied now: the next commit writes the WAL from its start (a small frame count again).
       insert.run(Buffer.alloc(10, 1))
@@ -49,9 +53,7 @@ describe('SqliteStore WAL restart after a worker pass', () => {
   it('leaves the WAL to the worker below the bound', async () => {
     const { store, db, pragmas } = open(1_000_000)
     try {
-      db.exec('CREATE TABLE filler(x BLOB)')
-      const insert = db.prepare('INSERT INTO filler(x) VALUES (?)')
-      for (let i = 0; i < 20; i++) insert.run(Buffer.alloc(6000, i))
+      fill(db)
       // The worker copies the WAL on its own (a read-only view of its progress: the frames it has checkpointed).
       const reader = new (db.constructor as typeof Database)(db.name, { readonly: true })
       try {
