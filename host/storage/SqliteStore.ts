@@ -145,14 +145,17 @@ export class SqliteStore implements Store {
         () => {
           if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT}`)
         },
-        (frames) => {
-          // PASSIVE: copies what the pass left and syncs (the writer's thread writes nothing meanwhile); the next commit
-          // then restarts the WAL. Busy (a pass already running) or failed: the next report tries again (and the
-          // automatic checkpoint stays the bound).
-          if (frames < restartAfter || !this.db.open || this.db.inTransaction) return
-          try {
-            this.db.pragma('wal_checkpoint(PASSIVE)')
-          } catch {}
+        {
+          restartAfter,
+          run: (frames) => {
+            // PASSIVE: copies what the pass left and syncs (the writer's thread writes nothing meanwhile); the next
+            // commit then restarts the WAL. Busy (a pass already running) or failed: the next report tries again (and
+            // the automatic checkpoint stays the bound).
+            if (frames < restartAfter || !this.db.open || this.db.inTransaction) return
+            try {
+              this.db.pragma('wal_checkpoint(PASSIVE)')
+            } catch {}
+          },
         },
       )
     } else this.checkpointer = null

@@ -28,16 +28,21 @@ const pass = () => {
     last = r.log
     // tail42: SQLite syncs the database only after a pass that copied up to the WAL's end, which under steady commits
     // none does (frames arrive during it): the pages copied stayed unsynced until the writer's own checkpoint synced
-    // them all on its thread. Synced here, that checkpoint's sync has only its own few pages to write.
-    if (r.checkpointed !== copied && r.checkpointed > 0) fsyncSync(workerData.dbFd)
+    // them all on its thread. Synced here before the writer's checkpoint (past restartAfter), that checkpoint's sync
+    // has only its own few pages to write. Not at every pass: each fsync commits the file system's journal, and the
+    // writer's WAL appends wait behind such commits.
+    if (r.log >= workerData.restartAfter && r.checkpointed !== copied && r.checkpointed > 0) fsyncSync(workerData.dbFd)
     copied = r.checkpointed
   } catch {}
   return appended
 }
 let timer = null
-// tail42: each pass's WAL size (frames since its last restart) goes to the writer's thread (afterPass).
+// tail42: each pass's WAL size (frames since its last restart) goes to the writer's thread (afterPass). Past
+// restartAfter (the writer then checkpoints) a second pass first copies and syncs what arrived during the first, so
+// the writer's checkpoint is left only the frames of a short pass.
 const loop = () => {
   const appended = pass()
+  if (last >= workerData.restartAfter) pass()
   parentPort.postMessage(last)
   timer = setTimeout(loop, appended >= workerData.minFrames ? workerData.intervalMs : 5 * workerData.intervalMs)
 }
@@ -60,15 +65,16 @@ export type WalCheckpointer = { stop(): Promise<void>; closeFile(): void }
  * then the passes have copied nearly every frame, so the writer's checkpoint is short and restarts the WAL.
  */
 /**
- * tail42: `afterPass(frames)` runs on the caller's thread after each pass, with the WAL's size in frames: the moment
- * the WAL is nearly all copied (the writer's own checkpoint then has only the frames appended during the pass left).
+ * tail42: `afterPass.run(frames)` runs on the caller's thread after each pass, with the WAL's size in frames: the
+ * moment the WAL is nearly all copied and synced (past `afterPass.restartAfter` frames, after a second, short pass),
+ * so a checkpoint of the writer's own then has only the frames appended during that pass left.
  */
-export function startWalCheckpointer(file: string, intervalMs: number, minFrames: number, fallback: () => void, afterPass?: (frames: number) => void): WalCheckpointer {
+export function startWalCheckpointer(file: string, intervalMs: number, minFrames: number, fallback: () => void, afterPass?: { restartAfter: number; run: (frames: number) => void }): WalCheckpointer {
   const sqlite = createRequire(import.meta.url).resolve('better-sqlite3')
   // tail42: a descriptor of the database file for the worker's fsync. Closing any descriptor of a file drops every POSIX
   // lock this process holds on it (SQLite's own connections' too), so it is closed only after the writer's connection.
   const dbFd = openSync(file, 'r')
-  const worker = new Worker(WORKER, { eval: true, workerData: { file, intervalMs, minFrames, sqlite, dbFd } })
+  const worker = new Worker(WORKER, { eval: true, workerData: { file, intervalMs, minFrames, sqlite, dbFd, restartAfter: afterPass?.restartAfter ?? Number.POSITIVE_INFINITY } })
   worker.unref()
   let [exited, stopping] = [false, false]
   const done = new Promise<void>((resolve) =>
@@ -79,7 +85,7 @@ export function startWalCheckpointer(file: string, intervalMs: number, minFrames
     }),
   )
   worker.on('error', () => {})
-  worker.on('message', (frames: number) => afterPass?.(frames))
+  worker.on('message', (frames: number) => afterPass?.run(frames))
   return {
     closeFile: () => closeSync(dbFd),
     async stop() {
