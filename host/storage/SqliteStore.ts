@@ -109,11 +109,12 @@ const WRITER_AUTOCHECKPOINT = 20_000
  * tail42 (issue 18): past this many WAL frames the writer checkpoints right after a worker pass, not at a commit.
  * Under steady commits a pass never ends with every frame copied (frames arrive during its fsyncs), so the WAL was
  * restarted only by the writer's own automatic checkpoint at WRITER_AUTOCHECKPOINT, on the host's only thread, with
- * up to ~200 ms of frames still to sync: WAL fsync, database fsync, then the new header's fsync, 35-45 ms in all on the
- * bench VM (every ~5 s at 485/s, the open loop's worst requests). Right after a pass only the frames appended during
- * it are left, so the same three syncs have little to write. The same SQLite calls in the same order, only earlier:
- * what a power loss can lose is unchanged. Below WRITER_AUTOCHECKPOINT less one slow pass's frames (≤ 5,000 per
- * second at 5 × CHECKPOINT_EVERY_MS), so it comes first.
+ * up to ~200 ms of frames and every page the worker had copied since its last full pass still to sync: WAL fsync,
+ * database fsync, then the new header's fsync, 35-45 ms in all on the bench VM (every ~5 s at 485/s, the open loop's
+ * worst requests). Past this bound the worker syncs the database and runs a second short pass before it reports
+ * (walCheckpointer.ts), so the same three syncs have little left to write. The same SQLite calls in the same order,
+ * only earlier, and one more database fsync on the worker: what a power loss can lose is unchanged. Below
+ * WRITER_AUTOCHECKPOINT less one slow pass's frames (≤ 5,000 per second at 5 × CHECKPOINT_EVERY_MS), so it comes first.
  */
 const RESTART_AFTER_FRAMES = 12_000
 /** Fetch marks wait at most this long for a persist transaction to ride in. */
