@@ -98,7 +98,7 @@ describe.each(['sqlite', 'postgres'] as const)('EnclaveGateway on %s', (kind) =>
     expect((await inner.latestSnapshot())?.version).toBe(2)
     expect(commits).toHaveLength(3)
     // The bench probe (bursar.hop): an agent request's forward, answer read and commit times, only to a subscriber.
-    const hops: Array<{ agentId: string; nonce: string; forward: number; answered: number; stored: number }> = []
+    const hops: Array<{ agentId: string; nonce: string; id: number; forward: number; answered: number; stored: number }> = []
     const onHop = (m: unknown) => hops.push(m as (typeof hops)[number])
     subscribe('bursar.hop', onHop)
     try {
@@ -109,6 +109,7 @@ describe.each(['sqlite', 'postgres'] as const)('EnclaveGateway on %s', (kind) =>
     }
     expect(hops).toHaveLength(1)
     expect(hops[0]).toMatchObject({ agentId: 'agent-1', nonce: 'n-1' })
+    expect(hops[0]!.id).toBeGreaterThan(0) // the frame id the bench's wire rows are keyed by
     expect(hops[0]!.forward).toBeLessThanOrEqual(hops[0]!.answered)
     expect(hops[0]!.answered).toBeLessThanOrEqual(hops[0]!.stored)
   })

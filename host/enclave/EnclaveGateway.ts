@@ -47,7 +47,8 @@ export type GatewayStatus = {
 const REPLAY_CHUNK_BYTES = 4 * 1024 * 1024
 /**
  * tail41: an agent request's host-side hops (performance.now: frame forwarded, answer frame read, answer committed),
- * for a bench probe (scripts/bench/gcTrace.mjs, openLoopStalls.ts); published only to a subscriber.
+ * for a bench probe (scripts/bench/gcTrace.mjs, openLoopStalls.ts); published only to a subscriber. tail42: with the
+ * answer frame's id, which gcTrace.mjs's wire rows (each socket write and read, both processes) are keyed by.
  */
 const hopTrace = channel('bursar.hop')
 /** How often a ready host tells the enclave what it has stored, so the enclave can forget it (catchUp): 2 s. */
@@ -239,7 +240,7 @@ export class EnclaveGateway {
         throw new BaseError('lease_not_held', 'This host lost the wallet group lease; the answer was not stored and is not released')
       }
     }
-    if (answer && hopTrace.hasSubscribers) hopTrace.publish({ agentId: answer.agentId, nonce: answer.nonce, forward: t0, answered: t1, stored: performance.now() })
+    if (answer && hopTrace.hasSubscribers) hopTrace.publish({ agentId: answer.agentId, nonce: answer.nonce, id: res.id, forward: t0, answered: t1, stored: performance.now() })
     if (typed) return typed
     if (res.ok) throw new Error('unreachable: an ok response is typed above')
     // The enclave stopped on a broken invariant: stop saying ready (it answers only hello from now on).

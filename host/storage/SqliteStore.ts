@@ -105,6 +105,18 @@ const CHECKPOINT_MIN_FRAMES = 1_000
 const SQLITE_AUTOCHECKPOINT = 1_000
 /** With the worker: the writer's own (rare, short) checkpoint at this many WAL frames (~80 MB) bounds the file. */
 const WRITER_AUTOCHECKPOINT = 20_000
+/**
+ * tail42 (issue 18): past this many WAL frames the writer checkpoints right after a worker pass, not at a commit.
+ * Under steady commits a pass never ends with every frame copied (frames arrive during its fsyncs), so the WAL was
+ * restarted only by the writer's own automatic checkpoint at WRITER_AUTOCHECKPOINT, on the host's only thread, with
+ * up to ~200 ms of frames and every page the worker had copied since its last full pass still to sync: WAL fsync,
+ * database fsync, then the new header's fsync, 35-45 ms in all on the bench VM (every ~5 s at 485/s, the open loop's
+ * worst requests). Past this bound the worker syncs the database and runs a second short pass before it reports
+ * (walCheckpointer.ts), so the same three syncs have little left to write. The same SQLite calls in the same order,
+ * only earlier, and one more database fsync on the worker: what a power loss can lose is unchanged. Below
+ * WRITER_AUTOCHECKPOINT less one slow pass's frames (≤ 5,000 per second at 5 × CHECKPOINT_EVERY_MS), so it comes first.
+ */
+const RESTART_AFTER_FRAMES = 12_000
 /** Fetch marks wait at most this long for a persist transaction to ride in. */
 const MARKS_IDLE_MS = 1_000
 type FetchMarks = Array<{ keys: { agentId: string; nonce: string }[]; at: number }>
@@ -118,7 +130,7 @@ export class SqliteStore implements Store {
   private readonly checkpointer: WalCheckpointer | null
 
   /** `backgroundCheckpoint`: WAL checkpoints on a worker thread (walCheckpointer.ts), not in the writer's commits. */
-  constructor(file: string, opts: { backgroundCheckpoint?: boolean } = {}) {
+  constructor(file: string, opts: { backgroundCheckpoint?: boolean; restartAfterFrames?: number } = {}) {
     mkdirSync(path.dirname(file), { recursive: true })
     this.db = new Database(file)
     this.db.pragma('journal_mode = WAL')
@@ -126,9 +138,27 @@ export class SqliteStore implements Store {
     this.migrate()
     if (opts.backgroundCheckpoint ?? true) {
       this.db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT}`)
-      this.checkpointer = startWalCheckpointer(file, CHECKPOINT_EVERY_MS, CHECKPOINT_MIN_FRAMES, () => {
-        if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT}`)
-      })
+      const restartAfter = opts.restartAfterFrames ?? RESTART_AFTER_FRAMES
+      this.checkpointer = startWalCheckpointer(
+        file,
+        CHECKPOINT_EVERY_MS,
+        CHECKPOINT_MIN_FRAMES,
+        () => {
+          if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT}`)
+        },
+        {
+          restartAfter,
+          run: (frames) => {
+            // PASSIVE: copies what the pass left and syncs (the writer's thread writes nothing meanwhile); the next
+            // commit then restarts the WAL. Busy (a pass already running) or failed: the next report tries again (and
+            // the automatic checkpoint stays the bound).
+            if (frames < restartAfter || !this.db.open || this.db.inTransaction) return
+            try {
+              this.db.pragma('wal_checkpoint(PASSIVE)')
+            } catch {}
+          },
+        },
+      )
     } else this.checkpointer = null
     const db = this.db
     this.stmts = {
@@ -498,6 +528,7 @@ export class SqliteStore implements Store {
     }
     await this.checkpointer?.stop() // first: the writer's connection, closing last, checkpoints and removes the WAL
     this.db.close()
+    this.checkpointer?.closeFile()
   }
 }
 

@@ -21,7 +21,7 @@ import { LoadGenerator } from './LoadGenerator.js'
 import { ProcessSampler } from './ProcessSampler.js'
 import { setupBenchAgents } from './setupBenchAgents.js'
 
-type Row = { idle: number; max: number; cpu: number; ops: number; load: number }
+type Row = { idle: number; max: number; cpu: number; ops: number; load: number; open?: { p50: number; p99: number; p999: number } }
 
 export async function launchRun(opts: { flags: string[]; env: Record<string, string>; root?: string | undefined; windows: number; durationMs: number; openLoopRate: number }): Promise<Row> {
   const stack = await startStack({ enclaveNodeArgs: opts.flags, env: opts.env, ...(opts.root ? { root: opts.root } : {}) })
@@ -39,6 +39,7 @@ export async function launchRun(opts: { flags: string[]; env: Record<string, str
     const idle = idleSampler.stop().maxRssMb.enclave ?? Number.NaN
     let max = 0
     let cpu = 0
+    let openMs: Row['open'] // tail42: the open-loop window's latencies
     let answered = 0
     let ops = 0
     for (let w = 0; w < opts.windows + (opts.openLoopRate > 0 ? 1 : 0); w++) {
@@ -48,13 +49,14 @@ export async function launchRun(opts: { flags: string[]; env: Record<string, str
       const r = await load.run({ url: stack.url, agents, concurrency: 64, warmupMs: 1500, durationMs: opts.durationMs, auth: 'session', ...(open ? { ratePerSec: opts.openLoopRate } : {}) })
       const used = s.stop()
       max = Math.max(max, used.maxRssMb.enclave ?? 0)
-      if (!open) {
+      if (open) openMs = { p50: r.latencyMs.p50, p99: r.latencyMs.p99, p999: r.latencyMs.p999 } // tail42
+      else {
         cpu += used.cpuSeconds.enclave ?? 0
         answered += r.answeredAll
         ops += r.opsPerSec / opts.windows
       }
     }
-    return { idle, max, cpu: Math.round((cpu * 1e6) / Math.max(1, answered)), ops: Math.round(ops), load: Math.round(loadavg()[0]! * 10) / 10 }
+    return { idle, max, cpu: Math.round((cpu * 1e6) / Math.max(1, answered)), ops: Math.round(ops), load: Math.round(loadavg()[0]! * 10) / 10, ...(openMs ? { open: openMs } : {}) }
   } finally {
     await load?.close()
     await stack.stop()
@@ -77,6 +79,7 @@ await ensureBundles()
 console.log(`launch A/B: ${rounds} rounds x ${configs.map((c) => c.name).join(', ')}; ${opts.windows} c=64 windows of ${opts.durationMs} ms + open loop ${opts.openLoopRate}/s; load ${loadavg()[0]!.toFixed(1)}`)
 const rows = new Map<string, Row[]>(configs.map((c) => [c.name, []]))
 const ratios = new Map<string, number[]>(configs.map((c) => [c.name, []]))
+const p99Ratios = new Map<string, number[]>(configs.map((c) => [c.name, []]))
 for (let r = 0; r < rounds; r++) {
   const got = new Map<string, Row>()
   for (let i = 0; i < configs.length; i++) {
@@ -84,14 +87,16 @@ for (let r = 0; r < rounds; r++) {
     const row = await launchRun({ flags: c.flags, env: c.env, root: c.root, ...opts })
     got.set(c.name, row)
     rows.get(c.name)!.push(row)
-    console.log(`round ${r + 1} ${c.name.padEnd(12)} RSS idle ${row.idle} max ${row.max} MB; enclave ${row.cpu} µs/req at c=64 (${row.ops}/s); load ${row.load}`)
+    console.log(`round ${r + 1} ${c.name.padEnd(12)} RSS idle ${row.idle} max ${row.max} MB; enclave ${row.cpu} µs/req at c=64 (${row.ops}/s)${row.open ? `; open loop p50 ${row.open.p50} p99 ${row.open.p99} p99.9 ${row.open.p999} ms` : ''}; load ${row.load}`)
   }
   const base = got.get(configs[0]!.name)!
   for (const c of configs) ratios.get(c.name)!.push(Math.round((got.get(c.name)!.cpu / base.cpu) * 100) / 100)
+  // tail42: the open-loop p99 against the first configuration in the same round (pairs).
+  for (const c of configs) if (base.open && got.get(c.name)!.open) p99Ratios.get(c.name)!.push(Math.round((got.get(c.name)!.open!.p99 / base.open.p99) * 100) / 100)
 }
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const f = (xs: number[]) => `${med(xs)} [${Math.min(...xs)}–${Math.max(...xs)}]`
 for (const c of configs) {
   const rs = rows.get(c.name)!
-  console.log(`${c.name.padEnd(12)} median [min–max]: RSS max ${f(rs.map((x) => x.max))} MB, idle ${f(rs.map((x) => x.idle))} MB, enclave µs/req ${f(rs.map((x) => x.cpu))}, CPU ÷ ${configs[0]!.name} (pairs) ${f(ratios.get(c.name)!)}`)
+  console.log(`${c.name.padEnd(12)} median [min–max]: RSS max ${f(rs.map((x) => x.max))} MB, idle ${f(rs.map((x) => x.idle))} MB, enclave µs/req ${f(rs.map((x) => x.cpu))}, CPU ÷ ${configs[0]!.name} (pairs) ${f(ratios.get(c.name)!)}${p99Ratios.get(c.name)!.length ? `, open-loop p99 ${f(rs.map((x) => x.open!.p99))} ms, ÷ ${configs[0]!.name} (pairs) ${f(p99Ratios.get(c.name)!)}` : ''}`)
 }

@@ -24,7 +24,14 @@
  * admission), → the enclave's decision (`toWriter`), → its turn (`writer`), → the answer frame read (`toHost`), →
  * committed (`commit`), → the agent (`reply`); the enclave's two stamps stay whole ms.
  *
- *   npx tsx scripts/bench/openLoopStalls.ts [--root DIR] [--windows 3] [--ms 5000] [--rate N] [--env K=V,K=V] [--threshold 5] [--no-perf] [--no-loop] [--open-ms N] [--enclave-args F,F] [--rows 25]
+ * tail42: each frame's four socket crossings (gcTrace.mjs's wire rows, $BURSAR_WIRE_TRACE: every unix-socket write and
+ * read of host and enclave with the frame ids in it; `--no-wire` leaves them out) split the host's forward and the
+ * answer's way back: forwarded → the host's write (`hostOut`: its cork) → the enclave's read (`toEnclave`) → decision
+ * (`toWriter`) → turn (`writer`) → **the enclave's write of the answer (`release`: signature, in-order release, cork)**
+ * → the host's read (`wire`: the socket, the host's loop) → the gateway has it (`hostParse`) → committed → agent.
+ * Writes that left bytes queued in libuv (the peer not reading) are counted.
+ *
+ *   npx tsx scripts/bench/openLoopStalls.ts [--root DIR] [--windows 3] [--ms 5000] [--rate N] [--env K=V,K=V] [--threshold 5] [--no-perf] [--no-loop] [--open-ms N] [--enclave-args F,F] [--rows 25] [--no-wire]
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
@@ -49,15 +56,17 @@ const threshold = Number(arg('threshold') ?? 5)
 // tail41: `hostIn` (sent → the host forwards the frame) and `commit` (answer frame read → committed) from the host's
 // `bursar.hop` probe (sub-ms); `reply` the committed answer to the agent. A build without the probe (--root): hostIn 0,
 // toWriter from the send, toHost to `decided_at`, commit to `fetched_at` (the old commitReply), reply the rest.
-const STEPS = ['send', 'hostIn', 'toWriter', 'writer', 'toHost', 'commit', 'reply'] as const
+// tail42: `toHost` split into `release` (turn → the enclave's write of the answer), `wire` (→ the host's read) and
+// `hostParse` (→ the gateway has it); `hostOut` and `toEnclave` split the old `toWriter` (wire rows; 0 without them).
+const STEPS = ['send', 'hostIn', 'hostOut', 'toEnclave', 'toWriter', 'writer', 'release', 'wire', 'hostParse', 'commit', 'reply'] as const
 type Step = (typeof STEPS)[number]
 /** Whose loop / GC an overlapping event must belong to for the step to be charged to it. */
-const STEP_OWNERS: Record<Step, string[]> = { send: ['agent'], hostIn: ['host', 'agent'], toWriter: ['host', 'enclave'], writer: ['enclave', 'seal'], toHost: ['enclave', 'host'], commit: ['host'], reply: ['agent', 'host'] }
+const STEP_OWNERS: Record<Step, string[]> = { send: ['agent'], hostIn: ['host', 'agent'], hostOut: ['host'], toEnclave: ['enclave', 'host'], toWriter: ['enclave'], writer: ['enclave', 'seal'], release: ['enclave'], wire: ['host', 'enclave'], hostParse: ['host'], commit: ['host'], reply: ['agent', 'host'] }
 const extraEnv = arg('env') ? Object.fromEntries(arg('env')!.split(',').map((kv) => kv.split('=') as [string, string])) : {}
 // Every process of the run (enclave, host, load generator) loads both probes.
 // `--no-loop`: without the loop-delay probe (its 1 ms timer wakes each process 1,000 times a second).
 process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import=${path.join(here, 'gcTrace.mjs')}${process.argv.includes('--no-loop') ? '' : ` --import=${path.join(here, 'loopDelay.mjs')}`}`
-Object.assign(process.env, { BURSAR_GC_FILE: files.gc, BURSAR_LOOP_DELAY_FILE: files.loop, BURSAR_LOOP_DELAY_EVERY_MS: '100' })
+Object.assign(process.env, { BURSAR_GC_FILE: files.gc, BURSAR_LOOP_DELAY_FILE: files.loop, BURSAR_LOOP_DELAY_EVERY_MS: '100' }, process.argv.includes('--no-wire') ? {} : { BURSAR_WIRE_TRACE: '1' })
 const s = await startStack({ root: arg('root') ? path.resolve(arg('root')!) : undefined, env: extraEnv, enclaveNodeArgs: arg('enclave-args')?.split(',') ?? [] })
 const started = Date.now()
 const load = await LoadGenerator.start()
@@ -117,13 +126,14 @@ try {
   hostSyscalls.push(...blockedSyscalls(perfFile, monoToWall, pids.host))
   clearInterval(poll)
   clearInterval(schedPoll)
+  await new Promise((res) => setTimeout(res, 1200)) // the probes flush every 100 ms / 1 s (tail42: before the hops are read)
   const stamps = storedStamps(db, r.trace!)
   db.close()
-  await new Promise((res) => setTimeout(res, 1200)) // the probes flush every 100 ms / 1 s
   const l = r.latencyMs
   console.log(`open loop ${rate}/s: ${r.opsPerSec} ops/s, p50 ${l.p50} ms, p90 ${l.p90} ms, p99 ${l.p99} ms, p99.9 ${l.p999} ms, max ${l.max} ms, failed ${r.failed} (load ${loadavg()[0]!.toFixed(2)}); the generator's own send lateness p50 ${r.sendLateMs?.p50} / p99 ${r.sendLateMs?.p99} / max ${r.sendLateMs?.max} ms`)
   report(r.timeline!, l.p99)
   segments(stamps, l.p99)
+  releases(r.timeline!)
 } finally {
   await load.close()
   await s.stop()
@@ -144,8 +154,8 @@ function report(timeline: Array<[number, number]>, p99: number): void {
   const events: Event[] = []
   for (const line of readFileSync(files.gc, 'utf8').trim().split('\n')) {
     const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string; ev?: string; entries?: number; blocks?: number; snapshotBytes?: number }
-    if (g.ev === 'hop') continue
-    if (g.at + g.ms < t0 || g.at > t1 || !name[g.pid] || g.ms < 0.5) continue
+    if (g.ev === 'hop' || g.ev === 'wire') continue
+    if (g.at + g.ms < t0 || g.at > t1 || !name[g.pid] || g.ms < 0.5 || (g.ev === 'writer turn' && g.ms < 1)) continue
     // tail39: the enclave's seal capture / encryption and the host's commits ≥ 1 ms (gcTrace.mjs's diagnostics channels).
     // tail41: a commit that stored a sealed snapshot is its own kind (with the blobs' KB and the entries it carried).
     if (g.ev) events.push({ kind: `${name[g.pid]} ${evKind(g)}`, from: g.at, to: g.at + g.ms, label: `${name[g.pid]} ${g.ev} ${g.ms.toFixed(1)} ms${g.entries ? ` (${g.entries} entries)` : ''}${g.blocks ? ` (${g.blocks} blocks)` : ''}${g.snapshotBytes ? ` (seal ${(g.snapshotBytes / 1024).toFixed(0)} KB)` : ''}` })
@@ -220,11 +230,28 @@ function storedStamps(db: Database.Database, trace: NonNullable<Awaited<ReturnTy
     JOIN audit_entries e ON e.chain = COALESCE(a.entry_chain, '') AND e.seq = a.audit_seq
     ${cpJoin} WHERE a.agent_id = ? AND a.nonce = ?`)
   // tail41: the host's sub-ms hops by agent and nonce (gcTrace.mjs's `bursar.hop` rows), when the build has the probe.
-  const hops = new Map<string, { forward: number; answered: number; stored: number }>()
+  const hops = new Map<string, { id?: number; forward: number; answered: number; stored: number }>()
+  // tail42: each frame id's first write and read by each process (host out / enclave in for requests, enclave out /
+  // host in for answers), and the enclave's answer writes that left bytes queued (the host not reading).
+  const wire = new Map<string, number>()
+  const writes = { enclave: [] as Array<{ at: number; ms: number; frames: number; queued: number }>, host: [] as Array<{ at: number; ms: number; frames: number; queued: number }> }
   for (const line of readFileSync(files.gc, 'utf8').trim().split('\n')) {
+    if (line.includes('"ev":"wire"')) {
+      const w = JSON.parse(line) as { pid: number; dir: 'in' | 'out'; at: number; ms?: number; ids: number[]; queued?: number }
+      const who = w.pid === pids.enclave ? 'enclave' : w.pid === pids.host ? 'host' : null
+      if (!who) continue
+      for (const id of w.ids) if (!wire.has(`${who} ${w.dir} ${id}`)) wire.set(`${who} ${w.dir} ${id}`, w.at)
+      if (w.dir === 'out') writes[who].push({ at: w.at, ms: w.ms ?? 0, frames: w.ids.length, queued: w.queued ?? 0 })
+      continue
+    }
     if (!line.includes('"ev":"hop"')) continue
-    const h = JSON.parse(line) as { agentId: string; nonce: string; forward: number; answered: number; stored: number }
+    const h = JSON.parse(line) as { agentId: string; nonce: string; id?: number; forward: number; answered: number; stored: number }
     hops.set(`${h.agentId} ${h.nonce}`, h)
+  }
+  const tw0 = Math.min(...trace.map((t) => t.at)), tw1 = Math.max(...trace.map((t) => t.at + t.ms))
+  for (const who of ['enclave', 'host'] as const) {
+    const ws = writes[who].filter((x) => x.at >= tw0 && x.at <= tw1), ms = ws.map((w) => w.ms).sort((a, b) => a - b), f = ws.map((w) => w.frames).sort((a, b) => a - b)
+    if (ws.length) console.log(`${who} socket writes in the open-loop window: ${ws.length}, frames per write median ${f[f.length >> 1]} / max ${f.at(-1)}, write call median ${ms[ms.length >> 1]!.toFixed(3)} / max ${ms.at(-1)!.toFixed(1)} ms, ${ws.filter((w) => w.queued > 0).length} left bytes queued (peer not reading), max queued ${Math.max(...ws.map((w) => w.queued))} B`)
   }
   const out: Stamped[] = []
   for (const t of trace) {
@@ -233,7 +260,10 @@ function storedStamps(db: Database.Database, trace: NonNullable<Awaited<ReturnTy
     const end = t.at + t.ms
     const fetched = row.fetched ?? end
     const h = hops.get(`${t.agentId} ${t.nonce}`)
-    const marks = h ? [t.at, t.sent, h.forward, row.decide, row.turn, h.answered, h.stored, end] : [t.at, t.sent, t.sent, row.decide, row.turn, row.decided, fetched, end]
+    const w = (k: string) => (h?.id !== undefined ? wire.get(`${k} ${h.id}`) : undefined)
+    const marks = h
+      ? [t.at, t.sent, h.forward, w('host out') ?? h.forward, w('enclave in') ?? h.forward, row.decide, row.turn, w('enclave out') ?? h.answered, w('host in') ?? h.answered, h.answered, h.stored, end]
+      : [t.at, t.sent, t.sent, t.sent, t.sent, row.decide, row.turn, row.decided, row.decided, row.decided, fetched, end]
     const steps = {} as Record<Step, number>, spans = {} as Record<Step, [number, number]>
     STEPS.forEach((k, i) => ((steps[k] = marks[i + 1]! - marks[i]!), (spans[k] = [marks[i]!, marks[i + 1]!])))
     out.push({ at: t.at, ms: t.ms, steps, spans })
@@ -278,10 +308,10 @@ function segments(stamped: Stamped[], p99: number): void {
     const beside = new Map<string, string[]>()
     for (const e of events) if (STEP_OWNERS[k].some((o) => e.kind.startsWith(o)) && e.from <= to && e.to >= from) beside.set(e.kind, [...(beside.get(e.kind) ?? []), e.label])
     const what = [...beside].map(([kind, ls]) => `${kind}${ls.some(Boolean) ? ` ${ls.filter(Boolean).slice(0, 4).join(',')}` : ''}${ls.length > 1 ? ` ×${ls.length}` : ''}`).join('; ')
-    const [turnAt, answeredAt] = x.spans.toHost
+    const [turnAt, answeredAt] = [x.spans.release[0], x.spans.hostParse[1]]
     // Answers the host read while this one was on its way from its turn, and how many of them the enclave decided after
     // this one: > 0 means the host was reading and a later decision's answer overtook this one.
-    const meanwhile = stamped.filter((y) => y !== x && y.spans.toHost[1] > turnAt + 1 && y.spans.toHost[1] < answeredAt - 1)
+    const meanwhile = stamped.filter((y) => y !== x && y.spans.hostParse[1] > turnAt + 1 && y.spans.hostParse[1] < answeredAt - 1)
     const later = meanwhile.filter((y) => y.spans.writer[0] > x.spans.writer[0]).length
     const overtaken = ` {host read ${meanwhile.length} other answers meanwhile, ${later} decided after this one}`
     console.log(`  +${((x.at - t0) / 1000).toFixed(2).padStart(6)} ${x.ms.toFixed(1).padStart(6)} | ${STEPS.map((j) => x.steps[j].toFixed(1).padStart(5)).join(' ')} | ${k}: ${what || 'nothing recorded'}${overtaken}`)
@@ -297,12 +327,37 @@ function segments(stamped: Stamped[], p99: number): void {
   }
 }
 
+/**
+ * tail42: each enclave writer turn's signature (`bursar.writer` turn rows, all of them with the wire trace) → the
+ * enclave's next socket write (its answers leave in it or later): how long, and what ran in between — frames read
+ * (a poll phase: the next turn's requests decided first), GCs, another turn's signature.
+ */
+function releases(timeline: Array<[number, number]>): void {
+  const t0 = Math.min(...timeline.map(([t]) => t)), t1 = Math.max(...timeline.map(([t, ms]) => t + ms))
+  const rows = readFileSync(files.gc, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pid: number; ev?: string; dir?: string; at: number; ms: number; kind?: string; ids?: number[]; blocks?: number })
+  const enc = rows.filter((g) => g.pid === pids.enclave)
+  const writes = enc.filter((g) => g.ev === 'wire' && g.dir === 'out').map((g) => g.at).sort((a, b) => a - b)
+  const reads = enc.filter((g) => g.ev === 'wire' && g.dir === 'in').map((g) => ({ at: g.at, frames: g.ids?.length ?? 0 }))
+  const gcs = enc.filter((g) => !g.ev && g.ms >= 0.5)
+  const turns = enc.filter((g) => g.ev === 'writer turn').map((g) => ({ signed: g.at + g.ms, ms: g.ms, blocks: g.blocks ?? 0 })).filter((x) => x.signed >= t0 && x.signed <= t1).sort((a, b) => a.signed - b.signed)
+  if (writes.length === 0 || turns.length === 0) return console.log('(no wire rows: run without --no-wire on a build with the writer probe)')
+  const out = turns.map((x, i) => {
+    const w = writes.find((at) => at >= x.signed) ?? Number.NaN
+    const between = reads.filter((r) => r.at > x.signed && r.at < w)
+    return { ...x, gap: w - x.signed, reads: between.length, frames: between.reduce((n, r) => n + r.frames, 0), gc: gcs.filter((g) => g.at < w && g.at + g.ms > x.signed).reduce((n, g) => n + g.ms, 0), nextTurn: turns[i + 1] !== undefined && turns[i + 1]!.signed < w }
+  }).filter((x) => Number.isFinite(x.gap))
+  const q = (xs: number[], f: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * f))]!
+  const gaps = out.map((x) => x.gap)
+  console.log(`turn signed → the enclave's next write (${out.length} turns, ${(out.length / ((t1 - t0) / 1000)).toFixed(0)}/s): median ${q(gaps, 0.5).toFixed(2)}, p90 ${q(gaps, 0.9).toFixed(2)}, p99 ${q(gaps, 0.99).toFixed(2)}, max ${q(gaps, 1).toFixed(1)} ms; with frames read in between ${out.filter((x) => x.reads > 0).length} (${(out.filter((x) => x.reads > 0).reduce((n, x) => n + x.gap, 0) / Math.max(1, out.filter((x) => x.reads > 0).length)).toFixed(2)} ms mean) vs none ${out.filter((x) => x.reads === 0).length} (${(out.filter((x) => x.reads === 0).reduce((n, x) => n + x.gap, 0) / Math.max(1, out.filter((x) => x.reads === 0).length)).toFixed(2)} ms mean)`)
+  for (const x of [...out].sort((a, b) => b.gap - a.gap).slice(0, 8)) console.log(`  +${((x.signed - t0) / 1000).toFixed(2)} s: ${x.gap.toFixed(1)} ms after a turn of ${x.blocks} blocks (${x.ms.toFixed(1)} ms): ${x.reads} reads / ${x.frames} frames in between, GC ${x.gc.toFixed(1)} ms, next turn signed first: ${x.nextTurn}`)
+}
+
 /** GCs (≥ 0.5 ms) and 100 ms bins of loop delay ≥ 2 ms of the three processes, and the stored seals (150 ms before each). */
 function readEvents(name: Record<number, string>): Event[] {
   const events: Event[] = []
   for (const line of readFileSync(files.gc, 'utf8').trim().split('\n')) {
     const g = JSON.parse(line) as { pid: number; at: number; ms: number; kind: string; ev?: string; entries?: number; snapshotBytes?: number }
-    if (name[g.pid] && g.ev !== 'hop' && g.ms >= 0.5) events.push({ kind: `${name[g.pid]} ${g.ev ? evKind(g) : `GC ${g.kind}`}`, from: g.at, to: g.at + g.ms, label: `${g.ms.toFixed(1)}${g.entries ? `/${g.entries}e` : ''}${g.snapshotBytes ? `/${(g.snapshotBytes / 1024).toFixed(0)}KB` : ''}` })
+    if (name[g.pid] && g.ev !== 'hop' && g.ev !== 'wire' && g.ms >= 0.5 && (g.ev !== 'writer turn' || g.ms >= 1)) events.push({ kind: `${name[g.pid]} ${g.ev ? evKind(g) : `GC ${g.kind}`}`, from: g.at, to: g.at + g.ms, label: `${g.ms.toFixed(1)}${g.entries ? `/${g.entries}e` : ''}${g.snapshotBytes ? `/${(g.snapshotBytes / 1024).toFixed(0)}KB` : ''}` })
   }
   for (const line of (existsSync(files.loop) ? readFileSync(files.loop, 'utf8') : '').trim().split('\n').filter(Boolean)) {
     const d = JSON.parse(line) as { pid: number; t: number; max: number }
