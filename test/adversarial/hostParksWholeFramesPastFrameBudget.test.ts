@@ -12,8 +12,8 @@ import { waitFor } from '../helpers/startStack.js'
 const MiB = 2 ** 20
 /** The budget the enclave runs with here (the default 256 MiB works alike; it would take 256 MiB of test traffic). */
 const BUDGET = 8 * MiB
-/** Agents on the wallet, each with a ~9 KB policy (199 payees beside the merchant): one getWallets answer ~75 KB. */
-const AGENTS = 8
+/** Agents on the wallet, each with a ~9 KB policy (199 payees beside the merchant): one getWallets answer ~110 KB. */
+const AGENTS = 12
 /** getWallets frames per parking connection: fewer than TURN_FRAMES (32), so all are taken in one pump (none held). */
 const ASKS = 31
 
@@ -32,7 +32,7 @@ const hasSs = (() => {
 })()
 
 /**
- * A connection that never reads: 31 getWallets (~2.3 MB of answers, past what the socket buffers take, so the enclave
+ * A connection that never reads: 31 getWallets (~3.4 MB of answers, past what the socket buffers take, so the enclave
  * keeps > 1 MiB unsent: UNREAD_BYTES), then, once the enclave has read those, one whole frame of `body` bytes. The
  * enclave reads that frame, finds the connection's answers not leaving and parks it (held, the socket paused): a whole
  * frame waiting, no partial frame, no stall timer (a held connection's stall is the enclave's choice).
@@ -75,7 +75,7 @@ async function drain(socket: net.Socket): Promise<ResponseFrame[]> {
  * decision: they were never dispatched), so a parking connection is refused and the honest agentSign is served.
  *
  * Real sim enclave process; budget 8 MiB: two connections park 4 MiB − 64 bytes and 4 MiB (all read by the enclave:
- * their Recv-Q empty; their unsent answers, ~2 MB each, stay under the same budget for answers), then the honest
+ * their Recv-Q empty; their unsent answers, ~3.3 MB each, stay under the same budget for answers), then the honest
  * connection (opened before) sends one agentSign.
  */
 describe.skipIf(!hasSs)('adversarial: a host parks whole frames on connections it never reads, up to the frame budget (rt42)', () => {
