@@ -97,7 +97,7 @@ export class EnclaveClient extends EventEmitter {
       const p = this.pending.get(parsed.data.id)
       // rt42: an id-0 error is the enclave's word on the connection (enclave_connections_full, enclave_frame_budget_full,
       // frame_too_large) before it closes it: handed on ('refused') at the 1st, 2nd, 4th… so an operator sees why.
-      if (!p && parsed.data.id === 0 && !parsed.data.ok) {
+      if (!p && parsed.data.id === 0 && !parsed.data.ok && !parsed.data.persist) {
         if ((++this.refusals & (this.refusals - 1)) === 0) this.emit('refused', parsed.data.error, this.refusals)
         continue
       }
