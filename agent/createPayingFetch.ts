@@ -245,7 +245,8 @@ function bounded402(inner: typeof globalThis.fetch): typeof globalThis.fetch {
     if (res.status !== 402) return res
     const text = await boundedText(res)
     if (text === null) throw new BursarRequestError(AGENT_ERROR_CODES.response_invalid, "the merchant's 402 answer is longer than 8 MiB (or did not arrive whole): not read, nothing signed")
-    return new Response(text, { status: 402, statusText: res.statusText, headers: res.headers })
+    // The caller may read the 402 it ends with (an unpaid or refused retry): its url and redirected as fetch gave them.
+    return Object.defineProperties(new Response(text, { status: 402, statusText: res.statusText, headers: res.headers }), { url: { value: res.url }, redirected: { value: res.redirected } })
   }
 }
 

@@ -24,13 +24,16 @@ describe('adversarial: a merchant balloons its 402 body (rt42)', () => {
   let merchant: Server
   let url = ''
   let balloon = true
+  let again = false
   let [sent, most] = [0, 0]
 
   beforeAll(async () => {
     s = await stackWithAgent(paymentPolicy({ perTx: PRICE.toString(), rolling24h: (PRICE * 100n).toString() }))
     merchant = createServer((req: IncomingMessage, res: ServerResponse) => {
       req.resume()
-      if (req.headers['payment-signature'] ?? req.headers['x-payment']) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+      if (req.headers['payment-signature'] ?? req.headers['x-payment']) {
+        if (!again) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+      }
       const required = encodePaymentRequiredHeader({
         x402Version: 2,
         error: 'payment required',
@@ -38,6 +41,7 @@ describe('adversarial: a merchant balloons its 402 body (rt42)', () => {
         accepts: [{ scheme: 'exact', network: `eip155:${CHAIN_ID}`, asset: TOKEN, amount: PRICE.toString(), payTo: MERCHANT, maxTimeoutSeconds: 300, extra: { name: TOKEN_ENTRY.name, version: TOKEN_ENTRY.version } }],
       } as never)
       res.writeHead(402, { 'content-type': 'application/json', 'PAYMENT-REQUIRED': required })
+      if (again && (req.headers['payment-signature'] ?? req.headers['x-payment'])) return void res.end('{"again":true}')
       if (!balloon) return void res.end('{}')
       const from = sent
       let open = true
@@ -65,7 +69,7 @@ describe('adversarial: a merchant balloons its 402 body (rt42)', () => {
   const allowed = async () => (await auditEntries(s.stack.url, s.owner, { agent: s.agentKey.agentId })).filter((e) => e.event === 'sign_allowed').length
 
   it('a 402 with a body without end: response_invalid after about 8 MiB, nothing signed', async () => {
-    balloon = true
+    ;[balloon, again] = [true, false]
     const pay = createPayingFetch({ host: s.stack.url, agentKey: s.agentKey, wallet: s.wallet, timeoutMs: 10_000 })
     const before = await allowed()
     const code = await pay(`${url}/data`).then(
@@ -78,8 +82,17 @@ describe('adversarial: a merchant balloons its 402 body (rt42)', () => {
     expect((await allowed()) - before).toBe(0)
   }, 120_000)
 
+  it('a paid retry answered with another 402 reaches the caller as fetch gave it: status, url, body (one signature)', async () => {
+    ;[balloon, again] = [false, true]
+    const pay = createPayingFetch({ host: s.stack.url, agentKey: s.agentKey, wallet: s.wallet })
+    const before = await allowed()
+    const res = await pay(`${url}/data`)
+    expect({ status: res.status, url: res.url, body: await res.text() }).toEqual({ status: 402, url: `${url}/data`, body: '{"again":true}' })
+    expect((await allowed()) - before).toBe(1)
+  }, 60_000)
+
   it('honest merchant (the same 402, a small body): paid once, 200', async () => {
-    balloon = false
+    ;[balloon, again] = [false, false]
     const pay = createPayingFetch({ host: s.stack.url, agentKey: s.agentKey, wallet: s.wallet })
     const before = await allowed()
     const res = await pay(`${url}/data`)
