@@ -370,7 +370,7 @@ export async function runAuditTail(opts: AuditTailOptions): Promise<CliResult> {
    */
   const backfill = async (chain: string, below: number) => {
     for (let at = start; ; ) {
-      const page = JSON.parse((await fetchAudit(`${trimHost(opts.host)}/v1/audit/entries?after=${at}`, headers, opts.signal)).body) as { entries: ServedAuditEntry[]; next: number | null }
+      const page = JSON.parse((await fetchAudit(`${trimHost(opts.host)}/v1/audit/entries?after=${at}&limit=1000`, headers, opts.signal)).body) as { entries: ServedAuditEntry[]; next: number | null }
       const served = splitServedEntries(page.entries)
       for (let i = 0; i < served.entries.length; i++)
         if ((served.chains[i] ?? '') === chain && served.entries[i]!.seq < below) check(served.entries[i] as AuditEntry, served.hashes[i], chain)
