@@ -57,7 +57,7 @@ export const MAX_CONNECTIONS = 64
  * (docs/nitro.md). 256 MiB is eight largest frames at once (an honest host sends one large frame at a time: loadState,
  * loadWallet); frames and unread answers (shedUnread: the same figure, apart) of both processes full, 1 GiB, beside
  * the signer's ~140 MB under load and governance's ~60 MB, leave ~800 MB. Past it the connection holding the largest
- * partial frame (rt41: not the one whose bytes came last; that one on a tie or if none holds one) gets one
+ * partial frame + frames waiting (rt41: not the one whose bytes came last; that one on a tie or if none holds one) gets one
  * `enclave_frame_budget_full` frame (id 0) and is closed, until within it; the others are served on.
  * BURSAR_ENCLAVE_PENDING_FRAME_BYTES overrides (enclave/config.ts).
  */
