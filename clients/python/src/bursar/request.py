@@ -8,6 +8,7 @@ kept, the same escapes), the UTF-8 bytes are signed with the agent's Ed25519 key
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import secrets
@@ -322,7 +323,9 @@ def post_signed(host: str, agent_key: AgentKey, wallet: str, path: str, fields: 
         if (attempt == 0 if code != "request_before_enclave_start" else attempt < 2) and code in _RETRY:
             # The enclave's read path names no retryAfterMs: its start floor is 2 s after it started.
             default = 2100 if code == "request_before_enclave_start" else 1
-            wait = body["retryAfterMs"] if isinstance(body.get("retryAfterMs"), (int, float)) else default
+            # rt42: a finite number only (json.loads takes NaN: time.sleep(nan) raised a bare ValueError).
+            after = body.get("retryAfterMs")
+            wait = after if isinstance(after, (int, float)) and not isinstance(after, bool) and math.isfinite(after) else default
             time.sleep(min(max(wait, 1), 5000) / 1000)
             continue
         raise to_agent_error(status, body)
