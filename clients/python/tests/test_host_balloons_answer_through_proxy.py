@@ -17,7 +17,7 @@ import pytest
 from eth_account import Account
 
 from bursar import agent_status, load_agent_key
-from bursar.errors import EnclaveUnavailableError
+from bursar.errors import BursarError, EnclaveUnavailableError
 from bursar.http1 import _MAX_BODY
 from test_signer_checks import _key
 
@@ -53,7 +53,10 @@ class _Proxy:
                 buf += d
             self.requests.append(buf.split(b"\r\n", 1)[0].decode())
             try:
-                if self.mode == "honest":
+                if self.mode == "refusal":
+                    body = json.dumps({"code": "agent_unknown", "message": "no such agent"}).encode()
+                    c.sendall(b"HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n" % len(body) + body)
+                elif self.mode == "honest":
                     body = json.dumps(STATUS).encode()
                     c.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n" % len(body) + body)
                 elif self.mode == "endless":
@@ -133,4 +136,14 @@ def test_an_honest_answer_through_the_proxy_is_read(through):
     proxy, host = through("honest")
     w = Account.create().address
     assert agent_status(host, load_agent_key(_key(w)), w) == STATUS["status"]
+    assert len(proxy.requests) == 1
+
+
+def test_an_honest_refusal_through_the_proxy_is_its_typed_error(through):
+    """The error path (urllib raises HTTPError for a 401) reads its body bounded too, and the code comes through."""
+    proxy, host = through("refusal")
+    w = Account.create().address
+    with pytest.raises(BursarError) as e:
+        agent_status(host, load_agent_key(_key(w)), w)
+    assert e.value.code == "agent_unknown"
     assert len(proxy.requests) == 1
