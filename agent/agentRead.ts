@@ -76,6 +76,8 @@ export async function readAgentPayments(params: AgentReadParameters & { limit?: 
   const maxPages = Math.max(Math.trunc(params.maxPages ?? PAYMENTS_MAX_PAGES), 1)
   // rt41: NaN (a misread setting) would never trip `pages >= maxPages`: the host's cursor followed without end.
   if (Number.isNaN(maxPages)) throw new BursarRequestError(AGENT_ERROR_CODES.request_invalid, `maxPages must be a number (got ${params.maxPages})`)
+  // rt42: a NaN limit reached the request schema as NaN (an untyped ZodError).
+  if (Number.isNaN(want)) throw new BursarRequestError(AGENT_ERROR_CODES.request_invalid, `limit must be a number (got ${params.limit})`)
   const entries: Record<string, unknown>[] = []
   let agentId = ''
   for (let [before, pages]: [number | null, number] = [null, 1]; ; pages++) {

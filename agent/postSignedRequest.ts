@@ -71,6 +71,16 @@ const MAX_ANSWER_BYTES = 8 * 1024 * 1024
 
 /** The answer's JSON, or null (not JSON, or longer than MAX_ANSWER_BYTES: the rest is not read; res.json() buffered all of it). */
 async function boundedJson(res: Response): Promise<unknown> {
+  const text = await boundedText(res)
+  try {
+    return text === null ? null : JSON.parse(text)
+  } catch {
+    return null
+  }
+}
+
+/** The answer's text, or null (longer than MAX_ANSWER_BYTES: the rest is not read; or the stream failed). rt42: also a sign request's through a caller's `fetch`. */
+export async function boundedText(res: Response): Promise<string | null> {
   const parts: Uint8Array[] = []
   let size = 0
   try {
@@ -78,7 +88,7 @@ async function boundedJson(res: Response): Promise<unknown> {
       if ((size += part.length) > MAX_ANSWER_BYTES) return null // leaving the loop cancels the stream
       parts.push(part)
     }
-    return JSON.parse(Buffer.concat(parts, size).toString('utf8'))
+    return Buffer.concat(parts, size).toString('utf8')
   } catch {
     return null
   }

@@ -8,6 +8,7 @@ import { ed25519PrivateKeyFromSeed } from './ed25519PrivateKeyFromSeed.js'
 import { AGENT_ERROR_CODES, BursarRequestError, EnclaveUnavailableError, RequestOutcomeUnknownError } from './errors.js'
 import type { AgentKey } from './loadAgentKey.js'
 import { postJson } from './postJson.js'
+import { boundedText } from './postSignedRequest.js'
 import { toAgentError } from './toAgentError.js'
 
 type Base = 'v' | 'agentId' | 'wallet' | 'nonce' | 'issuedAt' | 'expiresAt' | 'context' | 'permitId'
@@ -309,5 +310,8 @@ async function viaFetch(doFetch: typeof globalThis.fetch, url: string, body: str
     body,
     signal: AbortSignal.timeout(timeoutMs),
   })
-  return { status: res.status, text: await res.text() }
+  // rt42: bounded as postHttp1 bounds the default path (res.text() took all a host sent before the timeout).
+  const text = await boundedText(res)
+  if (text === null) throw new Error(`bursar host's answer was longer than 8 MiB or did not arrive whole`)
+  return { status: res.status, text }
 }

@@ -313,17 +313,72 @@ export type AuditTailOptions = {
  * Runs until the signal aborts.
  */
 export async function runAuditTail(opts: AuditTailOptions): Promise<CliResult> {
-  let headers = await authHeaders(opts)
-  if (typeof headers === 'string') return usage(headers)
+  const first = await authHeaders(opts)
+  if (typeof first === 'string') return usage(first)
+  let headers = first
   let signedAt = Date.now()
   const write = opts.write ?? ((l: string) => process.stdout.write(`${l}\n`))
   let after = opts.after ?? -1
+  const start = after
   // chains41: each chain's last entry printed (the chain check's predecessor; '' the root), by the host's label: a
   // cluster's chains share seqs, and a page holds each chain's entries in the seq window. `after` is the cursor, which
   // may run ahead of them (audit40). Without a starting point, the root's first entry must be genesis; after --after
   // SEQ the first is trusted as is.
   const chains = new Map<string, { lastSeq: number; prevHash: string | undefined }>([['', { lastSeq: after, prevHash: after === -1 ? GENESIS_HASH : undefined }]])
+  /** rt42: the chains whose entries after `start` were all asked for (any scope). */
+  const seen = new Set([''])
   let broken = false
+  let scope: 'all' | 'owner' | undefined
+  const check = (entry: AuditEntry, recorded: string | undefined, chain: string) => {
+    const hash = hashAuditEntry(entry)
+    if (chain !== '' && !CHAIN_ID_REGEX.test(chain)) {
+      broken = true
+      write(`!! BAD CHAIN LABEL at seq ${entry.seq}: ${JSON.stringify(chain)} is not a chain id`)
+    } else if (scope === 'owner') {
+      // Owner scope skips other wallets' entries: only each entry's own recorded hash can be checked.
+      if (recorded !== undefined && hash !== recorded) {
+        broken = true
+        write(`!! ENTRY MODIFIED at seq ${entry.seq}${chain ? ` of chain ${chain}` : ''}: does not hash to its recorded hash`)
+      }
+    } else {
+      let c = chains.get(chain)
+      if (c === undefined) {
+        // A chain first seen here, its entries after the start read (rt42: backfill): from the beginning its first
+        // entry is its seq 0 (chain_started, from genesis); after --after SEQ the first is SEQ + 1, trusted as is.
+        c = start === -1 ? { lastSeq: -1, prevHash: GENESIS_HASH } : { lastSeq: start, prevHash: undefined }
+        chains.set(chain, c)
+        if (start !== -1) write(`.. chain ${chain} first seen at seq ${entry.seq} (its entries up to --after ${start} are not checked)`)
+      }
+      if (entry.seq !== c.lastSeq + 1 || (c.prevHash !== undefined && entry.prevHash !== c.prevHash)) {
+        broken = true
+        write(`!! CHAIN BROKEN at seq ${entry.seq}${chain ? ` of chain ${chain}` : ''}: does not follow seq ${c.lastSeq}${c.prevHash ? ` (${c.prevHash})` : ''}`)
+      }
+      const wrong = chainStartBreak(entry, chain) // a chain's seq 0, and only it, is chain_started naming that chain
+      if (wrong !== undefined) {
+        broken = true
+        write(`!! CHAIN MISMATCH at seq ${entry.seq}${chain ? ` of chain ${chain}` : ''}: ${wrong.message}`)
+      }
+      c.lastSeq = entry.seq
+      c.prevHash = hash
+    }
+    write(formatAuditEntry(entry, chain))
+  }
+  /**
+   * rt42: the chains share one seq cursor, so a chain born after the cursor passed its low seqs comes into view at a
+   * later seq: its entries below were never served to this tail (chains41 trusted it from there, unchecked). Its
+   * entries after the start and below `below` are read now (the pages from the start, that chain's only), in order.
+   */
+  const backfill = async (chain: string, below: number) => {
+    for (let at = start; ; ) {
+      const page = JSON.parse((await fetchAudit(`${trimHost(opts.host)}/v1/audit/entries?after=${at}&limit=1000`, headers, opts.signal)).body) as { entries: ServedAuditEntry[]; next: number | null }
+      const served = splitServedEntries(page.entries)
+      for (let i = 0; i < served.entries.length; i++)
+        if ((served.chains[i] ?? '') === chain && served.entries[i]!.seq < below) check(served.entries[i] as AuditEntry, served.hashes[i], chain)
+      if (page.next === null || page.next >= below - 1) return
+      if (!(page.next > at)) throw new Error(`the host's cursor did not move (next ${page.next} after ${at})`)
+      at = page.next
+    }
+  }
   while (!opts.signal?.aborted) {
     let page: { entries: ServedAuditEntry[]; next: number | null; scope?: 'all' | 'owner'; scannedThrough?: number }
     if ((opts.owner || opts.keyFile) && Date.now() - signedAt > OWN_TOKEN_TTL_MS / 2) {
@@ -334,50 +389,23 @@ export async function runAuditTail(opts: AuditTailOptions): Promise<CliResult> {
     }
     try {
       page = JSON.parse((await fetchAudit(`${trimHost(opts.host)}/v1/audit/entries?after=${after}`, headers, opts.signal)).body)
+      scope = page.scope
+      // `hash` is the host's record, `mac` the enclave's private replay authenticator, `auditChain` the host's label of
+      // the entry's chain: none is part of the entry an auditor hashes.
+      const served = splitServedEntries(page.entries)
+      for (let i = 0; i < served.entries.length; i++) {
+        const entry = served.entries[i] as AuditEntry
+        const chain = served.chains[i] ?? ''
+        if (!seen.has(chain) && CHAIN_ID_REGEX.test(chain)) {
+          seen.add(chain)
+          if (entry.seq > start + 1) await backfill(chain, entry.seq)
+        }
+        check(entry, served.hashes[i], chain)
+        after = Math.max(after, entry.seq)
+      }
     } catch (err) {
       if (opts.signal?.aborted) break
       return usage(`tail failed: ${(err as Error).message}`)
-    }
-    // `hash` is the host's record, `mac` the enclave's private replay authenticator, `auditChain` the host's label of
-    // the entry's chain: none is part of the entry an auditor hashes.
-    const served = splitServedEntries(page.entries)
-    for (let i = 0; i < served.entries.length; i++) {
-      const entry = served.entries[i] as AuditEntry
-      const recorded = served.hashes[i]
-      const chain = served.chains[i] ?? ''
-      const hash = hashAuditEntry(entry)
-      if (chain !== '' && !CHAIN_ID_REGEX.test(chain)) {
-        broken = true
-        write(`!! BAD CHAIN LABEL at seq ${entry.seq}: ${JSON.stringify(chain)} is not a chain id`)
-      } else if (page.scope === 'owner') {
-        // Owner scope skips other wallets' entries: only each entry's own recorded hash can be checked.
-        if (recorded !== undefined && hash !== recorded) {
-          broken = true
-          write(`!! ENTRY MODIFIED at seq ${entry.seq}${chain ? ` of chain ${chain}` : ''}: does not hash to its recorded hash`)
-        }
-      } else {
-        let c = chains.get(chain)
-        if (c === undefined) {
-          // A chain first seen here: its seq 0 (chain_started) starts from genesis; a later first entry was born
-          // behind the cursor (the chains share it) or before --after: trusted as is, as the first entry after --after.
-          c = entry.seq === 0 ? { lastSeq: -1, prevHash: GENESIS_HASH } : { lastSeq: entry.seq - 1, prevHash: undefined }
-          chains.set(chain, c)
-          if (entry.seq !== 0) write(`.. chain ${chain} first seen at seq ${entry.seq} (its earlier entries are before the cursor: not checked)`)
-        }
-        if (entry.seq !== c.lastSeq + 1 || (c.prevHash !== undefined && entry.prevHash !== c.prevHash)) {
-          broken = true
-          write(`!! CHAIN BROKEN at seq ${entry.seq}${chain ? ` of chain ${chain}` : ''}: does not follow seq ${c.lastSeq}${c.prevHash ? ` (${c.prevHash})` : ''}`)
-        }
-        const wrong = chainStartBreak(entry, chain) // a chain's seq 0, and only it, is chain_started naming that chain
-        if (wrong !== undefined) {
-          broken = true
-          write(`!! CHAIN MISMATCH at seq ${entry.seq}${chain ? ` of chain ${chain}` : ''}: ${wrong.message}`)
-        }
-        c.lastSeq = entry.seq
-        c.prevHash = hash
-      }
-      write(formatAuditEntry(entry, chain))
-      after = Math.max(after, entry.seq)
     }
     // audit40: a page the host's row budget ended (short, even empty) continues at `next`; before, an empty one was
     // fetched again from the same cursor, forever (an owner's sparse entries, or a hole wider than the budget).

@@ -14,6 +14,7 @@ import { BaseError } from '../../shared/errors/base.js'
 import { wireCode } from '../../shared/errors/errorCodes.js'
 import type { McpContext } from './McpContext.js'
 import { ownerHint } from './ownerHint.js'
+import { bounded402Text } from './limitPaymentRequired.js'
 import { readBody } from './readBody.js'
 import { refusalResult, toolResult } from './toolResult.js'
 
@@ -44,7 +45,7 @@ async function prepare(ctx: McpContext, url: string): Promise<Prepared> {
   const res = await (ctx.fetch ?? globalThis.fetch)(url)
   if (res.status !== 402) return { kind: 'free', status: res.status, body: await readBody(res, 2_000) }
   const header = res.headers.get('PAYMENT-REQUIRED')
-  const required = (header ? decodePaymentRequiredHeader(header) : await res.json()) as PaymentRequired
+  const required = (header ? decodePaymentRequiredHeader(header) : JSON.parse(await bounded402Text(res))) as PaymentRequired
   let typedData: Record<string, unknown> | undefined
   let selected: Requirements | undefined
   const capture = toAccount({

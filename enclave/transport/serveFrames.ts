@@ -57,7 +57,7 @@ export const MAX_CONNECTIONS = 64
  * (docs/nitro.md). 256 MiB is eight largest frames at once (an honest host sends one large frame at a time: loadState,
  * loadWallet); frames and unread answers (shedUnread: the same figure, apart) of both processes full, 1 GiB, beside
  * the signer's ~140 MB under load and governance's ~60 MB, leave ~800 MB. Past it the connection holding the largest
- * partial frame (rt41: not the one whose bytes came last; that one on a tie or if none holds one) gets one
+ * partial frame + frames waiting (rt41: not the one whose bytes came last; that one on a tie or if none holds one) gets one
  * `enclave_frame_budget_full` frame (id 0) and is closed, until within it; the others are served on.
  * BURSAR_ENCLAVE_PENDING_FRAME_BYTES overrides (enclave/config.ts).
  */
@@ -99,8 +99,8 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
     /** Frame bodies read but not yet taken; frames taken whose answers are not sent yet; whether reading waits for them. */
     const backlog: Buffer[] = []
     let [open, held] = [0, false]
-    /** This connection's share of pendingBytes: its partial frame and its frames read but not answered (0 once refused or closed). */
-    let [queued, mine, gone] = [0, 0, false]
+    /** This connection's share of pendingBytes: its partial frame and its frames read but not answered (0 once refused or closed); of those, the bytes waiting in backlog (rt42: refusable). */
+    let [queued, mine, gone, waiting] = [0, 0, false, 0]
     const count = () => {
       const now = gone ? 0 : reader.pendingBytes + queued
       ;[pendingBytes, mine] = [pendingBytes + now - mine, now]
@@ -108,7 +108,7 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
     const refuse = (error: { code: string; message: string }) => {
       send({ id: 0, ok: false, error })
       // Its partial frame and waiting frames are let go at once (frames in flight finish; their answers cannot leave).
-      ;(gone = true), (backlog.length = 0), (reader = new FrameReader()), count()
+      ;(gone = true), (backlog.length = waiting = 0), (reader = new FrameReader()), count()
       socket.end()
       socket.destroySoon()
     }
@@ -159,7 +159,7 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
         if (open >= (params.turnFrames ?? TURN_FRAMES) || socket.writableLength > UNREAD_BYTES) (held = true), socket.pause()
         else {
           const body = backlog.shift()!
-          open++, void take(body).finally(() => ((queued -= body.length), count(), settle()))
+          open++, (waiting -= body.length), void take(body).finally(() => ((queued -= body.length), count(), settle()))
         }
       }
       armStall()
@@ -173,11 +173,13 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
         // Oversized length prefix: the stream cannot be resynchronized.
         return refuse(wireError(err))
       }
-      for (const body of bodies) backlog.push(body), (queued += body.length)
+      for (const body of bodies) backlog.push(body), (queued += body.length), (waiting += body.length)
       count()
       // rt41: past the budget the connection holding the largest partial frame is refused (this one on a tie, or if none
       // holds one), until within it: connections holding partial frames just under the budget made every honest frame
       // the one past it. Frames in flight are no reason to refuse their connection (their answers could not leave).
+      // rt42: frames read and not yet taken count with the partial frame (never dispatched: refusing loses no decision):
+      // whole frames parked on a held connection (its peer not reading) made the honest frame the one past it too.
       while (pendingBytes > budget && !gone) {
         let worst = served.get(socket)!
         for (const h of served.values()) h.partial() > worst.partial() && (worst = h)
@@ -187,12 +189,12 @@ export async function serveFrames(params: ServeFramesParameters): Promise<net.Se
       if (!gone) pump()
     })
     served.set(socket, {
-      partial: () => reader.pendingBytes,
+      partial: () => reader.pendingBytes + waiting,
       refuse: () => refuse({ code: 'enclave_frame_budget_full' satisfies ErrorCode, message: `The enclave holds at most ${budget} bytes of frames not yet answered` }),
     })
     socket.on('error', () => socket.destroy())
     socket.on('drain', () => open === 0 && held && resume()) // rt40: see settle
-    socket.on('close', () => (stallTimer && clearTimeout(stallTimer), (backlog.length = 0), (gone = true), count()))
+    socket.on('close', () => (stallTimer && clearTimeout(stallTimer), (backlog.length = waiting = 0), (gone = true), count()))
   })
   server.on('error', (err) => log(`server error: ${err.message}`))
   await new Promise<void>((resolve, reject) => {

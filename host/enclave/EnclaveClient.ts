@@ -32,6 +32,8 @@ export class EnclaveClient extends EventEmitter {
   /** Calls that timed out on this connection (id → the caller's tag): a late answer is emitted as 'late'. */
   private readonly timedOut = new Map<number, unknown>()
   private closed = false
+  /** rt42: id-0 refusals the enclave sent this client (any connection). */
+  private refusals = 0
   private backoffMs = 50
   connected = false
 
@@ -93,6 +95,12 @@ export class EnclaveClient extends EventEmitter {
       const parsed = exact ? { success: true as const, data: exact } : ResponseFrameSchema.safeParse(decoded)
       if (!parsed.success) continue
       const p = this.pending.get(parsed.data.id)
+      // rt42: an id-0 error is the enclave's word on the connection (enclave_connections_full, enclave_frame_budget_full,
+      // frame_too_large) before it closes it: handed on ('refused') at the 1st, 2nd, 4th… so an operator sees why.
+      if (!p && parsed.data.id === 0 && !parsed.data.ok && !parsed.data.persist) {
+        if ((++this.refusals & (this.refusals - 1)) === 0) this.emit('refused', parsed.data.error, this.refusals)
+        continue
+      }
       if (!p) {
         // An answer after its call timed out: the enclave decided and audited it anyway. SECURITY (F1): its persist
         // block is part of the enclave's log; dropping it would leave a hole the enclave's next load refuses.

@@ -145,6 +145,7 @@ export class EnclaveGateway {
     this.governance = opts.governance ? new EnclaveClient(opts.governance, timeoutMs) : null
     this.governance?.start().then(() => this.helloGovernance())
     this.governance?.on('connected', () => this.helloGovernance())
+    this.governance?.on('refused', (e: { code: string; message: string }, n: number) => this.log(`governance refused a connection of this host (${n} so far): ${e.code}: ${e.message}`))
     this.chainMode = opts.chain ?? ''
     if (this.chainMode !== 'own' && !/^(?:[0-9a-f]{32})?$/.test(this.chainMode)) throw new Error(`chain ${JSON.stringify(this.chainMode)}: '', 'own' or a 32-hex chain id`)
     if (/^[0-9a-f]{32}$/.test(this.chainMode)) this.chain = this.chainMode
@@ -154,6 +155,7 @@ export class EnclaveGateway {
       this.loading = this.bootstrapWithRetry()
     })
     this.client.on('late', (frame: ResponseFrame, tag: LateTag | undefined) => this.storeLate(frame, tag))
+    this.client.on('refused', (e: { code: string; message: string }, n: number) => this.log(`enclave refused a connection of this host (${n} so far): ${e.code}: ${e.message}`))
     this.client.on('disconnected', () => {
       // The entries a held checkpoint covers may never come now (a restarted enclave writes others at those seqs).
       this.connection++

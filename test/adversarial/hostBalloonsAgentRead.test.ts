@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { readAgentPayments, readAgentStatus } from '../../agent/agentRead.js'
 import { generateAgentKey } from '../../agent/generateAgentKey.js'
+import { requestSignature } from '../../agent/requestSignature.js'
 
 const MiB = 2 ** 20
 const WALLET = '0x00000000000000000000000000000000000000aa' as const
@@ -15,9 +16,11 @@ const FLOOD = 256 * MiB
  * Counts the bytes it got written into the connection.
  */
 async function balloonHost() {
-  let sent = 0
+  let [sent, most] = [0, 0]
   const server = createServer((req, res) => {
     req.resume()
+    const from = sent
+    res.on('close', () => (most = Math.max(most, sent - from)))
     res.setHeader('content-type', 'application/json')
     const piece = Buffer.alloc(MiB, 0x61)
     let open = true
@@ -33,7 +36,7 @@ async function balloonHost() {
     more()
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sent: () => sent, close: () => server.close() }
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sent: () => sent, most: () => most, close: () => server.close() }
 }
 
 const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e: { code?: string; name?: string }) => e.code ?? `untyped ${e.name}`)
@@ -62,4 +65,20 @@ describe('adversarial: a host balloons an agent read (rt41)', () => {
       }
     }, 60_000)
   }
+
+  // rt42: a sign request through the caller's own `fetch` (requestSignature's viaFetch) read the answer with
+  // res.text(): all a host sent before the deadline, per attempt. Now each attempt reads at most 8 MiB, fails, and the
+  // same bytes are resent until the deadline (as a broken answer on the default path): request_outcome_unknown.
+  it(`requestSignature through the caller's fetch: each attempt leaves after about 8 MiB, not the host's ${FLOOD / MiB} MiB`, async () => {
+    const host = await balloonHost()
+    try {
+      const operation = { op: 'signMessage', message: { raw: `0x${'11'.repeat(32)}` } } as const
+      const sign = requestSignature({ host: host.url, agentKey: generateAgentKey(), wallet: WALLET, operation, fetch: globalThis.fetch, timeoutMs: 2_000, session: false })
+      expect(await codeOf(sign)).toBe('request_outcome_unknown')
+      expect(host.most()).toBeGreaterThan(0)
+      expect(host.most()).toBeLessThan(64 * MiB)
+    } finally {
+      host.close()
+    }
+  }, 60_000)
 })

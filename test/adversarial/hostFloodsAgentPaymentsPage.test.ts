@@ -41,4 +41,18 @@ describe('adversarial: a host floods an agent\'s payments page (rt41)', () => {
       host.close()
     }
   })
+
+  // rt42: a `limit` of NaN reached the request schema's parse as NaN: an untyped ZodError (the Python SDK: ValueError).
+  it('limit NaN: request_invalid before any read (typed); honest: a whole number still reads', async () => {
+    const host = await lyingHost(() => ({ entries: [{ i: 1 }], next: null }))
+    try {
+      const read = (limit: number) => codeOf(readAgentPayments({ host: host.url, agentKey: generateAgentKey(), wallet: WALLET, limit }))
+      expect(await read(Number.NaN)).toBe('request_invalid')
+      expect(host.reads()).toBe(0)
+      expect(await readAgentPayments({ host: host.url, agentKey: generateAgentKey(), wallet: WALLET, limit: 5 })).toMatchObject({ entries: [{ i: 1 }] })
+      expect(host.reads()).toBe(1)
+    } finally {
+      host.close()
+    }
+  })
 })

@@ -80,3 +80,21 @@ def test_honest_pages_within_the_cap_still_read_to_the_end():
         assert e.value.code == "payments_page_limit"
     finally:
         host.close()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), "many", None])
+def test_a_max_pages_that_is_not_a_finite_number_is_request_invalid_before_any_read(bad):
+    """rt42: ``max_pages=float('nan')`` raised a bare ValueError (the TypeScript SDK: ``request_invalid``); a NaN that got
+    past ``int`` would have switched the page bound off, so it is refused before the first read."""
+    w = Account.create().address
+    host = _LyingHost(lambda before: {"entries": [], "next": (2**53 if before is None else before) - 1})
+    try:
+        with pytest.raises(BursarError) as e:
+            agent_payments(host.url, load_agent_key(_key(w)), w, limit=10, max_pages=bad)
+        assert e.value.code == "request_invalid"
+        with pytest.raises(BursarError) as e:
+            agent_payments(host.url, load_agent_key(_key(w)), w, limit=bad, max_pages=3)
+        assert e.value.code == "request_invalid"
+        assert host.reads == 0
+    finally:
+        host.close()

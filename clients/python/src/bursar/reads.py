@@ -27,8 +27,13 @@ def agent_payments(host: str, agent_key: AgentKey, wallet: str, limit: int = 20,
     and at most ``max_pages`` reads are made (default 100: half a million of the wallet's entries at the host's default
     row budget), then ``BursarError`` with code ``payments_page_limit``.
     """
-    want = max(1, min(100, int(limit)))
-    most = max(1, int(max_pages))
+    # rt42: NaN, infinity or no number is the caller's mistake, typed as the TypeScript SDK types a NaN (int(nan) raised a
+    # bare ValueError, int(inf) an OverflowError).
+    try:
+        want = max(1, min(100, int(limit)))
+        most = max(1, int(max_pages))
+    except (TypeError, ValueError, OverflowError) as e:
+        raise BursarError("request_invalid", f"limit and max_pages must be finite numbers (got {limit!r}, {max_pages!r})") from e
     entries: list[dict[str, Any]] = []
     before: int | None = None
     for pages in range(1, most + 1):

@@ -8,6 +8,7 @@ kept, the same escapes), the UTF-8 bytes are signed with the agent's Ed25519 key
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import secrets
@@ -21,7 +22,7 @@ from typing import Any
 from . import _json
 from . import session as _session
 from .agent_key import AgentKey
-from .http1 import Http1Connection
+from .http1 import _MAX_BODY, BadAnswer, Http1Connection
 from .errors import BursarError, EnclaveUnavailableError, RequestOutcomeUnknownError, ResponseInvalidError, to_agent_error
 
 _RETRY = {"request_stale", "request_not_yet_valid", "request_before_enclave_start"}
@@ -80,13 +81,31 @@ def sign_request(agent_key: AgentKey, request: dict[str, Any]) -> tuple[str, str
     return text, agent_key.signing_key().sign(text.encode("utf-8")).hex()
 
 
+def _read_bounded(res: Any, timeout: float) -> bytes:
+    """rt42: an answer body read through urllib (a configured proxy), bounded as http1 bounds the direct path: at most
+    its body limit (more is ``BadAnswer``, not buffered) and the whole body within ``timeout`` (a trickle is a
+    ``TimeoutError``, not a wait as long as the host likes: urllib's timeout is per recv)."""
+    deadline = time.monotonic() + timeout
+    read = getattr(res, "read1", None) or res.read
+    out = bytearray()
+    while True:
+        chunk = read(65536)
+        if not chunk:
+            return bytes(out)
+        out += chunk
+        if len(out) > _MAX_BODY:
+            raise BadAnswer("HTTP answer body too large")
+        if time.monotonic() > deadline:
+            raise TimeoutError("no whole answer before the deadline")
+
+
 def _post_urllib(url: str, data: bytes, timeout: float) -> tuple[int, bytes, bool]:
     req = urllib.request.Request(url, data=data, method="POST", headers={"content-type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as res:
-            return res.status, res.read(), False
+            return res.status, _read_bounded(res, timeout), False
     except urllib.error.HTTPError as e:
-        return e.code, e.read(), False
+        return e.code, _read_bounded(e, timeout), False
 
 
 # Keep-alive connections to the host, one per thread and origin (http1.Http1Connection, not thread-safe), so a
@@ -304,7 +323,9 @@ def post_signed(host: str, agent_key: AgentKey, wallet: str, path: str, fields: 
         if (attempt == 0 if code != "request_before_enclave_start" else attempt < 2) and code in _RETRY:
             # The enclave's read path names no retryAfterMs: its start floor is 2 s after it started.
             default = 2100 if code == "request_before_enclave_start" else 1
-            wait = body["retryAfterMs"] if isinstance(body.get("retryAfterMs"), (int, float)) else default
+            # rt42: a finite number only (json.loads takes NaN: time.sleep(nan) raised a bare ValueError).
+            after = body.get("retryAfterMs")
+            wait = after if isinstance(after, (int, float)) and not isinstance(after, bool) and math.isfinite(after) else default
             time.sleep(min(max(wait, 1), 5000) / 1000)
             continue
         raise to_agent_error(status, body)
