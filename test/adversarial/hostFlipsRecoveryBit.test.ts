@@ -4,7 +4,8 @@ import { secp256k1 } from '@noble/curves/secp256k1'
 import { type Hex, hashTypedData, hexToBytes, isAddressEqual, recoverTypedDataAddress } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bursarAccount } from '../../agent/bursarAccount.js'
-import { type StackWithAgent, TOKEN, eip3009, eip3009TypedData, paymentPolicy, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { eip3009, eip3009TypedData, paymentPolicy } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const AMOUNT = 1_000n
 
@@ -18,14 +19,13 @@ const AMOUNT = 1_000n
  * wallet's, it does not merely verify. Also checked: the honest answer is accepted through the same proxy.
  */
 describe('adversarial: a malicious host flips the recovery bit of the wallet’s genuine signature', () => {
-  let s: StackWithAgent
   let proxy: Server
   let url = ''
   let flip = false
   const seen: { signature: Hex; flipped: Hex }[] = []
 
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
   beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
     proxy = createServer((req, res) => {
       let body = ''
       req.on('data', (d: Buffer) => (body += d.toString()))
@@ -44,12 +44,10 @@ describe('adversarial: a malicious host flips the recovery bit of the wallet’s
     })
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
     url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
-    await waitAgentFloor()
-  }, 60_000)
+  })
   afterAll(async () => {
     proxy?.closeAllConnections()
     await new Promise((r) => proxy?.close(r))
-    await s?.stack.stop()
   })
 
   const typed = eip3009TypedData

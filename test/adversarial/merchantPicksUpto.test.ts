@@ -57,7 +57,6 @@ const uptoTypes = {
  * is bounded — or nothing is signed.
  */
 describe('adversarial: a merchant that picks upto gets its maximum counted, its facilitator checked, or nothing', () => {
-
   const s = stackWithAgentPerFile(policy)
 
   const scheme = () => new UptoEvmScheme(bursarAccount({ host: s.stack.url, agentKey: s.agentKey, wallet: s.wallet }) as never)

@@ -16,7 +16,6 @@ const AMOUNT = 1_000n
  * case must not matter: every copy gets the one answer, one audit entry.
  */
 describe('adversarial: a resend with the signature hex in another case is the same request', () => {
-
   const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 10n).toString() }))
 
   it('an upper-cased copy sent first: the agent gets the same signature, not request_nonce_reused; one entry', async () => {
