@@ -1,11 +1,12 @@
 import { randomBytes, sign } from 'node:crypto'
 import type { Hex } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { readAgentPayments } from '../../agent/agentRead.js'
 import { ed25519PrivateKeyFromSeed } from '../../agent/ed25519PrivateKeyFromSeed.js'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
-import { MERCHANT, type StackWithAgent, eip3009, paymentPolicy, postSign, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { MERCHANT, eip3009, paymentPolicy, postSign, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 type Entry = { seq: number; agentId: string; verdict: string }
 type Page = { agentId: string; entries: Entry[]; next: number | null; scanned: number; scannedThrough: number }
@@ -20,7 +21,6 @@ type Page = { agentId: string; entries: Entry[]; next: number | null; scanned: n
  * malformed cursors are a typed 400 with no entries.
  */
 describe('adversarial: an agent pages /v1/agent/payments into another agent\'s entries (audit40)', () => {
-  let s: StackWithAgent
   let other: AgentKey
   let wallet: Hex
 
@@ -31,17 +31,15 @@ describe('adversarial: an agent pages /v1/agent/payments into another agent\'s e
     return { status: res.status, json: (await res.json()) as Page & { code?: string } }
   }
 
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: '5000', rolling24h: '1000000' }))
   beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: '5000', rolling24h: '1000000' }))
     wallet = s.wallet
     other = (await setupAgent({ host: s.stack.url, owner: s.owner, wallet, policy: paymentPolicy({ perTx: '5000', rolling24h: '1000000' }) })).agentKey
-    await waitAgentFloor()
     // Interleaved: allowed and denied decisions of both agents, so every cursor lands next to the other agent's entries.
     for (let i = 0; i < 6; i++)
       for (const agentKey of [s.agentKey, other])
         await postSign(s.stack.url, signedBody({ agentKey, wallet, operation: eip3009({ wallet, value: i % 3 === 2 ? 9000n : 1000n, to: MERCHANT }) }))
   }, 90_000)
-  afterAll(() => s?.stack.stop())
 
   it('walking the cursor one entry at a time returns each own entry once, newest first, and nothing of the other agent', async () => {
     const mine = (await readAgentPayments({ host: s.stack.url, agentKey: s.agentKey, wallet, limit: 100 })).entries as unknown as Entry[]

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { type Hex, getAddress } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
-import { MERCHANT, OTHER_PAYEE, type StackWithAgent, TOKEN, eip3009, paymentPolicy, postSign, signedBody, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
+import { MERCHANT, OTHER_PAYEE, TOKEN, eip3009, paymentPolicy, postSign, signedBody, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const AMOUNT = 1_000n
 
@@ -21,14 +22,7 @@ const nearMiss = (a: string, i: number) => `0x${a.slice(2, 2 + i)}${((Number.par
  * signature over the authorization as sent (viem's verifyTypedData); OTHER_PAYEE and the churn payees never signed.
  */
 describe('adversarial: an agent churns the address cache to read one payee as another (cpu37)', () => {
-  let s: StackWithAgent
-  beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 1_000n).toString() }))
-    await waitAgentFloor()
-  }, 60_000)
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 1_000n).toString() }))
 
   const pay = async (to: Hex, asset: Hex = TOKEN) => {
     const op = eip3009({ wallet: s.wallet, value: AMOUNT, to })

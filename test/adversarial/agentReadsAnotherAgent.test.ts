@@ -1,20 +1,12 @@
 import { randomBytes, sign } from 'node:crypto'
 import type { Hex } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { readAgentPayments } from '../../agent/agentRead.js'
 import { ed25519PrivateKeyFromSeed } from '../../agent/ed25519PrivateKeyFromSeed.js'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
-import {
-  MERCHANT,
-  type StackWithAgent,
-  eip3009,
-  paymentPolicy,
-  postSign,
-  signedBody,
-  stackWithAgent,
-  waitAgentFloor,
-} from '../helpers/agentClient.js'
+import { MERCHANT, eip3009, paymentPolicy, postSign, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 type Body = { request: string; signature: string }
 
@@ -36,20 +28,17 @@ async function post(url: string, path: string, body: Body) {
  * captured read, or turning a read into a signing request.
  */
 describe('adversarial: an agent reads another agent’s audit entries or budget', () => {
-  let s: StackWithAgent
   let other: AgentKey
   let wallet: Hex
 
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: '5000', rolling24h: '100000' }))
   beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: '5000', rolling24h: '100000' }))
     wallet = s.wallet
     other = (await setupAgent({ host: s.stack.url, owner: s.owner, wallet, policy: paymentPolicy({ perTx: '5000', rolling24h: '100000' }) })).agentKey
-    await waitAgentFloor()
     // Each agent makes one decision the other must never see.
     expect((await postSign(s.stack.url, signedBody({ agentKey: s.agentKey, wallet, operation: eip3009({ wallet, value: 1000n, to: MERCHANT }) }))).status).toBe(200)
     expect((await postSign(s.stack.url, signedBody({ agentKey: other, wallet, operation: eip3009({ wallet, value: 9000n, to: MERCHANT }) }))).status).toBe(403)
-  }, 60_000)
-  afterAll(() => s?.stack.stop())
+  })
 
   it('an agent sees only its own entries', async () => {
     const mine = await readAgentPayments({ host: s.stack.url, agentKey: s.agentKey, wallet, limit: 100 })

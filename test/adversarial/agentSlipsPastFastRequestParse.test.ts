@@ -1,8 +1,9 @@
 import { randomBytes, sign } from 'node:crypto'
 import { type Hex, verifyTypedData } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ed25519PrivateKeyFromSeed } from '../../agent/ed25519PrivateKeyFromSeed.js'
-import { MERCHANT, type StackWithAgent, eip3009, eip3009TypedData, paymentPolicy, postSign, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { MERCHANT, eip3009, eip3009TypedData, paymentPolicy, postSign } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 /**
  * Attack: the enclave parses the hot request shape (signTypedData with the SDKs' x402 context) by direct checks
@@ -12,7 +13,6 @@ import { MERCHANT, type StackWithAgent, eip3009, eip3009TypedData, paymentPolicy
  * the honest request in the same shape signs.
  */
 describe('adversarial: an agent slips a request past the fast request parse', () => {
-  let s: StackWithAgent
   const send = (mutate: (request: Record<string, any>) => void, raw?: (text: string) => string) => { // eslint-disable-line @typescript-eslint/no-explicit-any
     const issuedAt = Date.now()
     const request: Record<string, any> = { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -29,13 +29,7 @@ describe('adversarial: an agent slips a request past the fast request parse', ()
     return { request, reply: postSign(s.stack.url, { request: text, signature }) }
   }
 
-  beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: '1000', rolling24h: '1000000' }))
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: '1000', rolling24h: '1000000' }))
 
   it('one step off the hot shape: request_invalid, no signature', async () => {
     const attacks: [string, (r: Record<string, any>) => void, ((t: string) => string)?][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -1,8 +1,9 @@
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
-import { type StackWithAgent, auditEntries, eip3009, paymentPolicy, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { auditEntries, eip3009, paymentPolicy, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const AMOUNT = 1_000n
 
@@ -17,14 +18,7 @@ const AMOUNT = 1_000n
  * and the entry the owner reads from the audit log is the one in the answer.
  */
 describe('adversarial: agent text spelling the answer splice markers (host40)', () => {
-  let s: StackWithAgent
-  beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
-    await waitAgentFloor()
-  }, 60_000)
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
 
   const texts: Array<[string, string]> = [
     [',"auditEntry":{"seq":1}}', 'https://m.example/,"auditEntry":'],

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
-import { type StackWithAgent, eip3009, paymentPolicy, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { eip3009, paymentPolicy, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const AMOUNT = 1_000n
 const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -56,14 +57,7 @@ except ValueError as err: print(json.dumps({"error": type(err).__name__}))`
 }
 
 describe('adversarial: agent text at the edges of the canonicalJson fast path (cpu37) vs every verifier', () => {
-  let s: StackWithAgent
-  beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
-    await waitAgentFloor()
-  }, 60_000)
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
 
   const sign = async (reason: string, resourceUrl: string) => {
     const body = signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation: eip3009({ wallet: s.wallet, value: AMOUNT }), extra: { context: { reason, resourceUrl } } })

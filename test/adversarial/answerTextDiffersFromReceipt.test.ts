@@ -1,10 +1,11 @@
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
 import { type CheckpointRow, expandAnswerBody, pasteCheckpoint } from '../../host/storage/answerBody.js'
 import { hashAuditEntry } from '../../shared/audit/hashAuditEntry.js'
-import { type StackWithAgent, eip3009, paymentPolicy, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { eip3009, paymentPolicy, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const AMOUNT = 1_000n
 
@@ -18,14 +19,7 @@ const AMOUNT = 1_000n
  * the entry it repeats (rebuilt from the stored entry on read), so a resend's bytes also check that rebuild.
  */
 describe('adversarial: answer text vs the stored answer and the receipt (cpu18 answerText)', () => {
-  let s: StackWithAgent
-  beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 10n).toString() }))
-    await waitAgentFloor()
-  }, 60_000)
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 10n).toString() }))
 
   const post = async (body: unknown) => {
     const res = await fetch(`${s.stack.url}/v1/agent/sign`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })

@@ -1,20 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { type Hex, encodeFunctionData, parseAbi, recoverMessageAddress, recoverTransactionAddress, verifyTypedData } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentOperation } from '../../agent/requestSignature.js'
-import {
-  CHAIN_ID,
-  MERCHANT,
-  type PolicyBody,
-  type StackWithAgent,
-  TOKEN,
-  TOKEN_ENTRY,
-  eip3009,
-  postSign,
-  signedBody,
-  stackWithAgent,
-  waitAgentFloor,
-} from '../helpers/agentClient.js'
+import { CHAIN_ID, MERCHANT, type PolicyBody, TOKEN, TOKEN_ENTRY, eip3009, postSign, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const DEX = '0x1111111254EEB25477B68fb85Ed929f73A960582' as const
 const ROUTER = '0x3fC91A3afd70395Cd496C647d5a6CC9D4B2b7FAD' as const
@@ -81,7 +70,6 @@ const routerCall = (args: { to: Hex; amountIn: bigint; priorityFee?: bigint }): 
  * signs, once.
  */
 describe('adversarial: an owner approval cannot be swapped for another request', () => {
-  let s: StackWithAgent
   const ask = async (operation: AgentOperation) => postSign(s.stack.url, signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation }))
   /** Asks, expects a pending request, approves it as the owner (the CLI path: re-hashes the host's summary). */
   const askAndApprove = async (operation: AgentOperation) => {
@@ -90,13 +78,7 @@ describe('adversarial: an owner approval cannot be swapped for another request',
     await s.client.resolvePending(s.wallet, first.json.pendingId as string, true)
   }
 
-  beforeAll(async () => {
-    s = await stackWithAgent(policy)
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(policy)
 
   it('Permit: approved (DEX, 1) signs; (attacker, 2^256-1, 2^255) gets no signature', async () => {
     const honest = permit(s.wallet, DEX, 1n, 1_900_000_000n)

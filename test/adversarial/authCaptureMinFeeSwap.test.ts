@@ -1,10 +1,11 @@
 import { AuthCaptureEvmScheme } from '@x402/evm/auth-capture/client'
 import { type Hex, verifyTypedData } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentOperation } from '../../agent/requestSignature.js'
 import { toJsonValue } from '../../agent/toJsonValue.js'
 import type { TypedDataJson } from '../../shared/schemas/agentRequest.js'
-import { CHAIN_ID, MERCHANT, OTHER_PAYEE, type PolicyBody, type StackWithAgent, TOKEN, TOKEN_ENTRY, postSign, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { CHAIN_ID, MERCHANT, OTHER_PAYEE, type PolicyBody, TOKEN, TOKEN_ENTRY, postSign, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const ESCROW = '0xf96815976523E00e65Be8f34cA5e64b4f41EB19c'
 const OPERATOR = '0x90F79bf6EB2c4f870365E785982E1f101E93b906'
@@ -54,7 +55,6 @@ async function authorization(minFeeBps: number): Promise<{ operation: Extract<Ag
  * a fresh salt (x402's fresh nonce) still signs, checked with viem.
  */
 describe('adversarial: an approved auth-capture cannot be swapped for another minFeeBps', () => {
-  let s: StackWithAgent
   const ask = async (a: Awaited<ReturnType<typeof authorization>>, wallet: Hex) =>
     postSign(s.stack.url, signedBody({ agentKey: s.agentKey, wallet, operation: a.operation, extra: { context: a.context } }))
   /** The reference client signs as `from` whatever address it is given: the wallet's. */
@@ -63,13 +63,7 @@ describe('adversarial: an approved auth-capture cannot be swapped for another mi
     return { ...a, operation: { ...a.operation, typedData: { ...a.operation.typedData, message: { ...m, from: s.wallet } } } }
   }
 
-  beforeAll(async () => {
-    s = await stackWithAgent(policy)
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(policy)
 
   it('approved minFeeBps 0 signs (a retry with a fresh salt too); minFeeBps 100 gets no signature', async () => {
     const first = await ask(forWallet(await authorization(0)), s.wallet)

@@ -1,23 +1,13 @@
 import { performance } from 'node:perf_hooks'
 import type { Hex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
 import type { AgentOperation } from '../../agent/requestSignature.js'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
-import {
-  CHAIN_ID,
-  type StackWithAgent,
-  eip3009,
-  paymentPolicy,
-  pool,
-  postSign,
-  signedBody,
-  stackWithAgent,
-  verifyEip3009,
-  waitAgentFloor,
-} from '../helpers/agentClient.js'
+import { CHAIN_ID, eip3009, paymentPolicy, pool, postSign, signedBody, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { cpuWhile, processCpuMs } from '../helpers/processCpu.js'
 
 /**
@@ -41,20 +31,15 @@ function heavyTypedData(depth: number): AgentOperation {
  * another wallet's payments keep signing while a flood of them arrives.
  */
 describe('adversarial: CPU-heavy requests cannot stall the enclave', () => {
-  let victim: StackWithAgent
   let attacker: AgentKey
   let attackerWallet: Hex
 
+  const victim = stackWithAgentPerFile(paymentPolicy({ perTx: '1000', rolling24h: '1000000' }))
   beforeAll(async () => {
-    victim = await stackWithAgent(paymentPolicy({ perTx: '1000', rolling24h: '1000000' }))
     const stranger = privateKeyToAccount(generatePrivateKey())
     attackerWallet = (await new OwnerClient(victim.stack.url, stranger).createWallet('attacker')).wallet
     const policy = { ...paymentPolicy({ perTx: '1', rolling24h: '1' }), rules: [{ id: 't', effect: 'allow' as const, kinds: ['typed_data' as const], typedData: [{ domainName: 'Heavy', primaryTypes: ['T0'] }] }] }
     attacker = (await setupAgent({ host: victim.stack.url, owner: stranger, wallet: attackerWallet, policy })).agentKey
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await victim?.stack.stop()
   })
   const stackPids = () => [victim.stack.enclave.pid!, victim.stack.host.pid!]
 

@@ -1,18 +1,8 @@
 import net from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
-import {
-  type StackWithAgent,
-  auditEntries,
-  eip3009,
-  paymentPolicy,
-  postSign,
-  runCli,
-  signedBody,
-  stackWithAgent,
-  verifyEip3009,
-  waitAgentFloor,
-} from '../helpers/agentClient.js'
+import { auditEntries, eip3009, paymentPolicy, postSign, runCli, signedBody, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { waitFor } from '../helpers/startStack.js'
 
 const AMOUNT = 1_000n
@@ -26,19 +16,12 @@ type Answer = { signed: boolean; fetchedAt: number | null; fetchCount: number; c
  * fetched until the resend fetched it.
  */
 describe('adversarial: host killed between signing and answering; the resend after restart gets the stored answer', () => {
-  let s: StackWithAgent
   const answers = async (requestId: string) => {
     const res = await fetch(`${s.stack.url}/v1/audit/entries?request=${requestId}`, { headers: { authorization: `Bearer ${s.stack.auditToken}` } })
     return ((await res.json()) as { entries: AuditEntry[]; answers: Answer[] })
   }
 
-  beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 10n).toString() }))
-    await waitAgentFloor()
-  }, 60_000)
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 10n).toString() }))
 
   it('signed, stored, never fetched; SIGKILL; restart; the identical resend gets the identical signature; one audit entry', async () => {
     const op = eip3009({ wallet: s.wallet, value: AMOUNT })

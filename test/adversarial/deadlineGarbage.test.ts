@@ -1,17 +1,9 @@
 import { randomBytes, sign } from 'node:crypto'
 import type { Hex } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ed25519PrivateKeyFromSeed } from '../../agent/ed25519PrivateKeyFromSeed.js'
-import {
-  type StackWithAgent,
-  auditEntries,
-  eip3009,
-  paymentPolicy,
-  postSign,
-  stackWithAgent,
-  verifyEip3009,
-  waitAgentFloor,
-} from '../helpers/agentClient.js'
+import { auditEntries, eip3009, paymentPolicy, postSign, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const AMOUNT = 1_000n
 
@@ -23,7 +15,6 @@ const AMOUNT = 1_000n
  * a new decision.
  */
 describe('adversarial: garbage and past deadlines', () => {
-  let s: StackWithAgent
   /** Signs a request text built by hand (expiresAt spliced in as raw JSON, so 1e400 or "x" reach the host as sent). */
   const raw = (nonce: string, issuedAt: number, expiresAtJson: string | null, value = AMOUNT) => {
     const op = eip3009({ wallet: s.wallet, value })
@@ -35,13 +26,8 @@ describe('adversarial: garbage and past deadlines', () => {
   }
   const entriesOf = async (nonce: string) => (await auditEntries(s.stack.url, s.owner, { agent: s.agentKey.agentId })).filter((e) => e.requestId === nonce)
 
-  beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
-    await waitAgentFloor(2_600) // requests issued 500 ms in the past must be after the enclave's start floor
-  }, 60_000)
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  // Requests issued 500 ms in the past must be after the enclave's start floor
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }), { floorMs: 2_600 })
 
   it.each<[string, (now: number) => string | null, string]>([
     ['missing', () => null, 'request_invalid'],

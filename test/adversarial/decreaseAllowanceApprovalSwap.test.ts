@@ -1,7 +1,8 @@
 import { type Hex, decodeFunctionData, encodeFunctionData, parseAbi, parseTransaction, recoverTransactionAddress } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentOperation } from '../../agent/requestSignature.js'
-import { CHAIN_ID, type PolicyBody, type StackWithAgent, TOKEN, TOKEN_ENTRY, postSign, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { CHAIN_ID, type PolicyBody, TOKEN, TOKEN_ENTRY, postSign, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const DEX = '0x1111111254EEB25477B68fb85Ed929f73A960582' as const
 const MAX = (1n << 256n) - 1n
@@ -40,16 +41,9 @@ const decrease = (amount: bigint): AgentOperation => ({
  * approval (one that zeroes or reverts the owner's allowance), and the owner was never shown the amount.
  */
 describe('adversarial: an approved decreaseAllowance cannot be swapped for another amount', () => {
-  let s: StackWithAgent
   const ask = async (operation: AgentOperation) => postSign(s.stack.url, signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation }))
 
-  beforeAll(async () => {
-    s = await stackWithAgent(policy)
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(policy)
 
   it('approved decreaseAllowance(DEX, 5) signs; decreaseAllowance(DEX, 2^256-1) gets no signature', async () => {
     const first = await ask(decrease(5n))

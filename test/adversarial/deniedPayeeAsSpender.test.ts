@@ -1,9 +1,10 @@
 import { type Hex, encodeFunctionData, erc20Abi, parseAbi, recoverTransactionAddress } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { AgentOperation } from '../../agent/requestSignature.js'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
-import { CHAIN_ID, MERCHANT, type PolicyBody, type StackWithAgent, TOKEN, TOKEN_ENTRY, postSign, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { CHAIN_ID, MERCHANT, type PolicyBody, TOKEN, TOKEN_ENTRY, postSign, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const PERMIT2 = '0x000000000022D473030F116dDEE9F6B43aC78BA3' as const
 const ATTACKER = '0xbad0000000000000000000000000000000000bad' as const
@@ -120,17 +121,12 @@ const attacks = (wallet: Hex, spender: Hex): [string, AgentOperation][] => [
  * rule's blacklist (`payTo: { notIn: [attacker] }`).
  */
 describe('adversarial: a denied payee approved as a spender', () => {
-  let s: StackWithAgent
   let notInAgent: AgentKey
   const ask = (operation: AgentOperation, agentKey = s.agentKey) => postSign(s.stack.url, signedBody({ agentKey, wallet: s.wallet, operation }))
 
+  const s = stackWithAgentPerFile(policy)
   beforeAll(async () => {
-    s = await stackWithAgent(policy)
     notInAgent = (await setupAgent({ host: s.stack.url, owner: s.owner, wallet: s.wallet, policy: notInPolicy })).agentKey
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
   })
 
   it('every allowance kind to the denied address: no signature, policy_payto_not_allowed (rules.no-attacker)', async () => {

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type AgentOperation, requestSignature } from '../../agent/requestSignature.js'
-import { CHAIN_ID, MERCHANT, OTHER_PAYEE, type StackWithAgent, TOKEN, TOKEN_ENTRY, TRANSFER_TYPES, auditEntries, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { CHAIN_ID, MERCHANT, OTHER_PAYEE, TOKEN, auditEntries } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { BATCH_COLLECTOR, batchPolicy, channelOf, depositOp } from '../helpers/batchChannel.js'
 
 const requirements = { scheme: 'batch-settlement', network: `eip155:${CHAIN_ID}`, asset: TOKEN, amount: '100', payTo: MERCHANT }
@@ -13,14 +14,7 @@ const requirements = { scheme: 'batch-settlement', network: `eip155:${CHAIN_ID}`
  * that address (refused here against the batch requirements and the pay-to list) or refused outright.
  */
 describe('adversarial: a deposit to a non-escrow address', () => {
-  let s: StackWithAgent
-  beforeAll(async () => {
-    s = await stackWithAgent(batchPolicy({ perTx: '5000', rolling24h: '100000', lockedPerChannel: '50000' }))
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(batchPolicy({ perTx: '5000', rolling24h: '100000', lockedPerChannel: '50000' }))
 
   const deposit = (to: string, nonceChannel: `0x${string}`, salt: bigint, value = 10_000n) => depositOp({ wallet: s.wallet, channelId: nonceChannel, salt, value, to })
   const sign = (op: Extract<AgentOperation, { op: 'signTypedData' }>, depositSalt: string, config = channelOf(s.wallet).config, req: object | null = requirements) =>

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { requestSignature } from '../../agent/requestSignature.js'
-import { type StackWithAgent, auditEntries, pool, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { auditEntries, pool } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { batchPolicy, channelOf, signDeposit, voucherOp } from '../helpers/batchChannel.js'
 
 const saltOf = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as const
@@ -12,14 +13,7 @@ const saltOf = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as const
  * signed (per channel and in total), and the vouchers' counted increases add up to exactly the highest total signed.
  */
 describe('adversarial: deposits and vouchers racing for the locked-funds budget', () => {
-  let s: StackWithAgent
-  beforeAll(async () => {
-    s = await stackWithAgent(batchPolicy({ perTx: '5000', rolling24h: '1000000', lockedPerChannel: '30000', lockedTotal: '100000' }))
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(batchPolicy({ perTx: '5000', rolling24h: '1000000', lockedPerChannel: '30000', lockedTotal: '100000' }))
 
   it('exactly 10 deposits of 10,000 (3 per channel at most, 100,000 in total) and the vouchers counted exactly once', async () => {
     const jobs: (() => Promise<unknown>)[] = []

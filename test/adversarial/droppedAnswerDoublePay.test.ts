@@ -4,19 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bursarAccount } from '../../agent/bursarAccount.js'
 import { ed25519PrivateKeyFromSeed } from '../../agent/ed25519PrivateKeyFromSeed.js'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
-import {
-  MERCHANT,
-  type StackWithAgent,
-  TOKEN,
-  TRANSFER_TYPES,
-  auditEntries,
-  eip3009,
-  paymentPolicy,
-  postSign,
-  stackWithAgent,
-  verifyEip3009,
-  waitAgentFloor,
-} from '../helpers/agentClient.js'
+import { MERCHANT, type StackWithAgent, TOKEN, TRANSFER_TYPES, auditEntries, eip3009, paymentPolicy, postSign, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { type CutProxy, cutProxy } from '../helpers/cutProxy.js'
 import { waitFor } from '../helpers/startStack.js'
 
@@ -28,17 +17,14 @@ const AMOUNT = 1_000n
  * with the stored answer (identical signature); the ledger and the audit hold one entry.
  */
 describe('adversarial: the answer to a signed payment is dropped; the resend must not pay twice', () => {
-  let s: StackWithAgent
   let proxy: CutProxy
 
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 10n).toString() }))
   beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 10n).toString() }))
-    await waitAgentFloor()
     proxy = await cutProxy(s.stack.url, { path: '/v1/agent/sign' })
-  }, 60_000)
+  })
   afterAll(async () => {
     await proxy?.close()
-    await s?.stack.stop()
   })
 
   it('SDK resend after a cut answer gets the identical signature; one sign_allowed entry; the identical bytes later get it again', async () => {

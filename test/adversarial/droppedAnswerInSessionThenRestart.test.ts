@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bursarAccount } from '../../agent/bursarAccount.js'
 import { ed25519PrivateKeyFromSeed } from '../../agent/ed25519PrivateKeyFromSeed.js'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
-import { type StackWithAgent, TOKEN, TRANSFER_TYPES, auditEntries, eip3009, paymentPolicy, postSign, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
+import { TOKEN, TRANSFER_TYPES, auditEntries, eip3009, paymentPolicy, postSign, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { type CutProxy, cutProxy } from '../helpers/cutProxy.js'
 import { waitFor } from '../helpers/startStack.js'
 
@@ -15,17 +16,14 @@ import { waitFor } from '../helpers/startStack.js'
  * after session_unknown — is not a second request: request_nonce_reused, no signature. One sign_allowed, one spend.
  */
 describe('adversarial: a MACed payment’s answer is dropped, then the enclave restarts', () => {
-  let s: StackWithAgent
   let proxy: CutProxy
 
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: '5000', rolling24h: '50000' }))
   beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: '5000', rolling24h: '50000' }))
-    await waitAgentFloor()
     proxy = await cutProxy(s.stack.url, { path: '/v1/agent/sign' })
-  }, 60_000)
+  })
   afterAll(async () => {
     await proxy?.close()
-    await s?.stack.stop()
   })
 
   const typed = (op: ReturnType<typeof eip3009>) => {

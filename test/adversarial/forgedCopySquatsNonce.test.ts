@@ -4,18 +4,8 @@ import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
-import {
-  type SignedBody,
-  type StackWithAgent,
-  auditEntries,
-  eip3009,
-  paymentPolicy,
-  postSign,
-  signedBody,
-  stackWithAgent,
-  verifyEip3009,
-  waitAgentFloor,
-} from '../helpers/agentClient.js'
+import { type SignedBody, auditEntries, eip3009, paymentPolicy, postSign, signedBody, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const AMOUNT = 1_000n
 const ROUNDS = 8
@@ -30,17 +20,12 @@ const ROUNDS = 8
  * must not touch the victim's answer. The genuine request must be decided and signed every time.
  */
 describe('adversarial: forged copies squat on an agent request nonce', () => {
-  let s: StackWithAgent
   let other: AgentKey
 
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
   beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
     const o = await setupAgent({ host: s.stack.url, owner: s.owner, wallet: s.wallet, policy: paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }) })
     other = o.agentKey
-    await waitAgentFloor()
-  }, 60_000)
-  afterAll(async () => {
-    await s?.stack.stop()
   })
 
   const agent = new Agent({ keepAlive: true, maxSockets: 256 })

@@ -1,7 +1,8 @@
 import { type Hex, recoverTransactionAddress } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentOperation } from '../../agent/requestSignature.js'
-import { CHAIN_ID, MERCHANT, type PolicyBody, type StackWithAgent, TOKEN, TOKEN_ENTRY, postSign, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { CHAIN_ID, MERCHANT, type PolicyBody, TOKEN, TOKEN_ENTRY, postSign, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 /** Native payments to MERCHANT under a real native budget; anything over it goes to the owner (approvals skip caps). */
 const policy: PolicyBody = {
@@ -37,16 +38,9 @@ const send = (gas: bigint, maxFeePerGas: bigint, maxPriorityFeePerGas = 1n): Age
  * `sign_tx_fee_out_of_range`, before anything reaches the owner.
  */
 describe('adversarial: gas × fee overflow', () => {
-  let s: StackWithAgent
   const ask = (operation: AgentOperation) => postSign(s.stack.url, signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation }))
 
-  beforeAll(async () => {
-    s = await stackWithAgent(policy)
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(policy)
 
   it('gas 2^64, fee 2^256, and 2^63 gas × 2^255 wei: no signature, sign_tx_fee_out_of_range, nothing queued for the owner', async () => {
     const cases = [send(1n << 64n, 1n), send(21_000n, 1n << 256n), send(1n << 63n, 1n << 255n, 1n << 255n), send((1n << 64n) - 1n, (1n << 200n), 1n)]

@@ -1,8 +1,9 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { signOwnerAct } from '../../shared/owner/signOwnerAct.js'
-import { type StackWithAgent, CHAIN_ID, TOKEN, MERCHANT, eip3009, paymentPolicy, postSign, signedBody, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
+import { CHAIN_ID, TOKEN, MERCHANT, eip3009, paymentPolicy, postSign, signedBody, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 
 const U64_MAX = ((1n << 64n) - 1n).toString()
@@ -20,20 +21,16 @@ const ABOVE_U256 = (1n << 256n).toString()
  * changes; the enclave stays ready and the victim's payments and freeze work.
  */
 describe('halt by integer: out-of-range integers in owner acts are refused, never halt the enclave', () => {
-  let victim: StackWithAgent
   const stranger = privateKeyToAccount(generatePrivateKey())
   let strangerWallet: `0x${string}`
   let strangerAgent: string
   const sent: Array<{ name: string; body: Record<string, unknown> }> = []
 
+  const victim = stackWithAgentPerFile(paymentPolicy({ perTx: '1000000', rolling24h: '5000000' }))
   beforeAll(async () => {
-    victim = await stackWithAgent(paymentPolicy({ perTx: '1000000', rolling24h: '5000000' }))
     const c = new OwnerClient(victim.stack.url, stranger)
     strangerWallet = (await c.createWallet('stranger')).wallet
     strangerAgent = (await setupAgent({ host: victim.stack.url, owner: stranger, wallet: strangerWallet, policy: paymentPolicy({ perTx: '1', rolling24h: '1' }) })).agentKey.agentId
-  }, 60_000)
-  afterAll(async () => {
-    await victim?.stack.stop()
   })
 
   const ready = async () => (await fetch(`${victim.stack.url}/readyz`)).status

@@ -2,8 +2,9 @@ import { secp256k1 } from '@noble/curves/secp256k1'
 import { type Hex, hashTypedData, hexToBytes, isAddressEqual, recoverTypedDataAddress } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bursarAccount } from '../../agent/bursarAccount.js'
-import { type StackWithAgent, TOKEN, eip3009, eip3009TypedData, paymentPolicy, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { eip3009, eip3009TypedData, paymentPolicy } from '../helpers/agentClient.js'
 import { rewritingProxy } from '../helpers/rewritingProxy.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const AMOUNT = 1_000n
 
@@ -17,14 +18,13 @@ const AMOUNT = 1_000n
  * wallet's, it does not merely verify. Also checked: the honest answer is accepted through the same proxy.
  */
 describe('adversarial: a malicious host flips the recovery bit of the wallet’s genuine signature', () => {
-  let s: StackWithAgent
   let proxy: Awaited<ReturnType<typeof rewritingProxy>> | undefined
   let url = ''
   let flip = false
   const seen: { signature: Hex; flipped: Hex }[] = []
 
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
   beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
     proxy = await rewritingProxy(s.stack.url, (answer) => {
       if (!flip) return undefined
       const signature = answer.signature as Hex
@@ -34,11 +34,9 @@ describe('adversarial: a malicious host flips the recovery bit of the wallet’s
       return { ...answer, signature: flipped }
     })
     url = proxy.url
-    await waitAgentFloor()
-  }, 60_000)
+  })
   afterAll(async () => {
     await proxy?.close()
-    await s?.stack.stop()
   })
 
   const typed = eip3009TypedData

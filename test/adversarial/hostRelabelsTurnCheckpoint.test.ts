@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bursarAccount } from '../../agent/bursarAccount.js'
 import type { AuditCheckpoint, AuditEntry } from '../../shared/audit/auditEntry.js'
 import { hashAuditEntry } from '../../shared/audit/hashAuditEntry.js'
-import { type StackWithAgent, eip3009, eip3009TypedData, paymentPolicy, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { eip3009, eip3009TypedData, paymentPolicy } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { rewritingProxy } from '../helpers/rewritingProxy.js'
 
 type Answer = Record<string, unknown> & { receipt: { seq: number; entryHash: string; checkpoint: AuditCheckpoint } & Record<string, unknown>; auditEntry: AuditEntry }
@@ -22,21 +23,18 @@ const parts = (cp: AuditCheckpoint) => cp.signature.split('.')
  *  - siblingCheckpoint: another answer's genuine checkpoint as it is (another seq).
  */
 describe('adversarial: the host relabels turn checkpoints (one signature per enclave turn)', () => {
-  let s: StackWithAgent
   let proxy: Awaited<ReturnType<typeof rewritingProxy>>
   let rewrite: ((a: Answer) => Answer | undefined) | undefined
   let account: ReturnType<typeof bursarAccount>
   const honestTurns: AuditCheckpoint[] = []
 
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: '1000', rolling24h: '100000000' }))
   beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: '1000', rolling24h: '100000000' }))
     proxy = await rewritingProxy(s.stack.url, (a) => rewrite?.(a as Answer))
     account = bursarAccount({ host: proxy.url, agentKey: s.agentKey, wallet: s.wallet, timeoutMs: 10_000 })
-    await waitAgentFloor()
-  }, 60_000)
+  })
   afterAll(async () => {
     await proxy?.close()
-    await s?.stack.stop()
   })
 
   const pay = () => account.signTypedData(eip3009TypedData(eip3009({ wallet: s.wallet, value: 1n })) as never)

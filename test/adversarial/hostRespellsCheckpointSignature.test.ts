@@ -6,7 +6,8 @@ import { AUDIT_CODES } from '../../shared/audit/auditCodes.js'
 import { toEd25519PublicKey } from '../../shared/audit/toEd25519PublicKey.js'
 import { verifyAuditCheckpoint } from '../../shared/audit/verifyAuditCheckpoint.js'
 import { verifyReceipt } from '../../shared/audit/verifyReceipt.js'
-import { type StackWithAgent, eip3009, eip3009TypedData, paymentPolicy, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { eip3009, eip3009TypedData, paymentPolicy } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { rewritingProxy } from '../helpers/rewritingProxy.js'
 
 type Answer = Record<string, unknown> & { receipt: { seq: number; walletSeq?: number; entryHash: string; checkpoint: AuditCheckpoint }; auditEntry: AuditEntry }
@@ -31,20 +32,17 @@ const RESPELL: Record<string, (s: string) => string> = {
  * verifier now takes exactly the enclave's spelling (CHECKPOINT_SIGNATURE_REGEX).
  */
 describe('adversarial: the host respells a genuine checkpoint signature', () => {
-  let s: StackWithAgent
   let proxy: Awaited<ReturnType<typeof rewritingProxy>>
   let rewrite: ((a: Answer) => Answer | undefined) | undefined
   let account: ReturnType<typeof bursarAccount>
 
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: '1000', rolling24h: '100000000' }))
   beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: '1000', rolling24h: '100000000' }))
     proxy = await rewritingProxy(s.stack.url, (a) => rewrite?.(a as Answer))
     account = bursarAccount({ host: proxy.url, agentKey: s.agentKey, wallet: s.wallet, timeoutMs: 10_000 })
-    await waitAgentFloor()
-  }, 60_000)
+  })
   afterAll(async () => {
     await proxy?.close()
-    await s?.stack.stop()
   })
 
   const pay = () => account.signTypedData(eip3009TypedData(eip3009({ wallet: s.wallet, value: 1n })) as never)

@@ -5,7 +5,8 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bursarAccount } from '../../agent/bursarAccount.js'
-import { type StackWithAgent, eip3009, eip3009TypedData, paymentPolicy, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { eip3009, eip3009TypedData, paymentPolicy, waitAgentFloor } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { repoRoot } from '../helpers/startStack.js'
 
 const AMOUNT = 1_000n
@@ -20,20 +21,13 @@ const run = promisify(execFile)
  * agent process started afterwards (marks persisted to the file the agent names).
  */
 describe('adversarial: the host restores an older store, so the next receipt goes backwards', () => {
-  let s: StackWithAgent
   const dir = mkdtempSync(path.join(tmpdir(), 'bursar-rollback-'))
   const marksFile = path.join(dir, 'receipt-marks.json')
   const keyFile = path.join(dir, 'agent.key.json')
+  afterAll(() => rmSync(dir, { recursive: true, force: true })) // after the stack's stop (afterAll runs in reverse)
 
-  beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
-    writeFileSync(keyFile, JSON.stringify(s.agentKey))
-    await waitAgentFloor()
-  }, 60_000)
-  afterAll(async () => {
-    await s?.stack.stop()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
+  beforeAll(() => writeFileSync(keyFile, JSON.stringify(s.agentKey)))
 
   const account = () => bursarAccount({ host: s.stack.url, agentKey: s.agentKey, wallet: s.wallet, timeoutMs: 10_000, receiptMarksFile: marksFile })
   const pay = () => account().signTypedData(eip3009TypedData(eip3009({ wallet: s.wallet, value: AMOUNT })) as never)

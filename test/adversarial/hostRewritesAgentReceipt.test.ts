@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bursarAccount } from '../../agent/bursarAccount.js'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
 import { hashAuditEntry } from '../../shared/audit/hashAuditEntry.js'
-import { type StackWithAgent, eip3009, eip3009TypedData, paymentPolicy, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { eip3009, eip3009TypedData, paymentPolicy } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { rewritingProxy } from '../helpers/rewritingProxy.js'
 
 const AMOUNT = 1_000n
@@ -18,19 +19,16 @@ type Answer = Record<string, unknown> & { receipt: Record<string, unknown>; audi
  * (checked with viem).
  */
 describe('adversarial: the host rewrites a field of the receipt an agent gets with its signature', () => {
-  let s: StackWithAgent
   let proxy: Awaited<ReturnType<typeof rewritingProxy>>
   let rewrite: ((a: Answer) => Answer | undefined) | undefined
   let earlier: Answer | undefined
 
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
   beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
     proxy = await rewritingProxy(s.stack.url, (a) => rewrite?.(a as Answer))
-    await waitAgentFloor()
-  }, 60_000)
+  })
   afterAll(async () => {
     await proxy?.close()
-    await s?.stack.stop()
   })
 
   const account = () => bursarAccount({ host: proxy.url, agentKey: s.agentKey, wallet: s.wallet, timeoutMs: 10_000 })

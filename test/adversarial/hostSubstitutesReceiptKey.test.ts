@@ -4,7 +4,8 @@ import { bursarAccount } from '../../agent/bursarAccount.js'
 import { auditCheckpointMessage } from '../../shared/audit/auditCheckpointMessage.js'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
 import { hashAuditEntry } from '../../shared/audit/hashAuditEntry.js'
-import { type StackWithAgent, eip3009, eip3009TypedData, paymentPolicy, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { eip3009, eip3009TypedData, paymentPolicy } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { rewritingProxy } from '../helpers/rewritingProxy.js'
 
 const AMOUNT = 1_000n
@@ -18,13 +19,12 @@ const AMOUNT = 1_000n
  * construction, before anything is sent.
  */
 describe('adversarial: the host re-signs receipts with a receipt key of its own', () => {
-  let s: StackWithAgent
   let proxy: Awaited<ReturnType<typeof rewritingProxy>>
   const host = generateKeyPairSync('ed25519')
   const hostKeyHex = Buffer.from(host.publicKey.export({ format: 'der', type: 'spki' })).toString('hex')
 
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
   beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }))
     proxy = await rewritingProxy(s.stack.url, (a) => {
       const entry = { ...(a.auditEntry as AuditEntry) }
       entry.seq += 1_000
@@ -33,11 +33,9 @@ describe('adversarial: the host re-signs receipts with a receipt key of its own'
       const signature = `0x${sign(null, auditCheckpointMessage(cp), host.privateKey).toString('hex')}`
       return { ...a, auditEntry: entry, receipt: { ...(a.receipt as object), seq: entry.seq, entryHash, checkpoint: { ...cp, signature } } }
     })
-    await waitAgentFloor()
-  }, 60_000)
+  })
   afterAll(async () => {
     await proxy?.close()
-    await s?.stack.stop()
   })
 
   const typed = () => eip3009TypedData(eip3009({ wallet: s.wallet, value: AMOUNT })) as never

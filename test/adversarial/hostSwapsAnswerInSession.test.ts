@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { bursarAccount } from '../../agent/bursarAccount.js'
-import { type StackWithAgent, TOKEN, TRANSFER_TYPES, eip3009, paymentPolicy, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
+import { TOKEN, TRANSFER_TYPES, eip3009, paymentPolicy, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { waitFor } from '../helpers/startStack.js'
 
 /**
@@ -10,7 +11,6 @@ import { waitFor } from '../helpers/startStack.js'
  * (response_signer_mismatch) exactly as with Ed25519 requests, and the next honest answer is accepted.
  */
 describe('adversarial: the host swaps the answer to a MACed payment', () => {
-  let s: StackWithAgent
   const posts: { path: string; mac: boolean; status: number }[] = []
   let swapNext = false
   let lastAnswer = ''
@@ -38,13 +38,7 @@ describe('adversarial: the host swaps the answer to a MACed payment', () => {
     }
   }
 
-  beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: '5000', rolling24h: '100000' }))
-    await waitAgentFloor()
-  }, 60_000)
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: '5000', rolling24h: '100000' }))
 
   it('the earlier payment’s signature returned for a MACed one: response_signer_mismatch; honest answers pass', async () => {
     const account = bursarAccount({ host: s.stack.url, agentKey: s.agentKey, wallet: s.wallet, fetch: hostile })

@@ -1,8 +1,9 @@
 import { createHmac } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { requestSignature } from '../../agent/requestSignature.js'
 import { deriveKey } from '../helpers/agentSessionTest.js'
-import { type StackWithAgent, eip3009, paymentPolicy, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
+import { eip3009, paymentPolicy, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { waitFor } from '../helpers/startStack.js'
 import { randomKeyPair } from '../../shared/identity/randomKeyPair.js'
 
@@ -14,7 +15,6 @@ import { randomKeyPair } from '../../shared/identity/randomKeyPair.js'
  * can always do by not forwarding; the SDK even gets its payment by resending the same text under Ed25519.
  */
 describe('adversarial: the host swaps the enclave’s X25519 key share in the open answer', () => {
-  let s: StackWithAgent
   const hostKey = randomKeyPair('x25519')
   const hostPub = Buffer.from(hostKey.publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex')
   let openRequest = ''
@@ -42,13 +42,7 @@ describe('adversarial: the host swaps the enclave’s X25519 key share in the op
     return new Response(text, { status: res.status, headers: { 'content-type': 'application/json' } })
   }
 
-  beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: '5000', rolling24h: '100000' }))
-    await waitAgentFloor()
-  }, 60_000)
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: '5000', rolling24h: '100000' }))
 
   it('the agent’s MACed request is refused with session_invalid (no signature); the SDK resends the same text under Ed25519', async () => {
     const pay = async () => {

@@ -3,19 +3,8 @@ import type { AddressInfo } from 'node:net'
 import { type Hex, hashTypedData } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bursarAccount } from '../../agent/bursarAccount.js'
-import {
-  type StackWithAgent,
-  TOKEN,
-  auditEntries,
-  eip3009,
-  eip3009TypedData,
-  paymentPolicy,
-  postSign,
-  signedBody,
-  stackWithAgent,
-  verifyEip3009,
-  waitAgentFloor,
-} from '../helpers/agentClient.js'
+import { auditEntries, eip3009, eip3009TypedData, paymentPolicy, postSign, signedBody, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const AMOUNT = 1_000n
 type Answer = { status: number; body: string }
@@ -33,14 +22,13 @@ type Tamper = (i: number, body: string, forward: () => Promise<Answer>) => Promi
  * it twice (a residual the audit shows: two entries with one signedHash).
  */
 describe('adversarial: a malicious host swaps a stored answer or lies to get a second signature', () => {
-  let s: StackWithAgent
   let proxy: Server
   let url = ''
   let tamper: Tamper = (_i, _b, forward) => forward()
   let seen = 0
 
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }), { agentFloor: 'production' })
   beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }), { agentFloor: 'production' })
     proxy = createServer((req, res) => {
       let body = ''
       req.on('data', (d: Buffer) => (body += d.toString()))
@@ -55,12 +43,10 @@ describe('adversarial: a malicious host swaps a stored answer or lies to get a s
     })
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
     url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
-    await waitAgentFloor()
-  }, 60_000)
+  })
   afterAll(async () => {
     proxy?.closeAllConnections()
     await new Promise((r) => proxy?.close(r))
-    await s?.stack.stop()
   })
 
   const typed = eip3009TypedData

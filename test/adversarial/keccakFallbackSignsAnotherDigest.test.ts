@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import type { Hex } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MERCHANT, type StackWithAgent, eip3009, paymentPolicy, postSign, signedBody, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
+import { describe, expect, it } from 'vitest'
+import { MERCHANT, eip3009, paymentPolicy, postSign, signedBody, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const PER_TX = 10n ** 30n
 
@@ -14,20 +15,12 @@ const PER_TX = 10n ** 30n
  * verifyTypedData (its own Keccak) recovers the wallet.
  */
 describe('adversarial: the enclave signs another EIP-3009 digest (hash-wasm state, the noble fallback)', () => {
-  const stacks: Record<'hash-wasm' | 'noble', StackWithAgent | undefined> = { 'hash-wasm': undefined, noble: undefined }
-  beforeAll(async () => {
-    const policy = paymentPolicy({ perTx: PER_TX.toString(), rolling24h: (PER_TX * 1000n).toString() })
-    stacks['hash-wasm'] = await stackWithAgent(policy)
-    stacks.noble = await stackWithAgent(policy, { enclaveNodeArgs: ['--jitless'] })
-    await waitAgentFloor()
-  }, 90_000)
-  afterAll(async () => {
-    await Promise.all(Object.values(stacks).map((s) => s?.stack.stop()))
-  })
+  const policy = paymentPolicy({ perTx: PER_TX.toString(), rolling24h: (PER_TX * 1000n).toString() })
+  const stacks = { 'hash-wasm': stackWithAgentPerFile(policy), noble: stackWithAgentPerFile(policy, { enclaveNodeArgs: ['--jitless'] }) }
 
   for (const engine of ['hash-wasm', 'noble'] as const) {
     it(`${engine}: 64 payments, other values and nonces each, every signature over the authorization as sent`, async () => {
-      const s = stacks[engine]!
+      const s = stacks[engine]
       expect(s.stack.logs.join('')).toContain(`keccak ${engine})`)
       for (let i = 0; i < 64; i += 8) {
         await Promise.all(Array.from({ length: 8 }, async (_, j) => {

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { requestSignature } from '../../agent/requestSignature.js'
-import { CHAIN_ID, MERCHANT, type StackWithAgent, TOKEN, TOKEN_ENTRY, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { CHAIN_ID, MERCHANT, TOKEN, TOKEN_ENTRY, waitAgentFloor } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { BATCH_ESCROW, channelOf, signDeposit, voucherOp } from '../helpers/batchChannel.js'
 
 const MAX = 2n ** 256n - 1n
@@ -13,22 +14,15 @@ const MAX = 2n ** 256n - 1n
  * enclave must keep the sum within uint256 (refuse the deposit that would exceed it) and come back after a restart.
  */
 describe('adversarial: locked-funds sum overflows the sealed ledger', () => {
-  let s: StackWithAgent
-  beforeAll(async () => {
-    s = await stackWithAgent({
-      version: 1,
-      timeZone: 'UTC',
-      tokens: [TOKEN_ENTRY],
-      escrows: [BATCH_ESCROW],
-      lockedFunds: [{ chainId: CHAIN_ID, asset: TOKEN }],
-      budgets: [{ chainId: CHAIN_ID, asset: TOKEN, perTx: '5000', rolling24h: '100000' }],
-      rules: [{ id: 'x402-batch', effect: 'allow', kinds: ['batch_deposit', 'batch_voucher'], payTo: { in: [MERCHANT] } }],
-    }, { env: { BURSAR_SNAPSHOT_EVERY: '4' } })
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile({
+    version: 1,
+    timeZone: 'UTC',
+    tokens: [TOKEN_ENTRY],
+    escrows: [BATCH_ESCROW],
+    lockedFunds: [{ chainId: CHAIN_ID, asset: TOKEN }],
+    budgets: [{ chainId: CHAIN_ID, asset: TOKEN, perTx: '5000', rolling24h: '100000' }],
+    rules: [{ id: 'x402-batch', effect: 'allow', kinds: ['batch_deposit', 'batch_voucher'], payTo: { in: [MERCHANT] } }],
+  }, { env: { BURSAR_SNAPSHOT_EVERY: '4' } })
 
   const sign = (salt: bigint, value: bigint) => signDeposit(s, salt, value)
 

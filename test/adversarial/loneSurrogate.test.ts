@@ -1,7 +1,8 @@
 import { type Hex, recoverMessageAddress, verifyTypedData } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentOperation } from '../../agent/requestSignature.js'
-import { CHAIN_ID, type PolicyBody, type StackWithAgent, TOKEN_ENTRY, postSign, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { CHAIN_ID, type PolicyBody, TOKEN_ENTRY, postSign, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 /** Messages and "Note" typed data go to the owner. */
 const policy: PolicyBody = {
@@ -36,16 +37,9 @@ const note = (text: string): Extract<AgentOperation, { op: 'signTypedData' }> =>
  * action with a lone surrogate is `sign_request_malformed` before the writer.
  */
 describe('adversarial: lone surrogates in what the owner approves', () => {
-  let s: StackWithAgent
   const ask = (operation: AgentOperation) => postSign(s.stack.url, signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation }))
 
-  beforeAll(async () => {
-    s = await stackWithAgent(policy)
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(policy)
 
   it('typed data with a lone surrogate (value, domain name, field name): no signature, sign_request_malformed, nothing queued', async () => {
     const value = await ask(note('pay \ud800 later'))

@@ -1,7 +1,8 @@
 import { type Hex, verifyTypedData } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentOperation } from '../../agent/requestSignature.js'
-import { CHAIN_ID, MERCHANT, type PolicyBody, type StackWithAgent, TOKEN, TOKEN_ENTRY, postSign, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { CHAIN_ID, MERCHANT, type PolicyBody, TOKEN, TOKEN_ENTRY, postSign, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const PERMIT2 = '0x000000000022D473030F116dDEE9F6B43aC78BA3' as const
 /** The x402 exact Permit2 proxy: its witness's `to` is the payee. */
@@ -62,16 +63,9 @@ const witnessPermit = (witnessType: string, amount = 1000n, spender: Hex = witne
  * nothing counted, and honest payments still sign.
  */
 describe('adversarial: an over-long Permit2 witness type name', () => {
-  let s: StackWithAgent
   const ask = (operation: AgentOperation) => postSign(s.stack.url, signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation }))
 
-  beforeAll(async () => {
-    s = await stackWithAgent(policy)
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(policy)
 
   it('witness type names of 65 and 4,000 characters: no signature, sign_action_out_of_bounds / sign_typed_data_too_large; nothing counted', async () => {
     const long = await ask(witnessPermit(`Witness${'X'.repeat(58)}`))

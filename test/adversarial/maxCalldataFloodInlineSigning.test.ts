@@ -1,25 +1,14 @@
 import { performance } from 'node:perf_hooks'
 import { type Hex, recoverTransactionAddress } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
 import type { AgentOperation } from '../../agent/requestSignature.js'
 import { OwnerClient } from '../../cli/lib/OwnerClient.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
 import { AgentSignBodySchema } from '../../shared/protocol/requests.js'
-import {
-  CHAIN_ID,
-  type PolicyBody,
-  type StackWithAgent,
-  eip3009,
-  paymentPolicy,
-  pool,
-  postSign,
-  signedBody,
-  stackWithAgent,
-  verifyEip3009,
-  waitAgentFloor,
-} from '../helpers/agentClient.js'
+import { CHAIN_ID, type PolicyBody, eip3009, paymentPolicy, pool, postSign, signedBody, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { cpuWhile, processCpuMs } from '../helpers/processCpu.js'
 
 const TARGET = '0x7777777777777777777777777777777777777777' as const
@@ -48,24 +37,19 @@ const call = (bytes: number, nonce: number): AgentOperation => ({
  * If that bound goes, this test's over-the-bound case fails.
  */
 describe('adversarial: a flood of maximum-calldata transactions with inline signing', () => {
-  let victim: StackWithAgent
   let attacker: AgentKey
   let attackerWallet: Hex
   let maxBytes = 0
   const body = (bytes: number, nonce: number) => signedBody({ agentKey: attacker, wallet: attackerWallet, operation: call(bytes, nonce) })
 
+  const victim = stackWithAgentPerFile(paymentPolicy({ perTx: '1000', rolling24h: '1000000' }))
   beforeAll(async () => {
-    victim = await stackWithAgent(paymentPolicy({ perTx: '1000', rolling24h: '1000000' }))
     const stranger = privateKeyToAccount(generatePrivateKey())
     attackerWallet = (await new OwnerClient(victim.stack.url, stranger).createWallet('attacker')).wallet
     attacker = (await setupAgent({ host: victim.stack.url, owner: stranger, wallet: attackerWallet, policy: callsPolicy })).agentKey
     // The largest calldata whose request fits the protocol's bound.
     maxBytes = 33_000
     while (!AgentSignBodySchema.safeParse(body(maxBytes, 0)).success) maxBytes -= 100
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await victim?.stack.stop()
   })
 
   it('calldata past the request bound is refused before the enclave decodes or signs it', async () => {

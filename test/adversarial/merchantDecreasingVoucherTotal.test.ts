@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { requestSignature } from '../../agent/requestSignature.js'
-import { type StackWithAgent, auditEntries, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { auditEntries } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { batchPolicy, channelOf, voucherOp } from '../helpers/batchChannel.js'
 
 /**
@@ -10,14 +11,7 @@ import { batchPolicy, channelOf, voucherOp } from '../helpers/batchChannel.js'
  * (sealed state): a lower total is refused and counts nothing; climbing back costs only what passes the old high.
  */
 describe('adversarial: a merchant sending a decreasing voucher total', () => {
-  let s: StackWithAgent
-  beforeAll(async () => {
-    s = await stackWithAgent(batchPolicy({ perTx: '5000', rolling24h: '100000' }))
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(batchPolicy({ perTx: '5000', rolling24h: '100000' }))
 
   it('a lower total is refused; an equal one is free; the next rise counts from the old high', async () => {
     const ch = channelOf(s.wallet)

@@ -1,9 +1,10 @@
 import { ExactEvmScheme } from '@x402/evm/exact/client'
 import { type Hex, verifyTypedData } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { bursarAccount } from '../../agent/bursarAccount.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
-import { CHAIN_ID, MERCHANT, OTHER_PAYEE, type PolicyBody, type StackWithAgent, TOKEN, TOKEN_ENTRY, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { CHAIN_ID, MERCHANT, OTHER_PAYEE, type PolicyBody, TOKEN, TOKEN_ENTRY } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const PERMIT2 = '0x000000000022D473030F116dDEE9F6B43aC78BA3'
 const CAP = 5_000n
@@ -56,16 +57,11 @@ const witnessTypes = {
  * is decoded as a Permit2 transfer and capped, or refused; never uncapped.
  */
 describe('adversarial: a merchant that picks Permit2 gets a capped payment or nothing', () => {
-  let s: StackWithAgent
   let domainOnlyAgent: Awaited<ReturnType<typeof setupAgent>>['agentKey']
 
+  const s = stackWithAgentPerFile(capped)
   beforeAll(async () => {
-    s = await stackWithAgent(capped)
     domainOnlyAgent = (await setupAgent({ host: s.stack.url, owner: s.owner, wallet: s.wallet, policy: domainOnly })).agentKey
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
   })
 
   const scheme = (agentKey = s.agentKey) => new ExactEvmScheme(bursarAccount({ host: s.stack.url, agentKey, wallet: s.wallet }) as never)

@@ -1,8 +1,9 @@
 import { UptoEvmScheme } from '@x402/evm/upto/client'
 import { type Hex, verifyTypedData } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { bursarAccount } from '../../agent/bursarAccount.js'
-import { CHAIN_ID, MERCHANT, OTHER_PAYEE, type PolicyBody, type StackWithAgent, TOKEN, TOKEN_ENTRY, auditEntries, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { CHAIN_ID, MERCHANT, OTHER_PAYEE, type PolicyBody, TOKEN, TOKEN_ENTRY, auditEntries } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const PERMIT2 = '0x000000000022D473030F116dDEE9F6B43aC78BA3'
 const UPTO_PROXY = '0x4020A4f3b7b90ccA423B9fabCc0CE57C6C240002'
@@ -56,15 +57,7 @@ const uptoTypes = {
  * is bounded — or nothing is signed.
  */
 describe('adversarial: a merchant that picks upto gets its maximum counted, its facilitator checked, or nothing', () => {
-  let s: StackWithAgent
-
-  beforeAll(async () => {
-    s = await stackWithAgent(policy)
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(policy)
 
   const scheme = () => new UptoEvmScheme(bursarAccount({ host: s.stack.url, agentKey: s.agentKey, wallet: s.wallet }) as never)
   const sign = (r: ReturnType<typeof requirements>) => scheme().createPaymentPayload(2, r as never)

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net'
 import { encodePaymentRequiredHeader } from '@x402/core/http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPayingFetch } from '../../agent/createPayingFetch.js'
-import { CHAIN_ID, MERCHANT, type StackWithAgent, TOKEN, TOKEN_ENTRY, auditEntries, paymentPolicy, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { CHAIN_ID, MERCHANT, TOKEN, TOKEN_ENTRY, auditEntries, paymentPolicy } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const PRICE = 1_000n
 type Mode = 'again' | 'cut' | 'error' | 'ok'
@@ -16,14 +17,13 @@ type Mode = 'again' | 'cut' | 'error' | 'ok'
  * agent's code does next is its own call (x402's payment-identifier is the merchant-side answer, not wired yet).
  */
 describe('adversarial: a merchant refuses the paid retry to get paid twice', () => {
-  let s: StackWithAgent
   let merchant: Server
   let url = ''
   let mode: Mode = 'again'
   const paid: string[] = []
 
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: PRICE.toString(), rolling24h: (PRICE * 100n).toString() }))
   beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: PRICE.toString(), rolling24h: (PRICE * 100n).toString() }))
     merchant = createServer((req: IncomingMessage, res: ServerResponse) => {
       const header = req.headers['payment-signature'] ?? req.headers['x-payment']
       const required = (error: string) =>
@@ -55,12 +55,10 @@ describe('adversarial: a merchant refuses the paid retry to get paid twice', () 
     })
     await new Promise<void>((r) => merchant.listen(0, '127.0.0.1', r))
     url = `http://127.0.0.1:${(merchant.address() as AddressInfo).port}`
-    await waitAgentFloor()
-  }, 60_000)
+  })
   afterAll(async () => {
     merchant?.closeAllConnections()
     await new Promise((r) => merchant?.close(r))
-    await s?.stack.stop()
   })
 
   const allowed = async () =>

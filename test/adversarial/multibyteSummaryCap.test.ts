@@ -1,8 +1,9 @@
 import { type Hex, recoverMessageAddress } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentOperation } from '../../agent/requestSignature.js'
 import { MAX_PENDING_SUMMARY_BYTES } from '../../core/policy/decidePolicy.js'
-import { type PolicyBody, type StackWithAgent, TOKEN_ENTRY, postSign, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { type PolicyBody, TOKEN_ENTRY, postSign, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 /** Every message goes to the owner. */
 const policy: PolicyBody = {
@@ -23,16 +24,9 @@ const message = (text: string): AgentOperation => ({ op: 'signMessage', message:
  * queued; ASCII of the same length is queued, and an approved message signs.
  */
 describe('adversarial: multi-byte text past the pending-summary cap', () => {
-  let s: StackWithAgent
   const ask = (operation: AgentOperation) => postSign(s.stack.url, signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation }))
 
-  beforeAll(async () => {
-    s = await stackWithAgent(policy)
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(policy)
 
   it('1,300 × "€" (3,900 UTF-8 bytes of message): no signature, policy_pending_limit, nothing queued', async () => {
     const text = '€'.repeat(1300)

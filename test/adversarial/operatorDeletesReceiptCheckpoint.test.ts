@@ -1,7 +1,8 @@
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type StackWithAgent, eip3009, paymentPolicy, postSign, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { describe, expect, it } from 'vitest'
+import { eip3009, paymentPolicy, postSign, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 /**
  * Attack (database operator / a damaged store, rt36b on host35's migration 8): a stored answer's head keeps only where
@@ -12,14 +13,7 @@ import { type StackWithAgent, eip3009, paymentPolicy, postSign, signedBody, stac
  * and a host log line naming the missing row and saying to restore the store; the host keeps serving everyone else.
  */
 describe('adversarial: the receipt checkpoint row of a stored answer is deleted, then the agent resends', () => {
-  let s: StackWithAgent
-  beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: '1000', rolling24h: '10000' }))
-    await waitAgentFloor()
-  }, 60_000)
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: '1000', rolling24h: '10000' }))
 
   it('the resend gets store_damaged (not request_replayed), the log names the row; the host serves others', async () => {
     const body = signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation: eip3009({ wallet: s.wallet, value: 1000n }) })

@@ -1,7 +1,8 @@
 import { type Hex, verifyTypedData } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentOperation } from '../../agent/requestSignature.js'
-import { CHAIN_ID, type PolicyBody, type StackWithAgent, TOKEN, TOKEN_ENTRY, postSign, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { CHAIN_ID, type PolicyBody, TOKEN, TOKEN_ENTRY, postSign, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const PERMIT2 = '0x000000000022D473030F116dDEE9F6B43aC78BA3' as const
 const DEX = '0x1111111254EEB25477B68fb85Ed929f73A960582' as const // not an x402 proxy: any flat witness struct decodes
@@ -53,16 +54,9 @@ const witnessTransfer = (order: Field[]) =>
  * owner, showing its struct), and the approved one signs, checked with viem.
  */
 describe('adversarial: an approved Permit2 witness transfer cannot be swapped for another witness struct', () => {
-  let s: StackWithAgent
   const ask = async (operation: AgentOperation) => postSign(s.stack.url, signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation }))
 
-  beforeAll(async () => {
-    s = await stackWithAgent(policy)
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(policy)
 
   it('approved Order(uint256 a,uint256 b) signs; the swapped order or narrower types get no signature', async () => {
     const honest = witnessTransfer(ORDER)

@@ -1,7 +1,8 @@
 import { type Hex, verifyTypedData } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentOperation } from '../../agent/requestSignature.js'
-import { CHAIN_ID, type PolicyBody, type StackWithAgent, TOKEN, TOKEN_ENTRY, postSign, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { CHAIN_ID, type PolicyBody, TOKEN, TOKEN_ENTRY, postSign, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const DEX = '0x1111111254EEB25477B68fb85Ed929f73A960582' as const
 const SALT = `0x${'ab'.repeat(32)}` as const
@@ -43,16 +44,9 @@ const permit = (wallet: Hex, salt?: Hex) =>
  * (sign_domain_mismatch), and the approved permit still signs, checked with viem.
  */
 describe('adversarial: an approved permit cannot be swapped for one under a salted domain', () => {
-  let s: StackWithAgent
   const ask = async (operation: AgentOperation) => postSign(s.stack.url, signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation }))
 
-  beforeAll(async () => {
-    s = await stackWithAgent(policy)
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(policy)
 
   it('approved Permit(DEX, 5) signs; the same Permit under a salted domain is refused with no signature', async () => {
     const honest = permit(s.wallet)

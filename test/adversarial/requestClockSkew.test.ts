@@ -1,17 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { requestSignature } from '../../agent/requestSignature.js'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
-import {
-  type StackWithAgent,
-  auditEntries,
-  eip3009,
-  paymentPolicy,
-  postSign,
-  signedBody,
-  stackWithAgent,
-  verifyEip3009,
-  waitAgentFloor,
-} from '../helpers/agentClient.js'
+import { auditEntries, eip3009, paymentPolicy, postSign, signedBody, stackWithAgent, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 /**
  * Attack surface: an agent clock ahead of or behind the enclave's. The deadline is the agent's (signed) but it is
@@ -19,25 +10,18 @@ import {
  * error, and nothing is signed. A deadline longer than the replay window is refused outright.
  */
 describe('adversarial: agent clock skew against the request deadline', () => {
-  let s: StackWithAgent
   const send = (issuedAt: number, expiresAt: number) => {
     const operation = eip3009({ wallet: s.wallet, value: 1_000n })
     const body = signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation, extra: { issuedAt, expiresAt } })
     return postSign(s.stack.url, body).then((r) => ({ ...r, operation, nonce: (JSON.parse(body.request) as { nonce: string }).nonce }))
   }
 
-  beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: '1000', rolling24h: '1000000' }), { agentFloor: 'production' })
-    // A behind clock dates requests before a freshly started enclave (request_before_enclave_start: issuedAt must be
-    // after its start + 2 s). The enclave started at some point before stackWithAgent returned (under load, seconds
-    // after this hook began), so the 10.5 s are counted from the return, not from the hook's start.
-    await waitAgentFloor(10_500)
-  }, 60_000)
+  // A behind clock dates requests before a freshly started enclave (request_before_enclave_start: issuedAt must be
+  // after its start + 2 s). The enclave started at some point before stackWithAgent returned (under load, seconds
+  // after the hook began), so the 10.5 s are counted from the return, not from the hook's start.
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: '1000', rolling24h: '1000000' }), { agentFloor: 'production', floorMs: 10_500 })
   afterEach(() => {
     vi.restoreAllMocks()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
   })
 
   it.each([

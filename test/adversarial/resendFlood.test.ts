@@ -1,19 +1,10 @@
 import { randomBytes, sign } from 'node:crypto'
 import { Agent, request } from 'node:http'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ed25519PrivateKeyFromSeed } from '../../agent/ed25519PrivateKeyFromSeed.js'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
-import {
-  OTHER_PAYEE,
-  type StackWithAgent,
-  auditEntries,
-  eip3009,
-  paymentPolicy,
-  postSign,
-  stackWithAgent,
-  verifyEip3009,
-  waitAgentFloor,
-} from '../helpers/agentClient.js'
+import { OTHER_PAYEE, auditEntries, eip3009, paymentPolicy, postSign, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const AMOUNT = 1_000n
 const COPIES = 1_000
@@ -24,7 +15,6 @@ const COPIES = 1_000
  * entry; the budget counts it once. The same nonce with other content is refused.
  */
 describe('adversarial: 1,000 concurrent resends of one payment request', () => {
-  let s: StackWithAgent
   const key = () => ed25519PrivateKeyFromSeed(s.agentKey.privateKey)
   const signed = (op: ReturnType<typeof eip3009>, nonce: string) => {
     const issuedAt = Date.now()
@@ -32,14 +22,8 @@ describe('adversarial: 1,000 concurrent resends of one payment request', () => {
     return { request: text, signature: sign(null, Buffer.from(text, 'utf8'), key()).toString('hex') }
   }
 
-  beforeAll(async () => {
-    // Room for exactly two payments: if a copy were counted twice, the later honest payment would be refused.
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 2n).toString() }))
-    await waitAgentFloor()
-  }, 60_000)
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  // Room for exactly two payments: if a copy were counted twice, the later honest payment would be refused.
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 2n).toString() }))
 
   it('one signature for all 1,000 copies; one ledger entry and one audit entry; the budget counts it once', async () => {
     const op = eip3009({ wallet: s.wallet, value: AMOUNT })

@@ -1,16 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
-import {
-  type StackWithAgent,
-  auditEntries,
-  eip3009,
-  paymentPolicy,
-  postSign,
-  signedBody,
-  stackWithAgent,
-  verifyEip3009,
-  waitAgentFloor,
-} from '../helpers/agentClient.js'
+import { auditEntries, eip3009, paymentPolicy, postSign, signedBody, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { waitFor } from '../helpers/startStack.js'
 
 const AMOUNT = 1_000n
@@ -25,7 +16,6 @@ type Answer = { signed: boolean; fetchedAt: number | null; fetchCount: number; c
  * a host restart; the same nonce with other bytes stays request_nonce_reused; the audit log holds one entry each.
  */
 describe('adversarial: resends of decided requests when the pre-forward lookup is skipped get the first decision', () => {
-  let s: StackWithAgent
   const answers = async (requestId: string) => {
     const res = await fetch(`${s.stack.url}/v1/audit/entries?request=${requestId}`, { headers: { authorization: `Bearer ${s.stack.auditToken}` } })
     return (await res.json()) as { entries: AuditEntry[]; answers: Answer[] }
@@ -33,14 +23,8 @@ describe('adversarial: resends of decided requests when the pre-forward lookup i
   const entriesOf = async (requestId: string) =>
     (await auditEntries(s.stack.url, s.owner, { agent: s.agentKey.agentId })).filter((e) => e.requestId === requestId)
 
-  beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }), { agentFloor: 'production' })
-    // Past the enclave's floor and the host's start + 2 s: requests from now on take the skipped-lookup path.
-    await waitAgentFloor(2_600)
-  }, 60_000)
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  // floorMs: past the enclave's floor and the host's start + 2 s: requests from then on take the skipped-lookup path.
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 100n).toString() }), { agentFloor: 'production', floorMs: 2_600 })
 
   it('a signed payment resent (same bytes) gets the identical signature; other bytes under its nonce are refused; one entry', async () => {
     const op = eip3009({ wallet: s.wallet, value: AMOUNT })

@@ -2,7 +2,8 @@ import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bursarAccount } from '../../agent/bursarAccount.js'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
-import { type StackWithAgent, auditEntries, eip3009, eip3009TypedData, paymentPolicy, postSign, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
+import { auditEntries, eip3009, eip3009TypedData, paymentPolicy, postSign, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const AMOUNT = 1_000n
 
@@ -14,7 +15,6 @@ const AMOUNT = 1_000n
  * bytes, answered with the stored answer (identical signature), never a second decision or a second spend.
  */
 describe('adversarial: a reused keep-alive socket is reset after the host decided (reusedSocketResetAfterDecision)', () => {
-  let s: StackWithAgent
   let server: net.Server
   let url = ''
   const sockets = new Set<net.Socket>()
@@ -22,9 +22,8 @@ describe('adversarial: a reused keep-alive socket is reset after the host decide
   const received: string[] = []
   let resets = 0
 
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 10n).toString() }))
   beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 10n).toString() }))
-    await waitAgentFloor()
     const target = new URL(s.stack.url)
     // A proxy that resets the FIRST connection when the answer to its SECOND request starts to come back.
     server = net.createServer((client) => {
@@ -53,11 +52,10 @@ describe('adversarial: a reused keep-alive socket is reset after the host decide
     })
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`
-  }, 60_000)
+  })
   afterAll(async () => {
     for (const x of sockets) x.destroy()
     await new Promise((r) => server?.close(r))
-    await s?.stack.stop()
   })
 
   it('the resend on a fresh socket is the same bytes and gets the stored signature; one decision and one spend per payment', async () => {

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { requestSignature } from '../../agent/requestSignature.js'
-import { type StackWithAgent, eip3009, paymentPolicy, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
+import { eip3009, paymentPolicy, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { waitFor } from '../helpers/startStack.js'
 
 /**
@@ -10,7 +11,6 @@ import { waitFor } from '../helpers/startStack.js'
  * transparently: the caller gets a signature that verifies, and later payments go in the new session.
  */
 describe('adversarial: sessions after an enclave restart', () => {
-  let s: StackWithAgent
   const posts: { path: string; body: string; status: number; answer: string }[] = []
   const recording: typeof fetch = async (input, init) => {
     const res = await fetch(input, init)
@@ -24,13 +24,7 @@ describe('adversarial: sessions after an enclave restart', () => {
     expect(await verifyEip3009(s.wallet, op, r.signature)).toBe(true)
   }
 
-  beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: '5000', rolling24h: '100000' }))
-    await waitAgentFloor()
-  }, 60_000)
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: '5000', rolling24h: '100000' }))
 
   const sessionReady = async (n: number) => {
     await waitFor(() => posts.filter((p) => p.path === '/v1/agent/session' && p.status === 200).length >= n, 10_000, 'session open')

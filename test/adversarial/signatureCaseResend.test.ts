@@ -1,17 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import type { Hex } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  type StackWithAgent,
-  auditEntries,
-  eip3009,
-  paymentPolicy,
-  postSign,
-  signedBody,
-  stackWithAgent,
-  verifyEip3009,
-  waitAgentFloor,
-} from '../helpers/agentClient.js'
+import { describe, expect, it } from 'vitest'
+import { auditEntries, eip3009, paymentPolicy, postSign, signedBody, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const AMOUNT = 1_000n
 
@@ -25,15 +16,7 @@ const AMOUNT = 1_000n
  * case must not matter: every copy gets the one answer, one audit entry.
  */
 describe('adversarial: a resend with the signature hex in another case is the same request', () => {
-  let s: StackWithAgent
-
-  beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 10n).toString() }))
-    await waitAgentFloor()
-  }, 60_000)
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * 10n).toString() }))
 
   it('an upper-cased copy sent first: the agent gets the same signature, not request_nonce_reused; one entry', async () => {
     const op = eip3009({ wallet: s.wallet, value: AMOUNT })

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { RequestOutcomeUnknownError } from '../../agent/errors.js'
 import { requestSignature } from '../../agent/requestSignature.js'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
-import { type StackWithAgent, auditEntries, eip3009, paymentPolicy, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
+import { auditEntries, eip3009, paymentPolicy, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const AMOUNT = 1_000n
 const CAP_PAYMENTS = 40
@@ -18,15 +19,10 @@ const STALL_MS = 4_500
  * signed. Afterwards the cap is still reached exactly.
  */
 describe('adversarial: a stalled writer must not sign requests their agents abandoned', () => {
-  let s: StackWithAgent
-
-  beforeAll(async () => {
-    s = await stackWithAgent(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * BigInt(CAP_PAYMENTS)).toString() }))
-    await waitAgentFloor()
-  }, 60_000)
-  afterAll(async () => {
-    if (s?.stack.enclave.pid) process.kill(s.stack.enclave.pid, 'SIGCONT')
-    await s?.stack.stop()
+  const s = stackWithAgentPerFile(paymentPolicy({ perTx: AMOUNT.toString(), rolling24h: (AMOUNT * BigInt(CAP_PAYMENTS)).toString() }))
+  // Runs before the stop: a stopped enclave would not exit on SIGTERM.
+  afterAll(() => {
+    if (s.stack?.enclave.pid) process.kill(s.stack.enclave.pid, 'SIGCONT')
   })
 
   it(`SIGSTOP ${STALL_MS} ms > agent timeout ${AGENT_TIMEOUT_MS} ms: ${ABANDONED} abandoned requests are refused request_expired, none signed; the cap holds exactly`, async () => {

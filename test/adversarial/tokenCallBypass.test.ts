@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { type Hex, encodeFunctionData, parseAbi, recoverTransactionAddress } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentOperation } from '../../agent/requestSignature.js'
-import { CHAIN_ID, MERCHANT, type PolicyBody, type StackWithAgent, TOKEN, TOKEN_ENTRY, postSign, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { CHAIN_ID, MERCHANT, type PolicyBody, TOKEN, TOKEN_ENTRY, postSign, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const ATTACKER = '0xbad0000000000000000000000000000000000bad' as const
 const OTHER_CONTRACT = '0x7777777777777777777777777777777777777777' as const
@@ -42,16 +43,9 @@ const call = (to: Hex, data: Hex, nonce = 0): AgentOperation => ({
  * transaction's fee counts against the native budget.
  */
 describe('adversarial: token calls disguised as contract calls, and zero-value calls', () => {
-  let s: StackWithAgent
   const ask = (operation: AgentOperation) => postSign(s.stack.url, signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation }))
 
-  beforeAll(async () => {
-    s = await stackWithAgent(policy)
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(policy)
 
   it('increaseAllowance(attacker, 2^255) on the token: decoded as an allowance, the deny rule on the token wins', async () => {
     const r = await ask(call(TOKEN, encodeFunctionData({ abi, functionName: 'increaseAllowance', args: [ATTACKER, 1n << 255n] })))

@@ -1,8 +1,9 @@
 import { type Hex, verifyTypedData } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentOperation } from '../../agent/requestSignature.js'
 import { TYPED_DATA_LIMITS } from '../../core/decode/normalizeTypedMessage.js'
-import { CHAIN_ID, MERCHANT, type PolicyBody, type StackWithAgent, TOKEN, TOKEN_ENTRY, eip3009, postSign, signedBody, stackWithAgent, verifyEip3009, waitAgentFloor } from '../helpers/agentClient.js'
+import { CHAIN_ID, MERCHANT, type PolicyBody, TOKEN, TOKEN_ENTRY, eip3009, postSign, signedBody, verifyEip3009 } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { cpuWhile } from '../helpers/processCpu.js'
 
 const policy: PolicyBody = {
@@ -49,16 +50,9 @@ function typeChain(items: number): Extract<AgentOperation, { op: 'signTypedData'
  * types with one instance still sign, and payments keep flowing.
  */
 describe('adversarial: a typed-data type chain that makes hashing quadratic', () => {
-  let s: StackWithAgent
   const ask = (operation: AgentOperation) => postSign(s.stack.url, signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation }))
 
-  beforeAll(async () => {
-    s = await stackWithAgent(policy)
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(policy)
 
   it('169 instances of the chained type: no signature, sign_typed_data_too_large; 16 at once do not hold up a payment', async () => {
     const op = typeChain(169)

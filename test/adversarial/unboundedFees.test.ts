@@ -1,9 +1,10 @@
 import { type Hex, encodeFunctionData, erc20Abi, recoverTransactionAddress } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { AgentOperation } from '../../agent/requestSignature.js'
 import type { AgentKey } from '../../agent/loadAgentKey.js'
 import { setupAgent } from '../../scripts/devchain/setupAgent.js'
-import { CHAIN_ID, MERCHANT, type PolicyBody, type StackWithAgent, TOKEN, TOKEN_ENTRY, postSign, signedBody, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { CHAIN_ID, MERCHANT, type PolicyBody, TOKEN, TOKEN_ENTRY, postSign, signedBody } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 
 const transferPolicy = (nativePerTx: string): PolicyBody => ({
   version: 1,
@@ -36,17 +37,12 @@ const transfer = (maxFeePerGas: bigint): AgentOperation => ({
  * a real native budget signs.
  */
 describe('adversarial: unbounded transaction fees', () => {
-  let s: StackWithAgent
   let generous: AgentKey
   const ask = (agentKey: AgentKey, operation: AgentOperation) => postSign(s.stack.url, signedBody({ agentKey, wallet: s.wallet, operation }))
 
+  const s = stackWithAgentPerFile(transferPolicy('0'))
   beforeAll(async () => {
-    s = await stackWithAgent(transferPolicy('0'))
     generous = (await setupAgent({ host: s.stack.url, owner: s.owner, wallet: s.wallet, policy: transferPolicy('10000000000000000') })).agentKey
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
   })
 
   it('a 10^30-wei max fee under a native perTx of 0: no signature, policy_per_tx_cap_exceeded (budget.perTx)', async () => {

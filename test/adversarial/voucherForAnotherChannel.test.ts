@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { requestSignature } from '../../agent/requestSignature.js'
-import { OTHER_PAYEE, type StackWithAgent, auditEntries, stackWithAgent, waitAgentFloor } from '../helpers/agentClient.js'
+import { OTHER_PAYEE, auditEntries } from '../helpers/agentClient.js'
+import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { RECEIVER_AUTHORIZER, batchPolicy, channelOf, voucherOp } from '../helpers/batchChannel.js'
 
 /**
@@ -10,14 +11,7 @@ import { RECEIVER_AUTHORIZER, batchPolicy, channelOf, voucherOp } from '../helpe
  * config: a mismatch is refused; a genuinely new channel starts from zero but is counted in full.
  */
 describe('adversarial: a voucher for another channel', () => {
-  let s: StackWithAgent
-  beforeAll(async () => {
-    s = await stackWithAgent(batchPolicy({ perTx: '5000', rolling24h: '100000' }))
-    await waitAgentFloor()
-  })
-  afterAll(async () => {
-    await s?.stack.stop()
-  })
+  const s = stackWithAgentPerFile(batchPolicy({ perTx: '5000', rolling24h: '100000' }))
 
   const sign = (id: `0x${string}`, total: bigint, config: ReturnType<typeof channelOf>['config']) =>
     requestSignature({ host: s.stack.url, agentKey: s.agentKey, wallet: s.wallet, operation: voucherOp(id, total), context: { batchChannel: { config } } })
