@@ -19,7 +19,7 @@ from eth_account import Account
 from bursar import agent_status, load_agent_key
 from bursar.errors import BursarError, EnclaveUnavailableError
 from bursar.http1 import _MAX_BODY
-from test_signer_checks import _key
+from fake_host import agent_key as _key
 
 STATUS = {"status": {"agentId": "a", "wallet": "w", "budgets": []}}
 

@@ -90,10 +90,10 @@ def test_a_max_pages_that_is_not_a_finite_number_is_request_invalid_before_any_r
     host = _LyingHost(lambda before: {"entries": [], "next": (2**53 if before is None else before) - 1})
     try:
         with pytest.raises(BursarError) as e:
-            agent_payments(host.url, load_agent_key(_key(w)), w, limit=10, max_pages=bad)
+            agent_payments(host.url, load_agent_key(agent_key(w)), w, limit=10, max_pages=bad)
         assert e.value.code == "request_invalid"
         with pytest.raises(BursarError) as e:
-            agent_payments(host.url, load_agent_key(_key(w)), w, limit=bad, max_pages=3)
+            agent_payments(host.url, load_agent_key(agent_key(w)), w, limit=bad, max_pages=3)
         assert e.value.code == "request_invalid"
         assert host.reads == 0
     finally:

@@ -11,7 +11,8 @@ from eth_account import Account
 
 from bursar import BursarSigner
 from bursar.errors import BursarError
-from test_signer_checks import DOMAIN, TYPES, _Host, _key, _message
+from fake_host import agent_key as _key
+from test_signer_checks import DOMAIN, TYPES, _Host, _message
 
 
 @pytest.mark.parametrize("after", [float("nan"), float("inf"), -1, True, "5"])
