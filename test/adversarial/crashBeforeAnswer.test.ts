@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import net from 'node:net'
 import { describe, expect, it } from 'vitest'
 import type { AuditEntry } from '../../shared/audit/auditEntry.js'
@@ -6,6 +7,22 @@ import { stackWithAgentPerFile } from '../helpers/stackWithAgentPerFile.js'
 import { waitFor } from '../helpers/startStack.js'
 
 const AMOUNT = 1_000n
+
+/**
+ * Whether the host's side of the agent's connection (host port → agent port) is still open: ESTABLISHED (01) or
+ * CLOSE_WAIT (08, the agent's FIN read by the kernel but not yet by the host) in /proc/net/tcp (or tcp6).
+ */
+async function hostHoldsOpen(hostPort: number, agentPort: number): Promise<boolean> {
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0')
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const table = await readFile(file, 'utf8').catch(() => '')
+    for (const line of table.split('\n').slice(1)) {
+      const [, local, remote, state] = line.trim().split(/\s+/)
+      if (local?.endsWith(`:${hex(hostPort)}`) && remote?.endsWith(`:${hex(agentPort)}`) && (state === '01' || state === '08')) return true
+    }
+  }
+  return false
+}
 
 type Answer = { signed: boolean; fetchedAt: number | null; fetchCount: number; code: string | null }
 
@@ -27,13 +44,23 @@ describe('adversarial: host killed between signing and answering; the resend aft
     const op = eip3009({ wallet: s.wallet, value: AMOUNT })
     const body = signedBody({ agentKey: s.agentKey, wallet: s.wallet, operation: op })
     const requestId = (JSON.parse(body.request) as { nonce: string }).nonce
-    // The agent sends and its connection dies before any answer: the answer is stored, never delivered.
+    // The agent sends and its connection dies before any answer: the answer is stored, never delivered. The enclave is
+    // held (SIGSTOP) until the host has seen the hang-up and closed its side of the connection (read from the kernel's
+    // socket table), so the answer cannot reach the host first: on a loaded machine the two events can otherwise arrive
+    // in one poll and the host hand the answer to the dying connection's kernel buffer (then it counts as fetched).
     const url = new URL(s.stack.url)
     const text = JSON.stringify(body)
     const sock = net.connect(Number(url.port), url.hostname)
     await new Promise<void>((r) => sock.once('connect', () => r()))
-    sock.end(`POST /v1/agent/sign HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`)
-    sock.destroy()
+    const agentPort = sock.localPort!
+    s.stack.enclave.kill('SIGSTOP')
+    try {
+      sock.end(`POST /v1/agent/sign HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`)
+      sock.destroy()
+      await waitFor(async () => !(await hostHoldsOpen(Number(url.port), agentPort)), 10_000, "the host closing the agent's connection")
+    } finally {
+      s.stack.enclave.kill('SIGCONT')
+    }
     let stored: Answer | undefined
     await waitFor(async () => (stored = (await answers(requestId)).answers[0]) !== undefined, 10_000, 'the stored answer')
     expect(stored).toMatchObject({ signed: true, fetchedAt: null, fetchCount: 0 })
