@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process'
 import net from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { encodeFrame } from '../../shared/protocol/frame.js'
 import { type AgentSignOk, eip3009, refusalCode, signAgentRequest, verifyPayment } from '../helpers/maliciousHost.js'
-import { MiB, partialFrame, payingEnclave } from '../helpers/partialFrames.js'
+import { MiB, hasSs as hasSsHere, partialFrame, payingEnclave, unreadBytes } from '../helpers/partialFrames.js'
 import { rawConnection } from '../helpers/rawConnection.js'
 import { waitFor } from '../helpers/startStack.js'
 
@@ -12,20 +11,8 @@ const BUDGET = 8 * MiB
 /** What the attack leaves free: less than any agentSign frame. */
 const SLACK = 64
 
-/** Bytes the enclave has not read yet on its accepted connections at `socketPath` (ss: their Recv-Q). */
-const unread = (socketPath: string) =>
-  execFileSync('ss', ['-xn'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(` ${socketPath} `)).reduce((n, l) => n + Number(l.trim().split(/\s+/)[2] ?? 0), 0)
-
-/** `ss` (iproute2) reads the enclave's unread bytes; without it the test cannot know the held bytes were counted. */
-const hasSs = (() => {
-  try {
-    execFileSync('ss', ['-V'], { stdio: 'ignore' })
-    return true
-  } catch {
-    console.warn('*** SKIPPED hostFillsFrameBudgetToTheByte: `ss` (iproute2) is not installed here: apt-get install iproute2 ***')
-    return false
-  }
-})()
+const unread = unreadBytes
+const hasSs = hasSsHere('hostFillsFrameBudgetToTheByte')
 
 /** A connection that writes a header claiming the largest frame and `body` bytes of it, never the rest. */
 async function holdPartial(socketPath: string, body: number) {

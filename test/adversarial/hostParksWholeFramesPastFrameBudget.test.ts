@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process'
 import net from 'node:net'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
@@ -6,10 +5,10 @@ import { FrameReader } from '../../shared/protocol/FrameReader.js'
 import { decodeFrameBody, encodeFrame } from '../../shared/protocol/frame.js'
 import { type ResponseFrame, ResponseFrameSchema } from '../../shared/protocol/messages.js'
 import { type AgentSignOk, MERCHANT, MaliciousHost, eip3009, paymentPolicy, refusalCode, signAgentRequest, verifyPayment } from '../helpers/maliciousHost.js'
+import { MiB, hasSs as hasSsHere, unreadBytes } from '../helpers/partialFrames.js'
 import { rawConnection } from '../helpers/rawConnection.js'
 import { waitFor } from '../helpers/startStack.js'
 
-const MiB = 2 ** 20
 /** The budget the enclave runs with here (the default 256 MiB works alike; it would take 256 MiB of test traffic). */
 const BUDGET = 8 * MiB
 /** Agents on the wallet, each with a ~9 KB policy (199 payees beside the merchant): one getWallets answer ~110 KB. */
@@ -17,19 +16,8 @@ const AGENTS = 12
 /** getWallets frames per parking connection: fewer than TURN_FRAMES (32), so all are taken in one pump (none held). */
 const ASKS = 31
 
-/** Bytes the enclave has not read yet on its accepted connections at `socketPath` (ss: their Recv-Q). */
-const unread = (socketPath: string) =>
-  execFileSync('ss', ['-xn'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(` ${socketPath} `)).reduce((n, l) => n + Number(l.trim().split(/\s+/)[2] ?? 0), 0)
-
-const hasSs = (() => {
-  try {
-    execFileSync('ss', ['-V'], { stdio: 'ignore' })
-    return true
-  } catch {
-    console.warn('*** SKIPPED hostParksWholeFramesPastFrameBudget: `ss` (iproute2) is not installed here: apt-get install iproute2 ***')
-    return false
-  }
-})()
+const unread = unreadBytes
+const hasSs = hasSsHere('hostParksWholeFramesPastFrameBudget')
 
 /**
  * A connection that never reads: 31 getWallets (~3.4 MB of answers, past what the socket buffers take, so the enclave

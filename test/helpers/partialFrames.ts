@@ -3,6 +3,7 @@
  * wrote it): a real sim enclave with one paying agent, the partial frame an attacker holds, a reader of the refusal
  * frames it gets back, and the process's resident memory.
  */
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import type net from 'node:net'
 import type { Hex } from 'viem'
@@ -17,6 +18,21 @@ export const MiB = 2 ** 20
 
 /** A process's resident memory (VmRSS), MiB. */
 export const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024
+
+/** Bytes the enclave has not read yet on its accepted connections at `socketPath` (ss: their Recv-Q). */
+export const unreadBytes = (socketPath: string) =>
+  execFileSync('ss', ['-xn'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(` ${socketPath} `)).reduce((n, l) => n + Number(l.trim().split(/\s+/)[2] ?? 0), 0)
+
+/** Whether `ss` (iproute2) is here to read those bytes; without it the test `name` says loudly that it is skipped. */
+export function hasSs(name: string): boolean {
+  try {
+    execFileSync('ss', ['-V'], { stdio: 'ignore' })
+    return true
+  } catch {
+    console.warn(`*** SKIPPED ${name}: \`ss\` (iproute2) is not installed here: apt-get install iproute2 ***`)
+    return false
+  }
+}
 
 /** A frame header claiming the largest frame (MAX_FRAME_BYTES), then `held` bytes of its body: never finished. */
 export function partialFrame(held: number): Buffer {
