@@ -7,8 +7,8 @@ import { UptoEvmScheme } from '@x402/evm/upto/client'
 import { BursarAuthCaptureScheme } from './authCaptureScheme.js'
 import { BursarBatchSettlementScheme, type BursarBatchSettlementOptions, type Preflight, type SignatureBinding, type WithBinding } from './batchSettlementScheme.js'
 import { loadAgentKey } from './loadAgentKey.js'
-import { boundedText, postSignedRequest } from './postSignedRequest.js'
-import { AGENT_ERROR_CODES, BursarRequestError } from './errors.js'
+import { bounded402Text } from './bounded402Text.js'
+import { postSignedRequest } from './postSignedRequest.js'
 import { toAgentError } from './toAgentError.js'
 import { toJsonValue } from './toJsonValue.js'
 import { toRequirementsJson } from './toRequirementsJson.js'
@@ -220,18 +220,12 @@ class IdempotentX402Client extends x402Client {
   }
 }
 
-/**
- * rt42: @x402/fetch reads a 402's whole body (response.text(), even when the requirements are in the PAYMENT-REQUIRED
- * header), with no bound: a merchant answering 402 with a body without end grew the agent's memory until it died. A
- * 402's body is read here, at most 8 MiB (boundedText); past it the call is refused (response_invalid), nothing signed.
- * Other answers (the paid resource) pass untouched.
- */
+/** rt42: a 402's body is read here, bounded (bounded402Text), before @x402/fetch reads it whole; other answers (the paid resource) pass untouched. */
 function bounded402(inner: typeof globalThis.fetch): typeof globalThis.fetch {
   return async (input, init) => {
     const res = await inner(input, init)
     if (res.status !== 402) return res
-    const text = await boundedText(res)
-    if (text === null) throw new BursarRequestError(AGENT_ERROR_CODES.response_invalid, "the merchant's 402 answer is longer than 8 MiB (or did not arrive whole): not read, nothing signed")
+    const text = await bounded402Text(res)
     // The caller may read the 402 it ends with (an unpaid or refused retry): its url and redirected as fetch gave them.
     return Object.defineProperties(new Response(text, { status: 402, statusText: res.statusText, headers: res.headers }), { url: { value: res.url }, redirected: { value: res.redirected } })
   }

@@ -1,6 +1,5 @@
 import { decodePaymentRequiredHeader, encodePaymentRequiredHeader } from '@x402/core/http'
-import { AGENT_ERROR_CODES, BursarRequestError } from '../../agent/errors.js'
-import { boundedText } from '../../agent/postSignedRequest.js'
+import { bounded402Text } from '../../agent/bounded402Text.js'
 import { BaseError } from '../../shared/errors/base.js'
 
 /** The agent's own ceiling was below every price offered; nothing was signed. */
@@ -53,11 +52,4 @@ export async function limitPaymentRequired(res: Response, maxAmount: bigint): Pr
     return new Response(JSON.stringify({ ...body, accepts: ok }), { status: res.status, statusText: res.statusText, headers: res.headers })
   }
   return new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers })
-}
-
-/** rt42: a 402's body, at most 8 MiB (boundedText); past it response_invalid (an endless body was buffered whole). */
-export async function bounded402Text(res: Response): Promise<string> {
-  const text = await boundedText(res)
-  if (text === null) throw new BursarRequestError(AGENT_ERROR_CODES.response_invalid, "the merchant's 402 answer is longer than 8 MiB (or did not arrive whole): not read, nothing signed")
-  return text
 }
