@@ -78,6 +78,17 @@ class RawServer:
         self.sock.close()
 
 
+def read_head(c: socket.socket) -> bytes | None:
+    """Reads from ``c`` until a request's head has ended (``\\r\\n\\r\\n``): what was read, or None if the peer closed first."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        d = c.recv(65536)
+        if not d:
+            return None
+        buf += d
+    return buf
+
+
 def forward(upstream: str, path: str, body: bytes) -> tuple[int, bytes]:
     """POSTs ``body`` to the real host at ``upstream + path``: its status and answer, refusals included."""
     req = urllib.request.Request(upstream + path, data=body, method="POST", headers={"content-type": "application/json"})

@@ -19,38 +19,27 @@ from eth_account import Account
 from bursar import agent_status, load_agent_key
 from bursar.errors import BursarError, EnclaveUnavailableError
 from bursar.http1 import _MAX_BODY
+from fake_host import RawServer, read_head
 from fake_host import agent_key as _key
 
 STATUS = {"status": {"agentId": "a", "wallet": "w", "budgets": []}}
 
 
-class _Proxy:
+class _Proxy(RawServer):
     """An HTTP proxy that answers every request itself: ``mode`` 'endless' (a body without length, up to 256 MiB),
     'trickle' (one byte each 0.05 s of a declared 100,000), or 'honest' (a status answer). Counts what it sent."""
 
     def __init__(self, mode: str) -> None:
         self.mode, self.sent, self.requests = mode, 0, []
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.done = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
+        self.url = f"http://127.0.0.1:{self.port}"
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
-
-    def _serve(self, c: socket.socket) -> None:
+    def serve(self, c: socket.socket) -> None:
         with c:
-            buf = b""
-            while b"\r\n\r\n" not in buf:
-                d = c.recv(65536)
-                if not d:
-                    return
-                buf += d
+            buf = read_head(c)
+            if buf is None:
+                return
             self.requests.append(buf.split(b"\r\n", 1)[0].decode())
             try:
                 if self.mode == "refusal":
@@ -76,9 +65,6 @@ class _Proxy:
                 pass
             finally:
                 self.done.set()
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture

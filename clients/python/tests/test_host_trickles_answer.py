@@ -17,7 +17,7 @@ from bursar import RequestOutcomeUnknownError, load_agent_key
 from bursar import request as request_mod
 from bursar import session as S
 from bursar.http1 import Http1Connection
-from fake_host import RawServer
+from fake_host import RawServer, read_head
 
 from pathlib import Path
 
@@ -37,12 +37,8 @@ class _Trickler(RawServer):
 
     def serve(self, c: socket.socket) -> None:
         with c:
-            buf = b""
-            while b"\r\n\r\n" not in buf:
-                d = c.recv(65536)
-                if not d:
-                    return
-                buf += d
+            if read_head(c) is None:
+                return
             self.requests += 1
             try:
                 t0 = time.time()
